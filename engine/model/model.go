@@ -1,0 +1,78 @@
+// Package model describes a decoder-only language model independently of how it
+// is executed: its configuration (config.json), its weights as stored (memory-mapped
+// safetensors, possibly MLX-quantized), and the Runner interface that every executor
+// (engine/cpu, engine/graph) implements.
+//
+// Who may import me: engine/... only. I import no HTTP, storage or executor package.
+package model
+
+import "context"
+
+// DType is a safetensors element type name ("F32", "F16", "BF16", "U32", "I8", "U8", ...).
+type DType string
+
+// Tensor is one stored tensor. Data aliases the memory-mapped file: never write to it.
+type Tensor struct {
+	Name  string
+	DType DType
+	Shape []int
+	Data  []byte
+}
+
+// Linear is a linear layer y = W·x (+ Bias), with W stored [out, in].
+// When Bits > 0 the layer is MLX affine-quantized: Weight is U32 (out, in*Bits/32),
+// Scales and Biases are (out, in/GroupSize) in the model's float dtype, and each
+// weight is scale*q + bias for its group.
+type Linear struct {
+	Weight    Tensor  // (out, in) float, or (out, in*Bits/32) U32 when quantized
+	Scales    *Tensor // (out, in/GroupSize); nil unless quantized
+	Biases    *Tensor // (out, in/GroupSize); nil unless quantized
+	Bias      *Tensor // (out) additive bias (Qwen2 q/k/v); nil when absent
+	Bits      int     // 0 = not quantized
+	GroupSize int
+}
+
+// Layer holds one transformer block's weights.
+type Layer struct {
+	AttnNorm   Tensor  // (hidden) input_layernorm
+	Q, K, V, O Linear  // q (heads*headDim, hidden), k/v (kvHeads*headDim, hidden), o (hidden, heads*headDim)
+	QNorm      *Tensor // (headDim) per-head RMSNorm on q (Qwen3); nil when absent
+	KNorm      *Tensor // (headDim) per-head RMSNorm on k (Qwen3); nil when absent
+	MLPNorm    Tensor  // (hidden) post_attention_layernorm
+	Gate, Up   Linear  // (intermediate, hidden)
+	Down       Linear  // (hidden, intermediate)
+}
+
+// Weights is every parameter of a Llama-style decoder.
+type Weights struct {
+	Embed  Linear // (vocab, hidden) embed_tokens; a row lookup, possibly quantized
+	Layers []Layer
+	Norm   Tensor // (hidden) final norm
+	LMHead Linear // (vocab, hidden); the same tensors as Embed when embeddings are tied
+}
+
+// Runner executes one loaded model. It is safe for concurrent use by several
+// Sequences; each Sequence is used by one goroutine at a time.
+type Runner interface {
+	// Backend names the executor for logs and the API ("cpu/avx512", "gomlx/xla:cpu", ...).
+	Backend() string
+	// NewSequence starts an empty sequence with room for maxLen tokens of KV cache.
+	NewSequence(maxLen int) (Sequence, error)
+	// Close releases the runner's resources. Sequences must be closed first.
+	Close() error
+}
+
+// Sequence is one token sequence with its KV cache.
+type Sequence interface {
+	// Forward appends tokens at positions Len()..Len()+len(tokens)-1 and returns the
+	// logits (vocab) of the last one. The slice is valid until the next call.
+	Forward(ctx context.Context, tokens []int32) ([]float32, error)
+	// Hidden appends tokens like Forward and returns the final-normed hidden states of
+	// every appended token, (len(tokens), hidden) row-major, for embeddings.
+	Hidden(ctx context.Context, tokens []int32) ([]float32, error)
+	// Len is the number of tokens in the cache.
+	Len() int
+	// Truncate drops cached tokens from position n on, so a shared prompt prefix can be reused.
+	Truncate(n int) error
+	Close() error
+}
