@@ -1,0 +1,108 @@
+// Package api is the daemon's HTTP surface: the JSON API under /api used by the web
+// UI and the tray, the OpenAI- and Anthropic-compatible API under /v1, the UI itself
+// at /, and /health. Handlers decode, validate, make one engine or store call and
+// encode; the rules live in engine and store. routes.go lists every route.
+//
+// Who may import me: app. I import engine (its facade and types), store and assets.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/store"
+)
+
+// Options configure a Server.
+type Options struct {
+	Addr       string   // the listen address, whose host is an accepted Host name
+	AllowHosts []string // extra accepted Host names
+	Version    string
+	Logger     *slog.Logger
+	Store      *store.Store
+}
+
+// Server is the HTTP server. Create it with New, run it with Serve, stop it with Shutdown.
+type Server struct {
+	opts  Options
+	log   *slog.Logger
+	echo  *echo.Echo
+	store *store.Store
+	hosts hostPolicy
+
+	// done is closed when shutdown starts, so long-lived streams (SSE, WebSocket) end
+	// and let the HTTP drain finish.
+	done     chan struct{}
+	doneOnce sync.Once
+	httpSrv  *http.Server
+}
+
+// New builds the server and its routes.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("api: a store is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{
+		opts:  opts,
+		log:   opts.Logger,
+		store: opts.Store,
+		hosts: newHostPolicy(opts.Addr, opts.AllowHosts),
+		done:  make(chan struct{}),
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	s.echo = e
+	s.routes()
+	return s, nil
+}
+
+// Handler is the whole API as an http.Handler (tests use it with httptest).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve answers on ln until Shutdown. It returns nil after a clean shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.httpSrv = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	s.httpSrv.RegisterOnShutdown(s.closeStreams)
+	err := s.httpSrv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("serve: %w", err)
+}
+
+// Shutdown stops accepting connections, ends streams and waits for in-flight
+// requests until ctx is done, then closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closeStreams()
+	if s.httpSrv == nil {
+		return nil
+	}
+	err := s.httpSrv.Shutdown(ctx)
+	if err != nil {
+		s.httpSrv.Close()
+		return fmt.Errorf("drain requests: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) closeStreams() { s.doneOnce.Do(func() { close(s.done) }) }
+
+// Done is closed when the server starts shutting down.
+func (s *Server) Done() <-chan struct{} { return s.done }

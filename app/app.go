@@ -1,0 +1,104 @@
+// Package app is the process: it parses the command line, wires store, engine, api
+// and the tray together, and runs the subcommands (serve, version, tokenize, run,
+// bench). Packages below it know nothing of one another's construction.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+)
+
+// version is set at build time: -ldflags "-X github.com/mlx-manager/mlx-manager/app.version=v1.2.3".
+var version = ""
+
+// Version is this build's version: the linker-set one, else the VCS revision Go
+// recorded, else "dev".
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+		var rev, dirty string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "-dirty"
+				}
+			}
+		}
+		if len(rev) > 12 {
+			return "dev-" + rev[:12] + dirty
+		}
+	}
+	return "dev"
+}
+
+type command struct {
+	name, usage string
+	run         func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the daemon: web UI, API and menu-bar icon", runServe},
+		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
+			_, err := fmt.Fprintln(stdout, "mlx-manager", Version())
+			return err
+		}},
+	}
+}
+
+// Main runs one subcommand and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	name, rest := args[0], args[1:]
+	for _, c := range commands() {
+		if c.name == name {
+			err := c.run(ctx, rest, stdout, stderr)
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsage):
+				fmt.Fprintf(stderr, "mlx-manager %s: %v\n", name, err)
+				return 2
+			default:
+				fmt.Fprintf(stderr, "mlx-manager %s: %v\n", name, err)
+				return 1
+			}
+		}
+	}
+	if name == "help" || name == "-h" || name == "--help" {
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "mlx-manager: unknown command %q\n\n", name)
+	usage(stderr)
+	return 2
+}
+
+var errUsage = errors.New("usage")
+
+func usage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString("usage: mlx-manager <command> [flags]\n\ncommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.usage)
+	}
+	b.WriteString("\nRun 'mlx-manager <command> -h' for a command's flags.\n")
+	io.WriteString(w, b.String())
+}

@@ -1,0 +1,191 @@
+// Package config builds the daemon's one Config value: flags override environment
+// variables (MLX_MANAGER_<NAME>), which override defaults. It is the only package that
+// reads the environment, including HF_ENDPOINT, HF_TOKEN, HF_HOME and HF_HUB_CACHE.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// DefaultAddr is where the daemon listens unless told otherwise.
+const DefaultAddr = "127.0.0.1:10242"
+
+// Config is the effective configuration of one run.
+type Config struct {
+	Addr        string // HOST:PORT to listen on
+	DataDir     string // database, secrets, logs
+	ModelsDir   string // Hugging Face hub cache root
+	Headless    bool   // no tray even where one could be shown
+	NoOpen      bool   // do not open the browser at start
+	AllowRemote bool   // permit a non-loopback Addr
+	AllowHosts  []string
+	LogLevel    slog.Level
+
+	JWTSecret  Secret // from MLX_MANAGER_JWT_SECRET; empty = generated and kept in DataDir
+	HFEndpoint string
+	HFToken    Secret
+	Executor   string // "cpu", "gomlx" or "" (auto)
+}
+
+// Secret is a string that never appears in logs.
+type Secret string
+
+// LogValue implements slog.LogValuer so a Secret is never printed.
+func (s Secret) LogValue() slog.Value {
+	if s == "" {
+		return slog.StringValue("")
+	}
+	return slog.StringValue("[redacted]")
+}
+
+// Env is how the environment is read; tests pass a map-backed function.
+type Env func(key string) (string, bool)
+
+// Parse reads flags from args over the environment over the defaults. It returns
+// flag.ErrHelp when -h was asked for.
+func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	home, _ := os.UserHomeDir()
+	c := &Config{
+		Addr:      DefaultAddr,
+		DataDir:   filepath.Join(home, ".mlx-manager"),
+		ModelsDir: defaultModelsDir(env, home),
+		LogLevel:  slog.LevelInfo,
+	}
+	envStr := func(key string, dst *string) {
+		if v, ok := env("MLX_MANAGER_" + key); ok && v != "" {
+			*dst = v
+		}
+	}
+	var envErr error
+	envBool := func(key string, dst *bool) {
+		if v, ok := env("MLX_MANAGER_" + key); ok && v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				envErr = errors.Join(envErr, fmt.Errorf("MLX_MANAGER_%s=%q: not a boolean", key, v))
+				return
+			}
+			*dst = b
+		}
+	}
+	envStr("ADDR", &c.Addr)
+	envStr("DATA_DIR", &c.DataDir)
+	envStr("MODELS_DIR", &c.ModelsDir)
+	envStr("EXECUTOR", &c.Executor)
+	envBool("HEADLESS", &c.Headless)
+	envBool("NO_OPEN", &c.NoOpen)
+	envBool("ALLOW_REMOTE", &c.AllowRemote)
+	var hosts, level string
+	envStr("ALLOW_HOSTS", &hosts)
+	envStr("LOG_LEVEL", &level)
+	if v, ok := env("MLX_MANAGER_JWT_SECRET"); ok {
+		c.JWTSecret = Secret(v)
+	}
+	if v, ok := env("HF_ENDPOINT"); ok && v != "" {
+		c.HFEndpoint = strings.TrimRight(v, "/")
+	}
+	if v, ok := env("HF_TOKEN"); ok {
+		c.HFToken = Secret(v)
+	}
+	if envErr != nil {
+		return nil, envErr
+	}
+
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address HOST:PORT (env MLX_MANAGER_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (env MLX_MANAGER_DATA_DIR)")
+	fs.StringVar(&c.ModelsDir, "models-dir", c.ModelsDir, "models directory in Hugging Face cache layout (env MLX_MANAGER_MODELS_DIR)")
+	fs.BoolVar(&c.Headless, "headless", c.Headless, "run without the menu-bar icon (env MLX_MANAGER_HEADLESS)")
+	fs.BoolVar(&c.NoOpen, "no-open", c.NoOpen, "do not open the browser at start (env MLX_MANAGER_NO_OPEN)")
+	fs.BoolVar(&c.AllowRemote, "allow-remote", c.AllowRemote, "allow a non-loopback --addr (env MLX_MANAGER_ALLOW_REMOTE)")
+	fs.StringVar(&hosts, "allow-hosts", hosts, "extra Host header names accepted, comma-separated (env MLX_MANAGER_ALLOW_HOSTS)")
+	fs.StringVar(&level, "log-level", level, "debug, info, warn or error (env MLX_MANAGER_LOG_LEVEL)")
+	fs.StringVar(&c.Executor, "executor", c.Executor, "inference executor: cpu or gomlx (env MLX_MANAGER_EXECUTOR; default cpu)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		if h = strings.TrimSpace(strings.ToLower(h)); h != "" {
+			c.AllowHosts = append(c.AllowHosts, h)
+		}
+	}
+	if level != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+			return nil, fmt.Errorf("log level %q: %w", level, err)
+		}
+	}
+	return c, c.Validate()
+}
+
+// defaultModelsDir follows huggingface_hub: HF_HUB_CACHE, else $HF_HOME/hub, else
+// ~/.cache/huggingface/hub, so models other tools downloaded are found.
+func defaultModelsDir(env Env, home string) string {
+	if v, ok := env("HF_HUB_CACHE"); ok && v != "" {
+		return v
+	}
+	if v, ok := env("HF_HOME"); ok && v != "" {
+		return filepath.Join(v, "hub")
+	}
+	return filepath.Join(home, ".cache", "huggingface", "hub")
+}
+
+// Validate checks the configuration once, before anything starts.
+func (c *Config) Validate() error {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("addr %q: %w", c.Addr, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("addr %q: bad port", c.Addr)
+	}
+	if !IsLoopbackHost(host) && !c.AllowRemote {
+		return fmt.Errorf("addr %q is not a loopback address: pass --allow-remote to listen on the network", c.Addr)
+	}
+	if c.DataDir == "" {
+		return errors.New("data dir is empty")
+	}
+	if c.ModelsDir == "" {
+		return errors.New("models dir is empty")
+	}
+	switch c.Executor {
+	case "", "cpu", "gomlx":
+	default:
+		return fmt.Errorf("executor %q: want cpu or gomlx", c.Executor)
+	}
+	return nil
+}
+
+// IsLoopbackHost reports whether host (a name or an address, no port) is this machine only.
+func IsLoopbackHost(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && ip.IsLoopback()
+}
+
+// LogAttrs is the one log line describing the effective configuration.
+func (c *Config) LogAttrs() []any {
+	return []any{
+		"addr", c.Addr, "data_dir", c.DataDir, "models_dir", c.ModelsDir,
+		"headless", c.Headless, "allow_remote", c.AllowRemote, "executor", c.Executor,
+		"hf_endpoint", c.HFEndpoint, "hf_token", c.HFToken, "jwt_secret", c.JWTSecret,
+	}
+}

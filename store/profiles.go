@@ -1,0 +1,154 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Profile is a named model configuration: a model plus the defaults that apply
+// when a request names the profile instead of the model.
+type Profile struct {
+	ID            string    `json:"id"`
+	Name          string    `json:"name"`
+	Model         string    `json:"model"`
+	SystemPrompt  string    `json:"system_prompt,omitempty"`
+	Temperature   *float64  `json:"temperature,omitempty"`
+	TopP          *float64  `json:"top_p,omitempty"`
+	MaxTokens     *int      `json:"max_tokens,omitempty"`
+	ContextLength int       `json:"context_length,omitempty"`
+	TTLSeconds    *int      `json:"ttl_seconds,omitempty"`
+	AutoStart     bool      `json:"auto_start"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// Profiles is the profiles API. Names are unique, compared case-insensitively.
+type Profiles struct{ s *Store }
+
+// Profiles returns the profiles API.
+func (s *Store) Profiles() Profiles { return Profiles{s} }
+
+func newID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Create stores a new profile, assigning its id and timestamps.
+func (ps Profiles) Create(p Profile) (Profile, error) {
+	p.ID = newID()
+	p.CreatedAt = ps.s.now().UTC()
+	p.UpdatedAt = p.CreatedAt
+	err := ps.s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketProfiles)
+		if err := nameTaken(b, p.Name, ""); err != nil {
+			return err
+		}
+		return putJSON(b, []byte(p.ID), p)
+	})
+	if err != nil {
+		return Profile{}, fmt.Errorf("create profile %q: %w", p.Name, err)
+	}
+	return p, nil
+}
+
+// Update replaces the profile with id, keeping its creation time.
+func (ps Profiles) Update(id string, p Profile) (Profile, error) {
+	err := ps.s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketProfiles)
+		var old Profile
+		if err := getJSON(b, []byte(id), &old); err != nil {
+			return err
+		}
+		if err := nameTaken(b, p.Name, id); err != nil {
+			return err
+		}
+		p.ID, p.CreatedAt, p.UpdatedAt = id, old.CreatedAt, ps.s.now().UTC()
+		return putJSON(b, []byte(id), p)
+	})
+	if err != nil {
+		return Profile{}, fmt.Errorf("update profile %s: %w", id, err)
+	}
+	return p, nil
+}
+
+func nameTaken(b *bolt.Bucket, name, exceptID string) error {
+	return b.ForEach(func(k, v []byte) error {
+		var p Profile
+		if err := getJSON(b, k, &p); err != nil {
+			return err
+		}
+		if p.ID != exceptID && strings.EqualFold(p.Name, name) {
+			return fmt.Errorf("profile name %q: %w", name, ErrConflict)
+		}
+		return nil
+	})
+}
+
+// Get returns the profile with id.
+func (ps Profiles) Get(id string) (Profile, error) {
+	var p Profile
+	err := ps.s.db.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketProfiles), []byte(id), &p)
+	})
+	if err != nil {
+		return Profile{}, fmt.Errorf("profile %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// ByName returns the profile with that name (case-insensitive).
+func (ps Profiles) ByName(name string) (Profile, error) {
+	all, err := ps.List()
+	if err != nil {
+		return Profile{}, err
+	}
+	for _, p := range all {
+		if strings.EqualFold(p.Name, name) {
+			return p, nil
+		}
+	}
+	return Profile{}, fmt.Errorf("profile %q: %w", name, ErrNotFound)
+}
+
+// List returns every profile sorted by name.
+func (ps Profiles) List() ([]Profile, error) {
+	var out []Profile
+	err := ps.s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketProfiles)
+		return b.ForEach(func(k, _ []byte) error {
+			var p Profile
+			if err := getJSON(b, k, &p); err != nil {
+				return err
+			}
+			out = append(out, p)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list profiles: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	return out, nil
+}
+
+// Delete removes the profile with id.
+func (ps Profiles) Delete(id string) error {
+	err := ps.s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketProfiles)
+		if b.Get([]byte(id)) == nil {
+			return ErrNotFound
+		}
+		return b.Delete([]byte(id))
+	})
+	if err != nil {
+		return fmt.Errorf("delete profile %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Settings are named JSON documents (for example "pool", "auth", "hub"); each
+// consumer owns the shape of its own document.
+type Settings struct{ s *Store }
+
+// Settings returns the settings API.
+func (s *Store) Settings() Settings { return Settings{s} }
+
+// Get decodes the setting into v. It returns ErrNotFound when it was never set,
+// so callers keep their defaults.
+func (st Settings) Get(key string, v any) error {
+	return st.s.db.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketSettings), []byte(key), v)
+	})
+}
+
+// Put stores v as the setting's new value.
+func (st Settings) Put(key string, v any) error {
+	return st.s.db.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketSettings), []byte(key), v)
+	})
+}
+
+// All returns every setting as raw JSON, by key.
+func (st Settings) All() (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	err := st.s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSettings).ForEach(func(k, v []byte) error {
+			out[string(k)] = append(json.RawMessage(nil), v...)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	return out, nil
+}

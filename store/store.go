@@ -1,0 +1,166 @@
+// Package store keeps the daemon's durable state in one bbolt file, mlx-manager.db,
+// in the data dir: users, API keys, audit events, settings, profiles and the download
+// journal. Nothing outside this package touches buckets; each entity has a small typed
+// API. Every write is one bbolt transaction, fsynced before it returns, so a crash at
+// any point loses no acknowledged write and leaves a file that opens.
+//
+// Who may import me: app and api. I import nothing of this project.
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// FileName is the database file inside the data dir.
+const FileName = "mlx-manager.db"
+
+const pidFileName = "mlx-manager.pid"
+
+// Errors callers branch on.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+	// ErrLocked means another process holds the database: a second daemon on the same data dir.
+	ErrLocked = errors.New("database is locked by another process")
+)
+
+// LockedError says which process holds the database, when it is known.
+type LockedError struct {
+	Path string
+	PID  int // 0 when unknown
+}
+
+func (e *LockedError) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("already running, pid %d (database %s is locked)", e.PID, e.Path)
+	}
+	return fmt.Sprintf("already running (database %s is locked)", e.Path)
+}
+
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// Bucket names. Adding one needs no migration: Open creates missing buckets.
+var (
+	bucketMeta       = []byte("meta")
+	bucketUsers      = []byte("users")
+	bucketUserEmails = []byte("users_by_email")
+	bucketAPIKeys    = []byte("api_keys")
+	bucketKeyHashes  = []byte("api_keys_by_hash")
+	bucketAudit      = []byte("audit")
+	bucketSettings   = []byte("settings")
+	bucketProfiles   = []byte("profiles")
+	bucketDownloads  = []byte("downloads")
+)
+
+var allBuckets = [][]byte{
+	bucketMeta, bucketUsers, bucketUserEmails, bucketAPIKeys, bucketKeyHashes,
+	bucketAudit, bucketSettings, bucketProfiles, bucketDownloads,
+}
+
+// Store is the open database. Its methods are safe for concurrent use.
+type Store struct {
+	db  *bolt.DB
+	dir string
+	now func() time.Time
+}
+
+// Options tune Open; the zero value is right for the daemon.
+type Options struct {
+	// LockTimeout bounds the wait for another process's file lock (default 1s).
+	LockTimeout time.Duration
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Open opens (creating when needed) the database in dir, which it makes 0700, runs
+// the migrations, and records this process's pid for a second instance's message.
+func Open(dir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("secure data dir: %w", err)
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, &LockedError{Path: path, PID: readPID(dir)}
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{db: db, dir: dir, now: opts.Now}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, pidFileName), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("write pid file: %w", err)
+	}
+	return s, nil
+}
+
+func readPID(dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, pidFileName))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// Close closes the database and removes the pid file.
+func (s *Store) Close() error {
+	os.Remove(filepath.Join(s.dir, pidFileName))
+	return s.db.Close()
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Check runs bbolt's consistency check and returns every problem found, joined.
+func (s *Store) Check() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) error {
+	data := b.Get(key)
+	if data == nil {
+		return ErrNotFound
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	return nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return b.Put(key, data)
+}
