@@ -65,6 +65,13 @@ func New(opts Options) (*Server, error) {
 	e.HTTPErrorHandler = s.handleError
 	s.echo = e
 	s.routes()
+	s.httpSrv = &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	s.httpSrv.RegisterOnShutdown(s.closeStreams)
 	return s, nil
 }
 
@@ -73,13 +80,6 @@ func (s *Server) Handler() http.Handler { return s.echo }
 
 // Serve answers on ln until Shutdown. It returns nil after a clean shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.httpSrv = &http.Server{
-		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-	}
-	s.httpSrv.RegisterOnShutdown(s.closeStreams)
 	err := s.httpSrv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -91,9 +91,6 @@ func (s *Server) Serve(ln net.Listener) error {
 // requests until ctx is done, then closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeStreams()
-	if s.httpSrv == nil {
-		return nil
-	}
 	err := s.httpSrv.Shutdown(ctx)
 	if err != nil {
 		s.httpSrv.Close()
