@@ -237,7 +237,7 @@ func fastExp(x float32) float32 {
 		return float32(math.Inf(1))
 	}
 	t := x * 1.4426950408889634 // log2(e)
-	var n float32 // t rounded to the nearest integer
+	var n float32               // t rounded to the nearest integer
 	if t < 0 {
 		n = float32(int32(t - 0.5))
 	} else {
