@@ -1,9 +1,3 @@
-// Package model describes a decoder-only language model independently of how it
-// is executed: its configuration (config.json), its weights as stored (memory-mapped
-// safetensors, possibly MLX-quantized), and the Runner interface that every executor
-// (engine/cpu, engine/graph) implements.
-//
-// Who may import me: engine/... only. I import no HTTP, storage or executor package.
 package model
 
 import "context"

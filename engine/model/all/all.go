@@ -1,0 +1,12 @@
+// Package all registers every supported architecture; import it for its side
+// effect wherever models are opened:
+//
+//	import _ "github.com/mlx-manager/mlx-manager/engine/model/all"
+package all
+
+import (
+	_ "github.com/mlx-manager/mlx-manager/engine/model/llama"
+	_ "github.com/mlx-manager/mlx-manager/engine/model/mistral"
+	_ "github.com/mlx-manager/mlx-manager/engine/model/qwen2"
+	_ "github.com/mlx-manager/mlx-manager/engine/model/qwen3"
+)

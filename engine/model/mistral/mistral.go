@@ -1,0 +1,25 @@
+// Package mistral registers MistralForCausalLM: the Llama layout without biases,
+// with sliding-window attention when config.json sets sliding_window.
+package mistral
+
+import (
+	"errors"
+
+	"github.com/mlx-manager/mlx-manager/engine/model"
+)
+
+// errMistralBias: HF's Mistral never uses biases, so a config asking for them
+// describes some other model.
+var errMistralBias = errors.New("mistral has no attention or mlp biases")
+
+func init() {
+	model.Register(model.Arch{Name: "MistralForCausalLM", Configure: configure, Names: model.HFNames})
+}
+
+func configure(c *model.Config, _ []byte) error {
+	if c.AttentionBias || c.MLPBias {
+		return errMistralBias
+	}
+	c.QKVBias, c.OBias, c.QKNorm = false, false, false
+	return nil
+}
