@@ -1,0 +1,264 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Audit event statuses.
+const (
+	AuditSuccess   = "success"
+	AuditError     = "error"
+	AuditCancelled = "cancelled" // the client went away before the request finished
+)
+
+// maxAuditText bounds free-text fields so one event cannot bloat the log.
+const maxAuditText = 512
+
+// AuditEvent is one line of the audit log: a /v1 request or a security-relevant
+// action. Prompts and outputs are never recorded, only their token counts.
+type AuditEvent struct {
+	ID               string    `json:"id"` // hex of the key: time-ordered, usable as a cursor
+	Time             time.Time `json:"time"`
+	RequestID        string    `json:"request_id,omitempty"`
+	Action           string    `json:"action"` // auth.login, model.load, v1.chat.completions, ...
+	Status           string    `json:"status"` // AuditSuccess, AuditError or AuditCancelled
+	UserID           string    `json:"user_id,omitempty"`
+	UserEmail        string    `json:"user_email,omitempty"`
+	APIKeyID         string    `json:"api_key_id,omitempty"`
+	ClientIP         string    `json:"client_ip,omitempty"`
+	Model            string    `json:"model,omitempty"`
+	Endpoint         string    `json:"endpoint,omitempty"` // "POST /v1/chat/completions"
+	Target           string    `json:"target,omitempty"`   // what an action was done to: a user id, key id, setting
+	Detail           string    `json:"detail,omitempty"`
+	HTTPStatus       int       `json:"http_status,omitempty"`
+	DurationMS       float64   `json:"duration_ms,omitempty"`
+	TTFTMS           float64   `json:"ttft_ms,omitempty"`
+	PromptTokens     int       `json:"prompt_tokens,omitempty"`
+	CompletionTokens int       `json:"completion_tokens,omitempty"`
+	ErrorType        string    `json:"error_type,omitempty"`
+	ErrorMessage     string    `json:"error_message,omitempty"`
+}
+
+// Audit is the audit log API. Keys are the event's big-endian unix nanoseconds then
+// the bucket sequence, so a time range is one cursor walk and ids sort by time.
+type Audit struct{ s *Store }
+
+// Audit returns the audit log API.
+func (s *Store) Audit() Audit { return Audit{s} }
+
+var maxKeyTime = time.Unix(0, math.MaxInt64)
+
+// timeKey is the 8-byte prefix for t, clamped to what UnixNano can represent.
+func timeKey(t time.Time) []byte {
+	var n uint64
+	switch {
+	case t.Before(time.Unix(0, 0)):
+	case t.After(maxKeyTime):
+		n = math.MaxInt64
+	default:
+		n = uint64(t.UnixNano())
+	}
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 16), n)
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// Append stores ev, assigning its id (and its time when zero), and returns it.
+func (a Audit) Append(ev AuditEvent) (AuditEvent, error) {
+	if ev.Time.IsZero() {
+		ev.Time = a.s.now()
+	}
+	ev.Time = ev.Time.UTC()
+	ev.ErrorMessage = truncate(ev.ErrorMessage, maxAuditText)
+	ev.Detail = truncate(ev.Detail, maxAuditText)
+	ev.Endpoint = truncate(ev.Endpoint, 256)
+	err := a.s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		key := binary.BigEndian.AppendUint64(timeKey(ev.Time), seq)
+		ev.ID = hex.EncodeToString(key)
+		return putJSON(b, key, ev)
+	})
+	if err != nil {
+		return AuditEvent{}, fmt.Errorf("append audit event %s: %w", ev.Action, err)
+	}
+	return ev, nil
+}
+
+// AuditFilter selects events. Zero fields match everything.
+type AuditFilter struct {
+	UserID string
+	Model  string
+	Action string // exact, or a dotted prefix: "auth" matches "auth.login"
+	Status string
+	From   time.Time // inclusive
+	To     time.Time // exclusive
+	Before string    // cursor: only events older than this id (a previous page's Next)
+	Offset int
+	Limit  int // 0 = no limit
+}
+
+func (f AuditFilter) match(ev *AuditEvent) bool {
+	return (f.UserID == "" || ev.UserID == f.UserID) &&
+		(f.Model == "" || ev.Model == f.Model) &&
+		(f.Status == "" || ev.Status == f.Status) &&
+		(f.Action == "" || ev.Action == f.Action || strings.HasPrefix(ev.Action, f.Action+"."))
+}
+
+// bounds turns the time range and cursor into the key range [lower, upper).
+func (f AuditFilter) bounds() (lower, upper []byte, err error) {
+	if !f.From.IsZero() {
+		lower = timeKey(f.From)
+	}
+	if !f.To.IsZero() {
+		upper = timeKey(f.To)
+	}
+	if f.Before != "" {
+		k, err := hex.DecodeString(f.Before)
+		if err != nil || len(k) != 16 {
+			return nil, nil, fmt.Errorf("bad audit cursor %q", f.Before)
+		}
+		if upper == nil || bytes.Compare(k, upper) < 0 {
+			upper = k
+		}
+	}
+	return lower, upper, nil
+}
+
+// scan calls fn for each matching event, newest first, until fn returns false.
+func (f AuditFilter) scan(tx *bolt.Tx, fn func(ev *AuditEvent) bool) error {
+	lower, upper, err := f.bounds()
+	if err != nil {
+		return err
+	}
+	c := tx.Bucket(bucketAudit).Cursor()
+	var k, v []byte
+	if upper == nil {
+		k, v = c.Last()
+	} else if k, _ = c.Seek(upper); k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil && (lower == nil || bytes.Compare(k, lower) >= 0); k, v = c.Prev() {
+		var ev AuditEvent
+		if err := json.Unmarshal(v, &ev); err != nil {
+			return fmt.Errorf("decode audit event %x: %w", k, err)
+		}
+		if f.match(&ev) && !fn(&ev) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// AuditPage is one page of events, newest first.
+type AuditPage struct {
+	Events []AuditEvent
+	Next   string // the cursor for the following page; "" when this is the last
+}
+
+// Query returns the events matching f, newest first, skipping Offset and returning
+// at most Limit of them.
+func (a Audit) Query(f AuditFilter) (AuditPage, error) {
+	var page AuditPage
+	skip := f.Offset
+	err := a.s.db.View(func(tx *bolt.Tx) error {
+		return f.scan(tx, func(ev *AuditEvent) bool {
+			if skip > 0 {
+				skip--
+				return true
+			}
+			if f.Limit > 0 && len(page.Events) == f.Limit {
+				page.Next = page.Events[len(page.Events)-1].ID
+				return false
+			}
+			page.Events = append(page.Events, *ev)
+			return true
+		})
+	})
+	if err != nil {
+		return AuditPage{}, fmt.Errorf("query audit log: %w", err)
+	}
+	return page, nil
+}
+
+// AuditStats summarises the events matching a filter.
+type AuditStats struct {
+	Total            int            `json:"total"`
+	ByAction         map[string]int `json:"by_action"`
+	ByStatus         map[string]int `json:"by_status"`
+	ByModel          map[string]int `json:"by_model"`
+	PromptTokens     int64          `json:"prompt_tokens"`
+	CompletionTokens int64          `json:"completion_tokens"`
+	AvgDurationMS    float64        `json:"avg_duration_ms"` // over events that have a duration
+	AvgTTFTMS        float64        `json:"avg_ttft_ms"`     // over events that have a TTFT
+}
+
+// Stats counts and sums the events matching f (Offset and Limit are ignored).
+func (a Audit) Stats(f AuditFilter) (AuditStats, error) {
+	st := AuditStats{ByAction: map[string]int{}, ByStatus: map[string]int{}, ByModel: map[string]int{}}
+	var durSum, ttftSum float64
+	var durN, ttftN int
+	err := a.s.db.View(func(tx *bolt.Tx) error {
+		return f.scan(tx, func(ev *AuditEvent) bool {
+			st.Total++
+			st.ByAction[ev.Action]++
+			st.ByStatus[ev.Status]++
+			if ev.Model != "" {
+				st.ByModel[ev.Model]++
+			}
+			st.PromptTokens += int64(ev.PromptTokens)
+			st.CompletionTokens += int64(ev.CompletionTokens)
+			if ev.DurationMS > 0 {
+				durSum, durN = durSum+ev.DurationMS, durN+1
+			}
+			if ev.TTFTMS > 0 {
+				ttftSum, ttftN = ttftSum+ev.TTFTMS, ttftN+1
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return AuditStats{}, fmt.Errorf("audit stats: %w", err)
+	}
+	if durN > 0 {
+		st.AvgDurationMS = durSum / float64(durN)
+	}
+	if ttftN > 0 {
+		st.AvgTTFTMS = ttftSum / float64(ttftN)
+	}
+	return st, nil
+}
+
+// Count is the number of events in the log.
+func (a Audit) Count() (int, error) {
+	n := 0
+	err := a.s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketAudit).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
