@@ -1,0 +1,126 @@
+package modeltest
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mlx-manager/mlx-manager/engine/model"
+)
+
+// Spec describes a test model. Zero fields take the defaults listed.
+type Spec struct {
+	Arch         string      // "llama" (default), "mistral", "qwen2" or "qwen3"
+	Hidden       int         // 64
+	Intermediate int         // 128
+	Layers       int         // 2
+	Heads        int         // 4
+	KVHeads      int         // 2
+	HeadDim      int         // 16
+	Vocab        int         // 512, the tokenizer's size; larger pads the vocabulary
+	MaxPos       int         // 256
+	DType        model.DType // F32
+	QuantBits    int         // 0: float weights; else MLX affine bits (2, 3, 4, 5, 6, 8)
+	GroupSize    int         // 64 when QuantBits > 0
+	// QuantOverrides are per-module settings written to config.json: a nil value
+	// keeps the module in float, as mlx-lm does for layers it skips.
+	QuantOverrides map[string]*model.Quant
+	Tied           bool
+	Shards         int // 0 or 1: model.safetensors; more: an index and that many shards
+	Seed           uint64
+	AttentionBias  bool               // llama, qwen3: q, k, v and o biases (qwen2 always has q, k, v biases)
+	MLPBias        bool               // llama only
+	RopeScaling    *model.RopeScaling // llama only
+	RopeTheta      float64            // 10000
+	SlidingWindow  int                // mistral only; 0: none
+	EOS            []int              // generation_config eos_token_id; [2]
+}
+
+func (s Spec) withDefaults() Spec {
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	if s.Arch == "" {
+		s.Arch = "llama"
+	}
+	def(&s.Hidden, 64)
+	def(&s.Intermediate, 128)
+	def(&s.Layers, 2)
+	def(&s.Heads, 4)
+	def(&s.KVHeads, 2)
+	def(&s.HeadDim, 16)
+	def(&s.Vocab, 512)
+	def(&s.MaxPos, 256)
+	def(&s.Shards, 1)
+	if s.QuantBits > 0 {
+		def(&s.GroupSize, 64)
+	}
+	if s.DType == "" {
+		s.DType = model.F32
+	}
+	if s.RopeTheta == 0 {
+		s.RopeTheta = 10000
+	}
+	if s.EOS == nil {
+		s.EOS = []int{2}
+	}
+	return s
+}
+
+func (s Spec) check() error {
+	if _, ok := archNames[s.Arch]; !ok {
+		return fmt.Errorf("unknown arch %q", s.Arch)
+	}
+	if !s.DType.IsFloat() {
+		return fmt.Errorf("dtype %q is not F32, F16 or BF16", s.DType)
+	}
+	if s.Vocab < 512 {
+		return fmt.Errorf("vocab %d is smaller than the tokenizer's 512", s.Vocab)
+	}
+	if s.Heads%s.KVHeads != 0 || s.HeadDim%2 != 0 {
+		return fmt.Errorf("%d heads, %d kv heads, head dim %d", s.Heads, s.KVHeads, s.HeadDim)
+	}
+	if s.QuantBits > 0 {
+		for _, in := range []int{s.Hidden, s.Intermediate, s.Heads * s.HeadDim} {
+			if in%s.GroupSize != 0 || in*s.QuantBits%32 != 0 {
+				return fmt.Errorf("input size %d does not fit %d-bit groups of %d", in, s.QuantBits, s.GroupSize)
+			}
+		}
+	}
+	if s.Shards < 1 {
+		return fmt.Errorf("%d shards", s.Shards)
+	}
+	return nil
+}
+
+// Name is a short description for test names: "qwen3-bf16-q4g32-tied-3shards".
+func (s Spec) Name() string {
+	s = s.withDefaults()
+	parts := []string{s.Arch, strings.ToLower(string(s.DType))}
+	if s.QuantBits > 0 {
+		parts = append(parts, fmt.Sprintf("q%dg%d", s.QuantBits, s.GroupSize))
+	}
+	if len(s.QuantOverrides) > 0 {
+		parts = append(parts, "mixed")
+	}
+	if s.Tied {
+		parts = append(parts, "tied")
+	}
+	if s.Shards > 1 {
+		parts = append(parts, fmt.Sprintf("%dshards", s.Shards))
+	}
+	if s.AttentionBias {
+		parts = append(parts, "bias")
+	}
+	if s.RopeScaling != nil {
+		parts = append(parts, "rope-"+s.RopeScaling.Type)
+	}
+	if s.SlidingWindow > 0 {
+		parts = append(parts, fmt.Sprintf("swa%d", s.SlidingWindow))
+	}
+	if s.Heads != 0 && s.KVHeads != 0 && s.Heads == s.KVHeads {
+		parts = append(parts, "mha")
+	}
+	return strings.Join(parts, "-")
+}
