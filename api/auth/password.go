@@ -1,0 +1,144 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Params are Argon2id's cost parameters.
+type Params struct {
+	MemoryKiB uint32
+	Time      uint32
+	Threads   uint8
+	SaltLen   uint32
+	KeyLen    uint32
+}
+
+// DefaultParams are OWASP's recommendation for Argon2id: 19 MiB, 2 passes, 1 lane.
+var DefaultParams = Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// TestParams are cheap enough for tests that register and log in many times. Never
+// use them outside tests: they make offline guessing fast.
+var TestParams = Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// ErrBadHash means a stored password hash could not be parsed.
+var ErrBadHash = errors.New("malformed password hash")
+
+var b64 = base64.RawStdEncoding
+
+// Hasher hashes and verifies passwords. Each Argon2id run takes MemoryKiB of memory,
+// so at most one run per CPU happens at a time: a burst of logins queues instead of
+// exhausting memory.
+type Hasher struct {
+	params Params
+	sem    chan struct{}
+	dummy  string // a hash to verify against when the account does not exist
+}
+
+// NewHasher returns a hasher that hashes with p.
+func NewHasher(p Params) (*Hasher, error) {
+	h := &Hasher{params: p, sem: make(chan struct{}, runtime.NumCPU())}
+	dummy, err := h.Hash(context.Background(), "no such account: constant-time filler")
+	if err != nil {
+		return nil, err
+	}
+	h.dummy = dummy
+	return h, nil
+}
+
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *Hasher) release() { <-h.sem }
+
+// Hash returns the PHC string $argon2id$v=19$m=…,t=…,p=…$salt$hash for password.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	p := h.params
+	salt := make([]byte, p.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("password salt: %w", err)
+	}
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, p.KeyLen)
+	h.release()
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.MemoryKiB, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// Verify reports whether password matches the PHC string encoded, using the
+// parameters recorded in it (so raising the defaults keeps old hashes working).
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, error) {
+	p, salt, want, err := ParsePHC(encoded)
+	if err != nil {
+		return false, err
+	}
+	if err := h.acquire(ctx); err != nil {
+		return false, err
+	}
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
+	h.release()
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// VerifyDummy does the work of Verify against a hash no password matches, so that
+// a login for an unknown account takes as long as one with a wrong password.
+func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
+	_, err := h.Verify(ctx, password, h.dummy)
+	return err
+}
+
+// Limits on parameters read from a hash: a corrupted or planted hash must not make
+// one login allocate gigabytes or spin for minutes.
+const (
+	maxMemoryKiB = 1 << 20
+	maxTime      = 16
+)
+
+// ParsePHC decodes an Argon2id PHC string into its parameters, salt and key.
+func ParsePHC(encoded string) (Params, []byte, []byte, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return Params{}, nil, nil, fmt.Errorf("%w: want $argon2id$v=…$m=…,t=…,p=…$salt$key", ErrBadHash)
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return Params{}, nil, nil, fmt.Errorf("%w: version %q", ErrBadHash, parts[2])
+	}
+	var p Params
+	var threads uint32
+	if n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &threads); err != nil || n != 3 ||
+		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", p.MemoryKiB, p.Time, threads) {
+		return Params{}, nil, nil, fmt.Errorf("%w: parameters %q", ErrBadHash, parts[3])
+	}
+	if p.Time < 1 || p.Time > maxTime || threads < 1 || threads > 255 ||
+		p.MemoryKiB < 8*threads || p.MemoryKiB > maxMemoryKiB {
+		return Params{}, nil, nil, fmt.Errorf("%w: parameters out of range %q", ErrBadHash, parts[3])
+	}
+	p.Threads = uint8(threads)
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil || len(salt) < 8 || len(salt) > 64 {
+		return Params{}, nil, nil, fmt.Errorf("%w: salt", ErrBadHash)
+	}
+	key, err := b64.DecodeString(parts[5])
+	if err != nil || len(key) < 16 || len(key) > 64 {
+		return Params{}, nil, nil, fmt.Errorf("%w: key", ErrBadHash)
+	}
+	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key))
+	return p, salt, key, nil
+}
