@@ -1,0 +1,297 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// launchLocked starts a run of t on the manager's context. m.mu must be held (so Close
+// cannot be waiting yet); it is a no-op if t is already running.
+func (m *Manager) launchLocked(t *Task) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.runningLocked() {
+		return
+	}
+	ctx, cancel := context.WithCancelCause(m.base)
+	done := make(chan struct{})
+	t.cancel, t.done = cancel, done
+	t.lastTick = time.Time{}
+	for _, f := range t.files {
+		if f.status == StatusFailed {
+			f.status = StatusPending
+		}
+	}
+	t.setStatusLocked(StatusDownloading, nil)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer close(done)
+		m.run(ctx, t)
+	}()
+}
+
+// run downloads t's files while publishing progress on a ticker, then settles the outcome.
+func (m *Manager) run(ctx context.Context, t *Task) {
+	result := make(chan error, 1)
+	go func() { result <- m.download(ctx, t) }() // run always receives from result before returning
+	tick := time.NewTicker(m.opts.ProgressInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case now := <-tick.C:
+			t.tick(now)
+		case err := <-result:
+			m.finish(ctx, t, err)
+			return
+		}
+	}
+}
+
+// finish turns a run's result into the task's status, journal entry and cache state.
+func (m *Manager) finish(ctx context.Context, t *Task, err error) {
+	cause := context.Cause(ctx)
+	switch {
+	case ctx.Err() != nil && errors.Is(cause, ErrClosed):
+		// Shutdown: the journal still says downloading, so the next ResumeAll goes on.
+		m.settle(t, StatusPaused, nil)
+	case ctx.Err() != nil && errors.Is(cause, errPaused):
+		m.settle(t, StatusPaused, nil)
+		m.save(t)
+	case ctx.Err() != nil && errors.Is(cause, errCancelled):
+		m.discard(t)
+		m.settle(t, StatusCancelled, nil)
+		m.unsave(t)
+		m.retire(t)
+	case err != nil:
+		m.log.Warn("download failed", "model", t.repo, "task", t.id, "err", err)
+		m.settle(t, StatusFailed, fmt.Errorf("download %s: %w", t.repo, err))
+		m.save(t)
+	default:
+		t.setStatus(StatusVerifying, nil)
+		if err := m.cache.writeRef(t.repo, t.rev, t.commit); err != nil {
+			m.settle(t, StatusFailed, fmt.Errorf("download %s: %w", t.repo, err))
+			m.save(t)
+			return
+		}
+		m.log.Info("download completed", "model", t.repo, "task", t.id, "bytes", t.Progress().BytesTotal,
+			"dur", time.Since(t.created).Round(time.Millisecond))
+		m.settle(t, StatusCompleted, nil)
+		m.unsave(t)
+		m.retire(t)
+	}
+}
+
+// settle marks the run over and sets the status in one step, so a Subscribe in between
+// never sees a finished status on a task that still looks running.
+func (m *Manager) settle(t *Task, s Status, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cancel != nil {
+		t.cancel(nil)
+		t.cancel = nil
+	}
+	t.setStatusLocked(s, err)
+}
+
+// discard deletes what a cancelled task leaves behind: partial blobs, and the new
+// snapshot with the blobs only it used (unless refs/main already points at it).
+func (m *Manager) discard(t *Task) {
+	for _, f := range t.files {
+		if _, partial, err := m.cache.blobPaths(t.repo, f.etag); err == nil {
+			if err := os.Remove(partial); err != nil && !errors.Is(err, os.ErrNotExist) {
+				m.log.Warn("remove partial download", "model", t.repo, "err", err)
+			}
+		}
+		f.done.Store(0)
+		f.verify = nil
+	}
+	if err := m.cache.discardSnapshot(t.repo, t.commit); err != nil {
+		m.log.Warn("discard cancelled snapshot", "model", t.repo, "err", err)
+	}
+}
+
+// retire frees the repo for a new Start and prunes old finished tasks.
+func (m *Manager) retire(t *Task) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.byRepo[t.repo] == t {
+		delete(m.byRepo, t.repo)
+	}
+	var finished []*Task
+	for _, o := range m.tasks {
+		if o.Progress().Status.Final() && m.byRepo[o.repo] != o {
+			finished = append(finished, o)
+		}
+	}
+	for len(finished) > m.opts.KeepFinished {
+		oldest := 0
+		for i, o := range finished {
+			if o.created.Before(finished[oldest].created) {
+				oldest = i
+			}
+		}
+		delete(m.tasks, finished[oldest].id)
+		finished = append(finished[:oldest], finished[oldest+1:]...)
+	}
+}
+
+// Pause stops a running task, keeping its partial files for Resume.
+func (m *Manager) Pause(id string) error {
+	t, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	if !t.runningLocked() {
+		st := t.status
+		t.mu.Unlock()
+		if st == StatusPaused {
+			return nil
+		}
+		return fmt.Errorf("pause %s: task is %s", id, st)
+	}
+	cancel, done := t.cancel, t.done
+	t.mu.Unlock()
+	cancel(errPaused)
+	<-done
+	return nil
+}
+
+// Resume restarts a paused or failed task from where its files stopped.
+func (m *Manager) Resume(ctx context.Context, id string) error {
+	t, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	running, st := t.runningLocked(), t.status
+	t.mu.Unlock()
+	if running {
+		return nil
+	}
+	if st != StatusPaused && st != StatusFailed {
+		return fmt.Errorf("resume %s: task is %s", id, st)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.syncFromDisk(t)
+	if err := m.checkSpace(t); err != nil {
+		return err
+	}
+	m.saveAs(t, StatusDownloading) // before the run starts, so its final unsave cannot come first
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.launchLocked(t)
+	m.byRepo[t.repo] = t
+	return nil
+}
+
+// Cancel stops a task and deletes its partial files. Cancelling a cancelled task is a no-op.
+func (m *Manager) Cancel(id string) error {
+	t, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	if t.runningLocked() {
+		cancel, done := t.cancel, t.done
+		t.mu.Unlock()
+		cancel(errCancelled)
+		<-done
+		return nil
+	}
+	st := t.status
+	t.mu.Unlock()
+	switch st {
+	case StatusCancelled:
+		return nil
+	case StatusPaused, StatusFailed:
+		m.discard(t)
+		m.settle(t, StatusCancelled, nil)
+		m.unsave(t)
+		m.retire(t)
+		return nil
+	}
+	return fmt.Errorf("cancel %s: task is %s", id, st)
+}
+
+// ResumeAll restores the journaled tasks after a restart: unfinished downloads start
+// again (from their partial files), paused and failed ones come back as they were.
+// In offline mode unfinished downloads come back paused.
+func (m *Manager) ResumeAll(ctx context.Context) error {
+	if m.journal == nil {
+		return nil
+	}
+	recs, err := m.journal.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("resume downloads: %w", err)
+	}
+	for _, rec := range recs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		m.restore(ctx, rec)
+	}
+	return nil
+}
+
+func (m *Manager) restore(ctx context.Context, rec TaskRecord) {
+	drop := func(why string, err error) {
+		m.log.Warn("dropping journaled download", "task", rec.ID, "model", rec.Repo, "why", why, "err", err)
+		if derr := m.journal.Delete(ctx, rec.ID); derr != nil {
+			m.log.Warn("download journal delete failed", "task", rec.ID, "err", derr)
+		}
+	}
+	if err := rec.validate(); err != nil {
+		drop("invalid record", err)
+		return
+	}
+	if rec.Status.Final() && rec.Status != StatusFailed {
+		drop("finished", nil)
+		return
+	}
+	m.mu.Lock()
+	if m.closed || m.tasks[rec.ID] != nil || m.byRepo[rec.Repo] != nil {
+		m.mu.Unlock()
+		return
+	}
+	t := m.newTaskLocked(rec.Repo, rec.Revision, rec.ID, rec.CreatedAt)
+	close(t.prepared)
+	t.commit = rec.Commit
+	for _, f := range rec.Files {
+		t.files = append(t.files, &fileState{File: f, etag: f.Etag(), status: StatusPending})
+	}
+	if rec.Status == StatusFailed && rec.Error != "" {
+		t.err = errors.New(rec.Error)
+	}
+	m.byRepo[rec.Repo] = t
+	m.mu.Unlock()
+	m.syncFromDisk(t)
+
+	switch {
+	case rec.Status == StatusPaused || rec.Status == StatusFailed:
+		t.setStatus(rec.Status, t.Err())
+	case m.client.Offline():
+		t.setStatus(StatusPaused, nil)
+	default:
+		if err := m.checkSpace(t); err != nil {
+			t.setStatus(StatusFailed, err)
+			m.save(t)
+			return
+		}
+		m.mu.Lock()
+		if !m.closed {
+			m.launchLocked(t)
+		}
+		m.mu.Unlock()
+		m.log.Info("resuming download", "model", t.repo, "task", t.id)
+	}
+}
