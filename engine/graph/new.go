@@ -1,0 +1,31 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mlx-manager/mlx-manager/engine/model"
+)
+
+// New loads m's weights onto a gomlx backend and returns a model.Runner for
+// it. The weights are copied as float32 (dequantized when MLX-quantized), so
+// the runner does not read m's mapped files after New returns.
+func New(ctx context.Context, m *model.Model, opts Options) (model.Runner, error) {
+	if m == nil || m.Config == nil {
+		return nil, fmt.Errorf("graph: new runner: no model")
+	}
+	c := m.Config
+	if c.HiddenAct != "silu" {
+		return nil, fmt.Errorf("graph: new runner: hidden_act %q is not supported", c.HiddenAct)
+	}
+	s := spec{
+		layers: c.NumHiddenLayers, hidden: c.HiddenSize, inter: c.IntermediateSize,
+		heads: c.NumAttentionHeads, kvHeads: c.NumKeyValueHeads, headDim: c.HeadDim,
+		vocab: c.VocabSize, eps: c.RMSNormEps, window: c.SlidingWindow,
+	}
+	r, err := newRunner(ctx, s, model.RopeFreqs(c), &m.Weights, opts)
+	if err != nil {
+		return nil, fmt.Errorf("graph: new runner: %w", err)
+	}
+	return r, nil
+}

@@ -1,0 +1,250 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	gg "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/mlx-manager/mlx-manager/engine/model"
+)
+
+// Shape buckets. Every distinct (chunk, cache length) pair is a graph to
+// compile, so both come from short fixed lists: prompts are cut into chunks
+// of maxChunk and the rest is padded up to the next chunk bucket, and caches
+// grow through powers of two from minCache.
+var chunkBuckets = []int{1, 8, maxChunk}
+
+const (
+	maxChunk = 64
+	minCache = 64
+)
+
+// sequence is a model.Sequence: its KV cache lives on the device as one
+// (cacheLen, kvHeads*headDim) tensor per layer for K and for V.
+type sequence struct {
+	r      *runner
+	maxLen int
+	length int
+
+	cacheLen int               // current bucket; 0 before the first step
+	k, v     []*tensors.Tensor // (cacheLen, kvDim) per layer; nil before the first step
+	logits   []float32
+	closed   bool
+}
+
+var _ model.Sequence = (*sequence)(nil)
+
+// Len implements model.Sequence.
+func (s *sequence) Len() int { return s.length }
+
+// Truncate implements model.Sequence. Slots past n stay in the cache but are
+// masked out and overwritten by the next tokens.
+func (s *sequence) Truncate(n int) error {
+	if s.closed {
+		return fmt.Errorf("truncate: %w", ErrClosed)
+	}
+	if n < 0 || n > s.length {
+		return fmt.Errorf("truncate to %d: sequence has %d tokens", n, s.length)
+	}
+	s.length = n
+	return nil
+}
+
+// Close implements model.Sequence.
+func (s *sequence) Close() (err error) {
+	defer recoverTo(&err)
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.dropCache()
+	return nil
+}
+
+// recoverReset turns a gomlx panic into an error; the cache may be half
+// donated at that point, so the sequence restarts empty.
+func (s *sequence) recoverReset(err *error) {
+	if r := recover(); r != nil {
+		s.reset()
+		*err = fmt.Errorf("gomlx: %v", r)
+	}
+}
+
+// reset empties the sequence after a failure that may have consumed the cache.
+func (s *sequence) reset() {
+	s.dropCache()
+	s.length = 0
+}
+
+func (s *sequence) dropCache() {
+	for _, t := range append(s.k, s.v...) {
+		if t != nil {
+			_ = t.FinalizeAll()
+		}
+	}
+	s.k, s.v, s.cacheLen = nil, nil, 0
+}
+
+// Forward implements model.Sequence.
+func (s *sequence) Forward(ctx context.Context, tokens []int32) ([]float32, error) {
+	if err := s.appendTokens(ctx, outLogits, tokens, nil); err != nil {
+		return nil, fmt.Errorf("forward: %w", err)
+	}
+	return s.logits, nil
+}
+
+// Hidden implements model.Sequence.
+func (s *sequence) Hidden(ctx context.Context, tokens []int32) ([]float32, error) {
+	out := make([]float32, 0, len(tokens)*s.r.spec.hidden)
+	if err := s.appendTokens(ctx, outHidden, tokens, &out); err != nil {
+		return nil, fmt.Errorf("hidden: %w", err)
+	}
+	return out, nil
+}
+
+// appendTokens validates tokens, then runs them chunk by chunk, checking ctx
+// between chunks. Hidden states are appended to hidden when it is non-nil;
+// the logits of the final chunk land in s.logits.
+func (s *sequence) appendTokens(ctx context.Context, kind outputKind, tokens []int32, hidden *[]float32) (err error) {
+	defer s.recoverReset(&err)
+	if s.closed {
+		return ErrClosed
+	}
+	if len(tokens) == 0 {
+		return fmt.Errorf("no tokens")
+	}
+	if s.length+len(tokens) > s.maxLen {
+		return fmt.Errorf("%d tokens after %d exceed the sequence's max length %d", len(tokens), s.length, s.maxLen)
+	}
+	for i, t := range tokens {
+		if t < 0 || int(t) >= s.r.spec.vocab {
+			return fmt.Errorf("token %d at %d is outside the vocabulary of %d", t, i, s.r.spec.vocab)
+		}
+	}
+	for len(tokens) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(len(tokens), maxChunk)
+		result, err := s.step(kind, tokens[:n])
+		if err != nil {
+			return err
+		}
+		if hidden != nil {
+			*hidden = append(*hidden, result[:n*s.r.spec.hidden]...)
+		} else {
+			s.logits = result
+		}
+		tokens = tokens[n:]
+	}
+	return nil
+}
+
+// step runs one chunk of n ≤ maxChunk tokens at position s.length, padded to
+// a chunk bucket, and returns the flat result.
+func (s *sequence) step(kind outputKind, tokens []int32) ([]float32, error) {
+	n := len(tokens)
+	chunk := chunkBucket(n)
+	if err := s.ensureCache(s.length + n); err != nil {
+		s.reset()
+		return nil, err
+	}
+	padded := make([]int32, chunk)
+	copy(padded, tokens)
+	half := s.r.spec.headDim / 2
+	cos := make([]float32, chunk*half)
+	sin := make([]float32, chunk*half)
+	rotary(s.r.invFreq, s.length, chunk, cos, sin)
+
+	r := s.r
+	args := make([]any, 0, numCallInputs+2*len(s.k)+len(r.weights))
+	args = append(args,
+		tensors.FromFlatDataAndDimensions(padded, chunk),
+		tensors.FromFlatDataAndDimensions(cos, chunk, half),
+		tensors.FromFlatDataAndDimensions(sin, chunk, half),
+		int32(s.length), int32(n))
+	// The caches are donated: the backend may update them in place, and the
+	// old tensors are invalid from here on whatever happens.
+	caches := append(append([]*tensors.Tensor{}, s.k...), s.v...)
+	for _, t := range caches {
+		d, err := gg.DonateTensorBuffer(t, r.backend, 0)
+		if err != nil {
+			s.reset()
+			return nil, fmt.Errorf("donate cache: %w", err)
+		}
+		args = append(args, d)
+	}
+	out, err := r.run(kind, graphKey{kind: kind, chunk: chunk, cacheLen: s.cacheLen}, args)
+	if err != nil || len(out) != 1+len(caches) {
+		// The donated caches are gone: the sequence restarts empty.
+		s.k, s.v, s.cacheLen, s.length = nil, nil, 0, 0
+		if err == nil {
+			err = fmt.Errorf("graph returned %d outputs, want %d", len(out), 1+len(caches))
+		}
+		return nil, err
+	}
+	layers := len(s.k)
+	copy(s.k, out[1:1+layers])
+	copy(s.v, out[1+layers:])
+	result, err := tensors.CopyFlatData[float32](out[0])
+	_ = out[0].FinalizeAll()
+	if err != nil {
+		return nil, fmt.Errorf("read result: %w", err)
+	}
+	s.length += n
+	return result, nil
+}
+
+func chunkBucket(n int) int {
+	for _, b := range chunkBuckets {
+		if n <= b {
+			return b
+		}
+	}
+	return maxChunk
+}
+
+// cacheBucket is the smallest power of two ≥ need, at least minCache.
+func cacheBucket(need int) int {
+	if need <= minCache {
+		return minCache
+	}
+	return 1 << bits.Len(uint(need-1))
+}
+
+// ensureCache makes the cache hold at least need slots, moving to a bigger
+// bucket when needed. Growing copies through the host; it happens a handful
+// of times per sequence, and keeps pad/DynamicUpdateSlice (missing in the
+// pure-Go backend) out of the graphs.
+func (s *sequence) ensureCache(need int) error {
+	if need <= s.cacheLen {
+		return nil
+	}
+	size := cacheBucket(need)
+	kvDim := s.r.spec.kvHeads * s.r.spec.headDim
+	layers := s.r.spec.layers
+	if s.k == nil {
+		s.k = make([]*tensors.Tensor, layers)
+		s.v = make([]*tensors.Tensor, layers)
+	}
+	for _, c := range [][]*tensors.Tensor{s.k, s.v} {
+		for l := range c {
+			grown := tensors.FromShape(shapes.Make(dtypes.Float32, size, kvDim))
+			if old := c[l]; old != nil {
+				prev, err := tensors.CopyFlatData[float32](old)
+				if err != nil {
+					return fmt.Errorf("grow cache: %w", err)
+				}
+				tensors.MustMutableFlatData(grown, func(flat []float32) { copy(flat, prev) })
+				_ = old.FinalizeAll()
+			}
+			c[l] = grown
+		}
+	}
+	s.cacheLen = size
+	return nil
+}
