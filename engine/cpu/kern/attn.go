@@ -1,0 +1,106 @@
+package kern
+
+// KV is one layer's key or value cache, (maxLen, kvHeads*headDim) row-major,
+// stored as float32 or as IEEE half (half the memory, converted on the fly).
+type KV struct {
+	F32 []float32
+	F16 []uint16
+}
+
+// NewKV allocates a cache of n values, half precision when f16 is set.
+func NewKV(n int, f16 bool) KV {
+	if f16 {
+		return KV{F16: make([]uint16, n)}
+	}
+	return KV{F32: make([]float32, n)}
+}
+
+// Put stores vals at offset off.
+func (c KV) Put(off int, vals []float32) {
+	if c.F16 == nil {
+		copy(c.F32[off:off+len(vals)], vals)
+		return
+	}
+	dst := c.F16[off : off+len(vals)]
+	for i, v := range vals {
+		dst[i] = F32ToF16(v)
+	}
+}
+
+// Attn describes causal multi-head attention with grouped KV heads: query
+// head h reads KV head h/(Heads/KVHeads), straight from the cache, without
+// copying K or V per head.
+type Attn struct {
+	Heads, KVHeads, HeadDim int
+	Scale                   float32 // usually 1/sqrt(HeadDim)
+}
+
+// Attention computes out (nq, Heads*HeadDim) for queries q (nq, Heads*HeadDim)
+// at positions pos0..pos0+nq-1; query i sees cache positions 0..pos0+i, which
+// must already hold its keys and values.
+func (e *Exec) Attention(out, q []float32, nq, pos0 int, k, v KV, a Attn) {
+	t := &e.at
+	t.out, t.q, t.nq, t.pos0, t.k, t.v, t.a = out, q, nq, pos0, k, v, a
+	n := nq * a.KVHeads
+	if nq*(pos0+nq)*a.Heads*a.HeadDim < parallelMin/4 {
+		runInline(t, n)
+	} else {
+		e.pool.run(t, n)
+	}
+	t.out, t.q, t.k, t.v = nil, nil, KV{}, KV{}
+}
+
+type attnTask struct {
+	out, q   []float32
+	nq, pos0 int
+	k, v     KV
+	a        Attn
+	scores   [][]float32 // per thread: (Heads/KVHeads, positions)
+}
+
+// runChunk handles query c/KVHeads for every query head sharing KV head
+// c%KVHeads, so each key and value row is loaded once for the whole group.
+func (t *attnTask) runChunk(c, tid int) {
+	a := t.a
+	i, g := c/a.KVHeads, c%a.KVHeads
+	group := a.Heads / a.KVHeads
+	n := t.pos0 + i + 1 // visible positions
+	hd, qDim, kvDim := a.HeadDim, a.Heads*a.HeadDim, a.KVHeads*a.HeadDim
+	t.scores[tid] = grow(t.scores[tid], group*n)
+	s := t.scores[tid]
+	qi := t.q[i*qDim : (i+1)*qDim]
+	for p := 0; p < n; p++ {
+		off := p*kvDim + g*hd
+		for j := 0; j < group; j++ {
+			qh := qi[(g*group+j)*hd : (g*group+j+1)*hd]
+			s[j*n+p] = t.k.dot(qh, off) * a.Scale
+		}
+	}
+	oi := t.out[i*qDim : (i+1)*qDim]
+	for j := 0; j < group; j++ {
+		sj := s[j*n : (j+1)*n]
+		Softmax(sj)
+		oh := oi[(g*group+j)*hd : (g*group+j+1)*hd]
+		clear(oh)
+		for p, w := range sj {
+			t.v.axpy(oh, w, p*kvDim+g*hd)
+		}
+	}
+}
+
+// dot is q·row, the row of len(q) values at off.
+func (c KV) dot(q []float32, off int) float32 {
+	if c.F16 == nil {
+		return active.dot(q, c.F32[off:off+len(q)])
+	}
+	return active.dotF16(q, c.F16[off:off+len(q)])
+}
+
+// axpy adds w·row (the row of len(y) values at off) to y.
+func (c KV) axpy(y []float32, w float32, off int) {
+	if c.F16 == nil {
+		active.axpy(y, w, c.F32[off:off+len(y)])
+		return
+	}
+	active.axpyF16(y, w, c.F16[off:off+len(y)])
+}

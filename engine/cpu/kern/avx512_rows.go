@@ -1,0 +1,236 @@
+//go:build goexperiment.simd && amd64
+
+package kern
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// AVX-512 matrix-vector rows. Weights are loaded in their stored width and
+// widened in registers; four rows share each x load and give the FMA unit
+// four independent chains.
+//
+// The inner loops are small non-inlined functions over unsafe pointers: with
+// few live values the register allocator keeps every accumulator in a
+// register, where slice indexing made it spill and re-check bounds on every
+// iteration. Their callers slice (and so bounds-check) everything a loop will
+// touch before handing out pointers. Columns past the last multiple of 16 go
+// through the scalar tail.
+
+type f32x16 = archsimd.Float32x16
+
+func ldf(p unsafe.Pointer) f32x16 { return archsimd.LoadFloat32x16Array((*[16]float32)(p)) }
+
+func ldh(p unsafe.Pointer) archsimd.Uint32x16 {
+	return archsimd.LoadUint16x16Array((*[16]uint16)(p)).ExtendToUint32()
+}
+
+func ldb(p unsafe.Pointer) archsimd.Uint32x16 {
+	return archsimd.LoadUint8x16Array((*[16]uint8)(p)).ExtendToUint32()
+}
+
+func hsum16(v f32x16) float32 {
+	v8 := v.GetLo().Add(v.GetHi())
+	v4 := v8.GetLo().Add(v8.GetHi())
+	return (v4.GetElem(0) + v4.GetElem(1)) + (v4.GetElem(2) + v4.GetElem(3))
+}
+
+// halfConv holds the vectors of the half→float trick of F16ToF32.
+type halfConv struct {
+	em, sign, expAll, inf archsimd.Uint32x16
+	scale                 f32x16
+}
+
+func newHalfConv() halfConv {
+	return halfConv{
+		em:     archsimd.BroadcastUint32x16(0x7fff),
+		sign:   archsimd.BroadcastUint32x16(0x8000),
+		expAll: archsimd.BroadcastUint32x16(0x0f800000),
+		inf:    archsimd.BroadcastUint32x16(0x7f800000),
+		scale:  archsimd.BroadcastFloat32x16(0x1p112),
+	}
+}
+
+// f32 widens 16 zero-extended halves, bit-exact with F16ToF32.
+func (k halfConv) f32(u archsimd.Uint32x16) f32x16 {
+	em := u.And(k.em).ShiftAllLeft(13)
+	f := em.BitsToFloat32().Mul(k.scale).ToBits()
+	f = f.Or(u.And(k.sign).ShiftAllLeft(16))
+	f = f.Or(k.inf.Masked(em.GreaterEqual(k.expAll)))
+	return f.BitsToFloat32()
+}
+
+func bf16f32(u archsimd.Uint32x16) f32x16 { return u.ShiftAllLeft(16).BitsToFloat32() }
+
+func avx512RowsF32(y, w []float32, cols int, x []float32) {
+	x, w = x[:cols], w[:len(y)*cols]
+	vec := cols &^ 15
+	if vec == 0 {
+		goRowsF32(y, w, cols, x)
+		return
+	}
+	xp, wp, stride := unsafe.Pointer(&x[0]), unsafe.Pointer(&w[0]), uintptr(cols)*4
+	for i := 0; i < len(y); {
+		if i+4 <= len(y) {
+			var out [4]float32
+			dot4F32(&out, xp, unsafe.Add(wp, uintptr(i)*stride), stride, vec)
+			for r := 0; r < 4; r++ {
+				y[i+r] = out[r] + goDot(w[(i+r)*cols+vec:(i+r+1)*cols], x[vec:])
+			}
+			i += 4
+			continue
+		}
+		y[i] = dot1F32(xp, unsafe.Add(wp, uintptr(i)*stride), vec) + goDot(w[i*cols+vec:(i+1)*cols], x[vec:])
+		i++
+	}
+}
+
+//go:noinline
+func dot4F32(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n int) {
+	w1 := unsafe.Add(w, stride)
+	w2 := unsafe.Add(w1, stride)
+	w3 := unsafe.Add(w2, stride)
+	var a0, a1, a2, a3 f32x16
+	for ; n > 0; n -= 16 {
+		xv := ldf(x)
+		a0 = ldf(w).MulAdd(xv, a0)
+		a1 = ldf(w1).MulAdd(xv, a1)
+		a2 = ldf(w2).MulAdd(xv, a2)
+		a3 = ldf(w3).MulAdd(xv, a3)
+		x, w, w1, w2, w3 = unsafe.Add(x, 64), unsafe.Add(w, 64), unsafe.Add(w1, 64), unsafe.Add(w2, 64), unsafe.Add(w3, 64)
+	}
+	out[0], out[1], out[2], out[3] = hsum16(a0), hsum16(a1), hsum16(a2), hsum16(a3)
+}
+
+//go:noinline
+func dot1F32(x, w unsafe.Pointer, n int) float32 {
+	var a0, a1 f32x16
+	for ; n >= 32; n -= 32 {
+		a0 = ldf(w).MulAdd(ldf(x), a0)
+		a1 = ldf(unsafe.Add(w, 64)).MulAdd(ldf(unsafe.Add(x, 64)), a1)
+		x, w = unsafe.Add(x, 128), unsafe.Add(w, 128)
+	}
+	if n > 0 {
+		a0 = ldf(w).MulAdd(ldf(x), a0)
+	}
+	return hsum16(a0.Add(a1))
+}
+
+func avx512RowsF16(y []float32, w []uint16, cols int, x []float32) {
+	avx512RowsHalf(y, w, cols, x, false)
+}
+
+func avx512RowsBF16(y []float32, w []uint16, cols int, x []float32) {
+	avx512RowsHalf(y, w, cols, x, true)
+}
+
+func avx512RowsHalf(y []float32, w []uint16, cols int, x []float32, bf bool) {
+	x, w = x[:cols], w[:len(y)*cols]
+	vec := cols &^ 15
+	tail := goDotF16
+	if bf {
+		tail = goDotBF16
+	}
+	if vec == 0 {
+		for i := range y {
+			y[i] = tail(x, w[i*cols:(i+1)*cols])
+		}
+		return
+	}
+	xp, wp, stride := unsafe.Pointer(&x[0]), unsafe.Pointer(&w[0]), uintptr(cols)*2
+	var out [4]float32
+	for i := 0; i < len(y); {
+		n := min(4, len(y)-i)
+		if bf {
+			dot4BF16(&out, xp, unsafe.Add(wp, uintptr(i)*stride), stride, vec, n)
+		} else {
+			dot4F16(&out, xp, unsafe.Add(wp, uintptr(i)*stride), stride, vec, n)
+		}
+		for r := 0; r < n; r++ {
+			y[i+r] = out[r] + tail(x[vec:], w[(i+r)*cols+vec:(i+r+1)*cols])
+		}
+		i += n
+	}
+}
+
+// dot4F16 computes rows whose count m is 4 or, at the end of a chunk, fewer:
+// missing rows repeat the first row's address and are ignored.
+//
+//go:noinline
+func dot4F16(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n, m int) {
+	w1, w2, w3 := rowPtrs(w, stride, m)
+	k := newHalfConv()
+	var a0, a1, a2, a3 f32x16
+	for ; n > 0; n -= 16 {
+		xv := ldf(x)
+		a0 = k.f32(ldh(w)).MulAdd(xv, a0)
+		a1 = k.f32(ldh(w1)).MulAdd(xv, a1)
+		a2 = k.f32(ldh(w2)).MulAdd(xv, a2)
+		a3 = k.f32(ldh(w3)).MulAdd(xv, a3)
+		x, w, w1, w2, w3 = unsafe.Add(x, 64), unsafe.Add(w, 32), unsafe.Add(w1, 32), unsafe.Add(w2, 32), unsafe.Add(w3, 32)
+	}
+	out[0], out[1], out[2], out[3] = hsum16(a0), hsum16(a1), hsum16(a2), hsum16(a3)
+}
+
+//go:noinline
+func dot4BF16(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n, m int) {
+	w1, w2, w3 := rowPtrs(w, stride, m)
+	var a0, a1, a2, a3 f32x16
+	for ; n > 0; n -= 16 {
+		xv := ldf(x)
+		a0 = bf16f32(ldh(w)).MulAdd(xv, a0)
+		a1 = bf16f32(ldh(w1)).MulAdd(xv, a1)
+		a2 = bf16f32(ldh(w2)).MulAdd(xv, a2)
+		a3 = bf16f32(ldh(w3)).MulAdd(xv, a3)
+		x, w, w1, w2, w3 = unsafe.Add(x, 64), unsafe.Add(w, 32), unsafe.Add(w1, 32), unsafe.Add(w2, 32), unsafe.Add(w3, 32)
+	}
+	out[0], out[1], out[2], out[3] = hsum16(a0), hsum16(a1), hsum16(a2), hsum16(a3)
+}
+
+// rowPtrs returns the addresses of rows 1..3 after w, or w itself for rows
+// at or past m (so a short block never reads past its matrix).
+func rowPtrs(w unsafe.Pointer, stride uintptr, m int) (w1, w2, w3 unsafe.Pointer) {
+	w1, w2, w3 = w, w, w
+	if m > 1 {
+		w1 = unsafe.Add(w, stride)
+	}
+	if m > 2 {
+		w2 = unsafe.Add(w, 2*stride)
+	}
+	if m > 3 {
+		w3 = unsafe.Add(w, 3*stride)
+	}
+	return w1, w2, w3
+}
+
+func avx512Dot(a, b []float32) float32 {
+	n := len(a)
+	b = b[:n]
+	vec := n &^ 15
+	if vec == 0 {
+		return goDot(a, b)
+	}
+	return dot1F32(unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), vec) + goDot(a[vec:], b[vec:])
+}
+
+func avx512DotF16(a []float32, b []uint16) float32 {
+	n := len(a)
+	b = b[:n]
+	vec := n &^ 15
+	if vec == 0 {
+		return goDotF16(a, b)
+	}
+	return dot1F16(unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), vec) + goDotF16(a[vec:], b[vec:])
+}
+
+//go:noinline
+func dot1F16(x, w unsafe.Pointer, n int) float32 {
+	k := newHalfConv()
+	var a0 f32x16
+	for ; n > 0; n -= 16 {
+		a0 = k.f32(ldh(w)).MulAdd(ldf(x), a0)
+		x, w = unsafe.Add(x, 64), unsafe.Add(w, 32)
+	}
+	return hsum16(a0)
+}

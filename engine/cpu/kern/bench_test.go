@@ -1,0 +1,112 @@
+package kern
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchMats builds enough matrices of one type that cycling through them
+// streams from memory rather than from the last-level cache, as decode does.
+func benchMats(d DType, rows, cols int) []*Mat {
+	rng := rand.New(rand.NewPCG(7, 7))
+	one := randMat(rng, d, rows, cols, 64, F16)
+	n := int(256<<20/one.Bytes()) + 1
+	ms := []*Mat{one}
+	for len(ms) < n {
+		c := *one
+		switch d {
+		case F32:
+			c.F32 = append([]float32(nil), one.F32...)
+		case F16, BF16:
+			c.U16 = append([]uint16(nil), one.U16...)
+		default:
+			c.Q = append([]byte(nil), one.Q...)
+		}
+		ms = append(ms, &c)
+	}
+	return ms
+}
+
+var benchTypes = []DType{F32, F16, BF16, Q8, Q4}
+
+// BenchmarkMatVec reports the weight bandwidth of decode's product (MB/s of
+// weights) for a 2048×2048 matrix, per kernel set and thread count.
+func BenchmarkMatVec(b *testing.B) {
+	for _, d := range benchTypes {
+		ms := benchMats(d, 2048, 2048)
+		x := randVec(rand.New(rand.NewPCG(1, 1)), 2048)
+		y := make([]float32, 2048)
+		for _, im := range impls() {
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%s/%s/t%d", d, im.name, threads), func(b *testing.B) {
+					saved := active
+					active = im
+					defer func() { active = saved }()
+					pool := NewPool(threads)
+					defer pool.Close()
+					e := NewExec(pool)
+					b.SetBytes(ms[0].Bytes())
+					b.ResetTimer()
+					for i := 0; b.Loop(); i++ {
+						e.MatVec(y, ms[i%len(ms)], x)
+					}
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkMatMul reports prefill throughput (GFLOP/s) for 64 tokens through
+// a 1536×1536 matrix.
+func BenchmarkMatMul(b *testing.B) {
+	const n, rows, cols = 64, 1536, 1536
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := randVec(rng, n*cols)
+	y := make([]float32, n*rows)
+	for _, d := range benchTypes {
+		m := randMat(rng, d, rows, cols, 64, F16)
+		for _, im := range impls() {
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%s/%s/t%d", d, im.name, threads), func(b *testing.B) {
+					saved := active
+					active = im
+					defer func() { active = saved }()
+					pool := NewPool(threads)
+					defer pool.Close()
+					e := NewExec(pool)
+					b.SetBytes(m.Bytes())
+					for b.Loop() {
+						e.MatMul(y, m, x, n)
+					}
+					flops := 2 * float64(n*rows*cols) * float64(b.N)
+					b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}
+
+func BenchmarkAttention(b *testing.B) {
+	a := Attn{Heads: 24, KVHeads: 8, HeadDim: 64, Scale: 0.125}
+	const ctx = 512
+	rng := rand.New(rand.NewPCG(3, 3))
+	kv := randVec(rng, ctx*a.KVHeads*a.HeadDim)
+	q := randVec(rng, a.Heads*a.HeadDim)
+	out := make([]float32, len(q))
+	pool := NewPool(0)
+	defer pool.Close()
+	e := NewExec(pool)
+	k := KV{F32: kv}
+	for b.Loop() {
+		e.Attention(out, q, 1, ctx-1, k, k, a)
+	}
+}
+
+func BenchmarkSiLUMul(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, g := randVec(rng, 4096), randVec(rng, 4096)
+	for b.Loop() {
+		SiLUMul(x, g)
+	}
+}

@@ -1,0 +1,16 @@
+// Package kern holds the numeric kernels of the native CPU executor: matrix
+// × vector products for decode and matrix × matrix products for prefill over
+// weights in their stored form (F32, F16, BF16, MLX affine 8- and 4-bit),
+// plus RMSNorm, softmax, SiLU, RoPE, attention over a KV cache and argmax.
+//
+// Each inner loop exists as a plain-Go version (always built) and, with
+// GOEXPERIMENT=simd on amd64, as AVX-512 and AVX2 versions using
+// simd/archsimd; a router picks the best set the CPU supports at init. Every
+// set is tested against naive float64 references (ref_test.go) and fuzzed.
+//
+// Work is split across a Pool of persistent workers; an Exec holds one
+// caller's scratch memory so that steady-state calls do not allocate.
+//
+// Who may import me: engine/cpu and its tests. I import only the standard
+// library.
+package kern

@@ -1,0 +1,58 @@
+package kern
+
+// impl is one set of inner loops. The plain-Go set is always built and always
+// tested; SIMD sets are added by the router when the build and the CPU allow.
+// Every set must produce the results of the naive references in the tests.
+type impl struct {
+	name string
+
+	// Matrix-vector rows: y[i] = row(r0+i)·x for i < len(y).
+	rowsF32  func(y, w []float32, cols int, x []float32) // w starts at row r0
+	rowsF16  func(y []float32, w []uint16, cols int, x []float32)
+	rowsBF16 func(y []float32, w []uint16, cols int, x []float32)
+	// Quantized rows take x prepared by prepQ (xq) and the per-group sums of x.
+	rowsQ8 func(y []float32, m *Mat, r0 int, xq, xsum []float32)
+	rowsQ4 func(y []float32, m *Mat, r0 int, xq, xsum []float32)
+	// prepQ4 writes x in the order rowsQ4 consumes codes (len(x) values).
+	prepQ4 func(xq, x []float32)
+
+	// dequant writes quantized row r of m as float32 (len m.Cols).
+	dequant   func(dst []float32, m *Mat, r int)
+	f16ToF32  func(dst []float32, src []uint16)
+	bf16ToF32 func(dst []float32, src []uint16)
+
+	// gemm computes c[i*ldc+j] = a[i*lda:]·b[j*ldb:] over k values for
+	// i < m, j < n: every dot product of m rows of a with n rows of b.
+	gemm func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int)
+
+	dot     func(a, b []float32) float32
+	axpy    func(y []float32, a float32, x []float32) // y += a*x
+	scale   func(y []float32, a float32)              // y *= a
+	expSum  func(x []float32, max float32) float32    // x = exp(x-max), returns the sum
+	sumSq   func(x []float32) float32
+	mulInto func(y, a, b []float32) // y = a*b elementwise
+	siluMul func(a, b []float32)    // a = silu(a)*b
+
+	// Half-precision KV cache rows.
+	dotF16  func(a []float32, b []uint16) float32
+	axpyF16 func(y []float32, a float32, x []uint16)
+}
+
+// active is the fastest set this build and CPU support; chosen once at init
+// by the router (router_simd_amd64.go or router_go.go).
+var active = goImpl
+
+// Backend names the active kernel set: "avx512", "avx2" or "go".
+func Backend() string { return active.name }
+
+// groupSums writes the sum of x over each group of gs columns, the term that
+// multiplies the affine bias: Σ(s·q+b)·x = s·Σq·x + b·Σx.
+func groupSums(xsum, x []float32, gs int) {
+	for g := range xsum {
+		var s float32
+		for _, v := range x[g*gs : (g+1)*gs] {
+			s += v
+		}
+		xsum[g] = s
+	}
+}

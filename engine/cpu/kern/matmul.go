@@ -1,0 +1,59 @@
+package kern
+
+// Prefill multiplies a block of n tokens at once: y (n, rows) = x (n, cols) ×
+// mᵀ. The work is split by tiles of weight rows. A tile that is not float32
+// is dequantized into a per-thread scratch of tileRows×cols floats (at most
+// 512 KiB, in L2) and then reused for all n tokens, so each weight is decoded
+// once per call rather than once per token. The float copy is only ever one
+// tile per thread, never the matrix.
+const tileRows = 32
+
+// MatMul computes y = x·mᵀ for n rows of x: y is (n, m.Rows), x is (n, m.Cols),
+// both row-major.
+func (e *Exec) MatMul(y []float32, m *Mat, x []float32, n int) {
+	if n == 1 {
+		e.MatVec(y, m, x)
+		return
+	}
+	t := &e.mm
+	t.m, t.y, t.x, t.n = m, y[:n*m.Rows], x[:n*m.Cols], n
+	chunks := (m.Rows + tileRows - 1) / tileRows
+	if m.Rows*m.Cols*n < parallelMin {
+		runInline(t, chunks)
+	} else {
+		e.pool.run(t, chunks)
+	}
+	t.m, t.y, t.x = nil, nil, nil
+}
+
+type matmulTask struct {
+	m     *Mat
+	y, x  []float32
+	n     int
+	tiles [][]float32 // per thread: dequantized weight tile (tileRows, cols)
+}
+
+func (t *matmulTask) runChunk(c, tid int) {
+	m := t.m
+	cols := m.Cols
+	r0 := c * tileRows
+	r1 := min(r0+tileRows, m.Rows)
+	var w []float32
+	if m.DType == F32 {
+		w = m.F32[r0*cols : r1*cols]
+	} else {
+		t.tiles[tid] = grow(t.tiles[tid], tileRows*cols)
+		w = t.tiles[tid][:(r1-r0)*cols]
+		for r := r0; r < r1; r++ {
+			m.Row(w[(r-r0)*cols:(r-r0+1)*cols], r)
+		}
+	}
+	active.gemm(t.y[r0:], m.Rows, t.x, cols, w, cols, t.n, r1-r0, cols)
+}
+
+// runInline runs every chunk of t on the calling goroutine.
+func runInline(t task, n int) {
+	for c := 0; c < n; c++ {
+		t.runChunk(c, 0)
+	}
+}

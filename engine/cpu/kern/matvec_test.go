@@ -1,0 +1,156 @@
+package kern
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+type matCase struct {
+	d          DType
+	rows, cols int
+	gs         int
+	sd         DType // scales/biases type of quantized matrices
+}
+
+func (c matCase) String() string {
+	if c.gs == 0 {
+		return fmt.Sprintf("%s_%dx%d", c.d, c.rows, c.cols)
+	}
+	return fmt.Sprintf("%s_%dx%d_g%d_%s", c.d, c.rows, c.cols, c.gs, c.sd)
+}
+
+// matCases covers every type with shapes that exercise the tails: rows not a
+// multiple of the row block, columns not a multiple of the vector width
+// (stories260K's 172), a single row, and sizes big enough to go parallel.
+func matCases() []matCase {
+	var cs []matCase
+	for _, d := range []DType{F32, F16, BF16} {
+		for _, sh := range [][2]int{{1, 1}, {3, 7}, {8, 16}, {13, 172}, {64, 172}, {37, 257}, {300, 640}} {
+			cs = append(cs, matCase{d: d, rows: sh[0], cols: sh[1]})
+		}
+	}
+	for _, d := range []DType{Q8, Q4} {
+		for _, gs := range []int{32, 64, 128} {
+			for _, sh := range [][2]int{{1, 128}, {9, 384}, {67, 640}, {260, 512}} {
+				cs = append(cs, matCase{d: d, rows: sh[0], cols: sh[1], gs: gs, sd: F16})
+			}
+		}
+		cs = append(cs,
+			matCase{d: d, rows: 5, cols: 96, gs: 32, sd: F32},
+			matCase{d: d, rows: 11, cols: 192, gs: 64, sd: BF16},
+			matCase{d: d, rows: 7, cols: 160, gs: 32, sd: BF16})
+	}
+	return cs
+}
+
+func checkMatVec(t *testing.T, e *Exec, m *Mat, x []float32) {
+	t.Helper()
+	if err := m.Check(); err != nil {
+		t.Fatalf("bad test matrix: %v", err)
+	}
+	y := make([]float32, m.Rows)
+	e.MatVec(y, m, x)
+	want, mag := refMatVec(m, x)
+	for r := range y {
+		if !close32(y[r], want[r], mag[r]) {
+			t.Fatalf("row %d: got %v, want %v (Σ|wx| %v)", r, y[r], want[r], mag[r])
+		}
+	}
+}
+
+func TestMatVec(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		for _, threads := range []int{1, 3} {
+			pool := NewPool(threads)
+			e := NewExec(pool)
+			for i, c := range matCases() {
+				t.Run(fmt.Sprintf("t%d/%s", threads, c), func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(uint64(i), 1))
+					m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)
+					checkMatVec(t, e, m, randVec(rng, c.cols))
+				})
+			}
+			pool.Close()
+		}
+	})
+}
+
+func TestMatMul(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		pool := NewPool(2)
+		defer pool.Close()
+		e := NewExec(pool)
+		for i, c := range matCases() {
+			for _, n := range []int{2, 5, 9} {
+				t.Run(fmt.Sprintf("%s/n%d", c, n), func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(uint64(i), 2))
+					m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)
+					checkMatMul(t, e, m, randVec(rng, n*c.cols), n)
+				})
+			}
+		}
+	})
+}
+
+func checkMatMul(t *testing.T, e *Exec, m *Mat, x []float32, n int) {
+	t.Helper()
+	y := make([]float32, n*m.Rows)
+	e.MatMul(y, m, x, n)
+	for i := 0; i < n; i++ {
+		want, mag := refMatVec(m, x[i*m.Cols:(i+1)*m.Cols])
+		for r := range want {
+			if got := y[i*m.Rows+r]; !close32(got, want[r], mag[r]) {
+				t.Fatalf("token %d row %d: got %v, want %v", i, r, got, want[r])
+			}
+		}
+	}
+}
+
+// fuzzMat derives a valid matrix case from fuzzer input.
+func fuzzMat(kind, rows, cols, gsel uint8) matCase {
+	ds := []DType{F32, F16, BF16, Q8, Q4}
+	c := matCase{d: ds[int(kind)%len(ds)], rows: 1 + int(rows)%40}
+	if c.d == Q8 || c.d == Q4 {
+		c.gs = []int{32, 64, 128}[int(gsel)%3]
+		c.sd = []DType{F32, F16, BF16}[int(gsel/3)%3]
+		c.cols = c.gs * (1 + int(cols)%6)
+	} else {
+		c.cols = 1 + int(cols)
+	}
+	return c
+}
+
+func FuzzMatVec(f *testing.F) {
+	f.Add(uint64(1), uint8(0), uint8(12), uint8(171), uint8(0))
+	f.Add(uint64(2), uint8(1), uint8(7), uint8(33), uint8(0))
+	f.Add(uint64(3), uint8(3), uint8(39), uint8(5), uint8(4))
+	f.Add(uint64(4), uint8(4), uint8(9), uint8(2), uint8(8))
+	pool := NewPool(2)
+	f.Cleanup(pool.Close)
+	f.Fuzz(func(t *testing.T, seed uint64, kind, rows, cols, gsel uint8) {
+		c := fuzzMat(kind, rows, cols, gsel)
+		forEachImpl(t, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 3))
+			m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)
+			checkMatVec(t, NewExec(pool), m, randVec(rng, c.cols))
+		})
+	})
+}
+
+func FuzzMatMul(f *testing.F) {
+	f.Add(uint64(1), uint8(0), uint8(35), uint8(171), uint8(0), uint8(3))
+	f.Add(uint64(2), uint8(2), uint8(3), uint8(16), uint8(0), uint8(7))
+	f.Add(uint64(3), uint8(4), uint8(33), uint8(1), uint8(2), uint8(5))
+	pool := NewPool(2)
+	f.Cleanup(pool.Close)
+	f.Fuzz(func(t *testing.T, seed uint64, kind, rows, cols, gsel, n uint8) {
+		c := fuzzMat(kind, rows, cols, gsel)
+		tokens := 1 + int(n)%12
+		forEachImpl(t, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 4))
+			m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)
+			checkMatMul(t, NewExec(pool), m, randVec(rng, tokens*c.cols), tokens)
+		})
+	})
+}

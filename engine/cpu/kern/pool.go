@@ -1,0 +1,211 @@
+package kern
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// task is one parallel step split into chunks 0..n-1. Implementations are
+// long-lived structs owned by an Exec, so submitting one does not allocate.
+type task interface {
+	// runChunk runs chunk c on thread tid (0 is the submitter, 1.. the
+	// workers), so a task can keep one scratch buffer per thread.
+	runChunk(c, tid int)
+}
+
+// Pool is a fixed set of worker goroutines that run tasks together with the
+// submitting goroutine. Workers spin for a short while after each task before
+// parking, because decode submits a task every few microseconds and waking a
+// parked goroutine costs more than that. Chunks are handed out through an
+// atomic counter, so a worker that the OS deschedules (the machine is shared)
+// does not hold up the others.
+//
+// Several Execs may submit concurrently; tasks run one at a time (each one
+// uses every core anyway), in submission order as decided by mu.
+type Pool struct {
+	mu sync.Mutex // serialises tasks; guards cur and n
+
+	cur task
+	n   int64
+
+	// state is gen<<32 | closed<<31 | active: gen changes for every task,
+	// closed is set once all its chunks are done (late workers then skip it),
+	// active counts workers inside the task.
+	state   atomic.Uint64
+	next    atomic.Int64 // next chunk to hand out
+	pending atomic.Int64 // chunks not yet finished
+
+	workers []*worker
+	quit    atomic.Bool
+	wg      sync.WaitGroup
+}
+
+type worker struct {
+	tid      int
+	sleeping atomic.Bool
+	wake     chan struct{}
+}
+
+const (
+	closedBit = 1 << 31
+	genShift  = 32
+	// spinFor is how long an idle worker polls before parking.
+	spinFor = 200 * time.Microsecond
+)
+
+// NewPool starts threads-1 workers (the submitter is the last thread).
+// threads <= 0 means GOMAXPROCS.
+func NewPool(threads int) *Pool {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	p := &Pool{}
+	for i := 1; i < threads; i++ {
+		w := &worker{tid: i, wake: make(chan struct{}, 1)}
+		p.workers = append(p.workers, w)
+		p.wg.Add(1)
+		go p.work(w)
+	}
+	return p
+}
+
+// Threads is the number of goroutines that run a task (workers + submitter).
+func (p *Pool) Threads() int { return len(p.workers) + 1 }
+
+// Close stops the workers and waits for them. Tasks must not be submitted
+// after Close.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.quit.Swap(true) {
+		return
+	}
+	p.state.Add(1 << genShift)
+	for _, w := range p.workers {
+		if w.sleeping.Swap(false) {
+			w.wake <- struct{}{}
+		}
+	}
+	p.wg.Wait()
+}
+
+// run executes t's chunks 0..n-1 on the pool and returns when all are done.
+func (p *Pool) run(t task, n int) {
+	if n <= 0 {
+		return
+	}
+	if n == 1 || len(p.workers) == 0 {
+		for c := 0; c < n; c++ {
+			t.runChunk(c, 0)
+		}
+		return
+	}
+	p.mu.Lock()
+	p.cur, p.n = t, int64(n)
+	p.next.Store(0)
+	p.pending.Store(int64(n))
+	gen := p.state.Load()>>genShift + 1
+	p.state.Store(gen << genShift)
+	for _, w := range p.workers {
+		if w.sleeping.Swap(false) {
+			w.wake <- struct{}{}
+		}
+	}
+	p.drain(0)
+	for i := 0; p.pending.Load() != 0; i++ {
+		backoff(i)
+	}
+	// Close the task to latecomers, then wait for joined workers to leave
+	// before cur and the counters may be reused.
+	for {
+		v := p.state.Load()
+		if p.state.CompareAndSwap(v, v|closedBit) {
+			break
+		}
+	}
+	for i := 0; p.state.Load()&(closedBit-1) != 0; i++ {
+		backoff(i)
+	}
+	p.cur = nil
+	p.mu.Unlock()
+}
+
+// drain runs chunks of the current task until none are left.
+func (p *Pool) drain(tid int) {
+	for {
+		c := p.next.Add(1) - 1
+		if c >= p.n {
+			return
+		}
+		p.cur.runChunk(int(c), tid)
+		p.pending.Add(-1)
+	}
+}
+
+func (p *Pool) work(w *worker) {
+	defer p.wg.Done()
+	var seen uint64 // generation of the last task this worker looked at
+	for {
+		v := p.waitTask(w, seen)
+		if p.quit.Load() {
+			return
+		}
+		seen = v >> genShift
+		if p.join(seen) {
+			p.drain(w.tid)
+			p.state.Add(^uint64(0)) // active--
+		}
+	}
+}
+
+// join enters task gen unless it is already closed or superseded.
+func (p *Pool) join(gen uint64) bool {
+	for {
+		v := p.state.Load()
+		if v>>genShift != gen || v&closedBit != 0 {
+			return false
+		}
+		if p.state.CompareAndSwap(v, v+1) {
+			return true
+		}
+	}
+}
+
+// waitTask returns the state once its generation differs from seen:
+// spinning first, then parked on w.wake.
+func (p *Pool) waitTask(w *worker, seen uint64) uint64 {
+	start := time.Now()
+	for i := 0; ; i++ {
+		v := p.state.Load()
+		if v>>genShift != seen {
+			return v
+		}
+		if i&63 == 63 {
+			if time.Since(start) > spinFor {
+				break
+			}
+			runtime.Gosched()
+		}
+	}
+	for {
+		w.sleeping.Store(true)
+		v := p.state.Load()
+		if v>>genShift != seen {
+			if !w.sleeping.Swap(false) {
+				<-w.wake // the submitter saw us asleep and sent a token: consume it
+			}
+			return v
+		}
+		<-w.wake
+	}
+}
+
+// backoff spins briefly, then yields the processor: the awaited workers may
+// need it on a machine with fewer cores than goroutines.
+func backoff(i int) {
+	if i > 100 {
+		runtime.Gosched()
+	}
+}

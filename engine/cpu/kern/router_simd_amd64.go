@@ -1,0 +1,42 @@
+//go:build goexperiment.simd && amd64
+
+package kern
+
+import "simd/archsimd"
+
+var avx512Impl = &impl{
+	name:      "avx512",
+	rowsF32:   avx512RowsF32,
+	rowsF16:   avx512RowsF16,
+	rowsBF16:  avx512RowsBF16,
+	rowsQ8:    avx512RowsQ8,
+	rowsQ4:    avx512RowsQ4,
+	prepQ4:    avx512PrepQ4,
+	dequant:   avx512Dequant,
+	f16ToF32:  avx512F16ToF32,
+	bf16ToF32: avx512BF16ToF32,
+	gemm:      avx512Gemm,
+	dot:       avx512Dot,
+	axpy:      avx512Axpy,
+	scale:     avx512Scale,
+	expSum:    avx512ExpSum,
+	sumSq:     avx512SumSq,
+	mulInto:   avx512MulInto,
+	siluMul:   avx512SiLUMul,
+	dotF16:    avx512DotF16,
+	axpyF16:   avx512AxpyF16,
+}
+
+// impls lists the kernel sets this CPU can run, slowest first.
+func impls() []*impl {
+	s := []*impl{goImpl}
+	if archsimd.X86.AVX512() {
+		s = append(s, avx512Impl)
+	}
+	return s
+}
+
+func init() {
+	s := impls()
+	active = s[len(s)-1]
+}
