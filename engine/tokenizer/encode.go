@@ -137,43 +137,31 @@ func (t *Tokenizer) encodePieces(dst []int32, s string, first bool, sc *scratch)
 	if len(t.pre) == 0 {
 		return t.model.encode(dst, s, sc)
 	}
-	cur := append(sc.piecesA[:0], s)
-	next := sc.piecesB[:0]
-	for _, step := range t.pre {
-		next = next[:0]
-		for i, p := range cur {
-			next = step.split(next, p, first && i == 0, sc)
-		}
-		cur, next = next, cur
+	emit := func(p string, _ bool) { dst = t.model.encode(dst, p, sc) }
+	for i := len(t.pre) - 1; i >= 0; i-- {
+		step, next := t.pre[i], emit
+		emit = func(p string, first bool) { step.split(p, first, next) }
 	}
-	for _, p := range cur {
-		dst = t.model.encode(dst, p, sc)
-	}
-	sc.piecesA, sc.piecesB = cur[:0], next[:0]
+	emit(s, first)
 	return dst
 }
 
 // scratch holds the buffers of one Encode call; they are pooled so that
 // encoding does not allocate per token.
 type scratch struct {
-	parts            []part
-	piecesA, piecesB []string
-	spans            []span
-	syms             []symbol
-	heap             []candidate
+	parts []part
+	syms  []symbol
+	heap  []candidate
 }
 
 // maxPooled bounds the buffers kept for reuse after a huge input.
 const maxPooled = 1 << 16
 
 func (t *Tokenizer) putScratch(sc *scratch) {
-	if cap(sc.syms) > maxPooled || cap(sc.heap) > maxPooled || cap(sc.piecesA) > maxPooled ||
-		cap(sc.piecesB) > maxPooled || cap(sc.spans) > maxPooled || cap(sc.parts) > maxPooled {
+	if cap(sc.syms) > maxPooled || cap(sc.heap) > maxPooled || cap(sc.parts) > maxPooled {
 		return
 	}
 	// Drop references into the input so the pool does not keep it alive.
-	clear(sc.piecesA[:cap(sc.piecesA)])
-	clear(sc.piecesB[:cap(sc.piecesB)])
 	clear(sc.parts[:cap(sc.parts)])
 	t.scratch.Put(sc)
 }

@@ -163,6 +163,9 @@ func (t *Tokenizer) buildPipeline(f *fileJSON, vocab map[string]int32) error {
 	if t.model, err = newBPE(&f.Model, vocab, spec.byteLevel); err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
+	if len(t.pre) == 0 && t.model.safeToChunk(f.Model.Merges) {
+		t.pre = []preTokenizer{spaceChunker{}}
+	}
 	postC, err := parseComponent(f.PostProcessor)
 	if err != nil {
 		return fmt.Errorf("post_processor: %w", err)

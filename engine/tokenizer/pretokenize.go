@@ -10,11 +10,15 @@ import (
 // maxNesting bounds Sequence recursion in untrusted tokenizer.json files.
 const maxNesting = 16
 
+// emitFunc receives the pieces of a pre-tokenizer. first reports that the
+// piece starts the input (Metaspace's "first" prepend scheme needs it).
+type emitFunc func(piece string, first bool)
+
 // preTokenizer cuts a piece of normalized text into smaller pieces that the
-// model encodes independently. first reports that the piece starts the
-// input (Metaspace's "first" prepend scheme needs it).
+// model encodes independently. Pieces are streamed to emit rather than
+// collected, so a large input needs no piece list.
 type preTokenizer interface {
-	split(dst []string, s string, first bool, sc *scratch) []string
+	split(s string, first bool, emit emitFunc)
 }
 
 type behavior uint8
@@ -144,31 +148,30 @@ type splitStep struct {
 	invert   bool
 }
 
-func (p *splitStep) split(dst []string, s string, _ bool, sc *scratch) []string {
-	sc.spans = p.m.findAll(s, sc.spans[:0])
+func (p *splitStep) split(s string, first bool, emit emitFunc) {
 	if p.behavior == isolated && !p.invert {
-		return appendIsolated(dst, s, sc.spans)
+		emitIsolated(s, first, p.m, emit)
+		return
 	}
-	return applyBehavior(dst, s, sc.spans, p.behavior, p.invert)
+	applyBehavior(s, first, findAll(p.m, s), p.behavior, p.invert, emit)
 }
 
-// appendIsolated is the common case: matches and the gaps between them all
+// emitIsolated is the common case: matches and the gaps between them all
 // become pieces.
-func appendIsolated(dst []string, s string, matches []span) []string {
+func emitIsolated(s string, first bool, m matcher, emit emitFunc) {
 	prev := 0
-	for _, m := range matches {
-		if m.start > prev {
-			dst = append(dst, s[prev:m.start])
+	m.each(s, func(start, end int) {
+		if start > prev {
+			emit(s[prev:start], first && prev == 0)
 		}
-		if m.end > m.start {
-			dst = append(dst, s[m.start:m.end])
+		if end > start {
+			emit(s[start:end], first && start == 0)
 		}
-		prev = m.end
-	}
+		prev = end
+	})
 	if prev < len(s) {
-		dst = append(dst, s[prev:])
+		emit(s[prev:], first && prev == 0)
 	}
-	return dst
 }
 
 type seg struct {
@@ -178,7 +181,7 @@ type seg struct {
 
 // applyBehavior mirrors the reference's split behaviors: it tiles s with
 // gaps and matches, then merges or drops delimiters.
-func applyBehavior(dst []string, s string, matches []span, b behavior, invert bool) []string {
+func applyBehavior(s string, first bool, matches []span, b behavior, invert bool, emit emitFunc) {
 	segs := make([]seg, 0, 2*len(matches)+1)
 	prev := 0
 	for _, m := range matches {
@@ -235,10 +238,9 @@ func applyBehavior(dst []string, s string, matches []span, b behavior, invert bo
 			continue
 		}
 		if g.end > g.start {
-			dst = append(dst, s[g.start:g.end])
+			emit(s[g.start:g.end], first && g.start == 0)
 		}
 	}
-	return dst
 }
 
 // byteLevelStep is the ByteLevel pre-tokenizer. The byte-to-rune mapping
@@ -249,15 +251,15 @@ type byteLevelStep struct {
 	m              matcher // nil when use_regex is false
 }
 
-func (p *byteLevelStep) split(dst []string, s string, _ bool, sc *scratch) []string {
+func (p *byteLevelStep) split(s string, first bool, emit emitFunc) {
 	if p.addPrefixSpace && !strings.HasPrefix(s, " ") {
 		s = " " + s
 	}
 	if p.m == nil {
-		return append(dst, s)
+		emit(s, first)
+		return
 	}
-	sc.spans = p.m.findAll(s, sc.spans[:0])
-	return appendIsolated(dst, s, sc.spans)
+	emitIsolated(s, first, p.m, emit)
 }
 
 type prependScheme uint8
@@ -300,7 +302,7 @@ func buildMetaspace(c *componentJSON) (preTokenizer, error) {
 	return step, nil
 }
 
-func (p *metaspaceStep) split(dst []string, s string, first bool, _ *scratch) []string {
+func (p *metaspaceStep) split(s string, first bool, emit emitFunc) {
 	if strings.IndexByte(s, ' ') >= 0 {
 		s = strings.ReplaceAll(s, " ", p.rep)
 	}
@@ -310,31 +312,35 @@ func (p *metaspaceStep) split(dst []string, s string, first bool, _ *scratch) []
 		}
 	}
 	if !p.splitOnRep {
-		return append(dst, s)
+		emit(s, first)
+		return
 	}
-	// Merged with next: every ▁ opens a new piece.
+	splitBefore(s, p.rep, first, emit)
+}
+
+// splitBefore cuts s before each occurrence of rep (merged with next).
+func splitBefore(s, rep string, first bool, emit emitFunc) {
 	start := 0
 	for i := 0; i < len(s); {
-		k := strings.Index(s[i:], p.rep)
+		k := strings.Index(s[i:], rep)
 		if k < 0 {
 			break
 		}
 		if at := i + k; at > start {
-			dst = append(dst, s[start:at])
+			emit(s[start:at], first && start == 0)
 			start = at
 		}
-		i += k + len(p.rep)
+		i += k + len(rep)
 	}
 	if start < len(s) {
-		dst = append(dst, s[start:])
+		emit(s[start:], first && start == 0)
 	}
-	return dst
 }
 
 // digitMatcher isolates digits, one by one or in runs.
 type digitMatcher struct{ individual bool }
 
-func (d digitMatcher) findAll(s string, dst []span) []span {
+func (d digitMatcher) each(s string, fn func(start, end int)) {
 	for i := 0; i < len(s); {
 		r, w := utf8.DecodeRuneInString(s[i:])
 		if !unicode.IsNumber(r) {
@@ -349,10 +355,9 @@ func (d digitMatcher) findAll(s string, dst []span) []span {
 			}
 			j += w2
 		}
-		dst = append(dst, span{i, j})
+		fn(i, j)
 		i = j
 	}
-	return dst
 }
 
 func isWordRune(r rune) bool {
@@ -364,7 +369,7 @@ func isWordRune(r rune) bool {
 // \w+|[^\w\s]+ (the Whitespace pre-tokenizer).
 type classMatcher struct{ isWord bool }
 
-func (c classMatcher) findAll(s string, dst []span) []span {
+func (c classMatcher) each(s string, fn func(start, end int)) {
 	kind := func(r rune) int {
 		switch {
 		case unicode.IsSpace(r):
@@ -389,10 +394,9 @@ func (c classMatcher) findAll(s string, dst []span) []span {
 			}
 			j += w2
 		}
-		dst = append(dst, span{i, j})
+		fn(i, j)
 		i = j
 	}
-	return dst
 }
 
 // asciiPunct is Rust's is_ascii_punctuation, which also counts the ASCII
@@ -409,24 +413,19 @@ func isPunct(r rune) bool {
 // punctMatcher matches each punctuation character on its own.
 type punctMatcher struct{}
 
-func (punctMatcher) findAll(s string, dst []span) []span {
+func (punctMatcher) each(s string, fn func(start, end int)) {
 	for i, r := range s {
 		if isPunct(r) {
-			dst = append(dst, span{i, i + utf8.RuneLen(r)})
+			fn(i, i+utf8.RuneLen(r))
 		}
 	}
-	return dst
 }
 
 // bertStep is BERT's pre-tokenizer: split on whitespace, isolate punctuation.
 type bertStep struct{}
 
-func (bertStep) split(dst []string, s string, _ bool, sc *scratch) []string {
-	words := classMatcher{}.findAll(s, nil)
-	for _, w := range words {
-		word := s[w.start:w.end]
-		sc.spans = punctMatcher{}.findAll(word, sc.spans[:0])
-		dst = appendIsolated(dst, word, sc.spans)
-	}
-	return dst
+func (bertStep) split(s string, first bool, emit emitFunc) {
+	classMatcher{}.each(s, func(start, end int) {
+		emitIsolated(s[start:end], first && start == 0, punctMatcher{}, emit)
+	})
 }

@@ -20,9 +20,17 @@ const (
 
 type span struct{ start, end int }
 
-// matcher finds the non-overlapping matches of a split pattern.
+// matcher finds the non-overlapping matches of a split pattern and calls
+// fn for each, in order.
 type matcher interface {
-	findAll(s string, dst []span) []span
+	each(s string, fn func(start, end int))
+}
+
+// findAll collects the matches of m in s.
+func findAll(m matcher, s string) []span {
+	var out []span
+	m.each(s, func(start, end int) { out = append(out, span{start, end}) })
+	return out
 }
 
 // newMatcher picks the fast scanner for known patterns and regexp2 (default
@@ -49,9 +57,9 @@ func compileRegexMatcher(regex string) (*regexMatcher, error) {
 
 type regexMatcher struct{ re *regexp2.Regexp }
 
-func (m *regexMatcher) findAll(s string, dst []span) []span {
+func (m *regexMatcher) each(s string, fn func(start, end int)) {
 	if s == "" {
-		return dst
+		return
 	}
 	// regexp2 reports positions in runes; map them back to bytes.
 	offs := make([]int, 0, len(s)+1)
@@ -62,26 +70,25 @@ func (m *regexMatcher) findAll(s string, dst []span) []span {
 	match, err := m.re.FindStringMatch(s)
 	for err == nil && match != nil {
 		if match.Length > 0 {
-			dst = append(dst, span{offs[match.Index], offs[match.Index+match.Length]})
+			fn(offs[match.Index], offs[match.Index+match.Length])
 		}
 		match, err = m.re.FindNextMatch(match)
 	}
-	return dst
 }
 
 // literalMatcher is a Split pattern given as {"String": ...}.
 type literalMatcher struct{ lit string }
 
-func (m literalMatcher) findAll(s string, dst []span) []span {
+func (m literalMatcher) each(s string, fn func(start, end int)) {
 	if m.lit == "" {
-		return dst
+		return
 	}
 	for off := 0; ; {
 		i := strings.Index(s[off:], m.lit)
 		if i < 0 {
-			return dst
+			return
 		}
-		dst = append(dst, span{off + i, off + i + len(m.lit)})
+		fn(off+i, off+i+len(m.lit))
 		off += i + len(m.lit)
 	}
 }
@@ -148,7 +155,7 @@ type fastSplitter struct {
 	maxDigits int
 }
 
-func (f *fastSplitter) findAll(s string, dst []span) []span {
+func (f *fastSplitter) each(s string, fn func(start, end int)) {
 	for i := 0; i < len(s); {
 		var j int
 		if f.gpt2 {
@@ -156,10 +163,9 @@ func (f *fastSplitter) findAll(s string, dst []span) []span {
 		} else {
 			j = f.nextLlama3(s, i)
 		}
-		dst = append(dst, span{i, j})
+		fn(i, j)
 		i = j
 	}
-	return dst
 }
 
 // contraction reports the length of 's|'t|'re|'ve|'m|'ll|'d at i (which

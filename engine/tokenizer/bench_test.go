@@ -1,0 +1,91 @@
+package tokenizer
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// benchText is about 1 MB of real text: Go's net/http sources (prose
+// comments and code), from the toolchain running the benchmark.
+func benchText(b *testing.B) string {
+	b.Helper()
+	files, _ := filepath.Glob(filepath.Join(runtime.GOROOT(), "src", "net", "http", "*.go"))
+	var sb strings.Builder
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		sb.Write(data)
+		if sb.Len() > 1<<20 {
+			break
+		}
+	}
+	if sb.Len() < 1<<18 {
+		b.Skip("Go sources not found for the benchmark text")
+	}
+	return sb.String()
+}
+
+// multilingualText repeats the golden corpus (many scripts, emoji, digits).
+func multilingualText(b *testing.B) string {
+	g := loadGolden(b)
+	var sb strings.Builder
+	for sb.Len() < 1<<20 {
+		for _, r := range g["qwen3"] {
+			sb.WriteString(r.Text)
+			sb.WriteByte('\n')
+		}
+	}
+	return sb.String()
+}
+
+func BenchmarkEncode(b *testing.B) {
+	texts := map[string]func(*testing.B) string{"code": benchText, "multilingual": multilingualText}
+	for _, name := range []string{"qwen3", "llama3", "llama2"} {
+		for _, kind := range []string{"code", "multilingual"} {
+			b.Run(name+"/"+kind, func(b *testing.B) {
+				tok := refTokenizer(b, name)
+				text := texts[kind](b)
+				b.SetBytes(int64(len(text)))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					tok.Encode(text, false)
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	for _, name := range []string{"qwen3", "llama2"} {
+		b.Run(name, func(b *testing.B) {
+			tok := refTokenizer(b, name)
+			text := benchText(b)
+			ids := tok.Encode(text, false)
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				tok.Decode(ids, false)
+			}
+		})
+	}
+}
+
+func BenchmarkStreamDecode(b *testing.B) {
+	tok := refTokenizer(b, "qwen3")
+	text := benchText(b)
+	ids := tok.Encode(text, false)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d := tok.NewStreamDecoder(nil, false)
+		for _, id := range ids {
+			d.Next(id)
+		}
+	}
+}
