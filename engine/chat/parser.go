@@ -1,0 +1,252 @@
+package chat
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// EventKind says what an Event carries.
+type EventKind int
+
+const (
+	EventContent       EventKind = iota // Text is a content delta
+	EventReasoning                      // Text is a reasoning delta
+	EventToolCallStart                  // a tool call begins: Index, Name
+	EventToolCallArgs                   // Text is a fragment of the arguments JSON of call Index
+	EventDone                           // the output ended; nothing follows
+)
+
+// Event is one step of a parsed output stream.
+type Event struct {
+	Kind  EventKind
+	Text  string
+	Index int
+	Name  string
+}
+
+// Options choose how output is parsed.
+type Options struct {
+	Format Format
+	// Reasoning splits <think>...</think> at the start of the output into
+	// reasoning text.
+	Reasoning bool
+	// InReasoning means the prompt already opened <think>, so the output
+	// starts inside the reasoning block (see StartsInReasoning).
+	InReasoning bool
+}
+
+// Result is a fully parsed output.
+type Result struct {
+	Content   string
+	Reasoning string
+	ToolCalls []ToolCall
+}
+
+const (
+	thinkOpen  = "<think>"
+	thinkClose = "</think>"
+)
+
+// Parser turns generated text, fed in arbitrary pieces, into events. Text
+// that might be the start of a tag is held back until it is decided, so a
+// tag split across pieces is never emitted as content. Concatenating the
+// events gives the same Result for any split of the same text.
+// A Parser is not safe for concurrent use.
+type Parser struct {
+	think thinkState
+	raw   string // text not yet consumed by the reasoning stage
+	tools toolStage
+	cbuf  string // content not yet consumed by the tool stage
+	out   emitter
+	done  bool
+}
+
+type thinkState int
+
+const (
+	thinkStart thinkState = iota // leading whitespace, <think> may follow
+	thinkLead                    // inside <think>, dropping leading whitespace
+	thinkIn                      // inside <think>
+	thinkAfter                   // after </think>, dropping whitespace
+	thinkOff                     // plain content
+)
+
+// NewParser returns a parser for one output stream.
+func NewParser(opts Options) *Parser {
+	p := &Parser{tools: newToolStage(opts.Format)}
+	switch {
+	case opts.InReasoning:
+		p.think = thinkLead
+	case opts.Reasoning:
+		p.think = thinkStart
+	default:
+		p.think = thinkOff
+	}
+	return p
+}
+
+// Feed parses the next piece of output.
+func (p *Parser) Feed(delta string) []Event {
+	if p.done {
+		return nil
+	}
+	p.raw += delta
+	p.run(false)
+	return p.out.take()
+}
+
+// Close ends the stream: held-back text is decided and EventDone is last.
+func (p *Parser) Close() []Event {
+	if p.done {
+		return nil
+	}
+	p.run(true)
+	p.done = true
+	p.out.events = append(p.out.events, Event{Kind: EventDone})
+	return p.out.take()
+}
+
+func (p *Parser) run(final bool) {
+	for {
+		n := p.reason(final)
+		p.raw = p.raw[n:]
+		if n == 0 {
+			break
+		}
+	}
+	for {
+		n := p.tools.process(p.cbuf, final, &p.out)
+		p.cbuf = p.cbuf[n:]
+		if n == 0 {
+			break
+		}
+	}
+}
+
+// reason advances the reasoning stage over p.raw, returning bytes consumed.
+func (p *Parser) reason(final bool) int {
+	buf := p.raw
+	if buf == "" {
+		return 0
+	}
+	switch p.think {
+	case thinkStart:
+		rest := strings.TrimLeft(buf, pyWhitespace)
+		switch {
+		case strings.HasPrefix(rest, thinkOpen):
+			p.think = thinkLead
+			return len(buf) - len(rest) + len(thinkOpen)
+		case !final && strings.HasPrefix(thinkOpen, rest):
+			return 0
+		}
+		p.think = thinkOff
+		return p.reason(final)
+	case thinkLead, thinkAfter:
+		rest := strings.TrimLeft(buf, pyWhitespace)
+		if rest == "" {
+			return len(buf)
+		}
+		if p.think == thinkLead {
+			p.think = thinkIn
+		} else {
+			p.think = thinkOff
+		}
+		if len(rest) == len(buf) {
+			return p.reason(final) // state changed, nothing to drop
+		}
+		return len(buf) - len(rest)
+	case thinkIn:
+		if i := strings.Index(buf, thinkClose); i >= 0 {
+			p.out.add(EventReasoning, 0, strings.TrimRight(buf[:i], pyWhitespace))
+			p.think = thinkAfter
+			return i + len(thinkClose)
+		}
+		keep := 0
+		if !final {
+			keep = partialSuffix(buf, thinkClose)
+			keep += len(buf[:len(buf)-keep]) - len(strings.TrimRight(buf[:len(buf)-keep], pyWhitespace))
+		}
+		p.out.add(EventReasoning, 0, buf[:len(buf)-keep])
+		return len(buf) - keep
+	default:
+		p.cbuf += buf
+		return len(buf)
+	}
+}
+
+// partialSuffix returns the length of the longest suffix of s that is a
+// proper prefix of tag: text that may become the tag with more input.
+func partialSuffix(s, tag string) int {
+	for n := min(len(s), len(tag)-1); n > 0; n-- {
+		if strings.HasSuffix(s, tag[:n]) {
+			return n
+		}
+	}
+	return 0
+}
+
+// emitter collects events, merging adjacent deltas of the same kind.
+type emitter struct {
+	events []Event
+	calls  int // tool calls started so far
+}
+
+func (e *emitter) add(kind EventKind, index int, text string) {
+	if text == "" {
+		return
+	}
+	if n := len(e.events); n > 0 && e.events[n-1].Kind == kind && e.events[n-1].Index == index {
+		e.events[n-1].Text += text
+		return
+	}
+	e.events = append(e.events, Event{Kind: kind, Index: index, Text: text})
+}
+
+// start begins a tool call and returns its index.
+func (e *emitter) start(name string) int {
+	i := e.calls
+	e.calls++
+	e.events = append(e.events, Event{Kind: EventToolCallStart, Index: i, Name: name})
+	return i
+}
+
+func (e *emitter) take() []Event {
+	ev := e.events
+	e.events = nil
+	return ev
+}
+
+// Collect assembles events into a Result.
+func Collect(events []Event) Result {
+	var r Result
+	var content, reasoning strings.Builder
+	var args []strings.Builder
+	for _, ev := range events {
+		switch ev.Kind {
+		case EventContent:
+			content.WriteString(ev.Text)
+		case EventReasoning:
+			reasoning.WriteString(ev.Text)
+		case EventToolCallStart:
+			r.ToolCalls = append(r.ToolCalls, ToolCall{Name: ev.Name})
+			args = append(args, strings.Builder{})
+		case EventToolCallArgs:
+			if ev.Index < len(args) {
+				args[ev.Index].WriteString(ev.Text)
+			}
+		}
+	}
+	r.Content, r.Reasoning = content.String(), reasoning.String()
+	for i := range r.ToolCalls {
+		r.ToolCalls[i].Arguments = json.RawMessage(args[i].String())
+	}
+	return r
+}
+
+// ParseOutput parses a complete output; it gives what streaming the same text
+// through a Parser and collecting the events gives.
+func ParseOutput(text string, opts Options) Result {
+	p := NewParser(opts)
+	ev := p.Feed(text)
+	return Collect(append(ev, p.Close()...))
+}
