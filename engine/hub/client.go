@@ -250,6 +250,9 @@ func (c *Client) checkStatus(resp *http.Response) error {
 		se.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if se.Status == http.StatusTooManyRequests {
 			se.kind = ErrRateLimited
+			if resp.Header.Get("Retry-After") == "" {
+				se.RetryAfter = time.Second // a 429 without advice: still do not hammer
+			}
 		}
 	}
 	return se
@@ -270,11 +273,12 @@ func (c *Client) classify(status int, code string) error {
 	return nil
 }
 
-// parseRetryAfter reads delta-seconds or an HTTP date; missing or bad values give 1s.
+// parseRetryAfter reads delta-seconds or an HTTP date; a missing value gives 0 (no
+// advice), a malformed one 1s.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return time.Second
+		return 0
 	}
 	if n, err := strconv.Atoi(v); err == nil {
 		if n < 0 {

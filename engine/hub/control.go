@@ -52,6 +52,8 @@ func (m *Manager) run(ctx context.Context, t *Task) {
 }
 
 // finish turns a run's result into the task's status, journal entry and cache state.
+// The journal and the cache are settled before the status is published, so whoever
+// sees the final status also sees them consistent.
 func (m *Manager) finish(ctx context.Context, t *Task, err error) {
 	cause := context.Cause(ctx)
 	switch {
@@ -59,30 +61,33 @@ func (m *Manager) finish(ctx context.Context, t *Task, err error) {
 		// Shutdown: the journal still says downloading, so the next ResumeAll goes on.
 		m.settle(t, StatusPaused, nil)
 	case ctx.Err() != nil && errors.Is(cause, errPaused):
+		m.saveAs(t, StatusPaused, nil)
 		m.settle(t, StatusPaused, nil)
-		m.save(t)
 	case ctx.Err() != nil && errors.Is(cause, errCancelled):
 		m.discard(t)
-		m.settle(t, StatusCancelled, nil)
 		m.unsave(t)
+		m.settle(t, StatusCancelled, nil)
 		m.retire(t)
 	case err != nil:
 		m.log.Warn("download failed", "model", t.repo, "task", t.id, "err", err)
-		m.settle(t, StatusFailed, fmt.Errorf("download %s: %w", t.repo, err))
-		m.save(t)
+		m.fail(t, fmt.Errorf("download %s: %w", t.repo, err))
 	default:
 		t.setStatus(StatusVerifying, nil)
 		if err := m.cache.writeRef(t.repo, t.rev, t.commit); err != nil {
-			m.settle(t, StatusFailed, fmt.Errorf("download %s: %w", t.repo, err))
-			m.save(t)
+			m.fail(t, fmt.Errorf("download %s: %w", t.repo, err))
 			return
 		}
 		m.log.Info("download completed", "model", t.repo, "task", t.id, "bytes", t.Progress().BytesTotal,
 			"dur", time.Since(t.created).Round(time.Millisecond))
-		m.settle(t, StatusCompleted, nil)
 		m.unsave(t)
+		m.settle(t, StatusCompleted, nil)
 		m.retire(t)
 	}
+}
+
+func (m *Manager) fail(t *Task, err error) {
+	m.saveAs(t, StatusFailed, err)
+	m.settle(t, StatusFailed, err)
 }
 
 // settle marks the run over and sets the status in one step, so a Subscribe in between
@@ -183,7 +188,7 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 	if err := m.checkSpace(t); err != nil {
 		return err
 	}
-	m.saveAs(t, StatusDownloading) // before the run starts, so its final unsave cannot come first
+	m.saveAs(t, StatusDownloading, nil) // before the run starts, so its final unsave cannot come first
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -215,8 +220,8 @@ func (m *Manager) Cancel(id string) error {
 		return nil
 	case StatusPaused, StatusFailed:
 		m.discard(t)
-		m.settle(t, StatusCancelled, nil)
 		m.unsave(t)
+		m.settle(t, StatusCancelled, nil)
 		m.retire(t)
 		return nil
 	}
@@ -283,8 +288,7 @@ func (m *Manager) restore(ctx context.Context, rec TaskRecord) {
 		t.setStatus(StatusPaused, nil)
 	default:
 		if err := m.checkSpace(t); err != nil {
-			t.setStatus(StatusFailed, err)
-			m.save(t)
+			m.fail(t, err)
 			return
 		}
 		m.mu.Lock()

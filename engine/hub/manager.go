@@ -127,7 +127,7 @@ func (m *Manager) Start(ctx context.Context, repo string) (*Task, error) {
 		return nil, ErrClosed
 	}
 	old := m.byRepo[repo]
-	if old != nil && !old.isFailed() {
+	if old != nil && !old.replaceable() {
 		m.mu.Unlock()
 		return m.join(ctx, old)
 	}
@@ -135,7 +135,7 @@ func (m *Manager) Start(ctx context.Context, repo string) (*Task, error) {
 	m.byRepo[repo] = t
 	m.mu.Unlock()
 	if old != nil {
-		m.unsave(old) // a failed task is replaced by a fresh one, partial files and all
+		m.unsave(old) // a finished or failed task gives way to a fresh one (partial files are reused)
 	}
 
 	err := m.prepare(ctx, t)
@@ -145,14 +145,16 @@ func (m *Manager) Start(ctx context.Context, repo string) (*Task, error) {
 		m.forget(t)
 		return nil, err
 	}
-	m.saveAs(t, StatusPending) // before the run starts, so its final unsave cannot come first
+	m.saveAs(t, StatusPending, nil) // before the run starts, so its final unsave cannot come first
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.closed {
+		m.mu.Unlock()
 		m.unsave(t)
+		m.forget(t)
 		return nil, ErrClosed
 	}
 	m.launchLocked(t)
+	m.mu.Unlock()
 	return t, nil
 }
 
@@ -174,7 +176,9 @@ func (m *Manager) join(ctx context.Context, t *Task) (*Task, error) {
 	return t, nil
 }
 
-func (t *Task) isFailed() bool {
+// replaceable reports whether a new Start should make a new task rather than join t:
+// t has stopped in a final status (a failed one included).
+func (t *Task) replaceable() bool {
 	select {
 	case <-t.prepared:
 	default:
@@ -182,7 +186,7 @@ func (t *Task) isFailed() bool {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.status == StatusFailed && t.cancel == nil
+	return t.status.Final() && t.cancel == nil
 }
 
 func (m *Manager) newTaskLocked(repo, rev, id string, created time.Time) *Task {
@@ -306,16 +310,20 @@ func formatBytes(n int64) string {
 
 // save writes the task's record to the journal; failures are logged, not fatal: the
 // download itself is fine, only its survival across a restart is at risk.
-func (m *Manager) save(t *Task) { m.saveAs(t, "") }
+func (m *Manager) save(t *Task) { m.saveAs(t, "", nil) }
 
-// saveAs saves the record with status s instead of the current one (unless s is "").
-func (m *Manager) saveAs(t *Task, s Status) {
+// saveAs saves the record with status s and error err instead of the current ones
+// (unless s is ""), so the journal can be written before the status is published.
+func (m *Manager) saveAs(t *Task, s Status, err error) {
 	if m.journal == nil {
 		return
 	}
 	rec := t.record()
 	if s != "" {
-		rec.Status = s
+		rec.Status, rec.Error = s, ""
+		if err != nil {
+			rec.Error = err.Error()
+		}
 	}
 	if err := m.journal.Save(m.base, rec); err != nil {
 		m.log.Warn("download journal save failed", "model", t.repo, "task", t.id, "err", err)
@@ -388,8 +396,8 @@ func (m *Manager) Delete(ctx context.Context, repo string) (int64, error) {
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}
-		if t.prepErr == nil {
-			if err := m.Cancel(t.id); err != nil {
+		if t.prepErr == nil && !t.replaceable() {
+			if err := m.Cancel(t.id); err != nil && !t.replaceable() {
 				return 0, fmt.Errorf("delete %s: %w", repo, err)
 			}
 		}

@@ -70,7 +70,8 @@ func (t *Task) Subscribe() (<-chan Progress, func()) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	id, ch := t.subs.add(t.progressLocked())
-	if t.status.Final() && t.cancel == nil {
+	// A stopped task sends nothing more: a finished one, or any once the manager is closed.
+	if (t.status.Final() && t.cancel == nil) || t.m.base.Err() != nil {
 		t.subs.remove(id)
 		return ch, func() {}
 	}

@@ -10,7 +10,7 @@ import (
 
 // serveResolve answers /{repo}/resolve/{rev}/{path}: LFS files with a 302 to the CDN
 // (metadata on the redirect itself, as the Hub does), other files directly.
-func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, id, rev, path string) {
+func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, idx int, id, rev, path string) {
 	repo, ok := s.access(w, r, id, rev)
 	if !ok {
 		return
@@ -34,12 +34,13 @@ func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, id, rev, p
 		return
 	}
 	h.Set("ETag", `"`+f.blobID()+`"`)
+	s.setFile(idx, path)
 	s.serveBytes(w, r, f.Data, s.takeFault(path))
 }
 
 // serveCDN serves LFS content by sha256, ignoring (but recording) any Authorization.
 func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
-	s.record("cdn", r)
+	idx := s.record("cdn", r)
 	sum := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 	data, ok := s.blobBySHA(sum)
 	if !ok {
@@ -48,7 +49,9 @@ func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", `"`+sum+`"`)
 	w.Header().Set("Accept-Ranges", "bytes")
-	s.serveBytes(w, r, data, s.takeFault(r.URL.Query().Get("file")))
+	file := r.URL.Query().Get("file")
+	s.setFile(idx, file)
+	s.serveBytes(w, r, data, s.takeFault(file))
 }
 
 func (s *Server) blobBySHA(sum string) ([]byte, bool) {

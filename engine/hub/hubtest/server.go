@@ -54,6 +54,9 @@ type Request struct {
 	Query         url.Values
 	Range         string
 	Authorization string
+	// File is the repo file whose bytes this request was answered with ("" for API
+	// calls and for the Hub's 302 of an LFS file: the CDN request that follows has it).
+	File string
 }
 
 // NewServer starts the fake Hub and CDN; both stop at the end of the test.
@@ -123,48 +126,42 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
-// RangeRequests counts the requests for file path (Hub or CDN) that carried a Range header.
+// RangeRequests counts the GET requests answered with bytes of file path that carried
+// a Range header (a resume).
 func (s *Server) RangeRequests(path string) int {
 	n := 0
 	for _, r := range s.Requests() {
-		if r.Range != "" && s.servesFile(r, path) {
+		if r.Method == http.MethodGet && r.File == path && r.Range != "" {
 			n++
 		}
 	}
 	return n
 }
 
-// FileRequests counts the GET requests that fetched bytes of file path.
+// FileRequests counts the GET requests answered with bytes of file path.
 func (s *Server) FileRequests(path string) int {
 	n := 0
 	for _, r := range s.Requests() {
-		if r.Method == http.MethodGet && s.servesFile(r, path) {
+		if r.Method == http.MethodGet && r.File == path {
 			n++
 		}
 	}
 	return n
 }
 
-func (s *Server) servesFile(r Request, path string) bool {
-	switch r.Server {
-	case "hub":
-		_, file, ok := strings.Cut(r.Path, "/resolve/")
-		if !ok {
-			return false
-		}
-		_, p, _ := strings.Cut(file, "/")
-		return p == path
-	case "cdn":
-		return r.Query.Get("file") == path
-	}
-	return false
-}
-
-func (s *Server) record(server string, r *http.Request) {
+// record logs a request and returns its index for setFile.
+func (s *Server) record(server string, r *http.Request) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, Request{Server: server, Method: r.Method, Path: r.URL.Path,
 		Query: r.URL.Query(), Range: r.Header.Get("Range"), Authorization: r.Header.Get("Authorization")})
+	return len(s.requests) - 1
+}
+
+func (s *Server) setFile(i int, path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests[i].File = path
 }
 
 // takeFault returns the fault for path, counting down its Times.
@@ -199,7 +196,7 @@ func (s *Server) takeAPIFault() (Fault, bool) {
 // serveHub routes by hand: the Hub's URL space (/api/models/{org}/{name}/... next to
 // /{org}/{name}/resolve/...) is ambiguous for http.ServeMux patterns.
 func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
-	s.record("hub", r)
+	idx := s.record("hub", r)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
@@ -218,7 +215,7 @@ func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(seg) >= 5 && seg[2] == "resolve" {
-		s.serveResolve(w, r, seg[0]+"/"+seg[1], seg[3], strings.Join(seg[4:], "/"))
+		s.serveResolve(w, r, idx, seg[0]+"/"+seg[1], seg[3], strings.Join(seg[4:], "/"))
 		return
 	}
 	http.NotFound(w, r)
