@@ -33,11 +33,22 @@ func (c KV) Put(off int, vals []float32) {
 type Attn struct {
 	Heads, KVHeads, HeadDim int
 	Scale                   float32 // usually 1/sqrt(HeadDim)
+	Window                  int     // > 0: a query sees only the last Window positions (itself included)
+}
+
+// ReserveAttention sizes the per-thread score buffers for queries that see
+// up to positions cache positions, so that decode never allocates.
+func (e *Exec) ReserveAttention(a Attn, positions int) {
+	group := a.Heads / a.KVHeads
+	for i := range e.at.scores {
+		e.at.scores[i] = grow(e.at.scores[i], group*positions)
+	}
 }
 
 // Attention computes out (nq, Heads*HeadDim) for queries q (nq, Heads*HeadDim)
-// at positions pos0..pos0+nq-1; query i sees cache positions 0..pos0+i, which
-// must already hold its keys and values.
+// at positions pos0..pos0+nq-1; query i sees cache positions 0..pos0+i (the
+// last Window of them when Window is set), which must already hold its keys
+// and values.
 func (e *Exec) Attention(out, q []float32, nq, pos0 int, k, v KV, a Attn) {
 	t := &e.at
 	t.out, t.q, t.nq, t.pos0, t.k, t.v, t.a = out, q, nq, pos0, k, v, a
@@ -64,13 +75,17 @@ func (t *attnTask) runChunk(c, tid int) {
 	a := t.a
 	i, g := c/a.KVHeads, c%a.KVHeads
 	group := a.Heads / a.KVHeads
-	n := t.pos0 + i + 1 // visible positions
+	first, last := 0, t.pos0+i // visible positions
+	if a.Window > 0 {
+		first = max(0, last-a.Window+1)
+	}
+	n := last - first + 1
 	hd, qDim, kvDim := a.HeadDim, a.Heads*a.HeadDim, a.KVHeads*a.HeadDim
 	t.scores[tid] = grow(t.scores[tid], group*n)
 	s := t.scores[tid]
 	qi := t.q[i*qDim : (i+1)*qDim]
 	for p := 0; p < n; p++ {
-		off := p*kvDim + g*hd
+		off := (first+p)*kvDim + g*hd
 		for j := 0; j < group; j++ {
 			qh := qi[(g*group+j)*hd : (g*group+j+1)*hd]
 			s[j*n+p] = t.k.dot(qh, off) * a.Scale
@@ -83,7 +98,7 @@ func (t *attnTask) runChunk(c, tid int) {
 		oh := oi[(g*group+j)*hd : (g*group+j+1)*hd]
 		clear(oh)
 		for p, w := range sj {
-			t.v.axpy(oh, w, p*kvDim+g*hd)
+			t.v.axpy(oh, w, (first+p)*kvDim+g*hd)
 		}
 	}
 }

@@ -71,20 +71,24 @@ func refAttention(q []float32, nq, pos0 int, k, v []float32, a Attn) []float64 {
 	hd, qDim, kvDim := a.HeadDim, a.Heads*a.HeadDim, a.KVHeads*a.HeadDim
 	out := make([]float64, nq*qDim)
 	for i := 0; i < nq; i++ {
-		n := pos0 + i + 1
+		first, last := 0, pos0+i
+		if a.Window > 0 {
+			first = max(0, last-a.Window+1)
+		}
 		for h := 0; h < a.Heads; h++ {
 			g := h / (a.Heads / a.KVHeads)
-			s := make([]float64, n)
-			for p := range s {
+			s := make([]float64, last-first+1)
+			for j := range s {
+				p := first + j
 				for d := 0; d < hd; d++ {
-					s[p] += float64(q[i*qDim+h*hd+d]) * float64(k[p*kvDim+g*hd+d])
+					s[j] += float64(q[i*qDim+h*hd+d]) * float64(k[p*kvDim+g*hd+d])
 				}
-				s[p] *= float64(a.Scale)
+				s[j] *= float64(a.Scale)
 			}
 			w := refSoftmax(s)
-			for p, wp := range w {
+			for j, wp := range w {
 				for d := 0; d < hd; d++ {
-					out[i*qDim+h*hd+d] += wp * float64(v[p*kvDim+g*hd+d])
+					out[i*qDim+h*hd+d] += wp * float64(v[(first+j)*kvDim+g*hd+d])
 				}
 			}
 		}
