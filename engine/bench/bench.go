@@ -1,0 +1,288 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"github.com/mlx-manager/mlx-manager/engine/cpu"
+	"github.com/mlx-manager/mlx-manager/engine/model"
+)
+
+// Options select what to measure. The zero value benchmarks every precision
+// of the default model with the CPU executor.
+type Options struct {
+	Precisions []string // subset of Precisions; empty: all
+	ModelDir   string   // benchmark this model directory instead of generated ones
+	CacheDir   string   // where generated models are kept; "": the user cache dir
+	Runs       int      // measured runs per model; 0: 3
+	JSON       bool     // write the results as JSON instead of a table
+	// NewRunner builds the executor under test; nil: engine/cpu with defaults.
+	NewRunner func(*model.Model) (model.Runner, error)
+
+	PromptTokens int          // prefill length; 0: 512 (llama-bench's pp512)
+	DecodeTokens int          // decoded tokens; 0: 128 (llama-bench's tg128)
+	Shape        Shape        // generated model; zero: DefaultShape
+	Logger       *slog.Logger // progress; nil: discarded
+}
+
+// Result is one model's figures. Rates are the median over the runs, with
+// the slowest and fastest run beside them.
+type Result struct {
+	Precision    string  `json:"precision"`
+	Model        string  `json:"model"`
+	Backend      string  `json:"backend"`
+	Params       int64   `json:"params"`
+	WeightsBytes int64   `json:"weights_bytes"` // weight bytes one decoded token reads
+	LoadS        float64 `json:"load_s"`        // model.Open + NewRunner
+	PrefillTokS  float64 `json:"prefill_tok_s"`
+	PrefillMin   float64 `json:"prefill_tok_s_min"`
+	PrefillMax   float64 `json:"prefill_tok_s_max"`
+	TTFTMs       float64 `json:"ttft_ms"` // prompt in, first token's logits out
+	DecodeTokS   float64 `json:"decode_tok_s"`
+	DecodeMin    float64 `json:"decode_tok_s_min"`
+	DecodeMax    float64 `json:"decode_tok_s_max"`
+	PeakRSSMB    float64 `json:"peak_rss_mb"`
+	// BandwidthGBs is WeightsBytes × DecodeTokS: the memory traffic decode
+	// sustains; BandwidthFraction divides it by the STREAM triad figure.
+	BandwidthGBs      float64 `json:"bandwidth_gbs"`
+	BandwidthFraction float64 `json:"bandwidth_fraction"`
+	MachineGBs        float64 `json:"machine_gbs"` // STREAM triad measured at start
+	Threads           int     `json:"threads"`
+	Runs              int     `json:"runs"`
+}
+
+func (o *Options) fill() error {
+	if len(o.Precisions) == 0 {
+		o.Precisions = Precisions
+	}
+	for _, p := range o.Precisions {
+		if !isPrecision(p) {
+			return fmt.Errorf("bench: unknown precision %q (want one of %v)", p, Precisions)
+		}
+	}
+	if o.CacheDir == "" && o.ModelDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return fmt.Errorf("bench: no cache directory: %w", err)
+		}
+		o.CacheDir = filepath.Join(dir, "mlx-manager", "bench")
+	}
+	if o.Runs <= 0 {
+		o.Runs = 3
+	}
+	if o.PromptTokens <= 0 {
+		o.PromptTokens = 512
+	}
+	if o.DecodeTokens <= 0 {
+		o.DecodeTokens = 128
+	}
+	if o.Shape == (Shape{}) {
+		o.Shape = DefaultShape
+	}
+	if o.NewRunner == nil {
+		o.NewRunner = func(m *model.Model) (model.Runner, error) {
+			return cpu.New(m, cpu.Options{Logger: o.Logger})
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Run measures memory bandwidth, then load time, prefill, time to first
+// token, decode speed and peak memory of each model, and writes a table (or
+// JSON) to w.
+func Run(ctx context.Context, opts Options, w io.Writer) ([]Result, error) {
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	opts.Logger.Info("measuring memory bandwidth (STREAM triad)")
+	triad := Triad(0)
+	type target struct{ label, dir string }
+	var targets []target
+	if opts.ModelDir != "" {
+		targets = append(targets, target{filepath.Base(opts.ModelDir), opts.ModelDir})
+	} else {
+		for _, p := range opts.Precisions {
+			opts.Logger.Info("preparing model", "precision", p, "cache", opts.CacheDir)
+			dir, generated, err := ensureModel(opts.CacheDir, p, opts.Shape)
+			if err != nil {
+				return nil, fmt.Errorf("bench: %w", err)
+			}
+			if generated {
+				opts.Logger.Info("generated model", "precision", p, "dir", dir)
+			}
+			targets = append(targets, target{p, dir})
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var results []Result
+	for _, t := range targets {
+		r, err := measure(ctx, &opts, t.label, t.dir)
+		if err != nil {
+			return results, fmt.Errorf("bench %s: %w", t.label, err)
+		}
+		r.MachineGBs = triad
+		if triad > 0 {
+			r.BandwidthFraction = r.BandwidthGBs / triad
+		}
+		results = append(results, r)
+	}
+	if err := report(w, results, opts.JSON); err != nil {
+		return results, err
+	}
+	return results, nil
+}
+
+// weightBytes is what one decoded token reads: the runner's own figure when
+// it has one, else every weight except the untied embedding table, of which
+// decode reads a single row.
+func weightBytes(m *model.Model, r model.Runner) int64 {
+	if wb, ok := r.(interface{ WeightBytes() int64 }); ok {
+		return wb.WeightBytes()
+	}
+	n := m.WeightBytes()
+	if !m.Config.TieWordEmbeddings {
+		e := &m.Weights.Embed
+		for _, t := range []*model.Tensor{&e.Weight, e.Scales, e.Biases} {
+			if t != nil {
+				n -= int64(len(t.Data))
+			}
+		}
+	}
+	return n
+}
+
+func measure(ctx context.Context, o *Options, label, dir string) (Result, error) {
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	start := time.Now()
+	m, err := model.Open(ctx, dir)
+	if err != nil {
+		return Result{}, err
+	}
+	defer m.Close()
+	r, err := o.NewRunner(m)
+	if err != nil {
+		return Result{}, err
+	}
+	defer r.Close()
+	res := Result{
+		Precision: label, Model: dir, Backend: r.Backend(), LoadS: time.Since(start).Seconds(),
+		WeightsBytes: weightBytes(m, r), Threads: runtime.GOMAXPROCS(0), Runs: o.Runs,
+		Params: paramCount(m),
+	}
+	prompt := promptTokens(o.PromptTokens, m.Config.VocabSize)
+	// Warm-up: fault in the mapped weights and size the scratch buffers.
+	if _, _, err := timeRun(ctx, r, prompt[:min(32, len(prompt))], 4); err != nil {
+		return res, err
+	}
+	var prefill, decode, ttft []float64
+	for i := 0; i < o.Runs; i++ {
+		o.Logger.Info("run", "precision", label, "run", i+1)
+		pre, dec, err := timeRun(ctx, r, prompt, o.DecodeTokens)
+		if err != nil {
+			return res, err
+		}
+		prefill = append(prefill, float64(len(prompt))/pre.Seconds())
+		ttft = append(ttft, float64(pre.Microseconds())/1e3)
+		decode = append(decode, float64(o.DecodeTokens)/dec.Seconds())
+	}
+	res.PrefillTokS, res.PrefillMin, res.PrefillMax = spread(prefill)
+	res.DecodeTokS, res.DecodeMin, res.DecodeMax = spread(decode)
+	res.TTFTMs, _, _ = spread(ttft)
+	res.BandwidthGBs = float64(res.WeightsBytes) * res.DecodeTokS / 1e9
+	res.PeakRSSMB = peakRSSMB()
+	return res, nil
+}
+
+// timeRun times a prefill of prompt on a fresh sequence (its end is the time
+// to first token) and, like llama-bench's tg test, decoding n tokens greedily
+// on another fresh sequence starting from BOS.
+func timeRun(ctx context.Context, r model.Runner, prompt []int32, n int) (pre, dec time.Duration, err error) {
+	seq, err := r.NewSequence(len(prompt))
+	if err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	_, err = seq.Forward(ctx, prompt)
+	pre = time.Since(start)
+	_ = seq.Close()
+	if err != nil {
+		return 0, 0, err
+	}
+	if seq, err = r.NewSequence(n); err != nil {
+		return 0, 0, err
+	}
+	defer seq.Close()
+	tok := []int32{1}
+	start = time.Now()
+	for i := 0; i < n; i++ {
+		logits, err := seq.Forward(ctx, tok)
+		if err != nil {
+			return 0, 0, err
+		}
+		tok[0] = int32(argmax(logits))
+	}
+	return pre, time.Since(start), nil
+}
+
+// promptTokens is a fixed pseudo-random prompt (ids 3.. skip the specials).
+func promptTokens(n, vocab int) []int32 {
+	if vocab <= 3 {
+		return make([]int32, n)
+	}
+	p := make([]int32, n)
+	x := uint32(12345)
+	for i := range p {
+		x = x*1664525 + 1013904223
+		p[i] = int32(3 + int(x>>8)%(vocab-3))
+	}
+	return p
+}
+
+func argmax(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// spread returns the median, minimum and maximum.
+func spread(v []float64) (med, lo, hi float64) {
+	if len(v) == 0 {
+		return 0, 0, 0
+	}
+	s := slices.Sorted(slices.Values(v))
+	med = s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return med, s[0], s[len(s)-1]
+}
+
+func paramCount(m *model.Model) int64 {
+	c := m.Config
+	hd := c.HeadDim
+	h, q, kv := int64(c.HiddenSize), int64(c.NumAttentionHeads*hd), int64(c.NumKeyValueHeads*hd)
+	layer := 2*h*q + 2*kv*h + 3*int64(c.IntermediateSize)*h + 2*h
+	n := int64(c.NumHiddenLayers)*layer + int64(c.VocabSize)*h + h
+	if !c.TieWordEmbeddings {
+		n += int64(c.VocabSize) * h
+	}
+	return n
+}

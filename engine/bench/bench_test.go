@@ -1,0 +1,126 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/mlx-manager/mlx-manager/engine/model/all"
+)
+
+var tiny = Shape{Hidden: 64, Intermediate: 128, Layers: 2, Heads: 4, KVHeads: 2, Vocab: 512, MaxPos: 64}
+
+func TestMain(m *testing.M) {
+	triadElems = 1 << 16 // the bandwidth figure is not under test; keep it fast
+	os.Exit(m.Run())
+}
+
+func tinyOptions(t *testing.T) Options {
+	return Options{CacheDir: t.TempDir(), Runs: 2, PromptTokens: 16, DecodeTokens: 8, Shape: tiny}
+}
+
+func TestRunAllPrecisions(t *testing.T) {
+	opts := tinyOptions(t)
+	var out bytes.Buffer
+	res, err := Run(context.Background(), opts, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != len(Precisions) {
+		t.Fatalf("%d results, want %d", len(res), len(Precisions))
+	}
+	for i, r := range res {
+		if r.Precision != Precisions[i] || r.PrefillTokS <= 0 || r.DecodeTokS <= 0 || r.TTFTMs <= 0 ||
+			r.WeightsBytes <= 0 || r.BandwidthGBs <= 0 || r.MachineGBs <= 0 || r.Params != tiny.Params() {
+			t.Errorf("implausible result %+v", r)
+		}
+		if r.DecodeMin > r.DecodeTokS || r.DecodeTokS > r.DecodeMax {
+			t.Errorf("%s: median %v outside %v..%v", r.Precision, r.DecodeTokS, r.DecodeMin, r.DecodeMax)
+		}
+	}
+	// Quantized weights are smaller than float ones.
+	if !(res[0].WeightsBytes > res[1].WeightsBytes && res[1].WeightsBytes > res[3].WeightsBytes && res[3].WeightsBytes > res[4].WeightsBytes) {
+		t.Errorf("weight bytes f32 %d, bf16 %d, q8 %d, q4 %d", res[0].WeightsBytes, res[1].WeightsBytes, res[3].WeightsBytes, res[4].WeightsBytes)
+	}
+	for _, p := range Precisions {
+		if !strings.Contains(out.String(), p) {
+			t.Errorf("table lacks %s:\n%s", p, out.String())
+		}
+	}
+}
+
+func TestCacheReuseAndJSON(t *testing.T) {
+	opts := tinyOptions(t)
+	opts.Precisions, opts.Runs, opts.JSON = []string{"q4"}, 1, true
+	if _, err := Run(context.Background(), opts, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	stampPath := filepath.Join(opts.CacheDir, "llama-0M-q4", "bench.json")
+	before, err := os.Stat(stampPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), opts, &out); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(stampPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.ModTime().Equal(before.ModTime()) {
+		t.Error("cached model was regenerated")
+	}
+	var res []Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || len(res) != 1 || res[0].Precision != "q4" {
+		t.Fatalf("JSON output %q: %v", out.String(), err)
+	}
+
+	// A different shape is a different model: the stale one is replaced.
+	opts.Shape.Layers = 3
+	if _, err := Run(context.Background(), opts, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestModelDir(t *testing.T) {
+	opts := tinyOptions(t)
+	dir, _, err := ensureModel(opts.CacheDir, "bf16", tiny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.ModelDir, opts.Runs = dir, 1
+	res, err := Run(context.Background(), opts, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Model != dir {
+		t.Fatalf("results %+v", res)
+	}
+}
+
+func TestBadOptions(t *testing.T) {
+	opts := tinyOptions(t)
+	opts.Precisions = []string{"q3"}
+	if _, err := Run(context.Background(), opts, &bytes.Buffer{}); err == nil {
+		t.Error("unknown precision accepted")
+	}
+	opts = tinyOptions(t)
+	opts.ModelDir = t.TempDir() // no config.json
+	if _, err := Run(context.Background(), opts, &bytes.Buffer{}); err == nil {
+		t.Error("empty model directory accepted")
+	}
+}
+
+func TestShapeParams(t *testing.T) {
+	// The reference model of the llama.cpp figures has 501M parameters.
+	if p := DefaultShape.Params(); p < 500e6 || p > 502e6 {
+		t.Errorf("default shape has %d parameters", p)
+	}
+}

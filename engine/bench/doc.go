@@ -1,0 +1,16 @@
+// Package bench is what `mlx-manager bench` runs: it measures the machine's
+// memory bandwidth (a STREAM triad), then for each precision (F32, BF16, F16
+// and MLX affine 8- and 4-bit with groups of 64) of a deterministic,
+// randomly initialised ~0.5B-parameter Llama (hidden 1536, intermediate 4096,
+// 16 layers, 24 heads, 8 KV heads, vocabulary 32000: the model of the
+// llama.cpp reference figures), or for a given model directory, it reports
+// load time, prefill speed on a 512-token prompt, time to first token,
+// decode speed over 128 tokens, peak RSS, and the memory bandwidth decode
+// sustains as a fraction of the triad figure.
+//
+// Generated models are written once, sharded, with engine/safetensors into a
+// cache directory and reused while their stamp (bench.json) matches.
+//
+// Who may import me: app (the CLI). I import engine/cpu, engine/model and
+// engine/safetensors.
+package bench

@@ -1,0 +1,41 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// report writes results as an aligned table, or as a JSON array.
+func report(w io.Writer, results []Result, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			return fmt.Errorf("bench: write results: %w", err)
+		}
+		return nil
+	}
+	if len(results) == 0 {
+		_, err := fmt.Fprintln(w, "no results")
+		return err
+	}
+	r0 := results[0]
+	fmt.Fprintf(w, "backend %s, %d threads, STREAM triad %.1f GB/s; median of %d runs (slowest–fastest).\n",
+		r0.Backend, r0.Threads, r0.MachineGBs, r0.Runs)
+	fmt.Fprintln(w, "Decode is llama-bench's tg (from an empty cache), prefill its pp; shared machines make all figures noisy.")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "precision\tweights/token\tload\tprefill tok/s\tTTFT\tdecode tok/s\tdecode GB/s\tof triad\tpeak RSS\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%.2f GiB\t%.2f s\t%.1f (%.1f–%.1f)\t%.0f ms\t%.1f (%.1f–%.1f)\t%.1f\t%.0f%%\t%.0f MiB\t\n",
+			r.Precision, float64(r.WeightsBytes)/(1<<30), r.LoadS,
+			r.PrefillTokS, r.PrefillMin, r.PrefillMax, r.TTFTMs,
+			r.DecodeTokS, r.DecodeMin, r.DecodeMax,
+			r.BandwidthGBs, 100*r.BandwidthFraction, r.PeakRSSMB)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("bench: write results: %w", err)
+	}
+	return nil
+}
