@@ -119,8 +119,10 @@ func (s Spec) Name() string {
 	if s.SlidingWindow > 0 {
 		parts = append(parts, fmt.Sprintf("swa%d", s.SlidingWindow))
 	}
-	if s.Heads != 0 && s.KVHeads != 0 && s.Heads == s.KVHeads {
-		parts = append(parts, "mha")
+	d := Spec{}.withDefaults()
+	if s.Hidden != d.Hidden || s.Intermediate != d.Intermediate || s.Heads != d.Heads || s.KVHeads != d.KVHeads ||
+		s.HeadDim != d.HeadDim || s.Vocab != d.Vocab || s.Layers != d.Layers {
+		parts = append(parts, fmt.Sprintf("h%d-i%d-l%d-%dx%d-kv%d-v%d", s.Hidden, s.Intermediate, s.Layers, s.Heads, s.HeadDim, s.KVHeads, s.Vocab))
 	}
 	return strings.Join(parts, "-")
 }

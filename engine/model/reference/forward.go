@@ -12,13 +12,13 @@ import (
 // blocks, each added to the residual stream.
 func (s *sequence) step(token int32) ([]float64, error) {
 	w := &s.r.m.Weights
-	x := make([]float64, s.r.cfg.HiddenSize) // (hidden) residual stream
-	if err := row(&w.Embed, int(token), x); err != nil {
+	x, err := s.r.embed(token) // (hidden) residual stream
+	if err != nil {
 		return nil, err
 	}
 	for l := range w.Layers {
 		layer := &w.Layers[l]
-		h, err := rmsNorm(x, &layer.AttnNorm, s.r.cfg.RMSNormEps)
+		h, err := s.r.rmsNorm(x, &layer.AttnNorm)
 		if err != nil {
 			return nil, err
 		}
@@ -27,16 +27,16 @@ func (s *sequence) step(token int32) ([]float64, error) {
 			return nil, fmt.Errorf("layer %d: %w", l, err)
 		}
 		add(x, a)
-		if h, err = rmsNorm(x, &layer.MLPNorm, s.r.cfg.RMSNormEps); err != nil {
+		if h, err = s.r.rmsNorm(x, &layer.MLPNorm); err != nil {
 			return nil, err
 		}
-		m, err := mlp(layer, h)
+		m, err := s.r.mlp(layer, h)
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", l, err)
 		}
 		add(x, m)
 	}
-	return rmsNorm(x, &w.Norm, s.r.cfg.RMSNormEps)
+	return s.r.rmsNorm(x, &w.Norm)
 }
 
 // attention computes the attention block's output (hidden) for the newest
@@ -44,15 +44,15 @@ func (s *sequence) step(token int32) ([]float64, error) {
 func (s *sequence) attention(l int, layer *model.Layer, h []float64) ([]float64, error) {
 	c := s.r.cfg
 	d := c.HeadDim
-	q, err := matVec(&layer.Q, h) // (heads*headDim)
+	q, err := s.r.matVec(&layer.Q, h) // (heads*headDim)
 	if err != nil {
 		return nil, err
 	}
-	k, err := matVec(&layer.K, h) // (kvHeads*headDim)
+	k, err := s.r.matVec(&layer.K, h) // (kvHeads*headDim)
 	if err != nil {
 		return nil, err
 	}
-	v, err := matVec(&layer.V, h) // (kvHeads*headDim)
+	v, err := s.r.matVec(&layer.V, h) // (kvHeads*headDim)
 	if err != nil {
 		return nil, err
 	}
@@ -92,14 +92,14 @@ func (s *sequence) attention(l int, layer *model.Layer, h []float64) ([]float64,
 			}
 		}
 	}
-	return matVec(&layer.O, out)
+	return s.r.matVec(&layer.O, out)
 }
 
 // prepareHead applies the optional per-head RMSNorm (Qwen3) and then RoPE to
 // one head of q or k, in place.
 func (s *sequence) prepareHead(x []float64, norm *model.Tensor, pos int) error {
 	if norm != nil {
-		n, err := rmsNorm(x, norm, s.r.cfg.RMSNormEps)
+		n, err := s.r.rmsNorm(x, norm)
 		if err != nil {
 			return err
 		}
@@ -116,17 +116,27 @@ func (s *sequence) prepareHead(x []float64, norm *model.Tensor, pos int) error {
 }
 
 // mlp is down(silu(gate(h)) * up(h)).
-func mlp(layer *model.Layer, h []float64) ([]float64, error) {
-	g, err := matVec(&layer.Gate, h)
+func (r *Runner) mlp(layer *model.Layer, h []float64) ([]float64, error) {
+	g, err := r.matVec(&layer.Gate, h)
 	if err != nil {
 		return nil, err
 	}
-	u, err := matVec(&layer.Up, h)
+	u, err := r.matVec(&layer.Up, h)
 	if err != nil {
 		return nil, err
 	}
 	for i := range g {
 		g[i] = g[i] / (1 + math.Exp(-g[i])) * u[i]
 	}
-	return matVec(&layer.Down, g)
+	return r.matVec(&layer.Down, g)
+}
+
+// embed is the token's embedding row. Embeddings are looked up one row at a
+// time rather than decoded whole, so vocabulary-sized tables are not copied.
+func (r *Runner) embed(token int32) ([]float64, error) {
+	row := make([]float32, r.cfg.HiddenSize)
+	if err := r.m.Weights.Embed.Row(int(token), row); err != nil {
+		return nil, err
+	}
+	return widen(row), nil
 }

@@ -7,54 +7,62 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model"
 )
 
-// row decodes (and dequantizes) row r of a layer into x, as float64.
-func row(l *model.Linear, r int, x []float64) error {
-	buf := make([]float32, len(x))
-	if err := l.Row(r, buf); err != nil {
-		return err
-	}
-	for i, v := range buf {
-		x[i] = float64(v)
-	}
-	return nil
+// dense is a layer decoded to float64: W (out, in) row-major and its bias.
+type dense struct {
+	out, in int
+	w       []float64 // (out, in)
+	bias    []float64 // (out); nil when absent
 }
 
-// matVec is W·x (+ bias) for a layer stored (out, in).
-func matVec(l *model.Linear, x []float64) ([]float64, error) {
+// decodeLinear decodes (and dequantizes) every row of a layer through the
+// same Linear.Row the executors' tests use.
+func decodeLinear(l *model.Linear) (*dense, error) {
 	out, in := l.Dims()
-	if in != len(x) {
-		return nil, fmt.Errorf("%s: input of %d, want %d", l.Weight.Name, len(x), in)
+	d := &dense{out: out, in: in, w: make([]float64, out*in)}
+	buf := make([]float32, in)
+	for r := range out {
+		if err := l.Row(r, buf); err != nil {
+			return nil, err
+		}
+		for i, v := range buf {
+			d.w[r*in+i] = float64(v)
+		}
 	}
-	var bias []float32
 	if l.Bias != nil {
-		var err error
-		if bias, err = l.Bias.Float32s(); err != nil {
+		b, err := l.Bias.Float32s()
+		if err != nil {
 			return nil, err
 		}
+		d.bias = widen(b)
 	}
-	y := make([]float64, out)
-	w := make([]float64, in)
+	return d, nil
+}
+
+func widen(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// matVec is W·x (+ bias).
+func (d *dense) matVec(x []float64) ([]float64, error) {
+	if d.in != len(x) {
+		return nil, fmt.Errorf("input of %d, want %d", len(x), d.in)
+	}
+	y := make([]float64, d.out)
 	for r := range y {
-		if err := row(l, r, w); err != nil {
-			return nil, err
-		}
-		y[r] = dot(w, x)
-		if bias != nil {
-			y[r] += float64(bias[r])
+		y[r] = dot(d.w[r*d.in:(r+1)*d.in], x)
+		if d.bias != nil {
+			y[r] += d.bias[r]
 		}
 	}
 	return y, nil
 }
 
 // rmsNorm is x / sqrt(mean(x²) + eps) * weight, as a new slice.
-func rmsNorm(x []float64, weight *model.Tensor, eps float64) ([]float64, error) {
-	w, err := weight.Float32s()
-	if err != nil {
-		return nil, err
-	}
-	if len(w) != len(x) {
-		return nil, fmt.Errorf("%s: %d weights for %d values", weight.Name, len(w), len(x))
-	}
+func rmsNorm(x, weight []float64, eps float64) []float64 {
 	var ss float64
 	for _, v := range x {
 		ss += v * v
@@ -62,9 +70,9 @@ func rmsNorm(x []float64, weight *model.Tensor, eps float64) ([]float64, error) 
 	scale := 1 / math.Sqrt(ss/float64(len(x))+eps)
 	out := make([]float64, len(x))
 	for i, v := range x {
-		out[i] = v * scale * float64(w[i])
+		out[i] = v * scale * weight[i]
 	}
-	return out, nil
+	return out
 }
 
 // softmax normalises scores in place, subtracting the maximum first.

@@ -17,6 +17,7 @@ type Runner struct {
 	m     *model.Model
 	cfg   *model.Config
 	freqs []float64 // (headDim/2) RoPE inverse frequencies
+	w     weights   // decoded weights, filled on first use
 }
 
 // NewRunner returns the reference runner of an opened model.
@@ -78,7 +79,7 @@ func (s *sequence) Forward(ctx context.Context, tokens []int32) ([]float32, erro
 	if err != nil {
 		return nil, err
 	}
-	logits, err := matVec(&s.r.m.Weights.LMHead, last)
+	logits, err := s.r.matVec(&s.r.m.Weights.LMHead, last)
 	if err != nil {
 		return nil, err
 	}
