@@ -1,0 +1,50 @@
+// Package chat turns conversations into prompts and model output back into
+// structured parts.
+//
+// # Templates
+//
+// Load reads a model's chat template (chat_template.jinja, chat_template.json
+// or tokenizer_config.json, named "default"/"tool_use" variants included,
+// ChatML when there is none) and Template.Render renders it the way
+// transformers' apply_chat_template does: messages, tools (key order kept),
+// add_generation_prompt, bos_token, eos_token, extra switches such as
+// enable_thinking, raise_exception and strftime_now. Rendering uses
+// github.com/ardanlabs/jinja; testdata/golden holds Python Jinja2 output for
+// real templates and the tests require byte-identical results. Where Python
+// raises a TypeError (str + None) the library coerces instead; a template's
+// own raise_exception always fails, as *RaiseError.
+//
+// Rendered.Content lists the byte ranges that came from message text, so
+// the tokenizer can refuse to turn a "<|im_start|>" typed by a user into a
+// special token. They are found by a second render with private-use markers
+// in place of the texts (see spans.go).
+//
+// # Sandbox
+//
+// Templates come from downloaded models and are untrusted. The library has
+// no file, network or environment access, but alone it lets a recursive
+// macro overflow the Go stack (killing the process) and a huge range run
+// without bound. Parse therefore rewrites the template source (sandbox.go):
+// every loop iteration, macro and caller call goes through a guard that
+// enforces Limits (steps, call depth, output and value size), range and
+// iterables are checked before they are expanded, and constructs that could
+// bypass the guards (calls in macro defaults, the reserved __mlx names, deep
+// bracket nesting, sources over MaxTemplateSize) are refused with
+// ErrUnsafeTemplate. A single expression can still build a value up to the
+// library's own 64 MiB repetition limit before a guard sees it, and quadratic
+// work on deeply nested values inside one filter call is bounded only by the
+// step limit.
+//
+// # Output parsing
+//
+// A Parser, fed generated text in any pieces, emits content, reasoning
+// (<think>...</think>, also when the prompt already opened it) and tool calls
+// in the family's Format (Hermes/Qwen, Llama 3, Mistral, Qwen3-Coder XML),
+// holding back text that may be the start of a tag. ParseOutput gives the
+// same Result in one call. Tool call arguments are passed on as the model
+// wrote them (Qwen3-Coder's XML is converted to a JSON object); callers
+// validate them against the tool's schema. DetectFormat picks the Format
+// from the template source and model type; ParseFormat reads an override.
+//
+// The package depends on no other engine package and imports no HTTP code.
+package chat
