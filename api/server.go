@@ -18,6 +18,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mlx-manager/mlx-manager/api/auth"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -28,6 +29,10 @@ type Options struct {
 	Version    string
 	Logger     *slog.Logger
 	Store      *store.Store
+
+	JWTSecret      []byte           // signs session tokens, ≥ 32 bytes; nil = a random one for this run only
+	PasswordParams *auth.Params     // Argon2id cost; nil = auth.DefaultParams (tests pass auth.TestParams)
+	Now            func() time.Time // clock for tokens, login limits and audit times; nil = time.Now
 }
 
 // Server is the HTTP server. Create it with New, run it with Serve, stop it with Shutdown.
@@ -37,6 +42,11 @@ type Server struct {
 	echo  *echo.Echo
 	store *store.Store
 	hosts hostPolicy
+	now   func() time.Time
+
+	auth         *authState    // tokens, password hashing, login limits
+	audits       *auditHub     // live audit watchers
+	pingInterval time.Duration // audit WebSocket pings
 
 	// done is closed when shutdown starts, so long-lived streams (SSE, WebSocket) end
 	// and let the HTTP drain finish.
@@ -53,12 +63,23 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	authState, err := newAuthState(opts)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
-		opts:  opts,
-		log:   opts.Logger,
-		store: opts.Store,
-		hosts: newHostPolicy(opts.Addr, opts.AllowHosts),
-		done:  make(chan struct{}),
+		opts:         opts,
+		log:          opts.Logger,
+		store:        opts.Store,
+		hosts:        newHostPolicy(opts.Addr, opts.AllowHosts),
+		now:          opts.Now,
+		auth:         authState,
+		audits:       newAuditHub(),
+		pingInterval: auditPingInterval,
+		done:         make(chan struct{}),
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -1,0 +1,107 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/store"
+)
+
+const (
+	auditWSRecent     = 50
+	auditWriteTimeout = 10 * time.Second
+)
+
+// auditPingInterval is how often the audit WebSocket pings its client (and re-checks
+// its credential); a variable so tests need not wait 30 s.
+var auditPingInterval = 30 * time.Second
+
+// auditMessage is one WebSocket message: first a snapshot of the recent events
+// (oldest first), then one "event" message per new event.
+type auditMessage struct {
+	Type   string             `json:"type"` // "snapshot" or "event"
+	Events []store.AuditEvent `json:"events,omitempty"`
+	Event  *store.AuditEvent  `json:"event,omitempty"`
+}
+
+// handleAuditWS streams the audit log live. requireUserOrQueryToken has already
+// authenticated the request, so a refused client never got past the handshake.
+func (s *Server) handleAuditWS(c echo.Context) error {
+	u, _ := currentUser(c)
+	visible := func(ev *store.AuditEvent) bool { return u.IsAdmin || ev.UserID == u.ID }
+	// Subscribe before reading the snapshot so nothing falls in between; events in
+	// both are skipped by id.
+	sub := s.audits.subscribe()
+	defer s.audits.unsubscribe(sub)
+	f := store.AuditFilter{Limit: auditWSRecent}
+	if !u.IsAdmin {
+		f.UserID = u.ID
+	}
+	recent, err := s.store.Audit().Query(f)
+	if err != nil {
+		return err
+	}
+	conn, err := websocket.Accept(c.Response(), c.Request(), nil)
+	if err != nil {
+		return nil // Accept has answered the bad handshake itself
+	}
+	defer conn.CloseNow()
+	// After the hijack the request's context is no longer reliable; CloseRead's
+	// context ends when the client goes away.
+	ctx := conn.CloseRead(context.Background())
+
+	snapshot := auditMessage{Type: "snapshot", Events: []store.AuditEvent{}}
+	last := ""
+	for i := len(recent.Events) - 1; i >= 0; i-- {
+		snapshot.Events = append(snapshot.Events, recent.Events[i])
+		last = recent.Events[i].ID
+	}
+	if err := s.wsWrite(ctx, conn, snapshot); err != nil {
+		return nil
+	}
+	ping := time.NewTicker(s.pingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.done:
+			conn.Close(websocket.StatusGoingAway, "server shutting down")
+			return nil
+		case <-sub.gone:
+			conn.Close(websocket.StatusTryAgainLater, "client too slow: reconnect")
+			return nil
+		case ev := <-sub.events:
+			if ev.ID <= last || !visible(&ev) {
+				continue
+			}
+			if err := s.wsWrite(ctx, conn, auditMessage{Type: "event", Event: &ev}); err != nil {
+				return nil
+			}
+		case <-ping.C:
+			// A long-lived watch must end when its user is disabled or deleted, or its
+			// token expires, like any request would.
+			if err := s.authenticate(c, credential(c, true)); err != nil {
+				conn.Close(websocket.StatusPolicyViolation, "credentials no longer valid")
+				return nil
+			}
+			pctx, cancel := context.WithTimeout(ctx, auditWriteTimeout)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// wsWrite sends one JSON message, giving up on a client that does not take it in time.
+func (s *Server) wsWrite(ctx context.Context, conn *websocket.Conn, v any) error {
+	ctx, cancel := context.WithTimeout(ctx, auditWriteTimeout)
+	defer cancel()
+	return wsjson.Write(ctx, conn, v)
+}

@@ -1,0 +1,269 @@
+package api
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/api/auth"
+	"github.com/mlx-manager/mlx-manager/store"
+)
+
+// Login failure limits: per client address and per account, over loginWindow.
+// Everyone on the machine shares 127.0.0.1, so the per-client limit is the looser one.
+const (
+	loginWindow          = 15 * time.Minute
+	maxClientFailures    = 20
+	maxAccountFailures   = 5
+	apiKeyTouchInterval  = time.Minute
+	ctxUser              = "auth.user"
+	ctxAPIKey            = "auth.api_key"
+	authSettingsDocument = "auth"
+)
+
+// authState is the server's credentials machinery.
+type authState struct {
+	tokens   *auth.Tokens
+	hasher   *auth.Hasher
+	clients  *auth.Limiter // login failures per client address
+	accounts *auth.Limiter // login failures per account email
+}
+
+func newAuthState(opts Options) (*authState, error) {
+	secret := opts.JWTSecret
+	if secret == nil {
+		// Embedders and tests that pass no secret get one for this run only; the
+		// daemon always passes the kept one (auth.LoadSecret).
+		secret = make([]byte, 32)
+		rand.Read(secret)
+	}
+	tokens, err := auth.NewTokens(secret, opts.Now)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	params := auth.DefaultParams
+	if opts.PasswordParams != nil {
+		params = *opts.PasswordParams
+	}
+	hasher, err := auth.NewHasher(params)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	return &authState{
+		tokens:   tokens,
+		hasher:   hasher,
+		clients:  auth.NewLimiter(auth.LimiterConfig{Max: maxClientFailures, Window: loginWindow, Now: opts.Now}),
+		accounts: auth.NewLimiter(auth.LimiterConfig{Max: maxAccountFailures, Window: loginWindow, Now: opts.Now}),
+	}, nil
+}
+
+// currentUser is the authenticated user of the request. ok is false only on /v1
+// requests let through unauthenticated from loopback (see authSettings).
+func currentUser(c echo.Context) (store.User, bool) {
+	u, ok := c.Get(ctxUser).(store.User)
+	return u, ok
+}
+
+// apiKeyID is the id of the API key the request authenticated with, "" for a session token.
+func apiKeyID(c echo.Context) string {
+	id, _ := c.Get(ctxAPIKey).(string)
+	return id
+}
+
+// clientIP is the address of the TCP peer. X-Forwarded-For is ignored on purpose:
+// any client can send it, and rate limits and the loopback rule must not be fooled.
+func clientIP(c echo.Context) string {
+	host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
+	if err != nil {
+		return c.Request().RemoteAddr
+	}
+	return host
+}
+
+func isLoopbackClient(c echo.Context) bool {
+	ip := net.ParseIP(clientIP(c))
+	return ip != nil && ip.IsLoopback()
+}
+
+func unauthorized(code, format string, args ...any) *Error {
+	return &Error{Status: http.StatusUnauthorized, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+var errNoCredentials = unauthorized("missing_credentials", "missing credentials: send Authorization: Bearer <token or API key>")
+
+// credential returns the request's bearer credential, or with allowQuery its ?token=.
+func credential(c echo.Context, allowQuery bool) string {
+	if tok := auth.BearerToken(c.Request().Header); tok != "" {
+		return tok
+	}
+	if allowQuery {
+		return auth.QueryToken(c.Request())
+	}
+	return ""
+}
+
+// authenticate resolves a credential to an approved user. The user record is read
+// on every request, so disabling, deleting or a password reset takes effect at once.
+func (s *Server) authenticate(c echo.Context, cred string) error {
+	var (
+		u     store.User
+		keyID string
+	)
+	if auth.IsAPIKey(cred) {
+		k, owner, err := s.store.APIKeys().Resolve(auth.HashAPIKey(cred))
+		if errors.Is(err, store.ErrNotFound) {
+			return unauthorized("invalid_api_key", "invalid API key")
+		}
+		if err != nil {
+			return err
+		}
+		u, keyID = owner, k.ID
+		if now := s.now(); now.Sub(k.LastUsedAt) >= apiKeyTouchInterval {
+			if err := s.store.APIKeys().Touch(k.ID, now); err != nil {
+				s.log.Warn("record api key use", "key", k.ID, "err", err)
+			}
+		}
+	} else {
+		claims, err := s.auth.tokens.Verify(cred)
+		if errors.Is(err, auth.ErrTokenExpired) {
+			return unauthorized("token_expired", "session expired: sign in again")
+		}
+		if err != nil {
+			return unauthorized("invalid_token", "invalid token")
+		}
+		u, err = s.store.Users().Get(claims.UserID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && u.TokenGen != claims.Gen) {
+			return unauthorized("session_revoked", "session is no longer valid: sign in again")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := statusError(u); err != nil {
+		return err
+	}
+	c.Set(ctxUser, u)
+	if keyID != "" {
+		c.Set(ctxAPIKey, keyID)
+	}
+	return nil
+}
+
+// statusError is the 403 for an account that may not act, or nil.
+func statusError(u store.User) *Error {
+	switch u.Status {
+	case store.StatusApproved:
+		return nil
+	case store.StatusPending:
+		return &Error{Status: http.StatusForbidden, Code: "account_pending", Message: "account is pending approval by an administrator"}
+	default:
+		return &Error{Status: http.StatusForbidden, Code: "account_disabled", Message: "account is disabled"}
+	}
+}
+
+func (s *Server) requireCredential(allowQuery bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			cred := credential(c, allowQuery)
+			if cred == "" {
+				c.Response().Header().Set("WWW-Authenticate", "Bearer")
+				return errNoCredentials
+			}
+			if err := s.authenticate(c, cred); err != nil {
+				var e *Error
+				if errors.As(err, &e) && e.Status == http.StatusUnauthorized {
+					c.Response().Header().Set("WWW-Authenticate", "Bearer")
+				}
+				return err
+			}
+			return next(c)
+		}
+	}
+}
+
+// requireUser is /api's authentication: a session token or an API key in the
+// Authorization header. ?token= is ignored.
+func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return s.requireCredential(false)(next)
+}
+
+// requireUserOrQueryToken is requireUser that also takes ?token=, for the routes a
+// browser opens with EventSource or WebSocket (which cannot send headers). On a
+// WebSocket route it runs before the upgrade, so a refused client gets a plain
+// 401/403 and never a WebSocket.
+func (s *Server) requireUserOrQueryToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return s.requireCredential(true)(next)
+}
+
+// requireAdmin follows requireUser on admin-only routes.
+func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, ok := currentUser(c)
+		if !ok || !u.IsAdmin {
+			return &Error{Status: http.StatusForbidden, Code: "admin_required", Message: "administrator rights required"}
+		}
+		return next(c)
+	}
+}
+
+// requireV1 is /v1's authentication: an API key or a session token, as the OpenAI
+// SDKs always send one. When the auth setting allows it, a loopback client without
+// any credential is let through with no user; a wrong credential is still refused.
+func (s *Server) requireV1(next echo.HandlerFunc) echo.HandlerFunc {
+	withCred := s.requireCredential(false)(next)
+	return func(c echo.Context) error {
+		if credential(c, false) == "" && isLoopbackClient(c) {
+			set, err := s.authSettings()
+			if err != nil {
+				return err
+			}
+			if set.AllowUnauthenticatedLoopback {
+				return next(c)
+			}
+		}
+		return withCred(c)
+	}
+}
+
+// authSettings is the "auth" settings document.
+type authSettings struct {
+	AllowUnauthenticatedLoopback bool `json:"allow_unauthenticated_loopback"`
+}
+
+func (s *Server) authSettings() (authSettings, error) {
+	var set authSettings
+	err := s.store.Settings().Get(authSettingsDocument, &set)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return authSettings{}, fmt.Errorf("read auth settings: %w", err)
+	}
+	return set, nil
+}
+
+func (s *Server) handleGetAuthSettings(c echo.Context) error {
+	set, err := s.authSettings()
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, set)
+}
+
+func (s *Server) handlePutAuthSettings(c echo.Context) error {
+	set, err := s.authSettings()
+	if err != nil {
+		return err
+	}
+	if err := decodeStrictJSON(c, &set); err != nil {
+		return err
+	}
+	if err := s.store.Settings().Put(authSettingsDocument, set); err != nil {
+		return fmt.Errorf("store auth settings: %w", err)
+	}
+	s.audit(c, store.AuditEvent{Action: "settings.update", Target: authSettingsDocument,
+		Detail: fmt.Sprintf("allow_unauthenticated_loopback=%v", set.AllowUnauthenticatedLoopback)})
+	return c.JSON(http.StatusOK, set)
+}

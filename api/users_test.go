@@ -1,0 +1,209 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/mlx-manager/mlx-manager/api"
+	"github.com/mlx-manager/mlx-manager/api/apitest"
+)
+
+func TestRegister(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	first := s.Register(t, "  Admin@Example.com ", apitest.Password)
+	if first.Email != "admin@example.com" || !first.IsAdmin || first.Status != "approved" {
+		t.Fatalf("first user = %+v, want a normalised approved admin", first)
+	}
+	second := s.Register(t, "bob@example.com", "12345678")
+	if second.IsAdmin || second.Status != "pending" {
+		t.Fatalf("second user = %+v, want pending", second)
+	}
+
+	reg := func(email, pw string) map[string]string { return map[string]string{"email": email, "password": pw} }
+	cases := []struct {
+		name      string
+		body      any
+		want      int
+		wantParam string
+	}{
+		{"duplicate email, other case", reg("BOB@example.com ", apitest.Password), 409, "email"},
+		{"invalid email", reg("not-an-email", apitest.Password), 422, "email"},
+		{"display-name address", reg("Bob <bob2@example.com>", apitest.Password), 422, "email"},
+		{"empty email", reg("", apitest.Password), 422, "email"},
+		{"password too short", reg("c@example.com", "1234567"), 422, "password"},
+		{"password too long", reg("c@example.com", strings.Repeat("x", 129)), 422, "password"},
+		{"missing password", map[string]string{"email": "c@example.com"}, 422, "password"},
+		{"malformed JSON", `{"email": "c@example.com", "password": `, 400, ""},
+		{"wrong JSON type", `{"email": 5, "password": "12345678"}`, 400, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := s.Error(t, "POST", "/api/auth/register", "", tc.body, tc.want)
+			if tc.wantParam != "" && (e.Param == nil || *e.Param != tc.wantParam) {
+				t.Fatalf("param = %v, want %q (%s)", e.Param, tc.wantParam, e.Message)
+			}
+		})
+	}
+	// Limits are in characters, not bytes.
+	s.Register(t, "d@example.com", strings.Repeat("é", 128))
+	s.Register(t, "e@example.com", "пароль12")
+	s.Error(t, "POST", "/api/auth/register", "", url.Values{"email": {"f@example.com"}, "password": {"12345678"}}, 415)
+}
+
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+}
+
+func TestLogin(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	admin := s.Admin(t)
+	pending := s.Register(t, "pending@example.com", apitest.Password)
+	disabled, _ := s.ApprovedUser(t, admin, "disabled@example.com")
+	s.JSON(t, "PUT", "/api/auth/users/"+disabled.ID, admin, map[string]string{"status": "disabled"}, 200, nil)
+
+	t.Run("json", func(t *testing.T) {
+		var tok tokenResponse
+		s.JSON(t, "POST", "/api/auth/login", "", map[string]string{"email": " ADMIN@example.com", "password": apitest.Password}, 200, &tok)
+		if tok.AccessToken == "" || tok.TokenType != "bearer" || tok.ExpiresIn != 7*24*3600 {
+			t.Fatalf("token response = %+v", tok)
+		}
+		var me apitest.User
+		s.JSON(t, "GET", "/api/auth/me", tok.AccessToken, nil, 200, &me)
+		if me.Email != apitest.AdminEmail || !me.IsAdmin {
+			t.Fatalf("me = %+v", me)
+		}
+	})
+	t.Run("oauth2 password form", func(t *testing.T) {
+		var tok tokenResponse
+		form := url.Values{"grant_type": {"password"}, "username": {apitest.AdminEmail}, "password": {apitest.Password}}
+		s.JSON(t, "POST", "/api/auth/login", "", form, 200, &tok)
+		if tok.AccessToken == "" {
+			t.Fatal("no token from the form login")
+		}
+		form.Set("grant_type", "client_credentials")
+		s.Error(t, "POST", "/api/auth/login", "", form, 400)
+	})
+	t.Run("wrong password and unknown email look the same", func(t *testing.T) {
+		wrong := s.Error(t, "POST", "/api/auth/login", "", map[string]string{"email": apitest.AdminEmail, "password": "wrong password"}, 401)
+		unknown := s.Error(t, "POST", "/api/auth/login", "", map[string]string{"email": "ghost@example.com", "password": "wrong password"}, 401)
+		if wrong.Message != unknown.Message || *wrong.Code != *unknown.Code || wrong.Type != "authentication_error" {
+			t.Fatalf("wrong password %+v vs unknown email %+v", wrong, unknown)
+		}
+	})
+	t.Run("pending and disabled say which", func(t *testing.T) {
+		e := s.Error(t, "POST", "/api/auth/login", "", map[string]string{"email": pending.Email, "password": apitest.Password}, 403)
+		if !strings.Contains(e.Message, "pending") {
+			t.Fatalf("pending login: %q", e.Message)
+		}
+		e = s.Error(t, "POST", "/api/auth/login", "", map[string]string{"email": disabled.Email, "password": apitest.Password}, 403)
+		if !strings.Contains(e.Message, "disabled") {
+			t.Fatalf("disabled login: %q", e.Message)
+		}
+		// Without the right password the state of the account is not revealed.
+		s.Error(t, "POST", "/api/auth/login", "", map[string]string{"email": pending.Email, "password": "wrong password"}, 401)
+	})
+	t.Run("missing fields", func(t *testing.T) {
+		s.Error(t, "POST", "/api/auth/login", "", map[string]string{"email": apitest.AdminEmail}, 422)
+		s.Error(t, "POST", "/api/auth/login", "", "[]", 400)
+	})
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	s.Admin(t)
+	login := func(email, pw string) *http.Response {
+		resp := s.Do(t, "POST", "/api/auth/login", "", map[string]string{"email": email, "password": pw})
+		resp.Body.Close()
+		return resp
+	}
+
+	t.Run("per account", func(t *testing.T) {
+		for i := range 5 {
+			if resp := login(apitest.AdminEmail, "wrong password"); resp.StatusCode != 401 {
+				t.Fatalf("failure %d: status %d", i+1, resp.StatusCode)
+			}
+		}
+		// Now even the right password waits, so guessing gains nothing.
+		resp := login(apitest.AdminEmail, apitest.Password)
+		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "900" {
+			t.Fatalf("after 5 failures: status %d, Retry-After %q; want 429, 900", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		s.Clock.Advance(15*60*1e9 + 1)
+		if resp := login(apitest.AdminEmail, apitest.Password); resp.StatusCode != 200 {
+			t.Fatalf("after the window: status %d", resp.StatusCode)
+		}
+	})
+	t.Run("per client", func(t *testing.T) {
+		s.Clock.Advance(16 * 60 * 1e9)
+		for i := range 20 {
+			// A different account each time: only the per-client limit can trip.
+			if resp := login("spray"+string(rune('a'+i))+"@example.com", "wrong password"); resp.StatusCode != 401 {
+				t.Fatalf("failure %d: status %d", i+1, resp.StatusCode)
+			}
+		}
+		resp := login(apitest.AdminEmail, apitest.Password)
+		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("after 20 failures from one client: status %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	})
+}
+
+func TestTokens(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	tok := s.Admin(t)
+	other := apitest.Start(t, apitest.Options{Configure: func(o *api.Options) {
+		o.JWTSecret = []byte("another-secret-for-another-daemon-xyz")
+	}})
+	foreign := other.Admin(t)
+
+	cases := []struct {
+		name, token, path string
+		header            map[string]string
+		want              int
+		wantCode          string
+	}{
+		{name: "no credentials", path: "/api/auth/me", want: 401, wantCode: "missing_credentials"},
+		{name: "garbage", token: "not.a.jwt", path: "/api/auth/me", want: 401, wantCode: "invalid_token"},
+		{name: "foreign token", token: foreign, path: "/api/auth/me", want: 401, wantCode: "invalid_token"},
+		{name: "unknown api key", token: "mlxm-0000000000000000000000000000000000000000000", path: "/api/auth/me", want: 401, wantCode: "invalid_api_key"},
+		{name: "query token ignored on /api", path: "/api/auth/me?token=" + tok, want: 401, wantCode: "missing_credentials"},
+		{name: "basic auth ignored", path: "/api/auth/me", header: map[string]string{"Authorization": "Basic " + tok}, want: 401, wantCode: "missing_credentials"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", s.URL+tc.path, nil)
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := s.Client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want || resp.Header.Get("WWW-Authenticate") != "Bearer" {
+				t.Fatalf("status %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+			}
+			e := s.Error(t, "GET", tc.path, tc.token, nil, tc.want)
+			if e.Code == nil || *e.Code != tc.wantCode {
+				t.Fatalf("code = %v, want %s (%s)", e.Code, tc.wantCode, e.Message)
+			}
+		})
+	}
+
+	t.Run("expiry", func(t *testing.T) {
+		s.JSON(t, "GET", "/api/auth/me", tok, nil, 200, nil)
+		s.Clock.Advance(7*24*3600*1e9 - 1e9)
+		s.JSON(t, "GET", "/api/auth/me", tok, nil, 200, nil)
+		s.Clock.Advance(2e9)
+		if e := s.Error(t, "GET", "/api/auth/me", tok, nil, 401); *e.Code != "token_expired" {
+			t.Fatalf("expired token: %+v", e)
+		}
+	})
+}
