@@ -221,3 +221,42 @@ func TestNewRejectsBadEndpoint(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenNotSentToCDN(t *testing.T) {
+	repo := hubtest.Repo{ID: "org/lfsconfig", Files: []hubtest.File{{Path: "config.json", Data: []byte(`{"a":1}`), LFS: true}}}
+	srv := hubtest.NewServer(t, repo)
+	redirects := 0
+	custom := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { redirects++; return nil }}
+	c, err := hub.New(hub.Options{Endpoint: srv.URL, Token: "hf_secret", HTTPClient: custom})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := c.Config(context.Background(), "org/lfsconfig")
+	if err != nil || string(cfg) != `{"a":1}` {
+		t.Fatalf("config through the CDN: %q, %v", cfg, err)
+	}
+	if redirects != 1 {
+		t.Errorf("caller's CheckRedirect ran %d times, want 1", redirects)
+	}
+	if custom.CheckRedirect == nil || redirects == 0 {
+		t.Error("caller's client was modified or bypassed")
+	}
+	var sawHub, sawCDN bool
+	for _, r := range srv.Requests() {
+		switch r.Server {
+		case "hub":
+			sawHub = true
+			if r.Authorization != "Bearer hf_secret" {
+				t.Errorf("hub request without the token: %+v", r)
+			}
+		case "cdn":
+			sawCDN = true
+			if r.Authorization != "" {
+				t.Errorf("token leaked to the CDN: %+v", r)
+			}
+		}
+	}
+	if !sawHub || !sawCDN {
+		t.Errorf("requests did not go hub then CDN: %+v", srv.Requests())
+	}
+}

@@ -561,3 +561,57 @@ func TestManagerDelete(t *testing.T) {
 		t.Errorf("still listed: %+v", models)
 	}
 }
+
+func TestResumeAllOfflineAndBadRecords(t *testing.T) {
+	repo := modelRepo("org/tiny", 110)
+	e := newEnv(t, "", repo)
+	repo, _ = e.srv.Repo(repo.ID)
+	ctx := context.Background()
+	cfg := fileData(repo, "config.json")
+	files := []hub.File{{Path: "config.json", Size: int64(len(cfg)), BlobID: hubtest.GitBlobID(cfg)}}
+	good := hub.TaskRecord{ID: "good", Repo: repo.ID, Revision: "main", Commit: repo.Commit, Status: hub.StatusDownloading, Files: files}
+	evil := good
+	evil.ID, evil.Repo = "evil", "org/other"
+	evil.Files = []hub.File{{Path: "../../x", Size: 1, BlobID: hubtest.GitBlobID([]byte("x"))}}
+	done := good
+	done.ID, done.Repo, done.Status = "done", "org/done", hub.StatusCompleted
+	for _, r := range []hub.TaskRecord{good, evil, done} {
+		if err := e.journal.Save(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	offline, err := hub.New(hub.Options{Endpoint: e.srv.URL, Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := e.manager(t, func(o *hub.ManagerOptions) { o.Client = offline })
+	if err := m.ResumeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	list := m.List()
+	if len(list) != 1 || list[0].TaskID != "good" || list[0].Status != hub.StatusPaused {
+		t.Fatalf("offline ResumeAll: %+v", list)
+	}
+	recs, _ := e.journal.Load(ctx)
+	if len(recs) != 1 || recs[0].ID != "good" {
+		t.Errorf("journal after ResumeAll = %+v, want only the good record", recs)
+	}
+	if len(e.srv.Requests()) != 0 {
+		t.Errorf("offline manager made requests: %+v", e.srv.Requests())
+	}
+	_ = m.Close()
+
+	// Online again: the journaled task finishes (only config.json was asked for).
+	m2 := e.manager(t)
+	if err := m2.ResumeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	task, err := m2.Get("good")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := wait(t, task); err != nil || p.BytesDone != files[0].Size {
+		t.Fatalf("resumed task: %+v, %v", p, err)
+	}
+}
