@@ -89,3 +89,20 @@ func BenchmarkStreamDecode(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkLoad(b *testing.B) {
+	for _, name := range []string{"qwen3", "llama3", "llama2"} {
+		b.Run(name, func(b *testing.B) {
+			dir := filepath.Join(refDir, "node_modules", refModels[name], "models")
+			if _, err := os.Stat(dir); err != nil {
+				b.Skip("reference tokenizers not installed")
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Load(dir); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 )
 
 // Load reads tokenizer.json from dir, plus tokenizer_config.json and
@@ -65,8 +64,12 @@ func build(data, cfgData, genData []byte) (*Tokenizer, error) {
 	if f.Model.Dropout != nil && *f.Model.Dropout > 0 {
 		return nil, fmt.Errorf("%w: BPE dropout", ErrUnsupported)
 	}
+	var modelVocab map[string]int64
+	if err := json.Unmarshal(f.Model.Vocab, &modelVocab); err != nil {
+		return nil, fmt.Errorf("model vocab: %w", err)
+	}
 	t := &Tokenizer{ids: map[string]int32{}}
-	vocab, err := t.buildVocab(&f)
+	vocab, err := t.buildVocab(&f, modelVocab)
 	if err != nil {
 		return nil, err
 	}
@@ -91,9 +94,9 @@ func build(data, cfgData, genData []byte) (*Tokenizer, error) {
 
 // buildVocab fills the id table from the model vocabulary and added tokens
 // and returns the model vocabulary with int32 ids.
-func (t *Tokenizer) buildVocab(f *fileJSON) (map[string]int32, error) {
+func (t *Tokenizer) buildVocab(f *fileJSON, modelVocab map[string]int64) (map[string]int32, error) {
 	maxID := int64(-1)
-	limit := int64(min(maxTokens, 4*(len(f.Model.Vocab)+len(f.AddedTokens))+1024))
+	limit := int64(min(maxTokens, 4*(len(modelVocab)+len(f.AddedTokens))+1024))
 	check := func(what string, tok string, id int64) error {
 		if id < 0 || id >= limit {
 			return fmt.Errorf("%s %q has id %d out of range", what, tok, id)
@@ -101,7 +104,7 @@ func (t *Tokenizer) buildVocab(f *fileJSON) (map[string]int32, error) {
 		maxID = max(maxID, id)
 		return nil
 	}
-	for tok, id := range f.Model.Vocab {
+	for tok, id := range modelVocab {
 		if err := check("token", tok, id); err != nil {
 			return nil, err
 		}
@@ -116,17 +119,13 @@ func (t *Tokenizer) buildVocab(f *fileJSON) (map[string]int32, error) {
 	}
 	t.vocab = make([]string, maxID+1)
 	t.special = make([]bool, maxID+1)
-	vocab := make(map[string]int32, len(f.Model.Vocab))
-	// Sorted so that two tokens sharing an id resolve the same way each time.
-	toks := make([]string, 0, len(f.Model.Vocab))
-	for tok := range f.Model.Vocab {
-		toks = append(toks, tok)
-	}
-	sort.Strings(toks)
-	for _, tok := range toks {
-		id := int32(f.Model.Vocab[tok])
+	vocab := make(map[string]int32, len(modelVocab))
+	for tok, id64 := range modelVocab {
+		id := int32(id64)
 		vocab[tok] = id
-		if t.vocab[id] == "" {
+		// Two tokens sharing an id: keep the smaller spelling, so that the
+		// result does not depend on map order.
+		if t.vocab[id] == "" || tok < t.vocab[id] {
 			t.vocab[id] = tok
 		}
 	}

@@ -1,0 +1,130 @@
+package tokenizer
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// naiveMerge is the textbook BPE loop: merge the lowest-ranked adjacent
+// pair, leftmost first, until none is left. It is the reference for the
+// heap-based mergeAll.
+func naiveMerge(b *bpeModel, ids []int32) []int32 {
+	ids = slices.Clone(ids)
+	for {
+		best, bestRank := -1, int32(-1)
+		var bestID int32
+		for i := 0; i+1 < len(ids); i++ {
+			if m, ok := b.merges[pairKey(ids[i], ids[i+1])]; ok && (best < 0 || m.rank < bestRank) {
+				best, bestRank, bestID = i, m.rank, m.id
+			}
+		}
+		if best < 0 {
+			return ids
+		}
+		ids[best] = bestID
+		ids = slices.Delete(ids, best+1, best+2)
+	}
+}
+
+func heapMerge(b *bpeModel, word string) (initial, merged []int32) {
+	sc := new(scratch)
+	syms := b.initialSymbols(word, nil)
+	for _, s := range syms {
+		initial = append(initial, s.id)
+	}
+	syms = b.mergeAll(syms, sc)
+	for i := int32(0); i >= 0 && len(syms) > 0; i = syms[i].next {
+		merged = append(merged, syms[i].id)
+	}
+	return initial, merged
+}
+
+func checkMerge(t testing.TB, b *bpeModel, word string) {
+	t.Helper()
+	initial, got := heapMerge(b, word)
+	if want := naiveMerge(b, initial); !slices.Equal(got, want) {
+		t.Fatalf("merge %q: heap %v, naive %v", word, got, want)
+	}
+}
+
+func TestMergeMatchesNaive(t *testing.T) {
+	words := []string{"", "a", "hello", "▁the▁once", "aaaaaaaaaaaaaaaa", "▁▁▁▁▁▁▁", "  the lower", "\n\n\n\n"}
+	for _, name := range []string{"qwen3", "llama2"} {
+		t.Run(name, func(t *testing.T) {
+			tok := refTokenizer(t, name)
+			rng := rand.New(rand.NewPCG(3, 4))
+			for _, w := range words {
+				checkMerge(t, tok.model, w)
+			}
+			g := loadGolden(t)
+			for _, r := range g[name] {
+				checkMerge(t, tok.model, strings.ReplaceAll(r.Text, " ", "▁"))
+			}
+			for range 500 {
+				checkMerge(t, tok.model, randomText(rng, 40))
+			}
+		})
+	}
+}
+
+func FuzzMerge(f *testing.F) {
+	tok := fuzzTokenizers(f)
+	f.Add("hello world")
+	f.Add("▁▁▁the")
+	f.Fuzz(func(t *testing.T, word string) {
+		word = strings.ToValidUTF8(word, "\uFFFD")
+		for _, tk := range tok {
+			checkMerge(t, tk.model, word)
+		}
+	})
+}
+
+// TestChunkingIsExact compares the legacy SentencePiece layout (BPE over
+// the whole normalized text) with the chunked fast path.
+func TestChunkingIsExact(t *testing.T) {
+	tok := refTokenizer(t, "llama2")
+	if len(tok.pre) != 1 {
+		t.Fatalf("expected the space chunker on the Mistral vocabulary, got %d steps", len(tok.pre))
+	}
+	whole, err := loadGzipped(t, "testdata/mistral")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole.pre = nil
+	texts := []string{"Hello   world  ", "a\n\n  b", "▁▁x ▁ y", strings.Repeat("the cat ", 50)}
+	for _, r := range loadGolden(t)["llama2"] {
+		texts = append(texts, r.Text)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 300 {
+		texts = append(texts, randomText(rng, 60))
+	}
+	for _, s := range texts {
+		if got, want := tok.EncodeUntrusted(s, true), whole.EncodeUntrusted(s, true); !slices.Equal(got, want) {
+			t.Fatalf("encode %q: chunked %v, whole %v", s, got, want)
+		}
+	}
+}
+
+func TestSafeToChunk(t *testing.T) {
+	tests := []struct {
+		name   string
+		merges mergesJSON
+		want   bool
+	}{
+		{"words", mergesJSON{{"▁", "t"}, {"▁t", "he"}}, true},
+		{"space runs", mergesJSON{{"▁", "▁"}, {"▁▁", "▁▁"}}, true},
+		{"across a word boundary", mergesJSON{{"a", "▁"}}, false},
+		{"byte tokens", mergesJSON{{"<0x41>", "a"}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &bpeModel{vocab: map[string]int32{"<unk>": 0}, unk: 0}
+			if got := b.safeToChunk(tt.merges); got != tt.want {
+				t.Errorf("safeToChunk = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
