@@ -9,10 +9,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/api"
+	"github.com/mlx-manager/mlx-manager/api/auth"
 	"github.com/mlx-manager/mlx-manager/app/config"
 	"github.com/mlx-manager/mlx-manager/store"
 )
@@ -47,8 +49,18 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		log.Warn("LISTENING ON THE NETWORK: anyone who can reach this address can try to sign in", "addr", cfg.Addr)
 	}
 
+	secret, generated, err := auth.LoadSecret(cfg.DataDir, string(cfg.JWTSecret))
+	if err != nil {
+		st.Close()
+		return err
+	}
+	if generated {
+		log.Info("generated a JWT secret", "file", filepath.Join(cfg.DataDir, auth.SecretFileName))
+	}
+
 	srv, err := api.New(api.Options{
 		Addr: cfg.Addr, AllowHosts: cfg.AllowHosts, Version: Version(), Logger: log, Store: st,
+		JWTSecret: secret,
 	})
 	if err != nil {
 		st.Close()
@@ -68,6 +80,12 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	jobs, stopJobs := context.WithCancel(context.Background())
+	retentionDone := make(chan struct{})
+	go func() {
+		defer close(retentionDone)
+		runAuditRetention(jobs, st, log, auditRetentionEvery)
+	}()
 	if !cfg.NoOpen && !cfg.Headless && hasDisplay() {
 		openBrowser(log, url)
 	}
@@ -83,6 +101,8 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 			err = serr
 		}
 	}
+	stopJobs()
+	<-retentionDone
 	if cerr := st.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
 	}
@@ -92,6 +112,30 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// auditRetentionEvery is how often the audit log is pruned to its retention settings.
+const auditRetentionEvery = time.Hour
+
+// runAuditRetention prunes the audit log once at start and then every interval,
+// until ctx ends.
+func runAuditRetention(ctx context.Context, st *store.Store, log *slog.Logger, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		n, err := st.Audit().EnforceRetention()
+		switch {
+		case err != nil:
+			log.Error("prune audit log", "err", err)
+		case n > 0:
+			log.Info("pruned audit log", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func hostOf(addr string) string {
