@@ -104,6 +104,7 @@ func buildReplace(p *patternJSON, content string) (normalizer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("replace pattern %q: %w", *p.Regex, err)
 		}
+		re.MatchTimeout = regexTimeout
 		// The content is literal text: no $1 expansion.
 		lit := func(regexp2.Match) string { return content }
 		return func(s string) string {

@@ -3,7 +3,6 @@ package tokenizer
 import (
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -335,97 +334,4 @@ func splitBefore(s, rep string, first bool, emit emitFunc) {
 	if start < len(s) {
 		emit(s[start:], first && start == 0)
 	}
-}
-
-// digitMatcher isolates digits, one by one or in runs.
-type digitMatcher struct{ individual bool }
-
-func (d digitMatcher) each(s string, fn func(start, end int)) {
-	for i := 0; i < len(s); {
-		r, w := utf8.DecodeRuneInString(s[i:])
-		if !unicode.IsNumber(r) {
-			i += w
-			continue
-		}
-		j := i + w
-		for !d.individual && j < len(s) {
-			r2, w2 := utf8.DecodeRuneInString(s[j:])
-			if !unicode.IsNumber(r2) {
-				break
-			}
-			j += w2
-		}
-		fn(i, j)
-		i = j
-	}
-}
-
-func isWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) ||
-		unicode.Is(unicode.Pc, r) || r == 0x200C || r == 0x200D
-}
-
-// classMatcher finds runs of non-space characters; with isWord it finds
-// \w+|[^\w\s]+ (the Whitespace pre-tokenizer).
-type classMatcher struct{ isWord bool }
-
-func (c classMatcher) each(s string, fn func(start, end int)) {
-	kind := func(r rune) int {
-		switch {
-		case unicode.IsSpace(r):
-			return 0
-		case c.isWord && isWordRune(r):
-			return 1
-		}
-		return 2
-	}
-	for i := 0; i < len(s); {
-		r, w := utf8.DecodeRuneInString(s[i:])
-		k := kind(r)
-		if k == 0 {
-			i += w
-			continue
-		}
-		j := i + w
-		for j < len(s) {
-			r2, w2 := utf8.DecodeRuneInString(s[j:])
-			if kind(r2) != k {
-				break
-			}
-			j += w2
-		}
-		fn(i, j)
-		i = j
-	}
-}
-
-// asciiPunct is Rust's is_ascii_punctuation, which also counts the ASCII
-// symbols ($, +, <, ...) that Unicode files under S*.
-const asciiPunct = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-
-func isPunct(r rune) bool {
-	if r < utf8.RuneSelf {
-		return strings.ContainsRune(asciiPunct, r)
-	}
-	return unicode.IsPunct(r)
-}
-
-// punctMatcher matches each punctuation character on its own.
-type punctMatcher struct{}
-
-func (punctMatcher) each(s string, fn func(start, end int)) {
-	for i, r := range s {
-		if isPunct(r) {
-			fn(i, i+utf8.RuneLen(r))
-		}
-	}
-}
-
-// bertStep is BERT's pre-tokenizer: split on whitespace, isolate punctuation.
-type bertStep struct{}
-
-func (bertStep) split(s string, first bool, emit emitFunc) {
-	classMatcher{}.each(s, func(start, end int) {
-		emitIsolated(s[start:end], first && start == 0, punctMatcher{}, emit)
-	})
 }

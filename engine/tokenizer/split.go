@@ -4,8 +4,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/dlclark/regexp2"
 )
 
 // The split patterns of the byte-level BPE families. Matching them with a
@@ -45,52 +43,6 @@ func newMatcher(regex string) (matcher, error) {
 		return &fastSplitter{maxDigits: 1}, nil
 	}
 	return compileRegexMatcher(regex)
-}
-
-func compileRegexMatcher(regex string) (*regexMatcher, error) {
-	re, err := regexp2.Compile(regex, regexp2.None)
-	if err != nil {
-		return nil, err
-	}
-	return &regexMatcher{re: re}, nil
-}
-
-type regexMatcher struct{ re *regexp2.Regexp }
-
-func (m *regexMatcher) each(s string, fn func(start, end int)) {
-	if s == "" {
-		return
-	}
-	// regexp2 reports positions in runes; map them back to bytes.
-	offs := make([]int, 0, len(s)+1)
-	for i := range s {
-		offs = append(offs, i)
-	}
-	offs = append(offs, len(s))
-	match, err := m.re.FindStringMatch(s)
-	for err == nil && match != nil {
-		if match.Length > 0 {
-			fn(offs[match.Index], offs[match.Index+match.Length])
-		}
-		match, err = m.re.FindNextMatch(match)
-	}
-}
-
-// literalMatcher is a Split pattern given as {"String": ...}.
-type literalMatcher struct{ lit string }
-
-func (m literalMatcher) each(s string, fn func(start, end int)) {
-	if m.lit == "" {
-		return
-	}
-	for off := 0; ; {
-		i := strings.Index(s[off:], m.lit)
-		if i < 0 {
-			return
-		}
-		fn(off+i, off+i+len(m.lit))
-		off += i + len(m.lit)
-	}
 }
 
 // Character classes of the split patterns, precomputed for ASCII.
