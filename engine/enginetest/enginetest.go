@@ -120,14 +120,14 @@ func (e *env) pair(maxLen int) (*pair, error) {
 	}
 	r, err := e.ref.NewSequence(maxLen)
 	if err != nil {
-		g.Close()
+		_ = g.Close()
 		return nil, fmt.Errorf("reference sequence: %w", err)
 	}
 	return &pair{got: g, ref: r}, nil
 }
 
 func (p *pair) close() error {
-	p.ref.Close()
+	_ = p.ref.Close() // the reference's Close cannot fail
 	if err := p.got.Close(); err != nil {
 		return fmt.Errorf("close sequence: %w", err)
 	}

@@ -10,7 +10,11 @@
 // file yields an error, never a panic or an out-of-range read.
 //
 // Open memory-maps the file on Unix systems (tensor data aliases the mapping and
-// is valid until Close); elsewhere it reads the file into memory. OpenDir opens a
+// is valid until Close); elsewhere it reads the file into memory. Validation
+// happens once, at Open: a file truncated by another process while mapped
+// makes reads past its new end fault (SIGBUS), as with any mapping, so model
+// files must not be rewritten in place while loaded: write a new file and
+// rename it over the old one instead. OpenDir opens a
 // whole model directory, single-file or sharded through model.safetensors.index.json.
 // Write produces files in the same format, used by tests, benchmarks and the tiny
 // model generator.
