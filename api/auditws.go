@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/coder/websocket"
@@ -31,6 +32,8 @@ type auditMessage struct {
 // handleAuditWS streams the audit log live. requireUserOrQueryToken has already
 // authenticated the request, so a refused client never got past the handshake.
 func (s *Server) handleAuditWS(c echo.Context) error {
+	s.hijacked.Add(1)
+	defer s.hijacked.Done()
 	u, _ := currentUser(c)
 	visible := func(ev *store.AuditEvent) bool { return u.IsAdmin || ev.UserID == u.ID }
 	// Subscribe before reading the snapshot so nothing falls in between; events in
@@ -104,4 +107,20 @@ func (s *Server) wsWrite(ctx context.Context, conn *websocket.Conn, v any) error
 	ctx, cancel := context.WithTimeout(ctx, auditWriteTimeout)
 	defer cancel()
 	return wsjson.Write(ctx, conn, v)
+}
+
+// waitHijacked waits for the WebSocket handlers, which end once s.done is closed, so
+// nothing touches the store after Shutdown returns.
+func (s *Server) waitHijacked(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.hijacked.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("close websockets: %w", ctx.Err())
+	}
 }

@@ -94,7 +94,9 @@ func unauthorized(code, format string, args ...any) *Error {
 	return &Error{Status: http.StatusUnauthorized, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-var errNoCredentials = unauthorized("missing_credentials", "missing credentials: send Authorization: Bearer <token or API key>")
+func errNoCredentials() *Error {
+	return unauthorized("missing_credentials", "missing credentials: send Authorization: Bearer <token or API key>")
+}
 
 // credential returns the request's bearer credential, or with allowQuery its ?token=.
 func credential(c echo.Context, allowQuery bool) string {
@@ -172,7 +174,7 @@ func (s *Server) requireCredential(allowQuery bool) echo.MiddlewareFunc {
 			cred := credential(c, allowQuery)
 			if cred == "" {
 				c.Response().Header().Set("WWW-Authenticate", "Bearer")
-				return errNoCredentials
+				return errNoCredentials()
 			}
 			if err := s.authenticate(c, cred); err != nil {
 				var e *Error

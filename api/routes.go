@@ -7,7 +7,8 @@ import (
 )
 
 // routes lists every route and its middleware chain. Order of middleware:
-// request id → panic recovery → Host/Origin check → auth → audit.
+// request id → panic recovery → Host/Origin check → auth → handler; on /v1 the
+// audit middleware sits just outside auth, so refused requests are recorded too.
 func (s *Server) routes() {
 	e := s.echo
 	e.Use(withRequestID, s.recoverPanic, s.hosts.checkHostAndOrigin)

@@ -44,9 +44,10 @@ type Server struct {
 	hosts hostPolicy
 	now   func() time.Time
 
-	auth         *authState    // tokens, password hashing, login limits
-	audits       *auditHub     // live audit watchers
-	pingInterval time.Duration // audit WebSocket pings
+	auth         *authState     // tokens, password hashing, login limits
+	audits       *auditHub      // live audit watchers
+	pingInterval time.Duration  // audit WebSocket pings
+	hijacked     sync.WaitGroup // WebSocket handlers, which http.Server.Shutdown does not wait for
 
 	// done is closed when shutdown starts, so long-lived streams (SSE, WebSocket) end
 	// and let the HTTP drain finish.
@@ -117,7 +118,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.httpSrv.Close()
 		return fmt.Errorf("drain requests: %w", err)
 	}
-	return nil
+	return s.waitHijacked(ctx)
 }
 
 func (s *Server) closeStreams() { s.doneOnce.Do(func() { close(s.done) }) }
