@@ -66,6 +66,51 @@ func BenchmarkMask(b *testing.B) {
 		{"json", func() (*Grammar, error) { return JSON(), nil }, benchDoc},
 		{"schema", func() (*Grammar, error) { return FromSchema([]byte(benchSchema)) }, benchDoc},
 	}
+	b.Run("schema/first-use", func(b *testing.B) {
+		// A schema never seen before: compile it and build every token table
+		// during the document, as the first request with a new schema does.
+		toks := greedyTokenize(b, m, benchDoc)
+		dst := NewBitset(m.Size())
+		for b.Loop() {
+			g, err := compileSchema([]byte(benchSchema))
+			if err != nil {
+				b.Fatal(err)
+			}
+			mt, _ := m.NewMatcher(g)
+			for _, id := range toks {
+				if err := mt.Mask(dst); err != nil {
+					b.Fatal(err)
+				}
+				if err := mt.Accept(id); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(toks))/1e6, "ms/token")
+	})
+	b.Run("maxLength/first-use", func(b *testing.B) {
+		// Length-limited strings give every character position its own
+		// automaton state, so each token needs a fresh table: the worst case.
+		doc := `{"name": "Ada Lovelace, Countess of Lovelace, born Augusta Ada Byron in London"}`
+		toks := greedyTokenize(b, m, doc)
+		dst := NewBitset(m.Size())
+		for b.Loop() {
+			g, err := compileSchema([]byte(`{"type":"object","properties":{"name":{"type":"string","maxLength":200}},"required":["name"]}`))
+			if err != nil {
+				b.Fatal(err)
+			}
+			mt, _ := m.NewMatcher(g)
+			for _, id := range toks {
+				if err := mt.Mask(dst); err != nil {
+					b.Fatal(err)
+				}
+				if err := mt.Accept(id); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(toks))/1e6, "ms/token")
+	})
 	for _, gc := range grammars {
 		g, err := gc.g()
 		if err != nil {

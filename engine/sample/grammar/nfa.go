@@ -4,8 +4,8 @@ import "fmt"
 
 // Limits that keep a hostile schema from exhausting memory.
 const (
-	maxNFAStates = 1 << 20
-	maxDFAStates = 1 << 18
+	maxNFAStates = 1 << 18
+	maxDFAStates = 1 << 16
 	maxRepeat    = 1000 // largest count unrolled for minLength, maxItems, ...
 )
 

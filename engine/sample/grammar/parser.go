@@ -137,13 +137,14 @@ func (p *Parser) step(s state, b byte, dst state) state {
 
 func (s state) dead() bool { return len(s.threads) == 0 && !s.accept }
 
-// Valid reports whether b can continue the input consumed so far.
+// Valid reports whether b can continue the input consumed so far, that is
+// whether Advance(b) would succeed.
 func (p *Parser) Valid(b []byte) bool {
 	s := p.cur
-	for _, c := range b {
+	for i, c := range b {
 		s = p.step(s, c, state{})
 		if len(s.threads) == 0 {
-			return false
+			return i == len(b)-1 && s.accept
 		}
 	}
 	return true

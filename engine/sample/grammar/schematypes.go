@@ -34,8 +34,12 @@ func (c *compiler) object(s *value, path string) (node, error) {
 				return nil, invalid(path, "required must hold strings")
 			}
 			i := slices.IndexFunc(props, func(p prop) bool { return p.name == r.str })
-			if i < 0 { // required but not described: any value
-				props = append(props, prop{name: r.str, schema: &value{kind: 'b', boolean: true}})
+			if i < 0 { // required but not described: additionalProperties decides
+				extra, ok := s.get("additionalProperties")
+				if !ok {
+					extra = &value{kind: 'b', boolean: true}
+				}
+				props = append(props, prop{name: r.str, schema: extra})
 				i = len(props) - 1
 			}
 			props[i].required = true
