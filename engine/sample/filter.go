@@ -55,30 +55,52 @@ func (s *Sampler) draw(maxv float32) int32 {
 	return cand[len(cand)-1] // rounding left u a hair above zero
 }
 
-// nucleus keeps the smallest best-first prefix of cand whose mass reaches topP·z.
-// It sorts only as much as it needs: first the best 64, then 8 times more, and so on,
-// because a nucleus is usually tiny next to a 150k vocabulary.
+// nucleus keeps the smallest best-first prefix of cand whose mass reaches
+// topP·z and returns it with its mass. When cand is already sorted (after
+// top-k) it walks it; otherwise it runs a quickselect on mass: partition around
+// a pivot, and keep going into the better side if it already holds the target,
+// else into the worse side with the better side's mass banked. Expected O(n),
+// even for flat distributions where the nucleus is most of the vocabulary.
 func (s *Sampler) nucleus(cand []int32, sorted int, z float64) ([]int32, float64) {
 	target := s.topP * z
-	m := 64
-	for {
-		if sorted < len(cand) && sorted < m {
-			m = min(m, len(cand))
-			selectTop(cand, m, s.work)
-			sorted = m
-		}
-		var cum float64
-		for i, id := range cand[:sorted] {
-			cum += float64(s.ex[id])
-			if cum >= target {
-				return cand[:i+1], cum
-			}
-		}
-		if sorted == len(cand) {
-			return cand, cum
-		}
-		m *= 8
+	if sorted == len(cand) {
+		return prefixMass(cand, s.ex, target)
 	}
+	w, ex := s.work, s.ex
+	lo, hi := 0, len(cand) // cand[:lo] are kept, cand[hi:] dropped
+	var acc float64        // mass of cand[:lo]
+	for hi-lo > 32 {
+		pivot := medianOfThree(cand, lo, hi-1, w)
+		store := partition(cand, lo, hi-1, pivot, w)
+		var better float64
+		for _, id := range cand[lo:store] {
+			better += float64(ex[id])
+		}
+		switch {
+		case acc+better >= target:
+			hi = store
+		case acc+better+float64(ex[cand[store]]) >= target:
+			return cand[:store+1], acc + better + float64(ex[cand[store]])
+		default:
+			acc += better + float64(ex[cand[store]])
+			lo = store + 1
+		}
+	}
+	sortBest(cand[lo:hi], w)
+	kept, mass := prefixMass(cand[lo:hi], ex, target-acc)
+	return cand[:lo+len(kept)], acc + mass
+}
+
+// prefixMass returns the shortest prefix of sorted ids whose mass reaches target.
+func prefixMass(ids []int32, ex []float32, target float64) ([]int32, float64) {
+	var cum float64
+	for i, id := range ids {
+		cum += float64(ex[id])
+		if cum >= target {
+			return ids[:i+1], cum
+		}
+	}
+	return ids, cum
 }
 
 // topLogprobs returns the TopLogprobs best tokens, best first, ties to the lower id.
@@ -178,26 +200,7 @@ func quickselect(ids []int32, k int, w []float32) {
 			sortBest(ids[lo:hi+1], w)
 			return
 		}
-		mid := lo + (hi-lo)/2
-		if better(w, ids[mid], ids[lo]) {
-			ids[mid], ids[lo] = ids[lo], ids[mid]
-		}
-		if better(w, ids[hi], ids[lo]) {
-			ids[hi], ids[lo] = ids[lo], ids[hi]
-		}
-		if better(w, ids[hi], ids[mid]) {
-			ids[hi], ids[mid] = ids[mid], ids[hi]
-		}
-		pivot := ids[mid]
-		ids[mid], ids[hi] = ids[hi], ids[mid]
-		store := lo
-		for i := lo; i < hi; i++ {
-			if better(w, ids[i], pivot) {
-				ids[i], ids[store] = ids[store], ids[i]
-				store++
-			}
-		}
-		ids[store], ids[hi] = ids[hi], ids[store]
+		store := partition(ids, lo, hi, medianOfThree(ids, lo, hi, w), w)
 		switch {
 		case store == k-1 || store == k:
 			return
@@ -207,6 +210,38 @@ func quickselect(ids []int32, k int, w []float32) {
 			lo = store + 1
 		}
 	}
+}
+
+// medianOfThree orders ids[lo], ids[mid], ids[hi] and returns mid, the
+// index of the middle one.
+func medianOfThree(ids []int32, lo, hi int, w []float32) int {
+	mid := lo + (hi-lo)/2
+	if better(w, ids[mid], ids[lo]) {
+		ids[mid], ids[lo] = ids[lo], ids[mid]
+	}
+	if better(w, ids[hi], ids[lo]) {
+		ids[hi], ids[lo] = ids[lo], ids[hi]
+	}
+	if better(w, ids[hi], ids[mid]) {
+		ids[hi], ids[mid] = ids[mid], ids[hi]
+	}
+	return mid
+}
+
+// partition moves the ids better than ids[p] (p in [lo, hi]) to the front of
+// the range, puts that pivot right after them and returns its index.
+func partition(ids []int32, lo, hi, p int, w []float32) int {
+	pivot := ids[p]
+	ids[p], ids[hi] = ids[hi], ids[p]
+	store := lo
+	for i := lo; i < hi; i++ {
+		if better(w, ids[i], pivot) {
+			ids[i], ids[store] = ids[store], ids[i]
+			store++
+		}
+	}
+	ids[store], ids[hi] = ids[hi], ids[store]
+	return store
 }
 
 // sumExp is Σ exp(v - maxv) over w, with fastExp written out so the loop has no call.

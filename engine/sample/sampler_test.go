@@ -170,7 +170,7 @@ func TestDistribution(t *testing.T) {
 	}
 	want := refLogSoftmax(scaled)
 	s, _ := New(Params{Temperature: T, Seed: seed(42)}, len(logits))
-	const n = 200000
+	const n = 60000
 	counts := make([]int, len(logits))
 	for range n {
 		tok, _ := s.Sample(logits, nil, nil)
@@ -369,7 +369,11 @@ func TestNucleusLarge(t *testing.T) {
 				break
 			}
 		}
-		if !slices.Equal(got, ref[:want]) {
+		got = slices.Clone(got)
+		slices.Sort(got)
+		wantSet := slices.Clone(ref[:want])
+		slices.Sort(wantSet)
+		if !slices.Equal(got, wantSet) {
 			t.Fatalf("flat=%v: nucleus of %d tokens, want %d", flat, len(got), want)
 		}
 	}
