@@ -12,9 +12,7 @@ func (s *sequence) layer(l, n int) {
 	qDim, kvDim := c.NumAttentionHeads*hd, c.NumKeyValueHeads*hd
 
 	s.norm(a.xn, a.x, L.attnNorm, n)
-	s.linear(a.q, &L.q, a.xn, n)
-	s.linear(a.k, &L.k, a.xn, n)
-	s.linear(a.v, &L.v, a.xn, n)
+	s.linear3(a.xn, n, lin{a.q, &L.q}, lin{a.k, &L.k}, lin{a.v, &L.v})
 	for i := 0; i < n; i++ {
 		q, k := a.q[i*qDim:(i+1)*qDim], a.k[i*kvDim:(i+1)*kvDim]
 		if L.qNorm != nil {
@@ -35,8 +33,7 @@ func (s *sequence) layer(l, n int) {
 
 	s.norm(a.xn, a.x, L.mlpNorm, n)
 	inter := c.IntermediateSize
-	s.linear(a.gate, &L.gate, a.xn, n)
-	s.linear(a.up, &L.up, a.xn, n)
+	s.linear3(a.xn, n, lin{a.gate, &L.gate}, lin{a.up, &L.up})
 	kern.SiLUMul(a.gate[:n*inter], a.up[:n*inter])
 	s.linear(a.proj, &L.down, a.gate, n)
 	kern.Add(a.x[:n*h], a.proj[:n*h])
@@ -64,6 +61,34 @@ func (s *sequence) linear(y []float32, l *linear, x []float32, n int) {
 	if l.bias != nil {
 		for i := 0; i < n; i++ {
 			kern.Add(y[i*rows:(i+1)*rows], l.bias)
+		}
+	}
+}
+
+// lin is one output of linear3.
+type lin struct {
+	y []float32
+	l *linear
+}
+
+// linear3 computes several layers with the same input x. A decode step does
+// them in one parallel step (q, k and v; gate and up); prefill, whose
+// products are large, one after the other.
+func (s *sequence) linear3(x []float32, n int, ls ...lin) {
+	if n > 1 {
+		for _, o := range ls {
+			s.linear(o.y, o.l, x, n)
+		}
+		return
+	}
+	var ps [3]kern.Product
+	for i, o := range ls {
+		ps[i] = kern.Product{Y: o.y, M: o.l.w}
+	}
+	s.e.MatVecs(x, ps[:len(ls)]...)
+	for _, o := range ls {
+		if o.l.bias != nil {
+			kern.Add(o.y[:o.l.w.Rows], o.l.bias)
 		}
 	}
 }

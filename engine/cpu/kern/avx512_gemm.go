@@ -2,7 +2,10 @@
 
 package kern
 
-import "unsafe"
+import (
+	"simd/archsimd"
+	"unsafe"
+)
 
 // avx512Gemm computes the dot products of m rows of a with n rows of b over k
 // values in 4×4 register blocks: per 16 values of k the kernel loads 4+4
@@ -64,8 +67,37 @@ func gemm4x4(out *[16]float32, a, b unsafe.Pointer, lda, ldb uintptr, n int) {
 		c30, c31, c32, c33 = w0.MulAdd(x, c30), w1.MulAdd(x, c31), w2.MulAdd(x, c32), w3.MulAdd(x, c33)
 		a, b = unsafe.Add(a, 64), unsafe.Add(b, 64)
 	}
-	out[0], out[1], out[2], out[3] = hsum16(c00), hsum16(c01), hsum16(c02), hsum16(c03)
-	out[4], out[5], out[6], out[7] = hsum16(c10), hsum16(c11), hsum16(c12), hsum16(c13)
-	out[8], out[9], out[10], out[11] = hsum16(c20), hsum16(c21), hsum16(c22), hsum16(c23)
-	out[12], out[13], out[14], out[15] = hsum16(c30), hsum16(c31), hsum16(c32), hsum16(c33)
+	p := &reduce
+	l0, l1 := archsimd.LoadUint32x16(p[0][0][:]), archsimd.LoadUint32x16(p[0][1][:])
+	v0, v1 := fold(c00, c01, l0, l1), fold(c02, c03, l0, l1)
+	v2, v3 := fold(c10, c11, l0, l1), fold(c12, c13, l0, l1)
+	v4, v5 := fold(c20, c21, l0, l1), fold(c22, c23, l0, l1)
+	v6, v7 := fold(c30, c31, l0, l1), fold(c32, c33, l0, l1)
+	l0, l1 = archsimd.LoadUint32x16(p[1][0][:]), archsimd.LoadUint32x16(p[1][1][:])
+	v0, v1, v2, v3 = fold(v0, v1, l0, l1), fold(v2, v3, l0, l1), fold(v4, v5, l0, l1), fold(v6, v7, l0, l1)
+	l0, l1 = archsimd.LoadUint32x16(p[2][0][:]), archsimd.LoadUint32x16(p[2][1][:])
+	v0, v1 = fold(v0, v1, l0, l1), fold(v2, v3, l0, l1)
+	l0, l1 = archsimd.LoadUint32x16(p[3][0][:]), archsimd.LoadUint32x16(p[3][1][:])
+	fold(v0, v1, l0, l1).StoreArray(out)
 }
+
+// fold adds pairs of lanes: lanes 0-7 of the result come from x and 8-15
+// from y, each half made of blocks of b sums of the two halves of a block of
+// 2b lanes. Four folds (b = 8, 4, 2, 1) turn 16 accumulators into their 16
+// dot products, in order, for a tenth of the work of 16 horizontal sums.
+func fold(x, y f32x16, lo, hi archsimd.Uint32x16) f32x16 {
+	return x.ConcatPermute(y, lo).Add(x.ConcatPermute(y, hi))
+}
+
+// reduce holds the permutations of fold for b = 8, 4, 2, 1: lane i of the
+// result adds lanes lo[i] and hi[i] of x‖y.
+var reduce = func() (p [4][2][16]uint32) {
+	for lvl, b := range []int{8, 4, 2, 1} {
+		for i := 0; i < 16; i++ {
+			half, k := i/8, i%8 // 0: from x, 1: from y (lanes 16-31 of x‖y)
+			src := 16*half + (k/b)*2*b + k%b
+			p[lvl][0][i], p[lvl][1][i] = uint32(src), uint32(src+b)
+		}
+	}
+	return p
+}()

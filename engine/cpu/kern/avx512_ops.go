@@ -48,8 +48,8 @@ func avx512MulInto(y, a, b []float32) {
 	goMulInto(y[j:], a[j:], b[j:])
 }
 
-// avx512F16ToF32 widens halves; the last partial vector uses masked loads
-// and stores, since short runs (a row's scales) are common.
+// avx512F16ToF32 widens halves; a last partial vector goes through stack
+// arrays (archsimd's partial loads are emulated element by element).
 func avx512F16ToF32(dst []float32, src []uint16) {
 	dst = dst[:len(src)]
 	k := newHalfConv()
@@ -58,8 +58,11 @@ func avx512F16ToF32(dst []float32, src []uint16) {
 		k.f32(archsimd.LoadUint16x16(src[j:]).ExtendToUint32()).Store(dst[j:])
 	}
 	if j < len(src) {
-		v, _ := archsimd.LoadUint16x16Part(src[j:])
-		k.f32(v.ExtendToUint32()).StorePart(dst[j:])
+		var in [16]uint16
+		var out [16]float32
+		copy(in[:], src[j:])
+		k.f32(archsimd.LoadUint16x16(in[:]).ExtendToUint32()).Store(out[:])
+		copy(dst[j:], out[:])
 	}
 }
 
@@ -70,8 +73,11 @@ func avx512BF16ToF32(dst []float32, src []uint16) {
 		bf16f32(archsimd.LoadUint16x16(src[j:]).ExtendToUint32()).Store(dst[j:])
 	}
 	if j < len(src) {
-		v, _ := archsimd.LoadUint16x16Part(src[j:])
-		bf16f32(v.ExtendToUint32()).StorePart(dst[j:])
+		var in [16]uint16
+		var out [16]float32
+		copy(in[:], src[j:])
+		bf16f32(archsimd.LoadUint16x16(in[:]).ExtendToUint32()).Store(out[:])
+		copy(dst[j:], out[:])
 	}
 }
 

@@ -10,10 +10,12 @@ import (
 // AVX-512 rows of MLX affine-quantized matrices. Per group the codes are
 // widened to float32 and multiplied with x; the group's partial vector is then
 // scaled once: Σ(s·q+b)·x = s·Σq·x + b·Σx, where Σx per group (xsum) was
-// computed once for all rows. A row is walked in segments of up to segGroups
-// groups whose scales and biases are first widened to float32 on the stack.
+// computed once for all rows. A row is walked 16 groups at a time: their
+// scales and biases are widened in one vector each, the bias term is one FMA
+// with xsum (zero-padded past the last group), and the scales go through a
+// small stack array from which the group loop broadcasts them.
 
-const segGroups = 64
+const segGroups = 16
 
 func avx512RowsQ8(y []float32, m *Mat, r0 int, xq, xsum []float32) {
 	avx512RowsQuant(y, m, r0, xq, xsum, false)
@@ -24,23 +26,30 @@ func avx512RowsQ4(y []float32, m *Mat, r0 int, xq, xsum []float32) {
 }
 
 func avx512RowsQuant(y []float32, m *Mat, r0 int, xq, xsum []float32, q4 bool) {
+	k := newHalfConv()
 	cols, gs := m.Cols, m.GroupSize
 	ng := cols / gs
 	rowBytes, groupBytes := cols, gs
 	if q4 {
 		rowBytes, groupBytes = cols/2, gs/2
 	}
-	xq, xsum = xq[:cols], xsum[:ng]
-	var sc, bs [segGroups]float32
+	xq, xsum = xq[:cols], xsum[:(ng+15)&^15]
+	var sc [segGroups]float32
 	for i := range y {
 		r := r0 + i
 		q := m.Q[r*rowBytes : (r+1)*rowBytes]
 		var total float32
+		var bacc f32x16
 		for g0 := 0; g0 < ng; g0 += segGroups {
 			n := min(segGroups, ng-g0)
-			widen(sc[:n], &m.Scales, r*ng+g0)
-			widen(bs[:n], &m.Biases, r*ng+g0)
-			total += avx512Dot(bs[:n], xsum[g0:g0+n])
+			b := k.load16(&m.Biases, r*ng+g0)
+			if n < segGroups {
+				// Lanes past the row hold the next row's biases: keep a NaN
+				// or Inf there from reaching the sum.
+				b = b.Masked(archsimd.Mask32x16FromBits(uint16(1)<<n - 1))
+			}
+			bacc = b.MulAdd(archsimd.LoadFloat32x16(xsum[g0:]), bacc)
+			k.load16(&m.Scales, r*ng+g0).Store(sc[:])
 			qp := unsafe.Pointer(&q[g0*groupBytes])
 			xp := unsafe.Pointer(&xq[g0*gs])
 			if q4 {
@@ -49,8 +58,33 @@ func avx512RowsQuant(y []float32, m *Mat, r0 int, xq, xsum []float32, q4 bool) {
 				total += q8Groups(qp, xp, &sc, n, gs/32)
 			}
 		}
-		y[i] = total
+		y[i] = total + hsum16(bacc)
 	}
+}
+
+// load16 widens 16 scales or biases from off on; past the end of f the
+// lanes are zero.
+func (k halfConv) load16(f *Floats, off int) f32x16 {
+	if f.DType == F32 {
+		if s := f.F32[off:]; len(s) >= 16 {
+			return archsimd.LoadFloat32x16(s)
+		}
+		var t [16]float32
+		copy(t[:], f.F32[off:])
+		return archsimd.LoadFloat32x16(t[:])
+	}
+	var u archsimd.Uint32x16
+	if s := f.U16[off:]; len(s) >= 16 {
+		u = archsimd.LoadUint16x16(s).ExtendToUint32()
+	} else {
+		var t [16]uint16
+		copy(t[:], s)
+		u = archsimd.LoadUint16x16(t[:]).ExtendToUint32()
+	}
+	if f.DType == BF16 {
+		return bf16f32(u)
+	}
+	return k.f32(u)
 }
 
 // widen converts len(dst) scales or biases from f at off to float32.

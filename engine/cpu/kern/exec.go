@@ -33,11 +33,44 @@ func grow(buf []float32, n int) []float32 {
 // to the workers would cost more than it saves.
 const parallelMin = 1 << 15
 
+// Product is one matrix-vector product y = M·x of a MatVecs call.
+type Product struct {
+	Y []float32 // (M.Rows)
+	M *Mat
+}
+
+// maxProducts bounds MatVecs, whose products live in a fixed array.
+const maxProducts = 4
+
 // MatVec computes y = m·x: y has m.Rows values, x has m.Cols.
 func (e *Exec) MatVec(y []float32, m *Mat, x []float32) {
-	y, x = y[:m.Rows], x[:m.Cols]
+	e.MatVecs(x, Product{y, m})
+}
+
+// MatVecs computes several products with the same input x (q, k and v; gate
+// and up) as one parallel step, saving the hand-offs to the workers that
+// separate calls would cost. Matrices of different types or group sizes
+// are done one after the other.
+func (e *Exec) MatVecs(x []float32, ps ...Product) {
+	for len(ps) > 0 {
+		n := 1
+		for n < len(ps) && n < maxProducts && sameInput(ps[0].M, ps[n].M) {
+			n++
+		}
+		e.matvecs(x, ps[:n])
+		ps = ps[n:]
+	}
+}
+
+func sameInput(a, b *Mat) bool {
+	return a.Cols == b.Cols && a.DType == b.DType && a.GroupSize == b.GroupSize
+}
+
+func (e *Exec) matvecs(x []float32, ps []Product) {
+	m := ps[0].M
+	x = x[:m.Cols]
 	t := &e.mv
-	t.m, t.y, t.x = m, y, x
+	t.x, t.np = x, len(ps)
 	if m.DType == Q8 || m.DType == Q4 {
 		ng := m.Cols / m.GroupSize
 		e.xq = grow(e.xq, m.Cols)
@@ -52,16 +85,32 @@ func (e *Exec) MatVec(y []float32, m *Mat, x []float32) {
 		groupSums(e.xsum[:ng], x, m.GroupSize)
 		t.xq, t.xsum = e.xq, e.xsum
 	}
-	t.rows = chunkRows(m.Rows, m.Cols, e.pool.Threads())
-	e.pool.run(t, (m.Rows+t.rows-1)/t.rows)
-	t.m, t.y, t.x, t.xq, t.xsum = nil, nil, nil, nil, nil
+	work := 0
+	for _, p := range ps {
+		work += p.M.Rows * p.M.Cols
+	}
+	threads := e.pool.Threads()
+	if work < parallelMin {
+		threads = 1
+	}
+	for i, p := range ps {
+		t.ps[i] = Product{p.Y[:p.M.Rows], p.M}
+		t.rows[i] = chunkRows(p.M.Rows, threads)
+		t.first[i+1] = t.first[i] + (p.M.Rows+t.rows[i]-1)/t.rows[i]
+	}
+	if threads == 1 {
+		runInline(t, t.first[len(ps)])
+	} else {
+		e.pool.run(t, t.first[len(ps)])
+	}
+	t.ps, t.x, t.xq, t.xsum = [maxProducts]Product{}, nil, nil, nil
 }
 
 // chunkRows picks rows per chunk: several chunks per thread so a descheduled
 // thread's share is taken over by the others, a multiple of 8 rows for the
 // multi-row kernels, and one chunk when the matrix is small.
-func chunkRows(rows, cols, threads int) int {
-	if rows*cols < parallelMin || threads == 1 {
+func chunkRows(rows, threads int) int {
+	if threads == 1 {
 		return rows
 	}
 	r := rows / (threads * 4)
@@ -73,17 +122,23 @@ func chunkRows(rows, cols, threads int) int {
 }
 
 type matvecTask struct {
-	m        *Mat
-	y, x     []float32
+	ps       [maxProducts]Product
+	np       int
+	rows     [maxProducts]int     // rows per chunk of each product
+	first    [maxProducts + 1]int // first chunk of each product; first[np] is the total
+	x        []float32
 	xq, xsum []float32
-	rows     int // per chunk
 }
 
 func (t *matvecTask) runChunk(c, _ int) {
-	m := t.m
-	r0 := c * t.rows
-	r1 := min(r0+t.rows, m.Rows)
-	y := t.y[r0:r1]
+	i := 0
+	for c >= t.first[i+1] {
+		i++
+	}
+	m, y := t.ps[i].M, t.ps[i].Y
+	r0 := (c - t.first[i]) * t.rows[i]
+	r1 := min(r0+t.rows[i], m.Rows)
+	y = y[r0:r1]
 	switch m.DType {
 	case F32:
 		active.rowsF32(y, m.F32[r0*m.Cols:r1*m.Cols], m.Cols, t.x)

@@ -154,3 +154,32 @@ func FuzzMatMul(f *testing.F) {
 		})
 	})
 }
+
+// TestMatVecs fuses products that share x; a product of another type is
+// computed on its own, and every result must match the reference.
+func TestMatVecs(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		pool := NewPool(2)
+		defer pool.Close()
+		e := NewExec(pool)
+		rng := rand.New(rand.NewPCG(4, 4))
+		ms := []*Mat{
+			randMat(rng, Q4, 96, 256, 32, F16), randMat(rng, Q4, 32, 256, 32, F16),
+			randMat(rng, Q8, 40, 256, 32, F16), randMat(rng, F32, 300, 256, 0, 0),
+		}
+		x := randVec(rng, 256)
+		ps := make([]Product, len(ms))
+		for i, m := range ms {
+			ps[i] = Product{make([]float32, m.Rows), m}
+		}
+		e.MatVecs(x, ps...)
+		for i, p := range ps {
+			want, mag := refMatVec(p.M, x)
+			for r := range want {
+				if !close32(p.Y[r], want[r], mag[r]) {
+					t.Fatalf("product %d row %d: %v, want %v", i, r, p.Y[r], want[r])
+				}
+			}
+		}
+	})
+}
