@@ -249,6 +249,7 @@ func (c Cache) Delete(repo string) (int64, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return 0, fmt.Errorf("delete %s: %w", repo, err)
 	}
+	_ = os.RemoveAll(filepath.Join(c.Root, ".locks", repoFolderName(repo))) // empty lock files only
 	return freed, nil
 }
 

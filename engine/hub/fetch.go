@@ -46,11 +46,19 @@ func (m *Manager) fetch(ctx context.Context, t *Task, f *fileState) error {
 	if err != nil {
 		return err
 	}
-	if st, err := os.Stat(final); err == nil && st.Mode().IsRegular() && st.Size() == f.Size {
+	if complete(final, f.Size) {
 		return m.linkDone(t, f)
 	}
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return fmt.Errorf("%s: %w", f.Path, err)
+	}
+	unlock, err := m.cache.lockBlob(ctx, t.repo, f.etag)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.Path, err)
+	}
+	defer unlock()
+	if complete(final, f.Size) { // another tool finished it while we waited for the lock
+		return m.linkDone(t, f)
 	}
 	if f.verify == nil {
 		f.verify = newVerifier(f.File)
@@ -91,6 +99,11 @@ func (m *Manager) fetch(ctx context.Context, t *Task, f *fileState) error {
 		return fmt.Errorf("%s: %w", f.Path, err)
 	}
 	return m.linkDone(t, f)
+}
+
+func complete(blob string, size int64) bool {
+	st, err := os.Stat(blob)
+	return err == nil && st.Mode().IsRegular() && st.Size() == size
 }
 
 func (m *Manager) linkDone(t *Task, f *fileState) error {

@@ -308,37 +308,6 @@ func formatBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// save writes the task's record to the journal; failures are logged, not fatal: the
-// download itself is fine, only its survival across a restart is at risk.
-func (m *Manager) save(t *Task) { m.saveAs(t, "", nil) }
-
-// saveAs saves the record with status s and error err instead of the current ones
-// (unless s is ""), so the journal can be written before the status is published.
-func (m *Manager) saveAs(t *Task, s Status, err error) {
-	if m.journal == nil {
-		return
-	}
-	rec := t.record()
-	if s != "" {
-		rec.Status, rec.Error = s, ""
-		if err != nil {
-			rec.Error = err.Error()
-		}
-	}
-	if err := m.journal.Save(m.base, rec); err != nil {
-		m.log.Warn("download journal save failed", "model", t.repo, "task", t.id, "err", err)
-	}
-}
-
-func (m *Manager) unsave(t *Task) {
-	if m.journal == nil {
-		return
-	}
-	if err := m.journal.Delete(m.base, t.id); err != nil {
-		m.log.Warn("download journal delete failed", "model", t.repo, "task", t.id, "err", err)
-	}
-}
-
 // Get returns the task with this id.
 func (m *Manager) Get(id string) (*Task, error) {
 	m.mu.Lock()

@@ -22,11 +22,6 @@ func (s Status) Final() bool {
 	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled
 }
 
-// active reports whether a task in this status is (or is about to be) moving bytes.
-func (s Status) active() bool {
-	return s == StatusPending || s == StatusDownloading || s == StatusVerifying
-}
-
 // Progress is a snapshot of a task, sent to subscribers and returned by List.
 type Progress struct {
 	TaskID     string         `json:"taskId"`

@@ -1,6 +1,8 @@
 package hub
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -71,5 +73,28 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := parseRetryAfter(in, now); got != want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+func TestLockBlobExcludes(t *testing.T) {
+	c := Cache{Root: t.TempDir()}
+	etag := "0123456789abcdef0123456789abcdef01234567"
+	unlock, err := c.lockBlob(context.Background(), "org/m", etag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	defer cancel()
+	if _, err := c.lockBlob(ctx, "org/m", etag); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second lock while held: %v", err)
+	}
+	unlock()
+	unlock2, err := c.lockBlob(context.Background(), "org/m", etag)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
+	if _, err := c.lockBlob(context.Background(), "org/m", "../x"); err == nil {
+		t.Error("lock with an unsafe etag accepted")
 	}
 }

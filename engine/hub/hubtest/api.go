@@ -204,7 +204,7 @@ func siblingsJSON(repo Repo, blobs bool) []map[string]any {
 			sib["size"] = len(f.Data)
 			sib["blobId"] = f.blobID()
 			if f.LFS {
-				sib["lfs"] = map[string]any{"sha256": SHA256(f.Data), "size": len(f.Data), "pointerSize": len(lfsPointer(f.Data))}
+				sib["lfs"] = map[string]any{"sha256": f.sha256(), "size": len(f.Data), "pointerSize": len(f.pointer())}
 			}
 		}
 		out = append(out, sib)
@@ -263,7 +263,7 @@ func treeEntries(repo Repo, dir string, recursive bool) []map[string]any {
 		}
 		e := map[string]any{"type": "file", "oid": f.blobID(), "size": len(f.Data), "path": f.Path}
 		if f.LFS {
-			e["lfs"] = map[string]any{"oid": SHA256(f.Data), "size": len(f.Data), "pointerSize": len(lfsPointer(f.Data))}
+			e["lfs"] = map[string]any{"oid": f.sha256(), "size": len(f.Data), "pointerSize": len(f.pointer())}
 		}
 		out = append(out, e)
 	}

@@ -24,7 +24,7 @@ func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, idx int, i
 	h.Set("X-Repo-Commit", repo.Commit)
 	h.Set("Accept-Ranges", "bytes")
 	if f.LFS {
-		sum := SHA256(f.Data)
+		sum := f.sha256()
 		h.Set("ETag", `"`+f.blobID()+`"`)
 		h.Set("X-Linked-Etag", `"`+sum+`"`)
 		h.Set("X-Linked-Size", strconv.Itoa(len(f.Data)))
@@ -59,7 +59,7 @@ func (s *Server) blobBySHA(sum string) ([]byte, bool) {
 	defer s.mu.Unlock()
 	for _, repo := range s.repos {
 		for _, f := range repo.Files {
-			if f.LFS && SHA256(f.Data) == sum {
+			if f.LFS && f.sha256() == sum {
 				return f.Data, true
 			}
 		}

@@ -18,6 +18,10 @@ type File struct {
 	// LFS files are answered with a 302 to the CDN server and carry a sha256, like the
 	// Hub's safetensors files; the others are served by the Hub itself.
 	LFS bool
+
+	// Digests computed once by normalize: hashing megabytes per request would make the
+	// fake server, not the client, the bottleneck of tests and benchmarks.
+	sum, gitID string
 }
 
 // Repo is a model repo the fake Hub serves.
@@ -62,24 +66,35 @@ func GitBlobID(data []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// lfsPointer is the text git stores in place of an LFS file.
-func lfsPointer(data []byte) []byte {
-	return fmt.Appendf(nil, "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n", SHA256(data), len(data))
-}
-
 // Etag is the cache blob name of f.
 func (f File) Etag() string {
 	if f.LFS {
-		return SHA256(f.Data)
+		return f.sha256()
+	}
+	return f.blobID()
+}
+
+func (f File) sha256() string {
+	if f.sum != "" {
+		return f.sum
+	}
+	return SHA256(f.Data)
+}
+
+// blobID is the git object id: of the content, or of the LFS pointer for LFS files.
+func (f File) blobID() string {
+	if f.gitID != "" {
+		return f.gitID
+	}
+	if f.LFS {
+		return GitBlobID(f.pointer())
 	}
 	return GitBlobID(f.Data)
 }
 
-func (f File) blobID() string {
-	if f.LFS {
-		return GitBlobID(lfsPointer(f.Data))
-	}
-	return GitBlobID(f.Data)
+// pointer is the text git stores in place of an LFS file.
+func (f File) pointer() []byte {
+	return fmt.Appendf(nil, "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n", f.sha256(), len(f.Data))
 }
 
 // normalize fills defaults and sorts files by path.
@@ -94,6 +109,14 @@ func (r Repo) normalize() Repo {
 		r.LastModified = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	}
 	r.Files = append([]File(nil), r.Files...)
+	for i := range r.Files {
+		f := &r.Files[i]
+		f.sum, f.gitID = "", ""
+		if f.LFS {
+			f.sum = SHA256(f.Data)
+		}
+		f.gitID = f.blobID()
+	}
 	sort.Slice(r.Files, func(i, j int) bool { return r.Files[i].Path < r.Files[j].Path })
 	if r.Commit == "" {
 		h := sha1.New()
