@@ -1,8 +1,11 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/coder/websocket"
@@ -15,6 +18,9 @@ import (
 const (
 	auditWSRecent     = 50
 	auditWriteTimeout = 10 * time.Second
+	// wsCloseGrace is how long a closing handshake may take: a client that does not
+	// answer must not hold up shutdown for the library's own 5 s + 5 s.
+	wsCloseGrace = time.Second
 )
 
 // auditPingInterval is how often the audit WebSocket pings its client (and re-checks
@@ -48,11 +54,13 @@ func (s *Server) handleAuditWS(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	conn, err := websocket.Accept(c.Response(), c.Request(), nil)
+	hj := &hijackRecorder{ResponseWriter: c.Response()}
+	conn, err := websocket.Accept(hj, c.Request(), nil)
 	if err != nil {
 		return nil // Accept has answered the bad handshake itself
 	}
 	defer conn.CloseNow()
+	closeWS := func(code websocket.StatusCode, reason string) { closeGracefully(conn, hj.conn, code, reason) }
 	// After the hijack the request's context is no longer reliable; CloseRead's
 	// context ends when the client goes away.
 	ctx := conn.CloseRead(context.Background())
@@ -73,10 +81,10 @@ func (s *Server) handleAuditWS(c echo.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-s.done:
-			conn.Close(websocket.StatusGoingAway, "server shutting down")
+			closeWS(websocket.StatusGoingAway, "server shutting down")
 			return nil
 		case <-sub.gone:
-			conn.Close(websocket.StatusTryAgainLater, "client too slow: reconnect")
+			closeWS(websocket.StatusTryAgainLater, "client too slow: reconnect")
 			return nil
 		case ev := <-sub.events:
 			if ev.ID <= last || !visible(&ev) {
@@ -89,7 +97,7 @@ func (s *Server) handleAuditWS(c echo.Context) error {
 			// A long-lived watch must end when its user is disabled or deleted, or its
 			// token expires, like any request would.
 			if err := s.authenticate(c, credential(c, true)); err != nil {
-				conn.Close(websocket.StatusPolicyViolation, "credentials no longer valid")
+				closeWS(websocket.StatusPolicyViolation, "credentials no longer valid")
 				return nil
 			}
 			pctx, cancel := context.WithTimeout(ctx, auditWriteTimeout)
@@ -99,6 +107,35 @@ func (s *Server) handleAuditWS(c echo.Context) error {
 				return nil
 			}
 		}
+	}
+}
+
+// hijackRecorder keeps the connection websocket.Accept hijacks, so that a closing
+// handshake the client never answers can be cut short.
+type hijackRecorder struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	h.conn = conn
+	return conn, rw, err
+}
+
+// closeGracefully sends a close frame and waits up to wsCloseGrace for the client's
+// reply, then drops the connection: the library alone would wait 5 s + 5 s.
+func closeGracefully(conn *websocket.Conn, raw net.Conn, code websocket.StatusCode, reason string) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		conn.Close(code, reason)
+	}()
+	select {
+	case <-done:
+	case <-time.After(wsCloseGrace):
+		raw.Close()
+		<-done
 	}
 }
 

@@ -155,24 +155,33 @@ func TestAuditWSEndsWhenUserDisabled(t *testing.T) {
 	}
 }
 
-// Shutdown closes watchers instead of waiting for them.
+// Shutdown closes watchers instead of waiting for them, even one that stopped reading.
 func TestAuditWSShutdown(t *testing.T) {
 	s := apitest.Start(t, apitest.Options{})
 	admin := s.Admin(t)
-	conn, _, err := dialAudit(t, s, "?token="+admin, nil)
+	reading, _, err := dialAudit(t, s, "?token="+admin, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	readAudit(t, conn)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	readAudit(t, reading)
+	stuck, _, err := dialAudit(t, s, "?token="+admin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = stuck // never read again
+
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
+	readErr := make(chan error, 1)
+	go func() {
+		var m auditMessage
+		readErr <- wsjson.Read(ctx, reading, &m)
+	}()
 	if err := s.API.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var m auditMessage
-	err = wsjson.Read(ctx, conn, &m)
 	var ce websocket.CloseError
-	if !errors.As(err, &ce) || ce.Code != websocket.StatusGoingAway {
+	if err := <-readErr; !errors.As(err, &ce) || ce.Code != websocket.StatusGoingAway {
 		t.Fatalf("read after shutdown: %v, want going-away", err)
 	}
 }
