@@ -185,7 +185,7 @@ func TestMaskMatchesBruteForce(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, schema := range []string{walkSchemas[1], walkSchemas[4], walkSchemas[6], walkSchemas[8], `{"type":"string","maxLength":3}`} {
+	for _, schema := range []string{walkSchemas[1], walkSchemas[4], walkSchemas[6], walkSchemas[8], `{"type":"string","maxLength":3}`, `{"type":"array","items":{"type":"string","minLength":2,"maxLength":40}}`} {
 		g, err := FromSchema([]byte(schema))
 		if err != nil {
 			t.Fatal(err)
