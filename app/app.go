@@ -52,6 +52,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the daemon: web UI, API and menu-bar icon", runServe},
+		{"run", "generate from a model: run MODEL PROMPT", runRun},
+		{"tokenize", "print the token ids of a text: tokenize MODEL TEXT", runTokenize},
+		{"bench", "measure load, prefill and decode speed", runBench},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "mlx-manager", Version())
 			return err

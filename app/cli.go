@@ -1,0 +1,180 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/engine/bench"
+	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/pool"
+)
+
+// modelsDirDefault is the models dir the CLI uses without --models-dir: the
+// daemon's default, from the same environment.
+func modelsDirDefault() string {
+	if v := os.Getenv("MLX_MANAGER_MODELS_DIR"); v != "" {
+		return v
+	}
+	if v := os.Getenv("HF_HUB_CACHE"); v != "" {
+		return v
+	}
+	if v := os.Getenv("HF_HOME"); v != "" {
+		return filepath.Join(v, "hub")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "huggingface", "hub")
+}
+
+// positional splits flags from positional arguments wherever they appear, so
+// `run MODEL "prompt" --max-tokens 5` works like `run --max-tokens 5 MODEL "prompt"`.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newCLIEngine(modelsDir, executor string, stderr io.Writer) (*engine.Engine, error) {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	nr, err := newRunner(executor, log)
+	if err != nil {
+		return nil, err
+	}
+	return engine.New(engine.Options{ModelsDir: modelsDir, NewRunner: nr, Logger: log, Pool: pool.Config{}})
+}
+
+func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	modelsDir := fs.String("models-dir", modelsDirDefault(), "models directory (Hugging Face cache layout)")
+	special := fs.Bool("special", false, "match added tokens written in the text, as Hugging Face tokenizers do by default")
+	chatMode := fs.Bool("chat", false, "render the text as one user message through the chat template and print the rendered text")
+	noBOS := fs.Bool("no-bos", false, "do not add what the tokenizer's post-processor adds (BOS)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return fmt.Errorf("%w: tokenize [flags] MODEL TEXT", errUsage)
+	}
+	e, err := newCLIEngine(*modelsDir, "cpu", stderr)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	if *chatMode {
+		text, err := e.RenderChat(ctx, pos[0], []engine.Message{{Role: "user", Content: pos[1]}})
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(stdout, text)
+		return err
+	}
+	ids, err := e.Tokenize(ctx, pos[0], pos[1], *special, !*noBOS)
+	if err != nil {
+		return err
+	}
+	if ids == nil {
+		ids = []int32{}
+	}
+	return json.NewEncoder(stdout).Encode(ids)
+}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	modelsDir := fs.String("models-dir", modelsDirDefault(), "models directory (Hugging Face cache layout)")
+	executor := fs.String("executor", "cpu", "cpu or gomlx")
+	raw := fs.Bool("raw", false, "no chat template: continue the prompt as it is")
+	maxTokens := fs.Int("max-tokens", 0, "stop after this many tokens (0: up to the context end)")
+	temperature := fs.Float64("temperature", 0, "sampling temperature; 0 is greedy")
+	topP := fs.Float64("top-p", 0, "nucleus sampling mass (0: off)")
+	seed := fs.Int64("seed", -1, "random seed for reproducible sampling (-1: random)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return fmt.Errorf("%w: run [flags] MODEL PROMPT", errUsage)
+	}
+	e, err := newCLIEngine(*modelsDir, *executor, stderr)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	opts := engine.GenOptions{MaxTokens: *maxTokens}
+	opts.Sampling.Temperature, opts.Sampling.TopP = *temperature, *topP
+	if *seed >= 0 {
+		opts.Sampling.Seed = seed
+	}
+	emit := func(d engine.Delta) error {
+		_, err := io.WriteString(stdout, d.Reasoning+d.Content)
+		return err
+	}
+	var res *engine.Result
+	if *raw {
+		if _, err := io.WriteString(stdout, pos[1]); err != nil {
+			return err
+		}
+		res, err = e.Complete(ctx, engine.CompletionRequest{Model: pos[0], Prompt: pos[1], Options: opts}, emit)
+	} else {
+		res, err = e.Chat(ctx, engine.ChatRequest{Model: pos[0], Messages: []engine.Message{{Role: "user", Content: pos[1]}}, Options: opts}, emit)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stderr, "[%s] %d prompt + %d generated tokens, finish %s, ttft %.0f ms, %.1f tok/s (%s)\n",
+		res.Model, res.Usage.PromptTokens, res.Usage.CompletionTokens, res.FinishReason,
+		float64(res.TTFT.Microseconds())/1000, res.TokensPerSecond(), res.Backend)
+	return nil
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	precisions := fs.String("precision", "", "comma-separated subset of f32,bf16,f16,q8,q4 (default: all)")
+	modelDir := fs.String("model", "", "benchmark this model folder instead of generated ones")
+	cacheDir := fs.String("cache-dir", "", "where generated benchmark models are kept (default: the user cache dir)")
+	runs := fs.Int("runs", 3, "measured runs per model")
+	asJSON := fs.Bool("json", false, "print the results as a JSON array")
+	executor := fs.String("executor", "cpu", "cpu or gomlx")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	nr, err := newRunner(*executor, log)
+	if err != nil {
+		return err
+	}
+	opts := bench.Options{ModelDir: *modelDir, CacheDir: *cacheDir, Runs: *runs, JSON: *asJSON, Logger: log,
+		NewRunner: func(m *model.Model) (model.Runner, error) { return nr(ctx, m) }}
+	if *precisions != "" {
+		opts.Precisions = strings.Split(*precisions, ",")
+	}
+	_, err = bench.Run(ctx, opts, stdout)
+	if errors.Is(err, context.Canceled) {
+		return errors.New("interrupted")
+	}
+	return err
+}

@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mlx-manager/mlx-manager/engine/hub"
+	_ "github.com/mlx-manager/mlx-manager/engine/model/all" // register every architecture
+	"github.com/mlx-manager/mlx-manager/engine/pool"
+)
+
+// Options configure an Engine.
+type Options struct {
+	ModelsDir string    // Hugging Face cache root
+	NewRunner NewRunner // the executor
+	Pool      pool.Config
+	Logger    *slog.Logger
+}
+
+// Engine is the facade over the model library, the pool and generation.
+type Engine struct {
+	log       *slog.Logger
+	cache     hub.Cache
+	newRunner NewRunner
+	pool      *pool.Pool
+}
+
+// New starts an engine. Close stops it.
+func New(opts Options) (*Engine, error) {
+	if opts.ModelsDir == "" {
+		return nil, errors.New("engine: models dir is required")
+	}
+	if opts.NewRunner == nil {
+		return nil, errors.New("engine: an executor is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	e := &Engine{log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner}
+	if opts.Pool.Logger == nil {
+		opts.Pool.Logger = opts.Logger
+	}
+	e.pool = pool.New(opts.Pool, loader{e})
+	return e, nil
+}
+
+// Close unloads every model.
+func (e *Engine) Close() error { return e.pool.Close() }
+
+// Pool is the model pool, for status, pinning and settings.
+func (e *Engine) Pool() *pool.Pool { return e.pool }
+
+// Cache is the models dir.
+func (e *Engine) Cache() hub.Cache { return e.cache }
+
+// loader is what the pool calls to size and load a model.
+type loader struct{ e *Engine }
+
+func (l loader) Estimate(ctx context.Context, id string) (int64, error) {
+	dir, err := resolveDir(l.e.cache, id)
+	if err != nil {
+		return 0, err
+	}
+	return estimateBytes(dir, DefaultContext)
+}
+
+func (l loader) Load(ctx context.Context, id string) (pool.Resource, error) {
+	dir, err := resolveDir(l.e.cache, id)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	ld, err := openLoaded(ctx, id, dir, l.e.newRunner)
+	if err != nil {
+		return nil, err
+	}
+	l.e.log.Info("model loaded", "model", id, "backend", ld.runner.Backend(), "bytes", ld.ResidentBytes(), "dur", time.Since(start))
+	return ld, nil
+}
+
+// Models lists every model in the models dir, marking the loaded ones.
+func (e *Engine) Models(ctx context.Context) ([]ModelInfo, error) {
+	list, err := localModels(ctx, e.cache)
+	if err != nil {
+		return nil, err
+	}
+	loaded := map[string]bool{}
+	for _, s := range e.pool.Status() {
+		loaded[s.ID] = s.State == pool.StateReady
+	}
+	for i := range list {
+		list[i].Loaded = loaded[list[i].ID]
+	}
+	return list, nil
+}
+
+// Model describes one model: a repo id in the models dir or a folder.
+func (e *Engine) Model(ctx context.Context, id string) (ModelInfo, error) {
+	dir, err := resolveDir(e.cache, id)
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	info := describe(id, dir)
+	if m, err := e.cache.Model(id); err == nil {
+		info.SizeBytes, info.Modified = m.Size, m.ModTime
+	}
+	for _, s := range e.pool.Status() {
+		if s.ID == id {
+			info.Loaded = s.State == pool.StateReady
+		}
+	}
+	return info, nil
+}
+
+// acquire leases a loaded model, loading it when needed.
+func (e *Engine) acquire(ctx context.Context, id string, keepAlive *time.Duration) (*pool.Lease, *loaded, error) {
+	if id == "" {
+		return nil, nil, &InvalidError{Param: "model", Err: errors.New("is required")}
+	}
+	if _, err := resolveDir(e.cache, id); err != nil {
+		return nil, nil, err
+	}
+	lease, err := e.pool.Acquire(ctx, id, pool.AcquireOptions{TTL: keepAlive})
+	if err != nil {
+		return nil, nil, fmt.Errorf("model %s: %w", id, err)
+	}
+	return lease, lease.Resource().(*loaded), nil
+}
+
+// Chat runs a chat completion, calling emit with each streamed piece (emit may be
+// nil). An error from emit (a client that went away) stops generation at once.
+func (e *Engine) Chat(ctx context.Context, req ChatRequest, emit func(Delta) error) (*Result, error) {
+	start := time.Now()
+	lease, l, err := e.acquire(ctx, req.Model, req.Options.KeepAlive)
+	if err != nil {
+		return nil, err
+	}
+	defer lease.Release()
+	j, err := l.chatPrompt(&req)
+	if err != nil {
+		return nil, err
+	}
+	j.start = start
+	return l.run(ctx, j, emit)
+}
+
+// Complete continues a raw prompt (no chat template), like OpenAI's legacy completions.
+func (e *Engine) Complete(ctx context.Context, req CompletionRequest, emit func(Delta) error) (*Result, error) {
+	start := time.Now()
+	lease, l, err := e.acquire(ctx, req.Model, req.Options.KeepAlive)
+	if err != nil {
+		return nil, err
+	}
+	defer lease.Release()
+	j := &job{prompt: l.tok.Encode(req.Prompt, true), opts: req.Options, start: start}
+	return l.run(ctx, j, emit)
+}

@@ -1,0 +1,240 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mlx-manager/mlx-manager/engine/chat"
+	"github.com/mlx-manager/mlx-manager/engine/sample/grammar"
+	"github.com/mlx-manager/mlx-manager/engine/tokenizer"
+)
+
+// toolSystemPrompt teaches tool calling to a model whose template has no tool
+// support, in the Hermes format the output parser then reads. It is the prompt
+// Hermes-style fine-tunes were trained with, so many models follow it.
+const toolSystemPrompt = `You are a function calling AI model. You may call one or more functions to assist with the user query. Here are the available tools:
+<tools>
+%s
+</tools>
+For each function call, return a JSON object with the function name and arguments within <tool_call></tool_call> tags:
+<tool_call>
+{"name": <function-name>, "arguments": <args-json-object>}
+</tool_call>`
+
+// chatPrompt renders req through the model's template and tokenizes it so that
+// special tokens come only from the template: text inside message contents is
+// encoded with token look-alikes kept as text.
+func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
+	if len(req.Messages) == 0 {
+		return nil, &InvalidError{Param: "messages", Err: errors.New("at least one message is required")}
+	}
+	format := l.format
+	tools, err := toolObjects(req.Tools)
+	if err != nil {
+		return nil, err
+	}
+	msgs := make([]chat.Message, 0, len(req.Messages)+1)
+	useTools := len(tools) > 0 && req.ToolChoice.Mode != "none"
+	templateTools := useTools && strings.Contains(l.tmpl.Source()+strings.Join(values(l.tmpl.Sources()), ""), "tools")
+	if useTools && !templateTools {
+		format = chat.FormatHermes
+		list := make([]string, len(tools))
+		for i, t := range tools {
+			list[i] = string(t)
+		}
+		msgs = append(msgs, chat.Message{Role: "system", Content: fmt.Sprintf(toolSystemPrompt, strings.Join(list, "\n"))})
+	}
+	if !useTools {
+		format = chat.FormatNone
+	}
+	for i, m := range req.Messages {
+		cm, err := chatMessage(m)
+		if err != nil {
+			return nil, &InvalidError{Param: fmt.Sprintf("messages[%d]", i), Err: err}
+		}
+		msgs = append(msgs, cm)
+	}
+	in := chat.Input{Messages: msgs, AddGenerationPrompt: true, Vars: req.TemplateVars}
+	if templateTools {
+		in.Tools = tools
+	}
+	r, err := l.tmpl.Render(in)
+	if err != nil {
+		return nil, &InvalidError{Param: "messages", Err: fmt.Errorf("chat template: %w", err)}
+	}
+	j := &job{
+		prompt: l.tok.EncodeSegments(segments(r), false),
+		opts:   req.Options,
+		parse:  chat.Options{Format: format, Reasoning: l.reasoning, InReasoning: chat.StartsInReasoning(r.Text)},
+	}
+	if j.grammar, err = constrain(req, format); err != nil {
+		return nil, err
+	}
+	if j.grammar != nil {
+		j.parse.InReasoning, j.parse.Reasoning = false, false
+	}
+	return j, nil
+}
+
+func values(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// segments marks message contents as untrusted text for the tokenizer.
+func segments(r chat.Rendered) []tokenizer.Segment {
+	var segs []tokenizer.Segment
+	pos := 0
+	for _, s := range r.Content {
+		if s.Start > pos {
+			segs = append(segs, tokenizer.Segment{Text: r.Text[pos:s.Start], ParseSpecial: true})
+		}
+		segs = append(segs, tokenizer.Segment{Text: r.Text[s.Start:s.End]})
+		pos = s.End
+	}
+	if pos < len(r.Text) {
+		segs = append(segs, tokenizer.Segment{Text: r.Text[pos:], ParseSpecial: true})
+	}
+	return segs
+}
+
+func chatMessage(m Message) (chat.Message, error) {
+	role := m.Role
+	switch role {
+	case "system", "user", "assistant", "tool":
+	case "developer":
+		role = "system" // OpenAI's newer name; templates know only system
+	default:
+		return chat.Message{}, fmt.Errorf("unknown role %q", m.Role)
+	}
+	cm := chat.Message{Role: role, Content: m.Content, Name: m.Name, ToolCallID: m.ToolCallID, Reasoning: m.Reasoning}
+	for _, tc := range m.ToolCalls {
+		cm.ToolCalls = append(cm.ToolCalls, chat.ToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
+	}
+	return cm, nil
+}
+
+// toolObjects renders tools as OpenAI tool objects for the template, keeping the
+// key order of each parameter schema.
+func toolObjects(tools []Tool) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, 0, len(tools))
+	for i, t := range tools {
+		if t.Name == "" {
+			return nil, &InvalidError{Param: fmt.Sprintf("tools[%d].function.name", i), Err: errors.New("is required")}
+		}
+		params := t.Parameters
+		if len(params) == 0 {
+			params = json.RawMessage(`{"type":"object","properties":{}}`)
+		}
+		fn := struct {
+			Name        string          `json:"name"`
+			Description string          `json:"description,omitempty"`
+			Parameters  json.RawMessage `json:"parameters"`
+		}{t.Name, t.Description, params}
+		obj := struct {
+			Type     string `json:"type"`
+			Function any    `json:"function"`
+		}{"function", fn}
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return nil, &InvalidError{Param: fmt.Sprintf("tools[%d].function.parameters", i), Err: err}
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// constrain builds the grammar a request's output must follow: a JSON value for
+// response_format, a forced tool call for tool_choice required or a named function.
+func constrain(req *ChatRequest, format chat.Format) (*grammar.Grammar, error) {
+	if rf := req.ResponseFormat; rf != nil {
+		switch rf.Type {
+		case "", "text":
+		case "json_object":
+			return grammar.JSONObject(), nil
+		case "json_schema":
+			if len(rf.Schema) == 0 {
+				return nil, &InvalidError{Param: "response_format.json_schema.schema", Err: errors.New("is required")}
+			}
+			g, err := grammar.FromSchema(rf.Schema)
+			if err != nil {
+				return nil, &InvalidError{Param: "response_format.json_schema.schema", Err: err}
+			}
+			return g, nil
+		default:
+			return nil, &InvalidError{Param: "response_format.type", Err: fmt.Errorf("unknown type %q", rf.Type)}
+		}
+	}
+	mode := req.ToolChoice.Mode
+	if len(req.Tools) == 0 {
+		if mode == "required" || mode == "function" {
+			return nil, &InvalidError{Param: "tool_choice", Err: errors.New("tool_choice needs tools")}
+		}
+		return nil, nil
+	}
+	switch mode {
+	case "", "auto", "none":
+		return nil, nil
+	case "required", "function":
+	default:
+		return nil, &InvalidError{Param: "tool_choice", Err: fmt.Errorf("unknown tool_choice %q", mode)}
+	}
+	var calls []*grammar.Grammar
+	for i, t := range req.Tools {
+		if mode == "function" && t.Name != req.ToolChoice.Name {
+			continue
+		}
+		args := grammar.JSONObject()
+		if len(t.Parameters) > 0 {
+			g, err := grammar.FromSchema(t.Parameters)
+			if err != nil {
+				return nil, &InvalidError{Param: fmt.Sprintf("tools[%d].function.parameters", i), Err: err}
+			}
+			args = g
+		}
+		call, err := callGrammar(format, t.Name, args)
+		if err != nil {
+			return nil, &InvalidError{Param: "tool_choice", Err: err}
+		}
+		calls = append(calls, call)
+	}
+	if len(calls) == 0 {
+		return nil, &InvalidError{Param: "tool_choice.function.name", Err: fmt.Errorf("no tool named %q", req.ToolChoice.Name)}
+	}
+	one := grammar.Choice(calls...)
+	if req.ParallelToolCalls && mode == "required" {
+		sep := grammar.Literal("\n")
+		if format == chat.FormatMistral {
+			sep = grammar.Literal(", ")
+		}
+		return wrapCalls(format, grammar.Repeat(one, sep, 1, 8)), nil
+	}
+	return wrapCalls(format, one), nil
+}
+
+// callGrammar is one call of function name in the model's own output format.
+func callGrammar(format chat.Format, name string, args *grammar.Grammar) (*grammar.Grammar, error) {
+	qname, _ := json.Marshal(name)
+	switch format {
+	case chat.FormatHermes, chat.FormatNone:
+		return grammar.Seq(grammar.Literal("<tool_call>\n{\"name\": "+string(qname)+", \"arguments\": "), args, grammar.Literal("}\n</tool_call>")), nil
+	case chat.FormatLlama3:
+		return grammar.Seq(grammar.Literal("{\"name\": "+string(qname)+", \"parameters\": "), args, grammar.Literal("}")), nil
+	case chat.FormatMistral:
+		return grammar.Seq(grammar.Literal("{\"name\": "+string(qname)+", \"arguments\": "), args, grammar.Literal("}")), nil
+	}
+	return nil, fmt.Errorf("forcing a tool call is not supported for the %s tool call format", format)
+}
+
+// wrapCalls adds what surrounds the calls in a format.
+func wrapCalls(format chat.Format, calls *grammar.Grammar) *grammar.Grammar {
+	if format == chat.FormatMistral {
+		return grammar.Seq(grammar.Literal("[TOOL_CALLS]["), calls, grammar.Literal("]"))
+	}
+	return calls
+}

@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mlx-manager/mlx-manager/engine/sample"
+)
+
+// Errors the API maps to statuses. Each is wrapped with the details.
+var (
+	ErrModelNotFound  = errors.New("model not found")         // 404
+	ErrUnsupported    = errors.New("model not supported")     // 400: architecture or format we cannot run
+	ErrInvalidRequest = errors.New("invalid request")         // 400
+	ErrContextLength  = errors.New("context length exceeded") // 400 context_length_exceeded
+)
+
+// ContextLengthError says by how much a prompt is too long.
+type ContextLengthError struct {
+	PromptTokens, MaxTokens, ContextLength int
+}
+
+func (e *ContextLengthError) Error() string {
+	return fmt.Sprintf("this model's maximum context length is %d tokens, but the request needs %d prompt tokens plus %d completion tokens",
+		e.ContextLength, e.PromptTokens, e.MaxTokens)
+}
+
+func (e *ContextLengthError) Unwrap() error { return ErrContextLength }
+
+// InvalidError is a request the engine cannot honour, naming the field at fault.
+type InvalidError struct {
+	Param string // request field, e.g. "response_format.json_schema"
+	Err   error
+}
+
+func (e *InvalidError) Error() string { return e.Param + ": " + e.Err.Error() }
+func (e *InvalidError) Unwrap() []error {
+	return []error{ErrInvalidRequest, e.Err}
+}
+
+// Message is one chat turn, independent of any wire format.
+type Message struct {
+	Role       string // system, developer, user, assistant, tool
+	Content    string
+	Name       string
+	ToolCalls  []ToolCall // assistant turns that called tools
+	ToolCallID string     // tool turns: the call this answers
+	Reasoning  string     // assistant turns: earlier reasoning, for templates that keep it
+}
+
+// ToolCall is a function call made by the model.
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments json.RawMessage // a JSON object
+}
+
+// Tool is a function the model may call.
+type Tool struct {
+	Name        string
+	Description string
+	Parameters  json.RawMessage // JSON Schema of the arguments; key order is kept
+	Strict      bool            // arguments must validate against Parameters
+}
+
+// ToolChoice is OpenAI's tool_choice: "auto" (default), "none", "required", or one function by name.
+type ToolChoice struct {
+	Mode string // auto, none, required, function
+	Name string // with Mode "function"
+}
+
+// ResponseFormat is OpenAI's response_format.
+type ResponseFormat struct {
+	Type   string          // text, json_object, json_schema
+	Schema json.RawMessage // with json_schema
+	Strict bool
+}
+
+// GenOptions apply to every generation.
+type GenOptions struct {
+	MaxTokens   int // 0: up to the end of the context
+	Sampling    sample.Params
+	Stop        []string
+	Logprobs    bool           // report each token's logprob (and Sampling.TopLogprobs alternatives)
+	KeepAlive   *time.Duration // how long the model stays loaded after this request; nil = the pool's default
+	ContextSize int            // 0: the model's own (or the profile's) context length
+}
+
+// ChatRequest is a chat completion.
+type ChatRequest struct {
+	Model             string
+	Messages          []Message
+	Tools             []Tool
+	ToolChoice        ToolChoice
+	ParallelToolCalls bool
+	ResponseFormat    *ResponseFormat
+	TemplateVars      map[string]any // template switches such as enable_thinking
+	Options           GenOptions
+}
+
+// CompletionRequest continues a raw prompt, without a chat template.
+type CompletionRequest struct {
+	Model   string
+	Prompt  string
+	Options GenOptions
+}
+
+// TopLogprob is one alternative at a position.
+type TopLogprob struct {
+	Token   string
+	Bytes   []byte
+	Logprob float32
+}
+
+// TokenLogprob is one generated token with its logprob and the most likely alternatives.
+type TokenLogprob struct {
+	Token   string
+	Bytes   []byte
+	Logprob float32
+	Top     []TopLogprob
+}
+
+// ToolCallDelta is a piece of a streamed tool call: the first piece of a call has its
+// ID and Name, later ones add argument text.
+type ToolCallDelta struct {
+	Index     int
+	ID        string
+	Name      string
+	Arguments string
+}
+
+// Delta is one streamed piece of an answer.
+type Delta struct {
+	Content   string
+	Reasoning string
+	ToolCalls []ToolCallDelta
+	Logprobs  []TokenLogprob
+}
+
+// Usage counts tokens exactly as the model saw them.
+type Usage struct {
+	PromptTokens     int
+	CompletionTokens int
+}
+
+// Result is a finished generation.
+type Result struct {
+	Model        string // the model id that answered
+	Content      string
+	Reasoning    string
+	ToolCalls    []ToolCall
+	FinishReason string // stop, length, tool_calls
+	Usage        Usage
+	Logprobs     []TokenLogprob
+	TTFT         time.Duration // request start to first generated token
+	Duration     time.Duration
+	Backend      string
+}
+
+// TokensPerSecond is the decode speed of the generation, after the first token.
+func (r *Result) TokensPerSecond() float64 {
+	d := r.Duration - r.TTFT
+	if r.Usage.CompletionTokens < 2 || d <= 0 {
+		return 0
+	}
+	return float64(r.Usage.CompletionTokens-1) / d.Seconds()
+}
+
+// EmbedRequest asks for one vector per input.
+type EmbedRequest struct {
+	Model      string
+	Inputs     []string
+	Dimensions int // 0: the model's hidden size; smaller truncates then renormalises
+}
+
+// EmbedResult holds L2-normalised, mean-pooled vectors.
+type EmbedResult struct {
+	Model        string
+	Vectors      [][]float32
+	PromptTokens int
+}
+
+// ModelInfo describes a local model.
+type ModelInfo struct {
+	ID            string    `json:"id"` // repo id ("org/name") or folder path
+	Path          string    `json:"path"`
+	SizeBytes     int64     `json:"size_bytes"`
+	Architecture  string    `json:"architecture,omitempty"`
+	ModelType     string    `json:"model_type,omitempty"`
+	Parameters    int64     `json:"parameters,omitempty"`
+	Quantization  string    `json:"quantization,omitempty"` // "4bit", "8bit", "bf16", ...
+	ContextLength int       `json:"context_length,omitempty"`
+	Supported     bool      `json:"supported"`
+	Unsupported   string    `json:"unsupported_reason,omitempty"`
+	Loaded        bool      `json:"loaded"`
+	Modified      time.Time `json:"modified"`
+}
