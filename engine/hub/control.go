@@ -188,11 +188,17 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 	if err := m.checkSpace(t); err != nil {
 		return err
 	}
+	if err := m.checkCurrent(t); err != nil {
+		return err
+	}
 	m.saveAs(t, StatusDownloading, nil) // before the run starts, so its final unsave cannot come first
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return ErrClosed
+	}
+	if cur := m.byRepo[t.repo]; cur != nil && cur != t {
+		return fmt.Errorf("task %s: %s is downloaded by task %s now", t.id, t.repo, cur.id)
 	}
 	m.launchLocked(t)
 	m.byRepo[t.repo] = t
@@ -219,11 +225,25 @@ func (m *Manager) Cancel(id string) error {
 	case StatusCancelled:
 		return nil
 	case StatusPaused, StatusFailed:
-		m.discard(t)
+		// A task that a newer Start replaced shares its partial files with that one:
+		// cancelling it must not delete them.
+		if m.checkCurrent(t) == nil {
+			m.discard(t)
+		}
 		m.unsave(t)
 		m.settle(t, StatusCancelled, nil)
 		m.retire(t)
 		return nil
 	}
 	return fmt.Errorf("cancel %s: task is %s", id, st)
+}
+
+// checkCurrent fails when another task has taken over t's repo.
+func (m *Manager) checkCurrent(t *Task) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur := m.byRepo[t.repo]; cur != nil && cur != t {
+		return fmt.Errorf("task %s: %s is downloaded by task %s now", t.id, t.repo, cur.id)
+	}
+	return nil
 }

@@ -481,3 +481,42 @@ func TestManagerDelete(t *testing.T) {
 		t.Errorf("still listed: %+v", models)
 	}
 }
+
+func TestSupersededFailedTask(t *testing.T) {
+	repo := modelRepo("org/tiny", 120)
+	e := newEnv(t, "", repo)
+	e.srv.SetFault(shard2, hubtest.Fault{Corrupt: true, Times: 1})
+	e.srv.SetFault(shard1, hubtest.Fault{StallAfter: 150_000, Times: 2})
+	m := e.manager(t, func(o *hub.ManagerOptions) { o.StallTimeout = time.Minute })
+	old, err := m.Start(context.Background(), repo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wait(t, old); !errors.Is(err, hub.ErrChecksum) {
+		t.Fatalf("first run: %v", err)
+	}
+	cur, err := m.Start(context.Background(), repo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, cur, fileDone(shard1, 150_000))
+	if err := m.Resume(context.Background(), old.ID()); err == nil {
+		t.Error("resumed a task that a newer one replaced")
+	}
+	if err := m.Cancel(old.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if len(leftovers(t, e.cache.Root)) == 0 {
+		t.Error("cancelling the replaced task deleted the current task's partial files")
+	}
+	e.srv.SetFault(shard1, hubtest.Fault{})
+	if err := m.Pause(cur.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Resume(context.Background(), cur.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wait(t, cur); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,7 +1,11 @@
 package hub_test
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +145,39 @@ func TestResumeAllOfflineAndBadRecords(t *testing.T) {
 	}
 	if p, err := wait(t, task); err != nil || p.BytesDone != files[0].Size {
 		t.Fatalf("resumed task: %+v, %v", p, err)
+	}
+}
+
+// TestDownloadRealTinyModel serves the shared stories260K model through the fake Hub
+// and checks the cache snapshot holds it byte for byte.
+func TestDownloadRealTinyModel(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", "stories260K")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("shared model not present (%v): skipping", err)
+	}
+	repo, err := hubtest.RepoFromDir("karpathy/stories260K", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, "", repo)
+	m := e.manager(t)
+	task, err := m.Start(context.Background(), repo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wait(t, task); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := e.cache.SnapshotDir(repo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"config.json", "model.safetensors", "tokenizer.json", "tokenizer.model"} {
+		want, _ := os.ReadFile(filepath.Join(dir, name))
+		got, err := os.ReadFile(filepath.Join(snap, name))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the original (err %v)", name, err)
+		}
 	}
 }

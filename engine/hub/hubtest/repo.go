@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -149,4 +152,38 @@ func (r Repo) size() int64 {
 func (r Repo) author() string {
 	org, _, _ := strings.Cut(r.ID, "/")
 	return org
+}
+
+// RepoFromDir builds a repo from the files under dir (a model written by a test, or a
+// real tiny one), so an end-to-end test can "download" it. Files ending in
+// .safetensors, .bin, .gguf or .model, and any over 1 MiB, are LFS files, as on the Hub.
+func RepoFromDir(id, dir string) (Repo, error) {
+	r := Repo{ID: id, Tags: []string{"mlx", "safetensors"}}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		name := filepath.ToSlash(rel)
+		lfs := len(data) > 1<<20
+		for _, ext := range []string{".safetensors", ".bin", ".gguf", ".model"} {
+			lfs = lfs || strings.HasSuffix(name, ext)
+		}
+		r.Files = append(r.Files, File{Path: name, Data: data, LFS: lfs})
+		return nil
+	})
+	if err != nil {
+		return Repo{}, fmt.Errorf("repo from %s: %w", dir, err)
+	}
+	if len(r.Files) == 0 {
+		return Repo{}, fmt.Errorf("repo from %s: no files", dir)
+	}
+	return r, nil
 }

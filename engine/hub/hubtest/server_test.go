@@ -1,6 +1,11 @@
 package hubtest
 
-import "testing"
+import (
+	"maps"
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 func TestParseRange(t *testing.T) {
 	tests := []struct {
@@ -25,5 +30,33 @@ func TestParseRange(t *testing.T) {
 				t.Errorf("parseRange(%q) = %d, %d, %v; want %d, %d, %v", tt.in, start, end, ok, tt.start, tt.end, tt.ok)
 			}
 		})
+	}
+}
+
+func TestRepoFromDir(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{"config.json": "{}", "model.safetensors": "weights", "sub/tokenizer.model": "spm"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := RepoFromDir("org/m", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range r.Files {
+		got[f.Path] = f.LFS
+	}
+	want := map[string]bool{"config.json": false, "model.safetensors": true, "sub/tokenizer.model": true}
+	if !maps.Equal(got, want) {
+		t.Errorf("files %v, want %v", got, want)
+	}
+	if _, err := RepoFromDir("org/m", t.TempDir()); err == nil {
+		t.Error("empty directory accepted")
 	}
 }
