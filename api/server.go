@@ -19,6 +19,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/api/auth"
+	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -33,6 +35,10 @@ type Options struct {
 	JWTSecret      []byte           // signs session tokens, ≥ 32 bytes; nil = a random one for this run only
 	PasswordParams *auth.Params     // Argon2id cost; nil = auth.DefaultParams (tests pass auth.TestParams)
 	Now            func() time.Time // clock for tokens, login limits and audit times; nil = time.Now
+
+	Engine    *engine.Engine // models, pool and generation; nil: model routes answer 503
+	Hub       *hub.Client    // Hugging Face search and model info
+	Downloads *hub.Manager   // model downloads
 }
 
 // Server is the HTTP server. Create it with New, run it with Serve, stop it with Shutdown.
