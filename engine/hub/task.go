@@ -83,7 +83,9 @@ func (t *Task) Subscribe() (<-chan Progress, func()) {
 }
 
 // Wait blocks until the task reaches a final status and returns its last progress and
-// its error (nil when completed). It returns ErrClosed if the manager shuts down first.
+// its error: nil when completed, the failure when failed, context.Canceled when
+// cancelled. It returns ErrClosed if the manager shuts down first; a paused task keeps
+// it waiting.
 func (t *Task) Wait(ctx context.Context) (Progress, error) {
 	ch, cancel := t.Subscribe()
 	defer cancel()
