@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"weak"
 )
 
 // program is the compiled grammar: one deterministic automaton per rule, all
@@ -26,7 +27,7 @@ type program struct {
 	root   int32     // rule id
 
 	tablesMu sync.Mutex
-	tables   map[*Masker]*progTables // guarded by tablesMu; see tables.go
+	tables   map[weak.Pointer[Masker]]*progTables // guarded by tablesMu; see tables.go
 }
 
 type dcall struct {

@@ -103,9 +103,7 @@ func (mt *Matcher) Mask(dst Bitset) error {
 	}
 	for _, t := range mt.p.cur.threads {
 		tab := mt.tables.table(mt.p.prog, mt.m, t.st)
-		for i, w := range tab.ok {
-			dst[i] |= w
-		}
+		tab.addTo(dst)
 		for _, f := range tab.frontier {
 			s := mt.p.closeInto(state{threads: mt.front.threads[:0]}, []thread{{f.st, t.tail}})
 			mt.front = s

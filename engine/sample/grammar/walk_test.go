@@ -12,8 +12,22 @@ import (
 var (
 	maskerOnce sync.Once
 	testMasker *Masker
-	closers    Bitset // tokens that contain a closing character
+	closerSets sync.Map // *Masker -> Bitset of tokens containing a closing character
 )
+
+func closersOf(m *Masker) Bitset {
+	if c, ok := closerSets.Load(m); ok {
+		return c.(Bitset)
+	}
+	c := NewBitset(m.Size())
+	for id, b := range m.vocab {
+		if (m.special == nil || !m.special[id]) && bytes.ContainsAny(b, `"]}`) {
+			c.Set(int32(id))
+		}
+	}
+	closerSets.Store(m, c)
+	return c
+}
 
 func sharedMasker(t testing.TB) (*Masker, testVocab) {
 	t.Helper()
@@ -24,12 +38,6 @@ func sharedMasker(t testing.TB) (*Masker, testVocab) {
 			panic(err)
 		}
 		testMasker = m
-		closers = NewBitset(len(v.vocab))
-		for id, b := range v.vocab {
-			if !v.special[id] && bytes.ContainsAny(b, `"]}`) {
-				closers.Set(int32(id))
-			}
-		}
 	})
 	return testMasker, v
 }
@@ -68,6 +76,7 @@ func randomWalk(t *testing.T, m *Masker, eos int32, g *Grammar, r *rand.Rand, ma
 	}
 	mask := NewBitset(m.Size())
 	tmp := NewBitset(m.Size())
+	closers := closersOf(m)
 	var out []byte
 	for step := range maxTokens {
 		if err := mt.Mask(mask); err != nil {
