@@ -61,6 +61,25 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
+// BenchmarkEncodeCold empties the word cache before each run: the speed of
+// a first request with text unlike anything seen before.
+func BenchmarkEncodeCold(b *testing.B) {
+	for _, name := range []string{"qwen3", "llama3", "llama2"} {
+		b.Run(name, func(b *testing.B) {
+			tok := refTokenizer(b, name)
+			text := benchText(b)
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				tok.model.cache.mu.Lock()
+				clear(tok.model.cache.m)
+				tok.model.cache.mu.Unlock()
+				tok.Encode(text, false)
+			}
+		})
+	}
+}
+
 func BenchmarkDecode(b *testing.B) {
 	for _, name := range []string{"qwen3", "llama2"} {
 		b.Run(name, func(b *testing.B) {
