@@ -11,11 +11,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/api"
 	"github.com/mlx-manager/mlx-manager/api/auth"
 	"github.com/mlx-manager/mlx-manager/app/config"
+	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -34,84 +37,166 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // the bound address once the server accepts connections (tests listen on :0).
 func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, ready chan<- string) error {
 	start := time.Now()
-	st, err := store.Open(cfg.DataDir, store.Options{})
+	d, err := openDaemon(cfg, stderr)
 	if err != nil {
-		return err
-	}
-	log, logFile, err := newLogger(stderr, cfg.DataDir, cfg.LogLevel)
-	if err != nil {
-		st.Close()
-		return err
-	}
-	defer logFile.Close()
-	log.Info("starting", append([]any{"version", Version()}, cfg.LogAttrs()...)...)
-	if !config.IsLoopbackHost(hostOf(cfg.Addr)) {
-		log.Warn("LISTENING ON THE NETWORK: anyone who can reach this address can try to sign in", "addr", cfg.Addr)
-	}
-
-	secret, generated, err := auth.LoadSecret(cfg.DataDir, string(cfg.JWTSecret))
-	if err != nil {
-		st.Close()
-		return err
-	}
-	if generated {
-		log.Info("generated a JWT secret", "file", filepath.Join(cfg.DataDir, auth.SecretFileName))
-	}
-
-	srv, err := api.New(api.Options{
-		Addr: cfg.Addr, AllowHosts: cfg.AllowHosts, Version: Version(), Logger: log, Store: st,
-		JWTSecret: secret,
-	})
-	if err != nil {
-		st.Close()
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		st.Close()
+		d.close()
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	url := "http://" + ln.Addr().String()
-	log.Info("ready", "url", url, "dur", time.Since(start))
+	d.log.Info("ready", "url", url, "dur", time.Since(start))
 	fmt.Fprintf(stdout, "MLX Manager %s listening on %s\n", Version(), url)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	jobs, stopJobs := context.WithCancel(context.Background())
-	retentionDone := make(chan struct{})
-	go func() {
-		defer close(retentionDone)
-		runAuditRetention(jobs, st, log, auditRetentionEvery)
-	}()
+	go func() { serveErr <- d.srv.Serve(ln) }()
+	d.startJobs()
 	if !cfg.NoOpen && !cfg.Headless && hasDisplay() {
-		openBrowser(log, url)
+		openBrowser(d.log, url)
 	}
 
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():
-		log.Info("shutting down: draining requests", "timeout", drainTimeout)
+		d.log.Info("shutting down: draining requests", "timeout", drainTimeout)
 		dctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-		err = srv.Shutdown(dctx)
+		err = d.srv.Shutdown(dctx)
 		cancel()
 		if serr := <-serveErr; err == nil {
 			err = serr
 		}
 	}
-	stopJobs()
-	<-retentionDone
-	if cerr := st.Close(); cerr != nil {
-		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
+	if cerr := d.close(); cerr != nil {
+		err = errors.Join(err, cerr)
 	}
 	if err != nil {
-		log.Error("stopped with error", "err", err)
+		d.log.Error("stopped with error", "err", err)
 		return err
 	}
-	log.Info("stopped")
+	d.log.Info("stopped")
 	return nil
+}
+
+// daemon is everything serve runs, in the order it was opened. close undoes it
+// in reverse: HTTP has drained by then, so downloads stop, models unload, the
+// background jobs end, and the store closes last.
+type daemon struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	logFile   io.Closer
+	store     *store.Store
+	engine    *engine.Engine
+	hub       *hub.Client
+	downloads *hub.Manager
+	srv       *api.Server
+
+	stopJobs context.CancelFunc
+	jobs     sync.WaitGroup
+}
+
+func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
+	d := &daemon{cfg: cfg, stopJobs: func() {}}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	if d.store, err = store.Open(cfg.DataDir, store.Options{}); err != nil {
+		return nil, err
+	}
+	if d.log, d.logFile, err = newLogger(stderr, cfg.DataDir, cfg.LogLevel); err != nil {
+		return nil, err
+	}
+	d.log.Info("starting", append([]any{"version", Version()}, cfg.LogAttrs()...)...)
+	if !config.IsLoopbackHost(hostOf(cfg.Addr)) {
+		d.log.Warn("LISTENING ON THE NETWORK: anyone who can reach this address can try to sign in", "addr", cfg.Addr)
+	}
+	secret, generated, err := auth.LoadSecret(cfg.DataDir, string(cfg.JWTSecret))
+	if err != nil {
+		return nil, err
+	}
+	if generated {
+		d.log.Info("generated a JWT secret", "file", filepath.Join(cfg.DataDir, auth.SecretFileName))
+	}
+	if err := d.openEngine(); err != nil {
+		return nil, err
+	}
+	d.srv, err = api.New(api.Options{
+		Addr: cfg.Addr, AllowHosts: cfg.AllowHosts, Version: Version(), Logger: d.log, Store: d.store,
+		JWTSecret: secret, Engine: d.engine, Hub: d.hub, Downloads: d.downloads,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// openEngine starts the model engine, the Hub client and the download manager.
+func (d *daemon) openEngine() error {
+	nr, err := newRunner(d.cfg.Executor, d.log)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(d.cfg.ModelsDir, 0o755); err != nil {
+		return fmt.Errorf("create models dir: %w", err)
+	}
+	if d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log}); err != nil {
+		return err
+	}
+	if d.hub, err = hub.New(hub.Options{Endpoint: d.cfg.HFEndpoint, Token: string(d.cfg.HFToken), Logger: d.log, UserAgent: "mlx-manager/" + Version()}); err != nil {
+		return err
+	}
+	d.downloads, err = hub.NewManager(hub.ManagerOptions{
+		Client: d.hub, Cache: d.engine.Cache(), Journal: downloadJournal{d.store.Downloads()}, Logger: d.log,
+	})
+	return err
+}
+
+// startJobs runs the background work the daemon owns until close.
+func (d *daemon) startJobs() {
+	ctx, cancel := context.WithCancel(context.Background())
+	d.stopJobs = cancel
+	d.jobs.Add(2)
+	go func() {
+		defer d.jobs.Done()
+		runAuditRetention(ctx, d.store, d.log, auditRetentionEvery)
+	}()
+	go func() {
+		defer d.jobs.Done()
+		if err := d.downloads.ResumeAll(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("resume downloads", "err", err)
+		}
+	}()
+}
+
+func (d *daemon) close() error {
+	var errs []error
+	d.stopJobs()
+	d.jobs.Wait()
+	if d.downloads != nil {
+		if err := d.downloads.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("stop downloads: %w", err))
+		}
+	}
+	if d.engine != nil {
+		if err := d.engine.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("unload models: %w", err))
+		}
+	}
+	if d.store != nil {
+		if err := d.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	if d.logFile != nil {
+		d.logFile.Close()
+	}
+	return errors.Join(errs...)
 }
 
 // auditRetentionEvery is how often the audit log is pruned to its retention settings.

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type daemon struct {
+type testDaemon struct {
 	cmd    *exec.Cmd
 	url    string
 	stderr *strings.Builder
@@ -42,14 +42,14 @@ func self(t *testing.T, args ...string) *exec.Cmd {
 
 var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
-func startDaemon(t *testing.T, dataDir string) *daemon {
+func startDaemon(t *testing.T, dataDir string) *testDaemon {
 	t.Helper()
 	cmd := self(t, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--models-dir", t.TempDir(), "--headless", "--no-open")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{cmd: cmd, stderr: &strings.Builder{}}
+	d := &testDaemon{cmd: cmd, stderr: &strings.Builder{}}
 	cmd.Stderr = d.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
