@@ -2,8 +2,8 @@ package tokenizer
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -12,7 +12,12 @@ import (
 // comments and code), from the toolchain running the benchmark.
 func benchText(b *testing.B) string {
 	b.Helper()
-	files, _ := filepath.Glob(filepath.Join(runtime.GOROOT(), "src", "net", "http", "*.go"))
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		b.Skipf("go env GOROOT: %v", err)
+	}
+	root := strings.TrimSpace(string(out))
+	files, _ := filepath.Glob(filepath.Join(root, "src", "net", "http", "*.go"))
 	var sb strings.Builder
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -121,6 +126,26 @@ func BenchmarkLoad(b *testing.B) {
 				if _, err := Load(dir); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkSplit compares the hand-written scanner with regexp2 on the
+// Llama-3 pattern; regexp2 is what any other pattern runs on.
+func BenchmarkSplit(b *testing.B) {
+	fast, _ := newMatcher(patternLlama3)
+	slow, err := compileRegexMatcher(patternLlama3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, m := range map[string]matcher{"fast": fast, "regexp2": slow} {
+		b.Run(name, func(b *testing.B) {
+			text := benchText(b)
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				n := 0
+				m.each(text, func(int, int) { n++ })
 			}
 		})
 	}

@@ -1,7 +1,5 @@
 package tokenizer
 
-import "unicode/utf8"
-
 // GPT-2's byte-level alphabet maps every byte to a printable rune so that
 // BPE vocabularies never contain raw control bytes or spaces: printable
 // Latin-1 bytes map to themselves and the rest to U+0100 upwards, in order.
@@ -37,13 +35,4 @@ func byteLevelDecode(tok string) ([]byte, bool) {
 		out = append(out, b)
 	}
 	return out, true
-}
-
-// byteLevelEncode maps raw bytes into the byte-level alphabet.
-func byteLevelEncode(raw string) string {
-	out := make([]byte, 0, 2*len(raw))
-	for i := 0; i < len(raw); i++ {
-		out = utf8.AppendRune(out, byteToRune[raw[i]])
-	}
-	return string(out)
 }
