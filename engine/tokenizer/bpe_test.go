@@ -112,16 +112,18 @@ func TestSafeToChunk(t *testing.T) {
 	tests := []struct {
 		name   string
 		merges mergesJSON
+		ignore bool
 		want   bool
 	}{
-		{"words", mergesJSON{{"▁", "t"}, {"▁t", "he"}}, true},
-		{"space runs", mergesJSON{{"▁", "▁"}, {"▁▁", "▁▁"}}, true},
-		{"across a word boundary", mergesJSON{{"a", "▁"}}, false},
-		{"byte tokens", mergesJSON{{"<0x41>", "a"}}, false},
+		{"words", mergesJSON{{"▁", "t"}, {"▁t", "he"}}, false, true},
+		{"space runs", mergesJSON{{"▁", "▁"}, {"▁▁", "▁▁"}}, false, true},
+		{"across a word boundary", mergesJSON{{"a", "▁"}}, false, false},
+		{"byte tokens", mergesJSON{{"<0x41>", "a"}}, false, false},
+		{"ignore_merges", mergesJSON{{"▁", "t"}}, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := &bpeModel{vocab: map[string]int32{"<unk>": 0}, unk: 0}
+			b := &bpeModel{vocab: map[string]int32{"<unk>": 0}, unk: 0, ignoreMerges: tt.ignore}
 			if got := b.safeToChunk(tt.merges); got != tt.want {
 				t.Errorf("safeToChunk = %v, want %v", got, tt.want)
 			}

@@ -16,7 +16,9 @@ const metaspace = "▁"
 // lets the legacy Llama-2 layout (no pre-tokenizer) use the word cache
 // instead of running BPE over a whole paragraph.
 func (b *bpeModel) safeToChunk(merges mergesJSON) bool {
-	if b.byteLevel || b.prefix != "" || b.suffix != "" {
+	// ignore_merges looks the whole piece up first, so cutting it changes
+	// which pieces are looked up.
+	if b.byteLevel || b.ignoreMerges || b.prefix != "" || b.suffix != "" {
 		return false
 	}
 	special := func(tok string) bool {
