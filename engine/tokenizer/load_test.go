@@ -188,3 +188,16 @@ func TestConcurrentEncode(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestPostProcessorSequence(t *testing.T) {
+	tok := variant(t, "tiny-spm.json", func(doc map[string]any) {
+		doc["post_processor"] = map[string]any{"type": "Sequence", "processors": []any{
+			map[string]any{"type": "BertProcessing", "cls": []any{"<s>", 1}, "sep": []any{"</s>", 2}},
+			map[string]any{"type": "ByteLevel"},
+			map[string]any{"type": "RobertaProcessing", "cls": []any{"<unk>", 0}, "sep": []any{"<unk>", 0}},
+		}}
+	})
+	if got, want := tok.Encode("the", true), []int32{0, 1, tsThe, 2, 0}; !slices.Equal(got, want) {
+		t.Errorf("Encode = %v, want %v (later processors wrap earlier ones)", got, want)
+	}
+}

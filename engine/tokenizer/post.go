@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // postProcessor is what TemplateProcessing, RobertaProcessing and
@@ -32,8 +33,9 @@ func buildPostProcessor(c *componentJSON, depth int, t *Tokenizer) (postProcesso
 			if err != nil {
 				return p, fmt.Errorf("processor %d: %w", i, err)
 			}
-			p.prefix = append(p.prefix, q.prefix...)
-			p.suffix = append(q.suffix, p.suffix...)
+			// Each processor wraps the output of the previous one.
+			p.prefix = slices.Concat(q.prefix, p.prefix)
+			p.suffix = slices.Concat(p.suffix, q.suffix)
 		}
 		return p, nil
 	case "TemplateProcessing":
