@@ -99,8 +99,12 @@ func (p *Pool) noRoom(e *entry) error {
 	if p.lim.maxModels > 0 {
 		limits = append(limits, fmt.Sprintf("%d of %d models loaded", loaded, p.lim.maxModels))
 	}
+	held := "models still unloading"
+	if len(holders) > 0 {
+		held = strings.Join(holders, ", ")
+	}
 	return fmt.Errorf("load %s: %w after %s: %s; held by %s", e.id, ErrNoRoom, p.lim.roomWait,
-		strings.Join(limits, ", "), strings.Join(holders, ", "))
+		strings.Join(limits, ", "), held)
 }
 
 // grant hands out leases to queued requests while the model has free slots.

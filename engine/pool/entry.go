@@ -124,7 +124,7 @@ type ModelStatus struct {
 	ID            string        `json:"id"`
 	State         State         `json:"state"`
 	ResidentBytes int64         `json:"resident_bytes"` // measured after load; 0 until ready
-	EstimateBytes int64         `json:"estimate_bytes"` // 0 until estimated
+	EstimateBytes int64         `json:"estimate_bytes"` // planned size: the loader's estimate, or the size measured at the last load when larger; 0 until estimated
 	LoadedAt      time.Time     `json:"loaded_at,omitzero"`
 	LastUsed      time.Time     `json:"last_used,omitzero"`
 	InFlight      int           `json:"in_flight"`

@@ -218,3 +218,18 @@ func TestSingleFlightLoad(t *testing.T) {
 		t.Errorf("estimates %v loads %v, want exactly one of each", estimates, loads)
 	}
 }
+
+func TestMeasuredSizeTooLarge(t *testing.T) {
+	f := newFakeLoader()
+	f.resident["fat"] = 400 // over the budget, though its estimate fits
+	p, c := newTestPool(t, Config{BudgetBytes: 300}, f)
+	use(t, p, c, "fat")
+	untilGone(t, p, "fat") // over the budget once idle
+	// The pool remembers: the next request fails at once instead of loading it again.
+	if _, err := p.Acquire(context.Background(), "fat", AcquireOptions{}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("acquire: %v, want ErrTooLarge", err)
+	}
+	if _, loads, _ := f.counts(); len(loads) != 1 {
+		t.Errorf("loads %v", loads)
+	}
+}

@@ -46,6 +46,8 @@ type fakeLoader struct {
 	loads     []string
 	closes    []string
 	live      map[string]int // loaded and not closed, by id
+	maxLive   int            // > 0: a load beyond this many live resources is a violation
+	violation []string
 }
 
 var errBroken = errors.New("broken weights")
@@ -89,7 +91,10 @@ func (f *fakeLoader) Load(ctx context.Context, id string) (Resource, error) {
 	}
 	f.live[id]++
 	if f.live[id] > 1 {
-		return nil, fmt.Errorf("load %s: loaded twice", id)
+		f.violation = append(f.violation, id+" loaded twice")
+	}
+	if total := f.liveLocked(); f.maxLive > 0 && total > f.maxLive {
+		f.violation = append(f.violation, fmt.Sprintf("%d models live while loading %s", total, id))
 	}
 	n, ok := f.resident[id]
 	if !ok {
@@ -110,6 +115,10 @@ func (f *fakeLoader) counts() (estimates, loads, closes []string) {
 func (f *fakeLoader) liveCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.liveLocked()
+}
+
+func (f *fakeLoader) liveLocked() int {
 	n := 0
 	for _, c := range f.live {
 		n += c
@@ -125,6 +134,12 @@ type fakeResource struct {
 }
 
 func (r *fakeResource) ResidentBytes() int64 { return r.bytes }
+
+func (r *fakeResource) isClosed() bool {
+	r.f.mu.Lock()
+	defer r.f.mu.Unlock()
+	return r.closed
+}
 
 func (r *fakeResource) Close() error {
 	r.f.mu.Lock()
@@ -157,6 +172,11 @@ func newTestPool(t *testing.T, cfg Config, f *fakeLoader) (*Pool, *fakeClock) {
 		}
 		if n := f.liveCount(); n != 0 {
 			t.Errorf("%d resources still open after Close", n)
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, v := range f.violation {
+			t.Error(v)
 		}
 	})
 	return p, clock

@@ -271,7 +271,10 @@ func (p *Pool) onEstimated(m estimateDone) {
 	case m.bytes < 0:
 		p.fail(e, fmt.Errorf("estimate %s: negative size %d", e.id, m.bytes))
 	default:
-		e.estimate, e.estimated = m.bytes, true
+		// A model that turned out larger than its estimate last time is
+		// planned at its measured size, so it is not loaded again and again
+		// only to be evicted for being over the budget.
+		e.estimate, e.estimated = max(m.bytes, p.measured[e.id]), true
 		e.roomBy = p.now().Add(p.lim.roomWait)
 		p.pending = append(p.pending, e)
 	}
@@ -315,6 +318,7 @@ func (p *Pool) onLoaded(m loadDone) {
 	now := p.now()
 	e.res, e.state = m.res, StateReady
 	e.resident = m.res.ResidentBytes()
+	p.measured[e.id] = e.resident
 	e.loadedAt, e.lastUsed = now, now
 	for _, w := range e.waits.load {
 		w.answer(nil, nil)

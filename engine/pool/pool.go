@@ -65,6 +65,7 @@ type Pool struct {
 	// Owned by the run loop goroutine; see loop.go.
 	lim       limits
 	models    map[string]*entry // pending, loading and ready models by id
+	measured  map[string]int64  // resident size of each model at its last load
 	pending   []*entry          // estimated models waiting for room, first come first served
 	closing   []*entry          // models whose Close is running
 	workers   int               // estimate, load and close goroutines running
@@ -77,7 +78,7 @@ func New(cfg Config, l Loader) *Pool {
 	p := &Pool{
 		loader: l, now: cfg.Now, log: cfg.Logger,
 		inbox: make(chan any), done: make(chan struct{}),
-		models: make(map[string]*entry),
+		models: make(map[string]*entry), measured: make(map[string]int64),
 	}
 	if p.now == nil {
 		p.now = time.Now
