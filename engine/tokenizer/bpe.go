@@ -126,12 +126,9 @@ func (b *bpeModel) encode(dst []int32, word string, sc *scratch) []int32 {
 		}
 	}
 	syms := b.initialSymbols(word, sc.syms[:0])
-	syms = b.mergeAll(syms, sc)
-	start := len(dst)
-	for i := int32(0); i >= 0 && len(syms) > 0; i = syms[i].next {
-		dst = append(dst, syms[i].id)
-	}
 	sc.syms = syms
+	start := len(dst)
+	dst = b.merge(dst, syms, sc)
 	if cacheable {
 		b.cache.put(word, dst[start:])
 	}
@@ -250,6 +247,67 @@ type candidate struct {
 
 func (c candidate) less(o candidate) bool {
 	return c.rank < o.rank || (c.rank == o.rank && c.pos < o.pos)
+}
+
+// smallWord is the symbol count up to which a linear scan for the best
+// pair beats a heap.
+const smallWord = 48
+
+// noMerge marks a pair without a merge in mergeSmall.
+const noMerge = int32(1<<31 - 1)
+
+// merge applies the merges to the initial symbols and appends the ids.
+func (b *bpeModel) merge(dst []int32, syms []symbol, sc *scratch) []int32 {
+	if len(syms) <= smallWord {
+		return b.mergeSmall(dst, syms, sc)
+	}
+	syms = b.mergeAll(syms, sc)
+	for i := int32(0); i >= 0 && len(syms) > 0; i = syms[i].next {
+		dst = append(dst, syms[i].id)
+	}
+	return dst
+}
+
+// mergeSmall is mergeAll for short words: ranks of adjacent pairs live in
+// an array and each step scans it for the lowest, leftmost one.
+func (b *bpeModel) mergeSmall(dst []int32, syms []symbol, sc *scratch) []int32 {
+	ids, ranks, next := sc.ids[:0], sc.ranks[:0], sc.next[:0]
+	for _, s := range syms {
+		ids = append(ids, s.id)
+	}
+	pair := func(i int) (int32, int32) {
+		if m, ok := b.merges[pairKey(ids[i], ids[i+1])]; ok {
+			return m.rank, m.id
+		}
+		return noMerge, -1
+	}
+	for i := 0; i+1 < len(ids); i++ {
+		r, id := pair(i)
+		ranks, next = append(ranks, r), append(next, id)
+	}
+	for {
+		best, bestRank := -1, noMerge
+		for i, r := range ranks {
+			if r < bestRank {
+				best, bestRank = i, r
+			}
+		}
+		if best < 0 {
+			break
+		}
+		ids[best] = next[best]
+		ids = append(ids[:best+1], ids[best+2:]...)
+		ranks = append(ranks[:best], ranks[best+1:]...)
+		next = append(next[:best], next[best+1:]...)
+		if best > 0 {
+			ranks[best-1], next[best-1] = pair(best - 1)
+		}
+		if best < len(ranks) {
+			ranks[best], next[best] = pair(best)
+		}
+	}
+	sc.ids, sc.ranks, sc.next = ids, ranks, next
+	return append(dst, ids...)
 }
 
 // mergeAll applies merges lowest rank first, leftmost first on ties, with a

@@ -8,8 +8,8 @@ import (
 )
 
 // naiveMerge is the textbook BPE loop: merge the lowest-ranked adjacent
-// pair, leftmost first, until none is left. It is the reference for the
-// heap-based mergeAll.
+// pair, leftmost first, until none is left. It is the reference for both
+// merge paths.
 func naiveMerge(b *bpeModel, ids []int32) []int32 {
 	ids = slices.Clone(ids)
 	for {
@@ -28,24 +28,27 @@ func naiveMerge(b *bpeModel, ids []int32) []int32 {
 	}
 }
 
-func heapMerge(b *bpeModel, word string) (initial, merged []int32) {
+// fastMerges runs both merge paths (heap and linear scan) on word.
+func fastMerges(b *bpeModel, word string) (initial, heap, small []int32) {
 	sc := new(scratch)
 	syms := b.initialSymbols(word, nil)
 	for _, s := range syms {
 		initial = append(initial, s.id)
 	}
+	small = b.mergeSmall(nil, slices.Clone(syms), sc)
 	syms = b.mergeAll(syms, sc)
 	for i := int32(0); i >= 0 && len(syms) > 0; i = syms[i].next {
-		merged = append(merged, syms[i].id)
+		heap = append(heap, syms[i].id)
 	}
-	return initial, merged
+	return initial, heap, small
 }
 
 func checkMerge(t testing.TB, b *bpeModel, word string) {
 	t.Helper()
-	initial, got := heapMerge(b, word)
-	if want := naiveMerge(b, initial); !slices.Equal(got, want) {
-		t.Fatalf("merge %q: heap %v, naive %v", word, got, want)
+	initial, heap, small := fastMerges(b, word)
+	want := naiveMerge(b, initial)
+	if !slices.Equal(heap, want) || !slices.Equal(small, want) {
+		t.Fatalf("merge %q: heap %v, scan %v, naive %v", word, heap, small, want)
 	}
 }
 

@@ -149,9 +149,10 @@ func (t *Tokenizer) encodePieces(dst []int32, s string, first bool, sc *scratch)
 // scratch holds the buffers of one Encode call; they are pooled so that
 // encoding does not allocate per token.
 type scratch struct {
-	parts []part
-	syms  []symbol
-	heap  []candidate
+	parts            []part
+	syms             []symbol
+	heap             []candidate
+	ids, ranks, next []int32 // mergeSmall
 }
 
 // maxPooled bounds the buffers kept for reuse after a huge input.
