@@ -45,20 +45,21 @@ func compile(root *rule) (*program, error) {
 	for i, r := range rules {
 		ids[r] = int32(i)
 	}
+	// Byte classes need every byte set up front; the sets come straight from
+	// the expressions, so each rule's NFA can be dropped once determinized.
 	b := &nfaBuilder{setIdx: map[byteSet]int32{}}
-	nfas := make([]*nfa, len(rules))
-	for i, r := range rules {
+	for _, r := range rules {
+		b.collectSets(r.body)
+	}
+	p := &program{root: 0}
+	classSets := p.makeClasses(b.sets)
+	for _, r := range rules {
 		n, err := b.rule(r)
 		if err != nil {
 			return nil, err
 		}
-		nfas[i] = n
-	}
-	p := &program{root: 0}
-	classSets := p.makeClasses(b.sets)
-	for i, r := range rules {
 		p.names = append(p.names, r.name)
-		d := &determinizer{p: p, n: nfas[i], ids: ids, classSets: classSets, index: map[string]int32{}}
+		d := &determinizer{p: p, n: n, ids: ids, classSets: classSets, index: map[string]int32{}}
 		start, err := d.run()
 		if err != nil {
 			return nil, fmt.Errorf("rule %s: %w", r.name, err)
@@ -218,8 +219,13 @@ func (d *determinizer) closure(from []int32) []int32 {
 			continue
 		}
 		d.mark[s] = d.epoch
-		out = append(out, s)
-		stack = append(stack, d.n.states[s].eps...)
+		ns := &d.n.states[s]
+		// Only states that read, call or end matter; leaving out pure
+		// epsilon hops makes equivalent subsets compare equal.
+		if len(ns.bytes) > 0 || len(ns.calls) > 0 || s == d.n.final {
+			out = append(out, s)
+		}
+		stack = append(stack, ns.eps...)
 	}
 	slices.Sort(out)
 	return out

@@ -17,21 +17,30 @@ var hex = bytesIn('0', '9', 'a', 'f', 'A', 'F')
 // code point other than '"', '\' and control characters, or an escape. \u
 // escapes of UTF-16 surrogates are left out so each item is one code point,
 // which keeps minLength and maxLength exact.
+// The alternatives share their tails (the last continuation byte, the last
+// two hex digits), so a counted string (maxLength) needs few automaton
+// states per character position.
 var strChar = alt{
 	bytesIn(0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f),
-	seq{bytesIn(0xc2, 0xdf), cont},
-	seq{lit{0xe0}, bytesIn(0xa0, 0xbf), cont},
-	seq{bytesIn(0xe1, 0xec, 0xee, 0xef), cont, cont},
-	seq{lit{0xed}, bytesIn(0x80, 0x9f), cont},
-	seq{lit{0xf0}, bytesIn(0x90, 0xbf), cont, cont},
-	seq{bytesIn(0xf1, 0xf3), cont, cont, cont},
-	seq{lit{0xf4}, bytesIn(0x80, 0x8f), cont, cont},
+	seq{alt{
+		bytesIn(0xc2, 0xdf),
+		seq{alt{
+			seq{lit{0xe0}, bytesIn(0xa0, 0xbf)},
+			seq{bytesIn(0xe1, 0xec, 0xee, 0xef), cont},
+			seq{lit{0xed}, bytesIn(0x80, 0x9f)},
+			seq{alt{
+				seq{lit{0xf0}, bytesIn(0x90, 0xbf)},
+				seq{bytesIn(0xf1, 0xf3), cont},
+				seq{lit{0xf4}, bytesIn(0x80, 0x8f)},
+			}, cont},
+		}},
+	}, cont},
 	seq{lit(`\`), alt{
 		bytesIn('"', '"', '\\', '\\', '/', '/', 'b', 'b', 'f', 'f', 'n', 'n', 'r', 'r', 't', 't'),
 		seq{lit("u"), alt{
-			seq{bytesIn('0', '9', 'a', 'c', 'e', 'f', 'A', 'C', 'E', 'F'), hex, hex, hex},
-			seq{bytesIn('d', 'd', 'D', 'D'), bytesIn('0', '7'), hex, hex},
-		}},
+			seq{bytesIn('0', '9', 'a', 'c', 'e', 'f', 'A', 'C', 'E', 'F'), hex},
+			seq{bytesIn('d', 'd', 'D', 'D'), bytesIn('0', '7')},
+		}, hex, hex},
 	}},
 }
 

@@ -2,11 +2,11 @@ package grammar
 
 import "fmt"
 
-// Limits that keep a hostile schema from exhausting memory.
+// Limits that keep a hostile schema from exhausting memory and time.
 const (
-	maxNFAStates = 1 << 18
-	maxDFAStates = 1 << 16
-	maxRepeat    = 1000 // largest count unrolled for minLength, maxItems, ...
+	maxNFAStates = 1 << 18 // per rule
+	maxDFAStates = 1 << 16 // per program: ~4,000 characters of maxLength in all
+	maxRepeat    = 1000    // largest count unrolled for minLength, maxItems, ...
 )
 
 // nfa is a Thompson automaton for one rule: byte edges, epsilon edges and
@@ -35,7 +35,7 @@ type ncall struct {
 // nfaBuilder builds the NFAs of all rules of a program and interns byte sets.
 type nfaBuilder struct {
 	cur    *nfa
-	total  int
+	total  int // states of the current rule
 	sets   []byteSet
 	setIdx map[byteSet]int32
 }
@@ -55,12 +55,37 @@ func (b *nfaBuilder) set(s byteSet) int32 {
 	return int32(len(b.sets) - 1)
 }
 
+// collectSets interns every byte set that n uses.
+func (b *nfaBuilder) collectSets(n node) {
+	switch n := n.(type) {
+	case lit:
+		for _, c := range n {
+			var s byteSet
+			s.add(c)
+			b.set(s)
+		}
+	case class:
+		b.set(byteSet(n))
+	case seq:
+		for _, x := range n {
+			b.collectSets(x)
+		}
+	case alt:
+		for _, x := range n {
+			b.collectSets(x)
+		}
+	case rep:
+		b.collectSets(n.n)
+	}
+}
+
 func (b *nfaBuilder) eps(from, to int32) {
 	b.cur.states[from].eps = append(b.cur.states[from].eps, to)
 }
 
 func (b *nfaBuilder) rule(r *rule) (*nfa, error) {
 	b.cur = &nfa{}
+	b.total = 0
 	start := b.newState()
 	end, err := b.build(r.body, start)
 	if err != nil {

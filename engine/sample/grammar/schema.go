@@ -97,7 +97,7 @@ func compileSchema(raw []byte) (*Grammar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: schema: %v", ErrInvalid, err)
 	}
-	c := &compiler{root: root, rules: map[*value]*rule{}}
+	c := &compiler{root: root, rules: map[*value]*rule{}, byText: map[string]*rule{}}
 	c.anyValue, _ = anyRules()
 	c.str = &rule{name: "string", body: stringOf(0, -1)}
 	r, err := c.schema(root, "#")
@@ -114,6 +114,7 @@ func compileSchema(raw []byte) (*Grammar, error) {
 type compiler struct {
 	root     *value
 	rules    map[*value]*rule // one rule per schema object, so $ref cycles close
+	byText   map[string]*rule // one rule per distinct schema text
 	anyValue *rule
 	str      *rule // plain strings share one rule, and so one set of token tables
 }
@@ -133,8 +134,18 @@ func (c *compiler) schema(s *value, path string) (*rule, error) {
 	if r, ok := c.rules[s]; ok {
 		return r, nil
 	}
+	// Equal schema texts mean the same thing within one document ($ref
+	// pointers are absolute), so they share a rule: ten identical string
+	// fields cost one automaton.
+	var text strings.Builder
+	s.encode(&text)
+	if r, ok := c.byText[text.String()]; ok {
+		c.rules[s] = r
+		return r, nil
+	}
 	r := &rule{name: path}
 	c.rules[s] = r
+	c.byText[text.String()] = r
 	body, err := c.body(s, path)
 	if err != nil {
 		return nil, err
