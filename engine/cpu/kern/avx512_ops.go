@@ -19,11 +19,10 @@ func avx512Axpy(y []float32, a float32, x []float32) {
 
 func avx512AxpyF16(y []float32, a float32, x []uint16) {
 	x = x[:len(y)]
-	k := newHalfConv()
 	av := archsimd.BroadcastFloat32x16(a)
 	j := 0
 	for ; j+16 <= len(y); j += 16 {
-		k.f32(archsimd.LoadUint16x16(x[j:]).ExtendToUint32()).MulAdd(av, archsimd.LoadFloat32x16(y[j:])).Store(y[j:])
+		h2f(archsimd.LoadUint16x16(x[j:]).ExtendToUint32()).MulAdd(av, archsimd.LoadFloat32x16(y[j:])).Store(y[j:])
 	}
 	goAxpyF16(y[j:], a, x[j:])
 }
@@ -52,16 +51,15 @@ func avx512MulInto(y, a, b []float32) {
 // arrays (archsimd's partial loads are emulated element by element).
 func avx512F16ToF32(dst []float32, src []uint16) {
 	dst = dst[:len(src)]
-	k := newHalfConv()
 	j := 0
 	for ; j+16 <= len(src); j += 16 {
-		k.f32(archsimd.LoadUint16x16(src[j:]).ExtendToUint32()).Store(dst[j:])
+		h2f(archsimd.LoadUint16x16(src[j:]).ExtendToUint32()).Store(dst[j:])
 	}
 	if j < len(src) {
 		var in [16]uint16
 		var out [16]float32
 		copy(in[:], src[j:])
-		k.f32(archsimd.LoadUint16x16(in[:]).ExtendToUint32()).Store(out[:])
+		h2f(archsimd.LoadUint16x16(in[:]).ExtendToUint32()).Store(out[:])
 		copy(dst[j:], out[:])
 	}
 }
@@ -81,48 +79,40 @@ func avx512BF16ToF32(dst []float32, src []uint16) {
 	}
 }
 
-// expConsts are the vectors of Exp's polynomial.
-type expConsts struct {
-	lo, hi, log2e, magic, ln2Hi, ln2Lo f32x16
-	c1, c2, c3, c4, c5, c6, one        f32x16
-	bias                               archsimd.Int32x16
-}
+// The vectors of Exp's polynomial (see the note on constants in avx512_rows.go).
+var (
+	cExpLo, cExpHi, cLog2e = splatF(expLo), splatF(expHi), splatF(log2e)
+	cMagic, cLn2Hi, cLn2Lo = splatF(roundMag), splatF(-ln2Hi), splatF(-ln2Lo)
+	cExpC                  = [6][16]float32{splatF(expC1), splatF(expC2), splatF(expC3), splatF(expC4), splatF(expC5), splatF(expC6)}
+	cOne                   = splatF(1)
+	cBias127               = splat32(127)
+)
 
-func newExpConsts() expConsts {
-	b := archsimd.BroadcastFloat32x16
-	return expConsts{
-		lo: b(expLo), hi: b(expHi), log2e: b(log2e), magic: b(roundMag),
-		ln2Hi: b(-ln2Hi), ln2Lo: b(-ln2Lo),
-		c1: b(expC1), c2: b(expC2), c3: b(expC3), c4: b(expC4), c5: b(expC5), c6: b(expC6),
-		one:  b(1),
-		bias: archsimd.BroadcastInt32x16(127),
-	}
-}
+func lf(p *[16]float32) f32x16 { return archsimd.LoadFloat32x16Array(p) }
 
-// exp is Exp on 16 lanes.
-func (c *expConsts) exp(x f32x16) f32x16 {
-	keep := x.GreaterEqual(c.lo)
-	x = x.Min(c.hi).Max(c.lo)
-	n := x.MulAdd(c.log2e, c.magic).Sub(c.magic)
-	r := n.MulAdd(c.ln2Hi, x)
-	r = n.MulAdd(c.ln2Lo, r)
-	p := c.c1.MulAdd(r, c.c2)
-	p = p.MulAdd(r, c.c3)
-	p = p.MulAdd(r, c.c4)
-	p = p.MulAdd(r, c.c5)
-	p = p.MulAdd(r, c.c6)
-	p = p.Mul(r).MulAdd(r, r).Add(c.one)
-	pow := n.ConvertToInt32().Add(c.bias).ShiftAllLeft(23).AsFloat32x16()
+// exp16 is Exp on 16 lanes.
+func exp16(x f32x16) f32x16 {
+	keep := x.GreaterEqual(lf(&cExpLo))
+	x = x.Min(lf(&cExpHi)).Max(lf(&cExpLo))
+	n := x.MulAdd(lf(&cLog2e), lf(&cMagic)).Sub(lf(&cMagic))
+	r := n.MulAdd(lf(&cLn2Hi), x)
+	r = n.MulAdd(lf(&cLn2Lo), r)
+	p := lf(&cExpC[0]).MulAdd(r, lf(&cExpC[1]))
+	p = p.MulAdd(r, lf(&cExpC[2]))
+	p = p.MulAdd(r, lf(&cExpC[3]))
+	p = p.MulAdd(r, lf(&cExpC[4]))
+	p = p.MulAdd(r, lf(&cExpC[5]))
+	p = p.Mul(r).MulAdd(r, r).Add(lf(&cOne))
+	pow := n.ConvertToInt32().AsUint32x16().Add(ldu(&cBias127)).ShiftAllLeft(23).BitsToFloat32()
 	return p.Mul(pow).Masked(keep)
 }
 
 func avx512ExpSum(x []float32, max float32) float32 {
-	c := newExpConsts()
 	mv := archsimd.BroadcastFloat32x16(max)
 	var acc f32x16
 	j := 0
 	for ; j+16 <= len(x); j += 16 {
-		e := c.exp(archsimd.LoadFloat32x16(x[j:]).Sub(mv))
+		e := exp16(archsimd.LoadFloat32x16(x[j:]).Sub(mv))
 		e.Store(x[j:])
 		acc = acc.Add(e)
 	}
@@ -131,13 +121,12 @@ func avx512ExpSum(x []float32, max float32) float32 {
 
 func avx512SiLUMul(a, b []float32) {
 	b = b[:len(a)]
-	c := newExpConsts()
 	var zero f32x16
 	j := 0
 	for ; j+16 <= len(a); j += 16 {
 		v := archsimd.LoadFloat32x16(a[j:])
-		e := c.exp(zero.Sub(v))
-		v.Mul(archsimd.LoadFloat32x16(b[j:])).Div(e.Add(c.one)).Store(a[j:])
+		e := exp16(zero.Sub(v))
+		v.Mul(archsimd.LoadFloat32x16(b[j:])).Div(e.Add(lf(&cOne))).Store(a[j:])
 	}
 	goSiLUMul(a[j:], b[j:])
 }

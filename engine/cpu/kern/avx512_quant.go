@@ -7,85 +7,277 @@ import (
 	"unsafe"
 )
 
-// AVX-512 rows of MLX affine-quantized matrices. Per group the codes are
-// widened to float32 and multiplied with x; the group's partial vector is then
-// scaled once: Σ(s·q+b)·x = s·Σq·x + b·Σx, where Σx per group (xsum) was
-// computed once for all rows. A row is walked 16 groups at a time: their
-// scales and biases are widened in one vector each, the bias term is one FMA
-// with xsum (zero-padded past the last group), and the scales go through a
-// small stack array from which the group loop broadcasts them.
+// AVX-512 rows of MLX affine-quantized matrices, with x as int16 scaled
+// per group (see qin): the codes are zero-extended to 16 bits and multiplied
+// with x16 by VPMADDWD, pairs summing exactly into int32 lanes, so a group
+// costs about half the instructions of widening every code to float32. Each
+// group's int32 sums are converted once and scaled by scale·dx.
+//
+// Go keeps no register across a call, so the whole row is one call: a row's
+// scales and biases are first widened to float32 into stack arrays (by
+// vector stores that vector loads then read back), and the row kernel walks
+// them 16 groups at a time, picking each group's scale·dx from a register;
+// the bias term Σb·Σx is one FMA with xsum per 16 groups.
 
-const segGroups = 16
+const rowGroups = 256 // groups widened at once; longer rows are done in parts
 
-func avx512RowsQ8(y []float32, m *Mat, r0 int, xq, xsum []float32) {
-	avx512RowsQuant(y, m, r0, xq, xsum, false)
-}
+func avx512RowsQ8(y []float32, m *Mat, r0 int, in *qin) { avx512RowsQuant(y, m, r0, in, false) }
 
-func avx512RowsQ4(y []float32, m *Mat, r0 int, xq, xsum []float32) {
-	avx512RowsQuant(y, m, r0, xq, xsum, true)
-}
+func avx512RowsQ4(y []float32, m *Mat, r0 int, in *qin) { avx512RowsQuant(y, m, r0, in, true) }
 
-func avx512RowsQuant(y []float32, m *Mat, r0 int, xq, xsum []float32, q4 bool) {
-	k := newHalfConv()
+func avx512RowsQuant(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
 	cols, gs := m.Cols, m.GroupSize
 	ng := cols / gs
 	rowBytes, groupBytes := cols, gs
 	if q4 {
 		rowBytes, groupBytes = cols/2, gs/2
 	}
-	xq, xsum = xq[:cols], xsum[:(ng+15)&^15]
-	var sc [segGroups]float32
+	pad := (ng + 15) &^ 15
+	xsum, dx, x16 := in.xsum[:pad], in.dx[:pad], in.x16[:cols]
+	// Q4 kernels take 64 columns at a time; an odd 32 at the end of a row
+	// (groups of 32) is done in Go.
+	tail := q4 && cols%64 != 0
+	var sc, bs [rowGroups]float32
 	for i := range y {
 		r := r0 + i
 		q := m.Q[r*rowBytes : (r+1)*rowBytes]
 		var total float32
-		var bacc f32x16
-		for g0 := 0; g0 < ng; g0 += segGroups {
-			n := min(segGroups, ng-g0)
-			b := k.load16(&m.Biases, r*ng+g0)
-			if n < segGroups {
-				// Lanes past the row hold the next row's biases: keep a NaN
-				// or Inf there from reaching the sum.
-				b = b.Masked(archsimd.Mask32x16FromBits(uint16(1)<<n - 1))
-			}
-			bacc = b.MulAdd(archsimd.LoadFloat32x16(xsum[g0:]), bacc)
-			k.load16(&m.Scales, r*ng+g0).Store(sc[:])
-			qp := unsafe.Pointer(&q[g0*groupBytes])
-			xp := unsafe.Pointer(&xq[g0*gs])
-			if q4 {
-				total += q4Groups(qp, xp, &sc, n, gs/32)
-			} else {
-				total += q8Groups(qp, xp, &sc, n, gs/32)
+		for g0 := 0; g0 < ng; g0 += rowGroups {
+			n := min(rowGroups, ng-g0)
+			widenPad(sc[:], &m.Scales, r*ng+g0, n)
+			widenPad(bs[:], &m.Biases, r*ng+g0, n)
+			qp, xp := unsafe.Pointer(&q[g0*groupBytes]), unsafe.Pointer(&x16[g0*gs])
+			sp, bp := unsafe.Pointer(&sc[0]), unsafe.Pointer(&bs[0])
+			sum, dxp := unsafe.Pointer(&xsum[g0]), unsafe.Pointer(&dx[g0])
+			switch {
+			case !q4:
+				total += q8Row(qp, xp, sp, bp, sum, dxp, n, gs/32)
+			case gs == 32:
+				units := n / 2
+				if tail && g0+n == ng {
+					units = (n - 1) / 2
+				}
+				total += q4PairRow(qp, xp, sp, bp, sum, dxp, n, units)
+			default:
+				total += q4Row(qp, xp, sp, bp, sum, dxp, n, gs/64)
 			}
 		}
-		y[i] = total + hsum16(bacc)
+		if tail {
+			total += q4Tail(m, r, in.x)
+		}
+		y[i] = total
 	}
 }
 
-// load16 widens 16 scales or biases from off on; past the end of f the
-// lanes are zero.
-func (k halfConv) load16(f *Floats, off int) f32x16 {
-	if f.DType == F32 {
-		if s := f.F32[off:]; len(s) >= 16 {
-			return archsimd.LoadFloat32x16(s)
+// widenPad widens n scales or biases from f at off into dst as float32 and
+// zeroes dst up to the next multiple of 16. Whole vectors are loaded even
+// past n (masked off) while they stay inside f; only the very end of f goes
+// through the scalar code.
+func widenPad(dst []float32, f *Floats, off, n int) {
+	j := 0
+	for ; j < n; j += 16 {
+		mask := archsimd.Mask32x16FromBits(uint16(1<<min(16, n-j) - 1))
+		var v f32x16
+		switch f.DType {
+		case F32:
+			if len(f.F32) < off+j+16 {
+				goto scalar
+			}
+			v = archsimd.LoadFloat32x16(f.F32[off+j:])
+		case F16, BF16:
+			if len(f.U16) < off+j+16 {
+				goto scalar
+			}
+			u := archsimd.LoadUint16x16(f.U16[off+j:]).ExtendToUint32()
+			switch {
+			case f.DType == BF16:
+				v = bf16f32(u)
+			case f.finite:
+				v = h2fFinite(u)
+			default:
+				v = h2f(u)
+			}
 		}
-		var t [16]float32
-		copy(t[:], f.F32[off:])
-		return archsimd.LoadFloat32x16(t[:])
+		v.Masked(mask).Store(dst[j:])
 	}
-	var u archsimd.Uint32x16
-	if s := f.U16[off:]; len(s) >= 16 {
-		u = archsimd.LoadUint16x16(s).ExtendToUint32()
-	} else {
-		var t [16]uint16
-		copy(t[:], s)
-		u = archsimd.LoadUint16x16(t[:]).ExtendToUint32()
+	return
+scalar:
+	for ; j < (n+15)&^15; j++ {
+		dst[j] = 0
+		if j < n {
+			dst[j] = f.At(off + j)
+		}
 	}
-	if f.DType == BF16 {
-		return bf16f32(u)
-	}
-	return k.f32(u)
 }
+
+// q4Tail is the last 32 columns of a Q4 row whose length is an odd multiple
+// of 32 (so the group size is 32), without the bias term, which the row
+// kernel already has.
+func q4Tail(m *Mat, r int, x []float32) float32 {
+	g := m.Cols/32 - 1
+	q := m.Q[(r*m.Cols+g*32)/2:][:16]
+	xg := x[g*32 : g*32+32]
+	var s float32
+	for j, v := range q {
+		s += float32(v&15)*xg[2*j] + float32(v>>4)*xg[2*j+1]
+	}
+	return s * m.Scales.At(r*(m.Cols/32)+g)
+}
+
+// lane returns v's lane i in every lane.
+func lane(v f32x16, i int) f32x16 { return v.Permute(archsimd.BroadcastUint32x16(uint32(i))) }
+
+// q8Row returns Σ_g sc[g]·dx[g]·Σq·x16 + bs[g]·xsum[g] over n groups of
+// 32·units codes; sc, bs, xsum and dx are float32 arrays padded with zeros
+// to a multiple of 16.
+//
+//go:noinline
+func q8Row(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
+	var acc f32x16
+	for g0 := 0; g0 < n; g0 += 16 {
+		acc = ldf(bs).MulAdd(ldf(xsum), acc)
+		seg := ldf(sc).Mul(ldf(dx))
+		for g := 0; g < min(16, n-g0); g++ {
+			var s archsimd.Int32x16
+			for u := units; u > 0; u-- {
+				v := archsimd.LoadUint8x32Array((*[32]uint8)(q)).ExtendToUint16().AsInt16x32()
+				s = s.Add(v.DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(x))))
+				q, x = unsafe.Add(q, 32), unsafe.Add(x, 64)
+			}
+			acc = s.ConvertToFloat32().MulAdd(lane(seg, g), acc)
+		}
+		sc, bs, xsum, dx = unsafe.Add(sc, 64), unsafe.Add(bs, 64), unsafe.Add(xsum, 64), unsafe.Add(dx, 64)
+	}
+	return hsum16(acc)
+}
+
+// q4Row is q8Row for nibbles, 64 codes (32 bytes) per unit: low nibbles are
+// the even columns, high nibbles the odd ones, which avx512PrepQ laid out
+// in x16 as 32 even then 32 odd values per 64 columns.
+//
+//go:noinline
+func q4Row(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
+	low := ldu(&cLow4x2).AsUint16x32() // 15 in every 16-bit lane
+	var acc f32x16
+	for g0 := 0; g0 < n; g0 += 16 {
+		acc = ldf(bs).MulAdd(ldf(xsum), acc)
+		seg := ldf(sc).Mul(ldf(dx))
+		for g := 0; g < min(16, n-g0); g++ {
+			var s archsimd.Int32x16
+			for u := units; u > 0; u-- {
+				v := archsimd.LoadUint8x32Array((*[32]uint8)(q)).ExtendToUint16()
+				e := v.And(low).AsInt16x32().DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(x)))
+				o := v.ShiftAllRight(4).AsInt16x32().DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(unsafe.Add(x, 64))))
+				s = s.Add(e).Add(o)
+				q, x = unsafe.Add(q, 32), unsafe.Add(x, 128)
+			}
+			acc = s.ConvertToFloat32().MulAdd(lane(seg, g), acc)
+		}
+		sc, bs, xsum, dx = unsafe.Add(sc, 64), unsafe.Add(bs, 64), unsafe.Add(xsum, 64), unsafe.Add(dx, 64)
+	}
+	return hsum16(acc)
+}
+
+// q4PairRow is q4Row for groups of 32 over units whole 64-column units: a
+// unit holds two groups, lanes 0-7 of its sums the first and lanes 8-15 the
+// second. n (the groups, for the bias term) may be one more than 2·units.
+//
+//go:noinline
+func q4PairRow(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
+	low := ldu(&cLow4x2).AsUint16x32() // 15 in every 16-bit lane
+	two := archsimd.BroadcastUint32x16(2)
+	var acc f32x16
+	for g0 := 0; g0 < n; g0 += 16 {
+		acc = ldf(bs).MulAdd(ldf(xsum), acc)
+		seg := ldf(sc).Mul(ldf(dx))
+		pick := ldu(&cPairPick)
+		for u := min(8, units-g0/2); u > 0; u-- {
+			v := archsimd.LoadUint8x32Array((*[32]uint8)(q)).ExtendToUint16()
+			e := v.And(low).AsInt16x32().DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(x)))
+			o := v.ShiftAllRight(4).AsInt16x32().DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(unsafe.Add(x, 64))))
+			acc = e.Add(o).ConvertToFloat32().MulAdd(seg.Permute(pick), acc)
+			pick = pick.Add(two)
+			q, x = unsafe.Add(q, 32), unsafe.Add(x, 128)
+		}
+		sc, bs, xsum, dx = unsafe.Add(sc, 64), unsafe.Add(bs, 64), unsafe.Add(xsum, 64), unsafe.Add(dx, 64)
+	}
+	return hsum16(acc)
+}
+
+// avx512PrepQ scales x to int16 per group for m's kernels: x16 = x/dx
+// rounded, dx = max|x|/32767 of the group (0 for an all-zero group). Q4
+// matrices want each 64 columns as 32 even then 32 odd ones.
+func avx512PrepQ(in *qin, m *Mat) {
+	gs, x := m.GroupSize, in.x
+	abs := archsimd.BroadcastUint32x16(0x7fffffff)
+	var inv [2]float32 // per 32 columns of the current 64
+	for c0 := 0; c0 < len(x); c0 += 32 {
+		g := c0 / gs
+		if c0%gs == 0 {
+			var mx f32x16
+			for j := c0; j < c0+gs; j += 16 {
+				mx = mx.Max(archsimd.LoadFloat32x16(x[j:]).ToBits().And(abs).BitsToFloat32())
+			}
+			hi := hmax16(mx)
+			in.dx[g] = hi / 32767
+			if hi == 0 {
+				in.dx[g] = 0
+			}
+		}
+		f := float32(0) // |x·f| ≤ 32767(1+2⁻²³), which rounds to 32767 at most
+		if in.dx[g] != 0 {
+			f = 1 / in.dx[g]
+		}
+		inv[(c0/32)%2] = f
+		if m.DType == Q8 {
+			toInt16(in.x16[c0:], archsimd.LoadFloat32x16(x[c0:]), f)
+			toInt16(in.x16[c0+16:], archsimd.LoadFloat32x16(x[c0+16:]), f)
+			continue
+		}
+		if c0%64 == 0 && c0+64 > len(x) {
+			break // an odd 32 at the end: q4Tail reads x itself
+		}
+		if c0%64 == 32 {
+			prepQ4Block(in.x16[c0-32:c0+32], x[c0-32:c0+32], inv)
+		}
+	}
+}
+
+// prepQ4Block writes 64 columns as 32 even then 32 odd int16 values, the
+// first 32 columns scaled by inv[0] and the others by inv[1].
+func prepQ4Block(dst []int16, x []float32, inv [2]float32) {
+	ev, od := archsimd.LoadUint32x16(q4Even[:]), archsimd.LoadUint32x16(q4Odd[:])
+	i0, i1 := archsimd.BroadcastFloat32x16(inv[0]), archsimd.BroadcastFloat32x16(inv[1])
+	a, b := archsimd.LoadFloat32x16(x).Mul(i0), archsimd.LoadFloat32x16(x[16:]).Mul(i0)
+	c, d := archsimd.LoadFloat32x16(x[32:]).Mul(i1), archsimd.LoadFloat32x16(x[48:]).Mul(i1)
+	one := float32(1)
+	toInt16(dst, a.ConcatPermute(b, ev), one)
+	toInt16(dst[16:], c.ConcatPermute(d, ev), one)
+	toInt16(dst[32:], a.ConcatPermute(b, od), one)
+	toInt16(dst[48:], c.ConcatPermute(d, od), one)
+}
+
+// toInt16 stores v·f rounded to the nearest integer as 16 int16 values.
+func toInt16(dst []int16, v f32x16, f float32) {
+	if f != 1 {
+		v = v.Mul(archsimd.BroadcastFloat32x16(f))
+	}
+	v.RoundScaled(0).ConvertToInt32().TruncToInt16().Store(dst)
+}
+
+func hmax16(v f32x16) float32 {
+	v8 := v.GetLo().Max(v.GetHi())
+	v4 := v8.GetLo().Max(v8.GetHi())
+	return max(max(v4.GetElem(0), v4.GetElem(1)), max(v4.GetElem(2), v4.GetElem(3)))
+}
+
+// q4Even, q4Odd split 32 consecutive values into the 16 even and the 16 odd ones.
+var q4Even, q4Odd = func() (e, o [16]uint32) {
+	for i := range e {
+		e[i], o[i] = uint32(2*i), uint32(2*i+1)
+	}
+	return e, o
+}()
 
 // widen converts len(dst) scales or biases from f at off to float32.
 func widen(dst []float32, f *Floats, off int) {
@@ -97,64 +289,6 @@ func widen(dst []float32, f *Floats, off int) {
 	default:
 		avx512BF16ToF32(dst, f.U16[off:off+len(dst)])
 	}
-}
-
-// q8Groups returns Σ_g sc[g]·Σ q·x over n groups of 32·units codes.
-//
-//go:noinline
-func q8Groups(q, x unsafe.Pointer, sc *[segGroups]float32, n, units int) float32 {
-	var acc f32x16
-	for g := 0; g < n; g++ {
-		var g0, g1 f32x16
-		for u := units; u > 0; u-- {
-			g0 = ldb(q).ConvertToFloat32().MulAdd(ldf(x), g0)
-			g1 = ldb(unsafe.Add(q, 16)).ConvertToFloat32().MulAdd(ldf(unsafe.Add(x, 64)), g1)
-			q, x = unsafe.Add(q, 32), unsafe.Add(x, 128)
-		}
-		acc = g0.Add(g1).MulAdd(archsimd.BroadcastFloat32x16(sc[g]), acc)
-	}
-	return hsum16(acc)
-}
-
-// q4Groups is q8Groups for nibbles: 16 bytes hold 32 codes, low nibbles the
-// even columns and high nibbles the odd ones, which avx512PrepQ4 laid out in
-// x as 16 even then 16 odd values per 32 columns.
-//
-//go:noinline
-func q4Groups(q, x unsafe.Pointer, sc *[segGroups]float32, n, units int) float32 {
-	low := archsimd.BroadcastUint32x16(15)
-	var acc f32x16
-	for g := 0; g < n; g++ {
-		var g0, g1 f32x16
-		for u := units; u > 0; u-- {
-			v := ldb(q)
-			g0 = v.And(low).ConvertToFloat32().MulAdd(ldf(x), g0)
-			g1 = v.ShiftAllRight(4).ConvertToFloat32().MulAdd(ldf(unsafe.Add(x, 64)), g1)
-			q, x = unsafe.Add(q, 16), unsafe.Add(x, 128)
-		}
-		acc = g0.Add(g1).MulAdd(archsimd.BroadcastFloat32x16(sc[g]), acc)
-	}
-	return hsum16(acc)
-}
-
-// q4Perm splits 32 consecutive values into 16 even then 16 odd ones.
-var q4Even, q4Odd = func() (e, o [16]uint32) {
-	for i := range e {
-		e[i], o[i] = uint32(2*i), uint32(2*i+1)
-	}
-	return e, o
-}()
-
-func avx512PrepQ4(xq, x []float32) {
-	ev, od := archsimd.LoadUint32x16(q4Even[:]), archsimd.LoadUint32x16(q4Odd[:])
-	xq = xq[:len(x)]
-	j := 0
-	for ; j+32 <= len(x); j += 32 {
-		a, b := archsimd.LoadFloat32x16(x[j:]), archsimd.LoadFloat32x16(x[j+16:])
-		a.ConcatPermute(b, ev).Store(xq[j:])
-		a.ConcatPermute(b, od).Store(xq[j+16:])
-	}
-	// Q4 rows are whole groups of 32 columns (Mat.Check), so nothing is left.
 }
 
 // q4Lo, q4Hi interleave the even-column and odd-column vectors of 32 nibble
@@ -173,11 +307,11 @@ func avx512Dequant(dst []float32, m *Mat, r int) {
 	cols, gs := m.Cols, m.GroupSize
 	ng := cols / gs
 	dst = dst[:cols]
-	var sc, bs [segGroups]float32
+	var sc, bs [rowGroups]float32
 	lo, hi := archsimd.LoadUint32x16(q4Lo[:]), archsimd.LoadUint32x16(q4Hi[:])
 	low := archsimd.BroadcastUint32x16(15)
-	for g0 := 0; g0 < ng; g0 += segGroups {
-		n := min(segGroups, ng-g0)
+	for g0 := 0; g0 < ng; g0 += rowGroups {
+		n := min(rowGroups, ng-g0)
 		widen(sc[:n], &m.Scales, r*ng+g0)
 		widen(bs[:n], &m.Biases, r*ng+g0)
 		for g := 0; g < n; g++ {

@@ -36,29 +36,49 @@ func hsum16(v f32x16) float32 {
 	return (v4.GetElem(0) + v4.GetElem(1)) + (v4.GetElem(2) + v4.GetElem(3))
 }
 
-// halfConv holds the vectors of the half→float trick of F16ToF32.
-type halfConv struct {
-	em, sign, expAll, inf archsimd.Uint32x16
-	scale                 f32x16
-}
+// Vector constants live in static arrays and are loaded where used (as
+// memory operands, from L1). Go cannot keep a struct of vectors in registers:
+// such a struct is copied through the stack in narrow pieces that wide loads
+// then fail to forward from, which cost ~70 cycles per call.
+var (
+	cHalfEm   = splat32(0x7fff)
+	cHalfExp  = splat32(0x0f800000) // em of a half with exponent 31 (Inf, NaN)
+	cInfBits  = splat32(0x7f800000)
+	cHalfMul  = splatF(0x1p112)
+	cLow4x2   = splat32(0x000f000f)
+	cPairPick = [16]uint32{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1}
+)
 
-func newHalfConv() halfConv {
-	return halfConv{
-		em:     archsimd.BroadcastUint32x16(0x7fff),
-		sign:   archsimd.BroadcastUint32x16(0x8000),
-		expAll: archsimd.BroadcastUint32x16(0x0f800000),
-		inf:    archsimd.BroadcastUint32x16(0x7f800000),
-		scale:  archsimd.BroadcastFloat32x16(0x1p112),
+func splat32(v uint32) (a [16]uint32) {
+	for i := range a {
+		a[i] = v
 	}
+	return a
 }
 
-// f32 widens 16 zero-extended halves, bit-exact with F16ToF32.
-func (k halfConv) f32(u archsimd.Uint32x16) f32x16 {
-	em := u.And(k.em).ShiftAllLeft(13)
-	f := em.BitsToFloat32().Mul(k.scale).ToBits()
-	f = f.Or(u.And(k.sign).ShiftAllLeft(16))
-	f = f.Or(k.inf.Masked(em.GreaterEqual(k.expAll)))
+func splatF(v float32) (a [16]float32) {
+	for i := range a {
+		a[i] = v
+	}
+	return a
+}
+
+func ldu(p *[16]uint32) archsimd.Uint32x16 { return archsimd.LoadUint32x16Array(p) }
+
+// h2f widens 16 zero-extended halves, bit-exact with F16ToF32.
+func h2f(u archsimd.Uint32x16) f32x16 {
+	em := u.And(ldu(&cHalfEm)).ShiftAllLeft(13)
+	f := em.BitsToFloat32().Mul(archsimd.LoadFloat32x16Array(&cHalfMul)).ToBits()
+	f = f.Or(u.ShiftAllRight(15).ShiftAllLeft(31))
+	f = f.Or(ldu(&cInfBits).Masked(em.GreaterEqual(ldu(&cHalfExp))))
 	return f.BitsToFloat32()
+}
+
+// h2fFinite is h2f for halves that are not Inf or NaN (subnormals are still
+// exact).
+func h2fFinite(u archsimd.Uint32x16) f32x16 {
+	f := u.And(ldu(&cHalfEm)).ShiftAllLeft(13).BitsToFloat32().Mul(archsimd.LoadFloat32x16Array(&cHalfMul)).ToBits()
+	return f.Or(u.ShiftAllRight(15).ShiftAllLeft(31)).BitsToFloat32()
 }
 
 func bf16f32(u archsimd.Uint32x16) f32x16 { return u.ShiftAllLeft(16).BitsToFloat32() }
@@ -160,14 +180,13 @@ func avx512RowsHalf(y []float32, w []uint16, cols int, x []float32, bf bool) {
 //go:noinline
 func dot4F16(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n, m int) {
 	w1, w2, w3 := rowPtrs(w, stride, m)
-	k := newHalfConv()
 	var a0, a1, a2, a3 f32x16
 	for ; n > 0; n -= 16 {
 		xv := ldf(x)
-		a0 = k.f32(ldh(w)).MulAdd(xv, a0)
-		a1 = k.f32(ldh(w1)).MulAdd(xv, a1)
-		a2 = k.f32(ldh(w2)).MulAdd(xv, a2)
-		a3 = k.f32(ldh(w3)).MulAdd(xv, a3)
+		a0 = h2f(ldh(w)).MulAdd(xv, a0)
+		a1 = h2f(ldh(w1)).MulAdd(xv, a1)
+		a2 = h2f(ldh(w2)).MulAdd(xv, a2)
+		a3 = h2f(ldh(w3)).MulAdd(xv, a3)
 		x, w, w1, w2, w3 = unsafe.Add(x, 64), unsafe.Add(w, 32), unsafe.Add(w1, 32), unsafe.Add(w2, 32), unsafe.Add(w3, 32)
 	}
 	out[0], out[1], out[2], out[3] = hsum16(a0), hsum16(a1), hsum16(a2), hsum16(a3)
@@ -226,10 +245,9 @@ func avx512DotF16(a []float32, b []uint16) float32 {
 
 //go:noinline
 func dot1F16(x, w unsafe.Pointer, n int) float32 {
-	k := newHalfConv()
 	var a0 f32x16
 	for ; n > 0; n -= 16 {
-		a0 = k.f32(ldh(w)).MulAdd(ldf(x), a0)
+		a0 = h2f(ldh(w)).MulAdd(ldf(x), a0)
 		x, w = unsafe.Add(x, 64), unsafe.Add(w, 32)
 	}
 	return hsum16(a0)

@@ -30,6 +30,29 @@ func benchMats(d DType, rows, cols int) []*Mat {
 
 var benchTypes = []DType{F32, F16, BF16, Q8, Q4}
 
+// BenchmarkMatVecHot is BenchmarkMatVec on one 256×1536 matrix that stays
+// in L2: the kernels' compute throughput, without the memory bottleneck.
+func BenchmarkMatVecHot(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := randVec(rng, 1536)
+	y := make([]float32, 256)
+	for _, d := range benchTypes {
+		m := randMat(rng, d, 256, 1536, 64, F16)
+		for _, im := range impls() {
+			b.Run(fmt.Sprintf("%s/%s", d, im.name), func(b *testing.B) {
+				saved := active
+				active = im
+				defer func() { active = saved }()
+				pool := NewPool(1)
+				defer pool.Close()
+				e := NewExec(pool)
+				b.SetBytes(m.Bytes())
+				cpuLoop(b, m.Bytes(), func() { e.MatVec(y, m, x) })
+			})
+		}
+	}
+}
+
 // BenchmarkMatVec reports the weight bandwidth of decode's product (MB/s of
 // weights) for a 2048×2048 matrix, per kernel set and thread count.
 func BenchmarkMatVec(b *testing.B) {

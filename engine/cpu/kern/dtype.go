@@ -104,6 +104,21 @@ type Floats struct {
 	DType DType
 	F32   []float32 // when DType == F32
 	U16   []uint16  // when DType is F16 or BF16
+
+	// finite is set by Mat.Check when no F16 value is Inf or NaN: the
+	// kernels then widen halves with fewer instructions.
+	finite bool
+}
+
+// checkFinite sets f.finite.
+func (f *Floats) checkFinite() {
+	f.finite = f.DType == F16
+	for _, h := range f.U16 {
+		if h&0x7c00 == 0x7c00 {
+			f.finite = false
+			return
+		}
+	}
 }
 
 // At returns element i as float32.

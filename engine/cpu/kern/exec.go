@@ -6,7 +6,7 @@ package kern
 type Exec struct {
 	pool *Pool
 
-	xq, xsum []float32 // prepared input of quantized matvec (cols), group sums
+	qin qin // prepared input of quantized products
 
 	mv matvecTask
 	mm matmulTask
@@ -72,18 +72,8 @@ func (e *Exec) matvecs(x []float32, ps []Product) {
 	t := &e.mv
 	t.x, t.np = x, len(ps)
 	if m.DType == Q8 || m.DType == Q4 {
-		ng := m.Cols / m.GroupSize
-		e.xq = grow(e.xq, m.Cols)
-		// xsum is zero-padded to whole vectors for the SIMD bias term.
-		e.xsum = grow(e.xsum, (ng+15)&^15)
-		clear(e.xsum[ng:])
-		if m.DType == Q4 {
-			active.prepQ4(e.xq, x)
-		} else {
-			copy(e.xq, x)
-		}
-		groupSums(e.xsum[:ng], x, m.GroupSize)
-		t.xq, t.xsum = e.xq, e.xsum
+		e.qin.prepare(m, x)
+		t.in = &e.qin
 	}
 	work := 0
 	for _, p := range ps {
@@ -103,7 +93,7 @@ func (e *Exec) matvecs(x []float32, ps []Product) {
 	} else {
 		e.pool.run(t, t.first[len(ps)])
 	}
-	t.ps, t.x, t.xq, t.xsum = [maxProducts]Product{}, nil, nil, nil
+	t.ps, t.x, t.in = [maxProducts]Product{}, nil, nil
 }
 
 // chunkRows picks rows per chunk: several chunks per thread so a descheduled
@@ -122,12 +112,12 @@ func chunkRows(rows, threads int) int {
 }
 
 type matvecTask struct {
-	ps       [maxProducts]Product
-	np       int
-	rows     [maxProducts]int     // rows per chunk of each product
-	first    [maxProducts + 1]int // first chunk of each product; first[np] is the total
-	x        []float32
-	xq, xsum []float32
+	ps    [maxProducts]Product
+	np    int
+	rows  [maxProducts]int     // rows per chunk of each product
+	first [maxProducts + 1]int // first chunk of each product; first[np] is the total
+	x     []float32
+	in    *qin
 }
 
 func (t *matvecTask) runChunk(c, _ int) {
@@ -147,8 +137,8 @@ func (t *matvecTask) runChunk(c, _ int) {
 	case BF16:
 		active.rowsBF16(y, m.U16[r0*m.Cols:r1*m.Cols], m.Cols, t.x)
 	case Q8:
-		active.rowsQ8(y, m, r0, t.xq, t.xsum)
+		active.rowsQ8(y, m, r0, t.in)
 	case Q4:
-		active.rowsQ4(y, m, r0, t.xq, t.xsum)
+		active.rowsQ4(y, m, r0, t.in)
 	}
 }

@@ -11,7 +11,6 @@ var goImpl = &impl{
 	rowsBF16:  goRowsBF16,
 	rowsQ8:    goRowsQ8,
 	rowsQ4:    goRowsQ4,
-	prepQ4:    func(xq, x []float32) { copy(xq, x) },
 	dequant:   func(dst []float32, m *Mat, r int) { m.dequantRow(dst, r) },
 	f16ToF32:  goF16ToF32,
 	bf16ToF32: goBF16ToF32,
@@ -87,7 +86,8 @@ func goRowsBF16(y []float32, w []uint16, cols int, x []float32) {
 	}
 }
 
-func goRowsQ8(y []float32, m *Mat, r0 int, xq, xsum []float32) {
+func goRowsQ8(y []float32, m *Mat, r0 int, in *qin) {
+	xq, xsum := in.x, in.xsum
 	cols, gs := m.Cols, m.GroupSize
 	ng := cols / gs
 	for i := range y {
@@ -109,7 +109,8 @@ func goRowsQ8(y []float32, m *Mat, r0 int, xq, xsum []float32) {
 	}
 }
 
-func goRowsQ4(y []float32, m *Mat, r0 int, xq, xsum []float32) {
+func goRowsQ4(y []float32, m *Mat, r0 int, in *qin) {
+	xq, xsum := in.x, in.xsum
 	cols, gs := m.Cols, m.GroupSize
 	ng := cols / gs
 	for i := range y {

@@ -10,11 +10,11 @@ type impl struct {
 	rowsF32  func(y, w []float32, cols int, x []float32) // w starts at row r0
 	rowsF16  func(y []float32, w []uint16, cols int, x []float32)
 	rowsBF16 func(y []float32, w []uint16, cols int, x []float32)
-	// Quantized rows take x prepared by prepQ (xq) and the per-group sums of x.
-	rowsQ8 func(y []float32, m *Mat, r0 int, xq, xsum []float32)
-	rowsQ4 func(y []float32, m *Mat, r0 int, xq, xsum []float32)
-	// prepQ4 writes x in the order rowsQ4 consumes codes (len(x) values).
-	prepQ4 func(xq, x []float32)
+	// Quantized rows take x prepared once for all rows by prepQ.
+	rowsQ8 func(y []float32, m *Mat, r0 int, in *qin)
+	rowsQ4 func(y []float32, m *Mat, r0 int, in *qin)
+	// prepQ fills in.x16 and in.dx for matrices like m (nil: not used).
+	prepQ func(in *qin, m *Mat)
 
 	// dequant writes quantized row r of m as float32 (len m.Cols).
 	dequant   func(dst []float32, m *Mat, r int)
@@ -44,6 +44,37 @@ var active = goImpl
 
 // Backend names the active kernel set: "avx512", "avx2" or "go".
 func Backend() string { return active.name }
+
+// qin is the input x of quantized products, prepared once per call for all
+// rows. Σ(s·q+b)·x = s·Σq·x + b·Σx: xsum holds Σx per group for the bias
+// term. The SIMD kernels take x as int16 scaled per group (x16 = x/dx,
+// rounded), whose products with the codes sum exactly in int32; the rounding
+// is at most half of max|x|/32767 per value, far below float16 precision.
+type qin struct {
+	x    []float32 // (cols) the input
+	xsum []float32 // (groups rounded up to 16) Σx per group, zero-padded
+	x16  []int16   // (cols) x/dx in the kernel's order
+	dx   []float32 // (groups rounded up to 16) per group max|x|/32767, zero-padded
+}
+
+// prepare sizes in for m and fills x and xsum; active.prepQ does the rest.
+func (in *qin) prepare(m *Mat, x []float32) {
+	ng := m.Cols / m.GroupSize
+	pad := (ng + 15) &^ 15
+	in.x = x
+	in.xsum = grow(in.xsum, pad)
+	clear(in.xsum[ng:])
+	groupSums(in.xsum[:ng], x, m.GroupSize)
+	if active.prepQ != nil {
+		if cap(in.x16) < m.Cols {
+			in.x16 = make([]int16, m.Cols)
+		}
+		in.x16 = in.x16[:m.Cols]
+		in.dx = grow(in.dx, pad)
+		clear(in.dx[ng:])
+		active.prepQ(in, m)
+	}
+}
 
 // groupSums writes the sum of x over each group of gs columns, the term that
 // multiplies the affine bias: Σ(s·q+b)·x = s·Σq·x + b·Σx.

@@ -42,7 +42,9 @@ func floatsBytes(f *Floats) int64 {
 }
 
 // Check validates that the slices match the shape, so kernels can index
-// without bounds surprises.
+// without bounds surprises. Call it before using a quantized matrix: it also
+// notes whether the scales and biases hold Inf or NaN, which the fast
+// kernels otherwise handle on a slower path.
 func (m *Mat) Check() error {
 	if m.Rows <= 0 || m.Cols <= 0 {
 		return fmt.Errorf("matrix %dx%d: %w", m.Rows, m.Cols, ErrShape)
@@ -84,6 +86,7 @@ func (m *Mat) checkQuant() error {
 		if f.Len() != groups {
 			return fmt.Errorf("%s matrix has %d scales/biases, want %d: %w", m.DType, f.Len(), groups, ErrShape)
 		}
+		f.checkFinite()
 	}
 	return nil
 }

@@ -129,6 +129,9 @@ func randMat(rng *rand.Rand, d DType, rows, cols, gs int, sd DType) *Mat {
 		m.Scales = randFloats(rng, sd, rows*cols/gs, 0.01, 0.1)
 		m.Biases = randFloats(rng, sd, rows*cols/gs, -1, 1)
 	}
+	if err := m.Check(); err != nil {
+		panic(err) // a bug in this helper
+	}
 	return m
 }
 

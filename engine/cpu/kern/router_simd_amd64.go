@@ -11,7 +11,7 @@ var avx512Impl = &impl{
 	rowsBF16:  avx512RowsBF16,
 	rowsQ8:    avx512RowsQ8,
 	rowsQ4:    avx512RowsQ4,
-	prepQ4:    avx512PrepQ4,
+	prepQ:     avx512PrepQ,
 	dequant:   avx512Dequant,
 	f16ToF32:  avx512F16ToF32,
 	bf16ToF32: avx512BF16ToF32,

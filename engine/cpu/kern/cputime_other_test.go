@@ -1,0 +1,11 @@
+//go:build !linux
+
+package kern
+
+import "testing"
+
+func cpuLoop(b *testing.B, bytes int64, f func()) {
+	for b.Loop() {
+		f()
+	}
+}
