@@ -1,0 +1,220 @@
+package openai
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/mlx-manager/mlx-manager/engine"
+)
+
+// anthropicMessages converts the turns of a Messages request. A user turn's
+// tool_result blocks become tool messages (answering the calls of the turn
+// before), its text one user message; an assistant turn's text, thinking and
+// tool_use blocks become one assistant message.
+func anthropicMessages(in []AnthropicMessage, system string) ([]engine.Message, error) {
+	if len(in) == 0 {
+		return nil, paramErr("messages", "at least one message is required")
+	}
+	if len(in) > MaxMessages {
+		return nil, paramErr("messages", "at most %d messages, got %d", MaxMessages, len(in))
+	}
+	var out []engine.Message
+	if system != "" {
+		out = append(out, engine.Message{Role: "system", Content: system})
+	}
+	for i, m := range in {
+		p := fmt.Sprintf("messages[%d]", i)
+		if !present(m.Content) {
+			return nil, paramErr(p+".content", "field required")
+		}
+		blocks, err := blockList(m.Content, p+".content")
+		if err != nil {
+			return nil, err
+		}
+		var msgs []engine.Message
+		switch m.Role {
+		case "user":
+			msgs, err = userTurn(blocks, p+".content")
+		case "assistant":
+			if i == len(in)-1 {
+				return nil, unsupportedValue(p+".role", "a final assistant message (prefill) is not supported: the answer is always a new turn")
+			}
+			var am engine.Message
+			am, err = assistantTurn(blocks, p+".content")
+			msgs = []engine.Message{am}
+		default:
+			return nil, paramErr(p+".role", "must be user or assistant, got %q", m.Role)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, msgs...)
+	}
+	return out, nil
+}
+
+func userTurn(blocks []Block, p string) ([]engine.Message, error) {
+	var (
+		out     []engine.Message
+		text    strings.Builder
+		hasText bool
+	)
+	for j, b := range blocks {
+		bp := fmt.Sprintf("%s[%d]", p, j)
+		switch b.Type {
+		case "text":
+			text.WriteString(b.Text)
+			hasText = true
+		case "tool_result":
+			if b.ToolUseID == "" {
+				return nil, paramErr(bp+".tool_use_id", "field required")
+			}
+			content, err := toolResultText(b, bp)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, engine.Message{Role: "tool", ToolCallID: b.ToolUseID, Content: content})
+		case "image", "document", "search_result":
+			return nil, unsupportedValue(bp+".type", "%s blocks are not supported: the models served here read text only", b.Type)
+		default:
+			return nil, paramErr(bp+".type", "unexpected block type %q in a user message", b.Type)
+		}
+	}
+	if hasText || len(out) == 0 {
+		out = append(out, engine.Message{Role: "user", Content: text.String()})
+	}
+	return out, nil
+}
+
+// toolResultText reads a tool_result's content (a string or text blocks). An
+// error result says so, for the model has no other way to know.
+func toolResultText(b Block, p string) (string, error) {
+	blocks, err := blockList(b.Content, p+".content")
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for k, c := range blocks {
+		if c.Type != "text" {
+			return "", unsupportedValue(fmt.Sprintf("%s.content[%d].type", p, k), "tool results must be text, got %q", c.Type)
+		}
+		parts = append(parts, c.Text)
+	}
+	text := strings.Join(parts, "\n")
+	if b.IsError != nil && *b.IsError {
+		text = "Error: " + text
+	}
+	return text, nil
+}
+
+func assistantTurn(blocks []Block, p string) (engine.Message, error) {
+	m := engine.Message{Role: "assistant"}
+	var text, reasoning strings.Builder
+	for j, b := range blocks {
+		bp := fmt.Sprintf("%s[%d]", p, j)
+		switch b.Type {
+		case "text":
+			text.WriteString(b.Text)
+		case "thinking":
+			reasoning.WriteString(b.Thinking)
+		case "redacted_thinking":
+			// Encrypted reasoning of another provider's model: nothing a local model can read.
+		case "tool_use":
+			if b.ID == "" || b.Name == "" {
+				return m, paramErr(bp, "tool_use blocks need an id and a name")
+			}
+			input := b.Input
+			if !present(input) {
+				input = json.RawMessage(`{}`)
+			}
+			if input[0] != '{' {
+				return m, typeErr(bp+".input", "an object", input)
+			}
+			m.ToolCalls = append(m.ToolCalls, engine.ToolCall{ID: b.ID, Name: b.Name, Arguments: input})
+		default:
+			return m, paramErr(bp+".type", "unexpected block type %q in an assistant message", b.Type)
+		}
+	}
+	m.Content, m.Reasoning = text.String(), reasoning.String()
+	return m, nil
+}
+
+// MessageResponse is the answer of a non-streamed Messages request.
+type MessageResponse struct {
+	ID           string         `json:"id"`
+	Type         string         `json:"type"`
+	Role         string         `json:"role"`
+	Model        string         `json:"model"`
+	Content      []any          `json:"content"`
+	StopReason   *string        `json:"stop_reason"`
+	StopSequence *string        `json:"stop_sequence"`
+	Usage        AnthropicUsage `json:"usage"`
+}
+
+// AnthropicUsage counts tokens; prompt caching does not exist here.
+type AnthropicUsage struct {
+	InputTokens              int `json:"input_tokens"`
+	OutputTokens             int `json:"output_tokens"`
+	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
+}
+
+// TextBlock, ThinkingBlock and ToolUseBlock are the blocks of an answer.
+type TextBlock struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+type ThinkingBlock struct {
+	Type      string `json:"type"`
+	Thinking  string `json:"thinking"`
+	Signature string `json:"signature"`
+}
+
+type ToolUseBlock struct {
+	Type  string          `json:"type"`
+	ID    string          `json:"id"`
+	Name  string          `json:"name"`
+	Input json.RawMessage `json:"input"`
+}
+
+// MessageFrom converts a finished generation.
+func MessageFrom(m Meta, res *engine.Result) MessageResponse {
+	reason := StopReason(res.FinishReason)
+	out := MessageResponse{ID: m.ID, Type: "message", Role: "assistant", Model: m.Model, Content: []any{},
+		StopReason: &reason,
+		Usage:      AnthropicUsage{InputTokens: res.Usage.PromptTokens, OutputTokens: res.Usage.CompletionTokens}}
+	if res.Reasoning != "" {
+		out.Content = append(out.Content, ThinkingBlock{Type: "thinking", Thinking: res.Reasoning})
+	}
+	if res.Content != "" || len(res.ToolCalls) == 0 && res.Reasoning == "" {
+		out.Content = append(out.Content, TextBlock{Type: "text", Text: res.Content})
+	}
+	for _, tc := range res.ToolCalls {
+		out.Content = append(out.Content, ToolUseBlock{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: toolInput(tc.Arguments)})
+	}
+	return out
+}
+
+// toolInput is a call's arguments as an object; text a model wrote that is not one
+// is kept as a string under "arguments" rather than breaking the response.
+func toolInput(args json.RawMessage) json.RawMessage {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(args, &obj) == nil && obj != nil {
+		return args
+	}
+	b, _ := json.Marshal(map[string]string{"arguments": string(args)})
+	return b
+}
+
+// StopReason maps the engine's finish reason to Anthropic's stop_reason.
+func StopReason(finish string) string {
+	switch finish {
+	case "length":
+		return "max_tokens"
+	case "tool_calls":
+		return "tool_use"
+	}
+	return "end_turn"
+}
