@@ -137,3 +137,22 @@ func TestStopAfterStop(t *testing.T) {
 		t.Fatal("flush after stop returned text")
 	}
 }
+
+// FuzzStopMatcher: streaming in arbitrary pieces gives what the whole text gives.
+func FuzzStopMatcher(f *testing.F) {
+	f.Add("hello STOP world", "STOP", "xx", uint8(3))
+	f.Add("<|im<|im_end|>", "<|im_end|>", "", uint8(1))
+	f.Add("abcd", "abcd", "bc", uint8(2))
+	f.Fuzz(func(t *testing.T, text, stop1, stop2 string, step uint8) {
+		stops := []string{stop1, stop2}
+		n := int(step%7) + 1
+		var deltas []string
+		for i := 0; i < len(text); i += n {
+			deltas = append(deltas, text[i:min(i+n, len(text))])
+		}
+		want, wantStop := wholeText(stops, text)
+		if got, stopped := feed(t, stops, deltas); got != want || stopped != wantStop {
+			t.Fatalf("stops %q deltas %q: got %q,%v want %q,%v", stops, deltas, got, stopped, want, wantStop)
+		}
+	})
+}

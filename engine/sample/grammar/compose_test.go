@@ -2,6 +2,7 @@ package grammar
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"math/rand/v2"
 	"testing"
@@ -77,6 +78,20 @@ func TestComposition(t *testing.T) {
 		}
 		if !found || !found2 || json.Unmarshal(body, &call) != nil || (call.Name != "get_weather" && call.Name != "get_time") {
 			t.Fatalf("bad tool call %q", text)
+		}
+	}
+}
+
+func TestCompositionErrors(t *testing.T) {
+	for name, g := range map[string]*Grammar{
+		"empty choice":   Choice(),
+		"repeat min>max": Repeat(Literal("x"), nil, 3, 1),
+	} {
+		if err := g.Compile(); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: got %v, want ErrInvalid", name, err)
+		}
+		if _, err := NewParser(g); err == nil {
+			t.Errorf("%s: parser created", name)
 		}
 	}
 }

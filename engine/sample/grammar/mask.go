@@ -53,8 +53,10 @@ func NewMasker(vocab [][]byte, special []bool, eos ...int32) (*Masker, error) {
 			return nil, fmt.Errorf("new masker: eos token %d outside vocabulary of %d", id, len(vocab))
 		}
 	}
-	isSpecial := func(id int) bool { return special != nil && special[id] }
-	return &Masker{vocab: vocab, special: special, eos: slices.Clone(eos), trie: buildTrie(vocab, isSpecial)}, nil
+	// EOS stays out of the trie even if its bytes are ordinary text: it is
+	// allowed exactly when the output is complete, never as text.
+	skip := func(id int) bool { return (special != nil && special[id]) || slices.Contains(eos, int32(id)) }
+	return &Masker{vocab: vocab, special: special, eos: slices.Clone(eos), trie: buildTrie(vocab, skip)}, nil
 }
 
 // Size is the vocabulary size.

@@ -126,6 +126,9 @@ func (b *nfaBuilder) build(n node, from int32) (int32, error) {
 		}
 		return cur, nil
 	case alt:
+		if len(n) == 0 {
+			return 0, fmt.Errorf("%w: a choice of nothing", ErrInvalid)
+		}
 		end := b.newState()
 		for _, item := range n {
 			s := b.newState()
@@ -150,6 +153,9 @@ func (b *nfaBuilder) build(n node, from int32) (int32, error) {
 func (b *nfaBuilder) repeat(n rep, from int32) (int32, error) {
 	if n.min > maxRepeat || n.max > maxRepeat {
 		return 0, fmt.Errorf("%w: repetition count above %d", ErrUnsupported, maxRepeat)
+	}
+	if n.min < 0 || (n.max >= 0 && n.max < n.min) {
+		return 0, fmt.Errorf("%w: repetition between %d and %d times", ErrInvalid, n.min, n.max)
 	}
 	cur := from
 	for range n.min {

@@ -274,4 +274,20 @@ func TestMatcherAccept(t *testing.T) {
 	if err := mt2.Mask(make(Bitset, 0)); err == nil {
 		t.Fatal("short bitset accepted")
 	}
+
+	// An EOS whose bytes are ordinary text is still only allowed at the end.
+	m3, _ := NewMasker([][]byte{[]byte("1"), []byte("2")}, nil, 0)
+	mt3, _ := m3.NewMatcher(Literal("2"))
+	if err := mt3.Mask(mask); err != nil {
+		t.Fatal(err)
+	}
+	if mask.Has(0) || !mask.Has(1) {
+		t.Fatalf("at the start: eos allowed=%v, \"2\" allowed=%v", mask.Has(0), mask.Has(1))
+	}
+	if err := mt3.Accept(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := mt3.Mask(mask); err != nil || !mask.Has(0) || mask.Has(1) {
+		t.Fatalf("at the end: eos allowed=%v, \"2\" allowed=%v (%v)", mask.Has(0), mask.Has(1), err)
+	}
 }
