@@ -56,50 +56,62 @@ func newBPE(m *modelJSON, vocab map[string]int32, byteLevel bool) (*bpeModel, er
 			b.unk = id
 		}
 	}
+	b.indexUnits()
+	if err := b.indexMerges(m.Merges); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// indexUnits finds the ids of the initial symbols: bytes (byte-level),
+// single runes, and <0xNN> fallback tokens.
+func (b *bpeModel) indexUnits() {
 	for i := range b.fallback {
 		b.fallback[i] = -1
-		if id, ok := vocab[fmt.Sprintf("<0x%02X>", i)]; ok {
+		if id, ok := b.vocab[fmt.Sprintf("<0x%02X>", i)]; ok {
 			b.fallback[i] = id
 		}
 	}
-	if byteLevel {
-		b.rawVocab = make(map[string]int32, len(vocab))
-		for tok, id := range vocab {
-			if raw, ok := byteLevelDecode(tok); ok {
-				b.rawVocab[string(raw)] = id
-			}
-		}
-		for i := range b.byteIDs {
-			b.byteIDs[i] = -1
-			if id, ok := vocab[string(byteToRune[i])]; ok {
-				b.byteIDs[i] = id
-			}
-		}
-	} else {
+	if !b.byteLevel {
 		b.charIDs = map[rune]int32{}
-		for tok, id := range vocab {
+		for tok, id := range b.vocab {
 			if r, n := utf8.DecodeRuneInString(tok); n == len(tok) && (r != utf8.RuneError || n == 3) {
 				b.charIDs[r] = id
 			}
 		}
+		return
 	}
-	for rank, pair := range m.Merges {
-		a, okA := vocab[pair[0]]
-		c, okC := vocab[pair[1]]
+	b.rawVocab = make(map[string]int32, len(b.vocab))
+	for tok, id := range b.vocab {
+		if raw, ok := byteLevelDecode(tok); ok {
+			b.rawVocab[string(raw)] = id
+		}
+	}
+	for i := range b.byteIDs {
+		b.byteIDs[i] = -1
+		if id, ok := b.vocab[string(byteToRune[i])]; ok {
+			b.byteIDs[i] = id
+		}
+	}
+}
+
+// indexMerges maps each merge's pair of ids to its rank and result, as the
+// reference does (a later duplicate wins).
+func (b *bpeModel) indexMerges(merges mergesJSON) error {
+	for rank, pair := range merges {
+		a, okA := b.vocab[pair[0]]
+		c, okC := b.vocab[pair[1]]
 		if !okA || !okC {
-			return nil, fmt.Errorf("merge %d (%q %q) uses a token outside the vocabulary", rank, pair[0], pair[1])
+			return fmt.Errorf("merge %d (%q %q) uses a token outside the vocabulary", rank, pair[0], pair[1])
 		}
-		right := pair[1]
-		if len(b.prefix) > 0 && len(right) >= len(b.prefix) && right[:len(b.prefix)] == b.prefix {
-			right = right[len(b.prefix):]
-		}
-		id, ok := vocab[pair[0]+right]
+		right := strings.TrimPrefix(pair[1], b.prefix)
+		id, ok := b.vocab[pair[0]+right]
 		if !ok {
-			return nil, fmt.Errorf("merge %d (%q %q) makes a token outside the vocabulary", rank, pair[0], pair[1])
+			return fmt.Errorf("merge %d (%q %q) makes a token outside the vocabulary", rank, pair[0], pair[1])
 		}
 		b.merges[pairKey(a, c)] = merge{rank: int32(rank), id: id}
 	}
-	return b, nil
+	return nil
 }
 
 // maxCachedWord bounds the words kept in the cache: long ones rarely repeat.
