@@ -2,8 +2,8 @@ package grammar
 
 import (
 	"bytes"
-	"errors"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"testing"
 )

@@ -64,11 +64,15 @@
 // Whole masks are also cached per parser state. Compiled schemas are kept in
 // a small cache, so a schema sent again reuses its automaton and tables.
 //
-// The cost that remains is the first use of each automaton state: a walk over
-// most of the trie (a few milliseconds for 150k tokens) when a state admits
-// most tokens, as inside a string. Strings with maxLength give every character
-// position a state of its own, so they pay that walk on each token the first
-// time a schema is used.
+// States that no token of the vocabulary can tell apart share one table:
+// before the first mask, the automaton's states are grouped by a Moore
+// refinement bounded by the longest token, which matters for counted
+// repetitions (maxLength gives each character position its own state, but
+// positions more than a token away from the limit behave alike).
+//
+// The cost that remains is the first mask in a state class that admits most
+// tokens, as inside a string: one walk over most of the trie (a few
+// milliseconds for 150k tokens), once per grammar and vocabulary.
 //
 // Who may import me: anything. I import only the standard library.
 package grammar

@@ -162,3 +162,32 @@ func BenchmarkCompile(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWorstState is the most expensive single mask: the first one in a
+// state that admits almost every token (inside a string), with a new grammar,
+// so the token table is built by a walk over the whole trie.
+func BenchmarkWorstState(b *testing.B) {
+	v := loadVocab(b)
+	m, err := NewMasker(v.vocab, v.special, v.eos)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := NewBitset(m.Size())
+	quote := greedyTokenize(b, m, `"`)[0]
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		g := newGrammar("string", stringOf(0, -1))
+		if err := g.Compile(); err != nil {
+			b.Fatal(err)
+		}
+		mt, _ := m.NewMatcher(g)
+		if err := mt.Accept(quote); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := mt.Mask(dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(dst.Count()), "allowed")
+}
