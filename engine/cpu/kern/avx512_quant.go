@@ -33,6 +33,10 @@ func avx512RowsQuant(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
 		rowBytes, groupBytes = cols/2, gs/2
 	}
 	pad := (ng + 15) &^ 15
+	if exact(m) {
+		avx512RowsExact(y, m, r0, in, q4)
+		return
+	}
 	xsum, dx, x16 := in.xsum[:pad], in.dx[:pad], in.x16[:cols]
 	// Q4 kernels take 64 columns at a time; an odd 32 at the end of a row
 	// (groups of 32) is done in Go.
@@ -206,9 +210,24 @@ func q4PairRow(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
 
 // avx512PrepQ scales x to int16 per group for m's kernels: x16 = x/dx
 // rounded, dx = max|x|/32767 of the group (0 for an all-zero group). Q4
-// matrices want each 64 columns as 32 even then 32 odd ones.
+// matrices want each 64 columns as 32 even then 32 odd ones. Matrices with
+// float32 scales get float x instead, Q4 ones as 16 even then 16 odd values
+// per 32 columns.
 func avx512PrepQ(in *qin, m *Mat) {
 	gs, x := m.GroupSize, in.x
+	if exact(m) {
+		if m.DType == Q8 {
+			copy(in.xf, x)
+			return
+		}
+		ev, od := ldu(&q4Even), ldu(&q4Odd)
+		for j := 0; j+32 <= len(x); j += 32 {
+			a, b := archsimd.LoadFloat32x16(x[j:]), archsimd.LoadFloat32x16(x[j+16:])
+			a.ConcatPermute(b, ev).Store(in.xf[j:])
+			a.ConcatPermute(b, od).Store(in.xf[j+16:])
+		}
+		return
+	}
 	abs := archsimd.BroadcastUint32x16(0x7fffffff)
 	var inv [2]float32 // per 32 columns of the current 64
 	for c0 := 0; c0 < len(x); c0 += 32 {
@@ -246,7 +265,7 @@ func avx512PrepQ(in *qin, m *Mat) {
 // prepQ4Block writes 64 columns as 32 even then 32 odd int16 values, the
 // first 32 columns scaled by inv[0] and the others by inv[1].
 func prepQ4Block(dst []int16, x []float32, inv [2]float32) {
-	ev, od := archsimd.LoadUint32x16(q4Even[:]), archsimd.LoadUint32x16(q4Odd[:])
+	ev, od := ldu(&q4Even), ldu(&q4Odd)
 	i0, i1 := archsimd.BroadcastFloat32x16(inv[0]), archsimd.BroadcastFloat32x16(inv[1])
 	a, b := archsimd.LoadFloat32x16(x).Mul(i0), archsimd.LoadFloat32x16(x[16:]).Mul(i0)
 	c, d := archsimd.LoadFloat32x16(x[32:]).Mul(i1), archsimd.LoadFloat32x16(x[48:]).Mul(i1)
@@ -335,4 +354,76 @@ func avx512Dequant(dst []float32, m *Mat, r int) {
 			}
 		}
 	}
+}
+
+// avx512RowsExact is avx512RowsQuant for matrices with float32 scales: the
+// codes are widened to float32 and multiplied with float x, so the products
+// are as exact as float32 allows.
+func avx512RowsExact(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
+	cols, gs := m.Cols, m.GroupSize
+	ng := cols / gs
+	rowBytes, groupBytes := cols, gs
+	if q4 {
+		rowBytes, groupBytes = cols/2, gs/2
+	}
+	pad := (ng + 15) &^ 15
+	xsum, xf := in.xsum[:pad], in.xf[:cols]
+	var bs [rowGroups]float32
+	for i := range y {
+		r := r0 + i
+		q := m.Q[r*rowBytes : (r+1)*rowBytes]
+		var total float32
+		for g0 := 0; g0 < ng; g0 += rowGroups {
+			n := min(rowGroups, ng-g0)
+			widenPad(bs[:], &m.Biases, r*ng+g0, n)
+			sc := m.Scales.F32[r*ng+g0 : r*ng+g0+n]
+			qp, xp := unsafe.Pointer(&q[g0*groupBytes]), unsafe.Pointer(&xf[g0*gs])
+			bias := avx512Dot(bs[:n], xsum[g0:g0+n])
+			if q4 {
+				total += bias + q4RowExact(qp, xp, unsafe.Pointer(&sc[0]), n, gs/32)
+			} else {
+				total += bias + q8RowExact(qp, xp, unsafe.Pointer(&sc[0]), n, gs/32)
+			}
+		}
+		y[i] = total
+	}
+}
+
+// q8RowExact returns Σ_g sc[g]·Σq·x over n groups of 32·units codes.
+//
+//go:noinline
+func q8RowExact(q, x, sc unsafe.Pointer, n, units int) float32 {
+	var acc f32x16
+	for ; n > 0; n-- {
+		var g0, g1 f32x16
+		for u := units; u > 0; u-- {
+			g0 = ldb(q).ConvertToFloat32().MulAdd(ldf(x), g0)
+			g1 = ldb(unsafe.Add(q, 16)).ConvertToFloat32().MulAdd(ldf(unsafe.Add(x, 64)), g1)
+			q, x = unsafe.Add(q, 32), unsafe.Add(x, 128)
+		}
+		acc = g0.Add(g1).MulAdd(archsimd.BroadcastFloat32x16(*(*float32)(sc)), acc)
+		sc = unsafe.Add(sc, 4)
+	}
+	return hsum16(acc)
+}
+
+// q4RowExact is q8RowExact for nibbles, 32 codes (16 bytes) per unit: low
+// nibbles are the even columns, high nibbles the odd ones, which
+// avx512PrepQ laid out in xf as 16 even then 16 odd values per 32 columns.
+//
+//go:noinline
+func q4RowExact(q, x, sc unsafe.Pointer, n, units int) float32 {
+	var acc f32x16
+	for ; n > 0; n-- {
+		var g0, g1 f32x16
+		for u := units; u > 0; u-- {
+			v := ldb(q)
+			g0 = v.And(ldu(&cLow4)).ConvertToFloat32().MulAdd(ldf(x), g0)
+			g1 = v.ShiftAllRight(4).ConvertToFloat32().MulAdd(ldf(unsafe.Add(x, 64)), g1)
+			q, x = unsafe.Add(q, 16), unsafe.Add(x, 128)
+		}
+		acc = g0.Add(g1).MulAdd(archsimd.BroadcastFloat32x16(*(*float32)(sc)), acc)
+		sc = unsafe.Add(sc, 4)
+	}
+	return hsum16(acc)
 }

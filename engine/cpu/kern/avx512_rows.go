@@ -45,6 +45,7 @@ var (
 	cHalfExp  = splat32(0x0f800000) // em of a half with exponent 31 (Inf, NaN)
 	cInfBits  = splat32(0x7f800000)
 	cHalfMul  = splatF(0x1p112)
+	cLow4     = splat32(15)
 	cLow4x2   = splat32(0x000f000f)
 	cPairPick = [16]uint32{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1}
 )

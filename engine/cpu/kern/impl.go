@@ -13,7 +13,8 @@ type impl struct {
 	// Quantized rows take x prepared once for all rows by prepQ.
 	rowsQ8 func(y []float32, m *Mat, r0 int, in *qin)
 	rowsQ4 func(y []float32, m *Mat, r0 int, in *qin)
-	// prepQ fills in.x16 and in.dx for matrices like m (nil: not used).
+	// prepQ fills in.x16 and in.dx, or in.xf, for matrices like m (nil: not
+	// used).
 	prepQ func(in *qin, m *Mat)
 
 	// dequant writes quantized row r of m as float32 (len m.Cols).
@@ -47,15 +48,24 @@ func Backend() string { return active.name }
 
 // qin is the input x of quantized products, prepared once per call for all
 // rows. Σ(s·q+b)·x = s·Σq·x + b·Σx: xsum holds Σx per group for the bias
-// term. The SIMD kernels take x as int16 scaled per group (x16 = x/dx,
-// rounded), whose products with the codes sum exactly in int32; the rounding
-// is at most half of max|x|/32767 per value, far below float16 precision.
+// term.
+//
+// For matrices with 16-bit scales the SIMD kernels take x as int16 scaled
+// per group (x16 = x/dx, rounded), whose products with the codes sum
+// exactly in int32. That rounding (at most half of max|x|/32767 per value,
+// about 2e-5 relative on a product) is far below the precision of the 16-bit
+// activations MLX itself runs such models with, but not below float32's:
+// matrices with float32 scales get float x (xf) and float kernels instead.
 type qin struct {
 	x    []float32 // (cols) the input
 	xsum []float32 // (groups rounded up to 16) Σx per group, zero-padded
 	x16  []int16   // (cols) x/dx in the kernel's order
 	dx   []float32 // (groups rounded up to 16) per group max|x|/32767, zero-padded
+	xf   []float32 // (cols) x in the float kernels' order
 }
+
+// exact reports whether m's products must keep x in float32.
+func exact(m *Mat) bool { return m.Scales.DType == F32 }
 
 // prepare sizes in for m and fills x and xsum; active.prepQ does the rest.
 func (in *qin) prepare(m *Mat, x []float32) {
@@ -65,15 +75,20 @@ func (in *qin) prepare(m *Mat, x []float32) {
 	in.xsum = grow(in.xsum, pad)
 	clear(in.xsum[ng:])
 	groupSums(in.xsum[:ng], x, m.GroupSize)
-	if active.prepQ != nil {
+	if active.prepQ == nil {
+		return
+	}
+	if exact(m) {
+		in.xf = grow(in.xf, m.Cols)
+	} else {
 		if cap(in.x16) < m.Cols {
 			in.x16 = make([]int16, m.Cols)
 		}
 		in.x16 = in.x16[:m.Cols]
 		in.dx = grow(in.dx, pad)
 		clear(in.dx[ng:])
-		active.prepQ(in, m)
 	}
+	active.prepQ(in, m)
 }
 
 // groupSums writes the sum of x over each group of gs columns, the term that
