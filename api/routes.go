@@ -18,6 +18,7 @@ func (s *Server) routes() {
 
 	// /v1 routes take s.v1Chain()...: auditV1 around requireV1, per route, so unknown
 	// /v1 paths stay plain 404s.
+	s.v1Routes()
 
 	// /api: middleware per route (a group's middleware would also claim every unknown
 	// /api path). requireUser takes the Authorization header only; the routes a

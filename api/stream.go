@@ -1,0 +1,171 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// sseKeepAlive is how long a stream may stay silent (a long prefill, a model
+// loading) before it sends an SSE comment, so proxies and clients with read
+// timeouts keep the connection. A variable so tests need not wait.
+var sseKeepAlive = 10 * time.Second
+
+// sseWriteTimeout bounds one write: a client that stops reading must not hold a
+// generation (and its model lease) forever.
+const sseWriteTimeout = 30 * time.Second
+
+// sseStream is a Server-Sent Events response. The response is committed lazily,
+// by the first event or keep-alive, so that a request failing before it produced
+// anything (unknown model, prompt too long, queue full) still gets a proper HTTP
+// error. Writes are serialised with the keep-alive goroutine and flushed at once.
+//
+// ctx ends when the client goes away or the server starts shutting down; run the
+// work that feeds the stream with it. close must be called when the handler ends.
+type sseStream struct {
+	c      echo.Context
+	rc     *http.ResponseController
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu        sync.Mutex // guards the response writer, committed and last
+	committed bool
+	last      time.Time // last write
+
+	stopKeepAlive chan struct{}
+	keepAliveDone chan struct{}
+	stopOnce      sync.Once
+	watcher       sync.WaitGroup // the shutdown watcher
+}
+
+// newSSE starts a stream on c; nothing is written yet.
+func (s *Server) newSSE(c echo.Context) *sseStream {
+	ctx, cancel := context.WithCancel(c.Request().Context())
+	st := &sseStream{
+		c: c, rc: http.NewResponseController(c.Response()), ctx: ctx, cancel: cancel,
+		last: time.Now(), stopKeepAlive: make(chan struct{}), keepAliveDone: make(chan struct{}),
+	}
+	st.watcher.Add(1)
+	go func() { // shutdown ends the stream's work
+		defer st.watcher.Done()
+		select {
+		case <-s.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	go st.keepAlive()
+	return st
+}
+
+func (st *sseStream) keepAlive() {
+	defer close(st.keepAliveDone)
+	tick := time.NewTicker(sseKeepAlive / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-st.stopKeepAlive:
+			return
+		case <-st.ctx.Done():
+			return
+		case <-tick.C:
+			st.mu.Lock()
+			if time.Since(st.last) >= sseKeepAlive {
+				_ = st.writeLocked([]byte(": keep-alive\n\n")) // a failed write ends ctx's client soon enough
+			}
+			st.mu.Unlock()
+		}
+	}
+}
+
+// send writes one event: with a name ("event: message_start") or, when name is
+// "", a plain data line as OpenAI streams use.
+func (st *sseStream) send(name string, data any) error {
+	payload, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("encode stream event: %w", err)
+	}
+	var b bytes.Buffer
+	if name != "" {
+		b.WriteString("event: " + name + "\n")
+	}
+	b.WriteString("data: ")
+	b.Write(payload)
+	b.WriteString("\n\n")
+	return st.write(b.Bytes())
+}
+
+// done ends an OpenAI stream with its sentinel.
+func (st *sseStream) done() error { return st.write([]byte("data: [DONE]\n\n")) }
+
+// comment writes an SSE comment, which clients ignore.
+func (st *sseStream) comment(text string) error {
+	return st.write([]byte(": " + strings.ReplaceAll(text, "\n", " ") + "\n\n"))
+}
+
+func (st *sseStream) write(b []byte) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.writeLocked(b)
+}
+
+func (st *sseStream) writeLocked(b []byte) error {
+	w := st.c.Response()
+	if !st.committed {
+		h := w.Header()
+		h.Set(echo.HeaderContentType, "text/event-stream")
+		h.Set(echo.HeaderCacheControl, "no-cache")
+		h.Set("Connection", "keep-alive")
+		h.Set("X-Accel-Buffering", "no") // nginx must not hold events back
+		w.WriteHeader(http.StatusOK)
+		st.committed = true
+	}
+	if err := st.rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return fmt.Errorf("set stream write deadline: %w", err)
+	}
+	st.last = time.Now()
+	if _, err := w.Write(b); err != nil {
+		st.cancel() // the client is gone: stop the work feeding the stream
+		return fmt.Errorf("write stream: %w", err)
+	}
+	if err := st.rc.Flush(); err != nil {
+		st.cancel()
+		return fmt.Errorf("flush stream: %w", err)
+	}
+	return nil
+}
+
+// stop ends the keep-alives; after it returns, nothing writes behind the handler's
+// back, so the handler may still answer with an HTTP error if !isCommitted().
+func (st *sseStream) stop() {
+	st.stopOnce.Do(func() { close(st.stopKeepAlive) })
+	<-st.keepAliveDone
+}
+
+// isCommitted reports whether the response has started.
+func (st *sseStream) isCommitted() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.committed
+}
+
+// shuttingDown reports whether the stream's context ended because of a server
+// shutdown rather than the client.
+func (st *sseStream) shuttingDown() bool {
+	return st.ctx.Err() != nil && st.c.Request().Context().Err() == nil
+}
+
+// close stops the stream's goroutines and waits for them.
+func (st *sseStream) close() {
+	st.stop()
+	st.cancel()
+	st.watcher.Wait()
+}

@@ -1,0 +1,216 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/api/openai"
+	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/engine/hub"
+	"github.com/mlx-manager/mlx-manager/engine/pool"
+	"github.com/mlx-manager/mlx-manager/engine/sample"
+	"github.com/mlx-manager/mlx-manager/engine/sample/grammar"
+	"github.com/mlx-manager/mlx-manager/store"
+)
+
+// maxV1Body bounds /v1 request bodies: long chats fit, runaway uploads do not.
+const maxV1Body = 4 << 20
+
+// queueRetryAfter is the Retry-After of a 429 when a model's queue is full.
+const queueRetryAfter = 2
+
+// v1Routes registers the OpenAI- and Anthropic-compatible API.
+func (s *Server) v1Routes() {
+	e, v1 := s.echo, s.v1Chain()
+	e.GET("/v1/models", s.handleV1Models, v1...)
+	e.GET("/v1/models/*", s.handleV1Model, v1...) // ids hold a slash: "org/name"
+	e.POST("/v1/chat/completions", s.handleChatCompletions, v1...)
+	e.POST("/v1/completions", s.handleCompletions, v1...)
+	e.POST("/v1/embeddings", s.handleEmbeddings, v1...)
+	e.POST("/v1/messages", s.handleMessages, v1...)
+}
+
+// decodeV1 reads a /v1 body (at most maxV1Body, else 413) and decodes it strictly
+// into one of api/openai's request types.
+func decodeV1(c echo.Context, v any) error {
+	b, err := io.ReadAll(io.LimitReader(c.Request().Body, maxV1Body+1))
+	if err != nil {
+		return BadParam("", "read request body: %v", err)
+	}
+	if len(b) > maxV1Body {
+		return Errorf(http.StatusRequestEntityTooLarge, "request body too large: at most %d bytes", maxV1Body)
+	}
+	return v1Error(openai.Decode(b, v))
+}
+
+// v1Engine is the engine, or a 503 when the daemon runs without one.
+func (s *Server) v1Engine() (*engine.Engine, error) {
+	if s.opts.Engine == nil {
+		return nil, &Error{Status: http.StatusServiceUnavailable, Code: "engine_unavailable", Message: "the model engine is not running"}
+	}
+	return s.opts.Engine, nil
+}
+
+// v1Defaults resolves a request's model field: a profile (by name, then by id)
+// gives its model and defaults; anything else must be a model id of the models
+// dir ("org/name"), never a folder path.
+func (s *Server) v1Defaults(name string) (openai.Defaults, error) {
+	if name == "" {
+		return openai.Defaults{}, nil // the conversion names the missing field
+	}
+	p, err := s.store.Profiles().ByName(name)
+	if errors.Is(err, store.ErrNotFound) {
+		p, err = s.store.Profiles().Get(name)
+	}
+	switch {
+	case err == nil:
+		return profileDefaults(p), nil
+	case !errors.Is(err, store.ErrNotFound):
+		return openai.Defaults{}, fmt.Errorf("look up profile %q: %w", name, err)
+	case !hub.ValidRepoID(name):
+		return openai.Defaults{}, modelNotFound(name)
+	}
+	return openai.Defaults{}, nil
+}
+
+func profileDefaults(p store.Profile) openai.Defaults {
+	d := openai.Defaults{Model: p.Model, SystemPrompt: p.SystemPrompt, Temperature: p.Temperature, TopP: p.TopP,
+		MaxTokens: p.MaxTokens, ContextLength: p.ContextLength}
+	if p.TTLSeconds != nil {
+		ttl := time.Duration(*p.TTLSeconds) * time.Second
+		if *p.TTLSeconds < 0 {
+			ttl = -1
+		}
+		d.KeepAlive = &ttl
+	}
+	return d
+}
+
+func modelNotFound(name string) *Error {
+	return &Error{Status: http.StatusNotFound, Code: "model_not_found", Param: "model",
+		Message: fmt.Sprintf("the model %q does not exist: name a downloaded model (org/name) or a profile", name)}
+}
+
+// v1Error maps what the conversions, the engine and the pool return to the
+// status and code OpenAI's API would answer with. It is the one place /v1 errors
+// get their status; anything unknown stays a 500.
+func v1Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		e  *Error
+		pe *openai.ParamError
+		cl *engine.ContextLengthError
+		ie *engine.InvalidError
+	)
+	switch {
+	case errors.As(err, &e), errors.Is(err, context.Canceled):
+		return err
+	case errors.As(err, &pe):
+		return &Error{Status: http.StatusBadRequest, Code: pe.Code, Param: pe.Param, Message: pe.Error()}
+	case errors.As(err, &cl):
+		return &Error{Status: http.StatusBadRequest, Code: "context_length_exceeded", Param: "messages", Message: cl.Error(), Err: err}
+	case errors.Is(err, engine.ErrContextLength):
+		return &Error{Status: http.StatusBadRequest, Code: "context_length_exceeded", Param: "messages", Message: err.Error(), Err: err}
+	case errors.As(err, &ie):
+		return &Error{Status: http.StatusBadRequest, Code: invalidCode(ie.Err), Param: ie.Param, Message: ie.Error(), Err: err}
+	case errors.Is(err, sample.ErrInvalidParams):
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_value", Message: err.Error(), Err: err}
+	case errors.Is(err, grammar.ErrUnsupported):
+		return &Error{Status: http.StatusBadRequest, Code: "unsupported_value", Param: "response_format", Message: err.Error(), Err: err}
+	case errors.Is(err, engine.ErrModelNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "model_not_found", Param: "model", Message: err.Error(), Err: err}
+	case errors.Is(err, engine.ErrUnsupported):
+		return &Error{Status: http.StatusBadRequest, Code: "model_not_supported", Param: "model", Message: err.Error(), Err: err}
+	case errors.Is(err, pool.ErrQueueFull):
+		return &Error{Status: http.StatusTooManyRequests, Code: "queue_full", RetryAfter: queueRetryAfter, Message: err.Error(), Err: err}
+	case errors.Is(err, pool.ErrTooLarge):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "model_too_large", Message: err.Error(), Err: err}
+	case errors.Is(err, pool.ErrNoRoom):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "no_memory", RetryAfter: 10, Message: err.Error(), Err: err}
+	case errors.Is(err, pool.ErrQueueTimeout):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "queue_timeout", Message: err.Error(), Err: err}
+	case errors.Is(err, pool.ErrClosed):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "shutting_down", Message: err.Error(), Err: err}
+	}
+	return err
+}
+
+func invalidCode(err error) string {
+	if errors.Is(err, grammar.ErrUnsupported) {
+		return "unsupported_value"
+	}
+	return "invalid_value"
+}
+
+// errShuttingDown ends a stream the server cut short.
+func errShuttingDown() *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: "shutting_down", Message: "the server is shutting down"}
+}
+
+// v1Usage records a finished request's tokens in its audit event.
+func v1Usage(c echo.Context, model string, u engine.Usage, ttft time.Duration) {
+	rec := auditRecord(c)
+	rec.Model = model
+	rec.PromptTokens += u.PromptTokens
+	rec.CompletionTokens += u.CompletionTokens
+	if rec.TTFTMS == 0 && ttft > 0 {
+		rec.TTFTMS = millis(ttft)
+	}
+}
+
+// streamFailed ends a stream whose generation failed. Before anything was sent
+// the client still gets a proper HTTP error; after, the error goes in the stream
+// (writeErr) and the audit event records it. A client that left gets nothing.
+func streamFailed(c echo.Context, st *sseStream, err error, writeErr func(*Error) error) error {
+	st.stop()
+	if cerr := c.Request().Context().Err(); cerr != nil {
+		return cerr
+	}
+	if st.shuttingDown() {
+		err = errShuttingDown()
+	}
+	mapped := v1Error(err)
+	if !st.isCommitted() {
+		return mapped
+	}
+	e := toError(mapped)
+	rec := auditRecord(c)
+	rec.ErrorType, rec.ErrorMessage = e.Type, e.Message
+	if werr := writeErr(e); werr != nil {
+		return werr
+	}
+	return nil
+}
+
+// openaiStreamError is an error in an OpenAI stream: the envelope as a data line,
+// which the SDKs raise as an APIError.
+func openaiStreamError(st *sseStream) func(*Error) error {
+	return func(e *Error) error {
+		body := errorBody{Message: e.Message, Type: e.Type}
+		if e.Param != "" {
+			body.Param = &e.Param
+		}
+		if e.Code != "" {
+			body.Code = &e.Code
+		}
+		return st.send("", map[string]errorBody{"error": body})
+	}
+}
+
+// modelParam is the id of GET /v1/models/{id}: SDKs may escape its slash.
+func modelParam(c echo.Context) string {
+	raw := c.Param("*")
+	if id, err := url.PathUnescape(raw); err == nil {
+		return id
+	}
+	return raw
+}

@@ -1,0 +1,120 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/api/openai"
+	"github.com/mlx-manager/mlx-manager/engine"
+)
+
+// handleChatCompletions is POST /v1/chat/completions.
+func (s *Server) handleChatCompletions(c echo.Context) error {
+	eng, err := s.v1Engine()
+	if err != nil {
+		return err
+	}
+	var req openai.ChatRequest
+	if err := decodeV1(c, &req); err != nil {
+		return err
+	}
+	auditRecord(c).Model = req.Model
+	d, err := s.v1Defaults(req.Model)
+	if err != nil {
+		return err
+	}
+	chat, err := req.Engine(d)
+	if err != nil {
+		return v1Error(err)
+	}
+	auditRecord(c).Model = chat.Request.Model
+	meta := openai.NewMeta("chatcmpl-", req.Model, chat.Request.Model, s.now())
+	if chat.Stream {
+		return s.streamChat(c, eng, chat, meta)
+	}
+	out := openai.ChatCompletion{ID: meta.ID, Object: "chat.completion", Created: meta.Created, Model: meta.Model,
+		SystemFingerprint: meta.SystemFingerprint, Choices: make([]openai.ChatChoice, 0, chat.N)}
+	var usage engine.Usage
+	for i := range chat.N {
+		res, err := eng.Chat(c.Request().Context(), chat.Choice(i), nil)
+		if err != nil {
+			return v1Error(err)
+		}
+		v1Usage(c, res.Model, choiceUsage(i, res.Usage), res.TTFT)
+		usage = addUsage(usage, i, res.Usage)
+		out.Choices = append(out.Choices, openai.ChatChoiceFrom(i, res, chat.Logprobs))
+	}
+	out.Usage = openai.NewUsage(usage.PromptTokens, usage.CompletionTokens)
+	return c.JSON(http.StatusOK, out)
+}
+
+// choiceUsage is what choice i adds to a request's usage: OpenAI counts the
+// prompt once however many choices there are.
+func choiceUsage(i int, u engine.Usage) engine.Usage {
+	if i > 0 {
+		u.PromptTokens = 0
+	}
+	return u
+}
+
+func addUsage(total engine.Usage, i int, u engine.Usage) engine.Usage {
+	u = choiceUsage(i, u)
+	total.PromptTokens += u.PromptTokens
+	total.CompletionTokens += u.CompletionTokens
+	return total
+}
+
+// streamChat streams the choices one after the other, each opened by its role
+// chunk and closed by its finish chunk, then the usage chunk when asked, then
+// [DONE].
+func (s *Server) streamChat(c echo.Context, eng *engine.Engine, chat *openai.Chat, meta openai.Meta) error {
+	st := s.newSSE(c)
+	defer st.close()
+	cs := openai.NewChatStream(meta, chat.Logprobs)
+	var usage engine.Usage
+	for i := range chat.N {
+		started := false
+		start := func() error {
+			if started {
+				return nil
+			}
+			started = true
+			return st.send("", cs.Role(i))
+		}
+		sent := 0
+		res, err := eng.Chat(st.ctx, chat.Choice(i), func(d engine.Delta) error {
+			if err := st.ctx.Err(); err != nil {
+				return err
+			}
+			markFirstToken(c)
+			sent++
+			chunk, ok := cs.Delta(i, d)
+			if !ok {
+				return nil
+			}
+			if err := start(); err != nil {
+				return err
+			}
+			return st.send("", chunk)
+		})
+		if err != nil {
+			auditRecord(c).CompletionTokens += sent // a lower bound: the engine returns no usage on failure
+			return streamFailed(c, st, err, openaiStreamError(st))
+		}
+		v1Usage(c, res.Model, choiceUsage(i, res.Usage), res.TTFT)
+		usage = addUsage(usage, i, res.Usage)
+		if err := start(); err != nil {
+			return err
+		}
+		if err := st.send("", cs.Finish(i, res.FinishReason)); err != nil {
+			return err
+		}
+	}
+	if chat.IncludeUsage {
+		if err := st.send("", cs.Usage(openai.NewUsage(usage.PromptTokens, usage.CompletionTokens))); err != nil {
+			return err
+		}
+	}
+	return st.done()
+}

@@ -1,0 +1,123 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/api/openai"
+	"github.com/mlx-manager/mlx-manager/engine"
+)
+
+// handleCompletions is POST /v1/completions: raw prompts continued without a chat
+// template. Choices are ordered by prompt, then by n.
+func (s *Server) handleCompletions(c echo.Context) error {
+	eng, err := s.v1Engine()
+	if err != nil {
+		return err
+	}
+	var req openai.CompletionRequest
+	if err := decodeV1(c, &req); err != nil {
+		return err
+	}
+	auditRecord(c).Model = req.Model
+	d, err := s.v1Defaults(req.Model)
+	if err != nil {
+		return err
+	}
+	comp, err := req.Engine(d)
+	if err != nil {
+		return v1Error(err)
+	}
+	model := comp.Requests[0].Model
+	auditRecord(c).Model = model
+	meta := openai.NewMeta("cmpl-", req.Model, model, s.now())
+	if comp.Stream {
+		return s.streamCompletions(c, eng, comp, meta)
+	}
+	out := openai.NewTextCompletion(meta)
+	var usage engine.Usage
+	for p := range comp.Requests {
+		for i := range comp.N {
+			r := comp.Choice(p, i)
+			res, err := eng.Complete(c.Request().Context(), r, nil)
+			if err != nil {
+				return v1Error(err)
+			}
+			v1Usage(c, res.Model, choiceUsage(i, res.Usage), res.TTFT)
+			usage = addUsage(usage, i, res.Usage)
+			out.Choices = append(out.Choices, openai.TextChoiceFrom(p*comp.N+i, r.Prompt, res, comp.Echo, comp.Logprobs))
+		}
+	}
+	out.Usage = openai.NewUsage(usage.PromptTokens, usage.CompletionTokens)
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) streamCompletions(c echo.Context, eng *engine.Engine, comp *openai.Completion, meta openai.Meta) error {
+	st := s.newSSE(c)
+	defer st.close()
+	var usage engine.Usage
+	for p := range comp.Requests {
+		for i := range comp.N {
+			res, err := s.streamCompletion(c, st, eng, comp, meta, p, i)
+			if err != nil {
+				return streamFailed(c, st, err, openaiStreamError(st))
+			}
+			usage = addUsage(usage, i, res.Usage)
+		}
+	}
+	if comp.IncludeUsage {
+		chunk := openai.NewTextCompletion(meta)
+		chunk.Usage = openai.NewUsage(usage.PromptTokens, usage.CompletionTokens)
+		if err := st.send("", chunk); err != nil {
+			return err
+		}
+	}
+	return st.done()
+}
+
+// streamCompletion streams choice i of prompt p: the echoed prompt first when
+// asked, then the text as it comes, then a chunk with the finish reason.
+func (s *Server) streamCompletion(c echo.Context, st *sseStream, eng *engine.Engine, comp *openai.Completion, meta openai.Meta, p, i int) (*engine.Result, error) {
+	r := comp.Choice(p, i)
+	index := p*comp.N + i
+	offset := 0
+	echoed := !comp.Echo
+	echo := func() error {
+		if echoed {
+			return nil
+		}
+		echoed = true
+		offset = len(r.Prompt)
+		return st.send("", openai.NewTextCompletion(meta, openai.TextChoice{Text: r.Prompt, Index: index}))
+	}
+	sent := 0
+	res, err := eng.Complete(st.ctx, r, func(d engine.Delta) error {
+		if err := st.ctx.Err(); err != nil {
+			return err
+		}
+		markFirstToken(c)
+		sent++
+		if err := echo(); err != nil {
+			return err
+		}
+		ch, ok := openai.TextChunk(index, d, comp.Logprobs, &offset)
+		if !ok {
+			return nil
+		}
+		return st.send("", openai.NewTextCompletion(meta, ch))
+	})
+	if err != nil {
+		auditRecord(c).CompletionTokens += sent
+		return nil, err
+	}
+	v1Usage(c, res.Model, choiceUsage(i, res.Usage), res.TTFT)
+	if err := echo(); err != nil {
+		return nil, err
+	}
+	reason := res.FinishReason
+	if err := st.send("", openai.NewTextCompletion(meta, openai.TextChoice{Index: index, FinishReason: &reason})); err != nil {
+		return nil, err
+	}
+	return res, nil
+}

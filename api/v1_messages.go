@@ -1,0 +1,83 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/api/openai"
+	"github.com/mlx-manager/mlx-manager/engine"
+)
+
+// handleMessages is POST /v1/messages, Anthropic's Messages API. Its errors take
+// Anthropic's shape (see handleError).
+func (s *Server) handleMessages(c echo.Context) error {
+	eng, err := s.v1Engine()
+	if err != nil {
+		return err
+	}
+	var req openai.MessagesRequest
+	if err := decodeV1(c, &req); err != nil {
+		return err
+	}
+	auditRecord(c).Model = req.Model
+	d, err := s.v1Defaults(req.Model)
+	if err != nil {
+		return err
+	}
+	msgs, err := req.Engine(d)
+	if err != nil {
+		return v1Error(err)
+	}
+	auditRecord(c).Model = msgs.Request.Model
+	meta := openai.NewMeta("msg_", req.Model, msgs.Request.Model, s.now())
+	if msgs.Stream {
+		return s.streamMessages(c, eng, msgs, meta)
+	}
+	res, err := eng.Chat(c.Request().Context(), msgs.Request, nil)
+	if err != nil {
+		return v1Error(err)
+	}
+	v1Usage(c, res.Model, res.Usage, res.TTFT)
+	return c.JSON(http.StatusOK, openai.MessageFrom(meta, res))
+}
+
+func (s *Server) streamMessages(c echo.Context, eng *engine.Engine, msgs *openai.Messages, meta openai.Meta) error {
+	st := s.newSSE(c)
+	defer st.close()
+	ms := openai.NewMessageStream(meta)
+	started := false
+	send := func(evs []openai.Event) error {
+		if !started {
+			started = true
+			evs = append(ms.Start(), evs...)
+		}
+		for _, ev := range evs {
+			if err := st.send(ev.Name, ev.Data); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	sent := 0
+	res, err := eng.Chat(st.ctx, msgs.Request, func(d engine.Delta) error {
+		if err := st.ctx.Err(); err != nil {
+			return err
+		}
+		markFirstToken(c)
+		sent++
+		if evs := ms.Delta(d); len(evs) > 0 {
+			return send(evs)
+		}
+		return nil
+	})
+	if err != nil {
+		auditRecord(c).CompletionTokens += sent
+		return streamFailed(c, st, err, func(e *Error) error {
+			ev := openai.ErrorEvent(anthropicType(e.Status), e.Message)
+			return st.send(ev.Name, ev.Data)
+		})
+	}
+	v1Usage(c, res.Model, res.Usage, res.TTFT)
+	return send(ms.Finish(res))
+}
