@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -125,7 +124,7 @@ func (e *Engine) acquire(ctx context.Context, id string, keepAlive *time.Duratio
 	}
 	lease, err := e.pool.Acquire(ctx, id, pool.AcquireOptions{TTL: keepAlive})
 	if err != nil {
-		return nil, nil, fmt.Errorf("model %s: %w", id, err)
+		return nil, nil, err // the pool names the model
 	}
 	return lease, lease.Resource().(*loaded), nil
 }
