@@ -75,8 +75,21 @@ func FuzzFromSchema(f *testing.F) {
 	})
 }
 
-// FuzzJSONGrammar: any bytes the JSON grammar accepts as complete are valid JSON.
+// FuzzJSONGrammar: any bytes the JSON grammar accepts as complete are valid
+// JSON, and any a schema's grammar accepts validate against the schema.
 func FuzzJSONGrammar(f *testing.F) {
+	var schemas []*Grammar
+	var values []*value
+	for _, s := range walkSchemas {
+		g, err := FromSchema([]byte(s))
+		if err != nil {
+			f.Fatal(err)
+		}
+		v, _ := parseValue([]byte(s))
+		schemas, values = append(schemas, g), append(values, v)
+	}
+	f.Add([]byte(`{"name": "x", "age": 3, "tags": ["a"]}`))
+	f.Add([]byte(`{"kind":"circle","r":2.5}`))
 	for _, s := range []string{`{"a": [1, -2.5e3, "x\u00e9\n"]}`, `"日本"`, `[]`, `{}`, `-0`, `[1,2`, `"\ud800"`, "\"\xff\"", `1e99`} {
 		f.Add([]byte(s))
 	}
@@ -92,6 +105,15 @@ func FuzzJSONGrammar(f *testing.F) {
 			var x any
 			if err := json.Unmarshal(data, &x); err != nil {
 				t.Fatalf("grammar accepted %q: %v", data, err)
+			}
+		}
+		for i, g := range schemas {
+			p, _ := NewParser(g)
+			if p.Advance(data) != nil || !p.Accepting() {
+				continue
+			}
+			if err := validateText(values[i], data); err != nil && !errors.Is(err, errValidatorRegexp) {
+				t.Fatalf("schema %s accepted %q: %v", walkSchemas[i], data, err)
 			}
 		}
 	})
