@@ -44,6 +44,40 @@ func (s *Server) routes() {
 	e.PUT("/api/settings/auth", s.handlePutAuthSettings, admin...)
 	e.GET("/api/settings/audit", s.handleGetAuditSettings, admin...)
 	e.PUT("/api/settings/audit", s.handlePutAuditSettings, admin...)
+
+	// Model library (models.go, modelconfig.go, downloads.go). Repo ids hold a slash:
+	// :org/:name. Deleting a model is for admins; searching and downloading for users.
+	// The progress stream is opened by EventSource, hence ?token=.
+	e.GET("/api/models/search", s.handleSearch, user...)
+	e.GET("/api/models/local", s.handleLocalModels, user...)
+	e.GET("/api/models/config/:org/:name", s.handleModelConfig, user...)
+	e.DELETE("/api/models/:org/:name", s.handleDeleteModel, admin...)
+	e.POST("/api/models/download", s.handleStartDownload, user...)
+	e.GET("/api/models/downloads", s.handleListDownloads, user...)
+	e.GET("/api/models/download/:task_id/progress", s.handleDownloadProgress, s.requireUserOrQueryToken)
+	e.POST("/api/models/download/:id/pause", pauseDownload.handle(s), user...)
+	e.POST("/api/models/download/:id/resume", resumeDownload.handle(s), user...)
+	e.POST("/api/models/download/:id/cancel", cancelDownload.handle(s), user...)
+	e.GET("/api/settings/hub", s.handleGetHubSettings, admin...)
+	e.PUT("/api/settings/hub", s.handlePutHubSettings, admin...)
+
+	// Pool ("servers": models in memory, servers.go, events.go) and profiles.
+	e.GET("/api/servers", s.handleServers, user...)
+	e.GET("/api/servers/models", s.handleServerModels, user...)
+	e.GET("/api/servers/memory", s.handleServerMemory, user...)
+	e.GET("/api/servers/events", s.handleServerEvents, s.requireUserOrQueryToken)
+	e.POST("/api/servers/start", s.handleStartServer, user...)
+	e.POST("/api/servers/stop", s.handleStopServer, user...)
+	e.POST("/api/servers/:org/:name/pin", s.handlePin(true), user...)
+	e.POST("/api/servers/:org/:name/unpin", s.handlePin(false), user...)
+	e.GET("/api/settings/pool", s.handleGetPoolSettings, admin...)
+	e.PUT("/api/settings/pool", s.handlePutPoolSettings, admin...)
+	e.GET("/api/profiles", s.handleListProfiles, user...)
+	e.POST("/api/profiles", s.handleCreateProfile, user...)
+	e.GET("/api/profiles/:id", s.handleGetProfile, user...)
+	e.PUT("/api/profiles/:id", s.handleUpdateProfile, user...)
+	e.DELETE("/api/profiles/:id", s.handleDeleteProfile, user...)
+	e.POST("/api/profiles/:id/duplicate", s.handleDuplicateProfile, user...)
 }
 
 type healthResponse struct {

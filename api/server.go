@@ -21,6 +21,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/auth"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
+	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -39,6 +40,9 @@ type Options struct {
 	Engine    *engine.Engine // models, pool and generation; nil: model routes answer 503
 	Hub       *hub.Client    // Hugging Face search and model info
 	Downloads *hub.Manager   // model downloads
+	// PoolConfig is the pool's config at start; the pool settings document overrides
+	// its budget, model count and TTL (see ApplyPoolSettings).
+	PoolConfig pool.Config
 }
 
 // Server is the HTTP server. Create it with New, run it with Serve, stop it with Shutdown.
@@ -54,6 +58,7 @@ type Server struct {
 	audits       *auditHub      // live audit watchers
 	pingInterval time.Duration  // audit WebSocket pings
 	hijacked     sync.WaitGroup // WebSocket handlers, which http.Server.Shutdown does not wait for
+	library      libraryState   // caches and locks of the model library routes
 
 	// done is closed when shutdown starts, so long-lived streams (SSE, WebSocket) end
 	// and let the HTTP drain finish.

@@ -1,0 +1,204 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/engine/hub"
+	"github.com/mlx-manager/mlx-manager/store"
+)
+
+// downloadView is a download as the API shows it. task_id and download_id are the
+// same id: the UI's older client reads the one, the progress stream the other.
+type downloadView struct {
+	TaskID     string     `json:"task_id"`
+	DownloadID string     `json:"download_id"`
+	ModelID    string     `json:"model_id"`
+	Revision   string     `json:"revision"`
+	Commit     string     `json:"commit,omitempty"`
+	Status     hub.Status `json:"status"`
+	BytesDone  int64      `json:"bytes_done"`
+	BytesTotal int64      `json:"bytes_total"`
+	Percent    float64    `json:"percent"`
+	SpeedBPS   float64    `json:"speed_bps"`   // moving average, bytes per second
+	ETASeconds float64    `json:"eta_seconds"` // 0 when unknown
+	Files      []fileView `json:"files"`
+	Error      string     `json:"error,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+type fileView struct {
+	Path   string     `json:"path"`
+	Size   int64      `json:"size"`
+	Done   int64      `json:"done"`
+	Status hub.Status `json:"status"`
+}
+
+func viewDownload(p hub.Progress) downloadView {
+	v := downloadView{
+		TaskID: p.TaskID, DownloadID: p.TaskID, ModelID: p.Repo, Revision: p.Revision, Commit: p.Commit,
+		Status: p.Status, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal, SpeedBPS: p.Speed,
+		ETASeconds: p.ETA.Seconds(), Error: p.Error, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		Files: make([]fileView, 0, len(p.Files)),
+	}
+	if p.BytesTotal > 0 {
+		v.Percent = float64(p.BytesDone) * 100 / float64(p.BytesTotal)
+	}
+	for _, f := range p.Files {
+		v.Files = append(v.Files, fileView{Path: f.Path, Size: f.Size, Done: f.Done, Status: f.Status})
+	}
+	return v
+}
+
+func (s *Server) needDownloads() (*hub.Manager, error) {
+	if s.opts.Downloads == nil {
+		return nil, errNoHub()
+	}
+	return s.opts.Downloads, nil
+}
+
+// handleStartDownload starts (or joins) the download of a model. The download
+// belongs to the manager: it goes on when this request ends.
+func (s *Server) handleStartDownload(c echo.Context) error {
+	m, err := s.needDownloads()
+	if err != nil {
+		return err
+	}
+	var req struct {
+		ModelID string `json:"model_id"`
+	}
+	if err := decodeStrictJSON(c, &req); err != nil {
+		return err
+	}
+	if !hub.ValidRepoID(req.ModelID) {
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_repo_id", Param: "model_id",
+			Message: "model_id must be a Hugging Face repo id such as mlx-community/Qwen3-0.6B-4bit"}
+	}
+	if err := s.checkOnline(); err != nil {
+		return err
+	}
+	t, err := m.Start(c.Request().Context(), req.ModelID)
+	if err != nil {
+		return libraryError(err)
+	}
+	s.audit(c, store.AuditEvent{Action: "model.download", Model: req.ModelID, Target: t.ID()})
+	return c.JSON(http.StatusAccepted, viewDownload(t.Progress()))
+}
+
+// handleListDownloads lists active and recently finished downloads, oldest first.
+func (s *Server) handleListDownloads(c echo.Context) error {
+	m, err := s.needDownloads()
+	if err != nil {
+		return err
+	}
+	list := m.List()
+	out := make([]downloadView, 0, len(list))
+	for _, p := range list {
+		out = append(out, viewDownload(p))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// handleDownloadProgress streams one download: its current state first, then every
+// change, ending after a final status. Any number of clients may watch at once; a
+// slow one skips intermediate updates, never the final one.
+func (s *Server) handleDownloadProgress(c echo.Context) error {
+	m, err := s.needDownloads()
+	if err != nil {
+		return err
+	}
+	updates, cancel, err := m.Subscribe(c.Param("task_id"))
+	if err != nil {
+		return libraryError(err)
+	}
+	defer cancel()
+	st := s.newSSE(c)
+	defer st.close()
+	recheck := time.NewTicker(credentialRecheck)
+	defer recheck.Stop()
+	for {
+		select {
+		case p, ok := <-updates:
+			if !ok {
+				return nil // final status sent, or the manager closed
+			}
+			if err := st.send("", viewDownload(p)); err != nil {
+				return nil
+			}
+			if p.Status.Final() {
+				return nil
+			}
+		case <-recheck.C:
+			if !s.stillAllowed(c) {
+				return nil
+			}
+		case <-st.ctx.Done():
+			return nil // the client went away, or shutdown
+		}
+	}
+}
+
+// downloadControl is pause, resume or cancel of one task.
+type downloadControl struct {
+	action string                                                // audit suffix: pause, resume, cancel
+	allow  func(hub.Status) bool                                 // states the action applies to
+	do     func(c echo.Context, m *hub.Manager, id string) error // the manager call
+}
+
+var (
+	pauseDownload = downloadControl{action: "pause",
+		allow: func(st hub.Status) bool { return !st.Final() },
+		do:    func(_ echo.Context, m *hub.Manager, id string) error { return m.Pause(id) }}
+	resumeDownload = downloadControl{action: "resume",
+		allow: func(st hub.Status) bool { return st != hub.StatusCompleted && st != hub.StatusCancelled },
+		do: func(c echo.Context, m *hub.Manager, id string) error {
+			return m.Resume(c.Request().Context(), id)
+		}}
+	cancelDownload = downloadControl{action: "cancel",
+		allow: func(st hub.Status) bool { return st != hub.StatusCompleted },
+		do:    func(_ echo.Context, m *hub.Manager, id string) error { return m.Cancel(id) }}
+)
+
+// handle answers with the task's state after the action.
+func (dc downloadControl) handle(s *Server) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		m, err := s.needDownloads()
+		if err != nil {
+			return err
+		}
+		id := c.Param("id")
+		t, err := m.Get(id)
+		if err != nil {
+			return libraryError(err)
+		}
+		if st := t.Progress().Status; !dc.allow(st) {
+			return &Error{Status: http.StatusConflict, Code: "download_" + string(st),
+				Message: "cannot " + dc.action + " a download that is " + string(st)}
+		}
+		if dc.action == "resume" {
+			if err := s.checkOnline(); err != nil {
+				return err
+			}
+		}
+		if err := dc.do(c, m, id); err != nil {
+			return controlError(err)
+		}
+		s.audit(c, store.AuditEvent{Action: "model.download." + dc.action, Model: t.Repo(), Target: id})
+		return c.JSON(http.StatusOK, viewDownload(t.Progress()))
+	}
+}
+
+// controlError maps a failed pause, resume or cancel: the manager's plain errors
+// there are all races with the task's own state changes.
+func controlError(err error) error {
+	mapped := libraryError(err)
+	var e *Error
+	if errors.As(mapped, &e) {
+		return mapped
+	}
+	return &Error{Status: http.StatusConflict, Code: "download_state", Message: err.Error(), Err: err}
+}

@@ -1,0 +1,134 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/engine/hub"
+	"github.com/mlx-manager/mlx-manager/engine/pool"
+)
+
+// Intervals of the long event streams; variables so tests need not wait.
+var (
+	// downloadPollInterval is how often /api/servers/events looks for download
+	// changes: the manager has no subscription covering every task.
+	downloadPollInterval = time.Second
+	// credentialRecheck is how often a stream re-checks its client's credential.
+	credentialRecheck = 30 * time.Second
+)
+
+// eventsSnapshot is the first event of /api/servers/events: the whole state, so
+// a client needs no other request before following the deltas.
+type eventsSnapshot struct {
+	Servers   []serverView      `json:"servers"`
+	Memory    pool.MemoryStatus `json:"memory"`
+	Downloads []downloadView    `json:"downloads"`
+}
+
+// modelEvent is one step of a model's load or unload.
+type modelEvent struct {
+	Kind       pool.Kind `json:"kind"` // loading, ready, error, evicted, unloading, unloaded
+	Model      string    `json:"model"`
+	Reason     string    `json:"reason,omitempty"`
+	Bytes      int64     `json:"bytes,omitempty"`
+	DurationMS float64   `json:"duration_ms,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	Time       time.Time `json:"time"`
+}
+
+func viewModelEvent(ev pool.Event) modelEvent {
+	return modelEvent{Kind: ev.Kind, Model: ev.Model, Reason: ev.Reason, Bytes: ev.Bytes,
+		DurationMS: millis(ev.Duration), Error: ev.Err, Time: ev.Time}
+}
+
+// handleServerEvents is the one live stream of the UI and the tray. Events:
+// "snapshot" first; then "model" (a pool event) followed by "memory" (the memory
+// after it); "download" when a download changes. It ends when the client goes
+// away, the server shuts down or the client's credential stops being valid.
+func (s *Server) handleServerEvents(c echo.Context) error {
+	e, err := s.needEngine()
+	if err != nil {
+		return err
+	}
+	p := e.Pool()
+	// Subscribe before the snapshot so no event falls in between.
+	events, cancel := p.Subscribe()
+	defer cancel()
+	snap := eventsSnapshot{Memory: p.Memory(), Downloads: []downloadView{}}
+	if snap.Servers, err = s.servers(e); err != nil {
+		return err
+	}
+	dl := newDownloadWatch(s.opts.Downloads)
+	snap.Downloads = dl.changed()
+
+	st := s.newSSE(c)
+	defer st.close()
+	if st.send("snapshot", snap) != nil {
+		return nil
+	}
+	recheck := time.NewTicker(credentialRecheck)
+	defer recheck.Stop()
+	poll := time.NewTicker(downloadPollInterval)
+	defer poll.Stop()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return nil // the pool shut down
+			}
+			if st.send("model", viewModelEvent(ev)) != nil || st.send("memory", p.Memory()) != nil {
+				return nil
+			}
+		case <-poll.C:
+			for _, d := range dl.changed() {
+				if st.send("download", d) != nil {
+					return nil
+				}
+			}
+		case <-recheck.C:
+			if !s.stillAllowed(c) {
+				return nil
+			}
+		case <-st.ctx.Done():
+			return nil // the client went away, or shutdown
+		}
+	}
+}
+
+// stillAllowed re-checks a long stream's credential: the account may have been
+// disabled, or its session revoked, since the stream opened.
+func (s *Server) stillAllowed(c echo.Context) bool {
+	return s.authenticate(c, credential(c, true)) == nil
+}
+
+// downloadWatch finds the downloads that changed since it last looked.
+type downloadWatch struct {
+	m    *hub.Manager
+	seen map[string][]byte // task id → its last view, encoded
+}
+
+func newDownloadWatch(m *hub.Manager) *downloadWatch {
+	return &downloadWatch{m: m, seen: map[string][]byte{}}
+}
+
+// changed returns the downloads whose view differs from the last call (all of them
+// on the first call), oldest first.
+func (w *downloadWatch) changed() []downloadView {
+	out := []downloadView{}
+	if w.m == nil {
+		return out
+	}
+	for _, p := range w.m.List() {
+		v := viewDownload(p)
+		enc, err := json.Marshal(v)
+		if err != nil || bytes.Equal(w.seen[v.TaskID], enc) {
+			continue
+		}
+		w.seen[v.TaskID] = enc
+		out = append(out, v)
+	}
+	return out
+}

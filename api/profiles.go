@@ -1,0 +1,287 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/engine/hub"
+	"github.com/mlx-manager/mlx-manager/engine/pool"
+	"github.com/mlx-manager/mlx-manager/store"
+)
+
+// Profile limits.
+const (
+	maxProfileName       = 100
+	maxSystemPrompt      = 32 << 10 // characters
+	minProfileContext    = 128
+	maxProfileTTLSeconds = 30 * 24 * 3600
+	maxDuplicateTries    = 100
+)
+
+// profileRequest is the body of create and update: a whole profile (update
+// replaces, so an absent optional field is unset).
+type profileRequest struct {
+	Name          string   `json:"name"`
+	Model         string   `json:"model"`
+	SystemPrompt  string   `json:"system_prompt"`
+	Temperature   *float64 `json:"temperature"`
+	TopP          *float64 `json:"top_p"`
+	MaxTokens     *int     `json:"max_tokens"`
+	ContextLength int      `json:"context_length"` // 0: the model's own
+	TTLSeconds    *int     `json:"ttl_seconds"`    // null: the pool's default; -1: forever; 0: unload after each request
+	AutoStart     bool     `json:"auto_start"`
+}
+
+func profileError(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "profile_not_found", Message: "profile not found", Err: err}
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Status: http.StatusConflict, Code: "name_taken", Param: "name", Message: "a profile with this name already exists", Err: err}
+	}
+	return err
+}
+
+// validate checks the fields and that the model is in the models dir, returning
+// the profile to store.
+func (s *Server) validateProfile(ctx context.Context, r profileRequest) (store.Profile, error) {
+	p := store.Profile{
+		Name: strings.TrimSpace(r.Name), Model: strings.TrimSpace(r.Model), SystemPrompt: r.SystemPrompt,
+		Temperature: r.Temperature, TopP: r.TopP, MaxTokens: r.MaxTokens, ContextLength: r.ContextLength,
+		TTLSeconds: r.TTLSeconds, AutoStart: r.AutoStart,
+	}
+	if err := checkProfileName(p.Name); err != nil {
+		return p, err
+	}
+	if utf8.RuneCountInString(p.SystemPrompt) > maxSystemPrompt {
+		return p, BadParam("system_prompt", "system_prompt is longer than %d characters", maxSystemPrompt)
+	}
+	if t := p.Temperature; t != nil && (*t < 0 || *t > 2) {
+		return p, BadParam("temperature", "temperature must be between 0 and 2")
+	}
+	if t := p.TopP; t != nil && (*t <= 0 || *t > 1) {
+		return p, BadParam("top_p", "top_p must be greater than 0 and at most 1")
+	}
+	if t := p.TTLSeconds; t != nil && (*t < -1 || *t > maxProfileTTLSeconds) {
+		return p, BadParam("ttl_seconds", "ttl_seconds must be -1 (forever), 0 (unload after each request) or up to %d", maxProfileTTLSeconds)
+	}
+	info, err := s.localModel(ctx, "model", p.Model)
+	if err != nil {
+		return p, err
+	}
+	if c := p.ContextLength; c != 0 && (c < minProfileContext || (info.ContextLength > 0 && c > info.ContextLength)) {
+		return p, BadParam("context_length", "context_length must be between %d and the model's %d", minProfileContext, info.ContextLength)
+	}
+	limit := p.ContextLength
+	if limit == 0 {
+		limit = info.ContextLength
+	}
+	if m := p.MaxTokens; m != nil && (*m < 1 || (limit > 0 && *m > limit)) {
+		return p, BadParam("max_tokens", "max_tokens must be between 1 and the context length %d", limit)
+	}
+	return p, nil
+}
+
+func checkProfileName(name string) error {
+	if name == "" || utf8.RuneCountInString(name) > maxProfileName {
+		return BadParam("name", "name is required, at most %d characters", maxProfileName)
+	}
+	if strings.ContainsFunc(name, unicode.IsControl) {
+		return BadParam("name", "name must not contain control characters")
+	}
+	// /v1 requests name a model or a profile in the same field: a profile named
+	// like a repo id would hide that model.
+	if hub.ValidRepoID(name) {
+		return BadParam("name", "name must not look like a model id (org/name)")
+	}
+	return nil
+}
+
+// localModel describes a model of the models dir that a profile or a server may use:
+// a repo id (never a path: API users must not load arbitrary folders) that is
+// complete on disk and that an executor supports.
+func (s *Server) localModel(ctx context.Context, param, id string) (engine.ModelInfo, error) {
+	if s.opts.Engine == nil {
+		return engine.ModelInfo{}, errNoEngine()
+	}
+	if !hub.ValidRepoID(id) {
+		return engine.ModelInfo{}, &Error{Status: http.StatusBadRequest, Code: "invalid_repo_id", Param: param,
+			Message: param + " must be a model id such as mlx-community/Qwen3-0.6B-4bit"}
+	}
+	info, err := s.opts.Engine.Model(ctx, id)
+	if errors.Is(err, engine.ErrModelNotFound) {
+		return info, &Error{Status: http.StatusNotFound, Code: "model_not_found", Param: param,
+			Message: fmt.Sprintf("model %s is not in the models dir: download it first", id), Err: err}
+	}
+	if err != nil {
+		return info, libraryError(err)
+	}
+	if !info.Supported {
+		return info, &Error{Status: http.StatusBadRequest, Code: "model_not_supported", Param: param,
+			Message: fmt.Sprintf("model %s cannot run here: %s", id, info.Unsupported)}
+	}
+	return info, nil
+}
+
+func (s *Server) handleListProfiles(c echo.Context) error {
+	list, err := s.store.Profiles().List()
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []store.Profile{}
+	}
+	return c.JSON(http.StatusOK, list)
+}
+
+func (s *Server) handleGetProfile(c echo.Context) error {
+	p, err := s.store.Profiles().Get(c.Param("id"))
+	if err != nil {
+		return profileError(err)
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) handleCreateProfile(c echo.Context) error {
+	var req profileRequest
+	if err := decodeStrictJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := s.validateProfile(c.Request().Context(), req)
+	if err != nil {
+		return err
+	}
+	p, err = s.store.Profiles().Create(p)
+	if err != nil {
+		return profileError(err)
+	}
+	s.audit(c, store.AuditEvent{Action: "profile.create", Target: p.ID, Model: p.Model, Detail: p.Name})
+	return c.JSON(http.StatusCreated, p)
+}
+
+func (s *Server) handleUpdateProfile(c echo.Context) error {
+	id := c.Param("id")
+	if _, err := s.store.Profiles().Get(id); err != nil {
+		return profileError(err)
+	}
+	var req profileRequest
+	if err := decodeStrictJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := s.validateProfile(c.Request().Context(), req)
+	if err != nil {
+		return err
+	}
+	p, err = s.store.Profiles().Update(id, p)
+	if err != nil {
+		return profileError(err)
+	}
+	s.audit(c, store.AuditEvent{Action: "profile.update", Target: p.ID, Model: p.Model, Detail: p.Name})
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) handleDeleteProfile(c echo.Context) error {
+	id := c.Param("id")
+	p, err := s.store.Profiles().Get(id)
+	if err != nil {
+		return profileError(err)
+	}
+	if err := s.store.Profiles().Delete(id); err != nil {
+		return profileError(err)
+	}
+	s.audit(c, store.AuditEvent{Action: "profile.delete", Target: id, Model: p.Model, Detail: p.Name})
+	return c.NoContent(http.StatusNoContent)
+}
+
+// handleDuplicateProfile copies a profile under the first free name "X (copy)",
+// "X (copy 2)", ... The copy never auto-starts: two profiles would load one model.
+func (s *Server) handleDuplicateProfile(c echo.Context) error {
+	src, err := s.store.Profiles().Get(c.Param("id"))
+	if err != nil {
+		return profileError(err)
+	}
+	cp := src
+	cp.AutoStart = false
+	for i := 1; i <= maxDuplicateTries; i++ {
+		cp.Name = copyName(src.Name, i)
+		created, err := s.store.Profiles().Create(cp)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return profileError(err)
+		}
+		s.audit(c, store.AuditEvent{Action: "profile.duplicate", Target: created.ID, Model: created.Model,
+			Detail: src.Name + " -> " + created.Name})
+		return c.JSON(http.StatusCreated, created)
+	}
+	return &Error{Status: http.StatusConflict, Code: "name_taken", Message: "too many copies of this profile"}
+}
+
+// copyName is the name of the n-th copy, cut so it stays within the length limit.
+func copyName(name string, n int) string {
+	suffix := " (copy)"
+	if n > 1 {
+		suffix = fmt.Sprintf(" (copy %d)", n)
+	}
+	r := []rune(name)
+	if keep := maxProfileName - utf8.RuneCountInString(suffix); len(r) > keep {
+		r = r[:keep]
+	}
+	return string(r) + suffix
+}
+
+// loadTTL is the TTL an explicit load of a profile's model sets; nil keeps the
+// pool's default. A TTL of 0 (unload after each request) is left to the requests:
+// on a load it would unload the model before anyone used it.
+func loadTTL(p store.Profile) *time.Duration {
+	if p.TTLSeconds == nil || *p.TTLSeconds == 0 {
+		return nil
+	}
+	d := time.Duration(*p.TTLSeconds) * time.Second
+	if *p.TTLSeconds < 0 {
+		d = -1
+	}
+	return &d
+}
+
+// StartAutoProfiles loads the model of every auto_start profile, one after the
+// other, with the profile's TTL. A model that fails is logged and skipped: one
+// deleted model must not keep the others from starting. It returns when all are
+// tried or ctx ends.
+func StartAutoProfiles(ctx context.Context, st *store.Store, e *engine.Engine, log *slog.Logger) error {
+	list, err := st.Profiles().List()
+	if err != nil {
+		return err
+	}
+	for _, p := range list {
+		if !p.AutoStart {
+			continue
+		}
+		if !hub.ValidRepoID(p.Model) {
+			log.Warn("auto-start profile: not a model id", "profile", p.Name, "model", p.Model)
+			continue
+		}
+		start := time.Now()
+		err := e.Pool().Load(ctx, p.Model, pool.LoadOptions{TTL: loadTTL(p)})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			log.Warn("auto-start profile", "profile", p.Name, "model", p.Model, "err", err)
+			continue
+		}
+		log.Info("auto-started profile", "profile", p.Name, "model", p.Model, "dur", time.Since(start))
+	}
+	return nil
+}

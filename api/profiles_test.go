@@ -1,0 +1,169 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mlx-manager/mlx-manager/api"
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
+)
+
+type profile struct {
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	Model         string   `json:"model"`
+	SystemPrompt  string   `json:"system_prompt"`
+	Temperature   *float64 `json:"temperature"`
+	TopP          *float64 `json:"top_p"`
+	MaxTokens     *int     `json:"max_tokens"`
+	ContextLength int      `json:"context_length"`
+	TTLSeconds    *int     `json:"ttl_seconds"`
+	AutoStart     bool     `json:"auto_start"`
+}
+
+func TestProfilesCRUD(t *testing.T) {
+	env := startLib(t, libOptions{})
+	env.install(t, "test/a", tinySpec)
+	env.install(t, "test/b", modeltest.Spec{Seed: 3})
+	_, user := env.ApprovedUser(t, env.Admin, "user@example.com")
+
+	body := map[string]any{"name": "Coder", "model": "test/a", "system_prompt": "You write Go.",
+		"temperature": 0.2, "top_p": 0.9, "max_tokens": 100, "context_length": 200, "ttl_seconds": -1, "auto_start": true}
+	var p profile
+	env.JSON(t, "POST", "/api/profiles", user, body, http.StatusCreated, &p)
+	if p.ID == "" || p.Name != "Coder" || *p.Temperature != 0.2 || *p.TopP != 0.9 || *p.MaxTokens != 100 ||
+		p.ContextLength != 200 || *p.TTLSeconds != -1 || !p.AutoStart || p.SystemPrompt != "You write Go." {
+		t.Fatalf("created = %+v", p)
+	}
+	var got profile
+	env.JSON(t, "GET", "/api/profiles/"+p.ID, user, nil, http.StatusOK, &got)
+	if got.ID != p.ID || got.Model != "test/a" {
+		t.Errorf("get = %+v", got)
+	}
+	env.Error(t, "POST", "/api/profiles", user, body, http.StatusConflict) // same name
+
+	// Update replaces the whole profile: fields left out are unset.
+	got = profile{}
+	env.JSON(t, "PUT", "/api/profiles/"+p.ID, user, map[string]any{"name": "Coder", "model": "test/b"}, http.StatusOK, &got)
+	if got.SystemPrompt != "" || got.Model != "test/b" || got.Temperature != nil || got.AutoStart || got.ID != p.ID {
+		t.Errorf("updated = %+v", got)
+	}
+
+	var cp, cp2 profile
+	env.JSON(t, "POST", "/api/profiles/"+p.ID+"/duplicate", user, nil, http.StatusCreated, &cp)
+	env.JSON(t, "POST", "/api/profiles/"+p.ID+"/duplicate", user, nil, http.StatusCreated, &cp2)
+	if cp.Name != "Coder (copy)" || cp2.Name != "Coder (copy 2)" || cp.Model != "test/b" || cp.ID == p.ID {
+		t.Errorf("duplicates = %+v, %+v", cp, cp2)
+	}
+	var list []profile
+	env.JSON(t, "GET", "/api/profiles", user, nil, http.StatusOK, &list)
+	if len(list) != 3 || list[0].Name != "Coder" || list[2].Name != "Coder (copy)" {
+		t.Errorf("list = %+v", list)
+	}
+
+	env.JSON(t, "DELETE", "/api/profiles/"+cp.ID, user, nil, http.StatusNoContent, nil)
+	env.Error(t, "GET", "/api/profiles/"+cp.ID, user, nil, http.StatusNotFound)
+	env.Error(t, "DELETE", "/api/profiles/"+cp.ID, user, nil, http.StatusNotFound)
+	env.Error(t, "PUT", "/api/profiles/"+cp.ID, user, map[string]any{"name": "x", "model": "test/a"}, http.StatusNotFound)
+	env.Error(t, "POST", "/api/profiles/"+cp.ID+"/duplicate", user, nil, http.StatusNotFound)
+	env.Error(t, "GET", "/api/profiles", "", nil, http.StatusUnauthorized)
+
+	for action, want := range map[string]int{"profile.create": 1, "profile.update": 1, "profile.duplicate": 2, "profile.delete": 1} {
+		if n := countAudit(t, env, action); n != want {
+			t.Errorf("%d %s audit events, want %d", n, action, want)
+		}
+	}
+}
+
+func TestProfileValidation(t *testing.T) {
+	env := startLib(t, libOptions{})
+	env.install(t, "test/a", tinySpec) // context length 256
+	base := func(kv ...any) map[string]any {
+		m := map[string]any{"name": "P", "model": "test/a"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	}
+	cases := []struct {
+		name  string
+		body  any
+		want  int
+		param string
+	}{
+		{"no name", base("name", "  "), http.StatusBadRequest, "name"},
+		{"long name", base("name", strings.Repeat("n", 101)), http.StatusBadRequest, "name"},
+		{"name like a model", base("name", "org/model"), http.StatusBadRequest, "name"},
+		{"control chars", base("name", "a\nb"), http.StatusBadRequest, "name"},
+		{"no model", base("model", ""), http.StatusBadRequest, "model"},
+		{"model path", base("model", "/tmp/x"), http.StatusBadRequest, "model"},
+		{"missing model", base("model", "test/none"), http.StatusNotFound, "model"},
+		{"temperature", base("temperature", 2.5), http.StatusBadRequest, "temperature"},
+		{"negative temperature", base("temperature", -0.1), http.StatusBadRequest, "temperature"},
+		{"top_p zero", base("top_p", 0), http.StatusBadRequest, "top_p"},
+		{"max_tokens zero", base("max_tokens", 0), http.StatusBadRequest, "max_tokens"},
+		{"max_tokens over context", base("max_tokens", 300), http.StatusBadRequest, "max_tokens"},
+		{"max_tokens over own context", base("context_length", 128, "max_tokens", 200), http.StatusBadRequest, "max_tokens"},
+		{"context over model", base("context_length", 512), http.StatusBadRequest, "context_length"},
+		{"context tiny", base("context_length", 10), http.StatusBadRequest, "context_length"},
+		{"ttl", base("ttl_seconds", -5), http.StatusBadRequest, "ttl_seconds"},
+		{"system prompt", base("system_prompt", strings.Repeat("x", 33<<10)), http.StatusBadRequest, "system_prompt"},
+		{"body too large", base("system_prompt", strings.Repeat("x", 70<<10)), http.StatusRequestEntityTooLarge, ""},
+		{"unknown field", base("temprature", 1), http.StatusBadRequest, ""},
+		{"wrong type", base("max_tokens", "10"), http.StatusBadRequest, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := env.Error(t, "POST", "/api/profiles", env.Admin, tc.body, tc.want)
+			if tc.param != "" && (e.Param == nil || *e.Param != tc.param) {
+				t.Errorf("param %v, want %s (%s)", e.Param, tc.param, e.Message)
+			}
+		})
+	}
+	env.JSON(t, "POST", "/api/profiles", env.Admin, base("temperature", 0, "ttl_seconds", 0, "max_tokens", 256), http.StatusCreated, nil)
+}
+
+func TestDuplicateNameStaysWithinLimit(t *testing.T) {
+	env := startLib(t, libOptions{})
+	env.install(t, "test/a", tinySpec)
+	long := strings.Repeat("é", 100)
+	var p, cp profile
+	env.JSON(t, "POST", "/api/profiles", env.Admin, map[string]any{"name": long, "model": "test/a", "auto_start": true}, http.StatusCreated, &p)
+	env.JSON(t, "POST", "/api/profiles/"+p.ID+"/duplicate", env.Admin, nil, http.StatusCreated, &cp)
+	if n := len([]rune(cp.Name)); n != 100 || !strings.HasSuffix(cp.Name, " (copy)") || cp.AutoStart {
+		t.Errorf("copy of a 100-character name: %q (%d runes), auto_start %v", cp.Name, n, cp.AutoStart)
+	}
+}
+
+func TestStartAutoProfiles(t *testing.T) {
+	env := startLib(t, libOptions{})
+	env.install(t, "test/a", tinySpec)
+	env.install(t, "test/b", modeltest.Spec{Seed: 3})
+	for _, p := range []map[string]any{
+		{"name": "auto", "model": "test/a", "auto_start": true, "ttl_seconds": 90},
+		{"name": "manual", "model": "test/b"},
+		{"name": "gone", "model": "test/b", "auto_start": true},
+	} {
+		env.JSON(t, "POST", "/api/profiles", env.Admin, p, http.StatusCreated, nil)
+	}
+	env.JSON(t, "DELETE", "/api/models/test/b", env.Admin, nil, http.StatusOK, nil) // "gone" now fails to start
+
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := api.StartAutoProfiles(ctx, env.Store, env.Engine, quiet); err != nil {
+		t.Fatal(err)
+	}
+	st := env.Engine.Pool().Status()
+	if len(st) != 1 || st[0].ID != "test/a" || st[0].TTL != 90*time.Second {
+		t.Errorf("after auto start: %+v", st)
+	}
+	if _, err := env.Store.Profiles().ByName("gone"); err != nil {
+		t.Errorf("the failing profile should be kept: %v", err)
+	}
+}

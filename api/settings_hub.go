@@ -1,0 +1,136 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/engine/hub"
+	"github.com/mlx-manager/mlx-manager/store"
+)
+
+const (
+	hubSettingsDocument = "hub"
+	maxHubTokenLen      = 512
+)
+
+// HubSettings is the "hub" settings document: offline mode and the Hugging Face
+// token. The token is write-only through the API.
+type HubSettings struct {
+	Offline bool   `json:"offline"`
+	Token   string `json:"token,omitempty"`
+}
+
+// LoadHubSettings reads the hub settings; never set gives the zero value. The daemon
+// builds its hub client with them (a stored token wins over none, and offline from
+// either the flag or the setting).
+func LoadHubSettings(st *store.Store) (HubSettings, error) {
+	var set HubSettings
+	err := st.Settings().Get(hubSettingsDocument, &set)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return HubSettings{}, fmt.Errorf("read hub settings: %w", err)
+	}
+	return set, nil
+}
+
+// hubSettingsView is what GET shows: whether a token is set, never the token.
+type hubSettingsView struct {
+	Offline  bool   `json:"offline"`
+	TokenSet bool   `json:"token_set"`
+	Endpoint string `json:"endpoint,omitempty"`
+	// Live says the running client follows the settings at once; false means a
+	// changed token applies at the next start (offline mode always applies at once).
+	Live bool `json:"live"`
+}
+
+// The hub client's live switches, when it has them.
+type (
+	tokenSetter   interface{ SetToken(token string) }
+	offlineSetter interface{ SetOffline(offline bool) }
+)
+
+func (s *Server) viewHubSettings(set HubSettings) hubSettingsView {
+	v := hubSettingsView{Offline: set.Offline, TokenSet: set.Token != ""}
+	if s.opts.Hub != nil {
+		v.Endpoint = s.opts.Hub.Endpoint()
+		_, ok := any(s.opts.Hub).(tokenSetter)
+		v.Live = ok
+	}
+	return v
+}
+
+func (s *Server) handleGetHubSettings(c echo.Context) error {
+	set, err := LoadHubSettings(s.store)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.viewHubSettings(set))
+}
+
+// handlePutHubSettings changes what the request names: an absent token keeps the
+// stored one, "" clears it.
+func (s *Server) handlePutHubSettings(c echo.Context) error {
+	var req struct {
+		Offline *bool   `json:"offline"`
+		Token   *string `json:"token"`
+	}
+	if err := decodeStrictJSON(c, &req); err != nil {
+		return err
+	}
+	set, err := LoadHubSettings(s.store)
+	if err != nil {
+		return err
+	}
+	var changes []string
+	if req.Offline != nil {
+		set.Offline = *req.Offline
+		changes = append(changes, fmt.Sprintf("offline=%v", set.Offline))
+	}
+	if req.Token != nil {
+		tok := strings.TrimSpace(*req.Token)
+		if len(tok) > maxHubTokenLen || strings.ContainsAny(tok, " \t\r\n") {
+			return BadParam("token", "token must be a Hugging Face access token (hf_...)")
+		}
+		set.Token = tok
+		changes = append(changes, map[bool]string{true: "token=set", false: "token=cleared"}[tok != ""])
+	}
+	if err := s.store.Settings().Put(hubSettingsDocument, set); err != nil {
+		return fmt.Errorf("store hub settings: %w", err)
+	}
+	s.applyHubSettings(set, req.Token != nil, req.Offline != nil)
+	s.audit(c, store.AuditEvent{Action: "settings.update", Target: hubSettingsDocument, Detail: strings.Join(changes, " ")})
+	return c.JSON(http.StatusOK, s.viewHubSettings(set))
+}
+
+// applyHubSettings hands changed settings to the running client when it can take them.
+func (s *Server) applyHubSettings(set HubSettings, token, offline bool) {
+	if s.opts.Hub == nil {
+		return
+	}
+	if ts, ok := any(s.opts.Hub).(tokenSetter); ok && token {
+		ts.SetToken(set.Token)
+	}
+	if setter, ok := any(s.opts.Hub).(offlineSetter); ok && offline {
+		setter.SetOffline(set.Offline)
+	}
+}
+
+// checkOnline refuses a Hub call in offline mode, whether the setting or the
+// daemon's flag turned it on. The client refuses too; checking here first gives
+// the same answer before any work starts.
+func (s *Server) checkOnline() error {
+	if s.opts.Hub != nil && s.opts.Hub.Offline() {
+		return libraryError(hub.ErrOffline)
+	}
+	set, err := LoadHubSettings(s.store)
+	if err != nil {
+		return err
+	}
+	if set.Offline {
+		return libraryError(fmt.Errorf("%w (turned on in the hub settings)", hub.ErrOffline))
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+package api_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mlx-manager/mlx-manager/api"
+	"github.com/mlx-manager/mlx-manager/engine/pool"
+	"github.com/mlx-manager/mlx-manager/store"
+)
+
+type poolSettings struct {
+	Budget            any    `json:"budget"`
+	MaxModels         int    `json:"max_models"`
+	DefaultTTLSeconds *int64 `json:"default_ttl_seconds"`
+	EvictionPolicy    string `json:"eviction_policy"`
+	Effective         struct {
+		BudgetBytes       int64   `json:"budget_bytes"`
+		TotalRAMBytes     int64   `json:"total_ram_bytes"`
+		MaxModels         int     `json:"max_models"`
+		DefaultTTLSeconds float64 `json:"default_ttl_seconds"`
+	} `json:"effective"`
+}
+
+func TestPoolSettings(t *testing.T) {
+	base := pool.Config{BudgetBytes: 300 << 20, MaxQueue: 7}
+	env := startLib(t, libOptions{Pool: base})
+	_, user := env.ApprovedUser(t, env.Admin, "user@example.com")
+
+	var got poolSettings
+	env.JSON(t, "GET", "/api/settings/pool", env.Admin, nil, http.StatusOK, &got)
+	if got.Budget != nil || got.EvictionPolicy != "lru" || got.Effective.BudgetBytes != 300<<20 || got.Effective.DefaultTTLSeconds != 1800 {
+		t.Errorf("defaults = %+v", got)
+	}
+
+	env.JSON(t, "PUT", "/api/settings/pool", env.Admin, map[string]any{"budget": 128 << 20, "max_models": 2, "default_ttl_seconds": 60}, http.StatusOK, &got)
+	if got.Budget != float64(128<<20) || got.Effective.BudgetBytes != 128<<20 || got.Effective.MaxModels != 2 || got.Effective.DefaultTTLSeconds != 60 {
+		t.Errorf("after put = %+v", got)
+	}
+	if mem := env.Engine.Pool().Memory(); mem.BudgetBytes != 128<<20 || mem.MaxModels != 2 {
+		t.Errorf("pool not updated live: %+v", mem)
+	}
+	// Persisted, and applied to a new pool at the next start over the daemon's config.
+	cfg, err := api.LoadPoolConfig(env.Store, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BudgetBytes != 128<<20 || cfg.MaxModels != 2 || cfg.DefaultTTL != time.Minute || cfg.MaxQueue != 7 {
+		t.Errorf("loaded config = %+v", cfg)
+	}
+	p := pool.New(pool.Config{}, nil)
+	defer p.Close()
+	if err := api.ApplyPoolSettings(env.Store, p, base); err != nil {
+		t.Fatal(err)
+	}
+	if mem := p.Memory(); mem.BudgetBytes != 128<<20 || mem.MaxModels != 2 {
+		t.Errorf("applied to a new pool: %+v", mem)
+	}
+
+	if total, err := pool.TotalRAM(); err == nil {
+		env.JSON(t, "PUT", "/api/settings/pool", env.Admin, map[string]any{"budget": "50%", "default_ttl_seconds": -1}, http.StatusOK, &got)
+		if got.Budget != "50%" || got.Effective.BudgetBytes != total/2 || got.Effective.DefaultTTLSeconds >= 0 || got.Effective.MaxModels != 0 {
+			t.Errorf("50%% of %d: %+v", total, got)
+		}
+	}
+
+	cases := []struct {
+		name  string
+		body  string
+		param string
+	}{
+		{"policy", `{"eviction_policy":"fifo"}`, "eviction_policy"},
+		{"tiny budget", `{"budget":1000}`, "budget"},
+		{"percent over", `{"budget":"150%"}`, "budget"},
+		{"percent zero", `{"budget":"0%"}`, ""},
+		{"budget word", `{"budget":"lots"}`, ""},
+		{"max models", `{"max_models":-1}`, "max_models"},
+		{"ttl zero", `{"default_ttl_seconds":0}`, "default_ttl_seconds"},
+		{"ttl", `{"default_ttl_seconds":-2}`, "default_ttl_seconds"},
+		{"unknown", `{"budgett":1}`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := env.Error(t, "PUT", "/api/settings/pool", env.Admin, tc.body, http.StatusBadRequest)
+			if tc.param != "" && (e.Param == nil || *e.Param != tc.param) {
+				t.Errorf("param %v, want %s (%s)", e.Param, tc.param, e.Message)
+			}
+		})
+	}
+	env.Error(t, "GET", "/api/settings/pool", user, nil, http.StatusForbidden)
+	env.Error(t, "PUT", "/api/settings/pool", user, `{}`, http.StatusForbidden)
+	if n := countAuditTarget(t, env, "settings.update", "pool"); n < 2 {
+		t.Errorf("%d pool settings audit events", n)
+	}
+}
+
+func TestBudgetJSON(t *testing.T) {
+	cases := []struct {
+		in   string
+		want api.Budget
+		out  string
+	}{
+		{`1073741824`, api.Budget{Bytes: 1 << 30}, `1073741824`},
+		{`"1073741824"`, api.Budget{Bytes: 1 << 30}, `1073741824`},
+		{`"70%"`, api.Budget{Percent: 70}, `"70%"`},
+		{`" 12.5 % "`, api.Budget{Percent: 12.5}, `"12.5%"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.in, func(t *testing.T) {
+			var b api.Budget
+			if err := json.Unmarshal([]byte(tc.in), &b); err != nil {
+				t.Fatal(err)
+			}
+			if b != tc.want {
+				t.Errorf("decoded %+v, want %+v", b, tc.want)
+			}
+			out, err := json.Marshal(b)
+			if err != nil || string(out) != tc.out {
+				t.Errorf("encoded %s (%v), want %s", out, err, tc.out)
+			}
+		})
+	}
+	for _, bad := range []string{`"x%"`, `"1.5"`, `true`, `"NaN%"`, `"Inf%"`, `"-5%"`, `"0%"`, `1e3`} {
+		var b api.Budget
+		if err := json.Unmarshal([]byte(bad), &b); err == nil {
+			t.Errorf("%s decoded to %+v", bad, b)
+		}
+	}
+}
+
+func FuzzBudgetJSON(f *testing.F) {
+	for _, s := range []string{`1`, `"70%"`, `"%"`, `"-5%"`, `"9999999999999999999999"`, `null`, `"  "`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var b api.Budget
+		if json.Unmarshal([]byte(in), &b) != nil {
+			return
+		}
+		out, err := json.Marshal(b)
+		if err != nil {
+			t.Fatalf("%q decoded to %+v, which does not encode: %v", in, b, err)
+		}
+		var again api.Budget
+		if err := json.Unmarshal(out, &again); err != nil || again != b {
+			t.Fatalf("%q → %+v → %s → %+v (%v)", in, b, out, again, err)
+		}
+	})
+}
+
+func TestHubSettings(t *testing.T) {
+	env := startLib(t, libOptions{})
+	_, user := env.ApprovedUser(t, env.Admin, "user@example.com")
+	type view struct {
+		Offline  bool   `json:"offline"`
+		TokenSet bool   `json:"token_set"`
+		Endpoint string `json:"endpoint"`
+		Token    string `json:"token"`
+	}
+	var v view
+	env.JSON(t, "GET", "/api/settings/hub", env.Admin, nil, http.StatusOK, &v)
+	if v.Offline || v.TokenSet || v.Endpoint != env.Hub.URL {
+		t.Errorf("defaults = %+v", v)
+	}
+	env.JSON(t, "PUT", "/api/settings/hub", env.Admin, map[string]any{"token": "hf_secret_value"}, http.StatusOK, &v)
+	if !v.TokenSet || v.Token != "" {
+		t.Errorf("after setting a token: %+v", v)
+	}
+	env.JSON(t, "PUT", "/api/settings/hub", env.Admin, map[string]any{"offline": true}, http.StatusOK, &v)
+	if !v.Offline || !v.TokenSet {
+		t.Errorf("offline keeps the token: %+v", v)
+	}
+	set, err := api.LoadHubSettings(env.Store)
+	if err != nil || set.Token != "hf_secret_value" || !set.Offline {
+		t.Errorf("stored = %+v, %v", set, err)
+	}
+	env.JSON(t, "PUT", "/api/settings/hub", env.Admin, map[string]any{"token": "", "offline": false}, http.StatusOK, &v)
+	if v.TokenSet || v.Offline {
+		t.Errorf("after clearing: %+v", v)
+	}
+	env.Error(t, "PUT", "/api/settings/hub", env.Admin, map[string]any{"token": "two words"}, http.StatusBadRequest)
+	env.Error(t, "GET", "/api/settings/hub", user, nil, http.StatusForbidden)
+	env.Error(t, "PUT", "/api/settings/hub", user, map[string]any{"offline": true}, http.StatusForbidden)
+
+	page, err := env.Store.Audit().Query(store.AuditFilter{Action: "settings.update"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range page.Events {
+		if ev.Target == "hub" && (containsSecret(ev.Detail) || containsSecret(ev.Endpoint)) {
+			t.Errorf("audit event leaks the token: %+v", ev)
+		}
+	}
+	if _, err := api.LoadHubSettings(env.Store); errors.Is(err, store.ErrNotFound) {
+		t.Error("LoadHubSettings must hide ErrNotFound")
+	}
+}
+
+func containsSecret(s string) bool { return strings.Contains(s, "hf_secret_value") }
+
+func countAuditTarget(t *testing.T, env *libEnv, action, target string) int {
+	t.Helper()
+	page, err := env.Store.Audit().Query(store.AuditFilter{Action: action})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range page.Events {
+		if ev.Target == target {
+			n++
+		}
+	}
+	return n
+}
