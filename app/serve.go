@@ -19,6 +19,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/app/config"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
+	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -161,7 +162,11 @@ func (d *daemon) openEngine() error {
 func (d *daemon) startJobs() {
 	ctx, cancel := context.WithCancel(context.Background())
 	d.stopJobs = cancel
-	d.jobs.Add(2)
+	d.jobs.Add(3)
+	go func() {
+		defer d.jobs.Done()
+		d.autoStart(ctx)
+	}()
 	go func() {
 		defer d.jobs.Done()
 		runAuditRetention(ctx, d.store, d.log, auditRetentionEvery)
@@ -172,6 +177,34 @@ func (d *daemon) startJobs() {
 			d.log.Error("resume downloads", "err", err)
 		}
 	}()
+}
+
+// autoStart loads and pins the models of profiles marked auto_start, one at a
+// time so the pool's budget decides as it would for a user.
+func (d *daemon) autoStart(ctx context.Context) {
+	profiles, err := d.store.Profiles().List()
+	if err != nil {
+		d.log.Error("auto-start profiles", "err", err)
+		return
+	}
+	for _, p := range profiles {
+		if !p.AutoStart {
+			continue
+		}
+		var ttl *time.Duration
+		if p.TTLSeconds != nil {
+			t := time.Duration(*p.TTLSeconds) * time.Second
+			ttl = &t
+		}
+		if err := d.engine.Pool().Load(ctx, p.Model, pool.LoadOptions{Pin: true, TTL: ttl}); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			d.log.Error("auto-start profile", "profile", p.Name, "model", p.Model, "err", err)
+			continue
+		}
+		d.log.Info("auto-started profile", "profile", p.Name, "model", p.Model)
+	}
 }
 
 func (d *daemon) close() error {
