@@ -302,3 +302,29 @@ func TestModelsListsTheCache(t *testing.T) {
 		t.Fatalf("after a request the model is loaded: %+v %v", info, err)
 	}
 }
+
+func TestPrefixReuseGivesTheSameAnswer(t *testing.T) {
+	dir := tinyModelSpec(t, modeltest.Spec{Seed: 5, MaxPos: 1024})
+	turn1 := []Message{{Role: "user", Content: "Tell me a story about a cat."}}
+	ask := func(e *Engine, msgs []Message) *Result {
+		res, err := e.Chat(context.Background(), ChatRequest{Model: dir, Messages: msgs, Options: GenOptions{MaxTokens: 12}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	warm := newTestEngine(t)
+	first := ask(warm, turn1)
+	if first.Usage.CachedTokens != 0 {
+		t.Fatalf("first request reused %d tokens from nothing", first.Usage.CachedTokens)
+	}
+	turn2 := append(turn1, Message{Role: "assistant", Content: first.Content}, Message{Role: "user", Content: "And then?"})
+	second := ask(warm, turn2)
+	if second.Usage.CachedTokens == 0 {
+		t.Fatal("the second turn reused nothing of the first")
+	}
+	cold := ask(newTestEngine(t), turn2)
+	if cold.Content != second.Content || cold.Usage.PromptTokens != second.Usage.PromptTokens {
+		t.Fatalf("reused cache changed the answer: %q vs %q", second.Content, cold.Content)
+	}
+}

@@ -80,19 +80,23 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 		mask = grammar.NewBitset(mk.Size())
 	}
 
-	seq, err := l.runner.NewSequence(window)
+	seq, have, err := l.sequenceFor(window, j.prompt)
 	if err != nil {
-		return nil, fmt.Errorf("new sequence: %w", err)
+		return nil, err
 	}
-	defer seq.Close()
+	// Whatever happens, the sequence goes back to the model's cache or is closed;
+	// tokens is what its KV cache holds when it does.
+	tokens := append(make([]int32, 0, len(j.prompt)+16), j.prompt...)
+	done := false
+	defer func() { l.keep(seq, window, tokens, done) }()
 
-	res := &Result{Model: l.id, Backend: l.runner.Backend(), Usage: Usage{PromptTokens: len(j.prompt)}}
+	res := &Result{Model: l.id, Backend: l.runner.Backend(), Usage: Usage{PromptTokens: len(j.prompt), CachedTokens: have}}
 	out := newOutput(l.tok, j, emit, res)
-	logits, err := seq.Forward(ctx, j.prompt)
+	logits, err := prefill(ctx, seq, j.prompt, have)
 	if err != nil {
-		return nil, fmt.Errorf("prefill: %w", err)
+		return nil, err
 	}
-	history := make([]int32, 0, j.opts.MaxTokens)
+	history := make([]int32, 0, min(j.opts.MaxTokens, 4096))
 	for {
 		var m sample.Mask
 		if matcher != nil {
@@ -141,10 +145,12 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 		if logits, err = seq.Forward(ctx, history[len(history)-1:]); err != nil {
 			return nil, fmt.Errorf("decode: %w", err)
 		}
+		tokens = append(tokens, history[len(history)-1])
 	}
 	if err := out.finish(); err != nil {
 		return nil, err
 	}
+	done = true
 	if len(res.ToolCalls) > 0 {
 		res.FinishReason = "tool_calls"
 	}

@@ -31,6 +31,9 @@ type loaded struct {
 	eos       map[int32]bool
 	ctxLen    int
 
+	cacheMu sync.Mutex // guards cache
+	cache   *cachedSeq // the last request's sequence, for prefix reuse
+
 	maskOnce sync.Once
 	masker   *grammar.Masker
 	maskErr  error
@@ -77,6 +80,7 @@ func openLoaded(ctx context.Context, id, dir string, newRunner NewRunner) (*load
 
 // Close frees the executor and unmaps the weights.
 func (l *loaded) Close() error {
+	l.dropCache()
 	return errors.Join(l.runner.Close(), l.m.Close())
 }
 

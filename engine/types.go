@@ -143,6 +143,7 @@ type Delta struct {
 type Usage struct {
 	PromptTokens     int
 	CompletionTokens int
+	CachedTokens     int // prompt tokens whose KV cache was reused from the previous request
 }
 
 // Result is a finished generation.
