@@ -1,0 +1,313 @@
+package v1test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mlx-manager/mlx-manager/api"
+	"github.com/mlx-manager/mlx-manager/api/apitest"
+	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/engine/cpu"
+	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
+	"github.com/mlx-manager/mlx-manager/engine/pool"
+	"github.com/mlx-manager/mlx-manager/store"
+)
+
+// Model ids of the test models dir.
+const (
+	tinyID    = "test/tiny"
+	storiesID = "test/stories260K"
+	commit    = "0123456789abcdef0123456789abcdef01234567"
+)
+
+// noEOS keeps the tiny random model from ending early, so token counts are exact.
+var noEOS = map[string]float64{"2": -100}
+
+// env is a running daemon: API server, engine and an API key.
+type env struct {
+	*apitest.Server
+	eng  *engine.Engine
+	key  string
+	gate *gate
+}
+
+type envOptions struct {
+	pool    pool.Config
+	stories bool // also install stories260K (the test is skipped when it is absent)
+}
+
+func start(t *testing.T, o envOptions) *env {
+	t.Helper()
+	root := t.TempDir()
+	install(t, root, tinyID, func(dir string) error { return modeltest.Write(dir, modeltest.Spec{Seed: 3, MaxPos: 1024}) })
+	if o.stories {
+		src := storiesDir(t)
+		install(t, root, storiesID, func(dir string) error { return copyDir(src, dir) })
+	}
+	g := &gate{}
+	if o.pool.BudgetBytes == 0 {
+		o.pool.BudgetBytes = -1 // tests must not depend on the machine's memory
+	}
+	o.pool.Logger = quiet()
+	eng, err := engine.New(engine.Options{
+		ModelsDir: root, Pool: o.pool, Logger: quiet(),
+		NewRunner: func(ctx context.Context, m *model.Model) (model.Runner, error) {
+			r, err := cpu.New(m, cpu.Options{Threads: 1, Logger: quiet()})
+			if err != nil {
+				return nil, err
+			}
+			return &gatedRunner{Runner: r, g: g}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() }) // after the server's shutdown, registered later
+	srv := apitest.Start(t, apitest.Options{Configure: func(o *api.Options) { o.Engine = eng }})
+	token := srv.Admin(t)
+	var key struct {
+		Key string `json:"key"`
+	}
+	srv.JSON(t, "POST", "/api/auth/api-keys", token, map[string]string{"name": "sdk"}, http.StatusCreated, &key)
+	return &env{Server: srv, eng: eng, key: key.Key, gate: g}
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// install writes a model as the Hugging Face cache holds it: plain files in
+// snapshots/<commit> (as tools that copy instead of linking leave them) and refs/main.
+func install(t *testing.T, root, id string, write func(dir string) error) {
+	t.Helper()
+	repo := filepath.Join(root, "models--"+strings.ReplaceAll(id, "/", "--"))
+	snap := filepath.Join(repo, "snapshots", commit)
+	if err := os.MkdirAll(snap, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(snap); err != nil {
+		t.Fatalf("write %s: %v", id, err)
+	}
+	if err := os.MkdirAll(filepath.Join(repo, "refs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// storiesDir is /work/shared/models/stories260K, found from this file's place in the repo.
+func storiesDir(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", "stories260K")
+	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
+		t.Skipf("stories260K is not at %s: %v", dir, err)
+	}
+	return dir
+}
+
+func copyDir(src, dst string) error {
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gate slows or holds the executor so tests can observe a generation in flight:
+// a fake at the narrow model.Runner interface, around the real CPU runner.
+type gate struct {
+	forwards atomic.Int64 // Forward calls: prefill plus one per decoded token
+	delay    atomic.Int64 // nanoseconds each Forward waits
+	mu       sync.Mutex
+	hold     chan struct{} // while not nil, Forward waits for it to close; guarded by mu
+}
+
+func (g *gate) slow(d time.Duration) { g.delay.Store(int64(d)) }
+
+func (g *gate) wait(ctx context.Context) error {
+	g.mu.Lock()
+	hold := g.hold
+	g.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if d := time.Duration(g.delay.Load()); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+type gatedRunner struct {
+	model.Runner
+	g *gate
+}
+
+func (r *gatedRunner) NewSequence(maxLen int) (model.Sequence, error) {
+	s, err := r.Runner.NewSequence(maxLen)
+	if err != nil {
+		return nil, err
+	}
+	return &gatedSeq{Sequence: s, g: r.g}, nil
+}
+
+type gatedSeq struct {
+	model.Sequence
+	g *gate
+}
+
+func (s *gatedSeq) Forward(ctx context.Context, tokens []int32) ([]float32, error) {
+	s.g.forwards.Add(1)
+	if err := s.g.wait(ctx); err != nil {
+		return nil, err
+	}
+	return s.Sequence.Forward(ctx, tokens)
+}
+
+// post sends a /v1 request with the API key.
+func (e *env) post(t *testing.T, path string, body any) *http.Response {
+	t.Helper()
+	return e.Do(t, "POST", path, e.key, body)
+}
+
+// call posts body, checks the status and decodes the JSON answer into out.
+func (e *env) call(t *testing.T, path string, body any, want int, out any) {
+	t.Helper()
+	e.JSON(t, "POST", path, e.key, body, want, out)
+}
+
+// sseEvent is one server-sent event.
+type sseEvent struct {
+	Name string
+	Data string
+}
+
+func (ev sseEvent) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(ev.Data), v); err != nil {
+		t.Fatalf("decode event %s %q: %v", ev.Name, ev.Data, err)
+	}
+}
+
+// stream posts a streaming request and reads every event until the server ends it.
+func (e *env) stream(t *testing.T, path string, body any) []sseEvent {
+	t.Helper()
+	resp := e.post(t, path, body)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST %s: status %d: %s", path, resp.StatusCode, b)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		t.Fatalf("content type %q", ct)
+	}
+	var evs []sseEvent
+	r := newSSEReader(resp.Body)
+	for {
+		ev, ok := r.next()
+		if !ok {
+			return evs
+		}
+		evs = append(evs, ev)
+	}
+}
+
+type sseReader struct{ sc *bufio.Scanner }
+
+func newSSEReader(r io.Reader) *sseReader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	return &sseReader{sc: sc}
+}
+
+// next returns the next event; comments (keep-alives) are skipped.
+func (r *sseReader) next() (sseEvent, bool) {
+	var ev sseEvent
+	for r.sc.Scan() {
+		line := r.sc.Text()
+		switch {
+		case line == "":
+			if ev.Data != "" || ev.Name != "" {
+				return ev, true
+			}
+		case strings.HasPrefix(line, ":"):
+		case strings.HasPrefix(line, "event: "):
+			ev.Name = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			ev.Data += strings.TrimPrefix(line, "data: ")
+		}
+	}
+	return ev, false
+}
+
+// auditOf waits for the audit event of the latest /v1 request with action.
+func (e *env) auditOf(t *testing.T, action string) store.AuditEvent {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		page, err := e.Store.Audit().Query(store.AuditFilter{Action: action, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Events) > 0 {
+			return page.Events[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no audit event %s", action)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// eventually polls cond until it holds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,135 @@
+package v1test
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"math"
+	"net/http"
+	"testing"
+
+	"github.com/mlx-manager/mlx-manager/store"
+)
+
+type modelEntry struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+func TestModels(t *testing.T) {
+	e := start(t, envOptions{})
+	if _, err := e.Store.Profiles().Create(store.Profile{Name: "coder", Model: tinyID}); err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Object string       `json:"object"`
+		Data   []modelEntry `json:"data"`
+	}
+	e.JSON(t, "GET", "/v1/models", e.key, nil, http.StatusOK, &list)
+	if list.Object != "list" || len(list.Data) != 2 {
+		t.Fatalf("list %+v", list)
+	}
+	if m := list.Data[0]; m.ID != tinyID || m.Object != "model" || m.OwnedBy != "test" || m.Created == 0 {
+		t.Errorf("model %+v", m)
+	}
+	if p := list.Data[1]; p.ID != "coder" || p.OwnedBy != "profile" {
+		t.Errorf("profile %+v", p)
+	}
+	for _, path := range []string{"/v1/models/" + tinyID, "/v1/models/test%2Ftiny"} {
+		var m modelEntry
+		e.JSON(t, "GET", path, e.key, nil, http.StatusOK, &m)
+		if m.ID != tinyID || m.Object != "model" {
+			t.Errorf("%s: %+v", path, m)
+		}
+	}
+	var p modelEntry
+	e.JSON(t, "GET", "/v1/models/coder", e.key, nil, http.StatusOK, &p)
+	if p.ID != "coder" {
+		t.Errorf("profile %+v", p)
+	}
+	for _, path := range []string{"/v1/models/nobody/nothing", "/v1/models/..%2F..%2Fetc", "/v1/models/x"} {
+		if eb := e.Error(t, "GET", path, e.key, nil, http.StatusNotFound); eb.Code == nil || *eb.Code != "model_not_found" {
+			t.Errorf("%s: %+v", path, eb)
+		}
+	}
+}
+
+// TestProfile checks that a request naming a profile runs its model with its defaults.
+func TestProfile(t *testing.T) {
+	e := start(t, envOptions{})
+	zero, three := 0.0, 3
+	if _, err := e.Store.Profiles().Create(store.Profile{Name: "Brief", Model: tinyID, SystemPrompt: "Answer briefly.",
+		Temperature: &zero, MaxTokens: &three}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.chat(t, map[string]any{"model": "brief", "temperature": nil})
+	if r.Model != "brief" || r.Choices[0].FinishReason != "length" || r.Usage.CompletionTokens != 3 {
+		t.Errorf("profile answer %+v", r)
+	}
+	direct := e.chat(t, map[string]any{"max_tokens": 3})
+	if r.Usage.PromptTokens <= direct.Usage.PromptTokens {
+		t.Errorf("the profile's system prompt was not added: %d prompt tokens, %d without", r.Usage.PromptTokens, direct.Usage.PromptTokens)
+	}
+	withSystem := e.chat(t, map[string]any{"model": "brief", "messages": []map[string]any{
+		{"role": "system", "content": "x"}, {"role": "user", "content": "Hello there"}}})
+	if withSystem.Usage.PromptTokens >= r.Usage.PromptTokens {
+		t.Errorf("the profile's system prompt was added to a request with its own: %d tokens", withSystem.Usage.PromptTokens)
+	}
+	if ev := e.auditOf(t, "v1.chat.completions"); ev.Model != tinyID {
+		t.Errorf("audit model %q, want the profile's model", ev.Model)
+	}
+}
+
+func TestEmbeddings(t *testing.T) {
+	e := start(t, envOptions{})
+	type list struct {
+		Object string `json:"object"`
+		Model  string `json:"model"`
+		Data   []struct {
+			Object    string `json:"object"`
+			Index     int    `json:"index"`
+			Embedding any    `json:"embedding"`
+		} `json:"data"`
+		Usage struct {
+			PromptTokens int `json:"prompt_tokens"`
+			TotalTokens  int `json:"total_tokens"`
+		} `json:"usage"`
+	}
+	var f, b list
+	e.call(t, "/v1/embeddings", map[string]any{"model": tinyID, "input": []string{"a cat", "a dog"}}, 200, &f)
+	e.call(t, "/v1/embeddings", map[string]any{"model": tinyID, "input": []string{"a cat", "a dog"}, "encoding_format": "base64"}, 200, &b)
+	if f.Object != "list" || f.Model != tinyID || len(f.Data) != 2 || f.Usage.PromptTokens == 0 || f.Usage.TotalTokens != f.Usage.PromptTokens {
+		t.Fatalf("embeddings %+v", f)
+	}
+	for i := range f.Data {
+		floats := f.Data[i].Embedding.([]any)
+		raw, err := base64.StdEncoding.DecodeString(b.Data[i].Embedding.(string))
+		if err != nil || len(raw) != 4*len(floats) || len(floats) != 64 || f.Data[i].Index != i || f.Data[i].Object != "embedding" {
+			t.Fatalf("vector %d: %d floats, %d bytes, %v", i, len(floats), len(raw), err)
+		}
+		var norm float64
+		for k, x := range floats {
+			v := float32(x.(float64))
+			if got := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*k:])); got != v {
+				t.Fatalf("vector %d value %d: base64 %g, float %g", i, k, got, v)
+			}
+			norm += float64(v) * float64(v)
+		}
+		if math.Abs(norm-1) > 1e-4 {
+			t.Errorf("vector %d norm² %g", i, norm)
+		}
+	}
+	var small list
+	e.call(t, "/v1/embeddings", map[string]any{"model": tinyID, "input": "a cat", "dimensions": 8}, 200, &small)
+	if v := small.Data[0].Embedding.([]any); len(v) != 8 {
+		t.Errorf("dimensions 8 gave %d", len(v))
+	}
+	for _, body := range []map[string]any{
+		{"model": tinyID, "input": [][]int{{1, 2}}},
+		{"model": tinyID, "input": []int{1, 2}},
+		{"model": tinyID, "input": "x", "dimensions": 65},
+	} {
+		e.Error(t, "POST", "/v1/embeddings", e.key, body, http.StatusBadRequest)
+	}
+}

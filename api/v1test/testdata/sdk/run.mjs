@@ -1,0 +1,137 @@
+// Drives the daemon's /v1 API with the official OpenAI and Anthropic SDKs, exactly
+// as users do: BASE_URL is http://127.0.0.1:port (the OpenAI client gets /v1
+// appended, the Anthropic one appends it itself), API_KEY an API key, MODEL a local
+// model id. It prints one JSON object with what every scenario observed; the Go
+// test (sdk_node_test.go) asserts on it. A scenario that throws records the error.
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+
+const { BASE_URL, API_KEY, MODEL } = process.env;
+const openai = new OpenAI({ baseURL: BASE_URL + '/v1', apiKey: API_KEY, maxRetries: 0, timeout: 60_000 });
+// authToken sends Authorization: Bearer, which every /v1 route accepts.
+const anthropic = new Anthropic({ baseURL: BASE_URL, apiKey: null, authToken: API_KEY, maxRetries: 0, timeout: 60_000 });
+const user = (content) => [{ role: 'user', content }];
+
+function describe(e) {
+  if (e instanceof OpenAI.APIError || e instanceof Anthropic.APIError) {
+    return { status: e.status, type: e.type ?? e.error?.error?.type ?? e.error?.type, code: e.code ?? null,
+      param: e.param ?? null, message: e.message, body: e.error ?? null, name: e.constructor.name };
+  }
+  return { name: e?.constructor?.name, message: String(e?.message ?? e) };
+}
+
+async function expectError(fn) {
+  try {
+    await fn();
+    return { status: 0, message: 'no error' };
+  } catch (e) {
+    return describe(e);
+  }
+}
+
+const scenarios = {
+  async models() {
+    const ids = [];
+    for await (const m of openai.models.list()) ids.push({ id: m.id, object: m.object, owned_by: m.owned_by });
+    const one = await openai.models.retrieve(MODEL); // the SDK escapes the slash of org/name
+    return { ids, retrieved: { id: one.id, object: one.object, owned_by: one.owned_by } };
+  },
+
+  async chat() {
+    const r = await openai.chat.completions.create({ model: MODEL, messages: user('Hello'), max_tokens: 5, temperature: 0 });
+    return { id: r.id, object: r.object, model: r.model, fingerprint: r.system_fingerprint, created: r.created,
+      content: r.choices[0].message.content, role: r.choices[0].message.role,
+      finish_reason: r.choices[0].finish_reason, usage: r.usage };
+  },
+
+  async chatStream() {
+    const stream = await openai.chat.completions.create({ model: MODEL, messages: user('Hello'), max_tokens: 5,
+      temperature: 0, stream: true, stream_options: { include_usage: true } });
+    let content = '', firstRole = null, finish = null, usage = null, chunks = 0;
+    const ids = new Set();
+    for await (const chunk of stream) {
+      chunks++;
+      ids.add(chunk.id);
+      if (chunk.usage) usage = chunk.usage;
+      for (const c of chunk.choices) {
+        if (firstRole === null) firstRole = c.delta.role ?? '';
+        content += c.delta.content ?? '';
+        if (c.finish_reason) finish = c.finish_reason;
+      }
+    }
+    return { content, first_role: firstRole, finish_reason: finish, usage, chunks, ids: ids.size };
+  },
+
+  async chatLogprobs() {
+    const r = await openai.chat.completions.create({ model: MODEL, messages: user('Hi'), max_tokens: 3, temperature: 0,
+      logprobs: true, top_logprobs: 2 });
+    const lp = r.choices[0].logprobs.content;
+    return { tokens: lp.length, top: lp.map((t) => t.top_logprobs.length), logprob: lp[0].logprob,
+      completion_tokens: r.usage.completion_tokens };
+  },
+
+  async completions() {
+    const r = await openai.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 4, temperature: 0 });
+    const stream = await openai.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 4,
+      temperature: 0, stream: true });
+    let streamed = '', finish = null;
+    for await (const chunk of stream) {
+      for (const c of chunk.choices) {
+        streamed += c.text;
+        if (c.finish_reason) finish = c.finish_reason;
+      }
+    }
+    return { object: r.object, text: r.choices[0].text, finish_reason: r.choices[0].finish_reason, usage: r.usage,
+      streamed, stream_finish: finish };
+  },
+
+  async embeddings() {
+    // The SDK asks for base64 unless told otherwise and decodes it itself.
+    const r = await openai.embeddings.create({ model: MODEL, input: ['a cat', 'a dog'] });
+    const norms = r.data.map((d) => Math.sqrt(d.embedding.reduce((s, x) => s + x * x, 0)));
+    const f = await openai.embeddings.create({ model: MODEL, input: 'a cat', encoding_format: 'float', dimensions: 8 });
+    return { count: r.data.length, dims: r.data[0].embedding.length, norms, usage: r.usage,
+      same: JSON.stringify(r.data[0].embedding.slice(0, 4)) !== JSON.stringify(r.data[1].embedding.slice(0, 4)),
+      small_dims: f.data[0].embedding.length };
+  },
+
+  async errors() {
+    return {
+      not_found: await expectError(() => openai.chat.completions.create({ model: 'nobody/nothing', messages: user('x') })),
+      bad_param: await expectError(() => openai.chat.completions.create({ model: MODEL, messages: user('x'), temperature: 3 })),
+      unknown_field: await expectError(() => openai.chat.completions.create({ model: MODEL, messages: user('x'), bogus: 1 })),
+      image: await expectError(() => openai.chat.completions.create({ model: MODEL,
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }] })),
+      too_long: await expectError(() => openai.chat.completions.create({ model: MODEL, messages: user('x'), max_tokens: 100000 })),
+      bad_key: await expectError(() => new OpenAI({ baseURL: BASE_URL + '/v1', apiKey: 'sk-wrong', maxRetries: 0 })
+        .models.list()),
+    };
+  },
+
+  async anthropic() {
+    const r = await anthropic.messages.create({ model: MODEL, max_tokens: 5, messages: user('Hello'), temperature: 0 });
+    const stream = anthropic.messages.stream({ model: MODEL, max_tokens: 5, messages: user('Hello'), temperature: 0 });
+    const events = [];
+    stream.on('streamEvent', (ev) => events.push(ev.type));
+    const final = await stream.finalMessage();
+    const err = await expectError(() => anthropic.messages.create({ model: 'nobody/nothing', max_tokens: 5, messages: user('x') }));
+    const missing = await expectError(() => anthropic.messages.create({ model: MODEL, messages: user('x') }));
+    return {
+      id: r.id, type: r.type, role: r.role, model: r.model, stop_reason: r.stop_reason, usage: r.usage,
+      content: r.content.map((b) => ({ type: b.type, text: b.text })),
+      stream: { events, stop_reason: final.stop_reason, usage: final.usage,
+        text: final.content.filter((b) => b.type === 'text').map((b) => b.text).join('') },
+      not_found: err, missing_max_tokens: missing,
+    };
+  },
+};
+
+const out = {};
+for (const [name, run] of Object.entries(scenarios)) {
+  try {
+    out[name] = await run();
+  } catch (e) {
+    out[name] = { thrown: describe(e) };
+  }
+}
+console.log(JSON.stringify(out));
