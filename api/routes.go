@@ -78,6 +78,9 @@ func (s *Server) routes() {
 	e.PUT("/api/profiles/:id", s.handleUpdateProfile, user...)
 	e.DELETE("/api/profiles/:id", s.handleDeleteProfile, user...)
 	e.POST("/api/profiles/:id/duplicate", s.handleDuplicateProfile, user...)
+
+	// The web app (ui.go): its files, and index.html for the app's own paths.
+	s.uiRoutes()
 }
 
 type healthResponse struct {

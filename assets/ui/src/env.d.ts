@@ -1,0 +1,2 @@
+// Vite turns CSS imports into injected stylesheets.
+declare module '*.css'

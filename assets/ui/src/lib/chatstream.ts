@@ -1,0 +1,137 @@
+import { authHeaders, failure, getToken } from './api'
+
+// A client for /v1/chat/completions with stream: true. It reads the SSE body of a
+// fetch (EventSource cannot POST) and reports each delta as it arrives.
+
+export interface ToolCall {
+  id?: string
+  type?: string
+  function: { name: string; arguments: string }
+}
+
+export interface WireMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool'
+  content: string
+  tool_calls?: ToolCall[]
+  tool_call_id?: string
+}
+
+export interface ChatOptions {
+  model: string
+  messages: WireMessage[]
+  temperature?: number
+  top_p?: number
+  max_tokens?: number
+}
+
+export interface Delta {
+  content?: string
+  reasoning?: string
+  toolCalls?: { index: number; id?: string; name?: string; arguments?: string }[]
+}
+
+export interface ChatResult {
+  model: string
+  finishReason: string
+  promptTokens: number
+  completionTokens: number
+  ttftMs: number
+  durationMs: number
+  tokensPerSecond: number
+}
+
+interface Chunk {
+  model?: string
+  choices?: {
+    delta?: {
+      content?: string | null
+      reasoning_content?: string
+      reasoning?: string
+      tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[]
+    }
+    finish_reason?: string | null
+  }[]
+  usage?: { prompt_tokens: number; completion_tokens: number } | null
+  error?: { message?: string }
+}
+
+// parseSSE splits a buffer into complete events' data payloads, returning what is
+// left over (an event not yet ended by a blank line).
+export function parseSSE(buffer: string): { data: string[]; rest: string } {
+  const data: string[] = []
+  const text = buffer.replace(/\r\n?/g, '\n')
+  const events = text.split('\n\n')
+  const rest = events.pop() ?? ''
+  for (const ev of events) {
+    const lines = ev.split('\n').filter((l) => l.startsWith('data:'))
+    if (lines.length === 0) continue
+    data.push(lines.map((l) => l.slice(l.startsWith('data: ') ? 6 : 5)).join('\n'))
+  }
+  return { data, rest }
+}
+
+// streamChat runs one chat completion, calling onDelta for every piece. Abort the
+// signal to stop generating: the server sees the client leave and stops too.
+export async function streamChat(opts: ChatOptions, signal: AbortSignal, onDelta: (d: Delta) => void): Promise<ChatResult> {
+  const start = performance.now()
+  const sent = getToken()
+  const res = await fetch('/v1/chat/completions', {
+    method: 'POST',
+    headers: authHeaders({ 'Content-Type': 'application/json', Accept: 'text/event-stream' }),
+    body: JSON.stringify({ ...opts, stream: true, stream_options: { include_usage: true } }),
+    signal,
+  })
+  if (!res.ok || !res.body) throw await failure(res, sent)
+
+  const result: ChatResult = {
+    model: opts.model, finishReason: '', promptTokens: 0, completionTokens: 0, ttftMs: 0, durationMs: 0, tokensPerSecond: 0,
+  }
+  let first = 0
+  const handle = (payload: string): boolean => {
+    if (payload.trim() === '[DONE]') return true
+    const chunk = JSON.parse(payload) as Chunk
+    if (chunk.error) throw new Error(chunk.error.message ?? 'generation failed')
+    if (chunk.model) result.model = chunk.model
+    if (chunk.usage) {
+      result.promptTokens = chunk.usage.prompt_tokens
+      result.completionTokens = chunk.usage.completion_tokens
+    }
+    for (const choice of chunk.choices ?? []) {
+      const d = choice.delta ?? {}
+      const delta: Delta = {}
+      if (d.content) delta.content = d.content
+      if (d.reasoning_content || d.reasoning) delta.reasoning = d.reasoning_content || d.reasoning
+      if (d.tool_calls?.length) {
+        delta.toolCalls = d.tool_calls.map((t) => ({
+          index: t.index, id: t.id, name: t.function?.name, arguments: t.function?.arguments,
+        }))
+      }
+      if (delta.content || delta.reasoning || delta.toolCalls) {
+        if (!first) first = performance.now()
+        onDelta(delta)
+      }
+      if (choice.finish_reason) result.finishReason = choice.finish_reason
+    }
+    return false
+  }
+
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
+  let buffer = ''
+  for (let done = false; !done; ) {
+    const { value, done: eof } = await reader.read()
+    if (eof) break
+    buffer += value
+    const { data, rest } = parseSSE(buffer)
+    buffer = rest
+    for (const payload of data) {
+      if (handle(payload)) done = true
+    }
+  }
+  const end = performance.now()
+  result.durationMs = end - start
+  result.ttftMs = first ? first - start : 0
+  if (first && result.completionTokens > 1 && end > first) {
+    result.tokensPerSecond = ((result.completionTokens - 1) * 1000) / (end - first)
+  }
+  return result
+}

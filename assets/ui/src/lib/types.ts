@@ -1,0 +1,214 @@
+// Wire types of the daemon's /api (see api/*.go).
+
+export interface User {
+  id: string
+  email: string
+  is_admin: boolean
+  status: 'pending' | 'approved' | 'disabled'
+  created_at: string
+  updated_at: string
+  last_login_at?: string
+}
+
+export interface TokenResponse {
+  access_token: string
+  token_type: string
+  expires_in: number
+}
+
+export interface APIKey {
+  id: string
+  name: string
+  prefix: string
+  created_at: string
+  last_used_at?: string
+  key?: string // only in the answer to create
+}
+
+export interface LocalModel {
+  id: string
+  path: string
+  size_bytes: number
+  architecture?: string
+  model_type?: string
+  parameters?: number
+  quantization?: string
+  context_length?: number
+  supported: boolean
+  unsupported_reason?: string
+  loaded: boolean
+  modified: string
+}
+
+export interface SearchResult {
+  id: string
+  author: string
+  downloads: number
+  likes: number
+  tags: string[]
+  pipeline_tag?: string
+  last_modified?: string
+  gated?: string
+  size_bytes: number
+  parameters?: number
+  quantization?: string
+  downloaded: boolean
+  architecture?: string
+  context_length?: number
+  supported?: boolean
+  estimate_bytes?: number
+  fits?: boolean
+}
+
+export type DownloadStatus =
+  | 'pending' | 'downloading' | 'paused' | 'verifying' | 'completed' | 'failed' | 'cancelled'
+
+export interface Download {
+  task_id: string
+  download_id: string
+  model_id: string
+  revision: string
+  commit?: string
+  status: DownloadStatus
+  bytes_done: number
+  bytes_total: number
+  percent: number
+  speed_bps: number
+  eta_seconds: number
+  files: { path: string; size: number; done: number; status: DownloadStatus }[]
+  error?: string
+  created_at: string
+  updated_at: string
+}
+
+export function isFinal(s: DownloadStatus): boolean {
+  return s === 'completed' || s === 'failed' || s === 'cancelled'
+}
+
+export interface Memory {
+  budget_bytes: number
+  used_bytes: number
+  available_bytes: number
+  resident_bytes: number
+  total_ram_bytes: number
+  models: number
+  max_models: number
+}
+
+export interface ServerView {
+  model: string
+  state: 'pending' | 'loading' | 'ready' | 'unloading'
+  memory_bytes: number
+  resident_bytes: number
+  estimate_bytes: number
+  loaded_at?: string
+  uptime_seconds: number
+  last_used?: string
+  in_flight: number
+  queued: number
+  pinned: boolean
+  ttl_seconds: number
+  expires_at?: string
+  profiles: string[]
+  last_request?: { tokens_per_second: number; finished_at: string }
+}
+
+export interface ServersOverview {
+  servers: ServerView[]
+  memory: Memory
+}
+
+export interface ModelEvent {
+  kind: 'loading' | 'ready' | 'error' | 'evicted' | 'unloading' | 'unloaded'
+  model: string
+  reason?: string
+  bytes?: number
+  duration_ms?: number
+  error?: string
+  time: string
+}
+
+export interface Profile {
+  id: string
+  name: string
+  model: string
+  system_prompt?: string
+  temperature?: number
+  top_p?: number
+  max_tokens?: number
+  context_length?: number
+  ttl_seconds?: number
+  auto_start: boolean
+  created_at: string
+  updated_at: string
+}
+
+export interface AuditEvent {
+  id: string
+  time: string
+  request_id?: string
+  action: string
+  status: 'success' | 'error' | 'cancelled' | string
+  user_id?: string
+  user_email?: string
+  api_key_id?: string
+  client_ip?: string
+  model?: string
+  endpoint?: string
+  target?: string
+  detail?: string
+  http_status?: number
+  duration_ms?: number
+  ttft_ms?: number
+  prompt_tokens?: number
+  completion_tokens?: number
+  error_type?: string
+  error_message?: string
+}
+
+export interface AuditStats {
+  total: number
+  by_action: Record<string, number>
+  by_status: Record<string, number>
+  by_model: Record<string, number>
+  prompt_tokens: number
+  completion_tokens: number
+  avg_duration_ms: number
+  avg_ttft_ms: number
+}
+
+export interface PoolSettings {
+  budget: number | string | null
+  max_models: number
+  default_ttl_seconds: number | null
+  eviction_policy: string
+  effective: {
+    budget_bytes: number
+    total_ram_bytes: number
+    max_models: number
+    default_ttl_seconds: number
+  }
+}
+
+export interface HubSettings {
+  offline: boolean
+  token_set: boolean
+  endpoint?: string
+  live: boolean
+}
+
+export interface AuthSettings {
+  allow_unauthenticated_loopback: boolean
+}
+
+export interface AuditRetention {
+  retention_days: number
+  max_events: number
+}
+
+export interface V1Model {
+  id: string
+  object: string
+  created: number
+  owned_by: string
+}

@@ -1,0 +1,79 @@
+import { useMemo } from 'preact/hooks'
+import { Icon } from '../components/icons'
+import type { ChatResult } from '../lib/chatstream'
+import { ms } from '../lib/format'
+import { copyCodeOnClick, highlight, renderMarkdown } from '../lib/markdown'
+
+export interface Turn {
+  id: number
+  role: 'user' | 'assistant'
+  content: string
+  reasoning?: string
+  toolCalls?: { id?: string; name: string; arguments: string }[]
+  stats?: ChatResult
+  model?: string
+  error?: string
+  stopped?: boolean
+  streaming?: boolean
+}
+
+function Markdown({ text }: { text: string }) {
+  const html = useMemo(() => renderMarkdown(text), [text])
+  return <div class="markdown" onClick={copyCodeOnClick} dangerouslySetInnerHTML={{ __html: html }} />
+}
+
+function prettyJSON(s: string): string {
+  try {
+    return JSON.stringify(JSON.parse(s), null, 2)
+  } catch {
+    return s
+  }
+}
+
+export function Message({ t }: { t: Turn }) {
+  if (t.role === 'user') {
+    return (
+      <div class="msg msg-user" data-testid="msg-user">
+        <div class="bubble">{t.content}</div>
+      </div>
+    )
+  }
+  const thinking = t.streaming && !t.content && !!t.reasoning
+  return (
+    <div class="msg msg-assistant" data-testid="msg-assistant" data-streaming={t.streaming ? 'true' : 'false'}>
+      <div class="avatar"><Icon name="chip" size={16} /></div>
+      <div class="msg-body">
+        {t.reasoning && (
+          <details class="reasoning" open={thinking}>
+            <summary><Icon name="brain" size={14} /> {thinking ? 'Thinking…' : 'Reasoning'}</summary>
+            <div class="reasoning-text">{t.reasoning}</div>
+          </details>
+        )}
+        {t.content && <Markdown text={t.content} />}
+        {t.toolCalls?.map((c, i) => (
+          <div class="tool-call" key={i} data-testid="tool-call">
+            <div class="tool-call-head"><Icon name="tool" size={14} /> Tool call <span class="mono strong">{c.name}</span></div>
+            <pre><code class="hljs" dangerouslySetInnerHTML={{ __html: highlight(prettyJSON(c.arguments), 'json') }} /></pre>
+          </div>
+        ))}
+        {t.streaming && !t.content && !t.reasoning && !t.toolCalls?.length && <div class="typing"><span /><span /><span /></div>}
+        {t.error && <div class="alert alert-bad small">{t.error}</div>}
+        {(t.stats || t.stopped) && <Stats t={t} />}
+      </div>
+    </div>
+  )
+}
+
+function Stats({ t }: { t: Turn }) {
+  const s = t.stats
+  return (
+    <div class="msg-stats muted small" data-testid="msg-stats">
+      {t.stopped && <span>stopped</span>}
+      {s && s.completionTokens > 0 && <span>{s.promptTokens} prompt + {s.completionTokens} completion tokens</span>}
+      {s && s.tokensPerSecond > 0 && <span data-testid="tokens-per-second">{s.tokensPerSecond.toFixed(1)} tok/s</span>}
+      {s && s.ttftMs > 0 && <span>first token {ms(s.ttftMs)}</span>}
+      {s?.finishReason === 'length' && <span>cut at max tokens</span>}
+      {t.model && <span class="mono">{t.model}</span>}
+    </div>
+  )
+}

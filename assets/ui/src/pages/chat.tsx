@@ -1,0 +1,178 @@
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { Icon } from '../components/icons'
+import { Button, Empty, Field } from '../components/ui'
+import { api, errorMessage } from '../lib/api'
+import { streamChat, type ChatOptions, type Delta, type WireMessage } from '../lib/chatstream'
+import { live } from '../lib/live'
+import { navigate } from '../lib/router'
+import { createStore, useStore } from '../lib/store'
+import type { V1Model } from '../lib/types'
+import { Message, type Turn } from './chat-message'
+
+// The conversation outlives the page, so moving to another page and back keeps it.
+interface ChatState {
+  model: string
+  system: string
+  temperature: string
+  maxTokens: string
+  turns: Turn[]
+}
+
+const chat = createStore<ChatState>({ model: '', system: '', temperature: '', maxTokens: '', turns: [] })
+let nextID = 1
+let controller: AbortController | null = null
+
+function patchLast(fn: (t: Turn) => Turn): void {
+  chat.set((c) => ({ ...c, turns: [...c.turns.slice(0, -1), fn(c.turns[c.turns.length - 1])] }))
+}
+
+function applyDelta(t: Turn, d: Delta): Turn {
+  const next = { ...t }
+  if (d.content) next.content += d.content
+  if (d.reasoning) next.reasoning = (next.reasoning ?? '') + d.reasoning
+  if (d.toolCalls) {
+    const calls = [...(next.toolCalls ?? [])]
+    for (const c of d.toolCalls) {
+      const cur = calls[c.index] ?? { name: '', arguments: '' }
+      calls[c.index] = { id: c.id ?? cur.id, name: cur.name + (c.name ?? ''), arguments: cur.arguments + (c.arguments ?? '') }
+    }
+    next.toolCalls = calls
+  }
+  return next
+}
+
+async function send(text: string): Promise<void> {
+  const c = chat.get()
+  const history: WireMessage[] = c.turns
+    .filter((t) => !t.error && (t.content || t.role === 'user'))
+    .map((t) => ({ role: t.role, content: t.content }))
+  const messages: WireMessage[] = [
+    ...(c.system.trim() ? [{ role: 'system' as const, content: c.system }] : []),
+    ...history,
+    { role: 'user', content: text },
+  ]
+  const opts: ChatOptions = { model: c.model, messages }
+  if (c.temperature.trim()) opts.temperature = Number(c.temperature)
+  if (c.maxTokens.trim()) opts.max_tokens = Number(c.maxTokens)
+  chat.set((s) => ({
+    ...s,
+    turns: [...s.turns, { id: nextID++, role: 'user', content: text },
+      { id: nextID++, role: 'assistant', content: '', streaming: true, model: c.model }],
+  }))
+
+  controller = new AbortController()
+  // Deltas arrive faster than the screen refreshes: apply them once per frame.
+  let pending: Delta[] = []
+  let frame = 0
+  const flush = () => {
+    frame = 0
+    const batch = pending
+    pending = []
+    if (batch.length) patchLast((t) => batch.reduce(applyDelta, t))
+  }
+  try {
+    const stats = await streamChat(opts, controller.signal, (d) => {
+      pending.push(d)
+      if (!frame) frame = requestAnimationFrame(flush)
+    })
+    cancelAnimationFrame(frame)
+    flush()
+    patchLast((t) => ({ ...t, streaming: false, stats, model: stats.model }))
+  } catch (err) {
+    cancelAnimationFrame(frame)
+    flush()
+    const aborted = err instanceof DOMException && err.name === 'AbortError'
+    patchLast((t) => ({ ...t, streaming: false, stopped: aborted, error: aborted ? undefined : errorMessage(err) }))
+  } finally {
+    controller = null
+  }
+}
+
+export function ChatPage() {
+  const c = useStore(chat)
+  const { servers } = useStore(live)
+  const [models, setModels] = useState<V1Model[]>([])
+  const [text, setText] = useState('')
+  const [showSettings, setShowSettings] = useState(false)
+  const scroller = useRef<HTMLDivElement>(null)
+  const stick = useRef(true)
+  const streaming = c.turns.some((t) => t.streaming)
+
+  useEffect(() => {
+    api.get<{ data: V1Model[] }>('/v1/models').then((r) => {
+      setModels(r.data)
+      const asked = new URLSearchParams(location.search).get('model')
+      const cur = chat.get().model
+      const ids = r.data.map((m) => m.id)
+      const loaded = servers.find((s) => s.state === 'ready' && ids.includes(s.model))?.model
+      const pick = asked && ids.includes(asked) ? asked : cur && ids.includes(cur) ? cur : loaded ?? ids[0] ?? ''
+      chat.set((s) => ({ ...s, model: pick }))
+      if (asked) navigate('/chat', true)
+    }, () => {})
+  }, [])
+
+  useEffect(() => {
+    const el = scroller.current
+    if (el && stick.current) el.scrollTop = el.scrollHeight
+  }, [c.turns])
+
+  const submit = (e?: Event) => {
+    e?.preventDefault()
+    const t = text.trim()
+    if (!t || streaming || !c.model) return
+    setText('')
+    stick.current = true
+    void send(t)
+  }
+  const set = (k: keyof ChatState) => (e: Event) => chat.set((s) => ({ ...s, [k]: (e.currentTarget as HTMLInputElement).value }))
+  const profiles = models.filter((m) => m.owned_by === 'profile')
+  const plain = models.filter((m) => m.owned_by !== 'profile')
+  const ready = new Set(servers.filter((s) => s.state === 'ready').map((s) => s.model))
+
+  return (
+    <div class="chat">
+      <div class="chat-bar">
+        <select aria-label="Model or profile" value={c.model} onChange={set('model')} disabled={streaming}>
+          {models.length === 0 && <option value="">No models: download one first</option>}
+          {profiles.length > 0 && <optgroup label="Profiles">{profiles.map((m) => <option key={m.id} value={m.id}>{m.id}</option>)}</optgroup>}
+          {plain.length > 0 && (
+            <optgroup label="Models">
+              {plain.map((m) => <option key={m.id} value={m.id}>{m.id}{ready.has(m.id) ? ' (loaded)' : ''}</option>)}
+            </optgroup>
+          )}
+        </select>
+        <span class="spacer" />
+        <Button size="sm" variant="ghost" icon="settings" onClick={() => setShowSettings(!showSettings)} aria-expanded={showSettings}>Options</Button>
+        <Button size="sm" variant="ghost" icon="plus" disabled={streaming || c.turns.length === 0}
+          onClick={() => chat.set((s) => ({ ...s, turns: [] }))}>New chat</Button>
+      </div>
+      {showSettings && (
+        <div class="chat-settings">
+          <Field label="System prompt" hint="Profiles bring their own; this one is sent first when set.">
+            <textarea rows={2} value={c.system} onInput={set('system')} />
+          </Field>
+          <Field label="Temperature"><input type="number" min="0" max="2" step="0.1" placeholder="default" value={c.temperature} onInput={set('temperature')} /></Field>
+          <Field label="Max tokens"><input type="number" min="1" step="1" placeholder="default" value={c.maxTokens} onInput={set('maxTokens')} /></Field>
+        </div>
+      )}
+      <div class="chat-log" ref={scroller} onScroll={(e) => {
+        const el = e.currentTarget as HTMLDivElement
+        stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40
+      }}>
+        {c.turns.length === 0
+          ? <Empty icon="chat" title="Start a conversation">Answers stream in as the model writes them. Models load on first use.</Empty>
+          : c.turns.map((t) => <Message key={t.id} t={t} />)}
+      </div>
+      <form class="composer" onSubmit={submit}>
+        <textarea rows={2} placeholder={c.model ? `Message ${c.model}` : 'Pick a model first'} aria-label="Message" value={text}
+          onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submit(e)
+          }} />
+        {streaming
+          ? <Button variant="danger" icon="stop" onClick={() => controller?.abort()}>Stop</Button>
+          : <Button variant="primary" type="submit" disabled={!text.trim() || !c.model}><Icon name="send" /> Send</Button>}
+      </form>
+    </div>
+  )
+}
