@@ -61,9 +61,9 @@ func TestDownloadWithProgress(t *testing.T) {
 	spec := modeltest.Spec{Seed: 5, Shards: 3}
 	repo := hubRepo(t, "mlx-community/Sharded-Tiny", spec)
 	env := startLib(t, libOptions{Repos: []hubtest.Repo{repo}})
-	// One shard stalls once: the download stays in progress long enough for two
-	// watchers to connect, then resumes with a Range request.
-	env.Hub.SetFault("model-00002-of-00003.safetensors", hubtest.Fault{StallAfter: 100, Times: 1})
+	// One shard stalls until both watchers are connected; the stalled request is
+	// then given up and resumed with a Range request.
+	env.Hub.SetFault("model-00002-of-00003.safetensors", hubtest.Fault{StallAfter: 100})
 	_, user := env.ApprovedUser(t, env.Admin, "user@example.com")
 
 	d := env.startDownload(t, user, repo.ID)
@@ -71,10 +71,21 @@ func TestDownloadWithProgress(t *testing.T) {
 	if again.TaskID != d.TaskID {
 		t.Errorf("second start of a running download: task %s, want the same %s", again.TaskID, d.TaskID)
 	}
-	tab1 := env.openSSE(t, "/api/models/download/"+d.TaskID+"/progress", user)
-	tab2 := env.openSSE(t, "/api/models/download/"+d.TaskID+"/progress", env.Admin)
-	for i, tab := range []*sseStream{tab1, tab2} {
-		seen := follow(t, tab)
+	tabs := []*sseStream{
+		env.openSSE(t, "/api/models/download/"+d.TaskID+"/progress", user),
+		env.openSSE(t, "/api/models/download/"+d.TaskID+"/progress", env.Admin),
+	}
+	firsts := make([]download, len(tabs))
+	for i, tab := range tabs {
+		ev, ok := tab.next(t)
+		if !ok {
+			t.Fatalf("tab %d: no snapshot", i+1)
+		}
+		ev.decode(t, &firsts[i])
+	}
+	env.Hub.SetFault("model-00002-of-00003.safetensors", hubtest.Fault{})
+	for i, tab := range tabs {
+		seen := append([]download{firsts[i]}, follow(t, tab)...)
 		if len(seen) < 2 {
 			t.Fatalf("tab %d saw %d events, want a snapshot and updates", i+1, len(seen))
 		}

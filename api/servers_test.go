@@ -57,6 +57,11 @@ func TestServersStartStopPin(t *testing.T) {
 	if len(list) != 2 {
 		t.Fatalf("servers = %+v", list)
 	}
+	var local []localItem
+	env.JSON(t, "GET", "/api/models/local", user, nil, http.StatusOK, &local)
+	if len(local) != 2 || !local[0].Loaded || !local[1].Loaded {
+		t.Errorf("local models while loaded = %+v", local)
+	}
 	var mem memory
 	env.JSON(t, "GET", "/api/servers/memory", user, nil, http.StatusOK, &mem)
 	if mem.Models != 2 || mem.UsedBytes < list[0].MemoryBytes+list[1].MemoryBytes || mem.AvailableBytes != mem.BudgetBytes-mem.UsedBytes {
