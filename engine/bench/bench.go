@@ -50,6 +50,12 @@ type Result struct {
 	DecodeMin    float64 `json:"decode_tok_s_min"`
 	DecodeMax    float64 `json:"decode_tok_s_max"`
 	PeakRSSMB    float64 `json:"peak_rss_mb"`
+	// CPU-time rates: tokens per CPU second times Threads, what the rate
+	// would be with every thread on a core of its own. On a machine shared
+	// with other work they show the executor's own speed; idle workers
+	// spinning between steps count as busy, so they err low.
+	CPUPrefillTokS float64 `json:"cpu_prefill_tok_s,omitempty"`
+	CPUDecodeTokS  float64 `json:"cpu_decode_tok_s,omitempty"`
 	// BandwidthGBs is WeightsBytes × DecodeTokS: the memory traffic decode
 	// sustains; BandwidthFraction divides it by the STREAM triad figure.
 	BandwidthGBs      float64 `json:"bandwidth_gbs"`
@@ -185,57 +191,68 @@ func measure(ctx context.Context, o *Options, label, dir string) (Result, error)
 	}
 	prompt := promptTokens(o.PromptTokens, m.Config.VocabSize)
 	// Warm-up: fault in the mapped weights and size the scratch buffers.
-	if _, _, err := timeRun(ctx, r, prompt[:min(32, len(prompt))], 4); err != nil {
+	if _, err := timeRun(ctx, r, prompt[:min(32, len(prompt))], 4); err != nil {
 		return res, err
 	}
-	var prefill, decode, ttft []float64
+	var prefill, decode, ttft, cpuPre, cpuDec []float64
 	for i := 0; i < o.Runs; i++ {
 		o.Logger.Info("run", "precision", label, "run", i+1)
-		pre, dec, err := timeRun(ctx, r, prompt, o.DecodeTokens)
+		t, err := timeRun(ctx, r, prompt, o.DecodeTokens)
 		if err != nil {
 			return res, err
 		}
-		prefill = append(prefill, float64(len(prompt))/pre.Seconds())
-		ttft = append(ttft, float64(pre.Microseconds())/1e3)
-		decode = append(decode, float64(o.DecodeTokens)/dec.Seconds())
+		prefill = append(prefill, float64(len(prompt))/t.pre.Seconds())
+		ttft = append(ttft, float64(t.pre.Microseconds())/1e3)
+		decode = append(decode, float64(o.DecodeTokens)/t.dec.Seconds())
+		if t.cpuPre > 0 && t.cpuDec > 0 {
+			cpuPre = append(cpuPre, float64(len(prompt)*res.Threads)/t.cpuPre.Seconds())
+			cpuDec = append(cpuDec, float64(o.DecodeTokens*res.Threads)/t.cpuDec.Seconds())
+		}
 	}
 	res.PrefillTokS, res.PrefillMin, res.PrefillMax = spread(prefill)
 	res.DecodeTokS, res.DecodeMin, res.DecodeMax = spread(decode)
+	res.CPUPrefillTokS, _, _ = spread(cpuPre)
+	res.CPUDecodeTokS, _, _ = spread(cpuDec)
 	res.TTFTMs, _, _ = spread(ttft)
 	res.BandwidthGBs = float64(res.WeightsBytes) * res.DecodeTokS / 1e9
 	res.PeakRSSMB = peakRSSMB()
 	return res, nil
 }
 
+// timing is one run's wall and process CPU times.
+type timing struct{ pre, dec, cpuPre, cpuDec time.Duration }
+
 // timeRun times a prefill of prompt on a fresh sequence (its end is the time
 // to first token) and, like llama-bench's tg test, decoding n tokens greedily
 // on another fresh sequence starting from BOS.
-func timeRun(ctx context.Context, r model.Runner, prompt []int32, n int) (pre, dec time.Duration, err error) {
+func timeRun(ctx context.Context, r model.Runner, prompt []int32, n int) (timing, error) {
+	var t timing
 	seq, err := r.NewSequence(len(prompt))
 	if err != nil {
-		return 0, 0, err
+		return t, err
 	}
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	_, err = seq.Forward(ctx, prompt)
-	pre = time.Since(start)
+	t.pre, t.cpuPre = time.Since(start), cpuTime()-cpu
 	_ = seq.Close()
 	if err != nil {
-		return 0, 0, err
+		return t, err
 	}
 	if seq, err = r.NewSequence(n); err != nil {
-		return 0, 0, err
+		return t, err
 	}
 	defer seq.Close()
 	tok := []int32{1}
-	start = time.Now()
+	start, cpu = time.Now(), cpuTime()
 	for i := 0; i < n; i++ {
 		logits, err := seq.Forward(ctx, tok)
 		if err != nil {
-			return 0, 0, err
+			return t, err
 		}
 		tok[0] = int32(argmax(logits))
 	}
-	return pre, time.Since(start), nil
+	t.dec, t.cpuDec = time.Since(start), cpuTime()-cpu
+	return t, nil
 }
 
 // promptTokens is a fixed pseudo-random prompt (ids 3.. skip the specials).
