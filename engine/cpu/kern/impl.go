@@ -16,6 +16,8 @@ type impl struct {
 	// prepQ fills in.x16 and in.dx, or in.xf, for matrices like m (nil: not
 	// used).
 	prepQ func(in *qin, m *Mat)
+	// int16Q: quantized products with 16-bit scales take int16 x (x16, dx).
+	int16Q bool
 
 	// dequant writes quantized row r of m as float32 (len m.Cols).
 	dequant   func(dst []float32, m *Mat, r int)
@@ -64,8 +66,10 @@ type qin struct {
 	xf   []float32 // (cols) x in the float kernels' order
 }
 
-// exact reports whether m's products must keep x in float32.
-func exact(m *Mat) bool { return m.Scales.DType == F32 }
+// exact reports whether m's products keep x in float32 (xf) rather than
+// int16: always for kernel sets without int16 products, and for matrices
+// with float32 scales.
+func exact(m *Mat) bool { return !active.int16Q || m.Scales.DType == F32 }
 
 // prepare sizes in for m and fills x and xsum; active.prepQ does the rest.
 func (in *qin) prepare(m *Mat, x []float32) {

@@ -12,6 +12,7 @@ var avx512Impl = &impl{
 	rowsQ8:    avx512RowsQ8,
 	rowsQ4:    avx512RowsQ4,
 	prepQ:     avx512PrepQ,
+	int16Q:    true,
 	dequant:   avx512Dequant,
 	f16ToF32:  avx512F16ToF32,
 	bf16ToF32: avx512BF16ToF32,
@@ -27,9 +28,35 @@ var avx512Impl = &impl{
 	axpyF16:   avx512AxpyF16,
 }
 
+var avx2Impl = &impl{
+	name:      "avx2",
+	rowsF32:   avx2RowsF32,
+	rowsF16:   avx2RowsF16,
+	rowsBF16:  avx2RowsBF16,
+	rowsQ8:    avx2RowsQ8,
+	rowsQ4:    avx2RowsQ4,
+	prepQ:     avx2PrepQ,
+	dequant:   func(dst []float32, m *Mat, r int) { m.dequantRow(dst, r) },
+	f16ToF32:  avx2F16ToF32,
+	bf16ToF32: avx2BF16ToF32,
+	gemm:      avx2Gemm,
+	dot:       avx2Dot,
+	axpy:      avx2Axpy,
+	scale:     avx2Scale,
+	expSum:    avx2ExpSum,
+	sumSq:     avx2SumSq,
+	mulInto:   avx2MulInto,
+	siluMul:   avx2SiLUMul,
+	dotF16:    avx2DotF16,
+	axpyF16:   avx2AxpyF16,
+}
+
 // impls lists the kernel sets this CPU can run, slowest first.
 func impls() []*impl {
 	s := []*impl{goImpl}
+	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
+		s = append(s, avx2Impl)
+	}
 	if archsimd.X86.AVX512() {
 		s = append(s, avx512Impl)
 	}
