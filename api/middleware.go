@@ -127,8 +127,9 @@ func (p hostPolicy) checkHostAndOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// recoverPanic turns a handler panic into a logged 500 so one bad request cannot take
-// the daemon down; the audit middleware, which runs inside this one, records it.
+// recoverPanic turns a handler panic into a logged, audited 500 so one bad request
+// cannot take the daemon down. On /v1 the audit middleware, which runs inside this
+// one, records it; elsewhere auditPanic does.
 func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
 		defer func() {
@@ -138,6 +139,7 @@ func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 				s.log.Error("handler panic", "request_id", requestID(c), "path", c.Request().URL.Path,
 					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				s.auditPanic(c)
 				err = &Error{Status: http.StatusInternalServerError, Message: "internal error", Err: fmt.Errorf("panic: %v", r)}
 			}
 		}()

@@ -11,10 +11,16 @@ import (
 // audit middleware sits just outside auth, so refused requests are recorded too.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(withRequestID, s.recoverPanic, s.hosts.checkHostAndOrigin)
+	s.metrics = s.newMetrics()
+	s.watchPool()
+	// observe (metrics.go) sits outside recoverPanic to count a panic as its 500;
+	// limitRequest (limits.go) caps bodies and times.
+	e.Use(withRequestID, s.observe, s.recoverPanic, s.hosts.checkHostAndOrigin, s.limitRequest)
 
 	e.GET("/health", s.handleHealth)
 	e.HEAD("/health", s.handleHealth)
+	e.GET("/health/ready", s.handleReady)
+	e.GET("/metrics", s.handleMetrics, s.requireUser, s.requireMetricsAccess)
 
 	// /v1 routes take s.v1Chain()...: auditV1 around requireV1, per route, so unknown
 	// /v1 paths stay plain 404s.

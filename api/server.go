@@ -59,6 +59,7 @@ type Server struct {
 	pingInterval time.Duration  // audit WebSocket pings
 	hijacked     sync.WaitGroup // WebSocket handlers, which http.Server.Shutdown does not wait for
 	library      libraryState   // caches and locks of the model library routes
+	metrics      *serverMetrics // what /metrics reports (metrics.go)
 
 	// done is closed when shutdown starts, so long-lived streams (SSE, WebSocket) end
 	// and let the HTTP drain finish.
