@@ -25,6 +25,7 @@ type Engine struct {
 	cache     hub.Cache
 	newRunner NewRunner
 	pool      *pool.Pool
+	last      lastRequests
 }
 
 // New starts an engine. Close stops it.
@@ -143,7 +144,15 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, emit func(Delta) err
 		return nil, err
 	}
 	j.start = start
-	return l.run(ctx, j, emit)
+	return e.finish(l.run(ctx, j, emit))
+}
+
+// finish records a finished generation's figures.
+func (e *Engine) finish(res *Result, err error) (*Result, error) {
+	if err == nil {
+		e.last.record(res)
+	}
+	return res, err
 }
 
 // Complete continues a raw prompt (no chat template), like OpenAI's legacy completions.
@@ -155,5 +164,5 @@ func (e *Engine) Complete(ctx context.Context, req CompletionRequest, emit func(
 	}
 	defer lease.Release()
 	j := &job{prompt: l.tok.Encode(req.Prompt, true), opts: req.Options, start: start}
-	return l.run(ctx, j, emit)
+	return e.finish(l.run(ctx, j, emit))
 }

@@ -328,3 +328,30 @@ func TestPrefixReuseGivesTheSameAnswer(t *testing.T) {
 		t.Fatalf("reused cache changed the answer: %q vs %q", second.Content, cold.Content)
 	}
 }
+
+func TestLastRequestAndEstimates(t *testing.T) {
+	e := newTestEngine(t)
+	dir := tinyModel(t)
+	if _, _, ok := e.LastRequest(dir); ok {
+		t.Fatal("a last request before any")
+	}
+	if _, err := e.Complete(context.Background(), CompletionRequest{Model: dir, Prompt: "hello", Options: GenOptions{MaxTokens: 8}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if tps, at, ok := e.LastRequest(dir); !ok || tps <= 0 || at.IsZero() {
+		t.Fatalf("last request %v %v %v", tps, at, ok)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := DescribeConfig("x/y", raw)
+	if !info.Supported || info.Architecture != "LlamaForCausalLM" || info.Parameters == 0 || info.ContextLength != 256 {
+		t.Fatalf("describe %+v", info)
+	}
+	n, err := EstimateMemory(raw, 1000, 0)
+	// 2 layers × 2 KV heads × 16 dims × 2 (K and V) × 4 bytes × 256 tokens, plus the weights and margins.
+	if want := int64(1000 + 2*4*2*2*16*256 + 50 + 16<<20); err != nil || n != want {
+		t.Fatalf("estimate %d (%v), want %d", n, err, want)
+	}
+}

@@ -40,12 +40,20 @@ func looksLikePath(id string) bool {
 
 // describe reads what a model folder says about itself, without loading weights.
 func describe(id, dir string) ModelInfo {
-	info := ModelInfo{ID: id, Path: dir}
 	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil {
-		info.Unsupported = "no config.json"
-		return info
+		return ModelInfo{ID: id, Path: dir, Unsupported: "no config.json"}
 	}
+	info := DescribeConfig(id, raw)
+	info.Path = dir
+	return info
+}
+
+// DescribeConfig reads what a config.json says (architecture, parameters,
+// quantization, context length, whether an executor supports it) without any
+// other file, for models on the Hub as well as local ones.
+func DescribeConfig(id string, raw []byte) ModelInfo {
+	info := ModelInfo{ID: id}
 	cfg, err := model.ParseConfig(raw)
 	if err != nil {
 		info.Unsupported = err.Error()

@@ -112,14 +112,9 @@ func (l *loaded) grammarMasker() (*grammar.Masker, error) {
 	return l.masker, l.maskErr
 }
 
-// estimateBytes is what loading dir will take: the weight files (mapped) plus a KV
-// cache for ctxLen tokens, plus a margin for executor buffers.
+// estimateBytes is what loading dir will take (see EstimateMemory).
 func estimateBytes(dir string, ctxLen int) (int64, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return 0, fmt.Errorf("estimate %s: %w", dir, err)
-	}
-	cfg, err := model.ParseConfig(raw)
 	if err != nil {
 		return 0, fmt.Errorf("estimate %s: %w", dir, err)
 	}
@@ -130,9 +125,26 @@ func estimateBytes(dir string, ctxLen int) (int64, error) {
 			weights += st.Size()
 		}
 	}
-	if ctxLen <= 0 || ctxLen > cfg.MaxPositionEmbeddings {
-		ctxLen = cfg.MaxPositionEmbeddings
+	n, err := EstimateMemory(raw, weights, ctxLen)
+	if err != nil {
+		return 0, fmt.Errorf("estimate %s: %w", dir, err)
 	}
+	return n, nil
+}
+
+// EstimateMemory is what loading a model with this config.json and weightBytes of
+// safetensors takes: the weights (mapped), a float32 KV cache for ctxLen tokens
+// (DefaultContext when 0, capped by the model's window) and a margin for executor
+// buffers. The pool is charged with it before a load.
+func EstimateMemory(configJSON []byte, weightBytes int64, ctxLen int) (int64, error) {
+	cfg, err := model.ParseConfig(configJSON)
+	if err != nil {
+		return 0, err
+	}
+	if ctxLen <= 0 {
+		ctxLen = DefaultContext
+	}
+	ctxLen = min(ctxLen, cfg.MaxPositionEmbeddings)
 	kv := 2 * 4 * int64(cfg.NumHiddenLayers) * int64(cfg.NumKeyValueHeads) * int64(cfg.HeadDim) * int64(ctxLen)
-	return weights + kv + weights/20 + 16<<20, nil
+	return weightBytes + kv + weightBytes/20 + 16<<20, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -37,6 +38,7 @@ type Options struct {
 // Client talks to the Hugging Face Hub HTTP API. It is safe for concurrent use.
 type Client struct {
 	endpoint *url.URL
+	mu       sync.RWMutex // guards token and offline, which settings change live
 	token    secret
 	http     *http.Client // follows redirects, dropping the token off-host
 	meta     *http.Client // stops at off-host redirects (HEAD metadata)
@@ -110,7 +112,31 @@ func New(opts Options) (*Client, error) {
 func (c *Client) Endpoint() string { return c.endpoint.String() }
 
 // Offline reports whether the client refuses all Hub calls.
-func (c *Client) Offline() bool { return c.offline }
+func (c *Client) Offline() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.offline
+}
+
+// SetOffline switches offline mode for the calls that start from now on.
+func (c *Client) SetOffline(offline bool) {
+	c.mu.Lock()
+	c.offline = offline
+	c.mu.Unlock()
+}
+
+// SetToken replaces the token for the calls that start from now on.
+func (c *Client) SetToken(token string) {
+	c.mu.Lock()
+	c.token = secret(token)
+	c.mu.Unlock()
+}
+
+func (c *Client) currentToken() secret {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.token
+}
 
 // checkRedirect drops the token as soon as a redirect leaves the endpoint's host (the
 // CDN serving LFS files must never see it), then applies the caller's own policy.
@@ -142,7 +168,7 @@ func (c *Client) apiURL(escPath string, query url.Values) string {
 // newRequest builds a request with the UA header, and the token when rawURL is on the
 // endpoint's own host (pagination links come from the server and are not trusted).
 func (c *Client) newRequest(ctx context.Context, method, rawURL string) (*http.Request, error) {
-	if c.offline {
+	if c.Offline() {
 		return nil, ErrOffline
 	}
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, nil)
@@ -150,8 +176,8 @@ func (c *Client) newRequest(ctx context.Context, method, rawURL string) (*http.R
 		return nil, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("User-Agent", c.ua)
-	if c.token != "" && c.sameOrigin(req.URL) {
-		req.Header.Set("Authorization", "Bearer "+string(c.token))
+	if tok := c.currentToken(); tok != "" && c.sameOrigin(req.URL) {
+		req.Header.Set("Authorization", "Bearer "+string(tok))
 	}
 	return req, nil
 }
@@ -262,7 +288,7 @@ func (c *Client) classify(status int, code string) error {
 	switch {
 	case code == "GatedRepo":
 		return ErrGated
-	case code == "RepoNotFound" && status == http.StatusUnauthorized && c.token == "":
+	case code == "RepoNotFound" && status == http.StatusUnauthorized && c.currentToken() == "":
 		// The Hub answers anonymous callers the same 401 for missing and private repos.
 		return fmt.Errorf("%w (if the repo is private, it needs a token)", ErrNotFound)
 	case code == "RepoNotFound", code == "RevisionNotFound", code == "EntryNotFound", status == http.StatusNotFound:

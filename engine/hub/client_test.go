@@ -214,6 +214,28 @@ func TestOffline(t *testing.T) {
 	}
 }
 
+func TestLiveTokenAndOffline(t *testing.T) {
+	srv := hubtest.NewServer(t, searchRepos()...)
+	c, err := hub.New(hub.Options{Endpoint: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c.SetOffline(true)
+	if _, err := c.Search(ctx, hub.SearchQuery{}); !errors.Is(err, hub.ErrOffline) || !c.Offline() {
+		t.Fatalf("after SetOffline(true): %v", err)
+	}
+	c.SetOffline(false)
+	c.SetToken("hf_live")
+	if _, err := c.Search(ctx, hub.SearchQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 1 || reqs[0].Authorization != "Bearer hf_live" {
+		t.Fatalf("requests %+v, want one with the new token", reqs)
+	}
+}
+
 func TestNewRejectsBadEndpoint(t *testing.T) {
 	for _, ep := range []string{"ftp://x", "not a url", "http://"} {
 		if _, err := hub.New(hub.Options{Endpoint: ep}); err == nil {
