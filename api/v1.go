@@ -144,6 +144,18 @@ func v1Error(err error) error {
 	return err
 }
 
+// engineError is v1Error for the engine's answer to a request for model: an
+// unknown model is named as the client named it (the engine's message would show
+// the models dir, which is none of the client's business).
+func engineError(model string, err error) error {
+	if errors.Is(err, engine.ErrModelNotFound) {
+		e := modelNotFound(model)
+		e.Err = err
+		return e
+	}
+	return v1Error(err)
+}
+
 func invalidCode(err error) string {
 	if errors.Is(err, grammar.ErrUnsupported) {
 		return "unsupported_value"
@@ -170,7 +182,7 @@ func v1Usage(c echo.Context, model string, u engine.Usage, ttft time.Duration) {
 // streamFailed ends a stream whose generation failed. Before anything was sent
 // the client still gets a proper HTTP error; after, the error goes in the stream
 // (writeErr) and the audit event records it. A client that left gets nothing.
-func streamFailed(c echo.Context, st *sseStream, err error, writeErr func(*Error) error) error {
+func streamFailed(c echo.Context, st *sseStream, model string, err error, writeErr func(*Error) error) error {
 	st.stop()
 	if cerr := c.Request().Context().Err(); cerr != nil {
 		return cerr
@@ -178,7 +190,7 @@ func streamFailed(c echo.Context, st *sseStream, err error, writeErr func(*Error
 	if st.shuttingDown() {
 		err = errShuttingDown()
 	}
-	mapped := v1Error(err)
+	mapped := engineError(model, err)
 	if !st.isCommitted() {
 		return mapped
 	}

@@ -39,7 +39,7 @@ func (s *Server) handleChatCompletions(c echo.Context) error {
 	for i := range chat.N {
 		res, err := eng.Chat(c.Request().Context(), chat.Choice(i), nil)
 		if err != nil {
-			return v1Error(err)
+			return engineError(req.Model, err)
 		}
 		v1Usage(c, res.Model, choiceUsage(i, res.Usage), res.TTFT)
 		usage = addUsage(usage, i, res.Usage)
@@ -100,7 +100,7 @@ func (s *Server) streamChat(c echo.Context, eng *engine.Engine, chat *openai.Cha
 		})
 		if err != nil {
 			auditRecord(c).CompletionTokens += sent // a lower bound: the engine returns no usage on failure
-			return streamFailed(c, st, err, openaiStreamError(st))
+			return streamFailed(c, st, meta.Model, err, openaiStreamError(st))
 		}
 		v1Usage(c, res.Model, choiceUsage(i, res.Usage), res.TTFT)
 		usage = addUsage(usage, i, res.Usage)

@@ -42,7 +42,7 @@ func (s *Server) handleCompletions(c echo.Context) error {
 			r := comp.Choice(p, i)
 			res, err := eng.Complete(c.Request().Context(), r, nil)
 			if err != nil {
-				return v1Error(err)
+				return engineError(req.Model, err)
 			}
 			v1Usage(c, res.Model, choiceUsage(i, res.Usage), res.TTFT)
 			usage = addUsage(usage, i, res.Usage)
@@ -61,7 +61,7 @@ func (s *Server) streamCompletions(c echo.Context, eng *engine.Engine, comp *ope
 		for i := range comp.N {
 			res, err := s.streamCompletion(c, st, eng, comp, meta, p, i)
 			if err != nil {
-				return streamFailed(c, st, err, openaiStreamError(st))
+				return streamFailed(c, st, meta.Model, err, openaiStreamError(st))
 			}
 			usage = addUsage(usage, i, res.Usage)
 		}

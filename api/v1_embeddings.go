@@ -31,7 +31,7 @@ func (s *Server) handleEmbeddings(c echo.Context) error {
 	auditRecord(c).Model = emb.Request.Model
 	res, err := eng.Embed(c.Request().Context(), emb.Request)
 	if err != nil {
-		return v1Error(err)
+		return engineError(req.Model, err)
 	}
 	v1Usage(c, res.Model, engine.Usage{PromptTokens: res.PromptTokens}, 0)
 	return c.JSON(http.StatusOK, openai.EmbeddingsFrom(req.Model, res, emb.Base64))

@@ -36,7 +36,7 @@ func (s *Server) handleMessages(c echo.Context) error {
 	}
 	res, err := eng.Chat(c.Request().Context(), msgs.Request, nil)
 	if err != nil {
-		return v1Error(err)
+		return engineError(req.Model, err)
 	}
 	v1Usage(c, res.Model, res.Usage, res.TTFT)
 	return c.JSON(http.StatusOK, openai.MessageFrom(meta, res))
@@ -73,7 +73,7 @@ func (s *Server) streamMessages(c echo.Context, eng *engine.Engine, msgs *openai
 	})
 	if err != nil {
 		auditRecord(c).CompletionTokens += sent
-		return streamFailed(c, st, err, func(e *Error) error {
+		return streamFailed(c, st, meta.Model, err, func(e *Error) error {
 			ev := openai.ErrorEvent(anthropicType(e.Status), e.Message)
 			return st.send(ev.Name, ev.Data)
 		})

@@ -1,0 +1,134 @@
+package api
+
+import (
+	"bufio"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// streamServer serves one stream handler on a real connection.
+func streamServer(t *testing.T, handler func(s *Server, c echo.Context) error) (*Server, string) {
+	t.Helper()
+	s := &Server{done: make(chan struct{})}
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if !c.Response().Committed {
+			c.JSON(toError(err).Status, map[string]string{"error": err.Error()})
+		}
+	}
+	e.GET("/", func(c echo.Context) error { return handler(s, c) })
+	ts := httptest.NewServer(e)
+	t.Cleanup(ts.Close)
+	return s, ts.URL
+}
+
+func setKeepAlive(t *testing.T, d time.Duration) {
+	old := sseKeepAlive
+	sseKeepAlive = d
+	t.Cleanup(func() { sseKeepAlive = old })
+}
+
+func TestSSEKeepAliveAndEvents(t *testing.T) {
+	setKeepAlive(t, 20*time.Millisecond)
+	release := make(chan struct{})
+	_, url := streamServer(t, func(s *Server, c echo.Context) error {
+		st := s.newSSE(c)
+		defer st.close()
+		<-release // a long prefill: nothing to send
+		if err := st.send("message_start", map[string]string{"type": "message_start"}); err != nil {
+			return err
+		}
+		if err := st.send("", map[string]int{"n": 1}); err != nil {
+			return err
+		}
+		return st.done()
+	})
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("status %d headers %v", resp.StatusCode, resp.Header)
+	}
+	r := bufio.NewReader(resp.Body)
+	line, err := r.ReadString('\n')
+	if err != nil || line != ": keep-alive\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	close(release)
+	var rest strings.Builder
+	for {
+		l, err := r.ReadString('\n')
+		rest.WriteString(l)
+		if err != nil {
+			break
+		}
+	}
+	got := strings.ReplaceAll(rest.String(), ": keep-alive\n\n", "")
+	want := "\nevent: message_start\ndata: {\"type\":\"message_start\"}\n\ndata: {\"n\":1}\n\ndata: [DONE]\n\n"
+	if got != want {
+		t.Errorf("stream %q, want %q", got, want)
+	}
+}
+
+// TestSSELazyCommit checks that a stream that fails before sending anything can
+// still answer with an HTTP error.
+func TestSSELazyCommit(t *testing.T) {
+	setKeepAlive(t, time.Hour)
+	_, url := streamServer(t, func(s *Server, c echo.Context) error {
+		st := s.newSSE(c)
+		defer st.close()
+		return streamFailed(c, st, "m", errors.New("boom"), func(*Error) error { t.Error("wrote the error in a stream"); return nil })
+	})
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+}
+
+// TestSSEShutdown checks that a server shutdown ends a stream's context and that
+// the stream then reports the shutdown in the stream.
+func TestSSEShutdown(t *testing.T) {
+	setKeepAlive(t, time.Hour)
+	s, url := streamServer(t, func(s *Server, c echo.Context) error {
+		st := s.newSSE(c)
+		defer st.close()
+		if err := st.comment("started"); err != nil {
+			return err
+		}
+		<-st.ctx.Done()
+		return streamFailed(c, st, "m", st.ctx.Err(), func(e *Error) error { return st.send("", map[string]string{"error": e.Message}) })
+	})
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if l, _ := r.ReadString('\n'); l != ": started\n" {
+		t.Fatalf("first line %q", l)
+	}
+	s.closeStreams()
+	var rest strings.Builder
+	for {
+		l, err := r.ReadString('\n')
+		rest.WriteString(l)
+		if err != nil {
+			break
+		}
+	}
+	if !strings.Contains(rest.String(), `data: {"error":"the server is shutting down"}`) {
+		t.Errorf("after shutdown: %q", rest.String())
+	}
+}
