@@ -37,6 +37,12 @@ const routes: Route[] = [
 
 const home = '/models'
 
+// afterLogin is where the sign-in page sends the user: back where they were going.
+function afterLogin(): string {
+  const next = new URLSearchParams(location.search).get('next') ?? ''
+  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : home
+}
+
 export function App() {
   const s = useStore(session)
   const path = usePath()
@@ -53,10 +59,14 @@ export function App() {
     }
   }, [user?.id, user?.is_admin])
 
+  // Signed out, every page leads to the sign-in page, which leads back after.
   useEffect(() => {
     if (s.checking) return
-    if (!user && path !== '/login') navigate('/login', true)
-    if (user && (path === '/login' || path === '/')) navigate(home, true)
+    if (!user && path !== '/login') {
+      const next = path === '/' ? '' : `?next=${encodeURIComponent(path + location.search)}`
+      navigate(`/login${next}`, true)
+    }
+    if (user && (path === '/login' || path === '/')) navigate(afterLogin(), true)
   }, [s.checking, user, path])
 
   if (s.checking) {

@@ -38,9 +38,9 @@ export function duration(seconds: number | undefined | null): string {
   const s = Math.floor(seconds)
   if (s < 60) return `${s}s`
   const m = Math.floor(s / 60)
-  if (m < 60) return `${m}m ${s % 60}s`
+  if (m < 60) return s % 60 ? `${m}m ${s % 60}s` : `${m}m`
   const h = Math.floor(m / 60)
-  if (h < 48) return `${h}h ${m % 60}m`
+  if (h < 48) return m % 60 ? `${h}h ${m % 60}m` : `${h}h`
   return `${Math.floor(h / 24)}d ${h % 24}h`
 }
 
@@ -68,6 +68,16 @@ export function ago(iso: string | undefined | null, now = Date.now()): string {
 const timeFmt = new Intl.DateTimeFormat(undefined, {
   month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
 })
+
+const clockFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+
+// when is a compact time: only the clock for today, with the date before.
+export function when(iso: string | undefined | null): string {
+  if (!iso) return '—'
+  const t = Date.parse(iso)
+  if (Number.isNaN(t)) return '—'
+  return new Date(t).toDateString() === new Date().toDateString() ? clockFmt.format(t) : timeFmt.format(t)
+}
 
 export function dateTime(iso: string | undefined | null): string {
   if (!iso) return '—'

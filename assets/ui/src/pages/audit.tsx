@@ -3,7 +3,7 @@ import { toastError } from '../components/feedback'
 import { Badge, Button, Card, Empty, PageHeader, Spinner, Stat } from '../components/ui'
 import { api, download, errorMessage } from '../lib/api'
 import { followAudit } from '../lib/auditfeed'
-import { count, dateTime, ms } from '../lib/format'
+import { count, dateTime, ms, when } from '../lib/format'
 import { session } from '../lib/session'
 import { useStore } from '../lib/store'
 import type { AuditEvent, AuditStats, User } from '../lib/types'
@@ -149,12 +149,14 @@ export function AuditPage() {
               <tbody>
                 {rows.map((e) => (
                   <tr key={e.id} class={fresh.has(e.id) ? 'fresh' : ''} data-testid="audit-row" data-action={e.action}>
-                    <td class="nowrap small">{dateTime(e.time)}</td>
+                    <td class="nowrap small" title={dateTime(e.time)}>{when(e.time)}</td>
                     <td class="mono small">{e.action}</td>
                     <td><Badge tone={statusTone(e.status)} title={e.error_message}>{e.status}{e.http_status ? ` ${e.http_status}` : ''}</Badge></td>
                     <td class="small">{e.user_email || (e.user_id ? e.user_id.slice(0, 8) : '—')}{e.api_key_id && <span class="muted"> (key)</span>}</td>
-                    <td class="mono small">{e.model || '—'}</td>
-                    <td class="small clamp" title={e.error_message || e.detail || e.endpoint}>{e.error_message || e.detail || e.endpoint || '—'}</td>
+                    <td class="mono small audit-model" title={e.model}>{e.model || '—'}</td>
+                    <td class={`small clamp ${e.error_message ? 'error-text' : e.detail ? '' : 'muted'}`} title={e.error_message || e.detail || e.endpoint}>
+                      {e.error_message || e.detail || e.endpoint || '—'}
+                    </td>
                     <td class="right small">{e.prompt_tokens || e.completion_tokens ? `${e.prompt_tokens ?? 0} / ${e.completion_tokens ?? 0}` : '—'}</td>
                     <td class="right small nowrap">{ms(e.duration_ms)}</td>
                   </tr>

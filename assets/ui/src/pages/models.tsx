@@ -6,6 +6,7 @@ import { loadDownloads, watchDownload } from '../lib/downloads'
 import { bytes, params } from '../lib/format'
 import { live, refreshServers } from '../lib/live'
 import { navigate } from '../lib/router'
+import { session } from '../lib/session'
 import { useStore } from '../lib/store'
 import { isFinal, type LocalModel, type ServerView } from '../lib/types'
 import { HubSearch } from './models-hub'
@@ -82,6 +83,7 @@ export function ModelsPage() {
 }
 
 function ModelRow({ m, server, onDeleted }: { m: LocalModel; server?: ServerView; onDeleted: () => void }) {
+  const isAdmin = useStore(session).user?.is_admin ?? false
   const [busy, setBusy] = useState('')
   const state = server?.state
   const loaded = state === 'ready'
@@ -149,7 +151,7 @@ function ModelRow({ m, server, onDeleted }: { m: LocalModel; server?: ServerView
           ? <Button size="sm" icon="power" busy={busy === 'unload'} onClick={unload}>Unload</Button>
           : <Button size="sm" icon="play" busy={busy === 'load' || state === 'loading' || state === 'pending'} onClick={load}>Load</Button>)}
         {m.supported && <Button size="sm" variant="ghost" icon="chat" onClick={() => navigate(`/chat?model=${encodeURIComponent(m.id)}`)}>Chat</Button>}
-        <Button size="sm" variant="ghost" icon="trash" busy={busy === 'delete'} onClick={remove} aria-label={`Delete ${m.id}`} title="Delete" />
+        {isAdmin && <Button size="sm" variant="ghost" icon="trash" busy={busy === 'delete'} onClick={remove} aria-label={`Delete ${m.id}`} title="Delete" />}
       </td>
     </tr>
   )

@@ -64,7 +64,7 @@ export function ProfilesPage() {
         {profiles && profiles.length > 0 && (
           <div class="table-wrap">
             <table class="table">
-              <thead><tr><th>Name</th><th>Model</th><th>Sampling</th><th>Keep loaded</th><th>Status</th><th class="right">Actions</th></tr></thead>
+              <thead><tr><th>Name</th><th>Model</th><th>Sampling</th><th class="nowrap">Keep loaded</th><th>Status</th><th class="right">Actions</th></tr></thead>
               <tbody>
                 {profiles.map((p) => (
                   <tr key={p.id} data-testid="profile" data-name={p.name}>

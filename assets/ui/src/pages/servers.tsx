@@ -110,7 +110,8 @@ function LoadBar({ candidates }: { candidates: LocalModel[] }) {
 
 function ServerTile({ s, memory, now }: { s: ServerView; memory: Memory | null; now: number }) {
   const [busy, setBusy] = useState('')
-  const uptime = s.loaded_at ? (now - Date.parse(s.loaded_at)) / 1000 : 0
+  // The browser's clock runs the tile; a moment of skew must not show a negative uptime.
+  const uptime = s.loaded_at ? Math.max(0, (now - Date.parse(s.loaded_at)) / 1000) : s.uptime_seconds
   const share = memory?.budget_bytes ? percent(s.memory_bytes, memory.budget_bytes) : 0
   const act = async (what: string, fn: () => Promise<unknown>, done: string) => {
     setBusy(what)

@@ -78,7 +78,7 @@ function KeysCard() {
             <thead><tr><th>Name</th><th>Key</th><th>Created</th><th>Last used</th><th class="right" /></tr></thead>
             <tbody>
               {keys.map((k) => (
-                <tr key={k.id} data-testid="api-key">
+                <tr key={k.id} data-testid="api-key" data-name={k.name}>
                   <td class="strong">{k.name}</td>
                   <td class="mono small">{k.prefix}…</td>
                   <td class="small">{ago(k.created_at)}</td>

@@ -64,7 +64,7 @@ export function UsersPage() {
         {users && users.length > 0 && (
           <div class="table-wrap">
             <table class="table">
-              <thead><tr><th>Email</th><th>Role</th><th>Status</th><th>Created</th><th>Last sign-in</th><th class="right">Actions</th></tr></thead>
+              <thead><tr><th>Email</th><th>Role</th><th>Status</th><th>Created</th><th class="nowrap">Last sign-in</th><th class="right">Actions</th></tr></thead>
               <tbody>
                 {users.map((u) => {
                   const self = u.id === me.id
@@ -73,8 +73,8 @@ export function UsersPage() {
                       <td><span class="strong">{u.email}</span>{self && <span class="muted small"> (you)</span>}</td>
                       <td>{u.is_admin ? <Badge tone="accent">admin</Badge> : <Badge>user</Badge>}</td>
                       <td><Badge tone={u.status === 'approved' ? 'good' : u.status === 'pending' ? 'warn' : 'bad'}>{u.status}</Badge></td>
-                      <td class="small" title={dateTime(u.created_at)}>{ago(u.created_at)}</td>
-                      <td class="small">{u.last_login_at ? ago(u.last_login_at) : 'never'}</td>
+                      <td class="small nowrap" title={dateTime(u.created_at)}>{ago(u.created_at)}</td>
+                      <td class="small nowrap" title={u.last_login_at ? dateTime(u.last_login_at) : undefined}>{u.last_login_at ? ago(u.last_login_at) : 'never'}</td>
                       <td class="right nowrap">
                         {u.status === 'pending' && <Button size="sm" variant="primary" icon="check" onClick={() => update(u, { status: 'approved' }, `Approved ${u.email}`)}>Approve</Button>}
                         {u.status === 'approved' && !self && <Button size="sm" variant="ghost" onClick={() => update(u, { status: 'disabled' }, `Disabled ${u.email}`)}>Disable</Button>}

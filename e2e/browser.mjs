@@ -1,0 +1,223 @@
+// Drives the MLX Manager web UI in headless Chromium against a running daemon.
+// Started by browser_test.go, which sets up the daemon, the fake Hub and the models;
+// the environment says where they are. Every step logs, and a failure leaves a
+// screenshot of each open tab in E2E_OUT.
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+
+const env = (k) => {
+  const v = process.env[k]
+  if (!v) throw new Error(`${k} is not set: run this through go test ./e2e`)
+  return v
+}
+const base = env('E2E_URL')
+const out = env('E2E_OUT')
+const localModel = env('E2E_LOCAL_MODEL')
+const hubModel = env('E2E_HUB_MODEL')
+const admin = { email: 'admin@example.com', password: 'correct horse battery' }
+const second = { email: 'second@example.com', password: 'another good password' }
+const timeout = 30_000
+
+const started = Date.now()
+const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`)
+const problems = []
+const pages = {}
+
+function watch(name, page) {
+  pages[name] = page
+  page.setDefaultTimeout(timeout)
+  page.on('pageerror', (err) => problems.push(`${name}: uncaught ${err.message}`))
+  page.on('console', (msg) => {
+    // Failed requests the test causes on purpose (a pending account signing in)
+    // are logged by Chromium as errors; they are not the app's.
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
+      problems.push(`${name}: console error: ${msg.text()}`)
+    }
+  })
+  return page
+}
+
+async function shot(page, file) {
+  await page.screenshot({ path: join(out, file) })
+  log(`screenshot ${file}`)
+}
+
+async function signUp(page, who) {
+  await page.getByRole('tab', { name: 'Create account' }).click()
+  await page.fill('input[name=email]', who.email)
+  await page.fill('input[name=password]', who.password)
+  await page.click('form button[type=submit]')
+}
+
+async function signIn(page, who) {
+  await page.getByRole('tab', { name: 'Sign in' }).click()
+  await page.fill('input[name=email]', who.email)
+  await page.fill('input[name=password]', who.password)
+  await page.click('form button[type=submit]')
+}
+
+const nav = (page, label) => page.locator('nav[aria-label=Main]').getByRole('link', { name: label }).click()
+const sel = (testid, attr, value) => `[data-testid="${testid}"][data-${attr}="${value}"]`
+
+async function run(ctx) {
+  const a = watch('admin', await ctx.newPage())
+
+  log('sign-in page')
+  await a.goto(base)
+  await a.waitForURL(/\/login/)
+  await a.getByRole('tab', { name: 'Sign in' }).waitFor()
+  await shot(a, '01-sign-in.png')
+
+  log('the first account lands signed in as the administrator')
+  await signUp(a, admin)
+  await a.locator('nav[aria-label=Main]').waitFor()
+  await a.waitForURL(/\/models$/)
+  await a.getByText('Administrator').waitFor()
+
+  log('a local model is listed')
+  await a.locator(sel('local-model', 'model', localModel)).waitFor()
+  await shot(a, '02-models.png')
+
+  log('search the Hub and download a model, watching its progress bar')
+  await a.fill('input[aria-label="Search the Hub"]', 'tiny')
+  await a.locator('#hub').getByRole('button', { name: 'Search' }).click()
+  const result = a.locator(sel('hub-result', 'model', hubModel))
+  await result.waitFor()
+  await shot(a, '03-hub-search.png')
+  await result.getByRole('button', { name: 'Download' }).click()
+  const dl = a.locator(sel('download', 'model', hubModel))
+  await dl.waitFor()
+  await a.locator(`${sel('download', 'model', hubModel)}[data-status=completed]`).waitFor()
+  const pct = await dl.getByRole('progressbar').getAttribute('aria-valuenow')
+  if (pct !== '100') throw new Error(`finished download shows ${pct}%, want 100`)
+  await a.locator(sel('local-model', 'model', hubModel)).waitFor()
+  await shot(a, '04-download-complete.png')
+
+  log('a second tab follows the audit log live')
+  const b = watch('audit', await ctx.newPage())
+  await b.goto(`${base}/audit`)
+  await b.waitForURL(/\/login\?next=/)
+  await signIn(b, admin)
+  await b.waitForURL(/\/audit$/)
+  await b.locator('[data-testid=audit-live].on').waitFor()
+
+  log('load a model from the Servers page')
+  await nav(a, 'Servers')
+  await a.selectOption('select[aria-label="Model to load"]', localModel)
+  await a.getByRole('button', { name: 'Load model' }).click()
+  await a.locator(`${sel('server-tile', 'model', localModel)}[data-state=ready]`).waitFor()
+  await shot(a, '05-servers.png')
+
+  log('create a profile')
+  await nav(a, 'Profiles')
+  await a.getByRole('button', { name: 'New profile' }).click()
+  await a.fill('#profile-form input[name=name]', 'Storyteller')
+  await a.selectOption('#profile-form select[name=model]', localModel)
+  await a.fill('#profile-form textarea[name=system_prompt]', 'You tell short, happy stories.')
+  await a.fill('#profile-form input[name=temperature]', '0.8')
+  await a.fill('#profile-form input[name=max_tokens]', '200')
+  await shot(a, '06-profile-form.png')
+  await a.getByRole('button', { name: 'Create profile' }).click()
+  await a.locator(sel('profile', 'name', 'Storyteller')).waitFor()
+  await shot(a, '07-profiles.png')
+
+  log('chat with streaming')
+  await nav(a, 'Chat')
+  await a.selectOption('select[aria-label="Model or profile"]', localModel)
+  await a.fill('textarea[aria-label=Message]', 'Once upon a time')
+  const [resp] = await Promise.all([
+    a.waitForResponse((r) => r.url().endsWith('/v1/chat/completions')),
+    a.press('textarea[aria-label=Message]', 'Enter'),
+  ])
+  const ctype = resp.headers()['content-type'] ?? ''
+  if (resp.status() !== 200 || !ctype.startsWith('text/event-stream')) {
+    throw new Error(`chat answered ${resp.status()} ${ctype}, want a 200 event stream`)
+  }
+  const answer = a.locator('[data-testid=msg-assistant][data-streaming=false]')
+  await answer.waitFor()
+  const stats = await answer.locator('[data-testid=msg-stats]').innerText()
+  if (!/completion tokens/.test(stats)) throw new Error(`answer stats ${JSON.stringify(stats)} lack token counts`)
+  const text = await answer.locator('.markdown').innerText()
+  if (!text.trim()) throw new Error('the answer is empty')
+  log(`answer: ${JSON.stringify(text.slice(0, 80))}… (${stats.replace(/\s+/g, ' ')})`)
+  await shot(a, '08-chat.png')
+
+  log('the chat request appears in the other tab’s audit log without a reload')
+  await b.locator(sel('audit-row', 'action', 'v1.chat.completions')).first().waitFor()
+  await shot(b, '09-audit-live.png')
+
+  log('a second account waits for approval')
+  const c = watch('second', await ctx.newPage())
+  await c.goto(base)
+  await signUp(c, second)
+  await c.getByTestId('login-info').waitFor()
+  await shot(c, '10-pending.png')
+  await signIn(c, second)
+  await c.getByText('waiting for an administrator').waitFor()
+
+  log('the administrator approves it')
+  await nav(a, 'Users')
+  const row = a.locator(sel('user-row', 'email', second.email))
+  await a.locator(`${sel('user-row', 'email', second.email)}[data-status=pending]`).waitFor()
+  await a.locator('[data-testid=pending-badge]', { hasText: '1' }).waitFor()
+  await shot(a, '11-users-pending.png')
+  await row.getByRole('button', { name: 'Approve' }).click()
+  await a.locator(`${sel('user-row', 'email', second.email)}[data-status=approved]`).waitFor()
+  await a.locator('[data-testid=pending-badge]').waitFor({ state: 'detached' })
+
+  log('the approved user signs in, without the admin pages')
+  await signIn(c, second)
+  await c.locator('nav[aria-label=Main]').waitFor()
+  if (await c.locator('nav[aria-label=Main] a[href="/users"]').count()) throw new Error('a plain user sees the Users page')
+  await shot(c, '12-second-user.png')
+
+  log('create an API key, shown once')
+  await nav(a, 'Settings')
+  await a.fill('input[placeholder="e.g. laptop editor"]', 'e2e key')
+  await a.getByRole('button', { name: 'Create key' }).click()
+  const key = await a.locator('input[aria-label="API key"]').inputValue()
+  if (key.length < 20) throw new Error(`created key ${JSON.stringify(key)} looks wrong`)
+  await shot(a, '13-api-key.png')
+  await a.getByRole('button', { name: 'Done' }).click()
+  await a.locator(sel('api-key', 'name', 'e2e key')).waitFor()
+  await shot(a, '14-settings.png')
+
+  log('dark mode')
+  await a.getByRole('button', { name: 'Dark mode' }).click()
+  await nav(a, 'Chat')
+  await a.locator('[data-testid=msg-assistant]').first().waitFor()
+  await shot(a, '15-chat-dark.png')
+  await nav(a, 'Servers')
+  await a.locator(sel('server-tile', 'model', localModel)).waitFor()
+  await shot(a, '16-servers-dark.png')
+}
+
+const profile = process.env.E2E_PROFILE_DIR || mkdtempSync(join(tmpdir(), 'mlxm-e2e-'))
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: env('E2E_CHROMIUM'),
+  headless: true,
+  viewport: { width: 1366, height: 900 },
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+})
+let failed = false
+try {
+  await run(ctx)
+  if (problems.length) throw new Error(`the pages reported errors:\n  ${problems.join('\n  ')}`)
+  log('all steps passed')
+} catch (err) {
+  failed = true
+  console.error(`FAILED: ${err.stack ?? err}`)
+  for (const [name, page] of Object.entries(pages)) {
+    await page.screenshot({ path: join(out, `failure-${name}.png`) }).catch(() => {})
+  }
+} finally {
+  await ctx.close()
+  if (!process.env.E2E_PROFILE_DIR) rmSync(profile, { recursive: true, force: true })
+}
+process.exit(failed ? 1 : 0)

@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/mlx-manager/mlx-manager/engine/hub/hubtest"
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
+)
+
+// Model ids the test uses: one already on disk, one on the fake Hub.
+const (
+	localModel = "local/stories260K"
+	hubModel   = "mlx-community/e2e-tiny-chat"
+)
+
+// repoRoot is the module root, found from this file so the test runs from any dir.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot locate the test file")
+	}
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// localModelDir is the real tiny model from shared/models when present (it tells
+// stories), else a generated one: either way a model the engine runs.
+func localModelDir(t *testing.T, root string) string {
+	t.Helper()
+	dir := filepath.Join(root, "..", "shared", "models", "stories260K")
+	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err == nil {
+		return dir
+	}
+	t.Logf("%s is absent: the local model is a generated one", dir)
+	return modeltest.New(t, modeltest.Spec{Seed: 7})
+}
+
+// placeModel copies a model folder into the models dir in the Hugging Face cache
+// layout (models--org--name/snapshots/<commit> and refs/main), as a model some
+// other tool downloaded.
+func placeModel(t *testing.T, modelsDir, id, src string) {
+	t.Helper()
+	const commit = "0123456789abcdef0123456789abcdef01234567"
+	repo := filepath.Join(modelsDir, "models--"+strings.ReplaceAll(id, "/", "--"))
+	snap := filepath.Join(repo, "snapshots", commit)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(snap, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("place %s: %v", id, err)
+	}
+	if err := os.MkdirAll(filepath.Join(repo, "refs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fakeHub serves one generated 4-bit model for the UI to find and download.
+func fakeHub(t *testing.T) *hubtest.Server {
+	t.Helper()
+	dir := modeltest.New(t, modeltest.Spec{Seed: 11, Layers: 4, Hidden: 128, Intermediate: 256, QuantBits: 4})
+	repo, err := hubtest.RepoFromDir(hubModel, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.Downloads, repo.Likes = 1234, 56
+	return hubtest.NewServer(t, repo)
+}
