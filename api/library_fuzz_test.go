@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/mlx-manager/mlx-manager/engine"
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/pool"
@@ -31,7 +32,7 @@ func FuzzConfigView(f *testing.F) {
 		if !v.Supported {
 			return
 		}
-		est, err := estimateMemory(raw, 1000)
+		est, err := engine.EstimateMemory(raw, 1000, 0)
 		if err != nil || est <= 1000 {
 			t.Fatalf("supported config %s: estimate %d, %v", raw, est, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mlx-manager/mlx-manager/engine"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -122,14 +123,14 @@ func (s *Server) addEstimates(ctx context.Context, results []searchResult) {
 			if raw == nil {
 				return nil
 			}
-			info := describeConfig(r.ID, raw)
+			info := engine.DescribeConfig(r.ID, raw)
 			r.Supported = &info.Supported
 			r.Architecture, r.ContextLength = info.Architecture, info.ContextLength
 			if r.Parameters == 0 {
 				r.Parameters = info.Parameters
 			}
 			if info.Supported && r.SizeBytes > 0 {
-				if est, err := estimateMemory(raw, r.SizeBytes); err == nil {
+				if est, err := engine.EstimateMemory(raw, r.SizeBytes, 0); err == nil {
 					r.EstimateBytes = est
 					if haveBudget {
 						r.Fits = fits(est, budget)
@@ -222,7 +223,7 @@ func (s *Server) handleModelConfig(c echo.Context) error {
 	}
 	if v.Supported && size > 0 {
 		v.SizeBytes = size
-		if est, err := estimateMemory(raw, size); err == nil {
+		if est, err := engine.EstimateMemory(raw, size, 0); err == nil {
 			v.EstimateBytes = est
 			if budget, ok := s.budget(); ok {
 				v.Fits = fits(est, budget)
@@ -255,7 +256,7 @@ func (v *configView) fill(raw []byte) error {
 		}
 		v.QuantBits, v.QuantGroupSize = q.Bits, q.GroupSize
 	}
-	info := describeConfig(v.ID, raw)
+	info := engine.DescribeConfig(v.ID, raw)
 	v.Supported, v.UnsupportedReason = info.Supported, info.Unsupported
 	if info.Supported {
 		v.Parameters, v.Quantization, v.ContextLength = info.Parameters, info.Quantization, info.ContextLength

@@ -42,11 +42,6 @@ type lastRequest struct {
 	FinishedAt      time.Time `json:"finished_at"`
 }
 
-// requestStats is the engine's record of generations, when it has one.
-type requestStats interface {
-	LastRequest(id string) (tokensPerSecond float64, finished time.Time, ok bool)
-}
-
 type serversOverview struct {
 	Servers []serverView      `json:"servers"`
 	Memory  pool.MemoryStatus `json:"memory"`
@@ -69,7 +64,6 @@ func (s *Server) servers(e *engine.Engine) ([]serverView, error) {
 	for _, p := range profiles {
 		byModel[p.Model] = append(byModel[p.Model], p.Name)
 	}
-	stats, _ := any(e).(requestStats)
 	status := e.Pool().Status()
 	out := make([]serverView, 0, len(status))
 	for _, st := range status {
@@ -77,10 +71,8 @@ func (s *Server) servers(e *engine.Engine) ([]serverView, error) {
 		if names := byModel[st.ID]; names != nil {
 			v.Profiles = names
 		}
-		if stats != nil {
-			if tps, at, ok := stats.LastRequest(st.ID); ok {
-				v.LastRequest = &lastRequest{TokensPerSecond: tps, FinishedAt: at}
-			}
+		if tps, at, ok := e.LastRequest(st.ID); ok {
+			v.LastRequest = &lastRequest{TokensPerSecond: tps, FinishedAt: at}
 		}
 		out = append(out, v)
 	}

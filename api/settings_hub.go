@@ -41,23 +41,12 @@ type hubSettingsView struct {
 	Offline  bool   `json:"offline"`
 	TokenSet bool   `json:"token_set"`
 	Endpoint string `json:"endpoint,omitempty"`
-	// Live says the running client follows the settings at once; false means a
-	// changed token applies at the next start (offline mode always applies at once).
-	Live bool `json:"live"`
 }
-
-// The hub client's live switches, when it has them.
-type (
-	tokenSetter   interface{ SetToken(token string) }
-	offlineSetter interface{ SetOffline(offline bool) }
-)
 
 func (s *Server) viewHubSettings(set HubSettings) hubSettingsView {
 	v := hubSettingsView{Offline: set.Offline, TokenSet: set.Token != ""}
 	if s.opts.Hub != nil {
 		v.Endpoint = s.opts.Hub.Endpoint()
-		_, ok := any(s.opts.Hub).(tokenSetter)
-		v.Live = ok
 	}
 	return v
 }
@@ -110,11 +99,11 @@ func (s *Server) applyHubSettings(set HubSettings, token, offline bool) {
 	if s.opts.Hub == nil {
 		return
 	}
-	if ts, ok := any(s.opts.Hub).(tokenSetter); ok && token {
-		ts.SetToken(set.Token)
+	if token {
+		s.opts.Hub.SetToken(set.Token)
 	}
-	if setter, ok := any(s.opts.Hub).(offlineSetter); ok && offline {
-		setter.SetOffline(set.Offline)
+	if offline {
+		s.opts.Hub.SetOffline(set.Offline)
 	}
 }
 
