@@ -1,0 +1,13 @@
+//go:build !tray
+
+package tray
+
+import (
+	"context"
+	"fmt"
+)
+
+// Run would show the menu-bar icon; this build has none (build with -tags tray).
+func Run(ctx context.Context, ctl Control, opts Options) error {
+	return fmt.Errorf("%w: built without the tray tag", ErrUnavailable)
+}
