@@ -76,25 +76,12 @@ func New(o Options) (*Item, error) {
 func (it *Item) Path() string { return it.path }
 
 // Enabled reports whether the login item exists. One written by another build
-// (an older path to the program) counts: SetEnabled(true) rewrites it.
+// (an older path to the program) counts; SetEnabled(true) rewrites it.
 func (it *Item) Enabled() (bool, error) {
 	_, err := os.Stat(it.path)
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.Is(err, os.ErrNotExist):
-		return false, nil
-	}
-	return false, fmt.Errorf("login item: %w", err)
-}
-
-// Current reports whether the login item exists and starts this program as
-// Options said, so a caller can refresh one left by a moved or older binary.
-func (it *Item) Current() (bool, error) {
-	b, err := os.ReadFile(it.path)
-	switch {
-	case err == nil:
-		return string(b) == string(it.content), nil
 	case errors.Is(err, os.ErrNotExist):
 		return false, nil
 	}
