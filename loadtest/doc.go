@@ -1,0 +1,10 @@
+// Package loadtest holds the daemon's load test: 32 concurrent clients (chat
+// streams, model listings, audit queries, metrics scrapes and a live audit
+// WebSocket) against the real API server and engine with a tiny model, for a
+// bounded time and request count. It checks that nothing fails beyond the
+// documented 429s, that every /v1 request is audited, that memory stays bounded
+// and that no goroutine outlives the server. It has no code of its own; run it
+// with `go test ./loadtest` (skipped under -short).
+//
+// Who may import me: nobody. My test imports api, api/apitest, engine and store.
+package loadtest
