@@ -29,6 +29,7 @@ import (
 // Model ids of the test models dir.
 const (
 	tinyID    = "test/tiny"
+	thinkID   = "test/think" // the tiny model with a template that opens <think>
 	storiesID = "test/stories260K"
 	commit    = "0123456789abcdef0123456789abcdef01234567"
 )
@@ -47,12 +48,16 @@ type env struct {
 type envOptions struct {
 	pool    pool.Config
 	stories bool // also install stories260K (the test is skipped when it is absent)
+	think   bool // also install thinkID
 }
 
 func start(t *testing.T, o envOptions) *env {
 	t.Helper()
 	root := t.TempDir()
 	install(t, root, tinyID, func(dir string) error { return modeltest.Write(dir, modeltest.Spec{Seed: 3, MaxPos: 1024}) })
+	if o.think {
+		install(t, root, thinkID, writeThinker)
+	}
 	if o.stories {
 		src := storiesDir(t)
 		install(t, root, storiesID, func(dir string) error { return copyDir(src, dir) })
@@ -83,6 +88,32 @@ func start(t *testing.T, o envOptions) *env {
 	}
 	srv.JSON(t, "POST", "/api/auth/api-keys", token, map[string]string{"name": "sdk"}, http.StatusCreated, &key)
 	return &env{Server: srv, eng: eng, key: key.Key, gate: g}
+}
+
+// thinkTemplate is ChatML whose generation prompt opens a reasoning block, as
+// DeepSeek-R1 distills do: everything the model writes until </think> is reasoning.
+const thinkTemplate = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+	"{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n<think>\\n' }}{% endif %}{% if false %}</think>{% endif %}"
+
+func writeThinker(dir string) error {
+	if err := modeltest.Write(dir, modeltest.Spec{Seed: 3, MaxPos: 1024}); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "tokenizer_config.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return err
+	}
+	cfg["chat_template"] = thinkTemplate
+	raw, err = json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, raw, 0o644)
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -23,6 +23,7 @@ func TestErrors(t *testing.T) {
 		typ, code  string
 		param      string
 	}{
+		{"body too large", "/v1/chat/completions", "key", chatBody(map[string]any{"messages": userMsg(strings.Repeat("x", 5<<20))}), 413, "request_too_large", "", ""},
 		{"malformed JSON", "/v1/chat/completions", "key", `{"model":"test/tiny","messages":[`, 400, "invalid_request_error", "", ""},
 		{"wrong type", "/v1/chat/completions", "key", chatBody(map[string]any{"temperature": "warm"}), 400, "invalid_request_error", "", "temperature"},
 		{"unknown field", "/v1/chat/completions", "key", chatBody(map[string]any{"temprature": 1}), 400, "invalid_request_error", "unknown_parameter", "temprature"},
@@ -41,7 +42,6 @@ func TestErrors(t *testing.T) {
 		{"completions token prompt", "/v1/completions", "key", completion(map[string]any{"prompt": []int{1, 2}}), 400, "invalid_request_error", "unsupported_value", "prompt"},
 		{"completions context", "/v1/completions", "key", completion(map[string]any{"prompt": long}), 400, "invalid_request_error", "context_length_exceeded", "messages"},
 		{"logit_bias outside the vocabulary", "/v1/chat/completions", "key", chatBody(map[string]any{"logit_bias": map[string]int{"100000": 1}}), 400, "invalid_request_error", "", ""},
-		{"body too large", "/v1/chat/completions", "key", chatBody(map[string]any{"messages": userMsg(strings.Repeat("x", 5<<20))}), 413, "request_too_large", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +64,7 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
-	if ev := e.auditOf(t, "v1.chat.completions"); ev.Status != "error" || ev.HTTPStatus != 413 {
+	if ev := e.auditOf(t, "v1.chat.completions"); ev.Status != "error" || ev.HTTPStatus != 400 || ev.ErrorType != "invalid_request_error" || ev.Model != tinyID {
 		t.Errorf("audit of the last refusal %+v", ev)
 	}
 }
