@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -255,33 +253,3 @@ func loadTTL(p store.Profile) *time.Duration {
 	return &d
 }
 
-// StartAutoProfiles loads the model of every auto_start profile, one after the
-// other, with the profile's TTL. A model that fails is logged and skipped: one
-// deleted model must not keep the others from starting. It returns when all are
-// tried or ctx ends.
-func StartAutoProfiles(ctx context.Context, st *store.Store, e *engine.Engine, log *slog.Logger) error {
-	list, err := st.Profiles().List()
-	if err != nil {
-		return err
-	}
-	for _, p := range list {
-		if !p.AutoStart {
-			continue
-		}
-		if !hub.ValidRepoID(p.Model) {
-			log.Warn("auto-start profile: not a model id", "profile", p.Name, "model", p.Model)
-			continue
-		}
-		start := time.Now()
-		err := e.Pool().Load(ctx, p.Model, pool.LoadOptions{TTL: loadTTL(p)})
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil {
-			log.Warn("auto-start profile", "profile", p.Name, "model", p.Model, "err", err)
-			continue
-		}
-		log.Info("auto-started profile", "profile", p.Name, "model", p.Model, "dur", time.Since(start))
-	}
-	return nil
-}

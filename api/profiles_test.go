@@ -1,15 +1,10 @@
 package api_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/mlx-manager/mlx-manager/api"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 )
 
@@ -140,30 +135,3 @@ func TestDuplicateNameStaysWithinLimit(t *testing.T) {
 	}
 }
 
-func TestStartAutoProfiles(t *testing.T) {
-	env := startLib(t, libOptions{})
-	env.install(t, "test/a", tinySpec)
-	env.install(t, "test/b", modeltest.Spec{Seed: 3})
-	for _, p := range []map[string]any{
-		{"name": "auto", "model": "test/a", "auto_start": true, "ttl_seconds": 90},
-		{"name": "manual", "model": "test/b"},
-		{"name": "gone", "model": "test/b", "auto_start": true},
-	} {
-		env.JSON(t, "POST", "/api/profiles", env.Admin, p, http.StatusCreated, nil)
-	}
-	env.JSON(t, "DELETE", "/api/models/test/b", env.Admin, nil, http.StatusOK, nil) // "gone" now fails to start
-
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := api.StartAutoProfiles(ctx, env.Store, env.Engine, quiet); err != nil {
-		t.Fatal(err)
-	}
-	st := env.Engine.Pool().Status()
-	if len(st) != 1 || st[0].ID != "test/a" || st[0].TTL != 90*time.Second {
-		t.Errorf("after auto start: %+v", st)
-	}
-	if _, err := env.Store.Profiles().ByName("gone"); err != nil {
-		t.Errorf("the failing profile should be kept: %v", err)
-	}
-}
