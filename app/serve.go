@@ -54,11 +54,24 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		ready <- ln.Addr().String()
 	}
 
+	// The menu's Quit cancels ctx: the same graceful shutdown as a signal. The
+	// tray also stops if the server fails.
+	ctx, quit := context.WithCancel(ctx)
+	defer quit()
+	trayCtx, stopTray := context.WithCancel(ctx)
+	defer stopTray()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- d.srv.Serve(ln) }()
+	go func() {
+		err := d.srv.Serve(ln)
+		stopTray()
+		serveErr <- err
+	}()
 	d.startJobs()
 	if !cfg.NoOpen && !cfg.Headless && hasDisplay() {
 		openBrowser(d.log, url)
+	}
+	if !cfg.Headless && hasDisplay() {
+		d.runTray(trayCtx, quit, url) // blocks until trayCtx ends, or returns at once without a tray
 	}
 
 	select {
@@ -95,6 +108,7 @@ type daemon struct {
 	hub       *hub.Client
 	downloads *hub.Manager
 	srv       *api.Server
+	poolBase  pool.Config // the pool config before the stored settings
 
 	stopJobs context.CancelFunc
 	jobs     sync.WaitGroup
@@ -129,7 +143,7 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 	}
 	d.srv, err = api.New(api.Options{
 		Addr: cfg.Addr, AllowHosts: cfg.AllowHosts, Version: Version(), Logger: d.log, Store: d.store,
-		JWTSecret: secret, Engine: d.engine, Hub: d.hub, Downloads: d.downloads,
+		JWTSecret: secret, Engine: d.engine, Hub: d.hub, Downloads: d.downloads, PoolConfig: d.poolBase,
 	})
 	if err != nil {
 		return nil, err
@@ -146,10 +160,24 @@ func (d *daemon) openEngine() error {
 	if err := os.MkdirAll(d.cfg.ModelsDir, 0o755); err != nil {
 		return fmt.Errorf("create models dir: %w", err)
 	}
-	if d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log}); err != nil {
+	// The pool and Hub settings saved from the UI override the defaults.
+	d.poolBase = pool.Config{Logger: d.log}
+	poolCfg, err := api.LoadPoolConfig(d.store, d.poolBase)
+	if err != nil {
+		return fmt.Errorf("pool settings: %w", err)
+	}
+	if d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg}); err != nil {
 		return err
 	}
-	if d.hub, err = hub.New(hub.Options{Endpoint: d.cfg.HFEndpoint, Token: string(d.cfg.HFToken), Logger: d.log, UserAgent: "mlx-manager/" + Version()}); err != nil {
+	hubSet, err := api.LoadHubSettings(d.store)
+	if err != nil {
+		return fmt.Errorf("hub settings: %w", err)
+	}
+	token := string(d.cfg.HFToken)
+	if hubSet.Token != "" {
+		token = hubSet.Token
+	}
+	if d.hub, err = hub.New(hub.Options{Endpoint: d.cfg.HFEndpoint, Token: token, Offline: hubSet.Offline, Logger: d.log, UserAgent: "mlx-manager/" + Version()}); err != nil {
 		return err
 	}
 	d.downloads, err = hub.NewManager(hub.ManagerOptions{
