@@ -17,6 +17,9 @@ var (
 	openBackends = map[string]backends.Backend{} // guarded by backendsMu, keyed by the name Backend() reports
 )
 
+// simplegoName is what Backend() reports for the pure-Go backend.
+const simplegoName = "gomlx/simplego"
+
 // simplegoConfig runs a graph's ops one after another; large DotGenerals
 // still split across the worker pool. gomlx v0.26.0's parallel op scheduler
 // reads its use counters without the lock it writes them under
@@ -39,9 +42,9 @@ func selectBackend(want string) (backends.Backend, string, error) {
 		if plugin := bestXLAPlugin(); plugin != "" {
 			return openBackend("gomlx/xla:"+plugin, "xla:"+plugin)
 		}
-		return openBackend("gomlx/simplego", simplegoConfig)
+		return openBackend(simplegoName, simplegoConfig)
 	case want == "go" || want == "simplego":
-		return openBackend("gomlx/simplego", simplegoConfig)
+		return openBackend(simplegoName, simplegoConfig)
 	case want == "xla":
 		plugin := bestXLAPlugin()
 		if plugin == "" {

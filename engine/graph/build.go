@@ -14,15 +14,18 @@ type spec struct {
 	layers, hidden, inter, heads, kvHeads, headDim, vocab int
 	eps                                                   float64
 	window                                                int // sliding window; 0 = full causal attention
+	split                                                 int // row blocks of large weight matrices (see linear.go); 1 = none
 }
 
-// linearIdx locates a linear layer's tensors among the graph inputs; bias < 0 when absent.
-type linearIdx struct{ w, bias int }
-
-// layerIdx locates one block's tensors among the graph inputs; qNorm/kNorm < 0 when absent.
+// layerIdx locates one block's tensors among the graph inputs. Projections
+// that read the same input are fused at load into one (out, in) matrix, so a
+// block runs four matrix products instead of seven: qkv is q, k and v stacked
+// (heads+2*kvHeads)*headDim rows deep, gateUp is gate then up.
 type layerIdx struct {
-	attnNorm, mlpNorm, qNorm, kNorm int
-	q, k, v, o, gate, up, down      linearIdx
+	attnNorm, mlpNorm int
+	qkNorm            int // (heads+kvHeads, headDim): q_norm repeated per q head, then k_norm per kv head; < 0 when absent
+	qkv, o            linearIdx
+	gateUp, down      linearIdx
 }
 
 // layout maps weights to graph input positions. Inputs are, in order: the
@@ -39,8 +42,8 @@ type layout struct {
 // Per-call inputs.
 const (
 	inTokens = iota // (chunk) int32; padding rows hold token 0
-	inCos           // (chunk, headDim/2) float32 rotary cosines for each row's position
-	inSin           // (chunk, headDim/2)
+	inCos           // (chunk, headDim) float32: cos of each row's angles, the half repeated twice
+	inSin           // (chunk, headDim) float32: -sin then +sin, so rope is x*cos + swapHalves(x)*sin
 	inStart         // () int32: position of row 0, the number of tokens already cached
 	inCount         // () int32: rows that are real tokens; the rest is padding
 	numCallInputs
@@ -67,9 +70,15 @@ func (s *spec) forward(lay *layout, kind outputKind, in []*Node) []*Node {
 	w := in[lay.weightsStart:]
 
 	n := tokens.Shape().Dimensions[0]
-	x := Gather(w[lay.embed.w], Reshape(tokens, n, 1)) // (n, hidden)
-	mask := s.attentionMask(start, n, kc[0].Shape().Dimensions[0])
-	write := cacheWriteRows(start, count, n, kc[0].Shape().Dimensions[0])
+	cacheLen := kc[0].Shape().Dimensions[0]
+	x := s.embed(tokens, w, lay.embed) // (n, hidden)
+	// Operands shared by every layer are broadcast once here: the pure-Go
+	// backend pays for an implicit broadcast in every op that needs one.
+	mask := s.attentionMask(start, n, cacheLen)
+	write := cacheWriteRows(start, count, cacheLen)
+	qkHeads := []int{n, s.heads + s.kvHeads, s.headDim}
+	cos = BroadcastToDims(Reshape(cos, n, 1, s.headDim), qkHeads...)
+	sin = BroadcastToDims(Reshape(sin, n, 1, s.headDim), qkHeads...)
 
 	newK := make([]*Node, s.layers)
 	newV := make([]*Node, s.layers)
@@ -77,11 +86,13 @@ func (s *spec) forward(lay *layout, kind outputKind, in []*Node) []*Node {
 		h := rmsNorm(x, w[li.attnNorm], s.eps)
 		var att *Node
 		att, newK[l], newV[l] = s.attention(h, w, li, cos, sin, mask, write, kc[l], vc[l])
-		x = Add(x, linear(att, w, li.o))
+		x = Add(x, s.linear(att, w, li.o))
 		h = rmsNorm(x, w[li.mlpNorm], s.eps)
-		gate := linear(h, w, li.gate)
-		act := Mul(Mul(gate, Sigmoid(gate)), linear(h, w, li.up))
-		x = Add(x, linear(act, w, li.down))
+		gu := s.linear(h, w, li.gateUp)
+		gate := Slice(gu, AxisRange(), AxisRange(0, s.inter))
+		up := Slice(gu, AxisRange(), AxisRange(s.inter, 2*s.inter))
+		act := Mul(Mul(gate, Sigmoid(gate)), up)
+		x = Add(x, s.linear(act, w, li.down))
 	}
 	x = rmsNorm(x, w[lay.norm], s.eps)
 
@@ -92,7 +103,7 @@ func (s *spec) forward(lay *layout, kind outputKind, in []*Node) []*Node {
 	default:
 		last := Reshape(SubScalar(count, 1), 1, 1)
 		row := Gather(x, last) // (1, hidden)
-		result = Reshape(linear(row, w, lay.head), s.vocab)
+		result = Reshape(s.linear(row, w, lay.head), s.vocab)
 	}
 	out := make([]*Node, 0, 1+2*s.layers)
 	out = append(out, result)
@@ -107,33 +118,35 @@ func (s *spec) attention(h *Node, w []*Node, li layerIdx, cos, sin, mask *Node, 
 	n := h.Shape().Dimensions[0]
 	hd, kvh := s.headDim, s.kvHeads
 	group := s.heads / kvh
-	q := Reshape(linear(h, w, li.q), n, s.heads, hd)
-	k := Reshape(linear(h, w, li.k), n, kvh, hd)
-	v := linear(h, w, li.v) // (n, kvh*hd)
-	if li.qNorm >= 0 {
-		q = rmsNorm(q, w[li.qNorm], s.eps)
-		k = rmsNorm(k, w[li.kNorm], s.eps)
+	qkDim := (s.heads + kvh) * hd
+	qkv := s.linear(h, w, li.qkv)
+	// q and k heads share the per-head norm and rotation, so both run once on all of them.
+	qk := Reshape(Slice(qkv, AxisRange(), AxisRange(0, qkDim)), n, s.heads+kvh, hd)
+	v := Slice(qkv, AxisRange(), AxisRange(qkDim, qkDim+kvh*hd)) // (n, kvh*hd)
+	if li.qkNorm >= 0 {
+		qk = rmsNorm(qk, w[li.qkNorm], s.eps)
 	}
-	q = rope(q, cos, sin)
-	k = rope(k, cos, sin)
+	qk = rope(qk, cos, sin)
+	q := Slice(qk, AxisRange(), AxisRange(0, s.heads))
+	k := Slice(qk, AxisRange(), AxisRange(s.heads, s.heads+kvh))
 
-	newK = write.apply(Reshape(k, n, kvh*hd), kCache)
-	newV = write.apply(v, vCache)
-	cacheLen := kCache.Shape().Dimensions[0]
-	keys := Reshape(newK, cacheLen, kvh, hd)
-	values := Reshape(newV, cacheLen, kvh, hd)
+	// The caches are kept (cacheLen, kvh, hd) so attention reads them without
+	// a reshape, which the pure-Go backend would pay as a copy.
+	newK = write.apply(k, kCache)
+	newV = write.apply(Reshape(v, n, kvh, hd), vCache)
+	keys, values := newK, newV
 
 	// Query head j uses KV head j/group (HF repeat_kv), so split heads as (kvh, group).
-	qg := Reshape(q, n, kvh, group, hd)
+	qg := MulScalar(Reshape(q, n, kvh, group, hd), 1/math.Sqrt(float64(hd)))
 	scores := DotGeneral(qg, []int{3}, []int{1}, keys, []int{2}, []int{1}) // (kvh, n, group, cacheLen)
-	scores = Add(MulScalar(scores, 1/math.Sqrt(float64(hd))), mask)
+	scores = Add(scores, mask)
 	probs := Softmax(scores, -1)
 	ctx := DotGeneral(probs, []int{3}, []int{0}, values, []int{0}, []int{1}) // (kvh, n, group, hd)
 	ctx = TransposeAllAxes(ctx, 1, 0, 2, 3)                                  // (n, kvh, group, hd)
 	return Reshape(ctx, n, s.heads*hd), newK, newV
 }
 
-// attentionMask is an additive (1, n, 1, cacheLen) mask: row i (position
+// attentionMask is an additive (kvHeads, n, group, cacheLen) mask: row i (position
 // start+i) sees cache slots 0..start+i, and with a sliding window only the
 // last `window` of them. Slots past the sequence hold stale or zero values and
 // are always masked, which is what lets Truncate just move the length.
@@ -147,39 +160,29 @@ func (s *spec) attentionMask(start *Node, n, cacheLen int) *Node {
 		seen = LogicalAnd(seen, LessThan(Sub(pos, slot), Scalar(g, dtypes.Int32, s.window)))
 	}
 	bias := Where(seen, Scalar(g, dtypes.Float32, 0), Scalar(g, dtypes.Float32, -1e30))
-	return Reshape(bias, 1, n, 1, cacheLen)
+	return BroadcastToDims(Reshape(bias, 1, n, 1, cacheLen), s.kvHeads, n, s.heads/s.kvHeads, cacheLen)
 }
 
 // cacheWrite places a chunk's rows into cache slots start..start+count-1.
-// The pure-Go backend has no DynamicUpdateSlice, so the update gathers a
-// cache-sized tensor from the chunk and selects it where the slot is written.
+// The pure-Go backend has no DynamicUpdateSlice, so the new cache is
+// gathered, row by row, from the old cache followed by the chunk: a slot
+// being written takes its chunk row, every other slot keeps its own.
 type cacheWrite struct {
-	rows *Node // (cacheLen, 1) int32: the chunk row each slot would take
-	hit  *Node // (cacheLen) bool: slot is written by this chunk
+	rows *Node // (cacheLen, 1) int32: row of concat(cache, chunk) each slot takes
 }
 
-func cacheWriteRows(start, count *Node, n, cacheLen int) cacheWrite {
+func cacheWriteRows(start, count *Node, cacheLen int) cacheWrite {
 	g := start.Graph()
 	slot := Iota(g, shapes.Make(dtypes.Int32, cacheLen), 0)
 	rel := Sub(slot, start)
 	hit := LogicalAnd(GreaterOrEqual(rel, ScalarZero(g, dtypes.Int32)), LessThan(rel, count))
-	rows := Clamp(ScalarZero(g, dtypes.Int32), rel, Scalar(g, dtypes.Int32, n-1))
-	return cacheWrite{rows: Reshape(rows, cacheLen, 1), hit: hit}
+	rows := Where(hit, AddScalar(rel, cacheLen), slot)
+	return cacheWrite{rows: Reshape(rows, cacheLen, 1)}
 }
 
+// apply writes chunk (n, kvh, hd) into cache (cacheLen, kvh, hd).
 func (c cacheWrite) apply(chunk, cache *Node) *Node {
-	return Where(c.hit, Gather(chunk, c.rows), cache)
-}
-
-// linear is x·Wᵀ (+ bias) with W kept (out, in): contracting the `in` axis of
-// both operands avoids a per-call transpose, which the pure-Go backend would
-// otherwise pay on every step.
-func linear(x *Node, w []*Node, l linearIdx) *Node {
-	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w[l.w], []int{1}, nil)
-	if l.bias >= 0 {
-		y = Add(y, ExpandLeftToRank(w[l.bias], y.Rank()))
-	}
-	return y
+	return Gather(Concatenate([]*Node{cache, chunk}, 0), c.rows)
 }
 
 // rmsNorm normalizes the last axis: x / sqrt(mean(x²) + eps) * weight.
@@ -188,17 +191,15 @@ func rmsNorm(x, weight *Node, eps float64) *Node {
 	return Mul(Mul(x, Rsqrt(AddScalar(ms, eps))), ExpandLeftToRank(weight, x.Rank()))
 }
 
-// rope applies rotate_half rotary embeddings to x (n, heads, headDim) with
-// per-row cos/sin (n, headDim/2): pairs are (i, i+headDim/2), HF's convention.
+// rope applies rotate_half rotary embeddings to x (n, heads, headDim): pairs
+// are (i, i+headDim/2), HF's convention. cos and sin have x's shape, each
+// row holding [c, c] and [-s, s] for its position (see rotary), so
+// x' = x*cos + [x2, x1]*sin.
 func rope(x, cos, sin *Node) *Node {
-	dims := x.Shape().Dimensions
-	n, half := dims[0], dims[2]/2
-	c := Reshape(cos, n, 1, half)
-	s := Reshape(sin, n, 1, half)
+	d := x.Shape().Dimensions[2]
+	half := d / 2
 	x1 := Slice(x, AxisRange(), AxisRange(), AxisRange(0, half))
-	x2 := Slice(x, AxisRange(), AxisRange(), AxisRange(half, 2*half))
-	return Concatenate([]*Node{
-		Sub(Mul(x1, c), Mul(x2, s)),
-		Add(Mul(x2, c), Mul(x1, s)),
-	}, -1)
+	x2 := Slice(x, AxisRange(), AxisRange(), AxisRange(half, d))
+	swapped := Concatenate([]*Node{x2, x1}, -1)
+	return Add(Mul(x, cos), Mul(swapped, sin))
 }

@@ -209,3 +209,42 @@ func numel(shape []int) int {
 	}
 	return n
 }
+
+// TestSplitAgrees checks that storing matrices in row blocks (with padding
+// rows when the block count does not divide them) changes nothing.
+func TestSplitAgrees(t *testing.T) {
+	old := minSplitElems
+	minSplitElems = 1
+	t.Cleanup(func() { minSplitElems = old })
+	toks := tokensFor(20, tinySpec.vocab)
+	var want []float32
+	for _, split := range []int{1, 2, 3, 7} {
+		s := tinySpec
+		s.split = split
+		r := newTinyRunner(t, s, true, true)
+		if got := r.lay.layers[0].qkv.split; got != split {
+			t.Fatalf("qkv stored in %d blocks, want %d", got, split)
+		}
+		got := forwardAll(t, r, [][]int32{toks[:11], toks[11:12], toks[12:]})
+		if want == nil {
+			want = got
+			continue
+		}
+		if d := maxAbsDiff(want, got); d > 1e-4 {
+			t.Errorf("split %d: logits differ from split 1 by %g", split, d)
+		}
+	}
+}
+
+// TestBucketsAgree runs the coarse buckets used with XLA on the pure-Go
+// backend: more padding rows and cache slots must not change the logits.
+func TestBucketsAgree(t *testing.T) {
+	toks := tokensFor(80, tinySpec.vocab)
+	steps := [][]int32{toks[:3], toks[3:4], toks[4:70], toks[70:71], toks[71:]}
+	fine := newTinyRunner(t, tinySpec, false, true)
+	coarse := newTinyRunner(t, tinySpec, false, true)
+	coarse.buckets = coarseBuckets
+	if d := maxAbsDiff(forwardAll(t, fine, steps), forwardAll(t, coarse, steps)); d > 1e-4 {
+		t.Errorf("coarse buckets change logits by %g", d)
+	}
+}

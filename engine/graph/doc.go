@@ -25,31 +25,42 @@
 // the fast path. Linear weights stay (out, in) as stored: the graph contracts
 // the `in` axis of both operands (DotGeneral), because on the pure-Go backend
 // an (in, out) layout, or a transpose per call, is about 20x slower.
+// Projections that read the same input are fused at load (q|k|v, gate|up),
+// and q and k heads share one norm and one rotation, which roughly halves the
+// ops per block. On the pure-Go backend, which spreads a matrix product over
+// cores only along a batch axis, large matrices are stored as one row block
+// per core so that decode is not single-threaded (see linear.go). Its ops run
+// in sequence: gomlx v0.26.0's parallel op scheduler has a data race the race
+// detector reports, and measured no faster here.
 //
 // # Shapes and compilation
 //
-// gomlx compiles one graph per distinct input shape, so shapes come from short
-// lists. A call's tokens are cut into chunks of at most 64 and each chunk is
-// padded to 1, 8 or 64 rows (padding rows are masked and never written to the
-// cache). The KV cache grows through powers of two from 64 slots. A runner
-// therefore compiles at most 3 chunk sizes × log2(maxLen/64)+1 cache sizes × 2
-// outputs (logits, hidden states); Exec's default limit of 32 graphs is lifted
-// (SetMaxCache(-1)) since the buckets bound the count. Rotary cos/sin are
-// computed on the host in float64 for each chunk's positions and fed in, which
-// keeps RoPE scaling out of the graph.
+// gomlx compiles one graph per distinct input shape, so shapes come from
+// short lists. A call's tokens are cut into chunks of at most 64 rows and the
+// last one is padded to a chunk bucket (padding rows are masked and never
+// written to the cache); the KV cache grows through powers of two. Bucket
+// granularity follows compile cost: the pure-Go backend builds a graph in
+// about a millisecond, so it uses chunks of 1, 2, 4, ..., 64 and caches from
+// 16 slots, wasting little on padding; XLA compiles for seconds, so it uses
+// chunks of 1, 8 and 64 and caches from 64. A runner compiles at most
+// (chunk buckets) × (cache buckets up to maxLen) × 2 (logits, hidden) graphs;
+// gomlx Exec's default limit of 32 is lifted (SetMaxCache(-1)) because the
+// buckets bound the count. Rotary cos/sin are computed on the host in float64
+// for each chunk's positions and fed in, which keeps RoPE scaling out of the
+// graph and exact at long positions.
 //
 // # KV cache
 //
-// The cache stays on the device: per layer one (cacheLen, kvHeads*headDim)
+// The cache stays on the device: per layer one (cacheLen, kvHeads, headDim)
 // tensor for K and one for V, passed into each step as donated buffers and
-// returned updated. Feeding it from Go instead would copy the whole cache to
-// the device on every step, which on an accelerator is a host-to-device
-// transfer per token. The update cannot use DynamicUpdateSlice (the pure-Go
-// backend lacks it, as it lacks Pad and DynamicSlice): the step gathers a
-// cache-sized tensor from the chunk's rows and selects it where a slot is
-// being written. That costs a pass over the cache per step, the same order as
-// the attention reading it. Growing to the next bucket copies through the host,
-// a handful of times per sequence. Slots past Len are masked in attention, so
+// returned updated, so a step moves no cache data between host and device
+// (feeding it from Go would copy the whole cache in on every step, a
+// host-to-device transfer per token on an accelerator). The update cannot use
+// DynamicUpdateSlice, which the pure-Go backend lacks (as it lacks Pad and
+// DynamicSlice): the new cache is gathered row by row from the old cache
+// followed by the chunk, one pass over the cache per step, the same order as
+// attention reading it. Growing to the next bucket copies through the host, a
+// handful of times per sequence. Slots past Len are masked in attention, so
 // Truncate only moves the length.
 //
 // # Errors

@@ -28,37 +28,14 @@ func (ld *loader) load(ctx context.Context, w *model.Weights, weightsStart int) 
 	}
 	lay := &layout{weightsStart: weightsStart, layers: make([]layerIdx, s.layers)}
 	var err error
-	qDim, kvDim := s.heads*s.headDim, s.kvHeads*s.headDim
-	if lay.embed, err = ld.linear(w.Embed, s.vocab, s.hidden, false); err != nil {
+	if lay.embed, err = ld.linear(s.hidden, false, part{w.Embed, s.vocab}); err != nil {
 		return nil, err
 	}
 	for l := range w.Layers {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		L := &w.Layers[l]
-		li := &lay.layers[l]
-		steps := []struct {
-			dst     *linearIdx
-			src     model.Linear
-			out, in int
-		}{
-			{&li.q, L.Q, qDim, s.hidden}, {&li.k, L.K, kvDim, s.hidden}, {&li.v, L.V, kvDim, s.hidden},
-			{&li.o, L.O, s.hidden, qDim},
-			{&li.gate, L.Gate, s.inter, s.hidden}, {&li.up, L.Up, s.inter, s.hidden}, {&li.down, L.Down, s.hidden, s.inter},
-		}
-		if li.attnNorm, err = ld.vector(L.AttnNorm, s.hidden); err != nil {
-			return nil, err
-		}
-		for _, st := range steps {
-			if *st.dst, err = ld.linear(st.src, st.out, st.in, true); err != nil {
-				return nil, err
-			}
-		}
-		if li.mlpNorm, err = ld.vector(L.MLPNorm, s.hidden); err != nil {
-			return nil, err
-		}
-		if li.qNorm, li.kNorm, err = ld.qkNorm(L); err != nil {
+		if lay.layers[l], err = ld.layer(&w.Layers[l]); err != nil {
 			return nil, err
 		}
 	}
@@ -67,27 +44,65 @@ func (ld *loader) load(ctx context.Context, w *model.Weights, weightsStart int) 
 	}
 	if sameTensor(w.LMHead.Weight, w.Embed.Weight) {
 		lay.head = lay.embed // tied: one device copy serves both
-	} else if lay.head, err = ld.linear(w.LMHead, s.vocab, s.hidden, true); err != nil {
+	} else if lay.head, err = ld.linear(s.hidden, true, part{w.LMHead, s.vocab}); err != nil {
 		return nil, err
 	}
 	lay.numWeights = len(ld.tensors)
 	return lay, nil
 }
 
-func (ld *loader) qkNorm(L *model.Layer) (q, k int, err error) {
+func (ld *loader) layer(L *model.Layer) (li layerIdx, err error) {
+	s := ld.spec
+	qDim, kvDim := s.heads*s.headDim, s.kvHeads*s.headDim
+	if li.attnNorm, err = ld.vector(L.AttnNorm, s.hidden); err != nil {
+		return li, err
+	}
+	if li.qkv, err = ld.linear(s.hidden, true, part{L.Q, qDim}, part{L.K, kvDim}, part{L.V, kvDim}); err != nil {
+		return li, err
+	}
+	if li.qkNorm, err = ld.qkNorm(L); err != nil {
+		return li, err
+	}
+	if li.o, err = ld.linear(qDim, true, part{L.O, s.hidden}); err != nil {
+		return li, err
+	}
+	if li.mlpNorm, err = ld.vector(L.MLPNorm, s.hidden); err != nil {
+		return li, err
+	}
+	if li.gateUp, err = ld.linear(s.hidden, true, part{L.Gate, s.inter}, part{L.Up, s.inter}); err != nil {
+		return li, err
+	}
+	li.down, err = ld.linear(s.inter, true, part{L.Down, s.hidden})
+	return li, err
+}
+
+// qkNorm uploads Qwen3's per-head norms as one (heads+kvHeads, headDim)
+// weight matching the fused q and k heads.
+func (ld *loader) qkNorm(L *model.Layer) (int, error) {
 	if (L.QNorm == nil) != (L.KNorm == nil) {
-		return -1, -1, fmt.Errorf("layer has only one of q_norm and k_norm")
+		return -1, fmt.Errorf("layer has only one of q_norm and k_norm")
 	}
 	if L.QNorm == nil {
-		return -1, -1, nil
+		return -1, nil
 	}
-	if q, err = ld.vector(*L.QNorm, ld.spec.headDim); err != nil {
-		return -1, -1, err
+	s := ld.spec
+	for _, t := range []*model.Tensor{L.QNorm, L.KNorm} {
+		if len(t.Shape) != 1 || t.Shape[0] != s.headDim {
+			return -1, fmt.Errorf("tensor %s: shape %v, want [%d]", t.Name, t.Shape, s.headDim)
+		}
 	}
-	if k, err = ld.vector(*L.KNorm, ld.spec.headDim); err != nil {
-		return -1, -1, err
-	}
-	return q, k, nil
+	return ld.upload(L.QNorm.Name, []int{s.heads + s.kvHeads, s.headDim}, func(dst []float32) error {
+		for h := range s.heads + s.kvHeads {
+			t := L.QNorm
+			if h >= s.heads {
+				t = L.KNorm
+			}
+			if err := model.DecodeFloats(t.DType, t.Data, 0, dst[h*s.headDim:(h+1)*s.headDim]); err != nil {
+				return fmt.Errorf("tensor %s: %w", t.Name, err)
+			}
+		}
+		return nil
+	})
 }
 
 // sameTensor reports whether two tensors alias the same stored bytes, which is
@@ -96,34 +111,69 @@ func sameTensor(a, b model.Tensor) bool {
 	return len(a.Data) > 0 && len(a.Data) == len(b.Data) && &a.Data[0] == &b.Data[0]
 }
 
-// linear uploads an (out, in) weight, converted to float32 and dequantized
-// when MLX-quantized, and its bias.
-func (ld *loader) linear(l model.Linear, out, in int, allowBias bool) (linearIdx, error) {
+// part is one linear layer of a fused projection and its expected output size.
+type part struct {
+	l   model.Linear
+	out int
+}
+
+// linear uploads the parts' weights stacked into one (Σout, in) float32
+// matrix, dequantized where MLX-quantized, and their biases stacked likewise
+// (zeros for a part without one) when any part has a bias.
+func (ld *loader) linear(in int, allowBias bool, parts ...part) (linearIdx, error) {
 	idx := linearIdx{w: -1, bias: -1}
-	if gotOut, gotIn := l.Dims(); gotOut != out || gotIn != in {
-		return idx, fmt.Errorf("tensor %s: shape (%d, %d), want (%d, %d)", l.Weight.Name, gotOut, gotIn, out, in)
+	total, hasBias := 0, false
+	for _, p := range parts {
+		if gotOut, gotIn := p.l.Dims(); gotOut != p.out || gotIn != in {
+			return idx, fmt.Errorf("tensor %s: shape (%d, %d), want (%d, %d)", p.l.Weight.Name, gotOut, gotIn, p.out, in)
+		}
+		if p.l.Bias != nil {
+			if !allowBias {
+				return idx, fmt.Errorf("tensor %s: unexpected bias", p.l.Bias.Name)
+			}
+			if len(p.l.Bias.Shape) != 1 || p.l.Bias.Shape[0] != p.out {
+				return idx, fmt.Errorf("tensor %s: shape %v, want [%d]", p.l.Bias.Name, p.l.Bias.Shape, p.out)
+			}
+			hasBias = true
+		}
+		total += p.out
+	}
+	idx.out, idx.split = total, 1
+	dims := []int{total, in}
+	if sp := ld.spec.split; sp > 1 && total*in >= minSplitElems {
+		// Row blocks; FromShape zeroes the padding rows past total.
+		idx.split = sp
+		dims = []int{sp, idx.rowsPer(), in}
 	}
 	var err error
-	idx.w, err = ld.upload(l.Weight.Name, []int{out, in}, func(dst []float32) error {
-		for r := range out {
-			if err := l.Row(r, dst[r*in:(r+1)*in]); err != nil {
-				return err
+	idx.w, err = ld.upload(parts[0].l.Weight.Name, dims, func(dst []float32) error {
+		row := 0
+		for _, p := range parts {
+			for r := range p.out {
+				if err := p.l.Row(r, dst[(row+r)*in:(row+r+1)*in]); err != nil {
+					return err
+				}
 			}
+			row += p.out
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || !hasBias {
 		return idx, err
 	}
-	if l.Bias != nil {
-		if !allowBias {
-			return idx, fmt.Errorf("tensor %s: unexpected bias", l.Bias.Name)
+	idx.bias, err = ld.upload(parts[0].l.Weight.Name+" bias", []int{total}, func(dst []float32) error {
+		off := 0
+		for _, p := range parts {
+			if b := p.l.Bias; b != nil {
+				if err := model.DecodeFloats(b.DType, b.Data, 0, dst[off:off+p.out]); err != nil {
+					return fmt.Errorf("tensor %s: %w", b.Name, err)
+				}
+			}
+			off += p.out
 		}
-		if idx.bias, err = ld.vector(*l.Bias, out); err != nil {
-			return idx, err
-		}
-	}
-	return idx, nil
+		return nil
+	})
+	return idx, err
 }
 
 // vector uploads a 1-D float tensor of n values.

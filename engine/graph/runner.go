@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -22,6 +23,10 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// maxSplit caps the row blocks of a matrix: each block also copies the
+// layer's input, which grows with the chunk size.
+const maxSplit = 8
+
 // runner is a model.Runner. Sequences hold mu for reading while they run a
 // graph, so Close (which takes it for writing) never frees tensors in use.
 type runner struct {
@@ -30,6 +35,7 @@ type runner struct {
 	spec    spec
 	lay     *layout
 	invFreq []float64
+	buckets buckets
 	log     *slog.Logger
 
 	execs [2]*gg.Exec // indexed by outputKind
@@ -56,9 +62,6 @@ func newRunner(ctx context.Context, s spec, invFreq []float64, w *model.Weights,
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := s.validate(); err != nil {
-		return nil, err
-	}
 	if len(invFreq) != s.headDim/2 {
 		return nil, fmt.Errorf("%d rotary frequencies for head dim %d", len(invFreq), s.headDim)
 	}
@@ -66,7 +69,21 @@ func newRunner(ctx context.Context, s spec, invFreq []float64, w *model.Weights,
 	if err != nil {
 		return nil, err
 	}
-	log.Info("gomlx executor backend", "backend", name, "description", b.Description())
+	bk := coarseBuckets
+	if name == simplegoName {
+		bk = fineBuckets
+	}
+	if s.split == 0 {
+		s.split = 1
+		if name == simplegoName {
+			// One row block per core, so decode uses them all (see linear.go).
+			s.split = min(runtime.NumCPU(), maxSplit)
+		}
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	log.Info("gomlx executor backend", "backend", name, "description", b.Description(), "split", s.split)
 
 	start := time.Now()
 	ld := &loader{backend: b, spec: &s}
@@ -78,7 +95,7 @@ func newRunner(ctx context.Context, s spec, invFreq []float64, w *model.Weights,
 	log.Info("gomlx weights loaded", "bytes", ld.bytes, "tensors", len(ld.tensors), "dur", time.Since(start))
 
 	r := &runner{
-		backend: b, name: name, spec: s, lay: lay, invFreq: invFreq, log: log,
+		backend: b, name: name, spec: s, lay: lay, invFreq: invFreq, log: log, buckets: bk,
 		weights: ld.tensors, compiled: map[graphKey]bool{},
 	}
 	for _, kind := range []outputKind{outLogits, outHidden} {
@@ -102,6 +119,8 @@ func (s *spec) validate() error {
 		return fmt.Errorf("invalid heads: %d query heads, %d kv heads", s.heads, s.kvHeads)
 	case s.headDim <= 0 || s.headDim%2 != 0:
 		return fmt.Errorf("invalid head dim %d", s.headDim)
+	case s.split < 1:
+		return fmt.Errorf("invalid split %d", s.split)
 	case s.eps <= 0:
 		return fmt.Errorf("invalid rms norm eps %g", s.eps)
 	}

@@ -12,26 +12,53 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model"
 )
 
-// Shape buckets. Every distinct (chunk, cache length) pair is a graph to
-// compile, so both come from short fixed lists: prompts are cut into chunks
-// of maxChunk and the rest is padded up to the next chunk bucket, and caches
-// grow through powers of two from minCache.
-var chunkBuckets = []int{1, 8, maxChunk}
+// buckets are the shapes a runner compiles graphs for. Every distinct
+// (chunk, cache length) pair is a graph, so both come from short lists: a
+// call's tokens are cut into chunks of at most maxChunk, the last padded up to
+// the next chunk bucket, and caches grow through powers of two from minCache.
+// How fine the lists are follows the backend's compile cost.
+type buckets struct {
+	chunks   []int // ascending; the last is the largest chunk
+	minCache int
+}
 
-const (
-	maxChunk = 64
-	minCache = 64
+var (
+	// The pure-Go backend "compiles" in about a millisecond, so padding waste
+	// is the cost that matters: fine buckets.
+	fineBuckets = buckets{chunks: []int{1, 2, 4, 8, 16, 32, 64}, minCache: 16}
+	// XLA compiles each shape for seconds: few buckets.
+	coarseBuckets = buckets{chunks: []int{1, 8, 64}, minCache: 64}
 )
 
+func (b buckets) maxChunk() int { return b.chunks[len(b.chunks)-1] }
+
+// chunk is the smallest chunk bucket that holds n ≤ maxChunk tokens.
+func (b buckets) chunk(n int) int {
+	for _, c := range b.chunks {
+		if n <= c {
+			return c
+		}
+	}
+	return b.maxChunk()
+}
+
+// cache is the smallest power of two ≥ need, at least minCache.
+func (b buckets) cache(need int) int {
+	if need <= b.minCache {
+		return b.minCache
+	}
+	return 1 << bits.Len(uint(need-1))
+}
+
 // sequence is a model.Sequence: its KV cache lives on the device as one
-// (cacheLen, kvHeads*headDim) tensor per layer for K and for V.
+// (cacheLen, kvHeads, headDim) tensor per layer for K and for V.
 type sequence struct {
 	r      *runner
 	maxLen int
 	length int
 
 	cacheLen int               // current bucket; 0 before the first step
-	k, v     []*tensors.Tensor // (cacheLen, kvDim) per layer; nil before the first step
+	k, v     []*tensors.Tensor // (cacheLen, kvHeads, headDim) per layer; nil before the first step
 	logits   []float32
 	closed   bool
 }
@@ -125,11 +152,14 @@ func (s *sequence) appendTokens(ctx context.Context, kind outputKind, tokens []i
 			return fmt.Errorf("token %d at %d is outside the vocabulary of %d", t, i, s.r.spec.vocab)
 		}
 	}
+	startLen := s.length
 	for len(tokens) > 0 {
 		if err := ctx.Err(); err != nil {
+			// All or nothing: the chunks already run are dropped like a Truncate.
+			s.length = startLen
 			return err
 		}
-		n := min(len(tokens), maxChunk)
+		n := min(len(tokens), s.r.buckets.maxChunk())
 		result, err := s.step(kind, tokens[:n])
 		if err != nil {
 			return err
@@ -148,24 +178,24 @@ func (s *sequence) appendTokens(ctx context.Context, kind outputKind, tokens []i
 // a chunk bucket, and returns the flat result.
 func (s *sequence) step(kind outputKind, tokens []int32) ([]float32, error) {
 	n := len(tokens)
-	chunk := chunkBucket(n)
+	chunk := s.r.buckets.chunk(n)
 	if err := s.ensureCache(s.length + n); err != nil {
 		s.reset()
 		return nil, err
 	}
 	padded := make([]int32, chunk)
 	copy(padded, tokens)
-	half := s.r.spec.headDim / 2
-	cos := make([]float32, chunk*half)
-	sin := make([]float32, chunk*half)
+	hd := s.r.spec.headDim
+	cos := make([]float32, chunk*hd)
+	sin := make([]float32, chunk*hd)
 	rotary(s.r.invFreq, s.length, chunk, cos, sin)
 
 	r := s.r
 	args := make([]any, 0, numCallInputs+2*len(s.k)+len(r.weights))
 	args = append(args,
 		tensors.FromFlatDataAndDimensions(padded, chunk),
-		tensors.FromFlatDataAndDimensions(cos, chunk, half),
-		tensors.FromFlatDataAndDimensions(sin, chunk, half),
+		tensors.FromFlatDataAndDimensions(cos, chunk, hd),
+		tensors.FromFlatDataAndDimensions(sin, chunk, hd),
 		int32(s.length), int32(n))
 	// The caches are donated: the backend may update them in place, and the
 	// old tensors are invalid from here on whatever happens.
@@ -199,23 +229,6 @@ func (s *sequence) step(kind outputKind, tokens []int32) ([]float32, error) {
 	return result, nil
 }
 
-func chunkBucket(n int) int {
-	for _, b := range chunkBuckets {
-		if n <= b {
-			return b
-		}
-	}
-	return maxChunk
-}
-
-// cacheBucket is the smallest power of two ≥ need, at least minCache.
-func cacheBucket(need int) int {
-	if need <= minCache {
-		return minCache
-	}
-	return 1 << bits.Len(uint(need-1))
-}
-
 // ensureCache makes the cache hold at least need slots, moving to a bigger
 // bucket when needed. Growing copies through the host; it happens a handful
 // of times per sequence, and keeps pad/DynamicUpdateSlice (missing in the
@@ -224,16 +237,16 @@ func (s *sequence) ensureCache(need int) error {
 	if need <= s.cacheLen {
 		return nil
 	}
-	size := cacheBucket(need)
-	kvDim := s.r.spec.kvHeads * s.r.spec.headDim
-	layers := s.r.spec.layers
+	size := s.r.buckets.cache(need)
+	sp := s.r.spec
+	layers := sp.layers
 	if s.k == nil {
 		s.k = make([]*tensors.Tensor, layers)
 		s.v = make([]*tensors.Tensor, layers)
 	}
 	for _, c := range [][]*tensors.Tensor{s.k, s.v} {
 		for l := range c {
-			grown := tensors.FromShape(shapes.Make(dtypes.Float32, size, kvDim))
+			grown := tensors.FromShape(shapes.Make(dtypes.Float32, size, sp.kvHeads, sp.headDim))
 			if old := c[l]; old != nil {
 				prev, err := tensors.CopyFlatData[float32](old)
 				if err != nil {
