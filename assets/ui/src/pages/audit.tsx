@@ -151,13 +151,13 @@ export function AuditPage() {
                   <tr key={e.id} class={fresh.has(e.id) ? 'fresh' : ''} data-testid="audit-row" data-action={e.action}>
                     <td class="nowrap small" title={dateTime(e.time)}>{when(e.time)}</td>
                     <td class="mono small">{e.action}</td>
-                    <td><Badge tone={statusTone(e.status)} title={e.error_message}>{e.status}{e.http_status ? ` ${e.http_status}` : ''}</Badge></td>
-                    <td class="small">{e.user_email || (e.user_id ? e.user_id.slice(0, 8) : '—')}{e.api_key_id && <span class="muted"> (key)</span>}</td>
+                    <td><Badge tone={statusTone(e.status)} title={[e.http_status && `HTTP ${e.http_status}`, e.error_message].filter(Boolean).join(': ')}>{e.status}</Badge></td>
+                    <td class="small audit-user" title={e.user_email}>{e.user_email || (e.user_id ? e.user_id.slice(0, 8) : '—')}{e.api_key_id && <span class="muted"> (key)</span>}</td>
                     <td class="mono small audit-model" title={e.model}>{e.model || '—'}</td>
                     <td class={`small clamp ${e.error_message ? 'error-text' : e.detail ? '' : 'muted'}`} title={e.error_message || e.detail || e.endpoint}>
                       {e.error_message || e.detail || e.endpoint || '—'}
                     </td>
-                    <td class="right small">{e.prompt_tokens || e.completion_tokens ? `${e.prompt_tokens ?? 0} / ${e.completion_tokens ?? 0}` : '—'}</td>
+                    <td class="right small nowrap" title="prompt → completion">{e.prompt_tokens || e.completion_tokens ? `${e.prompt_tokens ?? 0} → ${e.completion_tokens ?? 0}` : '—'}</td>
                     <td class="right small nowrap">{ms(e.duration_ms)}</td>
                   </tr>
                 ))}

@@ -2,26 +2,9 @@ import { useEffect, useState } from 'preact/hooks'
 import { toast, toastError } from '../components/feedback'
 import { Badge, Button, Card, Field, Switch } from '../components/ui'
 import { api } from '../lib/api'
+import { formatBudget, parseBudget } from '../lib/budget'
 import { bytes, ttl } from '../lib/format'
 import type { AuditRetention, AuthSettings, HubSettings, PoolSettings } from '../lib/types'
-
-const sizeUnits: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 }
-
-// parseBudget reads "70%", "16 GB", "12GiB" or a number of bytes; "" is the default.
-export function parseBudget(s: string): number | string | null | Error {
-  const v = s.trim().toLowerCase()
-  if (!v) return null
-  const pct = /^(\d+(?:\.\d+)?)\s*%$/.exec(v)
-  if (pct) return `${pct[1]}%`
-  const size = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?$/.exec(v)
-  if (!size) return new Error('Give a size such as 16 GB or a share of RAM such as 70%')
-  return Math.round(Number(size[1]) * sizeUnits[size[2] ?? 'b'])
-}
-
-function budgetText(b: PoolSettings['budget']): string {
-  if (b == null) return ''
-  return typeof b === 'string' ? b : bytes(b).replace(/\.00 /, ' ')
-}
 
 export function PoolCard() {
   const [set, setSet] = useState<PoolSettings | null>(null)
@@ -34,7 +17,7 @@ export function PoolCard() {
 
   const show = (s: PoolSettings) => {
     setSet(s)
-    setBudget(budgetText(s.budget))
+    setBudget(formatBudget(s.budget))
     setMaxModels(String(s.max_models))
     const t = s.default_ttl_seconds
     setTTLMode(t == null ? 'default' : t < 0 ? 'forever' : 'minutes')
