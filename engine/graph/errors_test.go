@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -172,5 +173,24 @@ func TestHiddenAcrossChunks(t *testing.T) {
 	}
 	if d := maxAbsDiff(whole, parts); d > 1e-4 {
 		t.Errorf("hidden states in parts differ from one call by %g", d)
+	}
+}
+
+func TestBackendLogged(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r, err := newRunner(context.Background(), tinySpec, ropeFreqs(10000, tinySpec.headDim),
+		randomWeights(tinySpec, 3, false, false), Options{Backend: "go", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := newSeq(t, r, 8).Forward(context.Background(), []int32{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`msg="gomlx executor backend" backend=gomlx/simplego`, `msg="gomlx graph compiled and run"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, buf.String())
+		}
 	}
 }

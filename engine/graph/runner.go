@@ -69,17 +69,7 @@ func newRunner(ctx context.Context, s spec, invFreq []float64, w *model.Weights,
 	if err != nil {
 		return nil, err
 	}
-	bk := coarseBuckets
-	if name == simplegoName {
-		bk = fineBuckets
-	}
-	if s.split == 0 {
-		s.split = 1
-		if name == simplegoName {
-			// One row block per core, so decode uses them all (see linear.go).
-			s.split = min(runtime.NumCPU(), maxSplit)
-		}
-	}
+	bk := s.tune(name)
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
@@ -109,6 +99,22 @@ func newRunner(ctx context.Context, s spec, invFreq []float64, w *model.Weights,
 		r.execs[kind] = e.SetMaxCache(-1).WithName(fmt.Sprintf("llama-%d", kind))
 	}
 	return r, nil
+}
+
+// tune fits the runner to its backend: shape buckets by compile cost, and on
+// the pure-Go backend one row block per core for large matrices (see
+// linear.go) unless the caller fixed split.
+func (s *spec) tune(backendName string) buckets {
+	if backendName != simplegoName {
+		if s.split == 0 {
+			s.split = 1
+		}
+		return coarseBuckets
+	}
+	if s.split == 0 {
+		s.split = min(runtime.NumCPU(), maxSplit)
+	}
+	return fineBuckets
 }
 
 func (s *spec) validate() error {

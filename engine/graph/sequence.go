@@ -183,41 +183,31 @@ func (s *sequence) step(kind outputKind, tokens []int32) ([]float32, error) {
 		s.reset()
 		return nil, err
 	}
-	padded := make([]int32, chunk)
-	copy(padded, tokens)
-	hd := s.r.spec.headDim
-	cos := make([]float32, chunk*hd)
-	sin := make([]float32, chunk*hd)
-	rotary(s.r.invFreq, s.length, chunk, cos, sin)
-
-	r := s.r
-	args := make([]any, 0, numCallInputs+2*len(s.k)+len(r.weights))
-	args = append(args,
-		tensors.FromFlatDataAndDimensions(padded, chunk),
-		tensors.FromFlatDataAndDimensions(cos, chunk, hd),
-		tensors.FromFlatDataAndDimensions(sin, chunk, hd),
-		int32(s.length), int32(n))
-	// The caches are donated: the backend may update them in place, and the
-	// old tensors are invalid from here on whatever happens.
-	caches := append(append([]*tensors.Tensor{}, s.k...), s.v...)
-	for _, t := range caches {
-		d, err := gg.DonateTensorBuffer(t, r.backend, 0)
-		if err != nil {
-			s.reset()
-			return nil, fmt.Errorf("donate cache: %w", err)
+	inputs := s.callInputs(tokens, chunk)
+	// Exec copies them to the device and keeps the copies on the tensors:
+	// free those now rather than whenever the garbage collector runs.
+	defer func() {
+		for _, t := range inputs {
+			_ = t.FinalizeAll()
 		}
-		args = append(args, d)
-	}
-	out, err := r.run(kind, graphKey{kind: kind, chunk: chunk, cacheLen: s.cacheLen}, args)
-	if err != nil || len(out) != 1+len(caches) {
-		// The donated caches are gone: the sequence restarts empty.
-		s.k, s.v, s.cacheLen, s.length = nil, nil, 0, 0
-		if err == nil {
-			err = fmt.Errorf("graph returned %d outputs, want %d", len(out), 1+len(caches))
-		}
+	}()
+	args := make([]any, 0, numCallInputs+2*len(s.k)+len(s.r.weights))
+	args = append(args, inputs[0], inputs[1], inputs[2], int32(s.length), int32(n))
+	args, err := s.donateCaches(args)
+	if err != nil {
+		s.reset()
 		return nil, err
 	}
+	out, err := s.r.run(kind, graphKey{kind: kind, chunk: chunk, cacheLen: s.cacheLen}, args)
 	layers := len(s.k)
+	if err == nil && len(out) != 1+2*layers {
+		err = fmt.Errorf("graph returned %d outputs, want %d", len(out), 1+2*layers)
+	}
+	if err != nil {
+		// The donated caches are gone: the sequence restarts empty.
+		s.k, s.v, s.cacheLen, s.length = nil, nil, 0, 0
+		return nil, err
+	}
 	copy(s.k, out[1:1+layers])
 	copy(s.v, out[1+layers:])
 	result, err := tensors.CopyFlatData[float32](out[0])
@@ -227,6 +217,38 @@ func (s *sequence) step(kind outputKind, tokens []int32) ([]float32, error) {
 	}
 	s.length += n
 	return result, nil
+}
+
+// callInputs builds the per-call tensors: tokens padded with id 0 to chunk
+// rows, and the rotary cos and sin of positions s.length.. for every row.
+func (s *sequence) callInputs(tokens []int32, chunk int) []*tensors.Tensor {
+	padded := make([]int32, chunk)
+	copy(padded, tokens)
+	hd := s.r.spec.headDim
+	cos := make([]float32, chunk*hd)
+	sin := make([]float32, chunk*hd)
+	rotary(s.r.invFreq, s.length, chunk, cos, sin)
+	return []*tensors.Tensor{
+		tensors.FromFlatDataAndDimensions(padded, chunk),
+		tensors.FromFlatDataAndDimensions(cos, chunk, hd),
+		tensors.FromFlatDataAndDimensions(sin, chunk, hd),
+	}
+}
+
+// donateCaches appends the K then V caches as donated buffers: the backend
+// may update them in place, and the old tensors are invalid from here on,
+// whatever happens to the step.
+func (s *sequence) donateCaches(args []any) ([]any, error) {
+	for _, c := range [][]*tensors.Tensor{s.k, s.v} {
+		for _, t := range c {
+			d, err := gg.DonateTensorBuffer(t, s.r.backend, 0)
+			if err != nil {
+				return nil, fmt.Errorf("donate cache: %w", err)
+			}
+			args = append(args, d)
+		}
+	}
+	return args, nil
 }
 
 // ensureCache makes the cache hold at least need slots, moving to a bigger
