@@ -34,6 +34,12 @@ func Run(ctx context.Context, ctl Control, opts Options) error {
 	defer cancel()
 	d := newDrawer(opts.Logger)
 	l := newLoop(ctl, opts, d.draw)
+	// On Linux systray exports the icon's properties from what was set before
+	// it connected, and drops a change made while it is connecting: set the
+	// first icon and tooltip now, so they cannot be lost.
+	l.refreshModels(ctx)
+	l.poll()
+	d.header(Build(l.state))
 	started, done := make(chan struct{}), make(chan struct{})
 	onReady := func() {
 		close(started)
@@ -77,20 +83,25 @@ func newDrawer(log *slog.Logger) *drawer {
 
 func (d *drawer) close() { d.once.Do(func() { close(d.stop) }) }
 
+// header sets the icon, tooltip and title, whatever was drawn before.
+func (d *drawer) header(m Menu) {
+	d.setIcon(m.Icon)
+	systray.SetTooltip(m.Tooltip)
+	d.setTitle(m.Title)
+}
+
 func (d *drawer) draw(m Menu) {
-	if !d.drawn || m.Icon != d.last.Icon {
-		d.setIcon(m.Icon)
-	}
-	if !d.drawn || m.Tooltip != d.last.Tooltip {
-		systray.SetTooltip(m.Tooltip)
-	}
-	if !d.drawn || m.Title != d.last.Title {
-		// The macOS menu bar shows the title beside the icon; a Linux host shows
-		// the StatusNotifierItem title as the app's name.
-		if runtime.GOOS == "darwin" {
-			systray.SetTitle(m.Title)
-		} else {
-			systray.SetTitle("MLX Manager")
+	if !d.drawn {
+		d.header(m)
+	} else {
+		if m.Icon != d.last.Icon {
+			d.setIcon(m.Icon)
+		}
+		if m.Tooltip != d.last.Tooltip {
+			systray.SetTooltip(m.Tooltip)
+		}
+		if m.Title != d.last.Title {
+			d.setTitle(m.Title)
 		}
 	}
 	if d.drawn && sameShape(d.last.Items, m.Items) {
@@ -115,6 +126,15 @@ func (d *drawer) setIcon(ic Icon) {
 		return
 	}
 	systray.SetIcon(b)
+}
+
+// setTitle: the macOS menu bar shows the title beside the icon; a Linux host
+// shows the StatusNotifierItem title as the app's name.
+func (d *drawer) setTitle(title string) {
+	if runtime.GOOS != "darwin" {
+		title = "MLX Manager"
+	}
+	systray.SetTitle(title)
 }
 
 // sameShape reports whether two item lists differ only in their text and state.
