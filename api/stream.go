@@ -163,9 +163,14 @@ func (st *sseStream) shuttingDown() bool {
 	return st.ctx.Err() != nil && st.c.Request().Context().Err() == nil
 }
 
-// close stops the stream's goroutines and waits for them.
+// close stops the stream's goroutines and waits for them, and lifts the write
+// deadline: the connection may serve the client's next request, which must not
+// inherit it (the server sets none of its own).
 func (st *sseStream) close() {
 	st.stop()
 	st.cancel()
 	st.watcher.Wait()
+	if st.isCommitted() {
+		_ = st.rc.SetWriteDeadline(time.Time{}) // not supported: there was none either
+	}
 }

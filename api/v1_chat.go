@@ -45,7 +45,7 @@ func (s *Server) handleChatCompletions(c echo.Context) error {
 		usage = addUsage(usage, i, res.Usage)
 		out.Choices = append(out.Choices, openai.ChatChoiceFrom(i, res, chat.Logprobs))
 	}
-	out.Usage = openai.NewUsage(usage.PromptTokens, usage.CompletionTokens)
+	out.Usage = openai.UsageFrom(usage)
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -53,7 +53,7 @@ func (s *Server) handleChatCompletions(c echo.Context) error {
 // prompt once however many choices there are.
 func choiceUsage(i int, u engine.Usage) engine.Usage {
 	if i > 0 {
-		u.PromptTokens = 0
+		u.PromptTokens, u.CachedTokens = 0, 0
 	}
 	return u
 }
@@ -61,6 +61,7 @@ func choiceUsage(i int, u engine.Usage) engine.Usage {
 func addUsage(total engine.Usage, i int, u engine.Usage) engine.Usage {
 	u = choiceUsage(i, u)
 	total.PromptTokens += u.PromptTokens
+	total.CachedTokens += u.CachedTokens
 	total.CompletionTokens += u.CompletionTokens
 	return total
 }
@@ -112,7 +113,7 @@ func (s *Server) streamChat(c echo.Context, eng *engine.Engine, chat *openai.Cha
 		}
 	}
 	if chat.IncludeUsage {
-		if err := st.send("", cs.Usage(openai.NewUsage(usage.PromptTokens, usage.CompletionTokens))); err != nil {
+		if err := st.send("", cs.Usage(openai.UsageFrom(usage))); err != nil {
 			return err
 		}
 	}

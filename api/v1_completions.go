@@ -49,7 +49,7 @@ func (s *Server) handleCompletions(c echo.Context) error {
 			out.Choices = append(out.Choices, openai.TextChoiceFrom(p*comp.N+i, r.Prompt, res, comp.Echo, comp.Logprobs))
 		}
 	}
-	out.Usage = openai.NewUsage(usage.PromptTokens, usage.CompletionTokens)
+	out.Usage = openai.UsageFrom(usage)
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -68,7 +68,7 @@ func (s *Server) streamCompletions(c echo.Context, eng *engine.Engine, comp *ope
 	}
 	if comp.IncludeUsage {
 		chunk := openai.NewTextCompletion(meta)
-		chunk.Usage = openai.NewUsage(usage.PromptTokens, usage.CompletionTokens)
+		chunk.Usage = openai.UsageFrom(usage)
 		if err := st.send("", chunk); err != nil {
 			return err
 		}

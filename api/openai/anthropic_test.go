@@ -142,7 +142,7 @@ func TestMessageStream(t *testing.T) {
 		`content_block_delta {"delta":{"partial_json":"{\"x\":","type":"input_json_delta"},"index":2,"type":"content_block_delta"}`,
 		`content_block_delta {"delta":{"partial_json":"1}","type":"input_json_delta"},"index":2,"type":"content_block_delta"}`,
 		`content_block_stop {"index":2,"type":"content_block_stop"}`,
-		`message_delta {"delta":{"stop_reason":"tool_use","stop_sequence":null},"type":"message_delta","usage":{"input_tokens":2,"output_tokens":9}}`,
+		`message_delta {"delta":{"stop_reason":"tool_use","stop_sequence":null},"type":"message_delta","usage":{"cache_read_input_tokens":0,"input_tokens":2,"output_tokens":9}}`,
 		`message_stop {"type":"message_stop"}`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -150,5 +150,12 @@ func TestMessageStream(t *testing.T) {
 	}
 	if ev := ErrorEvent("overloaded_error", "busy"); ev.Name != "error" || marshal(t, ev.Data) != `{"error":{"message":"busy","type":"overloaded_error"},"type":"error"}` {
 		t.Errorf("error event %s %s", ev.Name, marshal(t, ev.Data))
+	}
+}
+
+func TestAnthropicUsageSplitsTheCache(t *testing.T) {
+	got := MessageFrom(Meta{}, &engine.Result{Usage: engine.Usage{PromptTokens: 10, CachedTokens: 4, CompletionTokens: 3}}).Usage
+	if got != (AnthropicUsage{InputTokens: 6, CacheReadInputTokens: 4, OutputTokens: 3}) {
+		t.Errorf("usage %+v", got)
 	}
 }

@@ -152,12 +152,20 @@ type MessageResponse struct {
 	Usage        AnthropicUsage `json:"usage"`
 }
 
-// AnthropicUsage counts tokens; prompt caching does not exist here.
+// AnthropicUsage counts tokens. Nothing is written to a prompt cache on request,
+// so cache_creation_input_tokens stays 0.
 type AnthropicUsage struct {
 	InputTokens              int `json:"input_tokens"`
 	OutputTokens             int `json:"output_tokens"`
 	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
 	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
+}
+
+// anthropicUsage splits the prompt as Anthropic does: input_tokens are the ones
+// computed, cache_read_input_tokens the ones the KV cache of the previous request
+// already held.
+func anthropicUsage(u engine.Usage) AnthropicUsage {
+	return AnthropicUsage{InputTokens: u.PromptTokens - u.CachedTokens, OutputTokens: u.CompletionTokens, CacheReadInputTokens: u.CachedTokens}
 }
 
 // TextBlock, ThinkingBlock and ToolUseBlock are the blocks of an answer.
@@ -184,7 +192,7 @@ func MessageFrom(m Meta, res *engine.Result) MessageResponse {
 	reason := StopReason(res.FinishReason)
 	out := MessageResponse{ID: m.ID, Type: "message", Role: "assistant", Model: m.Model, Content: []any{},
 		StopReason: &reason,
-		Usage:      AnthropicUsage{InputTokens: res.Usage.PromptTokens, OutputTokens: res.Usage.CompletionTokens}}
+		Usage:      anthropicUsage(res.Usage)}
 	if res.Reasoning != "" {
 		out.Content = append(out.Content, ThinkingBlock{Type: "thinking", Thinking: res.Reasoning})
 	}

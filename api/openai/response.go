@@ -47,14 +47,22 @@ func Fingerprint(model string) string {
 
 // Usage is OpenAI's token usage.
 type Usage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
+	PromptTokens        int           `json:"prompt_tokens"`
+	CompletionTokens    int           `json:"completion_tokens"`
+	TotalTokens         int           `json:"total_tokens"`
+	PromptTokensDetails *PromptDetail `json:"prompt_tokens_details,omitempty"`
 }
 
-// NewUsage counts a request's tokens: the prompt once, the completions of every choice.
-func NewUsage(prompt, completion int) *Usage {
-	return &Usage{PromptTokens: prompt, CompletionTokens: completion, TotalTokens: prompt + completion}
+// PromptDetail says how much of the prompt was served from cache: the KV cache
+// of the previous request, which the engine reuses for a chat's next turn.
+type PromptDetail struct {
+	CachedTokens int `json:"cached_tokens"`
+}
+
+// UsageFrom converts a request's usage (every choice's completion, the prompt once).
+func UsageFrom(u engine.Usage) *Usage {
+	return &Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
+		TotalTokens: u.PromptTokens + u.CompletionTokens, PromptTokensDetails: &PromptDetail{CachedTokens: u.CachedTokens}}
 }
 
 // ChatCompletion is the answer of a non-streamed chat completion.

@@ -88,8 +88,8 @@ func TestChatStream(t *testing.T) {
 	if !reflect.DeepEqual(lines, want) {
 		t.Errorf("chunks\n got %s\nwant %s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
-	u := marshal(t, cs.Usage(NewUsage(3, 4)))
-	if want := `{"id":"chatcmpl-x","object":"chat.completion.chunk","created":5,"model":"m","system_fingerprint":"fp_1","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}`; u != want {
+	u := marshal(t, cs.Usage(UsageFrom(engine.Usage{PromptTokens: 3, CompletionTokens: 4, CachedTokens: 2})))
+	if want := `{"id":"chatcmpl-x","object":"chat.completion.chunk","created":5,"model":"m","system_fingerprint":"fp_1","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7,"prompt_tokens_details":{"cached_tokens":2}}}`; u != want {
 		t.Errorf("usage chunk %s", u)
 	}
 }

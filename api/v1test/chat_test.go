@@ -35,9 +35,12 @@ type chatResponse struct {
 		} `json:"logprobs"`
 	} `json:"choices"`
 	Usage struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-		TotalTokens      int `json:"total_tokens"`
+		PromptTokens        int `json:"prompt_tokens"`
+		CompletionTokens    int `json:"completion_tokens"`
+		TotalTokens         int `json:"total_tokens"`
+		PromptTokensDetails struct {
+			CachedTokens int `json:"cached_tokens"`
+		} `json:"prompt_tokens_details"`
 	} `json:"usage"`
 }
 
@@ -82,6 +85,11 @@ func TestChatCompletion(t *testing.T) {
 	}
 	if content(r, 0) == "" {
 		t.Error("no content")
+	}
+	// The same prompt again: the engine reuses the KV cache of the last request.
+	again := e.chat(t, map[string]any{"max_tokens": 6})
+	if d := again.Usage.PromptTokensDetails; again.Usage.PromptTokens != r.Usage.PromptTokens || d.CachedTokens == 0 || d.CachedTokens >= r.Usage.PromptTokens {
+		t.Errorf("second request: %d prompt tokens, %d cached", again.Usage.PromptTokens, d.CachedTokens)
 	}
 
 	ev := e.auditOf(t, "v1.chat.completions")

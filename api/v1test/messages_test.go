@@ -20,11 +20,17 @@ type anthropicMessage struct {
 		Name  string          `json:"name"`
 		Input json.RawMessage `json:"input"`
 	} `json:"content"`
-	Usage struct {
-		InputTokens  int `json:"input_tokens"`
-		OutputTokens int `json:"output_tokens"`
-	} `json:"usage"`
+	Usage anthropicUsage `json:"usage"`
 }
+
+type anthropicUsage struct {
+	InputTokens          int `json:"input_tokens"`
+	OutputTokens         int `json:"output_tokens"`
+	CacheReadInputTokens int `json:"cache_read_input_tokens"`
+}
+
+// prompt is the whole prompt: computed plus read from the cache.
+func (u anthropicUsage) prompt() int { return u.InputTokens + u.CacheReadInputTokens }
 
 type anthropicError struct {
 	Type  string `json:"type"`
@@ -48,7 +54,7 @@ func TestMessages(t *testing.T) {
 	var m anthropicMessage
 	e.call(t, "/v1/messages", messagesBody(nil), http.StatusOK, &m)
 	if !strings.HasPrefix(m.ID, "msg_") || m.Type != "message" || m.Role != "assistant" || m.Model != tinyID ||
-		m.Usage.InputTokens == 0 || m.Usage.OutputTokens > 6 || len(m.Content) != 1 || m.Content[0].Type != "text" {
+		m.Usage.prompt() == 0 || m.Usage.OutputTokens > 6 || len(m.Content) != 1 || m.Content[0].Type != "text" {
 		t.Fatalf("message %+v", m)
 	}
 	if (m.StopReason == "max_tokens") != (m.Usage.OutputTokens == 6) || m.StopReason != "max_tokens" && m.StopReason != "end_turn" {
@@ -67,10 +73,7 @@ func TestMessages(t *testing.T) {
 				Text       string `json:"text"`
 				StopReason string `json:"stop_reason"`
 			} `json:"delta"`
-			Usage struct {
-				InputTokens  int `json:"input_tokens"`
-				OutputTokens int `json:"output_tokens"`
-			} `json:"usage"`
+			Usage anthropicUsage `json:"usage"`
 		}
 		ev.decode(t, &data)
 		if data.Type != ev.Name {
@@ -80,7 +83,7 @@ func TestMessages(t *testing.T) {
 		case "content_block_delta":
 			text += data.Delta.Text
 		case "message_delta":
-			if data.Delta.StopReason != m.StopReason || data.Usage.OutputTokens != m.Usage.OutputTokens || data.Usage.InputTokens != m.Usage.InputTokens {
+			if data.Delta.StopReason != m.StopReason || data.Usage.OutputTokens != m.Usage.OutputTokens || data.Usage.prompt() != m.Usage.prompt() {
 				t.Errorf("message_delta %s", ev.Data)
 			}
 		}

@@ -205,19 +205,13 @@ func nodeAnthropic(t *testing.T, res nodeResult) {
 	var a struct {
 		ID, Type, Role, Model string
 		StopReason            string `json:"stop_reason"`
-		Usage                 struct {
-			InputTokens  int `json:"input_tokens"`
-			OutputTokens int `json:"output_tokens"`
-		}
-		Content []struct{ Type, Text string }
-		Stream  struct {
+		Usage                 anthropicUsage
+		Content               []struct{ Type, Text string }
+		Stream                struct {
 			Events     []string
 			StopReason string `json:"stop_reason"`
 			Text       string
-			Usage      struct {
-				InputTokens  int `json:"input_tokens"`
-				OutputTokens int `json:"output_tokens"`
-			}
+			Usage      anthropicUsage
 		}
 		NotFound         sdkError `json:"not_found"`
 		MissingMaxTokens sdkError `json:"missing_max_tokens"`
@@ -225,13 +219,13 @@ func nodeAnthropic(t *testing.T, res nodeResult) {
 	if !res.get(t, "anthropic", &a) {
 		return
 	}
-	if !strings.HasPrefix(a.ID, "msg_") || a.Type != "message" || a.Role != "assistant" || a.Usage.InputTokens == 0 ||
+	if !strings.HasPrefix(a.ID, "msg_") || a.Type != "message" || a.Role != "assistant" || a.Usage.prompt() == 0 ||
 		len(a.Content) != 1 || a.Content[0].Type != "text" {
 		t.Errorf("message %+v", a)
 	}
 	s := a.Stream
 	if s.Text != a.Content[0].Text || s.StopReason != a.StopReason || s.Usage.OutputTokens != a.Usage.OutputTokens ||
-		s.Usage.InputTokens != a.Usage.InputTokens || len(s.Events) < 5 || s.Events[0] != "message_start" || s.Events[len(s.Events)-1] != "message_stop" {
+		s.Usage.prompt() != a.Usage.prompt() || len(s.Events) < 5 || s.Events[0] != "message_start" || s.Events[len(s.Events)-1] != "message_stop" {
 		t.Errorf("stream %+v, message %+v", s, a)
 	}
 	if a.NotFound.Status != 404 || a.NotFound.Type != "not_found_error" || a.MissingMaxTokens.Status != 400 || a.MissingMaxTokens.Type != "invalid_request_error" {
