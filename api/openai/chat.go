@@ -139,6 +139,13 @@ type Chat struct {
 	Logprobs     bool
 }
 
+// Choice is the engine request of choice i: each choice gets its own seed.
+func (c *Chat) Choice(i int) engine.ChatRequest {
+	r := c.Request
+	r.Options = withSeed(r.Options, i)
+	return r
+}
+
 var toolName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 
 // Engine validates r and converts it for the engine, applying a profile's defaults.

@@ -91,6 +91,13 @@ func (r *CompletionRequest) Engine(d Defaults) (*Completion, error) {
 	return out, nil
 }
 
+// Choice is the engine request of choice i of prompt p.
+func (c *Completion) Choice(p, i int) engine.CompletionRequest {
+	r := c.Requests[p]
+	r.Options = withSeed(r.Options, i)
+	return r
+}
+
 func (r *CompletionRequest) options(d Defaults) (engine.GenOptions, error) {
 	var o engine.GenOptions
 	top := 0

@@ -267,17 +267,3 @@ type informational struct {
 }
 
 func present(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
-
-// Choice is the engine request of choice i: each choice gets its own seed.
-func (c *Chat) Choice(i int) engine.ChatRequest {
-	r := c.Request
-	r.Options = withSeed(r.Options, i)
-	return r
-}
-
-// Choice is the engine request of choice i of prompt p.
-func (c *Completion) Choice(p, i int) engine.CompletionRequest {
-	r := c.Requests[p]
-	r.Options = withSeed(r.Options, i)
-	return r
-}
