@@ -15,13 +15,20 @@ import (
 // suite's tolerance for float32 models; cpu_test.go checks it.
 func TestConformance(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
+	t.Run("default", func(t *testing.T) {
+		enginetest.RunAll(t, func(m *model.Model) (model.Runner, error) { return New(m, Options{Logger: quiet}) })
+	})
+	// The other settings on a few variants: plain, stories260K-shaped,
+	// sliding window, 4-bit groups of 32 (what they change is shape-blind).
+	models := enginetest.Models()
 	for name, opts := range map[string]Options{
-		"default":       {Logger: quiet},
 		"chunk3":        {Logger: quiet, PrefillChunk: 3},
 		"single-thread": {Logger: quiet, Threads: 1},
 	} {
-		t.Run(name, func(t *testing.T) {
-			enginetest.RunAll(t, func(m *model.Model) (model.Runner, error) { return New(m, opts) })
-		})
+		for _, spec := range []int{0, 6, 8, 13} {
+			t.Run(name+"/"+models[spec].Name(), func(t *testing.T) {
+				enginetest.Run(t, models[spec], func(m *model.Model) (model.Runner, error) { return New(m, opts) })
+			})
+		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/all"
-	"github.com/mlx-manager/mlx-manager/engine/model/reference"
 )
 
 func storiesDir(t *testing.T) string {
@@ -24,49 +23,52 @@ func storiesDir(t *testing.T) string {
 	return dir
 }
 
-// TestStories decodes greedily with the real trained stories260K (hidden
-// 64, intermediate 172: the kernels' tails) and follows the reference token
-// by token: every greedy choice must be the reference's, unless the
-// reference's own top two logits are a hair apart. The story must end by
-// itself (on BOS, id 1) as the model was trained to.
+// TestStories tells stories260K's story (hidden 64, intermediate 172: the
+// kernels' tails) with the half-precision KV cache, one thread and prefill
+// in chunks of 2, next to the default settings. (The conformance suite
+// checks the default story token by token against the reference.) Both
+// stories must end by themselves (on BOS, id 1) as the model was trained to,
+// and the half cache, about 1e-3 off, must not change how the story starts.
 func TestStories(t *testing.T) {
 	m, err := model.Open(context.Background(), storiesDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	ctx := context.Background()
-	for _, opts := range []Options{{}, {KVF16: true, Threads: 1, PrefillChunk: 2}} {
-		got := newSeq(t, newRunner(t, m, opts), 512)
-		want := newSeq(t, reference.NewRunner(m), 512)
-		step := []int32{1, 403, 407, 261, 378} // "Once upon a time"
-		var story []int32
-		for got.Len() < 512 {
-			g, err := got.Forward(ctx, step)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := want.Forward(ctx, step)
-			if err != nil {
-				t.Fatal(err)
-			}
-			next := argmax(g)
-			if r := argmax(w); next != r && w[r]-w[next] > 1e-3 {
-				t.Fatalf("token %d: chose %d, reference %d by %v", len(story), next, r, w[r]-w[next])
-			}
-			if slices.Contains(m.StopTokens(), next) {
-				break
-			}
-			story = append(story, int32(next))
-			step = []int32{int32(next)}
-		}
-		if got.Len() >= 512 {
-			t.Fatalf("%+v: the story did not end within 512 tokens", opts)
-		}
-		if len(story) < 50 {
-			t.Errorf("%+v: story of only %d tokens", opts, len(story))
+	var stories [2][]int32
+	for i, opts := range []Options{{}, {KVF16: true, Threads: 1, PrefillChunk: 2}} {
+		stories[i] = tell(t, m, opts)
+		if len(stories[i]) < 50 {
+			t.Errorf("%+v: story of only %d tokens", opts, len(stories[i]))
 		}
 	}
+	for i := 0; i < 20; i++ {
+		if stories[0][i] != stories[1][i] {
+			t.Fatalf("token %d: %d with a float32 cache, %d with a half one", i, stories[0][i], stories[1][i])
+		}
+	}
+}
+
+// tell decodes greedily from "Once upon a time" until the model stops.
+func tell(t *testing.T, m *model.Model, opts Options) []int32 {
+	t.Helper()
+	seq := newSeq(t, newRunner(t, m, opts), 512)
+	step := []int32{1, 403, 407, 261, 378}
+	var story []int32
+	for seq.Len() < 512 {
+		logits, err := seq.Forward(context.Background(), step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := argmax(logits)
+		if slices.Contains(m.StopTokens(), next) {
+			return story
+		}
+		story = append(story, int32(next))
+		step = []int32{int32(next)}
+	}
+	t.Fatalf("%+v: the story did not end within 512 tokens", opts)
+	return nil
 }
 
 func argmax(x []float32) int {

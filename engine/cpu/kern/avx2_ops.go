@@ -145,18 +145,18 @@ func avx2Gemm(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, 
 func avx2Gemm4x4(out *[16]float32, a, b unsafe.Pointer, lda, ldb uintptr, n int) {
 	var c00, c01, c02, c03, c10, c11, c12, c13 f32x8
 	var c20, c21, c22, c23, c30, c31, c32, c33 f32x8
-	for ; n > 0; n -= 8 {
-		w0, w1 := ldf8(b), ldf8(unsafe.Add(b, ldb))
-		w2, w3 := ldf8(unsafe.Add(b, 2*ldb)), ldf8(unsafe.Add(b, 3*ldb))
-		x := ldf8(a)
+	for o := uintptr(0); o < uintptr(n)*4; o += 32 {
+		bo, ao := unsafe.Add(b, o), unsafe.Add(a, o)
+		w0, w1 := ldf8(bo), ldf8(unsafe.Add(bo, ldb))
+		w2, w3 := ldf8(unsafe.Add(bo, 2*ldb)), ldf8(unsafe.Add(bo, 3*ldb))
+		x := ldf8(ao)
 		c00, c01, c02, c03 = w0.MulAdd(x, c00), w1.MulAdd(x, c01), w2.MulAdd(x, c02), w3.MulAdd(x, c03)
-		x = ldf8(unsafe.Add(a, lda))
+		x = ldf8(unsafe.Add(ao, lda))
 		c10, c11, c12, c13 = w0.MulAdd(x, c10), w1.MulAdd(x, c11), w2.MulAdd(x, c12), w3.MulAdd(x, c13)
-		x = ldf8(unsafe.Add(a, 2*lda))
+		x = ldf8(unsafe.Add(ao, 2*lda))
 		c20, c21, c22, c23 = w0.MulAdd(x, c20), w1.MulAdd(x, c21), w2.MulAdd(x, c22), w3.MulAdd(x, c23)
-		x = ldf8(unsafe.Add(a, 3*lda))
+		x = ldf8(unsafe.Add(ao, 3*lda))
 		c30, c31, c32, c33 = w0.MulAdd(x, c30), w1.MulAdd(x, c31), w2.MulAdd(x, c32), w3.MulAdd(x, c33)
-		a, b = unsafe.Add(a, 32), unsafe.Add(b, 32)
 	}
 	out[0], out[1], out[2], out[3] = hsum8(c00), hsum8(c01), hsum8(c02), hsum8(c03)
 	out[4], out[5], out[6], out[7] = hsum8(c10), hsum8(c11), hsum8(c12), hsum8(c13)

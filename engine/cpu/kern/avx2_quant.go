@@ -84,16 +84,16 @@ func i2f8(v archsimd.Uint16x8) f32x8 { return v.ExtendToUint32().AsInt32x8().Con
 //go:noinline
 func avx2Q8Row(q, x, sc unsafe.Pointer, n, units int) float32 {
 	var acc f32x8
-	for ; n > 0; n-- {
+	var qo uintptr // byte offset into q; x is at four times that
+	for g := uintptr(0); g < uintptr(n); g++ {
 		var g0, g1 f32x8
 		for u := units; u > 0; u-- {
-			v := widen16(q)
-			g0 = i2f8(v.GetLo()).MulAdd(ldf8(x), g0)
-			g1 = i2f8(v.GetHi()).MulAdd(ldf8(unsafe.Add(x, 32)), g1)
-			q, x = unsafe.Add(q, 16), unsafe.Add(x, 64)
+			v := widen16(unsafe.Add(q, qo))
+			g0 = i2f8(v.GetLo()).MulAdd(ldf8(unsafe.Add(x, 4*qo)), g0)
+			g1 = i2f8(v.GetHi()).MulAdd(ldf8(unsafe.Add(x, 4*qo+32)), g1)
+			qo += 16
 		}
-		acc = g0.Add(g1).MulAdd(archsimd.BroadcastFloat32x8(*(*float32)(sc)), acc)
-		sc = unsafe.Add(sc, 4)
+		acc = g0.Add(g1).MulAdd(archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(sc, 4*g))), acc)
 	}
 	return hsum8(acc)
 }
@@ -105,19 +105,20 @@ func avx2Q8Row(q, x, sc unsafe.Pointer, n, units int) float32 {
 func avx2Q4Row(q, x, sc unsafe.Pointer, n, units int) float32 {
 	low := archsimd.LoadUint32x8Array((*[8]uint32)(cLow4x2[:8])).AsUint16x16()
 	var acc f32x8
-	for ; n > 0; n-- {
+	var qo uintptr // byte offset into q; x is at eight times that
+	for g := uintptr(0); g < uintptr(n); g++ {
 		var g0, g1 f32x8
 		for u := units; u > 0; u-- {
-			v := widen16(q)
+			v := widen16(unsafe.Add(q, qo))
 			e, o := v.And(low), v.ShiftAllRight(4)
-			g0 = i2f8(e.GetLo()).MulAdd(ldf8(x), g0)
-			g1 = i2f8(e.GetHi()).MulAdd(ldf8(unsafe.Add(x, 32)), g1)
-			g0 = i2f8(o.GetLo()).MulAdd(ldf8(unsafe.Add(x, 64)), g0)
-			g1 = i2f8(o.GetHi()).MulAdd(ldf8(unsafe.Add(x, 96)), g1)
-			q, x = unsafe.Add(q, 16), unsafe.Add(x, 128)
+			xo := unsafe.Add(x, 8*qo)
+			g0 = i2f8(e.GetLo()).MulAdd(ldf8(xo), g0)
+			g1 = i2f8(e.GetHi()).MulAdd(ldf8(unsafe.Add(xo, 32)), g1)
+			g0 = i2f8(o.GetLo()).MulAdd(ldf8(unsafe.Add(xo, 64)), g0)
+			g1 = i2f8(o.GetHi()).MulAdd(ldf8(unsafe.Add(xo, 96)), g1)
+			qo += 16
 		}
-		acc = g0.Add(g1).MulAdd(archsimd.BroadcastFloat32x8(*(*float32)(sc)), acc)
-		sc = unsafe.Add(sc, 4)
+		acc = g0.Add(g1).MulAdd(archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(sc, 4*g))), acc)
 	}
 	return hsum8(acc)
 }

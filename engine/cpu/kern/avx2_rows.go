@@ -104,25 +104,22 @@ func avx2Dot4(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n, m, kind i
 	var a0, a1, a2, a3 f32x8
 	switch kind {
 	case 0:
-		for ; n > 0; n -= 8 {
-			xv := ldf8(x)
-			a0, a1 = ldf8(w).MulAdd(xv, a0), ldf8(w1).MulAdd(xv, a1)
-			a2, a3 = ldf8(w2).MulAdd(xv, a2), ldf8(w3).MulAdd(xv, a3)
-			x, w, w1, w2, w3 = unsafe.Add(x, 32), unsafe.Add(w, 32), unsafe.Add(w1, 32), unsafe.Add(w2, 32), unsafe.Add(w3, 32)
+		for o := uintptr(0); o < uintptr(n)*4; o += 32 {
+			xv := ldf8(unsafe.Add(x, o))
+			a0, a1 = ldf8(unsafe.Add(w, o)).MulAdd(xv, a0), ldf8(unsafe.Add(w1, o)).MulAdd(xv, a1)
+			a2, a3 = ldf8(unsafe.Add(w2, o)).MulAdd(xv, a2), ldf8(unsafe.Add(w3, o)).MulAdd(xv, a3)
 		}
 	case 1:
-		for ; n > 0; n -= 8 {
-			xv := ldf8(x)
-			a0, a1 = h2f8(ldh8(w)).MulAdd(xv, a0), h2f8(ldh8(w1)).MulAdd(xv, a1)
-			a2, a3 = h2f8(ldh8(w2)).MulAdd(xv, a2), h2f8(ldh8(w3)).MulAdd(xv, a3)
-			x, w, w1, w2, w3 = unsafe.Add(x, 32), unsafe.Add(w, 16), unsafe.Add(w1, 16), unsafe.Add(w2, 16), unsafe.Add(w3, 16)
+		for o := uintptr(0); o < uintptr(n)*2; o += 16 {
+			xv := ldf8(unsafe.Add(x, 2*o))
+			a0, a1 = h2f8(ldh8(unsafe.Add(w, o))).MulAdd(xv, a0), h2f8(ldh8(unsafe.Add(w1, o))).MulAdd(xv, a1)
+			a2, a3 = h2f8(ldh8(unsafe.Add(w2, o))).MulAdd(xv, a2), h2f8(ldh8(unsafe.Add(w3, o))).MulAdd(xv, a3)
 		}
 	default:
-		for ; n > 0; n -= 8 {
-			xv := ldf8(x)
-			a0, a1 = bf2f8(ldh8(w)).MulAdd(xv, a0), bf2f8(ldh8(w1)).MulAdd(xv, a1)
-			a2, a3 = bf2f8(ldh8(w2)).MulAdd(xv, a2), bf2f8(ldh8(w3)).MulAdd(xv, a3)
-			x, w, w1, w2, w3 = unsafe.Add(x, 32), unsafe.Add(w, 16), unsafe.Add(w1, 16), unsafe.Add(w2, 16), unsafe.Add(w3, 16)
+		for o := uintptr(0); o < uintptr(n)*2; o += 16 {
+			xv := ldf8(unsafe.Add(x, 2*o))
+			a0, a1 = bf2f8(ldh8(unsafe.Add(w, o))).MulAdd(xv, a0), bf2f8(ldh8(unsafe.Add(w1, o))).MulAdd(xv, a1)
+			a2, a3 = bf2f8(ldh8(unsafe.Add(w2, o))).MulAdd(xv, a2), bf2f8(ldh8(unsafe.Add(w3, o))).MulAdd(xv, a3)
 		}
 	}
 	out[0], out[1], out[2], out[3] = hsum8(a0), hsum8(a1), hsum8(a2), hsum8(a3)
@@ -134,19 +131,18 @@ func avx2Dot4(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n, m, kind i
 func avx2Dot1(x, w unsafe.Pointer, n, kind int) float32 {
 	var a0, a1 f32x8
 	if kind == 0 {
-		for ; n >= 16; n -= 16 {
-			a0 = ldf8(w).MulAdd(ldf8(x), a0)
-			a1 = ldf8(unsafe.Add(w, 32)).MulAdd(ldf8(unsafe.Add(x, 32)), a1)
-			x, w = unsafe.Add(x, 64), unsafe.Add(w, 64)
+		o, end := uintptr(0), uintptr(n)*4
+		for ; o+64 <= end; o += 64 {
+			a0 = ldf8(unsafe.Add(w, o)).MulAdd(ldf8(unsafe.Add(x, o)), a0)
+			a1 = ldf8(unsafe.Add(w, o+32)).MulAdd(ldf8(unsafe.Add(x, o+32)), a1)
 		}
-		if n > 0 {
-			a0 = ldf8(w).MulAdd(ldf8(x), a0)
+		if o < end {
+			a0 = ldf8(unsafe.Add(w, o)).MulAdd(ldf8(unsafe.Add(x, o)), a0)
 		}
 		return hsum8(a0.Add(a1))
 	}
-	for ; n > 0; n -= 8 {
-		a0 = h2f8(ldh8(w)).MulAdd(ldf8(x), a0)
-		x, w = unsafe.Add(x, 32), unsafe.Add(w, 16)
+	for o := uintptr(0); o < uintptr(n)*2; o += 16 {
+		a0 = h2f8(ldh8(unsafe.Add(w, o))).MulAdd(ldf8(unsafe.Add(x, 2*o)), a0)
 	}
 	return hsum8(a0)
 }

@@ -52,20 +52,20 @@ func avx512Gemm(c []float32, ldc int, a []float32, lda int, b []float32, ldb int
 func gemm4x4(out *[16]float32, a, b unsafe.Pointer, lda, ldb uintptr, n int) {
 	var c00, c01, c02, c03, c10, c11, c12, c13 f32x16
 	var c20, c21, c22, c23, c30, c31, c32, c33 f32x16
-	for ; n > 0; n -= 16 {
-		w0 := ldf(b)
-		w1 := ldf(unsafe.Add(b, ldb))
-		w2 := ldf(unsafe.Add(b, 2*ldb))
-		w3 := ldf(unsafe.Add(b, 3*ldb))
-		x := ldf(a)
+	for o := uintptr(0); o < uintptr(n)*4; o += 64 {
+		bo, ao := unsafe.Add(b, o), unsafe.Add(a, o)
+		w0 := ldf(bo)
+		w1 := ldf(unsafe.Add(bo, ldb))
+		w2 := ldf(unsafe.Add(bo, 2*ldb))
+		w3 := ldf(unsafe.Add(bo, 3*ldb))
+		x := ldf(ao)
 		c00, c01, c02, c03 = w0.MulAdd(x, c00), w1.MulAdd(x, c01), w2.MulAdd(x, c02), w3.MulAdd(x, c03)
-		x = ldf(unsafe.Add(a, lda))
+		x = ldf(unsafe.Add(ao, lda))
 		c10, c11, c12, c13 = w0.MulAdd(x, c10), w1.MulAdd(x, c11), w2.MulAdd(x, c12), w3.MulAdd(x, c13)
-		x = ldf(unsafe.Add(a, 2*lda))
+		x = ldf(unsafe.Add(ao, 2*lda))
 		c20, c21, c22, c23 = w0.MulAdd(x, c20), w1.MulAdd(x, c21), w2.MulAdd(x, c22), w3.MulAdd(x, c23)
-		x = ldf(unsafe.Add(a, 3*lda))
+		x = ldf(unsafe.Add(ao, 3*lda))
 		c30, c31, c32, c33 = w0.MulAdd(x, c30), w1.MulAdd(x, c31), w2.MulAdd(x, c32), w3.MulAdd(x, c33)
-		a, b = unsafe.Add(a, 64), unsafe.Add(b, 64)
 	}
 	p := &reduce
 	l0, l1 := archsimd.LoadUint32x16(p[0][0][:]), archsimd.LoadUint32x16(p[0][1][:])

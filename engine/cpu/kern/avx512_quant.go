@@ -138,19 +138,20 @@ func lane(v f32x16, i int) f32x16 { return v.Permute(archsimd.BroadcastUint32x16
 //go:noinline
 func q8Row(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
 	var acc f32x16
+	var qo uintptr // byte offset into q; x16 is at twice that
 	for g0 := 0; g0 < n; g0 += 16 {
-		acc = ldf(bs).MulAdd(ldf(xsum), acc)
-		seg := ldf(sc).Mul(ldf(dx))
+		o := uintptr(g0) * 4
+		acc = ldf(unsafe.Add(bs, o)).MulAdd(ldf(unsafe.Add(xsum, o)), acc)
+		seg := ldf(unsafe.Add(sc, o)).Mul(ldf(unsafe.Add(dx, o)))
 		for g := 0; g < min(16, n-g0); g++ {
 			var s archsimd.Int32x16
 			for u := units; u > 0; u-- {
-				v := archsimd.LoadUint8x32Array((*[32]uint8)(q)).ExtendToUint16().AsInt16x32()
-				s = s.Add(v.DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(x))))
-				q, x = unsafe.Add(q, 32), unsafe.Add(x, 64)
+				v := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(q, qo))).ExtendToUint16().AsInt16x32()
+				s = s.Add(v.DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(unsafe.Add(x, 2*qo)))))
+				qo += 32
 			}
 			acc = s.ConvertToFloat32().MulAdd(lane(seg, g), acc)
 		}
-		sc, bs, xsum, dx = unsafe.Add(sc, 64), unsafe.Add(bs, 64), unsafe.Add(xsum, 64), unsafe.Add(dx, 64)
 	}
 	return hsum16(acc)
 }
@@ -163,23 +164,30 @@ func q8Row(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
 func q4Row(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
 	low := ldu(&cLow4x2).AsUint16x32() // 15 in every 16-bit lane
 	var acc f32x16
+	var qo uintptr // byte offset into q; x16 is at four times that
 	for g0 := 0; g0 < n; g0 += 16 {
-		acc = ldf(bs).MulAdd(ldf(xsum), acc)
-		seg := ldf(sc).Mul(ldf(dx))
+		o := uintptr(g0) * 4
+		acc = ldf(unsafe.Add(bs, o)).MulAdd(ldf(unsafe.Add(xsum, o)), acc)
+		seg := ldf(unsafe.Add(sc, o)).Mul(ldf(unsafe.Add(dx, o)))
 		for g := 0; g < min(16, n-g0); g++ {
 			var s archsimd.Int32x16
 			for u := units; u > 0; u-- {
-				v := archsimd.LoadUint8x32Array((*[32]uint8)(q)).ExtendToUint16()
-				e := v.And(low).AsInt16x32().DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(x)))
-				o := v.ShiftAllRight(4).AsInt16x32().DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(unsafe.Add(x, 64))))
-				s = s.Add(e).Add(o)
-				q, x = unsafe.Add(q, 32), unsafe.Add(x, 128)
+				s = s.Add(q4Unit(unsafe.Add(q, qo), unsafe.Add(x, 4*qo), low))
+				qo += 32
 			}
 			acc = s.ConvertToFloat32().MulAdd(lane(seg, g), acc)
 		}
-		sc, bs, xsum, dx = unsafe.Add(sc, 64), unsafe.Add(bs, 64), unsafe.Add(xsum, 64), unsafe.Add(dx, 64)
 	}
 	return hsum16(acc)
+}
+
+// q4Unit is Σq·x16 of 64 columns in 16 int32 lanes: lanes 0-7 hold the
+// first 32 columns, lanes 8-15 the others.
+func q4Unit(q, x unsafe.Pointer, low archsimd.Uint16x32) archsimd.Int32x16 {
+	v := archsimd.LoadUint8x32Array((*[32]uint8)(q)).ExtendToUint16()
+	e := v.And(low).AsInt16x32().DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(x)))
+	o := v.ShiftAllRight(4).AsInt16x32().DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(unsafe.Add(x, 64))))
+	return e.Add(o)
 }
 
 // q4PairRow is q4Row for groups of 32 over units whole 64-column units: a
@@ -188,22 +196,21 @@ func q4Row(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
 //
 //go:noinline
 func q4PairRow(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
-	low := ldu(&cLow4x2).AsUint16x32() // 15 in every 16-bit lane
+	low := ldu(&cLow4x2).AsUint16x32()
 	two := archsimd.BroadcastUint32x16(2)
 	var acc f32x16
+	var qo uintptr
 	for g0 := 0; g0 < n; g0 += 16 {
-		acc = ldf(bs).MulAdd(ldf(xsum), acc)
-		seg := ldf(sc).Mul(ldf(dx))
+		o := uintptr(g0) * 4
+		acc = ldf(unsafe.Add(bs, o)).MulAdd(ldf(unsafe.Add(xsum, o)), acc)
+		seg := ldf(unsafe.Add(sc, o)).Mul(ldf(unsafe.Add(dx, o)))
 		pick := ldu(&cPairPick)
 		for u := min(8, units-g0/2); u > 0; u-- {
-			v := archsimd.LoadUint8x32Array((*[32]uint8)(q)).ExtendToUint16()
-			e := v.And(low).AsInt16x32().DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(x)))
-			o := v.ShiftAllRight(4).AsInt16x32().DotProductPairs(archsimd.LoadInt16x32Array((*[32]int16)(unsafe.Add(x, 64))))
-			acc = e.Add(o).ConvertToFloat32().MulAdd(seg.Permute(pick), acc)
+			s := q4Unit(unsafe.Add(q, qo), unsafe.Add(x, 4*qo), low)
+			acc = s.ConvertToFloat32().MulAdd(seg.Permute(pick), acc)
 			pick = pick.Add(two)
-			q, x = unsafe.Add(q, 32), unsafe.Add(x, 128)
+			qo += 32
 		}
-		sc, bs, xsum, dx = unsafe.Add(sc, 64), unsafe.Add(bs, 64), unsafe.Add(xsum, 64), unsafe.Add(dx, 64)
 	}
 	return hsum16(acc)
 }
@@ -394,15 +401,15 @@ func avx512RowsExact(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
 //go:noinline
 func q8RowExact(q, x, sc unsafe.Pointer, n, units int) float32 {
 	var acc f32x16
-	for ; n > 0; n-- {
+	var qo uintptr // byte offset into q; x is at four times that
+	for g := uintptr(0); g < uintptr(n); g++ {
 		var g0, g1 f32x16
 		for u := units; u > 0; u-- {
-			g0 = ldb(q).ConvertToFloat32().MulAdd(ldf(x), g0)
-			g1 = ldb(unsafe.Add(q, 16)).ConvertToFloat32().MulAdd(ldf(unsafe.Add(x, 64)), g1)
-			q, x = unsafe.Add(q, 32), unsafe.Add(x, 128)
+			g0 = ldb(unsafe.Add(q, qo)).ConvertToFloat32().MulAdd(ldf(unsafe.Add(x, 4*qo)), g0)
+			g1 = ldb(unsafe.Add(q, qo+16)).ConvertToFloat32().MulAdd(ldf(unsafe.Add(x, 4*qo+64)), g1)
+			qo += 32
 		}
-		acc = g0.Add(g1).MulAdd(archsimd.BroadcastFloat32x16(*(*float32)(sc)), acc)
-		sc = unsafe.Add(sc, 4)
+		acc = g0.Add(g1).MulAdd(archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(sc, 4*g))), acc)
 	}
 	return hsum16(acc)
 }
@@ -414,16 +421,16 @@ func q8RowExact(q, x, sc unsafe.Pointer, n, units int) float32 {
 //go:noinline
 func q4RowExact(q, x, sc unsafe.Pointer, n, units int) float32 {
 	var acc f32x16
-	for ; n > 0; n-- {
+	var qo uintptr // byte offset into q; x is at eight times that
+	for g := uintptr(0); g < uintptr(n); g++ {
 		var g0, g1 f32x16
 		for u := units; u > 0; u-- {
-			v := ldb(q)
-			g0 = v.And(ldu(&cLow4)).ConvertToFloat32().MulAdd(ldf(x), g0)
-			g1 = v.ShiftAllRight(4).ConvertToFloat32().MulAdd(ldf(unsafe.Add(x, 64)), g1)
-			q, x = unsafe.Add(q, 16), unsafe.Add(x, 128)
+			v := ldb(unsafe.Add(q, qo))
+			g0 = v.And(ldu(&cLow4)).ConvertToFloat32().MulAdd(ldf(unsafe.Add(x, 8*qo)), g0)
+			g1 = v.ShiftAllRight(4).ConvertToFloat32().MulAdd(ldf(unsafe.Add(x, 8*qo+64)), g1)
+			qo += 16
 		}
-		acc = g0.Add(g1).MulAdd(archsimd.BroadcastFloat32x16(*(*float32)(sc)), acc)
-		sc = unsafe.Add(sc, 4)
+		acc = g0.Add(g1).MulAdd(archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(sc, 4*g))), acc)
 	}
 	return hsum16(acc)
 }

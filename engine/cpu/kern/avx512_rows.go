@@ -11,7 +11,8 @@ import (
 // widened in registers; four rows share each x load and give the FMA unit
 // four independent chains.
 //
-// The inner loops are small non-inlined functions over unsafe pointers: with
+// The inner loops are small non-inlined functions over unsafe pointers (plus
+// byte offsets, so that no pointer ever steps past its allocation): with
 // few live values the register allocator keeps every accumulator in a
 // register, where slice indexing made it spill and re-check bounds on every
 // iteration. Their callers slice (and so bounds-check) everything a loop will
@@ -113,13 +114,12 @@ func dot4F32(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n int) {
 	w2 := unsafe.Add(w1, stride)
 	w3 := unsafe.Add(w2, stride)
 	var a0, a1, a2, a3 f32x16
-	for ; n > 0; n -= 16 {
-		xv := ldf(x)
-		a0 = ldf(w).MulAdd(xv, a0)
-		a1 = ldf(w1).MulAdd(xv, a1)
-		a2 = ldf(w2).MulAdd(xv, a2)
-		a3 = ldf(w3).MulAdd(xv, a3)
-		x, w, w1, w2, w3 = unsafe.Add(x, 64), unsafe.Add(w, 64), unsafe.Add(w1, 64), unsafe.Add(w2, 64), unsafe.Add(w3, 64)
+	for o := uintptr(0); o < uintptr(n)*4; o += 64 {
+		xv := ldf(unsafe.Add(x, o))
+		a0 = ldf(unsafe.Add(w, o)).MulAdd(xv, a0)
+		a1 = ldf(unsafe.Add(w1, o)).MulAdd(xv, a1)
+		a2 = ldf(unsafe.Add(w2, o)).MulAdd(xv, a2)
+		a3 = ldf(unsafe.Add(w3, o)).MulAdd(xv, a3)
 	}
 	out[0], out[1], out[2], out[3] = hsum16(a0), hsum16(a1), hsum16(a2), hsum16(a3)
 }
@@ -127,13 +127,13 @@ func dot4F32(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n int) {
 //go:noinline
 func dot1F32(x, w unsafe.Pointer, n int) float32 {
 	var a0, a1 f32x16
-	for ; n >= 32; n -= 32 {
-		a0 = ldf(w).MulAdd(ldf(x), a0)
-		a1 = ldf(unsafe.Add(w, 64)).MulAdd(ldf(unsafe.Add(x, 64)), a1)
-		x, w = unsafe.Add(x, 128), unsafe.Add(w, 128)
+	o, end := uintptr(0), uintptr(n)*4
+	for ; o+128 <= end; o += 128 {
+		a0 = ldf(unsafe.Add(w, o)).MulAdd(ldf(unsafe.Add(x, o)), a0)
+		a1 = ldf(unsafe.Add(w, o+64)).MulAdd(ldf(unsafe.Add(x, o+64)), a1)
 	}
-	if n > 0 {
-		a0 = ldf(w).MulAdd(ldf(x), a0)
+	if o < end {
+		a0 = ldf(unsafe.Add(w, o)).MulAdd(ldf(unsafe.Add(x, o)), a0)
 	}
 	return hsum16(a0.Add(a1))
 }
@@ -182,13 +182,12 @@ func avx512RowsHalf(y []float32, w []uint16, cols int, x []float32, bf bool) {
 func dot4F16(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n, m int) {
 	w1, w2, w3 := rowPtrs(w, stride, m)
 	var a0, a1, a2, a3 f32x16
-	for ; n > 0; n -= 16 {
-		xv := ldf(x)
-		a0 = h2f(ldh(w)).MulAdd(xv, a0)
-		a1 = h2f(ldh(w1)).MulAdd(xv, a1)
-		a2 = h2f(ldh(w2)).MulAdd(xv, a2)
-		a3 = h2f(ldh(w3)).MulAdd(xv, a3)
-		x, w, w1, w2, w3 = unsafe.Add(x, 64), unsafe.Add(w, 32), unsafe.Add(w1, 32), unsafe.Add(w2, 32), unsafe.Add(w3, 32)
+	for o := uintptr(0); o < uintptr(n)*2; o += 32 {
+		xv := ldf(unsafe.Add(x, 2*o))
+		a0 = h2f(ldh(unsafe.Add(w, o))).MulAdd(xv, a0)
+		a1 = h2f(ldh(unsafe.Add(w1, o))).MulAdd(xv, a1)
+		a2 = h2f(ldh(unsafe.Add(w2, o))).MulAdd(xv, a2)
+		a3 = h2f(ldh(unsafe.Add(w3, o))).MulAdd(xv, a3)
 	}
 	out[0], out[1], out[2], out[3] = hsum16(a0), hsum16(a1), hsum16(a2), hsum16(a3)
 }
@@ -197,13 +196,12 @@ func dot4F16(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n, m int) {
 func dot4BF16(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n, m int) {
 	w1, w2, w3 := rowPtrs(w, stride, m)
 	var a0, a1, a2, a3 f32x16
-	for ; n > 0; n -= 16 {
-		xv := ldf(x)
-		a0 = bf16f32(ldh(w)).MulAdd(xv, a0)
-		a1 = bf16f32(ldh(w1)).MulAdd(xv, a1)
-		a2 = bf16f32(ldh(w2)).MulAdd(xv, a2)
-		a3 = bf16f32(ldh(w3)).MulAdd(xv, a3)
-		x, w, w1, w2, w3 = unsafe.Add(x, 64), unsafe.Add(w, 32), unsafe.Add(w1, 32), unsafe.Add(w2, 32), unsafe.Add(w3, 32)
+	for o := uintptr(0); o < uintptr(n)*2; o += 32 {
+		xv := ldf(unsafe.Add(x, 2*o))
+		a0 = bf16f32(ldh(unsafe.Add(w, o))).MulAdd(xv, a0)
+		a1 = bf16f32(ldh(unsafe.Add(w1, o))).MulAdd(xv, a1)
+		a2 = bf16f32(ldh(unsafe.Add(w2, o))).MulAdd(xv, a2)
+		a3 = bf16f32(ldh(unsafe.Add(w3, o))).MulAdd(xv, a3)
 	}
 	out[0], out[1], out[2], out[3] = hsum16(a0), hsum16(a1), hsum16(a2), hsum16(a3)
 }
@@ -247,9 +245,8 @@ func avx512DotF16(a []float32, b []uint16) float32 {
 //go:noinline
 func dot1F16(x, w unsafe.Pointer, n int) float32 {
 	var a0 f32x16
-	for ; n > 0; n -= 16 {
-		a0 = h2f(ldh(w)).MulAdd(ldf(x), a0)
-		x, w = unsafe.Add(x, 64), unsafe.Add(w, 32)
+	for o := uintptr(0); o < uintptr(n)*2; o += 32 {
+		a0 = h2f(ldh(unsafe.Add(w, o))).MulAdd(ldf(unsafe.Add(x, 2*o)), a0)
 	}
 	return hsum16(a0)
 }

@@ -82,7 +82,10 @@ func TestMatMul(t *testing.T) {
 		defer pool.Close()
 		e := NewExec(pool)
 		for i, c := range matCases() {
-			for _, n := range []int{2, 5, 9} {
+			if c.rows > 100 {
+				continue // TestMatVec has the big shapes; these cover the tiles
+			}
+			for _, n := range []int{2, 9} {
 				t.Run(fmt.Sprintf("%s/n%d", c, n), func(t *testing.T) {
 					rng := rand.New(rand.NewPCG(uint64(i), 2))
 					m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)
