@@ -17,6 +17,8 @@ const base = env('E2E_URL')
 const out = env('E2E_OUT')
 const localModel = env('E2E_LOCAL_MODEL')
 const hubModel = env('E2E_HUB_MODEL')
+const pauseModel = env('E2E_PAUSE_MODEL')
+const cancelModel = env('E2E_CANCEL_MODEL')
 const admin = { email: 'admin@example.com', password: 'correct horse battery' }
 const second = { email: 'second@example.com', password: 'another good password' }
 const timeout = 30_000
@@ -59,6 +61,15 @@ async function signIn(page, who) {
   await page.click('form button[type=submit]')
 }
 
+// midway waits until a download's progress bar shows it started but is not done.
+async function midway(page, selector) {
+  await page.locator(`${selector}[data-status=downloading]`).waitFor()
+  await page.waitForFunction((s) => {
+    const v = Number(document.querySelector(`${s} [role=progressbar]`)?.getAttribute('aria-valuenow'))
+    return v > 0 && v < 100
+  }, selector)
+}
+
 const nav = (page, label) => page.locator('nav[aria-label=Main]').getByRole('link', { name: label }).click()
 const sel = (testid, attr, value) => `[data-testid="${testid}"][data-${attr}="${value}"]`
 
@@ -82,7 +93,7 @@ async function run(ctx) {
   await shot(a, '02-models.png')
 
   log('search the Hub and download a model, watching its progress bar')
-  await a.fill('input[aria-label="Search the Hub"]', 'tiny')
+  await a.fill('input[aria-label="Search the Hub"]', 'e2e')
   await a.locator('#hub').getByRole('button', { name: 'Search' }).click()
   const result = a.locator(sel('hub-result', 'model', hubModel))
   await result.waitFor()
@@ -95,6 +106,24 @@ async function run(ctx) {
   if (pct !== '100') throw new Error(`finished download shows ${pct}%, want 100`)
   await a.locator(sel('local-model', 'model', hubModel)).waitFor()
   await shot(a, '04-download-complete.png')
+
+  log('pause a download midway, then resume it to the end')
+  const paused = sel('download', 'model', pauseModel)
+  await a.locator(sel('hub-result', 'model', pauseModel)).getByRole('button', { name: 'Download' }).click()
+  await midway(a, paused)
+  await a.locator(paused).getByRole('button', { name: 'Pause' }).click()
+  await a.locator(`${paused}[data-status=paused]`).waitFor()
+  await shot(a, '05-download-paused.png')
+  await a.locator(paused).getByRole('button', { name: 'Resume' }).click()
+  await a.locator(`${paused}[data-status=completed]`).waitFor()
+
+  log('cancel a download')
+  const cancelled = sel('download', 'model', cancelModel)
+  await a.locator(sel('hub-result', 'model', cancelModel)).getByRole('button', { name: 'Download' }).click()
+  await midway(a, cancelled)
+  await a.locator(cancelled).getByRole('button', { name: 'Cancel' }).click()
+  await a.locator(`${cancelled}[data-status=cancelled]`).waitFor()
+  await shot(a, '06-download-cancelled.png')
 
   log('a second tab follows the audit log live')
   const b = watch('audit', await ctx.newPage())
@@ -109,7 +138,7 @@ async function run(ctx) {
   await a.selectOption('select[aria-label="Model to load"]', localModel)
   await a.getByRole('button', { name: 'Load model' }).click()
   await a.locator(`${sel('server-tile', 'model', localModel)}[data-state=ready]`).waitFor()
-  await shot(a, '05-servers.png')
+  await shot(a, '07-servers.png')
 
   log('create a profile')
   await nav(a, 'Profiles')
@@ -119,14 +148,17 @@ async function run(ctx) {
   await a.fill('#profile-form textarea[name=system_prompt]', 'You tell short, happy stories.')
   await a.fill('#profile-form input[name=temperature]', '0.8')
   await a.fill('#profile-form input[name=max_tokens]', '200')
-  await shot(a, '06-profile-form.png')
+  await shot(a, '08-profile-form.png')
   await a.getByRole('button', { name: 'Create profile' }).click()
   await a.locator(sel('profile', 'name', 'Storyteller')).waitFor()
-  await shot(a, '07-profiles.png')
+  await shot(a, '09-profiles.png')
 
   log('chat with streaming')
   await nav(a, 'Chat')
   await a.selectOption('select[aria-label="Model or profile"]', localModel)
+  await a.getByRole('button', { name: 'Options' }).click()
+  await a.locator('.chat-settings').getByLabel('Temperature').fill('0.7')
+  await a.locator('.chat-settings').getByLabel('Max tokens').fill('96')
   await a.fill('textarea[aria-label=Message]', 'Once upon a time')
   const [resp] = await Promise.all([
     a.waitForResponse((r) => r.url().endsWith('/v1/chat/completions')),
@@ -140,21 +172,23 @@ async function run(ctx) {
   await answer.waitFor()
   const stats = await answer.locator('[data-testid=msg-stats]').innerText()
   if (!/completion tokens/.test(stats)) throw new Error(`answer stats ${JSON.stringify(stats)} lack token counts`)
+  const sent = JSON.parse(resp.request().postData() ?? '{}')
+  if (sent.max_tokens !== 96 || sent.temperature !== 0.7) throw new Error(`the chat options were not sent: ${JSON.stringify(sent)}`)
   const text = await answer.locator('.markdown').innerText()
   if (!text.trim()) throw new Error('the answer is empty')
   log(`answer: ${JSON.stringify(text.slice(0, 80))}… (${stats.replace(/\s+/g, ' ')})`)
-  await shot(a, '08-chat.png')
+  await shot(a, '10-chat.png')
 
   log('the chat request appears in the other tab’s audit log without a reload')
   await b.locator(sel('audit-row', 'action', 'v1.chat.completions')).first().waitFor()
-  await shot(b, '09-audit-live.png')
+  await shot(b, '11-audit-live.png')
 
   log('a second account waits for approval')
   const c = watch('second', await ctx.newPage())
   await c.goto(base)
   await signUp(c, second)
   await c.getByTestId('login-info').waitFor()
-  await shot(c, '10-pending.png')
+  await shot(c, '12-pending.png')
   await signIn(c, second)
   await c.getByText('waiting for an administrator').waitFor()
 
@@ -163,7 +197,7 @@ async function run(ctx) {
   const row = a.locator(sel('user-row', 'email', second.email))
   await a.locator(`${sel('user-row', 'email', second.email)}[data-status=pending]`).waitFor()
   await a.locator('[data-testid=pending-badge]', { hasText: '1' }).waitFor()
-  await shot(a, '11-users-pending.png')
+  await shot(a, '13-users-pending.png')
   await row.getByRole('button', { name: 'Approve' }).click()
   await a.locator(`${sel('user-row', 'email', second.email)}[data-status=approved]`).waitFor()
   await a.locator('[data-testid=pending-badge]').waitFor({ state: 'detached' })
@@ -172,7 +206,7 @@ async function run(ctx) {
   await signIn(c, second)
   await c.locator('nav[aria-label=Main]').waitFor()
   if (await c.locator('nav[aria-label=Main] a[href="/users"]').count()) throw new Error('a plain user sees the Users page')
-  await shot(c, '12-second-user.png')
+  await shot(c, '14-second-user.png')
 
   log('create an API key, shown once')
   await nav(a, 'Settings')
@@ -180,19 +214,19 @@ async function run(ctx) {
   await a.getByRole('button', { name: 'Create key' }).click()
   const key = await a.locator('input[aria-label="API key"]').inputValue()
   if (key.length < 20) throw new Error(`created key ${JSON.stringify(key)} looks wrong`)
-  await shot(a, '13-api-key.png')
+  await shot(a, '15-api-key.png')
   await a.getByRole('button', { name: 'Done' }).click()
   await a.locator(sel('api-key', 'name', 'e2e key')).waitFor()
-  await shot(a, '14-settings.png')
+  await shot(a, '16-settings.png')
 
   log('dark mode')
   await a.getByRole('button', { name: 'Dark mode' }).click()
   await nav(a, 'Chat')
   await a.locator('[data-testid=msg-assistant]').first().waitFor()
-  await shot(a, '15-chat-dark.png')
+  await shot(a, '17-chat-dark.png')
   await nav(a, 'Servers')
   await a.locator(sel('server-tile', 'model', localModel)).waitFor()
-  await shot(a, '16-servers-dark.png')
+  await shot(a, '18-servers-dark.png')
 }
 
 const profile = process.env.E2E_PROFILE_DIR || mkdtempSync(join(tmpdir(), 'mlxm-e2e-'))

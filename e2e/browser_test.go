@@ -69,6 +69,7 @@ func TestBrowser(t *testing.T) {
 	cmd.Env = append(cleanEnv(),
 		"E2E_URL="+d.URL, "E2E_OUT="+out, "E2E_CHROMIUM="+chromium,
 		"E2E_LOCAL_MODEL="+localModel, "E2E_HUB_MODEL="+hubModel,
+		"E2E_PAUSE_MODEL="+pausedModel, "E2E_CANCEL_MODEL="+cancelModel,
 		"E2E_PROFILE_DIR="+t.TempDir(),
 	)
 	cmd.WaitDelay = 5 * time.Second

@@ -12,10 +12,14 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 )
 
-// Model ids the test uses: one already on disk, one on the fake Hub.
+// Model ids the test uses: one already on disk, and on the fake Hub one that
+// downloads at once and two whose large file stalls midway, to pause and to cancel.
 const (
-	localModel = "local/stories260K"
-	hubModel   = "mlx-community/e2e-tiny-chat"
+	localModel   = "local/stories260K"
+	hubModel     = "mlx-community/e2e-tiny-chat"
+	pausedModel  = "mlx-community/e2e-pause-resume"
+	cancelModel  = "mlx-community/e2e-cancel"
+	stallingSize = 4 << 20
 )
 
 // repoRoot is the module root, found from this file so the test runs from any dir.
@@ -77,14 +81,28 @@ func placeModel(t *testing.T, modelsDir, id, src string) {
 	}
 }
 
-// fakeHub serves one generated 4-bit model for the UI to find and download.
+// fakeHub serves generated 4-bit models for the UI to find and download. The large
+// file of pausedModel stalls once after a megabyte (so the download can be paused
+// midway, and completes when resumed); cancelModel's stalls every time. Those files
+// are .txt, a name the downloader fetches (it skips files a model does not need).
 func fakeHub(t *testing.T) *hubtest.Server {
 	t.Helper()
 	dir := modeltest.New(t, modeltest.Spec{Seed: 11, Layers: 4, Hidden: 128, Intermediate: 256, QuantBits: 4})
-	repo, err := hubtest.RepoFromDir(hubModel, dir)
-	if err != nil {
-		t.Fatal(err)
+	repo := func(id string, downloads int64, extra ...hubtest.File) hubtest.Repo {
+		r, err := hubtest.RepoFromDir(id, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Downloads, r.Likes = downloads, downloads/20
+		r.Files = append(r.Files, extra...)
+		return r
 	}
-	repo.Downloads, repo.Likes = 1234, 56
-	return hubtest.NewServer(t, repo)
+	srv := hubtest.NewServer(t,
+		repo(hubModel, 1234),
+		repo(pausedModel, 321, hubtest.RandomFile("pause-me.txt", stallingSize, 1, true)),
+		repo(cancelModel, 99, hubtest.RandomFile("cancel-me.txt", stallingSize, 2, true)),
+	)
+	srv.SetFault("pause-me.txt", hubtest.Fault{StallAfter: 1 << 20, Times: 1})
+	srv.SetFault("cancel-me.txt", hubtest.Fault{StallAfter: 1 << 20})
+	return srv
 }

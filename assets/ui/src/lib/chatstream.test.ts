@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ApiError } from './api'
-import { parseSSE, streamChat, type Delta } from './chatstream'
+import { parseSSE, streamChat, tokensPerSecond, type Delta } from './chatstream'
 
 describe('parseSSE', () => {
   it('splits complete events and keeps the rest', () => {
@@ -72,5 +72,17 @@ describe('streamChat', () => {
   it('fails on an error event in the stream', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => sse([chunk({ content: 'a' }), 'data: {"error":{"message":"out of memory"}}\n\n'])))
     await expect(streamChat({ model: 'm', messages: [] }, new AbortController().signal, () => {})).rejects.toThrow('out of memory')
+  })
+})
+
+describe('tokensPerSecond', () => {
+  it('times the tokens after the first', () => {
+    expect(tokensPerSecond(101, 0, 200, 1200)).toBe(100)
+  })
+  it('times the whole request when the answer came in one burst', () => {
+    expect(tokensPerSecond(96, 0, 47.5, 48)).toBe(2000)
+  })
+  it('is zero without tokens', () => {
+    expect(tokensPerSecond(0, 0, 0, 10)).toBe(0)
   })
 })

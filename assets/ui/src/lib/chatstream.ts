@@ -130,8 +130,18 @@ export async function streamChat(opts: ChatOptions, signal: AbortSignal, onDelta
   const end = performance.now()
   result.durationMs = end - start
   result.ttftMs = first ? first - start : 0
-  if (first && result.completionTokens > 1 && end > first) {
-    result.tokensPerSecond = ((result.completionTokens - 1) * 1000) / (end - first)
-  }
+  result.tokensPerSecond = tokensPerSecond(result.completionTokens, start, first, end)
   return result
+}
+
+// minDecodeWindow is the shortest stretch between first and last token worth timing:
+// a fast model's whole answer can arrive in one network read.
+const minDecodeWindow = 50 // ms
+
+// tokensPerSecond is the decode speed the user saw: tokens after the first over the
+// time after it, or over the whole request when the answer came in one burst.
+export function tokensPerSecond(tokens: number, start: number, first: number, end: number): number {
+  if (tokens > 1 && first && end - first >= minDecodeWindow) return ((tokens - 1) * 1000) / (end - first)
+  if (tokens > 0 && end > start) return (tokens * 1000) / (end - start)
+  return 0
 }
