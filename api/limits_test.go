@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mlx-manager/mlx-manager/engine/safetensors"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -223,5 +226,24 @@ func TestTimeoutKeepsClientContext(t *testing.T) {
 	after = c.Request().Context().Err()
 	if after != nil {
 		t.Fatalf("context after the handler: %v", after)
+	}
+}
+
+func TestDamagedModel(t *testing.T) {
+	damaged := fmt.Errorf("load org/m: open model: %w", safetensors.ErrInvalid)
+	if e, ok := damagedModel(damaged).(*Error); !ok || e.Status != http.StatusUnprocessableEntity || e.Code != "model_damaged" ||
+		!strings.Contains(e.Message, "download it again") {
+		t.Errorf("damaged weights: %v", damagedModel(damaged))
+	}
+	mapped := &Error{Status: http.StatusBadRequest, Err: damaged}
+	if got := damagedModel(mapped); got != mapped {
+		t.Errorf("an error a handler mapped was changed: %v", got)
+	}
+	other := errors.New("disk on fire")
+	if got := damagedModel(other); got != other {
+		t.Errorf("an unrelated error was changed: %v", got)
+	}
+	if damagedModel(nil) != nil {
+		t.Error("nil became an error")
 	}
 }
