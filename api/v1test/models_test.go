@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/mlx-manager/mlx-manager/store"
 )
@@ -132,4 +133,24 @@ func TestEmbeddings(t *testing.T) {
 	} {
 		e.Error(t, "POST", "/v1/embeddings", e.key, body, http.StatusBadRequest)
 	}
+}
+
+// TestKeepAlive checks that keep_alive reaches the pool: -1 keeps the model
+// loaded forever, 0 unloads it as soon as the request is done.
+func TestKeepAlive(t *testing.T) {
+	e := start(t, envOptions{})
+	status := func() (ttl time.Duration, loaded bool) {
+		for _, s := range e.eng.Pool().Status() {
+			if s.ID == tinyID {
+				return s.TTL, true
+			}
+		}
+		return 0, false
+	}
+	e.chat(t, map[string]any{"max_tokens": 1, "keep_alive": -1})
+	if ttl, loaded := status(); !loaded || ttl >= 0 {
+		t.Errorf("keep_alive -1: loaded %v ttl %v", loaded, ttl)
+	}
+	e.chat(t, map[string]any{"max_tokens": 1, "keep_alive": "0"})
+	eventually(t, "the model to unload", func() bool { _, loaded := status(); return !loaded })
 }
