@@ -41,6 +41,10 @@ func avx512RowsQuant(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
 	// Q4 kernels take 64 columns at a time; an odd 32 at the end of a row
 	// (groups of 32) is done in Go.
 	tail := q4 && cols%64 != 0
+	// Finite F16 scales and biases (the usual MLX layout) are widened
+	// inside the kernels, 16 at a time, as long as 16 values stay inside
+	// the arrays; other types and the last rows go through stack arrays.
+	half := m.Scales.DType == F16 && m.Biases.DType == F16 && m.Scales.finite && m.Biases.finite
 	var sc, bs [rowGroups]float32
 	for i := range y {
 		r := r0 + i
@@ -48,22 +52,29 @@ func avx512RowsQuant(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
 		var total float32
 		for g0 := 0; g0 < ng; g0 += rowGroups {
 			n := min(rowGroups, ng-g0)
-			widenPad(sc[:], &m.Scales, r*ng+g0, n)
-			widenPad(bs[:], &m.Biases, r*ng+g0, n)
+			off := r*ng + g0
+			var sp, bp unsafe.Pointer
+			direct := half && off+(n+15)&^15 <= len(m.Scales.U16)
+			if direct {
+				sp, bp = unsafe.Pointer(&m.Scales.U16[off]), unsafe.Pointer(&m.Biases.U16[off])
+			} else {
+				widenPad(sc[:], &m.Scales, off, n)
+				widenPad(bs[:], &m.Biases, off, n)
+				sp, bp = unsafe.Pointer(&sc[0]), unsafe.Pointer(&bs[0])
+			}
 			qp, xp := unsafe.Pointer(&q[g0*groupBytes]), unsafe.Pointer(&x16[g0*gs])
-			sp, bp := unsafe.Pointer(&sc[0]), unsafe.Pointer(&bs[0])
 			sum, dxp := unsafe.Pointer(&xsum[g0]), unsafe.Pointer(&dx[g0])
 			switch {
 			case !q4:
-				total += q8Row(qp, xp, sp, bp, sum, dxp, n, gs/32)
+				total += q8Row(qp, xp, sp, bp, sum, dxp, n, gs/32, direct)
 			case gs == 32:
 				units := n / 2
 				if tail && g0+n == ng {
 					units = (n - 1) / 2
 				}
-				total += q4PairRow(qp, xp, sp, bp, sum, dxp, n, units)
+				total += q4PairRow(qp, xp, sp, bp, sum, dxp, n, units, direct)
 			default:
-				total += q4Row(qp, xp, sp, bp, sum, dxp, n, gs/64)
+				total += q4Row(qp, xp, sp, bp, sum, dxp, n, gs/64, direct)
 			}
 		}
 		if tail {
@@ -128,21 +139,31 @@ func q4Tail(m *Mat, r int, x []float32) float32 {
 	return s * m.Scales.At(r*(m.Cols/32)+g)
 }
 
+// ldSeg loads 16 scales or biases from g on: float32, or finite F16 when
+// half is set.
+func ldSeg(p unsafe.Pointer, g int, half bool) f32x16 {
+	if half {
+		return h2fFinite(ldh(unsafe.Add(p, 2*g)))
+	}
+	return ldf(unsafe.Add(p, 4*g))
+}
+
 // lane returns v's lane i in every lane.
 func lane(v f32x16, i int) f32x16 { return v.Permute(archsimd.BroadcastUint32x16(uint32(i))) }
 
 // q8Row returns Σ_g sc[g]·dx[g]·Σq·x16 + bs[g]·xsum[g] over n groups of
-// 32·units codes; sc, bs, xsum and dx are float32 arrays padded with zeros
-// to a multiple of 16.
+// 32·units codes; xsum and dx are float32 arrays padded with zeros to a
+// multiple of 16, sc and bs too or, when half is set, finite F16 values
+// readable 16 at a time (lanes past n only ever meet zeros of xsum).
 //
 //go:noinline
-func q8Row(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
+func q8Row(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int, half bool) float32 {
 	var acc f32x16
 	var qo uintptr // byte offset into q; x16 is at twice that
 	for g0 := 0; g0 < n; g0 += 16 {
 		o := uintptr(g0) * 4
-		acc = ldf(unsafe.Add(bs, o)).MulAdd(ldf(unsafe.Add(xsum, o)), acc)
-		seg := ldf(unsafe.Add(sc, o)).Mul(ldf(unsafe.Add(dx, o)))
+		acc = ldSeg(bs, g0, half).MulAdd(ldf(unsafe.Add(xsum, o)), acc)
+		seg := ldSeg(sc, g0, half).Mul(ldf(unsafe.Add(dx, o)))
 		for g := 0; g < min(16, n-g0); g++ {
 			var s archsimd.Int32x16
 			for u := units; u > 0; u-- {
@@ -161,14 +182,14 @@ func q8Row(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
 // in x16 as 32 even then 32 odd values per 64 columns.
 //
 //go:noinline
-func q4Row(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
+func q4Row(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int, half bool) float32 {
 	low := ldu(&cLow4x2).AsUint16x32() // 15 in every 16-bit lane
 	var acc f32x16
 	var qo uintptr // byte offset into q; x16 is at four times that
 	for g0 := 0; g0 < n; g0 += 16 {
 		o := uintptr(g0) * 4
-		acc = ldf(unsafe.Add(bs, o)).MulAdd(ldf(unsafe.Add(xsum, o)), acc)
-		seg := ldf(unsafe.Add(sc, o)).Mul(ldf(unsafe.Add(dx, o)))
+		acc = ldSeg(bs, g0, half).MulAdd(ldf(unsafe.Add(xsum, o)), acc)
+		seg := ldSeg(sc, g0, half).Mul(ldf(unsafe.Add(dx, o)))
 		for g := 0; g < min(16, n-g0); g++ {
 			var s archsimd.Int32x16
 			for u := units; u > 0; u-- {
@@ -195,15 +216,15 @@ func q4Unit(q, x unsafe.Pointer, low archsimd.Uint16x32) archsimd.Int32x16 {
 // second. n (the groups, for the bias term) may be one more than 2·units.
 //
 //go:noinline
-func q4PairRow(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int) float32 {
+func q4PairRow(q, x, sc, bs, xsum, dx unsafe.Pointer, n, units int, half bool) float32 {
 	low := ldu(&cLow4x2).AsUint16x32()
 	two := archsimd.BroadcastUint32x16(2)
 	var acc f32x16
 	var qo uintptr
 	for g0 := 0; g0 < n; g0 += 16 {
 		o := uintptr(g0) * 4
-		acc = ldf(unsafe.Add(bs, o)).MulAdd(ldf(unsafe.Add(xsum, o)), acc)
-		seg := ldf(unsafe.Add(sc, o)).Mul(ldf(unsafe.Add(dx, o)))
+		acc = ldSeg(bs, g0, half).MulAdd(ldf(unsafe.Add(xsum, o)), acc)
+		seg := ldSeg(sc, g0, half).Mul(ldf(unsafe.Add(dx, o)))
 		pick := ldu(&cPairPick)
 		for u := min(8, units-g0/2); u > 0; u-- {
 			s := q4Unit(unsafe.Add(q, qo), unsafe.Add(x, 4*qo), low)
