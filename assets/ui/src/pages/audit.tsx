@@ -145,6 +145,11 @@ export function AuditPage() {
         {rows && rows.length > 0 && (
           <div class="table-wrap">
             <table class="table audit-table">
+              <colgroup>
+                <col style={{ width: '10%' }} /><col style={{ width: '16%' }} /><col style={{ width: '9%' }} />
+                <col style={{ width: '15%' }} /><col style={{ width: '15%' }} /><col style={{ width: '19%' }} />
+                <col style={{ width: '8%' }} /><col style={{ width: '8%' }} />
+              </colgroup>
               <thead><tr><th>Time</th><th>Action</th><th>Status</th><th>User</th><th>Model</th><th>Details</th><th class="right">Tokens</th><th class="right">Duration</th></tr></thead>
               <tbody>
                 {rows.map((e) => (
