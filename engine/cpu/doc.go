@@ -1,0 +1,16 @@
+// Package cpu is the native CPU executor: New turns an opened model.Model into
+// a model.Runner whose sequences run prefill (a chunk of tokens through
+// matrix × matrix products) and decode (one token through matrix × vector
+// products) with the kernels of engine/cpu/kern, on weights read in place
+// from the memory-mapped safetensors files (F32, F16, BF16 and MLX affine
+// 2- to 8-bit), or quantized at load to MLX 8 or 4 bits when asked.
+//
+// It implements Llama, Mistral (sliding window), Qwen2 (q/k/v biases) and
+// Qwen3 (per-head q/k norms) with grouped-query attention, RoPE in HF's
+// rotate_half pairing with llama3/linear scaling, tied embeddings and biases
+// on any linear layer, and passes engine/enginetest against the float64
+// reference. See design.md for the memory layout and threading.
+//
+// Who may import me: engine (the facade) and engine/bench. I import
+// engine/model and engine/cpu/kern only.
+package cpu

@@ -1,0 +1,201 @@
+//go:build goexperiment.simd && amd64
+
+package kern
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// Preparation for the AVX-512 quantized kernels: the input x scaled to
+// int16 (or laid out as float), scales and biases widened to float32, and
+// rows expanded to float32 for prefill's weight tiles.
+
+// widenPad widens n scales or biases from f at off into dst as float32 and
+// zeroes dst up to the next multiple of 16. Whole vectors are loaded even
+// past n (masked off) while they stay inside f; only the very end of f goes
+// through the scalar code.
+func widenPad(dst []float32, f *Floats, off, n int) {
+	j := 0
+	for ; j < n; j += 16 {
+		mask := archsimd.Mask32x16FromBits(uint16(1<<min(16, n-j) - 1))
+		var v f32x16
+		switch f.DType {
+		case F32:
+			if len(f.F32) < off+j+16 {
+				goto scalar
+			}
+			v = archsimd.LoadFloat32x16(f.F32[off+j:])
+		case F16, BF16:
+			if len(f.U16) < off+j+16 {
+				goto scalar
+			}
+			u := archsimd.LoadUint16x16(f.U16[off+j:]).ExtendToUint32()
+			switch {
+			case f.DType == BF16:
+				v = bf16f32(u)
+			case f.finite:
+				v = h2fFinite(u)
+			default:
+				v = h2f(u)
+			}
+		}
+		v.Masked(mask).Store(dst[j:])
+	}
+	return
+scalar:
+	for ; j < (n+15)&^15; j++ {
+		dst[j] = 0
+		if j < n {
+			dst[j] = f.At(off + j)
+		}
+	}
+}
+
+// avx512PrepQ scales x to int16 per group for m's kernels: x16 = x/dx
+// rounded, dx = max|x|/32767 of the group (0 for an all-zero group). Q4
+// matrices want each 64 columns as 32 even then 32 odd ones. Matrices with
+// float32 scales get float x instead, Q4 ones as 16 even then 16 odd values
+// per 32 columns.
+func avx512PrepQ(in *qin, m *Mat) {
+	gs, x := m.GroupSize, in.x
+	if exact(m) {
+		if m.DType == Q8 {
+			copy(in.xf, x)
+			return
+		}
+		ev, od := ldu(&q4Even), ldu(&q4Odd)
+		for j := 0; j+32 <= len(x); j += 32 {
+			a, b := archsimd.LoadFloat32x16(x[j:]), archsimd.LoadFloat32x16(x[j+16:])
+			a.ConcatPermute(b, ev).Store(in.xf[j:])
+			a.ConcatPermute(b, od).Store(in.xf[j+16:])
+		}
+		return
+	}
+	abs := archsimd.BroadcastUint32x16(0x7fffffff)
+	var inv [2]float32 // per 32 columns of the current 64
+	for c0 := 0; c0 < len(x); c0 += 32 {
+		g := c0 / gs
+		if c0%gs == 0 {
+			var mx f32x16
+			for j := c0; j < c0+gs; j += 16 {
+				mx = mx.Max(archsimd.LoadFloat32x16(x[j:]).ToBits().And(abs).BitsToFloat32())
+			}
+			hi := hmax16(mx)
+			in.dx[g] = hi / 32767
+			if hi == 0 {
+				in.dx[g] = 0
+			}
+		}
+		f := float32(0) // |x·f| ≤ 32767(1+2⁻²³), which rounds to 32767 at most
+		if in.dx[g] != 0 {
+			f = 1 / in.dx[g]
+		}
+		inv[(c0/32)%2] = f
+		if m.DType == Q8 {
+			toInt16(in.x16[c0:], archsimd.LoadFloat32x16(x[c0:]), f)
+			toInt16(in.x16[c0+16:], archsimd.LoadFloat32x16(x[c0+16:]), f)
+			continue
+		}
+		if c0%64 == 0 && c0+64 > len(x) {
+			break // an odd 32 at the end: q4Tail reads x itself
+		}
+		if c0%64 == 32 {
+			prepQ4Block(in.x16[c0-32:c0+32], x[c0-32:c0+32], inv)
+		}
+	}
+}
+
+// prepQ4Block writes 64 columns as 32 even then 32 odd int16 values, the
+// first 32 columns scaled by inv[0] and the others by inv[1].
+func prepQ4Block(dst []int16, x []float32, inv [2]float32) {
+	ev, od := ldu(&q4Even), ldu(&q4Odd)
+	i0, i1 := archsimd.BroadcastFloat32x16(inv[0]), archsimd.BroadcastFloat32x16(inv[1])
+	a, b := archsimd.LoadFloat32x16(x).Mul(i0), archsimd.LoadFloat32x16(x[16:]).Mul(i0)
+	c, d := archsimd.LoadFloat32x16(x[32:]).Mul(i1), archsimd.LoadFloat32x16(x[48:]).Mul(i1)
+	one := float32(1)
+	toInt16(dst, a.ConcatPermute(b, ev), one)
+	toInt16(dst[16:], c.ConcatPermute(d, ev), one)
+	toInt16(dst[32:], a.ConcatPermute(b, od), one)
+	toInt16(dst[48:], c.ConcatPermute(d, od), one)
+}
+
+// toInt16 stores v·f rounded to the nearest integer as 16 int16 values.
+func toInt16(dst []int16, v f32x16, f float32) {
+	if f != 1 {
+		v = v.Mul(archsimd.BroadcastFloat32x16(f))
+	}
+	v.RoundScaled(0).ConvertToInt32().TruncToInt16().Store(dst)
+}
+
+func hmax16(v f32x16) float32 {
+	v8 := v.GetLo().Max(v.GetHi())
+	v4 := v8.GetLo().Max(v8.GetHi())
+	return max(max(v4.GetElem(0), v4.GetElem(1)), max(v4.GetElem(2), v4.GetElem(3)))
+}
+
+// q4Even, q4Odd split 32 consecutive values into the 16 even and the 16 odd ones.
+var q4Even, q4Odd = func() (e, o [16]uint32) {
+	for i := range e {
+		e[i], o[i] = uint32(2*i), uint32(2*i+1)
+	}
+	return e, o
+}()
+
+// widen converts len(dst) scales or biases from f at off to float32.
+func widen(dst []float32, f *Floats, off int) {
+	switch f.DType {
+	case F32:
+		copy(dst, f.F32[off:off+len(dst)])
+	case F16:
+		avx512F16ToF32(dst, f.U16[off:off+len(dst)])
+	default:
+		avx512BF16ToF32(dst, f.U16[off:off+len(dst)])
+	}
+}
+
+// q4Lo, q4Hi interleave the even-column and odd-column vectors of 32 nibble
+// codes back into column order.
+var q4Lo, q4Hi = func() (lo, hi [16]uint32) {
+	for i := 0; i < 8; i++ {
+		lo[2*i], lo[2*i+1] = uint32(i), uint32(16+i)
+		hi[2*i], hi[2*i+1] = uint32(8+i), uint32(24+i)
+	}
+	return lo, hi
+}()
+
+// avx512Dequant expands quantized row r into dst: the weight tiles of
+// prefill's matrix product.
+func avx512Dequant(dst []float32, m *Mat, r int) {
+	cols, gs := m.Cols, m.GroupSize
+	ng := cols / gs
+	dst = dst[:cols]
+	var sc, bs [rowGroups]float32
+	lo, hi := archsimd.LoadUint32x16(q4Lo[:]), archsimd.LoadUint32x16(q4Hi[:])
+	low := archsimd.BroadcastUint32x16(15)
+	for g0 := 0; g0 < ng; g0 += rowGroups {
+		n := min(rowGroups, ng-g0)
+		widen(sc[:n], &m.Scales, r*ng+g0)
+		widen(bs[:n], &m.Biases, r*ng+g0)
+		for g := 0; g < n; g++ {
+			s, b := archsimd.BroadcastFloat32x16(sc[g]), archsimd.BroadcastFloat32x16(bs[g])
+			c0 := (g0 + g) * gs
+			out := dst[c0 : c0+gs]
+			if m.DType == Q8 {
+				q := m.Q[r*cols+c0 : r*cols+c0+gs]
+				for j := 0; j < gs; j += 16 {
+					ldb(unsafe.Pointer(&q[j])).ConvertToFloat32().MulAdd(s, b).Store(out[j:])
+				}
+				continue
+			}
+			q := m.Q[(r*cols+c0)/2 : (r*cols+c0+gs)/2]
+			for j := 0; j < gs; j += 32 {
+				v := ldb(unsafe.Pointer(&q[j/2]))
+				e := v.And(low).ConvertToFloat32().MulAdd(s, b)
+				o := v.ShiftAllRight(4).ConvertToFloat32().MulAdd(s, b)
+				e.ConcatPermute(o, lo).Store(out[j:])
+				e.ConcatPermute(o, hi).Store(out[j+16:])
+			}
+		}
+	}
+}
