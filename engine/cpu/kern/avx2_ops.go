@@ -137,7 +137,13 @@ func avx2Gemm(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, 
 		}
 	}
 	for ; i < m; i++ {
-		avx2RowsF32(c[i*ldc:i*ldc+n], b, ldb, a[i*lda:i*lda+k])
+		if ldb == k {
+			avx2RowsF32(c[i*ldc:i*ldc+n], b[:n*k], k, a[i*lda:i*lda+k])
+			continue
+		}
+		for j := 0; j < n; j++ {
+			c[i*ldc+j] = avx2Dot(a[i*lda:i*lda+k], b[j*ldb:j*ldb+k])
+		}
 	}
 }
 

@@ -44,7 +44,13 @@ func avx512Gemm(c []float32, ldc int, a []float32, lda int, b []float32, ldb int
 		}
 	}
 	for ; i < m; i++ {
-		avx512RowsF32(c[i*ldc:i*ldc+n], b, ldb, a[i*lda:i*lda+k])
+		if ldb == k {
+			avx512RowsF32(c[i*ldc:i*ldc+n], b[:n*k], k, a[i*lda:i*lda+k])
+			continue
+		}
+		for j := 0; j < n; j++ {
+			c[i*ldc+j] = avx512Dot(a[i*lda:i*lda+k], b[j*ldb:j*ldb+k])
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package kern
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -181,6 +182,29 @@ func TestMatVecs(t *testing.T) {
 			for r := range want {
 				if !close32(p.Y[r], want[r], mag[r]) {
 					t.Fatalf("product %d row %d: %v, want %v", i, r, p.Y[r], want[r])
+				}
+			}
+		}
+	})
+}
+
+// TestGemmStrided calls the gemm kernels on rows that are not packed
+// (lda, ldb > k), with every remainder of the 4×4 blocking.
+func TestGemmStrided(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		for _, sh := range [][3]int{{1, 1, 5}, {3, 5, 17}, {4, 4, 16}, {7, 9, 33}, {9, 6, 64}} {
+			m, n, k := sh[0], sh[1], sh[2]
+			lda, ldb, ldc := k+3, k+5, n+2
+			rng := rand.New(rand.NewPCG(uint64(m), uint64(k)))
+			a, b := randVec(rng, m*lda), randVec(rng, n*ldb)
+			c := make([]float32, m*ldc)
+			active.gemm(c, ldc, a, lda, b, ldb, m, n, k)
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					want := refDot(a[i*lda:i*lda+k], b[j*ldb:j*ldb+k])
+					if math.Abs(float64(c[i*ldc+j])-want) > 1e-4*float64(k) {
+						t.Fatalf("%v: c[%d][%d] = %v, want %v", sh, i, j, c[i*ldc+j], want)
+					}
 				}
 			}
 		}
