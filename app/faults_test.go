@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -30,7 +31,7 @@ const faultPassword = "correct horse battery"
 // proc is one run of the daemon.
 type proc struct {
 	t      *testing.T
-	cmd    interface{ Wait() error }
+	cmd    *exec.Cmd
 	kill   func()
 	url    string
 	stderr *syncBuilder
@@ -70,8 +71,9 @@ func startProc(t *testing.T, dataDir, modelsDir string, env ...string) *proc {
 	var once sync.Once
 	p.kill = func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait() }) }
 	t.Cleanup(p.kill)
-	found := make(chan string, 1)
+	found, exited := make(chan string, 1), make(chan struct{})
 	go func() {
+		defer close(exited)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
@@ -82,6 +84,8 @@ func startProc(t *testing.T, dataDir, modelsDir string, env ...string) *proc {
 	}()
 	select {
 	case p.url = <-found:
+	case <-exited:
+		t.Fatalf("daemon exited at start; stderr:\n%s", p.stderr)
 	case <-time.After(30 * time.Second):
 		t.Fatalf("daemon did not start; stderr:\n%s", p.stderr)
 	}
