@@ -103,6 +103,10 @@ func credential(c echo.Context, allowQuery bool) string {
 	if tok := auth.BearerToken(c.Request().Header); tok != "" {
 		return tok
 	}
+	// Anthropic's SDKs and Claude Code send their key as x-api-key.
+	if key := c.Request().Header.Get("X-Api-Key"); key != "" && auth.IsAPIKey(key) {
+		return key
+	}
 	if allowQuery {
 		return auth.QueryToken(c.Request())
 	}

@@ -132,6 +132,8 @@ func (e *Engine) acquire(ctx context.Context, id string, keepAlive *time.Duratio
 
 // Chat runs a chat completion, calling emit with each streamed piece (emit may be
 // nil). An error from emit (a client that went away) stops generation at once.
+// When generation fails after it started, the partial Result (the tokens counted so
+// far) comes back with the error.
 func (e *Engine) Chat(ctx context.Context, req ChatRequest, emit func(Delta) error) (*Result, error) {
 	start := time.Now()
 	lease, l, err := e.acquire(ctx, req.Model, req.Options.KeepAlive)

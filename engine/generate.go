@@ -94,14 +94,14 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 	out := newOutput(l.tok, j, emit, res)
 	logits, err := prefill(ctx, seq, j.prompt, have)
 	if err != nil {
-		return nil, err
+		return res.failed(j, err)
 	}
 	history := make([]int32, 0, min(j.opts.MaxTokens, 4096))
 	for {
 		var m sample.Mask
 		if matcher != nil {
 			if err := matcher.Mask(mask); err != nil {
-				return nil, fmt.Errorf("grammar mask: %w", err)
+				return res.failed(j, fmt.Errorf("grammar mask: %w", err))
 			}
 			m = sample.Mask(mask)
 		}
@@ -111,7 +111,7 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 				res.FinishReason = "stop"
 				break
 			}
-			return nil, fmt.Errorf("sample: %w", err)
+			return res.failed(j, fmt.Errorf("sample: %w", err))
 		}
 		if len(history) == 0 {
 			res.TTFT = time.Since(j.start)
@@ -124,15 +124,16 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 		res.Usage.CompletionTokens++
 		if matcher != nil {
 			if err := matcher.Accept(tok.ID); err != nil {
-				return nil, fmt.Errorf("grammar accept: %w", err)
+				return res.failed(j, fmt.Errorf("grammar accept: %w", err))
 			}
 		}
 		stopped, err := out.token(tok)
 		if err != nil {
-			return nil, err // the client went away, or cancelled
+			return res.failed(j, err) // the client went away, or cancelled
 		}
 		if stopped || (matcher != nil && matcher.Complete()) {
 			res.FinishReason = "stop"
+			res.StopSequence = out.stops.Matched()
 			break
 		}
 		if len(history) >= j.opts.MaxTokens {
@@ -140,22 +141,29 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 			break
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return res.failed(j, err)
 		}
 		if logits, err = seq.Forward(ctx, history[len(history)-1:]); err != nil {
-			return nil, fmt.Errorf("decode: %w", err)
+			return res.failed(j, fmt.Errorf("decode: %w", err))
 		}
 		tokens = append(tokens, history[len(history)-1])
 	}
 	if err := out.finish(); err != nil {
-		return nil, err
+		return res.failed(j, err)
 	}
 	done = true
-	if len(res.ToolCalls) > 0 {
-		res.FinishReason = "tool_calls"
+	if len(res.ToolCalls) > 0 && res.FinishReason == "stop" {
+		res.FinishReason = "tool_calls" // a call cut off by max_tokens stays "length", as OpenAI says
 	}
 	res.Duration = time.Since(j.start)
 	return res, nil
+}
+
+// failed returns what was generated before err, with err: the caller (an audit
+// record, say) still learns the real token counts of a cancelled stream.
+func (res *Result) failed(j *job, err error) (*Result, error) {
+	res.Duration = time.Since(j.start)
+	return res, err
 }
 
 // output turns sampled tokens into parsed deltas: incremental detokenization,

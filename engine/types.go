@@ -153,6 +153,7 @@ type Result struct {
 	Reasoning    string
 	ToolCalls    []ToolCall
 	FinishReason string // stop, length, tool_calls
+	StopSequence string // the stop string that ended the output; "" for EOS, length or a grammar
 	Usage        Usage
 	Logprobs     []TokenLogprob
 	TTFT         time.Duration // request start to first generated token

@@ -103,9 +103,19 @@ func TestMessageFrom(t *testing.T) {
 	if got != want {
 		t.Errorf("message\n got %s\nwant %s", got, want)
 	}
-	for finish, reason := range map[string]string{"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"} {
-		if got := StopReason(finish); got != reason {
-			t.Errorf("StopReason(%s) = %s", finish, got)
+	for _, tt := range []struct {
+		res    engine.Result
+		reason string
+		seq    string
+	}{
+		{engine.Result{FinishReason: "stop"}, "end_turn", ""},
+		{engine.Result{FinishReason: "stop", StopSequence: "\n\nHuman:"}, "stop_sequence", "\n\nHuman:"},
+		{engine.Result{FinishReason: "length"}, "max_tokens", ""},
+		{engine.Result{FinishReason: "tool_calls"}, "tool_use", ""},
+	} {
+		reason, seq := StopReason(&tt.res)
+		if reason != tt.reason || (seq == nil) != (tt.seq == "") || (seq != nil && *seq != tt.seq) {
+			t.Errorf("StopReason(%+v) = %s, %v", tt.res, reason, seq)
 		}
 	}
 }

@@ -189,10 +189,10 @@ type ToolUseBlock struct {
 
 // MessageFrom converts a finished generation.
 func MessageFrom(m Meta, res *engine.Result) MessageResponse {
-	reason := StopReason(res.FinishReason)
+	reason, seq := StopReason(res)
 	out := MessageResponse{ID: m.ID, Type: "message", Role: "assistant", Model: m.Model, Content: []any{},
-		StopReason: &reason,
-		Usage:      anthropicUsage(res.Usage)}
+		StopReason: &reason, StopSequence: seq,
+		Usage: anthropicUsage(res.Usage)}
 	if res.Reasoning != "" {
 		out.Content = append(out.Content, ThinkingBlock{Type: "thinking", Thinking: res.Reasoning})
 	}
@@ -217,12 +217,15 @@ func toolInput(args json.RawMessage) json.RawMessage {
 }
 
 // StopReason maps the engine's finish reason to Anthropic's stop_reason.
-func StopReason(finish string) string {
-	switch finish {
-	case "length":
-		return "max_tokens"
-	case "tool_calls":
-		return "tool_use"
+func StopReason(res *engine.Result) (reason string, stopSequence *string) {
+	switch {
+	case res.FinishReason == "length":
+		return "max_tokens", nil
+	case res.FinishReason == "tool_calls":
+		return "tool_use", nil
+	case res.StopSequence != "":
+		seq := res.StopSequence
+		return "stop_sequence", &seq
 	}
-	return "end_turn"
+	return "end_turn", nil
 }

@@ -70,11 +70,12 @@ func (s *MessageStream) Delta(d engine.Delta) []Event {
 // Finish closes the open block and ends the message.
 func (s *MessageStream) Finish(res *engine.Result) []Event {
 	evs := s.close(nil)
+	reason, seq := StopReason(res)
 	u := anthropicUsage(res.Usage)
 	usage := msgEvent{"input_tokens": u.InputTokens, "output_tokens": u.OutputTokens, "cache_read_input_tokens": u.CacheReadInputTokens}
 	return append(evs,
 		Event{"message_delta", msgEvent{"type": "message_delta",
-			"delta": msgEvent{"stop_reason": StopReason(res.FinishReason), "stop_sequence": nil}, "usage": usage}},
+			"delta": msgEvent{"stop_reason": reason, "stop_sequence": seq}, "usage": usage}},
 		Event{"message_stop", msgEvent{"type": "message_stop"}},
 	)
 }

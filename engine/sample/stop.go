@@ -12,6 +12,7 @@ type StopMatcher struct {
 	stops   []string
 	held    []byte
 	stopped bool
+	matched string // the stop string that ended the text
 }
 
 // NewStopMatcher returns a matcher for the given stop strings; empty strings are ignored.
@@ -39,6 +40,7 @@ func (m *StopMatcher) Feed(delta string) (emit string, stopped bool) {
 	buf := string(m.held)
 	if start, ok := m.firstStop(buf); ok {
 		m.stopped = true
+		m.matched = m.stopAt(buf, start)
 		m.held = m.held[:0]
 		return buf[:start], true
 	}
@@ -60,6 +62,21 @@ func (m *StopMatcher) Flush() string {
 
 // Stopped reports whether a stop string has been seen.
 func (m *StopMatcher) Stopped() bool { return m.stopped }
+
+// Matched is the stop string that ended the text, "" before one did.
+func (m *StopMatcher) Matched() string { return m.matched }
+
+// stopAt is the stop string that firstStop chose at start: of those found
+// there, the one that ends first.
+func (m *StopMatcher) stopAt(buf string, start int) string {
+	best := ""
+	for _, s := range m.stops {
+		if strings.HasPrefix(buf[start:], s) && (best == "" || len(s) < len(best)) {
+			best = s
+		}
+	}
+	return best
+}
 
 // firstStop returns the start of the stop string that ends first in buf.
 // Everything that could begin a stop string is in buf, because the tail that is

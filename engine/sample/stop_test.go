@@ -156,3 +156,24 @@ func FuzzStopMatcher(f *testing.F) {
 		}
 	})
 }
+
+func TestStopMatched(t *testing.T) {
+	for _, tt := range []struct {
+		stops []string
+		text  string
+		want  string
+	}{
+		{[]string{"STOP"}, "hello STOP world", "STOP"},
+		{[]string{"abcd", "bc"}, "xabcdy", "bc"},
+		{[]string{"cd", "bcd"}, "abcde", "bcd"},
+		{[]string{"x"}, "none here", ""},
+	} {
+		m := NewStopMatcher(tt.stops)
+		for i := range len(tt.text) {
+			m.Feed(tt.text[i : i+1])
+		}
+		if got := m.Matched(); got != tt.want {
+			t.Errorf("%q in %q: matched %q, want %q", tt.stops, tt.text, got, tt.want)
+		}
+	}
+}

@@ -8,8 +8,8 @@ import Anthropic from '@anthropic-ai/sdk';
 
 const { BASE_URL, API_KEY, MODEL } = process.env;
 const openai = new OpenAI({ baseURL: BASE_URL + '/v1', apiKey: API_KEY, maxRetries: 0, timeout: 60_000 });
-// authToken sends Authorization: Bearer, which every /v1 route accepts.
-const anthropic = new Anthropic({ baseURL: BASE_URL, apiKey: null, authToken: API_KEY, maxRetries: 0, timeout: 60_000 });
+// apiKey goes in x-api-key, as Claude Code and the SDKs send it by default.
+const anthropic = new Anthropic({ baseURL: BASE_URL, apiKey: API_KEY, maxRetries: 0, timeout: 60_000 });
 const user = (content) => [{ role: 'user', content }];
 
 function describe(e) {
