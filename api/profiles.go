@@ -252,4 +252,3 @@ func loadTTL(p store.Profile) *time.Duration {
 	}
 	return &d
 }
-

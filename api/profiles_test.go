@@ -134,4 +134,3 @@ func TestDuplicateNameStaysWithinLimit(t *testing.T) {
 		t.Errorf("copy of a 100-character name: %q (%d runes), auto_start %v", cp.Name, n, cp.AutoStart)
 	}
 }
-

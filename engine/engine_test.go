@@ -21,9 +21,11 @@ func newTestEngine(t *testing.T) *Engine {
 	t.Helper()
 	e, err := New(Options{
 		ModelsDir: t.TempDir(),
-		NewRunner: func(_ context.Context, m *model.Model) (model.Runner, error) { return cpu.New(m, cpu.Options{Threads: 2}) },
-		Pool:      pool.Config{BudgetBytes: 1 << 30},
-		Logger:    slog.New(slog.DiscardHandler),
+		NewRunner: func(_ context.Context, m *model.Model) (model.Runner, error) {
+			return cpu.New(m, cpu.Options{Threads: 2})
+		},
+		Pool:   pool.Config{BudgetBytes: 1 << 30},
+		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
