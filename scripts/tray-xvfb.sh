@@ -3,9 +3,10 @@
 #
 # Builds mlx-manager with -tags tray, starts a virtual X server (Xvfb), a private
 # D-Bus session bus, a StatusNotifierItem host that draws icons
-# (gtk-sni-tray-standalone, which also runs the StatusNotifierWatcher), and
-# `mlx-manager serve` with one tiny model in its models dir. Then, acting as the
-# host would, it:
+# (gtk-sni-tray-standalone, with status-notifier-watcher), and
+# `mlx-manager serve` with one tiny model in its models dir. First it checks
+# that, with no host on the bus yet, the daemon logs one line and serves. Then,
+# acting as the host would, it:
 #   1. finds the icon registered with org.kde.StatusNotifierWatcher and reads its
 #      tooltip (which must carry the server's address);
 #   2. reads the menu over com.canonical.dbusmenu and clicks the model's item
@@ -16,9 +17,11 @@
 #      one with the menu open (clicked with xdotool);
 #   5. clicks Quit in the menu and checks that the daemon stops gracefully.
 #
-# Needs (Debian): xvfb dbus haskell-gtk-sni-tray-utils libglib2.0-bin
-# imagemagick xdotool, and the tiny model in ../shared/models/stories260K.
-#   apt-get install -y xvfb dbus haskell-gtk-sni-tray-utils libglib2.0-bin imagemagick xdotool
+# Needs (Debian): xvfb dbus haskell-status-notifier-item-utils
+# haskell-gtk-sni-tray-utils libglib2.0-bin imagemagick xdotool, and the tiny
+# model in ../shared/models/stories260K.
+#   apt-get install -y xvfb dbus haskell-status-notifier-item-utils \
+#     haskell-gtk-sni-tray-utils libglib2.0-bin imagemagick xdotool
 # Usage: scripts/tray-xvfb.sh [OUTDIR]   (screenshots and logs go to OUTDIR,
 # by default a new temporary directory). Exit status 0 means every step passed.
 set -euo pipefail
@@ -30,7 +33,7 @@ mkdir -p "$OUT"
 MODEL_SRC=${MODEL_SRC:-../shared/models/stories260K}
 MODEL=test/stories260K
 
-for tool in Xvfb dbus-daemon gtk-sni-tray-standalone gdbus import xdotool; do
+for tool in curl Xvfb dbus-daemon status-notifier-watcher gtk-sni-tray-standalone gdbus import xdotool; do
   command -v "$tool" >/dev/null || { echo "tray-xvfb: $tool is not installed (see the header of $0)"; exit 2; }
 done
 [ -f "$MODEL_SRC/config.json" ] || { echo "tray-xvfb: no model at $MODEL_SRC"; exit 2; }
@@ -77,14 +80,32 @@ read -r -u "$busfd" DBUS_SESSION_BUS_ADDRESS || fail "dbus-daemon printed no add
 export DBUS_SESSION_BUS_ADDRESS
 unset WAYLAND_DISPLAY
 
-step "tray host (gtk-sni-tray-standalone with its watcher)"
-gtk-sni-tray-standalone --watcher --top --end --size 32 --color '#3b4252' >"$OUT/host.log" 2>&1 &
+step "without a tray host the daemon logs one line and serves"
+"$OUT/mlx-manager" serve --addr 127.0.0.1:0 --data-dir "$OUT/data0" --models-dir "$OUT/models" --no-open \
+  >"$OUT/nohost.out" 2>"$OUT/nohost.log" &
+nohost=$!
+pids+=($nohost)
+waitfor 150 grep -q "listening on" "$OUT/nohost.out" || fail "the daemon did not start without a host"
+[ "$(grep -c "no menu-bar icon" "$OUT/nohost.log")" = 1 ] || fail "want one 'no menu-bar icon' line: $(cat "$OUT/nohost.log")"
+curl -fsS "$(grep -o 'http://[0-9.:]*' "$OUT/nohost.out" | head -1)/health" >/dev/null || fail "the daemon does not serve without a host"
+kill -INT "$nohost"
+wait "$nohost" || fail "the daemon without a host exited with status $?"
+step "$(grep -o 'msg="no menu-bar icon[^"]*" reason="[^"]*"' "$OUT/nohost.log")"
+
+# The watcher first: gtk-sni-tray-standalone --watcher sometimes asks its own
+# watcher for items before it is up, and exits.
+step "StatusNotifierWatcher"
+status-notifier-watcher >"$OUT/watcher.log" 2>&1 &
 pids+=($!)
 has_watcher() {
   gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
     --method org.freedesktop.DBus.NameHasOwner org.kde.StatusNotifierWatcher | grep -q true
 }
 waitfor 100 has_watcher || fail "no StatusNotifierWatcher on the bus"
+step "tray host (gtk-sni-tray-standalone)"
+gtk-sni-tray-standalone --top --end --size 32 --color '#3b4252' >"$OUT/host.log" 2>&1 &
+host=$!
+pids+=($host)
 
 step "mlx-manager serve"
 "$OUT/mlx-manager" serve --addr 127.0.0.1:0 --data-dir "$OUT/data" --models-dir "$OUT/models" --no-open \
@@ -144,6 +165,7 @@ waitfor 50 model_checked || fail "the menu item did not turn checked: $(item_pro
 step "the menu shows it checked"
 
 step "screenshots"
+kill -0 "$host" 2>/dev/null || fail "the tray host exited: $(cat "$OUT/host.log")"
 sleep 1 # the host redraws the new icon
 import -window root "$OUT/tray-loaded.png"
 # The host's bar is along the top edge, its icons at the end: open the menu.
