@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/engine"
 )
 
 // Error is every error the API answers with. Handlers return it (or any error, which
@@ -122,6 +124,11 @@ func toError(err error) *Error {
 			msg = "request body too large"
 		}
 		return &Error{Status: he.Code, Type: errorType(he.Code), Message: strings.ToLower(msg[:1]) + msg[1:], Err: he.Internal}
+	}
+	if engine.IsDamaged(err) {
+		// A load failure caused by the model's own files: say what to do, not "internal error".
+		return &Error{Status: http.StatusUnprocessableEntity, Type: errorType(http.StatusUnprocessableEntity), Code: "model_damaged", Err: err,
+			Message: err.Error() + ": the model's files are damaged; delete the model and download it again"}
 	}
 	return &Error{Status: http.StatusInternalServerError, Type: "server_error", Message: "internal error", Err: err}
 }

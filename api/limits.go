@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -85,19 +84,8 @@ func (s *Server) limitRequest(next echo.HandlerFunc) echo.HandlerFunc {
 		if body != nil && body.exceeded && !c.Response().Committed {
 			return errBodyTooLarge(limit)
 		}
-		return damagedModel(err)
-	}
-}
-
-// damagedModel turns a load failure caused by the model's files, which no handler
-// mapped, into a 422 that says what to do, rather than an opaque 500.
-func damagedModel(err error) error {
-	var e *Error
-	if err == nil || errors.As(err, &e) || !engine.IsDamaged(err) {
 		return err
 	}
-	return &Error{Status: http.StatusUnprocessableEntity, Code: "model_damaged", Err: err,
-		Message: err.Error() + ": the model's files are damaged; delete the model and download it again"}
 }
 
 func errBodyTooLarge(limit int64) *Error {

@@ -231,19 +231,15 @@ func TestTimeoutKeepsClientContext(t *testing.T) {
 
 func TestDamagedModel(t *testing.T) {
 	damaged := fmt.Errorf("load org/m: open model: %w", safetensors.ErrInvalid)
-	if e, ok := damagedModel(damaged).(*Error); !ok || e.Status != http.StatusUnprocessableEntity || e.Code != "model_damaged" ||
+	if e := toError(damaged); e.Status != http.StatusUnprocessableEntity || e.Code != "model_damaged" ||
 		!strings.Contains(e.Message, "download it again") {
-		t.Errorf("damaged weights: %v", damagedModel(damaged))
+		t.Errorf("damaged weights: %+v", e)
 	}
 	mapped := &Error{Status: http.StatusBadRequest, Err: damaged}
-	if got := damagedModel(mapped); got != mapped {
+	if got := toError(mapped); got != mapped {
 		t.Errorf("an error a handler mapped was changed: %v", got)
 	}
-	other := errors.New("disk on fire")
-	if got := damagedModel(other); got != other {
-		t.Errorf("an unrelated error was changed: %v", got)
-	}
-	if damagedModel(nil) != nil {
-		t.Error("nil became an error")
+	if got := toError(errors.New("disk on fire")); got.Status != http.StatusInternalServerError {
+		t.Errorf("an unrelated error became %d", got.Status)
 	}
 }

@@ -108,7 +108,7 @@ func (st *sseStream) done() error { return st.write([]byte("data: [DONE]\n\n")) 
 
 // comment writes an SSE comment, which clients ignore.
 func (st *sseStream) comment(text string) error {
-	return st.write([]byte(": " + strings.ReplaceAll(text, "\n", " ") + "\n\n"))
+	return st.write([]byte(": " + strings.NewReplacer("\r", " ", "\n", " ").Replace(text) + "\n\n"))
 }
 
 func (st *sseStream) write(b []byte) error {
