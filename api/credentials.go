@@ -25,13 +25,15 @@ const (
 	maxPasswordLen = 128
 )
 
-// readBody reads a small request body, refusing a larger one with 413.
+// readBody reads a small request body, refusing one over its route's limit
+// (bodyLimit) with 413.
 func readBody(c echo.Context) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(c.Request().Body, maxAuthBody+1))
+	limit := bodyLimit(c.Request().URL.Path)
+	b, err := io.ReadAll(io.LimitReader(c.Request().Body, limit+1))
 	if err != nil {
 		return nil, BadParam("", "read request body: %v", err)
 	}
-	if len(b) > maxAuthBody {
+	if int64(len(b)) > limit {
 		return nil, Errorf(http.StatusRequestEntityTooLarge, "request body too large")
 	}
 	return b, nil

@@ -42,9 +42,16 @@ var slowRoutes = map[string]*time.Duration{
 // bodyLimit is the largest request body a route takes: /v1 carries whole chats,
 // everything else is a small JSON document. Handlers enforce the same caps when
 // they decode; this refuses an oversized body before anything reads it.
+// maxProfileBody fits a profile's longest system prompt (32K characters of up
+// to 4 bytes each in UTF-8, escaped).
+const maxProfileBody = 256 << 10
+
 func bodyLimit(path string) int64 {
 	if path == "/v1" || strings.HasPrefix(path, "/v1/") {
 		return maxV1Body
+	}
+	if strings.HasPrefix(path, "/api/profiles") {
+		return maxProfileBody
 	}
 	return maxAuthBody
 }

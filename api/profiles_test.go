@@ -108,7 +108,7 @@ func TestProfileValidation(t *testing.T) {
 		{"context tiny", base("context_length", 10), http.StatusBadRequest, "context_length"},
 		{"ttl", base("ttl_seconds", -5), http.StatusBadRequest, "ttl_seconds"},
 		{"system prompt", base("system_prompt", strings.Repeat("x", 33<<10)), http.StatusBadRequest, "system_prompt"},
-		{"body too large", base("system_prompt", strings.Repeat("x", 70<<10)), http.StatusRequestEntityTooLarge, ""},
+		{"body too large", base("system_prompt", strings.Repeat("x", 300<<10)), http.StatusRequestEntityTooLarge, ""},
 		{"unknown field", base("temprature", 1), http.StatusBadRequest, ""},
 		{"wrong type", base("max_tokens", "10"), http.StatusBadRequest, ""},
 	}
@@ -132,5 +132,16 @@ func TestDuplicateNameStaysWithinLimit(t *testing.T) {
 	env.JSON(t, "POST", "/api/profiles/"+p.ID+"/duplicate", env.Admin, nil, http.StatusCreated, &cp)
 	if n := len([]rune(cp.Name)); n != 100 || !strings.HasSuffix(cp.Name, " (copy)") || cp.AutoStart {
 		t.Errorf("copy of a 100-character name: %q (%d runes), auto_start %v", cp.Name, n, cp.AutoStart)
+	}
+}
+
+func TestProfileLongestSystemPromptFits(t *testing.T) {
+	env := startLib(t, libOptions{})
+	env.install(t, "test/tiny", tinySpec)
+	prompt := strings.Repeat("é", 32<<10) // the longest allowed, 2 bytes per character
+	var p profile
+	env.JSON(t, "POST", "/api/profiles", env.Admin, map[string]any{"name": "long", "model": "test/tiny", "system_prompt": prompt}, http.StatusCreated, &p)
+	if p.SystemPrompt != prompt {
+		t.Fatalf("system prompt of %d bytes came back as %d", len(prompt), len(p.SystemPrompt))
 	}
 }
