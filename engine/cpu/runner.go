@@ -71,7 +71,9 @@ type Runner struct {
 
 	mu     sync.RWMutex // held for reading while a sequence computes, for writing by Close
 	closed bool         // guarded by mu
-	rope   *kern.Rope   // guarded by mu; grown to the longest sequence asked for
+
+	ropeMu sync.Mutex
+	rope   *kern.Rope // guarded by ropeMu; grown to the longest sequence asked for
 }
 
 type layer struct {
@@ -190,8 +192,8 @@ func (r *Runner) Close() error {
 // ropeFor returns RoPE tables covering n positions, extending the shared
 // table when a longer sequence than before is asked for.
 func (r *Runner) ropeFor(n int) *kern.Rope {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.ropeMu.Lock()
+	defer r.ropeMu.Unlock()
 	if r.rope == nil || r.rope.MaxPos < n {
 		size := n
 		if r.rope != nil {

@@ -62,11 +62,11 @@ func avx2RowsF32(y, w []float32, cols int, x []float32) {
 	}
 }
 
-func avx2RowsF16(y []float32, w []uint16, cols int, x []float32) {
+func avx2RowsF16(y []float32, w []uint16, cols int, x []float32, _ bool) {
 	avx2RowsHalf(y, w, cols, x, 1)
 }
 
-func avx2RowsBF16(y []float32, w []uint16, cols int, x []float32) {
+func avx2RowsBF16(y []float32, w []uint16, cols int, x []float32, _ bool) {
 	avx2RowsHalf(y, w, cols, x, 2)
 }
 

@@ -138,15 +138,15 @@ func dot1F32(x, w unsafe.Pointer, n int) float32 {
 	return hsum16(a0.Add(a1))
 }
 
-func avx512RowsF16(y []float32, w []uint16, cols int, x []float32) {
-	avx512RowsHalf(y, w, cols, x, false)
+func avx512RowsF16(y []float32, w []uint16, cols int, x []float32, finite bool) {
+	avx512RowsHalf(y, w, cols, x, false, finite)
 }
 
-func avx512RowsBF16(y []float32, w []uint16, cols int, x []float32) {
-	avx512RowsHalf(y, w, cols, x, true)
+func avx512RowsBF16(y []float32, w []uint16, cols int, x []float32, _ bool) {
+	avx512RowsHalf(y, w, cols, x, true, false)
 }
 
-func avx512RowsHalf(y []float32, w []uint16, cols int, x []float32, bf bool) {
+func avx512RowsHalf(y []float32, w []uint16, cols int, x []float32, bf, finite bool) {
 	x, w = x[:cols], w[:len(y)*cols]
 	vec := cols &^ 15
 	tail := goDotF16
@@ -166,7 +166,7 @@ func avx512RowsHalf(y []float32, w []uint16, cols int, x []float32, bf bool) {
 		if bf {
 			dot4BF16(&out, xp, unsafe.Add(wp, uintptr(i)*stride), stride, vec, n)
 		} else {
-			dot4F16(&out, xp, unsafe.Add(wp, uintptr(i)*stride), stride, vec, n)
+			dot4F16(&out, xp, unsafe.Add(wp, uintptr(i)*stride), stride, vec, n, finite)
 		}
 		for r := 0; r < n; r++ {
 			y[i+r] = out[r] + tail(x[vec:], w[(i+r)*cols+vec:(i+r+1)*cols])
@@ -176,13 +176,21 @@ func avx512RowsHalf(y []float32, w []uint16, cols int, x []float32, bf bool) {
 }
 
 // dot4F16 computes rows whose count m is 4 or, at the end of a chunk, fewer:
-// missing rows repeat the first row's address and are ignored.
+// missing rows repeat the first row's address and are ignored. finite
+// selects the cheaper widening for halves known not to be Inf or NaN.
 //
 //go:noinline
-func dot4F16(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n, m int) {
+func dot4F16(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n, m int, finite bool) {
 	w1, w2, w3 := rowPtrs(w, stride, m)
 	var a0, a1, a2, a3 f32x16
-	for o := uintptr(0); o < uintptr(n)*2; o += 32 {
+	for o := uintptr(0); finite && o < uintptr(n)*2; o += 32 {
+		xv := ldf(unsafe.Add(x, 2*o))
+		a0 = h2fFinite(ldh(unsafe.Add(w, o))).MulAdd(xv, a0)
+		a1 = h2fFinite(ldh(unsafe.Add(w1, o))).MulAdd(xv, a1)
+		a2 = h2fFinite(ldh(unsafe.Add(w2, o))).MulAdd(xv, a2)
+		a3 = h2fFinite(ldh(unsafe.Add(w3, o))).MulAdd(xv, a3)
+	}
+	for o := uintptr(0); !finite && o < uintptr(n)*2; o += 32 {
 		xv := ldf(unsafe.Add(x, 2*o))
 		a0 = h2f(ldh(unsafe.Add(w, o))).MulAdd(xv, a0)
 		a1 = h2f(ldh(unsafe.Add(w1, o))).MulAdd(xv, a1)
@@ -249,4 +257,15 @@ func dot1F16(x, w unsafe.Pointer, n int) float32 {
 		a0 = h2f(ldh(unsafe.Add(w, o))).MulAdd(ldf(unsafe.Add(x, 2*o)), a0)
 	}
 	return hsum16(a0)
+}
+
+func avx512FiniteF16(h []uint16) bool {
+	mask, inf := archsimd.BroadcastUint16x32(0x7c00), archsimd.BroadcastUint16x32(0x7c00)
+	j := 0
+	for ; j+32 <= len(h); j += 32 {
+		if archsimd.LoadUint16x32(h[j:]).And(mask).Equal(inf).ToBits() != 0 {
+			return false
+		}
+	}
+	return goFiniteF16(h[j:])
 }

@@ -111,15 +111,7 @@ type Floats struct {
 }
 
 // checkFinite sets f.finite.
-func (f *Floats) checkFinite() {
-	f.finite = f.DType == F16
-	for _, h := range f.U16 {
-		if h&0x7c00 == 0x7c00 {
-			f.finite = false
-			return
-		}
-	}
-}
+func (f *Floats) checkFinite() { f.finite = f.DType == F16 && active.finiteF16(f.U16) }
 
 // At returns element i as float32.
 func (f *Floats) At(i int) float32 {

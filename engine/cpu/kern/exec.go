@@ -133,9 +133,9 @@ func (t *matvecTask) runChunk(c, _ int) {
 	case F32:
 		active.rowsF32(y, m.F32[r0*m.Cols:r1*m.Cols], m.Cols, t.x)
 	case F16:
-		active.rowsF16(y, m.U16[r0*m.Cols:r1*m.Cols], m.Cols, t.x)
+		active.rowsF16(y, m.U16[r0*m.Cols:r1*m.Cols], m.Cols, t.x, m.finite)
 	case BF16:
-		active.rowsBF16(y, m.U16[r0*m.Cols:r1*m.Cols], m.Cols, t.x)
+		active.rowsBF16(y, m.U16[r0*m.Cols:r1*m.Cols], m.Cols, t.x, false)
 	case Q8:
 		active.rowsQ8(y, m, r0, t.in)
 	case Q4:

@@ -13,6 +13,7 @@ var goImpl = &impl{
 	rowsQ4:    goRowsQ4,
 	dequant:   func(dst []float32, m *Mat, r int) { m.dequantRow(dst, r) },
 	f16ToF32:  goF16ToF32,
+	finiteF16: goFiniteF16,
 	bf16ToF32: goBF16ToF32,
 	gemm:      goGemm,
 	dot:       goDot,
@@ -50,7 +51,7 @@ func goRowsF32(y, w []float32, cols int, x []float32) {
 	}
 }
 
-func goRowsF16(y []float32, w []uint16, cols int, x []float32) {
+func goRowsF16(y []float32, w []uint16, cols int, x []float32, _ bool) {
 	x = x[:cols]
 	for i := range y {
 		row := w[i*cols : (i+1)*cols]
@@ -67,7 +68,7 @@ func goRowsF16(y []float32, w []uint16, cols int, x []float32) {
 	}
 }
 
-func goRowsBF16(y []float32, w []uint16, cols int, x []float32) {
+func goRowsBF16(y []float32, w []uint16, cols int, x []float32, _ bool) {
 	x = x[:cols]
 	for i := range y {
 		row := w[i*cols : (i+1)*cols]
@@ -151,4 +152,13 @@ func goGemm(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m,
 			c[i*ldc+j] = goDot(ai, b[j*ldb:j*ldb+k])
 		}
 	}
+}
+
+func goFiniteF16(h []uint16) bool {
+	for _, v := range h {
+		if v&0x7c00 == 0x7c00 {
+			return false
+		}
+	}
+	return true
 }

@@ -8,8 +8,8 @@ type impl struct {
 
 	// Matrix-vector rows: y[i] = row(r0+i)·x for i < len(y).
 	rowsF32  func(y, w []float32, cols int, x []float32) // w starts at row r0
-	rowsF16  func(y []float32, w []uint16, cols int, x []float32)
-	rowsBF16 func(y []float32, w []uint16, cols int, x []float32)
+	rowsF16  func(y []float32, w []uint16, cols int, x []float32, finite bool)
+	rowsBF16 func(y []float32, w []uint16, cols int, x []float32, _ bool)
 	// Quantized rows take x prepared once for all rows by prepQ.
 	rowsQ8 func(y []float32, m *Mat, r0 int, in *qin)
 	rowsQ4 func(y []float32, m *Mat, r0 int, in *qin)
@@ -20,8 +20,10 @@ type impl struct {
 	int16Q bool
 
 	// dequant writes quantized row r of m as float32 (len m.Cols).
-	dequant   func(dst []float32, m *Mat, r int)
-	f16ToF32  func(dst []float32, src []uint16)
+	dequant  func(dst []float32, m *Mat, r int)
+	f16ToF32 func(dst []float32, src []uint16)
+	// finiteF16 reports whether no half in h is Inf or NaN.
+	finiteF16 func(h []uint16) bool
 	bf16ToF32 func(dst []float32, src []uint16)
 
 	// gemm computes c[i*ldc+j] = a[i*lda:]·b[j*ldb:] over k values for

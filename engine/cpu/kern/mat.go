@@ -17,6 +17,10 @@ type Mat struct {
 	Scales     Floats    // (rows, cols/GroupSize) when quantized
 	Biases     Floats    // (rows, cols/GroupSize) when quantized
 	GroupSize  int       // columns per scale/bias group when quantized
+
+	// finite is set by Check for F16 matrices without Inf or NaN: the
+	// kernels then widen them with fewer instructions.
+	finite bool
 }
 
 // ErrShape reports a matrix whose data does not match its declared shape.
@@ -42,9 +46,9 @@ func floatsBytes(f *Floats) int64 {
 }
 
 // Check validates that the slices match the shape, so kernels can index
-// without bounds surprises. Call it before using a quantized matrix: it also
-// notes whether the scales and biases hold Inf or NaN, which the fast
-// kernels otherwise handle on a slower path.
+// without bounds surprises. Call it before using a matrix: it also notes
+// whether F16 weights, scales or biases hold Inf or NaN (a scan at memory
+// speed), so the kernels can take a faster path when they do not.
 func (m *Mat) Check() error {
 	if m.Rows <= 0 || m.Cols <= 0 {
 		return fmt.Errorf("matrix %dx%d: %w", m.Rows, m.Cols, ErrShape)
@@ -60,6 +64,7 @@ func (m *Mat) Check() error {
 		if len(m.U16) != n {
 			return fmt.Errorf("%s matrix %dx%d has %d values: %w", m.DType, m.Rows, m.Cols, len(m.U16), ErrShape)
 		}
+		m.finite = m.DType == F16 && active.finiteF16(m.U16)
 		return nil
 	case Q8, Q4:
 		return m.checkQuant()

@@ -210,3 +210,43 @@ func TestGemmStrided(t *testing.T) {
 		}
 	})
 }
+
+// TestMatVecNonFinite puts an Inf and a NaN among F16 weights: Check must
+// notice, and every kernel set must then give the row Inf (resp. NaN) like
+// the reference, and the other rows their normal values.
+func TestMatVecNonFinite(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 1))
+		m := randMat(rng, F16, 8, 64, 0, 0)
+		m.U16[2*64+5] = 0x7c00  // +Inf
+		m.U16[6*64+40] = 0x7e00 // NaN
+		if err := m.Check(); err != nil || m.finite {
+			t.Fatalf("Check: %v, finite %v", err, m.finite)
+		}
+		x := make([]float32, 64)
+		for i := range x {
+			x[i] = 0.5 + rng.Float32()
+		}
+		y := make([]float32, 8)
+		pool := NewPool(1)
+		defer pool.Close()
+		NewExec(pool).MatVec(y, m, x)
+		want, mag := refMatVec(m, x)
+		for r := range y {
+			switch r {
+			case 2:
+				if !math.IsInf(float64(y[r]), 1) {
+					t.Errorf("row 2: %v, want +Inf", y[r])
+				}
+			case 6:
+				if !math.IsNaN(float64(y[r])) {
+					t.Errorf("row 6: %v, want NaN", y[r])
+				}
+			default:
+				if !close32(y[r], want[r], mag[r]) {
+					t.Errorf("row %d: %v, want %v", r, y[r], want[r])
+				}
+			}
+		}
+	})
+}
