@@ -18,16 +18,21 @@ func threadCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// cpuLoop runs f b.N times on a locked thread and reports the bytes handled
-// per CPU second as "cpu-MB/s".
-func cpuLoop(b *testing.B, bytes int64, f func()) {
+// cpuLoop runs f b.N times on a locked thread and reports the bytes (or,
+// with unit "flop", operations) handled per CPU second.
+func cpuLoop(b *testing.B, bytes int64, f func(), unit ...string) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	start := threadCPU()
 	for b.Loop() {
 		f()
 	}
-	if d := threadCPU() - start; d > 0 {
+	d := threadCPU() - start
+	switch {
+	case d <= 0:
+	case len(unit) > 0:
+		b.ReportMetric(float64(bytes)*float64(b.N)/d.Seconds()/1e9, "cpu-G"+unit[0]+"/s")
+	default:
 		b.ReportMetric(float64(bytes)*float64(b.N)/d.Seconds()/1e6, "cpu-MB/s")
 	}
 }

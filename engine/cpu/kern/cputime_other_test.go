@@ -4,7 +4,7 @@ package kern
 
 import "testing"
 
-func cpuLoop(b *testing.B, bytes int64, f func()) {
+func cpuLoop(b *testing.B, bytes int64, f func(), unit ...string) {
 	for b.Loop() {
 		f()
 	}

@@ -192,7 +192,7 @@ func TestMatVecs(t *testing.T) {
 // (lda, ldb > k), with every remainder of the 4×4 blocking.
 func TestGemmStrided(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
-		for _, sh := range [][3]int{{1, 1, 5}, {3, 5, 17}, {4, 4, 16}, {7, 9, 33}, {9, 6, 64}} {
+		for _, sh := range [][3]int{{1, 1, 5}, {3, 5, 17}, {4, 4, 16}, {7, 9, 33}, {9, 6, 64}, {5, 6, 2100}} {
 			m, n, k := sh[0], sh[1], sh[2]
 			lda, ldb, ldc := k+3, k+5, n+2
 			rng := rand.New(rand.NewPCG(uint64(m), uint64(k)))
