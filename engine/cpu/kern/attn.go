@@ -84,38 +84,54 @@ func (t *attnTask) runChunk(c, tid int) {
 	t.scores[tid] = grow(t.scores[tid], group*n)
 	s := t.scores[tid]
 	qi := t.q[i*qDim : (i+1)*qDim]
-	for p := 0; p < n; p++ {
-		off := (first+p)*kvDim + g*hd
-		for j := 0; j < group; j++ {
-			qh := qi[(g*group+j)*hd : (g*group+j+1)*hd]
-			s[j*n+p] = t.k.dot(qh, off) * a.Scale
-		}
-	}
 	oi := t.out[i*qDim : (i+1)*qDim]
+	base := first*kvDim + g*hd
 	for j := 0; j < group; j++ {
+		h := g*group + j
 		sj := s[j*n : (j+1)*n]
+		t.k.scores(sj, qi[h*hd:(h+1)*hd], base, kvDim)
+		active.scale(sj, a.Scale)
 		Softmax(sj)
-		oh := oi[(g*group+j)*hd : (g*group+j+1)*hd]
-		clear(oh)
-		for p, w := range sj {
-			t.v.axpy(oh, w, (first+p)*kvDim+g*hd)
-		}
+		t.v.weighted(oi[h*hd:(h+1)*hd], sj, base, kvDim)
 	}
 }
 
-// dot is q·row, the row of len(q) values at off.
-func (c KV) dot(q []float32, off int) float32 {
+// scores sets s[p] = q·row(p) for the len(s) rows of len(q) values starting
+// at off, stride apart.
+func (c KV) scores(s, q []float32, off, stride int) {
+	end := off + (len(s)-1)*stride + len(q)
 	if c.F16 == nil {
-		return active.dot(q, c.F32[off:off+len(q)])
-	}
-	return active.dotF16(q, c.F16[off:off+len(q)])
-}
-
-// axpy adds w·row (the row of len(y) values at off) to y.
-func (c KV) axpy(y []float32, w float32, off int) {
-	if c.F16 == nil {
-		active.axpy(y, w, c.F32[off:off+len(y)])
+		active.attnScores(s, q, c.F32[off:end], stride)
 		return
 	}
-	active.axpyF16(y, w, c.F16[off:off+len(y)])
+	for p := range s {
+		s[p] = active.dotF16(q, c.F16[off+p*stride:off+p*stride+len(q)])
+	}
+}
+
+// weighted sets out = Σ_p w[p]·row(p) over the len(w) rows of len(out)
+// values starting at off, stride apart.
+func (c KV) weighted(out, w []float32, off, stride int) {
+	end := off + (len(w)-1)*stride + len(out)
+	if c.F16 == nil {
+		active.attnValues(out, w, c.F32[off:end], stride)
+		return
+	}
+	clear(out)
+	for p, wp := range w {
+		active.axpyF16(out, wp, c.F16[off+p*stride:off+p*stride+len(out)])
+	}
+}
+
+func goAttnScores(s, q, k []float32, stride int) {
+	for p := range s {
+		s[p] = goDot(q, k[p*stride:p*stride+len(q)])
+	}
+}
+
+func goAttnValues(out, w, v []float32, stride int) {
+	clear(out)
+	for p, wp := range w {
+		goAxpy(out, wp, v[p*stride:p*stride+len(out)])
+	}
 }

@@ -38,6 +38,11 @@ type impl struct {
 	mulInto func(y, a, b []float32) // y = a*b elementwise
 	siluMul func(a, b []float32)    // a = silu(a)*b
 
+	// Attention over a float32 cache: s[p] = q·k[p·stride:], and
+	// out = Σ w[p]·v[p·stride:] (len(out) values per row).
+	attnScores func(s, q, k []float32, stride int)
+	attnValues func(out, w, v []float32, stride int)
+
 	// Half-precision KV cache rows.
 	dotF16  func(a []float32, b []uint16) float32
 	axpyF16 func(y []float32, a float32, x []uint16)
