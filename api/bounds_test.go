@@ -15,7 +15,9 @@ func TestV1Bounds(t *testing.T) {
 	e := startOps(t)
 	msgs := `[{"role":"user","content":"hi"}]`
 	chat := func(extra string) string { return `{"model":"test/tiny","messages":` + msgs + `,` + extra + `}` }
-	many := func(n int, item string) string { return "[" + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + "]" }
+	many := func(n int, item string) string {
+		return "[" + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + "]"
+	}
 	bias := map[string]int{}
 	for i := 0; i < 1025; i++ {
 		bias[fmt.Sprint(i)] = 1
