@@ -208,25 +208,39 @@ async function run(ctx) {
   if (await c.locator('nav[aria-label=Main] a[href="/users"]').count()) throw new Error('a plain user sees the Users page')
   await shot(c, '14-second-user.png')
 
+  log('a password reset ends that session: the tab signs out cleanly')
+  await nav(a, 'Users')
+  await a.locator(sel('user-row', 'email', second.email)).getByRole('button', { name: 'Reset password' }).click()
+  await a.getByRole('button', { name: 'Generate password' }).click()
+  const generated = await a.locator('input[aria-label="New password"]').inputValue()
+  if (generated.length < 12) throw new Error(`generated password ${JSON.stringify(generated)} looks wrong`)
+  await a.getByRole('button', { name: 'Done' }).click()
+  await nav(c, 'Profiles')
+  await c.getByText('You were signed out').waitFor()
+  await c.waitForFunction(() => location.pathname + location.search === '/login?next=%2Fprofiles')
+  await shot(c, '15-signed-out.png')
+  await signIn(c, { email: second.email, password: generated })
+  await c.locator('nav[aria-label=Main]').waitFor()
+
   log('create an API key, shown once')
   await nav(a, 'Settings')
   await a.fill('input[placeholder="e.g. laptop editor"]', 'e2e key')
   await a.getByRole('button', { name: 'Create key' }).click()
   const key = await a.locator('input[aria-label="API key"]').inputValue()
   if (key.length < 20) throw new Error(`created key ${JSON.stringify(key)} looks wrong`)
-  await shot(a, '15-api-key.png')
+  await shot(a, '16-api-key.png')
   await a.getByRole('button', { name: 'Done' }).click()
   await a.locator(sel('api-key', 'name', 'e2e key')).waitFor()
-  await shot(a, '16-settings.png')
+  await shot(a, '17-settings.png')
 
   log('dark mode')
   await a.getByRole('button', { name: 'Dark mode' }).click()
   await nav(a, 'Chat')
   await a.locator('[data-testid=msg-assistant]').first().waitFor()
-  await shot(a, '17-chat-dark.png')
+  await shot(a, '18-chat-dark.png')
   await nav(a, 'Servers')
   await a.locator(sel('server-tile', 'model', localModel)).waitFor()
-  await shot(a, '18-servers-dark.png')
+  await shot(a, '19-servers-dark.png')
 }
 
 const profile = process.env.E2E_PROFILE_DIR || mkdtempSync(join(tmpdir(), 'mlxm-e2e-'))
@@ -248,6 +262,8 @@ try {
   failed = true
   console.error(`FAILED: ${err.stack ?? err}`)
   for (const [name, page] of Object.entries(pages)) {
+    console.error(`${name} tab is at ${page.url()}`)
+    if (process.env.E2E_DEBUG) console.error(await page.evaluate(() => document.body.innerText).catch((e) => String(e)))
     await page.screenshot({ path: join(out, `failure-${name}.png`) }).catch(() => {})
   }
 } finally {

@@ -2,6 +2,7 @@ import { useEffect } from 'preact/hooks'
 import { ConfirmHost, Toasts } from './components/feedback'
 import { Icon, type IconName } from './components/icons'
 import { Spinner } from './components/ui'
+import { unwatchAll } from './lib/downloads'
 import { live, startLive, stopLive } from './lib/live'
 import { pending, startPending, stopPending } from './lib/pending'
 import { linkClick, navigate, usePath } from './lib/router'
@@ -55,6 +56,7 @@ export function App() {
     startPending()
     return () => {
       stopLive()
+      unwatchAll()
       stopPending()
     }
   }, [user?.id, user?.is_admin])

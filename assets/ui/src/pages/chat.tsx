@@ -5,6 +5,7 @@ import { api, errorMessage } from '../lib/api'
 import { streamChat, type ChatOptions, type Delta, type WireMessage } from '../lib/chatstream'
 import { live } from '../lib/live'
 import { navigate } from '../lib/router'
+import { session } from '../lib/session'
 import { createStore, useStore } from '../lib/store'
 import type { V1Model } from '../lib/types'
 import { Message, type Turn } from './chat-message'
@@ -18,9 +19,17 @@ interface ChatState {
   turns: Turn[]
 }
 
-const chat = createStore<ChatState>({ model: '', system: '', temperature: '', maxTokens: '', turns: [] })
+const fresh: ChatState = { model: '', system: '', temperature: '', maxTokens: '', turns: [] }
+const chat = createStore<ChatState>(fresh)
 let nextID = 1
 let controller: AbortController | null = null
+
+// Signing out forgets the conversation: the next person at this tab must not see it.
+session.subscribe((s) => {
+  if (s.user) return
+  controller?.abort()
+  chat.set(fresh)
+})
 
 function patchLast(fn: (t: Turn) => Turn): void {
   chat.set((c) => ({ ...c, turns: [...c.turns.slice(0, -1), fn(c.turns[c.turns.length - 1])] }))
