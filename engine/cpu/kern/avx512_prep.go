@@ -30,14 +30,14 @@ func widenPad(dst []float32, f *Floats, off, n int) {
 			if len(f.U16) < off+j+16 {
 				goto scalar
 			}
-			u := archsimd.LoadUint16x16(f.U16[off+j:]).ExtendToUint32()
+			h := archsimd.LoadUint16x16(f.U16[off+j:])
 			switch {
 			case f.DType == BF16:
-				v = bf16f32(u)
+				v = bf16f32(h.ExtendToUint32())
 			case f.finite:
-				v = h2fFinite(u)
+				v = h2fFinite(h.AsInt16x16().ExtendToInt32())
 			default:
-				v = h2f(u)
+				v = h2f(h.ExtendToUint32())
 			}
 		}
 		v.Masked(mask).Store(dst[j:])

@@ -102,7 +102,7 @@ func q4Tail(m *Mat, r int, x []float32) float32 {
 // half is set.
 func ldSeg(p unsafe.Pointer, g int, half bool) f32x16 {
 	if half {
-		return h2fFinite(ldh(unsafe.Add(p, 2*g)))
+		return h2fFinite(ldhs(unsafe.Add(p, 2*g)))
 	}
 	return ldf(unsafe.Add(p, 4*g))
 }

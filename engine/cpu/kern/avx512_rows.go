@@ -42,13 +42,14 @@ func hsum16(v f32x16) float32 {
 // such a struct is copied through the stack in narrow pieces that wide loads
 // then fail to forward from, which cost ~70 cycles per call.
 var (
-	cHalfEm   = splat32(0x7fff)
-	cHalfExp  = splat32(0x0f800000) // em of a half with exponent 31 (Inf, NaN)
-	cInfBits  = splat32(0x7f800000)
-	cHalfMul  = splatF(0x1p112)
-	cLow4     = splat32(15)
-	cLow4x2   = splat32(0x000f000f)
-	cPairPick = [16]uint32{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1}
+	cHalfEm     = splat32(0x7fff)
+	cHalfExp    = splat32(0x0f800000) // em of a half with exponent 31 (Inf, NaN)
+	cInfBits    = splat32(0x7f800000)
+	cHalfMul    = splatF(0x1p112)
+	cHalfFinite = splat32(0x8fffe000) // sign, exponent and mantissa of a half shifted left by 13
+	cLow4       = splat32(15)
+	cLow4x2     = splat32(0x000f000f)
+	cPairPick   = [16]uint32{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1}
 )
 
 func splat32(v uint32) (a [16]uint32) {
@@ -77,10 +78,16 @@ func h2f(u archsimd.Uint32x16) f32x16 {
 }
 
 // h2fFinite is h2f for halves that are not Inf or NaN (subnormals are still
-// exact).
-func h2fFinite(u archsimd.Uint32x16) f32x16 {
-	f := u.And(ldu(&cHalfEm)).ShiftAllLeft(13).BitsToFloat32().Mul(archsimd.LoadFloat32x16Array(&cHalfMul)).ToBits()
-	return f.Or(u.ShiftAllRight(15).ShiftAllLeft(31)).BitsToFloat32()
+// exact). It takes the halves sign-extended: shifted left by 13, the sign
+// lands in bit 31 (and copies of it in 28-30, which the mask clears) and the
+// exponent and mantissa where float32 wants them, scaled by 2^-112.
+func h2fFinite(s archsimd.Int32x16) f32x16 {
+	return s.ShiftAllLeft(13).AsUint32x16().And(ldu(&cHalfFinite)).BitsToFloat32().Mul(archsimd.LoadFloat32x16Array(&cHalfMul))
+}
+
+// ldhs loads 16 halves sign-extended, for h2fFinite.
+func ldhs(p unsafe.Pointer) archsimd.Int32x16 {
+	return archsimd.LoadInt16x16Array((*[16]int16)(p)).ExtendToInt32()
 }
 
 func bf16f32(u archsimd.Uint32x16) f32x16 { return u.ShiftAllLeft(16).BitsToFloat32() }
@@ -185,10 +192,10 @@ func dot4F16(out *[4]float32, x, w unsafe.Pointer, stride uintptr, n, m int, fin
 	var a0, a1, a2, a3 f32x16
 	for o := uintptr(0); finite && o < uintptr(n)*2; o += 32 {
 		xv := ldf(unsafe.Add(x, 2*o))
-		a0 = h2fFinite(ldh(unsafe.Add(w, o))).MulAdd(xv, a0)
-		a1 = h2fFinite(ldh(unsafe.Add(w1, o))).MulAdd(xv, a1)
-		a2 = h2fFinite(ldh(unsafe.Add(w2, o))).MulAdd(xv, a2)
-		a3 = h2fFinite(ldh(unsafe.Add(w3, o))).MulAdd(xv, a3)
+		a0 = h2fFinite(ldhs(unsafe.Add(w, o))).MulAdd(xv, a0)
+		a1 = h2fFinite(ldhs(unsafe.Add(w1, o))).MulAdd(xv, a1)
+		a2 = h2fFinite(ldhs(unsafe.Add(w2, o))).MulAdd(xv, a2)
+		a3 = h2fFinite(ldhs(unsafe.Add(w3, o))).MulAdd(xv, a3)
 	}
 	for o := uintptr(0); !finite && o < uintptr(n)*2; o += 32 {
 		xv := ldf(unsafe.Add(x, 2*o))
