@@ -26,6 +26,7 @@ const timeout = 30_000
 const started = Date.now()
 const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`)
 const problems = []
+let hostileAnswer = false // once the scripted answer with hostile HTML is in the chat
 const pages = {}
 
 function watch(name, page) {
@@ -34,9 +35,13 @@ function watch(name, page) {
   page.on('pageerror', (err) => problems.push(`${name}: uncaught ${err.message}`))
   page.on('console', (msg) => {
     // Failed requests the test causes on purpose (a pending account signing in)
-    // are logged by Chromium as errors; they are not the app's.
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
-      problems.push(`${name}: console error: ${msg.text()}`)
+    // are logged by Chromium as errors; they are not the app's. So are the CSP
+    // reports of the hostile answer: Chromium reports the inline handler even while
+    // DOMPurify parses it in an inert document, where it could never run.
+    const text = msg.text()
+    const expected = text.startsWith('Failed to load resource') || (hostileAnswer && text.startsWith('Executing inline event handler'))
+    if (msg.type() === 'error' && !expected) {
+      problems.push(`${name}: console error: ${text}`)
     }
   })
   return page
@@ -59,6 +64,22 @@ async function signIn(page, who) {
   await page.fill('input[name=email]', who.email)
   await page.fill('input[name=password]', who.password)
   await page.click('form button[type=submit]')
+}
+
+// richAnswer is a streamed chat completion as a reasoning model that calls tools
+// sends it, split into small deltas.
+function richAnswer() {
+  const chunk = (delta, extra = {}) =>
+    `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: localModel, choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`
+  const md = 'Here is **Go**:\n\n```go\nfunc main() {\n\tfmt.Println("hi")\n}\n```\n\n' +
+    '| tokens | speed |\n|---|---|\n| 58 | fast |\n\n<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>\n'
+  let body = chunk({ role: 'assistant', reasoning_content: 'The user wants Go. ' }) + chunk({ reasoning_content: 'Keep it short.' })
+  for (const piece of md.match(/[\s\S]{1,7}/g)) body += chunk({ content: piece })
+  body += chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":' } }] })
+  body += chunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] })
+  body += `data: ${JSON.stringify({ id: 'c1', model: localModel, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] })}\n\n`
+  body += `data: ${JSON.stringify({ id: 'c1', model: localModel, choices: [], usage: { prompt_tokens: 12, completion_tokens: 58, total_tokens: 70 } })}\n\n`
+  return body + 'data: [DONE]\n\n'
 }
 
 // midway waits until a download's progress bar shows it started but is not done.
@@ -179,16 +200,35 @@ async function run(ctx) {
   log(`answer: ${JSON.stringify(text.slice(0, 80))}… (${stats.replace(/\s+/g, ' ')})`)
   await shot(a, '10-chat.png')
 
+  log('rich answers: Markdown, highlighted code, collapsed reasoning, tool calls, sanitized HTML')
+  // The tiny models write plain stories, so this answer is scripted: it checks how the
+  // page renders what larger models send, through the same streaming client.
+  await a.route('**/v1/chat/completions', (route) =>
+    route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: richAnswer() }))
+  hostileAnswer = true
+  await a.fill('textarea[aria-label=Message]', 'Show me some Go')
+  await a.press('textarea[aria-label=Message]', 'Enter')
+  const rich = a.locator('[data-testid=msg-assistant][data-streaming=false]').nth(1)
+  await rich.waitFor()
+  await rich.locator('.codeblock .hljs-keyword', { hasText: 'func' }).first().waitFor()
+  await rich.locator('[data-testid=tool-call]', { hasText: 'get_weather' }).waitFor()
+  await rich.locator('.markdown table td', { hasText: 'fast' }).waitFor()
+  if (await rich.locator('details.reasoning').getAttribute('open') !== null) throw new Error('finished reasoning is not collapsed')
+  if (await rich.locator('img, script, [onerror]').count()) throw new Error('model HTML was not sanitized')
+  if (await a.evaluate(() => window.__pwned)) throw new Error('model output ran a script')
+  await a.unroute('**/v1/chat/completions')
+  await shot(a, '11-chat-rich.png')
+
   log('the chat request appears in the other tab’s audit log without a reload')
   await b.locator(sel('audit-row', 'action', 'v1.chat.completions')).first().waitFor()
-  await shot(b, '11-audit-live.png')
+  await shot(b, '12-audit-live.png')
 
   log('a second account waits for approval')
   const c = watch('second', await ctx.newPage())
   await c.goto(base)
   await signUp(c, second)
   await c.getByTestId('login-info').waitFor()
-  await shot(c, '12-pending.png')
+  await shot(c, '13-pending.png')
   await signIn(c, second)
   await c.getByText('waiting for an administrator').waitFor()
 
@@ -197,7 +237,7 @@ async function run(ctx) {
   const row = a.locator(sel('user-row', 'email', second.email))
   await a.locator(`${sel('user-row', 'email', second.email)}[data-status=pending]`).waitFor()
   await a.locator('[data-testid=pending-badge]', { hasText: '1' }).waitFor()
-  await shot(a, '13-users-pending.png')
+  await shot(a, '14-users-pending.png')
   await row.getByRole('button', { name: 'Approve' }).click()
   await a.locator(`${sel('user-row', 'email', second.email)}[data-status=approved]`).waitFor()
   await a.locator('[data-testid=pending-badge]').waitFor({ state: 'detached' })
@@ -206,7 +246,7 @@ async function run(ctx) {
   await signIn(c, second)
   await c.locator('nav[aria-label=Main]').waitFor()
   if (await c.locator('nav[aria-label=Main] a[href="/users"]').count()) throw new Error('a plain user sees the Users page')
-  await shot(c, '14-second-user.png')
+  await shot(c, '15-second-user.png')
 
   log('a password reset ends that session: the tab signs out cleanly')
   await nav(a, 'Users')
@@ -218,7 +258,7 @@ async function run(ctx) {
   await nav(c, 'Profiles')
   await c.getByText('You were signed out').waitFor()
   await c.waitForFunction(() => location.pathname + location.search === '/login?next=%2Fprofiles')
-  await shot(c, '15-signed-out.png')
+  await shot(c, '16-signed-out.png')
   await signIn(c, { email: second.email, password: generated })
   await c.locator('nav[aria-label=Main]').waitFor()
 
@@ -228,19 +268,19 @@ async function run(ctx) {
   await a.getByRole('button', { name: 'Create key' }).click()
   const key = await a.locator('input[aria-label="API key"]').inputValue()
   if (key.length < 20) throw new Error(`created key ${JSON.stringify(key)} looks wrong`)
-  await shot(a, '16-api-key.png')
+  await shot(a, '17-api-key.png')
   await a.getByRole('button', { name: 'Done' }).click()
   await a.locator(sel('api-key', 'name', 'e2e key')).waitFor()
-  await shot(a, '17-settings.png')
+  await shot(a, '18-settings.png')
 
   log('dark mode')
   await a.getByRole('button', { name: 'Dark mode' }).click()
   await nav(a, 'Chat')
   await a.locator('[data-testid=msg-assistant]').first().waitFor()
-  await shot(a, '18-chat-dark.png')
+  await shot(a, '19-chat-dark.png')
   await nav(a, 'Servers')
   await a.locator(sel('server-tile', 'model', localModel)).waitFor()
-  await shot(a, '19-servers-dark.png')
+  await shot(a, '20-servers-dark.png')
 }
 
 const profile = process.env.E2E_PROFILE_DIR || mkdtempSync(join(tmpdir(), 'mlxm-e2e-'))
@@ -263,7 +303,6 @@ try {
   console.error(`FAILED: ${err.stack ?? err}`)
   for (const [name, page] of Object.entries(pages)) {
     console.error(`${name} tab is at ${page.url()}`)
-    if (process.env.E2E_DEBUG) console.error(await page.evaluate(() => document.body.innerText).catch((e) => String(e)))
     await page.screenshot({ path: join(out, `failure-${name}.png`) }).catch(() => {})
   }
 } finally {

@@ -69,6 +69,28 @@ describe('streamChat', () => {
     expect(err).toMatchObject({ status: 404, message: 'model x not found', code: 'model_not_found', param: 'model' })
   })
 
+  it('stops when the signal is aborted mid-stream', async () => {
+    const enc = new TextEncoder()
+    // A stream that sends one delta and then waits forever, as a long answer does.
+    vi.stubGlobal('fetch', vi.fn(async (_: string, init: RequestInit) => {
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(enc.encode(chunk({ content: 'Once' })))
+          init.signal?.addEventListener('abort', () => c.error(new DOMException('aborted', 'AbortError')))
+        },
+      })
+      return new Response(body, { status: 200 })
+    }))
+    const ctl = new AbortController()
+    const seen: Delta[] = []
+    const done = streamChat({ model: 'm', messages: [] }, ctl.signal, (d) => {
+      seen.push(d)
+      ctl.abort()
+    })
+    await expect(done).rejects.toMatchObject({ name: 'AbortError' })
+    expect(seen).toEqual([{ content: 'Once' }])
+  })
+
   it('fails on an error event in the stream', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => sse([chunk({ content: 'a' }), 'data: {"error":{"message":"out of memory"}}\n\n'])))
     await expect(streamChat({ model: 'm', messages: [] }, new AbortController().signal, () => {})).rejects.toThrow('out of memory')
