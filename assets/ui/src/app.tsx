@@ -106,7 +106,7 @@ function Sidebar({ routes, path }: { routes: Route[]; path: string }) {
       <ul class="nav">
         {routes.map((r) => (
           <li key={r.path}>
-            <a href={r.path} onClick={linkClick} class={path.startsWith(r.path) ? 'active' : ''}
+            <a href={r.path} onClick={linkClick} class={path.startsWith(r.path) ? 'active' : ''} title={r.label}
               aria-current={path.startsWith(r.path) ? 'page' : undefined}>
               <Icon name={r.icon} />
               <span>{r.label}</span>

@@ -14,14 +14,24 @@ export function StatusBadge({ status }: { status: DownloadStatus }) {
   return <Badge tone={tones[status]}>{status}</Badge>
 }
 
-// Downloads lists every download the daemon knows, newest first.
+// recentFinished is how many finished downloads show before "show all".
+const recentFinished = 5
+
+// Downloads lists the downloads the daemon knows, newest first: every active one
+// and the last few finished.
 export function Downloads({ list }: { list: Download[] }) {
+  const [all, setAll] = useState(false)
   if (list.length === 0) return null
-  const active = list.filter((d) => !isFinal(d.status)).length
+  const active = list.filter((d) => !isFinal(d.status))
+  const finished = list.filter((d) => isFinal(d.status))
+  const shown = [...active, ...(all ? finished : finished.slice(0, recentFinished))]
   return (
-    <Card title={<>Downloads {active > 0 && <Badge tone="accent">{active} active</Badge>}</>} id="downloads">
+    <Card title={<>Downloads {active.length > 0 && <Badge tone="accent">{active.length} active</Badge>}</>} id="downloads"
+      actions={finished.length > recentFinished && (
+        <Button size="sm" variant="ghost" onClick={() => setAll(!all)}>{all ? 'Show recent' : `Show all ${list.length}`}</Button>
+      )}>
       <ul class="downloads">
-        {list.map((d) => <DownloadRow key={d.task_id} d={d} />)}
+        {shown.map((d) => <DownloadRow key={d.task_id} d={d} />)}
       </ul>
     </Card>
   )

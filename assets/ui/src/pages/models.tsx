@@ -138,7 +138,7 @@ function ModelRow({ m, server, onDeleted }: { m: LocalModel; server?: ServerView
       </td>
       <td>{params(m.parameters)}</td>
       <td>{m.quantization || '—'}</td>
-      <td>{bytes(m.size_bytes)}</td>
+      <td class="nowrap">{bytes(m.size_bytes)}</td>
       <td>{m.context_length ? m.context_length.toLocaleString() : '—'}</td>
       <td>
         {!m.supported ? <Badge tone="bad" title={m.unsupported_reason}>not supported</Badge>
