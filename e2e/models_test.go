@@ -12,10 +12,11 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 )
 
-// Model ids the test uses: one already on disk, and on the fake Hub one that
+// Model ids the test uses: one already on disk (shared/models/stories260K when
+// present, else a generated one), and on the fake Hub one that
 // downloads at once and two whose large file stalls midway, to pause and to cancel.
 const (
-	localModel   = "local/stories260K"
+	localModel   = "local/tiny-llama"
 	hubModel     = "mlx-community/e2e-tiny-chat"
 	pausedModel  = "mlx-community/e2e-pause-resume"
 	cancelModel  = "mlx-community/e2e-cancel"
