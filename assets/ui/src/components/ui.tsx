@@ -29,7 +29,7 @@ export function Badge({ tone = 'neutral', children, title }: { tone?: 'neutral' 
 }
 
 // Progress is a labelled bar; value is 0–100.
-export function Progress({ value, tone = 'accent', label, small }: { value: number; tone?: 'accent' | 'good' | 'warn' | 'bad'; label?: string; small?: boolean }) {
+export function Progress({ value, tone = 'accent', label, small }: { value: number; tone?: 'accent' | 'good' | 'warn' | 'bad' | 'muted'; label?: string; small?: boolean }) {
   const v = Math.max(0, Math.min(100, value))
   return (
     <div class={`progress progress-${tone} ${small ? 'progress-sm' : ''}`} role="progressbar" aria-valuemin={0} aria-valuemax={100}

@@ -10,6 +10,11 @@ const tones: Record<DownloadStatus, 'neutral' | 'good' | 'warn' | 'bad' | 'info'
   completed: 'good', failed: 'bad', cancelled: 'neutral',
 }
 
+const barTones: Record<DownloadStatus, 'accent' | 'good' | 'warn' | 'bad' | 'muted'> = {
+  pending: 'accent', downloading: 'accent', verifying: 'accent', paused: 'warn',
+  completed: 'good', failed: 'bad', cancelled: 'muted',
+}
+
 export function StatusBadge({ status }: { status: DownloadStatus }) {
   return <Badge tone={tones[status]}>{status}</Badge>
 }
@@ -50,7 +55,7 @@ function DownloadRow({ d }: { d: Download }) {
     }
   }
   const pct = d.status === 'completed' ? 100 : d.percent
-  const tone = d.status === 'failed' ? 'bad' : d.status === 'completed' ? 'good' : d.status === 'paused' ? 'warn' : 'accent'
+  const tone = barTones[d.status]
   const canPause = d.status === 'downloading' || d.status === 'pending'
   const canResume = d.status === 'paused' || d.status === 'failed'
   return (

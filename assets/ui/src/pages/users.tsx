@@ -82,7 +82,7 @@ export function UsersPage() {
                         {!self && (u.is_admin
                           ? <Button size="sm" variant="ghost" onClick={() => update(u, { is_admin: false }, `${u.email} is no longer an admin`)}>Remove admin</Button>
                           : <Button size="sm" variant="ghost" onClick={() => update(u, { is_admin: true }, `${u.email} is now an admin`)}>Make admin</Button>)}
-                        <Button size="sm" variant="ghost" icon="key" onClick={() => setResetting(u)}>Reset password</Button>
+                        <Button size="sm" variant="ghost" icon="key" aria-label="Reset password" title="Reset password" onClick={() => setResetting(u)}>Password</Button>
                         {!self && <Button size="sm" variant="ghost" icon="trash" aria-label={`Delete ${u.email}`} title="Delete" onClick={() => remove(u)} />}
                       </td>
                     </tr>
