@@ -40,3 +40,11 @@ require (
 	google.golang.org/protobuf v1.36.10 // indirect
 	k8s.io/klog/v2 v2.130.1 // indirect
 )
+
+// npm folders: never Go packages
+ignore (
+	./api/v1test/testdata/sdk/node_modules
+	./assets/ui/node_modules
+	./e2e/node_modules
+	./engine/tokenizer/testdata/ref/node_modules
+)
