@@ -14,6 +14,10 @@
 //
 // where each call is Seq(Literal(`{"name": "f", "arguments": `), args, Literal("}")).
 // Whether free text or a tool call comes first is the caller's decision.
+// TextWithout matches bare UTF-8 text that avoids some stop strings (the
+// parameter values of Qwen3-Coder's XML calls). Matcher.AcceptText feeds
+// bytes that are not a whole token: a grammar applied lazily, from a call
+// marker the model wrote in the middle of a token, starts with them.
 //
 // Each rule compiles (once per Grammar, on first use) to a deterministic
 // automaton over byte classes; calls to other rules are symbols of that

@@ -181,6 +181,19 @@ func (mt *Matcher) Accept(id int32) error {
 	return nil
 }
 
+// AcceptText advances past bytes that are not a whole token: the rest of the
+// token in which a lazily applied grammar starts (a tool call marker followed
+// by more text). Rejected text leaves the matcher as it was.
+func (mt *Matcher) AcceptText(b []byte) error {
+	if mt.ended {
+		return fmt.Errorf("accept text: %w: generation already ended", ErrRejected)
+	}
+	if err := mt.p.Advance(b); err != nil {
+		return fmt.Errorf("accept text: %w", err)
+	}
+	return nil
+}
+
 // Done reports whether the output so far is complete (EOS would be allowed).
 func (mt *Matcher) Done() bool { return mt.ended || mt.p.Accepting() }
 
