@@ -12,7 +12,10 @@
 // github.com/ardanlabs/jinja; testdata/golden holds Python Jinja2 output for
 // real templates and the tests require byte-identical results. Where Python
 // raises a TypeError (str + None) the library coerces instead; a template's
-// own raise_exception always fails, as *RaiseError.
+// own raise_exception always fails, as *RaiseError. An assistant turn that
+// only calls tools (content null from OpenAI clients) gets content "",
+// except in templates that test content for None (DeepSeek's): as None,
+// Qwen3's template raises and Llama 3's prints "None" into the prompt.
 //
 // Rendered.Content lists the byte ranges that came from message text, so
 // the tokenizer can refuse to turn a "<|im_start|>" typed by a user into a
@@ -42,8 +45,9 @@
 // in the family's Format (Hermes/Qwen, Llama 3, Mistral, Qwen3-Coder XML),
 // holding back text that may be the start of a tag. ParseOutput gives the
 // same Result in one call. Tool call arguments are passed on as the model
-// wrote them (Qwen3-Coder's XML is converted to a JSON object); callers
-// validate them against the tool's schema. DetectFormat picks the Format
+// wrote them (Qwen3-Coder's XML is converted to a JSON object, its values
+// typed by Options.StringParams where the tools' schemas say they are
+// strings); callers validate them against the tool's schema. DetectFormat picks the Format
 // from the template source and model type; ParseFormat reads an override.
 //
 // The package depends on no other engine package and imports no HTTP code.

@@ -33,6 +33,10 @@ type Options struct {
 	// InReasoning means the prompt already opened <think>, so the output
 	// starts inside the reasoning block (see StartsInReasoning).
 	InReasoning bool
+	// StringParams lists, per function, the parameters whose schema type is
+	// string. Qwen3-Coder writes parameter values as bare text; these stay
+	// strings even when they look like JSON (a postcode such as 75001).
+	StringParams map[string]map[string]bool
 }
 
 // Result is a fully parsed output.
@@ -73,7 +77,7 @@ const (
 
 // NewParser returns a parser for one output stream.
 func NewParser(opts Options) *Parser {
-	p := &Parser{tools: newToolStage(opts.Format)}
+	p := &Parser{tools: newToolStage(opts)}
 	switch {
 	case opts.InReasoning:
 		p.think = thinkLead

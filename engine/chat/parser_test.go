@@ -14,8 +14,10 @@ type outputCase struct {
 	Format      Format `json:"format"`
 	Reasoning   bool   `json:"reasoning"`
 	InReasoning bool   `json:"in_reasoning"`
-	Text        string `json:"text"`
-	Want        struct {
+	// StringParams: function -> parameters typed string by the tool's schema.
+	StringParams map[string]map[string]bool `json:"string_params"`
+	Text         string                     `json:"text"`
+	Want         struct {
 		Content   string `json:"content"`
 		Reasoning string `json:"reasoning"`
 		ToolCalls []struct {
@@ -48,7 +50,7 @@ func loadOutputs(t testing.TB) []outputCase {
 }
 
 func (c outputCase) opts() Options {
-	return Options{Format: c.Format, Reasoning: c.Reasoning, InReasoning: c.InReasoning}
+	return Options{Format: c.Format, Reasoning: c.Reasoning, InReasoning: c.InReasoning, StringParams: c.StringParams}
 }
 
 func TestParseOutput(t *testing.T) {

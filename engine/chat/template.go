@@ -3,6 +3,7 @@ package chat
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/ardanlabs/jinja"
@@ -78,8 +79,13 @@ type Template struct {
 type compiled struct {
 	src     string
 	tmpl    *jinja.Template
-	topText int // literal text outside loops and macros, charged once
+	topText int  // literal text outside loops and macros, charged once
+	nullOK  bool // the template tests message content for None (see messagesValue)
 }
+
+// testsNoneContent finds message['content'] is none / message.content is not
+// none, but not reasoning_content.
+var testsNoneContent = regexp.MustCompile(`[.'"]content['"]?\]? is (not )?none`)
 
 // Parse compiles a single template source.
 func Parse(src string) (*Template, error) {
@@ -102,7 +108,7 @@ func compile(src string) (*compiled, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse instrumented chat template: %w", err)
 	}
-	return &compiled{src: src, tmpl: t, topText: top}, nil
+	return &compiled{src: src, tmpl: t, topText: top, nullOK: testsNoneContent.MatchString(src)}, nil
 }
 
 // Source returns the template source used when no tools are given (the one
@@ -182,7 +188,7 @@ func (t *Template) Render(in Input) (Rendered, error) {
 // render runs the template once. marks, when non-nil, replaces message
 // texts with span markers.
 func (c *compiled) render(in Input, base map[string]jinja.Value, marks *marker) (out string, err error) {
-	msgs, err := messagesValue(in.Messages, marks)
+	msgs, err := messagesValue(in.Messages, marks, c.nullOK)
 	if err != nil {
 		return "", err
 	}
@@ -249,7 +255,11 @@ func baseData(in Input) (map[string]jinja.Value, error) {
 }
 
 // messagesValue converts the conversation, marking texts when marks is set.
-func messagesValue(msgs []Message, marks *marker) (jinja.Value, error) {
+// An assistant turn that only calls tools comes as content null from OpenAI
+// clients; it is None only for templates that test for None (DeepSeek renders
+// the calls only then), and "" for the others: Qwen3's raises on None in
+// Python (and would print "None" here), Llama 3's prints "None".
+func messagesValue(msgs []Message, marks *marker, nullOK bool) (jinja.Value, error) {
 	text := func(s string) jinja.Value {
 		if marks != nil {
 			s = marks.mark(s)
@@ -269,7 +279,7 @@ func messagesValue(msgs []Message, marks *marker) (jinja.Value, error) {
 				}
 			}
 			content = jinja.NewList(parts)
-		case m.Content == "" && len(m.ToolCalls) > 0:
+		case m.Content == "" && len(m.ToolCalls) > 0 && nullOK:
 			content = jinja.None()
 		default:
 			content = text(m.Content)

@@ -13,8 +13,8 @@ type toolStage interface {
 	process(buf string, final bool, e *emitter) int
 }
 
-func newToolStage(f Format) toolStage {
-	switch f {
+func newToolStage(opts Options) toolStage {
+	switch opts.Format {
 	case FormatHermes:
 		return &hermesStage{}
 	case FormatLlama3:
@@ -22,7 +22,7 @@ func newToolStage(f Format) toolStage {
 	case FormatMistral:
 		return &mistralStage{}
 	case FormatQwen3Coder:
-		return &coderStage{}
+		return &coderStage{strs: opts.StringParams}
 	}
 	return plainStage{}
 }

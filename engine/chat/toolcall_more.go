@@ -128,6 +128,8 @@ type coderStage struct {
 	index     int
 	params    int
 	afterCall bool
+	strs      map[string]map[string]bool // string-typed parameters by function
+	fn        string                     // the open function
 }
 
 const (
@@ -166,7 +168,8 @@ func (c *coderStage) process(buf string, final bool, e *emitter) int {
 			if j < 0 {
 				return waitOrAll(buf, final)
 			}
-			c.index, c.params, c.mode = e.start(rest[len(coderFuncOpen):j]), 0, coderFunc
+			c.fn = rest[len(coderFuncOpen):j]
+			c.index, c.params, c.mode = e.start(c.fn), 0, coderFunc
 			e.add(EventToolCallArgs, c.index, "{")
 			return lead + j + 1
 		case strings.HasPrefix(rest, hermesClose):
@@ -213,7 +216,8 @@ func (c *coderStage) processFunc(buf, rest string, lead int, final bool, e *emit
 			sep = ", "
 		}
 		c.params++
-		e.add(EventToolCallArgs, c.index, sep+quoteJSON(rest[len(coderParamOpen):j])+": "+paramJSON(val[:end]))
+		name := rest[len(coderParamOpen):j]
+		e.add(EventToolCallArgs, c.index, sep+quoteJSON(name)+": "+paramJSON(val[:end], c.strs[c.fn][name]))
 		return lead + j + 1 + end + skip
 	case !final && (rest == "" || strings.HasPrefix(coderFuncClose, rest) || strings.HasPrefix(coderParamOpen, rest)):
 		return 0
@@ -235,11 +239,12 @@ func (c *coderStage) endOrWait(buf string, final bool, e *emitter) int {
 	return len(buf)
 }
 
-// paramJSON converts an XML parameter value to JSON.
-func paramJSON(v string) string {
+// paramJSON converts an XML parameter value to JSON; text is a parameter
+// the schema types as a string.
+func paramJSON(v string, text bool) string {
 	v = strings.TrimPrefix(v, "\n")
 	v = strings.TrimSuffix(v, "\n")
-	if t := strings.TrimSpace(v); t != "" && !strings.HasPrefix(t, `"`) && json.Valid([]byte(t)) {
+	if t := strings.TrimSpace(v); !text && t != "" && !strings.HasPrefix(t, `"`) && json.Valid([]byte(t)) {
 		return t
 	}
 	return quoteJSON(v)

@@ -89,8 +89,7 @@ func dict(kv ...any) jinja.Value {
 
 // messageValue converts a message the way OpenAI-compatible servers hand
 // messages to apply_chat_template: keys in OpenAI order, optional keys
-// omitted, content None for an assistant turn that only calls tools, tool
-// call arguments decoded to an object.
+// omitted, tool call arguments decoded to an object.
 func messageValue(m Message, content jinja.Value) (jinja.Value, error) {
 	d := dict("role", jinja.NewString(m.Role), "content", content)
 	if m.Name != "" {

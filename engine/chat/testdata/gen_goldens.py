@@ -14,6 +14,7 @@ Needs jinja2 (Debian: apt-get install -y python3-jinja2).
 import datetime
 import json
 import os
+import re
 import sys
 
 import jinja2
@@ -59,6 +60,17 @@ def environment():
     return env
 
 
+# Templates that test message content for None; the others get "" for an
+# assistant turn that only calls tools (content null), as template.go does.
+TESTS_NONE = re.compile(r"""[.'"]content['"]?\]? is (not )?none""")
+
+
+def null_content(messages, keep_none):
+    if keep_none:
+        return messages
+    return [dict(m, content="") if m.get("content") is None and m.get("tool_calls") else m for m in messages]
+
+
 def token(t):
     return t.get("content") if isinstance(t, dict) else t
 
@@ -86,7 +98,8 @@ def main():
                 if os.path.exists(os.path.join(out, case + stale)):
                     os.remove(os.path.join(out, case + stale))
             try:
-                text = tmpl.render(messages=c["messages"], tools=c.get("tools"),
+                msgs = null_content(c["messages"], TESTS_NONE.search(cfg["chat_template"]) is not None)
+                text = tmpl.render(messages=msgs, tools=c.get("tools"),
                                    documents=None,
                                    add_generation_prompt=c["add_generation_prompt"],
                                    **kwargs)
