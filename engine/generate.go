@@ -9,7 +9,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine/chat"
 	"github.com/mlx-manager/mlx-manager/engine/sample"
-	"github.com/mlx-manager/mlx-manager/engine/sample/grammar"
 	"github.com/mlx-manager/mlx-manager/engine/tokenizer"
 )
 
@@ -20,11 +19,11 @@ const DefaultContext = 8192
 
 // job is one generation over a prompt that is already tokenized.
 type job struct {
-	prompt  []int32
-	opts    GenOptions
-	grammar *grammar.Grammar // nil: unconstrained
-	parse   chat.Options     // how to split the output into content, reasoning, tool calls
-	start   time.Time
+	prompt    []int32
+	opts      GenOptions
+	constrain *constraintSpec // nil: unconstrained
+	parse     chat.Options    // how to split the output into content, reasoning, tool calls
+	start     time.Time
 }
 
 // contextFor is the window of a request on a model.
@@ -67,17 +66,9 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 	if err := smp.SetPrompt(j.prompt); err != nil {
 		return nil, &InvalidError{Param: "sampling", Err: err}
 	}
-	var matcher *grammar.Matcher
-	var mask grammar.Bitset
-	if j.grammar != nil {
-		mk, err := l.grammarMasker()
-		if err != nil {
-			return nil, fmt.Errorf("build grammar masks: %w", err)
-		}
-		if matcher, err = mk.NewMatcher(j.grammar); err != nil {
-			return nil, &InvalidError{Param: "response_format", Err: err}
-		}
-		mask = grammar.NewBitset(mk.Size())
+	con, err := l.newConstraint(j)
+	if err != nil {
+		return nil, err
 	}
 
 	seq, have, err := l.sequenceFor(window, j.prompt)
@@ -98,16 +89,9 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 	}
 	history := make([]int32, 0, min(j.opts.MaxTokens, 4096))
 	for {
-		var m sample.Mask
-		if matcher != nil {
-			if err := matcher.Mask(mask); err != nil {
-				return res.failed(j, fmt.Errorf("grammar mask: %w", err))
-			}
-			m = sample.Mask(mask)
-		}
-		tok, err := smp.Sample(logits, history, m)
+		tok, err := con.sample(func(m sample.Mask) (sample.Token, error) { return smp.Sample(logits, history, m) })
 		if err != nil {
-			if matcher != nil && matcher.Done() {
+			if con.done() {
 				res.FinishReason = "stop"
 				break
 			}
@@ -122,16 +106,14 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 		}
 		history = append(history, tok.ID)
 		res.Usage.CompletionTokens++
-		if matcher != nil {
-			if err := matcher.Accept(tok.ID); err != nil {
-				return res.failed(j, fmt.Errorf("grammar accept: %w", err))
-			}
+		if err := con.accept(tok.ID); err != nil {
+			return res.failed(j, err)
 		}
 		stopped, err := out.token(tok)
 		if err != nil {
 			return res.failed(j, err) // the client went away, or cancelled
 		}
-		if stopped || (matcher != nil && matcher.Complete()) {
+		if stopped || con.complete() {
 			res.FinishReason = "stop"
 			res.StopSequence = out.stops.Matched()
 			break

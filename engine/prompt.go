@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/mlx-manager/mlx-manager/engine/chat"
-	"github.com/mlx-manager/mlx-manager/engine/sample/grammar"
 	"github.com/mlx-manager/mlx-manager/engine/tokenizer"
 )
 
@@ -38,16 +37,23 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 	msgs := make([]chat.Message, 0, len(req.Messages)+1)
 	useTools := len(tools) > 0 && req.ToolChoice.Mode != "none"
 	templateTools := useTools && strings.Contains(l.tmpl.Source()+strings.Join(values(l.tmpl.Sources()), ""), "tools")
-	if useTools && !templateTools {
+	switch {
+	case !useTools:
+		format = chat.FormatNone
+	case !templateTools:
 		format = chat.FormatHermes
+	case format == chat.FormatNone:
+		// The template shows the tools but says nothing of a call syntax: the
+		// model is asked for none, so the widespread Hermes one is read (and forced).
+		format = chat.FormatHermes
+	}
+	var system string // the tool prompt, for a template that cannot show tools
+	if useTools && !templateTools {
 		list := make([]string, len(tools))
 		for i, t := range tools {
 			list[i] = string(t)
 		}
-		msgs = append(msgs, chat.Message{Role: "system", Content: fmt.Sprintf(toolSystemPrompt, strings.Join(list, "\n"))})
-	}
-	if !useTools {
-		format = chat.FormatNone
+		system = fmt.Sprintf(toolSystemPrompt, strings.Join(list, "\n"))
 	}
 	for i, m := range req.Messages {
 		cm, err := chatMessage(m)
@@ -55,6 +61,14 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 			return nil, &InvalidError{Param: fmt.Sprintf("messages[%d]", i), Err: err}
 		}
 		msgs = append(msgs, cm)
+	}
+	if system != "" {
+		// One system message: many templates accept it only first, or only once.
+		if msgs[0].Role == "system" {
+			msgs[0].Content += "\n\n" + system
+		} else {
+			msgs = append([]chat.Message{{Role: "system", Content: system}}, msgs...)
+		}
 	}
 	in := chat.Input{Messages: msgs, AddGenerationPrompt: true, Vars: req.TemplateVars}
 	if templateTools {
@@ -69,10 +83,14 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 		opts:   req.Options,
 		parse:  chat.Options{Format: format, Reasoning: l.reasoning, InReasoning: chat.StartsInReasoning(r.Text)},
 	}
-	if j.grammar, err = constrain(req, format); err != nil {
+	if format == chat.FormatQwen3Coder {
+		j.parse.StringParams = stringParams(req.Tools)
+	}
+	if j.constrain, err = l.constraintFor(req, format); err != nil {
 		return nil, err
 	}
-	if j.grammar != nil {
+	if j.constrain != nil && j.constrain.eager != nil {
+		// The grammar starts at the first token: there is no room for reasoning.
 		j.parse.InReasoning, j.parse.Reasoning = false, false
 	}
 	return j, nil
@@ -147,94 +165,4 @@ func toolObjects(tools []Tool) ([]json.RawMessage, error) {
 		out = append(out, b)
 	}
 	return out, nil
-}
-
-// constrain builds the grammar a request's output must follow: a JSON value for
-// response_format, a forced tool call for tool_choice required or a named function.
-func constrain(req *ChatRequest, format chat.Format) (*grammar.Grammar, error) {
-	if rf := req.ResponseFormat; rf != nil {
-		switch rf.Type {
-		case "", "text":
-		case "json_object":
-			return grammar.JSONObject(), nil
-		case "json_schema":
-			if len(rf.Schema) == 0 {
-				return nil, &InvalidError{Param: "response_format.json_schema.schema", Err: errors.New("is required")}
-			}
-			g, err := grammar.FromSchema(rf.Schema)
-			if err != nil {
-				return nil, &InvalidError{Param: "response_format.json_schema.schema", Err: err}
-			}
-			return g, nil
-		default:
-			return nil, &InvalidError{Param: "response_format.type", Err: fmt.Errorf("unknown type %q", rf.Type)}
-		}
-	}
-	mode := req.ToolChoice.Mode
-	if len(req.Tools) == 0 {
-		if mode == "required" || mode == "function" {
-			return nil, &InvalidError{Param: "tool_choice", Err: errors.New("tool_choice needs tools")}
-		}
-		return nil, nil
-	}
-	switch mode {
-	case "", "auto", "none":
-		return nil, nil
-	case "required", "function":
-	default:
-		return nil, &InvalidError{Param: "tool_choice", Err: fmt.Errorf("unknown tool_choice %q", mode)}
-	}
-	var calls []*grammar.Grammar
-	for i, t := range req.Tools {
-		if mode == "function" && t.Name != req.ToolChoice.Name {
-			continue
-		}
-		args := grammar.JSONObject()
-		if len(t.Parameters) > 0 {
-			g, err := grammar.FromSchema(t.Parameters)
-			if err != nil {
-				return nil, &InvalidError{Param: fmt.Sprintf("tools[%d].function.parameters", i), Err: err}
-			}
-			args = g
-		}
-		call, err := callGrammar(format, t.Name, args)
-		if err != nil {
-			return nil, &InvalidError{Param: "tool_choice", Err: err}
-		}
-		calls = append(calls, call)
-	}
-	if len(calls) == 0 {
-		return nil, &InvalidError{Param: "tool_choice.function.name", Err: fmt.Errorf("no tool named %q", req.ToolChoice.Name)}
-	}
-	one := grammar.Choice(calls...)
-	if req.ParallelToolCalls && mode == "required" {
-		sep := grammar.Literal("\n")
-		if format == chat.FormatMistral {
-			sep = grammar.Literal(", ")
-		}
-		return wrapCalls(format, grammar.Repeat(one, sep, 1, 8)), nil
-	}
-	return wrapCalls(format, one), nil
-}
-
-// callGrammar is one call of function name in the model's own output format.
-func callGrammar(format chat.Format, name string, args *grammar.Grammar) (*grammar.Grammar, error) {
-	qname, _ := json.Marshal(name)
-	switch format {
-	case chat.FormatHermes, chat.FormatNone:
-		return grammar.Seq(grammar.Literal("<tool_call>\n{\"name\": "+string(qname)+", \"arguments\": "), args, grammar.Literal("}\n</tool_call>")), nil
-	case chat.FormatLlama3:
-		return grammar.Seq(grammar.Literal("{\"name\": "+string(qname)+", \"parameters\": "), args, grammar.Literal("}")), nil
-	case chat.FormatMistral:
-		return grammar.Seq(grammar.Literal("{\"name\": "+string(qname)+", \"arguments\": "), args, grammar.Literal("}")), nil
-	}
-	return nil, fmt.Errorf("forcing a tool call is not supported for the %s tool call format", format)
-}
-
-// wrapCalls adds what surrounds the calls in a format.
-func wrapCalls(format chat.Format, calls *grammar.Grammar) *grammar.Grammar {
-	if format == chat.FormatMistral {
-		return grammar.Seq(grammar.Literal("[TOOL_CALLS]["), calls, grammar.Literal("]"))
-	}
-	return calls
 }
