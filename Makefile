@@ -9,7 +9,7 @@ BIN     := mlx-manager
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/mlx-manager/mlx-manager/app.version=$(VERSION)
 ARGS    ?=
-FUZZTIME ?= 10s
+FUZZTIME ?= 4s
 
 .PHONY: all build run test npm-deps test-go test-nosimd test-tray lint fuzz bench app clean deps-test tidy-check ui ui-test
 
