@@ -179,6 +179,46 @@ func v1Usage(c echo.Context, model string, u engine.Usage, ttft time.Duration) {
 	}
 }
 
+// v1Converter is a decoded /v1 body: it converts to engine requests under a
+// profile's defaults.
+type v1Converter[T any] interface {
+	Engine(openai.Defaults) (T, error)
+}
+
+// prepareV1 is how every /v1 handler starts: decode the body into req, resolve
+// the model it names (a profile's defaults apply), convert it, and record the
+// model for the audit. name reads the model field of the decoded req; resolved
+// the model id the conversion chose.
+func prepareV1[T any](s *Server, c echo.Context, req v1Converter[T], name func() string, resolved func(T) string) (*engine.Engine, T, error) {
+	var zero T
+	eng, err := s.v1Engine()
+	if err != nil {
+		return nil, zero, err
+	}
+	if err := decodeV1(c, req); err != nil {
+		return nil, zero, err
+	}
+	auditRecord(c).Model = name()
+	d, err := s.v1Defaults(name())
+	if err != nil {
+		return nil, zero, err
+	}
+	out, err := req.Engine(d)
+	if err != nil {
+		return nil, zero, v1Error(err)
+	}
+	auditRecord(c).Model = resolved(out)
+	return eng, out, nil
+}
+
+// v1Failed records what a failed generation had done: the engine returns its
+// partial result (real token counts of a cancelled stream) with the error.
+func v1Failed(c echo.Context, res *engine.Result) {
+	if res != nil {
+		v1Usage(c, res.Model, res.Usage, res.TTFT)
+	}
+}
+
 // streamFailed ends a stream whose generation failed. Before anything was sent
 // the client still gets a proper HTTP error; after, the error goes in the stream
 // (writeErr) and the audit event records it. A client that left gets nothing.

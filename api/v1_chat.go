@@ -11,24 +11,12 @@ import (
 
 // handleChatCompletions is POST /v1/chat/completions.
 func (s *Server) handleChatCompletions(c echo.Context) error {
-	eng, err := s.v1Engine()
-	if err != nil {
-		return err
-	}
 	var req openai.ChatRequest
-	if err := decodeV1(c, &req); err != nil {
-		return err
-	}
-	auditRecord(c).Model = req.Model
-	d, err := s.v1Defaults(req.Model)
+	eng, chat, err := prepareV1(s, c, &req, func() string { return req.Model },
+		func(ch *openai.Chat) string { return ch.Request.Model })
 	if err != nil {
 		return err
 	}
-	chat, err := req.Engine(d)
-	if err != nil {
-		return v1Error(err)
-	}
-	auditRecord(c).Model = chat.Request.Model
 	meta := openai.NewMeta("chatcmpl-", req.Model, chat.Request.Model, s.now())
 	if chat.Stream {
 		return s.streamChat(c, eng, chat, meta)
@@ -83,13 +71,11 @@ func (s *Server) streamChat(c echo.Context, eng *engine.Engine, chat *openai.Cha
 			started = true
 			return st.send("", cs.Role(i))
 		}
-		sent := 0
 		res, err := eng.Chat(st.ctx, chat.Choice(i), func(d engine.Delta) error {
 			if err := st.ctx.Err(); err != nil {
 				return err
 			}
 			markFirstToken(c)
-			sent++
 			chunk, ok := cs.Delta(i, d)
 			if !ok {
 				return nil
@@ -100,7 +86,7 @@ func (s *Server) streamChat(c echo.Context, eng *engine.Engine, chat *openai.Cha
 			return st.send("", chunk)
 		})
 		if err != nil {
-			auditRecord(c).CompletionTokens += sent // a lower bound: the engine returns no usage on failure
+			v1Failed(c, res)
 			return streamFailed(c, st, meta.Model, err, openaiStreamError(st))
 		}
 		v1Usage(c, res.Model, choiceUsage(i, res.Usage), res.TTFT)

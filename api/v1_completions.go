@@ -12,25 +12,13 @@ import (
 // handleCompletions is POST /v1/completions: raw prompts continued without a chat
 // template. Choices are ordered by prompt, then by n.
 func (s *Server) handleCompletions(c echo.Context) error {
-	eng, err := s.v1Engine()
-	if err != nil {
-		return err
-	}
 	var req openai.CompletionRequest
-	if err := decodeV1(c, &req); err != nil {
-		return err
-	}
-	auditRecord(c).Model = req.Model
-	d, err := s.v1Defaults(req.Model)
+	eng, comp, err := prepareV1(s, c, &req, func() string { return req.Model },
+		func(cp *openai.Completion) string { return cp.Requests[0].Model })
 	if err != nil {
 		return err
-	}
-	comp, err := req.Engine(d)
-	if err != nil {
-		return v1Error(err)
 	}
 	model := comp.Requests[0].Model
-	auditRecord(c).Model = model
 	meta := openai.NewMeta("cmpl-", req.Model, model, s.now())
 	if comp.Stream {
 		return s.streamCompletions(c, eng, comp, meta)
@@ -91,13 +79,11 @@ func (s *Server) streamCompletion(c echo.Context, st *sseStream, eng *engine.Eng
 		offset = len(r.Prompt)
 		return st.send("", openai.NewTextCompletion(meta, openai.TextChoice{Text: r.Prompt, Index: index}))
 	}
-	sent := 0
 	res, err := eng.Complete(st.ctx, r, func(d engine.Delta) error {
 		if err := st.ctx.Err(); err != nil {
 			return err
 		}
 		markFirstToken(c)
-		sent++
 		if err := echo(); err != nil {
 			return err
 		}
@@ -108,7 +94,7 @@ func (s *Server) streamCompletion(c echo.Context, st *sseStream, eng *engine.Eng
 		return st.send("", openai.NewTextCompletion(meta, ch))
 	})
 	if err != nil {
-		auditRecord(c).CompletionTokens += sent
+		v1Failed(c, res)
 		return nil, err
 	}
 	v1Usage(c, res.Model, choiceUsage(i, res.Usage), res.TTFT)

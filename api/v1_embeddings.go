@@ -11,24 +11,12 @@ import (
 
 // handleEmbeddings is POST /v1/embeddings: mean-pooled, L2-normalised vectors.
 func (s *Server) handleEmbeddings(c echo.Context) error {
-	eng, err := s.v1Engine()
-	if err != nil {
-		return err
-	}
 	var req openai.EmbeddingRequest
-	if err := decodeV1(c, &req); err != nil {
-		return err
-	}
-	auditRecord(c).Model = req.Model
-	d, err := s.v1Defaults(req.Model)
+	eng, emb, err := prepareV1(s, c, &req, func() string { return req.Model },
+		func(e *openai.Embedding) string { return e.Request.Model })
 	if err != nil {
 		return err
 	}
-	emb, err := req.Engine(d)
-	if err != nil {
-		return v1Error(err)
-	}
-	auditRecord(c).Model = emb.Request.Model
 	res, err := eng.Embed(c.Request().Context(), emb.Request)
 	if err != nil {
 		return engineError(req.Model, err)

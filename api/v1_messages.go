@@ -12,24 +12,12 @@ import (
 // handleMessages is POST /v1/messages, Anthropic's Messages API. Its errors take
 // Anthropic's shape (see handleError).
 func (s *Server) handleMessages(c echo.Context) error {
-	eng, err := s.v1Engine()
-	if err != nil {
-		return err
-	}
 	var req openai.MessagesRequest
-	if err := decodeV1(c, &req); err != nil {
-		return err
-	}
-	auditRecord(c).Model = req.Model
-	d, err := s.v1Defaults(req.Model)
+	eng, msgs, err := prepareV1(s, c, &req, func() string { return req.Model },
+		func(m *openai.Messages) string { return m.Request.Model })
 	if err != nil {
 		return err
 	}
-	msgs, err := req.Engine(d)
-	if err != nil {
-		return v1Error(err)
-	}
-	auditRecord(c).Model = msgs.Request.Model
 	meta := openai.NewMeta("msg_", req.Model, msgs.Request.Model, s.now())
 	if msgs.Stream {
 		return s.streamMessages(c, eng, msgs, meta)
@@ -59,20 +47,18 @@ func (s *Server) streamMessages(c echo.Context, eng *engine.Engine, msgs *openai
 		}
 		return nil
 	}
-	sent := 0
 	res, err := eng.Chat(st.ctx, msgs.Request, func(d engine.Delta) error {
 		if err := st.ctx.Err(); err != nil {
 			return err
 		}
 		markFirstToken(c)
-		sent++
 		if evs := ms.Delta(d); len(evs) > 0 {
 			return send(evs)
 		}
 		return nil
 	})
 	if err != nil {
-		auditRecord(c).CompletionTokens += sent
+		v1Failed(c, res)
 		return streamFailed(c, st, meta.Model, err, func(e *Error) error {
 			ev := openai.ErrorEvent(anthropicType(e.Status), e.Message)
 			return st.send(ev.Name, ev.Data)
