@@ -5,8 +5,12 @@
 // test (sdk_node_test.go) asserts on it. A scenario that throws records the error.
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
+import { zodFunction, zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
 
-const { BASE_URL, API_KEY, MODEL } = process.env;
+// TOOLS_MODEL, when set, names a model with a real tokenizer and chat template
+// (tools_node_test.go): then only the tool and structured output scenarios run.
+const { BASE_URL, API_KEY, MODEL, TOOLS_MODEL } = process.env;
 const openai = new OpenAI({ baseURL: BASE_URL + '/v1', apiKey: API_KEY, maxRetries: 0, timeout: 60_000 });
 // apiKey goes in x-api-key, as Claude Code and the SDKs send it by default.
 const anthropic = new Anthropic({ baseURL: BASE_URL, apiKey: API_KEY, maxRetries: 0, timeout: 60_000 });
@@ -126,8 +130,91 @@ const scenarios = {
   },
 };
 
+// Structured outputs and tools the way applications use them: parse() with a
+// JSON schema or a zod schema, strict tools (parsed_arguments), streamed calls
+// put together by the SDKs, Anthropic tool_use. The model has random weights:
+// only the server's grammars make these parse.
+const weatherSchema = {
+  type: 'object', additionalProperties: false, required: ['city', 'unit', 'days'],
+  properties: {
+    city: { type: 'string', maxLength: 12 },
+    unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
+    days: { anyOf: [{ type: 'integer', minimum: 1, maximum: 7 }, { type: 'null' }] },
+  },
+};
+const Weather = z.object({
+  city: z.string().max(12),
+  unit: z.enum(['celsius', 'fahrenheit']),
+  days: z.number().int().min(1).max(7).nullable(),
+  tags: z.array(z.enum(['sun', 'rain'])).max(2),
+});
+const weatherTool = { type: 'function', function: { name: 'get_weather', strict: true, parameters: weatherSchema } };
+const timeTool = zodFunction({ name: 'get_time', parameters: z.object({ zone: z.enum(['UTC', 'CET']) }) });
+const calls = (m) => (m.tool_calls ?? []).map((c) => ({ id: c.id, type: c.type, name: c.function.name,
+  arguments: c.function.arguments, parsed: c.function.parsed_arguments ?? null }));
+
+const toolScenarios = {
+  async parseJSONSchema() {
+    const r = await openai.chat.completions.parse({ model: TOOLS_MODEL, messages: user('Weather in Paris, as JSON.'),
+      temperature: 1, seed: 3, max_completion_tokens: 200,
+      response_format: { type: 'json_schema', json_schema: { name: 'weather', strict: true, schema: weatherSchema } } });
+    const m = r.choices[0].message;
+    return { parsed: m.parsed, content: m.content, finish_reason: r.choices[0].finish_reason };
+  },
+
+  async parseZod() {
+    const r = await openai.chat.completions.parse({ model: TOOLS_MODEL, messages: user('Weather in Paris, as JSON.'),
+      temperature: 1, seed: 4, max_completion_tokens: 200, response_format: zodResponseFormat(Weather, 'weather') });
+    const m = r.choices[0].message;
+    return { parsed: m.parsed, valid: Weather.safeParse(m.parsed).success, finish_reason: r.choices[0].finish_reason };
+  },
+
+  async parseTools() {
+    const out = {};
+    for (const [name, tool_choice] of [['required', 'required'], ['named', { type: 'function', function: { name: 'get_time' } }]]) {
+      const r = await openai.chat.completions.parse({ model: TOOLS_MODEL, messages: user('Weather in Paris?'), temperature: 1,
+        seed: 5, max_completion_tokens: 200, tools: [weatherTool, timeTool], tool_choice, parallel_tool_calls: false });
+      // parsed_arguments: zod's parse for get_time, JSON.parse for the strict get_weather.
+      out[name] = { finish_reason: r.choices[0].finish_reason, calls: calls(r.choices[0].message) };
+    }
+    return out;
+  },
+
+  async streamTools() {
+    const params = { model: TOOLS_MODEL, messages: user('Weather in Paris and the time?'), temperature: 1, seed: 9,
+      max_completion_tokens: 400, tools: [weatherTool, timeTool], tool_choice: 'required' };
+    const answer = await openai.chat.completions.create(params);
+    const stream = openai.chat.completions.stream(params);
+    let deltas = 0;
+    stream.on('tool_calls.function.arguments.delta', () => deltas++);
+    const final = await stream.finalChatCompletion();
+    return { answer: calls(answer.choices[0].message), streamed: calls(final.choices[0].message), deltas,
+      finish_reason: final.choices[0].finish_reason, answer_finish: answer.choices[0].finish_reason };
+  },
+
+  async anthropicTools() {
+    const tools = [{ name: 'get_weather', input_schema: weatherSchema },
+      { name: 'get_time', input_schema: { type: 'object', properties: { zone: { enum: ['UTC', 'CET'] } }, required: ['zone'] } }];
+    const params = { model: TOOLS_MODEL, max_tokens: 200, temperature: 0, tools, tool_choice: { type: 'any' },
+      messages: user('Weather in Paris?') };
+    const r = await anthropic.messages.create(params);
+    const stream = anthropic.messages.stream(params);
+    let jsonDeltas = 0;
+    stream.on('inputJson', () => jsonDeltas++);
+    const final = await stream.finalMessage();
+    const uses = (m) => m.content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id, name: b.name, input: b.input }));
+    const first = r.content.find((b) => b.type === 'tool_use');
+    const again = await anthropic.messages.create({ ...params, tool_choice: { type: 'auto' }, max_tokens: 5, messages: [
+      { role: 'user', content: 'Weather in Paris?' }, { role: 'assistant', content: r.content },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: first.id, content: '21 degrees' }] }] });
+    return { stop_reason: r.stop_reason, uses: uses(r), streamed: uses(final), stream_stop: final.stop_reason, json_deltas: jsonDeltas,
+      round_trip: { stop_reason: again.stop_reason, input_tokens: again.usage.input_tokens + (again.usage.cache_read_input_tokens ?? 0),
+        first_input_tokens: r.usage.input_tokens + (r.usage.cache_read_input_tokens ?? 0) } };
+  },
+};
+
 const out = {};
-for (const [name, run] of Object.entries(scenarios)) {
+for (const [name, run] of Object.entries(TOOLS_MODEL ? toolScenarios : scenarios)) {
   try {
     out[name] = await run();
   } catch (e) {
