@@ -114,12 +114,14 @@ func buildConstraint(req *ChatRequest, format chat.Format, marker int32, rf *gra
 	if len(calls) == 0 {
 		return nil, &InvalidError{Param: "tool_choice.function.name", Err: fmt.Errorf("no tool named %q", only)}
 	}
+	// A named function is called once, as OpenAI does whatever parallel_tool_calls says.
+	parallel := req.ParallelToolCalls && only == ""
 	one := grammar.Choice(calls...)
 	list := one
-	if req.ParallelToolCalls {
+	if parallel {
 		list = grammar.Repeat(one, grammar.Literal(separator(format)), 1, maxParallelCalls)
 	}
-	c := &constraintSpec{param: "tools", single: !req.ParallelToolCalls}
+	c := &constraintSpec{param: "tools", single: !parallel}
 	var eagerCalls, afterMarker *grammar.Grammar // the calls from the first token, as text
 	switch format {
 	case chat.FormatMistral:

@@ -229,7 +229,7 @@ func qwenToolChoice(t *testing.T, e *Engine, dir string) {
 	}{
 		{"required", ToolChoice{Mode: "required"}, false, nil, 1, "", 120},
 		{"required parallel", ToolChoice{Mode: "required"}, true, nil, -1, "", 400},
-		{"function", ToolChoice{Mode: "function", Name: "get_time"}, false, nil, 1, "get_time", 120},
+		{"function, once even with parallel calls", ToolChoice{Mode: "function", Name: "get_time"}, true, nil, 1, "get_time", 120},
 		{"auto, the model starts a call", ToolChoice{Mode: "auto"}, false, toolCall, 1, "", 120},
 		{"auto, free", ToolChoice{Mode: "auto"}, false, nil, 0, "", 30},
 		{"none, even when the model writes the marker", ToolChoice{Mode: "none"}, false, toolCall, 0, "", 20},
