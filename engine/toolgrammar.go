@@ -12,6 +12,26 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/sample/grammar"
 )
 
+// Tool calls and structured output are exact because the sampler only sees
+// the tokens a grammar allows:
+//
+//   - response_format json_object / json_schema: the answer's grammar from the
+//     first token (grammar.FromSchema; what it cannot enforce is a 400).
+//   - tool_choice required or a named function: the calls in the model's own
+//     format (Hermes/Qwen, Llama 3, Mistral, Qwen3-Coder) from the first
+//     token. A marker that is a control token ([TOOL_CALLS]) is forced as a
+//     token first, since masks never allow control tokens.
+//   - tool_choice auto: the output is free until it reaches the format's call
+//     marker (<tool_call>, [TOOL_CALLS], <|python_tag|>, or a bare {"name" at
+//     the start for Llama 3), never inside the reasoning; from the marker's
+//     first byte the call's grammar holds until the call is complete. A token
+//     that completes a marker but goes on with text the grammar refuses is
+//     drawn again among the others (see constraint.sample).
+//   - tool_choice none: no tools in the prompt, no call parsed.
+//
+// The run loop (generate.go) sees this through a *constraint: sample,
+// accept, complete, done.
+
 // constraintSpec is what a request's output must follow. It is immutable and
 // cached: a client sends the same tools with every turn, and a composed
 // grammar keeps its compiled automaton and token tables.
