@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -82,7 +83,7 @@ func withTemplate(t testing.TB, cfg []byte, template string) []byte {
 }
 
 func cpuRunner(_ context.Context, m *model.Model) (model.Runner, error) {
-	return cpu.New(m, cpu.Options{Threads: 2})
+	return cpu.New(m, cpu.Options{Threads: 2, Logger: slog.New(slog.DiscardHandler)})
 }
 
 func sampled(seed int64, maxTokens int) GenOptions {
