@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mlx-manager/mlx-manager/engine/chat"
 	"net/http"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ type profileRequest struct {
 	ContextLength int      `json:"context_length"` // 0: the model's own
 	TTLSeconds    *int     `json:"ttl_seconds"`    // null: the pool's default; -1: forever; 0: unload after each request
 	AutoStart     bool     `json:"auto_start"`
+	ToolFormat    string   `json:"tool_format"` // "": read from the model's template; else hermes, llama3, mistral, qwen3-coder or none
 }
 
 func profileError(err error) error {
@@ -56,7 +58,7 @@ func (s *Server) validateProfile(ctx context.Context, r profileRequest) (store.P
 	p := store.Profile{
 		Name: strings.TrimSpace(r.Name), Model: strings.TrimSpace(r.Model), SystemPrompt: r.SystemPrompt,
 		Temperature: r.Temperature, TopP: r.TopP, MaxTokens: r.MaxTokens, ContextLength: r.ContextLength,
-		TTLSeconds: r.TTLSeconds, AutoStart: r.AutoStart,
+		TTLSeconds: r.TTLSeconds, AutoStart: r.AutoStart, ToolFormat: strings.TrimSpace(r.ToolFormat),
 	}
 	if err := checkProfileName(p.Name); err != nil {
 		return p, err
@@ -72,6 +74,13 @@ func (s *Server) validateProfile(ctx context.Context, r profileRequest) (store.P
 	}
 	if t := p.TTLSeconds; t != nil && (*t < -1 || *t > maxProfileTTLSeconds) {
 		return p, BadParam("ttl_seconds", "ttl_seconds must be -1 (forever), 0 (unload after each request) or up to %d", maxProfileTTLSeconds)
+	}
+	if p.ToolFormat != "" {
+		f, err := chat.ParseFormat(p.ToolFormat)
+		if err != nil {
+			return p, BadParam("tool_format", "%v", err)
+		}
+		p.ToolFormat = string(f)
 	}
 	info, err := s.localModel(ctx, "model", p.Model)
 	if err != nil {

@@ -110,6 +110,7 @@ func TestProfileValidation(t *testing.T) {
 		{"system prompt", base("system_prompt", strings.Repeat("x", 33<<10)), http.StatusBadRequest, "system_prompt"},
 		{"body too large", base("system_prompt", strings.Repeat("x", 300<<10)), http.StatusRequestEntityTooLarge, ""},
 		{"unknown field", base("temprature", 1), http.StatusBadRequest, ""},
+		{"tool format", base("tool_format", "klingon"), http.StatusBadRequest, "tool_format"},
 		{"wrong type", base("max_tokens", "10"), http.StatusBadRequest, ""},
 	}
 	for _, tc := range cases {

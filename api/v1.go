@@ -82,7 +82,7 @@ func (s *Server) v1Defaults(name string) (openai.Defaults, error) {
 
 func profileDefaults(p store.Profile) openai.Defaults {
 	d := openai.Defaults{Model: p.Model, SystemPrompt: p.SystemPrompt, Temperature: p.Temperature, TopP: p.TopP,
-		MaxTokens: p.MaxTokens, ContextLength: p.ContextLength}
+		MaxTokens: p.MaxTokens, ContextLength: p.ContextLength, ToolFormat: p.ToolFormat}
 	if p.TTLSeconds != nil {
 		ttl := time.Duration(*p.TTLSeconds) * time.Second
 		if *p.TTLSeconds < 0 {

@@ -357,3 +357,23 @@ func TestLastRequestAndEstimates(t *testing.T) {
 		t.Fatalf("estimate %d (%v), want %d", n, err, want)
 	}
 }
+
+func TestToolFormatOverride(t *testing.T) {
+	e := newTestEngine(t)
+	dir := tinyModelSpec(t, modeltest.Spec{Seed: 1, MaxPos: 2048})
+	tools := []Tool{{Name: "get_time", Parameters: json.RawMessage(`{"type":"object","properties":{"zone":{"type":"string","enum":["UTC","CET"]}},"required":["zone"]}`)}}
+	req := ChatRequest{Model: dir, Messages: []Message{{Role: "user", Content: "time?"}}, Tools: tools,
+		ToolChoice: ToolChoice{Mode: "required"}, ToolFormat: "llama3", Options: GenOptions{MaxTokens: 100}}
+	var text strings.Builder
+	res, err := e.Chat(context.Background(), req, func(d Delta) error { text.WriteString(d.Content); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FinishReason != "tool_calls" || len(res.ToolCalls) != 1 || res.ToolCalls[0].Name != "get_time" {
+		t.Fatalf("llama3 override: finish %q, calls %+v, content %q", res.FinishReason, res.ToolCalls, text.String())
+	}
+	req.ToolFormat = "klingon"
+	if _, err := e.Chat(context.Background(), req, nil); !errors.Is(err, ErrInvalidRequest) || !strings.Contains(err.Error(), "tool_format") {
+		t.Fatalf("unknown format: err = %v", err)
+	}
+}

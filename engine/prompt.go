@@ -30,6 +30,13 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 		return nil, &InvalidError{Param: "messages", Err: errors.New("at least one message is required")}
 	}
 	format := l.format
+	if req.ToolFormat != "" {
+		f, err := chat.ParseFormat(req.ToolFormat)
+		if err != nil {
+			return nil, &InvalidError{Param: "tool_format", Err: err}
+		}
+		format = f
+	}
 	tools, err := toolObjects(req.Tools)
 	if err != nil {
 		return nil, err

@@ -97,6 +97,7 @@ type ChatRequest struct {
 	ParallelToolCalls bool
 	ResponseFormat    *ResponseFormat
 	TemplateVars      map[string]any // template switches such as enable_thinking
+	ToolFormat        string         // overrides the tool-call format read from the template (chat.ParseFormat names)
 	Options           GenOptions
 }
 

@@ -24,6 +24,7 @@ type Profile struct {
 	ContextLength int       `json:"context_length,omitempty"`
 	TTLSeconds    *int      `json:"ttl_seconds,omitempty"`
 	AutoStart     bool      `json:"auto_start"`
+	ToolFormat    string    `json:"tool_format,omitempty"` // overrides the tool-call format read from the template
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }

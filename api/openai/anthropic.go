@@ -130,7 +130,7 @@ func (r *MessagesRequest) Engine(d Defaults) (*Messages, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := engine.ChatRequest{Model: r.Model, Messages: msgs, Options: opts, ParallelToolCalls: true}
+	req := engine.ChatRequest{Model: r.Model, Messages: msgs, Options: opts, ParallelToolCalls: true, ToolFormat: d.ToolFormat}
 	if d.Model != "" {
 		req.Model = d.Model
 	}

@@ -176,7 +176,7 @@ func (r *ChatRequest) Engine(d Defaults) (*Chat, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := engine.ChatRequest{Model: r.Model, Messages: msgs, Options: opts, ParallelToolCalls: true}
+	req := engine.ChatRequest{Model: r.Model, Messages: msgs, Options: opts, ParallelToolCalls: true, ToolFormat: d.ToolFormat}
 	if d.Model != "" {
 		req.Model = d.Model
 	}

@@ -37,6 +37,7 @@ type Defaults struct {
 	MaxTokens     *int
 	ContextLength int
 	KeepAlive     *time.Duration
+	ToolFormat    string // the model's tool-call format, when the profile overrides it
 }
 
 // sampling holds the sampling fields every endpoint shares, before validation.
