@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -15,7 +16,11 @@ import (
 // only the base URL and the API key differ from talking to api.openai.com.
 func TestGoSDK(t *testing.T) {
 	e := start(t, envOptions{})
-	client := openaisdk.NewClient(option.WithBaseURL(e.URL+"/v1/"), option.WithAPIKey(e.key), option.WithMaxRetries(0))
+	// An own client whose idle connections close at cleanup, so the server's
+	// shutdown drain never waits on a kept-alive SDK connection.
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	client := openaisdk.NewClient(option.WithBaseURL(e.URL+"/v1/"), option.WithAPIKey(e.key), option.WithMaxRetries(0), option.WithHTTPClient(hc))
 	ctx := context.Background()
 
 	t.Run("models", func(t *testing.T) {
@@ -125,7 +130,7 @@ func TestGoSDK(t *testing.T) {
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "n" || apiErr.Type != "invalid_request_error" {
 			t.Errorf("n 20: %v", err)
 		}
-		bad := openaisdk.NewClient(option.WithBaseURL(e.URL+"/v1/"), option.WithAPIKey("wrong"), option.WithMaxRetries(0))
+		bad := openaisdk.NewClient(option.WithBaseURL(e.URL+"/v1/"), option.WithAPIKey("wrong"), option.WithMaxRetries(0), option.WithHTTPClient(hc))
 		_, err = bad.Models.List(ctx)
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 {
 			t.Errorf("bad key: %v", err)
