@@ -46,12 +46,23 @@ type Hasher struct {
 // NewHasher returns a hasher that hashes with p.
 func NewHasher(p Params) (*Hasher, error) {
 	h := &Hasher{params: p, sem: make(chan struct{}, runtime.NumCPU())}
-	dummy, err := h.Hash(context.Background(), "no such account: constant-time filler")
-	if err != nil {
-		return nil, err
+	// The dummy needs the same cost parameters, not a real hash: random salt and key
+	// bytes make Verify do the full Argon2 work, without running it (and touching
+	// MemoryKiB of memory) at every start.
+	salt, key := make([]byte, p.SaltLen), make([]byte, p.KeyLen)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, fmt.Errorf("password salt: %w", err)
 	}
-	h.dummy = dummy
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("dummy hash: %w", err)
+	}
+	h.dummy = phc(p, salt, key)
 	return h, nil
+}
+
+func phc(p Params, salt, key []byte) string {
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.MemoryKiB, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 func (h *Hasher) acquire(ctx context.Context) error {
@@ -77,8 +88,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	}
 	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, p.KeyLen)
 	h.release()
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.MemoryKiB, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return phc(p, salt, key), nil
 }
 
 // Verify reports whether password matches the PHC string encoded, using the

@@ -111,3 +111,21 @@ func BenchmarkHashDefault(b *testing.B) {
 		h.Hash(context.Background(), "correct horse battery staple")
 	}
 }
+
+func TestDummyHashCostsTheSame(t *testing.T) {
+	h, err := NewHasher(TestParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, salt, key, err := ParsePHC(h.dummy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.MemoryKiB != TestParams.MemoryKiB || p.Time != TestParams.Time || p.Threads != TestParams.Threads ||
+		len(salt) != int(TestParams.SaltLen) || len(key) != int(TestParams.KeyLen) {
+		t.Fatalf("dummy %s does not carry the hasher's parameters %+v", h.dummy, TestParams)
+	}
+	if err := h.VerifyDummy(context.Background(), "anything"); err != nil {
+		t.Fatal(err)
+	}
+}
