@@ -44,11 +44,22 @@
 // (<think>...</think>, also when the prompt already opened it) and tool calls
 // in the family's Format (Hermes/Qwen, Llama 3, Mistral, Qwen3-Coder XML),
 // holding back text that may be the start of a tag. ParseOutput gives the
-// same Result in one call. Tool call arguments are passed on as the model
+// same Result in one call: every decision depends on the text alone, never
+// on where it was split, and nothing emitted is ever taken back.
+//
+// A tool call is therefore held back from its marker until it is decided,
+// then emitted whole. It is a call once its JSON object (Qwen3-Coder: its
+// </function>) is complete and well-formed, with a non-empty name and an
+// object as arguments (or a string holding one). It is content, marker and
+// all, as soon as a byte breaks the syntax (checked as strictly as
+// encoding/json, so prose after a marker is released at once), when the
+// output ends first (a call cut by max_tokens), or when it is still open
+// after maxCallSize (256 KiB) of text. Arguments are passed on as the model
 // wrote them (Qwen3-Coder's XML is converted to a JSON object, its values
 // typed by Options.StringParams where the tools' schemas say they are
-// strings); callers validate them against the tool's schema. DetectFormat picks the Format
-// from the template source and model type; ParseFormat reads an override.
+// strings); callers validate them against the tool's schema. DetectFormat
+// picks the Format from the template source and model type; ParseFormat
+// reads an override.
 //
 // The package depends on no other engine package and imports no HTTP code.
 package chat

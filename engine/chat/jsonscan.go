@@ -1,144 +1,281 @@
 package chat
 
-import "strings"
+// maxCallSize bounds how much text after a tool-call marker is held back
+// while it is still a well-formed but unfinished JSON value. Malformed text
+// is released at its first wrong byte, so only JSON this long is affected:
+// it is passed on as content rather than held to the end of the output.
+const maxCallSize = 256 << 10
 
-// valueEnd scans the JSON value at the start of s (no leading whitespace).
-// It returns the value's length and whether it is complete; ok is false
-// when s cannot start a JSON value. For an incomplete value, n is len(s).
-// Only structure is checked (strings, escapes, bracket nesting); the
-// arguments text is passed on as the model wrote it.
-func valueEnd(s string) (n int, complete, ok bool) {
-	if s == "" {
-		return 0, false, true
-	}
-	switch s[0] {
-	case '{', '[', '"':
-	default:
-		// A bare literal (number, true, null) ends at a delimiter.
-		i := strings.IndexAny(s, ",}] \t\r\n")
-		if i < 0 {
-			return len(s), false, true
+// jsonSpace is the whitespace JSON allows between tokens.
+const jsonSpace = " \t\r\n"
+
+// maxDepth is encoding/json's nesting limit, so that what the scanner
+// accepts is exactly what json.Valid accepts.
+const maxDepth = 10000
+
+// scanResult says where a jsonScan stands.
+type scanResult int
+
+const (
+	scanMore scanResult = iota // a proper prefix of a value so far
+	scanDone                   // the value is complete: see end
+	scanBad                    // not a value: pos is the first wrong byte
+)
+
+type scanState uint8
+
+const (
+	stTop     scanState = iota // leading whitespace, then '{' (or '[')
+	stObjOpen                  // after '{': a key or '}'
+	stKey                      // after ',' in an object: a key
+	stColon                    // after a key
+	stValue                    // a value
+	stArrOpen                  // after '[': a value or ']'
+	stAfter                    // after a value: ',' or the closing bracket
+	stStr                      // inside a string
+	stEsc                      // after a backslash
+	stHex                      // inside \uXXXX
+	stLit                      // inside true, false or null
+	stNeg                      // after '-'
+	stZero                     // a number's leading 0
+	stInt                      // integer digits
+	stDot                      // after the decimal point
+	stFrac                     // fraction digits
+	stExp                      // after 'e'
+	stExpSign                  // after the exponent's sign
+	stExpDig                   // exponent digits
+)
+
+// jsonScan checks, byte by byte, that held-back text is a JSON object (or,
+// with arrays, an array) with RFC 8259 syntax. A malformed call is found at
+// its first wrong byte, a complete one at its closing bracket, and both
+// depend only on the text, never on how it arrived. feed resumes where the
+// last call stopped, so a held call costs linear time however finely it is
+// fed. The zero value scans an object after optional whitespace.
+type jsonScan struct {
+	arrays bool // accept a top-level array too
+	pos    int  // bytes scanned
+	start  int  // offset of the top-level value
+	end    int  // offset just past it once complete
+	state  scanState
+	done   scanResult
+	key    bool   // the string being scanned is an object key
+	lit    string // the rest of a literal
+	hex    int    // \u digits still expected
+	stack  []byte // open '{' and '['
+}
+
+// feed scans the text (which extends what earlier calls saw) up to
+// maxCallSize bytes; an unfinished value that long is scanBad there.
+func (j *jsonScan) feed(s string) scanResult {
+	lim := min(len(s), maxCallSize)
+	for j.done == scanMore && j.pos < lim {
+		j.step(s[j.pos])
+		if j.done != scanBad {
+			j.pos++
 		}
-		return i, i > 0, i > 0
 	}
-	depth, inStr, esc := 0, false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	if j.done == scanMore && j.pos >= maxCallSize {
+		j.done = scanBad
+	}
+	return j.done
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// step consumes one byte; a byte that ends a number is looked at again in
+// the state after the number.
+func (j *jsonScan) step(c byte) {
+	switch j.state {
+	case stStr:
 		switch {
-		case inStr:
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-				if depth == 0 {
-					return i + 1, true, true
-				}
-			}
 		case c == '"':
-			inStr = true
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			depth--
-			if depth == 0 {
-				return i + 1, true, true
+			j.state = stAfter
+			if j.key {
+				j.state = stColon
 			}
-			if depth < 0 {
-				return i, false, false
-			}
+		case c == '\\':
+			j.state = stEsc
+		case c < 0x20:
+			j.done = scanBad
 		}
+	case stEsc:
+		switch c {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			j.state = stStr
+		case 'u':
+			j.state, j.hex = stHex, 4
+		default:
+			j.done = scanBad
+		}
+	case stHex:
+		if !isHex(c) {
+			j.done = scanBad
+			return
+		}
+		if j.hex--; j.hex == 0 {
+			j.state = stStr
+		}
+	case stLit:
+		if c != j.lit[0] {
+			j.done = scanBad
+			return
+		}
+		if j.lit = j.lit[1:]; j.lit == "" {
+			j.state = stAfter
+		}
+	case stNeg, stZero, stInt, stDot, stFrac, stExp, stExpSign, stExpDig:
+		if !j.number(c) {
+			j.state = stAfter
+			j.step(c)
+		}
+	default:
+		j.structure(c)
 	}
-	return len(s), false, true
 }
 
-// callScan is what is known so far about a tool call object
-// {"name": ..., "arguments": ...} whose text is at the start of a buffer.
-type callScan struct {
-	name      string
-	nameDone  bool
-	argsStart int  // offset of the arguments value, -1 until its key is read
-	argsEnd   int  // end of the arguments bytes available so far
-	argsDone  bool // the arguments value is complete
-	end       int  // offset just past the closing brace, -1 if incomplete
-	bad       bool // not a call object
-}
-
-// argKeys name the arguments member in the families we parse.
-var argKeys = map[string]bool{"arguments": true, "parameters": true}
-
-// scanCall re-scans a call object from the start of s. It is called on a
-// growing buffer, which keeps the result independent of how text arrived.
-func scanCall(s string) callScan {
-	c := callScan{argsStart: -1, end: -1}
-	if !strings.HasPrefix(s, "{") {
-		c.bad = s != ""
-		return c
+// structure handles the states between tokens.
+func (j *jsonScan) structure(c byte) {
+	if isJSONSpace(c) {
+		return
 	}
-	i := 1
-	for {
-		i = skipWS(s, i)
-		if i >= len(s) {
-			return c
+	switch j.state {
+	case stTop:
+		if c == '{' || c == '[' && j.arrays {
+			j.start = j.pos
+			j.open(c)
+			return
 		}
-		if s[i] == '}' {
-			c.end = i + 1
-			return c
+	case stObjOpen, stKey:
+		if c == '"' {
+			j.state, j.key = stStr, true
+			return
 		}
-		if s[i] == ',' {
-			i++
-			continue
+		if c == '}' && j.state == stObjOpen {
+			j.close()
+			return
 		}
-		if s[i] != '"' {
-			c.bad = true
-			return c
+	case stColon:
+		if c == ':' {
+			j.state = stValue
+			return
 		}
-		kn, done, _ := valueEnd(s[i:])
-		if !done {
-			return c
+	case stArrOpen:
+		if c == ']' {
+			j.close()
+			return
 		}
-		key := jsonUnquote(s[i : i+kn])
-		i = skipWS(s, i+kn)
-		if i >= len(s) {
-			return c
-		}
-		if s[i] != ':' {
-			c.bad = true
-			return c
-		}
-		i = skipWS(s, i+1)
-		vn, done, ok := valueEnd(s[i:])
-		if !ok {
-			c.bad = true
-			return c
-		}
+		j.value(c)
+		return
+	case stValue:
+		j.value(c)
+		return
+	case stAfter:
+		top := j.stack[len(j.stack)-1]
 		switch {
-		case argKeys[key] && c.argsStart < 0:
-			c.argsStart, c.argsEnd, c.argsDone = i, i+vn, done
-		case key == "name" && done && strings.HasPrefix(s[i:], `"`):
-			c.name, c.nameDone = jsonUnquote(s[i:i+vn]), true
+		case c == ',' && top == '{':
+			j.state = stKey
+			return
+		case c == ',':
+			j.state = stValue
+			return
+		case c == '}' && top == '{' || c == ']' && top == '[':
+			j.close()
+			return
 		}
-		if !done {
-			return c
-		}
-		i += vn
+	}
+	j.done = scanBad
+}
+
+// value starts the value whose first byte is c.
+func (j *jsonScan) value(c byte) {
+	switch {
+	case c == '{' || c == '[':
+		j.open(c)
+	case c == '"':
+		j.state, j.key = stStr, false
+	case c == '-':
+		j.state = stNeg
+	case c == '0':
+		j.state = stZero
+	case c >= '1' && c <= '9':
+		j.state = stInt
+	case c == 't':
+		j.state, j.lit = stLit, "rue"
+	case c == 'f':
+		j.state, j.lit = stLit, "alse"
+	case c == 'n':
+		j.state, j.lit = stLit, "ull"
+	default:
+		j.done = scanBad
 	}
 }
 
-func skipWS(s string, i int) int {
-	for i < len(s) && strings.IndexByte(" \t\r\n", s[i]) >= 0 {
-		i++
+func (j *jsonScan) open(c byte) {
+	if len(j.stack) == maxDepth {
+		j.done = scanBad
+		return
 	}
-	return i
+	j.stack = append(j.stack, c)
+	j.state = stObjOpen
+	if c == '[' {
+		j.state = stArrOpen
+	}
 }
 
-// jsonUnquote decodes a complete JSON string literal.
-func jsonUnquote(lit string) string {
-	v, err := jsonValue([]byte(lit))
-	if err != nil || !v.IsString() {
-		return strings.Trim(lit, `"`)
+func (j *jsonScan) close() {
+	j.stack = j.stack[:len(j.stack)-1]
+	j.state = stAfter
+	if len(j.stack) == 0 {
+		j.done, j.end = scanDone, j.pos+1
 	}
-	return v.AsString()
+}
+
+// number advances a number; false means c is not part of it. A number
+// cut short (after '-', '.', 'e' or a sign) makes the text invalid.
+func (j *jsonScan) number(c byte) bool {
+	digit := c >= '0' && c <= '9'
+	switch j.state {
+	case stNeg:
+		switch {
+		case c == '0':
+			j.state = stZero
+		case digit:
+			j.state = stInt
+		default:
+			j.done = scanBad
+		}
+		return true
+	case stZero, stInt, stFrac:
+		switch {
+		case digit && j.state != stZero:
+		case c == '.' && j.state != stFrac:
+			j.state = stDot
+		case c == 'e' || c == 'E':
+			j.state = stExp
+		default:
+			return false
+		}
+		return true
+	case stDot:
+		j.state = stFrac
+	case stExp:
+		if c == '+' || c == '-' {
+			j.state = stExpSign
+			return true
+		}
+		j.state = stExpDig
+	case stExpSign:
+		j.state = stExpDig
+	case stExpDig:
+		return digit
+	}
+	if !digit {
+		j.done = scanBad
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }

@@ -52,15 +52,16 @@ const (
 )
 
 // Parser turns generated text, fed in arbitrary pieces, into events. Text
-// that might be the start of a tag is held back until it is decided, so a
-// tag split across pieces is never emitted as content. Concatenating the
-// events gives the same Result for any split of the same text.
+// that might be the start of a tag, or a tool call not yet complete, is held
+// back until it is decided, so nothing is emitted and later found to be
+// something else. Concatenating the events gives the same Result for any
+// split of the same text.
 // A Parser is not safe for concurrent use.
 type Parser struct {
 	think thinkState
 	raw   string // text not yet consumed by the reasoning stage
 	tools toolStage
-	cbuf  string // content not yet consumed by the tool stage
+	cbuf  textBuf // content not yet consumed by the tool stage
 	out   emitter
 	done  bool
 }
@@ -119,11 +120,32 @@ func (p *Parser) run(final bool) {
 		}
 	}
 	for {
-		n := p.tools.process(p.cbuf, final, &p.out)
-		p.cbuf = p.cbuf[n:]
+		n := p.tools.process(p.cbuf.rest(), final, &p.out)
+		p.cbuf.drop(n)
 		if n == 0 {
 			break
 		}
+	}
+}
+
+// textBuf is text not yet consumed. Appending is amortized and rest does
+// not copy, so a call held back over many small deltas costs linear time.
+type textBuf struct {
+	b   strings.Builder
+	off int // bytes of b consumed
+}
+
+func (t *textBuf) add(s string) { t.b.WriteString(s) }
+
+func (t *textBuf) rest() string { return t.b.String()[t.off:] }
+
+func (t *textBuf) drop(n int) {
+	t.off += n
+	if t.off > 4096 && t.off > t.b.Len()/2 {
+		rest := t.rest() // stays valid: a Builder never rewrites what it returned
+		t.b = strings.Builder{}
+		t.b.WriteString(rest)
+		t.off = 0
 	}
 }
 
@@ -173,7 +195,7 @@ func (p *Parser) reason(final bool) int {
 		p.out.add(EventReasoning, 0, buf[:len(buf)-keep])
 		return len(buf) - keep
 	default:
-		p.cbuf += buf
+		p.cbuf.add(buf)
 		return len(buf)
 	}
 }

@@ -126,21 +126,25 @@ func stream(opts Options, pieces ...string) Result {
 	return Collect(ev)
 }
 
+// TestEventsAreIncremental: content and reasoning stream as they arrive; a
+// call is held back from its marker until it is decided, then comes whole.
 func TestEventsAreIncremental(t *testing.T) {
 	p := NewParser(Options{Format: FormatHermes, Reasoning: true})
-	var kinds []EventKind
-	for _, s := range []string{"<thi", "nk>plan", "</th", "ink>Hi <tool_", "call>{\"name\": \"f\", \"argu", "ments\": {\"a\": ", "1}}</tool_call>"} {
+	var got [][]EventKind
+	for _, s := range []string{"<thi", "nk>plan", "</th", "ink>Hi <tool_", "call>{\"name\": \"f\", \"argu", "ments\": {\"a\": ", "1}}", "</tool_call>"} {
+		var kinds []EventKind
 		for _, ev := range p.Feed(s) {
 			if ev.Kind == EventContent && ev.Text == "<" {
 				t.Fatal("partial tag emitted as content")
 			}
 			kinds = append(kinds, ev.Kind)
 		}
+		got = append(got, kinds)
 	}
-	kinds = append(kinds, p.Close()[0].Kind)
-	want := []EventKind{EventReasoning, EventContent, EventToolCallStart, EventToolCallArgs, EventToolCallArgs, EventDone}
-	if !reflect.DeepEqual(kinds, want) {
-		t.Fatalf("events %v, want %v", kinds, want)
+	got = append(got, []EventKind{p.Close()[0].Kind})
+	want := [][]EventKind{nil, {EventReasoning}, nil, {EventContent}, nil, nil, {EventToolCallStart, EventToolCallArgs}, nil, {EventDone}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
 	}
 }
 

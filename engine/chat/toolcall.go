@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"encoding/json"
 	"strings"
 )
 
@@ -34,21 +35,6 @@ func (plainStage) process(buf string, _ bool, e *emitter) int {
 	return len(buf)
 }
 
-// textUntil emits content up to tag and reports whether tag was found; the
-// returned count consumes the tag. A possible partial tag is held back.
-func textUntil(buf, tag string, final bool, e *emitter) (int, bool) {
-	if i := strings.Index(buf, tag); i >= 0 {
-		e.add(EventContent, 0, buf[:i])
-		return i + len(tag), true
-	}
-	keep := 0
-	if !final {
-		keep = partialSuffix(buf, tag)
-	}
-	e.add(EventContent, 0, buf[:len(buf)-keep])
-	return len(buf) - keep, false
-}
-
 // skipSeparator drops leading whitespace after a tool call. It reports
 // wait when only whitespace has arrived so far: what follows decides nothing
 // else, but the whitespace must not be emitted before text arrives.
@@ -60,114 +46,160 @@ func skipSeparator(buf string, final bool) (int, bool) {
 	return len(buf) - len(rest), false
 }
 
-// callEmit streams one JSON call object as its text grows.
-type callEmit struct {
-	started bool
-	index   int
-	sent    int // bytes of the arguments value already emitted
+// markerAt emits the text before tag and returns its length; found says
+// the tag follows. Without the tag, a possible partial tag is held back.
+func markerAt(buf, tag string, final bool, e *emitter) (int, bool) {
+	if i := strings.Index(buf, tag); i >= 0 {
+		e.add(EventContent, 0, buf[:i])
+		return i, true
+	}
+	n := len(buf)
+	if !final {
+		n -= partialSuffix(buf, tag)
+	}
+	e.add(EventContent, 0, buf[:n])
+	return n, false
 }
 
-// sync emits the start once the name is known and any new argument bytes.
-func (ce *callEmit) sync(s string, c callScan, e *emitter) {
-	if !ce.started {
-		if !c.nameDone {
-			return
+// waitOrAll waits for more text, or consumes the (whitespace) rest at the end.
+func waitOrAll(buf string, final bool) int {
+	if final {
+		return len(buf)
+	}
+	return 0
+}
+
+// callParts reads a complete, valid JSON object as a call. The name must be
+// a non-empty string; the arguments ("arguments" or "parameters") must be an
+// object, or a string holding one (some models encode them twice). A call
+// without arguments gets "{}" unless needArgs.
+func callParts(obj string, needArgs bool) (name, args string, ok bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal([]byte(obj), &m) != nil || json.Unmarshal(m["name"], &name) != nil || name == "" {
+		return "", "", false
+	}
+	raw, has := m["arguments"]
+	if !has {
+		raw, has = m["parameters"]
+	}
+	switch {
+	case !has:
+		return name, "{}", !needArgs
+	case raw[0] == '{':
+		return name, string(raw), true
+	case raw[0] == '"':
+		var s string
+		if json.Unmarshal(raw, &s) == nil && isObject(s) {
+			return name, strings.Trim(s, jsonSpace), true
 		}
-		ce.index, ce.started = e.start(c.name), true
 	}
-	if c.argsStart >= 0 && c.argsEnd-c.argsStart > ce.sent {
-		e.add(EventToolCallArgs, ce.index, s[c.argsStart+ce.sent:c.argsEnd])
-		ce.sent = c.argsEnd - c.argsStart
-	}
+	return "", "", false
 }
 
-// finish closes the call; a call without arguments gets "{}".
-func (ce *callEmit) finish(e *emitter) {
-	if ce.started && ce.sent == 0 {
-		e.add(EventToolCallArgs, ce.index, "{}")
-	}
-	*ce = callEmit{}
+// isObject reports whether s is one JSON object.
+func isObject(s string) bool {
+	var j jsonScan
+	return j.feed(s) == scanDone && strings.TrimLeft(s[j.end:], jsonSpace) == ""
 }
 
-// streamObject advances a call object at the start of body. It returns the
-// scan and whether the caller should wait for more text.
-func (ce *callEmit) streamObject(body string, final bool, e *emitter) (callScan, bool) {
-	c := scanCall(body)
-	if c.bad {
-		return c, false
+// heldValue advances the scan of the JSON value held in buf after skip
+// bytes. scanMore: wait for more text; scanDone: the value ends at end;
+// scanBad: buf[:end] is content (up to the wrong byte, or all of it when
+// the output ended first).
+func heldValue(j *jsonScan, buf string, skip int, final bool) (end int, res scanResult) {
+	switch j.feed(buf[skip:]) {
+	case scanDone:
+		return skip + j.end, scanDone
+	case scanBad:
+		return skip + j.pos, scanBad
 	}
-	ce.sync(body, c, e)
-	return c, c.end < 0 && !final
+	if final {
+		return len(buf), scanBad
+	}
+	return 0, scanMore
+}
+
+// emitCall emits a decided call.
+func emitCall(e *emitter, name, args string) {
+	e.add(EventToolCallArgs, e.start(name), args)
 }
 
 // hermesStage parses <tool_call>{"name": .., "arguments": ..}</tool_call>.
+// The text from the marker on is held back until the object closes (then
+// it is a call) or breaks (then the marker and the text up to the break are
+// content); the closing tag is optional.
 type hermesStage struct {
-	in        bool
+	mode      int  // hermesText, hermesCall, hermesAfter
 	afterCall bool // drop whitespace that only separates calls
-	call      callEmit
+	scan      jsonScan
 }
+
+const (
+	hermesText = iota
+	hermesCall
+	hermesAfter
+)
 
 const hermesOpen, hermesClose = "<tool_call>", "</tool_call>"
 
 func (h *hermesStage) process(buf string, final bool, e *emitter) int {
-	if !h.in {
-		if h.afterCall {
-			if n, wait := skipSeparator(buf, final); wait || n > 0 {
-				return n
-			}
-			h.afterCall = false
-		}
-		n, found := textUntil(buf, hermesOpen, final, e)
-		h.in = found
-		return n
-	}
-	body := strings.TrimLeft(buf, pyWhitespace)
-	lead := len(buf) - len(body)
-	c, wait := h.call.streamObject(body, final, e)
-	if wait {
-		return 0
-	}
-	if c.bad || (c.end >= 0 && !h.call.started) {
-		// Not a call: pass the block through as text.
-		j := strings.Index(buf, hermesClose)
-		if j < 0 && !final {
+	switch h.mode {
+	case hermesCall:
+		return h.processCall(buf, final, e)
+	case hermesAfter:
+		rest := strings.TrimLeft(buf, pyWhitespace)
+		lead := len(buf) - len(rest)
+		switch {
+		case strings.HasPrefix(rest, hermesClose):
+			h.mode, h.afterCall = hermesText, true
+			return lead + len(hermesClose)
+		case !final && strings.HasPrefix(hermesClose, rest):
 			return 0
 		}
-		end := len(buf)
-		if j >= 0 {
-			end = j + len(hermesClose)
-		}
-		if !h.call.started {
-			e.add(EventContent, 0, hermesOpen+buf[:end])
-		}
-		h.call.finish(e)
-		h.in = false
-		return end
+		h.mode, h.afterCall = hermesText, true
+		return h.process(buf, final, e)
 	}
-	if c.end < 0 { // final and incomplete
-		h.call.finish(e)
-		h.in = false
-		return len(buf)
+	if h.afterCall {
+		if n, wait := skipSeparator(buf, final); wait || n > 0 {
+			return n
+		}
+		h.afterCall = false
 	}
-	j := strings.Index(body[c.end:], hermesClose)
-	if j < 0 && !final {
+	n, found := markerAt(buf, hermesOpen, final, e)
+	if !found {
+		return n
+	}
+	h.mode, h.scan = hermesCall, jsonScan{}
+	return n + h.processCall(buf[n:], final, e)
+}
+
+// processCall decides the call held in buf, which starts at the marker.
+func (h *hermesStage) processCall(buf string, final bool, e *emitter) int {
+	end, res := heldValue(&h.scan, buf, len(hermesOpen), final)
+	switch res {
+	case scanMore:
 		return 0
+	case scanDone:
+		if name, args, ok := callParts(buf[len(hermesOpen)+h.scan.start:end], false); ok {
+			emitCall(e, name, args)
+			h.mode = hermesAfter
+			return end
+		}
 	}
-	h.call.finish(e)
-	h.in, h.afterCall = false, true
-	if j < 0 {
-		return len(buf)
-	}
-	return lead + c.end + j + len(hermesClose)
+	e.add(EventContent, 0, buf[:end])
+	h.mode, h.afterCall = hermesText, false
+	return end
 }
 
 // llamaStage parses Llama 3.x calls: the output is a JSON object
 // {"name": .., "parameters": ..}, optionally after <|python_tag|>, possibly
-// several separated by ";". Output that is not such an object is content.
+// several separated by ";". Each object is held back until it is decided;
+// output that is not such an object is content.
 type llamaStage struct {
 	mode   int // llamaStart, llamaCall, llamaBetween, llamaText
+	skip   int // whitespace and tag before the held object
 	tagged bool
-	call   callEmit
+	scan   jsonScan
 }
 
 const (
@@ -194,11 +226,11 @@ func (l *llamaStage) process(buf string, final bool, e *emitter) int {
 			}
 			return 0
 		case strings.HasPrefix(rest, pythonTag):
-			l.mode, l.tagged = llamaCall, true
-			return lead + len(pythonTag)
+			l.mode, l.skip, l.tagged, l.scan = llamaCall, lead+len(pythonTag), true, jsonScan{}
+			return l.processCall(buf, final, e)
 		case rest[0] == '{':
-			l.mode = llamaCall
-			return lead + l.process(buf[lead:], final, e)
+			l.mode, l.skip, l.tagged, l.scan = llamaCall, lead, false, jsonScan{}
+			return l.processCall(buf, final, e)
 		case rest[0] == ';' && l.mode == llamaBetween:
 			return lead + 1
 		}
@@ -211,39 +243,22 @@ func (l *llamaStage) process(buf string, final bool, e *emitter) int {
 	return len(buf)
 }
 
+// processCall decides the object held in buf after l.skip bytes. Without
+// the tag an object is a call only if it has parameters: a JSON answer
+// with a "name" field stays content.
 func (l *llamaStage) processCall(buf string, final bool, e *emitter) int {
-	body := strings.TrimLeft(buf, pyWhitespace)
-	lead := len(buf) - len(body)
-	c := scanCall(body)
-	commit := l.call.started || c.nameDone && (l.tagged || c.argsStart >= 0)
-	if commit && !c.bad {
-		l.call.sync(body, c, e)
-	}
-	switch {
-	case c.bad && l.call.started:
-		// The call turned out malformed after it was announced; drop it.
-		l.call.finish(e)
-		l.mode = llamaText
-		return len(buf)
-	case c.bad:
-		l.mode = llamaText
-		return l.process(buf, final, e)
-	case c.end < 0 && !final:
+	end, res := heldValue(&l.scan, buf, l.skip, final)
+	switch res {
+	case scanMore:
 		return 0
-	case c.end < 0:
-		if !l.call.started {
-			e.add(EventContent, 0, buf)
+	case scanDone:
+		if name, args, ok := callParts(buf[l.skip+l.scan.start:end], !l.tagged); ok {
+			emitCall(e, name, args)
+			l.mode = llamaBetween
+			return end
 		}
-		l.call.finish(e)
-		l.mode = llamaText
-		return len(buf)
 	}
-	if !l.call.started {
-		e.add(EventContent, 0, buf[:lead+c.end])
-		l.mode = llamaText
-		return lead + c.end
-	}
-	l.call.finish(e)
-	l.mode, l.tagged = llamaBetween, false
-	return lead + c.end
+	e.add(EventContent, 0, buf[:end])
+	l.mode = llamaText
+	return end
 }

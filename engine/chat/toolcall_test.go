@@ -1,0 +1,114 @@
+package chat
+
+import (
+	"strings"
+	"testing"
+)
+
+// longCall is a well-formed call in the format whose text after the
+// marker is about size bytes.
+func longCall(f Format, size int) string {
+	pad := strings.Repeat("a", size)
+	switch f {
+	case FormatLlama3:
+		return `<|python_tag|>{"name": "write", "parameters": {"text": "` + pad + `"}}`
+	case FormatMistral:
+		return `[TOOL_CALLS]write[ARGS]{"text": "` + pad + `"}`
+	case FormatQwen3Coder:
+		return "<tool_call>\n<function=write>\n<parameter=text>\n" + pad + "\n</parameter>\n</function>\n</tool_call>"
+	}
+	return `<tool_call>{"name": "write", "arguments": {"text": "` + pad + `"}}</tool_call>`
+}
+
+func feedPieces(p *Parser, text string, size int) []Event {
+	var ev []Event
+	for len(text) > 0 {
+		n := min(size, len(text))
+		ev = append(ev, p.Feed(text[:n])...)
+		text = text[n:]
+	}
+	return ev
+}
+
+// TestHeldCallBound: a call is held back while it is well-formed, up to
+// maxCallSize; past that its text is content, released without waiting for
+// the end, and one-shot parsing agrees.
+func TestHeldCallBound(t *testing.T) {
+	for _, f := range []Format{FormatHermes, FormatLlama3, FormatMistral, FormatQwen3Coder} {
+		t.Run(string(f), func(t *testing.T) {
+			opts := Options{Format: f}
+			fits := longCall(f, maxCallSize-200)
+			p := NewParser(opts)
+			ev := feedPieces(p, fits, 7)
+			got := Collect(append(ev, p.Close()...))
+			if got.Content != "" || len(got.ToolCalls) != 1 || len(got.ToolCalls[0].Arguments) < maxCallSize-200 {
+				t.Fatalf("call under the bound: content %d bytes, %d calls", len(got.Content), len(got.ToolCalls))
+			}
+			if want := ParseOutput(fits, opts); !sameCalls(got, want) {
+				t.Fatal("streamed call differs from ParseOutput")
+			}
+
+			over := longCall(f, maxCallSize+100)
+			p = NewParser(opts)
+			ev = feedPieces(p, over, 4096)
+			released := len(Collect(ev).Content)
+			got = Collect(append(ev, p.Close()...))
+			if got.Content != over || len(got.ToolCalls) != 0 {
+				t.Fatalf("call over the bound: %d calls, content %d of %d bytes", len(got.ToolCalls), len(got.Content), len(over))
+			}
+			if released < maxCallSize {
+				t.Fatalf("only %d bytes released before Close", released)
+			}
+			if want := ParseOutput(over, opts); !sameCalls(got, want) {
+				t.Fatal("streamed text differs from ParseOutput")
+			}
+		})
+	}
+}
+
+func sameCalls(a, b Result) bool {
+	if a.Content != b.Content || a.Reasoning != b.Reasoning || len(a.ToolCalls) != len(b.ToolCalls) {
+		return false
+	}
+	for i := range a.ToolCalls {
+		if a.ToolCalls[i].Name != b.ToolCalls[i].Name || string(a.ToolCalls[i].Arguments) != string(b.ToolCalls[i].Arguments) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestMalformedCallReleasedEarly: text after a marker that cannot be a call
+// is content as soon as the wrong byte arrives, not at the end.
+func TestMalformedCallReleasedEarly(t *testing.T) {
+	cases := []struct {
+		format Format
+		text   string
+	}{
+		{FormatHermes, "See <tool_call> for details"},
+		{FormatHermes, `<tool_call>{"name": "f", "arguments": {"a": 1} x`},
+		{FormatLlama3, `{"name": "f", "parameters": {"a": tru`},
+		{FormatMistral, "[TOOL_CALLS]do it"},
+		{FormatQwen3Coder, "<tool_call>\n<function=f\n"},
+	}
+	for _, c := range cases {
+		t.Run(string(c.format), func(t *testing.T) {
+			p := NewParser(Options{Format: c.format})
+			got := Collect(p.Feed(c.text + " more"))
+			if got.Content != c.text+" more" || len(got.ToolCalls) != 0 {
+				t.Fatalf("after Feed: %+v", got)
+			}
+		})
+	}
+}
+
+func BenchmarkStreamLongCall(b *testing.B) {
+	text := longCall(FormatHermes, 64<<10)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p := NewParser(Options{Format: FormatHermes})
+		feedPieces(p, text, 4)
+		p.Close()
+	}
+}
