@@ -54,6 +54,17 @@ type ChatRequest struct {
 	ChatTemplateKwargs map[string]any  `json:"chat_template_kwargs"`
 }
 
+// includeUsage reads stream_options, which only a streamed request may carry.
+func includeUsage(stream bool, o *StreamOptions) (bool, error) {
+	if o == nil {
+		return false, nil
+	}
+	if !stream {
+		return false, paramErr("stream_options", "stream_options is only allowed when stream is true")
+	}
+	return o.IncludeUsage, nil
+}
+
 // StreamOptions is stream_options.
 type StreamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
@@ -161,11 +172,8 @@ func (r *ChatRequest) Engine(d Defaults) (*Chat, error) {
 	if out.N, err = count(r.N); err != nil {
 		return nil, err
 	}
-	if r.StreamOptions != nil {
-		if !r.Stream {
-			return nil, paramErr("stream_options", "stream_options is only allowed when stream is true")
-		}
-		out.IncludeUsage = r.StreamOptions.IncludeUsage
+	if out.IncludeUsage, err = includeUsage(r.Stream, r.StreamOptions); err != nil {
+		return nil, err
 	}
 	opts, err := r.options(d)
 	if err != nil {

@@ -67,11 +67,8 @@ func (r *CompletionRequest) Engine(d Defaults) (*Completion, error) {
 	if r.Suffix != nil && *r.Suffix != "" {
 		return nil, unsupported("suffix", "suffix (insertion) is not supported")
 	}
-	if r.StreamOptions != nil {
-		if !r.Stream {
-			return nil, paramErr("stream_options", "stream_options is only allowed when stream is true")
-		}
-		out.IncludeUsage = r.StreamOptions.IncludeUsage
+	if out.IncludeUsage, err = includeUsage(r.Stream, r.StreamOptions); err != nil {
+		return nil, err
 	}
 	opts, err := r.options(d)
 	if err != nil {
