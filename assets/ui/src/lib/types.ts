@@ -139,6 +139,7 @@ export interface Profile {
   context_length?: number
   ttl_seconds?: number
   auto_start: boolean
+  tool_format?: string
   created_at: string
   updated_at: string
 }

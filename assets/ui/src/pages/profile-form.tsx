@@ -17,6 +17,7 @@ interface Draft {
   ttlMode: TTLMode
   ttlMinutes: string
   auto_start: boolean
+  tool_format: string
 }
 
 function draftOf(p: Profile | null, models: LocalModel[]): Draft {
@@ -32,6 +33,7 @@ function draftOf(p: Profile | null, models: LocalModel[]): Draft {
     ttlMode: t == null ? 'default' : t < 0 ? 'forever' : t === 0 ? 'each' : 'custom',
     ttlMinutes: t && t > 0 ? String(Math.round(t / 60)) : '30',
     auto_start: p?.auto_start ?? false,
+    tool_format: p?.tool_format ?? '',
   }
 }
 
@@ -49,6 +51,7 @@ function bodyOf(d: Draft) {
     context_length: num(d.context_length) ?? 0,
     ttl_seconds: ttl,
     auto_start: d.auto_start,
+    tool_format: d.tool_format,
   }
 }
 
@@ -132,9 +135,19 @@ export function ProfileForm({ profile, models, onClose, onSaved }: {
               <input name="ttl_minutes" type="number" min="1" step="1" value={d.ttlMinutes} onInput={set('ttlMinutes')} />
             </Field>
           )}
+          <Field label="Tool-call format" error={err('tool_format')} hint="How the model writes tool calls">
+            <select name="tool_format" value={d.tool_format} onChange={set('tool_format')}>
+              <option value="">From the model’s template</option>
+              <option value="hermes">Hermes / Qwen (&lt;tool_call&gt;)</option>
+              <option value="llama3">Llama 3.x (JSON)</option>
+              <option value="mistral">Mistral ([TOOL_CALLS])</option>
+              <option value="qwen3-coder">Qwen3-Coder (XML)</option>
+              <option value="none">None</option>
+            </select>
+          </Field>
         </div>
         <Switch checked={d.auto_start} onChange={(v) => setD({ ...d, auto_start: v })} label="Start automatically when the daemon starts" />
-        {error && !['name', 'model', 'system_prompt', 'temperature', 'top_p', 'max_tokens', 'context_length', 'ttl_seconds'].includes(error.param) && (
+        {error && !['name', 'model', 'system_prompt', 'temperature', 'top_p', 'max_tokens', 'context_length', 'ttl_seconds', 'tool_format'].includes(error.param) && (
           <div class="alert alert-bad">{error.message}</div>
         )}
       </form>
