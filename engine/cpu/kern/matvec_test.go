@@ -23,11 +23,12 @@ func (c matCase) String() string {
 
 // matCases covers every type with shapes that exercise the tails: rows not a
 // multiple of the row block, columns not a multiple of the vector width
-// (stories260K's 172), a single row, and sizes big enough to go parallel.
+// (stories260K's 172; 48 is one pair of 16-wide blocks and a single
+// one), a single row, and sizes big enough to go parallel.
 func matCases() []matCase {
 	var cs []matCase
 	for _, d := range []DType{F32, F16, BF16} {
-		for _, sh := range [][2]int{{1, 1}, {3, 7}, {8, 16}, {13, 172}, {64, 172}, {37, 257}, {300, 640}} {
+		for _, sh := range [][2]int{{1, 1}, {3, 7}, {8, 16}, {13, 172}, {5, 48}, {64, 172}, {37, 257}, {300, 640}} {
 			cs = append(cs, matCase{d: d, rows: sh[0], cols: sh[1]})
 		}
 	}
