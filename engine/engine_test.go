@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/mlx-manager/mlx-manager/engine/enginetest"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -34,20 +34,9 @@ func newTestEngine(t *testing.T) *Engine {
 	return e
 }
 
-// storiesDir is the real trained model shared with the project, or "" (the test skips).
-func storiesDir(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "models", "stories260K")
-	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
-		t.Skip("shared/models/stories260K is absent: skipping the real-model test")
-	}
-	return dir
-}
-
 func TestCompleteStoriesStopsByItself(t *testing.T) {
 	e := newTestEngine(t)
-	dir := storiesDir(t)
+	dir := enginetest.Stories(t)
 	var streamed strings.Builder
 	res, err := e.Complete(context.Background(), CompletionRequest{Model: dir, Prompt: "Once upon a time"}, func(d Delta) error {
 		streamed.WriteString(d.Content)
@@ -69,7 +58,7 @@ func TestCompleteStoriesStopsByItself(t *testing.T) {
 
 func TestStopStringAndMaxTokens(t *testing.T) {
 	e := newTestEngine(t)
-	dir := storiesDir(t)
+	dir := enginetest.Stories(t)
 	full, err := e.Complete(context.Background(), CompletionRequest{Model: dir, Prompt: "Once upon a time", Options: GenOptions{MaxTokens: 60}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +80,7 @@ func TestStopStringAndMaxTokens(t *testing.T) {
 
 func TestGreedyAndSeedReproducible(t *testing.T) {
 	e := newTestEngine(t)
-	dir := storiesDir(t)
+	dir := enginetest.Stories(t)
 	run := func(o GenOptions) string {
 		res, err := e.Complete(context.Background(), CompletionRequest{Model: dir, Prompt: "Once upon a time", Options: o}, nil)
 		if err != nil {

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"github.com/mlx-manager/mlx-manager/engine/enginetest"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,7 +59,7 @@ func start(t *testing.T, o envOptions) *env {
 		install(t, root, thinkID, writeThinker)
 	}
 	if o.stories {
-		src := storiesDir(t)
+		src := enginetest.Stories(t)
 		install(t, root, storiesID, func(dir string) error { return copyDir(src, dir) })
 	}
 	g := &gate{}
@@ -136,17 +136,6 @@ func install(t *testing.T, root, id string, write func(dir string) error) {
 	if err := os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// storiesDir is /work/shared/models/stories260K, found from this file's place in the repo.
-func storiesDir(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", "stories260K")
-	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
-		t.Skipf("stories260K is not at %s: %v", dir, err)
-	}
-	return dir
 }
 
 func copyDir(src, dst string) error {

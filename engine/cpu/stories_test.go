@@ -2,26 +2,13 @@ package cpu
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"runtime"
+	"github.com/mlx-manager/mlx-manager/engine/enginetest"
 	"slices"
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/all"
 )
-
-func storiesDir(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	// engine/cpu → repository root → its sibling shared/models.
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", "stories260K")
-	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
-		t.Skipf("stories260K not available at %s: %v", dir, err)
-	}
-	return dir
-}
 
 // TestStories tells stories260K's story (hidden 64, intermediate 172: the
 // kernels' tails) with the half-precision KV cache, one thread and prefill
@@ -30,7 +17,7 @@ func storiesDir(t *testing.T) string {
 // stories must end by themselves (on BOS, id 1) as the model was trained to,
 // and the half cache, about 1e-3 off, must not change how the story starts.
 func TestStories(t *testing.T) {
-	m, err := model.Open(context.Background(), storiesDir(t))
+	m, err := model.Open(context.Background(), enginetest.Stories(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,15 +28,23 @@ func StoriesDir() string {
 	return dir
 }
 
+// Stories is StoriesDir for a test that needs the model: it skips the test,
+// with a message, when shared/models is absent (CI has it).
+func Stories(tb testing.TB) string {
+	tb.Helper()
+	dir := StoriesDir()
+	if dir == "" {
+		tb.Skip("shared/models/stories260K is absent: the real-model test is skipped")
+	}
+	return dir
+}
+
 // RunStories generates greedily from StoriesPrompt with the real stories260K
 // model: the runner must stop by itself on id 1 or 2 within 512 tokens, agree
 // with the reference's logits at every step (float32 tolerance) and choose the
 // reference's token wherever the reference does not hesitate.
 func RunStories(t *testing.T, newRunner func(*model.Model) (model.Runner, error)) {
-	dir := StoriesDir()
-	if dir == "" {
-		t.Skip("shared/models/stories260K is absent: the real-model check is skipped")
-	}
+	dir := Stories(t)
 	ctx := context.Background()
 	m, err := model.Open(ctx, dir)
 	if err != nil {

@@ -3,9 +3,9 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"github.com/mlx-manager/mlx-manager/engine/enginetest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,20 +16,9 @@ import (
 	_ "github.com/mlx-manager/mlx-manager/engine/model/all" // registers LlamaForCausalLM
 )
 
-// storiesDir is the real trained tiny Llama shipped next to the repository.
-func storiesDir(tb testing.TB) string {
-	tb.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", "stories260K")
-	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
-		tb.Skipf("stories260K not available at %s: %v", dir, err)
-	}
-	return dir
-}
-
 func openStories(tb testing.TB) (*model.Model, model.Runner) {
 	tb.Helper()
-	m, err := model.Open(context.Background(), storiesDir(tb))
+	m, err := model.Open(context.Background(), enginetest.Stories(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -169,7 +158,7 @@ func BenchmarkStoriesDecode(b *testing.B) {
 // builds and compiles the graph for its shape, against the second step at
 // the same shape: the difference is the compile time.
 func BenchmarkStoriesCompile(b *testing.B) {
-	m, err := model.Open(context.Background(), storiesDir(b))
+	m, err := model.Open(context.Background(), enginetest.Stories(b))
 	if err != nil {
 		b.Fatal(err)
 	}
