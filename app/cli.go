@@ -6,10 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/mlx-manager/mlx-manager/app/config"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/mlx-manager/mlx-manager/engine"
@@ -17,22 +16,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/pool"
 )
-
-// modelsDirDefault is the models dir the CLI uses without --models-dir: the
-// daemon's default, from the same environment.
-func modelsDirDefault() string {
-	if v := os.Getenv("MLX_MANAGER_MODELS_DIR"); v != "" {
-		return v
-	}
-	if v := os.Getenv("HF_HUB_CACHE"); v != "" {
-		return v
-	}
-	if v := os.Getenv("HF_HOME"); v != "" {
-		return filepath.Join(v, "hub")
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "huggingface", "hub")
-}
 
 // positional splits flags from positional arguments wherever they appear, so
 // `run MODEL "prompt" --max-tokens 5` works like `run --max-tokens 5 MODEL "prompt"`.
@@ -63,7 +46,7 @@ func newCLIEngine(modelsDir, executor string, stderr io.Writer) (*engine.Engine,
 func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	modelsDir := fs.String("models-dir", modelsDirDefault(), "models directory (Hugging Face cache layout)")
+	modelsDir := fs.String("models-dir", config.ModelsDir(nil), "models directory (Hugging Face cache layout)")
 	special := fs.Bool("special", false, "match added tokens written in the text, as Hugging Face tokenizers do by default")
 	chatMode := fs.Bool("chat", false, "render the text as one user message through the chat template and print the rendered text")
 	noBOS := fs.Bool("no-bos", false, "do not add what the tokenizer's post-processor adds (BOS)")
@@ -100,7 +83,7 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	modelsDir := fs.String("models-dir", modelsDirDefault(), "models directory (Hugging Face cache layout)")
+	modelsDir := fs.String("models-dir", config.ModelsDir(nil), "models directory (Hugging Face cache layout)")
 	executor := fs.String("executor", "cpu", "cpu or gomlx")
 	raw := fs.Bool("raw", false, "no chat template: continue the prompt as it is")
 	maxTokens := fs.Int("max-tokens", 0, "stop after this many tokens (0: up to the context end)")

@@ -61,7 +61,7 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	c := &Config{
 		Addr:      DefaultAddr,
 		DataDir:   filepath.Join(home, ".mlx-manager"),
-		ModelsDir: defaultModelsDir(env, home),
+		ModelsDir: hubCacheDir(env, home),
 		LogLevel:  slog.LevelInfo,
 	}
 	envStr := func(key string, dst *string) {
@@ -133,9 +133,22 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	return c, c.Validate()
 }
 
-// defaultModelsDir follows huggingface_hub: HF_HUB_CACHE, else $HF_HOME/hub, else
+// ModelsDir is the models dir before flags: MLX_MANAGER_MODELS_DIR, else the
+// Hugging Face cache. The CLI subcommands use it for their --models-dir default.
+func ModelsDir(env Env) string {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	if v, ok := env("MLX_MANAGER_MODELS_DIR"); ok && v != "" {
+		return v
+	}
+	home, _ := os.UserHomeDir()
+	return hubCacheDir(env, home)
+}
+
+// hubCacheDir follows huggingface_hub: HF_HUB_CACHE, else $HF_HOME/hub, else
 // ~/.cache/huggingface/hub, so models other tools downloaded are found.
-func defaultModelsDir(env Env, home string) string {
+func hubCacheDir(env Env, home string) string {
 	if v, ok := env("HF_HUB_CACHE"); ok && v != "" {
 		return v
 	}

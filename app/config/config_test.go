@@ -136,3 +136,12 @@ func TestIsLoopbackHost(t *testing.T) {
 		}
 	}
 }
+
+func TestModelsDir(t *testing.T) {
+	if got := ModelsDir(envMap(map[string]string{"MLX_MANAGER_MODELS_DIR": "/m", "HF_HUB_CACHE": "/c"})); got != "/m" {
+		t.Errorf("MLX_MANAGER_MODELS_DIR first: got %q", got)
+	}
+	if got := ModelsDir(envMap(map[string]string{"HF_HOME": "/h"})); got != "/h/hub" {
+		t.Errorf("HF_HOME/hub: got %q", got)
+	}
+}

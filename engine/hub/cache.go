@@ -268,16 +268,3 @@ func readSmall(path string, limit int64) ([]byte, error) {
 	}
 	return b, nil
 }
-
-// ResolveCacheRoot applies the Hub's precedence for the cache directory: HF_HUB_CACHE,
-// else $HF_HOME/hub, else ~/.cache/huggingface/hub. It reads no environment: app/config
-// passes the values in.
-func ResolveCacheRoot(hfHubCache, hfHome, home string) string {
-	switch {
-	case hfHubCache != "":
-		return hfHubCache
-	case hfHome != "":
-		return filepath.Join(hfHome, "hub")
-	}
-	return filepath.Join(home, ".cache", "huggingface", "hub")
-}

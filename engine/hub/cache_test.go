@@ -175,22 +175,3 @@ func TestCacheDelete(t *testing.T) {
 		t.Errorf("delete with a bad id: %v", err)
 	}
 }
-
-func TestResolveCacheRoot(t *testing.T) {
-	tests := []struct {
-		name                   string
-		hubCache, hfHome, home string
-		want                   string
-	}{
-		{"HF_HUB_CACHE wins", "/c", "/h", "/u", "/c"},
-		{"HF_HOME", "", "/h", "/u", filepath.Join("/h", "hub")},
-		{"default", "", "", "/u", filepath.Join("/u", ".cache", "huggingface", "hub")},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := hub.ResolveCacheRoot(tt.hubCache, tt.hfHome, tt.home); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
