@@ -34,7 +34,7 @@ func readBody(c echo.Context) ([]byte, error) {
 		return nil, BadParam("", "read request body: %v", err)
 	}
 	if int64(len(b)) > limit {
-		return nil, Errorf(http.StatusRequestEntityTooLarge, "request body too large")
+		return nil, errBodyTooLarge(limit)
 	}
 	return b, nil
 }

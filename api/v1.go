@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -40,12 +39,9 @@ func (s *Server) v1Routes() {
 // decodeV1 reads a /v1 body (at most maxV1Body, else 413) and decodes it strictly
 // into one of api/openai's request types.
 func decodeV1(c echo.Context, v any) error {
-	b, err := io.ReadAll(io.LimitReader(c.Request().Body, maxV1Body+1))
+	b, err := readBody(c)
 	if err != nil {
-		return BadParam("", "read request body: %v", err)
-	}
-	if len(b) > maxV1Body {
-		return Errorf(http.StatusRequestEntityTooLarge, "request body too large: at most %d bytes", maxV1Body)
+		return err
 	}
 	return v1Error(openai.Decode(b, v))
 }
