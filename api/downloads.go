@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
@@ -83,7 +84,7 @@ func (s *Server) handleStartDownload(c echo.Context) error {
 	}
 	t, err := m.Start(c.Request().Context(), req.ModelID)
 	if err != nil {
-		return libraryError(err)
+		return err
 	}
 	s.audit(c, store.AuditEvent{Action: "model.download", Model: req.ModelID, Target: t.ID()})
 	return c.JSON(http.StatusAccepted, viewDownload(t.Progress()))
@@ -113,7 +114,7 @@ func (s *Server) handleDownloadProgress(c echo.Context) error {
 	}
 	updates, cancel, err := m.Subscribe(c.Param("task_id"))
 	if err != nil {
-		return libraryError(err)
+		return err
 	}
 	defer cancel()
 	st := s.newSSE(c)
@@ -173,7 +174,7 @@ func (dc downloadControl) handle(s *Server) echo.HandlerFunc {
 		id := c.Param("id")
 		t, err := m.Get(id)
 		if err != nil {
-			return libraryError(err)
+			return err
 		}
 		if st := t.Progress().Status; !dc.allow(st) {
 			return &Error{Status: http.StatusConflict, Code: "download_" + string(st),
@@ -195,10 +196,9 @@ func (dc downloadControl) handle(s *Server) echo.HandlerFunc {
 // controlError maps a failed pause, resume or cancel: the manager's plain errors
 // there are all races with the task's own state changes.
 func controlError(err error) error {
-	mapped := libraryError(err)
 	var e *Error
-	if errors.As(mapped, &e) {
-		return mapped
+	if _, known := engine.Classify(err); known || errors.As(err, &e) {
+		return err
 	}
-	return &Error{Status: http.StatusConflict, Code: "download_state", Message: err.Error(), Err: err}
+	return &Error{Kind: engine.KindConflict, Code: "download_state", Message: err.Error(), Err: err}
 }

@@ -211,7 +211,7 @@ func (s *Server) handleModelConfig(c echo.Context) error {
 		}
 		var err error
 		if raw, err = s.hubConfig(c.Request().Context(), id, time.Time{}); err != nil {
-			return libraryError(err)
+			return err
 		}
 		if raw == nil {
 			return &Error{Status: http.StatusNotFound, Code: "config_not_found", Message: fmt.Sprintf("model %s has no config.json", id)}

@@ -103,7 +103,7 @@ func (s *Server) handleSearch(c echo.Context) error {
 	ctx := c.Request().Context()
 	found, err := s.opts.Hub.Search(ctx, p.query)
 	if err != nil {
-		return libraryError(err)
+		return err
 	}
 	out := make([]searchResult, 0, min(len(found), limit))
 	for _, m := range found {
@@ -166,7 +166,7 @@ func (s *Server) handleLocalModels(c echo.Context) error {
 	}
 	list, err := e.Models(c.Request().Context())
 	if err != nil {
-		return libraryError(err)
+		return err
 	}
 	if list == nil {
 		list = []engine.ModelInfo{}
@@ -203,7 +203,7 @@ func (s *Server) handleDeleteModel(c echo.Context) error {
 			return &Error{Status: http.StatusConflict, Code: "model_busy", Err: err,
 				Message: fmt.Sprintf("model %s is serving requests: try again when they are done", id)}
 		case !errors.Is(err, pool.ErrNotLoaded):
-			return libraryError(err)
+			return err
 		}
 	}
 	var err error
@@ -213,7 +213,7 @@ func (s *Server) handleDeleteModel(c echo.Context) error {
 		res.FreedBytes, err = cache.Delete(id)
 	}
 	if err != nil {
-		return libraryError(err)
+		return err
 	}
 	s.audit(c, store.AuditEvent{Action: "model.delete", Model: id, Detail: fmt.Sprintf("freed %d bytes", res.FreedBytes)})
 	return c.JSON(http.StatusOK, res)

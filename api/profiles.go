@@ -131,7 +131,7 @@ func (s *Server) localModel(ctx context.Context, param, id string) (engine.Model
 			Message: fmt.Sprintf("model %s is not in the models dir: download it first", id), Err: err}
 	}
 	if err != nil {
-		return info, libraryError(err)
+		return info, err
 	}
 	if !info.Supported {
 		return info, &Error{Status: http.StatusBadRequest, Code: "model_not_supported", Param: param,

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -85,8 +86,45 @@ func (s *Server) routes() {
 	e.DELETE("/api/profiles/:id", s.handleDeleteProfile, user...)
 	e.POST("/api/profiles/:id/duplicate", s.handleDuplicateProfile, user...)
 
+	// An unknown /api or /v1 path is a JSON 404 whatever the method: without these,
+	// a POST would meet the app's GET-only route and answer 405.
+	for _, prefix := range []string{"/api", "/v1"} {
+		e.RouteNotFound(prefix, s.handleNoRoute)
+		e.RouteNotFound(prefix+"/*", s.handleNoRoute)
+	}
+
 	// The web app (ui.go): its files, and index.html for the app's own paths.
 	s.uiRoutes()
+}
+
+// handleNoRoute answers a path no route takes with this method: a 405 naming the
+// methods when another method has a route for it, a 404 otherwise.
+func (s *Server) handleNoRoute(c echo.Context) error {
+	r := c.Request()
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := s.echo.NewContext(r, nil)
+		s.echo.Router().Find(m, r.URL.Path, probe)
+		if m != r.Method && !isNoRoute(probe.Path()) {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		c.Response().Header().Set("Allow", strings.Join(allow, ", "))
+		return &Error{Kind: kindMethod, Code: "method_not_allowed",
+			Message: r.Method + " is not allowed on " + r.URL.Path + " (allowed: " + strings.Join(allow, ", ") + ")"}
+	}
+	return &Error{Kind: kindRouteNotFound, Code: "unknown_route", Message: "no such route: " + r.Method + " " + r.URL.Path}
+}
+
+// isNoRoute reports the routes that match no real one: handleNoRoute's, the
+// app's, and none at all.
+func isNoRoute(route string) bool {
+	switch route {
+	case "", "/api", "/api/*", "/v1", "/v1/*", "/*":
+		return true
+	}
+	return false
 }
 
 type healthResponse struct {

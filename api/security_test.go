@@ -34,6 +34,9 @@ const (
 var routeAccess = map[string]access{
 	"GET /health": public, "HEAD /health": public, "GET /health/ready": public,
 	"GET /*": public, "HEAD /*": public,
+	// Unknown /api and /v1 paths: a JSON 404 (or 405) for anyone.
+	"echo_route_not_found /api": public, "echo_route_not_found /api/*": public,
+	"echo_route_not_found /v1": public, "echo_route_not_found /v1/*": public,
 	"GET /metrics":                               scrape,
 	"POST /api/auth/register":                    public,
 	"POST /api/auth/login":                       public,

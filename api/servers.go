@@ -192,7 +192,7 @@ func (s *Server) handleStartServer(c echo.Context) error {
 	if err := e.Pool().Load(c.Request().Context(), id, opts); err != nil {
 		ev.Status, ev.ErrorMessage = store.AuditError, err.Error()
 		s.audit(c, ev)
-		return libraryError(err)
+		return err
 	}
 	s.audit(c, ev)
 	return s.answerServer(c, e, id)
@@ -232,7 +232,7 @@ func (s *Server) handleStopServer(c echo.Context) error {
 		return BadParam("model", "model must be a model id (org/name)")
 	}
 	if err := e.Pool().Unload(c.Request().Context(), id, pool.UnloadOptions{Wait: req.Wait}); err != nil {
-		return libraryError(err)
+		return err
 	}
 	s.audit(c, store.AuditEvent{Action: "model.unload", Model: id})
 	return c.JSON(http.StatusOK, map[string]any{"model": id, "unloaded": true})
@@ -252,7 +252,7 @@ func (s *Server) handlePin(pinned bool) echo.HandlerFunc {
 			return BadParam("model", "%q is not a model id (org/name)", id)
 		}
 		if err := e.Pool().Pin(id, pinned); err != nil {
-			return libraryError(err)
+			return err
 		}
 		s.audit(c, store.AuditEvent{Action: action, Model: id})
 		return s.answerServer(c, e, id)

@@ -110,7 +110,7 @@ func TestQueueFull(t *testing.T) {
 
 func TestNoMemory(t *testing.T) {
 	e := start(t, envOptions{pool: pool.Config{BudgetBytes: 1}})
-	eb := e.Error(t, "POST", "/v1/chat/completions", e.key, chatBody(nil), http.StatusServiceUnavailable)
+	eb := e.Error(t, "POST", "/v1/chat/completions", e.key, chatBody(nil), http.StatusInsufficientStorage)
 	if eb.Code == nil || *eb.Code != "model_too_large" {
 		t.Errorf("error %+v", eb)
 	}
