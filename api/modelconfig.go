@@ -124,7 +124,7 @@ func (s *Server) addEstimates(ctx context.Context, results []searchResult) {
 				return nil
 			}
 			info := engine.DescribeConfig(r.ID, raw)
-			r.Supported = &info.Supported
+			r.Supported, r.Unsupported = &info.Supported, info.Unsupported
 			r.Architecture, r.ContextLength = info.Architecture, info.ContextLength
 			if r.Parameters == 0 {
 				r.Parameters = info.Parameters

@@ -42,9 +42,10 @@ type searchResult struct {
 	Downloaded    bool      `json:"downloaded"`
 	Architecture  string    `json:"architecture,omitempty"`
 	ContextLength int       `json:"context_length,omitempty"`
-	Supported     *bool     `json:"supported,omitempty"`      // nil: config.json not read
-	EstimateBytes int64     `json:"estimate_bytes,omitempty"` // weights + KV cache for the default context
-	Fits          *bool     `json:"fits,omitempty"`           // the estimate is within the pool's budget; nil: unknown
+	Supported     *bool     `json:"supported,omitempty"`          // nil: config.json not read
+	Unsupported   string    `json:"unsupported_reason,omitempty"` // why not, naming the architectures that run
+	EstimateBytes int64     `json:"estimate_bytes,omitempty"`     // weights + KV cache for the default context
+	Fits          *bool     `json:"fits,omitempty"`               // the estimate is within the pool's budget; nil: unknown
 }
 
 type searchParams struct {

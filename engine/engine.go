@@ -64,12 +64,18 @@ func (l loader) Estimate(ctx context.Context, id string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := checkDir(id, dir); err != nil {
+		return 0, err
+	}
 	return estimateBytes(dir, DefaultContext)
 }
 
 func (l loader) Load(ctx context.Context, id string) (pool.Resource, error) {
 	dir, err := resolveDir(l.e.cache, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkDir(id, dir); err != nil {
 		return nil, err
 	}
 	start := time.Now()

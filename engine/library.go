@@ -53,7 +53,15 @@ func describe(id, dir string) ModelInfo {
 // quantization, context length, whether an executor supports it) without any
 // other file, for models on the Hub as well as local ones.
 func DescribeConfig(id string, raw []byte) ModelInfo {
-	info := ModelInfo{ID: id}
+	info := ModelInfo{ID: id, Architecture: architectureOf(raw)}
+	if info.Architecture != "" {
+		// Named but not registered: say so, with the list, before the config's
+		// other fields (which an unknown family may use differently) are read.
+		if err := checkArchitecture("", raw); err != nil {
+			info.Unsupported = err.Error()
+			return info
+		}
+	}
 	cfg, err := model.ParseConfig(raw)
 	if err != nil {
 		info.Unsupported = err.Error()
@@ -66,10 +74,6 @@ func DescribeConfig(id string, raw []byte) ModelInfo {
 	info.ContextLength = cfg.MaxPositionEmbeddings
 	info.Parameters = parameterCount(cfg)
 	info.Quantization = quantizationName(cfg)
-	if _, err := model.Lookup(cfg.Architectures); err != nil {
-		info.Unsupported = err.Error()
-		return info
-	}
 	info.Supported = true
 	return info
 }

@@ -56,6 +56,7 @@ export interface SearchResult {
   architecture?: string
   context_length?: number
   supported?: boolean
+  unsupported_reason?: string // names the architecture and the ones that run
   estimate_bytes?: number
   fits?: boolean
 }
