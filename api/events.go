@@ -3,12 +3,12 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/mlx-manager/mlx-manager/engine"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 )
 
 // Intervals of the long event streams; variables so tests need not wait.
@@ -23,23 +23,23 @@ var (
 // eventsSnapshot is the first event of /api/servers/events: the whole state, so
 // a client needs no other request before following the deltas.
 type eventsSnapshot struct {
-	Servers   []serverView      `json:"servers"`
-	Memory    pool.MemoryStatus `json:"memory"`
-	Downloads []downloadView    `json:"downloads"`
+	Servers   []serverView        `json:"servers"`
+	Memory    engine.MemoryStatus `json:"memory"`
+	Downloads []downloadView      `json:"downloads"`
 }
 
 // modelEvent is one step of a model's load or unload.
 type modelEvent struct {
-	Kind       pool.Kind `json:"kind"` // loading, ready, error, evicted, unloading, unloaded
-	Model      string    `json:"model"`
-	Reason     string    `json:"reason,omitempty"`
-	Bytes      int64     `json:"bytes,omitempty"`
-	DurationMS float64   `json:"duration_ms,omitempty"`
-	Error      string    `json:"error,omitempty"`
-	Time       time.Time `json:"time"`
+	Kind       engine.ModelEventKind `json:"kind"` // loading, ready, error, evicted, unloading, unloaded
+	Model      string                `json:"model"`
+	Reason     string                `json:"reason,omitempty"`
+	Bytes      int64                 `json:"bytes,omitempty"`
+	DurationMS float64               `json:"duration_ms,omitempty"`
+	Error      string                `json:"error,omitempty"`
+	Time       time.Time             `json:"time"`
 }
 
-func viewModelEvent(ev pool.Event) modelEvent {
+func viewModelEvent(ev engine.ModelEvent) modelEvent {
 	return modelEvent{Kind: ev.Kind, Model: ev.Model, Reason: ev.Reason, Bytes: ev.Bytes,
 		DurationMS: millis(ev.Duration), Error: ev.Err, Time: ev.Time}
 }
@@ -53,11 +53,10 @@ func (s *Server) handleServerEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := e.Pool()
 	// Subscribe before the snapshot so no event falls in between.
-	events, cancel := p.Subscribe()
+	events, cancel := e.SubscribeModels()
 	defer cancel()
-	snap := eventsSnapshot{Memory: p.Memory(), Downloads: []downloadView{}}
+	snap := eventsSnapshot{Memory: e.Memory(), Downloads: []downloadView{}}
 	if snap.Servers, err = s.servers(e); err != nil {
 		return err
 	}
@@ -79,7 +78,7 @@ func (s *Server) handleServerEvents(c echo.Context) error {
 			if !ok {
 				return nil // the pool shut down
 			}
-			if st.send("model", viewModelEvent(ev)) != nil || st.send("memory", p.Memory()) != nil {
+			if st.send("model", viewModelEvent(ev)) != nil || st.send("memory", e.Memory()) != nil {
 				return nil
 			}
 		case <-poll.C:

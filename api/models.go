@@ -12,7 +12,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -149,7 +148,7 @@ func (s *Server) budget() (int64, bool) {
 	if s.opts.Engine == nil {
 		return 0, false
 	}
-	return s.opts.Engine.Pool().Memory().BudgetBytes, true
+	return s.opts.Engine.Memory().BudgetBytes, true
 }
 
 // fits says whether a model of this estimate can ever be loaded here.
@@ -196,14 +195,14 @@ func (s *Server) handleDeleteModel(c echo.Context) error {
 	ctx := c.Request().Context()
 	res := deleteResult{Model: id}
 	if s.opts.Engine != nil {
-		err := s.opts.Engine.Pool().Unload(ctx, id, pool.UnloadOptions{})
+		err := s.opts.Engine.Unload(ctx, id, engine.UnloadOptions{})
 		switch {
 		case err == nil:
 			res.Unloaded = true
-		case errors.Is(err, pool.ErrBusy):
+		case errors.Is(err, engine.ErrBusy):
 			return &Error{Status: http.StatusConflict, Code: "model_busy", Err: err,
 				Message: fmt.Sprintf("model %s is serving requests: try again when they are done", id)}
-		case !errors.Is(err, pool.ErrNotLoaded):
+		case !errors.Is(err, engine.ErrNotLoaded):
 			return err
 		}
 	}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/mlx-manager/mlx-manager/engine/chat"
 	"net/http"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -76,11 +74,11 @@ func (s *Server) validateProfile(ctx context.Context, r profileRequest) (store.P
 		return p, BadParam("ttl_seconds", "ttl_seconds must be -1 (forever), 0 (unload after each request) or up to %d", maxProfileTTLSeconds)
 	}
 	if p.ToolFormat != "" {
-		f, err := chat.ParseFormat(p.ToolFormat)
+		f, err := engine.ParseToolFormat(p.ToolFormat)
 		if err != nil {
 			return p, BadParam("tool_format", "%v", err)
 		}
-		p.ToolFormat = string(f)
+		p.ToolFormat = f
 	}
 	info, err := s.localModel(ctx, "model", p.Model)
 	if err != nil {
@@ -246,18 +244,4 @@ func copyName(name string, n int) string {
 		r = r[:keep]
 	}
 	return string(r) + suffix
-}
-
-// loadTTL is the TTL an explicit load of a profile's model sets; nil keeps the
-// pool's default. A TTL of 0 (unload after each request) is left to the requests:
-// on a load it would unload the model before anyone used it.
-func loadTTL(p store.Profile) *time.Duration {
-	if p.TTLSeconds == nil || *p.TTLSeconds == 0 {
-		return nil
-	}
-	d := time.Duration(*p.TTLSeconds) * time.Second
-	if *p.TTLSeconds < 0 {
-		d = -1
-	}
-	return &d
 }

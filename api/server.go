@@ -21,7 +21,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/auth"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -42,7 +41,7 @@ type Options struct {
 	Downloads *hub.Manager   // model downloads
 	// PoolConfig is the pool's config at start; the pool settings document overrides
 	// its budget, model count and TTL (see ApplyPoolSettings).
-	PoolConfig pool.Config
+	PoolConfig engine.PoolConfig
 }
 
 // Server is the HTTP server. Create it with New, run it with Serve, stop it with Shutdown.

@@ -78,7 +78,7 @@ func TestServersStartStopPin(t *testing.T) {
 	}
 
 	// A model serving a request is not stopped unless asked to wait.
-	lease, err := env.Engine.Pool().Acquire(t.Context(), "test/a", pool.AcquireOptions{})
+	release, err := env.Engine.Hold(t.Context(), "test/a")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestServersStartStopPin(t *testing.T) {
 			t.Errorf("busy model shows %d in flight", s.InFlight)
 		}
 	}
-	lease.Release()
+	release()
 	env.JSON(t, "POST", "/api/servers/stop", user, map[string]any{"model": "test/a"}, http.StatusOK, nil)
 	env.JSON(t, "POST", "/api/servers/stop", user, map[string]any{"model": "test/b", "wait": true}, http.StatusOK, nil)
 	env.JSON(t, "GET", "/api/servers/models", user, nil, http.StatusOK, &list)

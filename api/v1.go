@@ -70,16 +70,8 @@ func (s *Server) v1Defaults(name string) (openai.Defaults, error) {
 }
 
 func profileDefaults(p store.Profile) openai.Defaults {
-	d := openai.Defaults{Model: p.Model, SystemPrompt: p.SystemPrompt, Temperature: p.Temperature, TopP: p.TopP,
-		MaxTokens: p.MaxTokens, ContextLength: p.ContextLength, ToolFormat: p.ToolFormat}
-	if p.TTLSeconds != nil {
-		ttl := time.Duration(*p.TTLSeconds) * time.Second
-		if *p.TTLSeconds < 0 {
-			ttl = -1
-		}
-		d.KeepAlive = &ttl
-	}
-	return d
+	return openai.Defaults{Model: p.Model, SystemPrompt: p.SystemPrompt, Temperature: p.Temperature, TopP: p.TopP,
+		MaxTokens: p.MaxTokens, ContextLength: p.ContextLength, ToolFormat: p.ToolFormat, KeepAlive: p.KeepAlive()}
 }
 
 func modelNotFound(name string) *Error {

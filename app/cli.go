@@ -14,7 +14,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/bench"
 	"github.com/mlx-manager/mlx-manager/engine/model"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 )
 
 // positional splits flags from positional arguments wherever they appear, so
@@ -40,7 +39,7 @@ func newCLIEngine(modelsDir, executor string, stderr io.Writer) (*engine.Engine,
 	if err != nil {
 		return nil, err
 	}
-	return engine.New(engine.Options{ModelsDir: modelsDir, NewRunner: nr, Logger: log, Pool: pool.Config{}})
+	return engine.New(engine.Options{ModelsDir: modelsDir, NewRunner: nr, Logger: log, Pool: engine.PoolConfig{}})
 }
 
 func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -19,7 +19,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/app/config"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -108,7 +107,7 @@ type daemon struct {
 	hub       *hub.Client
 	downloads *hub.Manager
 	srv       *api.Server
-	poolBase  pool.Config // the pool config before the stored settings
+	poolBase  engine.PoolConfig // the pool config before the stored settings
 
 	stopJobs context.CancelFunc
 	jobs     sync.WaitGroup
@@ -161,7 +160,7 @@ func (d *daemon) openEngine() error {
 		return fmt.Errorf("create models dir: %w", err)
 	}
 	// The pool and Hub settings saved from the UI override the defaults.
-	d.poolBase = pool.Config{Logger: d.log}
+	d.poolBase = engine.PoolConfig{Logger: d.log}
 	poolCfg, err := api.LoadPoolConfig(d.store, d.poolBase)
 	if err != nil {
 		return fmt.Errorf("pool settings: %w", err)
@@ -219,12 +218,7 @@ func (d *daemon) autoStart(ctx context.Context) {
 		if !p.AutoStart {
 			continue
 		}
-		var ttl *time.Duration
-		if p.TTLSeconds != nil {
-			t := time.Duration(*p.TTLSeconds) * time.Second
-			ttl = &t
-		}
-		if err := d.engine.Pool().Load(ctx, p.Model, pool.LoadOptions{Pin: true, TTL: ttl}); err != nil {
+		if err := d.engine.Load(ctx, p.Model, engine.LoadOptions{Pin: true, TTL: p.LoadKeepAlive()}); err != nil {
 			if ctx.Err() != nil {
 				return
 			}

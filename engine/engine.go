@@ -50,9 +50,6 @@ func New(opts Options) (*Engine, error) {
 // Close unloads every model.
 func (e *Engine) Close() error { return e.pool.Close() }
 
-// Pool is the model pool, for status, pinning and settings.
-func (e *Engine) Pool() *pool.Pool { return e.pool }
-
 // Cache is the models dir.
 func (e *Engine) Cache() hub.Cache { return e.cache }
 

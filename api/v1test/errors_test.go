@@ -73,7 +73,7 @@ func TestErrors(t *testing.T) {
 // expects the next to be refused with 429 and Retry-After.
 func TestQueueFull(t *testing.T) {
 	e := start(t, envOptions{pool: pool.Config{MaxParallel: 1, MaxQueue: 1}})
-	lease, err := e.eng.Pool().Acquire(context.Background(), tinyID, pool.AcquireOptions{})
+	release, err := e.eng.Hold(context.Background(), tinyID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestQueueFull(t *testing.T) {
 		queued <- resp.StatusCode
 	}()
 	eventually(t, "a queued request", func() bool {
-		for _, s := range e.eng.Pool().Status() {
+		for _, s := range e.eng.Status() {
 			if s.ID == tinyID && s.Queued == 1 {
 				return true
 			}
@@ -101,7 +101,7 @@ func TestQueueFull(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), `"rate_limit_error"`) {
 		t.Errorf("status %d, Retry-After %q, body %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
-	lease.Release()
+	release()
 	wg.Wait()
 	if code := <-queued; code != http.StatusOK {
 		t.Errorf("the queued request got %d", code)
