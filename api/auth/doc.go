@@ -4,5 +4,6 @@
 // from a request, and the login failure rate limiter. api/authmw.go joins these to
 // the store and to echo.
 //
-// Who may import me: api. I import nothing of this project.
+// Who may import me: api, and app for the daemon's JWT secret.
+// I import nothing of this project.
 package auth

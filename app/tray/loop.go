@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 )
 
 // modelsEvery is how many polls pass between listings of the models dir, which
@@ -185,7 +185,7 @@ func (l *loop) toggle(ctx context.Context, id string) {
 	op, call := OpLoad, l.ctl.Load
 	for _, st := range l.state.Pool {
 		if st.ID == id && st.State != "" {
-			if st.State != pool.StateReady {
+			if st.State != engine.StateReady {
 				return // loading or unloading already, started elsewhere
 			}
 			op, call = OpUnload, l.ctl.Unload

@@ -11,6 +11,6 @@
 // on any linear layer, and passes engine/enginetest against the float64
 // reference. See design.md for the memory layout and threading.
 //
-// Who may import me: engine (the facade) and engine/bench. I import
-// engine/model and engine/cpu/kern only.
+// Who may import me: app (which wires me in as the executor) and engine/bench.
+// I import engine/model and engine/cpu/kern only.
 package cpu

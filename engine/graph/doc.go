@@ -70,6 +70,7 @@
 // buffers were donated leaves the sequence empty (Len 0). Cancellation is
 // checked between chunks. Close on the runner waits for running steps.
 //
-// Who may import me: engine (the facade) and tests. I import engine/model and
+// Who may import me: app (which wires me in as the executor) and tests.
+// I import engine/model and
 // gomlx; never engine/cpu, api or store.
 package graph

@@ -20,5 +20,6 @@
 //   - Any Linear may carry Bias; MLX-quantized layers (Bits > 0) decode with
 //     DequantizeRow, including the embeddings and lm_head.
 //
-// Who may import me: engine/... only. I import no HTTP, storage or executor package.
+// Who may import me: engine/... and app, which wires an executor in. I import
+// no HTTP, storage or executor package.
 package model

@@ -11,6 +11,7 @@
 // Work is split across a Pool of persistent workers; an Exec holds one
 // caller's scratch memory so that steady-state calls do not allocate.
 //
-// Who may import me: engine/cpu and its tests. I import only the standard
+// Who may import me: engine/cpu, engine/bench and their tests.
+// I import only the standard
 // library.
 package kern
