@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -174,43 +173,24 @@ func (s *Server) handleLocalModels(c echo.Context) error {
 	return c.JSON(http.StatusOK, list)
 }
 
-// deleteResult reports a removed model.
-type deleteResult struct {
-	Model      string `json:"model"`
-	FreedBytes int64  `json:"freed_bytes"`
-	Unloaded   bool   `json:"unloaded"` // it was loaded and got unloaded first
-}
-
-// handleDeleteModel removes a model from the models dir, unloading it first. A
-// model that serves requests is refused with 409: generations are never cut.
+// handleDeleteModel removes a model from the models dir: one engine operation
+// that refuses a model serving requests (409), unloads an idle one, stops its
+// download and deletes its files.
 func (s *Server) handleDeleteModel(c echo.Context) error {
 	id := repoParam(c)
-	if !hub.ValidRepoID(id) {
-		return &Error{Status: http.StatusBadRequest, Code: "invalid_repo_id", Message: fmt.Sprintf("%q is not a model id (org/name)", id)}
-	}
-	cache, ok := s.cache()
-	if !ok {
-		return errNoEngine()
-	}
 	ctx := c.Request().Context()
-	res := deleteResult{Model: id}
-	if s.opts.Engine != nil {
-		err := s.opts.Engine.Unload(ctx, id, engine.UnloadOptions{})
-		switch {
-		case err == nil:
-			res.Unloaded = true
-		case errors.Is(err, engine.ErrBusy):
-			return &Error{Status: http.StatusConflict, Code: "model_busy", Err: err,
-				Message: fmt.Sprintf("model %s is serving requests: try again when they are done", id)}
-		case !errors.Is(err, engine.ErrNotLoaded):
-			return err
-		}
-	}
-	var err error
-	if s.opts.Downloads != nil {
-		res.FreedBytes, err = s.opts.Downloads.Delete(ctx, id) // also stops a download of it
-	} else {
-		res.FreedBytes, err = cache.Delete(id)
+	var (
+		res engine.DeleteResult
+		err error
+	)
+	switch {
+	case s.opts.Engine != nil:
+		res, err = s.opts.Engine.DeleteModel(ctx, id)
+	case s.opts.Downloads != nil: // without an engine nothing is loaded
+		res = engine.DeleteResult{Model: id}
+		res.FreedBytes, err = s.opts.Downloads.Delete(ctx, id)
+	default:
+		return errNoEngine()
 	}
 	if err != nil {
 		return err

@@ -165,9 +165,6 @@ func (d *daemon) openEngine() error {
 	if err != nil {
 		return fmt.Errorf("pool settings: %w", err)
 	}
-	if d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg}); err != nil {
-		return err
-	}
 	hubSet, err := api.LoadHubSettings(d.store)
 	if err != nil {
 		return fmt.Errorf("hub settings: %w", err)
@@ -179,9 +176,13 @@ func (d *daemon) openEngine() error {
 	if d.hub, err = hub.New(hub.Options{Endpoint: d.cfg.HFEndpoint, Token: token, Offline: hubSet.Offline, Logger: d.log, UserAgent: "mlx-manager/" + Version()}); err != nil {
 		return err
 	}
-	d.downloads, err = hub.NewManager(hub.ManagerOptions{
-		Client: d.hub, Cache: d.engine.Cache(), Journal: downloadJournal{d.store.Downloads()}, Logger: d.log,
-	})
+	// The manager comes first: the engine stops a model's download when it deletes it.
+	if d.downloads, err = hub.NewManager(hub.ManagerOptions{
+		Client: d.hub, Cache: hub.Cache{Root: d.cfg.ModelsDir}, Journal: downloadJournal{d.store.Downloads()}, Logger: d.log,
+	}); err != nil {
+		return err
+	}
+	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, Downloads: d.downloads})
 	return err
 }
 

@@ -17,6 +17,9 @@ type Options struct {
 	NewRunner NewRunner // the executor
 	Pool      pool.Config
 	Logger    *slog.Logger
+	// Downloads, when set, is the download manager of the same models dir:
+	// DeleteModel stops a model's download through it before removing the files.
+	Downloads *hub.Manager
 }
 
 // Engine is the facade over the model library, the pool and generation.
@@ -26,6 +29,8 @@ type Engine struct {
 	newRunner NewRunner
 	pool      *pool.Pool
 	last      lastRequests
+	downloads *hub.Manager // nil: no downloads to stop
+	deleting  deletions
 }
 
 // New starts an engine. Close stops it.
@@ -39,7 +44,7 @@ func New(opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	e := &Engine{log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner}
+	e := &Engine{log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads}
 	if opts.Pool.Logger == nil {
 		opts.Pool.Logger = opts.Logger
 	}
@@ -61,6 +66,9 @@ func (l loader) Estimate(ctx context.Context, id string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := l.e.deleting.refuse(id); err != nil {
+		return 0, err
+	}
 	if err := checkDir(id, dir); err != nil {
 		return 0, err
 	}
@@ -70,6 +78,9 @@ func (l loader) Estimate(ctx context.Context, id string) (int64, error) {
 func (l loader) Load(ctx context.Context, id string) (pool.Resource, error) {
 	dir, err := resolveDir(l.e.cache, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.e.deleting.refuse(id); err != nil {
 		return nil, err
 	}
 	if err := checkDir(id, dir); err != nil {
