@@ -96,6 +96,7 @@ var classes = []struct {
 	{hub.ErrClosed, Class{Kind: KindUnavailable, Code: "shutting_down"}},
 	{hub.ErrBadResponse, Class{Kind: KindUpstream, Code: "bad_hub_response"}},
 	{hub.ErrChecksum, Class{Kind: KindUpstream, Code: "bad_hub_response"}},
+	{hub.ErrTransition, Class{Kind: KindConflict, Code: "download_state"}},
 }
 
 // Classify says which kind err is. ok is false for errors the engine does not

@@ -157,7 +157,7 @@ func (m *Manager) Pause(id string) error {
 		if st == StatusPaused {
 			return nil
 		}
-		return fmt.Errorf("pause %s: task is %s", id, st)
+		return fmt.Errorf("pause %s: task is %s and not running: %w", id, st, ErrTransition)
 	}
 	cancel, done := t.cancel, t.done
 	t.mu.Unlock()
@@ -178,8 +178,8 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 	if running {
 		return nil
 	}
-	if st != StatusPaused && st != StatusFailed {
-		return fmt.Errorf("resume %s: task is %s", id, st)
+	if to, err := Next(st, ActResume); err != nil || to != StatusDownloading {
+		return fmt.Errorf("resume %s: task is %s and not running: %w", id, st, ErrTransition)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -235,7 +235,7 @@ func (m *Manager) Cancel(id string) error {
 		m.retire(t)
 		return nil
 	}
-	return fmt.Errorf("cancel %s: task is %s", id, st)
+	return fmt.Errorf("cancel %s: task is %s and not running: %w", id, st, ErrTransition)
 }
 
 // checkCurrent fails when another task has taken over t's repo.
