@@ -11,14 +11,9 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/hub"
 )
 
-// Intervals of the long event streams; variables so tests need not wait.
-var (
-	// downloadPollInterval is how often /api/servers/events looks for download
-	// changes: the manager has no subscription covering every task.
-	downloadPollInterval = time.Second
-	// credentialRecheck is how often a stream re-checks its client's credential.
-	credentialRecheck = 30 * time.Second
-)
+// credentialRecheck is how often a long event stream re-checks its client's
+// credential; a variable so tests need not wait.
+var credentialRecheck = 30 * time.Second
 
 // eventsSnapshot is the first event of /api/servers/events: the whole state, so
 // a client needs no other request before following the deltas.
@@ -54,7 +49,7 @@ func (s *Server) handleServerEvents(c echo.Context) error {
 		return err
 	}
 	// Subscribe before the snapshot so no event falls in between.
-	events, cancel := e.SubscribeModels()
+	events, cancel := e.Subscribe()
 	defer cancel()
 	snap := eventsSnapshot{Memory: e.Memory(), Downloads: []downloadView{}}
 	if snap.Servers, err = s.servers(e); err != nil {
@@ -70,21 +65,25 @@ func (s *Server) handleServerEvents(c echo.Context) error {
 	}
 	recheck := time.NewTicker(credentialRecheck)
 	defer recheck.Stop()
-	poll := time.NewTicker(downloadPollInterval)
-	defer poll.Stop()
 	for {
 		select {
 		case ev, ok := <-events:
 			if !ok {
-				return nil // the pool shut down
+				return nil // the engine shut down
 			}
-			if st.send("model", viewModelEvent(ev)) != nil || st.send("memory", e.Memory()) != nil {
+			if ev.Topic == engine.TopicModel && st.send("model", viewModelEvent(ev.Model)) != nil {
 				return nil
 			}
-		case <-poll.C:
-			for _, d := range dl.changed() {
-				if st.send("download", d) != nil {
-					return nil
+			// After a model step, or after lost events, the memory and the
+			// downloads are sent as they are now; the list diff sends only changes.
+			if (ev.Topic == engine.TopicModel || ev.Lost) && st.send("memory", e.Memory()) != nil {
+				return nil
+			}
+			if ev.Topic == engine.TopicDownloads || ev.Lost {
+				for _, d := range dl.changed() {
+					if st.send("download", d) != nil {
+						return nil
+					}
 				}
 			}
 		case <-recheck.C:

@@ -49,7 +49,7 @@ type libOptions struct {
 
 func startLib(t *testing.T, o libOptions) *libEnv {
 	t.Helper()
-	restore := api.SetEventIntervals(50*time.Millisecond, 20*time.Millisecond)
+	restore := api.SetCredentialRecheck(50 * time.Millisecond)
 	t.Cleanup(restore)
 	env := &libEnv{Models: t.TempDir()}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))

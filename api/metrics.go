@@ -166,7 +166,7 @@ func (s *Server) watchPool() {
 	if s.opts.Engine == nil {
 		return
 	}
-	events, cancel := s.opts.Engine.SubscribeModels()
+	events, cancel := s.opts.Engine.Subscribe()
 	go func() {
 		defer cancel()
 		for {
@@ -177,7 +177,9 @@ func (s *Server) watchPool() {
 				if !ok {
 					return
 				}
-				s.metrics.poolEvent(ev)
+				if ev.Topic == engine.TopicModel {
+					s.metrics.poolEvent(ev.Model)
+				}
 			}
 		}
 	}()

@@ -82,8 +82,8 @@ func (c trayControl) Unload(ctx context.Context, id string) error {
 	return c.engine.Unload(ctx, id, engine.UnloadOptions{Wait: true})
 }
 
-func (c trayControl) Subscribe() (<-chan engine.ModelEvent, func()) {
-	return c.engine.SubscribeModels()
+func (c trayControl) Subscribe() (<-chan engine.Event, func()) {
+	return c.engine.Subscribe()
 }
 
 func (c trayControl) Downloads() []hub.Progress {

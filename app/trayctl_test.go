@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/app/config"
 	"github.com/mlx-manager/mlx-manager/app/tray"
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 	"github.com/mlx-manager/mlx-manager/engine/pool"
 )
@@ -69,13 +70,13 @@ func TestTrayControlDrivesThePool(t *testing.T) {
 	}
 }
 
-func waitEvent(t *testing.T, events <-chan pool.Event, k pool.Kind) {
+func waitEvent(t *testing.T, events <-chan engine.Event, k engine.ModelEventKind) {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
 		case ev := <-events:
-			if ev.Kind == k {
+			if ev.Topic == engine.TopicModel && ev.Model.Kind == k {
 				return
 			}
 		case <-timeout:

@@ -31,6 +31,10 @@ type Engine struct {
 	last      lastRequests
 	downloads *hub.Manager // nil: no downloads to stop
 	deleting  deletions
+
+	events        bus
+	relayDone     chan struct{} // closed when relay has ended
+	stopDownloads func()        // ends relay's download signals; nil without a manager
 }
 
 // New starts an engine. Close stops it.
@@ -49,11 +53,19 @@ func New(opts Options) (*Engine, error) {
 		opts.Pool.Logger = opts.Logger
 	}
 	e.pool = pool.New(opts.Pool, loader{e})
+	e.startRelay(opts.Downloads)
 	return e, nil
 }
 
-// Close unloads every model.
-func (e *Engine) Close() error { return e.pool.Close() }
+// Close unloads every model and ends the event stream.
+func (e *Engine) Close() error {
+	err := e.pool.Close()
+	if e.stopDownloads != nil {
+		e.stopDownloads()
+	}
+	<-e.relayDone
+	return err
+}
 
 // Cache is the models dir.
 func (e *Engine) Cache() hub.Cache { return e.cache }

@@ -25,8 +25,9 @@ type Control interface {
 	// Load and Unload change the pool and return when done.
 	Load(ctx context.Context, id string) error
 	Unload(ctx context.Context, id string) error
-	// Subscribe follows the pool's load and unload events until cancel.
-	Subscribe() (<-chan engine.ModelEvent, func())
+	// Subscribe follows the engine's events (loads and unloads, downloads
+	// changed) until cancel.
+	Subscribe() (<-chan engine.Event, func())
 	// Downloads lists the download tasks.
 	Downloads() []hub.Progress
 	// PendingUsers counts the accounts waiting for an admin's approval.

@@ -121,6 +121,7 @@ func (m *Manager) discard(t *Task) {
 
 // retire frees the repo for a new Start and prunes old finished tasks.
 func (m *Manager) retire(t *Task) {
+	defer m.changes.notify() // after the unlock below: the list changed
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.byRepo[t.repo] == t {
