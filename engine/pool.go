@@ -73,12 +73,6 @@ func (e *Engine) Pin(id string, pinned bool) error { return e.pool.Pin(id, pinne
 // evicted.
 func (e *Engine) SetPoolConfig(cfg PoolConfig) { e.pool.SetConfig(cfg) }
 
-// SubscribeModels streams model lifecycle events until cancel is called. A
-// subscriber that falls behind loses events, never blocks the engine.
-func (e *Engine) SubscribeModels() (events <-chan ModelEvent, cancel func()) {
-	return e.pool.Subscribe()
-}
-
 // Hold keeps a model in use as a request in flight does (loading it first),
 // until release is called: it counts against the model's parallel slots, and
 // unloads and deletes wait for it or are refused with ErrBusy.
