@@ -3,11 +3,11 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/mlx-manager/mlx-manager/engine"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
 )
 

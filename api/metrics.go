@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"github.com/mlx-manager/mlx-manager/engine"
 	"net/http"
 	"runtime"
 	runtimemetrics "runtime/metrics"
@@ -14,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/api/metrics"
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
