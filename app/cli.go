@@ -39,7 +39,7 @@ func newCLIEngine(modelsDir, executor string, stderr io.Writer) (*engine.Engine,
 	if err != nil {
 		return nil, err
 	}
-	return engine.New(engine.Options{ModelsDir: modelsDir, NewRunner: nr, Logger: log, Pool: engine.PoolConfig{}})
+	return engine.New(engine.Options{ModelsDir: modelsDir, NewRunner: nr, Logger: log, Pool: engine.PoolConfig{}, Folders: true})
 }
 
 func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) error {

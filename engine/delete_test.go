@@ -86,3 +86,32 @@ func TestDeleteModel(t *testing.T) {
 		t.Errorf("deleting it again: %v, want ErrNotCached", err)
 	}
 }
+
+// TestFoldersOnlyWhenAsked: a server's engine (Folders off) refuses a folder
+// path as a model id for every operation that takes one, so no request can
+// make it open an arbitrary folder; the CLI's engine takes it.
+func TestFoldersOnlyWhenAsked(t *testing.T) {
+	dir := tinyModel(t)
+	server, err := New(Options{ModelsDir: t.TempDir(), Logger: newTestEngine(t).log,
+		NewRunner: newTestEngine(t).newRunner, Pool: pool.Config{BudgetBytes: 1 << 30}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	ctx := context.Background()
+	for _, id := range []string{dir, "./x", "/etc", "~/models/x", "a/b/c"} {
+		if _, err := server.Model(ctx, id); !errors.Is(err, ErrModelNotFound) {
+			t.Errorf("Model(%q): %v, want ErrModelNotFound", id, err)
+		}
+		if err := server.Load(ctx, id, LoadOptions{}); !errors.Is(err, ErrModelNotFound) {
+			t.Errorf("Load(%q): %v, want ErrModelNotFound", id, err)
+		}
+		if _, err := server.Chat(ctx, ChatRequest{Model: id, Messages: []Message{{Role: "user", Content: "hi"}}}, nil); !errors.Is(err, ErrModelNotFound) {
+			t.Errorf("Chat(%q): %v, want ErrModelNotFound", id, err)
+		}
+	}
+	cli := newTestEngine(t) // Folders on
+	if _, err := cli.Model(ctx, dir); err != nil {
+		t.Errorf("the CLI's engine refuses a folder: %v", err)
+	}
+}

@@ -13,9 +13,15 @@ import (
 )
 
 // resolveDir finds a model's folder: a repo id in the models dir (HF cache layout),
-// or, for the CLI, any folder that holds a config.json or a tokenizer.json.
-func resolveDir(cache hub.Cache, id string) (string, error) {
+// or, when the engine takes folders (the CLI's, Options.Folders), any folder that
+// holds a config.json or a tokenizer.json. This is the one place a model name is
+// checked: a server's engine never opens a folder a request names.
+func (e *Engine) resolveDir(id string) (string, error) {
+	cache := e.cache
 	if looksLikePath(id) {
+		if !e.folders {
+			return "", fmt.Errorf("%w: %q is not a model id (org/name)", ErrModelNotFound, id)
+		}
 		for _, f := range []string{"config.json", "tokenizer.json"} {
 			if st, err := os.Stat(filepath.Join(id, f)); err == nil && st.Mode().IsRegular() {
 				return id, nil
