@@ -109,6 +109,8 @@ func (s Spec) config() map[string]any {
 		if s.Arch == "qwen3" {
 			c["attention_bias"] = s.AttentionBias
 		}
+	default:
+		return s.familyConfig(c)
 	}
 	if s.QuantBits > 0 {
 		q := map[string]any{"group_size": s.GroupSize, "bits": s.QuantBits}
@@ -134,6 +136,9 @@ type gen struct {
 
 func (g *gen) tensors() error {
 	s := g.s
+	if isFamily(s.Arch) {
+		return g.familyTensors()
+	}
 	qdim, kvdim := s.Heads*s.HeadDim, s.KVHeads*s.HeadDim
 	invSqrt := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }
 	qkvBias := s.Arch == "qwen2" || (s.AttentionBias && (s.Arch == "llama" || s.Arch == "qwen3"))
