@@ -1,0 +1,100 @@
+package hfref
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestRealConfigs parses the config.json of real checkpoints and checks what
+// the forward pass will read from them.
+func TestRealConfigs(t *testing.T) {
+	cases := map[string]func(t *testing.T, f *family){
+		"smollm3-3b.json": func(t *testing.T, f *family) {
+			if f.layers != 36 || f.heads != 16 || f.kvHeads != 4 || f.headDim != 128 || f.vocab != 128256 {
+				t.Errorf("dimensions %+v", f)
+			}
+			for l, rope := range f.ropeLayer {
+				if want := (l+1)%4 != 0; rope != want {
+					t.Errorf("layer %d: rope %v, want %v", l, rope, want)
+				}
+				if f.slidingLayer[l] {
+					t.Errorf("layer %d is sliding; SmolLM3-3B has use_sliding_window false", l)
+				}
+			}
+			if f.globalRope.theta != 5e6 || f.globalRope.kind != "default" || f.tied {
+				t.Errorf("rope %+v, tied %v", f.globalRope, f.tied)
+			}
+		},
+	}
+	for name, check := range cases {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", "configs", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := ParseConfig(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, f)
+		})
+	}
+}
+
+// TestGemma3TextConfigDefaults: a Gemma3ForConditionalGeneration config.json
+// holds a sparse text_config; the rest comes from Gemma3TextConfig's defaults,
+// and rope_scaling applies to the global layers only.
+func TestGemma3TextConfigDefaults(t *testing.T) {
+	raw, err := ParseConfig([]byte(`{"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",
+		"text_config": {"hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text",
+			"num_hidden_layers": 34, "rope_scaling": {"factor": 8.0, "rope_type": "linear"}, "sliding_window": 1024},
+		"torch_dtype": "bfloat16"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.heads != 8 || f.kvHeads != 4 || f.headDim != 256 || f.vocab != 262208 || !f.tied || f.window != 1024 {
+		t.Errorf("defaults not applied: %+v", f)
+	}
+	if f.scale != 1.0/16 || f.attnSoftcap != 0 || f.finalSoftcap != 0 || f.act != "gelu_pytorch_tanh" {
+		t.Errorf("scale %g softcaps %g %g act %s", f.scale, f.attnSoftcap, f.finalSoftcap, f.act)
+	}
+	for l, s := range f.slidingLayer {
+		if want := (l+1)%6 != 0; s != want {
+			t.Errorf("layer %d sliding %v, want %v", l, s, want)
+		}
+	}
+	if f.globalRope.kind != "linear" || f.globalRope.factor != 8 || f.globalRope.theta != 1e6 || f.localRope.theta != 1e4 || f.localRope.kind != "default" {
+		t.Errorf("global rope %+v, local %+v", f.globalRope, f.localRope)
+	}
+	// bfloat16 rounds sqrt(2560) = 50.596 to 50.5, as transformers' cast does.
+	if got := roundTo(f.dtype, math.Sqrt(2560)); got != 50.5 {
+		t.Errorf("embedding scale %g, want 50.5", got)
+	}
+}
+
+func TestRoundTo(t *testing.T) {
+	for _, c := range []struct {
+		dtype string
+		in    float64
+		want  float64
+	}{
+		{"bfloat16", math.Sqrt(1152), 34},
+		{"float16", math.Sqrt(2560), 50.59375},
+		{"float32", 8, 8},
+		{"float32", math.Sqrt(2), float64(float32(math.Sqrt(2)))},
+	} {
+		if got := roundTo(c.dtype, c.in); got != c.want {
+			t.Errorf("roundTo(%s, %g) = %g, want %g", c.dtype, c.in, got, c.want)
+		}
+	}
+}
