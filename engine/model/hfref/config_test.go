@@ -27,6 +27,45 @@ func TestRealConfigs(t *testing.T) {
 				t.Errorf("rope %+v, tied %v", f.globalRope, f.tied)
 			}
 		},
+		"gemma-2-2b-it.json": func(t *testing.T, f *family) {
+			if f.layers != 26 || f.hidden != 2304 || f.headDim != 256 || !f.tied || f.window != 4096 {
+				t.Errorf("dimensions %+v", f)
+			}
+			if f.attnSoftcap != 50 || f.finalSoftcap != 30 || f.scale != 1.0/16 || f.act != "gelu_pytorch_tanh" {
+				t.Errorf("softcaps %g %g, scale %g, act %s", f.attnSoftcap, f.finalSoftcap, f.scale, f.act)
+			}
+			for l, s := range f.slidingLayer {
+				if s != (l%2 == 0) {
+					t.Errorf("layer %d sliding %v: Gemma 2 alternates, starting with a local layer", l, s)
+				}
+			}
+			// bfloat16 keeps sqrt(2304) = 48 exact.
+			if got := roundTo(f.dtype, math.Sqrt(2304)); got != 48 {
+				t.Errorf("embedding scale %g", got)
+			}
+		},
+		"phi-3.5-mini-instruct.json": func(t *testing.T, f *family) {
+			r := f.globalRope
+			if f.rotaryDim != 96 || r.kind != "longrope" || r.origMax != 4096 || len(r.long) != 48 || len(r.short) != 48 {
+				t.Fatalf("rotary dim %d, rope %s orig %d, %d/%d factors", f.rotaryDim, r.kind, r.origMax, len(r.long), len(r.short))
+			}
+			// attention factor sqrt(1 + ln(131072/4096)/ln(4096)), the default transformers derives.
+			cos, _ := r.table(f.rotaryDim, 1)
+			if want := math.Sqrt(1 + math.Log(32)/math.Log(4096)); math.Abs(cos[0][0]-want) > 1e-12 {
+				t.Errorf("attention factor %g, want %g", cos[0][0], want)
+			}
+			if f.tied || f.window != 262144 || !f.slidingLayer[0] {
+				t.Errorf("tied %v, window %d", f.tied, f.window)
+			}
+		},
+		"phi-4-mini-instruct-mlx4.json": func(t *testing.T, f *family) {
+			if f.headDim != 128 || f.rotaryDim != 96 || f.kvHeads != 8 || !f.tied || f.vocab != 200064 {
+				t.Errorf("head dim %d, rotary %d, kv %d, tied %v", f.headDim, f.rotaryDim, f.kvHeads, f.tied)
+			}
+			if r := f.globalRope; len(r.long) != 48 || r.long[47] != 47.77 || r.short[0] != 1 {
+				t.Errorf("longrope factors %v / %v", r.long, r.short)
+			}
+		},
 	}
 	for name, check := range cases {
 		t.Run(name, func(t *testing.T) {
