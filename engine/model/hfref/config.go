@@ -100,7 +100,7 @@ func ParseConfig(data []byte) (map[string]any, error) {
 }
 
 // Supported lists the architectures this package implements.
-var Supported = []string{"Gemma2ForCausalLM", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration",
+var Supported = []string{"LlamaForCausalLM", "Gemma2ForCausalLM", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration",
 	"Phi3ForCausalLM", "GraniteForCausalLM", "Olmo2ForCausalLM", "SmolLM3ForCausalLM"}
 
 func parse(raw map[string]any) (*family, error) {
@@ -124,6 +124,8 @@ func parse(raw map[string]any) (*family, error) {
 	}
 	var err error
 	switch arch {
+	case "LlamaForCausalLM": // the baseline the others differ from, to check the harness on
+		err = f.llamaLike(c, 10000, 1e-6)
 	case "Gemma2ForCausalLM":
 		err = f.gemma(c, 2)
 	case "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration":

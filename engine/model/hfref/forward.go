@@ -299,7 +299,7 @@ func (m *run) attention(l int, p string, x [][]float64) [][]float64 {
 			}
 		}
 	}
-	return m.linear(p+"self_attn.o_proj", out, f.hidden, qd, f.attnBias)
+	return m.linear(p+"self_attn.o_proj", out, f.hidden, qd, f.attnBias && f.arch != "Phi3ForCausalLM")
 }
 
 func (m *run) headNorm(name string, x [][]float64) [][]float64 {
