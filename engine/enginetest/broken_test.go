@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
@@ -57,11 +58,19 @@ func (s clamping) Forward(ctx context.Context, t []int32) ([]float32, error) {
 // by f, the way an executor with that bug would compute.
 func mutated(f func(c *model.Config, w *model.Weights)) func(*model.Model) (model.Runner, error) {
 	return func(m *model.Model) (model.Runner, error) {
-		c, mm := *m.Config, *m
-		mm.Weights.Layers = append([]model.Layer(nil), m.Weights.Layers...)
-		f(&c, &mm.Weights)
-		mm.Config = &c
-		return reference.NewRunner(&mm), nil
+		c := *m.Config
+		var scratch model.Weights
+		f(&c, &scratch) // config changes first: they decide what is bound
+		mm, err := m.Rebind(context.Background(), &c)
+		if err != nil {
+			return nil, err
+		}
+		lw, ok := mm.Def.(interface{ Weights() *model.Weights })
+		if !ok {
+			return nil, fmt.Errorf("%s: weights cannot be mutated", m.Arch.Name)
+		}
+		f(&c, lw.Weights())
+		return reference.NewRunner(mm), nil
 	}
 }
 

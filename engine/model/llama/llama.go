@@ -1,12 +1,20 @@
-// Package llama registers LlamaForCausalLM: Llama 2, Llama 3 and 3.x (with
-// llama3 rope scaling), SmolLM2, TinyLlama and the many fine-tunes sharing the
+// Package llama is LlamaForCausalLM: Llama 2, Llama 3 and 3.x (with llama3
+// rope scaling), SmolLM2, TinyLlama and the many fine-tunes sharing the
 // layout. attention_bias adds biases to q, k, v and o; mlp_bias to the MLP.
+//
+// Its forward pass (Model) also runs Mistral, Qwen2 and Qwen3, which differ
+// only in the layout flags their Configure sets (biases, q/k norms, window).
 package llama
 
-import "github.com/mlx-manager/mlx-manager/engine/model"
+import (
+	"fmt"
+	"math"
+
+	"github.com/mlx-manager/mlx-manager/engine/model"
+)
 
 func init() {
-	model.Register(model.Arch{Name: "LlamaForCausalLM", Configure: configure, Names: model.HFNames})
+	model.Register(model.Arch{Name: "LlamaForCausalLM", Configure: configure, Build: Build})
 }
 
 func configure(c *model.Config, _ []byte) error {
@@ -15,3 +23,129 @@ func configure(c *model.Config, _ []byte) error {
 	c.SlidingWindow = 0 // Llama attends to the whole context
 	return nil
 }
+
+// Tensor names, Hugging Face's: module paths to which the binder adds
+// ".weight", ".bias" or, for MLX-quantized layers, ".scales" and ".biases".
+const (
+	embedName = "model.embed_tokens"
+	normName  = "model.norm"
+	headName  = "lm_head"
+	layerName = "model.layers.%d."
+)
+
+// Model is the Llama decoder: pre-norm attention and SwiGLU MLP blocks, each
+// added to the residual stream (HF's LlamaDecoderLayer).
+type Model struct {
+	w    model.Weights
+	eps  float64
+	rope model.Rope
+	attn model.Attention
+}
+
+// Build binds a Llama-layout model: q/k/v biases when c.QKVBias, o bias when
+// c.OBias, MLP biases when c.MLPBias, per-head q/k norms when c.QKNorm, and a
+// sliding window when c.SlidingWindow is set.
+func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
+	m := &Model{
+		eps:  c.RMSNormEps,
+		rope: model.Rope{HeadDim: c.HeadDim, Dims: c.HeadDim, Freqs: model.RopeFreqs(c)},
+		attn: model.Attention{
+			Heads: c.NumAttentionHeads, KVHeads: c.NumKeyValueHeads, HeadDim: c.HeadDim,
+			Scale: 1 / math.Sqrt(float64(c.HeadDim)), Window: c.SlidingWindow,
+		},
+	}
+	w := &m.w
+	h := c.HiddenSize
+	if err := b.Linear(&w.Embed, embedName, c.VocabSize, h, false); err != nil {
+		return nil, err
+	}
+	if err := b.Vector(&w.Norm, normName+".weight", h); err != nil {
+		return nil, err
+	}
+	if c.TieWordEmbeddings {
+		b.Tie(&w.LMHead, &w.Embed)
+	} else if err := b.Linear(&w.LMHead, headName, c.VocabSize, h, false); err != nil {
+		return nil, err
+	}
+	w.Layers = make([]model.Layer, c.NumHiddenLayers)
+	for i := range w.Layers {
+		if err := b.Err(); err != nil {
+			return nil, err
+		}
+		if err := bindLayer(b, &w.Layers[i], fmt.Sprintf(layerName, i), c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func bindLayer(b *model.Binder, l *model.Layer, p string, c *model.Config) error {
+	q, kv := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim
+	h, inter := c.HiddenSize, c.IntermediateSize
+	for _, t := range []struct {
+		dst     *model.Linear
+		name    string
+		out, in int
+		bias    bool
+	}{
+		{&l.Q, "self_attn.q_proj", q, h, c.QKVBias},
+		{&l.K, "self_attn.k_proj", kv, h, c.QKVBias},
+		{&l.V, "self_attn.v_proj", kv, h, c.QKVBias},
+		{&l.O, "self_attn.o_proj", h, q, c.OBias},
+		{&l.Gate, "mlp.gate_proj", inter, h, c.MLPBias},
+		{&l.Up, "mlp.up_proj", inter, h, c.MLPBias},
+		{&l.Down, "mlp.down_proj", h, inter, c.MLPBias},
+	} {
+		if err := b.Linear(t.dst, p+t.name, t.out, t.in, t.bias); err != nil {
+			return err
+		}
+	}
+	if err := b.Vector(&l.AttnNorm, p+"input_layernorm.weight", h); err != nil {
+		return err
+	}
+	if err := b.Vector(&l.MLPNorm, p+"post_attention_layernorm.weight", h); err != nil {
+		return err
+	}
+	if c.QKNorm {
+		l.QNorm, l.KNorm = new(model.Tensor), new(model.Tensor)
+		if err := b.Vector(l.QNorm, p+"self_attn.q_norm.weight", c.HeadDim); err != nil {
+			return err
+		}
+		if err := b.Vector(l.KNorm, p+"self_attn.k_norm.weight", c.HeadDim); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Weights are the bound tensors, for executors that read the Llama layout
+// directly (engine/graph).
+func (m *Model) Weights() *model.Weights { return &m.w }
+
+func (m *Model) Layers() int { return len(m.w.Layers) }
+
+func (m *Model) Embed(o model.Ops) model.Value { return o.Embed(&m.w.Embed) }
+
+func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
+	L := &m.w.Layers[l]
+	h := o.RMSNorm(x, &L.AttnNorm, m.eps, 0)
+	q, k, v := o.Linear3(h, &L.Q, &L.K, &L.V)
+	if L.QNorm != nil {
+		// Qwen3: each head of q and k is RMS-normalised before RoPE.
+		q = o.RMSNorm(q, L.QNorm, m.eps, 0)
+		k = o.RMSNorm(k, L.KNorm, m.eps, 0)
+	}
+	q, k = o.RoPE(q, &m.rope), o.RoPE(k, &m.rope)
+	a := o.Attention(l, q, k, v, &m.attn)
+	x = o.Add(x, o.Linear(a, &L.O))
+
+	h = o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
+	g, u := o.Linear2(h, &L.Gate, &L.Up)
+	return o.Add(x, o.Linear(o.GLU(g, u, model.SiLU), &L.Down))
+}
+
+func (m *Model) Norm(o model.Ops, x model.Value) model.Value {
+	return o.RMSNorm(x, &m.w.Norm, m.eps, 0)
+}
+
+func (m *Model) Logits(o model.Ops, h model.Value) model.Value { return o.Linear(h, &m.w.LMHead) }

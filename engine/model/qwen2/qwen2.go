@@ -7,10 +7,11 @@ import (
 	"errors"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/llama"
 )
 
 func init() {
-	model.Register(model.Arch{Name: "Qwen2ForCausalLM", Configure: configure, Names: model.HFNames})
+	model.Register(model.Arch{Name: "Qwen2ForCausalLM", Configure: configure, Build: llama.Build})
 }
 
 func configure(c *model.Config, raw []byte) error {
