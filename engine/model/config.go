@@ -35,6 +35,10 @@ type Config struct {
 	QKVBias bool // q/k/v projections carry an additive bias
 	OBias   bool // o projection carries an additive bias
 	QKNorm  bool // per-head RMSNorm on q and k before RoPE (Qwen3)
+
+	// Family holds what a family's Configure read from config.json beyond the
+	// fields above (Gemma's soft-caps, Granite's multipliers, ...), for its Build.
+	Family any
 }
 
 // RopeScaling is rope_scaling (or rope_parameters) of config.json.
@@ -233,6 +237,9 @@ func ropeScaling(r *rawRope) (*RopeScaling, error) {
 			return nil, errors.New("rope_scaling linear needs factor")
 		}
 		return &RopeScaling{Type: typ, Factor: *r.Factor}, nil
+	case "longrope":
+		// Phi-3's short and long factors: its family reads them from config.json.
+		return &RopeScaling{Type: typ, Factor: 1}, nil
 	case "llama3":
 		if r.Factor == nil || r.LowFreqFactor == nil || r.HighFreqFactor == nil || r.OriginalMaxPositionEmbeddings == nil {
 			return nil, errors.New("rope_scaling llama3 needs factor, low_freq_factor, high_freq_factor and original_max_position_embeddings")
@@ -240,5 +247,5 @@ func ropeScaling(r *rawRope) (*RopeScaling, error) {
 		return &RopeScaling{Type: typ, Factor: *r.Factor, LowFreqFactor: *r.LowFreqFactor,
 			HighFreqFactor: *r.HighFreqFactor, OriginalMaxPositionEmbeddings: *r.OriginalMaxPositionEmbeddings}, nil
 	}
-	return nil, fmt.Errorf("rope_scaling type %q is not supported (llama3 and linear are)", typ)
+	return nil, fmt.Errorf("rope_scaling type %q is not supported (llama3, linear and Phi-3's longrope are)", typ)
 }

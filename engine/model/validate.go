@@ -50,8 +50,8 @@ func (c *Config) validate() error {
 	if c.SlidingWindow < 0 {
 		return fmt.Errorf("sliding_window is %d", c.SlidingWindow)
 	}
-	if c.HiddenAct != "silu" {
-		return fmt.Errorf("hidden_act %q is not supported (silu is)", c.HiddenAct)
+	if c.HiddenAct != "silu" && c.HiddenAct != "gelu_pytorch_tanh" {
+		return fmt.Errorf("hidden_act %q is not supported (silu and Gemma's gelu_pytorch_tanh are)", c.HiddenAct)
 	}
 	switch c.TorchDType {
 	case "", "float32", "float16", "bfloat16":

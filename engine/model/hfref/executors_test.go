@@ -19,6 +19,13 @@ var executors = map[string]hfref.NewRunner{
 	"graph":     func(m *model.Model) (model.Runner, error) { return graph.New(context.Background(), m, graph.Options{}) },
 }
 
+// definitionExecutors run a family through its model.Definition; engine/graph
+// still reads the Llama layout and cannot run the new families yet.
+var definitionExecutors = map[string]hfref.NewRunner{
+	"reference": executors["reference"],
+	"cpu":       executors["cpu"],
+}
+
 // TestCheckLlama runs the harness on the family every executor already runs:
 // it must pass there, in float and quantized forms, or the harness is wrong.
 func TestCheckLlama(t *testing.T) {
@@ -30,6 +37,41 @@ func TestCheckLlama(t *testing.T) {
 		dir := modeltest.New(t, s)
 		for name, nr := range executors {
 			t.Run(s.Name()+"/"+name, func(t *testing.T) { hfref.Check(t, dir, prompt, nr) })
+		}
+	}
+}
+
+// familyLayers covers each family's alternating layer kinds.
+var familyLayers = map[string]int{
+	"gemma2": 3, "gemma3": 6, "gemma3mm": 6, "phi3": 3, "granite": 3, "olmo2": 3, "smollm3": 5,
+}
+
+// implemented are the families with a definition in engine/model/<family>.
+var implemented = map[string]bool{"granite": true, "smollm3": true}
+
+// TestFamilies checks every family of issue #18 that has a definition on the
+// executors that run definitions, in float and MLX-quantized storage, on a
+// prompt longer than the sliding window.
+func TestFamilies(t *testing.T) {
+	forms := []modeltest.Spec{
+		{DType: model.F32},
+		{DType: model.BF16},
+		{DType: model.F16, QuantBits: 8, GroupSize: 32},
+		{DType: model.BF16, QuantBits: 4, GroupSize: 32},
+	}
+	for _, arch := range modeltest.Families() {
+		if !implemented[arch] {
+			continue
+		}
+		for _, form := range forms {
+			form.Arch, form.Layers, form.Seed = arch, familyLayers[arch], 21
+			if arch == "smollm3" {
+				form.SlidingWindow = 4 // its NoPE layers slide
+			}
+			dir := modeltest.New(t, form)
+			for name, nr := range definitionExecutors {
+				t.Run(form.Name()+"/"+name, func(t *testing.T) { hfref.Check(t, dir, prompt, nr) })
+			}
 		}
 	}
 }

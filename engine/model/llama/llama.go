@@ -18,9 +18,25 @@ func init() {
 }
 
 func configure(c *model.Config, _ []byte) error {
+	if err := CheckLayout(c); err != nil {
+		return err
+	}
 	c.QKVBias, c.OBias = c.AttentionBias, c.AttentionBias
 	c.QKNorm = false
 	c.SlidingWindow = 0 // Llama attends to the whole context
+	return nil
+}
+
+// CheckLayout rejects what the config parser accepts for other families but
+// this forward pass would run wrongly: rope_scaling types RopeFreqs does not
+// apply (Phi-3's longrope) and activations other than SiLU (Gemma's GELU).
+func CheckLayout(c *model.Config) error {
+	if r := c.RopeScaling; r != nil && r.Type != "linear" && r.Type != "llama3" {
+		return fmt.Errorf("rope_scaling type %q is not supported by this family", r.Type)
+	}
+	if c.HiddenAct != "silu" {
+		return fmt.Errorf("hidden_act %q is not supported by this family (silu is)", c.HiddenAct)
+	}
 	return nil
 }
 
