@@ -5,6 +5,8 @@
 package all
 
 import (
+	_ "github.com/mlx-manager/mlx-manager/engine/model/gemma2"
+	_ "github.com/mlx-manager/mlx-manager/engine/model/gemma3"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/granite"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/llama"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/mistral"
