@@ -167,3 +167,47 @@ func (m *Model) Rebind(ctx context.Context, c *Config) (*Model, error) {
 	}
 	return mm, nil
 }
+
+// Rows binds module path as one fused (sum(outs), in) layer and hands its
+// consecutive blocks of rows to dsts as layers of their own, so that a fused
+// checkpoint (Phi-3's qkv_proj and gate_up_proj) reaches the executors as the
+// ordinary layers they already run, quantized or not. The blocks alias the
+// mapped file; only they are recorded, never the fused layer.
+func (b *Binder) Rows(dsts []*Linear, path string, outs []int, in int) error {
+	if len(dsts) != len(outs) {
+		return fmt.Errorf("%s: %d destinations for %d blocks", path, len(dsts), len(outs))
+	}
+	total := 0
+	for _, n := range outs {
+		total += n
+	}
+	l, err := b.binder.linear(path, total, in, false)
+	if err != nil {
+		return err
+	}
+	from := 0
+	for i, dst := range dsts {
+		*dst = rows(l, from, from+outs[i])
+		b.params.Linears = append(b.params.Linears, dst)
+		from += outs[i]
+	}
+	return nil
+}
+
+// rows is rows [from, to) of l: every tensor of a layer (codes, scales,
+// biases) holds one contiguous run of bytes per output row.
+func rows(l Linear, from, to int) Linear {
+	cut := func(t Tensor) Tensor {
+		per := len(t.Data) / t.Shape[0]
+		t.Data = t.Data[from*per : to*per : to*per]
+		t.Shape = []int{to - from, t.Shape[1]}
+		t.Name = fmt.Sprintf("%s[%d:%d]", t.Name, from, to)
+		return t
+	}
+	l.Weight = cut(l.Weight)
+	if l.Scales != nil {
+		s, bi := cut(*l.Scales), cut(*l.Biases)
+		l.Scales, l.Biases = &s, &bi
+	}
+	return l
+}

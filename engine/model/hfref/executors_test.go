@@ -47,7 +47,7 @@ var familyLayers = map[string]int{
 }
 
 // implemented are the families with a definition in engine/model/<family>.
-var implemented = map[string]bool{"gemma2": true, "gemma3": true, "gemma3mm": true, "granite": true, "olmo2": true, "smollm3": true}
+var implemented = map[string]bool{"gemma2": true, "gemma3": true, "gemma3mm": true, "granite": true, "olmo2": true, "phi3": true, "smollm3": true}
 
 // TestFamilies checks every family of issue #18 that has a definition on the
 // executors that run definitions, in float and MLX-quantized storage, on a

@@ -34,6 +34,9 @@ type ops struct {
 	s      *sequence
 	tokens []int32
 	pos    int // position of the first token
+	// last is the position of the last token of the Forward call: tokens
+	// run one at a time here, but longrope picks its factors per call.
+	last int
 }
 
 func must[T any](v T, err error) T {
@@ -141,7 +144,7 @@ func (o *ops) RoPE(x model.Value, r *model.Rope) model.Value {
 		panic(fmt.Sprintf("reference: rope of %d/%d dims with %d frequencies on rows of %d", r.Dims, r.HeadDim, len(r.Freqs), xm.cols))
 	}
 	freqs := r.Freqs
-	if r.LongFreqs != nil && o.pos+xm.rows-1 >= r.LongFrom {
+	if r.LongFreqs != nil && max(o.pos+xm.rows-1, o.last) >= r.LongFrom {
 		freqs = r.LongFreqs
 	}
 	scale := r.Scale
