@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/llama"
 )
 
 // These tests check the executor against itself: the same tokens fed at once,
@@ -61,13 +62,21 @@ func randomWeights(s spec, seed uint64, qkNorm, bias bool) *model.Weights {
 	return w
 }
 
-func ropeFreqs(theta float64, headDim int) []float64 {
-	return model.RopeFreqs(&model.Config{RopeTheta: theta, HeadDim: headDim})
+// newTestRunner runs the Llama family's forward pass over weights w with
+// s's sizes, rope_theta 10000 and s.window.
+func newTestRunner(ctx context.Context, s spec, w *model.Weights, opts Options) (*runner, error) {
+	c := &model.Config{
+		HiddenSize: s.hidden, IntermediateSize: s.inter, NumHiddenLayers: s.layers,
+		NumAttentionHeads: s.heads, NumKeyValueHeads: s.kvHeads, HeadDim: s.headDim, VocabSize: s.vocab,
+		RMSNormEps: s.eps, RopeTheta: 10000, SlidingWindow: s.window,
+	}
+	def, p := llama.FromWeights(c, *w)
+	return newRunner(ctx, s, def, p, opts)
 }
 
 func newTinyRunner(t *testing.T, s spec, qkNorm, bias bool) *runner {
 	t.Helper()
-	r, err := newRunner(context.Background(), s, ropeFreqs(10000, s.headDim), randomWeights(s, 7, qkNorm, bias),
+	r, err := newTestRunner(context.Background(), s, randomWeights(s, 7, qkNorm, bias),
 		Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
@@ -222,8 +231,9 @@ func TestSplitAgrees(t *testing.T) {
 		s := tinySpec
 		s.split = split
 		r := newTinyRunner(t, s, true, true)
-		if got := r.lay.layers[0].qkv.split; got != split {
-			t.Fatalf("qkv stored in %d blocks, want %d", got, split)
+		q := &r.def.(*llama.Model).Weights().Layers[0].Q
+		if got := r.lay.lins[q].split; got != split {
+			t.Fatalf("q stored in %d blocks, want %d", got, split)
 		}
 		got := forwardAll(t, r, [][]int32{toks[:11], toks[11:12], toks[12:]})
 		if want == nil {

@@ -79,6 +79,17 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	return m, nil
 }
 
+func newModel(c *model.Config) *Model {
+	return &Model{
+		eps:  c.RMSNormEps,
+		rope: model.Rope{HeadDim: c.HeadDim, Dims: c.HeadDim, Freqs: model.RopeFreqs(c)},
+		attn: model.Attention{
+			Heads: c.NumAttentionHeads, KVHeads: c.NumKeyValueHeads, HeadDim: c.HeadDim,
+			Scale: 1 / math.Sqrt(float64(c.HeadDim)), Window: c.SlidingWindow,
+		},
+	}
+}
+
 func bindLayer(b *model.Binder, l *model.Layer, p string, c *model.Config) error {
 	q, kv := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim
 	h, inter := c.HiddenSize, c.IntermediateSize
@@ -149,3 +160,25 @@ func (m *Model) Norm(o model.Ops, x model.Value) model.Value {
 }
 
 func (m *Model) Logits(o model.Ops, h model.Value) model.Value { return o.Linear(h, &m.w.LMHead) }
+
+// FromWeights is the forward pass over weights built elsewhere (executor
+// tests that make weights in memory), with the config's rope and attention;
+// QKNorm follows the weights.
+func FromWeights(c *model.Config, w model.Weights) (*Model, model.Params) {
+	m := newModel(c)
+	m.w = w
+	m.w.Layers = append([]model.Layer(nil), w.Layers...)
+	var p model.Params
+	p.Linears = append(p.Linears, &m.w.Embed)
+	p.Vectors = append(p.Vectors, &m.w.Norm)
+	for i := range m.w.Layers {
+		L := &m.w.Layers[i]
+		p.Linears = append(p.Linears, &L.Q, &L.K, &L.V, &L.O, &L.Gate, &L.Up, &L.Down)
+		p.Vectors = append(p.Vectors, &L.AttnNorm, &L.MLPNorm)
+		if L.QNorm != nil {
+			p.Vectors = append(p.Vectors, L.QNorm, L.KNorm)
+		}
+	}
+	p.Linears = append(p.Linears, &m.w.LMHead)
+	return m, p
+}
