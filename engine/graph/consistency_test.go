@@ -19,7 +19,7 @@ import (
 var tinySpec = spec{layers: 2, hidden: 32, inter: 48, heads: 4, kvHeads: 2, headDim: 8, vocab: 50, eps: 1e-5}
 
 // randomWeights builds F32 weights for s; qkNorm and bias add Qwen3 and Qwen2 parts.
-func randomWeights(s spec, seed uint64, qkNorm, bias bool) *model.Weights {
+func randomWeights(s spec, seed uint64, qkNorm, bias bool) *llama.Weights {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	tensor := func(name string, scale, offset float64, shape ...int) model.Tensor {
 		n := numel(shape)
@@ -38,10 +38,10 @@ func randomWeights(s spec, seed uint64, qkNorm, bias bool) *model.Weights {
 		}
 		return l
 	}
-	w := &model.Weights{Embed: lin("embed", s.vocab, s.hidden, false), Norm: tensor("norm", 0.2, 1, s.hidden)}
+	w := &llama.Weights{Embed: lin("embed", s.vocab, s.hidden, false), Norm: tensor("norm", 0.2, 1, s.hidden)}
 	for l := range s.layers {
 		p := fmt.Sprintf("layers.%d.", l)
-		L := model.Layer{
+		L := llama.Layer{
 			AttnNorm: tensor(p+"input_layernorm", 0.2, 1, s.hidden),
 			Q:        lin(p+"q", s.heads*s.headDim, s.hidden, bias),
 			K:        lin(p+"k", s.kvHeads*s.headDim, s.hidden, bias),
@@ -64,7 +64,7 @@ func randomWeights(s spec, seed uint64, qkNorm, bias bool) *model.Weights {
 
 // newTestRunner runs the Llama family's forward pass over weights w with
 // s's sizes, rope_theta 10000 and s.window.
-func newTestRunner(ctx context.Context, s spec, w *model.Weights, opts Options) (*runner, error) {
+func newTestRunner(ctx context.Context, s spec, w *llama.Weights, opts Options) (*runner, error) {
 	c := &model.Config{
 		HiddenSize: s.hidden, IntermediateSize: s.inter, NumHiddenLayers: s.layers,
 		NumAttentionHeads: s.heads, NumKeyValueHeads: s.kvHeads, HeadDim: s.headDim, VocabSize: s.vocab,

@@ -33,10 +33,29 @@ const (
 	layerName = "model.layers.%d."
 )
 
+// Layer holds one transformer block's weights.
+type Layer struct {
+	AttnNorm   model.Tensor  // (hidden) input_layernorm
+	Q, K, V, O model.Linear  // q (heads*headDim, hidden), k/v (kvHeads*headDim, hidden), o (hidden, heads*headDim)
+	QNorm      *model.Tensor // (headDim) per-head RMSNorm on q (Qwen3); nil when absent
+	KNorm      *model.Tensor // (headDim) per-head RMSNorm on k (Qwen3); nil when absent
+	MLPNorm    model.Tensor  // (hidden) post_attention_layernorm
+	Gate, Up   model.Linear  // (intermediate, hidden)
+	Down       model.Linear  // (hidden, intermediate)
+}
+
+// Weights are every parameter of a Llama-layout decoder.
+type Weights struct {
+	Embed  model.Linear // (vocab, hidden) embed_tokens; a row lookup, possibly quantized
+	Layers []Layer
+	Norm   model.Tensor // (hidden) final norm
+	LMHead model.Linear // (vocab, hidden); the same tensors as Embed when embeddings are tied
+}
+
 // Model is the Llama decoder: pre-norm attention and SwiGLU MLP blocks, each
 // added to the residual stream (HF's LlamaDecoderLayer).
 type Model struct {
-	w    model.Weights
+	w    Weights
 	eps  float64
 	rope model.Rope
 	attn model.Attention
@@ -67,7 +86,7 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	} else if err := b.Linear(&w.LMHead, headName, c.VocabSize, h, false); err != nil {
 		return nil, err
 	}
-	w.Layers = make([]model.Layer, c.NumHiddenLayers)
+	w.Layers = make([]Layer, c.NumHiddenLayers)
 	for i := range w.Layers {
 		if err := b.Err(); err != nil {
 			return nil, err
@@ -90,7 +109,7 @@ func newModel(c *model.Config) *Model {
 	}
 }
 
-func bindLayer(b *model.Binder, l *model.Layer, p string, c *model.Config) error {
+func bindLayer(b *model.Binder, l *Layer, p string, c *model.Config) error {
 	q, kv := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim
 	h, inter := c.HiddenSize, c.IntermediateSize
 	for _, t := range []struct {
@@ -129,9 +148,8 @@ func bindLayer(b *model.Binder, l *model.Layer, p string, c *model.Config) error
 	return nil
 }
 
-// Weights are the bound tensors, for executors that read the Llama layout
-// directly (engine/graph).
-func (m *Model) Weights() *model.Weights { return &m.w }
+// Weights are the bound tensors, for tests that change them.
+func (m *Model) Weights() *Weights { return &m.w }
 
 func (m *Model) Layers() int { return len(m.w.Layers) }
 
@@ -164,10 +182,10 @@ func (m *Model) Logits(o model.Ops, h model.Value) model.Value { return o.Linear
 // FromWeights is the forward pass over weights built elsewhere (executor
 // tests that make weights in memory), with the config's rope and attention;
 // QKNorm follows the weights.
-func FromWeights(c *model.Config, w model.Weights) (*Model, model.Params) {
+func FromWeights(c *model.Config, w Weights) (*Model, model.Params) {
 	m := newModel(c)
 	m.w = w
-	m.w.Layers = append([]model.Layer(nil), w.Layers...)
+	m.w.Layers = append([]Layer(nil), w.Layers...)
 	var p model.Params
 	p.Linears = append(p.Linears, &m.w.Embed)
 	p.Vectors = append(p.Vectors, &m.w.Norm)
