@@ -18,9 +18,25 @@ func init() {
 }
 
 func configure(c *model.Config, _ []byte) error {
+	if err := Check(c); err != nil {
+		return err
+	}
 	c.QKVBias, c.OBias = c.AttentionBias, c.AttentionBias
 	c.QKNorm = false
 	c.SlidingWindow = 0 // Llama attends to the whole context
+	return nil
+}
+
+// Check rejects what the Llama-layout forward pass does not compute: an
+// activation other than SiLU and longrope scaling. Mistral, Qwen2 and Qwen3
+// call it from their Configure too.
+func Check(c *model.Config) error {
+	if c.HiddenAct != "silu" {
+		return fmt.Errorf("hidden_act %q is not supported (silu is)", c.HiddenAct)
+	}
+	if c.RopeScaling != nil && c.RopeScaling.Type == "longrope" {
+		return fmt.Errorf("rope_scaling longrope is not supported for %v (llama3 and linear are)", c.Architectures)
+	}
 	return nil
 }
 

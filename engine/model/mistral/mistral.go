@@ -18,6 +18,9 @@ func init() {
 }
 
 func configure(c *model.Config, _ []byte) error {
+	if err := llama.Check(c); err != nil {
+		return err
+	}
 	if c.AttentionBias || c.MLPBias {
 		return errMistralBias
 	}

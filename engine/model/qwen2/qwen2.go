@@ -15,6 +15,9 @@ func init() {
 }
 
 func configure(c *model.Config, raw []byte) error {
+	if err := llama.Check(c); err != nil {
+		return err
+	}
 	if err := CheckSlidingWindow(c, raw); err != nil {
 		return err
 	}

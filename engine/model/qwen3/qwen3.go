@@ -14,6 +14,9 @@ func init() {
 }
 
 func configure(c *model.Config, raw []byte) error {
+	if err := llama.Check(c); err != nil {
+		return err
+	}
 	if err := qwen2.CheckSlidingWindow(c, raw); err != nil {
 		return err
 	}
