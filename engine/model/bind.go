@@ -19,9 +19,6 @@ func (m *Model) bind(ctx context.Context) error {
 		return err
 	}
 	m.Def, m.Params = def, b.params
-	if lw, ok := def.(interface{ Weights() *Weights }); ok {
-		m.Weights = *lw.Weights()
-	}
 	return nil
 }
 

@@ -25,10 +25,6 @@ type Model struct {
 	Def Definition
 	// Params are every bound tensor.
 	Params Params
-	// Weights are the bound tensors of a Llama-layout family (Llama, Mistral,
-	// Qwen2, Qwen3) for executors that do not run Definitions yet (engine/graph);
-	// Layers is empty for other families.
-	Weights Weights
 
 	files *safetensors.Set
 }
@@ -79,7 +75,7 @@ func (m *Model) Close() error {
 	}
 	err := m.files.Close()
 	m.files = nil
-	m.Weights, m.Def, m.Params = Weights{}, nil, Params{}
+	m.Def, m.Params = nil, Params{}
 	return err
 }
 

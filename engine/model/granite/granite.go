@@ -28,7 +28,7 @@ type multipliers struct {
 }
 
 func configure(c *model.Config, raw []byte) error {
-	if err := llama.CheckLayout(c); err != nil {
+	if err := llama.Check(c); err != nil {
 		return err
 	}
 	m := multipliers{Embedding: 1, Residual: 1, Attention: 1, Logits: 1}
@@ -78,7 +78,7 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	}, nil
 }
 
-func (m *Model) w() *model.Weights { return m.base.Weights() }
+func (m *Model) w() *llama.Weights { return m.base.Weights() }
 
 func (m *Model) Layers() int { return len(m.w().Layers) }
 

@@ -19,13 +19,6 @@ var executors = map[string]hfref.NewRunner{
 	"graph":     func(m *model.Model) (model.Runner, error) { return graph.New(context.Background(), m, graph.Options{}) },
 }
 
-// definitionExecutors run a family through its model.Definition; engine/graph
-// still reads the Llama layout and cannot run the new families yet.
-var definitionExecutors = map[string]hfref.NewRunner{
-	"reference": executors["reference"],
-	"cpu":       executors["cpu"],
-}
-
 // TestCheckLlama runs the harness on the family every executor already runs:
 // it must pass there, in float and quantized forms, or the harness is wrong.
 func TestCheckLlama(t *testing.T) {
@@ -69,7 +62,7 @@ func TestFamilies(t *testing.T) {
 				form.SlidingWindow = 4 // its NoPE layers slide
 			}
 			dir := modeltest.New(t, form)
-			for name, nr := range definitionExecutors {
+			for name, nr := range executors {
 				t.Run(form.Name()+"/"+name, func(t *testing.T) { hfref.Check(t, dir, prompt, nr) })
 			}
 		}

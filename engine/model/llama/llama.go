@@ -18,7 +18,7 @@ func init() {
 }
 
 func configure(c *model.Config, _ []byte) error {
-	if err := CheckLayout(c); err != nil {
+	if err := Check(c); err != nil {
 		return err
 	}
 	c.QKVBias, c.OBias = c.AttentionBias, c.AttentionBias
@@ -27,15 +27,15 @@ func configure(c *model.Config, _ []byte) error {
 	return nil
 }
 
-// CheckLayout rejects what the config parser accepts for other families but
-// this forward pass would run wrongly: rope_scaling types RopeFreqs does not
-// apply (Phi-3's longrope) and activations other than SiLU (Gemma's GELU).
-func CheckLayout(c *model.Config) error {
-	if r := c.RopeScaling; r != nil && r.Type != "linear" && r.Type != "llama3" {
-		return fmt.Errorf("rope_scaling type %q is not supported by this family", r.Type)
-	}
+// Check rejects what the Llama-layout forward pass does not compute: an
+// activation other than SiLU and longrope scaling. Mistral, Qwen2 and Qwen3
+// call it from their Configure too.
+func Check(c *model.Config) error {
 	if c.HiddenAct != "silu" {
-		return fmt.Errorf("hidden_act %q is not supported by this family (silu is)", c.HiddenAct)
+		return fmt.Errorf("hidden_act %q is not supported (silu is)", c.HiddenAct)
+	}
+	if c.RopeScaling != nil && c.RopeScaling.Type == "longrope" {
+		return fmt.Errorf("rope_scaling longrope is not supported for %v (llama3 and linear are)", c.Architectures)
 	}
 	return nil
 }
@@ -49,10 +49,29 @@ const (
 	layerName = "model.layers.%d."
 )
 
+// Layer holds one transformer block's weights.
+type Layer struct {
+	AttnNorm   model.Tensor  // (hidden) input_layernorm
+	Q, K, V, O model.Linear  // q (heads*headDim, hidden), k/v (kvHeads*headDim, hidden), o (hidden, heads*headDim)
+	QNorm      *model.Tensor // (headDim) per-head RMSNorm on q (Qwen3); nil when absent
+	KNorm      *model.Tensor // (headDim) per-head RMSNorm on k (Qwen3); nil when absent
+	MLPNorm    model.Tensor  // (hidden) post_attention_layernorm
+	Gate, Up   model.Linear  // (intermediate, hidden)
+	Down       model.Linear  // (hidden, intermediate)
+}
+
+// Weights are every parameter of a Llama-layout decoder.
+type Weights struct {
+	Embed  model.Linear // (vocab, hidden) embed_tokens; a row lookup, possibly quantized
+	Layers []Layer
+	Norm   model.Tensor // (hidden) final norm
+	LMHead model.Linear // (vocab, hidden); the same tensors as Embed when embeddings are tied
+}
+
 // Model is the Llama decoder: pre-norm attention and SwiGLU MLP blocks, each
 // added to the residual stream (HF's LlamaDecoderLayer).
 type Model struct {
-	w    model.Weights
+	w    Weights
 	eps  float64
 	rope model.Rope
 	attn model.Attention
@@ -83,7 +102,7 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	} else if err := b.Linear(&w.LMHead, headName, c.VocabSize, h, false); err != nil {
 		return nil, err
 	}
-	w.Layers = make([]model.Layer, c.NumHiddenLayers)
+	w.Layers = make([]Layer, c.NumHiddenLayers)
 	for i := range w.Layers {
 		if err := b.Err(); err != nil {
 			return nil, err
@@ -95,7 +114,18 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	return m, nil
 }
 
-func bindLayer(b *model.Binder, l *model.Layer, p string, c *model.Config) error {
+func newModel(c *model.Config) *Model {
+	return &Model{
+		eps:  c.RMSNormEps,
+		rope: model.Rope{HeadDim: c.HeadDim, Dims: c.HeadDim, Freqs: model.RopeFreqs(c)},
+		attn: model.Attention{
+			Heads: c.NumAttentionHeads, KVHeads: c.NumKeyValueHeads, HeadDim: c.HeadDim,
+			Scale: 1 / math.Sqrt(float64(c.HeadDim)), Window: c.SlidingWindow,
+		},
+	}
+}
+
+func bindLayer(b *model.Binder, l *Layer, p string, c *model.Config) error {
 	q, kv := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim
 	h, inter := c.HiddenSize, c.IntermediateSize
 	for _, t := range []struct {
@@ -134,9 +164,8 @@ func bindLayer(b *model.Binder, l *model.Layer, p string, c *model.Config) error
 	return nil
 }
 
-// Weights are the bound tensors, for executors that read the Llama layout
-// directly (engine/graph).
-func (m *Model) Weights() *model.Weights { return &m.w }
+// Weights are the bound tensors, for tests that change them.
+func (m *Model) Weights() *Weights { return &m.w }
 
 func (m *Model) Layers() int { return len(m.w.Layers) }
 
@@ -165,3 +194,25 @@ func (m *Model) Norm(o model.Ops, x model.Value) model.Value {
 }
 
 func (m *Model) Logits(o model.Ops, h model.Value) model.Value { return o.Linear(h, &m.w.LMHead) }
+
+// FromWeights is the forward pass over weights built elsewhere (executor
+// tests that make weights in memory), with the config's rope and attention;
+// QKNorm follows the weights.
+func FromWeights(c *model.Config, w Weights) (*Model, model.Params) {
+	m := newModel(c)
+	m.w = w
+	m.w.Layers = append([]Layer(nil), w.Layers...)
+	var p model.Params
+	p.Linears = append(p.Linears, &m.w.Embed)
+	p.Vectors = append(p.Vectors, &m.w.Norm)
+	for i := range m.w.Layers {
+		L := &m.w.Layers[i]
+		p.Linears = append(p.Linears, &L.Q, &L.K, &L.V, &L.O, &L.Gate, &L.Up, &L.Down)
+		p.Vectors = append(p.Vectors, &L.AttnNorm, &L.MLPNorm)
+		if L.QNorm != nil {
+			p.Vectors = append(p.Vectors, L.QNorm, L.KNorm)
+		}
+	}
+	p.Linears = append(p.Linears, &m.w.LMHead)
+	return m, p
+}

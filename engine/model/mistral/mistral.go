@@ -18,7 +18,7 @@ func init() {
 }
 
 func configure(c *model.Config, _ []byte) error {
-	if err := llama.CheckLayout(c); err != nil {
+	if err := llama.Check(c); err != nil {
 		return err
 	}
 	if c.AttentionBias || c.MLPBias {

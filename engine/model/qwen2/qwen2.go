@@ -15,7 +15,7 @@ func init() {
 }
 
 func configure(c *model.Config, raw []byte) error {
-	if err := llama.CheckLayout(c); err != nil {
+	if err := llama.Check(c); err != nil {
 		return err
 	}
 	if err := CheckSlidingWindow(c, raw); err != nil {

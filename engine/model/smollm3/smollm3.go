@@ -27,7 +27,7 @@ type layout struct {
 }
 
 func configure(c *model.Config, raw []byte) error {
-	if err := llama.CheckLayout(c); err != nil {
+	if err := llama.Check(c); err != nil {
 		return err
 	}
 	var r struct {
@@ -115,7 +115,7 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	return m, nil
 }
 
-func (m *Model) w() *model.Weights { return m.base.Weights() }
+func (m *Model) w() *llama.Weights { return m.base.Weights() }
 
 func (m *Model) Layers() int { return len(m.w().Layers) }
 
