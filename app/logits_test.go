@@ -123,6 +123,21 @@ func TestLogitsCommand(t *testing.T) {
 	})
 }
 
+// TestLogitsCommandFamily runs the command on a Gemma 3 multimodal checkpoint,
+// whose text model the engine loads under its language_model.* names.
+func TestLogitsCommandFamily(t *testing.T) {
+	dir := modeltest.New(t, modeltest.Spec{Arch: "gemma3mm", Layers: 6, Seed: 3})
+	ids := []int32{2, 45, 300, 7, 220, 19, 402}
+	rows := want(t, dir, ids)
+	res, _ := runLogitsCmd(t, dir, "--ids", "2,45,300,7,220,19,402", "--json", "--all")
+	if len(res.Logits) != len(ids) {
+		t.Fatalf("%d rows", len(res.Logits))
+	}
+	for p := range ids {
+		closeTo(t, "gemma3 position", res.Logits[p], rows[p])
+	}
+}
+
 func TestLogitsCommandRejects(t *testing.T) {
 	dir := modeltest.New(t, modeltest.Spec{Seed: 9})
 	for name, args := range map[string][]string{
