@@ -47,7 +47,8 @@
 //     Build: executors cache tables per *Rope.
 //  5. Add one line to engine/model/all, a tiny model of the family to
 //     engine/model/modeltest, and check its logits against an independent
-//     float64 implementation written from the transformers source.
+//     float64 implementation written from the transformers source
+//     (engine/model/hfref: add the family there and to its TestFamilies).
 //
 // The conventions every executor follows are the definitions in ops.go; the
 // reference executor implements them as literally as possible.
