@@ -162,13 +162,13 @@ func (s *sequence) RoPE(x model.Value, r *model.Rope) model.Value {
 		panic(fmt.Sprintf("cpu: rope of %d/%d dims with %d frequencies on rows of %d", r.Dims, r.HeadDim, len(r.Freqs), xb.cols))
 	}
 	t := s.ropeTables(r)
-	tab := t.short
-	if t.long != nil && s.pos+xb.rows-1 >= r.LongFrom {
-		tab = t.long
-	}
 	heads := xb.cols / r.HeadDim
 	plain := r.Dims == r.HeadDim && (r.Scale == 0 || r.Scale == 1)
 	for i := range xb.rows {
+		tab := t.short
+		if t.long != nil && s.pos+i >= r.LongFrom {
+			tab = t.long
+		}
 		if plain {
 			tab.Apply(xb.row(i), heads, s.pos+i)
 		} else {
