@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mlx-manager/mlx-manager/engine/cpu"
 	"github.com/mlx-manager/mlx-manager/engine/model"
@@ -74,6 +76,7 @@ func BenchmarkDecode(b *testing.B) {
 			if _, err := seq.Forward(ctx, benchTokens(32)); err != nil {
 				b.Fatal(err)
 			}
+			start := cpuTime()
 			for i := 0; b.Loop(); i++ {
 				if seq.Len() >= 512 {
 					if err := seq.Truncate(32); err != nil {
@@ -85,7 +88,25 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+			reportCPU(b, start, b.N)
 		})
+	}
+}
+
+// cpuTime is the process's user+system CPU time: on a machine shared with
+// other loads it varies far less than wall time, so A/B comparisons run with
+// -test.cpu 1 and compare cpu-µs/tok.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, start time.Duration, tokens int) {
+	if d := cpuTime() - start; d > 0 && start > 0 {
+		b.ReportMetric(float64(d.Microseconds())/float64(tokens), "cpu-µs/tok")
 	}
 }
 
@@ -97,6 +118,7 @@ func BenchmarkPrefill(b *testing.B) {
 			seq := openBench(b, bs.name, bs.spec)
 			ctx := context.Background()
 			toks := benchTokens(n)
+			start := cpuTime()
 			for b.Loop() {
 				if err := seq.Truncate(0); err != nil {
 					b.Fatal(err)
@@ -106,6 +128,7 @@ func BenchmarkPrefill(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tok/s")
+			reportCPU(b, start, n*b.N)
 		})
 	}
 }

@@ -162,13 +162,13 @@ func (s *sequence) RoPE(x model.Value, r *model.Rope) model.Value {
 		panic(fmt.Sprintf("cpu: rope of %d/%d dims with %d frequencies on rows of %d", r.Dims, r.HeadDim, len(r.Freqs), xb.cols))
 	}
 	t := s.ropeTables(r)
-	tab := t.short
-	if t.long != nil && s.pos+xb.rows-1 >= r.LongFrom {
-		tab = t.long
-	}
 	heads := xb.cols / r.HeadDim
 	plain := r.Dims == r.HeadDim && (r.Scale == 0 || r.Scale == 1)
 	for i := range xb.rows {
+		tab := t.short
+		if t.long != nil && s.pos+i >= r.LongFrom {
+			tab = t.long
+		}
 		if plain {
 			tab.Apply(xb.row(i), heads, s.pos+i)
 		} else {
@@ -212,7 +212,9 @@ func (s *sequence) Attention(layer int, q, k, v model.Value, a *model.Attention)
 	}
 	out := s.ar.get(qb.rows, qb.cols)
 	if a.Softcap > 0 {
-		softcapAttention(out.d, qb.d, qb.rows, s.pos, s.k[layer], s.v[layer], a)
+		s.capScores = grow(s.capScores, s.pos+qb.rows)
+		s.capRow = grow(s.capRow, a.HeadDim)
+		softcapAttention(out.d, qb.d, qb.rows, s.pos, s.k[layer], s.v[layer], a, s.capScores, s.capRow)
 		return out
 	}
 	ka := kern.Attn{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Scale: float32(a.Scale), Window: a.Window}
@@ -315,11 +317,10 @@ func (s *sequence) linear3(x []float32, n int, ls ...lin) {
 
 // softcapAttention is attention with Gemma 2's soft-capped scores, which the
 // kernels do not have: plain Go, one query row and head at a time.
-func softcapAttention(out, q []float32, nq, pos0 int, k, v kern.KV, a *model.Attention) {
+// scores (pos0+nq) and key (HeadDim) are scratch.
+func softcapAttention(out, q []float32, nq, pos0 int, k, v kern.KV, a *model.Attention, scores []float64, key []float32) {
 	d, group := a.HeadDim, a.Heads/a.KVHeads
 	kvDim := a.KVHeads * d
-	scores := make([]float64, pos0+nq)
-	key := make([]float32, d)
 	for i := range nq {
 		pos := pos0 + i
 		first := 0
@@ -367,4 +368,12 @@ func kvRow(dst []float32, c kern.KV, off int) {
 	for i, h := range c.F16[off : off+len(dst)] {
 		dst[i] = kern.F16ToF32(h)
 	}
+}
+
+// grow returns buf with length n, reusing its storage when it has room.
+func grow[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	return buf[:n]
 }

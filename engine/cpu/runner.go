@@ -64,7 +64,6 @@ type Runner struct {
 	lins  map[*model.Linear]*linear   // every bound layer, read-only after New
 	vecs  map[*model.Tensor][]float32 // every bound vector, read-only after New
 	kvDim int                         // values per token and layer in the KV cache
-	heads int                         // most query heads of a layer, for attention scratch
 	bytes int64                       // weight bytes read per decoded token
 
 	// offsets holds w+offset of norm weights used with an offset (Gemma's
@@ -96,7 +95,7 @@ func New(m *model.Model, opts Options) (model.Runner, error) {
 	c := m.Config
 	r := &Runner{
 		cfg: c, opts: opts, def: m.Def, pool: kern.NewPool(opts.Threads),
-		kvDim: c.NumKeyValueHeads * c.HeadDim, heads: c.NumAttentionHeads,
+		kvDim: c.NumKeyValueHeads * c.HeadDim,
 		ropes: map[*model.Rope]*ropeTables{},
 	}
 	if err := r.load(m); err != nil {

@@ -26,6 +26,9 @@ type sequence struct {
 	x      *buf      // (chunk, hidden) residual stream, kept across layers
 	ar     arena     // buffers of the operation running, reset per layer
 	ropes  map[*model.Rope]*ropeTables
+
+	capScores []float64 // scratch of soft-capped attention
+	capRow    []float32
 }
 
 // NewSequence starts an empty sequence with a KV cache for maxLen tokens.

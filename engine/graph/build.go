@@ -193,17 +193,18 @@ func (o *ops) rotary(r *model.Rope) [2]*Node {
 		return cs
 	}
 	g := o.start.Graph()
-	pos := ConvertDType(Add(Iota(g, shapes.Make(dtypes.Int32, o.n), 0), o.start), dtypes.Float64)
+	posInt := Add(Iota(g, shapes.Make(dtypes.Int32, o.n), 0), o.start)
+	pos := ConvertDType(posInt, dtypes.Float64)
 	angles := func(freqs []float64) *Node {
 		f := Const(g, freqs)
 		return Mul(BroadcastToDims(Reshape(pos, o.n, 1), o.n, len(freqs)), BroadcastToDims(Reshape(f, 1, len(freqs)), o.n, len(freqs)))
 	}
 	a := angles(r.Freqs)
 	if r.LongFreqs != nil {
-		// Long factors once the batch reaches LongFrom, as transformers' longrope.
-		lastPos := Add(o.start, SubScalar(o.count, 1))
-		long := GreaterOrEqual(lastPos, Scalar(g, dtypes.Int32, r.LongFrom))
-		a = Where(BroadcastToDims(long, a.Shape().Dimensions...), angles(r.LongFreqs), a)
+		// Long factors for the rows at positions ≥ LongFrom (see model.Rope).
+		long := GreaterOrEqual(posInt, Scalar(g, dtypes.Int32, r.LongFrom))
+		long = BroadcastToDims(Reshape(long, o.n, 1), a.Shape().Dimensions...)
+		a = Where(long, angles(r.LongFreqs), a)
 	}
 	cos, sin := Cos(a), Sin(a)
 	if r.Scale != 0 && r.Scale != 1 {

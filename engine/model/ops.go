@@ -71,9 +71,12 @@ type Rope struct {
 	HeadDim int       // features per head
 	Dims    int       // rotated features per head, even, ≤ HeadDim
 	Freqs   []float64 // (Dims/2) inverse frequencies, already rescaled (linear, llama3, ...)
-	// LongFreqs, when set, replace Freqs for a batch whose last position is at
-	// or past LongFrom (longrope: transformers switches to the long factors
-	// when the sequence outgrows original_max_position_embeddings).
+	// LongFreqs, when set, replace Freqs for the rows at positions ≥ LongFrom
+	// (longrope's long factors). transformers switches a whole forward call
+	// to them once the sequence outgrows original_max_position_embeddings;
+	// deciding per position instead keeps the result independent of how a
+	// prompt is cut into chunks, and equals transformers whenever the
+	// sequence stays on one side of LongFrom.
 	LongFreqs []float64
 	LongFrom  int
 	// Scale multiplies cos and sin (longrope's attention factor); 0 means 1.

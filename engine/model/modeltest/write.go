@@ -21,6 +21,8 @@ var archNames = map[string]struct{ arch, modelType string }{
 	"mistral": {"MistralForCausalLM", "mistral"},
 	"qwen2":   {"Qwen2ForCausalLM", "qwen2"},
 	"qwen3":   {"Qwen3ForCausalLM", "qwen3"},
+	// Qwen3's tensors run by engine/enginetest's family that uses every model.Op.
+	"opstest": {"EngineTestOpsForCausalLM", "opstest"},
 }
 
 // Write writes the model described by spec into dir, which must exist.
@@ -154,7 +156,7 @@ func (g *gen) tensors() error {
 			g.linear(p+"self_attn.v_proj", kvdim, s.Hidden, invSqrt(s.Hidden), qkvBias),
 			g.linear(p+"self_attn.o_proj", s.Hidden, qdim, 0.5*invSqrt(qdim), oBias),
 		)
-		if s.Arch == "qwen3" {
+		if s.Arch == "qwen3" || s.Arch == "opstest" {
 			steps = append(steps, g.norm(p+"self_attn.q_norm.weight", s.HeadDim), g.norm(p+"self_attn.k_norm.weight", s.HeadDim))
 		}
 		steps = append(steps,

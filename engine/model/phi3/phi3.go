@@ -3,10 +3,14 @@
 // one qkv_proj and gate and up in one gate_up_proj (bound here as separate
 // row blocks), RoPE on the first partial_rotary_factor of each head only, and
 // longrope scaling: inverse frequencies divided by short_factor, or by
-// long_factor once the sequence outgrows original_max_position_embeddings
-// (transformers decides per forward pass), with cos and sin multiplied by an
-// attention factor, sqrt(1 + ln(factor)/ln(original)) unless config.json
-// gives one. sliding_window, when set, applies to every layer.
+// long_factor past original_max_position_embeddings, with cos and sin
+// multiplied by an attention factor, sqrt(1 + ln(factor)/ln(original)) unless
+// config.json gives one. sliding_window, when set, applies to every layer.
+//
+// One difference from transformers: it switches a whole forward pass to the
+// long factors once the sequence is longer than the original context, where
+// model.Rope switches per position (see its doc). Prompts within the original
+// context (4096 tokens for Phi-3.5 and Phi-4-mini) are computed alike.
 package phi3
 
 import (

@@ -34,9 +34,6 @@ type ops struct {
 	s      *sequence
 	tokens []int32
 	pos    int // position of the first token
-	// last is the position of the last token of the Forward call: tokens
-	// run one at a time here, but longrope picks its factors per call.
-	last int
 }
 
 func must[T any](v T, err error) T {
@@ -143,10 +140,6 @@ func (o *ops) RoPE(x model.Value, r *model.Rope) model.Value {
 	if r.HeadDim <= 0 || xm.cols%r.HeadDim != 0 || r.Dims > r.HeadDim || len(r.Freqs)*2 != r.Dims {
 		panic(fmt.Sprintf("reference: rope of %d/%d dims with %d frequencies on rows of %d", r.Dims, r.HeadDim, len(r.Freqs), xm.cols))
 	}
-	freqs := r.Freqs
-	if r.LongFreqs != nil && max(o.pos+xm.rows-1, o.last) >= r.LongFrom {
-		freqs = r.LongFreqs
-	}
 	scale := r.Scale
 	if scale == 0 {
 		scale = 1
@@ -156,6 +149,10 @@ func (o *ops) RoPE(x model.Value, r *model.Rope) model.Value {
 	half := r.Dims / 2
 	for i := range xm.rows {
 		pos := float64(o.pos + i)
+		freqs := r.Freqs
+		if r.LongFreqs != nil && o.pos+i >= r.LongFrom {
+			freqs = r.LongFreqs
+		}
 		row := out.row(i)
 		for h := 0; h < xm.cols; h += r.HeadDim {
 			for j, f := range freqs {

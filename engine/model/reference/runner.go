@@ -50,7 +50,6 @@ type sequence struct {
 	keys   [][][]float64 // (layers, pos, kvHeads*headDim), after RoPE
 	values [][][]float64 // (layers, pos, kvHeads*headDim)
 	logits []float32     // (vocab) returned by the last Forward
-	last   int           // position of the last token of the running Forward call
 }
 
 func (s *sequence) Len() int { return len(s.keys[0]) }
@@ -123,7 +122,6 @@ func (s *sequence) run(ctx context.Context, tokens []int32, emit func(*mat)) err
 		}
 	}
 	start := s.Len()
-	s.last = start + len(tokens) - 1
 	for _, t := range tokens {
 		if err := ctx.Err(); err != nil {
 			_ = s.Truncate(start)
@@ -167,6 +165,6 @@ func (s *sequence) do(f func(o *ops)) (err error) {
 			err = fmt.Errorf("reference: %v", e)
 		}
 	}()
-	f(&ops{s: s, pos: s.Len(), last: s.last})
+	f(&ops{s: s, pos: s.Len()})
 	return nil
 }
