@@ -55,6 +55,7 @@ func commands() []command {
 		{"run", "generate from a model: run MODEL PROMPT", runRun},
 		{"tokenize", "print the token ids of a text: tokenize MODEL TEXT", runTokenize},
 		{"bench", "measure load, prefill and decode speed", runBench},
+		{"logits", "print a model's logits: logits MODEL --ids 1,2,3 [--all] [--json]", runLogits},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "mlx-manager", Version())
 			return err
