@@ -14,12 +14,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
-// Login failure limits: per client address and per account, over loginWindow.
-// Everyone on the machine shares 127.0.0.1, so the per-client limit is the looser one.
 const (
-	loginWindow          = 15 * time.Minute
-	maxClientFailures    = 20
-	maxAccountFailures   = 5
 	apiKeyTouchInterval  = time.Minute
 	ctxUser              = "auth.user"
 	ctxAPIKey            = "auth.api_key"
@@ -30,8 +25,7 @@ const (
 type authState struct {
 	tokens   *auth.Tokens
 	hasher   *auth.Hasher
-	clients  *auth.Limiter // login failures per client address
-	accounts *auth.Limiter // login failures per account email
+	throttle *auth.Throttle // sign-in failures per (account, client), account and address
 }
 
 func newAuthState(opts Options) (*authState, error) {
@@ -54,12 +48,11 @@ func newAuthState(opts Options) (*authState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	return &authState{
-		tokens:   tokens,
-		hasher:   hasher,
-		clients:  auth.NewLimiter(auth.LimiterConfig{Max: maxClientFailures, Window: loginWindow, Now: opts.Now}),
-		accounts: auth.NewLimiter(auth.LimiterConfig{Max: maxAccountFailures, Window: loginWindow, Now: opts.Now}),
-	}, nil
+	throttle, err := auth.NewThrottle(auth.ThrottleConfig{Now: opts.Now}, lockStore{opts.Store.Lockouts()})
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	return &authState{tokens: tokens, hasher: hasher, throttle: throttle}, nil
 }
 
 // currentUser is the authenticated user of the request. ok is false only on /v1

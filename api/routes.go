@@ -42,6 +42,8 @@ func (s *Server) routes() {
 	e.PUT("/api/auth/users/:id", s.handleUpdateUser, admin...)
 	e.DELETE("/api/auth/users/:id", s.handleDeleteUser, admin...)
 	e.POST("/api/auth/users/:id/reset-password", s.handleResetPassword, admin...)
+	e.GET("/api/auth/lockouts", s.handleListLockouts, admin...)
+	e.DELETE("/api/auth/users/:id/lockouts", s.handleClearLockouts, admin...)
 	e.GET("/api/system/audit-logs", s.handleAuditLogs, user...)
 	e.GET("/api/system/audit-logs/stats", s.handleAuditStats, user...)
 	e.GET("/api/system/audit-logs/export", s.handleAuditExport, user...)

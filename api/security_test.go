@@ -46,6 +46,8 @@ var routeAccess = map[string]access{
 	"PUT /api/auth/users/:id":                    admin,
 	"DELETE /api/auth/users/:id":                 admin,
 	"POST /api/auth/users/:id/reset-password":    admin,
+	"GET /api/auth/lockouts":                     admin,
+	"DELETE /api/auth/users/:id/lockouts":        admin,
 	"GET /api/system/audit-logs":                 user,
 	"GET /api/system/audit-logs/stats":           user,
 	"GET /api/system/audit-logs/export":          user,

@@ -60,11 +60,12 @@ var (
 	bucketSettings   = []byte("settings")
 	bucketProfiles   = []byte("profiles")
 	bucketDownloads  = []byte("downloads")
+	bucketLockouts   = []byte("lockouts")
 )
 
 var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketUserEmails, bucketAPIKeys, bucketKeyHashes,
-	bucketAudit, bucketSettings, bucketProfiles, bucketDownloads,
+	bucketAudit, bucketSettings, bucketProfiles, bucketDownloads, bucketLockouts,
 }
 
 // Store is the open database. Its methods are safe for concurrent use.
