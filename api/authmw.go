@@ -210,6 +210,25 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// requireServerControl follows requireUser on the routes that load, unload and pin
+// models: admins always, the user role when the auth setting allows it.
+func (s *Server) requireServerControl(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if u, ok := currentUser(c); ok && u.IsAdmin {
+			return next(c)
+		}
+		set, err := s.authSettings()
+		if err != nil {
+			return err
+		}
+		if !set.UsersControlServers {
+			return &Error{Status: http.StatusForbidden, Code: "admin_required",
+				Message: "starting, stopping and pinning models is for administrators (setting users_control_servers)"}
+		}
+		return next(c)
+	}
+}
+
 // requireV1 is /v1's authentication: an API key or a session token, as the OpenAI
 // SDKs always send one. When the auth setting allows it, a loopback client without
 // any credential is let through with no user; a wrong credential is still refused.
@@ -232,6 +251,9 @@ func (s *Server) requireV1(next echo.HandlerFunc) echo.HandlerFunc {
 // authSettings is the "auth" settings document.
 type authSettings struct {
 	AllowUnauthenticatedLoopback bool `json:"allow_unauthenticated_loopback"`
+	// UsersControlServers lets the user role start, stop, pin and unpin models.
+	// Off by default: unloading a model others are using is an admin's decision.
+	UsersControlServers bool `json:"users_control_servers"`
 }
 
 func (s *Server) authSettings() (authSettings, error) {
@@ -263,6 +285,6 @@ func (s *Server) handlePutAuthSettings(c echo.Context) error {
 		return fmt.Errorf("store auth settings: %w", err)
 	}
 	s.audit(c, store.AuditEvent{Action: "settings.update", Target: authSettingsDocument,
-		Detail: fmt.Sprintf("allow_unauthenticated_loopback=%v", set.AllowUnauthenticatedLoopback)})
+		Detail: fmt.Sprintf("allow_unauthenticated_loopback=%v users_control_servers=%v", set.AllowUnauthenticatedLoopback, set.UsersControlServers)})
 	return c.JSON(http.StatusOK, set)
 }
