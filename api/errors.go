@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -139,7 +140,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	e := toError(err)
-	if e.Status >= 500 {
+	switch {
+	case e.Status >= 500 && errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
+		// The client went away (closed the tab, cancelled a stream): routine, and one
+		// ERROR line per cancel would drown the real errors.
+		s.log.Debug("client disconnected", "request_id", requestID(c), "path", c.Path(), "err", err)
+	case e.Status >= 500:
 		s.log.Error("request failed", "request_id", requestID(c), "path", c.Path(), "err", err)
 	}
 	if e.RetryAfter > 0 {
