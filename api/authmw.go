@@ -254,6 +254,7 @@ type authSettings struct {
 	// UsersControlServers lets the user role start, stop, pin and unpin models.
 	// Off by default: unloading a model others are using is an admin's decision.
 	UsersControlServers bool `json:"users_control_servers"`
+	capSettings
 }
 
 func (s *Server) authSettings() (authSettings, error) {

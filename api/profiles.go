@@ -196,6 +196,9 @@ func (s *Server) handleCreateProfile(c echo.Context) error {
 	if err := decodeStrictJSON(c, &req); err != nil {
 		return err
 	}
+	if err := s.profileAllowed(c); err != nil {
+		return err
+	}
 	p, err := s.validateProfile(c.Request().Context(), req)
 	if err != nil {
 		return err
@@ -249,6 +252,9 @@ func (s *Server) handleDeleteProfile(c echo.Context) error {
 func (s *Server) handleDuplicateProfile(c echo.Context) error {
 	src, err := s.profileForUser(c, c.Param("id"), "read")
 	if err != nil {
+		return err
+	}
+	if err := s.profileAllowed(c); err != nil {
 		return err
 	}
 	// The copy is the duplicator's own, private until they share it.

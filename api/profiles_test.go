@@ -192,3 +192,16 @@ func TestProfileOwnership(t *testing.T) {
 	env.JSON(t, "PUT", "/api/profiles/"+alicePrivate.ID, env.Admin, map[string]any{"name": "Mine", "model": "test/a"}, http.StatusOK, nil)
 	env.JSON(t, "DELETE", "/api/profiles/"+alicePrivate.ID, alice, nil, http.StatusNoContent, nil)
 }
+
+func TestProfileCapPerUser(t *testing.T) {
+	env := startLib(t, libOptions{})
+	env.install(t, "test/a", tinySpec)
+	_, user := env.ApprovedUser(t, env.Admin, "user@example.com")
+	env.JSON(t, "PUT", "/api/settings/auth", env.Admin, map[string]any{"max_profiles_per_user": 1}, http.StatusOK, nil)
+	var p profile
+	env.JSON(t, "POST", "/api/profiles", user, map[string]any{"name": "One", "model": "test/a"}, http.StatusCreated, &p)
+	env.Error(t, "POST", "/api/profiles", user, map[string]any{"name": "Two", "model": "test/a"}, http.StatusForbidden)
+	env.Error(t, "POST", "/api/profiles/"+p.ID+"/duplicate", user, nil, http.StatusForbidden)
+	// Admins are not capped.
+	env.JSON(t, "POST", "/api/profiles", env.Admin, map[string]any{"name": "Two", "model": "test/a"}, http.StatusCreated, nil)
+}

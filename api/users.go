@@ -49,6 +49,9 @@ func (s *Server) handleRegister(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.registrationAllowed(); err != nil {
+		return err
+	}
 	hash, err := s.auth.hasher.Hash(c.Request().Context(), cr.Password)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)

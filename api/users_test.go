@@ -327,3 +327,52 @@ func TestTokens(t *testing.T) {
 		}
 	})
 }
+
+// Finding 4 of issue #27: 1,000 registrations in a burst were all accepted, each
+// costing an Argon2 hash. Now a rate and a cap on pending accounts stop a flood.
+func TestRegistrationCaps(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	admin := s.Admin(t)
+	s.JSON(t, "PUT", "/api/settings/auth", admin, map[string]any{"max_pending_accounts": 3, "registrations_per_hour": 6}, 200, nil)
+	for i := range 3 {
+		s.Register(t, fmt.Sprintf("p%d@example.com", i), apitest.Password)
+	}
+	e := s.Error(t, "POST", "/api/auth/register", "", map[string]string{"email": "p9@example.com", "password": apitest.Password}, 503)
+	if e.Code == nil || *e.Code != "registration_closed" {
+		t.Fatalf("pending cap: %+v", e)
+	}
+	var pending []struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	s.JSON(t, "GET", "/api/auth/users", admin, nil, 200, &pending)
+	for _, u := range pending {
+		if u.Status == "pending" {
+			s.JSON(t, "PUT", "/api/auth/users/"+u.ID, admin, map[string]any{"status": "approved"}, 200, nil)
+		}
+	}
+	// Room again for pending accounts, but the hourly rate (6: the admin and three
+	// so far; the refused one did not count) now binds.
+	s.Register(t, "p3@example.com", apitest.Password)
+	s.Register(t, "p4@example.com", apitest.Password)
+	resp := s.Do(t, "POST", "/api/auth/register", "", map[string]string{"email": "p5@example.com", "password": apitest.Password})
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("over the rate: status %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	s.Clock.Advance(time.Hour)
+	s.Register(t, "p5@example.com", apitest.Password)
+}
+
+func TestAPIKeyAndProfileCaps(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	admin := s.Admin(t)
+	_, user := s.ApprovedUser(t, admin, "bob@example.com")
+	s.JSON(t, "PUT", "/api/settings/auth", admin, map[string]any{"max_api_keys_per_user": 2}, 200, nil)
+	for i := range 2 {
+		s.JSON(t, "POST", "/api/auth/api-keys", user, map[string]string{"name": fmt.Sprint("k", i)}, 201, nil)
+	}
+	if e := s.Error(t, "POST", "/api/auth/api-keys", user, map[string]string{"name": "k3"}, 403); e.Code == nil || *e.Code != "limit_reached" {
+		t.Fatalf("third key: %+v", e)
+	}
+}
