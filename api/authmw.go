@@ -255,6 +255,7 @@ type authSettings struct {
 	// Off by default: unloading a model others are using is an admin's decision.
 	UsersControlServers bool `json:"users_control_servers"`
 	capSettings
+	quotaSettings
 }
 
 func (s *Server) authSettings() (authSettings, error) {

@@ -57,6 +57,7 @@ type Server struct {
 	auth *authState // tokens, password hashing, login limits
 	// registrations counts registration attempts over registrationWindow (caps.go).
 	registrations *auth.Limiter
+	quotas        *auth.Quotas   // /v1 requests per user and per API key (quotas.go)
 	audits        *auditHub      // live audit watchers
 	pingInterval  time.Duration  // audit WebSocket pings
 	hijacked      sync.WaitGroup // WebSocket handlers, which http.Server.Shutdown does not wait for
@@ -93,6 +94,7 @@ func New(opts Options) (*Server, error) {
 		now:           opts.Now,
 		auth:          authState,
 		registrations: auth.NewLimiter(auth.LimiterConfig{Max: 10_000, Window: registrationWindow, Now: opts.Now}),
+		quotas:        auth.NewQuotas(opts.Now),
 		audits:        newAuditHub(),
 		pingInterval:  auditPingInterval,
 		done:          make(chan struct{}),
