@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
 
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
@@ -81,9 +82,38 @@ func hubStatus(err error) *Error {
 	if errors.As(err, &oe) || errors.As(err, &de) || (errors.As(err, &ne) && ne.Timeout()) ||
 		errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "hub_unreachable", RetryAfter: hubRetryAfter,
-			Message: "cannot reach the hugging face hub (offline? turn on offline mode in the hub settings): " + err.Error(), Err: err}
+			Message: "cannot reach the hugging face hub (offline? turn on offline mode in the hub settings): " + unreachableReason(err), Err: err}
 	}
 	return nil
+}
+
+// unreachableReason says why the Hub could not be reached without the network's
+// inner details: Go's errors name the resolver ("lookup huggingface.co on
+// 10.0.0.53:53") and local addresses, which are no business of a client. The log
+// keeps the whole error.
+func unreachableReason(err error) string {
+	var de *net.DNSError
+	var ne net.Error
+	var oe *net.OpError
+	switch {
+	case errors.As(err, &de):
+		switch {
+		case de.IsNotFound:
+			return "cannot resolve " + de.Name + ": no such host"
+		case de.IsTimeout:
+			return "cannot resolve " + de.Name + ": timed out"
+		}
+		return "cannot resolve " + de.Name
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case errors.As(err, &oe):
+		var se *os.SyscallError
+		if errors.As(oe.Err, &se) {
+			return oe.Op + ": " + se.Err.Error()
+		}
+		return oe.Op + " failed"
+	}
+	return "network error"
 }
 
 func retryAfterOf(err error) int {
