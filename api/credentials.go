@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -44,6 +45,9 @@ func readBody(c echo.Context) ([]byte, error) {
 func decodeStrictJSON(c echo.Context, v any) error {
 	b, err := readBody(c)
 	if err != nil {
+		return err
+	}
+	if err := checkUTF8(b); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -88,7 +92,20 @@ func isJSONType(mt string) bool {
 	return mt == "" || mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
+// checkUTF8 refuses a JSON body that is not UTF-8. encoding/json would quietly turn
+// bad bytes into U+FFFD, so an e-mail or a name with them would be stored as another
+// string than the one sent.
+func checkUTF8(body []byte) error {
+	if !utf8.Valid(body) {
+		return BadParam("", "request body is not valid UTF-8")
+	}
+	return nil
+}
+
 func decodeCredentialsJSON(body []byte) (credentials, error) {
+	if err := checkUTF8(body); err != nil {
+		return credentials{}, err
+	}
 	var raw credentialsJSON
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return credentials{}, BadParam("", "invalid JSON body: %v", err)
@@ -142,6 +159,9 @@ func parseLogin(contentType string, body []byte) (credentials, error) {
 		if cr.Email == "" {
 			cr.Email = form.Get("email")
 		}
+		if !utf8.ValidString(cr.Email) || !utf8.ValidString(cr.Password) {
+			return credentials{}, BadParam("", "form values are not valid UTF-8")
+		}
 	case isJSONType(mt):
 		var err error
 		if cr, err = decodeCredentialsJSON(body); err != nil {
@@ -190,6 +210,9 @@ func normalizeEmail(s string) (string, error) {
 	e := strings.ToLower(strings.TrimSpace(s))
 	if e == "" {
 		return "", unprocessable("email", "email is required")
+	}
+	if strings.ContainsFunc(e, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) {
+		return "", unprocessable("email", "email contains control characters or invalid UTF-8")
 	}
 	if len(e) > 254 {
 		return "", unprocessable("email", "email is longer than 254 characters")

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -180,9 +183,38 @@ func kindMessage(c engine.Class, err error) string {
 	case c.Kind == engine.KindDamaged:
 		return err.Error() + ": the model's files are damaged; delete the model and download it again"
 	case engine.IsHubUnreachable(err):
-		return "cannot reach the hugging face hub (offline? turn on offline mode in the hub settings): " + err.Error()
+		return "cannot reach the hugging face hub (offline? turn on offline mode in the hub settings): " + unreachableReason(err)
 	}
 	return err.Error()
+}
+
+// unreachableReason says why the Hub could not be reached without the network's
+// inner details: Go's errors name the resolver ("lookup huggingface.co on
+// 10.0.0.53:53") and local addresses, which are no business of a client. The log
+// keeps the whole error.
+func unreachableReason(err error) string {
+	var de *net.DNSError
+	var ne net.Error
+	var oe *net.OpError
+	switch {
+	case errors.As(err, &de):
+		switch {
+		case de.IsNotFound:
+			return "cannot resolve " + de.Name + ": no such host"
+		case de.IsTimeout:
+			return "cannot resolve " + de.Name + ": timed out"
+		}
+		return "cannot resolve " + de.Name
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case errors.As(err, &oe):
+		var se *os.SyscallError
+		if errors.As(oe.Err, &se) {
+			return oe.Op + ": " + se.Err.Error()
+		}
+		return oe.Op + " failed"
+	}
+	return "network error"
 }
 
 func seconds(s float64) int {
@@ -224,9 +256,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	e := toError(err)
-	if e.Status >= 500 && e.Kind == engine.KindInternal {
+	switch {
+	case e.Status >= 500 && errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
+		// The client went away (closed the tab, cancelled a stream): routine, and one
+		// ERROR line per cancel would drown the real errors.
+		s.log.Debug("client disconnected", "request_id", requestID(c), "path", c.Path(), "err", err)
+	case e.Status >= 500 && e.Kind == engine.KindInternal:
 		s.log.Error("request failed", "request_id", requestID(c), "path", c.Path(), "err", err)
-	} else if e.Status >= 500 {
+	case e.Status >= 500:
 		s.log.Warn("request refused", "request_id", requestID(c), "path", c.Path(), "kind", e.Kind, "err", err)
 	}
 	status, retry, body := errorResponse(e, c.Request().URL.Path)

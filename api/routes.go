@@ -32,6 +32,7 @@ func (s *Server) routes() {
 	// browser opens with EventSource or WebSocket use requireUserOrQueryToken.
 	user := []echo.MiddlewareFunc{s.requireUser}
 	admin := []echo.MiddlewareFunc{s.requireUser, s.requireAdmin}
+	serverControl := []echo.MiddlewareFunc{s.requireUser, s.requireServerControl}
 	e.POST("/api/auth/register", s.handleRegister)
 	e.POST("/api/auth/login", s.handleLogin)
 	e.GET("/api/auth/me", s.handleMe, user...)
@@ -43,6 +44,8 @@ func (s *Server) routes() {
 	e.PUT("/api/auth/users/:id", s.handleUpdateUser, admin...)
 	e.DELETE("/api/auth/users/:id", s.handleDeleteUser, admin...)
 	e.POST("/api/auth/users/:id/reset-password", s.handleResetPassword, admin...)
+	e.GET("/api/auth/lockouts", s.handleListLockouts, admin...)
+	e.DELETE("/api/auth/users/:id/lockouts", s.handleClearLockouts, admin...)
 	e.GET("/api/system/audit-logs", s.handleAuditLogs, user...)
 	e.GET("/api/system/audit-logs/stats", s.handleAuditStats, user...)
 	e.GET("/api/system/audit-logs/export", s.handleAuditExport, user...)
@@ -73,10 +76,10 @@ func (s *Server) routes() {
 	e.GET("/api/servers/models", s.handleServerModels, user...)
 	e.GET("/api/servers/memory", s.handleServerMemory, user...)
 	e.GET("/api/servers/events", s.handleServerEvents, s.requireUserOrQueryToken)
-	e.POST("/api/servers/start", s.handleStartServer, user...)
-	e.POST("/api/servers/stop", s.handleStopServer, user...)
-	e.POST("/api/servers/:org/:name/pin", s.handlePin(true), user...)
-	e.POST("/api/servers/:org/:name/unpin", s.handlePin(false), user...)
+	e.POST("/api/servers/start", s.handleStartServer, serverControl...)
+	e.POST("/api/servers/stop", s.handleStopServer, serverControl...)
+	e.POST("/api/servers/:org/:name/pin", s.handlePin(true), serverControl...)
+	e.POST("/api/servers/:org/:name/unpin", s.handlePin(false), serverControl...)
 	e.GET("/api/settings/pool", s.handleGetPoolSettings, admin...)
 	e.PUT("/api/settings/pool", s.handlePutPoolSettings, admin...)
 	e.GET("/api/profiles", s.handleListProfiles, user...)

@@ -49,6 +49,8 @@ var routeAccess = map[string]access{
 	"PUT /api/auth/users/:id":                    admin,
 	"DELETE /api/auth/users/:id":                 admin,
 	"POST /api/auth/users/:id/reset-password":    admin,
+	"GET /api/auth/lockouts":                     admin,
+	"DELETE /api/auth/users/:id/lockouts":        admin,
 	"GET /api/system/audit-logs":                 user,
 	"GET /api/system/audit-logs/stats":           user,
 	"GET /api/system/audit-logs/export":          user,
@@ -73,10 +75,10 @@ var routeAccess = map[string]access{
 	"GET /api/servers/models":                    user,
 	"GET /api/servers/memory":                    user,
 	"GET /api/servers/events":                    queryToken,
-	"POST /api/servers/start":                    user,
-	"POST /api/servers/stop":                     user,
-	"POST /api/servers/:org/:name/pin":           user,
-	"POST /api/servers/:org/:name/unpin":         user,
+	"POST /api/servers/start":                    admin, // by default: setting users_control_servers
+	"POST /api/servers/stop":                     admin, // by default: setting users_control_servers
+	"POST /api/servers/:org/:name/pin":           admin, // by default: setting users_control_servers
+	"POST /api/servers/:org/:name/unpin":         admin, // by default: setting users_control_servers
 	"GET /api/settings/pool":                     admin,
 	"PUT /api/settings/pool":                     admin,
 	"GET /api/profiles":                          user,

@@ -53,12 +53,15 @@ type Server struct {
 	hosts hostPolicy
 	now   func() time.Time
 
-	auth         *authState     // tokens, password hashing, login limits
-	audits       *auditHub      // live audit watchers
-	pingInterval time.Duration  // audit WebSocket pings
-	hijacked     sync.WaitGroup // WebSocket handlers, which http.Server.Shutdown does not wait for
-	library      libraryState   // caches and locks of the model library routes
-	metrics      *serverMetrics // what /metrics reports (metrics.go)
+	auth *authState // tokens, password hashing, login limits
+	// registrations counts registration attempts over registrationWindow (caps.go).
+	registrations *auth.Limiter
+	quotas        *auth.Quotas   // /v1 requests per user and per API key (quotas.go)
+	audits        *auditHub      // live audit watchers
+	pingInterval  time.Duration  // audit WebSocket pings
+	hijacked      sync.WaitGroup // WebSocket handlers, which http.Server.Shutdown does not wait for
+	library       libraryState   // caches and locks of the model library routes
+	metrics       *serverMetrics // what /metrics reports (metrics.go)
 
 	// done is closed when shutdown starts, so long-lived streams (SSE, WebSocket) end
 	// and let the HTTP drain finish.
@@ -83,15 +86,17 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		opts:         opts,
-		log:          opts.Logger,
-		store:        opts.Store,
-		hosts:        newHostPolicy(opts.Addr, opts.AllowHosts),
-		now:          opts.Now,
-		auth:         authState,
-		audits:       newAuditHub(),
-		pingInterval: auditPingInterval,
-		done:         make(chan struct{}),
+		opts:          opts,
+		log:           opts.Logger,
+		store:         opts.Store,
+		hosts:         newHostPolicy(opts.Addr, opts.AllowHosts),
+		now:           opts.Now,
+		auth:          authState,
+		registrations: auth.NewLimiter(auth.LimiterConfig{Max: 10_000, Window: registrationWindow, Now: opts.Now}),
+		quotas:        auth.NewQuotas(opts.Now),
+		audits:        newAuditHub(),
+		pingInterval:  auditPingInterval,
+		done:          make(chan struct{}),
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -50,7 +50,7 @@ func (s *Server) v1Engine() (*engine.Engine, error) {
 // v1Defaults resolves a request's model field: a profile (by name, then by id)
 // gives its model and defaults; anything else must be a model id of the models
 // dir ("org/name"), never a folder path.
-func (s *Server) v1Defaults(name string) (openai.Defaults, error) {
+func (s *Server) v1Defaults(c echo.Context, name string) (openai.Defaults, error) {
 	if name == "" {
 		return openai.Defaults{}, nil // the conversion names the missing field
 	}
@@ -59,6 +59,8 @@ func (s *Server) v1Defaults(name string) (openai.Defaults, error) {
 		p, err = s.store.Profiles().Get(name)
 	}
 	switch {
+	case err == nil && !profileVisible(c, p):
+		return openai.Defaults{}, modelNotFound(name)
 	case err == nil:
 		return profileDefaults(p), nil
 	case !errors.Is(err, store.ErrNotFound):
@@ -160,7 +162,7 @@ func prepareV1[T any](s *Server, c echo.Context, req v1Converter[T], name func()
 		return nil, zero, err
 	}
 	auditRecord(c).Model = name()
-	d, err := s.v1Defaults(name())
+	d, err := s.v1Defaults(c, name())
 	if err != nil {
 		return nil, zero, err
 	}

@@ -260,6 +260,8 @@ func TestKillDuringAuditWrites(t *testing.T) {
 	dataDir, modelsDir := t.TempDir(), t.TempDir()
 	p := startProc(t, dataDir, modelsDir)
 	tok := p.admin()
+	// The writers make far more keys than one user may keep by default (20).
+	p.must("PUT", "/api/settings/auth", tok, map[string]int{"max_api_keys_per_user": 1_000_000}, http.StatusOK, nil)
 
 	// Writers create API keys (a key and its audit event per request) until the
 	// daemon dies; a 201 is an acknowledgement.
