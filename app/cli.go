@@ -13,6 +13,7 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/bench"
+	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/pool"
 )
@@ -149,6 +150,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	nr, err := newRunner(*executor, log)
 	if err != nil {
 		return err
+	}
+	logKernels(log, kern.Info())
+	if !*asJSON {
+		fmt.Fprintf(stdout, "kernels: %s\n", kern.Info())
 	}
 	opts := bench.Options{ModelDir: *modelDir, CacheDir: *cacheDir, Runs: *runs, JSON: *asJSON, Logger: log,
 		NewRunner: func(m *model.Model) (model.Runner, error) { return nr(ctx, m) }}
