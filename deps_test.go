@@ -41,7 +41,7 @@ var importRules = []struct {
 	{"engine/bench", []string{"app"}, "app (the CLI)."},
 	{"engine/chat", []string{"engine"}, ""},
 	{"engine/cpu", []string{"app", "engine/bench", "tests"}, "app (which wires me in as the executor) and engine/bench."},
-	{"engine/cpu/kern", []string{"engine/cpu", "engine/bench"}, "engine/cpu, engine/bench and their tests."},
+	{"engine/cpu/kern", []string{"engine/cpu", "engine/bench", "app"}, "engine/cpu, engine/bench, app and their tests."},
 	{"engine/graph", []string{"app", "tests"}, "app (which wires me in as the executor) and tests."},
 	// api and app/tray still reach the Hub client and the download manager
 	// directly: the engine's library facade (issue #25) is not built yet.

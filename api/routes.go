@@ -131,10 +131,20 @@ func isNoRoute(route string) bool {
 }
 
 type healthResponse struct {
-	Status  string `json:"status"`
-	Version string `json:"version"`
+	Status  string   `json:"status"`
+	Version string   `json:"version"`
+	Kernels *Kernels `json:"kernels,omitempty"`
+}
+
+// Kernels describes the inference kernels of the binary, shown by /health
+// and the UI's About so that a slow build (no SIMD kernels) is visible.
+type Kernels struct {
+	Set       string `json:"set"`               // in use: avx512, avx2, neon or go
+	SIMDBuild bool   `json:"simd_build"`        // built with GOEXPERIMENT=simd
+	CPU       string `json:"cpu"`               // the fastest set this CPU supports
+	Warning   string `json:"warning,omitempty"` // how to get the fast binary, when this is not it
 }
 
 func (s *Server) handleHealth(c echo.Context) error {
-	return c.JSON(http.StatusOK, healthResponse{Status: "healthy", Version: s.opts.Version})
+	return c.JSON(http.StatusOK, healthResponse{Status: "healthy", Version: s.opts.Version, Kernels: s.opts.Kernels})
 }

@@ -29,6 +29,7 @@ type Options struct {
 	Addr       string   // the listen address, whose host is an accepted Host name
 	AllowHosts []string // extra accepted Host names
 	Version    string
+	Kernels    *Kernels // for /health; nil: not shown
 	Logger     *slog.Logger
 	Store      *store.Store
 

@@ -21,6 +21,8 @@ func runLogits(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	modelsDir := fs.String("models-dir", config.ModelsDir(nil), "models directory (Hugging Face cache layout)")
 	executor := fs.String("executor", "cpu", "cpu or gomlx")
+	// Logits are for porting and debugging a model: exact by default.
+	kv := fs.String("kv-cache", "f32", "KV cache precision of the cpu executor: f32 or f16")
 	idList := fs.String("ids", "", "comma-separated token ids, e.g. 1,2,3")
 	text := fs.String("text", "", "tokenize this text (with BOS) instead of --ids")
 	all := fs.Bool("all", false, "print every position's logits, not only the last one")
@@ -39,7 +41,7 @@ func runLogits(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if (len(ids) > 0) == (*text != "") {
 		return fmt.Errorf("%w: give either --ids or --text", errUsage)
 	}
-	e, err := newCLIEngine(*modelsDir, *executor, stderr)
+	e, err := newCLIEngine(*modelsDir, *executor, *kv, stderr)
 	if err != nil {
 		return err
 	}

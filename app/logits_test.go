@@ -42,7 +42,7 @@ func want(t *testing.T, dir string, ids []int32) [][]float32 {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	r, err := cpu.New(m, cpu.Options{})
+	r, err := cpu.New(m, cpu.Options{KVF32: true}) // the command defaults to an exact cache
 	if err != nil {
 		t.Fatal(err)
 	}

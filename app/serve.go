@@ -18,6 +18,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/auth"
 	"github.com/mlx-manager/mlx-manager/app/config"
 	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
@@ -127,6 +128,7 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 		return nil, err
 	}
 	d.log.Info("starting", append([]any{"version", Version()}, cfg.LogAttrs()...)...)
+	logKernels(d.log, kern.Info())
 	if !config.IsLoopbackHost(hostOf(cfg.Addr)) {
 		d.log.Warn("LISTENING ON THE NETWORK: anyone who can reach this address can try to sign in", "addr", cfg.Addr)
 	}
@@ -141,7 +143,7 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 		return nil, err
 	}
 	d.srv, err = api.New(api.Options{
-		Addr: cfg.Addr, AllowHosts: cfg.AllowHosts, Version: Version(), Logger: d.log, Store: d.store,
+		Addr: cfg.Addr, AllowHosts: cfg.AllowHosts, Version: Version(), Kernels: healthKernels(kern.Info()), Logger: d.log, Store: d.store,
 		JWTSecret: secret, Engine: d.engine, Hub: d.hub, Downloads: d.downloads, PoolConfig: d.poolBase,
 	})
 	if err != nil {
@@ -152,7 +154,7 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 
 // openEngine starts the model engine, the Hub client and the download manager.
 func (d *daemon) openEngine() error {
-	nr, err := newRunner(d.cfg.Executor, d.log)
+	nr, err := newRunner(d.cfg.Executor, d.cfg.KVCache, d.log)
 	if err != nil {
 		return err
 	}

@@ -18,8 +18,11 @@ var ErrClosed = errors.New("cpu runner closed")
 type Options struct {
 	Threads int // goroutines sharing each product; 0: GOMAXPROCS
 	// KVF16 stores the KV cache in half precision: half the memory and
-	// bandwidth, at about 1e-3 relative error in attention.
+	// bandwidth, at about 1e-3 relative error in attention. It is the
+	// default where the kernels are SIMD ones (which widen halves in
+	// registers); fill sets it unless KVF32 asks for float32.
 	KVF16 bool
+	KVF32 bool // keep the KV cache in float32 (exact; twice the memory)
 	// QuantizeBits quantizes float (F32/F16/BF16) weights at load to MLX
 	// affine 8 or 4 bits, as llama.cpp users quantize; 0 keeps them as stored.
 	// Matrices whose input size is not a multiple of the group stay float.
@@ -30,6 +33,11 @@ type Options struct {
 	PrefillChunk int
 	Logger       *slog.Logger // nil: slog.Default()
 }
+
+// halfKV reports whether sequences keep their KV cache in half precision:
+// when asked, and by default where the kernels are SIMD ones (the plain-Go
+// set converts halves one at a time, which costs more than it saves).
+func (o *Options) halfKV() bool { return !o.KVF32 && (o.KVF16 || kern.Backend() != "go") }
 
 func (o *Options) fill() error {
 	switch o.QuantizeBits {
@@ -43,6 +51,10 @@ func (o *Options) fill() error {
 	if o.QuantizeGroup < 32 || o.QuantizeGroup%32 != 0 {
 		return fmt.Errorf("cpu: quantization group %d is not a multiple of 32", o.QuantizeGroup)
 	}
+	if o.KVF16 && o.KVF32 {
+		return errors.New("cpu: KVF16 and KVF32 both set")
+	}
+	o.KVF16 = o.halfKV()
 	if o.PrefillChunk <= 0 {
 		o.PrefillChunk = 256
 	}
