@@ -179,11 +179,12 @@ func TestReleaseTimeIsTakenAtRelease(t *testing.T) {
 	clock := newFakeClock()
 	readClock := make(chan struct{}, 1)
 	now := func() time.Time {
+		t := clock.Now() // read before signalling: the test moves the clock next
 		select {
 		case readClock <- struct{}{}:
 		default:
 		}
-		return clock.Now()
+		return t
 	}
 	p := New(Config{BudgetBytes: -1, Now: now, Logger: discardLogger()}, f)
 	defer func() {
