@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model/llama"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 	"github.com/mlx-manager/mlx-manager/engine/safetensors"
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 func storiesDir(t *testing.T) string {
@@ -24,7 +26,7 @@ func storiesDir(t *testing.T) string {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", "stories260K")
 	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
-		t.Skipf("stories260K not available at %s: %v", dir, err)
+		testenv.Need(t, false, fmt.Sprintf("stories260K not available at %s: %v", dir, err))
 	}
 	return dir
 }
