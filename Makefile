@@ -47,7 +47,7 @@ test: export MLX_MANAGER_E2E_BIN := $(CURDIR)/$(BIN)
 # on the console, logs the JSON in $(TESTLOG) and, at the end, prints the totals
 # ("N passed, N failed, N skipped"); with MLX_MANAGER_REQUIRE_ALL=1 (.ci/run) a
 # skipped test fails the run.
-test: test-reset lint tidy-check npm-deps ui-test build test-go test-norace test-nosimd test-tray fuzz test-summary
+test: test-reset lint tidy-check npm-deps ui-test build test-go test-norace test-nosimd test-tray test-arm64 fuzz test-summary
 
 TESTLOG := $(CURDIR)/.testlog
 TESTSUM := $(GO) run ./scripts/testsum
@@ -81,6 +81,28 @@ test-norace:
 test-nosimd:
 	@mkdir -p $(TESTLOG)
 	GOEXPERIMENT= $(GO) test -json -count=1 -timeout 5m ./engine/cpu/... | $(TESTSUM) -log $(TESTLOG)/nosimd.json
+
+# The arm64 (NEON) kernel set: the kernel and executor tests cross-compiled for arm64
+# and run under qemu user emulation (apt package qemu-user-static). The kernel tests
+# assert the router picked "neon". Without qemu this skips with a message, except in
+# CI (MLX_MANAGER_REQUIRE_ALL=1), where it fails. Emulated timings mean nothing.
+.PHONY: test-arm64
+QEMU_ARM64 ?= qemu-aarch64-static
+ARM64_TEST_PKGS := ./engine/cpu/kern ./engine/cpu
+test-arm64:
+	@if ! command -v $(QEMU_ARM64) >/dev/null 2>&1; then \
+	  msg="test-arm64: $(QEMU_ARM64) not found; install it with: apt-get install qemu-user-static"; \
+	  if [ "$$MLX_MANAGER_REQUIRE_ALL" = 1 ]; then echo "$$msg (required: MLX_MANAGER_REQUIRE_ALL=1)" >&2; exit 1; fi; \
+	  echo "$$msg (skipped)"; exit 0; \
+	fi; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; set -e; \
+	mkdir -p $(TESTLOG); \
+	for p in $(ARM64_TEST_PKGS); do \
+	  GOARCH=arm64 $(GO) test -c -o "$$tmp/arm64.test" $$p; \
+	  echo "qemu arm64: $$p"; \
+	  (cd "$$($(GO) list -f '{{.Dir}}' $$p)" && $(GO) tool test2json -t -p "arm64:$$p" $(QEMU_ARM64) "$$tmp/arm64.test" -test.v=test2json -test.count=1 -test.timeout=20m) \
+	    | $(TESTSUM) -log $(TESTLOG)/arm64-$$(basename $$p).json; \
+	done
 
 # The menu-bar adapter (tray build tag) against a private D-Bus session with a
 # StatusNotifierItem watcher; it skips where those tools are not installed (fails in
