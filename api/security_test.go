@@ -27,6 +27,7 @@ const (
 	queryToken               // user, or ?token= (EventSource and WebSocket routes)
 	v1                       // /v1: Authorization header, or nobody from loopback when allowed
 	scrape                   // /metrics: an administrator or an API key
+	v1Admin                  // v1, and an administrator (Ollama's errors carry no code: the status tells)
 )
 
 // routeAccess classifies every route of routes.go. TestRouteAccess fails on a
@@ -93,6 +94,10 @@ var routeAccess = map[string]access{
 	"POST /v1/completions":                       v1,
 	"POST /v1/embeddings":                        v1,
 	"POST /v1/messages":                          v1,
+	// Ollama's API (ollama_api.go).
+	"GET /api/version": v1, "HEAD /api/version": v1, "GET /api/tags": v1, "POST /api/show": v1, "GET /api/ps": v1,
+	"POST /api/chat": v1, "POST /api/generate": v1, "POST /api/embed": v1, "POST /api/embeddings": v1,
+	"POST /api/copy": v1, "DELETE /api/delete": v1Admin,
 }
 
 // secEnv is a real server (no engine) with an administrator and a normal user.
@@ -223,6 +228,11 @@ func TestRouteAccess(t *testing.T) {
 				}
 				if code, errCode := e.call(t, r.Method, path, e.userKey, ""); code != http.StatusForbidden || errCode != "admin_required" {
 					t.Errorf("normal user's API key: %d %s, want 403 admin_required", code, errCode)
+				}
+				fallthrough
+			case v1Admin:
+				if code, _ := e.call(t, r.Method, path, e.userKey, ""); code != http.StatusForbidden {
+					t.Errorf("normal user's API key: %d, want 403", code)
 				}
 				fallthrough
 			case user, v1:
