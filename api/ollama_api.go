@@ -23,7 +23,7 @@ import (
 // ({"error": "..."}) and their audit action is "ollama.<name>".
 var ollamaPaths = map[string]bool{"/api/version": true, "/api/tags": true, "/api/show": true, "/api/ps": true,
 	"/api/chat": true, "/api/generate": true, "/api/embed": true, "/api/embeddings": true, "/api/delete": true,
-	"/api/copy": true}
+	"/api/copy": true, "/api/pull": true}
 
 // ollamaRoutes registers Ollama's API on the /v1 chain: the same API keys,
 // quotas and audit.
@@ -40,6 +40,7 @@ func (s *Server) ollamaRoutes() {
 	e.POST("/api/embeddings", s.handleOllamaEmbeddings, v1...)
 	e.DELETE("/api/delete", s.handleOllamaDelete, append(v1, s.requireAdmin)...)
 	e.POST("/api/copy", s.handleOllamaCopy, v1...)
+	e.POST("/api/pull", s.handleOllamaPull, v1...)
 }
 
 // ollamaError maps a conversion's refusal to a 400 naming the field.

@@ -97,7 +97,7 @@ var routeAccess = map[string]access{
 	// Ollama's API (ollama_api.go).
 	"GET /api/version": v1, "HEAD /api/version": v1, "GET /api/tags": v1, "POST /api/show": v1, "GET /api/ps": v1,
 	"POST /api/chat": v1, "POST /api/generate": v1, "POST /api/embed": v1, "POST /api/embeddings": v1,
-	"POST /api/copy": v1, "DELETE /api/delete": v1Admin,
+	"POST /api/copy": v1, "POST /api/pull": v1, "DELETE /api/delete": v1Admin,
 }
 
 // secEnv is a real server (no engine) with an administrator and a normal user.

@@ -308,3 +308,38 @@ func TestEmbed(t *testing.T) {
 		t.Errorf("a string input must embed as the same vector as in a list")
 	}
 }
+
+func TestPull(t *testing.T) {
+	e := start(t)
+	lines := e.lines(t, "/api/pull", map[string]any{"model": hubRepo})
+	if lines[0]["status"] != "pulling manifest" || lines[len(lines)-1]["status"] != "success" {
+		t.Fatalf("pull lines %v", lines)
+	}
+	var sawBytes bool
+	for _, l := range lines[1 : len(lines)-1] {
+		if l["digest"] == hubRepo && l["total"].(float64) > 0 {
+			sawBytes = true
+		}
+	}
+	if !sawBytes {
+		t.Errorf("no progress line with the sizes: %v", lines)
+	}
+	// The pulled model answers at once.
+	var out map[string]any
+	e.call(t, "POST", "/api/generate", map[string]any{"model": hubRepo + ":latest", "prompt": "hi", "stream": false, "options": greedy}, http.StatusOK, &out)
+	if out["done"] != true {
+		t.Errorf("generate with the pulled model: %v", out)
+	}
+	// Pulling what is there ends at once, and stream:false gives one object.
+	var again map[string]any
+	e.call(t, "POST", "/api/pull", map[string]any{"model": hubRepo, "stream": false}, http.StatusOK, &again)
+	if again["status"] != "success" {
+		t.Errorf("second pull %v", again)
+	}
+	if msg := e.errorOf(t, "POST", "/api/pull", map[string]any{"model": "llama3.2"}, http.StatusBadRequest); !strings.Contains(msg, "Hugging Face repo id") {
+		t.Errorf("library name: %q", msg)
+	}
+	if msg := e.errorOf(t, "POST", "/api/pull", map[string]any{"model": "hub/missing"}, http.StatusNotFound); msg == "" {
+		t.Errorf("missing repo: %q", msg)
+	}
+}

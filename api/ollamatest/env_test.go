@@ -11,11 +11,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlx-manager/mlx-manager/api"
 	"github.com/mlx-manager/mlx-manager/api/apitest"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/cpu"
+	"github.com/mlx-manager/mlx-manager/engine/hub"
+	"github.com/mlx-manager/mlx-manager/engine/hub/hubtest"
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 	"github.com/mlx-manager/mlx-manager/engine/pool"
@@ -35,14 +38,45 @@ type env struct {
 	token string // the admin's session token
 }
 
+// hubRepo is the repo the test Hub serves: a tiny model to pull.
+const hubRepo = "hub/Pullable-Tiny"
+
 func start(t *testing.T) *env {
 	t.Helper()
 	root := t.TempDir()
 	for _, id := range []string{tinyID, otherID} {
 		install(t, root, id, func(dir string) error { return modeltest.Write(dir, modeltest.Spec{Seed: 3, MaxPos: 1024}) })
 	}
+	// The test Hub stand-in the download tests use, serving one tiny model.
+	src := t.TempDir()
+	if err := modeltest.Write(src, modeltest.Spec{Seed: 5, MaxPos: 256}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := hubtest.Repo{ID: hubRepo}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		repo.Files = append(repo.Files, hubtest.File{Path: e.Name(), Data: data, LFS: strings.HasSuffix(e.Name(), ".safetensors")})
+	}
+	hs := hubtest.NewServer(t, repo)
+	client, err := hub.New(hub.Options{Endpoint: hs.URL, Logger: quiet(), MaxRetryAfter: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	downloads, err := hub.NewManager(hub.ManagerOptions{Client: client, Cache: hub.Cache{Root: root}, Logger: quiet(),
+		ProgressInterval: 10 * time.Millisecond, RetryDelay: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { downloads.Close() })
 	eng, err := engine.New(engine.Options{
-		ModelsDir: root, Pool: pool.Config{BudgetBytes: -1, Logger: quiet()}, Logger: quiet(),
+		ModelsDir: root, Pool: pool.Config{BudgetBytes: -1, Logger: quiet()}, Logger: quiet(), Downloads: downloads,
 		NewRunner: func(ctx context.Context, m *model.Model) (model.Runner, error) {
 			return cpu.New(m, cpu.Options{Threads: 1, Logger: quiet()})
 		},
@@ -51,7 +85,8 @@ func start(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	srv := apitest.Start(t, apitest.Options{Configure: func(o *api.Options) { o.Engine = eng; o.Version = "v1.2.3" }})
+	srv := apitest.Start(t, apitest.Options{Configure: func(o *api.Options) { o.Engine, o.Hub, o.Downloads, o.Version = eng, client, downloads, "v1.2.3"
+	}})
 	token := srv.Admin(t)
 	var key struct {
 		Key string `json:"key"`

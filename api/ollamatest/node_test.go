@@ -51,7 +51,7 @@ func TestOllamaJS(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "run.mjs")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "BASE_URL="+e.URL, "API_KEY="+e.key, "MODEL="+tinyID, "DELETE_MODEL="+otherID)
+	cmd.Env = append(os.Environ(), "BASE_URL="+e.URL, "API_KEY="+e.key, "MODEL="+tinyID, "DELETE_MODEL="+otherID, "PULL_MODEL="+hubRepo)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -150,6 +150,15 @@ func TestOllamaJS(t *testing.T) {
 	}
 	if get("copyAndDelete", &cp) && (!slices.Contains(cp.AfterCopy, "js-copy") || cp.ViaCopyModel != "js-copy") {
 		t.Errorf("copy %+v", cp)
+	}
+	var pull struct {
+		First, Last, Single string
+		Total, Completed    int64
+		Names               []string
+	}
+	if get("pull", &pull) && (pull.First != "pulling manifest" || pull.Last != "success" || pull.Single != "success" ||
+		pull.Total <= 0 || pull.Completed != pull.Total || !slices.Contains(pull.Names, hubRepo)) {
+		t.Errorf("pull %+v", pull)
 	}
 	var notFound, streamed struct {
 		Name   string `json:"name"`

@@ -78,6 +78,19 @@ const scenarios = {
     return { afterCopy, viaCopyModel: viaCopy.model };
   },
 
+  async pull() {
+    const stream = await ollama.pull({ model: process.env.PULL_MODEL, stream: true });
+    const statuses = [];
+    let total = 0, completed = 0;
+    for await (const part of stream) {
+      statuses.push(part.status);
+      if (part.total) ({ total, completed } = part);
+    }
+    const single = await ollama.pull({ model: process.env.PULL_MODEL });
+    const names = (await ollama.list()).models.map((m) => m.name);
+    return { first: statuses[0], last: statuses.at(-1), total, completed, single: single.status, names };
+  },
+
   async notFound() {
     try {
       await ollama.chat({ model: 'nope/missing', messages });
