@@ -85,7 +85,8 @@ func start(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	srv := apitest.Start(t, apitest.Options{Configure: func(o *api.Options) { o.Engine, o.Hub, o.Downloads, o.Version = eng, client, downloads, "v1.2.3"
+	srv := apitest.Start(t, apitest.Options{Configure: func(o *api.Options) {
+		o.Engine, o.Hub, o.Downloads, o.Version = eng, client, downloads, "v1.2.3"
 	}})
 	token := srv.Admin(t)
 	var key struct {
