@@ -80,6 +80,13 @@ func (s *Server) handleOllamaPull(c echo.Context) error {
 			if !ok {
 				return st.send(ollama.ErrorResponse{Error: "the server is shutting down"})
 			}
+			if p.Status == hub.StatusCompleted && p.BytesTotal > 0 {
+				// The last update before completion may have been skipped (a slow
+				// reader gets the latest state, not every one): the final sizes.
+				if err := st.send(pullProgress(hub.Progress{Repo: p.Repo, BytesTotal: p.BytesTotal, BytesDone: p.BytesDone})); err != nil {
+					return nil
+				}
+			}
 			if p.Status.Final() {
 				if err := pullOutcome(p, func(v ollama.ProgressResponse) error { return st.send(v) }); err != nil {
 					e := toError(err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/mlx-manager/mlx-manager/engine"
 )
 
 func TestResolve(t *testing.T) {
@@ -75,5 +77,42 @@ func TestChatConversion(t *testing.T) {
 	req.Options = nil
 	if out, _ := req.Engine(Defaults{}); out.Options.Sampling.Temperature != 0.8 {
 		t.Errorf("default temperature %v", out.Options.Sampling.Temperature)
+	}
+}
+
+// TestToolCallShape: a result's tool calls are written as Ollama documents
+// them, arguments as an object (not OpenAI's string), done_reason "stop".
+func TestToolCallShape(t *testing.T) {
+	res := &engine.Result{FinishReason: "tool_calls", Duration: 3 * time.Second, TTFT: time.Second,
+		Usage:     engine.Usage{PromptTokens: 10, CompletionTokens: 5},
+		ToolCalls: []engine.ToolCall{{ID: "call_1", Name: "get_current_weather", Arguments: json.RawMessage(`{"format":"celsius","location":"Paris, FR"}`)}}}
+	b, err := json.Marshal(ChatFrom("m", time.Unix(0, 0), res, 2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Message struct {
+			ToolCalls []struct {
+				Function struct {
+					Name      string         `json:"name"`
+					Arguments map[string]any `json:"arguments"`
+				} `json:"function"`
+			} `json:"tool_calls"`
+		} `json:"message"`
+		DoneReason    string `json:"done_reason"`
+		TotalDuration int64  `json:"total_duration"`
+		LoadDuration  int64  `json:"load_duration"`
+		EvalDuration  int64  `json:"eval_duration"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	tc := got.Message.ToolCalls
+	if len(tc) != 1 || tc[0].Function.Name != "get_current_weather" || tc[0].Function.Arguments["location"] != "Paris, FR" {
+		t.Errorf("tool calls %s", b)
+	}
+	if got.DoneReason != "stop" || got.TotalDuration != int64(5*time.Second) || got.LoadDuration != int64(2*time.Second) ||
+		got.EvalDuration != int64(2*time.Second) {
+		t.Errorf("done record %s", b)
 	}
 }
