@@ -98,6 +98,10 @@ var routeAccess = map[string]access{
 	"GET /api/version": v1, "HEAD /api/version": v1, "GET /api/tags": v1, "POST /api/show": v1, "GET /api/ps": v1,
 	"POST /api/chat": v1, "POST /api/generate": v1, "POST /api/embed": v1, "POST /api/embeddings": v1,
 	"POST /api/copy": v1, "POST /api/pull": v1, "DELETE /api/delete": v1Admin,
+	// llama-server's utilities (tokenize.go) and Anthropic's token counting.
+	"POST /tokenize": v1, "POST /detokenize": v1, "POST /apply-template": v1,
+	"POST /v1/tokenize": v1, "POST /v1/detokenize": v1, "POST /v1/apply-template": v1,
+	"POST /v1/messages/count_tokens": v1,
 }
 
 // secEnv is a real server (no engine) with an administrator and a normal user.
