@@ -130,3 +130,32 @@ func TestCountTokens(t *testing.T) {
 		t.Errorf("unknown model: %d %s, want Anthropic's 404 error", resp2.StatusCode, body)
 	}
 }
+
+// TestChatTimings: a non-streamed chat completion carries llama-server's
+// timings, consistent with its usage.
+func TestChatTimings(t *testing.T) {
+	e := start(t)
+	var out struct {
+		Usage struct {
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+		} `json:"usage"`
+		Timings struct {
+			CacheN             int     `json:"cache_n"`
+			PromptN            int     `json:"prompt_n"`
+			PromptMS           float64 `json:"prompt_ms"`
+			PromptPerSecond    float64 `json:"prompt_per_second"`
+			PredictedN         int     `json:"predicted_n"`
+			PredictedMS        float64 `json:"predicted_ms"`
+			PredictedPerSecond float64 `json:"predicted_per_second"`
+		} `json:"timings"`
+	}
+	body := map[string]any{"model": tinyID, "max_tokens": 4, "temperature": 0, "logit_bias": map[string]float64{"2": -100},
+		"messages": []map[string]any{{"role": "user", "content": "why is the sky blue?"}}}
+	e.call(t, "POST", "/v1/chat/completions", body, http.StatusOK, &out)
+	tm := out.Timings
+	if tm.PromptN+tm.CacheN != out.Usage.PromptTokens || tm.PredictedN != out.Usage.CompletionTokens ||
+		tm.PromptMS <= 0 || tm.PromptPerSecond <= 0 || tm.PredictedN != 4 || tm.PredictedMS <= 0 || tm.PredictedPerSecond <= 0 {
+		t.Errorf("timings %+v, usage %+v", tm, out.Usage)
+	}
+}
