@@ -183,6 +183,14 @@ func (s *Server) handleOllamaEmbed(c echo.Context) error {
 	if req.Dimensions < 0 {
 		return &Error{Kind: engine.KindInvalid, Code: "invalid_value", Param: "dimensions", Message: "dimensions must be >= 0"}
 	}
+	keepAlive := d.KeepAlive
+	if len(req.KeepAlive) > 0 && string(req.KeepAlive) != "null" {
+		ka, err := ollama.ParseKeepAlive(req.KeepAlive)
+		if err != nil {
+			return &Error{Kind: engine.KindInvalid, Code: "invalid_value", Param: "keep_alive", Message: "keep_alive: " + err.Error()}
+		}
+		keepAlive = &ka
+	}
 	load, err := ollamaLoad(c.Request().Context(), eng, d.Model)
 	if err != nil {
 		return engineError(req.Model, err)
@@ -193,6 +201,12 @@ func (s *Server) handleOllamaEmbed(c echo.Context) error {
 		return engineError(req.Model, err)
 	}
 	v1Usage(c, res.Model, engine.Usage{PromptTokens: res.PromptTokens}, 0)
+	if keepAlive != nil {
+		// Embed keeps the pool's TTL; the model is loaded, so this only sets its TTL from now on.
+		if err := eng.Load(c.Request().Context(), d.Model, engine.LoadOptions{TTL: keepAlive}); err != nil {
+			return engineError(req.Model, err)
+		}
+	}
 	return c.JSON(http.StatusOK, ollama.EmbedResponse{Model: req.Model, Embeddings: res.Vectors,
 		TotalDuration: int64(load + time.Since(start)), LoadDuration: int64(load), PromptEvalCount: res.PromptTokens})
 }

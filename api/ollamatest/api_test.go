@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // greedy makes the tiny model's answers reproducible.
@@ -303,7 +304,10 @@ func TestEmbed(t *testing.T) {
 	var one struct {
 		Embeddings [][]float64 `json:"embeddings"`
 	}
-	e.call(t, "POST", "/api/embed", map[string]any{"model": tinyID, "input": "hello"}, http.StatusOK, &one)
+	e.call(t, "POST", "/api/embed", map[string]any{"model": tinyID, "input": "hello", "keep_alive": "2m"}, http.StatusOK, &one)
+	if st := e.eng.Status(); len(st) != 1 || st[0].TTL != 2*time.Minute {
+		t.Errorf("keep_alive 2m on embed: status %+v", st)
+	}
 	if len(one.Embeddings) != 1 || one.Embeddings[0][0] != out.Embeddings[1][0] {
 		t.Errorf("a string input must embed as the same vector as in a list")
 	}
