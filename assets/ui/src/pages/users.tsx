@@ -7,6 +7,7 @@ import { refreshPending } from '../lib/pending'
 import { session } from '../lib/session'
 import { useStore } from '../lib/store'
 import type { User } from '../lib/types'
+import { RegistrationCard } from './users-invites'
 
 const order = { pending: 0, approved: 1, disabled: 2 }
 
@@ -93,6 +94,7 @@ export function UsersPage() {
           </div>
         )}
       </Card>
+      <RegistrationCard />
       {resetting && <ResetPassword user={resetting} onClose={() => setResetting(null)} />}
     </div>
   )
