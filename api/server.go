@@ -99,6 +99,9 @@ func New(opts Options) (*Server, error) {
 		pingInterval:  auditPingInterval,
 		done:          make(chan struct{}),
 	}
+	if err := s.seedTokenQuotas(); err != nil {
+		return nil, err
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

@@ -8,6 +8,7 @@ import { session } from '../lib/session'
 import { useStore } from '../lib/store'
 import type { User } from '../lib/types'
 import { RegistrationCard } from './users-invites'
+import { QuotasCard } from './users-quotas'
 
 const order = { pending: 0, approved: 1, disabled: 2 }
 
@@ -95,6 +96,7 @@ export function UsersPage() {
         )}
       </Card>
       <RegistrationCard />
+      <QuotasCard />
       {resetting && <ResetPassword user={resetting} onClose={() => setResetting(null)} />}
     </div>
   )
