@@ -130,6 +130,7 @@ func (us Users) CreateInvited(email, passwordHash string, hash [32]byte) (User, 
 			return ErrConflict
 		}
 		inv.UsedBy, inv.UsedAt = u.ID, now
+		us.s.onCommit(tx, ChangeUsers, u.ID)
 		if err := putJSON(invites, id, inv); err != nil {
 			return err
 		}
