@@ -39,15 +39,15 @@ func BenchmarkMatVecHot(b *testing.B) {
 	for _, d := range benchTypes {
 		m := randMat(rng, d, 256, 1536, 64, F16)
 		for _, im := range impls() {
-			for _, i8 := range int8Modes(d, im) {
-				b.Run(fmt.Sprintf("%s/%s%s", d, im.name, i8.name), func(b *testing.B) {
+			for _, mode := range qintModes(d, im) {
+				b.Run(fmt.Sprintf("%s/%s%s", d, im.name, mode.name), func(b *testing.B) {
 					saved := active
 					active = im
 					defer func() { active = saved }()
 					pool := NewPool(1)
 					defer pool.Close()
 					e := NewExec(pool)
-					e.SetInt8(i8.on)
+					e.SetIntInput(mode.on)
 					b.SetBytes(m.Bytes())
 					cpuLoop(b, m.Bytes(), func() { e.MatVec(y, m, x) })
 				})
@@ -64,16 +64,16 @@ func BenchmarkMatVec(b *testing.B) {
 		x := randVec(rand.New(rand.NewPCG(1, 1)), 2048)
 		y := make([]float32, 2048)
 		for _, im := range impls() {
-			for _, i8 := range int8Modes(d, im) {
+			for _, mode := range qintModes(d, im) {
 				for _, threads := range []int{1, 2} {
-					b.Run(fmt.Sprintf("%s/%s%s/t%d", d, im.name, i8.name, threads), func(b *testing.B) {
+					b.Run(fmt.Sprintf("%s/%s%s/t%d", d, im.name, mode.name, threads), func(b *testing.B) {
 						saved := active
 						active = im
 						defer func() { active = saved }()
 						pool := NewPool(threads)
 						defer pool.Close()
 						e := NewExec(pool)
-						e.SetInt8(i8.on)
+						e.SetIntInput(mode.on)
 						b.SetBytes(ms[0].Bytes())
 						b.ResetTimer()
 						for i := 0; b.Loop(); i++ {
@@ -86,9 +86,9 @@ func BenchmarkMatVec(b *testing.B) {
 	}
 }
 
-// int8Modes are the input modes to benchmark for d on im: float x, and int8 x
-// where im has integer kernels for d (named "-i8").
-func int8Modes(d DType, im *impl) []struct {
+// qintModes are the input modes to benchmark for d on im: float x, and int8 x
+// where im has integer kernels for d (named "-int").
+func qintModes(d DType, im *impl) []struct {
 	name string
 	on   bool
 } {
@@ -100,7 +100,7 @@ func int8Modes(d DType, im *impl) []struct {
 		modes = append(modes, struct {
 			name string
 			on   bool
-		}{"-i8", true})
+		}{"-int", true})
 	}
 	return modes
 }

@@ -19,7 +19,7 @@ func i8Ref(m *Mat, in *qin) (y, mag []float64) {
 				s += float64(m.code(r, c)) * float64(xqAt(m, in, c))
 			}
 			sc, b := float64(m.Scales.At(r*ng+g)), float64(m.Biases.At(r*ng+g))
-			term := sc * float64(in.i8.dx[g]) * s
+			term := sc * float64(in.qi.dx[g]) * s
 			bias := b * float64(in.xsum[g])
 			y[r] += term + bias
 			mag[r] += math.Abs(term) + math.Abs(bias)
@@ -43,15 +43,15 @@ func (m *Mat) code(r, c int) int {
 // xqAt is x's integer value at column c, wherever the layout puts it.
 func xqAt(m *Mat, in *qin, c int) int {
 	if m.DType == Q8 {
-		return int(in.i8.xw[c])
+		return int(in.qi.xw[c])
 	}
 	b, o := c&^31, c&31
-	return int(in.i8.xq[b+o/2+(o&1)*16])
+	return int(in.qi.xw[b+o/2+(o&1)*16])
 }
 
-// TestInt8Quantize checks x's quantization: within half a step of x, never
-// beyond ±127, the largest value of each group exactly ±127.
-func TestInt8Quantize(t *testing.T) {
+// TestQintQuantize checks x's quantization: within half a step of x, never
+// beyond ±qintMax, the largest value of each group exactly ±qintMax.
+func TestQintQuantize(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, d := range []DType{Q8, Q4} {
 		for _, gs := range []int{32, 64, 128} {
@@ -60,7 +60,7 @@ func TestInt8Quantize(t *testing.T) {
 			clear(x[gs : 2*gs]) // an all-zero group
 			var in qin
 			in.prepare(m, x)
-			if !in.prepareI8(m) {
+			if !in.prepareInt(m) {
 				t.Fatal("finite x refused")
 			}
 			for g := range m.Cols / gs {
@@ -68,11 +68,11 @@ func TestInt8Quantize(t *testing.T) {
 				for c := g * gs; c < (g+1)*gs; c++ {
 					q := xqAt(m, &in, c)
 					peak = max(peak, abs(q))
-					if abs(q) > 127 || math.Abs(float64(q)*float64(in.i8.dx[g])-float64(x[c])) > float64(in.i8.dx[g])/2*(1+1e-6) {
-						t.Fatalf("%s g%d col %d: x %v → %d × %v", d, gs, c, x[c], q, in.i8.dx[g])
+					if abs(q) > qintMax || math.Abs(float64(q)*float64(in.qi.dx[g])-float64(x[c])) > float64(in.qi.dx[g])/2*(1+1e-6) {
+						t.Fatalf("%s g%d col %d: x %v → %d × %v", d, gs, c, x[c], q, in.qi.dx[g])
 					}
 				}
-				if want := map[bool]int{true: 0, false: 127}[in.i8.dx[g] == 0]; peak != want {
+				if want := map[bool]int{true: 0, false: qintMax}[in.qi.dx[g] == 0]; peak != want {
 					t.Fatalf("%s g%d group %d: largest |xq| %d, want %d", d, gs, g, peak, want)
 				}
 			}
@@ -87,10 +87,10 @@ func abs(v int) int {
 	return v
 }
 
-// TestInt8Kernels: every kernel set's integer rows, and the plain-Go reference,
+// TestQintKernels: every kernel set's integer rows, and the plain-Go reference,
 // compute the integer product of the prepared input; and the whole product is
 // within x's rounding of the exact one.
-func TestInt8Kernels(t *testing.T) {
+func TestQintKernels(t *testing.T) {
 	sets := map[string][2]func([]float32, *Mat, int, *qin){"go": {goRowsQ8i, goRowsQ4i}}
 	for _, im := range impls() {
 		if im.rowsQ8i != nil {
@@ -108,7 +108,9 @@ func TestInt8Kernels(t *testing.T) {
 				x := randVec(rng, c.cols)
 				var in qin
 				in.prepare(m, x)
-				in.prepareI8(m)
+				if !in.prepareInt(m) {
+					t.Fatal("finite x refused")
+				}
 				y := make([]float32, m.Rows)
 				f := rows[0]
 				if c.d == Q4 {
@@ -129,7 +131,7 @@ func TestInt8Kernels(t *testing.T) {
 					ng := m.Cols / m.GroupSize
 					for col := range m.Cols {
 						g := col / m.GroupSize
-						bound += math.Abs(float64(m.Scales.At(r*ng+g))*float64(m.code(r, col))) * float64(in.i8.dx[g]) / 2
+						bound += math.Abs(float64(m.Scales.At(r*ng+g))*float64(m.code(r, col))) * float64(in.qi.dx[g]) / 2
 					}
 					if d := math.Abs(float64(y[r]) - exact[r]); d > bound*(1+1e-3)+1e-4*mag[r] {
 						t.Fatalf("row %d: %v is %v from the exact %v, beyond x's rounding (%v)", r, y[r], d, exact[r], bound)
@@ -140,17 +142,17 @@ func TestInt8Kernels(t *testing.T) {
 	}
 }
 
-// TestExecInt8 checks the routing: with SetInt8 the products take the integer
+// TestExecQint checks the routing: with SetIntInput the products take the integer
 // kernels where the set has them (and the float ones where it does not), with
 // several products in one step and on several threads.
-func TestExecInt8(t *testing.T) {
+func TestExecQint(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		pool := NewPool(3)
 		defer pool.Close()
 		e := NewExec(pool)
-		e.SetInt8(true)
-		if e.Int8() != (active.rowsQ8i != nil) {
-			t.Fatalf("Int8() = %v with rowsQ8i set: %v", e.Int8(), active.rowsQ8i != nil)
+		e.SetIntInput(true)
+		if e.IntInput() != (active.rowsQ8i != nil) {
+			t.Fatalf("IntInput() = %v with rowsQ8i set: %v", e.IntInput(), active.rowsQ8i != nil)
 		}
 		rng := rand.New(rand.NewPCG(9, 9))
 		for _, d := range []DType{Q8, Q4} {
@@ -160,13 +162,13 @@ func TestExecInt8(t *testing.T) {
 			e.MatVecs(x, Product{ya, a}, Product{yb, b})
 			var in qin
 			in.prepare(a, x)
-			in.prepareI8(a)
+			in.prepareInt(a)
 			for _, p := range []struct {
 				m *Mat
 				y []float32
 			}{{a, ya}, {b, yb}} {
 				want, mag := i8Ref(p.m, &in)
-				if !e.Int8() {
+				if !e.IntInput() {
 					want, mag = refMatVec(p.m, x)
 				}
 				for r := range p.y {
@@ -181,12 +183,12 @@ func TestExecInt8(t *testing.T) {
 
 // A NaN or Inf in x reaches the output as with float x: the product falls back
 // to the float kernels for that input.
-func TestExecInt8NonFinite(t *testing.T) {
+func TestExecQintNonFinite(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		pool := NewPool(1)
 		defer pool.Close()
 		e := NewExec(pool)
-		e.SetInt8(true)
+		e.SetIntInput(true)
 		rng := rand.New(rand.NewPCG(4, 4))
 		for _, d := range []DType{Q8, Q4} {
 			m := randMat(rng, d, 16, 128, 64, F16)
@@ -205,9 +207,9 @@ func TestExecInt8NonFinite(t *testing.T) {
 				e.MatVec(y, m, x)
 				var in qin
 				in.prepare(m, x)
-				in.prepareI8(m)
+				in.prepareInt(m)
 				want, mag := i8Ref(m, &in)
-				if !e.Int8() {
+				if !e.IntInput() {
 					want, mag = refMatVec(m, x)
 				}
 				for r := range y {

@@ -2,24 +2,24 @@
 
 #include "textflag.h"
 
-DATA i8nibble<>+0(SB)/1, $15
-GLOBL i8nibble<>(SB), RODATA|NOPTR, $1
-DATA i8ones<>+0(SB)/2, $1
-GLOBL i8ones<>(SB), RODATA|NOPTR, $2
+DATA qintNibble<>+0(SB)/1, $15
+GLOBL qintNibble<>(SB), RODATA|NOPTR, $1
 
-// func rowI8(q, x unsafe.Pointer, dx, xsum *float32, sc, bs unsafe.Pointer, kind, groups, units int, q4 bool) float32
+// func rowInt(q unsafe.Pointer, xw *int16, dx, xsum *float32, sc, bs unsafe.Pointer, kind, groups, units int, q4 bool) float32
 //
 // Groups go by eights: their scales and biases are widened together, s·dx
 // kept in the frame for the eight groups' broadcasts, and b·xsum summed as a
-// vector; the last groups (fewer than eight) go one by one. Registers: DI
-// codes, SI x's integers, R9 dx, R14 xsum, DX scales, R13 biases, R12 the
+// vector; the last groups (fewer than eight) go one by one. Codes (at most
+// 255) and xw (at most 32767 in magnitude) multiply in VPMADDWD's int32 pairs,
+// and a group of 128 adds 8 pairs per lane: no overflow. Registers: DI
+// codes, SI xw, R9 dx, R14 xsum, DX scales, R13 biases, R12 the
 // scales' kind (0 F32, 1 F16, 2 BF16), BX groups left, R8 units per group, R10
 // q4, R11 the group within its eight, Y0 (and Y1) a group's int32 lanes, Y9 the
 // lanes of Σ s·dx·Σq·x, Y15 the lanes of Σ b·xsum over the eights, X13 the
 // same over the last groups.
-TEXT ·rowI8(SB), NOSPLIT, $32-84
+TEXT ·rowInt(SB), NOSPLIT, $32-84
 	MOVQ  q+0(FP), DI
-	MOVQ  x+8(FP), SI
+	MOVQ  xw+8(FP), SI
 	MOVQ  dx+16(FP), R9
 	MOVQ  xsum+24(FP), R14
 	MOVQ  sc+32(FP), DX
@@ -28,8 +28,7 @@ TEXT ·rowI8(SB), NOSPLIT, $32-84
 	MOVQ  groups+56(FP), BX
 	MOVQ  units+64(FP), R8
 	MOVBQZX q4+72(FP), R10
-	VPBROADCASTB i8nibble<>(SB), Y10
-	VPBROADCASTW i8ones<>(SB), Y11
+	VPBROADCASTB qintNibble<>(SB), X10
 	VXORPS Y9, Y9, Y9
 	VXORPS Y15, Y15, Y15
 	VXORPS X13, X13, X13
@@ -72,17 +71,20 @@ group8:
 	TESTQ R10, R10
 	JZ    q8unit8
 q4unit8:
-	VMOVDQU     (DI), X4
-	VPSRLW      $4, X4, X5
-	VINSERTI128 $1, X5, Y4, Y4
-	VPAND       Y10, Y4, Y4
-	VPMADDUBSW  (SI), Y4, Y6
-	VPMADDWD    Y11, Y6, Y6
-	VPADDD      Y6, Y0, Y0
-	ADDQ        $16, DI
-	ADDQ        $32, SI
-	DECQ        CX
-	JNZ         q4unit8
+	VMOVDQU   (DI), X4
+	VPSRLW    $4, X4, X5
+	VPAND     X10, X4, X4
+	VPAND     X10, X5, X5
+	VPMOVZXBW X4, Y4
+	VPMOVZXBW X5, Y5
+	VPMADDWD  (SI), Y4, Y4
+	VPMADDWD  32(SI), Y5, Y5
+	VPADDD    Y4, Y0, Y0
+	VPADDD    Y5, Y1, Y1
+	ADDQ      $16, DI
+	ADDQ      $64, SI
+	DECQ      CX
+	JNZ       q4unit8
 	JMP         scale8
 q8unit8:
 	VPMOVZXBW (DI), Y4
@@ -115,26 +117,26 @@ group:
 	TESTQ R10, R10
 	JZ    q8unit
 
-// A Q4 unit: 16 bytes of nibbles; the low ones (even columns) go to the lower
-// 128 bits and the high ones to the upper, matching xq's order, and
-// VPMADDUBSW multiplies them (unsigned, at most 15) with xq (signed, at most
-// 127 in magnitude): pairs stay far below int16's limit.
+// A Q4 unit: 16 bytes of nibbles; the low ones (even columns) widened to
+// int16 meet xw's first 16 values, the high ones (odd columns) its next 16.
 q4unit:
-	VMOVDQU     (DI), X4
-	VPSRLW      $4, X4, X5
-	VINSERTI128 $1, X5, Y4, Y4
-	VPAND       Y10, Y4, Y4
-	VPMADDUBSW  (SI), Y4, Y6
-	VPMADDWD    Y11, Y6, Y6
-	VPADDD      Y6, Y0, Y0
-	ADDQ        $16, DI
-	ADDQ        $32, SI
-	DECQ        CX
-	JNZ         q4unit
+	VMOVDQU   (DI), X4
+	VPSRLW    $4, X4, X5
+	VPAND     X10, X4, X4
+	VPAND     X10, X5, X5
+	VPMOVZXBW X4, Y4
+	VPMOVZXBW X5, Y5
+	VPMADDWD  (SI), Y4, Y4
+	VPMADDWD  32(SI), Y5, Y5
+	VPADDD    Y4, Y0, Y0
+	VPADDD    Y5, Y1, Y1
+	ADDQ      $16, DI
+	ADDQ      $64, SI
+	DECQ      CX
+	JNZ       q4unit
 	JMP         scale
 
-// A Q8 unit: 32 byte codes (up to 255, which VPMADDUBSW's int16 pairs could
-// not hold) widened to int16, VPMADDWD with xw: exact int32 pairs.
+// A Q8 unit: 32 byte codes widened to int16, VPMADDWD with xw.
 q8unit:
 	VPMOVZXBW (DI), Y4
 	VPMOVZXBW 16(DI), Y5
