@@ -10,6 +10,7 @@ type Exec struct {
 
 	mv matvecTask
 	mm matmulTask
+	pk packedTask
 	at attnTask
 }
 

@@ -29,6 +29,9 @@ type impl struct {
 	// gemm computes c[i*ldc+j] = a[i*lda:]·b[j*ldb:] over k values for
 	// i < m, j < n: every dot product of m rows of a with n rows of b.
 	gemm func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int)
+	// micro is the register-blocked kernel of packed prefill (gemm.go);
+	// nil: MatMul goes through gemm on tiles instead.
+	micro microFunc
 
 	dot     func(a, b []float32) float32
 	axpy    func(y []float32, a float32, x []float32) // y += a*x

@@ -15,6 +15,10 @@ func (e *Exec) MatMul(y []float32, m *Mat, x []float32, n int) {
 		e.MatVec(y, m, x)
 		return
 	}
+	if active.micro != nil && n >= packMinTokens {
+		e.matMulPacked(y, m, x, n)
+		return
+	}
 	t := &e.mm
 	t.m, t.y, t.x, t.n = m, y[:n*m.Rows], x[:n*m.Cols], n
 	chunks := (m.Rows + tileRows - 1) / tileRows

@@ -87,7 +87,9 @@ func TestMatMul(t *testing.T) {
 			if c.rows > 100 {
 				continue // TestMatVec has the big shapes; these cover the tiles
 			}
-			for _, n := range []int{2, 9} {
+			// 9 and 40 take the packed path where a set has a
+			// micro-kernel: one partial panel, and several panels.
+			for _, n := range []int{2, 9, 40} {
 				t.Run(fmt.Sprintf("%s/n%d", c, n), func(t *testing.T) {
 					rng := rand.New(rand.NewPCG(uint64(i), 2))
 					m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)
@@ -151,7 +153,7 @@ func FuzzMatMul(f *testing.F) {
 	f.Cleanup(pool.Close)
 	f.Fuzz(func(t *testing.T, seed uint64, kind, rows, cols, gsel, n uint8) {
 		c := fuzzMat(kind, rows, cols, gsel)
-		tokens := 1 + int(n)%12
+		tokens := 1 + int(n)%40 // up to three panels of packNR
 		forEachImpl(t, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 4))
 			m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)

@@ -44,6 +44,7 @@ var avx2Impl = &impl{
 	finiteF16:  goFiniteF16,
 	bf16ToF32:  avx2BF16ToF32,
 	gemm:       avx2Gemm,
+	micro:      avx2Micro4x16,
 	dot:        avx2Dot,
 	axpy:       avx2Axpy,
 	scale:      avx2Scale,
