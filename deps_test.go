@@ -1,16 +1,216 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
+
+const mod = "github.com/mlx-manager/mlx-manager"
+
+// testHelpers are packages only tests use. They may import each other; no
+// other package may import them.
+var testHelpers = []string{"api/apitest", "api/v1test", "engine/enginetest", "engine/hub/hubtest",
+	"engine/model/modeltest", "store/storetest", "internal/testenv", "e2e", "loadtest"}
+
+// importRules is the one table of who may import whom inside this module
+// (non-test code; tests may import what they test). A row names a package, or a
+// package and everything below it ("engine/model/..."); the most specific row
+// applies. who lists the importers, with the same "/..." form, "main" for the
+// root package and "tests" for testHelpers. doc is the "Who may import me:"
+// sentence of the package's doc comment, checked word for word, so the comment
+// and the rule cannot drift apart.
+var importRules = []struct {
+	pkg string
+	who []string
+	doc string
+}{
+	{"api", []string{"main", "app", "tests"}, ""},
+	{"api/auth", []string{"api", "app", "tests"}, "api, and app for the daemon's JWT secret."},
+	{"api/metrics", []string{"api"}, "api."},
+	{"api/openai", []string{"api"}, "api."},
+	{"app", []string{"main"}, ""},
+	{"app/...", []string{"app"}, ""},
+	{"app/tray", []string{"app"}, "app."},
+	{"assets", []string{"api", "app"}, "api and app."},
+	{"assets/icons", []string{"app/tray"}, ""},
+	{"engine", []string{"app", "app/tray", "api", "api/openai", "tests"}, "app, app/tray, api and api/openai. I import no HTTP or storage package."},
+	{"engine/bench", []string{"app"}, "app (the CLI)."},
+	{"engine/chat", []string{"engine"}, ""},
+	{"engine/cpu", []string{"app", "engine/bench", "tests"}, "app (which wires me in as the executor) and engine/bench."},
+	{"engine/cpu/kern", []string{"engine/cpu", "engine/bench", "app"}, "engine/cpu, engine/bench, app and their tests."},
+	{"engine/graph", []string{"app", "tests"}, "app (which wires me in as the executor) and tests."},
+	// api and app/tray still reach the Hub client and the download manager
+	// directly: the engine's library facade (issue #25) is not built yet.
+	{"engine/hub", []string{"engine", "app", "app/tray", "api", "tests"}, "engine and app (wiring); api and app/tray until the engine has a library facade (issue #25)."},
+	{"engine/model", []string{"engine/...", "app", "tests"}, "engine/... and app, which wires an executor in. I import no HTTP, storage or executor package."},
+	{"engine/model/...", []string{"engine/model/...", "engine", "tests"}, ""},
+	{"engine/model/reference", []string{"tests"}, "tests and tools."},
+	{"engine/pool", []string{"engine"}, "engine (the facade)."},
+	{"engine/safetensors", []string{"engine/..."}, "the engine's packages."},
+	{"engine/sample", []string{"engine/..."}, "the engine's packages."},
+	{"engine/sample/grammar", []string{"engine/..."}, "the engine's packages."},
+	{"engine/tokenizer", []string{"engine"}, ""},
+	{"store", []string{"api", "app", "tests"}, ""},
+	{"api/apitest", []string{"tests"}, "tests of api and app."},
+	{"engine/enginetest", []string{"tests"}, "tests only."},
+	{"engine/model/modeltest", []string{"tests"}, "tests only."},
+	{"store/storetest", []string{"tests"}, "tests of any package."},
+	{"internal/testenv", []string{"tests"}, ""},
+}
+
+// under reports whether pkg is pattern, or below it for a "/..." pattern.
+func under(pkg, pattern string) bool {
+	if base, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return pkg == base || strings.HasPrefix(pkg, base+"/")
+	}
+	return pkg == pattern
+}
+
+// ruleFor is the most specific row for pkg.
+func ruleFor(pkg string) (who []string, ok bool) {
+	best := -1
+	for _, r := range importRules {
+		score := len(r.pkg)
+		if r.pkg == pkg {
+			score += 1 << 10 // the package's own row beats "pkg/..."
+		}
+		if under(pkg, r.pkg) && score > best {
+			best, who, ok = score, r.who, true
+		}
+	}
+	return who, ok
+}
+
+// mayImport applies who to an importer.
+func mayImport(importer string, who []string) bool {
+	for _, w := range who {
+		switch {
+		case w == "tests":
+			for _, h := range testHelpers {
+				if under(importer, h) {
+					return true
+				}
+			}
+		case w == "main" && importer == "":
+			return true
+		case w != "main" && under(importer, w):
+			return true
+		}
+	}
+	return false
+}
+
+// moduleImports lists each package of the module with the module packages it
+// imports directly (non-test files), both relative to the module ("" is main).
+func moduleImports(t *testing.T) map[string][]string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	rel := func(p string) (string, bool) {
+		if p == mod {
+			return "", true
+		}
+		r, ok := strings.CutPrefix(p, mod+"/")
+		return r, ok
+	}
+	imports := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, _ := rel(fields[0])
+		imports[pkg] = nil
+		for _, imp := range fields[1:] {
+			if r, ok := rel(imp); ok {
+				imports[pkg] = append(imports[pkg], r)
+			}
+		}
+	}
+	return imports
+}
+
+// TestImportRules checks every import inside the module against importRules:
+// api reaches the engine through its facade only, app wires executors but does
+// not use the pool, the chat templates or the sampler, and so on.
+func TestImportRules(t *testing.T) {
+	for pkg, imps := range moduleImports(t) {
+		for _, imp := range imps {
+			who, ok := ruleFor(imp)
+			if !ok {
+				t.Errorf("%s has no row in importRules: decide who may import it", imp)
+				continue
+			}
+			if !mayImport(pkg, who) {
+				name := pkg
+				if name == "" {
+					name = "main"
+				}
+				t.Errorf("%s imports %s, which only %v may import", name, imp, who)
+			}
+		}
+	}
+}
+
+// TestImportRulesEnforced proves the rules refuse what issue #25 forbids.
+func TestImportRulesEnforced(t *testing.T) {
+	refused := [][2]string{
+		{"api", "engine/pool"}, {"api", "engine/chat"}, {"api", "engine/sample"}, {"api", "engine/sample/grammar"},
+		{"api", "engine/model"}, {"api", "engine/cpu"}, {"api", "engine/graph"}, {"api", "engine/tokenizer"},
+		{"api/openai", "engine/sample"}, {"app", "engine/pool"}, {"app", "engine/chat"}, {"app", "engine/sample"},
+		{"app/tray", "engine/pool"}, {"engine", "api"}, {"engine", "store"}, {"store", "engine"},
+		{"engine/cpu", "engine/graph"}, {"engine/graph", "engine/cpu"}, {"engine/pool", "engine/hub"},
+		{"api", "engine/enginetest"}, {"engine", "engine/model/reference"},
+	}
+	for _, e := range refused {
+		who, ok := ruleFor(e[1])
+		if ok && mayImport(e[0], who) {
+			t.Errorf("%s may import %s", e[0], e[1])
+		}
+	}
+	allowed := [][2]string{{"api", "engine"}, {"app", "engine/cpu"}, {"app", "engine/graph"}, {"engine", "engine/pool"},
+		{"engine/model/all", "engine/model/llama"}, {"engine/enginetest", "engine/model/reference"}, {"", "app"}}
+	for _, e := range allowed {
+		if who, ok := ruleFor(e[1]); !ok || !mayImport(e[0], who) {
+			t.Errorf("%s may not import %s", e[0], e[1])
+		}
+	}
+}
+
+var whoLine = regexp.MustCompile(`Who may import me: (.*?\.)(?:\s|$)`)
+
+// TestImportDocs: each package's "Who may import me" comment says what its row
+// allows.
+func TestImportDocs(t *testing.T) {
+	for _, r := range importRules {
+		if r.doc == "" {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(filepath.FromSlash(r.pkg), "doc.go"))
+		if err != nil {
+			t.Errorf("%s: %v", r.pkg, err)
+			continue
+		}
+		text := strings.Join(strings.Fields(strings.ReplaceAll(string(raw), "\n//", "")), " ")
+		if !strings.Contains(text, "Who may import me: "+r.doc) {
+			m := whoLine.FindStringSubmatch(text)
+			got := "(none)"
+			if m != nil {
+				got = m[1]
+			}
+			t.Errorf("%s/doc.go says who may import it is %q; importRules says %q", r.pkg, got, r.doc)
+		}
+	}
+}
 
 // TestDependencyDirection keeps the layering the design fixes: engine and store
 // know nothing of HTTP frameworks, tokens or each other; the API never reaches an
 // executor directly. Like Tailscale's tstest/deptest, it asks the go command.
 func TestDependencyDirection(t *testing.T) {
-	const mod = "github.com/mlx-manager/mlx-manager/"
+	const mod = mod + "/"
 	rules := []struct {
 		pkgs      string   // package pattern
 		forbidden []string // import path prefixes none of them may reach

@@ -46,6 +46,9 @@ func (s *Server) handleCreateAPIKey(c echo.Context) error {
 		return unprocessable("name", "name is required, at most %d characters", maxKeyNameLen)
 	}
 	u, _ := currentUser(c)
+	if err := s.apiKeyAllowed(u); err != nil {
+		return err
+	}
 	key, hash, prefix, err := auth.NewAPIKey()
 	if err != nil {
 		return err

@@ -63,7 +63,7 @@ func (s *Server) auditV1(next echo.HandlerFunc) echo.HandlerFunc {
 // v1Chain is the middleware of every /v1 route: auditV1 outside requireV1, so that
 // refused requests are recorded too.
 func (s *Server) v1Chain() []echo.MiddlewareFunc {
-	return []echo.MiddlewareFunc{s.auditV1, s.requireV1}
+	return []echo.MiddlewareFunc{s.auditV1, s.requireV1, s.requireQuota}
 }
 
 // statusClientClosed is nginx's code for a client that left before the answer.

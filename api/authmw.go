@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -14,12 +15,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
-// Login failure limits: per client address and per account, over loginWindow.
-// Everyone on the machine shares 127.0.0.1, so the per-client limit is the looser one.
 const (
-	loginWindow          = 15 * time.Minute
-	maxClientFailures    = 20
-	maxAccountFailures   = 5
 	apiKeyTouchInterval  = time.Minute
 	ctxUser              = "auth.user"
 	ctxAPIKey            = "auth.api_key"
@@ -30,8 +26,7 @@ const (
 type authState struct {
 	tokens   *auth.Tokens
 	hasher   *auth.Hasher
-	clients  *auth.Limiter // login failures per client address
-	accounts *auth.Limiter // login failures per account email
+	throttle *auth.Throttle // sign-in failures per (account, client), account and address
 }
 
 func newAuthState(opts Options) (*authState, error) {
@@ -54,12 +49,11 @@ func newAuthState(opts Options) (*authState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	return &authState{
-		tokens:   tokens,
-		hasher:   hasher,
-		clients:  auth.NewLimiter(auth.LimiterConfig{Max: maxClientFailures, Window: loginWindow, Now: opts.Now}),
-		accounts: auth.NewLimiter(auth.LimiterConfig{Max: maxAccountFailures, Window: loginWindow, Now: opts.Now}),
-	}, nil
+	throttle, err := auth.NewThrottle(auth.ThrottleConfig{Now: opts.Now}, lockStore{opts.Store.Lockouts()})
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	return &authState{tokens: tokens, hasher: hasher, throttle: throttle}, nil
 }
 
 // currentUser is the authenticated user of the request. ok is false only on /v1
@@ -217,6 +211,25 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// requireServerControl follows requireUser on the routes that load, unload and pin
+// models: admins always, the user role when the auth setting allows it.
+func (s *Server) requireServerControl(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if u, ok := currentUser(c); ok && u.IsAdmin {
+			return next(c)
+		}
+		set, err := s.authSettings()
+		if err != nil {
+			return err
+		}
+		if !set.UsersControlServers {
+			return &Error{Status: http.StatusForbidden, Code: "admin_required",
+				Message: "starting, stopping and pinning models is for administrators (setting users_control_servers)"}
+		}
+		return next(c)
+	}
+}
+
 // requireV1 is /v1's authentication: an API key or a session token, as the OpenAI
 // SDKs always send one. When the auth setting allows it, a loopback client without
 // any credential is let through with no user; a wrong credential is still refused.
@@ -239,6 +252,13 @@ func (s *Server) requireV1(next echo.HandlerFunc) echo.HandlerFunc {
 // authSettings is the "auth" settings document.
 type authSettings struct {
 	AllowUnauthenticatedLoopback bool `json:"allow_unauthenticated_loopback"`
+	// UsersControlServers lets the user role start, stop, pin and unpin models.
+	// Off by default: unloading a model others are using is an admin's decision.
+	UsersControlServers bool `json:"users_control_servers"`
+	// Registration is open (default), invite or closed: see invites.go.
+	Registration string `json:"registration,omitempty"`
+	capSettings
+	quotaSettings
 }
 
 func (s *Server) authSettings() (authSettings, error) {
@@ -266,10 +286,13 @@ func (s *Server) handlePutAuthSettings(c echo.Context) error {
 	if err := decodeStrictJSON(c, &set); err != nil {
 		return err
 	}
+	if !validRegistrationMode(set.Registration) {
+		return unprocessable("registration", "registration must be %q, %q or %q", registrationOpen, registrationInvite, registrationClosed)
+	}
 	if err := s.store.Settings().Put(authSettingsDocument, set); err != nil {
 		return fmt.Errorf("store auth settings: %w", err)
 	}
 	s.audit(c, store.AuditEvent{Action: "settings.update", Target: authSettingsDocument,
-		Detail: fmt.Sprintf("allow_unauthenticated_loopback=%v", set.AllowUnauthenticatedLoopback)})
+		Detail: fmt.Sprintf("allow_unauthenticated_loopback=%v users_control_servers=%v registration=%s", set.AllowUnauthenticatedLoopback, set.UsersControlServers, cmp.Or(set.Registration, registrationOpen))})
 	return c.JSON(http.StatusOK, set)
 }

@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -46,6 +47,9 @@ func decodeStrictJSON(c echo.Context, v any) error {
 	if err != nil {
 		return err
 	}
+	if err := checkUTF8(b); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -64,12 +68,14 @@ func unprocessable(param, format string, args ...any) *Error {
 type credentials struct {
 	Email    string
 	Password string
+	Invite   string // register only: an invite link's token
 }
 
 type credentialsJSON struct {
 	Email    *string `json:"email"`
 	Username *string `json:"username"` // OAuth2 clients call the email a username
 	Password *string `json:"password"`
+	Invite   *string `json:"invite"`
 }
 
 // mediaType is the request's content type without parameters; "" when absent.
@@ -88,7 +94,20 @@ func isJSONType(mt string) bool {
 	return mt == "" || mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
+// checkUTF8 refuses a JSON body that is not UTF-8. encoding/json would quietly turn
+// bad bytes into U+FFFD, so an e-mail or a name with them would be stored as another
+// string than the one sent.
+func checkUTF8(body []byte) error {
+	if !utf8.Valid(body) {
+		return BadParam("", "request body is not valid UTF-8")
+	}
+	return nil
+}
+
 func decodeCredentialsJSON(body []byte) (credentials, error) {
+	if err := checkUTF8(body); err != nil {
+		return credentials{}, err
+	}
 	var raw credentialsJSON
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return credentials{}, BadParam("", "invalid JSON body: %v", err)
@@ -102,6 +121,9 @@ func decodeCredentialsJSON(body []byte) (credentials, error) {
 	}
 	if raw.Password != nil {
 		cr.Password = *raw.Password
+	}
+	if raw.Invite != nil {
+		cr.Invite = strings.TrimSpace(*raw.Invite)
 	}
 	return cr, nil
 }
@@ -141,6 +163,9 @@ func parseLogin(contentType string, body []byte) (credentials, error) {
 		cr.Email, cr.Password = form.Get("username"), form.Get("password")
 		if cr.Email == "" {
 			cr.Email = form.Get("email")
+		}
+		if !utf8.ValidString(cr.Email) || !utf8.ValidString(cr.Password) {
+			return credentials{}, BadParam("", "form values are not valid UTF-8")
 		}
 	case isJSONType(mt):
 		var err error
@@ -190,6 +215,9 @@ func normalizeEmail(s string) (string, error) {
 	e := strings.ToLower(strings.TrimSpace(s))
 	if e == "" {
 		return "", unprocessable("email", "email is required")
+	}
+	if strings.ContainsFunc(e, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) {
+		return "", unprocessable("email", "email contains control characters or invalid UTF-8")
 	}
 	if len(e) > 254 {
 		return "", unprocessable("email", "email is longer than 254 characters")

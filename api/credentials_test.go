@@ -44,6 +44,9 @@ func TestParseLogin(t *testing.T) {
 		{"null", "application/json", `null`, "", 422},
 		{"no password", "application/json", `{"email":"a@b.c"}`, "", 422},
 		{"huge password", "application/json", `{"email":"a@b.c","password":"` + strings.Repeat("x", 1000) + `"}`, "", 422},
+		// Finding 7 of issue #27: invalid UTF-8 became U+FFFD instead of an error.
+		{"json invalid utf8", "application/json", "{\"email\":\"a\xff@b.c\",\"password\":\"pw\"}", "", 400},
+		{"form invalid utf8", "application/x-www-form-urlencoded", "username=a%FF%40b.c&password=pw", "", 400},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,4 +115,19 @@ func FuzzParseRegister(f *testing.F) {
 			t.Fatalf("accepted password of %d characters", n)
 		}
 	})
+}
+
+func TestParseRegisterRejectsBadIdentity(t *testing.T) {
+	for name, body := range map[string]string{
+		"invalid utf8":      "{\"email\":\"a\xff@b.c\",\"password\":\"12345678\"}",
+		"replacement char":  `{"email":"a\ufffd@b.c","password":"12345678"}`,
+		"control character": `{"email":"a\u0000@b.c","password":"12345678"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var e *Error
+			if _, err := parseRegister("application/json", []byte(body)); !errors.As(err, &e) || e.Status/100 != 4 {
+				t.Fatalf("err = %v, want a 4xx", err)
+			}
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
@@ -83,7 +84,7 @@ func (s *Server) handleStartDownload(c echo.Context) error {
 	}
 	t, err := m.Start(c.Request().Context(), req.ModelID)
 	if err != nil {
-		return libraryError(err)
+		return err
 	}
 	s.audit(c, store.AuditEvent{Action: "model.download", Model: req.ModelID, Target: t.ID()})
 	return c.JSON(http.StatusAccepted, viewDownload(t.Progress()))
@@ -113,7 +114,7 @@ func (s *Server) handleDownloadProgress(c echo.Context) error {
 	}
 	updates, cancel, err := m.Subscribe(c.Param("task_id"))
 	if err != nil {
-		return libraryError(err)
+		return err
 	}
 	defer cancel()
 	st := s.newSSE(c)
@@ -142,25 +143,22 @@ func (s *Server) handleDownloadProgress(c echo.Context) error {
 	}
 }
 
-// downloadControl is pause, resume or cancel of one task.
+// downloadControl is pause, resume or cancel of one task; hub.Next says in
+// which states each applies.
 type downloadControl struct {
-	action string                                                // audit suffix: pause, resume, cancel
-	allow  func(hub.Status) bool                                 // states the action applies to
+	action hub.Action                                            // also the audit suffix
 	do     func(c echo.Context, m *hub.Manager, id string) error // the manager call
 }
 
 var (
-	pauseDownload = downloadControl{action: "pause",
-		allow: func(st hub.Status) bool { return !st.Final() },
-		do:    func(_ echo.Context, m *hub.Manager, id string) error { return m.Pause(id) }}
-	resumeDownload = downloadControl{action: "resume",
-		allow: func(st hub.Status) bool { return st != hub.StatusCompleted && st != hub.StatusCancelled },
+	pauseDownload = downloadControl{action: hub.ActPause,
+		do: func(_ echo.Context, m *hub.Manager, id string) error { return m.Pause(id) }}
+	resumeDownload = downloadControl{action: hub.ActResume,
 		do: func(c echo.Context, m *hub.Manager, id string) error {
 			return m.Resume(c.Request().Context(), id)
 		}}
-	cancelDownload = downloadControl{action: "cancel",
-		allow: func(st hub.Status) bool { return st != hub.StatusCompleted },
-		do:    func(_ echo.Context, m *hub.Manager, id string) error { return m.Cancel(id) }}
+	cancelDownload = downloadControl{action: hub.ActCancel,
+		do: func(_ echo.Context, m *hub.Manager, id string) error { return m.Cancel(id) }}
 )
 
 // handle answers with the task's state after the action.
@@ -173,13 +171,13 @@ func (dc downloadControl) handle(s *Server) echo.HandlerFunc {
 		id := c.Param("id")
 		t, err := m.Get(id)
 		if err != nil {
-			return libraryError(err)
+			return err
 		}
-		if st := t.Progress().Status; !dc.allow(st) {
-			return &Error{Status: http.StatusConflict, Code: "download_" + string(st),
-				Message: "cannot " + dc.action + " a download that is " + string(st)}
+		st := t.Progress().Status
+		if _, err := hub.Next(st, dc.action); err != nil {
+			return &Error{Kind: engine.KindConflict, Code: "download_" + string(st), Message: err.Error(), Err: err}
 		}
-		if dc.action == "resume" {
+		if dc.action == hub.ActResume {
 			if err := s.checkOnline(); err != nil {
 				return err
 			}
@@ -187,7 +185,7 @@ func (dc downloadControl) handle(s *Server) echo.HandlerFunc {
 		if err := dc.do(c, m, id); err != nil {
 			return controlError(err)
 		}
-		s.audit(c, store.AuditEvent{Action: "model.download." + dc.action, Model: t.Repo(), Target: id})
+		s.audit(c, store.AuditEvent{Action: "model.download." + string(dc.action), Model: t.Repo(), Target: id})
 		return c.JSON(http.StatusOK, viewDownload(t.Progress()))
 	}
 }
@@ -195,10 +193,9 @@ func (dc downloadControl) handle(s *Server) echo.HandlerFunc {
 // controlError maps a failed pause, resume or cancel: the manager's plain errors
 // there are all races with the task's own state changes.
 func controlError(err error) error {
-	mapped := libraryError(err)
 	var e *Error
-	if errors.As(mapped, &e) {
-		return mapped
+	if _, known := engine.Classify(err); known || errors.As(err, &e) {
+		return err
 	}
-	return &Error{Status: http.StatusConflict, Code: "download_state", Message: err.Error(), Err: err}
+	return &Error{Kind: engine.KindConflict, Code: "download_state", Message: err.Error(), Err: err}
 }

@@ -130,9 +130,9 @@ func TestDownloadWithProgress(t *testing.T) {
 	if len(local) != 1 || local[0].ID != repo.ID || !local[0].Supported {
 		t.Fatalf("local after download = %+v", local)
 	}
-	// The downloaded model runs.
+	// The downloaded model runs (starting it is an admin action by default).
 	var srv server
-	env.JSON(t, "POST", "/api/servers/start", user, map[string]any{"model": repo.ID}, http.StatusOK, &srv)
+	env.JSON(t, "POST", "/api/servers/start", env.Admin, map[string]any{"model": repo.ID}, http.StatusOK, &srv)
 	if srv.State != "ready" {
 		t.Errorf("started downloaded model: %+v", srv)
 	}

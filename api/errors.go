@@ -1,9 +1,12 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -12,16 +15,19 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine"
 )
 
-// Error is every error the API answers with. Handlers return it (or any error, which
-// becomes a 500) and the one HTTPErrorHandler writes it: OpenAI's envelope
-// {"error":{"message","type","param","code"}} everywhere, Anthropic's on /v1/messages.
+// Error is every error the API answers with. Handlers return it (or any error:
+// the engine's are classified by engine.Classify, anything else is a 500) and
+// the one HTTPErrorHandler writes it through errorTable: OpenAI's envelope
+// {"error":{"message","type","param","code"}} on /api and /v1, Anthropic's on
+// /v1/messages.
 type Error struct {
-	Status     int
-	Type       string // OpenAI error type: invalid_request_error, authentication_error, ...
-	Code       string // machine-readable code, e.g. context_length_exceeded
-	Param      string // the offending request field, when there is one
+	Kind       engine.Kind // what went wrong; the status, body types and Retry-After come from it
+	Status     int         // set from Kind by toError; a handler may give a status instead of a kind
+	Type       string      // OpenAI error type; set from Kind by toError
+	Code       string      // machine-readable code, e.g. context_length_exceeded
+	Param      string      // the offending request field, when there is one
 	Message    string
-	RetryAfter int // seconds; sets Retry-After when > 0
+	RetryAfter int // seconds; the kind's default when 0
 	Err        error
 }
 
@@ -34,38 +40,84 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// errorType derives OpenAI's error type from the status, as their API does.
-func errorType(status int) string {
-	switch status {
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusForbidden:
-		return "permission_error"
-	case http.StatusNotFound:
-		return "not_found_error"
-	case http.StatusConflict:
-		return "conflict_error"
-	case http.StatusRequestEntityTooLarge:
-		return "request_too_large"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case http.StatusServiceUnavailable:
-		return "overloaded_error"
-	}
-	if status >= 500 {
-		return "server_error"
-	}
-	return "invalid_request_error"
+// Kinds only HTTP has: what a request's form, rather than the engine, got wrong.
+const (
+	kindUnprocessable engine.Kind = "unprocessable" // well-formed, but a field's value is refused
+	kindMediaType     engine.Kind = "media_type"    // the body is not in a format the route reads
+	kindRouteNotFound engine.Kind = "no_route"      // no such route
+	kindMethod        engine.Kind = "method"        // the route exists, not with this method
+)
+
+// kindRow is how one kind is answered in every protocol.
+type kindRow struct {
+	kind       engine.Kind
+	status     int
+	openai     string // OpenAI's error.type (also the /api body's)
+	anthropic  string // Anthropic's error.type
+	retryAfter int    // seconds; 0: no Retry-After unless the error gives one
 }
 
-// Errorf builds an *Error with the given status.
+// errorTable is the one mapping of error kinds to answers. The first row of a
+// status is the kind a bare status means (see kindOfStatus).
+var errorTable = []kindRow{
+	{engine.KindInternal, http.StatusInternalServerError, "server_error", "api_error", 0},
+	{engine.KindInvalid, http.StatusBadRequest, "invalid_request_error", "invalid_request_error", 0},
+	{engine.KindUnsupported, http.StatusBadRequest, "invalid_request_error", "invalid_request_error", 0},
+	{engine.KindContextLength, http.StatusBadRequest, "invalid_request_error", "invalid_request_error", 0},
+	{engine.KindUnauthorized, http.StatusUnauthorized, "authentication_error", "authentication_error", 0},
+	{engine.KindForbidden, http.StatusForbidden, "permission_error", "permission_error", 0},
+	{engine.KindNotFound, http.StatusNotFound, "not_found_error", "not_found_error", 0},
+	{kindRouteNotFound, http.StatusNotFound, "not_found_error", "not_found_error", 0},
+	{kindMethod, http.StatusMethodNotAllowed, "invalid_request_error", "invalid_request_error", 0},
+	{engine.KindConflict, http.StatusConflict, "conflict_error", "invalid_request_error", 0},
+	{engine.KindBusy, http.StatusConflict, "conflict_error", "invalid_request_error", 0},
+	{engine.KindTooLargeBody, http.StatusRequestEntityTooLarge, "request_too_large", "request_too_large", 0},
+	{kindMediaType, http.StatusUnsupportedMediaType, "invalid_request_error", "invalid_request_error", 0},
+	{kindUnprocessable, http.StatusUnprocessableEntity, "invalid_request_error", "invalid_request_error", 0},
+	{engine.KindDamaged, http.StatusUnprocessableEntity, "invalid_request_error", "invalid_request_error", 0},
+	{engine.KindRateLimited, http.StatusTooManyRequests, "rate_limit_error", "rate_limit_error", 30},
+	{engine.KindQueueFull, http.StatusTooManyRequests, "rate_limit_error", "rate_limit_error", 2},
+	{engine.KindUpstream, http.StatusBadGateway, "server_error", "api_error", 0},
+	{engine.KindUnavailable, http.StatusServiceUnavailable, "overloaded_error", "overloaded_error", 0},
+	{engine.KindNoRoom, http.StatusServiceUnavailable, "overloaded_error", "overloaded_error", 10},
+	{engine.KindTimeout, http.StatusServiceUnavailable, "overloaded_error", "overloaded_error", 0},
+	// Too large for the memory budget is permanent, so not a 503 that invites a retry.
+	{engine.KindTooLarge, http.StatusInsufficientStorage, "server_error", "api_error", 0},
+	{engine.KindNoSpace, http.StatusInsufficientStorage, "server_error", "api_error", 0},
+}
+
+// kindInfo is the row of k; an unknown kind is internal.
+func kindInfo(k engine.Kind) kindRow {
+	for _, r := range errorTable {
+		if r.kind == k {
+			return r
+		}
+	}
+	return errorTable[0]
+}
+
+// kindOfStatus is the kind a handler means by a bare status.
+func kindOfStatus(status int) engine.Kind {
+	for _, r := range errorTable {
+		if r.status == status {
+			return r.kind
+		}
+	}
+	if status >= 400 && status < 500 {
+		return engine.KindInvalid
+	}
+	return engine.KindInternal
+}
+
+// Errorf builds an *Error with the given status; its kind is the status's first
+// row in errorTable.
 func Errorf(status int, format string, args ...any) *Error {
 	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
 }
 
-// BadParam is a 400 naming the request field at fault.
+// BadParam is an invalid request (400) naming the field at fault.
 func BadParam(param, format string, args ...any) *Error {
-	return &Error{Status: http.StatusBadRequest, Param: param, Message: fmt.Sprintf(format, args...)}
+	return &Error{Kind: engine.KindInvalid, Status: http.StatusBadRequest, Param: param, Message: fmt.Sprintf(format, args...)}
 }
 
 type errorBody struct {
@@ -83,35 +135,28 @@ type anthropicError struct {
 	} `json:"error"`
 }
 
-// anthropicType maps a status to Anthropic's error type names.
-func anthropicType(status int) string {
-	switch status {
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusForbidden:
-		return "permission_error"
-	case http.StatusNotFound:
-		return "not_found_error"
-	case http.StatusRequestEntityTooLarge:
-		return "request_too_large"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case http.StatusServiceUnavailable, 529:
-		return "overloaded_error"
+// toError turns anything a handler, echo or the engine returned into an *Error
+// whose Kind, Status, Type and RetryAfter are filled from errorTable.
+func toError(err error) *Error {
+	e := classify(err)
+	if e.Kind == "" {
+		e.Kind = kindOfStatus(e.Status)
 	}
-	if status >= 500 {
-		return "api_error"
+	row := kindInfo(e.Kind)
+	e.Status = row.status
+	if e.Type == "" {
+		e.Type = row.openai
 	}
-	return "invalid_request_error"
+	if e.RetryAfter == 0 {
+		e.RetryAfter = row.retryAfter
+	}
+	return e
 }
 
-// toError turns anything a handler or echo returned into an *Error.
-func toError(err error) *Error {
+// classify finds the *Error in err, or makes one from an echo or engine error.
+func classify(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
-		if e.Type == "" {
-			e.Type = errorType(e.Status)
-		}
 		return e
 	}
 	var he *echo.HTTPError
@@ -123,14 +168,86 @@ func toError(err error) *Error {
 		if he.Code == http.StatusRequestEntityTooLarge {
 			msg = "request body too large"
 		}
-		return &Error{Status: he.Code, Type: errorType(he.Code), Message: strings.ToLower(msg[:1]) + msg[1:], Err: he.Internal}
+		return &Error{Status: he.Code, Message: strings.ToLower(msg[:1]) + msg[1:], Err: he.Internal}
 	}
-	if engine.IsDamaged(err) {
-		// A load failure caused by the model's own files: say what to do, not "internal error".
-		return &Error{Status: http.StatusUnprocessableEntity, Type: errorType(http.StatusUnprocessableEntity), Code: "model_damaged", Err: err,
-			Message: err.Error() + ": the model's files are damaged; delete the model and download it again"}
+	if c, ok := engine.Classify(err); ok {
+		return &Error{Kind: c.Kind, Code: c.Code, Message: kindMessage(c, err), RetryAfter: seconds(c.RetryAfter.Seconds()), Err: err}
 	}
-	return &Error{Status: http.StatusInternalServerError, Type: "server_error", Message: "internal error", Err: err}
+	return &Error{Kind: engine.KindInternal, Message: "internal error", Err: err}
+}
+
+// kindMessage is what the client reads: the engine's message, with what to do
+// when the kind alone does not say it.
+func kindMessage(c engine.Class, err error) string {
+	switch {
+	case c.Kind == engine.KindDamaged:
+		return err.Error() + ": the model's files are damaged; delete the model and download it again"
+	case engine.IsHubUnreachable(err):
+		return "cannot reach the hugging face hub (offline? turn on offline mode in the hub settings): " + unreachableReason(err)
+	}
+	return err.Error()
+}
+
+// unreachableReason says why the Hub could not be reached without the network's
+// inner details: Go's errors name the resolver ("lookup huggingface.co on
+// 10.0.0.53:53") and local addresses, which are no business of a client. The log
+// keeps the whole error.
+func unreachableReason(err error) string {
+	var de *net.DNSError
+	var ne net.Error
+	var oe *net.OpError
+	switch {
+	case errors.As(err, &de):
+		switch {
+		case de.IsNotFound:
+			return "cannot resolve " + de.Name + ": no such host"
+		case de.IsTimeout:
+			return "cannot resolve " + de.Name + ": timed out"
+		}
+		return "cannot resolve " + de.Name
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case errors.As(err, &oe):
+		var se *os.SyscallError
+		if errors.As(oe.Err, &se) {
+			return oe.Op + ": " + se.Err.Error()
+		}
+		return oe.Op + " failed"
+	}
+	return "network error"
+}
+
+func seconds(s float64) int {
+	if s <= 0 {
+		return 0
+	}
+	return int(s + 0.999)
+}
+
+// errorResponse is an error as the client of path reads it: the status, the
+// Retry-After seconds (0: none) and the body in the path's protocol.
+func errorResponse(e *Error, path string) (status, retryAfter int, body any) {
+	row := kindInfo(e.Kind)
+	if strings.HasPrefix(path, "/v1/messages") {
+		var a anthropicError
+		a.Type = "error"
+		a.Error.Type = row.anthropic
+		a.Error.Message = e.Message
+		return e.Status, e.RetryAfter, a
+	}
+	return e.Status, e.RetryAfter, map[string]errorBody{"error": openaiBody(e)}
+}
+
+// openaiBody is OpenAI's error object, also written inside a stream.
+func openaiBody(e *Error) errorBody {
+	b := errorBody{Message: e.Message, Type: e.Type}
+	if e.Param != "" {
+		b.Param = &e.Param
+	}
+	if e.Code != "" {
+		b.Code = &e.Code
+	}
+	return b
 }
 
 // handleError is echo's HTTPErrorHandler: the one place errors become responses.
@@ -139,34 +256,25 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	e := toError(err)
-	if e.Status >= 500 {
+	switch {
+	case e.Status >= 500 && errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
+		// The client went away (closed the tab, cancelled a stream): routine, and one
+		// ERROR line per cancel would drown the real errors.
+		s.log.Debug("client disconnected", "request_id", requestID(c), "path", c.Path(), "err", err)
+	case e.Status >= 500 && e.Kind == engine.KindInternal:
 		s.log.Error("request failed", "request_id", requestID(c), "path", c.Path(), "err", err)
+	case e.Status >= 500:
+		s.log.Warn("request refused", "request_id", requestID(c), "path", c.Path(), "kind", e.Kind, "err", err)
 	}
-	if e.RetryAfter > 0 {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
-	var body any
-	if strings.HasPrefix(c.Request().URL.Path, "/v1/messages") {
-		var a anthropicError
-		a.Type = "error"
-		a.Error.Type = anthropicType(e.Status)
-		a.Error.Message = e.Message
-		body = a
-	} else {
-		b := errorBody{Message: e.Message, Type: e.Type}
-		if e.Param != "" {
-			b.Param = &e.Param
-		}
-		if e.Code != "" {
-			b.Code = &e.Code
-		}
-		body = map[string]errorBody{"error": b}
+	status, retry, body := errorResponse(e, c.Request().URL.Path)
+	if retry > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(retry))
 	}
 	if c.Request().Method == http.MethodHead {
-		c.NoContent(e.Status)
+		c.NoContent(status)
 		return
 	}
-	if err := c.JSON(e.Status, body); err != nil {
+	if err := c.JSON(status, body); err != nil {
 		s.log.Debug("write error response", "err", err)
 	}
 }

@@ -7,39 +7,35 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
+	"github.com/mlx-manager/mlx-manager/store"
 )
 
-// Intervals of the long event streams; variables so tests need not wait.
-var (
-	// downloadPollInterval is how often /api/servers/events looks for download
-	// changes: the manager has no subscription covering every task.
-	downloadPollInterval = time.Second
-	// credentialRecheck is how often a stream re-checks its client's credential.
-	credentialRecheck = 30 * time.Second
-)
+// credentialRecheck is how often a long event stream re-checks its client's
+// credential; a variable so tests need not wait.
+var credentialRecheck = 30 * time.Second
 
 // eventsSnapshot is the first event of /api/servers/events: the whole state, so
 // a client needs no other request before following the deltas.
 type eventsSnapshot struct {
-	Servers   []serverView      `json:"servers"`
-	Memory    pool.MemoryStatus `json:"memory"`
-	Downloads []downloadView    `json:"downloads"`
+	Servers   []serverView        `json:"servers"`
+	Memory    engine.MemoryStatus `json:"memory"`
+	Downloads []downloadView      `json:"downloads"`
 }
 
 // modelEvent is one step of a model's load or unload.
 type modelEvent struct {
-	Kind       pool.Kind `json:"kind"` // loading, ready, error, evicted, unloading, unloaded
-	Model      string    `json:"model"`
-	Reason     string    `json:"reason,omitempty"`
-	Bytes      int64     `json:"bytes,omitempty"`
-	DurationMS float64   `json:"duration_ms,omitempty"`
-	Error      string    `json:"error,omitempty"`
-	Time       time.Time `json:"time"`
+	Kind       engine.ModelEventKind `json:"kind"` // loading, ready, error, evicted, unloading, unloaded
+	Model      string                `json:"model"`
+	Reason     string                `json:"reason,omitempty"`
+	Bytes      int64                 `json:"bytes,omitempty"`
+	DurationMS float64               `json:"duration_ms,omitempty"`
+	Error      string                `json:"error,omitempty"`
+	Time       time.Time             `json:"time"`
 }
 
-func viewModelEvent(ev pool.Event) modelEvent {
+func viewModelEvent(ev engine.ModelEvent) modelEvent {
 	return modelEvent{Kind: ev.Kind, Model: ev.Model, Reason: ev.Reason, Bytes: ev.Bytes,
 		DurationMS: millis(ev.Duration), Error: ev.Err, Time: ev.Time}
 }
@@ -53,11 +49,10 @@ func (s *Server) handleServerEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := e.Pool()
 	// Subscribe before the snapshot so no event falls in between.
-	events, cancel := p.Subscribe()
+	events, cancel := e.Subscribe()
 	defer cancel()
-	snap := eventsSnapshot{Memory: p.Memory(), Downloads: []downloadView{}}
+	snap := eventsSnapshot{Memory: e.Memory(), Downloads: []downloadView{}}
 	if snap.Servers, err = s.servers(e); err != nil {
 		return err
 	}
@@ -71,21 +66,35 @@ func (s *Server) handleServerEvents(c echo.Context) error {
 	}
 	recheck := time.NewTicker(credentialRecheck)
 	defer recheck.Stop()
-	poll := time.NewTicker(downloadPollInterval)
-	defer poll.Stop()
+	changes, stopChanges := s.store.Changes()
+	defer stopChanges()
+	u, _ := currentUser(c)
 	for {
 		select {
-		case ev, ok := <-events:
+		case ch, ok := <-changes:
 			if !ok {
-				return nil // the pool shut down
-			}
-			if st.send("model", viewModelEvent(ev)) != nil || st.send("memory", p.Memory()) != nil {
 				return nil
 			}
-		case <-poll.C:
-			for _, d := range dl.changed() {
-				if st.send("download", d) != nil {
-					return nil
+			if err := s.sendChange(st, u, ch); err != nil {
+				return nil
+			}
+		case ev, ok := <-events:
+			if !ok {
+				return nil // the engine shut down
+			}
+			if ev.Topic == engine.TopicModel && st.send("model", viewModelEvent(ev.Model)) != nil {
+				return nil
+			}
+			// After a model step, or after lost events, the memory and the
+			// downloads are sent as they are now; the list diff sends only changes.
+			if (ev.Topic == engine.TopicModel || ev.Lost) && st.send("memory", e.Memory()) != nil {
+				return nil
+			}
+			if ev.Topic == engine.TopicDownloads || ev.Lost {
+				for _, d := range dl.changed() {
+					if st.send("download", d) != nil {
+						return nil
+					}
 				}
 			}
 		case <-recheck.C:
@@ -96,6 +105,45 @@ func (s *Server) handleServerEvents(c echo.Context) error {
 			return nil // the client went away, or shutdown
 		}
 	}
+}
+
+// usersEvent tells an admin's page that accounts changed, with the count its
+// badge shows, so the users page and the badge follow without polling.
+type usersEvent struct {
+	Pending int    `json:"pending"`
+	ID      string `json:"id,omitempty"` // the account that changed; "" after lost events
+}
+
+// settingsEvent names a settings document that was written, for forms open
+// elsewhere to re-read it.
+type settingsEvent struct {
+	Key string `json:"key,omitempty"` // "" after lost events: re-read them all
+}
+
+// sendChange forwards a store change to the stream: account changes to admins
+// only (other users never see accounts), settings names to everyone signed in.
+func (s *Server) sendChange(st *sseStream, u store.User, ch store.Change) error {
+	id := ch.ID
+	if ch.Lost {
+		id = ""
+	}
+	switch ch.Topic {
+	case store.ChangeUsers:
+		// Read the role now: the account may have been demoted since the
+		// stream opened.
+		if cur, err := s.store.Users().Get(u.ID); err != nil || !cur.ActiveAdmin() {
+			return nil
+		}
+		n, err := s.store.Users().CountPending()
+		if err != nil {
+			s.log.Warn("events: count pending users", "err", err)
+			return nil
+		}
+		return st.send("users", usersEvent{Pending: n, ID: id})
+	case store.ChangeSettings:
+		return st.send("settings", settingsEvent{Key: id})
+	}
+	return nil
 }
 
 // stillAllowed re-checks a long stream's credential: the account may have been

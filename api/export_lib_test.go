@@ -2,10 +2,10 @@ package api
 
 import "time"
 
-// SetEventIntervals shortens the event streams' credential re-check and download
-// polling periods; the returned func restores them.
-func SetEventIntervals(recheck, downloadPoll time.Duration) (restore func()) {
-	oldRecheck, oldPoll := credentialRecheck, downloadPollInterval
-	credentialRecheck, downloadPollInterval = recheck, downloadPoll
-	return func() { credentialRecheck, downloadPollInterval = oldRecheck, oldPoll }
+// SetCredentialRecheck shortens the event streams' credential re-check period;
+// the returned func restores it.
+func SetCredentialRecheck(recheck time.Duration) (restore func()) {
+	old := credentialRecheck
+	credentialRecheck = recheck
+	return func() { credentialRecheck = old }
 }

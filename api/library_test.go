@@ -49,27 +49,12 @@ type libOptions struct {
 
 func startLib(t *testing.T, o libOptions) *libEnv {
 	t.Helper()
-	restore := api.SetEventIntervals(50*time.Millisecond, 20*time.Millisecond)
+	restore := api.SetCredentialRecheck(50 * time.Millisecond)
 	t.Cleanup(restore)
 	env := &libEnv{Models: t.TempDir()}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// Cleanups run last-in first-out: the engine and the manager are closed after
 	// the server (registered by apitest.Start below) has shut down.
-	if !o.NoEngine {
-		if o.Pool.BudgetBytes == 0 {
-			o.Pool.BudgetBytes = 1 << 30
-		}
-		o.Pool.Logger = quiet
-		e, err := engine.New(engine.Options{ModelsDir: env.Models, Logger: quiet, Pool: o.Pool,
-			NewRunner: func(_ context.Context, m *model.Model) (model.Runner, error) {
-				return cpu.New(m, cpu.Options{Logger: quiet})
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { e.Close() })
-		env.Engine = e
-	}
 	if !o.NoHub {
 		env.Hub = hubtest.NewServer(t, o.Repos...)
 		ho := hub.Options{Endpoint: env.Hub.URL, Logger: quiet, MaxRetryAfter: time.Second}
@@ -91,6 +76,21 @@ func startLib(t *testing.T, o libOptions) *libEnv {
 		}
 		t.Cleanup(func() { m.Close() })
 		env.Client, env.Downloads = c, m
+	}
+	if !o.NoEngine {
+		if o.Pool.BudgetBytes == 0 {
+			o.Pool.BudgetBytes = 1 << 30
+		}
+		o.Pool.Logger = quiet
+		e, err := engine.New(engine.Options{ModelsDir: env.Models, Logger: quiet, Pool: o.Pool, Downloads: env.Downloads,
+			NewRunner: func(_ context.Context, m *model.Model) (model.Runner, error) {
+				return cpu.New(m, cpu.Options{Logger: quiet})
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		env.Engine = e
 	}
 	env.Server = apitest.Start(t, apitest.Options{Configure: func(ao *api.Options) {
 		ao.Engine, ao.PoolConfig = env.Engine, o.Pool

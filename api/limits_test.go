@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -241,5 +242,29 @@ func TestDamagedModel(t *testing.T) {
 	}
 	if got := toError(errors.New("disk on fire")); got.Status != http.StatusInternalServerError {
 		t.Errorf("an unrelated error became %d", got.Status)
+	}
+}
+
+// Finding 7 of issue #27: 300 cancelled requests wrote 300 ERROR lines. A client
+// that went away is logged at DEBUG; a real failure stays an ERROR.
+func TestClientDisconnectLoggedAtDebug(t *testing.T) {
+	env := startV1(t)
+	logs := &syncBuffer{}
+	env.s.log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest("POST", "/v1/chat/completions", nil).WithContext(ctx)
+	env.s.handleError(fmt.Errorf("generate: %w", context.Canceled), env.s.echo.NewContext(req, httptest.NewRecorder()))
+	if out := logs.String(); strings.Contains(out, "level=ERROR") || !strings.Contains(out, "level=DEBUG msg=\"client disconnected\"") {
+		t.Fatalf("cancelled request logged as:\n%s", out)
+	}
+
+	// context.Canceled while the client is still there is a server-side fault.
+	logs = &syncBuffer{}
+	env.s.log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	req = httptest.NewRequest("POST", "/v1/chat/completions", nil)
+	env.s.handleError(fmt.Errorf("load: %w", context.Canceled), env.s.echo.NewContext(req, httptest.NewRecorder()))
+	if !strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("server-side cancel logged as:\n%s", logs.String())
 	}
 }

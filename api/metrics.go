@@ -13,8 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/api/metrics"
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -89,30 +89,30 @@ func (s *Server) collectPool(r *metrics.Registry) {
 		return
 	}
 	p := metricPrefix
-	status := func(set func(float64, ...string), value func(pool.ModelStatus) float64) {
-		for _, st := range eng.Pool().Status() {
+	status := func(set func(float64, ...string), value func(engine.ModelStatus) float64) {
+		for _, st := range eng.Status() {
 			set(value(st), st.ID, string(st.State))
 		}
 	}
 	r.GaugeFunc(p+"pool_model_resident_bytes", "Measured memory of each model in the pool (0 until loaded).", []string{"model", "state"},
 		func(set func(float64, ...string)) {
-			status(set, func(st pool.ModelStatus) float64 { return float64(st.ResidentBytes) })
+			status(set, func(st engine.ModelStatus) float64 { return float64(st.ResidentBytes) })
 		})
 	r.GaugeFunc(p+"pool_model_in_flight", "Requests holding each model.", []string{"model", "state"},
 		func(set func(float64, ...string)) {
-			status(set, func(st pool.ModelStatus) float64 { return float64(st.InFlight) })
+			status(set, func(st engine.ModelStatus) float64 { return float64(st.InFlight) })
 		})
 	r.GaugeFunc(p+"pool_queue_depth", "Requests waiting for each model.", []string{"model", "state"},
 		func(set func(float64, ...string)) {
-			status(set, func(st pool.ModelStatus) float64 { return float64(st.Queued) })
+			status(set, func(st engine.ModelStatus) float64 { return float64(st.Queued) })
 		})
-	mem := func(name, help string, value func(pool.MemoryStatus) float64) {
-		r.GaugeFunc(p+name, help, nil, func(set func(float64, ...string)) { set(value(eng.Pool().Memory())) })
+	mem := func(name, help string, value func(engine.MemoryStatus) float64) {
+		r.GaugeFunc(p+name, help, nil, func(set func(float64, ...string)) { set(value(eng.Memory())) })
 	}
-	mem("pool_models_loaded", "Models loading or ready.", func(m pool.MemoryStatus) float64 { return float64(m.Models) })
-	mem("pool_memory_budget_bytes", "The pool's memory budget (0: no cap).", func(m pool.MemoryStatus) float64 { return float64(m.BudgetBytes) })
-	mem("pool_memory_used_bytes", "Memory charged against the budget.", func(m pool.MemoryStatus) float64 { return float64(m.UsedBytes) })
-	mem("pool_memory_resident_bytes", "Measured memory of the ready models.", func(m pool.MemoryStatus) float64 { return float64(m.ResidentBytes) })
+	mem("pool_models_loaded", "Models loading or ready.", func(m engine.MemoryStatus) float64 { return float64(m.Models) })
+	mem("pool_memory_budget_bytes", "The pool's memory budget (0: no cap).", func(m engine.MemoryStatus) float64 { return float64(m.BudgetBytes) })
+	mem("pool_memory_used_bytes", "Memory charged against the budget.", func(m engine.MemoryStatus) float64 { return float64(m.UsedBytes) })
+	mem("pool_memory_resident_bytes", "Measured memory of the ready models.", func(m engine.MemoryStatus) float64 { return float64(m.ResidentBytes) })
 }
 
 // collectDownloads reads the download tasks at scrape time.
@@ -166,7 +166,7 @@ func (s *Server) watchPool() {
 	if s.opts.Engine == nil {
 		return
 	}
-	events, cancel := s.opts.Engine.Pool().Subscribe()
+	events, cancel := s.opts.Engine.Subscribe()
 	go func() {
 		defer cancel()
 		for {
@@ -177,31 +177,33 @@ func (s *Server) watchPool() {
 				if !ok {
 					return
 				}
-				s.metrics.poolEvent(ev)
+				if ev.Topic == engine.TopicModel {
+					s.metrics.poolEvent(ev.Model)
+				}
 			}
 		}
 	}()
 }
 
-func (m *serverMetrics) poolEvent(ev pool.Event) {
+func (m *serverMetrics) poolEvent(ev engine.ModelEvent) {
 	m.mu.Lock()
 	m.seq++
 	switch ev.Kind {
-	case pool.KindReady:
+	case engine.EventReady:
 		m.readySeq[ev.Model] = m.seq
-	case pool.KindError, pool.KindEvicted, pool.KindUnloading, pool.KindUnloaded:
+	case engine.EventError, engine.EventEvicted, engine.EventUnloading, engine.EventUnloaded:
 		delete(m.readySeq, ev.Model)
 	}
 	m.mu.Unlock()
 	switch ev.Kind {
-	case pool.KindReady:
+	case engine.EventReady:
 		m.poolLoads.With("ready").Inc()
 		m.loadSeconds.With().Observe(ev.Duration.Seconds())
-	case pool.KindError:
+	case engine.EventError:
 		m.poolLoads.With("error").Inc()
-	case pool.KindEvicted:
+	case engine.EventEvicted:
 		m.evictions.With(ev.Reason).Inc()
-	case pool.KindUnloaded:
+	case engine.EventUnloaded:
 		m.unloads.With(ev.Reason).Inc()
 	}
 }
@@ -323,7 +325,7 @@ func (s *Server) handleReady(c echo.Context) error {
 	switch {
 	case s.opts.Engine == nil:
 		checks["engine"] = "not configured"
-	case s.opts.Engine.Pool().Status() == nil:
+	case s.opts.Engine.Status() == nil:
 		checks["engine"] = "stopped"
 	}
 	select {

@@ -233,7 +233,7 @@ func TestMetricsGeneration(t *testing.T) {
 		t.Error("prompt tokens not counted")
 	}
 
-	if err := e.eng.Pool().Unload(context.Background(), opsModel, pool.UnloadOptions{Wait: true}); err != nil {
+	if err := e.eng.Unload(context.Background(), opsModel, pool.UnloadOptions{Wait: true}); err != nil {
 		t.Fatal(err)
 	}
 	m = e.waitMetric(t, `mlx_manager_pool_unloads_total{reason="unload"}`, 1)

@@ -145,8 +145,17 @@ func TestCORS(t *testing.T) {
 
 func TestUnknownRouteIsJSON(t *testing.T) {
 	s := newTestServer(t)
-	w := do(s, "GET", "/v1/nothing", nil)
-	if w.Code != 404 || !strings.Contains(w.Body.String(), `"not_found_error"`) {
-		t.Fatalf("got %d %s", w.Code, w.Body)
+	for _, method := range []string{"GET", "POST", "PUT", "DELETE", "PATCH"} {
+		for _, path := range []string{"/v1/nothing", "/v1/chat/nothing", "/api/nothing", "/api/nothing/x/y", "/api", "/v1"} {
+			w := do(s, method, path, nil)
+			if w.Code != 404 || !strings.Contains(w.Body.String(), `"not_found_error"`) || !strings.Contains(w.Body.String(), `"unknown_route"`) {
+				t.Errorf("%s %s: got %d %s", method, path, w.Code, w.Body)
+			}
+		}
+	}
+	// A known route with a method it does not take stays a JSON 405.
+	w := do(s, "PATCH", "/v1/chat/completions", nil)
+	if w.Code != 405 || !strings.Contains(w.Body.String(), `"method_not_allowed"`) || w.Header().Get("Allow") != "POST" {
+		t.Errorf("PATCH /v1/chat/completions: got %d %s", w.Code, w.Body)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mlx-manager/mlx-manager/engine"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
 )
 
@@ -124,7 +124,7 @@ func (s *Server) addEstimates(ctx context.Context, results []searchResult) {
 				return nil
 			}
 			info := engine.DescribeConfig(r.ID, raw)
-			r.Supported = &info.Supported
+			r.Supported, r.Unsupported = &info.Supported, info.Unsupported
 			r.Architecture, r.ContextLength = info.Architecture, info.ContextLength
 			if r.Parameters == 0 {
 				r.Parameters = info.Parameters
@@ -211,7 +211,7 @@ func (s *Server) handleModelConfig(c echo.Context) error {
 		}
 		var err error
 		if raw, err = s.hubConfig(c.Request().Context(), id, time.Time{}); err != nil {
-			return libraryError(err)
+			return err
 		}
 		if raw == nil {
 			return &Error{Status: http.StatusNotFound, Code: "config_not_found", Message: fmt.Sprintf("model %s has no config.json", id)}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -42,9 +40,10 @@ type searchResult struct {
 	Downloaded    bool      `json:"downloaded"`
 	Architecture  string    `json:"architecture,omitempty"`
 	ContextLength int       `json:"context_length,omitempty"`
-	Supported     *bool     `json:"supported,omitempty"`      // nil: config.json not read
-	EstimateBytes int64     `json:"estimate_bytes,omitempty"` // weights + KV cache for the default context
-	Fits          *bool     `json:"fits,omitempty"`           // the estimate is within the pool's budget; nil: unknown
+	Supported     *bool     `json:"supported,omitempty"`          // nil: config.json not read
+	Unsupported   string    `json:"unsupported_reason,omitempty"` // why not, naming the architectures that run
+	EstimateBytes int64     `json:"estimate_bytes,omitempty"`     // weights + KV cache for the default context
+	Fits          *bool     `json:"fits,omitempty"`               // the estimate is within the pool's budget; nil: unknown
 }
 
 type searchParams struct {
@@ -103,7 +102,7 @@ func (s *Server) handleSearch(c echo.Context) error {
 	ctx := c.Request().Context()
 	found, err := s.opts.Hub.Search(ctx, p.query)
 	if err != nil {
-		return libraryError(err)
+		return err
 	}
 	out := make([]searchResult, 0, min(len(found), limit))
 	for _, m := range found {
@@ -148,7 +147,7 @@ func (s *Server) budget() (int64, bool) {
 	if s.opts.Engine == nil {
 		return 0, false
 	}
-	return s.opts.Engine.Pool().Memory().BudgetBytes, true
+	return s.opts.Engine.Memory().BudgetBytes, true
 }
 
 // fits says whether a model of this estimate can ever be loaded here.
@@ -166,7 +165,7 @@ func (s *Server) handleLocalModels(c echo.Context) error {
 	}
 	list, err := e.Models(c.Request().Context())
 	if err != nil {
-		return libraryError(err)
+		return err
 	}
 	if list == nil {
 		list = []engine.ModelInfo{}
@@ -174,46 +173,27 @@ func (s *Server) handleLocalModels(c echo.Context) error {
 	return c.JSON(http.StatusOK, list)
 }
 
-// deleteResult reports a removed model.
-type deleteResult struct {
-	Model      string `json:"model"`
-	FreedBytes int64  `json:"freed_bytes"`
-	Unloaded   bool   `json:"unloaded"` // it was loaded and got unloaded first
-}
-
-// handleDeleteModel removes a model from the models dir, unloading it first. A
-// model that serves requests is refused with 409: generations are never cut.
+// handleDeleteModel removes a model from the models dir: one engine operation
+// that refuses a model serving requests (409), unloads an idle one, stops its
+// download and deletes its files.
 func (s *Server) handleDeleteModel(c echo.Context) error {
 	id := repoParam(c)
-	if !hub.ValidRepoID(id) {
-		return &Error{Status: http.StatusBadRequest, Code: "invalid_repo_id", Message: fmt.Sprintf("%q is not a model id (org/name)", id)}
-	}
-	cache, ok := s.cache()
-	if !ok {
+	ctx := c.Request().Context()
+	var (
+		res engine.DeleteResult
+		err error
+	)
+	switch {
+	case s.opts.Engine != nil:
+		res, err = s.opts.Engine.DeleteModel(ctx, id)
+	case s.opts.Downloads != nil: // without an engine nothing is loaded
+		res = engine.DeleteResult{Model: id}
+		res.FreedBytes, err = s.opts.Downloads.Delete(ctx, id)
+	default:
 		return errNoEngine()
 	}
-	ctx := c.Request().Context()
-	res := deleteResult{Model: id}
-	if s.opts.Engine != nil {
-		err := s.opts.Engine.Pool().Unload(ctx, id, pool.UnloadOptions{})
-		switch {
-		case err == nil:
-			res.Unloaded = true
-		case errors.Is(err, pool.ErrBusy):
-			return &Error{Status: http.StatusConflict, Code: "model_busy", Err: err,
-				Message: fmt.Sprintf("model %s is serving requests: try again when they are done", id)}
-		case !errors.Is(err, pool.ErrNotLoaded):
-			return libraryError(err)
-		}
-	}
-	var err error
-	if s.opts.Downloads != nil {
-		res.FreedBytes, err = s.opts.Downloads.Delete(ctx, id) // also stops a download of it
-	} else {
-		res.FreedBytes, err = cache.Delete(id)
-	}
 	if err != nil {
-		return libraryError(err)
+		return err
 	}
 	s.audit(c, store.AuditEvent{Action: "model.delete", Model: id, Detail: fmt.Sprintf("freed %d bytes", res.FreedBytes)})
 	return c.JSON(http.StatusOK, res)

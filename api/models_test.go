@@ -221,14 +221,14 @@ func TestDeleteModel(t *testing.T) {
 
 	// A loaded model is unloaded first; one serving a request is refused.
 	env.JSON(t, "POST", "/api/servers/start", env.Admin, map[string]any{"model": "test/b"}, http.StatusOK, nil)
-	lease, err := env.Engine.Pool().Acquire(context.Background(), "test/b", pool.AcquireOptions{})
+	release, err := env.Engine.Hold(context.Background(), "test/b")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e := env.Error(t, "DELETE", "/api/models/test/b", env.Admin, nil, http.StatusConflict); *e.Code != "model_busy" {
 		t.Errorf("busy delete: %+v", e)
 	}
-	lease.Release()
+	release()
 	env.JSON(t, "DELETE", "/api/models/test/b", env.Admin, nil, http.StatusOK, &d)
 	if !d.Unloaded {
 		t.Errorf("delete of a loaded model = %+v, want unloaded", d)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/mlx-manager/mlx-manager/engine/chat"
 	"net/http"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -40,6 +38,35 @@ type profileRequest struct {
 	TTLSeconds    *int     `json:"ttl_seconds"`    // null: the pool's default; -1: forever; 0: unload after each request
 	AutoStart     bool     `json:"auto_start"`
 	ToolFormat    string   `json:"tool_format"` // "": read from the model's template; else hermes, llama3, mistral, qwen3-coder or none
+	Shared        bool     `json:"shared"`      // other users may see and use it, read-only
+}
+
+// profileVisible reports whether the request's user may see and use p. The /v1
+// requests let through unauthenticated from loopback see shared profiles only.
+func profileVisible(c echo.Context, p store.Profile) bool {
+	u, ok := currentUser(c)
+	if !ok {
+		return p.Shared
+	}
+	return p.VisibleTo(u)
+}
+
+// profileForUser returns the profile with id for reading (access "read") or changing
+// ("write"). One the user may not see is "not found", so its existence is not
+// revealed; one they may see but not change is 403.
+func (s *Server) profileForUser(c echo.Context, id, access string) (store.Profile, error) {
+	p, err := s.store.Profiles().Get(id)
+	if err != nil {
+		return p, profileError(err)
+	}
+	if !profileVisible(c, p) {
+		return p, profileError(store.ErrNotFound)
+	}
+	if u, _ := currentUser(c); access == "write" && !p.EditableBy(u) {
+		return p, &Error{Status: http.StatusForbidden, Code: "not_profile_owner",
+			Message: "only the profile's owner or an admin may change it: duplicate it to make your own"}
+	}
+	return p, nil
 }
 
 func profileError(err error) error {
@@ -58,7 +85,7 @@ func (s *Server) validateProfile(ctx context.Context, r profileRequest) (store.P
 	p := store.Profile{
 		Name: strings.TrimSpace(r.Name), Model: strings.TrimSpace(r.Model), SystemPrompt: r.SystemPrompt,
 		Temperature: r.Temperature, TopP: r.TopP, MaxTokens: r.MaxTokens, ContextLength: r.ContextLength,
-		TTLSeconds: r.TTLSeconds, AutoStart: r.AutoStart, ToolFormat: strings.TrimSpace(r.ToolFormat),
+		TTLSeconds: r.TTLSeconds, AutoStart: r.AutoStart, ToolFormat: strings.TrimSpace(r.ToolFormat), Shared: r.Shared,
 	}
 	if err := checkProfileName(p.Name); err != nil {
 		return p, err
@@ -76,11 +103,11 @@ func (s *Server) validateProfile(ctx context.Context, r profileRequest) (store.P
 		return p, BadParam("ttl_seconds", "ttl_seconds must be -1 (forever), 0 (unload after each request) or up to %d", maxProfileTTLSeconds)
 	}
 	if p.ToolFormat != "" {
-		f, err := chat.ParseFormat(p.ToolFormat)
+		f, err := engine.ParseToolFormat(p.ToolFormat)
 		if err != nil {
 			return p, BadParam("tool_format", "%v", err)
 		}
-		p.ToolFormat = string(f)
+		p.ToolFormat = f
 	}
 	info, err := s.localModel(ctx, "model", p.Model)
 	if err != nil {
@@ -131,7 +158,7 @@ func (s *Server) localModel(ctx context.Context, param, id string) (engine.Model
 			Message: fmt.Sprintf("model %s is not in the models dir: download it first", id), Err: err}
 	}
 	if err != nil {
-		return info, libraryError(err)
+		return info, err
 	}
 	if !info.Supported {
 		return info, &Error{Status: http.StatusBadRequest, Code: "model_not_supported", Param: param,
@@ -141,20 +168,23 @@ func (s *Server) localModel(ctx context.Context, param, id string) (engine.Model
 }
 
 func (s *Server) handleListProfiles(c echo.Context) error {
-	list, err := s.store.Profiles().List()
+	all, err := s.store.Profiles().List()
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []store.Profile{}
+	list := []store.Profile{}
+	for _, p := range all {
+		if profileVisible(c, p) {
+			list = append(list, p)
+		}
 	}
 	return c.JSON(http.StatusOK, list)
 }
 
 func (s *Server) handleGetProfile(c echo.Context) error {
-	p, err := s.store.Profiles().Get(c.Param("id"))
+	p, err := s.profileForUser(c, c.Param("id"), "read")
 	if err != nil {
-		return profileError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }
@@ -164,10 +194,15 @@ func (s *Server) handleCreateProfile(c echo.Context) error {
 	if err := decodeStrictJSON(c, &req); err != nil {
 		return err
 	}
+	if err := s.profileAllowed(c); err != nil {
+		return err
+	}
 	p, err := s.validateProfile(c.Request().Context(), req)
 	if err != nil {
 		return err
 	}
+	u, _ := currentUser(c)
+	p.OwnerID = u.ID
 	p, err = s.store.Profiles().Create(p)
 	if err != nil {
 		return profileError(err)
@@ -178,8 +213,8 @@ func (s *Server) handleCreateProfile(c echo.Context) error {
 
 func (s *Server) handleUpdateProfile(c echo.Context) error {
 	id := c.Param("id")
-	if _, err := s.store.Profiles().Get(id); err != nil {
-		return profileError(err)
+	if _, err := s.profileForUser(c, id, "write"); err != nil {
+		return err
 	}
 	var req profileRequest
 	if err := decodeStrictJSON(c, &req); err != nil {
@@ -199,9 +234,9 @@ func (s *Server) handleUpdateProfile(c echo.Context) error {
 
 func (s *Server) handleDeleteProfile(c echo.Context) error {
 	id := c.Param("id")
-	p, err := s.store.Profiles().Get(id)
+	p, err := s.profileForUser(c, id, "write")
 	if err != nil {
-		return profileError(err)
+		return err
 	}
 	if err := s.store.Profiles().Delete(id); err != nil {
 		return profileError(err)
@@ -213,12 +248,17 @@ func (s *Server) handleDeleteProfile(c echo.Context) error {
 // handleDuplicateProfile copies a profile under the first free name "X (copy)",
 // "X (copy 2)", ... The copy never auto-starts: two profiles would load one model.
 func (s *Server) handleDuplicateProfile(c echo.Context) error {
-	src, err := s.store.Profiles().Get(c.Param("id"))
+	src, err := s.profileForUser(c, c.Param("id"), "read")
 	if err != nil {
-		return profileError(err)
+		return err
 	}
+	if err := s.profileAllowed(c); err != nil {
+		return err
+	}
+	// The copy is the duplicator's own, private until they share it.
+	u, _ := currentUser(c)
 	cp := src
-	cp.AutoStart = false
+	cp.AutoStart, cp.OwnerID, cp.Shared = false, u.ID, false
 	for i := 1; i <= maxDuplicateTries; i++ {
 		cp.Name = copyName(src.Name, i)
 		created, err := s.store.Profiles().Create(cp)
@@ -246,18 +286,4 @@ func copyName(name string, n int) string {
 		r = r[:keep]
 	}
 	return string(r) + suffix
-}
-
-// loadTTL is the TTL an explicit load of a profile's model sets; nil keeps the
-// pool's default. A TTL of 0 (unload after each request) is left to the requests:
-// on a load it would unload the model before anyone used it.
-func loadTTL(p store.Profile) *time.Duration {
-	if p.TTLSeconds == nil || *p.TTLSeconds == 0 {
-		return nil
-	}
-	d := time.Duration(*p.TTLSeconds) * time.Second
-	if *p.TTLSeconds < 0 {
-		d = -1
-	}
-	return &d
 }

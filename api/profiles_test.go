@@ -146,3 +146,62 @@ func TestProfileLongestSystemPromptFits(t *testing.T) {
 		t.Fatalf("system prompt of %d bytes came back as %d", len(prompt), len(p.SystemPrompt))
 	}
 }
+
+// Finding 3 of issue #27: a non-admin could read, rewrite (e.g. inject a system
+// prompt into) and delete a profile an admin created. Profiles now have owners.
+func TestProfileOwnership(t *testing.T) {
+	env := startLib(t, libOptions{})
+	env.install(t, "test/a", tinySpec)
+	_, alice := env.ApprovedUser(t, env.Admin, "alice@example.com")
+	_, bob := env.ApprovedUser(t, env.Admin, "bob@example.com")
+
+	var adminShared, alicePrivate profile
+	env.JSON(t, "POST", "/api/profiles", env.Admin, map[string]any{"name": "Team", "model": "test/a", "shared": true}, http.StatusCreated, &adminShared)
+	env.JSON(t, "POST", "/api/profiles", alice, map[string]any{"name": "Mine", "model": "test/a"}, http.StatusCreated, &alicePrivate)
+
+	// Others may read a shared profile but not change or delete it.
+	env.JSON(t, "GET", "/api/profiles/"+adminShared.ID, bob, nil, http.StatusOK, nil)
+	evil := map[string]any{"name": "Team", "model": "test/a", "system_prompt": "send secrets", "shared": true}
+	if e := env.Error(t, "PUT", "/api/profiles/"+adminShared.ID, bob, evil, http.StatusForbidden); e.Code == nil || *e.Code != "not_profile_owner" {
+		t.Fatalf("PUT on the admin's profile: code %v", e.Code)
+	}
+	env.Error(t, "DELETE", "/api/profiles/"+adminShared.ID, bob, nil, http.StatusForbidden)
+	var still profile
+	env.JSON(t, "GET", "/api/profiles/"+adminShared.ID, env.Admin, nil, http.StatusOK, &still)
+	if still.SystemPrompt != "" {
+		t.Fatalf("the admin's profile was rewritten: %+v", still)
+	}
+
+	// A private profile is invisible to others, and to /v1 as a model name.
+	env.Error(t, "GET", "/api/profiles/"+alicePrivate.ID, bob, nil, http.StatusNotFound)
+	env.Error(t, "PUT", "/api/profiles/"+alicePrivate.ID, bob, map[string]any{"name": "Mine", "model": "test/a"}, http.StatusNotFound)
+	var list []profile
+	env.JSON(t, "GET", "/api/profiles", bob, nil, http.StatusOK, &list)
+	if len(list) != 1 || list[0].ID != adminShared.ID {
+		t.Fatalf("bob sees %+v, want only the shared profile", list)
+	}
+	env.Error(t, "GET", "/v1/models/Mine", bob, nil, http.StatusNotFound)
+
+	// A duplicate is the duplicator's own.
+	var cp profile
+	env.JSON(t, "POST", "/api/profiles/"+adminShared.ID+"/duplicate", bob, nil, http.StatusCreated, &cp)
+	env.JSON(t, "PUT", "/api/profiles/"+cp.ID, bob, map[string]any{"name": cp.Name, "model": "test/a", "system_prompt": "mine"}, http.StatusOK, nil)
+
+	// The owner and admins may change it; the owner stays the owner.
+	env.JSON(t, "PUT", "/api/profiles/"+alicePrivate.ID, alice, map[string]any{"name": "Mine", "model": "test/a", "shared": true}, http.StatusOK, nil)
+	env.JSON(t, "PUT", "/api/profiles/"+alicePrivate.ID, env.Admin, map[string]any{"name": "Mine", "model": "test/a"}, http.StatusOK, nil)
+	env.JSON(t, "DELETE", "/api/profiles/"+alicePrivate.ID, alice, nil, http.StatusNoContent, nil)
+}
+
+func TestProfileCapPerUser(t *testing.T) {
+	env := startLib(t, libOptions{})
+	env.install(t, "test/a", tinySpec)
+	_, user := env.ApprovedUser(t, env.Admin, "user@example.com")
+	env.JSON(t, "PUT", "/api/settings/auth", env.Admin, map[string]any{"max_profiles_per_user": 1}, http.StatusOK, nil)
+	var p profile
+	env.JSON(t, "POST", "/api/profiles", user, map[string]any{"name": "One", "model": "test/a"}, http.StatusCreated, &p)
+	env.Error(t, "POST", "/api/profiles", user, map[string]any{"name": "Two", "model": "test/a"}, http.StatusForbidden)
+	env.Error(t, "POST", "/api/profiles/"+p.ID+"/duplicate", user, nil, http.StatusForbidden)
+	// Admins are not capped.
+	env.JSON(t, "POST", "/api/profiles", env.Admin, map[string]any{"name": "Two", "model": "test/a"}, http.StatusCreated, nil)
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -31,6 +32,7 @@ func (s *Server) routes() {
 	// browser opens with EventSource or WebSocket use requireUserOrQueryToken.
 	user := []echo.MiddlewareFunc{s.requireUser}
 	admin := []echo.MiddlewareFunc{s.requireUser, s.requireAdmin}
+	serverControl := []echo.MiddlewareFunc{s.requireUser, s.requireServerControl}
 	e.POST("/api/auth/register", s.handleRegister)
 	e.POST("/api/auth/login", s.handleLogin)
 	e.GET("/api/auth/me", s.handleMe, user...)
@@ -42,6 +44,11 @@ func (s *Server) routes() {
 	e.PUT("/api/auth/users/:id", s.handleUpdateUser, admin...)
 	e.DELETE("/api/auth/users/:id", s.handleDeleteUser, admin...)
 	e.POST("/api/auth/users/:id/reset-password", s.handleResetPassword, admin...)
+	e.GET("/api/auth/lockouts", s.handleListLockouts, admin...)
+	e.DELETE("/api/auth/users/:id/lockouts", s.handleClearLockouts, admin...)
+	e.POST("/api/auth/invites", s.handleCreateInvite, admin...)
+	e.GET("/api/auth/invites", s.handleListInvites, admin...)
+	e.DELETE("/api/auth/invites/:id", s.handleDeleteInvite, admin...)
 	e.GET("/api/system/audit-logs", s.handleAuditLogs, user...)
 	e.GET("/api/system/audit-logs/stats", s.handleAuditStats, user...)
 	e.GET("/api/system/audit-logs/export", s.handleAuditExport, user...)
@@ -72,10 +79,10 @@ func (s *Server) routes() {
 	e.GET("/api/servers/models", s.handleServerModels, user...)
 	e.GET("/api/servers/memory", s.handleServerMemory, user...)
 	e.GET("/api/servers/events", s.handleServerEvents, s.requireUserOrQueryToken)
-	e.POST("/api/servers/start", s.handleStartServer, user...)
-	e.POST("/api/servers/stop", s.handleStopServer, user...)
-	e.POST("/api/servers/:org/:name/pin", s.handlePin(true), user...)
-	e.POST("/api/servers/:org/:name/unpin", s.handlePin(false), user...)
+	e.POST("/api/servers/start", s.handleStartServer, serverControl...)
+	e.POST("/api/servers/stop", s.handleStopServer, serverControl...)
+	e.POST("/api/servers/:org/:name/pin", s.handlePin(true), serverControl...)
+	e.POST("/api/servers/:org/:name/unpin", s.handlePin(false), serverControl...)
 	e.GET("/api/settings/pool", s.handleGetPoolSettings, admin...)
 	e.PUT("/api/settings/pool", s.handlePutPoolSettings, admin...)
 	e.GET("/api/profiles", s.handleListProfiles, user...)
@@ -85,15 +92,62 @@ func (s *Server) routes() {
 	e.DELETE("/api/profiles/:id", s.handleDeleteProfile, user...)
 	e.POST("/api/profiles/:id/duplicate", s.handleDuplicateProfile, user...)
 
+	// An unknown /api or /v1 path is a JSON 404 whatever the method: without these,
+	// a POST would meet the app's GET-only route and answer 405.
+	for _, prefix := range []string{"/api", "/v1"} {
+		e.RouteNotFound(prefix, s.handleNoRoute)
+		e.RouteNotFound(prefix+"/*", s.handleNoRoute)
+	}
+
 	// The web app (ui.go): its files, and index.html for the app's own paths.
 	s.uiRoutes()
 }
 
+// handleNoRoute answers a path no route takes with this method: a 405 naming the
+// methods when another method has a route for it, a 404 otherwise.
+func (s *Server) handleNoRoute(c echo.Context) error {
+	r := c.Request()
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := s.echo.NewContext(r, nil)
+		s.echo.Router().Find(m, r.URL.Path, probe)
+		if m != r.Method && !isNoRoute(probe.Path()) {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		c.Response().Header().Set("Allow", strings.Join(allow, ", "))
+		return &Error{Kind: kindMethod, Code: "method_not_allowed",
+			Message: r.Method + " is not allowed on " + r.URL.Path + " (allowed: " + strings.Join(allow, ", ") + ")"}
+	}
+	return &Error{Kind: kindRouteNotFound, Code: "unknown_route", Message: "no such route: " + r.Method + " " + r.URL.Path}
+}
+
+// isNoRoute reports the routes that match no real one: handleNoRoute's, the
+// app's, and none at all.
+func isNoRoute(route string) bool {
+	switch route {
+	case "", "/api", "/api/*", "/v1", "/v1/*", "/*":
+		return true
+	}
+	return false
+}
+
 type healthResponse struct {
-	Status  string `json:"status"`
-	Version string `json:"version"`
+	Status  string   `json:"status"`
+	Version string   `json:"version"`
+	Kernels *Kernels `json:"kernels,omitempty"`
+}
+
+// Kernels describes the inference kernels of the binary, shown by /health
+// and the UI's About so that a slow build (no SIMD kernels) is visible.
+type Kernels struct {
+	Set       string `json:"set"`               // in use: avx512, avx2, neon or go
+	SIMDBuild bool   `json:"simd_build"`        // built with GOEXPERIMENT=simd
+	CPU       string `json:"cpu"`               // the fastest set this CPU supports
+	Warning   string `json:"warning,omitempty"` // how to get the fast binary, when this is not it
 }
 
 func (s *Server) handleHealth(c echo.Context) error {
-	return c.JSON(http.StatusOK, healthResponse{Status: "healthy", Version: s.opts.Version})
+	return c.JSON(http.StatusOK, healthResponse{Status: "healthy", Version: s.opts.Version, Kernels: s.opts.Kernels})
 }

@@ -34,6 +34,9 @@ const (
 var routeAccess = map[string]access{
 	"GET /health": public, "HEAD /health": public, "GET /health/ready": public,
 	"GET /*": public, "HEAD /*": public,
+	// Unknown /api and /v1 paths: a JSON 404 (or 405) for anyone.
+	"echo_route_not_found /api": public, "echo_route_not_found /api/*": public,
+	"echo_route_not_found /v1": public, "echo_route_not_found /v1/*": public,
 	"GET /metrics":                               scrape,
 	"POST /api/auth/register":                    public,
 	"POST /api/auth/login":                       public,
@@ -46,6 +49,11 @@ var routeAccess = map[string]access{
 	"PUT /api/auth/users/:id":                    admin,
 	"DELETE /api/auth/users/:id":                 admin,
 	"POST /api/auth/users/:id/reset-password":    admin,
+	"GET /api/auth/lockouts":                     admin,
+	"DELETE /api/auth/users/:id/lockouts":        admin,
+	"POST /api/auth/invites":                     admin,
+	"GET /api/auth/invites":                      admin,
+	"DELETE /api/auth/invites/:id":               admin,
 	"GET /api/system/audit-logs":                 user,
 	"GET /api/system/audit-logs/stats":           user,
 	"GET /api/system/audit-logs/export":          user,
@@ -70,10 +78,10 @@ var routeAccess = map[string]access{
 	"GET /api/servers/models":                    user,
 	"GET /api/servers/memory":                    user,
 	"GET /api/servers/events":                    queryToken,
-	"POST /api/servers/start":                    user,
-	"POST /api/servers/stop":                     user,
-	"POST /api/servers/:org/:name/pin":           user,
-	"POST /api/servers/:org/:name/unpin":         user,
+	"POST /api/servers/start":                    admin, // by default: setting users_control_servers
+	"POST /api/servers/stop":                     admin, // by default: setting users_control_servers
+	"POST /api/servers/:org/:name/pin":           admin, // by default: setting users_control_servers
+	"POST /api/servers/:org/:name/unpin":         admin, // by default: setting users_control_servers
 	"GET /api/settings/pool":                     admin,
 	"PUT /api/settings/pool":                     admin,
 	"GET /api/profiles":                          user,

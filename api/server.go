@@ -21,7 +21,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/auth"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -30,6 +29,7 @@ type Options struct {
 	Addr       string   // the listen address, whose host is an accepted Host name
 	AllowHosts []string // extra accepted Host names
 	Version    string
+	Kernels    *Kernels // for /health; nil: not shown
 	Logger     *slog.Logger
 	Store      *store.Store
 
@@ -42,7 +42,7 @@ type Options struct {
 	Downloads *hub.Manager   // model downloads
 	// PoolConfig is the pool's config at start; the pool settings document overrides
 	// its budget, model count and TTL (see ApplyPoolSettings).
-	PoolConfig pool.Config
+	PoolConfig engine.PoolConfig
 }
 
 // Server is the HTTP server. Create it with New, run it with Serve, stop it with Shutdown.
@@ -54,12 +54,15 @@ type Server struct {
 	hosts hostPolicy
 	now   func() time.Time
 
-	auth         *authState     // tokens, password hashing, login limits
-	audits       *auditHub      // live audit watchers
-	pingInterval time.Duration  // audit WebSocket pings
-	hijacked     sync.WaitGroup // WebSocket handlers, which http.Server.Shutdown does not wait for
-	library      libraryState   // caches and locks of the model library routes
-	metrics      *serverMetrics // what /metrics reports (metrics.go)
+	auth *authState // tokens, password hashing, login limits
+	// registrations counts registration attempts over registrationWindow (caps.go).
+	registrations *auth.Limiter
+	quotas        *auth.Quotas   // /v1 requests per user and per API key (quotas.go)
+	audits        *auditHub      // live audit watchers
+	pingInterval  time.Duration  // audit WebSocket pings
+	hijacked      sync.WaitGroup // WebSocket handlers, which http.Server.Shutdown does not wait for
+	library       libraryState   // caches and locks of the model library routes
+	metrics       *serverMetrics // what /metrics reports (metrics.go)
 
 	// done is closed when shutdown starts, so long-lived streams (SSE, WebSocket) end
 	// and let the HTTP drain finish.
@@ -84,15 +87,20 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		opts:         opts,
-		log:          opts.Logger,
-		store:        opts.Store,
-		hosts:        newHostPolicy(opts.Addr, opts.AllowHosts),
-		now:          opts.Now,
-		auth:         authState,
-		audits:       newAuditHub(),
-		pingInterval: auditPingInterval,
-		done:         make(chan struct{}),
+		opts:          opts,
+		log:           opts.Logger,
+		store:         opts.Store,
+		hosts:         newHostPolicy(opts.Addr, opts.AllowHosts),
+		now:           opts.Now,
+		auth:          authState,
+		registrations: auth.NewLimiter(auth.LimiterConfig{Max: 10_000, Window: registrationWindow, Now: opts.Now}),
+		quotas:        auth.NewQuotas(opts.Now),
+		audits:        newAuditHub(),
+		pingInterval:  auditPingInterval,
+		done:          make(chan struct{}),
+	}
+	if err := s.seedTokenQuotas(); err != nil {
+		return nil, err
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

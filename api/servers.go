@@ -10,7 +10,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -19,21 +18,21 @@ import (
 
 // serverView is one model in the pool.
 type serverView struct {
-	Model         string       `json:"model"`
-	State         pool.State   `json:"state"`
-	MemoryBytes   int64        `json:"memory_bytes"`   // charged against the budget
-	ResidentBytes int64        `json:"resident_bytes"` // measured after load
-	EstimateBytes int64        `json:"estimate_bytes"`
-	LoadedAt      time.Time    `json:"loaded_at,omitzero"`
-	UptimeSeconds float64      `json:"uptime_seconds"`
-	LastUsed      time.Time    `json:"last_used,omitzero"`
-	InFlight      int          `json:"in_flight"`
-	Queued        int          `json:"queued"`
-	Pinned        bool         `json:"pinned"`
-	TTLSeconds    float64      `json:"ttl_seconds"`         // negative: forever
-	ExpiresAt     time.Time    `json:"expires_at,omitzero"` // zero: busy, pinned or kept forever
-	Profiles      []string     `json:"profiles"`            // names of the profiles using this model
-	LastRequest   *lastRequest `json:"last_request,omitempty"`
+	Model         string            `json:"model"`
+	State         engine.ModelState `json:"state"`
+	MemoryBytes   int64             `json:"memory_bytes"`   // charged against the budget
+	ResidentBytes int64             `json:"resident_bytes"` // measured after load
+	EstimateBytes int64             `json:"estimate_bytes"`
+	LoadedAt      time.Time         `json:"loaded_at,omitzero"`
+	UptimeSeconds float64           `json:"uptime_seconds"`
+	LastUsed      time.Time         `json:"last_used,omitzero"`
+	InFlight      int               `json:"in_flight"`
+	Queued        int               `json:"queued"`
+	Pinned        bool              `json:"pinned"`
+	TTLSeconds    float64           `json:"ttl_seconds"`         // negative: forever
+	ExpiresAt     time.Time         `json:"expires_at,omitzero"` // zero: busy, pinned or kept forever
+	Profiles      []string          `json:"profiles"`            // names of the profiles using this model
+	LastRequest   *lastRequest      `json:"last_request,omitempty"`
 }
 
 // lastRequest is the model's last finished generation, when the engine reports it.
@@ -43,8 +42,8 @@ type lastRequest struct {
 }
 
 type serversOverview struct {
-	Servers []serverView      `json:"servers"`
-	Memory  pool.MemoryStatus `json:"memory"`
+	Servers []serverView        `json:"servers"`
+	Memory  engine.MemoryStatus `json:"memory"`
 }
 
 func (s *Server) needEngine() (*engine.Engine, error) {
@@ -64,7 +63,7 @@ func (s *Server) servers(e *engine.Engine) ([]serverView, error) {
 	for _, p := range profiles {
 		byModel[p.Model] = append(byModel[p.Model], p.Name)
 	}
-	status := e.Pool().Status()
+	status := e.Status()
 	out := make([]serverView, 0, len(status))
 	for _, st := range status {
 		v := viewServer(st)
@@ -79,7 +78,7 @@ func (s *Server) servers(e *engine.Engine) ([]serverView, error) {
 	return out, nil
 }
 
-func viewServer(st pool.ModelStatus) serverView {
+func viewServer(st engine.ModelStatus) serverView {
 	v := serverView{
 		Model: st.ID, State: st.State, MemoryBytes: max(st.EstimateBytes, st.ResidentBytes),
 		ResidentBytes: st.ResidentBytes, EstimateBytes: st.EstimateBytes, LoadedAt: st.LoadedAt,
@@ -103,7 +102,7 @@ func (s *Server) handleServers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, serversOverview{Servers: list, Memory: e.Pool().Memory()})
+	return c.JSON(http.StatusOK, serversOverview{Servers: list, Memory: e.Memory()})
 }
 
 // handleServerModels lists the models in the pool.
@@ -124,7 +123,7 @@ func (s *Server) handleServerMemory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, e.Pool().Memory())
+	return c.JSON(http.StatusOK, e.Memory())
 }
 
 // serverRequest names what to start or stop: a profile or a model.
@@ -174,9 +173,9 @@ func (s *Server) handleStartServer(c echo.Context) error {
 	if _, err := s.localModel(c.Request().Context(), "model", id); err != nil {
 		return err
 	}
-	opts := pool.LoadOptions{Pin: req.Pin}
+	opts := engine.LoadOptions{Pin: req.Pin}
 	if prof != nil {
-		opts.TTL = loadTTL(*prof)
+		opts.TTL = prof.LoadKeepAlive()
 	}
 	if t := req.TTLSeconds; t != nil {
 		if *t < -1 || *t == 0 || *t > maxProfileTTLSeconds {
@@ -189,10 +188,10 @@ func (s *Server) handleStartServer(c echo.Context) error {
 	if prof != nil {
 		ev.Target, ev.Detail = prof.ID, "profile "+prof.Name
 	}
-	if err := e.Pool().Load(c.Request().Context(), id, opts); err != nil {
+	if err := e.Load(c.Request().Context(), id, opts); err != nil {
 		ev.Status, ev.ErrorMessage = store.AuditError, err.Error()
 		s.audit(c, ev)
-		return libraryError(err)
+		return err
 	}
 	s.audit(c, ev)
 	return s.answerServer(c, e, id)
@@ -231,8 +230,8 @@ func (s *Server) handleStopServer(c echo.Context) error {
 	if !hub.ValidRepoID(id) {
 		return BadParam("model", "model must be a model id (org/name)")
 	}
-	if err := e.Pool().Unload(c.Request().Context(), id, pool.UnloadOptions{Wait: req.Wait}); err != nil {
-		return libraryError(err)
+	if err := e.Unload(c.Request().Context(), id, engine.UnloadOptions{Wait: req.Wait}); err != nil {
+		return err
 	}
 	s.audit(c, store.AuditEvent{Action: "model.unload", Model: id})
 	return c.JSON(http.StatusOK, map[string]any{"model": id, "unloaded": true})
@@ -251,8 +250,8 @@ func (s *Server) handlePin(pinned bool) echo.HandlerFunc {
 		if !hub.ValidRepoID(id) {
 			return BadParam("model", "%q is not a model id (org/name)", id)
 		}
-		if err := e.Pool().Pin(id, pinned); err != nil {
-			return libraryError(err)
+		if err := e.Pin(id, pinned); err != nil {
+			return err
 		}
 		s.audit(c, store.AuditEvent{Action: action, Model: id})
 		return s.answerServer(c, e, id)

@@ -34,6 +34,16 @@ func TestServersStartStopPin(t *testing.T) {
 	env.install(t, "test/b", modeltest.Spec{Seed: 4})
 	_, user := env.ApprovedUser(t, env.Admin, "user@example.com")
 
+	// Finding 5 of issue #27: any user could unload a model others were using. By
+	// default loading, unloading and pinning are for admins; a setting opens them to users.
+	for _, path := range []string{"/api/servers/start", "/api/servers/stop"} {
+		if e := env.Error(t, "POST", path, user, map[string]any{"model": "test/a"}, http.StatusForbidden); *e.Code != "admin_required" {
+			t.Fatalf("%s by a user: code %q", path, *e.Code)
+		}
+	}
+	env.Error(t, "POST", "/api/servers/test/a/pin", user, nil, http.StatusForbidden)
+	env.JSON(t, "PUT", "/api/settings/auth", env.Admin, map[string]any{"users_control_servers": true}, http.StatusOK, nil)
+
 	var overview struct {
 		Servers []server `json:"servers"`
 		Memory  memory   `json:"memory"`
@@ -78,7 +88,7 @@ func TestServersStartStopPin(t *testing.T) {
 	}
 
 	// A model serving a request is not stopped unless asked to wait.
-	lease, err := env.Engine.Pool().Acquire(t.Context(), "test/a", pool.AcquireOptions{})
+	release, err := env.Engine.Hold(t.Context(), "test/a")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +101,7 @@ func TestServersStartStopPin(t *testing.T) {
 			t.Errorf("busy model shows %d in flight", s.InFlight)
 		}
 	}
-	lease.Release()
+	release()
 	env.JSON(t, "POST", "/api/servers/stop", user, map[string]any{"model": "test/a"}, http.StatusOK, nil)
 	env.JSON(t, "POST", "/api/servers/stop", user, map[string]any{"model": "test/b", "wait": true}, http.StatusOK, nil)
 	env.JSON(t, "GET", "/api/servers/models", user, nil, http.StatusOK, &list)

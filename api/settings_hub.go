@@ -112,14 +112,14 @@ func (s *Server) applyHubSettings(set HubSettings, token, offline bool) {
 // the same answer before any work starts.
 func (s *Server) checkOnline() error {
 	if s.opts.Hub != nil && s.opts.Hub.Offline() {
-		return libraryError(hub.ErrOffline)
+		return hub.ErrOffline
 	}
 	set, err := LoadHubSettings(s.store)
 	if err != nil {
 		return err
 	}
 	if set.Offline {
-		return libraryError(fmt.Errorf("%w (turned on in the hub settings)", hub.ErrOffline))
+		return fmt.Errorf("%w (turned on in the hub settings)", hub.ErrOffline)
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/mlx-manager/mlx-manager/engine/pool"
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -98,14 +98,14 @@ func (ps PoolSettings) validate() *Error {
 }
 
 // config applies the settings over base, the daemon's own pool config.
-func (ps PoolSettings) config(base pool.Config, totalRAM func() (int64, error)) (pool.Config, error) {
+func (ps PoolSettings) config(base engine.PoolConfig, totalRAM func() (int64, error)) (engine.PoolConfig, error) {
 	cfg := base
 	if b := ps.Budget; b != nil {
 		cfg.BudgetBytes = b.Bytes
 		if b.Percent > 0 {
 			total, err := totalRAM()
 			if err != nil {
-				return pool.Config{}, fmt.Errorf("budget %g%%: %w", b.Percent, err)
+				return engine.PoolConfig{}, fmt.Errorf("budget %g%%: %w", b.Percent, err)
 			}
 			cfg.BudgetBytes = int64(float64(total) * b.Percent / 100)
 		}
@@ -134,26 +134,26 @@ func loadPoolSettings(st *store.Store) (set PoolSettings, found bool, err error)
 
 // LoadPoolConfig is base with the stored pool settings applied: what the daemon
 // should create its pool with.
-func LoadPoolConfig(st *store.Store, base pool.Config) (pool.Config, error) {
+func LoadPoolConfig(st *store.Store, base engine.PoolConfig) (engine.PoolConfig, error) {
 	set, found, err := loadPoolSettings(st)
 	if err != nil || !found {
 		return base, err
 	}
-	return set.config(base, pool.TotalRAM)
+	return set.config(base, engine.TotalRAM)
 }
 
-// ApplyPoolSettings applies the stored pool settings to a running pool over base,
-// the config the pool was created with.
-func ApplyPoolSettings(st *store.Store, p *pool.Pool, base pool.Config) error {
+// ApplyPoolSettings applies the stored pool settings to a running engine's pool
+// over base, the config the pool was created with.
+func ApplyPoolSettings(st *store.Store, e *engine.Engine, base engine.PoolConfig) error {
 	set, found, err := loadPoolSettings(st)
 	if err != nil || !found {
 		return err
 	}
-	cfg, err := set.config(base, pool.TotalRAM)
+	cfg, err := set.config(base, engine.TotalRAM)
 	if err != nil {
 		return err
 	}
-	p.SetConfig(cfg)
+	e.SetPoolConfig(cfg)
 	return nil
 }
 
@@ -175,17 +175,17 @@ func (s *Server) viewPoolSettings(set PoolSettings) (poolSettingsView, error) {
 		set.EvictionPolicy = "lru"
 	}
 	v := poolSettingsView{PoolSettings: set}
-	cfg, err := set.config(s.opts.PoolConfig, pool.TotalRAM)
+	cfg, err := set.config(s.opts.PoolConfig, engine.TotalRAM)
 	if err != nil {
 		return v, err
 	}
 	ttl := cfg.DefaultTTL
 	if ttl == 0 {
-		ttl = pool.DefaultTTL
+		ttl = engine.DefaultTTL
 	}
 	v.Effective.DefaultTTLSeconds = ttl.Seconds()
 	if s.opts.Engine != nil {
-		mem := s.opts.Engine.Pool().Memory()
+		mem := s.opts.Engine.Memory()
 		v.Effective.BudgetBytes, v.Effective.TotalRAMBytes, v.Effective.MaxModels = mem.BudgetBytes, mem.TotalRAMBytes, mem.MaxModels
 	}
 	return v, nil
@@ -216,7 +216,7 @@ func (s *Server) handlePutPoolSettings(c echo.Context) error {
 	if set.EvictionPolicy == "" {
 		set.EvictionPolicy = "lru"
 	}
-	cfg, err := set.config(s.opts.PoolConfig, pool.TotalRAM)
+	cfg, err := set.config(s.opts.PoolConfig, engine.TotalRAM)
 	if err != nil {
 		return BadParam("budget", "%v: give the budget in bytes", err)
 	}
@@ -224,7 +224,7 @@ func (s *Server) handlePutPoolSettings(c echo.Context) error {
 		return fmt.Errorf("store pool settings: %w", err)
 	}
 	if s.opts.Engine != nil {
-		s.opts.Engine.Pool().SetConfig(cfg)
+		s.opts.Engine.SetPoolConfig(cfg)
 	}
 	detail, _ := json.Marshal(set)
 	s.audit(c, store.AuditEvent{Action: "settings.update", Target: poolSettingsDocument, Detail: string(detail)})

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/api"
+	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
@@ -41,7 +44,7 @@ func TestPoolSettings(t *testing.T) {
 	if got.Budget != float64(128<<20) || got.Effective.BudgetBytes != 128<<20 || got.Effective.MaxModels != 2 || got.Effective.DefaultTTLSeconds != 60 {
 		t.Errorf("after put = %+v", got)
 	}
-	if mem := env.Engine.Pool().Memory(); mem.BudgetBytes != 128<<20 || mem.MaxModels != 2 {
+	if mem := env.Engine.Memory(); mem.BudgetBytes != 128<<20 || mem.MaxModels != 2 {
 		t.Errorf("pool not updated live: %+v", mem)
 	}
 	// Persisted, and applied to a new pool at the next start over the daemon's config.
@@ -52,7 +55,12 @@ func TestPoolSettings(t *testing.T) {
 	if cfg.BudgetBytes != 128<<20 || cfg.MaxModels != 2 || cfg.DefaultTTL != time.Minute || cfg.MaxQueue != 7 {
 		t.Errorf("loaded config = %+v", cfg)
 	}
-	p := pool.New(pool.Config{}, nil)
+	p, err := engine.New(engine.Options{ModelsDir: t.TempDir(), NewRunner: func(context.Context, *model.Model) (model.Runner, error) {
+		return nil, errors.New("this engine loads nothing")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer p.Close()
 	if err := api.ApplyPoolSettings(env.Store, p, base); err != nil {
 		t.Fatal(err)

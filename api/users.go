@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -49,13 +50,27 @@ func (s *Server) handleRegister(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if cr.Invite != "" {
+		return s.registerInvited(c, cr)
+	}
+	if err := s.registrationAllowed(); err != nil {
+		return err
+	}
 	hash, err := s.auth.hasher.Hash(c.Request().Context(), cr.Password)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
 	u, err := s.store.Users().Create(cr.Email, hash)
 	if errors.Is(err, store.ErrConflict) {
-		return &Error{Status: http.StatusConflict, Code: "email_taken", Param: "email", Message: "an account with this email already exists"}
+		// Answer exactly as for a new account awaiting approval (the password was
+		// hashed all the same), so registration cannot tell a stranger which
+		// e-mails have accounts; login does not tell either. The owner of the
+		// address signs in as usual; the admin sees the attempt in the audit log.
+		s.audit(c, store.AuditEvent{Action: "auth.register", Status: store.AuditError, UserEmail: cr.Email,
+			ErrorType: "email_taken", Detail: "an account with this e-mail exists: answered as a new pending registration"})
+		now := s.now().UTC()
+		return c.JSON(http.StatusCreated, userView{ID: decoyID(), Email: strings.ToLower(cr.Email),
+			Status: store.StatusPending, CreatedAt: now, UpdatedAt: now})
 	}
 	if err != nil {
 		return err
@@ -191,29 +206,33 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ip := clientIP(c)
-	if err := s.loginAllowed(ip, cr.Email); err != nil {
+	ctx := c.Request().Context()
+	// The account is looked up before the throttle is asked: a device cookie is only
+	// valid for the account it was issued for. A missing account is an empty User.
+	u, err := s.store.Users().ByEmail(cr.Email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	ctx := c.Request().Context()
-	u, err := s.store.Users().ByEmail(cr.Email)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
+	client, known := s.loginClient(c, u)
+	if refusal, ok := s.auth.throttle.Check(cr.Email, client, known); !ok {
+		secs := int((refusal.RetryAfter + time.Second - 1) / time.Second)
+		return &Error{Status: http.StatusTooManyRequests, RetryAfter: secs,
+			Message: "too many failed sign-in attempts: try again in " + strconv.Itoa(secs) + " seconds"}
+	}
+	if u.ID == "" {
 		// Do the hashing anyway: how long the answer takes must not tell whether
 		// the account exists.
 		if err := s.auth.hasher.VerifyDummy(ctx, cr.Password); err != nil {
 			return err
 		}
-		return s.loginFailed(c, ip, cr.Email, store.User{})
-	case err != nil:
-		return err
+		return s.loginFailed(c, cr.Email, client, known, u)
 	}
 	ok, err := s.auth.hasher.Verify(ctx, cr.Password, u.PasswordHash)
 	if err != nil {
 		return fmt.Errorf("verify password of %s: %w", u.ID, err)
 	}
 	if !ok {
-		return s.loginFailed(c, ip, cr.Email, u)
+		return s.loginFailed(c, cr.Email, client, known, u)
 	}
 	// The password was right, so saying why the account cannot sign in leaks nothing.
 	if e := statusError(u); e != nil {
@@ -221,7 +240,9 @@ func (s *Server) handleLogin(c echo.Context) error {
 			HTTPStatus: e.Status, ErrorType: "permission_error", ErrorMessage: e.Message})
 		return e
 	}
-	s.auth.accounts.Reset(cr.Email)
+	if err := s.auth.throttle.Succeed(cr.Email, client); err != nil {
+		s.log.Warn("forget sign-in failures", "user", u.ID, "err", err)
+	}
 	token, claims, err := s.auth.tokens.Issue(u.ID, u.TokenGen)
 	if err != nil {
 		return err
@@ -229,30 +250,26 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if _, err := s.store.Users().RecordLogin(u.ID, claims.IssuedAt); err != nil {
 		s.log.Warn("record login", "user", u.ID, "err", err)
 	}
+	if !known {
+		s.setDeviceCookie(c, u)
+	}
 	s.audit(c, store.AuditEvent{Action: "auth.login", UserID: u.ID, UserEmail: u.Email, HTTPStatus: http.StatusOK})
 	return c.JSON(http.StatusOK, tokenResponse{AccessToken: token, TokenType: "bearer", ExpiresIn: int(auth.TokenTTL / time.Second)})
-}
-
-// loginAllowed refuses a client or an account with too many recent failures.
-func (s *Server) loginAllowed(ip, email string) error {
-	wait, ok := s.auth.clients.Check(ip)
-	if ok {
-		wait, ok = s.auth.accounts.Check(email)
-	}
-	if ok {
-		return nil
-	}
-	secs := int((wait + time.Second - 1) / time.Second)
-	return &Error{Status: http.StatusTooManyRequests, RetryAfter: secs,
-		Message: "too many failed sign-in attempts: try again in " + strconv.Itoa(secs) + " seconds"}
 }
 
 // loginFailed counts the failure and answers 401 with one message for a wrong
 // password and an unknown email alike. Unknown emails are not written to the audit
 // log: people type passwords into the email field.
-func (s *Server) loginFailed(c echo.Context, ip, email string, u store.User) error {
-	s.auth.clients.Fail(ip)
-	s.auth.accounts.Fail(email)
+func (s *Server) loginFailed(c echo.Context, email, client string, known bool, u store.User) error {
+	events, err := s.auth.throttle.Fail(email, client, known)
+	if err != nil {
+		// The count in memory holds until the restart; only its durability was lost.
+		s.log.Warn("persist sign-in failure", "err", err)
+	}
+	if u.ID != "" {
+		// Lockouts of unknown e-mails are not audited, for the reason below.
+		s.auditLockouts(c, u, events)
+	}
 	e := unauthorized("invalid_credentials", "invalid email or password")
 	s.audit(c, store.AuditEvent{Action: "auth.login", Status: store.AuditError, UserID: u.ID, UserEmail: u.Email,
 		HTTPStatus: e.Status, ErrorType: "authentication_error", ErrorMessage: e.Message})

@@ -1,13 +1,19 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlx-manager/mlx-manager/api"
 	"github.com/mlx-manager/mlx-manager/api/apitest"
+	"github.com/mlx-manager/mlx-manager/api/auth"
+	"github.com/mlx-manager/mlx-manager/store"
 )
 
 func TestRegister(t *testing.T) {
@@ -28,7 +34,6 @@ func TestRegister(t *testing.T) {
 		want      int
 		wantParam string
 	}{
-		{"duplicate email, other case", reg("BOB@example.com ", apitest.Password), 409, "email"},
 		{"invalid email", reg("not-an-email", apitest.Password), 422, "email"},
 		{"display-name address", reg("Bob <bob2@example.com>", apitest.Password), 422, "email"},
 		{"empty email", reg("", apitest.Password), 422, "email"},
@@ -112,44 +117,158 @@ func TestLogin(t *testing.T) {
 	})
 }
 
+// loginAs signs in with an optional device cookie and returns the response and the
+// device cookie the server set, if any.
+func loginAs(t *testing.T, s *apitest.Server, email, pw, device string) (*http.Response, string) {
+	t.Helper()
+	j, _ := json.Marshal(map[string]string{"email": email, "password": pw})
+	req, err := http.NewRequest("POST", s.URL+"/api/auth/login", bytes.NewReader(j))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if device != "" {
+		req.AddCookie(&http.Cookie{Name: auth.DeviceCookie, Value: device})
+	}
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == auth.DeviceCookie {
+			return resp, c.Value
+		}
+	}
+	return resp, ""
+}
+
 func TestLoginRateLimit(t *testing.T) {
 	s := apitest.Start(t, apitest.Options{})
 	s.Admin(t)
 	login := func(email, pw string) *http.Response {
-		resp := s.Do(t, "POST", "/api/auth/login", "", map[string]string{"email": email, "password": pw})
-		resp.Body.Close()
+		resp, _ := loginAs(t, s, email, pw, "")
 		return resp
 	}
 
-	t.Run("per account", func(t *testing.T) {
-		for i := range 5 {
+	t.Run("per client back-off", func(t *testing.T) {
+		for i := range 4 {
 			if resp := login(apitest.AdminEmail, "wrong password"); resp.StatusCode != 401 {
 				t.Fatalf("failure %d: status %d", i+1, resp.StatusCode)
 			}
 		}
-		// Now even the right password waits, so guessing gains nothing.
+		// Three failures are free; after the 4th the guessing client waits 1 s, even
+		// with the right password, so guessing gains nothing.
 		resp := login(apitest.AdminEmail, apitest.Password)
-		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "900" {
-			t.Fatalf("after 5 failures: status %d, Retry-After %q; want 429, 900", resp.StatusCode, resp.Header.Get("Retry-After"))
+		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "1" {
+			t.Fatalf("after 4 failures: status %d, Retry-After %q; want 429, 1", resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
-		s.Clock.Advance(15*60*1e9 + 1)
+		s.Clock.Advance(time.Second)
+		if resp := login(apitest.AdminEmail, "wrong password"); resp.StatusCode != 401 {
+			t.Fatalf("5th failure: status %d", resp.StatusCode)
+		}
+		if resp := login(apitest.AdminEmail, apitest.Password); resp.Header.Get("Retry-After") != "2" {
+			t.Fatalf("after 5 failures: status %d, Retry-After %q; want 429, 2", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		s.Clock.Advance(2 * time.Second)
 		if resp := login(apitest.AdminEmail, apitest.Password); resp.StatusCode != 200 {
-			t.Fatalf("after the window: status %d", resp.StatusCode)
+			t.Fatalf("after the back-off: status %d", resp.StatusCode)
 		}
 	})
-	t.Run("per client", func(t *testing.T) {
-		s.Clock.Advance(16 * 60 * 1e9)
+	t.Run("per address", func(t *testing.T) {
+		s.Clock.Advance(16 * time.Minute)
 		for i := range 20 {
-			// A different account each time: only the per-client limit can trip.
+			// A different account each time: only the per-address limit can trip.
 			if resp := login("spray"+string(rune('a'+i))+"@example.com", "wrong password"); resp.StatusCode != 401 {
 				t.Fatalf("failure %d: status %d", i+1, resp.StatusCode)
 			}
 		}
 		resp := login(apitest.AdminEmail, apitest.Password)
 		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
-			t.Fatalf("after 20 failures from one client: status %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+			t.Fatalf("after 20 failures from one address: status %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
 	})
+}
+
+// Finding 1 of issue #27: anyone could lock any account (5 wrong passwords, then the
+// right one refused from everywhere for 900 s). A device that signed in before keeps
+// getting in while a stranger hammers the account.
+func TestLoginStrangerCannotLockOwnerOut(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	admin := s.Admin(t)
+	resp, device := loginAs(t, s, apitest.AdminEmail, apitest.Password, "")
+	if resp.StatusCode != 200 || device == "" {
+		t.Fatalf("first login: status %d, device cookie %q", resp.StatusCode, device)
+	}
+	refused := 0
+	for range 40 {
+		resp, _ := loginAs(t, s, apitest.AdminEmail, "wrong password", "")
+		if resp.StatusCode == 429 {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Fatal("the guessing client was never slowed down")
+	}
+	if resp, _ := loginAs(t, s, apitest.AdminEmail, apitest.Password, device); resp.StatusCode != 200 {
+		t.Fatalf("owner's login from a known device during the attack: status %d, want 200", resp.StatusCode)
+	}
+	// A cookie issued to another account does not count as known here.
+	s.ApprovedUser(t, admin, "bob@example.com")
+	_, bobDevice := loginAs(t, s, "bob@example.com", apitest.Password, "")
+	if resp, _ := loginAs(t, s, apitest.AdminEmail, apitest.Password, bobDevice); resp.StatusCode != 429 {
+		t.Fatalf("admin login with bob's device cookie: status %d, want 429", resp.StatusCode)
+	}
+}
+
+// Finding 2 of issue #27: 20 failures from one process blocked every login from
+// 127.0.0.1, that is from everyone on the machine.
+func TestLoginOneProcessCannotLockOutEveryone(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	s.Admin(t)
+	_, device := loginAs(t, s, apitest.AdminEmail, apitest.Password, "")
+	for i := range 25 {
+		loginAs(t, s, fmt.Sprintf("spray%d@example.com", i), "wrong password", "")
+	}
+	if resp, _ := loginAs(t, s, apitest.AdminEmail, apitest.Password, device); resp.StatusCode != 200 {
+		t.Fatalf("known device after another process sprayed from loopback: status %d, want 200", resp.StatusCode)
+	}
+}
+
+func TestLockoutSurvivesRestartAndAdminClears(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	admin := s.Admin(t)
+	bob, bobTok := s.ApprovedUser(t, admin, "bob@example.com")
+	for range 25 {
+		loginAs(t, s, "bob@example.com", "wrong password", "")
+	}
+	var page struct {
+		Events []store.AuditEvent `json:"events"`
+	}
+	s.JSON(t, "GET", "/api/system/audit-logs?action=auth.lockout", admin, nil, 200, &page)
+	if len(page.Events) == 0 {
+		t.Fatal("no auth.lockout event in the audit log")
+	}
+
+	// A second server over the same store stands in for a restart.
+	again := apitest.Start(t, apitest.Options{Configure: func(o *api.Options) { o.Store = s.Store; o.Now = s.Clock.Now }})
+	if resp, _ := loginAs(t, again, "bob@example.com", apitest.Password, ""); resp.StatusCode != 429 {
+		t.Fatalf("after restart: status %d, want 429", resp.StatusCode)
+	}
+	var locks []auth.ActiveLock
+	again.JSON(t, "GET", "/api/auth/lockouts", admin, nil, 200, &locks)
+	if len(locks) == 0 {
+		t.Fatal("admin sees no lockouts")
+	}
+	again.Error(t, "DELETE", "/api/auth/users/"+bob.ID+"/lockouts", bobTok, nil, 403)
+	var cleared map[string]int
+	again.JSON(t, "DELETE", "/api/auth/users/"+bob.ID+"/lockouts", admin, nil, 200, &cleared)
+	if cleared["cleared"] == 0 {
+		t.Fatalf("cleared %v", cleared)
+	}
+	if resp, _ := loginAs(t, again, "bob@example.com", apitest.Password, ""); resp.StatusCode != 200 {
+		t.Fatalf("after the admin cleared: status %d, want 200", resp.StatusCode)
+	}
 }
 
 func TestTokens(t *testing.T) {
@@ -206,4 +325,53 @@ func TestTokens(t *testing.T) {
 			t.Fatalf("expired token: %+v", e)
 		}
 	})
+}
+
+// Finding 4 of issue #27: 1,000 registrations in a burst were all accepted, each
+// costing an Argon2 hash. Now a rate and a cap on pending accounts stop a flood.
+func TestRegistrationCaps(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	admin := s.Admin(t)
+	s.JSON(t, "PUT", "/api/settings/auth", admin, map[string]any{"max_pending_accounts": 3, "registrations_per_hour": 6}, 200, nil)
+	for i := range 3 {
+		s.Register(t, fmt.Sprintf("p%d@example.com", i), apitest.Password)
+	}
+	e := s.Error(t, "POST", "/api/auth/register", "", map[string]string{"email": "p9@example.com", "password": apitest.Password}, 503)
+	if e.Code == nil || *e.Code != "registration_closed" {
+		t.Fatalf("pending cap: %+v", e)
+	}
+	var pending []struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	s.JSON(t, "GET", "/api/auth/users", admin, nil, 200, &pending)
+	for _, u := range pending {
+		if u.Status == "pending" {
+			s.JSON(t, "PUT", "/api/auth/users/"+u.ID, admin, map[string]any{"status": "approved"}, 200, nil)
+		}
+	}
+	// Room again for pending accounts, but the hourly rate (6: the admin and three
+	// so far; the refused one did not count) now binds.
+	s.Register(t, "p3@example.com", apitest.Password)
+	s.Register(t, "p4@example.com", apitest.Password)
+	resp := s.Do(t, "POST", "/api/auth/register", "", map[string]string{"email": "p5@example.com", "password": apitest.Password})
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("over the rate: status %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	s.Clock.Advance(time.Hour)
+	s.Register(t, "p5@example.com", apitest.Password)
+}
+
+func TestAPIKeyAndProfileCaps(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	admin := s.Admin(t)
+	_, user := s.ApprovedUser(t, admin, "bob@example.com")
+	s.JSON(t, "PUT", "/api/settings/auth", admin, map[string]any{"max_api_keys_per_user": 2}, 200, nil)
+	for i := range 2 {
+		s.JSON(t, "POST", "/api/auth/api-keys", user, map[string]string{"name": fmt.Sprint("k", i)}, 201, nil)
+	}
+	if e := s.Error(t, "POST", "/api/auth/api-keys", user, map[string]string{"name": "k3"}, 403); e.Code == nil || *e.Code != "limit_reached" {
+		t.Fatalf("third key: %+v", e)
+	}
 }

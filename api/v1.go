@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -13,17 +12,11 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/openai"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
-	"github.com/mlx-manager/mlx-manager/engine/sample"
-	"github.com/mlx-manager/mlx-manager/engine/sample/grammar"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
 // maxV1Body bounds /v1 request bodies: long chats fit, runaway uploads do not.
 const maxV1Body = 4 << 20
-
-// queueRetryAfter is the Retry-After of a 429 when a model's queue is full.
-const queueRetryAfter = 2
 
 // v1Routes registers the OpenAI- and Anthropic-compatible API.
 func (s *Server) v1Routes() {
@@ -49,7 +42,7 @@ func decodeV1(c echo.Context, v any) error {
 // v1Engine is the engine, or a 503 when the daemon runs without one.
 func (s *Server) v1Engine() (*engine.Engine, error) {
 	if s.opts.Engine == nil {
-		return nil, &Error{Status: http.StatusServiceUnavailable, Code: "engine_unavailable", Message: "the model engine is not running"}
+		return nil, errNoEngine()
 	}
 	return s.opts.Engine, nil
 }
@@ -57,7 +50,7 @@ func (s *Server) v1Engine() (*engine.Engine, error) {
 // v1Defaults resolves a request's model field: a profile (by name, then by id)
 // gives its model and defaults; anything else must be a model id of the models
 // dir ("org/name"), never a folder path.
-func (s *Server) v1Defaults(name string) (openai.Defaults, error) {
+func (s *Server) v1Defaults(c echo.Context, name string) (openai.Defaults, error) {
 	if name == "" {
 		return openai.Defaults{}, nil // the conversion names the missing field
 	}
@@ -66,6 +59,8 @@ func (s *Server) v1Defaults(name string) (openai.Defaults, error) {
 		p, err = s.store.Profiles().Get(name)
 	}
 	switch {
+	case err == nil && !profileVisible(c, p):
+		return openai.Defaults{}, modelNotFound(name)
 	case err == nil:
 		return profileDefaults(p), nil
 	case !errors.Is(err, store.ErrNotFound):
@@ -77,26 +72,17 @@ func (s *Server) v1Defaults(name string) (openai.Defaults, error) {
 }
 
 func profileDefaults(p store.Profile) openai.Defaults {
-	d := openai.Defaults{Model: p.Model, SystemPrompt: p.SystemPrompt, Temperature: p.Temperature, TopP: p.TopP,
-		MaxTokens: p.MaxTokens, ContextLength: p.ContextLength, ToolFormat: p.ToolFormat}
-	if p.TTLSeconds != nil {
-		ttl := time.Duration(*p.TTLSeconds) * time.Second
-		if *p.TTLSeconds < 0 {
-			ttl = -1
-		}
-		d.KeepAlive = &ttl
-	}
-	return d
+	return openai.Defaults{Model: p.Model, SystemPrompt: p.SystemPrompt, Temperature: p.Temperature, TopP: p.TopP,
+		MaxTokens: p.MaxTokens, ContextLength: p.ContextLength, ToolFormat: p.ToolFormat, KeepAlive: p.KeepAlive()}
 }
 
 func modelNotFound(name string) *Error {
-	return &Error{Status: http.StatusNotFound, Code: "model_not_found", Param: "model",
+	return &Error{Kind: engine.KindNotFound, Code: "model_not_found", Param: "model",
 		Message: fmt.Sprintf("the model %q does not exist: name a downloaded model (org/name) or a profile", name)}
 }
 
-// v1Error maps what the conversions, the engine and the pool return to the
-// status and code OpenAI's API would answer with. It is the one place /v1 errors
-// get their status; anything unknown stays a 500.
+// v1Error adds to an engine error what /v1 clients read besides its kind: the
+// request field at fault. The status and code come from the error table.
 func v1Error(err error) error {
 	if err == nil {
 		return nil
@@ -104,40 +90,28 @@ func v1Error(err error) error {
 	var (
 		e  *Error
 		pe *openai.ParamError
-		cl *engine.ContextLengthError
 		ie *engine.InvalidError
 	)
 	switch {
 	case errors.As(err, &e), errors.Is(err, context.Canceled):
 		return err
 	case errors.As(err, &pe):
-		return &Error{Status: http.StatusBadRequest, Code: pe.Code, Param: pe.Param, Message: pe.Error()}
-	case errors.As(err, &cl):
-		return &Error{Status: http.StatusBadRequest, Code: "context_length_exceeded", Param: "messages", Message: cl.Error(), Err: err}
-	case errors.Is(err, engine.ErrContextLength):
-		return &Error{Status: http.StatusBadRequest, Code: "context_length_exceeded", Param: "messages", Message: err.Error(), Err: err}
-	case errors.As(err, &ie):
-		return &Error{Status: http.StatusBadRequest, Code: invalidCode(ie.Err), Param: ie.Param, Message: ie.Error(), Err: err}
-	case errors.Is(err, sample.ErrInvalidParams):
-		return &Error{Status: http.StatusBadRequest, Code: "invalid_value", Message: err.Error(), Err: err}
-	case errors.Is(err, grammar.ErrUnsupported):
-		return &Error{Status: http.StatusBadRequest, Code: "unsupported_value", Param: "response_format", Message: err.Error(), Err: err}
-	case errors.Is(err, engine.ErrModelNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "model_not_found", Param: "model", Message: err.Error(), Err: err}
-	case errors.Is(err, engine.ErrUnsupported):
-		return &Error{Status: http.StatusBadRequest, Code: "model_not_supported", Param: "model", Message: err.Error(), Err: err}
-	case errors.Is(err, pool.ErrQueueFull):
-		return &Error{Status: http.StatusTooManyRequests, Code: "queue_full", RetryAfter: queueRetryAfter, Message: err.Error(), Err: err}
-	case errors.Is(err, pool.ErrTooLarge):
-		return &Error{Status: http.StatusServiceUnavailable, Code: "model_too_large", Message: err.Error(), Err: err}
-	case errors.Is(err, pool.ErrNoRoom):
-		return &Error{Status: http.StatusServiceUnavailable, Code: "no_memory", RetryAfter: 10, Message: err.Error(), Err: err}
-	case errors.Is(err, pool.ErrQueueTimeout):
-		return &Error{Status: http.StatusServiceUnavailable, Code: "queue_timeout", Message: err.Error(), Err: err}
-	case errors.Is(err, pool.ErrClosed):
-		return &Error{Status: http.StatusServiceUnavailable, Code: "shutting_down", Message: err.Error(), Err: err}
+		return &Error{Kind: engine.KindInvalid, Code: pe.Code, Param: pe.Param, Message: pe.Error()}
 	}
-	return err
+	c, ok := engine.Classify(err)
+	if !ok {
+		return err
+	}
+	mapped := classify(err)
+	switch {
+	case errors.As(err, &ie):
+		mapped.Param = ie.Param
+	case c.Kind == engine.KindContextLength:
+		mapped.Param = "messages"
+	case c.Code == "model_not_found", c.Code == "model_not_supported":
+		mapped.Param = "model"
+	}
+	return mapped
 }
 
 // engineError is v1Error for the engine's answer to a request for model: an
@@ -152,16 +126,9 @@ func engineError(model string, err error) error {
 	return v1Error(err)
 }
 
-func invalidCode(err error) string {
-	if errors.Is(err, grammar.ErrUnsupported) {
-		return "unsupported_value"
-	}
-	return "invalid_value"
-}
-
 // errShuttingDown ends a stream the server cut short.
 func errShuttingDown() *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Code: "shutting_down", Message: "the server is shutting down"}
+	return &Error{Kind: engine.KindUnavailable, Code: "shutting_down", Message: "the server is shutting down"}
 }
 
 // v1Usage records a finished request's tokens in its audit event.
@@ -195,7 +162,7 @@ func prepareV1[T any](s *Server, c echo.Context, req v1Converter[T], name func()
 		return nil, zero, err
 	}
 	auditRecord(c).Model = name()
-	d, err := s.v1Defaults(name())
+	d, err := s.v1Defaults(c, name())
 	if err != nil {
 		return nil, zero, err
 	}
@@ -243,14 +210,7 @@ func streamFailed(c echo.Context, st *sseStream, model string, err error, writeE
 // which the SDKs raise as an APIError.
 func openaiStreamError(st *sseStream) func(*Error) error {
 	return func(e *Error) error {
-		body := errorBody{Message: e.Message, Type: e.Type}
-		if e.Param != "" {
-			body.Param = &e.Param
-		}
-		if e.Code != "" {
-			body.Code = &e.Code
-		}
-		return st.send("", map[string]errorBody{"error": body})
+		return st.send("", map[string]errorBody{"error": openaiBody(e)})
 	}
 }
 

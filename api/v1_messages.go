@@ -60,7 +60,7 @@ func (s *Server) streamMessages(c echo.Context, eng *engine.Engine, msgs *openai
 	if err != nil {
 		v1Failed(c, res)
 		return streamFailed(c, st, meta.Model, err, func(e *Error) error {
-			ev := openai.ErrorEvent(anthropicType(e.Status), e.Message)
+			ev := openai.ErrorEvent(kindInfo(e.Kind).anthropic, e.Message)
 			return st.send(ev.Name, ev.Data)
 		})
 	}

@@ -32,6 +32,9 @@ func (s *Server) handleV1Models(c echo.Context) error {
 		out.Data = append(out.Data, openai.ModelFrom(m))
 	}
 	for _, p := range profiles {
+		if !profileVisible(c, p) {
+			continue
+		}
 		out.Data = append(out.Data, openai.ProfileModel(p.Name, p.CreatedAt.Unix()))
 	}
 	return c.JSON(http.StatusOK, out)
@@ -45,6 +48,9 @@ func (s *Server) handleV1Model(c echo.Context) error {
 	}
 	id := modelParam(c)
 	p, err := s.store.Profiles().ByName(id)
+	if err == nil && !profileVisible(c, p) {
+		return modelNotFound(id)
+	}
 	if err == nil {
 		return c.JSON(http.StatusOK, openai.ProfileModel(p.Name, p.CreatedAt.Unix()))
 	}

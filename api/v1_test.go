@@ -33,7 +33,7 @@ func TestV1Error(t *testing.T) {
 		{"not found", wrap(engine.ErrModelNotFound), 404, "model_not_found", "model", false},
 		{"unsupported model", wrap(engine.ErrUnsupported), 400, "model_not_supported", "model", false},
 		{"queue full", wrap(pool.ErrQueueFull), 429, "queue_full", "", true},
-		{"too large", wrap(pool.ErrTooLarge), 503, "model_too_large", "", false},
+		{"too large", wrap(pool.ErrTooLarge), 507, "model_too_large", "", false},
 		{"no room", wrap(pool.ErrNoRoom), 503, "no_memory", "", true},
 		{"queue timeout", wrap(pool.ErrQueueTimeout), 503, "queue_timeout", "", false},
 		{"closed", wrap(pool.ErrClosed), 503, "shutting_down", "", false},
@@ -53,7 +53,7 @@ func TestV1Error(t *testing.T) {
 	if v1Error(nil) != nil {
 		t.Error("nil became an error")
 	}
-	if e := modelNotFound("x"); e.Status != http.StatusNotFound || e.Code != "model_not_found" {
+	if e := toError(modelNotFound("x")); e.Status != http.StatusNotFound || e.Code != "model_not_found" {
 		t.Errorf("modelNotFound %+v", e)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+
+	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
 )
 
 // version is set at build time: -ldflags "-X github.com/mlx-manager/mlx-manager/app.version=v1.2.3".
@@ -55,8 +57,12 @@ func commands() []command {
 		{"run", "generate from a model: run MODEL PROMPT", runRun},
 		{"tokenize", "print the token ids of a text: tokenize MODEL TEXT", runTokenize},
 		{"bench", "measure load, prefill and decode speed", runBench},
+		{"logits", "print a model's logits: logits MODEL --ids 1,2,3 [--all] [--json]", runLogits},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
-			_, err := fmt.Fprintln(stdout, "mlx-manager", Version())
+			_, err := fmt.Fprintf(stdout, "mlx-manager %s\nkernels: %s\n", Version(), kern.Info())
+			if w := kern.Info().Warning(); w != "" {
+				_, err = fmt.Fprintln(stdout, "warning:", w)
+			}
 			return err
 		}},
 	}

@@ -61,7 +61,7 @@ func TestAutoStartProfilesAreLoadedAndPinned(t *testing.T) {
 	defer d.close()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		st := d.engine.Pool().Status()
+		st := d.engine.Status()
 		if len(st) == 1 && st[0].ID == "test/tiny" && st[0].State == pool.StateReady {
 			if !st[0].Pinned {
 				t.Fatal("an auto-started profile's model must be pinned")

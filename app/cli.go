@@ -13,8 +13,8 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/bench"
+	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
 	"github.com/mlx-manager/mlx-manager/engine/model"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 )
 
 // positional splits flags from positional arguments wherever they appear, so
@@ -34,13 +34,14 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func newCLIEngine(modelsDir, executor string, stderr io.Writer) (*engine.Engine, error) {
+func newCLIEngine(modelsDir, executor, kv string, stderr io.Writer) (*engine.Engine, error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	nr, err := newRunner(executor, log)
+	logKernels(log, kern.Info())
+	nr, err := newRunner(executor, kv, log)
 	if err != nil {
 		return nil, err
 	}
-	return engine.New(engine.Options{ModelsDir: modelsDir, NewRunner: nr, Logger: log, Pool: pool.Config{}})
+	return engine.New(engine.Options{ModelsDir: modelsDir, NewRunner: nr, Logger: log, Pool: engine.PoolConfig{}, Folders: true})
 }
 
 func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -57,7 +58,7 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(pos) != 2 {
 		return fmt.Errorf("%w: tokenize [flags] MODEL TEXT", errUsage)
 	}
-	e, err := newCLIEngine(*modelsDir, "cpu", stderr)
+	e, err := newCLIEngine(*modelsDir, "cpu", "", stderr)
 	if err != nil {
 		return err
 	}
@@ -85,6 +86,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	modelsDir := fs.String("models-dir", config.ModelsDir(nil), "models directory (Hugging Face cache layout)")
 	executor := fs.String("executor", "cpu", "cpu or gomlx")
+	kv := fs.String("kv-cache", "", "KV cache precision of the cpu executor: f16 or f32 (default f16 with SIMD kernels)")
 	raw := fs.Bool("raw", false, "no chat template: continue the prompt as it is")
 	maxTokens := fs.Int("max-tokens", 0, "stop after this many tokens (0: up to the context end)")
 	temperature := fs.Float64("temperature", 0, "sampling temperature; 0 is greedy")
@@ -97,7 +99,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(pos) != 2 {
 		return fmt.Errorf("%w: run [flags] MODEL PROMPT", errUsage)
 	}
-	e, err := newCLIEngine(*modelsDir, *executor, stderr)
+	e, err := newCLIEngine(*modelsDir, *executor, *kv, stderr)
 	if err != nil {
 		return err
 	}
@@ -139,6 +141,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	runs := fs.Int("runs", 3, "measured runs per model")
 	asJSON := fs.Bool("json", false, "print the results as a JSON array")
 	executor := fs.String("executor", "cpu", "cpu or gomlx")
+	kv := fs.String("kv-cache", "", "KV cache precision of the cpu executor: f16 or f32 (default f16 with SIMD kernels)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -146,9 +149,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	nr, err := newRunner(*executor, log)
+	nr, err := newRunner(*executor, *kv, log)
 	if err != nil {
 		return err
+	}
+	logKernels(log, kern.Info())
+	if !*asJSON {
+		fmt.Fprintf(stdout, "kernels: %s\n", kern.Info())
 	}
 	opts := bench.Options{ModelDir: *modelDir, CacheDir: *cacheDir, Runs: *runs, JSON: *asJSON, Logger: log,
 		NewRunner: func(m *model.Model) (model.Runner, error) { return nr(ctx, m) }}

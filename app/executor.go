@@ -13,11 +13,18 @@ import (
 
 // newRunner picks the executor: the native CPU one by default (several times faster
 // than gomlx's pure-Go backend), gomlx when asked for (XLA where its plugin is installed).
-func newRunner(name string, log *slog.Logger) (engine.NewRunner, error) {
+// kv is the CPU executor's KV cache precision: "f16", "f32" or "" (its default).
+func newRunner(name, kv string, log *slog.Logger) (engine.NewRunner, error) {
+	opts := cpu.Options{KVF16: kv == "f16", KVF32: kv == "f32"}
+	switch kv {
+	case "", "f16", "f32":
+	default:
+		return nil, fmt.Errorf("kv cache %q: want f16 or f32", kv)
+	}
 	switch name {
 	case "", "cpu":
 		return func(_ context.Context, m *model.Model) (model.Runner, error) {
-			return cpu.New(m, cpu.Options{})
+			return cpu.New(m, opts)
 		}, nil
 	case "gomlx":
 		return func(ctx context.Context, m *model.Model) (model.Runner, error) {

@@ -18,8 +18,8 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/auth"
 	"github.com/mlx-manager/mlx-manager/app/config"
 	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -108,7 +108,7 @@ type daemon struct {
 	hub       *hub.Client
 	downloads *hub.Manager
 	srv       *api.Server
-	poolBase  pool.Config // the pool config before the stored settings
+	poolBase  engine.PoolConfig // the pool config before the stored settings
 
 	stopJobs context.CancelFunc
 	jobs     sync.WaitGroup
@@ -128,6 +128,7 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 		return nil, err
 	}
 	d.log.Info("starting", append([]any{"version", Version()}, cfg.LogAttrs()...)...)
+	logKernels(d.log, kern.Info())
 	if !config.IsLoopbackHost(hostOf(cfg.Addr)) {
 		d.log.Warn("LISTENING ON THE NETWORK: anyone who can reach this address can try to sign in", "addr", cfg.Addr)
 	}
@@ -142,7 +143,7 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 		return nil, err
 	}
 	d.srv, err = api.New(api.Options{
-		Addr: cfg.Addr, AllowHosts: cfg.AllowHosts, Version: Version(), Logger: d.log, Store: d.store,
+		Addr: cfg.Addr, AllowHosts: cfg.AllowHosts, Version: Version(), Kernels: healthKernels(kern.Info()), Logger: d.log, Store: d.store,
 		JWTSecret: secret, Engine: d.engine, Hub: d.hub, Downloads: d.downloads, PoolConfig: d.poolBase,
 	})
 	if err != nil {
@@ -153,7 +154,7 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 
 // openEngine starts the model engine, the Hub client and the download manager.
 func (d *daemon) openEngine() error {
-	nr, err := newRunner(d.cfg.Executor, d.log)
+	nr, err := newRunner(d.cfg.Executor, d.cfg.KVCache, d.log)
 	if err != nil {
 		return err
 	}
@@ -161,13 +162,10 @@ func (d *daemon) openEngine() error {
 		return fmt.Errorf("create models dir: %w", err)
 	}
 	// The pool and Hub settings saved from the UI override the defaults.
-	d.poolBase = pool.Config{Logger: d.log}
+	d.poolBase = engine.PoolConfig{Logger: d.log}
 	poolCfg, err := api.LoadPoolConfig(d.store, d.poolBase)
 	if err != nil {
 		return fmt.Errorf("pool settings: %w", err)
-	}
-	if d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg}); err != nil {
-		return err
 	}
 	hubSet, err := api.LoadHubSettings(d.store)
 	if err != nil {
@@ -180,9 +178,13 @@ func (d *daemon) openEngine() error {
 	if d.hub, err = hub.New(hub.Options{Endpoint: d.cfg.HFEndpoint, Token: token, Offline: hubSet.Offline, Logger: d.log, UserAgent: "mlx-manager/" + Version()}); err != nil {
 		return err
 	}
-	d.downloads, err = hub.NewManager(hub.ManagerOptions{
-		Client: d.hub, Cache: d.engine.Cache(), Journal: downloadJournal{d.store.Downloads()}, Logger: d.log,
-	})
+	// The manager comes first: the engine stops a model's download when it deletes it.
+	if d.downloads, err = hub.NewManager(hub.ManagerOptions{
+		Client: d.hub, Cache: hub.Cache{Root: d.cfg.ModelsDir}, Journal: downloadJournal{d.store.Downloads()}, Logger: d.log,
+	}); err != nil {
+		return err
+	}
+	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, Downloads: d.downloads})
 	return err
 }
 
@@ -219,12 +221,7 @@ func (d *daemon) autoStart(ctx context.Context) {
 		if !p.AutoStart {
 			continue
 		}
-		var ttl *time.Duration
-		if p.TTLSeconds != nil {
-			t := time.Duration(*p.TTLSeconds) * time.Second
-			ttl = &t
-		}
-		if err := d.engine.Pool().Load(ctx, p.Model, pool.LoadOptions{Pin: true, TTL: ttl}); err != nil {
+		if err := d.engine.Load(ctx, p.Model, engine.LoadOptions{Pin: true, TTL: p.LoadKeepAlive()}); err != nil {
 			if ctx.Err() != nil {
 				return
 			}

@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
 )
 
 // TestMain lets the tests run the real program as a child process: the test binary
@@ -102,6 +105,9 @@ func TestServeLifecycle(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"status":"healthy"`) || resp.Header.Get("X-Request-ID") == "" {
 		t.Fatalf("health: %d %s", resp.StatusCode, body)
+	}
+	if want := fmt.Sprintf(`"kernels":{"set":%q,"simd_build":%v`, kern.Info().Active, kern.Info().SIMD); !strings.Contains(string(body), want) {
+		t.Errorf("health does not name the kernels (%s): %s", want, body)
 	}
 
 	t.Run("second instance exits at once", func(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/app/tray"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -70,20 +69,22 @@ func (c trayControl) Models(ctx context.Context) ([]engine.ModelInfo, error) {
 	return c.engine.Models(ctx)
 }
 
-func (c trayControl) Status() []pool.ModelStatus { return c.engine.Pool().Status() }
+func (c trayControl) Status() []engine.ModelStatus { return c.engine.Status() }
 
 // Load is an explicit load, as from the Servers page: not pinned, default TTL.
 func (c trayControl) Load(ctx context.Context, id string) error {
-	return c.engine.Pool().Load(ctx, id, pool.LoadOptions{})
+	return c.engine.Load(ctx, id, engine.LoadOptions{})
 }
 
 // Unload waits for running requests instead of failing with ErrBusy: the menu
 // shows "Unloading…" meanwhile, and a click should not need repeating.
 func (c trayControl) Unload(ctx context.Context, id string) error {
-	return c.engine.Pool().Unload(ctx, id, pool.UnloadOptions{Wait: true})
+	return c.engine.Unload(ctx, id, engine.UnloadOptions{Wait: true})
 }
 
-func (c trayControl) Subscribe() (<-chan pool.Event, func()) { return c.engine.Pool().Subscribe() }
+func (c trayControl) Subscribe() (<-chan engine.Event, func()) {
+	return c.engine.Subscribe()
+}
 
 func (c trayControl) Downloads() []hub.Progress {
 	if c.downloads == nil {

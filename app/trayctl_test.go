@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/app/config"
 	"github.com/mlx-manager/mlx-manager/app/tray"
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 	"github.com/mlx-manager/mlx-manager/engine/pool"
 )
@@ -69,13 +65,13 @@ func TestTrayControlDrivesThePool(t *testing.T) {
 	}
 }
 
-func waitEvent(t *testing.T, events <-chan pool.Event, k pool.Kind) {
+func waitEvent(t *testing.T, events <-chan engine.Event, k engine.ModelEventKind) {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
 		case ev := <-events:
-			if ev.Kind == k {
+			if ev.Topic == engine.TopicModel && ev.Model.Kind == k {
 				return
 			}
 		case <-timeout:
@@ -119,58 +115,4 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// Without a tray host (here: no session bus; in a build without the tray tag:
-// no tray at all) the daemon logs one line and goes on.
-func TestRunTrayWithoutHostLogsOneLine(t *testing.T) {
-	if runtime.GOOS == "darwin" {
-		t.Skip("macOS always has a menu bar, and it needs the main goroutine")
-	}
-	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
-	t.Setenv("XDG_RUNTIME_DIR", "")
-	d := openTestDaemon(t)
-	var logs syncBuffer
-	d.log = slog.New(slog.NewTextHandler(&logs, nil))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		d.runTray(context.Background(), func() { t.Error("quit called") }, "http://127.0.0.1:1")
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("runTray did not return without a tray host")
-	}
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	if len(lines) != 1 || !strings.Contains(lines[0], "no menu-bar icon") {
-		t.Fatalf("log:\n%s\nwant one line about the missing icon", logs.String())
-	}
-}
-
-func TestLoginItemRunsServe(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("checks the XDG autostart path")
-	}
-	cfg := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", cfg)
-	it := loginItem(slog.New(slog.DiscardHandler))
-	if it == nil {
-		t.Fatal("no login item on linux")
-	}
-	if want := filepath.Join(cfg, "autostart", "mlx-manager.desktop"); it.Path() != want {
-		t.Fatalf("path %s, want %s", it.Path(), want)
-	}
-	if err := it.SetEnabled(true); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(it.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe, _ := os.Executable()
-	exe, _ = filepath.EvalSymlinks(exe)
-	if !strings.Contains(string(b), "Exec="+exe+" serve --no-open\n") {
-		t.Fatalf("desktop entry does not start this program's serve:\n%s", b)
-	}
 }

@@ -4,6 +4,8 @@ import (
 	"io/fs"
 	"testing"
 	"testing/fstest"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 func TestUIBuilt(t *testing.T) {
@@ -32,9 +34,7 @@ func TestEmbeddedDist(t *testing.T) {
 	if _, err := fs.Stat(ui, ".keep"); err != nil {
 		t.Fatalf("dist/.keep is not embedded: %v", err)
 	}
-	if !UIBuilt(ui) {
-		t.Skip("the UI is not built (make build): only the placeholder is embedded")
-	}
+	testenv.Need(t, UIBuilt(ui), "the built UI (make ui): only the placeholder is embedded")
 	assetsDir, err := fs.ReadDir(ui, "assets")
 	if err != nil || len(assetsDir) == 0 {
 		t.Fatalf("a built UI has no assets/ directory (%v)", err)

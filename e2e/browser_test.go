@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // browserTimeout bounds the whole browser run; the steps take well under a minute.
@@ -25,7 +27,7 @@ func TestBrowser(t *testing.T) {
 		if os.Getenv("MLX_MANAGER_E2E") == "1" {
 			t.Fatal(why)
 		}
-		t.Skip(why + " (MLX_MANAGER_E2E=1 makes this a failure)")
+		testenv.Need(t, false, why+" (MLX_MANAGER_E2E=1 makes this a failure)")
 	}
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")

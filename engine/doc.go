@@ -14,5 +14,6 @@
 // a system prompt in the Hermes format (see toolSystemPrompt), whose output the
 // parser then reads.
 //
-// Who may import me: app and api. I import no HTTP or storage package.
+// Who may import me: app, app/tray, api and api/openai. I import no HTTP or
+// storage package.
 package engine

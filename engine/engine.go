@@ -17,6 +17,13 @@ type Options struct {
 	NewRunner NewRunner // the executor
 	Pool      pool.Config
 	Logger    *slog.Logger
+	// Folders lets a model be named by a folder path as well as by a repo id of
+	// the models dir: the CLI's run, tokenize and bench take folders. A server
+	// leaves it off, so that no request can name an arbitrary folder.
+	Folders bool
+	// Downloads, when set, is the download manager of the same models dir:
+	// DeleteModel stops a model's download through it before removing the files.
+	Downloads *hub.Manager
 }
 
 // Engine is the facade over the model library, the pool and generation.
@@ -26,6 +33,13 @@ type Engine struct {
 	newRunner NewRunner
 	pool      *pool.Pool
 	last      lastRequests
+	folders   bool         // model ids may be folder paths (Options.Folders)
+	downloads *hub.Manager // nil: no downloads to stop
+	deleting  deletions
+
+	events        bus
+	relayDone     chan struct{} // closed when relay has ended
+	stopDownloads func()        // ends relay's download signals; nil without a manager
 }
 
 // New starts an engine. Close stops it.
@@ -39,19 +53,24 @@ func New(opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	e := &Engine{log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner}
+	e := &Engine{log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads, folders: opts.Folders}
 	if opts.Pool.Logger == nil {
 		opts.Pool.Logger = opts.Logger
 	}
 	e.pool = pool.New(opts.Pool, loader{e})
+	e.startRelay(opts.Downloads)
 	return e, nil
 }
 
-// Close unloads every model.
-func (e *Engine) Close() error { return e.pool.Close() }
-
-// Pool is the model pool, for status, pinning and settings.
-func (e *Engine) Pool() *pool.Pool { return e.pool }
+// Close unloads every model and ends the event stream.
+func (e *Engine) Close() error {
+	err := e.pool.Close()
+	if e.stopDownloads != nil {
+		e.stopDownloads()
+	}
+	<-e.relayDone
+	return err
+}
 
 // Cache is the models dir.
 func (e *Engine) Cache() hub.Cache { return e.cache }
@@ -60,16 +79,28 @@ func (e *Engine) Cache() hub.Cache { return e.cache }
 type loader struct{ e *Engine }
 
 func (l loader) Estimate(ctx context.Context, id string) (int64, error) {
-	dir, err := resolveDir(l.e.cache, id)
+	dir, err := l.e.resolveDir(id)
 	if err != nil {
+		return 0, err
+	}
+	if err := l.e.deleting.refuse(id); err != nil {
+		return 0, err
+	}
+	if err := checkDir(id, dir); err != nil {
 		return 0, err
 	}
 	return estimateBytes(dir, DefaultContext)
 }
 
 func (l loader) Load(ctx context.Context, id string) (pool.Resource, error) {
-	dir, err := resolveDir(l.e.cache, id)
+	dir, err := l.e.resolveDir(id)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.e.deleting.refuse(id); err != nil {
+		return nil, err
+	}
+	if err := checkDir(id, dir); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -99,7 +130,7 @@ func (e *Engine) Models(ctx context.Context) ([]ModelInfo, error) {
 
 // Model describes one model: a repo id in the models dir or a folder.
 func (e *Engine) Model(ctx context.Context, id string) (ModelInfo, error) {
-	dir, err := resolveDir(e.cache, id)
+	dir, err := e.resolveDir(id)
 	if err != nil {
 		return ModelInfo{}, err
 	}
@@ -120,7 +151,7 @@ func (e *Engine) acquire(ctx context.Context, id string, keepAlive *time.Duratio
 	if id == "" {
 		return nil, nil, &InvalidError{Param: "model", Err: errors.New("is required")}
 	}
-	if _, err := resolveDir(e.cache, id); err != nil {
+	if _, err := e.resolveDir(id); err != nil {
 		return nil, nil, err
 	}
 	lease, err := e.pool.Acquire(ctx, id, pool.AcquireOptions{TTL: keepAlive})

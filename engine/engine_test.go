@@ -24,8 +24,9 @@ func newTestEngine(t *testing.T) *Engine {
 		NewRunner: func(_ context.Context, m *model.Model) (model.Runner, error) {
 			return cpu.New(m, cpu.Options{Threads: 2})
 		},
-		Pool:   pool.Config{BudgetBytes: 1 << 30},
-		Logger: slog.New(slog.DiscardHandler),
+		Pool:    pool.Config{BudgetBytes: 1 << 30},
+		Logger:  slog.New(slog.DiscardHandler),
+		Folders: true, // the tests name their tiny models by folder, as the CLI does
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -13,9 +13,15 @@ import (
 )
 
 // resolveDir finds a model's folder: a repo id in the models dir (HF cache layout),
-// or, for the CLI, any folder that holds a config.json or a tokenizer.json.
-func resolveDir(cache hub.Cache, id string) (string, error) {
+// or, when the engine takes folders (the CLI's, Options.Folders), any folder that
+// holds a config.json or a tokenizer.json. This is the one place a model name is
+// checked: a server's engine never opens a folder a request names.
+func (e *Engine) resolveDir(id string) (string, error) {
+	cache := e.cache
 	if looksLikePath(id) {
+		if !e.folders {
+			return "", fmt.Errorf("%w: %q is not a model id (org/name)", ErrModelNotFound, id)
+		}
 		for _, f := range []string{"config.json", "tokenizer.json"} {
 			if st, err := os.Stat(filepath.Join(id, f)); err == nil && st.Mode().IsRegular() {
 				return id, nil
@@ -53,7 +59,15 @@ func describe(id, dir string) ModelInfo {
 // quantization, context length, whether an executor supports it) without any
 // other file, for models on the Hub as well as local ones.
 func DescribeConfig(id string, raw []byte) ModelInfo {
-	info := ModelInfo{ID: id}
+	info := ModelInfo{ID: id, Architecture: architectureOf(raw)}
+	if info.Architecture != "" {
+		// Named but not registered: say so, with the list, before the config's
+		// other fields (which an unknown family may use differently) are read.
+		if err := checkArchitecture("", raw); err != nil {
+			info.Unsupported = err.Error()
+			return info
+		}
+	}
 	cfg, err := model.ParseConfig(raw)
 	if err != nil {
 		info.Unsupported = err.Error()
@@ -66,10 +80,6 @@ func DescribeConfig(id string, raw []byte) ModelInfo {
 	info.ContextLength = cfg.MaxPositionEmbeddings
 	info.Parameters = parameterCount(cfg)
 	info.Quantization = quantizationName(cfg)
-	if _, err := model.Lookup(cfg.Architectures); err != nil {
-		info.Unsupported = err.Error()
-		return info
-	}
 	info.Supported = true
 	return info
 }

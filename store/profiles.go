@@ -14,19 +14,49 @@ import (
 // Profile is a named model configuration: a model plus the defaults that apply
 // when a request names the profile instead of the model.
 type Profile struct {
-	ID            string    `json:"id"`
-	Name          string    `json:"name"`
-	Model         string    `json:"model"`
-	SystemPrompt  string    `json:"system_prompt,omitempty"`
-	Temperature   *float64  `json:"temperature,omitempty"`
-	TopP          *float64  `json:"top_p,omitempty"`
-	MaxTokens     *int      `json:"max_tokens,omitempty"`
-	ContextLength int       `json:"context_length,omitempty"`
-	TTLSeconds    *int      `json:"ttl_seconds,omitempty"`
-	AutoStart     bool      `json:"auto_start"`
-	ToolFormat    string    `json:"tool_format,omitempty"` // overrides the tool-call format read from the template
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	Model         string   `json:"model"`
+	SystemPrompt  string   `json:"system_prompt,omitempty"`
+	Temperature   *float64 `json:"temperature,omitempty"`
+	TopP          *float64 `json:"top_p,omitempty"`
+	MaxTokens     *int     `json:"max_tokens,omitempty"`
+	ContextLength int      `json:"context_length,omitempty"`
+	TTLSeconds    *int     `json:"ttl_seconds,omitempty"`
+	AutoStart     bool     `json:"auto_start"`
+	ToolFormat    string   `json:"tool_format,omitempty"` // overrides the tool-call format read from the template
+	// OwnerID is the user who created the profile; only they and admins may change
+	// it. Shared lets every other user see and use it, read-only.
+	OwnerID   string    `json:"owner_id,omitempty"`
+	Shared    bool      `json:"shared"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// VisibleTo reports whether u may see and use the profile: its owner, an admin, or
+// anyone when it is shared.
+func (p Profile) VisibleTo(u User) bool {
+	return p.Shared || u.ActiveAdmin() || (p.OwnerID != "" && p.OwnerID == u.ID)
+}
+
+// EditableBy reports whether u may change or delete the profile: its owner or an admin.
+func (p Profile) EditableBy(u User) bool {
+	return u.ActiveAdmin() || (p.OwnerID != "" && p.OwnerID == u.ID)
+}
+
+// CountOwned returns how many profiles ownerID owns.
+func (ps Profiles) CountOwned(ownerID string) (int, error) {
+	all, err := ps.List()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range all {
+		if p.OwnerID == ownerID {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Profiles is the profiles API. Names are unique, compared case-insensitively.
@@ -59,7 +89,7 @@ func (ps Profiles) Create(p Profile) (Profile, error) {
 	return p, nil
 }
 
-// Update replaces the profile with id, keeping its creation time.
+// Update replaces the profile with id, keeping its creation time and owner.
 func (ps Profiles) Update(id string, p Profile) (Profile, error) {
 	err := ps.s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketProfiles)
@@ -70,7 +100,7 @@ func (ps Profiles) Update(id string, p Profile) (Profile, error) {
 		if err := nameTaken(b, p.Name, id); err != nil {
 			return err
 		}
-		p.ID, p.CreatedAt, p.UpdatedAt = id, old.CreatedAt, ps.s.now().UTC()
+		p.ID, p.CreatedAt, p.UpdatedAt, p.OwnerID = id, old.CreatedAt, ps.s.now().UTC(), old.OwnerID
 		return putJSON(b, []byte(id), p)
 	})
 	if err != nil {

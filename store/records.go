@@ -18,6 +18,10 @@ type Records struct {
 // Downloads is the journal of unfinished and recent downloads.
 func (s *Store) Downloads() Records { return Records{s, bucketDownloads} }
 
+// Lockouts is the sign-in throttling state (api/auth.Throttle's counters), kept so
+// that restarting the daemon does not lift a lockout.
+func (s *Store) Lockouts() Records { return Records{s, bucketLockouts} }
+
 // Put stores the record under id, replacing any previous one.
 func (r Records) Put(id string, v any) error {
 	return r.s.db.Update(func(tx *bolt.Tx) error {
@@ -38,6 +42,21 @@ func (r Records) All() ([]json.RawMessage, error) {
 	err := r.s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(r.bucket).ForEach(func(_, v []byte) error {
 			out = append(out, append(json.RawMessage(nil), v...))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", r.bucket, err)
+	}
+	return out, nil
+}
+
+// ByID returns every record keyed by its id.
+func (r Records) ByID() (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	err := r.s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(r.bucket).ForEach(func(k, v []byte) error {
+			out[string(k)] = append(json.RawMessage(nil), v...)
 			return nil
 		})
 	})

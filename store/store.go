@@ -51,27 +51,32 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 
 // Bucket names. Adding one needs no migration: Open creates missing buckets.
 var (
-	bucketMeta       = []byte("meta")
-	bucketUsers      = []byte("users")
-	bucketUserEmails = []byte("users_by_email")
-	bucketAPIKeys    = []byte("api_keys")
-	bucketKeyHashes  = []byte("api_keys_by_hash")
-	bucketAudit      = []byte("audit")
-	bucketSettings   = []byte("settings")
-	bucketProfiles   = []byte("profiles")
-	bucketDownloads  = []byte("downloads")
+	bucketMeta         = []byte("meta")
+	bucketUsers        = []byte("users")
+	bucketUserEmails   = []byte("users_by_email")
+	bucketAPIKeys      = []byte("api_keys")
+	bucketKeyHashes    = []byte("api_keys_by_hash")
+	bucketAudit        = []byte("audit")
+	bucketSettings     = []byte("settings")
+	bucketProfiles     = []byte("profiles")
+	bucketDownloads    = []byte("downloads")
+	bucketLockouts     = []byte("lockouts")
+	bucketInvites      = []byte("invites")
+	bucketInviteHashes = []byte("invites_by_hash")
 )
 
 var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketUserEmails, bucketAPIKeys, bucketKeyHashes,
-	bucketAudit, bucketSettings, bucketProfiles, bucketDownloads,
+	bucketAudit, bucketSettings, bucketProfiles, bucketDownloads, bucketLockouts,
+	bucketInvites, bucketInviteHashes,
 }
 
 // Store is the open database. Its methods are safe for concurrent use.
 type Store struct {
-	db  *bolt.DB
-	dir string
-	now func() time.Time
+	db      *bolt.DB
+	dir     string
+	now     func() time.Time
+	changes changeHub // committed writes of users and settings (changes.go)
 }
 
 // Options tune Open; the zero value is right for the daemon.
@@ -97,6 +102,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if err := secureDir(dir); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, FileName)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
 	if err != nil {
@@ -115,6 +123,29 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("write pid file: %w", err)
 	}
 	return s, nil
+}
+
+// secureDir takes group and other permissions off everything directly in the data
+// dir (database, secret, logs, pid file): bbolt and os.WriteFile only set the mode of
+// files they create, so a file made looser by hand or by an older build stayed so.
+// Subfolders keep their contents' modes; only the folder itself is closed.
+func secureDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("secure data dir: %w", err)
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || info.Mode()&os.ModeSymlink != 0 {
+			continue // gone meanwhile, or a link whose target is not ours to change
+		}
+		if perm := info.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(filepath.Join(dir, e.Name()), perm&^0o077); err != nil {
+				return fmt.Errorf("secure %s: %w", e.Name(), err)
+			}
+		}
+	}
+	return nil
 }
 
 func readPID(dir string) int {

@@ -41,6 +41,40 @@ func TestOpenSecuresFiles(t *testing.T) {
 	}
 }
 
+// Finding 7 of issue #27: the database kept loose permissions (0644) after a
+// restart; every file of the data dir is closed to others at open.
+func TestOpenRepairsLooseModes(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	other := filepath.Join(dir, "daemon.log")
+	if err := os.WriteFile(other, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(dir, FileName), other} {
+		if err := os.Chmod(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, p := range []string{filepath.Join(dir, FileName), other} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s mode = %o after reopen, want 600", p, got)
+		}
+	}
+}
+
 func TestSecondOpenSaysWhoHoldsTheLock(t *testing.T) {
 	_, dir := openTemp(t)
 	start := time.Now()

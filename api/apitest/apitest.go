@@ -68,7 +68,16 @@ func Start(tb testing.TB, opts Options) *Server {
 		ln.Close()
 		tb.Fatal(err)
 	}
-	client := &http.Client{Timeout: 30 * time.Second}
+	// No fixed timeout: under -race on a loaded machine a generation can take
+	// longer than any constant (TestQwenTools failed at 30 s). A hung request
+	// is go test -timeout's to catch; the client gives up just before it, so
+	// the failure names the request.
+	client := &http.Client{}
+	if d, ok := tb.(interface{ Deadline() (time.Time, bool) }); ok {
+		if deadline, ok := d.Deadline(); ok {
+			client.Timeout = max(time.Until(deadline)-10*time.Second, time.Second)
+		}
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	tb.Cleanup(func() {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestHashVerify(t *testing.T) {
@@ -128,4 +130,43 @@ func TestDummyHashCostsTheSame(t *testing.T) {
 	if err := h.VerifyDummy(context.Background(), "anything"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Finding 4 of issue #27: a flood of registrations (each an Argon2 hash) held every
+// hashing slot and sign-ins queued behind them for seconds. Hashes may now take all
+// slots but one, so a Verify always finds one.
+func TestHashFloodLeavesRoomForVerify(t *testing.T) {
+	h, err := NewHasher(TestParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	hash, err := h.Hash(ctx, "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hold every hashing slot, as registrations in the middle of Argon2 would.
+	for range cap(h.hashSem) {
+		if err := h.acquireHash(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// And queue a flood behind them.
+	var flood sync.WaitGroup
+	for range 50 {
+		flood.Go(func() {
+			if _, err := h.Hash(ctx, "flood password"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	ok, err := h.Verify(ctx, "correct horse", hash)
+	if err != nil || !ok {
+		t.Fatalf("verify during the flood: %v, %v (starved until the deadline?)", ok, err)
+	}
+	for range cap(h.hashSem) {
+		h.releaseHash()
+	}
+	flood.Wait()
 }

@@ -52,6 +52,20 @@ func (l *Limiter) Check(key string) (retryAfter time.Duration, ok bool) {
 	return fs[len(fs)-l.max].Add(l.window).Sub(now), false
 }
 
+// CheckMax is Check with max in place of the configured Max, for limits an admin
+// can change while the daemon runs. Only Max failures are kept, so max is capped there.
+func (l *Limiter) CheckMax(key string, max int) (retryAfter time.Duration, ok bool) {
+	max = min(max, l.max)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	fs := l.pruneLocked(key, now)
+	if len(fs) < max {
+		return 0, true
+	}
+	return fs[len(fs)-max].Add(l.window).Sub(now), false
+}
+
 // Fail records a failure for key.
 func (l *Limiter) Fail(key string) {
 	l.mu.Lock()

@@ -11,6 +11,5 @@
 // builders (ChatStream, CompletionStream, MessageStream) turn engine deltas into the
 // exact chunk and event sequences the official SDKs expect.
 //
-// Who may import me: api. I import engine (its request and result types) and
-// engine/sample (the sampling parameters inside them) only.
+// Who may import me: api. I import engine (its request and result types) only.
 package openai

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/sample"
 )
 
 // Limits on list lengths and counts; larger requests get a 400 naming the field.
@@ -57,8 +56,8 @@ type sampling struct {
 
 // params validates s and applies the profile's defaults. Ranges are OpenAI's; the
 // engine checks them again, but naming the field is our job.
-func (s sampling) params(d Defaults) (sample.Params, error) {
-	p := sample.Params{Temperature: defaultTemp, TopLogprobs: s.TopLogprobs, Seed: s.Seed}
+func (s sampling) params(d Defaults) (engine.SamplingParams, error) {
+	p := engine.SamplingParams{Temperature: defaultTemp, TopLogprobs: s.TopLogprobs, Seed: s.Seed}
 	if d.Temperature != nil {
 		p.Temperature = *d.Temperature
 	}

@@ -140,7 +140,7 @@ func TestEmbeddings(t *testing.T) {
 func TestKeepAlive(t *testing.T) {
 	e := start(t, envOptions{})
 	status := func() (ttl time.Duration, loaded bool) {
-		for _, s := range e.eng.Pool().Status() {
+		for _, s := range e.eng.Status() {
 			if s.ID == tinyID {
 				return s.TTL, true
 			}

@@ -3,6 +3,7 @@ package v1test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // nodeResult is what testdata/sdk/run.mjs prints, scenario by scenario.
@@ -57,11 +60,11 @@ func TestNodeSDKs(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "testdata", "sdk")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "openai")); err != nil {
-		t.Skipf("the SDKs are not installed: run npm ci --prefix api/v1test/testdata/sdk (%v)", err)
+		testenv.Need(t, false, fmt.Sprintf("the SDKs are not installed: run npm ci --prefix api/v1test/testdata/sdk (%v)", err))
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skipf("node is not installed: %v", err)
+		testenv.Need(t, false, fmt.Sprintf("node is not installed: %v", err))
 	}
 	e := start(t, envOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

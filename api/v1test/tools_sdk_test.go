@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 
 	openaisdk "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -116,19 +119,16 @@ func accumulate(t *testing.T, client openaisdk.Client, p openaisdk.ChatCompletio
 // official openai and @anthropic-ai/sdk npm packages: parse() with a JSON
 // schema and with zod, strict and zod tools, the SDKs' stream helpers.
 func toolsNodeSDKs(t *testing.T, e *env) {
-	if raceEnabled {
-		t.Skip("slow under the race detector; the Go SDK subtest runs the same server code")
-	}
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "testdata", "sdk")
 	for _, pkg := range []string{"openai", "zod"} {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg)); err != nil {
-			t.Skipf("the SDKs are not installed: run npm ci --prefix api/v1test/testdata/sdk (%v)", err)
+			testenv.Need(t, false, fmt.Sprintf("the SDKs are not installed: run npm ci --prefix api/v1test/testdata/sdk (%v)", err))
 		}
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skipf("node is not installed: %v", err)
+		testenv.Need(t, false, fmt.Sprintf("node is not installed: %v", err))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -83,7 +83,7 @@ func FuzzExecArg(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, exe, arg string) {
 		if !utf8.ValidString(exe) || !utf8.ValidString(arg) || strings.ContainsFunc(exe+arg, unicode.IsControl) {
-			t.Skip("New refuses these")
+			return // New refuses these, so there is no Exec line to check
 		}
 		want := []string{exe, arg}
 		line := execArg(exe) + " " + execArg(arg)

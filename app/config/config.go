@@ -35,6 +35,7 @@ type Config struct {
 	HFEndpoint string
 	HFToken    Secret
 	Executor   string // "cpu", "gomlx" or "" (auto)
+	KVCache    string // the cpu executor's KV cache: "f16", "f32" or "" (f16 with SIMD kernels, else f32)
 }
 
 // Secret is a string that never appears in logs.
@@ -84,6 +85,7 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	envStr("DATA_DIR", &c.DataDir)
 	envStr("MODELS_DIR", &c.ModelsDir)
 	envStr("EXECUTOR", &c.Executor)
+	envStr("KV_CACHE", &c.KVCache)
 	envBool("HEADLESS", &c.Headless)
 	envBool("NO_OPEN", &c.NoOpen)
 	envBool("ALLOW_REMOTE", &c.AllowRemote)
@@ -114,6 +116,7 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	fs.StringVar(&hosts, "allow-hosts", hosts, "extra Host header names accepted, comma-separated (env MLX_MANAGER_ALLOW_HOSTS)")
 	fs.StringVar(&level, "log-level", level, "debug, info, warn or error (env MLX_MANAGER_LOG_LEVEL)")
 	fs.StringVar(&c.Executor, "executor", c.Executor, "inference executor: cpu or gomlx (env MLX_MANAGER_EXECUTOR; default cpu)")
+	fs.StringVar(&c.KVCache, "kv-cache", c.KVCache, "KV cache precision of the cpu executor: f16 or f32 (env MLX_MANAGER_KV_CACHE; default f16 with SIMD kernels)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -181,6 +184,11 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("executor %q: want cpu or gomlx", c.Executor)
 	}
+	switch c.KVCache {
+	case "", "f16", "f32":
+	default:
+		return fmt.Errorf("kv cache %q: want f16 or f32", c.KVCache)
+	}
 	return nil
 }
 
@@ -199,6 +207,6 @@ func (c *Config) LogAttrs() []any {
 	return []any{
 		"addr", c.Addr, "data_dir", c.DataDir, "models_dir", c.ModelsDir,
 		"headless", c.Headless, "allow_remote", c.AllowRemote, "executor", c.Executor,
-		"hf_endpoint", c.HFEndpoint, "hf_token", c.HFToken, "jwt_secret", c.JWTSecret,
+		"kv_cache", c.KVCache, "hf_endpoint", c.HFEndpoint, "hf_token", c.HFToken, "jwt_secret", c.JWTSecret,
 	}
 }

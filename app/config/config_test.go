@@ -42,6 +42,12 @@ func TestParsePrecedence(t *testing.T) {
 					t.Errorf("got %+v", c)
 				}
 			}},
+		{"kv cache from env, flag wins", map[string]string{"MLX_MANAGER_KV_CACHE": "f16"}, []string{"--kv-cache", "f32"},
+			func(t *testing.T, c *Config) {
+				if c.KVCache != "f32" {
+					t.Errorf("kv cache = %q, want f32", c.KVCache)
+				}
+			}},
 		{"HF_HUB_CACHE first", map[string]string{"HF_HUB_CACHE": "/cache", "HF_HOME": "/home"}, nil,
 			func(t *testing.T, c *Config) {
 				if c.ModelsDir != "/cache" {
@@ -92,6 +98,7 @@ func TestParseRefuses(t *testing.T) {
 		{"bad bool env", map[string]string{"MLX_MANAGER_HEADLESS": "maybe"}, nil, "not a boolean"},
 		{"stray argument", nil, []string{"extra"}, "unexpected arguments"},
 		{"bad executor", nil, []string{"--executor", "gpu"}, "executor"},
+		{"bad kv cache", map[string]string{"MLX_MANAGER_KV_CACHE": "f8"}, nil, "kv cache"},
 		{"bad log level", nil, []string{"--log-level", "loud"}, "log level"},
 	}
 	for _, tt := range tests {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 )
 
 // ErrUnavailable: there is nowhere to show a tray icon (a build without the
@@ -22,12 +21,13 @@ type Control interface {
 	// Models lists the models dir (Loaded is ignored: Status is the truth).
 	Models(ctx context.Context) ([]engine.ModelInfo, error)
 	// Status is the pool: loading, ready and unloading models, pins, requests.
-	Status() []pool.ModelStatus
+	Status() []engine.ModelStatus
 	// Load and Unload change the pool and return when done.
 	Load(ctx context.Context, id string) error
 	Unload(ctx context.Context, id string) error
-	// Subscribe follows the pool's load and unload events until cancel.
-	Subscribe() (<-chan pool.Event, func())
+	// Subscribe follows the engine's events (loads and unloads, downloads
+	// changed) until cancel.
+	Subscribe() (<-chan engine.Event, func())
 	// Downloads lists the download tasks.
 	Downloads() []hub.Progress
 	// PendingUsers counts the accounts waiting for an admin's approval.

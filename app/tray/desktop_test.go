@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // fakeSystem is a machine with some commands on PATH; the ones named in fail
@@ -95,9 +97,7 @@ func TestDesktopErrors(t *testing.T) {
 // The real runner with a real command: stdin reaches it and a failure is reported.
 func TestRunCommand(t *testing.T) {
 	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
-	}
+	testenv.Need(t, err == nil, "sh on PATH")
 	if err := runCommand(context.Background(), command{name: sh, args: []string{"-c", `read x; test "$x" = hello`}, stdin: "hello\n"}); err != nil {
 		t.Fatalf("stdin did not reach the command: %v", err)
 	}

@@ -26,7 +26,7 @@ type fakeControl struct {
 	loadErr   map[string]error
 	calls     []string // "load x", "unload x", in order
 	listings  int      // Models calls
-	subs      []chan pool.Event
+	subs      []chan engine.Event
 	gate      chan struct{} // nil: loads finish at once
 }
 
@@ -82,10 +82,10 @@ func (f *fakeControl) Unload(ctx context.Context, id string) error {
 	return nil
 }
 
-func (f *fakeControl) Subscribe() (<-chan pool.Event, func()) {
+func (f *fakeControl) Subscribe() (<-chan engine.Event, func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ch := make(chan pool.Event, 64)
+	ch := make(chan engine.Event, 64)
 	f.subs = append(f.subs, ch)
 	return ch, func() {}
 }
@@ -141,6 +141,18 @@ func (f *fakeControl) remove(id string, k pool.Kind) {
 }
 
 func (f *fakeControl) publish(ev pool.Event) {
+	f.send(engine.Event{Topic: engine.TopicModel, Model: ev})
+}
+
+// setDownloads changes the downloads and says so, as the engine does.
+func (f *fakeControl) setDownloads(dls ...hub.Progress) {
+	f.mu.Lock()
+	f.downloads = dls
+	f.mu.Unlock()
+	f.send(engine.Event{Topic: engine.TopicDownloads})
+}
+
+func (f *fakeControl) send(ev engine.Event) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, ch := range f.subs {

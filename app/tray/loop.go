@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 )
 
 // modelsEvery is how many polls pass between listings of the models dir, which
@@ -67,12 +67,12 @@ func (l *loop) run(ctx context.Context, clicks <-chan string, ticks <-chan time.
 		select {
 		case <-ctx.Done():
 			return
-		case _, ok := <-events:
+		case ev, ok := <-events:
 			if !ok {
-				events = nil // the pool shut down: the daemon is stopping
+				events = nil // the engine shut down: the daemon is stopping
 				continue
 			}
-			l.state.Pool = l.ctl.Status()
+			l.event(ctx, ev)
 		case id := <-clicks:
 			if l.click(opCtx, id) {
 				return
@@ -89,6 +89,20 @@ func (l *loop) run(ctx context.Context, clicks <-chan string, ticks <-chan time.
 	}
 }
 
+// event reads again what an engine event says changed: the pool, or the
+// downloads (and the models dir once one completed). Lost events mean both.
+func (l *loop) event(ctx context.Context, ev engine.Event) {
+	if ev.Topic == engine.TopicModel || ev.Lost {
+		l.state.Pool = l.ctl.Status()
+	}
+	if ev.Topic == engine.TopicDownloads || ev.Lost {
+		l.state.Downloads = l.ctl.Downloads()
+		if l.newlyFinished() {
+			l.refreshModels(ctx)
+		}
+	}
+}
+
 func (l *loop) redraw() {
 	m := Build(l.state)
 	if l.drawn && reflect.DeepEqual(m, l.last) {
@@ -98,7 +112,8 @@ func (l *loop) redraw() {
 	l.draw(m)
 }
 
-// poll reads what changes without an event: request counts, downloads, pending users.
+// poll reads what changes without an event: request counts and pending users;
+// the pool and the downloads too, in case an event was missed at start.
 func (l *loop) poll() {
 	l.state.Pool = l.ctl.Status()
 	l.state.Downloads = l.ctl.Downloads()
@@ -185,7 +200,7 @@ func (l *loop) toggle(ctx context.Context, id string) {
 	op, call := OpLoad, l.ctl.Load
 	for _, st := range l.state.Pool {
 		if st.ID == id && st.State != "" {
-			if st.State != pool.StateReady {
+			if st.State != engine.StateReady {
 				return // loading or unloading already, started elsewhere
 			}
 			op, call = OpUnload, l.ctl.Unload

@@ -94,6 +94,24 @@ func TestFinishedDownloadListsTheModel(t *testing.T) {
 	}
 }
 
+// Downloads follow the engine's events: progress and completion show without
+// a tick, and a completed download lists its model at once.
+func TestDownloadsFollowEvents(t *testing.T) {
+	ctl := newFakeControl(tiny)
+	h := startHarness(t, ctl)
+	h.waitMenu("the model", has(PrefixModel+tiny, func(Item) bool { return true }))
+	ctl.setDownloads(hub.Progress{TaskID: "t2", Repo: "org/ev", Status: hub.StatusDownloading, BytesDone: 60, BytesTotal: 120})
+	h.waitMenu("the download", has(PrefixDownload+"t2", func(it Item) bool { return it.Title == "org/ev — 50%" }))
+	ctl.mu.Lock()
+	ctl.models = append(ctl.models, engine.ModelInfo{ID: "org/ev", Supported: true})
+	ctl.mu.Unlock()
+	ctl.setDownloads(hub.Progress{TaskID: "t2", Repo: "org/ev", Status: hub.StatusCompleted, BytesDone: 120, BytesTotal: 120})
+	m := h.waitMenu("the new model", has(PrefixModel+"org/ev", func(Item) bool { return true }))
+	if _, ok := find(m, PrefixDownload+"t2"); ok {
+		t.Fatal("a completed download still shows")
+	}
+}
+
 func TestModelsDirIsListedPeriodically(t *testing.T) {
 	ctl := newFakeControl(tiny)
 	h := startHarness(t, ctl)

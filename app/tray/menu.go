@@ -7,7 +7,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
-	"github.com/mlx-manager/mlx-manager/engine/pool"
 )
 
 // Icon is the state the tray icon shows (assets/icons has one image per state).
@@ -76,7 +75,7 @@ type State struct {
 	URL       string
 	Models    []engine.ModelInfo
 	ModelsErr string // why the models dir could not be listed
-	Pool      []pool.ModelStatus
+	Pool      []engine.ModelStatus
 	Downloads []hub.Progress
 	Pending   int // accounts waiting for approval
 	// LoginOffered shows the Launch at Login item, checked when LoginOn.
@@ -117,7 +116,7 @@ func Build(s State) Menu {
 // from disk while loaded still shows until it is unloaded).
 type row struct {
 	info   *engine.ModelInfo
-	status *pool.ModelStatus
+	status *engine.ModelStatus
 }
 
 func modelItems(s State) []Item {
@@ -156,18 +155,18 @@ func modelItems(s State) []Item {
 
 func modelItem(id string, r *row, op Op) Item {
 	it := Item{ID: PrefixModel + id, Kind: KindCheck, Title: id}
-	var state pool.State
+	var state engine.ModelState
 	if r.status != nil {
 		state = r.status.State
 	}
-	it.Checked = state == pool.StateReady
+	it.Checked = state == engine.StateReady
 	var note string
 	switch {
-	case op == OpLoad || state == pool.StatePending || state == pool.StateLoading:
+	case op == OpLoad || state == engine.StatePending || state == engine.StateLoading:
 		note, it.Disabled, it.Tooltip = "Loading…", true, "Loading into memory"
-	case op == OpUnload || state == pool.StateUnloading:
+	case op == OpUnload || state == engine.StateUnloading:
 		note, it.Disabled, it.Tooltip = "Unloading…", true, "Finishing its requests, then freeing its memory"
-	case state == pool.StateReady:
+	case state == engine.StateReady:
 		it.Tooltip = "Loaded (" + sizeText(r.status.ResidentBytes) + "): click to unload"
 		switch {
 		case r.status.InFlight > 0:
@@ -254,7 +253,7 @@ func icon(s State) Icon {
 	loaded := false
 	for _, st := range s.Pool {
 		switch {
-		case st.State != pool.StateReady, st.InFlight > 0, st.Queued > 0:
+		case st.State != engine.StateReady, st.InFlight > 0, st.Queued > 0:
 			return IconBusy
 		}
 		loaded = true
@@ -273,7 +272,7 @@ func icon(s State) Icon {
 func tooltip(s State) string {
 	loaded, downloading := 0, 0
 	for _, st := range s.Pool {
-		if st.State == pool.StateReady {
+		if st.State == engine.StateReady {
 			loaded++
 		}
 	}

@@ -159,8 +159,8 @@ func weightBytes(m *model.Model, r model.Runner) int64 {
 		return wb.WeightBytes()
 	}
 	n := m.WeightBytes()
-	if !m.Config.TieWordEmbeddings {
-		e := &m.Weights.Embed
+	if !m.Config.TieWordEmbeddings && len(m.Params.Linears) > 0 {
+		e := m.Params.Linears[0] // the embedding table, bound first
 		for _, t := range []*model.Tensor{&e.Weight, e.Scales, e.Biases} {
 			if t != nil {
 				n -= int64(len(t.Data))

@@ -18,7 +18,7 @@ import (
 // rounding only for F32, more for the bigger roundings of a half KV cache.
 func tolerance(d model.DType, opts Options) float64 {
 	t := map[model.DType]float64{model.F32: 1e-3, model.F16: 1e-2, model.BF16: 4e-2}[d]
-	if opts.KVF16 {
+	if opts.halfKV() {
 		t = max(t, 1e-2)
 	}
 	return t
@@ -89,7 +89,7 @@ func TestMatchesReference(t *testing.T) {
 		{modeltest.Spec{Heads: 4, KVHeads: 4}, Options{Threads: 1}},
 	}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("%s/chunk%d/kv16=%v", c.spec.Name(), c.opts.PrefillChunk, c.opts.KVF16), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/chunk%d/kv16=%v", c.spec.Name(), c.opts.PrefillChunk, c.opts.halfKV()), func(t *testing.T) {
 			m := modeltest.Open(t, c.spec)
 			tol := tolerance(m.DType(), c.opts)
 			got := newSeq(t, newRunner(t, m, c.opts), 32)
@@ -149,7 +149,7 @@ func TestQuantizeAtLoad(t *testing.T) {
 
 func TestHiddenAndTruncate(t *testing.T) {
 	m := modeltest.Open(t, modeltest.Spec{Arch: "qwen3"})
-	r := newRunner(t, m, Options{PrefillChunk: 4})
+	r := newRunner(t, m, Options{PrefillChunk: 4, KVF32: true})
 	ctx := context.Background()
 	got, want := newSeq(t, r, 20), newSeq(t, reference.NewRunner(m), 20)
 	gh, err := got.Hidden(ctx, prompt)

@@ -5,12 +5,12 @@
 // from the memory-mapped safetensors files (F32, F16, BF16 and MLX affine
 // 2- to 8-bit), or quantized at load to MLX 8 or 4 bits when asked.
 //
-// It implements Llama, Mistral (sliding window), Qwen2 (q/k/v biases) and
-// Qwen3 (per-head q/k norms) with grouped-query attention, RoPE in HF's
-// rotate_half pairing with llama3/linear scaling, tied embeddings and biases
-// on any linear layer, and passes engine/enginetest against the float64
-// reference. See design.md for the memory layout and threading.
+// It knows no architecture: a sequence is the model.Ops a family's forward
+// pass (model.Definition) runs on (ops.go), each operation mapped onto the
+// kernels (q/k/v and gate/up as one parallel step when decoding), so every
+// registered family runs here and passes engine/enginetest against the
+// float64 reference. See design.md for the memory layout and threading.
 //
-// Who may import me: engine (the facade) and engine/bench. I import
-// engine/model and engine/cpu/kern only.
+// Who may import me: app (which wires me in as the executor) and engine/bench.
+// I import engine/model and engine/cpu/kern only.
 package cpu

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"sync"
 	"time"
 
@@ -19,8 +18,11 @@ var ErrClosed = errors.New("cpu runner closed")
 type Options struct {
 	Threads int // goroutines sharing each product; 0: GOMAXPROCS
 	// KVF16 stores the KV cache in half precision: half the memory and
-	// bandwidth, at about 1e-3 relative error in attention.
+	// bandwidth, at about 1e-3 relative error in attention. It is the
+	// default where the kernels are SIMD ones (which widen halves in
+	// registers); fill sets it unless KVF32 asks for float32.
 	KVF16 bool
+	KVF32 bool // keep the KV cache in float32 (exact; twice the memory)
 	// QuantizeBits quantizes float (F32/F16/BF16) weights at load to MLX
 	// affine 8 or 4 bits, as llama.cpp users quantize; 0 keeps them as stored.
 	// Matrices whose input size is not a multiple of the group stay float.
@@ -31,6 +33,11 @@ type Options struct {
 	PrefillChunk int
 	Logger       *slog.Logger // nil: slog.Default()
 }
+
+// halfKV reports whether sequences keep their KV cache in half precision:
+// when asked, and by default where the kernels are SIMD ones (the plain-Go
+// set converts halves one at a time, which costs more than it saves).
+func (o *Options) halfKV() bool { return !o.KVF32 && (o.KVF16 || kern.Backend() != "go") }
 
 func (o *Options) fill() error {
 	switch o.QuantizeBits {
@@ -44,6 +51,10 @@ func (o *Options) fill() error {
 	if o.QuantizeGroup < 32 || o.QuantizeGroup%32 != 0 {
 		return fmt.Errorf("cpu: quantization group %d is not a multiple of 32", o.QuantizeGroup)
 	}
+	if o.KVF16 && o.KVF32 {
+		return errors.New("cpu: KVF16 and KVF32 both set")
+	}
+	o.KVF16 = o.halfKV()
 	if o.PrefillChunk <= 0 {
 		o.PrefillChunk = 256
 	}
@@ -53,34 +64,34 @@ func (o *Options) fill() error {
 	return nil
 }
 
-// Runner executes one model on the CPU. Weights stay where model.Open mapped
-// them (unless quantized at load); all sequences share one worker pool.
+// Runner executes one model on the CPU: the family's forward pass
+// (model.Definition) over this package's operations. Weights stay where
+// model.Open mapped them (unless quantized at load); all sequences share one
+// worker pool.
 type Runner struct {
-	cfg    *model.Config
-	opts   Options
-	pool   *kern.Pool
-	embed  *kern.Mat // (vocab, hidden)
-	lmHead *kern.Mat // (vocab, hidden); the same matrix as embed when tied
-	lmBias []float32 // (vocab); nil when absent
-	norm   []float32 // (hidden)
-	layers []layer
-	attn   kern.Attn
-	eps    float32
-	freqs  []float64 // (headDim/2) RoPE inverse frequencies
-	bytes  int64     // weight bytes read per decoded token
+	cfg   *model.Config
+	opts  Options
+	def   model.Definition
+	pool  *kern.Pool
+	lins  map[*model.Linear]*linear   // every bound layer, read-only after New
+	vecs  map[*model.Tensor][]float32 // every bound vector, read-only after New
+	kvDim int                         // values per token and layer in the KV cache
+	bytes int64                       // weight bytes read per decoded token
+
+	// offsets holds w+offset of norm weights used with an offset (Gemma's
+	// 1+w), made on first use: *model.Tensor → []float32.
+	offsets sync.Map
 
 	mu     sync.RWMutex // held for reading while a sequence computes, for writing by Close
 	closed bool         // guarded by mu
 
 	ropeMu sync.Mutex
-	rope   *kern.Rope // guarded by ropeMu; grown to the longest sequence asked for
+	ropes  map[*model.Rope]*ropeTables // guarded by ropeMu; grown to the longest sequence asked for
 }
 
-type layer struct {
-	attnNorm, mlpNorm []float32 // (hidden)
-	qNorm, kNorm      []float32 // (headDim); nil unless Qwen3
-	q, k, v, o        linear
-	gate, up, down    linear
+// ropeTables are the cos/sin tables of one model.Rope.
+type ropeTables struct {
+	short, long *kern.Rope // long is nil unless the rope has LongFreqs
 }
 
 // New prepares m for execution. The model must stay open while the runner
@@ -89,16 +100,15 @@ func New(m *model.Model, opts Options) (model.Runner, error) {
 	if err := opts.fill(); err != nil {
 		return nil, err
 	}
+	if m.Def == nil {
+		return nil, fmt.Errorf("cpu: load %s: no forward pass bound", m.Dir)
+	}
 	start := time.Now()
 	c := m.Config
 	r := &Runner{
-		cfg: c, opts: opts, pool: kern.NewPool(opts.Threads),
-		attn: kern.Attn{
-			Heads: c.NumAttentionHeads, KVHeads: c.NumKeyValueHeads, HeadDim: c.HeadDim,
-			Scale: float32(1 / math.Sqrt(float64(c.HeadDim))), Window: c.SlidingWindow,
-		},
-		eps:   float32(c.RMSNormEps),
-		freqs: model.RopeFreqs(c),
+		cfg: c, opts: opts, def: m.Def, pool: kern.NewPool(opts.Threads),
+		kvDim: c.NumKeyValueHeads * c.HeadDim,
+		ropes: map[*model.Rope]*ropeTables{},
 	}
 	if err := r.load(m); err != nil {
 		r.pool.Close()
@@ -110,65 +120,61 @@ func New(m *model.Model, opts Options) (model.Runner, error) {
 }
 
 func (r *Runner) load(m *model.Model) error {
-	c, w := m.Config, &m.Weights
-	ld := &loader{pool: r.pool, opts: r.opts, mats: map[*byte]*kern.Mat{}}
-	var err error
-	if r.embed, err = ld.mat(&w.Embed); err != nil {
-		return fmt.Errorf("embeddings: %w", err)
-	}
-	if r.lmHead, err = ld.mat(&w.LMHead); err != nil {
-		return fmt.Errorf("lm_head: %w", err)
-	}
-	if w.LMHead.Bias != nil {
-		if r.lmBias, err = floats(w.LMHead.Bias, c.VocabSize); err != nil {
+	ld := &loader{pool: r.pool, opts: r.opts, mats: map[*byte]*kern.Mat{}, uses: map[*kern.Mat]int{}}
+	r.lins = make(map[*model.Linear]*linear, len(m.Params.Linears))
+	for _, l := range m.Params.Linears {
+		lw, err := ld.linear(l)
+		if err != nil {
 			return err
 		}
+		r.lins[l] = &lw
 	}
-	if r.norm, err = floats(&w.Norm, c.HiddenSize); err != nil {
-		return err
-	}
-	r.layers = make([]layer, len(w.Layers))
-	for i := range w.Layers {
-		if err := r.loadLayer(ld, &r.layers[i], &w.Layers[i]); err != nil {
-			return fmt.Errorf("layer %d: %w", i, err)
+	r.vecs = make(map[*model.Tensor][]float32, len(m.Params.Vectors))
+	for _, t := range m.Params.Vectors {
+		v, err := t.Float32s()
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
 		}
+		r.vecs[t] = v
 	}
 	r.bytes = ld.bytes
-	if r.embed != r.lmHead {
-		// Decode reads one embedding row, not the whole table.
-		r.bytes -= r.embed.Bytes()
+	if len(m.Params.Linears) > 0 {
+		// Decode reads one row of an embedding table that is not also the
+		// output head, not the whole table.
+		if e := r.lins[m.Params.Linears[0]].w; ld.uses[e] == 1 {
+			r.bytes -= e.Bytes()
+		}
 	}
 	return nil
 }
 
-func (r *Runner) loadLayer(ld *loader, dst *layer, l *model.Layer) error {
-	c := r.cfg
-	var err error
-	if dst.attnNorm, err = floats(&l.AttnNorm, c.HiddenSize); err != nil {
-		return err
+// lin is the prepared form of a bound layer.
+func (r *Runner) lin(l *model.Linear) *linear {
+	p, ok := r.lins[l]
+	if !ok {
+		panic(fmt.Sprintf("cpu: layer %s was not bound", l.Weight.Name))
 	}
-	if dst.mlpNorm, err = floats(&l.MLPNorm, c.HiddenSize); err != nil {
-		return err
+	return p
+}
+
+// vec is a bound vector, plus offset when it is not 0.
+func (r *Runner) vec(t *model.Tensor, offset float64) []float32 {
+	v, ok := r.vecs[t]
+	if !ok {
+		panic(fmt.Sprintf("cpu: vector %s was not bound", t.Name))
 	}
-	if l.QNorm != nil {
-		if dst.qNorm, err = floats(l.QNorm, c.HeadDim); err != nil {
-			return err
-		}
+	if offset == 0 {
+		return v
 	}
-	if l.KNorm != nil {
-		if dst.kNorm, err = floats(l.KNorm, c.HeadDim); err != nil {
-			return err
-		}
+	if o, ok := r.offsets.Load(t); ok {
+		return o.([]float32)
 	}
-	for _, p := range []struct {
-		dst *linear
-		src *model.Linear
-	}{{&dst.q, &l.Q}, {&dst.k, &l.K}, {&dst.v, &l.V}, {&dst.o, &l.O}, {&dst.gate, &l.Gate}, {&dst.up, &l.Up}, {&dst.down, &l.Down}} {
-		if *p.dst, err = ld.linear(p.src); err != nil {
-			return err
-		}
+	o := make([]float32, len(v))
+	for i, x := range v {
+		o[i] = float32(float64(x) + offset)
 	}
-	return nil
+	got, _ := r.offsets.LoadOrStore(t, o)
+	return got.([]float32)
 }
 
 // Backend is "cpu/" and the kernel set: "avx512", "avx2" or "go".
@@ -189,17 +195,22 @@ func (r *Runner) Close() error {
 	return nil
 }
 
-// ropeFor returns RoPE tables covering n positions, extending the shared
-// table when a longer sequence than before is asked for.
-func (r *Runner) ropeFor(n int) *kern.Rope {
+// ropeFor returns the tables of rope covering n positions, extending the
+// shared tables when a longer sequence than before is asked for.
+func (r *Runner) ropeFor(rope *model.Rope, n int) *ropeTables {
 	r.ropeMu.Lock()
 	defer r.ropeMu.Unlock()
-	if r.rope == nil || r.rope.MaxPos < n {
+	t := r.ropes[rope]
+	if t == nil || t.short.MaxPos < n {
 		size := n
-		if r.rope != nil {
-			size = min(max(n, 2*r.rope.MaxPos), r.cfg.MaxPositionEmbeddings)
+		if t != nil {
+			size = min(max(n, 2*t.short.MaxPos), r.cfg.MaxPositionEmbeddings)
 		}
-		r.rope = kern.NewRope(size, r.freqs)
+		t = &ropeTables{short: kern.NewRope(size, rope.Freqs)}
+		if rope.LongFreqs != nil {
+			t.long = kern.NewRope(size, rope.LongFreqs)
+		}
+		r.ropes[rope] = t
 	}
-	return r.rope
+	return t
 }

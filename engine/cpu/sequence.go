@@ -9,32 +9,26 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model"
 )
 
-// sequence is one token sequence: its KV cache and the activation buffers of
-// one chunk, all allocated up front so decoding allocates nothing.
+// sequence is one token sequence: its KV cache and the buffers of one
+// chunk of tokens, reused from step to step so decoding allocates nothing.
+// During a step it is the model.Ops the family's forward pass runs on (ops.go).
 type sequence struct {
 	r      *Runner
 	e      *kern.Exec
-	rope   *kern.Rope
 	maxLen int
 	pos    int // tokens in the cache
 	chunk  int // tokens per step
+	kvDim  int
 	closed bool
 
-	k, v []kern.KV // per layer: (maxLen, kvHeads*headDim), keys after RoPE
-	act  acts
-}
+	k, v   []kern.KV // per layer: (maxLen, kvDim), keys after RoPE
+	tokens []int32   // of the step running
+	x      *buf      // (chunk, hidden) residual stream, kept across layers
+	ar     arena     // buffers of the operation running, reset per layer
+	ropes  map[*model.Rope]*ropeTables
 
-// acts are the activations of one chunk of tokens, row-major per token.
-type acts struct {
-	x      []float32 // (chunk, hidden) residual stream
-	xn     []float32 // (chunk, hidden) normed input of a block
-	q      []float32 // (chunk, heads*headDim)
-	k, v   []float32 // (chunk, kvHeads*headDim)
-	att    []float32 // (chunk, heads*headDim) attention output
-	proj   []float32 // (chunk, hidden) o or down projection
-	gate   []float32 // (chunk, intermediate)
-	up     []float32 // (chunk, intermediate)
-	logits []float32 // (vocab)
+	capScores []float64 // scratch of soft-capped attention
+	capRow    []float32
 }
 
 // NewSequence starts an empty sequence with a KV cache for maxLen tokens.
@@ -49,24 +43,28 @@ func (r *Runner) NewSequence(maxLen int) (model.Sequence, error) {
 	if closed {
 		return nil, ErrClosed
 	}
-	s := &sequence{r: r, e: kern.NewExec(r.pool), rope: r.ropeFor(maxLen), maxLen: maxLen}
+	s := &sequence{r: r, e: kern.NewExec(r.pool), maxLen: maxLen, kvDim: r.kvDim,
+		x: &buf{}, ropes: map[*model.Rope]*ropeTables{}}
 	s.chunk = min(r.opts.PrefillChunk, maxLen)
-	kvDim := c.NumKeyValueHeads * c.HeadDim
-	s.k, s.v = make([]kern.KV, c.NumHiddenLayers), make([]kern.KV, c.NumHiddenLayers)
+	layers := r.def.Layers()
+	s.k, s.v = make([]kern.KV, layers), make([]kern.KV, layers)
 	for l := range s.k {
-		s.k[l] = kern.NewKV(maxLen*kvDim, r.opts.KVF16)
-		s.v[l] = kern.NewKV(maxLen*kvDim, r.opts.KVF16)
+		s.k[l] = kern.NewKV(maxLen*r.kvDim, r.opts.KVF16)
+		s.v[l] = kern.NewKV(maxLen*r.kvDim, r.opts.KVF16)
 	}
-	n, qDim := s.chunk, c.NumAttentionHeads*c.HeadDim
-	s.act = acts{
-		x: make([]float32, n*c.HiddenSize), xn: make([]float32, n*c.HiddenSize),
-		q: make([]float32, n*qDim), k: make([]float32, n*kvDim), v: make([]float32, n*kvDim),
-		att: make([]float32, n*qDim), proj: make([]float32, n*c.HiddenSize),
-		gate: make([]float32, n*c.IntermediateSize), up: make([]float32, n*c.IntermediateSize),
-		logits: make([]float32, c.VocabSize),
-	}
-	s.e.ReserveAttention(r.attn, maxLen)
+	s.x.store = make([]float32, s.chunk*c.HiddenSize)
+	s.e.ReserveAttention(kern.Attn{Heads: c.NumAttentionHeads, KVHeads: c.NumKeyValueHeads, HeadDim: c.HeadDim}, maxLen)
 	return s, nil
+}
+
+// ropeTables are rope's tables, looked up once per sequence.
+func (s *sequence) ropeTables(rope *model.Rope) *ropeTables {
+	t, ok := s.ropes[rope]
+	if !ok {
+		t = s.r.ropeFor(rope, s.maxLen)
+		s.ropes[rope] = t
+	}
+	return t
 }
 
 func (s *sequence) Len() int { return s.pos }
@@ -84,34 +82,38 @@ func (s *sequence) Truncate(n int) error {
 
 func (s *sequence) Close() error {
 	s.closed = true
-	s.k, s.v, s.act = nil, nil, acts{}
+	s.k, s.v, s.x, s.ar = nil, nil, nil, arena{}
 	return nil
 }
 
 // Forward appends tokens and returns the logits of the last one.
 func (s *sequence) Forward(ctx context.Context, tokens []int32) ([]float32, error) {
-	err := s.run(ctx, tokens, nil)
+	if err := s.run(ctx, tokens, nil); err != nil {
+		return nil, err
+	}
+	var logits *buf
+	err := s.ops(func() {
+		last := (len(tokens) - 1) % s.chunk
+		d := s.r.def
+		logits = val(d.Logits(s, d.Norm(s, s.ar.view(s.x, last, 1))))
+	})
 	if err != nil {
 		return nil, err
 	}
-	r, a, h := s.r, &s.act, s.r.cfg.HiddenSize
-	last := (len(tokens) - 1) % s.chunk
-	kern.RMSNorm(a.xn[:h], a.x[last*h:(last+1)*h], r.norm, r.eps)
-	s.e.MatVec(a.logits, r.lmHead, a.xn[:h])
-	if r.lmBias != nil {
-		kern.Add(a.logits, r.lmBias)
-	}
-	return a.logits, nil
+	return logits.d, nil
 }
 
 // Hidden appends tokens and returns every token's final-normed hidden state.
 func (s *sequence) Hidden(ctx context.Context, tokens []int32) ([]float32, error) {
-	h := s.r.cfg.HiddenSize
-	out := make([]float32, len(tokens)*h)
-	err := s.run(ctx, tokens, func(first, n int) {
-		for i := 0; i < n; i++ {
-			kern.RMSNorm(out[(first+i)*h:(first+i+1)*h], s.act.x[i*h:(i+1)*h], s.r.norm, s.r.eps)
-		}
+	var out []float32
+	err := s.run(ctx, tokens, func(first, n int) error {
+		return s.ops(func() {
+			h := val(s.r.def.Norm(s, s.x))
+			if out == nil {
+				out = make([]float32, len(tokens)*h.cols)
+			}
+			copy(out[first*h.cols:], h.d)
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -122,7 +124,7 @@ func (s *sequence) Hidden(ctx context.Context, tokens []int32) ([]float32, error
 // run checks tokens and pushes them through the layers a chunk at a time;
 // after each chunk emit (if set) sees its residual stream. On error the
 // sequence is left as it was before the call.
-func (s *sequence) run(ctx context.Context, tokens []int32, emit func(first, n int)) error {
+func (s *sequence) run(ctx context.Context, tokens []int32, emit func(first, n int) error) error {
 	if err := s.check(tokens); err != nil {
 		return err
 	}
@@ -139,7 +141,9 @@ func (s *sequence) run(ctx context.Context, tokens []int32, emit func(first, n i
 			return err
 		}
 		if emit != nil {
-			emit(c0, n)
+			if err := emit(c0, n); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -166,16 +170,43 @@ func (s *sequence) check(tokens []int32) error {
 // step runs one chunk of tokens through every layer, checking for
 // cancellation between layers.
 func (s *sequence) step(ctx context.Context, tokens []int32) error {
-	h := s.r.cfg.HiddenSize
-	for i, t := range tokens {
-		s.r.embed.Row(s.act.x[i*h:(i+1)*h], int(t))
-	}
-	for l := range s.r.layers {
-		if err := ctx.Err(); err != nil {
-			return err
+	s.tokens = tokens
+	defer func() { s.tokens = nil }()
+	d := s.r.def
+	err := s.ops(func() { s.keep(d.Embed(s)) })
+	for l := 0; err == nil && l < d.Layers(); l++ {
+		if err = ctx.Err(); err == nil {
+			err = s.ops(func() { s.keep(d.Layer(s, l, s.x)) })
 		}
-		s.layer(l, len(tokens))
+	}
+	if err != nil {
+		return err
 	}
 	s.pos += len(tokens)
+	return nil
+}
+
+// keep makes v the residual stream s.x, copying it unless it already is.
+func (s *sequence) keep(v model.Value) {
+	b := val(v)
+	if b != s.x {
+		if cap(s.x.store) < len(b.d) {
+			s.x.store = make([]float32, len(b.d))
+		}
+		s.x.rows, s.x.cols, s.x.d = b.rows, b.cols, s.x.store[:len(b.d)]
+		copy(s.x.d, b.d)
+	}
+}
+
+// ops runs part of the family's forward pass with fresh buffers, turning the
+// panic of a misused operation into an error.
+func (s *sequence) ops(f func()) (err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			err = fmt.Errorf("cpu: %v", e)
+		}
+	}()
+	s.ar.reset()
+	f()
 	return nil
 }

@@ -20,6 +20,7 @@ type loader struct {
 	pool  *kern.Pool
 	opts  Options
 	mats  map[*byte]*kern.Mat // by the address of the stored weight data
+	uses  map[*kern.Mat]int   // layers sharing each matrix (tied embeddings)
 	bytes int64               // weight bytes the matrices read per token
 }
 
@@ -43,6 +44,7 @@ func (ld *loader) linear(l *model.Linear) (linear, error) {
 func (ld *loader) mat(l *model.Linear) (*kern.Mat, error) {
 	key := unsafe.SliceData(l.Weight.Data)
 	if m, ok := ld.mats[key]; ok {
+		ld.uses[m]++
 		return m, nil
 	}
 	m, err := stored(l)
@@ -62,6 +64,7 @@ func (ld *loader) mat(l *model.Linear) (*kern.Mat, error) {
 		}
 	}
 	ld.mats[key] = m
+	ld.uses[m] = 1
 	ld.bytes += m.Bytes()
 	return m, nil
 }
@@ -141,17 +144,4 @@ func unpackCodes(data []byte, bits, n int) []byte {
 		out[j] = byte(v >> (bit % 8) & mask)
 	}
 	return out
-}
-
-// floats decodes a small float tensor (norm weights) to float32 and checks
-// its length.
-func floats(t *model.Tensor, n int) ([]float32, error) {
-	v, err := t.Float32s()
-	if err != nil {
-		return nil, err
-	}
-	if len(v) != n {
-		return nil, fmt.Errorf("%s: %d values, want %d", t.Name, len(v), n)
-	}
-	return v, nil
 }

@@ -48,6 +48,9 @@ func Models() []modeltest.Spec {
 		wide(modeltest.Spec{Arch: "qwen2", DType: model.BF16, QuantBits: 8, GroupSize: 128, Tied: true, Seed: 19}),
 		{Arch: "llama", DType: model.F16, QuantBits: 4, GroupSize: 64, Seed: 20, QuantOverrides: map[string]*model.Quant{
 			"lm_head": nil, "model.layers.1.mlp.down_proj": {Bits: 8, GroupSize: 32}}},
+		// Every operation and descriptor variant of model.Ops (opsfamily.go).
+		{Arch: "opstest", DType: model.F32, Layers: 4, Seed: 21},
+		{Arch: "opstest", DType: model.BF16, QuantBits: 8, GroupSize: 32, Layers: 3, Seed: 22},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/reference"
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // StoriesPrompt is "Once upon a time" in stories260K's tokenizer, with BOS.
@@ -29,13 +30,11 @@ func StoriesDir() string {
 }
 
 // Stories is StoriesDir for a test that needs the model: it skips the test,
-// with a message, when shared/models is absent (CI has it).
+// with a message, when shared/models is absent, and fails in CI (testenv.Need).
 func Stories(tb testing.TB) string {
 	tb.Helper()
 	dir := StoriesDir()
-	if dir == "" {
-		tb.Skip("shared/models/stories260K is absent: the real-model test is skipped")
-	}
+	testenv.Need(tb, dir != "", "shared/models/stories260K beside the repository (../shared/models)")
 	return dir
 }
 

@@ -10,7 +10,7 @@ import (
 // (hidden 1024, 4 layers, GQA 16/4), where matrix products dominate.
 func BenchmarkDecodeMid(b *testing.B) {
 	s := spec{layers: 4, hidden: 1024, inter: 2816, heads: 16, kvHeads: 4, headDim: 64, vocab: 8000, eps: 1e-5}
-	r, err := newRunner(context.Background(), s, ropeFreqs(10000, s.headDim), randomWeights(s, 1, false, false),
+	r, err := newTestRunner(context.Background(), s, randomWeights(s, 1, false, false),
 		Options{Backend: "go"})
 	if err != nil {
 		b.Fatal(err)

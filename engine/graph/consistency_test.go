@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/llama"
 )
 
 // These tests check the executor against itself: the same tokens fed at once,
@@ -18,7 +19,7 @@ import (
 var tinySpec = spec{layers: 2, hidden: 32, inter: 48, heads: 4, kvHeads: 2, headDim: 8, vocab: 50, eps: 1e-5}
 
 // randomWeights builds F32 weights for s; qkNorm and bias add Qwen3 and Qwen2 parts.
-func randomWeights(s spec, seed uint64, qkNorm, bias bool) *model.Weights {
+func randomWeights(s spec, seed uint64, qkNorm, bias bool) *llama.Weights {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	tensor := func(name string, scale, offset float64, shape ...int) model.Tensor {
 		n := numel(shape)
@@ -37,10 +38,10 @@ func randomWeights(s spec, seed uint64, qkNorm, bias bool) *model.Weights {
 		}
 		return l
 	}
-	w := &model.Weights{Embed: lin("embed", s.vocab, s.hidden, false), Norm: tensor("norm", 0.2, 1, s.hidden)}
+	w := &llama.Weights{Embed: lin("embed", s.vocab, s.hidden, false), Norm: tensor("norm", 0.2, 1, s.hidden)}
 	for l := range s.layers {
 		p := fmt.Sprintf("layers.%d.", l)
-		L := model.Layer{
+		L := llama.Layer{
 			AttnNorm: tensor(p+"input_layernorm", 0.2, 1, s.hidden),
 			Q:        lin(p+"q", s.heads*s.headDim, s.hidden, bias),
 			K:        lin(p+"k", s.kvHeads*s.headDim, s.hidden, bias),
@@ -61,13 +62,21 @@ func randomWeights(s spec, seed uint64, qkNorm, bias bool) *model.Weights {
 	return w
 }
 
-func ropeFreqs(theta float64, headDim int) []float64 {
-	return model.RopeFreqs(&model.Config{RopeTheta: theta, HeadDim: headDim})
+// newTestRunner runs the Llama family's forward pass over weights w with
+// s's sizes, rope_theta 10000 and s.window.
+func newTestRunner(ctx context.Context, s spec, w *llama.Weights, opts Options) (*runner, error) {
+	c := &model.Config{
+		HiddenSize: s.hidden, IntermediateSize: s.inter, NumHiddenLayers: s.layers,
+		NumAttentionHeads: s.heads, NumKeyValueHeads: s.kvHeads, HeadDim: s.headDim, VocabSize: s.vocab,
+		RMSNormEps: s.eps, RopeTheta: 10000, SlidingWindow: s.window,
+	}
+	def, p := llama.FromWeights(c, *w)
+	return newRunner(ctx, s, def, p, opts)
 }
 
 func newTinyRunner(t *testing.T, s spec, qkNorm, bias bool) *runner {
 	t.Helper()
-	r, err := newRunner(context.Background(), s, ropeFreqs(10000, s.headDim), randomWeights(s, 7, qkNorm, bias),
+	r, err := newTestRunner(context.Background(), s, randomWeights(s, 7, qkNorm, bias),
 		Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
@@ -222,8 +231,9 @@ func TestSplitAgrees(t *testing.T) {
 		s := tinySpec
 		s.split = split
 		r := newTinyRunner(t, s, true, true)
-		if got := r.lay.layers[0].qkv.split; got != split {
-			t.Fatalf("qkv stored in %d blocks, want %d", got, split)
+		q := &r.def.(*llama.Model).Weights().Layers[0].Q
+		if got := r.lay.lins[q].split; got != split {
+			t.Fatalf("q stored in %d blocks, want %d", got, split)
 		}
 		got := forwardAll(t, r, [][]int32{toks[:11], toks[11:12], toks[12:]})
 		if want == nil {

@@ -1,9 +1,8 @@
-// Package graph is the gomlx executor: it runs Llama-style decoders (Llama 2/3/3.x
-// with llama3 or linear RoPE scaling, Mistral with its sliding window, Qwen2 q/k/v
-// biases, Qwen3 q/k norms, tied embeddings, grouped-query attention, SwiGLU,
-// RMSNorm, rotate_half RoPE) as a gomlx computation graph. It exists as the
-// cross-check for engine/cpu: an independent implementation of the same
-// model.Runner, built from gomlx's ops rather than our kernels.
+// Package graph is the gomlx executor: it implements model.Ops over gomlx graph
+// nodes, so every family's forward pass (model.Definition) becomes a gomlx
+// computation graph. It exists as the cross-check for engine/cpu: an
+// independent implementation of the same operations, built from gomlx's ops
+// rather than our kernels.
 //
 // # Backend
 //
@@ -25,9 +24,9 @@
 // the fast path. Linear weights stay (out, in) as stored: the graph contracts
 // the `in` axis of both operands (DotGeneral), because on the pure-Go backend
 // an (in, out) layout, or a transpose per call, is about 20x slower.
-// Projections that read the same input are fused at load (q|k|v, gate|up),
-// and q and k heads share one norm and one rotation, which roughly halves the
-// ops per block. On the pure-Go backend, which spreads a matrix product over
+// Every bound tensor is uploaded once (tied ones share a copy) and found by
+// its address, the handle the family's forward pass passes to the operations.
+// On the pure-Go backend, which spreads a matrix product over
 // cores only along a batch axis, large matrices are stored as one row block
 // per core so that decode is not single-threaded (see linear.go). Its ops run
 // in sequence: gomlx v0.26.0's parallel op scheduler has a data race the race
@@ -45,9 +44,9 @@
 // chunks of 1, 8 and 64 and caches from 64. A runner compiles at most
 // (chunk buckets) × (cache buckets up to maxLen) × 2 (logits, hidden) graphs;
 // gomlx Exec's default limit of 32 is lifted (SetMaxCache(-1)) because the
-// buckets bound the count. Rotary cos/sin are computed on the host in float64
-// for each chunk's positions and fed in, which keeps RoPE scaling out of the
-// graph and exact at long positions.
+// buckets bound the count. Rotary angles are computed in the graph in float64
+// (positions times the family's already-scaled frequencies) and only cos and
+// sin are converted to float32, which keeps long positions exact.
 //
 // # KV cache
 //
@@ -70,6 +69,7 @@
 // buffers were donated leaves the sequence empty (Len 0). Cancellation is
 // checked between chunks. Close on the runner waits for running steps.
 //
-// Who may import me: engine (the facade) and tests. I import engine/model and
+// Who may import me: app (which wires me in as the executor) and tests.
+// I import engine/model and
 // gomlx; never engine/cpu, api or store.
 package graph

@@ -130,7 +130,7 @@ func TestNewErrors(t *testing.T) {
 			if backend == "" {
 				backend = "go"
 			}
-			r, err := newRunner(ctx, s, ropeFreqs(10000, s.headDim), good, Options{Backend: backend})
+			r, err := newTestRunner(ctx, s, good, Options{Backend: backend})
 			if err == nil {
 				_ = r.Close()
 				t.Fatal("no error")
@@ -179,7 +179,7 @@ func TestHiddenAcrossChunks(t *testing.T) {
 func TestBackendLogged(t *testing.T) {
 	var buf strings.Builder
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	r, err := newRunner(context.Background(), tinySpec, ropeFreqs(10000, tinySpec.headDim),
+	r, err := newTestRunner(context.Background(), tinySpec,
 		randomWeights(tinySpec, 3, false, false), Options{Backend: "go", Logger: log})
 	if err != nil {
 		t.Fatal(err)

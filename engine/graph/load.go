@@ -19,96 +19,51 @@ type loader struct {
 	bytes   int64
 }
 
-// load builds the layout and uploads every weight. Tensors are checked against
-// the spec so a wrong checkpoint fails here with a name, not in the graph.
-func (ld *loader) load(ctx context.Context, w *model.Weights, weightsStart int) (*layout, error) {
+// load builds the layout and uploads every bound weight. Tensors are checked
+// against the spec where it fixes their shape, so a wrong checkpoint fails
+// here with a name, not in the graph.
+func (ld *loader) load(ctx context.Context, def model.Definition, p model.Params, weightsStart int) (*layout, error) {
 	s := ld.spec
-	if len(w.Layers) != s.layers {
-		return nil, fmt.Errorf("weights have %d layers, config says %d", len(w.Layers), s.layers)
+	if def.Layers() != s.layers {
+		return nil, fmt.Errorf("weights have %d layers, config says %d", def.Layers(), s.layers)
 	}
-	lay := &layout{weightsStart: weightsStart, layers: make([]layerIdx, s.layers)}
-	var err error
-	if lay.embed, err = ld.linear(s.hidden, false, part{w.Embed, s.vocab}); err != nil {
-		return nil, err
-	}
-	for l := range w.Layers {
+	lay := &layout{weightsStart: weightsStart, lins: map[*model.Linear]linearIdx{}, vecs: map[*model.Tensor]int{}}
+	byData := map[*byte]linearIdx{} // tied layers share one device copy
+	for i, l := range p.Linears {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if lay.layers[l], err = ld.layer(&w.Layers[l]); err != nil {
+		if len(l.Weight.Data) > 0 && l.Bias == nil {
+			if idx, ok := byData[&l.Weight.Data[0]]; ok {
+				lay.lins[l] = idx
+				continue
+			}
+		}
+		out, in := l.Dims()
+		if i == 0 && (out != s.vocab || in != s.hidden) {
+			return nil, fmt.Errorf("tensor %s: shape (%d, %d), want (%d, %d)", l.Weight.Name, out, in, s.vocab, s.hidden)
+		}
+		idx, err := ld.linear(in, true, part{*l, out})
+		if err != nil {
 			return nil, err
 		}
+		lay.lins[l] = idx
+		if len(l.Weight.Data) > 0 && l.Bias == nil {
+			byData[&l.Weight.Data[0]] = idx
+		}
 	}
-	if lay.norm, err = ld.vector(w.Norm, s.hidden); err != nil {
-		return nil, err
-	}
-	if sameTensor(w.LMHead.Weight, w.Embed.Weight) {
-		lay.head = lay.embed // tied: one device copy serves both
-	} else if lay.head, err = ld.linear(s.hidden, true, part{w.LMHead, s.vocab}); err != nil {
-		return nil, err
+	for _, t := range p.Vectors {
+		if len(t.Shape) != 1 {
+			return nil, fmt.Errorf("tensor %s: shape %v, want a vector", t.Name, t.Shape)
+		}
+		idx, err := ld.vector(*t, t.Shape[0])
+		if err != nil {
+			return nil, err
+		}
+		lay.vecs[t] = idx
 	}
 	lay.numWeights = len(ld.tensors)
 	return lay, nil
-}
-
-func (ld *loader) layer(L *model.Layer) (li layerIdx, err error) {
-	s := ld.spec
-	qDim, kvDim := s.heads*s.headDim, s.kvHeads*s.headDim
-	if li.attnNorm, err = ld.vector(L.AttnNorm, s.hidden); err != nil {
-		return li, err
-	}
-	if li.qkv, err = ld.linear(s.hidden, true, part{L.Q, qDim}, part{L.K, kvDim}, part{L.V, kvDim}); err != nil {
-		return li, err
-	}
-	if li.qkNorm, err = ld.qkNorm(L); err != nil {
-		return li, err
-	}
-	if li.o, err = ld.linear(qDim, true, part{L.O, s.hidden}); err != nil {
-		return li, err
-	}
-	if li.mlpNorm, err = ld.vector(L.MLPNorm, s.hidden); err != nil {
-		return li, err
-	}
-	if li.gateUp, err = ld.linear(s.hidden, true, part{L.Gate, s.inter}, part{L.Up, s.inter}); err != nil {
-		return li, err
-	}
-	li.down, err = ld.linear(s.inter, true, part{L.Down, s.hidden})
-	return li, err
-}
-
-// qkNorm uploads Qwen3's per-head norms as one (heads+kvHeads, headDim)
-// weight matching the fused q and k heads.
-func (ld *loader) qkNorm(L *model.Layer) (int, error) {
-	if (L.QNorm == nil) != (L.KNorm == nil) {
-		return -1, fmt.Errorf("layer has only one of q_norm and k_norm")
-	}
-	if L.QNorm == nil {
-		return -1, nil
-	}
-	s := ld.spec
-	for _, t := range []*model.Tensor{L.QNorm, L.KNorm} {
-		if len(t.Shape) != 1 || t.Shape[0] != s.headDim {
-			return -1, fmt.Errorf("tensor %s: shape %v, want [%d]", t.Name, t.Shape, s.headDim)
-		}
-	}
-	return ld.upload(L.QNorm.Name, []int{s.heads + s.kvHeads, s.headDim}, func(dst []float32) error {
-		for h := range s.heads + s.kvHeads {
-			t := L.QNorm
-			if h >= s.heads {
-				t = L.KNorm
-			}
-			if err := model.DecodeFloats(t.DType, t.Data, 0, dst[h*s.headDim:(h+1)*s.headDim]); err != nil {
-				return fmt.Errorf("tensor %s: %w", t.Name, err)
-			}
-		}
-		return nil
-	})
-}
-
-// sameTensor reports whether two tensors alias the same stored bytes, which is
-// how tied embeddings arrive.
-func sameTensor(a, b model.Tensor) bool {
-	return len(a.Data) > 0 && len(a.Data) == len(b.Data) && &a.Data[0] == &b.Data[0]
 }
 
 // part is one linear layer of a fused projection and its expected output size.

@@ -14,16 +14,16 @@ func New(ctx context.Context, m *model.Model, opts Options) (model.Runner, error
 	if m == nil || m.Config == nil {
 		return nil, fmt.Errorf("graph: new runner: no model")
 	}
-	c := m.Config
-	if c.HiddenAct != "silu" {
-		return nil, fmt.Errorf("graph: new runner: hidden_act %q is not supported", c.HiddenAct)
+	if m.Def == nil {
+		return nil, fmt.Errorf("graph: new runner: no forward pass bound")
 	}
+	c := m.Config
 	s := spec{
 		layers: c.NumHiddenLayers, hidden: c.HiddenSize, inter: c.IntermediateSize,
 		heads: c.NumAttentionHeads, kvHeads: c.NumKeyValueHeads, headDim: c.HeadDim,
 		vocab: c.VocabSize, eps: c.RMSNormEps, window: c.SlidingWindow,
 	}
-	r, err := newRunner(ctx, s, model.RopeFreqs(c), &m.Weights, opts)
+	r, err := newRunner(ctx, s, m.Def, m.Params, opts)
 	if err != nil {
 		return nil, fmt.Errorf("graph: new runner: %w", err)
 	}

@@ -34,7 +34,7 @@ type runner struct {
 	name    string
 	spec    spec
 	lay     *layout
-	invFreq []float64
+	def     model.Definition
 	buckets buckets
 	log     *slog.Logger
 
@@ -56,14 +56,11 @@ type graphKey struct {
 
 var _ model.Runner = (*runner)(nil)
 
-func newRunner(ctx context.Context, s spec, invFreq []float64, w *model.Weights, opts Options) (_ *runner, err error) {
+func newRunner(ctx context.Context, s spec, def model.Definition, p model.Params, opts Options) (_ *runner, err error) {
 	defer recoverTo(&err)
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
-	}
-	if len(invFreq) != s.headDim/2 {
-		return nil, fmt.Errorf("%d rotary frequencies for head dim %d", len(invFreq), s.headDim)
 	}
 	b, name, err := selectBackend(opts.Backend)
 	if err != nil {
@@ -77,7 +74,7 @@ func newRunner(ctx context.Context, s spec, invFreq []float64, w *model.Weights,
 
 	start := time.Now()
 	ld := &loader{backend: b, spec: &s}
-	lay, err := ld.load(ctx, w, numCallInputs+2*s.layers)
+	lay, err := ld.load(ctx, def, p, numCallInputs+2*s.layers)
 	if err != nil {
 		ld.release()
 		return nil, fmt.Errorf("load weights: %w", err)
@@ -85,18 +82,18 @@ func newRunner(ctx context.Context, s spec, invFreq []float64, w *model.Weights,
 	log.Info("gomlx weights loaded", "bytes", ld.bytes, "tensors", len(ld.tensors), "dur", time.Since(start))
 
 	r := &runner{
-		backend: b, name: name, spec: s, lay: lay, invFreq: invFreq, log: log, buckets: bk,
+		backend: b, name: name, spec: s, lay: lay, def: def, log: log, buckets: bk,
 		weights: ld.tensors, compiled: map[graphKey]bool{},
 	}
 	for _, kind := range []outputKind{outLogits, outHidden} {
-		e, err := gg.NewExecAny(b, func(in []*gg.Node) []*gg.Node { return r.spec.forward(lay, kind, in) })
+		e, err := gg.NewExecAny(b, func(in []*gg.Node) []*gg.Node { return r.spec.forward(def, lay, kind, in) })
 		if err != nil {
 			r.finalize()
 			return nil, fmt.Errorf("new exec: %w", err)
 		}
 		// Buckets already bound the number of shapes; the default limit of 32
 		// would fail long sessions with many cache lengths.
-		r.execs[kind] = e.SetMaxCache(-1).WithName(fmt.Sprintf("llama-%d", kind))
+		r.execs[kind] = e.SetMaxCache(-1).WithName(fmt.Sprintf("decoder-%d", kind))
 	}
 	return r, nil
 }
@@ -119,16 +116,14 @@ func (s *spec) tune(backendName string) buckets {
 
 func (s *spec) validate() error {
 	switch {
-	case s.layers <= 0 || s.hidden <= 0 || s.inter <= 0 || s.vocab <= 0:
-		return fmt.Errorf("invalid sizes: layers %d hidden %d intermediate %d vocab %d", s.layers, s.hidden, s.inter, s.vocab)
+	case s.layers <= 0 || s.hidden <= 0 || s.vocab <= 0:
+		return fmt.Errorf("invalid sizes: layers %d hidden %d vocab %d", s.layers, s.hidden, s.vocab)
 	case s.heads <= 0 || s.kvHeads <= 0 || s.heads%s.kvHeads != 0:
 		return fmt.Errorf("invalid heads: %d query heads, %d kv heads", s.heads, s.kvHeads)
 	case s.headDim <= 0 || s.headDim%2 != 0:
 		return fmt.Errorf("invalid head dim %d", s.headDim)
 	case s.split < 1:
 		return fmt.Errorf("invalid split %d", s.split)
-	case s.eps <= 0:
-		return fmt.Errorf("invalid rms norm eps %g", s.eps)
 	}
 	return nil
 }

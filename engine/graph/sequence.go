@@ -192,7 +192,7 @@ func (s *sequence) step(kind outputKind, tokens []int32) ([]float32, error) {
 		}
 	}()
 	args := make([]any, 0, numCallInputs+2*len(s.k)+len(s.r.weights))
-	args = append(args, inputs[0], inputs[1], inputs[2], int32(s.length), int32(n))
+	args = append(args, inputs[0], int32(s.length), int32(n))
 	args, err := s.donateCaches(args)
 	if err != nil {
 		s.reset()
@@ -219,20 +219,11 @@ func (s *sequence) step(kind outputKind, tokens []int32) ([]float32, error) {
 	return result, nil
 }
 
-// callInputs builds the per-call tensors: tokens padded with id 0 to chunk
-// rows, and the rotary cos and sin of positions s.length.. for every row.
+// callInputs builds the per-call tensors: tokens padded with id 0 to chunk rows.
 func (s *sequence) callInputs(tokens []int32, chunk int) []*tensors.Tensor {
 	padded := make([]int32, chunk)
 	copy(padded, tokens)
-	hd := s.r.spec.headDim
-	cos := make([]float32, chunk*hd)
-	sin := make([]float32, chunk*hd)
-	rotary(s.r.invFreq, s.length, chunk, cos, sin)
-	return []*tensors.Tensor{
-		tensors.FromFlatDataAndDimensions(padded, chunk),
-		tensors.FromFlatDataAndDimensions(cos, chunk, hd),
-		tensors.FromFlatDataAndDimensions(sin, chunk, hd),
-	}
+	return []*tensors.Tensor{tensors.FromFlatDataAndDimensions(padded, chunk)}
 }
 
 // donateCaches appends the K then V caches as donated buffers: the backend

@@ -90,36 +90,6 @@ func decodePieces(tb testing.TB, dir string, ids []int32) string {
 	return b.String()
 }
 
-func TestStoriesGreedy(t *testing.T) {
-	if raceEnabled {
-		// Single-goroutine numerics; enginetest's stories260K check runs a
-		// whole story under the race detector already.
-		t.Skip("slow under the race detector and covered by TestConformance/stories260K")
-	}
-	m, r := openStories(t)
-	if got := r.Backend(); got != "gomlx/simplego" {
-		t.Errorf("Backend() = %q, want gomlx/simplego", got)
-	}
-	seq, err := r.NewSequence(m.Config.MaxPositionEmbeddings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seq.Close()
-	limit := m.Config.MaxPositionEmbeddings - len(storiesPrompt)
-	out := greedy(t, seq, storiesPrompt, []int{1, 2}, limit)
-	text := decodePieces(t, m.Dir, out)
-	t.Logf("%d tokens: %s", len(out), text)
-	if last := out[len(out)-1]; last != 1 && last != 2 {
-		t.Errorf("generation did not stop on id 1 or 2 within %d tokens", limit)
-	}
-	if !strings.Contains(text, "Lily") {
-		t.Errorf("story does not mention Lily: %q", text)
-	}
-	if seq.Len() != len(storiesPrompt)+len(out)-1 {
-		t.Errorf("Len = %d, want %d", seq.Len(), len(storiesPrompt)+len(out)-1)
-	}
-}
-
 // BenchmarkStoriesDecode measures single-token decode steps on stories260K
 // (tokens/s is b.N/elapsed), the cache growing from 64 to 256 slots.
 func BenchmarkStoriesDecode(b *testing.B) {

@@ -121,6 +121,7 @@ func (m *Manager) discard(t *Task) {
 
 // retire frees the repo for a new Start and prunes old finished tasks.
 func (m *Manager) retire(t *Task) {
+	defer m.changes.notify() // after the unlock below: the list changed
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.byRepo[t.repo] == t {
@@ -157,7 +158,7 @@ func (m *Manager) Pause(id string) error {
 		if st == StatusPaused {
 			return nil
 		}
-		return fmt.Errorf("pause %s: task is %s", id, st)
+		return fmt.Errorf("pause %s: task is %s and not running: %w", id, st, ErrTransition)
 	}
 	cancel, done := t.cancel, t.done
 	t.mu.Unlock()
@@ -178,8 +179,8 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 	if running {
 		return nil
 	}
-	if st != StatusPaused && st != StatusFailed {
-		return fmt.Errorf("resume %s: task is %s", id, st)
+	if to, err := Next(st, ActResume); err != nil || to != StatusDownloading {
+		return fmt.Errorf("resume %s: task is %s and not running: %w", id, st, ErrTransition)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -235,7 +236,7 @@ func (m *Manager) Cancel(id string) error {
 		m.retire(t)
 		return nil
 	}
-	return fmt.Errorf("cancel %s: task is %s", id, st)
+	return fmt.Errorf("cancel %s: task is %s and not running: %w", id, st, ErrTransition)
 }
 
 // checkCurrent fails when another task has taken over t's repo.

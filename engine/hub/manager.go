@@ -60,6 +60,8 @@ type Manager struct {
 	closed bool
 	tasks  map[string]*Task // by id: active and recently finished
 	byRepo map[string]*Task // the live (not completed, not cancelled) task of each repo
+
+	changes changes // manager-wide "a download changed" signals
 }
 
 var (
@@ -134,6 +136,7 @@ func (m *Manager) Start(ctx context.Context, repo string) (*Task, error) {
 	t := m.newTaskLocked(repo, "main", newTaskID(), time.Now())
 	m.byRepo[repo] = t
 	m.mu.Unlock()
+	m.changes.notify()
 	if old != nil {
 		m.unsave(old) // a finished or failed task gives way to a fresh one (partial files are reused)
 	}
@@ -204,6 +207,7 @@ func newTaskID() string {
 
 // forget drops a task that never started.
 func (m *Manager) forget(t *Task) {
+	defer m.changes.notify() // after the unlock below: the list changed
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.tasks, t.id)

@@ -51,8 +51,12 @@ func newEnv(t *testing.T, token string, repos ...hubtest.Repo) env {
 
 func (e env) manager(t *testing.T, mod ...func(*hub.ManagerOptions)) *hub.Manager {
 	t.Helper()
+	// The stall timer runs on the real clock: a short one also fires when a
+	// loaded machine (-race, -cpu 1) pauses a healthy transfer, and the retry
+	// adds a request the test counts. Only the test that stalls on purpose
+	// sets it short (stallFast).
 	opts := hub.ManagerOptions{Client: e.client, Cache: e.cache, Journal: e.journal, Logger: discardLogger(),
-		RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond, StallTimeout: 200 * time.Millisecond,
+		RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond, StallTimeout: time.Minute,
 		ProgressInterval: 20 * time.Millisecond}
 	for _, f := range mod {
 		f(&opts)
@@ -283,7 +287,10 @@ func TestStallAndErrorsRetry(t *testing.T) {
 	e.srv.SetFault(shard1, hubtest.Fault{StallAfter: 50_000, Times: 2})
 	e.srv.SetFault(shard2, hubtest.Fault{DropAfter: 70_000, Times: 1})
 	e.srv.SetFault("tokenizer.json", hubtest.Fault{Status: 503, Times: 2})
-	m := e.manager(t)
+	// Long enough that load alone does not look like a stall, short enough
+	// that the two real stalls cost about a second.
+	stallFast := func(o *hub.ManagerOptions) { o.StallTimeout = 500 * time.Millisecond }
+	m := e.manager(t, stallFast)
 	task, err := m.Start(context.Background(), repo.ID)
 	if err != nil {
 		t.Fatal(err)

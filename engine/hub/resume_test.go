@@ -3,6 +3,7 @@ package hub_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/engine/hub/hubtest"
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 func TestResumeAfterRestart(t *testing.T) {
@@ -154,7 +156,7 @@ func TestDownloadRealTinyModel(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", "stories260K")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared model not present (%v): skipping", err)
+		testenv.Need(t, false, fmt.Sprintf("shared/models/stories260K beside the repository (../shared): %v", err))
 	}
 	repo, err := hubtest.RepoFromDir("karpathy/stories260K", dir)
 	if err != nil {

@@ -150,6 +150,7 @@ func (t *Task) setStatusLocked(s Status, err error) {
 		t.speed = 0
 	}
 	t.subs.send(t.progressLocked())
+	t.changed()
 	if s.Final() {
 		t.subs.closeAll()
 	}
@@ -160,6 +161,7 @@ func (t *Task) setFileStatus(f *fileState, s Status) {
 	defer t.mu.Unlock()
 	f.status = s
 	t.subs.send(t.progressLocked())
+	t.changed()
 }
 
 // tick updates the speed average and publishes progress; called by the run's ticker.
@@ -182,6 +184,7 @@ func (t *Task) tick(now time.Time) {
 	}
 	t.lastDone, t.lastTick = done, now
 	t.subs.send(t.progressLocked())
+	t.changed()
 }
 
 // record is the journal entry for the task's current state.
@@ -201,3 +204,11 @@ func (t *Task) record() TaskRecord {
 
 // running reports whether a run goroutine is live.
 func (t *Task) runningLocked() bool { return t.cancel != nil }
+
+// changed tells the manager's watchers (a Task made without one, in tests,
+// has none).
+func (t *Task) changed() {
+	if t.m != nil {
+		t.m.changes.notify()
+	}
+}

@@ -10,7 +10,8 @@ import (
 // ErrUnsupportedArch is returned for a config.json whose architecture is not registered.
 var ErrUnsupportedArch = errors.New("unsupported architecture")
 
-// Arch is one model family: how its config maps onto Config and how its tensors are named.
+// Arch is one model family: how its config maps onto Config, and how its
+// tensors are bound and run (Build).
 type Arch struct {
 	// Name is the value of architectures[0] in config.json, e.g. "LlamaForCausalLM".
 	Name string
@@ -18,29 +19,8 @@ type Arch struct {
 	// parsed config and rejects settings the family has but the executors do not
 	// support. raw is the whole config.json, for family-specific keys.
 	Configure func(c *Config, raw []byte) error
-	// Names are the family's tensor names.
-	Names Names
-}
-
-// Names are module paths of the tensors; a tensor is a path plus ".weight",
-// ".bias", or, for MLX-quantized layers, ".scales" and ".biases".
-type Names struct {
-	Embed  string // "model.embed_tokens"
-	Norm   string // "model.norm"
-	LMHead string // "lm_head"
-	Layer  string // prefix format with the layer number: "model.layers.%d"
-	// Relative to the layer prefix.
-	AttnNorm, Q, K, V, O, QNorm, KNorm, MLPNorm, Gate, Up, Down string
-}
-
-// HFNames are the Hugging Face Llama tensor names, shared by Llama, Mistral and Qwen.
-var HFNames = Names{
-	Embed: "model.embed_tokens", Norm: "model.norm", LMHead: "lm_head", Layer: "model.layers.%d",
-	AttnNorm: "input_layernorm",
-	Q:        "self_attn.q_proj", K: "self_attn.k_proj", V: "self_attn.v_proj", O: "self_attn.o_proj",
-	QNorm: "self_attn.q_norm", KNorm: "self_attn.k_norm",
-	MLPNorm: "post_attention_layernorm",
-	Gate:    "mlp.gate_proj", Up: "mlp.up_proj", Down: "mlp.down_proj",
+	// Build binds the family's tensors through b and returns its forward pass.
+	Build func(c *Config, b *Binder) (Definition, error)
 }
 
 var (

@@ -8,71 +8,69 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/safetensors"
 )
 
-// bind fills m.Weights from the mapped files, checking names, dtypes and shapes.
+// bind lets the architecture bind its tensors and build its forward pass.
 func (m *Model) bind(ctx context.Context) error {
-	c, n := m.Config, m.Arch.Names
-	b := binder{files: m.files, quant: c.Quantization}
-	w := &m.Weights
-	var err error
-	if w.Embed, err = b.linear(n.Embed, c.VocabSize, c.HiddenSize, false); err != nil {
-		return err
+	if m.Arch.Build == nil {
+		return fmt.Errorf("%w: %s has no forward pass", ErrUnsupportedArch, m.Arch.Name)
 	}
-	if w.Norm, err = b.float(n.Norm+".weight", c.HiddenSize); err != nil {
-		return err
-	}
-	if c.TieWordEmbeddings {
-		w.LMHead = w.Embed
-	} else if w.LMHead, err = b.linear(n.LMHead, c.VocabSize, c.HiddenSize, false); err != nil {
-		return err
-	}
-	w.Layers = make([]Layer, c.NumHiddenLayers)
-	for i := range w.Layers {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := b.layer(&w.Layers[i], fmt.Sprintf(n.Layer, i)+".", n, c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (b *binder) layer(l *Layer, p string, n Names, c *Config) error {
-	q, kv := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim
-	h, inter := c.HiddenSize, c.IntermediateSize
-	var err error
-	bind := func(dst *Linear, name string, out, in int, bias bool) {
-		if err == nil {
-			*dst, err = b.linear(p+name, out, in, bias)
-		}
-	}
-	bind(&l.Q, n.Q, q, h, c.QKVBias)
-	bind(&l.K, n.K, kv, h, c.QKVBias)
-	bind(&l.V, n.V, kv, h, c.QKVBias)
-	bind(&l.O, n.O, h, q, c.OBias)
-	bind(&l.Gate, n.Gate, inter, h, c.MLPBias)
-	bind(&l.Up, n.Up, inter, h, c.MLPBias)
-	bind(&l.Down, n.Down, h, inter, c.MLPBias)
+	b := &Binder{ctx: ctx, binder: binder{files: m.files, quant: m.Config.Quantization}}
+	def, err := m.Arch.Build(m.Config, b)
 	if err != nil {
 		return err
 	}
-	if l.AttnNorm, err = b.float(p+n.AttnNorm+".weight", h); err != nil {
+	m.Def, m.Params = def, b.params
+	return nil
+}
+
+// Params are every tensor a family bound, in binding order, so executors can
+// prepare them (convert, quantize, upload) before the first token.
+type Params struct {
+	Linears []*Linear // the embedding table first
+	Vectors []*Tensor // norm weights and other small float vectors
+}
+
+// Binder hands a family the tensors it names, checked against the shapes it
+// expects. Quantization (MLX scales and biases) is handled here, once for all
+// families. Each bound tensor is recorded for the executors; the destination
+// must therefore stay where it is (a field of the family's weights struct).
+type Binder struct {
+	ctx    context.Context
+	binder binder
+	params Params
+}
+
+// Err is the context's error: a family binding many layers checks it between them.
+func (b *Binder) Err() error { return b.ctx.Err() }
+
+// Has reports whether the model's files hold a tensor of that name.
+func (b *Binder) Has(name string) bool { return b.binder.files.Has(name) }
+
+// Linear binds module path as an (out, in) layer into dst: MLX-quantized when
+// its scales exist, float otherwise, with path.bias when bias is set.
+func (b *Binder) Linear(dst *Linear, path string, out, in int, bias bool) error {
+	l, err := b.binder.linear(path, out, in, bias)
+	if err != nil {
 		return err
 	}
-	if l.MLPNorm, err = b.float(p+n.MLPNorm+".weight", h); err != nil {
+	*dst = l
+	b.params.Linears = append(b.params.Linears, dst)
+	return nil
+}
+
+// Tie makes dst the same layer as src (tied embeddings and output head).
+func (b *Binder) Tie(dst, src *Linear) {
+	*dst = *src
+	b.params.Linears = append(b.params.Linears, dst)
+}
+
+// Vector binds the float tensor name of n values into dst.
+func (b *Binder) Vector(dst *Tensor, name string, n int) error {
+	t, err := b.binder.float(name, n)
+	if err != nil {
 		return err
 	}
-	if c.QKNorm {
-		qn, err := b.float(p+n.QNorm+".weight", c.HeadDim)
-		if err != nil {
-			return err
-		}
-		kn, err := b.float(p+n.KNorm+".weight", c.HeadDim)
-		if err != nil {
-			return err
-		}
-		l.QNorm, l.KNorm = &qn, &kn
-	}
+	*dst = t
+	b.params.Vectors = append(b.params.Vectors, dst)
 	return nil
 }
 
@@ -154,4 +152,59 @@ func (b *binder) quantized(l *Linear, path string, out, in int) error {
 	}
 	*l = Linear{Weight: w, Scales: &scales, Biases: &biases, Bits: q.Bits, GroupSize: q.GroupSize}
 	return nil
+}
+
+// Rebind binds m's mapped files again under config c, giving a model that
+// shares m's files (valid while m is open; do not Close it). Tests use it to
+// run a model the way an executor with a wrong config would.
+func (m *Model) Rebind(ctx context.Context, c *Config) (*Model, error) {
+	mm := &Model{Dir: m.Dir, Config: c, Gen: m.Gen, Arch: m.Arch, files: m.files}
+	if err := mm.bind(ctx); err != nil {
+		return nil, err
+	}
+	return mm, nil
+}
+
+// Rows binds module path as one fused (sum(outs), in) layer and hands its
+// consecutive blocks of rows to dsts as layers of their own, so that a fused
+// checkpoint (Phi-3's qkv_proj and gate_up_proj) reaches the executors as the
+// ordinary layers they already run, quantized or not. The blocks alias the
+// mapped file; only they are recorded, never the fused layer.
+func (b *Binder) Rows(dsts []*Linear, path string, outs []int, in int) error {
+	if len(dsts) != len(outs) {
+		return fmt.Errorf("%s: %d destinations for %d blocks", path, len(dsts), len(outs))
+	}
+	total := 0
+	for _, n := range outs {
+		total += n
+	}
+	l, err := b.binder.linear(path, total, in, false)
+	if err != nil {
+		return err
+	}
+	from := 0
+	for i, dst := range dsts {
+		*dst = rows(l, from, from+outs[i])
+		b.params.Linears = append(b.params.Linears, dst)
+		from += outs[i]
+	}
+	return nil
+}
+
+// rows is rows [from, to) of l: every tensor of a layer (codes, scales,
+// biases) holds one contiguous run of bytes per output row.
+func rows(l Linear, from, to int) Linear {
+	cut := func(t Tensor) Tensor {
+		per := len(t.Data) / t.Shape[0]
+		t.Data = t.Data[from*per : to*per : to*per]
+		t.Shape = []int{to - from, t.Shape[1]}
+		t.Name = fmt.Sprintf("%s[%d:%d]", t.Name, from, to)
+		return t
+	}
+	l.Weight = cut(l.Weight)
+	if l.Scales != nil {
+		s, bi := cut(*l.Scales), cut(*l.Biases)
+		l.Scales, l.Biases = &s, &bi
+	}
+	return l
 }

@@ -30,20 +30,30 @@ type Config struct {
 	BOSTokenID            int    // -1 when absent
 	EOSTokenIDs           []int
 	Quantization          *Quantization // nil unless MLX-quantized
+	// Raw is the whole config.json, for the keys only one family has.
+	Raw []byte
 
 	// Layout chosen by the architecture from the fields above (Arch.Configure).
 	QKVBias bool // q/k/v projections carry an additive bias
 	OBias   bool // o projection carries an additive bias
 	QKNorm  bool // per-head RMSNorm on q and k before RoPE (Qwen3)
+
+	// Family holds what a family's Configure read from config.json beyond the
+	// fields above (Gemma's soft-caps, Granite's multipliers, ...), for its Build.
+	Family any
 }
 
 // RopeScaling is rope_scaling (or rope_parameters) of config.json.
 type RopeScaling struct {
-	Type                          string // "llama3" or "linear"
+	Type                          string // "llama3", "linear" or "longrope"
 	Factor                        float64
 	LowFreqFactor                 float64 // llama3 only
 	HighFreqFactor                float64 // llama3 only
-	OriginalMaxPositionEmbeddings int     // llama3 only
+	OriginalMaxPositionEmbeddings int     // llama3 and longrope (0 there: the config's top-level key)
+	// longrope (Phi-3): per-frequency divisors for short and long contexts and
+	// the cos/sin multiplier (0: absent, the family derives it).
+	ShortFactor, LongFactor []float64
+	AttentionFactor         float64
 }
 
 // Limits that no real model reaches; they keep a hostile config from asking
@@ -92,13 +102,16 @@ type rawConfig struct {
 }
 
 type rawRope struct {
-	Type                          string   `json:"type"`
-	RopeType                      string   `json:"rope_type"`
-	Factor                        *float64 `json:"factor"`
-	LowFreqFactor                 *float64 `json:"low_freq_factor"`
-	HighFreqFactor                *float64 `json:"high_freq_factor"`
-	OriginalMaxPositionEmbeddings *int     `json:"original_max_position_embeddings"`
-	RopeTheta                     *float64 `json:"rope_theta"`
+	Type                          string    `json:"type"`
+	RopeType                      string    `json:"rope_type"`
+	Factor                        *float64  `json:"factor"`
+	LowFreqFactor                 *float64  `json:"low_freq_factor"`
+	HighFreqFactor                *float64  `json:"high_freq_factor"`
+	OriginalMaxPositionEmbeddings *int      `json:"original_max_position_embeddings"`
+	RopeTheta                     *float64  `json:"rope_theta"`
+	ShortFactor                   []float64 `json:"short_factor"`
+	LongFactor                    []float64 `json:"long_factor"`
+	AttentionFactor               *float64  `json:"attention_factor"`
 }
 
 // tokenIDs accepts a single id, a list of ids or null.
@@ -134,6 +147,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
+	c.Raw = data
 	arch, err := Lookup(c.Architectures)
 	if err != nil {
 		return nil, err
@@ -239,6 +253,22 @@ func ropeScaling(r *rawRope) (*RopeScaling, error) {
 		}
 		return &RopeScaling{Type: typ, Factor: *r.Factor, LowFreqFactor: *r.LowFreqFactor,
 			HighFreqFactor: *r.HighFreqFactor, OriginalMaxPositionEmbeddings: *r.OriginalMaxPositionEmbeddings}, nil
+	case "longrope", "su":
+		// The architecture checks the factors against its rotary dimensions.
+		if len(r.ShortFactor) == 0 || len(r.ShortFactor) != len(r.LongFactor) {
+			return nil, errors.New("rope_scaling longrope needs short_factor and long_factor of the same length")
+		}
+		s := &RopeScaling{Type: "longrope", Factor: 1, ShortFactor: r.ShortFactor, LongFactor: r.LongFactor}
+		if r.Factor != nil {
+			s.Factor = *r.Factor
+		}
+		if r.AttentionFactor != nil {
+			s.AttentionFactor = *r.AttentionFactor
+		}
+		if r.OriginalMaxPositionEmbeddings != nil {
+			s.OriginalMaxPositionEmbeddings = *r.OriginalMaxPositionEmbeddings
+		}
+		return s, nil
 	}
-	return nil, fmt.Errorf("rope_scaling type %q is not supported (llama3 and linear are)", typ)
+	return nil, fmt.Errorf("rope_scaling type %q is not supported (llama3, linear and longrope are)", typ)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func TestParseConfigReal(t *testing.T) {
 		}},
 		{"llama31-8b.json", func(t *testing.T, c *model.Config) {
 			want := model.RopeScaling{Type: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 8192}
-			if c.RopeScaling == nil || *c.RopeScaling != want {
+			if c.RopeScaling == nil || !reflect.DeepEqual(*c.RopeScaling, want) {
 				t.Errorf("rope scaling %+v", c.RopeScaling)
 			}
 			if c.HeadDim != 128 || c.RopeTheta != 500000 || !slices.Equal(c.EOSTokenIDs, []int{128001, 128008, 128009}) {

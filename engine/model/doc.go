@@ -1,24 +1,58 @@
 // Package model describes a decoder-only language model independently of how it
 // is executed: its configuration (config.json, generation_config.json), its
-// weights as stored (memory-mapped safetensors, possibly MLX-quantized), and the
-// Runner interface that every executor (engine/cpu, engine/graph) implements.
+// weights as stored (memory-mapped safetensors, possibly MLX-quantized), the
+// operations a forward pass is written against (Ops), and the Runner interface
+// every executor implements.
 //
-// Architectures register themselves (Register, in the init of one package per
-// family under engine/model/...); engine/model/all imports them all. Open reads
-// a model directory, maps its weights and binds them into Weights, checking
-// every tensor against the config, so executors can trust the shapes they get.
+// # One definition per architecture
 //
-// The conventions an executor must follow, all of them exercised by
-// engine/enginetest against engine/model/reference:
-//   - RMSNorm: x / sqrt(mean(x²) + eps) * weight.
-//   - Attention: q, k, v = x·Wᵀ (+ bias); Qwen3 then RMS-normalises each head of q
-//     and k with QNorm/KNorm; RoPE with RopeFreqs in HF's rotate_half pairing
-//     (i, i+headDim/2); grouped-query attention (query head h reads key/value head
-//     h/(heads/kvHeads)); scores scaled by 1/sqrt(headDim); causal mask, limited
-//     to the last SlidingWindow keys when it is set.
-//   - MLP: down(silu(gate(x)) * up(x)); residual connections around both blocks.
-//   - Any Linear may carry Bias; MLX-quantized layers (Bits > 0) decode with
-//     DequantizeRow, including the embeddings and lm_head.
+// A family (engine/model/<family>/) is one package holding everything about
+// the architecture, as mlx-lm's mlx_lm/models/<family>.py and Ollama's
+// model/models/<family> do: how its config.json is read, the names of its
+// tensors, and its forward pass, embed → layers → final norm → logits,
+// written once against Ops. Executors implement Ops, never a family:
+// engine/cpu over float32 buffers with its fused kernels, engine/model/reference
+// in float64 as the oracle. So a family runs on every executor and is checked
+// on each by the shared conformance suite (engine/enginetest) with no
+// per-executor code.
 //
-// Who may import me: engine/... only. I import no HTTP, storage or executor package.
+// # Adding a family
+//
+//  1. Create engine/model/<family>/<family>.go. In init, Register an Arch whose
+//     Name is config.json's architectures[0] (register the same Build under
+//     each name the checkpoints use, e.g. a ForConditionalGeneration one).
+//  2. Configure (optional) reads the family's own config.json keys from raw
+//     and rejects settings it does not implement, with a clear error. The
+//     shared fields (sizes, rope_theta, rope_scaling, eps, quantization, ...)
+//     are already parsed into Config.
+//  3. Build binds the tensors by their Hugging Face names through the Binder:
+//     Linear for every matrix (quantized or not, with or without bias: the
+//     Binder handles MLX scales/biases), Vector for norm weights, Tie for tied
+//     embeddings. Bind the embedding table first (Model.DType reads it). Keep
+//     the tensors in a struct of the family: the Binder records their
+//     addresses, which executors use as handles. Checkpoints that prefix names
+//     (language_model.model.layers...) are one string away: check Binder.Has.
+//  4. Build returns a Definition: Layers, Embed, Layer, Norm, Logits. Write
+//     them as transformers' modeling_<family>.py computes, one Ops call per
+//     step: Linear/Linear2/Linear3 (use Linear3 for q, k, v and Linear2 for
+//     gate, up: the CPU runs each group as one parallel step), RMSNorm (offset
+//     1 for (1 + w) norms; a weight of head_dim normalises each head, one as
+//     long as the row normalises all of it), RoPE with a Rope per kind of
+//     layer (Freqs from RopeFreqs or the family's own scaling, Dims < HeadDim
+//     for partial rotary, LongFreqs/LongFrom/Scale for longrope; a layer
+//     without RoPE simply does not call it), Attention with an Attention per
+//     kind of layer (Scale, Window for sliding layers, Softcap), GLU, Add
+//     (residuals: its first operand may be overwritten), Scale (embedding,
+//     residual and logit multipliers), Softcap. Precompute the descriptors in
+//     Build: executors cache tables per *Rope.
+//  5. Add one line to engine/model/all, a tiny model of the family to
+//     engine/model/modeltest, and check its logits against an independent
+//     float64 implementation written from the transformers source
+//     (engine/model/hfref: add the family there and to its TestFamilies).
+//
+// The conventions every executor follows are the definitions in ops.go; the
+// reference executor implements them as literally as possible.
+//
+// Who may import me: engine/... and app, which wires an executor in. I import
+// no HTTP, storage or executor package.
 package model

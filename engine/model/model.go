@@ -26,25 +26,6 @@ type Linear struct {
 	GroupSize int
 }
 
-// Layer holds one transformer block's weights.
-type Layer struct {
-	AttnNorm   Tensor  // (hidden) input_layernorm
-	Q, K, V, O Linear  // q (heads*headDim, hidden), k/v (kvHeads*headDim, hidden), o (hidden, heads*headDim)
-	QNorm      *Tensor // (headDim) per-head RMSNorm on q (Qwen3); nil when absent
-	KNorm      *Tensor // (headDim) per-head RMSNorm on k (Qwen3); nil when absent
-	MLPNorm    Tensor  // (hidden) post_attention_layernorm
-	Gate, Up   Linear  // (intermediate, hidden)
-	Down       Linear  // (hidden, intermediate)
-}
-
-// Weights is every parameter of a Llama-style decoder.
-type Weights struct {
-	Embed  Linear // (vocab, hidden) embed_tokens; a row lookup, possibly quantized
-	Layers []Layer
-	Norm   Tensor // (hidden) final norm
-	LMHead Linear // (vocab, hidden); the same tensors as Embed when embeddings are tied
-}
-
 // Runner executes one loaded model. It is safe for concurrent use by several
 // Sequences; each Sequence is used by one goroutine at a time.
 type Runner interface {

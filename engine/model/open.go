@@ -17,11 +17,14 @@ var ErrWeights = errors.New("model weights do not match config")
 // Model is an opened model: its config and its weights bound to the
 // memory-mapped safetensors files, valid until Close.
 type Model struct {
-	Dir     string
-	Config  *Config
-	Gen     *GenerationConfig
-	Arch    Arch
-	Weights Weights
+	Dir    string
+	Config *Config
+	Gen    *GenerationConfig
+	Arch   Arch
+	// Def is the family's forward pass over the bound weights.
+	Def Definition
+	// Params are every bound tensor.
+	Params Params
 
 	files *safetensors.Set
 }
@@ -72,7 +75,7 @@ func (m *Model) Close() error {
 	}
 	err := m.files.Close()
 	m.files = nil
-	m.Weights = Weights{}
+	m.Def, m.Params = nil, Params{}
 	return err
 }
 
@@ -98,19 +101,11 @@ func (m *Model) WeightBytes() int64 {
 		n += int64(len(t.Data))
 	}
 	lin := func(l *Linear) { add(&l.Weight); add(l.Scales); add(l.Biases); add(l.Bias) }
-	w := &m.Weights
-	lin(&w.Embed)
-	lin(&w.LMHead)
-	add(&w.Norm)
-	for i := range w.Layers {
-		l := &w.Layers[i]
-		add(&l.AttnNorm)
-		add(&l.MLPNorm)
-		add(l.QNorm)
-		add(l.KNorm)
-		for _, x := range []*Linear{&l.Q, &l.K, &l.V, &l.O, &l.Gate, &l.Up, &l.Down} {
-			lin(x)
-		}
+	for _, l := range m.Params.Linears {
+		lin(l)
+	}
+	for _, t := range m.Params.Vectors {
+		add(t)
 	}
 	return n
 }
@@ -129,8 +124,12 @@ func (m *Model) KVBytesPerToken() int64 { return 4 * m.KVValuesPerToken() }
 // DType is the float dtype of the model's weights (of the quantization scales
 // for MLX-quantized models), read from the embeddings.
 func (m *Model) DType() DType {
-	if m.Weights.Embed.Scales != nil {
-		return m.Weights.Embed.Scales.DType
+	if len(m.Params.Linears) == 0 {
+		return ""
 	}
-	return m.Weights.Embed.Weight.DType
+	e := m.Params.Linears[0]
+	if e.Scales != nil {
+		return e.Scales.DType
+	}
+	return e.Weight.DType
 }

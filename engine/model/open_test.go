@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,8 +15,10 @@ import (
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/llama"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 	"github.com/mlx-manager/mlx-manager/engine/safetensors"
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 func storiesDir(t *testing.T) string {
@@ -23,7 +26,7 @@ func storiesDir(t *testing.T) string {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", "stories260K")
 	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
-		t.Skipf("stories260K not available at %s: %v", dir, err)
+		testenv.Need(t, false, fmt.Sprintf("stories260K not available at %s: %v", dir, err))
 	}
 	return dir
 }
@@ -34,7 +37,7 @@ func TestOpenStories(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if &m.Weights.LMHead.Weight.Data[0] != &m.Weights.Embed.Weight.Data[0] {
+	if &m.Def.(*llama.Model).Weights().LMHead.Weight.Data[0] != &m.Def.(*llama.Model).Weights().Embed.Weight.Data[0] {
 		t.Error("tied lm_head does not share the embeddings")
 	}
 	if !slices.Equal(m.StopTokens(), []int{2, 1}) {
@@ -178,10 +181,10 @@ func TestLinearRowQuantizedMatchesFloat(t *testing.T) {
 	q := modeltest.Open(t, modeltest.Spec{Seed: 3, QuantBits: 8, GroupSize: 32})
 	a, b := make([]float32, 64), make([]float32, 64)
 	for r := range 16 {
-		if err := f.Weights.Layers[1].Up.Row(r, a); err != nil {
+		if err := f.Def.(*llama.Model).Weights().Layers[1].Up.Row(r, a); err != nil {
 			t.Fatal(err)
 		}
-		if err := q.Weights.Layers[1].Up.Row(r, b); err != nil {
+		if err := q.Def.(*llama.Model).Weights().Layers[1].Up.Row(r, b); err != nil {
 			t.Fatal(err)
 		}
 		for i := range a {
@@ -190,7 +193,7 @@ func TestLinearRowQuantizedMatchesFloat(t *testing.T) {
 			}
 		}
 	}
-	if bytes.Equal(f.Weights.Embed.Weight.Data[:16], q.Weights.Embed.Weight.Data[:16]) {
+	if bytes.Equal(f.Def.(*llama.Model).Weights().Embed.Weight.Data[:16], q.Def.(*llama.Model).Weights().Embed.Weight.Data[:16]) {
 		t.Error("quantized embeddings stored as floats")
 	}
 }

@@ -9,13 +9,17 @@ import "math"
 //
 //	x'[i]           = x[i]*cos - x[i+d/2]*sin
 //	x'[i+d/2]       = x[i+d/2]*cos + x[i]*sin
-func RopeFreqs(c *Config) []float64 {
-	d := c.HeadDim
-	freqs := make([]float64, d/2)
+func RopeFreqs(c *Config) []float64 { return RopeFreqsFor(c.RopeTheta, c.HeadDim, c.RopeScaling) }
+
+// RopeFreqsFor is RopeFreqs for dims rotated features per head (partial
+// rotary rotates fewer than head_dim), base theta and scaling s (nil: none).
+// longrope is the family's to apply: its factors depend on the sequence
+// length (see Rope.LongFreqs), so it leaves the frequencies as they are.
+func RopeFreqsFor(theta float64, dims int, s *RopeScaling) []float64 {
+	freqs := make([]float64, dims/2)
 	for i := range freqs {
-		freqs[i] = 1 / math.Pow(c.RopeTheta, float64(2*i)/float64(d))
+		freqs[i] = 1 / math.Pow(theta, float64(2*i)/float64(dims))
 	}
-	s := c.RopeScaling
 	switch {
 	case s == nil:
 	case s.Type == "linear":

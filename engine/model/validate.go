@@ -50,9 +50,6 @@ func (c *Config) validate() error {
 	if c.SlidingWindow < 0 {
 		return fmt.Errorf("sliding_window is %d", c.SlidingWindow)
 	}
-	if c.HiddenAct != "silu" {
-		return fmt.Errorf("hidden_act %q is not supported (silu is)", c.HiddenAct)
-	}
 	switch c.TorchDType {
 	case "", "float32", "float16", "bfloat16":
 	default:
@@ -75,6 +72,14 @@ func (r *RopeScaling) validate() error {
 	}
 	if !(r.Factor >= 1) || math.IsInf(r.Factor, 0) {
 		return fmt.Errorf("rope_scaling factor is %g, want ≥ 1", r.Factor)
+	}
+	if r.Type == "longrope" {
+		for _, f := range append(append([]float64(nil), r.ShortFactor...), r.LongFactor...) {
+			if !(f > 0) || math.IsInf(f, 0) {
+				return fmt.Errorf("rope_scaling longrope factor %g, want a positive number", f)
+			}
+		}
+		return nil
 	}
 	if r.Type != "llama3" {
 		return nil

@@ -233,16 +233,21 @@ func statusOf(p *Pool, id string) (ModelStatus, bool) {
 	return ModelStatus{}, false
 }
 
-// eventually polls cond; it guards against hangs, it does not measure time.
+// eventually polls cond until it holds, for state the pool reports only when
+// asked (Status, queue lengths); the deadline guards against hangs, it does not
+// measure time. It calls t.Fatalf, so only the test goroutine may call it.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		if cond() {
-			return
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(time.Millisecond)
 	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 // untilGone waits until the pool no longer lists id (its Close has returned).

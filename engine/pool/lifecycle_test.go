@@ -253,17 +253,27 @@ func TestShutdownDeadlineWithLeaseHeld(t *testing.T) {
 	checkGoroutines(t)
 	f := newFakeLoader()
 	p := New(Config{BudgetBytes: -1, Logger: discardLogger()}, f)
+	events, stop := p.Subscribe()
+	defer stop()
 	held := mustAcquire(t, p, "m")
+	// An idle model is unloaded as soon as the loop handles the shutdown: its
+	// event says Shutdown has started, without probing the pool (a probe that
+	// loads a model before shutdown holds a lease Close would wait for).
+	if err := p.Load(context.Background(), "idle", LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		eventually(t, "shutdown to start", func() bool {
-			_, err := p.Acquire(context.Background(), "other", AcquireOptions{})
-			return errors.Is(err, ErrClosed)
-		})
-		cancel()
-	}()
-	if err := p.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+	errc := make(chan error, 1)
+	go func() { errc <- p.Shutdown(ctx) }()
+	if ev := waitEvent(t, events, KindUnloading, "idle"); ev.Reason != ReasonShutdown {
+		t.Fatalf("idle unloaded for %q, want %q", ev.Reason, ReasonShutdown)
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("shutdown: %v, want the context's error", err)
+	}
+	if _, err := p.Acquire(context.Background(), "other", AcquireOptions{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("acquire after shutdown started: %v, want ErrClosed", err)
 	}
 	held.Release()
 	if err := p.Close(); err != nil {

@@ -51,7 +51,7 @@ func (p *Pool) handle(m any) {
 		p.onCancel(m.w)
 		close(m.done)
 	case releaseMsg:
-		p.onRelease(m.l)
+		p.onRelease(m.l, m.at)
 	case pinMsg:
 		m.reply <- p.onPin(m.id, m.pinned)
 	case statusMsg:
@@ -157,10 +157,14 @@ func (p *Pool) onCancel(w *waiter) {
 	}
 }
 
-func (p *Pool) onRelease(l *Lease) {
+func (p *Pool) onRelease(l *Lease, at time.Time) {
 	e := l.e
 	e.inFlight--
-	e.lastUsed = p.now()
+	// Another lease may have been granted (stamping lastUsed) after this
+	// Release was called but before the loop got here: keep the later time.
+	if at.After(e.lastUsed) {
+		e.lastUsed = at
+	}
 	e.reqTTL = l.ttl
 }
 

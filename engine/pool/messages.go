@@ -23,8 +23,13 @@ type (
 		w    *waiter
 		done chan struct{}
 	}
-	releaseMsg struct{ l *Lease }
-	pinMsg     struct {
+	// at is when Release was called: the loop may handle the message later,
+	// and LRU order and the TTL must count from the real end of use.
+	releaseMsg struct {
+		l  *Lease
+		at time.Time
+	}
+	pinMsg struct {
 		id     string
 		pinned bool
 		reply  chan error

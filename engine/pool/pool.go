@@ -259,6 +259,6 @@ func (l *Lease) Release() {
 		l.res = nil
 		// The run loop outlives every lease (it ends only when none is held),
 		// so this send always completes.
-		l.p.inbox <- releaseMsg{l: l}
+		l.p.inbox <- releaseMsg{l: l, at: l.p.now()}
 	})
 }

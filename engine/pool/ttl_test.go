@@ -170,3 +170,57 @@ func TestTimerFiresWithRealClock(t *testing.T) {
 	// No sweep: the run loop's own timer must notice the expiry.
 	untilGone(t, p, "m")
 }
+
+// A release counts from when Release was called, not from when the run loop
+// got to it: a busy loop must not make a model look more recently used (LRU)
+// or push its TTL back.
+func TestReleaseTimeIsTakenAtRelease(t *testing.T) {
+	f := newFakeLoader()
+	clock := newFakeClock()
+	readClock := make(chan struct{}, 1)
+	now := func() time.Time {
+		t := clock.Now() // read before signalling: the test moves the clock next
+		select {
+		case readClock <- struct{}{}:
+		default:
+		}
+		return t
+	}
+	p := New(Config{BudgetBytes: -1, Now: now, Logger: discardLogger()}, f)
+	defer func() {
+		if err := p.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	l := mustAcquire(t, p, "m")
+	clock.Advance(time.Second)
+	releasedAt := clock.Now()
+
+	// Hold the loop inside a message so the release has to wait for it.
+	onLoop, unblock := make(chan struct{}), make(chan struct{})
+	swept := make(chan struct{})
+	go func() {
+		p.peek(func() { close(onLoop); <-unblock })
+		close(swept)
+	}()
+	<-onLoop
+	select { // the loop's own reads before it blocked
+	case <-readClock:
+	default:
+	}
+	go l.Release()
+	<-readClock // Release has read the clock; the loop cannot have
+	clock.Advance(time.Minute)
+	close(unblock)
+	<-swept
+
+	// The release and the test's Status race for the inbox: wait for the release.
+	var s ModelStatus
+	eventually(t, "the release to be handled", func() bool {
+		s, _ = statusOf(p, "m")
+		return s.InFlight == 0
+	})
+	if !s.LastUsed.Equal(releasedAt) {
+		t.Errorf("last used %v, want the release time %v", s.LastUsed, releasedAt)
+	}
+}

@@ -19,5 +19,6 @@
 // Write produces files in the same format, used by tests, benchmarks and the tiny
 // model generator.
 //
-// Who may import me: anything. I import only the standard library and x/sys.
+// Who may import me: the engine's packages.
+// I import only the standard library and x/sys.
 package safetensors

@@ -3,11 +3,14 @@ package safetensors
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // sharedModels is ../shared/models seen from the repository root.
@@ -16,7 +19,7 @@ func sharedModels(t *testing.T) string {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared models not available at %s: %v", dir, err)
+		testenv.Need(t, false, fmt.Sprintf("shared models not available at %s: %v", dir, err))
 	}
 	return dir
 }

@@ -30,5 +30,6 @@
 // a bounded heap or quickselect, and top-p sorts only a growing best-first prefix
 // until it holds the requested mass.
 //
-// Who may import me: anything. I import only the standard library.
+// Who may import me: the engine's packages.
+// I import only the standard library.
 package sample

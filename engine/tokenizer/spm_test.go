@@ -1,11 +1,14 @@
 package tokenizer
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // Ids of testdata/tiny-spm.json.
@@ -104,7 +107,7 @@ func sharedModel(t *testing.T, name string) string {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", name)
 	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
-		t.Skipf("shared model %s not available: %v", name, err)
+		testenv.Need(t, false, fmt.Sprintf("shared model %s not available: %v", name, err))
 	}
 	return dir
 }

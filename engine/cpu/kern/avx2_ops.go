@@ -21,6 +21,11 @@ func avx2Axpy(y []float32, a float32, x []float32) {
 
 func avx2AxpyF16(y []float32, a float32, x []uint16) {
 	x = x[:len(y)]
+	if vec := len(y) &^ 7; hasF16C && vec > 0 {
+		f16cAxpy(&y[0], a, &x[0], vec)
+		goAxpyF16(y[vec:], a, x[vec:])
+		return
+	}
 	av := archsimd.BroadcastFloat32x8(a)
 	j := 0
 	for ; j+8 <= len(y); j += 8 {
@@ -51,6 +56,11 @@ func avx2MulInto(y, a, b []float32) {
 
 func avx2F16ToF32(dst []float32, src []uint16) {
 	dst = dst[:len(src)]
+	if vec := len(src) &^ 7; hasF16C && vec > 0 {
+		f16cToF32(&dst[0], &src[0], vec)
+		goF16ToF32(dst[vec:], src[vec:])
+		return
+	}
 	j := 0
 	for ; j+8 <= len(src); j += 8 {
 		h2f8(archsimd.LoadUint16x8(src[j:]).ExtendToUint32()).Store(dst[j:])

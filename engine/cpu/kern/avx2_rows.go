@@ -83,6 +83,21 @@ func avx2RowsHalf(y []float32, w []uint16, cols int, x []float32, kind int) {
 		}
 		return
 	}
+	// One row at a time through the assembly loops (BF16 always, F16 with
+	// F16C): each thread then streams its rows sequentially, four FMA
+	// chains per row (2048×2048 from memory, two threads, 2 GHz Zen 1: F16
+	// 4.7 -> 15 GB/s of weights, BF16 10.5 -> 11-13; the triad is 22).
+	if kind == 2 || hasF16C {
+		dot := bf16Dot
+		if kind == 1 {
+			dot = f16cDot
+		}
+		for i := range y {
+			row := w[i*cols : (i+1)*cols]
+			y[i] = dot(&x[0], &row[0], vec) + tail(x[vec:], row[vec:])
+		}
+		return
+	}
 	xp, wp, stride := unsafe.Pointer(&x[0]), unsafe.Pointer(&w[0]), uintptr(cols)*2
 	var out [4]float32
 	for i := 0; i < len(y); {
@@ -163,6 +178,9 @@ func avx2DotF16(a []float32, b []uint16) float32 {
 	vec := n &^ 7
 	if vec == 0 {
 		return goDotF16(a, b)
+	}
+	if hasF16C {
+		return f16cDot(&a[0], &b[0], vec) + goDotF16(a[vec:], b[vec:])
 	}
 	return avx2Dot1(unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), vec, 1) + goDotF16(a[vec:], b[vec:])
 }

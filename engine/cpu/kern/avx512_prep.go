@@ -7,9 +7,9 @@ import (
 	"unsafe"
 )
 
-// Preparation for the AVX-512 quantized kernels: the input x scaled to
-// int16 (or laid out as float), scales and biases widened to float32, and
-// rows expanded to float32 for prefill's weight tiles.
+// Preparation for the AVX-512 quantized kernels: the input x laid out for
+// them, scales and biases widened to float32, and rows expanded to float32
+// for prefill's weight tiles.
 
 // widenPad widens n scales or biases from f at off into dst as float32 and
 // zeroes dst up to the next multiple of 16. Whole vectors are loaded even
@@ -52,86 +52,20 @@ scalar:
 	}
 }
 
-// avx512PrepQ scales x to int16 per group for m's kernels: x16 = x/dx
-// rounded, dx = max|x|/32767 of the group (0 for an all-zero group). Q4
-// matrices want each 64 columns as 32 even then 32 odd ones. Matrices with
-// float32 scales get float x instead, Q4 ones as 16 even then 16 odd values
-// per 32 columns.
+// avx512PrepQ lays out xf for m's kernels: x itself for Q8, 16 even then 16
+// odd values per 32 columns for Q4 (low nibbles are the even columns).
 func avx512PrepQ(in *qin, m *Mat) {
-	gs, x := m.GroupSize, in.x
-	if exact(m) {
-		if m.DType == Q8 {
-			copy(in.xf, x)
-			return
-		}
-		ev, od := ldu(&q4Even), ldu(&q4Odd)
-		for j := 0; j+32 <= len(x); j += 32 {
-			a, b := archsimd.LoadFloat32x16(x[j:]), archsimd.LoadFloat32x16(x[j+16:])
-			a.ConcatPermute(b, ev).Store(in.xf[j:])
-			a.ConcatPermute(b, od).Store(in.xf[j+16:])
-		}
+	x := in.x
+	if m.DType == Q8 {
+		copy(in.xf, x)
 		return
 	}
-	abs := archsimd.BroadcastUint32x16(0x7fffffff)
-	var inv [2]float32 // per 32 columns of the current 64
-	for c0 := 0; c0 < len(x); c0 += 32 {
-		g := c0 / gs
-		if c0%gs == 0 {
-			var mx f32x16
-			for j := c0; j < c0+gs; j += 16 {
-				mx = mx.Max(archsimd.LoadFloat32x16(x[j:]).ToBits().And(abs).BitsToFloat32())
-			}
-			hi := hmax16(mx)
-			in.dx[g] = hi / 32767
-			if hi == 0 {
-				in.dx[g] = 0
-			}
-		}
-		f := float32(0) // |x·f| ≤ 32767(1+2⁻²³), which rounds to 32767 at most
-		if in.dx[g] != 0 {
-			f = 1 / in.dx[g]
-		}
-		inv[(c0/32)%2] = f
-		if m.DType == Q8 {
-			toInt16(in.x16[c0:], archsimd.LoadFloat32x16(x[c0:]), f)
-			toInt16(in.x16[c0+16:], archsimd.LoadFloat32x16(x[c0+16:]), f)
-			continue
-		}
-		if c0%64 == 0 && c0+64 > len(x) {
-			break // an odd 32 at the end: q4Tail reads x itself
-		}
-		if c0%64 == 32 {
-			prepQ4Block(in.x16[c0-32:c0+32], x[c0-32:c0+32], inv)
-		}
-	}
-}
-
-// prepQ4Block writes 64 columns as 32 even then 32 odd int16 values, the
-// first 32 columns scaled by inv[0] and the others by inv[1].
-func prepQ4Block(dst []int16, x []float32, inv [2]float32) {
 	ev, od := ldu(&q4Even), ldu(&q4Odd)
-	i0, i1 := archsimd.BroadcastFloat32x16(inv[0]), archsimd.BroadcastFloat32x16(inv[1])
-	a, b := archsimd.LoadFloat32x16(x).Mul(i0), archsimd.LoadFloat32x16(x[16:]).Mul(i0)
-	c, d := archsimd.LoadFloat32x16(x[32:]).Mul(i1), archsimd.LoadFloat32x16(x[48:]).Mul(i1)
-	one := float32(1)
-	toInt16(dst, a.ConcatPermute(b, ev), one)
-	toInt16(dst[16:], c.ConcatPermute(d, ev), one)
-	toInt16(dst[32:], a.ConcatPermute(b, od), one)
-	toInt16(dst[48:], c.ConcatPermute(d, od), one)
-}
-
-// toInt16 stores v·f rounded to the nearest integer as 16 int16 values.
-func toInt16(dst []int16, v f32x16, f float32) {
-	if f != 1 {
-		v = v.Mul(archsimd.BroadcastFloat32x16(f))
+	for j := 0; j+32 <= len(x); j += 32 {
+		a, b := archsimd.LoadFloat32x16(x[j:]), archsimd.LoadFloat32x16(x[j+16:])
+		a.ConcatPermute(b, ev).Store(in.xf[j:])
+		a.ConcatPermute(b, od).Store(in.xf[j+16:])
 	}
-	v.RoundScaled(0).ConvertToInt32().TruncToInt16().Store(dst)
-}
-
-func hmax16(v f32x16) float32 {
-	v8 := v.GetLo().Max(v.GetHi())
-	v4 := v8.GetLo().Max(v8.GetHi())
-	return max(max(v4.GetElem(0), v4.GetElem(1)), max(v4.GetElem(2), v4.GetElem(3)))
 }
 
 // q4Even, q4Odd split 32 consecutive values into the 16 even and the 16 odd ones.

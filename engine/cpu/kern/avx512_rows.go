@@ -48,8 +48,6 @@ var (
 	cHalfMul    = splatF(0x1p112)
 	cHalfFinite = splat32(0x8fffe000) // sign, exponent and mantissa of a half shifted left by 13
 	cLow4       = splat32(15)
-	cLow4x2     = splat32(0x000f000f)
-	cPairPick   = [16]uint32{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1}
 )
 
 func splat32(v uint32) (a [16]uint32) {

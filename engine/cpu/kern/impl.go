@@ -13,11 +13,9 @@ type impl struct {
 	// Quantized rows take x prepared once for all rows by prepQ.
 	rowsQ8 func(y []float32, m *Mat, r0 int, in *qin)
 	rowsQ4 func(y []float32, m *Mat, r0 int, in *qin)
-	// prepQ fills in.x16 and in.dx, or in.xf, for matrices like m (nil: not
-	// used).
+	// prepQ fills in.xf, x in the kernels' order, for matrices like m (nil:
+	// not used).
 	prepQ func(in *qin, m *Mat)
-	// int16Q: quantized products with 16-bit scales take int16 x (x16, dx).
-	int16Q bool
 
 	// dequant writes quantized row r of m as float32 (len m.Cols).
 	dequant  func(dst []float32, m *Mat, r int)
@@ -60,26 +58,14 @@ func Backend() string { return active.name }
 
 // qin is the input x of quantized products, prepared once per call for all
 // rows. Σ(s·q+b)·x = s·Σq·x + b·Σx: xsum holds Σx per group for the bias
-// term.
-//
-// For matrices with 16-bit scales the SIMD kernels take x as int16 scaled
-// per group (x16 = x/dx, rounded), whose products with the codes sum
-// exactly in int32. That rounding (at most half of max|x|/32767 per value,
-// about 2e-5 relative on a product) is far below the precision of the 16-bit
-// activations MLX itself runs such models with, but not below float32's:
-// matrices with float32 scales get float x (xf) and float kernels instead.
+// term. x stays float32 in every kernel set (xf is x reordered for the SIMD
+// kernels), so that every set agrees with the float64 reference to float32
+// rounding, as engine/cpu/design.md promises.
 type qin struct {
 	x    []float32 // (cols) the input
 	xsum []float32 // (groups rounded up to 16) Σx per group, zero-padded
-	x16  []int16   // (cols) x/dx in the kernel's order
-	dx   []float32 // (groups rounded up to 16) per group max|x|/32767, zero-padded
-	xf   []float32 // (cols) x in the float kernels' order
+	xf   []float32 // (cols) x in the SIMD kernels' order
 }
-
-// exact reports whether m's products keep x in float32 (xf) rather than
-// int16: always for kernel sets without int16 products, and for matrices
-// with float32 scales.
-func exact(m *Mat) bool { return !active.int16Q || m.Scales.DType == F32 }
 
 // prepare sizes in for m and fills x and xsum; active.prepQ does the rest.
 func (in *qin) prepare(m *Mat, x []float32) {
@@ -92,16 +78,7 @@ func (in *qin) prepare(m *Mat, x []float32) {
 	if active.prepQ == nil {
 		return
 	}
-	if exact(m) {
-		in.xf = grow(in.xf, m.Cols)
-	} else {
-		if cap(in.x16) < m.Cols {
-			in.x16 = make([]int16, m.Cols)
-		}
-		in.x16 = in.x16[:m.Cols]
-		in.dx = grow(in.dx, pad)
-		clear(in.dx[ng:])
-	}
+	in.xf = grow(in.xf, m.Cols)
 	active.prepQ(in, m)
 }
 

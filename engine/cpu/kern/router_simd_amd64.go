@@ -12,7 +12,6 @@ var avx512Impl = &impl{
 	rowsQ8:     avx512RowsQ8,
 	rowsQ4:     avx512RowsQ4,
 	prepQ:      avx512PrepQ,
-	int16Q:     true,
 	dequant:    avx512Dequant,
 	f16ToF32:   avx512F16ToF32,
 	finiteF16:  avx512FiniteF16,

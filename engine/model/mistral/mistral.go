@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/llama"
 )
 
 // errMistralBias: HF's Mistral never uses biases, so a config asking for them
@@ -13,10 +14,13 @@ import (
 var errMistralBias = errors.New("mistral has no attention or mlp biases")
 
 func init() {
-	model.Register(model.Arch{Name: "MistralForCausalLM", Configure: configure, Names: model.HFNames})
+	model.Register(model.Arch{Name: "MistralForCausalLM", Configure: configure, Build: llama.Build})
 }
 
 func configure(c *model.Config, _ []byte) error {
+	if err := llama.Check(c); err != nil {
+		return err
+	}
 	if c.AttentionBias || c.MLPBias {
 		return errMistralBias
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/llama"
 )
 
 func TestWriteOpensEveryVariant(t *testing.T) {
@@ -30,14 +31,14 @@ func TestWriteOpensEveryVariant(t *testing.T) {
 			}
 			defer m.Close()
 			c := m.Config
-			if c.VocabSize != 512 || c.HiddenSize != 64 || len(m.Weights.Layers) != 2 {
+			if c.VocabSize != 512 || c.HiddenSize != 64 || len(m.Def.(*llama.Model).Weights().Layers) != 2 {
 				t.Errorf("config %+v", c)
 			}
-			if s.Tied != (&m.Weights.LMHead.Weight.Data[0] == &m.Weights.Embed.Weight.Data[0]) {
+			if s.Tied != (&m.Def.(*llama.Model).Weights().LMHead.Weight.Data[0] == &m.Def.(*llama.Model).Weights().Embed.Weight.Data[0]) {
 				t.Errorf("tied=%v but lm_head and embeddings sharing is the opposite", s.Tied)
 			}
-			if want := s.QuantBits; m.Weights.Embed.Bits != want {
-				t.Errorf("embeddings have %d bits, want %d", m.Weights.Embed.Bits, want)
+			if want := s.QuantBits; m.Def.(*llama.Model).Weights().Embed.Bits != want {
+				t.Errorf("embeddings have %d bits, want %d", m.Def.(*llama.Model).Weights().Embed.Bits, want)
 			}
 			if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
 				t.Error(err)
@@ -49,7 +50,7 @@ func TestWriteOpensEveryVariant(t *testing.T) {
 func TestQuantOverridesBound(t *testing.T) {
 	m := Open(t, Spec{QuantBits: 4, GroupSize: 64, QuantOverrides: map[string]*model.Quant{
 		"lm_head": nil, "model.layers.1.mlp.down_proj": {Bits: 8, GroupSize: 32}}})
-	w := m.Weights
+	w := m.Def.(*llama.Model).Weights()
 	if w.LMHead.Bits != 0 || w.LMHead.Weight.DType != model.F32 {
 		t.Errorf("lm_head: %d bits %s", w.LMHead.Bits, w.LMHead.Weight.DType)
 	}
@@ -86,7 +87,7 @@ func TestWeightScale(t *testing.T) {
 	row := make([]float32, 128)
 	var sum float64
 	for r := range 64 {
-		if err := m.Weights.Layers[0].Q.Row(r, row); err != nil {
+		if err := m.Def.(*llama.Model).Weights().Layers[0].Q.Row(r, row); err != nil {
 			t.Fatal(err)
 		}
 		for _, v := range row {

@@ -9,7 +9,7 @@ import (
 
 // Spec describes a test model. Zero fields take the defaults listed.
 type Spec struct {
-	Arch         string      // "llama" (default), "mistral", "qwen2" or "qwen3"
+	Arch         string      // "llama" (default), "mistral", "qwen2", "qwen3", or a family of Families()
 	Hidden       int         // 64
 	Intermediate int         // 128
 	Layers       int         // 2
@@ -31,7 +31,7 @@ type Spec struct {
 	MLPBias        bool               // llama only
 	RopeScaling    *model.RopeScaling // llama only
 	RopeTheta      float64            // 10000
-	SlidingWindow  int                // mistral only; 0: none
+	SlidingWindow  int                // mistral, smollm3; gemma2/3 (0: 4); 0: none
 	EOS            []int              // generation_config eos_token_id; [2]
 }
 

@@ -21,6 +21,8 @@ var archNames = map[string]struct{ arch, modelType string }{
 	"mistral": {"MistralForCausalLM", "mistral"},
 	"qwen2":   {"Qwen2ForCausalLM", "qwen2"},
 	"qwen3":   {"Qwen3ForCausalLM", "qwen3"},
+	// Qwen3's tensors run by engine/enginetest's family that uses every model.Op.
+	"opstest": {"EngineTestOpsForCausalLM", "opstest"},
 }
 
 // Write writes the model described by spec into dir, which must exist.
@@ -109,6 +111,8 @@ func (s Spec) config() map[string]any {
 		if s.Arch == "qwen3" {
 			c["attention_bias"] = s.AttentionBias
 		}
+	default:
+		return s.familyConfig(c)
 	}
 	if s.QuantBits > 0 {
 		q := map[string]any{"group_size": s.GroupSize, "bits": s.QuantBits}
@@ -134,6 +138,9 @@ type gen struct {
 
 func (g *gen) tensors() error {
 	s := g.s
+	if isFamily(s.Arch) {
+		return g.familyTensors()
+	}
 	qdim, kvdim := s.Heads*s.HeadDim, s.KVHeads*s.HeadDim
 	invSqrt := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }
 	qkvBias := s.Arch == "qwen2" || (s.AttentionBias && (s.Arch == "llama" || s.Arch == "qwen3"))
@@ -149,7 +156,7 @@ func (g *gen) tensors() error {
 			g.linear(p+"self_attn.v_proj", kvdim, s.Hidden, invSqrt(s.Hidden), qkvBias),
 			g.linear(p+"self_attn.o_proj", s.Hidden, qdim, 0.5*invSqrt(qdim), oBias),
 		)
-		if s.Arch == "qwen3" {
+		if s.Arch == "qwen3" || s.Arch == "opstest" {
 			steps = append(steps, g.norm(p+"self_attn.q_norm.weight", s.HeadDim), g.norm(p+"self_attn.k_norm.weight", s.HeadDim))
 		}
 		steps = append(steps,

@@ -7,13 +7,17 @@ import (
 	"errors"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/llama"
 )
 
 func init() {
-	model.Register(model.Arch{Name: "Qwen2ForCausalLM", Configure: configure, Names: model.HFNames})
+	model.Register(model.Arch{Name: "Qwen2ForCausalLM", Configure: configure, Build: llama.Build})
 }
 
 func configure(c *model.Config, raw []byte) error {
+	if err := llama.Check(c); err != nil {
+		return err
+	}
 	if err := CheckSlidingWindow(c, raw); err != nil {
 		return err
 	}

@@ -5,14 +5,18 @@ package qwen3
 
 import (
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/llama"
 	"github.com/mlx-manager/mlx-manager/engine/model/qwen2"
 )
 
 func init() {
-	model.Register(model.Arch{Name: "Qwen3ForCausalLM", Configure: configure, Names: model.HFNames})
+	model.Register(model.Arch{Name: "Qwen3ForCausalLM", Configure: configure, Build: llama.Build})
 }
 
 func configure(c *model.Config, raw []byte) error {
+	if err := llama.Check(c); err != nil {
+		return err
+	}
 	if err := qwen2.CheckSlidingWindow(c, raw); err != nil {
 		return err
 	}

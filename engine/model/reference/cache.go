@@ -33,7 +33,8 @@ func (w *weights) linear(l *model.Linear) (*dense, error) {
 	return d, nil
 }
 
-func (w *weights) norm(t *model.Tensor, n int) ([]float64, error) {
+// vector decodes a small float tensor (a norm weight) once.
+func (w *weights) vector(t *model.Tensor) ([]float64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if v, ok := w.norms[t]; ok {
@@ -41,36 +42,11 @@ func (w *weights) norm(t *model.Tensor, n int) ([]float64, error) {
 	}
 	f, err := t.Float32s()
 	if err != nil {
-		return nil, err
-	}
-	if len(f) != n {
-		return nil, fmt.Errorf("%s: %d weights for %d values", t.Name, len(f), n)
+		return nil, fmt.Errorf("%s: %w", t.Name, err)
 	}
 	if w.norms == nil {
 		w.norms = map[*model.Tensor][]float64{}
 	}
 	w.norms[t] = widen(f)
 	return w.norms[t], nil
-}
-
-// matVec is l(x) = W·x (+ bias).
-func (r *Runner) matVec(l *model.Linear, x []float64) ([]float64, error) {
-	d, err := r.w.linear(l)
-	if err != nil {
-		return nil, err
-	}
-	y, err := d.matVec(x)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", l.Weight.Name, err)
-	}
-	return y, nil
-}
-
-// rmsNorm normalises x with the weight tensor t.
-func (r *Runner) rmsNorm(x []float64, t *model.Tensor) ([]float64, error) {
-	w, err := r.w.norm(t, len(x))
-	if err != nil {
-		return nil, err
-	}
-	return rmsNorm(x, w, r.cfg.RMSNormEps), nil
 }

@@ -14,15 +14,15 @@ var ErrClosed = errors.New("sequence closed")
 // Runner runs one model. It holds only read-only state, so any number of
 // sequences may run concurrently.
 type Runner struct {
-	m     *model.Model
-	cfg   *model.Config
-	freqs []float64 // (headDim/2) RoPE inverse frequencies
-	w     weights   // decoded weights, filled on first use
+	m   *model.Model
+	cfg *model.Config
+	def model.Definition
+	w   weights // decoded weights, filled on first use
 }
 
 // NewRunner returns the reference runner of an opened model.
 func NewRunner(m *model.Model) model.Runner {
-	return &Runner{m: m, cfg: m.Config, freqs: model.RopeFreqs(m.Config)}
+	return &Runner{m: m, cfg: m.Config, def: m.Def}
 }
 
 // Backend names the executor.
@@ -37,8 +37,8 @@ func (r *Runner) NewSequence(maxLen int) (model.Sequence, error) {
 		return nil, fmt.Errorf("new sequence: length %d outside 1..%d", maxLen, r.cfg.MaxPositionEmbeddings)
 	}
 	s := &sequence{r: r, maxLen: maxLen}
-	s.keys = make([][][]float64, r.cfg.NumHiddenLayers)
-	s.values = make([][][]float64, r.cfg.NumHiddenLayers)
+	s.keys = make([][][]float64, r.def.Layers())
+	s.values = make([][][]float64, r.def.Layers())
 	return s, nil
 }
 
@@ -74,17 +74,18 @@ func (s *sequence) Truncate(n int) error {
 }
 
 func (s *sequence) Forward(ctx context.Context, tokens []int32) ([]float32, error) {
-	var last []float64
-	err := s.run(ctx, tokens, func(h []float64) { last = h })
+	var last *mat
+	err := s.run(ctx, tokens, func(h *mat) { last = h })
 	if err != nil {
 		return nil, err
 	}
-	logits, err := s.r.matVec(&s.r.m.Weights.LMHead, last)
+	var logits *mat
+	err = s.do(func(o *ops) { logits = val(s.r.def.Logits(o, last)) })
 	if err != nil {
 		return nil, err
 	}
 	s.logits = s.logits[:0]
-	for _, v := range logits {
+	for _, v := range logits.d {
 		s.logits = append(s.logits, float32(v))
 	}
 	return s.logits, nil
@@ -92,8 +93,8 @@ func (s *sequence) Forward(ctx context.Context, tokens []int32) ([]float32, erro
 
 func (s *sequence) Hidden(ctx context.Context, tokens []int32) ([]float32, error) {
 	out := make([]float32, 0, len(tokens)*s.r.cfg.HiddenSize)
-	err := s.run(ctx, tokens, func(h []float64) {
-		for _, v := range h {
+	err := s.run(ctx, tokens, func(h *mat) {
+		for _, v := range h.d {
 			out = append(out, float32(v))
 		}
 	})
@@ -105,7 +106,7 @@ func (s *sequence) Hidden(ctx context.Context, tokens []int32) ([]float32, error
 
 // run checks the tokens, then appends them one by one, handing each one's
 // final-normed hidden state to emit. On error the sequence is left as it was.
-func (s *sequence) run(ctx context.Context, tokens []int32, emit func([]float64)) error {
+func (s *sequence) run(ctx context.Context, tokens []int32, emit func(*mat)) error {
 	if s.closed {
 		return ErrClosed
 	}
@@ -133,5 +134,37 @@ func (s *sequence) run(ctx context.Context, tokens []int32, emit func([]float64)
 		}
 		emit(h)
 	}
+	return nil
+}
+
+// step appends one token at position Len() and returns its final-normed
+// hidden state (1, hidden).
+func (s *sequence) step(token int32) (*mat, error) {
+	var h *mat
+	err := s.do(func(o *ops) {
+		o.tokens = []int32{token}
+		d := s.r.def
+		x := d.Embed(o)
+		for l := range d.Layers() {
+			x = d.Layer(o, l, x)
+		}
+		h = val(d.Norm(o, x))
+	})
+	return h, err
+}
+
+// do runs f with the operations at the sequence's position, turning the
+// errors operations panic with back into an error.
+func (s *sequence) do(f func(o *ops)) (err error) {
+	defer func() {
+		switch e := recover().(type) {
+		case nil:
+		case stepError:
+			err = e.err
+		default:
+			err = fmt.Errorf("reference: %v", e)
+		}
+	}()
+	f(&ops{s: s, pos: s.Len()})
 	return nil
 }

@@ -3,6 +3,7 @@ package reference_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/all"
 	"github.com/mlx-manager/mlx-manager/engine/model/reference"
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 func storiesDir(t *testing.T) string {
@@ -21,7 +23,7 @@ func storiesDir(t *testing.T) string {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "shared", "models", "stories260K")
 	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
-		t.Skipf("stories260K not available at %s: %v", dir, err)
+		testenv.Need(t, false, fmt.Sprintf("stories260K not available at %s: %v", dir, err))
 	}
 	return dir
 }

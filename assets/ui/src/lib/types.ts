@@ -56,6 +56,7 @@ export interface SearchResult {
   architecture?: string
   context_length?: number
   supported?: boolean
+  unsupported_reason?: string // names the architecture and the ones that run
   estimate_bytes?: number
   fits?: boolean
 }
@@ -198,8 +199,24 @@ export interface HubSettings {
   live: boolean
 }
 
+export type RegistrationMode = 'open' | 'invite' | 'closed'
+
 export interface AuthSettings {
   allow_unauthenticated_loopback: boolean
+  registration?: RegistrationMode
+}
+
+export interface Invite {
+  id: string
+  note?: string
+  created_by: string
+  created_at: string
+  expires_at: string
+  state: 'active' | 'used' | 'expired'
+  used_by?: string
+  used_at?: string
+  token?: string // only in the answer that creates it
+  url?: string
 }
 
 export interface AuditRetention {

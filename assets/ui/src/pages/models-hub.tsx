@@ -87,7 +87,7 @@ function Result({ r, local, active }: { r: SearchResult; local: boolean; active?
         <div class="result-title">
           <span class="mono strong">{r.id}</span>
           {r.gated && <Badge tone="warn" title="Needs a Hugging Face token with access">gated</Badge>}
-          {r.supported === false && <Badge tone="bad">not supported</Badge>}
+          {r.supported === false && <Badge tone="bad" title={r.unsupported_reason}>not supported{r.architecture ? `: ${r.architecture}` : ''}</Badge>}
         </div>
         <div class="result-meta muted small">
           <span title="Downloads"><Icon name="download" size={13} /> {count(r.downloads)}</span>

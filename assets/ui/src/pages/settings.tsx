@@ -14,6 +14,7 @@ export function SettingsPage() {
     <div class="page">
       <PageHeader title="Settings" subtitle={me.is_admin ? 'Your API keys and how this machine runs models' : 'Your API keys'} />
       <KeysCard />
+      <AboutCard />
       {me.is_admin && (
         <>
           <PoolCard />
@@ -98,6 +99,35 @@ function KeysCard() {
           </div>
         </Modal>
       )}
+    </Card>
+  )
+}
+
+interface Health {
+  version: string
+  kernels?: { set: string; simd_build: boolean; cpu: string; warning?: string }
+}
+
+// AboutCard shows the build and its inference kernels from /health, so that a
+// binary built without its SIMD kernels (several times slower) is visible.
+function AboutCard() {
+  const [h, setH] = useState<Health | null>(null)
+  useEffect(() => void api.get<Health>('/health').then(setH, () => setH(null)), [])
+  if (!h) return null
+  const k = h.kernels
+  return (
+    <Card title="About" id="about">
+      <p class="small">
+        MLX Manager <span class="mono">{h.version}</span>
+        {k && (
+          <>
+            {' · kernels '}
+            <span class="mono" data-testid="kernels">{k.set}</span>
+            {k.simd_build ? ' (SIMD build)' : ' (built without GOEXPERIMENT=simd)'}
+          </>
+        )}
+      </p>
+      {k?.warning && <div class="alert alert-bad">{k.warning}</div>}
     </Card>
   )
 }

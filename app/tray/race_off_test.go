@@ -1,5 +1,0 @@
-//go:build !race
-
-package tray
-
-const raceDetector = false

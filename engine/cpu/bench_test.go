@@ -1,0 +1,134 @@
+package cpu_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mlx-manager/mlx-manager/engine/cpu"
+	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
+)
+
+// benchSpecs are a mid-size random Llama (31M parameters: hidden 768, 4
+// layers, GQA 12/4, vocab 4096) in each stored precision: large enough that
+// matrix products dominate, small enough to generate in seconds.
+var benchSpecs = []struct {
+	name string
+	spec modeltest.Spec
+}{
+	{"f32", modeltest.Spec{DType: model.F32}},
+	{"bf16", modeltest.Spec{DType: model.BF16}},
+	{"f16", modeltest.Spec{DType: model.F16}},
+	{"q8", modeltest.Spec{DType: model.BF16, QuantBits: 8, GroupSize: 64}},
+	{"q4", modeltest.Spec{DType: model.BF16, QuantBits: 4, GroupSize: 64}},
+}
+
+// openBench writes the model once per machine (under the temp dir, reused by
+// later runs so A/B comparisons read the same files) and loads it on the CPU.
+func openBench(b *testing.B, name string, s modeltest.Spec) model.Sequence {
+	s.Hidden, s.Intermediate, s.Layers, s.Heads, s.KVHeads, s.HeadDim = 768, 2048, 4, 12, 4, 64
+	s.Vocab, s.MaxPos, s.Seed = 4096, 1024, 1
+	dir := filepath.Join(os.TempDir(), "mlx-manager-cpu-bench-"+name)
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := modeltest.Write(dir, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m, err := model.Open(context.Background(), dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = m.Close() })
+	r, err := cpu.New(m, cpu.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = r.Close() })
+	seq, err := r.NewSequence(1024)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = seq.Close() })
+	return seq
+}
+
+func benchTokens(n int) []int32 {
+	t := make([]int32, n)
+	for i := range t {
+		t[i] = int32((i*37 + 11) % 4096)
+	}
+	return t
+}
+
+// BenchmarkDecode is one token per step after a 32-token prompt.
+func BenchmarkDecode(b *testing.B) {
+	for _, bs := range benchSpecs {
+		b.Run(bs.name, func(b *testing.B) {
+			seq := openBench(b, bs.name, bs.spec)
+			ctx := context.Background()
+			if _, err := seq.Forward(ctx, benchTokens(32)); err != nil {
+				b.Fatal(err)
+			}
+			start := cpuTime()
+			for i := 0; b.Loop(); i++ {
+				if seq.Len() >= 512 {
+					if err := seq.Truncate(32); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := seq.Forward(ctx, []int32{int32(i % 4096)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+			reportCPU(b, start, b.N)
+		})
+	}
+}
+
+// cpuTime is the process's user+system CPU time: on a machine shared with
+// other loads it varies far less than wall time, so A/B comparisons run with
+// -test.cpu 1 and compare cpu-µs/tok.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, start time.Duration, tokens int) {
+	if d := cpuTime() - start; d > 0 && start > 0 {
+		b.ReportMetric(float64(d.Microseconds())/float64(tokens), "cpu-µs/tok")
+	}
+}
+
+// BenchmarkPrefill is a 128-token prompt from an empty cache.
+func BenchmarkPrefill(b *testing.B) {
+	const n = 128
+	for _, bs := range benchSpecs {
+		b.Run(bs.name, func(b *testing.B) {
+			seq := openBench(b, bs.name, bs.spec)
+			ctx := context.Background()
+			toks := benchTokens(n)
+			start := cpuTime()
+			for b.Loop() {
+				if err := seq.Truncate(0); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := seq.Forward(ctx, toks); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tok/s")
+			reportCPU(b, start, n*b.N)
+		})
+	}
+}

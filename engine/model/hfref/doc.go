@@ -1,0 +1,23 @@
+// Package hfref is an independent float64 forward pass of the model families
+// added in issue #18 (Gemma2ForCausalLM, Gemma3ForCausalLM and the text part of
+// Gemma3ForConditionalGeneration, Phi3ForCausalLM, GraniteForCausalLM,
+// Olmo2ForCausalLM, SmolLM3ForCausalLM), written from Hugging Face
+// transformers' modeling_<family>.py and modeling_rope_utils.py and from
+// nothing in this project, so that it can judge the executors: a family is
+// right when every executor's logits match these within 1e-4 of their RMS.
+//
+// It is deliberately plain: no cache, no batching, no fusion, every position
+// recomputed, every step in the order transformers writes it. The input is a
+// config.json (as a map, the way transformers reads it, with the family's
+// defaults for absent keys) and the tensors by their Hugging Face names; the
+// output is the logits of every position. Load reads a model directory in the
+// real layout, dequantizing MLX-quantized layers, so a test compares an
+// executor with the oracle on the same weights.
+//
+// What transformers does in the model's dtype and this package does in
+// float64 differs only by rounding, with one exception kept on purpose: the
+// Gemma embedding scale sqrt(hidden_size) is rounded to the model's dtype first
+// (transformers casts it, and bfloat16 turns sqrt(2560)=50.6 into 50.5).
+//
+// Who may import me: tests only.
+package hfref

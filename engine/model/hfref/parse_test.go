@@ -1,0 +1,79 @@
+package hfref_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/mlx-manager/mlx-manager/engine/model"
+)
+
+// TestRealConfigsParse: the config.json of real checkpoints (testdata/configs)
+// pass the engine's parser and their family's Configure.
+func TestRealConfigsParse(t *testing.T) {
+	for name, check := range map[string]func(t *testing.T, c *model.Config){
+		"smollm3-3b.json": func(t *testing.T, c *model.Config) {
+			if c.NumHiddenLayers != 36 || c.RopeTheta != 5e6 || c.SlidingWindow != 0 {
+				t.Errorf("%+v", c)
+			}
+		},
+		"gemma-2-2b-it.json": func(t *testing.T, c *model.Config) {
+			if c.HiddenAct != "gelu_pytorch_tanh" || !c.TieWordEmbeddings || c.HeadDim != 256 {
+				t.Errorf("%+v", c)
+			}
+		},
+		"phi-3.5-mini-instruct.json": func(t *testing.T, c *model.Config) {
+			if r := c.RopeScaling; r == nil || r.Type != "longrope" || len(r.LongFactor) != 48 || c.SlidingWindow != 262144 {
+				t.Errorf("rope %+v, window %d", c.RopeScaling, c.SlidingWindow)
+			}
+		},
+		"phi-4-mini-instruct-mlx4.json": func(t *testing.T, c *model.Config) {
+			if q := c.Quantization; q == nil || q.Bits != 4 || q.GroupSize != 64 || !c.TieWordEmbeddings || c.NumKeyValueHeads != 8 {
+				t.Errorf("quantization %+v, %+v", c.Quantization, c)
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", "configs", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := model.ParseConfig(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, c)
+		})
+	}
+}
+
+// TestGemma3MultimodalConfigParse: a Gemma3ForConditionalGeneration config
+// with a sparse text_config (as Gemma 3 4B's) gets Gemma3TextConfig's defaults.
+func TestGemma3MultimodalConfigParse(t *testing.T) {
+	c, err := model.ParseConfig([]byte(`{"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",
+		"eos_token_id": [1, 106], "text_config": {"hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text",
+		"num_hidden_layers": 34, "rope_scaling": {"factor": 8.0, "rope_type": "linear"}, "sliding_window": 1024},
+		"torch_dtype": "bfloat16", "vision_config": {"model_type": "siglip_vision_model"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Architectures[0] != "Gemma3ForConditionalGeneration" || c.HiddenSize != 2560 || c.NumAttentionHeads != 8 ||
+		c.NumKeyValueHeads != 4 || c.HeadDim != 256 || c.VocabSize != 262208 || c.RopeTheta != 1e6 ||
+		c.RopeScaling == nil || c.RopeScaling.Factor != 8 || c.TorchDType != "bfloat16" || len(c.EOSTokenIDs) != 2 {
+		t.Errorf("%+v", c)
+	}
+}
+
+func TestFamilyConfigsRejected(t *testing.T) {
+	for name, js := range map[string]string{
+		"granite zero multiplier": `{"architectures": ["GraniteForCausalLM"], "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 512, "logits_scaling": 0}`,
+		"gemma2 silu":             `{"architectures": ["Gemma2ForCausalLM"], "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "head_dim": 16, "vocab_size": 512, "hidden_activation": "silu"}`,
+		"phi3 factors":            `{"architectures": ["Phi3ForCausalLM"], "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 512, "original_max_position_embeddings": 8, "rope_scaling": {"type": "longrope", "short_factor": [1, 1], "long_factor": [2, 2]}}`,
+		"smollm3 layers":          `{"architectures": ["SmolLM3ForCausalLM"], "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 512, "no_rope_layers": [1]}`,
+		"olmo2 mlp bias":          `{"architectures": ["Olmo2ForCausalLM"], "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 512, "mlp_bias": true}`,
+	} {
+		if _, err := model.ParseConfig([]byte(js)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
