@@ -11,6 +11,7 @@ type Exec struct {
 	mv matvecTask
 	mm matmulTask
 	pk packedTask
+	pt packTask
 	at attnTask
 }
 

@@ -25,9 +25,10 @@ const (
 	packKC = 256 // columns per block; a multiple of every quantization group size
 	packMC = 48  // weight rows per chunk, a multiple of packMR
 
-	// packMinTokens is the smallest n for the packed path: a single token
-	// is decode's matrix-vector product, which reads each weight once.
-	packMinTokens = 2
+	// packMinTokens is the smallest n for the packed path (MatMul): below
+	// it, converting weights into the tile costs more than the micro-kernel
+	// saves.
+	packMinTokens = 4
 )
 
 // microFunc accumulates a packMR×w tile (w = packNR, or packNR/2 for the
@@ -36,28 +37,34 @@ const (
 // from zero when first and from c otherwise. ldc and lda are in floats.
 type microFunc func(c *float32, ldc int, a *float32, lda int, xp *float32, kc int, first bool)
 
-// packTokens writes x (n, cols) into xp as (panels, cols, packNR), the
-// tokens past n of the last panel zero.
-func packTokens(xp, x []float32, n, cols int) {
-	panels := (n + packNR - 1) / packNR
-	xp = xp[:panels*cols*packNR]
-	for p := 0; p < panels; p++ {
-		dst := xp[p*cols*packNR : (p+1)*cols*packNR]
-		for j := 0; j < packNR; j++ {
-			tok := p*packNR + j
-			if tok >= n {
-				for k := 0; k < cols; k++ {
-					dst[k*packNR+j] = 0
-				}
-				continue
+// packTokens writes panel p of x (n, cols) into xp as (panels, cols,
+// packNR), the tokens past n of the last panel zero.
+func packTokens(xp, x []float32, n, cols, p int) {
+	dst := xp[p*cols*packNR : (p+1)*cols*packNR]
+	for j := 0; j < packNR; j++ {
+		tok := p*packNR + j
+		if tok >= n {
+			for k := 0; k < cols; k++ {
+				dst[k*packNR+j] = 0
 			}
-			src := x[tok*cols : (tok+1)*cols]
-			for k, v := range src {
-				dst[k*packNR+j] = v
-			}
+			continue
+		}
+		src := x[tok*cols : (tok+1)*cols]
+		for k, v := range src {
+			dst[k*packNR+j] = v
 		}
 	}
 }
+
+// packTask packs the panels of tokens on every thread: a long prompt's
+// tokens are megabytes, whose transposition one thread would do alone while
+// the other waits.
+type packTask struct {
+	xp, x   []float32
+	n, cols int
+}
+
+func (t *packTask) runChunk(p, _ int) { packTokens(t.xp, t.x, t.n, t.cols, p) }
 
 // packedTask is one MatMul through the micro-kernel.
 type packedTask struct {
@@ -77,7 +84,14 @@ func (e *Exec) matMulPacked(y []float32, m *Mat, x []float32, n int) {
 	}
 	panels := (n + packNR - 1) / packNR
 	t.xp = grow(t.xp, panels*m.Cols*packNR)
-	packTokens(t.xp, x, n, m.Cols)
+	pt := &e.pt
+	*pt = packTask{xp: t.xp, x: x[:n*m.Cols], n: n, cols: m.Cols}
+	if n*m.Cols < parallelMin || panels == 1 {
+		runInline(pt, panels)
+	} else {
+		e.pool.run(pt, panels)
+	}
+	pt.xp, pt.x = nil, nil
 	t.m, t.y, t.n = m, y[:n*m.Rows], n
 	chunks := (m.Rows + packMC - 1) / packMC
 	if m.Rows*m.Cols*n < parallelMin {
@@ -106,7 +120,7 @@ func (t *packedTask) runChunk(c, tid int) {
 	t.acc[tid] = grow(t.acc[tid], packMC*ldc)
 	acc := t.acc[tid][:padded*ldc]
 	// The last panel's kernel: the narrow one when it holds at most half
-	// a panel of tokens (batched decode's 2..8, and prompt tails).
+	// a panel of tokens (batched decode's 4..8, and prompt tails).
 	last := active.micro
 	if t.n-(panels-1)*packNR <= packNR/2 {
 		last = active.microHalf
