@@ -11,6 +11,8 @@ type Exec struct {
 
 	mv matvecTask
 	mm matmulTask
+	pk packedTask
+	pt packTask
 	at attnTask
 }
 

@@ -31,6 +31,13 @@ type impl struct {
 	// gemm computes c[i*ldc+j] = a[i*lda:]·b[j*ldb:] over k values for
 	// i < m, j < n: every dot product of m rows of a with n rows of b.
 	gemm func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int)
+	// micro and microHalf are the register-blocked kernels of packed
+	// prefill (gemm.go) for full and half panels of tokens; nil: MatMul goes
+	// through gemm on tiles instead. packRow, set with them, writes columns
+	// c0..c0+len(dst) of row r of m as float32 (c0 and len(dst) are
+	// multiples of the group size of quantized matrices).
+	micro, microHalf microFunc
+	packRow          func(dst []float32, m *Mat, r, c0 int)
 
 	dot     func(a, b []float32) float32
 	axpy    func(y []float32, a float32, x []float32) // y += a*x
