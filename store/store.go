@@ -66,6 +66,7 @@ var (
 var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketUserEmails, bucketAPIKeys, bucketKeyHashes,
 	bucketAudit, bucketSettings, bucketProfiles, bucketDownloads, bucketLockouts,
+	bucketBackends,
 }
 
 // Store is the open database. Its methods are safe for concurrent use.
