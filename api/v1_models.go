@@ -37,6 +37,7 @@ func (s *Server) handleV1Models(c echo.Context) error {
 		}
 		out.Data = append(out.Data, openai.ProfileModel(p.Name, p.CreatedAt.Unix()))
 	}
+	out.Data = s.appendRoutedModels(c, out.Data) // v1route.go
 	return c.JSON(http.StatusOK, out)
 }
 
