@@ -47,7 +47,7 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 		return rc.Flush()
 	}
 	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 0, 64<<10), maxEventLine)
+	sc.Buffer(make([]byte, 0, 4<<10), maxEventLine) // grows for long events; most are short
 	var (
 		name string
 		data bytes.Buffer
