@@ -3,6 +3,7 @@ package v1test
 import (
 	"bytes"
 	"context"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -329,5 +330,83 @@ func TestRouteFallback(t *testing.T) {
 	e := front.Error(t, "POST", "/v1/chat/completions", front.key, chatBody(body), http.StatusBadGateway)
 	if !strings.HasPrefix(e.Message, "backend flaky: ") || e.Type != "server_error" {
 		t.Errorf("error %+v", e)
+	}
+}
+
+// TestRouteAdmin: the backend API never shows a key, changes are audited, and a
+// backend restricted to some users refuses the others.
+func TestRouteAdmin(t *testing.T) {
+	back := start(t, envOptions{})
+	front := start(t, envOptions{})
+	u, userTok := front.ApprovedUser(t, front.Login(t, "admin@example.com", "correct horse battery"), "dev@example.com")
+	b := front.addBackend(t, "gpu", "openai", back.URL+"/v1", back.key, map[string]any{"users": []string{u.ID}, "models": []string{"served/x"}})
+	front.setRules(t, rule{Pattern: "remote/*", Targets: []target{{Backend: "gpu", Model: tinyID}}})
+
+	resp := front.Do(t, "GET", "/api/backends", front.key, nil)
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if bytes.Contains(raw, []byte(back.key)) || bytes.Contains(raw, []byte(back.key[:len(back.key)-4])) {
+		t.Fatalf("GET /api/backends shows the key: %s", raw)
+	}
+	// A change without api_key keeps the key.
+	var changed backendView
+	front.JSON(t, "PUT", "/api/backends/"+b.ID, front.key, map[string]any{"name": "gpu", "kind": "openai", "base_url": back.URL + "/v1/",
+		"users": []string{u.ID}, "models": []string{"served/x"}}, http.StatusOK, &changed)
+	if !changed.HasKey || changed.KeyLast4 != b.KeyLast4 || !changed.Health.Healthy {
+		t.Errorf("after a change without a key: %+v", changed)
+	}
+	if ev := front.auditOf(t, "backend.update"); ev.Target != "gpu" || strings.Contains(ev.Detail, back.key) {
+		t.Errorf("audit %+v", ev)
+	}
+	for _, tc := range []struct {
+		name string
+		body map[string]any
+	}{
+		{"bad kind", map[string]any{"name": "x", "kind": "grpc", "base_url": "http://h/v1"}},
+		{"local", map[string]any{"name": "local", "kind": "openai", "base_url": "http://h/v1"}},
+		{"credentials in the url", map[string]any{"name": "x", "kind": "openai", "base_url": "http://user:pw@h/v1"}},
+		{"duplicate", map[string]any{"name": "gpu", "kind": "openai", "base_url": "http://h/v1"}},
+	} {
+		resp := front.Do(t, "POST", "/api/backends", front.key, tc.body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusConflict {
+			t.Errorf("%s: status %d", tc.name, resp.StatusCode)
+		}
+	}
+	e := front.Error(t, "PUT", "/api/settings/routing", front.key, map[string]any{"rules": []rule{{Pattern: "a", Targets: []target{{Backend: "nope"}}}}}, http.StatusBadRequest)
+	if !strings.Contains(e.Message, `"nope"`) {
+		t.Errorf("unknown target: %+v", e)
+	}
+
+	// The admin is not among the backend's users; dev is.
+	e = front.Error(t, "POST", "/v1/chat/completions", front.key, chatBody(map[string]any{"model": "remote/tiny", "max_tokens": 2}), http.StatusForbidden)
+	if e.Code == nil || *e.Code != "model_not_permitted" {
+		t.Errorf("admin on a backend for dev: %+v", e)
+	}
+	var r chatResponse
+	front.JSON(t, "POST", "/v1/chat/completions", userTok, chatBody(map[string]any{"model": "remote/tiny", "max_tokens": 2}), http.StatusOK, &r)
+	if ev := front.auditOf(t, "v1.chat.completions"); ev.UserID != u.ID || ev.Detail != "backend gpu" || ev.CompletionTokens != r.Usage.CompletionTokens {
+		t.Errorf("audit %+v", ev)
+	}
+	listed := func(tok string) bool {
+		var models struct {
+			Data []struct {
+				ID string `json:"id"`
+			} `json:"data"`
+		}
+		front.JSON(t, "GET", "/v1/models", tok, nil, http.StatusOK, &models)
+		for _, m := range models.Data {
+			if m.ID == "served/x" {
+				return true
+			}
+		}
+		return false
+	}
+	if listed(front.key) || !listed(userTok) {
+		t.Error("/v1/models shows a backend's models to the wrong users")
+	}
+	front.JSON(t, "DELETE", "/api/backends/"+b.ID, front.key, nil, http.StatusNoContent, nil)
+	if ev := front.auditOf(t, "backend.delete"); ev.Target != "gpu" {
+		t.Errorf("audit %+v", ev)
 	}
 }
