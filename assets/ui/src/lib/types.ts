@@ -214,3 +214,37 @@ export interface V1Model {
   created: number
   owned_by: string
 }
+
+export interface BackendHealth {
+  name: string
+  healthy: boolean
+  failures: number
+  last_error?: string
+  checked_at?: string
+  retry_at?: string
+  discovered?: string[]
+}
+
+export interface Backend {
+  id: string
+  name: string
+  kind: 'openai' | 'anthropic'
+  base_url: string
+  has_key: boolean
+  key_last4?: string
+  timeout_s: number
+  models: string[]
+  discover: boolean
+  users: string[]
+  health: BackendHealth
+}
+
+export interface RouteTarget {
+  backend: string
+  model?: string
+}
+
+export interface RouteRule {
+  pattern: string
+  targets: RouteTarget[]
+}
