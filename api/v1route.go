@@ -13,6 +13,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/openai"
 	"github.com/mlx-manager/mlx-manager/api/route"
 	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/engine/hub"
 )
 
 // v1Protocols are the /v1 routes a remote backend may answer, and as what.
@@ -38,7 +39,7 @@ func (s *Server) routeV1(c echo.Context) (handled bool, err error) {
 	}
 	c.Request().Body = io.NopCloser(bytes.NewReader(body))
 	model := route.ModelOf(body)
-	targets, ok := s.router.Targets(model)
+	targets, ok := s.router.Targets(model, func(m string) bool { return s.servedLocally(c, m) })
 	if !ok {
 		return false, nil
 	}
@@ -140,4 +141,17 @@ func (s *Server) appendRoutedModels(c echo.Context, list []openai.Model) []opena
 		}
 	}
 	return list
+}
+
+// servedLocally reports whether model names a profile the user sees or a model of
+// the models dir: a backend that lists the same name does not take it away.
+func (s *Server) servedLocally(c echo.Context, model string) bool {
+	if p, err := s.store.Profiles().ByName(model); err == nil {
+		return profileVisible(c, p)
+	}
+	if s.opts.Engine == nil || !hub.ValidRepoID(model) {
+		return false
+	}
+	_, err := s.opts.Engine.Model(c.Request().Context(), model)
+	return err == nil
 }

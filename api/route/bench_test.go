@@ -36,7 +36,7 @@ func BenchmarkServeFirstByte(b *testing.B) {
 		[]route.Rule{{Pattern: "m", Targets: []route.Target{{Backend: "up"}}}})
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
-		targets, _ := r.Targets(route.ModelOf(body))
+		targets, _ := r.Targets(route.ModelOf(body), nil)
 		if _, err := r.Serve(req.Context(), w, &route.Request{Protocol: route.OpenAIChat, Body: body, Header: req.Header, Targets: targets}); err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 		}

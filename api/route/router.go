@@ -144,15 +144,19 @@ func (r *Router) Active() bool {
 
 // Targets are where a request for model goes, in order. ok is false when no rule
 // matches and no backend serves the model: the local engine answers as always.
-// The first matching rule wins; without one, the backends that list or discovered
-// the model, by name.
-func (r *Router) Targets(model string) (targets []Target, ok bool) {
+// The first matching rule wins; without one, a model this machine has (local
+// reports it; nil: none) stays here, and otherwise goes to the backends that
+// list or discovered it, by name.
+func (r *Router) Targets(model string, local func(string) bool) (targets []Target, ok bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, rule := range r.rules {
 		if rule.Matches(model) {
 			return rule.Targets, true
 		}
+	}
+	if local != nil && local(model) {
+		return nil, false
 	}
 	for _, name := range r.namesLocked() {
 		if r.backends[name].serves(model) {

@@ -91,16 +91,19 @@ func TestTargets(t *testing.T) {
 		{"exact", []Target{{Backend: "a"}}},
 		{"exactly", []Target{{Backend: Local}}}, // "*" catches the rest before model lists
 	} {
-		got, ok := r.Targets(tc.model)
+		got, ok := r.Targets(tc.model, nil)
 		if !ok || len(got) != len(tc.want) || got[0] != tc.want[0] {
 			t.Errorf("Targets(%q) = %v, %v; want %v", tc.model, got, ok, tc.want)
 		}
 	}
 	r.Set(r.configs(), nil)
-	if got, ok := r.Targets("shared"); !ok || len(got) != 2 || got[0].Backend != "a" || got[1].Backend != "b" {
+	if _, ok := r.Targets("shared", func(m string) bool { return m == "shared" }); ok {
+		t.Error("a model this machine has went to a backend without a rule")
+	}
+	if got, ok := r.Targets("shared", nil); !ok || len(got) != 2 || got[0].Backend != "a" || got[1].Backend != "b" {
 		t.Errorf("a model two backends list: %v, %v", got, ok)
 	}
-	if _, ok := r.Targets("nobody"); ok {
+	if _, ok := r.Targets("nobody", nil); ok {
 		t.Error("a model nobody serves was routed")
 	}
 	if r.Allowed("a", "u2") || !r.Allowed("a", "u1") || !r.Allowed("b", "") {

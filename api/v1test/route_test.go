@@ -118,7 +118,7 @@ func TestRoutePassThrough(t *testing.T) {
 	back := start(t, envOptions{})
 	var log syncBuffer
 	front := start(t, envOptions{log: &log})
-	b := front.addBackend(t, "gpu", "openai", back.URL+"/v1", back.key, map[string]any{"models": []string{"served/by-gpu"}})
+	b := front.addBackend(t, "gpu", "openai", back.URL+"/v1", back.key, map[string]any{"models": []string{"served/by-gpu", tinyID}})
 	if !b.HasKey || b.KeyLast4 != back.key[len(back.key)-4:] || !b.Health.Healthy {
 		t.Fatalf("backend %+v", b)
 	}
@@ -173,6 +173,11 @@ func TestRoutePassThrough(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("/v1/models %+v lacks served/by-gpu", models.Data)
+	}
+	// A model this machine has stays here though the backend lists it too.
+	front.chat(t, map[string]any{"max_tokens": 2})
+	if ev := front.auditOf(t, "v1.chat.completions"); ev.Detail != "" || ev.Model != tinyID {
+		t.Errorf("a local model went to a backend: %+v", ev)
 	}
 	e = front.Error(t, "POST", "/v1/chat/completions", front.key, chatBody(map[string]any{"model": "served/by-gpu"}), http.StatusNotFound)
 	if !strings.HasPrefix(e.Message, "backend gpu: 404 ") {
