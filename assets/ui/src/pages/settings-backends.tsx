@@ -86,8 +86,9 @@ export function BackendsCard() {
                   <td class="mono small">{b.has_key ? `••••${b.key_last4 ?? ''}` : 'none'}</td>
                   <td class="small">{[...b.models, ...(b.health.discovered ?? []).filter((m) => !b.models.includes(m))].join(', ') || '—'}</td>
                   <td>
-                    {b.health.healthy ? <Badge tone="good">healthy</Badge>
-                      : <Badge tone="bad" title={b.health.last_error}>circuit open</Badge>}
+                    {!b.health.healthy ? <Badge tone="bad" title={b.health.last_error}>circuit open</Badge>
+                      : b.health.failures > 0 ? <Badge tone="warn" title={b.health.last_error}>failing ({b.health.failures})</Badge>
+                        : <Badge tone="good">healthy</Badge>}
                     {b.health.last_error && <div class="muted small" title={b.health.last_error}>{b.health.last_error.slice(0, 80)}</div>}
                     {b.health.checked_at && <div class="muted small">checked {ago(b.health.checked_at)}</div>}
                   </td>
