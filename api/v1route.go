@@ -79,6 +79,9 @@ func (s *Server) routeV1(c echo.Context) (handled bool, err error) {
 	e := toError(routeError(err))
 	rec.ErrorType, rec.ErrorMessage = e.Type, e.Message
 	s.log.Warn("routed stream failed", "request_id", requestID(c), "backend", res.Backend, "err", err)
+	if re := (*route.Error)(nil); errors.As(err, &re) && re.Relayed {
+		return true, nil // the backend's error event is the stream's last
+	}
 	return true, writeStreamError(c, proto, e)
 }
 

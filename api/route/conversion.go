@@ -1,7 +1,9 @@
 package route
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -93,13 +95,23 @@ func usageOnly(body []byte) ([]byte, Usage, error) {
 }
 
 // passThrough sends every event as it came and reads the usage on the way. The
-// usage chunk the router asked for is dropped when the client did not.
+// usage chunk the router asked for is dropped when the client did not. It
+// notices a stream that ends before its end ([DONE], message_stop), and an error
+// the backend sent in the stream, which reaches the client as it is.
 type passThrough struct {
 	dropUsageChunk bool
 	usage          Usage
+	done           bool
+	relayed        string // the error event the backend sent, if any
 }
 
 func (p *passThrough) Event(ev translate.Event) ([]translate.Event, error) {
+	switch {
+	case ev.Name == "message_stop" || string(ev.Data) == "[DONE]":
+		p.done = true
+	case ev.Name == "error" || bytes.Contains(ev.Data, []byte(`"error"`)) && streamErrorEvent(ev.Data):
+		p.relayed = upstreamMessage(0, ev.Data, "")
+	}
 	if len(ev.Data) > 0 && ev.Data[0] == '{' {
 		if u, ok := translate.UsageOf(ev.Data); ok {
 			if ev.Name == "message_delta" { // Anthropic: output here, input in message_start
@@ -116,7 +128,28 @@ func (p *passThrough) Event(ev translate.Event) ([]translate.Event, error) {
 	return []translate.Event{ev}, nil
 }
 
-func (p *passThrough) End() ([]translate.Event, error) { return nil, nil }
+func (p *passThrough) End() ([]translate.Event, error) {
+	switch {
+	case p.relayed != "":
+		return nil, &relayedError{p.relayed}
+	case !p.done:
+		return nil, errors.New("the stream ended before it finished")
+	}
+	return nil, nil
+}
+
+// relayedError is an error the backend put in its stream, already passed on.
+type relayedError struct{ msg string }
+
+func (e *relayedError) Error() string { return e.msg }
+
+// streamErrorEvent reports an OpenAI stream's error object: {"error":{...}}.
+func streamErrorEvent(data []byte) bool {
+	var v struct {
+		Error json.RawMessage `json:"error"`
+	}
+	return json.Unmarshal(data, &v) == nil && len(v.Error) > 0 && string(v.Error) != "null"
+}
 func (p *passThrough) Usage() Usage                    { return p.usage }
 
 // usageChunkOnly reports OpenAI's closing usage chunk, whose choices are empty.

@@ -14,6 +14,7 @@ type Error struct {
 	Status  int
 	Backend string // the backend that answered, "" when several failed
 	Message string
+	Relayed bool // the backend's own error event already reached the client's stream
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -44,8 +45,11 @@ func upstreamMessage(status int, body []byte, key string) string {
 	if len(msg) > 500 {
 		msg = msg[:500] + "..."
 	}
-	if msg == "" {
+	if msg == "" && status > 0 {
 		msg = http.StatusText(status)
+	}
+	if status == 0 {
+		return redact(msg, key)
 	}
 	return fmt.Sprintf("%d %s", status, redact(msg, key))
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mlx-manager/mlx-manager/api/translate"
 )
 
 type fakeClock struct {
@@ -140,5 +142,36 @@ func TestRedact(t *testing.T) {
 	}
 	if got := upstreamMessage(401, []byte(`{"error":{"message":"bad key `+key+`"}}`), key); got != "401 bad key [redacted]" {
 		t.Errorf("upstreamMessage = %q", got)
+	}
+}
+
+func TestPassThroughEnd(t *testing.T) {
+	ev := func(name, data string) translate.Event { return translate.Event{Name: name, Data: []byte(data)} }
+	for _, tc := range []struct {
+		name    string
+		events  []translate.Event
+		err     bool
+		relayed bool
+	}{
+		{"openai complete", []translate.Event{ev("", `{"choices":[]}`), ev("", "[DONE]")}, false, false},
+		{"anthropic complete", []translate.Event{ev("message_start", `{}`), ev("message_stop", `{"type":"message_stop"}`)}, false, false},
+		{"cut", []translate.Event{ev("", `{"choices":[{"delta":{"content":"\"error\""}}]}`)}, true, false},
+		{"openai error event", []translate.Event{ev("", `{"error":{"message":"boom"}}`)}, true, true},
+		{"anthropic error event", []translate.Event{ev("error", `{"type":"error","error":{"type":"overloaded_error","message":"boom"}}`)}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &passThrough{}
+			for _, e := range tc.events {
+				out, err := p.Event(e)
+				if err != nil || len(out) != 1 {
+					t.Fatalf("Event: %v, %v", out, err)
+				}
+			}
+			_, err := p.End()
+			var re *relayedError
+			if (err != nil) != tc.err || errors.As(err, &re) != tc.relayed || tc.relayed && re.msg != "boom" {
+				t.Errorf("End: %v", err)
+			}
+		})
 	}
 }

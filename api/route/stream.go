@@ -111,6 +111,7 @@ func (r *Router) streamError(res Result, err error) error {
 	if !res.Committed {
 		return &retryable{err}
 	}
-	return &Error{Status: http.StatusBadGateway, Backend: res.Backend,
+	var relayed *relayedError
+	return &Error{Status: http.StatusBadGateway, Backend: res.Backend, Relayed: errors.As(err, &relayed),
 		Message: fmt.Sprintf("backend %s: %v: %v", res.Backend, errStreamBroken, err)}
 }

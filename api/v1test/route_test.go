@@ -415,3 +415,49 @@ func TestRouteAdmin(t *testing.T) {
 		t.Errorf("audit %+v", ev)
 	}
 }
+
+// TestRouteStreamCut stops the backend while a routed stream runs: the client's
+// stream ends with an error event (never a retry: bytes had reached it) and the
+// audit records the failure.
+func TestRouteStreamCut(t *testing.T) {
+	back := start(t, envOptions{})
+	front := start(t, envOptions{})
+	front.addBackend(t, "gpu", "openai", back.URL+"/v1", back.key, nil)
+	front.setRules(t, rule{Pattern: "m", Targets: []target{{Backend: "gpu", Model: tinyID}}})
+	back.gate.slow(20 * time.Millisecond) // 200 tokens: 4 s, far longer than the test
+
+	body := chatBody(map[string]any{"model": "m", "max_tokens": 200, "stream": true})
+	resp := front.post(t, "/v1/chat/completions", body)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	r := newSSEReader(resp.Body)
+	if _, ok := r.next(); !ok {
+		t.Fatal("no first event")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := back.API.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var last sseEvent
+	for {
+		ev, ok := r.next()
+		if !ok {
+			break
+		}
+		last = ev
+	}
+	var e struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if last.decode(t, &e); !strings.Contains(e.Error.Message, "shutting down") {
+		t.Errorf("last event %q, want the backend's shutdown error", last.Data)
+	}
+	if ev := front.auditOf(t, "v1.chat.completions"); ev.Status != "error" || ev.Detail != "backend gpu" || !strings.Contains(ev.ErrorMessage, "shutting down") {
+		t.Errorf("audit %+v", ev)
+	}
+}
