@@ -58,6 +58,9 @@ func (s *Server) handleV1Model(c echo.Context) error {
 	if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	if m, ok := s.routedModel(c, id); ok && !s.servedLocally(c, id) { // v1route.go
+		return c.JSON(http.StatusOK, m)
+	}
 	if !hub.ValidRepoID(id) {
 		return modelNotFound(id)
 	}

@@ -158,3 +158,14 @@ func (s *Server) servedLocally(c echo.Context, model string) bool {
 	_, err := s.opts.Engine.Model(c.Request().Context(), model)
 	return err == nil
 }
+
+// routedModel describes a model one of the user's backends serves.
+func (s *Server) routedModel(c echo.Context, id string) (openai.Model, bool) {
+	u, _ := currentUser(c)
+	for _, m := range s.router.Models(u.ID) {
+		if m.ID == id {
+			return openai.Model{ID: m.ID, Object: "model", OwnedBy: m.Owner}, true
+		}
+	}
+	return openai.Model{}, false
+}

@@ -150,6 +150,7 @@ func streamErrorEvent(data []byte) bool {
 	}
 	return json.Unmarshal(data, &v) == nil && len(v.Error) > 0 && string(v.Error) != "null"
 }
+
 func (p *passThrough) Usage() Usage { return p.usage }
 
 // usageChunkOnly reports OpenAI's closing usage chunk, whose choices are empty.

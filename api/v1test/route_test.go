@@ -174,6 +174,14 @@ func TestRoutePassThrough(t *testing.T) {
 	if !found {
 		t.Errorf("/v1/models %+v lacks served/by-gpu", models.Data)
 	}
+	var one struct {
+		ID      string `json:"id"`
+		OwnedBy string `json:"owned_by"`
+	}
+	front.JSON(t, "GET", "/v1/models/served%2Fby-gpu", front.key, nil, http.StatusOK, &one)
+	if one.ID != "served/by-gpu" || one.OwnedBy != "gpu" {
+		t.Errorf("GET /v1/models/served/by-gpu: %+v", one)
+	}
 	// A model this machine has stays here though the backend lists it too.
 	front.chat(t, map[string]any{"max_tokens": 2})
 	if ev := front.auditOf(t, "v1.chat.completions"); ev.Detail != "" || ev.Model != tinyID {
