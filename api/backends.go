@@ -30,7 +30,7 @@ type backendBody struct {
 	TimeoutS int      `json:"timeout_s"`
 	Models   []string `json:"models"`
 	Discover bool     `json:"discover"`
-	Users    []string `json:"users"`
+	Users    []string `json:"users"` // user ids and API key ids; empty: everyone
 }
 
 // backendView is a backend as the API shows it: never its key, only the last 4

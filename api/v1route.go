@@ -85,13 +85,13 @@ func (s *Server) routeV1(c echo.Context) (handled bool, err error) {
 	return true, writeStreamError(c, proto, e)
 }
 
-// permittedTargets drops the backends the user may not use; with none left the
+// permittedTargets drops the backends neither the user nor the API key may use; with none left the
 // request is refused, naming the model.
 func (s *Server) permittedTargets(c echo.Context, model string, targets []route.Target) ([]route.Target, error) {
 	u, _ := currentUser(c)
 	out := make([]route.Target, 0, len(targets))
 	for _, t := range targets {
-		if s.router.Allowed(t.Backend, u.ID) {
+		if s.router.Allowed(t.Backend, u.ID, apiKeyID(c)) {
 			out = append(out, t)
 		}
 	}
@@ -138,7 +138,7 @@ func (s *Server) appendRoutedModels(c echo.Context, list []openai.Model) []opena
 		seen[m.ID] = true
 	}
 	u, _ := currentUser(c)
-	for _, m := range s.router.Models(u.ID) {
+	for _, m := range s.router.Models(u.ID, apiKeyID(c)) {
 		if !seen[m.ID] {
 			list = append(list, openai.Model{ID: m.ID, Object: "model", OwnedBy: m.Owner})
 		}
@@ -162,7 +162,7 @@ func (s *Server) servedLocally(c echo.Context, model string) bool {
 // routedModel describes a model one of the user's backends serves.
 func (s *Server) routedModel(c echo.Context, id string) (openai.Model, bool) {
 	u, _ := currentUser(c)
-	for _, m := range s.router.Models(u.ID) {
+	for _, m := range s.router.Models(u.ID, apiKeyID(c)) {
 		if m.ID == id {
 			return openai.Model{ID: m.ID, Object: "model", OwnedBy: m.Owner}, true
 		}

@@ -35,7 +35,7 @@ type Backend struct {
 	TimeoutS  int       `json:"timeout_s,omitempty"` // connect and first-byte timeout; 0 = the router's default
 	Models    []string  `json:"models,omitempty"`    // served models; empty with Discover = ask GET /models
 	Discover  bool      `json:"discover,omitempty"`
-	Users     []string  `json:"users,omitempty"` // user ids allowed to use it; empty: everyone
+	Users     []string  `json:"users,omitempty"` // user ids and API key ids allowed to use it; empty: everyone
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

@@ -32,7 +32,7 @@ type Backend struct {
 	Timeout  time.Duration // until the response headers; 0 = DefaultTimeout
 	Models   []string      // the models it serves, as configured
 	Discover bool          // also ask GET /models at every probe
-	Users    []string      // the user ids that may use it; empty: everyone
+	Users    []string      // the user ids and API key ids that may use it; empty: everyone
 }
 
 // LogValue keeps the key out of every log line.
@@ -183,15 +183,28 @@ func (r *Router) backend(name string) (*backend, bool) {
 	return b, ok
 }
 
-// Allowed reports whether the user may use the named backend. Local and unknown
-// names are allowed here: the engine and Serve have their own answers for them.
-func (r *Router) Allowed(name, userID string) bool {
+// Allowed reports whether a request may use the named backend: its list names
+// the user or the API key the request came with (ids: a user id, a key id, "").
+// Local and unknown names are allowed here: the engine and Serve have their own
+// answers for them.
+func (r *Router) Allowed(name string, ids ...string) bool {
 	b, ok := r.backend(name)
 	if !ok {
 		return true
 	}
-	users := b.config().Users
-	return len(users) == 0 || slices.Contains(users, userID)
+	return permits(b.config().Users, ids)
+}
+
+func permits(list, ids []string) bool {
+	if len(list) == 0 {
+		return true
+	}
+	for _, id := range ids {
+		if id != "" && slices.Contains(list, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // ModelEntry is a model a backend serves, for /v1/models.
@@ -200,16 +213,17 @@ type ModelEntry struct {
 	Owner string // the backend's name
 }
 
-// Models lists every model the backends the user may use serve, configured or
-// discovered, each once (the first backend by name owns it).
-func (r *Router) Models(userID string) []ModelEntry {
+// Models lists every model served by the backends a request with ids (see
+// Allowed) may use, configured or discovered, each once (the first backend by
+// name owns it).
+func (r *Router) Models(ids ...string) []ModelEntry {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	seen := map[string]bool{}
 	var out []ModelEntry
 	for _, name := range r.namesLocked() {
 		b := r.backends[name]
-		if users := b.config().Users; len(users) > 0 && !slices.Contains(users, userID) {
+		if !permits(b.config().Users, ids) {
 			continue
 		}
 		for _, m := range b.models() {

@@ -79,7 +79,7 @@ func TestTargets(t *testing.T) {
 	r := New(Options{})
 	r.Set([]Backend{
 		{Name: "b", Kind: KindOpenAI, Models: []string{"llama", "shared"}},
-		{Name: "a", Kind: KindOpenAI, Models: []string{"shared"}, Users: []string{"u1"}},
+		{Name: "a", Kind: KindOpenAI, Models: []string{"shared"}, Users: []string{"u1", "key9"}},
 	}, []Rule{
 		{Pattern: "gpt-*", Targets: []Target{{Backend: "b"}, {Backend: Local, Model: "org/small"}}},
 		{Pattern: "exact", Targets: []Target{{Backend: "a"}}},
@@ -108,7 +108,7 @@ func TestTargets(t *testing.T) {
 	if _, ok := r.Targets("nobody", nil); ok {
 		t.Error("a model nobody serves was routed")
 	}
-	if r.Allowed("a", "u2") || !r.Allowed("a", "u1") || !r.Allowed("b", "") {
+	if r.Allowed("a", "u2") || !r.Allowed("a", "u1") || !r.Allowed("a", "u2", "key9") || r.Allowed("a", "", "") || !r.Allowed("b", "") {
 		t.Error("Allowed ignores the backend's users")
 	}
 	if ms := r.Models("u2"); len(ms) != 2 || ms[0] != (ModelEntry{"llama", "b"}) || ms[1] != (ModelEntry{"shared", "b"}) {

@@ -418,6 +418,17 @@ func TestRouteAdmin(t *testing.T) {
 	if listed(front.key) || !listed(userTok) {
 		t.Error("/v1/models shows a backend's models to the wrong users")
 	}
+	// Naming the admin's API key lets requests made with that key through.
+	var keys []struct {
+		ID string `json:"id"`
+	}
+	front.JSON(t, "GET", "/api/auth/api-keys", front.key, nil, http.StatusOK, &keys)
+	front.JSON(t, "PUT", "/api/backends/"+b.ID, front.key, map[string]any{"name": "gpu", "kind": "openai", "base_url": back.URL + "/v1",
+		"users": []string{u.ID, keys[0].ID}, "models": []string{"served/x"}}, http.StatusOK, nil)
+	front.JSON(t, "POST", "/v1/chat/completions", front.key, chatBody(map[string]any{"model": "remote/tiny", "max_tokens": 2}), http.StatusOK, nil)
+	if !listed(front.key) {
+		t.Error("/v1/models hides the backend from a key it names")
+	}
 	front.JSON(t, "DELETE", "/api/backends/"+b.ID, front.key, nil, http.StatusNoContent, nil)
 	if ev := front.auditOf(t, "backend.delete"); ev.Target != "gpu" {
 		t.Errorf("audit %+v", ev)

@@ -165,7 +165,7 @@ function BackendForm({ draft, onClose, onSaved }: { draft: Draft; onClose: () =>
           <Field label="Timeout (s)" hint="Until the answer starts; 0: 5 minutes"><input name="timeout_s" type="number" min="0" max="3600" value={d.timeout_s} onInput={set('timeout_s')} /></Field>
         </div>
         <Switch checked={d.discover} onChange={(v) => setD({ ...d, discover: v })} label="Discover its models (GET /models, every 30 s)" />
-        <Field label="Only these users" hint="User ids, comma-separated; empty: everyone"><input name="users" value={d.users} onInput={set('users')} /></Field>
+        <Field label="Only these users or API keys" hint="User ids or API key ids, comma-separated; empty: everyone"><input name="users" value={d.users} onInput={set('users')} /></Field>
         {error && <div class="alert alert-bad">{error}</div>}
       </form>
     </Modal>
