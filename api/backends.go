@@ -239,7 +239,10 @@ func (s *Server) reloadRoutes() error {
 	for _, b := range all {
 		key, err := s.store.Backends().APIKey(b)
 		if err != nil {
-			return fmt.Errorf("load backends: %w", err)
+			// The key file was lost or replaced: the backend runs without its key
+			// (its health shows the refusal) until an admin enters it again,
+			// rather than the daemon refusing to start.
+			s.log.Error("backend key unreadable: enter it again in Settings", "backend", b.Name, "err", err)
 		}
 		backends = append(backends, route.Backend{Name: b.Name, Kind: b.Kind, BaseURL: b.BaseURL, APIKey: key,
 			Timeout: time.Duration(b.TimeoutS) * time.Second, Models: b.Models, Discover: b.Discover, Users: b.Users})
