@@ -59,9 +59,7 @@ func (s *Server) routeV1(c echo.Context) (handled bool, err error) {
 		c.Request().Body = io.NopCloser(bytes.NewReader(body))
 		return false, nil
 	}
-	if res.Backend != "" {
-		rec.Detail = "backend " + res.Backend
-	}
+	rec.Backend = res.Backend
 	rec.PromptTokens += res.Usage.Input
 	rec.CompletionTokens += res.Usage.Output
 	if res.FirstByte > 0 && rec.TTFTMS == 0 {

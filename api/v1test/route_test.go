@@ -131,7 +131,7 @@ func TestRoutePassThrough(t *testing.T) {
 		t.Errorf("routed %+v\ndirect %+v", routed, direct)
 	}
 	ev := front.auditOf(t, "v1.chat.completions")
-	if ev.Model != "remote/tiny" || ev.Detail != "backend gpu" || ev.PromptTokens != direct.Usage.PromptTokens ||
+	if ev.Model != "remote/tiny" || ev.Backend != "gpu" || ev.PromptTokens != direct.Usage.PromptTokens ||
 		ev.CompletionTokens != direct.Usage.CompletionTokens || ev.Status != "success" {
 		t.Errorf("audit %+v", ev)
 	}
@@ -184,7 +184,7 @@ func TestRoutePassThrough(t *testing.T) {
 	}
 	// A model this machine has stays here though the backend lists it too.
 	front.chat(t, map[string]any{"max_tokens": 2})
-	if ev := front.auditOf(t, "v1.chat.completions"); ev.Detail != "" || ev.Model != tinyID {
+	if ev := front.auditOf(t, "v1.chat.completions"); ev.Backend != "" || ev.Model != tinyID {
 		t.Errorf("a local model went to a backend: %+v", ev)
 	}
 	e = front.Error(t, "POST", "/v1/chat/completions", front.key, chatBody(map[string]any{"model": "served/by-gpu"}), http.StatusNotFound)
@@ -216,7 +216,7 @@ func TestRouteTranslation(t *testing.T) {
 		if text != direct.Content[0].Text || stop != direct.StopReason || usage.OutputTokens != direct.Usage.OutputTokens {
 			t.Errorf("stream %q %s %+v, want %q %s %+v", text, stop, usage, direct.Content[0].Text, direct.StopReason, direct.Usage)
 		}
-		if ev := front.auditOf(t, "v1.messages"); ev.Detail != "backend gpu" || ev.CompletionTokens != direct.Usage.OutputTokens {
+		if ev := front.auditOf(t, "v1.messages"); ev.Backend != "gpu" || ev.CompletionTokens != direct.Usage.OutputTokens {
 			t.Errorf("audit %+v", ev)
 		}
 	})
@@ -295,8 +295,8 @@ func TestRouteFallback(t *testing.T) {
 	body := map[string]any{"model": "m", "max_tokens": 3}
 
 	front.chat(t, body)
-	if ev := front.auditOf(t, "v1.chat.completions"); ev.Detail != "backend flaky" {
-		t.Fatalf("first request served by %q", ev.Detail)
+	if ev := front.auditOf(t, "v1.chat.completions"); ev.Backend != "flaky" {
+		t.Fatalf("first request served by %q", ev.Backend)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -305,7 +305,7 @@ func TestRouteFallback(t *testing.T) {
 	}
 	for i := range 3 { // DefaultFailures
 		front.chat(t, body)
-		if ev := front.auditOf(t, "v1.chat.completions"); ev.Detail != "backend gpu" || ev.Status != "success" {
+		if ev := front.auditOf(t, "v1.chat.completions"); ev.Backend != "gpu" || ev.Status != "success" {
 			t.Fatalf("request %d after the stop: %+v", i, ev)
 		}
 	}
@@ -333,8 +333,8 @@ func TestRouteFallback(t *testing.T) {
 		t.Fatalf("after a good probe: %+v", h)
 	}
 	front.chat(t, body)
-	if ev := front.auditOf(t, "v1.chat.completions"); ev.Detail != "backend flaky" {
-		t.Errorf("after the breaker closed, served by %q", ev.Detail)
+	if ev := front.auditOf(t, "v1.chat.completions"); ev.Backend != "flaky" {
+		t.Errorf("after the breaker closed, served by %q", ev.Backend)
 	}
 
 	// Every target down: a 502 naming each, in the client's protocol.
@@ -398,7 +398,7 @@ func TestRouteAdmin(t *testing.T) {
 	}
 	var r chatResponse
 	front.JSON(t, "POST", "/v1/chat/completions", userTok, chatBody(map[string]any{"model": "remote/tiny", "max_tokens": 2}), http.StatusOK, &r)
-	if ev := front.auditOf(t, "v1.chat.completions"); ev.UserID != u.ID || ev.Detail != "backend gpu" || ev.CompletionTokens != r.Usage.CompletionTokens {
+	if ev := front.auditOf(t, "v1.chat.completions"); ev.UserID != u.ID || ev.Backend != "gpu" || ev.CompletionTokens != r.Usage.CompletionTokens {
 		t.Errorf("audit %+v", ev)
 	}
 	listed := func(tok string) bool {
@@ -428,6 +428,18 @@ func TestRouteAdmin(t *testing.T) {
 	front.JSON(t, "POST", "/v1/chat/completions", front.key, chatBody(map[string]any{"model": "remote/tiny", "max_tokens": 2}), http.StatusOK, nil)
 	if !listed(front.key) {
 		t.Error("/v1/models hides the backend from a key it names")
+	}
+	type usage struct {
+		Requests         int `json:"requests"`
+		CompletionTokens int `json:"completion_tokens"`
+	}
+	var stats struct {
+		ByUser    map[string]usage `json:"tokens_by_user"`
+		ByBackend map[string]usage `json:"tokens_by_backend"`
+	}
+	front.JSON(t, "GET", "/api/system/audit-logs/stats?action=v1", front.key, nil, http.StatusOK, &stats)
+	if g, d := stats.ByBackend["gpu"], stats.ByUser["dev@example.com"]; g.Requests != 2 || g.CompletionTokens != 4 || d.Requests != 1 || d.CompletionTokens != 2 {
+		t.Errorf("token sums %+v", stats)
 	}
 	front.JSON(t, "DELETE", "/api/backends/"+b.ID, front.key, nil, http.StatusNoContent, nil)
 	if ev := front.auditOf(t, "backend.delete"); ev.Target != "gpu" {
@@ -476,7 +488,7 @@ func TestRouteStreamCut(t *testing.T) {
 	if last.decode(t, &e); !strings.Contains(e.Error.Message, "shutting down") {
 		t.Errorf("last event %q, want the backend's shutdown error", last.Data)
 	}
-	if ev := front.auditOf(t, "v1.chat.completions"); ev.Status != "error" || ev.Detail != "backend gpu" || !strings.Contains(ev.ErrorMessage, "shutting down") {
+	if ev := front.auditOf(t, "v1.chat.completions"); ev.Status != "error" || ev.Backend != "gpu" || !strings.Contains(ev.ErrorMessage, "shutting down") {
 		t.Errorf("audit %+v", ev)
 	}
 }

@@ -177,6 +177,14 @@ export interface AuditStats {
   completion_tokens: number
   avg_duration_ms: number
   avg_ttft_ms: number
+  tokens_by_user?: Record<string, TokenUsage>
+  tokens_by_backend?: Record<string, TokenUsage>
+}
+
+export interface TokenUsage {
+  requests: number
+  prompt_tokens: number
+  completion_tokens: number
 }
 
 export interface PoolSettings {

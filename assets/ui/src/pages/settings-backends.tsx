@@ -6,7 +6,7 @@ import { Badge, Button, Card, Empty, Field, Modal, Switch } from '../components/
 import { api, errorMessage } from '../lib/api'
 import { ago } from '../lib/format'
 import { formatRules, parseRules } from '../lib/routing'
-import type { Backend, RouteRule } from '../lib/types'
+import type { AuditStats, Backend, RouteRule, TokenUsage } from '../lib/types'
 
 type Draft = { id?: string; name: string; kind: 'openai' | 'anthropic'; base_url: string; api_key: string; keep_key: boolean;
   timeout_s: string; models: string; discover: boolean; users: string }
@@ -109,6 +109,7 @@ export function BackendsCard() {
           {error && <div class="alert alert-bad">{error}</div>}
           <div><Button type="submit">Save rules</Button></div>
         </form>
+        <UsageThisMonth />
       </div>
       {editing && <BackendForm draft={editing} onClose={() => setEditing(null)} onSaved={() => { setEditing(null); void reload() }} />}
     </Card>
@@ -169,5 +170,41 @@ function BackendForm({ draft, onClose, onSaved }: { draft: Draft; onClose: () =>
         {error && <div class="alert alert-bad">{error}</div>}
       </form>
     </Modal>
+  )
+}
+
+// UsageThisMonth sums the tokens of this month's /v1 requests per backend and per
+// user, from the audit log.
+function UsageThisMonth() {
+  const [stats, setStats] = useState<AuditStats | null>(null)
+  useEffect(() => {
+    const now = new Date()
+    const from = new Date(now.getFullYear(), now.getMonth(), 1).toISOString()
+    api.get<AuditStats>(`/api/system/audit-logs/stats?action=v1&from=${encodeURIComponent(from)}`).then(setStats, () => {})
+  }, [])
+  const table = (title: string, rows: Record<string, TokenUsage> | undefined) => {
+    const names = Object.keys(rows ?? {}).sort()
+    if (!rows || names.length === 0) return null
+    return (
+      <table class="table">
+        <thead><tr><th>{title}</th><th>Requests</th><th>Prompt tokens</th><th>Completion tokens</th></tr></thead>
+        <tbody>
+          {names.map((n) => (
+            <tr key={n}><td>{n}</td><td>{rows[n].requests}</td><td>{rows[n].prompt_tokens}</td><td>{rows[n].completion_tokens}</td></tr>
+          ))}
+        </tbody>
+      </table>
+    )
+  }
+  if (!stats) return null
+  const byBackend = table('Backend', stats.tokens_by_backend)
+  const byUser = table('User', stats.tokens_by_user)
+  if (!byBackend && !byUser) return null
+  return (
+    <div class="stack">
+      <h3>Tokens this month</h3>
+      {byBackend}
+      {byUser}
+    </div>
   )
 }
