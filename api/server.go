@@ -102,6 +102,9 @@ func New(opts Options) (*Server, error) {
 		pingInterval:  auditPingInterval,
 		done:          make(chan struct{}),
 	}
+	if err := s.seedTokenQuotas(); err != nil {
+		return nil, err
+	}
 	s.router = route.New(route.Options{Now: opts.Now, Logger: opts.Logger})
 	if err := s.reloadRoutes(); err != nil {
 		return nil, err

@@ -292,3 +292,39 @@ func (a Audit) Count() (int, error) {
 	})
 	return n, err
 }
+
+// TokenUse is the tokens (prompt and completion) recorded since some time, summed
+// per user and per API key; requests without a user (loopback without credentials)
+// are counted in Anonymous.
+type TokenUse struct {
+	ByUser    map[string]int64
+	ByKey     map[string]int64
+	Anonymous int64
+}
+
+// TokenUse sums the tokens of the events since from, so quotas that count tokens
+// per day can pick up after a restart where they were.
+func (a Audit) TokenUse(from time.Time) (TokenUse, error) {
+	use := TokenUse{ByUser: map[string]int64{}, ByKey: map[string]int64{}}
+	err := a.s.db.View(func(tx *bolt.Tx) error {
+		return AuditFilter{From: from}.scan(tx, func(ev *AuditEvent) bool {
+			n := int64(ev.PromptTokens) + int64(ev.CompletionTokens)
+			if n == 0 {
+				return true
+			}
+			if ev.UserID == "" {
+				use.Anonymous += n
+			} else {
+				use.ByUser[ev.UserID] += n
+			}
+			if ev.APIKeyID != "" {
+				use.ByKey[ev.APIKeyID] += n
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return TokenUse{}, fmt.Errorf("audit token use: %w", err)
+	}
+	return use, nil
+}

@@ -226,6 +226,36 @@ func TestAuditPruneBatches(t *testing.T) {
 	}
 }
 
+func TestAuditTokenUse(t *testing.T) {
+	clock := storetest.NewClock()
+	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
+	add := func(user, key string, prompt, completion int) {
+		t.Helper()
+		if _, err := st.Audit().Append(store.AuditEvent{Action: "v1.chat.completions", Status: store.AuditSuccess,
+			UserID: user, APIKeyID: key, PromptTokens: prompt, CompletionTokens: completion}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Minute)
+	}
+	add("u1", "k1", 100, 1) // before the cut: not counted
+	from := clock.Now()
+	add("u1", "k1", 10, 5)
+	add("u1", "", 3, 4)
+	add("u2", "k2", 1, 1)
+	add("", "", 7, 0)
+	if _, err := st.Audit().Append(store.AuditEvent{Action: "auth.login", UserID: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Audit().TokenUse(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.TokenUse{ByUser: map[string]int64{"u1": 22, "u2": 2}, ByKey: map[string]int64{"k1": 15, "k2": 2}, Anonymous: 7}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("token use %+v, want %+v", got, want)
+	}
+}
+
 func TestAuditTokenSums(t *testing.T) {
 	st := storetest.Open(t)
 	for _, ev := range []store.AuditEvent{

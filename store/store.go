@@ -52,29 +52,33 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 
 // Bucket names. Adding one needs no migration: Open creates missing buckets.
 var (
-	bucketMeta       = []byte("meta")
-	bucketUsers      = []byte("users")
-	bucketUserEmails = []byte("users_by_email")
-	bucketAPIKeys    = []byte("api_keys")
-	bucketKeyHashes  = []byte("api_keys_by_hash")
-	bucketAudit      = []byte("audit")
-	bucketSettings   = []byte("settings")
-	bucketProfiles   = []byte("profiles")
-	bucketDownloads  = []byte("downloads")
-	bucketLockouts   = []byte("lockouts")
+	bucketMeta         = []byte("meta")
+	bucketUsers        = []byte("users")
+	bucketUserEmails   = []byte("users_by_email")
+	bucketAPIKeys      = []byte("api_keys")
+	bucketKeyHashes    = []byte("api_keys_by_hash")
+	bucketAudit        = []byte("audit")
+	bucketSettings     = []byte("settings")
+	bucketProfiles     = []byte("profiles")
+	bucketDownloads    = []byte("downloads")
+	bucketLockouts     = []byte("lockouts")
+	bucketInvites      = []byte("invites")
+	bucketInviteHashes = []byte("invites_by_hash")
 )
 
 var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketUserEmails, bucketAPIKeys, bucketKeyHashes,
 	bucketAudit, bucketSettings, bucketProfiles, bucketDownloads, bucketLockouts,
+	bucketInvites, bucketInviteHashes,
 	bucketBackends,
 }
 
 // Store is the open database. Its methods are safe for concurrent use.
 type Store struct {
-	db  *bolt.DB
-	dir string
-	now func() time.Time
+	db      *bolt.DB
+	dir     string
+	now     func() time.Time
+	changes changeHub // committed writes of users and settings (changes.go)
 }
 
 // Options tune Open; the zero value is right for the daemon.

@@ -39,16 +39,19 @@ func BenchmarkMatVecHot(b *testing.B) {
 	for _, d := range benchTypes {
 		m := randMat(rng, d, 256, 1536, 64, F16)
 		for _, im := range impls() {
-			b.Run(fmt.Sprintf("%s/%s", d, im.name), func(b *testing.B) {
-				saved := active
-				active = im
-				defer func() { active = saved }()
-				pool := NewPool(1)
-				defer pool.Close()
-				e := NewExec(pool)
-				b.SetBytes(m.Bytes())
-				cpuLoop(b, m.Bytes(), func() { e.MatVec(y, m, x) })
-			})
+			for _, mode := range qintModes(d, im) {
+				b.Run(fmt.Sprintf("%s/%s%s", d, im.name, mode.name), func(b *testing.B) {
+					saved := active
+					active = im
+					defer func() { active = saved }()
+					pool := NewPool(1)
+					defer pool.Close()
+					e := NewExec(pool)
+					e.SetIntInput(mode.on)
+					b.SetBytes(m.Bytes())
+					cpuLoop(b, m.Bytes(), func() { e.MatVec(y, m, x) })
+				})
+			}
 		}
 	}
 }
@@ -61,23 +64,45 @@ func BenchmarkMatVec(b *testing.B) {
 		x := randVec(rand.New(rand.NewPCG(1, 1)), 2048)
 		y := make([]float32, 2048)
 		for _, im := range impls() {
-			for _, threads := range []int{1, 2} {
-				b.Run(fmt.Sprintf("%s/%s/t%d", d, im.name, threads), func(b *testing.B) {
-					saved := active
-					active = im
-					defer func() { active = saved }()
-					pool := NewPool(threads)
-					defer pool.Close()
-					e := NewExec(pool)
-					b.SetBytes(ms[0].Bytes())
-					b.ResetTimer()
-					for i := 0; b.Loop(); i++ {
-						e.MatVec(y, ms[i%len(ms)], x)
-					}
-				})
+			for _, mode := range qintModes(d, im) {
+				for _, threads := range []int{1, 2} {
+					b.Run(fmt.Sprintf("%s/%s%s/t%d", d, im.name, mode.name, threads), func(b *testing.B) {
+						saved := active
+						active = im
+						defer func() { active = saved }()
+						pool := NewPool(threads)
+						defer pool.Close()
+						e := NewExec(pool)
+						e.SetIntInput(mode.on)
+						b.SetBytes(ms[0].Bytes())
+						b.ResetTimer()
+						for i := 0; b.Loop(); i++ {
+							e.MatVec(y, ms[i%len(ms)], x)
+						}
+					})
+				}
 			}
 		}
 	}
+}
+
+// qintModes are the input modes to benchmark for d on im: float x, and int8 x
+// where im has integer kernels for d (named "-int").
+func qintModes(d DType, im *impl) []struct {
+	name string
+	on   bool
+} {
+	modes := []struct {
+		name string
+		on   bool
+	}{{"", false}}
+	if (d == Q8 || d == Q4) && im.rowsQ8i != nil {
+		modes = append(modes, struct {
+			name string
+			on   bool
+		}{"-int", true})
+	}
+	return modes
 }
 
 // BenchmarkMatMul reports prefill throughput (GFLOP/s, and per CPU second

@@ -38,6 +38,8 @@ var avx2Impl = &impl{
 	rowsQ8:     avx2RowsQ8,
 	rowsQ4:     avx2RowsQ4,
 	prepQ:      avx2PrepQ,
+	rowsQ8i:    avx2RowsQ8i,
+	rowsQ4i:    avx2RowsQ4i,
 	dequant:    func(dst []float32, m *Mat, r int) { m.dequantRow(dst, r) },
 	f16ToF32:   avx2F16ToF32,
 	finiteF16:  goFiniteF16,

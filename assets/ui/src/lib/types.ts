@@ -207,8 +207,24 @@ export interface HubSettings {
   live: boolean
 }
 
+export type RegistrationMode = 'open' | 'invite' | 'closed'
+
 export interface AuthSettings {
   allow_unauthenticated_loopback: boolean
+  registration?: RegistrationMode
+}
+
+export interface Invite {
+  id: string
+  note?: string
+  created_by: string
+  created_at: string
+  expires_at: string
+  state: 'active' | 'used' | 'expired'
+  used_by?: string
+  used_at?: string
+  token?: string // only in the answer that creates it
+  url?: string
 }
 
 export interface AuditRetention {
