@@ -492,3 +492,25 @@ func TestRouteStreamCut(t *testing.T) {
 		t.Errorf("audit %+v", ev)
 	}
 }
+
+// TestRouteTokenQuota: tokens a backend reports count against the front's token
+// quotas like local ones; over the quota the front refuses before any backend.
+func TestRouteTokenQuota(t *testing.T) {
+	back := start(t, envOptions{})
+	front := start(t, envOptions{})
+	front.addBackend(t, "gpu", "openai", back.URL+"/v1", back.key, nil)
+	front.setRules(t, rule{Pattern: "m", Targets: []target{{Backend: "gpu", Model: tinyID}}})
+	admin := front.Login(t, "admin@example.com", "correct horse battery")
+	front.JSON(t, "PUT", "/api/settings/auth", admin, map[string]any{"quota_key_tokens_per_day": 40}, http.StatusOK, nil)
+	used := 0
+	for used < 40 {
+		used += front.chat(t, map[string]any{"model": "m", "max_tokens": 8}).Usage.TotalTokens
+	}
+	e := front.Error(t, "POST", "/v1/chat/completions", front.key, chatBody(map[string]any{"model": "m", "max_tokens": 2}), http.StatusTooManyRequests)
+	if e.Code == nil || *e.Code != "quota_exceeded" {
+		t.Errorf("over the quota: %+v", e)
+	}
+	if ev := front.auditOf(t, "v1.chat.completions"); ev.Backend != "" || ev.HTTPStatus != http.StatusTooManyRequests {
+		t.Errorf("the refused request reached a backend: %+v", ev)
+	}
+}
