@@ -142,6 +142,7 @@ fuzz:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./engine/... 
+	$(GO) test -run '^$$' -bench FirstByte -benchtime 20x ./api/route/ ./api/v1test/
 	./$(BIN) bench $(ARGS)
 
 # The macOS menu-bar app bundle.

@@ -32,6 +32,8 @@ var importRules = []struct {
 	{"api/auth", []string{"api", "app", "tests"}, "api, and app for the daemon's JWT secret."},
 	{"api/metrics", []string{"api"}, "api."},
 	{"api/openai", []string{"api"}, "api."},
+	{"api/route", []string{"api"}, "api."},
+	{"api/translate", []string{"api/route"}, "api/route."},
 	{"app", []string{"main"}, ""},
 	{"app/...", []string{"app"}, ""},
 	{"app/tray", []string{"app"}, "app."},

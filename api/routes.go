@@ -92,6 +92,15 @@ func (s *Server) routes() {
 	e.DELETE("/api/profiles/:id", s.handleDeleteProfile, user...)
 	e.POST("/api/profiles/:id/duplicate", s.handleDuplicateProfile, user...)
 
+	// Remote backends and routing rules (backends.go); /v1 handlers ask routeV1 first.
+	e.GET("/api/backends", s.handleListBackends, admin...)
+	e.POST("/api/backends", s.handleCreateBackend, admin...)
+	e.POST("/api/backends/probe", s.handleProbeBackends, admin...)
+	e.PUT("/api/backends/:id", s.handleUpdateBackend, admin...)
+	e.DELETE("/api/backends/:id", s.handleDeleteBackend, admin...)
+	e.GET("/api/settings/routing", s.handleGetRouting, admin...)
+	e.PUT("/api/settings/routing", s.handlePutRouting, admin...)
+
 	// An unknown /api or /v1 path is a JSON 404 whatever the method: without these,
 	// a POST would meet the app's GET-only route and answer 405.
 	for _, prefix := range []string{"/api", "/v1"} {

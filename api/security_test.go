@@ -96,6 +96,13 @@ var routeAccess = map[string]access{
 	"POST /v1/completions":                       v1,
 	"POST /v1/embeddings":                        v1,
 	"POST /v1/messages":                          v1,
+	"GET /api/backends":                          admin,
+	"POST /api/backends":                         admin,
+	"POST /api/backends/probe":                   admin,
+	"PUT /api/backends/:id":                      admin,
+	"DELETE /api/backends/:id":                   admin,
+	"GET /api/settings/routing":                  admin,
+	"PUT /api/settings/routing":                  admin,
 }
 
 // secEnv is a real server (no engine) with an administrator and a normal user.

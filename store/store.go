@@ -1,6 +1,7 @@
 // Package store keeps the daemon's durable state in one bbolt file, mlx-manager.db,
 // in the data dir: users, API keys, audit events, settings, profiles and the download
-// journal. Nothing outside this package touches buckets; each entity has a small typed
+// journal, and remote backends (their API keys sealed with backends.key, beside it).
+// Nothing outside this package touches buckets; each entity has a small typed
 // API. Every write is one bbolt transaction, fsynced before it returns, so a crash at
 // any point loses no acknowledged write and leaves a file that opens.
 //
@@ -69,6 +70,7 @@ var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketUserEmails, bucketAPIKeys, bucketKeyHashes,
 	bucketAudit, bucketSettings, bucketProfiles, bucketDownloads, bucketLockouts,
 	bucketInvites, bucketInviteHashes,
+	bucketBackends,
 }
 
 // Store is the open database. Its methods are safe for concurrent use.
