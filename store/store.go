@@ -61,11 +61,13 @@ var (
 	bucketProfiles   = []byte("profiles")
 	bucketDownloads  = []byte("downloads")
 	bucketLockouts   = []byte("lockouts")
+	bucketResponses  = []byte("responses")
 )
 
 var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketUserEmails, bucketAPIKeys, bucketKeyHashes,
 	bucketAudit, bucketSettings, bucketProfiles, bucketDownloads, bucketLockouts,
+	bucketResponses,
 }
 
 // Store is the open database. Its methods are safe for concurrent use.
