@@ -93,6 +93,9 @@ var routeAccess = map[string]access{
 	"POST /v1/completions":                       v1,
 	"POST /v1/embeddings":                        v1,
 	"POST /v1/messages":                          v1,
+	"POST /v1/responses":                         v1,
+	"GET /v1/responses/:id":                      v1,
+	"DELETE /v1/responses/:id":                   v1,
 }
 
 // secEnv is a real server (no engine) with an administrator and a normal user.
