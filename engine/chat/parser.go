@@ -111,6 +111,15 @@ func (p *Parser) Close() []Event {
 	return p.out.take()
 }
 
+// Cut is Close for an output cut off by a token limit: a tool call it ended
+// inside is dropped instead of released as content. The model was writing a
+// call, not text for the reader, and its arguments are incomplete; the answer
+// says it was cut (finish reason "length").
+func (p *Parser) Cut() []Event {
+	p.out.cut = true
+	return p.Close()
+}
+
 func (p *Parser) run(final bool) {
 	for {
 		n := p.reason(final)
@@ -214,7 +223,16 @@ func partialSuffix(s, tag string) int {
 // emitter collects events, merging adjacent deltas of the same kind.
 type emitter struct {
 	events []Event
-	calls  int // tool calls started so far
+	calls  int  // tool calls started so far
+	cut    bool // the output was cut off: see Parser.Cut
+}
+
+// unfinished releases a tool call the output ended inside: as content, unless
+// the output was cut off, when it is dropped (see Parser.Cut).
+func (e *emitter) unfinished(text string) {
+	if !e.cut {
+		e.add(EventContent, 0, text)
+	}
 }
 
 func (e *emitter) add(kind EventKind, index int, text string) {

@@ -56,6 +56,10 @@ func markerAt(buf, tag string, final bool, e *emitter) (int, bool) {
 	n := len(buf)
 	if !final {
 		n -= partialSuffix(buf, tag)
+	} else if e.cut {
+		// Cut off inside the marker: the start of a call, not text.
+		e.add(EventContent, 0, buf[:n-partialSuffix(buf, tag)])
+		return n, false
 	}
 	e.add(EventContent, 0, buf[:n])
 	return n, false
@@ -104,8 +108,8 @@ func isObject(s string) bool {
 
 // heldValue advances the scan of the JSON value held in buf after skip
 // bytes. scanMore: wait for more text; scanDone: the value ends at end;
-// scanBad: buf[:end] is content (up to the wrong byte, or all of it when
-// the output ended first).
+// scanBad: buf[:end] is content, up to the wrong byte; scanCut: the output
+// ended first, and buf (end is all of it) is released with e.unfinished.
 func heldValue(j *jsonScan, buf string, skip int, final bool) (end int, res scanResult) {
 	switch j.feed(buf[skip:]) {
 	case scanDone:
@@ -114,7 +118,7 @@ func heldValue(j *jsonScan, buf string, skip int, final bool) (end int, res scan
 		return skip + j.pos, scanBad
 	}
 	if final {
-		return len(buf), scanBad
+		return len(buf), scanCut
 	}
 	return 0, scanMore
 }
@@ -155,6 +159,8 @@ func (h *hermesStage) process(buf string, final bool, e *emitter) int {
 			return lead + len(hermesClose)
 		case !final && strings.HasPrefix(hermesClose, rest):
 			return 0
+		case e.cut && strings.HasPrefix(hermesClose, rest):
+			return len(buf) // cut off inside the closing tag: the call is whole
 		}
 		h.mode, h.afterCall = hermesText, true
 		return h.process(buf, final, e)
@@ -185,6 +191,10 @@ func (h *hermesStage) processCall(buf string, final bool, e *emitter) int {
 			h.mode = hermesAfter
 			return end
 		}
+	case scanCut:
+		e.unfinished(buf)
+		h.mode, h.afterCall = hermesText, false
+		return end
 	}
 	e.add(EventContent, 0, buf[:end])
 	h.mode, h.afterCall = hermesText, false
@@ -225,6 +235,8 @@ func (l *llamaStage) process(buf string, final bool, e *emitter) int {
 				return len(buf)
 			}
 			return 0
+		case e.cut && strings.HasPrefix(pythonTag, rest):
+			return len(buf) // cut off inside the tag: the start of a call, not text
 		case strings.HasPrefix(rest, pythonTag):
 			l.mode, l.skip, l.tagged, l.scan = llamaCall, lead+len(pythonTag), true, jsonScan{}
 			return l.processCall(buf, final, e)
@@ -255,6 +267,12 @@ func (l *llamaStage) processCall(buf string, final bool, e *emitter) int {
 		if name, args, ok := callParts(buf[l.skip+l.scan.start:end], !l.tagged); ok {
 			emitCall(e, name, args)
 			l.mode = llamaBetween
+			return end
+		}
+	case scanCut:
+		if l.tagged { // untagged, the object may as well be a JSON answer
+			e.unfinished(buf)
+			l.mode = llamaText
 			return end
 		}
 	}

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -110,5 +111,44 @@ func BenchmarkStreamLongCall(b *testing.B) {
 		p := NewParser(Options{Format: FormatHermes})
 		feedPieces(p, text, 4)
 		p.Close()
+	}
+}
+
+// TestCutCall: an output cut off inside a tool call (or its marker) loses the
+// call, not the text before it; Close releases the same text as content.
+func TestCutCall(t *testing.T) {
+	for _, f := range []Format{FormatHermes, FormatLlama3, FormatMistral, FormatQwen3Coder} {
+		call := longCall(f, 20)
+		for _, cut := range []int{len(call) / 2, 3} {
+			text := "Let me check. " + call[:cut]
+			if f == FormatLlama3 {
+				text = call[:cut] // Llama 3 calls are the whole output
+			}
+			t.Run(fmt.Sprintf("%s/%d", f, cut), func(t *testing.T) {
+				opts := Options{Format: f}
+				p := NewParser(opts)
+				got := Collect(append(feedPieces(p, text, 5), p.Cut()...))
+				want := strings.TrimSuffix(text, call[:cut])
+				if got.Content != want || len(got.ToolCalls) != 0 {
+					t.Fatalf("cut %q: content %q, %d calls; want content %q", text, got.Content, len(got.ToolCalls), want)
+				}
+				if closed := ParseOutput(text, opts); closed.Content != text {
+					t.Fatalf("closed %q: content %q", text, closed.Content)
+				}
+			})
+		}
+	}
+}
+
+// TestCutInClosingTag: cut off inside the closing tag, the call is whole and
+// the tag's start is not content.
+func TestCutInClosingTag(t *testing.T) {
+	for _, f := range []Format{FormatHermes, FormatQwen3Coder} {
+		call := longCall(f, 20)
+		p := NewParser(Options{Format: f})
+		got := Collect(append(p.Feed("Checking. "+call[:len(call)-3]), p.Cut()...))
+		if got.Content != "Checking. " || len(got.ToolCalls) != 1 {
+			t.Errorf("%s: content %q, calls %+v", f, got.Content, got.ToolCalls)
+		}
 	}
 }
