@@ -106,9 +106,11 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 	if j.constrain, err = l.constraintFor(req, format); err != nil {
 		return nil, err
 	}
-	if j.constrain != nil && j.constrain.eager != nil {
+	if j.constrain != nil && j.constrain.eager != nil && !j.parse.InReasoning {
 		// The grammar starts at the first token: there is no room for reasoning.
-		j.parse.InReasoning, j.parse.Reasoning = false, false
+		// (When the prompt opened a reasoning block, the grammar waits for its
+		// end instead: see constraint.deferred.)
+		j.parse.Reasoning = false
 	}
 	return j, nil
 }
