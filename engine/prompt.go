@@ -98,7 +98,9 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 	j := &job{
 		prompt: l.tok.EncodeSegments(segments(r), false),
 		opts:   req.Options,
-		parse:  chat.Options{Format: format, Reasoning: l.reasoning, InReasoning: chat.StartsInReasoning(r.Text)},
+		// With tools, every call the output starts is under a tool grammar
+		// (constraintFor), so its arguments can stream as they are generated.
+		parse: chat.Options{Format: format, Reasoning: l.reasoning, InReasoning: chat.StartsInReasoning(r.Text), Constrained: useTools},
 	}
 	if format == chat.FormatQwen3Coder {
 		j.parse.StringParams = stringParams(req.Tools)

@@ -222,8 +222,28 @@ func toolChoiceModes(t *testing.T, e *env) {
 					t.Fatalf("streamed call %d %+v, answered %+v", i, got[i].Function, calls[i].Function)
 				}
 			}
+			// The arguments stream as they are generated, as OpenAI's do: not
+			// one delta once the call is complete.
+			if deltas := argDeltas(s); len(calls) > 0 && deltas[0] < 3 {
+				t.Fatalf("the first call's arguments came in %d deltas", deltas[0])
+			}
 		})
 	}
+}
+
+// argDeltas counts, per call, the chunks that carry some of its arguments.
+func argDeltas(s streamed) map[int]int {
+	n := map[int]int{}
+	for _, c := range s.chunks {
+		for _, ch := range c.Choices {
+			for _, tc := range ch.Delta.ToolCalls {
+				if tc.Function.Arguments != "" {
+					n[tc.Index]++
+				}
+			}
+		}
+	}
+	return n
 }
 
 // toolRoundTrip sends a call back with its result, content null as the

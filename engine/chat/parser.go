@@ -37,6 +37,11 @@ type Options struct {
 	// string. Qwen3-Coder writes parameter values as bare text; these stay
 	// strings even when they look like JSON (a postcode such as 75001).
 	StringParams map[string]map[string]bool
+	// Constrained says a grammar makes every call the output starts a
+	// well-formed one (the engine's tool grammars): then a Hermes call's
+	// arguments are emitted as they are generated, as OpenAI streams them,
+	// instead of held back until the call is decided.
+	Constrained bool
 }
 
 // Result is a fully parsed output.

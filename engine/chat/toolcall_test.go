@@ -152,3 +152,41 @@ func TestCutInClosingTag(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamedArguments: under a grammar (Constrained), a Hermes call's
+// arguments are emitted as they arrive, and any split of the text gives the
+// same result; another shape of call is still held back and decided whole.
+func TestStreamedArguments(t *testing.T) {
+	opts := Options{Format: FormatHermes, Constrained: true}
+	text := "Sure. <tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"days\": [1, 2]}}\n</tool_call>"
+	p := NewParser(opts)
+	var args int
+	var evs []Event
+	for i := range len(text) {
+		got := p.Feed(text[i : i+1])
+		for _, ev := range got {
+			if ev.Kind == EventToolCallArgs {
+				args++
+			}
+		}
+		evs = append(evs, got...)
+	}
+	res := Collect(append(evs, p.Close()...))
+	if res.Content != "Sure. " || len(res.ToolCalls) != 1 || res.ToolCalls[0].Name != "get_weather" ||
+		string(res.ToolCalls[0].Arguments) != `{"city": "Paris", "days": [1, 2]}` || args < 10 {
+		t.Fatalf("result %+v (%d argument events)", res, args)
+	}
+	for cut := range len(text) {
+		checkSplits(t, text, cut, opts)
+	}
+	held := "<tool_call>{\"arguments\": {\"a\": 1}, \"name\": \"f\"}</tool_call>"
+	if r := ParseOutput(held, opts); len(r.ToolCalls) != 1 || r.ToolCalls[0].Name != "f" || string(r.ToolCalls[0].Arguments) != `{"a": 1}` {
+		t.Fatalf("arguments first: %+v", r)
+	}
+	// Cut off inside the arguments: the call keeps what was streamed.
+	p = NewParser(opts)
+	r := Collect(append(p.Feed(text[:len(text)-30]), p.Cut()...))
+	if r.Content != "Sure. " || len(r.ToolCalls) != 1 || !strings.HasPrefix(`{"city": "Paris", "days": [1, 2]}`, string(r.ToolCalls[0].Arguments)) {
+		t.Fatalf("cut: %+v", r)
+	}
+}
