@@ -103,6 +103,9 @@ var routeAccess = map[string]access{
 	"DELETE /api/backends/:id":                   admin,
 	"GET /api/settings/routing":                  admin,
 	"PUT /api/settings/routing":                  admin,
+	"POST /v1/responses":                         v1,
+	"GET /v1/responses/:id":                      v1,
+	"DELETE /v1/responses/:id":                   v1,
 }
 
 // secEnv is a real server (no engine) with an administrator and a normal user.

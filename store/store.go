@@ -64,6 +64,7 @@ var (
 	bucketLockouts     = []byte("lockouts")
 	bucketInvites      = []byte("invites")
 	bucketInviteHashes = []byte("invites_by_hash")
+	bucketResponses    = []byte("responses")
 )
 
 var allBuckets = [][]byte{
@@ -71,6 +72,7 @@ var allBuckets = [][]byte{
 	bucketAudit, bucketSettings, bucketProfiles, bucketDownloads, bucketLockouts,
 	bucketInvites, bucketInviteHashes,
 	bucketBackends,
+	bucketResponses,
 }
 
 // Store is the open database. Its methods are safe for concurrent use.
