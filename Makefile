@@ -9,7 +9,7 @@ BIN     := mlx-manager
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/mlx-manager/mlx-manager/app.version=$(VERSION)
 ARGS    ?=
-FUZZTIME ?= 4s
+FUZZTIME ?= 2s
 
 .PHONY: all build run test npm-deps test-go test-nosimd test-tray lint fuzz bench app clean deps-test tidy-check ui ui-test test-reset test-norace test-summary stress
 
@@ -129,7 +129,8 @@ lint:
 tidy-check:
 	$(GO) mod tidy -diff
 
-# A short pass over every fuzz target; a longer one: make fuzz FUZZTIME=5m.
+# A short pass over every fuzz target (their seed corpora also run in every go test);
+# a longer one: make fuzz FUZZTIME=5m.
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
@@ -141,6 +142,7 @@ fuzz:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./engine/... 
+	$(GO) test -run '^$$' -bench FirstByte -benchtime 20x ./api/route/ ./api/v1test/
 	./$(BIN) bench $(ARGS)
 
 # The macOS menu-bar app bundle.

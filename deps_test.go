@@ -33,6 +33,8 @@ var importRules = []struct {
 	{"api/metrics", []string{"api"}, "api."},
 	{"api/openai", []string{"api"}, "api."},
 	{"api/ollama", []string{"api"}, "api."},
+	{"api/route", []string{"api"}, "api."},
+	{"api/translate", []string{"api/route"}, "api/route."},
 	{"app", []string{"main"}, ""},
 	{"app/...", []string{"app"}, ""},
 	{"app/tray", []string{"app"}, "app."},

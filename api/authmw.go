@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -254,6 +255,8 @@ type authSettings struct {
 	// UsersControlServers lets the user role start, stop, pin and unpin models.
 	// Off by default: unloading a model others are using is an admin's decision.
 	UsersControlServers bool `json:"users_control_servers"`
+	// Registration is open (default), invite or closed: see invites.go.
+	Registration string `json:"registration,omitempty"`
 	capSettings
 	quotaSettings
 }
@@ -283,10 +286,13 @@ func (s *Server) handlePutAuthSettings(c echo.Context) error {
 	if err := decodeStrictJSON(c, &set); err != nil {
 		return err
 	}
+	if !validRegistrationMode(set.Registration) {
+		return unprocessable("registration", "registration must be %q, %q or %q", registrationOpen, registrationInvite, registrationClosed)
+	}
 	if err := s.store.Settings().Put(authSettingsDocument, set); err != nil {
 		return fmt.Errorf("store auth settings: %w", err)
 	}
 	s.audit(c, store.AuditEvent{Action: "settings.update", Target: authSettingsDocument,
-		Detail: fmt.Sprintf("allow_unauthenticated_loopback=%v users_control_servers=%v", set.AllowUnauthenticatedLoopback, set.UsersControlServers)})
+		Detail: fmt.Sprintf("allow_unauthenticated_loopback=%v users_control_servers=%v registration=%s", set.AllowUnauthenticatedLoopback, set.UsersControlServers, cmp.Or(set.Registration, registrationOpen))})
 	return c.JSON(http.StatusOK, set)
 }

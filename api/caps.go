@@ -51,10 +51,29 @@ func capError(what string, max int) *Error {
 		Message: fmt.Sprintf("limit reached: at most %d %s (an admin can change it in the auth settings)", max, what)}
 }
 
-// registrationAllowed applies the registration rate and the pending-accounts cap
-// before any password is hashed, so a flood costs no Argon2 work once over the cap.
-// The very first account (the admin) is never refused.
+// registrationAllowed applies the registration mode, the pending-accounts cap and
+// the registration rate before any password is hashed, so a flood costs no Argon2
+// work once over the cap. The very first account (the admin) is never refused.
 func (s *Server) registrationAllowed() error {
+	mode, err := s.registrationMode()
+	if err != nil {
+		return err
+	}
+	if mode != registrationOpen {
+		users, err := s.store.Users().List()
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(users) == 0:
+			return nil // the first account, which becomes the admin
+		case mode == registrationClosed:
+			return registrationClosedError()
+		default:
+			return &Error{Status: http.StatusForbidden, Code: "invite_required", Param: "invite",
+				Message: "registration on this server is by invitation: open the invite link an admin sent you"}
+		}
+	}
 	caps, err := s.caps()
 	if err != nil {
 		return err
@@ -66,6 +85,16 @@ func (s *Server) registrationAllowed() error {
 	if n >= caps.MaxPendingAccounts {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "registration_closed", RetryAfter: int(registrationWindow / time.Second),
 			Message: fmt.Sprintf("registration is closed for now: %d accounts await an admin's approval", n)}
+	}
+	return s.registrationRate()
+}
+
+// registrationRate counts one registration attempt against the hourly rate of all
+// clients together.
+func (s *Server) registrationRate() error {
+	caps, err := s.caps()
+	if err != nil {
+		return err
 	}
 	if wait, ok := s.registrations.CheckMax("all", caps.RegistrationsPerHour); !ok {
 		secs := int((wait + time.Second - 1) / time.Second)

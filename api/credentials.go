@@ -68,12 +68,14 @@ func unprocessable(param, format string, args ...any) *Error {
 type credentials struct {
 	Email    string
 	Password string
+	Invite   string // register only: an invite link's token
 }
 
 type credentialsJSON struct {
 	Email    *string `json:"email"`
 	Username *string `json:"username"` // OAuth2 clients call the email a username
 	Password *string `json:"password"`
+	Invite   *string `json:"invite"`
 }
 
 // mediaType is the request's content type without parameters; "" when absent.
@@ -119,6 +121,9 @@ func decodeCredentialsJSON(body []byte) (credentials, error) {
 	}
 	if raw.Password != nil {
 		cr.Password = *raw.Password
+	}
+	if raw.Invite != nil {
+		cr.Invite = strings.TrimSpace(*raw.Invite)
 	}
 	return cr, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
+	"github.com/mlx-manager/mlx-manager/store"
 )
 
 // credentialRecheck is how often a long event stream re-checks its client's
@@ -65,8 +66,18 @@ func (s *Server) handleServerEvents(c echo.Context) error {
 	}
 	recheck := time.NewTicker(credentialRecheck)
 	defer recheck.Stop()
+	changes, stopChanges := s.store.Changes()
+	defer stopChanges()
+	u, _ := currentUser(c)
 	for {
 		select {
+		case ch, ok := <-changes:
+			if !ok {
+				return nil
+			}
+			if err := s.sendChange(st, u, ch); err != nil {
+				return nil
+			}
 		case ev, ok := <-events:
 			if !ok {
 				return nil // the engine shut down
@@ -94,6 +105,45 @@ func (s *Server) handleServerEvents(c echo.Context) error {
 			return nil // the client went away, or shutdown
 		}
 	}
+}
+
+// usersEvent tells an admin's page that accounts changed, with the count its
+// badge shows, so the users page and the badge follow without polling.
+type usersEvent struct {
+	Pending int    `json:"pending"`
+	ID      string `json:"id,omitempty"` // the account that changed; "" after lost events
+}
+
+// settingsEvent names a settings document that was written, for forms open
+// elsewhere to re-read it.
+type settingsEvent struct {
+	Key string `json:"key,omitempty"` // "" after lost events: re-read them all
+}
+
+// sendChange forwards a store change to the stream: account changes to admins
+// only (other users never see accounts), settings names to everyone signed in.
+func (s *Server) sendChange(st *sseStream, u store.User, ch store.Change) error {
+	id := ch.ID
+	if ch.Lost {
+		id = ""
+	}
+	switch ch.Topic {
+	case store.ChangeUsers:
+		// Read the role now: the account may have been demoted since the
+		// stream opened.
+		if cur, err := s.store.Users().Get(u.ID); err != nil || !cur.ActiveAdmin() {
+			return nil
+		}
+		n, err := s.store.Users().CountPending()
+		if err != nil {
+			s.log.Warn("events: count pending users", "err", err)
+			return nil
+		}
+		return st.send("users", usersEvent{Pending: n, ID: id})
+	case store.ChangeSettings:
+		return st.send("settings", settingsEvent{Key: id})
+	}
+	return nil
 }
 
 // stillAllowed re-checks a long stream's credential: the account may have been

@@ -104,3 +104,49 @@ func TestEventStreamsEndOnShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Issue #25: account and settings changes reach open pages on the event stream,
+// so the admin's badge and the users page follow without polling; a plain user
+// never sees accounts.
+func TestAccountEvents(t *testing.T) {
+	env := startLib(t, libOptions{})
+	_, user := env.ApprovedUser(t, env.Admin, "user@example.com")
+	admin := env.openSSE(t, "/api/servers/events", env.Admin)
+	plain := env.openSSE(t, "/api/servers/events", user)
+	for _, st := range []*sseStream{admin, plain} {
+		if first, ok := st.next(t); !ok || first.Name != "snapshot" {
+			t.Fatalf("first event %+v", first)
+		}
+	}
+
+	carol := env.Register(t, "carol@example.com", "correct horse battery")
+	var ev struct {
+		Pending int    `json:"pending"`
+		ID      string `json:"id"`
+	}
+	admin.until(t, func(e sseEvent) bool { return e.Name == "users" }).decode(t, &ev)
+	if ev.Pending != 1 || ev.ID != carol.ID {
+		t.Fatalf("after a registration: %+v", ev)
+	}
+	env.JSON(t, "PUT", "/api/auth/users/"+carol.ID, env.Admin, map[string]string{"status": "approved"}, http.StatusOK, nil)
+	admin.until(t, func(e sseEvent) bool { return e.Name == "users" }).decode(t, &ev)
+	if ev.Pending != 0 || ev.ID != carol.ID {
+		t.Fatalf("after approval: %+v", ev)
+	}
+
+	env.JSON(t, "PUT", "/api/settings/auth", env.Admin, map[string]any{"registration": "invite"}, http.StatusOK, nil)
+	var set struct {
+		Key string `json:"key"`
+	}
+	// Events arrive in order: the plain user's first event after the snapshot is
+	// the settings change, with no account event before it.
+	next, ok := plain.next(t)
+	if !ok || next.Name != "settings" {
+		t.Fatalf("a plain user's stream got %+v before the settings change", next)
+	}
+	next.decode(t, &set)
+	if set.Key != "auth" {
+		t.Fatalf("settings event %+v", set)
+	}
+	admin.until(t, func(e sseEvent) bool { return e.Name == "settings" })
+}

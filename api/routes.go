@@ -49,6 +49,9 @@ func (s *Server) routes() {
 	e.POST("/api/auth/users/:id/reset-password", s.handleResetPassword, admin...)
 	e.GET("/api/auth/lockouts", s.handleListLockouts, admin...)
 	e.DELETE("/api/auth/users/:id/lockouts", s.handleClearLockouts, admin...)
+	e.POST("/api/auth/invites", s.handleCreateInvite, admin...)
+	e.GET("/api/auth/invites", s.handleListInvites, admin...)
+	e.DELETE("/api/auth/invites/:id", s.handleDeleteInvite, admin...)
 	e.GET("/api/system/audit-logs", s.handleAuditLogs, user...)
 	e.GET("/api/system/audit-logs/stats", s.handleAuditStats, user...)
 	e.GET("/api/system/audit-logs/export", s.handleAuditExport, user...)
@@ -91,6 +94,15 @@ func (s *Server) routes() {
 	e.PUT("/api/profiles/:id", s.handleUpdateProfile, user...)
 	e.DELETE("/api/profiles/:id", s.handleDeleteProfile, user...)
 	e.POST("/api/profiles/:id/duplicate", s.handleDuplicateProfile, user...)
+
+	// Remote backends and routing rules (backends.go); /v1 handlers ask routeV1 first.
+	e.GET("/api/backends", s.handleListBackends, admin...)
+	e.POST("/api/backends", s.handleCreateBackend, admin...)
+	e.POST("/api/backends/probe", s.handleProbeBackends, admin...)
+	e.PUT("/api/backends/:id", s.handleUpdateBackend, admin...)
+	e.DELETE("/api/backends/:id", s.handleDeleteBackend, admin...)
+	e.GET("/api/settings/routing", s.handleGetRouting, admin...)
+	e.PUT("/api/settings/routing", s.handlePutRouting, admin...)
 
 	// An unknown /api or /v1 path is a JSON 404 whatever the method: without these,
 	// a POST would meet the app's GET-only route and answer 405.

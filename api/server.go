@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/api/auth"
+	"github.com/mlx-manager/mlx-manager/api/route"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
@@ -63,6 +64,8 @@ type Server struct {
 	hijacked      sync.WaitGroup // WebSocket handlers, which http.Server.Shutdown does not wait for
 	library       libraryState   // caches and locks of the model library routes
 	metrics       *serverMetrics // what /metrics reports (metrics.go)
+	router        *route.Router  // remote backends and routing rules (backends.go, v1route.go)
+	routerWG      sync.WaitGroup // the router's probe loop
 
 	// done is closed when shutdown starts, so long-lived streams (SSE, WebSocket) end
 	// and let the HTTP drain finish.
@@ -99,6 +102,13 @@ func New(opts Options) (*Server, error) {
 		pingInterval:  auditPingInterval,
 		done:          make(chan struct{}),
 	}
+	if err := s.seedTokenQuotas(); err != nil {
+		return nil, err
+	}
+	s.router = route.New(route.Options{Now: opts.Now, Logger: opts.Logger})
+	if err := s.reloadRoutes(); err != nil {
+		return nil, err
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -119,6 +129,7 @@ func (s *Server) Handler() http.Handler { return s.echo }
 
 // Serve answers on ln until Shutdown. It returns nil after a clean shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	s.startRouter()
 	err := s.httpSrv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -131,6 +142,8 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeStreams()
 	err := s.httpSrv.Shutdown(ctx)
+	s.routerWG.Wait() // closeStreams stopped it
+	s.router.CloseIdle()
 	if err != nil {
 		s.httpSrv.Close()
 		return fmt.Errorf("drain requests: %w", err)
@@ -139,6 +152,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) closeStreams() { s.doneOnce.Do(func() { close(s.done) }) }
+
+// startRouter runs the backends' health probes until shutdown starts.
+func (s *Server) startRouter() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.routerWG.Add(2)
+	go func() {
+		defer s.routerWG.Done()
+		s.router.Run(ctx)
+	}()
+	go func() {
+		defer s.routerWG.Done()
+		<-s.done
+		cancel()
+	}()
+}
 
 // Done is closed when the server starts shutting down.
 func (s *Server) Done() <-chan struct{} { return s.done }

@@ -85,6 +85,9 @@ func viewServer(st engine.ModelStatus) serverView {
 		LastUsed: st.LastUsed, InFlight: st.InFlight, Queued: st.Queued, Pinned: st.Pinned,
 		TTLSeconds: st.TTL.Seconds(), ExpiresAt: st.ExpiresAt, Profiles: []string{},
 	}
+	if st.TTL < 0 {
+		v.TTLSeconds = -1 // forever is any negative duration (keep_alive -1 is -1ns), shown as the -1 clients send
+	}
 	if !st.LoadedAt.IsZero() {
 		// The pool stamps LoadedAt with the wall clock.
 		v.UptimeSeconds = time.Since(st.LoadedAt).Seconds()

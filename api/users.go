@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -49,6 +50,9 @@ func (s *Server) handleRegister(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if cr.Invite != "" {
+		return s.registerInvited(c, cr)
+	}
 	if err := s.registrationAllowed(); err != nil {
 		return err
 	}
@@ -58,7 +62,15 @@ func (s *Server) handleRegister(c echo.Context) error {
 	}
 	u, err := s.store.Users().Create(cr.Email, hash)
 	if errors.Is(err, store.ErrConflict) {
-		return &Error{Status: http.StatusConflict, Code: "email_taken", Param: "email", Message: "an account with this email already exists"}
+		// Answer exactly as for a new account awaiting approval (the password was
+		// hashed all the same), so registration cannot tell a stranger which
+		// e-mails have accounts; login does not tell either. The owner of the
+		// address signs in as usual; the admin sees the attempt in the audit log.
+		s.audit(c, store.AuditEvent{Action: "auth.register", Status: store.AuditError, UserEmail: cr.Email,
+			ErrorType: "email_taken", Detail: "an account with this e-mail exists: answered as a new pending registration"})
+		now := s.now().UTC()
+		return c.JSON(http.StatusCreated, userView{ID: decoyID(), Email: strings.ToLower(cr.Email),
+			Status: store.StatusPending, CreatedAt: now, UpdatedAt: now})
 	}
 	if err != nil {
 		return err

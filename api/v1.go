@@ -27,6 +27,9 @@ func (s *Server) v1Routes() {
 	e.POST("/v1/completions", s.handleCompletions, v1...)
 	e.POST("/v1/embeddings", s.handleEmbeddings, v1...)
 	e.POST("/v1/messages", s.handleMessages, v1...)
+	e.POST("/v1/responses", s.handleCreateResponse, v1...)
+	e.GET("/v1/responses/:id", s.handleGetResponse, v1...)
+	e.DELETE("/v1/responses/:id", s.handleDeleteResponse, v1...)
 }
 
 // decodeV1 reads a /v1 body (at most maxV1Body, else 413) and decodes it strictly

@@ -11,6 +11,9 @@ import (
 
 // handleChatCompletions is POST /v1/chat/completions.
 func (s *Server) handleChatCompletions(c echo.Context) error {
+	if routed, err := s.routeV1(c); routed { // a remote backend answers (v1route.go)
+		return err
+	}
 	var req openai.ChatRequest
 	eng, chat, err := prepareV1(s, c, &req, func() string { return req.Model },
 		func(ch *openai.Chat) string { return ch.Request.Model })

@@ -12,6 +12,9 @@ import (
 // handleCompletions is POST /v1/completions: raw prompts continued without a chat
 // template. Choices are ordered by prompt, then by n.
 func (s *Server) handleCompletions(c echo.Context) error {
+	if routed, err := s.routeV1(c); routed { // a remote backend answers (v1route.go)
+		return err
+	}
 	var req openai.CompletionRequest
 	eng, comp, err := prepareV1(s, c, &req, func() string { return req.Model },
 		func(cp *openai.Completion) string { return cp.Requests[0].Model })

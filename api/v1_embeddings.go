@@ -11,6 +11,9 @@ import (
 
 // handleEmbeddings is POST /v1/embeddings: mean-pooled, L2-normalised vectors.
 func (s *Server) handleEmbeddings(c echo.Context) error {
+	if routed, err := s.routeV1(c); routed { // a remote backend answers (v1route.go)
+		return err
+	}
 	var req openai.EmbeddingRequest
 	eng, emb, err := prepareV1(s, c, &req, func() string { return req.Model },
 		func(e *openai.Embedding) string { return e.Request.Model })

@@ -12,6 +12,9 @@ import (
 // handleMessages is POST /v1/messages, Anthropic's Messages API. Its errors take
 // Anthropic's shape (see handleError).
 func (s *Server) handleMessages(c echo.Context) error {
+	if routed, err := s.routeV1(c); routed { // a remote backend answers (v1route.go)
+		return err
+	}
 	var req openai.MessagesRequest
 	eng, msgs, err := prepareV1(s, c, &req, func() string { return req.Model },
 		func(m *openai.Messages) string { return m.Request.Model })

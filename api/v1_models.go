@@ -37,6 +37,7 @@ func (s *Server) handleV1Models(c echo.Context) error {
 		}
 		out.Data = append(out.Data, openai.ProfileModel(p.Name, p.CreatedAt.Unix()))
 	}
+	out.Data = s.appendRoutedModels(c, out.Data) // v1route.go
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -56,6 +57,9 @@ func (s *Server) handleV1Model(c echo.Context) error {
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return err
+	}
+	if m, ok := s.routedModel(c, id); ok && !s.servedLocally(c, id) { // v1route.go
+		return c.JSON(http.StatusOK, m)
 	}
 	if !hub.ValidRepoID(id) {
 		return modelNotFound(id)

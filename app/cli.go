@@ -34,10 +34,13 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func newCLIEngine(modelsDir, executor, kv string, stderr io.Writer) (*engine.Engine, error) {
+// activationsUsage documents --activations wherever it is a flag.
+const activationsUsage = "input precision of Q8/Q4 products in the cpu executor: int16 (integer kernels, faster) or f32 (exact); default int16 where the kernels have it"
+
+func newCLIEngine(modelsDir, executor string, p precision, stderr io.Writer) (*engine.Engine, error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	logKernels(log, kern.Info())
-	nr, err := newRunner(executor, kv, log)
+	nr, err := newRunner(executor, p, log)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +61,7 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(pos) != 2 {
 		return fmt.Errorf("%w: tokenize [flags] MODEL TEXT", errUsage)
 	}
-	e, err := newCLIEngine(*modelsDir, "cpu", "", stderr)
+	e, err := newCLIEngine(*modelsDir, "cpu", precision{}, stderr)
 	if err != nil {
 		return err
 	}
@@ -87,6 +90,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	modelsDir := fs.String("models-dir", config.ModelsDir(nil), "models directory (Hugging Face cache layout)")
 	executor := fs.String("executor", "cpu", "cpu or gomlx")
 	kv := fs.String("kv-cache", "", "KV cache precision of the cpu executor: f16 or f32 (default f16 with SIMD kernels)")
+	acts := fs.String("activations", "", activationsUsage)
 	raw := fs.Bool("raw", false, "no chat template: continue the prompt as it is")
 	maxTokens := fs.Int("max-tokens", 0, "stop after this many tokens (0: up to the context end)")
 	temperature := fs.Float64("temperature", 0, "sampling temperature; 0 is greedy")
@@ -99,7 +103,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(pos) != 2 {
 		return fmt.Errorf("%w: run [flags] MODEL PROMPT", errUsage)
 	}
-	e, err := newCLIEngine(*modelsDir, *executor, *kv, stderr)
+	e, err := newCLIEngine(*modelsDir, *executor, precision{KV: *kv, Activations: *acts}, stderr)
 	if err != nil {
 		return err
 	}
@@ -142,6 +146,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print the results as a JSON array")
 	executor := fs.String("executor", "cpu", "cpu or gomlx")
 	kv := fs.String("kv-cache", "", "KV cache precision of the cpu executor: f16 or f32 (default f16 with SIMD kernels)")
+	acts := fs.String("activations", "", activationsUsage)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -149,7 +154,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	nr, err := newRunner(*executor, *kv, log)
+	nr, err := newRunner(*executor, precision{KV: *kv, Activations: *acts}, log)
 	if err != nil {
 		return err
 	}

@@ -11,15 +11,25 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model"
 )
 
+// precision is what the CPU executor may round, each "" for its default.
+type precision struct {
+	KV          string // the KV cache: "f16" (default with SIMD kernels) or "f32"
+	Activations string // the input of Q8/Q4 products: "int16" (default where the kernels have it) or "f32"
+}
+
 // newRunner picks the executor: the native CPU one by default (several times faster
 // than gomlx's pure-Go backend), gomlx when asked for (XLA where its plugin is installed).
-// kv is the CPU executor's KV cache precision: "f16", "f32" or "" (its default).
-func newRunner(name, kv string, log *slog.Logger) (engine.NewRunner, error) {
-	opts := cpu.Options{KVF16: kv == "f16", KVF32: kv == "f32"}
-	switch kv {
+func newRunner(name string, p precision, log *slog.Logger) (engine.NewRunner, error) {
+	opts := cpu.Options{KVF16: p.KV == "f16", KVF32: p.KV == "f32", FloatActivations: p.Activations == "f32"}
+	switch p.KV {
 	case "", "f16", "f32":
 	default:
-		return nil, fmt.Errorf("kv cache %q: want f16 or f32", kv)
+		return nil, fmt.Errorf("kv cache %q: want f16 or f32", p.KV)
+	}
+	switch p.Activations {
+	case "", "int16", "f32":
+	default:
+		return nil, fmt.Errorf("activations %q: want int16 or f32", p.Activations)
 	}
 	switch name {
 	case "", "cpu":

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -355,18 +354,29 @@ func TestKillDuringModelLoad(t *testing.T) {
 	p := startProc(t, dataDir, modelsDir)
 	tok := p.admin()
 
-	sent := make(chan struct{})
+	// Follow the daemon's own event stream, so the kill lands after the load
+	// started, on its "loading" event, not after a guessed delay.
+	events, err := http.Get(p.url + "/api/servers/events?token=" + tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer events.Body.Close()
+	lines := bufio.NewScanner(events.Body)
 	go func() { // dies with the daemon: no test failure from here
 		req, _ := http.NewRequest("POST", p.url+"/api/servers/start", strings.NewReader(`{"model":"faults/Load"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+tok)
-		req = req.WithContext(httptraceWroteRequest(req.Context(), sent))
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
 		}
 	}()
-	<-sent
-	time.Sleep(time.Millisecond) // the daemon reads the request and starts loading
+	for loading := false; !loading; {
+		if !lines.Scan() {
+			t.Fatalf("the event stream ended before the load started: %v", lines.Err())
+		}
+		line := lines.Text()
+		loading = strings.HasPrefix(line, "data:") && strings.Contains(line, `"kind":"loading"`) && strings.Contains(line, `faults/Load`)
+	}
 	p.kill()
 	logText, _ := os.ReadFile(filepath.Join(dataDir, "logs", "mlx-manager.log"))
 	t.Logf("killed %s the load finished", map[bool]string{true: "after", false: "before"}[strings.Contains(string(logText), "model loaded")])
@@ -376,13 +386,6 @@ func TestKillDuringModelLoad(t *testing.T) {
 	p.must("POST", "/api/servers/start", tok, map[string]string{"model": "faults/Load"}, http.StatusOK, nil)
 	body := map[string]any{"model": "faults/Load", "max_tokens": 2, "messages": []map[string]string{{"role": "user", "content": "hi"}}}
 	p.must("POST", "/v1/chat/completions", tok, body, http.StatusOK, nil)
-}
-
-// httptraceWroteRequest closes sent once the request is on the wire.
-func httptraceWroteRequest(ctx context.Context, sent chan struct{}) context.Context {
-	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(httptrace.WroteRequestInfo) { close(sent) },
-	})
 }
 
 func TestBrokenModelFailsItsLoad(t *testing.T) {

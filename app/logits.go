@@ -23,6 +23,7 @@ func runLogits(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	executor := fs.String("executor", "cpu", "cpu or gomlx")
 	// Logits are for porting and debugging a model: exact by default.
 	kv := fs.String("kv-cache", "f32", "KV cache precision of the cpu executor: f32 or f16")
+	acts := fs.String("activations", "f32", "input precision of Q8/Q4 products in the cpu executor: f32 or int16")
 	idList := fs.String("ids", "", "comma-separated token ids, e.g. 1,2,3")
 	text := fs.String("text", "", "tokenize this text (with BOS) instead of --ids")
 	all := fs.Bool("all", false, "print every position's logits, not only the last one")
@@ -41,7 +42,7 @@ func runLogits(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if (len(ids) > 0) == (*text != "") {
 		return fmt.Errorf("%w: give either --ids or --text", errUsage)
 	}
-	e, err := newCLIEngine(*modelsDir, *executor, *kv, stderr)
+	e, err := newCLIEngine(*modelsDir, *executor, precision{KV: *kv, Activations: *acts}, stderr)
 	if err != nil {
 		return err
 	}

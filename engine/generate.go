@@ -212,7 +212,12 @@ func (o *output) finish() error {
 	} else {
 		text = ""
 	}
-	evs := append(o.parser.Feed(text), o.parser.Close()...)
+	evs := o.parser.Feed(text)
+	if o.res.FinishReason == "length" {
+		evs = append(evs, o.parser.Cut()...)
+	} else {
+		evs = append(evs, o.parser.Close()...)
+	}
 	if err := o.send(o.deltas(evs)); err != nil {
 		return err
 	}

@@ -69,6 +69,10 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 		}
 		msgs = append(msgs, cm)
 	}
+	prefill, msgs, err := splitPrefill(req, msgs)
+	if err != nil {
+		return nil, err
+	}
 	if system != "" {
 		// One system message: many templates accept it only first, or only once.
 		if msgs[0].Role == "system" {
@@ -85,10 +89,18 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 	if err != nil {
 		return nil, &InvalidError{Param: "messages", Err: fmt.Errorf("chat template: %w", err)}
 	}
+	if prefill != "" {
+		// The answer's start follows the generation prompt as message text, so
+		// its look-alikes of special tokens stay text like any content.
+		r.Content = append(r.Content, chat.Span{Start: len(r.Text), End: len(r.Text) + len(prefill)})
+		r.Text += prefill
+	}
 	j := &job{
 		prompt: l.tok.EncodeSegments(segments(r), false),
 		opts:   req.Options,
-		parse:  chat.Options{Format: format, Reasoning: l.reasoning, InReasoning: chat.StartsInReasoning(r.Text)},
+		// With tools, every call the output starts is under a tool grammar
+		// (constraintFor), so its arguments can stream as they are generated.
+		parse: chat.Options{Format: format, Reasoning: l.reasoning, InReasoning: chat.StartsInReasoning(r.Text), Constrained: useTools},
 	}
 	if format == chat.FormatQwen3Coder {
 		j.parse.StringParams = stringParams(req.Tools)
@@ -96,11 +108,33 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 	if j.constrain, err = l.constraintFor(req, format); err != nil {
 		return nil, err
 	}
-	if j.constrain != nil && j.constrain.eager != nil {
+	if j.constrain != nil && j.constrain.eager != nil && !j.parse.InReasoning {
 		// The grammar starts at the first token: there is no room for reasoning.
-		j.parse.InReasoning, j.parse.Reasoning = false, false
+		// (When the prompt opened a reasoning block, the grammar waits for its
+		// end instead: see constraint.deferred.)
+		j.parse.Reasoning = false
 	}
 	return j, nil
+}
+
+// splitPrefill takes the final assistant message off msgs when req continues
+// it: every template can open a new assistant turn (the generation prompt),
+// while few can leave one open; the text then follows that prompt.
+func splitPrefill(req *ChatRequest, msgs []chat.Message) (string, []chat.Message, error) {
+	if !req.ContinueFinal {
+		return "", msgs, nil
+	}
+	i := len(msgs) - 1
+	last := msgs[i]
+	switch {
+	case last.Role != "assistant":
+		return "", nil, &InvalidError{Param: fmt.Sprintf("messages[%d]", i), Err: errors.New("only an assistant message can be continued")}
+	case len(last.ToolCalls) > 0:
+		return "", nil, &InvalidError{Param: fmt.Sprintf("messages[%d]", i), Err: errors.New("an assistant message with tool calls cannot be continued")}
+	case i == 0:
+		return "", nil, &InvalidError{Param: "messages", Err: errors.New("a conversation cannot start with the answer")}
+	}
+	return last.Content, msgs[:i], nil
 }
 
 func values(m map[string]string) []string {

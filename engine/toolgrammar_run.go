@@ -24,6 +24,10 @@ type constraint struct {
 	scan   triggerScan        // what the output says so far, while waiting
 	next   *pendingActivation // a sampled token that starts a call, until accepted
 	ended  bool               // a lazily constrained call completed and ends the output
+	// deferred holds the eager grammar back while the output is inside the
+	// reasoning block the prompt opened: a thinking model reasons first, then
+	// the forced call (or format) applies from the token after </think>.
+	deferred bool
 }
 
 type pendingActivation struct {
@@ -44,7 +48,10 @@ func (l *loaded) newConstraint(j *job) (*constraint, error) {
 	}
 	c := &constraint{spec: spec, mk: mk, bytes: l.tok.TokenBytes, forced: spec.forced, mask: grammar.NewBitset(mk.Size())}
 	c.scan = newTriggerScan(j.parse)
-	if spec.eager != nil {
+	switch {
+	case spec.eager != nil && j.parse.InReasoning:
+		c.deferred = true
+	case spec.eager != nil:
 		if c.m, err = mk.NewMatcher(spec.eager); err != nil {
 			return nil, &InvalidError{Param: spec.param, Err: err}
 		}
@@ -61,6 +68,8 @@ func (c *constraint) sample(draw func(sample.Mask) (sample.Token, error)) (sampl
 	}
 	c.next = nil
 	switch {
+	case c.deferred:
+		return draw(nil)
 	case len(c.forced) > 0:
 		clear(c.mask)
 		c.mask.Set(c.forced[0])
@@ -126,6 +135,8 @@ func (c *constraint) accept(id int32) error {
 		return nil
 	}
 	switch {
+	case c.deferred:
+		return c.acceptReasoning(id)
 	case len(c.forced) > 0:
 		if id != c.forced[0] {
 			return fmt.Errorf("grammar accept: token %d instead of the forced %d", id, c.forced[0])
@@ -156,13 +167,28 @@ func (c *constraint) accept(id int32) error {
 	return nil
 }
 
+// acceptReasoning follows the reasoning block of a deferred eager grammar and
+// starts the grammar once the block is closed.
+func (c *constraint) acceptReasoning(id int32) error {
+	c.scan, _, _ = c.scan.feed(nil, c.bytes(id))
+	if c.scan.think != scanFree {
+		return nil
+	}
+	m, err := c.mk.NewMatcher(c.spec.eager)
+	if err != nil {
+		return &InvalidError{Param: c.spec.param, Err: err}
+	}
+	c.m, c.deferred = m, false
+	return nil
+}
+
 // complete reports whether the output is finished: the eager grammar matched
 // all it can, or a single lazily constrained call is over.
 func (c *constraint) complete() bool {
 	if c == nil {
 		return false
 	}
-	return c.ended || c.spec.eager != nil && len(c.forced) == 0 && c.m.Complete()
+	return c.ended || c.spec.eager != nil && len(c.forced) == 0 && c.m != nil && c.m.Complete()
 }
 
 // done reports whether the output may end here, for when no token is left to sample.
@@ -249,6 +275,9 @@ func (s triggerScan) feed(triggers []trigger, b []byte) (triggerScan, *trigger, 
 
 // keepTail is the last n bytes of b (all of it when shorter), copied.
 func keepTail(b []byte, n int) []byte {
+	if n <= 0 {
+		return nil // no trigger to wait for (a deferred eager grammar's scan)
+	}
 	if len(b) > n {
 		b = b[len(b)-n:]
 	}

@@ -347,3 +347,50 @@ func FuzzToolSchemas(f *testing.F) {
 		}
 	})
 }
+
+// TestDeferredEager: when the prompt opened a reasoning block, a forced call
+// waits for </think>: the reasoning is free, the call then follows the grammar.
+func TestDeferredEager(t *testing.T) {
+	vocab := [][]byte{[]byte("think"), []byte("</think>"), []byte("<tool_call>"), []byte("\n{}"), []byte("</tool_call>"), []byte("hi"), []byte("<eos>")}
+	mk, err := grammar.NewMasker(vocab, nil, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := grammar.Seq(grammar.Literal("<tool_call>"), grammar.Literal("\n{}"), grammar.Literal("</tool_call>"))
+	if err := call.Compile(); err != nil {
+		t.Fatal(err)
+	}
+	c := &constraint{spec: &constraintSpec{eager: call}, mk: mk, bytes: func(id int32) []byte { return vocab[id] },
+		mask: grammar.NewBitset(mk.Size()), deferred: true, scan: newTriggerScan(chat.Options{InReasoning: true})}
+	free := []int32{0, 5, 0, 1} // what the model writes while nothing constrains it
+	prefer := []int32{5, 0, 1, 2, 3, 4}
+	draw := func(m sample.Mask) (sample.Token, error) {
+		if m == nil {
+			id := free[0]
+			free = free[1:]
+			return sample.Token{ID: id}, nil
+		}
+		for _, id := range prefer {
+			if m.Allowed(id) {
+				return sample.Token{ID: id}, nil
+			}
+		}
+		return sample.Token{}, sample.ErrNoToken
+	}
+	var got []int32
+	for range 10 {
+		tok, err := c.sample(draw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.accept(tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got = append(got, tok.ID); c.complete() {
+			break
+		}
+	}
+	if !slices.Equal(got, []int32{0, 5, 0, 1, 2, 3, 4}) || !c.complete() {
+		t.Fatalf("tokens %v, want the free reasoning [0 5 0 1], then the call [2 3 4]", got)
+	}
+}

@@ -100,6 +100,9 @@ type ChatRequest struct {
 	TemplateVars      map[string]any // template switches such as enable_thinking
 	ToolFormat        string         // overrides the tool-call format read from the template (chat.ParseFormat names)
 	Options           GenOptions
+	// ContinueFinal makes the last message, an assistant's, the start of the
+	// answer (Anthropic's prefill): the output continues its text.
+	ContinueFinal bool
 }
 
 // CompletionRequest continues a raw prompt, without a chat template.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -37,6 +38,7 @@ type AuditEvent struct {
 	APIKeyID         string    `json:"api_key_id,omitempty"`
 	ClientIP         string    `json:"client_ip,omitempty"`
 	Model            string    `json:"model,omitempty"`
+	Backend          string    `json:"backend,omitempty"`  // the remote backend that answered a routed /v1 request
 	Endpoint         string    `json:"endpoint,omitempty"` // "POST /v1/chat/completions"
 	Target           string    `json:"target,omitempty"`   // what an action was done to: a user id, key id, setting
 	Detail           string    `json:"detail,omitempty"`
@@ -215,11 +217,29 @@ type AuditStats struct {
 	CompletionTokens int64          `json:"completion_tokens"`
 	AvgDurationMS    float64        `json:"avg_duration_ms"` // over events that have a duration
 	AvgTTFTMS        float64        `json:"avg_ttft_ms"`     // over events that have a TTFT
+	// Token use of the events that report tokens, by user (email, else id) and, for
+	// routed requests, by backend.
+	TokensByUser    map[string]TokenUsage `json:"tokens_by_user"`
+	TokensByBackend map[string]TokenUsage `json:"tokens_by_backend"`
+}
+
+// TokenUsage sums the requests and tokens of one user or backend.
+type TokenUsage struct {
+	Requests         int   `json:"requests"`
+	PromptTokens     int64 `json:"prompt_tokens"`
+	CompletionTokens int64 `json:"completion_tokens"`
+}
+
+func (u *TokenUsage) add(ev *AuditEvent) {
+	u.Requests++
+	u.PromptTokens += int64(ev.PromptTokens)
+	u.CompletionTokens += int64(ev.CompletionTokens)
 }
 
 // Stats counts and sums the events matching f (Offset and Limit are ignored).
 func (a Audit) Stats(f AuditFilter) (AuditStats, error) {
-	st := AuditStats{ByAction: map[string]int{}, ByStatus: map[string]int{}, ByModel: map[string]int{}}
+	st := AuditStats{ByAction: map[string]int{}, ByStatus: map[string]int{}, ByModel: map[string]int{},
+		TokensByUser: map[string]TokenUsage{}, TokensByBackend: map[string]TokenUsage{}}
 	var durSum, ttftSum float64
 	var durN, ttftN int
 	err := a.s.db.View(func(tx *bolt.Tx) error {
@@ -232,6 +252,16 @@ func (a Audit) Stats(f AuditFilter) (AuditStats, error) {
 			}
 			st.PromptTokens += int64(ev.PromptTokens)
 			st.CompletionTokens += int64(ev.CompletionTokens)
+			if user := cmp.Or(ev.UserEmail, ev.UserID); user != "" && ev.PromptTokens+ev.CompletionTokens > 0 {
+				u := st.TokensByUser[user]
+				u.add(ev)
+				st.TokensByUser[user] = u
+			}
+			if ev.Backend != "" {
+				u := st.TokensByBackend[ev.Backend]
+				u.add(ev)
+				st.TokensByBackend[ev.Backend] = u
+			}
 			if ev.DurationMS > 0 {
 				durSum, durN = durSum+ev.DurationMS, durN+1
 			}
@@ -261,4 +291,40 @@ func (a Audit) Count() (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// TokenUse is the tokens (prompt and completion) recorded since some time, summed
+// per user and per API key; requests without a user (loopback without credentials)
+// are counted in Anonymous.
+type TokenUse struct {
+	ByUser    map[string]int64
+	ByKey     map[string]int64
+	Anonymous int64
+}
+
+// TokenUse sums the tokens of the events since from, so quotas that count tokens
+// per day can pick up after a restart where they were.
+func (a Audit) TokenUse(from time.Time) (TokenUse, error) {
+	use := TokenUse{ByUser: map[string]int64{}, ByKey: map[string]int64{}}
+	err := a.s.db.View(func(tx *bolt.Tx) error {
+		return AuditFilter{From: from}.scan(tx, func(ev *AuditEvent) bool {
+			n := int64(ev.PromptTokens) + int64(ev.CompletionTokens)
+			if n == 0 {
+				return true
+			}
+			if ev.UserID == "" {
+				use.Anonymous += n
+			} else {
+				use.ByUser[ev.UserID] += n
+			}
+			if ev.APIKeyID != "" {
+				use.ByKey[ev.APIKeyID] += n
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return TokenUse{}, fmt.Errorf("audit token use: %w", err)
+	}
+	return use, nil
 }

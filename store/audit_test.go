@@ -130,6 +130,9 @@ func TestAuditStats(t *testing.T) {
 		CompletionTokens: 14,
 		AvgDurationMS:    35, // (10+20+...+60)/6
 		AvgTTFTMS:        2,
+		TokensByUser: map[string]store.TokenUsage{"u1": {Requests: 1, PromptTokens: 5, CompletionTokens: 7},
+			"u2": {Requests: 1, PromptTokens: 5, CompletionTokens: 7}},
+		TokensByBackend: map[string]store.TokenUsage{},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("stats = %+v\nwant  %+v", got, want)
@@ -220,5 +223,62 @@ func TestAuditPruneBatches(t *testing.T) {
 	removed, err = st.Audit().Prune(time.Time{}, 8)
 	if err != nil || removed != 27 {
 		t.Fatalf("removed %d, %v; want 27 by size", removed, err)
+	}
+}
+
+func TestAuditTokenUse(t *testing.T) {
+	clock := storetest.NewClock()
+	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
+	add := func(user, key string, prompt, completion int) {
+		t.Helper()
+		if _, err := st.Audit().Append(store.AuditEvent{Action: "v1.chat.completions", Status: store.AuditSuccess,
+			UserID: user, APIKeyID: key, PromptTokens: prompt, CompletionTokens: completion}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Minute)
+	}
+	add("u1", "k1", 100, 1) // before the cut: not counted
+	from := clock.Now()
+	add("u1", "k1", 10, 5)
+	add("u1", "", 3, 4)
+	add("u2", "k2", 1, 1)
+	add("", "", 7, 0)
+	if _, err := st.Audit().Append(store.AuditEvent{Action: "auth.login", UserID: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Audit().TokenUse(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.TokenUse{ByUser: map[string]int64{"u1": 22, "u2": 2}, ByKey: map[string]int64{"k1": 15, "k2": 2}, Anonymous: 7}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("token use %+v, want %+v", got, want)
+	}
+}
+
+func TestAuditTokenSums(t *testing.T) {
+	st := storetest.Open(t)
+	for _, ev := range []store.AuditEvent{
+		{Action: "v1.chat.completions", UserEmail: "a@x", Backend: "gpu", PromptTokens: 10, CompletionTokens: 5},
+		{Action: "v1.messages", UserEmail: "a@x", PromptTokens: 3, CompletionTokens: 2},
+		{Action: "v1.chat.completions", UserID: "u2", Backend: "gpu", PromptTokens: 1, CompletionTokens: 1},
+		{Action: "v1.chat.completions", UserEmail: "a@x", Backend: "cloud", Status: store.AuditError},
+		{Action: "auth.login", UserEmail: "a@x"},
+	} {
+		if _, err := st.Audit().Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := st.Audit().Stats(store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]store.TokenUsage{"a@x": {Requests: 2, PromptTokens: 13, CompletionTokens: 7}, "u2": {Requests: 1, PromptTokens: 1, CompletionTokens: 1}}
+	if !reflect.DeepEqual(s.TokensByUser, want) {
+		t.Errorf("by user %+v", s.TokensByUser)
+	}
+	want = map[string]store.TokenUsage{"gpu": {Requests: 2, PromptTokens: 11, CompletionTokens: 6}, "cloud": {Requests: 1}}
+	if !reflect.DeepEqual(s.TokensByBackend, want) {
+		t.Errorf("by backend %+v", s.TokensByBackend)
 	}
 }

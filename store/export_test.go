@@ -34,3 +34,10 @@ func (a Audit) AppendInOneTx(evs []AuditEvent) error {
 		return nil
 	})
 }
+
+// SetMaxResponses lowers the stored responses' cap; the returned func restores it.
+func SetMaxResponses(n int) (restore func()) {
+	old := maxResponses
+	maxResponses = n
+	return func() { maxResponses = old }
+}

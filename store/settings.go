@@ -25,6 +25,7 @@ func (st Settings) Get(key string, v any) error {
 // Put stores v as the setting's new value.
 func (st Settings) Put(key string, v any) error {
 	return st.s.db.Update(func(tx *bolt.Tx) error {
+		st.s.onCommit(tx, ChangeSettings, key)
 		return putJSON(tx.Bucket(bucketSettings), []byte(key), v)
 	})
 }

@@ -1,6 +1,7 @@
 // Package store keeps the daemon's durable state in one bbolt file, mlx-manager.db,
 // in the data dir: users, API keys, audit events, settings, profiles and the download
-// journal. Nothing outside this package touches buckets; each entity has a small typed
+// journal, and remote backends (their API keys sealed with backends.key, beside it).
+// Nothing outside this package touches buckets; each entity has a small typed
 // API. Every write is one bbolt transaction, fsynced before it returns, so a crash at
 // any point loses no acknowledged write and leaves a file that opens.
 //
@@ -51,28 +52,35 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 
 // Bucket names. Adding one needs no migration: Open creates missing buckets.
 var (
-	bucketMeta       = []byte("meta")
-	bucketUsers      = []byte("users")
-	bucketUserEmails = []byte("users_by_email")
-	bucketAPIKeys    = []byte("api_keys")
-	bucketKeyHashes  = []byte("api_keys_by_hash")
-	bucketAudit      = []byte("audit")
-	bucketSettings   = []byte("settings")
-	bucketProfiles   = []byte("profiles")
-	bucketDownloads  = []byte("downloads")
-	bucketLockouts   = []byte("lockouts")
+	bucketMeta         = []byte("meta")
+	bucketUsers        = []byte("users")
+	bucketUserEmails   = []byte("users_by_email")
+	bucketAPIKeys      = []byte("api_keys")
+	bucketKeyHashes    = []byte("api_keys_by_hash")
+	bucketAudit        = []byte("audit")
+	bucketSettings     = []byte("settings")
+	bucketProfiles     = []byte("profiles")
+	bucketDownloads    = []byte("downloads")
+	bucketLockouts     = []byte("lockouts")
+	bucketInvites      = []byte("invites")
+	bucketInviteHashes = []byte("invites_by_hash")
+	bucketResponses    = []byte("responses")
 )
 
 var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketUserEmails, bucketAPIKeys, bucketKeyHashes,
 	bucketAudit, bucketSettings, bucketProfiles, bucketDownloads, bucketLockouts,
+	bucketInvites, bucketInviteHashes,
+	bucketBackends,
+	bucketResponses,
 }
 
 // Store is the open database. Its methods are safe for concurrent use.
 type Store struct {
-	db  *bolt.DB
-	dir string
-	now func() time.Time
+	db      *bolt.DB
+	dir     string
+	now     func() time.Time
+	changes changeHub // committed writes of users and settings (changes.go)
 }
 
 // Options tune Open; the zero value is right for the daemon.

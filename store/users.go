@@ -70,6 +70,7 @@ func (us Users) Create(email, passwordHash string) (User, error) {
 		if byEmail.Get([]byte(u.Email)) != nil {
 			return ErrConflict
 		}
+		us.s.onCommit(tx, ChangeUsers, u.ID)
 		if k, _ := users.Cursor().First(); k == nil {
 			u.IsAdmin, u.Status = true, StatusApproved
 		}
@@ -210,6 +211,7 @@ func (us Users) modify(id string, change func(*User)) (User, error) {
 			}
 		}
 		u.UpdatedAt = us.s.now().UTC()
+		us.s.onCommit(tx, ChangeUsers, id)
 		return putJSON(b, []byte(id), u)
 	})
 	if err != nil {
@@ -251,6 +253,7 @@ func (us Users) Delete(id string) error {
 		if err := deleteKeysOf(tx, id); err != nil {
 			return err
 		}
+		us.s.onCommit(tx, ChangeUsers, id)
 		if err := tx.Bucket(bucketUserEmails).Delete(emailKey(u.Email)); err != nil {
 			return err
 		}

@@ -81,3 +81,44 @@ func TestQuotasConcurrentUse(t *testing.T) {
 		t.Fatalf("%d requests still counted in flight", n)
 	}
 }
+
+func TestQuotasTokensPerDay(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 1, 1, 22, 0, 0, 0, time.UTC)}
+	q := NewQuotas(clk.now)
+	user := QuotaSubject{Key: "user:u", Limits: QuotaLimits{TokensPerDay: 1000}}
+	key := QuotaSubject{Key: "key:k", Limits: QuotaLimits{TokensPerDay: 300}}
+
+	// A restart at 22:00 finds 250 tokens used today by the key (and yesterday's
+	// counts, which must not count).
+	q.SeedTokens(clk.t, map[string]int64{"user:u": 250, "key:k": 250})
+	q.SeedTokens(clk.t.Add(-24*time.Hour), map[string]int64{"user:u": 5000})
+	r, _, ok := q.Acquire(user, key)
+	if !ok {
+		t.Fatal("refused under both limits")
+	}
+	r()
+	q.Charge(60, "user:u", "key:k") // this request crosses the key's limit: it finished
+	_, ref, ok := q.Acquire(user, key)
+	if ok || ref.Subject != "key:k" || ref.Limit != "tokens_per_day" || ref.RetryAfter != 2*time.Hour {
+		t.Fatalf("over the key's daily tokens: ok=%v %+v, want refused by key:k until midnight (2h)", ok, ref)
+	}
+	// Another key of the same user still works: the user has used 310 of 1000.
+	other := QuotaSubject{Key: "key:k2", Limits: QuotaLimits{TokensPerDay: 300}}
+	if r, _, ok := q.Acquire(user, other); !ok {
+		t.Fatal("the user's other key was refused")
+	} else {
+		r()
+	}
+	if got := q.TokensToday("user:u"); got != 310 {
+		t.Fatalf("user used %d today, want 310", got)
+	}
+	clk.advance(ref.RetryAfter) // midnight: a new day, a new budget
+	if r, _, ok := q.Acquire(user, key); !ok {
+		t.Fatal("refused on a new day")
+	} else {
+		r()
+	}
+	if got := q.TokensToday("key:k"); got != 0 {
+		t.Fatalf("key used %d on the new day, want 0", got)
+	}
+}

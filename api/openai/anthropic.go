@@ -134,6 +134,8 @@ func (r *MessagesRequest) Engine(d Defaults) (*Messages, error) {
 	if d.Model != "" {
 		req.Model = d.Model
 	}
+	// A final assistant message is a prefill: the answer continues it.
+	req.ContinueFinal = r.Messages[len(r.Messages)-1].Role == "assistant"
 	if err := r.tools(&req); err != nil {
 		return nil, err
 	}

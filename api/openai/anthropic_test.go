@@ -73,7 +73,8 @@ func TestMessagesRefusals(t *testing.T) {
 		{"temperature above 1", `{"model":"a/b","max_tokens":5,"temperature":1.5,` + msg + `}`, "temperature"},
 		{"image", `{"model":"a/b","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64"}}]}]}`, "messages[0].content[0].type"},
 		{"system role", `{"model":"a/b","max_tokens":5,"messages":[{"role":"system","content":"x"}]}`, "messages[0].role"},
-		{"prefill", `{"model":"a/b","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":"{"}]}`, "messages[1].role"},
+		{"prefill ends in whitespace", `{"model":"a/b","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":"Sure, "}]}`, "messages[1].content"},
+		{"prefill calls a tool", `{"model":"a/b","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{}}]}]}`, "messages[1].content"},
 		{"server tool", `{"model":"a/b","max_tokens":5,"tools":[{"type":"web_search_20250305","name":"web_search"}],` + msg + `}`, "tools[0].type"},
 		{"tool without schema", `{"model":"a/b","max_tokens":5,"tools":[{"name":"f"}],` + msg + `}`, "tools[0].input_schema"},
 		{"tool_choice type", `{"model":"a/b","max_tokens":5,"tool_choice":{"type":"maybe"},` + msg + `}`, "tool_choice.type"},
@@ -167,5 +168,20 @@ func TestAnthropicUsageSplitsTheCache(t *testing.T) {
 	got := MessageFrom(Meta{}, &engine.Result{Usage: engine.Usage{PromptTokens: 10, CachedTokens: 4, CompletionTokens: 3}}).Usage
 	if got != (AnthropicUsage{InputTokens: 6, CacheReadInputTokens: 4, OutputTokens: 3}) {
 		t.Errorf("usage %+v", got)
+	}
+}
+
+// TestMessagesPrefill: a final assistant message is the start of the answer.
+func TestMessagesPrefill(t *testing.T) {
+	m, err := messagesFrom(t, `{"model":"a/b","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":"{\"a\":"}]}`, Defaults{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := m.Request.Messages[len(m.Request.Messages)-1]
+	if !m.Request.ContinueFinal || last.Role != "assistant" || last.Content != `{"a":` {
+		t.Fatalf("request %+v", m.Request)
+	}
+	if m, err = messagesFrom(t, `{"model":"a/b","max_tokens":5,"messages":[{"role":"user","content":"x"}]}`, Defaults{}); err != nil || m.Request.ContinueFinal {
+		t.Fatalf("a user turn last: %+v, %v", m, err)
 	}
 }

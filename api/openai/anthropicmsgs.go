@@ -37,12 +37,12 @@ func anthropicMessages(in []AnthropicMessage, system string) ([]engine.Message, 
 		case "user":
 			msgs, err = userTurn(blocks, p+".content")
 		case "assistant":
-			if i == len(in)-1 {
-				return nil, unsupportedValue(p+".role", "a final assistant message (prefill) is not supported: the answer is always a new turn")
-			}
 			var am engine.Message
 			am, err = assistantTurn(blocks, p+".content")
 			msgs = []engine.Message{am}
+			if err == nil && i == len(in)-1 {
+				err = checkPrefill(am, p)
+			}
 		default:
 			return nil, paramErr(p+".role", "must be user or assistant, got %q", m.Role)
 		}
@@ -52,6 +52,19 @@ func anthropicMessages(in []AnthropicMessage, system string) ([]engine.Message, 
 		out = append(out, msgs...)
 	}
 	return out, nil
+}
+
+// checkPrefill applies Anthropic's rules to a final assistant message, which
+// the answer continues: text only, not ending in whitespace (a tokenizer would
+// split the next word differently than the model learnt).
+func checkPrefill(m engine.Message, p string) error {
+	switch {
+	case len(m.ToolCalls) > 0:
+		return paramErr(p+".content", "a final assistant message (prefill) cannot contain tool_use blocks")
+	case m.Content != strings.TrimRight(m.Content, " \t\r\n"):
+		return paramErr(p+".content", "final assistant content cannot end with trailing whitespace")
+	}
+	return nil
 }
 
 func userTurn(blocks []Block, p string) ([]engine.Message, error) {

@@ -47,12 +47,14 @@ type env struct {
 
 type envOptions struct {
 	pool    pool.Config
-	stories bool // also install stories260K (the test is skipped when it is absent)
-	think   bool // also install thinkID
+	stories bool      // also install stories260K (the test is skipped when it is absent)
+	think   bool      // also install thinkID
+	log     io.Writer // the server's log; nil: discarded
 }
 
 func start(t *testing.T, o envOptions) *env {
 	t.Helper()
+	logTo := o.log
 	root := t.TempDir()
 	install(t, root, tinyID, func(dir string) error { return modeltest.Write(dir, modeltest.Spec{Seed: 3, MaxPos: 1024}) })
 	if o.think {
@@ -81,7 +83,12 @@ func start(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() }) // after the server's shutdown, registered later
-	srv := apitest.Start(t, apitest.Options{Configure: func(o *api.Options) { o.Engine = eng }})
+	srv := apitest.Start(t, apitest.Options{Configure: func(o *api.Options) {
+		o.Engine = eng
+		if logTo != nil {
+			o.Logger = slog.New(slog.NewTextHandler(logTo, nil))
+		}
+	}})
 	token := srv.Admin(t)
 	var key struct {
 		Key string `json:"key"`

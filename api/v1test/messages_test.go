@@ -184,3 +184,37 @@ func TestMessagesErrors(t *testing.T) {
 		t.Errorf("401 body %+v", body)
 	}
 }
+
+// TestMessagesPrefill: a final assistant message is continued, streamed or
+// not, and its text is part of the prompt (the engine test checks where).
+func TestMessagesPrefill(t *testing.T) {
+	e := start(t, envOptions{})
+	var plain, prefilled anthropicMessage
+	e.call(t, "/v1/messages", messagesBody(nil), http.StatusOK, &plain)
+	turns := []map[string]any{{"role": "user", "content": "Hello there"}, {"role": "assistant", "content": "Once upon a time"}}
+	e.call(t, "/v1/messages", messagesBody(map[string]any{"messages": turns}), http.StatusOK, &prefilled)
+	if prefilled.Usage.prompt() <= plain.Usage.prompt() || len(prefilled.Content) != 1 || prefilled.Content[0].Type != "text" {
+		t.Fatalf("prefilled %+v after %+v", prefilled, plain)
+	}
+	var text strings.Builder
+	for _, ev := range e.stream(t, "/v1/messages", messagesBody(map[string]any{"messages": turns, "stream": true})) {
+		var d struct {
+			Delta struct {
+				Text string `json:"text"`
+			} `json:"delta"`
+		}
+		if ev.Name == "content_block_delta" {
+			ev.decode(t, &d)
+			text.WriteString(d.Delta.Text)
+		}
+	}
+	if text.String() != prefilled.Content[0].Text {
+		t.Errorf("streamed %q, answered %q", text.String(), prefilled.Content[0].Text)
+	}
+	turns[1]["content"] = "Once upon "
+	var bad anthropicError
+	e.call(t, "/v1/messages", messagesBody(map[string]any{"messages": turns}), http.StatusBadRequest, &bad)
+	if bad.Type != "error" || bad.Error.Type != "invalid_request_error" || !strings.Contains(bad.Error.Message, "trailing whitespace") {
+		t.Errorf("trailing whitespace: %+v", bad)
+	}
+}

@@ -151,6 +151,17 @@ func TestKeepAlive(t *testing.T) {
 	if ttl, loaded := status(); !loaded || ttl >= 0 {
 		t.Errorf("keep_alive -1: loaded %v ttl %v", loaded, ttl)
 	}
+	// The servers page reads ttl_seconds: -1 means forever, not -1e-09 seconds.
+	var overview struct {
+		Servers []struct {
+			Model      string  `json:"model"`
+			TTLSeconds float64 `json:"ttl_seconds"`
+		} `json:"servers"`
+	}
+	e.JSON(t, "GET", "/api/servers", e.key, nil, http.StatusOK, &overview)
+	if len(overview.Servers) != 1 || overview.Servers[0].TTLSeconds != -1 {
+		t.Errorf("servers after keep_alive -1: %+v", overview.Servers)
+	}
 	e.chat(t, map[string]any{"max_tokens": 1, "keep_alive": "0"})
 	eventually(t, "the model to unload", func() bool { _, loaded := status(); return !loaded })
 }

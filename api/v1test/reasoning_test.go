@@ -57,3 +57,16 @@ func TestReasoning(t *testing.T) {
 		t.Errorf("no thinking block streamed: %v", names)
 	}
 }
+
+// TestReasoningWithRequiredTool: a forced tool call waits for the reasoning
+// block the prompt opened, so reasoning_content is still separated (here the
+// random model does not close it within max_tokens: all of it is reasoning).
+func TestReasoningWithRequiredTool(t *testing.T) {
+	e := start(t, envOptions{think: true})
+	body := chatBody(map[string]any{"model": thinkID, "max_tokens": 6, "tool_choice": "required", "tools": weatherTools})
+	r := e.chat(t, body)
+	msg := r.Choices[0].Message
+	if msg.ReasoningContent == "" || content(r, 0) != "" || r.Choices[0].FinishReason != "length" {
+		t.Fatalf("message %+v content %q finish %s", msg, content(r, 0), r.Choices[0].FinishReason)
+	}
+}

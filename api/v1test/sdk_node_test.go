@@ -88,6 +88,7 @@ func TestNodeSDKs(t *testing.T) {
 	t.Run("embeddings", func(t *testing.T) { nodeEmbeddings(t, res) })
 	t.Run("errors", func(t *testing.T) { nodeErrors(t, res) })
 	t.Run("anthropic", func(t *testing.T) { nodeAnthropic(t, res) })
+	t.Run("responses", func(t *testing.T) { nodeResponses(t, res) })
 }
 
 func nodeModels(t *testing.T, res nodeResult) {

@@ -148,6 +148,7 @@ func toolsNodeSDKs(t *testing.T, e *env) {
 	t.Run("parse", func(t *testing.T) { nodeParse(t, res) })
 	t.Run("tools", func(t *testing.T) { nodeTools(t, res) })
 	t.Run("anthropic", func(t *testing.T) { nodeAnthropicTools(t, res) })
+	t.Run("responses", func(t *testing.T) { nodeResponsesTools(t, res) })
 }
 
 func nodeParse(t *testing.T, res nodeResult) {

@@ -187,6 +187,8 @@ func toolChoiceModes(t *testing.T, e *env) {
 		{"function", map[string]any{"tool_choice": map[string]any{"type": "function", "function": map[string]string{"name": "get_time"}}}, 1, "get_time", "tool_calls"},
 		{"auto, the model starts a call", map[string]any{"parallel_tool_calls": false, "logit_bias": toolCall}, 1, "", "tool_calls"},
 		{"none", map[string]any{"tool_choice": "none", "logit_bias": toolCall, "max_tokens": 20}, 0, "", "length"},
+		// Cut off inside the call: "length", and none of the call's text as content.
+		{"cut by max_tokens", map[string]any{"tool_choice": "required", "max_tokens": 6}, 0, "", "length"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -198,6 +200,9 @@ func toolChoiceModes(t *testing.T, e *env) {
 			calls := ch.Message.ToolCalls
 			if ch.FinishReason != c.finish || c.calls >= 0 && len(calls) != c.calls || c.calls < 0 && len(calls) == 0 {
 				t.Fatalf("finish %q, calls %+v, content %v", ch.FinishReason, calls, ch.Message.Content)
+			}
+			if c.finish == "length" && c.extra["tool_choice"] == "required" && deref(ch.Message.Content) != "" {
+				t.Fatalf("a cut call's text is content: %q", deref(ch.Message.Content))
 			}
 			for _, call := range calls {
 				if err := checkArgs(call.Function.Name, []byte(call.Function.Arguments)); err != nil || !strings.HasPrefix(call.ID, "call_") || call.Type != "function" {
@@ -217,8 +222,28 @@ func toolChoiceModes(t *testing.T, e *env) {
 					t.Fatalf("streamed call %d %+v, answered %+v", i, got[i].Function, calls[i].Function)
 				}
 			}
+			// The arguments stream as they are generated, as OpenAI's do: not
+			// one delta once the call is complete.
+			if deltas := argDeltas(s); len(calls) > 0 && deltas[0] < 3 {
+				t.Fatalf("the first call's arguments came in %d deltas", deltas[0])
+			}
 		})
 	}
+}
+
+// argDeltas counts, per call, the chunks that carry some of its arguments.
+func argDeltas(s streamed) map[int]int {
+	n := map[int]int{}
+	for _, c := range s.chunks {
+		for _, ch := range c.Choices {
+			for _, tc := range ch.Delta.ToolCalls {
+				if tc.Function.Arguments != "" {
+					n[tc.Index]++
+				}
+			}
+		}
+	}
+	return n
 }
 
 // toolRoundTrip sends a call back with its result, content null as the

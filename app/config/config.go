@@ -36,6 +36,9 @@ type Config struct {
 	HFToken    Secret
 	Executor   string // "cpu", "gomlx" or "" (auto)
 	KVCache    string // the cpu executor's KV cache: "f16", "f32" or "" (f16 with SIMD kernels, else f32)
+	// Activations is the input precision of the cpu executor's Q8/Q4 products:
+	// "int16", "f32" or "" (int16 where the kernel set has integer kernels).
+	Activations string
 }
 
 // Secret is a string that never appears in logs.
@@ -86,6 +89,7 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	envStr("MODELS_DIR", &c.ModelsDir)
 	envStr("EXECUTOR", &c.Executor)
 	envStr("KV_CACHE", &c.KVCache)
+	envStr("ACTIVATIONS", &c.Activations)
 	envBool("HEADLESS", &c.Headless)
 	envBool("NO_OPEN", &c.NoOpen)
 	envBool("ALLOW_REMOTE", &c.AllowRemote)
@@ -117,6 +121,7 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	fs.StringVar(&level, "log-level", level, "debug, info, warn or error (env MLX_MANAGER_LOG_LEVEL)")
 	fs.StringVar(&c.Executor, "executor", c.Executor, "inference executor: cpu or gomlx (env MLX_MANAGER_EXECUTOR; default cpu)")
 	fs.StringVar(&c.KVCache, "kv-cache", c.KVCache, "KV cache precision of the cpu executor: f16 or f32 (env MLX_MANAGER_KV_CACHE; default f16 with SIMD kernels)")
+	fs.StringVar(&c.Activations, "activations", c.Activations, "input precision of Q8/Q4 products in the cpu executor: int16 (faster) or f32 (exact) (env MLX_MANAGER_ACTIVATIONS; default int16 where the kernels have it)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -189,6 +194,11 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("kv cache %q: want f16 or f32", c.KVCache)
 	}
+	switch c.Activations {
+	case "", "int16", "f32":
+	default:
+		return fmt.Errorf("activations %q: want int16 or f32", c.Activations)
+	}
 	return nil
 }
 
@@ -207,6 +217,6 @@ func (c *Config) LogAttrs() []any {
 	return []any{
 		"addr", c.Addr, "data_dir", c.DataDir, "models_dir", c.ModelsDir,
 		"headless", c.Headless, "allow_remote", c.AllowRemote, "executor", c.Executor,
-		"kv_cache", c.KVCache, "hf_endpoint", c.HFEndpoint, "hf_token", c.HFToken, "jwt_secret", c.JWTSecret,
+		"kv_cache", c.KVCache, "activations", c.Activations, "hf_endpoint", c.HFEndpoint, "hf_token", c.HFToken, "jwt_secret", c.JWTSecret,
 	}
 }

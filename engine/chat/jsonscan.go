@@ -20,6 +20,7 @@ const (
 	scanMore scanResult = iota // a proper prefix of a value so far
 	scanDone                   // the value is complete: see end
 	scanBad                    // not a value: pos is the first wrong byte
+	scanCut                    // (heldValue only) the output ended inside the value
 )
 
 type scanState uint8

@@ -37,6 +37,11 @@ type Options struct {
 	// string. Qwen3-Coder writes parameter values as bare text; these stay
 	// strings even when they look like JSON (a postcode such as 75001).
 	StringParams map[string]map[string]bool
+	// Constrained says a grammar makes every call the output starts a
+	// well-formed one (the engine's tool grammars): then a Hermes call's
+	// arguments are emitted as they are generated, as OpenAI streams them,
+	// instead of held back until the call is decided.
+	Constrained bool
 }
 
 // Result is a fully parsed output.
@@ -109,6 +114,15 @@ func (p *Parser) Close() []Event {
 	p.done = true
 	p.out.events = append(p.out.events, Event{Kind: EventDone})
 	return p.out.take()
+}
+
+// Cut is Close for an output cut off by a token limit: a tool call it ended
+// inside is dropped instead of released as content. The model was writing a
+// call, not text for the reader, and its arguments are incomplete; the answer
+// says it was cut (finish reason "length").
+func (p *Parser) Cut() []Event {
+	p.out.cut = true
+	return p.Close()
 }
 
 func (p *Parser) run(final bool) {
@@ -214,7 +228,16 @@ func partialSuffix(s, tag string) int {
 // emitter collects events, merging adjacent deltas of the same kind.
 type emitter struct {
 	events []Event
-	calls  int // tool calls started so far
+	calls  int  // tool calls started so far
+	cut    bool // the output was cut off: see Parser.Cut
+}
+
+// unfinished releases a tool call the output ended inside: as content, unless
+// the output was cut off, when it is dropped (see Parser.Cut).
+func (e *emitter) unfinished(text string) {
+	if !e.cut {
+		e.add(EventContent, 0, text)
+	}
 }
 
 func (e *emitter) add(kind EventKind, index int, text string) {

@@ -17,7 +17,7 @@ type toolStage interface {
 func newToolStage(opts Options) toolStage {
 	switch opts.Format {
 	case FormatHermes:
-		return &hermesStage{}
+		return &hermesStage{stream: opts.Constrained}
 	case FormatLlama3:
 		return &llamaStage{}
 	case FormatMistral:
@@ -56,6 +56,10 @@ func markerAt(buf, tag string, final bool, e *emitter) (int, bool) {
 	n := len(buf)
 	if !final {
 		n -= partialSuffix(buf, tag)
+	} else if e.cut {
+		// Cut off inside the marker: the start of a call, not text.
+		e.add(EventContent, 0, buf[:n-partialSuffix(buf, tag)])
+		return n, false
 	}
 	e.add(EventContent, 0, buf[:n])
 	return n, false
@@ -104,8 +108,8 @@ func isObject(s string) bool {
 
 // heldValue advances the scan of the JSON value held in buf after skip
 // bytes. scanMore: wait for more text; scanDone: the value ends at end;
-// scanBad: buf[:end] is content (up to the wrong byte, or all of it when
-// the output ended first).
+// scanBad: buf[:end] is content, up to the wrong byte; scanCut: the output
+// ended first, and buf (end is all of it) is released with e.unfinished.
 func heldValue(j *jsonScan, buf string, skip int, final bool) (end int, res scanResult) {
 	switch j.feed(buf[skip:]) {
 	case scanDone:
@@ -114,7 +118,7 @@ func heldValue(j *jsonScan, buf string, skip int, final bool) (end int, res scan
 		return skip + j.pos, scanBad
 	}
 	if final {
-		return len(buf), scanBad
+		return len(buf), scanCut
 	}
 	return 0, scanMore
 }
@@ -129,15 +133,20 @@ func emitCall(e *emitter, name, args string) {
 // it is a call) or breaks (then the marker and the text up to the break are
 // content); the closing tag is optional.
 type hermesStage struct {
-	mode      int  // hermesText, hermesCall, hermesAfter
+	mode      int  // hermesText, hermesCall, hermesAfter, hermesArgs, hermesTail
 	afterCall bool // drop whitespace that only separates calls
 	scan      jsonScan
+	stream    bool // Options.Constrained: stream the arguments (hermesArgs)
+	sent      int  // bytes of the streamed arguments emitted so far
+	call      int  // index of the streamed call
 }
 
 const (
 	hermesText = iota
 	hermesCall
 	hermesAfter
+	hermesArgs // inside the arguments of a call being streamed
+	hermesTail // after them: the call object's closing brace
 )
 
 const hermesOpen, hermesClose = "<tool_call>", "</tool_call>"
@@ -146,6 +155,19 @@ func (h *hermesStage) process(buf string, final bool, e *emitter) int {
 	switch h.mode {
 	case hermesCall:
 		return h.processCall(buf, final, e)
+	case hermesArgs:
+		return h.processArgs(buf, final, e)
+	case hermesTail:
+		rest := strings.TrimLeft(buf, pyWhitespace)
+		switch {
+		case strings.HasPrefix(rest, "}"):
+			h.mode = hermesAfter
+			return len(buf) - len(rest) + 1
+		case rest == "" && !final:
+			return 0
+		}
+		h.mode, h.afterCall = hermesText, false // not the call's end: text, as after any call
+		return h.process(buf, final, e)
 	case hermesAfter:
 		rest := strings.TrimLeft(buf, pyWhitespace)
 		lead := len(buf) - len(rest)
@@ -155,6 +177,8 @@ func (h *hermesStage) process(buf string, final bool, e *emitter) int {
 			return lead + len(hermesClose)
 		case !final && strings.HasPrefix(hermesClose, rest):
 			return 0
+		case e.cut && strings.HasPrefix(hermesClose, rest):
+			return len(buf) // cut off inside the closing tag: the call is whole
 		}
 		h.mode, h.afterCall = hermesText, true
 		return h.process(buf, final, e)
@@ -175,6 +199,17 @@ func (h *hermesStage) process(buf string, final bool, e *emitter) int {
 
 // processCall decides the call held in buf, which starts at the marker.
 func (h *hermesStage) processCall(buf string, final bool, e *emitter) int {
+	if h.stream {
+		name, n, res := hermesHead(buf[len(hermesOpen):])
+		switch {
+		case res == scanMore && !final:
+			return 0
+		case res == scanDone:
+			h.mode, h.scan, h.sent, h.call = hermesArgs, jsonScan{}, 0, e.start(name)
+			return len(hermesOpen) + n
+		}
+		h.scan = jsonScan{} // another shape: held back and decided whole
+	}
 	end, res := heldValue(&h.scan, buf, len(hermesOpen), final)
 	switch res {
 	case scanMore:
@@ -185,10 +220,93 @@ func (h *hermesStage) processCall(buf string, final bool, e *emitter) int {
 			h.mode = hermesAfter
 			return end
 		}
+	case scanCut:
+		e.unfinished(buf)
+		h.mode, h.afterCall = hermesText, false
+		return end
 	}
 	e.add(EventContent, 0, buf[:end])
 	h.mode, h.afterCall = hermesText, false
 	return end
+}
+
+// processArgs emits the arguments of a streamed call as far as they are
+// scanned; buf starts at their '{' and is consumed once they are complete.
+func (h *hermesStage) processArgs(buf string, final bool, e *emitter) int {
+	res := h.scan.feed(buf)
+	upto := h.scan.pos
+	if res == scanDone {
+		upto = h.scan.end
+	}
+	e.add(EventToolCallArgs, h.call, buf[h.sent:upto])
+	h.sent = upto
+	switch {
+	case res == scanDone:
+		h.mode = hermesTail
+		return upto
+	case res == scanMore && !final:
+		return 0
+	}
+	// Cut off (or, against the grammar, malformed): the call keeps what it
+	// has, and the rest is text.
+	h.mode, h.afterCall = hermesText, false
+	return upto
+}
+
+// hermesHead reads the start of a Hermes call object up to its arguments,
+// {"name": "f", "arguments": , as the tool grammars write it; n is its
+// length (the arguments' '{' is next). scanBad: another shape.
+func hermesHead(s string) (name string, n int, res scanResult) {
+	ws := func() {
+		for n < len(s) && isJSONSpace(s[n]) {
+			n++
+		}
+	}
+	lit := func(l string) scanResult {
+		ws()
+		rest := s[n:]
+		switch {
+		case strings.HasPrefix(rest, l):
+			n += len(l)
+			return scanDone
+		case strings.HasPrefix(l, rest):
+			return scanMore
+		}
+		return scanBad
+	}
+	for _, l := range []string{"{", `"name"`, ":", `"`} {
+		if r := lit(l); r != scanDone {
+			return "", 0, r
+		}
+	}
+	start := n
+	for n < len(s) && s[n] != '"' {
+		if c := s[n]; !(c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return "", 0, scanBad
+		}
+		n++
+	}
+	if n == len(s) {
+		return "", 0, scanMore
+	}
+	name = s[start:n]
+	n++
+	if name == "" {
+		return "", 0, scanBad
+	}
+	for _, l := range []string{",", `"arguments"`, ":"} {
+		if r := lit(l); r != scanDone {
+			return "", 0, r
+		}
+	}
+	ws()
+	switch {
+	case n == len(s):
+		return "", 0, scanMore
+	case s[n] != '{':
+		return "", 0, scanBad
+	}
+	return name, n, scanDone
 }
 
 // llamaStage parses Llama 3.x calls: the output is a JSON object
@@ -225,6 +343,8 @@ func (l *llamaStage) process(buf string, final bool, e *emitter) int {
 				return len(buf)
 			}
 			return 0
+		case e.cut && strings.HasPrefix(pythonTag, rest):
+			return len(buf) // cut off inside the tag: the start of a call, not text
 		case strings.HasPrefix(rest, pythonTag):
 			l.mode, l.skip, l.tagged, l.scan = llamaCall, lead+len(pythonTag), true, jsonScan{}
 			return l.processCall(buf, final, e)
@@ -255,6 +375,12 @@ func (l *llamaStage) processCall(buf string, final bool, e *emitter) int {
 		if name, args, ok := callParts(buf[l.skip+l.scan.start:end], !l.tagged); ok {
 			emitCall(e, name, args)
 			l.mode = llamaBetween
+			return end
+		}
+	case scanCut:
+		if l.tagged { // untagged, the object may as well be a JSON answer
+			e.unfinished(buf)
+			l.mode = llamaText
 			return end
 		}
 	}

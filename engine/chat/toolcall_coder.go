@@ -95,6 +95,10 @@ func (c *coderStage) processBlock(buf string, final bool, e *emitter) int {
 		return at + len(hermesClose)
 	case !final && (strings.HasPrefix(coderFuncOpen, rest) || strings.HasPrefix(hermesClose, rest)):
 		return 0
+	case e.cut && (strings.HasPrefix(coderFuncOpen, rest) || strings.HasPrefix(hermesClose, rest)):
+		e.unfinished(buf) // cut off inside a tag of the call: dropped
+		c.mode = coderText
+		return len(buf)
 	}
 	// Not a function: the marker is text; after a call, so is what follows.
 	skip := c.skip // process may change c.skip
@@ -125,7 +129,9 @@ func (c *coderStage) processFunc(buf string, final bool, e *emitter) int {
 		if !final {
 			return 0
 		}
-		end = len(buf)
+		e.unfinished(buf)
+		c.mode, c.afterCall = coderText, false
+		return len(buf)
 	case res == scanMore:
 		end = maxCallSize
 	}

@@ -43,7 +43,9 @@ func (m *mistralStage) processCall(buf string, final bool, e *emitter) int {
 			if !final {
 				return 0
 			}
-			end = len(buf)
+			e.unfinished(buf)
+			m.inCall = false
+			return len(buf)
 		case scanBad:
 			end = len(mistralTag) + n
 		default:
@@ -61,6 +63,10 @@ func (m *mistralStage) processCall(buf string, final bool, e *emitter) int {
 				m.inCall = false
 				return end
 			}
+		case scanCut:
+			e.unfinished(buf)
+			m.inCall = false
+			return end
 		}
 	}
 	e.add(EventContent, 0, buf[:end])

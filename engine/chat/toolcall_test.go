@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -110,5 +111,82 @@ func BenchmarkStreamLongCall(b *testing.B) {
 		p := NewParser(Options{Format: FormatHermes})
 		feedPieces(p, text, 4)
 		p.Close()
+	}
+}
+
+// TestCutCall: an output cut off inside a tool call (or its marker) loses the
+// call, not the text before it; Close releases the same text as content.
+func TestCutCall(t *testing.T) {
+	for _, f := range []Format{FormatHermes, FormatLlama3, FormatMistral, FormatQwen3Coder} {
+		call := longCall(f, 20)
+		for _, cut := range []int{len(call) / 2, 3} {
+			text := "Let me check. " + call[:cut]
+			if f == FormatLlama3 {
+				text = call[:cut] // Llama 3 calls are the whole output
+			}
+			t.Run(fmt.Sprintf("%s/%d", f, cut), func(t *testing.T) {
+				opts := Options{Format: f}
+				p := NewParser(opts)
+				got := Collect(append(feedPieces(p, text, 5), p.Cut()...))
+				want := strings.TrimSuffix(text, call[:cut])
+				if got.Content != want || len(got.ToolCalls) != 0 {
+					t.Fatalf("cut %q: content %q, %d calls; want content %q", text, got.Content, len(got.ToolCalls), want)
+				}
+				if closed := ParseOutput(text, opts); closed.Content != text {
+					t.Fatalf("closed %q: content %q", text, closed.Content)
+				}
+			})
+		}
+	}
+}
+
+// TestCutInClosingTag: cut off inside the closing tag, the call is whole and
+// the tag's start is not content.
+func TestCutInClosingTag(t *testing.T) {
+	for _, f := range []Format{FormatHermes, FormatQwen3Coder} {
+		call := longCall(f, 20)
+		p := NewParser(Options{Format: f})
+		got := Collect(append(p.Feed("Checking. "+call[:len(call)-3]), p.Cut()...))
+		if got.Content != "Checking. " || len(got.ToolCalls) != 1 {
+			t.Errorf("%s: content %q, calls %+v", f, got.Content, got.ToolCalls)
+		}
+	}
+}
+
+// TestStreamedArguments: under a grammar (Constrained), a Hermes call's
+// arguments are emitted as they arrive, and any split of the text gives the
+// same result; another shape of call is still held back and decided whole.
+func TestStreamedArguments(t *testing.T) {
+	opts := Options{Format: FormatHermes, Constrained: true}
+	text := "Sure. <tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"days\": [1, 2]}}\n</tool_call>"
+	p := NewParser(opts)
+	var args int
+	var evs []Event
+	for i := range len(text) {
+		got := p.Feed(text[i : i+1])
+		for _, ev := range got {
+			if ev.Kind == EventToolCallArgs {
+				args++
+			}
+		}
+		evs = append(evs, got...)
+	}
+	res := Collect(append(evs, p.Close()...))
+	if res.Content != "Sure. " || len(res.ToolCalls) != 1 || res.ToolCalls[0].Name != "get_weather" ||
+		string(res.ToolCalls[0].Arguments) != `{"city": "Paris", "days": [1, 2]}` || args < 10 {
+		t.Fatalf("result %+v (%d argument events)", res, args)
+	}
+	for cut := range len(text) {
+		checkSplits(t, text, cut, opts)
+	}
+	held := "<tool_call>{\"arguments\": {\"a\": 1}, \"name\": \"f\"}</tool_call>"
+	if r := ParseOutput(held, opts); len(r.ToolCalls) != 1 || r.ToolCalls[0].Name != "f" || string(r.ToolCalls[0].Arguments) != `{"a": 1}` {
+		t.Fatalf("arguments first: %+v", r)
+	}
+	// Cut off inside the arguments: the call keeps what was streamed.
+	p = NewParser(opts)
+	r := Collect(append(p.Feed(text[:len(text)-30]), p.Cut()...))
+	if r.Content != "Sure. " || len(r.ToolCalls) != 1 || !strings.HasPrefix(`{"city": "Paris", "days": [1, 2]}`, string(r.ToolCalls[0].Arguments)) {
+		t.Fatalf("cut: %+v", r)
 	}
 }

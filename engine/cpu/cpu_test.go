@@ -149,7 +149,7 @@ func TestQuantizeAtLoad(t *testing.T) {
 
 func TestHiddenAndTruncate(t *testing.T) {
 	m := modeltest.Open(t, modeltest.Spec{Arch: "qwen3"})
-	r := newRunner(t, m, Options{PrefillChunk: 4, KVF32: true})
+	r := newRunner(t, m, Options{PrefillChunk: 4, KVF32: true, FloatActivations: true})
 	ctx := context.Background()
 	got, want := newSeq(t, r, 20), newSeq(t, reference.NewRunner(m), 20)
 	gh, err := got.Hidden(ctx, prompt)

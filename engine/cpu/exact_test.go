@@ -41,7 +41,7 @@ func TestExactEveryKernelSet(t *testing.T) {
 				if err := kern.Use(set); err != nil {
 					t.Fatal(err)
 				}
-				got := logitsRun(t, newRunner(t, m, Options{KVF32: true}), m)
+				got := logitsRun(t, newRunner(t, m, Options{KVF32: true, FloatActivations: true}), m)
 				worst := 0.0
 				for i := range ref {
 					worst = max(worst, relErr(got[i], ref[i]))

@@ -23,6 +23,13 @@ type Options struct {
 	// registers); fill sets it unless KVF32 asks for float32.
 	KVF16 bool
 	KVF32 bool // keep the KV cache in float32 (exact; twice the memory)
+	// FloatActivations keeps the input of Q8 and Q4 products in float32, exact
+	// as the float64 references compute. By default, where the kernel set has
+	// integer kernels (kern.HasIntKernels), that input is quantized per group
+	// to int16 for integer multiply-adds: about 1.5 times the decode speed of
+	// quantized weights, at a next-token KL divergence measured in
+	// qint_test.go.
+	FloatActivations bool
 	// QuantizeBits quantizes float (F32/F16/BF16) weights at load to MLX
 	// affine 8 or 4 bits, as llama.cpp users quantize; 0 keeps them as stored.
 	// Matrices whose input size is not a multiple of the group stay float.
@@ -114,8 +121,12 @@ func New(m *model.Model, opts Options) (model.Runner, error) {
 		r.pool.Close()
 		return nil, fmt.Errorf("cpu: load %s: %w", m.Dir, err)
 	}
+	acts := "f32"
+	if !opts.FloatActivations && kern.HasIntKernels() {
+		acts = "int16"
+	}
 	opts.Logger.Info("cpu runner ready", "model", m.Dir, "backend", r.Backend(),
-		"threads", r.pool.Threads(), "bytes", r.bytes, "dur", time.Since(start))
+		"threads", r.pool.Threads(), "bytes", r.bytes, "activations", acts, "dur", time.Since(start))
 	return r, nil
 }
 

@@ -45,6 +45,7 @@ func (r *Runner) NewSequence(maxLen int) (model.Sequence, error) {
 	}
 	s := &sequence{r: r, e: kern.NewExec(r.pool), maxLen: maxLen, kvDim: r.kvDim,
 		x: &buf{}, ropes: map[*model.Rope]*ropeTables{}}
+	s.e.SetIntInput(!r.opts.FloatActivations)
 	s.chunk = min(r.opts.PrefillChunk, maxLen)
 	layers := r.def.Layers()
 	s.k, s.v = make([]kern.KV, layers), make([]kern.KV, layers)

@@ -1,3 +1,10 @@
+//go:build !race
+
+// Numeric checks that only compute: make test-norace runs them without the race
+// detector, which made them ten to twenty times slower (350 s of CI time on two
+// cores for the four conformance and reference suites) while the concurrency
+// they touch is raced by the executors' own tests.
+
 package enginetest
 
 import (

@@ -13,5 +13,6 @@ func TestAVX2WithoutF16C(t *testing.T) {
 	defer func() { hasF16C = saved }()
 	t.Run("half", TestHalfKernels)
 	t.Run("matvec", TestMatVec)
+	t.Run("qint", TestQintKernels)
 	t.Run("attention", TestAttention)
 }

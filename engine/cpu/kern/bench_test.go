@@ -39,16 +39,19 @@ func BenchmarkMatVecHot(b *testing.B) {
 	for _, d := range benchTypes {
 		m := randMat(rng, d, 256, 1536, 64, F16)
 		for _, im := range impls() {
-			b.Run(fmt.Sprintf("%s/%s", d, im.name), func(b *testing.B) {
-				saved := active
-				active = im
-				defer func() { active = saved }()
-				pool := NewPool(1)
-				defer pool.Close()
-				e := NewExec(pool)
-				b.SetBytes(m.Bytes())
-				cpuLoop(b, m.Bytes(), func() { e.MatVec(y, m, x) })
-			})
+			for _, mode := range qintModes(d, im) {
+				b.Run(fmt.Sprintf("%s/%s%s", d, im.name, mode.name), func(b *testing.B) {
+					saved := active
+					active = im
+					defer func() { active = saved }()
+					pool := NewPool(1)
+					defer pool.Close()
+					e := NewExec(pool)
+					e.SetIntInput(mode.on)
+					b.SetBytes(m.Bytes())
+					cpuLoop(b, m.Bytes(), func() { e.MatVec(y, m, x) })
+				})
+			}
 		}
 	}
 }
@@ -61,23 +64,45 @@ func BenchmarkMatVec(b *testing.B) {
 		x := randVec(rand.New(rand.NewPCG(1, 1)), 2048)
 		y := make([]float32, 2048)
 		for _, im := range impls() {
-			for _, threads := range []int{1, 2} {
-				b.Run(fmt.Sprintf("%s/%s/t%d", d, im.name, threads), func(b *testing.B) {
-					saved := active
-					active = im
-					defer func() { active = saved }()
-					pool := NewPool(threads)
-					defer pool.Close()
-					e := NewExec(pool)
-					b.SetBytes(ms[0].Bytes())
-					b.ResetTimer()
-					for i := 0; b.Loop(); i++ {
-						e.MatVec(y, ms[i%len(ms)], x)
-					}
-				})
+			for _, mode := range qintModes(d, im) {
+				for _, threads := range []int{1, 2} {
+					b.Run(fmt.Sprintf("%s/%s%s/t%d", d, im.name, mode.name, threads), func(b *testing.B) {
+						saved := active
+						active = im
+						defer func() { active = saved }()
+						pool := NewPool(threads)
+						defer pool.Close()
+						e := NewExec(pool)
+						e.SetIntInput(mode.on)
+						b.SetBytes(ms[0].Bytes())
+						b.ResetTimer()
+						for i := 0; b.Loop(); i++ {
+							e.MatVec(y, ms[i%len(ms)], x)
+						}
+					})
+				}
 			}
 		}
 	}
+}
+
+// qintModes are the input modes to benchmark for d on im: float x, and int8 x
+// where im has integer kernels for d (named "-int").
+func qintModes(d DType, im *impl) []struct {
+	name string
+	on   bool
+} {
+	modes := []struct {
+		name string
+		on   bool
+	}{{"", false}}
+	if (d == Q8 || d == Q4) && im.rowsQ8i != nil {
+		modes = append(modes, struct {
+			name string
+			on   bool
+		}{"-int", true})
+	}
+	return modes
 }
 
 // BenchmarkMatMul reports prefill throughput (GFLOP/s, and per CPU second
@@ -105,6 +130,33 @@ func BenchmarkMatMul(b *testing.B) {
 						b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 					})
 				}
+			}
+		}
+	}
+}
+
+// BenchmarkMatMulTokens is prefill's product at every batch size, from
+// batched decode (2-16 tokens) to long prompts, with the active kernel set
+// through a 896×4864 matrix (the MLP down projection of a 0.5B model):
+// GFLOP/s of wall time and, on one thread (t1), per CPU second, which a
+// busy machine does not distort.
+func BenchmarkMatMulTokens(b *testing.B) {
+	const rows, cols = 896, 4864
+	rng := rand.New(rand.NewPCG(1, 3))
+	for _, d := range benchTypes {
+		m := randMat(rng, d, rows, cols, 64, F16)
+		for _, n := range []int{1, 2, 4, 8, 16, 64, 512} {
+			x := randVec(rng, n*cols)
+			y := make([]float32, n*rows)
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%s/n%d/t%d", d, n, threads), func(b *testing.B) {
+					pool := NewPool(threads)
+					defer pool.Close()
+					e := NewExec(pool)
+					flops := 2 * float64(n*rows*cols)
+					cpuLoop(b, int64(flops), func() { e.MatMul(y, m, x, n) }, "FLOP")
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
 			}
 		}
 	}

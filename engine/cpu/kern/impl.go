@@ -16,6 +16,10 @@ type impl struct {
 	// prepQ fills in.xf, x in the kernels' order, for matrices like m (nil:
 	// not used).
 	prepQ func(in *qin, m *Mat)
+	// Integer quantized rows (qint.go): x quantized per group to int16 in
+	// in.qi. nil: this set has none, products keep x in float32.
+	rowsQ8i func(y []float32, m *Mat, r0 int, in *qin)
+	rowsQ4i func(y []float32, m *Mat, r0 int, in *qin)
 
 	// dequant writes quantized row r of m as float32 (len m.Cols).
 	dequant  func(dst []float32, m *Mat, r int)
@@ -27,6 +31,13 @@ type impl struct {
 	// gemm computes c[i*ldc+j] = a[i*lda:]·b[j*ldb:] over k values for
 	// i < m, j < n: every dot product of m rows of a with n rows of b.
 	gemm func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int)
+	// micro and microHalf are the register-blocked kernels of packed
+	// prefill (gemm.go) for full and half panels of tokens; nil: MatMul goes
+	// through gemm on tiles instead. packRow, set with them, writes columns
+	// c0..c0+len(dst) of row r of m as float32 (c0 and len(dst) are
+	// multiples of the group size of quantized matrices).
+	micro, microHalf microFunc
+	packRow          func(dst []float32, m *Mat, r, c0 int)
 
 	dot     func(a, b []float32) float32
 	axpy    func(y []float32, a float32, x []float32) // y += a*x
@@ -62,17 +73,22 @@ type qin struct {
 	x    []float32 // (cols) the input
 	xsum []float32 // (groups rounded up to 16) Σx per group, zero-padded
 	xf   []float32 // (cols) x in the SIMD kernels' order
+	qi   qintIn    // x quantized to int16, for the integer kernels (qint.go)
 }
 
 // prepare sizes in for m and fills x and xsum; active.prepQ does the rest.
-func (in *qin) prepare(m *Mat, x []float32) {
+func (in *qin) prepare(m *Mat, x []float32) { in.prepareFor(m, x, true) }
+
+// prepareFor is prepare, without active.prepQ's part unless float: the integer
+// kernels (qint.go) need only x and xsum.
+func (in *qin) prepareFor(m *Mat, x []float32, float bool) {
 	ng := m.Cols / m.GroupSize
 	pad := (ng + 15) &^ 15
 	in.x = x
 	in.xsum = grow(in.xsum, pad)
 	clear(in.xsum[ng:])
 	groupSums(in.xsum[:ng], x, m.GroupSize)
-	if active.prepQ == nil {
+	if !float || active.prepQ == nil {
 		return
 	}
 	in.xf = grow(in.xf, m.Cols)

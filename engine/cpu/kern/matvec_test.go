@@ -87,13 +87,39 @@ func TestMatMul(t *testing.T) {
 			if c.rows > 100 {
 				continue // TestMatVec has the big shapes; these cover the tiles
 			}
-			for _, n := range []int{2, 9} {
+			// 5, 9 and 40 take the packed path where a set has a
+			// micro-kernel: a half panel, one partial panel, and
+			// several panels with a half one last; 2 goes around it.
+			for _, n := range []int{2, 5, 9, 40} {
 				t.Run(fmt.Sprintf("%s/n%d", c, n), func(t *testing.T) {
 					rng := rand.New(rand.NewPCG(uint64(i), 2))
 					m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)
 					checkMatMul(t, e, m, randVec(rng, n*c.cols), n)
 				})
 			}
+		}
+	})
+}
+
+// TestMatMulLong covers a prompt long enough that the tokens are packed on
+// every thread, with several column blocks and a half panel last.
+func TestMatMulLong(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		pool := NewPool(2)
+		defer pool.Close()
+		e := NewExec(pool)
+		for i, c := range []matCase{
+			{d: F32, rows: 50, cols: 700},
+			{d: BF16, rows: 49, cols: 576},
+			{d: Q4, rows: 50, cols: 768, gs: 64, sd: F16},
+			{d: Q8, rows: 13, cols: 640, gs: 128, sd: BF16},
+		} {
+			t.Run(c.String(), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(i), 5))
+				m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)
+				const n = 70
+				checkMatMul(t, e, m, randVec(rng, n*c.cols), n)
+			})
 		}
 	})
 }
@@ -151,7 +177,7 @@ func FuzzMatMul(f *testing.F) {
 	f.Cleanup(pool.Close)
 	f.Fuzz(func(t *testing.T, seed uint64, kind, rows, cols, gsel, n uint8) {
 		c := fuzzMat(kind, rows, cols, gsel)
-		tokens := 1 + int(n)%12
+		tokens := 1 + int(n)%40 // up to three panels of packNR
 		forEachImpl(t, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 4))
 			m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)

@@ -34,6 +34,33 @@ async function expectError(fn) {
 }
 
 const scenarios = {
+  // The Responses API: an answer, the SDK's stream helper, previous_response_id
+  // and retrieve/delete of the stored response.
+  async responses() {
+    // The stream helper's final response has no output_text (the SDK adds it to
+    // created responses only) and keeps the status of response.created when the
+    // stream ends with response.incomplete, as it does against OpenAI.
+    const textOf = (resp) => resp.output.filter((o) => o.type === 'message')
+      .flatMap((o) => o.content.map((c) => c.text)).join('');
+    const params = { model: MODEL, instructions: 'Be brief.', input: 'Hello', max_output_tokens: 5, temperature: 0 };
+    const r = await openai.responses.create(params);
+    const events = [];
+    const stream = openai.responses.stream(params);
+    let deltas = '';
+    stream.on('response.output_text.delta', (ev) => { deltas += ev.delta; });
+    for await (const ev of stream) events.push(ev.type);
+    const streamed = await stream.finalResponse();
+    const next = await openai.responses.create({ model: MODEL, previous_response_id: r.id,
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'And then?' }] }], max_output_tokens: 3, temperature: 0 });
+    const got = await openai.responses.retrieve(r.id);
+    const deleted = await openai.responses.delete(r.id);
+    const gone = await expectError(() => openai.responses.retrieve(r.id));
+    return { id: r.id, object: r.object, status: r.status, output_text: r.output_text, usage: r.usage,
+      types: r.output.map((o) => o.type), events, deltas, streamed_text: textOf(streamed),
+      next: { previous: next.previous_response_id, input_tokens: next.usage.input_tokens, output_text: next.output_text },
+      retrieved: { id: got.id, output_text: got.output_text }, deleted: deleted ?? null, gone };
+  },
+
   async models() {
     const ids = [];
     for await (const m of openai.models.list()) ids.push({ id: m.id, object: m.object, owned_by: m.owned_by });
@@ -154,6 +181,27 @@ const calls = (m) => (m.tool_calls ?? []).map((c) => ({ id: c.id, type: c.type, 
   arguments: c.function.arguments, parsed: c.function.parsed_arguments ?? null }));
 
 const toolScenarios = {
+  // A function tool round trip on the Responses API: a forced call (create and
+  // the SDK's stream helper), its output sent back with previous_response_id.
+  async responsesTools() {
+    const tools = [{ type: 'function', name: 'get_weather', strict: true, parameters: weatherSchema }];
+    const params = { model: TOOLS_MODEL, input: 'Weather in Paris?', tools, tool_choice: 'required', temperature: 1,
+      parallel_tool_calls: false, max_output_tokens: 200 };
+    const r = await openai.responses.create({ ...params, seed: 5 });
+    const stream = openai.responses.stream({ ...params, seed: 5 });
+    let argDeltas = 0;
+    stream.on('response.function_call_arguments.delta', () => argDeltas++);
+    const streamed = await stream.finalResponse();
+    const callOf = (resp) => resp.output.filter((o) => o.type === 'function_call')
+      .map((o) => ({ id: o.id, call_id: o.call_id, name: o.name, arguments: o.arguments, status: o.status }));
+    const call = callOf(r)[0];
+    const next = await openai.responses.create({ model: TOOLS_MODEL, previous_response_id: r.id, tools, max_output_tokens: 5,
+      temperature: 0, input: [{ type: 'function_call_output', call_id: call.call_id, output: '21 degrees' }] });
+    return { status: r.status, calls: callOf(r), streamed: callOf(streamed), arg_deltas: argDeltas,
+      round_trip: { status: next.status, types: next.output.map((o) => o.type), input_tokens: next.usage.input_tokens,
+        first_input_tokens: r.usage.input_tokens } };
+  },
+
   async parseJSONSchema() {
     const r = await openai.chat.completions.parse({ model: TOOLS_MODEL, messages: user('Weather in Paris, as JSON.'),
       temperature: 1, seed: 3, max_completion_tokens: 200,

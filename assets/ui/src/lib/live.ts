@@ -1,5 +1,6 @@
 import { api } from './api'
 import { follow } from './events'
+import { refreshPending, usersChanged } from './pending'
 import { createStore } from './store'
 import type { Download, Memory, ModelEvent, ServersOverview, ServerView } from './types'
 
@@ -32,8 +33,13 @@ export function startLive(): void {
       },
       memory: (m: Memory) => live.set((l) => ({ ...l, memory: m })),
       download: (d: Download) => updateDownload(d),
+      users: (u: { pending: number }) => usersChanged(u.pending),
     },
-    (connected) => live.set((l) => ({ ...l, connected })),
+    (connected) => {
+      live.set((l) => ({ ...l, connected }))
+      // Changes made while the stream was down are not replayed: re-read.
+      if (connected) void refreshPending()
+    },
   )
 }
 

@@ -5,7 +5,6 @@ import { createStore } from './store'
 // pending is the number of accounts waiting for approval, for the admin's badge.
 export const pending = createStore(0)
 
-let timer: number | undefined
 
 export async function refreshPending(): Promise<void> {
   if (!session.get().user?.is_admin) return
@@ -17,13 +16,22 @@ export async function refreshPending(): Promise<void> {
   }
 }
 
+// usersVersion changes whenever an account changes, for pages that list them.
+export const usersVersion = createStore(0)
+
+// The count is read once at sign-in; after that the /api/servers/events stream
+// brings each change (live.ts calls usersChanged), so nothing polls.
 export function startPending(): void {
-  stopPending()
   void refreshPending()
-  timer = window.setInterval(refreshPending, 15_000)
 }
 
 export function stopPending(): void {
-  clearInterval(timer)
   pending.set(0)
+}
+
+// usersChanged applies a "users" event: the new pending count, and a nudge to
+// pages that list accounts.
+export function usersChanged(count: number): void {
+  pending.set(count)
+  usersVersion.set((v) => v + 1)
 }

@@ -41,8 +41,8 @@ export async function signIn(email: string, password: string): Promise<User> {
   }
 }
 
-export function register(email: string, password: string): Promise<User> {
-  return api.post<User>('/api/auth/register', { email, password })
+export function register(email: string, password: string, invite?: string): Promise<User> {
+  return api.post<User>('/api/auth/register', invite ? { email, password, invite } : { email, password })
 }
 
 export function signOut(notice = ''): void {

@@ -177,6 +177,14 @@ export interface AuditStats {
   completion_tokens: number
   avg_duration_ms: number
   avg_ttft_ms: number
+  tokens_by_user?: Record<string, TokenUsage>
+  tokens_by_backend?: Record<string, TokenUsage>
+}
+
+export interface TokenUsage {
+  requests: number
+  prompt_tokens: number
+  completion_tokens: number
 }
 
 export interface PoolSettings {
@@ -199,8 +207,24 @@ export interface HubSettings {
   live: boolean
 }
 
+export type RegistrationMode = 'open' | 'invite' | 'closed'
+
 export interface AuthSettings {
   allow_unauthenticated_loopback: boolean
+  registration?: RegistrationMode
+}
+
+export interface Invite {
+  id: string
+  note?: string
+  created_by: string
+  created_at: string
+  expires_at: string
+  state: 'active' | 'used' | 'expired'
+  used_by?: string
+  used_at?: string
+  token?: string // only in the answer that creates it
+  url?: string
 }
 
 export interface AuditRetention {
@@ -213,4 +237,38 @@ export interface V1Model {
   object: string
   created: number
   owned_by: string
+}
+
+export interface BackendHealth {
+  name: string
+  healthy: boolean
+  failures: number
+  last_error?: string
+  checked_at?: string
+  retry_at?: string
+  discovered?: string[]
+}
+
+export interface Backend {
+  id: string
+  name: string
+  kind: 'openai' | 'anthropic'
+  base_url: string
+  has_key: boolean
+  key_last4?: string
+  timeout_s: number
+  models: string[]
+  discover: boolean
+  users: string[]
+  health: BackendHealth
+}
+
+export interface RouteTarget {
+  backend: string
+  model?: string
+}
+
+export interface RouteRule {
+  pattern: string
+  targets: RouteTarget[]
 }

@@ -7,7 +7,9 @@ import { register, signIn } from '../lib/session'
 type Mode = 'signin' | 'register'
 
 export function LoginPage({ notice }: { notice: string }) {
-  const [mode, setMode] = useState<Mode>('signin')
+  // An admin's invite link opens the sign-up form with its one-time token.
+  const [invite] = useState(() => new URLSearchParams(location.search).get('invite') ?? '')
+  const [mode, setMode] = useState<Mode>(invite ? 'register' : 'signin')
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
   const [busy, setBusy] = useState(false)
@@ -21,7 +23,7 @@ export function LoginPage({ notice }: { notice: string }) {
     setInfo('')
     try {
       if (mode === 'register') {
-        const u = await register(email, password)
+        const u = await register(email, password, invite || undefined)
         if (u.status !== 'approved') {
           setInfo('Your account was created and is waiting for an administrator to approve it. You can sign in once it is approved.')
           setMode('signin')
@@ -61,6 +63,7 @@ export function LoginPage({ notice }: { notice: string }) {
             onClick={() => switchTo('register')}>Create account</button>
         </div>
         {notice && !info && <div class="alert alert-warn">{notice}</div>}
+        {invite && mode === 'register' && !info && <div class="alert alert-info" data-testid="invite-notice">You were invited: your account is approved as soon as you create it.</div>}
         {info && <div class="alert alert-info" data-testid="login-info">{info}</div>}
         <form onSubmit={submit} class="stack">
           <Field label="Email">

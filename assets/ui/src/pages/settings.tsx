@@ -7,6 +7,7 @@ import { session } from '../lib/session'
 import { useStore } from '../lib/store'
 import type { APIKey } from '../lib/types'
 import { HubCard, PoolCard, SecurityCard } from './settings-admin'
+import { BackendsCard } from './settings-backends'
 
 export function SettingsPage() {
   const me = useStore(session).user!
@@ -22,6 +23,7 @@ export function SettingsPage() {
             <HubCard />
             <SecurityCard />
           </div>
+          <BackendsCard />
         </>
       )}
     </div>

@@ -3,10 +3,12 @@ import { confirmAction, toast, toastError } from '../components/feedback'
 import { Badge, Button, Card, CopyField, Empty, Field, Modal, PageHeader, Spinner } from '../components/ui'
 import { api, errorMessage } from '../lib/api'
 import { ago, dateTime } from '../lib/format'
-import { refreshPending } from '../lib/pending'
+import { refreshPending, usersVersion } from '../lib/pending'
 import { session } from '../lib/session'
 import { useStore } from '../lib/store'
 import type { User } from '../lib/types'
+import { RegistrationCard } from './users-invites'
+import { QuotasCard } from './users-quotas'
 
 const order = { pending: 0, approved: 1, disabled: 2 }
 
@@ -27,11 +29,11 @@ export function UsersPage() {
     }
     void refreshPending()
   }
+  // The event stream bumps usersVersion on every account change.
+  const version = useStore(usersVersion)
   useEffect(() => {
     void reload()
-    const t = setInterval(reload, 15_000)
-    return () => clearInterval(t)
-  }, [])
+  }, [version])
 
   const update = async (u: User, patch: Partial<Pick<User, 'status' | 'is_admin'>>, done: string) => {
     try {
@@ -93,6 +95,8 @@ export function UsersPage() {
           </div>
         )}
       </Card>
+      <RegistrationCard />
+      <QuotasCard />
       {resetting && <ResetPassword user={resetting} onClose={() => setResetting(null)} />}
     </div>
   )

@@ -1,0 +1,183 @@
+package openai
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/mlx-manager/mlx-manager/engine"
+)
+
+// inputItems converts a Responses input: a string is one user message; a list
+// holds messages, function calls and their outputs, and reasoning. An assistant's
+// reasoning, text and calls in a row become one assistant turn, as templates
+// expect. Empty input is allowed only after a previous response (continuing it).
+func inputItems(raw json.RawMessage, continuing bool) ([]engine.Message, error) {
+	if !present(raw) {
+		if continuing {
+			return nil, nil
+		}
+		return nil, paramErr("input", "is required")
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, paramErr("input", "%v", err)
+		}
+		return []engine.Message{{Role: "user", Content: s}}, nil
+	}
+	var items []json.RawMessage
+	if raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
+		return nil, typeErr("input", "a string or an array of items", raw)
+	}
+	if len(items) > MaxMessages {
+		return nil, paramErr("input", "at most %d items, got %d", MaxMessages, len(items))
+	}
+	var b turnBuilder
+	for i, rawItem := range items {
+		p := fmt.Sprintf("input[%d]", i)
+		var it InputItem
+		if err := decodeStrict(rawItem, p, &it); err != nil {
+			return nil, err
+		}
+		if err := b.add(it, p); err != nil {
+			return nil, err
+		}
+	}
+	if len(b.out) == 0 && !continuing {
+		return nil, paramErr("input", "at least one item is required")
+	}
+	return b.out, nil
+}
+
+// turnBuilder collects items into engine messages.
+type turnBuilder struct {
+	out       []engine.Message
+	open      bool   // the last message is an assistant turn items may still join
+	reasoning string // reasoning waiting for the assistant turn it belongs to
+	names     map[string]string
+}
+
+func (b *turnBuilder) assistant() *engine.Message {
+	if !b.open {
+		b.out = append(b.out, engine.Message{Role: "assistant"})
+		b.open = true
+	}
+	m := &b.out[len(b.out)-1]
+	if b.reasoning != "" {
+		m.Reasoning += b.reasoning
+		b.reasoning = ""
+	}
+	return m
+}
+
+func (b *turnBuilder) add(it InputItem, p string) error {
+	switch it.Type {
+	case "", "message":
+		return b.message(it, p)
+	case "function_call":
+		if it.CallID == "" {
+			return paramErr(p+".call_id", "is required")
+		}
+		if !toolName.MatchString(it.Name) {
+			return paramErr(p+".name", "must be 1-%d letters, digits, underscores or dashes, got %q", maxNameLen, it.Name)
+		}
+		args := json.RawMessage(it.Arguments)
+		if strings.TrimSpace(it.Arguments) == "" {
+			args = json.RawMessage(`{}`)
+		} else if !json.Valid(args) {
+			return paramErr(p+".arguments", "must be a JSON object encoded as a string")
+		}
+		m := b.assistant()
+		m.ToolCalls = append(m.ToolCalls, engine.ToolCall{ID: it.CallID, Name: it.Name, Arguments: args})
+		if b.names == nil {
+			b.names = map[string]string{}
+		}
+		b.names[it.CallID] = it.Name
+	case "function_call_output":
+		if it.CallID == "" {
+			return paramErr(p+".call_id", "is required")
+		}
+		text, err := partsText(it.Output, p+".output")
+		if err != nil {
+			return err
+		}
+		b.open = false
+		b.out = append(b.out, engine.Message{Role: "tool", Content: text, ToolCallID: it.CallID, Name: b.names[it.CallID]})
+	case "reasoning":
+		var text strings.Builder
+		if present(it.Content) {
+			s, err := partsText(it.Content, p+".content")
+			if err != nil {
+				return err
+			}
+			text.WriteString(s)
+		} else {
+			for _, s := range it.Summary {
+				text.WriteString(s.Text)
+			}
+		}
+		b.reasoning += text.String()
+	case "item_reference":
+		return unsupportedValue(p+".type", "item references are not supported: send the items, or use previous_response_id")
+	default:
+		return unsupportedValue(p+".type", "only message, function_call, function_call_output and reasoning items are supported, got %q", it.Type)
+	}
+	return nil
+}
+
+func (b *turnBuilder) message(it InputItem, p string) error {
+	text, err := partsText(it.Content, p+".content")
+	if err != nil {
+		return err
+	}
+	switch it.Role {
+	case "assistant":
+		m := b.assistant()
+		m.Content += text
+	case "user", "system", "developer":
+		b.open = false
+		b.out = append(b.out, engine.Message{Role: it.Role, Content: text})
+	case "":
+		return paramErr(p+".role", "is required")
+	default:
+		return paramErr(p+".role", "must be user, assistant, system or developer, got %q", it.Role)
+	}
+	return nil
+}
+
+// partsText reads a string or a list of text parts (input_text, output_text,
+// reasoning_text, refusal); other parts (images, files, audio) are refused.
+func partsText(raw json.RawMessage, p string) (string, error) {
+	if !present(raw) {
+		return "", paramErr(p, "is required")
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", paramErr(p, "%v", err)
+		}
+		return s, nil
+	}
+	var parts []ItemPart
+	if raw[0] != '[' {
+		return "", typeErr(p, "a string or an array of content parts", raw)
+	}
+	if err := decodeStrict(raw, p, &parts); err != nil {
+		return "", err
+	}
+	var s strings.Builder
+	for i, part := range parts {
+		switch part.Type {
+		case "input_text", "output_text", "text", "reasoning_text", "summary_text":
+			s.WriteString(part.Text)
+		case "refusal":
+			s.WriteString(part.Refusal)
+		case "input_image":
+			return "", unsupportedValue(fmt.Sprintf("%s[%d].type", p, i), "images are not supported by this server's models")
+		default:
+			return "", unsupportedValue(fmt.Sprintf("%s[%d].type", p, i), "only text parts are supported, got %q", part.Type)
+		}
+	}
+	return s.String(), nil
+}

@@ -1,0 +1,222 @@
+package route
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mlx-manager/mlx-manager/api/translate"
+)
+
+// Protocols a client may speak; each is a path under the backend's BaseURL.
+const (
+	OpenAIChat        = "/chat/completions"
+	OpenAICompletions = "/completions"
+	OpenAIEmbeddings  = "/embeddings"
+	AnthropicMessages = "/messages"
+)
+
+// Request is one client request to route.
+type Request struct {
+	Protocol string      // OpenAIChat, ..., AnthropicMessages
+	Body     []byte      // as the client sent it
+	Header   http.Header // the client's headers: anthropic-version and anthropic-beta pass on
+	Targets  []Target
+}
+
+// Usage is the token count a backend reported.
+type Usage = translate.Usage
+
+// Result says what Serve did.
+type Result struct {
+	Local     bool   // the next target is this daemon's engine: the caller serves, with Model
+	Model     string // for Local: the model to ask the engine for ("" = the client's)
+	Backend   string // the backend that answered
+	Usage     Usage
+	FirstByte time.Duration // until the first byte reached the client
+	Committed bool          // bytes reached the client: an error now is only for the log
+}
+
+// maxResponse bounds a non-streamed answer held in memory for translation or usage.
+const maxResponse = 64 << 20
+
+// Serve sends req to its targets in order and writes the first answer to w.
+// Targets whose breaker is open are skipped. A connection error or a 5xx moves on
+// to the next target; nothing is retried once bytes reached the client. A local
+// target stops the walk (Result.Local) so the caller runs the engine.
+func (r *Router) Serve(ctx context.Context, w http.ResponseWriter, req *Request) (Result, error) {
+	start := r.opts.Now()
+	var failures []string
+	skipped := 0
+	for _, t := range req.Targets {
+		if t.Backend == Local {
+			return Result{Local: true, Model: t.Model}, nil
+		}
+		b, ok := r.backend(t.Backend)
+		if !ok {
+			failures = append(failures, t.Backend+": no such backend")
+			continue
+		}
+		if !b.allow(r.opts.Now(), r.opts.Cooldown) {
+			skipped++
+			failures = append(failures, t.Backend+": circuit open")
+			continue
+		}
+		res, err := r.try(ctx, w, req, t, b, start)
+		var retry *retryable
+		switch {
+		case errors.As(err, &retry):
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			r.failed(b, retry.err)
+			r.opts.Logger.Warn("backend failed, trying the next target", "backend", b.config(), "err", retry.err)
+			failures = append(failures, t.Backend+": "+retry.err.Error())
+			continue
+		case err != nil:
+			return res, err
+		}
+		r.succeeded(b)
+		return res, nil
+	}
+	if len(failures) == 0 {
+		return Result{}, &Error{Status: http.StatusBadGateway, Message: "no target to route to"}
+	}
+	status := http.StatusBadGateway
+	if skipped == len(failures) {
+		status = http.StatusServiceUnavailable
+	}
+	msg := "no backend could serve the request: " + strings.Join(failures, "; ")
+	if len(failures) == 1 {
+		msg = "backend " + failures[0]
+	}
+	return Result{}, &Error{Status: status, Message: msg}
+}
+
+// retryable is a failure before anything reached the client: the next target may serve.
+type retryable struct{ err error }
+
+func (e *retryable) Error() string { return e.err.Error() }
+
+// try sends req to one backend.
+func (r *Router) try(ctx context.Context, w http.ResponseWriter, req *Request, t Target, b *backend, start time.Time) (Result, error) {
+	cfg := b.config()
+	res := Result{Backend: cfg.Name}
+	conv, err := newConversion(req, cfg, t.Model)
+	if err != nil {
+		return res, err
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	// The timeout runs until the response headers; a stream may then take its time.
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timer := time.AfterFunc(timeout, func() { cancel(fmt.Errorf("no answer within %s", timeout)) })
+	hreq, err := http.NewRequestWithContext(actx, http.MethodPost, cfg.BaseURL+conv.path, bytes.NewReader(conv.body))
+	if err != nil {
+		timer.Stop()
+		return res, &Error{Status: http.StatusBadGateway, Backend: cfg.Name, Message: fmt.Sprintf("backend %s: %v", cfg.Name, err)}
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	setAuth(hreq.Header, cfg, req.Header)
+	resp, err := r.opts.Client.Do(hreq)
+	timer.Stop()
+	if err != nil {
+		if cause := context.Cause(actx); cause != nil && ctx.Err() == nil {
+			err = cause
+		}
+		return res, &retryable{errors.New(redact(err.Error(), cfg.APIKey))}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return res, &retryable{errors.New(upstreamMessage(resp.StatusCode, body, cfg.APIKey))}
+	}
+	if resp.StatusCode >= 300 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return res, backendRefused(cfg, resp.StatusCode, body)
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		return r.stream(w, resp.Body, conv, res, start)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return res, &retryable{fmt.Errorf("read answer: %w", err)}
+	}
+	out, usage, err := conv.response(body)
+	if err != nil {
+		return res, &Error{Status: http.StatusBadGateway, Backend: cfg.Name, Message: fmt.Sprintf("backend %s: %v", cfg.Name, err)}
+	}
+	res.Usage = usage
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	res.FirstByte, res.Committed = r.opts.Now().Sub(start), true
+	if _, err := w.Write(out); err != nil {
+		return res, fmt.Errorf("write answer: %w", err)
+	}
+	return res, nil
+}
+
+// backendRefused is a backend's 4xx. Its refusal of our own credentials is the
+// daemon's problem (502), not the client's, whose key was fine.
+func backendRefused(cfg Backend, status int, body []byte) *Error {
+	msg := fmt.Sprintf("backend %s: %s", cfg.Name, upstreamMessage(status, body, cfg.APIKey))
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		return &Error{Status: http.StatusBadGateway, Backend: cfg.Name, Message: msg + " (check the backend's API key)"}
+	}
+	return &Error{Status: status, Backend: cfg.Name, Message: msg}
+}
+
+// anthropicVersion is sent when the client did not say which it speaks.
+const anthropicVersion = "2023-06-01"
+
+// setAuth puts the backend's credentials (never the client's) on h.
+func setAuth(h http.Header, cfg Backend, client http.Header) {
+	if cfg.Kind == KindAnthropic {
+		if cfg.APIKey != "" {
+			h.Set("X-Api-Key", cfg.APIKey)
+		}
+		v := anthropicVersion
+		if client != nil && client.Get("Anthropic-Version") != "" {
+			v = client.Get("Anthropic-Version")
+		}
+		h.Set("Anthropic-Version", v)
+		if client != nil && client.Get("Anthropic-Beta") != "" {
+			h.Set("Anthropic-Beta", client.Get("Anthropic-Beta"))
+		}
+		return
+	}
+	if cfg.APIKey != "" {
+		h.Set("Authorization", "Bearer "+cfg.APIKey)
+	}
+}
+
+// SetModel rewrites the model field of a JSON object and nothing else: every
+// other field keeps its raw bytes, unknown ones included.
+func SetModel(body []byte, model string) ([]byte, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, fmt.Errorf("the body is not a JSON object: %w", err)
+	}
+	m, _ := json.Marshal(model)
+	obj["model"] = m
+	return json.Marshal(obj)
+}
+
+// ModelOf reads a request body's model field; "" when there is none or the body is
+// not JSON (the local handler then says what is wrong).
+func ModelOf(body []byte) string {
+	var v struct {
+		Model string `json:"model"`
+	}
+	_ = json.Unmarshal(body, &v)
+	return v.Model
+}

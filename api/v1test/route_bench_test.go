@@ -1,0 +1,150 @@
+package v1test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mlx-manager/mlx-manager/api"
+	"github.com/mlx-manager/mlx-manager/api/apitest"
+	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/engine/cpu"
+	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
+	"github.com/mlx-manager/mlx-manager/engine/pool"
+)
+
+// benchDaemon is a daemon for benchmarks: the tiny model, generation in parallel.
+func benchDaemon(b *testing.B) (*apitest.Server, string) {
+	b.Helper()
+	root := b.TempDir()
+	snap := filepath.Join(root, "models--test--tiny", "snapshots", commit)
+	if err := os.MkdirAll(snap, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := modeltest.Write(snap, modeltest.Spec{Seed: 3, MaxPos: 1024}); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "models--test--tiny", "refs"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "models--test--tiny", "refs", "main"), []byte(commit), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	eng, err := engine.New(engine.Options{ModelsDir: root, Logger: quiet(),
+		Pool: pool.Config{BudgetBytes: -1, Logger: quiet()},
+		NewRunner: func(ctx context.Context, m *model.Model) (model.Runner, error) {
+			return cpu.New(m, cpu.Options{Threads: 1, Logger: quiet()})
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { eng.Close() })
+	srv := apitest.Start(b, apitest.Options{Configure: func(o *api.Options) { o.Engine = eng }})
+	tok := srv.Admin(b)
+	var key struct {
+		Key string `json:"key"`
+	}
+	srv.JSON(b, "POST", "/api/auth/api-keys", tok, map[string]string{"name": "bench"}, http.StatusCreated, &key)
+	return srv, key.Key
+}
+
+// firstBytes sends n concurrent streamed chat requests and returns each one's
+// time until the first event.
+func firstBytes(b *testing.B, client *http.Client, url, key, model string, n int) []time.Duration {
+	body := fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"Hi"}],"max_tokens":2,"temperature":0,"stream":true}`, model)
+	out := make([]time.Duration, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("POST", url+"/v1/chat/completions", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			start := time.Now()
+			resp, err := client.Do(req)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer resp.Body.Close()
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() {
+				if strings.HasPrefix(sc.Text(), "data: ") {
+					if out[i] == 0 {
+						out[i] = time.Since(start)
+					}
+				}
+			}
+			if resp.StatusCode != http.StatusOK || out[i] == 0 {
+				errs[i] = fmt.Errorf("status %d, no event", resp.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	return out
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// BenchmarkRouteFirstByte measures what the router adds to the time to first
+// byte of 32 concurrent streams: rounds sent to a daemon directly and through a
+// second daemon that routes to it, interleaved so that the machine's load hits
+// both alike. added-ms is the median routed minus the median direct.
+func BenchmarkRouteFirstByte(b *testing.B) {
+	back, backKey := benchDaemon(b)
+	b.Run("daemon", func(b *testing.B) { benchRoute(b, back.URL, backKey) })
+	// An upstream that answers at once: what is left is the router's own cost.
+	instant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n")
+		w.(http.Flusher).Flush()
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	}))
+	defer instant.Close()
+	b.Run("instant", func(b *testing.B) { benchRoute(b, instant.URL, "none") })
+}
+
+func benchRoute(b *testing.B, backURL, backKey string) {
+	const streams = 32
+	front, frontKey := benchDaemon(b)
+	front.JSON(b, "POST", "/api/backends", frontKey, map[string]any{"name": "gpu", "kind": "openai",
+		"base_url": backURL + "/v1", "api_key": backKey}, http.StatusCreated, nil)
+	front.JSON(b, "PUT", "/api/settings/routing", frontKey, map[string]any{"rules": []map[string]any{
+		{"pattern": "routed", "targets": []map[string]string{{"backend": "gpu", "model": tinyID}}}}}, http.StatusOK, nil)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: streams}}
+	defer client.CloseIdleConnections()
+	firstBytes(b, client, backURL, backKey, tinyID, streams) // load the model, open the connections
+	firstBytes(b, client, front.URL, frontKey, "routed", streams)
+	var direct, routed []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		direct = append(direct, firstBytes(b, client, backURL, backKey, tinyID, streams)...)
+		routed = append(routed, firstBytes(b, client, front.URL, frontKey, "routed", streams)...)
+	}
+	b.StopTimer()
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(median(direct)), "direct-ms")
+	b.ReportMetric(ms(median(routed)), "routed-ms")
+	b.ReportMetric(ms(median(routed)-median(direct)), "added-ms")
+}

@@ -1,0 +1,44 @@
+//go:build goexperiment.simd && amd64
+
+package kern
+
+// Packed prefill on AVX2 (gemm.go): micro-kernels and dequantization in
+// assembly (avx2_gemm_amd64.s).
+
+//go:noescape
+func gemm6x16(c *float32, ldc int, w *float32, ldw int, xp *float32, kc int, first bool)
+
+//go:noescape
+func gemm6x8(c *float32, ldc int, w *float32, ldw int, xp *float32, kc int, first bool)
+
+//go:noescape
+func q8Deq(dst *float32, q *byte, sb *float32, groups, units int)
+
+//go:noescape
+func q4Deq(dst *float32, q *byte, sb *float32, groups, units int)
+
+// avx2PackRow is the AVX2 packRow: F16 through F16C, BF16 by a shift, MLX
+// codes by widening, converting and one FMA with the group's scale and bias.
+func avx2PackRow(dst []float32, m *Mat, r, c0 int) {
+	off := r*m.Cols + c0
+	switch m.DType {
+	case F32:
+		copy(dst, m.F32[off:off+len(dst)])
+	case F16:
+		avx2F16ToF32(dst, m.U16[off:off+len(dst)])
+	case BF16:
+		avx2BF16ToF32(dst, m.U16[off:off+len(dst)])
+	case Q8, Q4:
+		gs := m.GroupSize
+		g0, ng := off/gs, len(dst)/gs
+		var sb [2 * packKC / 32]float32 // (group, scale|bias)
+		for g := 0; g < ng; g++ {
+			sb[2*g], sb[2*g+1] = m.Scales.At(g0+g), m.Biases.At(g0+g)
+		}
+		if m.DType == Q8 {
+			q8Deq(&dst[0], &m.Q[off], &sb[0], ng, gs/32)
+		} else {
+			q4Deq(&dst[0], &m.Q[off/2], &sb[0], ng, gs/32)
+		}
+	}
+}

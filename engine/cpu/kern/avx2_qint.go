@@ -1,0 +1,80 @@
+//go:build goexperiment.simd && amd64
+
+package kern
+
+import "unsafe"
+
+// AVX2 integer quantized rows (qint.go): one assembly call per row. Per group
+// the codes, widened to int16, are multiplied with x's int16 values by
+// VPMADDWD and summed exactly in int32, then scaled once by the group's scale
+// times x's dx; the bias term b·Σx is added in the same call, the scales and
+// biases widened there from F32, F16 or BF16 eight groups at a time, so that a
+// row of a small matrix (896 columns in a 0.5B model) costs one call.
+
+func avx2RowsQ8i(y []float32, m *Mat, r0 int, in *qin) { avx2RowsInt(y, m, r0, in, false) }
+
+func avx2RowsQ4i(y []float32, m *Mat, r0 int, in *qin) { avx2RowsInt(y, m, r0, in, true) }
+
+// Scale kinds of rowInt's sc and bs arguments.
+const (
+	qintScalesF32  = 0
+	qintScalesF16  = 1
+	qintScalesBF16 = 2
+)
+
+func avx2RowsInt(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
+	cols, gs := m.Cols, m.GroupSize
+	ng := cols / gs
+	rowBytes := cols
+	if q4 {
+		rowBytes = cols / 2
+	}
+	if m.Scales.DType == F16 && !hasF16C {
+		// Without F16C the assembly cannot widen halves: widen each row's
+		// scales and biases here.
+		avx2RowsIntWidened(y, m, r0, in, q4)
+		return
+	}
+	kind, elem := qintScalesF32, uintptr(4)
+	sc, bs := unsafe.Pointer(unsafe.SliceData(m.Scales.F32)), unsafe.Pointer(unsafe.SliceData(m.Biases.F32))
+	if m.Scales.DType != F32 {
+		kind, elem = qintScalesF16, 2
+		if m.Scales.DType == BF16 {
+			kind = qintScalesBF16
+		}
+		sc, bs = unsafe.Pointer(unsafe.SliceData(m.Scales.U16)), unsafe.Pointer(unsafe.SliceData(m.Biases.U16))
+	}
+	xw, dx, xsum := &in.qi.xw[0], &in.qi.dx[0], &in.xsum[0]
+	for i := range y {
+		r := r0 + i
+		off := uintptr(r*ng) * elem
+		y[i] = rowInt(unsafe.Pointer(&m.Q[r*rowBytes]), xw, dx, xsum, unsafe.Add(sc, off), unsafe.Add(bs, off), kind, ng, gs/32, q4)
+	}
+}
+
+// avx2RowsIntWidened is avx2RowsInt with the scales and biases widened to
+// float32 first, one row at a time.
+func avx2RowsIntWidened(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
+	cols, gs := m.Cols, m.GroupSize
+	ng := cols / gs
+	rowBytes := cols
+	if q4 {
+		rowBytes = cols / 2
+	}
+	sc, bs := make([]float32, ng), make([]float32, ng)
+	for i := range y {
+		r := r0 + i
+		avx2Widen(sc, &m.Scales, r*ng)
+		avx2Widen(bs, &m.Biases, r*ng)
+		y[i] = rowInt(unsafe.Pointer(&m.Q[r*rowBytes]), &in.qi.xw[0], &in.qi.dx[0], &in.xsum[0],
+			unsafe.Pointer(&sc[0]), unsafe.Pointer(&bs[0]), qintScalesF32, ng, gs/32, q4)
+	}
+}
+
+// rowInt returns one row's product, Σ_g sc[g]·dx[g]·Σq·xw + bs[g]·xsum[g], over
+// groups of 32·units codes: Q4 nibbles (16 bytes per unit) with xw in Q4
+// order, or Q8 bytes (32 per unit) with xw in column order; sc and bs hold the
+// row's scales and biases in the given kind.
+//
+//go:noescape
+func rowInt(q unsafe.Pointer, xw *int16, dx, xsum *float32, sc, bs unsafe.Pointer, kind, groups, units int, q4 bool) float32
