@@ -13,7 +13,7 @@ const mod = "github.com/mlx-manager/mlx-manager"
 
 // testHelpers are packages only tests use. They may import each other; no
 // other package may import them.
-var testHelpers = []string{"api/apitest", "api/v1test", "engine/enginetest", "engine/hub/hubtest",
+var testHelpers = []string{"api/apitest", "api/v1test", "api/ollamatest", "engine/enginetest", "engine/hub/hubtest",
 	"engine/model/modeltest", "store/storetest", "internal/testenv", "e2e", "loadtest"}
 
 // importRules is the one table of who may import whom inside this module
@@ -32,6 +32,7 @@ var importRules = []struct {
 	{"api/auth", []string{"api", "app", "tests"}, "api, and app for the daemon's JWT secret."},
 	{"api/metrics", []string{"api"}, "api."},
 	{"api/openai", []string{"api"}, "api."},
+	{"api/ollama", []string{"api"}, "api."},
 	{"api/route", []string{"api"}, "api."},
 	{"api/translate", []string{"api/route"}, "api/route."},
 	{"app", []string{"main"}, ""},
@@ -39,7 +40,7 @@ var importRules = []struct {
 	{"app/tray", []string{"app"}, "app."},
 	{"assets", []string{"api", "app"}, "api and app."},
 	{"assets/icons", []string{"app/tray"}, ""},
-	{"engine", []string{"app", "app/tray", "api", "api/openai", "tests"}, "app, app/tray, api and api/openai. I import no HTTP or storage package."},
+	{"engine", []string{"app", "app/tray", "api", "api/openai", "api/ollama", "tests"}, "app, app/tray, api, api/openai and api/ollama. I import no HTTP or storage package."},
 	{"engine/bench", []string{"app"}, "app (the CLI)."},
 	{"engine/chat", []string{"engine"}, ""},
 	{"engine/cpu", []string{"app", "engine/bench", "tests"}, "app (which wires me in as the executor) and engine/bench."},

@@ -105,6 +105,9 @@ func (s *Server) finishV1(c echo.Context, rec *auditRec, err error) {
 // v1Action names a /v1 route as an action: /v1/chat/completions is
 // v1.chat.completions, /v1/models/:id is v1.models; unknown paths are plain v1.
 func v1Action(route string) string {
+	if ollamaPaths[route] {
+		return "ollama." + strings.TrimPrefix(route, "/api/")
+	}
 	parts := []string{"v1"}
 	for _, seg := range strings.Split(strings.TrimPrefix(route, "/v1"), "/") {
 		if seg != "" && seg[0] != ':' && seg[0] != '*' {

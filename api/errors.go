@@ -228,6 +228,9 @@ func seconds(s float64) int {
 // Retry-After seconds (0: none) and the body in the path's protocol.
 func errorResponse(e *Error, path string) (status, retryAfter int, body any) {
 	row := kindInfo(e.Kind)
+	if ollamaPaths[path] {
+		return e.Status, e.RetryAfter, map[string]string{"error": e.Message}
+	}
 	if strings.HasPrefix(path, "/v1/messages") {
 		var a anthropicError
 		a.Type = "error"

@@ -26,6 +26,9 @@ func (s *Server) routes() {
 	// /v1 routes take s.v1Chain()...: auditV1 around requireV1, per route, so unknown
 	// /v1 paths stay plain 404s.
 	s.v1Routes()
+	s.ollamaRoutes()   // Ollama's API (ollama_api.go): /api/chat, /api/tags, ...
+	s.tokenizeRoutes() // llama-server's /tokenize, /detokenize, /apply-template (tokenize.go)
+	s.echo.POST("/v1/messages/count_tokens", s.handleCountTokens, s.v1Chain()...)
 
 	// /api: middleware per route (a group's middleware would also claim every unknown
 	// /api path). requireUser takes the Authorization header only; the routes a

@@ -27,6 +27,7 @@ const (
 	queryToken               // user, or ?token= (EventSource and WebSocket routes)
 	v1                       // /v1: Authorization header, or nobody from loopback when allowed
 	scrape                   // /metrics: an administrator or an API key
+	v1Admin                  // v1, and an administrator (Ollama's errors carry no code: the status tells)
 )
 
 // routeAccess classifies every route of routes.go. TestRouteAccess fails on a
@@ -106,6 +107,14 @@ var routeAccess = map[string]access{
 	"POST /v1/responses":                         v1,
 	"GET /v1/responses/:id":                      v1,
 	"DELETE /v1/responses/:id":                   v1,
+	// Ollama's API (ollama_api.go).
+	"GET /api/version": v1, "HEAD /api/version": v1, "GET /api/tags": v1, "POST /api/show": v1, "GET /api/ps": v1,
+	"POST /api/chat": v1, "POST /api/generate": v1, "POST /api/embed": v1, "POST /api/embeddings": v1,
+	"POST /api/copy": v1, "POST /api/pull": v1, "DELETE /api/delete": v1Admin,
+	// llama-server's utilities (tokenize.go) and Anthropic's token counting.
+	"POST /tokenize": v1, "POST /detokenize": v1, "POST /apply-template": v1,
+	"POST /v1/tokenize": v1, "POST /v1/detokenize": v1, "POST /v1/apply-template": v1,
+	"POST /v1/messages/count_tokens": v1,
 }
 
 // secEnv is a real server (no engine) with an administrator and a normal user.
@@ -236,6 +245,11 @@ func TestRouteAccess(t *testing.T) {
 				}
 				if code, errCode := e.call(t, r.Method, path, e.userKey, ""); code != http.StatusForbidden || errCode != "admin_required" {
 					t.Errorf("normal user's API key: %d %s, want 403 admin_required", code, errCode)
+				}
+				fallthrough
+			case v1Admin:
+				if code, _ := e.call(t, r.Method, path, e.userKey, ""); code != http.StatusForbidden {
+					t.Errorf("normal user's API key: %d, want 403", code)
 				}
 				fallthrough
 			case user, v1:

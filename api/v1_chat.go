@@ -27,6 +27,7 @@ func (s *Server) handleChatCompletions(c echo.Context) error {
 	out := openai.ChatCompletion{ID: meta.ID, Object: "chat.completion", Created: meta.Created, Model: meta.Model,
 		SystemFingerprint: meta.SystemFingerprint, Choices: make([]openai.ChatChoice, 0, chat.N)}
 	var usage engine.Usage
+	results := make([]*engine.Result, 0, chat.N)
 	for i := range chat.N {
 		res, err := eng.Chat(c.Request().Context(), chat.Choice(i), nil)
 		if err != nil {
@@ -35,8 +36,10 @@ func (s *Server) handleChatCompletions(c echo.Context) error {
 		v1Usage(c, res.Model, choiceUsage(i, res.Usage), res.TTFT)
 		usage = addUsage(usage, i, res.Usage)
 		out.Choices = append(out.Choices, openai.ChatChoiceFrom(i, res, chat.Logprobs))
+		results = append(results, res)
 	}
 	out.Usage = openai.UsageFrom(usage)
+	out.Timings = openai.TimingsFrom(results)
 	return c.JSON(http.StatusOK, out)
 }
 

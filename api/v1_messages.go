@@ -37,6 +37,12 @@ func (s *Server) streamMessages(c echo.Context, eng *engine.Engine, msgs *openai
 	st := s.newSSE(c)
 	defer st.close()
 	ms := openai.NewMessageStream(meta)
+	// message_start goes out before the engine reports usage: count the prompt first.
+	n, err := eng.CountChatTokens(st.ctx, msgs.Request)
+	if err != nil {
+		return streamFailed(c, st, meta.Model, err, func(*Error) error { return nil })
+	}
+	ms.SetInputTokens(n)
 	started := false
 	send := func(evs []openai.Event) error {
 		if !started {

@@ -298,6 +298,8 @@ func TestV1Action(t *testing.T) {
 		"/v1/models/:id":       "v1.models",
 		"/v1/*":                "v1",
 		"":                     "v1",
+		"/api/chat":            "ollama.chat", // Ollama's API runs on the /v1 chain
+		"/api/pull":            "ollama.pull",
 	} {
 		if got := v1Action(route); got != want {
 			t.Errorf("v1Action(%q) = %q, want %q", route, got, want)

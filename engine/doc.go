@@ -14,6 +14,6 @@
 // a system prompt in the Hermes format (see toolSystemPrompt), whose output the
 // parser then reads.
 //
-// Who may import me: app, app/tray, api and api/openai. I import no HTTP or
+// Who may import me: app, app/tray, api, api/openai and api/ollama. I import no HTTP or
 // storage package.
 package engine

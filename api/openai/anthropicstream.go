@@ -19,6 +19,7 @@ type Event struct {
 // order the model wrote them.
 type MessageStream struct {
 	meta  Meta
+	input int    // the prompt's tokens, when counted before the answer (SetInputTokens)
 	index int    // index of the open block, or of the next one when none is open
 	open  string // type of the open block: "", "thinking", "text" or "tool_use"
 	tool  int    // the engine's index of the open tool_use block's call
@@ -29,10 +30,14 @@ func NewMessageStream(m Meta) *MessageStream { return &MessageStream{meta: m} }
 
 type msgEvent map[string]any
 
-// Start is message_start and a ping. The prompt's token count is not known before
-// the end; message_delta carries it.
+// SetInputTokens gives message_start the prompt's token count, as Anthropic's
+// does (clients such as Claude Code read their context use from it).
+func (s *MessageStream) SetInputTokens(n int) { s.input = n }
+
+// Start is message_start and a ping; message_delta repeats the usage at the end.
 func (s *MessageStream) Start() []Event {
 	msg := MessageResponse{ID: s.meta.ID, Type: "message", Role: "assistant", Model: s.meta.Model, Content: []any{}}
+	msg.Usage.InputTokens = s.input
 	return []Event{
 		{"message_start", struct {
 			Type    string          `json:"type"`

@@ -74,6 +74,7 @@ type ChatCompletion struct {
 	SystemFingerprint string       `json:"system_fingerprint"`
 	Choices           []ChatChoice `json:"choices"`
 	Usage             *Usage       `json:"usage"`
+	Timings           *Timings     `json:"timings,omitempty"` // llama-server's, in non-streamed answers
 }
 
 // ChatChoice is one generated answer.
