@@ -92,6 +92,12 @@ type componentJSON struct {
 	Start      int          `json:"start"`
 	Stop       int          `json:"stop"`
 
+	// BertNormalizer; StripAccents nil means "follow Lowercase", as in HF.
+	CleanText          bool  `json:"clean_text"`
+	HandleChineseChars bool  `json:"handle_chinese_chars"`
+	StripAccents       *bool `json:"strip_accents"`
+	Lowercase          bool  `json:"lowercase"`
+
 	Behavior string `json:"behavior"`
 	Invert   bool   `json:"invert"`
 
