@@ -39,6 +39,8 @@ type modelJSON struct {
 	ByteFallback            bool            `json:"byte_fallback"`
 	IgnoreMerges            bool            `json:"ignore_merges"`
 	Dropout                 *float64        `json:"dropout"`
+
+	MaxInputCharsPerWord *int `json:"max_input_chars_per_word"` // WordPiece
 }
 
 // mergesJSON accepts both serialisations of BPE merges: "a b" strings
@@ -97,6 +99,10 @@ type componentJSON struct {
 	HandleChineseChars bool  `json:"handle_chinese_chars"`
 	StripAccents       *bool `json:"strip_accents"`
 	Lowercase          bool  `json:"lowercase"`
+
+	// WordPiece decoder.
+	Prefix  *string `json:"prefix"`
+	Cleanup bool    `json:"cleanup"`
 
 	Behavior string `json:"behavior"`
 	Invert   bool   `json:"invert"`
