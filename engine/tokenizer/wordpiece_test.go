@@ -1,35 +1,29 @@
 package tokenizer
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
 )
 
-// tinyBERT is a tokenizer.json in the layout of bert-base-uncased's (the
-// same normalizer, pre-tokenizer, post-processor and decoder sections) with
-// a vocabulary small enough to derive every expected id by hand.
-const tinyBERT = `{
-  "version": "1.0",
-  "added_tokens": [
-    {"id":0,"content":"[PAD]","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
-    {"id":1,"content":"[UNK]","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
-    {"id":2,"content":"[CLS]","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
-    {"id":3,"content":"[SEP]","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}
-  ],
-  "normalizer": {"type":"BertNormalizer","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":true},
-  "pre_tokenizer": {"type":"BertPreTokenizer"},
-  "post_processor": {"type":"TemplateProcessing",
-    "single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}},{"SpecialToken":{"id":"[SEP]","type_id":0}}],
-    "pair":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}},{"SpecialToken":{"id":"[SEP]","type_id":0}},{"Sequence":{"id":"B","type_id":1}},{"SpecialToken":{"id":"[SEP]","type_id":1}}],
-    "special_tokens":{"[CLS]":{"id":"[CLS]","ids":[2],"tokens":["[CLS]"]},"[SEP]":{"id":"[SEP]","ids":[3],"tokens":["[SEP]"]}}},
-  "decoder": {"type":"WordPiece","prefix":"##","cleanup":true},
-  "model": {"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,
-    "vocab":{"[PAD]":0,"[UNK]":1,"[CLS]":2,"[SEP]":3,"un":4,"##aff":5,"##able":6,"hello":7,",":8,"!":9,"日":10,"cafe":11,"'":12,"s":13,"##s":14,"a":15,"##a":16}}
-}`
+// testdata/tiny-wordpiece.json is a tokenizer.json in the layout of
+// bert-base-uncased's (the same normalizer, pre-tokenizer, post-processor
+// and decoder sections) with a vocabulary small enough to derive every id
+// by hand. The expected ids and decodes below are also what the reference
+// prints for it: `node testdata/ref/wordpiece.mjs` after `npm ci --prefix
+// engine/tokenizer/testdata/ref` (@lenml/tokenizers 3.7.2, transformers.js).
+func tinyBERT(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("testdata/tiny-wordpiece.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
 
 func TestWordPiece(t *testing.T) {
-	tok, err := FromJSON([]byte(tinyBERT))
+	tok, err := FromJSON([]byte(tinyBERT(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +64,7 @@ func TestWordPiece(t *testing.T) {
 }
 
 func TestWordPieceNeedsUnk(t *testing.T) {
-	bad := strings.Replace(tinyBERT, `"unk_token":"[UNK]"`, `"unk_token":"<unk>"`, 1)
+	bad := strings.Replace(tinyBERT(t), `"unk_token":"[UNK]"`, `"unk_token":"<unk>"`, 1)
 	if _, err := FromJSON([]byte(bad)); err == nil || !strings.Contains(err.Error(), "unk") {
 		t.Fatalf("a WordPiece vocabulary without its unk token loaded: %v", err)
 	}
