@@ -2,6 +2,9 @@ package tokenizer
 
 import "testing"
 
+// The expected strings are also what transformers.js prints for these
+// normalizers: `node testdata/ref/bertnormalizer.mjs` after `npm ci --prefix
+// engine/tokenizer/testdata/ref` (@lenml/tokenizers 3.7.2).
 func TestBertNormalizer(t *testing.T) {
 	cases := []struct {
 		config, in, want string
