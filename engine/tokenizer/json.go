@@ -118,6 +118,8 @@ type componentJSON struct {
 	SpecialTokens map[string]templateSpecialJSON `json:"special_tokens"`
 	Sep           []json.RawMessage              `json:"sep"`
 	Cls           []json.RawMessage              `json:"cls"`
+
+	Pair []templateItemJSON `json:"pair"` // TemplateProcessing
 }
 
 type patternJSON struct {
@@ -127,10 +129,12 @@ type patternJSON struct {
 
 type templateItemJSON struct {
 	SpecialToken *struct {
-		ID string `json:"id"`
+		ID     string `json:"id"`
+		TypeID int32  `json:"type_id"`
 	} `json:"SpecialToken"`
 	Sequence *struct {
-		ID string `json:"id"`
+		ID     string `json:"id"`
+		TypeID int32  `json:"type_id"`
 	} `json:"Sequence"`
 }
 

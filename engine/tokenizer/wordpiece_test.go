@@ -69,3 +69,23 @@ func TestWordPieceNeedsUnk(t *testing.T) {
 		t.Fatalf("a WordPiece vocabulary without its unk token loaded: %v", err)
 	}
 }
+
+func TestEncodePair(t *testing.T) {
+	tok, err := FromJSON([]byte(tinyBERT(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, types, err := tok.EncodePair("hello!", "Unaffable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// [CLS] hello ! [SEP] un ##aff ##able [SEP], the second sentence and
+	// its [SEP] typed 1 as in the file's pair template; the last line of
+	// testdata/ref/wordpiece.mjs prints the same from transformers.js.
+	if want := []int32{2, 7, 9, 3, 4, 5, 6, 3}; !slices.Equal(ids, want) {
+		t.Errorf("ids = %v, want %v", ids, want)
+	}
+	if want := []int32{0, 0, 0, 0, 1, 1, 1, 1}; !slices.Equal(types, want) {
+		t.Errorf("type ids = %v, want %v", types, want)
+	}
+}

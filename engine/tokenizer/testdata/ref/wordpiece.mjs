@@ -12,3 +12,6 @@ for (const text of ["Unaffable, CAFÉ! hellos 日本 xyz 'S", "aaa", "unx", "a".
 const ids = tok.encode("Unaffable, CAFÉ! hellos", { add_special_tokens: true });
 console.log(JSON.stringify(tok.decode(ids, { skip_special_tokens: true })));
 console.log(JSON.stringify(tok.decode(ids, { skip_special_tokens: false })));
+// TestEncodePair: a sentence pair with its token type ids.
+const pair = tok._encode_plus("hello!", { text_pair: "Unaffable", return_token_type_ids: true });
+console.log(JSON.stringify({ ids: pair.input_ids, types: pair.token_type_ids }));
