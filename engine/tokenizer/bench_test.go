@@ -78,9 +78,9 @@ func BenchmarkEncodeCold(b *testing.B) {
 			b.SetBytes(int64(len(text)))
 			b.ReportAllocs()
 			for b.Loop() {
-				tok.model.cache.mu.Lock()
-				clear(tok.model.cache.m)
-				tok.model.cache.mu.Unlock()
+				tok.model.(*bpeModel).cache.mu.Lock()
+				clear(tok.model.(*bpeModel).cache.m)
+				tok.model.(*bpeModel).cache.mu.Unlock()
 				tok.Encode(text, false)
 			}
 		})

@@ -423,3 +423,8 @@ func (c *wordCache) put(w string, ids []int32) {
 	c.m[w] = stored
 	c.mu.Unlock()
 }
+
+func (b *bpeModel) lookup(s string) (int32, bool) {
+	id, ok := b.vocab[s]
+	return id, ok
+}

@@ -59,14 +59,14 @@ func TestMergeMatchesNaive(t *testing.T) {
 			tok := refTokenizer(t, name)
 			rng := rand.New(rand.NewPCG(3, 4))
 			for _, w := range words {
-				checkMerge(t, tok.model, w)
+				checkMerge(t, tok.model.(*bpeModel), w)
 			}
 			g := loadGolden(t)
 			for _, r := range g[name] {
-				checkMerge(t, tok.model, strings.ReplaceAll(r.Text, " ", "▁"))
+				checkMerge(t, tok.model.(*bpeModel), strings.ReplaceAll(r.Text, " ", "▁"))
 			}
 			for range 500 {
-				checkMerge(t, tok.model, randomText(rng, 40))
+				checkMerge(t, tok.model.(*bpeModel), randomText(rng, 40))
 			}
 		})
 	}
@@ -79,7 +79,7 @@ func FuzzMerge(f *testing.F) {
 	f.Fuzz(func(t *testing.T, word string) {
 		word = strings.ToValidUTF8(word, "\uFFFD")
 		for _, tk := range tok {
-			checkMerge(t, tk.model, word)
+			checkMerge(t, tk.model.(*bpeModel), word)
 		}
 	})
 }

@@ -109,6 +109,8 @@ func tokenDecoder(c *componentJSON) (tokenOp, bool, error) {
 			}
 			return strings.ReplaceAll(tok, old, content)
 		}, false, nil
+	case "WordPiece":
+		return wordPieceDecoder(c), true, nil
 	case "Metaspace":
 		return metaspaceDecoder(c)
 	}

@@ -1,7 +1,7 @@
 // Package tokenizer reads Hugging Face tokenizer.json files and turns text
 // into token ids and back, matching the reference tokenizers id for id.
 //
-// Two BPE families are covered:
+// Two BPE families and BERT's WordPiece are covered:
 //
 //   - byte-level BPE (GPT-2, Llama-3, Qwen2/2.5/3, SmolLM2): a Split
 //     pre-tokenizer whose regular expression uses look-ahead, the ByteLevel
@@ -9,15 +9,17 @@
 //   - SentencePiece-style BPE (Llama-2, Mistral, TinyLlama): the ▁ space
 //     marker from a Prepend/Replace normalizer or a Metaspace pre-tokenizer,
 //     byte fallback to <0xNN> tokens, fuse_unk, and the Replace / ByteFallback
-//     / Fuse / Strip decoder chain.
+//     / Fuse / Strip decoder chain;
+//   - WordPiece (BERT, MiniLM, BGE): greedy longest match with "##"
+//     continuation pieces, the BertNormalizer (clean text, CJK padding,
+//     accent stripping, lowercase) and the WordPiece decoder with cleanup.
 //
 // Normalizers (NFC/NFD/NFKC/NFKD, Lowercase, Prepend, Replace, Strip,
-// Sequence), pre-tokenizers (Split, ByteLevel, Metaspace, Digits,
+// StripAccents, BertNormalizer, Sequence), pre-tokenizers (Split, ByteLevel, Metaspace, Digits,
 // Whitespace, WhitespaceSplit, Punctuation, BertPreTokenizer, Sequence) and
 // post-processors (TemplateProcessing, ByteLevel, RobertaProcessing,
 // BertProcessing, Sequence) are implemented where these families use them.
-// Unigram and WordPiece models are not: loading them fails with
-// ErrUnsupported.
+// Unigram models are not: loading them fails with ErrUnsupported.
 //
 // # Added tokens and untrusted text
 //

@@ -39,6 +39,8 @@ type modelJSON struct {
 	ByteFallback            bool            `json:"byte_fallback"`
 	IgnoreMerges            bool            `json:"ignore_merges"`
 	Dropout                 *float64        `json:"dropout"`
+
+	MaxInputCharsPerWord *int `json:"max_input_chars_per_word"` // WordPiece
 }
 
 // mergesJSON accepts both serialisations of BPE merges: "a b" strings
@@ -92,6 +94,16 @@ type componentJSON struct {
 	Start      int          `json:"start"`
 	Stop       int          `json:"stop"`
 
+	// BertNormalizer; StripAccents nil means "follow Lowercase", as in HF.
+	CleanText          bool  `json:"clean_text"`
+	HandleChineseChars bool  `json:"handle_chinese_chars"`
+	StripAccents       *bool `json:"strip_accents"`
+	Lowercase          bool  `json:"lowercase"`
+
+	// WordPiece decoder.
+	Prefix  *string `json:"prefix"`
+	Cleanup bool    `json:"cleanup"`
+
 	Behavior string `json:"behavior"`
 	Invert   bool   `json:"invert"`
 
@@ -106,6 +118,8 @@ type componentJSON struct {
 	SpecialTokens map[string]templateSpecialJSON `json:"special_tokens"`
 	Sep           []json.RawMessage              `json:"sep"`
 	Cls           []json.RawMessage              `json:"cls"`
+
+	Pair []templateItemJSON `json:"pair"` // TemplateProcessing
 }
 
 type patternJSON struct {
@@ -115,10 +129,12 @@ type patternJSON struct {
 
 type templateItemJSON struct {
 	SpecialToken *struct {
-		ID string `json:"id"`
+		ID     string `json:"id"`
+		TypeID int32  `json:"type_id"`
 	} `json:"SpecialToken"`
 	Sequence *struct {
-		ID string `json:"id"`
+		ID     string `json:"id"`
+		TypeID int32  `json:"type_id"`
 	} `json:"Sequence"`
 }
 

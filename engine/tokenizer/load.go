@@ -58,7 +58,7 @@ func build(data, cfgData, genData []byte) (*Tokenizer, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, err
 	}
-	if f.Model.Type != "BPE" && !(f.Model.Type == "" && f.Model.Merges != nil) {
+	if f.Model.Type != "BPE" && f.Model.Type != "WordPiece" && !(f.Model.Type == "" && f.Model.Merges != nil) {
 		return nil, fmt.Errorf("%w: model type %q", ErrUnsupported, f.Model.Type)
 	}
 	if f.Model.Dropout != nil && *f.Model.Dropout > 0 {
@@ -159,11 +159,19 @@ func (t *Tokenizer) buildPipeline(f *fileJSON, vocab map[string]int32) error {
 		return fmt.Errorf("pre_tokenizer: %w", err)
 	}
 	t.pre = spec.steps
-	if t.model, err = newBPE(&f.Model, vocab, spec.byteLevel); err != nil {
-		return fmt.Errorf("model: %w", err)
-	}
-	if len(t.pre) == 0 && t.model.safeToChunk(f.Model.Merges) {
-		t.pre = []preTokenizer{spaceChunker{}}
+	if f.Model.Type == "WordPiece" {
+		if t.model, err = newWordPiece(&f.Model, vocab); err != nil {
+			return fmt.Errorf("model: %w", err)
+		}
+	} else {
+		bpe, err := newBPE(&f.Model, vocab, spec.byteLevel)
+		if err != nil {
+			return fmt.Errorf("model: %w", err)
+		}
+		t.model = bpe
+		if len(t.pre) == 0 && bpe.safeToChunk(f.Model.Merges) {
+			t.pre = []preTokenizer{spaceChunker{}}
+		}
 	}
 	postC, err := parseComponent(f.PostProcessor)
 	if err != nil {

@@ -67,6 +67,10 @@ func buildNormalizer(c *componentJSON, depth int) (normalizer, error) {
 			}
 			return s
 		}, nil
+	case "BertNormalizer":
+		return bertNormalizer(c), nil
+	case "StripAccents":
+		return stripAccents, nil
 	default:
 		return nil, fmt.Errorf("%w: normalizer %q", ErrUnsupported, c.Type)
 	}

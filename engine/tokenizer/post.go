@@ -10,6 +10,15 @@ import (
 // BertProcessing add around a single sequence.
 type postProcessor struct {
 	prefix, suffix []int32
+	pair           []pairItem // nil: the file defines no pair layout
+}
+
+// pairItem is one element of a sentence-pair layout: the first or second
+// sequence (seq 0 or 1) or special tokens (seq -1), with its token type.
+type pairItem struct {
+	seq    int
+	ids    []int32
+	typeID int32
 }
 
 func buildPostProcessor(c *componentJSON, depth int, t *Tokenizer) (postProcessor, error) {
@@ -33,6 +42,14 @@ func buildPostProcessor(c *componentJSON, depth int, t *Tokenizer) (postProcesso
 			if err != nil {
 				return p, fmt.Errorf("processor %d: %w", i, err)
 			}
+			// A pair layout is kept only when one processor defines it
+			// and the rest add nothing (ByteLevel); nesting two layouts is
+			// not something real files do, so EncodePair refuses it.
+			if q.pair != nil && len(p.prefix)+len(p.suffix) == 0 && p.pair == nil {
+				p.pair = q.pair
+			} else if q.pair != nil || len(q.prefix)+len(q.suffix) > 0 {
+				p.pair = nil
+			}
 			// Each processor wraps the output of the previous one.
 			p.prefix = slices.Concat(q.prefix, p.prefix)
 			p.suffix = slices.Concat(p.suffix, q.suffix)
@@ -49,7 +66,15 @@ func buildPostProcessor(c *componentJSON, depth int, t *Tokenizer) (postProcesso
 		if err != nil {
 			return p, fmt.Errorf("sep: %w", err)
 		}
-		return postProcessor{prefix: []int32{cls}, suffix: []int32{sep}}, nil
+		p := postProcessor{prefix: []int32{cls}, suffix: []int32{sep}}
+		// The crates' fixed pair layouts: BERT types the second sentence 1,
+		// RoBERTa (no token types) doubles the separator between them.
+		if c.Type == "BertProcessing" {
+			p.pair = []pairItem{{-1, []int32{cls}, 0}, {0, nil, 0}, {-1, []int32{sep}, 0}, {1, nil, 1}, {-1, []int32{sep}, 1}}
+		} else {
+			p.pair = []pairItem{{-1, []int32{cls}, 0}, {0, nil, 0}, {-1, []int32{sep, sep}, 0}, {1, nil, 0}, {-1, []int32{sep}, 0}}
+		}
+		return p, nil
 	}
 	return p, fmt.Errorf("%w: post-processor %q", ErrUnsupported, c.Type)
 }
@@ -79,6 +104,29 @@ func buildTemplate(c *componentJSON, t *Tokenizer) (postProcessor, error) {
 					p.prefix = append(p.prefix, int32(id))
 				}
 			}
+		}
+	}
+	for _, item := range c.Pair {
+		switch {
+		case item.Sequence != nil:
+			seq := 0
+			if item.Sequence.ID == "B" {
+				seq = 1
+			}
+			p.pair = append(p.pair, pairItem{seq, nil, item.Sequence.TypeID})
+		case item.SpecialToken != nil:
+			spec, ok := c.SpecialTokens[item.SpecialToken.ID]
+			if !ok {
+				return p, fmt.Errorf("pair template token %q is not in special_tokens", item.SpecialToken.ID)
+			}
+			it := pairItem{seq: -1, typeID: item.SpecialToken.TypeID}
+			for _, id := range spec.IDs {
+				if id < 0 || id >= int64(len(t.vocab)) {
+					return p, fmt.Errorf("pair template token %q has id %d out of range", item.SpecialToken.ID, id)
+				}
+				it.ids = append(it.ids, int32(id))
+			}
+			p.pair = append(p.pair, it)
 		}
 	}
 	return p, nil

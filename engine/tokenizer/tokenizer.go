@@ -6,7 +6,7 @@ import (
 )
 
 // ErrUnsupported reports a tokenizer.json component this package does not
-// implement (a Unigram model, a WordPiece decoder, ...).
+// implement (a Unigram model, BPE dropout, ...).
 var ErrUnsupported = errors.New("unsupported tokenizer feature")
 
 // Tokenizer encodes text to token ids and back. It is immutable after
@@ -22,7 +22,7 @@ type Tokenizer struct {
 	normTrie *trie // normalized added tokens, matched after normalization
 	norm     normalizer
 	pre      []preTokenizer
-	model    *bpeModel
+	model    tokenModel
 	post     postProcessor
 
 	dec      decoderPlan
@@ -50,8 +50,7 @@ func (t *Tokenizer) TokenID(s string) (int32, bool) {
 	if id, ok := t.ids[s]; ok {
 		return id, true
 	}
-	id, ok := t.model.vocab[s]
-	return id, ok
+	return t.model.lookup(s)
 }
 
 // TokenString returns the spelling of id in tokenizer.json, or "".
