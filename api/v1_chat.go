@@ -32,6 +32,7 @@ func (s *Server) handleChatCompletions(c echo.Context) error {
 		v1Usage(c, res.Model, choiceUsage(i, res.Usage), res.TTFT)
 		usage = addUsage(usage, i, res.Usage)
 		out.Choices = append(out.Choices, openai.ChatChoiceFrom(i, res, chat.Logprobs))
+		out.ContextOverflow = openai.ContextOverflowFrom(res.Overflow)
 	}
 	out.Usage = openai.UsageFrom(usage)
 	return c.JSON(http.StatusOK, out)
@@ -94,7 +95,9 @@ func (s *Server) streamChat(c echo.Context, eng *engine.Engine, chat *openai.Cha
 		if err := start(); err != nil {
 			return err
 		}
-		if err := st.send("", cs.Finish(i, res.FinishReason)); err != nil {
+		finish := cs.Finish(i, res.FinishReason)
+		finish.ContextOverflow = openai.ContextOverflowFrom(res.Overflow)
+		if err := st.send("", finish); err != nil {
 			return err
 		}
 	}

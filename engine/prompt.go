@@ -81,14 +81,15 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 	if templateTools {
 		in.Tools = tools
 	}
-	r, err := l.tmpl.Render(in)
+	text, prompt, overflow, err := l.fitWindow(req, in)
 	if err != nil {
-		return nil, &InvalidError{Param: "messages", Err: fmt.Errorf("chat template: %w", err)}
+		return nil, err
 	}
 	j := &job{
-		prompt: l.tok.EncodeSegments(segments(r), false),
-		opts:   req.Options,
-		parse:  chat.Options{Format: format, Reasoning: l.reasoning, InReasoning: chat.StartsInReasoning(r.Text)},
+		prompt:   prompt,
+		opts:     req.Options,
+		parse:    chat.Options{Format: format, Reasoning: l.reasoning, InReasoning: chat.StartsInReasoning(text)},
+		overflow: overflow,
 	}
 	if format == chat.FormatQwen3Coder {
 		j.parse.StringParams = stringParams(req.Tools)

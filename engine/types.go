@@ -100,6 +100,7 @@ type ChatRequest struct {
 	TemplateVars      map[string]any // template switches such as enable_thinking
 	ToolFormat        string         // overrides the tool-call format read from the template (chat.ParseFormat names)
 	Options           GenOptions
+	ContextOverflow   string // what to do when the chat outgrows the window: Overflow* ("": stop)
 }
 
 // CompletionRequest continues a raw prompt, without a chat template.
@@ -161,6 +162,7 @@ type Result struct {
 	TTFT         time.Duration // request start to first generated token
 	Duration     time.Duration
 	Backend      string
+	Overflow     *Overflow // what the context overflow policy dropped; nil: nothing
 }
 
 // TokensPerSecond is the decode speed of the generation, after the first token.

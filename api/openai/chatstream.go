@@ -11,6 +11,8 @@ type ChatChunk struct {
 	SystemFingerprint string        `json:"system_fingerprint"`
 	Choices           []ChunkChoice `json:"choices"`
 	Usage             *Usage        `json:"usage,omitempty"`
+	// An extension, on a choice's finish chunk: what the context overflow policy dropped.
+	ContextOverflow *ContextOverflow `json:"context_overflow,omitempty"`
 }
 
 // ChunkChoice is the piece of one choice in a chunk.

@@ -74,6 +74,8 @@ type ChatCompletion struct {
 	SystemFingerprint string       `json:"system_fingerprint"`
 	Choices           []ChatChoice `json:"choices"`
 	Usage             *Usage       `json:"usage"`
+	// An extension: what the context overflow policy dropped; absent when nothing.
+	ContextOverflow *ContextOverflow `json:"context_overflow,omitempty"`
 }
 
 // ChatChoice is one generated answer.
