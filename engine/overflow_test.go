@@ -15,7 +15,9 @@ func TestContextOverflowPolicies(t *testing.T) {
 	e := newTestEngine(t)
 	dir := tinyModel(t)
 	ctx := context.Background()
-	filler := func(who string, i int) string { return fmt.Sprintf("%s %d: %s", who, i, strings.Repeat("hello world ", 6)) }
+	filler := func(who string, i int) string {
+		return fmt.Sprintf("%s %d: %s", who, i, strings.Repeat("hello world ", 6))
+	}
 	sys := Message{Role: "system", Content: "You are terse."}
 	var turns []Message
 	for i := range 6 {
