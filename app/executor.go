@@ -15,7 +15,8 @@ import (
 // than gomlx's pure-Go backend), gomlx when asked for (XLA where its plugin is installed).
 // kv is the CPU executor's KV cache precision: "f16", "f32" or "" (its default).
 func newRunner(name, kv string, log *slog.Logger) (engine.NewRunner, error) {
-	opts := cpu.Options{KVF16: kv == "f16", KVF32: kv == "f32"}
+	// The daemon's logger, so "cpu runner ready" is one of its structured lines.
+	opts := cpu.Options{KVF16: kv == "f16", KVF32: kv == "f32", Logger: log}
 	switch kv {
 	case "", "f16", "f32":
 	default:

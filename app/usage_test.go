@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 )
 
 // runSelf runs the program with args and returns its stdout, stderr and exit code.
@@ -156,5 +158,24 @@ func TestJSONLogFormat(t *testing.T) {
 	}
 	if starting["log_format"] != "json" {
 		t.Errorf("start line log_format = %v", starting["log_format"])
+	}
+}
+
+// TestRunLogsThroughItsLogger: the executor logs through the command's logger
+// (warnings only for the CLI), not as plain lines of the default logger.
+func TestRunLogsThroughItsLogger(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tiny")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := modeltest.Write(dir, modeltest.Spec{Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runSelf(t, "run", dir, "hi", "--max-tokens", "2")
+	if code != 0 {
+		t.Fatalf("exit code %d:\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "runner ready") {
+		t.Fatalf("an executor line leaked to stderr:\n%s", stderr)
 	}
 }
