@@ -77,23 +77,29 @@ func (l *loaded) fitWindow(req *ChatRequest, in chat.Input) (string, []int32, *O
 	for lo < len(msgs) && msgs[lo].Role == "system" {
 		lo++
 	}
-	if policy == OverflowTruncateMiddle {
-		lo++
-	}
 	hi := len(msgs) - 1
+	type cut struct{ from, n int } // msgs[from:from+n] are dropped
+	var cuts []cut                 // in the order of a shrinking prompt
+	from := lo
+	if policy == OverflowTruncateMiddle {
+		from++
+	}
 	// Cut only where the kept part goes on with the role the dropped part began
 	// with, so templates that insist on user/assistant turns still render.
-	var cuts []int // how many messages to drop
-	for k := 1; lo+k <= hi; k++ {
-		if lo+k == hi || msgs[lo+k].Role == msgs[lo].Role {
-			cuts = append(cuts, k)
+	for n := 1; from+n <= hi; n++ {
+		if from+n == hi || msgs[from+n].Role == msgs[from].Role {
+			cuts = append(cuts, cut{from, n})
 		}
 	}
-	trimmed := func(k int) []chat.Message {
-		return append(append([]chat.Message(nil), msgs[:lo]...), msgs[lo+k:]...)
+	if from > lo && lo < hi {
+		// Last resort of truncate_middle: the first message goes too.
+		cuts = append(cuts, cut{lo, hi - lo})
+	}
+	trimmed := func(c cut) []chat.Message {
+		return append(append([]chat.Message(nil), msgs[:c.from]...), msgs[c.from+c.n:]...)
 	}
 	var renderErr error
-	fits := make(map[int]rendered)
+	fits := make(map[cut]rendered)
 	// The prompt shrinks as more is dropped: the fewest messages that fit.
 	i := sort.Search(len(cuts), func(i int) bool {
 		p, err := render(trimmed(cuts[i]))
@@ -121,7 +127,7 @@ func (l *loaded) fitWindow(req *ChatRequest, in chat.Input) (string, []int32, *O
 		}
 		return "", nil, nil, &ContextLengthError{PromptTokens: shortest, MaxTokens: answerReserve(req.Options, window), ContextLength: window}
 	}
-	k := cuts[i]
-	p := fits[k]
-	return p.text, p.ids, &Overflow{Policy: policy, DroppedMessages: k, DroppedTokens: len(full.ids) - len(p.ids)}, nil
+	c := cuts[i]
+	p := fits[c]
+	return p.text, p.ids, &Overflow{Policy: policy, DroppedMessages: c.n, DroppedTokens: len(full.ids) - len(p.ids)}, nil
 }

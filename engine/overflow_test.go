@@ -75,6 +75,16 @@ func TestContextOverflowPolicies(t *testing.T) {
 		})
 	}
 
+	t.Run("truncate_middle drops the first message last", func(t *testing.T) {
+		long := Message{Role: "user", Content: strings.Repeat("hello world ", 20)}
+		res, err := run(OverflowTruncateMiddle, []Message{sys, long, {Role: "assistant", Content: "ok"}, long})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := res.Overflow; o == nil || o.DroppedMessages != 2 {
+			t.Fatalf("overflow %+v, want the first question and its answer dropped", o)
+		}
+	})
 	t.Run("a chat that fits is untouched", func(t *testing.T) {
 		res, err := run(OverflowRollingWindow, []Message{sys, last})
 		if err != nil || res.Overflow != nil {
