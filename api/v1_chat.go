@@ -33,6 +33,7 @@ func (s *Server) handleChatCompletions(c echo.Context) error {
 		usage = addUsage(usage, i, res.Usage)
 		out.Choices = append(out.Choices, openai.ChatChoiceFrom(i, res, chat.Logprobs))
 		out.ContextOverflow = openai.ContextOverflowFrom(res.Overflow)
+		out.Warning = res.Warning
 	}
 	out.Usage = openai.UsageFrom(usage)
 	return c.JSON(http.StatusOK, out)
@@ -97,6 +98,7 @@ func (s *Server) streamChat(c echo.Context, eng *engine.Engine, chat *openai.Cha
 		}
 		finish := cs.Finish(i, res.FinishReason)
 		finish.ContextOverflow = openai.ContextOverflowFrom(res.Overflow)
+		finish.Warning = res.Warning
 		if err := st.send("", finish); err != nil {
 			return err
 		}

@@ -180,6 +180,9 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, emit func(Delta) err
 	res, err := l.run(ctx, j, emit)
 	if res != nil {
 		res.Overflow = j.overflow
+		if l.tmpl.Fallback() {
+			res.Warning = WarnNoChatTemplate
+		}
 	}
 	return e.finish(res, err)
 }

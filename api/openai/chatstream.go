@@ -13,6 +13,7 @@ type ChatChunk struct {
 	Usage             *Usage        `json:"usage,omitempty"`
 	// An extension, on a choice's finish chunk: what the context overflow policy dropped.
 	ContextOverflow *ContextOverflow `json:"context_overflow,omitempty"`
+	Warning         string           `json:"warning,omitempty"` // on a choice's finish chunk, as in ChatCompletion
 }
 
 // ChunkChoice is the piece of one choice in a chunk.

@@ -76,6 +76,8 @@ type ChatCompletion struct {
 	Usage             *Usage       `json:"usage"`
 	// An extension: what the context overflow policy dropped; absent when nothing.
 	ContextOverflow *ContextOverflow `json:"context_overflow,omitempty"`
+	// An extension: what the user should know about the answer (a base model chatting).
+	Warning string `json:"warning,omitempty"`
 }
 
 // ChatChoice is one generated answer.
