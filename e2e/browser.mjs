@@ -16,6 +16,8 @@ const env = (k) => {
 const base = env('E2E_URL')
 const out = env('E2E_OUT')
 const localModel = env('E2E_LOCAL_MODEL')
+const smallModel = env('E2E_SMALL_MODEL')
+const baseModel = env('E2E_BASE_MODEL')
 const hubModel = env('E2E_HUB_MODEL')
 const pauseModel = env('E2E_PAUSE_MODEL')
 const cancelModel = env('E2E_CANCEL_MODEL')
@@ -181,10 +183,14 @@ async function run(ctx) {
   await a.locator('.chat-settings').getByLabel('Temperature').fill('0.7')
   await a.locator('.chat-settings').getByLabel('Max tokens').fill('96')
   await a.fill('textarea[aria-label=Message]', 'Once upon a time')
+  // stories260K is a base model (no chat template): the page continues its text
+  // through /v1/completions; a generated stand-in chats.
   const [resp] = await Promise.all([
-    a.waitForResponse((r) => r.url().endsWith('/v1/chat/completions')),
+    a.waitForResponse((r) => /\/v1\/(chat\/)?completions$/.test(r.url())),
     a.press('textarea[aria-label=Message]', 'Enter'),
   ])
+  const isBase = await a.locator('[data-testid=base-model-warning]').count() > 0
+  if (isBase !== resp.url().endsWith('/v1/completions')) throw new Error(`base model warning shown: ${isBase}, but the chat went to ${resp.url()}`)
   const ctype = resp.headers()['content-type'] ?? ''
   if (resp.status() !== 200 || !ctype.startsWith('text/event-stream')) {
     throw new Error(`chat answered ${resp.status()} ${ctype}, want a 200 event stream`)
@@ -206,6 +212,7 @@ async function run(ctx) {
   await a.route('**/v1/chat/completions', (route) =>
     route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: richAnswer() }))
   hostileAnswer = true
+  await a.selectOption('select[aria-label="Model or profile"]', smallModel) // a chat model: the answer comes from /v1/chat/completions
   await a.fill('textarea[aria-label=Message]', 'Show me some Go')
   await a.press('textarea[aria-label=Message]', 'Enter')
   const rich = a.locator('[data-testid=msg-assistant][data-streaming=false]').nth(1)
@@ -218,6 +225,53 @@ async function run(ctx) {
   if (await a.evaluate(() => window.__pwned)) throw new Error('model output ran a script')
   await a.unroute('**/v1/chat/completions')
   await shot(a, '11-chat-rich.png')
+
+  log('a two-turn chat on a 256-token window: the oldest turn is left out, and the page says so')
+  await a.getByRole('button', { name: 'New chat' }).click()
+  await a.selectOption('select[aria-label="Model or profile"]', smallModel)
+  await a.locator('.chat-settings').getByLabel('Max tokens').fill('40')
+  const policy = a.locator('.chat-settings').getByLabel('When the chat outgrows the context')
+  if (await policy.inputValue() !== 'rolling_window') throw new Error(`default overflow policy ${await policy.inputValue()}`)
+  const long = 'Tell me about the sea and the sky and the ships. '.repeat(4)
+  for (const turn of [1, 2]) {
+    const [req] = await Promise.all([
+      a.waitForRequest((r) => r.url().endsWith('/v1/chat/completions')),
+      a.fill('textarea[aria-label=Message]', `${turn}: ${long}`).then(() => a.press('textarea[aria-label=Message]', 'Enter')),
+    ])
+    if (JSON.parse(req.postData() ?? '{}').context_overflow !== 'rolling_window') throw new Error('the overflow policy was not sent')
+    await a.locator('[data-testid=msg-assistant][data-streaming=false]').nth(turn - 1).waitFor()
+  }
+  const answers = a.locator('[data-testid=msg-assistant]')
+  if (await answers.nth(0).locator('[data-testid=context-overflow]').count()) throw new Error('the first turn fit, yet a trim is shown')
+  const turn2 = answers.nth(1)
+  if (await turn2.locator('.alert-bad').count()) throw new Error(`second turn failed: ${await turn2.innerText()}`)
+  const note = await turn2.locator('[data-testid=context-overflow]').innerText()
+  if (!/the oldest 2 messages \(\d+ tokens\) were left out/.test(note)) throw new Error(`overflow note ${JSON.stringify(note)}`)
+  log(`second turn: ${note}`)
+  await shot(a, '11b-chat-overflow.png')
+
+  log('a base model: the page warns, and continues the text through /v1/completions')
+  await a.getByRole('button', { name: 'New chat' }).click()
+  await a.selectOption('select[aria-label="Model or profile"]', baseModel)
+  await a.locator('[data-testid=base-model-warning]').waitFor()
+  const [baseReq] = await Promise.all([
+    a.waitForRequest((r) => /\/v1\/(chat\/)?completions$/.test(r.url())),
+    a.fill('textarea[aria-label=Message]', 'Once upon a time').then(() => a.press('textarea[aria-label=Message]', 'Enter')),
+  ])
+  if (!baseReq.url().endsWith('/v1/completions') || JSON.parse(baseReq.postData() ?? '{}').prompt !== 'Once upon a time') {
+    throw new Error(`a base model was sent ${baseReq.url()} ${baseReq.postData()}`)
+  }
+  const baseAnswer = a.locator('[data-testid=msg-assistant][data-streaming=false]').first()
+  await baseAnswer.waitFor()
+  if (await baseAnswer.locator('.alert-bad').count()) throw new Error(`base model answer failed: ${await baseAnswer.innerText()}`)
+  await shot(a, '11c-chat-base-model.png')
+  // The API warns too, for clients that chat with it anyway.
+  const warned = await a.evaluate(async (model) => {
+    const r = await fetch('/v1/chat/completions', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${sessionStorage.getItem('mlx-manager.token') ?? ''}` },
+      body: JSON.stringify({ model, max_tokens: 2, messages: [{ role: 'user', content: 'hi' }] }) })
+    return (await r.json()).warning ?? `status ${r.status}`
+  }, baseModel)
+  if (!/no chat template/.test(warned)) throw new Error(`the API did not warn about the base model: ${warned}`)
 
   log('the chat request appears in the other tab’s audit log without a reload')
   await b.locator(sel('audit-row', 'action', 'v1.chat.completions')).first().waitFor()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
@@ -60,6 +61,8 @@ func TestBrowser(t *testing.T) {
 	}
 	modelsDir, dataDir := t.TempDir(), t.TempDir()
 	placeModel(t, modelsDir, localModel, localModelDir(t, root))
+	placeModel(t, modelsDir, smallModel, modeltest.New(t, modeltest.Spec{Seed: 5, MaxPos: 256}))
+	placeModel(t, modelsDir, baseModel, baseModelDir(t))
 	hub := fakeHub(t)
 	d := startDaemon(t, bin, dataDir, modelsDir, hub.URL, filepath.Join(out, "daemon.log"))
 	t.Logf("daemon at %s, fake Hub at %s", d.URL, hub.URL)
@@ -70,7 +73,7 @@ func TestBrowser(t *testing.T) {
 	cmd.Dir = filepath.Join(root, "e2e")
 	cmd.Env = append(cleanEnv(),
 		"E2E_URL="+d.URL, "E2E_OUT="+out, "E2E_CHROMIUM="+chromium,
-		"E2E_LOCAL_MODEL="+localModel, "E2E_HUB_MODEL="+hubModel,
+		"E2E_LOCAL_MODEL="+localModel, "E2E_HUB_MODEL="+hubModel, "E2E_SMALL_MODEL="+smallModel, "E2E_BASE_MODEL="+baseModel,
 		"E2E_PAUSE_MODEL="+pausedModel, "E2E_CANCEL_MODEL="+cancelModel,
 		"E2E_PROFILE_DIR="+t.TempDir(),
 	)

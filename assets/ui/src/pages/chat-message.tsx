@@ -1,6 +1,6 @@
 import { useMemo } from 'preact/hooks'
 import { Icon } from '../components/icons'
-import type { ChatResult } from '../lib/chatstream'
+import type { ChatResult, Overflow } from '../lib/chatstream'
 import { ms } from '../lib/format'
 import { copyCodeOnClick, highlight, renderMarkdown } from '../lib/markdown'
 
@@ -57,9 +57,21 @@ export function Message({ t }: { t: Turn }) {
           </div>
         ))}
         {t.streaming && !t.content && !t.reasoning && !t.toolCalls?.length && <div class="typing"><span /><span /><span /></div>}
+        {t.stats?.overflow && <OverflowNote o={t.stats.overflow} />}
+        {t.stats?.warning && <div class="alert alert-warn small" data-testid="answer-warning">{t.stats.warning}</div>}
         {t.error && <div class="alert alert-bad small">{t.error}</div>}
         {(t.stats || t.stopped) && <Stats t={t} />}
       </div>
+    </div>
+  )
+}
+
+function OverflowNote({ o }: { o: Overflow }) {
+  const n = `${o.droppedMessages} ${o.droppedMessages === 1 ? 'message' : 'messages'}`
+  const what = o.policy === 'truncate_middle' ? `${n} after the first one` : `the oldest ${n}`
+  return (
+    <div class="alert alert-warn small" data-testid="context-overflow" role="status">
+      The chat outgrew the model's context: {what} ({o.droppedTokens} tokens) {o.droppedMessages === 1 ? 'was' : 'were'} left out of this answer's prompt.
     </div>
   )
 }

@@ -2,12 +2,12 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { Icon } from '../components/icons'
 import { Button, Empty, Field } from '../components/ui'
 import { api, errorMessage } from '../lib/api'
-import { streamChat, type ChatOptions, type Delta, type WireMessage } from '../lib/chatstream'
+import { streamChat, type ChatOptions, type Delta, type OverflowPolicy, type WireMessage } from '../lib/chatstream'
 import { live } from '../lib/live'
 import { navigate } from '../lib/router'
 import { session } from '../lib/session'
 import { createStore, useStore } from '../lib/store'
-import type { V1Model } from '../lib/types'
+import type { LocalModel, V1Model } from '../lib/types'
 import { Message, type Turn } from './chat-message'
 
 // The conversation outlives the page, so moving to another page and back keeps it.
@@ -16,10 +16,13 @@ interface ChatState {
   system: string
   temperature: string
   maxTokens: string
+  overflow: OverflowPolicy
   turns: Turn[]
 }
 
-const fresh: ChatState = { model: '', system: '', temperature: '', maxTokens: '', turns: [] }
+// The rolling window by default: a small model's chat goes on past its window
+// instead of failing on the next turn.
+const fresh: ChatState = { model: '', system: '', temperature: '', maxTokens: '', overflow: 'rolling_window', turns: [] }
 const chat = createStore<ChatState>(fresh)
 let nextID = 1
 let controller: AbortController | null = null
@@ -50,7 +53,9 @@ function applyDelta(t: Turn, d: Delta): Turn {
   return next
 }
 
-async function send(text: string): Promise<void> {
+// send asks for the next answer. A base model (no chat template) gets the
+// conversation as plain text to continue: the chat markup would be noise to it.
+async function send(text: string, base: boolean): Promise<void> {
   const c = chat.get()
   const history: WireMessage[] = c.turns
     .filter((t) => !t.error && (t.content || t.role === 'user'))
@@ -60,7 +65,9 @@ async function send(text: string): Promise<void> {
     ...history,
     { role: 'user', content: text },
   ]
-  const opts: ChatOptions = { model: c.model, messages }
+  const opts: ChatOptions = base
+    ? { model: c.model, prompt: [...history.map((m) => m.content), text].join('\n\n') }
+    : { model: c.model, messages, context_overflow: c.overflow }
   if (c.temperature.trim()) opts.temperature = Number(c.temperature)
   if (c.maxTokens.trim()) opts.max_tokens = Number(c.maxTokens)
   chat.set((s) => ({
@@ -101,6 +108,7 @@ export function ChatPage() {
   const c = useStore(chat)
   const { servers } = useStore(live)
   const [models, setModels] = useState<V1Model[]>([])
+  const [baseModels, setBaseModels] = useState<Set<string>>(new Set())
   const [text, setText] = useState('')
   const [showSettings, setShowSettings] = useState(false)
   const scroller = useRef<HTMLDivElement>(null)
@@ -118,6 +126,9 @@ export function ChatPage() {
       chat.set((s) => ({ ...s, model: pick }))
       if (asked) navigate('/chat', true)
     }, () => {})
+    api.get<LocalModel[]>('/api/models/local').then((list) => {
+      setBaseModels(new Set(list.filter((m) => m.no_chat_template).map((m) => m.id)))
+    }, () => {})
   }, [])
 
   useEffect(() => {
@@ -131,7 +142,7 @@ export function ChatPage() {
     if (!t || streaming || !c.model) return
     setText('')
     stick.current = true
-    void send(t)
+    void send(t, baseModels.has(c.model))
   }
   const set = (k: keyof ChatState) => (e: Event) => chat.set((s) => ({ ...s, [k]: (e.currentTarget as HTMLInputElement).value }))
   const profiles = models.filter((m) => m.owned_by === 'profile')
@@ -162,6 +173,19 @@ export function ChatPage() {
           </Field>
           <Field label="Temperature"><input type="number" min="0" max="2" step="0.1" placeholder="default" value={c.temperature} onInput={set('temperature')} /></Field>
           <Field label="Max tokens"><input type="number" min="1" step="1" placeholder="default" value={c.maxTokens} onInput={set('maxTokens')} /></Field>
+          <Field label="When the chat outgrows the context" hint="What the model no longer sees is marked in the chat.">
+            <select value={c.overflow} onChange={set('overflow')}>
+              <option value="rolling_window">Rolling window: drop the oldest messages</option>
+              <option value="truncate_middle">Truncate middle: keep the first message, drop the ones after it</option>
+              <option value="stop">Stop: refuse and show an error</option>
+            </select>
+          </Field>
+        </div>
+      )}
+      {baseModels.has(c.model) && (
+        <div class="alert alert-warn small" data-testid="base-model-warning" role="status">
+          {c.model} has no chat template: it is a base model, which continues text rather than chats.
+          Your messages are sent as plain text to the completions endpoint, and it writes what follows.
         </div>
       )}
       <div class="chat-log" ref={scroller} onScroll={(e) => {
