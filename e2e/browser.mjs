@@ -226,6 +226,40 @@ async function run(ctx) {
   await a.unroute('**/v1/chat/completions')
   await shot(a, '11-chat-rich.png')
 
+  log('message actions: copy, regenerate, edit')
+  await a.getByRole('button', { name: 'New chat' }).click()
+  await a.selectOption('select[aria-label="Model or profile"]', smallModel)
+  await a.locator('.chat-settings').getByLabel('Max tokens').fill('8')
+  await a.fill('textarea[aria-label=Message]', 'first question')
+  await a.press('textarea[aria-label=Message]', 'Enter')
+  const done = a.locator('[data-testid=msg-assistant][data-streaming=false]')
+  await done.first().waitFor()
+  await a.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base })
+  await done.first().getByRole('button', { name: 'Copy' }).click()
+  await done.first().getByRole('button', { name: 'Copied' }).waitFor()
+  const copied = await a.evaluate(() => navigator.clipboard.readText())
+  const firstText = await done.first().locator('.markdown').innerText()
+  if (copied.trim() !== firstText.trim()) throw new Error(`copied ${JSON.stringify(copied)}, the answer is ${JSON.stringify(firstText)}`)
+  const [regen] = await Promise.all([
+    a.waitForRequest((r) => r.url().endsWith('/v1/chat/completions')),
+    done.first().getByRole('button', { name: 'Regenerate' }).click(),
+  ])
+  const regenMsgs = JSON.parse(regen.postData() ?? '{}').messages
+  if (regenMsgs.length !== 1 || regenMsgs[0].content !== 'first question') throw new Error(`regenerate sent ${JSON.stringify(regenMsgs)}`)
+  await done.first().waitFor()
+  if (await a.locator('[data-testid=msg-assistant]').count() !== 1) throw new Error('regenerate kept the old answer')
+  await a.locator('[data-testid=msg-user]').first().getByRole('button', { name: 'Edit' }).click()
+  await a.fill('textarea[aria-label="Edit message"]', 'edited question')
+  const [edited] = await Promise.all([
+    a.waitForRequest((r) => r.url().endsWith('/v1/chat/completions')),
+    a.getByRole('button', { name: 'Save and send' }).click(),
+  ])
+  const editedMsgs = JSON.parse(edited.postData() ?? '{}').messages
+  if (editedMsgs.length !== 1 || editedMsgs[0].content !== 'edited question') throw new Error(`edit sent ${JSON.stringify(editedMsgs)}`)
+  await done.first().waitFor()
+  await a.locator('[data-testid=msg-user]', { hasText: 'edited question' }).waitFor()
+  await shot(a, '11a-chat-actions.png')
+
   log('a two-turn chat on a 256-token window: the oldest turn is left out, and the page says so')
   await a.getByRole('button', { name: 'New chat' }).click()
   await a.selectOption('select[aria-label="Model or profile"]', smallModel)

@@ -53,9 +53,31 @@ function applyDelta(t: Turn, d: Delta): Turn {
   return next
 }
 
-// send asks for the next answer. A base model (no chat template) gets the
-// conversation as plain text to continue: the chat markup would be noise to it.
-async function send(text: string, base: boolean): Promise<void> {
+// send adds the user's message and asks for the answer.
+function send(text: string, base: boolean): Promise<void> {
+  chat.set((s) => ({ ...s, turns: [...s.turns, { id: nextID++, role: 'user', content: text }] }))
+  return answer(base)
+}
+
+// regenerate replaces the last answer with a new one.
+function regenerate(base: boolean): Promise<void> {
+  chat.set((s) => ({ ...s, turns: s.turns.slice(0, -1) }))
+  return answer(base)
+}
+
+// edit rewrites a message of the user and answers it anew: what came after it
+// answered the old text, so it goes.
+function edit(id: number, text: string, base: boolean): Promise<void> {
+  chat.set((s) => {
+    const i = s.turns.findIndex((t) => t.id === id)
+    return { ...s, turns: [...s.turns.slice(0, i), { ...s.turns[i], content: text }] }
+  })
+  return answer(base)
+}
+
+// answer asks for the answer to the conversation so far. A base model (no chat
+// template) gets it as plain text to continue: chat markup would be noise to it.
+async function answer(base: boolean): Promise<void> {
   const c = chat.get()
   const history: WireMessage[] = c.turns
     .filter((t) => !t.error && (t.content || t.role === 'user'))
@@ -63,17 +85,15 @@ async function send(text: string, base: boolean): Promise<void> {
   const messages: WireMessage[] = [
     ...(c.system.trim() ? [{ role: 'system' as const, content: c.system }] : []),
     ...history,
-    { role: 'user', content: text },
   ]
   const opts: ChatOptions = base
-    ? { model: c.model, prompt: [...history.map((m) => m.content), text].join('\n\n') }
+    ? { model: c.model, prompt: history.map((m) => m.content).join('\n\n') }
     : { model: c.model, messages, context_overflow: c.overflow }
   if (c.temperature.trim()) opts.temperature = Number(c.temperature)
   if (c.maxTokens.trim()) opts.max_tokens = Number(c.maxTokens)
   chat.set((s) => ({
     ...s,
-    turns: [...s.turns, { id: nextID++, role: 'user', content: text },
-      { id: nextID++, role: 'assistant', content: '', streaming: true, model: c.model }],
+    turns: [...s.turns, { id: nextID++, role: 'assistant', content: '', streaming: true, model: c.model }],
   }))
 
   controller = new AbortController()
@@ -194,7 +214,13 @@ export function ChatPage() {
       }}>
         {c.turns.length === 0
           ? <Empty icon="chat" title="Start a conversation">Answers stream in as the model writes them. Models load on first use.</Empty>
-          : c.turns.map((t) => <Message key={t.id} t={t} />)}
+          : c.turns.map((t, i) => {
+            const base = baseModels.has(c.model)
+            const last = i === c.turns.length - 1
+            return <Message key={t.id} t={t} busy={streaming}
+              onRegenerate={last && t.role === 'assistant' && c.model ? () => void regenerate(base) : undefined}
+              onEdit={t.role === 'user' && c.model ? (text) => { stick.current = true; void edit(t.id, text, base) } : undefined} />
+          })}
       </div>
       <form class="composer" onSubmit={submit}>
         <textarea rows={2} placeholder={c.model ? `Message ${c.model}` : 'Pick a model first'} aria-label="Message" value={text}
