@@ -334,6 +334,9 @@ async function run(ctx) {
   await signIn(c, second)
   await c.locator('nav[aria-label=Main]').waitFor()
   if (await c.locator('nav[aria-label=Main] a[href="/users"]').count()) throw new Error('a plain user sees the Users page')
+  await c.goto(`${base}/users`)
+  await c.getByTestId('admins-only').getByText('Admins only').waitFor()
+  await shot(c, '15a-users-admins-only.png')
   await shot(c, '15-second-user.png')
 
   log('a password reset ends that session: the tab signs out cleanly')
