@@ -372,6 +372,40 @@ async function run(ctx) {
   await nav(a, 'Servers')
   await a.locator(sel('server-tile', 'model', localModel)).waitFor()
   await shot(a, '20-servers-dark.png')
+
+  log('every page, light and dark, on a desktop and on a 390×844 phone: no sideways scroll, every button on screen')
+  const pagesToTour = ['Chat', 'Models', 'Servers', 'Profiles', 'Audit log', 'Users', 'Settings']
+  for (const [size, viewport] of [['desktop', { width: 1366, height: 900 }], ['phone', { width: 390, height: 844 }]]) {
+    await a.setViewportSize(viewport)
+    for (const mode of ['dark', 'light']) {
+      for (const label of pagesToTour) {
+        await nav(a, label)
+        await a.locator('main h1, main .chat').first().waitFor()
+        const slug = label.toLowerCase().replace(/\W+/g, '-')
+        await a.screenshot({ path: join(out, `tour-${size}-${mode}-${slug}.png`) })
+        if (size !== 'phone') continue
+        const off = await a.evaluate(() => {
+          const wide = document.documentElement.scrollWidth > window.innerWidth + 1 ? [`page ${document.documentElement.scrollWidth}px wide`] : []
+          // A button is reachable when it is on screen or inside a box that scrolls to it.
+          const scrolls = (el) => {
+            for (let p = el.parentElement; p; p = p.parentElement) {
+              const o = getComputedStyle(p).overflowX
+              if ((o === 'auto' || o === 'scroll') && p.scrollWidth > p.clientWidth) return true
+            }
+            return false
+          }
+          const cut = [...document.querySelectorAll('button, a.btn, select, input')].filter((b) => {
+            const r = b.getBoundingClientRect()
+            return r.width > 0 && (r.left < -1 || r.right > window.innerWidth + 1) && !scrolls(b)
+          }).map((b) => `${b.tagName.toLowerCase()} "${(b.textContent || b.getAttribute('aria-label') || b.getAttribute('name') || '').trim().slice(0, 30)}" at ${Math.round(b.getBoundingClientRect().left)}..${Math.round(b.getBoundingClientRect().right)}`)
+          return [...wide, ...cut]
+        })
+        if (off.length) problems.push(`${label} (${mode}, 390×844): ${off.join('; ')}`)
+      }
+      await a.locator('nav[aria-label=Main]').getByRole('button', { name: mode === 'dark' ? 'Light mode' : 'Dark mode' }).click()
+    }
+  }
+  await a.setViewportSize({ width: 1366, height: 900 })
 }
 
 const profile = process.env.E2E_PROFILE_DIR || mkdtempSync(join(tmpdir(), 'mlxm-e2e-'))
