@@ -13,7 +13,7 @@ import (
 )
 
 // browserTimeout bounds the whole browser run: about a minute and a half on a
-// loaded 2-core machine (load average 13), most of it the tour of every page.
+// loaded 2-core machine (load average 13), 40 s of it the tour of every page.
 const browserTimeout = 240 * time.Second
 
 // TestBrowser drives the web UI against the real daemon: sign-up and sign-in, local
