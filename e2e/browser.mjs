@@ -230,16 +230,20 @@ async function run(ctx) {
   await a.getByRole('button', { name: 'New chat' }).click()
   await a.selectOption('select[aria-label="Model or profile"]', smallModel)
   await a.locator('.chat-settings').getByLabel('Max tokens').fill('8')
+  // The first answer is scripted, so what Copy must give is known: the Markdown as written.
+  const scripted = 'Copy **this** answer:\n\n- as written'
+  await a.route('**/v1/chat/completions', (route) => route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' },
+    body: `data: ${JSON.stringify({ id: 'c2', model: smallModel, choices: [{ index: 0, delta: { role: 'assistant', content: scripted }, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n` }))
   await a.fill('textarea[aria-label=Message]', 'first question')
   await a.press('textarea[aria-label=Message]', 'Enter')
   const done = a.locator('[data-testid=msg-assistant][data-streaming=false]')
   await done.first().waitFor()
+  await a.unroute('**/v1/chat/completions')
   await a.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base })
   await done.first().getByRole('button', { name: 'Copy' }).click()
   await done.first().getByRole('button', { name: 'Copied' }).waitFor()
   const copied = await a.evaluate(() => navigator.clipboard.readText())
-  const firstText = await done.first().locator('.markdown').innerText()
-  if (copied.trim() !== firstText.trim()) throw new Error(`copied ${JSON.stringify(copied)}, the answer is ${JSON.stringify(firstText)}`)
+  if (copied !== scripted) throw new Error(`copied ${JSON.stringify(copied)}, the answer is ${JSON.stringify(scripted)}`)
   const [regen] = await Promise.all([
     a.waitForRequest((r) => r.url().endsWith('/v1/chat/completions')),
     done.first().getByRole('button', { name: 'Regenerate' }).click(),
@@ -372,6 +376,36 @@ async function run(ctx) {
   await nav(a, 'Servers')
   await a.locator(sel('server-tile', 'model', localModel)).waitFor()
   await shot(a, '20-servers-dark.png')
+
+  log('Settings at 1280×720: its panel scrolls, not the window, and every control scrolls into view uncovered')
+  await a.setViewportSize({ width: 1280, height: 720 })
+  await nav(a, 'Settings')
+  await a.locator('main h1').waitFor()
+  const hidden = await a.evaluate(async () => {
+    const out = []
+    if (document.scrollingElement.scrollHeight > window.innerHeight + 1) {
+      // Name what sticks out below the window, outside the scrolling panel.
+      const main = document.querySelector('main')
+      const tall = [...document.body.querySelectorAll('*')].filter((el) => !main.contains(el) && el.getBoundingClientRect().bottom > window.innerHeight + 1)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().bottom)}px)`).slice(0, 5)
+      out.push(`the window scrolls (${document.scrollingElement.scrollHeight}px of ${window.innerHeight}px): ${tall.join(', ') || 'the panel itself'}`)
+    }
+    for (const el of document.querySelectorAll('main input, main select, main textarea, main button')) {
+      const r0 = el.getBoundingClientRect()
+      if (r0.width === 0) continue
+      el.scrollIntoView({ block: 'center' })
+      await new Promise((r) => requestAnimationFrame(r))
+      const r = el.getBoundingClientRect()
+      const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)
+      if (!top || !(el === top || el.contains(top) || top.contains(el) || (el.labels && [...el.labels].some((l) => l.contains(top))))) {
+        out.push(`${el.tagName.toLowerCase()} ${el.getAttribute('name') || el.getAttribute('aria-label') || el.textContent.trim().slice(0, 20)} is covered by ${top ? top.tagName.toLowerCase() + '.' + top.className : 'nothing'}`)
+      }
+    }
+    return out
+  })
+  if (hidden.length) throw new Error(`Settings at 1280×720: ${hidden.join('; ')}`)
+  await shot(a, '18a-settings-1280x720.png')
+  await a.setViewportSize({ width: 1366, height: 900 })
 
   log('every page, light and dark, on a desktop and on a 390×844 phone: no sideways scroll, every button on screen')
   const pagesToTour = ['Chat', 'Models', 'Servers', 'Profiles', 'Audit log', 'Users', 'Settings']
