@@ -34,7 +34,10 @@ $(UI_DIR)/node_modules/.package-lock.json: $(UI_DIR)/package-lock.json
 ui-test: $(UI_DIR)/node_modules/.package-lock.json
 	npm test --prefix $(UI_DIR)
 
-run: build
+# run builds with the menu-bar icon (the tray tag): it shows where a tray host
+# exists (macOS; Linux with a StatusNotifier host), and the start line says which.
+run: ui
+	$(if $(filter Darwin,$(shell uname -s)),CGO_ENABLED=1 )$(GO) build -tags tray -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 	./$(BIN) serve $(ARGS)
 
 # make test: everything CI runs. Static checks first (cheap), then every test with

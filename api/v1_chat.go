@@ -37,6 +37,8 @@ func (s *Server) handleChatCompletions(c echo.Context) error {
 		usage = addUsage(usage, i, res.Usage)
 		out.Choices = append(out.Choices, openai.ChatChoiceFrom(i, res, chat.Logprobs))
 		results = append(results, res)
+		out.ContextOverflow = openai.ContextOverflowFrom(res.Overflow)
+		out.Warning = res.Warning
 	}
 	out.Usage = openai.UsageFrom(usage)
 	out.Timings = openai.TimingsFrom(results)
@@ -100,7 +102,10 @@ func (s *Server) streamChat(c echo.Context, eng *engine.Engine, chat *openai.Cha
 		if err := start(); err != nil {
 			return err
 		}
-		if err := st.send("", cs.Finish(i, res.FinishReason)); err != nil {
+		finish := cs.Finish(i, res.FinishReason)
+		finish.ContextOverflow = openai.ContextOverflowFrom(res.Overflow)
+		finish.Warning = res.Warning
+		if err := st.send("", finish); err != nil {
 			return err
 		}
 	}

@@ -5,8 +5,6 @@ package app
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -68,46 +66,34 @@ func commands() []command {
 	}
 }
 
-// Main runs one subcommand and returns the process exit code.
+// Main runs one subcommand and returns the process exit code: 0 ok, 1 failure,
+// 2 a mistake in the command line.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
+	switch {
+	case len(args) == 0:
 		args = []string{"serve"}
-	}
-	name, rest := args[0], args[1:]
-	for _, c := range commands() {
-		if c.name == name {
-			err := c.run(ctx, rest, stdout, stderr)
-			switch {
-			case err == nil:
-				return 0
-			case errors.Is(err, flag.ErrHelp):
-				return 0
-			case errors.Is(err, errUsage):
-				fmt.Fprintf(stderr, "mlx-manager %s: %v\n", name, err)
-				return 2
-			default:
-				fmt.Fprintf(stderr, "mlx-manager %s: %v\n", name, err)
-				return 1
-			}
-		}
-	}
-	if name == "help" || name == "-h" || name == "--help" {
+	case args[0] == "--version" || args[0] == "-version" || args[0] == "-v" || args[0] == "-V":
+		args = []string{"version"}
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help":
 		usage(stdout)
 		return 0
+	case strings.HasPrefix(args[0], "-"):
+		// `mlx-manager --addr :8080` serves, as the bare command does.
+		args = append([]string{"serve"}, args...)
 	}
-	fmt.Fprintf(stderr, "mlx-manager: unknown command %q\n\n", name)
+	name, rest := args[0], args[1:]
+	var names []string
+	for _, c := range commands() {
+		if c.name == name {
+			return exitCode(name, c.run(ctx, rest, stdout, stderr), stderr)
+		}
+		names = append(names, c.name)
+	}
+	if s := closest(name, names); s != "" {
+		fmt.Fprintf(stderr, "mlx-manager: unknown command %q; did you mean %q?\n\n", name, s)
+	} else {
+		fmt.Fprintf(stderr, "mlx-manager: unknown command %q\n\n", name)
+	}
 	usage(stderr)
 	return 2
-}
-
-var errUsage = errors.New("usage")
-
-func usage(w io.Writer) {
-	var b strings.Builder
-	b.WriteString("usage: mlx-manager <command> [flags]\n\ncommands:\n")
-	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.usage)
-	}
-	b.WriteString("\nRun 'mlx-manager <command> -h' for a command's flags.\n")
-	io.WriteString(w, b.String())
 }

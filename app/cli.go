@@ -6,11 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/mlx-manager/mlx-manager/app/config"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/mlx-manager/mlx-manager/app/config"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/bench"
 	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
@@ -22,7 +25,7 @@ import (
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return nil, err
 		}
 		args = fs.Args()
@@ -36,6 +39,24 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // activationsUsage documents --activations wherever it is a flag.
 const activationsUsage = "input precision of Q8/Q4 products in the cpu executor: int16 (integer kernels, faster) or f32 (exact); default int16 where the kernels have it"
+
+// checkModelPath turns a model argument that names a missing folder into a
+// sentence before any work starts; repo ids are left to the engine.
+func checkModelPath(arg string) error {
+	if !filepath.IsAbs(arg) && !strings.HasPrefix(arg, ".") && !strings.HasPrefix(arg, "~") && strings.Count(arg, "/") == 1 {
+		return nil // org/name: a repo id in the models dir
+	}
+	st, err := os.Stat(arg)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("there is no model folder at %s; give a folder that holds config.json, or a Hugging Face repo id (org/name) from the models dir", arg)
+	case err != nil:
+		return fmt.Errorf("cannot read the model folder %s: %w", arg, err)
+	case !st.IsDir():
+		return fmt.Errorf("%s is a file, not a model folder; give the folder that holds config.json", arg)
+	}
+	return nil
+}
 
 func newCLIEngine(modelsDir, executor string, p precision, stderr io.Writer) (*engine.Engine, error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -60,6 +81,9 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if len(pos) != 2 {
 		return fmt.Errorf("%w: tokenize [flags] MODEL TEXT", errUsage)
+	}
+	if err := checkModelPath(pos[0]); err != nil {
+		return err
 	}
 	e, err := newCLIEngine(*modelsDir, "cpu", precision{}, stderr)
 	if err != nil {
@@ -102,6 +126,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if len(pos) != 2 {
 		return fmt.Errorf("%w: run [flags] MODEL PROMPT", errUsage)
+	}
+	if err := checkModelPath(pos[0]); err != nil {
+		return err
 	}
 	e, err := newCLIEngine(*modelsDir, *executor, precision{KV: *kv, Activations: *acts}, stderr)
 	if err != nil {
@@ -147,11 +174,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	executor := fs.String("executor", "cpu", "cpu or gomlx")
 	kv := fs.String("kv-cache", "", "KV cache precision of the cpu executor: f16 or f32 (default f16 with SIMD kernels)")
 	acts := fs.String("activations", "", activationsUsage)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	if *modelDir != "" {
+		if err := checkModelPath(*modelDir); err != nil {
+			return err
+		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	nr, err := newRunner(*executor, precision{KV: *kv, Activations: *acts}, log)

@@ -20,7 +20,8 @@ type precision struct {
 // newRunner picks the executor: the native CPU one by default (several times faster
 // than gomlx's pure-Go backend), gomlx when asked for (XLA where its plugin is installed).
 func newRunner(name string, p precision, log *slog.Logger) (engine.NewRunner, error) {
-	opts := cpu.Options{KVF16: p.KV == "f16", KVF32: p.KV == "f32", FloatActivations: p.Activations == "f32"}
+	// The daemon's logger, so "cpu runner ready" is one of its structured lines.
+	opts := cpu.Options{KVF16: p.KV == "f16", KVF32: p.KV == "f32", FloatActivations: p.Activations == "f32", Logger: log}
 	switch p.KV {
 	case "", "f16", "f32":
 	default:

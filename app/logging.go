@@ -80,13 +80,18 @@ func (r *rotatingFile) Close() error {
 	return r.f.Close()
 }
 
-// newLogger logs text to stderr and JSON to the rotating file in dataDir/logs.
-func newLogger(stderr io.Writer, dataDir string, level slog.Level) (*slog.Logger, io.Closer, error) {
+// newLogger logs to stderr in format ("text", the default, or "json") and JSON to
+// the rotating file in dataDir/logs.
+func newLogger(stderr io.Writer, dataDir string, level slog.Level, format string) (*slog.Logger, io.Closer, error) {
 	f, err := openRotatingFile(filepath.Join(dataDir, "logs", "mlx-manager.log"), 10<<20, 3)
 	if err != nil {
 		return nil, nil, err
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	h := slog.NewMultiHandler(slog.NewTextHandler(stderr, opts), slog.NewJSONHandler(f, opts))
+	var console slog.Handler = slog.NewTextHandler(stderr, opts)
+	if format == "json" {
+		console = slog.NewJSONHandler(stderr, opts)
+	}
+	h := slog.NewMultiHandler(console, slog.NewJSONHandler(f, opts))
 	return slog.New(h), f, nil
 }

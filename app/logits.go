@@ -35,6 +35,9 @@ func runLogits(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: logits [flags] MODEL (--ids 1,2,3 | --text TEXT)", errUsage)
 	}
+	if err := checkModelPath(pos[0]); err != nil {
+		return err
+	}
 	ids, err := parseIDs(*idList)
 	if err != nil {
 		return fmt.Errorf("%w: --ids: %v", errUsage, err)

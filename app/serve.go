@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,12 +12,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/api"
 	"github.com/mlx-manager/mlx-manager/api/auth"
 	"github.com/mlx-manager/mlx-manager/app/config"
+	"github.com/mlx-manager/mlx-manager/app/tray"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
@@ -28,8 +33,14 @@ const drainTimeout = 10 * time.Second
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := config.Parse("serve", args, nil, stderr)
-	if err != nil {
+	var fe *config.FlagError
+	switch {
+	case errors.As(err, &fe):
+		return flagError(fe.FlagSet, fe.Err)
+	case errors.Is(err, flag.ErrHelp):
 		return err
+	case err != nil:
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	return Serve(ctx, cfg, stdout, stderr, nil)
 }
@@ -38,18 +49,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // the bound address once the server accepts connections (tests listen on :0).
 func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, ready chan<- string) error {
 	start := time.Now()
-	d, err := openDaemon(cfg, stderr)
+	// The port first: a second daemon must fail before it touches the data dir
+	// (the first one's database, secret and logs).
+	ln, err := listen(cfg.Addr)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	d, err := openDaemon(cfg, stderr)
 	if err != nil {
-		d.close()
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		ln.Close()
+		return err
 	}
 	url := "http://" + ln.Addr().String()
-	d.log.Info("ready", "url", url, "dur", time.Since(start))
-	fmt.Fprintf(stdout, "MLX Manager %s listening on %s\n", Version(), url)
+	showTray, trayState := trayStatus(cfg)
+	d.log.Info("ready", "url", url, "menu_bar_icon", trayState, "dur", time.Since(start))
+	fmt.Fprintf(stdout, "MLX Manager %s listening on %s (menu-bar icon: %s)\n", Version(), url, trayState)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -70,7 +84,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	if !cfg.NoOpen && !cfg.Headless && hasDisplay() {
 		openBrowser(d.log, url)
 	}
-	if !cfg.Headless && hasDisplay() {
+	if showTray {
 		d.runTray(trayCtx, quit, url) // blocks until trayCtx ends, or returns at once without a tray
 	}
 
@@ -124,7 +138,7 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 	if d.store, err = store.Open(cfg.DataDir, store.Options{}); err != nil {
 		return nil, err
 	}
-	if d.log, d.logFile, err = newLogger(stderr, cfg.DataDir, cfg.LogLevel); err != nil {
+	if d.log, d.logFile, err = newLogger(stderr, cfg.DataDir, cfg.LogLevel, cfg.LogFormat); err != nil {
 		return nil, err
 	}
 	d.log.Info("starting", append([]any{"version", Version()}, cfg.LogAttrs()...)...)
@@ -287,6 +301,40 @@ func hostOf(addr string) string {
 		return addr
 	}
 	return h
+}
+
+// trayStatus says whether the menu-bar icon will be shown and, in words for the
+// start line, why not.
+func trayStatus(cfg *config.Config) (bool, string) {
+	switch {
+	case cfg.Headless:
+		return false, "off (--headless)"
+	case !hasDisplay():
+		return false, "off (no graphical session)"
+	}
+	if err := tray.Available(); err != nil {
+		return false, "off (" + strings.TrimPrefix(err.Error(), tray.ErrUnavailable.Error()+": ") + ")"
+	}
+	return true, "shown"
+}
+
+// listen binds addr, and when the port is taken says by whom and how to pick another.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	who := "another program"
+	if p, _ := strconv.Atoi(port); p > 0 {
+		if h := portHolder(p); h != "" {
+			who = h
+		}
+	}
+	return nil, fmt.Errorf("%s is already in use by %s: stop it, or pass --addr 127.0.0.1:PORT to listen on another port", addr, who)
 }
 
 // hasDisplay reports whether a graphical session can show a browser or a tray icon.

@@ -16,6 +16,8 @@ const env = (k) => {
 const base = env('E2E_URL')
 const out = env('E2E_OUT')
 const localModel = env('E2E_LOCAL_MODEL')
+const smallModel = env('E2E_SMALL_MODEL')
+const baseModel = env('E2E_BASE_MODEL')
 const hubModel = env('E2E_HUB_MODEL')
 const pauseModel = env('E2E_PAUSE_MODEL')
 const cancelModel = env('E2E_CANCEL_MODEL')
@@ -181,10 +183,14 @@ async function run(ctx) {
   await a.locator('.chat-settings').getByLabel('Temperature').fill('0.7')
   await a.locator('.chat-settings').getByLabel('Max tokens').fill('96')
   await a.fill('textarea[aria-label=Message]', 'Once upon a time')
+  // stories260K is a base model (no chat template): the page continues its text
+  // through /v1/completions; a generated stand-in chats.
   const [resp] = await Promise.all([
-    a.waitForResponse((r) => r.url().endsWith('/v1/chat/completions')),
+    a.waitForResponse((r) => /\/v1\/(chat\/)?completions$/.test(r.url())),
     a.press('textarea[aria-label=Message]', 'Enter'),
   ])
+  const isBase = await a.locator('[data-testid=base-model-warning]').count() > 0
+  if (isBase !== resp.url().endsWith('/v1/completions')) throw new Error(`base model warning shown: ${isBase}, but the chat went to ${resp.url()}`)
   const ctype = resp.headers()['content-type'] ?? ''
   if (resp.status() !== 200 || !ctype.startsWith('text/event-stream')) {
     throw new Error(`chat answered ${resp.status()} ${ctype}, want a 200 event stream`)
@@ -206,6 +212,7 @@ async function run(ctx) {
   await a.route('**/v1/chat/completions', (route) =>
     route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: richAnswer() }))
   hostileAnswer = true
+  await a.selectOption('select[aria-label="Model or profile"]', smallModel) // a chat model: the answer comes from /v1/chat/completions
   await a.fill('textarea[aria-label=Message]', 'Show me some Go')
   await a.press('textarea[aria-label=Message]', 'Enter')
   const rich = a.locator('[data-testid=msg-assistant][data-streaming=false]').nth(1)
@@ -218,6 +225,91 @@ async function run(ctx) {
   if (await a.evaluate(() => window.__pwned)) throw new Error('model output ran a script')
   await a.unroute('**/v1/chat/completions')
   await shot(a, '11-chat-rich.png')
+
+  log('message actions: copy, regenerate, edit')
+  await a.getByRole('button', { name: 'New chat' }).click()
+  await a.selectOption('select[aria-label="Model or profile"]', smallModel)
+  await a.locator('.chat-settings').getByLabel('Max tokens').fill('8')
+  // The first answer is scripted, so what Copy must give is known: the Markdown as written.
+  const scripted = 'Copy **this** answer:\n\n- as written'
+  await a.route('**/v1/chat/completions', (route) => route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' },
+    body: `data: ${JSON.stringify({ id: 'c2', model: smallModel, choices: [{ index: 0, delta: { role: 'assistant', content: scripted }, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n` }))
+  await a.fill('textarea[aria-label=Message]', 'first question')
+  await a.press('textarea[aria-label=Message]', 'Enter')
+  const done = a.locator('[data-testid=msg-assistant][data-streaming=false]')
+  await done.first().waitFor()
+  await a.unroute('**/v1/chat/completions')
+  await a.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base })
+  await done.first().getByRole('button', { name: 'Copy' }).click()
+  await done.first().getByRole('button', { name: 'Copied' }).waitFor()
+  const copied = await a.evaluate(() => navigator.clipboard.readText())
+  if (copied !== scripted) throw new Error(`copied ${JSON.stringify(copied)}, the answer is ${JSON.stringify(scripted)}`)
+  const [regen] = await Promise.all([
+    a.waitForRequest((r) => r.url().endsWith('/v1/chat/completions')),
+    done.first().getByRole('button', { name: 'Regenerate' }).click(),
+  ])
+  const regenMsgs = JSON.parse(regen.postData() ?? '{}').messages
+  if (regenMsgs.length !== 1 || regenMsgs[0].content !== 'first question') throw new Error(`regenerate sent ${JSON.stringify(regenMsgs)}`)
+  await done.first().waitFor()
+  if (await a.locator('[data-testid=msg-assistant]').count() !== 1) throw new Error('regenerate kept the old answer')
+  await a.locator('[data-testid=msg-user]').first().getByRole('button', { name: 'Edit' }).click()
+  await a.fill('textarea[aria-label="Edit message"]', 'edited question')
+  const [edited] = await Promise.all([
+    a.waitForRequest((r) => r.url().endsWith('/v1/chat/completions')),
+    a.getByRole('button', { name: 'Save and send' }).click(),
+  ])
+  const editedMsgs = JSON.parse(edited.postData() ?? '{}').messages
+  if (editedMsgs.length !== 1 || editedMsgs[0].content !== 'edited question') throw new Error(`edit sent ${JSON.stringify(editedMsgs)}`)
+  await done.first().waitFor()
+  await a.locator('[data-testid=msg-user]', { hasText: 'edited question' }).waitFor()
+  await shot(a, '11a-chat-actions.png')
+
+  log('a two-turn chat on a 256-token window: the oldest turn is left out, and the page says so')
+  await a.getByRole('button', { name: 'New chat' }).click()
+  await a.selectOption('select[aria-label="Model or profile"]', smallModel)
+  await a.locator('.chat-settings').getByLabel('Max tokens').fill('40')
+  const policy = a.locator('.chat-settings').getByLabel('When the chat outgrows the context')
+  if (await policy.inputValue() !== 'rolling_window') throw new Error(`default overflow policy ${await policy.inputValue()}`)
+  const long = 'Tell me about the sea and the sky and the ships. '.repeat(4)
+  for (const turn of [1, 2]) {
+    const [req] = await Promise.all([
+      a.waitForRequest((r) => r.url().endsWith('/v1/chat/completions')),
+      a.fill('textarea[aria-label=Message]', `${turn}: ${long}`).then(() => a.press('textarea[aria-label=Message]', 'Enter')),
+    ])
+    if (JSON.parse(req.postData() ?? '{}').context_overflow !== 'rolling_window') throw new Error('the overflow policy was not sent')
+    await a.locator('[data-testid=msg-assistant][data-streaming=false]').nth(turn - 1).waitFor()
+  }
+  const answers = a.locator('[data-testid=msg-assistant]')
+  if (await answers.nth(0).locator('[data-testid=context-overflow]').count()) throw new Error('the first turn fit, yet a trim is shown')
+  const turn2 = answers.nth(1)
+  if (await turn2.locator('.alert-bad').count()) throw new Error(`second turn failed: ${await turn2.innerText()}`)
+  const note = await turn2.locator('[data-testid=context-overflow]').innerText()
+  if (!/the oldest 2 messages \(\d+ tokens\) were left out/.test(note)) throw new Error(`overflow note ${JSON.stringify(note)}`)
+  log(`second turn: ${note}`)
+  await shot(a, '11b-chat-overflow.png')
+
+  log('a base model: the page warns, and continues the text through /v1/completions')
+  await a.getByRole('button', { name: 'New chat' }).click()
+  await a.selectOption('select[aria-label="Model or profile"]', baseModel)
+  await a.locator('[data-testid=base-model-warning]').waitFor()
+  const [baseReq] = await Promise.all([
+    a.waitForRequest((r) => /\/v1\/(chat\/)?completions$/.test(r.url())),
+    a.fill('textarea[aria-label=Message]', 'Once upon a time').then(() => a.press('textarea[aria-label=Message]', 'Enter')),
+  ])
+  if (!baseReq.url().endsWith('/v1/completions') || JSON.parse(baseReq.postData() ?? '{}').prompt !== 'Once upon a time') {
+    throw new Error(`a base model was sent ${baseReq.url()} ${baseReq.postData()}`)
+  }
+  const baseAnswer = a.locator('[data-testid=msg-assistant][data-streaming=false]').first()
+  await baseAnswer.waitFor()
+  if (await baseAnswer.locator('.alert-bad').count()) throw new Error(`base model answer failed: ${await baseAnswer.innerText()}`)
+  await shot(a, '11c-chat-base-model.png')
+  // The API warns too, for clients that chat with it anyway.
+  const warned = await a.evaluate(async (model) => {
+    const r = await fetch('/v1/chat/completions', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${sessionStorage.getItem('mlx-manager.token') ?? ''}` },
+      body: JSON.stringify({ model, max_tokens: 2, messages: [{ role: 'user', content: 'hi' }] }) })
+    return (await r.json()).warning ?? `status ${r.status}`
+  }, baseModel)
+  if (!/no chat template/.test(warned)) throw new Error(`the API did not warn about the base model: ${warned}`)
 
   log('the chat request appears in the other tab’s audit log without a reload')
   await b.locator(sel('audit-row', 'action', 'v1.chat.completions')).first().waitFor()
@@ -246,6 +338,9 @@ async function run(ctx) {
   await signIn(c, second)
   await c.locator('nav[aria-label=Main]').waitFor()
   if (await c.locator('nav[aria-label=Main] a[href="/users"]').count()) throw new Error('a plain user sees the Users page')
+  await c.goto(`${base}/users`)
+  await c.getByTestId('admins-only').getByText('Admins only').waitFor()
+  await shot(c, '15a-users-admins-only.png')
   await shot(c, '15-second-user.png')
 
   log('a password reset ends that session: the tab signs out cleanly')
@@ -309,6 +404,70 @@ async function run(ctx) {
   await nav(a, 'Servers')
   await a.locator(sel('server-tile', 'model', localModel)).waitFor()
   await shot(a, '20-servers-dark.png')
+
+  log('Settings at 1280×720: its panel scrolls, not the window, and every control scrolls into view uncovered')
+  await a.setViewportSize({ width: 1280, height: 720 })
+  await nav(a, 'Settings')
+  await a.locator('main h1').waitFor()
+  const hidden = await a.evaluate(async () => {
+    const out = []
+    if (document.scrollingElement.scrollHeight > window.innerHeight + 1) {
+      // Name what sticks out below the window, outside the scrolling panel.
+      const main = document.querySelector('main')
+      const tall = [...document.body.querySelectorAll('*')].filter((el) => !main.contains(el) && el.getBoundingClientRect().bottom > window.innerHeight + 1)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().bottom)}px)`).slice(0, 5)
+      out.push(`the window scrolls (${document.scrollingElement.scrollHeight}px of ${window.innerHeight}px): ${tall.join(', ') || 'the panel itself'}`)
+    }
+    for (const el of document.querySelectorAll('main input, main select, main textarea, main button')) {
+      const r0 = el.getBoundingClientRect()
+      if (r0.width === 0) continue
+      el.scrollIntoView({ block: 'center' })
+      await new Promise((r) => requestAnimationFrame(r))
+      const r = el.getBoundingClientRect()
+      const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)
+      if (!top || !(el === top || el.contains(top) || top.contains(el) || (el.labels && [...el.labels].some((l) => l.contains(top))))) {
+        out.push(`${el.tagName.toLowerCase()} ${el.getAttribute('name') || el.getAttribute('aria-label') || el.textContent.trim().slice(0, 20)} is covered by ${top ? top.tagName.toLowerCase() + '.' + top.className : 'nothing'}`)
+      }
+    }
+    return out
+  })
+  if (hidden.length) throw new Error(`Settings at 1280×720: ${hidden.join('; ')}`)
+  await shot(a, '18a-settings-1280x720.png')
+  await a.setViewportSize({ width: 1366, height: 900 })
+
+  log('every page, light and dark, on a desktop and on a 390×844 phone: no sideways scroll, every button on screen')
+  const pagesToTour = ['Chat', 'Models', 'Servers', 'Profiles', 'Audit log', 'Users', 'Settings']
+  for (const [size, viewport] of [['desktop', { width: 1366, height: 900 }], ['phone', { width: 390, height: 844 }]]) {
+    await a.setViewportSize(viewport)
+    for (const mode of ['dark', 'light']) {
+      for (const label of pagesToTour) {
+        await nav(a, label)
+        await a.locator('main h1, main .chat').first().waitFor()
+        const slug = label.toLowerCase().replace(/\W+/g, '-')
+        await a.screenshot({ path: join(out, `tour-${size}-${mode}-${slug}.png`) })
+        if (size !== 'phone') continue
+        const off = await a.evaluate(() => {
+          const wide = document.documentElement.scrollWidth > window.innerWidth + 1 ? [`page ${document.documentElement.scrollWidth}px wide`] : []
+          // A button is reachable when it is on screen or inside a box that scrolls to it.
+          const scrolls = (el) => {
+            for (let p = el.parentElement; p; p = p.parentElement) {
+              const o = getComputedStyle(p).overflowX
+              if ((o === 'auto' || o === 'scroll') && p.scrollWidth > p.clientWidth) return true
+            }
+            return false
+          }
+          const cut = [...document.querySelectorAll('button, a.btn, select, input')].filter((b) => {
+            const r = b.getBoundingClientRect()
+            return r.width > 0 && (r.left < -1 || r.right > window.innerWidth + 1) && !scrolls(b)
+          }).map((b) => `${b.tagName.toLowerCase()} "${(b.textContent || b.getAttribute('aria-label') || b.getAttribute('name') || '').trim().slice(0, 30)}" at ${Math.round(b.getBoundingClientRect().left)}..${Math.round(b.getBoundingClientRect().right)}`)
+          return [...wide, ...cut]
+        })
+        if (off.length) problems.push(`${label} (${mode}, 390×844): ${off.join('; ')}`)
+      }
+      await a.locator('nav[aria-label=Main]').getByRole('button', { name: mode === 'dark' ? 'Light mode' : 'Dark mode' }).click()
+    }
+  }
+  await a.setViewportSize({ width: 1366, height: 900 })
 }
 
 const profile = process.env.E2E_PROFILE_DIR || mkdtempSync(join(tmpdir(), 'mlxm-e2e-'))

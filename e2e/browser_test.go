@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
-// browserTimeout bounds the whole browser run; the steps take well under a minute.
-const browserTimeout = 150 * time.Second
+// browserTimeout bounds the whole browser run: about a minute and a half on a
+// loaded 2-core machine (load average 13), 40 s of it the tour of every page.
+const browserTimeout = 240 * time.Second
 
 // TestBrowser drives the web UI against the real daemon: sign-up and sign-in, local
 // models, a Hub download watched to 100%, loading a model, a streamed chat, the chat
@@ -60,6 +62,8 @@ func TestBrowser(t *testing.T) {
 	}
 	modelsDir, dataDir := t.TempDir(), t.TempDir()
 	placeModel(t, modelsDir, localModel, localModelDir(t, root))
+	placeModel(t, modelsDir, smallModel, modeltest.New(t, modeltest.Spec{Seed: 5, MaxPos: 256}))
+	placeModel(t, modelsDir, baseModel, baseModelDir(t))
 	hub := fakeHub(t)
 	d := startDaemon(t, bin, dataDir, modelsDir, hub.URL, filepath.Join(out, "daemon.log"))
 	t.Logf("daemon at %s, fake Hub at %s", d.URL, hub.URL)
@@ -70,7 +74,7 @@ func TestBrowser(t *testing.T) {
 	cmd.Dir = filepath.Join(root, "e2e")
 	cmd.Env = append(cleanEnv(),
 		"E2E_URL="+d.URL, "E2E_OUT="+out, "E2E_CHROMIUM="+chromium,
-		"E2E_LOCAL_MODEL="+localModel, "E2E_HUB_MODEL="+hubModel,
+		"E2E_LOCAL_MODEL="+localModel, "E2E_HUB_MODEL="+hubModel, "E2E_SMALL_MODEL="+smallModel, "E2E_BASE_MODEL="+baseModel,
 		"E2E_PAUSE_MODEL="+pausedModel, "E2E_CANCEL_MODEL="+cancelModel,
 		"E2E_PROFILE_DIR="+t.TempDir(),
 	)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 // downloads at once and two whose large file stalls midway, to pause and to cancel.
 const (
 	localModel   = "local/tiny-llama"
+	smallModel   = "local/tiny-256"  // a generated chat model with a 256-token window
+	baseModel    = "local/tiny-base" // a generated model without a chat template
 	hubModel     = "mlx-community/e2e-tiny-chat"
 	pausedModel  = "mlx-community/e2e-pause-resume"
 	cancelModel  = "mlx-community/e2e-cancel"
@@ -43,6 +46,30 @@ func localModelDir(t *testing.T, root string) string {
 	}
 	t.Logf("%s is absent: the local model is a generated one", dir)
 	return modeltest.New(t, modeltest.Spec{Seed: 7})
+}
+
+// baseModelDir is a generated model whose tokenizer_config.json has no
+// chat_template, as a base model's.
+func baseModelDir(t *testing.T) string {
+	t.Helper()
+	dir := modeltest.New(t, modeltest.Spec{Seed: 9})
+	path := filepath.Join(dir, "tokenizer_config.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	delete(cfg, "chat_template")
+	if raw, err = json.Marshal(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // placeModel copies a model folder into the models dir in the Hugging Face cache

@@ -177,7 +177,14 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, emit func(Delta) err
 		return nil, err
 	}
 	j.start = start
-	return e.finish(l.run(ctx, j, emit))
+	res, err := l.run(ctx, j, emit)
+	if res != nil {
+		res.Overflow = j.overflow
+		if l.tmpl.Fallback() {
+			res.Warning = WarnNoChatTemplate
+		}
+	}
+	return e.finish(res, err)
 }
 
 // finish records a finished generation's figures.

@@ -24,6 +24,7 @@ type job struct {
 	constrain *constraintSpec // nil: unconstrained
 	parse     chat.Options    // how to split the output into content, reasoning, tool calls
 	start     time.Time
+	overflow  *Overflow // what fitting the chat in the window dropped; nil: nothing
 }
 
 // contextFor is the window of a request on a model.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mlx-manager/mlx-manager/engine/chat"
 	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/engine/model"
 )
@@ -52,6 +53,7 @@ func describe(id, dir string) ModelInfo {
 	}
 	info := DescribeConfig(id, raw)
 	info.Path = dir
+	info.NoChatTemplate = !chat.HasTemplate(dir)
 	return info
 }
 

@@ -85,22 +85,17 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 	if templateTools {
 		in.Tools = tools
 	}
-	r, err := l.tmpl.Render(in)
+	text, prompt, overflow, err := l.fitWindow(req, in, prefill)
 	if err != nil {
-		return nil, &InvalidError{Param: "messages", Err: fmt.Errorf("chat template: %w", err)}
-	}
-	if prefill != "" {
-		// The answer's start follows the generation prompt as message text, so
-		// its look-alikes of special tokens stay text like any content.
-		r.Content = append(r.Content, chat.Span{Start: len(r.Text), End: len(r.Text) + len(prefill)})
-		r.Text += prefill
+		return nil, err
 	}
 	j := &job{
-		prompt: l.tok.EncodeSegments(segments(r), false),
+		prompt: prompt,
 		opts:   req.Options,
 		// With tools, every call the output starts is under a tool grammar
 		// (constraintFor), so its arguments can stream as they are generated.
-		parse: chat.Options{Format: format, Reasoning: l.reasoning, InReasoning: chat.StartsInReasoning(r.Text), Constrained: useTools},
+		parse:    chat.Options{Format: format, Reasoning: l.reasoning, InReasoning: chat.StartsInReasoning(text), Constrained: useTools},
+		overflow: overflow,
 	}
 	if format == chat.FormatQwen3Coder {
 		j.parse.StringParams = stringParams(req.Tools)

@@ -102,7 +102,8 @@ type ChatRequest struct {
 	Options           GenOptions
 	// ContinueFinal makes the last message, an assistant's, the start of the
 	// answer (Anthropic's prefill): the output continues its text.
-	ContinueFinal bool
+	ContinueFinal   bool
+	ContextOverflow string // what to do when the chat outgrows the window: Overflow* ("": stop)
 }
 
 // CompletionRequest continues a raw prompt, without a chat template.
@@ -164,7 +165,13 @@ type Result struct {
 	TTFT         time.Duration // request start to first generated token
 	Duration     time.Duration
 	Backend      string
+	Overflow     *Overflow // what the context overflow policy dropped; nil: nothing
+	Warning      string    // something the caller should tell the user about this answer
 }
+
+// WarnNoChatTemplate is Result.Warning for a chat with a model that ships no
+// chat template: a base model, given ChatML it was never trained on.
+const WarnNoChatTemplate = "this model has no chat template (it is likely a base model): the chat was written as ChatML, which it was not trained on, so the answer may be gibberish; use the completions endpoint to continue a text"
 
 // TokensPerSecond is the decode speed of the generation, after the first token.
 func (r *Result) TokensPerSecond() float64 {
@@ -203,6 +210,10 @@ type ModelInfo struct {
 	Unsupported   string    `json:"unsupported_reason,omitempty"`
 	Loaded        bool      `json:"loaded"`
 	Modified      time.Time `json:"modified"`
+
+	// A model without a chat template is most likely a base model: chat
+	// pages should continue text with it through completions.
+	NoChatTemplate bool `json:"no_chat_template,omitempty"`
 }
 
 // ParseToolFormat checks a tool-call format name (as a profile or a request's

@@ -52,6 +52,7 @@ type ChatRequest struct {
 	KeepAlive          json.RawMessage `json:"keep_alive"`
 	TTL                *int            `json:"ttl"`
 	ChatTemplateKwargs map[string]any  `json:"chat_template_kwargs"`
+	ContextOverflow    *string         `json:"context_overflow"` // truncate_middle, rolling_window or stop (LM Studio's policies)
 }
 
 // includeUsage reads stream_options, which only a streamed request may carry.
@@ -201,6 +202,9 @@ func (r *ChatRequest) Engine(d Defaults) (*Chat, error) {
 		return nil, err
 	}
 	if req.TemplateVars, err = templateVars(r.ReasoningEffort, r.ChatTemplateKwargs); err != nil {
+		return nil, err
+	}
+	if req.ContextOverflow, err = contextOverflow(r.ContextOverflow); err != nil {
 		return nil, err
 	}
 	out.Request = req

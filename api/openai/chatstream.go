@@ -11,6 +11,9 @@ type ChatChunk struct {
 	SystemFingerprint string        `json:"system_fingerprint"`
 	Choices           []ChunkChoice `json:"choices"`
 	Usage             *Usage        `json:"usage,omitempty"`
+	// An extension, on a choice's finish chunk: what the context overflow policy dropped.
+	ContextOverflow *ContextOverflow `json:"context_overflow,omitempty"`
+	Warning         string           `json:"warning,omitempty"` // on a choice's finish chunk, as in ChatCompletion
 }
 
 // ChunkChoice is the piece of one choice in a chunk.

@@ -75,6 +75,10 @@ type ChatCompletion struct {
 	Choices           []ChatChoice `json:"choices"`
 	Usage             *Usage       `json:"usage"`
 	Timings           *Timings     `json:"timings,omitempty"` // llama-server's, in non-streamed answers
+	// An extension: what the context overflow policy dropped; absent when nothing.
+	ContextOverflow *ContextOverflow `json:"context_overflow,omitempty"`
+	// An extension: what the user should know about the answer (a base model chatting).
+	Warning string `json:"warning,omitempty"`
 }
 
 // ChatChoice is one generated answer.

@@ -30,6 +30,7 @@ type Config struct {
 	AllowRemote bool   // permit a non-loopback Addr
 	AllowHosts  []string
 	LogLevel    slog.Level
+	LogFormat   string // "text" or "json": how stderr's log lines are written
 
 	JWTSecret  Secret // from MLX_MANAGER_JWT_SECRET; empty = generated and kept in DataDir
 	HFEndpoint string
@@ -67,6 +68,7 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 		DataDir:   filepath.Join(home, ".mlx-manager"),
 		ModelsDir: hubCacheDir(env, home),
 		LogLevel:  slog.LevelInfo,
+		LogFormat: "text",
 	}
 	envStr := func(key string, dst *string) {
 		if v, ok := env("MLX_MANAGER_" + key); ok && v != "" {
@@ -90,6 +92,7 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	envStr("EXECUTOR", &c.Executor)
 	envStr("KV_CACHE", &c.KVCache)
 	envStr("ACTIVATIONS", &c.Activations)
+	envStr("LOG_FORMAT", &c.LogFormat)
 	envBool("HEADLESS", &c.Headless)
 	envBool("NO_OPEN", &c.NoOpen)
 	envBool("ALLOW_REMOTE", &c.AllowRemote)
@@ -119,11 +122,15 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	fs.BoolVar(&c.AllowRemote, "allow-remote", c.AllowRemote, "allow a non-loopback --addr (env MLX_MANAGER_ALLOW_REMOTE)")
 	fs.StringVar(&hosts, "allow-hosts", hosts, "extra Host header names accepted, comma-separated (env MLX_MANAGER_ALLOW_HOSTS)")
 	fs.StringVar(&level, "log-level", level, "debug, info, warn or error (env MLX_MANAGER_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json: the format of the log lines on stderr (env MLX_MANAGER_LOG_FORMAT)")
 	fs.StringVar(&c.Executor, "executor", c.Executor, "inference executor: cpu or gomlx (env MLX_MANAGER_EXECUTOR; default cpu)")
 	fs.StringVar(&c.KVCache, "kv-cache", c.KVCache, "KV cache precision of the cpu executor: f16 or f32 (env MLX_MANAGER_KV_CACHE; default f16 with SIMD kernels)")
 	fs.StringVar(&c.Activations, "activations", c.Activations, "input precision of Q8/Q4 products in the cpu executor: int16 (faster) or f32 (exact) (env MLX_MANAGER_ACTIVATIONS; default int16 where the kernels have it)")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, &FlagError{Err: err, FlagSet: fs}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
@@ -140,6 +147,16 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	}
 	return c, c.Validate()
 }
+
+// FlagError is a flag the flag package rejected and has already printed, with
+// the flags' usage, to Parse's out.
+type FlagError struct {
+	Err     error
+	FlagSet *flag.FlagSet // to suggest the flag that was meant
+}
+
+func (e *FlagError) Error() string { return e.Err.Error() }
+func (e *FlagError) Unwrap() error { return e.Err }
 
 // ModelsDir is the models dir before flags: MLX_MANAGER_MODELS_DIR, else the
 // Hugging Face cache. The CLI subcommands use it for their --models-dir default.
@@ -189,6 +206,11 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("executor %q: want cpu or gomlx", c.Executor)
 	}
+	switch c.LogFormat {
+	case "", "text", "json":
+	default:
+		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
 	switch c.KVCache {
 	case "", "f16", "f32":
 	default:
@@ -214,9 +236,25 @@ func IsLoopbackHost(host string) bool {
 
 // LogAttrs is the one log line describing the effective configuration.
 func (c *Config) LogAttrs() []any {
+	// Every field has a value: an empty one says "default" in words, so the
+	// line reads the same whether or not a flag was given.
+	or := func(v, def string) string {
+		if v == "" {
+			return def
+		}
+		return v
+	}
+	set := func(s Secret, def string) any {
+		if s == "" {
+			return def
+		}
+		return s
+	}
 	return []any{
 		"addr", c.Addr, "data_dir", c.DataDir, "models_dir", c.ModelsDir,
 		"headless", c.Headless, "allow_remote", c.AllowRemote, "executor", c.Executor,
-		"kv_cache", c.KVCache, "activations", c.Activations, "hf_endpoint", c.HFEndpoint, "hf_token", c.HFToken, "jwt_secret", c.JWTSecret,
+		"headless", c.Headless, "log_format", or(c.LogFormat, "text"), "allow_remote", c.AllowRemote, "executor", or(c.Executor, "cpu"),
+		"kv_cache", or(c.KVCache, "auto"), "activations", or(c.Activations, "auto"), "hf_endpoint", or(c.HFEndpoint, "https://huggingface.co"),
+		"hf_token", set(c.HFToken, "none"), "jwt_secret", set(c.JWTSecret, "from data dir"),
 	}
 }

@@ -19,6 +19,15 @@ import (
 // ran guards fyne.io/systray, which keeps global state and runs once per process.
 var ran atomic.Bool
 
+// Available reports why there is nowhere to show the icon, or nil when Run
+// would show it, so the start line can say so before Run blocks.
+func Available() error {
+	if err := hostReady(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
 // Run shows the menu-bar icon until ctx ends or the user picks Quit (after
 // which opts.Quit has been called). On macOS it must be called on the main
 // goroutine. Without a tray host it returns ErrUnavailable at once.

@@ -71,13 +71,13 @@ func (o *Options) fill() error {
 	}
 	for _, p := range o.Precisions {
 		if !isPrecision(p) {
-			return fmt.Errorf("bench: unknown precision %q (want one of %v)", p, Precisions)
+			return fmt.Errorf("unknown precision %q (want one of %v)", p, Precisions)
 		}
 	}
 	if o.CacheDir == "" && o.ModelDir == "" {
 		dir, err := os.UserCacheDir()
 		if err != nil {
-			return fmt.Errorf("bench: no cache directory: %w", err)
+			return fmt.Errorf("no cache directory: %w", err)
 		}
 		o.CacheDir = filepath.Join(dir, "mlx-manager", "bench")
 	}
@@ -122,7 +122,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) ([]Result, error) {
 			opts.Logger.Info("preparing model", "precision", p, "cache", opts.CacheDir)
 			dir, generated, err := ensureModel(opts.CacheDir, p, opts.Shape)
 			if err != nil {
-				return nil, fmt.Errorf("bench: %w", err)
+				return nil, err
 			}
 			if generated {
 				opts.Logger.Info("generated model", "precision", p, "dir", dir)

@@ -13,7 +13,7 @@ func report(w io.Writer, results []Result, asJSON bool) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(results); err != nil {
-			return fmt.Errorf("bench: write results: %w", err)
+			return fmt.Errorf("write results: %w", err)
 		}
 		return nil
 	}
@@ -37,7 +37,7 @@ func report(w io.Writer, results []Result, asJSON bool) error {
 			r.CPUPrefillTokS, r.CPUDecodeTokS)
 	}
 	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("bench: write results: %w", err)
+		return fmt.Errorf("write results: %w", err)
 	}
 	return nil
 }

@@ -39,7 +39,10 @@ func Load(dir string) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Template{variants: map[string]*compiled{}}
+	t := &Template{variants: map[string]*compiled{}, fallback: variants == nil}
+	if t.fallback {
+		variants = map[string]string{"default": ChatML}
+	}
 	for name, src := range variants {
 		c, err := compile(src)
 		if err != nil {
@@ -86,7 +89,8 @@ func readLimited(path string) ([]byte, error) {
 	return data, nil
 }
 
-// findTemplates returns the template sources by variant name.
+// findTemplates returns the template sources by variant name, nil when the
+// model ships none.
 func findTemplates(dir string, cfg tokenizerConfig) (map[string]string, error) {
 	jinjaPath := filepath.Join(dir, "chat_template.jinja")
 	data, err := readLimited(jinjaPath)
@@ -115,10 +119,18 @@ func findTemplates(dir string, cfg tokenizerConfig) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer_config.json chat_template: %w", err)
 	}
-	if v == nil {
-		v = map[string]string{"default": ChatML}
-	}
 	return v, nil
+}
+
+// HasTemplate reports whether dir ships a chat template: a model without one
+// is most likely a base model, which answers a chat with gibberish.
+func HasTemplate(dir string) bool {
+	cfg, err := readTokenizerConfig(filepath.Join(dir, "tokenizer_config.json"))
+	if err != nil {
+		return false
+	}
+	v, err := findTemplates(dir, cfg)
+	return err == nil && v != nil
 }
 
 // templateField decodes a chat_template value: a string or a list of named

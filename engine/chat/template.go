@@ -74,7 +74,11 @@ type Rendered struct {
 type Template struct {
 	variants map[string]*compiled // "default" and optionally "tool_use"
 	bos, eos string
+	fallback bool // the model ships no template: this is ChatML
 }
+
+// Fallback reports whether the model shipped no template and ChatML stands in.
+func (t *Template) Fallback() bool { return t.fallback }
 
 type compiled struct {
 	src     string

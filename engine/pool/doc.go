@@ -21,7 +21,8 @@
 //     models loading, and pinned models are never evicted. A model larger
 //     than the whole budget fails at once with ErrTooLarge; one that only
 //     lacks room held by busy or pinned models waits up to RoomWait, then
-//     fails with ErrNoRoom. The load starts only after the evicted models'
+//     fails with ErrNoRoom (at once, naming them, when only pinned models
+//     hold the room: no request ending can free it). The load starts only after the evicted models'
 //     Close has returned, so memory is freed before it is needed again.
 //   - Idle TTL: a model unused for its TTL (request > model > DefaultTTL;
 //     0 unloads right after the request, negative keeps it forever) is

@@ -66,15 +66,32 @@ func (p *Pool) place(now time.Time) {
 			p.pending = slices.DeleteFunc(p.pending, func(c *entry) bool { return c == e })
 			p.startLoad(e, evict)
 		case !now.Before(e.roomBy):
-			p.fail(e, p.noRoom(e))
+			p.fail(e, p.noRoom(e, p.lim.roomWait))
+		case p.onlyPinsBlock(e):
+			// No request ending can make room: say so now, not after RoomWait.
+			p.fail(e, p.noRoom(e, 0))
 		default:
 			blocked = true
 		}
 	}
 }
 
-// noRoom explains which models hold the memory a load is waiting for.
-func (p *Pool) noRoom(e *entry) error {
+// onlyPinsBlock reports whether e could not fit even once every model that
+// is not pinned went idle and was evicted: only an unpin can make room.
+func (p *Pool) onlyPinsBlock(e *entry) bool {
+	var s []slot
+	for _, o := range p.models {
+		if o.state == StateLoading || o.state == StateReady {
+			s = append(s, slot{id: o.id, charge: o.charge(), lastUsed: o.lastUsed, idle: !o.pinned})
+		}
+	}
+	_, ok := fit(p.lim, e.estimate, 1, s, 0)
+	return !ok
+}
+
+// noRoom explains which models hold the memory a load waited for (waited 0:
+// did not wait, because only pinned models hold it).
+func (p *Pool) noRoom(e *entry, waited time.Duration) error {
 	var holders []string
 	for _, o := range p.sorted() {
 		switch {
@@ -103,7 +120,11 @@ func (p *Pool) noRoom(e *entry) error {
 	if len(holders) > 0 {
 		held = strings.Join(holders, ", ")
 	}
-	return fmt.Errorf("load %s: %w after %s: %s; held by %s", e.id, ErrNoRoom, p.lim.roomWait,
+	if waited == 0 {
+		return fmt.Errorf("load %s: %w: %s; held by %s: unpin one to make room", e.id, ErrNoRoom,
+			strings.Join(limits, ", "), held)
+	}
+	return fmt.Errorf("load %s: %w after %s: %s; held by %s", e.id, ErrNoRoom, waited,
 		strings.Join(limits, ", "), held)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -231,5 +232,32 @@ func TestMeasuredSizeTooLarge(t *testing.T) {
 	}
 	if _, loads, _ := f.counts(); len(loads) != 1 {
 		t.Errorf("loads %v", loads)
+	}
+}
+
+// TestPinnedOnlyFailsAtOnce: when only pinned models hold the memory, no
+// request ending can make room, so a load fails at once naming them instead
+// of waiting RoomWait.
+func TestPinnedOnlyFailsAtOnce(t *testing.T) {
+	f := newFakeLoader()
+	p, _ := newTestPool(t, Config{BudgetBytes: 200, RoomWait: time.Minute}, f)
+	ctx := context.Background()
+	for _, id := range []string{"pin-a", "pin-b"} {
+		if err := p.Load(ctx, id, LoadOptions{Pin: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The fake clock never moves: only an answer that does not wait returns.
+	_, err := p.Acquire(ctx, "new", AcquireOptions{})
+	if !errors.Is(err, ErrNoRoom) {
+		t.Fatalf("acquire new: %v, want ErrNoRoom", err)
+	}
+	for _, want := range []string{"pin-a (pinned)", "pin-b (pinned)", "unpin one"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if _, _, closes := f.counts(); len(closes) != 0 {
+		t.Fatalf("closed %v, pinned models must stay", closes)
 	}
 }

@@ -79,7 +79,9 @@ export function App() {
   }
   const visible = routes.filter((r) => !r.admin || user.is_admin)
   const route = visible.find((r) => path === r.path || path.startsWith(r.path + '/'))
-  const Page = route?.page ?? NotFound
+  // An admin page opened by a user (an old link, a shared URL) says why it is not shown.
+  const adminOnly = !route && routes.some((r) => r.admin && (path === r.path || path.startsWith(r.path + '/')))
+  const Page = route?.page ?? (adminOnly ? AdminsOnly : NotFound)
   return (
     <div class="shell">
       <Sidebar routes={visible} path={path} />
@@ -136,6 +138,15 @@ function Sidebar({ routes, path }: { routes: Route[]; path: string }) {
         </div>
       </div>
     </nav>
+  )
+}
+
+function AdminsOnly() {
+  return (
+    <div class="page" data-testid="admins-only">
+      <h1>Admins only</h1>
+      <p class="muted">Only an administrator can open {location.pathname}. <a href={home} onClick={linkClick}>Go to the models</a>.</p>
+    </div>
   )
 }
 

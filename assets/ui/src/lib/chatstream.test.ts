@@ -60,6 +60,17 @@ describe('streamChat', () => {
     expect(body).toMatchObject({ stream: true, stream_options: { include_usage: true }, model: 'org/m' })
   })
 
+  it('sends the overflow policy and reports what it dropped', async () => {
+    const finish = { model: 'org/m', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+      context_overflow: { policy: 'rolling_window', dropped_messages: 2, dropped_tokens: 131 } }
+    const fetchMock = vi.fn(async () => sse([chunk({ content: 'ok' }), `data: ${JSON.stringify(finish)}\n\n`, 'data: [DONE]\n\n']))
+    vi.stubGlobal('fetch', fetchMock)
+    const res = await streamChat({ model: 'org/m', messages: [], context_overflow: 'rolling_window' }, new AbortController().signal, () => {})
+    expect(res.overflow).toEqual({ policy: 'rolling_window', droppedMessages: 2, droppedTokens: 131 })
+    const [, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit]
+    expect(JSON.parse(init.body as string)).toMatchObject({ context_overflow: 'rolling_window' })
+  })
+
   it('turns an error answer into an ApiError', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response(
       JSON.stringify({ error: { message: 'model x not found', code: 'model_not_found', param: 'model' } }),

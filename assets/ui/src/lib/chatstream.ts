@@ -18,10 +18,22 @@ export interface WireMessage {
 
 export interface ChatOptions {
   model: string
-  messages: WireMessage[]
+  messages?: WireMessage[]
+  prompt?: string // instead of messages: continue this text through /v1/completions
   temperature?: number
   top_p?: number
   max_tokens?: number
+  context_overflow?: OverflowPolicy
+}
+
+// What the server does when the chat outgrows the model's window (LM Studio's policies).
+export type OverflowPolicy = 'truncate_middle' | 'rolling_window' | 'stop'
+
+// Overflow is what the policy left out of the prompt.
+export interface Overflow {
+  policy: OverflowPolicy
+  droppedMessages: number
+  droppedTokens: number
 }
 
 export interface Delta {
@@ -38,11 +50,14 @@ export interface ChatResult {
   ttftMs: number
   durationMs: number
   tokensPerSecond: number
+  overflow?: Overflow
+  warning?: string
 }
 
 interface Chunk {
   model?: string
   choices?: {
+    text?: string // a /v1/completions chunk
     delta?: {
       content?: string | null
       reasoning_content?: string
@@ -52,6 +67,8 @@ interface Chunk {
     finish_reason?: string | null
   }[]
   usage?: { prompt_tokens: number; completion_tokens: number } | null
+  context_overflow?: { policy: OverflowPolicy; dropped_messages: number; dropped_tokens: number }
+  warning?: string
   error?: { message?: string }
 }
 
@@ -75,7 +92,8 @@ export function parseSSE(buffer: string): { data: string[]; rest: string } {
 export async function streamChat(opts: ChatOptions, signal: AbortSignal, onDelta: (d: Delta) => void): Promise<ChatResult> {
   const start = performance.now()
   const sent = getToken()
-  const res = await fetch('/v1/chat/completions', {
+  const path = opts.prompt !== undefined ? '/v1/completions' : '/v1/chat/completions'
+  const res = await fetch(path, {
     method: 'POST',
     headers: authHeaders({ 'Content-Type': 'application/json', Accept: 'text/event-stream' }),
     body: JSON.stringify({ ...opts, stream: true, stream_options: { include_usage: true } }),
@@ -92,6 +110,11 @@ export async function streamChat(opts: ChatOptions, signal: AbortSignal, onDelta
     const chunk = JSON.parse(payload) as Chunk
     if (chunk.error) throw new Error(chunk.error.message ?? 'generation failed')
     if (chunk.model) result.model = chunk.model
+    if (chunk.warning) result.warning = chunk.warning
+    if (chunk.context_overflow) {
+      const o = chunk.context_overflow
+      result.overflow = { policy: o.policy, droppedMessages: o.dropped_messages, droppedTokens: o.dropped_tokens }
+    }
     if (chunk.usage) {
       result.promptTokens = chunk.usage.prompt_tokens
       result.completionTokens = chunk.usage.completion_tokens
@@ -100,6 +123,7 @@ export async function streamChat(opts: ChatOptions, signal: AbortSignal, onDelta
       const d = choice.delta ?? {}
       const delta: Delta = {}
       if (d.content) delta.content = d.content
+      if (choice.text) delta.content = choice.text
       if (d.reasoning_content || d.reasoning) delta.reasoning = d.reasoning_content || d.reasoning
       if (d.tool_calls?.length) {
         delta.toolCalls = d.tool_calls.map((t) => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ago, bytes, count, duration, params, percent, ttl } from './format'
+import { ago, bytes, count, detailPairs, duration, params, percent, ttl } from './format'
 
 describe('format', () => {
   it.each([
@@ -42,5 +42,22 @@ describe('format', () => {
     expect(ago('2026-01-02T11:57:00Z', now)).toMatch(/3 minutes ago/)
     expect(ago(undefined, now)).toBe('—')
     expect(ago('not a date', now)).toBe('—')
+  })
+})
+
+describe('detailPairs', () => {
+  it('reads a JSON object', () => {
+    expect(detailPairs('{"budget":"70%","max_models":2,"default_ttl_seconds":null,"x":{"a":1}}')).toEqual([
+      ['budget', '70%'], ['max_models', '2'], ['default_ttl_seconds', '—'], ['x', '{"a":1}'],
+    ])
+  })
+  it('reads key=value words', () => {
+    expect(detailPairs('retention_days=30 max_events=0')).toEqual([['retention_days', '30'], ['max_events', '0']])
+  })
+  it('leaves names and sentences alone', () => {
+    expect(detailPairs('laptop editor')).toBeNull()
+    expect(detailPairs('freed 12 bytes')).toBeNull()
+    expect(detailPairs('[1,2]')).toBeNull()
+    expect(detailPairs('{not json')).toBeNull()
   })
 })

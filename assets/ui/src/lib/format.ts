@@ -97,3 +97,28 @@ export function percent(done: number, total: number): number {
   if (!total) return 0
   return Math.max(0, Math.min(100, (done * 100) / total))
 }
+
+// detailPairs reads an audit event's detail as key/value pairs, when it is a
+// JSON object ({"budget":"70%"}) or key=value words (retention_days=30
+// max_events=0), so the log shows a definition list instead of raw text. Other
+// details (a name, a sentence) give null.
+export function detailPairs(detail: string): [string, string][] | null {
+  const s = detail.trim()
+  if (s.startsWith('{')) {
+    try {
+      const v = JSON.parse(s)
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        return Object.entries(v).map(([k, x]) => [k, x === null ? '—' : typeof x === 'object' ? JSON.stringify(x) : String(x)])
+      }
+    } catch {
+      return null
+    }
+    return null
+  }
+  const words = s.split(/\s+/)
+  if (words.length === 0 || !words.every((w) => /^[A-Za-z_][\w.-]*=\S*$/.test(w))) return null
+  return words.map((w) => {
+    const i = w.indexOf('=')
+    return [w.slice(0, i), w.slice(i + 1)]
+  })
+}

@@ -37,6 +37,7 @@ export interface LocalModel {
   supported: boolean
   unsupported_reason?: string
   loaded: boolean
+  no_chat_template?: boolean // a base model: the chat page continues text with it
   modified: string
 }
 

@@ -3,7 +3,7 @@ import { toastError } from '../components/feedback'
 import { Badge, Button, Card, Empty, PageHeader, Spinner, Stat } from '../components/ui'
 import { api, download, errorMessage } from '../lib/api'
 import { followAudit } from '../lib/auditfeed'
-import { count, dateTime, ms, when } from '../lib/format'
+import { count, dateTime, detailPairs, ms, when } from '../lib/format'
 import { session } from '../lib/session'
 import { useStore } from '../lib/store'
 import type { AuditEvent, AuditStats, User } from '../lib/types'
@@ -160,7 +160,7 @@ export function AuditPage() {
                     <td class="small audit-user" title={e.user_email}>{e.user_email || (e.user_id ? e.user_id.slice(0, 8) : '—')}{e.api_key_id && <span class="muted"> (key)</span>}</td>
                     <td class="mono small audit-model" title={e.model}>{e.model || '—'}</td>
                     <td class={`small clamp ${e.error_message ? 'error-text' : e.detail ? '' : 'muted'}`} title={e.error_message || e.detail || e.endpoint}>
-                      {e.error_message || e.detail || e.endpoint || '—'}
+                      {e.error_message || (e.detail && <Detail text={e.detail} />) || e.endpoint || '—'}
                     </td>
                     <td class="right small nowrap" title="prompt → completion">{e.prompt_tokens || e.completion_tokens ? `${e.prompt_tokens ?? 0} → ${e.completion_tokens ?? 0}` : '—'}</td>
                     <td class="right small nowrap">{ms(e.duration_ms)}</td>
@@ -173,5 +173,16 @@ export function AuditPage() {
         {cursor && <div class="center"><Button onClick={more}>Load older events</Button></div>}
       </Card>
     </div>
+  )
+}
+
+// Detail shows an event's detail as a definition list when it is key/value pairs.
+function Detail({ text }: { text: string }) {
+  const pairs = detailPairs(text)
+  if (!pairs) return <>{text}</>
+  return (
+    <dl class="kv" data-testid="audit-detail">
+      {pairs.map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+    </dl>
   )
 }

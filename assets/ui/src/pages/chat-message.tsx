@@ -1,6 +1,7 @@
-import { useMemo } from 'preact/hooks'
+import { useMemo, useState } from 'preact/hooks'
+import { Button } from '../components/ui'
 import { Icon } from '../components/icons'
-import type { ChatResult } from '../lib/chatstream'
+import type { ChatResult, Overflow } from '../lib/chatstream'
 import { ms } from '../lib/format'
 import { copyCodeOnClick, highlight, renderMarkdown } from '../lib/markdown'
 
@@ -30,11 +31,39 @@ function prettyJSON(s: string): string {
   }
 }
 
-export function Message({ t }: { t: Turn }) {
+interface MessageProps {
+  t: Turn
+  busy: boolean // an answer is streaming: no edits or regenerations meanwhile
+  onRegenerate?: () => void
+  onEdit?: (text: string) => void
+}
+
+export function Message({ t, busy, onRegenerate, onEdit }: MessageProps) {
+  const [editing, setEditing] = useState<string | null>(null)
   if (t.role === 'user') {
+    if (editing !== null && onEdit) {
+      return (
+        <form class="msg msg-user msg-editing" data-testid="msg-user" onSubmit={(e) => {
+          e.preventDefault()
+          if (!editing.trim()) return
+          setEditing(null)
+          onEdit(editing.trim())
+        }}>
+          <textarea aria-label="Edit message" rows={3} value={editing} onInput={(e) => setEditing((e.currentTarget as HTMLTextAreaElement).value)} />
+          <div class="msg-actions">
+            <Button size="sm" variant="ghost" onClick={() => setEditing(null)}>Cancel</Button>
+            <Button size="sm" variant="primary" type="submit" disabled={busy || !editing.trim()}>Save and send</Button>
+          </div>
+        </form>
+      )
+    }
     return (
       <div class="msg msg-user" data-testid="msg-user">
         <div class="bubble">{t.content}</div>
+        <div class="msg-actions">
+          <CopyButton text={t.content} />
+          {onEdit && <Button size="sm" variant="ghost" icon="edit" disabled={busy} onClick={() => setEditing(t.content)}>Edit</Button>}
+        </div>
       </div>
     )
   }
@@ -57,9 +86,39 @@ export function Message({ t }: { t: Turn }) {
           </div>
         ))}
         {t.streaming && !t.content && !t.reasoning && !t.toolCalls?.length && <div class="typing"><span /><span /><span /></div>}
+        {t.stats?.overflow && <OverflowNote o={t.stats.overflow} />}
+        {t.stats?.warning && <div class="alert alert-warn small" data-testid="answer-warning">{t.stats.warning}</div>}
         {t.error && <div class="alert alert-bad small">{t.error}</div>}
         {(t.stats || t.stopped) && <Stats t={t} />}
+        {!t.streaming && (
+          <div class="msg-actions">
+            {t.content && <CopyButton text={t.content} />}
+            {onRegenerate && <Button size="sm" variant="ghost" icon="refresh" disabled={busy} onClick={onRegenerate}>Regenerate</Button>}
+          </div>
+        )}
       </div>
+    </div>
+  )
+}
+
+function CopyButton({ text }: { text: string }) {
+  const [done, setDone] = useState(false)
+  return (
+    <Button size="sm" variant="ghost" icon={done ? 'check' : 'copy'} onClick={() => {
+      void navigator.clipboard?.writeText(text).then(() => {
+        setDone(true)
+        setTimeout(() => setDone(false), 1500)
+      })
+    }}>{done ? 'Copied' : 'Copy'}</Button>
+  )
+}
+
+function OverflowNote({ o }: { o: Overflow }) {
+  const n = `${o.droppedMessages} ${o.droppedMessages === 1 ? 'message' : 'messages'}`
+  const what = o.policy === 'truncate_middle' ? `${n} after the first one` : `the oldest ${n}`
+  return (
+    <div class="alert alert-warn small" data-testid="context-overflow" role="status">
+      The chat outgrew the model's context: {what} ({o.droppedTokens} tokens) {o.droppedMessages === 1 ? 'was' : 'were'} left out of this answer's prompt.
     </div>
   )
 }

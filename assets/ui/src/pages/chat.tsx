@@ -2,12 +2,12 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { Icon } from '../components/icons'
 import { Button, Empty, Field } from '../components/ui'
 import { api, errorMessage } from '../lib/api'
-import { streamChat, type ChatOptions, type Delta, type WireMessage } from '../lib/chatstream'
+import { streamChat, type ChatOptions, type Delta, type OverflowPolicy, type WireMessage } from '../lib/chatstream'
 import { live } from '../lib/live'
 import { navigate } from '../lib/router'
 import { session } from '../lib/session'
 import { createStore, useStore } from '../lib/store'
-import type { V1Model } from '../lib/types'
+import type { LocalModel, V1Model } from '../lib/types'
 import { Message, type Turn } from './chat-message'
 
 // The conversation outlives the page, so moving to another page and back keeps it.
@@ -16,10 +16,13 @@ interface ChatState {
   system: string
   temperature: string
   maxTokens: string
+  overflow: OverflowPolicy
   turns: Turn[]
 }
 
-const fresh: ChatState = { model: '', system: '', temperature: '', maxTokens: '', turns: [] }
+// The rolling window by default: a small model's chat goes on past its window
+// instead of failing on the next turn.
+const fresh: ChatState = { model: '', system: '', temperature: '', maxTokens: '', overflow: 'rolling_window', turns: [] }
 const chat = createStore<ChatState>(fresh)
 let nextID = 1
 let controller: AbortController | null = null
@@ -50,7 +53,31 @@ function applyDelta(t: Turn, d: Delta): Turn {
   return next
 }
 
-async function send(text: string): Promise<void> {
+// send adds the user's message and asks for the answer.
+function send(text: string, base: boolean): Promise<void> {
+  chat.set((s) => ({ ...s, turns: [...s.turns, { id: nextID++, role: 'user', content: text }] }))
+  return answer(base)
+}
+
+// regenerate replaces the last answer with a new one.
+function regenerate(base: boolean): Promise<void> {
+  chat.set((s) => ({ ...s, turns: s.turns.slice(0, -1) }))
+  return answer(base)
+}
+
+// edit rewrites a message of the user and answers it anew: what came after it
+// answered the old text, so it goes.
+function edit(id: number, text: string, base: boolean): Promise<void> {
+  chat.set((s) => {
+    const i = s.turns.findIndex((t) => t.id === id)
+    return { ...s, turns: [...s.turns.slice(0, i), { ...s.turns[i], content: text }] }
+  })
+  return answer(base)
+}
+
+// answer asks for the answer to the conversation so far. A base model (no chat
+// template) gets it as plain text to continue: chat markup would be noise to it.
+async function answer(base: boolean): Promise<void> {
   const c = chat.get()
   const history: WireMessage[] = c.turns
     .filter((t) => !t.error && (t.content || t.role === 'user'))
@@ -58,15 +85,15 @@ async function send(text: string): Promise<void> {
   const messages: WireMessage[] = [
     ...(c.system.trim() ? [{ role: 'system' as const, content: c.system }] : []),
     ...history,
-    { role: 'user', content: text },
   ]
-  const opts: ChatOptions = { model: c.model, messages }
+  const opts: ChatOptions = base
+    ? { model: c.model, prompt: history.map((m) => m.content).join('\n\n') }
+    : { model: c.model, messages, context_overflow: c.overflow }
   if (c.temperature.trim()) opts.temperature = Number(c.temperature)
   if (c.maxTokens.trim()) opts.max_tokens = Number(c.maxTokens)
   chat.set((s) => ({
     ...s,
-    turns: [...s.turns, { id: nextID++, role: 'user', content: text },
-      { id: nextID++, role: 'assistant', content: '', streaming: true, model: c.model }],
+    turns: [...s.turns, { id: nextID++, role: 'assistant', content: '', streaming: true, model: c.model }],
   }))
 
   controller = new AbortController()
@@ -101,6 +128,7 @@ export function ChatPage() {
   const c = useStore(chat)
   const { servers } = useStore(live)
   const [models, setModels] = useState<V1Model[]>([])
+  const [baseModels, setBaseModels] = useState<Set<string>>(new Set())
   const [text, setText] = useState('')
   const [showSettings, setShowSettings] = useState(false)
   const scroller = useRef<HTMLDivElement>(null)
@@ -118,6 +146,9 @@ export function ChatPage() {
       chat.set((s) => ({ ...s, model: pick }))
       if (asked) navigate('/chat', true)
     }, () => {})
+    api.get<LocalModel[]>('/api/models/local').then((list) => {
+      setBaseModels(new Set(list.filter((m) => m.no_chat_template).map((m) => m.id)))
+    }, () => {})
   }, [])
 
   useEffect(() => {
@@ -131,7 +162,7 @@ export function ChatPage() {
     if (!t || streaming || !c.model) return
     setText('')
     stick.current = true
-    void send(t)
+    void send(t, baseModels.has(c.model))
   }
   const set = (k: keyof ChatState) => (e: Event) => chat.set((s) => ({ ...s, [k]: (e.currentTarget as HTMLInputElement).value }))
   const profiles = models.filter((m) => m.owned_by === 'profile')
@@ -162,6 +193,19 @@ export function ChatPage() {
           </Field>
           <Field label="Temperature"><input type="number" min="0" max="2" step="0.1" placeholder="default" value={c.temperature} onInput={set('temperature')} /></Field>
           <Field label="Max tokens"><input type="number" min="1" step="1" placeholder="default" value={c.maxTokens} onInput={set('maxTokens')} /></Field>
+          <Field label="When the chat outgrows the context" hint="What the model no longer sees is marked in the chat.">
+            <select value={c.overflow} onChange={set('overflow')}>
+              <option value="rolling_window">Rolling window: drop the oldest messages</option>
+              <option value="truncate_middle">Truncate middle: keep the first message, drop the ones after it</option>
+              <option value="stop">Stop: refuse and show an error</option>
+            </select>
+          </Field>
+        </div>
+      )}
+      {baseModels.has(c.model) && (
+        <div class="alert alert-warn small" data-testid="base-model-warning" role="status">
+          {c.model} has no chat template: it is a base model, which continues text rather than chats.
+          Your messages are sent as plain text to the completions endpoint, and it writes what follows.
         </div>
       )}
       <div class="chat-log" ref={scroller} onScroll={(e) => {
@@ -170,7 +214,13 @@ export function ChatPage() {
       }}>
         {c.turns.length === 0
           ? <Empty icon="chat" title="Start a conversation">Answers stream in as the model writes them. Models load on first use.</Empty>
-          : c.turns.map((t) => <Message key={t.id} t={t} />)}
+          : c.turns.map((t, i) => {
+            const base = baseModels.has(c.model)
+            const last = i === c.turns.length - 1
+            return <Message key={t.id} t={t} busy={streaming}
+              onRegenerate={last && t.role === 'assistant' && c.model ? () => void regenerate(base) : undefined}
+              onEdit={t.role === 'user' && c.model ? (text) => { stick.current = true; void edit(t.id, text, base) } : undefined} />
+          })}
       </div>
       <form class="composer" onSubmit={submit}>
         <textarea rows={2} placeholder={c.model ? `Message ${c.model}` : 'Pick a model first'} aria-label="Message" value={text}
