@@ -252,7 +252,6 @@ func (c *Config) LogAttrs() []any {
 	}
 	return []any{
 		"addr", c.Addr, "data_dir", c.DataDir, "models_dir", c.ModelsDir,
-		"headless", c.Headless, "allow_remote", c.AllowRemote, "executor", c.Executor,
 		"headless", c.Headless, "log_format", or(c.LogFormat, "text"), "allow_remote", c.AllowRemote, "executor", or(c.Executor, "cpu"),
 		"kv_cache", or(c.KVCache, "auto"), "activations", or(c.Activations, "auto"), "hf_endpoint", or(c.HFEndpoint, "https://huggingface.co"),
 		"hf_token", set(c.HFToken, "none"), "jwt_secret", set(c.JWTSecret, "from data dir"),
