@@ -51,3 +51,15 @@ type Sequence interface {
 	Truncate(n int) error
 	Close() error
 }
+
+// Batcher is implemented by runners that can advance several of their
+// sequences in one forward pass: every weight matrix is read once for all of
+// them (a matrix-matrix product of one row per token), which on a CPU costs
+// little more than one sequence's decode step. Each sequence keeps its own
+// positions and KV cache.
+type Batcher interface {
+	// ForwardBatch appends tokens[i] to seqs[i] for every i and returns the
+	// logits (vocab) of each one's last token. The slices are valid until the
+	// next call on any of the sequences. On error no sequence has advanced.
+	ForwardBatch(ctx context.Context, seqs []Sequence, tokens [][]int32) ([][]float32, error)
+}
