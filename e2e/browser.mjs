@@ -409,6 +409,9 @@ async function run(ctx) {
   await a.setViewportSize({ width: 1280, height: 720 })
   await nav(a, 'Settings')
   await a.locator('main h1').waitFor()
+  // The resize and the page's own loads reflow the shell; wait (bounded) for
+  // the window to stop scrolling before judging, then judge what remains.
+  await a.waitForFunction(() => document.scrollingElement.scrollHeight <= window.innerHeight + 1, null, { timeout: 5000 }).catch(() => {})
   const hidden = await a.evaluate(async () => {
     const out = []
     if (document.scrollingElement.scrollHeight > window.innerHeight + 1) {
