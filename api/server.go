@@ -66,6 +66,7 @@ type Server struct {
 	metrics       *serverMetrics // what /metrics reports (metrics.go)
 	router        *route.Router  // remote backends and routing rules (backends.go, v1route.go)
 	routerWG      sync.WaitGroup // the router's probe loop
+	routerOnce    sync.Once      // starts it in Serve, or marks it never started in Shutdown
 
 	// done is closed when shutdown starts, so long-lived streams (SSE, WebSocket) end
 	// and let the HTTP drain finish.
@@ -129,7 +130,7 @@ func (s *Server) Handler() http.Handler { return s.echo }
 
 // Serve answers on ln until Shutdown. It returns nil after a clean shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.startRouter()
+	s.routerOnce.Do(s.startRouter)
 	err := s.httpSrv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -142,6 +143,9 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeStreams()
 	err := s.httpSrv.Shutdown(ctx)
+	// A Shutdown that comes before Serve got going keeps the router from
+	// starting, so the WaitGroup's Add never races with this Wait.
+	s.routerOnce.Do(func() {})
 	s.routerWG.Wait() // closeStreams stopped it
 	s.router.CloseIdle()
 	if err != nil {
