@@ -213,7 +213,19 @@ func TestKillDuringDownload(t *testing.T) {
 	tok := p.admin()
 	p.must("POST", "/api/models/download", tok, map[string]string{"model_id": repo.ID}, http.StatusAccepted, nil)
 	waitFor(t, "the stalled shard to be requested", func() bool { return hubSrv.FileRequests(shard) > 0 })
-	waitFor(t, "some bytes of the shard on disk", func() bool { return incompleteBytes(modelsDir) > 0 })
+	// Files download in parallel: wait for this shard's own partial blob, not
+	// any, or the kill can land before the stalled shard wrote a byte and the
+	// restart rightly fetches it from the start.
+	var partial string
+	for _, f := range repo.Files {
+		if f.Path == shard {
+			partial = f.Etag() + ".incomplete"
+		}
+	}
+	if partial == "" {
+		t.Fatalf("%s is not in the repo", shard)
+	}
+	waitFor(t, "some bytes of the shard on disk", func() bool { return fileBytes(modelsDir, partial) > 0 })
 	if ids := p.localModels(tok); len(ids) != 0 {
 		t.Fatalf("a half-downloaded model is listed: %v", ids)
 	}
@@ -241,6 +253,18 @@ func TestKillDuringDownload(t *testing.T) {
 	// The model works.
 	body := map[string]any{"model": repo.ID, "max_tokens": 3, "messages": []map[string]string{{"role": "user", "content": "hi"}}}
 	p.must("POST", "/v1/chat/completions", tok, body, http.StatusOK, nil)
+}
+
+// fileBytes is the size of the files named name under root.
+func fileBytes(root, name string) int64 {
+	var n int64
+	filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+		if err == nil && filepath.Base(path) == name {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
 }
 
 // incompleteBytes is the size of the partial blobs under root.
