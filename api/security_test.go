@@ -69,6 +69,7 @@ var routeAccess = map[string]access{
 	"DELETE /api/models/:org/:name":              admin,
 	"POST /api/models/download":                  user,
 	"GET /api/models/downloads":                  user,
+	"DELETE /api/models/downloads":               user,
 	"GET /api/models/download/:task_id/progress": queryToken,
 	"POST /api/models/download/:id/pause":        user,
 	"POST /api/models/download/:id/resume":       user,

@@ -148,6 +148,11 @@ async function run(ctx) {
   await a.locator(`${cancelled}[data-status=cancelled]`).waitFor()
   await shot(a, '06-download-cancelled.png')
 
+  log('clear finished downloads: the list empties, the downloaded models stay')
+  await a.locator('[data-testid=downloads-clear]').click()
+  await a.locator('[data-testid=download]').first().waitFor({ state: 'detached' })
+  await a.locator(sel('local-model', 'model', hubModel)).waitFor()
+
   log('a second tab follows the audit log live')
   const b = watch('audit', await ctx.newPage())
   await b.goto(`${base}/audit`)
