@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
-import { toast, toastError } from '../components/feedback'
+import { confirmAction, toast, toastError } from '../components/feedback'
 import { Icon } from '../components/icons'
 import { Badge, Button, Card, Empty, PageHeader, Progress, Stat } from '../components/ui'
 import { api } from '../lib/api'
@@ -125,6 +125,15 @@ function ServerTile({ s, memory, now }: { s: ServerView; memory: Memory | null; 
       refreshServers(0)
     }
   }
+  // A model with requests running is unloaded only once they finish (the daemon
+  // refuses to cut them off): say so and let the user agree to wait.
+  const unload = async () => {
+    const running = s.in_flight + (s.queued ?? 0)
+    if (running > 0 && !(await confirmAction(`Unload ${s.model}?`,
+      <p>{running} {running === 1 ? 'request is' : 'requests are'} running on it. It unloads when {running === 1 ? 'it finishes' : 'they finish'}; new requests are still served meanwhile.</p>,
+      'Unload when idle'))) return
+    await act('unload', () => api.post('/api/servers/stop', { model: s.model, wait: running > 0 }), `${s.model} unloaded`)
+  }
   const path = s.model.split('/').map(encodeURIComponent).join('/')
   const expires = s.expires_at ? (Date.parse(s.expires_at) - now) / 1000 : null
   return (
@@ -152,7 +161,7 @@ function ServerTile({ s, memory, now }: { s: ServerView; memory: Memory | null; 
           ? <Button size="sm" icon="pin" busy={busy === 'unpin'} onClick={() => act('unpin', () => api.post(`/api/servers/${path}/unpin`), `${s.model} unpinned`)}>Unpin</Button>
           : <Button size="sm" icon="pin" busy={busy === 'pin'} disabled={s.state !== 'ready'} onClick={() => act('pin', () => api.post(`/api/servers/${path}/pin`), `${s.model} pinned`)}>Pin</Button>}
         <Button size="sm" icon="power" variant="danger" busy={busy === 'unload'} disabled={s.state !== 'ready'}
-          onClick={() => act('unload', () => api.post('/api/servers/stop', { model: s.model }), `${s.model} unloaded`)}>Unload</Button>
+          onClick={() => void unload()}>Unload</Button>
       </div>
     </article>
   )
