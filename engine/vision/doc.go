@@ -1,0 +1,19 @@
+// Package vision turns the bytes of an image into the pixel tensor a vision
+// model's Hugging Face image processor would give it: decode (PNG, JPEG, GIF's
+// first frame, WebP), EXIF orientation, RGB, resize with PIL's resampling,
+// rescale, normalise, channels first.
+//
+// transformers' slow image processors hand the resize to PIL
+// (image_transforms.resize calls PIL.Image.resize), so a model was trained and
+// evaluated on PIL's output. Resize therefore reimplements PIL's separable
+// convolution (libImaging/Resample.c) bit for bit, 8-bit fixed-point
+// coefficients and rounding included, rather than using golang.org/x/image/draw,
+// whose bilinear filter neither antialiases the same way nor rounds the same.
+//
+// Decoding is Go's: lossless formats (PNG, GIF, lossless WebP) give PIL's
+// pixels exactly; JPEG and lossy WebP differ from libjpeg/libwebp by an
+// inverse-DCT and chroma-upsampling rounding (a level or two of 255), which
+// is below what the models notice but above the 1e-5 the rest is held to.
+//
+// Who may import me: engine.
+package vision

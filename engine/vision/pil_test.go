@@ -1,0 +1,145 @@
+package vision
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// pilCases is testdata/cases.json, written by testdata/gen.py from PIL and
+// numpy running Gemma3ImageProcessor's steps.
+type pilCases struct {
+	Pillow string `json:"pillow"`
+	Cases  []struct {
+		Image      string          `json:"image"`
+		Exact      bool            `json:"exact"` // a lossless format: Go decodes PIL's pixels
+		Config     json.RawMessage `json:"config"`
+		ConfigFile string          `json:"config_file"`
+		Pixels     string          `json:"pixels"`
+		SHA256     string          `json:"sha256"`
+		Decoded    [2]int          `json:"decoded"` // width, height after EXIF orientation
+	} `json:"cases"`
+}
+
+func readFile(name string) ([]byte, error) { return os.ReadFile(filepath.Join("testdata", name)) }
+
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := readFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func readF32(t *testing.T, name string) []float32 {
+	t.Helper()
+	b := readTestdata(t, name)
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
+
+// lossyMean is how far Go's JPEG and lossy-WebP decoders may land from
+// libjpeg's and libwebp's on average, in levels of 255. With full-resolution
+// chroma (4:4:4) only the inverse DCT's rounding differs; with 4:2:0 (all
+// lossy WebP, most JPEG photos) Go replicates each chroma sample where
+// libjpeg and libwebp interpolate ("fancy upsampling"), which on these
+// noisy test images moves the colour by ~10 levels.
+func lossyMean(image string) float64 {
+	if strings.Contains(image, "420") || strings.HasSuffix(image, ".webp") {
+		return 12
+	}
+	return 1
+}
+
+// TestPIL checks decode, orientation, resize, rescale and normalise against
+// PIL: bit for bit from lossless files, within lossyLevels from lossy ones
+// (whose pixel path is then checked from PIL's own decoded pixels).
+func TestPIL(t *testing.T) {
+	var pc pilCases
+	if err := json.Unmarshal(readTestdata(t, "cases.json"), &pc); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range pc.Cases {
+		name := c.Image + " " + filepath.Ext(c.Pixels) + c.ConfigFile
+		if c.Pixels != "" {
+			name = c.Pixels
+		}
+		t.Run(name, func(t *testing.T) {
+			cfg := c.Config
+			if c.ConfigFile != "" {
+				cfg = readTestdata(t, c.ConfigFile)
+			}
+			p, err := ParseProcessor(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := Decode(readTestdata(t, c.Image), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.SHA256 != "" {
+				px, err := p.Pixels(img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b := make([]byte, 4*len(px))
+				for i, v := range px {
+					binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+				}
+				if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != c.SHA256 {
+					t.Fatalf("pixel_values (%d floats) differ from PIL's", len(px))
+				}
+				return
+			}
+			if img.W != c.Decoded[0] || img.H != c.Decoded[1] {
+				t.Fatalf("decoded %dx%d, PIL %dx%d", img.W, img.H, c.Decoded[0], c.Decoded[1])
+			}
+			pil := &RGB{W: img.W, H: img.H, Pix: readTestdata(t, c.Image+".rgb")}
+			worst, sum := 0, 0
+			for i := range img.Pix {
+				d := abs(int(img.Pix[i]) - int(pil.Pix[i]))
+				worst, sum = max(worst, d), sum+d
+			}
+			mean := float64(sum) / float64(len(img.Pix))
+			switch {
+			case c.Exact && worst != 0:
+				t.Fatalf("decoded pixels differ from PIL's by up to %d levels", worst)
+			case mean > lossyMean(c.Image):
+				t.Fatalf("decoded pixels differ from PIL's by %.2f levels on average (> %g), up to %d", mean, lossyMean(c.Image), worst)
+			case !c.Exact:
+				t.Logf("lossy decode: %.2f levels from PIL on average, up to %d", mean, worst)
+				img = pil
+			}
+			px, err := p.Pixels(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := readF32(t, c.Pixels)
+			if len(px) != len(want) {
+				t.Fatalf("%d values, PIL %d", len(px), len(want))
+			}
+			for i := range px {
+				if d := math.Abs(float64(px[i] - want[i])); d > 1e-5 {
+					t.Fatalf("value %d (channel %d): %g, PIL %g", i, i/(p.Width*p.Height), px[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
