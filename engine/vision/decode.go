@@ -92,7 +92,15 @@ func Decode(data []byte, lim Limits) (*RGB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", format, err)
 	}
-	rgb := toRGB(img)
+	var rgb *RGB
+	if m, ok := img.(*image.YCbCr); ok && format == "jpeg" {
+		rgb, ok = jpegRGB(m)
+		if !ok {
+			rgb = toRGB(img)
+		}
+	} else {
+		rgb = toRGB(img)
+	}
 	if format == "jpeg" {
 		rgb = orient(rgb, jpegOrientation(data))
 	}

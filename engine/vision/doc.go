@@ -11,9 +11,10 @@
 // whose bilinear filter neither antialiases the same way nor rounds the same.
 //
 // Decoding is Go's: lossless formats (PNG, GIF, lossless WebP) give PIL's
-// pixels exactly; JPEG and lossy WebP differ from libjpeg/libwebp by an
-// inverse-DCT and chroma-upsampling rounding (a level or two of 255), which
-// is below what the models notice but above the 1e-5 the rest is held to.
+// pixels exactly. For JPEG, the chroma upsampling and colour conversion are
+// libjpeg-turbo's (ycc.go), leaving the inverse DCT's rounding: a level or
+// two on a few pixels. Lossy WebP keeps Go's replicated chroma where libwebp
+// interpolates, a few levels of colour near edges.
 //
 // Who may import me: engine.
 package vision

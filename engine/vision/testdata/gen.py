@@ -80,6 +80,7 @@ def main():
         "lossy.webp": encode(rgb, "WEBP", quality=90),
         "q95-444.jpg": encode(rgb, "JPEG", quality=95, subsampling=0),
         "q90-420.jpg": encode(rgb, "JPEG", quality=90, subsampling=2),
+        "q90-422.jpg": encode(rgb, "JPEG", quality=90, subsampling=1),
     }
     for o in (3, 6, 8):
         exif = Image.Exif()
