@@ -93,12 +93,15 @@ func Decode(data []byte, lim Limits) (*RGB, error) {
 		return nil, fmt.Errorf("decode %s: %w", format, err)
 	}
 	var rgb *RGB
+	if m, ok := img.(*image.NYCbCrA); ok {
+		img = &m.YCbCr // alpha is dropped, as PIL's convert("RGB") drops it
+	}
 	if m, ok := img.(*image.YCbCr); ok && format == "jpeg" {
-		rgb, ok = jpegRGB(m)
-		if !ok {
-			rgb = toRGB(img)
-		}
-	} else {
+		rgb, _ = jpegRGB(m)
+	} else if ok && format == "webp" {
+		rgb, _ = webpRGB(m)
+	}
+	if rgb == nil {
 		rgb = toRGB(img)
 	}
 	if format == "jpeg" {

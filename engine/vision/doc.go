@@ -10,11 +10,11 @@
 // coefficients and rounding included, rather than using golang.org/x/image/draw,
 // whose bilinear filter neither antialiases the same way nor rounds the same.
 //
-// Decoding is Go's: lossless formats (PNG, GIF, lossless WebP) give PIL's
-// pixels exactly. For JPEG, the chroma upsampling and colour conversion are
-// libjpeg-turbo's (ycc.go), leaving the inverse DCT's rounding: a level or
-// two on a few pixels. Lossy WebP keeps Go's replicated chroma where libwebp
-// interpolates, a few levels of colour near edges.
+// Decoding is Go's, with the last step of the lossy formats redone as PIL's
+// libraries do it: chroma upsampling and YUV → RGB are libwebp's for lossy
+// WebP (webpycc.go) and libjpeg-turbo's for JPEG (ycc.go). PNG, GIF and WebP
+// then give PIL's pixels exactly; JPEG differs by the inverse DCT's rounding
+// (a level or two on a few pixels).
 //
 // Who may import me: engine.
 package vision

@@ -78,6 +78,7 @@ def main():
         "rgb.gif": encode(rgb, "GIF", save_all=True, append_images=[Image.fromarray(pattern(37, 23, 5))]),
         "lossless.webp": encode(rgb, "WEBP", lossless=True),
         "lossy.webp": encode(rgb, "WEBP", quality=90),
+        "lossy-alpha.webp": encode(Image.fromarray(np.dstack([pattern(37, 23, 6), pattern(37, 23, 7)[..., 0]])), "WEBP", quality=80),
         "q95-444.jpg": encode(rgb, "JPEG", quality=95, subsampling=0),
         "q90-420.jpg": encode(rgb, "JPEG", quality=90, subsampling=2),
         "q90-422.jpg": encode(rgb, "JPEG", quality=90, subsampling=1),
@@ -90,7 +91,7 @@ def main():
     for name, data in files.items():
         with open(name, "wb") as f:
             f.write(data)
-        exact = name.endswith((".png", ".gif")) or name == "lossless.webp"
+        exact = not name.endswith(".jpg")
         img = load_image(data)
         decoded = np.array(img)
         with open(name + ".rgb", "wb") as f:
