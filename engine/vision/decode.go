@@ -46,8 +46,8 @@ func Format(data []byte) (string, bool) {
 }
 
 // Decode is transformers' load_image of encoded bytes: decode (a GIF's first
-// frame), apply the JPEG's EXIF orientation (PIL.ImageOps.exif_transpose) and
-// convert to RGB.
+// frame), apply the EXIF orientation of a JPEG, PNG or WebP
+// (PIL.ImageOps.exif_transpose) and convert to RGB.
 func Decode(data []byte, lim Limits) (*RGB, error) {
 	if lim.MaxBytes == 0 {
 		lim.MaxBytes = DefaultLimits.MaxBytes
@@ -93,6 +93,9 @@ func Decode(data []byte, lim Limits) (*RGB, error) {
 		return nil, fmt.Errorf("decode %s: %w", format, err)
 	}
 	var rgb *RGB
+	if m, ok := img.(*image.Paletted); ok && format == "gif" {
+		gifTransparentColor(data, m)
+	}
 	if m, ok := img.(*image.NYCbCrA); ok {
 		img = &m.YCbCr // alpha is dropped, as PIL's convert("RGB") drops it
 	}
@@ -104,8 +107,13 @@ func Decode(data []byte, lim Limits) (*RGB, error) {
 	if rgb == nil {
 		rgb = toRGB(img)
 	}
-	if format == "jpeg" {
+	switch format {
+	case "jpeg":
 		rgb = orient(rgb, jpegOrientation(data))
+	case "png":
+		rgb = orient(rgb, pngOrientation(data))
+	case "webp":
+		rgb = orient(rgb, webpOrientation(data))
 	}
 	return rgb, nil
 }

@@ -268,7 +268,7 @@ func TestParseProcessor(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, name := range []string{"rgb.png", "rgba.png", "palette.png", "rgb.gif", "lossless.webp", "lossy.webp", "exif6.jpg"} {
+	for _, name := range []string{"rgb.png", "rgba.png", "palette.png", "rgb.gif", "lossless.webp", "lossy.webp", "lossy-alpha.webp", "exif6.jpg", "exif5.png", "exif7.webp", "transparent.gif"} {
 		b, err := readFile(name)
 		if err != nil {
 			f.Fatal(err)

@@ -87,6 +87,13 @@ def main():
         exif = Image.Exif()
         exif[0x0112] = o
         files[f"exif{o}.jpg"] = encode(rgb, "JPEG", quality=95, subsampling=0, exif=exif.tobytes())
+    for o, fmt in ((5, "PNG"), (7, "WEBP")):
+        exif = Image.Exif()
+        exif[0x0112] = o
+        files[f"exif{o}.{fmt.lower()}"] = encode(rgb, fmt, exif=exif.tobytes(), **({"lossless": True} if fmt == "WEBP" else {}))
+    # A GIF whose transparent palette entry has a colour: PIL keeps it.
+    pal = rgb.quantize(16)
+    files["transparent.gif"] = encode(pal, "GIF", transparency=int(np.array(pal)[0, 0]))
     cases = []
     for name, data in files.items():
         with open(name, "wb") as f:
