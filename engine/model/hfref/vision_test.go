@@ -1,0 +1,227 @@
+package hfref
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
+)
+
+// visionModel is modeltest's tiny Gemma3ForConditionalGeneration text model
+// (hidden 64, sliding windows wider than the prompts) with a SigLIP tower of 16x16 images in 4x4 patches (a 4x4 grid)
+// pooled to 4 tokens, and random vision weights in transformers 4.50's names.
+func visionModel(t *testing.T) (map[string]any, Tensors) {
+	t.Helper()
+	c, w, err := Load(modeltest.New(t, modeltest.Spec{Arch: "gemma3mm", Layers: 2, Seed: 7, SlidingWindow: 64}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c["vision_config"] = map[string]any{"model_type": "siglip_vision_model", "hidden_size": 16.0, "intermediate_size": 32.0,
+		"num_hidden_layers": 2.0, "num_attention_heads": 2.0, "image_size": 16.0, "patch_size": 4.0, "layer_norm_eps": 1e-6,
+		"vision_use_head": false}
+	c["mm_tokens_per_image"] = 4.0
+	r := rand.New(rand.NewPCG(7, 8))
+	put := func(name string, scale float64, shape ...int) {
+		d := make([]float64, prod(shape))
+		for i := range d {
+			d[i] = r.NormFloat64() * scale
+		}
+		w[name] = Tensor{Shape: shape, Data: d}
+	}
+	p := "vision_tower.vision_model."
+	put(p+"embeddings.patch_embedding.weight", 0.2, 16, 3, 4, 4)
+	put(p+"embeddings.patch_embedding.bias", 0.1, 16)
+	put(p+"embeddings.position_embedding.weight", 0.5, 16, 16)
+	for l := range 2 {
+		lp := p + "encoder.layers." + string(rune('0'+l)) + "."
+		for _, n := range []string{"q_proj", "k_proj", "v_proj", "out_proj"} {
+			put(lp+"self_attn."+n+".weight", 0.3, 16, 16)
+			put(lp+"self_attn."+n+".bias", 0.1, 16)
+		}
+		put(lp+"mlp.fc1.weight", 0.3, 32, 16)
+		put(lp+"mlp.fc1.bias", 0.1, 32)
+		put(lp+"mlp.fc2.weight", 0.3, 16, 32)
+		put(lp+"mlp.fc2.bias", 0.1, 16)
+		for _, n := range []string{"layer_norm1", "layer_norm2"} {
+			put(lp+n+".weight", 0.2, 16)
+			put(lp+n+".bias", 0.1, 16)
+		}
+	}
+	put(p+"post_layernorm.weight", 0.2, 16)
+	put(p+"post_layernorm.bias", 0.1, 16)
+	put("multi_modal_projector.mm_soft_emb_norm.weight", 0.2, 16)
+	put("multi_modal_projector.mm_input_projection_weight", 0.3, 16, 64)
+	return c, w
+}
+
+func randomPixels(seed uint64) []float64 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	px := make([]float64, 3*16*16)
+	for i := range px {
+		px[i] = r.Float64()*2 - 1
+	}
+	return px
+}
+
+const imageTok = 262144
+
+func TestImageFeatures(t *testing.T) {
+	c, w := visionModel(t)
+	f, err := ImageFeatures(c, w, randomPixels(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f) != 4 || len(f[0]) != 64 {
+		t.Fatalf("features %dx%d, want 4x64", len(f), len(f[0]))
+	}
+	// transformers 4.52's names (model.vision_tower..., model.multi_modal_projector...)
+	// are the same model.
+	moved := Tensors{}
+	for k, v := range w {
+		if strings.HasPrefix(k, "vision_tower.") || strings.HasPrefix(k, "multi_modal_projector.") {
+			k = "model." + k
+		}
+		moved[k] = v
+	}
+	g, err := ImageFeatures(c, moved, randomPixels(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range f {
+		for j := range f[i] {
+			if f[i][j] != g[i][j] {
+				t.Fatalf("4.52 names: feature (%d, %d) %g, 4.50 names %g", i, j, g[i][j], f[i][j])
+			}
+		}
+	}
+	if _, err := ImageFeatures(c, w, make([]float64, 10)); err == nil {
+		t.Fatal("10 pixel values accepted")
+	}
+}
+
+// TestProjectorPooling checks the patch grid's order through the average
+// pooling: with an identity projection and a unit norm, each token is the
+// normalised mean of its 2x2 block of patches, patches numbered row by row.
+func TestProjectorPooling(t *testing.T) {
+	v := &vision{hidden: 2, imageSize: 16, patch: 4, tokensPerImage: 4, textHidden: 2, eps: 0}
+	m := &run{w: Tensors{
+		"mm_soft_emb_norm.weight":    {Shape: []int{2}, Data: []float64{0, 0}},
+		"mm_input_projection_weight": {Shape: []int{2, 2}, Data: []float64{1, 0, 0, 1}},
+	}}
+	x := make([][]float64, 16)
+	for n := range x {
+		x[n] = []float64{float64(n), 1}
+	}
+	out := m.project(v, "", x)
+	if m.err != nil {
+		t.Fatal(m.err)
+	}
+	for ty := range 2 {
+		for tx := range 2 {
+			mean := (2*float64(ty)+0.5)*4 + 2*float64(tx) + 0.5
+			got := out[ty*2+tx]
+			if r := got[0] / got[1]; math.Abs(r-mean) > 1e-12 {
+				t.Errorf("token (%d, %d) pools patches averaging %g, want %g", ty, tx, r, mean)
+			}
+			if n := math.Hypot(got[0], got[1]); math.Abs(n-math.Sqrt2) > 1e-12 {
+				t.Errorf("token (%d, %d): norm %g, want sqrt(2) (RMS 1 over 2 features)", ty, tx, n)
+			}
+		}
+	}
+}
+
+func imagePrompt(images int) []int {
+	ids := []int{2, 45, 300}
+	for range images {
+		ids = append(ids, 500, imageTok, imageTok, imageTok, imageTok, 501) // <start_of_image>, <end_of_image> in the tiny vocabulary
+	}
+	return append(ids, 7, 220, 19)
+}
+
+func same(a, b []float64) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestImageMask checks Gemma 3's attention over images: the tokens of one
+// image see each other both ways, text stays causal, and an image's tokens
+// do not see a later image.
+func TestImageMask(t *testing.T) {
+	c, w := visionModel(t)
+	ids := imagePrompt(1)
+	bi, err := LogitsWithImages(c, w, ids, [][]float64{randomPixels(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same features with a causal mask everywhere.
+	v, _ := parseVision(c)
+	f, _ := parse(c)
+	m := &run{f: f, w: w, n: len(ids)}
+	feats := m.imageFeatures(v, randomPixels(1))
+	m.img = &images{token: imageTok, feats: feats, group: make([]int, len(ids))}
+	for i := range m.img.group {
+		m.img.group[i] = -1
+	}
+	causal, err := m.forward(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range 4 { // text and <start_of_image> see nothing after them
+		if !same(bi[p], causal[p]) {
+			t.Errorf("position %d (before the image tokens) depends on the mask", p)
+		}
+	}
+	// From the first image token on (4..7, then the text after), the hidden
+	// states differ: image tokens saw the image's later tokens.
+	for p := 4; p < len(ids); p++ {
+		if same(bi[p], causal[p]) {
+			t.Errorf("position %d is the same with a causal mask over the image", p)
+		}
+	}
+
+	// Two images: changing the second leaves every position before it as it was.
+	two := imagePrompt(2)
+	a, err := LogitsWithImages(c, w, two, [][]float64{randomPixels(1), randomPixels(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := LogitsWithImages(c, w, two, [][]float64{randomPixels(1), randomPixels(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range two {
+		if p < 10 && !same(a[p], b[p]) {
+			t.Errorf("position %d (first image or before) sees the second image", p)
+		}
+		if p >= 10 && same(a[p], b[p]) {
+			t.Errorf("position %d does not see the second image", p)
+		}
+	}
+}
+
+func TestLogitsWithImagesRefuses(t *testing.T) {
+	c, w := visionModel(t)
+	for _, tc := range []struct {
+		ids    []int
+		images int
+		want   string
+	}{
+		{imagePrompt(1), 2, "1 images in the prompt, 2 given"},
+		{[]int{2, imageTok, imageTok, 7}, 1, "fewer than 4 tokens"},
+		{[]int{2, imageTok, imageTok, imageTok, imageTok, imageTok, 7}, 1, "more than 4 tokens"},
+	} {
+		px := make([][]float64, tc.images)
+		for i := range px {
+			px[i] = randomPixels(uint64(i))
+		}
+		if _, err := LogitsWithImages(c, w, tc.ids, px); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.ids, err, tc.want)
+		}
+	}
+}
