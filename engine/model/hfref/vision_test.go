@@ -9,50 +9,16 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 )
 
-// visionModel is modeltest's tiny Gemma3ForConditionalGeneration text model
-// (hidden 64, sliding windows wider than the prompts) with a SigLIP tower of 16x16 images in 4x4 patches (a 4x4 grid)
-// pooled to 4 tokens, and random vision weights in transformers 4.50's names.
+// visionModel is modeltest's tiny Gemma3ForConditionalGeneration (text
+// hidden 64, sliding windows wider than the prompts) with its SigLIP tower of
+// 16x16 images in 4x4 patches (a 4x4 grid) pooled to 4 tokens, read from the
+// files in the real layout.
 func visionModel(t *testing.T) (map[string]any, Tensors) {
 	t.Helper()
 	c, w, err := Load(modeltest.New(t, modeltest.Spec{Arch: "gemma3mm", Layers: 2, Seed: 7, SlidingWindow: 64}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c["vision_config"] = map[string]any{"model_type": "siglip_vision_model", "hidden_size": 16.0, "intermediate_size": 32.0,
-		"num_hidden_layers": 2.0, "num_attention_heads": 2.0, "image_size": 16.0, "patch_size": 4.0, "layer_norm_eps": 1e-6,
-		"vision_use_head": false}
-	c["mm_tokens_per_image"] = 4.0
-	r := rand.New(rand.NewPCG(7, 8))
-	put := func(name string, scale float64, shape ...int) {
-		d := make([]float64, prod(shape))
-		for i := range d {
-			d[i] = r.NormFloat64() * scale
-		}
-		w[name] = Tensor{Shape: shape, Data: d}
-	}
-	p := "vision_tower.vision_model."
-	put(p+"embeddings.patch_embedding.weight", 0.2, 16, 3, 4, 4)
-	put(p+"embeddings.patch_embedding.bias", 0.1, 16)
-	put(p+"embeddings.position_embedding.weight", 0.5, 16, 16)
-	for l := range 2 {
-		lp := p + "encoder.layers." + string(rune('0'+l)) + "."
-		for _, n := range []string{"q_proj", "k_proj", "v_proj", "out_proj"} {
-			put(lp+"self_attn."+n+".weight", 0.3, 16, 16)
-			put(lp+"self_attn."+n+".bias", 0.1, 16)
-		}
-		put(lp+"mlp.fc1.weight", 0.3, 32, 16)
-		put(lp+"mlp.fc1.bias", 0.1, 32)
-		put(lp+"mlp.fc2.weight", 0.3, 16, 32)
-		put(lp+"mlp.fc2.bias", 0.1, 16)
-		for _, n := range []string{"layer_norm1", "layer_norm2"} {
-			put(lp+n+".weight", 0.2, 16)
-			put(lp+n+".bias", 0.1, 16)
-		}
-	}
-	put(p+"post_layernorm.weight", 0.2, 16)
-	put(p+"post_layernorm.bias", 0.1, 16)
-	put("multi_modal_projector.mm_soft_emb_norm.weight", 0.2, 16)
-	put("multi_modal_projector.mm_input_projection_weight", 0.3, 16, 64)
 	return c, w
 }
 
