@@ -17,6 +17,7 @@ import json
 
 import numpy as np
 import PIL
+import PIL.ImageFilter
 import PIL.ImageOps
 from PIL import Image
 
@@ -91,6 +92,12 @@ def main():
         exif = Image.Exif()
         exif[0x0112] = o
         files[f"exif{o}.{fmt.lower()}"] = encode(rgb, fmt, exif=exif.tobytes(), **({"lossless": True} if fmt == "WEBP" else {}))
+    # A photo-sized JPEG (4:2:0, turned by EXIF) for the whole path at a
+    # large downscale, where the filter's support spans ~15 source pixels.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    photo = Image.fromarray(pattern(601, 401, 8)).filter(PIL.ImageFilter.GaussianBlur(2))
+    files["photo.jpg"] = encode(photo, "JPEG", quality=85, exif=exif.tobytes())
     # A GIF whose transparent palette entry has a colour: PIL keeps it.
     pal = rgb.quantize(16)
     files["transparent.gif"] = encode(pal, "GIF", transparency=int(np.array(pal)[0, 0]))
@@ -101,9 +108,13 @@ def main():
         exact = not name.endswith(".jpg")
         img = load_image(data)
         decoded = np.array(img)
-        with open(name + ".rgb", "wb") as f:
-            f.write(decoded.tobytes())
+        keep_rgb = name != "photo.jpg"  # 700 kB: its pixel_values are compared instead
+        if keep_rgb:
+            with open(name + ".rgb", "wb") as f:
+                f.write(decoded.tobytes())
         configs = [("down", gemma(12, 16)), ("up", gemma(31, 50))]
+        if name == "photo.jpg":
+            configs = [("down", gemma(40, 27))]
         if name == "rgb.png":
             configs += [("mixed", gemma(10, 60)), ("bicubic", gemma(12, 16, 3)), ("lanczos", gemma(31, 50, 1)),
                         ("box", gemma(9, 11, 4)), ("hamming", gemma(17, 13, 5)),
@@ -115,7 +126,7 @@ def main():
             with open(fname, "wb") as f:
                 f.write(out.astype("<f4").tobytes())
             cases.append({"image": name, "exact": exact, "config": cfg, "pixels": fname,
-                          "decoded": [decoded.shape[1], decoded.shape[0]]})
+                          "decoded": [decoded.shape[1], decoded.shape[0]], "rgb": keep_rgb})
     # The real processor at 896x896, held as a hash (the tensor is 9.6 MB).
     with open("gemma-3-4b-it.preprocessor_config.json") as f:
         real = json.load(f)
