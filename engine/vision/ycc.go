@@ -59,61 +59,64 @@ func jpegRGB(m *image.YCbCr) (*RGB, bool) {
 // upsampling. Rows above the first and below the last repeat the edge row,
 // as libjpeg's context rows do.
 func upsample(p []uint8, stride, dw, dh, hs, vs, w, h int) []uint8 {
-	at := func(x, y int) int32 { return int32(p[min(max(y, 0), dh-1)*stride+x]) }
 	out := make([]uint8, w*h)
-	put := func(x, y int, v int32) {
-		if x < w && y < h {
-			out[y*w+x] = uint8(v)
-		}
-	}
-	for cy := range dh {
-		for v := range vs {
-			oy := cy*vs + v
-			// colsum is the vertical blend of column x: 3/4 the nearer row,
-			// 1/4 the next nearer (above for the upper output row).
-			colsum := func(x int) int32 {
-				if vs == 1 {
-					return at(x, cy)
-				}
-				return 3*at(x, cy) + at(x, cy-1+2*v)
+	row := func(cy int) []uint8 { cy = min(max(cy, 0), dh-1); return p[cy*stride : cy*stride+dw] }
+	// cs is one output row's column sums: for h2v2, 3/4 the nearer chroma
+	// row plus 1/4 the next nearer (above for the upper output row), in
+	// units of 1/4; for h2v1 and 4:4:4 the chroma row itself.
+	cs := make([]int32, dw+2)
+	for oy := range h {
+		cy, v := oy/vs, oy%vs
+		near := row(cy)
+		if vs == 2 {
+			far := row(cy - 1 + 2*v)
+			for x := range dw {
+				cs[x] = 3*int32(near[x]) + int32(far[x])
 			}
-			switch {
-			case hs == 1: // 4:4:4
-				for x := range dw {
-					put(x, oy, at(x, cy))
+		} else {
+			for x := range dw {
+				cs[x] = int32(near[x])
+			}
+		}
+		dst := out[oy*w : (oy+1)*w]
+		if hs == 1 {
+			for x := range w {
+				dst[x] = uint8(cs[x])
+			}
+			continue
+		}
+		// Each chroma column c gives output columns 2c (leaning left) and
+		// 2c+1 (leaning right); the edges use the column itself for the
+		// missing neighbour, weighted as libjpeg's special cases do.
+		put := func(x int, v int32) {
+			if x < w {
+				dst[x] = uint8(v)
+			}
+		}
+		for c := range dw {
+			left, right := cs[max(c-1, 0)], cs[min(c+1, dw-1)]
+			if vs == 2 { // h2v2: units of 1/16, biases 8 and 7
+				if c == 0 {
+					put(0, (cs[0]*4+8)>>4)
+				} else {
+					put(2*c, (cs[c]*3+left+8)>>4)
 				}
-			case vs == 1: // h2v1
-				if dw == 1 {
-					put(0, oy, at(0, cy))
-					put(1, oy, at(0, cy))
-					continue
+				if c == dw-1 {
+					put(2*c+1, (cs[c]*4+7)>>4)
+				} else {
+					put(2*c+1, (cs[c]*3+right+7)>>4)
 				}
-				put(0, oy, at(0, cy))
-				put(1, oy, (at(0, cy)*3+at(1, cy)+2)>>2)
-				for x := 1; x < dw-1; x++ {
-					c := at(x, cy) * 3
-					put(2*x, oy, (c+at(x-1, cy)+1)>>2)
-					put(2*x+1, oy, (c+at(x+1, cy)+2)>>2)
+			} else { // h2v1: units of 1/4, biases 1 and 2
+				if c == 0 {
+					put(0, cs[0])
+				} else {
+					put(2*c, (cs[c]*3+left+1)>>2)
 				}
-				last := at(dw-1, cy)
-				put(2*dw-2, oy, (last*3+at(dw-2, cy)+1)>>2)
-				put(2*dw-1, oy, last)
-			default: // h2v2
-				if dw == 1 {
-					put(0, oy, (colsum(0)*4+8)>>4)
-					put(1, oy, (colsum(0)*4+7)>>4)
-					continue
+				if c == dw-1 {
+					put(2*c+1, cs[c])
+				} else {
+					put(2*c+1, (cs[c]*3+right+2)>>2)
 				}
-				put(0, oy, (colsum(0)*4+8)>>4)
-				put(1, oy, (colsum(0)*3+colsum(1)+7)>>4)
-				for x := 1; x < dw-1; x++ {
-					c := colsum(x) * 3
-					put(2*x, oy, (c+colsum(x-1)+8)>>4)
-					put(2*x+1, oy, (c+colsum(x+1)+7)>>4)
-				}
-				c := colsum(dw - 1)
-				put(2*dw-2, oy, (c*3+colsum(dw-2)+8)>>4)
-				put(2*dw-1, oy, (c*4+7)>>4)
 			}
 		}
 	}
