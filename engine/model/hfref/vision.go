@@ -89,11 +89,26 @@ func (m *run) imageFeatures(v *vision, pixels []float64) [][]float64 {
 	}
 	vp := m.visionPrefix()
 	p := vp + "vision_tower.vision_model."
-	// patch_embedding: Conv2d(channels, hidden, kernel=stride=patch, "valid"),
-	// flattened row by row of patches, plus position_embedding(arange).
 	cw := m.tensor(p+"embeddings.patch_embedding.weight", v.hidden, v.channels, v.patch, v.patch)
 	cb := m.tensor(p+"embeddings.patch_embedding.bias", v.hidden)
 	pos := m.tensor(p+"embeddings.position_embedding.weight", side*side, v.hidden)
+	x := patchEmbed(v, cw, cb, pos, pixels)
+	for l := range v.layers {
+		lp := fmt.Sprintf("%sencoder.layers.%d.", p, l)
+		h := m.siglipAttention(v, lp, m.layerNorm(lp+"layer_norm1", x, v.eps))
+		x = add(x, h, 1)
+		h = m.siglipMLP(v, lp, m.layerNorm(lp+"layer_norm2", x, v.eps))
+		x = add(x, h, 1)
+	}
+	x = m.layerNorm(p+"post_layernorm", x, v.eps)
+	return m.project(v, vp+"multi_modal_projector.", x)
+}
+
+// patchEmbed is SiglipVisionEmbeddings: patch_embedding, a Conv2d(channels,
+// hidden, kernel = stride = patch, "valid") whose output grid is flattened
+// row by row, plus position_embedding(arange(patches)).
+func patchEmbed(v *vision, cw, cb, pos, pixels []float64) [][]float64 {
+	s, side := v.imageSize, v.imageSize/v.patch
 	x := make([][]float64, side*side)
 	for py := range side {
 		for px := range side {
@@ -112,15 +127,7 @@ func (m *run) imageFeatures(v *vision, pixels []float64) [][]float64 {
 			}
 		}
 	}
-	for l := range v.layers {
-		lp := fmt.Sprintf("%sencoder.layers.%d.", p, l)
-		h := m.siglipAttention(v, lp, m.layerNorm(lp+"layer_norm1", x, v.eps))
-		x = add(x, h, 1)
-		h = m.siglipMLP(v, lp, m.layerNorm(lp+"layer_norm2", x, v.eps))
-		x = add(x, h, 1)
-	}
-	x = m.layerNorm(p+"post_layernorm", x, v.eps)
-	return m.project(v, vp+"multi_modal_projector.", x)
+	return x
 }
 
 // layerNorm is nn.LayerNorm with weight and bias over each row.

@@ -191,3 +191,44 @@ func TestLogitsWithImagesRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestPatchEmbed checks the convolution's indexing by scattering each pixel
+// into the one patch and kernel tap it belongs to, the other way round from
+// patchEmbed's gather.
+func TestPatchEmbed(t *testing.T) {
+	v := &vision{hidden: 3, channels: 3, imageSize: 8, patch: 4}
+	r := rand.New(rand.NewPCG(9, 9))
+	vec := func(n int) []float64 {
+		d := make([]float64, n)
+		for i := range d {
+			d[i] = r.NormFloat64()
+		}
+		return d
+	}
+	cw, cb, pos, pixels := vec(3*3*4*4), vec(3), vec(4*3), vec(3*8*8)
+	got := patchEmbed(v, cw, cb, pos, pixels)
+	want := make([][]float64, 4)
+	for n := range want {
+		want[n] = make([]float64, 3)
+		for o := range 3 {
+			want[n][o] = cb[o] + pos[n*3+o]
+		}
+	}
+	for c := range 3 {
+		for y := range 8 {
+			for x := range 8 {
+				n := (y/4)*2 + x/4
+				for o := range 3 {
+					want[n][o] += pixels[c*64+y*8+x] * cw[o*48+c*16+(y%4)*4+x%4]
+				}
+			}
+		}
+	}
+	for n := range want {
+		for o := range want[n] {
+			if math.Abs(got[n][o]-want[n][o]) > 1e-12 {
+				t.Fatalf("patch %d feature %d: %g, scattered %g", n, o, got[n][o], want[n][o])
+			}
+		}
+	}
+}
