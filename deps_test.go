@@ -57,6 +57,7 @@ var importRules = []struct {
 	{"engine/sample", []string{"engine/..."}, "the engine's packages."},
 	{"engine/sample/grammar", []string{"engine/..."}, "the engine's packages."},
 	{"engine/tokenizer", []string{"engine"}, ""},
+	{"engine/vision", []string{"engine", "tests"}, "engine."},
 	{"store", []string{"api", "app", "tests"}, ""},
 	{"api/apitest", []string{"tests"}, "tests of api and app."},
 	{"engine/enginetest", []string{"tests"}, "tests only."},

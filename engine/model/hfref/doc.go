@@ -6,6 +6,12 @@
 // nothing in this project, so that it can judge the executors: a family is
 // right when every executor's logits match these within 1e-4 of their RMS.
 //
+// For Gemma3ForConditionalGeneration it also has the vision path (issue
+// #28, vision.go): the SigLIP tower, the multi-modal projector's pooling to
+// mm_tokens_per_image tokens, the features spliced over the image tokens,
+// and the attention mask under which one image's tokens see each other both
+// ways (LogitsWithImages, ImageFeatures).
+//
 // It is deliberately plain: no cache, no batching, no fusion, every position
 // recomputed, every step in the order transformers writes it. The input is a
 // config.json (as a map, the way transformers reads it, with the family's

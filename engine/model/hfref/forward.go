@@ -29,7 +29,8 @@ func Logits(config map[string]any, w Tensors, ids []int) ([][]float64, error) {
 type run struct {
 	f   *family
 	w   Tensors
-	n   int // sequence length
+	n   int     // sequence length
+	img *images // nil: a text-only prompt
 	err error
 }
 
@@ -141,7 +142,13 @@ func (m *run) forward(ids []int) ([][]float64, error) {
 		scale = roundTo(f.dtype, math.Sqrt(float64(f.hidden)))
 	}
 	x := make([][]float64, len(ids))
+	next := 0 // the next image feature row
 	for t, id := range ids {
+		if m.img != nil && id == m.img.token {
+			x[t] = append([]float64(nil), m.img.feats[next]...)
+			next++
+			continue
+		}
 		if id < 0 || id >= f.vocab {
 			return nil, fmt.Errorf("hfref: token %d outside vocabulary of %d", id, f.vocab)
 		}
@@ -269,10 +276,10 @@ func (m *run) attention(l int, p string, x [][]float64) [][]float64 {
 		for h := range f.heads {
 			kh := h / group // repeat_kv: query head h reads key/value head h/group
 			qi := q[i][h*f.headDim : (h+1)*f.headDim]
-			scores := make([]float64, i+1)
+			scores := make([]float64, len(x))
 			max := math.Inf(-1)
-			for j := 0; j <= i; j++ {
-				if f.slidingLayer[l] && i-j >= f.window {
+			for j := range x {
+				if !m.img.sameImage(i, j) && (j > i || f.slidingLayer[l] && i-j >= f.window) {
 					scores[j] = math.Inf(-1)
 					continue
 				}
