@@ -155,3 +155,10 @@ func (m *MoE) ActiveFraction() float64 {
 	}
 	return float64(m.TopK) / float64(len(m.Experts))
 }
+
+// SparseCounter is implemented by the Config.Family of sparse families: how
+// many parameters one decoded token reads (the output head whole, one row of
+// the embedding table, TopK experts of each block) and how many there are.
+type SparseCounter interface {
+	Active(c *Config) (active, total int64)
+}

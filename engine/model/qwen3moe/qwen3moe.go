@@ -55,12 +55,15 @@ func (s *Sparse) Active(c *model.Config) (active, total int64) {
 	q, kv := int64(c.NumAttentionHeads*c.HeadDim), int64(c.NumKeyValueHeads*c.HeadDim)
 	embed := int64(c.VocabSize) * h
 	// Decode reads one row of the embedding table and the whole output head.
-	total, active = embed, embed
+	total, active = embed+h, embed+h // the final norm too
 	if !c.TieWordEmbeddings {
 		total += embed
 	}
 	for _, moe := range s.MoELayers {
 		attn := 2*h*q + 2*h*kv + 2*h
+		if c.QKNorm {
+			attn += 2 * int64(c.HeadDim)
+		}
 		total, active = total+attn, active+attn
 		if moe {
 			expert := 3 * h * int64(s.Inter)
@@ -277,3 +280,5 @@ func (m *Model) Norm(o model.Ops, x model.Value) model.Value {
 }
 
 func (m *Model) Logits(o model.Ops, h model.Value) model.Value { return o.Linear(h, &m.head) }
+
+var _ model.SparseCounter = (*Sparse)(nil)
