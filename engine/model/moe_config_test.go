@@ -1,12 +1,16 @@
 package model_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 	"github.com/mlx-manager/mlx-manager/engine/model/qwen3moe"
 )
 
@@ -60,4 +64,46 @@ func TestMoERealConfigs(t *testing.T) {
 			t.Errorf("GPTQ conversion: %v, want ErrInvalidConfig", err)
 		}
 	})
+}
+
+// TestMoEWeightErrors: a checkpoint whose experts do not match its config
+// fails to open with the tensor named, in both layouts.
+func TestMoEWeightErrors(t *testing.T) {
+	for _, spec := range []modeltest.Spec{
+		{Arch: "qwen3moe", Experts: 4},
+		{Arch: "mixtral", Experts: 4, Stacked: true},
+		{Arch: "qwen3moe", Experts: 4, Stacked: true, QuantBits: 4, GroupSize: 32},
+	} {
+		t.Run(spec.Name(), func(t *testing.T) {
+			dir := modeltest.New(t, spec)
+			path := filepath.Join(dir, "config.json")
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c map[string]any
+			if err := json.Unmarshal(b, &c); err != nil {
+				t.Fatal(err)
+			}
+			key := "num_experts"
+			if spec.Arch == "mixtral" {
+				key = "num_local_experts"
+			}
+			c[key] = 6 // the files hold 4
+			if b, err = json.Marshal(c); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m, err := model.Open(context.Background(), dir)
+			if err == nil {
+				m.Close()
+				t.Fatal("opened a model with 4 experts configured as 6")
+			}
+			if !errors.Is(err, model.ErrWeights) || !strings.Contains(err.Error(), "gate") {
+				t.Errorf("error %v, want ErrWeights naming the router or an expert", err)
+			}
+		})
+	}
 }
