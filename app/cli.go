@@ -174,11 +174,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	executor := fs.String("executor", "cpu", "cpu or gomlx")
 	kv := fs.String("kv-cache", "", "KV cache precision of the cpu executor: f16 or f32 (default f16 with SIMD kernels)")
 	acts := fs.String("activations", "", activationsUsage)
+	moe := fs.Bool("moe", false, "benchmark a generated mixture of experts (1B parameters, 0.25B per token) beside the dense model of its active size")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	if *moe && *modelDir != "" {
+		return fmt.Errorf("%w: --moe generates its models; it cannot be combined with --model", errUsage)
 	}
 	if *modelDir != "" {
 		if err := checkModelPath(*modelDir); err != nil {
@@ -199,6 +203,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *precisions != "" {
 		opts.Precisions = strings.Split(*precisions, ",")
 	}
+	opts.MoE = *moe
 	_, err = bench.Run(ctx, opts, stdout)
 	if errors.Is(err, context.Canceled) {
 		return errors.New("interrupted")

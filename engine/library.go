@@ -88,6 +88,10 @@ func DescribeConfig(id string, raw []byte) ModelInfo {
 
 // parameterCount counts a Llama-style decoder's parameters from its dimensions.
 func parameterCount(c *model.Config) int64 {
+	if sc, ok := c.Family.(model.SparseCounter); ok {
+		_, total := sc.Active(c) // every expert, all resident
+		return total
+	}
 	h, kv := int64(c.HiddenSize), int64(c.NumKeyValueHeads*c.HeadDim)
 	q := int64(c.NumAttentionHeads * c.HeadDim)
 	embed := int64(c.VocabSize) * h

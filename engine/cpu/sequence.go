@@ -29,6 +29,7 @@ type sequence struct {
 
 	capScores []float64 // scratch of soft-capped attention
 	capRow    []float32
+	moe       moeScratch // routing of the MoE block running (moe.go)
 }
 
 // NewSequence starts an empty sequence with a KV cache for maxLen tokens.

@@ -43,8 +43,10 @@
 //     without RoPE simply does not call it), Attention with an Attention per
 //     kind of layer (Scale, Window for sliding layers, Softcap), GLU, Add
 //     (residuals: its first operand may be overwritten), Scale (embedding,
-//     residual and logit multipliers), Softcap. Precompute the descriptors in
-//     Build: executors cache tables per *Rope.
+//     residual and logit multipliers), Softcap, MoE for a sparse mixture of
+//     experts (bind it with Binder.MoE, which reads the experts per expert or
+//     stacked as mlx-lm's switch_mlp; engine/model/qwen3moe is the example).
+//     Precompute the descriptors in Build: executors cache tables per *Rope.
 //  5. Add one line to engine/model/all, a tiny model of the family to
 //     engine/model/modeltest, and check its logits against an independent
 //     float64 implementation written from the transformers source

@@ -52,6 +52,10 @@ type Ops interface {
 	Scale(x Value, s float64) Value
 	// Softcap is cap * tanh(x / cap). It may overwrite x.
 	Softcap(x Value, cap float64) Value
+	// MoE is the sparse mixture-of-experts block m on every row of x
+	// (tokens, hidden): routing and weighting as MoE describes. An executor
+	// runs an expert only on the rows routed to it.
+	MoE(x Value, m *MoE) Value
 }
 
 // Activation selects the gate function of GLU.

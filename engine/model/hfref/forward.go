@@ -193,6 +193,13 @@ func (m *run) layer(l int, x [][]float64) [][]float64 {
 	case m.f.arch == "Olmo2ForCausalLM": // norms after the blocks, none before
 		x = add(x, m.norm(p+"post_attention_layernorm", m.attention(l, p, x)), 1)
 		return add(x, m.norm(p+"post_feedforward_layernorm", m.mlp(p, x)), 1)
+	case m.f.moe.sparse != nil: // Qwen3MoeDecoderLayer, MixtralDecoderLayer
+		x = add(x, m.attention(l, p, m.norm(p+"input_layernorm", x)), 1)
+		h := m.norm(p+"post_attention_layernorm", x)
+		if m.f.moe.sparse[l] {
+			return add(x, m.sparseMLP(p, h), 1)
+		}
+		return add(x, m.mlp(p, h), 1)
 	default: // Llama arrangement; Granite scales each block's output
 		x = add(x, m.attention(l, p, m.norm(p+"input_layernorm", x)), m.f.residualMult)
 		return add(x, m.mlp(p, m.norm(p+"post_attention_layernorm", x)), m.f.residualMult)
@@ -257,7 +264,7 @@ func (m *run) attention(l int, p string, x [][]float64) [][]float64 {
 	switch f.arch {
 	case "Olmo2ForCausalLM": // q_norm and k_norm over the whole projection
 		q, k = m.norm(p+"self_attn.q_norm", q), m.norm(p+"self_attn.k_norm", k)
-	case "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration": // per head
+	case "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration", "Qwen3MoeForCausalLM": // per head
 		q, k = m.headNorm(p+"self_attn.q_norm", q), m.headNorm(p+"self_attn.k_norm", k)
 	}
 	if f.ropeLayer[l] {

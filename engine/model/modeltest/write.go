@@ -112,6 +112,10 @@ func (s Spec) config() map[string]any {
 			c["attention_bias"] = s.AttentionBias
 		}
 	default:
+		if isMoE(s.Arch) {
+			s.moeConfig(c)
+			break
+		}
 		return s.familyConfig(c)
 	}
 	if s.QuantBits > 0 {
@@ -140,6 +144,9 @@ func (g *gen) tensors() error {
 	s := g.s
 	if isFamily(s.Arch) {
 		return g.familyTensors()
+	}
+	if isMoE(s.Arch) {
+		return g.moeTensors()
 	}
 	qdim, kvdim := s.Heads*s.HeadDim, s.KVHeads*s.HeadDim
 	invSqrt := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }
