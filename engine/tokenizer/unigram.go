@@ -1,0 +1,250 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"unicode/utf8"
+)
+
+// unigramModel is SentencePiece's Unigram model as the tokenizers crate
+// runs it: the segmentation with the highest total piece score (Viterbi
+// over the lattice of vocabulary pieces), unknown characters scored just
+// below the worst piece and fused into one unk, optionally spelled as
+// <0xNN> byte tokens instead.
+type unigramModel struct {
+	vocab        map[string]int32
+	scores       []float64 // id -> log probability
+	pieces       pieceTrie
+	unk          int32
+	unkScore     float64
+	byteFallback bool
+	byteIDs      [256]int32 // <0xNN> ids, -1 when absent
+}
+
+// unkPenalty is how far below the lowest piece score an unknown character
+// scores (tokenizers' K_UNK_PENALTY).
+const unkPenalty = 10.0
+
+// unigramVocabJSON reads the [["piece", score], ...] list.
+type unigramVocabJSON []struct {
+	piece string
+	score float64
+}
+
+func (v *unigramVocabJSON) UnmarshalJSON(data []byte) error {
+	var rows [][2]json.RawMessage
+	if err := json.Unmarshal(data, &rows); err != nil {
+		return fmt.Errorf("unigram vocab is not a list of [piece, score]: %w", err)
+	}
+	out := make(unigramVocabJSON, len(rows))
+	for i, r := range rows {
+		if err := json.Unmarshal(r[0], &out[i].piece); err != nil {
+			return fmt.Errorf("unigram piece %d: %w", i, err)
+		}
+		if err := json.Unmarshal(r[1], &out[i].score); err != nil {
+			return fmt.Errorf("unigram score %d: %w", i, err)
+		}
+	}
+	*v = out
+	return nil
+}
+
+// parseUnigramVocab returns the pieces; a piece's id is its index.
+func parseUnigramVocab(raw json.RawMessage) (unigramVocabJSON, error) {
+	var v unigramVocabJSON
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	if len(v) > maxTokens {
+		return nil, fmt.Errorf("unigram vocab has %d pieces, more than %d", len(v), maxTokens)
+	}
+	return v, nil
+}
+
+func newUnigram(m *modelJSON, pieces unigramVocabJSON) (*unigramModel, error) {
+	u := &unigramModel{
+		vocab:        make(map[string]int32, len(pieces)),
+		scores:       make([]float64, len(pieces)),
+		byteFallback: m.ByteFallback,
+	}
+	if len(pieces) == 0 {
+		return nil, fmt.Errorf("unigram vocab is empty")
+	}
+	minScore := math.Inf(1)
+	for id, p := range pieces {
+		if math.IsNaN(p.score) || math.IsInf(p.score, 0) {
+			return nil, fmt.Errorf("unigram piece %q has score %v", p.piece, p.score)
+		}
+		// A repeated piece resolves to its last id, as in the reference.
+		u.vocab[p.piece] = int32(id)
+		u.scores[id] = p.score
+		minScore = min(minScore, p.score)
+		if p.piece != "" {
+			u.pieces.add(p.piece, int32(id))
+		}
+	}
+	u.unkScore = minScore - unkPenalty
+	// Without unk_id the reference fails on any character no piece
+	// covers; refuse the file instead of dropping text.
+	if m.UnkID == nil {
+		return nil, fmt.Errorf("unigram model without unk_id")
+	}
+	if *m.UnkID < 0 || *m.UnkID >= int64(len(pieces)) {
+		return nil, fmt.Errorf("unk_id %d out of range", *m.UnkID)
+	}
+	u.unk = int32(*m.UnkID)
+	for b := range u.byteIDs {
+		u.byteIDs[b] = -1
+		if id, ok := u.vocab[fmt.Sprintf("<0x%02X>", b)]; ok {
+			u.byteIDs[b] = id
+		}
+	}
+	return u, nil
+}
+
+func (u *unigramModel) lookup(tok string) (int32, bool) {
+	id, ok := u.vocab[tok]
+	return id, ok
+}
+
+// latticeNode is the best path ending at a byte offset.
+type latticeNode struct {
+	score float64
+	start int32 // byte offset where the last piece starts; -1 unreached
+	id    int32
+}
+
+// encode segments one pre-tokenized piece. Ties keep the first candidate
+// found (shorter pieces are found first), as the reference does.
+func (u *unigramModel) encode(dst []int32, s string, sc *scratch) []int32 {
+	if s == "" {
+		return dst
+	}
+	n := len(s)
+	if cap(sc.lattice) < n+1 {
+		sc.lattice = make([]latticeNode, n+1)
+	}
+	best := sc.lattice[:n+1]
+	for i := range best {
+		best[i] = latticeNode{start: -1}
+	}
+	best[0].start = 0
+	for at := 0; at < n; {
+		here := best[at].score
+		_, charLen := utf8.DecodeRuneInString(s[at:])
+		single := false
+		u.pieces.eachPrefix(s, at, func(end int, id int32) {
+			cand := here + u.scores[id]
+			if t := &best[end]; t.start < 0 || cand > t.score {
+				*t = latticeNode{score: cand, start: int32(at), id: id}
+			}
+			if end-at == charLen {
+				single = true
+			}
+		})
+		if !single {
+			cand := here + u.unkScore
+			if t := &best[at+charLen]; t.start < 0 || cand > t.score {
+				*t = latticeNode{score: cand, start: int32(at), id: u.unk}
+			}
+		}
+		at += charLen
+	}
+	// Walk back, then emit forwards; consecutive unks fuse into one.
+	path := sc.path[:0]
+	for end := n; end > 0; {
+		node := best[end]
+		path = append(path, int32(end))
+		end = int(node.start)
+	}
+	prev := 0
+	unkFrom := -1
+	for k := len(path) - 1; k >= 0; k-- {
+		end := int(path[k])
+		node := best[end]
+		if node.id == u.unk {
+			if unkFrom < 0 {
+				unkFrom = prev
+			}
+			prev = end
+			continue
+		}
+		if unkFrom >= 0 {
+			dst = u.emitUnknown(dst, s[unkFrom:prev])
+			unkFrom = -1
+		}
+		dst = append(dst, node.id)
+		prev = end
+	}
+	if unkFrom >= 0 {
+		dst = u.emitUnknown(dst, s[unkFrom:prev])
+	}
+	sc.path = path
+	return dst
+}
+
+// emitUnknown writes a run of unknown text: its own id when the fused run
+// happens to be a piece, else byte tokens (byte_fallback, when every byte
+// has one) or a single unk.
+func (u *unigramModel) emitUnknown(dst []int32, run string) []int32 {
+	if id, ok := u.vocab[run]; ok {
+		return append(dst, id)
+	}
+	if u.byteFallback {
+		ok := true
+		for i := 0; i < len(run) && ok; i++ {
+			ok = u.byteIDs[run[i]] >= 0
+		}
+		if ok {
+			for i := 0; i < len(run); i++ {
+				dst = append(dst, u.byteIDs[run[i]])
+			}
+			return dst
+		}
+	}
+	return append(dst, u.unk)
+}
+
+// pieceTrie indexes the vocabulary by bytes for common-prefix search.
+type pieceTrie struct {
+	edges map[uint64]int32 // node<<8 | byte -> child
+	id    []int32          // node -> piece id, or -1
+}
+
+func (t *pieceTrie) add(s string, id int32) {
+	if t.edges == nil {
+		t.edges = map[uint64]int32{}
+		t.id = []int32{-1}
+	}
+	node := int32(0)
+	for i := 0; i < len(s); i++ {
+		key := uint64(node)<<8 | uint64(s[i])
+		child, ok := t.edges[key]
+		if !ok {
+			child = int32(len(t.id))
+			t.id = append(t.id, -1)
+			t.edges[key] = child
+		}
+		node = child
+	}
+	t.id[node] = id
+}
+
+// eachPrefix calls fn for every piece that starts at s[at:], shortest first.
+func (t *pieceTrie) eachPrefix(s string, at int, fn func(end int, id int32)) {
+	if t.edges == nil {
+		return
+	}
+	node := int32(0)
+	for j := at; j < len(s); j++ {
+		child, ok := t.edges[uint64(node)<<8|uint64(s[j])]
+		if !ok {
+			return
+		}
+		node = child
+		if id := t.id[node]; id >= 0 {
+			fn(j+1, id)
+		}
+	}
+}
