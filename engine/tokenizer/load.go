@@ -58,12 +58,16 @@ func build(data, cfgData, genData []byte) (*Tokenizer, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, err
 	}
-	// Files from older tokenizers versions leave out the model's type; its
-	// fields tell: merges for BPE, a list vocabulary for Unigram.
+	// Files from older tokenizers versions (bert-base-uncased's,
+	// xlm-roberta-base's) leave out the model's type; its fields tell, in
+	// the order the reference tries them: merges for BPE, WordPiece's own
+	// settings, a list vocabulary for Unigram.
 	if f.Model.Type == "" {
 		switch {
 		case f.Model.Merges != nil:
 			f.Model.Type = "BPE"
+		case f.Model.MaxInputCharsPerWord != nil || f.Model.ContinuingSubwordPrefix != nil:
+			f.Model.Type = "WordPiece"
 		case len(f.Model.Vocab) > 0 && f.Model.Vocab[0] == '[':
 			f.Model.Type = "Unigram"
 		}

@@ -27,7 +27,7 @@ for (const f of execFileSync("ls", [httpDir], { encoding: "utf8" }).split("\n").
   text += readFileSync(join(httpDir, f), "utf8");
 }
 const lines = JSON.parse(readFileSync(new URL("corpus.json", here), "utf8"))
-  .concat(JSON.parse(readFileSync(new URL("unigram-corpus.json", here), "utf8")));
+  .concat(JSON.parse(readFileSync(new URL("parity-corpus.json", here), "utf8")));
 for (let i = 0; i < 30; i++) text += lines.join("\n") + "\n";
 const dir = mkdtempSync(join(tmpdir(), "unigram-"));
 writeFileSync(join(dir, "train.txt"), text);

@@ -1,8 +1,8 @@
-// Writes ../unigram-golden.json: the ids the Hugging Face tokenizers library
+// Writes ../parity-golden.json: the ids the Hugging Face tokenizers library
 // (Rust, through its official Node binding, the "tokenizers" npm package)
-// gives for corpus.json and unigram-corpus.json under each variant of
-// ../unigram-variants.json. Run with `npm ci` in this directory, then
-// `node unigram.mjs`.
+// gives for corpus.json and parity-corpus.json under each variant of
+// ../parity-variants.json. Run with `npm ci` in this directory, then
+// `node parity.mjs`.
 import { readFileSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { createRequire } from "node:module";
@@ -11,13 +11,13 @@ const require = createRequire(import.meta.url);
 const { Tokenizer } = require("tokenizers");
 const here = new URL(".", import.meta.url);
 const corpus = JSON.parse(readFileSync(new URL("corpus.json", here), "utf8"));
-const extra = JSON.parse(readFileSync(new URL("unigram-corpus.json", here), "utf8"));
+const extra = JSON.parse(readFileSync(new URL("parity-corpus.json", here), "utf8"));
 const texts = corpus.concat(extra);
 function readBase(name) {
   const raw = readFileSync(new URL("../" + name, here));
   return JSON.parse((name.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8"));
 }
-const { variants } = JSON.parse(readFileSync(new URL("../unigram-variants.json", here), "utf8"));
+const { variants } = JSON.parse(readFileSync(new URL("../parity-variants.json", here), "utf8"));
 
 // patch mirrors applyVariant in unigram_test.go.
 function patch(v) {
@@ -67,7 +67,7 @@ for (const [name, v] of Object.entries(variants)) {
 }
 const lock = JSON.parse(readFileSync(new URL("package-lock.json", here), "utf8"));
 writeFileSync(
-  new URL("../unigram-golden.json", here),
-  JSON.stringify({ generator: "ref/unigram.mjs", tokenizers: lock.packages["node_modules/tokenizers"].version, variants: out }) + "\n",
+  new URL("../parity-golden.json", here),
+  JSON.stringify({ generator: "ref/parity.mjs", tokenizers: lock.packages["node_modules/tokenizers"].version, variants: out }) + "\n",
 );
-console.log(`wrote unigram-golden.json: ${texts.length} texts x ${Object.keys(out).length} variants`);
+console.log(`wrote parity-golden.json: ${texts.length} texts x ${Object.keys(out).length} variants`);
