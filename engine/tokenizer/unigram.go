@@ -20,6 +20,7 @@ type unigramModel struct {
 	unkScore     float64
 	byteFallback bool
 	byteIDs      [256]int32 // <0xNN> ids, -1 when absent
+	cache        wordCache  // pre-tokenized word -> ids, as in the reference
 }
 
 // unkPenalty is how far below the lowest piece score an unknown character
@@ -67,6 +68,7 @@ func newUnigram(m *modelJSON, pieces unigramVocabJSON) (*unigramModel, error) {
 		vocab:        make(map[string]int32, len(pieces)),
 		scores:       make([]float64, len(pieces)),
 		byteFallback: m.ByteFallback,
+		cache:        wordCache{m: map[string][]int32{}, limit: 1 << 16},
 	}
 	if len(pieces) == 0 {
 		return nil, fmt.Errorf("unigram vocab is empty")
@@ -121,6 +123,19 @@ func (u *unigramModel) encode(dst []int32, s string, sc *scratch) []int32 {
 	if s == "" {
 		return dst
 	}
+	if len(s) > maxCachedWord {
+		return u.viterbi(dst, s, sc)
+	}
+	if ids, ok := u.cache.get(s); ok {
+		return append(dst, ids...)
+	}
+	start := len(dst)
+	dst = u.viterbi(dst, s, sc)
+	u.cache.put(s, dst[start:])
+	return dst
+}
+
+func (u *unigramModel) viterbi(dst []int32, s string, sc *scratch) []int32 {
 	n := len(s)
 	if cap(sc.lattice) < n+1 {
 		sc.lattice = make([]latticeNode, n+1)

@@ -1,7 +1,9 @@
 package tokenizer
 
 import (
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/text/unicode/norm"
@@ -77,5 +79,27 @@ func BenchmarkEncodeUnigram(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestUnigramConcurrentEncode shares one tokenizer (its word cache and
+// scratch pool) between goroutines.
+func TestUnigramConcurrentEncode(t *testing.T) {
+	g, toks := parityFixtures(t)
+	for _, name := range []string{"xlmr", "nmt-bytes"} {
+		tok, rows := toks[name], g.Variants[name].Rows
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := range rows {
+					r := rows[(i+w*31)%len(rows)]
+					if got := tok.Encode(r.Text, true); !slices.Equal(got, r.WithSpecial) {
+						t.Errorf("%s: concurrent Encode(%q) = %v", name, r.Text, got)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
 	}
 }
