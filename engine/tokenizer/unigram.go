@@ -117,8 +117,7 @@ type latticeNode struct {
 	id    int32
 }
 
-// encode segments one pre-tokenized piece. Ties keep the first candidate
-// found (shorter pieces are found first), as the reference does.
+// encode segments one pre-tokenized piece.
 func (u *unigramModel) encode(dst []int32, s string, sc *scratch) []int32 {
 	if s == "" {
 		return dst
@@ -135,6 +134,9 @@ func (u *unigramModel) encode(dst []int32, s string, sc *scratch) []int32 {
 	return dst
 }
 
+// viterbi finds the best segmentation of s. Ties keep the first candidate
+// found (shorter pieces are found first), as the reference does. Without a
+// pre-tokenizer that splits, s is the whole input and the lattice as long.
 func (u *unigramModel) viterbi(dst []int32, s string, sc *scratch) []int32 {
 	n := len(s)
 	if cap(sc.lattice) < n+1 {
