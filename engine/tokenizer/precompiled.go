@@ -89,6 +89,11 @@ func (m *precompiledMap) transform(chunk string) (string, bool) {
 	if k := strings.IndexByte(rest, 0); k >= 0 {
 		rest = rest[:k]
 	}
+	// An offset into the middle of a character only comes from a corrupt
+	// file (the reference would panic slicing there); ignore such a rule.
+	if !utf8.ValidString(rest) {
+		return "", false
+	}
 	return rest, true
 }
 

@@ -1,10 +1,15 @@
 package tokenizer
 
 import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -101,5 +106,67 @@ func TestUnigramConcurrentEncode(t *testing.T) {
 			})
 		}
 		wg.Wait()
+	}
+}
+
+// FuzzPrecompiled feeds arbitrary charsmaps and text to the double-array
+// reader: a hostile tokenizer.json must give an error or a result, never a
+// panic, and the result is valid UTF-8.
+func FuzzPrecompiled(f *testing.F) {
+	raw, err := os.ReadFile("testdata/unigram/tokenizer.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var file struct {
+		Normalizer struct {
+			Charsmap string `json:"precompiled_charsmap"`
+		} `json:"normalizer"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		f.Fatal(err)
+	}
+	real, err := base64.StdEncoding.DecodeString(file.Normalizer.Charsmap)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(real, "ｶﾞ ① e\u0301 ﬁ \u3000 x")
+	f.Add(real[:4+4*64], "abc")
+	f.Add([]byte{4, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 'a', 0}, "a\x00b")
+	f.Fuzz(func(t *testing.T, data []byte, text string) {
+		m, err := parsePrecompiled(base64.StdEncoding.EncodeToString(data))
+		if err != nil {
+			return
+		}
+		text = strings.ToValidUTF8(text, "\uFFFD")
+		if out := m.normalize(text); !utf8.ValidString(out) {
+			t.Fatalf("normalize(%q) = %q, not UTF-8", text, out)
+		}
+	})
+}
+
+// TestPrecompiledRules builds a darts-clone array by hand with one rule,
+// "a" -> pool[value], to check the reader and its guard against offsets
+// inside a character.
+func TestPrecompiledRules(t *testing.T) {
+	charsmap := func(value uint32, pool string) *precompiledMap {
+		units := make([]uint32, 98)
+		units[0] = 1 << 10                // root: children at 0^1
+		units[1^'a'] = 'a' | 1<<8 | 1<<10 // 'a', a leaf, its value at 96^1
+		units[1^'a'^1] = value
+		raw := binary.LittleEndian.AppendUint32(nil, uint32(4*len(units)))
+		for _, u := range units {
+			raw = binary.LittleEndian.AppendUint32(raw, u)
+		}
+		m, err := parsePrecompiled(base64.StdEncoding.EncodeToString(append(raw, pool...)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if got := charsmap(0, "xé\x00").normalize("abca"); got != "xébcxé" {
+		t.Errorf("rule a -> xé: %q", got)
+	}
+	if got := charsmap(2, "xé\x00").normalize("abc"); got != "abc" || !utf8.ValidString(got) {
+		t.Errorf("offset inside é must leave the text alone: %q", got)
 	}
 }
