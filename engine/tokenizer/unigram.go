@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -82,10 +83,8 @@ func newUnigram(m *modelJSON, pieces unigramVocabJSON) (*unigramModel, error) {
 		u.vocab[p.piece] = int32(id)
 		u.scores[id] = p.score
 		minScore = min(minScore, p.score)
-		if p.piece != "" {
-			u.pieces.add(p.piece, int32(id))
-		}
 	}
+	u.pieces = buildPieceTrie(u.vocab)
 	u.unkScore = minScore - unkPenalty
 	// Without unk_id the reference fails on any character no piece
 	// covers; refuse the file instead of dropping text.
@@ -223,45 +222,87 @@ func (u *unigramModel) emitUnknown(dst []int32, run string) []int32 {
 	return append(dst, u.unk)
 }
 
-// pieceTrie indexes the vocabulary by bytes for common-prefix search.
+// pieceTrie indexes the vocabulary by bytes for common-prefix search. Nodes
+// are numbered breadth first, so the children of a node are consecutive
+// nodes, sorted by byte: a 250,000-piece vocabulary takes a few bytes per
+// node instead of a hash map entry per edge.
 type pieceTrie struct {
-	edges map[uint64]int32 // node<<8 | byte -> child
-	id    []int32          // node -> piece id, or -1
+	root       [256]int32 // child of the root by byte; 0 when none
+	label      []byte     // node -> the byte that leads to it
+	id         []int32    // node -> piece id, or -1
+	childStart []int32    // node -> its first child; node+1 -> end of its children
 }
 
-func (t *pieceTrie) add(s string, id int32) {
-	if t.edges == nil {
-		t.edges = map[uint64]int32{}
-		t.id = []int32{-1}
-	}
-	node := int32(0)
-	for i := 0; i < len(s); i++ {
-		key := uint64(node)<<8 | uint64(s[i])
-		child, ok := t.edges[key]
-		if !ok {
-			child = int32(len(t.id))
-			t.id = append(t.id, -1)
-			t.edges[key] = child
+// buildPieceTrie indexes vocab's pieces (the empty piece is never matched).
+func buildPieceTrie(vocab map[string]int32) pieceTrie {
+	keys := make([]string, 0, len(vocab))
+	for k := range vocab {
+		if k != "" {
+			keys = append(keys, k)
 		}
-		node = child
 	}
-	t.id[node] = id
+	slices.Sort(keys)
+	type span struct{ lo, hi, depth int32 }
+	t := pieceTrie{label: []byte{0}, id: []int32{-1}}
+	queue := []span{{0, int32(len(keys)), 0}}
+	for node := 0; node < len(queue); node++ {
+		sp := queue[node]
+		t.childStart = append(t.childStart, int32(len(queue)))
+		lo := sp.lo
+		if lo < sp.hi && int32(len(keys[lo])) == sp.depth {
+			t.id[node] = vocab[keys[lo]]
+			lo++
+		}
+		for lo < sp.hi {
+			c := keys[lo][sp.depth]
+			hi := lo + 1
+			for hi < sp.hi && keys[hi][sp.depth] == c {
+				hi++
+			}
+			if node == 0 {
+				t.root[c] = int32(len(queue))
+			}
+			queue = append(queue, span{lo, hi, sp.depth + 1})
+			t.label = append(t.label, c)
+			t.id = append(t.id, -1)
+			lo = hi
+		}
+	}
+	t.childStart = append(t.childStart, int32(len(queue)))
+	return t
 }
 
 // eachPrefix calls fn for every piece that starts at s[at:], shortest first.
 func (t *pieceTrie) eachPrefix(s string, at int, fn func(end int, id int32)) {
-	if t.edges == nil {
+	if at >= len(s) {
 		return
 	}
-	node := int32(0)
-	for j := at; j < len(s); j++ {
-		child, ok := t.edges[uint64(node)<<8|uint64(s[j])]
-		if !ok {
-			return
-		}
-		node = child
+	node := t.root[s[at]]
+	for j := at; node != 0; {
 		if id := t.id[node]; id >= 0 {
 			fn(j+1, id)
 		}
+		j++
+		if j == len(s) {
+			return
+		}
+		node = t.child(node, s[j])
 	}
+}
+
+// child returns the child of node reached by c, or 0.
+func (t *pieceTrie) child(node int32, c byte) int32 {
+	lo, hi := t.childStart[node], t.childStart[node+1]
+	for lo < hi {
+		mid := int32(uint32(lo+hi) >> 1)
+		switch l := t.label[mid]; {
+		case l == c:
+			return mid
+		case l < c:
+			lo = mid + 1
+		default:
+			hi = mid
+		}
+	}
+	return 0
 }
