@@ -18,6 +18,12 @@ import (
 type precompiledMap struct {
 	units []uint32
 	pool  string
+	ascii [utf8.RuneSelf]asciiRule // the rule of each ASCII character alone
+}
+
+type asciiRule struct {
+	rep string
+	ok  bool
 }
 
 func parsePrecompiled(b64 string) (*precompiledMap, error) {
@@ -38,6 +44,9 @@ func parsePrecompiled(b64 string) (*precompiledMap, error) {
 	}
 	if !utf8.ValidString(m.pool) {
 		return nil, fmt.Errorf("precompiled_charsmap: replacement pool is not UTF-8")
+	}
+	for c := range m.ascii {
+		m.ascii[c].rep, m.ascii[c].ok = m.transform(string(rune(c)))
 	}
 	return m, nil
 }
@@ -99,32 +108,48 @@ func (m *precompiledMap) transform(chunk string) (string, bool) {
 
 // normalize applies the rules the way tokenizers' Precompiled normalizer
 // does: a grapheme cluster shorter than 6 bytes is looked up whole, and
-// otherwise (or when it has no rule) each of its characters is.
+// otherwise (or when it has no rule) each of its characters is. An ASCII
+// character followed by another (bar CR LF) is a cluster of its own, so it
+// skips the segmentation and uses its precomputed rule.
 func (m *precompiledMap) normalize(s string) string {
 	var sb strings.Builder
 	sb.Grow(len(s))
-	state := -1
-	for rest := s; rest != ""; {
-		var g string
-		g, rest, _, state = uniseg.FirstGraphemeClusterInString(rest, state)
-		if len(g) < 6 {
-			if rep, ok := m.transform(g); ok {
-				sb.WriteString(rep)
-				continue
-			}
-		}
-		for i := 0; i < len(g); {
-			_, w := utf8.DecodeRuneInString(g[i:])
-			c := g[i : i+w]
-			i += w
-			if rep, ok := m.transform(c); ok {
-				sb.WriteString(rep)
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf && (i+1 == len(s) || s[i+1] < utf8.RuneSelf && (c != '\r' || s[i+1] != '\n')) {
+			if r := m.ascii[c]; r.ok {
+				sb.WriteString(r.rep)
 			} else {
-				sb.WriteString(c)
+				sb.WriteByte(c)
 			}
+			i++
+			continue
 		}
+		// A cluster starts here and follows ASCII or another cluster, so no
+		// segmentation state carries over.
+		g, _, _, _ := uniseg.FirstGraphemeClusterInString(s[i:], -1)
+		i += len(g)
+		m.writeCluster(&sb, g)
 	}
 	return sb.String()
+}
+
+func (m *precompiledMap) writeCluster(sb *strings.Builder, g string) {
+	if len(g) < 6 {
+		if rep, ok := m.transform(g); ok {
+			sb.WriteString(rep)
+			return
+		}
+	}
+	for i := 0; i < len(g); {
+		_, w := utf8.DecodeRuneInString(g[i:])
+		c := g[i : i+w]
+		i += w
+		if rep, ok := m.transform(c); ok {
+			sb.WriteString(rep)
+		} else {
+			sb.WriteString(c)
+		}
+	}
 }
 
 // nmt is tokenizers' Nmt normalizer: drop ASCII control characters and

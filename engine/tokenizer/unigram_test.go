@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/rivo/uniseg"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -131,6 +132,7 @@ func FuzzPrecompiled(f *testing.F) {
 	}
 	f.Add(real, "ｶﾞ ① e\u0301 ﬁ \u3000 x")
 	f.Add(real[:4+4*64], "abc")
+	f.Add(real, "a\r\nb\u0301 \U0001F1FA\U0001F1F8\U0001F1EB x\u200d\U0001F468 \t\x01")
 	f.Add([]byte{4, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 'a', 0}, "a\x00b")
 	f.Fuzz(func(t *testing.T, data []byte, text string) {
 		m, err := parsePrecompiled(base64.StdEncoding.EncodeToString(data))
@@ -138,10 +140,27 @@ func FuzzPrecompiled(f *testing.F) {
 			return
 		}
 		text = strings.ToValidUTF8(text, "\uFFFD")
-		if out := m.normalize(text); !utf8.ValidString(out) {
+		out := m.normalize(text)
+		if !utf8.ValidString(out) {
 			t.Fatalf("normalize(%q) = %q, not UTF-8", text, out)
 		}
+		if want := normalizeByClusters(m, text); out != want {
+			t.Fatalf("normalize(%q) = %q, cluster by cluster %q", text, out, want)
+		}
 	})
+}
+
+// normalizeByClusters is the plain reading of the reference: segment the
+// whole text into grapheme clusters, then apply the rules to each.
+func normalizeByClusters(m *precompiledMap, s string) string {
+	var sb strings.Builder
+	state := -1
+	for s != "" {
+		var g string
+		g, s, _, state = uniseg.FirstGraphemeClusterInString(s, state)
+		m.writeCluster(&sb, g)
+	}
+	return sb.String()
 }
 
 // TestPrecompiledRules builds a darts-clone array by hand with one rule,
