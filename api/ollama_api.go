@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -243,8 +241,7 @@ func (s *Server) handleOllamaVersion(c echo.Context) error {
 // modelDigest identifies a local model's current files for Ollama's digest
 // field: it changes when the model is replaced (size or time), as Ollama's does.
 func modelDigest(m engine.ModelInfo) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", m.ID, m.SizeBytes, m.Modified.UnixNano())))
-	return hex.EncodeToString(sum[:])
+	return ollama.Digest(m)
 }
 
 // handleOllamaTags lists the local models, then the profiles as further names
