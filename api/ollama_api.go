@@ -295,7 +295,7 @@ func (s *Server) handleOllamaShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	info, err := eng.Model(c.Request().Context(), d.Model)
+	info, err := eng.ModelDetails(c.Request().Context(), d.Model)
 	if err != nil {
 		return engineError(name, err)
 	}
@@ -312,24 +312,14 @@ func (s *Server) handleOllamaShow(c echo.Context) error {
 	if d.ContextLength > 0 {
 		params = append(params, fmt.Sprintf("num_ctx %d", d.ContextLength))
 	}
-	modelfile := "FROM " + info.ID + "\n"
-	for _, p := range params {
-		modelfile += "PARAMETER " + p + "\n"
-	}
-	if d.SystemPrompt != "" {
-		modelfile += fmt.Sprintf("SYSTEM %q\n", d.SystemPrompt)
-	}
-	arch := info.ModelType
-	mi := map[string]any{"general.architecture": arch, "general.parameter_count": info.Parameters}
-	if info.ContextLength > 0 && arch != "" {
-		mi[arch+".context_length"] = info.ContextLength
-	}
-	details := ollama.DetailsFrom(info)
+	modelfile := ollama.Modelfile(info.ID, info.ChatTemplate, params, d.SystemPrompt, info.License)
+	details := ollama.DetailsFrom(info.ModelInfo)
 	if p, err := s.store.Profiles().ByName(name); err == nil && profileVisible(c, p) {
 		details.ParentModel = info.ID
 	}
 	return c.JSON(http.StatusOK, ollama.ShowResponse{Modelfile: modelfile, Parameters: strings.Join(params, "\n"),
-		System: d.SystemPrompt, Details: details, ModelInfo: mi, Capabilities: []string{"completion"}, ModifiedAt: info.Modified.UTC()})
+		Template: info.ChatTemplate, System: d.SystemPrompt, License: info.License, Details: details,
+		ModelInfo: ollama.ModelInfoFrom(info), Capabilities: ollama.Capabilities(info), ModifiedAt: info.Modified.UTC()})
 }
 
 func (s *Server) handleOllamaPS(c echo.Context) error {
