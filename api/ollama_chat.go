@@ -59,13 +59,24 @@ func (s *Server) handleOllamaChat(c echo.Context) error {
 	if err != nil {
 		return st.failed(s, req.Model, err)
 	}
+	// Each tool call goes whole in a chunk of its own once complete, as Ollama streams them.
+	calls := ollama.NewToolCallStream()
+	sendCall := func(tc ollama.ToolCall) error {
+		return st.send(ollama.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(),
+			Message: ollama.Message{Role: "assistant", ToolCalls: []ollama.ToolCall{tc}}})
+	}
 	res, err := eng.Chat(st.ctx, chat, func(dl engine.Delta) error {
 		if err := st.ctx.Err(); err != nil {
 			return err
 		}
 		markFirstToken(c)
+		for _, tc := range calls.Add(dl.ToolCalls) {
+			if err := sendCall(tc); err != nil {
+				return err
+			}
+		}
 		if dl.Content == "" && dl.Reasoning == "" {
-			return nil // tool calls are sent whole, at the end, as Ollama does
+			return nil
 		}
 		return st.send(ollama.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(),
 			Message: ollama.Message{Role: "assistant", Content: dl.Content, Thinking: dl.Reasoning}})
@@ -75,9 +86,8 @@ func (s *Server) handleOllamaChat(c echo.Context) error {
 		return st.failed(s, req.Model, err)
 	}
 	v1Usage(c, res.Model, res.Usage, load+res.TTFT)
-	if calls := ollama.ToolCallsFrom(res.ToolCalls); len(calls) > 0 {
-		if err := st.send(ollama.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(),
-			Message: ollama.Message{Role: "assistant", ToolCalls: calls}}); err != nil {
+	for _, tc := range calls.Finish(res.ToolCalls) {
+		if err := sendCall(tc); err != nil {
 			return err
 		}
 	}
