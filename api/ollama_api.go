@@ -275,6 +275,18 @@ func (s *Server) handleOllamaTags(c echo.Context) error {
 		lm.Details.ParentModel = m.ID
 		out.Models = append(out.Models, lm)
 	}
+	// The models the user's backends serve, as /v1/models lists them; the
+	// backend's name stands for the family, which a remote model has none of here.
+	listed := make(map[string]bool, len(out.Models))
+	for _, m := range out.Models {
+		listed[m.Name] = true
+	}
+	u, _ := currentUser(c)
+	for _, m := range s.router.Models(u.ID, apiKeyID(c)) {
+		if !listed[m.ID] {
+			out.Models = append(out.Models, ollama.ListModel{Name: m.ID, Model: m.ID, Details: ollama.Details{Format: "remote", Family: m.Owner}})
+		}
+	}
 	return c.JSON(http.StatusOK, out)
 }
 
