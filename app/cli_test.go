@@ -168,8 +168,10 @@ func TestCLIPullListShowRemove(t *testing.T) {
 	if code := pull.wait(); code != 0 {
 		t.Fatalf("pull exit code %d:\n%s", code, pull.all())
 	}
-	if st, err := os.Stat(filepath.Join(dataDir, cliKeyName)); err != nil || st.Mode().Perm() != 0o600 {
-		t.Fatalf("the CLI's key file: %v %v", st, err)
+	for _, name := range []string{cliKeyName, daemonRecordName} {
+		if st, err := os.Stat(filepath.Join(dataDir, name)); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v", name, st, err)
+		}
 	}
 
 	var list []struct {
