@@ -32,7 +32,7 @@ var importRules = []struct {
 	{"api/auth", []string{"api", "app", "tests"}, "api, and app for the daemon's JWT secret."},
 	{"api/metrics", []string{"api"}, "api."},
 	{"api/openai", []string{"api"}, "api."},
-	{"api/ollama", []string{"api"}, "api."},
+	{"api/ollama", []string{"api", "api/openai", "app"}, "api, api/openai for keep_alive, and app for the CLI, a client of this API."},
 	{"api/route", []string{"api"}, "api."},
 	{"api/translate", []string{"api/route"}, "api/route."},
 	{"app", []string{"main"}, ""},

@@ -114,7 +114,16 @@ func (s *Server) authenticate(c echo.Context, cred string) error {
 		u     store.User
 		keyID string
 	)
-	if auth.IsAPIKey(cred) {
+	if s.isLocalCredential(cred) {
+		if !isLoopbackClient(c) {
+			return unauthorized("invalid_token", "the local credential is accepted from this machine only")
+		}
+		owner, err := s.localOwner()
+		if err != nil {
+			return err
+		}
+		u = owner
+	} else if auth.IsAPIKey(cred) {
 		k, owner, err := s.store.APIKeys().Resolve(auth.HashAPIKey(cred))
 		if errors.Is(err, store.ErrNotFound) {
 			return unauthorized("invalid_api_key", "invalid API key")

@@ -108,61 +108,6 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return json.NewEncoder(stdout).Encode(ids)
 }
 
-func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	modelsDir := fs.String("models-dir", config.ModelsDir(nil), "models directory (Hugging Face cache layout)")
-	executor := fs.String("executor", "cpu", "cpu or gomlx")
-	kv := fs.String("kv-cache", "", "KV cache precision of the cpu executor: f16 or f32 (default f16 with SIMD kernels)")
-	acts := fs.String("activations", "", activationsUsage)
-	raw := fs.Bool("raw", false, "no chat template: continue the prompt as it is")
-	maxTokens := fs.Int("max-tokens", 0, "stop after this many tokens (0: up to the context end)")
-	temperature := fs.Float64("temperature", 0, "sampling temperature; 0 is greedy")
-	topP := fs.Float64("top-p", 0, "nucleus sampling mass (0: off)")
-	seed := fs.Int64("seed", -1, "random seed for reproducible sampling (-1: random)")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 {
-		return fmt.Errorf("%w: run [flags] MODEL PROMPT", errUsage)
-	}
-	if err := checkModelPath(pos[0]); err != nil {
-		return err
-	}
-	e, err := newCLIEngine(*modelsDir, *executor, precision{KV: *kv, Activations: *acts}, stderr)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	opts := engine.GenOptions{MaxTokens: *maxTokens}
-	opts.Sampling.Temperature, opts.Sampling.TopP = *temperature, *topP
-	if *seed >= 0 {
-		opts.Sampling.Seed = seed
-	}
-	emit := func(d engine.Delta) error {
-		_, err := io.WriteString(stdout, d.Reasoning+d.Content)
-		return err
-	}
-	var res *engine.Result
-	if *raw {
-		if _, err := io.WriteString(stdout, pos[1]); err != nil {
-			return err
-		}
-		res, err = e.Complete(ctx, engine.CompletionRequest{Model: pos[0], Prompt: pos[1], Options: opts}, emit)
-	} else {
-		res, err = e.Chat(ctx, engine.ChatRequest{Model: pos[0], Messages: []engine.Message{{Role: "user", Content: pos[1]}}, Options: opts}, emit)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout)
-	fmt.Fprintf(stderr, "[%s] %d prompt + %d generated tokens, finish %s, ttft %.0f ms, %.1f tok/s (%s)\n",
-		res.Model, res.Usage.PromptTokens, res.Usage.CompletionTokens, res.FinishReason,
-		float64(res.TTFT.Microseconds())/1000, res.TokensPerSecond(), res.Backend)
-	return nil
-}
-
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -182,6 +182,22 @@ func TestTagsShowVersion(t *testing.T) {
 	if info["general.architecture"] == "" || !strings.HasPrefix(show["modelfile"].(string), "FROM "+tinyID) {
 		t.Errorf("show %v", show)
 	}
+	// The architecture's keys, as Ollama names them, from the tiny model's
+	// config.json (modeltest's defaults).
+	for k, want := range map[string]float64{"llama.block_count": 2, "llama.embedding_length": 64, "llama.feed_forward_length": 128,
+		"llama.attention.head_count": 4, "llama.attention.head_count_kv": 2, "llama.context_length": 1024,
+		"llama.rope.dimension_count": 16, "llama.vocab_size": 512, "llama.rope.freq_base": 10000} {
+		if info[k] != want {
+			t.Errorf("model_info %s = %v, want %v", k, info[k], want)
+		}
+	}
+	tmpl, _ := show["template"].(string)
+	if !strings.Contains(tmpl, "<|im_start|>") || !strings.Contains(show["modelfile"].(string), "TEMPLATE \"\"\""+tmpl+"\"\"\"") {
+		t.Errorf("template %q, modelfile %q", tmpl, show["modelfile"])
+	}
+	if caps, _ := show["capabilities"].([]any); len(caps) == 0 || caps[0] != "completion" {
+		t.Errorf("capabilities %v", show["capabilities"])
+	}
 }
 
 func TestNameResolution(t *testing.T) {

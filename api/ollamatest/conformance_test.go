@@ -32,7 +32,11 @@ var notReturned = map[string]string{
 
 // modelInfoKept are the model_info keys of /api/show read from a safetensors
 // config; the documentation's others are GGUF metadata.
-var modelInfoKept = map[string]bool{"general.architecture": true, "general.parameter_count": true}
+var modelInfoKept = map[string]bool{"general.architecture": true, "general.parameter_count": true,
+	"llama.attention.head_count": true, "llama.attention.head_count_kv": true, "llama.attention.layer_norm_rms_epsilon": true,
+	"llama.block_count": true, "llama.context_length": true, "llama.embedding_length": true, "llama.feed_forward_length": true,
+	"llama.rope.dimension_count": true, "llama.rope.freq_base": true, "llama.vocab_size": true,
+	"tokenizer.ggml.bos_token_id": true, "tokenizer.ggml.eos_token_id": true}
 
 // TestDocumentationExamples replays the examples of docs/api.md against the
 // server, with the test's models, and checks that every documented field of

@@ -31,7 +31,7 @@ const (
 	tinyID    = "test/tiny"
 	thinkID   = "test/think" // the tiny model with a template that opens <think>
 	storiesID = "test/stories260K"
-	commit    = "0123456789abcdef0123456789abcdef01234567"
+	commit    = apitest.InstallCommit
 )
 
 // noEOS keeps the tiny random model from ending early, so token counts are exact.
@@ -90,11 +90,7 @@ func start(t *testing.T, o envOptions) *env {
 		}
 	}})
 	token := srv.Admin(t)
-	var key struct {
-		Key string `json:"key"`
-	}
-	srv.JSON(t, "POST", "/api/auth/api-keys", token, map[string]string{"name": "sdk"}, http.StatusCreated, &key)
-	return &env{Server: srv, eng: eng, key: key.Key, gate: g}
+	return &env{Server: srv, eng: eng, key: srv.APIKey(t, token, "sdk"), gate: g}
 }
 
 // thinkTemplate is ChatML whose generation prompt opens a reasoning block, as
@@ -123,26 +119,14 @@ func writeThinker(dir string) error {
 	return os.WriteFile(path, raw, 0o644)
 }
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return apitest.Quiet() }
 
 // install writes a model as the Hugging Face cache holds it: plain files in
 // snapshots/<commit> (as tools that copy instead of linking leave them) and refs/main.
+// (apitest.InstallModel, under this package's short name.)
 func install(t *testing.T, root, id string, write func(dir string) error) {
 	t.Helper()
-	repo := filepath.Join(root, "models--"+strings.ReplaceAll(id, "/", "--"))
-	snap := filepath.Join(repo, "snapshots", commit)
-	if err := os.MkdirAll(snap, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := write(snap); err != nil {
-		t.Fatalf("write %s: %v", id, err)
-	}
-	if err := os.MkdirAll(filepath.Join(repo, "refs"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	apitest.InstallModel(t, root, id, write)
 }
 
 func copyDir(src, dst string) error {

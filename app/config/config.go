@@ -257,3 +257,32 @@ func (c *Config) LogAttrs() []any {
 		"hf_token", set(c.HFToken, "none"), "jwt_secret", set(c.JWTSecret, "from data dir"),
 	}
 }
+
+// Client is where the CLI commands that drive the daemon look for it before
+// their flags: the data dir holding the daemon's record, an address the user
+// named (MLX_MANAGER_HOST, as OLLAMA_HOST; empty: the record's) and an API key
+// for a daemon the record does not describe.
+type Client struct {
+	DataDir string
+	Addr    string
+	APIKey  Secret
+}
+
+// ClientDefaults reads the Client fields from the environment.
+func ClientDefaults(env Env) Client {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	home, _ := os.UserHomeDir()
+	c := Client{DataDir: filepath.Join(home, ".mlx-manager")}
+	if v, ok := env("MLX_MANAGER_DATA_DIR"); ok && v != "" {
+		c.DataDir = v
+	}
+	if v, ok := env("MLX_MANAGER_HOST"); ok && v != "" {
+		c.Addr = v
+	}
+	if v, ok := env("MLX_MANAGER_API_KEY"); ok {
+		c.APIKey = Secret(v)
+	}
+	return c
+}
