@@ -198,7 +198,8 @@ func (d *daemon) openEngine() error {
 	}); err != nil {
 		return err
 	}
-	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, Downloads: d.downloads})
+	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, Downloads: d.downloads,
+		Sched: engine.SchedConfig{Parallel: d.cfg.Parallel, Chunk: d.cfg.PrefillChunk}})
 	return err
 }
 
