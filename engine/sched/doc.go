@@ -21,5 +21,5 @@
 // last step took: a slot that is slower than that (its client reads slowly,
 // say) joins the next step instead of holding the others back.
 //
-// Who may import me: engine.
+// Who may import me: engine, and engine/bench to measure batching.
 package sched
