@@ -33,10 +33,13 @@ type ConcurrencyResult struct {
 	TTFTMedMs   float64 `json:"ttft_median_ms"`
 	TTFTP95Ms   float64 `json:"ttft_p95_ms"`
 	MeanBatch   float64 `json:"mean_batch"` // sequences per forward step
-	Prompt      int     `json:"prompt_tokens"`
-	Decode      int     `json:"decode_tokens"`
-	Threads     int     `json:"threads"`
-	Runs        int     `json:"runs"`
+	// CPUTokS is TokS per CPU second times Threads: the rate with a core per
+	// thread, steadier than TokS on a machine shared with other work.
+	CPUTokS float64 `json:"cpu_tok_s,omitempty"`
+	Prompt  int     `json:"prompt_tokens"`
+	Decode  int     `json:"decode_tokens"`
+	Threads int     `json:"threads"`
+	Runs    int     `json:"runs"`
 }
 
 // RunConcurrency measures, for each precision (or the model directory) and
@@ -110,7 +113,7 @@ func measureConcurrency(ctx context.Context, o *Options, label, dir string, leve
 	for _, n := range levels {
 		res := ConcurrencyResult{Precision: label, Backend: r.Backend(), Concurrency: n, Prompt: o.PromptTokens,
 			Decode: o.DecodeTokens, Threads: runtime.GOMAXPROCS(0), Runs: o.Runs}
-		var rates, ttfts, batches []float64
+		var rates, cpuRates, ttfts, batches []float64
 		for i := 0; i < o.Runs; i++ {
 			o.Logger.Info("run", "precision", label, "concurrency", n, "run", i+1)
 			c, err := concurrentRun(ctx, r, m.Config.VocabSize, n, o.PromptTokens, o.DecodeTokens)
@@ -118,6 +121,9 @@ func measureConcurrency(ctx context.Context, o *Options, label, dir string, leve
 				return out, err
 			}
 			rates = append(rates, float64(n*o.DecodeTokens)/c.wall.Seconds())
+			if c.cpu > 0 {
+				cpuRates = append(cpuRates, float64(n*o.DecodeTokens*res.Threads)/c.cpu.Seconds())
+			}
 			for _, t := range c.ttft {
 				ttfts = append(ttfts, float64(t.Microseconds())/1e3)
 			}
@@ -127,6 +133,7 @@ func measureConcurrency(ctx context.Context, o *Options, label, dir string, leve
 		res.TTFTMedMs, _, _ = spread(ttfts)
 		res.TTFTP95Ms = percentile(ttfts, 0.95)
 		res.MeanBatch, _, _ = spread(batches)
+		res.CPUTokS, _, _ = spread(cpuRates)
 		if len(out) > 0 && out[0].TokS > 0 {
 			res.Speedup = res.TokS / out[0].TokS
 		} else {
@@ -140,6 +147,7 @@ func measureConcurrency(ctx context.Context, o *Options, label, dir string, leve
 // concurrency is one run's figures.
 type concurrency struct {
 	wall      time.Duration   // start to the last request's last token
+	cpu       time.Duration   // process CPU time over the same span
 	ttft      []time.Duration // each request's start to its first token
 	meanBatch float64
 }
@@ -153,14 +161,14 @@ func concurrentRun(ctx context.Context, r model.Runner, vocab, n, prompt, decode
 	c := concurrency{ttft: make([]time.Duration, n)}
 	errs := make([]error, n)
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	for i := range n {
 		wg.Go(func() {
 			errs[i] = request(ctx, s, r, base[i:i+prompt], decode, func() { c.ttft[i] = time.Since(start) })
 		})
 	}
 	wg.Wait()
-	c.wall = time.Since(start)
+	c.wall, c.cpu = time.Since(start), cpuTime()-cpu
 	st := s.Stats()
 	if st.Steps > 0 {
 		c.meanBatch = float64(st.StepSeqs) / float64(st.Steps)
@@ -226,11 +234,12 @@ func reportConcurrency(w io.Writer, results []ConcurrencyResult, asJSON bool) er
 	fmt.Fprintf(w, "backend %s, %d threads; N requests at once, each %d prompt + %d decoded tokens; median of %d runs.\n",
 		r0.Backend, r0.Threads, r0.Prompt, r0.Decode, r0.Runs)
 	fmt.Fprintln(w, "tok/s: all requests' decoded tokens per second of wall time (prefill included); TTFT over every request of every run.")
+	fmt.Fprintln(w, "Per CPU-s: decoded tokens per CPU second × threads, the rate with a core per thread (spinning workers count as busy).")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "precision\tconcurrency\ttok/s\tspeedup\tTTFT median\tTTFT p95\tmean batch\t")
+	fmt.Fprintln(tw, "precision\tconcurrency\ttok/s\tspeedup\tTTFT median\tTTFT p95\tmean batch\tper CPU-s\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.2fx\t%.0f ms\t%.0f ms\t%.2f\t\n",
-			r.Precision, r.Concurrency, r.TokS, r.Speedup, r.TTFTMedMs, r.TTFTP95Ms, r.MeanBatch)
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.2fx\t%.0f ms\t%.0f ms\t%.2f\t%.1f\t\n",
+			r.Precision, r.Concurrency, r.TokS, r.Speedup, r.TTFTMedMs, r.TTFTP95Ms, r.MeanBatch, r.CPUTokS)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write results: %w", err)
