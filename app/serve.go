@@ -200,7 +200,11 @@ func (d *daemon) openEngine() error {
 	}
 	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, Downloads: d.downloads,
 		Sched: engine.SchedConfig{Parallel: d.cfg.Parallel, Chunk: d.cfg.PrefillChunk}})
-	return err
+	if err != nil {
+		return err
+	}
+	// The stored parallel setting (Settings → Model pool) overrides --parallel.
+	return api.ApplyPoolSettings(d.store, d.engine, d.poolBase)
 }
 
 // startJobs runs the background work the daemon owns until close.

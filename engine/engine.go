@@ -35,7 +35,9 @@ type Engine struct {
 	pool      *pool.Pool
 	last      lastRequests
 	live      liveModels
-	schedCfg  SchedConfig  // guarded by live.mu
+	schedBase SchedConfig  // Options.Sched
+	schedCfg  SchedConfig  // guarded by live.mu; schedBase with SetParallel's value
+	poolCfg   pool.Config  // guarded by live.mu; the last config given, before withSlots
 	folders   bool         // model ids may be folder paths (Options.Folders)
 	downloads *hub.Manager // nil: no downloads to stop
 	deleting  deletions
@@ -57,7 +59,7 @@ func New(opts Options) (*Engine, error) {
 		opts.Logger = slog.Default()
 	}
 	e := &Engine{log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads, folders: opts.Folders,
-		schedCfg: opts.Sched}
+		schedBase: opts.Sched, schedCfg: opts.Sched, poolCfg: opts.Pool}
 	if opts.Pool.Logger == nil {
 		opts.Pool.Logger = opts.Logger
 	}

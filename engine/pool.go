@@ -71,7 +71,13 @@ func (e *Engine) Pin(id string, pinned bool) error { return e.pool.Pin(id, pinne
 
 // SetPoolConfig applies new pool limits live; models over the new budget are
 // evicted.
-func (e *Engine) SetPoolConfig(cfg PoolConfig) { e.pool.SetConfig(withSlots(cfg, e.schedConfig())) }
+func (e *Engine) SetPoolConfig(cfg PoolConfig) {
+	e.live.mu.Lock()
+	e.poolCfg = cfg
+	sc := e.schedCfg
+	e.live.mu.Unlock()
+	e.pool.SetConfig(withSlots(cfg, sc))
+}
 
 // Hold keeps a model in use as a request in flight does (loading it first),
 // until release is called: it counts against the model's leases (not its

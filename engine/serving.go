@@ -100,19 +100,33 @@ func (e *Engine) Serving() []ServingStats {
 	return out
 }
 
-// SetSched applies new serving limits: to models loaded from now on and, for
-// the number of slots and the chunk size, to the loaded ones at once.
-func (e *Engine) SetSched(c SchedConfig) {
+// SetParallel sets how many requests each model decodes together, at once
+// for the loaded models; 0 restores the engine's own (Options.Sched.Parallel).
+func (e *Engine) SetParallel(n int) {
 	e.live.mu.Lock()
-	e.schedCfg = c
+	e.schedCfg.Parallel = n
+	if n == 0 {
+		e.schedCfg.Parallel = e.schedBase.Parallel
+	}
+	c, pc := e.schedCfg, e.poolCfg
 	ls := make([]*loaded, 0, len(e.live.m))
 	for _, l := range e.live.m {
 		ls = append(ls, l)
 	}
 	e.live.mu.Unlock()
+	e.pool.SetConfig(withSlots(pc, c))
 	for _, l := range ls {
 		l.sched.SetConfig(c.sched())
 	}
+}
+
+// Parallel is how many requests each model decodes together.
+func (e *Engine) Parallel() int {
+	n := e.schedConfig().Parallel
+	if n <= 0 {
+		n = sched.DefaultSlots
+	}
+	return n
 }
 
 func (e *Engine) schedConfig() SchedConfig {

@@ -214,3 +214,21 @@ func TestPrefixReuseAcrossConversations(t *testing.T) {
 		t.Errorf("prefix stats %+v", st)
 	}
 }
+
+// TestSetParallel: the slots change live on a loaded model, and 0 brings back
+// the engine's own setting.
+func TestSetParallel(t *testing.T) {
+	e := newServingEngine(t, SchedConfig{Parallel: 2}, nil)
+	dir := tinyModel(t)
+	if _, err := e.Complete(context.Background(), CompletionRequest{Model: dir, Prompt: "hi", Options: GenOptions{MaxTokens: 2}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.SetParallel(5)
+	if st := e.Serving(); e.Parallel() != 5 || st[0].Slots != 5 {
+		t.Fatalf("after SetParallel(5): %d, %+v", e.Parallel(), st)
+	}
+	e.SetParallel(0)
+	if st := e.Serving(); e.Parallel() != 2 || st[0].Slots != 2 {
+		t.Fatalf("after SetParallel(0): %d, %+v", e.Parallel(), st)
+	}
+}

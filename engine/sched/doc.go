@@ -17,6 +17,12 @@
 // slots, they are admitted round-robin by caller (a user id), so one caller's
 // burst cannot hold every slot.
 //
+// A decode step runs as one batch only while that is faster: the scheduler
+// times batched steps against one-sequence forwards and picks the faster for
+// each batch size, trying the other now and then (see costs). The logits are
+// the same either way; what differs is whether the executor's kernels reuse a
+// weight across the batch's rows.
+//
 // A step waits for the slots that are still sampling, at most as long as the
 // last step took: a slot that is slower than that (its client reads slowly,
 // say) joins the next step instead of holding the others back.

@@ -61,6 +61,7 @@ type Scheduler struct {
 	stats   Stats                // guarded by mu; counters only
 	rr      int                  // guarded by mu; next slot of a one-slot step
 	onWait  func()               // tests: called when a request starts waiting for a slot
+	costs   costs                // owned by the loop goroutine
 
 	wake   chan struct{} // a call, a release or a cancellation happened
 	cancel context.CancelFunc
@@ -293,10 +294,10 @@ type Stats struct {
 	Slots     int    // configured
 	Running   int    // admitted requests
 	Waiting   int    // requests waiting for a slot
-	LastBatch int    // sequences in the last step
-	MaxBatch  int    // sequences in the largest step
-	Steps     uint64 // steps run
-	StepSeqs  uint64 // sum over steps of their sequences (StepSeqs/Steps is the mean batch)
+	LastBatch int    // sequences in the last forward pass
+	MaxBatch  int    // sequences in the largest forward pass
+	Steps     uint64 // forward passes run
+	StepSeqs  uint64 // sum over passes of their sequences (StepSeqs/Steps is the mean batch)
 	Tokens    uint64 // tokens run, prompt and decode
 	Admitted  uint64 // requests admitted
 }

@@ -128,30 +128,42 @@ func (s *Scheduler) pickLocked() []part {
 	return parts
 }
 
-// step runs parts through one forward pass and answers the calls it completes.
+// step runs parts through one forward pass (or, for decode steps the batch
+// would make slower, one each: see costs) and answers the calls it completes.
 func (s *Scheduler) step(ctx context.Context, parts []part) {
 	logits := make([][]float32, len(parts))
 	errs := make([]error, len(parts))
-	if len(parts) == 1 {
-		p := parts[0]
-		// Alone, the call's own context can stop a long prompt chunk.
-		logits[0], errs[0] = p.c.seq.Forward(p.c.ctx, p.c.tokens[p.c.off:p.c.off+p.n])
+	toks := make([][]int32, len(parts))
+	decode := true // every part is one token
+	for i, p := range parts {
+		toks[i] = p.c.tokens[p.c.off : p.c.off+p.n]
+		decode = decode && p.n == 1
+	}
+	// Alone, a call's own context can stop a long prompt chunk.
+	alone := func() {
+		for i, p := range parts {
+			logits[i], errs[i] = p.c.seq.Forward(p.c.ctx, toks[i])
+		}
+	}
+	batched := len(parts) > 1 && (!decode || s.costs.batch(len(parts)))
+	t0 := time.Now()
+	if !batched {
+		alone()
 	} else {
 		seqs := make([]model.Sequence, len(parts))
-		toks := make([][]int32, len(parts))
 		for i, p := range parts {
-			seqs[i], toks[i] = p.c.seq, p.c.tokens[p.c.off:p.c.off+p.n]
+			seqs[i] = p.c.seq
 		}
-		out, err := s.batcher.ForwardBatch(ctx, seqs, toks)
-		if err == nil {
+		if out, err := s.batcher.ForwardBatch(ctx, seqs, toks); err == nil {
 			copy(logits, out)
 		} else {
 			// No sequence has advanced: run each alone, so only the one at
 			// fault (a full cache, say) fails.
-			for i, p := range parts {
-				logits[i], errs[i] = p.c.seq.Forward(p.c.ctx, toks[i])
-			}
+			alone()
 		}
+	}
+	if decode {
+		s.costs.record(len(parts), batched, time.Since(t0))
 	}
 
 	s.mu.Lock()
@@ -159,7 +171,11 @@ func (s *Scheduler) step(ctx context.Context, parts []part) {
 	s.stats.Steps++
 	s.stats.StepSeqs += uint64(len(parts))
 	s.stats.LastBatch = len(parts)
-	s.stats.MaxBatch = max(s.stats.MaxBatch, len(parts))
+	if !batched {
+		s.stats.Steps += uint64(len(parts) - 1) // a forward pass each
+		s.stats.LastBatch = 1
+	}
+	s.stats.MaxBatch = max(s.stats.MaxBatch, s.stats.LastBatch)
 	for i, p := range parts {
 		if errs[i] != nil {
 			p.sl.call = nil
