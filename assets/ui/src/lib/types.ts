@@ -207,11 +207,13 @@ export interface PoolSettings {
   max_models: number
   default_ttl_seconds: number | null
   eviction_policy: string
+  parallel?: number
   effective: {
     budget_bytes: number
     total_ram_bytes: number
     max_models: number
     default_ttl_seconds: number
+    parallel: number
   }
 }
 
