@@ -56,6 +56,7 @@ var importRules = []struct {
 	{"engine/safetensors", []string{"engine/..."}, "the engine's packages."},
 	{"engine/sample", []string{"engine/..."}, "the engine's packages."},
 	{"engine/sample/grammar", []string{"engine/..."}, "the engine's packages."},
+	{"engine/sched", []string{"engine", "engine/bench"}, "engine, and engine/bench to measure batching."},
 	{"engine/tokenizer", []string{"engine"}, ""},
 	{"engine/vision", []string{"engine", "tests"}, "engine."},
 	{"store", []string{"api", "app", "tests"}, ""},

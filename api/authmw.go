@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/api/auth"
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -157,6 +158,9 @@ func (s *Server) authenticate(c echo.Context, cred string) error {
 		return err
 	}
 	c.Set(ctxUser, u)
+	// The engine admits waiting generations round-robin by user, so that one
+	// user's burst cannot hold every slot of a model (issue #27).
+	c.SetRequest(c.Request().WithContext(engine.WithCaller(c.Request().Context(), "user:"+u.ID)))
 	if keyID != "" {
 		c.Set(ctxAPIKey, keyID)
 	}

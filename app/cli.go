@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/mlx-manager/mlx-manager/app/config"
@@ -120,6 +121,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	kv := fs.String("kv-cache", "", "KV cache precision of the cpu executor: f16 or f32 (default f16 with SIMD kernels)")
 	acts := fs.String("activations", "", activationsUsage)
 	moe := fs.Bool("moe", false, "benchmark a generated mixture of experts (1B parameters, 0.25B per token) beside the dense model of its active size")
+	conc := fs.String("concurrency", "", "comma-separated numbers of requests at once (e.g. 1,2,4,8): aggregate decode tok/s and TTFT through the scheduler instead of the single-stream figures")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -149,9 +151,30 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		opts.Precisions = strings.Split(*precisions, ",")
 	}
 	opts.MoE = *moe
-	_, err = bench.Run(ctx, opts, stdout)
+	if *conc != "" {
+		levels, perr := parseLevels(*conc)
+		if perr != nil {
+			return fmt.Errorf("%w: --concurrency: %w", errUsage, perr)
+		}
+		_, err = bench.RunConcurrency(ctx, opts, levels, stdout)
+	} else {
+		_, err = bench.Run(ctx, opts, stdout)
+	}
 	if errors.Is(err, context.Canceled) {
 		return errors.New("interrupted")
 	}
 	return err
+}
+
+// parseLevels reads --concurrency's list, "1,2,4,8".
+func parseLevels(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -209,8 +209,13 @@ func (d *daemon) openEngine() error {
 	}); err != nil {
 		return err
 	}
-	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, Downloads: d.downloads})
-	return err
+	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, Downloads: d.downloads,
+		Sched: engine.SchedConfig{Parallel: d.cfg.Parallel, Chunk: d.cfg.PrefillChunk}})
+	if err != nil {
+		return err
+	}
+	// The stored parallel setting (Settings → Model pool) overrides --parallel.
+	return api.ApplyPoolSettings(d.store, d.engine, d.poolBase)
 }
 
 // startJobs runs the background work the daemon owns until close.

@@ -70,6 +70,8 @@ func TestCLIMessagesAndExitCodes(t *testing.T) {
 			stderr: []string{"there is no model folder at " + missing}, notStderr: "measuring"},
 		{name: "bench error said once", args: []string{"bench", "--precision", "zz"}, code: 1,
 			stderr: []string{`mlx-manager bench: unknown precision "zz"`}, notStderr: "bench: bench"},
+		{name: "bad concurrency", args: []string{"bench", "--concurrency", "1,x"}, code: 2,
+			stderr: []string{`--concurrency: "x" is not a positive number`}, notStderr: "measuring"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runSelf(t, tc.args...)

@@ -224,7 +224,7 @@ func TestSpecialTokensInContentStayText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := openLoaded(context.Background(), "tiny", dir, e.newRunner)
+	l, err := openLoaded(context.Background(), "tiny", dir, e.newRunner, SchedConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,3 +169,38 @@ func TestMoEShapeParams(t *testing.T) {
 		t.Errorf("its dense counterpart has %d parameters", p)
 	}
 }
+
+func TestRunConcurrency(t *testing.T) {
+	opts := tinyOptions(t)
+	opts.Precisions = []string{"q8"}
+	var out bytes.Buffer
+	res, err := RunConcurrency(context.Background(), opts, []int{1, 2, 4}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 {
+		t.Fatalf("%d results, want 3", len(res))
+	}
+	for i, r := range res {
+		if r.Concurrency != []int{1, 2, 4}[i] || r.TokS <= 0 || r.TTFTMedMs <= 0 || r.TTFTP95Ms < r.TTFTMedMs ||
+			r.MeanBatch < 1 || r.MeanBatch > float64(r.Concurrency) || r.Prompt != 16 || r.Decode != 8 {
+			t.Errorf("implausible result %+v", r)
+		}
+	}
+	if res[0].Speedup != 1 || !strings.Contains(out.String(), "TTFT p95") {
+		t.Errorf("speedup %v; table:\n%s", res[0].Speedup, out.String())
+	}
+	if _, err := RunConcurrency(context.Background(), opts, []int{0}, &out); err == nil {
+		t.Error("concurrency 0 accepted")
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	v := []float64{5, 1, 4, 2, 3, 6, 7, 8, 9, 10}
+	if p := percentile(v, 0.95); p != 10 {
+		t.Errorf("p95 %v, want 10", p)
+	}
+	if p := percentile(v, 0.5); p != 5 {
+		t.Errorf("p50 %v, want 5", p)
+	}
+}

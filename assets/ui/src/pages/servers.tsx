@@ -3,7 +3,7 @@ import { confirmAction, toast, toastError } from '../components/feedback'
 import { Icon } from '../components/icons'
 import { Badge, Button, Card, Empty, PageHeader, Progress, Stat } from '../components/ui'
 import { api } from '../lib/api'
-import { ago, bytes, duration, percent, ttl } from '../lib/format'
+import { ago, batchText, bytes, duration, percent, prefixText, ttl } from '../lib/format'
 import { live, refreshServers } from '../lib/live'
 import { navigate } from '../lib/router'
 import { useStore } from '../lib/store'
@@ -151,6 +151,8 @@ function ServerTile({ s, memory, now }: { s: ServerView; memory: Memory | null; 
         <div><dt>Uptime</dt><dd>{s.loaded_at ? duration(uptime) : '—'}</dd></div>
         <div><dt>In flight</dt><dd>{s.in_flight}{s.queued ? ` (+${s.queued} queued)` : ''}</dd></div>
         <div><dt>Last speed</dt><dd>{s.last_request ? `${s.last_request.tokens_per_second.toFixed(1)} tok/s` : '—'}</dd></div>
+        {s.serving && <div><dt>Batch</dt><dd data-testid="server-batch">{batchText(s.serving)}</dd></div>}
+        {s.serving && <div><dt>Prefix cache</dt><dd>{prefixText(s.serving)}</dd></div>}
         <div><dt>Unloads</dt><dd>{s.pinned ? 'never (pinned)' : expires != null && expires > 0 ? `in ${duration(expires)}` : s.in_flight ? 'when idle' : ttl(s.ttl_seconds)}</dd></div>
       </dl>
       {s.profiles.length > 0 && <div class="muted small">Profiles: {s.profiles.join(', ')}</div>}
@@ -202,3 +204,4 @@ function ProfilesCard({ profiles, servers }: { profiles: Profile[]; servers: Ser
     </Card>
   )
 }
+
