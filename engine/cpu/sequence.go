@@ -23,6 +23,7 @@ type sequence struct {
 
 	k, v   []kern.KV // per layer: (maxLen, kvDim), keys after RoPE
 	tokens []int32   // of the step running
+	types  []int32   // token type ids of an encoder's step; nil: all 0
 	x      *buf      // (chunk, hidden) residual stream, kept across layers
 	ar     arena     // buffers of the operation running, reset per layer
 	ropes  map[*model.Rope]*ropeTables

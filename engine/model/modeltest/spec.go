@@ -48,6 +48,9 @@ func (s Spec) withDefaults() Spec {
 	def(&s.Intermediate, 128)
 	def(&s.Layers, 2)
 	def(&s.Heads, 4)
+	if IsEncoder(s.Arch) {
+		def(&s.KVHeads, s.Heads) // encoders have no grouped-query attention
+	}
 	def(&s.KVHeads, 2)
 	def(&s.HeadDim, 16)
 	def(&s.Vocab, 512)

@@ -38,7 +38,15 @@ func Write(dir string, spec Spec) error {
 	if err := writeJSON(filepath.Join(dir, "generation_config.json"), genCfg); err != nil {
 		return err
 	}
+	if IsEncoder(s.Arch) {
+		if err := writeWordPiece(dir); err != nil {
+			return err
+		}
+	}
 	for _, name := range []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"} {
+		if IsEncoder(s.Arch) {
+			break
+		}
 		b, err := tokenizerFiles.ReadFile("testdata/" + name)
 		if err != nil {
 			return err
@@ -85,6 +93,9 @@ func (s Spec) config() map[string]any {
 		"bos_token_id":            1,
 		"eos_token_id":            2,
 		"torch_dtype":             torch,
+	}
+	if IsEncoder(s.Arch) {
+		return s.encoderConfig(c)
 	}
 	switch s.Arch {
 	case "llama":
@@ -140,6 +151,9 @@ func (g *gen) tensors() error {
 	s := g.s
 	if isFamily(s.Arch) {
 		return g.familyTensors()
+	}
+	if IsEncoder(s.Arch) {
+		return g.encoderTensors()
 	}
 	qdim, kvdim := s.Heads*s.HeadDim, s.KVHeads*s.HeadDim
 	invSqrt := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }

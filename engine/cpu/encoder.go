@@ -1,0 +1,125 @@
+package cpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
+	"github.com/mlx-manager/mlx-manager/engine/model"
+)
+
+// The sequence implements model.EncoderOps and model.Encoder: an encoder's
+// input goes through the layers in one step, so that the bidirectional
+// attention of each layer sees the keys of every token.
+
+func (s *sequence) Lookup(w *model.Linear, by model.Index, offset int) model.Value {
+	l := s.r.lin(w)
+	out := s.ar.get(len(s.tokens), l.w.Cols)
+	for i, t := range s.tokens {
+		row := offset
+		switch by {
+		case model.ByToken:
+			row += int(t)
+		case model.ByPosition:
+			row += s.pos + i
+		case model.ByType:
+			if s.types != nil {
+				row += int(s.types[i])
+			}
+		default:
+			panic(fmt.Sprintf("cpu: lookup by %d", by))
+		}
+		if row < 0 || row >= l.w.Rows {
+			panic(fmt.Sprintf("cpu: %s: row %d of %d", w.Weight.Name, row, l.w.Rows))
+		}
+		l.w.Row(out.row(i), row)
+	}
+	return out
+}
+
+func (s *sequence) Act(x model.Value, act model.Activation) model.Value {
+	a := val(x)
+	switch act {
+	case model.GELU:
+		for i, v := range a.d {
+			a.d[i] = float32(0.5 * float64(v) * (1 + math.Erf(float64(v)/math.Sqrt2)))
+		}
+	case model.GELUTanh:
+		for i, v := range a.d {
+			a.d[i] = geluTanh(v)
+		}
+	case model.Tanh:
+		for i, v := range a.d {
+			a.d[i] = float32(math.Tanh(float64(v)))
+		}
+	case model.SiLU:
+		for i, v := range a.d {
+			a.d[i] = float32(float64(v) / (1 + math.Exp(-float64(v))))
+		}
+	default:
+		panic(fmt.Sprintf("cpu: activation %d", act))
+	}
+	return a
+}
+
+// fullAttention is the attention of encoders: every query row sees the keys
+// of all rows of the sequence, already in the cache. The kernel's causal
+// attention does exactly that for a single query placed at the last position.
+func (s *sequence) fullAttention(out, q *buf, layer int, a *model.Attention) {
+	last := s.pos + q.rows - 1
+	ka := kern.Attn{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Scale: float32(a.Scale)}
+	for i := range q.rows {
+		s.e.Attention(out.row(i), q.row(i), 1, last, s.k[layer], s.v[layer], ka)
+	}
+}
+
+// Encode runs an encoder over tokens from an empty sequence in one step.
+func (s *sequence) Encode(ctx context.Context, tokens, types []int32) ([]float32, error) {
+	var out []float32
+	err := s.encode(ctx, tokens, types, func() {
+		h := val(s.r.def.Norm(s, s.x))
+		out = append([]float32(nil), h.d...)
+	})
+	return out, err
+}
+
+// Classify runs an encoder like Encode and its classification head on the
+// first token.
+func (s *sequence) Classify(ctx context.Context, tokens, types []int32) ([]float32, error) {
+	if _, ok := s.r.def.(model.EncoderDefinition); !ok {
+		return nil, errors.New("cpu: classify: the model is not an encoder")
+	}
+	var out []float32
+	err := s.encode(ctx, tokens, types, func() {
+		d := s.r.def
+		h := val(d.Logits(s, d.Norm(s, s.ar.view(s.x, 0, 1))))
+		out = append([]float32(nil), h.d...)
+	})
+	return out, err
+}
+
+func (s *sequence) encode(ctx context.Context, tokens, types []int32, head func()) error {
+	if err := s.check(tokens); err != nil {
+		return err
+	}
+	if s.pos != 0 {
+		return fmt.Errorf("cpu: encode: the sequence already holds %d tokens", s.pos)
+	}
+	if types != nil && len(types) != len(tokens) {
+		return fmt.Errorf("cpu: encode: %d token types for %d tokens", len(types), len(tokens))
+	}
+	s.r.mu.RLock()
+	defer s.r.mu.RUnlock()
+	if s.r.closed {
+		return ErrClosed
+	}
+	s.types = types
+	defer func() { s.types = nil }()
+	if err := s.step(ctx, tokens); err != nil {
+		s.pos = 0
+		return err
+	}
+	return s.ops(head)
+}
