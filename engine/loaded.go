@@ -30,6 +30,8 @@ type loaded struct {
 	reasoning bool        // the model writes <think>…</think>
 	eos       map[int32]bool
 	ctxLen    int
+	kind      string  // KindChat, KindEmbedding or KindReranker
+	pooling   pooling // of embedding models
 
 	cacheMu sync.Mutex // guards cache
 	cache   *cachedSeq // the last request's sequence, for prefix reuse
@@ -71,6 +73,10 @@ func openLoaded(ctx context.Context, id, dir string, newRunner NewRunner) (*load
 	}
 	for _, id := range tok.EOS() {
 		l.eos[id] = true
+	}
+	if err := l.readKind(dir); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("load %s: %w", id, err)
 	}
 	src := tmpl.Source()
 	l.format = chat.DetectFormat(src, m.Config.ModelType)

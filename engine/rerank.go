@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sort"
+
+	"github.com/mlx-manager/mlx-manager/engine/model"
+)
+
+// RerankRequest asks a cross-encoder how relevant each document is to a query.
+type RerankRequest struct {
+	Model     string
+	Query     string
+	Documents []string
+	TopN      int // 0: every document
+	// Truncate cuts a query-document pair longer than the model's window at
+	// the end of the document, listed in RerankResult.Truncated; otherwise
+	// it is a context-length error.
+	Truncate bool
+}
+
+// RerankResult lists the documents by decreasing relevance.
+type RerankResult struct {
+	Model        string
+	Results      []RerankScore
+	PromptTokens int
+	Truncated    []int // indexes of the documents cut to fit
+}
+
+// RerankScore is one document's relevance: the sigmoid of the cross-encoder's
+// logit, as sentence-transformers' CrossEncoder scores a one-label model.
+type RerankScore struct {
+	Index int
+	Score float64
+}
+
+// Rerank scores every document against the query with a sequence
+// classification model, one [CLS] query [SEP] document [SEP] pass each.
+func (e *Engine) Rerank(ctx context.Context, req RerankRequest) (*RerankResult, error) {
+	switch {
+	case req.Query == "":
+		return nil, &InvalidError{Param: "query", Err: errors.New("is required")}
+	case len(req.Documents) == 0:
+		return nil, &InvalidError{Param: "documents", Err: errors.New("at least one document is required")}
+	case req.TopN < 0:
+		return nil, &InvalidError{Param: "top_n", Err: errors.New("must be >= 1")}
+	}
+	lease, l, err := e.acquire(ctx, req.Model, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer lease.Release()
+	def, ok := l.m.Def.(model.EncoderDefinition)
+	if l.kind != KindReranker || !ok {
+		return nil, &InvalidError{Param: "model", Err: fmt.Errorf("%w: %s is a %s model; use a cross-encoder such as cross-encoder/ms-marco-MiniLM-L-6-v2", ErrNotReranker, l.id, l.kind)}
+	}
+	if def.Labels() != 1 {
+		return nil, &InvalidError{Param: "model", Err: fmt.Errorf("%w: %s classifies into %d labels; reranking needs one relevance score", ErrNotReranker, l.id, def.Labels())}
+	}
+	limit := l.contextFor(GenOptions{})
+	res := &RerankResult{Model: l.id}
+	for i, doc := range req.Documents {
+		ids, types, err := l.tok.EncodePair(req.Query, doc)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
+		}
+		if len(ids) > limit {
+			if !req.Truncate {
+				return nil, &ContextLengthError{PromptTokens: len(ids), ContextLength: limit}
+			}
+			cut := l.truncate(ids, limit)
+			types = append(types[:limit-1:limit-1], types[len(types)-1])
+			ids = cut
+			res.Truncated = append(res.Truncated, i)
+		}
+		logit, err := l.classify(ctx, ids, types)
+		if err != nil {
+			return nil, err
+		}
+		res.Results = append(res.Results, RerankScore{Index: i, Score: 1 / (1 + math.Exp(-float64(logit)))})
+		res.PromptTokens += len(ids)
+	}
+	sort.SliceStable(res.Results, func(a, b int) bool { return res.Results[a].Score > res.Results[b].Score })
+	if req.TopN > 0 && req.TopN < len(res.Results) {
+		res.Results = res.Results[:req.TopN]
+	}
+	if len(res.Truncated) > 0 {
+		slog.Warn("rerank documents truncated", "model", l.id, "documents", res.Truncated, "max_tokens", limit)
+	}
+	return res, nil
+}
+
+// classify is the single logit of the cross-encoder for one pair.
+func (l *loaded) classify(ctx context.Context, ids, types []int32) (float32, error) {
+	seq, err := l.runner.NewSequence(len(ids))
+	if err != nil {
+		return 0, fmt.Errorf("new sequence: %w", err)
+	}
+	defer seq.Close()
+	enc, ok := seq.(model.Encoder)
+	if !ok {
+		return 0, fmt.Errorf("%w: the %s executor does not run encoders", ErrUnsupported, l.runner.Backend())
+	}
+	out, err := enc.Classify(ctx, ids, types)
+	if err != nil {
+		return 0, fmt.Errorf("rerank: %w", err)
+	}
+	if len(out) != 1 {
+		return 0, fmt.Errorf("rerank: %d scores, want 1", len(out))
+	}
+	return out[0], nil
+}
