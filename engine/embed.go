@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
@@ -105,7 +104,7 @@ func (e *Engine) Embed(ctx context.Context, req EmbedRequest) (*EmbedResult, err
 		res.PromptTokens += len(ids)
 	}
 	if len(res.Truncated) > 0 {
-		slog.Warn("embedding inputs truncated", "model", l.id, "inputs", res.Truncated, "max_tokens", limit)
+		e.log.Warn("embedding inputs truncated", "model", l.id, "inputs", res.Truncated, "max_tokens", limit)
 	}
 	return res, nil
 }

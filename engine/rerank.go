@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"sort"
 
@@ -89,7 +88,7 @@ func (e *Engine) Rerank(ctx context.Context, req RerankRequest) (*RerankResult, 
 		res.Results = res.Results[:req.TopN]
 	}
 	if len(res.Truncated) > 0 {
-		slog.Warn("rerank documents truncated", "model", l.id, "documents", res.Truncated, "max_tokens", limit)
+		e.log.Warn("rerank documents truncated", "model", l.id, "documents", res.Truncated, "max_tokens", limit)
 	}
 	return res, nil
 }
