@@ -32,6 +32,8 @@ type loaded struct {
 	ctxLen    int
 	kind      string  // KindChat, KindEmbedding or KindReranker
 	pooling   pooling // of embedding models
+	// scoreSigmoid: a reranker's score is the sigmoid of its logit, not the logit.
+	scoreSigmoid bool
 
 	cacheMu sync.Mutex // guards cache
 	cache   *cachedSeq // the last request's sequence, for prefix reuse

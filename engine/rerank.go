@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -30,8 +31,10 @@ type RerankResult struct {
 	Truncated    []int // indexes of the documents cut to fit
 }
 
-// RerankScore is one document's relevance: the sigmoid of the cross-encoder's
-// logit, as sentence-transformers' CrossEncoder scores a one-label model.
+// RerankScore is one document's relevance as sentence-transformers'
+// CrossEncoder scores a one-label model: the sigmoid of its logit, or the
+// logit itself when the model's config.json names the Identity activation
+// (cross-encoder/ms-marco-MiniLM-L-6-v2 does).
 type RerankScore struct {
 	Index int
 	Score float64
@@ -80,7 +83,11 @@ func (e *Engine) Rerank(ctx context.Context, req RerankRequest) (*RerankResult, 
 		if err != nil {
 			return nil, err
 		}
-		res.Results = append(res.Results, RerankScore{Index: i, Score: 1 / (1 + math.Exp(-float64(logit)))})
+		score := float64(logit)
+		if l.scoreSigmoid {
+			score = 1 / (1 + math.Exp(-score))
+		}
+		res.Results = append(res.Results, RerankScore{Index: i, Score: score})
 		res.PromptTokens += len(ids)
 	}
 	sort.SliceStable(res.Results, func(a, b int) bool { return res.Results[a].Score > res.Results[b].Score })
@@ -112,4 +119,30 @@ func (l *loaded) classify(ctx context.Context, ids, types []int32) (float32, err
 		return 0, fmt.Errorf("rerank: %d scores, want 1", len(out))
 	}
 	return out[0], nil
+}
+
+// sigmoidScores reads the CrossEncoder activation of a config.json:
+// sbert_ce_default_activation_function (sentence-transformers < 4) or
+// sentence_transformers.activation_fn; Sigmoid when neither is written.
+func sigmoidScores(raw []byte) (bool, error) {
+	var c struct {
+		Old string `json:"sbert_ce_default_activation_function"`
+		ST  struct {
+			Act string `json:"activation_fn"`
+		} `json:"sentence_transformers"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return false, fmt.Errorf("config.json: %w", err)
+	}
+	act := c.ST.Act
+	if act == "" {
+		act = c.Old
+	}
+	switch act {
+	case "", "torch.nn.modules.activation.Sigmoid":
+		return true, nil
+	case "torch.nn.modules.linear.Identity":
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: cross-encoder activation %s (Sigmoid and Identity are supported)", ErrUnsupported, act)
 }
