@@ -86,19 +86,21 @@ func (e *Engine) Embed(ctx context.Context, req EmbedRequest) (*EmbedResult, err
 	if p.maxLen > 0 {
 		limit = min(limit, p.maxLen)
 	}
-	res := &EmbedResult{Model: l.id, Vectors: make([][]float32, len(inputs))}
+	res := &EmbedResult{Model: l.id}
 	for i, ids := range inputs {
 		if len(ids) > limit {
 			if !req.Truncate {
 				return nil, &ContextLengthError{PromptTokens: len(ids), ContextLength: limit}
 			}
-			ids = l.truncate(ids, limit)
+			inputs[i] = l.truncate(ids, limit)
 			res.Truncated, res.MaxTokens = append(res.Truncated, i), limit
 		}
-		v, err := l.embedOne(ctx, ids, p.mode)
-		if err != nil {
-			return nil, err
-		}
+		res.PromptTokens += len(inputs[i])
+	}
+	if res.Vectors, err = l.embedAll(ctx, inputs, p.mode); err != nil {
+		return nil, err
+	}
+	for i, v := range res.Vectors {
 		if req.Dimensions > 0 {
 			v = v[:req.Dimensions]
 		}
@@ -106,7 +108,6 @@ func (e *Engine) Embed(ctx context.Context, req EmbedRequest) (*EmbedResult, err
 			normalize(v)
 		}
 		res.Vectors[i] = v
-		res.PromptTokens += len(ids)
 	}
 	if len(res.Truncated) > 0 {
 		e.log.Warn("embedding inputs truncated", "model", l.id, "inputs", res.Truncated, "max_tokens", limit)
@@ -155,6 +156,63 @@ func (l *loaded) truncate(ids []int32, n int) []int32 {
 		return append(append([]int32(nil), ids[:n-1]...), last)
 	}
 	return ids[:n]
+}
+
+// embedAll pools every input's final hidden states. An encoder runs its
+// inputs in batches of up to its window of tokens, one pass each; a
+// decoder one input at a time.
+func (l *loaded) embedAll(ctx context.Context, inputs [][]int32, mode string) ([][]float32, error) {
+	out := make([][]float32, 0, len(inputs))
+	if _, ok := l.m.Def.(model.EncoderDefinition); !ok {
+		for _, ids := range inputs {
+			v, err := l.embedOne(ctx, ids, mode)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}
+	for first := 0; first < len(inputs); {
+		n, end := 0, first
+		for end < len(inputs) && n+len(inputs[end]) <= l.ctxLen {
+			n += len(inputs[end])
+			end++
+		}
+		vs, err := l.embedBatch(ctx, inputs[first:end], n, mode)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vs...)
+		first = end
+	}
+	return out, nil
+}
+
+// embedBatch pools the hidden states of an encoder's inputs of n tokens in all.
+func (l *loaded) embedBatch(ctx context.Context, batch [][]int32, n int, mode string) ([][]float32, error) {
+	seq, err := l.runner.NewSequence(n)
+	if err != nil {
+		return nil, fmt.Errorf("new sequence: %w", err)
+	}
+	defer seq.Close()
+	enc, ok := seq.(model.Encoder)
+	if !ok {
+		return nil, fmt.Errorf("%w: the %s executor does not run encoders", ErrUnsupported, l.runner.Backend())
+	}
+	hs, err := enc.EncodeBatch(ctx, batch, nil)
+	if err != nil {
+		return nil, fmt.Errorf("embed: %w", err)
+	}
+	hidden := l.m.Config.HiddenSize
+	out := make([][]float32, len(batch))
+	for i, h := range hs {
+		if len(h) != len(batch[i])*hidden {
+			return nil, fmt.Errorf("embed: executor returned %d values for %d tokens of %d", len(h), len(batch[i]), hidden)
+		}
+		out[i] = poolStates(h, len(batch[i]), hidden, mode)
+	}
+	return out, nil
 }
 
 // embedOne pools the final hidden states of ids: an encoder's from one

@@ -370,3 +370,10 @@ func (s *gatedSeq) Classify(ctx context.Context, tokens, types []int32) ([]float
 	}
 	return s.Sequence.(model.Encoder).Classify(ctx, tokens, types)
 }
+
+func (s *gatedSeq) EncodeBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error) {
+	if err := s.g.wait(ctx); err != nil {
+		return nil, err
+	}
+	return s.Sequence.(model.Encoder).EncodeBatch(ctx, tokens, types)
+}

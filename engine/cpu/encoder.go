@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
 	"github.com/mlx-manager/mlx-manager/engine/model"
@@ -24,6 +25,9 @@ func (s *sequence) Lookup(w *model.Linear, by model.Index, offset int) model.Val
 			row += int(t)
 		case model.ByPosition:
 			row += s.pos + i
+			if s.segs != nil {
+				row -= s.pos + s.segStart(i)
+			}
 		case model.ByType:
 			if s.types != nil {
 				row += int(s.types[i])
@@ -67,12 +71,82 @@ func (s *sequence) Act(x model.Value, act model.Activation) model.Value {
 // fullAttention is the attention of encoders: every query row sees the keys
 // of all rows of the sequence, already in the cache. The kernel's causal
 // attention does exactly that for a single query placed at the last position.
+//
+// In a batch of inputs (s.segs), a row sees the keys of its own input only:
+// the kernel's sliding window, as long as the input and ending at its last
+// row, is exactly that range.
 func (s *sequence) fullAttention(out, q *buf, layer int, a *model.Attention) {
-	last := s.pos + q.rows - 1
 	ka := kern.Attn{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Scale: float32(a.Scale)}
-	for i := range q.rows {
-		s.e.Attention(out.row(i), q.row(i), 1, last, s.k[layer], s.v[layer], ka)
+	if s.segs == nil {
+		last := s.pos + q.rows - 1
+		for i := range q.rows {
+			s.e.Attention(out.row(i), q.row(i), 1, last, s.k[layer], s.v[layer], ka)
+		}
+		return
 	}
+	for g, start := range s.segs {
+		end := q.rows
+		if g+1 < len(s.segs) {
+			end = s.segs[g+1]
+		}
+		ka.Window = end - start
+		for i := start; i < end; i++ {
+			s.e.Attention(out.row(i), q.row(i), 1, s.pos+end-1, s.k[layer], s.v[layer], ka)
+		}
+	}
+}
+
+// segStart is the first row of the batch input holding row i.
+func (s *sequence) segStart(i int) int {
+	g := sort.SearchInts(s.segs, i+1) - 1
+	return s.segs[g]
+}
+
+// EncodeBatch encodes several inputs in one step, each on its own.
+func (s *sequence) EncodeBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error) {
+	if len(tokens) == 0 || (types != nil && len(types) != len(tokens)) {
+		return nil, fmt.Errorf("cpu: encode batch: %d inputs, %d type lists", len(tokens), len(types))
+	}
+	var all, allTypes []int32
+	segs := make([]int, len(tokens))
+	typed := false
+	for i, t := range tokens {
+		if len(t) == 0 {
+			return nil, fmt.Errorf("cpu: encode batch: input %d is empty", i)
+		}
+		segs[i] = len(all)
+		all = append(all, t...)
+		if types != nil && types[i] != nil {
+			if len(types[i]) != len(t) {
+				return nil, fmt.Errorf("cpu: encode batch: input %d has %d token types for %d tokens", i, len(types[i]), len(t))
+			}
+			typed = true
+		}
+	}
+	if typed {
+		for i, t := range tokens {
+			if types[i] != nil {
+				allTypes = append(allTypes, types[i]...)
+			} else {
+				allTypes = append(allTypes, make([]int32, len(t))...)
+			}
+		}
+	}
+	var h []float32
+	s.segs = segs
+	defer func() { s.segs = nil }()
+	err := s.encode(ctx, all, allTypes, func() {
+		h = append([]float32(nil), val(s.r.def.Norm(s, s.x)).d...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float32, len(tokens))
+	hidden := len(h) / len(all)
+	for i, start := range segs {
+		out[i] = h[start*hidden : (start+len(tokens[i]))*hidden]
+	}
+	return out, nil
 }
 
 // Encode runs an encoder over tokens from an empty sequence in one step.

@@ -79,3 +79,48 @@ func TestEncodeConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeBatch: inputs encoded together, each attending to itself with
+// its own positions and token types, give what each gives alone.
+func TestEncodeBatch(t *testing.T) {
+	for _, arch := range []string{"bert", "xlmr"} {
+		m := modeltest.Open(t, modeltest.Spec{Arch: arch, Layers: 2, Seed: 4})
+		r, err := New(m, Options{Threads: 2, KVF32: true, FloatActivations: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := [][]int32{{2, 40, 41, 3}, {2, 50, 3, 60, 61, 62, 3}, {2, 3}}
+		types := [][]int32{nil, {0, 0, 0, 1, 1, 1, 1}, nil}
+		if arch == "xlmr" {
+			types = nil
+		}
+		seq, err := r.NewSequence(13)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := seq.(model.Encoder).EncodeBatch(context.Background(), ids, types)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range ids {
+			one, _ := r.NewSequence(len(ids[i]))
+			var ty []int32
+			if types != nil {
+				ty = types[i]
+			}
+			want, err := one.(model.Encoder).Encode(context.Background(), ids[i], ty)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got[i]) != len(want) {
+				t.Fatalf("%s input %d: %d values, want %d", arch, i, len(got[i]), len(want))
+			}
+			for k := range want {
+				if d := got[i][k] - want[k]; d > 1e-5 || d < -1e-5 {
+					t.Fatalf("%s input %d value %d: %g in the batch, %g alone", arch, i, k, got[i][k], want[k])
+				}
+			}
+		}
+		_ = r.Close()
+	}
+}

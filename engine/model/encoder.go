@@ -58,4 +58,9 @@ type Encoder interface {
 	// Classify runs tokens like Encode and returns the classification head's
 	// scores of the first token, (Labels).
 	Classify(ctx context.Context, tokens, types []int32) ([]float32, error)
+	// EncodeBatch is Encode of several inputs in one pass through an empty
+	// sequence (of room for all their tokens): each input attends only to
+	// itself and numbers its positions from 0, so every weight matrix is read
+	// once for the batch. types may be nil, or hold nil for an input.
+	EncodeBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error)
 }

@@ -116,3 +116,26 @@ func (s *sequence) encode(ctx context.Context, tokens, types []int32, emit func(
 	}
 	return err
 }
+
+// EncodeBatch is Encode of each input in turn: the oracle has no batching.
+func (s *sequence) EncodeBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error) {
+	if types != nil && len(types) != len(tokens) {
+		return nil, fmt.Errorf("encode batch: %d inputs, %d type lists", len(tokens), len(types))
+	}
+	out := make([][]float32, len(tokens))
+	for i, t := range tokens {
+		var ty []int32
+		if types != nil {
+			ty = types[i]
+		}
+		h, err := s.Encode(ctx, t, ty)
+		if err != nil {
+			return nil, fmt.Errorf("input %d: %w", i, err)
+		}
+		out[i] = h
+		if err := s.Truncate(0); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
