@@ -203,11 +203,12 @@ func TestEmbedKinds(t *testing.T) {
 }
 
 // TestEmbedQwen3LastToken: a decoder shipped with a last-token Pooling
-// module (Qwen3-Embedding) is an embedding model whose vector is the
-// normalised final state of its last token.
+// module, in Qwen3-Embedding's bare layout (no "model." prefix, no lm_head),
+// is an embedding model whose vector is the normalised final state of its
+// last token.
 func TestEmbedQwen3LastToken(t *testing.T) {
 	e := newExactEngine(t)
-	dir := sentenceModel(t, modeltest.Spec{Arch: "qwen3", Seed: 9},
+	dir := sentenceModel(t, modeltest.Spec{Arch: "qwen3", Seed: 9, Bare: true},
 		modeltest.Pooling{Mode: "lasttoken", Normalize: true, Prompts: map[string]string{"query": "Instruct: find\nQuery:"}})
 	res, err := e.Embed(context.Background(), EmbedRequest{Model: dir, Inputs: []string{"a cat"}, InputType: "query"})
 	if err != nil {

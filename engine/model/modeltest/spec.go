@@ -33,6 +33,9 @@ type Spec struct {
 	RopeTheta      float64            // 10000
 	SlidingWindow  int                // mistral, smollm3; gemma2/3 (0: 4); 0: none
 	EOS            []int              // generation_config eos_token_id; [2]
+	// Bare writes a llama-layout model as its base model saves it, the way
+	// Qwen3-Embedding ships: names without "model.", no lm_head.
+	Bare bool
 }
 
 func (s Spec) withDefaults() Spec {

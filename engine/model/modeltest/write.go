@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/safetensors"
@@ -58,6 +59,9 @@ func Write(dir string, spec Spec) error {
 	g := &gen{s: s, r: rand.New(rand.NewPCG(s.Seed, 0x6d6c78))}
 	if err := g.tensors(); err != nil {
 		return fmt.Errorf("modeltest: %w", err)
+	}
+	if s.Bare {
+		g.bare()
 	}
 	return writeShards(dir, g.out, s)
 }
@@ -288,4 +292,18 @@ func writeShards(dir string, ts []safetensors.Tensor, s Spec) error {
 	}
 	index.Metadata["total_size"] = total
 	return writeJSON(filepath.Join(dir, safetensors.IndexFile), index)
+}
+
+// bare renames the tensors as a base model saves them: no "model." prefix,
+// no lm_head.
+func (g *gen) bare() {
+	out := g.out[:0]
+	for _, t := range g.out {
+		if strings.HasPrefix(t.Name, "lm_head.") {
+			continue
+		}
+		t.Name = strings.TrimPrefix(t.Name, "model.")
+		out = append(out, t)
+	}
+	g.out = out
 }
