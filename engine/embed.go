@@ -179,6 +179,9 @@ func (l *loaded) embedAll(ctx context.Context, inputs [][]int32, mode string) ([
 			n += len(inputs[end])
 			end++
 		}
+		if end == first { // longer than the window: the executor says so
+			n, end = len(inputs[first]), first+1
+		}
 		vs, err := l.embedBatch(ctx, inputs[first:end], n, mode)
 		if err != nil {
 			return nil, err

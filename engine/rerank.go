@@ -65,8 +65,9 @@ func (e *Engine) Rerank(ctx context.Context, req RerankRequest) (*RerankResult, 
 	}
 	limit := l.contextFor(GenOptions{})
 	res := &RerankResult{Model: l.id}
+	pairs, types := make([][]int32, len(req.Documents)), make([][]int32, len(req.Documents))
 	for i, doc := range req.Documents {
-		ids, types, err := l.tok.EncodePair(req.Query, doc)
+		ids, ty, err := l.tok.EncodePair(req.Query, doc)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
 		}
@@ -75,20 +76,23 @@ func (e *Engine) Rerank(ctx context.Context, req RerankRequest) (*RerankResult, 
 				return nil, &ContextLengthError{PromptTokens: len(ids), ContextLength: limit}
 			}
 			cut := l.truncate(ids, limit)
-			types = append(types[:limit-1:limit-1], types[len(types)-1])
+			ty = append(ty[:limit-1:limit-1], ty[len(ty)-1])
 			ids = cut
 			res.Truncated = append(res.Truncated, i)
 		}
-		logit, err := l.classify(ctx, ids, types)
-		if err != nil {
-			return nil, err
-		}
+		pairs[i], types[i] = ids, ty
+		res.PromptTokens += len(ids)
+	}
+	logits, err := l.classifyAll(ctx, pairs, types)
+	if err != nil {
+		return nil, err
+	}
+	for i, logit := range logits {
 		score := float64(logit)
 		if l.scoreSigmoid {
 			score = 1 / (1 + math.Exp(-score))
 		}
 		res.Results = append(res.Results, RerankScore{Index: i, Score: score})
-		res.PromptTokens += len(ids)
 	}
 	sort.SliceStable(res.Results, func(a, b int) bool { return res.Results[a].Score > res.Results[b].Score })
 	if req.TopN > 0 && req.TopN < len(res.Results) {
@@ -100,25 +104,42 @@ func (e *Engine) Rerank(ctx context.Context, req RerankRequest) (*RerankResult, 
 	return res, nil
 }
 
-// classify is the single logit of the cross-encoder for one pair.
-func (l *loaded) classify(ctx context.Context, ids, types []int32) (float32, error) {
-	seq, err := l.runner.NewSequence(len(ids))
-	if err != nil {
-		return 0, fmt.Errorf("new sequence: %w", err)
+// classifyAll is the single logit of the cross-encoder for each pair, the
+// pairs run in batches of up to the model's window of tokens.
+func (l *loaded) classifyAll(ctx context.Context, pairs, types [][]int32) ([]float32, error) {
+	out := make([]float32, 0, len(pairs))
+	for first := 0; first < len(pairs); {
+		n, end := 0, first
+		for end < len(pairs) && n+len(pairs[end]) <= l.ctxLen {
+			n += len(pairs[end])
+			end++
+		}
+		if end == first { // longer than the window: the executor says so
+			n, end = len(pairs[first]), first+1
+		}
+		seq, err := l.runner.NewSequence(n)
+		if err != nil {
+			return nil, fmt.Errorf("new sequence: %w", err)
+		}
+		enc, ok := seq.(model.Encoder)
+		if !ok {
+			seq.Close()
+			return nil, fmt.Errorf("%w: the %s executor does not run encoders", ErrUnsupported, l.runner.Backend())
+		}
+		scores, err := enc.ClassifyBatch(ctx, pairs[first:end], types[first:end])
+		seq.Close()
+		if err != nil {
+			return nil, fmt.Errorf("rerank: %w", err)
+		}
+		for _, s := range scores {
+			if len(s) != 1 {
+				return nil, fmt.Errorf("rerank: %d scores, want 1", len(s))
+			}
+			out = append(out, s[0])
+		}
+		first = end
 	}
-	defer seq.Close()
-	enc, ok := seq.(model.Encoder)
-	if !ok {
-		return 0, fmt.Errorf("%w: the %s executor does not run encoders", ErrUnsupported, l.runner.Backend())
-	}
-	out, err := enc.Classify(ctx, ids, types)
-	if err != nil {
-		return 0, fmt.Errorf("rerank: %w", err)
-	}
-	if len(out) != 1 {
-		return 0, fmt.Errorf("rerank: %d scores, want 1", len(out))
-	}
-	return out[0], nil
+	return out, nil
 }
 
 // sigmoidScores reads the CrossEncoder activation of a config.json:

@@ -377,3 +377,10 @@ func (s *gatedSeq) EncodeBatch(ctx context.Context, tokens, types [][]int32) ([]
 	}
 	return s.Sequence.(model.Encoder).EncodeBatch(ctx, tokens, types)
 }
+
+func (s *gatedSeq) ClassifyBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error) {
+	if err := s.g.wait(ctx); err != nil {
+		return nil, err
+	}
+	return s.Sequence.(model.Encoder).ClassifyBatch(ctx, tokens, types)
+}

@@ -104,21 +104,56 @@ func (s *sequence) segStart(i int) int {
 
 // EncodeBatch encodes several inputs in one step, each on its own.
 func (s *sequence) EncodeBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error) {
+	var out [][]float32
+	err := s.batch(ctx, tokens, types, func(segs []int, n int) {
+		h := val(s.r.def.Norm(s, s.x)).d
+		hidden := len(h) / n
+		for i, start := range segs {
+			out = append(out, append([]float32(nil), h[start*hidden:(start+len(tokens[i]))*hidden]...))
+		}
+	})
+	return out, err
+}
+
+// ClassifyBatch runs the classification head on the first token of each
+// input of one encoder step.
+func (s *sequence) ClassifyBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error) {
+	if _, ok := s.r.def.(model.EncoderDefinition); !ok {
+		return nil, errors.New("cpu: classify: the model is not an encoder")
+	}
+	var out [][]float32
+	err := s.batch(ctx, tokens, types, func(segs []int, _ int) {
+		first := s.ar.get(len(segs), s.x.cols)
+		for i, start := range segs {
+			copy(first.row(i), s.x.row(start))
+		}
+		d := s.r.def
+		l := val(d.Logits(s, d.Norm(s, first)))
+		for i := range segs {
+			out = append(out, append([]float32(nil), l.row(i)...))
+		}
+	})
+	return out, err
+}
+
+// batch runs several inputs through the layers in one step (s.segs), then
+// head on the residual stream.
+func (s *sequence) batch(ctx context.Context, tokens, types [][]int32, head func(segs []int, n int)) error {
 	if len(tokens) == 0 || (types != nil && len(types) != len(tokens)) {
-		return nil, fmt.Errorf("cpu: encode batch: %d inputs, %d type lists", len(tokens), len(types))
+		return fmt.Errorf("cpu: encode batch: %d inputs, %d type lists", len(tokens), len(types))
 	}
 	var all, allTypes []int32
 	segs := make([]int, len(tokens))
 	typed := false
 	for i, t := range tokens {
 		if len(t) == 0 {
-			return nil, fmt.Errorf("cpu: encode batch: input %d is empty", i)
+			return fmt.Errorf("cpu: encode batch: input %d is empty", i)
 		}
 		segs[i] = len(all)
 		all = append(all, t...)
 		if types != nil && types[i] != nil {
 			if len(types[i]) != len(t) {
-				return nil, fmt.Errorf("cpu: encode batch: input %d has %d token types for %d tokens", i, len(types[i]), len(t))
+				return fmt.Errorf("cpu: encode batch: input %d has %d token types for %d tokens", i, len(types[i]), len(t))
 			}
 			typed = true
 		}
@@ -132,21 +167,9 @@ func (s *sequence) EncodeBatch(ctx context.Context, tokens, types [][]int32) ([]
 			}
 		}
 	}
-	var h []float32
 	s.segs = segs
 	defer func() { s.segs = nil }()
-	err := s.encode(ctx, all, allTypes, func() {
-		h = append([]float32(nil), val(s.r.def.Norm(s, s.x)).d...)
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]float32, len(tokens))
-	hidden := len(h) / len(all)
-	for i, start := range segs {
-		out[i] = h[start*hidden : (start+len(tokens[i]))*hidden]
-	}
-	return out, nil
+	return s.encode(ctx, all, allTypes, func() { head(segs, len(all)) })
 }
 
 // Encode runs an encoder over tokens from an empty sequence in one step.

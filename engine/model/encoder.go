@@ -63,4 +63,6 @@ type Encoder interface {
 	// itself and numbers its positions from 0, so every weight matrix is read
 	// once for the batch. types may be nil, or hold nil for an input.
 	EncodeBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error)
+	// ClassifyBatch is Classify of several inputs in one pass, as EncodeBatch.
+	ClassifyBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error)
 }

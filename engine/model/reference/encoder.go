@@ -139,3 +139,26 @@ func (s *sequence) EncodeBatch(ctx context.Context, tokens, types [][]int32) ([]
 	}
 	return out, nil
 }
+
+// ClassifyBatch is Classify of each input in turn.
+func (s *sequence) ClassifyBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error) {
+	if types != nil && len(types) != len(tokens) {
+		return nil, fmt.Errorf("classify batch: %d inputs, %d type lists", len(tokens), len(types))
+	}
+	out := make([][]float32, len(tokens))
+	for i, t := range tokens {
+		var ty []int32
+		if types != nil {
+			ty = types[i]
+		}
+		l, err := s.Classify(ctx, t, ty)
+		if err != nil {
+			return nil, fmt.Errorf("input %d: %w", i, err)
+		}
+		out[i] = l
+		if err := s.Truncate(0); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
