@@ -45,6 +45,26 @@ func (l *loaded) readKind(dir string) error {
 	return nil
 }
 
+// wantKind refuses a model of another kind before it is loaded: loading a
+// chat model of gigabytes only to refuse it would evict what is in use.
+func (e *Engine) wantKind(id, kind string) error {
+	dir, err := e.resolveDir(id)
+	if err != nil {
+		return nil // acquire reports it
+	}
+	info := describe(id, dir)
+	have := info.Kind
+	if have == kind || !info.Supported {
+		return nil // an unsupported model: loading says why
+	}
+	switch kind {
+	case KindEmbedding:
+		return &InvalidError{Param: "model", Err: fmt.Errorf("%w: %s is a %s model; use an embedding model such as sentence-transformers/all-MiniLM-L6-v2", ErrNotEmbedding, id, have)}
+	default:
+		return &InvalidError{Param: "model", Err: fmt.Errorf("%w: %s is a %s model; use a cross-encoder such as cross-encoder/ms-marco-MiniLM-L-6-v2", ErrNotReranker, id, have)}
+	}
+}
+
 // requireChat refuses to generate text with an embedding or reranking model,
 // which has no language-model head.
 func (l *loaded) requireChat() error {
@@ -61,6 +81,11 @@ func (l *loaded) requireChat() error {
 func (e *Engine) Embed(ctx context.Context, req EmbedRequest) (*EmbedResult, error) {
 	if len(req.Inputs) == 0 && len(req.Tokens) == 0 {
 		return nil, &InvalidError{Param: "input", Err: errors.New("at least one input is required")}
+	}
+	if !req.AnyModel {
+		if err := e.wantKind(req.Model, KindEmbedding); err != nil {
+			return nil, err
+		}
 	}
 	lease, l, err := e.acquire(ctx, req.Model, nil)
 	if err != nil {

@@ -187,6 +187,9 @@ func TestEmbedKinds(t *testing.T) {
 	if c, _ := Classify(err); !errors.Is(err, ErrNotEmbedding) || c.Code != "model_not_embedding" || c.Kind != KindInvalid {
 		t.Fatalf("chat model: %v (%+v)", err, c)
 	}
+	if st := e.Status(); len(st) != 0 {
+		t.Errorf("the refused chat model was loaded: %+v", st)
+	}
 	if res, err := e.Embed(ctx, EmbedRequest{Model: chat, Inputs: []string{"a cat"}, AnyModel: true}); err != nil || len(res.Vectors[0]) != 64 {
 		t.Fatalf("opt-in mean pooling: %v", err)
 	}

@@ -51,6 +51,9 @@ func (e *Engine) Rerank(ctx context.Context, req RerankRequest) (*RerankResult, 
 	case req.TopN < 0:
 		return nil, &InvalidError{Param: "top_n", Err: errors.New("must be >= 1")}
 	}
+	if err := e.wantKind(req.Model, KindReranker); err != nil {
+		return nil, err
+	}
 	lease, l, err := e.acquire(ctx, req.Model, nil)
 	if err != nil {
 		return nil, err
