@@ -242,7 +242,9 @@ func (s *Server) handleOllamaEmbed(c echo.Context) error {
 		return engineError(req.Model, err)
 	}
 	start := time.Now()
-	res, err := eng.Embed(c.Request().Context(), engine.EmbedRequest{Model: d.Model, Inputs: inputs, Dimensions: req.Dimensions})
+	// Ollama truncates unless told not to.
+	truncate := req.Truncate == nil || *req.Truncate
+	res, err := eng.Embed(c.Request().Context(), engine.EmbedRequest{Model: d.Model, Inputs: inputs, Dimensions: req.Dimensions, Truncate: truncate})
 	if err != nil {
 		return engineError(req.Model, err)
 	}
@@ -274,7 +276,8 @@ func (s *Server) handleOllamaEmbeddings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := eng.Embed(c.Request().Context(), engine.EmbedRequest{Model: d.Model, Inputs: []string{req.Prompt}})
+	// Truncated to the model's length, as /api/embed does by default.
+	res, err := eng.Embed(c.Request().Context(), engine.EmbedRequest{Model: d.Model, Inputs: []string{req.Prompt}, Truncate: true})
 	if err != nil {
 		return engineError(req.Model, err)
 	}

@@ -97,6 +97,8 @@ var routeAccess = map[string]access{
 	"POST /v1/chat/completions":                  v1,
 	"POST /v1/completions":                       v1,
 	"POST /v1/embeddings":                        v1,
+	"POST /v1/rerank":                            v1,
+	"POST /rerank":                               v1,
 	"POST /v1/messages":                          v1,
 	"GET /api/backends":                          admin,
 	"POST /api/backends":                         admin,

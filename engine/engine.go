@@ -180,6 +180,9 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, emit func(Delta) err
 		return nil, err
 	}
 	defer lease.Release()
+	if err := l.requireChat(); err != nil {
+		return nil, err
+	}
 	j, err := l.chatPrompt(&req)
 	if err != nil {
 		return nil, err
@@ -211,6 +214,9 @@ func (e *Engine) Complete(ctx context.Context, req CompletionRequest, emit func(
 		return nil, err
 	}
 	defer lease.Release()
+	if err := l.requireChat(); err != nil {
+		return nil, err
+	}
 	j := &job{prompt: l.tok.Encode(req.Prompt, true), opts: req.Options, start: start}
 	return e.finish(l.run(ctx, j, emit))
 }

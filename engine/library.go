@@ -53,6 +53,7 @@ func describe(id, dir string) ModelInfo {
 	}
 	info := DescribeConfig(id, raw)
 	info.Path = dir
+	info.Kind = modelKind(dir, info.Architecture)
 	info.NoChatTemplate = !chat.HasTemplate(dir)
 	return info
 }
@@ -62,6 +63,7 @@ func describe(id, dir string) ModelInfo {
 // other file, for models on the Hub as well as local ones.
 func DescribeConfig(id string, raw []byte) ModelInfo {
 	info := ModelInfo{ID: id, Architecture: architectureOf(raw)}
+	info.Kind = modelKind("", info.Architecture)
 	if info.Architecture != "" {
 		// Named but not registered: say so, with the list, before the config's
 		// other fields (which an unknown family may use differently) are read.

@@ -31,6 +31,10 @@ type loaded struct {
 	reasoning bool        // the model writes <think>…</think>
 	eos       map[int32]bool
 	ctxLen    int
+	kind      string  // KindChat, KindEmbedding or KindReranker
+	pooling   pooling // of embedding models
+	// scoreSigmoid: a reranker's score is the sigmoid of its logit, not the logit.
+	scoreSigmoid bool
 
 	sched   *sched.Scheduler // runs every request's forward calls, batched
 	prefix  prefixCache      // finished requests' sequences, for prefix reuse
@@ -75,6 +79,10 @@ func openLoaded(ctx context.Context, id, dir string, newRunner NewRunner, so Sch
 	}
 	for _, id := range tok.EOS() {
 		l.eos[id] = true
+	}
+	if err := l.readKind(dir); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("load %s: %w", id, err)
 	}
 	src := tmpl.Source()
 	l.format = chat.DetectFormat(src, m.Config.ModelType)

@@ -53,6 +53,7 @@ func TestDocumentationExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := start(t)
+	e.installEmbedder(t)
 	for _, ex := range doc.Examples {
 		t.Run(ex.Name, func(t *testing.T) {
 			req := localize(ex)
@@ -107,6 +108,8 @@ func localize(ex docExample) map[string]any {
 		req["model"] = otherID
 	case "/api/copy":
 		req["source"] = tinyID
+	case "/api/embed", "/api/embeddings":
+		req["model"] = embedID // a chat model is refused
 	default:
 		req["model"] = tinyID
 	}

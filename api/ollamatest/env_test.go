@@ -28,11 +28,13 @@ import (
 const (
 	tinyID  = "test/Tiny-Chat-0.5B"
 	otherID = "test/Tiny-Chat-0.5B-Instruct"
+	embedID = "test/MiniLM-tiny" // installed by installEmbedder
 	commit  = apitest.InstallCommit
 )
 
 type env struct {
 	*apitest.Server
+	root  string // the models dir
 	eng   *engine.Engine
 	key   string
 	token string // the admin's session token
@@ -89,7 +91,7 @@ func start(t *testing.T) *env {
 		o.Engine, o.Hub, o.Downloads, o.Version = eng, client, downloads, "v1.2.3"
 	}})
 	token := srv.Admin(t)
-	return &env{Server: srv, eng: eng, key: srv.APIKey(t, token, "ollama"), token: token}
+	return &env{Server: srv, root: root, eng: eng, key: srv.APIKey(t, token, "ollama"), token: token}
 }
 
 func quiet() *slog.Logger { return apitest.Quiet() }
@@ -153,4 +155,15 @@ func (e *env) errorOf(t *testing.T, method, path string, body any, status int) s
 		t.Fatalf("error body %s is not Ollama's {\"error\": \"...\"}", raw)
 	}
 	return msg
+}
+
+// installEmbedder adds embedID: a tiny BERT sentence-transformers model
+// (mean pooling, normalised), for the embedding endpoints.
+func (e *env) installEmbedder(t *testing.T) {
+	install(t, e.root, embedID, func(dir string) error {
+		if err := modeltest.Write(dir, modeltest.Spec{Arch: "bert", Seed: 3}); err != nil {
+			return err
+		}
+		return modeltest.WriteSentenceTransformers(dir, modeltest.Pooling{Mode: "mean", Normalize: true, MaxSeqLength: 16}, 64)
+	})
 }

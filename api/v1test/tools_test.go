@@ -160,7 +160,6 @@ func streamedCalls(t *testing.T, s streamed) []wireCall {
 	return calls
 }
 
-
 // toolChoiceModes runs every tool_choice on random weights, answered and
 // streamed with the same seed: the calls are well-formed, fit their schemas,
 // and the streamed deltas reassemble to the answer.

@@ -211,6 +211,10 @@ func (s *sequence) Attention(layer int, q, k, v model.Value, a *model.Attention)
 		s.v[layer].Put((s.pos+i)*kvDim, vb.row(i))
 	}
 	out := s.ar.get(qb.rows, qb.cols)
+	if a.Bidirectional {
+		s.fullAttention(out, qb, layer, a)
+		return out
+	}
 	if a.Softcap > 0 {
 		s.capScores = grow(s.capScores, s.pos+qb.rows)
 		s.capRow = grow(s.capRow, a.HeadDim)

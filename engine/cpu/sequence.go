@@ -23,6 +23,8 @@ type sequence struct {
 
 	k, v   []kern.KV // per layer: (maxLen, kvDim), keys after RoPE
 	tokens []int32   // of the step running
+	types  []int32   // token type ids of an encoder's step; nil: all 0
+	segs   []int     // first row of each input of an encoder's batch; nil: one input
 	x      *buf      // (chunk, hidden) residual stream, kept across layers
 	ar     arena     // buffers of the operation running, reset per layer
 	ropes  map[*model.Rope]*ropeTables

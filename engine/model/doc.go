@@ -52,6 +52,16 @@
 //     float64 implementation written from the transformers source
 //     (engine/model/hfref: add the family there and to its TestFamilies).
 //
+// # Encoders
+//
+// Encoder families (engine/model/bert) return an EncoderDefinition and use
+// EncoderOps (encoder.go) on top of Ops: Lookup for position and token type
+// embeddings, Act for GELU and tanh, and an Attention with Bidirectional set.
+// Their input runs in one pass through model.Encoder (Encode for the hidden
+// states, Classify for a cross-encoder's head) instead of Forward. engine/cpu
+// and the reference executor implement them; engine/graph refuses encoders
+// at load. hfref has their float64 oracle (bert.go).
+//
 // The conventions every executor follows are the definitions in ops.go; the
 // reference executor implements them as literally as possible.
 //

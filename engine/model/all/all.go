@@ -5,6 +5,7 @@
 package all
 
 import (
+	_ "github.com/mlx-manager/mlx-manager/engine/model/bert"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/gemma2"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/gemma3"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/granite"

@@ -44,6 +44,9 @@ type Spec struct {
 	// RouterTies gives experts 1.. the same router row, so that every token
 	// has equal logits across the top-k boundary: the tie rule decides.
 	RouterTies bool
+	// Bare writes a llama-layout model as its base model saves it, the way
+	// Qwen3-Embedding ships: names without "model.", no lm_head.
+	Bare bool
 }
 
 func (s Spec) withDefaults() Spec {
@@ -59,6 +62,9 @@ func (s Spec) withDefaults() Spec {
 	def(&s.Intermediate, 128)
 	def(&s.Layers, 2)
 	def(&s.Heads, 4)
+	if IsEncoder(s.Arch) {
+		def(&s.KVHeads, s.Heads) // encoders have no grouped-query attention
+	}
 	def(&s.KVHeads, 2)
 	def(&s.HeadDim, 16)
 	def(&s.Vocab, 512)

@@ -31,6 +31,7 @@ export interface LocalModel {
   size_bytes: number
   architecture?: string
   model_type?: string
+  kind?: 'chat' | 'embedding' | 'reranker'
   parameters?: number
   quantization?: string
   context_length?: number
