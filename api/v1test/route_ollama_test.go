@@ -33,10 +33,11 @@ func (e *env) ollamaLines(t *testing.T, path string, body any) []map[string]any 
 // (a second daemon, through its OpenAI API) as /v1 does, streamed and not,
 // and come back in Ollama's shape with the backend's answer and counts.
 func TestRouteOllama(t *testing.T) {
-	back := start(t, envOptions{})
+	back := start(t, envOptions{encode: true}) // embeddings need an embedding model
 	front := start(t, envOptions{})
 	front.addBackend(t, "gpu", "openai", back.URL+"/v1", back.key, map[string]any{"models": []string{"served/by-gpu"}})
-	front.setRules(t, rule{Pattern: "remote/*", Targets: []target{{Backend: "gpu", Model: tinyID}}})
+	front.setRules(t, rule{Pattern: "remote/embed", Targets: []target{{Backend: "gpu", Model: embedID}}},
+		rule{Pattern: "remote/*", Targets: []target{{Backend: "gpu", Model: tinyID}}})
 	greedy := map[string]any{"temperature": 0, "num_predict": 5, "seed": 1}
 	msgs := []map[string]any{{"role": "user", "content": "hello"}}
 
@@ -76,8 +77,8 @@ func TestRouteOllama(t *testing.T) {
 	var emb, remb struct {
 		Embeddings [][]float64 `json:"embeddings"`
 	}
-	back.JSON(t, "POST", "/api/embed", back.key, map[string]any{"model": tinyID, "input": []string{"a", "b c"}}, http.StatusOK, &emb)
-	front.JSON(t, "POST", "/api/embed", front.key, map[string]any{"model": "remote/tiny", "input": []string{"a", "b c"}}, http.StatusOK, &remb)
+	back.JSON(t, "POST", "/api/embed", back.key, map[string]any{"model": embedID, "input": []string{"a", "b c"}}, http.StatusOK, &emb)
+	front.JSON(t, "POST", "/api/embed", front.key, map[string]any{"model": "remote/embed", "input": []string{"a", "b c"}}, http.StatusOK, &remb)
 	if len(remb.Embeddings) != 2 || len(remb.Embeddings[1]) != len(emb.Embeddings[1]) {
 		t.Fatalf("routed embed %d vectors", len(remb.Embeddings))
 	}
