@@ -115,6 +115,22 @@ async function run(ctx) {
   await a.locator(sel('local-model', 'model', localModel)).waitFor()
   await shot(a, '02-models.png')
 
+  log('a Hub failure reads as one short sentence, its causes behind Details, inside its card')
+  const hubDown = 'the Hugging Face Hub cannot be reached: Get "https://huggingface.co/api/models?search=e2e&limit=30&full=true&config=true": cannot resolve huggingface.co: no such host'
+  await a.route('**/api/models/search**', (route) => route.fulfill({ status: 502, contentType: 'application/json',
+    body: JSON.stringify({ error: { message: hubDown, type: 'api_error', code: 'hub_unreachable', param: null } }) }))
+  await a.fill('input[aria-label="Search the Hub"]', 'e2e')
+  await a.locator('#hub').getByRole('button', { name: 'Search' }).click()
+  const hubNote = a.locator('#hub [data-testid=error-note]')
+  await hubNote.getByText('The Hugging Face Hub cannot be reached.', { exact: true }).waitFor()
+  if (await hubNote.locator('.error-detail').isVisible()) throw new Error('the error\'s causes show before Details is opened')
+  await hubNote.getByText('Details').click()
+  await hubNote.locator('.error-detail').getByText('no such host', { exact: false }).waitFor()
+  const spill = await hubNote.evaluate((el) => el.scrollWidth - el.clientWidth)
+  const card = await a.locator('#hub').evaluate((el) => el.scrollWidth - el.clientWidth)
+  if (spill > 0 || card > 0) throw new Error(`the Hub error overflows: note by ${spill}px, card by ${card}px`)
+  await a.unroute('**/api/models/search**')
+
   log('search the Hub and download a model, watching its progress bar')
   await a.fill('input[aria-label="Search the Hub"]', 'e2e')
   await a.locator('#hub').getByRole('button', { name: 'Search' }).click()

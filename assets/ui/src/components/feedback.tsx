@@ -78,3 +78,24 @@ export function ConfirmHost() {
     </Modal>
   )
 }
+
+// ErrorNote shows a failure as one short sentence: the daemon's messages wrap
+// their causes ("the Hugging Face Hub cannot be reached: cannot resolve
+// huggingface.co: no such host"), which are for whoever looks into it, so they
+// sit behind a Details toggle instead of overflowing the card.
+export function ErrorNote({ message }: { message: string }) {
+  const cut = message.indexOf(': ')
+  const head = cut > 0 ? message.slice(0, cut) : message
+  const sentence = head.charAt(0).toUpperCase() + head.slice(1) + (/[.!?]$/.test(head) ? '' : '.')
+  return (
+    <div class="alert alert-bad error-note" role="alert" data-testid="error-note">
+      <span>{sentence}</span>
+      {cut > 0 && (
+        <details>
+          <summary>Details</summary>
+          <div class="error-detail mono small">{message}</div>
+        </details>
+      )}
+    </div>
+  )
+}

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks'
-import { toast, toastError } from '../components/feedback'
+import { ErrorNote, toast, toastError } from '../components/feedback'
 import { Icon } from '../components/icons'
 import { Badge, Button, Card, Empty, Spinner, Switch } from '../components/ui'
 import { api, errorMessage } from '../lib/api'
@@ -72,7 +72,7 @@ export function HubSearch({ downloads, localIds }: { downloads: Download[]; loca
         <Switch checked={fitsOnly} onChange={setFitsOnly} label="Only models that fit in memory" />
         {hidden > 0 && <span class="muted small">{hidden} hidden: too large for the memory budget</span>}
       </div>
-      {error && <div class="alert alert-bad">{error}</div>}
+      {error && <ErrorNote message={error} />}
       {busy && !results && <div class="center"><Spinner label="Searching" /></div>}
       {results && shown.length === 0 && <Empty icon="search" title="No models found">Try another search or turn off the memory filter.</Empty>}
       {shown.length > 0 && (
