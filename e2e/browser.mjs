@@ -184,6 +184,36 @@ async function run(ctx) {
   await a.locator(`${sel('server-tile', 'model', localModel)}[data-state=ready]`).waitFor()
   await shot(a, '07-servers.png')
 
+  log('unloading a model with requests running asks first, then unloads it when they finish')
+  // Two requests "run" on it: the pool's answer is rewritten, the daemon's is real.
+  await a.route('**/api/servers', async (route) => {
+    const res = await route.fetch()
+    const o = await res.json()
+    for (const s of o.servers) if (s.model === localModel) s.in_flight = 2
+    await route.fulfill({ response: res, json: o })
+  })
+  await nav(a, 'Models')
+  await nav(a, 'Servers')
+  const tile = a.locator(sel('server-tile', 'model', localModel))
+  await tile.getByText('2', { exact: true }).waitFor()
+  const stops = []
+  a.on('request', (r) => { if (r.url().endsWith('/api/servers/stop')) stops.push(r) })
+  await tile.getByRole('button', { name: 'Unload' }).click()
+  await a.getByText('2 requests are running on it').waitFor()
+  await a.getByRole('button', { name: 'Cancel' }).click()
+  if (stops.length) throw new Error('Cancel still sent the unload')
+  await tile.getByRole('button', { name: 'Unload' }).click()
+  const [stop] = await Promise.all([
+    a.waitForRequest((r) => r.url().endsWith('/api/servers/stop')),
+    a.getByRole('button', { name: 'Unload when idle' }).click(),
+  ])
+  if (JSON.parse(stop.postData() ?? '{}').wait !== true) throw new Error(`the unload did not ask to wait: ${stop.postData()}`)
+  await a.unroute('**/api/servers')
+  await tile.waitFor({ state: 'detached' })
+  await a.selectOption('select[aria-label="Model to load"]', localModel)
+  await a.getByRole('button', { name: 'Load model' }).click()
+  await a.locator(`${sel('server-tile', 'model', localModel)}[data-state=ready]`).waitFor()
+
   log('create a profile')
   await nav(a, 'Profiles')
   await a.getByRole('button', { name: 'New profile' }).click()
