@@ -34,10 +34,8 @@ func (s *sequence) grow(ctx context.Context, n int) error {
 		return nil
 	}
 	bytes := int64(need) * s.blockBytes()
-	if b := s.r.memoryBudget(); b != nil {
-		if err := b.Reserve(ctx, bytes); err != nil {
-			return fmt.Errorf("cpu: kv cache of %d more tokens: %w", n-s.blocks*s.block, err)
-		}
+	if err := s.r.reserve(ctx, bytes); err != nil {
+		return fmt.Errorf("cpu: kv cache of %d more tokens: %w", n-s.blocks*s.block, err)
 	}
 	per := s.block * s.kvDim
 	for range need {
@@ -57,7 +55,6 @@ func (s *sequence) grow(ctx context.Context, n int) error {
 	}
 	s.blocks += need
 	s.kvBytes.Add(bytes)
-	s.r.kvBytes.Add(bytes)
 	return nil
 }
 
@@ -74,10 +71,7 @@ func (s *sequence) shrink(keep int) {
 	s.blocks = keep
 	bytes := int64(drop) * s.blockBytes()
 	s.kvBytes.Add(-bytes)
-	s.r.kvBytes.Add(-bytes)
-	if b := s.r.memoryBudget(); b != nil {
-		b.Release(bytes)
-	}
+	s.r.release(bytes)
 }
 
 // cut keeps the first n blocks, clearing the others' slots so that the
@@ -102,8 +96,46 @@ func (r *Runner) SetMemoryBudget(b model.MemoryBudget) {
 	r.budgetMu.Unlock()
 }
 
-func (r *Runner) memoryBudget() model.MemoryBudget {
+// reserve takes bytes from the budget, then counts them as held. The budget
+// may wait for room, so no lock is held while it does.
+func (r *Runner) reserve(ctx context.Context, bytes int64) error {
+	r.budgetMu.Lock()
+	b := r.budget
+	r.budgetMu.Unlock()
+	if b != nil {
+		if err := b.Reserve(ctx, bytes); err != nil {
+			return err
+		}
+	}
 	r.budgetMu.Lock()
 	defer r.budgetMu.Unlock()
-	return r.budget
+	if b != nil && r.budget != b { // the runner closed meanwhile
+		b.Release(bytes)
+		return ErrClosed
+	}
+	r.kvBytes.Add(bytes)
+	return nil
+}
+
+// release gives back bytes of blocks dropped. After Close the budget has
+// been given everything back at once, and is not told again.
+func (r *Runner) release(bytes int64) {
+	r.budgetMu.Lock()
+	defer r.budgetMu.Unlock()
+	r.kvBytes.Add(-bytes)
+	if r.budget != nil {
+		r.budget.Release(bytes)
+	}
+}
+
+// closeBudget gives the budget back every block still held, when the runner
+// closes: sequences left open hold memory only until they are garbage, and
+// the model's budget ends with it.
+func (r *Runner) closeBudget() {
+	r.budgetMu.Lock()
+	defer r.budgetMu.Unlock()
+	if r.budget != nil {
+		r.budget.Release(r.kvBytes.Load())
+		r.budget = nil
+	}
 }

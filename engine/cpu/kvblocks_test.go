@@ -200,3 +200,27 @@ func TestKVBudget(t *testing.T) {
 		t.Fatalf("closed: budget %d, runner %d", b.used, r.KVBytes())
 	}
 }
+
+// TestKVBudgetRunnerClose: closing the runner gives its budget every block
+// at once; sequences closed later do not give them back twice.
+func TestKVBudgetRunnerClose(t *testing.T) {
+	m := modeltest.Open(t, modeltest.Spec{DType: model.F32})
+	r := newRunner(t, m, Options{KVF32: true, KVBlock: 8}).(*Runner)
+	b := &budget{cap: 1 << 30}
+	r.SetMemoryBudget(b)
+	s := newSeq(t, r, 64)
+	if _, err := s.Forward(context.Background(), tokens(20, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if b.used == 0 {
+		t.Fatal("nothing reserved")
+	}
+	_ = r.Close()
+	if b.used != 0 {
+		t.Fatalf("runner closed: budget still holds %d", b.used)
+	}
+	_ = s.Close()
+	if b.used != 0 || r.KVBytes() != 0 {
+		t.Fatalf("sequence closed after the runner: budget %d, runner %d", b.used, r.KVBytes())
+	}
+}

@@ -105,8 +105,8 @@ type Runner struct {
 	ropes  map[*model.Rope]*ropeTables // guarded by ropeMu; grown to the longest sequence asked for
 
 	kvBytes  atomic.Int64       // KV blocks held by open sequences
-	budgetMu sync.Mutex         // guards budget
-	budget   model.MemoryBudget // nil: KV blocks are not reserved from anyone
+	budgetMu sync.Mutex         // guards budget, and orders kvBytes' changes with the budget's
+	budget   model.MemoryBudget // nil: KV blocks are not reserved from anyone (or the runner closed)
 }
 
 // ropeTables are the cos/sin tables of one model.Rope.
@@ -215,6 +215,7 @@ func (r *Runner) Close() error {
 	if !r.closed {
 		r.closed = true
 		r.pool.Close()
+		r.closeBudget()
 	}
 	return nil
 }
