@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/api/auth"
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -114,7 +115,16 @@ func (s *Server) authenticate(c echo.Context, cred string) error {
 		u     store.User
 		keyID string
 	)
-	if auth.IsAPIKey(cred) {
+	if s.isLocalCredential(cred) {
+		if !isLoopbackClient(c) {
+			return unauthorized("invalid_token", "the local credential is accepted from this machine only")
+		}
+		owner, err := s.localOwner()
+		if err != nil {
+			return err
+		}
+		u = owner
+	} else if auth.IsAPIKey(cred) {
 		k, owner, err := s.store.APIKeys().Resolve(auth.HashAPIKey(cred))
 		if errors.Is(err, store.ErrNotFound) {
 			return unauthorized("invalid_api_key", "invalid API key")
@@ -148,6 +158,9 @@ func (s *Server) authenticate(c echo.Context, cred string) error {
 		return err
 	}
 	c.Set(ctxUser, u)
+	// The engine admits waiting generations round-robin by user, so that one
+	// user's burst cannot hold every slot of a model (issue #27).
+	c.SetRequest(c.Request().WithContext(engine.WithCaller(c.Request().Context(), "user:"+u.ID)))
 	if keyID != "" {
 		c.Set(ctxAPIKey, keyID)
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -102,6 +103,20 @@ func (s *Server) handleListDownloads(c echo.Context) error {
 		out = append(out, viewDownload(p))
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// handleClearDownloads removes finished downloads (completed, cancelled, failed)
+// from the list: the downloads card's "Clear finished". Models stay on disk.
+func (s *Server) handleClearDownloads(c echo.Context) error {
+	m, err := s.needDownloads()
+	if err != nil {
+		return err
+	}
+	n := m.ClearFinished()
+	if n > 0 {
+		s.audit(c, store.AuditEvent{Action: "model.downloads_clear", Detail: fmt.Sprintf("%d cleared", n)})
+	}
+	return c.JSON(http.StatusOK, map[string]int{"cleared": n})
 }
 
 // handleDownloadProgress streams one download: its current state first, then every

@@ -197,6 +197,28 @@ func TestDownloadPauseResumeCancel(t *testing.T) {
 	if n := countAudit(t, env, "model.download.cancel"); n != 1 {
 		t.Errorf("%d cancel audit events", n)
 	}
+
+	// "Clear finished" empties the list of the completed and the cancelled
+	// download; the completed model stays on disk.
+	var cleared struct {
+		Cleared int `json:"cleared"`
+	}
+	env.JSON(t, "DELETE", "/api/models/downloads", env.Admin, nil, http.StatusOK, &cleared)
+	if cleared.Cleared != 2 {
+		t.Errorf("cleared %d downloads, want 2", cleared.Cleared)
+	}
+	var list []download
+	env.JSON(t, "GET", "/api/models/downloads", env.Admin, nil, http.StatusOK, &list)
+	if len(list) != 0 {
+		t.Errorf("downloads after clearing: %+v", list)
+	}
+	env.JSON(t, "GET", "/api/models/local", env.Admin, nil, http.StatusOK, &local)
+	if len(local) != 1 || local[0].ID != repoA.ID {
+		t.Errorf("local after clearing = %+v, want the completed model kept", local)
+	}
+	if n := countAudit(t, env, "model.downloads_clear"); n != 1 {
+		t.Errorf("%d clear audit events", n)
+	}
 }
 
 func TestDownloadErrors(t *testing.T) {

@@ -77,6 +77,7 @@ func (s *Server) newMetrics() *serverMetrics {
 	m.evictions = r.Counter(p+"pool_evictions_total", "Models the pool chose to unload, by reason (memory, max_models).", "reason")
 	m.unloads = r.Counter(p+"pool_unloads_total", "Models unloaded, by reason (idle, unload, memory, max_models, shutdown).", "reason")
 	s.collectPool(r)
+	s.collectServing(r)
 	s.collectDownloads(r)
 	collectRuntime(r, s.opts.Version)
 	return m

@@ -224,6 +224,14 @@ func TestMetricsGeneration(t *testing.T) {
 		`mlx_manager_pool_queue_depth{model="test/tiny",state="ready"}`:                            0,
 		`mlx_manager_pool_model_in_flight{model="test/tiny",state="ready"}`:                        0,
 		`mlx_manager_http_requests_total{route="/v1/chat/completions",method="POST",status="200"}`: 2,
+		`mlx_manager_sched_slots{model="test/tiny"}`:                                               4,
+		`mlx_manager_sched_running_sequences{model="test/tiny"}`:                                   0,
+		`mlx_manager_sched_waiting_sequences{model="test/tiny"}`:                                   0,
+		`mlx_manager_sched_batch_size{model="test/tiny"}`:                                          1,
+		`mlx_manager_prefix_cache_lookups{model="test/tiny"}`:                                      2,
+		`mlx_manager_prefix_cache_sequences{model="test/tiny"}`:                                    1,
+		`mlx_manager_prefix_cache_hits{model="test/tiny"}`:                                         1, // the same chat again
+		`mlx_manager_prefix_cache_hit_ratio{model="test/tiny"}`:                                    0.5,
 	} {
 		if got, ok := m[series]; !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", series, got, ok, want)

@@ -46,6 +46,12 @@ type searchResult struct {
 	Fits          *bool     `json:"fits,omitempty"`               // the estimate is within the pool's budget; nil: unknown
 }
 
+// searchTasks are the Hub tasks a search may ask for: chat models, embedding
+// models (sentence-similarity, feature-extraction) and rerankers
+// (text-ranking, text-classification for cross-encoders).
+var searchTasks = map[string]bool{"text-generation": true, "sentence-similarity": true, "feature-extraction": true,
+	"text-ranking": true, "text-classification": true}
+
 type searchParams struct {
 	query   hub.SearchQuery
 	maxSize int64 // bytes; 0: no limit
@@ -71,6 +77,17 @@ func parseSearch(c echo.Context) (searchParams, error) {
 			return p, BadParam("limit", "limit must be between 1 and %d", maxSearchLimit)
 		}
 		p.query.Limit = n
+	}
+	if tag := c.QueryParam("pipeline_tag"); tag != "" {
+		if !searchTasks[tag] {
+			return p, BadParam("pipeline_tag", "pipeline_tag must be one of text-generation, sentence-similarity, feature-extraction, text-ranking, text-classification")
+		}
+		p.query.PipelineTag = tag
+		if tag != "text-generation" {
+			// Embedding models and cross-encoders run from their own
+			// safetensors: few are converted to MLX.
+			p.query.Filter = []string{"safetensors"}
+		}
 	}
 	if v := c.QueryParam("max_size_gb"); v != "" {
 		gb, err := strconv.ParseFloat(v, 64)

@@ -15,6 +15,7 @@ import (
 
 type searchItem struct {
 	ID            string `json:"id"`
+	PipelineTag   string `json:"pipeline_tag"`
 	SizeBytes     int64  `json:"size_bytes"`
 	Downloaded    bool   `json:"downloaded"`
 	Architecture  string `json:"architecture"`
@@ -33,7 +34,9 @@ func TestSearch(t *testing.T) {
 	noConfig := hubtest.Repo{ID: "other/NoConfig", Tags: []string{"mlx", "safetensors"},
 		Files: []hubtest.File{hubtest.RandomFile("model.safetensors", 2000, 1, true)}}
 	notMLX := hubtest.Repo{ID: "other/Pytorch-Only", Tags: []string{"pytorch"}, Files: small.Files}
-	env := startLib(t, libOptions{Repos: []hubtest.Repo{small, big, noConfig, notMLX}, Pool: pool.Config{BudgetBytes: 10 << 20}})
+	embedder := hubtest.Repo{ID: "sentence-transformers/Tiny-MiniLM", Tags: []string{"safetensors", "sentence-transformers"},
+		PipelineTag: "sentence-similarity", Files: small.Files}
+	env := startLib(t, libOptions{Repos: []hubtest.Repo{small, big, noConfig, notMLX, embedder}, Pool: pool.Config{BudgetBytes: 10 << 20}})
 	env.install(t, small.ID, tinySpec)
 
 	var all []searchItem
@@ -61,6 +64,12 @@ func TestSearch(t *testing.T) {
 	}
 
 	var some []searchItem
+	// Embedding models: their task, and safetensors without the MLX tag.
+	env.JSON(t, "GET", "/api/models/search?pipeline_tag=sentence-similarity", env.Admin, nil, http.StatusOK, &some)
+	if len(some) != 1 || some[0].ID != embedder.ID || some[0].PipelineTag != "sentence-similarity" {
+		t.Errorf("pipeline_tag=sentence-similarity: %+v", some)
+	}
+	env.Error(t, "GET", "/api/models/search?pipeline_tag=image-to-text", env.Admin, nil, http.StatusBadRequest)
 	env.JSON(t, "GET", "/api/models/search?query=tiny&limit=5", env.Admin, nil, http.StatusOK, &some)
 	if len(some) != 1 || some[0].ID != small.ID {
 		t.Errorf("query=tiny: %+v", some)

@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -243,8 +241,7 @@ func (s *Server) handleOllamaVersion(c echo.Context) error {
 // modelDigest identifies a local model's current files for Ollama's digest
 // field: it changes when the model is replaced (size or time), as Ollama's does.
 func modelDigest(m engine.ModelInfo) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", m.ID, m.SizeBytes, m.Modified.UnixNano())))
-	return hex.EncodeToString(sum[:])
+	return ollama.Digest(m)
 }
 
 // handleOllamaTags lists the local models, then the profiles as further names
@@ -278,6 +275,18 @@ func (s *Server) handleOllamaTags(c echo.Context) error {
 		lm.Details.ParentModel = m.ID
 		out.Models = append(out.Models, lm)
 	}
+	// The models the user's backends serve, as /v1/models lists them; the
+	// backend's name stands for the family, which a remote model has none of here.
+	listed := make(map[string]bool, len(out.Models))
+	for _, m := range out.Models {
+		listed[m.Name] = true
+	}
+	u, _ := currentUser(c)
+	for _, m := range s.router.Models(u.ID, apiKeyID(c)) {
+		if !listed[m.ID] {
+			out.Models = append(out.Models, ollama.ListModel{Name: m.ID, Model: m.ID, Details: ollama.Details{Format: "remote", Family: m.Owner}})
+		}
+	}
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -298,7 +307,7 @@ func (s *Server) handleOllamaShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	info, err := eng.Model(c.Request().Context(), d.Model)
+	info, err := eng.ModelDetails(c.Request().Context(), d.Model)
 	if err != nil {
 		return engineError(name, err)
 	}
@@ -315,24 +324,14 @@ func (s *Server) handleOllamaShow(c echo.Context) error {
 	if d.ContextLength > 0 {
 		params = append(params, fmt.Sprintf("num_ctx %d", d.ContextLength))
 	}
-	modelfile := "FROM " + info.ID + "\n"
-	for _, p := range params {
-		modelfile += "PARAMETER " + p + "\n"
-	}
-	if d.SystemPrompt != "" {
-		modelfile += fmt.Sprintf("SYSTEM %q\n", d.SystemPrompt)
-	}
-	arch := info.ModelType
-	mi := map[string]any{"general.architecture": arch, "general.parameter_count": info.Parameters}
-	if info.ContextLength > 0 && arch != "" {
-		mi[arch+".context_length"] = info.ContextLength
-	}
-	details := ollama.DetailsFrom(info)
+	modelfile := ollama.Modelfile(info.ID, info.ChatTemplate, params, d.SystemPrompt, info.License)
+	details := ollama.DetailsFrom(info.ModelInfo)
 	if p, err := s.store.Profiles().ByName(name); err == nil && profileVisible(c, p) {
 		details.ParentModel = info.ID
 	}
 	return c.JSON(http.StatusOK, ollama.ShowResponse{Modelfile: modelfile, Parameters: strings.Join(params, "\n"),
-		System: d.SystemPrompt, Details: details, ModelInfo: mi, Capabilities: []string{"completion"}, ModifiedAt: info.Modified.UTC()})
+		Template: info.ChatTemplate, System: d.SystemPrompt, License: info.License, Details: details,
+		ModelInfo: ollama.ModelInfoFrom(info), Capabilities: ollama.Capabilities(info), ModifiedAt: info.Modified.UTC()})
 }
 
 func (s *Server) handleOllamaPS(c echo.Context) error {

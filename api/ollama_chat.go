@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/api/ollama"
+	"github.com/mlx-manager/mlx-manager/api/route"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/store"
 )
@@ -25,6 +27,17 @@ func (s *Server) handleOllamaChat(c echo.Context) error {
 	var req ollama.ChatRequest
 	if err := decodeOllama(c, &req); err != nil {
 		return err
+	}
+	if len(req.Messages) > 0 { // a load-only request is for this machine's models
+		handled, local, err := s.routeOllama(c, ollamaRemote{kind: "chat", model: req.Model, stream: ollama.Streaming(req.Stream),
+			build: func() ([]byte, string, error) {
+				b, err := req.OpenAIChat(req.Model)
+				return b, route.OpenAIChat, err
+			}})
+		if handled {
+			return err
+		}
+		req.Model = cmp.Or(local, req.Model)
 	}
 	d, err := s.ollamaResolve(c, eng, req.Model)
 	if err != nil {
@@ -59,13 +72,24 @@ func (s *Server) handleOllamaChat(c echo.Context) error {
 	if err != nil {
 		return st.failed(s, req.Model, err)
 	}
+	// Each tool call goes whole in a chunk of its own once complete, as Ollama streams them.
+	calls := ollama.NewToolCallStream()
+	sendCall := func(tc ollama.ToolCall) error {
+		return st.send(ollama.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(),
+			Message: ollama.Message{Role: "assistant", ToolCalls: []ollama.ToolCall{tc}}})
+	}
 	res, err := eng.Chat(st.ctx, chat, func(dl engine.Delta) error {
 		if err := st.ctx.Err(); err != nil {
 			return err
 		}
 		markFirstToken(c)
+		for _, tc := range calls.Add(dl.ToolCalls) {
+			if err := sendCall(tc); err != nil {
+				return err
+			}
+		}
 		if dl.Content == "" && dl.Reasoning == "" {
-			return nil // tool calls are sent whole, at the end, as Ollama does
+			return nil
 		}
 		return st.send(ollama.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(),
 			Message: ollama.Message{Role: "assistant", Content: dl.Content, Thinking: dl.Reasoning}})
@@ -75,9 +99,8 @@ func (s *Server) handleOllamaChat(c echo.Context) error {
 		return st.failed(s, req.Model, err)
 	}
 	v1Usage(c, res.Model, res.Usage, load+res.TTFT)
-	if calls := ollama.ToolCallsFrom(res.ToolCalls); len(calls) > 0 {
-		if err := st.send(ollama.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(),
-			Message: ollama.Message{Role: "assistant", ToolCalls: calls}}); err != nil {
+	for _, tc := range calls.Finish(res.ToolCalls) {
+		if err := sendCall(tc); err != nil {
 			return err
 		}
 	}
@@ -96,6 +119,20 @@ func (s *Server) handleOllamaGenerate(c echo.Context) error {
 	var req ollama.GenerateRequest
 	if err := decodeOllama(c, &req); err != nil {
 		return err
+	}
+	if req.Prompt != "" {
+		handled, local, err := s.routeOllama(c, ollamaRemote{kind: "generate", model: req.Model, stream: ollama.Streaming(req.Stream),
+			build: func() ([]byte, string, error) {
+				b, chat, err := req.OpenAIRequest(req.Model)
+				if !chat {
+					return b, route.OpenAICompletions, err
+				}
+				return b, route.OpenAIChat, err
+			}})
+		if handled {
+			return err
+		}
+		req.Model = cmp.Or(local, req.Model)
 	}
 	d, err := s.ollamaResolve(c, eng, req.Model)
 	if err != nil {
@@ -172,6 +209,15 @@ func (s *Server) handleOllamaEmbed(c echo.Context) error {
 	if err := decodeOllama(c, &req); err != nil {
 		return err
 	}
+	handled, local, err := s.routeOllama(c, ollamaRemote{kind: "embed", model: req.Model,
+		build: func() ([]byte, string, error) {
+			b, err := req.OpenAIEmbeddings(req.Model)
+			return b, route.OpenAIEmbeddings, err
+		}})
+	if handled {
+		return err
+	}
+	req.Model = cmp.Or(local, req.Model)
 	d, err := s.ollamaResolve(c, eng, req.Model)
 	if err != nil {
 		return err
@@ -196,7 +242,9 @@ func (s *Server) handleOllamaEmbed(c echo.Context) error {
 		return engineError(req.Model, err)
 	}
 	start := time.Now()
-	res, err := eng.Embed(c.Request().Context(), engine.EmbedRequest{Model: d.Model, Inputs: inputs, Dimensions: req.Dimensions})
+	// Ollama truncates unless told not to.
+	truncate := req.Truncate == nil || *req.Truncate
+	res, err := eng.Embed(c.Request().Context(), engine.EmbedRequest{Model: d.Model, Inputs: inputs, Dimensions: req.Dimensions, Truncate: truncate})
 	if err != nil {
 		return engineError(req.Model, err)
 	}
@@ -228,7 +276,8 @@ func (s *Server) handleOllamaEmbeddings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := eng.Embed(c.Request().Context(), engine.EmbedRequest{Model: d.Model, Inputs: []string{req.Prompt}})
+	// Truncated to the model's length, as /api/embed does by default.
+	res, err := eng.Embed(c.Request().Context(), engine.EmbedRequest{Model: d.Model, Inputs: []string{req.Prompt}, Truncate: true})
 	if err != nil {
 		return engineError(req.Model, err)
 	}

@@ -70,6 +70,7 @@ func (s *Server) routes() {
 	e.DELETE("/api/models/:org/:name", s.handleDeleteModel, admin...)
 	e.POST("/api/models/download", s.handleStartDownload, user...)
 	e.GET("/api/models/downloads", s.handleListDownloads, user...)
+	e.DELETE("/api/models/downloads", s.handleClearDownloads, user...)
 	e.GET("/api/models/download/:task_id/progress", s.handleDownloadProgress, s.requireUserOrQueryToken)
 	e.POST("/api/models/download/:id/pause", pauseDownload.handle(s), user...)
 	e.POST("/api/models/download/:id/resume", resumeDownload.handle(s), user...)

@@ -44,6 +44,9 @@ type Options struct {
 	// PoolConfig is the pool's config at start; the pool settings document overrides
 	// its budget, model count and TTL (see ApplyPoolSettings).
 	PoolConfig engine.PoolConfig
+	// LocalCredential is the daemon's per-run secret for the CLI of the same OS
+	// user (localcred.go); "" accepts none.
+	LocalCredential string
 }
 
 // Server is the HTTP server. Create it with New, run it with Serve, stop it with Shutdown.

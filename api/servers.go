@@ -33,6 +33,20 @@ type serverView struct {
 	ExpiresAt     time.Time         `json:"expires_at,omitzero"` // zero: busy, pinned or kept forever
 	Profiles      []string          `json:"profiles"`            // names of the profiles using this model
 	LastRequest   *lastRequest      `json:"last_request,omitempty"`
+	Serving       *servingView      `json:"serving,omitempty"` // ready models: how requests run together
+}
+
+// servingView is a loaded model's scheduler and prefix cache.
+type servingView struct {
+	Slots         int     `json:"slots"`
+	Running       int     `json:"running"`
+	Waiting       int     `json:"waiting"`
+	BatchSize     int     `json:"batch_size"` // sequences in the last step
+	MeanBatch     float64 `json:"mean_batch"`
+	PrefixHitRate float64 `json:"prefix_hit_rate"` // 0 to 1
+	CachedTokens  uint64  `json:"prefix_cached_tokens"`
+	PrefixSeqs    int     `json:"prefix_sequences"`
+	PrefixKVBytes int64   `json:"prefix_kv_bytes"`
 }
 
 // lastRequest is the model's last finished generation, when the engine reports it.
@@ -64,6 +78,10 @@ func (s *Server) servers(e *engine.Engine) ([]serverView, error) {
 		byModel[p.Model] = append(byModel[p.Model], p.Name)
 	}
 	status := e.Status()
+	serving := map[string]engine.ServingStats{}
+	for _, sv := range e.Serving() {
+		serving[sv.Model] = sv
+	}
 	out := make([]serverView, 0, len(status))
 	for _, st := range status {
 		v := viewServer(st)
@@ -72,6 +90,11 @@ func (s *Server) servers(e *engine.Engine) ([]serverView, error) {
 		}
 		if tps, at, ok := e.LastRequest(st.ID); ok {
 			v.LastRequest = &lastRequest{TokensPerSecond: tps, FinishedAt: at}
+		}
+		if sv, ok := serving[st.ID]; ok {
+			v.Serving = &servingView{Slots: sv.Slots, Running: sv.Running, Waiting: sv.Waiting, BatchSize: sv.LastBatch,
+				MeanBatch: sv.MeanBatch, PrefixHitRate: hitRatio(sv.Prefix), CachedTokens: sv.Prefix.CachedTokens,
+				PrefixSeqs: sv.Prefix.Kept, PrefixKVBytes: sv.Prefix.KVBytes}
 		}
 		out = append(out, v)
 	}

@@ -19,6 +19,10 @@ type server struct {
 	Pinned        bool     `json:"pinned"`
 	TTLSeconds    float64  `json:"ttl_seconds"`
 	Profiles      []string `json:"profiles"`
+	Serving       *struct {
+		Slots   int `json:"slots"`
+		Running int `json:"running"`
+	} `json:"serving"`
 }
 
 type memory struct {
@@ -99,6 +103,9 @@ func TestServersStartStopPin(t *testing.T) {
 	for _, s := range list {
 		if s.Model == "test/a" && s.InFlight != 1 {
 			t.Errorf("busy model shows %d in flight", s.InFlight)
+		}
+		if s.Model == "test/a" && (s.Serving == nil || s.Serving.Slots != 4 || s.Serving.Running != 0) {
+			t.Errorf("a held model's scheduler: %+v (a hold takes no slot)", s.Serving)
 		}
 	}
 	release()

@@ -22,6 +22,7 @@ const (
 	minPoolBudget        = 64 << 20
 	maxPoolModels        = 64
 	maxPoolTTLSeconds    = 30 * 24 * 3600
+	maxParallel          = 64 // app/config's bound on --parallel
 )
 
 // PoolSettings is the "pool" settings document. Zero values keep the daemon's
@@ -31,6 +32,7 @@ type PoolSettings struct {
 	MaxModels         int     `json:"max_models"`          // 0: no cap
 	DefaultTTLSeconds *int64  `json:"default_ttl_seconds"` // null: the default (30 minutes); -1: forever
 	EvictionPolicy    string  `json:"eviction_policy"`     // "lru", the only policy
+	Parallel          int     `json:"parallel,omitempty"`  // requests each model decodes together; 0: the daemon's --parallel
 }
 
 // Budget is a memory budget in bytes, or a percentage of physical RAM.
@@ -90,6 +92,9 @@ func (ps PoolSettings) validate() *Error {
 	}
 	if t := ps.DefaultTTLSeconds; t != nil && *t != -1 && (*t < 1 || *t > maxPoolTTLSeconds) {
 		return BadParam("default_ttl_seconds", "default_ttl_seconds must be -1 (forever) or between 1 and %d", maxPoolTTLSeconds)
+	}
+	if ps.Parallel < 0 || ps.Parallel > maxParallel {
+		return BadParam("parallel", "parallel must be between 0 (the daemon's setting) and %d", maxParallel)
 	}
 	if ps.EvictionPolicy != "" && ps.EvictionPolicy != "lru" {
 		return BadParam("eviction_policy", "eviction_policy %q is not supported: the pool evicts least recently used models (lru)", ps.EvictionPolicy)
@@ -154,6 +159,7 @@ func ApplyPoolSettings(st *store.Store, e *engine.Engine, base engine.PoolConfig
 		return err
 	}
 	e.SetPoolConfig(cfg)
+	e.SetParallel(set.Parallel)
 	return nil
 }
 
@@ -168,6 +174,7 @@ type poolEffective struct {
 	TotalRAMBytes     int64   `json:"total_ram_bytes"`
 	MaxModels         int     `json:"max_models"`
 	DefaultTTLSeconds float64 `json:"default_ttl_seconds"` // negative: forever
+	Parallel          int     `json:"parallel"`
 }
 
 func (s *Server) viewPoolSettings(set PoolSettings) (poolSettingsView, error) {
@@ -187,6 +194,7 @@ func (s *Server) viewPoolSettings(set PoolSettings) (poolSettingsView, error) {
 	if s.opts.Engine != nil {
 		mem := s.opts.Engine.Memory()
 		v.Effective.BudgetBytes, v.Effective.TotalRAMBytes, v.Effective.MaxModels = mem.BudgetBytes, mem.TotalRAMBytes, mem.MaxModels
+		v.Effective.Parallel = s.opts.Engine.Parallel()
 	}
 	return v, nil
 }
@@ -225,6 +233,7 @@ func (s *Server) handlePutPoolSettings(c echo.Context) error {
 	}
 	if s.opts.Engine != nil {
 		s.opts.Engine.SetPoolConfig(cfg)
+		s.opts.Engine.SetParallel(set.Parallel)
 	}
 	detail, _ := json.Marshal(set)
 	s.audit(c, store.AuditEvent{Action: "settings.update", Target: poolSettingsDocument, Detail: string(detail)})

@@ -26,6 +26,7 @@ type poolSettings struct {
 		TotalRAMBytes     int64   `json:"total_ram_bytes"`
 		MaxModels         int     `json:"max_models"`
 		DefaultTTLSeconds float64 `json:"default_ttl_seconds"`
+		Parallel          int     `json:"parallel"`
 	} `json:"effective"`
 }
 
@@ -36,11 +37,14 @@ func TestPoolSettings(t *testing.T) {
 
 	var got poolSettings
 	env.JSON(t, "GET", "/api/settings/pool", env.Admin, nil, http.StatusOK, &got)
-	if got.Budget != nil || got.EvictionPolicy != "lru" || got.Effective.BudgetBytes != 300<<20 || got.Effective.DefaultTTLSeconds != 1800 {
+	if got.Budget != nil || got.EvictionPolicy != "lru" || got.Effective.BudgetBytes != 300<<20 || got.Effective.DefaultTTLSeconds != 1800 || got.Effective.Parallel != 4 {
 		t.Errorf("defaults = %+v", got)
 	}
 
-	env.JSON(t, "PUT", "/api/settings/pool", env.Admin, map[string]any{"budget": 128 << 20, "max_models": 2, "default_ttl_seconds": 60}, http.StatusOK, &got)
+	env.JSON(t, "PUT", "/api/settings/pool", env.Admin, map[string]any{"budget": 128 << 20, "max_models": 2, "default_ttl_seconds": 60, "parallel": 6}, http.StatusOK, &got)
+	if got.Effective.Parallel != 6 || env.Engine.Parallel() != 6 {
+		t.Errorf("parallel not applied live: %+v", got)
+	}
 	if got.Budget != float64(128<<20) || got.Effective.BudgetBytes != 128<<20 || got.Effective.MaxModels != 2 || got.Effective.DefaultTTLSeconds != 60 {
 		t.Errorf("after put = %+v", got)
 	}
@@ -65,8 +69,8 @@ func TestPoolSettings(t *testing.T) {
 	if err := api.ApplyPoolSettings(env.Store, p, base); err != nil {
 		t.Fatal(err)
 	}
-	if mem := p.Memory(); mem.BudgetBytes != 128<<20 || mem.MaxModels != 2 {
-		t.Errorf("applied to a new pool: %+v", mem)
+	if mem := p.Memory(); mem.BudgetBytes != 128<<20 || mem.MaxModels != 2 || p.Parallel() != 6 {
+		t.Errorf("applied to a new pool: %+v, parallel %d", mem, p.Parallel())
 	}
 
 	if total, err := pool.TotalRAM(); err == nil {
@@ -87,6 +91,7 @@ func TestPoolSettings(t *testing.T) {
 		{"percent zero", `{"budget":"0%"}`, ""},
 		{"budget word", `{"budget":"lots"}`, ""},
 		{"max models", `{"max_models":-1}`, "max_models"},
+		{"parallel", `{"parallel":65}`, "parallel"},
 		{"ttl zero", `{"default_ttl_seconds":0}`, "default_ttl_seconds"},
 		{"ttl", `{"default_ttl_seconds":-2}`, "default_ttl_seconds"},
 		{"unknown", `{"budgett":1}`, ""},

@@ -26,6 +26,8 @@ func (s *Server) v1Routes() {
 	e.POST("/v1/chat/completions", s.handleChatCompletions, v1...)
 	e.POST("/v1/completions", s.handleCompletions, v1...)
 	e.POST("/v1/embeddings", s.handleEmbeddings, v1...)
+	e.POST("/v1/rerank", s.handleRerank, v1...)
+	e.POST("/rerank", s.handleRerank, v1...)
 	e.POST("/v1/messages", s.handleMessages, v1...)
 	e.POST("/v1/responses", s.handleCreateResponse, v1...)
 	e.GET("/v1/responses/:id", s.handleGetResponse, v1...)

@@ -9,7 +9,8 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine"
 )
 
-// handleEmbeddings is POST /v1/embeddings: mean-pooled, L2-normalised vectors.
+// handleEmbeddings is POST /v1/embeddings: an embedding model's vectors, pooled
+// as its sentence-transformers files say.
 func (s *Server) handleEmbeddings(c echo.Context) error {
 	if routed, err := s.routeV1(c); routed { // a remote backend answers (v1route.go)
 		return err

@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
@@ -52,7 +54,13 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the daemon: web UI, API and menu-bar icon", runServe},
-		{"run", "generate from a model: run MODEL PROMPT", runRun},
+		{"run", "chat with a model, or answer one prompt: run MODEL [PROMPT]", runRun},
+		{"pull", "download a model from Hugging Face through the daemon: pull REPO", runPull},
+		{"ls", "list the downloaded models", runList},
+		{"ps", "list the models loaded in the daemon", runPS},
+		{"stop", "unload a model from the daemon: stop MODEL", runStop},
+		{"show", "show a model's details: show MODEL", runShow},
+		{"rm", "delete a downloaded model: rm MODEL", runRemove},
 		{"tokenize", "print the token ids of a text: tokenize MODEL TEXT", runTokenize},
 		{"bench", "measure load, prefill and decode speed", runBench},
 		{"logits", "print a model's logits: logits MODEL --ids 1,2,3 [--all] [--json]", runLogits},
@@ -74,6 +82,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		args = []string{"serve"}
 	case args[0] == "--version" || args[0] == "-version" || args[0] == "-v" || args[0] == "-V":
 		args = []string{"version"}
+	case args[0] == "help" && len(args) > 1:
+		return helpCommand(ctx, args[1], stdout, stderr)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help":
 		usage(stdout)
 		return 0
@@ -82,18 +92,51 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		args = append([]string{"serve"}, args...)
 	}
 	name, rest := args[0], args[1:]
-	var names []string
+	if c, ok := findCommand(name); ok {
+		return exitCode(c.name, c.run(ctx, rest, stdout, stderr), stderr)
+	}
+	unknownCommand(name, stderr)
+	return 2
+}
+
+// commandAliases are other names users of ollama type.
+var commandAliases = map[string]string{"list": "ls", "delete": "rm", "remove": "rm"}
+
+func findCommand(name string) (command, bool) {
+	if a, ok := commandAliases[name]; ok {
+		name = a
+	}
 	for _, c := range commands() {
 		if c.name == name {
-			return exitCode(name, c.run(ctx, rest, stdout, stderr), stderr)
+			return c, true
 		}
+	}
+	return command{}, false
+}
+
+// helpCommand is `help COMMAND`: the command's use and flags, on stdout.
+func helpCommand(ctx context.Context, name string, stdout, stderr io.Writer) int {
+	c, ok := findCommand(name)
+	if !ok {
+		unknownCommand(name, stderr)
+		return 2
+	}
+	fmt.Fprintf(stdout, "mlx-manager %s: %s\n\nflags:\n", c.name, c.usage)
+	// -h makes the command's flag set print its flags and stop.
+	return exitCode(c.name, c.run(ctx, []string{"-h"}, stdout, stdout), stderr)
+}
+
+// unknownCommand says so, with the nearest command when it looks like a typo.
+func unknownCommand(name string, stderr io.Writer) {
+	var names []string
+	for _, c := range commands() {
 		names = append(names, c.name)
 	}
+	names = append(names, slices.Sorted(maps.Keys(commandAliases))...)
 	if s := closest(name, names); s != "" {
 		fmt.Fprintf(stderr, "mlx-manager: unknown command %q; did you mean %q?\n\n", name, s)
 	} else {
 		fmt.Fprintf(stderr, "mlx-manager: unknown command %q\n\n", name)
 	}
 	usage(stderr)
-	return 2
 }

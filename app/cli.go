@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/mlx-manager/mlx-manager/app/config"
@@ -108,61 +109,6 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return json.NewEncoder(stdout).Encode(ids)
 }
 
-func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	modelsDir := fs.String("models-dir", config.ModelsDir(nil), "models directory (Hugging Face cache layout)")
-	executor := fs.String("executor", "cpu", "cpu or gomlx")
-	kv := fs.String("kv-cache", "", "KV cache precision of the cpu executor: f16 or f32 (default f16 with SIMD kernels)")
-	acts := fs.String("activations", "", activationsUsage)
-	raw := fs.Bool("raw", false, "no chat template: continue the prompt as it is")
-	maxTokens := fs.Int("max-tokens", 0, "stop after this many tokens (0: up to the context end)")
-	temperature := fs.Float64("temperature", 0, "sampling temperature; 0 is greedy")
-	topP := fs.Float64("top-p", 0, "nucleus sampling mass (0: off)")
-	seed := fs.Int64("seed", -1, "random seed for reproducible sampling (-1: random)")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 {
-		return fmt.Errorf("%w: run [flags] MODEL PROMPT", errUsage)
-	}
-	if err := checkModelPath(pos[0]); err != nil {
-		return err
-	}
-	e, err := newCLIEngine(*modelsDir, *executor, precision{KV: *kv, Activations: *acts}, stderr)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	opts := engine.GenOptions{MaxTokens: *maxTokens}
-	opts.Sampling.Temperature, opts.Sampling.TopP = *temperature, *topP
-	if *seed >= 0 {
-		opts.Sampling.Seed = seed
-	}
-	emit := func(d engine.Delta) error {
-		_, err := io.WriteString(stdout, d.Reasoning+d.Content)
-		return err
-	}
-	var res *engine.Result
-	if *raw {
-		if _, err := io.WriteString(stdout, pos[1]); err != nil {
-			return err
-		}
-		res, err = e.Complete(ctx, engine.CompletionRequest{Model: pos[0], Prompt: pos[1], Options: opts}, emit)
-	} else {
-		res, err = e.Chat(ctx, engine.ChatRequest{Model: pos[0], Messages: []engine.Message{{Role: "user", Content: pos[1]}}, Options: opts}, emit)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout)
-	fmt.Fprintf(stderr, "[%s] %d prompt + %d generated tokens, finish %s, ttft %.0f ms, %.1f tok/s (%s)\n",
-		res.Model, res.Usage.PromptTokens, res.Usage.CompletionTokens, res.FinishReason,
-		float64(res.TTFT.Microseconds())/1000, res.TokensPerSecond(), res.Backend)
-	return nil
-}
-
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -174,11 +120,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	executor := fs.String("executor", "cpu", "cpu or gomlx")
 	kv := fs.String("kv-cache", "", "KV cache precision of the cpu executor: f16 or f32 (default f16 with SIMD kernels)")
 	acts := fs.String("activations", "", activationsUsage)
+	moe := fs.Bool("moe", false, "benchmark a generated mixture of experts (1B parameters, 0.25B per token) beside the dense model of its active size")
+	conc := fs.String("concurrency", "", "comma-separated numbers of requests at once (e.g. 1,2,4,8): aggregate decode tok/s and TTFT through the scheduler instead of the single-stream figures")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	if *moe && *modelDir != "" {
+		return fmt.Errorf("%w: --moe generates its models; it cannot be combined with --model", errUsage)
 	}
 	if *modelDir != "" {
 		if err := checkModelPath(*modelDir); err != nil {
@@ -199,9 +150,31 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *precisions != "" {
 		opts.Precisions = strings.Split(*precisions, ",")
 	}
-	_, err = bench.Run(ctx, opts, stdout)
+	opts.MoE = *moe
+	if *conc != "" {
+		levels, perr := parseLevels(*conc)
+		if perr != nil {
+			return fmt.Errorf("%w: --concurrency: %w", errUsage, perr)
+		}
+		_, err = bench.RunConcurrency(ctx, opts, levels, stdout)
+	} else {
+		_, err = bench.Run(ctx, opts, stdout)
+	}
 	if errors.Is(err, context.Canceled) {
 		return errors.New("interrupted")
 	}
 	return err
+}
+
+// parseLevels reads --concurrency's list, "1,2,4,8".
+func parseLevels(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -64,6 +64,12 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	showTray, trayState := trayStatus(cfg)
 	d.log.Info("ready", "url", url, "menu_bar_icon", trayState, "dur", time.Since(start))
 	fmt.Fprintf(stdout, "MLX Manager %s listening on %s (menu-bar icon: %s)\n", Version(), url, trayState)
+	rec := daemonRecord{URL: url, PID: os.Getpid(), Version: Version(), Credential: d.credential}
+	if err := writeDaemonRecord(cfg.DataDir, rec); err != nil {
+		// The CLI then needs an API key: the daemon itself works.
+		d.log.Warn("the CLI will not find this daemon", "err", err)
+	}
+	defer removeDaemonRecord(cfg.DataDir, rec)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -123,6 +129,8 @@ type daemon struct {
 	downloads *hub.Manager
 	srv       *api.Server
 	poolBase  engine.PoolConfig // the pool config before the stored settings
+	// credential is this run's local credential, given to the CLI in daemon.json.
+	credential string
 
 	stopJobs context.CancelFunc
 	jobs     sync.WaitGroup
@@ -156,7 +164,10 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 	if err := d.openEngine(); err != nil {
 		return nil, err
 	}
-	d.srv, err = api.New(api.Options{
+	if d.credential, err = newLocalCredential(); err != nil {
+		return nil, err
+	}
+	d.srv, err = api.New(api.Options{LocalCredential: d.credential,
 		Addr: cfg.Addr, AllowHosts: cfg.AllowHosts, Version: Version(), Kernels: healthKernels(kern.Info()), Logger: d.log, Store: d.store,
 		JWTSecret: secret, Engine: d.engine, Hub: d.hub, Downloads: d.downloads, PoolConfig: d.poolBase,
 	})
@@ -198,8 +209,13 @@ func (d *daemon) openEngine() error {
 	}); err != nil {
 		return err
 	}
-	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, Downloads: d.downloads})
-	return err
+	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, Downloads: d.downloads,
+		Sched: engine.SchedConfig{Parallel: d.cfg.Parallel, Chunk: d.cfg.PrefillChunk}})
+	if err != nil {
+		return err
+	}
+	// The stored parallel setting (Settings → Model pool) overrides --parallel.
+	return api.ApplyPoolSettings(d.store, d.engine, d.poolBase)
 }
 
 // startJobs runs the background work the daemon owns until close.

@@ -22,7 +22,7 @@ import (
 // re-executes itself with MLXM_RUN_MAIN=1 and behaves like mlx-manager.
 func TestMain(m *testing.M) {
 	if os.Getenv("MLXM_RUN_MAIN") == "1" {
-		ctx, stop := signalContext()
+		ctx, stop := signalContext(os.Args[1:])
 		code := Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)

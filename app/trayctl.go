@@ -94,3 +94,23 @@ func (c trayControl) Downloads() []hub.Progress {
 }
 
 func (c trayControl) PendingUsers() (int, error) { return c.store.Users().CountPending() }
+
+// UsersChanged turns the store's committed account writes into signals, one
+// waiting at most: the tray re-reads the count, so several changes need one read.
+func (c trayControl) UsersChanged() (<-chan struct{}, func()) {
+	changes, cancel := c.store.Changes()
+	out := make(chan struct{}, 1)
+	go func() {
+		defer close(out)
+		for ch := range changes {
+			if ch.Topic != store.ChangeUsers && !ch.Lost {
+				continue
+			}
+			select {
+			case out <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return out, cancel
+}

@@ -86,10 +86,17 @@ func TestTrayControlCountsPendingUsers(t *testing.T) {
 	if n, err := ctl.PendingUsers(); err != nil || n != 0 {
 		t.Fatalf("PendingUsers() = %d, %v; want 0", n, err)
 	}
+	changed, cancel := ctl.UsersChanged()
+	defer cancel()
 	for _, email := range []string{"admin@example.com", "new@example.com"} { // the first account is the approved admin
 		if _, err := d.store.Users().Create(email, "hash"); err != nil {
 			t.Fatal(err)
 		}
+	}
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no change signalled for the new accounts")
 	}
 	if n, err := ctl.PendingUsers(); err != nil || n != 1 {
 		t.Fatalf("PendingUsers() = %d, %v; want the new account", n, err)

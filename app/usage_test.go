@@ -57,13 +57,21 @@ func TestCLIMessagesAndExitCodes(t *testing.T) {
 		{name: "mistyped serve flag", args: []string{"serve", "--adr", "127.0.0.1:0"}, code: 2, stderr: []string{"did you mean --addr?"}},
 		{name: "flags alone serve", args: []string{"--adr", "x"}, code: 2, stderr: []string{"did you mean --addr?"}},
 		{name: "bad config value", args: []string{"serve", "--log-format", "xml"}, code: 2, stderr: []string{`log format "xml": want text or json`}},
-		{name: "missing arguments", args: []string{"run", "only-model"}, code: 2, stderr: []string{"usage: run [flags] MODEL PROMPT"}},
+		{name: "missing arguments", args: []string{"run"}, code: 2, stderr: []string{"usage: run [flags] MODEL [PROMPT]"}},
+		{name: "empty stdin prompt", args: []string{"run", "only-model"}, code: 2, stderr: []string{"usage: run [flags] MODEL PROMPT (stdin was empty)"}},
+		{name: "help command", args: []string{"help", "pull"}, stdout: "-data-dir"},
+		{name: "help mistyped command", args: []string{"help", "pul"}, code: 2, stderr: []string{`did you mean "pull"?`}},
+		{name: "mistyped ls", args: []string{"lss"}, code: 2, stderr: []string{`did you mean "ls"?`}},
+		{name: "ollama's alias", args: []string{"list", "--jsn"}, code: 2, stderr: []string{"did you mean --json?"}},
+		{name: "show without a model", args: []string{"show"}, code: 2, stderr: []string{"usage: show MODEL"}},
 		{name: "missing model folder", args: []string{"run", missing, "hi"}, code: 1,
 			stderr: []string{"there is no model folder at " + missing + "; give a folder that holds config.json"}, notStderr: "no such file"},
 		{name: "missing bench model", args: []string{"bench", "--model", missing}, code: 1,
 			stderr: []string{"there is no model folder at " + missing}, notStderr: "measuring"},
 		{name: "bench error said once", args: []string{"bench", "--precision", "zz"}, code: 1,
 			stderr: []string{`mlx-manager bench: unknown precision "zz"`}, notStderr: "bench: bench"},
+		{name: "bad concurrency", args: []string{"bench", "--concurrency", "1,x"}, code: 2,
+			stderr: []string{`--concurrency: "x" is not a positive number`}, notStderr: "measuring"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runSelf(t, tc.args...)

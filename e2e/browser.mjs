@@ -148,6 +148,11 @@ async function run(ctx) {
   await a.locator(`${cancelled}[data-status=cancelled]`).waitFor()
   await shot(a, '06-download-cancelled.png')
 
+  log('clear finished downloads: the list empties, the downloaded models stay')
+  await a.locator('[data-testid=downloads-clear]').click()
+  await a.locator('[data-testid=download]').first().waitFor({ state: 'detached' })
+  await a.locator(sel('local-model', 'model', hubModel)).waitFor()
+
   log('a second tab follows the audit log live')
   const b = watch('audit', await ctx.newPage())
   await b.goto(`${base}/audit`)
@@ -230,6 +235,9 @@ async function run(ctx) {
   await a.getByRole('button', { name: 'New chat' }).click()
   await a.selectOption('select[aria-label="Model or profile"]', smallModel)
   await a.locator('.chat-settings').getByLabel('Max tokens').fill('8')
+  // Greedy: the real answers below are the same on every run, so the one that
+  // Continue extends (cut at 8 tokens, not ended by EOS) does not depend on luck.
+  await a.locator('.chat-settings').getByLabel('Temperature').fill('0')
   // The first answer is scripted, so what Copy must give is known: the Markdown as written.
   const scripted = 'Copy **this** answer:\n\n- as written'
   await a.route('**/v1/chat/completions', (route) => route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' },
@@ -262,6 +270,22 @@ async function run(ctx) {
   if (editedMsgs.length !== 1 || editedMsgs[0].content !== 'edited question') throw new Error(`edit sent ${JSON.stringify(editedMsgs)}`)
   await done.first().waitFor()
   await a.locator('[data-testid=msg-user]', { hasText: 'edited question' }).waitFor()
+  // The answer stopped at max tokens (8): Continue sends it as the start of the
+  // answer and appends what follows to the same message.
+  const cut = (await done.first().locator('.msg-body > :not(.msg-actions)').first().innerText()).trim()
+  const [cont] = await Promise.all([
+    a.waitForRequest((r) => r.url().endsWith('/v1/chat/completions')),
+    done.first().getByRole('button', { name: 'Continue' }).click(),
+  ])
+  const contBody = JSON.parse(cont.postData() ?? '{}')
+  const contMsgs = contBody.messages
+  if (contBody.continue_final_message !== true || contMsgs.length !== 2 || contMsgs[1].role !== 'assistant' || !contMsgs[1].content) {
+    throw new Error(`continue sent ${JSON.stringify(contBody)}`)
+  }
+  await done.first().waitFor()
+  if (await a.locator('[data-testid=msg-assistant]').count() !== 1) throw new Error('continue added a message instead of extending the answer')
+  const extended = (await done.first().locator('.msg-body > :not(.msg-actions)').first().innerText()).trim()
+  if (extended.length <= cut.length) throw new Error(`continue did not extend the answer: ${JSON.stringify(cut)} -> ${JSON.stringify(extended)}`)
   await shot(a, '11a-chat-actions.png')
 
   log('a two-turn chat on a 256-token window: the oldest turn is left out, and the page says so')

@@ -11,7 +11,7 @@ import (
 // generation prompt followed by the assistant's text, kept as plain text.
 func TestContinueFinal(t *testing.T) {
 	e := newTestEngine(t)
-	l, err := openLoaded(context.Background(), "tiny", tinyModel(t), e.newRunner)
+	l, err := openLoaded(context.Background(), "tiny", tinyModel(t), e.newRunner, SchedConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ type Options struct {
 	ModelsDir string    // Hugging Face cache root
 	NewRunner NewRunner // the executor
 	Pool      pool.Config
+	Sched     SchedConfig // slots, prefill chunk and prefix cache of each loaded model
 	Logger    *slog.Logger
 	// Folders lets a model be named by a folder path as well as by a repo id of
 	// the models dir: the CLI's run, tokenize and bench take folders. A server
@@ -33,6 +34,10 @@ type Engine struct {
 	newRunner NewRunner
 	pool      *pool.Pool
 	last      lastRequests
+	live      liveModels
+	schedBase SchedConfig  // Options.Sched
+	schedCfg  SchedConfig  // guarded by live.mu; schedBase with SetParallel's value
+	poolCfg   pool.Config  // guarded by live.mu; the last config given, before withSlots
 	folders   bool         // model ids may be folder paths (Options.Folders)
 	downloads *hub.Manager // nil: no downloads to stop
 	deleting  deletions
@@ -53,11 +58,12 @@ func New(opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	e := &Engine{log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads, folders: opts.Folders}
+	e := &Engine{log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads, folders: opts.Folders,
+		schedBase: opts.Sched, schedCfg: opts.Sched, poolCfg: opts.Pool}
 	if opts.Pool.Logger == nil {
 		opts.Pool.Logger = opts.Logger
 	}
-	e.pool = pool.New(opts.Pool, loader{e})
+	e.pool = pool.New(withSlots(opts.Pool, opts.Sched), loader{e})
 	e.startRelay(opts.Downloads)
 	return e, nil
 }
@@ -104,11 +110,13 @@ func (l loader) Load(ctx context.Context, id string) (pool.Resource, error) {
 		return nil, err
 	}
 	start := time.Now()
-	ld, err := openLoaded(ctx, id, dir, l.e.newRunner)
+	ld, err := openLoaded(ctx, id, dir, l.e.newRunner, l.e.schedConfig())
 	if err != nil {
 		return nil, err
 	}
 	ld.chargeKV(l.e.pool)
+	l.e.live.add(ld)
+	ld.onClose = func() { l.e.live.remove(ld) }
 	l.e.log.Info("model loaded", "model", id, "backend", ld.runner.Backend(), "bytes", ld.ResidentBytes(), "dur", time.Since(start))
 	return ld, nil
 }
@@ -173,6 +181,9 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, emit func(Delta) err
 		return nil, err
 	}
 	defer lease.Release()
+	if err := l.requireChat(); err != nil {
+		return nil, err
+	}
 	j, err := l.chatPrompt(&req)
 	if err != nil {
 		return nil, err
@@ -204,6 +215,9 @@ func (e *Engine) Complete(ctx context.Context, req CompletionRequest, emit func(
 		return nil, err
 	}
 	defer lease.Release()
+	if err := l.requireChat(); err != nil {
+		return nil, err
+	}
 	j := &job{prompt: l.tok.Encode(req.Prompt, true), opts: req.Options, start: start}
 	return e.finish(l.run(ctx, j, emit))
 }

@@ -224,7 +224,7 @@ func TestSpecialTokensInContentStayText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := openLoaded(context.Background(), "tiny", dir, e.newRunner)
+	l, err := openLoaded(context.Background(), "tiny", dir, e.newRunner, SchedConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestSpecialTokensInContentStayText(t *testing.T) {
 func TestEmbed(t *testing.T) {
 	e := newTestEngine(t)
 	dir := tinyModel(t)
-	res, err := e.Embed(context.Background(), EmbedRequest{Model: dir, Inputs: []string{"a cat", "a dog"}, Dimensions: 16})
+	res, err := e.Embed(context.Background(), EmbedRequest{Model: dir, Inputs: []string{"a cat", "a dog"}, Dimensions: 16, AnyModel: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestEmbed(t *testing.T) {
 			t.Fatalf("vector norm² %v, want 1", ss)
 		}
 	}
-	if _, err := e.Embed(context.Background(), EmbedRequest{Model: dir, Inputs: []string{"x"}, Dimensions: 9999}); !errors.Is(err, ErrInvalidRequest) {
+	if _, err := e.Embed(context.Background(), EmbedRequest{Model: dir, Inputs: []string{"x"}, Dimensions: 9999, AnyModel: true}); !errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("too many dimensions: err = %v", err)
 	}
 }

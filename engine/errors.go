@@ -71,6 +71,9 @@ var classes = []struct {
 	{model.ErrUnsupportedArch, Class{Kind: KindUnsupported, Code: "model_not_supported"}},
 	{grammar.ErrUnsupported, Class{Kind: KindUnsupported, Code: "unsupported_value"}},
 	{sample.ErrInvalidParams, Class{Kind: KindInvalid, Code: "invalid_value"}},
+	{ErrNotEmbedding, Class{Kind: KindInvalid, Code: "model_not_embedding"}},
+	{ErrNotReranker, Class{Kind: KindInvalid, Code: "model_not_reranker"}},
+	{ErrNotChat, Class{Kind: KindInvalid, Code: "model_not_chat"}},
 	{ErrInvalidRequest, Class{Kind: KindInvalid, Code: "invalid_value"}},
 
 	{pool.ErrTooLarge, Class{Kind: KindTooLarge, Code: "model_too_large"}},

@@ -72,6 +72,11 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 		return nil, err
 	}
 
+	slot, err := l.sched.Admit(ctx, callerOf(ctx))
+	if err != nil {
+		return nil, err
+	}
+	defer slot.Release()
 	seq, have, err := l.sequenceFor(window, j.prompt)
 	if err != nil {
 		return nil, err
@@ -84,8 +89,9 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 
 	res := &Result{Model: l.id, Backend: l.runner.Backend(), Usage: Usage{PromptTokens: len(j.prompt), CachedTokens: have}}
 	out := newOutput(l.tok, j, emit, res)
-	logits, err := prefill(ctx, seq, j.prompt, have)
+	logits, err := slot.Forward(ctx, seq, j.prompt[have:])
 	if err != nil {
+		err = fmt.Errorf("prefill: %w", err)
 		return res.failed(j, err)
 	}
 	history := make([]int32, 0, min(j.opts.MaxTokens, 4096))
@@ -126,7 +132,7 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 		if err := ctx.Err(); err != nil {
 			return res.failed(j, err)
 		}
-		if logits, err = seq.Forward(ctx, history[len(history)-1:]); err != nil {
+		if logits, err = slot.Forward(ctx, seq, history[len(history)-1:]); err != nil {
 			return res.failed(j, fmt.Errorf("decode: %w", err))
 		}
 		tokens = append(tokens, history[len(history)-1])

@@ -53,6 +53,7 @@ func describe(id, dir string) ModelInfo {
 	}
 	info := DescribeConfig(id, raw)
 	info.Path = dir
+	info.Kind = modelKind(dir, info.Architecture)
 	info.NoChatTemplate = !chat.HasTemplate(dir)
 	return info
 }
@@ -62,6 +63,7 @@ func describe(id, dir string) ModelInfo {
 // other file, for models on the Hub as well as local ones.
 func DescribeConfig(id string, raw []byte) ModelInfo {
 	info := ModelInfo{ID: id, Architecture: architectureOf(raw)}
+	info.Kind = modelKind("", info.Architecture)
 	if info.Architecture != "" {
 		// Named but not registered: say so, with the list, before the config's
 		// other fields (which an unknown family may use differently) are read.
@@ -88,6 +90,10 @@ func DescribeConfig(id string, raw []byte) ModelInfo {
 
 // parameterCount counts a Llama-style decoder's parameters from its dimensions.
 func parameterCount(c *model.Config) int64 {
+	if sc, ok := c.Family.(model.SparseCounter); ok {
+		_, total := sc.Active(c) // every expert, all resident
+		return total
+	}
 	h, kv := int64(c.HiddenSize), int64(c.NumKeyValueHeads*c.HeadDim)
 	q := int64(c.NumAttentionHeads * c.HeadDim)
 	embed := int64(c.VocabSize) * h

@@ -11,6 +11,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/chat"
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/sample/grammar"
+	"github.com/mlx-manager/mlx-manager/engine/sched"
 	"github.com/mlx-manager/mlx-manager/engine/tokenizer"
 )
 
@@ -30,10 +31,15 @@ type loaded struct {
 	reasoning bool        // the model writes <think>…</think>
 	eos       map[int32]bool
 	ctxLen    int
-	kvUpFront int64 // KV cache charged with the weights, when the executor does not report it (chargeKV)
+	kvUpFront int64   // KV cache charged with the weights, when the executor does not report it (chargeKV)
+	kind      string  // KindChat, KindEmbedding or KindReranker
+	pooling   pooling // of embedding models
+	// scoreSigmoid: a reranker's score is the sigmoid of its logit, not the logit.
+	scoreSigmoid bool
 
-	cacheMu sync.Mutex // guards cache
-	cache   *cachedSeq // the last request's sequence, for prefix reuse
+	sched   *sched.Scheduler // runs every request's forward calls, batched
+	prefix  prefixCache      // finished requests' sequences, for prefix reuse
+	onClose func()           // the engine forgets the model; nil: nothing to do
 
 	maskOnce sync.Once
 	masker   *grammar.Masker
@@ -41,7 +47,7 @@ type loaded struct {
 }
 
 // openLoaded opens the model folder dir and everything needed to run it.
-func openLoaded(ctx context.Context, id, dir string, newRunner NewRunner) (*loaded, error) {
+func openLoaded(ctx context.Context, id, dir string, newRunner NewRunner, so SchedConfig) (*loaded, error) {
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", id, err)
@@ -66,12 +72,18 @@ func openLoaded(ctx context.Context, id, dir string, newRunner NewRunner) (*load
 		m.Close()
 		return nil, fmt.Errorf("load %s: %w", id, err)
 	}
-	l := &loaded{id: id, m: m, runner: r, tok: tok, tmpl: tmpl, eos: map[int32]bool{}, ctxLen: m.Config.MaxPositionEmbeddings}
+	l := &loaded{id: id, m: m, runner: r, tok: tok, tmpl: tmpl, eos: map[int32]bool{}, ctxLen: m.Config.MaxPositionEmbeddings,
+		sched: sched.New(r, so.sched())}
+	l.prefix.cfg = so.Prefix
 	for _, id := range m.StopTokens() {
 		l.eos[int32(id)] = true
 	}
 	for _, id := range tok.EOS() {
 		l.eos[id] = true
+	}
+	if err := l.readKind(dir); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("load %s: %w", id, err)
 	}
 	src := tmpl.Source()
 	l.format = chat.DetectFormat(src, m.Config.ModelType)
@@ -81,6 +93,10 @@ func openLoaded(ctx context.Context, id, dir string, newRunner NewRunner) (*load
 
 // Close frees the executor and unmaps the weights.
 func (l *loaded) Close() error {
+	if l.onClose != nil {
+		l.onClose()
+	}
+	l.sched.Close()
 	l.dropCache()
 	return errors.Join(l.runner.Close(), l.m.Close())
 }

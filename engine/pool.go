@@ -71,11 +71,17 @@ func (e *Engine) Pin(id string, pinned bool) error { return e.pool.Pin(id, pinne
 
 // SetPoolConfig applies new pool limits live; models over the new budget are
 // evicted.
-func (e *Engine) SetPoolConfig(cfg PoolConfig) { e.pool.SetConfig(cfg) }
+func (e *Engine) SetPoolConfig(cfg PoolConfig) {
+	e.live.mu.Lock()
+	e.poolCfg = cfg
+	sc := e.schedCfg
+	e.live.mu.Unlock()
+	e.pool.SetConfig(withSlots(cfg, sc))
+}
 
 // Hold keeps a model in use as a request in flight does (loading it first),
-// until release is called: it counts against the model's parallel slots, and
-// unloads and deletes wait for it or are refused with ErrBusy.
+// until release is called: it counts against the model's leases (not its
+// scheduler slots), and unloads and deletes wait for it or are refused with ErrBusy.
 func (e *Engine) Hold(ctx context.Context, id string) (release func(), err error) {
 	lease, _, err := e.acquire(ctx, id, nil)
 	if err != nil {

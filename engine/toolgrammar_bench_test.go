@@ -26,7 +26,7 @@ func BenchmarkToolCallMask(b *testing.B) {
 		{"qwen3-coder", chat.FormatQwen3Coder, coderTools},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			l, err := openLoaded(context.Background(), "qwen", qwenModel(b, ""), cpuRunner)
+			l, err := openLoaded(context.Background(), "qwen", qwenModel(b, ""), cpuRunner, SchedConfig{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -242,7 +242,7 @@ func TestConstraintErrors(t *testing.T) {
 
 // TestConstraintCache: the same tools give the same compiled constraint.
 func TestConstraintCache(t *testing.T) {
-	l, err := openLoaded(context.Background(), "tiny", tinyModel(t), cpuRunner)
+	l, err := openLoaded(context.Background(), "tiny", tinyModel(t), cpuRunner, SchedConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

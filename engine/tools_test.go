@@ -391,7 +391,7 @@ func TestQwenCoderFormat(t *testing.T) {
 // documented Hermes system prompt, merged into the request's own system
 // message so the conversation keeps a single one.
 func TestToolSystemPrompt(t *testing.T) {
-	l, err := openLoaded(context.Background(), "tiny", tinyModelSpec(t, modeltest.Spec{Seed: 1, MaxPos: 2048}), cpuRunner)
+	l, err := openLoaded(context.Background(), "tiny", tinyModelSpec(t, modeltest.Spec{Seed: 1, MaxPos: 2048}), cpuRunner, SchedConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -186,14 +186,27 @@ func (r *Result) TokensPerSecond() float64 {
 type EmbedRequest struct {
 	Model      string
 	Inputs     []string
-	Dimensions int // 0: the model's hidden size; smaller truncates then renormalises
+	Tokens     [][]int32 // token-id inputs, used as given (no prompt, no special tokens added); instead of Inputs
+	Dimensions int       // 0: the model's size; smaller truncates (Matryoshka) then renormalises a normalising model
+	// InputType names the model's prompt put before each text input
+	// ("query", "document", ...; config_sentence_transformers.json); "": its default.
+	InputType string
+	// Truncate cuts inputs longer than the model's max_seq_length (keeping
+	// the closing special token) and lists them in EmbedResult.Truncated;
+	// otherwise a long input is a context-length error.
+	Truncate bool
+	// AnyModel lets a chat model answer with the mean of its final hidden
+	// states, normalised: vectors no retrieval model was trained for.
+	AnyModel bool
 }
 
-// EmbedResult holds L2-normalised, mean-pooled vectors.
+// EmbedResult holds one vector per input, pooled as the model's files say.
 type EmbedResult struct {
 	Model        string
 	Vectors      [][]float32
 	PromptTokens int
+	Truncated    []int // indexes of the inputs that were cut to the model's length
+	MaxTokens    int   // the length they were cut to
 }
 
 // ModelInfo describes a local model.
@@ -203,6 +216,7 @@ type ModelInfo struct {
 	SizeBytes     int64     `json:"size_bytes"`
 	Architecture  string    `json:"architecture,omitempty"`
 	ModelType     string    `json:"model_type,omitempty"`
+	Kind          string    `json:"kind,omitempty"` // KindChat, KindEmbedding or KindReranker
 	Parameters    int64     `json:"parameters,omitempty"`
 	Quantization  string    `json:"quantization,omitempty"` // "4bit", "8bit", "bf16", ...
 	ContextLength int       `json:"context_length,omitempty"`

@@ -11,5 +11,5 @@
 // them; so are unknown keys of "options", where a typo would otherwise silently
 // change nothing.
 //
-// Who may import me: api.
+// Who may import me: api, api/openai for keep_alive, and app for the CLI, a client of this API.
 package ollama

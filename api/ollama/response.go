@@ -1,6 +1,8 @@
 package ollama
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -87,4 +89,12 @@ func ParameterSize(n int64) string {
 // ListModelFrom is a local model as /api/tags lists it.
 func ListModelFrom(m engine.ModelInfo, digest string) ListModel {
 	return ListModel{Name: m.ID, Model: m.ID, ModifiedAt: m.Modified.UTC(), Size: m.SizeBytes, Digest: digest, Details: DetailsFrom(m)}
+}
+
+// Digest stands for the content digest Ollama gives a model: a hash of what
+// identifies this copy (id, size, time written), so it changes when the model
+// is downloaded again. The CLI's local listing and /api/tags agree on it.
+func Digest(m engine.ModelInfo) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", m.ID, m.SizeBytes, m.Modified.UnixNano())))
+	return hex.EncodeToString(sum[:])
 }

@@ -1,6 +1,7 @@
 package ollamatest
 
 import (
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -182,6 +183,22 @@ func TestTagsShowVersion(t *testing.T) {
 	if info["general.architecture"] == "" || !strings.HasPrefix(show["modelfile"].(string), "FROM "+tinyID) {
 		t.Errorf("show %v", show)
 	}
+	// The architecture's keys, as Ollama names them, from the tiny model's
+	// config.json (modeltest's defaults).
+	for k, want := range map[string]float64{"llama.block_count": 2, "llama.embedding_length": 64, "llama.feed_forward_length": 128,
+		"llama.attention.head_count": 4, "llama.attention.head_count_kv": 2, "llama.context_length": 1024,
+		"llama.rope.dimension_count": 16, "llama.vocab_size": 512, "llama.rope.freq_base": 10000} {
+		if info[k] != want {
+			t.Errorf("model_info %s = %v, want %v", k, info[k], want)
+		}
+	}
+	tmpl, _ := show["template"].(string)
+	if !strings.Contains(tmpl, "<|im_start|>") || !strings.Contains(show["modelfile"].(string), "TEMPLATE \"\"\""+tmpl+"\"\"\"") {
+		t.Errorf("template %q, modelfile %q", tmpl, show["modelfile"])
+	}
+	if caps, _ := show["capabilities"].([]any); len(caps) == 0 || caps[0] != "completion" {
+		t.Errorf("capabilities %v", show["capabilities"])
+	}
 }
 
 func TestNameResolution(t *testing.T) {
@@ -292,24 +309,46 @@ func TestErrors(t *testing.T) {
 
 func TestEmbed(t *testing.T) {
 	e := start(t)
+	e.installEmbedder(t)
 	var out struct {
 		Model           string      `json:"model"`
 		Embeddings      [][]float64 `json:"embeddings"`
 		PromptEvalCount int         `json:"prompt_eval_count"`
 	}
-	e.call(t, "POST", "/api/embed", map[string]any{"model": tinyID, "input": []string{"why is the sky blue?", "hello"}}, http.StatusOK, &out)
+	e.call(t, "POST", "/api/embed", map[string]any{"model": embedID, "input": []string{"why is the sky blue?", "hello"}}, http.StatusOK, &out)
 	if len(out.Embeddings) != 2 || len(out.Embeddings[0]) == 0 || out.PromptEvalCount < 2 {
 		t.Fatalf("embed %+v", out)
 	}
 	var one struct {
 		Embeddings [][]float64 `json:"embeddings"`
 	}
-	e.call(t, "POST", "/api/embed", map[string]any{"model": tinyID, "input": "hello", "keep_alive": "2m"}, http.StatusOK, &one)
+	e.call(t, "POST", "/api/embed", map[string]any{"model": embedID, "input": "hello", "keep_alive": "2m"}, http.StatusOK, &one)
 	if st := e.eng.Status(); len(st) != 1 || st[0].TTL != 2*time.Minute {
 		t.Errorf("keep_alive 2m on embed: status %+v", st)
 	}
-	if len(one.Embeddings) != 1 || one.Embeddings[0][0] != out.Embeddings[1][0] {
+	// A list runs as one batch, whose products may round differently.
+	if len(one.Embeddings) != 1 || math.Abs(one.Embeddings[0][0]-out.Embeddings[1][0]) > 1e-5 {
 		t.Errorf("a string input must embed as the same vector as in a list")
+	}
+	// Ollama truncates to the model's length unless truncate is false.
+	long := strings.Repeat("cat ", 30)
+	e.call(t, "POST", "/api/embed", map[string]any{"model": embedID, "input": long}, http.StatusOK, &out)
+	if out.PromptEvalCount != 16 {
+		t.Errorf("truncated input counted %d tokens, want 16", out.PromptEvalCount)
+	}
+	if msg := e.errorOf(t, "POST", "/api/embed", map[string]any{"model": embedID, "input": long, "truncate": false}, http.StatusBadRequest); !strings.Contains(msg, "context") {
+		t.Errorf("truncate false: %q", msg)
+	}
+	var legacy struct {
+		Embedding []float64 `json:"embedding"`
+	}
+	e.call(t, "POST", "/api/embeddings", map[string]any{"model": embedID, "prompt": "hello"}, http.StatusOK, &legacy)
+	if len(legacy.Embedding) != 64 || legacy.Embedding[0] != one.Embeddings[0][0] {
+		t.Errorf("/api/embeddings: %d values", len(legacy.Embedding))
+	}
+	// A chat model is no embedding model.
+	if msg := e.errorOf(t, "POST", "/api/embed", map[string]any{"model": tinyID, "input": "hello"}, http.StatusBadRequest); !strings.Contains(msg, "not an embedding model") {
+		t.Errorf("chat model: %q", msg)
 	}
 }
 

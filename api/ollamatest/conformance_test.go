@@ -32,7 +32,11 @@ var notReturned = map[string]string{
 
 // modelInfoKept are the model_info keys of /api/show read from a safetensors
 // config; the documentation's others are GGUF metadata.
-var modelInfoKept = map[string]bool{"general.architecture": true, "general.parameter_count": true}
+var modelInfoKept = map[string]bool{"general.architecture": true, "general.parameter_count": true,
+	"llama.attention.head_count": true, "llama.attention.head_count_kv": true, "llama.attention.layer_norm_rms_epsilon": true,
+	"llama.block_count": true, "llama.context_length": true, "llama.embedding_length": true, "llama.feed_forward_length": true,
+	"llama.rope.dimension_count": true, "llama.rope.freq_base": true, "llama.vocab_size": true,
+	"tokenizer.ggml.bos_token_id": true, "tokenizer.ggml.eos_token_id": true}
 
 // TestDocumentationExamples replays the examples of docs/api.md against the
 // server, with the test's models, and checks that every documented field of
@@ -49,6 +53,7 @@ func TestDocumentationExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := start(t)
+	e.installEmbedder(t)
 	for _, ex := range doc.Examples {
 		t.Run(ex.Name, func(t *testing.T) {
 			req := localize(ex)
@@ -103,6 +108,8 @@ func localize(ex docExample) map[string]any {
 		req["model"] = otherID
 	case "/api/copy":
 		req["source"] = tinyID
+	case "/api/embed", "/api/embeddings":
+		req["model"] = embedID // a chat model is refused
 	default:
 		req["model"] = tinyID
 	}

@@ -28,11 +28,13 @@ import (
 const (
 	tinyID  = "test/Tiny-Chat-0.5B"
 	otherID = "test/Tiny-Chat-0.5B-Instruct"
-	commit  = "0123456789abcdef0123456789abcdef01234567"
+	embedID = "test/MiniLM-tiny" // installed by installEmbedder
+	commit  = apitest.InstallCommit
 )
 
 type env struct {
 	*apitest.Server
+	root  string // the models dir
 	eng   *engine.Engine
 	key   string
 	token string // the admin's session token
@@ -89,32 +91,16 @@ func start(t *testing.T) *env {
 		o.Engine, o.Hub, o.Downloads, o.Version = eng, client, downloads, "v1.2.3"
 	}})
 	token := srv.Admin(t)
-	var key struct {
-		Key string `json:"key"`
-	}
-	srv.JSON(t, "POST", "/api/auth/api-keys", token, map[string]string{"name": "ollama"}, http.StatusCreated, &key)
-	return &env{Server: srv, eng: eng, key: key.Key, token: token}
+	return &env{Server: srv, root: root, eng: eng, key: srv.APIKey(t, token, "ollama"), token: token}
 }
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return apitest.Quiet() }
 
 // install writes a model as the Hugging Face cache holds it.
+// (apitest.InstallModel, under this package's short name.)
 func install(t *testing.T, root, id string, write func(dir string) error) {
 	t.Helper()
-	repo := filepath.Join(root, "models--"+strings.ReplaceAll(id, "/", "--"))
-	snap := filepath.Join(repo, "snapshots", commit)
-	if err := os.MkdirAll(snap, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := write(snap); err != nil {
-		t.Fatalf("write %s: %v", id, err)
-	}
-	if err := os.MkdirAll(filepath.Join(repo, "refs"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	apitest.InstallModel(t, root, id, write)
 }
 
 // call sends a request with the API key, checks the status and decodes the answer.
@@ -169,4 +155,15 @@ func (e *env) errorOf(t *testing.T, method, path string, body any, status int) s
 		t.Fatalf("error body %s is not Ollama's {\"error\": \"...\"}", raw)
 	}
 	return msg
+}
+
+// installEmbedder adds embedID: a tiny BERT sentence-transformers model
+// (mean pooling, normalised), for the embedding endpoints.
+func (e *env) installEmbedder(t *testing.T) {
+	install(t, e.root, embedID, func(dir string) error {
+		if err := modeltest.Write(dir, modeltest.Spec{Arch: "bert", Seed: 3}); err != nil {
+			return err
+		}
+		return modeltest.WriteSentenceTransformers(dir, modeltest.Pooling{Mode: "mean", Normalize: true, MaxSeqLength: 16}, 64)
+	})
 }

@@ -47,11 +47,12 @@ func TestOllamaJS(t *testing.T) {
 		testenv.Need(t, false, fmt.Sprintf("node is not installed: %v", err))
 	}
 	e := start(t)
+	e.installEmbedder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "run.mjs")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "BASE_URL="+e.URL, "API_KEY="+e.key, "MODEL="+tinyID, "DELETE_MODEL="+otherID, "PULL_MODEL="+hubRepo)
+	cmd.Env = append(os.Environ(), "BASE_URL="+e.URL, "API_KEY="+e.key, "MODEL="+tinyID, "EMBED_MODEL="+embedID, "DELETE_MODEL="+otherID, "PULL_MODEL="+hubRepo)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -88,7 +89,7 @@ func TestOllamaJS(t *testing.T) {
 	var list struct {
 		Names []string `json:"names"`
 	}
-	if get("list", &list) && !slices.Equal(list.Names, []string{tinyID, otherID}) {
+	if get("list", &list) && !slices.Equal(list.Names, []string{embedID, tinyID, otherID}) {
 		t.Errorf("list %+v", list)
 	}
 	var show struct {
@@ -141,7 +142,7 @@ func TestOllamaJS(t *testing.T) {
 		Size      int64     `json:"size"`
 		ExpiresAt time.Time `json:"expires_at"`
 	}
-	if get("ps", &ps) && (!slices.Equal(ps.Names, []string{tinyID}) || ps.Size <= 0 || ps.ExpiresAt.IsZero()) {
+	if get("ps", &ps) && (!slices.Equal(ps.Names, []string{embedID, tinyID}) || ps.Size <= 0 || ps.ExpiresAt.IsZero()) {
 		t.Errorf("ps %+v", ps)
 	}
 	var cp struct {

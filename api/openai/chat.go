@@ -53,6 +53,9 @@ type ChatRequest struct {
 	TTL                *int            `json:"ttl"`
 	ChatTemplateKwargs map[string]any  `json:"chat_template_kwargs"`
 	ContextOverflow    *string         `json:"context_overflow"` // truncate_middle, rolling_window or stop (LM Studio's policies)
+	// ContinueFinalMessage (vLLM's name) continues the last message, an
+	// assistant's, instead of starting a new one: "Continue" after a stopped answer.
+	ContinueFinalMessage *bool `json:"continue_final_message"`
 }
 
 // includeUsage reads stream_options, which only a streamed request may carry.
@@ -207,6 +210,7 @@ func (r *ChatRequest) Engine(d Defaults) (*Chat, error) {
 	if req.ContextOverflow, err = contextOverflow(r.ContextOverflow); err != nil {
 		return nil, err
 	}
+	req.ContinueFinal = r.ContinueFinalMessage != nil && *r.ContinueFinalMessage
 	out.Request = req
 	return out, nil
 }

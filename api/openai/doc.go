@@ -11,5 +11,6 @@
 // builders (ChatStream, CompletionStream, MessageStream) turn engine deltas into the
 // exact chunk and event sequences the official SDKs expect.
 //
-// Who may import me: api. I import engine (its request and result types) only.
+// Who may import me: api. I import engine (its request and result types) and
+// api/ollama (keep_alive, Ollama's field that /v1 accepts too) only.
 package openai

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/mlx-manager/mlx-manager/api/ollama"
 	"github.com/mlx-manager/mlx-manager/engine"
 )
 
@@ -163,7 +163,7 @@ func keepAlive(raw json.RawMessage, ttl *int, d Defaults) (*time.Duration, error
 		if ttl != nil {
 			return nil, paramErr("ttl", "send keep_alive or ttl, not both")
 		}
-		dur, err := parseKeepAlive(raw)
+		dur, err := ollama.ParseKeepAlive(raw)
 		if err != nil {
 			return nil, paramErr("keep_alive", "%v", err)
 		}
@@ -177,31 +177,6 @@ func keepAlive(raw json.RawMessage, ttl *int, d Defaults) (*time.Duration, error
 		return &dur, nil
 	}
 	return d.KeepAlive, nil
-}
-
-func parseKeepAlive(raw json.RawMessage) (time.Duration, error) {
-	var s string
-	if raw[0] == '"' {
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return 0, err
-		}
-	} else {
-		s = string(raw)
-	}
-	s = strings.TrimSpace(s)
-	var d time.Duration
-	if secs, err := strconv.ParseFloat(s, 64); err == nil {
-		if math.IsNaN(secs) || math.Abs(secs) > 1e9 {
-			return 0, fmt.Errorf("%q is out of range", s)
-		}
-		d = time.Duration(secs * float64(time.Second))
-	} else if d, err = time.ParseDuration(s); err != nil {
-		return 0, fmt.Errorf("must be seconds or a duration such as \"5m\", got %q", s)
-	}
-	if d < 0 {
-		d = -1
-	}
-	return d, nil
 }
 
 // stopList parses stop: a string or a list of at most MaxStops non-empty strings.

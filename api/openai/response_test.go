@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -179,7 +180,7 @@ func TestEmbeddings(t *testing.T) {
 		t.Errorf("list %s", got)
 	}
 	for _, body := range []string{
-		`{"model":"a/b"}`, `{"model":"a/b","input":[[1,2]]}`, `{"model":"a/b","input":""}`,
+		`{"model":"a/b"}`, `{"model":"a/b","input":[[1,2],[]]}`, `{"model":"a/b","input":[[1,"a"]]}`, `{"model":"a/b","input":""}`,
 		`{"model":"a/b","input":"x","encoding_format":"int8"}`, `{"model":"a/b","input":"x","dimensions":0}`,
 	} {
 		var r EmbeddingRequest
@@ -189,6 +190,20 @@ func TestEmbeddings(t *testing.T) {
 		}
 		if _, ok := err.(*ParamError); !ok {
 			t.Errorf("%s: err %v, want a *ParamError", body, err)
+		}
+	}
+	for body, want := range map[string][][]int32{
+		`{"model":"a/b","input":[1,2]}`:       {{1, 2}},
+		`{"model":"a/b","input":[[1,2],[3]]}`: {{1, 2}, {3}},
+		`{"model":"a/b","input":[ [5] ]}`:     {{5}},
+	} {
+		var r EmbeddingRequest
+		if err := Decode([]byte(body), &r); err != nil {
+			t.Fatal(err)
+		}
+		e, err := r.Engine(Defaults{})
+		if err != nil || fmt.Sprint(e.Request.Tokens) != fmt.Sprint(want) || e.Request.Inputs != nil {
+			t.Errorf("%s: %v, %v", body, e, err)
 		}
 	}
 }

@@ -368,3 +368,28 @@ func TestResponseFormat(t *testing.T) {
 		t.Errorf("json_schema answer %q", content(r, 0))
 	}
 }
+
+// TestChatContinueFinalMessage: continue_final_message (vLLM's name) continues
+// the last assistant message instead of answering anew: the chat page's
+// "Continue" after a stopped answer.
+func TestChatContinueFinalMessage(t *testing.T) {
+	e := start(t, envOptions{})
+	plain := e.chat(t, map[string]any{"max_tokens": 4})
+	turns := []map[string]any{{"role": "user", "content": "Hello there"}, {"role": "assistant", "content": "Once upon a time"}}
+	cont := e.chat(t, map[string]any{"max_tokens": 4, "messages": turns, "continue_final_message": true})
+	// The prefix is in the prompt, as the start of the answer, not echoed back.
+	if cont.Usage.PromptTokens <= plain.Usage.PromptTokens || strings.Contains(content(cont, 0), "Once upon a time") ||
+		cont.Usage.CompletionTokens != 4 {
+		t.Fatalf("continued %+v after %+v", cont, plain)
+	}
+	// Without the flag the same messages start a new answer: a longer prompt
+	// (the assistant turn is closed and a new one opened).
+	anew := e.chat(t, map[string]any{"max_tokens": 4, "messages": turns})
+	if anew.Usage.PromptTokens <= cont.Usage.PromptTokens {
+		t.Errorf("a new answer's prompt (%d tokens) should be longer than the continued one's (%d)", anew.Usage.PromptTokens, cont.Usage.PromptTokens)
+	}
+	bad := e.Error(t, "POST", "/v1/chat/completions", e.key, chatBody(map[string]any{"continue_final_message": true}), http.StatusBadRequest)
+	if bad.Param == nil || *bad.Param != "messages[0]" || !strings.Contains(bad.Message, "assistant") {
+		t.Errorf("continuing a user message: %+v", bad)
+	}
+}

@@ -31,7 +31,9 @@ const (
 	tinyID    = "test/tiny"
 	thinkID   = "test/think" // the tiny model with a template that opens <think>
 	storiesID = "test/stories260K"
-	commit    = "0123456789abcdef0123456789abcdef01234567"
+	embedID   = "test/MiniLM-tiny"   // a BERT sentence-transformers model: mean pooling, normalised
+	rerankID  = "test/reranker-tiny" // a BERT cross-encoder
+	commit    = apitest.InstallCommit
 )
 
 // noEOS keeps the tiny random model from ending early, so token counts are exact.
@@ -49,6 +51,7 @@ type envOptions struct {
 	pool    pool.Config
 	stories bool      // also install stories260K (the test is skipped when it is absent)
 	think   bool      // also install thinkID
+	encode  bool      // also install embedID and rerankID
 	log     io.Writer // the server's log; nil: discarded
 }
 
@@ -57,6 +60,10 @@ func start(t *testing.T, o envOptions) *env {
 	logTo := o.log
 	root := t.TempDir()
 	install(t, root, tinyID, func(dir string) error { return modeltest.Write(dir, modeltest.Spec{Seed: 3, MaxPos: 1024}) })
+	if o.encode {
+		install(t, root, embedID, writeEmbedder)
+		install(t, root, rerankID, func(dir string) error { return modeltest.Write(dir, modeltest.Spec{Arch: "bertcls", Seed: 4}) })
+	}
 	if o.think {
 		install(t, root, thinkID, writeThinker)
 	}
@@ -90,17 +97,22 @@ func start(t *testing.T, o envOptions) *env {
 		}
 	}})
 	token := srv.Admin(t)
-	var key struct {
-		Key string `json:"key"`
-	}
-	srv.JSON(t, "POST", "/api/auth/api-keys", token, map[string]string{"name": "sdk"}, http.StatusCreated, &key)
-	return &env{Server: srv, eng: eng, key: key.Key, gate: g}
+	return &env{Server: srv, eng: eng, key: srv.APIKey(t, token, "sdk"), gate: g}
 }
 
 // thinkTemplate is ChatML whose generation prompt opens a reasoning block, as
 // DeepSeek-R1 distills do: everything the model writes until </think> is reasoning.
 const thinkTemplate = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
 	"{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n<think>\\n' }}{% endif %}{% if false %}</think>{% endif %}"
+
+// writeEmbedder writes a tiny BERT with all-MiniLM-L6-v2's sentence-transformers
+// layout: mean pooling, Normalize, and a max_seq_length (there 256, here 32).
+func writeEmbedder(dir string) error {
+	if err := modeltest.Write(dir, modeltest.Spec{Arch: "bert", Seed: 3}); err != nil {
+		return err
+	}
+	return modeltest.WriteSentenceTransformers(dir, modeltest.Pooling{Mode: "mean", Normalize: true, MaxSeqLength: 32}, 64)
+}
 
 func writeThinker(dir string) error {
 	if err := modeltest.Write(dir, modeltest.Spec{Seed: 3, MaxPos: 1024}); err != nil {
@@ -123,26 +135,14 @@ func writeThinker(dir string) error {
 	return os.WriteFile(path, raw, 0o644)
 }
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return apitest.Quiet() }
 
 // install writes a model as the Hugging Face cache holds it: plain files in
 // snapshots/<commit> (as tools that copy instead of linking leave them) and refs/main.
+// (apitest.InstallModel, under this package's short name.)
 func install(t *testing.T, root, id string, write func(dir string) error) {
 	t.Helper()
-	repo := filepath.Join(root, "models--"+strings.ReplaceAll(id, "/", "--"))
-	snap := filepath.Join(repo, "snapshots", commit)
-	if err := os.MkdirAll(snap, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := write(snap); err != nil {
-		t.Fatalf("write %s: %v", id, err)
-	}
-	if err := os.MkdirAll(filepath.Join(repo, "refs"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	apitest.InstallModel(t, root, id, write)
 }
 
 func copyDir(src, dst string) error {
@@ -337,4 +337,34 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// Encode and Classify pass an encoder's passes through the gate, so the
+// embedding and rerank models run under the same test controls.
+func (s *gatedSeq) Encode(ctx context.Context, tokens, types []int32) ([]float32, error) {
+	if err := s.g.wait(ctx); err != nil {
+		return nil, err
+	}
+	return s.Sequence.(model.Encoder).Encode(ctx, tokens, types)
+}
+
+func (s *gatedSeq) Classify(ctx context.Context, tokens, types []int32) ([]float32, error) {
+	if err := s.g.wait(ctx); err != nil {
+		return nil, err
+	}
+	return s.Sequence.(model.Encoder).Classify(ctx, tokens, types)
+}
+
+func (s *gatedSeq) EncodeBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error) {
+	if err := s.g.wait(ctx); err != nil {
+		return nil, err
+	}
+	return s.Sequence.(model.Encoder).EncodeBatch(ctx, tokens, types)
+}
+
+func (s *gatedSeq) ClassifyBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error) {
+	if err := s.g.wait(ctx); err != nil {
+		return nil, err
+	}
+	return s.Sequence.(model.Encoder).ClassifyBatch(ctx, tokens, types)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,7 +84,7 @@ func TestProfile(t *testing.T) {
 }
 
 func TestEmbeddings(t *testing.T) {
-	e := start(t, envOptions{})
+	e := start(t, envOptions{encode: true})
 	type list struct {
 		Object string `json:"object"`
 		Model  string `json:"model"`
@@ -98,9 +99,9 @@ func TestEmbeddings(t *testing.T) {
 		} `json:"usage"`
 	}
 	var f, b list
-	e.call(t, "/v1/embeddings", map[string]any{"model": tinyID, "input": []string{"a cat", "a dog"}}, 200, &f)
-	e.call(t, "/v1/embeddings", map[string]any{"model": tinyID, "input": []string{"a cat", "a dog"}, "encoding_format": "base64"}, 200, &b)
-	if f.Object != "list" || f.Model != tinyID || len(f.Data) != 2 || f.Usage.PromptTokens == 0 || f.Usage.TotalTokens != f.Usage.PromptTokens {
+	e.call(t, "/v1/embeddings", map[string]any{"model": embedID, "input": []string{"a cat", "a dog"}}, 200, &f)
+	e.call(t, "/v1/embeddings", map[string]any{"model": embedID, "input": []string{"a cat", "a dog"}, "encoding_format": "base64"}, 200, &b)
+	if f.Object != "list" || f.Model != embedID || len(f.Data) != 2 || f.Usage.PromptTokens == 0 || f.Usage.TotalTokens != f.Usage.PromptTokens {
 		t.Fatalf("embeddings %+v", f)
 	}
 	for i := range f.Data {
@@ -122,16 +123,101 @@ func TestEmbeddings(t *testing.T) {
 		}
 	}
 	var small list
-	e.call(t, "/v1/embeddings", map[string]any{"model": tinyID, "input": "a cat", "dimensions": 8}, 200, &small)
+	e.call(t, "/v1/embeddings", map[string]any{"model": embedID, "input": "a cat", "dimensions": 8}, 200, &small)
 	if v := small.Data[0].Embedding.([]any); len(v) != 8 {
 		t.Errorf("dimensions 8 gave %d", len(v))
 	}
+	// Token ids: one input, or several.
+	var toks list
+	e.call(t, "/v1/embeddings", map[string]any{"model": embedID, "input": [][]int{{2, 40, 3}, {2, 41, 3}}}, 200, &toks)
+	if len(toks.Data) != 2 || toks.Usage.PromptTokens != 6 {
+		t.Errorf("token inputs: %+v", toks)
+	}
+	e.call(t, "/v1/embeddings", map[string]any{"model": embedID, "input": []int{2, 40, 3}}, 200, &toks)
 	for _, body := range []map[string]any{
-		{"model": tinyID, "input": [][]int{{1, 2}}},
-		{"model": tinyID, "input": []int{1, 2}},
-		{"model": tinyID, "input": "x", "dimensions": 65},
+		{"model": embedID, "input": [][]int{{2, 99999}}},
+		{"model": embedID, "input": "x", "dimensions": 65},
 	} {
 		e.Error(t, "POST", "/v1/embeddings", e.key, body, http.StatusBadRequest)
+	}
+	// Longer than max_seq_length: refused, or cut and reported when asked.
+	long := strings.Repeat("cat ", 40)
+	eb := e.Error(t, "POST", "/v1/embeddings", e.key, map[string]any{"model": embedID, "input": long}, http.StatusBadRequest)
+	if eb.Code == nil || *eb.Code != "context_length_exceeded" {
+		t.Errorf("long input: %+v", eb)
+	}
+	var cut struct {
+		Truncated []int `json:"truncated"`
+		MaxTokens int   `json:"max_tokens"`
+	}
+	e.call(t, "/v1/embeddings", map[string]any{"model": embedID, "input": []string{"a", long}, "truncate": true}, 200, &cut)
+	if len(cut.Truncated) != 1 || cut.Truncated[0] != 1 || cut.MaxTokens != 32 {
+		t.Errorf("truncation report %+v", cut)
+	}
+	// A chat model is no embedding model, unless the client opts in.
+	eb = e.Error(t, "POST", "/v1/embeddings", e.key, map[string]any{"model": tinyID, "input": "a cat"}, http.StatusBadRequest)
+	if eb.Code == nil || *eb.Code != "model_not_embedding" || eb.Type != "invalid_request_error" {
+		t.Errorf("chat model: %+v", eb)
+	}
+	e.call(t, "/v1/embeddings", map[string]any{"model": tinyID, "input": "a cat", "allow_chat_model": true}, 200, &small)
+	if ev := e.auditOf(t, "v1.embeddings"); ev.Model != tinyID || ev.PromptTokens == 0 {
+		t.Errorf("audit %+v", ev)
+	}
+}
+
+// TestRerank is a plain HTTP rerank call, on both paths, in the Jina/Cohere form.
+func TestRerank(t *testing.T) {
+	e := start(t, envOptions{encode: true})
+	var out struct {
+		Model   string `json:"model"`
+		Results []struct {
+			Index          int     `json:"index"`
+			RelevanceScore float64 `json:"relevance_score"`
+			Document       *struct {
+				Text string `json:"text"`
+			} `json:"document"`
+		} `json:"results"`
+		Usage struct {
+			TotalTokens int `json:"total_tokens"`
+		} `json:"usage"`
+	}
+	docs := []any{"paris is the capital of france", map[string]string{"text": "the cat sat on the mat"}, "berlin"}
+	e.call(t, "/v1/rerank", map[string]any{"model": rerankID, "query": "capital of france", "documents": docs}, 200, &out)
+	if out.Model != rerankID || len(out.Results) != 3 || out.Usage.TotalTokens == 0 {
+		t.Fatalf("rerank %+v", out)
+	}
+	texts := []string{"paris is the capital of france", "the cat sat on the mat", "berlin"}
+	for i, r := range out.Results {
+		if r.RelevanceScore <= 0 || r.RelevanceScore >= 1 || (i > 0 && r.RelevanceScore > out.Results[i-1].RelevanceScore) {
+			t.Errorf("results %+v", out.Results)
+		}
+		if r.Document == nil || r.Document.Text != texts[r.Index] {
+			t.Errorf("result %d document %+v", i, r.Document)
+		}
+	}
+	first := out.Results[0]
+	out.Results = nil
+	e.call(t, "/rerank", map[string]any{"model": rerankID, "query": "capital of france", "documents": docs, "top_n": 1, "return_documents": false}, 200, &out)
+	if len(out.Results) != 1 || out.Results[0].Index != first.Index || out.Results[0].RelevanceScore != first.RelevanceScore || out.Results[0].Document != nil {
+		t.Errorf("top_n 1: %+v, want %+v", out.Results, first)
+	}
+	for _, c := range []struct {
+		body map[string]any
+		code string
+	}{
+		{map[string]any{"model": rerankID, "documents": docs}, ""},
+		{map[string]any{"model": rerankID, "query": "q", "documents": []string{}}, ""},
+		{map[string]any{"model": rerankID, "query": "q", "documents": docs, "top_n": 0}, ""},
+		{map[string]any{"model": embedID, "query": "q", "documents": docs}, "model_not_reranker"},
+		{map[string]any{"model": tinyID, "query": "q", "documents": docs}, "model_not_reranker"},
+	} {
+		eb := e.Error(t, "POST", "/v1/rerank", e.key, c.body, http.StatusBadRequest)
+		if c.code != "" && (eb.Code == nil || *eb.Code != c.code) {
+			t.Errorf("%v: %+v", c.body, eb)
+		}
+	}
+	if ev := e.auditOf(t, "v1.rerank"); ev.Model != tinyID {
+		t.Errorf("audit %+v", ev)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 // TestGoSDK drives the server with the official Go SDK, as an application would:
 // only the base URL and the API key differ from talking to api.openai.com.
 func TestGoSDK(t *testing.T) {
-	e := start(t, envOptions{})
+	e := start(t, envOptions{encode: true})
 	// An own client whose idle connections close at cleanup, so the server's
 	// shutdown drain never waits on a kept-alive SDK connection.
 	hc := &http.Client{Transport: &http.Transport{}}
@@ -25,7 +25,7 @@ func TestGoSDK(t *testing.T) {
 
 	t.Run("models", func(t *testing.T) {
 		page, err := client.Models.List(ctx)
-		if err != nil || len(page.Data) != 1 || page.Data[0].ID != tinyID {
+		if err != nil || len(page.Data) != 3 || page.Data[2].ID != tinyID {
 			t.Fatalf("list: %v %+v", err, page)
 		}
 		m, err := client.Models.Get(ctx, tinyID)
@@ -102,7 +102,7 @@ func TestGoSDK(t *testing.T) {
 
 	t.Run("embeddings", func(t *testing.T) {
 		r, err := client.Embeddings.New(ctx, openaisdk.EmbeddingNewParams{
-			Model: tinyID, Input: openaisdk.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"a", "b"}},
+			Model: embedID, Input: openaisdk.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"a", "b"}},
 		})
 		if err != nil || len(r.Data) != 2 {
 			t.Fatalf("%v %+v", err, r)
@@ -113,6 +113,13 @@ func TestGoSDK(t *testing.T) {
 		}
 		if math.Abs(norm-1) > 1e-4 || r.Data[1].Index != 1 {
 			t.Errorf("vector 1: norm² %g index %d", norm, r.Data[1].Index)
+		}
+		_, err = client.Embeddings.New(ctx, openaisdk.EmbeddingNewParams{
+			Model: tinyID, Input: openaisdk.EmbeddingNewParamsInputUnion{OfString: openaisdk.String("a")},
+		})
+		var apiErr *openaisdk.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Code != "model_not_embedding" {
+			t.Errorf("chat model: %v", err)
 		}
 	})
 

@@ -66,12 +66,12 @@ func TestNodeSDKs(t *testing.T) {
 	if err != nil {
 		testenv.Need(t, false, fmt.Sprintf("node is not installed: %v", err))
 	}
-	e := start(t, envOptions{})
+	e := start(t, envOptions{encode: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "run.mjs")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "BASE_URL="+e.URL, "API_KEY="+e.key, "MODEL="+tinyID)
+	cmd.Env = append(os.Environ(), "BASE_URL="+e.URL, "API_KEY="+e.key, "MODEL="+tinyID, "EMBED_MODEL="+embedID)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -96,7 +96,9 @@ func nodeModels(t *testing.T, res nodeResult) {
 		IDs       []modelEntry `json:"ids"`
 		Retrieved modelEntry   `json:"retrieved"`
 	}
-	if res.get(t, "models", &m) && (len(m.IDs) != 1 || m.IDs[0].ID != tinyID || m.Retrieved.ID != tinyID || m.Retrieved.Object != "model") {
+	// Sorted: the embedding and reranking models, then the chat model.
+	if res.get(t, "models", &m) && (len(m.IDs) != 3 || m.IDs[0].ID != embedID || m.IDs[1].ID != rerankID || m.IDs[2].ID != tinyID ||
+		m.Retrieved.ID != tinyID || m.Retrieved.Object != "model") {
 		t.Errorf("models %+v", m)
 	}
 }
@@ -158,13 +160,18 @@ func nodeEmbeddings(t *testing.T, res nodeResult) {
 		Count, Dims int
 		Norms       []float64
 		Same        bool
-		SmallDims   int `json:"small_dims"`
+		SmallDims   int      `json:"small_dims"`
+		B64Matches  bool     `json:"b64_matches"`
+		ChatModel   sdkError `json:"chat_model"`
 	}
 	if !res.get(t, "embeddings", &em) {
 		return
 	}
-	if em.Count != 2 || em.Dims != 64 || em.SmallDims != 8 || !em.Same {
+	if em.Count != 2 || em.Dims != 64 || em.SmallDims != 8 || !em.Same || !em.B64Matches {
 		t.Errorf("embeddings %+v", em)
+	}
+	if em.ChatModel.Status != 400 || em.ChatModel.Code == nil || *em.ChatModel.Code != "model_not_embedding" {
+		t.Errorf("embeddings with a chat model: %+v", em.ChatModel)
 	}
 	for _, n := range em.Norms {
 		if math.Abs(n-1) > 1e-4 {

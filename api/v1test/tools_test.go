@@ -160,16 +160,6 @@ func streamedCalls(t *testing.T, s streamed) []wireCall {
 	return calls
 }
 
-// TestQwenTools runs tools and structured output on qwenID, loaded once:
-// over the wire and through the Go SDK (the npm SDKs: TestQwenToolsNodeSDKs).
-func TestQwenTools(t *testing.T) {
-	e := startQwen(t)
-	t.Run("tool_choice", func(t *testing.T) { toolChoiceModes(t, e) })
-	t.Run("round trip", func(t *testing.T) { toolRoundTrip(t, e) })
-	t.Run("anthropic tool_choice", func(t *testing.T) { messagesToolChoice(t, e) })
-	t.Run("go sdk", func(t *testing.T) { toolsGoSDK(t, e) })
-}
-
 // toolChoiceModes runs every tool_choice on random weights, answered and
 // streamed with the same seed: the calls are well-formed, fit their schemas,
 // and the streamed deltas reassemble to the answer.

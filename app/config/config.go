@@ -40,6 +40,11 @@ type Config struct {
 	// Activations is the input precision of the cpu executor's Q8/Q4 products:
 	// "int16", "f32" or "" (int16 where the kernel set has integer kernels).
 	Activations string
+	// Parallel is how many requests each loaded model decodes together (its
+	// slots); 0: 4. PrefillChunk is how many prompt tokens a step prefills
+	// beside them; 0: 128.
+	Parallel     int
+	PrefillChunk int
 }
 
 // Secret is a string that never appears in logs.
@@ -93,6 +98,18 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	envStr("KV_CACHE", &c.KVCache)
 	envStr("ACTIVATIONS", &c.Activations)
 	envStr("LOG_FORMAT", &c.LogFormat)
+	envInt := func(key string, dst *int) {
+		if v, ok := env("MLX_MANAGER_" + key); ok && v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				envErr = errors.Join(envErr, fmt.Errorf("MLX_MANAGER_%s=%q: not an integer", key, v))
+				return
+			}
+			*dst = n
+		}
+	}
+	envInt("PARALLEL", &c.Parallel)
+	envInt("PREFILL_CHUNK", &c.PrefillChunk)
 	envBool("HEADLESS", &c.Headless)
 	envBool("NO_OPEN", &c.NoOpen)
 	envBool("ALLOW_REMOTE", &c.AllowRemote)
@@ -126,6 +143,8 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	fs.StringVar(&c.Executor, "executor", c.Executor, "inference executor: cpu or gomlx (env MLX_MANAGER_EXECUTOR; default cpu)")
 	fs.StringVar(&c.KVCache, "kv-cache", c.KVCache, "KV cache precision of the cpu executor: f16 or f32 (env MLX_MANAGER_KV_CACHE; default f16 with SIMD kernels)")
 	fs.StringVar(&c.Activations, "activations", c.Activations, "input precision of Q8/Q4 products in the cpu executor: int16 (faster) or f32 (exact) (env MLX_MANAGER_ACTIVATIONS; default int16 where the kernels have it)")
+	fs.IntVar(&c.Parallel, "parallel", c.Parallel, "requests each loaded model decodes together; more wait, admitted in turn by user (env MLX_MANAGER_PARALLEL; default 4)")
+	fs.IntVar(&c.PrefillChunk, "prefill-chunk", c.PrefillChunk, "prompt tokens prefilled per step beside the running requests (env MLX_MANAGER_PREFILL_CHUNK; default 128)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -221,7 +240,28 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("activations %q: want int16 or f32", c.Activations)
 	}
+	if c.Parallel < 0 || c.Parallel > MaxParallel {
+		return fmt.Errorf("parallel %d: want 1 to %d (0: the default, 4)", c.Parallel, MaxParallel)
+	}
+	if c.PrefillChunk < 0 || c.PrefillChunk > MaxPrefillChunk {
+		return fmt.Errorf("prefill chunk %d: want 1 to %d (0: the default, 128)", c.PrefillChunk, MaxPrefillChunk)
+	}
 	return nil
+}
+
+// Bounds of the serving settings: past them a step's batch outgrows any
+// machine this daemon runs on.
+const (
+	MaxParallel     = 64
+	MaxPrefillChunk = 8192
+)
+
+// orInt is n for LogAttrs, or its default in words when n is 0.
+func orInt(n int, def string) any {
+	if n == 0 {
+		return def + " (default)"
+	}
+	return n
 }
 
 // IsLoopbackHost reports whether host (a name or an address, no port) is this machine only.
@@ -253,7 +293,36 @@ func (c *Config) LogAttrs() []any {
 	return []any{
 		"addr", c.Addr, "data_dir", c.DataDir, "models_dir", c.ModelsDir,
 		"headless", c.Headless, "log_format", or(c.LogFormat, "text"), "allow_remote", c.AllowRemote, "executor", or(c.Executor, "cpu"),
-		"kv_cache", or(c.KVCache, "auto"), "activations", or(c.Activations, "auto"), "hf_endpoint", or(c.HFEndpoint, "https://huggingface.co"),
+		"kv_cache", or(c.KVCache, "auto"), "activations", or(c.Activations, "auto"), "parallel", orInt(c.Parallel, "4"), "prefill_chunk", orInt(c.PrefillChunk, "128"), "hf_endpoint", or(c.HFEndpoint, "https://huggingface.co"),
 		"hf_token", set(c.HFToken, "none"), "jwt_secret", set(c.JWTSecret, "from data dir"),
 	}
+}
+
+// Client is where the CLI commands that drive the daemon look for it before
+// their flags: the data dir holding the daemon's record, an address the user
+// named (MLX_MANAGER_HOST, as OLLAMA_HOST; empty: the record's) and an API key
+// for a daemon the record does not describe.
+type Client struct {
+	DataDir string
+	Addr    string
+	APIKey  Secret
+}
+
+// ClientDefaults reads the Client fields from the environment.
+func ClientDefaults(env Env) Client {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	home, _ := os.UserHomeDir()
+	c := Client{DataDir: filepath.Join(home, ".mlx-manager")}
+	if v, ok := env("MLX_MANAGER_DATA_DIR"); ok && v != "" {
+		c.DataDir = v
+	}
+	if v, ok := env("MLX_MANAGER_HOST"); ok && v != "" {
+		c.Addr = v
+	}
+	if v, ok := env("MLX_MANAGER_API_KEY"); ok {
+		c.APIKey = Secret(v)
+	}
+	return c
 }

@@ -48,6 +48,12 @@ func TestParsePrecedence(t *testing.T) {
 					t.Errorf("kv cache = %q, want f32", c.KVCache)
 				}
 			}},
+		{"parallel and prefill chunk from env, flag wins", map[string]string{"MLX_MANAGER_PARALLEL": "8", "MLX_MANAGER_PREFILL_CHUNK": "64"}, []string{"--parallel", "2"},
+			func(t *testing.T, c *Config) {
+				if c.Parallel != 2 || c.PrefillChunk != 64 {
+					t.Errorf("parallel %d, prefill chunk %d", c.Parallel, c.PrefillChunk)
+				}
+			}},
 		{"HF_HUB_CACHE first", map[string]string{"HF_HUB_CACHE": "/cache", "HF_HOME": "/home"}, nil,
 			func(t *testing.T, c *Config) {
 				if c.ModelsDir != "/cache" {
@@ -99,6 +105,9 @@ func TestParseRefuses(t *testing.T) {
 		{"stray argument", nil, []string{"extra"}, "unexpected arguments"},
 		{"bad executor", nil, []string{"--executor", "gpu"}, "executor"},
 		{"bad kv cache", map[string]string{"MLX_MANAGER_KV_CACHE": "f8"}, nil, "kv cache"},
+		{"bad parallel", nil, []string{"--parallel", "1000"}, "parallel 1000"},
+		{"parallel not a number", map[string]string{"MLX_MANAGER_PARALLEL": "four"}, nil, "not an integer"},
+		{"negative prefill chunk", nil, []string{"--prefill-chunk", "-1"}, "prefill chunk"},
 		{"bad log level", nil, []string{"--log-level", "loud"}, "log level"},
 	}
 	for _, tt := range tests {

@@ -32,6 +32,10 @@ type Control interface {
 	Downloads() []hub.Progress
 	// PendingUsers counts the accounts waiting for an admin's approval.
 	PendingUsers() (int, error)
+	// UsersChanged signals, until cancel, that accounts changed (a
+	// registration, an approval, a deletion), so the pending count is read
+	// again at once instead of on every poll. Signals may be coalesced.
+	UsersChanged() (<-chan struct{}, func())
 }
 
 // Desktop is what the tray asks of the desktop around it.
@@ -54,8 +58,8 @@ type Options struct {
 	Quit      func()    // starts the daemon's graceful shutdown; Run returns after calling it
 	Desktop   Desktop   // nil: the system's browser, clipboard and notifications
 	LoginItem LoginItem // nil: no Launch at Login item
-	// Poll is how often downloads, pending users and the pool's request counts
-	// are read (the pool's load events arrive at once); 0 means a second.
+	// Poll is how often downloads and the pool's request counts are read (the
+	// pool's load events and account changes arrive at once); 0 means a second.
 	Poll time.Duration
 }
 

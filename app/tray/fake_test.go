@@ -27,6 +27,7 @@ type fakeControl struct {
 	calls     []string // "load x", "unload x", in order
 	listings  int      // Models calls
 	subs      []chan engine.Event
+	userSubs  []chan struct{}
 	gate      chan struct{} // nil: loads finish at once
 }
 
@@ -100,6 +101,27 @@ func (f *fakeControl) PendingUsers() (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.pending, nil
+}
+
+func (f *fakeControl) UsersChanged() (<-chan struct{}, func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan struct{}, 1)
+	f.userSubs = append(f.userSubs, ch)
+	return ch, func() {}
+}
+
+// setPending changes the pending count and signals it, as the store does.
+func (f *fakeControl) setPending(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pending = n
+	for _, ch := range f.userSubs {
+		select {
+		case ch <- struct{}{}:
+		default: // a signal is already waiting: it covers this change
+		}
+	}
 }
 
 func (f *fakeControl) record(call string) {

@@ -56,6 +56,9 @@ func newLoop(ctl Control, opts Options, draw func(Menu)) *loop {
 func (l *loop) run(ctx context.Context, clicks <-chan string, ticks <-chan time.Time) {
 	events, cancel := l.ctl.Subscribe()
 	defer cancel()
+	users, stopUsers := l.ctl.UsersChanged()
+	defer stopUsers()
+	l.readPending() // after subscribing, so no change falls between
 	opCtx, stopOps := context.WithCancel(ctx)
 	defer l.ops.Wait()
 	defer stopOps()
@@ -73,6 +76,12 @@ func (l *loop) run(ctx context.Context, clicks <-chan string, ticks <-chan time.
 				continue
 			}
 			l.event(ctx, ev)
+		case _, ok := <-users:
+			if !ok {
+				users = nil
+				continue
+			}
+			l.readPending()
 		case id := <-clicks:
 			if l.click(opCtx, id) {
 				return
@@ -112,11 +121,16 @@ func (l *loop) redraw() {
 	l.draw(m)
 }
 
-// poll reads what changes without an event: request counts and pending users;
-// the pool and the downloads too, in case an event was missed at start.
+// poll reads what changes without an event: request counts; the pool and the
+// downloads too, in case an event was missed at start. The pending count is
+// read when subscribed and then on account changes only (readPending).
 func (l *loop) poll() {
 	l.state.Pool = l.ctl.Status()
 	l.state.Downloads = l.ctl.Downloads()
+}
+
+// readPending reads the number of accounts waiting for approval.
+func (l *loop) readPending() {
 	n, err := l.ctl.PendingUsers()
 	if err != nil {
 		l.opts.Logger.Debug("tray: count pending users", "err", err)

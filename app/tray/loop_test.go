@@ -129,10 +129,7 @@ func TestPendingUsersOpenUsersPage(t *testing.T) {
 	ctl := newFakeControl()
 	h := startHarness(t, ctl)
 	h.waitMenu("the first menu", func(Menu) bool { return true })
-	ctl.mu.Lock()
-	ctl.pending = 2
-	ctl.mu.Unlock()
-	h.tick()
+	ctl.setPending(2) // no tick: the change itself updates the menu
 	h.waitMenu("pending users", has(IDUsers, func(it Item) bool { return strings.HasPrefix(it.Title, "2 users") }))
 	h.click(IDUsers)
 	h.click(IDOpen)

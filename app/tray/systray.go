@@ -48,6 +48,7 @@ func Run(ctx context.Context, ctl Control, opts Options) error {
 	// first icon and tooltip now, so they cannot be lost.
 	l.refreshModels(ctx)
 	l.poll()
+	l.readPending()
 	d.header(Build(l.state))
 	started, done := make(chan struct{}), make(chan struct{})
 	onReady := func() {

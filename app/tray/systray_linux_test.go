@@ -103,9 +103,7 @@ func TestSystrayOverDBus(t *testing.T) {
 	}
 
 	// A line that changes the menu's shape rebuilds it; clicks still reach the loop.
-	ctl.mu.Lock()
-	ctl.pending = 1
-	ctl.mu.Unlock()
+	ctl.setPending(1)
 	waitItem(t, menu, func(p map[string]dbus.Variant) bool { return strings.HasPrefix(label(p), "1 user waiting") })
 	quitID := waitItem(t, menu, func(p map[string]dbus.Variant) bool { return label(p) == "Quit MLX Manager" })
 	if err := menu.Call("com.canonical.dbusmenu.Event", 0, quitID, "clicked", dbus.MakeVariant(""), uint32(0)).Err; err != nil {

@@ -31,6 +31,11 @@ type Options struct {
 	DecodeTokens int          // decoded tokens; 0: 128 (llama-bench's tg128)
 	Shape        Shape        // generated model; zero: DefaultShape
 	Logger       *slog.Logger // progress; nil: discarded
+
+	// MoE benchmarks a mixture of experts (Shape when it has Experts, else
+	// MoEShape) and, after it, the dense model that reads as many weights
+	// per token (Shape.Dense).
+	MoE bool
 }
 
 // Result is one model's figures. Rates are the median over the runs, with
@@ -40,6 +45,7 @@ type Result struct {
 	Model        string  `json:"model"`
 	Backend      string  `json:"backend"`
 	Params       int64   `json:"params"`
+	ActiveParams int64   `json:"active_params"` // parameters one decoded token reads (a dense model: all but the embedding table)
 	WeightsBytes int64   `json:"weights_bytes"` // weight bytes one decoded token reads
 	LoadS        float64 `json:"load_s"`        // model.Open + NewRunner
 	PrefillTokS  float64 `json:"prefill_tok_s"`
@@ -90,6 +96,9 @@ func (o *Options) fill() error {
 	if o.DecodeTokens <= 0 {
 		o.DecodeTokens = 128
 	}
+	if o.MoE && o.Shape.Experts == 0 {
+		o.Shape = MoEShape
+	}
 	if o.Shape == (Shape{}) {
 		o.Shape = DefaultShape
 	}
@@ -130,6 +139,18 @@ func Run(ctx context.Context, opts Options, w io.Writer) ([]Result, error) {
 			targets = append(targets, target{p, dir})
 			if err := ctx.Err(); err != nil {
 				return nil, err
+			}
+		}
+		if opts.MoE {
+			for i := range targets {
+				targets[i].label += " moe"
+			}
+			for _, p := range opts.Precisions {
+				dir, _, err := ensureModel(opts.CacheDir, p, opts.Shape.Dense())
+				if err != nil {
+					return nil, err
+				}
+				targets = append(targets, target{p + " dense", dir})
 			}
 		}
 	}
@@ -187,8 +208,8 @@ func measure(ctx context.Context, o *Options, label, dir string) (Result, error)
 	res := Result{
 		Precision: label, Model: dir, Backend: r.Backend(), LoadS: time.Since(start).Seconds(),
 		WeightsBytes: weightBytes(m, r), Threads: runtime.GOMAXPROCS(0), Runs: o.Runs,
-		Params: paramCount(m),
 	}
+	res.ActiveParams, res.Params = paramCount(m)
 	prompt := promptTokens(o.PromptTokens, m.Config.VocabSize)
 	// Warm-up: fault in the mapped weights and size the scratch buffers.
 	if _, err := timeRun(ctx, r, prompt[:min(32, len(prompt))], 4); err != nil {
@@ -292,14 +313,19 @@ func spread(v []float64) (med, lo, hi float64) {
 	return med, s[0], s[len(s)-1]
 }
 
-func paramCount(m *model.Model) int64 {
+// paramCount is how many parameters one decoded token reads, and the total.
+func paramCount(m *model.Model) (active, total int64) {
 	c := m.Config
+	if sc, ok := c.Family.(model.SparseCounter); ok {
+		return sc.Active(c)
+	}
 	hd := c.HeadDim
 	h, q, kv := int64(c.HiddenSize), int64(c.NumAttentionHeads*hd), int64(c.NumKeyValueHeads*hd)
 	layer := 2*h*q + 2*kv*h + 3*int64(c.IntermediateSize)*h + 2*h
 	n := int64(c.NumHiddenLayers)*layer + int64(c.VocabSize)*h + h
 	if !c.TieWordEmbeddings {
 		n += int64(c.VocabSize) * h
+		return n - int64(c.VocabSize)*h, n
 	}
-	return n
+	return n, n
 }

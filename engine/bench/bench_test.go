@@ -129,3 +129,78 @@ func TestShapeParams(t *testing.T) {
 		t.Errorf("default shape has %d parameters", p)
 	}
 }
+
+// TestMoE benchmarks a tiny mixture of experts beside the dense model of its
+// active size: the MoE has more parameters but reads as many per token.
+func TestMoE(t *testing.T) {
+	opts := tinyOptions(t)
+	opts.MoE, opts.Precisions, opts.Runs = true, []string{"q8"}, 1
+	opts.Shape = Shape{Hidden: 64, Intermediate: 64, Layers: 2, Heads: 4, KVHeads: 2, Vocab: 512, MaxPos: 64, Experts: 4, TopK: 2}
+	var out bytes.Buffer
+	res, err := Run(context.Background(), opts, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || res[0].Precision != "q8 moe" || res[1].Precision != "q8 dense" {
+		t.Fatalf("results %+v", res)
+	}
+	moe, dense := res[0], res[1]
+	if moe.Params != opts.Shape.Params() || dense.Params != opts.Shape.Dense().Params() || moe.Params <= dense.Params {
+		t.Errorf("params: moe %d (shape %d), dense %d (shape %d)", moe.Params, opts.Shape.Params(), dense.Params, opts.Shape.Dense().Params())
+	}
+	// The same bytes per token but the router's (4 of 64 rows per layer).
+	if r := float64(moe.WeightsBytes) / float64(dense.WeightsBytes); r < 1 || r > 1.05 {
+		t.Errorf("moe reads %d bytes per token, dense %d", moe.WeightsBytes, dense.WeightsBytes)
+	}
+	if moe.ActiveParams >= moe.Params || dense.ActiveParams >= dense.Params || moe.ActiveParams < dense.ActiveParams {
+		t.Errorf("active params: moe %d of %d, dense %d of %d", moe.ActiveParams, moe.Params, dense.ActiveParams, dense.Params)
+	}
+	if !strings.Contains(out.String(), "read per token") {
+		t.Errorf("table lacks the active parameters:\n%s", out.String())
+	}
+}
+
+func TestMoEShapeParams(t *testing.T) {
+	// Issue #21's benchmark model: about 1B parameters, about 0.25B read per token.
+	if p := MoEShape.Params(); p < 0.95e9 || p > 1.05e9 {
+		t.Errorf("MoE shape has %d parameters", p)
+	}
+	if p := MoEShape.Dense().Params(); p < 0.2e9 || p > 0.3e9 {
+		t.Errorf("its dense counterpart has %d parameters", p)
+	}
+}
+
+func TestRunConcurrency(t *testing.T) {
+	opts := tinyOptions(t)
+	opts.Precisions = []string{"q8"}
+	var out bytes.Buffer
+	res, err := RunConcurrency(context.Background(), opts, []int{1, 2, 4}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 {
+		t.Fatalf("%d results, want 3", len(res))
+	}
+	for i, r := range res {
+		if r.Concurrency != []int{1, 2, 4}[i] || r.TokS <= 0 || r.TTFTMedMs <= 0 || r.TTFTP95Ms < r.TTFTMedMs ||
+			r.MeanBatch < 1 || r.MeanBatch > float64(r.Concurrency) || r.Prompt != 16 || r.Decode != 8 {
+			t.Errorf("implausible result %+v", r)
+		}
+	}
+	if res[0].Speedup != 1 || !strings.Contains(out.String(), "TTFT p95") {
+		t.Errorf("speedup %v; table:\n%s", res[0].Speedup, out.String())
+	}
+	if _, err := RunConcurrency(context.Background(), opts, []int{0}, &out); err == nil {
+		t.Error("concurrency 0 accepted")
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	v := []float64{5, 1, 4, 2, 3, 6, 7, 8, 9, 10}
+	if p := percentile(v, 0.95); p != 10 {
+		t.Errorf("p95 %v, want 10", p)
+	}
+	if p := percentile(v, 0.5); p != 5 {
+		t.Errorf("p50 %v, want 5", p)
+	}
+}

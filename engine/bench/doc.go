@@ -8,9 +8,13 @@
 // decode speed over 128 tokens, peak RSS, and the memory bandwidth decode
 // sustains as a fraction of the triad figure.
 //
+// With concurrency levels (RunConcurrency, `bench --concurrency 1,2,4,8`) it
+// starts N requests at once through engine/sched, the engine's continuous
+// batching, and reports their aggregate decode speed and time to first token.
+//
 // Generated models are written once, sharded, with engine/safetensors into a
 // cache directory and reused while their stamp (bench.json) matches.
 //
-// Who may import me: app (the CLI). I import engine/cpu, engine/model and
-// engine/safetensors.
+// Who may import me: app (the CLI). I import engine/cpu, engine/model,
+// engine/sched and engine/safetensors.
 package bench

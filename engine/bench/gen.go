@@ -14,9 +14,12 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/safetensors"
 )
 
-// Shape is the architecture of a generated benchmark model.
+// Shape is the architecture of a generated benchmark model: a Llama, or
+// with Experts a Mixtral whose TopK of Experts experts, each Intermediate
+// wide, run per token (stacked as mlx-lm's switch_mlp).
 type Shape struct {
 	Hidden, Intermediate, Layers, Heads, KVHeads, Vocab, MaxPos int
+	Experts, TopK                                               int
 }
 
 // DefaultShape is the ~0.5B-parameter Llama of the reference figures
@@ -24,11 +27,29 @@ type Shape struct {
 // untied embeddings.
 var DefaultShape = Shape{Hidden: 1536, Intermediate: 4096, Layers: 16, Heads: 24, KVHeads: 8, Vocab: 32000, MaxPos: 2048}
 
+// MoEShape is the mixture of experts of issue #21's benchmark: about 1B
+// parameters, of which a decoded token reads about 0.25B (3 of 16 experts).
+var MoEShape = Shape{Hidden: 1024, Intermediate: 1536, Layers: 12, Heads: 16, KVHeads: 4, Vocab: 32000, MaxPos: 2048,
+	Experts: 16, TopK: 3}
+
+// Dense is the Llama that reads as many weights per token as the mixture of
+// experts s: the same attention, one MLP as wide as its TopK experts.
+func (s Shape) Dense() Shape {
+	if s.Experts > 0 {
+		s.Intermediate *= s.TopK
+		s.Experts, s.TopK = 0, 0
+	}
+	return s
+}
+
 // Params is the parameter count (norms included).
 func (s Shape) Params() int64 {
 	hd := s.Hidden / s.Heads
 	h, kv := int64(s.Hidden), int64(s.KVHeads*hd)
 	layer := 2*h*h + 2*kv*h + 3*int64(s.Intermediate)*h + 2*h
+	if s.Experts > 0 {
+		layer = 2*h*h + 2*kv*h + int64(s.Experts)*(3*int64(s.Intermediate)*h+h) + 2*h
+	}
 	return int64(s.Layers)*layer + 2*int64(s.Vocab)*h + h
 }
 
@@ -54,6 +75,9 @@ func ensureModel(cache, precision string, shape Shape) (dir string, generated bo
 		return "", false, fmt.Errorf("unknown precision %q (want one of %s)", precision, strings.Join(Precisions, ", "))
 	}
 	dir = filepath.Join(cache, fmt.Sprintf("llama-%dM-%s", shape.Params()/1e6, precision))
+	if shape.Experts > 0 {
+		dir = filepath.Join(cache, fmt.Sprintf("mixtral-%dM-e%dk%d-%s", shape.Params()/1e6, shape.Experts, shape.TopK, precision))
+	}
 	want := stamp{Version: genVersion, Precision: precision, Shape: shape}
 	if b, err := os.ReadFile(filepath.Join(dir, "bench.json")); err == nil {
 		var got stamp
@@ -147,6 +171,10 @@ func writeConfig(dir, precision string, s Shape) error {
 	if bits := quantBits(precision); bits > 0 {
 		c["quantization"] = map[string]int{"group_size": 64, "bits": bits}
 	}
+	if s.Experts > 0 {
+		c["architectures"], c["model_type"] = []string{"MixtralForCausalLM"}, "mixtral"
+		c["num_local_experts"], c["num_experts_per_tok"] = s.Experts, s.TopK
+	}
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
@@ -199,11 +227,48 @@ func (g *generator) layer(ts []safetensors.Tensor, l int, s Shape) ([]safetensor
 	}{
 		{"self_attn.q_proj", s.Heads * hd, s.Hidden}, {"self_attn.k_proj", s.KVHeads * hd, s.Hidden},
 		{"self_attn.v_proj", s.KVHeads * hd, s.Hidden}, {"self_attn.o_proj", s.Hidden, s.Heads * hd},
+	} {
+		if ts, err = g.linear(ts, p+lin.name, lin.out, lin.in); err != nil {
+			return nil, err
+		}
+	}
+	if s.Experts > 0 {
+		return g.experts(ts, p+"block_sparse_moe.", s)
+	}
+	for _, lin := range []struct {
+		name    string
+		out, in int
+	}{
 		{"mlp.gate_proj", s.Intermediate, s.Hidden}, {"mlp.up_proj", s.Intermediate, s.Hidden},
 		{"mlp.down_proj", s.Hidden, s.Intermediate},
 	} {
 		if ts, err = g.linear(ts, p+lin.name, lin.out, lin.in); err != nil {
 			return nil, err
+		}
+	}
+	return ts, nil
+}
+
+// experts appends a Mixtral block as mlx-lm saves it: the router (gate) and
+// each projection of every expert stacked, (experts, out, in).
+func (g *generator) experts(ts []safetensors.Tensor, p string, s Shape) ([]safetensors.Tensor, error) {
+	ts, err := g.linear(ts, p+"gate", s.Experts, s.Hidden)
+	if err != nil {
+		return nil, err
+	}
+	for _, lin := range []struct {
+		name    string
+		out, in int
+	}{
+		{"gate_proj", s.Intermediate, s.Hidden}, {"up_proj", s.Intermediate, s.Hidden}, {"down_proj", s.Hidden, s.Intermediate},
+	} {
+		n := len(ts)
+		if ts, err = g.linear(ts, p+"switch_mlp."+lin.name, s.Experts*lin.out, lin.in); err != nil {
+			return nil, err
+		}
+		// Experts*out rows are the experts one after the other: restore the axis.
+		for i := n; i < len(ts); i++ {
+			ts[i].Shape = []int{s.Experts, lin.out, ts[i].Shape[1]}
 		}
 	}
 	return ts, nil

@@ -39,5 +39,12 @@ func report(w io.Writer, results []Result, asJSON bool) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write results: %w", err)
 	}
+	// Mixtures of experts read a fraction of their weights per token.
+	for _, r := range results {
+		if r.ActiveParams > 0 && r.ActiveParams < r.Params {
+			fmt.Fprintf(w, "%s: %.3gB parameters, %.3gB read per token (%.0f%%)\n", r.Precision,
+				float64(r.Params)/1e9, float64(r.ActiveParams)/1e9, 100*float64(r.ActiveParams)/float64(r.Params))
+		}
+	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 )
 
 // ChatML is the template used when a model ships none: the <|im_start|>
@@ -180,4 +181,26 @@ func tokenString(raw json.RawMessage) (string, error) {
 		return "", err
 	}
 	return obj.Content, nil
+}
+
+// Source is the text of dir's default chat template as the model ships it
+// ("" when it ships none), for tools that show it (Ollama's /api/show).
+func Source(dir string) (string, error) {
+	cfg, err := readTokenizerConfig(filepath.Join(dir, "tokenizer_config.json"))
+	if err != nil {
+		return "", err
+	}
+	variants, err := findTemplates(dir, cfg)
+	if err != nil || variants == nil {
+		return "", err
+	}
+	if src, ok := variants["default"]; ok {
+		return src, nil
+	}
+	names := make([]string, 0, len(variants))
+	for n := range variants {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return variants[names[0]], nil
 }

@@ -209,6 +209,10 @@ func (s *sequence) Attention(layer int, q, k, v model.Value, a *model.Attention)
 	s.k[layer].Put(s.pos, kb.d[:kb.rows*kvDim])
 	s.v[layer].Put(s.pos, vb.d[:vb.rows*kvDim])
 	out := s.ar.get(qb.rows, qb.cols)
+	if a.Bidirectional {
+		s.fullAttention(out, qb, layer, a)
+		return out
+	}
 	if a.Softcap > 0 {
 		s.capScores = grow(s.capScores, s.pos+qb.rows)
 		s.capRow = grow(s.capRow, a.HeadDim)

@@ -169,6 +169,7 @@ func (r *Runner) load(m *model.Model) error {
 			r.bytes -= e.Bytes()
 		}
 	}
+	r.bytes = r.activeBytes(r.bytes, m.Params.MoEs)
 	return nil
 }
 

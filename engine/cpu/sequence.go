@@ -30,12 +30,15 @@ type sequence struct {
 	blocks  int          // KV blocks held
 	kvBytes atomic.Int64 // bytes of the blocks held; read by other goroutines
 	tokens  []int32      // of the step running
+	types   []int32      // token type ids of an encoder's step; nil: all 0
+	segs    []int        // first row of each input of an encoder's batch; nil: one input
 	x       *buf         // (chunk, hidden) residual stream, kept across layers
 	ar      arena        // buffers of the operation running, reset per layer
 	ropes   map[*model.Rope]*ropeTables
 
 	capScores []float64 // scratch of soft-capped attention
 	capRow    []float32
+	moe       moeScratch // routing of the MoE block running (moe.go)
 }
 
 // NewSequence starts an empty sequence with room for maxLen tokens. Its KV

@@ -51,6 +51,9 @@ func Models() []modeltest.Spec {
 		// Every operation and descriptor variant of model.Ops (opsfamily.go).
 		{Arch: "opstest", DType: model.F32, Layers: 4, Seed: 21},
 		{Arch: "opstest", DType: model.BF16, QuantBits: 8, GroupSize: 32, Layers: 3, Seed: 22},
+		// Sparse mixtures of experts (model.Ops.MoE): dense and sparse layers, stacked quantized experts.
+		{Arch: "qwen3moe", DType: model.F32, SparseStep: 2, Seed: 23},
+		{Arch: "mixtral", DType: model.BF16, QuantBits: 4, GroupSize: 32, Stacked: true, Seed: 24},
 	}
 }
 

@@ -17,6 +17,12 @@ func New(ctx context.Context, m *model.Model, opts Options) (model.Runner, error
 	if m.Def == nil {
 		return nil, fmt.Errorf("graph: new runner: no forward pass bound")
 	}
+	if _, ok := m.Def.(model.EncoderDefinition); ok {
+		// Encoders need bidirectional attention and lookups by position and
+		// token type, which this executor's graphs do not build: the cpu
+		// executor runs them.
+		return nil, fmt.Errorf("graph: new runner: %w: %s is an encoder", model.ErrUnsupportedArch, m.Config.Architectures[0])
+	}
 	c := m.Config
 	s := spec{
 		layers: c.NumHiddenLayers, hidden: c.HiddenSize, inter: c.IntermediateSize,

@@ -198,6 +198,10 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 	if m.closed {
 		return ErrClosed
 	}
+	if m.tasks[t.id] != t { // ClearFinished dropped it meanwhile: take back the record
+		defer m.unsave(t) // after the unlock (defers run last in, first out)
+		return fmt.Errorf("%w: %q", ErrUnknownTask, id)
+	}
 	if cur := m.byRepo[t.repo]; cur != nil && cur != t {
 		return fmt.Errorf("task %s: %s is downloaded by task %s now", t.id, t.repo, cur.id)
 	}

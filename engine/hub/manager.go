@@ -33,6 +33,12 @@ type ManagerOptions struct {
 	// ProgressInterval is how often subscribers get progress while bytes flow (default 500ms).
 	ProgressInterval time.Duration
 	KeepFinished     int // finished tasks kept for List (default 50)
+	// FinishedTTL is how long a completed or cancelled task stays in List after
+	// it ended (default a day), so the downloads card does not fill up forever.
+	// Failed tasks stay until resumed or cleared: their partial files can resume.
+	FinishedTTL time.Duration
+	// Now is the clock FinishedTTL is measured with; nil: time.Now. For tests.
+	Now func() time.Time
 	// FreeSpace reports the free bytes of the file system holding dir; default statfs.
 	FreeSpace func(dir string) (int64, error)
 }
@@ -89,6 +95,10 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	setDefault(&opts.Concurrency, 4)
 	setDefault(&opts.MaxRetries, 5)
 	setDefault(&opts.KeepFinished, 50)
+	setDefault(&opts.FinishedTTL, 24*time.Hour)
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	setDefault(&opts.RetryDelay, time.Second)
 	setDefault(&opts.MaxRetryDelay, 30*time.Second)
 	setDefault(&opts.StallTimeout, 30*time.Second)
@@ -323,14 +333,19 @@ func (m *Manager) Get(id string) (*Task, error) {
 	return t, nil
 }
 
-// List returns active and recently finished tasks, oldest first.
+// List returns active and recently finished tasks, oldest first. Completed and
+// cancelled tasks older than FinishedTTL are dropped on the way.
 func (m *Manager) List() []Progress {
 	m.mu.Lock()
+	expired := m.expireLocked()
 	tasks := make([]*Task, 0, len(m.tasks))
 	for _, t := range m.tasks {
 		tasks = append(tasks, t)
 	}
 	m.mu.Unlock()
+	if expired > 0 {
+		m.changes.notify()
+	}
 	out := make([]Progress, 0, len(tasks))
 	for _, t := range tasks {
 		out = append(out, t.Progress())
@@ -342,6 +357,52 @@ func (m *Manager) List() []Progress {
 		return strings.Compare(a.TaskID, b.TaskID)
 	})
 	return out
+}
+
+// expireLocked drops completed and cancelled tasks that ended more than
+// FinishedTTL ago and returns how many.
+func (m *Manager) expireLocked() int {
+	cutoff := m.opts.Now().Add(-m.opts.FinishedTTL)
+	n := 0
+	for id, t := range m.tasks {
+		p := t.Progress()
+		if (p.Status == StatusCompleted || p.Status == StatusCancelled) && p.UpdatedAt.Before(cutoff) {
+			delete(m.tasks, id)
+			n++
+		}
+	}
+	return n
+}
+
+// ClearFinished removes every finished task from List, as the downloads card's
+// "Clear finished" does: completed and cancelled ones, and failed ones, which
+// the user thereby gives up (their journal record goes; partial files stay in
+// the cache, where a new download of the repo resumes from them). Active and
+// paused downloads are untouched. It returns how many were cleared.
+func (m *Manager) ClearFinished() int {
+	var dropped []*Task
+	m.mu.Lock()
+	for id, t := range m.tasks {
+		t.mu.Lock()
+		final := t.status.Final()
+		t.mu.Unlock()
+		if !final {
+			continue
+		}
+		delete(m.tasks, id)
+		if m.byRepo[t.repo] == t {
+			delete(m.byRepo, t.repo)
+		}
+		dropped = append(dropped, t)
+	}
+	m.mu.Unlock()
+	for _, t := range dropped {
+		m.unsave(t)
+	}
+	if len(dropped) > 0 {
+		m.changes.notify()
+	}
+	return len(dropped)
 }
 
 // Subscribe follows one task's progress; see Task.Subscribe.

@@ -527,3 +527,88 @@ func TestSupersededFailedTask(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestClearFinished(t *testing.T) {
+	done, bad := modelRepo("org/done", 60), modelRepo("org/bad", 70)
+	e := newEnv(t, "", done, bad)
+	m := e.manager(t)
+	ctx := context.Background()
+	first, err := m.Start(ctx, done.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wait(t, first); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.SetFault(shard2, hubtest.Fault{Corrupt: true})
+	failed, err := m.Start(ctx, bad.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := wait(t, failed); p.Status != hub.StatusFailed {
+		t.Fatalf("status %s, want failed", p.Status)
+	}
+	changes, stop := m.Changes()
+	defer stop()
+	if n := m.ClearFinished(); n != 2 {
+		t.Fatalf("ClearFinished() = %d, want the completed and the failed task", n)
+	}
+	select {
+	case <-changes:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no change signalled for the cleared list")
+	}
+	if got := m.List(); len(got) != 0 {
+		t.Fatalf("List after clearing = %+v", got)
+	}
+	if recs, _ := e.journal.Load(ctx); len(recs) != 0 {
+		t.Fatalf("journal still holds %+v: a cleared failed download would come back after a restart", recs)
+	}
+	if err := m.Resume(ctx, failed.ID()); !errors.Is(err, hub.ErrUnknownTask) {
+		t.Fatalf("Resume of a cleared task: %v, want ErrUnknownTask", err)
+	}
+	// The completed model is still in the cache: clearing is about the list only.
+	if models, _ := e.cache.List(ctx); len(models) != 1 || models[0].Repo != done.ID {
+		t.Fatalf("cache after clearing: %+v", models)
+	}
+	// A new download of the failed repo starts afresh.
+	e.srv.SetFault(shard2, hubtest.Fault{})
+	again, err := m.Start(ctx, bad.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wait(t, again); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFinishedExpireAfterTTL(t *testing.T) {
+	repo := modelRepo("org/tiny", 80)
+	e := newEnv(t, "", repo)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	m := e.manager(t, func(o *hub.ManagerOptions) { o.Now, o.FinishedTTL = clock, time.Hour })
+	task, err := m.Start(context.Background(), repo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wait(t, task); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.List(); len(got) != 1 {
+		t.Fatalf("List right after completion = %+v", got)
+	}
+	mu.Lock()
+	now = now.Add(59 * time.Minute)
+	mu.Unlock()
+	if got := m.List(); len(got) != 1 {
+		t.Fatalf("List before the TTL = %+v", got)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	if got := m.List(); len(got) != 0 {
+		t.Fatalf("List after the TTL = %+v", got)
+	}
+}

@@ -27,6 +27,9 @@ func (m *Model) bind(ctx context.Context) error {
 type Params struct {
 	Linears []*Linear // the embedding table first
 	Vectors []*Tensor // norm weights and other small float vectors
+	// MoEs are the sparse blocks, whose experts are also in Linears: a token
+	// reads only the TopK experts of each, which decode bandwidth counts.
+	MoEs []*MoE
 }
 
 // Binder hands a family the tensors it names, checked against the shapes it

@@ -43,12 +43,24 @@
 //     without RoPE simply does not call it), Attention with an Attention per
 //     kind of layer (Scale, Window for sliding layers, Softcap), GLU, Add
 //     (residuals: its first operand may be overwritten), Scale (embedding,
-//     residual and logit multipliers), Softcap. Precompute the descriptors in
-//     Build: executors cache tables per *Rope.
+//     residual and logit multipliers), Softcap, MoE for a sparse mixture of
+//     experts (bind it with Binder.MoE, which reads the experts per expert or
+//     stacked as mlx-lm's switch_mlp; engine/model/qwen3moe is the example).
+//     Precompute the descriptors in Build: executors cache tables per *Rope.
 //  5. Add one line to engine/model/all, a tiny model of the family to
 //     engine/model/modeltest, and check its logits against an independent
 //     float64 implementation written from the transformers source
 //     (engine/model/hfref: add the family there and to its TestFamilies).
+//
+// # Encoders
+//
+// Encoder families (engine/model/bert) return an EncoderDefinition and use
+// EncoderOps (encoder.go) on top of Ops: Lookup for position and token type
+// embeddings, Act for GELU and tanh, and an Attention with Bidirectional set.
+// Their input runs in one pass through model.Encoder (Encode for the hidden
+// states, Classify for a cross-encoder's head) instead of Forward. engine/cpu
+// and the reference executor implement them; engine/graph refuses encoders
+// at load. hfref has their float64 oracle (bert.go).
 //
 // The conventions every executor follows are the definitions in ops.go; the
 // reference executor implements them as literally as possible.

@@ -52,6 +52,10 @@ type Ops interface {
 	Scale(x Value, s float64) Value
 	// Softcap is cap * tanh(x / cap). It may overwrite x.
 	Softcap(x Value, cap float64) Value
+	// MoE is the sparse mixture-of-experts block m on every row of x
+	// (tokens, hidden): routing and weighting as MoE describes. An executor
+	// runs an expert only on the rows routed to it.
+	MoE(x Value, m *MoE) Value
 }
 
 // Activation selects the gate function of GLU.
@@ -91,6 +95,9 @@ type Attention struct {
 	Scale                   float64 // usually 1/sqrt(HeadDim); Gemma: query_pre_attn_scalar^-0.5
 	Window                  int     // 0: full causal attention; else key j is seen from query i when i-j < Window
 	Softcap                 float64 // 0: none; else scores become Softcap*tanh(scores/Softcap)
+	// Bidirectional lets every query see every key of the sequence (encoders);
+	// Window is then ignored.
+	Bidirectional bool
 }
 
 // Definition is one loaded model of a family: its bound weights and its

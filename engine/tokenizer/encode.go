@@ -152,14 +152,16 @@ type scratch struct {
 	parts            []part
 	syms             []symbol
 	heap             []candidate
-	ids, ranks, next []int32 // mergeSmall
+	ids, ranks, next []int32       // mergeSmall
+	lattice          []latticeNode // unigram Viterbi
+	path             []int32       // unigram best path, ends backwards
 }
 
 // maxPooled bounds the buffers kept for reuse after a huge input.
 const maxPooled = 1 << 16
 
 func (t *Tokenizer) putScratch(sc *scratch) {
-	if cap(sc.syms) > maxPooled || cap(sc.heap) > maxPooled || cap(sc.parts) > maxPooled {
+	if cap(sc.syms) > maxPooled || cap(sc.heap) > maxPooled || cap(sc.parts) > maxPooled || cap(sc.lattice) > maxPooled {
 		return
 	}
 	// Drop references into the input so the pool does not keep it alive.

@@ -129,6 +129,8 @@ var loadSeeds = []string{
 	`{}`,
 	`null`,
 	`{"model":{"type":"Unigram","vocab":[["a",0]]}}`,
+	`{"normalizer":{"type":"Sequence","normalizers":[{"type":"Nmt"},{"type":"Precompiled","precompiled_charsmap":""}]},"pre_tokenizer":{"type":"Metaspace","replacement":"▁","prepend_scheme":"always"},"model":{"type":"Unigram","unk_id":0,"byte_fallback":true,"vocab":[["<unk>",0],["▁",-1],["a",-2],["▁a",-1.5],["<0x62>",-9]]}}`,
+	`{"model":{"unk_id":0,"vocab":[["<unk>",0],["ab",-1],["a",-0.5],["b",-0.5]]}}`,
 	`{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]}}`,
 	`{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":[["a","b"]]},"added_tokens":[{"id":3,"content":"<x>","special":true,"lstrip":true,"rstrip":true,"single_word":true}]}`,
 	`{"model":{"type":"BPE","vocab":{"a":0},"merges":["a c"]}}`,

@@ -41,6 +41,8 @@ type modelJSON struct {
 	Dropout                 *float64        `json:"dropout"`
 
 	MaxInputCharsPerWord *int `json:"max_input_chars_per_word"` // WordPiece
+
+	UnkID *int64 `json:"unk_id"` // Unigram
 }
 
 // mergesJSON accepts both serialisations of BPE merges: "a b" strings
@@ -103,6 +105,8 @@ type componentJSON struct {
 	// WordPiece decoder.
 	Prefix  *string `json:"prefix"`
 	Cleanup bool    `json:"cleanup"`
+
+	PrecompiledCharsmap string `json:"precompiled_charsmap"` // Precompiled normalizer
 
 	Behavior string `json:"behavior"`
 	Invert   bool   `json:"invert"`

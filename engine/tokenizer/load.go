@@ -58,14 +58,38 @@ func build(data, cfgData, genData []byte) (*Tokenizer, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, err
 	}
-	if f.Model.Type != "BPE" && f.Model.Type != "WordPiece" && !(f.Model.Type == "" && f.Model.Merges != nil) {
+	// Files from older tokenizers versions (bert-base-uncased's,
+	// xlm-roberta-base's) leave out the model's type; its fields tell, in
+	// the order the reference tries them: merges for BPE, WordPiece's own
+	// settings, a list vocabulary for Unigram.
+	if f.Model.Type == "" {
+		switch {
+		case f.Model.Merges != nil:
+			f.Model.Type = "BPE"
+		case f.Model.MaxInputCharsPerWord != nil || f.Model.ContinuingSubwordPrefix != nil:
+			f.Model.Type = "WordPiece"
+		case len(f.Model.Vocab) > 0 && f.Model.Vocab[0] == '[':
+			f.Model.Type = "Unigram"
+		}
+	}
+	if f.Model.Type != "BPE" && f.Model.Type != "WordPiece" && f.Model.Type != "Unigram" {
 		return nil, fmt.Errorf("%w: model type %q", ErrUnsupported, f.Model.Type)
 	}
 	if f.Model.Dropout != nil && *f.Model.Dropout > 0 {
 		return nil, fmt.Errorf("%w: BPE dropout", ErrUnsupported)
 	}
 	var modelVocab map[string]int64
-	if err := json.Unmarshal(f.Model.Vocab, &modelVocab); err != nil {
+	var pieces unigramVocabJSON
+	if f.Model.Type == "Unigram" {
+		var err error
+		if pieces, err = parseUnigramVocab(f.Model.Vocab); err != nil {
+			return nil, fmt.Errorf("model vocab: %w", err)
+		}
+		modelVocab = make(map[string]int64, len(pieces))
+		for id, p := range pieces {
+			modelVocab[p.piece] = int64(id)
+		}
+	} else if err := json.Unmarshal(f.Model.Vocab, &modelVocab); err != nil {
 		return nil, fmt.Errorf("model vocab: %w", err)
 	}
 	t := &Tokenizer{ids: map[string]int32{}}
@@ -73,7 +97,7 @@ func build(data, cfgData, genData []byte) (*Tokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := t.buildPipeline(&f, vocab); err != nil {
+	if err := t.buildPipeline(&f, vocab, pieces); err != nil {
 		return nil, err
 	}
 	cfg, err := parseConfig(cfgData)
@@ -142,7 +166,7 @@ func (t *Tokenizer) buildVocab(f *fileJSON, modelVocab map[string]int64) (map[st
 	return vocab, nil
 }
 
-func (t *Tokenizer) buildPipeline(f *fileJSON, vocab map[string]int32) error {
+func (t *Tokenizer) buildPipeline(f *fileJSON, vocab map[string]int32, pieces unigramVocabJSON) error {
 	normC, err := parseComponent(f.Normalizer)
 	if err != nil {
 		return fmt.Errorf("normalizer: %w", err)
@@ -159,11 +183,16 @@ func (t *Tokenizer) buildPipeline(f *fileJSON, vocab map[string]int32) error {
 		return fmt.Errorf("pre_tokenizer: %w", err)
 	}
 	t.pre = spec.steps
-	if f.Model.Type == "WordPiece" {
+	switch f.Model.Type {
+	case "WordPiece":
 		if t.model, err = newWordPiece(&f.Model, vocab); err != nil {
 			return fmt.Errorf("model: %w", err)
 		}
-	} else {
+	case "Unigram":
+		if t.model, err = newUnigram(&f.Model, pieces); err != nil {
+			return fmt.Errorf("model: %w", err)
+		}
+	default:
 		bpe, err := newBPE(&f.Model, vocab, spec.byteLevel)
 		if err != nil {
 			return fmt.Errorf("model: %w", err)

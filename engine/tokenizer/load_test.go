@@ -94,7 +94,12 @@ func TestLoadErrors(t *testing.T) {
 		unsupported bool
 	}{
 		{"not json", `{`, false},
-		{"unigram", `{"model":{"type":"Unigram","vocab":[]}}`, true},
+		{"empty unigram", `{"model":{"type":"Unigram","vocab":[]}}`, false},
+		{"unigram without unk_id", `{"model":{"type":"Unigram","vocab":[["a",-1]]}}`, false},
+		{"unigram unk_id out of range", `{"model":{"type":"Unigram","unk_id":1,"vocab":[["a",-1]]}}`, false},
+		{"unigram bad piece", `{"model":{"type":"Unigram","unk_id":0,"vocab":[[1,-1]]}}`, false},
+		{"bad charsmap", `{"normalizer":{"type":"Precompiled","precompiled_charsmap":"AAAA"},"model":{"type":"Unigram","unk_id":0,"vocab":[["a",-1]]}}`, false},
+		{"unknown model", `{"model":{"type":"WordLevel","vocab":{}}}`, true},
 		{"id out of range", `{"model":{"type":"BPE","vocab":{"a":99999999},"merges":[]}}`, false},
 		{"negative id", `{"model":{"type":"BPE","vocab":{"a":-1},"merges":[]}}`, false},
 		{"merge outside vocab", `{"model":{"type":"BPE","vocab":{"a":0},"merges":["a b"]}}`, false},

@@ -71,6 +71,17 @@ func buildNormalizer(c *componentJSON, depth int) (normalizer, error) {
 		return bertNormalizer(c), nil
 	case "StripAccents":
 		return stripAccents, nil
+	case "Precompiled":
+		if c.PrecompiledCharsmap == "" {
+			return nil, nil // files without SentencePiece rules carry an empty map
+		}
+		m, err := parsePrecompiled(c.PrecompiledCharsmap)
+		if err != nil {
+			return nil, err
+		}
+		return m.normalize, nil
+	case "Nmt":
+		return nmt, nil
 	default:
 		return nil, fmt.Errorf("%w: normalizer %q", ErrUnsupported, c.Type)
 	}

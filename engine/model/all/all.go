@@ -5,14 +5,17 @@
 package all
 
 import (
+	_ "github.com/mlx-manager/mlx-manager/engine/model/bert"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/gemma2"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/gemma3"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/granite"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/llama"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/mistral"
+	_ "github.com/mlx-manager/mlx-manager/engine/model/mixtral"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/olmo2"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/phi3"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/qwen2"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/qwen3"
+	_ "github.com/mlx-manager/mlx-manager/engine/model/qwen3moe"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/smollm3"
 )

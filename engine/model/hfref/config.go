@@ -31,6 +31,8 @@ type family struct {
 	finalSoftcap float64 // 0: none
 
 	embedMult, residualMult, logitsScaling float64 // Granite; 1, 1, 1 elsewhere
+
+	moe moeConfig // Qwen3-MoE and Mixtral; zero elsewhere
 }
 
 // rope is one set of rotary parameters, as modeling_rope_utils computes them.
@@ -101,7 +103,8 @@ func ParseConfig(data []byte) (map[string]any, error) {
 
 // Supported lists the architectures this package implements.
 var Supported = []string{"LlamaForCausalLM", "Gemma2ForCausalLM", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration",
-	"Phi3ForCausalLM", "GraniteForCausalLM", "Olmo2ForCausalLM", "SmolLM3ForCausalLM"}
+	"Phi3ForCausalLM", "GraniteForCausalLM", "Olmo2ForCausalLM", "SmolLM3ForCausalLM",
+	"Qwen3MoeForCausalLM", "MixtralForCausalLM"}
 
 func parse(raw map[string]any) (*family, error) {
 	c := cfg(raw)
@@ -142,6 +145,10 @@ func parse(raw map[string]any) (*family, error) {
 		err = f.llamaLike(c, 10000, 1e-5)
 	case "SmolLM3ForCausalLM":
 		err = f.smollm3(c)
+	case "Qwen3MoeForCausalLM":
+		err = f.qwen3Moe(c)
+	case "MixtralForCausalLM":
+		err = f.mixtral(c)
 	default:
 		return nil, fmt.Errorf("hfref: architecture %q is not one of %v", arch, Supported)
 	}

@@ -1,10 +1,17 @@
 // Package hfref is an independent float64 forward pass of the model families
 // added in issue #18 (Gemma2ForCausalLM, Gemma3ForCausalLM and the text part of
 // Gemma3ForConditionalGeneration, Phi3ForCausalLM, GraniteForCausalLM,
-// Olmo2ForCausalLM, SmolLM3ForCausalLM), written from Hugging Face
+// Olmo2ForCausalLM, SmolLM3ForCausalLM) and the mixtures of experts of issue
+// #21 (Qwen3MoeForCausalLM, MixtralForCausalLM), written from Hugging Face
 // transformers' modeling_<family>.py and modeling_rope_utils.py and from
 // nothing in this project, so that it can judge the executors: a family is
 // right when every executor's logits match these within 1e-4 of their RMS.
+//
+// For Gemma3ForConditionalGeneration it also has the vision path (issue
+// #28, vision.go): the SigLIP tower, the multi-modal projector's pooling to
+// mm_tokens_per_image tokens, the features spliced over the image tokens,
+// and the attention mask under which one image's tokens see each other both
+// ways (LogitsWithImages, ImageFeatures).
 //
 // It is deliberately plain: no cache, no batching, no fusion, every position
 // recomputed, every step in the order transformers writes it. The input is a

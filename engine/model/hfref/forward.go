@@ -29,7 +29,8 @@ func Logits(config map[string]any, w Tensors, ids []int) ([][]float64, error) {
 type run struct {
 	f   *family
 	w   Tensors
-	n   int // sequence length
+	n   int     // sequence length
+	img *images // nil: a text-only prompt
 	err error
 }
 
@@ -141,7 +142,13 @@ func (m *run) forward(ids []int) ([][]float64, error) {
 		scale = roundTo(f.dtype, math.Sqrt(float64(f.hidden)))
 	}
 	x := make([][]float64, len(ids))
+	next := 0 // the next image feature row
 	for t, id := range ids {
+		if m.img != nil && id == m.img.token {
+			x[t] = append([]float64(nil), m.img.feats[next]...)
+			next++
+			continue
+		}
 		if id < 0 || id >= f.vocab {
 			return nil, fmt.Errorf("hfref: token %d outside vocabulary of %d", id, f.vocab)
 		}
@@ -186,6 +193,13 @@ func (m *run) layer(l int, x [][]float64) [][]float64 {
 	case m.f.arch == "Olmo2ForCausalLM": // norms after the blocks, none before
 		x = add(x, m.norm(p+"post_attention_layernorm", m.attention(l, p, x)), 1)
 		return add(x, m.norm(p+"post_feedforward_layernorm", m.mlp(p, x)), 1)
+	case m.f.moe.sparse != nil: // Qwen3MoeDecoderLayer, MixtralDecoderLayer
+		x = add(x, m.attention(l, p, m.norm(p+"input_layernorm", x)), 1)
+		h := m.norm(p+"post_attention_layernorm", x)
+		if m.f.moe.sparse[l] {
+			return add(x, m.sparseMLP(p, h), 1)
+		}
+		return add(x, m.mlp(p, h), 1)
 	default: // Llama arrangement; Granite scales each block's output
 		x = add(x, m.attention(l, p, m.norm(p+"input_layernorm", x)), m.f.residualMult)
 		return add(x, m.mlp(p, m.norm(p+"post_attention_layernorm", x)), m.f.residualMult)
@@ -250,7 +264,7 @@ func (m *run) attention(l int, p string, x [][]float64) [][]float64 {
 	switch f.arch {
 	case "Olmo2ForCausalLM": // q_norm and k_norm over the whole projection
 		q, k = m.norm(p+"self_attn.q_norm", q), m.norm(p+"self_attn.k_norm", k)
-	case "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration": // per head
+	case "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration", "Qwen3MoeForCausalLM": // per head
 		q, k = m.headNorm(p+"self_attn.q_norm", q), m.headNorm(p+"self_attn.k_norm", k)
 	}
 	if f.ropeLayer[l] {
@@ -269,10 +283,10 @@ func (m *run) attention(l int, p string, x [][]float64) [][]float64 {
 		for h := range f.heads {
 			kh := h / group // repeat_kv: query head h reads key/value head h/group
 			qi := q[i][h*f.headDim : (h+1)*f.headDim]
-			scores := make([]float64, i+1)
+			scores := make([]float64, len(x))
 			max := math.Inf(-1)
-			for j := 0; j <= i; j++ {
-				if f.slidingLayer[l] && i-j >= f.window {
+			for j := range x {
+				if !m.img.sameImage(i, j) && (j > i || f.slidingLayer[l] && i-j >= f.window) {
 					scores[j] = math.Inf(-1)
 					continue
 				}

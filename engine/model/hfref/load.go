@@ -47,7 +47,9 @@ func Load(dir string) (map[string]any, Tensors, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("hfref: %s: %w", name, err)
 		}
-		w[textName(name)] = v
+		if !unstack(name, v, w) {
+			w[textName(name)] = v
+		}
 	}
 	return config, w, nil
 }
@@ -90,7 +92,7 @@ func dequantize(set *safetensors.Set, t safetensors.Tensor, quant cfg) (Tensor, 
 	if o := quant.sub(module); o != nil {
 		bits = o.int("bits", bits)
 	}
-	if bits <= 0 || len(t.Shape) != 2 {
+	if bits <= 0 || len(t.Shape) < 2 || len(t.Shape) > 3 {
 		return Tensor{}, fmt.Errorf("U32 tensor %v without quantization bits in config.json", t.Shape)
 	}
 	st, err := set.Tensor(module + ".scales")
@@ -109,13 +111,15 @@ func dequantize(set *safetensors.Set, t safetensors.Tensor, quant cfg) (Tensor, 
 	if err != nil {
 		return Tensor{}, err
 	}
-	rows, in := t.Shape[0], t.Shape[1]*32/bits
+	// A stacked (experts, out, in) layer is experts*out rows of in.
+	lead := t.Shape[:len(t.Shape)-1]
+	rows, in := prod(lead), t.Shape[len(t.Shape)-1]*32/bits
 	groups := len(scales.Data) / rows
 	if groups == 0 || in%groups != 0 || len(biases.Data) != len(scales.Data) {
 		return Tensor{}, fmt.Errorf("%d scales for %d rows of %d", len(scales.Data), rows, in)
 	}
-	rowBytes := t.Shape[1] * 4
-	out := Tensor{Shape: []int{rows, in}, Data: make([]float64, rows*in)}
+	rowBytes := t.Shape[len(t.Shape)-1] * 4
+	out := Tensor{Shape: append(append([]int(nil), lead...), in), Data: make([]float64, rows*in)}
 	s32, b32, row := make([]float32, groups), make([]float32, groups), make([]float32, in)
 	for r := range rows {
 		for g := range groups {

@@ -9,6 +9,7 @@ package llama
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
 )
@@ -91,13 +92,22 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	}
 	w := &m.w
 	h := c.HiddenSize
-	if err := b.Linear(&w.Embed, embedName, c.VocabSize, h, false); err != nil {
+	// A bare base model (Qwen3-Embedding saves Qwen3Model) has no "model."
+	// prefix and no lm_head: its hidden states are all it is for.
+	bare := !b.Has(embedName+".weight") && b.Has(strings.TrimPrefix(embedName, "model.")+".weight")
+	name := func(n string) string {
+		if bare {
+			return strings.TrimPrefix(n, "model.")
+		}
+		return n
+	}
+	if err := b.Linear(&w.Embed, name(embedName), c.VocabSize, h, false); err != nil {
 		return nil, err
 	}
-	if err := b.Vector(&w.Norm, normName+".weight", h); err != nil {
+	if err := b.Vector(&w.Norm, name(normName)+".weight", h); err != nil {
 		return nil, err
 	}
-	if c.TieWordEmbeddings {
+	if c.TieWordEmbeddings || (bare && !b.Has(headName+".weight")) {
 		b.Tie(&w.LMHead, &w.Embed)
 	} else if err := b.Linear(&w.LMHead, headName, c.VocabSize, h, false); err != nil {
 		return nil, err
@@ -107,7 +117,7 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 		if err := b.Err(); err != nil {
 			return nil, err
 		}
-		if err := bindLayer(b, &w.Layers[i], fmt.Sprintf(layerName, i), c); err != nil {
+		if err := bindLayer(b, &w.Layers[i], name(fmt.Sprintf(layerName, i)), c); err != nil {
 			return nil, err
 		}
 	}

@@ -137,11 +137,11 @@ func (s Spec) familyConfig(c map[string]any) map[string]any {
 		"architectures":       []string{"Gemma3ForConditionalGeneration"},
 		"model_type":          "gemma3",
 		"text_config":         c,
-		"vision_config":       map[string]any{"model_type": "siglip_vision_model", "hidden_size": 16, "image_size": 32, "patch_size": 16},
+		"vision_config":       visionConfig(),
 		"boi_token_index":     255999,
 		"eoi_token_index":     256000,
 		"image_token_index":   262144,
-		"mm_tokens_per_image": 4,
+		"mm_tokens_per_image": visionTokens,
 		"torch_dtype":         torch,
 		"eos_token_id":        []int{1, 106},
 	}
@@ -248,11 +248,9 @@ func (g *gen) familyTensors() error {
 		steps = append(steps, g.linear("lm_head", s.Vocab, s.Hidden, 2*inv(s.Hidden), false))
 	}
 	if s.Arch == "gemma3mm" {
-		// A token of the vision tower and projector, which a text-only loader
-		// must leave alone, as real checkpoints have hundreds of them.
-		steps = append(steps,
-			g.float("vision_tower.vision_model.embeddings.patch_embedding.weight", g.normal(16*3*16*16, 0, 0.02), 16, 3, 16, 16),
-			g.float("multi_modal_projector.mm_input_projection_weight", g.normal(16*s.Hidden, 0, 0.02), 16, s.Hidden))
+		// The whole vision tower and projector (vision.go), drawn after the
+		// text model so its weights do not depend on them.
+		steps = append(steps, g.visionTensors())
 	}
 	for _, err := range steps {
 		if err != nil {

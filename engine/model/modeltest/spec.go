@@ -33,6 +33,20 @@ type Spec struct {
 	RopeTheta      float64            // 10000
 	SlidingWindow  int                // mistral, smollm3; gemma2/3 (0: 4); 0: none
 	EOS            []int              // generation_config eos_token_id; [2]
+	// Mixture-of-experts families (qwen3moe, mixtral).
+	Experts     int   // 4
+	TopK        int   // 2
+	ExpertInter int   // qwen3moe moe_intermediate_size: 64 (mixtral's experts are Intermediate wide)
+	NormTopK    bool  // qwen3moe norm_topk_prob (mixtral always renormalises)
+	SparseStep  int   // qwen3moe decoder_sparse_step: 1
+	MLPOnly     []int // qwen3moe mlp_only_layers
+	Stacked     bool  // experts stacked as mlx-lm's switch_mlp.{gate,up,down}_proj
+	// RouterTies gives experts 1.. the same router row, so that every token
+	// has equal logits across the top-k boundary: the tie rule decides.
+	RouterTies bool
+	// Bare writes a llama-layout model as its base model saves it, the way
+	// Qwen3-Embedding ships: names without "model.", no lm_head.
+	Bare bool
 }
 
 func (s Spec) withDefaults() Spec {
@@ -48,6 +62,9 @@ func (s Spec) withDefaults() Spec {
 	def(&s.Intermediate, 128)
 	def(&s.Layers, 2)
 	def(&s.Heads, 4)
+	if IsEncoder(s.Arch) {
+		def(&s.KVHeads, s.Heads) // encoders have no grouped-query attention
+	}
 	def(&s.KVHeads, 2)
 	def(&s.HeadDim, 16)
 	def(&s.Vocab, 512)
@@ -65,7 +82,7 @@ func (s Spec) withDefaults() Spec {
 	if s.EOS == nil {
 		s.EOS = []int{2}
 	}
-	return s
+	return s.moeDefaults()
 }
 
 func (s Spec) check() error {
@@ -82,7 +99,7 @@ func (s Spec) check() error {
 		return fmt.Errorf("%d heads, %d kv heads, head dim %d", s.Heads, s.KVHeads, s.HeadDim)
 	}
 	if s.QuantBits > 0 {
-		for _, in := range []int{s.Hidden, s.Intermediate, s.Heads * s.HeadDim} {
+		for _, in := range []int{s.Hidden, s.Intermediate, s.Heads * s.HeadDim, max(s.expertInter(), s.GroupSize)} {
 			if in%s.GroupSize != 0 || in*s.QuantBits%32 != 0 {
 				return fmt.Errorf("input size %d does not fit %d-bit groups of %d", in, s.QuantBits, s.GroupSize)
 			}
@@ -112,6 +129,9 @@ func (s Spec) Name() string {
 	}
 	if s.AttentionBias {
 		parts = append(parts, "bias")
+	}
+	if isMoE(s.Arch) {
+		parts = append(parts, s.moeName())
 	}
 	if s.RopeScaling != nil {
 		parts = append(parts, "rope-"+s.RopeScaling.Type)

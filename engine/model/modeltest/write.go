@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/safetensors"
@@ -38,7 +39,15 @@ func Write(dir string, spec Spec) error {
 	if err := writeJSON(filepath.Join(dir, "generation_config.json"), genCfg); err != nil {
 		return err
 	}
+	if IsEncoder(s.Arch) {
+		if err := writeWordPiece(dir); err != nil {
+			return err
+		}
+	}
 	for _, name := range []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"} {
+		if IsEncoder(s.Arch) {
+			break
+		}
 		b, err := tokenizerFiles.ReadFile("testdata/" + name)
 		if err != nil {
 			return err
@@ -50,6 +59,9 @@ func Write(dir string, spec Spec) error {
 	g := &gen{s: s, r: rand.New(rand.NewPCG(s.Seed, 0x6d6c78))}
 	if err := g.tensors(); err != nil {
 		return fmt.Errorf("modeltest: %w", err)
+	}
+	if s.Bare {
+		g.bare()
 	}
 	return writeShards(dir, g.out, s)
 }
@@ -86,6 +98,9 @@ func (s Spec) config() map[string]any {
 		"eos_token_id":            2,
 		"torch_dtype":             torch,
 	}
+	if IsEncoder(s.Arch) {
+		return s.encoderConfig(c)
+	}
 	switch s.Arch {
 	case "llama":
 		c["attention_bias"] = s.AttentionBias
@@ -112,6 +127,10 @@ func (s Spec) config() map[string]any {
 			c["attention_bias"] = s.AttentionBias
 		}
 	default:
+		if isMoE(s.Arch) {
+			s.moeConfig(c)
+			break
+		}
 		return s.familyConfig(c)
 	}
 	if s.QuantBits > 0 {
@@ -140,6 +159,12 @@ func (g *gen) tensors() error {
 	s := g.s
 	if isFamily(s.Arch) {
 		return g.familyTensors()
+	}
+	if isMoE(s.Arch) {
+		return g.moeTensors()
+	}
+	if IsEncoder(s.Arch) {
+		return g.encoderTensors()
 	}
 	qdim, kvdim := s.Heads*s.HeadDim, s.KVHeads*s.HeadDim
 	invSqrt := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }
@@ -274,4 +299,18 @@ func writeShards(dir string, ts []safetensors.Tensor, s Spec) error {
 	}
 	index.Metadata["total_size"] = total
 	return writeJSON(filepath.Join(dir, safetensors.IndexFile), index)
+}
+
+// bare renames the tensors as a base model saves them: no "model." prefix,
+// no lm_head.
+func (g *gen) bare() {
+	out := g.out[:0]
+	for _, t := range g.out {
+		if strings.HasPrefix(t.Name, "lm_head.") {
+			continue
+		}
+		t.Name = strings.TrimPrefix(t.Name, "model.")
+		out = append(out, t)
+	}
+	g.out = out
 }

@@ -33,7 +33,8 @@ func val(v model.Value) *mat {
 type ops struct {
 	s      *sequence
 	tokens []int32
-	pos    int // position of the first token
+	types  []int32 // token type ids of an encoder's input; nil: all 0
+	pos    int     // position of the first token
 }
 
 func must[T any](v T, err error) T {
@@ -183,7 +184,9 @@ func (o *ops) Attention(layer int, q, k, v model.Value, a *model.Attention) mode
 	for i := range qm.rows {
 		pos := o.pos + i
 		first := 0 // oldest visible key
-		if a.Window > 0 {
+		if a.Bidirectional {
+			pos = len(s.keys[layer]) - 1 // every key of the sequence
+		} else if a.Window > 0 {
 			first = max(0, pos-a.Window+1)
 		}
 		for hd := 0; hd < a.Heads; hd++ {

@@ -6,7 +6,7 @@
 // records the error.
 import { Ollama } from 'ollama';
 
-const { BASE_URL, API_KEY, MODEL } = process.env;
+const { BASE_URL, API_KEY, MODEL, EMBED_MODEL } = process.env;
 const ollama = new Ollama({ host: BASE_URL, headers: { Authorization: `Bearer ${API_KEY}` } });
 const options = { temperature: 0, num_predict: 6, seed: 1 };
 const messages = [{ role: 'user', content: 'why is the sky blue?' }];
@@ -62,7 +62,7 @@ const scenarios = {
   },
 
   async embed() {
-    const r = await ollama.embed({ model: MODEL, input: ['why is the sky blue?', 'hello'] });
+    const r = await ollama.embed({ model: EMBED_MODEL, input: ['why is the sky blue?', 'hello'] });
     return { model: r.model, count: r.embeddings.length, dims: r.embeddings[0].length, prompt_eval_count: r.prompt_eval_count };
   },
 

@@ -10,7 +10,7 @@ import { z } from 'zod';
 
 // TOOLS_MODEL, when set, names a model with a real tokenizer and chat template
 // (tools_node_test.go): then only the tool and structured output scenarios run.
-const { BASE_URL, API_KEY, MODEL, TOOLS_MODEL } = process.env;
+const { BASE_URL, API_KEY, MODEL, TOOLS_MODEL, EMBED_MODEL } = process.env;
 const openai = new OpenAI({ baseURL: BASE_URL + '/v1', apiKey: API_KEY, maxRetries: 0, timeout: 60_000 });
 // apiKey goes in x-api-key, as Claude Code and the SDKs send it by default.
 const anthropic = new Anthropic({ baseURL: BASE_URL, apiKey: API_KEY, maxRetries: 0, timeout: 60_000 });
@@ -118,12 +118,17 @@ const scenarios = {
 
   async embeddings() {
     // The SDK asks for base64 unless told otherwise and decodes it itself.
-    const r = await openai.embeddings.create({ model: MODEL, input: ['a cat', 'a dog'] });
+    const r = await openai.embeddings.create({ model: EMBED_MODEL, input: ['a cat', 'a dog'] });
     const norms = r.data.map((d) => Math.sqrt(d.embedding.reduce((s, x) => s + x * x, 0)));
-    const f = await openai.embeddings.create({ model: MODEL, input: 'a cat', encoding_format: 'float', dimensions: 8 });
+    const f = await openai.embeddings.create({ model: EMBED_MODEL, input: 'a cat', encoding_format: 'float', dimensions: 8 });
+    // The base64 vectors the SDK decoded must equal the float ones.
+    const fl = await openai.embeddings.create({ model: EMBED_MODEL, input: ['a cat', 'a dog'], encoding_format: 'float' });
+    const b64_matches = r.data.every((d, i) => d.embedding.every((x, k) => x === Math.fround(fl.data[i].embedding[k])));
+    // A chat model is refused with the OpenAI error the SDK raises.
+    const chat_model = await expectError(() => openai.embeddings.create({ model: MODEL, input: 'a cat' }));
     return { count: r.data.length, dims: r.data[0].embedding.length, norms, usage: r.usage,
       same: JSON.stringify(r.data[0].embedding.slice(0, 4)) !== JSON.stringify(r.data[1].embedding.slice(0, 4)),
-      small_dims: f.data[0].embedding.length };
+      small_dims: f.data[0].embedding.length, b64_matches, chat_model };
   },
 
   async errors() {

@@ -24,6 +24,7 @@ export interface ChatOptions {
   top_p?: number
   max_tokens?: number
   context_overflow?: OverflowPolicy
+  continue_final_message?: boolean // the last message, an assistant's, is continued
 }
 
 // What the server does when the chat outgrows the model's window (LM Studio's policies).

@@ -48,6 +48,14 @@ export async function startDownload(model: string): Promise<Download> {
   return d
 }
 
+// clearFinished drops completed, cancelled and failed downloads from the list
+// (the daemon also forgets completed ones a day after they end).
+export async function clearFinished(): Promise<number> {
+  const { cleared } = await api.del<{ cleared: number }>('/api/models/downloads')
+  await loadDownloads()
+  return cleared
+}
+
 export async function controlDownload(id: string, action: 'pause' | 'resume' | 'cancel'): Promise<Download> {
   const d = await api.post<Download>(`/api/models/download/${encodeURIComponent(id)}/${action}`)
   updateDownload(d)

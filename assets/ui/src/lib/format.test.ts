@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ago, bytes, count, detailPairs, duration, params, percent, ttl } from './format'
+import { ago, batchText, bytes, count, detailPairs, duration, params, percent, prefixText, ttl } from './format'
 
 describe('format', () => {
   it.each([
@@ -59,5 +59,17 @@ describe('detailPairs', () => {
     expect(detailPairs('freed 12 bytes')).toBeNull()
     expect(detailPairs('[1,2]')).toBeNull()
     expect(detailPairs('{not json')).toBeNull()
+  })
+})
+
+describe('serving', () => {
+  const v = { slots: 4, running: 4, waiting: 3, batch_size: 4, mean_batch: 3.5, prefix_hit_rate: 0.667, prefix_cached_tokens: 900, prefix_sequences: 2, prefix_kv_bytes: 0 }
+  it('says how many requests run, wait and share a step', () => {
+    expect(batchText(v)).toBe('4 of 4 running (+3 waiting), batch 4')
+    expect(batchText({ ...v, running: 1, waiting: 0, batch_size: 1 })).toBe('1 of 4 running, batch 1')
+  })
+  it('gives the prefix hit rate, and KV bytes only when the executor reports them', () => {
+    expect(prefixText(v)).toBe('67% hits, 2 kept')
+    expect(prefixText({ ...v, prefix_kv_bytes: 12_500_000 })).toBe('67% hits, 2 kept, 12.5 MB')
   })
 })

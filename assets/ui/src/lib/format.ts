@@ -1,4 +1,5 @@
 // Display helpers shared by the pages.
+import type { Serving } from './types'
 
 const units = ['B', 'KB', 'MB', 'GB', 'TB']
 
@@ -121,4 +122,16 @@ export function detailPairs(detail: string): [string, string][] | null {
     const i = w.indexOf('=')
     return [w.slice(0, i), w.slice(i + 1)]
   })
+}
+
+/** A model's scheduler slots in words: "2 of 4 running (+3 waiting), batch 2". */
+export function batchText(v: Serving): string {
+  const waiting = v.waiting ? ` (+${v.waiting} waiting)` : ''
+  return `${v.running} of ${v.slots} running${waiting}, batch ${v.batch_size}`
+}
+
+/** A model's prefix cache: hit rate, sequences kept and their KV memory when known. */
+export function prefixText(v: Serving): string {
+  const kv = v.prefix_kv_bytes ? `, ${bytes(v.prefix_kv_bytes)}` : ''
+  return `${Math.round(v.prefix_hit_rate * 100)}% hits, ${v.prefix_sequences} kept${kv}`
 }

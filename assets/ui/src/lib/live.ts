@@ -2,7 +2,7 @@ import { api } from './api'
 import { follow } from './events'
 import { refreshPending, usersChanged } from './pending'
 import { createStore } from './store'
-import type { Download, Memory, ModelEvent, ServersOverview, ServerView } from './types'
+import { isFinal, type Download, type Memory, type ModelEvent, type ServersOverview, type ServerView } from './types'
 
 // live is the pool and download state of the daemon, kept current by the one
 // /api/servers/events stream while someone is signed in.
@@ -62,8 +62,15 @@ export function refreshServers(delay = 100): void {
   }, delay)
 }
 
+// mergeDownloads applies the daemon's full list. A finished download missing
+// from it was cleared (or expired) there and goes; an active one missing may be
+// a start this tab saw before the list was read, so it stays.
 function mergeDownloads(into: Record<string, Download>, list: Download[]): Record<string, Download> {
-  const out = { ...into }
+  const listed = new Set(list.map((d) => d.task_id))
+  const out: Record<string, Download> = {}
+  for (const [id, d] of Object.entries(into)) {
+    if (listed.has(id) || !isFinal(d.status)) out[id] = d
+  }
   for (const d of list) out[d.task_id] = newer(out[d.task_id], d)
   return out
 }

@@ -31,6 +31,7 @@ export interface LocalModel {
   size_bytes: number
   architecture?: string
   model_type?: string
+  kind?: 'chat' | 'embedding' | 'reranker'
   parameters?: number
   quantization?: string
   context_length?: number
@@ -113,6 +114,20 @@ export interface ServerView {
   expires_at?: string
   profiles: string[]
   last_request?: { tokens_per_second: number; finished_at: string }
+  serving?: Serving
+}
+
+/** A loaded model's scheduler (requests decoded together) and prefix cache. */
+export interface Serving {
+  slots: number
+  running: number
+  waiting: number
+  batch_size: number
+  mean_batch: number
+  prefix_hit_rate: number
+  prefix_cached_tokens: number
+  prefix_sequences: number
+  prefix_kv_bytes: number
 }
 
 export interface ServersOverview {
@@ -193,11 +208,13 @@ export interface PoolSettings {
   max_models: number
   default_ttl_seconds: number | null
   eviction_policy: string
+  parallel?: number
   effective: {
     budget_bytes: number
     total_ram_bytes: number
     max_models: number
     default_ttl_seconds: number
+    parallel: number
   }
 }
 

@@ -35,10 +35,11 @@ interface MessageProps {
   t: Turn
   busy: boolean // an answer is streaming: no edits or regenerations meanwhile
   onRegenerate?: () => void
+  onContinue?: () => void // the answer was cut short (Stop, max tokens): go on with it
   onEdit?: (text: string) => void
 }
 
-export function Message({ t, busy, onRegenerate, onEdit }: MessageProps) {
+export function Message({ t, busy, onRegenerate, onContinue, onEdit }: MessageProps) {
   const [editing, setEditing] = useState<string | null>(null)
   if (t.role === 'user') {
     if (editing !== null && onEdit) {
@@ -94,6 +95,7 @@ export function Message({ t, busy, onRegenerate, onEdit }: MessageProps) {
           <div class="msg-actions">
             {t.content && <CopyButton text={t.content} />}
             {onRegenerate && <Button size="sm" variant="ghost" icon="refresh" disabled={busy} onClick={onRegenerate}>Regenerate</Button>}
+            {onContinue && <Button size="sm" variant="ghost" icon="play" disabled={busy} onClick={onContinue}>Continue</Button>}
           </div>
         )}
       </div>

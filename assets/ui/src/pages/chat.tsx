@@ -75,9 +75,17 @@ function edit(id: number, text: string, base: boolean): Promise<void> {
   return answer(base)
 }
 
-// answer asks for the answer to the conversation so far. A base model (no chat
-// template) gets it as plain text to continue: chat markup would be noise to it.
-async function answer(base: boolean): Promise<void> {
+// continueAnswer has the model go on with the last answer, cut short by Stop or
+// by max tokens: its text is sent as the start of the answer, and the new text
+// is appended to it.
+function continueAnswer(base: boolean): Promise<void> {
+  return answer(base, true)
+}
+
+// answer asks for the answer to the conversation so far (or, with cont, the rest
+// of the last one). A base model (no chat template) gets it as plain text to
+// continue: chat markup would be noise to it.
+async function answer(base: boolean, cont = false): Promise<void> {
   const c = chat.get()
   const history: WireMessage[] = c.turns
     .filter((t) => !t.error && (t.content || t.role === 'user'))
@@ -91,10 +99,15 @@ async function answer(base: boolean): Promise<void> {
     : { model: c.model, messages, context_overflow: c.overflow }
   if (c.temperature.trim()) opts.temperature = Number(c.temperature)
   if (c.maxTokens.trim()) opts.max_tokens = Number(c.maxTokens)
-  chat.set((s) => ({
-    ...s,
-    turns: [...s.turns, { id: nextID++, role: 'assistant', content: '', streaming: true, model: c.model }],
-  }))
+  if (cont) {
+    if (!base) opts.continue_final_message = true
+    patchLast((t) => ({ ...t, streaming: true, stopped: false, error: undefined, stats: undefined }))
+  } else {
+    chat.set((s) => ({
+      ...s,
+      turns: [...s.turns, { id: nextID++, role: 'assistant', content: '', streaming: true, model: c.model }],
+    }))
+  }
 
   controller = new AbortController()
   // Deltas arrive faster than the screen refreshes: apply them once per frame.
@@ -219,6 +232,8 @@ export function ChatPage() {
             const last = i === c.turns.length - 1
             return <Message key={t.id} t={t} busy={streaming}
               onRegenerate={last && t.role === 'assistant' && c.model ? () => void regenerate(base) : undefined}
+              onContinue={last && t.role === 'assistant' && c.model && !!t.content && !t.toolCalls?.length &&
+                (t.stopped || t.stats?.finishReason === 'length') ? () => { stick.current = true; void continueAnswer(base) } : undefined}
               onEdit={t.role === 'user' && c.model ? (text) => { stick.current = true; void edit(t.id, text, base) } : undefined} />
           })}
       </div>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks'
 import { toastError } from '../components/feedback'
 import { Badge, Button, Card, Progress } from '../components/ui'
-import { controlDownload } from '../lib/downloads'
+import { clearFinished, controlDownload } from '../lib/downloads'
 import { bytes, duration } from '../lib/format'
 import { isFinal, type Download, type DownloadStatus } from '../lib/types'
 
@@ -26,15 +26,32 @@ const recentFinished = 5
 // and the last few finished.
 export function Downloads({ list }: { list: Download[] }) {
   const [all, setAll] = useState(false)
+  const [clearing, setClearing] = useState(false)
   if (list.length === 0) return null
   const active = list.filter((d) => !isFinal(d.status))
   const finished = list.filter((d) => isFinal(d.status))
   const shown = [...active, ...(all ? finished : finished.slice(0, recentFinished))]
   return (
     <Card title={<>Downloads {active.length > 0 && <Badge tone="accent">{active.length} active</Badge>}</>} id="downloads"
-      actions={finished.length > recentFinished && (
-        <Button size="sm" variant="ghost" onClick={() => setAll(!all)}>{all ? 'Show recent' : `Show all ${list.length}`}</Button>
-      )}>
+      actions={<>
+        {finished.length > recentFinished && (
+          <Button size="sm" variant="ghost" onClick={() => setAll(!all)}>{all ? 'Show recent' : `Show all ${list.length}`}</Button>
+        )}
+        {finished.length > 0 && (
+          <Button size="sm" variant="ghost" icon="x" busy={clearing} data-testid="downloads-clear"
+            title="Remove finished downloads from this list; downloaded models stay on disk"
+            onClick={async () => {
+              setClearing(true)
+              try {
+                await clearFinished()
+              } catch (err) {
+                toastError(err, 'Could not clear finished downloads')
+              } finally {
+                setClearing(false)
+              }
+            }}>Clear finished</Button>
+        )}
+      </>}>
       <ul class="downloads">
         {shown.map((d) => <DownloadRow key={d.task_id} d={d} />)}
       </ul>

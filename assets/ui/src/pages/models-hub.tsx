@@ -7,11 +7,22 @@ import { startDownload } from '../lib/downloads'
 import { bytes, count, params } from '../lib/format'
 import { isFinal, type Download, type SearchResult } from '../lib/types'
 
+// searchTasks are the Hub tasks the search offers (the server's searchTasks):
+// chat models, embedding models and rerankers.
+const searchTasks: [string, string][] = [
+  ['text-generation', 'Chat'],
+  ['sentence-similarity', 'Embedding (sentence similarity)'],
+  ['feature-extraction', 'Embedding (feature extraction)'],
+  ['text-ranking', 'Reranker'],
+  ['text-classification', 'Reranker (text classification)'],
+]
+
 // HubSearch searches Hugging Face for models this machine can run.
 export function HubSearch({ downloads, localIds }: { downloads: Download[]; localIds: Set<string> }) {
   const [query, setQuery] = useState('')
   const [author, setAuthor] = useState('')
   const [maxGB, setMaxGB] = useState('')
+  const [task, setTask] = useState('text-generation')
   const [fitsOnly, setFitsOnly] = useState(true)
   const [results, setResults] = useState<SearchResult[] | null>(null)
   const [busy, setBusy] = useState(false)
@@ -24,6 +35,7 @@ export function HubSearch({ downloads, localIds }: { downloads: Download[]; loca
     const q = new URLSearchParams({ query, limit: '30' })
     if (author.trim()) q.set('author', author.trim())
     if (maxGB.trim()) q.set('max_size_gb', maxGB.trim())
+    if (task !== 'text-generation') q.set('pipeline_tag', task)
     try {
       setResults(await api.get<SearchResult[]>(`/api/models/search?${q}`))
     } catch (err) {
@@ -50,6 +62,10 @@ export function HubSearch({ downloads, localIds }: { downloads: Download[]; loca
           onInput={(e) => setAuthor((e.currentTarget as HTMLInputElement).value)} />
         <input class="narrow" type="number" min="0" step="0.5" placeholder="Max GB" aria-label="Maximum size in GB" value={maxGB}
           onInput={(e) => setMaxGB((e.currentTarget as HTMLInputElement).value)} />
+        <select class="narrow" aria-label="Kind of model" value={task}
+          onChange={(e) => setTask((e.currentTarget as HTMLSelectElement).value)}>
+          {searchTasks.map(([value, label]) => <option key={value} value={value}>{label}</option>)}
+        </select>
         <Button type="submit" variant="primary" busy={busy}>Search</Button>
       </form>
       <div class="filter-row">

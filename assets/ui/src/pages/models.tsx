@@ -4,6 +4,7 @@ import { Badge, Button, Card, Empty, PageHeader, Spinner } from '../components/u
 import { api, errorMessage } from '../lib/api'
 import { loadDownloads, watchDownload } from '../lib/downloads'
 import { bytes, params } from '../lib/format'
+import { kindHint, kindOf } from '../lib/kind'
 import { live, refreshServers } from '../lib/live'
 import { navigate } from '../lib/router'
 import { session } from '../lib/session'
@@ -87,6 +88,7 @@ function ModelRow({ m, server, onDeleted }: { m: LocalModel; server?: ServerView
   const [busy, setBusy] = useState('')
   const state = server?.state
   const loaded = state === 'ready'
+  const kind = kindOf(m)
 
   const run = async (what: string, fn: () => Promise<unknown>) => {
     setBusy(what)
@@ -134,7 +136,10 @@ function ModelRow({ m, server, onDeleted }: { m: LocalModel; server?: ServerView
     <tr data-testid="local-model" data-model={m.id}>
       <td>
         <div class="mono strong">{m.id}</div>
-        <div class="muted small">{m.architecture ?? m.model_type ?? 'unknown architecture'}</div>
+        <div class="muted small">
+          {m.architecture ?? m.model_type ?? 'unknown architecture'}
+          {kind !== 'chat' && <> <Badge tone="info" title={kindHint(kind)}>{kind}</Badge></>}
+        </div>
       </td>
       <td>{params(m.parameters)}</td>
       <td>{m.quantization || '—'}</td>
@@ -150,7 +155,7 @@ function ModelRow({ m, server, onDeleted }: { m: LocalModel; server?: ServerView
         {m.supported && (loaded
           ? <Button size="sm" icon="power" busy={busy === 'unload'} onClick={unload}>Unload</Button>
           : <Button size="sm" icon="play" busy={busy === 'load' || state === 'loading' || state === 'pending'} onClick={load}>Load</Button>)}
-        {m.supported && <Button size="sm" variant="ghost" icon="chat" onClick={() => navigate(`/chat?model=${encodeURIComponent(m.id)}`)}>Chat</Button>}
+        {m.supported && kind === 'chat' && <Button size="sm" variant="ghost" icon="chat" onClick={() => navigate(`/chat?model=${encodeURIComponent(m.id)}`)}>Chat</Button>}
         {isAdmin && <Button size="sm" variant="ghost" icon="trash" busy={busy === 'delete'} onClick={remove} aria-label={`Delete ${m.id}`} title="Delete" />}
       </td>
     </tr>

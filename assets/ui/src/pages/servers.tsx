@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks'
-import { toast, toastError } from '../components/feedback'
+import { confirmAction, toast, toastError } from '../components/feedback'
 import { Icon } from '../components/icons'
 import { Badge, Button, Card, Empty, PageHeader, Progress, Stat } from '../components/ui'
 import { api } from '../lib/api'
-import { ago, bytes, duration, percent, ttl } from '../lib/format'
+import { ago, batchText, bytes, duration, percent, prefixText, ttl } from '../lib/format'
 import { live, refreshServers } from '../lib/live'
 import { navigate } from '../lib/router'
 import { useStore } from '../lib/store'
@@ -125,6 +125,15 @@ function ServerTile({ s, memory, now }: { s: ServerView; memory: Memory | null; 
       refreshServers(0)
     }
   }
+  // A model with requests running is unloaded only once they finish (the daemon
+  // refuses to cut them off): say so and let the user agree to wait.
+  const unload = async () => {
+    const running = s.in_flight + (s.queued ?? 0)
+    if (running > 0 && !(await confirmAction(`Unload ${s.model}?`,
+      <p>{running} {running === 1 ? 'request is' : 'requests are'} running on it. It unloads when {running === 1 ? 'it finishes' : 'they finish'}; new requests are still served meanwhile.</p>,
+      'Unload when idle'))) return
+    await act('unload', () => api.post('/api/servers/stop', { model: s.model, wait: running > 0 }), `${s.model} unloaded`)
+  }
   const path = s.model.split('/').map(encodeURIComponent).join('/')
   const expires = s.expires_at ? (Date.parse(s.expires_at) - now) / 1000 : null
   return (
@@ -142,6 +151,8 @@ function ServerTile({ s, memory, now }: { s: ServerView; memory: Memory | null; 
         <div><dt>Uptime</dt><dd>{s.loaded_at ? duration(uptime) : '—'}</dd></div>
         <div><dt>In flight</dt><dd>{s.in_flight}{s.queued ? ` (+${s.queued} queued)` : ''}</dd></div>
         <div><dt>Last speed</dt><dd>{s.last_request ? `${s.last_request.tokens_per_second.toFixed(1)} tok/s` : '—'}</dd></div>
+        {s.serving && <div><dt>Batch</dt><dd data-testid="server-batch">{batchText(s.serving)}</dd></div>}
+        {s.serving && <div><dt>Prefix cache</dt><dd>{prefixText(s.serving)}</dd></div>}
         <div><dt>Unloads</dt><dd>{s.pinned ? 'never (pinned)' : expires != null && expires > 0 ? `in ${duration(expires)}` : s.in_flight ? 'when idle' : ttl(s.ttl_seconds)}</dd></div>
       </dl>
       {s.profiles.length > 0 && <div class="muted small">Profiles: {s.profiles.join(', ')}</div>}
@@ -152,7 +163,7 @@ function ServerTile({ s, memory, now }: { s: ServerView; memory: Memory | null; 
           ? <Button size="sm" icon="pin" busy={busy === 'unpin'} onClick={() => act('unpin', () => api.post(`/api/servers/${path}/unpin`), `${s.model} unpinned`)}>Unpin</Button>
           : <Button size="sm" icon="pin" busy={busy === 'pin'} disabled={s.state !== 'ready'} onClick={() => act('pin', () => api.post(`/api/servers/${path}/pin`), `${s.model} pinned`)}>Pin</Button>}
         <Button size="sm" icon="power" variant="danger" busy={busy === 'unload'} disabled={s.state !== 'ready'}
-          onClick={() => act('unload', () => api.post('/api/servers/stop', { model: s.model }), `${s.model} unloaded`)}>Unload</Button>
+          onClick={() => void unload()}>Unload</Button>
       </div>
     </article>
   )
@@ -193,3 +204,4 @@ function ProfilesCard({ profiles, servers }: { profiles: Profile[]; servers: Ser
     </Card>
   )
 }
+

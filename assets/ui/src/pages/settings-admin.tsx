@@ -10,6 +10,7 @@ export function PoolCard() {
   const [set, setSet] = useState<PoolSettings | null>(null)
   const [budget, setBudget] = useState('')
   const [maxModels, setMaxModels] = useState('0')
+  const [parallel, setParallel] = useState('0')
   const [ttlMode, setTTLMode] = useState<'default' | 'forever' | 'minutes'>('default')
   const [minutes, setMinutes] = useState('30')
   const [busy, setBusy] = useState(false)
@@ -19,6 +20,7 @@ export function PoolCard() {
     setSet(s)
     setBudget(formatBudget(s.budget))
     setMaxModels(String(s.max_models))
+    setParallel(String(s.parallel ?? 0))
     const t = s.default_ttl_seconds
     setTTLMode(t == null ? 'default' : t < 0 ? 'forever' : 'minutes')
     if (t && t > 0) setMinutes(String(Math.round(t / 60)))
@@ -40,6 +42,7 @@ export function PoolCard() {
       show(await api.put<PoolSettings>('/api/settings/pool', {
         budget: b,
         max_models: Number(maxModels) || 0,
+        parallel: Number(parallel) || 0,
         default_ttl_seconds: ttlMode === 'default' ? null : ttlMode === 'forever' ? -1 : Math.round(Number(minutes) * 60),
         eviction_policy: 'lru',
       }))
@@ -76,6 +79,11 @@ export function PoolCard() {
               <input type="number" min="1" value={minutes} onInput={(e) => setMinutes((e.currentTarget as HTMLInputElement).value)} />
             </Field>
           )}
+        </div>
+        <div class="form-row">
+          <Field label="Parallel requests per model" hint={`Decoded together; more wait, admitted in turn by user. ${eff ? `Now ${eff.parallel}. ` : ''}0: the daemon's --parallel.`}>
+            <input name="parallel" type="number" min="0" max="64" value={parallel} onInput={(e) => setParallel((e.currentTarget as HTMLInputElement).value)} />
+          </Field>
         </div>
         <p class="muted small">When memory runs short, the least recently used idle model is unloaded first. Pinned models stay.</p>
         {error && <div class="alert alert-bad">{error}</div>}

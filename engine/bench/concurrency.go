@@ -1,0 +1,248 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/sched"
+)
+
+// defaultConcurrentPrompt is the prompt of each concurrent request unless
+// Options.PromptTokens says otherwise: a short chat turn, so that the figures
+// are about decoding together rather than about prefill.
+const defaultConcurrentPrompt = 32
+
+// ConcurrencyResult is one model's figures with Concurrency requests at once,
+// each a prompt then DecodeTokens greedy tokens, all through the engine's
+// scheduler with as many slots as requests.
+type ConcurrencyResult struct {
+	Precision   string  `json:"precision"`
+	Backend     string  `json:"backend"`
+	Concurrency int     `json:"concurrency"`
+	TokS        float64 `json:"tok_s"`   // all requests' decoded tokens per second of wall time, median run
+	Speedup     float64 `json:"speedup"` // TokS over the lowest concurrency's
+	TTFTMedMs   float64 `json:"ttft_median_ms"`
+	TTFTP95Ms   float64 `json:"ttft_p95_ms"`
+	MeanBatch   float64 `json:"mean_batch"` // sequences per forward step
+	// CPUTokS is TokS per CPU second times Threads: the rate with a core per
+	// thread, steadier than TokS on a machine shared with other work.
+	CPUTokS float64 `json:"cpu_tok_s,omitempty"`
+	Prompt  int     `json:"prompt_tokens"`
+	Decode  int     `json:"decode_tokens"`
+	Threads int     `json:"threads"`
+	Runs    int     `json:"runs"`
+}
+
+// RunConcurrency measures, for each precision (or the model directory) and
+// each level, levels[i] requests started together: aggregate decode speed
+// and time to first token. It writes a table (or JSON) to w.
+func RunConcurrency(ctx context.Context, opts Options, levels []int, w io.Writer) ([]ConcurrencyResult, error) {
+	if len(levels) == 0 {
+		return nil, fmt.Errorf("no concurrency levels")
+	}
+	for _, n := range levels {
+		if n < 1 || n > 256 {
+			return nil, fmt.Errorf("concurrency %d: want 1 to 256", n)
+		}
+	}
+	if opts.PromptTokens <= 0 {
+		opts.PromptTokens = defaultConcurrentPrompt
+	}
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	var results []ConcurrencyResult
+	for _, label := range opts.labels() {
+		dir, err := opts.modelDir(label)
+		if err != nil {
+			return results, err
+		}
+		rs, err := measureConcurrency(ctx, &opts, label, dir, levels)
+		results = append(results, rs...)
+		if err != nil {
+			return results, fmt.Errorf("bench %s: %w", label, err)
+		}
+	}
+	return results, reportConcurrency(w, results, opts.JSON)
+}
+
+// labels are what to measure: the model directory's name, or the precisions.
+func (o *Options) labels() []string {
+	if o.ModelDir != "" {
+		return []string{filepath.Base(o.ModelDir)}
+	}
+	return o.Precisions
+}
+
+func (o *Options) modelDir(label string) (string, error) {
+	if o.ModelDir != "" {
+		return o.ModelDir, nil
+	}
+	dir, generated, err := ensureModel(o.CacheDir, label, o.Shape)
+	if generated {
+		o.Logger.Info("generated model", "precision", label, "dir", dir)
+	}
+	return dir, err
+}
+
+func measureConcurrency(ctx context.Context, o *Options, label, dir string, levels []int) ([]ConcurrencyResult, error) {
+	m, err := model.Open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	r, err := o.NewRunner(m)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	// Warm-up: fault in the mapped weights and size the batch's buffers.
+	if _, err := concurrentRun(ctx, r, m.Config.VocabSize, slices.Max(levels), min(8, o.PromptTokens), 4); err != nil {
+		return nil, err
+	}
+	var out []ConcurrencyResult
+	for _, n := range levels {
+		res := ConcurrencyResult{Precision: label, Backend: r.Backend(), Concurrency: n, Prompt: o.PromptTokens,
+			Decode: o.DecodeTokens, Threads: runtime.GOMAXPROCS(0), Runs: o.Runs}
+		var rates, cpuRates, ttfts, batches []float64
+		for i := 0; i < o.Runs; i++ {
+			o.Logger.Info("run", "precision", label, "concurrency", n, "run", i+1)
+			c, err := concurrentRun(ctx, r, m.Config.VocabSize, n, o.PromptTokens, o.DecodeTokens)
+			if err != nil {
+				return out, err
+			}
+			rates = append(rates, float64(n*o.DecodeTokens)/c.wall.Seconds())
+			if c.cpu > 0 {
+				cpuRates = append(cpuRates, float64(n*o.DecodeTokens*res.Threads)/c.cpu.Seconds())
+			}
+			for _, t := range c.ttft {
+				ttfts = append(ttfts, float64(t.Microseconds())/1e3)
+			}
+			batches = append(batches, c.meanBatch)
+		}
+		res.TokS, _, _ = spread(rates)
+		res.TTFTMedMs, _, _ = spread(ttfts)
+		res.TTFTP95Ms = percentile(ttfts, 0.95)
+		res.MeanBatch, _, _ = spread(batches)
+		res.CPUTokS, _, _ = spread(cpuRates)
+		if len(out) > 0 && out[0].TokS > 0 {
+			res.Speedup = res.TokS / out[0].TokS
+		} else {
+			res.Speedup = 1
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// concurrency is one run's figures.
+type concurrency struct {
+	wall      time.Duration   // start to the last request's last token
+	cpu       time.Duration   // process CPU time over the same span
+	ttft      []time.Duration // each request's start to its first token
+	meanBatch float64
+}
+
+// concurrentRun starts n requests at once through a scheduler of n slots: each
+// prefills its own prompt, then decodes decode tokens greedily.
+func concurrentRun(ctx context.Context, r model.Runner, vocab, n, prompt, decode int) (concurrency, error) {
+	s := sched.New(r, sched.Config{Slots: n})
+	defer s.Close()
+	base := promptTokens(prompt+n, vocab)
+	c := concurrency{ttft: make([]time.Duration, n)}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start, cpu := time.Now(), cpuTime()
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = request(ctx, s, r, base[i:i+prompt], decode, func() { c.ttft[i] = time.Since(start) })
+		})
+	}
+	wg.Wait()
+	c.wall, c.cpu = time.Since(start), cpuTime()-cpu
+	st := s.Stats()
+	if st.Steps > 0 {
+		c.meanBatch = float64(st.StepSeqs) / float64(st.Steps)
+	}
+	for _, err := range errs {
+		if err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func request(ctx context.Context, s *sched.Scheduler, r model.Runner, prompt []int32, decode int, first func()) error {
+	slot, err := s.Admit(ctx, "")
+	if err != nil {
+		return err
+	}
+	defer slot.Release()
+	seq, err := r.NewSequence(len(prompt) + decode + 1)
+	if err != nil {
+		return err
+	}
+	defer seq.Close()
+	logits, err := slot.Forward(ctx, seq, prompt)
+	if err != nil {
+		return err
+	}
+	first()
+	tok := []int32{int32(argmax(logits))}
+	for range decode {
+		if logits, err = slot.Forward(ctx, seq, tok); err != nil {
+			return err
+		}
+		tok[0] = int32(argmax(logits))
+	}
+	return nil
+}
+
+// percentile is the nearest-rank p-quantile of v.
+func percentile(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(v))
+	i := int(p*float64(len(s))+0.999999) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func reportConcurrency(w io.Writer, results []ConcurrencyResult, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+		return nil
+	}
+	if len(results) == 0 {
+		_, err := fmt.Fprintln(w, "no results")
+		return err
+	}
+	r0 := results[0]
+	fmt.Fprintf(w, "backend %s, %d threads; N requests at once, each %d prompt + %d decoded tokens; median of %d runs.\n",
+		r0.Backend, r0.Threads, r0.Prompt, r0.Decode, r0.Runs)
+	fmt.Fprintln(w, "tok/s: all requests' decoded tokens per second of wall time (prefill included); TTFT over every request of every run.")
+	fmt.Fprintln(w, "Per CPU-s: decoded tokens per CPU second × threads, the rate with a core per thread (spinning workers count as busy).")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "precision\tconcurrency\ttok/s\tspeedup\tTTFT median\tTTFT p95\tmean batch\tper CPU-s\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.2fx\t%.0f ms\t%.0f ms\t%.2f\t%.1f\t\n",
+			r.Precision, r.Concurrency, r.TokS, r.Speedup, r.TTFTMedMs, r.TTFTP95Ms, r.MeanBatch, r.CPUTokS)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,19 @@
+package engine
+
+import "context"
+
+type callerKey struct{}
+
+// WithCaller names who a request runs for (a user id, say): when more requests
+// wait for a model than it has slots, callers are admitted in turn, so one
+// caller's burst cannot hold every slot. The API sets it once per request, in
+// its authentication step, rather than in every wire format's options.
+func WithCaller(ctx context.Context, caller string) context.Context {
+	return context.WithValue(ctx, callerKey{}, caller)
+}
+
+// callerOf is ctx's caller; requests without one share the name "".
+func callerOf(ctx context.Context) string {
+	c, _ := ctx.Value(callerKey{}).(string)
+	return c
+}

@@ -1,0 +1,310 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/mlx-manager/mlx-manager/engine/cpu"
+	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/hfref"
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
+	"github.com/mlx-manager/mlx-manager/engine/pool"
+	"github.com/mlx-manager/mlx-manager/engine/tokenizer"
+)
+
+// newExactEngine runs the CPU executor in float32 throughout, so vectors can
+// be compared with the float64 oracle within 1e-5.
+func newExactEngine(t *testing.T) *Engine {
+	t.Helper()
+	e, err := New(Options{
+		ModelsDir: t.TempDir(),
+		NewRunner: func(_ context.Context, m *model.Model) (model.Runner, error) {
+			return cpu.New(m, cpu.Options{Threads: 2, KVF32: true, FloatActivations: true})
+		},
+		Pool:    pool.Config{BudgetBytes: 1 << 30},
+		Logger:  slog.New(slog.DiscardHandler),
+		Folders: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// sentenceModel writes an encoder with sentence-transformers files.
+func sentenceModel(t *testing.T, spec modeltest.Spec, p modeltest.Pooling) string {
+	t.Helper()
+	dir := tinyModelSpec(t, spec)
+	if err := modeltest.WriteSentenceTransformers(dir, p, 64); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// oracleVector is the sentence vector sentence-transformers computes for
+// text (tokenized with the model's tokenizer), in float64.
+func oracleVector(t *testing.T, dir, text, mode string, normalize bool) []float64 {
+	t.Helper()
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int
+	for _, id := range tok.Encode(text, true) {
+		ids = append(ids, int(id))
+	}
+	config, w, err := hfref.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hfref.Encode(config, w, ids, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := hfref.Pool(h, mode, normalize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func within(t *testing.T, what string, got []float32, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if d := math.Abs(float64(got[i]) - want[i]); d > tol {
+			t.Fatalf("%s: value %d is %g, want %g", what, i, got[i], want[i])
+		}
+	}
+}
+
+// TestEmbedSentenceTransformers: an encoder pools as its 1_Pooling and
+// Normalize modules say, with its named prompt, matching the oracle.
+func TestEmbedSentenceTransformers(t *testing.T) {
+	e := newExactEngine(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		arch, mode string
+		normalize  bool
+	}{{"bert", "mean", true}, {"bertmlm", "cls", true}, {"xlmr", "mean", false}} {
+		t.Run(c.arch+"-"+c.mode, func(t *testing.T) {
+			dir := sentenceModel(t, modeltest.Spec{Arch: c.arch, Seed: 5},
+				modeltest.Pooling{Mode: c.mode, Normalize: c.normalize, Prompts: map[string]string{"query": "query: ", "document": ""}})
+			res, err := e.Embed(ctx, EmbedRequest{Model: dir, Inputs: []string{"the cat sat on the mat", "paris is the capital of france"}, InputType: "query"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			within(t, "query 0", res.Vectors[0], oracleVector(t, dir, "query: the cat sat on the mat", c.mode, c.normalize), 1e-5)
+			within(t, "query 1", res.Vectors[1], oracleVector(t, dir, "query: paris is the capital of france", c.mode, c.normalize), 1e-5)
+			doc, err := e.Embed(ctx, EmbedRequest{Model: dir, Inputs: []string{"the cat sat on the mat"}, InputType: "document"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			within(t, "document", doc.Vectors[0], oracleVector(t, dir, "the cat sat on the mat", c.mode, c.normalize), 1e-5)
+			if _, err := e.Embed(ctx, EmbedRequest{Model: dir, Inputs: []string{"x"}, InputType: "qeury"}); !errors.Is(err, ErrInvalidRequest) {
+				t.Errorf("unknown input type: %v", err)
+			}
+		})
+	}
+}
+
+// TestEmbedTruncation: an input over max_seq_length is an error unless
+// truncation is asked for, which is then reported.
+func TestEmbedTruncation(t *testing.T) {
+	e := newExactEngine(t)
+	ctx := context.Background()
+	dir := sentenceModel(t, modeltest.Spec{Arch: "bert", Seed: 6}, modeltest.Pooling{Mode: "mean", Normalize: true, MaxSeqLength: 8})
+	long := strings.Repeat("cat ", 20)
+	_, err := e.Embed(ctx, EmbedRequest{Model: dir, Inputs: []string{long}})
+	var cl *ContextLengthError
+	if !errors.As(err, &cl) || cl.ContextLength != 8 {
+		t.Fatalf("long input: %v, want a context-length error of 8", err)
+	}
+	res, err := e.Embed(ctx, EmbedRequest{Model: dir, Inputs: []string{"dog", long}, Truncate: true, Dimensions: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Truncated) != 1 || res.Truncated[0] != 1 || res.MaxTokens != 8 || res.PromptTokens != 3+8 {
+		t.Fatalf("truncated %v to %d, %d tokens", res.Truncated, res.MaxTokens, res.PromptTokens)
+	}
+	// The cut keeps [SEP]: the vector is that of the first 7 tokens and [SEP].
+	want := oracleVector(t, dir, strings.Repeat("cat ", 6), "mean", false)
+	var ss float64
+	for _, x := range want[:16] {
+		ss += x * x
+	}
+	for i := range want[:16] {
+		want[i] /= math.Sqrt(ss)
+	}
+	within(t, "truncated, 16 dimensions", res.Vectors[1], want[:16], 1e-5)
+}
+
+// TestEmbedTokenInputs: token ids are embedded as given.
+func TestEmbedTokenInputs(t *testing.T) {
+	e := newExactEngine(t)
+	dir := sentenceModel(t, modeltest.Spec{Arch: "bert", Seed: 7}, modeltest.Pooling{Mode: "mean", Normalize: true})
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := tok.Encode("hello world", true)
+	a, err := e.Embed(context.Background(), EmbedRequest{Model: dir, Tokens: [][]int32{ids}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.Embed(context.Background(), EmbedRequest{Model: dir, Inputs: []string{"hello world"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, "token input", a.Vectors[0], widen(b.Vectors[0]), 0)
+	if _, err := e.Embed(context.Background(), EmbedRequest{Model: dir, Tokens: [][]int32{{2, 99999}}}); !errors.Is(err, ErrInvalidRequest) {
+		t.Errorf("token outside the vocabulary: %v", err)
+	}
+}
+
+func widen(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// TestEmbedKinds: a chat model is refused unless asked for mean pooling;
+// an embedding model refuses to chat; the library says which is which.
+func TestEmbedKinds(t *testing.T) {
+	e := newExactEngine(t)
+	ctx := context.Background()
+	chat := tinyModel(t)
+	_, err := e.Embed(ctx, EmbedRequest{Model: chat, Inputs: []string{"a cat"}})
+	if c, _ := Classify(err); !errors.Is(err, ErrNotEmbedding) || c.Code != "model_not_embedding" || c.Kind != KindInvalid {
+		t.Fatalf("chat model: %v (%+v)", err, c)
+	}
+	if st := e.Status(); len(st) != 0 {
+		t.Errorf("the refused chat model was loaded: %+v", st)
+	}
+	if res, err := e.Embed(ctx, EmbedRequest{Model: chat, Inputs: []string{"a cat"}, AnyModel: true}); err != nil || len(res.Vectors[0]) != 64 {
+		t.Fatalf("opt-in mean pooling: %v", err)
+	}
+	enc := sentenceModel(t, modeltest.Spec{Arch: "bert", Seed: 8}, modeltest.Pooling{Mode: "mean", Normalize: true})
+	_, err = e.Complete(ctx, CompletionRequest{Model: enc, Prompt: "hello", Options: GenOptions{MaxTokens: 2}}, nil)
+	if c, _ := Classify(err); !errors.Is(err, ErrNotChat) || c.Code != "model_not_chat" {
+		t.Fatalf("completion on an encoder: %v", err)
+	}
+	for dir, want := range map[string]string{chat: KindChat, enc: KindEmbedding, tinyModelSpec(t, modeltest.Spec{Arch: "bertcls", Seed: 1}): KindReranker} {
+		if got := describe("x", dir).Kind; got != want {
+			t.Errorf("%s: kind %q, want %q", dir, got, want)
+		}
+	}
+}
+
+// TestEmbedQwen3LastToken: a decoder shipped with a last-token Pooling
+// module, in Qwen3-Embedding's bare layout (no "model." prefix, no lm_head),
+// is an embedding model whose vector is the normalised final state of its
+// last token.
+func TestEmbedQwen3LastToken(t *testing.T) {
+	e := newExactEngine(t)
+	dir := sentenceModel(t, modeltest.Spec{Arch: "qwen3", Seed: 9, Bare: true},
+		modeltest.Pooling{Mode: "lasttoken", Normalize: true, Prompts: map[string]string{"query": "Instruct: find\nQuery:"}})
+	res, err := e.Embed(context.Background(), EmbedRequest{Model: dir, Inputs: []string{"a cat"}, InputType: "query"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := cpu.New(m, cpu.Options{Threads: 2, KVF32: true, FloatActivations: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ids := tok.Encode("Instruct: find\nQuery:a cat", true)
+	seq, err := r.NewSequence(len(ids))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	h, err := seq.Hidden(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := widen(h[len(h)-64:])
+	var ss float64
+	for _, x := range last {
+		ss += x * x
+	}
+	for i := range last {
+		last[i] /= math.Sqrt(ss)
+	}
+	within(t, "last token", res.Vectors[0], last, 1e-6)
+}
+
+// TestRerank: the cross-encoder's scores are the sigmoid of the oracle's
+// logit for each [CLS] query [SEP] document [SEP] pair, best first.
+func TestRerank(t *testing.T) {
+	e := newExactEngine(t)
+	ctx := context.Background()
+	dir := tinyModelSpec(t, modeltest.Spec{Arch: "bertcls", Seed: 10})
+	docs := []string{"paris is the capital of france", "the cat sat on the mat", "berlin", "machine learning model"}
+	res, err := e.Rerank(ctx, RerankRequest{Model: dir, Query: "what is the capital of france", Documents: docs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, w, err := hfref.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Results) != len(docs) {
+		t.Fatalf("%d results", len(res.Results))
+	}
+	seen := map[int]bool{}
+	for i, r := range res.Results {
+		if i > 0 && r.Score > res.Results[i-1].Score {
+			t.Errorf("results not sorted: %+v", res.Results)
+		}
+		seen[r.Index] = true
+		ids, types, err := tok.EncodePair("what is the capital of france", docs[r.Index])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var is, ts []int
+		for k := range ids {
+			is, ts = append(is, int(ids[k])), append(ts, int(types[k]))
+		}
+		logits, err := hfref.Classify(config, w, is, ts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 1 / (1 + math.Exp(-logits[0])); math.Abs(r.Score-want) > 1e-5 {
+			t.Errorf("document %d: score %.7f, want %.7f", r.Index, r.Score, want)
+		}
+	}
+	if len(seen) != len(docs) {
+		t.Errorf("indexes %v", seen)
+	}
+	top, err := e.Rerank(ctx, RerankRequest{Model: dir, Query: "what is the capital of france", Documents: docs, TopN: 2})
+	if err != nil || len(top.Results) != 2 || top.Results[0] != res.Results[0] {
+		t.Fatalf("top_n 2: %+v, %v", top, err)
+	}
+	emb := sentenceModel(t, modeltest.Spec{Arch: "bert", Seed: 8}, modeltest.Pooling{Mode: "mean"})
+	if _, err := e.Rerank(ctx, RerankRequest{Model: emb, Query: "q", Documents: docs}); !errors.Is(err, ErrNotReranker) {
+		t.Errorf("rerank with an embedding model: %v", err)
+	}
+}

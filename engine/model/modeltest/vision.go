@@ -1,0 +1,72 @@
+package modeltest
+
+import (
+	"fmt"
+	"math"
+)
+
+// The vision tower and projector of the tiny Gemma3ForConditionalGeneration
+// ("gemma3mm"), in transformers 4.50's names (vision_tower.vision_model.*,
+// multi_modal_projector.*) and always in float, as mlx-vlm leaves them:
+// 16x16 images cut into 4x4 patches (a 4x4 grid), two SigLIP layers of width
+// 16, pooled 2x2 to mm_tokens_per_image = 4 tokens.
+const (
+	visionHidden = 16
+	visionInter  = 32
+	visionLayers = 2
+	visionHeads  = 2
+	visionImage  = 16
+	visionPatch  = 4
+	visionTokens = 4
+)
+
+func visionConfig() map[string]any {
+	return map[string]any{
+		"model_type": "siglip_vision_model", "hidden_size": visionHidden, "intermediate_size": visionInter,
+		"num_hidden_layers": visionLayers, "num_attention_heads": visionHeads, "num_channels": 3,
+		"image_size": visionImage, "patch_size": visionPatch, "layer_norm_eps": 1e-6, "vision_use_head": false,
+	}
+}
+
+// visionTensors draws the tower so that its activations stay of order one:
+// LayerNorm weights around 1, projections scaled by 1/sqrt(fan-in).
+func (g *gen) visionTensors() error {
+	inv := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }
+	h, patches := visionHidden, (visionImage/visionPatch)*(visionImage/visionPatch)
+	p := "vision_tower.vision_model."
+	fan := 3 * visionPatch * visionPatch
+	steps := []error{
+		g.float(p+"embeddings.patch_embedding.weight", g.normal(h*fan, 0, inv(fan)), h, 3, visionPatch, visionPatch),
+		g.float(p+"embeddings.patch_embedding.bias", g.normal(h, 0, 0.1), h),
+		g.float(p+"embeddings.position_embedding.weight", g.normal(patches*h, 0, 0.5), patches, h),
+	}
+	lin := func(name string, out, in int) {
+		steps = append(steps,
+			g.float(name+".weight", g.normal(out*in, 0, inv(in)), out, in),
+			g.float(name+".bias", g.normal(out, 0, 0.1), out))
+	}
+	ln := func(name string) {
+		steps = append(steps, g.float(name+".weight", g.normal(h, 1, 0.1), h), g.float(name+".bias", g.normal(h, 0, 0.1), h))
+	}
+	for l := range visionLayers {
+		lp := fmt.Sprintf("%sencoder.layers.%d.", p, l)
+		ln(lp + "layer_norm1")
+		for _, n := range []string{"q_proj", "k_proj", "v_proj", "out_proj"} {
+			lin(lp+"self_attn."+n, h, h)
+		}
+		ln(lp + "layer_norm2")
+		lin(lp+"mlp.fc1", visionInter, h)
+		lin(lp+"mlp.fc2", h, visionInter)
+	}
+	ln(p + "post_layernorm")
+	steps = append(steps,
+		g.float("multi_modal_projector.mm_soft_emb_norm.weight", g.normal(h, 0, 0.1), h),
+		// (vision hidden, text hidden): a matmul operand, not an nn.Linear.
+		g.float("multi_modal_projector.mm_input_projection_weight", g.normal(h*g.s.Hidden, 0, inv(h)), h, g.s.Hidden))
+	for _, err := range steps {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,206 @@
+package sched
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/mlx-manager/mlx-manager/engine/model"
+)
+
+// part is one slot's share of a step: n tokens of its call from c.off on.
+type part struct {
+	sl *Slot
+	c  *call
+	n  int
+}
+
+// loop runs steps until the scheduler closes.
+func (s *Scheduler) loop(ctx context.Context) {
+	defer close(s.done)
+	var last time.Duration
+	for {
+		s.mu.Lock()
+		straggle := s.cfg.Straggle
+		s.mu.Unlock()
+		if straggle == 0 {
+			straggle = min(last, maxStraggle)
+		}
+		parts, ok := s.next(ctx, straggle)
+		if !ok {
+			s.failPending(ErrClosed)
+			return
+		}
+		t0 := time.Now()
+		s.step(ctx, parts)
+		last = time.Since(t0)
+	}
+}
+
+// next waits until a step can run and picks its parts: when every running
+// slot has a call waiting, or when straggle has passed since the first did.
+func (s *Scheduler) next(ctx context.Context, straggle time.Duration) ([]part, bool) {
+	var deadline time.Time // zero until a call is waiting
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		s.dropCancelledLocked()
+		ready := 0
+		for _, sl := range s.running {
+			if sl.call != nil {
+				ready++
+			}
+		}
+		if ready > 0 && deadline.IsZero() && straggle >= 0 {
+			deadline = time.Now().Add(straggle)
+		}
+		if ready > 0 && (ready == len(s.running) || (!deadline.IsZero() && !time.Now().Before(deadline))) {
+			parts := s.pickLocked()
+			s.mu.Unlock()
+			return parts, true
+		}
+		s.mu.Unlock()
+		var expired <-chan time.Time
+		if !deadline.IsZero() {
+			timer.Reset(time.Until(deadline))
+			expired = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case <-s.wake:
+		case <-expired:
+		}
+		timer.Stop()
+	}
+}
+
+// dropCancelledLocked answers the calls whose request has ended: they leave
+// before the step, and their slot is free as soon as the request releases it.
+func (s *Scheduler) dropCancelledLocked() {
+	for _, sl := range s.running {
+		if c := sl.call; c != nil && c.ctx.Err() != nil {
+			sl.call = nil
+			c.res <- c.ctx.Err()
+		}
+	}
+}
+
+// pickLocked chooses the step: every waiting decode call (one token each),
+// then prompt chunks in arrival order up to the chunk size. Without a batcher
+// the step is one slot's call, the slots taking turns.
+func (s *Scheduler) pickLocked() []part {
+	if s.batcher == nil {
+		n := len(s.running)
+		for k := range n {
+			i := (s.rr + k) % n
+			if c := s.running[i].call; c != nil {
+				s.rr = i + 1
+				return []part{{sl: s.running[i], c: c, n: min(len(c.tokens)-c.off, s.cfg.Chunk)}}
+			}
+		}
+		return nil
+	}
+	var parts, prompts []part
+	for _, sl := range s.running {
+		c := sl.call
+		switch {
+		case c == nil:
+		case len(c.tokens)-c.off == 1:
+			parts = append(parts, part{sl: sl, c: c, n: 1})
+		default:
+			prompts = append(prompts, part{sl: sl, c: c})
+		}
+	}
+	slices.SortFunc(prompts, func(a, b part) int { return cmp.Compare(a.c.order, b.c.order) })
+	budget := s.cfg.Chunk
+	for _, p := range prompts {
+		if budget == 0 {
+			break
+		}
+		p.n = min(len(p.c.tokens)-p.c.off, budget)
+		budget -= p.n
+		parts = append(parts, p)
+	}
+	return parts
+}
+
+// step runs parts through one forward pass (or, for decode steps the batch
+// would make slower, one each: see costs) and answers the calls it completes.
+func (s *Scheduler) step(ctx context.Context, parts []part) {
+	logits := make([][]float32, len(parts))
+	errs := make([]error, len(parts))
+	toks := make([][]int32, len(parts))
+	decode := true // every part is one token
+	for i, p := range parts {
+		toks[i] = p.c.tokens[p.c.off : p.c.off+p.n]
+		decode = decode && p.n == 1
+	}
+	// Alone, a call's own context can stop a long prompt chunk.
+	alone := func() {
+		for i, p := range parts {
+			logits[i], errs[i] = p.c.seq.Forward(p.c.ctx, toks[i])
+		}
+	}
+	batched := len(parts) > 1 && (!decode || s.costs.batch(len(parts)))
+	t0 := time.Now()
+	if !batched {
+		alone()
+	} else {
+		seqs := make([]model.Sequence, len(parts))
+		for i, p := range parts {
+			seqs[i] = p.c.seq
+		}
+		if out, err := s.batcher.ForwardBatch(ctx, seqs, toks); err == nil {
+			copy(logits, out)
+		} else {
+			// No sequence has advanced: run each alone, so only the one at
+			// fault (a full cache, say) fails.
+			alone()
+		}
+	}
+	if decode {
+		s.costs.record(len(parts), batched, time.Since(t0))
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Steps++
+	s.stats.StepSeqs += uint64(len(parts))
+	s.stats.LastBatch = len(parts)
+	if !batched {
+		s.stats.Steps += uint64(len(parts) - 1) // a forward pass each
+		s.stats.LastBatch = 1
+	}
+	s.stats.MaxBatch = max(s.stats.MaxBatch, s.stats.LastBatch)
+	for i, p := range parts {
+		if errs[i] != nil {
+			p.sl.call = nil
+			p.c.res <- errs[i]
+			continue
+		}
+		s.stats.Tokens += uint64(p.n)
+		p.c.off += p.n
+		if p.c.off < len(p.c.tokens) {
+			continue // more of the prompt in later steps
+		}
+		p.sl.logits = append(p.sl.logits[:0], logits[i]...)
+		p.sl.call = nil
+		p.c.res <- nil
+	}
+}
+
+// failPending answers every waiting call with err (the scheduler closes).
+func (s *Scheduler) failPending(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sl := range s.running {
+		if c := sl.call; c != nil {
+			sl.call = nil
+			c.res <- err
+		}
+	}
+}
