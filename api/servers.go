@@ -20,7 +20,7 @@ import (
 type serverView struct {
 	Model         string            `json:"model"`
 	State         engine.ModelState `json:"state"`
-	MemoryBytes   int64             `json:"memory_bytes"`   // charged against the budget
+	MemoryBytes   int64             `json:"memory_bytes"`   // charged against the budget: weights and the KV cache held
 	ResidentBytes int64             `json:"resident_bytes"` // measured after load
 	EstimateBytes int64             `json:"estimate_bytes"`
 	LoadedAt      time.Time         `json:"loaded_at,omitzero"`
@@ -103,7 +103,7 @@ func (s *Server) servers(e *engine.Engine) ([]serverView, error) {
 
 func viewServer(st engine.ModelStatus) serverView {
 	v := serverView{
-		Model: st.ID, State: st.State, MemoryBytes: max(st.EstimateBytes, st.ResidentBytes),
+		Model: st.ID, State: st.State, MemoryBytes: max(st.EstimateBytes, st.ResidentBytes) + st.KVBytes,
 		ResidentBytes: st.ResidentBytes, EstimateBytes: st.EstimateBytes, LoadedAt: st.LoadedAt,
 		LastUsed: st.LastUsed, InFlight: st.InFlight, Queued: st.Queued, Pinned: st.Pinned,
 		TTLSeconds: st.TTL.Seconds(), ExpiresAt: st.ExpiresAt, Profiles: []string{},

@@ -95,7 +95,7 @@ func (l loader) Estimate(ctx context.Context, id string) (int64, error) {
 	if err := checkDir(id, dir); err != nil {
 		return 0, err
 	}
-	return estimateBytes(dir, DefaultContext)
+	return estimateBytes(dir, -1)
 }
 
 func (l loader) Load(ctx context.Context, id string) (pool.Resource, error) {
@@ -114,6 +114,7 @@ func (l loader) Load(ctx context.Context, id string) (pool.Resource, error) {
 	if err != nil {
 		return nil, err
 	}
+	ld.chargeKV(l.e.pool)
 	l.e.live.add(ld)
 	ld.onClose = func() { l.e.live.remove(ld) }
 	l.e.log.Info("model loaded", "model", id, "backend", ld.runner.Backend(), "bytes", ld.ResidentBytes(), "dur", time.Since(start))

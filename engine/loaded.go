@@ -31,6 +31,7 @@ type loaded struct {
 	reasoning bool        // the model writes <think>…</think>
 	eos       map[int32]bool
 	ctxLen    int
+	kvUpFront int64   // KV cache charged with the weights, when the executor does not report it (chargeKV)
 	kind      string  // KindChat, KindEmbedding or KindReranker
 	pooling   pooling // of embedding models
 	// scoreSigmoid: a reranker's score is the sigmoid of its logit, not the logit.
@@ -101,9 +102,9 @@ func (l *loaded) Close() error {
 }
 
 // ResidentBytes is what the model holds in memory: its weights (mapped, and read
-// in full once used) plus the executor's own buffers are not counted here, the KV
-// cache of each sequence is transient.
-func (l *loaded) ResidentBytes() int64 { return l.m.WeightBytes() }
+// in full once used). The executor's KV cache is charged to the pool as its
+// blocks are taken (chargeKV), or here up front when the executor cannot say.
+func (l *loaded) ResidentBytes() int64 { return l.m.WeightBytes() + l.kvUpFront }
 
 // grammarMasker builds the vocabulary trie once per model, on first constrained request.
 func (l *loaded) grammarMasker() (*grammar.Masker, error) {
@@ -150,17 +151,18 @@ func estimateBytes(dir string, ctxLen int) (int64, error) {
 
 // EstimateMemory is what loading a model with this config.json and weightBytes of
 // safetensors takes: the weights (mapped), a float32 KV cache for ctxLen tokens
-// (DefaultContext when 0, capped by the model's window) and a margin for executor
-// buffers. The pool is charged with it before a load.
+// (DefaultContext when 0, none when negative, capped by the model's window)
+// and a margin for executor buffers. The pool plans a load without the KV
+// cache (ctxLen -1), which is charged as sequences take it (kvbudget.go).
 func EstimateMemory(configJSON []byte, weightBytes int64, ctxLen int) (int64, error) {
 	cfg, err := model.ParseConfig(configJSON)
 	if err != nil {
 		return 0, err
 	}
-	if ctxLen <= 0 {
+	if ctxLen == 0 {
 		ctxLen = DefaultContext
 	}
-	ctxLen = min(ctxLen, cfg.MaxPositionEmbeddings)
+	ctxLen = max(min(ctxLen, cfg.MaxPositionEmbeddings), 0)
 	kv := 2 * 4 * int64(cfg.NumHiddenLayers) * int64(cfg.NumKeyValueHeads) * int64(cfg.HeadDim) * int64(ctxLen)
 	return weightBytes + kv + weightBytes/20 + 16<<20, nil
 }

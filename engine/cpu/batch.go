@@ -72,6 +72,14 @@ func (r *Runner) ForwardBatch(ctx context.Context, seqs []model.Sequence, tokens
 	// the longest of them. Reserving is a no-op once it has room.
 	b.e.ReserveAttention(kern.Attn{Heads: c.NumAttentionHeads, KVHeads: c.NumKeyValueHeads, HeadDim: c.HeadDim}, maxLen)
 
+	for i, g := range b.segs {
+		if err := g.s.grow(ctx, g.s.pos+g.n); err != nil {
+			for _, h := range b.segs[:i] {
+				h.s.shrink((h.s.pos + h.s.block - 1) / h.s.block)
+			}
+			return nil, err
+		}
+	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.closed {

@@ -45,6 +45,7 @@ func TestConformance(t *testing.T) {
 	for name, opts := range map[string]Options{
 		"chunk3":        {Logger: quiet, PrefillChunk: 3, KVF32: true, FloatActivations: true},
 		"single-thread": {Logger: quiet, Threads: 1, KVF32: true, FloatActivations: true},
+		"kv-block3":     {Logger: quiet, KVBlock: 3, KVF32: true, FloatActivations: true},
 	} {
 		for _, spec := range []int{0, 6, 8, 13} {
 			t.Run(name+"/"+models[spec].Name(), func(t *testing.T) {

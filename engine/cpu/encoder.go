@@ -207,6 +207,9 @@ func (s *sequence) encode(ctx context.Context, tokens, types []int32, head func(
 	if types != nil && len(types) != len(tokens) {
 		return fmt.Errorf("cpu: encode: %d token types for %d tokens", len(types), len(tokens))
 	}
+	if err := s.grow(ctx, len(tokens)); err != nil {
+		return err
+	}
 	s.r.mu.RLock()
 	defer s.r.mu.RUnlock()
 	if s.r.closed {

@@ -206,10 +206,8 @@ func (s *sequence) Attention(layer int, q, k, v model.Value, a *model.Attention)
 		panic(fmt.Sprintf("cpu: attention of %d/%d heads of %d on q %d, k %d, v %d (cache rows of %d)",
 			a.Heads, a.KVHeads, a.HeadDim, qb.cols, kb.cols, vb.cols, s.kvDim))
 	}
-	for i := range kb.rows {
-		s.k[layer].Put((s.pos+i)*kvDim, kb.row(i))
-		s.v[layer].Put((s.pos+i)*kvDim, vb.row(i))
-	}
+	s.k[layer].Put(s.pos, kb.d[:kb.rows*kvDim])
+	s.v[layer].Put(s.pos, vb.d[:vb.rows*kvDim])
 	out := s.ar.get(qb.rows, qb.cols)
 	if a.Bidirectional {
 		s.fullAttention(out, qb, layer, a)
@@ -324,7 +322,6 @@ func (s *sequence) linear3(x []float32, n int, ls ...lin) {
 // scores (pos0+nq) and key (HeadDim) are scratch.
 func softcapAttention(out, q []float32, nq, pos0 int, k, v kern.KV, a *model.Attention, scores []float64, key []float32) {
 	d, group := a.HeadDim, a.Heads/a.KVHeads
-	kvDim := a.KVHeads * d
 	for i := range nq {
 		pos := pos0 + i
 		first := 0
@@ -336,7 +333,7 @@ func softcapAttention(out, q []float32, nq, pos0 int, k, v kern.KV, a *model.Att
 			qh := q[(i*a.Heads+h)*d : (i*a.Heads+h+1)*d]
 			m := math.Inf(-1)
 			for j := first; j <= pos; j++ {
-				kvRow(key, k, j*kvDim+kv*d)
+				k.Row(key, j, kv*d)
 				var dot float64
 				for c, x := range qh {
 					dot += float64(x) * float64(key[c])
@@ -353,24 +350,13 @@ func softcapAttention(out, q []float32, nq, pos0 int, k, v kern.KV, a *model.Att
 			oh := out[(i*a.Heads+h)*d : (i*a.Heads+h+1)*d]
 			clear(oh)
 			for j := first; j <= pos; j++ {
-				kvRow(key, v, j*kvDim+kv*d)
+				v.Row(key, j, kv*d)
 				w := float32(scores[j] / sum)
 				for c := range oh {
 					oh[c] += w * key[c]
 				}
 			}
 		}
-	}
-}
-
-// kvRow copies len(dst) cached values from offset off, widening a half cache.
-func kvRow(dst []float32, c kern.KV, off int) {
-	if c.F16 == nil {
-		copy(dst, c.F32[off:off+len(dst)])
-		return
-	}
-	for i, h := range c.F16[off : off+len(dst)] {
-		dst[i] = kern.F16ToF32(h)
 	}
 }
 

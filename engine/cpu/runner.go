@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
@@ -38,7 +39,12 @@ type Options struct {
 	// PrefillChunk is how many prompt tokens go through the layers together;
 	// 0: 256. Larger chunks read the weights fewer times but use more memory.
 	PrefillChunk int
-	Logger       *slog.Logger // nil: slog.Default()
+	// KVBlock is how many positions each block of a sequence's KV cache
+	// holds; 0: 256. The cache grows a block at a time up to the sequence's
+	// length, so a short conversation holds little memory; larger blocks
+	// allocate less often, smaller ones waste less of the last block.
+	KVBlock int
+	Logger  *slog.Logger // nil: slog.Default()
 }
 
 // halfKV reports whether sequences keep their KV cache in half precision:
@@ -64,6 +70,9 @@ func (o *Options) fill() error {
 	o.KVF16 = o.halfKV()
 	if o.PrefillChunk <= 0 {
 		o.PrefillChunk = 256
+	}
+	if o.KVBlock <= 0 {
+		o.KVBlock = 256
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -94,6 +103,10 @@ type Runner struct {
 
 	ropeMu sync.Mutex
 	ropes  map[*model.Rope]*ropeTables // guarded by ropeMu; grown to the longest sequence asked for
+
+	kvBytes  atomic.Int64       // KV blocks held by open sequences
+	budgetMu sync.Mutex         // guards budget, and orders kvBytes' changes with the budget's
+	budget   model.MemoryBudget // nil: KV blocks are not reserved from anyone (or the runner closed)
 }
 
 // ropeTables are the cos/sin tables of one model.Rope.
@@ -203,6 +216,7 @@ func (r *Runner) Close() error {
 	if !r.closed {
 		r.closed = true
 		r.pool.Close()
+		r.closeBudget()
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
 	"github.com/mlx-manager/mlx-manager/engine/model"
@@ -21,20 +22,27 @@ type sequence struct {
 	kvDim  int
 	closed bool
 
-	k, v   []kern.KV // per layer: (maxLen, kvDim), keys after RoPE
-	tokens []int32   // of the step running
-	types  []int32   // token type ids of an encoder's step; nil: all 0
-	segs   []int     // first row of each input of an encoder's batch; nil: one input
-	x      *buf      // (chunk, hidden) residual stream, kept across layers
-	ar     arena     // buffers of the operation running, reset per layer
-	ropes  map[*model.Rope]*ropeTables
+	// k and v are, per layer, views of the KV blocks held: (blocks·block,
+	// kvDim), keys after RoPE. Block i of every layer lives in one
+	// allocation, so growing by a block is one allocation.
+	k, v    []kern.KV
+	block   int          // positions per KV block
+	blocks  int          // KV blocks held
+	kvBytes atomic.Int64 // bytes of the blocks held; read by other goroutines
+	tokens  []int32      // of the step running
+	types   []int32      // token type ids of an encoder's step; nil: all 0
+	segs    []int        // first row of each input of an encoder's batch; nil: one input
+	x       *buf         // (chunk, hidden) residual stream, kept across layers
+	ar      arena        // buffers of the operation running, reset per layer
+	ropes   map[*model.Rope]*ropeTables
 
 	capScores []float64 // scratch of soft-capped attention
 	capRow    []float32
 	moe       moeScratch // routing of the MoE block running (moe.go)
 }
 
-// NewSequence starts an empty sequence with a KV cache for maxLen tokens.
+// NewSequence starts an empty sequence with room for maxLen tokens. Its KV
+// cache takes memory a block at a time as tokens come (see Options.KVBlock).
 func (r *Runner) NewSequence(maxLen int) (model.Sequence, error) {
 	c := r.cfg
 	if maxLen <= 0 || maxLen > c.MaxPositionEmbeddings {
@@ -50,11 +58,12 @@ func (r *Runner) NewSequence(maxLen int) (model.Sequence, error) {
 		x: &buf{}, ropes: map[*model.Rope]*ropeTables{}}
 	s.e.SetIntInput(!r.opts.FloatActivations)
 	s.chunk = min(r.opts.PrefillChunk, maxLen)
+	s.block = min(r.opts.KVBlock, maxLen)
 	layers := r.def.Layers()
 	s.k, s.v = make([]kern.KV, layers), make([]kern.KV, layers)
 	for l := range s.k {
-		s.k[l] = kern.NewKV(maxLen*r.kvDim, r.opts.KVF16)
-		s.v[l] = kern.NewKV(maxLen*r.kvDim, r.opts.KVF16)
+		s.k[l] = kern.KV{Block: s.block, Dim: r.kvDim}
+		s.v[l] = kern.KV{Block: s.block, Dim: r.kvDim}
 	}
 	s.x.store = make([]float32, s.chunk*c.HiddenSize)
 	s.e.ReserveAttention(kern.Attn{Heads: c.NumAttentionHeads, KVHeads: c.NumKeyValueHeads, HeadDim: c.HeadDim}, maxLen)
@@ -81,10 +90,15 @@ func (s *sequence) Truncate(n int) error {
 		return fmt.Errorf("cpu: truncate to %d: sequence has %d tokens", n, s.pos)
 	}
 	s.pos = n // later tokens overwrite the cache from here
+	s.shrink((n + s.block - 1) / s.block)
 	return nil
 }
 
 func (s *sequence) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.shrink(0)
 	s.closed = true
 	s.k, s.v, s.x, s.ar = nil, nil, nil, arena{}
 	return nil
@@ -130,6 +144,9 @@ func (s *sequence) Hidden(ctx context.Context, tokens []int32) ([]float32, error
 // sequence is left as it was before the call.
 func (s *sequence) run(ctx context.Context, tokens []int32, emit func(first, n int) error) error {
 	if err := s.check(tokens); err != nil {
+		return err
+	}
+	if err := s.grow(ctx, s.pos+len(tokens)); err != nil {
 		return err
 	}
 	s.r.mu.RLock()

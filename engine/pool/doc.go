@@ -24,6 +24,10 @@
 //     fails with ErrNoRoom (at once, naming them, when only pinned models
 //     hold the room: no request ending can free it). The load starts only after the evicted models'
 //     Close has returned, so memory is freed before it is needed again.
+//   - KV cache counted as held: a loaded model's executor charges its KV
+//     cache blocks with Grow before taking them and gives them back with
+//     Shrink; a Grow evicts idle models for room, waits up to RoomWait for
+//     busy ones, then fails with ErrNoRoom, so memory never runs out.
 //   - Idle TTL: a model unused for its TTL (request > model > DefaultTTL;
 //     0 unloads right after the request, negative keeps it forever) is
 //     unloaded. Pinned models never expire.

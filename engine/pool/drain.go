@@ -13,7 +13,7 @@ import (
 func (p *Pool) drain() {
 	now := p.now()
 	p.expireWaiters(now)
-	p.place(now)
+	p.place(now, p.placeGrowth(now))
 	for _, e := range p.sorted() {
 		p.grant(e, now)
 	}
@@ -50,8 +50,9 @@ func (p *Pool) expireWaiters(now time.Time) {
 // served: while the first one waits for busy models, later ones wait too
 // (they could otherwise take the room it is waiting for), but they still
 // learn at once when they can never fit, and still time out.
-func (p *Pool) place(now time.Time) {
-	blocked := false
+// Grow calls still waiting (growing) block them all the same way.
+func (p *Pool) place(now time.Time, growing bool) {
+	blocked := growing
 	for _, e := range slices.Clone(p.pending) {
 		if !e.hasWaiters() {
 			p.forget(e)
@@ -203,6 +204,9 @@ func (p *Pool) nextWake() (time.Duration, bool) {
 			earliest(e.roomBy)
 		}
 		for _, w := range e.waits.acquire {
+			earliest(w.deadline)
+		}
+		for _, w := range e.waits.grow {
 			earliest(w.deadline)
 		}
 	}

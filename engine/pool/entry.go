@@ -30,6 +30,7 @@ type entry struct {
 	loadedAt  time.Time
 	lastUsed  time.Time
 	inFlight  int
+	kv        int64 // charged by Grow (the KV cache its sequences hold), not yet given back
 	pinned    bool
 	ttl       *time.Duration // set by Load; nil: the pool's default
 	reqTTL    *time.Duration // set by the last request released; overrides ttl
@@ -42,13 +43,15 @@ type waits struct {
 	acquire []*waiter // FIFO of Acquire calls without a lease yet
 	load    []*waiter // explicit Load calls waiting for ready
 	unload  []*waiter // Unload calls waiting for idle, then for Close
+	grow    []*waiter // Grow calls waiting for room, FIFO
 }
 
 // waiter is one blocked call. The loop answers through reply, which holds one
 // answer so the loop never blocks on a caller that has gone.
 type waiter struct {
 	ttl      *time.Duration
-	deadline time.Time // zero: no queue timeout
+	deadline time.Time // zero: no queue timeout; Grow: when to give up waiting for room
+	bytes    int64     // Grow: how much more
 	reply    chan answer
 }
 
@@ -81,16 +84,20 @@ func (e *entry) failRequests(err error) {
 	for _, w := range e.waits.load {
 		w.answer(nil, err)
 	}
-	e.waits.acquire, e.waits.load = nil, nil
+	for _, w := range e.waits.grow {
+		w.answer(nil, err)
+	}
+	e.waits.acquire, e.waits.load, e.waits.grow = nil, nil, nil
 }
 
-// charge is what the entry counts against the budget: its estimate (weights,
-// KV cache and overhead) or its measured resident size when that is larger.
-func (e *entry) charge() int64 { return max(e.estimate, e.resident) }
+// charge is what the entry counts against the budget: its estimate (weights
+// and overhead) or its measured resident size when that is larger, plus the
+// KV cache its sequences hold (Grow).
+func (e *entry) charge() int64 { return max(e.estimate, e.resident) + e.kv }
 
 // idle says the entry could be unloaded without harming anyone.
 func (e *entry) idle() bool {
-	return e.state == StateReady && e.inFlight == 0 && len(e.waits.acquire) == 0
+	return e.state == StateReady && e.inFlight == 0 && len(e.waits.acquire) == 0 && len(e.waits.grow) == 0
 }
 
 // hasWaiters says someone still wants this entry loaded.
@@ -127,6 +134,7 @@ type ModelStatus struct {
 	EstimateBytes int64         `json:"estimate_bytes"` // planned size: the loader's estimate, or the size measured at the last load when larger; 0 until estimated
 	LoadedAt      time.Time     `json:"loaded_at,omitzero"`
 	LastUsed      time.Time     `json:"last_used,omitzero"`
+	KVBytes       int64         `json:"kv_bytes"` // KV cache its sequences hold, charged on top of its size
 	InFlight      int           `json:"in_flight"`
 	Queued        int           `json:"queued"`
 	Pinned        bool          `json:"pinned"`
@@ -137,7 +145,7 @@ type ModelStatus struct {
 func (e *entry) status(def time.Duration) ModelStatus {
 	return ModelStatus{
 		ID: e.id, State: e.state, ResidentBytes: e.resident, EstimateBytes: e.estimate,
-		LoadedAt: e.loadedAt, LastUsed: e.lastUsed, InFlight: e.inFlight,
+		LoadedAt: e.loadedAt, LastUsed: e.lastUsed, KVBytes: e.kv, InFlight: e.inFlight,
 		Queued: len(e.waits.acquire), Pinned: e.pinned,
 		TTL: e.effectiveTTL(def), ExpiresAt: e.expires(def),
 	}

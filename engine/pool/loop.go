@@ -47,6 +47,10 @@ func (p *Pool) handle(m any) {
 		p.onLoad(m)
 	case unloadMsg:
 		p.onUnload(m)
+	case growMsg:
+		p.onGrow(m)
+	case shrinkMsg:
+		p.onShrink(m)
 	case cancelMsg:
 		p.onCancel(m.w)
 		close(m.done)
@@ -146,7 +150,7 @@ func (p *Pool) onUnload(m unloadMsg) {
 
 func (p *Pool) onCancel(w *waiter) {
 	for _, e := range p.models {
-		if remove(&e.waits.acquire, w) || remove(&e.waits.load, w) || remove(&e.waits.unload, w) {
+		if remove(&e.waits.acquire, w) || remove(&e.waits.load, w) || remove(&e.waits.unload, w) || remove(&e.waits.grow, w) {
 			return
 		}
 	}

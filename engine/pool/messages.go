@@ -19,6 +19,14 @@ type (
 		wait bool
 		w    *waiter
 	}
+	growMsg struct {
+		id string
+		w  *waiter // w.bytes: how much more
+	}
+	shrinkMsg struct {
+		id    string
+		bytes int64
+	}
 	cancelMsg struct {
 		w    *waiter
 		done chan struct{}

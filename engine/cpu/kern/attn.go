@@ -1,29 +1,60 @@
 package kern
 
-// KV is one layer's key or value cache, (maxLen, kvHeads*headDim) row-major,
-// stored as float32 or as IEEE half (half the memory, converted on the fly).
+// KV is one layer's key or value cache: one row of Dim values
+// (kvHeads*headDim, keys after RoPE) per position, position p in row p%Block
+// of block p/Block. A sequence's cache grows a block at a time, so it holds
+// memory for the positions it has used, not for its whole window (vLLM's
+// paged cache, without the indirection of a block table: the blocks of one
+// sequence are its own). Blocks hold float32 or IEEE half (half the memory,
+// converted on the fly); attention reads them in place.
 type KV struct {
-	F32 []float32
-	F16 []uint16
+	Block int         // rows per block
+	Dim   int         // values per row
+	F32   [][]float32 // blocks of (Block, Dim), when float32
+	F16   [][]uint16  // blocks of (Block, Dim), when half
 }
 
-// NewKV allocates a cache of n values, half precision when f16 is set.
-func NewKV(n int, f16 bool) KV {
+// NewKV allocates a cache of rows positions of dim values in one block, half
+// precision when f16 is set.
+func NewKV(rows, dim int, f16 bool) KV {
+	c := KV{Block: rows, Dim: dim}
 	if f16 {
-		return KV{F16: make([]uint16, n)}
+		c.F16 = [][]uint16{make([]uint16, rows*dim)}
+	} else {
+		c.F32 = [][]float32{make([]float32, rows*dim)}
 	}
-	return KV{F32: make([]float32, n)}
+	return c
 }
 
-// Put stores vals at offset off.
-func (c KV) Put(off int, vals []float32) {
+// Put stores vals, whole rows, at positions pos, pos+1, ...; their blocks
+// must be there.
+func (c KV) Put(pos int, vals []float32) {
+	for len(vals) > 0 {
+		b, r := pos/c.Block, pos%c.Block
+		n := min(len(vals), (c.Block-r)*c.Dim)
+		off := r * c.Dim
+		if c.F16 == nil {
+			copy(c.F32[b][off:off+n], vals[:n])
+		} else {
+			dst := c.F16[b][off : off+n]
+			for i, v := range vals[:n] {
+				dst[i] = F32ToF16(v)
+			}
+		}
+		vals = vals[n:]
+		pos += n / c.Dim
+	}
+}
+
+// Row copies len(dst) values of position pos from column col, widening halves.
+func (c KV) Row(dst []float32, pos, col int) {
+	b, off := pos/c.Block, pos%c.Block*c.Dim+col
 	if c.F16 == nil {
-		copy(c.F32[off:off+len(vals)], vals)
+		copy(dst, c.F32[b][off:off+len(dst)])
 		return
 	}
-	dst := c.F16[off : off+len(vals)]
-	for i, v := range vals {
-		dst[i] = F32ToF16(v)
+	for i, h := range c.F16[b][off : off+len(dst)] {
+		dst[i] = F16ToF32(h)
 	}
 }
 
@@ -80,46 +111,60 @@ func (t *attnTask) runChunk(c, tid int) {
 		first = max(0, last-a.Window+1)
 	}
 	n := last - first + 1
-	hd, qDim, kvDim := a.HeadDim, a.Heads*a.HeadDim, a.KVHeads*a.HeadDim
+	hd, qDim := a.HeadDim, a.Heads*a.HeadDim
 	t.scores[tid] = grow(t.scores[tid], group*n)
 	s := t.scores[tid]
 	qi := t.q[i*qDim : (i+1)*qDim]
 	oi := t.out[i*qDim : (i+1)*qDim]
-	base := first*kvDim + g*hd
 	for j := 0; j < group; j++ {
 		h := g*group + j
 		sj := s[j*n : (j+1)*n]
-		t.k.scores(sj, qi[h*hd:(h+1)*hd], base, kvDim)
+		t.k.scores(sj, qi[h*hd:(h+1)*hd], first, g*hd)
 		active.scale(sj, a.Scale)
 		Softmax(sj)
-		t.v.weighted(oi[h*hd:(h+1)*hd], sj, base, kvDim)
+		t.v.weighted(oi[h*hd:(h+1)*hd], sj, first, g*hd)
 	}
 }
 
-// scores sets s[p] = q·row(p) for the len(s) rows of len(q) values starting
-// at off, stride apart.
-func (c KV) scores(s, q []float32, off, stride int) {
-	end := off + (len(s)-1)*stride + len(q)
-	if c.F16 == nil {
-		active.attnScores(s, q, c.F32[off:end], stride)
-		return
-	}
-	for p := range s {
-		s[p] = active.dotF16(q, c.F16[off+p*stride:off+p*stride+len(q)])
+// scores sets s[p] = q·row(first+p)[col:] for the len(s) positions from
+// first, one kernel call per block.
+func (c KV) scores(s, q []float32, first, col int) {
+	for p := first; len(s) > 0; {
+		b, r := p/c.Block, p%c.Block
+		n := min(len(s), c.Block-r)
+		off, end := r*c.Dim+col, (r+n-1)*c.Dim+col+len(q)
+		if c.F16 == nil {
+			active.attnScores(s[:n], q, c.F32[b][off:end], c.Dim)
+		} else {
+			k := c.F16[b]
+			for i := range n {
+				o := off + i*c.Dim
+				s[i] = active.dotF16(q, k[o:o+len(q)])
+			}
+		}
+		s, p = s[n:], p+n
 	}
 }
 
-// weighted sets out = Σ_p w[p]·row(p) over the len(w) rows of len(out)
-// values starting at off, stride apart.
-func (c KV) weighted(out, w []float32, off, stride int) {
-	end := off + (len(w)-1)*stride + len(out)
-	if c.F16 == nil {
-		active.attnValues(out, w, c.F32[off:end], stride)
-		return
-	}
+// weighted sets out = Σ_p w[p]·row(first+p)[col:] over the len(w)
+// positions from first. The kernels add to out, so the sum runs on across
+// blocks in position order: the same operations as over one block.
+func (c KV) weighted(out, w []float32, first, col int) {
 	clear(out)
-	for p, wp := range w {
-		active.axpyF16(out, wp, c.F16[off+p*stride:off+p*stride+len(out)])
+	for p := first; len(w) > 0; {
+		b, r := p/c.Block, p%c.Block
+		n := min(len(w), c.Block-r)
+		off, end := r*c.Dim+col, (r+n-1)*c.Dim+col+len(out)
+		if c.F16 == nil {
+			active.attnValues(out, w[:n], c.F32[b][off:end], c.Dim)
+		} else {
+			v := c.F16[b]
+			for i, wi := range w[:n] {
+				o := off + i*c.Dim
+				active.axpyF16(out, wi, v[o:o+len(out)])
+			}
+		}
+		w, p = w[n:], p+n
 	}
 }
 
@@ -130,7 +175,6 @@ func goAttnScores(s, q, k []float32, stride int) {
 }
 
 func goAttnValues(out, w, v []float32, stride int) {
-	clear(out)
 	for p, wp := range w {
 		goAxpy(out, wp, v[p*stride:p*stride+len(out)])
 	}

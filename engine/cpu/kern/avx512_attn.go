@@ -74,12 +74,23 @@ func avx512AttnValues(out, w, v []float32, stride int) {
 	}
 }
 
-// values64 sets out[:16·vecs] = Σ_p w[p]·v[p·stride:], vecs ≤ 4 vectors
+// values64 adds Σ_p w[p]·v[p·stride:] to out[:16·vecs], vecs ≤ 4 vectors
 // kept in registers over all n positions.
 //
 //go:noinline
 func values64(out []float32, w, v unsafe.Pointer, stride uintptr, n, vecs int) {
 	var a0, a1, a2, a3 f32x16
+	o := unsafe.Pointer(&out[0])
+	a0 = ldf(o)
+	if vecs > 1 {
+		a1 = ldf(unsafe.Add(o, 64))
+	}
+	if vecs > 2 {
+		a2 = ldf(unsafe.Add(o, 128))
+	}
+	if vecs > 3 {
+		a3 = ldf(unsafe.Add(o, 192))
+	}
 	for p := uintptr(0); p < uintptr(n); p++ {
 		wp := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(w, 4*p)))
 		r := unsafe.Add(v, p*stride)

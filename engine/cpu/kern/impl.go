@@ -48,7 +48,8 @@ type impl struct {
 	siluMul func(a, b []float32)    // a = silu(a)*b
 
 	// Attention over a float32 cache: s[p] = q·k[p·stride:], and
-	// out = Σ w[p]·v[p·stride:] (len(out) values per row).
+	// out += Σ w[p]·v[p·stride:] (len(out) values per row), adding to out
+	// so that a sum over several blocks continues where the last one ended.
 	attnScores func(s, q, k []float32, stride int)
 	attnValues func(out, w, v []float32, stride int)
 

@@ -263,12 +263,11 @@ func neonAttnScores(s, q, k []float32, stride int) {
 	}
 }
 
-// neonAttnValues keeps 16 output lanes in registers across all positions
+// neonAttnValues adds to out, keeping 16 output lanes in registers across all positions
 // instead of loading and storing them once per position.
 func neonAttnValues(out, w, v []float32, stride int) {
 	hd := len(out)
 	if len(w) == 0 {
-		clear(out)
 		return
 	}
 	v = v[:(len(w)-1)*stride+hd]
@@ -277,7 +276,6 @@ func neonAttnValues(out, w, v []float32, stride int) {
 		neonValues16((*[16]float32)(out[c:]), unsafe.Pointer(&w[0]), unsafe.Pointer(&v[c]), uintptr(stride)*4, len(w))
 	}
 	if vec < hd {
-		clear(out[vec:])
 		for p, wp := range w {
 			goAxpy(out[vec:], wp, v[p*stride+vec:p*stride+hd])
 		}
@@ -286,7 +284,8 @@ func neonAttnValues(out, w, v []float32, stride int) {
 
 //go:noinline
 func neonValues16(out *[16]float32, w, v unsafe.Pointer, stride uintptr, n int) {
-	var a0, a1, a2, a3 f32x4
+	o := unsafe.Pointer(out)
+	a0, a1, a2, a3 := ldf4(o), ldf4(unsafe.Add(o, 16)), ldf4(unsafe.Add(o, 32)), ldf4(unsafe.Add(o, 48))
 	for p := uintptr(0); p < uintptr(n); p++ {
 		wp := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(w, 4*p)))
 		r := unsafe.Add(v, p*stride)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -231,23 +232,39 @@ func TestAttention(t *testing.T) {
 	for _, c := range cases {
 		forEachImpl(t, func(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
-				checkAttention(t, c.a, c.nq, c.pos0, c.f16, c.threshold)
+				// One block, as a contiguous cache; blocks of 16 rows (the
+				// SIMD kernels' grouping), which must give the same bits;
+				// and of 3, cut anywhere.
+				one := checkAttention(t, c.a, c.nq, c.pos0, 0, c.f16, c.threshold)
+				if got := checkAttention(t, c.a, c.nq, c.pos0, 16, c.f16, c.threshold); !slices.Equal(got, one) {
+					t.Errorf("blocks of 16 rows: %v, one block: %v", got, one)
+				}
+				checkAttention(t, c.a, c.nq, c.pos0, 3, c.f16, c.threshold)
 			})
 		})
 	}
 }
 
-func checkAttention(t *testing.T, a Attn, nq, pos0 int, f16 bool, tol float64) {
+// checkAttention compares attention over a cache in blocks of block rows (0:
+// one block) with the float64 reference and returns its output.
+func checkAttention(t *testing.T, a Attn, nq, pos0, block int, f16 bool, tol float64) []float32 {
+	t.Helper()
 	a.Scale = float32(1 / math.Sqrt(float64(a.HeadDim)))
 	rng := rand.New(rand.NewPCG(uint64(nq), uint64(pos0)))
 	n, kvDim := pos0+nq, a.KVHeads*a.HeadDim
 	kf, vf := randVec(rng, n*kvDim), randVec(rng, n*kvDim)
-	k, v := NewKV(n*kvDim, f16), NewKV(n*kvDim, f16)
+	k, v := blockedKV(n, kvDim, block, f16), blockedKV(n, kvDim, block, f16)
 	k.Put(0, kf)
 	v.Put(0, vf)
 	if f16 { // the reference sees what the cache holds
 		for i := range kf {
-			kf[i], vf[i] = F16ToF32(k.F16[i]), F16ToF32(v.F16[i])
+			kf[i], vf[i] = F16ToF32(F32ToF16(kf[i])), F16ToF32(F32ToF16(vf[i]))
+		}
+	}
+	row := make([]float32, kvDim)
+	for p := range n {
+		if k.Row(row, p, 0); !slices.Equal(row, kf[p*kvDim:(p+1)*kvDim]) {
+			t.Fatalf("block %d: row %d reads back %v, want %v", block, p, row, kf[p*kvDim:(p+1)*kvDim])
 		}
 	}
 	q := randVec(rng, nq*a.Heads*a.HeadDim)
@@ -259,9 +276,27 @@ func checkAttention(t *testing.T, a Attn, nq, pos0 int, f16 bool, tol float64) {
 	want := refAttention(q, nq, pos0, kf, vf, a)
 	for i := range want {
 		if math.Abs(float64(out[i])-want[i]) > tol {
-			t.Fatalf("out[%d] = %v, want %v", i, out[i], want[i])
+			t.Fatalf("block %d: out[%d] = %v, want %v", block, i, out[i], want[i])
 		}
 	}
+	return out
+}
+
+// blockedKV is a cache of rows positions in blocks of block rows (0: one
+// block), the last one partly used.
+func blockedKV(rows, dim, block int, f16 bool) KV {
+	if block == 0 {
+		return NewKV(rows, dim, f16)
+	}
+	c := KV{Block: block, Dim: dim}
+	for range (rows + block - 1) / block {
+		if f16 {
+			c.F16 = append(c.F16, make([]uint16, block*dim))
+		} else {
+			c.F32 = append(c.F32, make([]float32, block*dim))
+		}
+	}
+	return c
 }
 
 func TestRow(t *testing.T) {
