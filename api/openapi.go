@@ -16,6 +16,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/ollama"
 	"github.com/mlx-manager/mlx-manager/api/openai"
 	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -197,6 +198,21 @@ func schemaName(t reflect.Type) string {
 	return pkg + "." + t.Name()
 }
 
+// openAPIEnums gives the named string types on the wire their values, which
+// reflection cannot see: the UI switches on them, so its types must list them.
+var openAPIEnums = map[reflect.Type][]any{
+	reflect.TypeFor[hub.Status](): {hub.StatusPending, hub.StatusDownloading, hub.StatusPaused, hub.StatusVerifying,
+		hub.StatusCompleted, hub.StatusFailed, hub.StatusCancelled},
+	reflect.TypeFor[engine.ModelState](): {engine.StatePending, engine.StateLoading, engine.StateReady, engine.StateUnloading},
+}
+
+func enumSchema(t reflect.Type) *jsonschema.Schema {
+	if vals, ok := openAPIEnums[t]; ok {
+		return &jsonschema.Schema{Type: "string", Enum: vals}
+	}
+	return nil
+}
+
 type openAPIBuilder struct {
 	r       *jsonschema.Reflector
 	schemas map[string]*jsonschema.Schema
@@ -221,6 +237,7 @@ func OpenAPI(e *echo.Echo, version string) ([]byte, error) {
 	b := &openAPIBuilder{
 		r: &jsonschema.Reflector{
 			Namer:                     schemaName,
+			Mapper:                    enumSchema,
 			AllowAdditionalProperties: true,
 		},
 		schemas: map[string]*jsonschema.Schema{},
@@ -241,7 +258,7 @@ func OpenAPI(e *echo.Echo, version string) ([]byte, error) {
 		if paths[path] == nil {
 			paths[path] = map[string]any{}
 		}
-		paths[path][strings.ToLower(r.Method)] = b.operation(key, o, params)
+		paths[path][strings.ToLower(r.Method)] = b.operation(r.Method+" "+path, o, params)
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
@@ -352,8 +369,9 @@ func (b *openAPIBuilder) operation(key string, o apiOp, params []string) map[str
 	return op
 }
 
-// operationID makes "POST /api/models/download/:id/pause" into
-// "post_api_models_download_id_pause": stable and unique per route.
+// operationID makes "POST /api/models/download/{id}/pause" into
+// "post_api_models_download_id_pause": stable and unique per route (the OpenAPI
+// path, not echo's: /v1/models/* would lose its wildcard and meet /v1/models).
 func operationID(key string) string {
 	var sb strings.Builder
 	prev := byte('_')

@@ -197,6 +197,18 @@ func TestOpenAPIServedIsValid(t *testing.T) {
 		}
 	}
 
+	// Code generators key their output by operationId: each must be unique.
+	ids := map[string]string{}
+	for path, item := range doc.(map[string]any)["paths"].(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			id := op.(map[string]any)["operationId"].(string)
+			if other, dup := ids[id]; dup {
+				t.Errorf("operationId %s of %s %s is also %s's", id, method, path, other)
+			}
+			ids[id] = method + " " + path
+		}
+	}
+
 	// A wire type's schema says what its JSON carries: a user as the server sends it.
 	var user struct {
 		Properties map[string]any `json:"properties"`
