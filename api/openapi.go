@@ -213,15 +213,44 @@ func enumSchema(t reflect.Type) *jsonschema.Schema {
 	return nil
 }
 
+// openAPIBuilder reflects the types twice over. In an answer, a field without
+// omitempty is always sent, so it is required; a request needs none of them (the
+// handlers say what is missing), so request schemas require nothing, and a type met
+// in both places has its request form named apart (api.authSettingsInput).
 type openAPIBuilder struct {
-	r       *jsonschema.Reflector
-	schemas map[string]*jsonschema.Schema
+	answer, request *jsonschema.Reflector
+	answers         map[reflect.Type]bool // named types met in answers
+	schemas         map[string]*jsonschema.Schema
 }
 
-// schema reflects v's type, moves its definitions to components/schemas and
-// returns the schema to put in the operation (a $ref for named types).
-func (b *openAPIBuilder) schema(v any) *jsonschema.Schema {
-	s := b.r.ReflectFromType(reflect.TypeOf(v))
+func newOpenAPIBuilder() *openAPIBuilder {
+	b := &openAPIBuilder{answers: map[reflect.Type]bool{}, schemas: map[string]*jsonschema.Schema{}}
+	b.answer = &jsonschema.Reflector{
+		Namer: func(t reflect.Type) string {
+			b.answers[t] = true
+			return schemaName(t)
+		},
+		Mapper:                    enumSchema,
+		AllowAdditionalProperties: true,
+	}
+	b.request = &jsonschema.Reflector{
+		Namer: func(t reflect.Type) string {
+			if b.answers[t] && t.Name() != "" {
+				return schemaName(t) + "Input"
+			}
+			return schemaName(t)
+		},
+		Mapper:                     enumSchema,
+		AllowAdditionalProperties:  true,
+		RequiredFromJSONSchemaTags: true, // no such tags: nothing required
+	}
+	return b
+}
+
+// schema reflects v's type with r, moves its definitions to components/schemas
+// and returns the schema to put in the operation (a $ref for named types).
+func (b *openAPIBuilder) schema(r *jsonschema.Reflector, v any) *jsonschema.Schema {
+	s := r.ReflectFromType(reflect.TypeOf(v))
 	for name, d := range s.Definitions {
 		b.schemas[name] = d
 	}
@@ -234,13 +263,13 @@ func (b *openAPIBuilder) schema(v any) *jsonschema.Schema {
 // OpenAPI builds the OpenAPI 3.1 document of the routes e serves, from openAPIOps.
 // A route missing from the table is an error (the tests keep the table whole).
 func OpenAPI(e *echo.Echo, version string) ([]byte, error) {
-	b := &openAPIBuilder{
-		r: &jsonschema.Reflector{
-			Namer:                     schemaName,
-			Mapper:                    enumSchema,
-			AllowAdditionalProperties: true,
-		},
-		schemas: map[string]*jsonschema.Schema{},
+	b := newOpenAPIBuilder()
+	// Answers first, so that every type an answer uses is known before a request's
+	// form is named.
+	for _, r := range e.Routes() {
+		if o, ok := openAPIOps[r.Method+" "+r.Path]; ok && o.resp != nil {
+			b.schema(b.answer, o.resp)
+		}
 	}
 	paths := map[string]map[string]any{}
 	var missing []string
@@ -337,7 +366,7 @@ func (b *openAPIBuilder) operation(key string, o apiOp, params []string) map[str
 	if o.req != nil {
 		op["requestBody"] = map[string]any{
 			"required": true,
-			"content":  map[string]any{"application/json": map[string]any{"schema": b.schema(o.req)}},
+			"content":  map[string]any{"application/json": map[string]any{"schema": b.schema(b.request, o.req)}},
 		}
 	}
 	status := o.status
@@ -348,11 +377,11 @@ func (b *openAPIBuilder) operation(key string, o apiOp, params []string) map[str
 	content := map[string]any{}
 	switch {
 	case o.resType != "" && o.resp != nil:
-		content[o.resType] = map[string]any{"schema": b.schema(o.resp)}
+		content[o.resType] = map[string]any{"schema": b.schema(b.answer, o.resp)}
 	case o.resType != "":
 		content[o.resType] = map[string]any{}
 	case o.resp != nil:
-		content["application/json"] = map[string]any{"schema": b.schema(o.resp)}
+		content["application/json"] = map[string]any{"schema": b.schema(b.answer, o.resp)}
 	}
 	if o.stream != "" {
 		content[o.stream] = map[string]any{}

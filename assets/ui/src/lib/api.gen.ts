@@ -1317,7 +1317,7 @@ export type webhooks = Record<string, never>;
 export type components = {
     schemas: {
         "api.apiKeyRequest": {
-            name: string;
+            name?: string;
         };
         "api.apiKeyView": {
             /** Format: date-time */
@@ -1347,15 +1347,30 @@ export type components = {
             registrations_per_hour?: number;
             users_control_servers: boolean;
         };
+        "api.authSettingsInput": {
+            allow_unauthenticated_loopback?: boolean;
+            max_api_keys_per_user?: number;
+            max_pending_accounts?: number;
+            max_profiles_per_user?: number;
+            quota_key_concurrent?: number;
+            quota_key_per_minute?: number;
+            quota_key_tokens_per_day?: number;
+            quota_user_concurrent?: number;
+            quota_user_per_minute?: number;
+            quota_user_tokens_per_day?: number;
+            registration?: string;
+            registrations_per_hour?: number;
+            users_control_servers?: boolean;
+        };
         "api.backendBody": {
             api_key?: string;
-            base_url: string;
-            discover: boolean;
-            kind: string;
-            models: string[];
-            name: string;
-            timeout_s: number;
-            users: string[];
+            base_url?: string;
+            discover?: boolean;
+            kind?: string;
+            models?: string[];
+            name?: string;
+            timeout_s?: number;
+            users?: string[];
         };
         "api.backendView": {
             base_url: string;
@@ -1377,6 +1392,10 @@ export type components = {
         "api.Budget": {
             Bytes: number;
             Percent: number;
+        };
+        "api.BudgetInput": {
+            Bytes?: number;
+            Percent?: number;
         };
         "api.cleared": {
             cleared: number;
@@ -1431,17 +1450,17 @@ export type components = {
             prefix: string;
         };
         "api.credentialsJSON": {
-            email: string;
-            invite: string;
-            password: string;
-            username: string;
+            email?: string;
+            invite?: string;
+            password?: string;
+            username?: string;
         };
         "api.detokenizeRequest": {
-            model: string;
-            tokens: number[];
+            model?: string;
+            tokens?: number[];
         };
         "api.downloadRequest": {
-            model_id: string;
+            model_id?: string;
         };
         "api.downloadView": {
             bytes_done: number;
@@ -1476,8 +1495,8 @@ export type components = {
             version: string;
         };
         "api.hubSettingsRequest": {
-            offline: boolean;
-            token: string;
+            offline?: boolean;
+            token?: string;
         };
         "api.hubSettingsView": {
             endpoint?: string;
@@ -1485,8 +1504,8 @@ export type components = {
             token_set: boolean;
         };
         "api.inviteRequest": {
-            expires_in_hours: number;
-            note: string;
+            expires_in_hours?: number;
+            note?: string;
         };
         "api.inviteView": {
             /** Format: date-time */
@@ -1519,10 +1538,10 @@ export type components = {
             total_ram_bytes: number;
         };
         "api.PoolSettings": {
-            budget: components["schemas"]["api.Budget"];
-            default_ttl_seconds: number;
-            eviction_policy: string;
-            max_models: number;
+            budget?: components["schemas"]["api.BudgetInput"];
+            default_ttl_seconds?: number;
+            eviction_policy?: string;
+            max_models?: number;
         };
         "api.poolSettingsView": {
             budget: components["schemas"]["api.Budget"];
@@ -1532,17 +1551,17 @@ export type components = {
             max_models: number;
         };
         "api.profileRequest": {
-            auto_start: boolean;
-            context_length: number;
-            max_tokens: number;
-            model: string;
-            name: string;
-            shared: boolean;
-            system_prompt: string;
-            temperature: number;
-            tool_format: string;
-            top_p: number;
-            ttl_seconds: number;
+            auto_start?: boolean;
+            context_length?: number;
+            max_tokens?: number;
+            model?: string;
+            name?: string;
+            shared?: boolean;
+            system_prompt?: string;
+            temperature?: number;
+            tool_format?: string;
+            top_p?: number;
+            ttl_seconds?: number;
         };
         "api.readiness": {
             checks: {
@@ -1556,6 +1575,9 @@ export type components = {
         };
         "api.routingSettings": {
             rules: components["schemas"]["route.Rule"][];
+        };
+        "api.routingSettingsInput": {
+            rules?: components["schemas"]["route.RuleInput"][];
         };
         "api.searchResult": {
             architecture?: string;
@@ -1579,11 +1601,11 @@ export type components = {
             unsupported_reason?: string;
         };
         "api.serverRequest": {
-            model: string;
-            pin: boolean;
-            profile_id: string;
-            ttl_seconds: number;
-            wait: boolean;
+            model?: string;
+            pin?: boolean;
+            profile_id?: string;
+            ttl_seconds?: number;
+            wait?: boolean;
         };
         "api.serversOverview": {
             memory: components["schemas"]["pool.MemoryStatus"];
@@ -1611,11 +1633,11 @@ export type components = {
             uptime_seconds: number;
         };
         "api.tokenizeRequest": {
-            add_special: boolean;
-            content: string;
-            model: string;
-            parse_special: boolean;
-            with_pieces: boolean;
+            add_special?: boolean;
+            content?: string;
+            model?: string;
+            parse_special?: boolean;
+            with_pieces?: boolean;
         };
         "api.tokenResponse": {
             access_token: string;
@@ -1623,8 +1645,8 @@ export type components = {
             token_type: string;
         };
         "api.userUpdate": {
-            is_admin: boolean;
-            status: string;
+            is_admin?: boolean;
+            status?: string;
         };
         "api.userView": {
             /** Format: date-time */
@@ -1668,16 +1690,16 @@ export type components = {
             unsupported_reason?: string;
         };
         "ollama.ChatRequest": {
-            format: unknown;
-            keep_alive: unknown;
-            messages: components["schemas"]["ollama.Message"][];
-            model: string;
-            options: {
+            format?: unknown;
+            keep_alive?: unknown;
+            messages?: components["schemas"]["ollama.MessageInput"][];
+            model?: string;
+            options?: {
                 [key: string]: unknown;
             };
-            stream: boolean;
-            think: unknown;
-            tools: components["schemas"]["ollama.Tool"][];
+            stream?: boolean;
+            think?: unknown;
+            tools?: components["schemas"]["ollama.Tool"][];
         };
         "ollama.ChatResponse": {
             /** Format: date-time */
@@ -1694,12 +1716,12 @@ export type components = {
             total_duration: number;
         };
         "ollama.CopyRequest": {
-            destination: string;
-            source: string;
+            destination?: string;
+            source?: string;
         };
         "ollama.DeleteRequest": {
-            model: string;
-            name: string;
+            model?: string;
+            name?: string;
         };
         "ollama.Details": {
             families: string[];
@@ -1710,14 +1732,14 @@ export type components = {
             quantization_level: string;
         };
         "ollama.EmbedRequest": {
-            dimensions: number;
-            input: unknown;
-            keep_alive: unknown;
-            model: string;
-            options: {
+            dimensions?: number;
+            input?: unknown;
+            keep_alive?: unknown;
+            model?: string;
+            options?: {
                 [key: string]: unknown;
             };
-            truncate: boolean;
+            truncate?: boolean;
         };
         "ollama.EmbedResponse": {
             embeddings: number[][];
@@ -1727,21 +1749,21 @@ export type components = {
             total_duration: number;
         };
         "ollama.GenerateRequest": {
-            context: number[];
-            format: unknown;
-            images: string[];
-            keep_alive: unknown;
-            model: string;
-            options: {
+            context?: number[];
+            format?: unknown;
+            images?: string[];
+            keep_alive?: unknown;
+            model?: string;
+            options?: {
                 [key: string]: unknown;
             };
-            prompt: string;
-            raw: boolean;
-            stream: boolean;
-            suffix: string;
-            system: string;
-            template: string;
-            think: unknown;
+            prompt?: string;
+            raw?: boolean;
+            stream?: boolean;
+            suffix?: string;
+            system?: string;
+            template?: string;
+            think?: unknown;
         };
         "ollama.GenerateResponse": {
             context?: number[];
@@ -1779,6 +1801,14 @@ export type components = {
             tool_calls?: components["schemas"]["ollama.ToolCall"][];
             tool_name?: string;
         };
+        "ollama.MessageInput": {
+            content?: string;
+            images?: string[];
+            role?: string;
+            thinking?: string;
+            tool_calls?: components["schemas"]["ollama.ToolCallInput"][];
+            tool_name?: string;
+        };
         "ollama.ProcessModel": {
             context_length: number;
             details: components["schemas"]["ollama.Details"];
@@ -1800,15 +1830,15 @@ export type components = {
             total?: number;
         };
         "ollama.PullRequest": {
-            insecure: boolean;
-            model: string;
-            name: string;
-            stream: boolean;
+            insecure?: boolean;
+            model?: string;
+            name?: string;
+            stream?: boolean;
         };
         "ollama.ShowRequest": {
-            model: string;
-            name: string;
-            verbose: boolean;
+            model?: string;
+            name?: string;
+            verbose?: boolean;
         };
         "ollama.ShowResponse": {
             capabilities: string[];
@@ -1823,8 +1853,8 @@ export type components = {
             template: string;
         };
         "ollama.Tool": {
-            function: components["schemas"]["ollama.ToolFunction"];
-            type: string;
+            function?: components["schemas"]["ollama.ToolFunction"];
+            type?: string;
         };
         "ollama.ToolCall": {
             function: components["schemas"]["ollama.ToolCallFunction"];
@@ -1834,9 +1864,17 @@ export type components = {
             index: number;
             name: string;
         };
+        "ollama.ToolCallFunctionInput": {
+            arguments?: unknown;
+            index?: number;
+            name?: string;
+        };
+        "ollama.ToolCallInput": {
+            function?: components["schemas"]["ollama.ToolCallFunctionInput"];
+        };
         "ollama.ToolFunction": {
             description?: string;
-            name: string;
+            name?: string;
             parameters?: unknown;
         };
         "ollama.VersionResponse": {
@@ -1850,20 +1888,20 @@ export type components = {
             tool_calls?: components["schemas"]["openai.ToolCall"][];
         };
         "openai.AnthropicChoice": {
-            disable_parallel_tool_use: boolean;
-            name: string;
-            type: string;
+            disable_parallel_tool_use?: boolean;
+            name?: string;
+            type?: string;
         };
         "openai.AnthropicMessage": {
-            content: unknown;
-            role: string;
+            content?: unknown;
+            role?: string;
         };
         "openai.AnthropicTool": {
-            cache_control: unknown;
-            description: string;
-            input_schema: unknown;
-            name: string;
-            type: string;
+            cache_control?: unknown;
+            description?: string;
+            input_schema?: unknown;
+            name?: string;
+            type?: string;
         };
         "openai.AnthropicUsage": {
             cache_creation_input_tokens: number;
@@ -1897,93 +1935,93 @@ export type components = {
             refusal: components["schemas"]["openai.TokenLogprob"][];
         };
         "openai.ChatMessage": {
-            audio: unknown;
-            content: unknown;
-            function_call: unknown;
-            name: string;
-            reasoning_content: string;
-            refusal: string;
-            role: string;
-            tool_call_id: string;
-            tool_calls: components["schemas"]["openai.ToolCall"][];
+            audio?: unknown;
+            content?: unknown;
+            function_call?: unknown;
+            name?: string;
+            reasoning_content?: string;
+            refusal?: string;
+            role?: string;
+            tool_call_id?: string;
+            tool_calls?: components["schemas"]["openai.ToolCallInput"][];
         };
         "openai.ChatRequest": {
-            audio: unknown;
-            chat_template_kwargs: Record<string, never>;
-            context_overflow: string;
-            continue_final_message: boolean;
-            frequency_penalty: number;
-            function_call: unknown;
-            functions: unknown;
-            keep_alive: unknown;
-            logit_bias: {
+            audio?: unknown;
+            chat_template_kwargs?: Record<string, never>;
+            context_overflow?: string;
+            continue_final_message?: boolean;
+            frequency_penalty?: number;
+            function_call?: unknown;
+            functions?: unknown;
+            keep_alive?: unknown;
+            logit_bias?: {
                 [key: string]: number;
             };
-            logprobs: boolean;
-            max_completion_tokens: number;
-            max_tokens: number;
-            messages: components["schemas"]["openai.ChatMessage"][];
-            metadata: unknown;
-            min_p: number;
-            modalities: string[];
-            model: string;
-            n: number;
-            parallel_tool_calls: boolean;
-            prediction: unknown;
-            presence_penalty: number;
-            prompt_cache_key: unknown;
-            reasoning_effort: string;
-            repetition_penalty: number;
-            response_format: components["schemas"]["openai.ResponseFormat"];
-            safety_identifier: unknown;
-            seed: number;
-            service_tier: unknown;
-            stop: unknown;
-            store: unknown;
-            stream: boolean;
-            stream_options: components["schemas"]["openai.StreamOptions"];
-            temperature: number;
-            tool_choice: unknown;
-            tools: components["schemas"]["openai.Tool"][];
-            top_k: number;
-            top_logprobs: number;
-            top_p: number;
-            ttl: number;
-            user: unknown;
-            verbosity: unknown;
-            web_search_options: unknown;
+            logprobs?: boolean;
+            max_completion_tokens?: number;
+            max_tokens?: number;
+            messages?: components["schemas"]["openai.ChatMessage"][];
+            metadata?: unknown;
+            min_p?: number;
+            modalities?: string[];
+            model?: string;
+            n?: number;
+            parallel_tool_calls?: boolean;
+            prediction?: unknown;
+            presence_penalty?: number;
+            prompt_cache_key?: unknown;
+            reasoning_effort?: string;
+            repetition_penalty?: number;
+            response_format?: components["schemas"]["openai.ResponseFormat"];
+            safety_identifier?: unknown;
+            seed?: number;
+            service_tier?: unknown;
+            stop?: unknown;
+            store?: unknown;
+            stream?: boolean;
+            stream_options?: components["schemas"]["openai.StreamOptions"];
+            temperature?: number;
+            tool_choice?: unknown;
+            tools?: components["schemas"]["openai.Tool"][];
+            top_k?: number;
+            top_logprobs?: number;
+            top_p?: number;
+            ttl?: number;
+            user?: unknown;
+            verbosity?: unknown;
+            web_search_options?: unknown;
         };
         "openai.CompletionRequest": {
-            best_of: number;
-            echo: boolean;
-            frequency_penalty: number;
-            keep_alive: unknown;
-            logit_bias: {
+            best_of?: number;
+            echo?: boolean;
+            frequency_penalty?: number;
+            keep_alive?: unknown;
+            logit_bias?: {
                 [key: string]: number;
             };
-            logprobs: number;
-            max_tokens: number;
-            metadata: unknown;
-            min_p: number;
-            model: string;
-            n: number;
-            presence_penalty: number;
-            prompt: unknown;
-            prompt_cache_key: unknown;
-            repetition_penalty: number;
-            safety_identifier: unknown;
-            seed: number;
-            service_tier: unknown;
-            stop: unknown;
-            store: unknown;
-            stream: boolean;
-            stream_options: components["schemas"]["openai.StreamOptions"];
-            suffix: string;
-            temperature: number;
-            top_k: number;
-            top_p: number;
-            ttl: number;
-            user: unknown;
+            logprobs?: number;
+            max_tokens?: number;
+            metadata?: unknown;
+            min_p?: number;
+            model?: string;
+            n?: number;
+            presence_penalty?: number;
+            prompt?: unknown;
+            prompt_cache_key?: unknown;
+            repetition_penalty?: number;
+            safety_identifier?: unknown;
+            seed?: number;
+            service_tier?: unknown;
+            stop?: unknown;
+            store?: unknown;
+            stream?: boolean;
+            stream_options?: components["schemas"]["openai.StreamOptions"];
+            suffix?: string;
+            temperature?: number;
+            top_k?: number;
+            top_p?: number;
+            ttl?: number;
+            user?: unknown;
         };
         "openai.ContextOverflow": {
             dropped_messages: number;
@@ -2002,16 +2040,16 @@ export type components = {
             usage: components["schemas"]["openai.EmbeddingUsage"];
         };
         "openai.EmbeddingRequest": {
-            dimensions: number;
-            encoding_format: string;
-            input: unknown;
-            metadata: unknown;
-            model: string;
-            prompt_cache_key: unknown;
-            safety_identifier: unknown;
-            service_tier: unknown;
-            store: unknown;
-            user: unknown;
+            dimensions?: number;
+            encoding_format?: string;
+            input?: unknown;
+            metadata?: unknown;
+            model?: string;
+            prompt_cache_key?: unknown;
+            safety_identifier?: unknown;
+            service_tier?: unknown;
+            store?: unknown;
+            user?: unknown;
         };
         "openai.EmbeddingUsage": {
             prompt_tokens: number;
@@ -2021,20 +2059,24 @@ export type components = {
             arguments: string;
             name?: string;
         };
+        "openai.FunctionCallInput": {
+            arguments?: string;
+            name?: string;
+        };
         "openai.FunctionDef": {
-            description: string;
-            name: string;
-            parameters: unknown;
-            strict: boolean;
+            description?: string;
+            name?: string;
+            parameters?: unknown;
+            strict?: boolean;
         };
         "openai.IncompleteDetails": {
             reason: string;
         };
         "openai.JSONSchema": {
-            description: string;
-            name: string;
-            schema: unknown;
-            strict: boolean;
+            description?: string;
+            name?: string;
+            schema?: unknown;
+            strict?: boolean;
         };
         "openai.LegacyLogprobs": {
             text_offset: number[];
@@ -2055,25 +2097,25 @@ export type components = {
             usage: components["schemas"]["openai.AnthropicUsage"];
         };
         "openai.MessagesRequest": {
-            container: unknown;
-            context_management: unknown;
-            keep_alive: unknown;
-            max_tokens: number;
-            mcp_servers: unknown;
-            messages: components["schemas"]["openai.AnthropicMessage"][];
-            metadata: unknown;
-            model: string;
-            service_tier: unknown;
-            stop_sequences: string[];
-            stream: boolean;
-            system: unknown;
-            temperature: number;
-            thinking: components["schemas"]["openai.Thinking"];
-            tool_choice: components["schemas"]["openai.AnthropicChoice"];
-            tools: components["schemas"]["openai.AnthropicTool"][];
-            top_k: number;
-            top_p: number;
-            ttl: number;
+            container?: unknown;
+            context_management?: unknown;
+            keep_alive?: unknown;
+            max_tokens?: number;
+            mcp_servers?: unknown;
+            messages?: components["schemas"]["openai.AnthropicMessage"][];
+            metadata?: unknown;
+            model?: string;
+            service_tier?: unknown;
+            stop_sequences?: string[];
+            stream?: boolean;
+            system?: unknown;
+            temperature?: number;
+            thinking?: components["schemas"]["openai.Thinking"];
+            tool_choice?: components["schemas"]["openai.AnthropicChoice"];
+            tools?: components["schemas"]["openai.AnthropicTool"][];
+            top_k?: number;
+            top_p?: number;
+            ttl?: number;
         };
         "openai.Model": {
             created: number;
@@ -2109,9 +2151,9 @@ export type components = {
             cached_tokens: number;
         };
         "openai.ReasoningConfig": {
-            effort: string;
-            generate_summary: unknown;
-            summary: unknown;
+            effort?: string;
+            generate_summary?: unknown;
+            summary?: unknown;
         };
         "openai.ReasoningEcho": {
             effort: string;
@@ -2149,45 +2191,45 @@ export type components = {
             message: string;
         };
         "openai.ResponseFormat": {
-            json_schema: components["schemas"]["openai.JSONSchema"];
-            type: string;
+            json_schema?: components["schemas"]["openai.JSONSchema"];
+            type?: string;
         };
         "openai.ResponsesRequest": {
-            background: boolean;
-            conversation: unknown;
-            include: string[];
-            input: unknown;
-            instructions: string;
-            keep_alive: unknown;
-            max_output_tokens: number;
-            max_tool_calls: unknown;
-            metadata: {
+            background?: boolean;
+            conversation?: unknown;
+            include?: string[];
+            input?: unknown;
+            instructions?: string;
+            keep_alive?: unknown;
+            max_output_tokens?: number;
+            max_tool_calls?: unknown;
+            metadata?: {
                 [key: string]: string;
             };
-            min_p: number;
-            model: string;
-            parallel_tool_calls: boolean;
-            previous_response_id: string;
-            prompt: unknown;
-            prompt_cache_key: unknown;
-            reasoning: components["schemas"]["openai.ReasoningConfig"];
-            repetition_penalty: number;
-            safety_identifier: unknown;
-            seed: number;
-            service_tier: unknown;
-            store: boolean;
-            stream: boolean;
-            stream_options: components["schemas"]["openai.StreamOptions"];
-            temperature: number;
-            text: components["schemas"]["openai.TextConfig"];
-            tool_choice: unknown;
-            tools: components["schemas"]["openai.ResponseTool"][];
-            top_k: number;
-            top_logprobs: unknown;
-            top_p: number;
-            truncation: string;
-            ttl: number;
-            user: unknown;
+            min_p?: number;
+            model?: string;
+            parallel_tool_calls?: boolean;
+            previous_response_id?: string;
+            prompt?: unknown;
+            prompt_cache_key?: unknown;
+            reasoning?: components["schemas"]["openai.ReasoningConfig"];
+            repetition_penalty?: number;
+            safety_identifier?: unknown;
+            seed?: number;
+            service_tier?: unknown;
+            store?: boolean;
+            stream?: boolean;
+            stream_options?: components["schemas"]["openai.StreamOptions"];
+            temperature?: number;
+            text?: components["schemas"]["openai.TextConfig"];
+            tool_choice?: unknown;
+            tools?: components["schemas"]["openai.ResponseToolInput"][];
+            top_k?: number;
+            top_logprobs?: unknown;
+            top_p?: number;
+            truncation?: string;
+            ttl?: number;
+            user?: unknown;
         };
         "openai.ResponseTool": {
             description: string;
@@ -2195,6 +2237,13 @@ export type components = {
             parameters: unknown;
             strict: boolean;
             type: string;
+        };
+        "openai.ResponseToolInput": {
+            description?: string;
+            name?: string;
+            parameters?: unknown;
+            strict?: boolean;
+            type?: string;
         };
         "openai.ResponseUsage": {
             input_tokens: number;
@@ -2204,8 +2253,8 @@ export type components = {
             total_tokens: number;
         };
         "openai.StreamOptions": {
-            include_obfuscation: boolean;
-            include_usage: boolean;
+            include_obfuscation?: boolean;
+            include_usage?: boolean;
         };
         "openai.TextChoice": {
             finish_reason: string;
@@ -2223,22 +2272,22 @@ export type components = {
             usage?: components["schemas"]["openai.Usage"];
         };
         "openai.TextConfig": {
-            format: components["schemas"]["openai.TextFormat"];
-            verbosity: unknown;
+            format?: components["schemas"]["openai.TextFormat"];
+            verbosity?: unknown;
         };
         "openai.TextEcho": {
             format: unknown;
         };
         "openai.TextFormat": {
-            description: string;
-            name: string;
-            schema: unknown;
-            strict: boolean;
-            type: string;
+            description?: string;
+            name?: string;
+            schema?: unknown;
+            strict?: boolean;
+            type?: string;
         };
         "openai.Thinking": {
-            budget_tokens: number;
-            type: string;
+            budget_tokens?: number;
+            type?: string;
         };
         "openai.Timings": {
             cache_n: number;
@@ -2258,12 +2307,18 @@ export type components = {
             top_logprobs: components["schemas"]["openai.TopLogprob"][];
         };
         "openai.Tool": {
-            custom: unknown;
-            function: components["schemas"]["openai.FunctionDef"];
-            type: string;
+            custom?: unknown;
+            function?: components["schemas"]["openai.FunctionDef"];
+            type?: string;
         };
         "openai.ToolCall": {
             function: components["schemas"]["openai.FunctionCall"];
+            id?: string;
+            index?: number;
+            type?: string;
+        };
+        "openai.ToolCallInput": {
+            function?: components["schemas"]["openai.FunctionCallInput"];
             id?: string;
             index?: number;
             type?: string;
@@ -2292,6 +2347,10 @@ export type components = {
             pattern: string;
             targets: components["schemas"]["route.Target"][];
         };
+        "route.RuleInput": {
+            pattern?: string;
+            targets?: components["schemas"]["route.TargetInput"][];
+        };
         "route.Status": {
             /** Format: date-time */
             checked_at?: string;
@@ -2305,6 +2364,10 @@ export type components = {
         };
         "route.Target": {
             backend: string;
+            model?: string;
+        };
+        "route.TargetInput": {
+            backend?: string;
             model?: string;
         };
         "store.AuditEvent": {
@@ -2334,6 +2397,10 @@ export type components = {
         "store.AuditRetention": {
             max_events: number;
             retention_days: number;
+        };
+        "store.AuditRetentionInput": {
+            max_events?: number;
+            retention_days?: number;
         };
         "store.AuditStats": {
             avg_duration_ms: number;
@@ -4391,7 +4458,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["store.AuditRetention"];
+                "application/json": components["schemas"]["store.AuditRetentionInput"];
             };
         };
         responses: {
@@ -4463,7 +4530,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["api.authSettings"];
+                "application/json": components["schemas"]["api.authSettingsInput"];
             };
         };
         responses: {
@@ -4679,7 +4746,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["api.routingSettings"];
+                "application/json": components["schemas"]["api.routingSettingsInput"];
             };
         };
         responses: {
