@@ -30,9 +30,14 @@ $(UI_DIR)/dist/index.html: $(UI_SRC) $(UI_DIR)/node_modules/.package-lock.json
 $(UI_DIR)/node_modules/.package-lock.json: $(UI_DIR)/package-lock.json
 	npm ci --prefix $(UI_DIR) --no-audit --no-fund --loglevel=error
 
-# The UI's unit tests (vitest: the API client, the chat stream parser, Markdown sanitizing).
-ui-test: $(UI_DIR)/node_modules/.package-lock.json
+# The UI's unit tests (vitest: the API client, the chat stream parser, Markdown sanitizing)
+# and the check that src/lib/api.gen.ts matches the OpenAPI document.
+ui-test: $(UI_DIR)/node_modules/.package-lock.json $(UI_DIR)/openapi-gen/node_modules/.package-lock.json
 	npm test --prefix $(UI_DIR)
+# openapi-typescript, which makes src/lib/api.gen.ts from src/lib/openapi.json (npm run
+# gen-api); npm test checks the committed file is what it makes.
+$(UI_DIR)/openapi-gen/node_modules/.package-lock.json: $(UI_DIR)/openapi-gen/package-lock.json
+	npm ci --prefix $(UI_DIR)/openapi-gen --no-audit --no-fund --loglevel=error
 
 # run builds with the menu-bar icon (the tray tag): it shows where a tray host
 # exists (macOS; Linux with a StatusNotifier host), and the start line says which.

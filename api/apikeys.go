@@ -34,10 +34,13 @@ type createdKey struct {
 	Key string `json:"key"`
 }
 
+// apiKeyRequest is POST /api/auth/api-keys's body.
+type apiKeyRequest struct {
+	Name string `json:"name"`
+}
+
 func (s *Server) handleCreateAPIKey(c echo.Context) error {
-	var req struct {
-		Name string `json:"name"`
-	}
+	var req apiKeyRequest
 	if err := decodeStrictJSON(c, &req); err != nil {
 		return err
 	}

@@ -63,6 +63,11 @@ func (s *Server) needDownloads() (*hub.Manager, error) {
 	return s.opts.Downloads, nil
 }
 
+// downloadRequest is POST /api/models/download's body.
+type downloadRequest struct {
+	ModelID string `json:"model_id"`
+}
+
 // handleStartDownload starts (or joins) the download of a model. The download
 // belongs to the manager: it goes on when this request ends.
 func (s *Server) handleStartDownload(c echo.Context) error {
@@ -70,9 +75,7 @@ func (s *Server) handleStartDownload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		ModelID string `json:"model_id"`
-	}
+	var req downloadRequest
 	if err := decodeStrictJSON(c, &req); err != nil {
 		return err
 	}

@@ -79,11 +79,14 @@ func newInviteToken() (string, [32]byte, error) {
 	return tok, sha256.Sum256([]byte(tok)), nil
 }
 
+// inviteRequest is POST /api/auth/invites's body.
+type inviteRequest struct {
+	Note           string   `json:"note"`
+	ExpiresInHours *float64 `json:"expires_in_hours"`
+}
+
 func (s *Server) handleCreateInvite(c echo.Context) error {
-	var req struct {
-		Note           string   `json:"note"`
-		ExpiresInHours *float64 `json:"expires_in_hours"`
-	}
+	var req inviteRequest
 	if err := decodeStrictJSON(c, &req); err != nil {
 		return err
 	}

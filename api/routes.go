@@ -21,6 +21,9 @@ func (s *Server) routes() {
 	e.GET("/health", s.handleHealth)
 	e.HEAD("/health", s.handleHealth)
 	e.GET("/health/ready", s.handleReady)
+	// The API's description is public like /health: it holds no data, and SDK
+	// generators and API explorers fetch it before they have credentials.
+	e.GET("/api/openapi.json", s.handleOpenAPI())
 	e.GET("/metrics", s.handleMetrics, s.requireUser, s.requireMetricsAccess)
 
 	// /v1 routes take s.v1Chain()...: auditV1 around requireV1, per route, so unknown

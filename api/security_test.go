@@ -39,6 +39,7 @@ var routeAccess = map[string]access{
 	"echo_route_not_found /api": public, "echo_route_not_found /api/*": public,
 	"echo_route_not_found /v1": public, "echo_route_not_found /v1/*": public,
 	"GET /metrics":                               scrape,
+	"GET /api/openapi.json":                      public,
 	"POST /api/auth/register":                    public,
 	"POST /api/auth/login":                       public,
 	"GET /api/auth/me":                           user,

@@ -59,13 +59,16 @@ func (s *Server) handleGetHubSettings(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.viewHubSettings(set))
 }
 
+// hubSettingsRequest is PUT /api/settings/hub's body: absent fields stay as they are.
+type hubSettingsRequest struct {
+	Offline *bool   `json:"offline"`
+	Token   *string `json:"token"`
+}
+
 // handlePutHubSettings changes what the request names: an absent token keeps the
 // stored one, "" clears it.
 func (s *Server) handlePutHubSettings(c echo.Context) error {
-	var req struct {
-		Offline *bool   `json:"offline"`
-		Token   *string `json:"token"`
-	}
+	var req hubSettingsRequest
 	if err := decodeStrictJSON(c, &req); err != nil {
 		return err
 	}

@@ -85,15 +85,18 @@ func (s *Server) handleTokenize(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string][]tokenPiece{"tokens": pieces})
 }
 
+// detokenizeRequest is POST /detokenize's body.
+type detokenizeRequest struct {
+	Model  string  `json:"model"`
+	Tokens []int32 `json:"tokens"`
+}
+
 func (s *Server) handleDetokenize(c echo.Context) error {
 	eng, err := s.v1Engine()
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Model  string  `json:"model"`
-		Tokens []int32 `json:"tokens"`
-	}
+	var req detokenizeRequest
 	if err := decodeStrictJSON(c, &req); err != nil {
 		return err
 	}

@@ -438,6 +438,14 @@ async function run(ctx) {
   await a.locator(sel('api-key', 'name', 'e2e key')).waitFor()
   await shot(a, '18-settings.png')
 
+  log('the API reference: Settings links /api-docs, which reads the server\'s OpenAPI document')
+  await a.getByRole('link', { name: 'API reference' }).click()
+  await a.waitForURL('**/api-docs')
+  const servers = a.getByTestId('get_api_servers')
+  await servers.locator('summary').click()
+  await servers.getByText('memory_bytes').waitFor()
+  await shot(a, '18b-api-docs.png')
+
   log('registration by invitation: a one-time link signs a third person up, approved at once')
   await nav(a, 'Users')
   await a.getByTestId('registration-mode').selectOption('invite')

@@ -9,6 +9,7 @@ import { linkClick, navigate, usePath } from './lib/router'
 import { restore, session, signOut } from './lib/session'
 import { useStore } from './lib/store'
 import { theme, toggleTheme } from './lib/theme'
+import { ApiDocsPage } from './pages/api-docs'
 import { AuditPage } from './pages/audit'
 import { ChatPage } from './pages/chat'
 import { LoginPage } from './pages/login'
@@ -23,6 +24,7 @@ interface Route {
   label: string
   icon: IconName
   admin?: boolean
+  hidden?: boolean // a page linked from another, not in the sidebar
   page: () => preact.JSX.Element
 }
 
@@ -34,6 +36,7 @@ const routes: Route[] = [
   { path: '/audit', label: 'Audit log', icon: 'audit', page: AuditPage },
   { path: '/users', label: 'Users', icon: 'users', admin: true, page: UsersPage },
   { path: '/settings', label: 'Settings', icon: 'settings', page: SettingsPage },
+  { path: '/api-docs', label: 'API', icon: 'settings', hidden: true, page: ApiDocsPage },
 ]
 
 const home = '/models'
@@ -84,7 +87,7 @@ export function App() {
   const Page = route?.page ?? (adminOnly ? AdminsOnly : NotFound)
   return (
     <div class="shell">
-      <Sidebar routes={visible} path={path} />
+      <Sidebar routes={visible.filter((r) => !r.hidden)} path={path} />
       <main class="main" id="main">
         <Page />
       </main>

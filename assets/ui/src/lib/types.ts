@@ -1,5 +1,9 @@
 // Wire types of the daemon's /api (see api/*.go).
 
+import type { components } from './api.gen'
+
+type Schemas = components['schemas']
+
 export interface User {
   id: string
   email: string
@@ -25,115 +29,22 @@ export interface APIKey {
   key?: string // only in the answer to create
 }
 
-export interface LocalModel {
-  id: string
-  path: string
-  size_bytes: number
-  architecture?: string
-  model_type?: string
-  kind?: 'chat' | 'embedding' | 'reranker'
-  parameters?: number
-  quantization?: string
-  context_length?: number
-  supported: boolean
-  unsupported_reason?: string
-  loaded: boolean
-  no_chat_template?: boolean // a base model: the chat page continues text with it
-  modified: string
-}
-
-export interface SearchResult {
-  id: string
-  author: string
-  downloads: number
-  likes: number
-  tags: string[]
-  pipeline_tag?: string
-  last_modified?: string
-  gated?: string
-  size_bytes: number
-  parameters?: number
-  quantization?: string
-  downloaded: boolean
-  architecture?: string
-  context_length?: number
-  supported?: boolean
-  unsupported_reason?: string // names the architecture and the ones that run
-  estimate_bytes?: number
-  fits?: boolean
-}
-
-export type DownloadStatus =
-  | 'pending' | 'downloading' | 'paused' | 'verifying' | 'completed' | 'failed' | 'cancelled'
-
-export interface Download {
-  task_id: string
-  download_id: string
-  model_id: string
-  revision: string
-  commit?: string
-  status: DownloadStatus
-  bytes_done: number
-  bytes_total: number
-  percent: number
-  speed_bps: number
-  eta_seconds: number
-  files: { path: string; size: number; done: number; status: DownloadStatus }[]
-  error?: string
-  created_at: string
-  updated_at: string
-}
+// Generated from the server's OpenAPI document (api.gen.ts): the Go types are the
+// source, and `npm test` fails when the generated file drifts from them.
+export type LocalModel = Schemas['engine.ModelInfo']
+export type SearchResult = Schemas['api.searchResult']
+export type Download = Schemas['api.downloadView']
+export type DownloadStatus = Download['status']
 
 export function isFinal(s: DownloadStatus): boolean {
   return s === 'completed' || s === 'failed' || s === 'cancelled'
 }
 
-export interface Memory {
-  budget_bytes: number
-  used_bytes: number
-  available_bytes: number
-  resident_bytes: number
-  total_ram_bytes: number
-  models: number
-  max_models: number
-}
-
-export interface ServerView {
-  model: string
-  state: 'pending' | 'loading' | 'ready' | 'unloading'
-  memory_bytes: number
-  resident_bytes: number
-  estimate_bytes: number
-  loaded_at?: string
-  uptime_seconds: number
-  last_used?: string
-  in_flight: number
-  queued: number
-  pinned: boolean
-  ttl_seconds: number
-  expires_at?: string
-  profiles: string[]
-  last_request?: { tokens_per_second: number; finished_at: string }
-  serving?: Serving
-}
-
+export type Memory = Schemas['pool.MemoryStatus']
+export type ServerView = Schemas['api.serverView']
+export type ServersOverview = Schemas['api.serversOverview']
 /** A loaded model's scheduler (requests decoded together) and prefix cache. */
-export interface Serving {
-  slots: number
-  running: number
-  waiting: number
-  batch_size: number
-  mean_batch: number
-  prefix_hit_rate: number
-  prefix_cached_tokens: number
-  prefix_sequences: number
-  prefix_kv_bytes: number
-}
-
-export interface ServersOverview {
-  servers: ServerView[]
-  memory: Memory
-}
+export type Serving = Schemas['api.servingView']
 
 export interface ModelEvent {
   kind: 'loading' | 'ready' | 'error' | 'evicted' | 'unloading' | 'unloaded'

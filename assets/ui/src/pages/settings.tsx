@@ -3,6 +3,7 @@ import { confirmAction, toast, toastError } from '../components/feedback'
 import { Button, Card, CopyField, Empty, Field, Modal, PageHeader } from '../components/ui'
 import { api, errorMessage } from '../lib/api'
 import { ago } from '../lib/format'
+import { linkClick } from '../lib/router'
 import { session } from '../lib/session'
 import { useStore } from '../lib/store'
 import type { APIKey } from '../lib/types'
@@ -130,6 +131,10 @@ function AboutCard() {
         )}
       </p>
       {k?.warning && <div class="alert alert-bad">{k.warning}</div>}
+      <p class="small">
+        <a href="/api-docs" onClick={linkClick}>API reference</a>: every route with its authentication and
+        request and response fields, from the server's OpenAPI document (<a href="/api/openapi.json" target="_blank" rel="noopener">/api/openapi.json</a>).
+      </p>
     </Card>
   )
 }
