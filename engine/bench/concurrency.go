@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -219,12 +218,7 @@ func percentile(v []float64, p float64) float64 {
 
 func reportConcurrency(w io.Writer, results []ConcurrencyResult, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(results); err != nil {
-			return fmt.Errorf("write results: %w", err)
-		}
-		return nil
+		return writeJSON(w, results)
 	}
 	if len(results) == 0 {
 		_, err := fmt.Fprintln(w, "no results")

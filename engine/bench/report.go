@@ -7,15 +7,20 @@ import (
 	"text/tabwriter"
 )
 
+// writeJSON writes results as an indented JSON array: --json of every table.
+func writeJSON(w io.Writer, results any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(results); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	return nil
+}
+
 // report writes results as an aligned table, or as a JSON array.
 func report(w io.Writer, results []Result, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(results); err != nil {
-			return fmt.Errorf("write results: %w", err)
-		}
-		return nil
+		return writeJSON(w, results)
 	}
 	if len(results) == 0 {
 		_, err := fmt.Fprintln(w, "no results")
