@@ -31,8 +31,22 @@ const problems = []
 let hostileAnswer = false // once the scripted answer with hostile HTML is in the chat
 const pages = {}
 
+// Only the front tab of headless Chromium renders: a tab left behind another runs
+// its timers and animation frames about once a second, so every Playwright wait on
+// it (actionability, waitFor, screenshots) takes a second or more. Each step brings
+// the tab it works in to the front first; a new tab opens in front.
+let frontPage
+async function front(page) {
+  if (frontPage !== page) {
+    await page.bringToFront()
+    frontPage = page
+  }
+  return page
+}
+
 function watch(name, page) {
   pages[name] = page
+  frontPage = page
   page.setDefaultTimeout(timeout)
   page.on('pageerror', (err) => problems.push(`${name}: uncaught ${err.message}`))
   page.on('console', (msg) => {
@@ -55,6 +69,7 @@ async function shot(page, file) {
 }
 
 async function signUp(page, who) {
+  await front(page)
   await page.getByRole('tab', { name: 'Create account' }).click()
   await page.fill('input[name=email]', who.email)
   await page.fill('input[name=password]', who.password)
@@ -62,6 +77,7 @@ async function signUp(page, who) {
 }
 
 async function signIn(page, who) {
+  await front(page)
   await page.getByRole('tab', { name: 'Sign in' }).click()
   await page.fill('input[name=email]', who.email)
   await page.fill('input[name=password]', who.password)
@@ -93,7 +109,7 @@ async function midway(page, selector) {
   }, selector)
 }
 
-const nav = (page, label) => page.locator('nav[aria-label=Main]').getByRole('link', { name: label }).click()
+const nav = async (page, label) => (await front(page)).locator('nav[aria-label=Main]').getByRole('link', { name: label }).click()
 const sel = (testid, attr, value) => `[data-testid="${testid}"][data-${attr}="${value}"]`
 
 async function run(ctx) {
@@ -382,6 +398,7 @@ async function run(ctx) {
   if (!/no chat template/.test(warned)) throw new Error(`the API did not warn about the base model: ${warned}`)
 
   log('the chat request appears in the other tab’s audit log without a reload')
+  await front(b)
   await b.locator(sel('audit-row', 'action', 'v1.chat.completions')).first().waitFor()
   await shot(b, '12-audit-live.png')
 
