@@ -93,20 +93,35 @@ func (a Audit) Append(ev AuditEvent) (AuditEvent, error) {
 	ev.ErrorMessage = truncate(ev.ErrorMessage, maxAuditText)
 	ev.Detail = truncate(ev.Detail, maxAuditText)
 	ev.Endpoint = truncate(ev.Endpoint, 256)
+	r := &auditReq{ev: ev}
+	a.s.auditWrites.do(r, a.commit)
+	if r.err != nil {
+		return AuditEvent{}, fmt.Errorf("append audit event %s: %w", ev.Action, r.err)
+	}
+	return r.ev, nil
+}
+
+// commit writes a group of appends in one transaction. Only the disk can make
+// it fail (an event always encodes), and then it fails for all of them alike.
+func (a Audit) commit(batch []*auditReq) {
 	err := a.s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAudit)
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
+		for _, r := range batch {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			key := binary.BigEndian.AppendUint64(timeKey(r.ev.Time), seq)
+			r.ev.ID = hex.EncodeToString(key)
+			if err := putJSON(b, key, r.ev); err != nil {
+				return err
+			}
 		}
-		key := binary.BigEndian.AppendUint64(timeKey(ev.Time), seq)
-		ev.ID = hex.EncodeToString(key)
-		return putJSON(b, key, ev)
+		return nil
 	})
-	if err != nil {
-		return AuditEvent{}, fmt.Errorf("append audit event %s: %w", ev.Action, err)
+	for _, r := range batch {
+		r.err = err
 	}
-	return ev, nil
 }
 
 // AuditFilter selects events. Zero fields match everything.

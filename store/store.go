@@ -77,10 +77,11 @@ var allBuckets = [][]byte{
 
 // Store is the open database. Its methods are safe for concurrent use.
 type Store struct {
-	db      *bolt.DB
-	dir     string
-	now     func() time.Time
-	changes changeHub // committed writes of users and settings (changes.go)
+	db          *bolt.DB
+	dir         string
+	now         func() time.Time
+	changes     changeHub   // committed writes of users and settings (changes.go)
+	auditWrites groupCommit // concurrent audit appends share transactions (groupcommit.go)
 }
 
 // Options tune Open; the zero value is right for the daemon.
