@@ -16,7 +16,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/ollama"
 	"github.com/mlx-manager/mlx-manager/api/openai"
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -203,8 +202,8 @@ func schemaName(t reflect.Type) string {
 // openAPIEnums gives the named string types on the wire their values, which
 // reflection cannot see: the UI switches on them, so its types must list them.
 var openAPIEnums = map[reflect.Type][]any{
-	reflect.TypeFor[hub.Status](): {hub.StatusPending, hub.StatusDownloading, hub.StatusPaused, hub.StatusVerifying,
-		hub.StatusCompleted, hub.StatusFailed, hub.StatusCancelled},
+	reflect.TypeFor[engine.DownloadStatus](): {engine.DownloadPending, engine.DownloadDownloading, engine.DownloadPaused,
+		engine.DownloadVerifying, engine.DownloadCompleted, engine.DownloadFailed, engine.DownloadCancelled},
 	reflect.TypeFor[engine.ModelState](): {engine.StatePending, engine.StateLoading, engine.StateReady, engine.StateUnloading},
 }
 

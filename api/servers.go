@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -253,7 +252,7 @@ func (s *Server) handleStopServer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !hub.ValidRepoID(id) {
+	if !engine.IsModelRef(id) {
 		return BadParam("model", "model must be a model id (org/name)")
 	}
 	if err := e.Unload(c.Request().Context(), id, engine.UnloadOptions{Wait: req.Wait}); err != nil {
@@ -273,7 +272,7 @@ func (s *Server) handlePin(pinned bool) echo.HandlerFunc {
 			return err
 		}
 		id := repoParam(c)
-		if !hub.ValidRepoID(id) {
+		if !engine.IsModelRef(id) {
 			return BadParam("model", "%q is not a model id (org/name)", id)
 		}
 		if err := e.Pin(id, pinned); err != nil {

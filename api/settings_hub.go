@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/mlx-manager/mlx-manager/engine/hub"
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -45,8 +45,8 @@ type hubSettingsView struct {
 
 func (s *Server) viewHubSettings(set HubSettings) hubSettingsView {
 	v := hubSettingsView{Offline: set.Offline, TokenSet: set.Token != ""}
-	if s.opts.Hub != nil {
-		v.Endpoint = s.opts.Hub.Endpoint()
+	if s.opts.Engine != nil {
+		v.Endpoint = s.opts.Engine.HubEndpoint()
 	}
 	return v
 }
@@ -99,14 +99,14 @@ func (s *Server) handlePutHubSettings(c echo.Context) error {
 
 // applyHubSettings hands changed settings to the running client when it can take them.
 func (s *Server) applyHubSettings(set HubSettings, token, offline bool) {
-	if s.opts.Hub == nil {
+	if s.opts.Engine == nil {
 		return
 	}
 	if token {
-		s.opts.Hub.SetToken(set.Token)
+		s.opts.Engine.SetHubToken(set.Token)
 	}
 	if offline {
-		s.opts.Hub.SetOffline(set.Offline)
+		s.opts.Engine.SetHubOffline(set.Offline)
 	}
 }
 
@@ -114,15 +114,15 @@ func (s *Server) applyHubSettings(set HubSettings, token, offline bool) {
 // daemon's flag turned it on. The client refuses too; checking here first gives
 // the same answer before any work starts.
 func (s *Server) checkOnline() error {
-	if s.opts.Hub != nil && s.opts.Hub.Offline() {
-		return hub.ErrOffline
+	if s.opts.Engine != nil && s.opts.Engine.HubOffline() {
+		return engine.ErrOffline
 	}
 	set, err := LoadHubSettings(s.store)
 	if err != nil {
 		return err
 	}
 	if set.Offline {
-		return fmt.Errorf("%w (turned on in the hub settings)", hub.ErrOffline)
+		return fmt.Errorf("%w (turned on in the hub settings)", engine.ErrOffline)
 	}
 	return nil
 }
