@@ -78,14 +78,14 @@ func (s *Server) handleStartDownload(c echo.Context) error {
 	if err := decodeStrictJSON(c, &req); err != nil {
 		return err
 	}
-	if !engine.IsModelRef(req.ModelID) {
-		return &Error{Status: http.StatusBadRequest, Code: "invalid_repo_id", Param: "model_id",
-			Message: "model_id must be a Hugging Face repo id such as mlx-community/Qwen3-0.6B-4bit"}
+	ref, err := modelRef("model_id", req.ModelID)
+	if err != nil {
+		return err
 	}
 	if err := s.checkOnline(); err != nil {
 		return err
 	}
-	d, err := m.StartDownload(c.Request().Context(), req.ModelID)
+	d, err := m.StartDownload(c.Request().Context(), ref)
 	if err != nil {
 		return err
 	}

@@ -50,20 +50,20 @@ func (l *libraryState) put(repo string, c cachedConfig) {
 
 // hubConfig returns repo's config.json from the Hub (nil when it has none),
 // cached until the repo changes.
-func (s *Server) hubConfig(ctx context.Context, repo string, modified time.Time) ([]byte, error) {
-	if c, ok := s.library.get(repo, modified); ok {
+func (s *Server) hubConfig(ctx context.Context, repo engine.ModelRef, modified time.Time) ([]byte, error) {
+	if c, ok := s.library.get(repo.String(), modified); ok {
 		return c.raw, nil
 	}
 	raw, err := s.opts.Engine.HubConfig(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
-	s.library.put(repo, cachedConfig{modified: modified, raw: raw})
+	s.library.put(repo.String(), cachedConfig{modified: modified, raw: raw})
 	return raw, nil
 }
 
 // localConfig reads repo's config.json from the models dir.
-func (s *Server) localConfig(repo string) (raw []byte, size int64, ok bool) {
+func (s *Server) localConfig(repo engine.ModelRef) (raw []byte, size int64, ok bool) {
 	if s.opts.Engine == nil {
 		return nil, 0, false
 	}
@@ -83,10 +83,13 @@ func (s *Server) addEstimates(ctx context.Context, results []searchResult) {
 	for i := range results {
 		r := &results[i] // each goroutine writes its own element only
 		g.Go(func() error {
-			raw, _, ok := s.localConfig(r.ID)
+			ref, err := engine.ParseModelRef(r.ID)
+			if err != nil {
+				return nil // the Hub listed a name no download could use
+			}
+			raw, _, ok := s.localConfig(ref)
 			if !ok {
-				var err error
-				if raw, err = s.hubConfig(ctx, r.ID, r.LastModified); err != nil {
+				if raw, err = s.hubConfig(ctx, ref, r.LastModified); err != nil {
 					s.log.Debug("search: read config", "model", r.ID, "err", err)
 					return nil
 				}
@@ -167,12 +170,13 @@ type rawQuant struct {
 // handleModelConfig describes a model from its config.json: the local copy when the
 // model is downloaded, else the Hub's.
 func (s *Server) handleModelConfig(c echo.Context) error {
-	id := repoParam(c)
-	if !engine.IsModelRef(id) {
-		return &Error{Status: http.StatusBadRequest, Code: "invalid_repo_id", Message: fmt.Sprintf("%q is not a model id (org/name)", id)}
+	ref, err := repoRef(c)
+	if err != nil {
+		return err
 	}
+	id := ref.String()
 	v := configView{ID: id, Source: "local"}
-	raw, size, ok := s.localConfig(id)
+	raw, size, ok := s.localConfig(ref)
 	if !ok {
 		if s.opts.Engine == nil || !s.opts.Engine.HasHub() {
 			return &Error{Status: http.StatusNotFound, Code: "model_not_found", Message: fmt.Sprintf("model %s is not in the models dir", id)}
@@ -180,8 +184,7 @@ func (s *Server) handleModelConfig(c echo.Context) error {
 		if err := s.checkOnline(); err != nil {
 			return err
 		}
-		var err error
-		if raw, err = s.hubConfig(c.Request().Context(), id, time.Time{}); err != nil {
+		if raw, err = s.hubConfig(c.Request().Context(), ref, time.Time{}); err != nil {
 			return err
 		}
 		if raw == nil {

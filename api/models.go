@@ -140,7 +140,9 @@ func (s *Server) searchResult(m engine.HubModel) searchResult {
 		PipelineTag: m.PipelineTag, LastModified: m.LastModified, Gated: m.Gated,
 		SizeBytes: m.TotalSize, Parameters: m.Parameters, Quantization: m.Quantization,
 	}
-	r.Downloaded = s.opts.Engine.Downloaded(m.ID)
+	if ref, err := engine.ParseModelRef(m.ID); err == nil {
+		r.Downloaded = s.opts.Engine.Downloaded(ref)
+	}
 	return r
 }
 
@@ -179,7 +181,11 @@ func (s *Server) handleLocalModels(c echo.Context) error {
 // that refuses a model serving requests (409), unloads an idle one, stops its
 // download and deletes its files.
 func (s *Server) handleDeleteModel(c echo.Context) error {
-	id := repoParam(c)
+	ref, err := repoRef(c)
+	if err != nil {
+		return err
+	}
+	id := ref.String()
 	ctx := c.Request().Context()
 	e, err := s.needEngine()
 	if err != nil {

@@ -32,7 +32,8 @@ func (s *Server) handleOllamaPull(c echo.Context) error {
 	}
 	repo := strings.TrimSuffix(name, ":latest")
 	auditRecord(c).Model = repo
-	if !engine.IsModelRef(repo) {
+	ref, err := engine.ParseModelRef(repo)
+	if err != nil {
 		return &Error{Kind: engine.KindInvalid, Code: "invalid_repo_id", Param: "model",
 			Message: fmt.Sprintf("cannot pull %q: name a Hugging Face repo id such as mlx-community/Qwen3-0.6B-4bit (Ollama library names and tags other than :latest do not exist there)", name)}
 	}
@@ -41,7 +42,7 @@ func (s *Server) handleOllamaPull(c echo.Context) error {
 	}
 	// The download outlives this request (the manager owns it), so it does not
 	// start with the request's context.
-	d, err := m.StartDownload(c.Request().Context(), repo)
+	d, err := m.StartDownload(c.Request().Context(), ref)
 	if err != nil {
 		return err
 	}

@@ -147,9 +147,8 @@ func (s *Server) localModel(ctx context.Context, param, id string) (engine.Model
 	if s.opts.Engine == nil {
 		return engine.ModelInfo{}, errNoEngine()
 	}
-	if !engine.IsModelRef(id) {
-		return engine.ModelInfo{}, &Error{Status: http.StatusBadRequest, Code: "invalid_repo_id", Param: param,
-			Message: param + " must be a model id such as mlx-community/Qwen3-0.6B-4bit"}
+	if _, err := modelRef(param, id); err != nil {
+		return engine.ModelInfo{}, err
 	}
 	info, err := s.opts.Engine.Model(ctx, id)
 	if errors.Is(err, engine.ErrModelNotFound) {

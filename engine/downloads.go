@@ -59,11 +59,11 @@ func (e *Engine) HasDownloads() bool { return e.downloads != nil }
 // StartDownload starts the download of a Hub repo into the models dir, or joins
 // the one under way, and returns its state. The download belongs to the manager:
 // it goes on after ctx ends.
-func (e *Engine) StartDownload(ctx context.Context, repo string) (Download, error) {
+func (e *Engine) StartDownload(ctx context.Context, repo ModelRef) (Download, error) {
 	if e.downloads == nil {
 		return Download{}, errNoDownloads
 	}
-	t, err := e.downloads.Start(ctx, repo)
+	t, err := e.downloads.Start(ctx, repo.String())
 	if err != nil {
 		return Download{}, err
 	}

@@ -12,6 +12,16 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model"
 )
 
+// mustRef parses a model ref the test knows to be valid.
+func mustRef(t *testing.T, s string) ModelRef {
+	t.Helper()
+	ref, err := ParseModelRef(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
 // newHubEngine is an engine with a Hub client and a download manager on a fake
 // Hub serving repos.
 func newHubEngine(t *testing.T, repos ...hubtest.Repo) *Engine {
@@ -52,8 +62,8 @@ func TestHubFacadeWithoutHub(t *testing.T) {
 	e.SetHubToken("hf_x") // no client: nothing to change, and no panic
 	e.SetHubOffline(true)
 	_, searchErr := e.Search(ctx, SearchQuery{Query: "x"})
-	_, configErr := e.HubConfig(ctx, "a/b")
-	_, startErr := e.StartDownload(ctx, "a/b")
+	_, configErr := e.HubConfig(ctx, mustRef(t, "a/b"))
+	_, startErr := e.StartDownload(ctx, mustRef(t, "a/b"))
 	_, stateErr := e.DownloadState("t1")
 	_, _, watchErr := e.WatchDownload("t1")
 	_, controlErr := e.ControlDownload(ctx, "t1", DownloadPause)
@@ -89,20 +99,20 @@ func TestDownloadThroughFacade(t *testing.T) {
 	if err != nil || len(found) == 0 || found[0].ID != "test/m" {
 		t.Fatalf("Search = %+v, %v", found, err)
 	}
-	if raw, err := e.HubConfig(ctx, "test/m"); err != nil || string(raw) != string(config) {
+	if raw, err := e.HubConfig(ctx, mustRef(t, "test/m")); err != nil || string(raw) != string(config) {
 		t.Errorf("HubConfig(test/m) = %q, %v", raw, err)
 	}
-	if raw, err := e.HubConfig(ctx, "test/noconfig"); err != nil || raw != nil {
+	if raw, err := e.HubConfig(ctx, mustRef(t, "test/noconfig")); err != nil || raw != nil {
 		t.Errorf("HubConfig of a repo without config.json = %q, %v; want nil, nil", raw, err)
 	}
-	if _, err := e.HubConfig(ctx, "test/absent"); !errors.Is(err, hub.ErrNotFound) {
+	if _, err := e.HubConfig(ctx, mustRef(t, "test/absent")); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("HubConfig of an unknown repo: %v, want ErrNotFound", err)
 	}
-	if e.Downloaded("test/m") {
+	if e.Downloaded(mustRef(t, "test/m")) {
 		t.Fatal("test/m is downloaded before its download")
 	}
 
-	d, err := e.StartDownload(ctx, "test/m")
+	d, err := e.StartDownload(ctx, mustRef(t, "test/m"))
 	if err != nil || d.TaskID == "" || d.Repo != "test/m" {
 		t.Fatalf("StartDownload = %+v, %v", d, err)
 	}
@@ -121,10 +131,10 @@ func TestDownloadThroughFacade(t *testing.T) {
 	if got := e.Downloads(); len(got) != 1 || got[0].TaskID != d.TaskID {
 		t.Errorf("Downloads = %+v", got)
 	}
-	if !e.Downloaded("test/m") {
+	if !e.Downloaded(mustRef(t, "test/m")) {
 		t.Error("test/m is not downloaded after its download")
 	}
-	if raw, size, ok := e.LocalConfig("test/m"); !ok || string(raw) != string(config) || size < 4096 {
+	if raw, size, ok := e.LocalConfig(mustRef(t, "test/m")); !ok || string(raw) != string(config) || size < 4096 {
 		t.Errorf("LocalConfig = %q, %d, %v", raw, size, ok)
 	}
 

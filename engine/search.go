@@ -35,11 +35,11 @@ func (e *Engine) Search(ctx context.Context, q SearchQuery) ([]HubModel, error) 
 
 // HubConfig is repo's config.json on the Hub, or nil when the repo has none (an
 // unknown repo is an error).
-func (e *Engine) HubConfig(ctx context.Context, repo string) ([]byte, error) {
+func (e *Engine) HubConfig(ctx context.Context, repo ModelRef) ([]byte, error) {
 	if e.hub == nil {
 		return nil, ErrNoHub
 	}
-	raw, err := e.hub.Config(ctx, repo)
+	raw, err := e.hub.Config(ctx, repo.String())
 	var se *hub.StatusError
 	if errors.As(err, &se) && se.Code == "EntryNotFound" {
 		return nil, nil
@@ -73,16 +73,16 @@ func (e *Engine) SetHubOffline(offline bool) {
 }
 
 // Downloaded reports whether repo is complete in the models dir.
-func (e *Engine) Downloaded(repo string) bool {
-	_, err := e.cache.Model(repo)
+func (e *Engine) Downloaded(repo ModelRef) bool {
+	_, err := e.cache.Model(repo.String())
 	return err == nil
 }
 
 // LocalConfig reads repo's config.json from the models dir, with the model's
 // size on disk; ok is false when the model is not (completely) there or its
 // config cannot be read.
-func (e *Engine) LocalConfig(repo string) (raw []byte, size int64, ok bool) {
-	m, err := e.cache.Model(repo)
+func (e *Engine) LocalConfig(repo ModelRef) (raw []byte, size int64, ok bool) {
+	m, err := e.cache.Model(repo.String())
 	if err != nil {
 		return nil, 0, false
 	}
