@@ -116,7 +116,7 @@ var openAPIOps = map[string]apiOp{
 	"POST /api/servers/:org/:name/pin":   {tag: "servers", summary: "Pin a loaded model: never evicted", auth: authServerCtl, resp: serverView{}},
 	"POST /api/servers/:org/:name/unpin": {tag: "servers", summary: "Unpin a loaded model", auth: authServerCtl, resp: serverView{}},
 	"GET /api/settings/pool":             {tag: "settings", summary: "Memory pool settings and their effect", auth: authAdmin, resp: poolSettingsView{}},
-	"PUT /api/settings/pool":             {tag: "settings", summary: "Change memory pool settings", auth: authAdmin, req: PoolSettings{}, resp: poolSettingsView{}},
+	"PUT /api/settings/pool":             {tag: "settings", summary: "Change memory pool settings", auth: authAdmin, req: store.PoolSettings{}, resp: poolSettingsView{}},
 	"GET /api/profiles":                  {tag: "profiles", summary: "Profiles (a model with default settings)", auth: authUser, resp: []store.Profile{}},
 	"POST /api/profiles":                 {tag: "profiles", summary: "Create a profile", auth: authUser, req: profileRequest{}, resp: store.Profile{}, status: http.StatusCreated},
 	"GET /api/profiles/:id":              {tag: "profiles", summary: "A profile", auth: authUser, resp: store.Profile{}},

@@ -192,7 +192,7 @@ func (d *daemon) openEngine() error {
 	if err != nil {
 		return fmt.Errorf("pool settings: %w", err)
 	}
-	hubSet, err := api.LoadHubSettings(d.store)
+	hubSet, err := d.store.Settings().Hub()
 	if err != nil {
 		return fmt.Errorf("hub settings: %w", err)
 	}

@@ -1423,14 +1423,6 @@ export type components = {
             updated_at: string;
             users: string[];
         };
-        "api.Budget": {
-            Bytes: number;
-            Percent: number;
-        };
-        "api.BudgetInput": {
-            Bytes?: number;
-            Percent?: number;
-        };
         "api.cleared": {
             cleared: number;
         };
@@ -1572,15 +1564,8 @@ export type components = {
             parallel: number;
             total_ram_bytes: number;
         };
-        "api.PoolSettings": {
-            budget?: components["schemas"]["api.BudgetInput"];
-            default_ttl_seconds?: number;
-            eviction_policy?: string;
-            max_models?: number;
-            parallel?: number;
-        };
         "api.poolSettingsView": {
-            budget: components["schemas"]["api.Budget"];
+            budget: components["schemas"]["store.Budget"];
             default_ttl_seconds: number;
             effective: components["schemas"]["api.poolEffective"];
             eviction_policy: string;
@@ -2507,6 +2492,21 @@ export type components = {
                 [key: string]: components["schemas"]["store.TokenUsage"];
             };
             total: number;
+        };
+        "store.Budget": {
+            Bytes: number;
+            Percent: number;
+        };
+        "store.BudgetInput": {
+            Bytes?: number;
+            Percent?: number;
+        };
+        "store.PoolSettings": {
+            budget?: components["schemas"]["store.BudgetInput"];
+            default_ttl_seconds?: number;
+            eviction_policy?: string;
+            max_models?: number;
+            parallel?: number;
         };
         "store.Profile": {
             auto_start: boolean;
@@ -4758,7 +4758,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["api.PoolSettings"];
+                "application/json": components["schemas"]["store.PoolSettings"];
             };
         };
         responses: {
