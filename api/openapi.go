@@ -205,11 +205,24 @@ var openAPIEnums = map[reflect.Type][]any{
 	reflect.TypeFor[engine.DownloadStatus](): {engine.DownloadPending, engine.DownloadDownloading, engine.DownloadPaused,
 		engine.DownloadVerifying, engine.DownloadCompleted, engine.DownloadFailed, engine.DownloadCancelled},
 	reflect.TypeFor[engine.ModelState](): {engine.StatePending, engine.StateLoading, engine.StateReady, engine.StateUnloading},
+	reflect.TypeFor[store.UserStatus]():  {store.StatusPending, store.StatusApproved, store.StatusDisabled},
+}
+
+// openAPICustom are the types with their own JSON form (a MarshalJSON), which
+// reflection would describe by their Go fields.
+var openAPICustom = map[reflect.Type]func() *jsonschema.Schema{
+	// A number of bytes, or a percentage of RAM such as "70%".
+	reflect.TypeFor[store.Budget](): func() *jsonschema.Schema {
+		return &jsonschema.Schema{OneOf: []*jsonschema.Schema{{Type: "integer"}, {Type: "string", Pattern: `^\s*[0-9.]+\s*%\s*$`}}}
+	},
 }
 
 func enumSchema(t reflect.Type) *jsonschema.Schema {
 	if vals, ok := openAPIEnums[t]; ok {
 		return &jsonschema.Schema{Type: "string", Enum: vals}
+	}
+	if custom, ok := openAPICustom[t]; ok {
+		return custom()
 	}
 	return nil
 }

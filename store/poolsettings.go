@@ -24,11 +24,11 @@ const (
 // else the pool's own defaults); the API turns the document into the engine's
 // pool config.
 type PoolSettings struct {
-	Budget            *Budget `json:"budget"`              // null: the default (RAM minus a reserve)
-	MaxModels         int     `json:"max_models"`          // 0: no cap
-	DefaultTTLSeconds *int64  `json:"default_ttl_seconds"` // null: the default (30 minutes); -1: forever
-	EvictionPolicy    string  `json:"eviction_policy"`     // "lru", the only policy
-	Parallel          int     `json:"parallel,omitempty"`  // requests each model decodes together; 0: the daemon's --parallel
+	Budget            *Budget `json:"budget" jsonschema:"nullable"`              // null: the default (RAM minus a reserve)
+	MaxModels         int     `json:"max_models"`                                // 0: no cap
+	DefaultTTLSeconds *int64  `json:"default_ttl_seconds" jsonschema:"nullable"` // null: the default (30 minutes); -1: forever
+	EvictionPolicy    string  `json:"eviction_policy"`                           // "lru", the only policy
+	Parallel          int     `json:"parallel,omitempty"`                        // requests each model decodes together; 0: the daemon's --parallel
 }
 
 // Budget is a memory budget in bytes, or a percentage of physical RAM.

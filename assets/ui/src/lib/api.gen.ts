@@ -1565,8 +1565,8 @@ export type components = {
             total_ram_bytes: number;
         };
         "api.poolSettingsView": {
-            budget: components["schemas"]["store.Budget"];
-            default_ttl_seconds: number;
+            budget: (number | string) | null;
+            default_ttl_seconds: number | null;
             effective: components["schemas"]["api.poolEffective"];
             eviction_policy: string;
             max_models: number;
@@ -1680,7 +1680,8 @@ export type components = {
         };
         "api.userUpdate": {
             is_admin?: boolean;
-            status?: string;
+            /** @enum {string} */
+            status?: "pending" | "approved" | "disabled";
         };
         "api.userView": {
             /** Format: date-time */
@@ -1690,7 +1691,8 @@ export type components = {
             is_admin: boolean;
             /** Format: date-time */
             last_login_at?: string;
-            status: string;
+            /** @enum {string} */
+            status: "pending" | "approved" | "disabled";
             /** Format: date-time */
             updated_at: string;
         };
@@ -2493,17 +2495,9 @@ export type components = {
             };
             total: number;
         };
-        "store.Budget": {
-            Bytes: number;
-            Percent: number;
-        };
-        "store.BudgetInput": {
-            Bytes?: number;
-            Percent?: number;
-        };
         "store.PoolSettings": {
-            budget?: components["schemas"]["store.BudgetInput"];
-            default_ttl_seconds?: number;
+            budget?: (number | string) | null;
+            default_ttl_seconds?: number | null;
             eviction_policy?: string;
             max_models?: number;
             parallel?: number;
