@@ -46,9 +46,7 @@ var importRules = []struct {
 	{"engine/cpu", []string{"app", "engine/bench", "tests"}, "app (which wires me in as the executor) and engine/bench."},
 	{"engine/cpu/kern", []string{"engine/cpu", "engine/bench", "app"}, "engine/cpu, engine/bench, app and their tests."},
 	{"engine/graph", []string{"app", "tests"}, "app (which wires me in as the executor) and tests."},
-	// api and app/tray still reach the Hub client and the download manager
-	// directly: the engine's library facade (issue #25) is not built yet.
-	{"engine/hub", []string{"engine", "app", "app/tray", "api", "tests"}, "engine and app (wiring); api and app/tray until the engine has a library facade (issue #25)."},
+	{"engine/hub", []string{"engine", "app", "tests"}, "engine, and app to build the client and the manager it hands to engine.New."},
 	{"engine/model", []string{"engine/...", "app", "tests"}, "engine/... and app, which wires an executor in. I import no HTTP, storage or executor package."},
 	{"engine/model/...", []string{"engine/model/...", "engine", "tests"}, ""},
 	{"engine/model/reference", []string{"tests"}, "tests and tools."},
@@ -168,7 +166,8 @@ func TestImportRulesEnforced(t *testing.T) {
 		{"api/openai", "engine/sample"}, {"app", "engine/pool"}, {"app", "engine/chat"}, {"app", "engine/sample"},
 		{"app/tray", "engine/pool"}, {"engine", "api"}, {"engine", "store"}, {"store", "engine"},
 		{"engine/cpu", "engine/graph"}, {"engine/graph", "engine/cpu"}, {"engine/pool", "engine/hub"},
-		{"api", "engine/enginetest"}, {"engine", "engine/model/reference"},
+		{"api", "engine/enginetest"}, {"engine", "engine/model/reference"}, {"api", "engine/hub"},
+		{"app/tray", "engine/hub"}, {"api/openai", "engine/hub"}, {"api/ollama", "engine/pool"},
 	}
 	for _, e := range refused {
 		who, ok := ruleFor(e[1])
@@ -181,6 +180,29 @@ func TestImportRulesEnforced(t *testing.T) {
 	for _, e := range allowed {
 		if who, ok := ruleFor(e[1]); !ok || !mayImport(e[0], who) {
 			t.Errorf("%s may not import %s", e[0], e[1])
+		}
+	}
+}
+
+// TestAPIUsesEngineFacadeOnly is the issue #25 rule in its general form: no
+// package of api/ (non-test code, test helpers aside) imports an engine sub-package, whatever
+// importRules says of it, and the rules would refuse every one that exists.
+func TestAPIUsesEngineFacadeOnly(t *testing.T) {
+	imports := moduleImports(t)
+	for pkg, imps := range imports {
+		for _, imp := range imps {
+			helper := mayImport(pkg, []string{"tests"})
+			if under(pkg, "api/...") && !helper && strings.HasPrefix(imp, "engine/") {
+				t.Errorf("%s imports %s: api reaches the engine through its facade (package engine) only", pkg, imp)
+			}
+		}
+	}
+	for sub := range imports {
+		if !strings.HasPrefix(sub, "engine/") || mayImport(sub, []string{"tests"}) {
+			continue // test helpers are for api's tests
+		}
+		if who, ok := ruleFor(sub); ok && mayImport("api", who) {
+			t.Errorf("importRules lets api import %s", sub)
 		}
 	}
 }

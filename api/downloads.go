@@ -9,38 +9,37 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
 // downloadView is a download as the API shows it. task_id and download_id are the
 // same id: the UI's older client reads the one, the progress stream the other.
 type downloadView struct {
-	TaskID     string     `json:"task_id"`
-	DownloadID string     `json:"download_id"`
-	ModelID    string     `json:"model_id"`
-	Revision   string     `json:"revision"`
-	Commit     string     `json:"commit,omitempty"`
-	Status     hub.Status `json:"status"`
-	BytesDone  int64      `json:"bytes_done"`
-	BytesTotal int64      `json:"bytes_total"`
-	Percent    float64    `json:"percent"`
-	SpeedBPS   float64    `json:"speed_bps"`   // moving average, bytes per second
-	ETASeconds float64    `json:"eta_seconds"` // 0 when unknown
-	Files      []fileView `json:"files"`
-	Error      string     `json:"error,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
+	TaskID     string                `json:"task_id"`
+	DownloadID string                `json:"download_id"`
+	ModelID    string                `json:"model_id"`
+	Revision   string                `json:"revision"`
+	Commit     string                `json:"commit,omitempty"`
+	Status     engine.DownloadStatus `json:"status"`
+	BytesDone  int64                 `json:"bytes_done"`
+	BytesTotal int64                 `json:"bytes_total"`
+	Percent    float64               `json:"percent"`
+	SpeedBPS   float64               `json:"speed_bps"`   // moving average, bytes per second
+	ETASeconds float64               `json:"eta_seconds"` // 0 when unknown
+	Files      []fileView            `json:"files"`
+	Error      string                `json:"error,omitempty"`
+	CreatedAt  time.Time             `json:"created_at"`
+	UpdatedAt  time.Time             `json:"updated_at"`
 }
 
 type fileView struct {
-	Path   string     `json:"path"`
-	Size   int64      `json:"size"`
-	Done   int64      `json:"done"`
-	Status hub.Status `json:"status"`
+	Path   string                `json:"path"`
+	Size   int64                 `json:"size"`
+	Done   int64                 `json:"done"`
+	Status engine.DownloadStatus `json:"status"`
 }
 
-func viewDownload(p hub.Progress) downloadView {
+func viewDownload(p engine.Download) downloadView {
 	v := downloadView{
 		TaskID: p.TaskID, DownloadID: p.TaskID, ModelID: p.Repo, Revision: p.Revision, Commit: p.Commit,
 		Status: p.Status, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal, SpeedBPS: p.Speed,
@@ -56,11 +55,11 @@ func viewDownload(p hub.Progress) downloadView {
 	return v
 }
 
-func (s *Server) needDownloads() (*hub.Manager, error) {
-	if s.opts.Downloads == nil {
+func (s *Server) needDownloads() (*engine.Engine, error) {
+	if s.opts.Engine == nil || !s.opts.Engine.HasDownloads() {
 		return nil, errNoHub()
 	}
-	return s.opts.Downloads, nil
+	return s.opts.Engine, nil
 }
 
 // downloadRequest is POST /api/models/download's body.
@@ -79,19 +78,19 @@ func (s *Server) handleStartDownload(c echo.Context) error {
 	if err := decodeStrictJSON(c, &req); err != nil {
 		return err
 	}
-	if !hub.ValidRepoID(req.ModelID) {
-		return &Error{Status: http.StatusBadRequest, Code: "invalid_repo_id", Param: "model_id",
-			Message: "model_id must be a Hugging Face repo id such as mlx-community/Qwen3-0.6B-4bit"}
+	ref, err := modelRef("model_id", req.ModelID)
+	if err != nil {
+		return err
 	}
 	if err := s.checkOnline(); err != nil {
 		return err
 	}
-	t, err := m.Start(c.Request().Context(), req.ModelID)
+	d, err := m.StartDownload(c.Request().Context(), ref)
 	if err != nil {
 		return err
 	}
-	s.audit(c, store.AuditEvent{Action: "model.download", Model: req.ModelID, Target: t.ID()})
-	return c.JSON(http.StatusAccepted, viewDownload(t.Progress()))
+	s.audit(c, store.AuditEvent{Action: "model.download", Model: req.ModelID, Target: d.TaskID})
+	return c.JSON(http.StatusAccepted, viewDownload(d))
 }
 
 // handleListDownloads lists active and recently finished downloads, oldest first.
@@ -100,7 +99,7 @@ func (s *Server) handleListDownloads(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list := m.List()
+	list := m.Downloads()
 	out := make([]downloadView, 0, len(list))
 	for _, p := range list {
 		out = append(out, viewDownload(p))
@@ -115,7 +114,7 @@ func (s *Server) handleClearDownloads(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n := m.ClearFinished()
+	n := m.ClearDownloads()
 	if n > 0 {
 		s.audit(c, store.AuditEvent{Action: "model.downloads_clear", Detail: fmt.Sprintf("%d cleared", n)})
 	}
@@ -130,7 +129,7 @@ func (s *Server) handleDownloadProgress(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	updates, cancel, err := m.Subscribe(c.Param("task_id"))
+	updates, cancel, err := m.WatchDownload(c.Param("task_id"))
 	if err != nil {
 		return err
 	}
@@ -161,22 +160,16 @@ func (s *Server) handleDownloadProgress(c echo.Context) error {
 	}
 }
 
-// downloadControl is pause, resume or cancel of one task; hub.Next says in
-// which states each applies.
+// downloadControl is pause, resume or cancel of one task;
+// engine.CheckDownloadAction says in which states each applies.
 type downloadControl struct {
-	action hub.Action                                            // also the audit suffix
-	do     func(c echo.Context, m *hub.Manager, id string) error // the manager call
+	action engine.DownloadAction // also the audit suffix
 }
 
 var (
-	pauseDownload = downloadControl{action: hub.ActPause,
-		do: func(_ echo.Context, m *hub.Manager, id string) error { return m.Pause(id) }}
-	resumeDownload = downloadControl{action: hub.ActResume,
-		do: func(c echo.Context, m *hub.Manager, id string) error {
-			return m.Resume(c.Request().Context(), id)
-		}}
-	cancelDownload = downloadControl{action: hub.ActCancel,
-		do: func(_ echo.Context, m *hub.Manager, id string) error { return m.Cancel(id) }}
+	pauseDownload  = downloadControl{action: engine.DownloadPause}
+	resumeDownload = downloadControl{action: engine.DownloadResume}
+	cancelDownload = downloadControl{action: engine.DownloadCancel}
 )
 
 // handle answers with the task's state after the action.
@@ -187,24 +180,25 @@ func (dc downloadControl) handle(s *Server) echo.HandlerFunc {
 			return err
 		}
 		id := c.Param("id")
-		t, err := m.Get(id)
+		d, err := m.DownloadState(id)
 		if err != nil {
 			return err
 		}
-		st := t.Progress().Status
-		if _, err := hub.Next(st, dc.action); err != nil {
+		st := d.Status
+		if err := engine.CheckDownloadAction(st, dc.action); err != nil {
 			return &Error{Kind: engine.KindConflict, Code: "download_" + string(st), Message: err.Error(), Err: err}
 		}
-		if dc.action == hub.ActResume {
+		if dc.action == engine.DownloadResume {
 			if err := s.checkOnline(); err != nil {
 				return err
 			}
 		}
-		if err := dc.do(c, m, id); err != nil {
+		after, err := m.ControlDownload(c.Request().Context(), id, dc.action)
+		if err != nil {
 			return controlError(err)
 		}
-		s.audit(c, store.AuditEvent{Action: "model.download." + string(dc.action), Model: t.Repo(), Target: id})
-		return c.JSON(http.StatusOK, viewDownload(t.Progress()))
+		s.audit(c, store.AuditEvent{Action: "model.download." + string(dc.action), Model: d.Repo, Target: id})
+		return c.JSON(http.StatusOK, viewDownload(after))
 	}
 }
 

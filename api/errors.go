@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/engine"
+	"github.com/mlx-manager/mlx-manager/store"
 )
 
 // Error is every error the API answers with. Handlers return it (or any error:
@@ -169,6 +170,10 @@ func classify(err error) *Error {
 			msg = "request body too large"
 		}
 		return &Error{Status: he.Code, Message: strings.ToLower(msg[:1]) + msg[1:], Err: he.Internal}
+	}
+	var se *store.SettingError
+	if errors.As(err, &se) {
+		return &Error{Kind: engine.KindInvalid, Param: se.Field, Message: se.Reason, Err: err}
 	}
 	if c, ok := engine.Classify(err); ok {
 		return &Error{Kind: c.Kind, Code: c.Code, Message: kindMessage(c, err), RetryAfter: seconds(c.RetryAfter.Seconds()), Err: err}

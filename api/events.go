@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -56,7 +55,7 @@ func (s *Server) handleServerEvents(c echo.Context) error {
 	if snap.Servers, err = s.servers(e); err != nil {
 		return err
 	}
-	dl := newDownloadWatch(s.opts.Downloads)
+	dl := newDownloadWatch(e)
 	snap.Downloads = dl.changed()
 
 	st := s.newSSE(c)
@@ -154,22 +153,19 @@ func (s *Server) stillAllowed(c echo.Context) bool {
 
 // downloadWatch finds the downloads that changed since it last looked.
 type downloadWatch struct {
-	m    *hub.Manager
+	e    *engine.Engine
 	seen map[string][]byte // task id → its last view, encoded
 }
 
-func newDownloadWatch(m *hub.Manager) *downloadWatch {
-	return &downloadWatch{m: m, seen: map[string][]byte{}}
+func newDownloadWatch(e *engine.Engine) *downloadWatch {
+	return &downloadWatch{e: e, seen: map[string][]byte{}}
 }
 
 // changed returns the downloads whose view differs from the last call (all of them
 // on the first call), oldest first.
 func (w *downloadWatch) changed() []downloadView {
 	out := []downloadView{}
-	if w.m == nil {
-		return out
-	}
-	for _, p := range w.m.List() {
+	for _, p := range w.e.Downloads() {
 		v := viewDownload(p)
 		enc, err := json.Marshal(v)
 		if err != nil || bytes.Equal(w.seen[v.TaskID], enc) {

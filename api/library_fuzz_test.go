@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/pool"
+	"github.com/mlx-manager/mlx-manager/store"
 )
 
 // FuzzConfigView reads config.json bytes as the Hub may serve them: whatever
@@ -51,20 +52,20 @@ func FuzzPoolSettingsBody(f *testing.F) {
 	}
 	ram := func() (int64, error) { return 16 << 30, nil }
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var set PoolSettings
+		var set store.PoolSettings
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		if dec.Decode(&set) != nil || set.validate() != nil {
+		if dec.Decode(&set) != nil || set.Validate() != nil {
 			return
 		}
-		cfg, err := set.config(pool.Config{}, ram)
+		cfg, err := poolConfig(set, pool.Config{}, ram)
 		if err != nil {
 			t.Fatalf("valid settings %s: %v", body, err)
 		}
 		if cfg.BudgetBytes < 0 || (set.Budget != nil && set.Budget.Percent > 0 && cfg.BudgetBytes > 16<<30) {
 			t.Fatalf("settings %s: budget %d", body, cfg.BudgetBytes)
 		}
-		if _, err := set.config(pool.Config{}, func() (int64, error) { return 0, errors.New("unknown") }); err == nil && set.Budget != nil && set.Budget.Percent > 0 {
+		if _, err := poolConfig(set, pool.Config{}, func() (int64, error) { return 0, errors.New("unknown") }); err == nil && set.Budget != nil && set.Budget.Percent > 0 {
 			t.Fatalf("settings %s: a percentage without the RAM size must fail", body)
 		}
 	})

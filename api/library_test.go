@@ -82,7 +82,7 @@ func startLib(t *testing.T, o libOptions) *libEnv {
 			o.Pool.BudgetBytes = 1 << 30
 		}
 		o.Pool.Logger = quiet
-		e, err := engine.New(engine.Options{ModelsDir: env.Models, Logger: quiet, Pool: o.Pool, Downloads: env.Downloads,
+		e, err := engine.New(engine.Options{ModelsDir: env.Models, Logger: quiet, Pool: o.Pool, Downloads: env.Downloads, Hub: env.Client,
 			NewRunner: func(_ context.Context, m *model.Model) (model.Runner, error) {
 				return cpu.New(m, cpu.Options{Logger: quiet})
 			}})
@@ -94,9 +94,6 @@ func startLib(t *testing.T, o libOptions) *libEnv {
 	}
 	env.Server = apitest.Start(t, apitest.Options{Configure: func(ao *api.Options) {
 		ao.Engine, ao.PoolConfig = env.Engine, o.Pool
-		if env.Client != nil {
-			ao.Hub, ao.Downloads = env.Client, env.Downloads
-		}
 	}})
 	env.Admin = env.Server.Admin(t)
 	return env

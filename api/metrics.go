@@ -14,7 +14,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/api/metrics"
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -118,24 +117,23 @@ func (s *Server) collectPool(r *metrics.Registry) {
 
 // collectDownloads reads the download tasks at scrape time.
 func (s *Server) collectDownloads(r *metrics.Registry) {
-	dl := s.opts.Downloads
-	if dl == nil {
+	dl := s.opts.Engine
+	if dl == nil || !dl.HasDownloads() {
 		return
 	}
 	p := metricPrefix
 	r.GaugeFunc(p+"downloads", "Download tasks by status.", []string{"status"}, func(set func(float64, ...string)) {
-		n := map[hub.Status]int{}
-		for _, t := range dl.List() {
+		n := map[engine.DownloadStatus]int{}
+		for _, t := range dl.Downloads() {
 			n[t.Status]++
 		}
-		for _, st := range []hub.Status{hub.StatusPending, hub.StatusDownloading, hub.StatusPaused, hub.StatusVerifying,
-			hub.StatusCompleted, hub.StatusFailed, hub.StatusCancelled} {
+		for _, st := range engine.DownloadStatuses {
 			set(float64(n[st]), string(st))
 		}
 	})
 	r.GaugeFunc(p+"download_bytes", "Bytes of unfinished download tasks: done and total.", []string{"kind"}, func(set func(float64, ...string)) {
 		var done, total int64
-		for _, t := range dl.List() {
+		for _, t := range dl.Downloads() {
 			if !t.Status.Final() {
 				done, total = done+t.BytesDone, total+t.BytesTotal
 			}

@@ -3,11 +3,8 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -15,14 +12,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 )
 
 const (
 	maxCachedConfigs    = 1024
 	configFetchParallel = 6
 	configFetchTimeout  = 10 * time.Second
-	maxLocalConfig      = 8 << 20
 )
 
 // libraryState is what the model library routes keep between requests: the Hub
@@ -55,48 +50,24 @@ func (l *libraryState) put(repo string, c cachedConfig) {
 
 // hubConfig returns repo's config.json from the Hub (nil when it has none),
 // cached until the repo changes.
-func (s *Server) hubConfig(ctx context.Context, repo string, modified time.Time) ([]byte, error) {
-	if c, ok := s.library.get(repo, modified); ok {
+func (s *Server) hubConfig(ctx context.Context, repo engine.ModelRef, modified time.Time) ([]byte, error) {
+	if c, ok := s.library.get(repo.String(), modified); ok {
 		return c.raw, nil
 	}
-	raw, err := s.opts.Hub.Config(ctx, repo)
-	if err != nil && !isMissingFile(err) {
+	raw, err := s.opts.Engine.HubConfig(ctx, repo)
+	if err != nil {
 		return nil, err
 	}
-	s.library.put(repo, cachedConfig{modified: modified, raw: raw})
+	s.library.put(repo.String(), cachedConfig{modified: modified, raw: raw})
 	return raw, nil
 }
 
-// isMissingFile tells "the repo has no config.json" from "no such repo".
-func isMissingFile(err error) bool {
-	var se *hub.StatusError
-	return errors.As(err, &se) && se.Code == "EntryNotFound"
-}
-
 // localConfig reads repo's config.json from the models dir.
-func (s *Server) localConfig(repo string) (raw []byte, size int64, ok bool) {
-	cache, found := s.cache()
-	if !found {
+func (s *Server) localConfig(repo engine.ModelRef) (raw []byte, size int64, ok bool) {
+	if s.opts.Engine == nil {
 		return nil, 0, false
 	}
-	m, err := cache.Model(repo)
-	if err != nil {
-		return nil, 0, false
-	}
-	f, err := os.Open(filepath.Join(m.SnapshotDir, "config.json"))
-	if err != nil {
-		return nil, 0, false
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || st.Size() > maxLocalConfig {
-		return nil, 0, false
-	}
-	raw = make([]byte, st.Size())
-	if _, err := f.ReadAt(raw, 0); err != nil {
-		return nil, 0, false
-	}
-	return raw, m.Size, true
+	return s.opts.Engine.LocalConfig(repo)
 }
 
 // addEstimates reads the config of each result (from the models dir or the Hub, in
@@ -112,10 +83,13 @@ func (s *Server) addEstimates(ctx context.Context, results []searchResult) {
 	for i := range results {
 		r := &results[i] // each goroutine writes its own element only
 		g.Go(func() error {
-			raw, _, ok := s.localConfig(r.ID)
+			ref, err := engine.ParseModelRef(r.ID)
+			if err != nil {
+				return nil // the Hub listed a name no download could use
+			}
+			raw, _, ok := s.localConfig(ref)
 			if !ok {
-				var err error
-				if raw, err = s.hubConfig(ctx, r.ID, r.LastModified); err != nil {
+				if raw, err = s.hubConfig(ctx, ref, r.LastModified); err != nil {
 					s.log.Debug("search: read config", "model", r.ID, "err", err)
 					return nil
 				}
@@ -196,21 +170,21 @@ type rawQuant struct {
 // handleModelConfig describes a model from its config.json: the local copy when the
 // model is downloaded, else the Hub's.
 func (s *Server) handleModelConfig(c echo.Context) error {
-	id := repoParam(c)
-	if !hub.ValidRepoID(id) {
-		return &Error{Status: http.StatusBadRequest, Code: "invalid_repo_id", Message: fmt.Sprintf("%q is not a model id (org/name)", id)}
+	ref, err := repoRef(c)
+	if err != nil {
+		return err
 	}
+	id := ref.String()
 	v := configView{ID: id, Source: "local"}
-	raw, size, ok := s.localConfig(id)
+	raw, size, ok := s.localConfig(ref)
 	if !ok {
-		if s.opts.Hub == nil {
+		if s.opts.Engine == nil || !s.opts.Engine.HasHub() {
 			return &Error{Status: http.StatusNotFound, Code: "model_not_found", Message: fmt.Sprintf("model %s is not in the models dir", id)}
 		}
 		if err := s.checkOnline(); err != nil {
 			return err
 		}
-		var err error
-		if raw, err = s.hubConfig(c.Request().Context(), id, time.Time{}); err != nil {
+		if raw, err = s.hubConfig(c.Request().Context(), ref, time.Time{}); err != nil {
 			return err
 		}
 		if raw == nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -53,7 +52,7 @@ var searchTasks = map[string]bool{"text-generation": true, "sentence-similarity"
 	"text-ranking": true, "text-classification": true}
 
 type searchParams struct {
-	query   hub.SearchQuery
+	query   engine.SearchQuery
 	maxSize int64 // bytes; 0: no limit
 }
 
@@ -102,7 +101,7 @@ func parseSearch(c echo.Context) (searchParams, error) {
 // handleSearch searches the Hub for models this program can run (MLX safetensors,
 // text generation) and tells for each whether it is here and whether it would fit.
 func (s *Server) handleSearch(c echo.Context) error {
-	if s.opts.Hub == nil {
+	if s.opts.Engine == nil || !s.opts.Engine.HasHub() {
 		return errNoHub()
 	}
 	p, err := parseSearch(c)
@@ -117,7 +116,7 @@ func (s *Server) handleSearch(c echo.Context) error {
 		p.query.Limit = min(limit*sizeFilterFactor, maxSearchLimit)
 	}
 	ctx := c.Request().Context()
-	found, err := s.opts.Hub.Search(ctx, p.query)
+	found, err := s.opts.Engine.Search(ctx, p.query)
 	if err != nil {
 		return err
 	}
@@ -135,28 +134,16 @@ func (s *Server) handleSearch(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) searchResult(m hub.ModelSummary) searchResult {
+func (s *Server) searchResult(m engine.HubModel) searchResult {
 	r := searchResult{
 		ID: m.ID, Author: m.Author, Downloads: m.Downloads, Likes: m.Likes, Tags: m.Tags,
 		PipelineTag: m.PipelineTag, LastModified: m.LastModified, Gated: m.Gated,
 		SizeBytes: m.TotalSize, Parameters: m.Parameters, Quantization: m.Quantization,
 	}
-	if cache, ok := s.cache(); ok {
-		_, err := cache.Model(m.ID)
-		r.Downloaded = err == nil
+	if ref, err := engine.ParseModelRef(m.ID); err == nil {
+		r.Downloaded = s.opts.Engine.Downloaded(ref)
 	}
 	return r
-}
-
-// cache is the models dir, from the engine or else the download manager.
-func (s *Server) cache() (hub.Cache, bool) {
-	switch {
-	case s.opts.Engine != nil:
-		return s.opts.Engine.Cache(), true
-	case s.opts.Downloads != nil:
-		return s.opts.Downloads.Cache(), true
-	}
-	return hub.Cache{}, false
 }
 
 // budget is the pool's memory budget; 0 means no cap, ok false no engine.
@@ -194,21 +181,17 @@ func (s *Server) handleLocalModels(c echo.Context) error {
 // that refuses a model serving requests (409), unloads an idle one, stops its
 // download and deletes its files.
 func (s *Server) handleDeleteModel(c echo.Context) error {
-	id := repoParam(c)
-	ctx := c.Request().Context()
-	var (
-		res engine.DeleteResult
-		err error
-	)
-	switch {
-	case s.opts.Engine != nil:
-		res, err = s.opts.Engine.DeleteModel(ctx, id)
-	case s.opts.Downloads != nil: // without an engine nothing is loaded
-		res = engine.DeleteResult{Model: id}
-		res.FreedBytes, err = s.opts.Downloads.Delete(ctx, id)
-	default:
-		return errNoEngine()
+	ref, err := repoRef(c)
+	if err != nil {
+		return err
 	}
+	id := ref.String()
+	ctx := c.Request().Context()
+	e, err := s.needEngine()
+	if err != nil {
+		return err
+	}
+	res, err := e.DeleteModel(ctx, id)
 	if err != nil {
 		return err
 	}

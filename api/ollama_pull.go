@@ -9,7 +9,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/api/ollama"
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -33,7 +32,8 @@ func (s *Server) handleOllamaPull(c echo.Context) error {
 	}
 	repo := strings.TrimSuffix(name, ":latest")
 	auditRecord(c).Model = repo
-	if !hub.ValidRepoID(repo) {
+	ref, err := engine.ParseModelRef(repo)
+	if err != nil {
 		return &Error{Kind: engine.KindInvalid, Code: "invalid_repo_id", Param: "model",
 			Message: fmt.Sprintf("cannot pull %q: name a Hugging Face repo id such as mlx-community/Qwen3-0.6B-4bit (Ollama library names and tags other than :latest do not exist there)", name)}
 	}
@@ -42,12 +42,12 @@ func (s *Server) handleOllamaPull(c echo.Context) error {
 	}
 	// The download outlives this request (the manager owns it), so it does not
 	// start with the request's context.
-	t, err := m.Start(c.Request().Context(), repo)
+	d, err := m.StartDownload(c.Request().Context(), ref)
 	if err != nil {
 		return err
 	}
-	s.audit(c, store.AuditEvent{Action: "model.download", Model: repo, Target: t.ID()})
-	updates, cancel, err := m.Subscribe(t.ID())
+	s.audit(c, store.AuditEvent{Action: "model.download", Model: repo, Target: d.TaskID})
+	updates, cancel, err := m.WatchDownload(d.TaskID)
 	if err != nil {
 		return err
 	}
@@ -80,10 +80,10 @@ func (s *Server) handleOllamaPull(c echo.Context) error {
 			if !ok {
 				return st.send(ollama.ErrorResponse{Error: "the server is shutting down"})
 			}
-			if p.Status == hub.StatusCompleted && p.BytesTotal > 0 {
+			if p.Status == engine.DownloadCompleted && p.BytesTotal > 0 {
 				// The last update before completion may have been skipped (a slow
 				// reader gets the latest state, not every one): the final sizes.
-				if err := st.send(pullProgress(hub.Progress{Repo: p.Repo, BytesTotal: p.BytesTotal, BytesDone: p.BytesDone})); err != nil {
+				if err := st.send(pullProgress(engine.Download{Repo: p.Repo, BytesTotal: p.BytesTotal, BytesDone: p.BytesDone})); err != nil {
 					return nil
 				}
 			}
@@ -105,11 +105,11 @@ func (s *Server) handleOllamaPull(c echo.Context) error {
 
 // pullProgress is one download update as Ollama reports a layer: the repo
 // stands for the layer's digest, since a repo is downloaded as one unit.
-func pullProgress(p hub.Progress) ollama.ProgressResponse {
+func pullProgress(p engine.Download) ollama.ProgressResponse {
 	switch p.Status {
-	case hub.StatusVerifying:
+	case engine.DownloadVerifying:
 		return ollama.ProgressResponse{Status: "verifying sha256 digest"}
-	case hub.StatusPaused:
+	case engine.DownloadPaused:
 		return ollama.ProgressResponse{Status: "paused " + p.Repo, Digest: p.Repo, Total: p.BytesTotal, Completed: p.BytesDone}
 	}
 	return ollama.ProgressResponse{Status: "pulling " + p.Repo, Digest: p.Repo, Total: p.BytesTotal, Completed: p.BytesDone}
@@ -117,11 +117,11 @@ func pullProgress(p hub.Progress) ollama.ProgressResponse {
 
 // pullOutcome writes "success" for a completed download; a failed or
 // cancelled one is an error.
-func pullOutcome(p hub.Progress, write func(ollama.ProgressResponse) error) error {
+func pullOutcome(p engine.Download, write func(ollama.ProgressResponse) error) error {
 	switch p.Status {
-	case hub.StatusCompleted:
+	case engine.DownloadCompleted:
 		return write(ollama.ProgressResponse{Status: "success"})
-	case hub.StatusCancelled:
+	case engine.DownloadCancelled:
 		return &Error{Status: http.StatusConflict, Code: "download_cancelled", Message: "the download of " + p.Repo + " was cancelled"}
 	}
 	return &Error{Kind: engine.KindUnavailable, Code: "download_failed", Message: "the download of " + p.Repo + " failed: " + p.Error}

@@ -16,7 +16,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/ollama"
 	"github.com/mlx-manager/mlx-manager/api/openai"
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -117,7 +116,7 @@ var openAPIOps = map[string]apiOp{
 	"POST /api/servers/:org/:name/pin":   {tag: "servers", summary: "Pin a loaded model: never evicted", auth: authServerCtl, resp: serverView{}},
 	"POST /api/servers/:org/:name/unpin": {tag: "servers", summary: "Unpin a loaded model", auth: authServerCtl, resp: serverView{}},
 	"GET /api/settings/pool":             {tag: "settings", summary: "Memory pool settings and their effect", auth: authAdmin, resp: poolSettingsView{}},
-	"PUT /api/settings/pool":             {tag: "settings", summary: "Change memory pool settings", auth: authAdmin, req: PoolSettings{}, resp: poolSettingsView{}},
+	"PUT /api/settings/pool":             {tag: "settings", summary: "Change memory pool settings", auth: authAdmin, req: store.PoolSettings{}, resp: poolSettingsView{}},
 	"GET /api/profiles":                  {tag: "profiles", summary: "Profiles (a model with default settings)", auth: authUser, resp: []store.Profile{}},
 	"POST /api/profiles":                 {tag: "profiles", summary: "Create a profile", auth: authUser, req: profileRequest{}, resp: store.Profile{}, status: http.StatusCreated},
 	"GET /api/profiles/:id":              {tag: "profiles", summary: "A profile", auth: authUser, resp: store.Profile{}},
@@ -203,14 +202,27 @@ func schemaName(t reflect.Type) string {
 // openAPIEnums gives the named string types on the wire their values, which
 // reflection cannot see: the UI switches on them, so its types must list them.
 var openAPIEnums = map[reflect.Type][]any{
-	reflect.TypeFor[hub.Status](): {hub.StatusPending, hub.StatusDownloading, hub.StatusPaused, hub.StatusVerifying,
-		hub.StatusCompleted, hub.StatusFailed, hub.StatusCancelled},
+	reflect.TypeFor[engine.DownloadStatus](): {engine.DownloadPending, engine.DownloadDownloading, engine.DownloadPaused,
+		engine.DownloadVerifying, engine.DownloadCompleted, engine.DownloadFailed, engine.DownloadCancelled},
 	reflect.TypeFor[engine.ModelState](): {engine.StatePending, engine.StateLoading, engine.StateReady, engine.StateUnloading},
+	reflect.TypeFor[store.UserStatus]():  {store.StatusPending, store.StatusApproved, store.StatusDisabled},
+}
+
+// openAPICustom are the types with their own JSON form (a MarshalJSON), which
+// reflection would describe by their Go fields.
+var openAPICustom = map[reflect.Type]func() *jsonschema.Schema{
+	// A number of bytes, or a percentage of RAM such as "70%".
+	reflect.TypeFor[store.Budget](): func() *jsonschema.Schema {
+		return &jsonschema.Schema{OneOf: []*jsonschema.Schema{{Type: "integer"}, {Type: "string", Pattern: `^\s*[0-9.]+\s*%\s*$`}}}
+	},
 }
 
 func enumSchema(t reflect.Type) *jsonschema.Schema {
 	if vals, ok := openAPIEnums[t]; ok {
 		return &jsonschema.Schema{Type: "string", Enum: vals}
+	}
+	if custom, ok := openAPICustom[t]; ok {
+		return custom()
 	}
 	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -135,7 +134,7 @@ func checkProfileName(name string) error {
 	}
 	// /v1 requests name a model or a profile in the same field: a profile named
 	// like a repo id would hide that model.
-	if hub.ValidRepoID(name) {
+	if engine.IsModelRef(name) {
 		return BadParam("name", "name must not look like a model id (org/name)")
 	}
 	return nil
@@ -148,9 +147,8 @@ func (s *Server) localModel(ctx context.Context, param, id string) (engine.Model
 	if s.opts.Engine == nil {
 		return engine.ModelInfo{}, errNoEngine()
 	}
-	if !hub.ValidRepoID(id) {
-		return engine.ModelInfo{}, &Error{Status: http.StatusBadRequest, Code: "invalid_repo_id", Param: param,
-			Message: param + " must be a model id such as mlx-community/Qwen3-0.6B-4bit"}
+	if _, err := modelRef(param, id); err != nil {
+		return engine.ModelInfo{}, err
 	}
 	info, err := s.opts.Engine.Model(ctx, id)
 	if errors.Is(err, engine.ErrModelNotFound) {

@@ -21,7 +21,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/auth"
 	"github.com/mlx-manager/mlx-manager/api/route"
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -38,9 +37,10 @@ type Options struct {
 	PasswordParams *auth.Params     // Argon2id cost; nil = auth.DefaultParams (tests pass auth.TestParams)
 	Now            func() time.Time // clock for tokens, login limits and audit times; nil = time.Now
 
-	Engine    *engine.Engine // models, pool and generation; nil: model routes answer 503
-	Hub       *hub.Client    // Hugging Face search and model info
-	Downloads *hub.Manager   // model downloads
+	// Engine runs the models, the pool and generation, and (when it was given a
+	// Hub client and a download manager) search and downloads; nil: model
+	// routes answer 503.
+	Engine *engine.Engine
 	// PoolConfig is the pool's config at start; the pool settings document overrides
 	// its budget, model count and TTL (see ApplyPoolSettings).
 	PoolConfig engine.PoolConfig

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -253,8 +252,8 @@ func (s *Server) handleStopServer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !hub.ValidRepoID(id) {
-		return BadParam("model", "model must be a model id (org/name)")
+	if _, err := modelRef("model", id); err != nil {
+		return err
 	}
 	if err := e.Unload(c.Request().Context(), id, engine.UnloadOptions{Wait: req.Wait}); err != nil {
 		return err
@@ -272,10 +271,11 @@ func (s *Server) handlePin(pinned bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		id := repoParam(c)
-		if !hub.ValidRepoID(id) {
-			return BadParam("model", "%q is not a model id (org/name)", id)
+		ref, err := repoRef(c)
+		if err != nil {
+			return err
 		}
+		id := ref.String()
 		if err := e.Pin(id, pinned); err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -111,60 +110,6 @@ func TestPoolSettings(t *testing.T) {
 	}
 }
 
-func TestBudgetJSON(t *testing.T) {
-	cases := []struct {
-		in   string
-		want api.Budget
-		out  string
-	}{
-		{`1073741824`, api.Budget{Bytes: 1 << 30}, `1073741824`},
-		{`"1073741824"`, api.Budget{Bytes: 1 << 30}, `1073741824`},
-		{`"70%"`, api.Budget{Percent: 70}, `"70%"`},
-		{`" 12.5 % "`, api.Budget{Percent: 12.5}, `"12.5%"`},
-	}
-	for _, tc := range cases {
-		t.Run(tc.in, func(t *testing.T) {
-			var b api.Budget
-			if err := json.Unmarshal([]byte(tc.in), &b); err != nil {
-				t.Fatal(err)
-			}
-			if b != tc.want {
-				t.Errorf("decoded %+v, want %+v", b, tc.want)
-			}
-			out, err := json.Marshal(b)
-			if err != nil || string(out) != tc.out {
-				t.Errorf("encoded %s (%v), want %s", out, err, tc.out)
-			}
-		})
-	}
-	for _, bad := range []string{`"x%"`, `"1.5"`, `true`, `"NaN%"`, `"Inf%"`, `"-5%"`, `"0%"`, `1e3`} {
-		var b api.Budget
-		if err := json.Unmarshal([]byte(bad), &b); err == nil {
-			t.Errorf("%s decoded to %+v", bad, b)
-		}
-	}
-}
-
-func FuzzBudgetJSON(f *testing.F) {
-	for _, s := range []string{`1`, `"70%"`, `"%"`, `"-5%"`, `"9999999999999999999999"`, `null`, `"  "`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		var b api.Budget
-		if json.Unmarshal([]byte(in), &b) != nil {
-			return
-		}
-		out, err := json.Marshal(b)
-		if err != nil {
-			t.Fatalf("%q decoded to %+v, which does not encode: %v", in, b, err)
-		}
-		var again api.Budget
-		if err := json.Unmarshal(out, &again); err != nil || again != b {
-			t.Fatalf("%q → %+v → %s → %+v (%v)", in, b, out, again, err)
-		}
-	})
-}
-
 func TestHubSettings(t *testing.T) {
 	env := startLib(t, libOptions{})
 	_, user := env.ApprovedUser(t, env.Admin, "user@example.com")
@@ -187,7 +132,7 @@ func TestHubSettings(t *testing.T) {
 	if !v.Offline || !v.TokenSet {
 		t.Errorf("offline keeps the token: %+v", v)
 	}
-	set, err := api.LoadHubSettings(env.Store)
+	set, err := env.Store.Settings().Hub()
 	if err != nil || set.Token != "hf_secret_value" || !set.Offline {
 		t.Errorf("stored = %+v, %v", set, err)
 	}
@@ -207,9 +152,6 @@ func TestHubSettings(t *testing.T) {
 		if ev.Target == "hub" && (containsSecret(ev.Detail) || containsSecret(ev.Endpoint)) {
 			t.Errorf("audit event leaks the token: %+v", ev)
 		}
-	}
-	if _, err := api.LoadHubSettings(env.Store); errors.Is(err, store.ErrNotFound) {
-		t.Error("LoadHubSettings must hide ErrNotFound")
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/api/openai"
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -70,7 +69,7 @@ func (s *Server) v1Defaults(c echo.Context, name string) (openai.Defaults, error
 		return profileDefaults(p), nil
 	case !errors.Is(err, store.ErrNotFound):
 		return openai.Defaults{}, fmt.Errorf("look up profile %q: %w", name, err)
-	case !hub.ValidRepoID(name):
+	case !engine.IsModelRef(name):
 		return openai.Defaults{}, modelNotFound(name)
 	}
 	return openai.Defaults{}, nil

@@ -8,7 +8,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/api/openai"
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -61,7 +60,7 @@ func (s *Server) handleV1Model(c echo.Context) error {
 	if m, ok := s.routedModel(c, id); ok && !s.servedLocally(c, id) { // v1route.go
 		return c.JSON(http.StatusOK, m)
 	}
-	if !hub.ValidRepoID(id) {
+	if !engine.IsModelRef(id) {
 		return modelNotFound(id)
 	}
 	info, err := eng.Model(c.Request().Context(), id)

@@ -13,7 +13,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/openai"
 	"github.com/mlx-manager/mlx-manager/api/route"
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 )
 
 // v1Protocols are the /v1 routes a remote backend may answer, and as what.
@@ -150,7 +149,7 @@ func (s *Server) servedLocally(c echo.Context, model string) bool {
 	if p, err := s.store.Profiles().ByName(model); err == nil {
 		return profileVisible(c, p)
 	}
-	if s.opts.Engine == nil || !hub.ValidRepoID(model) {
+	if s.opts.Engine == nil || !engine.IsModelRef(model) {
 		return false
 	}
 	_, err := s.opts.Engine.Model(c.Request().Context(), model)

@@ -169,7 +169,7 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 	}
 	d.srv, err = api.New(api.Options{LocalCredential: d.credential,
 		Addr: cfg.Addr, AllowHosts: cfg.AllowHosts, Version: Version(), Kernels: healthKernels(kern.Info()), Logger: d.log, Store: d.store,
-		JWTSecret: secret, Engine: d.engine, Hub: d.hub, Downloads: d.downloads, PoolConfig: d.poolBase,
+		JWTSecret: secret, Engine: d.engine, PoolConfig: d.poolBase,
 	})
 	if err != nil {
 		return nil, err
@@ -192,7 +192,7 @@ func (d *daemon) openEngine() error {
 	if err != nil {
 		return fmt.Errorf("pool settings: %w", err)
 	}
-	hubSet, err := api.LoadHubSettings(d.store)
+	hubSet, err := d.store.Settings().Hub()
 	if err != nil {
 		return fmt.Errorf("hub settings: %w", err)
 	}
@@ -209,7 +209,7 @@ func (d *daemon) openEngine() error {
 	}); err != nil {
 		return err
 	}
-	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, Downloads: d.downloads,
+	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, Downloads: d.downloads, Hub: d.hub,
 		Sched: engine.SchedConfig{Parallel: d.cfg.Parallel, Chunk: d.cfg.PrefillChunk}})
 	if err != nil {
 		return err

@@ -25,6 +25,9 @@ type Options struct {
 	// Downloads, when set, is the download manager of the same models dir:
 	// DeleteModel stops a model's download through it before removing the files.
 	Downloads *hub.Manager
+	// Hub, when set, is the Hugging Face client behind Search, HubConfig and the
+	// offline and token settings.
+	Hub *hub.Client
 }
 
 // Engine is the facade over the model library, the pool and generation.
@@ -40,6 +43,7 @@ type Engine struct {
 	poolCfg   pool.Config  // guarded by live.mu; the last config given, before withSlots
 	folders   bool         // model ids may be folder paths (Options.Folders)
 	downloads *hub.Manager // nil: no downloads to stop
+	hub       *hub.Client  // nil: no Hub search
 	deleting  deletions
 
 	events        bus
@@ -58,7 +62,7 @@ func New(opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	e := &Engine{log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads, folders: opts.Folders,
+	e := &Engine{log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads, hub: opts.Hub, folders: opts.Folders,
 		schedBase: opts.Sched, schedCfg: opts.Sched, poolCfg: opts.Pool}
 	if opts.Pool.Logger == nil {
 		opts.Pool.Logger = opts.Logger

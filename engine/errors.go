@@ -75,6 +75,7 @@ var classes = []struct {
 	{ErrNotReranker, Class{Kind: KindInvalid, Code: "model_not_reranker"}},
 	{ErrNotChat, Class{Kind: KindInvalid, Code: "model_not_chat"}},
 	{ErrInvalidRequest, Class{Kind: KindInvalid, Code: "invalid_value"}},
+	{ErrNoHub, Class{Kind: KindUnavailable, Code: "hub_unavailable"}},
 
 	{pool.ErrTooLarge, Class{Kind: KindTooLarge, Code: "model_too_large"}},
 	{pool.ErrNoRoom, Class{Kind: KindNoRoom, Code: "no_memory"}},

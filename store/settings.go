@@ -7,9 +7,20 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Settings are named JSON documents (for example "pool", "auth", "hub"); each
-// consumer owns the shape of its own document.
+// Settings are named JSON documents (for example "pool", "auth", "hub"). The
+// typed ones (PoolSettings, HubSettings, AuditRetention) have their shape and
+// their Validate here, and their Put validates; the others belong to their
+// consumer.
 type Settings struct{ s *Store }
+
+// SettingError is a settings document that fails its Validate: the field (its
+// JSON name) and why, in words a user can act on.
+type SettingError struct {
+	Field  string
+	Reason string
+}
+
+func (e *SettingError) Error() string { return e.Reason }
 
 // Settings returns the settings API.
 func (s *Store) Settings() Settings { return Settings{s} }

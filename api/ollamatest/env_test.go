@@ -78,7 +78,7 @@ func start(t *testing.T) *env {
 	}
 	t.Cleanup(func() { downloads.Close() })
 	eng, err := engine.New(engine.Options{
-		ModelsDir: root, Pool: pool.Config{BudgetBytes: -1, Logger: quiet()}, Logger: quiet(), Downloads: downloads,
+		ModelsDir: root, Pool: pool.Config{BudgetBytes: -1, Logger: quiet()}, Logger: quiet(), Downloads: downloads, Hub: client,
 		NewRunner: func(ctx context.Context, m *model.Model) (model.Runner, error) {
 			return cpu.New(m, cpu.Options{Threads: 1, Logger: quiet()})
 		},
@@ -88,7 +88,7 @@ func start(t *testing.T) *env {
 	}
 	t.Cleanup(func() { eng.Close() })
 	srv := apitest.Start(t, apitest.Options{Configure: func(o *api.Options) {
-		o.Engine, o.Hub, o.Downloads, o.Version = eng, client, downloads, "v1.2.3"
+		o.Engine, o.Version = eng, "v1.2.3"
 	}})
 	token := srv.Admin(t)
 	return &env{Server: srv, root: root, eng: eng, key: srv.APIKey(t, token, "ollama"), token: token}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 )
 
 // ErrUnavailable: there is nowhere to show a tray icon (a build without the
@@ -29,7 +28,7 @@ type Control interface {
 	// changed) until cancel.
 	Subscribe() (<-chan engine.Event, func())
 	// Downloads lists the download tasks.
-	Downloads() []hub.Progress
+	Downloads() []engine.Download
 	// PendingUsers counts the accounts waiting for an admin's approval.
 	PendingUsers() (int, error)
 	// UsersChanged signals, until cancel, that accounts changed (a

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 )
 
 // modelsEvery is how many polls pass between listings of the models dir, which
@@ -146,7 +145,7 @@ func (l *loop) newlyFinished() bool {
 	for _, p := range l.state.Downloads {
 		if p.Status.Final() && !l.done[p.TaskID] {
 			l.done[p.TaskID] = true
-			found = found || p.Status == hub.StatusCompleted
+			found = found || p.Status == engine.DownloadCompleted
 		}
 	}
 	return found

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 )
 
 // Icon is the state the tray icon shows (assets/icons has one image per state).
@@ -76,7 +75,7 @@ type State struct {
 	Models    []engine.ModelInfo
 	ModelsErr string // why the models dir could not be listed
 	Pool      []engine.ModelStatus
-	Downloads []hub.Progress
+	Downloads []engine.Download
 	Pending   int // accounts waiting for approval
 	// LoginOffered shows the Launch at Login item, checked when LoginOn.
 	LoginOffered, LoginOn bool
@@ -192,9 +191,9 @@ func modelItem(id string, r *row, op Op) Item {
 }
 
 // active reports whether a download is still under way (or waiting to be).
-func active(p hub.Progress) bool { return !p.Status.Final() }
+func active(p engine.Download) bool { return !p.Status.Final() }
 
-func downloadItems(dls []hub.Progress) []Item {
+func downloadItems(dls []engine.Download) []Item {
 	var items []Item
 	for _, p := range dls {
 		if !active(p) {
@@ -205,9 +204,9 @@ func downloadItems(dls []hub.Progress) []Item {
 		}
 		var note string
 		switch {
-		case p.Status == hub.StatusPaused:
+		case p.Status == engine.DownloadPaused:
 			note = "paused"
-		case p.Status == hub.StatusVerifying:
+		case p.Status == engine.DownloadVerifying:
 			note = "verifying"
 		case p.BytesTotal > 0:
 			note = fmt.Sprintf("%d%%", percent(p.BytesDone, p.BytesTotal))
@@ -221,7 +220,7 @@ func downloadItems(dls []hub.Progress) []Item {
 }
 
 // downloadPercent is the progress of all active downloads together.
-func downloadPercent(dls []hub.Progress) (int, bool) {
+func downloadPercent(dls []engine.Download) (int, bool) {
 	var done, total int64
 	n := 0
 	for _, p := range dls {

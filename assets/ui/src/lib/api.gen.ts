@@ -1423,14 +1423,6 @@ export type components = {
             updated_at: string;
             users: string[];
         };
-        "api.Budget": {
-            Bytes: number;
-            Percent: number;
-        };
-        "api.BudgetInput": {
-            Bytes?: number;
-            Percent?: number;
-        };
         "api.cleared": {
             cleared: number;
         };
@@ -1572,16 +1564,9 @@ export type components = {
             parallel: number;
             total_ram_bytes: number;
         };
-        "api.PoolSettings": {
-            budget?: components["schemas"]["api.BudgetInput"];
-            default_ttl_seconds?: number;
-            eviction_policy?: string;
-            max_models?: number;
-            parallel?: number;
-        };
         "api.poolSettingsView": {
-            budget: components["schemas"]["api.Budget"];
-            default_ttl_seconds: number;
+            budget: (number | string) | null;
+            default_ttl_seconds: number | null;
             effective: components["schemas"]["api.poolEffective"];
             eviction_policy: string;
             max_models: number;
@@ -1695,7 +1680,8 @@ export type components = {
         };
         "api.userUpdate": {
             is_admin?: boolean;
-            status?: string;
+            /** @enum {string} */
+            status?: "pending" | "approved" | "disabled";
         };
         "api.userView": {
             /** Format: date-time */
@@ -1705,7 +1691,8 @@ export type components = {
             is_admin: boolean;
             /** Format: date-time */
             last_login_at?: string;
-            status: string;
+            /** @enum {string} */
+            status: "pending" | "approved" | "disabled";
             /** Format: date-time */
             updated_at: string;
         };
@@ -2507,6 +2494,13 @@ export type components = {
                 [key: string]: components["schemas"]["store.TokenUsage"];
             };
             total: number;
+        };
+        "store.PoolSettings": {
+            budget?: (number | string) | null;
+            default_ttl_seconds?: number | null;
+            eviction_policy?: string;
+            max_models?: number;
+            parallel?: number;
         };
         "store.Profile": {
             auto_start: boolean;
@@ -4758,7 +4752,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["api.PoolSettings"];
+                "application/json": components["schemas"]["store.PoolSettings"];
             };
         };
         responses: {

@@ -127,7 +127,7 @@ export function HubCard() {
             <Button type="submit" busy={busy} disabled={!token.trim()}>Save token</Button>
             {set.token_set && <Button variant="ghost" onClick={() => put({ token: '' }, 'Token removed')}>Remove</Button>}
           </form>
-          <p class="muted small">Needed for gated models. It is stored on this machine and never shown again{set.live ? '' : '; a new token applies at the next start'}.</p>
+          <p class="muted small">Needed for gated models. It is stored on this machine and never shown again; it applies at once.</p>
           <Switch checked={set.offline} disabled={busy} onChange={(v) => put({ offline: v }, v ? 'Offline mode on' : 'Offline mode off')}
             label="Offline mode: never contact the Hub (search and downloads are off)" />
         </div>
