@@ -67,15 +67,23 @@ func (lm *liveModels) remove(l *loaded) {
 // ServingStats are a loaded model's concurrency figures, for /metrics and the
 // servers page.
 type ServingStats struct {
-	Model     string
-	Slots     int     // requests decoded together at most
-	Running   int     // requests holding a slot
-	Waiting   int     // requests waiting for one
-	LastBatch int     // sequences in the last forward step
-	MeanBatch float64 // sequences per step since the load
-	Steps     uint64  // forward steps since the load
-	Tokens    uint64  // tokens run (prompt and decode) since the load
-	Prefix    PrefixStats
+	Model   string
+	Slots   int // requests decoded together at most
+	Running int // requests holding a slot
+	Waiting int // requests waiting for one
+	// Suspended requests hold a slot's KV but wait while other users take
+	// their share of the steps (see engine/sched); Suspensions counts the
+	// times it happened since the load.
+	Suspended   int
+	Suspensions uint64
+	// Callers is how many users have a request running or suspended;
+	// WaitingCallers how many have one waiting for a slot.
+	Callers, WaitingCallers int
+	LastBatch               int     // sequences in the last forward step
+	MeanBatch               float64 // sequences per step since the load
+	Steps                   uint64  // forward steps since the load
+	Tokens                  uint64  // tokens run (prompt and decode) since the load
+	Prefix                  PrefixStats
 }
 
 // Serving reports every loaded model's figures, by model id.
@@ -90,7 +98,16 @@ func (e *Engine) Serving() []ServingStats {
 	for _, l := range ls {
 		st := l.sched.Stats()
 		s := ServingStats{Model: l.id, Slots: st.Slots, Running: st.Running, Waiting: st.Waiting,
-			LastBatch: st.LastBatch, Steps: st.Steps, Tokens: st.Tokens, Prefix: l.prefix.stats()}
+			LastBatch: st.LastBatch, Steps: st.Steps, Tokens: st.Tokens, Prefix: l.prefix.stats(),
+			Suspended: st.Suspended, Suspensions: st.Suspensions}
+		for _, c := range st.Callers {
+			if c.Running+c.Suspended > 0 {
+				s.Callers++
+			}
+			if c.Waiting > 0 {
+				s.WaitingCallers++
+			}
+		}
 		if st.Steps > 0 {
 			s.MeanBatch = float64(st.StepSeqs) / float64(st.Steps)
 		}
