@@ -12,8 +12,9 @@ import (
 
 // SchedConfig sets how each loaded model serves concurrent requests.
 type SchedConfig struct {
-	// Parallel is how many requests a model decodes together (its slots); the
-	// rest wait, admitted in turn by caller (see WithCaller). 0: 4.
+	// Parallel is how many requests a model decodes together (its slots),
+	// shared between callers (see WithCaller); the rest wait, admitted in
+	// turn by caller. 0: 4.
 	Parallel int
 	// Chunk is how many prompt tokens a step prefills beside the running
 	// requests' decode tokens. 0: 128.
