@@ -279,8 +279,8 @@ func TestSuspendedMatchesAlone(t *testing.T) {
 	t.Logf("%d steps, %d suspensions, largest batch %d", st.Steps, st.Suspensions, st.MaxBatch)
 }
 
-// TestPromptChunksByCaller: a step's prompt budget goes first to the caller
-// running fewer requests, then in arrival order.
+// TestPromptChunksByCaller: a step's prompt budget goes to the callers
+// running the fewest requests, then in arrival order.
 func TestPromptChunksByCaller(t *testing.T) {
 	bt, ok := newRunner(t).(model.Batcher)
 	if !ok {
@@ -295,8 +295,7 @@ func TestPromptChunksByCaller(t *testing.T) {
 		s.running = append(s.running, sl)
 		return sl
 	}
-	a1, a2 := slot("a", 1, 1), slot("a", 2, 5)
-	slot("a", 3, 9) // a third prompt, which the budget does not reach
+	a1, a2, a3 := slot("a", 1, 1), slot("a", 2, 5), slot("a", 3, 9)
 	b := slot("b", 4, 4)
 	s.mu.Lock()
 	parts := s.pickLocked()
@@ -309,9 +308,21 @@ func TestPromptChunksByCaller(t *testing.T) {
 	for _, p := range parts {
 		got = append(got, want{p.sl, p.n})
 	}
-	// a1's decode token, then b's whole prompt (b runs one request, a three),
-	// then what is left of the budget for a's oldest prompt; a3 waits.
-	if exp := []want{{a1, 1}, {b, 4}, {a2, 2}}; !slices.Equal(got, exp) {
+	// a1's decode token and b's whole prompt (b runs one request, a three);
+	// a's prompts wait for the next step rather than lengthen b's.
+	if exp := []want{{a1, 1}, {b, 4}}; !slices.Equal(got, exp) {
 		t.Fatalf("step %+v, want %+v", got, exp)
+	}
+	// Then a's, oldest first, up to the chunk size.
+	b.call = nil
+	s.mu.Lock()
+	parts = s.pickLocked()
+	s.mu.Unlock()
+	got = got[:0]
+	for _, p := range parts {
+		got = append(got, want{p.sl, p.n})
+	}
+	if exp := []want{{a1, 1}, {a2, 5}, {a3, 1}}; !slices.Equal(got, exp) {
+		t.Fatalf("next step %+v, want %+v", got, exp)
 	}
 }

@@ -95,8 +95,8 @@ func (s *Scheduler) dropCancelledLocked() {
 }
 
 // pickLocked chooses the step: every waiting decode call (one token each),
-// then prompt chunks up to the chunk size, by caller (fewest running first),
-// then in arrival order. Without a batcher
+// then prompt chunks up to the chunk size, of the callers running the fewest
+// requests, in arrival order. Without a batcher
 // the step is one slot's call, the slots taking turns. Suspended slots wait.
 func (s *Scheduler) pickLocked() []part {
 	if s.batcher == nil {
@@ -134,7 +134,9 @@ func (s *Scheduler) pickLocked() []part {
 	})
 	budget := s.cfg.Chunk
 	for _, p := range prompts {
-		if budget == 0 {
+		// Nor does it share its step with theirs: its first token then waits
+		// for its own prompt only.
+		if budget == 0 || held[p.sl.caller] > held[prompts[0].sl.caller] {
 			break
 		}
 		p.n = min(len(p.c.tokens)-p.c.off, budget)
