@@ -13,6 +13,14 @@ import (
 // than every second (BenchmarkFairTTFT keeps the rate) so that 20
 // samples take 5 s; each still runs alone, as they take less than that.
 //
+// What separates the two figures: under load, B's request is admitted at once
+// (one of A's is suspended), then waits for the step in flight (A's decode
+// tokens, or a chunk of a new A request's prompt: up to --prefill-chunk
+// tokens, about as long as B's own prompt here) and runs its prompt beside
+// A's decode tokens. So the bound holds while the chunk in flight is not much
+// longer than B's prompt; a larger chunk setting with long prompts from A can
+// push B's p95 past it, a smaller one costs prefill speed.
+//
 // It asserts on wall time, so it runs without the race detector (which slows
 // the HTTP side far more than the forward steps) and gives the bound three
 // trials: a 2-core CI machine also runs another package's tests meanwhile,

@@ -14,7 +14,10 @@ package sched
 // request ends, or its caller's share grows). A newcomer is admitted at once
 // when its request would run, which means taking a share from a caller holding
 // more than one slot; the newest request of the caller with the most slots is
-// the one suspended.
+// the one suspended. Its prompt goes in the next step, beside the others'
+// decode tokens but without the prompt chunks of callers running more requests
+// (pickLocked), so its first token waits for the step in flight and its own
+// prompt, not for anyone's answer.
 //
 // Suspending rather than cancelling keeps every guarantee of a request: its
 // tokens are the same as alone (its KV is untouched), and its answer is only
