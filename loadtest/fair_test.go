@@ -125,14 +125,13 @@ func (r *fairRig) short(ctx context.Context, n int) (time.Duration, error) {
 
 // long runs one of A's clients until ctx ends: long requests one after the
 // other, each fairLongTokens tokens (the end-of-text token is banned, so
-// every answer runs to its length). started fires at its first token once.
-func (r *fairRig) long(ctx context.Context, client int, started func()) error {
-	var once sync.Once
+// every answer runs to its length). each is called at every chunk.
+func (r *fairRig) long(ctx context.Context, client int, each func()) error {
 	for n := 0; ctx.Err() == nil; n++ {
 		body := fmt.Sprintf(`{"model":%q,"max_tokens":%d,"stream":true,"logit_bias":{"2":-100},`+
 			`"messages":[{"role":"user","content":"Client %d, story %d: tell me a very long story about a lighthouse keeper and the sea."}]}`,
 			fairModel, fairLongTokens, client, n)
-		err := r.stream(ctx, r.keyA, body, func() { once.Do(started) }, func() { r.longTokens.Add(1) })
+		err := r.stream(ctx, r.keyA, body, func() {}, each)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -155,9 +154,11 @@ type fairRun struct {
 }
 
 // measure warms the model up, times samples of B's requests alone (one after
-// the other), then starts A's fairLong clients and, once A holds every slot,
-// sends samples more of B's, one every period, each on its own (so a slow
-// one does not delay the next, as with independent clients).
+// the other), then starts A's fairLong clients and, once A's load is steady
+// (its requests all sent and one answer's worth of chunks streamed, so the
+// burst of parsing 32 requests is over), sends samples more of B's, one every
+// period, each on its own (so a slow one does not delay the next, as with
+// independent clients).
 func (r *fairRig) measure(tb testing.TB, samples int, period time.Duration) fairRun {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -176,19 +177,23 @@ func (r *fairRig) measure(tb testing.TB, samples int, period time.Duration) fair
 
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
-	started := make(chan struct{}, fairLong)
+	steady := make(chan struct{})
+	var chunks atomic.Int64
+	each := func() {
+		r.longTokens.Add(1)
+		if chunks.Add(1) == fairLongTokens {
+			close(steady)
+		}
+	}
 	longErrs := make(chan error, fairLong)
 	var wg sync.WaitGroup
 	for c := range fairLong {
-		wg.Go(func() { longErrs <- r.long(loadCtx, c, func() { started <- struct{}{} }) })
+		wg.Go(func() { longErrs <- r.long(loadCtx, c, each) })
 	}
-	// A holds every slot once as many of its requests stream as there are slots.
-	for range r.eng.Parallel() {
-		select {
-		case <-started:
-		case err := <-longErrs:
-			tb.Fatalf("user A: %v", err)
-		}
+	select {
+	case <-steady:
+	case err := <-longErrs:
+		tb.Fatalf("user A: %v", err)
 	}
 
 	tokens0, done0, t0 := r.longTokens.Load(), r.longDone.Load(), time.Now()
