@@ -238,12 +238,13 @@ func (s *Scheduler) admitLocked() {
 type Slot struct {
 	s      *Scheduler
 	caller string
-	call   *call // guarded by s.mu; the forward call waiting for a step
-	gone   bool  // guarded by s.mu; released
+	call   *call     // guarded by s.mu; the forward call waiting for a step
+	gone   bool      // guarded by s.mu; released
+	logits []float32 // the last call's logits, owned by the slot
+
 	// suspended: beyond its caller's share (see share), the slot keeps its
 	// sequence but its call waits. Guarded by s.mu.
 	suspended bool
-	logits    []float32 // the last call's logits, owned by the slot
 }
 
 // call is one Forward waiting for (or part way through) steps.

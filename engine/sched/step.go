@@ -96,8 +96,8 @@ func (s *Scheduler) dropCancelledLocked() {
 
 // pickLocked chooses the step: every waiting decode call (one token each),
 // then prompt chunks up to the chunk size, of the callers running the fewest
-// requests, in arrival order. Without a batcher
-// the step is one slot's call, the slots taking turns. Suspended slots wait.
+// requests, in arrival order. Without a batcher the step is one slot's call,
+// the slots taking turns. Suspended slots wait.
 func (s *Scheduler) pickLocked() []part {
 	if s.batcher == nil {
 		n := len(s.running)
