@@ -68,10 +68,16 @@ func (lm *liveModels) remove(l *loaded) {
 // ServingStats are a loaded model's concurrency figures, for /metrics and the
 // servers page.
 type ServingStats struct {
-	Model   string
-	Slots   int // requests decoded together at most
-	Running int // requests holding a slot
-	Waiting int // requests waiting for one
+	Model     string
+	Slots     int     // requests decoded together at most
+	Running   int     // requests holding a slot
+	Waiting   int     // requests waiting for one
+	LastBatch int     // sequences in the last forward step
+	MeanBatch float64 // sequences per step since the load
+	Steps     uint64  // forward steps since the load
+	Tokens    uint64  // tokens run (prompt and decode) since the load
+	Prefix    PrefixStats
+
 	// Suspended requests hold a slot's KV but wait while other users take
 	// their share of the steps (see engine/sched); Suspensions counts the
 	// times it happened since the load.
@@ -80,11 +86,6 @@ type ServingStats struct {
 	// Callers is how many users have a request running or suspended;
 	// WaitingCallers how many have one waiting for a slot.
 	Callers, WaitingCallers int
-	LastBatch               int     // sequences in the last forward step
-	MeanBatch               float64 // sequences per step since the load
-	Steps                   uint64  // forward steps since the load
-	Tokens                  uint64  // tokens run (prompt and decode) since the load
-	Prefix                  PrefixStats
 }
 
 // Serving reports every loaded model's figures, by model id.
