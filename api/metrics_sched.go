@@ -26,6 +26,14 @@ func (s *Server) collectServing(r *metrics.Registry) {
 		func(st engine.ServingStats) float64 { return float64(st.Running) })
 	gauge("sched_waiting_sequences", "Requests waiting for a slot of each loaded model.",
 		func(st engine.ServingStats) float64 { return float64(st.Waiting) })
+	gauge("sched_suspended_sequences", "Requests of each loaded model paused (KV kept) while other users take their share of the slots.",
+		func(st engine.ServingStats) float64 { return float64(st.Suspended) })
+	gauge("sched_suspensions", "Times a request was paused to give its slot to another user since each model loaded.",
+		func(st engine.ServingStats) float64 { return float64(st.Suspensions) })
+	gauge("sched_running_users", "Users with a request running or paused on each loaded model.",
+		func(st engine.ServingStats) float64 { return float64(st.Callers) })
+	gauge("sched_waiting_users", "Users with a request waiting for a slot of each loaded model.",
+		func(st engine.ServingStats) float64 { return float64(st.WaitingCallers) })
 	gauge("sched_batch_size", "Sequences in each model's last forward step.",
 		func(st engine.ServingStats) float64 { return float64(st.LastBatch) })
 	gauge("sched_mean_batch_size", "Sequences per forward step since each model loaded.",

@@ -227,6 +227,8 @@ func TestMetricsGeneration(t *testing.T) {
 		`mlx_manager_sched_slots{model="test/tiny"}`:                                               4,
 		`mlx_manager_sched_running_sequences{model="test/tiny"}`:                                   0,
 		`mlx_manager_sched_waiting_sequences{model="test/tiny"}`:                                   0,
+		`mlx_manager_sched_suspended_sequences{model="test/tiny"}`:                                 0,
+		`mlx_manager_sched_running_users{model="test/tiny"}`:                                       0,
 		`mlx_manager_sched_batch_size{model="test/tiny"}`:                                          1,
 		`mlx_manager_prefix_cache_lookups{model="test/tiny"}`:                                      2,
 		`mlx_manager_prefix_cache_sequences{model="test/tiny"}`:                                    1,

@@ -4,9 +4,11 @@ import "context"
 
 type callerKey struct{}
 
-// WithCaller names who a request runs for (a user id, say): when more requests
-// wait for a model than it has slots, callers are admitted in turn, so one
-// caller's burst cannot hold every slot. The API sets it once per request, in
+// WithCaller names who a request runs for (a user id, say): a model's slots are
+// shared between callers at every step (a caller's first request runs at once,
+// pausing the newest of a caller that holds several), and requests beyond the
+// shares are admitted in turn by caller, so one caller's burst cannot hold
+// every slot. The API sets it once per request, in
 // its authentication step, rather than in every wire format's options.
 func WithCaller(ctx context.Context, caller string) context.Context {
 	return context.WithValue(ctx, callerKey{}, caller)

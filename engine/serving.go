@@ -12,8 +12,9 @@ import (
 
 // SchedConfig sets how each loaded model serves concurrent requests.
 type SchedConfig struct {
-	// Parallel is how many requests a model decodes together (its slots); the
-	// rest wait, admitted in turn by caller (see WithCaller). 0: 4.
+	// Parallel is how many requests a model decodes together (its slots),
+	// shared between callers (see WithCaller); the rest wait, admitted in
+	// turn by caller. 0: 4.
 	Parallel int
 	// Chunk is how many prompt tokens a step prefills beside the running
 	// requests' decode tokens. 0: 128.
@@ -76,6 +77,15 @@ type ServingStats struct {
 	Steps     uint64  // forward steps since the load
 	Tokens    uint64  // tokens run (prompt and decode) since the load
 	Prefix    PrefixStats
+
+	// Suspended requests hold a slot's KV but wait while other users take
+	// their share of the steps (see engine/sched); Suspensions counts the
+	// times it happened since the load.
+	Suspended   int
+	Suspensions uint64
+	// Callers is how many users have a request running or suspended;
+	// WaitingCallers how many have one waiting for a slot.
+	Callers, WaitingCallers int
 }
 
 // Serving reports every loaded model's figures, by model id.
@@ -90,7 +100,16 @@ func (e *Engine) Serving() []ServingStats {
 	for _, l := range ls {
 		st := l.sched.Stats()
 		s := ServingStats{Model: l.id, Slots: st.Slots, Running: st.Running, Waiting: st.Waiting,
-			LastBatch: st.LastBatch, Steps: st.Steps, Tokens: st.Tokens, Prefix: l.prefix.stats()}
+			LastBatch: st.LastBatch, Steps: st.Steps, Tokens: st.Tokens, Prefix: l.prefix.stats(),
+			Suspended: st.Suspended, Suspensions: st.Suspensions}
+		for _, c := range st.Callers {
+			if c.Running+c.Suspended > 0 {
+				s.Callers++
+			}
+			if c.Waiting > 0 {
+				s.WaitingCallers++
+			}
+		}
 		if st.Steps > 0 {
 			s.MeanBatch = float64(st.StepSeqs) / float64(st.Steps)
 		}

@@ -7,6 +7,10 @@
 // with `go test ./loadtest` (skipped under -short). Its benchmark
 // BenchmarkLoginDuringRegistrationFlood measures the admin's login latency
 // (p50/p95) while 1,000 registrations arrive at once (issue #27).
+// TestFairTTFT and BenchmarkFairTTFT check issue #27's fairness: while one user
+// streams 32 long requests, another user's short requests get their first
+// token within twice their time alone (p95), because the model's slots are
+// shared between users at every step (engine/sched).
 //
 // Who may import me: nobody. My test imports api, api/apitest, engine and store.
 package loadtest

@@ -143,7 +143,7 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	fs.StringVar(&c.Executor, "executor", c.Executor, "inference executor: cpu or gomlx (env MLX_MANAGER_EXECUTOR; default cpu)")
 	fs.StringVar(&c.KVCache, "kv-cache", c.KVCache, "KV cache precision of the cpu executor: f16 or f32 (env MLX_MANAGER_KV_CACHE; default f16 with SIMD kernels)")
 	fs.StringVar(&c.Activations, "activations", c.Activations, "input precision of Q8/Q4 products in the cpu executor: int16 (faster) or f32 (exact) (env MLX_MANAGER_ACTIVATIONS; default int16 where the kernels have it)")
-	fs.IntVar(&c.Parallel, "parallel", c.Parallel, "requests each loaded model decodes together; more wait, admitted in turn by user (env MLX_MANAGER_PARALLEL; default 4)")
+	fs.IntVar(&c.Parallel, "parallel", c.Parallel, "requests each loaded model decodes together, shared between users; more wait, admitted in turn by user (env MLX_MANAGER_PARALLEL; default 4)")
 	fs.IntVar(&c.PrefillChunk, "prefill-chunk", c.PrefillChunk, "prompt tokens prefilled per step beside the running requests (env MLX_MANAGER_PREFILL_CHUNK; default 128)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

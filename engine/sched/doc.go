@@ -13,9 +13,13 @@
 // parsing) stays with the caller, between its forward calls.
 //
 // Fairness: every running sequence advances every step, so a 4,000-token
-// answer never starves a short one; when more requests wait than there are
-// slots, they are admitted round-robin by caller (a user id), so one caller's
-// burst cannot hold every slot.
+// answer never starves a short one. The slots are shared between callers (user
+// ids) at every step, not only at admission: a caller with no request running
+// gets one in at once even when another caller's requests hold every slot, by
+// suspending the newest of them (its KV kept, its calls waiting) until the
+// shares allow it to resume (see fair.go). Requests beyond the shares wait and
+// are admitted round-robin by caller, so one caller's burst cannot hold every
+// slot.
 //
 // A decode step runs as one batch only while that is faster: the scheduler
 // times batched steps against one-sequence forwards and picks the faster for

@@ -53,7 +53,7 @@ type Scheduler struct {
 
 	mu      sync.Mutex
 	cfg     Config               // guarded by mu
-	running []*Slot              // guarded by mu; admitted, in admission order
+	running []*Slot              // guarded by mu; admitted (stepped or suspended), in admission order
 	waiting map[string][]*waiter // guarded by mu; by caller, oldest first
 	order   []string             // guarded by mu; callers with waiters, next to admit first
 	closed  bool                 // guarded by mu
@@ -78,8 +78,9 @@ func New(r model.Runner, cfg Config) *Scheduler {
 	return s
 }
 
-// SetConfig applies new limits; more slots admit waiters at once, fewer let
-// the running sequences finish.
+// SetConfig applies new limits at once: more slots admit waiters or resume
+// suspended requests, fewer suspend the newest running ones (they keep their
+// KV and resume as the others finish).
 func (s *Scheduler) SetConfig(cfg Config) {
 	s.mu.Lock()
 	s.cfg = cfg.withDefaults()
@@ -130,8 +131,9 @@ func (s *Scheduler) Admit(ctx context.Context, caller string) (*Slot, error) {
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
-	if len(s.running) < s.cfg.Slots && len(s.order) == 0 {
+	if len(s.order) == 0 && s.wouldRunLocked(caller) {
 		sl := s.startLocked(caller)
+		s.rebalanceLocked()
 		s.mu.Unlock()
 		return sl, nil
 	}
@@ -140,8 +142,17 @@ func (s *Scheduler) Admit(ctx context.Context, caller string) (*Slot, error) {
 		s.order = append(s.order, caller)
 	}
 	s.waiting[caller] = append(s.waiting[caller], w)
+	s.admitLocked() // others wait, but this caller's request may run at once
 	onWait := s.onWait
 	s.mu.Unlock()
+	select {
+	case sl, ok := <-w.ready:
+		if !ok {
+			return nil, ErrClosed
+		}
+		return sl, nil
+	default:
+	}
 	if onWait != nil {
 		onWait()
 	}
@@ -197,12 +208,17 @@ func (s *Scheduler) startLocked(caller string) *Slot {
 	return sl
 }
 
-// admitLocked fills free slots from the queue: the first caller in order gets
-// its oldest request in, then goes to the back if it has more waiting.
+// admitLocked admits the waiting requests that would run (see share): the
+// first such caller in order gets its oldest request in, then goes to the back
+// if it has more waiting. Then it suspends and resumes to match the shares.
 func (s *Scheduler) admitLocked() {
-	for len(s.running) < s.cfg.Slots && len(s.order) > 0 {
-		c := s.order[0]
-		s.order = s.order[1:]
+	for k := 0; k < len(s.order); {
+		c := s.order[k]
+		if !s.wouldRunLocked(c) {
+			k++
+			continue
+		}
+		s.order = append(s.order[:k:k], s.order[k+1:]...)
 		q := s.waiting[c]
 		w := q[0]
 		if len(q) > 1 {
@@ -212,7 +228,9 @@ func (s *Scheduler) admitLocked() {
 			delete(s.waiting, c)
 		}
 		w.ready <- s.startLocked(c)
+		k = 0 // the shares changed: the callers before c may run now
 	}
+	s.rebalanceLocked()
 }
 
 // Slot is one admitted request: its forward calls go through the scheduler.
@@ -223,6 +241,10 @@ type Slot struct {
 	call   *call     // guarded by s.mu; the forward call waiting for a step
 	gone   bool      // guarded by s.mu; released
 	logits []float32 // the last call's logits, owned by the slot
+
+	// suspended: beyond its caller's share (see share), the slot keeps its
+	// sequence but its call waits. Guarded by s.mu.
+	suspended bool
 }
 
 // call is one Forward waiting for (or part way through) steps.
@@ -266,8 +288,8 @@ func (sl *Slot) Forward(ctx context.Context, seq model.Sequence, tokens []int32)
 	return sl.logits, nil
 }
 
-// Release gives the slot back (once; later calls do nothing). A waiting
-// request takes it at once.
+// Release gives the slot back (once; later calls do nothing). A suspended
+// request resumes, or a waiting one takes it, at once.
 func (sl *Slot) Release() {
 	s := sl.s
 	s.mu.Lock()
@@ -292,7 +314,8 @@ func (sl *Slot) Release() {
 // Stats is a snapshot of a scheduler's state and counters.
 type Stats struct {
 	Slots     int    // configured
-	Running   int    // admitted requests
+	Running   int    // admitted requests that the steps advance
+	Suspended int    // admitted requests beyond their caller's share, for now (see share)
 	Waiting   int    // requests waiting for a slot
 	LastBatch int    // sequences in the last forward pass
 	MaxBatch  int    // sequences in the largest forward pass
@@ -300,6 +323,11 @@ type Stats struct {
 	StepSeqs  uint64 // sum over passes of their sequences (StepSeqs/Steps is the mean batch)
 	Tokens    uint64 // tokens run, prompt and decode
 	Admitted  uint64 // requests admitted
+	// Suspensions counts the times a running request was suspended to give
+	// its caller's slot to another caller.
+	Suspensions uint64
+	// Callers are the figures of each caller with a request, by caller.
+	Callers map[string]CallerStats
 }
 
 // Stats returns the current figures.
@@ -307,9 +335,12 @@ func (s *Scheduler) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
-	st.Slots, st.Running = s.cfg.Slots, len(s.running)
-	for _, q := range s.waiting {
-		st.Waiting += len(q)
+	st.Slots = s.cfg.Slots
+	st.Callers = s.callersLocked()
+	for _, c := range st.Callers {
+		st.Running += c.Running
+		st.Suspended += c.Suspended
+		st.Waiting += c.Waiting
 	}
 	return st
 }

@@ -39,7 +39,8 @@ func (s *Scheduler) loop(ctx context.Context) {
 }
 
 // next waits until a step can run and picks its parts: when every running
-// slot has a call waiting, or when straggle has passed since the first did.
+// slot (suspended ones aside) has a call waiting, or when straggle has passed
+// since the first did.
 func (s *Scheduler) next(ctx context.Context, straggle time.Duration) ([]part, bool) {
 	var deadline time.Time // zero until a call is waiting
 	timer := time.NewTimer(time.Hour)
@@ -48,8 +49,12 @@ func (s *Scheduler) next(ctx context.Context, straggle time.Duration) ([]part, b
 	for {
 		s.mu.Lock()
 		s.dropCancelledLocked()
-		ready := 0
+		ready, active := 0, 0
 		for _, sl := range s.running {
+			if sl.suspended {
+				continue
+			}
+			active++
 			if sl.call != nil {
 				ready++
 			}
@@ -57,7 +62,7 @@ func (s *Scheduler) next(ctx context.Context, straggle time.Duration) ([]part, b
 		if ready > 0 && deadline.IsZero() && straggle >= 0 {
 			deadline = time.Now().Add(straggle)
 		}
-		if ready > 0 && (ready == len(s.running) || (!deadline.IsZero() && !time.Now().Before(deadline))) {
+		if ready > 0 && (ready == active || (!deadline.IsZero() && !time.Now().Before(deadline))) {
 			parts := s.pickLocked()
 			s.mu.Unlock()
 			return parts, true
@@ -90,14 +95,15 @@ func (s *Scheduler) dropCancelledLocked() {
 }
 
 // pickLocked chooses the step: every waiting decode call (one token each),
-// then prompt chunks in arrival order up to the chunk size. Without a batcher
-// the step is one slot's call, the slots taking turns.
+// then prompt chunks up to the chunk size, of the callers running the fewest
+// requests, in arrival order. Without a batcher the step is one slot's call,
+// the slots taking turns. Suspended slots wait.
 func (s *Scheduler) pickLocked() []part {
 	if s.batcher == nil {
 		n := len(s.running)
 		for k := range n {
 			i := (s.rr + k) % n
-			if c := s.running[i].call; c != nil {
+			if c := s.running[i].call; c != nil && !s.running[i].suspended {
 				s.rr = i + 1
 				return []part{{sl: s.running[i], c: c, n: min(len(c.tokens)-c.off, s.cfg.Chunk)}}
 			}
@@ -108,17 +114,29 @@ func (s *Scheduler) pickLocked() []part {
 	for _, sl := range s.running {
 		c := sl.call
 		switch {
-		case c == nil:
+		case c == nil || sl.suspended:
 		case len(c.tokens)-c.off == 1:
 			parts = append(parts, part{sl: sl, c: c, n: 1})
 		default:
 			prompts = append(prompts, part{sl: sl, c: c})
 		}
 	}
-	slices.SortFunc(prompts, func(a, b part) int { return cmp.Compare(a.c.order, b.c.order) })
+	// A caller that runs fewer requests prefills first: a newcomer's prompt
+	// does not wait behind the chunks of a caller that already holds slots.
+	held := map[string]int{}
+	for _, sl := range s.running {
+		if !sl.suspended {
+			held[sl.caller]++
+		}
+	}
+	slices.SortFunc(prompts, func(a, b part) int {
+		return cmp.Or(cmp.Compare(held[a.sl.caller], held[b.sl.caller]), cmp.Compare(a.c.order, b.c.order))
+	})
 	budget := s.cfg.Chunk
 	for _, p := range prompts {
-		if budget == 0 {
+		// Nor does it share its step with theirs: its first token then waits
+		// for its own prompt only.
+		if budget == 0 || held[p.sl.caller] > held[prompts[0].sl.caller] {
 			break
 		}
 		p.n = min(len(p.c.tokens)-p.c.off, budget)
