@@ -81,7 +81,7 @@ export function PoolCard() {
           )}
         </div>
         <div class="form-row">
-          <Field label="Parallel requests per model" hint={`Decoded together; more wait, admitted in turn by user. ${eff ? `Now ${eff.parallel}. ` : ''}0: the daemon's --parallel.`}>
+          <Field label="Parallel requests per model" hint={`Decoded together and shared fairly between users: a user with nothing running takes a slot at once. ${eff ? `Now ${eff.parallel}. ` : ''}0: the daemon's --parallel.`}>
             <input name="parallel" type="number" min="0" max="64" value={parallel} onInput={(e) => setParallel((e.currentTarget as HTMLInputElement).value)} />
           </Field>
         </div>
