@@ -41,6 +41,9 @@ func (l *loaded) readKind(dir string) error {
 	if err != nil {
 		return err
 	}
+	if len(p.prompts) == 0 {
+		p.prompts = familyPrompts[arch]
+	}
 	l.pooling = p
 	return nil
 }

@@ -172,6 +172,15 @@ func readOptionalJSON(path string, v any) error {
 	return nil
 }
 
+// familyPrompts are the task prefixes a family was trained with, for its
+// models whose files name none: nomic-embed-text wants "search_query: " and
+// "search_document: " (its model card), which sentence-transformers users
+// type themselves, so input_type can ask for them as it does elsewhere.
+var familyPrompts = map[string]map[string]string{
+	"NomicBertModel": {"query": "search_query: ", "document": "search_document: ",
+		"classification": "classification: ", "clustering": "clustering: "},
+}
+
 // promptAliases are Cohere's and Voyage's names of the usual prompts.
 var promptAliases = map[string]string{"search_query": "query", "search_document": "document", "passage": "document"}
 

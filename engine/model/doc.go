@@ -54,7 +54,8 @@
 //
 // # Encoders
 //
-// Encoder families (engine/model/bert) return an EncoderDefinition and use
+// Encoder families (engine/model/bert, engine/model/nomicbert) return an
+// EncoderDefinition and use
 // EncoderOps (encoder.go) on top of Ops: Lookup for position and token type
 // embeddings, Act for GELU and tanh, and an Attention with Bidirectional set.
 // Their input runs in one pass through model.Encoder (Encode for the hidden

@@ -15,9 +15,18 @@ import (
 // sequence, no padding, so the attention mask is all ones.
 
 // Encode returns last_hidden_state, (len(ids), hidden), of a BertModel or
-// XLMRobertaModel, or of the encoder inside their task checkpoints; types
+// XLMRobertaModel, or of the encoder inside their task checkpoints, or of a
+// NomicBertModel (nomicbert.go); types
 // are the token_type_ids (nil: zeros, as BertModel defaults them).
 func Encode(config map[string]any, w Tensors, ids, types []int) ([][]float64, error) {
+	if isNomic(config) {
+		n, err := newNomic(config, w)
+		if err != nil {
+			return nil, err
+		}
+		h := n.forward(ids, types)
+		return h, n.err
+	}
 	e, err := newEncoder(config, w)
 	if err != nil {
 		return nil, err
