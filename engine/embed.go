@@ -29,6 +29,11 @@ func (l *loaded) readKind(dir string) error {
 	if l.kind == KindChat && encoder {
 		l.kind = KindEmbedding
 	}
+	if l.kind == KindReranker && isYesNoReranker(dir, arch) {
+		var err error
+		l.yesNo, err = readYesNo(l.tok)
+		return err
+	}
 	if l.kind == KindReranker {
 		s, err := sigmoidScores(l.m.Config.Raw)
 		l.scoreSigmoid = s

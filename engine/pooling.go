@@ -20,12 +20,12 @@ const (
 
 // modelKind says what the model in dir is for, from its files alone (so the
 // library can say it without loading): a sequence-classification
-// checkpoint is a reranker (a cross-encoder), an encoder or a model shipped
+// checkpoint is a reranker (a cross-encoder), as is a Qwen3-Reranker, an encoder or a model shipped
 // with a sentence-transformers Pooling module (Qwen3-Embedding) an
 // embedding model, anything else a chat model.
 func modelKind(dir, arch string) string {
 	switch {
-	case strings.HasSuffix(arch, "ForSequenceClassification"):
+	case strings.HasSuffix(arch, "ForSequenceClassification"), isYesNoReranker(dir, arch):
 		return KindReranker
 	case encoderArch(arch):
 		return KindEmbedding
