@@ -15,15 +15,16 @@ import (
 // (fc2(fc11(x) * silu(fc12(x))), the widths rounded up to 256), norm2(mlp + x).
 // One sequence without padding.
 
+// nomic shares the BERT oracle's tensor reads and LayerNorm (its hidden,
+// eps, w and err).
 type nomic struct {
-	w                    Tensors
-	prefix               string
-	hidden, heads, inter int
-	layers, rotary       int
-	typeVocab            int
-	eps, base            float64
-	fc1Bias, fc2Bias     bool
-	err                  error
+	*encoder
+	prefix           string
+	heads, inter     int
+	layers, rotary   int
+	typeVocab        int
+	base             float64
+	fc1Bias, fc2Bias bool
 }
 
 func isNomic(config map[string]any) bool {
@@ -34,8 +35,8 @@ func isNomic(config map[string]any) bool {
 func newNomic(config map[string]any, w Tensors) (*nomic, error) {
 	c := cfg(config)
 	// GPT2Config's defaults, then NomicBertConfig's.
-	n := &nomic{w: w, hidden: c.int("n_embd", 768), heads: c.int("n_head", 12), layers: c.int("n_layer", 12),
-		eps: c.num("layer_norm_epsilon", 1e-5), base: c.num("rotary_emb_base", 10000),
+	n := &nomic{encoder: &encoder{w: w, hidden: c.int("n_embd", 768), eps: c.num("layer_norm_epsilon", 1e-5)},
+		heads: c.int("n_head", 12), layers: c.int("n_layer", 12), base: c.num("rotary_emb_base", 10000),
 		typeVocab: c.int("type_vocab_size", 2), fc1Bias: c.bool("mlp_fc1_bias", true), fc2Bias: c.bool("mlp_fc2_bias", true)}
 	if _, ok := w["bert.embeddings.word_embeddings.weight"]; ok {
 		n.prefix = "bert."
@@ -61,17 +62,6 @@ func newNomic(config map[string]any, w Tensors) (*nomic, error) {
 	return n, nil
 }
 
-func (n *nomic) get(name string, size int) []float64 {
-	t, ok := n.w[name]
-	if !ok || len(t.Data) != size {
-		if n.err == nil {
-			n.err = fmt.Errorf("hfref: tensor %s missing or not of %d values", name, size)
-		}
-		return make([]float64, size)
-	}
-	return t.Data
-}
-
 // linear is nn.Linear(in, out, bias): x·Wᵀ (+ b).
 func (n *nomic) linear(path string, x [][]float64, out int, bias bool) [][]float64 {
 	in := len(x[0])
@@ -92,27 +82,6 @@ func (n *nomic) linear(path string, x [][]float64, out int, bias bool) [][]float
 				s += v * w[o*in+k]
 			}
 			y[i][o] = s
-		}
-	}
-	return y
-}
-
-func (n *nomic) layerNorm(path string, x [][]float64) [][]float64 {
-	g, b := n.get(path+".weight", n.hidden), n.get(path+".bias", n.hidden)
-	y := make([][]float64, len(x))
-	for i, row := range x {
-		var mean, vr float64
-		for _, v := range row {
-			mean += v
-		}
-		mean /= float64(len(row))
-		for _, v := range row {
-			vr += (v - mean) * (v - mean)
-		}
-		vr /= float64(len(row))
-		y[i] = make([]float64, len(row))
-		for j, v := range row {
-			y[i][j] = (v-mean)/math.Sqrt(vr+n.eps)*g[j] + b[j]
 		}
 	}
 	return y

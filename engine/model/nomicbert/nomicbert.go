@@ -226,18 +226,10 @@ func (d *Def) Layers() int { return len(d.layers) }
 // Labels is 0: NomicBertModel has no classification head.
 func (d *Def) Labels() int { return 0 }
 
-func encoderOps(o model.Ops) model.EncoderOps {
-	e, ok := o.(model.EncoderOps)
-	if !ok {
-		panic(fmt.Sprintf("nomicbert: executor operations %T do not run encoders", o))
-	}
-	return e
-}
-
 // Embed is NomicBertEmbeddings (words + token types; the positions are
 // rotary) then emb_ln.
 func (d *Def) Embed(o model.Ops) model.Value {
-	e := encoderOps(o)
+	e := model.AsEncoderOps(o)
 	x := e.Lookup(&d.words, model.ByToken, 0)
 	if d.f.TypeVocab > 0 {
 		x = e.Add(x, e.Lookup(&d.types, model.ByType, 0))
@@ -248,7 +240,7 @@ func (d *Def) Embed(o model.Ops) model.Value {
 // Layer is NomicBertBlock without prenorm: attention with rotary q and k,
 // out_proj, norm1 of the residual sum, then the MLP and norm2 likewise.
 func (d *Def) Layer(o model.Ops, i int, x model.Value) model.Value {
-	e, l, eps := encoderOps(o), &d.layers[i], d.f.Eps
+	e, l, eps := model.AsEncoderOps(o), &d.layers[i], d.f.Eps
 	q, k, v := e.Linear3(x, &l.q, &l.k, &l.v)
 	q, k = e.RoPE(q, &d.rope), e.RoPE(k, &d.rope)
 	a := e.Linear(e.Attention(i, q, k, v, &d.attention), &l.o)

@@ -59,15 +59,7 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	}
 	h, inter := c.HiddenSize, c.IntermediateSize
 	qd, kd := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim
-	if err := b.Linear(&m.embed, "model.embed_tokens", c.VocabSize, h, false); err != nil {
-		return nil, err
-	}
-	if err := b.Vector(&m.norm, "model.norm.weight", h); err != nil {
-		return nil, err
-	}
-	if c.TieWordEmbeddings {
-		b.Tie(&m.head, &m.embed)
-	} else if err := b.Linear(&m.head, "lm_head", c.VocabSize, h, false); err != nil {
+	if err := b.Outer(c, model.HFOuter, c.TieWordEmbeddings, &m.embed, &m.norm, &m.head); err != nil {
 		return nil, err
 	}
 	for i := range m.layers {

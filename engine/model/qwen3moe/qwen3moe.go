@@ -173,16 +173,7 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 		attn: model.Attention{Heads: c.NumAttentionHeads, KVHeads: c.NumKeyValueHeads, HeadDim: c.HeadDim,
 			Scale: 1 / math.Sqrt(float64(c.HeadDim)), Window: c.SlidingWindow},
 	}
-	h := c.HiddenSize
-	if err := b.Linear(&m.embed, "model.embed_tokens", c.VocabSize, h, false); err != nil {
-		return nil, err
-	}
-	if err := b.Vector(&m.norm, "model.norm.weight", h); err != nil {
-		return nil, err
-	}
-	if c.TieWordEmbeddings {
-		b.Tie(&m.head, &m.embed)
-	} else if err := b.Linear(&m.head, "lm_head", c.VocabSize, h, false); err != nil {
+	if err := b.Outer(c, model.HFOuter, c.TieWordEmbeddings, &m.embed, &m.norm, &m.head); err != nil {
 		return nil, err
 	}
 	m.layers = make([]Layer, c.NumHiddenLayers)
@@ -258,16 +249,11 @@ func (m *Model) Embed(o model.Ops) model.Value { return o.Embed(&m.embed) }
 
 func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	L := &m.layers[l]
-	h := o.RMSNorm(x, &L.AttnNorm, m.eps, 0)
-	q, k, v := o.Linear3(h, &L.Q, &L.K, &L.V)
-	if L.QNorm != nil {
-		q = o.RMSNorm(q, L.QNorm, m.eps, 0)
-		k = o.RMSNorm(k, L.KNorm, m.eps, 0)
-	}
-	q, k = o.RoPE(q, &m.rope), o.RoPE(k, &m.rope)
-	x = o.Add(x, o.Linear(o.Attention(l, q, k, v, &m.attn), &L.O))
+	a := model.SelfAttention{Norm: &L.AttnNorm, Q: &L.Q, K: &L.K, V: &L.V, O: &L.O, QNorm: L.QNorm, KNorm: L.KNorm,
+		Eps: m.eps, Rope: &m.rope, Attn: &m.attn}
+	x = o.Add(x, a.Forward(o, l, x))
 
-	h = o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
+	h := o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
 	if L.MoE != nil {
 		return o.Add(x, o.MoE(h, L.MoE))
 	}
