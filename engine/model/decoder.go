@@ -1,5 +1,7 @@
 package model
 
+import "errors"
+
 // What the decoder families share, written once: the weights around the
 // layers (token embedding, final norm, output head) and the self-attention
 // sublayer of the pre-norm blocks. A family keeps its tensors in its own
@@ -44,6 +46,26 @@ type SelfAttention struct {
 	Eps          float64 // of every RMSNorm here
 	Rope         *Rope   // nil: the layer has no rotary embedding (NoPE)
 	Attn         *Attention
+}
+
+// BindSelfAttention binds block p's (a "model.layers.N." prefix) Llama-named
+// attention tensors into a's pointees: self_attn.{q,k,v}_proj with biases
+// when c.QKVBias, o_proj with one when c.OBias, input_layernorm, and, when
+// c.QKNorm, the per-head self_attn.q_norm and k_norm, which it allocates.
+func (b *Binder) BindSelfAttention(a *SelfAttention, p string, c *Config) error {
+	q, kv, h := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim, c.HiddenSize
+	err := errors.Join(
+		b.Linear(a.Q, p+"self_attn.q_proj", q, h, c.QKVBias),
+		b.Linear(a.K, p+"self_attn.k_proj", kv, h, c.QKVBias),
+		b.Linear(a.V, p+"self_attn.v_proj", kv, h, c.QKVBias),
+		b.Linear(a.O, p+"self_attn.o_proj", h, q, c.OBias),
+		b.Vector(a.Norm, p+"input_layernorm.weight", h))
+	if err != nil || !c.QKNorm {
+		return err
+	}
+	a.QNorm, a.KNorm = new(Tensor), new(Tensor)
+	return errors.Join(b.Vector(a.QNorm, p+"self_attn.q_norm.weight", c.HeadDim),
+		b.Vector(a.KNorm, p+"self_attn.k_norm.weight", c.HeadDim))
 }
 
 // Forward returns the sublayer's output for the residual stream x of layer

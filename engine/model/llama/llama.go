@@ -7,6 +7,7 @@
 package llama
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -129,42 +130,17 @@ func newModel(c *model.Config) *Model {
 }
 
 func bindLayer(b *model.Binder, l *Layer, p string, c *model.Config) error {
-	q, kv := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim
+	a := model.SelfAttention{Norm: &l.AttnNorm, Q: &l.Q, K: &l.K, V: &l.V, O: &l.O}
+	if err := b.BindSelfAttention(&a, p, c); err != nil {
+		return err
+	}
+	l.QNorm, l.KNorm = a.QNorm, a.KNorm
 	h, inter := c.HiddenSize, c.IntermediateSize
-	for _, t := range []struct {
-		dst     *model.Linear
-		name    string
-		out, in int
-		bias    bool
-	}{
-		{&l.Q, "self_attn.q_proj", q, h, c.QKVBias},
-		{&l.K, "self_attn.k_proj", kv, h, c.QKVBias},
-		{&l.V, "self_attn.v_proj", kv, h, c.QKVBias},
-		{&l.O, "self_attn.o_proj", h, q, c.OBias},
-		{&l.Gate, "mlp.gate_proj", inter, h, c.MLPBias},
-		{&l.Up, "mlp.up_proj", inter, h, c.MLPBias},
-		{&l.Down, "mlp.down_proj", h, inter, c.MLPBias},
-	} {
-		if err := b.Linear(t.dst, p+t.name, t.out, t.in, t.bias); err != nil {
-			return err
-		}
-	}
-	if err := b.Vector(&l.AttnNorm, p+"input_layernorm.weight", h); err != nil {
-		return err
-	}
-	if err := b.Vector(&l.MLPNorm, p+"post_attention_layernorm.weight", h); err != nil {
-		return err
-	}
-	if c.QKNorm {
-		l.QNorm, l.KNorm = new(model.Tensor), new(model.Tensor)
-		if err := b.Vector(l.QNorm, p+"self_attn.q_norm.weight", c.HeadDim); err != nil {
-			return err
-		}
-		if err := b.Vector(l.KNorm, p+"self_attn.k_norm.weight", c.HeadDim); err != nil {
-			return err
-		}
-	}
-	return nil
+	return errors.Join(
+		b.Linear(&l.Gate, p+"mlp.gate_proj", inter, h, c.MLPBias),
+		b.Linear(&l.Up, p+"mlp.up_proj", inter, h, c.MLPBias),
+		b.Linear(&l.Down, p+"mlp.down_proj", h, inter, c.MLPBias),
+		b.Vector(&l.MLPNorm, p+"post_attention_layernorm.weight", h))
 }
 
 // Weights are the bound tensors, for tests that change them.

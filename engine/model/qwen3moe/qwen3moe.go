@@ -189,36 +189,14 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 }
 
 func bindLayer(b *model.Binder, l *Layer, p string, c *model.Config, s *Sparse, moe bool) error {
-	q, kv, h := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim, c.HiddenSize
-	for _, t := range []struct {
-		dst     *model.Linear
-		name    string
-		out, in int
-		bias    bool
-	}{
-		{&l.Q, "self_attn.q_proj", q, h, c.QKVBias},
-		{&l.K, "self_attn.k_proj", kv, h, c.QKVBias},
-		{&l.V, "self_attn.v_proj", kv, h, c.QKVBias},
-		{&l.O, "self_attn.o_proj", h, q, c.OBias},
-	} {
-		if err := b.Linear(t.dst, p+t.name, t.out, t.in, t.bias); err != nil {
-			return err
-		}
-	}
-	if err := b.Vector(&l.AttnNorm, p+"input_layernorm.weight", h); err != nil {
+	h := c.HiddenSize
+	a := model.SelfAttention{Norm: &l.AttnNorm, Q: &l.Q, K: &l.K, V: &l.V, O: &l.O}
+	if err := b.BindSelfAttention(&a, p, c); err != nil {
 		return err
 	}
+	l.QNorm, l.KNorm = a.QNorm, a.KNorm
 	if err := b.Vector(&l.MLPNorm, p+"post_attention_layernorm.weight", h); err != nil {
 		return err
-	}
-	if c.QKNorm {
-		l.QNorm, l.KNorm = new(model.Tensor), new(model.Tensor)
-		if err := b.Vector(l.QNorm, p+"self_attn.q_norm.weight", c.HeadDim); err != nil {
-			return err
-		}
-		if err := b.Vector(l.KNorm, p+"self_attn.k_norm.weight", c.HeadDim); err != nil {
-			return err
-		}
 	}
 	if !moe {
 		d := p + s.Names.DenseMLP
