@@ -130,42 +130,16 @@ func (n *nomic) block(p string, x [][]float64) [][]float64 {
 	h, d := n.hidden, n.hidden/n.heads
 	// Wqkv's output is "(three h d)": q, then k, then v, each heads × head_dim.
 	qkv := n.linear(p+"attn.Wqkv", x, 3*h, false)
-	ctx := make([][]float64, len(x))
-	for i := range ctx {
-		ctx[i] = make([]float64, h)
-	}
-	for hd := range n.heads {
-		q := make([][]float64, len(x))
-		k := make([][]float64, len(x))
-		for i := range x {
-			q[i] = append([]float64(nil), qkv[i][hd*d:(hd+1)*d]...)
-			k[i] = append([]float64(nil), qkv[i][h+hd*d:h+(hd+1)*d]...)
-			n.rotate(q[i], i)
-			n.rotate(k[i], i)
-		}
-		for i := range x {
-			scores := make([]float64, len(x))
-			m := math.Inf(-1)
-			for j := range x {
-				var s float64
-				for c := range d {
-					s += q[i][c] * k[j][c]
-				}
-				scores[j] = s / math.Sqrt(float64(d))
-				m = max(m, scores[j])
-			}
-			var sum float64
-			for j := range scores {
-				scores[j] = math.Exp(scores[j] - m)
-				sum += scores[j]
-			}
-			for j := range x {
-				for c := range d {
-					ctx[i][hd*d+c] += scores[j] / sum * qkv[j][2*h+hd*d+c]
-				}
-			}
+	q, k, v := make([][]float64, len(x)), make([][]float64, len(x)), make([][]float64, len(x))
+	for i, row := range qkv {
+		q[i], k[i], v[i] = row[:h], row[h:2*h], row[2*h:]
+		for hd := range n.heads { // NomicBertRotaryEmbedding: q and k of every head
+			n.rotate(q[i][hd*d:(hd+1)*d], i)
+			n.rotate(k[i][hd*d:(hd+1)*d], i)
 		}
 	}
+	// NomicBertAttention: softmax(q·kᵀ / norm_factor) · v, as BERT's.
+	ctx := attention(q, k, v, n.heads)
 	a := n.linear(p+"attn.out_proj", ctx, h, false)
 	x = n.layerNorm(p+"norm1", sum2(a, x))
 	y := n.linear(p+"mlp.fc11", x, n.inter, n.fc1Bias)
