@@ -82,3 +82,11 @@ func (s *SelfAttention) Forward(o Ops, l int, x Value) Value {
 	}
 	return o.Linear(o.Attention(l, q, k, v, s.Attn), s.O)
 }
+
+// GatedMLP is the gated feed-forward of the decoder families and NomicBERT:
+// down(act(gate(x)) * up(x)), gate and up run as one step (Linear2). act is
+// SiLU for SwiGLU, GELUTanh for Gemma's GeGLU.
+func GatedMLP(o Ops, x Value, gate, up, down *Linear, act Activation) Value {
+	g, u := o.Linear2(x, gate, up)
+	return o.Linear(o.GLU(g, u, act), down)
+}

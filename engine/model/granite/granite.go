@@ -93,8 +93,7 @@ func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	x = o.Add(x, o.Scale(a.Forward(o, l, x), m.m.Residual))
 
 	h := o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
-	g, u := o.Linear2(h, &L.Gate, &L.Up)
-	return o.Add(x, o.Scale(o.Linear(o.GLU(g, u, model.SiLU), &L.Down), m.m.Residual))
+	return o.Add(x, o.Scale(model.GatedMLP(o, h, &L.Gate, &L.Up, &L.Down, model.SiLU), m.m.Residual))
 }
 
 func (m *Model) Norm(o model.Ops, x model.Value) model.Value {

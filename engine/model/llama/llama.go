@@ -165,8 +165,7 @@ func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	x = o.Add(x, a.Forward(o, l, x))
 
 	h := o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
-	g, u := o.Linear2(h, &L.Gate, &L.Up)
-	return o.Add(x, o.Linear(o.GLU(g, u, model.SiLU), &L.Down))
+	return o.Add(x, model.GatedMLP(o, h, &L.Gate, &L.Up, &L.Down, model.SiLU))
 }
 
 func (m *Model) Norm(o model.Ops, x model.Value) model.Value {

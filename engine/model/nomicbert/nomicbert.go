@@ -246,8 +246,7 @@ func (d *Def) Layer(o model.Ops, i int, x model.Value) model.Value {
 	a := e.Linear(e.Attention(i, q, k, v, &d.attention), &l.o)
 	x = e.LayerNorm(e.Add(a, x), &l.norm1.w, &l.norm1.b, eps)
 	// NomciBertGatedMLP: fc11(x) * silu(fc12(x)); fc12 is the gate.
-	up, gate := e.Linear2(x, &l.up, &l.gate)
-	m := e.Linear(e.GLU(gate, up, model.SiLU), &l.down)
+	m := model.GatedMLP(e, x, &l.gate, &l.up, &l.down, model.SiLU)
 	return e.LayerNorm(e.Add(m, x), &l.norm2.w, &l.norm2.b, eps)
 }
 

@@ -115,8 +115,7 @@ func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	a := o.Linear(o.Attention(l, q, k, v, &m.attn), &L.o)
 	x = o.Add(x, o.RMSNorm(a, &L.postAttn, m.eps, 0))
 
-	g, u := o.Linear2(x, &L.gate, &L.up)
-	f := o.Linear(o.GLU(g, u, model.SiLU), &L.down)
+	f := model.GatedMLP(o, x, &L.gate, &L.up, &L.down, model.SiLU)
 	return o.Add(x, o.RMSNorm(f, &L.postFF, m.eps, 0))
 }
 

@@ -195,8 +195,7 @@ func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	x = o.Add(x, a.Forward(o, l, x))
 
 	h := o.RMSNorm(x, &L.mlpNorm, m.eps, 0)
-	g, u := o.Linear2(h, &L.gate, &L.up)
-	return o.Add(x, o.Linear(o.GLU(g, u, model.SiLU), &L.down))
+	return o.Add(x, model.GatedMLP(o, h, &L.gate, &L.up, &L.down, model.SiLU))
 }
 
 func (m *Model) Norm(o model.Ops, x model.Value) model.Value { return o.RMSNorm(x, &m.norm, m.eps, 0) }

@@ -235,8 +235,7 @@ func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	if L.MoE != nil {
 		return o.Add(x, o.MoE(h, L.MoE))
 	}
-	g, u := o.Linear2(h, &L.Gate, &L.Up)
-	return o.Add(x, o.Linear(o.GLU(g, u, model.SiLU), &L.Down))
+	return o.Add(x, model.GatedMLP(o, h, &L.Gate, &L.Up, &L.Down, model.SiLU))
 }
 
 func (m *Model) Norm(o model.Ops, x model.Value) model.Value {
