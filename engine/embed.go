@@ -29,6 +29,11 @@ func (l *loaded) readKind(dir string) error {
 	if l.kind == KindChat && encoder {
 		l.kind = KindEmbedding
 	}
+	if l.kind == KindReranker && isYesNoReranker(dir, arch) {
+		var err error
+		l.yesNo, err = readYesNo(l.tok)
+		return err
+	}
 	if l.kind == KindReranker {
 		s, err := sigmoidScores(l.m.Config.Raw)
 		l.scoreSigmoid = s
@@ -40,6 +45,9 @@ func (l *loaded) readKind(dir string) error {
 	p, err := readPooling(dir)
 	if err != nil {
 		return err
+	}
+	if len(p.prompts) == 0 {
+		p.prompts = familyPrompts[arch]
 	}
 	l.pooling = p
 	return nil

@@ -115,6 +115,27 @@ func TestEmbedSentenceTransformers(t *testing.T) {
 	}
 }
 
+// TestEmbedNomic: nomic-embed-text (NomicBertModel, mean pooling and
+// normalisation) matches the oracle, and input_type puts the task prefix it
+// was trained with before the text when its files name no prompts.
+func TestEmbedNomic(t *testing.T) {
+	e := newExactEngine(t)
+	ctx := context.Background()
+	dir := sentenceModel(t, modeltest.Spec{Arch: "nomic", Seed: 6}, modeltest.Pooling{Mode: "mean", Normalize: true})
+	text := "what is the capital of france"
+	for _, c := range []struct{ inputType, prefix string }{
+		{"", ""}, {"search_query", "search_query: "}, {"query", "search_query: "},
+		{"search_document", "search_document: "}, {"clustering", "clustering: "},
+	} {
+		res, err := e.Embed(ctx, EmbedRequest{Model: dir, Inputs: []string{text, "the cat sat on the mat"}, InputType: c.inputType})
+		if err != nil {
+			t.Fatal(err)
+		}
+		within(t, "input type "+c.inputType, res.Vectors[0], oracleVector(t, dir, c.prefix+text, "mean", true), 1e-5)
+		within(t, "input type "+c.inputType, res.Vectors[1], oracleVector(t, dir, c.prefix+"the cat sat on the mat", "mean", true), 1e-5)
+	}
+}
+
 // TestEmbedTruncation: an input over max_seq_length is an error unless
 // truncation is asked for, which is then reported.
 func TestEmbedTruncation(t *testing.T) {

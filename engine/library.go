@@ -64,6 +64,9 @@ func describe(id, dir string) ModelInfo {
 func DescribeConfig(id string, raw []byte) ModelInfo {
 	info := ModelInfo{ID: id, Architecture: architectureOf(raw)}
 	info.Kind = modelKind("", info.Architecture)
+	if isYesNoReranker(id, info.Architecture) {
+		info.Kind = KindReranker
+	}
 	if info.Architecture != "" {
 		// Named but not registered: say so, with the list, before the config's
 		// other fields (which an unknown family may use differently) are read.

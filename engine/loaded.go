@@ -36,6 +36,7 @@ type loaded struct {
 	pooling   pooling // of embedding models
 	// scoreSigmoid: a reranker's score is the sigmoid of its logit, not the logit.
 	scoreSigmoid bool
+	yesNo        *yesNo // a yes/no reranker's tokens (Qwen3-Reranker); nil otherwise
 
 	sched   *sched.Scheduler // runs every request's forward calls, batched
 	prefix  prefixCache      // finished requests' sequences, for prefix reuse

@@ -20,12 +20,12 @@ const (
 
 // modelKind says what the model in dir is for, from its files alone (so the
 // library can say it without loading): a sequence-classification
-// checkpoint is a reranker (a cross-encoder), an encoder or a model shipped
+// checkpoint is a reranker (a cross-encoder), as is a Qwen3-Reranker, an encoder or a model shipped
 // with a sentence-transformers Pooling module (Qwen3-Embedding) an
 // embedding model, anything else a chat model.
 func modelKind(dir, arch string) string {
 	switch {
-	case strings.HasSuffix(arch, "ForSequenceClassification"):
+	case strings.HasSuffix(arch, "ForSequenceClassification"), isYesNoReranker(dir, arch):
 		return KindReranker
 	case encoderArch(arch):
 		return KindEmbedding
@@ -170,6 +170,15 @@ func readOptionalJSON(path string, v any) error {
 		return fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
 	return nil
+}
+
+// familyPrompts are the task prefixes a family was trained with, for its
+// models whose files name none: nomic-embed-text wants "search_query: " and
+// "search_document: " (its model card), which sentence-transformers users
+// type themselves, so input_type can ask for them as it does elsewhere.
+var familyPrompts = map[string]map[string]string{
+	"NomicBertModel": {"query": "search_query: ", "document": "search_document: ",
+		"classification": "classification: ", "clustering": "clustering: "},
 }
 
 // promptAliases are Cohere's and Voyage's names of the usual prompts.

@@ -41,7 +41,8 @@ type RerankScore struct {
 }
 
 // Rerank scores every document against the query with a sequence
-// classification model, one [CLS] query [SEP] document [SEP] pass each.
+// classification model, one [CLS] query [SEP] document [SEP] pass each, or
+// with a yes/no reranker (Qwen3-Reranker, rerank_yesno.go).
 func (e *Engine) Rerank(ctx context.Context, req RerankRequest) (*RerankResult, error) {
 	switch {
 	case req.Query == "":
@@ -59,6 +60,14 @@ func (e *Engine) Rerank(ctx context.Context, req RerankRequest) (*RerankResult, 
 		return nil, err
 	}
 	defer lease.Release()
+	if l.kind == KindReranker && l.yesNo != nil {
+		limit := l.contextFor(GenOptions{})
+		res := &RerankResult{Model: l.id}
+		if err := l.rerankYesNo(ctx, req, limit, res); err != nil {
+			return nil, err
+		}
+		return e.ranked(l, req, res, limit), nil
+	}
 	def, ok := l.m.Def.(model.EncoderDefinition)
 	if l.kind != KindReranker || !ok {
 		return nil, &InvalidError{Param: "model", Err: fmt.Errorf("%w: %s is a %s model; use a cross-encoder such as cross-encoder/ms-marco-MiniLM-L-6-v2", ErrNotReranker, l.id, l.kind)}
@@ -97,6 +106,11 @@ func (e *Engine) Rerank(ctx context.Context, req RerankRequest) (*RerankResult, 
 		}
 		res.Results = append(res.Results, RerankScore{Index: i, Score: score})
 	}
+	return e.ranked(l, req, res, limit), nil
+}
+
+// ranked sorts the scored documents best first and keeps req.TopN of them.
+func (e *Engine) ranked(l *loaded, req RerankRequest, res *RerankResult, limit int) *RerankResult {
 	sort.SliceStable(res.Results, func(a, b int) bool { return res.Results[a].Score > res.Results[b].Score })
 	if req.TopN > 0 && req.TopN < len(res.Results) {
 		res.Results = res.Results[:req.TopN]
@@ -104,7 +118,7 @@ func (e *Engine) Rerank(ctx context.Context, req RerankRequest) (*RerankResult, 
 	if len(res.Truncated) > 0 {
 		e.log.Warn("rerank documents truncated", "model", l.id, "documents", res.Truncated, "max_tokens", limit)
 	}
-	return res, nil
+	return res
 }
 
 // classifyAll is the single logit of the cross-encoder for each pair, the

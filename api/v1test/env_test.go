@@ -52,6 +52,7 @@ type envOptions struct {
 	stories bool      // also install stories260K (the test is skipped when it is absent)
 	think   bool      // also install thinkID
 	encode  bool      // also install embedID and rerankID
+	yesNo   bool      // also install yesNoID
 	log     io.Writer // the server's log; nil: discarded
 }
 
@@ -63,6 +64,11 @@ func start(t *testing.T, o envOptions) *env {
 	if o.encode {
 		install(t, root, embedID, writeEmbedder)
 		install(t, root, rerankID, func(dir string) error { return modeltest.Write(dir, modeltest.Spec{Arch: "bertcls", Seed: 4}) })
+	}
+	if o.yesNo {
+		install(t, root, yesNoID, func(dir string) error {
+			return modeltest.WriteYesNoReranker(dir, modeltest.Spec{Arch: "qwen3", Seed: 13})
+		})
 	}
 	if o.think {
 		install(t, root, thinkID, writeThinker)

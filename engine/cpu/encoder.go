@@ -96,6 +96,16 @@ func (s *sequence) fullAttention(out, q *buf, layer int, a *model.Attention) {
 	}
 }
 
+// rowPos is the position of row i in its sequence: in a batch of encoder
+// inputs each numbers its positions from 0, so that rotary encoders (and
+// absolute position embeddings) see every input as they would alone.
+func (s *sequence) rowPos(i int) int {
+	if s.segs != nil {
+		return i - s.segStart(i) // an encoder step starts from an empty sequence
+	}
+	return s.pos + i
+}
+
 // segStart is the first row of the batch input holding row i.
 func (s *sequence) segStart(i int) int {
 	g := sort.SearchInts(s.segs, i+1) - 1

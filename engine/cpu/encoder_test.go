@@ -83,7 +83,7 @@ func TestEncodeConcurrent(t *testing.T) {
 // TestEncodeBatch: inputs encoded together, each attending to itself with
 // its own positions and token types, give what each gives alone.
 func TestEncodeBatch(t *testing.T) {
-	for _, arch := range []string{"bert", "xlmr"} {
+	for _, arch := range []string{"bert", "xlmr", "nomic"} {
 		m := modeltest.Open(t, modeltest.Spec{Arch: arch, Layers: 2, Seed: 4})
 		r, err := New(m, Options{Threads: 2, KVF32: true, FloatActivations: true})
 		if err != nil {

@@ -165,14 +165,15 @@ func (s *sequence) RoPE(x model.Value, r *model.Rope) model.Value {
 	heads := xb.cols / r.HeadDim
 	plain := r.Dims == r.HeadDim && (r.Scale == 0 || r.Scale == 1)
 	for i := range xb.rows {
+		pos := s.rowPos(i)
 		tab := t.short
-		if t.long != nil && s.pos+i >= r.LongFrom {
+		if t.long != nil && pos >= r.LongFrom {
 			tab = t.long
 		}
 		if plain {
-			tab.Apply(xb.row(i), heads, s.pos+i)
+			tab.Apply(xb.row(i), heads, pos)
 		} else {
-			ropeHeads(xb.row(i), tab, r, s.pos+i)
+			ropeHeads(xb.row(i), tab, r, pos)
 		}
 	}
 	return xb

@@ -47,6 +47,11 @@
 //     experts (bind it with Binder.MoE, which reads the experts per expert or
 //     stacked as mlx-lm's switch_mlp; engine/model/qwen3moe is the example).
 //     Precompute the descriptors in Build: executors cache tables per *Rope.
+//     What Llama-layout blocks share is written once in decoder.go: Binder.Outer
+//     (embed_tokens, norm, lm_head or tied), Binder.BindSelfAttention and
+//     SelfAttention (the pre-norm attention sublayer, with optional per-head
+//     q/k norms and RoPE), and GatedMLP (SwiGLU, GeGLU); a family points them
+//     at its tensors and keeps only its quirks.
 //  5. Add one line to engine/model/all, a tiny model of the family to
 //     engine/model/modeltest, and check its logits against an independent
 //     float64 implementation written from the transformers source
@@ -54,7 +59,8 @@
 //
 // # Encoders
 //
-// Encoder families (engine/model/bert) return an EncoderDefinition and use
+// Encoder families (engine/model/bert, engine/model/nomicbert) return an
+// EncoderDefinition and use
 // EncoderOps (encoder.go) on top of Ops: Lookup for position and token type
 // embeddings, Act for GELU and tanh, and an Attention with Bidirectional set.
 // Their input runs in one pass through model.Encoder (Encode for the hidden

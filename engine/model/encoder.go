@@ -1,6 +1,9 @@
 package model
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // Encoders (BERT, XLM-RoBERTa, ...) read every token of their input at once:
 // attention is bidirectional (Attention.Bidirectional) and the embeddings add
@@ -65,4 +68,15 @@ type Encoder interface {
 	EncodeBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error)
 	// ClassifyBatch is Classify of several inputs in one pass, as EncodeBatch.
 	ClassifyBatch(ctx context.Context, tokens, types [][]int32) ([][]float32, error)
+}
+
+// AsEncoderOps is o as EncoderOps, for an encoder family's forward pass.
+// Executors refuse an EncoderDefinition unless they implement them, so
+// operations without them are a programming error.
+func AsEncoderOps(o Ops) EncoderOps {
+	e, ok := o.(EncoderOps)
+	if !ok {
+		panic(fmt.Sprintf("model: executor operations %T do not run encoders", o))
+	}
+	return e
 }

@@ -223,17 +223,9 @@ func (d *Def) Labels() int {
 	return d.f.Labels
 }
 
-func encoderOps(o model.Ops) model.EncoderOps {
-	e, ok := o.(model.EncoderOps)
-	if !ok {
-		panic(fmt.Sprintf("bert: executor operations %T do not run encoders", o))
-	}
-	return e
-}
-
 // Embed is BertEmbeddings: words + token types + positions, then LayerNorm.
 func (d *Def) Embed(o model.Ops) model.Value {
-	e := encoderOps(o)
+	e := model.AsEncoderOps(o)
 	x := e.Lookup(&d.words, model.ByToken, 0)
 	x = e.Add(x, e.Lookup(&d.types, model.ByType, 0))
 	x = e.Add(x, e.Lookup(&d.pos, model.ByPosition, d.f.PositionShift))
@@ -243,7 +235,7 @@ func (d *Def) Embed(o model.Ops) model.Value {
 // Layer is BertLayer: self-attention, its output dense and residual
 // LayerNorm, then intermediate (GELU) and output dense and residual LayerNorm.
 func (d *Def) Layer(o model.Ops, i int, x model.Value) model.Value {
-	e, l, eps := encoderOps(o), &d.layers[i], d.f.LayerNormEps
+	e, l, eps := model.AsEncoderOps(o), &d.layers[i], d.f.LayerNormEps
 	q, k, v := e.Linear3(x, &l.q, &l.k, &l.v)
 	a := e.Linear(e.Attention(i, q, k, v, &l.attention), &l.o)
 	x = e.LayerNorm(e.Add(a, x), &l.attnNorm.w, &l.attnNorm.b, eps)
@@ -262,6 +254,6 @@ func (d *Def) Logits(o model.Ops, h model.Value) model.Value {
 	if !d.f.Head {
 		panic("bert: the model has no classification head")
 	}
-	e := encoderOps(o)
+	e := model.AsEncoderOps(o)
 	return e.Linear(e.Act(e.Linear(h, &d.pooler), model.Tanh), &d.classifier)
 }

@@ -248,8 +248,7 @@ func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	x = o.Add(x, o.RMSNorm(a, &L.postAttn, m.eps, 1))
 
 	h = o.RMSNorm(x, &L.preFF, m.eps, 1)
-	g, u := o.Linear2(h, &L.gate, &L.up)
-	f := o.Linear(o.GLU(g, u, model.GELUTanh), &L.down)
+	f := model.GatedMLP(o, h, &L.gate, &L.up, &L.down, model.GELUTanh)
 	return o.Add(x, o.RMSNorm(f, &L.postFF, m.eps, 1))
 }
 

@@ -88,15 +88,12 @@ func (m *Model) Embed(o model.Ops) model.Value {
 
 func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	L := &m.w().Layers[l]
-	h := o.RMSNorm(x, &L.AttnNorm, m.eps, 0)
-	q, k, v := o.Linear3(h, &L.Q, &L.K, &L.V)
-	q, k = o.RoPE(q, &m.rope), o.RoPE(k, &m.rope)
-	a := o.Attention(l, q, k, v, &m.attn)
-	x = o.Add(x, o.Scale(o.Linear(a, &L.O), m.m.Residual))
+	a := m.base.SelfAttention(l)
+	a.Rope, a.Attn = &m.rope, &m.attn // attention_multiplier scales the scores
+	x = o.Add(x, o.Scale(a.Forward(o, l, x), m.m.Residual))
 
-	h = o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
-	g, u := o.Linear2(h, &L.Gate, &L.Up)
-	return o.Add(x, o.Scale(o.Linear(o.GLU(g, u, model.SiLU), &L.Down), m.m.Residual))
+	h := o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
+	return o.Add(x, o.Scale(model.GatedMLP(o, h, &L.Gate, &L.Up, &L.Down, model.SiLU), m.m.Residual))
 }
 
 func (m *Model) Norm(o model.Ops, x model.Value) model.Value {

@@ -15,9 +15,18 @@ import (
 // sequence, no padding, so the attention mask is all ones.
 
 // Encode returns last_hidden_state, (len(ids), hidden), of a BertModel or
-// XLMRobertaModel, or of the encoder inside their task checkpoints; types
+// XLMRobertaModel, or of the encoder inside their task checkpoints, or of a
+// NomicBertModel (nomicbert.go); types
 // are the token_type_ids (nil: zeros, as BertModel defaults them).
 func Encode(config map[string]any, w Tensors, ids, types []int) ([][]float64, error) {
+	if isNomic(config) {
+		n, err := newNomic(config, w)
+		if err != nil {
+			return nil, err
+		}
+		h := n.forward(ids, types)
+		return h, n.err
+	}
 	e, err := newEncoder(config, w)
 	if err != nil {
 		return nil, err
@@ -224,17 +233,33 @@ func (e *encoder) block(p string, x [][]float64) [][]float64 {
 	q := e.dense(p+"attention.self.query", x)
 	k := e.dense(p+"attention.self.key", x)
 	v := e.dense(p+"attention.self.value", x)
-	d := e.hidden / e.heads
-	ctx := make([][]float64, len(x))
-	for i := range ctx {
-		ctx[i] = make([]float64, e.hidden)
+	ctx := attention(q, k, v, e.heads)
+	a := e.dense(p+"attention.output.dense", ctx)
+	x = e.layerNorm(p+"attention.output.LayerNorm", sum2(a, x))
+	m := e.dense(p+"intermediate.dense", x)
+	for _, row := range m {
+		for j, val := range row {
+			row[j] = e.gelu(val)
+		}
 	}
-	for hd := range e.heads {
-		for i := range x {
-			// attention_scores = q·kᵀ / sqrt(head_size); softmax over every key.
-			scores := make([]float64, len(x))
+	o := e.dense(p+"output.dense", m)
+	return e.layerNorm(p+"output.LayerNorm", sum2(o, x))
+}
+
+// attention is BertSelfAttention's core for each head: attention_scores =
+// q·kᵀ / sqrt(head_size), softmax over every key (one sequence without
+// padding: the mask is all ones), times v. (tokens, heads*head_size) each.
+func attention(q, k, v [][]float64, heads int) [][]float64 {
+	d := len(q[0]) / heads
+	ctx := make([][]float64, len(q))
+	for i := range ctx {
+		ctx[i] = make([]float64, len(q[0]))
+	}
+	for hd := range heads {
+		for i := range q {
+			scores := make([]float64, len(k))
 			m := math.Inf(-1)
-			for j := range x {
+			for j := range k {
 				var s float64
 				for c := range d {
 					s += q[i][hd*d+c] * k[j][hd*d+c]
@@ -247,23 +272,14 @@ func (e *encoder) block(p string, x [][]float64) [][]float64 {
 				scores[j] = math.Exp(scores[j] - m)
 				sum += scores[j]
 			}
-			for j := range x {
+			for j := range k {
 				for c := range d {
 					ctx[i][hd*d+c] += scores[j] / sum * v[j][hd*d+c]
 				}
 			}
 		}
 	}
-	a := e.dense(p+"attention.output.dense", ctx)
-	x = e.layerNorm(p+"attention.output.LayerNorm", sum2(a, x))
-	m := e.dense(p+"intermediate.dense", x)
-	for _, row := range m {
-		for j, val := range row {
-			row[j] = e.gelu(val)
-		}
-	}
-	o := e.dense(p+"output.dense", m)
-	return e.layerNorm(p+"output.LayerNorm", sum2(o, x))
+	return ctx
 }
 
 func sum2(a, b [][]float64) [][]float64 {

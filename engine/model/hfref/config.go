@@ -104,7 +104,7 @@ func ParseConfig(data []byte) (map[string]any, error) {
 // Supported lists the architectures this package implements.
 var Supported = []string{"LlamaForCausalLM", "Gemma2ForCausalLM", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration",
 	"Phi3ForCausalLM", "GraniteForCausalLM", "Olmo2ForCausalLM", "SmolLM3ForCausalLM",
-	"Qwen3MoeForCausalLM", "MixtralForCausalLM"}
+	"Qwen3MoeForCausalLM", "MixtralForCausalLM", "Qwen3ForCausalLM"}
 
 func parse(raw map[string]any) (*family, error) {
 	c := cfg(raw)
@@ -145,6 +145,11 @@ func parse(raw map[string]any) (*family, error) {
 		err = f.llamaLike(c, 10000, 1e-5)
 	case "SmolLM3ForCausalLM":
 		err = f.smollm3(c)
+	case "Qwen3ForCausalLM": // modeling_qwen3.py: Llama's layers with q_norm and k_norm per head
+		err = f.llamaLike(c, 10000, 1e-6)
+		if err == nil && c.bool("use_sliding_window", false) {
+			err = fmt.Errorf("use_sliding_window is not implemented here")
+		}
 	case "Qwen3MoeForCausalLM":
 		err = f.qwen3Moe(c)
 	case "MixtralForCausalLM":

@@ -58,6 +58,20 @@ func TestRealConfigs(t *testing.T) {
 				t.Errorf("tied %v, window %d", f.tied, f.window)
 			}
 		},
+		"gemma-3-4b-it.json": func(t *testing.T, f *family) {
+			if f.layers != 34 || f.hidden != 2560 || f.heads != 8 || f.kvHeads != 4 || f.headDim != 256 || f.window != 1024 || !f.tied {
+				t.Errorf("dimensions %+v", f)
+			}
+			// Five local layers for each global one, the global ones with linear scaling.
+			for l, s := range f.slidingLayer {
+				if s != ((l+1)%6 != 0) {
+					t.Errorf("layer %d sliding %v", l, s)
+				}
+			}
+			if f.globalRope.kind != "linear" || f.globalRope.factor != 8 || f.localRope.theta != 10000 || f.finalSoftcap != 0 {
+				t.Errorf("global rope %+v, local %+v, softcap %g", f.globalRope, f.localRope, f.finalSoftcap)
+			}
+		},
 		"phi-4-mini-instruct-mlx4.json": func(t *testing.T, f *family) {
 			if f.headDim != 128 || f.rotaryDim != 96 || f.kvHeads != 8 || !f.tied || f.vocab != 200064 {
 				t.Errorf("head dim %d, rotary %d, kv %d, tied %v", f.headDim, f.rotaryDim, f.kvHeads, f.tied)

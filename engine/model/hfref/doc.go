@@ -7,6 +7,10 @@
 // nothing in this project, so that it can judge the executors: a family is
 // right when every executor's logits match these within 1e-4 of their RMS.
 //
+// The encoders of issue #23 (bert.go, nomicbert.go) are here too: BERT and
+// XLM-R from transformers, NomicBertModel from nomic-ai's
+// modeling_hf_nomic_bert.py, which its checkpoints' auto_map names.
+//
 // For Gemma3ForConditionalGeneration it also has the vision path (issue
 // #28, vision.go): the SigLIP tower, the multi-modal projector's pooling to
 // mm_tokens_per_image tokens, the features spliced over the image tokens,

@@ -43,6 +43,20 @@ func TestCheckLlama(t *testing.T) {
 	}
 }
 
+// TestCheckQwen3: Qwen3ForCausalLM (per-head q and k norms), the decoder
+// of Qwen3-Reranker and Qwen3-Embedding, agrees with modeling_qwen3.py.
+func TestCheckQwen3(t *testing.T) {
+	for _, s := range []modeltest.Spec{
+		{Arch: "qwen3", Layers: 2, Seed: 12},
+		{Arch: "qwen3", Layers: 2, Seed: 12, DType: model.BF16, QuantBits: 4, GroupSize: 32, Tied: true},
+	} {
+		dir := modeltest.New(t, s)
+		for name, nr := range executors {
+			t.Run(s.Name()+"/"+name, func(t *testing.T) { hfref.Check(t, dir, prompt, nr) })
+		}
+	}
+}
+
 // familyLayers covers each family's alternating layer kinds.
 var familyLayers = map[string]int{
 	"gemma2": 3, "gemma3": 6, "gemma3mm": 6, "phi3": 3, "granite": 3, "olmo2": 3, "smollm3": 5,

@@ -264,7 +264,7 @@ func (m *run) attention(l int, p string, x [][]float64) [][]float64 {
 	switch f.arch {
 	case "Olmo2ForCausalLM": // q_norm and k_norm over the whole projection
 		q, k = m.norm(p+"self_attn.q_norm", q), m.norm(p+"self_attn.k_norm", k)
-	case "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration", "Qwen3MoeForCausalLM": // per head
+	case "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration", "Qwen3MoeForCausalLM", "Qwen3ForCausalLM": // per head
 		q, k = m.headNorm(p+"self_attn.q_norm", q), m.headNorm(p+"self_attn.k_norm", k)
 	}
 	if f.ropeLayer[l] {

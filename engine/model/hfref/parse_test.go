@@ -27,6 +27,13 @@ func TestRealConfigsParse(t *testing.T) {
 				t.Errorf("rope %+v, window %d", c.RopeScaling, c.SlidingWindow)
 			}
 		},
+		"gemma-3-4b-it.json": func(t *testing.T, c *model.Config) {
+			// The sparse text_config gets Gemma3TextConfig's defaults.
+			if c.NumHiddenLayers != 34 || c.NumAttentionHeads != 8 || c.NumKeyValueHeads != 4 || c.HeadDim != 256 ||
+				c.VocabSize != 262208 || c.RopeScaling == nil || c.RopeScaling.Factor != 8 || len(c.EOSTokenIDs) != 2 {
+				t.Errorf("%+v", c)
+			}
+		},
 		"phi-4-mini-instruct-mlx4.json": func(t *testing.T, c *model.Config) {
 			if q := c.Quantization; q == nil || q.Bits != 4 || q.GroupSize != 64 || !c.TieWordEmbeddings || c.NumKeyValueHeads != 8 {
 				t.Errorf("quantization %+v, %+v", c.Quantization, c)

@@ -7,6 +7,7 @@
 package llama
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -91,7 +92,6 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 		},
 	}
 	w := &m.w
-	h := c.HiddenSize
 	// A bare base model (Qwen3-Embedding saves Qwen3Model) has no "model."
 	// prefix and no lm_head: its hidden states are all it is for.
 	bare := !b.Has(embedName+".weight") && b.Has(strings.TrimPrefix(embedName, "model.")+".weight")
@@ -101,15 +101,9 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 		}
 		return n
 	}
-	if err := b.Linear(&w.Embed, name(embedName), c.VocabSize, h, false); err != nil {
-		return nil, err
-	}
-	if err := b.Vector(&w.Norm, name(normName)+".weight", h); err != nil {
-		return nil, err
-	}
-	if c.TieWordEmbeddings || (bare && !b.Has(headName+".weight")) {
-		b.Tie(&w.LMHead, &w.Embed)
-	} else if err := b.Linear(&w.LMHead, headName, c.VocabSize, h, false); err != nil {
+	names := model.OuterNames{Embed: name(embedName), Norm: name(normName), Head: headName}
+	tied := c.TieWordEmbeddings || (bare && !b.Has(headName+".weight"))
+	if err := b.Outer(c, names, tied, &w.Embed, &w.Norm, &w.LMHead); err != nil {
 		return nil, err
 	}
 	w.Layers = make([]Layer, c.NumHiddenLayers)
@@ -136,42 +130,17 @@ func newModel(c *model.Config) *Model {
 }
 
 func bindLayer(b *model.Binder, l *Layer, p string, c *model.Config) error {
-	q, kv := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim
+	a := model.SelfAttention{Norm: &l.AttnNorm, Q: &l.Q, K: &l.K, V: &l.V, O: &l.O}
+	if err := b.BindSelfAttention(&a, p, c); err != nil {
+		return err
+	}
+	l.QNorm, l.KNorm = a.QNorm, a.KNorm
 	h, inter := c.HiddenSize, c.IntermediateSize
-	for _, t := range []struct {
-		dst     *model.Linear
-		name    string
-		out, in int
-		bias    bool
-	}{
-		{&l.Q, "self_attn.q_proj", q, h, c.QKVBias},
-		{&l.K, "self_attn.k_proj", kv, h, c.QKVBias},
-		{&l.V, "self_attn.v_proj", kv, h, c.QKVBias},
-		{&l.O, "self_attn.o_proj", h, q, c.OBias},
-		{&l.Gate, "mlp.gate_proj", inter, h, c.MLPBias},
-		{&l.Up, "mlp.up_proj", inter, h, c.MLPBias},
-		{&l.Down, "mlp.down_proj", h, inter, c.MLPBias},
-	} {
-		if err := b.Linear(t.dst, p+t.name, t.out, t.in, t.bias); err != nil {
-			return err
-		}
-	}
-	if err := b.Vector(&l.AttnNorm, p+"input_layernorm.weight", h); err != nil {
-		return err
-	}
-	if err := b.Vector(&l.MLPNorm, p+"post_attention_layernorm.weight", h); err != nil {
-		return err
-	}
-	if c.QKNorm {
-		l.QNorm, l.KNorm = new(model.Tensor), new(model.Tensor)
-		if err := b.Vector(l.QNorm, p+"self_attn.q_norm.weight", c.HeadDim); err != nil {
-			return err
-		}
-		if err := b.Vector(l.KNorm, p+"self_attn.k_norm.weight", c.HeadDim); err != nil {
-			return err
-		}
-	}
-	return nil
+	return errors.Join(
+		b.Linear(&l.Gate, p+"mlp.gate_proj", inter, h, c.MLPBias),
+		b.Linear(&l.Up, p+"mlp.up_proj", inter, h, c.MLPBias),
+		b.Linear(&l.Down, p+"mlp.down_proj", h, inter, c.MLPBias),
+		b.Vector(&l.MLPNorm, p+"post_attention_layernorm.weight", h))
 }
 
 // Weights are the bound tensors, for tests that change them.
@@ -181,22 +150,22 @@ func (m *Model) Layers() int { return len(m.w.Layers) }
 
 func (m *Model) Embed(o model.Ops) model.Value { return o.Embed(&m.w.Embed) }
 
+// SelfAttention is layer l's attention sublayer over its bound tensors,
+// with Qwen3's per-head q/k norms when the layer has them. Granite and
+// SmolLM3, which run over these tensors, change its rope and attention.
+func (m *Model) SelfAttention(l int) model.SelfAttention {
+	L := &m.w.Layers[l]
+	return model.SelfAttention{Norm: &L.AttnNorm, Q: &L.Q, K: &L.K, V: &L.V, O: &L.O, QNorm: L.QNorm, KNorm: L.KNorm,
+		Eps: m.eps, Rope: &m.rope, Attn: &m.attn}
+}
+
 func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	L := &m.w.Layers[l]
-	h := o.RMSNorm(x, &L.AttnNorm, m.eps, 0)
-	q, k, v := o.Linear3(h, &L.Q, &L.K, &L.V)
-	if L.QNorm != nil {
-		// Qwen3: each head of q and k is RMS-normalised before RoPE.
-		q = o.RMSNorm(q, L.QNorm, m.eps, 0)
-		k = o.RMSNorm(k, L.KNorm, m.eps, 0)
-	}
-	q, k = o.RoPE(q, &m.rope), o.RoPE(k, &m.rope)
-	a := o.Attention(l, q, k, v, &m.attn)
-	x = o.Add(x, o.Linear(a, &L.O))
+	a := m.SelfAttention(l)
+	x = o.Add(x, a.Forward(o, l, x))
 
-	h = o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
-	g, u := o.Linear2(h, &L.Gate, &L.Up)
-	return o.Add(x, o.Linear(o.GLU(g, u, model.SiLU), &L.Down))
+	h := o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
+	return o.Add(x, model.GatedMLP(o, h, &L.Gate, &L.Up, &L.Down, model.SiLU))
 }
 
 func (m *Model) Norm(o model.Ops, x model.Value) model.Value {

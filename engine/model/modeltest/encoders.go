@@ -13,12 +13,14 @@ import (
 // BertForSequenceClassification (ms-marco-MiniLM-L-6-v2) and
 // XLMRobertaForSequenceClassification (bge-reranker-base). They ship a
 // WordPiece tokenizer.json ([CLS]=2, [SEP]=3, a pair template with type ids).
+// NomicBertModel (nomic-embed-text-v1.5) is written by nomic.go.
 var encoderNames = map[string]struct{ arch, modelType string }{
 	"bert":    {"BertModel", "bert"},
 	"bertmlm": {"BertForMaskedLM", "bert"},
 	"bertcls": {"BertForSequenceClassification", "bert"},
 	"xlmr":    {"XLMRobertaModel", "xlm-roberta"},
 	"xlmrcls": {"XLMRobertaForSequenceClassification", "xlm-roberta"},
+	"nomic":   {"NomicBertModel", "nomic_bert"},
 }
 
 func init() {
@@ -28,7 +30,7 @@ func init() {
 }
 
 // Encoders lists the Spec.Arch values of the encoder families.
-func Encoders() []string { return []string{"bert", "bertcls", "bertmlm", "xlmr", "xlmrcls"} }
+func Encoders() []string { return []string{"bert", "bertcls", "bertmlm", "xlmr", "xlmrcls", "nomic"} }
 
 // IsEncoder reports whether arch is one of Encoders.
 func IsEncoder(arch string) bool { _, ok := encoderNames[arch]; return ok }
@@ -41,6 +43,9 @@ const PadTokenID = 1
 // encoderConfig rewrites the Llama-style config c into the encoder's, with
 // the keys BertConfig and XLMRobertaConfig write.
 func (s Spec) encoderConfig(c map[string]any) map[string]any {
+	if s.Arch == "nomic" {
+		return s.nomicConfig()
+	}
 	for _, k := range []string{"rms_norm_eps", "rope_theta", "tie_word_embeddings", "head_dim", "num_key_value_heads", "bos_token_id", "eos_token_id"} {
 		delete(c, k)
 	}
@@ -82,6 +87,9 @@ func (s Spec) typeVocab() int {
 // encoderTensors draws the encoder's weights under its checkpoint's names.
 func (g *gen) encoderTensors() error {
 	s := g.s
+	if s.Arch == "nomic" {
+		return g.nomicTensors()
+	}
 	h, inter := s.Hidden, s.Intermediate
 	p := ""
 	switch s.Arch {

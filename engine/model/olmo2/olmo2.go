@@ -59,15 +59,7 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	}
 	h, inter := c.HiddenSize, c.IntermediateSize
 	qd, kd := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim
-	if err := b.Linear(&m.embed, "model.embed_tokens", c.VocabSize, h, false); err != nil {
-		return nil, err
-	}
-	if err := b.Vector(&m.norm, "model.norm.weight", h); err != nil {
-		return nil, err
-	}
-	if c.TieWordEmbeddings {
-		b.Tie(&m.head, &m.embed)
-	} else if err := b.Linear(&m.head, "lm_head", c.VocabSize, h, false); err != nil {
+	if err := b.Outer(c, model.HFOuter, c.TieWordEmbeddings, &m.embed, &m.norm, &m.head); err != nil {
 		return nil, err
 	}
 	for i := range m.layers {
@@ -123,8 +115,7 @@ func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	a := o.Linear(o.Attention(l, q, k, v, &m.attn), &L.o)
 	x = o.Add(x, o.RMSNorm(a, &L.postAttn, m.eps, 0))
 
-	g, u := o.Linear2(x, &L.gate, &L.up)
-	f := o.Linear(o.GLU(g, u, model.SiLU), &L.down)
+	f := model.GatedMLP(o, x, &L.gate, &L.up, &L.down, model.SiLU)
 	return o.Add(x, o.RMSNorm(f, &L.postFF, m.eps, 0))
 }
 

@@ -155,15 +155,7 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 			Scale: 1 / math.Sqrt(float64(c.HeadDim)), Window: s.window}}
 	h, inter := c.HiddenSize, c.IntermediateSize
 	qd, kd := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim
-	if err := b.Linear(&m.embed, "model.embed_tokens", c.VocabSize, h, false); err != nil {
-		return nil, err
-	}
-	if err := b.Vector(&m.norm, "model.norm.weight", h); err != nil {
-		return nil, err
-	}
-	if c.TieWordEmbeddings {
-		b.Tie(&m.head, &m.embed)
-	} else if err := b.Linear(&m.head, "lm_head", c.VocabSize, h, false); err != nil {
+	if err := b.Outer(c, model.HFOuter, c.TieWordEmbeddings, &m.embed, &m.norm, &m.head); err != nil {
 		return nil, err
 	}
 	for i := range m.layers {
@@ -199,14 +191,11 @@ func (m *Model) Embed(o model.Ops) model.Value { return o.Embed(&m.embed) }
 
 func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	L := &m.layers[l]
-	h := o.RMSNorm(x, &L.inNorm, m.eps, 0)
-	q, k, v := o.Linear3(h, &L.q, &L.k, &L.v)
-	q, k = o.RoPE(q, &m.rope), o.RoPE(k, &m.rope)
-	x = o.Add(x, o.Linear(o.Attention(l, q, k, v, &m.attn), &L.o))
+	a := model.SelfAttention{Norm: &L.inNorm, Q: &L.q, K: &L.k, V: &L.v, O: &L.o, Eps: m.eps, Rope: &m.rope, Attn: &m.attn}
+	x = o.Add(x, a.Forward(o, l, x))
 
-	h = o.RMSNorm(x, &L.mlpNorm, m.eps, 0)
-	g, u := o.Linear2(h, &L.gate, &L.up)
-	return o.Add(x, o.Linear(o.GLU(g, u, model.SiLU), &L.down))
+	h := o.RMSNorm(x, &L.mlpNorm, m.eps, 0)
+	return o.Add(x, model.GatedMLP(o, h, &L.gate, &L.up, &L.down, model.SiLU))
 }
 
 func (m *Model) Norm(o model.Ops, x model.Value) model.Value { return o.RMSNorm(x, &m.norm, m.eps, 0) }

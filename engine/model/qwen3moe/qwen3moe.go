@@ -173,16 +173,7 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 		attn: model.Attention{Heads: c.NumAttentionHeads, KVHeads: c.NumKeyValueHeads, HeadDim: c.HeadDim,
 			Scale: 1 / math.Sqrt(float64(c.HeadDim)), Window: c.SlidingWindow},
 	}
-	h := c.HiddenSize
-	if err := b.Linear(&m.embed, "model.embed_tokens", c.VocabSize, h, false); err != nil {
-		return nil, err
-	}
-	if err := b.Vector(&m.norm, "model.norm.weight", h); err != nil {
-		return nil, err
-	}
-	if c.TieWordEmbeddings {
-		b.Tie(&m.head, &m.embed)
-	} else if err := b.Linear(&m.head, "lm_head", c.VocabSize, h, false); err != nil {
+	if err := b.Outer(c, model.HFOuter, c.TieWordEmbeddings, &m.embed, &m.norm, &m.head); err != nil {
 		return nil, err
 	}
 	m.layers = make([]Layer, c.NumHiddenLayers)
@@ -198,36 +189,14 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 }
 
 func bindLayer(b *model.Binder, l *Layer, p string, c *model.Config, s *Sparse, moe bool) error {
-	q, kv, h := c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim, c.HiddenSize
-	for _, t := range []struct {
-		dst     *model.Linear
-		name    string
-		out, in int
-		bias    bool
-	}{
-		{&l.Q, "self_attn.q_proj", q, h, c.QKVBias},
-		{&l.K, "self_attn.k_proj", kv, h, c.QKVBias},
-		{&l.V, "self_attn.v_proj", kv, h, c.QKVBias},
-		{&l.O, "self_attn.o_proj", h, q, c.OBias},
-	} {
-		if err := b.Linear(t.dst, p+t.name, t.out, t.in, t.bias); err != nil {
-			return err
-		}
-	}
-	if err := b.Vector(&l.AttnNorm, p+"input_layernorm.weight", h); err != nil {
+	h := c.HiddenSize
+	a := model.SelfAttention{Norm: &l.AttnNorm, Q: &l.Q, K: &l.K, V: &l.V, O: &l.O}
+	if err := b.BindSelfAttention(&a, p, c); err != nil {
 		return err
 	}
+	l.QNorm, l.KNorm = a.QNorm, a.KNorm
 	if err := b.Vector(&l.MLPNorm, p+"post_attention_layernorm.weight", h); err != nil {
 		return err
-	}
-	if c.QKNorm {
-		l.QNorm, l.KNorm = new(model.Tensor), new(model.Tensor)
-		if err := b.Vector(l.QNorm, p+"self_attn.q_norm.weight", c.HeadDim); err != nil {
-			return err
-		}
-		if err := b.Vector(l.KNorm, p+"self_attn.k_norm.weight", c.HeadDim); err != nil {
-			return err
-		}
 	}
 	if !moe {
 		d := p + s.Names.DenseMLP
@@ -258,21 +227,15 @@ func (m *Model) Embed(o model.Ops) model.Value { return o.Embed(&m.embed) }
 
 func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	L := &m.layers[l]
-	h := o.RMSNorm(x, &L.AttnNorm, m.eps, 0)
-	q, k, v := o.Linear3(h, &L.Q, &L.K, &L.V)
-	if L.QNorm != nil {
-		q = o.RMSNorm(q, L.QNorm, m.eps, 0)
-		k = o.RMSNorm(k, L.KNorm, m.eps, 0)
-	}
-	q, k = o.RoPE(q, &m.rope), o.RoPE(k, &m.rope)
-	x = o.Add(x, o.Linear(o.Attention(l, q, k, v, &m.attn), &L.O))
+	a := model.SelfAttention{Norm: &L.AttnNorm, Q: &L.Q, K: &L.K, V: &L.V, O: &L.O, QNorm: L.QNorm, KNorm: L.KNorm,
+		Eps: m.eps, Rope: &m.rope, Attn: &m.attn}
+	x = o.Add(x, a.Forward(o, l, x))
 
-	h = o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
+	h := o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
 	if L.MoE != nil {
 		return o.Add(x, o.MoE(h, L.MoE))
 	}
-	g, u := o.Linear2(h, &L.Gate, &L.Up)
-	return o.Add(x, o.Linear(o.GLU(g, u, model.SiLU), &L.Down))
+	return o.Add(x, model.GatedMLP(o, h, &L.Gate, &L.Up, &L.Down, model.SiLU))
 }
 
 func (m *Model) Norm(o model.Ops, x model.Value) model.Value {

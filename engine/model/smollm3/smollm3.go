@@ -123,17 +123,15 @@ func (m *Model) Embed(o model.Ops) model.Value { return o.Embed(&m.w().Embed) }
 
 func (m *Model) Layer(o model.Ops, l int, x model.Value) model.Value {
 	L := &m.w().Layers[l]
-	h := o.RMSNorm(x, &L.AttnNorm, m.eps, 0)
-	q, k, v := o.Linear3(h, &L.Q, &L.K, &L.V)
-	if m.lay.rope[l] {
-		q, k = o.RoPE(q, &m.rope), o.RoPE(k, &m.rope)
+	a := m.base.SelfAttention(l)
+	a.Rope, a.Attn = &m.rope, &m.attn[l]
+	if !m.lay.rope[l] {
+		a.Rope = nil // NoPE
 	}
-	a := o.Attention(l, q, k, v, &m.attn[l])
-	x = o.Add(x, o.Linear(a, &L.O))
+	x = o.Add(x, a.Forward(o, l, x))
 
-	h = o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
-	g, u := o.Linear2(h, &L.Gate, &L.Up)
-	return o.Add(x, o.Linear(o.GLU(g, u, model.SiLU), &L.Down))
+	h := o.RMSNorm(x, &L.MLPNorm, m.eps, 0)
+	return o.Add(x, model.GatedMLP(o, h, &L.Gate, &L.Up, &L.Down, model.SiLU))
 }
 
 func (m *Model) Norm(o model.Ops, x model.Value) model.Value {
