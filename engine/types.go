@@ -49,6 +49,7 @@ type Message struct {
 	ToolCalls  []ToolCall // assistant turns that called tools
 	ToolCallID string     // tool turns: the call this answers
 	Reasoning  string     // assistant turns: earlier reasoning, for templates that keep it
+	Images     []Image    // user turns of vision models: the images, placed in Content (images.go)
 }
 
 // ToolCall is a function call made by the model.

@@ -53,6 +53,9 @@ type ImageSpec struct {
 	Channels int   // 3
 	Tokens   int   // embeddings per image: the run of placeholder tokens
 	Token    int32 // the placeholder token (Gemma 3: image_token_index)
+	// Begin and End are the tokens around an image's run of placeholders
+	// (Gemma 3: boi_token_index, eoi_token_index); -1: none.
+	Begin, End int32
 }
 
 // ImageSpan places one image's embeddings in a batch of tokens: the rows

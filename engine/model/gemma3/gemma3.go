@@ -167,6 +167,9 @@ func withVision(c *model.Config, b *model.Binder, def model.Definition, textPref
 	if !b.Has(prefix + "vision_tower.vision_model.embeddings.patch_embedding.weight") {
 		return def, nil
 	}
+	if v.begin >= c.VocabSize || v.end >= c.VocabSize {
+		return nil, fmt.Errorf("vision tower: boi/eoi tokens %d, %d outside the vocabulary of %d", v.begin, v.end, c.VocabSize)
+	}
 	t, err := bindTower(v, c.HiddenSize, b, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("vision tower: %w", err)

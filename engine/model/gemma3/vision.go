@@ -29,6 +29,7 @@ type visionConfig struct {
 	UseHead    bool    `json:"vision_use_head"`
 	tokens     int
 	imageToken int
+	begin, end int
 }
 
 // parseVision reads the vision settings of a ConditionalGeneration
@@ -39,6 +40,8 @@ func parseVision(b []byte) (*visionConfig, error) {
 		TokensPerImage  *int            `json:"mm_tokens_per_image"`
 		ImageTokenIndex *int            `json:"image_token_index"`
 		ImageTokenID    *int            `json:"image_token_id"`
+		Begin           *int            `json:"boi_token_index"`
+		End             *int            `json:"eoi_token_index"`
 	}
 	if err := json.Unmarshal(b, &top); err != nil {
 		return nil, err
@@ -47,12 +50,18 @@ func parseVision(b []byte) (*visionConfig, error) {
 		return nil, nil
 	}
 	v := visionConfig{Hidden: 768, Inter: 3072, Layers: 12, Heads: 12, Channels: 3, ImageSize: 224, Patch: 16,
-		Eps: 1e-6, Act: "gelu_pytorch_tanh", tokens: 256, imageToken: 262144}
+		Eps: 1e-6, Act: "gelu_pytorch_tanh", tokens: 256, imageToken: 262144, begin: 255999, end: 256000}
 	if err := json.Unmarshal(top.Vision, &v); err != nil {
 		return nil, fmt.Errorf("vision_config: %w", err)
 	}
 	if top.TokensPerImage != nil {
 		v.tokens = *top.TokensPerImage
+	}
+	if top.Begin != nil {
+		v.begin = *top.Begin
+	}
+	if top.End != nil {
+		v.end = *top.End
 	}
 	switch {
 	case top.ImageTokenIndex != nil:
@@ -78,8 +87,8 @@ func parseVision(b []byte) (*visionConfig, error) {
 		return nil, fmt.Errorf("vision_config: image_size %d is not a multiple of patch_size %d", v.ImageSize, v.Patch)
 	case per <= 0 || per*per != v.tokens || side%per != 0:
 		return nil, fmt.Errorf("mm_tokens_per_image %d does not pool a %dx%d grid of patches", v.tokens, side, side)
-	case v.imageToken < 0 || v.imageToken > math.MaxInt32:
-		return nil, fmt.Errorf("image_token_index %d", v.imageToken)
+	case v.imageToken < 0 || v.imageToken > math.MaxInt32 || v.begin < 0 || v.begin > math.MaxInt32 || v.end < 0 || v.end > math.MaxInt32:
+		return nil, fmt.Errorf("image tokens %d, %d, %d", v.begin, v.imageToken, v.end)
 	}
 	return &v, nil
 }
@@ -174,7 +183,8 @@ func bindTower(c *visionConfig, textHidden int, b *model.Binder, prefix string) 
 
 func (m *multimodal) Image() model.ImageSpec {
 	c := m.t.c
-	return model.ImageSpec{Size: c.ImageSize, Channels: c.Channels, Tokens: c.tokens, Token: int32(c.imageToken)}
+	return model.ImageSpec{Size: c.ImageSize, Channels: c.Channels, Tokens: c.tokens, Token: int32(c.imageToken),
+		Begin: int32(c.begin), End: int32(c.end)}
 }
 
 func (m *multimodal) VisionLayers() int { return len(m.t.layers) }

@@ -20,6 +20,28 @@ const (
 	visionTokens = 4
 )
 
+// The image tokens of the tiny vision model: <start_of_image>,
+// <end_of_image> and the placeholder each image's embeddings replace,
+// ordinary tokens of the tiny vocabulary (gemma-3's are 255999, 256000 and
+// 262144 of its 262208).
+const (
+	visionBegin = 500
+	visionEnd   = 501
+	ImageToken  = 502
+)
+
+// visionProcessor is the tiny model's preprocessor_config.json: gemma-3's,
+// with 16x16 images.
+func visionProcessor() map[string]any {
+	return map[string]any{
+		"image_processor_type": "Gemma3ImageProcessor", "processor_class": "Gemma3Processor",
+		"do_normalize": true, "do_rescale": true, "do_resize": true, "do_pan_and_scan": nil,
+		"image_mean": []float64{0.5, 0.5, 0.5}, "image_std": []float64{0.5, 0.5, 0.5},
+		"image_seq_length": visionTokens, "resample": 2, "rescale_factor": 1.0 / 255,
+		"size": map[string]int{"height": visionImage, "width": visionImage},
+	}
+}
+
 func visionConfig() map[string]any {
 	return map[string]any{
 		"model_type": "siglip_vision_model", "hidden_size": visionHidden, "intermediate_size": visionInter,

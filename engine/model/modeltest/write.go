@@ -56,6 +56,11 @@ func Write(dir string, spec Spec) error {
 			return fmt.Errorf("modeltest: %w", err)
 		}
 	}
+	if s.Arch == "gemma3mm" {
+		if err := writeJSON(filepath.Join(dir, "preprocessor_config.json"), visionProcessor()); err != nil {
+			return err
+		}
+	}
 	g := &gen{s: s, r: rand.New(rand.NewPCG(s.Seed, 0x6d6c78))}
 	if err := g.tensors(); err != nil {
 		return fmt.Errorf("modeltest: %w", err)
