@@ -59,16 +59,6 @@ func loadVision(dir string, v model.Vision, log *slog.Logger) *visionInput {
 	return in
 }
 
-// VisionModel reports whether dir's model reads images: a ConditionalGeneration
-// config with a vision_config, of an architecture whose vision tower runs here.
-func VisionModel(configJSON []byte) bool {
-	cfg, err := model.ParseConfig(configJSON)
-	if err != nil || len(cfg.Architectures) == 0 {
-		return false
-	}
-	return visionArchs[cfg.Architectures[0]] && strings.Contains(string(cfg.Raw), `"vision_config"`)
-}
-
 // visionArchs are the architectures whose families bind a vision tower.
 var visionArchs = map[string]bool{"Gemma3ForConditionalGeneration": true}
 

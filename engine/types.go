@@ -229,6 +229,9 @@ type ModelInfo struct {
 	// A model without a chat template is most likely a base model: chat
 	// pages should continue text with it through completions.
 	NoChatTemplate bool `json:"no_chat_template,omitempty"`
+	// Vision: the model reads images in chats (a vision tower that runs
+	// here, and for a local model its preprocessor_config.json).
+	Vision bool `json:"vision,omitempty"`
 }
 
 // ParseToolFormat checks a tool-call format name (as a profile or a request's

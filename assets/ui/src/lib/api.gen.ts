@@ -1738,6 +1738,7 @@ export type components = {
             size_bytes: number;
             supported: boolean;
             unsupported_reason?: string;
+            vision?: boolean;
         };
         "ollama.ChatRequest": {
             format?: unknown;
