@@ -279,3 +279,34 @@ func TestVisionRefusals(t *testing.T) {
 		t.Error("the graph executor's sequences claim to run images")
 	}
 }
+
+// TestVisionLayouts: the same model saved in transformers 4.52's names and
+// with mlx-vlm's (out, ky, kx, channel) patch kernel runs on the CPU as the
+// oracle runs the 4.50 layout.
+func TestVisionLayouts(t *testing.T) {
+	spec := modeltest.Spec{Arch: "gemma3mm", Layers: 2, Seed: 12, SlidingWindow: 64}
+	config, w, err := hfref.Load(modeltest.New(t, spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pixels := [][]float32{imagePixels(5), imagePixels(6)}
+	want, err := hfref.LogitsWithImages(config, w, visionPrompt, [][]float64{widen(pixels[0]), widen(pixels[1])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var feats [][][]float64
+	for _, px := range pixels {
+		f, err := hfref.ImageFeatures(config, w, widen(px))
+		if err != nil {
+			t.Fatal(err)
+		}
+		feats = append(feats, f)
+	}
+	for _, layout := range []string{"hf452", "mlx"} {
+		t.Run(layout, func(t *testing.T) {
+			s := spec
+			s.VisionLayout = layout
+			checkVision(t, modeltest.New(t, s), executors["cpu"], pixels, feats, want)
+		})
+	}
+}

@@ -68,6 +68,11 @@ func Write(dir string, spec Spec) error {
 	if s.Bare {
 		g.bare()
 	}
+	if s.VisionLayout != "" {
+		if err := g.visionLayout(s.VisionLayout); err != nil {
+			return fmt.Errorf("modeltest: %w", err)
+		}
+	}
 	return writeShards(dir, g.out, s)
 }
 
