@@ -20,12 +20,14 @@ const (
 	localModel   = "local/tiny-llama"
 	smallModel   = "local/tiny-256"  // a generated chat model with a 256-token window
 	baseModel    = "local/tiny-base" // a generated model without a chat template
-	visionModel  = "local/tiny-vision" // a generated Gemma 3 with its vision tower
 	hubModel     = "mlx-community/e2e-tiny-chat"
 	pausedModel  = "mlx-community/e2e-pause-resume"
 	cancelModel  = "mlx-community/e2e-cancel"
 	stallingSize = 4 << 20
 )
+
+// visionModel is a generated Gemma 3 with its vision tower.
+const visionModel = "local/tiny-vision"
 
 // repoRoot is the module root, found from this file so the test runs from any dir.
 func repoRoot(t *testing.T) string {
