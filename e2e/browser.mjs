@@ -21,6 +21,7 @@ const baseModel = env('E2E_BASE_MODEL')
 const hubModel = env('E2E_HUB_MODEL')
 const pauseModel = env('E2E_PAUSE_MODEL')
 const cancelModel = env('E2E_CANCEL_MODEL')
+const visionModel = env('E2E_VISION_MODEL')
 const admin = { email: 'admin@example.com', password: 'correct horse battery' }
 const second = { email: 'second@example.com', password: 'another good password' }
 const timeout = 30_000
@@ -396,6 +397,49 @@ async function run(ctx) {
     return (await r.json()).warning ?? `status ${r.status}`
   }, baseModel)
   if (!/no chat template/.test(warned)) throw new Error(`the API did not warn about the base model: ${warned}`)
+
+  log('an image pasted into the chat goes to the vision model, and its answer streams')
+  await a.getByRole('button', { name: 'New chat' }).click()
+  const option = await a.locator(`select[aria-label="Model or profile"] option[value="${visionModel}"]`).innerText()
+  if (!/\(vision\)/.test(option)) throw new Error(`the vision model is not marked in the model list: ${option}`)
+  await a.selectOption('select[aria-label="Model or profile"]', visionModel)
+  await a.locator('textarea[aria-label=Message]').evaluate(async (el) => {
+    const c = document.createElement('canvas')
+    c.width = 20
+    c.height = 14
+    const g = c.getContext('2d')
+    g.fillStyle = '#c33'
+    g.fillRect(0, 0, 20, 14)
+    g.fillStyle = '#33c'
+    g.fillRect(5, 3, 8, 6)
+    const blob = await new Promise((resolve) => c.toBlob(resolve, 'image/png'))
+    const dt = new DataTransfer()
+    dt.items.add(new File([blob], 'pasted.png', { type: 'image/png' }))
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }))
+  })
+  await a.locator('[data-testid=pending-image]').waitFor()
+  await shot(a, '11d-chat-image-pasted.png')
+  const [imgReq, imgResp] = await Promise.all([
+    a.waitForRequest((r) => r.url().endsWith('/v1/chat/completions')),
+    a.waitForResponse((r) => r.url().endsWith('/v1/chat/completions')),
+    a.fill('textarea[aria-label=Message]', 'What is in this picture?').then(() => a.press('textarea[aria-label=Message]', 'Enter')),
+  ])
+  const parts = JSON.parse(imgReq.postData() ?? '{}').messages?.at(-1)?.content
+  if (!Array.isArray(parts) || !parts.some((p) => p.type === 'image_url' && /^data:image\/png;base64,/.test(p.image_url?.url ?? ''))) {
+    throw new Error(`the pasted image was not sent: ${JSON.stringify(parts)?.slice(0, 300)}`)
+  }
+  if (imgResp.status() !== 200 || !(imgResp.headers()['content-type'] ?? '').startsWith('text/event-stream')) {
+    throw new Error(`the image chat answered ${imgResp.status()} ${imgResp.headers()['content-type']}`)
+  }
+  await a.locator('[data-testid=msg-user] [data-testid=msg-image]').waitFor()
+  if (await a.locator('[data-testid=pending-image]').count()) throw new Error('the sent image is still attached to the next message')
+  const imgAnswer = a.locator('[data-testid=msg-assistant][data-streaming=false]').first()
+  await imgAnswer.waitFor()
+  if (await imgAnswer.locator('.alert-bad').count()) throw new Error(`the image chat failed: ${await imgAnswer.innerText()}`)
+  const imgStats = await imgAnswer.locator('[data-testid=msg-stats]').innerText()
+  if (!/\d+ prompt \+ [1-9]\d* completion tokens/.test(imgStats)) throw new Error(`the image answer did not stream tokens: ${imgStats}`)
+  log(`image answer: ${imgStats}`)
+  await shot(a, '11e-chat-image-answer.png')
 
   log('the chat request appears in the other tab’s audit log without a reload')
   await front(b)

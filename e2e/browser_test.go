@@ -64,6 +64,7 @@ func TestBrowser(t *testing.T) {
 	placeModel(t, modelsDir, localModel, localModelDir(t, root))
 	placeModel(t, modelsDir, smallModel, modeltest.New(t, modeltest.Spec{Seed: 5, MaxPos: 256}))
 	placeModel(t, modelsDir, baseModel, baseModelDir(t))
+	placeModel(t, modelsDir, visionModel, modeltest.New(t, modeltest.Spec{Arch: "gemma3mm", Layers: 2, Seed: 4, SlidingWindow: 512}))
 	hub := fakeHub(t)
 	d := startDaemon(t, bin, dataDir, modelsDir, hub.URL, filepath.Join(out, "daemon.log"))
 	t.Logf("daemon at %s, fake Hub at %s", d.URL, hub.URL)
@@ -76,6 +77,7 @@ func TestBrowser(t *testing.T) {
 		"E2E_URL="+d.URL, "E2E_OUT="+out, "E2E_CHROMIUM="+chromium,
 		"E2E_LOCAL_MODEL="+localModel, "E2E_HUB_MODEL="+hubModel, "E2E_SMALL_MODEL="+smallModel, "E2E_BASE_MODEL="+baseModel,
 		"E2E_PAUSE_MODEL="+pausedModel, "E2E_CANCEL_MODEL="+cancelModel,
+		"E2E_VISION_MODEL="+visionModel,
 		"E2E_PROFILE_DIR="+t.TempDir(),
 	)
 	cmd.WaitDelay = 5 * time.Second

@@ -26,6 +26,9 @@ const (
 	stallingSize = 4 << 20
 )
 
+// visionModel is a generated Gemma 3 with its vision tower.
+const visionModel = "local/tiny-vision"
+
 // repoRoot is the module root, found from this file so the test runs from any dir.
 func repoRoot(t *testing.T) string {
 	t.Helper()

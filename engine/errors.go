@@ -74,6 +74,7 @@ var classes = []struct {
 	{ErrNotEmbedding, Class{Kind: KindInvalid, Code: "model_not_embedding"}},
 	{ErrNotReranker, Class{Kind: KindInvalid, Code: "model_not_reranker"}},
 	{ErrNotChat, Class{Kind: KindInvalid, Code: "model_not_chat"}},
+	{ErrNoImages, Class{Kind: KindInvalid, Code: "model_not_vision"}},
 	{ErrInvalidRequest, Class{Kind: KindInvalid, Code: "invalid_value"}},
 	{ErrNoHub, Class{Kind: KindUnavailable, Code: "hub_unavailable"}},
 

@@ -25,6 +25,8 @@ type job struct {
 	parse     chat.Options    // how to split the output into content, reasoning, tool calls
 	start     time.Time
 	overflow  *Overflow // what fitting the chat in the window dropped; nil: nothing
+
+	images []promptImage // the prompt's images, in order (images.go)
 }
 
 // contextFor is the window of a request on a model.
@@ -77,19 +79,35 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 		return nil, err
 	}
 	defer slot.Release()
-	seq, have, err := l.sequenceFor(window, j.prompt)
+	key := j.prompt
+	if len(j.images) > 0 {
+		key = cacheKey(j.prompt, j.images, l.vision.spec.Tokens)
+	}
+	seq, have, err := l.sequenceFor(window, key)
 	if err != nil {
 		return nil, err
 	}
+	if h := imageStart(have, j.images, l.vision); h != have {
+		if err := seq.Truncate(h); err != nil {
+			seq.Close()
+			return nil, err
+		}
+		have = h
+	}
 	// Whatever happens, the sequence goes back to the model's cache or is closed;
-	// tokens is what its KV cache holds when it does.
-	tokens := append(make([]int32, 0, len(j.prompt)+16), j.prompt...)
+	// tokens is what its KV cache holds when it does (images by their key).
+	tokens := append(make([]int32, 0, len(j.prompt)+16), key...)
 	done := false
 	defer func() { l.keep(seq, window, tokens, done) }()
 
 	res := &Result{Model: l.id, Backend: l.runner.Backend(), Usage: Usage{PromptTokens: len(j.prompt), CachedTokens: have}}
 	out := newOutput(l.tok, j, emit, res)
-	logits, err := slot.Forward(ctx, seq, j.prompt[have:])
+	var logits []float32
+	if imagesFrom(j.images, have) {
+		logits, err = l.prefillImages(ctx, seq, j, have)
+	} else {
+		logits, err = slot.Forward(ctx, seq, j.prompt[have:])
+	}
 	if err != nil {
 		err = fmt.Errorf("prefill: %w", err)
 		return res.failed(j, err)

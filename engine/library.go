@@ -55,6 +55,10 @@ func describe(id, dir string) ModelInfo {
 	info.Path = dir
 	info.Kind = modelKind(dir, info.Architecture)
 	info.NoChatTemplate = !chat.HasTemplate(dir)
+	if info.Vision {
+		_, err := os.Stat(filepath.Join(dir, "preprocessor_config.json"))
+		info.Vision = err == nil
+	}
 	return info
 }
 
@@ -87,6 +91,7 @@ func DescribeConfig(id string, raw []byte) ModelInfo {
 	info.ContextLength = cfg.MaxPositionEmbeddings
 	info.Parameters = parameterCount(cfg)
 	info.Quantization = quantizationName(cfg)
+	info.Vision = visionArchs[info.Architecture] && strings.Contains(string(raw), `"vision_config"`)
 	info.Supported = true
 	return info
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -36,7 +37,8 @@ type loaded struct {
 	pooling   pooling // of embedding models
 	// scoreSigmoid: a reranker's score is the sigmoid of its logit, not the logit.
 	scoreSigmoid bool
-	yesNo        *yesNo // a yes/no reranker's tokens (Qwen3-Reranker); nil otherwise
+	yesNo        *yesNo       // a yes/no reranker's tokens (Qwen3-Reranker); nil otherwise
+	vision       *visionInput // nil: the model reads text only (images.go)
 
 	sched   *sched.Scheduler // runs every request's forward calls, batched
 	prefix  prefixCache      // finished requests' sequences, for prefix reuse
@@ -85,6 +87,9 @@ func openLoaded(ctx context.Context, id, dir string, newRunner NewRunner, so Sch
 	if err := l.readKind(dir); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("load %s: %w", id, err)
+	}
+	if v, ok := m.Def.(model.Vision); ok {
+		l.vision = loadVision(dir, v, slog.Default())
 	}
 	src := tmpl.Source()
 	l.format = chat.DetectFormat(src, m.Config.ModelType)

@@ -40,7 +40,7 @@ func answerReserve(o GenOptions, window int) int {
 // and, when the prompt leaves no room for the answer and the request's policy
 // allows it, drops whole messages until it does. Without a policy (or with
 // stop) the prompt is returned as it is and plan refuses it.
-func (l *loaded) fitWindow(req *ChatRequest, in chat.Input, prefill string) (string, []int32, *Overflow, error) {
+func (l *loaded) fitWindow(req *ChatRequest, in chat.Input, prefill string, imgs *promptImages) (string, []int32, *Overflow, error) {
 	type rendered struct {
 		text string
 		ids  []int32
@@ -56,6 +56,9 @@ func (l *loaded) fitWindow(req *ChatRequest, in chat.Input, prefill string) (str
 			// so its look-alikes of special tokens stay text like any content.
 			r.Content = append(r.Content, chat.Span{Start: len(r.Text), End: len(r.Text) + len(prefill)})
 			r.Text += prefill
+		}
+		if imgs != nil {
+			return rendered{r.Text, imgs.encode(l.tok, l.vision.spec, segments(r))}, nil
 		}
 		return rendered{r.Text, l.tok.EncodeSegments(segments(r), false)}, nil
 	}

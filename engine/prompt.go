@@ -69,6 +69,10 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 		}
 		msgs = append(msgs, cm)
 	}
+	imgs, err := l.attachImages(req, msgs)
+	if err != nil {
+		return nil, err
+	}
 	prefill, msgs, err := splitPrefill(req, msgs)
 	if err != nil {
 		return nil, err
@@ -85,9 +89,15 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 	if templateTools {
 		in.Tools = tools
 	}
-	text, prompt, overflow, err := l.fitWindow(req, in, prefill)
+	text, prompt, overflow, err := l.fitWindow(req, in, prefill, imgs)
 	if err != nil {
 		return nil, err
+	}
+	var placed []promptImage
+	if imgs != nil {
+		if placed, err = imgs.place(text, prompt, l.vision.spec); err != nil {
+			return nil, &InvalidError{Param: "messages", Err: fmt.Errorf("chat template: %w", err)}
+		}
 	}
 	j := &job{
 		prompt: prompt,
@@ -96,6 +106,7 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 		// (constraintFor), so its arguments can stream as they are generated.
 		parse:    chat.Options{Format: format, Reasoning: l.reasoning, InReasoning: chat.StartsInReasoning(text), Constrained: useTools},
 		overflow: overflow,
+		images:   placed,
 	}
 	if format == chat.FormatQwen3Coder {
 		j.parse.StringParams = stringParams(req.Tools)

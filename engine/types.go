@@ -49,6 +49,7 @@ type Message struct {
 	ToolCalls  []ToolCall // assistant turns that called tools
 	ToolCallID string     // tool turns: the call this answers
 	Reasoning  string     // assistant turns: earlier reasoning, for templates that keep it
+	Images     []Image    // user turns of vision models: the images, placed in Content (images.go)
 }
 
 // ToolCall is a function call made by the model.
@@ -228,6 +229,9 @@ type ModelInfo struct {
 	// A model without a chat template is most likely a base model: chat
 	// pages should continue text with it through completions.
 	NoChatTemplate bool `json:"no_chat_template,omitempty"`
+	// Vision: the model reads images in chats (a vision tower that runs
+	// here, and for a local model its preprocessor_config.json).
+	Vision bool `json:"vision,omitempty"`
 }
 
 // ParseToolFormat checks a tool-call format name (as a profile or a request's

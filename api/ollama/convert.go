@@ -321,10 +321,17 @@ func (r *ChatRequest) Engine(d Defaults) (engine.ChatRequest, error) {
 	calls := 0
 	for i, m := range r.Messages {
 		field := fmt.Sprintf("messages[%d]", i)
-		if len(m.Images) > 0 {
-			return req, fieldErr(field+".images", "images are not supported: this server runs text-only models")
-		}
 		msg := engine.Message{Role: m.Role, Content: m.Content, Reasoning: m.Thinking}
+		if len(m.Images) > 0 {
+			if m.Role != "user" {
+				return req, fieldErr(field+".images", "only user messages may have images")
+			}
+			imgs, err := images(m.Images, field+".images")
+			if err != nil {
+				return req, err
+			}
+			msg.Images = imgs
+		}
 		switch m.Role {
 		case "system":
 			hasSystem = true
@@ -381,8 +388,8 @@ func (r *GenerateRequest) Engine(d Defaults) (Generation, error) {
 		return g, fieldErr("model", "is required")
 	}
 	switch {
-	case len(r.Images) > 0:
-		return g, fieldErr("images", "images are not supported: this server runs text-only models")
+	case len(r.Images) > 0 && r.Raw:
+		return g, fieldErr("images", "are not supported with raw: true: the model's template places them")
 	case r.Suffix != "":
 		return g, fieldErr("suffix", "fill-in-the-middle is not supported")
 	case r.Template != "":
@@ -421,7 +428,11 @@ func (r *GenerateRequest) Engine(d Defaults) (Generation, error) {
 	if system != "" {
 		chat.Messages = append(chat.Messages, engine.Message{Role: "system", Content: system})
 	}
-	chat.Messages = append(chat.Messages, engine.Message{Role: "user", Content: r.Prompt})
+	imgs, err := images(r.Images, "images")
+	if err != nil {
+		return g, err
+	}
+	chat.Messages = append(chat.Messages, engine.Message{Role: "user", Content: r.Prompt, Images: imgs})
 	g.Chat = &chat
 	return g, nil
 }

@@ -96,6 +96,9 @@ func Capabilities(d engine.ModelDetails) []string {
 	if strings.Contains(t, "<think>") || strings.Contains(t, "enable_thinking") || strings.Contains(t, "reasoning_content") {
 		caps = append(caps, "thinking")
 	}
+	if d.Vision {
+		caps = append(caps, "vision")
+	}
 	return caps
 }
 

@@ -27,7 +27,7 @@ type docExample struct {
 // notReturned are documented fields this server leaves out on purpose, and why.
 var notReturned = map[string]string{
 	"context": "deprecated in Ollama; conversations go to /api/chat, and raw mode has none either",
-	"images":  "documented as null: this server has no vision models",
+	"images":  "documented as null: answers are text (images go in, with user messages)",
 }
 
 // modelInfoKept are the model_info keys of /api/show read from a safetensors

@@ -72,6 +72,7 @@ func userTurn(blocks []Block, p string) ([]engine.Message, error) {
 		out     []engine.Message
 		text    strings.Builder
 		hasText bool
+		imgs    []engine.Image
 	)
 	for j, b := range blocks {
 		bp := fmt.Sprintf("%s[%d]", p, j)
@@ -88,14 +89,20 @@ func userTurn(blocks []Block, p string) ([]engine.Message, error) {
 				return nil, err
 			}
 			out = append(out, engine.Message{Role: "tool", ToolCallID: b.ToolUseID, Content: content})
-		case "image", "document", "search_result":
-			return nil, unsupportedValue(bp+".type", "%s blocks are not supported: the models served here read text only", b.Type)
+		case "image":
+			data, err := anthropicImage(b.Source, bp+".source")
+			if err != nil {
+				return nil, err
+			}
+			imgs = addImage(imgs, data, text.Len())
+		case "document", "search_result":
+			return nil, unsupportedValue(bp+".type", "%s blocks are not supported: the models served here read text and images", b.Type)
 		default:
 			return nil, paramErr(bp+".type", "unexpected block type %q in a user message", b.Type)
 		}
 	}
-	if hasText || len(out) == 0 {
-		out = append(out, engine.Message{Role: "user", Content: text.String()})
+	if hasText || len(imgs) > 0 || len(out) == 0 {
+		out = append(out, engine.Message{Role: "user", Content: text.String(), Images: imgs})
 	}
 	return out, nil
 }

@@ -76,7 +76,8 @@ func chatMessage(m ChatMessage, p string) (engine.Message, error) {
 	if m.Role != "tool" && m.ToolCallID != "" {
 		return em, paramErr(p+".tool_call_id", "only tool messages have a tool_call_id")
 	}
-	text, err := contentText(m.Content, m.Role, p+".content")
+	text, imgs, err := contentText(m.Content, m.Role, p+".content")
+	em.Images = imgs
 	if err != nil {
 		return em, err
 	}
@@ -90,28 +91,30 @@ func chatMessage(m ChatMessage, p string) (engine.Message, error) {
 	return em, nil
 }
 
-// contentText reads content: a string, or a list of parts of which only text (and,
-// from the assistant, refusal) parts can be honoured by a text model.
-func contentText(raw json.RawMessage, role, p string) (string, error) {
+// contentText reads content: a string, or a list of parts: text, refusal
+// (from the assistant) and, in user messages, images placed where they stand
+// among the text.
+func contentText(raw json.RawMessage, role, p string) (string, []engine.Image, error) {
 	if !present(raw) {
-		return "", nil
+		return "", nil, nil
 	}
 	switch raw[0] {
 	case '"':
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", paramErr(p, "%v", err)
+			return "", nil, paramErr(p, "%v", err)
 		}
-		return s, nil
+		return s, nil, nil
 	case '[':
 	default:
-		return "", typeErr(p, "a string or an array of content parts", raw)
+		return "", nil, typeErr(p, "a string or an array of content parts", raw)
 	}
 	var parts []ContentPart
 	if err := decodeStrict(raw, p, &parts); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var b strings.Builder
+	var imgs []engine.Image
 	for j, part := range parts {
 		pp := fmt.Sprintf("%s[%d]", p, j)
 		switch part.Type {
@@ -119,16 +122,25 @@ func contentText(raw json.RawMessage, role, p string) (string, error) {
 			b.WriteString(part.Text)
 		case "refusal":
 			if role != "assistant" {
-				return "", paramErr(pp+".type", "refusal parts are only allowed in assistant messages")
+				return "", nil, paramErr(pp+".type", "refusal parts are only allowed in assistant messages")
 			}
 			b.WriteString(part.Refusal)
-		case "image_url", "input_audio", "file":
-			return "", unsupportedValue(pp+".type", "%s content is not supported: the models served here read text only", part.Type)
+		case "image_url":
+			if role != "user" {
+				return "", nil, paramErr(pp+".type", "image_url parts are only allowed in user messages")
+			}
+			data, err := imageURLPart(part.ImageURL, pp+".image_url")
+			if err != nil {
+				return "", nil, err
+			}
+			imgs = addImage(imgs, data, b.Len())
+		case "input_audio", "file":
+			return "", nil, unsupportedValue(pp+".type", "%s content is not supported: the models served here read text and images", part.Type)
 		default:
-			return "", paramErr(pp+".type", "unknown content part type %q", part.Type)
+			return "", nil, paramErr(pp+".type", "unknown content part type %q", part.Type)
 		}
 	}
-	return b.String(), nil
+	return b.String(), imgs, nil
 }
 
 // toolCalls converts an assistant message's tool calls; the arguments string must

@@ -174,7 +174,7 @@ func partsText(raw json.RawMessage, p string) (string, error) {
 		case "refusal":
 			s.WriteString(part.Refusal)
 		case "input_image":
-			return "", unsupportedValue(fmt.Sprintf("%s[%d].type", p, i), "images are not supported by this server's models")
+			return "", unsupportedValue(fmt.Sprintf("%s[%d].type", p, i), "images are not supported by /v1/responses: send them to /v1/chat/completions as image_url parts")
 		default:
 			return "", unsupportedValue(fmt.Sprintf("%s[%d].type", p, i), "only text parts are supported, got %q", part.Type)
 		}

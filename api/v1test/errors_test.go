@@ -30,7 +30,7 @@ func TestErrors(t *testing.T) {
 		{"n out of range", "/v1/chat/completions", "key", chatBody(map[string]any{"n": 9}), 400, "invalid_request_error", "", "n"},
 		{"max_tokens 0", "/v1/chat/completions", "key", chatBody(map[string]any{"max_tokens": 0}), 400, "invalid_request_error", "", "max_tokens"},
 		{"image content", "/v1/chat/completions", "key", chatBody(map[string]any{"messages": []map[string]any{{"role": "user", "content": []map[string]any{
-			{"type": "image_url", "image_url": map[string]string{"url": "data:image/png;base64,AAAA"}}}}}}), 400, "invalid_request_error", "unsupported_value", "messages[0].content[0].type"},
+			{"type": "image_url", "image_url": map[string]string{"url": "data:image/png;base64,AAAA"}}}}}}), 400, "invalid_request_error", "model_not_vision", "messages[0].content"},
 		{"unsupported parameter", "/v1/chat/completions", "key", chatBody(map[string]any{"audio": map[string]string{"voice": "alloy"}}), 400, "invalid_request_error", "unsupported_parameter", "audio"},
 		{"missing key", "/v1/chat/completions", "", chatBody(nil), 401, "authentication_error", "missing_credentials", ""},
 		{"bad key", "/v1/chat/completions", "bad-key", chatBody(nil), 401, "authentication_error", "invalid_api_key", ""},

@@ -193,7 +193,7 @@ func nodeErrors(t *testing.T, res nodeResult) {
 		"not_found":     {404, "model_not_found", "model"},
 		"bad_param":     {400, "", "temperature"},
 		"unknown_field": {400, "unknown_parameter", "bogus"},
-		"image":         {400, "unsupported_value", "messages[0].content[0].type"},
+		"image":         {400, "model_not_vision", "messages[0].content"},
 		"too_long":      {400, "context_length_exceeded", "messages"},
 		"bad_key":       {401, "invalid_token", ""},
 	}

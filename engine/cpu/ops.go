@@ -210,6 +210,10 @@ func (s *sequence) Attention(layer int, q, k, v model.Value, a *model.Attention)
 	s.k[layer].Put(s.pos, kb.d[:kb.rows*kvDim])
 	s.v[layer].Put(s.pos, vb.d[:vb.rows*kvDim])
 	out := s.ar.get(qb.rows, qb.cols)
+	if len(s.spans) > 0 && !a.Bidirectional {
+		s.imageAttention(out, qb, layer, a)
+		return out
+	}
 	if a.Bidirectional {
 		s.fullAttention(out, qb, layer, a)
 		return out

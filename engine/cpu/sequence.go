@@ -39,6 +39,8 @@ type sequence struct {
 	capScores []float64 // scratch of soft-capped attention
 	capRow    []float32
 	moe       moeScratch // routing of the MoE block running (moe.go)
+
+	spans []model.ImageSpan // images of the step running, At relative to its first token (vision.go)
 }
 
 // NewSequence starts an empty sequence with room for maxLen tokens. Its KV
@@ -195,6 +197,9 @@ func (s *sequence) step(ctx context.Context, tokens []int32) error {
 	defer func() { s.tokens = nil }()
 	d := s.r.def
 	err := s.ops(func() { s.keep(d.Embed(s)) })
+	if err == nil && len(s.spans) > 0 {
+		s.splice()
+	}
 	for l := 0; err == nil && l < d.Layers(); l++ {
 		if err = ctx.Err(); err == nil {
 			err = s.ops(func() { s.keep(d.Layer(s, l, s.x)) })

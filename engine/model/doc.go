@@ -68,6 +68,18 @@
 // and the reference executor implement them; engine/graph refuses encoders
 // at load. hfref has their float64 oracle (bert.go).
 //
+// # Vision
+//
+// A vision-language Definition (engine/model/gemma3's ConditionalGeneration)
+// also implements Vision (vision.go): its tower turns an image's pixel values
+// into embeddings of the text model's width, written against VisionOps
+// (EncoderOps plus Input, Table, SelfAttention and Pool). Executors that run
+// towers implement Imager on their sequences: ImageEmbeds, then
+// ForwardImages, which splices the embeddings over the image's placeholder
+// tokens and lets an image's tokens see each other both ways. engine/cpu and
+// the reference executor do; engine/graph's sequences do not, and images
+// given to it are refused. hfref has the oracle (vision.go).
+//
 // The conventions every executor follows are the definitions in ops.go; the
 // reference executor implements them as literally as possible.
 //

@@ -10,8 +10,8 @@
 // A ConditionalGeneration checkpoint keeps the text model's settings under
 // text_config (sparse: Gemma3TextConfig's defaults fill the rest) and its
 // tensors under language_model.model.* (mlx-community, transformers 4.50) or
-// model.language_model.* (transformers 4.52 and later); the vision tower is
-// left unread.
+// model.language_model.* (transformers 4.52 and later); its vision tower
+// (vision.go) is bound when the checkpoint has one.
 package gemma3
 
 import (
@@ -123,6 +123,7 @@ func configureMultimodal(c *model.Config, b []byte) error {
 	archs := c.Architectures
 	*c = *tc
 	c.Architectures = archs
+	c.Raw = b                                   // the whole config.json, vision_config included, for Build
 	c.Family.(*gemma2.Settings).TextPrefix = "" // chosen by Build from the tensors present
 	return nil
 }
@@ -141,5 +142,37 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 		}
 		s = &ss
 	}
-	return gemma2.BuildWith(c, b, s)
+	def, err := gemma2.BuildWith(c, b, s)
+	if err != nil {
+		return nil, err
+	}
+	return withVision(c, b, def, s.TextPrefix)
+}
+
+// withVision adds the vision tower of a ConditionalGeneration checkpoint
+// that has one (its tensors sit beside the text model's); text-only
+// conversions of the same architecture stay text models.
+func withVision(c *model.Config, b *model.Binder, def model.Definition, textPrefix string) (model.Definition, error) {
+	if len(c.Architectures) == 0 || c.Architectures[0] != "Gemma3ForConditionalGeneration" {
+		return def, nil
+	}
+	v, err := parseVision(c.Raw)
+	if err != nil || v == nil {
+		return def, err
+	}
+	prefix := ""
+	if textPrefix == "model.language_model." {
+		prefix = "model."
+	}
+	if !b.Has(prefix + "vision_tower.vision_model.embeddings.patch_embedding.weight") {
+		return def, nil
+	}
+	if v.begin >= c.VocabSize || v.end >= c.VocabSize {
+		return nil, fmt.Errorf("vision tower: boi/eoi tokens %d, %d outside the vocabulary of %d", v.begin, v.end, c.VocabSize)
+	}
+	t, err := bindTower(v, c.HiddenSize, b, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("vision tower: %w", err)
+	}
+	return &multimodal{Definition: def, t: t}, nil
 }

@@ -31,7 +31,7 @@ func randomPixels(seed uint64) []float64 {
 	return px
 }
 
-const imageTok = 262144
+const imageTok = modeltest.ImageToken
 
 func TestImageFeatures(t *testing.T) {
 	c, w := visionModel(t)

@@ -47,6 +47,11 @@ type Spec struct {
 	// Bare writes a llama-layout model as its base model saves it, the way
 	// Qwen3-Embedding ships: names without "model.", no lm_head.
 	Bare bool
+	// VisionLayout stores gemma3mm as other tools do: "hf452" in
+	// transformers 4.52's names (model.language_model.*, model.vision_tower.*,
+	// model.multi_modal_projector.*), "mlx" with the patch convolution's
+	// kernel (out, ky, kx, channel) as mlx-vlm saves it; "": 4.50's names.
+	VisionLayout string
 }
 
 func (s Spec) withDefaults() Spec {

@@ -3,6 +3,7 @@ package modeltest
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // The vision tower and projector of the tiny Gemma3ForConditionalGeneration
@@ -19,6 +20,28 @@ const (
 	visionPatch  = 4
 	visionTokens = 4
 )
+
+// The image tokens of the tiny vision model: <start_of_image>,
+// <end_of_image> and the placeholder each image's embeddings replace,
+// ordinary tokens of the tiny vocabulary (gemma-3's are 255999, 256000 and
+// 262144 of its 262208).
+const (
+	visionBegin = 500
+	visionEnd   = 501
+	ImageToken  = 502
+)
+
+// visionProcessor is the tiny model's preprocessor_config.json: gemma-3's,
+// with 16x16 images.
+func visionProcessor() map[string]any {
+	return map[string]any{
+		"image_processor_type": "Gemma3ImageProcessor", "processor_class": "Gemma3Processor",
+		"do_normalize": true, "do_rescale": true, "do_resize": true, "do_pan_and_scan": nil,
+		"image_mean": []float64{0.5, 0.5, 0.5}, "image_std": []float64{0.5, 0.5, 0.5},
+		"image_seq_length": visionTokens, "resample": 2, "rescale_factor": 1.0 / 255,
+		"size": map[string]int{"height": visionImage, "width": visionImage},
+	}
+}
 
 func visionConfig() map[string]any {
 	return map[string]any{
@@ -67,6 +90,45 @@ func (g *gen) visionTensors() error {
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// visionLayout renames or reorders the tensors of gemma3mm (Spec.VisionLayout).
+func (g *gen) visionLayout(layout string) error {
+	switch layout {
+	case "hf452":
+		for i, t := range g.out {
+			switch {
+			case strings.HasPrefix(t.Name, "language_model.model."):
+				g.out[i].Name = "model.language_model." + strings.TrimPrefix(t.Name, "language_model.model.")
+			case strings.HasPrefix(t.Name, "vision_tower."), strings.HasPrefix(t.Name, "multi_modal_projector."):
+				g.out[i].Name = "model." + t.Name
+			}
+		}
+	case "mlx":
+		for i, t := range g.out {
+			if !strings.HasSuffix(t.Name, "patch_embedding.weight") {
+				continue
+			}
+			o, c, p := t.Shape[0], t.Shape[1], t.Shape[2]
+			size := t.DType.Size()
+			data := make([]byte, len(t.Data))
+			for a := range o {
+				for ch := range c {
+					for y := range p {
+						for x := range p {
+							from := ((a*c+ch)*p+y)*p + x
+							to := ((a*p+y)*p+x)*c + ch
+							copy(data[to*size:(to+1)*size], t.Data[from*size:(from+1)*size])
+						}
+					}
+				}
+			}
+			g.out[i].Data, g.out[i].Shape = data, []int{o, p, p, c}
+		}
+	default:
+		return fmt.Errorf("vision layout %q", layout)
 	}
 	return nil
 }

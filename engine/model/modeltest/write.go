@@ -56,12 +56,22 @@ func Write(dir string, spec Spec) error {
 			return fmt.Errorf("modeltest: %w", err)
 		}
 	}
+	if s.Arch == "gemma3mm" {
+		if err := writeJSON(filepath.Join(dir, "preprocessor_config.json"), visionProcessor()); err != nil {
+			return err
+		}
+	}
 	g := &gen{s: s, r: rand.New(rand.NewPCG(s.Seed, 0x6d6c78))}
 	if err := g.tensors(); err != nil {
 		return fmt.Errorf("modeltest: %w", err)
 	}
 	if s.Bare {
 		g.bare()
+	}
+	if s.VisionLayout != "" {
+		if err := g.visionLayout(s.VisionLayout); err != nil {
+			return fmt.Errorf("modeltest: %w", err)
+		}
 	}
 	return writeShards(dir, g.out, s)
 }

@@ -35,6 +35,8 @@ type ops struct {
 	tokens []int32
 	types  []int32 // token type ids of an encoder's input; nil: all 0
 	pos    int     // position of the first token
+
+	spans []model.ImageSpan // images among the tokens (vision.go)
 }
 
 func must[T any](v T, err error) T {
@@ -188,6 +190,9 @@ func (o *ops) Attention(layer int, q, k, v model.Value, a *model.Attention) mode
 			pos = len(s.keys[layer]) - 1 // every key of the sequence
 		} else if a.Window > 0 {
 			first = max(0, pos-a.Window+1)
+		}
+		if o.spans != nil && !a.Bidirectional {
+			first, pos = o.imageRange(i, first, pos)
 		}
 		for hd := 0; hd < a.Heads; hd++ {
 			kv := hd / group // query heads share key/value heads in consecutive groups

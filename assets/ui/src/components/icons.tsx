@@ -21,6 +21,7 @@ const paths: Record<string, JSX.Element> = {
   pin: (<><path d="M12 17v5M9 3h6l-1 6 4 4H6l4-4z" /></>),
   search: (<><circle cx="11" cy="11" r="7" /><path d="m20 20-4-4" /></>),
   plus: (<path d="M12 5v14M5 12h14" />),
+  image: (<><rect x="3" y="4" width="18" height="16" rx="2" /><circle cx="9" cy="10" r="2" /><path d="m21 16-5-5-9 9" /></>),
   copy: (<><rect x="9" y="9" width="12" height="12" rx="2" /><path d="M5 15H4a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1h10a1 1 0 0 1 1 1v1" /></>),
   stop: (<rect x="6" y="6" width="12" height="12" rx="2" />),
   send: (<path d="M4 12 20 4l-6 16-3-7z" />),

@@ -1725,6 +1725,7 @@ export type components = {
             size_bytes: number;
             supported: boolean;
             unsupported_reason?: string;
+            vision?: boolean;
         };
         "ollama.ChatRequest": {
             format?: unknown;

@@ -9,9 +9,13 @@ export interface ToolCall {
   function: { name: string; arguments: string }
 }
 
+// ContentPart is a part of a user message with images: its text, then each
+// image as a data: URL.
+export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } }
+
 export interface WireMessage {
   role: 'system' | 'user' | 'assistant' | 'tool'
-  content: string
+  content: string | ContentPart[]
   tool_calls?: ToolCall[]
   tool_call_id?: string
 }

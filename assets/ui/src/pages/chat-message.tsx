@@ -9,6 +9,7 @@ export interface Turn {
   id: number
   role: 'user' | 'assistant'
   content: string
+  images?: string[] // the user's images, as data: URLs
   reasoning?: string
   toolCalls?: { id?: string; name: string; arguments: string }[]
   stats?: ChatResult
@@ -60,7 +61,12 @@ export function Message({ t, busy, onRegenerate, onContinue, onEdit }: MessagePr
     }
     return (
       <div class="msg msg-user" data-testid="msg-user">
-        <div class="bubble">{t.content}</div>
+        {!!t.images?.length && (
+          <div class="msg-images">
+            {t.images.map((src, i) => <img key={i} src={src} alt={`image ${i + 1}`} data-testid="msg-image" />)}
+          </div>
+        )}
+        {t.content && <div class="bubble">{t.content}</div>}
         <div class="msg-actions">
           <CopyButton text={t.content} />
           {onEdit && <Button size="sm" variant="ghost" icon="edit" disabled={busy} onClick={() => setEditing(t.content)}>Edit</Button>}

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { Icon } from '../components/icons'
 import { Button, Empty, Field } from '../components/ui'
 import { api, errorMessage } from '../lib/api'
-import { streamChat, type ChatOptions, type Delta, type OverflowPolicy, type WireMessage } from '../lib/chatstream'
+import { streamChat, type ChatOptions, type ContentPart, type Delta, type OverflowPolicy, type WireMessage } from '../lib/chatstream'
 import { live } from '../lib/live'
 import { navigate } from '../lib/router'
 import { session } from '../lib/session'
@@ -53,10 +53,45 @@ function applyDelta(t: Turn, d: Delta): Turn {
   return next
 }
 
-// send adds the user's message and asks for the answer.
-function send(text: string, base: boolean): Promise<void> {
-  chat.set((s) => ({ ...s, turns: [...s.turns, { id: nextID++, role: 'user', content: text }] }))
+// send adds the user's message (and images) and asks for the answer.
+function send(text: string, base: boolean, images: string[] = []): Promise<void> {
+  const turn: Turn = { id: nextID++, role: 'user', content: text }
+  if (images.length) turn.images = images
+  chat.set((s) => ({ ...s, turns: [...s.turns, turn] }))
   return answer(base)
+}
+
+// wire is a turn as /v1/chat/completions takes it: a user turn with images
+// becomes content parts, its text first.
+function wire(t: Turn): WireMessage {
+  if (!t.images?.length) return { role: t.role, content: t.content }
+  const parts: ContentPart[] = t.content ? [{ type: 'text', text: t.content }] : []
+  for (const url of t.images) parts.push({ type: 'image_url', image_url: { url } })
+  return { role: t.role, content: parts }
+}
+
+// Image files the chat accepts (the formats the server decodes), and their size limit.
+const imageTypes = ['image/png', 'image/jpeg', 'image/gif', 'image/webp']
+const maxImageBytes = 20 << 20
+
+// readImages turns the image files among files into data: URLs; the others
+// are reported by name.
+async function readImages(files: Iterable<File>): Promise<{ urls: string[]; refused: string[] }> {
+  const urls: string[] = []
+  const refused: string[] = []
+  for (const f of files) {
+    if (!imageTypes.includes(f.type) || f.size > maxImageBytes) {
+      refused.push(f.name || f.type || 'file')
+      continue
+    }
+    urls.push(await new Promise<string>((resolve, reject) => {
+      const r = new FileReader()
+      r.onload = () => resolve(r.result as string)
+      r.onerror = () => reject(r.error)
+      r.readAsDataURL(f)
+    }))
+  }
+  return { urls, refused }
 }
 
 // regenerate replaces the last answer with a new one.
@@ -87,15 +122,14 @@ function continueAnswer(base: boolean): Promise<void> {
 // continue: chat markup would be noise to it.
 async function answer(base: boolean, cont = false): Promise<void> {
   const c = chat.get()
-  const history: WireMessage[] = c.turns
-    .filter((t) => !t.error && (t.content || t.role === 'user'))
-    .map((t) => ({ role: t.role, content: t.content }))
+  const kept = c.turns.filter((t) => !t.error && (t.content || t.role === 'user'))
+  const history: WireMessage[] = kept.map(wire)
   const messages: WireMessage[] = [
     ...(c.system.trim() ? [{ role: 'system' as const, content: c.system }] : []),
     ...history,
   ]
   const opts: ChatOptions = base
-    ? { model: c.model, prompt: history.map((m) => m.content).join('\n\n') }
+    ? { model: c.model, prompt: kept.map((t) => t.content).join('\n\n') }
     : { model: c.model, messages, context_overflow: c.overflow }
   if (c.temperature.trim()) opts.temperature = Number(c.temperature)
   if (c.maxTokens.trim()) opts.max_tokens = Number(c.maxTokens)
@@ -143,6 +177,10 @@ export function ChatPage() {
   const [models, setModels] = useState<V1Model[]>([])
   const [baseModels, setBaseModels] = useState<Set<string>>(new Set())
   const [text, setText] = useState('')
+  const [images, setImages] = useState<string[]>([])
+  const [imageError, setImageError] = useState('')
+  const [visionModels, setVisionModels] = useState<Set<string>>(new Set())
+  const fileInput = useRef<HTMLInputElement>(null)
   const [showSettings, setShowSettings] = useState(false)
   const scroller = useRef<HTMLDivElement>(null)
   const stick = useRef(true)
@@ -161,6 +199,7 @@ export function ChatPage() {
     }, () => {})
     api.get<LocalModel[]>('/api/models/local').then((list) => {
       setBaseModels(new Set(list.filter((m) => m.no_chat_template).map((m) => m.id)))
+      setVisionModels(new Set(list.filter((m) => m.vision).map((m) => m.id)))
     }, () => {})
   }, [])
 
@@ -172,11 +211,21 @@ export function ChatPage() {
   const submit = (e?: Event) => {
     e?.preventDefault()
     const t = text.trim()
-    if (!t || streaming || !c.model) return
+    if ((!t && images.length === 0) || streaming || !c.model) return
     setText('')
+    setImages([])
+    setImageError('')
     stick.current = true
-    void send(t, baseModels.has(c.model))
+    void send(t, baseModels.has(c.model), images)
   }
+  // attach adds the images among files (pasted, dropped or picked) to the message.
+  const attach = (files: Iterable<File>) => {
+    void readImages(files).then(({ urls, refused }) => {
+      if (urls.length) setImages((cur) => [...cur, ...urls])
+      setImageError(refused.length ? `Not attached (PNG, JPEG, GIF or WebP up to 20 MB): ${refused.join(', ')}` : '')
+    }, (err) => setImageError(errorMessage(err)))
+  }
+  const noVision = images.length > 0 && !!c.model && !visionModels.has(c.model)
   const set = (k: keyof ChatState) => (e: Event) => chat.set((s) => ({ ...s, [k]: (e.currentTarget as HTMLInputElement).value }))
   const profiles = models.filter((m) => m.owned_by === 'profile')
   const plain = models.filter((m) => m.owned_by !== 'profile')
@@ -190,7 +239,7 @@ export function ChatPage() {
           {profiles.length > 0 && <optgroup label="Profiles">{profiles.map((m) => <option key={m.id} value={m.id}>{m.id}</option>)}</optgroup>}
           {plain.length > 0 && (
             <optgroup label="Models">
-              {plain.map((m) => <option key={m.id} value={m.id}>{m.id}{ready.has(m.id) ? ' (loaded)' : ''}</option>)}
+              {plain.map((m) => <option key={m.id} value={m.id}>{m.id}{visionModels.has(m.id) ? ' (vision)' : ''}{ready.has(m.id) ? ' (loaded)' : ''}</option>)}
             </optgroup>
           )}
         </select>
@@ -237,15 +286,48 @@ export function ChatPage() {
               onEdit={t.role === 'user' && c.model ? (text) => { stick.current = true; void edit(t.id, text, base) } : undefined} />
           })}
       </div>
-      <form class="composer" onSubmit={submit}>
+      {(images.length > 0 || imageError || noVision) && (
+        <div class="composer-images">
+          {images.map((src, i) => (
+            <div class="thumb" key={i} data-testid="pending-image">
+              <img src={src} alt={`attached image ${i + 1}`} />
+              <button type="button" class="thumb-remove" aria-label={`Remove image ${i + 1}`}
+                onClick={() => setImages((cur) => cur.filter((_, j) => j !== i))}><Icon name="x" size={12} /></button>
+            </div>
+          ))}
+          {noVision && <div class="alert alert-warn small" data-testid="no-vision-warning">{c.model} reads text only: pick a vision model to ask about images.</div>}
+          {imageError && <div class="alert alert-bad small">{imageError}</div>}
+        </div>
+      )}
+      <form class="composer" onSubmit={submit}
+        onDragOver={(e) => { if (e.dataTransfer?.types.includes('Files')) e.preventDefault() }}
+        onDrop={(e) => {
+          if (!e.dataTransfer?.files.length) return
+          e.preventDefault()
+          attach(Array.from(e.dataTransfer.files))
+        }}>
+        <input ref={fileInput} type="file" accept={imageTypes.join(',')} multiple hidden data-testid="image-input"
+          onChange={(e) => {
+            const el = e.currentTarget as HTMLInputElement
+            if (el.files) attach(Array.from(el.files))
+            el.value = ''
+          }} />
+        <Button variant="ghost" icon="image" aria-label="Attach images" title="Attach images (or paste or drop them)"
+          disabled={streaming} onClick={() => fileInput.current?.click()} />
         <textarea rows={2} placeholder={c.model ? `Message ${c.model}` : 'Pick a model first'} aria-label="Message" value={text}
           onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+          onPaste={(e) => {
+            const files = Array.from(e.clipboardData?.files ?? []).filter((f) => f.type.startsWith('image/'))
+            if (!files.length) return
+            e.preventDefault()
+            attach(files)
+          }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submit(e)
           }} />
         {streaming
           ? <Button variant="danger" icon="stop" onClick={() => controller?.abort()}>Stop</Button>
-          : <Button variant="primary" type="submit" disabled={!text.trim() || !c.model}><Icon name="send" /> Send</Button>}
+          : <Button variant="primary" type="submit" disabled={(!text.trim() && images.length === 0) || !c.model || noVision}><Icon name="send" /> Send</Button>}
       </form>
     </div>
   )

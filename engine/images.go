@@ -1,0 +1,259 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/mlx-manager/mlx-manager/engine/chat"
+	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/tokenizer"
+	"github.com/mlx-manager/mlx-manager/engine/vision"
+)
+
+// Image is one image of a message: its encoded bytes (PNG, JPEG, GIF or
+// WebP) and where it stands in the message's Content.
+type Image struct {
+	Data []byte
+	At   int // byte offset in Content; images at one offset keep their order
+}
+
+// ErrNoImages marks images sent to a model that cannot read them.
+var ErrNoImages = errors.New("this model does not accept images")
+
+// visionInput is what a vision-language model needs to read images: where
+// they go in a prompt and how its image processor makes pixel values.
+type visionInput struct {
+	spec model.ImageSpec
+	proc *vision.Processor // nil: images are refused with procErr
+	err  error
+}
+
+// loadVision reads preprocessor_config.json of a model with a vision tower.
+// A model without one still chats; its images are refused with the reason.
+func loadVision(dir string, v model.Vision, log *slog.Logger) *visionInput {
+	in := &visionInput{spec: v.Image()}
+	b, err := os.ReadFile(filepath.Join(dir, "preprocessor_config.json"))
+	if err == nil {
+		in.proc, err = vision.ParseProcessor(b)
+	}
+	if err == nil && (in.proc.Width != in.spec.Size || in.proc.Height != in.spec.Size) {
+		err = fmt.Errorf("preprocessor_config.json resizes to %dx%d, the vision tower reads %dx%d",
+			in.proc.Width, in.proc.Height, in.spec.Size, in.spec.Size)
+	}
+	if err != nil {
+		in.proc, in.err = nil, fmt.Errorf("%w: %w", ErrNoImages, err)
+		log.Warn("vision model without a usable image processor: images will be refused", "dir", dir, "err", err)
+	}
+	return in
+}
+
+// visionArchs are the architectures whose families bind a vision tower.
+var visionArchs = map[string]bool{"Gemma3ForConditionalGeneration": true}
+
+// promptImage is one image of a prompt, processed.
+type promptImage struct {
+	at     int       // the prompt position of its first placeholder token
+	pixels []float32 // (channels, size, size)
+	hash   [32]byte  // of the pixel values: what the prefix cache tells images apart by
+}
+
+// promptImages carries a request's images from its messages through the
+// template: each stands in the content as a marker no client can forge (a
+// random nonce), which encode replaces by the image's tokens.
+type promptImages struct {
+	nonce  string
+	marker *regexp.Regexp
+	images []promptImage // by marker number
+}
+
+// attachImages processes the images of req's messages and puts their
+// markers into msgs' contents; nil when the request has none.
+func (l *loaded) attachImages(req *ChatRequest, msgs []chat.Message) (*promptImages, error) {
+	var p *promptImages
+	for i, m := range req.Messages {
+		if len(m.Images) == 0 {
+			continue
+		}
+		param := fmt.Sprintf("messages[%d].content", i)
+		if l.vision == nil {
+			return nil, &InvalidError{Param: param, Err: fmt.Errorf("%w: %s reads text only", ErrNoImages, l.id)}
+		}
+		if l.vision.proc == nil {
+			return nil, &InvalidError{Param: param, Err: l.vision.err}
+		}
+		if p == nil {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			nonce := hex.EncodeToString(b[:])
+			p = &promptImages{nonce: nonce, marker: regexp.MustCompile("\uE000" + nonce + `#(\d+)` + "\uE001")}
+		}
+		var content strings.Builder
+		from := 0
+		for k, img := range m.Images {
+			if img.At < from || img.At > len(m.Content) {
+				return nil, &InvalidError{Param: param, Err: fmt.Errorf("image %d placed at %d in a content of %d bytes", k, img.At, len(m.Content))}
+			}
+			px, err := l.vision.proc.Process(img.Data, vision.DefaultLimits)
+			if err != nil {
+				return nil, &InvalidError{Param: fmt.Sprintf("%s.image[%d]", param, k), Err: err}
+			}
+			content.WriteString(m.Content[from:img.At])
+			fmt.Fprintf(&content, "\uE000%s#%d\uE001", p.nonce, len(p.images))
+			from = img.At
+			p.images = append(p.images, promptImage{pixels: px, hash: pixelHash(px)})
+		}
+		content.WriteString(m.Content[from:])
+		msgs[i].Content = content.String()
+	}
+	return p, nil
+}
+
+func pixelHash(px []float32) [32]byte {
+	h := sha256.New()
+	var b [4]byte
+	for _, v := range px {
+		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+		h.Write(b[:])
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// encode tokenizes a rendered prompt whose contents hold image markers, as
+// Gemma3Processor does: each image becomes "\n\n", <start_of_image>, its
+// placeholder tokens, <end_of_image>, "\n\n", the text on each side
+// tokenized on its own as around any special token.
+func (p *promptImages) encode(tok *tokenizer.Tokenizer, spec model.ImageSpec, segs []tokenizer.Segment) []int32 {
+	var ids []int32
+	var run []tokenizer.Segment
+	for _, s := range segs {
+		text := s.Text
+		for {
+			loc := p.marker.FindStringIndex(text)
+			if loc == nil {
+				break
+			}
+			run = append(run, tokenizer.Segment{Text: text[:loc[0]] + "\n\n", ParseSpecial: s.ParseSpecial})
+			ids = append(ids, tok.EncodeSegments(run, false)...)
+			run = run[:0]
+			if spec.Begin >= 0 {
+				ids = append(ids, spec.Begin)
+			}
+			for range spec.Tokens {
+				ids = append(ids, spec.Token)
+			}
+			if spec.End >= 0 {
+				ids = append(ids, spec.End)
+			}
+			text = "\n\n" + text[loc[1]:]
+		}
+		run = append(run, tokenizer.Segment{Text: text, ParseSpecial: s.ParseSpecial})
+	}
+	return append(ids, tok.EncodeSegments(run, false)...)
+}
+
+// place finds the images of the prompt the template rendered as text (which
+// may have dropped some messages to fit the window) and tokenized as ids:
+// the markers of text in order, the runs of placeholders of ids in order.
+func (p *promptImages) place(text string, ids []int32, spec model.ImageSpec) ([]promptImage, error) {
+	var placed []promptImage
+	for _, m := range p.marker.FindAllStringSubmatch(text, -1) {
+		k, err := strconv.Atoi(m[1])
+		if err != nil || k >= len(p.images) {
+			return nil, fmt.Errorf("image marker %q", m[0])
+		}
+		placed = append(placed, p.images[k])
+	}
+	n := 0
+	for t := 0; t < len(ids); t++ {
+		if ids[t] != spec.Token {
+			continue
+		}
+		if n == len(placed) || t+spec.Tokens > len(ids) {
+			return nil, fmt.Errorf("the prompt holds more image tokens than its %d images", len(placed))
+		}
+		placed[n].at = t
+		n++
+		t += spec.Tokens - 1
+	}
+	if n != len(placed) {
+		return nil, fmt.Errorf("%d images in the prompt, %d runs of image tokens", len(placed), n)
+	}
+	return placed, nil
+}
+
+// cacheKey is the prompt as the prefix cache compares it: each image's
+// placeholder tokens are replaced by words of its content hash, negative so
+// that no token id equals them, so that two different images never share a
+// KV cache while the same image in the next turn of a chat is reused.
+func cacheKey(prompt []int32, images []promptImage, n int) []int32 {
+	key := append([]int32(nil), prompt...)
+	for _, img := range images {
+		for i := range n {
+			w := (binary.LittleEndian.Uint32(img.hash[(i%8)*4:]) ^ uint32(i/8)) >> 1
+			key[img.at+i] = -1 - int32(w)
+		}
+	}
+	return key
+}
+
+// prefillImages runs the part of the prompt not already cached, from have
+// on, when it holds images: their embeddings first, then the tokens with the
+// images spliced, in one call on the request's own sequence (the slot it
+// holds keeps the scheduler's count; the batched steps carry tokens only).
+func (l *loaded) prefillImages(ctx context.Context, seq model.Sequence, j *job, have int) ([]float32, error) {
+	im, ok := seq.(model.Imager)
+	if !ok {
+		return nil, &InvalidError{Param: "messages", Err: fmt.Errorf("%w: the %s executor does not run vision towers", ErrNoImages, l.runner.Backend())}
+	}
+	var spans []model.ImageSpan
+	for _, img := range j.images {
+		if img.at < have {
+			continue
+		}
+		e, err := im.ImageEmbeds(ctx, img.pixels)
+		if err != nil {
+			return nil, fmt.Errorf("image at %d: %w", img.at, err)
+		}
+		spans = append(spans, model.ImageSpan{At: img.at - have, Embeds: e})
+	}
+	return im.ForwardImages(ctx, j.prompt[have:], spans)
+}
+
+// imageStart moves have back to the start of an image it would cut: an
+// image's tokens go through the layers together.
+func imageStart(have int, images []promptImage, v *visionInput) int {
+	if v == nil {
+		return have
+	}
+	n := v.spec.Tokens
+	for _, img := range images {
+		if have > img.at && have < img.at+n {
+			return img.at
+		}
+	}
+	return have
+}
+
+// imagesFrom reports whether the prompt has an image at or after have.
+func imagesFrom(images []promptImage, have int) bool {
+	for _, img := range images {
+		if img.at >= have {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,312 @@
+//go:build !race
+
+package hfref_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/mlx-manager/mlx-manager/engine/cpu"
+	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/hfref"
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
+)
+
+const imageToken = modeltest.ImageToken
+
+// imagePixels are pixel values in the processor's range, (3, 16, 16).
+func imagePixels(seed uint64) []float32 {
+	r := rand.New(rand.NewPCG(seed, 2))
+	px := make([]float32, 3*16*16)
+	for i := range px {
+		px[i] = float32(r.Float64()*2 - 1)
+	}
+	return px
+}
+
+func widen(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// withinRMS reports how got differs from want when it is by more than
+// hfref.Tolerance of want's RMS.
+func withinRMS(got []float32, want []float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("%d values, want %d", len(got), len(want))
+	}
+	var ss, worst float64
+	at := 0
+	for i, w := range want {
+		ss += w * w
+		if d := math.Abs(float64(got[i]) - w); d > worst || math.IsNaN(d) {
+			worst, at = d, i
+		}
+	}
+	rms := math.Sqrt(ss / float64(len(want)))
+	if worst > hfref.Tolerance*rms || math.IsNaN(worst) {
+		return fmt.Errorf("value %d is %g, the oracle's %g: %.2g of the RMS %.3g", at, got[at], want[at], worst/rms, rms)
+	}
+	return nil
+}
+
+// visionPrompt holds two images (<start_of_image>, four image tokens,
+// <end_of_image>) between text, as Gemma 3's processor expands them.
+var visionPrompt = []int{2, 45, 300, 500, imageToken, imageToken, imageToken, imageToken, 501, 7, 88,
+	500, imageToken, imageToken, imageToken, imageToken, 501, 220, 19, 64}
+
+// imageSpans are the runs of image tokens of ids with their embeddings.
+func imageSpans(ids []int, embeds [][]float32) []model.ImageSpan {
+	var spans []model.ImageSpan
+	for t, id := range ids {
+		if id == imageToken && (t == 0 || ids[t-1] != imageToken) {
+			spans = append(spans, model.ImageSpan{At: t, Embeds: embeds[len(spans)]})
+		}
+	}
+	return spans
+}
+
+func tokens32(ids []int) []int32 {
+	out := make([]int32, len(ids))
+	for i, id := range ids {
+		out[i] = int32(id)
+	}
+	return out
+}
+
+// TestVisionExecutors runs Gemma 3's vision tower, projector and image splice
+// on the executors and compares the image embeddings and the logits after an
+// image+text prompt with the float64 oracle: the prompt in one call, in
+// chunks that would cut an image (the CPU's prefill chunk of 5), and decoded
+// on after the images. The sliding window (3) is shorter than an image (4 tokens), so
+// sliding layers mix the window with the images' own mask.
+func TestVisionExecutors(t *testing.T) {
+	run := map[string]hfref.NewRunner{
+		"reference": executors["reference"],
+		"cpu":       executors["cpu"],
+		"cpu/chunk5": func(m *model.Model) (model.Runner, error) {
+			return cpu.New(m, cpu.Options{Threads: 2, KVF32: true, FloatActivations: true, PrefillChunk: 5})
+		},
+	}
+	for _, form := range []modeltest.Spec{
+		{DType: model.F32},
+		{DType: model.BF16, QuantBits: 4, GroupSize: 32},
+	} {
+		form.Arch, form.Layers, form.Seed, form.SlidingWindow = "gemma3mm", 6, 31, 3
+		dir := modeltest.New(t, form)
+		config, w, err := hfref.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pixels := [][]float32{imagePixels(1), imagePixels(2)}
+		want, err := hfref.LogitsWithImages(config, w, visionPrompt, [][]float64{widen(pixels[0]), widen(pixels[1])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var feats [][][]float64
+		for _, px := range pixels {
+			f, err := hfref.ImageFeatures(config, w, widen(px))
+			if err != nil {
+				t.Fatal(err)
+			}
+			feats = append(feats, f)
+		}
+		for name, nr := range run {
+			t.Run(form.Name()+"/"+name, func(t *testing.T) {
+				checkVision(t, dir, nr, pixels, feats, want)
+			})
+		}
+	}
+}
+
+func checkVision(t *testing.T, dir string, nr hfref.NewRunner, pixels [][]float32, feats [][][]float64, want [][]float64) {
+	ctx := context.Background()
+	m, err := model.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	r, err := nr(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	seq, err := r.NewSequence(len(visionPrompt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	im, ok := seq.(model.Imager)
+	if !ok {
+		t.Fatalf("%s: sequences do not run images", r.Backend())
+	}
+	var embeds [][]float32
+	for i, px := range pixels {
+		e, err := im.ImageEmbeds(ctx, px)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hidden := len(e) / len(feats[i])
+		for tok, f := range feats[i] {
+			if err := withinRMS(e[tok*hidden:(tok+1)*hidden], f); err != nil {
+				t.Errorf("image %d, embedding %d: %v", i, tok, err)
+			}
+		}
+		embeds = append(embeds, e)
+	}
+	if seq.Len() != 0 {
+		t.Fatalf("the vision tower left %d tokens in the cache", seq.Len())
+	}
+	// The whole prompt at once.
+	got, err := im.ForwardImages(ctx, tokens32(visionPrompt), imageSpans(visionPrompt, embeds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := withinRMS(got, want[len(visionPrompt)-1]); err != nil {
+		t.Errorf("prompt in one call: %v", err)
+	}
+	// The first image's prompt, then the rest one token at a time until the
+	// second image, which goes in with the text after it.
+	if err := seq.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	head := 10
+	got, err = im.ForwardImages(ctx, tokens32(visionPrompt[:head]), imageSpans(visionPrompt[:head], embeds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := withinRMS(got, want[head-1]); err != nil {
+		t.Errorf("first %d tokens: %v", head, err)
+	}
+	for p := head; p < 11; p++ {
+		if got, err = seq.Forward(ctx, tokens32(visionPrompt[p:p+1])); err != nil {
+			t.Fatal(err)
+		}
+		if err := withinRMS(got, want[p]); err != nil {
+			t.Errorf("decoding position %d: %v", p, err)
+		}
+	}
+	rest := visionPrompt[11:]
+	got, err = im.ForwardImages(ctx, tokens32(rest), imageSpans(rest, embeds[1:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := withinRMS(got, want[len(visionPrompt)-1]); err != nil {
+		t.Errorf("second image after decoding: %v", err)
+	}
+}
+
+// TestVisionRefusals checks the clear errors: a span that leaves the tokens
+// or cuts another, pixels of the wrong size, a text-only model given an
+// image, and the graph executor, which does not run vision towers.
+func TestVisionRefusals(t *testing.T) {
+	ctx := context.Background()
+	dir := modeltest.New(t, modeltest.Spec{Arch: "gemma3mm", Layers: 2, Seed: 3})
+	m, err := model.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, name := range []string{"reference", "cpu"} {
+		r, err := executors[name](m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq, err := r.NewSequence(32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im := seq.(model.Imager)
+		if _, err := im.ImageEmbeds(ctx, make([]float32, 10)); err == nil {
+			t.Errorf("%s: 10 pixel values accepted", name)
+		}
+		hidden := m.Config.HiddenSize
+		four := make([]float32, 4*hidden)
+		for _, spans := range [][]model.ImageSpan{
+			{{At: 3, Embeds: four}},                        // leaves the 6 tokens
+			{{At: 0, Embeds: four}, {At: 2, Embeds: four}}, // overlap
+			{{At: 0, Embeds: make([]float32, hidden+1)}},   // not whole rows
+		} {
+			if _, err := im.ForwardImages(ctx, []int32{imageToken, imageToken, imageToken, imageToken, 7, 8}, spans); err == nil {
+				t.Errorf("%s: spans %v accepted", name, spans[0].At)
+			}
+			if seq.Len() != 0 {
+				t.Errorf("%s: a refused forward left %d tokens", name, seq.Len())
+			}
+		}
+		seq.Close()
+		r.Close()
+	}
+
+	text := modeltest.New(t, modeltest.Spec{Arch: "gemma3", Layers: 2, Seed: 3})
+	tm, err := model.Open(ctx, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	if _, ok := tm.Def.(model.Vision); ok {
+		t.Fatal("a Gemma3ForCausalLM has a vision tower")
+	}
+	r, err := executors["cpu"](tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	seq, _ := r.NewSequence(8)
+	defer seq.Close()
+	if _, err := seq.(model.Imager).ImageEmbeds(ctx, imagePixels(1)); !errors.Is(err, cpu.ErrNoVision) {
+		t.Errorf("text model given an image: %v, want ErrNoVision", err)
+	}
+
+	g, err := executors["graph"](m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	gs, err := g.NewSequence(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gs.Close()
+	if _, ok := gs.(model.Imager); ok {
+		t.Error("the graph executor's sequences claim to run images")
+	}
+}
+
+// TestVisionLayouts: the same model saved in transformers 4.52's names and
+// with mlx-vlm's (out, ky, kx, channel) patch kernel runs on the CPU as the
+// oracle runs the 4.50 layout.
+func TestVisionLayouts(t *testing.T) {
+	spec := modeltest.Spec{Arch: "gemma3mm", Layers: 2, Seed: 12, SlidingWindow: 64}
+	config, w, err := hfref.Load(modeltest.New(t, spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pixels := [][]float32{imagePixels(5), imagePixels(6)}
+	want, err := hfref.LogitsWithImages(config, w, visionPrompt, [][]float64{widen(pixels[0]), widen(pixels[1])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var feats [][][]float64
+	for _, px := range pixels {
+		f, err := hfref.ImageFeatures(config, w, widen(px))
+		if err != nil {
+			t.Fatal(err)
+		}
+		feats = append(feats, f)
+	}
+	for _, layout := range []string{"hf452", "mlx"} {
+		t.Run(layout, func(t *testing.T) {
+			s := spec
+			s.VisionLayout = layout
+			checkVision(t, modeltest.New(t, s), executors["cpu"], pixels, feats, want)
+		})
+	}
+}

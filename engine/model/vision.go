@@ -1,0 +1,79 @@
+package model
+
+import "context"
+
+// Vision-language models (Gemma 3's ConditionalGeneration checkpoints) read
+// images as well as tokens. A vision tower turns an image's pixel values into
+// a run of embeddings of the text model's width, which replace the embeddings
+// of the placeholder tokens the prompt holds for the image; the text model
+// then runs as usual, except that the tokens of one image attend to each other
+// both ways. The tower is written once against VisionOps, like the text
+// model against Ops; executors that implement VisionOps implement Imager on
+// their sequences, the others refuse images.
+
+// VisionOps are the operations of vision towers on top of EncoderOps. A
+// tower's values are rows of patches, not tokens of the sequence: its
+// attention uses no KV cache.
+type VisionOps interface {
+	EncoderOps
+	// Input is data (rows, cols) row-major as a value: an image's patches.
+	Input(data []float32, rows, cols int) Value
+	// Table is the whole of w (out, in) as a value: a learned table of
+	// position embeddings, one row per patch.
+	Table(w *Linear) Value
+	// SelfAttention is the attention of the rows of q (rows, heads*headDim)
+	// over the keys and values of every row of k and v, each row seeing every
+	// other; a.Bidirectional and a.Window are ignored.
+	SelfAttention(q, k, v Value, a *Attention) Value
+	// Pool averages each k×k block of the side×side grid that x's rows form
+	// (row by row), giving ((side/k)², cols) rows in the same order.
+	Pool(x Value, side, k int) Value
+}
+
+// Vision is implemented by the Definitions of models with a vision tower.
+// An executor runs one image as
+//
+//	x := VisionEmbed(o, pixels); for l := range VisionLayers() { x = VisionLayer(o, l, x) }; VisionHead(o, x)
+type Vision interface {
+	// Image describes the images the tower reads and where they go in a prompt.
+	Image() ImageSpec
+	VisionLayers() int
+	// VisionEmbed turns pixel values (channels, size, size) into the tower's
+	// input rows (patches, width).
+	VisionEmbed(o VisionOps, pixels []float32) Value
+	VisionLayer(o VisionOps, l int, x Value) Value
+	// VisionHead maps the last layer's rows to the image's embeddings
+	// (Tokens, hidden of the text model).
+	VisionHead(o VisionOps, x Value) Value
+}
+
+// ImageSpec is what a prompt needs to know of a model's images.
+type ImageSpec struct {
+	Size     int   // pixel values are (Channels, Size, Size)
+	Channels int   // 3
+	Tokens   int   // embeddings per image: the run of placeholder tokens
+	Token    int32 // the placeholder token (Gemma 3: image_token_index)
+	// Begin and End are the tokens around an image's run of placeholders
+	// (Gemma 3: boi_token_index, eoi_token_index); -1: none.
+	Begin, End int32
+}
+
+// ImageSpan places one image's embeddings in a batch of tokens: the rows
+// At..At+n-1 of the tokens passed, n = len(Embeds)/hidden, whose embeddings
+// Embeds (n, hidden) replace, and which attend to each other both ways.
+type ImageSpan struct {
+	At     int
+	Embeds []float32
+}
+
+// Imager is implemented by the sequences of executors that run vision towers.
+type Imager interface {
+	// ImageEmbeds runs the model's vision tower on pixels (Channels, Size,
+	// Size) and returns the image's embeddings (Tokens, hidden). The
+	// sequence's cache is left as it was.
+	ImageEmbeds(ctx context.Context, pixels []float32) ([]float32, error)
+	// ForwardImages is Forward with images: the spans, in order and apart,
+	// each within tokens, replace their tokens' embeddings. The tokens of a
+	// span must all be passed in the same call.
+	ForwardImages(ctx context.Context, tokens []int32, spans []ImageSpan) ([]float32, error)
+}
