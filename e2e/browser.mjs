@@ -225,7 +225,11 @@ async function run(ctx) {
     a.getByRole('button', { name: 'Unload when idle' }).click(),
   ])
   if (JSON.parse(stop.postData() ?? '{}').wait !== true) throw new Error(`the unload did not ask to wait: ${stop.postData()}`)
-  await a.unroute('**/api/servers')
+  // The page polls /api/servers: a poll may be inside the handler (between its
+  // fetch and its fulfill) now. Plain unroute would let Playwright continue that
+  // request itself and the handler's fulfill then fails ("Route is already
+  // handled!"); this waits for the handler instead. It is the only route set here.
+  await a.unrouteAll({ behavior: 'wait' })
   await tile.waitFor({ state: 'detached' })
   await a.selectOption('select[aria-label="Model to load"]', localModel)
   await a.getByRole('button', { name: 'Load model' }).click()
