@@ -51,6 +51,7 @@ func Load(dir string) (map[string]any, Tensors, error) {
 			w[textName(name)] = v
 		}
 	}
+	fuseExperts(w)
 	return config, w, nil
 }
 

@@ -10,6 +10,7 @@ import (
 var moeNames = map[string]struct{ arch, modelType string }{
 	"qwen3moe": {"Qwen3MoeForCausalLM", "qwen3_moe"},
 	"mixtral":  {"MixtralForCausalLM", "mixtral"},
+	"gptoss":   {"GptOssForCausalLM", "gpt_oss"},
 }
 
 func init() {
@@ -42,7 +43,7 @@ func (s Spec) moeDefaults() Spec {
 // expertInter is each expert's intermediate size: Mixtral's experts are
 // intermediate_size wide, Qwen3-MoE's moe_intermediate_size.
 func (s Spec) expertInter() int {
-	if s.Arch == "mixtral" {
+	if s.Arch == "mixtral" || s.Arch == "gptoss" {
 		return s.Intermediate
 	}
 	return s.ExpertInter
@@ -72,6 +73,9 @@ func (s Spec) moeName() string {
 
 // moeConfig writes the family's config.json keys, as transformers does.
 func (s Spec) moeConfig(c map[string]any) map[string]any {
+	if s.Arch == "gptoss" {
+		return s.gptossConfig(c)
+	}
 	c["attention_bias"] = false
 	c["attention_dropout"] = 0.0
 	c["num_experts_per_tok"] = s.TopK
@@ -103,6 +107,9 @@ func (s Spec) moeConfig(c map[string]any) map[string]any {
 // per expert or stacked as mlx-lm saves them.
 func (g *gen) moeTensors() error {
 	s := g.s
+	if s.Arch == "gptoss" {
+		return g.gptossTensors()
+	}
 	qd, kd := s.Heads*s.HeadDim, s.KVHeads*s.HeadDim
 	inv := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }
 	steps := []error{g.linear("model.embed_tokens", s.Vocab, s.Hidden, 2*inv(s.Hidden), false)}

@@ -33,7 +33,9 @@ type Spec struct {
 	RopeTheta      float64            // 10000
 	SlidingWindow  int                // mistral, smollm3; gemma2/3 (0: 4); 0: none
 	EOS            []int              // generation_config eos_token_id; [2]
-	// Mixture-of-experts families (qwen3moe, mixtral).
+	// Mixture-of-experts families (qwen3moe, mixtral, gptoss; gptoss's experts
+	// are Intermediate wide, Stacked is mlx-lm's experts.{gate,up,down}_proj
+	// and otherwise transformers' fused gate_up_proj).
 	Experts     int   // 4
 	TopK        int   // 2
 	ExpertInter int   // qwen3moe moe_intermediate_size: 64 (mixtral's experts are Intermediate wide)
