@@ -14,27 +14,21 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 )
 
-// TestGptOssRealConfig: openai/gpt-oss-20b's config.json (without its
-// quantization_config, as the BF16 re-uploads ship it) parses into the
+// TestGptOssRealConfig: openai/gpt-oss-20b's config.json parses into the
 // family's settings: 32 experts of 2880, 4 per token, alternating sliding
-// (128) and full layers, YaRN, and the model card's 20.9B parameters of
-// which 3.6B are read per token.
+// (128) and full layers, YaRN, the MXFP4 release's quantization, and the
+// model card's 20.9B parameters of which 3.6B are read per token.
 func TestGptOssRealConfig(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("testdata", "configs", "gpt-oss-20b.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var raw map[string]any
-	if err := json.Unmarshal(b, &raw); err != nil {
-		t.Fatal(err)
-	}
-	delete(raw, "quantization_config")
-	if b, err = json.Marshal(raw); err != nil {
-		t.Fatal(err)
-	}
 	c, err := model.ParseConfig(b)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if q := c.Quantization; q == nil || q.Mode != "mxfp4" || q.Bits != 4 || q.GroupSize != 32 {
+		t.Errorf("quantization %+v", c.Quantization)
 	}
 	g, ok := c.Family.(*gptoss.Config)
 	if !ok {

@@ -108,6 +108,9 @@ func (e *Expert) part(i int) *Linear {
 // stacked binds an (n, out, in) projection, MLX-quantized when its scales
 // exist, and cuts it into n (out, in) layers.
 func (b *binder) stacked(path string, n, out, in int) ([]Linear, error) {
+	if q, ok := b.quant.For(path); ok && q.Mode == "mxfp4" && b.files.Has(path+".scales") {
+		return b.stackedMXFP4(path, n, out, in)
+	}
 	var whole Linear
 	if b.files.Has(path + ".scales") {
 		q, ok := b.quant.For(path)
@@ -158,10 +161,7 @@ func expertSlice(l Linear, e, n int) Linear {
 		return t
 	}
 	l.Weight = cut(l.Weight)
-	if l.Scales != nil {
-		s, bi := cut(*l.Scales), cut(*l.Biases)
-		l.Scales, l.Biases = &s, &bi
-	}
+	cutScales(&l, cut)
 	return l
 }
 

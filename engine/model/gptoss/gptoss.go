@@ -10,8 +10,10 @@
 //
 // The experts load in transformers' layout (mlp.experts.gate_up_proj with
 // gate and up columns interleaved, input-major, plus down_proj and the
-// biases) and in mlx-lm's (mlp.experts.{gate,up,down}_proj stacked, with
-// .bias, float or MLX-quantized).
+// biases), in the MXFP4 release's (gate_up_proj_blocks and _scales,
+// output-major, as openai/gpt-oss-20b ships) and in mlx-lm's
+// (mlp.experts.{gate,up,down}_proj stacked, with .bias, float, MLX affine or
+// MLX mxfp4).
 package gptoss
 
 import (
@@ -232,7 +234,7 @@ func bindLayer(b *model.Binder, l *Layer, p string, c *model.Config, g *Config) 
 	}
 	l.MoE = model.MoE{TopK: g.TopK, NormTopK: true, Clamp: &model.Clamp{Alpha: alpha, Limit: g.Limit}}
 	ex := p + "mlp.experts."
-	if b.Has(ex + "gate_up_proj") {
+	if b.Has(ex+"gate_up_proj") || b.Has(ex+"gate_up_proj_blocks") {
 		return b.FusedExperts(&l.MoE, p+"mlp.router", g.Experts, h, g.Inter, ex+"gate_up_proj", ex+"down_proj")
 	}
 	return b.StackedExperts(&l.MoE, p+"mlp.router", g.Experts, h, g.Inter,

@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/mlx-manager/mlx-manager/engine/safetensors"
 )
 
 // ossConfig is the sparse part of GptOssConfig.
@@ -206,4 +208,77 @@ func (y yarn) freqs(base float64, dim int) ([]float64, float64) {
 		inv[i] = interpolation*(1-extrapolationFactor) + extrapolation*extrapolationFactor
 	}
 	return inv, attn
+}
+
+// dequantizeMXFP4 expands an MLX "mxfp4" weight (lead..., in/8) U32 with its
+// scales (lead..., in/32) U8, from the OCP format's definition: each 4-bit
+// code, least significant first in each little-endian word, is E2M1 (sign,
+// two exponent bits with bias 1, one mantissa bit; exponent 0 is m/2), and
+// its group of 32 is scaled by 2^(scale-127).
+func dequantizeMXFP4(set *safetensors.Set, t safetensors.Tensor) (Tensor, error) {
+	module := strings.TrimSuffix(t.Name, ".weight")
+	st, err := set.Tensor(module + ".scales")
+	if err != nil {
+		return Tensor{}, err
+	}
+	lead := t.Shape[:len(t.Shape)-1]
+	in := t.Shape[len(t.Shape)-1] * 8
+	n := prod(lead) * in
+	if len(t.Data) != n/2 || len(st.Data) != n/32 {
+		return Tensor{}, fmt.Errorf("mxfp4: %d code bytes and %d scales for %d values", len(t.Data), len(st.Data), n)
+	}
+	out := Tensor{Shape: append(append([]int(nil), lead...), in), Data: make([]float64, n)}
+	for j := range n {
+		code := int(t.Data[j/2]>>(4*(j%2))) & 15
+		e, man := code>>1&3, float64(code&1)
+		v := man / 2
+		if e > 0 {
+			v = math.Ldexp(1+man/2, e-1)
+		}
+		if code&8 != 0 {
+			v = -v
+		}
+		out.Data[j] = v * math.Ldexp(1, int(st.Data[j/32])-127)
+	}
+	return out, nil
+}
+
+// unpackBlocks is transformers' convert_moe_packed_tensors for GPT-OSS's
+// MXFP4 release: name (experts, out, in/32, 16) U8 holds two E2M1 codes a
+// byte (low nibble first) and its _scales (experts, out, in/32) the
+// exponents (value·2^(scale-127)); the result is transposed to the
+// (experts, in, out) parameter GptOssExperts multiplies with.
+func unpackBlocks(set *safetensors.Set, name string) (Tensor, error) {
+	bt, err := set.Tensor(name)
+	if err != nil {
+		return Tensor{}, err
+	}
+	st, err := set.Tensor(strings.TrimSuffix(name, "_blocks") + "_scales")
+	if err != nil {
+		return Tensor{}, err
+	}
+	if len(bt.Shape) != 4 || bt.Shape[3] != 16 {
+		return Tensor{}, fmt.Errorf("blocks of shape %v", bt.Shape)
+	}
+	n, out, in := bt.Shape[0], bt.Shape[1], bt.Shape[2]*32
+	if len(st.Data) != n*out*in/32 || len(bt.Data) != n*out*in/2 {
+		return Tensor{}, fmt.Errorf("%d scales for blocks %v", len(st.Data), bt.Shape)
+	}
+	lut := [16]float64{+0.0, +0.5, +1.0, +1.5, +2.0, +3.0, +4.0, +6.0, -0.0, -0.5, -1.0, -1.5, -2.0, -3.0, -4.0, -6.0}
+	t := Tensor{Shape: []int{n, in, out}, Data: make([]float64, n*in*out)}
+	for e := range n {
+		for o := range out {
+			row := (e*out + o) * in
+			for i := range in {
+				blk := bt.Data[(row+i)/2]
+				idx := blk & 0x0F
+				if i%2 == 1 {
+					idx = blk >> 4
+				}
+				exp := int(st.Data[(row+i)/32]) - 127
+				t.Data[(e*in+i)*out+o] = math.Ldexp(lut[idx], exp)
+			}
+		}
+	}
+	return t, nil
 }

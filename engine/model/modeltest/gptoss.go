@@ -3,6 +3,9 @@ package modeltest
 import (
 	"fmt"
 	"math"
+
+	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/safetensors"
 )
 
 // gptossRope is the real checkpoints' rope_scaling (gpt-oss-20b and 120b):
@@ -49,6 +52,10 @@ func (s Spec) gptossConfig(c map[string]any) map[string]any {
 	c["initial_context_length"] = 4096
 	c["output_router_logits"] = false
 	c["router_aux_loss_coef"] = 0.9
+	if s.QuantMode == "mxfp4" && s.QuantBits == 0 {
+		c["quantization_config"] = map[string]any{"quant_method": "mxfp4", "modules_to_not_convert": []string{
+			"model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"}}
+	}
 	return c
 }
 
@@ -84,6 +91,14 @@ func (g *gen) gptossTensors() error {
 			}
 			continue
 		}
+		if s.QuantMode == "mxfp4" && s.QuantBits == 0 {
+			steps = append(steps,
+				g.blocks(ex+"gate_up_proj", g.normal(s.Experts*2*ei*h, 0, gateUpStd(h)), s.Experts, 2*ei, h),
+				g.float(ex+"gate_up_proj_bias", g.normal(s.Experts*2*ei, 0, 0.1), s.Experts, 2*ei),
+				g.blocks(ex+"down_proj", g.normal(s.Experts*h*ei, 0, downStd(ei)), s.Experts, h, ei),
+				g.float(ex+"down_proj_bias", g.normal(s.Experts*h, 0, 0.1), s.Experts, h))
+			continue
+		}
 		steps = append(steps,
 			g.float(ex+"gate_up_proj", g.normal(s.Experts*h*2*ei, 0, gateUpStd(h)), s.Experts, h, 2*ei),
 			g.float(ex+"gate_up_proj_bias", g.normal(s.Experts*2*ei, 0, 0.1), s.Experts, 2*ei),
@@ -99,5 +114,40 @@ func (g *gen) gptossTensors() error {
 			return err
 		}
 	}
+	return nil
+}
+
+// mxfp4 writes module path in MLX's "mxfp4" mode: (out, in/8) U32 codes and
+// (out, in/32) U8 scales, no biases.
+func (g *gen) mxfp4(path string, w []float32, out, in int) error {
+	var codes, scales []byte
+	for r := range out {
+		c, s, err := model.QuantizeMXFP4Row(w[r*in : (r+1)*in])
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		codes, scales = append(codes, c...), append(scales, s...)
+	}
+	g.out = append(g.out,
+		safetensors.Tensor{Name: path + ".weight", DType: safetensors.U32, Shape: []int{out, in / 8}, Data: codes},
+		safetensors.Tensor{Name: path + ".scales", DType: safetensors.U8, Shape: []int{out, in / 32}, Data: scales})
+	return nil
+}
+
+// blocks writes n (out, in) output-major matrices as the MXFP4 release
+// does: path+"_blocks" (n, out, in/32, 16) U8 and path+"_scales" (n, out,
+// in/32) U8.
+func (g *gen) blocks(path string, w []float32, n, out, in int) error {
+	var codes, scales []byte
+	for r := range n * out {
+		c, s, err := model.QuantizeMXFP4Row(w[r*in : (r+1)*in])
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		codes, scales = append(codes, c...), append(scales, s...)
+	}
+	g.out = append(g.out,
+		safetensors.Tensor{Name: path + "_blocks", DType: safetensors.U8, Shape: []int{n, out, in / 32, 16}, Data: codes},
+		safetensors.Tensor{Name: path + "_scales", DType: safetensors.U8, Shape: []int{n, out, in / 32}, Data: scales})
 	return nil
 }

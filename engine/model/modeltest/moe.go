@@ -175,10 +175,11 @@ func (g *gen) stacked(path string, n, out, in int, std float64) error {
 		return g.float(path+".weight", w, n, out, in)
 	}
 	// Quantize as (n*out, in) rows, then restore the expert axis.
+	first := len(g.out)
 	if err := g.quantized(path, w, n*out, in, q); err != nil {
 		return err
 	}
-	for i := len(g.out) - 3; i < len(g.out); i++ {
+	for i := first; i < len(g.out); i++ {
 		t := &g.out[i]
 		t.Shape = []int{n, out, t.Shape[1]}
 	}

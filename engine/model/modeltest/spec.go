@@ -21,6 +21,7 @@ type Spec struct {
 	DType        model.DType // F32
 	QuantBits    int         // 0: float weights; else MLX affine bits (2, 3, 4, 5, 6, 8)
 	GroupSize    int         // 64 when QuantBits > 0
+	QuantMode    string      // "" (affine) or "mxfp4" (QuantBits 4, GroupSize 32): MLX's quantization mode; gptoss with QuantBits 0: the Hugging Face MXFP4 release (experts as _blocks/_scales)
 	// QuantOverrides are per-module settings written to config.json: a nil value
 	// keeps the module in float, as mlx-lm does for layers it skips.
 	QuantOverrides map[string]*model.Quant
@@ -72,6 +73,9 @@ func (s Spec) withDefaults() Spec {
 	def(&s.Vocab, 512)
 	def(&s.MaxPos, 256)
 	def(&s.Shards, 1)
+	if s.QuantMode == "mxfp4" {
+		def(&s.GroupSize, 32)
+	}
 	if s.QuantBits > 0 {
 		def(&s.GroupSize, 64)
 	}
@@ -118,7 +122,9 @@ func (s Spec) Name() string {
 	s = s.withDefaults()
 	parts := []string{s.Arch, strings.ToLower(string(s.DType))}
 	if s.QuantBits > 0 {
-		parts = append(parts, fmt.Sprintf("q%dg%d", s.QuantBits, s.GroupSize))
+		parts = append(parts, fmt.Sprintf("q%dg%d%s", s.QuantBits, s.GroupSize, s.QuantMode))
+	} else if s.QuantMode != "" {
+		parts = append(parts, "hf-"+s.QuantMode)
 	}
 	if len(s.QuantOverrides) > 0 {
 		parts = append(parts, "mixed")
