@@ -57,8 +57,8 @@ func TestMXFP4(t *testing.T) {
 		for _, threads := range []int{1, 2} {
 			pool := NewPool(threads)
 			e := NewExec(pool)
-			for i, sh := range [][2]int{{1, 32}, {3, 64}, {9, 384}, {67, 640}, {260, 2880}} {
-				for _, n := range []int{1, 2, 5, 40} {
+			for i, sh := range [][2]int{{1, 32}, {3, 64}, {9, 384}, {67, 640}} {
+				for _, n := range []int{1, 2, 5, 13} {
 					t.Run(fmt.Sprintf("t%d/%dx%d/n%d", threads, sh[0], sh[1], n), func(t *testing.T) {
 						rng := rand.New(rand.NewPCG(uint64(i), uint64(n)))
 						m := randMXFP4(rng, sh[0], sh[1])
