@@ -106,7 +106,7 @@ func ParseConfig(data []byte) (map[string]any, error) {
 // Supported lists the architectures this package implements.
 var Supported = []string{"LlamaForCausalLM", "Gemma2ForCausalLM", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration",
 	"Phi3ForCausalLM", "GraniteForCausalLM", "Olmo2ForCausalLM", "SmolLM3ForCausalLM",
-	"Qwen3MoeForCausalLM", "MixtralForCausalLM", "GptOssForCausalLM"}
+	"Qwen3MoeForCausalLM", "MixtralForCausalLM"}
 
 func parse(raw map[string]any) (*family, error) {
 	c := cfg(raw)

@@ -9,6 +9,8 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/safetensors"
 )
 
+func init() { Supported = append(Supported, "GptOssForCausalLM") }
+
 // ossConfig is the sparse part of GptOssConfig.
 type ossConfig struct {
 	experts, topK int
