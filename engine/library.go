@@ -120,6 +120,9 @@ func parameterCount(c *model.Config) int64 {
 }
 
 func quantizationName(c *model.Config) string {
+	if c.Quantization != nil && c.Quantization.Mode == "mxfp4" {
+		return "mxfp4"
+	}
 	if c.Quantization != nil {
 		return fmt.Sprintf("%dbit", c.Quantization.Bits)
 	}

@@ -77,7 +77,12 @@ func (l *loaded) constraintFor(req *ChatRequest, format chat.Format) (*constrain
 	if len(req.Tools) == 0 && (mode == "required" || mode == "function") {
 		return nil, &InvalidError{Param: "tool_choice", Err: errors.New("tool_choice needs tools")}
 	}
-	if len(req.Tools) == 0 || mode == "none" {
+	if format == chat.FormatHarmony && len(req.Tools) > 0 && (mode == "required" || mode == "function") {
+		// Its calls are headers of control tokens (to=functions.NAME), which
+		// the text grammars cannot force.
+		return nil, &InvalidError{Param: "tool_choice", Err: fmt.Errorf("tool_choice %q is not supported for harmony (gpt-oss) models; auto is", mode)}
+	}
+	if len(req.Tools) == 0 || mode == "none" || format == chat.FormatHarmony {
 		if rf == nil {
 			return nil, nil
 		}

@@ -42,7 +42,9 @@
 //
 // A Parser, fed generated text in any pieces, emits content, reasoning
 // (<think>...</think>, also when the prompt already opened it) and tool calls
-// in the family's Format (Hermes/Qwen, Llama 3, Mistral, Qwen3-Coder XML),
+// in the family's Format (Hermes/Qwen, Llama 3, Mistral, Qwen3-Coder XML,
+// and gpt-oss's harmony channels, where analysis is the reasoning and a
+// message to=functions.NAME a call: harmony.go),
 // holding back text that may be the start of a tag. ParseOutput gives the
 // same Result in one call: every decision depends on the text alone, never
 // on where it was split, and nothing emitted is ever taken back.

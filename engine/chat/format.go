@@ -14,9 +14,12 @@ const (
 	FormatLlama3     Format = "llama3"      // {"name":..,"parameters":..} or <|python_tag|>{...} (Llama 3.1/3.2)
 	FormatMistral    Format = "mistral"     // [TOOL_CALLS][{...}] or [TOOL_CALLS]name[ARGS]{...}
 	FormatQwen3Coder Format = "qwen3-coder" // <tool_call><function=f><parameter=p>v</parameter></function></tool_call>
+	// FormatHarmony is gpt-oss's channels (harmony.go): reasoning, content
+	// and calls to=functions.NAME all come from it, <think> is not used.
+	FormatHarmony Format = "harmony"
 )
 
-var formats = []Format{FormatNone, FormatHermes, FormatLlama3, FormatMistral, FormatQwen3Coder}
+var formats = []Format{FormatNone, FormatHermes, FormatLlama3, FormatMistral, FormatQwen3Coder, FormatHarmony}
 
 // ParseFormat returns the format with the given name, for overrides in
 // configuration.
@@ -35,6 +38,8 @@ func ParseFormat(name string) (Format, error) {
 func DetectFormat(templateSource, modelType string) Format {
 	src := templateSource
 	switch {
+	case strings.Contains(src, "<|channel|>") && strings.Contains(src, "<|message|>"):
+		return FormatHarmony
 	case strings.Contains(src, "<function=") && strings.Contains(src, "<parameter="):
 		return FormatQwen3Coder
 	case strings.Contains(src, "[TOOL_CALLS]"):
@@ -52,6 +57,8 @@ func DetectFormat(templateSource, modelType string) Format {
 		if src == "" {
 			return FormatMistral
 		}
+	case "gpt_oss":
+		return FormatHarmony
 	}
 	return FormatNone
 }

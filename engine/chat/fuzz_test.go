@@ -73,7 +73,7 @@ func FuzzToolParser(f *testing.F) {
 	for _, c := range loadOutputs(f) {
 		f.Add(c.Text, uint8(len(c.Text)/2), string(c.Format), c.Reasoning)
 	}
-	all := []Format{FormatHermes, FormatLlama3, FormatMistral, FormatQwen3Coder, FormatNone}
+	all := []Format{FormatHermes, FormatLlama3, FormatMistral, FormatQwen3Coder, FormatHarmony, FormatNone}
 	strs := map[string]map[string]bool{"f": {"a": true}}
 	f.Fuzz(func(t *testing.T, text string, cut uint8, format string, reasoning bool) {
 		formats := all

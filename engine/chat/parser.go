@@ -85,6 +85,8 @@ const (
 func NewParser(opts Options) *Parser {
 	p := &Parser{tools: newToolStage(opts)}
 	switch {
+	case opts.Format == FormatHarmony:
+		p.think = thinkOff // the harmony stage reads the analysis channel
 	case opts.InReasoning:
 		p.think = thinkLead
 	case opts.Reasoning:

@@ -167,6 +167,7 @@ func TestDetectFormat(t *testing.T) {
 		{"mistral-nemo", "mistral", FormatMistral},
 		{"llama2", "llama", FormatNone},
 		{"smollm2", "llama", FormatNone},
+		{"gpt-oss", "gpt_oss", FormatHarmony},
 	}
 	for _, tt := range tests {
 		t.Run(tt.template, func(t *testing.T) {
@@ -181,7 +182,7 @@ func TestDetectFormat(t *testing.T) {
 	if !DetectReasoning(src("qwen3")) || DetectReasoning(src("qwen2.5")) {
 		t.Fatal("DetectReasoning")
 	}
-	for _, name := range []string{"hermes", "Llama3", " mistral ", "qwen3-coder", "none"} {
+	for _, name := range []string{"hermes", "Llama3", " mistral ", "qwen3-coder", "harmony", "none"} {
 		if _, err := ParseFormat(name); err != nil {
 			t.Fatal(err)
 		}

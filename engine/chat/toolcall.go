@@ -24,6 +24,8 @@ func newToolStage(opts Options) toolStage {
 		return &mistralStage{}
 	case FormatQwen3Coder:
 		return &coderStage{strs: opts.StringParams}
+	case FormatHarmony:
+		return &harmonyStage{}
 	}
 	return plainStage{}
 }

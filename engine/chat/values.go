@@ -111,6 +111,8 @@ func messageValue(m Message, content jinja.Value) (jinja.Value, error) {
 	}
 	if m.Reasoning != "" {
 		d.AsDict().Set("reasoning_content", jinja.NewString(m.Reasoning))
+		// gpt-oss's template reads an assistant turn's analysis as thinking.
+		d.AsDict().Set("thinking", jinja.NewString(m.Reasoning))
 	}
 	return d, nil
 }

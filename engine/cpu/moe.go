@@ -108,7 +108,16 @@ func (s *sequence) moeDecode(out, x []float32, m *model.MoE, inter int) {
 	}
 	s.moe.ps = ps
 	s.e.MatVecs(x, ps...)
-	glu(g.d, u.d, m.Act)
+	for j, e := range s.moe.sel[:k] {
+		ex := &m.Experts[e]
+		if b := s.r.lin(&ex.Gate).bias; b != nil {
+			kern.Add(g.row(j), b)
+		}
+		if b := s.r.lin(&ex.Up).bias; b != nil {
+			kern.Add(u.row(j), b)
+		}
+	}
+	expertGLU(g.d, u.d, m)
 	for j, e := range s.moe.sel[:k] {
 		s.linear(y.d, s.r.lin(&m.Experts[e].Down), g.row(j), 1)
 		kern.Scale(y.d, s.moe.w[j])
@@ -150,7 +159,7 @@ func (s *sequence) moeChunk(out, x *buf, m *model.MoE, inter int) {
 		ex := &m.Experts[e]
 		s.linear(g.d, s.r.lin(&ex.Gate), xg.d, c)
 		s.linear(u.d, s.r.lin(&ex.Up), xg.d, c)
-		glu(g.d[:c*inter], u.d[:c*inter], m.Act)
+		expertGLU(g.d[:c*inter], u.d[:c*inter], m)
 		s.linear(y.d, s.r.lin(&ex.Down), g.d, c)
 		for j, r := range sc.rows[from:to] {
 			yr := y.row(j)
@@ -158,6 +167,18 @@ func (s *sequence) moeChunk(out, x *buf, m *model.MoE, inter int) {
 			kern.Add(out.row(r), yr)
 		}
 	}
+}
+
+// expertGLU is the experts' activation of g and u into g: m.Clamp's when
+// set, else act(g) * u.
+func expertGLU(g, u []float32, m *model.MoE) {
+	if c := m.Clamp; c != nil {
+		for i, x := range g {
+			g[i] = float32(c.Apply(float64(x), float64(u[i])))
+		}
+		return
+	}
+	glu(g, u, m.Act)
 }
 
 // glu is act(g) * u into g.

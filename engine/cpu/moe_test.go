@@ -18,6 +18,7 @@ func TestMoEDefaults(t *testing.T) {
 	for _, spec := range []modeltest.Spec{
 		{Arch: "qwen3moe", DType: model.BF16, QuantBits: 4, GroupSize: 32, Stacked: true, Seed: 2},
 		{Arch: "mixtral", DType: model.F16, QuantBits: 8, GroupSize: 64, Seed: 2},
+		{Arch: "gptoss", DType: model.BF16, QuantBits: 4, QuantMode: "mxfp4", Stacked: true, Seed: 2},
 	} {
 		t.Run(spec.Name(), func(t *testing.T) {
 			m := modeltest.Open(t, spec)

@@ -218,10 +218,14 @@ func (s *sequence) Attention(layer int, q, k, v model.Value, a *model.Attention)
 		s.fullAttention(out, qb, layer, a)
 		return out
 	}
-	if a.Softcap > 0 {
+	if a.Softcap > 0 || a.Sinks != nil {
 		s.capScores = grow(s.capScores, s.pos+qb.rows)
 		s.capRow = grow(s.capRow, a.HeadDim)
-		softcapAttention(out.d, qb.d, qb.rows, s.pos, s.k[layer], s.v[layer], a, s.capScores, s.capRow)
+		var sinks []float32
+		if a.Sinks != nil {
+			sinks = s.r.vec(a.Sinks, 0)
+		}
+		softcapAttention(out.d, qb.d, qb.rows, s.pos, s.k[layer], s.v[layer], a, s.capScores, s.capRow, sinks)
 		return out
 	}
 	ka := kern.Attn{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Scale: float32(a.Scale), Window: a.Window}
@@ -322,10 +326,11 @@ func (s *sequence) linear3(x []float32, n int, ls ...lin) {
 	}
 }
 
-// softcapAttention is attention with Gemma 2's soft-capped scores, which the
-// kernels do not have: plain Go, one query row and head at a time.
-// scores (pos0+nq) and key (HeadDim) are scratch.
-func softcapAttention(out, q []float32, nq, pos0 int, k, v kern.KV, a *model.Attention, scores []float64, key []float32) {
+// softcapAttention is attention with Gemma 2's soft-capped scores or
+// GPT-OSS's sinks (one logit per head, sinks, in the softmax without a
+// value; nil: none), which the kernels do not have: plain Go, one query row
+// and head at a time. scores (pos0+nq) and key (HeadDim) are scratch.
+func softcapAttention(out, q []float32, nq, pos0 int, k, v kern.KV, a *model.Attention, scores []float64, key []float32, sinks []float32) {
 	d, group := a.HeadDim, a.Heads/a.KVHeads
 	for i := range nq {
 		pos := pos0 + i
@@ -343,11 +348,18 @@ func softcapAttention(out, q []float32, nq, pos0 int, k, v kern.KV, a *model.Att
 				for c, x := range qh {
 					dot += float64(x) * float64(key[c])
 				}
-				sc := a.Softcap * math.Tanh(dot*a.Scale/a.Softcap)
+				sc := dot * a.Scale
+				if a.Softcap > 0 {
+					sc = a.Softcap * math.Tanh(sc/a.Softcap)
+				}
 				scores[j] = sc
 				m = max(m, sc)
 			}
 			var sum float64
+			if sinks != nil {
+				m = max(m, float64(sinks[h]))
+				sum = math.Exp(float64(sinks[h]) - m)
+			}
 			for j := first; j <= pos; j++ {
 				scores[j] = math.Exp(scores[j] - m)
 				sum += scores[j]

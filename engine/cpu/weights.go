@@ -88,6 +88,13 @@ func stored(l *model.Linear) (*kern.Mat, error) {
 		}
 		return m, nil
 	}
+	if l.MXFP4 {
+		if l.Scales == nil {
+			return nil, fmt.Errorf("mxfp4 layer without scales")
+		}
+		m.DType, m.Q, m.Exps, m.GroupSize = kern.MXFP4, l.Weight.Data, l.Scales.Data, l.GroupSize
+		return m, nil
+	}
 	if l.Scales == nil || l.Biases == nil {
 		return nil, fmt.Errorf("%d-bit layer without scales and biases", l.Bits)
 	}

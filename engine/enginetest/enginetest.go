@@ -54,6 +54,10 @@ func Models() []modeltest.Spec {
 		// Sparse mixtures of experts (model.Ops.MoE): dense and sparse layers, stacked quantized experts.
 		{Arch: "qwen3moe", DType: model.F32, SparseStep: 2, Seed: 23},
 		{Arch: "mixtral", DType: model.BF16, QuantBits: 4, GroupSize: 32, Stacked: true, Seed: 24},
+		// GPT-OSS: attention sinks, sliding and full layers, YaRN, clamped biased experts;
+		// transformers' fused experts, and mlx-lm's stacked ones in MXFP4.
+		{Arch: "gptoss", DType: model.F32, Seed: 25},
+		{Arch: "gptoss", DType: model.BF16, QuantBits: 4, QuantMode: "mxfp4", Stacked: true, Seed: 26},
 	}
 }
 

@@ -234,10 +234,24 @@ func (o *ops) Attention(layer int, q, k, v model.Value, a *model.Attention) mode
 		scores = MulScalar(Tanh(MulScalar(scores, 1/a.Softcap)), a.Softcap)
 	}
 	scores = Add(scores, o.mask(a.Window, group))
-	probs := Softmax(scores, -1)
+	var probs *Node
+	if a.Sinks != nil {
+		probs = sinkSoftmax(scores, o.vec(a.Sinks), kvh, n, group, o.cacheLen)
+	} else {
+		probs = Softmax(scores, -1)
+	}
 	ctx := DotGeneral(probs, []int{3}, []int{0}, values, []int{0}, []int{1}) // (kvh, n, group, hd)
 	ctx = TransposeAllAxes(ctx, 1, 0, 2, 3)                                  // (n, kvh, group, hd)
 	return Reshape(ctx, n, a.Heads*hd)
+}
+
+// sinkSoftmax is the softmax of scores (kvh, n, group, cacheLen) with one
+// more logit per query head, sinks (kvh*group), that takes its share and is
+// dropped (GPT-OSS's attention sinks).
+func sinkSoftmax(scores, sinks *Node, kvh, n, group, cacheLen int) *Node {
+	s := BroadcastToDims(Reshape(ConvertDType(sinks, scores.DType()), kvh, 1, group, 1), kvh, n, group, 1)
+	p := Softmax(Concatenate([]*Node{scores, s}, -1), -1)
+	return Slice(p, AxisRange(), AxisRange(), AxisRange(), AxisRange(0, cacheLen))
 }
 
 // mask is the additive (kvHeads, n, group, cacheLen) mask of a window, made

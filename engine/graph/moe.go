@@ -41,7 +41,12 @@ func (o *ops) MoE(x model.Value, m *model.MoE) model.Value {
 	var out *Node
 	for i := range m.Experts {
 		ex := &m.Experts[i]
-		h := o.GLU(o.Linear(xn, &ex.Gate), o.Linear(xn, &ex.Up), m.Act)
+		var h model.Value
+		if c := m.Clamp; c != nil {
+			h = clampGLU(node(o.Linear(xn, &ex.Gate)), node(o.Linear(xn, &ex.Up)), c)
+		} else {
+			h = o.GLU(o.Linear(xn, &ex.Gate), o.Linear(xn, &ex.Up), m.Act)
+		}
 		y := node(o.Linear(h, &ex.Down))
 		wi := Slice(w, AxisRange(), AxisRange(i, i+1)) // (n, 1)
 		y = Mul(y, BroadcastToDims(wi, y.Shape().Dimensions...))
@@ -52,4 +57,12 @@ func (o *ops) MoE(x model.Value, m *model.MoE) model.Value {
 		}
 	}
 	return out
+}
+
+// clampGLU is model.Clamp's activation: (clamp(u, ±Limit) + 1) · g'·sigmoid(Alpha·g')
+// with g' = min(g, Limit).
+func clampGLU(g, u *Node, c *model.Clamp) *Node {
+	gc := Min(g, Scalar(g.Graph(), g.DType(), c.Limit))
+	uc := Max(Min(u, Scalar(u.Graph(), u.DType(), c.Limit)), Scalar(u.Graph(), u.DType(), -c.Limit))
+	return Mul(OnePlus(uc), Mul(gc, Sigmoid(MulScalar(gc, c.Alpha))))
 }

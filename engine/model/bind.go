@@ -135,6 +135,11 @@ func (b *binder) quantized(l *Linear, path string, out, in int) error {
 	if !ok {
 		return fmt.Errorf("%w: %s.scales exists but config.json does not quantize %s", ErrWeights, path, path)
 	}
+	if q.Mode == "mxfp4" {
+		var err error
+		*l, err = b.mxfp4(path, []int{out}, in)
+		return err
+	}
 	if in%q.GroupSize != 0 || in*q.Bits%32 != 0 {
 		return fmt.Errorf("%w: %s: input size %d does not fit %d-bit groups of %d", ErrWeights, path, in, q.Bits, q.GroupSize)
 	}
@@ -205,9 +210,6 @@ func rows(l Linear, from, to int) Linear {
 		return t
 	}
 	l.Weight = cut(l.Weight)
-	if l.Scales != nil {
-		s, bi := cut(*l.Scales), cut(*l.Biases)
-		l.Scales, l.Biases = &s, &bi
-	}
+	cutScales(&l, cut)
 	return l
 }

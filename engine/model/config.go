@@ -54,6 +54,12 @@ type RopeScaling struct {
 	// the cos/sin multiplier (0: absent, the family derives it).
 	ShortFactor, LongFactor []float64
 	AttentionFactor         float64
+	// yarn (GPT-OSS): the rotation counts bounding the interpolated band,
+	// whether its bounds are rounded outwards, and the mscale pair of the
+	// default attention factor. AttentionFactor is used when set (non-zero).
+	BetaFast, BetaSlow   float64
+	Truncate             bool
+	Mscale, MscaleAllDim float64
 }
 
 // Limits that no real model reaches; they keep a hostile config from asking
@@ -112,6 +118,11 @@ type rawRope struct {
 	ShortFactor                   []float64 `json:"short_factor"`
 	LongFactor                    []float64 `json:"long_factor"`
 	AttentionFactor               *float64  `json:"attention_factor"`
+	BetaFast                      *float64  `json:"beta_fast"`
+	BetaSlow                      *float64  `json:"beta_slow"`
+	Truncate                      *bool     `json:"truncate"`
+	Mscale                        *float64  `json:"mscale"`
+	MscaleAllDim                  *float64  `json:"mscale_all_dim"`
 }
 
 // tokenIDs accepts a single id, a list of ids or null.
@@ -224,6 +235,10 @@ func fromRaw(r *rawConfig) (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
+		if s != nil && s.Type == "yarn" && s.Factor == 0 && s.OriginalMaxPositionEmbeddings > 0 {
+			// transformers' default: the context's growth over the original
+			s.Factor = float64(c.MaxPositionEmbeddings) / float64(s.OriginalMaxPositionEmbeddings)
+		}
 		c.RopeScaling = s
 	}
 	q, err := parseQuantization(r.Quantization, r.QuantizationConfig)
@@ -269,6 +284,34 @@ func ropeScaling(r *rawRope) (*RopeScaling, error) {
 			s.OriginalMaxPositionEmbeddings = *r.OriginalMaxPositionEmbeddings
 		}
 		return s, nil
+	case "yarn":
+		return yarnScaling(r)
 	}
-	return nil, fmt.Errorf("rope_scaling type %q is not supported (llama3, linear and longrope are)", typ)
+	return nil, fmt.Errorf("rope_scaling type %q is not supported (llama3, linear, longrope and yarn are)", typ)
+}
+
+// yarnScaling reads rope_scaling yarn with _compute_yarn_parameters'
+// defaults: beta_fast 32, beta_slow 1 (a 0 counts as absent, as its "or"
+// does), truncate true; a missing factor is filled in by fromRaw.
+func yarnScaling(r *rawRope) (*RopeScaling, error) {
+	if r.OriginalMaxPositionEmbeddings == nil {
+		return nil, errors.New("rope_scaling yarn needs original_max_position_embeddings")
+	}
+	s := &RopeScaling{Type: "yarn", OriginalMaxPositionEmbeddings: *r.OriginalMaxPositionEmbeddings,
+		BetaFast: 32, BetaSlow: 1, Truncate: true}
+	set := func(dst *float64, p *float64) {
+		if p != nil && *p != 0 {
+			*dst = *p
+		}
+	}
+	set(&s.Factor, r.Factor)
+	set(&s.BetaFast, r.BetaFast)
+	set(&s.BetaSlow, r.BetaSlow)
+	set(&s.AttentionFactor, r.AttentionFactor)
+	set(&s.Mscale, r.Mscale)
+	set(&s.MscaleAllDim, r.MscaleAllDim)
+	if r.Truncate != nil {
+		s.Truncate = *r.Truncate
+	}
+	return s, nil
 }

@@ -45,7 +45,10 @@
 //     (residuals: its first operand may be overwritten), Scale (embedding,
 //     residual and logit multipliers), Softcap, MoE for a sparse mixture of
 //     experts (bind it with Binder.MoE, which reads the experts per expert or
-//     stacked as mlx-lm's switch_mlp; engine/model/qwen3moe is the example).
+//     stacked as mlx-lm's switch_mlp; engine/model/qwen3moe is the example;
+//     experts with biases, GPT-OSS's, bind with StackedExperts or
+//     FusedExperts, and MoE.Clamp selects its clamped SwiGLU), and
+//     Attention.Sinks for a learned per-head sink logit (engine/model/gptoss).
 //     Precompute the descriptors in Build: executors cache tables per *Rope.
 //     What Llama-layout blocks share is written once in decoder.go: Binder.Outer
 //     (embed_tokens, norm, lm_head or tied), Binder.BindSelfAttention and

@@ -12,6 +12,7 @@ const (
 	F16  DType = "F16"
 	BF16 DType = "BF16"
 	U32  DType = "U32"
+	U8   DType = "U8" // MXFP4 scales and Hugging Face's MXFP4 blocks
 )
 
 // IsFloat reports whether d is a float dtype the executors read directly.
@@ -24,6 +25,8 @@ func (d DType) Size() int {
 		return 4
 	case F16, BF16:
 		return 2
+	case U8:
+		return 1
 	}
 	return 0
 }

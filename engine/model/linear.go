@@ -25,6 +25,13 @@ func (l *Linear) Row(r int, dst []float32) error {
 	if l.Bits == 0 {
 		return DecodeFloats(l.Weight.DType, l.Weight.Data, r*in, dst)
 	}
+	if l.MXFP4 {
+		if l.Scales == nil {
+			return fmt.Errorf("%s: mxfp4 without scales", l.Weight.Name)
+		}
+		rowBytes, groups := in/2, in/32
+		return DequantizeMXFP4Row(l.Weight.Data[r*rowBytes:(r+1)*rowBytes], l.Scales.Data[r*groups:(r+1)*groups], dst)
+	}
 	if l.Scales == nil || l.Biases == nil {
 		return fmt.Errorf("%s: quantized without scales and biases", l.Weight.Name)
 	}

@@ -24,6 +24,10 @@ type Linear struct {
 	Bias      *Tensor // (out) additive bias (Qwen2 q/k/v); nil when absent
 	Bits      int     // 0 = not quantized
 	GroupSize int
+	// MXFP4 marks MLX's "mxfp4" mode (Bits 4, GroupSize 32): the codes are
+	// E2M1 values, Scales are U8 E8M0 exponents (2^(e-127)) and there are
+	// no Biases (quant.go DequantizeMXFP4Row).
+	MXFP4 bool
 }
 
 // Runner executes one loaded model. It is safe for concurrent use by several

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -24,6 +25,23 @@ type MoE struct {
 	TopK     int      // experts per token, ≤ len(Experts)
 	NormTopK bool     // renormalise the selected experts' weights to sum to 1
 	Act      Activation
+	// Clamp, when set, replaces act(Gate·x) * Up·x by GPT-OSS's clamped
+	// SwiGLU (Act is then unused); see Clamp.
+	Clamp *Clamp
+}
+
+// Clamp is GPT-OSS's expert activation (GptOssExperts): with g = Gate·x
+// (+ bias) and u = Up·x (+ bias),
+//
+//	g' = min(g, Limit),  u' = clamp(u, -Limit, Limit)
+//	h  = (u' + 1) · g' · sigmoid(Alpha · g')
+type Clamp struct{ Alpha, Limit float64 }
+
+// Apply is the activation of one gate and up value, in float64.
+func (c *Clamp) Apply(g, u float64) float64 {
+	g = min(g, c.Limit)
+	u = min(max(u, -c.Limit), c.Limit)
+	return (u + 1) * g / (1 + math.Exp(-c.Alpha*g))
 }
 
 // Expert is one expert's gated feed-forward: Gate and Up (inter, hidden),
@@ -90,6 +108,9 @@ func (e *Expert) part(i int) *Linear {
 // stacked binds an (n, out, in) projection, MLX-quantized when its scales
 // exist, and cuts it into n (out, in) layers.
 func (b *binder) stacked(path string, n, out, in int) ([]Linear, error) {
+	if q, ok := b.quant.For(path); ok && q.Mode == "mxfp4" && b.files.Has(path+".scales") {
+		return b.stackedMXFP4(path, n, out, in)
+	}
 	var whole Linear
 	if b.files.Has(path + ".scales") {
 		q, ok := b.quant.For(path)
@@ -140,10 +161,7 @@ func expertSlice(l Linear, e, n int) Linear {
 		return t
 	}
 	l.Weight = cut(l.Weight)
-	if l.Scales != nil {
-		s, bi := cut(*l.Scales), cut(*l.Biases)
-		l.Scales, l.Biases = &s, &bi
-	}
+	cutScales(&l, cut)
 	return l
 }
 

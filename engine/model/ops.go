@@ -98,6 +98,11 @@ type Attention struct {
 	// Bidirectional lets every query see every key of the sequence (encoders);
 	// Window is then ignored.
 	Bidirectional bool
+	// Sinks, when set, is one learned logit per query head (Heads) that joins
+	// the head's softmax without a value row (GPT-OSS's attention sinks): the
+	// weights become exp(s_j) / (exp(sink) + Σ exp(s_j)), so a head may give
+	// part of its attention to nothing.
+	Sinks *Tensor
 }
 
 // Definition is one loaded model of a family: its bound weights and its

@@ -12,6 +12,7 @@ import (
 type Quant struct {
 	Bits      int
 	GroupSize int
+	Mode      string // "" or "affine": scale*q + bias; "mxfp4": E2M1 codes with power-of-two scales
 }
 
 // Quantization is the "quantization" object of an MLX config.json.
@@ -45,7 +46,13 @@ func parseQuantization(q, qc map[string]json.RawMessage) (*Quantization, error) 
 		if _, other := qc["quant_method"]; other {
 			var method string
 			_ = json.Unmarshal(qc["quant_method"], &method)
-			return nil, fmt.Errorf("quantization method %q is not supported (MLX affine is)", method)
+			if method == "mxfp4" {
+				// Hugging Face's MXFP4 (GPT-OSS): experts stored as *_blocks
+				// and *_scales, which the family binds; every other layer is
+				// float.
+				return &Quantization{Quant: Quant{Bits: 4, GroupSize: 32, Mode: "mxfp4"}, Layers: map[string]*Quant{}}, nil
+			}
+			return nil, fmt.Errorf("quantization method %q is not supported (MLX affine and mxfp4 are)", method)
 		}
 		q = qc
 	}
@@ -67,10 +74,9 @@ func parseQuantization(q, qc map[string]json.RawMessage) (*Quantization, error) 
 		case "group_size":
 			err = json.Unmarshal(v, &out.GroupSize)
 		case "mode":
-			var mode string
-			err = json.Unmarshal(v, &mode)
-			if err == nil && mode != "affine" {
-				err = fmt.Errorf("mode %q is not supported (affine is)", mode)
+			err = json.Unmarshal(v, &out.Mode)
+			if err == nil && out.Mode != "affine" && out.Mode != "mxfp4" {
+				err = fmt.Errorf("mode %q is not supported (affine and mxfp4 are)", out.Mode)
 			}
 		default:
 			// Module paths always contain a dot (lm_head aside); other keys are
@@ -108,13 +114,23 @@ func parseOverride(v json.RawMessage) (*Quant, error) {
 	if o.Bits == nil || o.GroupSize == nil {
 		return nil, errors.New("override needs bits and group_size")
 	}
-	if o.Mode != nil && *o.Mode != "affine" {
-		return nil, fmt.Errorf("mode %q is not supported (affine is)", *o.Mode)
+	q := &Quant{Bits: *o.Bits, GroupSize: *o.GroupSize}
+	if o.Mode != nil {
+		if *o.Mode != "affine" && *o.Mode != "mxfp4" {
+			return nil, fmt.Errorf("mode %q is not supported (affine and mxfp4 are)", *o.Mode)
+		}
+		q.Mode = *o.Mode
 	}
-	return &Quant{Bits: *o.Bits, GroupSize: *o.GroupSize}, nil
+	return q, nil
 }
 
 func (q Quant) validate() error {
+	if q.Mode == "mxfp4" {
+		if q.Bits != 4 || q.GroupSize != 32 {
+			return fmt.Errorf("mxfp4 with %d bits in groups of %d (4 in groups of 32 is the format)", q.Bits, q.GroupSize)
+		}
+		return nil
+	}
 	switch q.Bits {
 	case 2, 3, 4, 5, 6, 8:
 	default:

@@ -57,3 +57,31 @@ func TestRopeFreqsLlama3(t *testing.T) {
 		t.Error("no frequency in the interpolated band: the test checks nothing there")
 	}
 }
+
+// TestYarn checks _compute_yarn_parameters' corner values for GPT-OSS's
+// rope_scaling (factor 32, beta 32/1, original 4096, truncate false, head_dim
+// 64, theta 150000): the attention factor 0.1·ln 32 + 1, the fastest pair
+// kept, the slowest slowed by the factor, and a ramp between that falls.
+func TestYarn(t *testing.T) {
+	s := &RopeScaling{Type: "yarn", Factor: 32, BetaFast: 32, BetaSlow: 1, OriginalMaxPositionEmbeddings: 4096}
+	if got, want := YarnAttentionFactor(s), 0.1*math.Log(32)+1; math.Abs(got-want) > 1e-12 {
+		t.Errorf("attention factor %g, want %g", got, want)
+	}
+	plain := RopeFreqsFor(150000, 64, nil)
+	yarn := RopeFreqsFor(150000, 64, s)
+	if yarn[0] != plain[0] || math.Abs(yarn[31]-plain[31]/32) > 1e-15 {
+		t.Errorf("ends %g, %g; want %g, %g", yarn[0], yarn[31], plain[0], plain[31]/32)
+	}
+	// The band: ln(4096/(2π·32))·64/(2 ln 150000) ≈ 8.09 to ln(4096/2π)·64/(2 ln 150000) ≈ 17.4.
+	for i := range yarn {
+		ratio := yarn[i] / plain[i]
+		switch {
+		case i <= 8 && math.Abs(ratio-1) > 1e-12:
+			t.Errorf("pair %d scaled by %g before the band", i, ratio)
+		case i >= 18 && math.Abs(ratio-1.0/32) > 1e-12:
+			t.Errorf("pair %d scaled by %g after the band", i, ratio)
+		case i > 8 && i < 18 && (ratio >= 1 || ratio <= 1.0/32):
+			t.Errorf("pair %d scaled by %g inside the band", i, ratio)
+		}
+	}
+}

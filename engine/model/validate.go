@@ -81,6 +81,15 @@ func (r *RopeScaling) validate() error {
 		}
 		return nil
 	}
+	if r.Type == "yarn" {
+		if r.OriginalMaxPositionEmbeddings <= 0 || r.OriginalMaxPositionEmbeddings > maxPosition {
+			return fmt.Errorf("rope_scaling original_max_position_embeddings is %d", r.OriginalMaxPositionEmbeddings)
+		}
+		if !(r.BetaFast > 0 && r.BetaSlow > 0) || math.IsInf(r.BetaFast, 0) || math.IsInf(r.BetaSlow, 0) {
+			return fmt.Errorf("rope_scaling yarn beta_fast %g, beta_slow %g, want positive numbers", r.BetaFast, r.BetaSlow)
+		}
+		return nil
+	}
 	if r.Type != "llama3" {
 		return nil
 	}

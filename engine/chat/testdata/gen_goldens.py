@@ -71,6 +71,12 @@ def null_content(messages, keep_none):
     return [dict(m, content="") if m.get("content") is None and m.get("tool_calls") else m for m in messages]
 
 
+def with_thinking(messages):
+    # template.go hands an assistant's reasoning_content to templates as
+    # thinking too (gpt-oss's name for it).
+    return [dict(m, thinking=m["reasoning_content"]) if m.get("reasoning_content") else m for m in messages]
+
+
 def token(t):
     return t.get("content") if isinstance(t, dict) else t
 
@@ -98,7 +104,7 @@ def main():
                 if os.path.exists(os.path.join(out, case + stale)):
                     os.remove(os.path.join(out, case + stale))
             try:
-                msgs = null_content(c["messages"], TESTS_NONE.search(cfg["chat_template"]) is not None)
+                msgs = with_thinking(null_content(c["messages"], TESTS_NONE.search(cfg["chat_template"]) is not None))
                 text = tmpl.render(messages=msgs, tools=c.get("tools"),
                                    documents=None,
                                    add_generation_prompt=c["add_generation_prompt"],

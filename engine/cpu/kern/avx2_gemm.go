@@ -40,5 +40,7 @@ func avx2PackRow(dst []float32, m *Mat, r, c0 int) {
 		} else {
 			q4Deq(&dst[0], &m.Q[off/2], &sb[0], ng, gs/32)
 		}
+	case MXFP4:
+		m.mxfp4Cols(dst, r, c0)
 	}
 }

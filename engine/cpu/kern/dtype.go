@@ -28,6 +28,8 @@ func (d DType) String() string {
 		return "Q8"
 	case Q4:
 		return "Q4"
+	case MXFP4:
+		return "MXFP4"
 	}
 	return fmt.Sprintf("DType(%d)", uint8(d))
 }

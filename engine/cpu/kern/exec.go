@@ -89,6 +89,10 @@ func (e *Exec) matvecs(x []float32, ps []Product) {
 	x = x[:m.Cols]
 	t := &e.mv
 	t.x, t.np = x, len(ps)
+	if m.DType == MXFP4 {
+		t.in = &e.qin
+		e.qin.prepareMXFP4(x)
+	}
 	if m.DType == Q8 || m.DType == Q4 {
 		t.in, t.qi = &e.qin, e.IntInput()
 		e.qin.prepareFor(m, x, !t.qi)
@@ -173,5 +177,7 @@ func (t *matvecTask) runChunk(c, _ int) {
 		} else {
 			active.rowsQ4(y, m, r0, t.in)
 		}
+	case MXFP4:
+		rowsMXFP4(y, m, r0, t.in)
 	}
 }

@@ -17,6 +17,7 @@ type Mat struct {
 	Scales     Floats    // (rows, cols/GroupSize) when quantized
 	Biases     Floats    // (rows, cols/GroupSize) when quantized
 	GroupSize  int       // columns per scale/bias group when quantized
+	Exps       []byte    // MXFP4: (rows, cols/32) E8M0 scales, 2^(e-127); Q holds the codes
 
 	// finite is set by Check for F16 matrices without Inf or NaN: the
 	// kernels then widen them with fewer instructions.
@@ -34,6 +35,9 @@ func (m *Mat) Bytes() int64 {
 		return int64(len(m.F32)) * 4
 	case F16, BF16:
 		return int64(len(m.U16)) * 2
+	}
+	if m.DType == MXFP4 {
+		return int64(len(m.Q)) + int64(len(m.Exps))
 	}
 	return int64(len(m.Q)) + floatsBytes(&m.Scales) + floatsBytes(&m.Biases)
 }
@@ -68,6 +72,8 @@ func (m *Mat) Check() error {
 		return nil
 	case Q8, Q4:
 		return m.checkQuant()
+	case MXFP4:
+		return m.checkMXFP4()
 	}
 	return fmt.Errorf("matrix dtype %s: %w", m.DType, ErrShape)
 }
@@ -110,6 +116,8 @@ func (m *Mat) Row(dst []float32, r int) {
 		active.bf16ToF32(dst, m.U16[r*c:(r+1)*c])
 	case Q8, Q4:
 		active.dequant(dst, m, r)
+	case MXFP4:
+		m.mxfp4Cols(dst, r, 0)
 	}
 }
 

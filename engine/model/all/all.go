@@ -8,6 +8,7 @@ import (
 	_ "github.com/mlx-manager/mlx-manager/engine/model/bert"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/gemma2"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/gemma3"
+	_ "github.com/mlx-manager/mlx-manager/engine/model/gptoss"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/granite"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/llama"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/mistral"

@@ -33,6 +33,7 @@ type family struct {
 	embedMult, residualMult, logitsScaling float64 // Granite; 1, 1, 1 elsewhere
 
 	moe moeConfig // Qwen3-MoE and Mixtral; zero elsewhere
+	oss ossConfig // GPT-OSS; zero elsewhere
 }
 
 // rope is one set of rotary parameters, as modeling_rope_utils computes them.
@@ -47,6 +48,7 @@ type rope struct {
 	attnScale float64   // longrope: explicit attention_factor, 0 when absent
 	lowFreq   float64   // llama3
 	highFreq  float64   // llama3
+	yarn      yarn      // yarn
 }
 
 // cfg reads config.json keys with the family's defaults.
@@ -154,6 +156,8 @@ func parse(raw map[string]any) (*family, error) {
 		err = f.qwen3Moe(c)
 	case "MixtralForCausalLM":
 		err = f.mixtral(c)
+	case "GptOssForCausalLM":
+		err = f.gptOss(c)
 	default:
 		return nil, fmt.Errorf("hfref: architecture %q is not one of %v", arch, Supported)
 	}
@@ -226,6 +230,8 @@ func parseRope(c cfg, theta float64) (rope, error) {
 		r.factor = s.num("factor", 0)
 		r.lowFreq, r.highFreq = s.num("low_freq_factor", 0), s.num("high_freq_factor", 0)
 		r.origMax = s.int("original_max_position_embeddings", 0)
+	case "yarn":
+		return parseYarn(c, s, r)
 	default:
 		return r, fmt.Errorf("rope type %q", r.kind)
 	}

@@ -2,7 +2,8 @@
 // added in issue #18 (Gemma2ForCausalLM, Gemma3ForCausalLM and the text part of
 // Gemma3ForConditionalGeneration, Phi3ForCausalLM, GraniteForCausalLM,
 // Olmo2ForCausalLM, SmolLM3ForCausalLM) and the mixtures of experts of issue
-// #21 (Qwen3MoeForCausalLM, MixtralForCausalLM), written from Hugging Face
+// #21 (Qwen3MoeForCausalLM, MixtralForCausalLM, GptOssForCausalLM with its
+// attention sinks, YaRN and clamped experts), written from Hugging Face
 // transformers' modeling_<family>.py and modeling_rope_utils.py and from
 // nothing in this project, so that it can judge the executors: a family is
 // right when every executor's logits match these within 1e-4 of their RMS.

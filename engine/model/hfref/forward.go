@@ -193,6 +193,9 @@ func (m *run) layer(l int, x [][]float64) [][]float64 {
 	case m.f.arch == "Olmo2ForCausalLM": // norms after the blocks, none before
 		x = add(x, m.norm(p+"post_attention_layernorm", m.attention(l, p, x)), 1)
 		return add(x, m.norm(p+"post_feedforward_layernorm", m.mlp(p, x)), 1)
+	case m.f.arch == "GptOssForCausalLM": // GptOssDecoderLayer
+		x = add(x, m.attention(l, p, m.norm(p+"input_layernorm", x)), 1)
+		return add(x, m.gptOssMLP(p, m.norm(p+"post_attention_layernorm", x)), 1)
 	case m.f.moe.sparse != nil: // Qwen3MoeDecoderLayer, MixtralDecoderLayer
 		x = add(x, m.attention(l, p, m.norm(p+"input_layernorm", x)), 1)
 		h := m.norm(p+"post_attention_layernorm", x)
@@ -278,6 +281,10 @@ func (m *run) attention(l int, p string, x [][]float64) [][]float64 {
 	}
 	out := make([][]float64, len(x))
 	group := f.heads / f.kvHeads
+	var sinks []float64 // GptOssAttention.sinks
+	if f.arch == "GptOssForCausalLM" {
+		sinks = m.tensor(p+"self_attn.sinks", f.heads)
+	}
 	for i := range x {
 		out[i] = make([]float64, qd)
 		for h := range f.heads {
@@ -302,6 +309,12 @@ func (m *run) attention(l int, p string, x [][]float64) [][]float64 {
 				max = math.Max(max, s)
 			}
 			var sum float64
+			if sinks != nil {
+				// eager_attention_forward: the sink is one more logit of the
+				// row, counted in the softmax and then dropped.
+				max = math.Max(max, sinks[h])
+				sum = math.Exp(sinks[h] - max)
+			}
 			for j := range scores {
 				scores[j] = math.Exp(scores[j] - max)
 				sum += scores[j]
@@ -387,6 +400,8 @@ func (r rope) table(dim, n int) (cos, sin [][]float64) {
 				attn = math.Sqrt(1 + math.Log(factor)/math.Log(float64(r.origMax)))
 			}
 		}
+	case "yarn":
+		inv, attn = r.yarn.freqs(r.theta, dim)
 	case "llama3":
 		lowWave, highWave := float64(r.origMax)/r.lowFreq, float64(r.origMax)/r.highFreq
 		for i, f := range inv {

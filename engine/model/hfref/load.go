@@ -31,8 +31,16 @@ func Load(dir string) (map[string]any, Tensors, error) {
 	quant := cfg(config).sub("quantization")
 	w := Tensors{}
 	for _, name := range set.Names() {
-		if strings.HasSuffix(name, ".scales") || strings.HasSuffix(name, ".biases") {
+		if strings.HasSuffix(name, ".scales") || strings.HasSuffix(name, ".biases") || strings.HasSuffix(name, "_scales") {
 			continue // read with their weight
+		}
+		if base, ok := strings.CutSuffix(name, "_blocks"); ok {
+			v, err := unpackBlocks(set, name)
+			if err != nil {
+				return nil, nil, fmt.Errorf("hfref: %s: %w", name, err)
+			}
+			w[base] = v
+			continue
 		}
 		t, err := set.Tensor(name)
 		if err != nil {
@@ -51,6 +59,7 @@ func Load(dir string) (map[string]any, Tensors, error) {
 			w[textName(name)] = v
 		}
 	}
+	fuseExperts(w)
 	return config, w, nil
 }
 
@@ -89,8 +98,13 @@ func decode(t safetensors.Tensor) (Tensor, error) {
 func dequantize(set *safetensors.Set, t safetensors.Tensor, quant cfg) (Tensor, error) {
 	module := strings.TrimSuffix(t.Name, ".weight")
 	bits := quant.int("bits", 0)
+	mode := quant.str("mode", "affine")
 	if o := quant.sub(module); o != nil {
 		bits = o.int("bits", bits)
+		mode = o.str("mode", "affine")
+	}
+	if mode == "mxfp4" {
+		return dequantizeMXFP4(set, t)
 	}
 	if bits <= 0 || len(t.Shape) < 2 || len(t.Shape) > 3 {
 		return Tensor{}, fmt.Errorf("U32 tensor %v without quantization bits in config.json", t.Shape)

@@ -10,6 +10,7 @@ import (
 var moeNames = map[string]struct{ arch, modelType string }{
 	"qwen3moe": {"Qwen3MoeForCausalLM", "qwen3_moe"},
 	"mixtral":  {"MixtralForCausalLM", "mixtral"},
+	"gptoss":   {"GptOssForCausalLM", "gpt_oss"},
 }
 
 func init() {
@@ -42,7 +43,7 @@ func (s Spec) moeDefaults() Spec {
 // expertInter is each expert's intermediate size: Mixtral's experts are
 // intermediate_size wide, Qwen3-MoE's moe_intermediate_size.
 func (s Spec) expertInter() int {
-	if s.Arch == "mixtral" {
+	if s.Arch == "mixtral" || s.Arch == "gptoss" {
 		return s.Intermediate
 	}
 	return s.ExpertInter
@@ -72,6 +73,9 @@ func (s Spec) moeName() string {
 
 // moeConfig writes the family's config.json keys, as transformers does.
 func (s Spec) moeConfig(c map[string]any) map[string]any {
+	if s.Arch == "gptoss" {
+		return s.gptossConfig(c)
+	}
 	c["attention_bias"] = false
 	c["attention_dropout"] = 0.0
 	c["num_experts_per_tok"] = s.TopK
@@ -103,6 +107,9 @@ func (s Spec) moeConfig(c map[string]any) map[string]any {
 // per expert or stacked as mlx-lm saves them.
 func (g *gen) moeTensors() error {
 	s := g.s
+	if s.Arch == "gptoss" {
+		return g.gptossTensors()
+	}
 	qd, kd := s.Heads*s.HeadDim, s.KVHeads*s.HeadDim
 	inv := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }
 	steps := []error{g.linear("model.embed_tokens", s.Vocab, s.Hidden, 2*inv(s.Hidden), false)}
@@ -168,10 +175,11 @@ func (g *gen) stacked(path string, n, out, in int, std float64) error {
 		return g.float(path+".weight", w, n, out, in)
 	}
 	// Quantize as (n*out, in) rows, then restore the expert axis.
+	first := len(g.out)
 	if err := g.quantized(path, w, n*out, in, q); err != nil {
 		return err
 	}
-	for i := len(g.out) - 3; i < len(g.out); i++ {
+	for i := first; i < len(g.out); i++ {
 		t := &g.out[i]
 		t.Shape = []int{n, out, t.Shape[1]}
 	}

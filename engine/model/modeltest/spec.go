@@ -21,6 +21,7 @@ type Spec struct {
 	DType        model.DType // F32
 	QuantBits    int         // 0: float weights; else MLX affine bits (2, 3, 4, 5, 6, 8)
 	GroupSize    int         // 64 when QuantBits > 0
+	QuantMode    string      // "" (affine) or "mxfp4" (QuantBits 4, GroupSize 32): MLX's quantization mode; gptoss with QuantBits 0: the Hugging Face MXFP4 release (experts as _blocks/_scales)
 	// QuantOverrides are per-module settings written to config.json: a nil value
 	// keeps the module in float, as mlx-lm does for layers it skips.
 	QuantOverrides map[string]*model.Quant
@@ -33,7 +34,9 @@ type Spec struct {
 	RopeTheta      float64            // 10000
 	SlidingWindow  int                // mistral, smollm3; gemma2/3 (0: 4); 0: none
 	EOS            []int              // generation_config eos_token_id; [2]
-	// Mixture-of-experts families (qwen3moe, mixtral).
+	// Mixture-of-experts families (qwen3moe, mixtral, gptoss; gptoss's experts
+	// are Intermediate wide, Stacked is mlx-lm's experts.{gate,up,down}_proj
+	// and otherwise transformers' fused gate_up_proj).
 	Experts     int   // 4
 	TopK        int   // 2
 	ExpertInter int   // qwen3moe moe_intermediate_size: 64 (mixtral's experts are Intermediate wide)
@@ -75,6 +78,9 @@ func (s Spec) withDefaults() Spec {
 	def(&s.Vocab, 512)
 	def(&s.MaxPos, 256)
 	def(&s.Shards, 1)
+	if s.QuantMode == "mxfp4" {
+		def(&s.GroupSize, 32)
+	}
 	if s.QuantBits > 0 {
 		def(&s.GroupSize, 64)
 	}
@@ -121,7 +127,9 @@ func (s Spec) Name() string {
 	s = s.withDefaults()
 	parts := []string{s.Arch, strings.ToLower(string(s.DType))}
 	if s.QuantBits > 0 {
-		parts = append(parts, fmt.Sprintf("q%dg%d", s.QuantBits, s.GroupSize))
+		parts = append(parts, fmt.Sprintf("q%dg%d%s", s.QuantBits, s.GroupSize, s.QuantMode))
+	} else if s.QuantMode != "" {
+		parts = append(parts, "hf-"+s.QuantMode)
 	}
 	if len(s.QuantOverrides) > 0 {
 		parts = append(parts, "mixed")

@@ -145,11 +145,18 @@ func (s Spec) config() map[string]any {
 	}
 	if s.QuantBits > 0 {
 		q := map[string]any{"group_size": s.GroupSize, "bits": s.QuantBits}
+		if s.QuantMode != "" {
+			q["mode"] = s.QuantMode
+		}
 		for k, v := range s.QuantOverrides {
 			if v == nil {
 				q[k] = false
 			} else {
-				q[k] = map[string]any{"group_size": v.GroupSize, "bits": v.Bits}
+				o := map[string]any{"group_size": v.GroupSize, "bits": v.Bits}
+				if v.Mode != "" {
+					o["mode"] = v.Mode
+				}
+				q[k] = o
 			}
 		}
 		c["quantization"] = q
@@ -260,10 +267,13 @@ func (g *gen) quant(path string) (model.Quant, bool) {
 		}
 		return *o, true
 	}
-	return model.Quant{Bits: g.s.QuantBits, GroupSize: g.s.GroupSize}, true
+	return model.Quant{Bits: g.s.QuantBits, GroupSize: g.s.GroupSize, Mode: g.s.QuantMode}, true
 }
 
 func (g *gen) quantized(path string, w []float32, out, in int, q model.Quant) error {
+	if q.Mode == "mxfp4" {
+		return g.mxfp4(path, w, out, in)
+	}
 	if in%q.GroupSize != 0 || in*q.Bits%32 != 0 {
 		return fmt.Errorf("%s: input size %d does not fit %d-bit groups of %d", path, in, q.Bits, q.GroupSize)
 	}

@@ -45,7 +45,16 @@ func (o *ops) MoE(x model.Value, m *model.MoE) model.Value {
 				w /= sum
 			}
 			ex := &m.Experts[e]
-			h := val(o.GLU(o.Linear(row, &ex.Gate), o.Linear(row, &ex.Up), m.Act))
+			g, u := val(o.Linear(row, &ex.Gate)), val(o.Linear(row, &ex.Up))
+			var h *mat
+			if m.Clamp != nil {
+				h = newMat(g.rows, g.cols)
+				for j := range h.d {
+					h.d[j] = m.Clamp.Apply(g.d[j], u.d[j])
+				}
+			} else {
+				h = val(o.GLU(g, u, m.Act))
+			}
 			y := val(o.Linear(h, &ex.Down))
 			dst := out.row(i)
 			for j, v := range y.d {

@@ -182,6 +182,10 @@ func (o *ops) Attention(layer int, q, k, v model.Value, a *model.Attention) mode
 		s.values[layer] = append(s.values[layer], append([]float64(nil), vm.row(i)...))
 	}
 	group := a.Heads / a.KVHeads
+	var sinks []float64
+	if a.Sinks != nil {
+		sinks = must(o.s.r.w.vector(a.Sinks))
+	}
 	out := newMat(qm.rows, qm.cols)
 	for i := range qm.rows {
 		pos := o.pos + i
@@ -204,6 +208,10 @@ func (o *ops) Attention(layer int, q, k, v model.Value, a *model.Attention) mode
 					sc = a.Softcap * math.Tanh(sc/a.Softcap)
 				}
 				scores[j-first] = sc
+			}
+			if sinks != nil {
+				// The sink joins the softmax and is dropped: it has no value row.
+				scores = append(scores, sinks[hd])
 			}
 			softmax(scores)
 			oh := out.row(i)[hd*d : (hd+1)*d]
