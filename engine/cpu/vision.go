@@ -238,7 +238,7 @@ func (s *sequence) imageAttention(out, q *buf, layer int, a *model.Attention) {
 			s.capScores = grow(s.capScores, pos0+n)
 			s.capRow = grow(s.capRow, a.HeadDim)
 			softcapAttention(out.d[first*out.cols:(first+n)*out.cols], q.d[first*q.cols:(first+n)*q.cols], n, pos0,
-				s.k[layer], s.v[layer], &aa, s.capScores, s.capRow)
+				s.k[layer], s.v[layer], &aa, s.capScores, s.capRow, nil) // no vision family has attention sinks
 			return
 		}
 		ka.Window = window
