@@ -198,27 +198,80 @@ i2done:
 	VCVTDQ2PS Y7, Y7; \
 	ADDQ      $16, DI
 
-// FMA4 adds input j's products of a unit (its 32 floats at off(SI)) to acc.
-#define FMA4(off, acc) \
-	VFMADD231PS off(SI), Y4, acc; \
-	VFMADD231PS off+32(SI), Y5, acc; \
-	VFMADD231PS off+64(SI), Y6, acc; \
-	VFMADD231PS off+96(SI), Y7, acc
-
-// FMA2 is FMA4 into two accumulators, for the 2-input kernel whose chains
-// would otherwise wait on the FMA latency.
+// FMA2 adds input j's products of a unit (its 32 floats at off(SI)) to two
+// accumulators, so that each chain waits on two FMAs per unit, not four.
 #define FMA2(off, acc, acc2) \
 	VFMADD231PS off(SI), Y4, acc; \
 	VFMADD231PS off+32(SI), Y5, acc2; \
 	VFMADD231PS off+64(SI), Y6, acc; \
 	VFMADD231PS off+96(SI), Y7, acc2
 
+// FUNPACK4_Q8 and FUNPACK4_Q4 are FUNPACK into Y12-Y15, for qbatchFloat4,
+// whose accumulators take the other registers; the nibble mask is read from
+// memory.
+#define FUNPACK4_Q8 \
+	VPMOVZXBD (DI), Y12; \
+	VPMOVZXBD 8(DI), Y13; \
+	VPMOVZXBD 16(DI), Y14; \
+	VPMOVZXBD 24(DI), Y15; \
+	VCVTDQ2PS Y12, Y12; \
+	VCVTDQ2PS Y13, Y13; \
+	VCVTDQ2PS Y14, Y14; \
+	VCVTDQ2PS Y15, Y15; \
+	ADDQ      $32, DI
+
+#define FUNPACK4_Q4 \
+	VPMOVZXBD (DI), Y12; \
+	VPMOVZXBD 8(DI), Y13; \
+	VPSRLD    $4, Y12, Y14; \
+	VPSRLD    $4, Y13, Y15; \
+	VPAND     qbatchNibbles<>(SB), Y12, Y12; \
+	VPAND     qbatchNibbles<>(SB), Y13, Y13; \
+	VCVTDQ2PS Y12, Y12; \
+	VCVTDQ2PS Y13, Y13; \
+	VCVTDQ2PS Y14, Y14; \
+	VCVTDQ2PS Y15, Y15; \
+	ADDQ      $16, DI
+
+// FMA4 adds input j's products of a unit (its 32 floats at off(SI)) to two
+// accumulators, so that each chain waits on two FMAs per unit, not four.
+#define FMA4(off, acc, acc2) \
+	VFMADD231PS off(SI), Y12, acc; \
+	VFMADD231PS off+32(SI), Y13, acc2; \
+	VFMADD231PS off+64(SI), Y14, acc; \
+	VFMADD231PS off+96(SI), Y15, acc2
+
+// FSCALE4 adds the group's s·Σq·x of input j (acc+acc2) to tot; acc2 then
+// holds the broadcast scale.
+#define FSCALE4(acc, acc2, tot) \
+	VADDPS       acc2, acc, acc; \
+	VBROADCASTSS (DX), acc2; \
+	VFMADD231PS  acc2, acc, tot
+
+DATA qbatchNibbles<>+0(SB)/8, $0x0000000f0000000f
+DATA qbatchNibbles<>+8(SB)/8, $0x0000000f0000000f
+DATA qbatchNibbles<>+16(SB)/8, $0x0000000f0000000f
+DATA qbatchNibbles<>+24(SB)/8, $0x0000000f0000000f
+GLOBL qbatchNibbles<>(SB), RODATA|NOPTR, $32
+
 // func qbatchFloat4(q unsafe.Pointer, x *float32, _, sc *float32, n, groups, units int, q4 bool, out *float32)
 // writes out[j] = Σ_g sc[g]·Σq·x_j for the 4 inputs j at x (units of n·32
-// float32, each in its xf order); the bias term is the caller's.
+// float32, each in its xf order); the bias term is the caller's. Y0-Y7 are
+// the inputs' two group sums each, Y8-Y11 their totals.
 TEXT ·qbatchFloat4(SB), NOSPLIT, $0-72
-	ARGS
-	SHLQ $7, R11
+	MOVQ    q+0(FP), DI
+	MOVQ    x+8(FP), SI
+	MOVQ    sc+24(FP), DX
+	MOVQ    n+32(FP), R11
+	MOVQ    groups+40(FP), BX
+	MOVQ    units+48(FP), R8
+	MOVBQZX q4+56(FP), R10
+	MOVQ    out+64(FP), AX
+	SHLQ    $7, R11
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	VXORPS  Y10, Y10, Y10
+	VXORPS  Y11, Y11, Y11
 f4group:
 	TESTQ  BX, BX
 	JZ     f4done
@@ -226,40 +279,43 @@ f4group:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
 	MOVQ   R8, CX
 	TESTQ  R10, R10
 	JZ     f4q8
 f4q4:
-	FUNPACK_Q4
-	FMA4(0, Y0)
-	FMA4(128, Y1)
-	FMA4(256, Y2)
-	FMA4(384, Y3)
+	FUNPACK4_Q4
+	FMA4(0, Y0, Y1)
+	FMA4(128, Y2, Y3)
+	FMA4(256, Y4, Y5)
+	FMA4(384, Y6, Y7)
 	ADDQ R11, SI
 	DECQ CX
 	JNZ  f4q4
 	JMP  f4scale
 f4q8:
-	FUNPACK_Q8
-	FMA4(0, Y0)
-	FMA4(128, Y1)
-	FMA4(256, Y2)
-	FMA4(384, Y3)
+	FUNPACK4_Q8
+	FMA4(0, Y0, Y1)
+	FMA4(128, Y2, Y3)
+	FMA4(256, Y4, Y5)
+	FMA4(384, Y6, Y7)
 	ADDQ R11, SI
 	DECQ CX
 	JNZ  f4q8
 f4scale:
-	VBROADCASTSS (DX), Y8
-	VFMADD231PS  Y8, Y0, Y9
-	VFMADD231PS  Y8, Y1, Y11
-	VFMADD231PS  Y8, Y2, Y12
-	VFMADD231PS  Y8, Y3, Y13
+	FSCALE4(Y0, Y1, Y8)
+	FSCALE4(Y2, Y3, Y9)
+	FSCALE4(Y4, Y5, Y10)
+	FSCALE4(Y6, Y7, Y11)
 	ADDQ $4, DX
 	DECQ BX
 	JMP  f4group
 f4done:
-	VHADDPS      Y11, Y9, Y0
-	VHADDPS      Y13, Y12, Y1
+	VHADDPS      Y9, Y8, Y0
+	VHADDPS      Y11, Y10, Y1
 	VHADDPS      Y1, Y0, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS       X1, X0, X0

@@ -16,9 +16,10 @@ package kern
 
 // qbatchMaxTokens is the largest n that takes the batched kernels for MLX
 // 4/8-bit weights; above it the packed prefill path, which converts each
-// weight block to floats once for all tokens, is faster (measured by
-// BenchmarkMatMulTokens on Zen 1: at 16 tokens the batched kernels still do
-// better; at 32 the packed one).
+// weight block to floats once for all tokens, is faster. Measured per CPU
+// second by BenchmarkBatchedVsPacked on Zen 1 (AVX2): the batched kernels do
+// ~18 GFLOP/s from 4 rows up; the packed path 6 at 4 rows, 10-13 at 8, even
+// with them at 16 (Q8) to 24 (Q4), ahead at 32.
 const qbatchMaxTokens = 16
 
 // qbatchRows is the number of inputs one batched kernel call serves: its
@@ -59,6 +60,8 @@ func (b *qbatch) prepare(m *Mat, x []float32, n int, qi bool) bool {
 	}
 	units, ng := cols/32, cols/m.GroupSize
 	switch {
+	case qi && active.batchQi == nil, !qi && active.batchQ == nil:
+		// batchRows reads ins.
 	case qi:
 		b.xw = growI16(b.xw, n*cols)
 		b.dx = grow(b.dx, n*ng)
