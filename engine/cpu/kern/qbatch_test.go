@@ -44,23 +44,25 @@ func TestMatMulBatched(t *testing.T) {
 		{matCase{d: Q8, rows: 9, cols: 256, gs: 128, sd: BF16}, []int{3, 4}, 1},
 		{matCase{d: Q4, rows: 5, cols: 128, gs: 128, sd: F32}, []int{2, 7}, 1},
 		// Big enough to go parallel, rows not a multiple of the chunks.
-		{matCase{d: Q4, rows: 300, cols: 512, gs: 32, sd: BF16}, []int{7}, 3},
-		{matCase{d: Q8, rows: 260, cols: 640, gs: 64, sd: F16}, []int{6}, 3},
+		{matCase{d: Q4, rows: 130, cols: 256, gs: 32, sd: BF16}, []int{7}, 3},
+		{matCase{d: Q8, rows: 97, cols: 320, gs: 64, sd: F16}, []int{6}, 3},
 	} {
-		forEachBatchSet(t, func(t *testing.T) {
-			pool := NewPool(c.threads)
-			defer pool.Close()
-			for _, qi := range []bool{false, true} {
-				e := NewExec(pool)
-				e.SetIntInput(qi)
-				for _, n := range c.ns {
-					t.Run(fmt.Sprintf("%s/t%d/int=%v/n%d", c.matCase, c.threads, qi, n), func(t *testing.T) {
-						rng := rand.New(rand.NewPCG(uint64(i), uint64(n)))
-						m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)
-						checkBatched(t, e, m, randVec(rng, n*c.cols), n)
-					})
+		t.Run(fmt.Sprintf("%s/t%d", c.matCase, c.threads), func(t *testing.T) {
+			forEachBatchSet(t, func(t *testing.T) {
+				pool := NewPool(c.threads)
+				defer pool.Close()
+				for _, qi := range []bool{false, true} {
+					e := NewExec(pool)
+					e.SetIntInput(qi)
+					for _, n := range c.ns {
+						t.Run(fmt.Sprintf("int=%v/n%d", qi, n), func(t *testing.T) {
+							rng := rand.New(rand.NewPCG(uint64(i), uint64(n)))
+							m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)
+							checkBatched(t, e, m, randVec(rng, n*c.cols), n)
+						})
+					}
 				}
-			}
+			})
 		})
 	}
 }
