@@ -203,3 +203,63 @@ func BenchmarkSiLUMul(b *testing.B) {
 		SiLUMul(x, g)
 	}
 }
+
+// BenchmarkMatMulBatch is batched decode's product: n inputs through a 896×4864
+// MLX matrix (a 0.5B model's MLP down projection) on one thread, with float
+// and int16 inputs, n = 1 being MatVec. ns/tok is wall time per input;
+// cpu-GFLOP/s, per CPU second, is what to compare on a busy machine
+// (2·896·4864 flops per input).
+func BenchmarkMatMulBatch(b *testing.B) {
+	const rows, cols = 896, 4864
+	rng := rand.New(rand.NewPCG(1, 4))
+	for _, d := range []DType{Q8, Q4} {
+		m := randMat(rng, d, rows, cols, 64, F16)
+		for _, mode := range qintModes(d, active) {
+			for _, n := range []int{1, 2, 4, 8, 16, 24, 32} {
+				x := randVec(rng, n*cols)
+				y := make([]float32, n*rows)
+				b.Run(fmt.Sprintf("%s%s/n%d", d, mode.name, n), func(b *testing.B) {
+					pool := NewPool(1)
+					defer pool.Close()
+					e := NewExec(pool)
+					e.SetIntInput(mode.on)
+					cpuLoop(b, int64(2*n*rows*cols), func() { e.MatMul(y, m, x, n) }, "FLOP")
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/tok")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkBatchedVsPacked times the two products a batch of n inputs can
+// take with MLX weights, on one thread through BenchmarkMatMulBatch's matrix:
+// the batched kernels ("batch", "batch-int") and prefill's packed path, which
+// converts the weights to floats once for all inputs. qbatchMaxTokens is the
+// n where the packed path starts to win.
+func BenchmarkBatchedVsPacked(b *testing.B) {
+	if active.micro == nil {
+		b.Skip("this kernel set has no packed path")
+	}
+	const rows, cols = 896, 4864
+	rng := rand.New(rand.NewPCG(1, 5))
+	for _, d := range []DType{Q8, Q4} {
+		m := randMat(rng, d, rows, cols, 64, F16)
+		for _, n := range []int{4, 8, 12, 16, 24, 32} {
+			x := randVec(rng, n*cols)
+			y := make([]float32, n*rows)
+			for _, path := range []string{"batch", "batch-int", "packed"} {
+				b.Run(fmt.Sprintf("%s/n%d/%s", d, n, path), func(b *testing.B) {
+					pool := NewPool(1)
+					defer pool.Close()
+					e := NewExec(pool)
+					e.SetIntInput(path == "batch-int")
+					f := func() { e.matMulQuant(y, m, x, n) }
+					if path == "packed" {
+						f = func() { e.matMulPacked(y, m, x, n) }
+					}
+					cpuLoop(b, int64(2*n*rows*cols), f, "FLOP")
+				})
+			}
+		}
+	}
+}

@@ -7,7 +7,8 @@ type Exec struct {
 	pool  *Pool
 	intIn bool // quantized products use the integer kernels (qint.go) where the set has them
 
-	qin qin // prepared input of quantized products
+	qin qin    // prepared input of quantized products
+	qb  qbatch // prepared inputs of batched quantized products
 
 	mv matvecTask
 	mm matmulTask

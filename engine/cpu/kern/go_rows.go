@@ -11,6 +11,7 @@ var goImpl = &impl{
 	rowsBF16:   goRowsBF16,
 	rowsQ8:     goRowsQ8,
 	rowsQ4:     goRowsQ4,
+	batchQ:     goBatchQ,
 	dequant:    func(dst []float32, m *Mat, r int) { m.dequantRow(dst, r) },
 	f16ToF32:   goF16ToF32,
 	finiteF16:  goFiniteF16,

@@ -20,6 +20,11 @@ type impl struct {
 	// in.qi. nil: this set has none, products keep x in float32.
 	rowsQ8i func(y []float32, m *Mat, r0 int, in *qin)
 	rowsQ4i func(y []float32, m *Mat, r0 int, in *qin)
+	// Batched quantized rows (qbatch.go): y[j*m.Rows+r] = row r · input j
+	// for r0 ≤ r < r1 and every input of b, each block of codes unpacked
+	// once for all inputs; batchQi with b's int16 inputs. tmp is the
+	// thread's scratch, groupSize+2·groups+qbatchRows floats. nil: batchRows.
+	batchQ, batchQi func(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32)
 
 	// dequant writes quantized row r of m as float32 (len m.Cols).
 	dequant  func(dst []float32, m *Mat, r int)

@@ -15,15 +15,19 @@ func (e *Exec) MatMul(y []float32, m *Mat, x []float32, n int) {
 		e.MatVec(y, m, x)
 		return
 	}
+	if (m.DType == Q8 || m.DType == Q4) && n <= qbatchMaxTokens {
+		e.matMulQuant(y, m, x, n)
+		return
+	}
 	if active.micro != nil && n >= packMinTokens {
 		e.matMulPacked(y, m, x, n)
 		return
 	}
 	if active.micro != nil && m.DType != F32 {
-		// Too few tokens to amortise converting the weights to floats:
-		// decode's kernels, which never do, are faster one token at a time
-		// (measured by BenchmarkMatMulTokens). Float32 weights need no
-		// conversion and go through gemm below.
+		// Too few tokens to amortise converting half-float weights to
+		// float32: decode's kernels, which never do, are faster one token
+		// at a time (measured by BenchmarkMatMulTokens). Float32 weights
+		// need no conversion and go through gemm below.
 		for i := 0; i < n; i++ {
 			e.MatVec(y[i*m.Rows:(i+1)*m.Rows], m, x[i*m.Cols:(i+1)*m.Cols])
 		}

@@ -40,6 +40,8 @@ var avx2Impl = &impl{
 	prepQ:      avx2PrepQ,
 	rowsQ8i:    avx2RowsQ8i,
 	rowsQ4i:    avx2RowsQ4i,
+	batchQ:     avx2BatchQ,
+	batchQi:    avx2BatchQi,
 	dequant:    func(dst []float32, m *Mat, r int) { m.dequantRow(dst, r) },
 	f16ToF32:   avx2F16ToF32,
 	finiteF16:  goFiniteF16,

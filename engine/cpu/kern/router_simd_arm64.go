@@ -12,6 +12,7 @@ var neonImpl = &impl{
 	rowsBF16:   neonRowsBF16,
 	rowsQ8:     neonRowsQ8,
 	rowsQ4:     neonRowsQ4,
+	batchQ:     neonBatchQ,
 	prepQ:      neonPrepQ,
 	dequant:    neonDequant,
 	f16ToF32:   neonF16ToF32,

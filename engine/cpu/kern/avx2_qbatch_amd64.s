@@ -1,0 +1,372 @@
+//go:build goexperiment.simd && amd64
+
+#include "textflag.h"
+
+// Batched quantized rows (qbatch.go): one weight row against 4 (or 2) inputs.
+// Each unit of 32 codes is unpacked once into registers and multiplied with
+// every input's 32 values, which the caller interleaved per unit: input j's
+// values of a unit are at j·stride within it, and the next unit starts
+// n·stride further on. Registers: DI codes, SI the inputs' values, R9 the
+// inputs' dx (integer kernels), DX the row's scales (float32), BX groups left,
+// R8 units per group, CX units left, R10 q4, R11 the unit stride, R12 the
+// stride of dx between groups, AX out; Y0-Y3 the inputs' sums over a group,
+// Y4-Y7 the unpacked codes, Y8 the group's scale, Y9 Y11 Y12 Y13 the inputs'
+// scaled sums over the row, Y10 the nibble mask.
+
+DATA qbatchNibble<>+0(SB)/4, $15
+GLOBL qbatchNibble<>(SB), RODATA|NOPTR, $4
+
+// IMADD adds input j's products of a unit (codes widened to int16 in Y4 and
+// Y5; the input's 32 int16 at off(SI)) to acc, in int32 lanes: codes ≤ 255
+// and |xw| ≤ 32767, a group of 128 adds 8 pairs per lane, no overflow.
+#define IMADD(off, acc) \
+	VPMADDWD off(SI), Y4, Y6; \
+	VPMADDWD off+32(SI), Y5, Y7; \
+	VPADDD   Y6, acc, acc; \
+	VPADDD   Y7, acc, acc
+
+// ISCALE adds the group's s·dx·Σq·xw of input j to tot.
+#define ISCALE(acc, off, tot) \
+	VCVTDQ2PS    acc, acc; \
+	VBROADCASTSS off(R9), Y7; \
+	VMULPS       Y8, Y7, Y7; \
+	VFMADD231PS  Y7, acc, tot
+
+// IUNPACK widens a unit's codes to int16 in Y4 (the low nibbles or first 16
+// bytes) and Y5, advancing DI.
+#define IUNPACK_Q4 \
+	VMOVDQU   (DI), X4; \
+	VPSRLW    $4, X4, X5; \
+	VPAND     X10, X4, X4; \
+	VPAND     X10, X5, X5; \
+	VPMOVZXBW X4, Y4; \
+	VPMOVZXBW X5, Y5; \
+	ADDQ      $16, DI
+
+#define IUNPACK_Q8 \
+	VPMOVZXBW (DI), Y4; \
+	VPMOVZXBW 16(DI), Y5; \
+	ADDQ      $32, DI
+
+#define ARGS \
+	MOVQ    q+0(FP), DI; \
+	MOVQ    x+8(FP), SI; \
+	MOVQ    sc+24(FP), DX; \
+	MOVQ    n+32(FP), R11; \
+	MOVQ    groups+40(FP), BX; \
+	MOVQ    units+48(FP), R8; \
+	MOVBQZX q4+56(FP), R10; \
+	MOVQ    out+64(FP), AX; \
+	VPBROADCASTD qbatchNibble<>(SB), Y10; \
+	VXORPS  Y9, Y9, Y9; \
+	VXORPS  Y11, Y11, Y11; \
+	VXORPS  Y12, Y12, Y12; \
+	VXORPS  Y13, Y13, Y13
+
+// func qbatchInt4(q unsafe.Pointer, x *int16, dx, sc *float32, n, groups, units int, q4 bool, out *float32)
+// writes out[j] = Σ_g sc[g]·dx[g·n+j]·Σq·x_j for the 4 inputs j at x (units
+// of n·32 int16) and dx; the bias term is the caller's.
+TEXT ·qbatchInt4(SB), NOSPLIT, $0-72
+	ARGS
+	MOVQ dx+16(FP), R9
+	MOVQ R11, R12
+	SHLQ $2, R12
+	SHLQ $6, R11
+	VPBROADCASTB qbatchNibble<>(SB), X10
+i4group:
+	TESTQ BX, BX
+	JZ    i4done
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ  R8, CX
+	TESTQ R10, R10
+	JZ    i4q8
+i4q4:
+	IUNPACK_Q4
+	IMADD(0, Y0)
+	IMADD(64, Y1)
+	IMADD(128, Y2)
+	IMADD(192, Y3)
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  i4q4
+	JMP  i4scale
+i4q8:
+	IUNPACK_Q8
+	IMADD(0, Y0)
+	IMADD(64, Y1)
+	IMADD(128, Y2)
+	IMADD(192, Y3)
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  i4q8
+i4scale:
+	VBROADCASTSS (DX), Y8
+	ISCALE(Y0, 0, Y9)
+	ISCALE(Y1, 4, Y11)
+	ISCALE(Y2, 8, Y12)
+	ISCALE(Y3, 12, Y13)
+	ADDQ $4, DX
+	ADDQ R12, R9
+	DECQ BX
+	JMP  i4group
+i4done:
+	VHADDPS      Y11, Y9, Y0
+	VHADDPS      Y13, Y12, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (AX)
+	VZEROUPPER
+	RET
+
+// func qbatchInt2(q unsafe.Pointer, x *int16, dx, sc *float32, n, groups, units int, q4 bool, out *float32)
+// is qbatchInt4 for 2 inputs (out[0], out[1]; out has room for 4).
+TEXT ·qbatchInt2(SB), NOSPLIT, $0-72
+	ARGS
+	MOVQ dx+16(FP), R9
+	MOVQ R11, R12
+	SHLQ $2, R12
+	SHLQ $6, R11
+	VPBROADCASTB qbatchNibble<>(SB), X10
+i2group:
+	TESTQ BX, BX
+	JZ    i2done
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ  R8, CX
+	TESTQ R10, R10
+	JZ    i2q8
+i2q4:
+	IUNPACK_Q4
+	IMADD(0, Y0)
+	IMADD(64, Y1)
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  i2q4
+	JMP  i2scale
+i2q8:
+	IUNPACK_Q8
+	IMADD(0, Y0)
+	IMADD(64, Y1)
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  i2q8
+i2scale:
+	VBROADCASTSS (DX), Y8
+	ISCALE(Y0, 0, Y9)
+	ISCALE(Y1, 4, Y11)
+	ADDQ $4, DX
+	ADDQ R12, R9
+	DECQ BX
+	JMP  i2group
+i2done:
+	VHADDPS      Y11, Y9, Y0
+	VHADDPS      Y0, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (AX)
+	VZEROUPPER
+	RET
+
+// FUNPACK widens a unit's 32 codes to float32 in Y4-Y7, in the order of the
+// inputs' xf (Q8: column order; Q4: the low nibbles, even columns, then the
+// high ones), advancing DI.
+#define FUNPACK_Q8 \
+	VPMOVZXBD (DI), Y4; \
+	VPMOVZXBD 8(DI), Y5; \
+	VPMOVZXBD 16(DI), Y6; \
+	VPMOVZXBD 24(DI), Y7; \
+	VCVTDQ2PS Y4, Y4; \
+	VCVTDQ2PS Y5, Y5; \
+	VCVTDQ2PS Y6, Y6; \
+	VCVTDQ2PS Y7, Y7; \
+	ADDQ      $32, DI
+
+#define FUNPACK_Q4 \
+	VPMOVZXBD (DI), Y4; \
+	VPMOVZXBD 8(DI), Y5; \
+	VPSRLD    $4, Y4, Y6; \
+	VPSRLD    $4, Y5, Y7; \
+	VPAND     Y10, Y4, Y4; \
+	VPAND     Y10, Y5, Y5; \
+	VCVTDQ2PS Y4, Y4; \
+	VCVTDQ2PS Y5, Y5; \
+	VCVTDQ2PS Y6, Y6; \
+	VCVTDQ2PS Y7, Y7; \
+	ADDQ      $16, DI
+
+// FMA2 adds input j's products of a unit (its 32 floats at off(SI)) to two
+// accumulators, so that each chain waits on two FMAs per unit, not four.
+#define FMA2(off, acc, acc2) \
+	VFMADD231PS off(SI), Y4, acc; \
+	VFMADD231PS off+32(SI), Y5, acc2; \
+	VFMADD231PS off+64(SI), Y6, acc; \
+	VFMADD231PS off+96(SI), Y7, acc2
+
+// FUNPACK4_Q8 and FUNPACK4_Q4 are FUNPACK into Y12-Y15, for qbatchFloat4,
+// whose accumulators take the other registers; the nibble mask is read from
+// memory.
+#define FUNPACK4_Q8 \
+	VPMOVZXBD (DI), Y12; \
+	VPMOVZXBD 8(DI), Y13; \
+	VPMOVZXBD 16(DI), Y14; \
+	VPMOVZXBD 24(DI), Y15; \
+	VCVTDQ2PS Y12, Y12; \
+	VCVTDQ2PS Y13, Y13; \
+	VCVTDQ2PS Y14, Y14; \
+	VCVTDQ2PS Y15, Y15; \
+	ADDQ      $32, DI
+
+#define FUNPACK4_Q4 \
+	VPMOVZXBD (DI), Y12; \
+	VPMOVZXBD 8(DI), Y13; \
+	VPSRLD    $4, Y12, Y14; \
+	VPSRLD    $4, Y13, Y15; \
+	VPAND     qbatchNibbles<>(SB), Y12, Y12; \
+	VPAND     qbatchNibbles<>(SB), Y13, Y13; \
+	VCVTDQ2PS Y12, Y12; \
+	VCVTDQ2PS Y13, Y13; \
+	VCVTDQ2PS Y14, Y14; \
+	VCVTDQ2PS Y15, Y15; \
+	ADDQ      $16, DI
+
+// FMA4 adds input j's products of a unit (its 32 floats at off(SI)) to two
+// accumulators, so that each chain waits on two FMAs per unit, not four.
+#define FMA4(off, acc, acc2) \
+	VFMADD231PS off(SI), Y12, acc; \
+	VFMADD231PS off+32(SI), Y13, acc2; \
+	VFMADD231PS off+64(SI), Y14, acc; \
+	VFMADD231PS off+96(SI), Y15, acc2
+
+// FSCALE4 adds the group's s·Σq·x of input j (acc+acc2) to tot; acc2 then
+// holds the broadcast scale.
+#define FSCALE4(acc, acc2, tot) \
+	VADDPS       acc2, acc, acc; \
+	VBROADCASTSS (DX), acc2; \
+	VFMADD231PS  acc2, acc, tot
+
+DATA qbatchNibbles<>+0(SB)/8, $0x0000000f0000000f
+DATA qbatchNibbles<>+8(SB)/8, $0x0000000f0000000f
+DATA qbatchNibbles<>+16(SB)/8, $0x0000000f0000000f
+DATA qbatchNibbles<>+24(SB)/8, $0x0000000f0000000f
+GLOBL qbatchNibbles<>(SB), RODATA|NOPTR, $32
+
+// func qbatchFloat4(q unsafe.Pointer, x *float32, _, sc *float32, n, groups, units int, q4 bool, out *float32)
+// writes out[j] = Σ_g sc[g]·Σq·x_j for the 4 inputs j at x (units of n·32
+// float32, each in its xf order); the bias term is the caller's. Y0-Y7 are
+// the inputs' two group sums each, Y8-Y11 their totals.
+TEXT ·qbatchFloat4(SB), NOSPLIT, $0-72
+	MOVQ    q+0(FP), DI
+	MOVQ    x+8(FP), SI
+	MOVQ    sc+24(FP), DX
+	MOVQ    n+32(FP), R11
+	MOVQ    groups+40(FP), BX
+	MOVQ    units+48(FP), R8
+	MOVBQZX q4+56(FP), R10
+	MOVQ    out+64(FP), AX
+	SHLQ    $7, R11
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	VXORPS  Y10, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+f4group:
+	TESTQ  BX, BX
+	JZ     f4done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   R8, CX
+	TESTQ  R10, R10
+	JZ     f4q8
+f4q4:
+	FUNPACK4_Q4
+	FMA4(0, Y0, Y1)
+	FMA4(128, Y2, Y3)
+	FMA4(256, Y4, Y5)
+	FMA4(384, Y6, Y7)
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  f4q4
+	JMP  f4scale
+f4q8:
+	FUNPACK4_Q8
+	FMA4(0, Y0, Y1)
+	FMA4(128, Y2, Y3)
+	FMA4(256, Y4, Y5)
+	FMA4(384, Y6, Y7)
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  f4q8
+f4scale:
+	FSCALE4(Y0, Y1, Y8)
+	FSCALE4(Y2, Y3, Y9)
+	FSCALE4(Y4, Y5, Y10)
+	FSCALE4(Y6, Y7, Y11)
+	ADDQ $4, DX
+	DECQ BX
+	JMP  f4group
+f4done:
+	VHADDPS      Y9, Y8, Y0
+	VHADDPS      Y11, Y10, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (AX)
+	VZEROUPPER
+	RET
+
+// func qbatchFloat2(q unsafe.Pointer, x *float32, _, sc *float32, n, groups, units int, q4 bool, out *float32)
+// is qbatchFloat4 for 2 inputs (out[0], out[1]; out has room for 4).
+TEXT ·qbatchFloat2(SB), NOSPLIT, $0-72
+	ARGS
+	SHLQ $7, R11
+f2group:
+	TESTQ  BX, BX
+	JZ     f2done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   R8, CX
+	TESTQ  R10, R10
+	JZ     f2q8
+f2q4:
+	FUNPACK_Q4
+	FMA2(0, Y0, Y2)
+	FMA2(128, Y1, Y3)
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  f2q4
+	JMP  f2scale
+f2q8:
+	FUNPACK_Q8
+	FMA2(0, Y0, Y2)
+	FMA2(128, Y1, Y3)
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  f2q8
+f2scale:
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
+	VBROADCASTSS (DX), Y8
+	VFMADD231PS  Y8, Y0, Y9
+	VFMADD231PS  Y8, Y1, Y11
+	ADDQ $4, DX
+	DECQ BX
+	JMP  f2group
+f2done:
+	VHADDPS      Y11, Y9, Y0
+	VHADDPS      Y0, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (AX)
+	VZEROUPPER
+	RET

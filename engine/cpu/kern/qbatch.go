@@ -1,0 +1,214 @@
+package kern
+
+// Batched decode. A decode step of n sequences multiplies every weight matrix
+// by n inputs. One matrix-vector product per input reads (and, for MLX 4/8-bit
+// codes, unpacks) every weight n times; prefill's packed path converts the
+// whole matrix to floats first, which costs more than it saves below a few
+// dozen tokens. The batched kernels instead unpack each block of codes once,
+// in registers, and apply it to every input (llama.cpp's mmvq idea): the
+// weights' bandwidth and unpacking are shared, only the multiply-adds grow
+// with n.
+//
+// Each input keeps the semantics it would have alone: float x gives
+// s·Σq·x + b·Σx per group, and with Exec.SetIntInput x is rounded per group
+// to int16 exactly as a lone MatVec rounds it (qint.go), so a sequence's
+// logits do not depend on whether it was batched (to float32 summation order).
+
+// qbatchMaxTokens is the largest n that takes the batched kernels for MLX
+// 4/8-bit weights; above it the packed prefill path, which converts each
+// weight block to floats once for all tokens, is faster. Measured per CPU
+// second by BenchmarkBatchedVsPacked on Zen 1 (AVX2): the batched kernels do
+// ~18 GFLOP/s from 4 rows up; the packed path 6 at 4 rows, 10-13 at 8, even
+// with them at 16 (Q8) to 24 (Q4), ahead at 32.
+const qbatchMaxTokens = 16
+
+// qbatchRows is the number of inputs one batched kernel call serves: its
+// accumulators fill the registers (AVX2: four inputs' integer and float sums,
+// the unpacked codes and the scale).
+const qbatchRows = 4
+
+// qbatch is the prepared input of a batched product: every input prepared as
+// a lone product prepares it (ins), plus the same values interleaved per
+// block of 32 columns so that a kernel reads the inputs of one block of codes
+// from one stream.
+type qbatch struct {
+	n    int
+	qi   bool      // inputs quantized to int16 (qint.go)
+	ins  []qin     // (n) each input as MatVec prepares it
+	xf   []float32 // (cols/32, n, 32) the inputs' xf (float kernels)
+	xw   []int16   // (cols/32, n, 32) the inputs' xw (integer kernels)
+	dx   []float32 // (groups, n) the inputs' dx (integer kernels)
+	tmp  [][]float32
+	task qbatchTask
+}
+
+// prepare fills b for n inputs x (n, m.Cols). It returns false when an input
+// is not finite and the integer kernels were asked for: such an input must
+// go through the float kernels alone, as MatVec would take it.
+func (b *qbatch) prepare(m *Mat, x []float32, n int, qi bool) bool {
+	cols := m.Cols
+	if cap(b.ins) < n {
+		b.ins = append(b.ins[:cap(b.ins)], make([]qin, n-cap(b.ins))...)
+	}
+	b.ins, b.n, b.qi = b.ins[:n], n, qi
+	for j := range b.ins {
+		in := &b.ins[j]
+		in.prepareFor(m, x[j*cols:(j+1)*cols], !qi)
+		if qi && !in.prepareInt(m) {
+			return false
+		}
+	}
+	units, ng := cols/32, cols/m.GroupSize
+	switch {
+	case qi && active.batchQi == nil, !qi && active.batchQ == nil:
+		// batchRows reads ins.
+	case qi:
+		b.xw = growI16(b.xw, n*cols)
+		b.dx = grow(b.dx, n*ng)
+		for j := range b.ins {
+			q := &b.ins[j].qi
+			for u := range units {
+				copy(b.xw[(u*n+j)*32:(u*n+j+1)*32], q.xw[u*32:(u+1)*32])
+			}
+			for g := range ng {
+				b.dx[g*n+j] = q.dx[g]
+			}
+		}
+	case active.prepQ != nil:
+		b.xf = grow(b.xf, n*cols)
+		for j := range b.ins {
+			xf := b.ins[j].xf
+			for u := range units {
+				copy(b.xf[(u*n+j)*32:(u*n+j+1)*32], xf[u*32:(u+1)*32])
+			}
+		}
+	}
+	return true
+}
+
+// matMulQuant computes y = x·mᵀ for 2 ≤ n ≤ qbatchMaxTokens inputs and an
+// MLX-quantized m, splitting m's rows over the threads.
+func (e *Exec) matMulQuant(y []float32, m *Mat, x []float32, n int) {
+	b := &e.qb
+	if !b.prepare(m, x, n, e.IntInput()) {
+		for i := 0; i < n; i++ {
+			e.MatVec(y[i*m.Rows:(i+1)*m.Rows], m, x[i*m.Cols:(i+1)*m.Cols])
+		}
+		return
+	}
+	t := &b.task
+	t.m, t.y, t.b = m, y[:n*m.Rows], b
+	threads := e.pool.Threads()
+	for len(b.tmp) < threads {
+		b.tmp = append(b.tmp, nil) // one scratch per thread, sized by the kernels
+	}
+	if m.Rows*m.Cols*n < parallelMin {
+		threads = 1
+	}
+	t.rows = chunkRows(m.Rows, threads)
+	chunks := (m.Rows + t.rows - 1) / t.rows
+	if threads == 1 {
+		runInline(t, chunks)
+	} else {
+		e.pool.run(t, chunks)
+	}
+	t.m, t.y, t.b = nil, nil, nil
+}
+
+type qbatchTask struct {
+	m    *Mat
+	y    []float32 // (n, m.Rows)
+	b    *qbatch
+	rows int // weight rows per chunk
+}
+
+func (t *qbatchTask) runChunk(c, tid int) {
+	m, b := t.m, t.b
+	r0 := c * t.rows
+	r1 := min(r0+t.rows, m.Rows)
+	kernel := active.batchQ
+	if b.qi {
+		kernel = active.batchQi
+	}
+	if kernel != nil {
+		b.tmp[tid] = grow(b.tmp[tid], m.GroupSize+2*(m.Cols/m.GroupSize)+qbatchRows)
+		kernel(t.y, m, r0, r1, b, b.tmp[tid])
+		return
+	}
+	batchRows(t.y, m, r0, r1, b)
+}
+
+// batchRowsBlock is the number of weight rows batchRows multiplies with one
+// input before the next: at most 8 rows of 4864 columns (a 0.5B model's
+// MLP down projection) stay in L2 for every input.
+const batchRowsBlock = 8
+
+// batchRows is the batched product for sets without batched kernels: each
+// input's lone-product rows over small blocks of weight rows, which stay in
+// cache from one input to the next. The weights are read from memory once;
+// they are still unpacked once per input.
+func batchRows(y []float32, m *Mat, r0, r1 int, b *qbatch) {
+	rows := m.Rows
+	f := active.rowsQ8
+	switch {
+	case m.DType == Q4 && b.qi:
+		f = active.rowsQ4i
+	case m.DType == Q4:
+		f = active.rowsQ4
+	case b.qi:
+		f = active.rowsQ8i
+	}
+	for s := r0; s < r1; s += batchRowsBlock {
+		e := min(s+batchRowsBlock, r1)
+		for j := range b.ins {
+			f(y[j*rows+s:j*rows+e], m, s, &b.ins[j])
+		}
+	}
+}
+
+// goBatchQ is the batched product of float inputs in plain Go, the reference
+// the SIMD batched kernels are tested against: per weight row and group the
+// codes are converted to floats once and multiplied with every input.
+// y is (n, m.Rows); tmp holds at least m.GroupSize floats.
+func goBatchQ(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
+	cols, gs, rows := m.Cols, m.GroupSize, m.Rows
+	ng := cols / gs
+	w := tmp[:gs]
+	for r := r0; r < r1; r++ {
+		for j := range b.ins {
+			y[j*rows+r] = 0
+		}
+		for g := range ng {
+			unpackGroup(w, m, r, g)
+			sc, bs := m.Scales.At(r*ng+g), m.Biases.At(r*ng+g)
+			for j := range b.ins {
+				in := &b.ins[j]
+				xg := in.x[g*gs : (g+1)*gs]
+				var s0, s1, s2, s3 float32
+				for k := 0; k < gs; k += 4 {
+					s0 += w[k] * xg[k]
+					s1 += w[k+1] * xg[k+1]
+					s2 += w[k+2] * xg[k+2]
+					s3 += w[k+3] * xg[k+3]
+				}
+				y[j*rows+r] += sc*((s0+s1)+(s2+s3)) + bs*in.xsum[g]
+			}
+		}
+	}
+}
+
+// unpackGroup writes the codes of group g of row r of m as floats, in column
+// order.
+func unpackGroup(w []float32, m *Mat, r, g int) {
+	gs := m.GroupSize
+	c0 := r*m.Cols + g*gs
+	if m.DType == Q8 {
+		for k, v := range m.Q[c0 : c0+gs] {
+			w[k] = float32(v)
+		}
+		return
+	}
+	for k, v := range m.Q[c0/2 : (c0+gs)/2] {
+		w[2*k], w[2*k+1] = float32(v&15), float32(v>>4)
+	}
+}

@@ -1,0 +1,155 @@
+package kern
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// forEachBatchSet runs f on every kernel set, and once more on each set that
+// has batched kernels with them removed, so that batchRows (the path of the
+// sets without them) is tested on every CPU.
+func forEachBatchSet(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	forEachImpl(t, func(t *testing.T) {
+		t.Run("kernels", f)
+		if active.batchQ == nil && active.batchQi == nil {
+			return
+		}
+		t.Run("rows", func(t *testing.T) {
+			saved := active
+			im := *active
+			im.batchQ, im.batchQi = nil, nil
+			active = &im
+			defer func() { active = saved }()
+			f(t)
+		})
+	})
+}
+
+// TestMatMulBatched checks the batched decode product at every batch size
+// that takes it, in both input modes: each input's result must be what MatVec
+// gives that input alone and what the float64 reference of that mode gives
+// (float x, or x rounded to int16 as qint.go does), to float32 summation.
+func TestMatMulBatched(t *testing.T) {
+	small := []int{2, 3, 4, 5, 6, 9, 16} // blocks of 4 and 2, odd tails, the largest batch
+	for i, c := range []struct {
+		matCase
+		ns      []int
+		threads int
+	}{
+		{matCase{d: Q8, rows: 13, cols: 384, gs: 32, sd: F16}, small, 1},
+		{matCase{d: Q4, rows: 13, cols: 384, gs: 64, sd: F16}, small, 1},
+		{matCase{d: Q8, rows: 9, cols: 256, gs: 128, sd: BF16}, []int{3, 4}, 1},
+		{matCase{d: Q4, rows: 5, cols: 128, gs: 128, sd: F32}, []int{2, 7}, 1},
+		// Big enough to go parallel, rows not a multiple of the chunks.
+		{matCase{d: Q4, rows: 130, cols: 256, gs: 32, sd: BF16}, []int{7}, 3},
+		{matCase{d: Q8, rows: 97, cols: 320, gs: 64, sd: F16}, []int{6}, 3},
+	} {
+		t.Run(fmt.Sprintf("%s/t%d", c.matCase, c.threads), func(t *testing.T) {
+			forEachBatchSet(t, func(t *testing.T) {
+				pool := NewPool(c.threads)
+				defer pool.Close()
+				for _, qi := range []bool{false, true} {
+					e := NewExec(pool)
+					e.SetIntInput(qi)
+					for _, n := range c.ns {
+						t.Run(fmt.Sprintf("int=%v/n%d", qi, n), func(t *testing.T) {
+							rng := rand.New(rand.NewPCG(uint64(i), uint64(n)))
+							m := randMat(rng, c.d, c.rows, c.cols, c.gs, c.sd)
+							checkBatched(t, e, m, randVec(rng, n*c.cols), n)
+						})
+					}
+				}
+			})
+		})
+	}
+}
+
+func checkBatched(t *testing.T, e *Exec, m *Mat, x []float32, n int) {
+	t.Helper()
+	if err := m.Check(); err != nil {
+		t.Fatalf("bad test matrix: %v", err)
+	}
+	y := make([]float32, n*m.Rows)
+	e.MatMul(y, m, x, n)
+	alone := make([]float32, m.Rows)
+	for i := range n {
+		xi := x[i*m.Cols : (i+1)*m.Cols]
+		e.MatVec(alone, m, xi)
+		want, mag := refMatVec(m, xi)
+		if e.IntInput() {
+			var in qin
+			in.prepare(m, xi)
+			if !in.prepareInt(m) {
+				t.Fatal("finite x refused")
+			}
+			want, mag = i8Ref(m, &in)
+		}
+		for r := range m.Rows {
+			got := y[i*m.Rows+r]
+			if !close32(got, want[r], mag[r]) {
+				t.Fatalf("input %d row %d: got %v, want %v (Σ|terms| %v)", i, r, got, want[r], mag[r])
+			}
+			if !close32(got, float64(alone[r]), mag[r]) {
+				t.Fatalf("input %d row %d: got %v batched, %v alone (Σ|terms| %v)", i, r, got, alone[r], mag[r])
+			}
+		}
+	}
+}
+
+// A non-finite input in a batch with integer inputs goes through the float
+// kernels, as it would alone, and the other inputs keep their int16 rounding.
+func TestMatMulBatchedNonFinite(t *testing.T) {
+	forEachBatchSet(t, func(t *testing.T) {
+		pool := NewPool(2)
+		defer pool.Close()
+		e := NewExec(pool)
+		e.SetIntInput(true)
+		rng := rand.New(rand.NewPCG(5, 5))
+		for _, d := range []DType{Q8, Q4} {
+			const n = 5
+			m := randMat(rng, d, 24, 128, 64, F16)
+			x := randVec(rng, n*128)
+			x[2*128+7] = float32(math.Inf(-1))
+			y := make([]float32, n*m.Rows)
+			e.MatMul(y, m, x, n)
+			alone := make([]float32, m.Rows)
+			for i := range n {
+				xi := x[i*128 : (i+1)*128]
+				e.MatVec(alone, m, xi)
+				_, mag := refMatVec(m, xi)
+				for r := range m.Rows {
+					got, want := y[i*m.Rows+r], alone[r]
+					switch {
+					case i == 2:
+						if !math.IsNaN(float64(got)) && !math.IsInf(float64(got), 0) {
+							t.Fatalf("%s input %d row %d: %v from a non-finite input", d, i, r, got)
+						}
+					case e.IntInput() && got != want, !close32(got, float64(want), mag[r]):
+						// With integer inputs the batch went through MatVec.
+						t.Fatalf("%s input %d row %d: got %v, alone %v", d, i, r, got, want)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestMatMulBatchedNoAlloc(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(2, 3))
+	m := randMat(rng, Q4, 256, 512, 64, BF16)
+	const n = 7
+	x, y := randVec(rng, n*512), make([]float32, n*256)
+	for _, qi := range []bool{false, true} {
+		e := NewExec(pool)
+		e.SetIntInput(qi)
+		e.MatMul(y, m, x, n) // warm-up sizes the scratch
+		if a := testing.AllocsPerRun(20, func() { e.MatMul(y, m, x, n) }); a != 0 {
+			t.Fatalf("int=%v: batched MatMul allocates %v times per call", qi, a)
+		}
+	}
+}
