@@ -84,16 +84,21 @@ func (h *harmonyStage) process(buf string, final bool, e *emitter) int {
 }
 
 // header waits for <|message|> and decides what the body is. Text that
-// cannot be a header (a model writing plain text) is content.
+// cannot be a header (a model writing plain text: it does not start with a
+// token, or runs past maxHarmonyHeader without <|message|>) is content. The
+// same rules hold however the text arrives: whole, in pieces or byte by byte.
 func (h *harmonyStage) header(buf string, final bool, e *emitter) int {
+	lead := strings.TrimLeft(buf, pyWhitespace)
+	looksLike := strings.HasPrefix(lead, "<|") || strings.HasPrefix("<|", lead)
 	i := strings.Index(buf, harmonyMessage)
-	if i < 0 {
-		lead := strings.TrimLeft(buf, pyWhitespace)
-		looksLike := strings.HasPrefix(lead, "<|") || strings.HasPrefix("<|", lead)
+	if i >= 0 && i+len(harmonyMessage) > maxHarmonyHeader {
+		i, looksLike = -1, false // streamed, it would have been content before <|message|> arrived
+	}
+	if i < 0 || !looksLike {
 		switch {
-		case looksLike && !final && len(buf) < maxHarmonyHeader:
+		case looksLike && len(buf) < maxHarmonyHeader && !final:
 			return 0
-		case looksLike && final:
+		case looksLike && len(buf) < maxHarmonyHeader && final:
 			return len(buf) // a header the output ended in: markup, no text
 		}
 		h.kind = harmonyContent
