@@ -21,9 +21,9 @@
 #   MLX         the mlx-manager binary (./mlx-manager of this checkout; `make build`)
 #   CACHE       generated safetensors models ($LLAMA_DIR/bench-cache)
 #   MODELS      GGUF files ($LLAMA_DIR/models)
-#   ROUNDS      interleaved rounds, best reported (3)
+#   ROUNDS      interleaved rounds, best reported (2)
 #   PRECISIONS  single-stream precisions ("f32 bf16 f16 q8 q4")
-#   CONC_PRECISIONS  precisions of the concurrency rows ("f16 q8 q4"); "" skips them
+#   CONC_PRECISIONS  precisions of the concurrency rows ("q4"); "" skips them
 #   LEVELS      concurrency levels (1,4,8)
 #   THREADS     threads of both engines (2)
 #   PYTHON      a python3 with numpy, for bench_to_gguf.py (/usr/bin/python3)
@@ -37,9 +37,9 @@ BIN=$LLAMA_DIR/build/bin
 MLX=${MLX:-$root/mlx-manager}
 CACHE=${CACHE:-$LLAMA_DIR/bench-cache}
 MODELS=${MODELS:-$LLAMA_DIR/models}
-ROUNDS=${ROUNDS:-3}
-PRECISIONS=${PRECISIONS:-f32 bf16 f16 q8 q4}
-CONC_PRECISIONS=${CONC_PRECISIONS-f16 q8 q4}
+ROUNDS=${ROUNDS:-2}
+PRECISIONS=${PRECISIONS-f32 bf16 f16 q8 q4}
+CONC_PRECISIONS=${CONC_PRECISIONS-q4}
 LEVELS=${LEVELS:-1,4,8}
 THREADS=${THREADS:-2}
 PYTHON=${PYTHON:-/usr/bin/python3}
