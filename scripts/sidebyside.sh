@@ -27,7 +27,7 @@
 #   LEVELS      concurrency levels (1,4,8)
 #   THREADS     threads of both engines (2)
 #   PYTHON      a python3 with numpy, for bench_to_gguf.py (/usr/bin/python3)
-#   OUT         where raw outputs and report.md go (sidebyside-DATE)
+#   OUT         where raw outputs and report.md go ($LLAMA_DIR/runs/DATE)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,7 +43,7 @@ CONC_PRECISIONS=${CONC_PRECISIONS-q4}
 LEVELS=${LEVELS:-1,4,8}
 THREADS=${THREADS:-2}
 PYTHON=${PYTHON:-/usr/bin/python3}
-OUT=${OUT:-$root/sidebyside-$(date -u +%Y%m%d-%H%M%S)}
+OUT=${OUT:-$LLAMA_DIR/runs/$(date -u +%Y%m%d-%H%M%S)}
 PORT=${PORT:-18093}
 # Fixed by engine/bench, which has no flags for them: llama-bench's pp512/tg128, and
 # a 32-token prompt per request under --concurrency.
