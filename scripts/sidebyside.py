@@ -151,7 +151,7 @@ def cmd_table(results_path, header_path):
         print(f"- STREAM triad (mlx-manager bench): {max(triads):.1f} GB/s best, {min(triads):.1f} worst")
     print(f"- uptime before: `{h['uptime_before']}`")
     print(f"- uptime after:  `{h['uptime_after']}`")
-    print(f"- llama.cpp {h['llama_commit']}; mlx-manager {h['mlx_version']}; {h['elapsed']}")
+    print(f"- llama.cpp {h['llama_commit']}; {h['mlx_version']}; {h['elapsed']}")
     print(f"- {h['rounds']} interleaved rounds (engine order alternating); cells: **best** (slowest–fastest), tok/s")
     print(f"- pp{h['prompt']} / tg{h['decode']}: llama-bench -t {h['threads']} -p {h['prompt']} -n {h['decode']} -r 1 "
           f"vs mlx-manager bench --runs 1 (prefill of a {h['prompt']}-token prompt; {h['decode']} tokens decoded "
