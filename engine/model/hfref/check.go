@@ -70,7 +70,7 @@ func Check(t testing.TB, dir string, ids []int, newRunner NewRunner) {
 	if err != nil {
 		t.Fatalf("%s: prefill: %v", r.Backend(), err)
 	}
-	if msg := compare(got, full[len(ids)-1]); msg != "" {
+	if msg := Compare(got, full[len(ids)-1]); msg != "" {
 		t.Errorf("%s, prefill of %d tokens: %s", r.Backend(), len(ids), msg)
 	}
 
@@ -88,16 +88,17 @@ func Check(t testing.TB, dir string, ids []int, newRunner NewRunner) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if msg := compare(got, want[p]); msg != "" {
+		if msg := Compare(got, want[p]); msg != "" {
 			t.Errorf("%s, token by token, position %d: %s", r.Backend(), p, msg)
 		}
 	}
 }
 
-// compare returns "" when got is within Tolerance of want, else what differs.
-func compare(got []float32, want []float64) string {
+// Compare returns "" when got is within Tolerance of want's RMS, else what
+// differs: the checks here and the vision tests (embeddings and logits) use it.
+func Compare(got []float32, want []float64) string {
 	if len(got) != len(want) {
-		return fmt.Sprintf("%d logits, want %d", len(got), len(want))
+		return fmt.Sprintf("%d values, want %d", len(got), len(want))
 	}
 	var ss, worst float64
 	at := 0
@@ -109,7 +110,7 @@ func compare(got []float32, want []float64) string {
 	}
 	rms := math.Sqrt(ss / float64(len(want)))
 	if worst > Tolerance*rms || math.IsNaN(worst) {
-		return fmt.Sprintf("logit %d is %g, the oracle's %g: %.2g of the logits' RMS %.3g (tolerance %g)",
+		return fmt.Sprintf("value %d is %g, the oracle's %g: %.2g of the RMS %.3g (tolerance %g)",
 			at, got[at], want[at], worst/rms, rms, Tolerance)
 	}
 	return ""

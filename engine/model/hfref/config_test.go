@@ -154,16 +154,16 @@ func TestRoundTo(t *testing.T) {
 
 func TestCompare(t *testing.T) {
 	want := []float64{3, -4, 0, 1}
-	if msg := compare([]float32{3, -4, 0, 1.0001}, want); msg != "" {
+	if msg := Compare([]float32{3, -4, 0, 1.0001}, want); msg != "" {
 		t.Errorf("within tolerance: %s", msg)
 	}
-	if msg := compare([]float32{3, -4, 0.01, 1}, want); msg == "" {
+	if msg := Compare([]float32{3, -4, 0.01, 1}, want); msg == "" {
 		t.Error("an error of 0.4% of the RMS passed")
 	}
-	if msg := compare([]float32{3, -4, float32(math.NaN()), 1}, want); msg == "" {
+	if msg := Compare([]float32{3, -4, float32(math.NaN()), 1}, want); msg == "" {
 		t.Error("NaN passed")
 	}
-	if msg := compare([]float32{3, -4}, want); msg == "" {
+	if msg := Compare([]float32{3, -4}, want); msg == "" {
 		t.Error("a short row passed")
 	}
 }

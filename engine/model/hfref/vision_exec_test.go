@@ -5,8 +5,6 @@ package hfref_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -34,27 +32,6 @@ func widen(x []float32) []float64 {
 		out[i] = float64(v)
 	}
 	return out
-}
-
-// withinRMS reports how got differs from want when it is by more than
-// hfref.Tolerance of want's RMS.
-func withinRMS(got []float32, want []float64) error {
-	if len(got) != len(want) {
-		return fmt.Errorf("%d values, want %d", len(got), len(want))
-	}
-	var ss, worst float64
-	at := 0
-	for i, w := range want {
-		ss += w * w
-		if d := math.Abs(float64(got[i]) - w); d > worst || math.IsNaN(d) {
-			worst, at = d, i
-		}
-	}
-	rms := math.Sqrt(ss / float64(len(want)))
-	if worst > hfref.Tolerance*rms || math.IsNaN(worst) {
-		return fmt.Errorf("value %d is %g, the oracle's %g: %.2g of the RMS %.3g", at, got[at], want[at], worst/rms, rms)
-	}
-	return nil
 }
 
 // visionPrompt holds two images (<start_of_image>, four image tokens,
@@ -155,8 +132,8 @@ func checkVision(t *testing.T, dir string, nr hfref.NewRunner, pixels [][]float3
 		}
 		hidden := len(e) / len(feats[i])
 		for tok, f := range feats[i] {
-			if err := withinRMS(e[tok*hidden:(tok+1)*hidden], f); err != nil {
-				t.Errorf("image %d, embedding %d: %v", i, tok, err)
+			if msg := hfref.Compare(e[tok*hidden:(tok+1)*hidden], f); msg != "" {
+				t.Errorf("image %d, embedding %d: %s", i, tok, msg)
 			}
 		}
 		embeds = append(embeds, e)
@@ -169,8 +146,8 @@ func checkVision(t *testing.T, dir string, nr hfref.NewRunner, pixels [][]float3
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := withinRMS(got, want[len(visionPrompt)-1]); err != nil {
-		t.Errorf("prompt in one call: %v", err)
+	if msg := hfref.Compare(got, want[len(visionPrompt)-1]); msg != "" {
+		t.Errorf("prompt in one call: %s", msg)
 	}
 	// The first image's prompt, then the rest one token at a time until the
 	// second image, which goes in with the text after it.
@@ -182,15 +159,15 @@ func checkVision(t *testing.T, dir string, nr hfref.NewRunner, pixels [][]float3
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := withinRMS(got, want[head-1]); err != nil {
-		t.Errorf("first %d tokens: %v", head, err)
+	if msg := hfref.Compare(got, want[head-1]); msg != "" {
+		t.Errorf("first %d tokens: %s", head, msg)
 	}
 	for p := head; p < 11; p++ {
 		if got, err = seq.Forward(ctx, tokens32(visionPrompt[p:p+1])); err != nil {
 			t.Fatal(err)
 		}
-		if err := withinRMS(got, want[p]); err != nil {
-			t.Errorf("decoding position %d: %v", p, err)
+		if msg := hfref.Compare(got, want[p]); msg != "" {
+			t.Errorf("decoding position %d: %s", p, msg)
 		}
 	}
 	rest := visionPrompt[11:]
@@ -198,8 +175,8 @@ func checkVision(t *testing.T, dir string, nr hfref.NewRunner, pixels [][]float3
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := withinRMS(got, want[len(visionPrompt)-1]); err != nil {
-		t.Errorf("second image after decoding: %v", err)
+	if msg := hfref.Compare(got, want[len(visionPrompt)-1]); msg != "" {
+		t.Errorf("second image after decoding: %s", msg)
 	}
 }
 
