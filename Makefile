@@ -153,24 +153,10 @@ lint:
 tidy-check:
 	$(GO) mod tidy -diff
 
-# A short pass over every fuzz target (their seed corpora also run in every go test);
-# a longer one: make fuzz FUZZTIME=5m. Each package's instrumented test binary is
-# built once for all of its targets (go test -fuzz would link and vet it again per
-# target); the generated corpus goes where go test -fuzz keeps it, and a failure's
-# input is written to the package's testdata/fuzz as usual.
+# A short pass over every fuzz target, two at a time (scripts/fuzz.sh says why);
+# a longer one: make fuzz FUZZTIME=5m.
 fuzz:
-	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	cache=$$($(GO) env GOCACHE)/fuzz; \
-	$(GO) list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do \
-	  targets=$$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); \
-	  [ -n "$$targets" ] || continue; \
-	  $(GO) test -c -vet=off -fuzz=. -o "$$tmp/fuzz.test" $$pkg; \
-	  for t in $$targets; do \
-	    echo "fuzz $$pkg $$t"; \
-	    (cd $$dir && "$$tmp/fuzz.test" -test.run '^$$' -test.fuzz "^$$t$$" -test.fuzztime $(FUZZTIME) \
-	      -test.fuzzcachedir "$$cache/$$pkg") > "$$tmp/$$t.log" 2>&1 || { cat "$$tmp/$$t.log"; exit 1; }; \
-	  done; \
-	done
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./engine/... 
