@@ -158,54 +158,15 @@ func (c *collected) same(t *testing.T, res *Result) {
 	}
 }
 
-// TestQwen runs what needs Qwen's vocabulary on one model, loaded once.
+// TestQwen runs what needs Qwen's vocabulary and concurrency on one model,
+// loaded once. The grammar-constrained cases sample hundreds of tokens over a
+// 151k-token vocabulary, ten to twenty times slower under the race detector:
+// they are TestQwenGrammar's, in the pass without it.
 func TestQwen(t *testing.T) {
 	dir := qwenModel(t, "")
 	e := newTestEngine(t)
-	t.Run("response format", func(t *testing.T) { qwenResponseFormat(t, e, dir) })
-	t.Run("tool choice", func(t *testing.T) { qwenToolChoice(t, e, dir) })
 	t.Run("tool results go back", func(t *testing.T) { qwenToolResults(t, e, dir) })
 	t.Run("concurrent requests", func(t *testing.T) { qwenConcurrent(t, e, dir) })
-}
-
-// seeds is how many sampled runs each case gets: one under the race
-// detector, where every token costs ten times more.
-func seeds() int64 {
-	if raceEnabled {
-		return 1
-	}
-	return 2
-}
-
-func qwenResponseFormat(t *testing.T, e *Engine, dir string) {
-	cases := schemaCases
-	if raceEnabled {
-		// Each schema's first masks walk the whole trie, 20 times slower
-		// under the race detector; the concurrency checked there is the same.
-		cases = cases[:2]
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			for seed := range seeds() {
-				var s collected
-				res, err := e.Chat(context.Background(), ChatRequest{
-					Model: dir, Messages: []Message{{Role: "user", Content: "Describe it as JSON."}},
-					ResponseFormat: &ResponseFormat{Type: "json_schema", Schema: json.RawMessage(c.schema), Strict: true},
-					Options:        sampled(seed, 400),
-				}, s.add)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if res.FinishReason != "stop" {
-					t.Fatalf("seed %d: finish %q after %d tokens: %q", seed, res.FinishReason, res.Usage.CompletionTokens, res.Content)
-				}
-				if err := validateJSON(json.RawMessage(c.schema), []byte(res.Content)); err != nil {
-					t.Fatalf("seed %d: %q: %v", seed, res.Content, err)
-				}
-				s.same(t, res)
-			}
-		})
-	}
 }
 
 // schemaCases cover the JSON Schema features response_format promises. Strings
@@ -217,55 +178,6 @@ var schemaCases = []struct{ name, schema string }{
 	{"nested objects and refs", `{"$defs":{"point":{"type":"object","properties":{"x":{"type":"integer"},"y":{"type":"integer"}},"required":["x","y"],"additionalProperties":false}},"type":"object","properties":{"from":{"$ref":"#/$defs/point"},"to":{"$ref":"#/$defs/point"},"path":{"type":"array","items":{"$ref":"#/$defs/point"},"maxItems":2}},"required":["from","to","path"],"additionalProperties":false}`},
 	{"formats", `{"type":"object","properties":{"day":{"type":"string","format":"date"},"id":{"type":"string","format":"uuid"},"at":{"type":"string","format":"date-time"}},"required":["day","id","at"],"additionalProperties":false}`},
 	{"top-level array", `{"type":"array","items":{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"],"additionalProperties":false},"minItems":2,"maxItems":3}`},
-}
-
-func qwenToolChoice(t *testing.T, e *Engine, dir string) {
-	toolCall := map[int32]float32{qwenToolCall: 100} // the model "decides" to call a tool at once
-	cases := []struct {
-		name      string
-		choice    ToolChoice
-		parallel  bool
-		bias      map[int32]float32
-		wantCalls int // -1: at least one
-		wantName  string
-		maxTokens int
-	}{
-		{"required", ToolChoice{Mode: "required"}, false, nil, 1, "", 120},
-		{"required parallel", ToolChoice{Mode: "required"}, true, nil, -1, "", 400},
-		{"function, once even with parallel calls", ToolChoice{Mode: "function", Name: "get_time"}, true, nil, 1, "get_time", 120},
-		{"auto, the model starts a call", ToolChoice{Mode: "auto"}, false, toolCall, 1, "", 120},
-		{"auto, free", ToolChoice{Mode: "auto"}, false, nil, 0, "", 30},
-		{"none, even when the model writes the marker", ToolChoice{Mode: "none"}, false, toolCall, 0, "", 20},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			for seed := range seeds() {
-				o := sampled(seed, c.maxTokens)
-				o.Sampling.LogitBias = c.bias
-				var s collected
-				res, err := e.Chat(context.Background(), ChatRequest{
-					Model: dir, Messages: []Message{{Role: "user", Content: "What is the weather in Paris?"}},
-					Tools: weatherTools, ToolChoice: c.choice, ParallelToolCalls: c.parallel, Options: o,
-				}, s.add)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s.same(t, res)
-				checkCalls(t, weatherTools, res.ToolCalls)
-				n := len(res.ToolCalls)
-				switch {
-				case c.wantCalls < 0 && n == 0, c.wantCalls >= 0 && n != c.wantCalls:
-					t.Fatalf("seed %d: %d calls %+v, want %d; content %q", seed, n, res.ToolCalls, c.wantCalls, res.Content)
-				case n > 0 && res.FinishReason != "tool_calls":
-					t.Fatalf("seed %d: finish %q with calls", seed, res.FinishReason)
-				case c.wantName != "" && res.ToolCalls[0].Name != c.wantName:
-					t.Fatalf("seed %d: called %s, want %s", seed, res.ToolCalls[0].Name, c.wantName)
-				case c.choice.Mode == "none" && !strings.Contains(res.Content, "<tool_call>"):
-					t.Fatalf("seed %d: the marker is not in the content %q", seed, res.Content)
-				}
-			}
-		})
-	}
 }
 
 // qwenToolResults renders a whole tool round trip through Qwen's own
@@ -347,45 +259,6 @@ value_1
 {{ message.content }}<|im_end|>
 {% endfor %}{%- if add_generation_prompt %}<|im_start|>assistant
 {% endif %}`
-
-// TestQwenCoderFormat forces Qwen3-Coder XML calls on random weights: string
-// parameters stay strings even when they look like numbers.
-func TestQwenCoderFormat(t *testing.T) {
-	dir := qwenModel(t, coderTemplate)
-	e := newTestEngine(t)
-	tools := []Tool{{Name: "set_alarm", Strict: true, Parameters: json.RawMessage(`{"type":"object","properties":{"zone":{"enum":["UTC","CET"]},"postcode":{"const":"75001"},"hour":{"type":"integer","minimum":0,"maximum":23},"repeat":{"type":"boolean"},"days":{"type":"array","items":{"enum":[1,2,3]},"maxItems":2}},"required":["zone","postcode","hour"],"additionalProperties":false}`)}}
-	modes := []string{"required", "auto"}
-	if raceEnabled {
-		modes = modes[:1] // see qwenResponseFormat
-	}
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			o := sampled(4, 150)
-			o.Logprobs = true // to see the raw output
-			if mode == "auto" {
-				o.Sampling.LogitBias = map[int32]float32{qwenToolCall: 100}
-			}
-			var s collected
-			res, err := e.Chat(context.Background(), ChatRequest{Model: dir, Messages: []Message{{Role: "user", Content: "Wake me at 7."}},
-				Tools: tools, ToolChoice: ToolChoice{Mode: mode}, Options: o}, s.add)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.same(t, res)
-			if res.FinishReason != "tool_calls" || len(res.ToolCalls) != 1 {
-				t.Fatalf("finish %q, calls %+v, content %q", res.FinishReason, res.ToolCalls, res.Content)
-			}
-			checkCalls(t, tools, res.ToolCalls)
-			var raw []byte
-			for _, lp := range res.Logprobs {
-				raw = append(raw, lp.Bytes...)
-			}
-			if !strings.HasPrefix(string(raw), "<tool_call>\n<function=set_alarm>\n<parameter=zone>\n") {
-				t.Fatalf("raw output %q", raw)
-			}
-		})
-	}
-}
 
 // TestToolSystemPrompt: a template that cannot show tools gets them in the
 // documented Hermes system prompt, merged into the request's own system
