@@ -57,9 +57,12 @@ func TestAutoStartProfilesAreLoadedAndPinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Subscribed before the jobs start, so the load's events cannot be missed.
+	events, cancel := d.engine.Subscribe()
+	defer cancel()
 	d.startJobs()
 	defer d.close()
-	deadline := time.Now().Add(20 * time.Second)
+	timeout := time.After(20 * time.Second)
 	for {
 		st := d.engine.Status()
 		if len(st) == 1 && st[0].ID == "test/tiny" && st[0].State == pool.StateReady {
@@ -68,9 +71,10 @@ func TestAutoStartProfilesAreLoadedAndPinned(t *testing.T) {
 			}
 			return
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-events:
+		case <-timeout:
 			t.Fatalf("auto_start profile not loaded: %+v", st)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
