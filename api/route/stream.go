@@ -20,6 +20,7 @@ const maxEventLine = 4 << 20
 func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion, res Result, start time.Time) (Result, error) {
 	tr := conv.newStream()
 	rc := http.NewResponseController(w)
+	var buf bytes.Buffer // one write per batch of events, reused
 	send := func(evs []translate.Event) error {
 		if len(evs) == 0 {
 			return nil
@@ -32,7 +33,7 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 			w.WriteHeader(http.StatusOK)
 			res.Committed, res.FirstByte = true, r.opts.Now().Sub(start)
 		}
-		var buf bytes.Buffer
+		buf.Reset()
 		for _, ev := range evs {
 			if ev.Name != "" {
 				buf.WriteString("event: " + ev.Name + "\n")
