@@ -133,11 +133,7 @@ func (s *Server) authenticate(c echo.Context, cred string) error {
 			return err
 		}
 		u, keyID = owner, k.ID
-		if now := s.now(); now.Sub(k.LastUsedAt) >= apiKeyTouchInterval {
-			if err := s.store.APIKeys().Touch(k.ID, now); err != nil {
-				s.log.Warn("record api key use", "key", k.ID, "err", err)
-			}
-		}
+		s.claimKeyTouch(c, k)
 	} else {
 		claims, err := s.auth.tokens.Verify(cred)
 		if errors.Is(err, auth.ErrTokenExpired) {
@@ -194,6 +190,7 @@ func (s *Server) requireCredential(allowQuery bool) echo.MiddlewareFunc {
 				}
 				return err
 			}
+			defer s.touchClaimedKey(c) // after the answer's first byte (keytouch.go)
 			return next(c)
 		}
 	}

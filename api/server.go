@@ -62,6 +62,7 @@ type Server struct {
 	// registrations counts registration attempts over registrationWindow (caps.go).
 	registrations *auth.Limiter
 	quotas        *auth.Quotas   // /v1 requests per user and per API key (quotas.go)
+	keyTouches    keyTouches     // which request records an API key's use (keytouch.go)
 	audits        *auditHub      // live audit watchers
 	pingInterval  time.Duration  // audit WebSocket pings
 	hijacked      sync.WaitGroup // WebSocket handlers, which http.Server.Shutdown does not wait for

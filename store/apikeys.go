@@ -42,6 +42,7 @@ func (ks APIKeys) Create(userID, name, prefix string, hash [32]byte) (APIKey, er
 		if byHash.Get([]byte(k.Hash)) != nil {
 			return ErrConflict
 		}
+		ks.s.invalidateOnCommit(tx)
 		if err := byHash.Put([]byte(k.Hash), []byte(k.ID)); err != nil {
 			return err
 		}
@@ -83,12 +84,17 @@ func eachKey(tx *bolt.Tx, fn func(APIKey) error) error {
 }
 
 // Resolve finds the key with this hash and its owner, read in one transaction so a
-// key never resolves to a user deleted in between.
+// key never resolves to a user deleted in between. Every authenticated request
+// asks, so the answer comes from the read cache when it can (readcache.go).
 func (ks APIKeys) Resolve(hash [32]byte) (APIKey, User, error) {
+	if e, ok := ks.s.reads.key(hash); ok {
+		return e.key, e.owner, nil
+	}
 	var (
 		k APIKey
 		u User
 	)
+	gen := ks.s.reads.generation()
 	err := ks.s.db.View(func(tx *bolt.Tx) error {
 		id := tx.Bucket(bucketKeyHashes).Get([]byte(hex.EncodeToString(hash[:])))
 		if id == nil {
@@ -102,6 +108,7 @@ func (ks APIKeys) Resolve(hash [32]byte) (APIKey, User, error) {
 	if err != nil {
 		return APIKey{}, User{}, fmt.Errorf("resolve api key: %w", err)
 	}
+	ks.s.reads.fillKey(gen, hash, keyEntry{key: k, owner: u})
 	return k, u, nil
 }
 
@@ -114,6 +121,7 @@ func (ks APIKeys) Touch(id string, t time.Time) error {
 			return err
 		}
 		k.LastUsedAt = t.UTC()
+		ks.s.invalidateOnCommit(tx)
 		return putJSON(b, []byte(id), k)
 	})
 	if err != nil {
@@ -133,6 +141,7 @@ func (ks APIKeys) Delete(userID, id string) (APIKey, error) {
 		if k.UserID != userID {
 			return ErrNotFound
 		}
+		ks.s.invalidateOnCommit(tx)
 		return deleteKey(tx, k)
 	})
 	if err != nil {

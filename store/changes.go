@@ -84,5 +84,6 @@ func (s *Store) publish(c Change) {
 // onCommit publishes a change once tx commits; a rolled-back write publishes
 // nothing.
 func (s *Store) onCommit(tx *bolt.Tx, topic ChangeTopic, id string) {
+	s.invalidateOnCommit(tx) // users and settings are what the read cache holds
 	tx.OnCommit(func() { s.publish(Change{Topic: topic, ID: id}) })
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -26,11 +27,30 @@ func (e *SettingError) Error() string { return e.Reason }
 func (s *Store) Settings() Settings { return Settings{s} }
 
 // Get decodes the setting into v. It returns ErrNotFound when it was never set,
-// so callers keep their defaults.
+// so callers keep their defaults. Some are read by every request (auth's
+// quotas), so the document comes from the read cache when it can (readcache.go).
 func (st Settings) Get(key string, v any) error {
-	return st.s.db.View(func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bucketSettings), []byte(key), v)
-	})
+	item, ok := st.s.reads.setting(key)
+	if !ok {
+		gen := st.s.reads.generation()
+		err := st.s.db.View(func(tx *bolt.Tx) error {
+			if data := tx.Bucket(bucketSettings).Get([]byte(key)); data != nil {
+				item.data = bytes.Clone(data) // bbolt's memory is valid only in the transaction
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		st.s.reads.fillSetting(gen, key, item.data)
+	}
+	if item.data == nil {
+		return ErrNotFound
+	}
+	if err := json.Unmarshal(item.data, v); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	return nil
 }
 
 // Put stores v as the setting's new value.

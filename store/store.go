@@ -82,6 +82,7 @@ type Store struct {
 	now         func() time.Time
 	changes     changeHub   // committed writes of users and settings (changes.go)
 	auditWrites groupCommit // concurrent audit appends share transactions (groupcommit.go)
+	reads       readCache   // keys, users and settings every request reads (readcache.go)
 }
 
 // Options tune Open; the zero value is right for the daemon.

@@ -22,7 +22,10 @@ type conversion struct {
 
 // newConversion prepares req for cfg, asking for model ("" = the client's).
 func newConversion(req *Request, cfg Backend, model string) (*conversion, error) {
-	clientModel := ModelOf(req.Body)
+	clientModel := req.Model
+	if clientModel == "" {
+		clientModel = ModelOf(req.Body)
+	}
 	if model == "" {
 		model = clientModel
 	}
@@ -65,27 +68,7 @@ func newConversion(req *Request, cfg Backend, model string) (*conversion, error)
 // passThroughBody is the client's body with the model rewritten and, for an
 // OpenAI stream, usage asked for. includeUsage says whether the client asked.
 func passThroughBody(req *Request, model string) (body []byte, includeUsage bool, err error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(req.Body, &obj); err != nil {
-		return nil, false, fmt.Errorf("the body is not a JSON object: %w", err)
-	}
-	obj["model"], _ = json.Marshal(model)
-	var stream bool
-	_ = json.Unmarshal(obj["stream"], &stream)
-	if stream && (req.Protocol == OpenAIChat || req.Protocol == OpenAICompletions) {
-		var so map[string]json.RawMessage
-		_ = json.Unmarshal(obj["stream_options"], &so)
-		if so == nil {
-			so = map[string]json.RawMessage{}
-		}
-		_ = json.Unmarshal(so["include_usage"], &includeUsage)
-		so["include_usage"] = json.RawMessage("true")
-		obj["stream_options"], _ = json.Marshal(so)
-	} else {
-		includeUsage = true // nothing is added, so nothing is dropped
-	}
-	body, err = json.Marshal(obj)
-	return body, includeUsage, err
+	return rewriteBody(req.Body, model, req.Protocol == OpenAIChat || req.Protocol == OpenAICompletions)
 }
 
 // usageOnly passes an answer through and reads its usage.
@@ -112,7 +95,9 @@ func (p *passThrough) Event(ev translate.Event) ([]translate.Event, error) {
 	case ev.Name == "error" || bytes.Contains(ev.Data, []byte(`"error"`)) && streamErrorEvent(ev.Data):
 		p.relayed = upstreamMessage(0, ev.Data, "")
 	}
-	if len(ev.Data) > 0 && ev.Data[0] == '{' {
+	// Most events are tokens: decoding each one for a usage it does not have
+	// cost more than relaying it.
+	if len(ev.Data) > 0 && ev.Data[0] == '{' && bytes.Contains(ev.Data, []byte(`"usage"`)) {
 		if u, ok := translate.UsageOf(ev.Data); ok {
 			if ev.Name == "message_delta" { // Anthropic: output here, input in message_start
 				if u.Input == 0 {

@@ -26,6 +26,7 @@ const (
 type Request struct {
 	Protocol string      // OpenAIChat, ..., AnthropicMessages
 	Body     []byte      // as the client sent it
+	Model    string      // the body's model as ModelOf reads it, when the caller has; "": read here
 	Header   http.Header // the client's headers: anthropic-version and anthropic-beta pass on
 	Targets  []Target
 }
@@ -202,13 +203,8 @@ func setAuth(h http.Header, cfg Backend, client http.Header) {
 // SetModel rewrites the model field of a JSON object and nothing else: every
 // other field keeps its raw bytes, unknown ones included.
 func SetModel(body []byte, model string) ([]byte, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil, fmt.Errorf("the body is not a JSON object: %w", err)
-	}
-	m, _ := json.Marshal(model)
-	obj["model"] = m
-	return json.Marshal(obj)
+	out, _, err := rewriteBody(body, model, false)
+	return out, err
 }
 
 // ModelOf reads a request body's model field; "" when there is none or the body is

@@ -15,11 +15,22 @@ import (
 // maxEventLine bounds one SSE line from a backend.
 const maxEventLine = 4 << 20
 
-// stream relays a backend's event stream to w, translated by conv, flushing each
-// event. The response is committed by the first event sent.
+// stream relays a backend's event stream to w, translated by conv. The
+// response is committed by the first event sent. Each event is flushed at once
+// unless another whole event of the backend's is already read: those go in the
+// same write, one system call instead of several for a backend (or a loaded
+// machine) that hands over events in bursts, and never a wait for one.
 func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion, res Result, start time.Time) (Result, error) {
 	tr := conv.newStream()
 	rc := http.NewResponseController(w)
+	br := bufio.NewReaderSize(body, 4<<10)
+	var (
+		buf     bytes.Buffer // one write per batch of events, reused
+		pending bool         // written but not flushed
+		name    string       // the event being read
+		data    bytes.Buffer
+		long    []byte // a line longer than br's buffer
+	)
 	send := func(evs []translate.Event) error {
 		if len(evs) == 0 {
 			return nil
@@ -32,7 +43,7 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 			w.WriteHeader(http.StatusOK)
 			res.Committed, res.FirstByte = true, r.opts.Now().Sub(start)
 		}
-		var buf bytes.Buffer
+		buf.Reset()
 		for _, ev := range evs {
 			if ev.Name != "" {
 				buf.WriteString("event: " + ev.Name + "\n")
@@ -44,16 +55,32 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 		if _, err := w.Write(buf.Bytes()); err != nil {
 			return err
 		}
+		pending = true
+		return nil
+	}
+	// flush sends what was written unless another whole event is read already:
+	// it runs before every read that could wait on the backend.
+	flush := func(force bool) error {
+		if !pending || !force && eventBuffered(br, data.Len() > 0) {
+			return nil
+		}
+		pending = false
 		return rc.Flush()
 	}
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 0, 4<<10), maxEventLine) // grows for long events; most are short
-	var (
-		name string
-		data bytes.Buffer
-	)
-	for sc.Scan() {
-		line := sc.Bytes()
+	// On a failure too: what was written goes before the caller's error event
+	// (a failed write was returned already).
+	defer func() { _ = flush(true) }()
+	for {
+		if err := flush(false); err != nil {
+			return res, fmt.Errorf("write stream: %w", err)
+		}
+		line, err := readLine(br, &long)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return res, r.streamError(res, fmt.Errorf("read stream: %w", err))
+		}
 		switch {
 		case len(line) == 0:
 			if data.Len() == 0 {
@@ -79,9 +106,6 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 			data.Write(bytes.TrimPrefix(line[len("data:"):], []byte(" ")))
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return res, r.streamError(res, fmt.Errorf("read stream: %w", err))
-	}
 	if data.Len() > 0 { // a last event without its blank line
 		evs, err := tr.Event(translate.Event{Name: name, Data: bytes.Clone(data.Bytes())})
 		if err != nil {
@@ -99,7 +123,49 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 	if err := send(evs); err != nil {
 		return res, fmt.Errorf("write stream: %w", err)
 	}
+	if err := flush(true); err != nil {
+		return res, fmt.Errorf("write stream: %w", err)
+	}
 	return res, nil
+}
+
+// eventBuffered reports whether br holds the end of an event already (of the
+// one being read when midEvent, else of the next), so that what is written may
+// wait for it without waiting on the backend.
+func eventBuffered(br *bufio.Reader, midEvent bool) bool {
+	b, _ := br.Peek(br.Buffered())
+	if midEvent && (bytes.HasPrefix(b, []byte("\n")) || bytes.HasPrefix(b, []byte("\r\n"))) {
+		return true
+	}
+	return bytes.Contains(bytes.TrimLeft(b, "\r\n"), []byte("\n\n"))
+}
+
+// errLineTooLong is a backend's SSE line past maxEventLine.
+var errLineTooLong = fmt.Errorf("an event line longer than %d bytes", maxEventLine)
+
+// readLine returns br's next line without its "\n" or "\r\n", as
+// bufio.ScanLines does: the last one may end without a newline, and io.EOF comes
+// after it. A line longer than br's buffer is gathered in *long.
+func readLine(br *bufio.Reader, long *[]byte) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		*long = append((*long)[:0], line...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			line, err = br.ReadSlice('\n')
+			if *long = append(*long, line...); len(*long) > maxEventLine {
+				return nil, errLineTooLong
+			}
+		}
+		line = *long
+	}
+	switch {
+	case errors.Is(err, io.EOF) && len(line) == 0:
+		return nil, io.EOF
+	case err != nil && !errors.Is(err, io.EOF):
+		return nil, err
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	return bytes.TrimSuffix(line, []byte("\r")), nil
 }
 
 // errStreamBroken is a backend stream that failed half-way.
