@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -28,6 +29,10 @@ type Options struct {
 	// Hub, when set, is the Hugging Face client behind Search, HubConfig and the
 	// offline and token settings.
 	Hub *hub.Client
+	// OpenHub, when set, makes New build the Hub client and the download
+	// manager itself (instead of Hub and Downloads), and Close stop them: the
+	// daemon's way, which keeps engine/hub out of app.
+	OpenHub *HubOptions
 }
 
 // Engine is the facade over the model library, the pool and generation.
@@ -45,6 +50,7 @@ type Engine struct {
 	downloads *hub.Manager // nil: no downloads to stop
 	hub       *hub.Client  // nil: no Hub search
 	deleting  deletions
+	ownsHub   bool // New built downloads (Options.OpenHub): Close stops them
 
 	events        bus
 	relayDone     chan struct{} // closed when relay has ended
@@ -62,7 +68,13 @@ func New(opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	e := &Engine{log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads, hub: opts.Hub, folders: opts.Folders,
+	if opts.OpenHub != nil {
+		var err error
+		if opts.Hub, opts.Downloads, err = openHub(opts); err != nil {
+			return nil, err
+		}
+	}
+	e := &Engine{ownsHub: opts.OpenHub != nil, log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads, hub: opts.Hub, folders: opts.Folders,
 		schedBase: opts.Sched, schedCfg: opts.Sched, poolCfg: opts.Pool}
 	if opts.Pool.Logger == nil {
 		opts.Pool.Logger = opts.Logger
@@ -72,9 +84,18 @@ func New(opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Close unloads every model and ends the event stream.
+// Close stops the downloads of a manager New built (Options.OpenHub), unloads
+// every model and ends the event stream.
 func (e *Engine) Close() error {
-	err := e.pool.Close()
+	var err error
+	if e.ownsHub {
+		// Downloads stop first (they stay journaled): nothing should write
+		// into the models dir while models unload.
+		if derr := e.downloads.Close(); derr != nil {
+			err = fmt.Errorf("stop downloads: %w", derr)
+		}
+	}
+	err = errors.Join(err, e.pool.Close())
 	if e.stopDownloads != nil {
 		e.stopDownloads()
 	}
