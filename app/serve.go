@@ -198,9 +198,13 @@ func (d *daemon) openEngine() error {
 	if hubSet.Token != "" {
 		token = hubSet.Token
 	}
+	local, err := api.LoadLocalModels(d.store)
+	if err != nil {
+		return fmt.Errorf("local models: %w", err)
+	}
 	hubOpts := &engine.HubOptions{Endpoint: d.cfg.HFEndpoint, Token: token, Offline: hubSet.Offline, UserAgent: "mlx-manager/" + Version(),
 		Journal: downloadJournal{d.store.Downloads()}}
-	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, OpenHub: hubOpts,
+	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, OpenHub: hubOpts, LocalModels: local,
 		Sched: engine.SchedConfig{Parallel: d.cfg.Parallel, Chunk: d.cfg.PrefillChunk}})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/engine/hub"
@@ -33,6 +34,9 @@ type Options struct {
 	// manager itself (instead of Hub and Downloads), and Close stop them: the
 	// daemon's way, which keeps engine/hub out of app.
 	OpenHub *HubOptions
+	// LocalModels are the model folders registered under "local/<name>" names
+	// (the daemon's stored registry); AddLocalModel registers more.
+	LocalModels []LocalFolder
 }
 
 // Engine is the facade over the model library, the pool and generation.
@@ -51,6 +55,7 @@ type Engine struct {
 	hub       *hub.Client  // nil: no Hub search
 	deleting  deletions
 	ownsHub   bool // New built downloads (Options.OpenHub): Close stops them
+	local     localFolders
 
 	events        bus
 	relayDone     chan struct{} // closed when relay has ended
@@ -68,13 +73,16 @@ func New(opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	local, err := localDirs(opts.LocalModels)
+	if err != nil {
+		return nil, err
+	}
 	if opts.OpenHub != nil {
-		var err error
 		if opts.Hub, opts.Downloads, err = openHub(opts); err != nil {
 			return nil, err
 		}
 	}
-	e := &Engine{ownsHub: opts.OpenHub != nil, log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads, hub: opts.Hub, folders: opts.Folders,
+	e := &Engine{ownsHub: opts.OpenHub != nil, local: localFolders{dirs: local}, log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads, hub: opts.Hub, folders: opts.Folders,
 		schedBase: opts.Sched, schedCfg: opts.Sched, poolCfg: opts.Pool}
 	if opts.Pool.Logger == nil {
 		opts.Pool.Logger = opts.Logger
@@ -146,11 +154,15 @@ func (l loader) Load(ctx context.Context, id string) (pool.Resource, error) {
 	return ld, nil
 }
 
-// Models lists every model in the models dir, marking the loaded ones.
+// Models lists every model in the models dir and every registered local
+// folder, marking the loaded ones.
 func (e *Engine) Models(ctx context.Context) ([]ModelInfo, error) {
 	list, err := localModels(ctx, e.cache)
 	if err != nil {
 		return nil, err
+	}
+	for _, f := range e.local.list() {
+		list = append(list, describeLocal(f))
 	}
 	loaded := map[string]bool{}
 	for _, s := range e.pool.Status() {
@@ -169,7 +181,9 @@ func (e *Engine) Model(ctx context.Context, id string) (ModelInfo, error) {
 		return ModelInfo{}, err
 	}
 	info := describe(id, dir)
-	if m, err := e.cache.Model(id); err == nil {
+	if strings.HasPrefix(id, LocalPrefix) {
+		info = describeLocal(LocalFolder{Name: id, Path: dir})
+	} else if m, err := e.cache.Model(id); err == nil {
 		info.SizeBytes, info.Modified = m.Size, m.ModTime
 	}
 	for _, s := range e.pool.Status() {
