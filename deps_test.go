@@ -46,7 +46,7 @@ var importRules = []struct {
 	{"engine/cpu", []string{"app", "engine/bench", "tests"}, "app (which wires me in as the executor) and engine/bench."},
 	{"engine/cpu/kern", []string{"engine/cpu", "engine/bench", "app"}, "engine/cpu, engine/bench, app and their tests."},
 	{"engine/graph", []string{"app", "tests"}, "app (which wires me in as the executor) and tests."},
-	{"engine/hub", []string{"engine", "app", "tests"}, "engine, and app to build the client and the manager it hands to engine.New."},
+	{"engine/hub", []string{"engine", "tests"}, "engine, which builds the client and the download manager from engine.HubOptions."},
 	{"engine/model", []string{"engine/...", "app", "tests"}, "engine/... and app, which wires an executor in. I import no HTTP, storage or executor package."},
 	{"engine/model/...", []string{"engine/model/...", "engine", "tests"}, ""},
 	{"engine/model/reference", []string{"tests"}, "tests and tools."},
@@ -168,6 +168,7 @@ func TestImportRulesEnforced(t *testing.T) {
 		{"engine/cpu", "engine/graph"}, {"engine/graph", "engine/cpu"}, {"engine/pool", "engine/hub"},
 		{"api", "engine/enginetest"}, {"engine", "engine/model/reference"}, {"api", "engine/hub"},
 		{"app/tray", "engine/hub"}, {"api/openai", "engine/hub"}, {"api/ollama", "engine/pool"},
+		{"app", "engine/hub"}, {"app/config", "engine/pool"}, {"app", "engine/sample/grammar"},
 	}
 	for _, e := range refused {
 		who, ok := ruleFor(e[1])
@@ -203,6 +204,44 @@ func TestAPIUsesEngineFacadeOnly(t *testing.T) {
 		}
 		if who, ok := ruleFor(sub); ok && mayImport("api", who) {
 			t.Errorf("importRules lets api import %s", sub)
+		}
+	}
+}
+
+// appWires are the engine sub-packages app/ may import: the executors and the
+// bench it wires in, and engine/model, which names what an executor runs. The
+// pool, the Hub, the chat templates and the sampler it reaches through the
+// engine's facade (issue #25).
+var appWires = []string{"engine/cpu/...", "engine/graph/...", "engine/bench/...", "engine/model"}
+
+// TestAppWiresOnly is the issue #25 rule for app/ in its general form: no
+// package of app/ (non-test code) imports an engine sub-package other than
+// appWires, whatever importRules says of it, and the rules would refuse
+// engine/pool, engine/hub, engine/chat and engine/sample (with what is below
+// them) to every package of app/.
+func TestAppWiresOnly(t *testing.T) {
+	imports := moduleImports(t)
+	for pkg, imps := range imports {
+		if !under(pkg, "app/...") {
+			continue
+		}
+		for _, imp := range imps {
+			if strings.HasPrefix(imp, "engine/") && !mayImport(imp, appWires) {
+				t.Errorf("%s imports %s: app wires executors in and reaches the rest of the engine through its facade (package engine)", pkg, imp)
+			}
+		}
+	}
+	for sub := range imports {
+		for _, banned := range []string{"engine/pool/...", "engine/hub/...", "engine/chat/...", "engine/sample/..."} {
+			if !under(sub, banned) || mayImport(sub, []string{"tests"}) {
+				continue
+			}
+			who, ok := ruleFor(sub)
+			for app := range imports {
+				if ok && under(app, "app/...") && mayImport(app, who) {
+					t.Errorf("importRules lets %s import %s", app, sub)
+				}
+			}
 		}
 	}
 }

@@ -179,7 +179,8 @@ func (s *Server) handleLocalModels(c echo.Context) error {
 
 // handleDeleteModel removes a model from the models dir: one engine operation
 // that refuses a model serving requests (409), unloads an idle one, stops its
-// download and deletes its files.
+// download and deletes its files. A registered local model is unloaded and
+// unregistered; its folder stays.
 func (s *Server) handleDeleteModel(c echo.Context) error {
 	ref, err := repoRef(c)
 	if err != nil {
@@ -194,6 +195,14 @@ func (s *Server) handleDeleteModel(c echo.Context) error {
 	res, err := e.DeleteModel(ctx, id)
 	if err != nil {
 		return err
+	}
+	if ref.IsLocal() {
+		// A local model's folder is the user's: deleting unregisters it.
+		if err := s.unregisterLocal(id); err != nil {
+			return err
+		}
+		s.audit(c, store.AuditEvent{Action: "model.unregister", Model: id})
+		return c.JSON(http.StatusOK, res)
 	}
 	s.audit(c, store.AuditEvent{Action: "model.delete", Model: id, Detail: fmt.Sprintf("freed %d bytes", res.FreedBytes)})
 	return c.JSON(http.StatusOK, res)

@@ -97,6 +97,7 @@ var openAPIOps = map[string]apiOp{
 	"GET /api/models/local":                      {tag: "models", summary: "Downloaded models", auth: authUser, resp: []engine.ModelInfo{}},
 	"GET /api/models/config/:org/:name":          {tag: "models", summary: "A model's architecture and memory estimate, local or from the hub", auth: authUser, resp: configView{}},
 	"DELETE /api/models/:org/:name":              {tag: "models", summary: "Delete a downloaded model", auth: authAdmin, resp: engine.DeleteResult{}},
+	"POST /api/models/local":                     {tag: "models", summary: "Register a local model folder as local/<name>", auth: authAdmin, req: localModelRequest{}, resp: engine.ModelInfo{}, status: http.StatusCreated},
 	"POST /api/models/download":                  {tag: "downloads", summary: "Start downloading a model", auth: authUser, req: downloadRequest{}, resp: downloadView{}, status: http.StatusAccepted},
 	"GET /api/models/downloads":                  {tag: "downloads", summary: "Downloads and their progress", auth: authUser, resp: []downloadView{}},
 	"DELETE /api/models/downloads":               {tag: "downloads", summary: "Forget finished, failed and cancelled downloads", auth: authUser, resp: cleared{}},

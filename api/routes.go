@@ -69,6 +69,7 @@ func (s *Server) routes() {
 	// The progress stream is opened by EventSource, hence ?token=.
 	e.GET("/api/models/search", s.handleSearch, user...)
 	e.GET("/api/models/local", s.handleLocalModels, user...)
+	e.POST("/api/models/local", s.handleRegisterLocalModel, admin...)
 	e.GET("/api/models/config/:org/:name", s.handleModelConfig, user...)
 	e.DELETE("/api/models/:org/:name", s.handleDeleteModel, admin...)
 	e.POST("/api/models/download", s.handleStartDownload, user...)

@@ -68,6 +68,7 @@ var routeAccess = map[string]access{
 	"GET /api/models/local":                      user,
 	"GET /api/models/config/:org/:name":          user,
 	"DELETE /api/models/:org/:name":              admin,
+	"POST /api/models/local":                     admin,
 	"POST /api/models/download":                  user,
 	"GET /api/models/downloads":                  user,
 	"DELETE /api/models/downloads":               user,

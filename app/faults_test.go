@@ -243,13 +243,15 @@ func TestKillDuringDownload(t *testing.T) {
 	if hubSrv.RangeRequests(shard) == 0 {
 		t.Error("the shard was downloaded again from the start instead of resumed")
 	}
+	// The model is listed once its ref is written, a moment before the task
+	// leaves verifying: wait for the task's final state.
 	var downloads []struct {
 		Status string `json:"status"`
 	}
-	p.must("GET", "/api/models/downloads", tok, nil, http.StatusOK, &downloads)
-	if len(downloads) != 1 || downloads[0].Status != "completed" {
-		t.Errorf("downloads after the restart: %+v", downloads)
-	}
+	waitFor(t, "the download to be completed", func() bool {
+		p.must("GET", "/api/models/downloads", tok, nil, http.StatusOK, &downloads)
+		return len(downloads) == 1 && downloads[0].Status == "completed"
+	})
 	// The model works.
 	body := map[string]any{"model": repo.ID, "max_tokens": 3, "messages": []map[string]string{{"role": "user", "content": "hi"}}}
 	p.must("POST", "/v1/chat/completions", tok, body, http.StatusOK, nil)

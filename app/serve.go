@@ -24,7 +24,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/app/tray"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -120,15 +119,13 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 // in reverse: HTTP has drained by then, so downloads stop, models unload, the
 // background jobs end, and the store closes last.
 type daemon struct {
-	cfg       *config.Config
-	log       *slog.Logger
-	logFile   io.Closer
-	store     *store.Store
-	engine    *engine.Engine
-	hub       *hub.Client
-	downloads *hub.Manager
-	srv       *api.Server
-	poolBase  engine.PoolConfig // the pool config before the stored settings
+	cfg      *config.Config
+	log      *slog.Logger
+	logFile  io.Closer
+	store    *store.Store
+	engine   *engine.Engine
+	srv      *api.Server
+	poolBase engine.PoolConfig // the pool config before the stored settings
 	// credential is this run's local credential, given to the CLI in daemon.json.
 	credential string
 
@@ -177,7 +174,8 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 	return d, nil
 }
 
-// openEngine starts the model engine, the Hub client and the download manager.
+// openEngine starts the model engine, which builds its Hub client and download
+// manager from the config and the stored Hub settings.
 func (d *daemon) openEngine() error {
 	nr, err := newRunner(d.cfg.Executor, precision{KV: d.cfg.KVCache, Activations: d.cfg.Activations}, d.log)
 	if err != nil {
@@ -200,16 +198,13 @@ func (d *daemon) openEngine() error {
 	if hubSet.Token != "" {
 		token = hubSet.Token
 	}
-	if d.hub, err = hub.New(hub.Options{Endpoint: d.cfg.HFEndpoint, Token: token, Offline: hubSet.Offline, Logger: d.log, UserAgent: "mlx-manager/" + Version()}); err != nil {
-		return err
+	local, err := api.LoadLocalModels(d.store)
+	if err != nil {
+		return fmt.Errorf("local models: %w", err)
 	}
-	// The manager comes first: the engine stops a model's download when it deletes it.
-	if d.downloads, err = hub.NewManager(hub.ManagerOptions{
-		Client: d.hub, Cache: hub.Cache{Root: d.cfg.ModelsDir}, Journal: downloadJournal{d.store.Downloads()}, Logger: d.log,
-	}); err != nil {
-		return err
-	}
-	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, Downloads: d.downloads, Hub: d.hub,
+	hubOpts := &engine.HubOptions{Endpoint: d.cfg.HFEndpoint, Token: token, Offline: hubSet.Offline, UserAgent: "mlx-manager/" + Version(),
+		Journal: downloadJournal{d.store.Downloads()}}
+	d.engine, err = engine.New(engine.Options{ModelsDir: d.cfg.ModelsDir, NewRunner: nr, Logger: d.log, Pool: poolCfg, OpenHub: hubOpts, LocalModels: local,
 		Sched: engine.SchedConfig{Parallel: d.cfg.Parallel, Chunk: d.cfg.PrefillChunk}})
 	if err != nil {
 		return err
@@ -233,7 +228,7 @@ func (d *daemon) startJobs() {
 	}()
 	go func() {
 		defer d.jobs.Done()
-		if err := d.downloads.ResumeAll(ctx); err != nil && ctx.Err() == nil {
+		if err := d.engine.ResumeDownloads(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("resume downloads", "err", err)
 		}
 	}()
@@ -266,14 +261,10 @@ func (d *daemon) close() error {
 	var errs []error
 	d.stopJobs()
 	d.jobs.Wait()
-	if d.downloads != nil {
-		if err := d.downloads.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("stop downloads: %w", err))
-		}
-	}
 	if d.engine != nil {
+		// Stops the downloads, then unloads the models.
 		if err := d.engine.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("unload models: %w", err))
+			errs = append(errs, fmt.Errorf("close engine: %w", err))
 		}
 	}
 	if d.store != nil {

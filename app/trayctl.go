@@ -11,7 +11,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/app/autostart"
 	"github.com/mlx-manager/mlx-manager/app/tray"
 	"github.com/mlx-manager/mlx-manager/engine"
-	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -19,7 +18,7 @@ import (
 // blocks because the macOS menu bar needs the main goroutine (Serve's caller).
 // Without a tray it logs one line and returns at once.
 func (d *daemon) runTray(ctx context.Context, quit func(), url string) {
-	ctl := trayControl{engine: d.engine, downloads: d.downloads, store: d.store}
+	ctl := trayControl{engine: d.engine, store: d.store}
 	opts := tray.Options{URL: url, Logger: d.log, Quit: quit}
 	if it := loginItem(d.log); it != nil {
 		opts.LoginItem = it
@@ -60,9 +59,8 @@ func loginItem(log *slog.Logger) *autostart.Item {
 
 // trayControl is the tray's narrow view of the daemon (tray.Control).
 type trayControl struct {
-	engine    *engine.Engine
-	downloads *hub.Manager // nil when downloads are off
-	store     *store.Store
+	engine *engine.Engine
+	store  *store.Store
 }
 
 func (c trayControl) Models(ctx context.Context) ([]engine.ModelInfo, error) {
@@ -86,12 +84,7 @@ func (c trayControl) Subscribe() (<-chan engine.Event, func()) {
 	return c.engine.Subscribe()
 }
 
-func (c trayControl) Downloads() []hub.Progress {
-	if c.downloads == nil {
-		return nil
-	}
-	return c.downloads.List()
-}
+func (c trayControl) Downloads() []engine.Download { return c.engine.Downloads() }
 
 func (c trayControl) PendingUsers() (int, error) { return c.store.Users().CountPending() }
 

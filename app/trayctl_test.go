@@ -33,7 +33,7 @@ func openTestDaemon(t *testing.T) *daemon {
 
 func TestTrayControlDrivesThePool(t *testing.T) {
 	d := openTestDaemon(t)
-	ctl := trayControl{engine: d.engine, downloads: d.downloads, store: d.store}
+	ctl := trayControl{engine: d.engine, store: d.store}
 	ctx := context.Background()
 
 	models, err := ctl.Models(ctx)
@@ -101,8 +101,8 @@ func TestTrayControlCountsPendingUsers(t *testing.T) {
 	if n, err := ctl.PendingUsers(); err != nil || n != 1 {
 		t.Fatalf("PendingUsers() = %d, %v; want the new account", n, err)
 	}
-	if got := ctl.Downloads(); got != nil {
-		t.Fatalf("Downloads() without a manager = %+v", got)
+	if got := ctl.Downloads(); len(got) != 0 {
+		t.Fatalf("Downloads() before any download = %+v", got)
 	}
 }
 

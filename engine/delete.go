@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/mlx-manager/mlx-manager/engine/hub"
@@ -59,7 +60,9 @@ func (d *deletions) refuse(id string) error {
 // order: loads of it are refused from the start; a model serving requests is
 // refused with ErrBusy (generations are never cut short) and stays; a loaded
 // idle one is unloaded; a download of it is stopped (through Options.Downloads);
-// then its files are removed. Only a repo id can be deleted, never a folder.
+// then its files are removed. Only a repo id can be deleted, never a folder; a
+// registered local model ("local/<name>") is unloaded and unregistered, and its
+// folder left as it is.
 func (e *Engine) DeleteModel(ctx context.Context, id string) (DeleteResult, error) {
 	res := DeleteResult{Model: id}
 	if !hub.ValidRepoID(id) {
@@ -69,6 +72,12 @@ func (e *Engine) DeleteModel(ctx context.Context, id string) (DeleteResult, erro
 		return res, fmt.Errorf("%w: %s is being deleted already", pool.ErrBusy, id)
 	}
 	defer e.deleting.end(id)
+	local := strings.HasPrefix(id, LocalPrefix)
+	if local {
+		if _, err := e.localDir(id); err != nil {
+			return res, err
+		}
+	}
 	err := e.pool.Unload(ctx, id, pool.UnloadOptions{})
 	switch {
 	case err == nil:
@@ -77,6 +86,11 @@ func (e *Engine) DeleteModel(ctx context.Context, id string) (DeleteResult, erro
 		return res, fmt.Errorf("%w: %s is serving requests: try again when they are done", pool.ErrBusy, id)
 	case !errors.Is(err, pool.ErrNotLoaded):
 		return res, fmt.Errorf("delete %s: %w", id, err)
+	}
+	if local {
+		// The folder is the user's: deleting a local model unregisters it.
+		e.removeLocal(id)
+		return res, nil
 	}
 	if e.downloads != nil {
 		res.FreedBytes, err = e.downloads.Delete(ctx, id)

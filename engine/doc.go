@@ -2,7 +2,8 @@
 // and the tray use: Models lists the models dir, Chat/Complete/Embed run requests
 // through the pool (which loads on demand and manages memory), Subscribe streams
 // pool and download events, and Search, StartDownload, Downloads and their kin
-// front the Hub client and the download manager that app hands to New.
+// front the Hub client and the download manager that New builds from HubOptions
+// (or that tests hand to it).
 //
 // Under it: engine/tokenizer and engine/chat turn messages into tokens; engine/model
 // describes a model and the Runner interface; engine/cpu (native kernels) and

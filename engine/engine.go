@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/engine/hub"
@@ -28,6 +30,13 @@ type Options struct {
 	// Hub, when set, is the Hugging Face client behind Search, HubConfig and the
 	// offline and token settings.
 	Hub *hub.Client
+	// OpenHub, when set, makes New build the Hub client and the download
+	// manager itself (instead of Hub and Downloads), and Close stop them: the
+	// daemon's way, which keeps engine/hub out of app.
+	OpenHub *HubOptions
+	// LocalModels are the model folders registered under "local/<name>" names
+	// (the daemon's stored registry); AddLocalModel registers more.
+	LocalModels []LocalFolder
 }
 
 // Engine is the facade over the model library, the pool and generation.
@@ -45,6 +54,8 @@ type Engine struct {
 	downloads *hub.Manager // nil: no downloads to stop
 	hub       *hub.Client  // nil: no Hub search
 	deleting  deletions
+	ownsHub   bool // New built downloads (Options.OpenHub): Close stops them
+	local     localFolders
 
 	events        bus
 	relayDone     chan struct{} // closed when relay has ended
@@ -62,7 +73,16 @@ func New(opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	e := &Engine{log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads, hub: opts.Hub, folders: opts.Folders,
+	local, err := localDirs(opts.LocalModels)
+	if err != nil {
+		return nil, err
+	}
+	if opts.OpenHub != nil {
+		if opts.Hub, opts.Downloads, err = openHub(opts); err != nil {
+			return nil, err
+		}
+	}
+	e := &Engine{ownsHub: opts.OpenHub != nil, local: localFolders{dirs: local}, log: opts.Logger, cache: hub.Cache{Root: opts.ModelsDir}, newRunner: opts.NewRunner, downloads: opts.Downloads, hub: opts.Hub, folders: opts.Folders,
 		schedBase: opts.Sched, schedCfg: opts.Sched, poolCfg: opts.Pool}
 	if opts.Pool.Logger == nil {
 		opts.Pool.Logger = opts.Logger
@@ -72,9 +92,18 @@ func New(opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Close unloads every model and ends the event stream.
+// Close stops the downloads of a manager New built (Options.OpenHub), unloads
+// every model and ends the event stream.
 func (e *Engine) Close() error {
-	err := e.pool.Close()
+	var err error
+	if e.ownsHub {
+		// Downloads stop first (they stay journaled): nothing should write
+		// into the models dir while models unload.
+		if derr := e.downloads.Close(); derr != nil {
+			err = fmt.Errorf("stop downloads: %w", derr)
+		}
+	}
+	err = errors.Join(err, e.pool.Close())
 	if e.stopDownloads != nil {
 		e.stopDownloads()
 	}
@@ -125,11 +154,15 @@ func (l loader) Load(ctx context.Context, id string) (pool.Resource, error) {
 	return ld, nil
 }
 
-// Models lists every model in the models dir, marking the loaded ones.
+// Models lists every model in the models dir and every registered local
+// folder, marking the loaded ones.
 func (e *Engine) Models(ctx context.Context) ([]ModelInfo, error) {
 	list, err := localModels(ctx, e.cache)
 	if err != nil {
 		return nil, err
+	}
+	for _, f := range e.local.list() {
+		list = append(list, describeLocal(f))
 	}
 	loaded := map[string]bool{}
 	for _, s := range e.pool.Status() {
@@ -148,7 +181,9 @@ func (e *Engine) Model(ctx context.Context, id string) (ModelInfo, error) {
 		return ModelInfo{}, err
 	}
 	info := describe(id, dir)
-	if m, err := e.cache.Model(id); err == nil {
+	if strings.HasPrefix(id, LocalPrefix) {
+		info = describeLocal(LocalFolder{Name: id, Path: dir})
+	} else if m, err := e.cache.Model(id); err == nil {
 		info.SizeBytes, info.Modified = m.Size, m.ModTime
 	}
 	for _, s := range e.pool.Status() {

@@ -77,6 +77,8 @@ var classes = []struct {
 	{ErrNoImages, Class{Kind: KindInvalid, Code: "model_not_vision"}},
 	{ErrInvalidRequest, Class{Kind: KindInvalid, Code: "invalid_value"}},
 	{ErrNoHub, Class{Kind: KindUnavailable, Code: "hub_unavailable"}},
+	{ErrInvalidLocalFolder, Class{Kind: KindInvalid, Code: "invalid_local_folder"}},
+	{ErrLocalExists, Class{Kind: KindConflict, Code: "local_model_exists"}},
 
 	{pool.ErrTooLarge, Class{Kind: KindTooLarge, Code: "model_too_large"}},
 	{pool.ErrNoRoom, Class{Kind: KindNoRoom, Code: "no_memory"}},

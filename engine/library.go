@@ -15,9 +15,13 @@ import (
 
 // resolveDir finds a model's folder: a repo id in the models dir (HF cache layout),
 // or, when the engine takes folders (the CLI's, Options.Folders), any folder that
-// holds a config.json or a tokenizer.json. This is the one place a model name is
+// holds a config.json or a tokenizer.json, or a folder an admin registered under
+// a "local/<name>" name (AddLocalModel). This is the one place a model name is
 // checked: a server's engine never opens a folder a request names.
 func (e *Engine) resolveDir(id string) (string, error) {
+	if strings.HasPrefix(id, LocalPrefix) {
+		return e.localDir(id)
+	}
 	cache := e.cache
 	if looksLikePath(id) {
 		if !e.folders {
@@ -145,6 +149,9 @@ func localModels(ctx context.Context, cache hub.Cache) ([]ModelInfo, error) {
 	}
 	out := make([]ModelInfo, 0, len(list))
 	for _, m := range list {
+		if strings.HasPrefix(m.Repo, LocalPrefix) {
+			continue // local/ names the registered folders; such a repo cannot be loaded
+		}
 		info := describe(m.Repo, m.SnapshotDir)
 		info.SizeBytes = m.Size
 		info.Modified = m.ModTime

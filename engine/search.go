@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -39,6 +40,9 @@ func (e *Engine) HubConfig(ctx context.Context, repo ModelRef) ([]byte, error) {
 	if e.hub == nil {
 		return nil, ErrNoHub
 	}
+	if repo.IsLocal() {
+		return nil, fmt.Errorf("%w: %s names a registered local folder, not a Hub repo", ErrModelNotFound, repo)
+	}
 	raw, err := e.hub.Config(ctx, repo.String())
 	var se *hub.StatusError
 	if errors.As(err, &se) && se.Code == "EntryNotFound" {
@@ -74,6 +78,10 @@ func (e *Engine) SetHubOffline(offline bool) {
 
 // Downloaded reports whether repo is complete in the models dir.
 func (e *Engine) Downloaded(repo ModelRef) bool {
+	if repo.IsLocal() {
+		_, ok := e.local.get(repo.String())
+		return ok
+	}
 	_, err := e.cache.Model(repo.String())
 	return err == nil
 }
@@ -82,11 +90,11 @@ func (e *Engine) Downloaded(repo ModelRef) bool {
 // size on disk; ok is false when the model is not (completely) there or its
 // config cannot be read.
 func (e *Engine) LocalConfig(repo ModelRef) (raw []byte, size int64, ok bool) {
-	m, err := e.cache.Model(repo.String())
-	if err != nil {
+	dir, size, ok := e.folderOf(repo)
+	if !ok {
 		return nil, 0, false
 	}
-	f, err := os.Open(filepath.Join(m.SnapshotDir, "config.json"))
+	f, err := os.Open(filepath.Join(dir, "config.json"))
 	if err != nil {
 		return nil, 0, false
 	}
@@ -99,5 +107,22 @@ func (e *Engine) LocalConfig(repo ModelRef) (raw []byte, size int64, ok bool) {
 	if _, err := f.ReadAt(raw, 0); err != nil {
 		return nil, 0, false
 	}
-	return raw, m.Size, true
+	return raw, size, true
+}
+
+// folderOf is where repo's files are and their size: its snapshot in the
+// models dir, or its registered folder.
+func (e *Engine) folderOf(repo ModelRef) (dir string, size int64, ok bool) {
+	if repo.IsLocal() {
+		dir, ok := e.local.get(repo.String())
+		if !ok {
+			return "", 0, false
+		}
+		return dir, describeLocal(LocalFolder{Name: repo.String(), Path: dir}).SizeBytes, true
+	}
+	m, err := e.cache.Model(repo.String())
+	if err != nil {
+		return "", 0, false
+	}
+	return m.SnapshotDir, m.Size, true
 }

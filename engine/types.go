@@ -212,7 +212,7 @@ type EmbedResult struct {
 
 // ModelInfo describes a local model.
 type ModelInfo struct {
-	ID            string    `json:"id"` // repo id ("org/name") or folder path
+	ID            string    `json:"id"` // repo id ("org/name"), "local/<name>" of a registered folder, or folder path
 	Path          string    `json:"path"`
 	SizeBytes     int64     `json:"size_bytes"`
 	Architecture  string    `json:"architecture,omitempty"`

@@ -73,6 +73,7 @@ var allBuckets = [][]byte{
 	bucketInvites, bucketInviteHashes,
 	bucketBackends,
 	bucketResponses,
+	bucketLocalModels,
 }
 
 // Store is the open database. Its methods are safe for concurrent use.

@@ -28,9 +28,9 @@
 // Every file name and blob name from the Hub passes CheckFileName / the etag check
 // before a path is built from it, and repo ids must satisfy ValidRepoID.
 //
-// Who may import me: engine, and app to build the client and the manager it
-// hands to engine.New. api and app/tray see search and downloads through the
-// engine's facade.
+// Who may import me: engine, which builds the client and the download manager
+// from engine.HubOptions. api, app and app/tray see search and downloads
+// through the engine's facade.
 // I import no HTTP server framework, storage engine or other package of ours;
 // the journal is an interface the daemon backs with its store. Package hubtest is a fake Hub for tests of this package and
 // of the API.

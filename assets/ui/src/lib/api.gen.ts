@@ -529,7 +529,8 @@ export type paths = {
         /** Downloaded models */
         get: operations["get_api_models_local"];
         put?: never;
-        post?: never;
+        /** Register a local model folder as local/<name> */
+        post: operations["post_api_models_local"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1556,6 +1557,10 @@ export type components = {
             /** Format: date-time */
             finished_at: string;
             tokens_per_second: number;
+        };
+        "api.localModelRequest": {
+            name?: string;
+            path?: string;
         };
         "api.poolEffective": {
             budget_bytes: number;
@@ -3838,6 +3843,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["engine.ModelInfo"][];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error, in the protocol's own error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    post_api_models_local: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["api.localModelRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["engine.ModelInfo"];
                 };
             };
             /** @description Missing or invalid credentials */
