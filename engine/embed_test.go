@@ -400,6 +400,10 @@ func TestRerank(t *testing.T) {
 	if err != nil || len(top.Results) != 2 || top.Results[0] != res.Results[0] {
 		t.Fatalf("top_n 2: %+v, %v", top, err)
 	}
+	_, err = e.Rerank(ctx, RerankRequest{Model: dir, Query: "q", Documents: docs, Instruction: "find capitals"})
+	if ie := new(InvalidError); !errors.As(err, &ie) || ie.Param != "instruction" {
+		t.Errorf("an instruction to a cross-encoder: %v", err)
+	}
 	emb := sentenceModel(t, modeltest.Spec{Arch: "bert", Seed: 8}, modeltest.Pooling{Mode: "mean"})
 	if _, err := e.Rerank(ctx, RerankRequest{Model: emb, Query: "q", Documents: docs}); !errors.Is(err, ErrNotReranker) {
 		t.Errorf("rerank with an embedding model: %v", err)

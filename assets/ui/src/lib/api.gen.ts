@@ -2214,6 +2214,7 @@ export type components = {
         };
         "openai.RerankRequest": {
             documents?: unknown;
+            instruction?: string;
             max_chunks_per_doc?: number;
             model?: string;
             query?: string;
