@@ -140,6 +140,26 @@ func TestEmbedNomic(t *testing.T) {
 	}
 }
 
+// TestEmbedModernBert: ModernBERT embedding models (modernbert-embed-base's
+// layout: ModernBertModel, mean pooling, normalised) match the oracle when
+// inputs of different lengths, longer than the local layers' window, share
+// one batch: each input's local attention stays inside it.
+func TestEmbedModernBert(t *testing.T) {
+	e := newExactEngine(t)
+	dir := sentenceModel(t, modeltest.Spec{Arch: "modernbert", Seed: 14, Layers: 3}, modeltest.Pooling{Mode: "mean", Normalize: true})
+	texts := []string{"the cat sat on the mat and the dog sat on the log", "paris is the capital of france", "cat"}
+	res, err := e.Embed(context.Background(), EmbedRequest{Model: dir, Inputs: texts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range texts {
+		within(t, text, res.Vectors[i], oracleVector(t, dir, text, "mean", true), 1e-5)
+	}
+	if k := describe("x", dir).Kind; k != KindEmbedding {
+		t.Errorf("kind %q", k)
+	}
+}
+
 // TestEmbedNomicMatryoshka: nomic-embed-text-v1.5, known by its
 // config.json's _name_or_path or by its name, shrinks a vector to
 // dimensions as its model card does (layer norm over the full width, cut,
