@@ -49,6 +49,7 @@ func (l *loaded) readKind(dir string) error {
 	if len(p.prompts) == 0 {
 		p.prompts = familyPrompts[arch]
 	}
+	p.layerNormCut = layerNormsBeforeCut(l.id, arch, l.m.Config.Raw)
 	l.pooling = p
 	return nil
 }
@@ -84,7 +85,7 @@ func (l *loaded) requireChat() error {
 
 // Embed returns one vector per input, pooled (mean, CLS or last token) and
 // normalised as the model's sentence-transformers files say, truncated to
-// Dimensions when asked. A chat model is refused unless req.AnyModel asks
+// Dimensions when asked (matryoshka.go). A chat model is refused unless req.AnyModel asks
 // for the mean of its hidden states.
 func (e *Engine) Embed(ctx context.Context, req EmbedRequest) (*EmbedResult, error) {
 	if len(req.Inputs) == 0 && len(req.Tokens) == 0 {
@@ -134,13 +135,7 @@ func (e *Engine) Embed(ctx context.Context, req EmbedRequest) (*EmbedResult, err
 		return nil, err
 	}
 	for i, v := range res.Vectors {
-		if req.Dimensions > 0 {
-			v = v[:req.Dimensions]
-		}
-		if p.normalize {
-			normalize(v)
-		}
-		res.Vectors[i] = v
+		res.Vectors[i] = p.finish(v, req.Dimensions)
 	}
 	if len(res.Truncated) > 0 {
 		e.log.Warn("embedding inputs truncated", "model", l.id, "inputs", res.Truncated, "max_tokens", limit)

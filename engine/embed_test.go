@@ -2,9 +2,13 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -133,6 +137,98 @@ func TestEmbedNomic(t *testing.T) {
 		}
 		within(t, "input type "+c.inputType, res.Vectors[0], oracleVector(t, dir, c.prefix+text, "mean", true), 1e-5)
 		within(t, "input type "+c.inputType, res.Vectors[1], oracleVector(t, dir, c.prefix+"the cat sat on the mat", "mean", true), 1e-5)
+	}
+}
+
+// TestEmbedModernBert: ModernBERT embedding models (modernbert-embed-base's
+// layout: ModernBertModel, mean pooling, normalised) match the oracle when
+// inputs of different lengths, longer than the local layers' window, share
+// one batch: each input's local attention stays inside it.
+func TestEmbedModernBert(t *testing.T) {
+	e := newExactEngine(t)
+	dir := sentenceModel(t, modeltest.Spec{Arch: "modernbert", Seed: 14, Layers: 3}, modeltest.Pooling{Mode: "mean", Normalize: true})
+	texts := []string{"the cat sat on the mat and the dog sat on the log", "paris is the capital of france", "cat"}
+	res, err := e.Embed(context.Background(), EmbedRequest{Model: dir, Inputs: texts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range texts {
+		within(t, text, res.Vectors[i], oracleVector(t, dir, text, "mean", true), 1e-5)
+	}
+	if k := describe("x", dir).Kind; k != KindEmbedding {
+		t.Errorf("kind %q", k)
+	}
+}
+
+// TestEmbedNomicMatryoshka: nomic-embed-text-v1.5, known by its
+// config.json's _name_or_path or by its name, shrinks a vector to
+// dimensions as its model card does (layer norm over the full width, cut,
+// L2 norm), matching the oracle; a full-width request is the plain vector;
+// another NomicBertModel (v1) is cut and renormalised.
+func TestEmbedNomicMatryoshka(t *testing.T) {
+	e := newExactEngine(t)
+	ctx := context.Background()
+	v1 := sentenceModel(t, modeltest.Spec{Arch: "nomic", Seed: 12}, modeltest.Pooling{Mode: "mean", Normalize: true})
+	byConfig := sentenceModel(t, modeltest.Spec{Arch: "nomic", Seed: 12}, modeltest.Pooling{Mode: "mean", Normalize: true})
+	setConfigKey(t, byConfig, "_name_or_path", "nomic-ai/nomic-embed-text-v1.5")
+	byName := filepath.Join(t.TempDir(), "nomic-embed-text-v1.5")
+	if err := os.Rename(sentenceModel(t, modeltest.Spec{Arch: "nomic", Seed: 12}, modeltest.Pooling{Mode: "mean", Normalize: true}), byName); err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"search_query: what is the capital of france", "search_document: paris is the capital of france"}
+	full := make([][]float64, len(texts))
+	for i, text := range texts {
+		full[i] = oracleVector(t, v1, text, "mean", false)
+	}
+	for _, dir := range []string{byConfig, byName} {
+		for _, dims := range []int{8, 32} {
+			res, err := e.Embed(ctx, EmbedRequest{Model: dir, Inputs: texts, Dimensions: dims})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range texts {
+				within(t, fmt.Sprintf("%s, %d dimensions, input %d", filepath.Base(dir), dims, i), res.Vectors[i], hfref.Matryoshka(full[i], dims), 1e-5)
+			}
+		}
+		res, err := e.Embed(ctx, EmbedRequest{Model: dir, Inputs: texts[:1], Dimensions: 64})
+		if err != nil {
+			t.Fatal(err)
+		}
+		within(t, "full width", res.Vectors[0], oracleVector(t, v1, texts[0], "mean", true), 1e-5)
+	}
+	res, err := e.Embed(ctx, EmbedRequest{Model: v1, Inputs: texts[:1], Dimensions: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]float64(nil), full[0][:8]...)
+	var ss float64
+	for _, x := range want {
+		ss += x * x
+	}
+	for i := range want {
+		want[i] /= math.Sqrt(ss)
+	}
+	within(t, "v1, 8 dimensions", res.Vectors[0], want, 1e-5)
+}
+
+// setConfigKey sets one key of dir's config.json.
+func setConfigKey(t *testing.T, dir, key string, value any) {
+	t.Helper()
+	path := filepath.Join(dir, "config.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	c[key] = value
+	if raw, err = json.Marshal(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -323,6 +419,10 @@ func TestRerank(t *testing.T) {
 	top, err := e.Rerank(ctx, RerankRequest{Model: dir, Query: "what is the capital of france", Documents: docs, TopN: 2})
 	if err != nil || len(top.Results) != 2 || top.Results[0] != res.Results[0] {
 		t.Fatalf("top_n 2: %+v, %v", top, err)
+	}
+	_, err = e.Rerank(ctx, RerankRequest{Model: dir, Query: "q", Documents: docs, Instruction: "find capitals"})
+	if ie := new(InvalidError); !errors.As(err, &ie) || ie.Param != "instruction" {
+		t.Errorf("an instruction to a cross-encoder: %v", err)
 	}
 	emb := sentenceModel(t, modeltest.Spec{Arch: "bert", Seed: 8}, modeltest.Pooling{Mode: "mean"})
 	if _, err := e.Rerank(ctx, RerankRequest{Model: emb, Query: "q", Documents: docs}); !errors.Is(err, ErrNotReranker) {

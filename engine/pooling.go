@@ -56,6 +56,9 @@ type pooling struct {
 	prompts   map[string]string
 	// defaultPrompt names the prompt used when a request names none.
 	defaultPrompt string
+	// layerNormCut: a vector cut to fewer dimensions is layer-normalised
+	// over its full width first, then L2-normalised (matryoshka.go).
+	layerNormCut bool
 }
 
 // defaultPooling is what an encoder without sentence-transformers files

@@ -21,6 +21,10 @@ type RerankRequest struct {
 	// the end of the document, listed in RerankResult.Truncated; otherwise
 	// it is a context-length error.
 	Truncate bool
+	// Instruction is a yes/no reranker's task, the <Instruct> line of
+	// Qwen3-Reranker's prompt; "": the model card's default. A cross-encoder
+	// has no place for one and refuses it rather than ignore it.
+	Instruction string
 }
 
 // RerankResult lists the documents by decreasing relevance.
@@ -71,6 +75,9 @@ func (e *Engine) Rerank(ctx context.Context, req RerankRequest) (*RerankResult, 
 	def, ok := l.m.Def.(model.EncoderDefinition)
 	if l.kind != KindReranker || !ok {
 		return nil, &InvalidError{Param: "model", Err: fmt.Errorf("%w: %s is a %s model; use a cross-encoder such as cross-encoder/ms-marco-MiniLM-L-6-v2", ErrNotReranker, l.id, l.kind)}
+	}
+	if req.Instruction != "" {
+		return nil, &InvalidError{Param: "instruction", Err: fmt.Errorf("%s is a cross-encoder, which takes no instruction (instruction-following rerankers such as Qwen3-Reranker do)", l.id)}
 	}
 	if def.Labels() != 1 {
 		return nil, &InvalidError{Param: "model", Err: fmt.Errorf("%w: %s classifies into %d labels; reranking needs one relevance score", ErrNotReranker, l.id, def.Labels())}

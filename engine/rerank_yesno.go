@@ -44,13 +44,19 @@ func readYesNo(tok *tokenizer.Tokenizer) (*yesNo, error) {
 }
 
 // yesNoPrompt is the token ids of the reranker's prompt for one pair, and
-// whether the document was cut to fit limit tokens. The query and document
-// are the user's: token look-alikes in them stay text.
-func (l *loaded) yesNoPrompt(query, doc string, limit int) ([]int32, bool) {
+// whether the document was cut to fit limit tokens. The instruction (the
+// card's default when ""), query and document are the user's: token
+// look-alikes in them stay text.
+func (l *loaded) yesNoPrompt(instruction, query, doc string, limit int) ([]int32, bool) {
+	if instruction == "" {
+		instruction = qwen3RerankInstruction
+	}
 	pre := l.tok.Encode(qwen3RerankPrefix, false)
 	suf := l.tok.Encode(qwen3RerankSuffix, false)
 	body := l.tok.EncodeSegments([]tokenizer.Segment{
-		{Text: "<Instruct>: " + qwen3RerankInstruction + "\n<Query>: "},
+		{Text: "<Instruct>: "},
+		{Text: instruction},
+		{Text: "\n<Query>: "},
 		{Text: query},
 		{Text: "\n<Document>: "},
 		{Text: doc},
@@ -71,10 +77,10 @@ func (l *loaded) rerankYesNo(ctx context.Context, req RerankRequest, limit int, 
 	prompts := make([][]int32, len(req.Documents))
 	longest := 0
 	for i, doc := range req.Documents {
-		ids, cut := l.yesNoPrompt(req.Query, doc, limit)
+		ids, cut := l.yesNoPrompt(req.Instruction, req.Query, doc, limit)
 		if cut {
 			if !req.Truncate {
-				whole, _ := l.yesNoPrompt(req.Query, doc, math.MaxInt)
+				whole, _ := l.yesNoPrompt(req.Instruction, req.Query, doc, math.MaxInt)
 				return &ContextLengthError{PromptTokens: len(whole), ContextLength: limit}
 			}
 			res.Truncated = append(res.Truncated, i)

@@ -188,7 +188,7 @@ type EmbedRequest struct {
 	Model      string
 	Inputs     []string
 	Tokens     [][]int32 // token-id inputs, used as given (no prompt, no special tokens added); instead of Inputs
-	Dimensions int       // 0: the model's size; smaller truncates (Matryoshka) then renormalises a normalising model
+	Dimensions int       // 0: the model's size; smaller truncates (Matryoshka, matryoshka.go) then renormalises a normalising model
 	// InputType names the model's prompt put before each text input
 	// ("query", "document", ...; config_sentence_transformers.json); "": its default.
 	InputType string

@@ -20,6 +20,10 @@ type RerankRequest struct {
 	// Truncate cuts a pair longer than the model's window at the end of the
 	// document (the default, as Jina and Cohere do); the response lists them.
 	Truncate *bool `json:"truncate"`
+	// Instruction is the task of an instruction-following reranker
+	// (Qwen3-Reranker's <Instruct> line), under the name vLLM's /v1/rerank
+	// and llama-server give it; absent: the model card's default.
+	Instruction string `json:"instruction"`
 	// MaxChunksPerDoc and RankFields are Cohere v1 options this server ignores.
 	MaxChunksPerDoc *int     `json:"max_chunks_per_doc"`
 	RankFields      []string `json:"rank_fields"`
@@ -49,7 +53,7 @@ func (r *RerankRequest) Engine(d Defaults) (*Rerank, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Rerank{Request: engine.RerankRequest{Model: r.Model, Query: r.Query, Documents: docs, Truncate: true},
+	out := &Rerank{Request: engine.RerankRequest{Model: r.Model, Query: r.Query, Documents: docs, Truncate: true, Instruction: r.Instruction},
 		ReturnDocuments: r.ReturnDocuments == nil || *r.ReturnDocuments}
 	if d.Model != "" {
 		out.Request.Model = d.Model

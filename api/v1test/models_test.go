@@ -201,6 +201,11 @@ func TestRerank(t *testing.T) {
 	if len(out.Results) != 1 || out.Results[0].Index != first.Index || out.Results[0].RelevanceScore != first.RelevanceScore || out.Results[0].Document != nil {
 		t.Errorf("top_n 1: %+v, want %+v", out.Results, first)
 	}
+	// A cross-encoder has no place for an instruction: refused, not ignored.
+	eb := e.Error(t, "POST", "/v1/rerank", e.key, map[string]any{"model": rerankID, "query": "q", "documents": docs, "instruction": "find capitals"}, http.StatusBadRequest)
+	if eb.Param == nil || *eb.Param != "instruction" {
+		t.Errorf("instruction to a cross-encoder: %+v", eb)
+	}
 	for _, c := range []struct {
 		body map[string]any
 		code string

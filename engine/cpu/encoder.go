@@ -77,6 +77,10 @@ func (s *sequence) Act(x model.Value, act model.Activation) model.Value {
 // row, is exactly that range.
 func (s *sequence) fullAttention(out, q *buf, layer int, a *model.Attention) {
 	ka := kern.Attn{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Scale: float32(a.Scale)}
+	if a.Radius > 0 {
+		s.localAttention(out, q, layer, a, ka)
+		return
+	}
 	if s.segs == nil {
 		last := s.pos + q.rows - 1
 		for i := range q.rows {
@@ -93,6 +97,25 @@ func (s *sequence) fullAttention(out, q *buf, layer int, a *model.Attention) {
 		for i := start; i < end; i++ {
 			s.e.Attention(out.row(i), q.row(i), 1, s.pos+end-1, s.k[layer], s.v[layer], ka)
 		}
+	}
+}
+
+// localAttention is bidirectional attention limited to the keys within
+// a.Radius positions of each query, inside the query's own input of a
+// batch: each row attends to the window that ends at its last visible key.
+func (s *sequence) localAttention(out, q *buf, layer int, a *model.Attention, ka kern.Attn) {
+	for i := range q.rows {
+		start, end := 0, q.rows // the input holding row i, as rows of this step
+		if s.segs != nil {
+			g := sort.SearchInts(s.segs, i+1) - 1
+			start = s.segs[g]
+			if g+1 < len(s.segs) {
+				end = s.segs[g+1]
+			}
+		}
+		first, last := max(start, i-a.Radius), min(end-1, i+a.Radius)
+		ka.Window = last - first + 1
+		s.e.Attention(out.row(i), q.row(i), 1, s.pos+last, s.k[layer], s.v[layer], ka)
 	}
 }
 

@@ -62,10 +62,12 @@
 //
 // # Encoders
 //
-// Encoder families (engine/model/bert, engine/model/nomicbert) return an
-// EncoderDefinition and use
+// Encoder families (engine/model/bert, engine/model/nomicbert,
+// engine/model/modernbert) return an EncoderDefinition and use
 // EncoderOps (encoder.go) on top of Ops: Lookup for position and token type
-// embeddings, Act for GELU and tanh, and an Attention with Bidirectional set.
+// embeddings, Act for GELU and tanh, and an Attention with Bidirectional set
+// (and Radius for ModernBERT's local layers, which see a window around each
+// token).
 // Their input runs in one pass through model.Encoder (Encode for the hidden
 // states, Classify for a cross-encoder's head) instead of Forward. engine/cpu
 // and the reference executor implement them; engine/graph refuses encoders

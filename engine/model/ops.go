@@ -98,6 +98,9 @@ type Attention struct {
 	// Bidirectional lets every query see every key of the sequence (encoders);
 	// Window is then ignored.
 	Bidirectional bool
+	// Radius, with Bidirectional, limits query i to the keys j with
+	// |i-j| <= Radius (ModernBERT's local layers); 0: every key.
+	Radius int
 	// Sinks, when set, is one learned logit per query head (Heads) that joins
 	// the head's softmax without a value row (GPT-OSS's attention sinks): the
 	// weights become exp(s_j) / (exp(sink) + Σ exp(s_j)), so a head may give

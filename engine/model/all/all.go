@@ -13,6 +13,7 @@ import (
 	_ "github.com/mlx-manager/mlx-manager/engine/model/llama"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/mistral"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/mixtral"
+	_ "github.com/mlx-manager/mlx-manager/engine/model/modernbert"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/nomicbert"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/olmo2"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/phi3"

@@ -16,9 +16,18 @@ import (
 
 // Encode returns last_hidden_state, (len(ids), hidden), of a BertModel or
 // XLMRobertaModel, or of the encoder inside their task checkpoints, or of a
-// NomicBertModel (nomicbert.go); types
+// NomicBertModel (nomicbert.go) or a ModernBertModel (modernbert.go, which has
+// no token types); types
 // are the token_type_ids (nil: zeros, as BertModel defaults them).
 func Encode(config map[string]any, w Tensors, ids, types []int) ([][]float64, error) {
+	if isModernBert(config) {
+		m, err := newModernBert(config, w)
+		if err != nil {
+			return nil, err
+		}
+		h := m.forward(ids)
+		return h, m.e.err
+	}
 	if isNomic(config) {
 		n, err := newNomic(config, w)
 		if err != nil {

@@ -72,6 +72,56 @@ func TestRealConfigs(t *testing.T) {
 				t.Errorf("global rope %+v, local %+v, softcap %g", f.globalRope, f.localRope, f.finalSoftcap)
 			}
 		},
+		"gemma-3-1b-it.json": func(t *testing.T, f *family) {
+			if f.arch != "Gemma3ForCausalLM" || f.layers != 26 || f.hidden != 1152 || f.heads != 4 || f.kvHeads != 1 ||
+				f.headDim != 256 || f.window != 512 || !f.tied || f.vocab != 262144 {
+				t.Errorf("dimensions %+v", f)
+			}
+			// No layer_types: sliding_window_pattern 6 makes every sixth layer global.
+			for l, s := range f.slidingLayer {
+				if s != ((l+1)%6 != 0) {
+					t.Errorf("layer %d sliding %v", l, s)
+				}
+			}
+			if f.globalRope.theta != 1e6 || f.globalRope.kind != "default" || f.localRope.theta != 1e4 {
+				t.Errorf("global rope %+v, local %+v", f.globalRope, f.localRope)
+			}
+			if f.scale != 1.0/16 || f.attnSoftcap != 0 || f.finalSoftcap != 0 || f.act != "gelu_pytorch_tanh" {
+				t.Errorf("scale %g softcaps %g %g act %s", f.scale, f.attnSoftcap, f.finalSoftcap, f.act)
+			}
+			// bfloat16 rounds sqrt(1152) = 33.94 to 34.
+			if got := roundTo(f.dtype, math.Sqrt(1152)); got != 34 {
+				t.Errorf("embedding scale %g", got)
+			}
+		},
+		"granite-3.3-2b-instruct.json": func(t *testing.T, f *family) {
+			if f.layers != 40 || f.hidden != 2048 || f.heads != 32 || f.kvHeads != 8 || f.headDim != 64 || !f.tied || f.vocab != 49159 {
+				t.Errorf("dimensions %+v", f)
+			}
+			// attention_multiplier replaces 1/sqrt(head_dim) (1/8 here) as the score scale.
+			if f.embedMult != 12 || f.residualMult != 0.22 || f.scale != 0.015625 || f.logitsScaling != 8 {
+				t.Errorf("multipliers %g %g %g %g", f.embedMult, f.residualMult, f.scale, f.logitsScaling)
+			}
+			if f.globalRope.theta != 1e7 || f.globalRope.kind != "default" || f.eps != 1e-5 {
+				t.Errorf("rope %+v, eps %g", f.globalRope, f.eps)
+			}
+		},
+		"granite-3.3-8b-instruct.json": func(t *testing.T, f *family) {
+			if f.layers != 40 || f.hidden != 4096 || f.headDim != 128 || f.inter != 12800 || !f.tied {
+				t.Errorf("dimensions %+v", f)
+			}
+			if f.embedMult != 12 || f.residualMult != 0.22 || f.scale != 0.0078125 || f.logitsScaling != 16 {
+				t.Errorf("multipliers %g %g %g %g", f.embedMult, f.residualMult, f.scale, f.logitsScaling)
+			}
+		},
+		"olmo-2-1124-7b-instruct.json": func(t *testing.T, f *family) {
+			if f.layers != 32 || f.hidden != 4096 || f.heads != 32 || f.kvHeads != 32 || f.headDim != 128 || f.inter != 11008 || f.tied {
+				t.Errorf("dimensions %+v", f)
+			}
+			if f.globalRope.theta != 5e5 || f.globalRope.kind != "default" || f.eps != 1e-6 || f.attnBias || f.mlpBias {
+				t.Errorf("rope %+v, eps %g, biases %v %v", f.globalRope, f.eps, f.attnBias, f.mlpBias)
+			}
+		},
 		"phi-4-mini-instruct-mlx4.json": func(t *testing.T, f *family) {
 			if f.headDim != 128 || f.rotaryDim != 96 || f.kvHeads != 8 || !f.tied || f.vocab != 200064 {
 				t.Errorf("head dim %d, rotary %d, kv %d, tied %v", f.headDim, f.rotaryDim, f.kvHeads, f.tied)

@@ -8,9 +8,11 @@
 // nothing in this project, so that it can judge the executors: a family is
 // right when every executor's logits match these within 1e-4 of their RMS.
 //
-// The encoders of issue #23 (bert.go, nomicbert.go) are here too: BERT and
-// XLM-R from transformers, NomicBertModel from nomic-ai's
-// modeling_hf_nomic_bert.py, which its checkpoints' auto_map names.
+// The encoders of issue #23 (bert.go, nomicbert.go, modernbert.go) are here
+// too: BERT, XLM-R and ModernBERT from transformers, NomicBertModel from
+// nomic-ai's modeling_hf_nomic_bert.py, which its checkpoints' auto_map names;
+// Matryoshka is nomic-embed-text-v1.5's post-processing of a vector cut to
+// fewer dimensions (matryoshka.go).
 //
 // For Gemma3ForConditionalGeneration it also has the vision path (issue
 // #28, vision.go): the SigLIP tower, the multi-modal projector's pooling to

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/gemma2"
 )
 
 // TestRealConfigsParse: the config.json of real checkpoints (testdata/configs)
@@ -31,6 +32,36 @@ func TestRealConfigsParse(t *testing.T) {
 			// The sparse text_config gets Gemma3TextConfig's defaults.
 			if c.NumHiddenLayers != 34 || c.NumAttentionHeads != 8 || c.NumKeyValueHeads != 4 || c.HeadDim != 256 ||
 				c.VocabSize != 262208 || c.RopeScaling == nil || c.RopeScaling.Factor != 8 || len(c.EOSTokenIDs) != 2 {
+				t.Errorf("%+v", c)
+			}
+		},
+		"gemma-3-1b-it.json": func(t *testing.T, c *model.Config) {
+			if c.Architectures[0] != "Gemma3ForCausalLM" || c.NumHiddenLayers != 26 || c.NumKeyValueHeads != 1 || c.HeadDim != 256 ||
+				c.RopeTheta != 1e6 || c.RopeScaling != nil || !c.TieWordEmbeddings || len(c.EOSTokenIDs) != 2 {
+				t.Errorf("%+v", c)
+			}
+			s, ok := c.Family.(*gemma2.Settings)
+			if !ok || s.Window != 512 || !s.QKNorm || s.QueryPreAttnScalar != 256 || s.LocalFreqs == nil || len(s.Sliding) != 26 {
+				t.Fatalf("family settings %+v", c.Family)
+			}
+			for l, sl := range s.Sliding {
+				if sl != ((l+1)%6 != 0) {
+					t.Errorf("layer %d sliding %v", l, sl)
+				}
+			}
+		},
+		"granite-3.3-2b-instruct.json": func(t *testing.T, c *model.Config) {
+			if c.NumHiddenLayers != 40 || c.HiddenSize != 2048 || c.NumKeyValueHeads != 8 || c.RopeTheta != 1e7 || !c.TieWordEmbeddings || c.Family == nil {
+				t.Errorf("%+v", c)
+			}
+		},
+		"granite-3.3-8b-instruct.json": func(t *testing.T, c *model.Config) {
+			if c.NumHiddenLayers != 40 || c.HiddenSize != 4096 || c.IntermediateSize != 12800 || c.VocabSize != 49159 || c.Family == nil {
+				t.Errorf("%+v", c)
+			}
+		},
+		"olmo-2-1124-7b-instruct.json": func(t *testing.T, c *model.Config) {
+			if c.NumHiddenLayers != 32 || c.NumKeyValueHeads != 32 || c.RopeTheta != 5e5 || c.TieWordEmbeddings || c.RMSNormEps != 1e-6 {
 				t.Errorf("%+v", c)
 			}
 		},

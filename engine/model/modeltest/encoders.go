@@ -21,6 +21,10 @@ var encoderNames = map[string]struct{ arch, modelType string }{
 	"xlmr":    {"XLMRobertaModel", "xlm-roberta"},
 	"xlmrcls": {"XLMRobertaForSequenceClassification", "xlm-roberta"},
 	"nomic":   {"NomicBertModel", "nomic_bert"},
+	// ModernBERT (modernbert.go): ModernBertModel as modernbert-embed-base
+	// ships it, ModernBertForMaskedLM as ModernBERT-base does.
+	"modernbert":    {"ModernBertModel", "modernbert"},
+	"modernbertmlm": {"ModernBertForMaskedLM", "modernbert"},
 }
 
 func init() {
@@ -30,7 +34,9 @@ func init() {
 }
 
 // Encoders lists the Spec.Arch values of the encoder families.
-func Encoders() []string { return []string{"bert", "bertcls", "bertmlm", "xlmr", "xlmrcls", "nomic"} }
+func Encoders() []string {
+	return []string{"bert", "bertcls", "bertmlm", "xlmr", "xlmrcls", "nomic", "modernbert", "modernbertmlm"}
+}
 
 // IsEncoder reports whether arch is one of Encoders.
 func IsEncoder(arch string) bool { _, ok := encoderNames[arch]; return ok }
@@ -45,6 +51,9 @@ const PadTokenID = 1
 func (s Spec) encoderConfig(c map[string]any) map[string]any {
 	if s.Arch == "nomic" {
 		return s.nomicConfig()
+	}
+	if s.Arch == "modernbert" || s.Arch == "modernbertmlm" {
+		return s.modernBertConfig()
 	}
 	for _, k := range []string{"rms_norm_eps", "rope_theta", "tie_word_embeddings", "head_dim", "num_key_value_heads", "bos_token_id", "eos_token_id"} {
 		delete(c, k)
@@ -89,6 +98,9 @@ func (g *gen) encoderTensors() error {
 	s := g.s
 	if s.Arch == "nomic" {
 		return g.nomicTensors()
+	}
+	if s.Arch == "modernbert" || s.Arch == "modernbertmlm" {
+		return g.modernBertTensors()
 	}
 	h, inter := s.Hidden, s.Intermediate
 	p := ""

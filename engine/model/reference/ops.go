@@ -190,7 +190,9 @@ func (o *ops) Attention(layer int, q, k, v model.Value, a *model.Attention) mode
 	for i := range qm.rows {
 		pos := o.pos + i
 		first := 0 // oldest visible key
-		if a.Bidirectional {
+		if a.Bidirectional && a.Radius > 0 {
+			first, pos = max(0, pos-a.Radius), min(len(s.keys[layer])-1, pos+a.Radius)
+		} else if a.Bidirectional {
 			pos = len(s.keys[layer]) - 1 // every key of the sequence
 		} else if a.Window > 0 {
 			first = max(0, pos-a.Window+1)

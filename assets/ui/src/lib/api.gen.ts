@@ -2219,6 +2219,7 @@ export type components = {
         };
         "openai.RerankRequest": {
             documents?: unknown;
+            instruction?: string;
             max_chunks_per_doc?: number;
             model?: string;
             query?: string;
