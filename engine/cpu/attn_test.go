@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
 	"github.com/mlx-manager/mlx-manager/engine/model"
@@ -66,7 +68,8 @@ func TestSinkAttention(t *testing.T) {
 // to leave the kernels: GPT-OSS-20B's heads with sinks and Gemma 2 2B's with
 // soft-capped scores. "loop" is the float64 loop those layers ran before the
 // kernels had sinks and soft-capping, "kern" the kernels, both on one
-// thread.
+// thread. cpu-ms/op is the process's CPU time per step: on a busy machine
+// it varies less than the wall time.
 func BenchmarkSinkAttention(b *testing.B) {
 	const ctx = 2048
 	cases := []struct {
@@ -93,9 +96,11 @@ func BenchmarkSinkAttention(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("%s/loop", c.name), func(b *testing.B) {
 			scores, key := make([]float64, ctx), make([]float32, a.HeadDim)
+			start := processCPU()
 			for b.Loop() {
 				softcapAttention(out, q, 1, ctx-1, k, v, &a, scores, key, sinks)
 			}
+			reportCPUPerOp(b, start)
 		})
 		b.Run(fmt.Sprintf("%s/kern", c.name), func(b *testing.B) {
 			pool := kern.NewPool(1)
@@ -103,10 +108,26 @@ func BenchmarkSinkAttention(b *testing.B) {
 			e := kern.NewExec(pool)
 			ka := kern.Attn{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Scale: float32(a.Scale),
 				Window: a.Window, Softcap: float32(a.Softcap), Sinks: sinks}
+			start := processCPU()
 			for b.Loop() {
 				e.Attention(out, q, 1, ctx-1, k, v, ka)
 			}
+			reportCPUPerOp(b, start)
 		})
+	}
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPUPerOp(b *testing.B, start time.Duration) {
+	if d := processCPU() - start; d > 0 && start > 0 {
+		b.ReportMetric(float64(d.Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 	}
 }
 
