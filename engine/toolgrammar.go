@@ -20,7 +20,8 @@ import (
 //   - tool_choice required or a named function: the calls in the model's own
 //     format (Hermes/Qwen, Llama 3, Mistral, Qwen3-Coder) from the first
 //     token. A marker that is a control token ([TOOL_CALLS]) is forced as a
-//     token first, since masks never allow control tokens.
+//     token first, since masks never allow control tokens. Harmony's calls
+//     are headers of control tokens: they run as steps (toolgrammar_harmony.go).
 //   - tool_choice auto: the output is free until it reaches the format's call
 //     marker (<tool_call>, [TOOL_CALLS], <|python_tag|>, or a bare {"name" at
 //     the start for Llama 3), never inside the reasoning; from the marker's
@@ -41,6 +42,7 @@ type constraintSpec struct {
 	eager  *grammar.Grammar // applies from the first token after forced; nil: only lazily
 	lazy   []trigger        // grammars that apply once the output starts a tool call itself
 	single bool             // one lazily constrained call ends the output (parallel_tool_calls false)
+	steps  []step           // the whole output as steps (harmony calls); then the fields above are unused
 }
 
 // trigger is a call marker: when the output reaches it, the grammar g (which
@@ -78,9 +80,7 @@ func (l *loaded) constraintFor(req *ChatRequest, format chat.Format) (*constrain
 		return nil, &InvalidError{Param: "tool_choice", Err: errors.New("tool_choice needs tools")}
 	}
 	if format == chat.FormatHarmony && len(req.Tools) > 0 && (mode == "required" || mode == "function") {
-		// Its calls are headers of control tokens (to=functions.NAME), which
-		// the text grammars cannot force.
-		return nil, &InvalidError{Param: "tool_choice", Err: fmt.Errorf("tool_choice %q is not supported for harmony (gpt-oss) models; auto is", mode)}
+		return l.harmonyConstraint(req)
 	}
 	if len(req.Tools) == 0 || mode == "none" || format == chat.FormatHarmony {
 		if rf == nil {
@@ -97,6 +97,29 @@ func (l *loaded) constraintFor(req *ChatRequest, format chat.Format) (*constrain
 		return c, nil
 	}
 	c, err := buildConstraint(req, format, marker, rf)
+	if err != nil {
+		return nil, err
+	}
+	constraintCache.put(key, c)
+	return c, nil
+}
+
+// harmonyConstraint is constraintFor's answer for tool_choice required or a
+// named function on a harmony model.
+func (l *loaded) harmonyConstraint(req *ChatRequest) (*constraintSpec, error) {
+	t, err := l.harmonyTokensOf()
+	if err != nil {
+		return nil, &InvalidError{Param: "tool_choice", Err: err}
+	}
+	key := constraintKey(req, chat.FormatHarmony, t.start, t.channel, t.message, t.constrain, t.end)
+	if c, ok := constraintCache.get(key); ok {
+		return c, nil
+	}
+	only := ""
+	if req.ToolChoice.Mode == "function" {
+		only = req.ToolChoice.Name
+	}
+	c, err := harmonySpec(req.Tools, only, t)
 	if err != nil {
 		return nil, err
 	}
@@ -262,8 +285,9 @@ func jsonCall(format chat.Format, name string, args *grammar.Grammar) *grammar.G
 	return grammar.Seq(grammar.Literal(hermesOpen), nl, grammar.Literal(`{"name": `+string(qname)+`, "arguments": `), args, grammar.Literal("}\n</tool_call>"))
 }
 
-// constraintKey names everything a constraint is built from.
-func constraintKey(req *ChatRequest, format chat.Format, marker int32) [32]byte {
+// constraintKey names everything a constraint is built from, ids being the
+// model's control tokens it forces.
+func constraintKey(req *ChatRequest, format chat.Format, ids ...int32) [32]byte {
 	h := sha256.New()
 	var compact bytes.Buffer
 	write := func(parts ...string) {
@@ -278,7 +302,7 @@ func constraintKey(req *ChatRequest, format chat.Format, marker int32) [32]byte 
 		}
 		return compact.String()
 	}
-	write(string(format), req.ToolChoice.Mode, req.ToolChoice.Name, fmt.Sprint(req.ParallelToolCalls, marker))
+	write(string(format), req.ToolChoice.Mode, req.ToolChoice.Name, fmt.Sprint(req.ParallelToolCalls, ids))
 	if rf := req.ResponseFormat; rf != nil {
 		write(rf.Type, schema(rf.Schema))
 	}

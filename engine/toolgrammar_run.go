@@ -28,6 +28,8 @@ type constraint struct {
 	// reasoning block the prompt opened: a thinking model reasons first, then
 	// the forced call (or format) applies from the token after </think>.
 	deferred bool
+	steps    []step // of spec.steps, the one in force first (toolgrammar_harmony.go)
+	text     []byte // what the text step in force has matched
 }
 
 type pendingActivation struct {
@@ -49,6 +51,10 @@ func (l *loaded) newConstraint(j *job) (*constraint, error) {
 	c := &constraint{spec: spec, mk: mk, bytes: l.tok.TokenBytes, forced: spec.forced, mask: grammar.NewBitset(mk.Size())}
 	c.scan = newTriggerScan(j.parse)
 	switch {
+	case spec.steps != nil:
+		if err := c.enterStep(spec.steps); err != nil {
+			return nil, err
+		}
 	case spec.eager != nil && j.parse.InReasoning:
 		c.deferred = true
 	case spec.eager != nil:
@@ -68,6 +74,8 @@ func (c *constraint) sample(draw func(sample.Mask) (sample.Token, error)) (sampl
 	}
 	c.next = nil
 	switch {
+	case c.spec.steps != nil:
+		return c.sampleStep(draw)
 	case c.deferred:
 		return draw(nil)
 	case len(c.forced) > 0:
@@ -135,6 +143,8 @@ func (c *constraint) accept(id int32) error {
 		return nil
 	}
 	switch {
+	case c.spec.steps != nil:
+		return c.acceptStep(id)
 	case c.deferred:
 		return c.acceptReasoning(id)
 	case len(c.forced) > 0:
@@ -188,11 +198,17 @@ func (c *constraint) complete() bool {
 	if c == nil {
 		return false
 	}
+	if c.spec.steps != nil {
+		return len(c.steps) == 0
+	}
 	return c.ended || c.spec.eager != nil && len(c.forced) == 0 && c.m != nil && c.m.Complete()
 }
 
 // done reports whether the output may end here, for when no token is left to sample.
 func (c *constraint) done() bool {
+	if c != nil && c.spec.steps != nil {
+		return len(c.steps) == 0
+	}
 	return c != nil && (c.ended || c.m != nil && c.m.Done())
 }
 

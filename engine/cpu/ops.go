@@ -218,19 +218,18 @@ func (s *sequence) Attention(layer int, q, k, v model.Value, a *model.Attention)
 		s.fullAttention(out, qb, layer, a)
 		return out
 	}
-	if a.Softcap > 0 || a.Sinks != nil {
-		s.capScores = grow(s.capScores, s.pos+qb.rows)
-		s.capRow = grow(s.capRow, a.HeadDim)
-		var sinks []float32
-		if a.Sinks != nil {
-			sinks = s.r.vec(a.Sinks, 0)
-		}
-		softcapAttention(out.d, qb.d, qb.rows, s.pos, s.k[layer], s.v[layer], a, s.capScores, s.capRow, sinks)
-		return out
-	}
-	ka := kern.Attn{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Scale: float32(a.Scale), Window: a.Window}
-	s.e.Attention(out.d, qb.d, qb.rows, s.pos, s.k[layer], s.v[layer], ka)
+	s.e.Attention(out.d, qb.d, qb.rows, s.pos, s.k[layer], s.v[layer], s.kernAttn(a))
 	return out
+}
+
+// kernAttn is a as the kernels take it, its sinks bound.
+func (s *sequence) kernAttn(a *model.Attention) kern.Attn {
+	ka := kern.Attn{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Scale: float32(a.Scale),
+		Window: a.Window, Softcap: float32(a.Softcap)}
+	if a.Sinks != nil {
+		ka.Sinks = s.r.vec(a.Sinks, 0)
+	}
+	return ka
 }
 
 func (s *sequence) GLU(gate, up model.Value, act model.Activation) model.Value {
@@ -322,57 +321,6 @@ func (s *sequence) linear3(x []float32, n int, ls ...lin) {
 	for _, o := range ls {
 		if o.l.bias != nil {
 			kern.Add(o.y[:o.l.w.Rows], o.l.bias)
-		}
-	}
-}
-
-// softcapAttention is attention with Gemma 2's soft-capped scores or
-// GPT-OSS's sinks (one logit per head, sinks, in the softmax without a
-// value; nil: none), which the kernels do not have: plain Go, one query row
-// and head at a time. scores (pos0+nq) and key (HeadDim) are scratch.
-func softcapAttention(out, q []float32, nq, pos0 int, k, v kern.KV, a *model.Attention, scores []float64, key []float32, sinks []float32) {
-	d, group := a.HeadDim, a.Heads/a.KVHeads
-	for i := range nq {
-		pos := pos0 + i
-		first := 0
-		if a.Window > 0 {
-			first = max(0, pos-a.Window+1)
-		}
-		for h := range a.Heads {
-			kv := h / group
-			qh := q[(i*a.Heads+h)*d : (i*a.Heads+h+1)*d]
-			m := math.Inf(-1)
-			for j := first; j <= pos; j++ {
-				k.Row(key, j, kv*d)
-				var dot float64
-				for c, x := range qh {
-					dot += float64(x) * float64(key[c])
-				}
-				sc := dot * a.Scale
-				if a.Softcap > 0 {
-					sc = a.Softcap * math.Tanh(sc/a.Softcap)
-				}
-				scores[j] = sc
-				m = max(m, sc)
-			}
-			var sum float64
-			if sinks != nil {
-				m = max(m, float64(sinks[h]))
-				sum = math.Exp(float64(sinks[h]) - m)
-			}
-			for j := first; j <= pos; j++ {
-				scores[j] = math.Exp(scores[j] - m)
-				sum += scores[j]
-			}
-			oh := out[(i*a.Heads+h)*d : (i*a.Heads+h+1)*d]
-			clear(oh)
-			for j := first; j <= pos; j++ {
-				v.Row(key, j, kv*d)
-				w := float32(scores[j] / sum)
-				for c := range oh {
-					oh[c] += w * key[c]
-				}
-			}
 		}
 	}
 }

@@ -36,9 +36,7 @@ type sequence struct {
 	ar      arena        // buffers of the operation running, reset per layer
 	ropes   map[*model.Rope]*ropeTables
 
-	capScores []float64 // scratch of soft-capped attention
-	capRow    []float32
-	moe       moeScratch // routing of the MoE block running (moe.go)
+	moe moeScratch // routing of the MoE block running (moe.go)
 
 	spans []model.ImageSpan // images of the step running, At relative to its first token (vision.go)
 }

@@ -230,17 +230,8 @@ func (s *sequence) splice() {
 // window placed at the image's last position covers.
 func (s *sequence) imageAttention(out, q *buf, layer int, a *model.Attention) {
 	hidden := s.r.cfg.HiddenSize
-	ka := kern.Attn{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Scale: float32(a.Scale)}
+	ka := s.kernAttn(a)
 	run := func(first, n, pos0 int, window int) {
-		if a.Softcap > 0 {
-			aa := *a
-			aa.Window = window
-			s.capScores = grow(s.capScores, pos0+n)
-			s.capRow = grow(s.capRow, a.HeadDim)
-			softcapAttention(out.d[first*out.cols:(first+n)*out.cols], q.d[first*q.cols:(first+n)*q.cols], n, pos0,
-				s.k[layer], s.v[layer], &aa, s.capScores, s.capRow, nil) // no vision family has attention sinks
-			return
-		}
 		ka.Window = window
 		s.e.Attention(out.d[first*out.cols:(first+n)*out.cols], q.d[first*q.cols:(first+n)*q.cols], n, pos0,
 			s.k[layer], s.v[layer], ka)

@@ -65,6 +65,14 @@ type Attn struct {
 	Heads, KVHeads, HeadDim int
 	Scale                   float32 // usually 1/sqrt(HeadDim)
 	Window                  int     // > 0: a query sees only the last Window positions (itself included)
+	// Softcap > 0 bends the scaled scores into (-Softcap, Softcap) as
+	// Softcap·tanh(s/Softcap) before the softmax (Gemma 2's
+	// attn_logit_softcapping).
+	Softcap float32
+	// Sinks, when set, is one logit per query head (Heads) that joins the
+	// head's softmax denominator without a value row (GPT-OSS's attention
+	// sinks): a head may give part of its attention to nothing.
+	Sinks []float32
 }
 
 // ReserveAttention sizes the per-thread score buffers for queries that see
@@ -81,6 +89,9 @@ func (e *Exec) ReserveAttention(a Attn, positions int) {
 // last Window of them when Window is set), which must already hold its keys
 // and values.
 func (e *Exec) Attention(out, q []float32, nq, pos0 int, k, v KV, a Attn) {
+	if a.Sinks != nil && len(a.Sinks) != a.Heads {
+		panic("kern: attention sinks are not one per head")
+	}
 	t := &e.at
 	t.out, t.q, t.nq, t.pos0, t.k, t.v, t.a = out, q, nq, pos0, k, v, a
 	n := nq * a.KVHeads
@@ -89,7 +100,7 @@ func (e *Exec) Attention(out, q []float32, nq, pos0 int, k, v KV, a Attn) {
 	} else {
 		e.pool.run(t, n)
 	}
-	t.out, t.q, t.k, t.v = nil, nil, KV{}, KV{}
+	t.out, t.q, t.k, t.v, t.a = nil, nil, KV{}, KV{}, Attn{}
 }
 
 type attnTask struct {
@@ -121,9 +132,30 @@ func (t *attnTask) runChunk(c, tid int) {
 		sj := s[j*n : (j+1)*n]
 		t.k.scores(sj, qi[h*hd:(h+1)*hd], first, g*hd)
 		active.scale(sj, a.Scale)
-		Softmax(sj)
+		if a.Softcap > 0 {
+			active.softcap(sj, a.Softcap)
+		}
+		if a.Sinks != nil {
+			softmaxSink(sj, a.Sinks[h])
+		} else {
+			Softmax(sj)
+		}
 		t.v.weighted(oi[h*hd:(h+1)*hd], sj, first, g*hd)
 	}
+}
+
+// softmaxSink is Softmax over x and one more logit, sink, whose share of
+// the sum is then dropped (modeling_gpt_oss.py concatenates the sink to the
+// scores, takes the softmax and slices it off).
+func softmaxSink(x []float32, sink float32) {
+	m := sink
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	s := active.expSum(x, m) + Exp(sink-m)
+	active.scale(x, 1/s)
 }
 
 // scores sets s[p] = q·row(first+p)[col:] for the len(s) positions from

@@ -24,6 +24,7 @@ var goImpl = &impl{
 	sumSq:      goSumSq,
 	mulInto:    goMulInto,
 	siluMul:    goSiLUMul,
+	softcap:    goSoftcap,
 	dotF16:     goDotF16,
 	attnScores: goAttnScores,
 	attnValues: goAttnValues,

@@ -52,6 +52,9 @@ type impl struct {
 	mulInto func(y, a, b []float32) // y = a*b elementwise
 	siluMul func(a, b []float32)    // a = silu(a)*b
 
+	// softcap sets x = c·tanh(x/c) for c > 0: soft-capped attention scores.
+	softcap func(x []float32, c float32)
+
 	// Attention over a float32 cache: s[p] = q·k[p·stride:], and
 	// out += Σ w[p]·v[p·stride:] (len(out) values per row), adding to out
 	// so that a sum over several blocks continues where the last one ended.

@@ -228,6 +228,14 @@ func TestAttention(t *testing.T) {
 		{"f16-cache", Attn{Heads: 24, KVHeads: 8, HeadDim: 64}, 3, 40, true, 2e-3},
 		{"long-hd64", Attn{Heads: 6, KVHeads: 2, HeadDim: 64}, 3, 37, false, 1e-5},
 		{"long-hd80-window", Attn{Heads: 4, KVHeads: 1, HeadDim: 80, Window: 20}, 2, 50, false, 1e-5},
+		// Gemma 2's soft-capped scores: a cap of 1.5 bends most of them.
+		{"softcap-gqa", Attn{Heads: 8, KVHeads: 2, HeadDim: 32, Softcap: 1.5}, 5, 30, false, 1e-5},
+		{"softcap-window-f16", Attn{Heads: 4, KVHeads: 2, HeadDim: 64, Window: 7, Softcap: 2}, 3, 33, true, 2e-3},
+		// GPT-OSS's sinks, one per head, some of them large enough to take
+		// most of the attention; alone, windowed and with a cap.
+		{"sinks-decode-gqa", Attn{Heads: 8, KVHeads: 2, HeadDim: 64, Sinks: testSinks(8)}, 1, 40, false, 1e-5},
+		{"sinks-prefill-window", Attn{Heads: 6, KVHeads: 3, HeadDim: 16, Window: 5, Sinks: testSinks(6)}, 9, 2, false, 1e-5},
+		{"sinks-softcap-f16", Attn{Heads: 4, KVHeads: 1, HeadDim: 48, Softcap: 3, Sinks: testSinks(4)}, 2, 20, true, 2e-3},
 	}
 	for _, c := range cases {
 		forEachImpl(t, func(t *testing.T) {
@@ -243,6 +251,47 @@ func TestAttention(t *testing.T) {
 			})
 		})
 	}
+}
+
+// testSinks returns n sink logits from -3 to 6: from negligible to taking
+// nearly all of a head's attention.
+func testSinks(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = -3 + 9*float32(i)/float32(max(1, n-1))
+	}
+	return s
+}
+
+// TestSoftcap checks every set's c·tanh(x/c) against float64 over scores
+// from tiny to far past the cap, both signs, at lengths that leave SIMD
+// tails.
+func TestSoftcap(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		for _, c := range []float32{0.5, 30, 50} {
+			for _, n := range []int{1, 7, 8, 31, 100} {
+				x := make([]float32, n)
+				for i := range x {
+					// Magnitudes 1e-6·c .. 1e3·c, alternating signs.
+					x[i] = c * float32(math.Pow(10, -6+9*float64(i)/float64(max(1, n-1))))
+					if i%2 == 1 {
+						x[i] = -x[i]
+					}
+				}
+				if n > 2 {
+					x[2] = 0
+				}
+				got := append([]float32(nil), x...)
+				active.softcap(got, c)
+				for i, v := range x {
+					want := float64(c) * math.Tanh(float64(v)/float64(c))
+					if d := math.Abs(float64(got[i]) - want); d > 4e-7*float64(c) || math.Signbit(float64(got[i])) != math.Signbit(want) {
+						t.Fatalf("cap %v, n %d: softcap(%v) = %v, want %v", c, n, v, got[i], want)
+					}
+				}
+			}
+		}
+	})
 }
 
 // checkAttention compares attention over a cache in blocks of block rows (0:

@@ -66,7 +66,9 @@ func refSoftmax(x []float64) []float64 {
 	return out
 }
 
-// refAttention is causal GQA attention in float64 over float32 inputs.
+// refAttention is causal GQA attention in float64 over float32 inputs, with
+// soft-capped scores (Gemma 2) and a sink logit per head (GPT-OSS: the sink
+// joins the softmax and is dropped from its output) when a has them.
 func refAttention(q []float32, nq, pos0 int, k, v []float32, a Attn) []float64 {
 	hd, qDim, kvDim := a.HeadDim, a.Heads*a.HeadDim, a.KVHeads*a.HeadDim
 	out := make([]float64, nq*qDim)
@@ -84,8 +86,14 @@ func refAttention(q []float32, nq, pos0 int, k, v []float32, a Attn) []float64 {
 					s[j] += float64(q[i*qDim+h*hd+d]) * float64(k[p*kvDim+g*hd+d])
 				}
 				s[j] *= float64(a.Scale)
+				if c := float64(a.Softcap); c > 0 {
+					s[j] = c * math.Tanh(s[j]/c)
+				}
 			}
-			w := refSoftmax(s)
+			if a.Sinks != nil {
+				s = append(s, float64(a.Sinks[h]))
+			}
+			w := refSoftmax(s)[:last-first+1]
 			for j, wp := range w {
 				for d := 0; d < hd; d++ {
 					out[i*qDim+h*hd+d] += wp * float64(v[(first+j)*kvDim+g*hd+d])

@@ -26,6 +26,7 @@ var neonImpl = &impl{
 	sumSq:      neonSumSq,
 	mulInto:    neonMulInto,
 	siluMul:    neonSiLUMul,
+	softcap:    neonSoftcap,
 	dotF16:     neonDotF16,
 	attnScores: neonAttnScores,
 	attnValues: neonAttnValues,

@@ -3,6 +3,7 @@ package grammar
 import (
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Bitset is a set of token ids, one bit per id (bit id%64 of word id/64), the
@@ -39,6 +40,9 @@ type Masker struct {
 	special []bool
 	eos     []int32
 	trie    *trie
+
+	plainOnce sync.Once
+	plain     Bitset // the text tokens (Plain), built on first use
 }
 
 // NewMasker indexes the vocabulary: vocab[id] is the bytes token id adds to the
@@ -61,6 +65,24 @@ func NewMasker(vocab [][]byte, special []bool, eos ...int32) (*Masker, error) {
 
 // Size is the vocabulary size.
 func (m *Masker) Size() int { return len(m.vocab) }
+
+// Plain fills dst (at least Size bits) with every token that is text: not a
+// control token, not EOS, not empty. It is the mask of free text in an output
+// whose structure is made of control tokens, such as the reasoning of a
+// harmony (gpt-oss) message between its header and <|end|>.
+func (m *Masker) Plain(dst Bitset) {
+	m.plainOnce.Do(func() {
+		b := NewBitset(len(m.vocab))
+		for id, v := range m.vocab {
+			if len(v) > 0 && (m.special == nil || !m.special[id]) && !slices.Contains(m.eos, int32(id)) {
+				b.Set(int32(id))
+			}
+		}
+		m.plain = b
+	})
+	clear(dst)
+	copy(dst, m.plain)
+}
 
 // maxCached bounds the per-matcher mask cache (each entry is vocab/8 bytes).
 const maxCached = 256
