@@ -369,3 +369,113 @@ func imagesFrom(images []promptImage, have int) bool {
 	}
 	return false
 }
+
+// SmolVLM's chat template reads every message's content as a list of typed
+// parts ("for line in message['content']", line['type'] 'text' or 'image',
+// an image written as '<image>'), as transformers' processors hand it; a
+// string there renders as nothing. Such templates get the parts: the text
+// around each image, and the image as a part whose text is its marker,
+// which markTemplateImages puts where the template wrote the image.
+
+// partsTemplate reports whether l's template reads contents as parts only:
+// a vision model's template that looks at a part's type and never asks
+// whether the content is a string (Gemma 3's takes both).
+func (l *loaded) partsTemplate() bool {
+	if l.vision == nil {
+		return false
+	}
+	src := l.tmpl.Source()
+	return (strings.Contains(src, "['type']") || strings.Contains(src, ".type")) && !strings.Contains(src, "is string")
+}
+
+// contentParts turns each message's content into parts: its text between
+// the image markers, and each image as {type: image, text: marker}.
+func contentParts(msgs []chat.Message, p *promptImages) []chat.Message {
+	out := make([]chat.Message, len(msgs))
+	for i, m := range msgs {
+		out[i] = m
+		if m.Parts != nil {
+			continue
+		}
+		var parts []chat.Part
+		text := m.Content
+		for p != nil {
+			loc := p.marker.FindStringIndex(text)
+			if loc == nil {
+				break
+			}
+			if loc[0] > 0 {
+				parts = append(parts, chat.Part{Type: "text", Text: text[:loc[0]]})
+			}
+			parts = append(parts, chat.Part{Type: "image", Text: text[loc[0]:loc[1]]})
+			text = text[loc[1]:]
+		}
+		if text != "" || len(parts) == 0 {
+			parts = append(parts, chat.Part{Type: "text", Text: text})
+		}
+		out[i].Parts, out[i].Content = parts, ""
+	}
+	return out
+}
+
+// markTemplateImages replaces the "<image>" the template wrote for each
+// image part of msgs (outside message contents, in order) with the part's
+// marker, for encode and place to find. A template that wrote them
+// otherwise is left as it is: place then reports the mismatch.
+func markTemplateImages(r chat.Rendered, msgs []chat.Message) chat.Rendered {
+	var markers []string
+	for _, m := range msgs {
+		for _, p := range m.Parts {
+			if p.Type == "image" {
+				markers = append(markers, p.Text)
+			}
+		}
+	}
+	if len(markers) == 0 {
+		return r
+	}
+	const image = "<image>"
+	inContent := func(at int) bool {
+		for _, s := range r.Content {
+			if at >= s.Start && at < s.End {
+				return true
+			}
+		}
+		return false
+	}
+	var at []int
+	for i := 0; ; {
+		k := strings.Index(r.Text[i:], image)
+		if k < 0 {
+			break
+		}
+		if !inContent(i + k) {
+			at = append(at, i+k)
+		}
+		i += k + len(image)
+	}
+	if len(at) != len(markers) {
+		return r
+	}
+	var b strings.Builder
+	out := chat.Rendered{Content: make([]chat.Span, len(r.Content))}
+	from, shift, next := 0, 0, 0
+	for si, s := range r.Content {
+		for next < len(at) && at[next] < s.Start {
+			b.WriteString(r.Text[from:at[next]])
+			b.WriteString(markers[next])
+			from = at[next] + len(image)
+			shift += len(markers[next]) - len(image)
+			next++
+		}
+		out.Content[si] = chat.Span{Start: s.Start + shift, End: s.End + shift}
+	}
+	for ; next < len(at); next++ {
+		b.WriteString(r.Text[from:at[next]])
+		b.WriteString(markers[next])
+		from = at[next] + len(image)
+	}
+	b.WriteString(r.Text[from:])
+	out.Text = b.String()
+	return out
+}

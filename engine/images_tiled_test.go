@@ -2,8 +2,11 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -163,3 +166,74 @@ func TestTiledImagesRefused(t *testing.T) {
 // modelDirWithoutImageTokens is a tiny Llama model's folder, whose
 // tokenizer has none of SmolVLM's image tokens.
 func modelDirWithoutImageTokens(t *testing.T) string { return tinyModel(t) }
+
+// smolVLMTemplate is SmolVLM-256M-Instruct's chat template
+// (chat_template.json), transcribed from a published copy: contents are
+// lists of parts, an image part is written '<image>', and the role's colon
+// takes no space when the content starts with an image.
+const smolVLMTemplate = "<|im_start|>{% for message in messages %}{{message['role'] | capitalize}}{% if message['content'][0]['type'] == 'image' %}{{':'}}{% else %}{{': '}}{% endif %}{% for line in message['content'] %}{% if line['type'] == 'text' %}{{line['text']}}{% elif line['type'] == 'image' %}{{ '<image>' }}{% endif %}{% endfor %}<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}"
+
+// TestSmolVLMTemplate: with SmolVLM's own template, which reads contents
+// only as parts, a text chat keeps its text and an image goes where the
+// template writes '<image>', expanded into its tiles: the prompt is the
+// tokens of the text transformers' processor builds.
+func TestSmolVLMTemplate(t *testing.T) {
+	dir := tiledModelDir(t)
+	path := filepath.Join(dir, "tokenizer_config.json")
+	var tc map[string]any
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, &tc)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc["chat_template"] = smolVLMTemplate
+	if b, err = json.Marshal(tc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := openLoaded(context.Background(), "smolvlm", dir, newCPURunner, SchedConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if !l.partsTemplate() {
+		t.Fatal("SmolVLM's template is not read as one over parts")
+	}
+	encode := func(text string) []int32 {
+		return l.tok.EncodeSegments([]tokenizer.Segment{{Text: text, ParseSpecial: true}}, false)
+	}
+	j, err := l.chatPrompt(&ChatRequest{Model: dir, Messages: []Message{{Role: "user", Content: "Hello there"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := encode("<|im_start|>User: Hello there<end_of_utterance>\nAssistant:"); !slices.Equal(j.prompt, want) {
+		t.Errorf("text chat: %v, want %v", j.prompt, want)
+	}
+	img := pngImage(t, 20, 10, 3) // a 1x2 grid and the global tile
+	const q = "What is this?"
+	j, err = l.chatPrompt(&ChatRequest{Model: dir, Messages: []Message{
+		{Role: "user", Content: q, Images: []Image{{Data: img, At: 0}}},
+		{Role: "assistant", Content: "A <image> of"},
+		{Role: "user", Content: q, Images: []Image{{Data: img, At: len(q)}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiles := tileText(1, 2, modeltest.Idefics3Tokens)
+	// The assistant's "<image>" is its text: never an image, never the token.
+	want := l.tok.EncodeSegments([]tokenizer.Segment{
+		{Text: "<|im_start|>User:" + tiles + q + "<end_of_utterance>\nAssistant: ", ParseSpecial: true},
+		{Text: "A <image> of"},
+		{Text: "<end_of_utterance>\nUser: " + q + tiles + "<end_of_utterance>\nAssistant:", ParseSpecial: true},
+	}, false)
+	if !slices.Equal(j.prompt, want) {
+		t.Errorf("images: %v\nwant %v", j.prompt, want)
+	}
+	if len(j.images) != 6 {
+		t.Fatalf("%d tiles placed, want 6", len(j.images))
+	}
+}
