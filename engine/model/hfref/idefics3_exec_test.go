@@ -188,3 +188,31 @@ func TestPixelShuffleOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestIdefics3MLXLayout: the same model in mlx-vlm's names and patch kernel
+// (mlx-community's SmolVLM conversions), quantized, runs on the CPU as the
+// oracle runs transformers' layout.
+func TestIdefics3MLXLayout(t *testing.T) {
+	spec := modeltest.Spec{Arch: "idefics3", Layers: 2, Seed: 12, DType: model.BF16, QuantBits: 4, GroupSize: 32}
+	config, w, err := hfref.Load(modeltest.New(t, spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiles := [][]float32{imagePixels(4), imagePixels(5), imagePixels(6)}
+	var wide [][]float64
+	var feats [][][]float64
+	for _, px := range tiles {
+		wide = append(wide, widen(px))
+		f, err := hfref.Idefics3TileFeatures(config, w, widen(px))
+		if err != nil {
+			t.Fatal(err)
+		}
+		feats = append(feats, f)
+	}
+	want, err := hfref.Idefics3LogitsWithImages(config, w, idefics3Prompt, wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.VisionLayout = "mlx"
+	checkIdefics3(t, modeltest.New(t, spec), executors["cpu"], tiles, feats, want)
+}

@@ -9,9 +9,11 @@
 // embeddings of the <image> tokens, tile by tile; the text model's attention
 // stays causal over them (no token_type mask, unlike Gemma 3).
 //
-// Checkpoints name their tensors as transformers saves them:
-// model.vision_model.*, model.connector.modality_projection.proj,
-// model.text_model.*, lm_head.
+// Checkpoints name their tensors as transformers saves them
+// (model.vision_model.*, model.connector.modality_projection.proj,
+// model.text_model.*, lm_head) or as mlx-vlm does (vision_model.*,
+// connector.*, language_model.model.*, language_model.lm_head, the patch
+// kernel (out, ky, kx, channel)), which mlx-community's conversions use.
 package idefics3
 
 import (
@@ -26,11 +28,12 @@ func init() {
 	model.Register(model.Arch{Name: "Idefics3ForConditionalGeneration", Configure: configure, Build: Build})
 }
 
-// Module paths of the checkpoints' tensors.
-const (
-	textPrefix   = "model.text_model."
-	visionPrefix = "model.vision_model."
-	projName     = "model.connector.modality_projection.proj"
+// layout is where a checkpoint keeps each part.
+type layout struct{ text, head, vision, proj string }
+
+var (
+	hfLayout  = layout{"model.text_model.", "lm_head", "model.vision_model.", "model.connector.modality_projection.proj"}
+	mlxLayout = layout{"language_model.model.", "language_model.lm_head", "vision_model.", "connector.modality_projection.proj"}
 )
 
 // textDefaults are the LlamaConfig Idefics3Config makes when config.json has
@@ -98,14 +101,20 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	if !ok {
 		return nil, fmt.Errorf("idefics3: config was not configured by this family")
 	}
-	if !b.Has(textPrefix+"embed_tokens.weight") && !b.Has(textPrefix+"embed_tokens.scales") {
-		return nil, fmt.Errorf("%w: no %sembed_tokens (Idefics3 checkpoints are read in transformers' layout)", model.ErrWeights, textPrefix)
+	var at layout
+	for _, l := range []layout{hfLayout, mlxLayout} {
+		if b.Has(l.text + "embed_tokens.weight") {
+			at = l
+		}
 	}
-	text, err := llama.BuildAt(c, b, textPrefix)
+	if at.text == "" {
+		return nil, fmt.Errorf("%w: no %sembed_tokens or %sembed_tokens", model.ErrWeights, hfLayout.text, mlxLayout.text)
+	}
+	text, err := llama.BuildAt(c, b, at.text, at.head)
 	if err != nil {
 		return nil, err
 	}
-	t, err := bindTower(v, c.HiddenSize, b)
+	t, err := bindTower(v, c.HiddenSize, b, at)
 	if err != nil {
 		return nil, fmt.Errorf("vision tower: %w", err)
 	}

@@ -27,7 +27,7 @@ type tower struct {
 	act    model.Activation
 }
 
-func bindTower(c *visionConfig, textHidden int, b *model.Binder) (*tower, error) {
+func bindTower(c *visionConfig, textHidden int, b *model.Binder, at layout) (*tower, error) {
 	t := &tower{c: c, layers: make([]visionLayer, c.Layers), act: model.GELUTanh}
 	if c.Act == "gelu" {
 		t.act = model.GELU
@@ -35,7 +35,7 @@ func bindTower(c *visionConfig, textHidden int, b *model.Binder) (*tower, error)
 	w, side := c.Hidden, c.ImageSize/c.Patch
 	hd := w / c.Heads
 	t.attn = model.Attention{Heads: c.Heads, KVHeads: c.Heads, HeadDim: hd, Scale: 1 / math.Sqrt(float64(hd))}
-	p := visionPrefix
+	p := at.vision
 	var err error
 	if t.hwc, err = b.Conv(&t.patch, p+"embeddings.patch_embedding", w, c.Channels, c.Patch); err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func bindTower(c *visionConfig, textHidden int, b *model.Binder) (*tower, error)
 	if err := b.Vector(&t.postB, p+"post_layernorm.bias", w); err != nil {
 		return nil, err
 	}
-	if err := b.Linear(&t.proj, projName, textHidden, w*c.scale*c.scale, false); err != nil {
+	if err := b.Linear(&t.proj, at.proj, textHidden, w*c.scale*c.scale, false); err != nil {
 		return nil, err
 	}
 	return t, nil

@@ -7,13 +7,13 @@ import (
 )
 
 // BuildAt binds a Llama-layout text model whose tensors sit under prefix
-// (embed_tokens, layers.N., norm) instead of "model.", with lm_head (or the
-// tied embeddings) as the head: the text model of a vision-language
-// checkpoint (Idefics3's model.text_model.).
-func BuildAt(c *model.Config, b *model.Binder, prefix string) (*Model, error) {
+// (embed_tokens, layers.N., norm) instead of "model.", with head (or the
+// tied embeddings) as the output head: the text model of a vision-language
+// checkpoint (Idefics3's model.text_model. and lm_head).
+func BuildAt(c *model.Config, b *model.Binder, prefix, head string) (*Model, error) {
 	m := newModel(c)
 	w := &m.w
-	names := model.OuterNames{Embed: prefix + "embed_tokens", Norm: prefix + "norm", Head: headName}
+	names := model.OuterNames{Embed: prefix + "embed_tokens", Norm: prefix + "norm", Head: head}
 	if err := b.Outer(c, names, c.TieWordEmbeddings, &w.Embed, &w.Norm, &w.LMHead); err != nil {
 		return nil, err
 	}

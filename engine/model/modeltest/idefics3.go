@@ -113,6 +113,25 @@ func writeIdefics3(dir string, s Spec) error {
 	if err := g.idefics3Vision(); err != nil {
 		return fmt.Errorf("modeltest: %w", err)
 	}
+	switch s.VisionLayout {
+	case "":
+	case "mlx":
+		// mlx-vlm's names, and its (out, ky, kx, channel) patch kernel.
+		for i, t := range g.out {
+			for _, r := range [][2]string{{"model.text_model.", "language_model.model."}, {"lm_head.", "language_model.lm_head."},
+				{"model.vision_model.", "vision_model."}, {"model.connector.", "connector."}} {
+				if strings.HasPrefix(t.Name, r[0]) {
+					g.out[i].Name = r[1] + strings.TrimPrefix(t.Name, r[0])
+					break
+				}
+			}
+		}
+		if err := g.visionLayout("mlx"); err != nil {
+			return fmt.Errorf("modeltest: %w", err)
+		}
+	default:
+		return fmt.Errorf("modeltest: idefics3 vision layout %q", s.VisionLayout)
+	}
 	return writeShards(dir, g.out, s)
 }
 
