@@ -108,7 +108,8 @@ func checkTiled(dir string, in *visionInput, tok *tokenizer.Tokenizer) error {
 }
 
 // visionArchs are the architectures whose families bind a vision tower.
-var visionArchs = map[string]bool{"Gemma3ForConditionalGeneration": true, "Idefics3ForConditionalGeneration": true}
+var visionArchs = map[string]bool{"Gemma3ForConditionalGeneration": true, "Idefics3ForConditionalGeneration": true,
+	"SmolVLMForConditionalGeneration": true}
 
 // promptImage is what the vision tower reads at once: an image, or one
 // tile of an image its processor splits (Idefics3).

@@ -1,6 +1,6 @@
 // Package idefics3 is Idefics3ForConditionalGeneration (SmolVLM-256M/500M/
-// 2B-Instruct, SmolVLM2 and Idefics3-8B), as transformers'
-// modeling_idefics3.py computes it: a SigLIP vision transformer
+// 2B-Instruct and Idefics3-8B) and SmolVLMForConditionalGeneration (SmolVLM2,
+// images only), as transformers' modeling_idefics3.py computes it: a SigLIP vision transformer
 // (Idefics3VisionTransformer) over each 512×512 (or 364×364) tile of an
 // image, a connector that pixel-shuffles each tile's grid of patches by
 // scale_factor and projects it to the text model's width
@@ -26,6 +26,9 @@ import (
 
 func init() {
 	model.Register(model.Arch{Name: "Idefics3ForConditionalGeneration", Configure: configure, Build: Build})
+	// SmolVLM2's class (modeling_smolvlm.py) is Idefics3's with an
+	// inputs_merger that fills the image tokens tile by tile, the same order.
+	model.Register(model.Arch{Name: "SmolVLMForConditionalGeneration", Configure: configure, Build: Build})
 }
 
 // layout is where a checkpoint keeps each part.
