@@ -40,7 +40,7 @@ func TestTiledImagesChat(t *testing.T) {
 		}}}}, http.StatusOK, &chat)
 	env.JSON(t, "POST", "/v1/chat/completions", env.Admin, map[string]any{"model": id, "max_tokens": 3,
 		"messages": []map[string]any{{"role": "user", "content": "What is this?"}}}, http.StatusOK, &plain)
-	// 11x7 is scaled to 32x20 (20: 32/(11/7) made even), then 32x32: a 2x2
+	// 11x7 is scaled to 36x22 (22: 36/(11/7) made even), then 36x36: a 2x2
 	// grid and the global tile, four placeholders each and the tokens around.
 	if d := chat.Usage.PromptTokens - plain.Usage.PromptTokens; d < 5*4+5*2+2 || len(chat.Choices) != 1 {
 		t.Errorf("the image added %d prompt tokens (%+v)", d, chat)

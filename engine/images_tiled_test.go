@@ -18,8 +18,8 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/vision"
 )
 
-// tiledModelDir is the tiny Idefics3 (SmolVLM) model: tiles of 16 pixels,
-// images scaled to a longest edge of 32, four features a tile.
+// tiledModelDir is the tiny Idefics3 (SmolVLM) model: tiles of 18 pixels,
+// images scaled to a longest edge of 36, four features a tile.
 func tiledModelDir(t *testing.T) string {
 	return tinyModelSpec(t, modeltest.Spec{Arch: "idefics3", Layers: 2, Seed: 9, MaxPos: 1024})
 }
@@ -30,7 +30,7 @@ func newCPURunner(_ context.Context, m *model.Model) (model.Runner, error) {
 
 // TestTiledPrompt: an image in a SmolVLM prompt becomes Idefics3Processor's
 // text of its tiles, tokenized with the rest: a 20x10 image is scaled to
-// 32x16 and cut into a 1x2 grid, so <fake_token_around_image>,
+// 36x18 and cut into a 1x2 grid, so <fake_token_around_image>,
 // <row_1_col_1>, four <image>, <fake_token_around_image>, <row_1_col_2>,
 // four <image>, "\n\n", <fake_token_around_image>, <global-img>, four
 // <image>, <fake_token_around_image>; each tile's placeholders are placed
@@ -88,7 +88,7 @@ func TestChatWithTiledImages(t *testing.T) {
 	warm := newTestEngine(t)
 	text := askImage(t, warm, dir, nil)
 	first := askImage(t, warm, dir, a)
-	// 23x17 is scaled to 32x24, then 32x32: a 2x2 grid and the global tile,
+	// 23x17 is scaled to 36x26, then 36x36: a 2x2 grid and the global tile,
 	// 5x4 placeholders and 2 tokens before each tile, 2 after the global.
 	if d := first.Usage.PromptTokens - text.Usage.PromptTokens; d < 5*4+5*2+2 {
 		t.Fatalf("the image added %d prompt tokens", d)

@@ -5,6 +5,7 @@ package hfref_test
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/cpu"
@@ -30,6 +31,16 @@ var idefics3Prompt = func() []int {
 	p = append(p, img()...)
 	return append(p, modeltest.Idefics3Fake, 7, 88, 220)
 }()
+
+// tilePixels are pixel values in the processor's range, (3, 18, 18).
+func tilePixels(seed uint64) []float32 {
+	r := rand.New(rand.NewPCG(seed, 3))
+	px := make([]float32, 3*modeltest.Idefics3Tile*modeltest.Idefics3Tile)
+	for i := range px {
+		px[i] = float32(r.Float64()*2 - 1)
+	}
+	return px
+}
 
 // idefics3Spans are the runs of <image> tokens of ids, one per tile.
 func idefics3Spans(ids []int, embeds [][]float32) []model.ImageSpan {
@@ -67,7 +78,7 @@ func TestIdefics3Executors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tiles := [][]float32{imagePixels(1), imagePixels(2), imagePixels(3)}
+		tiles := [][]float32{tilePixels(1), tilePixels(2), tilePixels(3)}
 		var wide [][]float64
 		var feats [][][]float64
 		for _, px := range tiles {
@@ -198,7 +209,7 @@ func TestIdefics3MLXLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tiles := [][]float32{imagePixels(4), imagePixels(5), imagePixels(6)}
+	tiles := [][]float32{tilePixels(4), tilePixels(5), tilePixels(6)}
 	var wide [][]float64
 	var feats [][][]float64
 	for _, px := range tiles {

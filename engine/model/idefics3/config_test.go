@@ -37,7 +37,7 @@ func TestConfigRejected(t *testing.T) {
 		{`"scale_factor": 3, "vision_config": {"image_size": 16, "patch_size": 4}`, "scale_factor 3 does not divide"},
 		{`"image_token_id": 600, "vision_config": {"image_size": 16, "patch_size": 4}`, "image_token_id 600 outside"},
 		{`"vision_config": {"hidden_act": "relu"}`, `hidden_act "relu"`},
-		{`"vision_config": {"image_size": 30, "patch_size": 4}`, "not a multiple"},
+		{`"vision_config": {"image_size": 3, "patch_size": 4}`, "image_size 3, patch_size 4"},
 	} {
 		js := "{" + base + ", " + c.extra + "}"
 		if _, err := model.ParseConfig([]byte(js)); err == nil || !strings.Contains(err.Error(), c.want) {

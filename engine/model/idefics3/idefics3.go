@@ -174,8 +174,10 @@ func parseVision(b []byte, vocab int) (*visionConfig, error) {
 		return nil, fmt.Errorf("vision_config: sizes %d/%d, %d layers, %d channels", v.Hidden, v.Inter, v.Layers, v.Channels)
 	case v.Heads <= 0 || v.Hidden%v.Heads != 0:
 		return nil, fmt.Errorf("vision_config: hidden_size %d over %d heads", v.Hidden, v.Heads)
-	case v.Patch <= 0 || v.ImageSize <= 0 || v.ImageSize > 1<<13 || v.ImageSize%v.Patch != 0:
-		return nil, fmt.Errorf("vision_config: image_size %d is not a multiple of patch_size %d", v.ImageSize, v.Patch)
+	case v.Patch <= 0 || v.ImageSize > 1<<13 || v.ImageSize < v.Patch:
+		// The convolution is "valid": SmolVLM-Instruct's 384 pixels make 27
+		// patches of 14, the last 6 pixels unread.
+		return nil, fmt.Errorf("vision_config: image_size %d, patch_size %d", v.ImageSize, v.Patch)
 	case v.scale <= 0 || side%v.scale != 0:
 		return nil, fmt.Errorf("scale_factor %d does not divide the %dx%d grid of patches", v.scale, side, side)
 	case v.imageToken < 0 || v.imageToken >= vocab:

@@ -22,7 +22,7 @@ func TestOpen(t *testing.T) {
 	if !ok {
 		t.Fatal("no vision tower")
 	}
-	want := model.ImageSpec{Size: 16, Channels: 3, Tokens: 4, Token: modeltest.Idefics3Image, Begin: -1, End: -1, Causal: true}
+	want := model.ImageSpec{Size: modeltest.Idefics3Tile, Channels: 3, Tokens: 4, Token: modeltest.Idefics3Image, Begin: -1, End: -1, Causal: true}
 	if got := v.Image(); got != want {
 		t.Fatalf("image spec %+v, want %+v", got, want)
 	}

@@ -85,7 +85,9 @@ func (m *multimodal) VisionLayers() int { return len(m.t.layers) }
 
 // VisionEmbed is Idefics3VisionEmbeddings for a whole tile: the convolution
 // with kernel and stride patch_size is one linear layer over each patch's
-// pixel values, taken in the kernel's order, patches numbered row by row.
+// pixel values, taken in the kernel's order, patches numbered row by row
+// (pixels past the last whole patch are not read, as the "valid"
+// convolution does not).
 // Its bucketed position ids are the identity on a tile every patch of which
 // is real (fractional coordinates k/side fall in bucket k), and the image
 // processor gives only such tiles, so the table is added as it is.

@@ -13,15 +13,16 @@ import (
 // The tiny Idefics3ForConditionalGeneration ("idefics3"), in transformers'
 // names (model.text_model.*, model.vision_model.*,
 // model.connector.modality_projection.proj, lm_head): a Llama text model of
-// the Spec's sizes, tiles of 16x16 pixels cut into 4x4 patches (a 4x4 grid)
-// through two SigLIP layers of width 16, pixel-shuffled by 2 into
-// Idefics3Tokens features. Its processor scales the longest edge to 32 and
-// cuts tiles of 16, so an image is at most a 2x2 grid and the global tile.
+// the Spec's sizes, tiles of 18x18 pixels cut into 4x4 patches (a 4x4 grid,
+// the last 2 pixels unread, as SmolVLM-Instruct's 384 pixels in patches of
+// 14) through two SigLIP layers of width 16, pixel-shuffled by 2 into
+// Idefics3Tokens features. Its processor scales the longest edge to 36 and
+// cuts tiles of 18, so an image is at most a 2x2 grid and the global tile.
 // Its tokenizer has SmolVLM's image tokens as added special tokens, in
 // SmolVLM's order, after the 512 of the tiny vocabulary.
 const (
 	Idefics3Tokens = 4
-	Idefics3Tile   = 16
+	Idefics3Tile   = 18
 	Idefics3Vocab  = 576
 	// Idefics3Image is <image> (SmolVLM-256M's 49190).
 	Idefics3Image = 550
@@ -188,7 +189,7 @@ func writeIdefics3Tokenizer(dir string) error {
 // idefics3Vision draws the tower and connector, activations of order one.
 func (g *gen) idefics3Vision() error {
 	inv := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }
-	h, side := visionHidden, Idefics3Tile/visionPatch
+	h, side := visionHidden, Idefics3Tile/visionPatch // 4: the convolution is "valid"
 	p := "model.vision_model."
 	fan := 3 * visionPatch * visionPatch
 	steps := []error{
