@@ -89,7 +89,7 @@ func openLoaded(ctx context.Context, id, dir string, newRunner NewRunner, so Sch
 		return nil, fmt.Errorf("load %s: %w", id, err)
 	}
 	if v, ok := m.Def.(model.Vision); ok {
-		l.vision = loadVision(dir, v, slog.Default())
+		l.vision = loadVision(dir, v, tok, slog.Default())
 	}
 	src := tmpl.Source()
 	l.format = chat.DetectFormat(src, m.Config.ModelType)

@@ -58,6 +58,7 @@ func (l *loaded) fitWindow(req *ChatRequest, in chat.Input, prefill string, imgs
 			r.Text += prefill
 		}
 		if imgs != nil {
+			r = markTemplateImages(r, msgs)
 			return rendered{r.Text, imgs.encode(l.tok, l.vision.spec, segments(r))}, nil
 		}
 		return rendered{r.Text, l.tok.EncodeSegments(segments(r), false)}, nil

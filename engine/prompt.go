@@ -85,6 +85,9 @@ func (l *loaded) chatPrompt(req *ChatRequest) (*job, error) {
 			msgs = append([]chat.Message{{Role: "system", Content: system}}, msgs...)
 		}
 	}
+	if l.partsTemplate() {
+		msgs = contentParts(msgs, imgs)
+	}
 	in := chat.Input{Messages: msgs, AddGenerationPrompt: true, Vars: req.TemplateVars}
 	if templateTools {
 		in.Tools = tools

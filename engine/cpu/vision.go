@@ -81,6 +81,21 @@ func (s *sequence) Pool(x model.Value, side, k int) model.Value {
 	return out
 }
 
+func (s *sequence) Shuffle(x model.Value, side, k int) model.Value {
+	xb := val(x)
+	if k <= 0 || side%k != 0 || xb.rows != side*side {
+		panic(fmt.Sprintf("cpu: shuffle %d rows as a %dx%d grid by %d", xb.rows, side, side, k))
+	}
+	per := side / k
+	out := s.ar.get(per*per, k*k*xb.cols)
+	for r := range xb.rows {
+		y, x := r/side, r%side
+		at := ((y%k)*k + x%k) * xb.cols // the row's place in its block
+		copy(out.row(y/k*per + x/k)[at:], xb.row(r))
+	}
+	return out
+}
+
 // ErrNoVision is returned for images given to a model without a vision tower.
 var ErrNoVision = errors.New("cpu: the model has no vision tower")
 
@@ -228,6 +243,8 @@ func (s *sequence) splice() {
 // sliding ones). Each query's visible keys are then still one run, from
 // min(image start, pos-Window+1) to the image's end, which the kernel's
 // window placed at the image's last position covers.
+//
+// A model whose images attend causally (Idefics3) runs the step as text.
 func (s *sequence) imageAttention(out, q *buf, layer int, a *model.Attention) {
 	hidden := s.r.cfg.HiddenSize
 	ka := s.kernAttn(a)
@@ -235,6 +252,10 @@ func (s *sequence) imageAttention(out, q *buf, layer int, a *model.Attention) {
 		ka.Window = window
 		s.e.Attention(out.d[first*out.cols:(first+n)*out.cols], q.d[first*q.cols:(first+n)*q.cols], n, pos0,
 			s.k[layer], s.v[layer], ka)
+	}
+	if v, ok := s.r.def.(model.Vision); ok && v.Image().Causal {
+		run(0, q.rows, s.pos, a.Window)
+		return
 	}
 	i := 0
 	for _, sp := range s.spans {

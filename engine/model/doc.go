@@ -85,6 +85,12 @@
 // the reference executor do; engine/graph's sequences do not, and images
 // given to it are refused. hfref has the oracle (vision.go).
 //
+// engine/model/idefics3 (SmolVLM) is the second: its processor cuts an image
+// into tiles, each of which the tower turns into ImageSpec.Tokens embeddings
+// (VisionOps.Shuffle is its connector's pixel shuffle), one ImageSpan per
+// tile; its ImageSpec is Causal, so the text model attends over image tokens
+// as over text.
+//
 // The conventions every executor follows are the definitions in ops.go; the
 // reference executor implements them as literally as possible.
 //

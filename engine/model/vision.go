@@ -28,6 +28,11 @@ type VisionOps interface {
 	// Pool averages each k×k block of the side×side grid that x's rows form
 	// (row by row), giving ((side/k)², cols) rows in the same order.
 	Pool(x Value, side, k int) Value
+	// Shuffle is Idefics3's pixel shuffle: each k×k block of the side×side
+	// grid that x's rows form becomes one row of the block's rows
+	// concatenated row by row, giving ((side/k)², k²·cols) rows in the same
+	// order.
+	Shuffle(x Value, side, k int) Value
 }
 
 // Vision is implemented by the Definitions of models with a vision tower.
@@ -56,11 +61,15 @@ type ImageSpec struct {
 	// Begin and End are the tokens around an image's run of placeholders
 	// (Gemma 3: boi_token_index, eoi_token_index); -1: none.
 	Begin, End int32
+	// Causal: an image's tokens attend to each other as text does, each to
+	// those before it (Idefics3); otherwise both ways (Gemma 3).
+	Causal bool
 }
 
 // ImageSpan places one image's embeddings in a batch of tokens: the rows
 // At..At+n-1 of the tokens passed, n = len(Embeds)/hidden, whose embeddings
-// Embeds (n, hidden) replace, and which attend to each other both ways.
+// Embeds (n, hidden) replace, and which attend to each other both ways
+// unless the model's ImageSpec is Causal.
 type ImageSpan struct {
 	At     int
 	Embeds []float32
@@ -75,5 +84,6 @@ type Imager interface {
 	// ForwardImages is Forward with images: the spans, in order and apart,
 	// each within tokens, replace their tokens' embeddings. The tokens of a
 	// span must all be passed in the same call.
+	// An image of several tiles (Idefics3) is one span per tile.
 	ForwardImages(ctx context.Context, tokens []int32, spans []ImageSpan) ([]float32, error)
 }

@@ -1,7 +1,8 @@
 // Package vision turns the bytes of an image into the pixel tensor a vision
 // model's Hugging Face image processor would give it: decode (PNG, JPEG, GIF's
 // first frame, WebP), EXIF orientation, RGB, resize with PIL's resampling,
-// rescale, normalise, channels first.
+// rescale, normalise, channels first. Idefics3's processor (SmolVLM) splits
+// the image into tiles plus a global image first (tiles.go, Tiling).
 //
 // transformers' slow image processors hand the resize to PIL
 // (image_transforms.resize calls PIL.Image.resize), so a model was trained and

@@ -9,7 +9,8 @@ import (
 // Processor is a model's image processor as preprocessor_config.json
 // configures it: resize to a fixed size, rescale, normalise, channels first.
 // It covers the processors whose pixel path is exactly that
-// (Gemma3ImageProcessor without pan-and-scan, SiglipImageProcessor).
+// (Gemma3ImageProcessor without pan-and-scan, SiglipImageProcessor), and
+// Idefics3ImageProcessor's tiles of a fixed size (tiles.go).
 type Processor struct {
 	Type          string // image_processor_type
 	Width, Height int    // size
@@ -19,6 +20,9 @@ type Processor struct {
 	RescaleFactor float64
 	DoNormalize   bool
 	Mean, Std     [3]float64 // image_mean, image_std
+	// Idefics3: size.longest_edge, max_image_size.longest_edge (the tile,
+	// also Width and Height); Tile is 0 for the processors of one size.
+	LongestEdge, Tile int
 }
 
 // defaults are each processor class's __init__ defaults, for the keys a
@@ -28,6 +32,12 @@ var defaults = map[string]Processor{
 		RescaleFactor: 1.0 / 255, DoNormalize: true, Mean: [3]float64{0.5, 0.5, 0.5}, Std: [3]float64{0.5, 0.5, 0.5}},
 	"SiglipImageProcessor": {Width: 224, Height: 224, Resample: Bicubic, DoResize: true, DoRescale: true,
 		RescaleFactor: 1.0 / 255, DoNormalize: true, Mean: [3]float64{0.5, 0.5, 0.5}, Std: [3]float64{0.5, 0.5, 0.5}},
+	"Idefics3ImageProcessor": {Width: 364, Height: 364, Resample: Lanczos, DoResize: true, DoRescale: true,
+		RescaleFactor: 1.0 / 255, DoNormalize: true, Mean: [3]float64{0.5, 0.5, 0.5}, Std: [3]float64{0.5, 0.5, 0.5},
+		LongestEdge: 4 * 364, Tile: 364},
+	"SmolVLMImageProcessor": {Width: 512, Height: 512, Resample: Lanczos, DoResize: true, DoRescale: true,
+		RescaleFactor: 1.0 / 255, DoNormalize: true, Mean: [3]float64{0.5, 0.5, 0.5}, Std: [3]float64{0.5, 0.5, 0.5},
+		LongestEdge: 4 * 512, Tile: 512},
 }
 
 // ParseProcessor reads preprocessor_config.json. The Fast variants of a class
@@ -45,6 +55,8 @@ func ParseProcessor(b []byte) (*Processor, error) {
 		Mean          json.RawMessage `json:"image_mean"`
 		Std           json.RawMessage `json:"image_std"`
 		PanAndScan    *bool           `json:"do_pan_and_scan"`
+		MaxImageSize  *map[string]int `json:"max_image_size"`
+		Split         *bool           `json:"do_image_splitting"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("preprocessor_config.json: %w", err)
@@ -61,7 +73,11 @@ func ParseProcessor(b []byte) (*Processor, error) {
 	if raw.PanAndScan != nil && *raw.PanAndScan {
 		return nil, fmt.Errorf("preprocessor_config.json: do_pan_and_scan is not supported")
 	}
-	if raw.Size != nil {
+	if p.Tile > 0 {
+		if err := p.parseTiles(raw.Size, raw.MaxImageSize, raw.Split); err != nil {
+			return nil, fmt.Errorf("preprocessor_config.json: %w", err)
+		}
+	} else if raw.Size != nil {
 		h, hok := (*raw.Size)["height"]
 		w, wok := (*raw.Size)["width"]
 		if !hok || !wok || len(*raw.Size) != 2 {
@@ -109,6 +125,38 @@ func ParseProcessor(b []byte) (*Processor, error) {
 	return &p, nil
 }
 
+// parseTiles reads the sizes of Idefics3's processor: size and
+// max_image_size as {"longest_edge": n}, and do_image_splitting, of which
+// only true is supported: unsplit images keep their aspect ratio, which the
+// fixed-size tiles the vision tower reads here do not cover.
+func (p *Processor) parseTiles(size, maxSize *map[string]int, split *bool) error {
+	edge := func(m *map[string]int, name string, dst *int) error {
+		if m == nil {
+			return nil
+		}
+		v, ok := (*m)["longest_edge"]
+		if !ok || len(*m) != 1 {
+			return fmt.Errorf("%s %v: want longest_edge", name, *m)
+		}
+		*dst = v
+		return nil
+	}
+	if err := edge(size, "size", &p.LongestEdge); err != nil {
+		return err
+	}
+	if err := edge(maxSize, "max_image_size", &p.Tile); err != nil {
+		return err
+	}
+	if split != nil && !*split {
+		return fmt.Errorf("do_image_splitting false is not supported")
+	}
+	if p.Tile <= 0 || p.Tile > 4096 || p.LongestEdge <= 0 || p.LongestEdge > maxImageSize {
+		return fmt.Errorf("size.longest_edge %d, max_image_size.longest_edge %d", p.LongestEdge, p.Tile)
+	}
+	p.Width, p.Height = p.Tile, p.Tile
+	return nil
+}
+
 // triple reads a per-channel value given as one number or three.
 func triple(raw json.RawMessage, def [3]float64) ([3]float64, error) {
 	if len(raw) == 0 || string(raw) == "null" {
@@ -137,7 +185,12 @@ func (p *Processor) Pixels(img *RGB) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	plane := p.Width * p.Height
+	return p.normalize(img), nil
+}
+
+// normalize is the rescale and normalisation of Pixels, channels first.
+func (p *Processor) normalize(img *RGB) []float32 {
+	plane := img.W * img.H
 	out := make([]float32, 3*plane)
 	var mean, std [3]float32
 	for c := range 3 {
@@ -156,7 +209,7 @@ func (p *Processor) Pixels(img *RGB) ([]float32, error) {
 			out[c*plane+i] = x
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Process decodes an encoded image and returns its pixel_values.

@@ -10,6 +10,7 @@ import (
 	_ "github.com/mlx-manager/mlx-manager/engine/model/gemma3"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/gptoss"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/granite"
+	_ "github.com/mlx-manager/mlx-manager/engine/model/idefics3"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/llama"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/mistral"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/mixtral"

@@ -106,7 +106,7 @@ func ParseConfig(data []byte) (map[string]any, error) {
 // Supported lists the architectures this package implements.
 var Supported = []string{"LlamaForCausalLM", "Gemma2ForCausalLM", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration",
 	"Phi3ForCausalLM", "GraniteForCausalLM", "Olmo2ForCausalLM", "SmolLM3ForCausalLM",
-	"Qwen3MoeForCausalLM", "MixtralForCausalLM", "Qwen3ForCausalLM"}
+	"Qwen3MoeForCausalLM", "MixtralForCausalLM", "Qwen3ForCausalLM", "Idefics3ForConditionalGeneration"}
 
 func parse(raw map[string]any) (*family, error) {
 	c := cfg(raw)
@@ -116,7 +116,7 @@ func parse(raw map[string]any) (*family, error) {
 	}
 	arch, _ := archs[0].(string)
 	f := &family{arch: arch, embedMult: 1, residualMult: 1, logitsScaling: 1}
-	if arch == "Gemma3ForConditionalGeneration" {
+	if arch == "Gemma3ForConditionalGeneration" || arch == "Idefics3ForConditionalGeneration" {
 		// The text model reads text_config alone; torch_dtype may sit at the top.
 		tc := c.sub("text_config")
 		if tc == nil {
@@ -131,6 +131,11 @@ func parse(raw map[string]any) (*family, error) {
 	switch arch {
 	case "LlamaForCausalLM": // the baseline the others differ from, to check the harness on
 		err = f.llamaLike(c, 10000, 1e-6)
+	case "Idefics3ForConditionalGeneration": // its text model is LlamaModel
+		err = f.llamaLike(c, 10000, 1e-6)
+		if tie, ok := raw["tie_word_embeddings"].(bool); ok {
+			f.tied = tie
+		}
 	case "Gemma2ForCausalLM":
 		err = f.gemma(c, 2)
 	case "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration":

@@ -18,7 +18,11 @@
 // #28, vision.go): the SigLIP tower, the multi-modal projector's pooling to
 // mm_tokens_per_image tokens, the features spliced over the image tokens,
 // and the attention mask under which one image's tokens see each other both
-// ways (LogitsWithImages, ImageFeatures).
+// ways (LogitsWithImages, ImageFeatures). For Idefics3ForConditionalGeneration
+// (SmolVLM, idefics3.go): its SigLIP tower per tile with the bucketed
+// position ids, the connector's pixel shuffle and projection, and the Llama
+// text model, causal over the image tokens (Idefics3LogitsWithImages,
+// Idefics3TileFeatures).
 //
 // It is deliberately plain: no cache, no batching, no fusion, every position
 // recomputed, every step in the order transformers writes it. The input is a

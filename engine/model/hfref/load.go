@@ -71,6 +71,7 @@ func textName(n string) string {
 		{"language_model.model.", "model."},
 		{"model.language_model.", "model."},
 		{"language_model.lm_head.", "lm_head."},
+		{"model.text_model.", "model."}, // Idefics3's LlamaModel
 	} {
 		if strings.HasPrefix(n, p[0]) {
 			return p[1] + strings.TrimPrefix(n, p[0])

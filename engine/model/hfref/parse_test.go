@@ -65,6 +65,14 @@ func TestRealConfigsParse(t *testing.T) {
 				t.Errorf("%+v", c)
 			}
 		},
+		"smolvlm-256m-instruct.json": func(t *testing.T, c *model.Config) {
+			// Idefics3: text_config is the model's (LlamaForCausalLM's layout).
+			if c.Architectures[0] != "Idefics3ForConditionalGeneration" || c.HiddenSize != 576 || c.NumHiddenLayers != 30 ||
+				c.NumAttentionHeads != 9 || c.NumKeyValueHeads != 3 || c.HeadDim != 64 || c.VocabSize != 49280 ||
+				c.RopeTheta != 100000 || c.RMSNormEps != 1e-5 || c.TieWordEmbeddings || c.TorchDType != "bfloat16" {
+				t.Errorf("%+v", c)
+			}
+		},
 		"phi-4-mini-instruct-mlx4.json": func(t *testing.T, c *model.Config) {
 			if q := c.Quantization; q == nil || q.Bits != 4 || q.GroupSize != 64 || !c.TieWordEmbeddings || c.NumKeyValueHeads != 8 {
 				t.Errorf("quantization %+v, %+v", c.Quantization, c)

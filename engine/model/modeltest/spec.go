@@ -54,6 +54,7 @@ type Spec struct {
 	// transformers 4.52's names (model.language_model.*, model.vision_tower.*,
 	// model.multi_modal_projector.*), "mlx" with the patch convolution's
 	// kernel (out, ky, kx, channel) as mlx-vlm saves it; "": 4.50's names.
+	// idefics3: "mlx" in mlx-vlm's names and kernel; "": transformers'.
 	VisionLayout string
 }
 

@@ -32,6 +32,9 @@ func Write(dir string, spec Spec) error {
 	if err := s.check(); err != nil {
 		return fmt.Errorf("modeltest: %w", err)
 	}
+	if s.Arch == "idefics3" {
+		return writeIdefics3(dir, s)
+	}
 	if err := writeJSON(filepath.Join(dir, "config.json"), s.config()); err != nil {
 		return err
 	}

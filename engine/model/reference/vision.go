@@ -75,9 +75,28 @@ func (o *ops) Pool(x model.Value, side, k int) model.Value {
 	return out
 }
 
+func (o *ops) Shuffle(x model.Value, side, k int) model.Value {
+	xm := val(x)
+	if k <= 0 || side%k != 0 || xm.rows != side*side {
+		panic(fmt.Sprintf("reference: shuffle %d rows as a %dx%d grid by %d", xm.rows, side, side, k))
+	}
+	per := side / k
+	out := newMat(per*per, k*k*xm.cols)
+	for r := range xm.rows {
+		y, x := r/side, r%side
+		at := ((y%k)*k + x%k) * xm.cols // the row's place in its block
+		copy(out.row(y/k*per + x/k)[at:], xm.row(r))
+	}
+	return out
+}
+
 // imageRange widens the keys query row i sees, first..pos, to the whole of
-// its image when it is one of an image's tokens.
+// its image when it is one of an image's tokens (and the model's images
+// attend both ways).
 func (o *ops) imageRange(i, first, pos int) (int, int) {
+	if v, ok := o.s.r.def.(model.Vision); ok && v.Image().Causal {
+		return first, pos
+	}
 	hidden := o.s.r.cfg.HiddenSize
 	for _, sp := range o.spans {
 		if end := sp.At + len(sp.Embeds)/hidden; i >= sp.At && i < end {
