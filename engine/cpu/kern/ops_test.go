@@ -228,6 +228,8 @@ func TestAttention(t *testing.T) {
 		{"f16-cache", Attn{Heads: 24, KVHeads: 8, HeadDim: 64}, 3, 40, true, 2e-3},
 		{"long-hd64", Attn{Heads: 6, KVHeads: 2, HeadDim: 64}, 3, 37, false, 1e-5},
 		{"long-hd80-window", Attn{Heads: 4, KVHeads: 1, HeadDim: 80, Window: 20}, 2, 50, false, 1e-5},
+		{"f16-hd80-window", Attn{Heads: 4, KVHeads: 1, HeadDim: 80, Window: 21}, 6, 50, true, 2e-3},
+		{"f16-hd20", Attn{Heads: 4, KVHeads: 2, HeadDim: 20}, 5, 9, true, 2e-3},
 	}
 	for _, c := range cases {
 		forEachImpl(t, func(t *testing.T) {
