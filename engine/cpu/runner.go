@@ -45,6 +45,12 @@ type Options struct {
 	// allocate less often, smaller ones waste less of the last block.
 	KVBlock int
 	Logger  *slog.Logger // nil: slog.Default()
+
+	// int8Block > 0 quantizes the input of prefill products with Q8/Q4
+	// weights per block of that many columns to int8 (kern's qint8.go).
+	// Unexported while only the plain-Go reference computes it: it is
+	// measured (qint8_test.go), not yet faster than the float path.
+	int8Block int
 }
 
 // halfKV reports whether sequences keep their KV cache in half precision:

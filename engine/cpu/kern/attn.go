@@ -168,11 +168,7 @@ func (c KV) scores(s, q []float32, first, col int) {
 		if c.F16 == nil {
 			active.attnScores(s[:n], q, c.F32[b][off:end], c.Dim)
 		} else {
-			k := c.F16[b]
-			for i := range n {
-				o := off + i*c.Dim
-				s[i] = active.dotF16(q, k[o:o+len(q)])
-			}
+			attnScoresF16(s[:n], q, c.F16[b][off:end], c.Dim)
 		}
 		s, p = s[n:], p+n
 	}
@@ -190,11 +186,7 @@ func (c KV) weighted(out, w []float32, first, col int) {
 		if c.F16 == nil {
 			active.attnValues(out, w[:n], c.F32[b][off:end], c.Dim)
 		} else {
-			v := c.F16[b]
-			for i, wi := range w[:n] {
-				o := off + i*c.Dim
-				active.axpyF16(out, wi, v[o:o+len(out)])
-			}
+			attnValuesF16(out, w[:n], c.F16[b][off:end], c.Dim)
 		}
 		w, p = w[n:], p+n
 	}

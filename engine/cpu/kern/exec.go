@@ -6,9 +6,14 @@ package kern
 type Exec struct {
 	pool  *Pool
 	intIn bool // quantized products use the integer kernels (qint.go) where the set has them
+	// int8Block > 0: prefill products with Q8/Q4 weights quantize x per
+	// block of that many columns to int8 (qint8.go)
+	int8Block int
 
 	qin qin    // prepared input of quantized products
 	qb  qbatch // prepared inputs of batched quantized products
+	i8  int8In // prepared input of int8 prefill products
+	i8t int8Task
 
 	mv matvecTask
 	mm matmulTask
@@ -31,6 +36,12 @@ func NewExec(pool *Pool) *Exec {
 // (qint.go): 1.4-1.8 times the decode speed of those weights, at the cost of
 // x's rounding to 1 part in 65534 of its group's largest value.
 func (e *Exec) SetIntInput(on bool) { e.intIn = on }
+
+// SetInt8Prefill makes prefill products (MatMul with more tokens than
+// batched decode takes) with Q8 and Q4 weights quantize x per block of block
+// columns to int8 (qint8.go); 0 turns it off. Blocks larger than a matrix's
+// group size, or not dividing it, use the group size.
+func (e *Exec) SetInt8Prefill(block int) { e.int8Block = block }
 
 // IntInput reports whether quantized products run on integer kernels: asked
 // for and available in the active kernel set.

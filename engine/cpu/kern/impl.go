@@ -64,6 +64,10 @@ type impl struct {
 	// Half-precision KV cache rows.
 	dotF16  func(a []float32, b []uint16) float32
 	axpyF16 func(y []float32, a float32, x []uint16)
+	// attnScoresF16 and attnValuesF16 are attnScores and attnValues over
+	// a half cache (attnf16.go); nil: decode's dotF16 and axpyF16 per row.
+	attnScoresF16 func(s, q []float32, k []uint16, stride int)
+	attnValuesF16 func(out, w []float32, v []uint16, stride int)
 }
 
 // active is the fastest set this build and CPU support; chosen once at init

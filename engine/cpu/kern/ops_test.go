@@ -236,6 +236,8 @@ func TestAttention(t *testing.T) {
 		{"sinks-decode-gqa", Attn{Heads: 8, KVHeads: 2, HeadDim: 64, Sinks: testSinks(8)}, 1, 40, false, 1e-5},
 		{"sinks-prefill-window", Attn{Heads: 6, KVHeads: 3, HeadDim: 16, Window: 5, Sinks: testSinks(6)}, 9, 2, false, 1e-5},
 		{"sinks-softcap-f16", Attn{Heads: 4, KVHeads: 1, HeadDim: 48, Softcap: 3, Sinks: testSinks(4)}, 2, 20, true, 2e-3},
+		{"f16-hd80-window", Attn{Heads: 4, KVHeads: 1, HeadDim: 80, Window: 21}, 6, 50, true, 2e-3},
+		{"f16-hd20", Attn{Heads: 4, KVHeads: 2, HeadDim: 20}, 5, 9, true, 2e-3},
 	}
 	for _, c := range cases {
 		forEachImpl(t, func(t *testing.T) {

@@ -63,6 +63,9 @@ var avx2Impl = &impl{
 	attnScores: goAttnScores,
 	attnValues: goAttnValues,
 	axpyF16:    avx2AxpyF16,
+
+	attnScoresF16: avx2AttnScoresF16,
+	attnValuesF16: avx2AttnValuesF16,
 }
 
 // impls lists the kernel sets this CPU can run, slowest first.

@@ -1,0 +1,72 @@
+//go:build !race
+
+package kern
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestMatMulInt8 checks prefill products with int8 input against the exact
+// float64 product: the error of each output must stay within what rounding
+// x to its block's int8 grid allows, Σ|s·q|·dx/2 (the bias term uses the
+// exact Σx), plus float32 accumulation error; and the products must really
+// have run on int8 input (some outputs differ from the float path's).
+// Without the race detector, which makes the float64 bounds take ~25 s
+// (qint8_inf_test.go runs the int8 products under it).
+func TestMatMulInt8(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(8, 19))
+	for _, d := range []DType{Q8, Q4} {
+		for _, gs := range []int{32, 64, 128} {
+			for _, block := range []int{16, 32, 64} {
+				for _, n := range []int{qbatchMaxTokens + 1, 37} {
+					name := fmt.Sprintf("%s-g%d-b%d-n%d", d, gs, block, n)
+					m := randMat(rng, d, 40, 256, gs, BF16)
+					x := randVec(rng, n*m.Cols)
+					x[3] *= 40 // an outlier, as real activations have
+					checkInt8(t, name, pool, m, x, n, min(block, gs))
+				}
+			}
+		}
+	}
+}
+
+func checkInt8(t *testing.T, name string, pool *Pool, m *Mat, x []float32, n, block int) {
+	t.Helper()
+	e := NewExec(pool)
+	float := make([]float32, n*m.Rows)
+	e.MatMul(float, m, x, n)
+	e.SetInt8Prefill(block)
+	y := make([]float32, n*m.Rows)
+	e.MatMul(y, m, x, n)
+	differ := false
+	for tok := range n {
+		xt := x[tok*m.Cols : (tok+1)*m.Cols]
+		want, mag := refMatVec(m, xt)
+		for r := range m.Rows {
+			var bound float64
+			for b := 0; b < m.Cols; b += block {
+				var amax, sq float64
+				for c := b; c < b+block; c++ {
+					amax = max(amax, math.Abs(float64(xt[c])))
+					g := (r*m.Cols + c) / m.GroupSize
+					sq += math.Abs(refWeight(m, r, c) - float64(m.Biases.At(g)))
+				}
+				bound += sq * amax / int8Max / 2
+			}
+			got := y[tok*m.Rows+r]
+			if err := math.Abs(float64(got) - want[r]); err > bound*1.001+1e-4*mag[r]+1e-6 {
+				t.Fatalf("%s: token %d row %d: %v, exact %v: error %.3g beyond the int8 rounding bound %.3g",
+					name, tok, r, got, want[r], err, bound)
+			}
+			differ = differ || got != float[tok*m.Rows+r]
+		}
+	}
+	if !differ {
+		t.Errorf("%s: every output equals the float path's: int8 input not used", name)
+	}
+}
