@@ -2,14 +2,18 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/chat"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
+	"github.com/mlx-manager/mlx-manager/engine/sample"
+	"github.com/mlx-manager/mlx-manager/engine/sample/grammar"
 )
 
 // Tokens of the tiny tokenizer the tests push up.
@@ -124,15 +128,88 @@ func TestHarmonyToolChoiceRefused(t *testing.T) {
 }
 
 // TestHarmonyConstraints: with tool_choice auto a harmony model's calls are
-// free (no grammar), and response_format alone constrains the answer.
+// lazy triggers, one per tool and header form; response_format alone
+// constrains the answer; none leaves it free.
 func TestHarmonyConstraints(t *testing.T) {
 	l := &loaded{}
 	c, err := l.constraintFor(&ChatRequest{Tools: weatherTools}, chat.FormatHarmony)
-	if err != nil || c != nil {
+	if err != nil || c == nil || len(c.lazy) != 2*len(weatherTools) || c.eager != nil || !c.single {
 		t.Fatalf("auto: %+v, %v", c, err)
 	}
 	c, err = l.constraintFor(&ChatRequest{Tools: weatherTools, ResponseFormat: &ResponseFormat{Type: "json_object"}}, chat.FormatHarmony)
 	if err != nil || c == nil || c.param != "response_format" {
 		t.Fatalf("response_format: %+v, %v", c, err)
+	}
+	c, err = l.constraintFor(&ChatRequest{Tools: weatherTools, ToolChoice: ToolChoice{Mode: "none"}}, chat.FormatHarmony)
+	if err != nil || c != nil {
+		t.Fatalf("none: %+v, %v", c, err)
+	}
+}
+
+// TestHarmonyAutoTrigger: with tool_choice auto, a call header the model
+// writes itself, in the spec's form or the chat template's, puts the
+// arguments under the tool's schema: the draws that prefer text the schema
+// refuses get the arguments instead, and the call ends the output.
+func TestHarmonyAutoTrigger(t *testing.T) {
+	tools := []Tool{{Name: "ping", Strict: true, Parameters: json.RawMessage(`{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"],"additionalProperties":false}`)}}
+	c0, err := harmonyAuto(&ChatRequest{Tools: tools})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vocab := [][]byte{[]byte("<|channel|>"), []byte("<|constrain|>"), []byte("<|message|>"), []byte("<|start|>"), []byte("<|call|>"),
+		[]byte("commentary"), []byte(" to=functions.ping"), []byte(" "), []byte("json"), []byte("hi"),
+		[]byte(`{"ok":`), []byte(" true}"), []byte(" false}"), []byte("assistant")}
+	special := []bool{true, true, true, true, true, false, false, false, false, false, false, false, false, false}
+	mk, err := grammar.NewMasker(vocab, special, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		channel, constrain, message, start = 0, 1, 2, 3
+		commentary, to, space, jsonTok, hi = 5, 6, 7, 8, 9
+		open, yes, no, assistant           = 10, 11, 12, 13
+	)
+	for _, h := range []struct {
+		name   string
+		header []int32
+	}{
+		{"spec form", []int32{channel, commentary, to, space, constrain, jsonTok, message}},
+		{"template form", []int32{start, assistant, to, channel, commentary, space, jsonTok, message}},
+	} {
+		t.Run(h.name, func(t *testing.T) {
+			c := &constraint{spec: c0, mk: mk, bytes: func(id int32) []byte { return vocab[id] }, mask: grammar.NewBitset(mk.Size())}
+			free := append([]int32{hi}, h.header...)    // what the model writes unconstrained
+			prefer := []int32{hi, no, yes, open, space} // under a grammar, the first allowed of these
+			draw := func(m sample.Mask) (sample.Token, error) {
+				if m == nil {
+					id := free[0]
+					free = free[1:]
+					return sample.Token{ID: id}, nil
+				}
+				for _, id := range prefer {
+					if m.Allowed(id) {
+						return sample.Token{ID: id}, nil
+					}
+				}
+				return sample.Token{}, sample.ErrNoToken
+			}
+			var got []int32
+			for range 20 {
+				tok, err := c.sample(draw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.accept(tok.ID); err != nil {
+					t.Fatal(err)
+				}
+				if got = append(got, tok.ID); c.complete() {
+					break
+				}
+			}
+			want := append(append([]int32{hi}, h.header...), open, no)
+			if !slices.Equal(got, want) || !c.complete() {
+				t.Fatalf("tokens %v, want %v and the end", got, want)
+			}
+		})
 	}
 }

@@ -23,8 +23,9 @@ import (
 //     token first, since masks never allow control tokens. Harmony's calls
 //     are headers of control tokens: they run as steps (toolgrammar_harmony.go).
 //   - tool_choice auto: the output is free until it reaches the format's call
-//     marker (<tool_call>, [TOOL_CALLS], <|python_tag|>, or a bare {"name" at
-//     the start for Llama 3), never inside the reasoning; from the marker's
+//     marker (<tool_call>, [TOOL_CALLS], <|python_tag|>, a bare {"name" at
+//     the start for Llama 3, a harmony header to=functions.NAME … <|message|>),
+//     never inside the reasoning; from the marker's
 //     first byte the call's grammar holds until the call is complete. A token
 //     that completes a marker but goes on with text the grammar refuses is
 //     drawn again among the others (see constraint.sample).
@@ -81,6 +82,9 @@ func (l *loaded) constraintFor(req *ChatRequest, format chat.Format) (*constrain
 	}
 	if format == chat.FormatHarmony && len(req.Tools) > 0 && (mode == "required" || mode == "function") {
 		return l.harmonyConstraint(req)
+	}
+	if format == chat.FormatHarmony && len(req.Tools) > 0 && mode != "none" && rf == nil {
+		return harmonyAuto(req)
 	}
 	if len(req.Tools) == 0 || mode == "none" || format == chat.FormatHarmony {
 		if rf == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mlx-manager/mlx-manager/engine/chat"
 	"github.com/mlx-manager/mlx-manager/engine/sample"
 	"github.com/mlx-manager/mlx-manager/engine/sample/grammar"
 )
@@ -25,6 +26,11 @@ import (
 //
 // The output ends once the arguments are complete (<|call|> is an EOS token,
 // never sampled), and the harmony parser turns the message into the call.
+//
+// With tool_choice auto the output is free, but a call header the model
+// writes (in the spec's form or in the chat template's, to=functions.NAME
+// <|channel|>commentary json<|message|>) is a lazy trigger: from there the
+// arguments follow NAME's schema (harmonyAuto).
 
 // step is one part of an output built of control tokens and text: a control
 // token, forced; text under a grammar until the grammar is complete; or free
@@ -105,6 +111,35 @@ func harmonySpec(tools []Tool, only string, t harmonyTokens) (*constraintSpec, e
 		}
 	}
 	return &constraintSpec{param: "tools", steps: steps}, nil
+}
+
+// harmonyAuto is the constraint of tool_choice auto for a harmony model:
+// the triggers of both header forms of every tool, each followed by the
+// tool's arguments. One call ends the output, as <|call|> would.
+func harmonyAuto(req *ChatRequest) (*constraintSpec, error) {
+	key := constraintKey(req, chat.FormatHarmony)
+	if c, ok := constraintCache.get(key); ok {
+		return c, nil
+	}
+	c := &constraintSpec{param: "tools", single: true}
+	for i, tool := range req.Tools {
+		args, err := argsGrammar(tool)
+		if err != nil {
+			return nil, &InvalidError{Param: fmt.Sprintf("tools[%d].function.parameters", i), Err: err}
+		}
+		for _, head := range []string{
+			"to=functions." + tool.Name + " <|constrain|>json<|message|>",
+			"to=functions." + tool.Name + "<|channel|>commentary json<|message|>",
+		} {
+			g := grammar.Seq(grammar.Literal(head), args)
+			if err := g.Compile(); err != nil {
+				return nil, &InvalidError{Param: fmt.Sprintf("tools[%d].function.parameters", i), Err: err}
+			}
+			c.lazy = append(c.lazy, trigger{text: head, g: g})
+		}
+	}
+	constraintCache.put(key, c)
+	return c, nil
 }
 
 // sampleStep draws the next token with the mask of the step in force.
