@@ -38,6 +38,7 @@ type profileRequest struct {
 	AutoStart     bool     `json:"auto_start"`
 	ToolFormat    string   `json:"tool_format"` // "": read from the model's template; else hermes, llama3, mistral, qwen3-coder or none
 	Shared        bool     `json:"shared"`      // other users may see and use it, read-only
+	Parallel      int      `json:"parallel"`    // requests its model decodes together; 0: the pool setting. Admins only
 }
 
 // profileVisible reports whether the request's user may see and use p. The /v1
@@ -85,6 +86,7 @@ func (s *Server) validateProfile(ctx context.Context, r profileRequest) (store.P
 		Name: strings.TrimSpace(r.Name), Model: strings.TrimSpace(r.Model), SystemPrompt: r.SystemPrompt,
 		Temperature: r.Temperature, TopP: r.TopP, MaxTokens: r.MaxTokens, ContextLength: r.ContextLength,
 		TTLSeconds: r.TTLSeconds, AutoStart: r.AutoStart, ToolFormat: strings.TrimSpace(r.ToolFormat), Shared: r.Shared,
+		Parallel: r.Parallel,
 	}
 	if err := checkProfileName(p.Name); err != nil {
 		return p, err
@@ -100,6 +102,9 @@ func (s *Server) validateProfile(ctx context.Context, r profileRequest) (store.P
 	}
 	if t := p.TTLSeconds; t != nil && (*t < -1 || *t > maxProfileTTLSeconds) {
 		return p, BadParam("ttl_seconds", "ttl_seconds must be -1 (forever), 0 (unload after each request) or up to %d", maxProfileTTLSeconds)
+	}
+	if p.Parallel < 0 || p.Parallel > store.MaxParallel {
+		return p, BadParam("parallel", "parallel must be between 0 (the pool setting) and %d", store.MaxParallel)
 	}
 	if p.ToolFormat != "" {
 		f, err := engine.ParseToolFormat(p.ToolFormat)
@@ -199,6 +204,9 @@ func (s *Server) handleCreateProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := parallelAllowed(c, 0, p.Parallel); err != nil {
+		return err
+	}
 	u, _ := currentUser(c)
 	p.OwnerID = u.ID
 	p, err = s.store.Profiles().Create(p)
@@ -206,12 +214,14 @@ func (s *Server) handleCreateProfile(c echo.Context) error {
 		return profileError(err)
 	}
 	s.audit(c, store.AuditEvent{Action: "profile.create", Target: p.ID, Model: p.Model, Detail: p.Name})
+	s.applyProfileParallel(c)
 	return c.JSON(http.StatusCreated, p)
 }
 
 func (s *Server) handleUpdateProfile(c echo.Context) error {
 	id := c.Param("id")
-	if _, err := s.profileForUser(c, id, "write"); err != nil {
+	old, err := s.profileForUser(c, id, "write")
+	if err != nil {
 		return err
 	}
 	var req profileRequest
@@ -222,11 +232,15 @@ func (s *Server) handleUpdateProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := parallelAllowed(c, old.Parallel, p.Parallel); err != nil {
+		return err
+	}
 	p, err = s.store.Profiles().Update(id, p)
 	if err != nil {
 		return profileError(err)
 	}
 	s.audit(c, store.AuditEvent{Action: "profile.update", Target: p.ID, Model: p.Model, Detail: p.Name})
+	s.applyProfileParallel(c)
 	return c.JSON(http.StatusOK, p)
 }
 
@@ -240,6 +254,9 @@ func (s *Server) handleDeleteProfile(c echo.Context) error {
 		return profileError(err)
 	}
 	s.audit(c, store.AuditEvent{Action: "profile.delete", Target: id, Model: p.Model, Detail: p.Name})
+	if p.Parallel > 0 {
+		s.applyProfileParallel(c)
+	}
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -257,6 +274,9 @@ func (s *Server) handleDuplicateProfile(c echo.Context) error {
 	u, _ := currentUser(c)
 	cp := src
 	cp.AutoStart, cp.OwnerID, cp.Shared = false, u.ID, false
+	if !u.IsAdmin {
+		cp.Parallel = 0 // only admins size a model's slots
+	}
 	for i := 1; i <= maxDuplicateTries; i++ {
 		cp.Name = copyName(src.Name, i)
 		created, err := s.store.Profiles().Create(cp)
@@ -268,6 +288,9 @@ func (s *Server) handleDuplicateProfile(c echo.Context) error {
 		}
 		s.audit(c, store.AuditEvent{Action: "profile.duplicate", Target: created.ID, Model: created.Model,
 			Detail: src.Name + " -> " + created.Name})
+		if created.Parallel > 0 {
+			s.applyProfileParallel(c)
+		}
 		return c.JSON(http.StatusCreated, created)
 	}
 	return &Error{Status: http.StatusConflict, Code: "name_taken", Message: "too many copies of this profile"}
@@ -284,4 +307,38 @@ func copyName(name string, n int) string {
 		r = r[:keep]
 	}
 	return string(r) + suffix
+}
+
+// parallelAllowed refuses a change of a profile's parallel by a user who is not
+// an admin: the slots size the model's KV memory for every user of the model.
+// Sending the value the profile already has is not a change.
+func parallelAllowed(c echo.Context, old, parallel int) error {
+	if u, _ := currentUser(c); parallel == old || u.IsAdmin {
+		return nil
+	}
+	return &Error{Status: http.StatusForbidden, Code: "admin_required", Param: "parallel",
+		Message: "only an admin may set a profile's parallel"}
+}
+
+// applyProfileParallel hands the profiles' per-model slots to the engine after a
+// profile changed. The change itself is stored: a failure here is logged, and the
+// daemon applies the stored profiles at its next start.
+func (s *Server) applyProfileParallel(c echo.Context) {
+	if s.opts.Engine == nil {
+		return
+	}
+	if err := ApplyProfileParallel(s.store, s.opts.Engine); err != nil {
+		s.log.Error("applying profiles' parallel", "err", err, "request_id", requestID(c))
+	}
+}
+
+// ApplyProfileParallel gives each model the slots its profiles ask for
+// (store.ModelParallel), at once for the loaded ones.
+func ApplyProfileParallel(st *store.Store, e *engine.Engine) error {
+	list, err := st.Profiles().List()
+	if err != nil {
+		return fmt.Errorf("profiles' parallel: %w", err)
+	}
+	e.SetModelParallel(store.ModelParallel(list))
+	return nil
 }

@@ -205,3 +205,72 @@ func TestProfileCapPerUser(t *testing.T) {
 	// Admins are not capped.
 	env.JSON(t, "POST", "/api/profiles", env.Admin, map[string]any{"name": "Two", "model": "test/a"}, http.StatusCreated, nil)
 }
+
+// TestProfileParallel: an admin sets how many requests a profile's model decodes
+// together; it applies to the loaded model at once and goes away with the
+// profile. Other users may not set it.
+func TestProfileParallel(t *testing.T) {
+	env := startLib(t, libOptions{})
+	env.install(t, "test/a", tinySpec)
+	_, alice := env.ApprovedUser(t, env.Admin, "alice@example.com")
+	slots := func() int {
+		t.Helper()
+		var o struct {
+			Servers []struct {
+				Model   string `json:"model"`
+				Serving *struct {
+					Slots int `json:"slots"`
+				} `json:"serving"`
+			} `json:"servers"`
+		}
+		env.JSON(t, "GET", "/api/servers", env.Admin, nil, http.StatusOK, &o)
+		for _, s := range o.Servers {
+			if s.Model == "test/a" && s.Serving != nil {
+				return s.Serving.Slots
+			}
+		}
+		t.Fatalf("test/a is not serving: %+v", o.Servers)
+		return 0
+	}
+	var pool struct {
+		Effective struct {
+			Parallel int `json:"parallel"`
+		} `json:"effective"`
+	}
+	env.JSON(t, "GET", "/api/settings/pool", env.Admin, nil, http.StatusOK, &pool)
+	def := pool.Effective.Parallel
+	if def < 1 {
+		t.Fatalf("effective parallel %d", def)
+	}
+
+	if e := env.Error(t, "POST", "/api/profiles", alice, map[string]any{"name": "Wide", "model": "test/a", "parallel": def + 2}, http.StatusForbidden); e.Param == nil || *e.Param != "parallel" {
+		t.Fatalf("a user's parallel: %+v", e)
+	}
+	for _, bad := range []int{-1, 65} {
+		env.Error(t, "POST", "/api/profiles", env.Admin, map[string]any{"name": "Bad", "model": "test/a", "parallel": bad}, http.StatusBadRequest)
+	}
+	var wide profile
+	env.JSON(t, "POST", "/api/profiles", env.Admin, map[string]any{"name": "Wide", "model": "test/a", "parallel": def + 2, "shared": true}, http.StatusCreated, &wide)
+	env.JSON(t, "POST", "/api/servers/start", env.Admin, map[string]any{"model": "test/a"}, http.StatusOK, nil)
+	if n := slots(); n != def+2 {
+		t.Fatalf("loaded with %d slots, want the profile's %d", n, def+2)
+	}
+	// A user's own profile of the same model cannot take slots away.
+	env.JSON(t, "POST", "/api/profiles", alice, map[string]any{"name": "Mine", "model": "test/a"}, http.StatusCreated, nil)
+	env.JSON(t, "PUT", "/api/profiles/"+wide.ID, env.Admin, map[string]any{"name": "Wide", "model": "test/a", "parallel": 1, "shared": true}, http.StatusOK, nil)
+	if n := slots(); n != 1 {
+		t.Fatalf("after the update: %d slots, want 1", n)
+	}
+	// A duplicate by a user does not carry the admin's setting.
+	var cp struct {
+		Parallel int `json:"parallel"`
+	}
+	env.JSON(t, "POST", "/api/profiles/"+wide.ID+"/duplicate", alice, nil, http.StatusCreated, &cp)
+	if cp.Parallel != 0 {
+		t.Errorf("alice's copy has parallel %d", cp.Parallel)
+	}
+	env.JSON(t, "DELETE", "/api/profiles/"+wide.ID, env.Admin, nil, http.StatusNoContent, nil)
+	if n := slots(); n != def {
+		t.Fatalf("after the delete: %d slots, want the pool's %d", n, def)
+	}
+}

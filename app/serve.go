@@ -209,8 +209,12 @@ func (d *daemon) openEngine() error {
 	if err != nil {
 		return err
 	}
-	// The stored parallel setting (Settings → Model pool) overrides --parallel.
-	return api.ApplyPoolSettings(d.store, d.engine, d.poolBase)
+	// The stored parallel setting (Settings → Model pool) overrides --parallel,
+	// and profiles' own parallel overrides both for their models.
+	if err := api.ApplyPoolSettings(d.store, d.engine, d.poolBase); err != nil {
+		return err
+	}
+	return api.ApplyProfileParallel(d.store, d.engine)
 }
 
 // startJobs runs the background work the daemon owns until close.

@@ -47,12 +47,13 @@ type Engine struct {
 	pool      *pool.Pool
 	last      lastRequests
 	live      liveModels
-	schedBase SchedConfig  // Options.Sched
-	schedCfg  SchedConfig  // guarded by live.mu; schedBase with SetParallel's value
-	poolCfg   pool.Config  // guarded by live.mu; the last config given, before withSlots
-	folders   bool         // model ids may be folder paths (Options.Folders)
-	downloads *hub.Manager // nil: no downloads to stop
-	hub       *hub.Client  // nil: no Hub search
+	schedBase SchedConfig    // Options.Sched
+	schedCfg  SchedConfig    // guarded by live.mu; schedBase with SetParallel's value
+	modelPar  map[string]int // guarded by live.mu; SetModelParallel's slots by model id
+	poolCfg   pool.Config    // guarded by live.mu; the last config given, before withSlots
+	folders   bool           // model ids may be folder paths (Options.Folders)
+	downloads *hub.Manager   // nil: no downloads to stop
+	hub       *hub.Client    // nil: no Hub search
 	deleting  deletions
 	ownsHub   bool // New built downloads (Options.OpenHub): Close stops them
 	local     localFolders
@@ -143,7 +144,7 @@ func (l loader) Load(ctx context.Context, id string) (pool.Resource, error) {
 		return nil, err
 	}
 	start := time.Now()
-	ld, err := openLoaded(ctx, id, dir, l.e.newRunner, l.e.schedConfig())
+	ld, err := openLoaded(ctx, id, dir, l.e.newRunner, l.e.schedConfigFor(id))
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func (e *Engine) Pin(id string, pinned bool) error { return e.pool.Pin(id, pinne
 func (e *Engine) SetPoolConfig(cfg PoolConfig) {
 	e.live.mu.Lock()
 	e.poolCfg = cfg
-	sc := e.schedCfg
+	sc := e.widestSched()
 	e.live.mu.Unlock()
 	e.pool.SetConfig(withSlots(cfg, sc))
 }

@@ -121,22 +121,65 @@ func (e *Engine) Serving() []ServingStats {
 
 // SetParallel sets how many requests each model decodes together, at once
 // for the loaded models; 0 restores the engine's own (Options.Sched.Parallel).
+// Models given their own count by SetModelParallel keep it.
 func (e *Engine) SetParallel(n int) {
 	e.live.mu.Lock()
 	e.schedCfg.Parallel = n
 	if n == 0 {
 		e.schedCfg.Parallel = e.schedBase.Parallel
 	}
-	c, pc := e.schedCfg, e.poolCfg
+	e.live.mu.Unlock()
+	e.applySched()
+}
+
+// SetModelParallel gives models their own number of requests decoded together
+// (profiles' parallel, by model id), replacing the previous set, at once for the
+// loaded ones; a model not in slots follows SetParallel.
+func (e *Engine) SetModelParallel(slots map[string]int) {
+	m := make(map[string]int, len(slots))
+	for id, n := range slots {
+		if n > 0 {
+			m[id] = n
+		}
+	}
+	e.live.mu.Lock()
+	e.modelPar = m
+	e.live.mu.Unlock()
+	e.applySched()
+}
+
+// applySched hands the current scheduler settings to the pool and to every
+// loaded model's scheduler.
+func (e *Engine) applySched() {
+	e.live.mu.Lock()
+	pc, wide := e.poolCfg, e.widestSched()
 	ls := make([]*loaded, 0, len(e.live.m))
 	for _, l := range e.live.m {
 		ls = append(ls, l)
 	}
-	e.live.mu.Unlock()
-	e.pool.SetConfig(withSlots(pc, c))
-	for _, l := range ls {
-		l.sched.SetConfig(c.sched())
+	cfgs := make([]SchedConfig, len(ls))
+	for i, l := range ls {
+		cfgs[i] = e.schedConfigLocked(l.id)
 	}
+	e.live.mu.Unlock()
+	e.pool.SetConfig(withSlots(pc, wide))
+	for i, l := range ls {
+		l.sched.SetConfig(cfgs[i].sched())
+	}
+}
+
+// widestSched is the scheduler config with the most slots any model has: the
+// pool grants each model that many leases (plus its queue), and each model's
+// scheduler admits only its own slots. The caller holds live.mu.
+func (e *Engine) widestSched() SchedConfig {
+	c := e.schedCfg
+	if c.Parallel <= 0 {
+		c.Parallel = sched.DefaultSlots
+	}
+	for _, n := range e.modelPar {
+		c.Parallel = max(c.Parallel, n)
+	}
+	return c
 }
 
 // Parallel is how many requests each model decodes together.
@@ -152,6 +195,21 @@ func (e *Engine) schedConfig() SchedConfig {
 	e.live.mu.Lock()
 	defer e.live.mu.Unlock()
 	return e.schedCfg
+}
+
+// schedConfigFor is the scheduler config a model loads with.
+func (e *Engine) schedConfigFor(id string) SchedConfig {
+	e.live.mu.Lock()
+	defer e.live.mu.Unlock()
+	return e.schedConfigLocked(id)
+}
+
+func (e *Engine) schedConfigLocked(id string) SchedConfig {
+	c := e.schedCfg
+	if n, ok := e.modelPar[id]; ok {
+		c.Parallel = n
+	}
+	return c
 }
 
 func (c SchedConfig) sched() sched.Config {

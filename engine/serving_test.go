@@ -232,3 +232,43 @@ func TestSetParallel(t *testing.T) {
 		t.Fatalf("after SetParallel(0): %d, %+v", e.Parallel(), st)
 	}
 }
+
+// TestSetModelParallel: a model given its own slots (a profile's parallel) gets
+// them at load and live, keeps them when the engine-wide setting changes, and
+// follows that setting again once its own is removed; other models are not
+// touched.
+func TestSetModelParallel(t *testing.T) {
+	e := newServingEngine(t, SchedConfig{Parallel: 2}, nil)
+	own, other := tinyModel(t), tinyModel(t)
+	complete := func(dir string) {
+		t.Helper()
+		if _, err := e.Complete(context.Background(), CompletionRequest{Model: dir, Prompt: "hi", Options: GenOptions{MaxTokens: 2}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slots := func() map[string]int {
+		m := map[string]int{}
+		for _, s := range e.Serving() {
+			m[s.Model] = s.Slots
+		}
+		return m
+	}
+	e.SetModelParallel(map[string]int{own: 6, "some/unloaded": 3, "zero/ignored": 0})
+	complete(own)
+	complete(other)
+	if s := slots(); s[own] != 6 || s[other] != 2 {
+		t.Fatalf("loaded with %v, want %s 6 and %s 2", s, own, other)
+	}
+	e.SetParallel(3)
+	if s := slots(); s[own] != 6 || s[other] != 3 {
+		t.Fatalf("after SetParallel(3): %v", s)
+	}
+	e.SetModelParallel(map[string]int{own: 1})
+	if s := slots(); s[own] != 1 || s[other] != 3 {
+		t.Fatalf("after SetModelParallel(1): %v", s)
+	}
+	e.SetModelParallel(nil)
+	if s := slots(); s[own] != 3 || s[other] != 3 || e.Parallel() != 3 {
+		t.Fatalf("after SetModelParallel(nil): %v, parallel %d", s, e.Parallel())
+	}
+}

@@ -25,6 +25,10 @@ type Profile struct {
 	TTLSeconds    *int     `json:"ttl_seconds,omitempty"`
 	AutoStart     bool     `json:"auto_start"`
 	ToolFormat    string   `json:"tool_format,omitempty"` // overrides the tool-call format read from the template
+	// Parallel is how many requests the profile's model decodes together; 0 leaves
+	// it to the pool setting. Admins set it (it sizes the model's KV memory for
+	// everyone); see ModelParallel.
+	Parallel int `json:"parallel,omitempty"`
 	// OwnerID is the user who created the profile; only they and admins may change
 	// it. Shared lets every other user see and use it, read-only.
 	OwnerID   string    `json:"owner_id,omitempty"`

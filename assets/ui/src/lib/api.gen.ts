@@ -1583,6 +1583,7 @@ export type components = {
             max_tokens?: number;
             model?: string;
             name?: string;
+            parallel?: number;
             shared?: boolean;
             system_prompt?: string;
             temperature?: number;
@@ -2519,6 +2520,7 @@ export type components = {
             model: string;
             name: string;
             owner_id?: string;
+            parallel?: number;
             shared: boolean;
             system_prompt?: string;
             temperature?: number;

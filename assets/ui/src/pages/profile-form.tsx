@@ -2,6 +2,8 @@ import { useState } from 'preact/hooks'
 import { toast } from '../components/feedback'
 import { Button, Field, Modal, Switch } from '../components/ui'
 import { api, ApiError, errorMessage } from '../lib/api'
+import { session } from '../lib/session'
+import { useStore } from '../lib/store'
 import type { LocalModel, Profile } from '../lib/types'
 
 type TTLMode = 'default' | 'forever' | 'each' | 'custom'
@@ -18,6 +20,7 @@ interface Draft {
   ttlMinutes: string
   auto_start: boolean
   tool_format: string
+  parallel: string
 }
 
 function draftOf(p: Profile | null, models: LocalModel[]): Draft {
@@ -34,6 +37,7 @@ function draftOf(p: Profile | null, models: LocalModel[]): Draft {
     ttlMinutes: t && t > 0 ? String(Math.round(t / 60)) : '30',
     auto_start: p?.auto_start ?? false,
     tool_format: p?.tool_format ?? '',
+    parallel: p?.parallel ? String(p.parallel) : '',
   }
 }
 
@@ -52,6 +56,7 @@ function bodyOf(d: Draft) {
     ttl_seconds: ttl,
     auto_start: d.auto_start,
     tool_format: d.tool_format,
+    parallel: num(d.parallel) ?? 0,
   }
 }
 
@@ -63,6 +68,7 @@ export function ProfileForm({ profile, models, onClose, onSaved }: {
   onSaved: () => void
 }) {
   const [d, setD] = useState(() => draftOf(profile, models))
+  const admin = useStore(session).user?.is_admin ?? false
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<{ param: string; message: string } | null>(null)
   const set = <K extends keyof Draft>(k: K) => (e: Event) => {
@@ -145,9 +151,14 @@ export function ProfileForm({ profile, models, onClose, onSaved }: {
               <option value="none">None</option>
             </select>
           </Field>
+          {admin && (
+            <Field label="Parallel requests" error={err('parallel')} hint="Requests its model decodes together (1–64); empty: the pool setting">
+              <input name="parallel" type="number" min="1" max="64" step="1" value={d.parallel} onInput={set('parallel')} />
+            </Field>
+          )}
         </div>
         <Switch checked={d.auto_start} onChange={(v) => setD({ ...d, auto_start: v })} label="Start automatically when the daemon starts" />
-        {error && !['name', 'model', 'system_prompt', 'temperature', 'top_p', 'max_tokens', 'context_length', 'ttl_seconds', 'tool_format'].includes(error.param) && (
+        {error && !['name', 'model', 'system_prompt', 'temperature', 'top_p', 'max_tokens', 'context_length', 'ttl_seconds', 'tool_format', 'parallel'].includes(error.param) && (
           <div class="alert alert-bad">{error.message}</div>
         )}
       </form>
