@@ -160,6 +160,49 @@ func TestEmbedModernBert(t *testing.T) {
 	}
 }
 
+// TestRerankModernBert: a ModernBertForSequenceClassification cross-encoder
+// (gte-reranker-modernbert-base's architecture) scores each pair, several
+// pairs to one batch, as the oracle's head over the mean of the pair's
+// states does (classifier_pooling "mean").
+func TestRerankModernBert(t *testing.T) {
+	e := newExactEngine(t)
+	dir := tinyModelSpec(t, modeltest.Spec{Arch: "modernbertcls", Seed: 15, Layers: 3})
+	query := "what is the capital of france"
+	docs := []string{"paris is the capital of france", "the cat sat on the mat and the dog sat on the log", "berlin"}
+	res, err := e.Rerank(context.Background(), RerankRequest{Model: dir, Query: query, Documents: docs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, w, err := hfref.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Results) != len(docs) {
+		t.Fatalf("%d results", len(res.Results))
+	}
+	for _, r := range res.Results {
+		ids, _, err := tok.EncodePair(query, docs[r.Index])
+		if err != nil {
+			t.Fatal(err)
+		}
+		is := make([]int, len(ids))
+		for k, id := range ids {
+			is[k] = int(id)
+		}
+		logits, err := hfref.Classify(config, w, is, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 1 / (1 + math.Exp(-logits[0])); math.Abs(r.Score-want) > 1e-5 {
+			t.Errorf("document %d: score %.7f, want %.7f", r.Index, r.Score, want)
+		}
+	}
+}
+
 // TestEmbedNomicMatryoshka: nomic-embed-text-v1.5, known by its
 // config.json's _name_or_path or by its name, shrinks a vector to
 // dimensions as its model card does (layer norm over the full width, cut,

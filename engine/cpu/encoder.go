@@ -155,13 +155,19 @@ func (s *sequence) ClassifyBatch(ctx context.Context, tokens, types [][]int32) (
 		return nil, errors.New("cpu: classify: the model is not an encoder")
 	}
 	var out [][]float32
-	err := s.batch(ctx, tokens, types, func(segs []int, _ int) {
-		first := s.ar.get(len(segs), s.x.cols)
-		for i, start := range segs {
-			copy(first.row(i), s.x.row(start))
-		}
+	err := s.batch(ctx, tokens, types, func(segs []int, n int) {
 		d := s.r.def
-		l := val(d.Logits(s, d.Norm(s, first)))
+		var pooled model.Value
+		if model.MeanPooled(d) {
+			pooled = s.meanRows(val(d.Norm(s, s.x)), segs, n)
+		} else {
+			first := s.ar.get(len(segs), s.x.cols)
+			for i, start := range segs {
+				copy(first.row(i), s.x.row(start))
+			}
+			pooled = d.Norm(s, first)
+		}
+		l := val(d.Logits(s, pooled))
 		for i := range segs {
 			out = append(out, append([]float32(nil), l.row(i)...))
 		}
@@ -224,10 +230,39 @@ func (s *sequence) Classify(ctx context.Context, tokens, types []int32) ([]float
 	var out []float32
 	err := s.encode(ctx, tokens, types, func() {
 		d := s.r.def
-		h := val(d.Logits(s, d.Norm(s, s.ar.view(s.x, 0, 1))))
+		var pooled model.Value
+		if model.MeanPooled(d) {
+			pooled = s.meanRows(val(d.Norm(s, s.x)), []int{0}, len(tokens))
+		} else {
+			pooled = d.Norm(s, s.ar.view(s.x, 0, 1))
+		}
+		h := val(d.Logits(s, pooled))
 		out = append([]float32(nil), h.d...)
 	})
 	return out, err
+}
+
+// meanRows is the mean of the rows of each input of h (n rows, the inputs
+// starting at segs), in float64: (len(segs), cols).
+func (s *sequence) meanRows(h *buf, segs []int, n int) *buf {
+	out := s.ar.get(len(segs), h.cols)
+	sum := make([]float64, h.cols)
+	for g, start := range segs {
+		end := n
+		if g+1 < len(segs) {
+			end = segs[g+1]
+		}
+		clear(sum)
+		for i := start; i < end; i++ {
+			for j, v := range h.row(i) {
+				sum[j] += float64(v)
+			}
+		}
+		for j, v := range sum {
+			out.row(g)[j] = float32(v / float64(end-start))
+		}
+	}
+	return out
 }
 
 func (s *sequence) encode(ctx context.Context, tokens, types []int32, head func()) error {

@@ -52,6 +52,19 @@ type EncoderDefinition interface {
 	Labels() int
 }
 
+// MeanPooling is implemented by an EncoderDefinition whose classification
+// head reads the mean of every token's final hidden state rather than the
+// first token's (ModernBERT's classifier_pooling "mean"): executors then
+// pass Logits that mean, one row per input.
+type MeanPooling interface{ MeanPooled() bool }
+
+// MeanPooled reports whether d's classification head reads the mean of the
+// final hidden states.
+func MeanPooled(d Definition) bool {
+	m, ok := d.(MeanPooling)
+	return ok && m.MeanPooled()
+}
+
 // Encoder is implemented by the sequences of executors that run encoders.
 type Encoder interface {
 	// Encode runs tokens, with their token type ids (nil: all 0), through an

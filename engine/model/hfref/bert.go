@@ -44,9 +44,13 @@ func Encode(config map[string]any, w Tensors, ids, types []int) ([][]float64, er
 	return h, e.err
 }
 
-// Classify returns the logits of BertForSequenceClassification or
-// XLMRobertaForSequenceClassification, (num_labels).
+// Classify returns the logits of BertForSequenceClassification,
+// XLMRobertaForSequenceClassification or ModernBertForSequenceClassification
+// (modernbert.go), (num_labels).
 func Classify(config map[string]any, w Tensors, ids, types []int) ([]float64, error) {
+	if isModernBert(config) {
+		return classifyModernBert(config, w, ids)
+	}
 	e, err := newEncoder(config, w)
 	if err != nil {
 		return nil, err

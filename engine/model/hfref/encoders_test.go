@@ -82,7 +82,7 @@ func TestEncoders(t *testing.T) {
 					if !ok {
 						t.Fatalf("%T is not a model.Encoder", seq)
 					}
-					if arch == "bertcls" || arch == "xlmrcls" {
+					if arch == "bertcls" || arch == "xlmrcls" || arch == "modernbertcls" {
 						want, err := hfref.Classify(config, w, ids, tys)
 						if err != nil {
 							t.Fatal(err)

@@ -22,7 +22,62 @@ import (
 
 func isModernBert(config map[string]any) bool {
 	a, _ := config["architectures"].([]any)
-	return len(a) > 0 && (a[0] == "ModernBertModel" || a[0] == "ModernBertForMaskedLM")
+	return len(a) > 0 && (a[0] == "ModernBertModel" || a[0] == "ModernBertForMaskedLM" ||
+		a[0] == "ModernBertForSequenceClassification")
+}
+
+// classifyModernBert is ModernBertForSequenceClassification: the last
+// hidden state pooled by classifier_pooling ("cls": the first token;
+// "mean": the mean over the attention mask, here every token), then
+// ModernBertPredictionHead (dense with classifier_bias, the
+// classifier_activation "gelu", norm), then classifier (nn.Linear with bias).
+func classifyModernBert(config map[string]any, w Tensors, ids []int) ([]float64, error) {
+	m, err := newModernBert(config, w)
+	if err != nil {
+		return nil, err
+	}
+	c := cfg(config)
+	if act := c.str("classifier_activation", "gelu"); act != "gelu" {
+		return nil, fmt.Errorf("hfref: classifier_activation %q", act)
+	}
+	h := m.forward(ids)
+	pooled := append([]float64(nil), h[0]...)
+	switch pool := c.str("classifier_pooling", "cls"); pool {
+	case "cls":
+	case "mean":
+		for j := range pooled {
+			var s float64
+			for _, row := range h {
+				s += row[j]
+			}
+			pooled[j] = s / float64(len(h))
+		}
+	default:
+		return nil, fmt.Errorf("hfref: classifier_pooling %q", pool)
+	}
+	x := m.linear("head.dense", [][]float64{pooled}, m.hidden)
+	if c.bool("classifier_bias", false) {
+		b := m.e.get("head.dense.bias", m.hidden)
+		for j := range x[0] {
+			x[0][j] += b[j]
+		}
+	}
+	for j, v := range x[0] {
+		x[0][j] = m.gelu(v)
+	}
+	x = m.layerNorm("head.norm", x)
+	labels := 2
+	if l, ok := config["id2label"].(map[string]any); ok && len(l) > 0 {
+		labels = len(l)
+	} else if c.has("num_labels") {
+		labels = c.int("num_labels", 2)
+	}
+	logits := m.linear("classifier", x, labels)[0]
+	b := m.e.get("classifier.bias", labels)
+	for j := range logits {
+		logits[j] += b[j]
+	}
+	return logits, m.e.err
 }
 
 type modernBert struct {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // The encoders of issue #23, in the layout of their real checkpoints:
@@ -25,6 +26,7 @@ var encoderNames = map[string]struct{ arch, modelType string }{
 	// ships it, ModernBertForMaskedLM as ModernBERT-base does.
 	"modernbert":    {"ModernBertModel", "modernbert"},
 	"modernbertmlm": {"ModernBertForMaskedLM", "modernbert"},
+	"modernbertcls": {"ModernBertForSequenceClassification", "modernbert"},
 }
 
 func init() {
@@ -35,7 +37,7 @@ func init() {
 
 // Encoders lists the Spec.Arch values of the encoder families.
 func Encoders() []string {
-	return []string{"bert", "bertcls", "bertmlm", "xlmr", "xlmrcls", "nomic", "modernbert", "modernbertmlm"}
+	return []string{"bert", "bertcls", "bertmlm", "xlmr", "xlmrcls", "nomic", "modernbert", "modernbertmlm", "modernbertcls"}
 }
 
 // IsEncoder reports whether arch is one of Encoders.
@@ -52,7 +54,7 @@ func (s Spec) encoderConfig(c map[string]any) map[string]any {
 	if s.Arch == "nomic" {
 		return s.nomicConfig()
 	}
-	if s.Arch == "modernbert" || s.Arch == "modernbertmlm" {
+	if strings.HasPrefix(s.Arch, "modernbert") {
 		return s.modernBertConfig()
 	}
 	for _, k := range []string{"rms_norm_eps", "rope_theta", "tie_word_embeddings", "head_dim", "num_key_value_heads", "bos_token_id", "eos_token_id"} {
@@ -99,7 +101,7 @@ func (g *gen) encoderTensors() error {
 	if s.Arch == "nomic" {
 		return g.nomicTensors()
 	}
-	if s.Arch == "modernbert" || s.Arch == "modernbertmlm" {
+	if strings.HasPrefix(s.Arch, "modernbert") {
 		return g.modernBertTensors()
 	}
 	h, inter := s.Hidden, s.Intermediate

@@ -56,6 +56,11 @@ func (s Spec) modernBertConfig() map[string]any {
 		"transformers_version":       "4.48.0",
 		"vocab_size":                 s.Vocab,
 	}
+	if s.Arch == "modernbertcls" {
+		// A one-label cross-encoder head reading the mean of the states.
+		c["id2label"] = map[string]string{"0": "LABEL_0"}
+		c["label2id"] = map[string]int{"LABEL_0": 0}
+	}
 	if s.QuantBits > 0 {
 		q := map[string]any{"group_size": s.GroupSize, "bits": s.QuantBits}
 		c["quantization"] = q
@@ -65,12 +70,13 @@ func (s Spec) modernBertConfig() map[string]any {
 }
 
 // modernBertTensors draws ModernBertModel's weights under its names
-// ("model." and the MLM head in a ModernBertForMaskedLM checkpoint).
+// ("model." and the MLM or classification head in a ModernBertForMaskedLM
+// or ModernBertForSequenceClassification checkpoint).
 func (g *gen) modernBertTensors() error {
 	s := g.s
 	h, inter := s.Hidden, s.Intermediate
 	p := ""
-	if s.Arch == "modernbertmlm" {
+	if s.Arch != "modernbert" {
 		p = "model."
 	}
 	inv := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }
@@ -91,11 +97,17 @@ func (g *gen) modernBertTensors() error {
 			g.linear(lp+"mlp.Wi", 2*inter, h, inv(h), false),
 			g.linear(lp+"mlp.Wo", h, inter, inv(inter), false))
 	}
-	if s.Arch == "modernbertmlm" {
+	switch s.Arch {
+	case "modernbertmlm":
 		steps = append(steps,
 			g.linear("head.dense", h, h, inv(h), false),
 			g.norm("head.norm.weight", h),
 			g.float("decoder.bias", g.normal(s.Vocab, 0, 0.1), s.Vocab))
+	case "modernbertcls":
+		steps = append(steps,
+			g.linear("head.dense", h, h, inv(h), false),
+			g.norm("head.norm.weight", h),
+			g.linear("classifier", 1, h, inv(h), true))
 	}
 	for _, err := range steps {
 		if err != nil {

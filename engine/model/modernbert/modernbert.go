@@ -10,6 +10,10 @@
 // feed-forward whose Wi holds the input and the gate; LayerNorms without
 // bias; a final norm. A ModernBertForMaskedLM checkpoint's encoder loads
 // the same way (its "model." names); the MLM head is not run.
+// ModernBertForSequenceClassification (cross-encoders such as
+// Alibaba-NLP/gte-reranker-modernbert-base) adds its head: the first token's
+// state or the mean of all (classifier_pooling), then dense, the
+// classifier activation, a norm, and the classifier.
 package modernbert
 
 import (
@@ -22,7 +26,7 @@ import (
 )
 
 func init() {
-	for _, name := range []string{"ModernBertModel", "ModernBertForMaskedLM"} {
+	for _, name := range []string{"ModernBertModel", "ModernBertForMaskedLM", "ModernBertForSequenceClassification"} {
 		model.Register(model.Arch{Name: name, Configure: configure, Build: Build})
 	}
 }
@@ -35,21 +39,32 @@ type Config struct {
 	Radius   int     // local_attention / 2: a local query sees keys this far away
 	// GlobalTheta and LocalTheta are the RoPE bases of the two kinds of layer.
 	GlobalTheta, LocalTheta float64
+	// The classification head of ModernBertForSequenceClassification;
+	// Labels 0 for the other architectures.
+	Labels   int
+	MeanPool bool // classifier_pooling "mean" (else "cls")
+	HeadBias bool // classifier_bias: head.dense's bias
 }
 
 // rawConfig holds ModernBertConfig's keys; pointers tell absent from zero.
 type rawConfig struct {
-	NormEps          *float64 `json:"norm_eps"`
-	NormBias         bool     `json:"norm_bias"`
-	AttentionBias    bool     `json:"attention_bias"`
-	MLPBias          bool     `json:"mlp_bias"`
-	HiddenActivation *string  `json:"hidden_activation"`
-	GlobalEvery      *int     `json:"global_attn_every_n_layers"`
-	LocalAttention   *int     `json:"local_attention"`
-	GlobalRopeTheta  *float64 `json:"global_rope_theta"`
-	LocalRopeTheta   *float64 `json:"local_rope_theta"`
-	LayerTypes       []string `json:"layer_types"`
-	RopeScaling      any      `json:"rope_scaling"`
+	NormEps          *float64          `json:"norm_eps"`
+	NormBias         bool              `json:"norm_bias"`
+	AttentionBias    bool              `json:"attention_bias"`
+	MLPBias          bool              `json:"mlp_bias"`
+	HiddenActivation *string           `json:"hidden_activation"`
+	GlobalEvery      *int              `json:"global_attn_every_n_layers"`
+	LocalAttention   *int              `json:"local_attention"`
+	GlobalRopeTheta  *float64          `json:"global_rope_theta"`
+	LocalRopeTheta   *float64          `json:"local_rope_theta"`
+	LayerTypes       []string          `json:"layer_types"`
+	RopeScaling      any               `json:"rope_scaling"`
+	Architectures    []string          `json:"architectures"`
+	NumLabels        *int              `json:"num_labels"`
+	ID2Label         map[string]string `json:"id2label"`
+	ClassifierPool   *string           `json:"classifier_pooling"`
+	ClassifierAct    *string           `json:"classifier_activation"`
+	ClassifierBias   bool              `json:"classifier_bias"`
 	// RopeParameters is transformers 5's form: {"full_attention": {...},
 	// "sliding_attention": {...}}.
 	RopeParameters map[string]struct {
@@ -130,8 +145,42 @@ func configure(c *model.Config, raw []byte) error {
 	if !(f.Eps > 0 && f.Eps < 1) || !(f.GlobalTheta > 0) || !(f.LocalTheta > 0) {
 		return fmt.Errorf("norm_eps %g, rope bases %g and %g", f.Eps, f.GlobalTheta, f.LocalTheta)
 	}
+	if len(r.Architectures) > 0 && r.Architectures[0] == "ModernBertForSequenceClassification" {
+		if err := f.head(&r); err != nil {
+			return err
+		}
+	}
 	c.RopeScaling = nil
 	c.Family = f
+	return nil
+}
+
+// head reads the classification head's settings, with ModernBertConfig's
+// defaults (cls pooling, gelu) and PretrainedConfig's num_labels (the size
+// of id2label, else 2).
+func (f *Config) head(r *rawConfig) error {
+	f.Labels = 2
+	if len(r.ID2Label) > 0 {
+		f.Labels = len(r.ID2Label)
+	} else if r.NumLabels != nil {
+		f.Labels = *r.NumLabels
+	}
+	pool, act := "cls", "gelu"
+	if r.ClassifierPool != nil {
+		pool = *r.ClassifierPool
+	}
+	if r.ClassifierAct != nil {
+		act = *r.ClassifierAct
+	}
+	switch {
+	case f.Labels < 1 || f.Labels > 1<<16:
+		return fmt.Errorf("%d classification labels", f.Labels)
+	case pool != "cls" && pool != "mean":
+		return fmt.Errorf("classifier_pooling %q is not supported (cls and mean are)", pool)
+	case act != "gelu":
+		return fmt.Errorf("classifier_activation %q is not supported (gelu is)", act)
+	}
+	f.MeanPool, f.HeadBias = pool == "mean", r.ClassifierBias
 	return nil
 }
 
@@ -153,6 +202,8 @@ type Def struct {
 	f                   *Config
 	words               model.Linear // (vocab, hidden)
 	embNorm, finalNorm  norm
+	dense, classifier   model.Linear // head.dense (hidden, hidden); classifier (labels, hidden)
+	headNorm            norm
 	layers              []layer
 	globalRope, local   model.Rope
 	globalAttn, slidAtt model.Attention
@@ -198,6 +249,12 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 			b.Rows([]*model.Linear{&l.in, &l.gate}, lp+"mlp.Wi", []int{inter, inter}, h),
 			b.Linear(&l.out, lp+"mlp.Wo", h, inter, false))
 	}
+	if f.Labels > 0 {
+		errs = append(errs,
+			b.Linear(&d.dense, "head.dense", h, h, f.HeadBias),
+			bindNorm(b, &d.headNorm, "head.norm", h, f.NormBias),
+			b.Linear(&d.classifier, "classifier", f.Labels, h, true))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("modernbert: %w", err)
 	}
@@ -222,8 +279,12 @@ func (d *Def) layerNorm(o model.Ops, x model.Value, n *norm) model.Value {
 
 func (d *Def) Layers() int { return len(d.layers) }
 
-// Labels is 0: ModernBertModel has no classification head.
-func (d *Def) Labels() int { return 0 }
+// Labels is the classification head's number of scores; 0 without one.
+func (d *Def) Labels() int { return d.f.Labels }
+
+// MeanPooled reports classifier_pooling "mean": the head reads the mean of
+// the final hidden states.
+func (d *Def) MeanPooled() bool { return d.f.MeanPool }
 
 // Embed is ModernBertEmbeddings: the token's row, then the norm.
 func (d *Def) Embed(o model.Ops) model.Value {
@@ -255,7 +316,13 @@ func (d *Def) Layer(o model.Ops, i int, x model.Value) model.Value {
 // Norm is final_norm.
 func (d *Def) Norm(o model.Ops, x model.Value) model.Value { return d.layerNorm(o, x, &d.finalNorm) }
 
-// Logits panics: the encoder is run without a head.
+// Logits is ModernBertForSequenceClassification's head on the pooled
+// states: classifier(norm(gelu(dense(pooled)))).
 func (d *Def) Logits(o model.Ops, h model.Value) model.Value {
-	panic("modernbert: the model has no classification head")
+	if d.f.Labels == 0 {
+		panic("modernbert: the model has no classification head")
+	}
+	e := model.AsEncoderOps(o)
+	x := d.layerNorm(e, e.Act(e.Linear(h, &d.dense), model.GELU), &d.headNorm)
+	return e.Linear(x, &d.classifier)
 }

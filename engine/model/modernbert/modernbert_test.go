@@ -29,6 +29,8 @@ func TestConfigure(t *testing.T) {
 		"transformers 5": {js: base + `, "layer_types": ["full_attention"` + strings.Repeat(`, "sliding_attention"`, 21) + `],
 			"rope_parameters": {"full_attention": {"rope_type": "default", "rope_theta": 80000},
 			"sliding_attention": {"rope_type": "default", "rope_theta": 20000}}}`, global: []int{0}, gTh: 80000, lTh: 20000, radius: 64},
+		"bad pooling": {js: strings.Replace(base, "ModernBertForMaskedLM", "ModernBertForSequenceClassification", 1) +
+			`, "classifier_pooling": "max"}`, errContains: "classifier_pooling"},
 		"yarn":          {js: base + `, "rope_scaling": {"rope_type": "yarn", "factor": 4}}`, errContains: "rope_scaling"},
 		"tanh gelu":     {js: base + `, "hidden_activation": "gelu_pytorch_tanh"}`, errContains: "hidden_activation"},
 		"biases":        {js: base + `, "attention_bias": true}`, errContains: "attention_bias"},
@@ -61,6 +63,33 @@ func TestConfigure(t *testing.T) {
 			}
 			if f.GlobalTheta != c.gTh || f.LocalTheta != c.lTh || f.Radius != c.radius || f.Eps != 1e-5 || cfg.HeadDim != 64 {
 				t.Errorf("%+v, head dim %d", f, cfg.HeadDim)
+			}
+		})
+	}
+}
+
+// TestConfigureHead: a ModernBertForSequenceClassification config has
+// ModernBertConfig's head defaults (cls pooling) and PretrainedConfig's
+// num_labels (the size of id2label).
+func TestConfigureHead(t *testing.T) {
+	js := strings.Replace(base, "ModernBertForMaskedLM", "ModernBertForSequenceClassification", 1)
+	for name, c := range map[string]struct {
+		js     string
+		labels int
+		mean   bool
+	}{
+		"defaults":     {js + `}`, 2, false},
+		"one label":    {js + `, "id2label": {"0": "LABEL_0"}, "classifier_pooling": "mean"}`, 1, true},
+		"num_labels 3": {js + `, "num_labels": 3}`, 3, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := model.ParseConfig([]byte(c.js))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := cfg.Family.(*modernbert.Config)
+			if f.Labels != c.labels || f.MeanPool != c.mean {
+				t.Errorf("%d labels, mean %v; want %d, %v", f.Labels, f.MeanPool, c.labels, c.mean)
 			}
 		})
 	}

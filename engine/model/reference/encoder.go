@@ -77,6 +77,14 @@ func (s *sequence) Classify(ctx context.Context, tokens, types []int32) ([]float
 	var out []float32
 	err := s.encode(ctx, tokens, types, func(o *ops, h *mat) {
 		first := &mat{rows: 1, cols: h.cols, d: h.row(0)}
+		if model.MeanPooled(s.r.def) {
+			first = &mat{rows: 1, cols: h.cols, d: make([]float64, h.cols)}
+			for i := range h.rows {
+				for j, v := range h.row(i) {
+					first.d[j] += v / float64(h.rows)
+				}
+			}
+		}
 		for _, v := range val(s.r.def.Logits(o, first)).d {
 			out = append(out, float32(v))
 		}
