@@ -32,9 +32,11 @@ func (s *sequence) Table(w *model.Linear) model.Value {
 	return out
 }
 
-// SelfAttention puts the rows' keys and values in a cache of their own and
-// runs each query as the kernel's causal attention from the last position,
-// which sees every row (as fullAttention does for encoders).
+// SelfAttention runs each head as two matrix products over all the rows at
+// once, Q·Kᵀ then softmax(scores)·V, on the packed GEMM: a tower's rows are
+// many (1024 patches of a SmolVLM tile, 4096 of a Gemma 3 image) and all see
+// each other, which the per-query attention kernel, made for a KV cache,
+// would run one row at a time.
 func (s *sequence) SelfAttention(q, k, v model.Value, a *model.Attention) model.Value {
 	qb, kb, vb := val(q), val(k), val(v)
 	dim := a.KVHeads * a.HeadDim
@@ -43,13 +45,35 @@ func (s *sequence) SelfAttention(q, k, v model.Value, a *model.Attention) model.
 		panic(fmt.Sprintf("cpu: self-attention of %d/%d heads of %d on q %d, k %d, v %d",
 			a.Heads, a.KVHeads, a.HeadDim, qb.cols, kb.cols, vb.cols))
 	}
-	kc, vc := kern.NewKV(kb.rows, dim, false), kern.NewKV(vb.rows, dim, false)
-	kc.Put(0, kb.d)
-	vc.Put(0, vb.d)
-	ka := kern.Attn{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Scale: float32(a.Scale)}
-	out := s.ar.get(qb.rows, qb.cols)
-	for i := range qb.rows {
-		s.e.Attention(out.row(i), qb.row(i), 1, kb.rows-1, kc, vc, ka)
+	n, hd, group := qb.rows, a.HeadDim, a.Heads/a.KVHeads
+	qh, kh, oh := s.ar.get(n, hd), s.ar.get(n, hd), s.ar.get(n, hd) // one head's rows
+	vt := s.ar.get(hd, n)                                           // its values transposed
+	scores := s.ar.get(n, n)
+	out := s.ar.get(n, qb.cols)
+	keys := &kern.Mat{DType: kern.F32, Rows: n, Cols: hd, F32: kh.d[:n*hd]}
+	values := &kern.Mat{DType: kern.F32, Rows: hd, Cols: n, F32: vt.d[:hd*n]}
+	for h := range a.Heads {
+		if g := h / group; h%group == 0 {
+			for i := range n {
+				copy(kh.row(i), kb.row(i)[g*hd:(g+1)*hd])
+				for d, x := range vb.row(i)[g*hd : (g+1)*hd] {
+					vt.d[d*n+i] = x
+				}
+			}
+		}
+		for i := range n {
+			copy(qh.row(i), qb.row(i)[h*hd:(h+1)*hd])
+		}
+		s.e.MatMul(scores.d[:n*n], keys, qh.d[:n*hd], n)
+		for i := range n {
+			row := scores.row(i)
+			kern.Scale(row, float32(a.Scale))
+			kern.Softmax(row)
+		}
+		s.e.MatMul(oh.d[:n*hd], values, scores.d[:n*n], n)
+		for i := range n {
+			copy(out.row(i)[h*hd:(h+1)*hd], oh.row(i))
+		}
 	}
 	return out
 }
