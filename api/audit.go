@@ -72,7 +72,7 @@ const statusClientClosed = 499
 func (s *Server) finishV1(c echo.Context, rec *auditRec, err error) {
 	ev := rec.ev
 	resp := c.Response()
-	ev.Action = v1Action(c.Path())
+	ev.Action = v1ActionOf(c.Path())
 	ev.DurationMS = millis(s.now().Sub(rec.start))
 	code := resp.Status
 	if err != nil {
@@ -100,6 +100,19 @@ func (s *Server) finishV1(c echo.Context, rec *auditRec, err error) {
 	}
 	ev.HTTPStatus = code
 	s.audit(c, ev)
+}
+
+// v1Actions memoizes v1Action by route template: one entry per route, and
+// every /v1 request asks.
+var v1Actions sync.Map // route → action
+
+func v1ActionOf(route string) string {
+	if a, ok := v1Actions.Load(route); ok {
+		return a.(string)
+	}
+	a := v1Action(route)
+	v1Actions.Store(route, a)
+	return a
 }
 
 // v1Action names a /v1 route as an action: /v1/chat/completions is

@@ -19,6 +19,10 @@ import (
 // it read only if no write committed meanwhile, so a value read before a commit
 // is never kept past it. Only records found are kept: API key hashes and user
 // ids come from clients, and a miss must not cost memory.
+//
+// So every transaction that writes the users, API keys or settings buckets
+// calls onCommit (users, settings) or invalidateOnCommit (API keys): a new
+// writer that does neither leaves the cache stale.
 type readCache struct {
 	mu       sync.RWMutex
 	gen      uint64                 // guarded by mu; moves on at every invalidation
