@@ -849,6 +849,24 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/settings/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Image settings (whether chat image URLs are fetched) */
+        get: operations["get_api_settings_images"];
+        /** Change image settings */
+        put: operations["put_api_settings_images"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/settings/pool": {
         parameters: {
             query?: never;
@@ -2500,6 +2518,12 @@ export type components = {
                 [key: string]: components["schemas"]["store.TokenUsage"];
             };
             total: number;
+        };
+        "store.ImageSettings": {
+            image_url_fetch: string;
+        };
+        "store.ImageSettingsInput": {
+            image_url_fetch?: string;
         };
         "store.PoolSettings": {
             budget?: (number | string) | null;
@@ -4735,6 +4759,78 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["api.hubSettingsView"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error, in the protocol's own error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_api_settings_images: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["store.ImageSettings"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error, in the protocol's own error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    put_api_settings_images: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["store.ImageSettingsInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["store.ImageSettings"];
                 };
             };
             /** @description Missing or invalid credentials */
