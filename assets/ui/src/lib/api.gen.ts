@@ -1385,36 +1385,6 @@ export type components = {
             events: components["schemas"]["store.AuditEvent"][];
             next_cursor?: string;
         };
-        "api.authSettings": {
-            allow_unauthenticated_loopback: boolean;
-            max_api_keys_per_user?: number;
-            max_pending_accounts?: number;
-            max_profiles_per_user?: number;
-            quota_key_concurrent?: number;
-            quota_key_per_minute?: number;
-            quota_key_tokens_per_day?: number;
-            quota_user_concurrent?: number;
-            quota_user_per_minute?: number;
-            quota_user_tokens_per_day?: number;
-            registration?: string;
-            registrations_per_hour?: number;
-            users_control_servers: boolean;
-        };
-        "api.authSettingsInput": {
-            allow_unauthenticated_loopback?: boolean;
-            max_api_keys_per_user?: number;
-            max_pending_accounts?: number;
-            max_profiles_per_user?: number;
-            quota_key_concurrent?: number;
-            quota_key_per_minute?: number;
-            quota_key_tokens_per_day?: number;
-            quota_user_concurrent?: number;
-            quota_user_per_minute?: number;
-            quota_user_tokens_per_day?: number;
-            registration?: string;
-            registrations_per_hour?: number;
-            users_control_servers?: boolean;
-        };
         "api.backendBody": {
             api_key?: string;
             base_url?: string;
@@ -2518,6 +2488,36 @@ export type components = {
                 [key: string]: components["schemas"]["store.TokenUsage"];
             };
             total: number;
+        };
+        "store.AuthSettings": {
+            allow_unauthenticated_loopback: boolean;
+            max_api_keys_per_user?: number;
+            max_pending_accounts?: number;
+            max_profiles_per_user?: number;
+            quota_key_concurrent?: number;
+            quota_key_per_minute?: number;
+            quota_key_tokens_per_day?: number;
+            quota_user_concurrent?: number;
+            quota_user_per_minute?: number;
+            quota_user_tokens_per_day?: number;
+            registration?: string;
+            registrations_per_hour?: number;
+            users_control_servers: boolean;
+        };
+        "store.AuthSettingsInput": {
+            allow_unauthenticated_loopback?: boolean;
+            max_api_keys_per_user?: number;
+            max_pending_accounts?: number;
+            max_profiles_per_user?: number;
+            quota_key_concurrent?: number;
+            quota_key_per_minute?: number;
+            quota_key_tokens_per_day?: number;
+            quota_user_concurrent?: number;
+            quota_user_per_minute?: number;
+            quota_user_tokens_per_day?: number;
+            registration?: string;
+            registrations_per_hour?: number;
+            users_control_servers?: boolean;
         };
         "store.ImageSettings": {
             image_url_fetch: string;
@@ -4648,7 +4648,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["api.authSettings"];
+                    "application/json": components["schemas"]["store.AuthSettings"];
                 };
             };
             /** @description Missing or invalid credentials */
@@ -4676,7 +4676,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["api.authSettingsInput"];
+                "application/json": components["schemas"]["store.AuthSettingsInput"];
             };
         };
         responses: {
@@ -4686,7 +4686,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["api.authSettings"];
+                    "application/json": components["schemas"]["store.AuthSettings"];
                 };
             };
             /** @description Missing or invalid credentials */

@@ -51,7 +51,7 @@ export type HubSettings = Schemas['api.hubSettingsView']
 
 export type RegistrationMode = 'open' | 'invite' | 'closed'
 
-export type AuthSettings = Omit<Schemas['api.authSettings'], 'registration'> & { registration?: RegistrationMode }
+export type AuthSettings = Omit<Schemas['store.AuthSettings'], 'registration'> & { registration?: RegistrationMode }
 
 export type InviteState = 'active' | 'used' | 'expired'
 
