@@ -1588,12 +1588,6 @@ export type components = {
             password?: string;
             user: components["schemas"]["api.userView"];
         };
-        "api.routingSettings": {
-            rules: components["schemas"]["route.Rule"][];
-        };
-        "api.routingSettingsInput": {
-            rules?: components["schemas"]["route.RuleInput"][];
-        };
         "api.searchResult": {
             architecture?: string;
             author: string;
@@ -2408,14 +2402,6 @@ export type components = {
             total_ram_bytes: number;
             used_bytes: number;
         };
-        "route.Rule": {
-            pattern: string;
-            targets: components["schemas"]["route.Target"][];
-        };
-        "route.RuleInput": {
-            pattern?: string;
-            targets?: components["schemas"]["route.TargetInput"][];
-        };
         "route.Status": {
             /** Format: date-time */
             checked_at?: string;
@@ -2426,14 +2412,6 @@ export type components = {
             name: string;
             /** Format: date-time */
             retry_at?: string;
-        };
-        "route.Target": {
-            backend: string;
-            model?: string;
-        };
-        "route.TargetInput": {
-            backend?: string;
-            model?: string;
         };
         "store.AuditEvent": {
             action: string;
@@ -2550,6 +2528,28 @@ export type components = {
             ttl_seconds?: number;
             /** Format: date-time */
             updated_at: string;
+        };
+        "store.RouteRule": {
+            pattern: string;
+            targets: components["schemas"]["store.RouteTarget"][];
+        };
+        "store.RouteRuleInput": {
+            pattern?: string;
+            targets?: components["schemas"]["store.RouteTargetInput"][];
+        };
+        "store.RouteTarget": {
+            backend: string;
+            model?: string;
+        };
+        "store.RouteTargetInput": {
+            backend?: string;
+            model?: string;
+        };
+        "store.RoutingSettings": {
+            rules: components["schemas"]["store.RouteRule"][];
+        };
+        "store.RoutingSettingsInput": {
+            rules?: components["schemas"]["store.RouteRuleInput"][];
         };
         "store.TokenUsage": {
             completion_tokens: number;
@@ -4936,7 +4936,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["api.routingSettings"];
+                    "application/json": components["schemas"]["store.RoutingSettings"];
                 };
             };
             /** @description Missing or invalid credentials */
@@ -4964,7 +4964,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["api.routingSettingsInput"];
+                "application/json": components["schemas"]["store.RoutingSettingsInput"];
             };
         };
         responses: {
@@ -4974,7 +4974,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["api.routingSettings"];
+                    "application/json": components["schemas"]["store.RoutingSettings"];
                 };
             };
             /** @description Missing or invalid credentials */

@@ -68,5 +68,5 @@ export type BackendKind = 'openai' | 'anthropic'
 
 export type Backend = Omit<Schemas['api.backendView'], 'kind'> & { kind: BackendKind }
 
-export type RouteTarget = Schemas['route.Target']
-export type RouteRule = Schemas['route.Rule']
+export type RouteTarget = Schemas['store.RouteTarget']
+export type RouteRule = Schemas['store.RouteRule']
