@@ -14,6 +14,7 @@ export type TokenResponse = Schemas['api.tokenResponse']
 export type APIKey = Schemas['api.apiKeyView'] & Partial<Pick<Schemas['api.createdKey'], 'key'>>
 
 export type LocalModel = Schemas['engine.ModelInfo']
+export type ImageSettings = Schemas['store.ImageSettings']
 export type SearchResult = Schemas['api.searchResult']
 export type Download = Schemas['api.downloadView']
 export type DownloadStatus = Download['status']
