@@ -180,11 +180,14 @@ func (e *Engine) Model(ctx context.Context, id string) (ModelInfo, error) {
 	if err != nil {
 		return ModelInfo{}, err
 	}
-	info := describe(id, dir)
+	var info ModelInfo
 	if strings.HasPrefix(id, LocalPrefix) {
 		info = describeLocal(LocalFolder{Name: id, Path: dir})
-	} else if m, err := e.cache.Model(id); err == nil {
-		info.SizeBytes, info.Modified = m.Size, m.ModTime
+	} else {
+		info = describe(id, dir)
+		if m, err := e.cache.Model(id); err == nil {
+			info.SizeBytes, info.Modified = m.Size, m.ModTime
+		}
 	}
 	for _, s := range e.pool.Status() {
 		if s.ID == id {
