@@ -1695,6 +1695,7 @@ export type components = {
             freed_bytes: number;
             model: string;
             unloaded: boolean;
+            unregistered?: boolean;
         };
         "engine.ModelInfo": {
             architecture?: string;
@@ -1709,6 +1710,7 @@ export type components = {
             parameters?: number;
             path: string;
             quantization?: string;
+            registered?: boolean;
             size_bytes: number;
             supported: boolean;
             unsupported_reason?: string;

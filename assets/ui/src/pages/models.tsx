@@ -117,7 +117,7 @@ function ModelRow({ m, server, onDeleted }: { m: LocalModel; server?: ServerView
     refreshServers(0)
   })
   const remove = async () => {
-    const local = m.id.startsWith('local/') // a registered folder: unregistered, never deleted
+    const local = !!m.registered // a registered folder: unregistered, never deleted
     const ok = local
       ? await confirmAction(`Unregister ${m.id}?`, <p>The folder {m.path} stays as it is{loaded ? '; the model unloads' : ''}. Chats can no longer name it.</p>, 'Unregister')
       : await confirmAction(`Delete ${m.id}?`,

@@ -14,7 +14,7 @@ export function LocalFoldersCard() {
   const [name, setName] = useState('')
   const [path, setPath] = useState('')
   const [busy, setBusy] = useState(false)
-  const load = () => api.get<LocalModel[]>('/api/models/local').then((all) => setList(all.filter((m) => m.id.startsWith('local/'))), (err) => toastError(err, 'Local models'))
+  const load = () => api.get<LocalModel[]>('/api/models/local').then((all) => setList(all.filter((m) => m.registered)), (err) => toastError(err, 'Local models'))
   useEffect(() => { void load() }, [])
   const register = async (e: Event) => {
     e.preventDefault()
