@@ -259,26 +259,11 @@ func (s *Server) requireV1(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// authSettings is the "auth" settings document.
-type authSettings struct {
-	AllowUnauthenticatedLoopback bool `json:"allow_unauthenticated_loopback"`
-	// UsersControlServers lets the user role start, stop, pin and unpin models.
-	// Off by default: unloading a model others are using is an admin's decision.
-	UsersControlServers bool `json:"users_control_servers"`
-	// Registration is open (default), invite or closed: see invites.go.
-	Registration string `json:"registration,omitempty"`
-	capSettings
-	quotaSettings
-}
+// authSettings is the "auth" settings document, typed and validated in the
+// store (store.AuthSettings).
+type authSettings = store.AuthSettings
 
-func (s *Server) authSettings() (authSettings, error) {
-	var set authSettings
-	err := s.store.Settings().Get(authSettingsDocument, &set)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return authSettings{}, fmt.Errorf("read auth settings: %w", err)
-	}
-	return set, nil
-}
+func (s *Server) authSettings() (authSettings, error) { return s.store.Settings().Auth() }
 
 func (s *Server) handleGetAuthSettings(c echo.Context) error {
 	set, err := s.authSettings()
@@ -296,11 +281,8 @@ func (s *Server) handlePutAuthSettings(c echo.Context) error {
 	if err := decodeStrictJSON(c, &set); err != nil {
 		return err
 	}
-	if !validRegistrationMode(set.Registration) {
-		return unprocessable("registration", "registration must be %q, %q or %q", registrationOpen, registrationInvite, registrationClosed)
-	}
-	if err := s.store.Settings().Put(authSettingsDocument, set); err != nil {
-		return fmt.Errorf("store auth settings: %w", err)
+	if err := s.store.Settings().PutAuth(set); err != nil {
+		return err
 	}
 	s.audit(c, store.AuditEvent{Action: "settings.update", Target: authSettingsDocument,
 		Detail: fmt.Sprintf("allow_unauthenticated_loopback=%v users_control_servers=%v registration=%s", set.AllowUnauthenticatedLoopback, set.UsersControlServers, cmp.Or(set.Registration, registrationOpen))})

@@ -51,9 +51,9 @@ type backendView struct {
 	UpdatedAt time.Time    `json:"updated_at"`
 }
 
-type routingSettings struct {
-	Rules []route.Rule `json:"rules"`
-}
+// routingSettings is the "routing" settings document, typed and validated in
+// the store (store.RoutingSettings).
+type routingSettings = store.RoutingSettings
 
 var backendName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
@@ -186,47 +186,29 @@ func (s *Server) handlePutRouting(c echo.Context) error {
 	if err := decodeStrictJSON(c, &rs); err != nil {
 		return err
 	}
-	backends, err := s.store.Backends().List()
-	if err != nil {
-		return err
-	}
-	known := map[string]bool{route.Local: true}
-	for _, b := range backends {
-		known[b.Name] = true
-	}
-	for i, r := range rs.Rules {
-		param := fmt.Sprintf("rules[%d]", i)
-		if strings.TrimSpace(r.Pattern) == "" || strings.Count(r.Pattern, "*") > 1 || (strings.Contains(r.Pattern, "*") && !strings.HasSuffix(r.Pattern, "*")) {
-			return BadParam(param+".pattern", "a pattern is a model name, or a prefix ending in * (gpt-*)")
-		}
-		if len(r.Targets) == 0 {
-			return BadParam(param+".targets", "a rule needs at least one target")
-		}
-		for _, t := range r.Targets {
-			if !known[t.Backend] {
-				return BadParam(param+".targets", "no backend named %q (use %q for this daemon's engine)", t.Backend, route.Local)
-			}
-		}
-	}
-	if rs.Rules == nil {
-		rs.Rules = []route.Rule{}
-	}
-	if err := s.store.Settings().Put(routingSettingsDocument, rs); err != nil {
+	if err := s.store.Settings().PutRouting(rs); err != nil {
 		return err
 	}
 	if err := s.reloadRoutes(); err != nil {
 		return err
 	}
 	s.audit(c, store.AuditEvent{Action: "settings.update", Target: routingSettingsDocument, Detail: fmt.Sprintf("%d rules", len(rs.Rules))})
-	return c.JSON(http.StatusOK, rs)
+	return s.handleGetRouting(c)
 }
 
-func (s *Server) routingSettings() (routingSettings, error) {
-	rs := routingSettings{Rules: []route.Rule{}}
-	if err := s.store.Settings().Get(routingSettingsDocument, &rs); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return rs, fmt.Errorf("read routing settings: %w", err)
+func (s *Server) routingSettings() (routingSettings, error) { return s.store.Settings().Routing() }
+
+// routeRules is the one translation of the stored rules into the router's.
+func routeRules(rs routingSettings) []route.Rule {
+	out := make([]route.Rule, 0, len(rs.Rules))
+	for _, r := range rs.Rules {
+		targets := make([]route.Target, 0, len(r.Targets))
+		for _, t := range r.Targets {
+			targets = append(targets, route.Target{Backend: t.Backend, Model: t.Model})
+		}
+		out = append(out, route.Rule{Pattern: r.Pattern, Targets: targets})
 	}
-	return rs, nil
+	return out
 }
 
 // reloadRoutes hands the stored backends (keys decrypted) and rules to the router.
@@ -251,7 +233,7 @@ func (s *Server) reloadRoutes() error {
 	if err != nil {
 		return err
 	}
-	s.router.Set(backends, rs.Rules)
+	s.router.Set(backends, routeRules(rs))
 	return nil
 }
 

@@ -12,13 +12,8 @@ import (
 
 // Caps bound what one user can make the daemon store or compute (issue #27: a flood
 // of 1,000 registrations, 300 API keys and 600 profiles went through). They live in
-// the "auth" settings document; zero means the default below.
-type capSettings struct {
-	MaxPendingAccounts   int `json:"max_pending_accounts,omitempty"`   // registrations awaiting approval (50)
-	RegistrationsPerHour int `json:"registrations_per_hour,omitempty"` // from all clients together (30)
-	MaxAPIKeysPerUser    int `json:"max_api_keys_per_user,omitempty"`  // (20)
-	MaxProfilesPerUser   int `json:"max_profiles_per_user,omitempty"`  // admins are not capped (50)
-}
+// the "auth" settings document (store.AccountCaps); zero means the default below.
+type capSettings = store.AccountCaps
 
 const registrationWindow = time.Hour
 
@@ -29,7 +24,8 @@ func orDefault(v, def int) int {
 	return def
 }
 
-func (c capSettings) withDefaults() capSettings {
+// capsWithDefaults fills the caps left at 0.
+func capsWithDefaults(c capSettings) capSettings {
 	return capSettings{
 		MaxPendingAccounts:   orDefault(c.MaxPendingAccounts, 50),
 		RegistrationsPerHour: orDefault(c.RegistrationsPerHour, 30),
@@ -43,7 +39,7 @@ func (s *Server) caps() (capSettings, error) {
 	if err != nil {
 		return capSettings{}, err
 	}
-	return set.capSettings.withDefaults(), nil
+	return capsWithDefaults(set.AccountCaps), nil
 }
 
 func capError(what string, max int) *Error {

@@ -17,18 +17,13 @@ import (
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
-// Registration modes, the "registration" field of the auth settings. Open keeps
-// the first release's behaviour: anyone who can reach the daemon may ask for an
-// account, which an admin then approves.
+// Registration modes, the "registration" field of the auth settings
+// (store.AuthSettings validates it).
 const (
-	registrationOpen   = "open"   // anyone may register; accounts await approval
-	registrationInvite = "invite" // only with an admin's one-time invite link
-	registrationClosed = "closed" // no new accounts, not even with an invite
+	registrationOpen   = store.RegistrationOpen
+	registrationInvite = store.RegistrationInvite
+	registrationClosed = store.RegistrationClosed
 )
-
-func validRegistrationMode(m string) bool {
-	return m == "" || m == registrationOpen || m == registrationInvite || m == registrationClosed
-}
 
 const (
 	defaultInviteTTL = 72 * time.Hour

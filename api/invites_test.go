@@ -78,7 +78,10 @@ func TestInviteOnlyRegistration(t *testing.T) {
 	s := apitest.Start(t, apitest.Options{})
 	admin := s.Admin(t)
 	_, user := s.ApprovedUser(t, admin, "bob@example.com")
-	s.Error(t, "PUT", "/api/settings/auth", admin, map[string]any{"registration": "sometimes"}, 422)
+	s.Error(t, "PUT", "/api/settings/auth", admin, map[string]any{"registration": "sometimes"}, 400)
+	if e := s.Error(t, "PUT", "/api/settings/auth", admin, map[string]any{"quota_key_concurrent": -1}, 400); e.Param == nil || *e.Param != "quota_key_concurrent" {
+		t.Errorf("a negative quota: %+v", e)
+	}
 	s.JSON(t, "PUT", "/api/settings/auth", admin, map[string]any{"registration": "invite"}, 200, nil)
 
 	reg := func(email, invite string) map[string]string {

@@ -196,7 +196,7 @@ func (s *Server) handleDeleteModel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if ref.IsLocal() {
+	if res.Unregistered {
 		// A local model's folder is the user's: deleting unregisters it.
 		if err := s.unregisterLocal(id); err != nil {
 			return err

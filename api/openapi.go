@@ -107,6 +107,8 @@ var openAPIOps = map[string]apiOp{
 	"POST /api/models/download/:id/cancel":       {tag: "downloads", summary: "Cancel a download and delete its partial files", auth: authUser, resp: downloadView{}},
 	"GET /api/settings/hub":                      {tag: "settings", summary: "Hub settings (offline mode, whether a token is set)", auth: authAdmin, resp: hubSettingsView{}},
 	"PUT /api/settings/hub":                      {tag: "settings", summary: "Change hub settings", auth: authAdmin, req: hubSettingsRequest{}, resp: hubSettingsView{}},
+	"GET /api/settings/images":                   {tag: "settings", summary: "Image settings (whether chat image URLs are fetched)", auth: authAdmin, resp: store.ImageSettings{}},
+	"PUT /api/settings/images":                   {tag: "settings", summary: "Change image settings", auth: authAdmin, req: store.ImageSettings{}, resp: store.ImageSettings{}},
 
 	"GET /api/servers":                   {tag: "servers", summary: "Models in memory and the pool's memory", auth: authUser, resp: serversOverview{}},
 	"GET /api/servers/models":            {tag: "servers", summary: "Models in memory", auth: authUser, resp: []serverView{}},

@@ -10,19 +10,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/auth"
 )
 
-// quotaSettings are the /v1 quotas, part of the "auth" settings document; 0 is
-// unlimited. Per user applies to all of a user's requests together (session or any
-// key); per key to the requests made with one API key.
-type quotaSettings struct {
-	UserConcurrent int `json:"quota_user_concurrent,omitempty"`
-	UserPerMinute  int `json:"quota_user_per_minute,omitempty"`
-	KeyConcurrent  int `json:"quota_key_concurrent,omitempty"`
-	KeyPerMinute   int `json:"quota_key_per_minute,omitempty"`
-	// Tokens (prompt and completion) per UTC day.
-	UserTokensPerDay int64 `json:"quota_user_tokens_per_day,omitempty"`
-	KeyTokensPerDay  int64 `json:"quota_key_tokens_per_day,omitempty"`
-}
-
 // quotaSubject names a request's user for the quotas: requests let in without
 // credentials from loopback share one "user".
 func quotaSubject(userID string) string {
@@ -61,7 +48,7 @@ func (s *Server) requireQuota(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		q := set.quotaSettings
+		q := set.Quotas
 		var userID string
 		if u, ok := currentUser(c); ok {
 			userID = u.ID

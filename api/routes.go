@@ -81,6 +81,8 @@ func (s *Server) routes() {
 	e.POST("/api/models/download/:id/cancel", cancelDownload.handle(s), user...)
 	e.GET("/api/settings/hub", s.handleGetHubSettings, admin...)
 	e.PUT("/api/settings/hub", s.handlePutHubSettings, admin...)
+	e.GET("/api/settings/images", s.handleGetImageSettings, admin...)
+	e.PUT("/api/settings/images", s.handlePutImageSettings, admin...)
 
 	// Pool ("servers": models in memory, servers.go, events.go) and profiles.
 	e.GET("/api/servers", s.handleServers, user...)

@@ -78,6 +78,8 @@ var routeAccess = map[string]access{
 	"POST /api/models/download/:id/cancel":       user,
 	"GET /api/settings/hub":                      admin,
 	"PUT /api/settings/hub":                      admin,
+	"GET /api/settings/images":                   admin,
+	"PUT /api/settings/images":                   admin,
 	"GET /api/servers":                           user,
 	"GET /api/servers/models":                    user,
 	"GET /api/servers/memory":                    user,

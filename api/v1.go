@@ -165,6 +165,9 @@ func prepareV1[T any](s *Server, c echo.Context, req v1Converter[T], name func()
 	if err := decodeV1(c, req); err != nil {
 		return nil, zero, err
 	}
+	if err := s.fetchImageURLs(c.Request().Context(), req); err != nil { // imagefetch.go
+		return nil, zero, err
+	}
 	auditRecord(c).Model = name()
 	d, err := s.v1Defaults(c, name())
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/mlx-manager/mlx-manager/engine/hub"
@@ -16,6 +15,9 @@ type DeleteResult struct {
 	Model      string `json:"model"`
 	FreedBytes int64  `json:"freed_bytes"`
 	Unloaded   bool   `json:"unloaded"` // it was loaded and got unloaded first
+	// Unregistered: it was a registered local folder, now forgotten; its
+	// files are where they were.
+	Unregistered bool `json:"unregistered,omitempty"`
 }
 
 // deletions are the models being deleted. While one is, the loader refuses to
@@ -72,12 +74,7 @@ func (e *Engine) DeleteModel(ctx context.Context, id string) (DeleteResult, erro
 		return res, fmt.Errorf("%w: %s is being deleted already", pool.ErrBusy, id)
 	}
 	defer e.deleting.end(id)
-	local := strings.HasPrefix(id, LocalPrefix)
-	if local {
-		if _, err := e.localDir(id); err != nil {
-			return res, err
-		}
-	}
+	_, local := e.local.get(id)
 	err := e.pool.Unload(ctx, id, pool.UnloadOptions{})
 	switch {
 	case err == nil:
@@ -90,6 +87,7 @@ func (e *Engine) DeleteModel(ctx context.Context, id string) (DeleteResult, erro
 	if local {
 		// The folder is the user's: deleting a local model unregisters it.
 		e.removeLocal(id)
+		res.Unregistered = true
 		return res, nil
 	}
 	if e.downloads != nil {

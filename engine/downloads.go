@@ -63,7 +63,7 @@ func (e *Engine) StartDownload(ctx context.Context, repo ModelRef) (Download, er
 	if e.downloads == nil {
 		return Download{}, errNoDownloads
 	}
-	if repo.IsLocal() {
+	if _, ok := e.local.get(repo.String()); ok {
 		return Download{}, fmt.Errorf("%w: %s names a registered local folder, not a Hub repo", ErrInvalidRequest, repo)
 	}
 	t, err := e.downloads.Start(ctx, repo.String())

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/engine/hub"
@@ -158,11 +157,16 @@ func (l loader) Load(ctx context.Context, id string) (pool.Resource, error) {
 // Models lists every model in the models dir and every registered local
 // folder, marking the loaded ones.
 func (e *Engine) Models(ctx context.Context) ([]ModelInfo, error) {
-	list, err := localModels(ctx, e.cache)
+	folders := e.local.list()
+	registered := make(map[string]string, len(folders))
+	for _, f := range folders {
+		registered[f.Name] = f.Path
+	}
+	list, err := localModels(ctx, e.cache, registered)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range e.local.list() {
+	for _, f := range folders {
 		list = append(list, describeLocal(f))
 	}
 	loaded := map[string]bool{}
@@ -181,11 +185,14 @@ func (e *Engine) Model(ctx context.Context, id string) (ModelInfo, error) {
 	if err != nil {
 		return ModelInfo{}, err
 	}
-	info := describe(id, dir)
-	if strings.HasPrefix(id, LocalPrefix) {
+	var info ModelInfo
+	if _, ok := e.local.get(id); ok {
 		info = describeLocal(LocalFolder{Name: id, Path: dir})
-	} else if m, err := e.cache.Model(id); err == nil {
-		info.SizeBytes, info.Modified = m.Size, m.ModTime
+	} else {
+		info = describe(id, dir)
+		if m, err := e.cache.Model(id); err == nil {
+			info.SizeBytes, info.Modified = m.Size, m.ModTime
+		}
 	}
 	for _, s := range e.pool.Status() {
 		if s.ID == id {

@@ -19,8 +19,8 @@ import (
 // a "local/<name>" name (AddLocalModel). This is the one place a model name is
 // checked: a server's engine never opens a folder a request names.
 func (e *Engine) resolveDir(id string) (string, error) {
-	if strings.HasPrefix(id, LocalPrefix) {
-		return e.localDir(id)
+	if dir, ok := e.local.get(id); ok {
+		return dir, nil
 	}
 	cache := e.cache
 	if looksLikePath(id) {
@@ -141,16 +141,17 @@ func quantizationName(c *model.Config) string {
 	return ""
 }
 
-// localModels lists the models dir with what each config says.
-func localModels(ctx context.Context, cache hub.Cache) ([]ModelInfo, error) {
+// localModels lists the models dir with what each config says, but for the
+// names in skip (registered folders, which those names load).
+func localModels(ctx context.Context, cache hub.Cache, skip map[string]string) ([]ModelInfo, error) {
 	list, err := cache.List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list models: %w", err)
 	}
 	out := make([]ModelInfo, 0, len(list))
 	for _, m := range list {
-		if strings.HasPrefix(m.Repo, LocalPrefix) {
-			continue // local/ names the registered folders; such a repo cannot be loaded
+		if _, ok := skip[m.Repo]; ok {
+			continue // a registered folder of that name is what the name loads
 		}
 		info := describe(m.Repo, m.SnapshotDir)
 		info.SizeBytes = m.Size

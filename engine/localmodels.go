@@ -14,8 +14,9 @@ import (
 )
 
 // LocalPrefix starts the name of a registered local model folder:
-// "local/<name>". The Hub is never asked for such a name, and the models dir
-// never searched: it resolves through the registry or not at all.
+// "local/<name>". A registered name resolves to its folder; an unregistered
+// one is looked for in the models dir like any repo id (the Hub's "local"
+// namespace, and test fixtures, keep working), never as a folder.
 const LocalPrefix = "local/"
 
 // Errors of the local model registry.
@@ -31,8 +32,8 @@ type LocalFolder struct {
 	Path string `json:"path"`
 }
 
-// IsLocal reports whether r names a registered local folder rather than a
-// model of the models dir.
+// IsLocal reports whether r is in the local/ namespace of registered folders
+// (whether it is registered is the engine's to say).
 func (r ModelRef) IsLocal() bool { return strings.HasPrefix(r.id, LocalPrefix) }
 
 // ParseLocalName turns the name an admin gives a folder ("m" or "local/m")
@@ -124,6 +125,9 @@ func (e *Engine) AddLocalModel(ref ModelRef, dir string) error {
 	if !ref.IsLocal() {
 		return fmt.Errorf("%w: %s is not a local model name", ErrInvalidModelRef, ref)
 	}
+	if _, err := e.cache.Model(ref.id); err == nil {
+		return fmt.Errorf("%w: %s is a model of the models dir", ErrLocalExists, ref)
+	}
 	e.local.mu.Lock()
 	defer e.local.mu.Unlock()
 	if _, ok := e.local.dirs[ref.id]; ok {
@@ -145,20 +149,12 @@ func (e *Engine) removeLocal(id string) bool {
 	return ok
 }
 
-// localDir resolves a local/ name: its registered folder, or not found.
-func (e *Engine) localDir(id string) (string, error) {
-	dir, ok := e.local.get(id)
-	if !ok {
-		return "", fmt.Errorf("%w: %s is not a registered local model", ErrModelNotFound, id)
-	}
-	return dir, nil
-}
-
 // describeLocal is a registered folder's entry in the model list: what its
 // config says, its size on disk (the folder's own files) and when its config
 // last changed.
 func describeLocal(f LocalFolder) ModelInfo {
 	info := describe(f.Name, f.Path)
+	info.Registered = true
 	entries, err := os.ReadDir(f.Path)
 	if err != nil {
 		info.Supported, info.Unsupported = false, fmt.Sprintf("folder unreadable: %v", err)

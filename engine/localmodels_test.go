@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mlx-manager/mlx-manager/engine/hub"
 	"github.com/mlx-manager/mlx-manager/engine/pool"
 )
 
@@ -92,9 +93,9 @@ func TestParseLocalName(t *testing.T) {
 }
 
 // TestLocalModels: a server's engine (no Folders) runs a registered folder
-// under its local/ name, lists it, refuses unregistered local/ names and
-// never looks for them in the models dir or on the Hub; deleting unregisters
-// and leaves the folder.
+// under its local/ name and lists it; an unregistered local/ name is a repo
+// id of the models dir like any other (never a folder), and a name the models
+// dir has cannot be registered; deleting unregisters and leaves the folder.
 func TestLocalModels(t *testing.T) {
 	dir := tinyModel(t)
 	base := newTestEngine(t)
@@ -106,8 +107,11 @@ func TestLocalModels(t *testing.T) {
 	defer e.Close()
 	ctx := context.Background()
 
-	// Not registered: not found, whatever the models dir holds under that name.
-	installTiny(t, e, "local/tiny")
+	// Not registered: the models dir's, or not found.
+	installTiny(t, e, "local/cached")
+	if err := e.Load(ctx, "local/cached", LoadOptions{}); err != nil {
+		t.Fatalf("Load of a local/ repo of the models dir: %v", err)
+	}
 	if err := e.Load(ctx, "local/tiny", LoadOptions{}); !errors.Is(err, ErrModelNotFound) {
 		t.Fatalf("Load of an unregistered local/ name: %v, want ErrModelNotFound", err)
 	}
@@ -125,6 +129,9 @@ func TestLocalModels(t *testing.T) {
 	if err := e.AddLocalModel(ref, resolved); !errors.Is(err, ErrLocalExists) {
 		t.Errorf("registering a name twice: %v, want ErrLocalExists", err)
 	}
+	if err := e.AddLocalModel(mustRef(t, "local/cached"), resolved); !errors.Is(err, ErrLocalExists) {
+		t.Errorf("registering a name of the models dir: %v, want ErrLocalExists", err)
+	}
 	if err := e.AddLocalModel(mustRef(t, "org/m"), resolved); !errors.Is(err, ErrInvalidModelRef) {
 		t.Errorf("registering a Hub name: %v, want ErrInvalidModelRef", err)
 	}
@@ -141,14 +148,14 @@ func TestLocalModels(t *testing.T) {
 	for _, m := range list {
 		byID[m.ID] = m
 	}
-	if m := byID["local/tiny"]; m.Path != resolved || !m.Supported || !m.Loaded || m.SizeBytes <= 0 {
+	if m := byID["local/tiny"]; m.Path != resolved || !m.Supported || !m.Loaded || !m.Registered || m.SizeBytes <= 0 {
 		t.Errorf("listed local/tiny = %+v", m)
 	}
 	if m, ok := byID["local/kept"]; !ok || m.Supported {
 		t.Errorf("a registered folder that is gone: %+v, listed %v; want listed, unsupported", m, ok)
 	}
-	if _, ok := byID["local/tiny"]; len(list) != 2 || !ok {
-		t.Errorf("Models = %+v: the models dir's local/tiny must not be listed as well", list)
+	if m, ok := byID["local/cached"]; len(list) != 3 || !ok || m.Registered {
+		t.Errorf("Models = %+v: want local/cached, local/tiny and local/kept", list)
 	}
 	if raw, size, ok := e.LocalConfig(ref); !ok || len(raw) == 0 || size <= 0 {
 		t.Errorf("LocalConfig(local/tiny) = %d bytes, %d, %v", len(raw), size, ok)
@@ -158,7 +165,7 @@ func TestLocalModels(t *testing.T) {
 	}
 
 	del, err := e.DeleteModel(ctx, "local/tiny")
-	if err != nil || !del.Unloaded || del.FreedBytes != 0 {
+	if err != nil || !del.Unloaded || !del.Unregistered || del.FreedBytes != 0 {
 		t.Fatalf("DeleteModel(local/tiny) = %+v, %v", del, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
@@ -167,8 +174,8 @@ func TestLocalModels(t *testing.T) {
 	if _, err := e.Model(ctx, "local/tiny"); !errors.Is(err, ErrModelNotFound) {
 		t.Errorf("Model after unregistering: %v, want ErrModelNotFound", err)
 	}
-	if _, err := e.DeleteModel(ctx, "local/tiny"); !errors.Is(err, ErrModelNotFound) {
-		t.Errorf("deleting it again: %v, want ErrModelNotFound", err)
+	if _, err := e.DeleteModel(ctx, "local/tiny"); !errors.Is(err, hub.ErrNotCached) {
+		t.Errorf("deleting it again: %v, want ErrNotCached (not in the models dir either)", err)
 	}
 	if got := e.LocalModels(); len(got) != 1 || got[0].Name != "local/kept" {
 		t.Errorf("LocalModels = %+v", got)

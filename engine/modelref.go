@@ -8,8 +8,8 @@ import (
 
 // ModelRef is a model named by a client: a Hugging Face repo id ("org/name")
 // with the characters the Hub allows, which the engine finds in its models
-// dir, or "local/<name>", which resolves only to a folder an admin registered
-// under that name (AddLocalModel). It cannot hold anything else, in particular
+// dir; a "local/<name>" an admin registered (AddLocalModel) resolves to its
+// folder instead. It cannot hold anything else, in particular
 // no folder path ("/etc", "../x", "~/m"): only the CLI's engine
 // (Options.Folders) opens folders it is given as plain strings by its own
 // user, never by a request. The zero ModelRef names no model.

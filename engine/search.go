@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -40,9 +39,6 @@ func (e *Engine) HubConfig(ctx context.Context, repo ModelRef) ([]byte, error) {
 	if e.hub == nil {
 		return nil, ErrNoHub
 	}
-	if repo.IsLocal() {
-		return nil, fmt.Errorf("%w: %s names a registered local folder, not a Hub repo", ErrModelNotFound, repo)
-	}
 	raw, err := e.hub.Config(ctx, repo.String())
 	var se *hub.StatusError
 	if errors.As(err, &se) && se.Code == "EntryNotFound" {
@@ -78,9 +74,8 @@ func (e *Engine) SetHubOffline(offline bool) {
 
 // Downloaded reports whether repo is complete in the models dir.
 func (e *Engine) Downloaded(repo ModelRef) bool {
-	if repo.IsLocal() {
-		_, ok := e.local.get(repo.String())
-		return ok
+	if _, ok := e.local.get(repo.String()); ok {
+		return true
 	}
 	_, err := e.cache.Model(repo.String())
 	return err == nil
@@ -113,11 +108,7 @@ func (e *Engine) LocalConfig(repo ModelRef) (raw []byte, size int64, ok bool) {
 // folderOf is where repo's files are and their size: its snapshot in the
 // models dir, or its registered folder.
 func (e *Engine) folderOf(repo ModelRef) (dir string, size int64, ok bool) {
-	if repo.IsLocal() {
-		dir, ok := e.local.get(repo.String())
-		if !ok {
-			return "", 0, false
-		}
+	if dir, ok := e.local.get(repo.String()); ok {
 		return dir, describeLocal(LocalFolder{Name: repo.String(), Path: dir}).SizeBytes, true
 	}
 	m, err := e.cache.Model(repo.String())

@@ -232,6 +232,9 @@ type ModelInfo struct {
 	// Vision: the model reads images in chats (a vision tower that runs
 	// here, and for a local model its preprocessor_config.json).
 	Vision bool `json:"vision,omitempty"`
+	// Registered: a folder an admin registered under its local/ name, not a
+	// model of the models dir; deleting it only unregisters it.
+	Registered bool `json:"registered,omitempty"`
 }
 
 // ParseToolFormat checks a tool-call format name (as a profile or a request's

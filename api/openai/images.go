@@ -11,8 +11,10 @@ import (
 // Images come inline: an OpenAI image_url part holding a data: URL, an
 // Anthropic image block with a base64 source. The engine decodes and checks
 // the bytes (format, size) against the model's image processor; here only
-// the transport is read. Fetching http(s) URLs is not done: it would let a
-// request make this server connect anywhere, so the client sends the bytes.
+// the transport is read. http(s) URLs are refused here: fetching them lets a
+// request make this server connect somewhere, so only when an admin turns on
+// the images setting does the API fetch them first (ChatRequest.FetchImageURLs)
+// and hand over data: URLs.
 
 // maxImageBytes bounds one image's decoded bytes (OpenAI's limit is 20 MB);
 // engine/vision applies the same bound to what it decodes.

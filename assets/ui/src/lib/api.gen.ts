@@ -849,6 +849,24 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/settings/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Image settings (whether chat image URLs are fetched) */
+        get: operations["get_api_settings_images"];
+        /** Change image settings */
+        put: operations["put_api_settings_images"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/settings/pool": {
         parameters: {
             query?: never;
@@ -1367,36 +1385,6 @@ export type components = {
             events: components["schemas"]["store.AuditEvent"][];
             next_cursor?: string;
         };
-        "api.authSettings": {
-            allow_unauthenticated_loopback: boolean;
-            max_api_keys_per_user?: number;
-            max_pending_accounts?: number;
-            max_profiles_per_user?: number;
-            quota_key_concurrent?: number;
-            quota_key_per_minute?: number;
-            quota_key_tokens_per_day?: number;
-            quota_user_concurrent?: number;
-            quota_user_per_minute?: number;
-            quota_user_tokens_per_day?: number;
-            registration?: string;
-            registrations_per_hour?: number;
-            users_control_servers: boolean;
-        };
-        "api.authSettingsInput": {
-            allow_unauthenticated_loopback?: boolean;
-            max_api_keys_per_user?: number;
-            max_pending_accounts?: number;
-            max_profiles_per_user?: number;
-            quota_key_concurrent?: number;
-            quota_key_per_minute?: number;
-            quota_key_tokens_per_day?: number;
-            quota_user_concurrent?: number;
-            quota_user_per_minute?: number;
-            quota_user_tokens_per_day?: number;
-            registration?: string;
-            registrations_per_hour?: number;
-            users_control_servers?: boolean;
-        };
         "api.backendBody": {
             api_key?: string;
             base_url?: string;
@@ -1601,12 +1589,6 @@ export type components = {
             password?: string;
             user: components["schemas"]["api.userView"];
         };
-        "api.routingSettings": {
-            rules: components["schemas"]["route.Rule"][];
-        };
-        "api.routingSettingsInput": {
-            rules?: components["schemas"]["route.RuleInput"][];
-        };
         "api.searchResult": {
             architecture?: string;
             author: string;
@@ -1714,6 +1696,7 @@ export type components = {
             freed_bytes: number;
             model: string;
             unloaded: boolean;
+            unregistered?: boolean;
         };
         "engine.ModelInfo": {
             architecture?: string;
@@ -1728,6 +1711,7 @@ export type components = {
             parameters?: number;
             path: string;
             quantization?: string;
+            registered?: boolean;
             size_bytes: number;
             supported: boolean;
             unsupported_reason?: string;
@@ -2422,14 +2406,6 @@ export type components = {
             total_ram_bytes: number;
             used_bytes: number;
         };
-        "route.Rule": {
-            pattern: string;
-            targets: components["schemas"]["route.Target"][];
-        };
-        "route.RuleInput": {
-            pattern?: string;
-            targets?: components["schemas"]["route.TargetInput"][];
-        };
         "route.Status": {
             /** Format: date-time */
             checked_at?: string;
@@ -2440,14 +2416,6 @@ export type components = {
             name: string;
             /** Format: date-time */
             retry_at?: string;
-        };
-        "route.Target": {
-            backend: string;
-            model?: string;
-        };
-        "route.TargetInput": {
-            backend?: string;
-            model?: string;
         };
         "store.AuditEvent": {
             action: string;
@@ -2503,6 +2471,42 @@ export type components = {
             };
             total: number;
         };
+        "store.AuthSettings": {
+            allow_unauthenticated_loopback: boolean;
+            max_api_keys_per_user?: number;
+            max_pending_accounts?: number;
+            max_profiles_per_user?: number;
+            quota_key_concurrent?: number;
+            quota_key_per_minute?: number;
+            quota_key_tokens_per_day?: number;
+            quota_user_concurrent?: number;
+            quota_user_per_minute?: number;
+            quota_user_tokens_per_day?: number;
+            registration?: string;
+            registrations_per_hour?: number;
+            users_control_servers: boolean;
+        };
+        "store.AuthSettingsInput": {
+            allow_unauthenticated_loopback?: boolean;
+            max_api_keys_per_user?: number;
+            max_pending_accounts?: number;
+            max_profiles_per_user?: number;
+            quota_key_concurrent?: number;
+            quota_key_per_minute?: number;
+            quota_key_tokens_per_day?: number;
+            quota_user_concurrent?: number;
+            quota_user_per_minute?: number;
+            quota_user_tokens_per_day?: number;
+            registration?: string;
+            registrations_per_hour?: number;
+            users_control_servers?: boolean;
+        };
+        "store.ImageSettings": {
+            image_url_fetch: string;
+        };
+        "store.ImageSettingsInput": {
+            image_url_fetch?: string;
+        };
         "store.PoolSettings": {
             budget?: (number | string) | null;
             default_ttl_seconds?: number | null;
@@ -2529,6 +2533,28 @@ export type components = {
             ttl_seconds?: number;
             /** Format: date-time */
             updated_at: string;
+        };
+        "store.RouteRule": {
+            pattern: string;
+            targets: components["schemas"]["store.RouteTarget"][];
+        };
+        "store.RouteRuleInput": {
+            pattern?: string;
+            targets?: components["schemas"]["store.RouteTargetInput"][];
+        };
+        "store.RouteTarget": {
+            backend: string;
+            model?: string;
+        };
+        "store.RouteTargetInput": {
+            backend?: string;
+            model?: string;
+        };
+        "store.RoutingSettings": {
+            rules: components["schemas"]["store.RouteRule"][];
+        };
+        "store.RoutingSettingsInput": {
+            rules?: components["schemas"]["store.RouteRuleInput"][];
         };
         "store.TokenUsage": {
             completion_tokens: number;
@@ -4627,7 +4653,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["api.authSettings"];
+                    "application/json": components["schemas"]["store.AuthSettings"];
                 };
             };
             /** @description Missing or invalid credentials */
@@ -4655,7 +4681,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["api.authSettingsInput"];
+                "application/json": components["schemas"]["store.AuthSettingsInput"];
             };
         };
         responses: {
@@ -4665,7 +4691,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["api.authSettings"];
+                    "application/json": components["schemas"]["store.AuthSettings"];
                 };
             };
             /** @description Missing or invalid credentials */
@@ -4738,6 +4764,78 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["api.hubSettingsView"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error, in the protocol's own error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_api_settings_images: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["store.ImageSettings"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error, in the protocol's own error JSON */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    put_api_settings_images: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["store.ImageSettingsInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["store.ImageSettings"];
                 };
             };
             /** @description Missing or invalid credentials */
@@ -4843,7 +4941,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["api.routingSettings"];
+                    "application/json": components["schemas"]["store.RoutingSettings"];
                 };
             };
             /** @description Missing or invalid credentials */
@@ -4871,7 +4969,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["api.routingSettingsInput"];
+                "application/json": components["schemas"]["store.RoutingSettingsInput"];
             };
         };
         responses: {
@@ -4881,7 +4979,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["api.routingSettings"];
+                    "application/json": components["schemas"]["store.RoutingSettings"];
                 };
             };
             /** @description Missing or invalid credentials */

@@ -14,6 +14,7 @@ export type TokenResponse = Schemas['api.tokenResponse']
 export type APIKey = Schemas['api.apiKeyView'] & Partial<Pick<Schemas['api.createdKey'], 'key'>>
 
 export type LocalModel = Schemas['engine.ModelInfo']
+export type ImageSettings = Schemas['store.ImageSettings']
 export type SearchResult = Schemas['api.searchResult']
 export type Download = Schemas['api.downloadView']
 export type DownloadStatus = Download['status']
@@ -51,7 +52,7 @@ export type HubSettings = Schemas['api.hubSettingsView']
 
 export type RegistrationMode = 'open' | 'invite' | 'closed'
 
-export type AuthSettings = Omit<Schemas['api.authSettings'], 'registration'> & { registration?: RegistrationMode }
+export type AuthSettings = Omit<Schemas['store.AuthSettings'], 'registration'> & { registration?: RegistrationMode }
 
 export type InviteState = 'active' | 'used' | 'expired'
 
@@ -68,5 +69,5 @@ export type BackendKind = 'openai' | 'anthropic'
 
 export type Backend = Omit<Schemas['api.backendView'], 'kind'> & { kind: BackendKind }
 
-export type RouteTarget = Schemas['route.Target']
-export type RouteRule = Schemas['route.Rule']
+export type RouteTarget = Schemas['store.RouteTarget']
+export type RouteRule = Schemas['store.RouteRule']

@@ -117,14 +117,17 @@ function ModelRow({ m, server, onDeleted }: { m: LocalModel; server?: ServerView
     refreshServers(0)
   })
   const remove = async () => {
-    const ok = await confirmAction(`Delete ${m.id}?`,
+    const local = !!m.registered // a registered folder: unregistered, never deleted
+    const ok = local
+      ? await confirmAction(`Unregister ${m.id}?`, <p>The folder {m.path} stays as it is{loaded ? '; the model unloads' : ''}. Chats can no longer name it.</p>, 'Unregister')
+      : await confirmAction(`Delete ${m.id}?`,
       <p>This removes the model’s files ({bytes(m.size_bytes)}) from disk{loaded ? ' and unloads it' : ''}. You can download it again later.</p>,
       'Delete')
     if (!ok) return
     await run('delete', async () => {
       try {
         const r = await api.del<{ freed_bytes: number }>(`/api/models/${m.id.split('/').map(encodeURIComponent).join('/')}`)
-        toast(`Deleted ${m.id}, freed ${bytes(r?.freed_bytes ?? 0)}`)
+        toast(local ? `Unregistered ${m.id}` : `Deleted ${m.id}, freed ${bytes(r?.freed_bytes ?? 0)}`)
         onDeleted()
       } catch (err) {
         toastError(err, `Could not delete ${m.id}`)

@@ -8,6 +8,7 @@ import { session } from '../lib/session'
 import { useStore } from '../lib/store'
 import type { APIKey } from '../lib/types'
 import { HubCard, PoolCard, SecurityCard } from './settings-admin'
+import { ImagesCard, LocalFoldersCard } from './settings-local'
 import { BackendsCard } from './settings-backends'
 
 export function SettingsPage() {
@@ -23,6 +24,10 @@ export function SettingsPage() {
           <div class="grid-2">
             <HubCard />
             <SecurityCard />
+          </div>
+          <div class="grid-2">
+            <LocalFoldersCard />
+            <ImagesCard />
           </div>
           <BackendsCard />
         </>
