@@ -86,16 +86,20 @@ func parseVision(b []byte) (*visionConfig, error) {
 
 // tower is the bound vision tower and projector.
 type tower struct {
+	*siglip.Tower
 	c      *visionConfig
-	enc    *siglip.Tower
 	mmNorm model.Tensor // (width), Gemma's (1 + w)
 	proj   model.Linear // (text hidden, width): mm_input_projection_weight transposed
 }
 
+// The executors find the tower by this assertion, so a method lost in a
+// refactor would silently make the model text-only.
+var _ model.Vision = (*multimodal)(nil)
+
 // multimodal is Gemma 3's text model with its vision tower.
 type multimodal struct {
 	model.Definition
-	t *tower
+	*tower
 }
 
 // bindTower binds the vision tensors under prefix ("" for transformers 4.50
@@ -105,7 +109,7 @@ func bindTower(c *visionConfig, textHidden int, b *model.Binder, prefix string) 
 	if err != nil {
 		return nil, err
 	}
-	t := &tower{c: c, enc: enc}
+	t := &tower{Tower: enc, c: c}
 	mp := prefix + "multi_modal_projector."
 	if err := b.Vector(&t.mmNorm, mp+"mm_soft_emb_norm.weight", c.Hidden); err != nil {
 		return nil, err
@@ -117,28 +121,16 @@ func bindTower(c *visionConfig, textHidden int, b *model.Binder, prefix string) 
 }
 
 func (m *multimodal) Image() model.ImageSpec {
-	c := m.t.c
+	c := m.c
 	return model.ImageSpec{Size: c.ImageSize, Channels: c.Channels, Tokens: c.tokens, Token: int32(c.imageToken),
 		Begin: int32(c.begin), End: int32(c.end)}
 }
 
-func (m *multimodal) VisionLayers() int { return m.t.enc.Layers() }
-
-// VisionEmbed is SiglipVisionEmbeddings.
-func (m *multimodal) VisionEmbed(o model.VisionOps, pixels []float32) model.Value {
-	return m.t.enc.Embed(o, pixels)
-}
-
-// VisionLayer is SiglipEncoderLayer.
-func (m *multimodal) VisionLayer(o model.VisionOps, l int, x model.Value) model.Value {
-	return m.t.enc.Layer(o, l, x)
-}
-
 // VisionHead is post_layernorm and Gemma3MultiModalProjector.
 func (m *multimodal) VisionHead(o model.VisionOps, x model.Value) model.Value {
-	c := m.t.c
-	x = m.t.enc.PostNorm(o, x)
+	c := m.c
+	x = m.PostNorm(o, x)
 	side := c.Side()
 	x = o.Pool(x, side, side/int(math.Sqrt(float64(c.tokens))))
-	return o.Linear(o.RMSNorm(x, &m.t.mmNorm, c.Eps, 1), &m.t.proj)
+	return o.Linear(o.RMSNorm(x, &m.mmNorm, c.Eps, 1), &m.proj)
 }

@@ -122,7 +122,7 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vision tower: %w", err)
 	}
-	return &multimodal{Definition: text, t: t}, nil
+	return &multimodal{Definition: text, tower: t}, nil
 }
 
 // visionConfig is Idefics3Config's vision_config (Idefics3VisionConfig's
@@ -183,14 +183,18 @@ func (v *visionConfig) tokens() int {
 	return per * per
 }
 
+// The executors find the tower by this assertion, so a method lost in a
+// refactor would silently make the model text-only.
+var _ model.Vision = (*multimodal)(nil)
+
 // multimodal is the text model with its vision tower and connector.
 type multimodal struct {
 	model.Definition
-	t *tower
+	*tower
 }
 
 func (m *multimodal) Image() model.ImageSpec {
-	c := m.t.c
+	c := m.c
 	return model.ImageSpec{Size: c.ImageSize, Channels: c.Channels, Tokens: c.tokens(), Token: int32(c.imageToken),
 		Begin: -1, End: -1, Causal: true}
 }

@@ -49,6 +49,8 @@ type layer struct {
 
 // Tower is a bound SigLIP vision transformer. The Binder records the
 // addresses of its tensors, so it lives behind the pointer Bind returns.
+// Its methods are model.Vision's tower steps: a family embeds *Tower in its
+// Definition and adds Image and a VisionHead that starts with PostNorm.
 type Tower struct {
 	c      Config
 	patch  model.Linear // the convolution as (width, channels·patch·patch), with its bias
@@ -128,10 +130,11 @@ func (L *layer) bind(b *model.Binder, lp string, w, inter int) error {
 	return nil
 }
 
-// Layers is the number of encoder layers.
-func (t *Tower) Layers() int { return len(t.layers) }
+// VisionLayers is the number of encoder layers.
+func (t *Tower) VisionLayers() int { return len(t.layers) }
 
-// Embed is SiglipVisionEmbeddings: the convolution with kernel and stride
+// VisionEmbed is SiglipVisionEmbeddings (Idefics3VisionEmbeddings for a
+// whole tile): the convolution with kernel and stride
 // patch_size is one linear layer over each patch's pixel values (channels,
 // size, size), taken in the kernel's order, patches numbered row by row
 // (pixels past the last whole patch are not read, as the "valid"
@@ -140,7 +143,7 @@ func (t *Tower) Layers() int { return len(t.layers) }
 // of which is real (fractional coordinates k/side fall in bucket k), and its
 // image processor gives only such tiles, so the table is added as it is
 // there too.
-func (t *Tower) Embed(o model.VisionOps, pixels []float32) model.Value {
+func (t *Tower) VisionEmbed(o model.VisionOps, pixels []float32) model.Value {
 	s, p, ch := t.c.ImageSize, t.c.Patch, t.c.Channels
 	if len(pixels) != ch*s*s {
 		panic(fmt.Sprintf("siglip: %d pixel values, want %dx%dx%d", len(pixels), ch, s, s))
@@ -167,9 +170,9 @@ func (t *Tower) Embed(o model.VisionOps, pixels []float32) model.Value {
 	return o.Add(x, o.Table(&t.pos))
 }
 
-// Layer is SiglipEncoderLayer l: pre-norm attention over every patch and a
+// VisionLayer is SiglipEncoderLayer l (Idefics3EncoderLayer is the same): pre-norm attention over every patch and a
 // GELU MLP, each with its residual.
-func (t *Tower) Layer(o model.VisionOps, l int, x model.Value) model.Value {
+func (t *Tower) VisionLayer(o model.VisionOps, l int, x model.Value) model.Value {
 	L, eps := &t.layers[l], t.c.Eps
 	h := o.LayerNorm(x, &L.norm1w, &L.norm1b, eps)
 	q, k, v := o.Linear3(h, &L.q, &L.k, &L.v)
