@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/mlx-manager/mlx-manager/engine/cpu"
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/hfref"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
@@ -54,31 +53,8 @@ var idefics3Case = &imageCase{ids: idefics3Prompt, token: modeltest.Idefics3Imag
 // attends causally over the image tokens; an executor that let a tile's
 // tokens see each other both ways would fail here.
 func TestIdefics3Executors(t *testing.T) {
-	run := map[string]hfref.NewRunner{
-		"reference": executors["reference"],
-		"cpu":       executors["cpu"],
-		"cpu/chunk5": func(m *model.Model) (model.Runner, error) {
-			return cpu.New(m, cpu.Options{Threads: 2, KVF32: true, FloatActivations: true, PrefillChunk: 5})
-		},
-	}
-	for _, form := range []modeltest.Spec{
-		{DType: model.F32},
-		{DType: model.BF16, QuantBits: 4, GroupSize: 32},
-	} {
-		form.Arch, form.Layers, form.Seed = "idefics3", 3, 41
-		dir := modeltest.New(t, form)
-		config, w, err := hfref.Load(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tiles := [][]float32{tilePixels(1), tilePixels(2), tilePixels(3)}
-		feats, want := idefics3Case.expect(t, config, w, tiles)
-		for name, nr := range run {
-			t.Run(form.Name()+"/"+name, func(t *testing.T) {
-				checkImages(t, dir, nr, idefics3Case, tiles, feats, want)
-			})
-		}
-	}
+	idefics3Case.onExecutors(t, modeltest.Spec{Arch: "idefics3", Layers: 3, Seed: 41},
+		[][]float32{tilePixels(1), tilePixels(2), tilePixels(3)})
 }
 
 // TestPixelShuffleOrder checks the oracle's pixel shuffle against the

@@ -6,8 +6,10 @@ import (
 	"context"
 	"testing"
 
+	"github.com/mlx-manager/mlx-manager/engine/cpu"
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/hfref"
+	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 )
 
 // imageCase is a vision family's prompt with images, its float64 oracle, and
@@ -50,6 +52,37 @@ func (c *imageCase) expect(t *testing.T, config map[string]any, w hfref.Tensors,
 		t.Fatal(err)
 	}
 	return feats, want
+}
+
+// onExecutors checks c on the reference executor, the CPU, and the CPU with
+// prefill chunks of 5 (which cut the prompt where the images are), for the
+// model spec describes in float and MLX 4-bit.
+func (c *imageCase) onExecutors(t *testing.T, spec modeltest.Spec, pixels [][]float32) {
+	run := map[string]hfref.NewRunner{
+		"reference": executors["reference"],
+		"cpu":       executors["cpu"],
+		"cpu/chunk5": func(m *model.Model) (model.Runner, error) {
+			return cpu.New(m, cpu.Options{Threads: 2, KVF32: true, FloatActivations: true, PrefillChunk: 5})
+		},
+	}
+	for _, form := range []modeltest.Spec{
+		{DType: model.F32},
+		{DType: model.BF16, QuantBits: 4, GroupSize: 32},
+	} {
+		s := spec
+		s.DType, s.QuantBits, s.GroupSize = form.DType, form.QuantBits, form.GroupSize
+		dir := modeltest.New(t, s)
+		config, w, err := hfref.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		feats, want := c.expect(t, config, w, pixels)
+		for name, nr := range run {
+			t.Run(s.Name()+"/"+name, func(t *testing.T) {
+				checkImages(t, dir, nr, c, pixels, feats, want)
+			})
+		}
+	}
 }
 
 // checkImages runs the images and the prompt on an executor and compares

@@ -59,31 +59,8 @@ func tokens32(ids []int) []int32 {
 // on after the images. The sliding window (3) is shorter than an image (4 tokens), so
 // sliding layers mix the window with the images' own mask.
 func TestVisionExecutors(t *testing.T) {
-	run := map[string]hfref.NewRunner{
-		"reference": executors["reference"],
-		"cpu":       executors["cpu"],
-		"cpu/chunk5": func(m *model.Model) (model.Runner, error) {
-			return cpu.New(m, cpu.Options{Threads: 2, KVF32: true, FloatActivations: true, PrefillChunk: 5})
-		},
-	}
-	for _, form := range []modeltest.Spec{
-		{DType: model.F32},
-		{DType: model.BF16, QuantBits: 4, GroupSize: 32},
-	} {
-		form.Arch, form.Layers, form.Seed, form.SlidingWindow = "gemma3mm", 6, 31, 3
-		dir := modeltest.New(t, form)
-		config, w, err := hfref.Load(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pixels := [][]float32{imagePixels(1), imagePixels(2)}
-		feats, want := gemma3Case.expect(t, config, w, pixels)
-		for name, nr := range run {
-			t.Run(form.Name()+"/"+name, func(t *testing.T) {
-				checkImages(t, dir, nr, gemma3Case, pixels, feats, want)
-			})
-		}
-	}
+	gemma3Case.onExecutors(t, modeltest.Spec{Arch: "gemma3mm", Layers: 6, Seed: 31, SlidingWindow: 3},
+		[][]float32{imagePixels(1), imagePixels(2)})
 }
 
 // TestVisionRefusals checks the clear errors: a span that leaves the tokens
