@@ -63,11 +63,13 @@ type Tower struct {
 	act    model.Activation
 }
 
-// Bind binds the tower's tensors under prefix, the path of its
+// Bind binds the tower's tensors under p, the path of its
 // SiglipVisionTransformer ("vision_tower.vision_model." in Gemma 3,
 // "model.vision_model." in Idefics3), with the names modeling_siglip.py
 // gives them.
-func Bind(c Config, b *model.Binder, prefix string) (*Tower, error) {
+func Bind(c Config, b *model.Binder, p string) (*Tower, error) {
+	// Families check their config when they parse it; this keeps a call
+	// that skipped it from dividing by zero.
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
@@ -81,7 +83,6 @@ func Bind(c Config, b *model.Binder, prefix string) (*Tower, error) {
 	w, side := c.Hidden, c.Side()
 	hd := w / c.Heads
 	t.attn = model.Attention{Heads: c.Heads, KVHeads: c.Heads, HeadDim: hd, Scale: 1 / math.Sqrt(float64(hd))}
-	p := prefix
 	var err error
 	if t.hwc, err = b.Conv(&t.patch, p+"embeddings.patch_embedding", w, c.Channels, c.Patch); err != nil {
 		return nil, err
