@@ -50,6 +50,7 @@ var importRules = []struct {
 	{"engine/model", []string{"engine/...", "app", "tests"}, "engine/... and app, which wires an executor in. I import no HTTP, storage or executor package."},
 	{"engine/model/...", []string{"engine/model/...", "engine", "tests"}, ""},
 	{"engine/model/reference", []string{"tests"}, "tests and tools."},
+	{"engine/model/siglip", []string{"engine/model/..."}, "the model families whose vision tower is SigLIP (gemma3, idefics3)."},
 	{"engine/pool", []string{"engine"}, "engine (the facade)."},
 	{"engine/safetensors", []string{"engine/..."}, "the engine's packages."},
 	{"engine/sample", []string{"engine/..."}, "the engine's packages."},

@@ -90,6 +90,10 @@
 // (VisionOps.Shuffle is its connector's pixel shuffle), one ImageSpan per
 // tile; its ImageSpec is Causal, so the text model attends over image tokens
 // as over text.
+// Both towers are SigLIP's, written once in engine/model/siglip: a family
+// binds its Tower under its own prefix and embeds it, which gives
+// VisionLayers, VisionEmbed and VisionLayer, and keeps its config parsing,
+// Image and a VisionHead from Tower.PostNorm on.
 //
 // The conventions every executor follows are the definitions in ops.go; the
 // reference executor implements them as literally as possible.

@@ -174,5 +174,5 @@ func withVision(c *model.Config, b *model.Binder, def model.Definition, textPref
 	if err != nil {
 		return nil, fmt.Errorf("vision tower: %w", err)
 	}
-	return &multimodal{Definition: def, t: t}, nil
+	return &multimodal{Definition: def, tower: t}, nil
 }

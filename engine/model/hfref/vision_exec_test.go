@@ -39,16 +39,10 @@ func widen(x []float32) []float64 {
 var visionPrompt = []int{2, 45, 300, 500, imageToken, imageToken, imageToken, imageToken, 501, 7, 88,
 	500, imageToken, imageToken, imageToken, imageToken, 501, 220, 19, 64}
 
-// imageSpans are the runs of image tokens of ids with their embeddings.
-func imageSpans(ids []int, embeds [][]float32) []model.ImageSpan {
-	var spans []model.ImageSpan
-	for t, id := range ids {
-		if id == imageToken && (t == 0 || ids[t-1] != imageToken) {
-			spans = append(spans, model.ImageSpan{At: t, Embeds: embeds[len(spans)]})
-		}
-	}
-	return spans
-}
+// gemma3Case cuts visionPrompt inside the text after the first image and
+// decodes up to the second.
+var gemma3Case = &imageCase{ids: visionPrompt, token: imageToken, head: 10, split: 11,
+	features: hfref.ImageFeatures, logits: hfref.LogitsWithImages}
 
 func tokens32(ids []int) []int32 {
 	out := make([]int32, len(ids))
@@ -65,119 +59,8 @@ func tokens32(ids []int) []int32 {
 // on after the images. The sliding window (3) is shorter than an image (4 tokens), so
 // sliding layers mix the window with the images' own mask.
 func TestVisionExecutors(t *testing.T) {
-	run := map[string]hfref.NewRunner{
-		"reference": executors["reference"],
-		"cpu":       executors["cpu"],
-		"cpu/chunk5": func(m *model.Model) (model.Runner, error) {
-			return cpu.New(m, cpu.Options{Threads: 2, KVF32: true, FloatActivations: true, PrefillChunk: 5})
-		},
-	}
-	for _, form := range []modeltest.Spec{
-		{DType: model.F32},
-		{DType: model.BF16, QuantBits: 4, GroupSize: 32},
-	} {
-		form.Arch, form.Layers, form.Seed, form.SlidingWindow = "gemma3mm", 6, 31, 3
-		dir := modeltest.New(t, form)
-		config, w, err := hfref.Load(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pixels := [][]float32{imagePixels(1), imagePixels(2)}
-		want, err := hfref.LogitsWithImages(config, w, visionPrompt, [][]float64{widen(pixels[0]), widen(pixels[1])})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var feats [][][]float64
-		for _, px := range pixels {
-			f, err := hfref.ImageFeatures(config, w, widen(px))
-			if err != nil {
-				t.Fatal(err)
-			}
-			feats = append(feats, f)
-		}
-		for name, nr := range run {
-			t.Run(form.Name()+"/"+name, func(t *testing.T) {
-				checkVision(t, dir, nr, pixels, feats, want)
-			})
-		}
-	}
-}
-
-func checkVision(t *testing.T, dir string, nr hfref.NewRunner, pixels [][]float32, feats [][][]float64, want [][]float64) {
-	ctx := context.Background()
-	m, err := model.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	r, err := nr(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	seq, err := r.NewSequence(len(visionPrompt))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seq.Close()
-	im, ok := seq.(model.Imager)
-	if !ok {
-		t.Fatalf("%s: sequences do not run images", r.Backend())
-	}
-	var embeds [][]float32
-	for i, px := range pixels {
-		e, err := im.ImageEmbeds(ctx, px)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hidden := len(e) / len(feats[i])
-		for tok, f := range feats[i] {
-			if msg := hfref.Compare(e[tok*hidden:(tok+1)*hidden], f); msg != "" {
-				t.Errorf("image %d, embedding %d: %s", i, tok, msg)
-			}
-		}
-		embeds = append(embeds, e)
-	}
-	if seq.Len() != 0 {
-		t.Fatalf("the vision tower left %d tokens in the cache", seq.Len())
-	}
-	// The whole prompt at once.
-	got, err := im.ForwardImages(ctx, tokens32(visionPrompt), imageSpans(visionPrompt, embeds))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if msg := hfref.Compare(got, want[len(visionPrompt)-1]); msg != "" {
-		t.Errorf("prompt in one call: %s", msg)
-	}
-	// The first image's prompt, then the rest one token at a time until the
-	// second image, which goes in with the text after it.
-	if err := seq.Truncate(0); err != nil {
-		t.Fatal(err)
-	}
-	head := 10
-	got, err = im.ForwardImages(ctx, tokens32(visionPrompt[:head]), imageSpans(visionPrompt[:head], embeds))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if msg := hfref.Compare(got, want[head-1]); msg != "" {
-		t.Errorf("first %d tokens: %s", head, msg)
-	}
-	for p := head; p < 11; p++ {
-		if got, err = seq.Forward(ctx, tokens32(visionPrompt[p:p+1])); err != nil {
-			t.Fatal(err)
-		}
-		if msg := hfref.Compare(got, want[p]); msg != "" {
-			t.Errorf("decoding position %d: %s", p, msg)
-		}
-	}
-	rest := visionPrompt[11:]
-	got, err = im.ForwardImages(ctx, tokens32(rest), imageSpans(rest, embeds[1:]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if msg := hfref.Compare(got, want[len(visionPrompt)-1]); msg != "" {
-		t.Errorf("second image after decoding: %s", msg)
-	}
+	gemma3Case.onExecutors(t, modeltest.Spec{Arch: "gemma3mm", Layers: 6, Seed: 31, SlidingWindow: 3},
+		[][]float32{imagePixels(1), imagePixels(2)})
 }
 
 // TestVisionRefusals checks the clear errors: a span that leaves the tokens
@@ -267,23 +150,12 @@ func TestVisionLayouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	pixels := [][]float32{imagePixels(5), imagePixels(6)}
-	want, err := hfref.LogitsWithImages(config, w, visionPrompt, [][]float64{widen(pixels[0]), widen(pixels[1])})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var feats [][][]float64
-	for _, px := range pixels {
-		f, err := hfref.ImageFeatures(config, w, widen(px))
-		if err != nil {
-			t.Fatal(err)
-		}
-		feats = append(feats, f)
-	}
+	feats, want := gemma3Case.expect(t, config, w, pixels)
 	for _, layout := range []string{"hf452", "mlx"} {
 		t.Run(layout, func(t *testing.T) {
 			s := spec
 			s.VisionLayout = layout
-			checkVision(t, modeltest.New(t, s), executors["cpu"], pixels, feats, want)
+			checkImages(t, modeltest.New(t, s), executors["cpu"], gemma3Case, pixels, feats, want)
 		})
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/llama"
+	"github.com/mlx-manager/mlx-manager/engine/model/siglip"
 )
 
 func init() {
@@ -121,22 +122,14 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vision tower: %w", err)
 	}
-	return &multimodal{Definition: text, t: t}, nil
+	return &multimodal{Definition: text, tower: t}, nil
 }
 
 // visionConfig is Idefics3Config's vision_config (Idefics3VisionConfig's
 // defaults fill what it leaves out) with the top-level scale_factor and
 // image_token_id.
 type visionConfig struct {
-	Hidden     int     `json:"hidden_size"`
-	Inter      int     `json:"intermediate_size"`
-	Layers     int     `json:"num_hidden_layers"`
-	Heads      int     `json:"num_attention_heads"`
-	Channels   int     `json:"num_channels"`
-	ImageSize  int     `json:"image_size"`
-	Patch      int     `json:"patch_size"`
-	Eps        float64 `json:"layer_norm_eps"`
-	Act        string  `json:"hidden_act"`
+	siglip.Config
 	scale      int
 	imageToken int
 }
@@ -150,8 +143,8 @@ func parseVision(b []byte, vocab int) (*visionConfig, error) {
 	if err := json.Unmarshal(b, &top); err != nil {
 		return nil, err
 	}
-	v := visionConfig{Hidden: 1152, Inter: 3072, Layers: 12, Heads: 16, Channels: 3, ImageSize: 224, Patch: 32,
-		Eps: 1e-6, Act: "gelu_pytorch_tanh", scale: 2, imageToken: 128257}
+	v := visionConfig{Config: siglip.Config{Hidden: 1152, Inter: 3072, Layers: 12, Heads: 16, Channels: 3, ImageSize: 224,
+		Patch: 32, Eps: 1e-6, Act: "gelu_pytorch_tanh"}, scale: 2, imageToken: 128257}
 	if len(top.Vision) > 0 && string(top.Vision) != "null" {
 		if err := json.Unmarshal(top.Vision, &v); err != nil {
 			return nil, fmt.Errorf("vision_config: %w", err)
@@ -167,13 +160,10 @@ func parseVision(b []byte, vocab int) (*visionConfig, error) {
 	if v.Patch > 0 {
 		side = v.ImageSize / v.Patch
 	}
+	if err := v.Check(); err != nil {
+		return nil, fmt.Errorf("vision_config: %w", err)
+	}
 	switch {
-	case v.Act != "gelu_pytorch_tanh" && v.Act != "gelu":
-		return nil, fmt.Errorf("vision_config: hidden_act %q is not supported", v.Act)
-	case v.Hidden <= 0 || v.Inter <= 0 || v.Layers <= 0 || v.Layers > 1<<10 || v.Channels <= 0 || v.Channels > 4:
-		return nil, fmt.Errorf("vision_config: sizes %d/%d, %d layers, %d channels", v.Hidden, v.Inter, v.Layers, v.Channels)
-	case v.Heads <= 0 || v.Hidden%v.Heads != 0:
-		return nil, fmt.Errorf("vision_config: hidden_size %d over %d heads", v.Hidden, v.Heads)
 	case v.Patch <= 0 || v.ImageSize > 1<<13 || v.ImageSize < v.Patch:
 		// The convolution is "valid": SmolVLM-Instruct's 384 pixels make 27
 		// patches of 14, the last 6 pixels unread.
@@ -193,14 +183,18 @@ func (v *visionConfig) tokens() int {
 	return per * per
 }
 
+// The executors find the tower by this assertion, so a method lost in a
+// refactor would silently make the model text-only.
+var _ model.Vision = (*multimodal)(nil)
+
 // multimodal is the text model with its vision tower and connector.
 type multimodal struct {
 	model.Definition
-	t *tower
+	*tower
 }
 
 func (m *multimodal) Image() model.ImageSpec {
-	c := m.t.c
+	c := m.c
 	return model.ImageSpec{Size: c.ImageSize, Channels: c.Channels, Tokens: c.tokens(), Token: int32(c.imageToken),
 		Begin: -1, End: -1, Causal: true}
 }

@@ -2,6 +2,7 @@ package modeltest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -186,42 +187,12 @@ func writeIdefics3Tokenizer(dir string) error {
 	return nil
 }
 
-// idefics3Vision draws the tower and connector, activations of order one.
+// idefics3Vision draws the tower (siglipTower) and connector, activations
+// of order one.
 func (g *gen) idefics3Vision() error {
 	inv := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }
-	h, side := visionHidden, Idefics3Tile/visionPatch // 4: the convolution is "valid"
-	p := "model.vision_model."
-	fan := 3 * visionPatch * visionPatch
-	steps := []error{
-		g.float(p+"embeddings.patch_embedding.weight", g.normal(h*fan, 0, inv(fan)), h, 3, visionPatch, visionPatch),
-		g.float(p+"embeddings.patch_embedding.bias", g.normal(h, 0, 0.1), h),
-		g.float(p+"embeddings.position_embedding.weight", g.normal(side*side*h, 0, 0.5), side*side, h),
-	}
-	lin := func(name string, out, in int) {
-		steps = append(steps,
-			g.float(name+".weight", g.normal(out*in, 0, inv(in)), out, in),
-			g.float(name+".bias", g.normal(out, 0, 0.1), out))
-	}
-	ln := func(name string) {
-		steps = append(steps, g.float(name+".weight", g.normal(h, 1, 0.1), h), g.float(name+".bias", g.normal(h, 0, 0.1), h))
-	}
-	for l := range visionLayers {
-		lp := fmt.Sprintf("%sencoder.layers.%d.", p, l)
-		ln(lp + "layer_norm1")
-		for _, n := range []string{"q_proj", "k_proj", "v_proj", "out_proj"} {
-			lin(lp+"self_attn."+n, h, h)
-		}
-		ln(lp + "layer_norm2")
-		lin(lp+"mlp.fc1", visionInter, h)
-		lin(lp+"mlp.fc2", h, visionInter)
-	}
-	ln(p + "post_layernorm")
-	in := h * idefics3Scale * idefics3Scale
+	steps := g.siglipTower("model.vision_model.", Idefics3Tile/visionPatch) // 4: the convolution is "valid"
+	in := visionHidden * idefics3Scale * idefics3Scale
 	steps = append(steps, g.float("model.connector.modality_projection.proj.weight", g.normal(g.s.Hidden*in, 0, inv(in)), g.s.Hidden, in))
-	for _, err := range steps {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return errors.Join(steps...)
 }

@@ -1,6 +1,7 @@
 package modeltest
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -51,12 +52,25 @@ func visionConfig() map[string]any {
 	}
 }
 
-// visionTensors draws the tower so that its activations stay of order one:
-// LayerNorm weights around 1, projections scaled by 1/sqrt(fan-in).
+// visionTensors draws the tower so that its activations stay of order one
+// (see siglipTower), then Gemma 3's projector.
 func (g *gen) visionTensors() error {
 	inv := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }
-	h, patches := visionHidden, (visionImage/visionPatch)*(visionImage/visionPatch)
-	p := "vision_tower.vision_model."
+	h := visionHidden
+	steps := g.siglipTower("vision_tower.vision_model.", visionImage/visionPatch)
+	steps = append(steps,
+		g.float("multi_modal_projector.mm_soft_emb_norm.weight", g.normal(h, 0, 0.1), h),
+		// (vision hidden, text hidden): a matmul operand, not an nn.Linear.
+		g.float("multi_modal_projector.mm_input_projection_weight", g.normal(h*g.s.Hidden, 0, inv(h)), h, g.s.Hidden))
+	return errors.Join(steps...)
+}
+
+// siglipTower draws the SigLIP tower both tiny vision models share under
+// prefix p, a side×side grid of patches: LayerNorm weights around 1,
+// projections scaled by 1/sqrt(fan-in). It returns each write's error.
+func (g *gen) siglipTower(p string, side int) []error {
+	inv := func(n int) float64 { return 1 / math.Sqrt(float64(n)) }
+	h, patches := visionHidden, side*side
 	fan := 3 * visionPatch * visionPatch
 	steps := []error{
 		g.float(p+"embeddings.patch_embedding.weight", g.normal(h*fan, 0, inv(fan)), h, 3, visionPatch, visionPatch),
@@ -82,16 +96,7 @@ func (g *gen) visionTensors() error {
 		lin(lp+"mlp.fc2", h, visionInter)
 	}
 	ln(p + "post_layernorm")
-	steps = append(steps,
-		g.float("multi_modal_projector.mm_soft_emb_norm.weight", g.normal(h, 0, 0.1), h),
-		// (vision hidden, text hidden): a matmul operand, not an nn.Linear.
-		g.float("multi_modal_projector.mm_input_projection_weight", g.normal(h*g.s.Hidden, 0, inv(h)), h, g.s.Hidden))
-	for _, err := range steps {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return steps
 }
 
 // visionLayout renames or reorders the tensors of gemma3mm (Spec.VisionLayout).
