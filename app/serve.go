@@ -179,7 +179,7 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 
 // openEngine starts the model engine, the Hub client and the download manager.
 func (d *daemon) openEngine() error {
-	nr, err := newRunner(d.cfg.Executor, precision{KV: d.cfg.KVCache, Activations: d.cfg.Activations}, d.log)
+	nr, err := newRunner(d.cfg.Executor, precision{KV: d.cfg.KVCache, Activations: d.cfg.Activations, Prefill: d.cfg.PrefillActivations}, d.log)
 	if err != nil {
 		return err
 	}
