@@ -111,7 +111,8 @@ ARM64_TEST_PKGS := ./engine/cpu/kern ./engine/cpu
 # conformance model on every kernel set, NEON included, is TestExactEveryKernelSet's
 # job) and TestIntActivations (the int16 kernels are amd64-only). Together they
 # took 90 of the 127 emulated seconds.
-ARM64_CPU_SKIP := ^(TestConformance|TestIntActivations)$$
+# TestInt8Prefill likewise measures amd64-only kernels (int8 prefill).
+ARM64_CPU_SKIP := ^(TestConformance|TestIntActivations|TestInt8Prefill)$$
 test-arm64:
 	@if ! command -v $(QEMU_ARM64) >/dev/null 2>&1; then \
 	  msg="test-arm64: $(QEMU_ARM64) not found; install it with: apt-get install qemu-user-static"; \

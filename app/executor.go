@@ -15,6 +15,7 @@ import (
 type precision struct {
 	KV          string // the KV cache: "f16" (default with SIMD kernels) or "f32"
 	Activations string // the input of Q8/Q4 products: "int16" (default where the kernels have it) or "f32"
+	Prefill     string // the input of prompt products with 4-bit weights: "f32" (default) or "int8"
 }
 
 // newRunner picks the executor: the native CPU one by default (several times faster
@@ -31,6 +32,13 @@ func newRunner(name string, p precision, log *slog.Logger) (engine.NewRunner, er
 	case "", "int16", "f32":
 	default:
 		return nil, fmt.Errorf("activations %q: want int16 or f32", p.Activations)
+	}
+	switch p.Prefill {
+	case "", "f32":
+	case "int8":
+		opts.Int8Prefill = true
+	default:
+		return nil, fmt.Errorf("prefill activations %q: want f32 or int8", p.Prefill)
 	}
 	switch name {
 	case "", "cpu":

@@ -177,7 +177,7 @@ func openDaemon(cfg *config.Config, stderr io.Writer) (_ *daemon, err error) {
 // openEngine starts the model engine, which builds its Hub client and download
 // manager from the config and the stored Hub settings.
 func (d *daemon) openEngine() error {
-	nr, err := newRunner(d.cfg.Executor, precision{KV: d.cfg.KVCache, Activations: d.cfg.Activations}, d.log)
+	nr, err := newRunner(d.cfg.Executor, precision{KV: d.cfg.KVCache, Activations: d.cfg.Activations, Prefill: d.cfg.PrefillActivations}, d.log)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,10 @@ type Config struct {
 	// Activations is the input precision of the cpu executor's Q8/Q4 products:
 	// "int16", "f32" or "" (int16 where the kernel set has integer kernels).
 	Activations string
+	// PrefillActivations is the input precision of the cpu executor's
+	// prompt products with 4-bit weights: "f32" or "" (exact), or "int8"
+	// (faster where the kernels have it, next-token KL ~1e-3 nats).
+	PrefillActivations string
 	// Parallel is how many requests each loaded model decodes together (its
 	// slots); 0: 4. PrefillChunk is how many prompt tokens a step prefills
 	// beside them; 0: 128.
@@ -97,6 +101,7 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	envStr("EXECUTOR", &c.Executor)
 	envStr("KV_CACHE", &c.KVCache)
 	envStr("ACTIVATIONS", &c.Activations)
+	envStr("PREFILL_ACTIVATIONS", &c.PrefillActivations)
 	envStr("LOG_FORMAT", &c.LogFormat)
 	envInt := func(key string, dst *int) {
 		if v, ok := env("MLX_MANAGER_" + key); ok && v != "" {
@@ -143,6 +148,7 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	fs.StringVar(&c.Executor, "executor", c.Executor, "inference executor: cpu or gomlx (env MLX_MANAGER_EXECUTOR; default cpu)")
 	fs.StringVar(&c.KVCache, "kv-cache", c.KVCache, "KV cache precision of the cpu executor: f16 or f32 (env MLX_MANAGER_KV_CACHE; default f16 with SIMD kernels)")
 	fs.StringVar(&c.Activations, "activations", c.Activations, "input precision of Q8/Q4 products in the cpu executor: int16 (faster) or f32 (exact) (env MLX_MANAGER_ACTIVATIONS; default int16 where the kernels have it)")
+	fs.StringVar(&c.PrefillActivations, "prefill-activations", c.PrefillActivations, prefillActivationsUsage+" (env MLX_MANAGER_PREFILL_ACTIVATIONS)")
 	fs.IntVar(&c.Parallel, "parallel", c.Parallel, "requests each loaded model decodes together, shared between users; more wait, admitted in turn by user (env MLX_MANAGER_PARALLEL; default 4)")
 	fs.IntVar(&c.PrefillChunk, "prefill-chunk", c.PrefillChunk, "prompt tokens prefilled per step beside the running requests (env MLX_MANAGER_PREFILL_CHUNK; default 128)")
 	if err := fs.Parse(args); err != nil {
@@ -240,6 +246,11 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("activations %q: want int16 or f32", c.Activations)
 	}
+	switch c.PrefillActivations {
+	case "", "f32", "int8":
+	default:
+		return fmt.Errorf("prefill activations %q: want f32 or int8", c.PrefillActivations)
+	}
 	if c.Parallel < 0 || c.Parallel > MaxParallel {
 		return fmt.Errorf("parallel %d: want 1 to %d (0: the default, 4)", c.Parallel, MaxParallel)
 	}
@@ -326,3 +337,6 @@ func ClientDefaults(env Env) Client {
 	}
 	return c
 }
+
+// prefillActivationsUsage documents --prefill-activations.
+const prefillActivationsUsage = "input precision of prompt products with 4-bit weights in the cpu executor: f32 (exact) or int8 (byte multiply-adds where the kernels have them: faster prefill, next-token KL ~1e-3 nats); default f32"

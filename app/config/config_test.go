@@ -42,6 +42,12 @@ func TestParsePrecedence(t *testing.T) {
 					t.Errorf("got %+v", c)
 				}
 			}},
+		{"prefill activations from env", map[string]string{"MLX_MANAGER_PREFILL_ACTIVATIONS": "int8"}, nil,
+			func(t *testing.T, c *Config) {
+				if c.PrefillActivations != "int8" {
+					t.Errorf("prefill activations = %q, want int8", c.PrefillActivations)
+				}
+			}},
 		{"kv cache from env, flag wins", map[string]string{"MLX_MANAGER_KV_CACHE": "f16"}, []string{"--kv-cache", "f32"},
 			func(t *testing.T, c *Config) {
 				if c.KVCache != "f32" {

@@ -57,7 +57,7 @@ func (r *Runner) NewSequence(maxLen int) (model.Sequence, error) {
 	s := &sequence{r: r, e: kern.NewExec(r.pool), maxLen: maxLen, kvDim: r.kvDim,
 		x: &buf{}, ropes: map[*model.Rope]*ropeTables{}}
 	s.e.SetIntInput(!r.opts.FloatActivations)
-	s.e.SetInt8Prefill(r.opts.int8Block)
+	s.e.SetInt8Prefill(r.opts.Int8Prefill)
 	s.chunk = min(r.opts.PrefillChunk, maxLen)
 	s.block = min(r.opts.KVBlock, maxLen)
 	layers := r.def.Layers()

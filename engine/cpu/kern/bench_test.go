@@ -263,3 +263,30 @@ func BenchmarkBatchedVsPacked(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMatMulInt8 compares prefill's product with MLX 4-bit weights on
+// float input (the packed float path) and on int8 input (qint8pack.go), 256
+// tokens on one thread: GFLOP/s per CPU second (cpuLoop), which a busy
+// machine distorts less than wall time. Run with -count and interleave.
+func BenchmarkMatMulInt8(b *testing.B) {
+	if !HasInt8Prefill() {
+		b.Skipf("kernel set %s has no int8 prefill kernel", Backend())
+	}
+	const n = 256
+	rng := rand.New(rand.NewPCG(1, 4))
+	for _, sh := range [][2]int{{1536, 1536}, {1536, 4096}} {
+		rows, cols := sh[0], sh[1]
+		x := randVec(rng, n*cols)
+		y := make([]float32, n*rows)
+		m := randMat(rng, Q4, rows, cols, 64, F16)
+		for _, int8 := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%dx%d/int8=%v", rows, cols, int8), func(b *testing.B) {
+				pool := NewPool(1)
+				defer pool.Close()
+				e := NewExec(pool)
+				e.SetInt8Prefill(int8)
+				cpuLoop(b, int64(2*n*rows*cols), func() { e.MatMul(y, m, x, n) }, "FLOP")
+			})
+		}
+	}
+}

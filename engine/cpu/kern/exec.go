@@ -6,14 +6,19 @@ package kern
 type Exec struct {
 	pool  *Pool
 	intIn bool // quantized products use the integer kernels (qint.go) where the set has them
-	// int8Block > 0: prefill products with Q8/Q4 weights quantize x per
-	// block of that many columns to int8 (qint8.go)
-	int8Block int
+	// int8Prefill: prefill products with Q4 weights quantize x per block
+	// of i8Block columns to int8, where the set has the kernel (qint8pack.go)
+	int8Prefill bool
+	// int8Ref > 0: every prefill product with Q8/Q4 weights quantizes x per
+	// block of int8Ref columns and runs the plain-Go reference (tests)
+	int8Ref int
 
-	qin qin    // prepared input of quantized products
-	qb  qbatch // prepared inputs of batched quantized products
-	i8  int8In // prepared input of int8 prefill products
-	i8t int8Task
+	qin  qin    // prepared input of quantized products
+	qb   qbatch // prepared inputs of batched quantized products
+	i8   int8In // prepared input of int8 prefill products
+	i8t  int8Task
+	i8p  i8Task
+	i8pt i8PackTask
 
 	mv matvecTask
 	mm matmulTask
@@ -38,10 +43,15 @@ func NewExec(pool *Pool) *Exec {
 func (e *Exec) SetIntInput(on bool) { e.intIn = on }
 
 // SetInt8Prefill makes prefill products (MatMul with more tokens than
-// batched decode takes) with Q8 and Q4 weights quantize x per block of block
-// columns to int8 (qint8.go); 0 turns it off. Blocks larger than a matrix's
-// group size, or not dividing it, use the group size.
-func (e *Exec) SetInt8Prefill(block int) { e.int8Block = block }
+// batched decode takes) with Q4 weights quantize each token's x per block of
+// 32 columns to int8 and run on byte multiply-adds (qint8.go), where the
+// active kernel set has them (HasInt8Prefill): faster, at a next-token KL
+// divergence of ~1e-3 nats (engine/cpu's qint8_test.go).
+func (e *Exec) SetInt8Prefill(on bool) { e.int8Prefill = on }
+
+// HasInt8Prefill reports whether the active kernel set has the int8 prefill
+// kernel.
+func HasInt8Prefill() bool { return active.i8q4 != nil }
 
 // IntInput reports whether quantized products run on integer kernels: asked
 // for and available in the active kernel set.

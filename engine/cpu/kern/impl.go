@@ -43,6 +43,9 @@ type impl struct {
 	// multiples of the group size of quantized matrices).
 	micro, microHalf microFunc
 	packRow          func(dst []float32, m *Mat, r, c0 int)
+	// i8q4 is the int8 prefill micro-kernel for MLX 4-bit weights
+	// (qint8pack.go); nil: int8 prefill is not available in this set.
+	i8q4 int8MicroFunc
 
 	dot     func(a, b []float32) float32
 	axpy    func(y []float32, a float32, x []float32) // y += a*x

@@ -19,7 +19,7 @@ func (e *Exec) MatMul(y []float32, m *Mat, x []float32, n int) {
 		e.matMulQuant(y, m, x, n)
 		return
 	}
-	if e.int8Block > 0 && (m.DType == Q8 || m.DType == Q4) && n >= packMinTokens && e.matMulInt8(y, m, x, n) {
+	if (m.DType == Q8 || m.DType == Q4) && n >= packMinTokens && e.matMulInt8(y, m, x, n) {
 		return
 	}
 	if active.micro != nil && n >= packMinTokens {

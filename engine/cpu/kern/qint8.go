@@ -10,8 +10,10 @@ import "math"
 //	Σ(s·q+b)·x ≈ s·Σ_blocks dx·Σq·xq + b·Σx,  xq = round(x/dx), dx = max|x|/127 per block,
 //
 // Σx per weight group staying the exact float sum (as qint.go's int16 path).
-// The blocks are at most the weight group and divide it. What this does to
-// the model is measured in engine/cpu's qint8_test.go.
+// The blocks are at most the weight group and divide it. This file is the
+// plain-Go reference, for any block size and 8-bit codes as well;
+// qint8pack.go runs 4-bit weights through a kernel set's micro-kernel. What
+// int8 input does to the model is measured in engine/cpu's qint8_test.go.
 
 // int8Max is the largest |xq|.
 const int8Max = 127
@@ -91,10 +93,15 @@ func (t *int8Task) runChunk(c, _ int) {
 	goMatMulInt8(t.y, t.m, r0, r1, t.in, t.n)
 }
 
-// matMulInt8 is MatMul with x quantized to int8 per block; false when x
-// holds an Inf or a NaN (the caller keeps x in float32).
+// matMulInt8 is MatMul with x quantized to int8 when asked: through the
+// set's kernel (qint8pack.go), or the plain-Go reference in tests. It returns
+// false, and the product keeps x in float32, when not asked or when x holds
+// an Inf or a NaN.
 func (e *Exec) matMulInt8(y []float32, m *Mat, x []float32, n int) bool {
-	block := e.int8Block
+	if e.int8Ref == 0 {
+		return e.int8Prefill && m.DType == Q4 && active.i8q4 != nil && e.matMulInt8Packed(y, m, x, n)
+	}
+	block := e.int8Ref
 	if block > m.GroupSize || m.GroupSize%block != 0 {
 		block = m.GroupSize
 	}

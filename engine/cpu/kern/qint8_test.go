@@ -14,33 +14,38 @@ import (
 // x to its block's int8 grid allows, Σ|s·q|·dx/2 (the bias term uses the
 // exact Σx), plus float32 accumulation error; and the products must really
 // have run on int8 input (some outputs differ from the float path's).
-// Without the race detector, which makes the float64 bounds take ~25 s
+// Without the race detector, under which the float64 bounds are slow
 // (qint8_inf_test.go runs the int8 products under it).
 func TestMatMulInt8(t *testing.T) {
 	pool := NewPool(2)
 	defer pool.Close()
 	rng := rand.New(rand.NewPCG(8, 19))
+	// (group, block) pairs: blocks smaller than, equal to and (64 in 128)
+	// half of the group; 21 tokens fill two panels and part of a third.
+	const n = 21
 	for _, d := range []DType{Q8, Q4} {
-		for _, gs := range []int{32, 64, 128} {
-			for _, block := range []int{16, 32, 64} {
-				for _, n := range []int{qbatchMaxTokens + 1, 37} {
-					name := fmt.Sprintf("%s-g%d-b%d-n%d", d, gs, block, n)
-					m := randMat(rng, d, 40, 256, gs, BF16)
-					x := randVec(rng, n*m.Cols)
-					x[3] *= 40 // an outlier, as real activations have
-					checkInt8(t, name, pool, m, x, n, min(block, gs))
-				}
+		for _, gb := range [][2]int{{32, 32}, {64, 16}, {128, 32}, {128, 64}} {
+			gs, block := gb[0], gb[1]
+			name := fmt.Sprintf("%s-g%d-b%d", d, gs, block)
+			m := randMat(rng, d, 42, 384, gs, BF16) // a partial micro-tile, two column blocks
+			x := randVec(rng, n*m.Cols)
+			x[3] *= 40 // an outlier, as real activations have
+			y := checkInt8(t, name, pool, m, x, n, block, func(e *Exec) { e.int8Ref = block })
+			if d == Q4 && block == i8Block {
+				checkPackedInt8(t, name, pool, m, x, n, y)
 			}
 		}
 	}
 }
 
-func checkInt8(t *testing.T, name string, pool *Pool, m *Mat, x []float32, n, block int) {
+// checkInt8 checks the int8 product that set turns on against the exact
+// product and returns it.
+func checkInt8(t *testing.T, name string, pool *Pool, m *Mat, x []float32, n, block int, set func(*Exec)) []float32 {
 	t.Helper()
 	e := NewExec(pool)
 	float := make([]float32, n*m.Rows)
 	e.MatMul(float, m, x, n)
-	e.SetInt8Prefill(block)
+	set(e)
 	y := make([]float32, n*m.Rows)
 	e.MatMul(y, m, x, n)
 	differ := false
@@ -69,4 +74,27 @@ func checkInt8(t *testing.T, name string, pool *Pool, m *Mat, x []float32, n, bl
 	if !differ {
 		t.Errorf("%s: every output equals the float path's: int8 input not used", name)
 	}
+	return y
+}
+
+// checkPackedInt8 checks the kernel sets' int8 prefill (qint8pack.go) against
+// the plain-Go reference's result ref: the same integer sums, so the outputs
+// differ by float32 rounding only.
+func checkPackedInt8(t *testing.T, name string, pool *Pool, m *Mat, x []float32, n int, ref []float32) {
+	t.Helper()
+	forEachImpl(t, func(t *testing.T) {
+		if active.i8q4 == nil {
+			return
+		}
+		y := checkInt8(t, name+"-packed", pool, m, x, n, i8Block, func(e *Exec) { e.SetInt8Prefill(true) })
+		for tok := range n {
+			_, mag := refMatVec(m, x[tok*m.Cols:(tok+1)*m.Cols])
+			for r := range m.Rows {
+				i := tok*m.Rows + r
+				if math.Abs(float64(y[i])-float64(ref[i])) > 1e-5*mag[r]+1e-6 {
+					t.Fatalf("%s: token %d row %d: kernel %v, reference %v", name, tok, r, y[i], ref[i])
+				}
+			}
+		}
+	})
 }

@@ -51,6 +51,7 @@ var avx2Impl = &impl{
 	micro:      gemm6x16,
 	microHalf:  gemm6x8,
 	packRow:    avx2PackRow,
+	i8q4:       i8q4x4x8,
 	dot:        avx2Dot,
 	axpy:       avx2Axpy,
 	scale:      avx2Scale,
