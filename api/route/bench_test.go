@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/api/route"
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // BenchmarkServeFirstByte is the router alone: 32 concurrent streams to an
@@ -79,9 +80,9 @@ func BenchmarkServeFirstByte(b *testing.B) {
 	// CPU time of the process while each kind of round runs: the difference is
 	// what the routing hop costs per request.
 	timed := func(sum *time.Duration, url string) []time.Duration {
-		before, _ := cpuTime()
+		before, _ := testenv.CPUTime()
 		out := round(url)
-		after, _ := cpuTime()
+		after, _ := testenv.CPUTime()
 		*sum += after - before
 		return out
 	}
@@ -99,7 +100,7 @@ func BenchmarkServeFirstByte(b *testing.B) {
 	b.ReportMetric(med(direct), "direct-ms")
 	b.ReportMetric(med(routed), "routed-ms")
 	b.ReportMetric(med(routed)-med(direct), "added-ms")
-	if _, ok := cpuTime(); ok {
+	if _, ok := testenv.CPUTime(); ok {
 		perReq := float64(routedCPU-directCPU) / float64(time.Microsecond) / float64(b.N*streams)
 		b.ReportMetric(perReq, "added-cpu-us/req")
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 	"github.com/mlx-manager/mlx-manager/engine/pool"
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // benchDaemon is a daemon for benchmarks: the tiny model, generation in parallel.
@@ -143,9 +144,9 @@ func benchRoute(b *testing.B, backURL, backKey string) {
 	// CPU time of the process while each kind of round runs: the routed rounds
 	// also run the front daemon, so the difference is its cost per request.
 	timed := func(sum *time.Duration, round func() []time.Duration) []time.Duration {
-		before, _ := cpuTime()
+		before, _ := testenv.CPUTime()
 		out := round()
-		after, _ := cpuTime()
+		after, _ := testenv.CPUTime()
 		*sum += after - before
 		return out
 	}
@@ -163,7 +164,7 @@ func benchRoute(b *testing.B, backURL, backKey string) {
 	b.ReportMetric(ms(median(direct)), "direct-ms")
 	b.ReportMetric(ms(median(routed)), "routed-ms")
 	b.ReportMetric(ms(median(routed)-median(direct)), "added-ms")
-	if _, ok := cpuTime(); ok {
+	if _, ok := testenv.CPUTime(); ok {
 		perReq := float64(routedCPU-directCPU) / float64(time.Microsecond) / float64(b.N*streams)
 		b.ReportMetric(perReq, "added-cpu-us/req")
 	}

@@ -1,4 +1,6 @@
-// Package testenv decides what a test does when a resource it needs is missing.
+// Package testenv is what tests need from the machine they run on: what a test
+// does when a resource it needs is missing, and the process's CPU time for
+// benchmarks (CPUTime).
 //
 // On a developer's machine a missing resource (shared/models, Chromium, an npm
 // harness, qemu, a D-Bus daemon) skips the test with a message. CI has every

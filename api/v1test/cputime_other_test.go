@@ -1,8 +1,0 @@
-//go:build !unix
-
-package v1test
-
-import "time"
-
-// cpuTime is not measured here: the benchmarks then leave out their CPU figures.
-func cpuTime() (time.Duration, bool) { return 0, false }
