@@ -12,7 +12,6 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine/chat"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
-	"github.com/mlx-manager/mlx-manager/engine/sample"
 	"github.com/mlx-manager/mlx-manager/engine/sample/grammar"
 )
 
@@ -178,34 +177,9 @@ func TestHarmonyAutoTrigger(t *testing.T) {
 	} {
 		t.Run(h.name, func(t *testing.T) {
 			c := &constraint{spec: c0, mk: mk, bytes: func(id int32) []byte { return vocab[id] }, mask: grammar.NewBitset(mk.Size())}
-			free := append([]int32{hi}, h.header...)    // what the model writes unconstrained
-			prefer := []int32{hi, no, yes, open, space} // under a grammar, the first allowed of these
-			draw := func(m sample.Mask) (sample.Token, error) {
-				if m == nil {
-					id := free[0]
-					free = free[1:]
-					return sample.Token{ID: id}, nil
-				}
-				for _, id := range prefer {
-					if m.Allowed(id) {
-						return sample.Token{ID: id}, nil
-					}
-				}
-				return sample.Token{}, sample.ErrNoToken
-			}
-			var got []int32
-			for range 20 {
-				tok, err := c.sample(draw)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := c.accept(tok.ID); err != nil {
-					t.Fatal(err)
-				}
-				if got = append(got, tok.ID); c.complete() {
-					break
-				}
-			}
+			// The model writes hi and the call header unconstrained; under a
+			// grammar, the first allowed of hi, no, yes, open, space.
+			got := driveConstraint(t, c, append([]int32{hi}, h.header...), []int32{hi, no, yes, open, space}, 20)
 			want := append(append([]int32{hi}, h.header...), open, no)
 			if !slices.Equal(got, want) || !c.complete() {
 				t.Fatalf("tokens %v, want %v and the end", got, want)

@@ -362,10 +362,24 @@ func TestDeferredEager(t *testing.T) {
 	}
 	c := &constraint{spec: &constraintSpec{eager: call}, mk: mk, bytes: func(id int32) []byte { return vocab[id] },
 		mask: grammar.NewBitset(mk.Size()), deferred: true, scan: newTriggerScan(chat.Options{InReasoning: true})}
-	free := []int32{0, 5, 0, 1} // what the model writes while nothing constrains it
-	prefer := []int32{5, 0, 1, 2, 3, 4}
+	// The model writes [0 5 0 1] while nothing constrains it.
+	got := driveConstraint(t, c, []int32{0, 5, 0, 1}, []int32{5, 0, 1, 2, 3, 4}, 10)
+	if !slices.Equal(got, []int32{0, 5, 0, 1, 2, 3, 4}) || !c.complete() {
+		t.Fatalf("tokens %v, want the free reasoning [0 5 0 1], then the call [2 3 4]", got)
+	}
+}
+
+// driveConstraint runs c for at most steps tokens with a scripted model: while
+// no grammar holds it, the model writes free in order; under a grammar, the
+// first token of prefer the mask allows. It returns the tokens accepted, up to
+// the one that completes c.
+func driveConstraint(t *testing.T, c *constraint, free, prefer []int32, steps int) []int32 {
+	t.Helper()
 	draw := func(m sample.Mask) (sample.Token, error) {
 		if m == nil {
+			if len(free) == 0 {
+				t.Fatal("the scripted model has nothing left to write freely")
+			}
 			id := free[0]
 			free = free[1:]
 			return sample.Token{ID: id}, nil
@@ -378,7 +392,7 @@ func TestDeferredEager(t *testing.T) {
 		return sample.Token{}, sample.ErrNoToken
 	}
 	var got []int32
-	for range 10 {
+	for range steps {
 		tok, err := c.sample(draw)
 		if err != nil {
 			t.Fatal(err)
@@ -390,7 +404,5 @@ func TestDeferredEager(t *testing.T) {
 			break
 		}
 	}
-	if !slices.Equal(got, []int32{0, 5, 0, 1, 2, 3, 4}) || !c.complete() {
-		t.Fatalf("tokens %v, want the free reasoning [0 5 0 1], then the call [2 3 4]", got)
-	}
+	return got
 }
