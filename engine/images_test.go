@@ -59,14 +59,26 @@ func askImage(t *testing.T, e *Engine, dir string, img []byte) *Result {
 // only for the same image, and a reused prefix gives the answer a cold
 // engine gives.
 func TestChatWithImages(t *testing.T) {
-	dir := visionModelDir(t)
+	// <start_of_image>, 4 placeholders, <end_of_image> and the "\n\n" around.
+	// The prompts differ from the image on: b reuses the question's KV, and
+	// nothing of a's image (its 4 placeholders, <end_of_image>, "\n\n" and
+	// the end of the turn are at least 8 tokens).
+	checkImageChat(t, visionModelDir(t), 6, func(text, first *Result) int { return first.Usage.PromptTokens - 8 })
+}
+
+// checkImageChat asks a vision model in dir the question without an image,
+// with image a, with image b and with a again: an image adds at least
+// minAdded prompt tokens and changes the answer, b reuses at most
+// maxReused(text, first) cached tokens of a's prompt, a cold engine answers b
+// as the warm one did, and a again reuses its whole image from the cache.
+func checkImageChat(t *testing.T, dir string, minAdded int, maxReused func(text, first *Result) int) {
+	t.Helper()
 	a, b := pngImage(t, 23, 17, 1), pngImage(t, 9, 30, 2)
 	warm := newTestEngine(t)
 	text := askImage(t, warm, dir, nil)
 	first := askImage(t, warm, dir, a)
-	// <start_of_image>, 4 placeholders, <end_of_image> and the "\n\n" around.
-	if d := first.Usage.PromptTokens - text.Usage.PromptTokens; d < 6 {
-		t.Fatalf("the image added %d prompt tokens, want at least 6", d)
+	if d := first.Usage.PromptTokens - text.Usage.PromptTokens; d < minAdded {
+		t.Fatalf("the image added %d prompt tokens, want at least %d", d, minAdded)
 	}
 	if first.Logprobs[0].Logprob == text.Logprobs[0].Logprob {
 		t.Fatal("the image did not change the first token's logprob")
@@ -75,10 +87,7 @@ func TestChatWithImages(t *testing.T) {
 	if other.Logprobs[0].Logprob == first.Logprobs[0].Logprob {
 		t.Fatal("two images gave the same first logprob")
 	}
-	// The prompts differ from the image on: b reuses the question's KV, and
-	// nothing of a's image (its 4 placeholders, <end_of_image>, "\n\n" and
-	// the end of the turn are at least 8 tokens).
-	if c := other.Usage.CachedTokens; c == 0 || c > first.Usage.PromptTokens-8 {
+	if c := other.Usage.CachedTokens; c == 0 || c > maxReused(text, first) {
 		t.Fatalf("image b reused %d tokens of a prompt of %d with image a", c, first.Usage.PromptTokens)
 	}
 	cold := askImage(t, newTestEngine(t), dir, b)
