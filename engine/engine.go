@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/engine/hub"
@@ -46,6 +47,9 @@ type Engine struct {
 	pool      *pool.Pool
 	last      lastRequests
 	live      liveModels
+	// applying serialises the appliers of pool and scheduler settings, so two
+	// changes at once reach the pool and the models in the order they were made.
+	applying  sync.Mutex
 	schedBase SchedConfig    // Options.Sched
 	schedCfg  SchedConfig    // guarded by live.mu; schedBase with SetParallel's value
 	modelPar  map[string]int // guarded by live.mu; SetModelParallel's slots by model id

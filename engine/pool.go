@@ -72,6 +72,8 @@ func (e *Engine) Pin(id string, pinned bool) error { return e.pool.Pin(id, pinne
 // SetPoolConfig applies new pool limits live; models over the new budget are
 // evicted.
 func (e *Engine) SetPoolConfig(cfg PoolConfig) {
+	e.applying.Lock()
+	defer e.applying.Unlock()
 	e.live.mu.Lock()
 	e.poolCfg = cfg
 	sc := e.widestSched()

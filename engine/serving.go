@@ -151,6 +151,8 @@ func (e *Engine) SetModelParallel(slots map[string]int) {
 // applySched hands the current scheduler settings to the pool and to every
 // loaded model's scheduler.
 func (e *Engine) applySched() {
+	e.applying.Lock()
+	defer e.applying.Unlock()
 	e.live.mu.Lock()
 	pc, wide := e.poolCfg, e.widestSched()
 	ls := make([]*loaded, 0, len(e.live.m))
