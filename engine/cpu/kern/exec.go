@@ -138,11 +138,7 @@ func (e *Exec) matvecs(x []float32, ps []Product) {
 		t.rows[i] = chunkRows(p.M.Rows, threads)
 		t.first[i+1] = t.first[i] + (p.M.Rows+t.rows[i]-1)/t.rows[i]
 	}
-	if threads == 1 {
-		runInline(t, t.first[len(ps)])
-	} else {
-		e.pool.run(t, t.first[len(ps)])
-	}
+	e.run(t, t.first[len(ps)], threads == 1)
 	t.ps, t.x, t.in, t.qi = [maxProducts]Product{}, nil, nil, false
 }
 

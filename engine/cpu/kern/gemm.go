@@ -86,19 +86,11 @@ func (e *Exec) matMulPacked(y []float32, m *Mat, x []float32, n int) {
 	t.xp = grow(t.xp, panels*m.Cols*packNR)
 	pt := &e.pt
 	*pt = packTask{xp: t.xp, x: x[:n*m.Cols], n: n, cols: m.Cols}
-	if n*m.Cols < parallelMin || panels == 1 {
-		runInline(pt, panels)
-	} else {
-		e.pool.run(pt, panels)
-	}
+	e.run(pt, panels, n*m.Cols < parallelMin || panels == 1)
 	pt.xp, pt.x = nil, nil
 	t.m, t.y, t.n = m, y[:n*m.Rows], n
 	chunks := (m.Rows + packMC - 1) / packMC
-	if m.Rows*m.Cols*n < parallelMin {
-		runInline(t, chunks)
-	} else {
-		e.pool.run(t, chunks)
-	}
+	e.run(t, chunks, m.Rows*m.Cols*n < parallelMin)
 	t.m, t.y = nil, nil
 }
 

@@ -39,11 +39,7 @@ func (e *Exec) MatMul(y []float32, m *Mat, x []float32, n int) {
 	t := &e.mm
 	t.m, t.y, t.x, t.n = m, y[:n*m.Rows], x[:n*m.Cols], n
 	chunks := (m.Rows + tileRows - 1) / tileRows
-	if m.Rows*m.Cols*n < parallelMin {
-		runInline(t, chunks)
-	} else {
-		e.pool.run(t, chunks)
-	}
+	e.run(t, chunks, m.Rows*m.Cols*n < parallelMin)
 	t.m, t.y, t.x = nil, nil, nil
 }
 
@@ -70,6 +66,16 @@ func (t *matmulTask) runChunk(c, tid int) {
 		}
 	}
 	active.gemm(t.y[r0:], m.Rows, t.x, cols, w, cols, t.n, r1-r0, cols)
+}
+
+// run runs the n chunks of t on the calling goroutine when inline (work too
+// small to be worth waking the pool, or one thread), else on the pool.
+func (e *Exec) run(t task, n int, inline bool) {
+	if inline {
+		runInline(t, n)
+		return
+	}
+	e.pool.run(t, n)
 }
 
 // runInline runs every chunk of t on the calling goroutine.

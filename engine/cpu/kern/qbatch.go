@@ -107,11 +107,7 @@ func (e *Exec) matMulQuant(y []float32, m *Mat, x []float32, n int) {
 	}
 	t.rows = chunkRows(m.Rows, threads)
 	chunks := (m.Rows + t.rows - 1) / t.rows
-	if threads == 1 {
-		runInline(t, chunks)
-	} else {
-		e.pool.run(t, chunks)
-	}
+	e.run(t, chunks, threads == 1)
 	t.m, t.y, t.b = nil, nil, nil
 }
 

@@ -111,11 +111,7 @@ func (e *Exec) matMulInt8(y []float32, m *Mat, x []float32, n int) bool {
 	t := &e.i8t
 	*t = int8Task{m: m, y: y[:n*m.Rows], in: &e.i8, n: n}
 	chunks := (m.Rows + int8ChunkRows - 1) / int8ChunkRows
-	if m.Rows*m.Cols*n < parallelMin {
-		runInline(t, chunks)
-	} else {
-		e.pool.run(t, chunks)
-	}
+	e.run(t, chunks, m.Rows*m.Cols*n < parallelMin)
 	t.m, t.y, t.in = nil, nil, nil
 	return true
 }
