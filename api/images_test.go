@@ -71,6 +71,12 @@ func TestImagesInEachProtocol(t *testing.T) {
 			{"type": "text", "text": "What is this?"},
 		}}}}
 	}
+	responses := func(model, url string) map[string]any {
+		return map[string]any{"model": model, "max_output_tokens": 3, "input": []map[string]any{{"role": "user", "content": []map[string]any{
+			{"type": "input_text", "text": "What is this?"},
+			{"type": "input_image", "image_url": url, "detail": "auto"},
+		}}}}
+	}
 	ollama := func(model string) map[string]any {
 		return map[string]any{"model": model, "stream": false, "options": map[string]any{"num_predict": 3},
 			"messages": []map[string]any{{"role": "user", "content": "What is this?", "images": []string{img}}}}
@@ -103,6 +109,34 @@ func TestImagesInEachProtocol(t *testing.T) {
 		if msg.Type != "message" || msg.Usage.InputTokens < plain.Usage.PromptTokens+6 {
 			t.Errorf("/v1/messages: %+v", msg)
 		}
+		type response struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+			Usage  struct {
+				InputTokens  int `json:"input_tokens"`
+				OutputTokens int `json:"output_tokens"`
+			} `json:"usage"`
+		}
+		var resp, next, textResp, textNext response
+		env.JSON(t, "POST", "/v1/responses", env.Admin, responses(vision, "data:image/png;base64,"+img), http.StatusOK, &resp)
+		if resp.Status == "failed" || resp.Usage.InputTokens != chat.Usage.PromptTokens {
+			t.Errorf("/v1/responses: %+v, want %d input tokens as in the chat", resp, chat.Usage.PromptTokens)
+		}
+		// The stored conversation keeps the image: the next turn reads it
+		// again, as many tokens more than after the same turn without it.
+		followUp := func(id string, into *response) {
+			env.JSON(t, "POST", "/v1/responses", env.Admin, map[string]any{"model": vision, "max_output_tokens": 3,
+				"previous_response_id": id, "input": "And now?"}, http.StatusOK, into)
+		}
+		followUp(resp.ID, &next)
+		env.JSON(t, "POST", "/v1/responses", env.Admin, map[string]any{"model": vision, "max_output_tokens": 3,
+			"input": []map[string]any{{"role": "user", "content": []map[string]any{{"type": "input_text", "text": "What is this?"}}}}}, http.StatusOK, &textResp)
+		followUp(textResp.ID, &textNext)
+		imageTokens := resp.Usage.InputTokens - textResp.Usage.InputTokens
+		if imageTokens < 6 || resp.Usage.OutputTokens != textResp.Usage.OutputTokens ||
+			next.Usage.InputTokens-textNext.Usage.InputTokens != imageTokens {
+			t.Errorf("/v1/responses continued: %+v after %+v; without the image %+v after %+v", next, resp, textNext, textResp)
+		}
 		var oll struct {
 			Done            bool `json:"done"`
 			PromptEvalCount int  `json:"prompt_eval_count"`
@@ -129,6 +163,9 @@ func TestImagesInEachProtocol(t *testing.T) {
 		if body.Type != "error" || body.Error.Type != "invalid_request_error" || body.Error.Message == "" {
 			t.Errorf("/v1/messages: %+v", body)
 		}
+		if eb := env.Error(t, "POST", "/v1/responses", env.Admin, responses(text, "data:image/png;base64,"+img), http.StatusBadRequest); eb.Code == nil || *eb.Code != "model_not_vision" {
+			t.Errorf("/v1/responses: %+v", eb)
+		}
 		var oll struct {
 			Error string `json:"error"`
 		}
@@ -142,6 +179,20 @@ func TestImagesInEachProtocol(t *testing.T) {
 		eb := env.Error(t, "POST", "/v1/chat/completions", env.Admin, openai(vision, "https://example.com/cat.png"), http.StatusBadRequest)
 		if eb.Param == nil || *eb.Param != "messages[0].content[1].image_url.url" {
 			t.Errorf("image URL: %+v", eb)
+		}
+		eb = env.Error(t, "POST", "/v1/responses", env.Admin, responses(vision, "https://example.com/cat.png"), http.StatusBadRequest)
+		if eb.Param == nil || *eb.Param != "input[0].content[1].image_url" || eb.Code == nil || *eb.Code != "unsupported_value" {
+			t.Errorf("/v1/responses image URL: %+v", eb)
+		}
+		eb = env.Error(t, "POST", "/v1/responses", env.Admin, map[string]any{"model": vision, "input": []map[string]any{{"role": "user", "content": []map[string]any{
+			{"type": "input_image", "file_id": "file-123"}}}}}, http.StatusBadRequest)
+		if eb.Param == nil || *eb.Param != "input[0].content[0].file_id" {
+			t.Errorf("/v1/responses file_id: %+v", eb)
+		}
+		eb = env.Error(t, "POST", "/v1/responses", env.Admin, map[string]any{"model": vision, "input": []map[string]any{{"role": "system", "content": []map[string]any{
+			{"type": "input_image", "image_url": "data:image/png;base64," + img}}}}}, http.StatusBadRequest)
+		if eb.Param == nil || *eb.Param != "input[0].content[0].type" {
+			t.Errorf("/v1/responses image in a system message: %+v", eb)
 		}
 		eb = env.Error(t, "POST", "/v1/chat/completions", env.Admin, openai(vision, "data:image/png;base64,@@@"), http.StatusBadRequest)
 		if eb.Param == nil || *eb.Param != "messages[0].content[1].image_url.url" {

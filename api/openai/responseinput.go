@@ -127,7 +127,16 @@ func (b *turnBuilder) add(it InputItem, p string) error {
 }
 
 func (b *turnBuilder) message(it InputItem, p string) error {
-	text, err := partsText(it.Content, p+".content")
+	var (
+		text string
+		imgs []engine.Image
+		err  error
+	)
+	if it.Role == "user" {
+		text, imgs, err = userParts(it.Content, p+".content")
+	} else {
+		text, err = partsText(it.Content, p+".content")
+	}
 	if err != nil {
 		return err
 	}
@@ -137,7 +146,7 @@ func (b *turnBuilder) message(it InputItem, p string) error {
 		m.Content += text
 	case "user", "system", "developer":
 		b.open = false
-		b.out = append(b.out, engine.Message{Role: it.Role, Content: text})
+		b.out = append(b.out, engine.Message{Role: it.Role, Content: text, Images: imgs})
 	case "":
 		return paramErr(p+".role", "is required")
 	default:
@@ -168,16 +177,87 @@ func partsText(raw json.RawMessage, p string) (string, error) {
 	}
 	var s strings.Builder
 	for i, part := range parts {
-		switch part.Type {
-		case "input_text", "output_text", "text", "reasoning_text", "summary_text":
-			s.WriteString(part.Text)
-		case "refusal":
-			s.WriteString(part.Refusal)
-		case "input_image":
-			return "", unsupportedValue(fmt.Sprintf("%s[%d].type", p, i), "images are not supported by /v1/responses: send them to /v1/chat/completions as image_url parts")
-		default:
-			return "", unsupportedValue(fmt.Sprintf("%s[%d].type", p, i), "only text parts are supported, got %q", part.Type)
+		text, err := partText(part, fmt.Sprintf("%s[%d]", p, i))
+		if err != nil {
+			return "", err
 		}
+		s.WriteString(text)
 	}
 	return s.String(), nil
+}
+
+// partText is the text of one part; p is the part's path.
+func partText(part ItemPart, p string) (string, error) {
+	switch part.Type {
+	case "input_text", "output_text", "text", "reasoning_text", "summary_text":
+		return part.Text, nil
+	case "refusal":
+		return part.Refusal, nil
+	case "input_image":
+		return "", unsupportedValue(p+".type", "images are read only in user messages")
+	default:
+		return "", unsupportedValue(p+".type", "only text parts are supported, got %q", part.Type)
+	}
+}
+
+// userParts reads a user message's content: text parts as partsText does, and
+// input_image parts, each placed where it stands in the text.
+func userParts(raw json.RawMessage, p string) (string, []engine.Image, error) {
+	if !present(raw) || raw[0] != '[' {
+		text, err := partsText(raw, p)
+		return text, nil, err
+	}
+	var parts []ItemPart
+	if err := decodeStrict(raw, p, &parts); err != nil {
+		return "", nil, err
+	}
+	var (
+		text strings.Builder
+		imgs []engine.Image
+	)
+	for i, part := range parts {
+		pp := fmt.Sprintf("%s[%d]", p, i)
+		if part.Type != "input_image" {
+			s, err := partText(part, pp)
+			if err != nil {
+				return "", nil, err
+			}
+			text.WriteString(s)
+			continue
+		}
+		data, err := inputImage(part, pp)
+		if err != nil {
+			return "", nil, err
+		}
+		imgs = addImage(imgs, data, text.Len())
+	}
+	return text.String(), imgs, nil
+}
+
+// inputImage reads a Responses input_image part: image_url holds a data: URL
+// (an http(s) URL arrives here already fetched, or is refused, as for chat
+// completions); uploaded files are not kept by this server.
+func inputImage(part ItemPart, p string) ([]byte, error) {
+	if present(part.FileID) {
+		return nil, unsupportedValue(p+".file_id", "uploaded files are not supported: send the image as image_url (a data: URL)")
+	}
+	if present(part.Detail) {
+		var d string
+		if err := json.Unmarshal(part.Detail, &d); err != nil {
+			return nil, typeErr(p+".detail", "a string", part.Detail)
+		}
+		switch d {
+		case "auto", "low", "high":
+		default:
+			return nil, paramErr(p+".detail", "must be auto, low or high, got %q", d)
+		}
+	}
+	if !present(part.ImageURL) {
+		return nil, paramErr(p+".image_url", "is required for input_image parts")
+	}
+	var url string
+	if err := json.Unmarshal(part.ImageURL, &url); err != nil {
+		return nil, typeErr(p+".image_url", "a string", part.ImageURL)
+	}
+	return dataURL(url, p+".image_url")
 }
