@@ -126,7 +126,7 @@ func (s *sequence) rowPos(i int) int {
 	if s.segs != nil {
 		return i - s.segStart(i) // an encoder step starts from an empty sequence
 	}
-	return s.pos + i
+	return s.pos + s.delta + i // delta: M-RoPE's, 0 for other models
 }
 
 // segStart is the first row of the batch input holding row i.

@@ -187,6 +187,11 @@ func (s *sequence) ForwardImages(ctx context.Context, tokens []int32, spans []mo
 	if err := s.check(plain); err != nil {
 		return nil, err
 	}
+	if s.r.mrope { // the grids, checked before anything runs
+		if _, _, err := model.MRoPEPositions(make([][3]int, len(tokens)), 0, spans, s.r.cfg.HiddenSize); err != nil {
+			return nil, fmt.Errorf("cpu: %w", err)
+		}
+	}
 	if err := s.grow(ctx, s.pos+len(tokens)); err != nil {
 		return nil, err
 	}
@@ -212,11 +217,12 @@ func (s *sequence) ForwardImages(ctx context.Context, tokens []int32, spans []mo
 		}
 		for _, sp := range spans {
 			if sp.At >= c0 && sp.At < c0+n {
-				s.spans = append(s.spans, model.ImageSpan{At: sp.At - c0, Embeds: sp.Embeds})
+				s.spans = append(s.spans, model.ImageSpan{At: sp.At - c0, Embeds: sp.Embeds, Grid: sp.Grid})
 			}
 		}
 		if err := s.step(ctx, plain[c0:c0+n]); err != nil {
 			s.pos = start
+			s.restoreDelta(start)
 			return nil, err
 		}
 		last = n

@@ -73,6 +73,10 @@ type ImageSpec struct {
 type ImageSpan struct {
 	At     int
 	Embeds []float32
+	// Grid is the image's (temporal, height, width) grid of embeddings,
+	// t·h·w = n, for the models whose rotary positions follow it
+	// (MRoPE); others leave it zero and ignore it.
+	Grid [3]int
 }
 
 // Imager is implemented by the sequences of executors that run vision towers.

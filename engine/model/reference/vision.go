@@ -182,14 +182,24 @@ func (s *sequence) ForwardImages(ctx context.Context, tokens []int32, spans []mo
 			sp := spans[image[t]-1]
 			n = len(sp.Embeds) / hidden
 			step = make([]int32, n) // the placeholders are not looked up
-			in = []model.ImageSpan{{At: 0, Embeds: sp.Embeds}}
+			in = []model.ImageSpan{{At: 0, Embeds: sp.Embeds, Grid: sp.Grid}}
+		}
+		var pos3 [][3]int
+		var after []int
+		if s.r.mrope() && in != nil {
+			pos3 = make([][3]int, n)
+			var err error
+			if _, after, err = model.MRoPEPositions(pos3, s.Len()+s.delta, in, hidden); err != nil {
+				_ = s.Truncate(start)
+				return nil, fmt.Errorf("reference: %w", err)
+			}
 		}
 		if err := ctx.Err(); err != nil {
 			_ = s.Truncate(start)
 			return nil, err
 		}
 		err := s.do(func(o *ops) {
-			o.tokens, o.spans = step, in
+			o.tokens, o.spans, o.pos3 = step, in, pos3
 			d := s.r.def
 			x := val(d.Embed(o))
 			for _, sp := range in {
@@ -207,6 +217,11 @@ func (s *sequence) ForwardImages(ctx context.Context, tokens []int32, spans []mo
 		if err != nil {
 			_ = s.Truncate(start)
 			return nil, err
+		}
+		if after != nil {
+			end := s.Len()
+			s.delta = after[0] - end
+			s.marks = append(s.marks, [2]int{end, s.delta})
 		}
 		t += n
 	}
