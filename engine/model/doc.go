@@ -95,6 +95,13 @@
 // VisionLayers, VisionEmbed and VisionLayer, and keeps its config parsing,
 // Image and a VisionHead from Tower.PostNorm on.
 //
+// engine/model/qwenvit is Qwen2.5-VL's tower, which reads each image at its
+// own size: its ImageSpec has Merge set, an image comes as a grid (t, h, w)
+// of patches through Imager.ImageGridEmbeds (VisionOps.Grid tells the tower
+// which), and gives t·h·w/Merge² embeddings; VisionOps.Rotate (2-D rotary
+// angles per row), BlockAttention (windows), Permute and Group are its
+// operations. hfref has its oracle (qwenvit.go).
+//
 // The conventions every executor follows are the definitions in ops.go; the
 // reference executor implements them as literally as possible.
 //

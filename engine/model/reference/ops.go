@@ -37,6 +37,7 @@ type ops struct {
 	pos    int     // position of the first token
 
 	spans []model.ImageSpan // images among the tokens (vision.go)
+	grid  [3]int            // patches (t, h, w) of the image a tower of dynamic size runs on (visiongrid.go)
 }
 
 func must[T any](v T, err error) T {
