@@ -1,12 +1,16 @@
 package modeltest
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"sync"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/llama"
+	"github.com/mlx-manager/mlx-manager/engine/model/qwenvit"
 	"github.com/mlx-manager/mlx-manager/engine/safetensors"
 )
 
@@ -124,4 +128,98 @@ func (g *gen) qwenVision(p string, v QwenVision) error {
 		}
 	}
 	return nil
+}
+
+// QwenTowerArch is a test-only architecture, registered by
+// RegisterQwenTower: a Llama text model with a Qwen2.5-VL tower bound under
+// the prefix config.json's test_vision_prefix names, whose image tokens are
+// config.json's image_token_id between vision_start_token_id and
+// vision_end_token_id. It runs the tower and the engine's grid images on
+// the executors without Qwen2.5-VL's M-RoPE text model.
+const QwenTowerArch = "QwenVisionTowerTestForCausalLM"
+
+// The image tokens of the tower test model: ordinary tokens of the tiny
+// vocabulary (Qwen2.5-VL's are 151652, 151653 and 151655).
+const (
+	QwenVisionStart = 500
+	QwenVisionEnd   = 501
+	QwenImagePad    = 502
+)
+
+var registerQwenTower sync.Once
+
+// RegisterQwenTower registers QwenTowerArch, once.
+func RegisterQwenTower() {
+	registerQwenTower.Do(func() {
+		model.Register(model.Arch{Name: QwenTowerArch, Build: buildQwenTower})
+	})
+}
+
+type qwenTowerModel struct {
+	model.Definition
+	*qwenvit.Tower
+	spec model.ImageSpec
+}
+
+func (m *qwenTowerModel) Image() model.ImageSpec { return m.spec }
+
+func buildQwenTower(c *model.Config, b *model.Binder) (model.Definition, error) {
+	var raw struct {
+		Vision json.RawMessage `json:"vision_config"`
+		Prefix string          `json:"test_vision_prefix"`
+		Start  int32           `json:"vision_start_token_id"`
+		End    int32           `json:"vision_end_token_id"`
+		Pad    int32           `json:"image_token_id"`
+	}
+	if err := json.Unmarshal(c.Raw, &raw); err != nil {
+		return nil, err
+	}
+	vc, err := qwenvit.ParseConfig(raw.Vision)
+	if err != nil {
+		return nil, err
+	}
+	text, err := llama.Build(c, b)
+	if err != nil {
+		return nil, err
+	}
+	t, err := qwenvit.Bind(vc, b, raw.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	return &qwenTowerModel{Definition: text, Tower: t,
+		spec: t.Spec(model.ImageSpec{Token: raw.Pad, Begin: raw.Start, End: raw.End})}, nil
+}
+
+// WriteQwenTowerModel writes into dir (which must exist) the model of spec
+// (a llama whose Hidden must be v's OutHidden) as a QwenTowerArch with the
+// tower v under prefix, and a preprocessor_config.json of
+// Qwen2VLImageProcessor for its patches: areas of 256 to 1024 pixels (an
+// image of 23×17 pixels becomes 24×16, a grid of 4×6 patches, 6 tokens).
+func WriteQwenTowerModel(dir string, spec Spec, v QwenVision, prefix string) error {
+	v = v.withDefaults()
+	if err := Write(dir, spec); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "config.json")
+	var c map[string]any
+	if err := readJSON(path, &c); err != nil {
+		return err
+	}
+	c["architectures"] = []string{QwenTowerArch}
+	c["vision_config"] = v.Config()
+	c["test_vision_prefix"] = prefix
+	c["vision_start_token_id"], c["vision_end_token_id"], c["image_token_id"] = QwenVisionStart, QwenVisionEnd, QwenImagePad
+	if err := writeJSON(path, c); err != nil {
+		return err
+	}
+	proc := map[string]any{
+		"image_processor_type": "Qwen2VLImageProcessor", "processor_class": "Qwen2_5_VLProcessor",
+		"min_pixels": 256, "max_pixels": 1024, "patch_size": v.Patch, "temporal_patch_size": v.TemporalPatch,
+		"merge_size": v.Merge, "image_mean": []float64{0.48145466, 0.4578275, 0.40821073},
+		"image_std": []float64{0.26862954, 0.26130258, 0.27577711},
+	}
+	if err := writeJSON(filepath.Join(dir, "preprocessor_config.json"), proc); err != nil {
+		return err
+	}
+	return WriteQwenVision(dir, prefix, v)
 }

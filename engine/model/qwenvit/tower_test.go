@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,76 +13,18 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/cpu"
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/hfref"
-	"github.com/mlx-manager/mlx-manager/engine/model/llama"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 	"github.com/mlx-manager/mlx-manager/engine/model/qwenvit"
 	"github.com/mlx-manager/mlx-manager/engine/model/reference"
 )
 
-// towerArch is a test-only architecture: a tiny Llama with the tower bound
-// under the prefix its config names, which runs the tower on the executors
-// before the Qwen2.5-VL family (engine/model/qwen2vl) wires it to its text
-// model.
-const towerArch = "QwenVisionTowerTestForCausalLM"
-
-func init() {
-	model.Register(model.Arch{Name: towerArch, Build: func(c *model.Config, b *model.Binder) (model.Definition, error) {
-		var raw struct {
-			Vision json.RawMessage `json:"vision_config"`
-			Prefix string          `json:"test_vision_prefix"`
-		}
-		if err := json.Unmarshal(c.Raw, &raw); err != nil {
-			return nil, err
-		}
-		vc, err := qwenvit.ParseConfig(raw.Vision)
-		if err != nil {
-			return nil, err
-		}
-		text, err := llama.Build(c, b)
-		if err != nil {
-			return nil, err
-		}
-		t, err := qwenvit.Bind(vc, b, raw.Prefix)
-		if err != nil {
-			return nil, err
-		}
-		return &withTower{Definition: text, Tower: t}, nil
-	}})
-}
-
-type withTower struct {
-	model.Definition
-	*qwenvit.Tower
-}
-
-func (w *withTower) Image() model.ImageSpec {
-	return w.Spec(model.ImageSpec{Token: 7, Begin: -1, End: -1})
-}
-
 // writeTower writes a tiny Llama of the tower's output width with the
-// tower's tensors under prefix.
+// tower's tensors under prefix, as modeltest's test-only QwenTowerArch.
 func writeTower(t *testing.T, v modeltest.QwenVision, prefix string) string {
 	t.Helper()
-	dir := modeltest.New(t, modeltest.Spec{Arch: "llama", Hidden: 64, Layers: 1, Seed: 5})
-	path := filepath.Join(dir, "config.json")
-	var c map[string]any
-	b, err := os.ReadFile(path)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	c["architectures"] = []string{towerArch}
-	c["vision_config"] = v.Config()
-	c["test_vision_prefix"] = prefix
-	if b, err = json.Marshal(c); err == nil {
-		err = os.WriteFile(path, b, 0o644)
-	}
-	if err == nil {
-		err = modeltest.WriteQwenVision(dir, prefix, v)
-	}
-	if err != nil {
+	modeltest.RegisterQwenTower()
+	dir := t.TempDir()
+	if err := modeltest.WriteQwenTowerModel(dir, modeltest.Spec{Arch: "llama", Hidden: 64, Layers: 1, Seed: 5}, v, prefix); err != nil {
 		t.Fatal(err)
 	}
 	return dir
