@@ -47,6 +47,7 @@ type sequence struct {
 	moe moeScratch // routing of the MoE block running (moe.go)
 
 	spans []model.ImageSpan // images of the step running, At relative to its first token (vision.go)
+	grid  [3]int            // patches (t, h, w) of the image a tower of dynamic size is running (visiongrid.go)
 }
 
 // ropeMark is the rope delta of the tokens from cache index at on.

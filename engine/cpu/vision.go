@@ -133,9 +133,17 @@ func (s *sequence) ImageEmbeds(ctx context.Context, pixels []float32) ([]float32
 		return nil, ErrNoVision
 	}
 	spec := v.Image()
+	if spec.Merge > 0 {
+		return nil, fmt.Errorf("cpu: %w", spec.CheckGrid([3]int{}, len(pixels)))
+	}
 	if want := spec.Channels * spec.Size * spec.Size; len(pixels) != want {
 		return nil, fmt.Errorf("cpu: image of %d pixel values, want %dx%dx%d", len(pixels), spec.Channels, spec.Size, spec.Size)
 	}
+	return s.tower(ctx, v, pixels, spec.Tokens)
+}
+
+// tower runs v's tower on pixels, which give tokens embeddings.
+func (s *sequence) tower(ctx context.Context, v model.Vision, pixels []float32, tokens int) ([]float32, error) {
 	s.r.mu.RLock()
 	defer s.r.mu.RUnlock()
 	if s.r.closed {
@@ -161,8 +169,8 @@ func (s *sequence) ImageEmbeds(ctx context.Context, pixels []float32) ([]float32
 	if err != nil {
 		return nil, err
 	}
-	if len(out) != spec.Tokens*s.r.cfg.HiddenSize {
-		return nil, fmt.Errorf("cpu: vision tower gave %d values, want %dx%d", len(out), spec.Tokens, s.r.cfg.HiddenSize)
+	if len(out) != tokens*s.r.cfg.HiddenSize {
+		return nil, fmt.Errorf("cpu: vision tower gave %d values, want %dx%d", len(out), tokens, s.r.cfg.HiddenSize)
 	}
 	return out, nil
 }

@@ -39,6 +39,7 @@ type ops struct {
 	pos3   [][3]int // M-RoPE positions of each token when they hold an image; nil: rpos+i thrice
 
 	spans []model.ImageSpan // images among the tokens (vision.go)
+	grid  [3]int            // patches (t, h, w) of the image a tower of dynamic size runs on (visiongrid.go)
 }
 
 func must[T any](v T, err error) T {

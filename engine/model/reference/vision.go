@@ -117,14 +117,23 @@ func (s *sequence) ImageEmbeds(ctx context.Context, pixels []float32) ([]float32
 		return nil, errNoVision
 	}
 	spec := v.Image()
+	if spec.Merge > 0 {
+		return nil, fmt.Errorf("reference: %w", spec.CheckGrid([3]int{}, len(pixels)))
+	}
 	if want := spec.Channels * spec.Size * spec.Size; len(pixels) != want {
 		return nil, fmt.Errorf("reference: image of %d pixel values, want %d", len(pixels), want)
 	}
+	return s.tower(ctx, v, pixels, [3]int{}, spec.Tokens)
+}
+
+// tower runs v's tower on pixels of grid, which give tokens embeddings.
+func (s *sequence) tower(ctx context.Context, v model.Vision, pixels []float32, grid [3]int, tokens int) ([]float32, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var out []float32
 	err := s.do(func(o *ops) {
+		o.grid = grid
 		x := v.VisionEmbed(o, pixels)
 		for l := range v.VisionLayers() {
 			x = v.VisionLayer(o, l, x)
@@ -136,8 +145,8 @@ func (s *sequence) ImageEmbeds(ctx context.Context, pixels []float32) ([]float32
 	if err != nil {
 		return nil, err
 	}
-	if len(out) != spec.Tokens*s.r.cfg.HiddenSize {
-		return nil, fmt.Errorf("reference: vision tower gave %d values, want %dx%d", len(out), spec.Tokens, s.r.cfg.HiddenSize)
+	if len(out) != tokens*s.r.cfg.HiddenSize {
+		return nil, fmt.Errorf("reference: vision tower gave %d values, want %dx%d", len(out), tokens, s.r.cfg.HiddenSize)
 	}
 	return out, nil
 }
