@@ -66,7 +66,7 @@ func loadVision(dir string, v model.Vision, tok *tokenizer.Tokenizer, log *slog.
 
 // visionArchs are the architectures whose families bind a vision tower.
 var visionArchs = map[string]bool{"Gemma3ForConditionalGeneration": true, "Idefics3ForConditionalGeneration": true,
-	"SmolVLMForConditionalGeneration": true}
+	"SmolVLMForConditionalGeneration": true, "Qwen2_5_VLForConditionalGeneration": true}
 
 // promptImage is what the vision tower reads at once: an image, or one
 // tile of an image its processor splits (Idefics3).
@@ -268,7 +268,12 @@ func (l *loaded) prefillImages(ctx context.Context, seq model.Sequence, j *job, 
 		if err != nil {
 			return nil, fmt.Errorf("image at %d: %w", img.at, err)
 		}
-		spans = append(spans, model.ImageSpan{At: img.at - have, Embeds: e})
+		sp := model.ImageSpan{At: img.at - have, Embeds: e}
+		if m := l.vision.spec.Merge; img.grid[0] > 0 && m > 0 {
+			// M-RoPE positions an image by its grid of embeddings.
+			sp.Grid = [3]int{img.grid[0], img.grid[1] / m, img.grid[2] / m}
+		}
+		spans = append(spans, sp)
 	}
 	return im.ForwardImages(ctx, j.prompt[have:], spans)
 }

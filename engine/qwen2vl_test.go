@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
@@ -37,6 +39,34 @@ func TestQwen2VLTextChat(t *testing.T) {
 			if _, err := e.Chat(ctx, ChatRequest{Model: dir, Messages: img, Options: GenOptions{MaxTokens: 1}}, nil); !errors.Is(err, ErrNoImages) {
 				t.Errorf("an image given to the text-only model: %v, want ErrNoImages", err)
 			}
+		})
+	}
+}
+
+// qwen2VLDir is a tiny Qwen2.5-VL with its vision tower in layout:
+// patches of 4 pixels merged 2×2, images resized to 256..1024 pixels.
+func qwen2VLDir(t *testing.T, layout string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "tiny")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := modeltest.Spec{Arch: "qwen2vl", Layers: 2, Seed: 9, MaxPos: 1024, VisionLayout: layout}
+	if err := modeltest.WriteQwen2VL(dir, spec, modeltest.QwenVision{Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestChatWithQwen2VLImages: Qwen2.5-VL reads images in chats through the
+// engine (the processor's grid, the prompt's run of pads, the tower, the
+// grid's M-RoPE positions), and a prefix reused from the cache, with the
+// image or up to it, answers as a cold engine does: the rope delta an image
+// leaves survives the cache's cut.
+func TestChatWithQwen2VLImages(t *testing.T) {
+	for _, layout := range []string{"", "mlx"} {
+		t.Run("layout="+layout, func(t *testing.T) {
+			checkImageChat(t, qwen2VLDir(t, layout), 8, func(_, first *Result) int { return first.Usage.PromptTokens - 7 })
 		})
 	}
 }

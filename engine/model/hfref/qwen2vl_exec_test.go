@@ -347,3 +347,106 @@ func TestQwen2VLGridChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestQwen2VLEndToEnd runs a tiny Qwen2.5-VL with its vision tower
+// (engine/model/qwenvit) on the executors and checks both halves against
+// the oracles written from modeling_qwen2_5_vl.py: each image's embeddings
+// against the tower's (QwenImageFeatures), then the logits after the
+// prompt and two decoded tokens against the text side's (Qwen2VLLogits) fed
+// with the tower oracle's features, in Qwen's and transformers ≥ 4.52's
+// layouts.
+func TestQwen2VLEndToEnd(t *testing.T) {
+	grids := [][3]int{{1, 4, 6}, {1, 6, 2}} // patches: 2x3 and 3x1 embeddings
+	r := rand.New(rand.NewPCG(11, 2))
+	var pixels [][]float32
+	for _, g := range grids {
+		px := make([]float32, g[0]*g[1]*g[2]*3*2*4*4) // channels, frames, 4x4 pixels a patch
+		for i := range px {
+			px[i] = float32(r.Float64()*2 - 1)
+		}
+		pixels = append(pixels, px)
+	}
+	for _, layout := range []string{"", "hf452"} {
+		dir := t.TempDir()
+		spec := modeltest.Spec{Arch: "qwen2vl", Layers: 2, Seed: 37, VisionLayout: layout}
+		if err := modeltest.WriteQwen2VL(dir, spec, modeltest.QwenVision{Seed: 4}); err != nil {
+			t.Fatal(err)
+		}
+		config, w, err := hfref.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images := make([]qwenImage, len(grids))
+		var feats [][]float64
+		var perImage [][][]float64
+		for k, g := range grids {
+			f, err := hfref.QwenImageFeatures(config, w, widen(pixels[k]), g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			images[k].grid = g
+			feats = append(feats, f...)
+			perImage = append(perImage, f)
+		}
+		ids := qwenPrompt(images, qwenText...)
+		extra := []int{300, 12}
+		all := append(append([]int(nil), ids...), extra...)
+		want, err := hfref.Qwen2VLLogits(config, w, all, grids, feats)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, nr := range qwenRunners {
+			t.Run("layout="+layout+"/"+name, func(t *testing.T) {
+				ctx := context.Background()
+				m, err := model.Open(ctx, dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				run, err := nr(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer run.Close()
+				seq, err := run.NewSequence(len(all))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer seq.Close()
+				im := seq.(model.Imager)
+				got := make([]qwenImage, len(grids))
+				for k, g := range grids {
+					e, err := im.ImageGridEmbeds(ctx, pixels[k], g)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(e) != len(perImage[k])*m.Config.HiddenSize {
+						t.Fatalf("image %d: %d values, want %d embeddings", k, len(e), len(perImage[k]))
+					}
+					for row, f := range perImage[k] {
+						h := m.Config.HiddenSize
+						if msg := hfref.Compare(e[row*h:(row+1)*h], f); msg != "" {
+							t.Errorf("image %d, embedding %d: %s", k, row, msg)
+						}
+					}
+					got[k] = qwenImage{grid: g, embeds: e}
+				}
+				logits, err := im.ForwardImages(ctx, tokens32(ids), qwenSpans(ids, got, 0))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if msg := hfref.Compare(logits, want[len(ids)-1]); msg != "" {
+					t.Errorf("image and text prompt: %s", msg)
+				}
+				for i, tok := range extra {
+					if logits, err = seq.Forward(ctx, []int32{int32(tok)}); err != nil {
+						t.Fatal(err)
+					}
+					if msg := hfref.Compare(logits, want[len(ids)+i]); msg != "" {
+						t.Errorf("decoding after the images, token %d: %s", i, msg)
+					}
+				}
+			})
+		}
+	}
+}

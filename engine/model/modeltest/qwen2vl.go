@@ -102,3 +102,41 @@ func writeQwen2VL(dir string, s Spec) error {
 	}
 	return writeShards(dir, g.out, s)
 }
+
+// WriteQwen2VL writes into dir (which must exist) the tiny Qwen2.5-VL of
+// spec (Arch "qwen2vl", Hidden v's OutHidden) with the vision tower v under
+// its layout's prefix (visual., model.visual., or vision_tower. with mlx-vlm's
+// patch kernel), its vision_config, and WriteQwenTowerModel's
+// preprocessor_config.json.
+func WriteQwen2VL(dir string, spec Spec, v QwenVision) error {
+	if err := Write(dir, spec); err != nil {
+		return err
+	}
+	prefix := map[string]string{"": "visual.", "hf452": "model.visual.", "mlx": "vision_tower."}[spec.VisionLayout]
+	v.MLX = spec.VisionLayout == "mlx"
+	v = v.withDefaults()
+	path := filepath.Join(dir, "config.json")
+	var c map[string]any
+	if err := readJSON(path, &c); err != nil {
+		return err
+	}
+	c["vision_config"] = v.Config()
+	if err := writeJSON(path, c); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(dir, "preprocessor_config.json"), qwenProcessor(v)); err != nil {
+		return err
+	}
+	return WriteQwenVision(dir, prefix, v)
+}
+
+// qwenProcessor is Qwen2VLImageProcessor's preprocessor_config.json for
+// the patches of v: areas of 256 to 1024 pixels, as WriteQwenTowerModel's.
+func qwenProcessor(v QwenVision) map[string]any {
+	return map[string]any{
+		"image_processor_type": "Qwen2VLImageProcessor", "processor_class": "Qwen2_5_VLProcessor",
+		"min_pixels": 256, "max_pixels": 1024, "patch_size": v.Patch, "temporal_patch_size": v.TemporalPatch,
+		"merge_size": v.Merge, "image_mean": []float64{0.48145466, 0.4578275, 0.40821073},
+		"image_std": []float64{0.26862954, 0.26130258, 0.27577711},
+	}
+}

@@ -16,8 +16,12 @@
 // (model.layers.*, lm_head), as transformers ≥ 4.52 saves them
 // (model.language_model.*, lm_head), or as mlx-vlm's sanitize renames them
 // for mlx-community's conversions (language_model.model.*,
-// language_model.lm_head). The vision tower (visual.*, model.visual.*,
-// vision_tower.*) is engine/model/qwenvit's.
+// language_model.lm_head), and Qwen2.5-VL's vision tower (engine/model/qwenvit)
+// under visual., model.visual. or vision_tower.: a checkpoint with it reads
+// images, each a run of <|image_pad|> tokens (one per merged block of its grid
+// of patches) whose embeddings the tower gives, positioned by the grid. The
+// text model attends causally over them. Qwen2-VL's tower is another (no
+// windows, LayerNorm): its checkpoints chat as text models.
 package qwen2vl
 
 import (
@@ -27,6 +31,7 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/llama"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/qwen2" // the text model's config is parsed as Qwen2ForCausalLM's
+	"github.com/mlx-manager/mlx-manager/engine/model/qwenvit"
 )
 
 func init() {
@@ -54,13 +59,14 @@ const (
 	defaultVisionEnd   = 151653
 )
 
-// layout is where a checkpoint keeps the text model and its head.
-type layout struct{ text, head string }
+// layout is where a checkpoint keeps the text model, its head and the
+// vision tower.
+type layout struct{ text, head, vision string }
 
 var layouts = []layout{
-	{"model.language_model.", "lm_head"},                // transformers ≥ 4.52
-	{"model.", "lm_head"},                               // Qwen's releases
-	{"language_model.model.", "language_model.lm_head"}, // mlx-vlm
+	{"model.language_model.", "lm_head", "model.visual."},                // transformers ≥ 4.52
+	{"model.", "lm_head", "visual."},                                     // Qwen's releases
+	{"language_model.model.", "language_model.lm_head", "vision_tower."}, // mlx-vlm
 }
 
 // configure parses the text model's keys as a Qwen2ForCausalLM config with
@@ -193,8 +199,43 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newModel(c, f, text), nil
+	m := newModel(c, f, text)
+	if c.Architectures[0] != "Qwen2_5_VLForConditionalGeneration" || !b.Has(at.vision+"patch_embed.proj.weight") {
+		return m, nil
+	}
+	vc, err := qwenvit.ParseConfig(f.Vision)
+	if err != nil {
+		return nil, err
+	}
+	if vc.OutHidden != c.HiddenSize {
+		return nil, fmt.Errorf("vision_config out_hidden_size %d, the text model's hidden_size is %d", vc.OutHidden, c.HiddenSize)
+	}
+	t, err := qwenvit.Bind(vc, b, at.vision)
+	if err != nil {
+		return nil, fmt.Errorf("vision tower: %w", err)
+	}
+	spec := t.Spec(model.ImageSpec{Token: f.ImageToken, Begin: f.VisionStart, End: f.VisionEnd, Causal: true})
+	return &multimodal{Model: m, Tower: t, spec: spec}, nil
 }
+
+// The executors find the tower and M-RoPE by these assertions: a method lost
+// in a refactor would make the model text-only or position its images as
+// text.
+var (
+	_ model.Vision = (*multimodal)(nil)
+	_ model.MRoPE  = (*multimodal)(nil)
+)
+
+// multimodal is the text model with Qwen2.5-VL's vision tower.
+type multimodal struct {
+	*Model
+	*qwenvit.Tower
+	spec model.ImageSpec
+}
+
+// Image describes the images: grids of patches, each Merge×Merge block one
+// <|image_pad|> between <|vision_start|> and <|vision_end|>, attended causally.
+func (m *multimodal) Image() model.ImageSpec { return m.spec }
 
 // The executors find M-RoPE by this assertion: a method lost in a refactor
 // would position images' tokens as text.
