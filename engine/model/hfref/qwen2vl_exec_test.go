@@ -11,14 +11,14 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/hfref"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
-	"github.com/mlx-manager/mlx-manager/engine/model/qwen2vl"
 )
 
 // Qwen2.5-VL's text side on the executors against the float64 oracle
 // written from modeling_qwen2_5_vl.py (qwen2vl.go): M-RoPE positions of
 // images and the text after them, through one call, prefill chunks, decode,
-// a prefix cut and batching. Random embeddings of each image's shape stand
-// in for the vision tower (engine/model/qwenvit).
+// a prefix cut and batching. Random embeddings of each image's shape are
+// given to ForwardImages in place of the tower's; TestQwen2VLEndToEnd runs
+// the tower too.
 
 // qwenImages are a 2x3 and a 3x1 grid of embeddings (h ≠ w, so that the
 // text after each resumes at max(h, w), not at the count of its tokens),
@@ -57,27 +57,18 @@ func qwenOracle(t *testing.T, config map[string]any, w hfref.Tensors, ids []int,
 	return want
 }
 
-// towerless stands in for the vision tower the family gets from
-// engine/model/qwenvit: the text model, with the Vision interface the
-// executors' ForwardImages asks for; the images' embeddings come from the
-// test, so its tower methods are never called.
-type towerless struct{ *qwen2vl.Model }
-
-func (towerless) Image() model.ImageSpec {
-	return model.ImageSpec{Token: modeltest.Qwen2VLImage, Begin: -1, End: -1, Causal: true}
-}
-func (towerless) VisionLayers() int { return 0 }
-func (towerless) VisionEmbed(model.VisionOps, []float32) model.Value {
-	panic("qwen2vl test: no vision tower")
-}
-func (towerless) VisionLayer(model.VisionOps, int, model.Value) model.Value {
-	panic("qwen2vl test: no vision tower")
-}
-func (towerless) VisionHead(model.VisionOps, model.Value) model.Value {
-	panic("qwen2vl test: no vision tower")
+// qwenDir writes the tiny Qwen2.5-VL of spec with its vision tower: the
+// tests of the text side give ForwardImages embeddings of their own.
+func qwenDir(t *testing.T, spec modeltest.Spec) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := modeltest.WriteQwen2VL(dir, spec, modeltest.QwenVision{Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
-// openQwen opens the tiny model in dir with its text model behind towerless.
+// openQwen opens the model in dir on the executor nr makes.
 func openQwen(t *testing.T, dir string, nr hfref.NewRunner) model.Runner {
 	t.Helper()
 	m, err := model.Open(context.Background(), dir)
@@ -85,11 +76,6 @@ func openQwen(t *testing.T, dir string, nr hfref.NewRunner) model.Runner {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	text, ok := m.Def.(*qwen2vl.Model)
-	if !ok {
-		t.Fatalf("definition %T, want *qwen2vl.Model", m.Def)
-	}
-	m.Def = towerless{text}
 	r, err := nr(m)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +104,7 @@ func TestQwen2VLImages(t *testing.T) {
 		{Arch: "qwen2vl", Layers: 2, Seed: 31, DType: model.BF16, QuantBits: 4, GroupSize: 32, Tied: true, VisionLayout: "hf452"},
 		{Arch: "qwen2vl", Layers: 2, Seed: 31, DType: model.F16, VisionLayout: "mlx"},
 	} {
-		dir := modeltest.New(t, spec)
+		dir := qwenDir(t, spec)
 		config, w, err := hfref.Load(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -196,7 +182,7 @@ func checkQwen(t *testing.T, r model.Runner, ids []int, images []qwenImage, extr
 // rope deltas differ (one after an image, one after text only), each
 // against the oracle.
 func TestQwen2VLBatch(t *testing.T) {
-	dir := modeltest.New(t, modeltest.Spec{Arch: "qwen2vl", Layers: 2, Seed: 33})
+	dir := qwenDir(t, modeltest.Spec{Arch: "qwen2vl", Layers: 2, Seed: 33})
 	config, w, err := hfref.Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +226,7 @@ func TestQwen2VLBatch(t *testing.T) {
 // the executors' are far from, so TestQwen2VLImages would catch an executor
 // that ignored mrope_section or an image's grid.
 func TestQwen2VLSectionsMatter(t *testing.T) {
-	dir := modeltest.New(t, modeltest.Spec{Arch: "qwen2vl", Layers: 2, Seed: 31})
+	dir := qwenDir(t, modeltest.Spec{Arch: "qwen2vl", Layers: 2, Seed: 31})
 	config, w, err := hfref.Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +309,7 @@ func TestQwen2VLText(t *testing.T) {
 // TestQwen2VLGridChecked: an image whose grid does not hold its embeddings,
 // or a video's grid, is refused before anything runs.
 func TestQwen2VLGridChecked(t *testing.T) {
-	dir := modeltest.New(t, modeltest.Spec{Arch: "qwen2vl", Layers: 1, Seed: 3})
+	dir := qwenDir(t, modeltest.Spec{Arch: "qwen2vl", Layers: 1, Seed: 3})
 	images := qwenImages(64, 1)
 	ids := qwenPrompt(images[:1], qwenText[0], qwenText[1])
 	for name, nr := range qwenRunners {
@@ -367,11 +353,7 @@ func TestQwen2VLEndToEnd(t *testing.T) {
 		pixels = append(pixels, px)
 	}
 	for _, layout := range []string{"", "hf452"} {
-		dir := t.TempDir()
-		spec := modeltest.Spec{Arch: "qwen2vl", Layers: 2, Seed: 37, VisionLayout: layout}
-		if err := modeltest.WriteQwen2VL(dir, spec, modeltest.QwenVision{Seed: 4}); err != nil {
-			t.Fatal(err)
-		}
+		dir := qwenDir(t, modeltest.Spec{Arch: "qwen2vl", Layers: 2, Seed: 37, VisionLayout: layout})
 		config, w, err := hfref.Load(dir)
 		if err != nil {
 			t.Fatal(err)

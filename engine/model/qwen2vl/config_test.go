@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/model/qwenvit"
 )
 
 // TestRealConfigs parses the config.json of Qwen2.5-VL-3B-Instruct as
@@ -52,8 +53,9 @@ func TestRealConfigs(t *testing.T) {
 			if c.RopeScaling == nil || c.RopeScaling.Type != "mrope" || !slices.Equal(c.RopeScaling.MRoPESection, []int{16, 24, 24}) {
 				t.Errorf("rope scaling %+v", c.RopeScaling)
 			}
-			if !strings.Contains(string(f.Vision), `"spatial_merge_size"`) {
-				t.Errorf("vision_config not kept: %s", f.Vision)
+			vc, err := qwenvit.ParseConfig(f.Vision)
+			if err != nil || vc.OutHidden != tc.hidden || vc.Merge != 2 || vc.Patch != 14 {
+				t.Errorf("vision_config %+v, %v: want the tower's, out_hidden_size %d", vc, err, tc.hidden)
 			}
 		})
 	}
