@@ -60,3 +60,26 @@ func float32s(x []float64) []float32 {
 	}
 	return out
 }
+
+// TestQwen2VLTower compares Qwen2-VL's tower (LayerNorms, QuickGELU MLP,
+// no windows) on both executors with the oracle written from
+// modeling_qwen2_vl.py.
+func TestQwen2VLTower(t *testing.T) {
+	dir := writeTower(t, modeltest.QwenVision{Seed: 13, Qwen2VL: true}, "visual.")
+	config, w, err := hfref.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, grid := range [][3]int{{1, 6, 10}, {2, 4, 6}} {
+		px := patches(uint64(grid[0]*grid[2]), grid)
+		f, err := hfref.Qwen2VLImageFeatures(config, w, widen(px), grid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, got := range embeds(t, dir, px, grid) {
+			if d := hfref.Compare(got, flat(f)); d != "" {
+				t.Errorf("%v %s: %s", grid, name, d)
+			}
+		}
+	}
+}

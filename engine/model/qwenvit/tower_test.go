@@ -190,6 +190,15 @@ func TestParseConfig(t *testing.T) {
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("parsed %+v, want %+v", c, want)
 	}
+	// Qwen2-VL-2B-Instruct's vision_config (transcribed): the tower is
+	// embed_dim wide, hidden_size is the text model's.
+	c2, err := qwenvit.ParseQwen2VLConfig(json.RawMessage(`{"depth": 32, "embed_dim": 1280, "mlp_ratio": 4, "num_heads": 16,
+		"in_chans": 3, "hidden_size": 1536, "patch_size": 14, "spatial_merge_size": 2, "spatial_patch_size": 14, "temporal_patch_size": 2}`))
+	want2 := qwenvit.Config{Depth: 32, Hidden: 1280, Inter: 5120, Heads: 16, Channels: 3, Patch: 14, TemporalPatch: 2, Merge: 2,
+		OutHidden: 1536, Act: "quick_gelu", Qwen2VL: true}
+	if err != nil || !reflect.DeepEqual(c2, want2) {
+		t.Errorf("Qwen2-VL: %+v, %v; want %+v", c2, err, want2)
+	}
 	for raw, bad := range map[string]string{
 		`{"hidden_act": "quick_gelu"}`:                  `hidden_act "quick_gelu"`,
 		`{"hidden_size": 1280, "num_heads": 3}`:         "over 3 heads",
