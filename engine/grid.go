@@ -26,7 +26,7 @@ const maxGridPixels = 28 * 28 * 1280
 
 // checkGridProcessor checks that the image processor patches images as the
 // vision tower reads them, and bounds its max_pixels.
-func checkGridProcessor(in *visionInput) error {
+func checkGridProcessor(in *visionInput, log *slog.Logger) error {
 	p, s := in.proc, in.spec
 	if p.Merge == 0 {
 		return fmt.Errorf("preprocessor_config.json's %s resizes to %dx%d, the vision tower reads a grid of patches", p.Type, p.Width, p.Height)
@@ -36,7 +36,7 @@ func checkGridProcessor(in *visionInput) error {
 			p.Patch, p.TemporalPatch, p.Merge, s.Patch, s.TemporalPatch, s.Merge)
 	}
 	if p.MaxPixels > maxGridPixels {
-		slog.Info("images are resized below the engine's bound rather than preprocessor_config.json's max_pixels",
+		log.Info("images are resized below the engine's bound rather than preprocessor_config.json's max_pixels",
 			"max_pixels", p.MaxPixels, "bound", maxGridPixels)
 		p.MaxPixels = max(maxGridPixels, p.MinPixels)
 	}

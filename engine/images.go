@@ -49,7 +49,7 @@ func loadVision(dir string, v model.Vision, tok *tokenizer.Tokenizer, log *slog.
 		in.proc, err = vision.ParseProcessor(b)
 	}
 	if err == nil && in.spec.Merge > 0 {
-		err = checkGridProcessor(in)
+		err = checkGridProcessor(in, log)
 	} else if err == nil && (in.proc.Width != in.spec.Size || in.proc.Height != in.spec.Size) {
 		err = fmt.Errorf("preprocessor_config.json resizes to %dx%d, the vision tower reads %dx%d",
 			in.proc.Width, in.proc.Height, in.spec.Size, in.spec.Size)

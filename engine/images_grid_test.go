@@ -118,3 +118,21 @@ func TestGridProcessorRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestGridMaxPixelsBounded: a checkpoint's max_pixels above the engine's
+// bound (Qwen2.5-VL's 12845056) is lowered to it; min_pixels stays.
+func TestGridMaxPixelsBounded(t *testing.T) {
+	dir := gridModelDir(t)
+	proc := `{"image_processor_type": "Qwen2VLImageProcessor", "patch_size": 4, "min_pixels": 3136, "max_pixels": 12845056}`
+	if err := os.WriteFile(filepath.Join(dir, "preprocessor_config.json"), []byte(proc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := openLoaded(context.Background(), "grid", dir, newCPURunner, SchedConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if l.vision == nil || l.vision.proc == nil || l.vision.proc.MaxPixels != maxGridPixels || l.vision.proc.MinPixels != 3136 {
+		t.Fatalf("vision input %+v", l.vision)
+	}
+}

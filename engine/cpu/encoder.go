@@ -62,6 +62,10 @@ func (s *sequence) Act(x model.Value, act model.Activation) model.Value {
 		for i, v := range a.d {
 			a.d[i] = float32(float64(v) / (1 + math.Exp(-float64(v))))
 		}
+	case model.QuickGELU:
+		for i, v := range a.d {
+			a.d[i] = float32(float64(v) / (1 + math.Exp(-1.702*float64(v))))
+		}
 	default:
 		panic(fmt.Sprintf("cpu: activation %d", act))
 	}

@@ -134,7 +134,7 @@ func (s *sequence) ImageEmbeds(ctx context.Context, pixels []float32) ([]float32
 	}
 	spec := v.Image()
 	if spec.Merge > 0 {
-		return nil, fmt.Errorf("cpu: %w", spec.CheckGrid([3]int{}, len(pixels)))
+		return nil, fmt.Errorf("cpu: the vision tower reads each image at its own size: give its grid of patches to ImageGridEmbeds")
 	}
 	if want := spec.Channels * spec.Size * spec.Size; len(pixels) != want {
 		return nil, fmt.Errorf("cpu: image of %d pixel values, want %dx%dx%d", len(pixels), spec.Channels, spec.Size, spec.Size)

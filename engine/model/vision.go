@@ -61,6 +61,10 @@ type VisionOps interface {
 	Group(x Value, n int) Value
 }
 
+// QuickGELU is x·sigmoid(1.702·x), the activation of Qwen2-VL's (and
+// CLIP's) vision MLP; its value stays clear of the other activations'.
+const QuickGELU Activation = 32
+
 // Vision is implemented by the Definitions of models with a vision tower.
 // An executor runs one image as
 //

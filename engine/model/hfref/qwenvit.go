@@ -312,3 +312,100 @@ func (m *run) qwenMLP(v *qwenVision, p string, x [][]float64) [][]float64 {
 	}
 	return m.linear(p+"down_proj", g, v.hidden, v.inter, true)
 }
+
+// Qwen2VLImageFeatures is Qwen2VisionTransformerPretrainedModel.forward
+// (modeling_qwen2_vl.py) on one image: Qwen2.5-VL's patch embedding and
+// 2-D rotary without windows (every block attends over each frame, rows in
+// the processor's order), Qwen2VLVisionBlock's LayerNorms (eps 1e-6) and
+// VisionMlp (fc1, hidden_act, fc2), and PatchMerger's LayerNorm ln_q. Its
+// vision_config is Qwen2VLVisionConfig's: embed_dim wide, hidden_size out,
+// embed_dim·mlp_ratio in the MLP.
+func Qwen2VLImageFeatures(config map[string]any, w Tensors, pixels []float64, grid [3]int) ([][]float64, error) {
+	vc := cfg(config).sub("vision_config")
+	if vc == nil {
+		return nil, fmt.Errorf("hfref: config has no vision_config")
+	}
+	embed := vc.int("embed_dim", 1280)
+	v := &qwenVision{
+		depth: vc.int("depth", 32), hidden: embed, inter: int(float64(embed) * vc.num("mlp_ratio", 4)),
+		heads: vc.int("num_heads", 16), channels: vc.int("in_channels", vc.int("in_chans", 3)), patch: vc.int("patch_size", 14),
+		temporal: vc.int("temporal_patch_size", 2), merge: vc.int("spatial_merge_size", 2), out: vc.int("hidden_size", 3584),
+		act: vc.str("hidden_act", "quick_gelu"),
+	}
+	if v.heads <= 0 || v.hidden%v.heads != 0 || v.merge <= 0 || grid[1]%v.merge != 0 || grid[2]%v.merge != 0 {
+		return nil, fmt.Errorf("hfref: vision_config %v for a grid %v", vc, grid)
+	}
+	m := &run{w: w}
+	p := "visual."
+	if _, ok := w["model.visual.patch_embed.proj.weight"]; ok {
+		p = "model.visual."
+	}
+	n, in := grid[0]*grid[1]*grid[2], v.channels*v.temporal*v.patch*v.patch
+	if len(pixels) != n*in {
+		return nil, fmt.Errorf("hfref: %d pixel values for a grid %v", len(pixels), grid)
+	}
+	kw := m.tensor(p+"patch_embed.proj.weight", v.hidden, v.channels, v.temporal, v.patch, v.patch)
+	x := make([][]float64, n)
+	for r := range n {
+		x[r] = make([]float64, v.hidden)
+		for o := range v.hidden {
+			for i := range in {
+				x[r][o] += kw[o*in+i] * pixels[r*in+i]
+			}
+		}
+	}
+	hd := v.hidden / v.heads
+	var invFreq []float64
+	for i := 0; i < hd/2; i += 2 {
+		invFreq = append(invFreq, 1/math.Pow(10000, float64(i)/float64(hd/2)))
+	}
+	cos, sin := make([][]float64, n), make([][]float64, n)
+	for r, yx := range QwenPositions(grid, v.merge) {
+		var emb []float64
+		for _, c := range yx {
+			for _, f := range invFreq {
+				emb = append(emb, float64(c)*f)
+			}
+		}
+		emb = append(emb, emb...)
+		for _, a := range emb {
+			cos[r] = append(cos[r], math.Cos(a))
+			sin[r] = append(sin[r], math.Sin(a))
+		}
+	}
+	cu := []int{0}
+	for range grid[0] {
+		cu = append(cu, cu[len(cu)-1]+grid[1]*grid[2])
+	}
+	for l := range v.depth {
+		bp := fmt.Sprintf("%sblocks.%d.", p, l)
+		x = add(x, m.qwenAttention(v, bp+"attn.", m.layerNorm(bp+"norm1", x, 1e-6), cos, sin, cu), 1)
+		h := m.linear(bp+"mlp.fc1", m.layerNorm(bp+"norm2", x, 1e-6), v.inter, v.hidden, true)
+		for _, row := range h {
+			for i, e := range row {
+				a, err := act(v.act, e)
+				if err != nil {
+					m.fail(err)
+				}
+				row[i] = a
+			}
+		}
+		x = add(x, m.linear(bp+"mlp.fc2", h, v.hidden, v.inter, true), 1)
+	}
+	x = m.layerNorm(p+"merger.ln_q", x, 1e-6)
+	unit := v.merge * v.merge
+	merged := make([][]float64, n/unit)
+	for i := range merged {
+		for j := range unit {
+			merged[i] = append(merged[i], x[i*unit+j]...)
+		}
+	}
+	hm := v.hidden * unit
+	y := m.linear(p+"merger.mlp.0", merged, hm, hm, true)
+	for _, row := range y {
+		for i, e := range row {
+			row[i], _ = act("gelu", e)
+		}
+	}
+	return m.linear(p+"merger.mlp.2", y, v.out, hm, true), m.err
+}

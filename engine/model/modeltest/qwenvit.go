@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
@@ -37,6 +38,9 @@ type QwenVision struct {
 	// MLX stores the patch kernel (out, frames, ky, kx, channel), as
 	// mlx-vlm's sanitize leaves it.
 	MLX bool
+	// Qwen2VL is Qwen2-VL's tower: LayerNorms with biases, an fc1/fc2 MLP
+	// (quick_gelu) Inter wide, no windows, and Qwen2VLVisionConfig's keys.
+	Qwen2VL bool
 }
 
 func (v QwenVision) withDefaults() QwenVision {
@@ -66,6 +70,14 @@ func (v QwenVision) withDefaults() QwenVision {
 // Config is the tower's vision_config for config.json.
 func (v QwenVision) Config() map[string]any {
 	v = v.withDefaults()
+	if v.Qwen2VL {
+		return map[string]any{
+			"model_type": "qwen2_vl", "depth": v.Depth, "embed_dim": v.Hidden, "hidden_size": v.OutHidden,
+			"mlp_ratio": float64(v.Inter) / float64(v.Hidden), "num_heads": v.Heads, "in_chans": 3, "patch_size": v.Patch,
+			"spatial_patch_size": v.Patch, "temporal_patch_size": v.TemporalPatch, "spatial_merge_size": v.Merge,
+			"hidden_act": "quick_gelu",
+		}
+	}
 	return map[string]any{
 		"model_type": "qwen2_5_vl", "depth": v.Depth, "hidden_size": v.Hidden, "intermediate_size": v.Inter,
 		"num_heads": v.Heads, "in_chans": 3, "patch_size": v.Patch, "spatial_patch_size": v.Patch,
@@ -107,6 +119,17 @@ func (g *gen) qwenVision(p string, v QwenVision) error {
 	steps := []error{g.float(p+"patch_embed.proj.weight", kernel, shape...)}
 	for l := range v.Depth {
 		b := fmt.Sprintf("%sblocks.%d.", p, l)
+		if v.Qwen2VL {
+			steps = append(steps,
+				g.norm(b+"norm1.weight", h), g.float(b+"norm1.bias", g.normal(h, 0, 0.1), h),
+				g.linear(b+"attn.qkv", 3*h, h, inv(h), true),
+				g.linear(b+"attn.proj", h, h, 0.5*inv(h), true),
+				g.norm(b+"norm2.weight", h), g.float(b+"norm2.bias", g.normal(h, 0, 0.1), h),
+				g.linear(b+"mlp.fc1", v.Inter, h, inv(h), true),
+				g.linear(b+"mlp.fc2", h, v.Inter, 0.5*inv(v.Inter), true),
+			)
+			continue
+		}
 		steps = append(steps,
 			g.norm(b+"norm1.weight", h),
 			g.linear(b+"attn.qkv", 3*h, h, inv(h), true),
@@ -116,6 +139,9 @@ func (g *gen) qwenVision(p string, v QwenVision) error {
 			g.linear(b+"mlp.up_proj", v.Inter, h, inv(h), true),
 			g.linear(b+"mlp.down_proj", h, v.Inter, 0.5*inv(v.Inter), true),
 		)
+	}
+	if v.Qwen2VL {
+		steps = append(steps, g.float(p+"merger.ln_q.bias", g.normal(h, 0, 0.1), h))
 	}
 	steps = append(steps,
 		g.norm(p+"merger.ln_q.weight", h),
@@ -174,7 +200,11 @@ func buildQwenTower(c *model.Config, b *model.Binder) (model.Definition, error) 
 	if err := json.Unmarshal(c.Raw, &raw); err != nil {
 		return nil, err
 	}
-	vc, err := qwenvit.ParseConfig(raw.Vision)
+	parse := qwenvit.ParseConfig
+	if strings.Contains(string(raw.Vision), `"embed_dim"`) {
+		parse = qwenvit.ParseQwen2VLConfig
+	}
+	vc, err := parse(raw.Vision)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,11 @@
 // each 2×2 block as one row, Linear–GELU–Linear) gives one embedding of the
 // text model's width per block, and the permutation is undone.
 //
+// Qwen2-VL's tower (Qwen2VisionTransformerPretrainedModel,
+// modeling_qwen2_vl.py) is the same with LayerNorms, an fc1–QuickGELU–fc2
+// MLP and no windows: ParseQwen2VLConfig reads its vision_config into a
+// Config with Qwen2VL set.
+//
 // It is written once against model.VisionOps (the image's grid comes from
 // VisionOps.Grid); a family reads vision_config with ParseConfig, binds the
 // Tower under its own prefix, and embeds it in its model.Definition, which

@@ -13,6 +13,8 @@ const eps = 1e-6
 
 type block struct {
 	norm1, norm2   model.Tensor // (hidden)
+	bias1, bias2   model.Tensor // (hidden) Qwen2-VL's LayerNorm biases
+	fc1, fc2       model.Linear // Qwen2-VL's MLP: (inter, hidden), (hidden, inter), with biases
 	q, k, v        model.Linear // rows of attn.qkv (3·hidden, hidden), with their biases
 	proj           model.Linear // (hidden, hidden) with bias
 	gate, up, down model.Linear // (inter, hidden), (inter, hidden), (hidden, inter), with biases
@@ -26,6 +28,7 @@ type Tower struct {
 	last   bool         // the kernel is stored (out, frames, ky, kx, channel), as MLX convolutions are
 	blocks []block
 	lnQ    model.Tensor // (hidden) merger.ln_q
+	lnQb   model.Tensor // (hidden) its bias, Qwen2-VL's LayerNorm
 	fc1    model.Linear // merger.mlp.0 (hidden·merge², hidden·merge²)
 	fc2    model.Linear // merger.mlp.2 (out hidden, hidden·merge²)
 	attn   model.Attention
@@ -42,10 +45,9 @@ func Bind(c Config, b *model.Binder, p string) (*Tower, error) {
 		return nil, err
 	}
 	h, hd := c.Hidden, c.Hidden/c.Heads
-	t := &Tower{c: c, blocks: make([]block, c.Depth), act: model.SiLU}
-	if c.Act == "gelu_pytorch_tanh" {
-		t.act = model.GELUTanh
-	}
+	t := &Tower{c: c, blocks: make([]block, c.Depth)}
+	t.act = map[string]model.Activation{"silu": model.SiLU, "gelu_pytorch_tanh": model.GELUTanh, "gelu": model.GELU,
+		"quick_gelu": model.QuickGELU}[c.Act]
 	t.attn = model.Attention{Heads: c.Heads, KVHeads: c.Heads, HeadDim: hd, Scale: 1 / math.Sqrt(float64(hd)), Bidirectional: true}
 	// VisionRotaryEmbedding(head_dim/2): theta^(-2i/dim) for i < dim/2.
 	dim := hd / 2
@@ -60,13 +62,18 @@ func Bind(c Config, b *model.Binder, p string) (*Tower, error) {
 		if err := b.Err(); err != nil {
 			return nil, err
 		}
-		if err := t.blocks[l].bind(b, fmt.Sprintf("%sblocks.%d.", p, l), h, c.Inter); err != nil {
+		if err := t.blocks[l].bind(b, fmt.Sprintf("%sblocks.%d.", p, l), h, c.Inter, c.Qwen2VL); err != nil {
 			return nil, err
 		}
 	}
 	m := h * c.Merge * c.Merge
 	if err := b.Vector(&t.lnQ, p+"merger.ln_q.weight", h); err != nil {
 		return nil, err
+	}
+	if c.Qwen2VL {
+		if err := b.Vector(&t.lnQb, p+"merger.ln_q.bias", h); err != nil {
+			return nil, err
+		}
 	}
 	if err := b.Linear(&t.fc1, p+"merger.mlp.0", m, m, true); err != nil {
 		return nil, err
@@ -77,21 +84,31 @@ func Bind(c Config, b *model.Binder, p string) (*Tower, error) {
 	return t, nil
 }
 
-func (B *block) bind(b *model.Binder, p string, h, inter int) error {
-	if err := b.Vector(&B.norm1, p+"norm1.weight", h); err != nil {
-		return err
+func (B *block) bind(b *model.Binder, p string, h, inter int, qwen2 bool) error {
+	type vec = struct {
+		dst  *model.Tensor
+		name string
 	}
-	if err := b.Vector(&B.norm2, p+"norm2.weight", h); err != nil {
-		return err
+	type lin = struct {
+		dst     *model.Linear
+		name    string
+		out, in int
+	}
+	norms := []vec{{&B.norm1, "norm1.weight"}, {&B.norm2, "norm2.weight"}}
+	lins := []lin{{&B.proj, "attn.proj", h, h}, {&B.gate, "mlp.gate_proj", inter, h}, {&B.up, "mlp.up_proj", inter, h}, {&B.down, "mlp.down_proj", h, inter}}
+	if qwen2 {
+		norms = append(norms, vec{&B.bias1, "norm1.bias"}, vec{&B.bias2, "norm2.bias"})
+		lins = []lin{{&B.proj, "attn.proj", h, h}, {&B.fc1, "mlp.fc1", inter, h}, {&B.fc2, "mlp.fc2", h, inter}}
+	}
+	for _, x := range norms {
+		if err := b.Vector(x.dst, p+x.name, h); err != nil {
+			return err
+		}
 	}
 	if err := b.RowsBias([]*model.Linear{&B.q, &B.k, &B.v}, p+"attn.qkv", []int{h, h, h}, h); err != nil {
 		return err
 	}
-	for _, x := range []struct {
-		dst     *model.Linear
-		name    string
-		out, in int
-	}{{&B.proj, "attn.proj", h, h}, {&B.gate, "mlp.gate_proj", inter, h}, {&B.up, "mlp.up_proj", inter, h}, {&B.down, "mlp.down_proj", h, inter}} {
+	for _, x := range lins {
 		if err := b.Linear(x.dst, p+x.name, x.out, x.in, true); err != nil {
 			return err
 		}
@@ -153,21 +170,32 @@ func (t *Tower) VisionLayer(o model.VisionOps, l int, x model.Value) model.Value
 		bounds = frames(g)
 	}
 	angles := t.angles(g, w.rows)
-	h := o.RMSNorm(x, &B.norm1, eps, 0)
+	h := t.norm(o, x, &B.norm1, &B.bias1)
 	q, k, v := o.Linear3(h, &B.q, &B.k, &B.v)
 	q = o.Rotate(q, t.attn.HeadDim, angles)
 	k = o.Rotate(k, t.attn.HeadDim, angles)
 	x = o.Add(x, o.Linear(o.BlockAttention(q, k, v, &t.attn, bounds), &B.proj))
-	h = o.RMSNorm(x, &B.norm2, eps, 0)
+	h = t.norm(o, x, &B.norm2, &B.bias2)
+	if t.c.Qwen2VL {
+		return o.Add(x, o.Linear(o.Act(o.Linear(h, &B.fc1), t.act), &B.fc2))
+	}
 	gate, up := o.Linear2(h, &B.gate, &B.up)
 	return o.Add(x, o.Linear(o.GLU(gate, up, t.act), &B.down))
+}
+
+// norm is Qwen2.5-VL's RMSNorm, or Qwen2-VL's LayerNorm with its bias.
+func (t *Tower) norm(o model.VisionOps, x model.Value, w, b *model.Tensor) model.Value {
+	if t.c.Qwen2VL {
+		return o.LayerNorm(x, w, b, eps)
+	}
+	return o.RMSNorm(x, w, eps, 0)
 }
 
 // VisionHead is Qwen2_5_VLPatchMerger, then the merged rows put back in the
 // processor's order: one embedding per block of merge×merge patches.
 func (t *Tower) VisionHead(o model.VisionOps, x model.Value) model.Value {
 	w := t.windows(o.Grid())
-	x = o.Group(o.RMSNorm(x, &t.lnQ, eps, 0), t.c.Merge*t.c.Merge)
+	x = o.Group(t.norm(o, x, &t.lnQ, &t.lnQb), t.c.Merge*t.c.Merge)
 	x = o.Linear(o.Act(o.Linear(x, &t.fc1), model.GELU), &t.fc2)
 	back := make([]int, len(w.units))
 	for i, u := range w.units {

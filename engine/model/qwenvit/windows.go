@@ -18,10 +18,22 @@ type windowing struct {
 }
 
 func (t *Tower) windows(g [3]int) windowing {
-	m, side := t.c.Merge, t.c.Window/t.c.Merge/t.c.Patch
+	m := t.c.Merge
 	unit := m * m
 	lh, lw := g[1]/m, g[2]/m
 	var w windowing
+	if t.c.Qwen2VL {
+		// No windows: the rows stay in the processor's order.
+		w.bounds = frames(g)
+		for u := range g[0] * lh * lw {
+			w.units = append(w.units, u)
+		}
+		for r := range g[0] * g[1] * g[2] {
+			w.rows = append(w.rows, r)
+		}
+		return w
+	}
+	side := t.c.Window / t.c.Merge / t.c.Patch
 	w.bounds = []int{0}
 	for f := range g[0] {
 		for wy := 0; wy < lh; wy += side {

@@ -118,7 +118,7 @@ func (s *sequence) ImageEmbeds(ctx context.Context, pixels []float32) ([]float32
 	}
 	spec := v.Image()
 	if spec.Merge > 0 {
-		return nil, fmt.Errorf("reference: %w", spec.CheckGrid([3]int{}, len(pixels)))
+		return nil, fmt.Errorf("reference: the vision tower reads each image at its own size: give its grid of patches to ImageGridEmbeds")
 	}
 	if want := spec.Channels * spec.Size * spec.Size; len(pixels) != want {
 		return nil, fmt.Errorf("reference: image of %d pixel values, want %d", len(pixels), want)
