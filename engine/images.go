@@ -66,7 +66,7 @@ func loadVision(dir string, v model.Vision, tok *tokenizer.Tokenizer, log *slog.
 
 // visionArchs are the architectures whose families bind a vision tower.
 var visionArchs = map[string]bool{"Gemma3ForConditionalGeneration": true, "Idefics3ForConditionalGeneration": true,
-	"SmolVLMForConditionalGeneration": true, "Qwen2_5_VLForConditionalGeneration": true}
+	"SmolVLMForConditionalGeneration": true, "Qwen2_5_VLForConditionalGeneration": true, "Qwen2VLForConditionalGeneration": true}
 
 // promptImage is what the vision tower reads at once: an image, or one
 // tile of an image its processor splits (Idefics3).

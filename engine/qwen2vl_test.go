@@ -43,16 +43,17 @@ func TestQwen2VLTextChat(t *testing.T) {
 	}
 }
 
-// qwen2VLDir is a tiny Qwen2.5-VL with its vision tower in layout:
-// patches of 4 pixels merged 2×2, images resized to 256..1024 pixels.
-func qwen2VLDir(t *testing.T, layout string) string {
+// qwen2VLDir is a tiny Qwen2.5-VL (or Qwen2-VL, by the tower) with its
+// vision tower in layout: patches of 4 pixels merged 2×2, images resized to
+// 256..1024 pixels.
+func qwen2VLDir(t *testing.T, layout string, tower modeltest.QwenVision) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "tiny")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	spec := modeltest.Spec{Arch: "qwen2vl", Layers: 2, Seed: 9, MaxPos: 1024, VisionLayout: layout}
-	if err := modeltest.WriteQwen2VL(dir, spec, modeltest.QwenVision{Seed: 4}); err != nil {
+	if err := modeltest.WriteQwen2VL(dir, spec, tower); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -64,9 +65,16 @@ func qwen2VLDir(t *testing.T, layout string) string {
 // image or up to it, answers as a cold engine does: the rope delta an image
 // leaves survives the cache's cut.
 func TestChatWithQwen2VLImages(t *testing.T) {
-	for _, layout := range []string{"", "mlx"} {
-		t.Run("layout="+layout, func(t *testing.T) {
-			checkImageChat(t, qwen2VLDir(t, layout), 8, func(_, first *Result) int { return first.Usage.PromptTokens - 7 })
+	for _, c := range []struct {
+		name, layout string
+		tower        modeltest.QwenVision
+	}{
+		{"qwen2.5-vl", "", modeltest.QwenVision{Seed: 4}},
+		{"qwen2.5-vl", "mlx", modeltest.QwenVision{Seed: 4}},
+		{"qwen2-vl", "hf452", modeltest.QwenVision{Seed: 4, Qwen2VL: true}},
+	} {
+		t.Run(c.name+"/layout="+c.layout, func(t *testing.T) {
+			checkImageChat(t, qwen2VLDir(t, c.layout, c.tower), 8, func(_, first *Result) int { return first.Usage.PromptTokens - 7 })
 		})
 	}
 }

@@ -14,6 +14,9 @@ import (
 // i % 3), the image features scattered over the image tokens in order
 // (masked_scatter), and the Qwen2 decoder (q, k and v biases, o without;
 // RMSNorm; SiLU MLP) with its causal mask. The vision tower is not here.
+// modeling_qwen2_vl.py (Qwen2-VL) computes the same for images: its
+// get_rope_index takes an image's temporal index from arange over its one
+// temporal step, 0, as Qwen2.5-VL's zero second_per_grid_t does.
 
 // qwen2vl is a Qwen2_5_VLConfig's text model and M-RoPE settings.
 type qwen2vl struct {

@@ -340,7 +340,7 @@ func TestQwen2VLGridChecked(t *testing.T) {
 // against the tower's (QwenImageFeatures), then the logits after the
 // prompt and two decoded tokens against the text side's (Qwen2VLLogits) fed
 // with the tower oracle's features, in Qwen's and transformers ≥ 4.52's
-// layouts.
+// layouts, and a Qwen2-VL with its own tower.
 func TestQwen2VLEndToEnd(t *testing.T) {
 	grids := [][3]int{{1, 4, 6}, {1, 6, 2}} // patches: 2x3 and 3x1 embeddings
 	r := rand.New(rand.NewPCG(11, 2))
@@ -352,8 +352,20 @@ func TestQwen2VLEndToEnd(t *testing.T) {
 		}
 		pixels = append(pixels, px)
 	}
-	for _, layout := range []string{"", "hf452"} {
-		dir := qwenDir(t, modeltest.Spec{Arch: "qwen2vl", Layers: 2, Seed: 37, VisionLayout: layout})
+	for _, c := range []struct {
+		name, layout string
+		tower        modeltest.QwenVision
+		features     func(map[string]any, hfref.Tensors, []float64, [3]int) ([][]float64, error)
+	}{
+		{"qwen2.5-vl", "", modeltest.QwenVision{Seed: 4}, hfref.QwenImageFeatures},
+		{"qwen2.5-vl", "hf452", modeltest.QwenVision{Seed: 4}, hfref.QwenImageFeatures},
+		{"qwen2-vl", "", modeltest.QwenVision{Seed: 4, Qwen2VL: true}, hfref.Qwen2VLImageFeatures},
+	} {
+		dir := t.TempDir()
+		spec := modeltest.Spec{Arch: "qwen2vl", Layers: 2, Seed: 37, VisionLayout: c.layout}
+		if err := modeltest.WriteQwen2VL(dir, spec, c.tower); err != nil {
+			t.Fatal(err)
+		}
 		config, w, err := hfref.Load(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -362,7 +374,7 @@ func TestQwen2VLEndToEnd(t *testing.T) {
 		var feats [][]float64
 		var perImage [][][]float64
 		for k, g := range grids {
-			f, err := hfref.QwenImageFeatures(config, w, widen(pixels[k]), g)
+			f, err := c.features(config, w, widen(pixels[k]), g)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -378,7 +390,7 @@ func TestQwen2VLEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name, nr := range qwenRunners {
-			t.Run("layout="+layout+"/"+name, func(t *testing.T) {
+			t.Run(c.name+"/layout="+c.layout+"/"+name, func(t *testing.T) {
 				ctx := context.Background()
 				m, err := model.Open(ctx, dir)
 				if err != nil {

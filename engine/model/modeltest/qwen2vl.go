@@ -107,7 +107,8 @@ func writeQwen2VL(dir string, s Spec) error {
 // spec (Arch "qwen2vl", Hidden v's OutHidden) with the vision tower v under
 // its layout's prefix (visual., model.visual., or vision_tower. with mlx-vlm's
 // patch kernel), its vision_config, and WriteQwenTowerModel's
-// preprocessor_config.json.
+// preprocessor_config.json; a Qwen2-VL (Qwen2VLForConditionalGeneration)
+// when v is Qwen2-VL's tower.
 func WriteQwen2VL(dir string, spec Spec, v QwenVision) error {
 	if err := Write(dir, spec); err != nil {
 		return err
@@ -121,6 +122,9 @@ func WriteQwen2VL(dir string, spec Spec, v QwenVision) error {
 		return err
 	}
 	c["vision_config"] = v.Config()
+	if v.Qwen2VL {
+		c["architectures"], c["model_type"] = []string{"Qwen2VLForConditionalGeneration"}, "qwen2_vl"
+	}
 	if err := writeJSON(path, c); err != nil {
 		return err
 	}

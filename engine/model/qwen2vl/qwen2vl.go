@@ -16,12 +16,14 @@
 // (model.layers.*, lm_head), as transformers ≥ 4.52 saves them
 // (model.language_model.*, lm_head), or as mlx-vlm's sanitize renames them
 // for mlx-community's conversions (language_model.model.*,
-// language_model.lm_head), and Qwen2.5-VL's vision tower (engine/model/qwenvit)
-// under visual., model.visual. or vision_tower.: a checkpoint with it reads
-// images, each a run of <|image_pad|> tokens (one per merged block of its grid
-// of patches) whose embeddings the tower gives, positioned by the grid. The
-// text model attends causally over them. Qwen2-VL's tower is another (no
-// windows, LayerNorm): its checkpoints chat as text models.
+// language_model.lm_head), and the vision tower (engine/model/qwenvit,
+// Qwen2.5-VL's or Qwen2-VL's) under visual., model.visual. or vision_tower.: a
+// checkpoint with it reads images, each a run of <|image_pad|> tokens (one
+// per merged block of its grid of patches) whose embeddings the tower gives,
+// positioned by the grid. The text model attends causally over them. An
+// image is one temporal step, whose temporal position is its start in both
+// families (get_rope_index's second_per_grid_t is 0 for images in
+// Qwen2.5-VL, its arange over one step 0 in Qwen2-VL).
 package qwen2vl
 
 import (
@@ -200,10 +202,14 @@ func Build(c *model.Config, b *model.Binder) (model.Definition, error) {
 		return nil, err
 	}
 	m := newModel(c, f, text)
-	if c.Architectures[0] != "Qwen2_5_VLForConditionalGeneration" || !b.Has(at.vision+"patch_embed.proj.weight") {
+	if !b.Has(at.vision + "patch_embed.proj.weight") {
 		return m, nil
 	}
-	vc, err := qwenvit.ParseConfig(f.Vision)
+	parse := qwenvit.ParseConfig
+	if c.Architectures[0] == "Qwen2VLForConditionalGeneration" {
+		parse = qwenvit.ParseQwen2VLConfig
+	}
+	vc, err := parse(f.Vision)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +232,7 @@ var (
 	_ model.MRoPE  = (*multimodal)(nil)
 )
 
-// multimodal is the text model with Qwen2.5-VL's vision tower.
+// multimodal is the text model with its vision tower.
 type multimodal struct {
 	*Model
 	*qwenvit.Tower
