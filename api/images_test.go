@@ -163,7 +163,8 @@ func TestImagesInEachProtocol(t *testing.T) {
 		if body.Type != "error" || body.Error.Type != "invalid_request_error" || body.Error.Message == "" {
 			t.Errorf("/v1/messages: %+v", body)
 		}
-		if eb := env.Error(t, "POST", "/v1/responses", env.Admin, responses(text, "data:image/png;base64,"+img), http.StatusBadRequest); eb.Code == nil || *eb.Code != "model_not_vision" {
+		if eb := env.Error(t, "POST", "/v1/responses", env.Admin, responses(text, "data:image/png;base64,"+img), http.StatusBadRequest); eb.Code == nil || *eb.Code != "model_not_vision" ||
+			eb.Param == nil || *eb.Param != "input[0].content" {
 			t.Errorf("/v1/responses: %+v", eb)
 		}
 		var oll struct {

@@ -12,42 +12,46 @@ import (
 // holds messages, function calls and their outputs, and reasoning. An assistant's
 // reasoning, text and calls in a row become one assistant turn, as templates
 // expect. Empty input is allowed only after a previous response (continuing it).
-func inputItems(raw json.RawMessage, continuing bool) ([]engine.Message, error) {
+// paths[i] is where message i came from ("input" or the item that opened it).
+func inputItems(raw json.RawMessage, continuing bool) (msgs []engine.Message, paths []string, err error) {
 	if !present(raw) {
 		if continuing {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return nil, paramErr("input", "is required")
+		return nil, nil, paramErr("input", "is required")
 	}
 	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, paramErr("input", "%v", err)
+			return nil, nil, paramErr("input", "%v", err)
 		}
-		return []engine.Message{{Role: "user", Content: s}}, nil
+		return []engine.Message{{Role: "user", Content: s}}, []string{"input"}, nil
 	}
 	var items []json.RawMessage
 	if raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
-		return nil, typeErr("input", "a string or an array of items", raw)
+		return nil, nil, typeErr("input", "a string or an array of items", raw)
 	}
 	if len(items) > MaxMessages {
-		return nil, paramErr("input", "at most %d items, got %d", MaxMessages, len(items))
+		return nil, nil, paramErr("input", "at most %d items, got %d", MaxMessages, len(items))
 	}
 	var b turnBuilder
 	for i, rawItem := range items {
 		p := fmt.Sprintf("input[%d]", i)
 		var it InputItem
 		if err := decodeStrict(rawItem, p, &it); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := b.add(it, p); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		for len(b.paths) < len(b.out) {
+			b.paths = append(b.paths, p)
 		}
 	}
 	if len(b.out) == 0 && !continuing {
-		return nil, paramErr("input", "at least one item is required")
+		return nil, nil, paramErr("input", "at least one item is required")
 	}
-	return b.out, nil
+	return b.out, b.paths, nil
 }
 
 // turnBuilder collects items into engine messages.
@@ -56,6 +60,7 @@ type turnBuilder struct {
 	open      bool   // the last message is an assistant turn items may still join
 	reasoning string // reasoning waiting for the assistant turn it belongs to
 	names     map[string]string
+	paths     []string // of out: the item that opened each message
 }
 
 func (b *turnBuilder) assistant() *engine.Message {
