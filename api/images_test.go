@@ -112,30 +112,36 @@ func TestImagesInEachProtocol(t *testing.T) {
 		type response struct {
 			ID     string `json:"id"`
 			Status string `json:"status"`
-			Usage  struct {
-				InputTokens  int `json:"input_tokens"`
-				OutputTokens int `json:"output_tokens"`
+			Output []struct {
+				Content []struct {
+					Text string `json:"text"`
+				} `json:"content"`
+			} `json:"output"`
+			Usage struct {
+				InputTokens int `json:"input_tokens"`
 			} `json:"usage"`
 		}
-		var resp, next, textResp, textNext response
+		var resp, next response
 		env.JSON(t, "POST", "/v1/responses", env.Admin, responses(vision, "data:image/png;base64,"+img), http.StatusOK, &resp)
-		if resp.Status == "failed" || resp.Usage.InputTokens != chat.Usage.PromptTokens {
-			t.Errorf("/v1/responses: %+v, want %d input tokens as in the chat", resp, chat.Usage.PromptTokens)
+		if resp.Status == "failed" || resp.Usage.InputTokens != chat.Usage.PromptTokens || len(resp.Output) == 0 || len(resp.Output[0].Content) == 0 {
+			t.Fatalf("/v1/responses: %+v, want %d input tokens as in the chat", resp, chat.Usage.PromptTokens)
 		}
-		// The stored conversation keeps the image: the next turn reads it
-		// again, as many tokens more than after the same turn without it.
-		followUp := func(id string, into *response) {
-			env.JSON(t, "POST", "/v1/responses", env.Admin, map[string]any{"model": vision, "max_output_tokens": 3,
-				"previous_response_id": id, "input": "And now?"}, http.StatusOK, into)
-		}
-		followUp(resp.ID, &next)
+		// The stored conversation keeps the image: the next turn reads as
+		// many tokens as the same conversation sent whole to chat completions.
 		env.JSON(t, "POST", "/v1/responses", env.Admin, map[string]any{"model": vision, "max_output_tokens": 3,
-			"input": []map[string]any{{"role": "user", "content": []map[string]any{{"type": "input_text", "text": "What is this?"}}}}}, http.StatusOK, &textResp)
-		followUp(textResp.ID, &textNext)
-		imageTokens := resp.Usage.InputTokens - textResp.Usage.InputTokens
-		if imageTokens < 6 || resp.Usage.OutputTokens != textResp.Usage.OutputTokens ||
-			next.Usage.InputTokens-textNext.Usage.InputTokens != imageTokens {
-			t.Errorf("/v1/responses continued: %+v after %+v; without the image %+v after %+v", next, resp, textNext, textResp)
+			"previous_response_id": resp.ID, "input": "And now?"}, http.StatusOK, &next)
+		whole := openai(vision, "data:image/png;base64,"+img)
+		whole["messages"] = append(whole["messages"].([]map[string]any),
+			map[string]any{"role": "assistant", "content": resp.Output[0].Content[0].Text},
+			map[string]any{"role": "user", "content": "And now?"})
+		var wholeChat struct {
+			Usage struct {
+				PromptTokens int `json:"prompt_tokens"`
+			} `json:"usage"`
+		}
+		env.JSON(t, "POST", "/v1/chat/completions", env.Admin, whole, http.StatusOK, &wholeChat)
+		if next.Usage.InputTokens != wholeChat.Usage.PromptTokens {
+			t.Errorf("/v1/responses continued: %d input tokens, the whole conversation %d", next.Usage.InputTokens, wholeChat.Usage.PromptTokens)
 		}
 		var oll struct {
 			Done            bool `json:"done"`
