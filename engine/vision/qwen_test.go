@@ -220,3 +220,33 @@ func TestQwenTiles(t *testing.T) {
 		t.Error("garbage was processed")
 	}
 }
+
+// TestQwenPatchesEdges: a 1x1 image is scaled up to min_pixels (56x56, a
+// 4x4 grid), an aspect ratio of 200 is read and one past it refused, and a
+// max_pixels under one block of 28x28 leaves nothing to resize to: errors,
+// never a panic.
+func TestQwenPatchesEdges(t *testing.T) {
+	p := qwenProcessor(t, "")
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct {
+		w, h int
+		grid [3]int
+		err  string
+	}{
+		{1, 1, [3]int{1, 4, 4}, ""},
+		{200, 1, [3]int{1, 2, 58}, ""}, // 28x812: scaled up by sqrt(3136/200)
+		{201, 1, [3]int{}, "aspect ratio"},
+	} {
+		px, grid, err := p.Patches(randomRGB(r, c.w, c.h))
+		switch {
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%dx%d: %v, want %q", c.w, c.h, err, c.err)
+		case c.err == "" && (err != nil || grid != c.grid || len(px) != grid[1]*grid[2]*3*2*14*14):
+			t.Errorf("%dx%d: grid %v of %d values, %v; want %v", c.w, c.h, grid, len(px), err, c.grid)
+		}
+	}
+	tiny := qwenProcessor(t, `{"min_pixels": 100, "max_pixels": 500}`)
+	if _, _, err := tiny.Patches(randomRGB(r, 40, 40)); err == nil || !strings.Contains(err.Error(), "max_pixels 500") {
+		t.Errorf("max_pixels under one block: %v", err)
+	}
+}

@@ -41,6 +41,10 @@ type QwenVision struct {
 	// Qwen2VL is Qwen2-VL's tower: LayerNorms with biases, an fc1/fc2 MLP
 	// (quick_gelu) Inter wide, no windows, and Qwen2VLVisionConfig's keys.
 	Qwen2VL bool
+	// QuantBits, GroupSize quantize the tower's linear layers as MLX does
+	// (0: float); the model's config.json must say the same (its text
+	// model's Spec).
+	QuantBits, GroupSize int
 }
 
 func (v QwenVision) withDefaults() QwenVision {
@@ -89,7 +93,8 @@ func (v QwenVision) Config() map[string]any {
 // WriteQwenVision writes the tower's tensors under prefix to
 // dir/visual.safetensors, beside a model's own weights.
 func WriteQwenVision(dir, prefix string, v QwenVision) error {
-	g := &gen{s: Spec{DType: v.withDefaults().DType}, r: rand.New(rand.NewPCG(v.Seed, 0x7177656e))}
+	g := &gen{s: Spec{DType: v.withDefaults().DType, QuantBits: v.QuantBits, GroupSize: v.GroupSize},
+		r: rand.New(rand.NewPCG(v.Seed, 0x7177656e))}
 	if err := g.qwenVision(prefix, v); err != nil {
 		return fmt.Errorf("modeltest: %w", err)
 	}

@@ -7,8 +7,10 @@
 package qwenvit_test
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/hfref"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 )
@@ -82,4 +84,77 @@ func TestQwen2VLTower(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTowerStoredTypes: a tower stored in BF16, and one quantized to 4 bits
+// in groups of 32 as mlx-community's conversions store it (the kernel and
+// the norms in BF16), runs on both executors as the oracle runs the same
+// weights (dequantized).
+func TestTowerStoredTypes(t *testing.T) {
+	grid := [3]int{1, 6, 10}
+	px := patches(12, grid)
+	for name, c := range map[string]struct {
+		text modeltest.Spec
+		v    modeltest.QwenVision
+	}{
+		"bf16": {modeltest.Spec{Arch: "llama", Hidden: 64, Layers: 1, Seed: 5, DType: model.BF16},
+			modeltest.QwenVision{Seed: 14, DType: model.BF16}},
+		"mlx 4-bit": {modeltest.Spec{Arch: "llama", Hidden: 64, Layers: 1, Seed: 5, DType: model.BF16, QuantBits: 4, GroupSize: 32},
+			modeltest.QwenVision{Seed: 14, DType: model.BF16, Inter: 64, MLX: true, QuantBits: 4, GroupSize: 32}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			modeltest.RegisterQwenTower()
+			dir := t.TempDir()
+			prefix := "visual."
+			if c.v.MLX {
+				prefix = "vision_tower."
+			}
+			if err := modeltest.WriteQwenTowerModel(dir, c.text, c.v, prefix); err != nil {
+				t.Fatal(err)
+			}
+			config, w, err := hfref.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The oracle reads transformers' names and kernel.
+			w = hfNames(t, w, prefix, c.v)
+			f, err := hfref.QwenImageFeatures(config, w, widen(px), grid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for exec, got := range embeds(t, dir, px, grid) {
+				if d := hfref.Compare(got, flat(f)); d != "" {
+					t.Errorf("%s: %s", exec, d)
+				}
+			}
+		})
+	}
+}
+
+// hfNames renames the tower's tensors from prefix to "visual." and moves
+// an MLX kernel's channel axis back to transformers' place.
+func hfNames(t *testing.T, w hfref.Tensors, prefix string, v modeltest.QwenVision) hfref.Tensors {
+	t.Helper()
+	out := hfref.Tensors{}
+	for name, x := range w {
+		if rest, ok := strings.CutPrefix(name, prefix); ok {
+			name = "visual." + rest
+		}
+		out[name] = x
+	}
+	if v.MLX {
+		k := out["visual.patch_embed.proj.weight"]
+		o, in := k.Shape[0], len(k.Data)/k.Shape[0]
+		hw := in / 3
+		moved := make([]float64, len(k.Data))
+		for r := range o {
+			for c := range 3 {
+				for i := range hw {
+					moved[r*in+c*hw+i] = k.Data[r*in+i*3+c]
+				}
+			}
+		}
+		out["visual.patch_embed.proj.weight"] = hfref.Tensor{Shape: []int{o, 3, k.Shape[1], k.Shape[2], k.Shape[3]}, Data: moved}
+	}
+	return out
 }
