@@ -168,10 +168,10 @@ func TestTowerRefuses(t *testing.T) {
 }
 
 // TestParseConfig reads the vision_config of Qwen2.5-VL-3B-Instruct
-// (testdata, transcribed from the checkpoint's config.json) and refuses
+// (the family's testdata, transcribed from the checkpoint's config.json) and refuses
 // what the tower does not implement by key.
 func TestParseConfig(t *testing.T) {
-	b, err := os.ReadFile("testdata/qwen2.5-vl-3b-instruct.config.json")
+	b, err := os.ReadFile("../qwen2vl/testdata/Qwen2.5-VL-3B-Instruct.config.json")
 	if err != nil {
 		t.Fatal(err)
 	}
