@@ -14,7 +14,7 @@ import (
 // know beforehand that the server speaks it (h2c with prior knowledge): another
 // mlx-manager does, vLLM's uvicorn and llama-server do not. h2c is not the
 // default because it cost more than it saved: through a second daemon, 32
-// concurrent streams took ~150 µs more CPU per request over h2c than over
+// concurrent streams took 150-200 µs more CPU per request over h2c than over
 // HTTP/1.1 with kept-alive connections (BenchmarkRouteFirstByte, Go 1.27).
 const (
 	// HTTP2Auto is HTTP/2 where TLS negotiates it, HTTP/1.1 on http://.
