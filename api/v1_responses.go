@@ -58,14 +58,7 @@ func (s *Server) streamResponse(c echo.Context, eng *engine.Engine, call *openai
 	st := s.newSSE(c)
 	defer st.close()
 	rs := openai.NewResponseStream(resp)
-	send := func(evs []openai.Event) error {
-		for _, ev := range evs {
-			if err := st.send(ev.Name, ev.Data); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	send := st.sendEvents
 	res, err := eng.Chat(st.ctx, call.Request, func(d engine.Delta) error {
 		if err := st.ctx.Err(); err != nil {
 			return err
