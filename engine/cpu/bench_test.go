@@ -2,6 +2,7 @@ package cpu_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -30,6 +31,17 @@ var benchSpecs = []struct {
 // openBench writes the model once per machine (under the temp dir, reused by
 // later runs so A/B comparisons read the same files) and loads it on the CPU.
 func openBench(b *testing.B, name string, s modeltest.Spec) model.Sequence {
+	r := openBenchRunner(b, name, s)
+	seq, err := r.NewSequence(1024)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = seq.Close() })
+	return seq
+}
+
+// openBenchRunner is openBench's runner, for benchmarks of several sequences.
+func openBenchRunner(b *testing.B, name string, s modeltest.Spec) model.Runner {
 	s.Hidden, s.Intermediate, s.Layers, s.Heads, s.KVHeads, s.HeadDim = 768, 2048, 4, 12, 4, 64
 	s.Vocab, s.MaxPos, s.Seed = 4096, 1024, 1
 	dir := filepath.Join(os.TempDir(), "mlx-manager-cpu-bench-"+name)
@@ -51,12 +63,7 @@ func openBench(b *testing.B, name string, s modeltest.Spec) model.Sequence {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = r.Close() })
-	seq, err := r.NewSequence(1024)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = seq.Close() })
-	return seq
+	return r
 }
 
 func benchTokens(n int) []int32 {
@@ -130,5 +137,52 @@ func BenchmarkPrefill(b *testing.B) {
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tok/s")
 			reportCPU(b, start, n*b.N)
 		})
+	}
+}
+
+// BenchmarkDecodeBatch is one decode step of n sequences through ForwardBatch
+// (n = 1: Forward), each after its own 32-token prompt: what engine/sched
+// runs for n concurrent requests. tok/s counts every sequence's token;
+// cpu-µs/tok (CPU time per token) is the figure to compare on a busy machine.
+func BenchmarkDecodeBatch(b *testing.B) {
+	for _, bs := range benchSpecs {
+		for _, n := range []int{1, 2, 4, 8} {
+			b.Run(fmt.Sprintf("%s/n%d", bs.name, n), func(b *testing.B) {
+				r := openBenchRunner(b, bs.name, bs.spec)
+				ctx := context.Background()
+				seqs := make([]model.Sequence, n)
+				toks := make([][]int32, n)
+				for i := range seqs {
+					s, err := r.NewSequence(1024)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.Cleanup(func() { _ = s.Close() })
+					if _, err := s.Forward(ctx, benchTokens(32 + i)[i:]); err != nil {
+						b.Fatal(err)
+					}
+					seqs[i], toks[i] = s, []int32{int32(i)}
+				}
+				batcher := r.(model.Batcher)
+				start := cpuTime()
+				for i := 0; b.Loop(); i++ {
+					if seqs[0].Len() >= 512 {
+						for _, s := range seqs {
+							if err := s.Truncate(32); err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+					for j := range toks {
+						toks[j][0] = int32((i*7 + j) % 4096)
+					}
+					if _, err := batcher.ForwardBatch(ctx, seqs, toks); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tok/s")
+				reportCPU(b, start, n*b.N)
+			})
+		}
 	}
 }

@@ -38,6 +38,7 @@ type qbatch struct {
 	xf   []float32 // (cols/32, n, 32) the inputs' xf (float kernels)
 	xw   []int16   // (cols/32, n, 32) the inputs' xw (integer kernels)
 	dx   []float32 // (groups, n) the inputs' dx (integer kernels)
+	xs   []float32 // (groups, n) the inputs' xsum (integer kernels)
 	tmp  [][]float32
 	task qbatchTask
 }
@@ -65,6 +66,7 @@ func (b *qbatch) prepare(m *Mat, x []float32, n int, qi bool) bool {
 	case qi:
 		b.xw = growI16(b.xw, n*cols)
 		b.dx = grow(b.dx, n*ng)
+		b.xs = grow(b.xs, n*ng)
 		for j := range b.ins {
 			q := &b.ins[j].qi
 			for u := range units {
@@ -72,6 +74,7 @@ func (b *qbatch) prepare(m *Mat, x []float32, n int, qi bool) bool {
 			}
 			for g := range ng {
 				b.dx[g*n+j] = q.dx[g]
+				b.xs[g*n+j] = b.ins[j].xsum[g]
 			}
 		}
 	case active.prepQ != nil:
@@ -127,7 +130,7 @@ func (t *qbatchTask) runChunk(c, tid int) {
 		kernel = active.batchQi
 	}
 	if kernel != nil {
-		b.tmp[tid] = grow(b.tmp[tid], m.GroupSize+2*(m.Cols/m.GroupSize)+qbatchRows)
+		b.tmp[tid] = grow(b.tmp[tid], m.GroupSize+4*(m.Cols/m.GroupSize)+2*qbatchRows)
 		kernel(t.y, m, r0, r1, b, b.tmp[tid])
 		return
 	}
