@@ -92,49 +92,71 @@ func (b *qbatch) prepare(m *Mat, x []float32, n int, qi bool) bool {
 // matMulQuant computes y = x·mᵀ for 2 ≤ n ≤ qbatchMaxTokens inputs and an
 // MLX-quantized m, splitting m's rows over the threads.
 func (e *Exec) matMulQuant(y []float32, m *Mat, x []float32, n int) {
+	e.matMulsQuant(x, n, []Product{{y, m}})
+}
+
+// matMulsQuant is matMulQuant for up to maxProducts matrices of the same
+// input layout (sameInput; q, k and v, or gate and up): x is prepared
+// once, and every product's rows go out as one parallel step.
+func (e *Exec) matMulsQuant(x []float32, n int, ps []Product) {
+	m := ps[0].M
 	b := &e.qb
 	if !b.prepare(m, x, n, e.IntInput()) {
-		for i := 0; i < n; i++ {
-			e.MatVec(y[i*m.Rows:(i+1)*m.Rows], m, x[i*m.Cols:(i+1)*m.Cols])
+		for _, p := range ps {
+			for i := 0; i < n; i++ {
+				e.MatVec(p.Y[i*p.M.Rows:(i+1)*p.M.Rows], p.M, x[i*m.Cols:(i+1)*m.Cols])
+			}
 		}
 		return
 	}
 	t := &b.task
-	t.m, t.y, t.b = m, y[:n*m.Rows], b
+	t.b, t.np = b, len(ps)
 	threads := e.pool.Threads()
 	for len(b.tmp) < threads {
 		b.tmp = append(b.tmp, nil) // one scratch per thread, sized by the kernels
 	}
-	if m.Rows*m.Cols*n < parallelMin {
+	work := 0
+	for _, p := range ps {
+		work += p.M.Rows * p.M.Cols * n
+	}
+	if work < parallelMin {
 		threads = 1
 	}
-	t.rows = chunkRows(m.Rows, threads)
-	chunks := (m.Rows + t.rows - 1) / t.rows
-	e.run(t, chunks, threads == 1)
-	t.m, t.y, t.b = nil, nil, nil
+	for i, p := range ps {
+		t.ps[i] = Product{p.Y[:n*p.M.Rows], p.M}
+		t.rows[i] = chunkRows(p.M.Rows, threads)
+		t.first[i+1] = t.first[i] + (p.M.Rows+t.rows[i]-1)/t.rows[i]
+	}
+	e.run(t, t.first[len(ps)], threads == 1)
+	t.ps, t.b = [maxProducts]Product{}, nil
 }
 
 type qbatchTask struct {
-	m    *Mat
-	y    []float32 // (n, m.Rows)
-	b    *qbatch
-	rows int // weight rows per chunk
+	ps    [maxProducts]Product // Y: (n, M.Rows)
+	np    int
+	rows  [maxProducts]int     // weight rows per chunk of each product
+	first [maxProducts + 1]int // first chunk of each product; first[np] is the total
+	b     *qbatch
 }
 
 func (t *qbatchTask) runChunk(c, tid int) {
-	m, b := t.m, t.b
-	r0 := c * t.rows
-	r1 := min(r0+t.rows, m.Rows)
+	i := 0
+	for c >= t.first[i+1] {
+		i++
+	}
+	m, y, b := t.ps[i].M, t.ps[i].Y, t.b
+	r0 := (c - t.first[i]) * t.rows[i]
+	r1 := min(r0+t.rows[i], m.Rows)
 	kernel := active.batchQ
 	if b.qi {
 		kernel = active.batchQi
 	}
 	if kernel != nil {
 		b.tmp[tid] = grow(b.tmp[tid], m.GroupSize+4*(m.Cols/m.GroupSize)+2*qbatchRows)
-		kernel(t.y, m, r0, r1, b, b.tmp[tid])
+		kernel(y, m, r0, r1, b, b.tmp[tid])
 		return
 	}
-	batchRows(t.y, m, r0, r1, b)
+	batchRows(y, m, r0, r1, b)
 }
 
 // batchRowsBlock is the number of weight rows batchRows multiplies with one

@@ -153,3 +153,48 @@ func TestMatMulBatchedNoAlloc(t *testing.T) {
 		}
 	}
 }
+
+// TestMatMuls: products sharing an input, of equal and of different
+// layouts, give what MatMul gives each alone, bit for bit, on every set and
+// in both input modes; n = 1 goes through MatVecs.
+func TestMatMuls(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		pool := NewPool(2)
+		defer pool.Close()
+		rng := rand.New(rand.NewPCG(8, 9))
+		const cols = 256
+		mats := []*Mat{
+			randMat(rng, Q8, 40, cols, 64, F16),
+			randMat(rng, Q8, 24, cols, 64, F16),
+			randMat(rng, Q4, 24, cols, 64, F16), // another layout: its own preparation
+			randMat(rng, Q8, 8, cols, 32, BF16),
+			randMat(rng, F16, 16, cols, 0, F16),
+		}
+		for _, m := range mats {
+			if err := m.Check(); err != nil {
+				t.Fatalf("bad test matrix: %v", err)
+			}
+		}
+		for _, qi := range []bool{false, true} {
+			e := NewExec(pool)
+			e.SetIntInput(qi)
+			for _, n := range []int{1, 5, 8} {
+				x := randVec(rng, n*cols)
+				ps := make([]Product, len(mats))
+				for i, m := range mats {
+					ps[i] = Product{Y: make([]float32, n*m.Rows), M: m}
+				}
+				e.MatMuls(x, n, ps...)
+				for i, m := range mats {
+					want := make([]float32, n*m.Rows)
+					e.MatMul(want, m, x, n)
+					for k := range want {
+						if ps[i].Y[k] != want[k] {
+							t.Fatalf("int=%v n=%d product %d (%s) value %d: %v, alone %v", qi, n, i, m.DType, k, ps[i].Y[k], want[k])
+						}
+					}
+				}
+			}
+		}
+	})
+}
