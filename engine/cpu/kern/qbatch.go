@@ -39,27 +39,28 @@ type qbatch struct {
 	xw   []int16   // (cols/32, n, 32) the inputs' xw (integer kernels)
 	dx   []float32 // (groups, n) the inputs' dx (integer kernels)
 	xs   []float32 // (groups, n) the inputs' xsum (integer kernels)
+	ok   []bool    // (n) whether input j was prepared for the kernels asked for
 	tmp  [][]float32
 	task qbatchTask
+	prep qprepTask
 }
 
-// prepare fills b for n inputs x (n, m.Cols). It returns false when an input
-// is not finite and the integer kernels were asked for: such an input must
-// go through the float kernels alone, as MatVec would take it.
-func (b *qbatch) prepare(m *Mat, x []float32, n int, qi bool) bool {
-	cols := m.Cols
+// prepare fills b for n inputs x (n, m.Cols), one input per chunk of a
+// parallel step when there is enough of them: quantizing inputs is serial
+// work that, done by the submitting thread alone, left the others waiting
+// for a tenth of a batched step. It returns false when an input is not
+// finite and the integer kernels were asked for: such an input must go
+// through the float kernels alone, as MatVec would take it.
+func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
+	cols, ng := m.Cols, m.Cols/m.GroupSize
 	if cap(b.ins) < n {
 		b.ins = append(b.ins[:cap(b.ins)], make([]qin, n-cap(b.ins))...)
 	}
 	b.ins, b.n, b.qi = b.ins[:n], n, qi
-	for j := range b.ins {
-		in := &b.ins[j]
-		in.prepareFor(m, x[j*cols:(j+1)*cols], !qi)
-		if qi && !in.prepareInt(m) {
-			return false
-		}
+	if cap(b.ok) < n {
+		b.ok = make([]bool, n)
 	}
-	units, ng := cols/32, cols/m.GroupSize
+	b.ok = b.ok[:n]
 	switch {
 	case qi && active.batchQi == nil, !qi && active.batchQ == nil:
 		// batchRows reads ins.
@@ -67,26 +68,56 @@ func (b *qbatch) prepare(m *Mat, x []float32, n int, qi bool) bool {
 		b.xw = growI16(b.xw, n*cols)
 		b.dx = grow(b.dx, n*ng)
 		b.xs = grow(b.xs, n*ng)
-		for j := range b.ins {
-			q := &b.ins[j].qi
-			for u := range units {
-				copy(b.xw[(u*n+j)*32:(u*n+j+1)*32], q.xw[u*32:(u+1)*32])
-			}
-			for g := range ng {
-				b.dx[g*n+j] = q.dx[g]
-				b.xs[g*n+j] = b.ins[j].xsum[g]
-			}
-		}
 	case active.prepQ != nil:
 		b.xf = grow(b.xf, n*cols)
-		for j := range b.ins {
-			xf := b.ins[j].xf
-			for u := range units {
-				copy(b.xf[(u*n+j)*32:(u*n+j+1)*32], xf[u*32:(u+1)*32])
-			}
+	}
+	t := &b.prep
+	*t = qprepTask{b: b, m: m, x: x[:n*cols]}
+	e.run(t, n, n*cols < qprepParallelMin)
+	*t = qprepTask{}
+	for _, ok := range b.ok {
+		if !ok {
+			return false
 		}
 	}
 	return true
+}
+
+// qprepParallelMin is the number of input values below which prepare runs
+// on the calling goroutine: a few microseconds of work.
+const qprepParallelMin = 4096
+
+// qprepTask prepares input j of a qbatch as chunk j.
+type qprepTask struct {
+	b *qbatch
+	m *Mat
+	x []float32 // (n, m.Cols)
+}
+
+func (t *qprepTask) runChunk(j, _ int) {
+	b, m := t.b, t.m
+	cols, n := m.Cols, b.n
+	units, ng := cols/32, cols/m.GroupSize
+	in := &b.ins[j]
+	in.prepareFor(m, t.x[j*cols:(j+1)*cols], !b.qi)
+	b.ok[j] = !b.qi || in.prepareInt(m)
+	switch {
+	case !b.ok[j]:
+	case b.qi && active.batchQi == nil, !b.qi && active.batchQ == nil:
+	case b.qi:
+		q := &in.qi
+		for u := range units {
+			copy(b.xw[(u*n+j)*32:(u*n+j+1)*32], q.xw[u*32:(u+1)*32])
+		}
+		for g := range ng {
+			b.dx[g*n+j] = q.dx[g]
+			b.xs[g*n+j] = in.xsum[g]
+		}
+	case active.prepQ != nil:
+		for u := range units {
+			copy(b.xf[(u*n+j)*32:(u*n+j+1)*32], in.xf[u*32:(u+1)*32])
+		}
+	}
 }
 
 // matMulQuant computes y = x·mᵀ for 2 ≤ n ≤ qbatchMaxTokens inputs and an
@@ -101,7 +132,7 @@ func (e *Exec) matMulQuant(y []float32, m *Mat, x []float32, n int) {
 func (e *Exec) matMulsQuant(x []float32, n int, ps []Product) {
 	m := ps[0].M
 	b := &e.qb
-	if !b.prepare(m, x, n, e.IntInput()) {
+	if !b.prepare(e, m, x, n, e.IntInput()) {
 		for _, p := range ps {
 			for i := 0; i < n; i++ {
 				e.MatVec(p.Y[i*p.M.Rows:(i+1)*p.M.Rows], p.M, x[i*m.Cols:(i+1)*m.Cols])

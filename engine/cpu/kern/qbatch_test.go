@@ -46,6 +46,8 @@ func TestMatMulBatched(t *testing.T) {
 		// Big enough to go parallel, rows not a multiple of the chunks.
 		{matCase{d: Q4, rows: 130, cols: 256, gs: 32, sd: BF16}, []int{7}, 3},
 		{matCase{d: Q8, rows: 97, cols: 320, gs: 64, sd: F16}, []int{6}, 3},
+		// Inputs enough to be prepared in parallel (qprepParallelMin).
+		{matCase{d: Q4, rows: 34, cols: 1024, gs: 64, sd: F16}, []int{4, 8}, 2},
 	} {
 		t.Run(fmt.Sprintf("%s/t%d", c.matCase, c.threads), func(t *testing.T) {
 			forEachBatchSet(t, func(t *testing.T) {
@@ -108,16 +110,20 @@ func TestMatMulBatchedNonFinite(t *testing.T) {
 		e := NewExec(pool)
 		e.SetIntInput(true)
 		rng := rand.New(rand.NewPCG(5, 5))
-		for _, d := range []DType{Q8, Q4} {
+		for _, c := range []struct {
+			d    DType
+			cols int
+		}{{Q8, 128}, {Q4, 128}, {Q8, 1024}} { // 1024: prepared in parallel
 			const n = 5
-			m := randMat(rng, d, 24, 128, 64, F16)
-			x := randVec(rng, n*128)
-			x[2*128+7] = float32(math.Inf(-1))
+			d, cols := c.d, c.cols
+			m := randMat(rng, d, 24, cols, 64, F16)
+			x := randVec(rng, n*cols)
+			x[2*cols+7] = float32(math.Inf(-1))
 			y := make([]float32, n*m.Rows)
 			e.MatMul(y, m, x, n)
 			alone := make([]float32, m.Rows)
 			for i := range n {
-				xi := x[i*128 : (i+1)*128]
+				xi := x[i*cols : (i+1)*cols]
 				e.MatVec(alone, m, xi)
 				_, mag := refMatVec(m, xi)
 				for r := range m.Rows {
@@ -141,9 +147,9 @@ func TestMatMulBatchedNoAlloc(t *testing.T) {
 	pool := NewPool(2)
 	defer pool.Close()
 	rng := rand.New(rand.NewPCG(2, 3))
-	m := randMat(rng, Q4, 256, 512, 64, BF16)
+	m := randMat(rng, Q4, 256, 1024, 64, BF16) // inputs prepared in parallel
 	const n = 7
-	x, y := randVec(rng, n*512), make([]float32, n*256)
+	x, y := randVec(rng, n*1024), make([]float32, n*256)
 	for _, qi := range []bool{false, true} {
 		e := NewExec(pool)
 		e.SetIntInput(qi)
