@@ -19,6 +19,10 @@ func (e *Exec) MatMul(y []float32, m *Mat, x []float32, n int) {
 		e.matMulQuant(y, m, x, n)
 		return
 	}
+	if useHalfBatch(m, n) {
+		e.matMulHalf(y, m, x, n)
+		return
+	}
 	if (m.DType == Q8 || m.DType == Q4) && n >= packMinTokens && e.matMulInt8(y, m, x, n) {
 		return
 	}

@@ -43,6 +43,7 @@ type qbatch struct {
 	tmp  [][]float32
 	task qbatchTask
 	prep qprepTask
+	half halfTask // batched products with half-float weights (hbatch.go)
 }
 
 // prepare fills b for n inputs x (n, m.Cols), one input per chunk of a

@@ -204,3 +204,79 @@ func TestMatMuls(t *testing.T) {
 		}
 	})
 }
+
+// TestMatMulBatchedHalf checks the batched product with F16 and BF16 weights
+// at every batch size that takes it (odd rows, inputs past the last four),
+// on every set: each input's result is what MatVec gives it alone and what
+// the float64 reference gives, to float32 summation.
+func TestMatMulBatchedHalf(t *testing.T) {
+	for i, c := range []struct {
+		matCase
+		ns      []int
+		threads int
+	}{
+		{matCase{d: F16, rows: 13, cols: 96}, []int{2, 3, 4, 5, 8}, 1},
+		{matCase{d: BF16, rows: 13, cols: 96}, []int{2, 4, 7}, 1},
+		{matCase{d: F16, rows: 130, cols: 256}, []int{4, 6}, 3}, // parallel
+		{matCase{d: BF16, rows: 97, cols: 320}, []int{8}, 2},
+		{matCase{d: F16, rows: 9, cols: 100}, []int{4}, 1}, // columns not a multiple of 8: decode's kernels
+	} {
+		t.Run(fmt.Sprintf("%s/%dx%d/t%d", c.d, c.rows, c.cols, c.threads), func(t *testing.T) {
+			forEachImpl(t, func(t *testing.T) {
+				pool := NewPool(c.threads)
+				defer pool.Close()
+				e := NewExec(pool)
+				for _, n := range c.ns {
+					rng := rand.New(rand.NewPCG(uint64(i), uint64(n)))
+					m := randMat(rng, c.d, c.rows, c.cols, 0, F16)
+					if err := m.Check(); err != nil {
+						t.Fatalf("bad test matrix: %v", err)
+					}
+					x := randVec(rng, n*c.cols)
+					y := make([]float32, n*m.Rows)
+					e.MatMul(y, m, x, n)
+					alone := make([]float32, m.Rows)
+					for j := range n {
+						xj := x[j*c.cols : (j+1)*c.cols]
+						e.MatVec(alone, m, xj)
+						want, mag := refMatVec(m, xj)
+						for r := range m.Rows {
+							got := y[j*m.Rows+r]
+							if !close32(got, want[r], mag[r]) || !close32(got, float64(alone[r]), mag[r]) {
+								t.Fatalf("n=%d input %d row %d: got %v, alone %v, want %v (Σ|terms| %v)", n, j, r, got, alone[r], want[r], mag[r])
+							}
+						}
+					}
+				}
+			})
+		})
+	}
+}
+
+// An Inf among F16 weights reaches the batched outputs of its row as it
+// reaches decode's.
+func TestMatMulBatchedHalfInf(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		pool := NewPool(1)
+		defer pool.Close()
+		e := NewExec(pool)
+		rng := rand.New(rand.NewPCG(3, 3))
+		const n, cols = 4, 64
+		m := randMat(rng, F16, 6, cols, 0, F16)
+		m.U16[3*cols+10] = 0x7c00 // +Inf
+		if err := m.Check(); err != nil {
+			t.Fatal(err)
+		}
+		x := randVec(rng, n*cols)
+		y := make([]float32, n*m.Rows)
+		e.MatMul(y, m, x, n)
+		alone := make([]float32, m.Rows)
+		for j := range n {
+			e.MatVec(alone, m, x[j*cols:(j+1)*cols])
+			got := y[j*m.Rows+3]
+			if math.IsNaN(float64(alone[3])) != math.IsNaN(float64(got)) || (!math.IsNaN(float64(got)) && got != alone[3]) {
+				t.Fatalf("input %d: row with an Inf weight gives %v batched, %v alone", j, got, alone[3])
+			}
+		}
+	})
+}
