@@ -16,7 +16,7 @@ func avx2BatchHalf(y []float32, m *Mat, r0, r1 int, x []float32, n int) {
 	bf := m.DType == BF16
 	var out [8]float32
 	r := r0
-	for ; r+1 < r1; r += 2 {
+	for ; r+1 < r1 && (bf || hasF16C); r += 2 { // the kernel widens F16 by F16C
 		w := unsafe.Pointer(&m.U16[r*cols])
 		j := 0
 		for ; j+4 <= n; j += 4 {

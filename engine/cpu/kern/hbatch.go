@@ -19,7 +19,7 @@ const halfBatchMaxTokens = 8
 // and n inputs.
 func useHalfBatch(m *Mat, n int) bool {
 	return active.batchHalf != nil && (m.DType == F16 || m.DType == BF16) && n <= halfBatchMaxTokens &&
-		m.Cols%8 == 0 && (m.DType == BF16 || hasF16C)
+		m.Cols%8 == 0
 }
 
 // halfRows is decode's row kernel for rows r.. of a half-float m, as many
