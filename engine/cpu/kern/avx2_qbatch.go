@@ -4,11 +4,14 @@ package kern
 
 import "unsafe"
 
-// AVX2 batched quantized rows (qbatch.go, avx2_qbatch_amd64.s): per weight
-// row the scales and biases are widened once, the inputs go through the
-// assembly four (then two) at a time, each unit of codes unpacked once per
-// call, and a last odd input takes the lone-product kernel. The bias term
-// Σb·Σx is added per input here.
+// AVX2 batched quantized rows (qbatch.go, avx2_qbatch_amd64.s). With int16
+// inputs (the default) and four or more of them, rows go in pairs through
+// qbatchInt2x4, four inputs a call, bias term included. Otherwise, and for
+// the inputs past the last four and an odd last row: per weight row the
+// scales and biases are widened once, the inputs go through the assembly
+// four (then two) at a time, each unit of codes unpacked once per call, and
+// a last odd input takes the lone-product kernel; the bias term Σb·Σx is
+// added per input here.
 
 // The batched kernels' argument lists: x is the interleaved inputs from the
 // first input of the call, dx (integer kernels only) the transposed dx from
