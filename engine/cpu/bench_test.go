@@ -2,6 +2,7 @@ package cpu_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,6 +41,21 @@ func openBench(b *testing.B, name string, s modeltest.Spec) model.Sequence {
 	return seq
 }
 
+// openRunner loads the model in dir on the CPU with the default options.
+func openRunner(b *testing.B, dir string) model.Runner {
+	m, err := model.Open(context.Background(), dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = m.Close() })
+	r, err := cpu.New(m, cpu.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = r.Close() })
+	return r
+}
+
 // openBenchRunner is openBench's runner, for benchmarks of several sequences.
 func openBenchRunner(b *testing.B, name string, s modeltest.Spec) model.Runner {
 	s.Hidden, s.Intermediate, s.Layers, s.Heads, s.KVHeads, s.HeadDim = 768, 2048, 4, 12, 4, 64
@@ -53,17 +69,7 @@ func openBenchRunner(b *testing.B, name string, s modeltest.Spec) model.Runner {
 			b.Fatal(err)
 		}
 	}
-	m, err := model.Open(context.Background(), dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = m.Close() })
-	r, err := cpu.New(m, cpu.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = r.Close() })
-	return r
+	return openRunner(b, dir)
 }
 
 func benchTokens(n int) []int32 {
@@ -140,15 +146,30 @@ func BenchmarkPrefill(b *testing.B) {
 	}
 }
 
+// benchModel is a model folder BenchmarkDecodeBatch runs instead of the
+// generated ones, e.g. one of mlx-manager bench's 0.5B models.
+var benchModel = flag.String("bench-model", "", "model folder for BenchmarkDecodeBatch instead of the generated 31M-parameter ones")
+
 // BenchmarkDecodeBatch is one decode step of n sequences through ForwardBatch
 // (n = 1: Forward), each after its own 32-token prompt: what engine/sched
 // runs for n concurrent requests. tok/s counts every sequence's token;
-// cpu-µs/tok (CPU time per token) is the figure to compare on a busy machine.
+// cpu-µs/tok (CPU time per token) is the figure to compare on a busy machine
+// (with -test.cpu 1, so that no idle worker spins).
 func BenchmarkDecodeBatch(b *testing.B) {
-	for _, bs := range benchSpecs {
+	specs := benchSpecs
+	if *benchModel != "" {
+		specs = append(specs[:0:0], benchSpecs[0])
+		specs[0].name = filepath.Base(*benchModel)
+	}
+	for _, bs := range specs {
 		for _, n := range []int{1, 2, 4, 8} {
 			b.Run(fmt.Sprintf("%s/n%d", bs.name, n), func(b *testing.B) {
-				r := openBenchRunner(b, bs.name, bs.spec)
+				var r model.Runner
+				if *benchModel != "" {
+					r = openRunner(b, *benchModel)
+				} else {
+					r = openBenchRunner(b, bs.name, bs.spec)
+				}
 				ctx := context.Background()
 				seqs := make([]model.Sequence, n)
 				toks := make([][]int32, n)
