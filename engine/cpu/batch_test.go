@@ -93,6 +93,9 @@ func TestForwardBatch(t *testing.T) {
 	for _, spec := range []modeltest.Spec{
 		{DType: model.F32},
 		{DType: model.F16, QuantBits: 8, GroupSize: 64},
+		{DType: model.BF16, QuantBits: 4, GroupSize: 32},
+		{DType: model.F16},  // batched half kernel (kern/hbatch.go)
+		{DType: model.BF16}, // the same, BF16
 		{Arch: "gemma2", DType: model.F32},
 	} {
 		t.Run(spec.Name(), func(t *testing.T) {

@@ -2,6 +2,8 @@ package cpu_test
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -30,6 +32,32 @@ var benchSpecs = []struct {
 // openBench writes the model once per machine (under the temp dir, reused by
 // later runs so A/B comparisons read the same files) and loads it on the CPU.
 func openBench(b *testing.B, name string, s modeltest.Spec) model.Sequence {
+	r := openBenchRunner(b, name, s)
+	seq, err := r.NewSequence(1024)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = seq.Close() })
+	return seq
+}
+
+// openRunner loads the model in dir on the CPU with the default options.
+func openRunner(b *testing.B, dir string) model.Runner {
+	m, err := model.Open(context.Background(), dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = m.Close() })
+	r, err := cpu.New(m, cpu.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = r.Close() })
+	return r
+}
+
+// openBenchRunner is openBench's runner, for benchmarks of several sequences.
+func openBenchRunner(b *testing.B, name string, s modeltest.Spec) model.Runner {
 	s.Hidden, s.Intermediate, s.Layers, s.Heads, s.KVHeads, s.HeadDim = 768, 2048, 4, 12, 4, 64
 	s.Vocab, s.MaxPos, s.Seed = 4096, 1024, 1
 	dir := filepath.Join(os.TempDir(), "mlx-manager-cpu-bench-"+name)
@@ -41,22 +69,7 @@ func openBench(b *testing.B, name string, s modeltest.Spec) model.Sequence {
 			b.Fatal(err)
 		}
 	}
-	m, err := model.Open(context.Background(), dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = m.Close() })
-	r, err := cpu.New(m, cpu.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = r.Close() })
-	seq, err := r.NewSequence(1024)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = seq.Close() })
-	return seq
+	return openRunner(b, dir)
 }
 
 func benchTokens(n int) []int32 {
@@ -130,5 +143,67 @@ func BenchmarkPrefill(b *testing.B) {
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tok/s")
 			reportCPU(b, start, n*b.N)
 		})
+	}
+}
+
+// benchModel is a model folder BenchmarkDecodeBatch runs instead of the
+// generated ones, e.g. one of mlx-manager bench's 0.5B models.
+var benchModel = flag.String("bench-model", "", "model folder for BenchmarkDecodeBatch instead of the generated 31M-parameter ones")
+
+// BenchmarkDecodeBatch is one decode step of n sequences through ForwardBatch
+// (n = 1: Forward), each after its own 32-token prompt: what engine/sched
+// runs for n concurrent requests. tok/s counts every sequence's token;
+// cpu-µs/tok (CPU time per token) is the figure to compare on a busy machine
+// (with -test.cpu 1, so that no idle worker spins).
+func BenchmarkDecodeBatch(b *testing.B) {
+	specs := benchSpecs
+	if *benchModel != "" {
+		specs = append(specs[:0:0], benchSpecs[0])
+		specs[0].name = filepath.Base(*benchModel)
+	}
+	for _, bs := range specs {
+		for _, n := range []int{1, 2, 4, 8} {
+			b.Run(fmt.Sprintf("%s/n%d", bs.name, n), func(b *testing.B) {
+				var r model.Runner
+				if *benchModel != "" {
+					r = openRunner(b, *benchModel)
+				} else {
+					r = openBenchRunner(b, bs.name, bs.spec)
+				}
+				ctx := context.Background()
+				seqs := make([]model.Sequence, n)
+				toks := make([][]int32, n)
+				for i := range seqs {
+					s, err := r.NewSequence(1024)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.Cleanup(func() { _ = s.Close() })
+					if _, err := s.Forward(ctx, benchTokens(32 + i)[i:]); err != nil {
+						b.Fatal(err)
+					}
+					seqs[i], toks[i] = s, []int32{int32(i)}
+				}
+				batcher := r.(model.Batcher)
+				start := cpuTime()
+				for i := 0; b.Loop(); i++ {
+					if seqs[0].Len() >= 512 {
+						for _, s := range seqs {
+							if err := s.Truncate(32); err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+					for j := range toks {
+						toks[j][0] = int32((i*7 + j) % 4096)
+					}
+					if _, err := batcher.ForwardBatch(ctx, seqs, toks); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tok/s")
+				reportCPU(b, start, n*b.N)
+			})
+		}
 	}
 }

@@ -314,23 +314,18 @@ type lin struct {
 }
 
 // linear3 computes several layers with the same input x. A decode step does
-// them in one parallel step (q, k and v; gate and up); prefill, whose
-// products are large, one after the other.
+// them in one parallel step (q, k and v; gate and up), a batched one with x
+// prepared once (kern.Exec.MatMuls); prefill, whose products are large, one
+// after the other.
 func (s *sequence) linear3(x []float32, n int, ls ...lin) {
-	if n > 1 {
-		for _, o := range ls {
-			s.linear(o.y, o.l, x, n)
-		}
-		return
-	}
 	var ps [3]kern.Product
 	for i, o := range ls {
-		ps[i] = kern.Product{Y: o.y, M: o.l.w}
+		ps[i] = kern.Product{Y: o.y[:n*o.l.w.Rows], M: o.l.w}
 	}
-	s.e.MatVecs(x, ps[:len(ls)]...)
+	s.e.MatMuls(x[:n*ls[0].l.w.Cols], n, ps[:len(ls)]...)
 	for _, o := range ls {
-		if o.l.bias != nil {
-			kern.Add(o.y[:o.l.w.Rows], o.l.bias)
+		for i := 0; o.l.bias != nil && i < n; i++ {
+			kern.Add(o.y[i*o.l.w.Rows:(i+1)*o.l.w.Rows], o.l.bias)
 		}
 	}
 }

@@ -4,11 +4,14 @@ package kern
 
 import "unsafe"
 
-// AVX2 batched quantized rows (qbatch.go, avx2_qbatch_amd64.s): per weight
-// row the scales and biases are widened once, the inputs go through the
-// assembly four (then two) at a time, each unit of codes unpacked once per
-// call, and a last odd input takes the lone-product kernel. The bias term
-// Σb·Σx is added per input here.
+// AVX2 batched quantized rows (qbatch.go, avx2_qbatch_amd64.s). With int16
+// inputs (the default) and four or more of them, rows go in pairs through
+// qbatchInt2x4, four inputs a call, bias term included. Otherwise, and for
+// the inputs past the last four and an odd last row: per weight row the
+// scales and biases are widened once, the inputs go through the assembly
+// four (then two) at a time, each unit of codes unpacked once per call, and
+// a last odd input takes the lone-product kernel; the bias term Σb·Σx is
+// added per input here.
 
 // The batched kernels' argument lists: x is the interleaved inputs from the
 // first input of the call, dx (integer kernels only) the transposed dx from
@@ -34,7 +37,58 @@ func avx2BatchQi(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
 	avx2Batch(y, m, r0, r1, b, tmp, true)
 }
 
+//go:noescape
+func qbatchInt2x4(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sc, bs *float32, n, groups, units int, q4 bool, out *float32)
+
+// qbatchPairMaxGroup is the largest group size qbatchInt2x4 takes: its
+// int32 lanes hold the sums of four lanes of a group's products.
+const qbatchPairMaxGroup = 256
+
 func avx2Batch(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, qi bool) {
+	r := r0
+	if qi && b.n >= 4 && m.GroupSize <= qbatchPairMaxGroup {
+		r = avx2BatchPairs(y, m, r0, r1, b, tmp)
+	}
+	avx2BatchRows(y, m, r, r1, b, tmp, qi, 0)
+}
+
+// avx2BatchPairs runs rows r0.. two at a time through qbatchInt2x4, four
+// int16 inputs a call, the inputs past the last four through
+// avx2BatchRows. It returns the first row it left (r1, or r1-1 when r1-r0
+// is odd).
+func avx2BatchPairs(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
+	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
+	ng, units := cols/gs, gs/32
+	q4 := m.DType == Q4
+	rowBytes := cols
+	if q4 {
+		rowBytes = cols / 2
+	}
+	sc, bs, out := tmp[:2*ng], tmp[2*ng:4*ng], tmp[4*ng:4*ng+8]
+	r := r0
+	for ; r+1 < r1; r += 2 {
+		// Rows r and r+1's scales (and biases) are adjacent: one widening.
+		avx2Widen(sc, &m.Scales, r*ng)
+		avx2Widen(bs, &m.Biases, r*ng)
+		q := unsafe.Pointer(&m.Q[r*rowBytes])
+		j := 0
+		for ; j+4 <= n; j += 4 {
+			qbatchInt2x4(q, rowBytes, &b.xw[j*32], &b.dx[j], &b.xs[j], &sc[0], &bs[0], n, ng, units, q4, &out[0])
+			for i := range 4 {
+				y[(j+i)*rows+r] = out[i]
+				y[(j+i)*rows+r+1] = out[4+i]
+			}
+		}
+		if j < n {
+			avx2BatchRows(y, m, r, r+2, b, tmp, true, j)
+		}
+	}
+	return r
+}
+
+// avx2BatchRows multiplies rows r0..r1 with inputs j0.. one row at a time,
+// four (then two) inputs a call.
+func avx2BatchRows(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, qi bool, j0 int) {
 	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
 	ng, units := cols/gs, gs/32
 	q4 := m.DType == Q4
@@ -47,7 +101,7 @@ func avx2Batch(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, qi boo
 		avx2Widen(sc, &m.Scales, r*ng)
 		avx2Widen(bs, &m.Biases, r*ng)
 		q := unsafe.Pointer(&m.Q[r*rowBytes])
-		j := 0
+		j := j0
 		for j < n-1 {
 			k := 2
 			if j+4 <= n {

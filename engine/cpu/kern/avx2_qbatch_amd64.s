@@ -370,3 +370,161 @@ f2done:
 	VMOVUPS      X0, (AX)
 	VZEROUPPER
 	RET
+
+// Two weight rows against four int16 inputs (qbatchInt2x4). Each input's
+// values of a unit are loaded once for both rows, and a group's int32 sums
+// of the four inputs are folded into one vector by three VPHADDD before the
+// conversion, so that a group costs one conversion and one FMA per row
+// instead of four of each. Registers: DI row 0's codes (row 1's at R13
+// further), SI the inputs, R9 dx (then xsum), DX row 0's scales (row 1's
+// at R14 further; then the biases), BX groups left, R8 units per group, CX
+// units left, R10 q4, R11 the unit stride, R12 the stride of dx between
+// groups, AX out; Y0-Y3 row 0's int32 sums of inputs 0-3 over a group,
+// Y4-Y7 row 1's, Y8 Y9 row 0's codes widened to int16, Y10 Y11 row 1's, Y12
+// Y13 temporaries, Y14 Y15 the rows' scaled sums: lanes 0-3 inputs 0-3 over
+// the low eight lanes of the int32 sums, lanes 4-7 over the high ones.
+
+DATA qbatchNibbleB<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA qbatchNibbleB<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL qbatchNibbleB<>(SB), RODATA|NOPTR, $16
+
+#define I2UNPACK_Q8 \
+	VPMOVZXBW (DI), Y8; \
+	VPMOVZXBW 16(DI), Y9; \
+	VPMOVZXBW (DI)(R13*1), Y10; \
+	VPMOVZXBW 16(DI)(R13*1), Y11; \
+	ADDQ      $32, DI
+
+#define I2UNPACK_Q4 \
+	VMOVDQU   (DI), X8; \
+	VPSRLW    $4, X8, X9; \
+	VPAND     qbatchNibbleB<>(SB), X8, X8; \
+	VPAND     qbatchNibbleB<>(SB), X9, X9; \
+	VMOVDQU   (DI)(R13*1), X10; \
+	VPSRLW    $4, X10, X11; \
+	VPAND     qbatchNibbleB<>(SB), X10, X10; \
+	VPAND     qbatchNibbleB<>(SB), X11, X11; \
+	VPMOVZXBW X8, Y8; \
+	VPMOVZXBW X9, Y9; \
+	VPMOVZXBW X10, Y10; \
+	VPMOVZXBW X11, Y11; \
+	ADDQ      $16, DI
+
+// I2MADD adds input j's products of a unit (its 32 int16 at off(SI)) with
+// both rows' codes to a0 (row 0) and a1 (row 1).
+#define I2MADD(off, a0, a1) \
+	VMOVDQU  off(SI), Y12; \
+	VPMADDWD Y12, Y8, Y13; \
+	VPADDD   Y13, a0, a0; \
+	VPMADDWD Y12, Y10, Y12; \
+	VPADDD   Y12, a1, a1; \
+	VMOVDQU  off+32(SI), Y12; \
+	VPMADDWD Y12, Y9, Y13; \
+	VPADDD   Y13, a0, a0; \
+	VPMADDWD Y12, Y11, Y12; \
+	VPADDD   Y12, a1, a1
+
+// I2SCALE folds one row's sums of the four inputs (a0-a3) into a0, lanes
+// 0-3 the inputs' sums over the low halves, 4-7 over the high ones (exact in
+// int32: a group of at most 256 codes adds 32 products of at most
+// 2·255·32767 per lane), converts them and adds them times the row's scale
+// (at s) times the inputs' dx (Y12, the four repeated) to tot.
+#define I2SCALE(a0, a1, a2, a3, s, tot) \
+	VPHADDD      a1, a0, a0; \
+	VPHADDD      a3, a2, a2; \
+	VPHADDD      a2, a0, a0; \
+	VCVTDQ2PS    a0, a0; \
+	VBROADCASTSS s, Y13; \
+	VMULPS       Y13, Y12, Y13; \
+	VFMADD231PS  Y13, a0, tot
+
+// func qbatchInt2x4(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sc, bs *float32, n, groups, units int, q4 bool, out *float32)
+// writes out[4·r+j] = Σ_g sc[r·groups+g]·dx[g·n+j]·Σq·x_j + bs[r·groups+g]·xsum[g·n+j]
+// for rows r = 0, 1 (row 1's codes rowBytes after row 0's) and the 4 inputs
+// j at x (units of n·32 int16), dx and xsum (both (groups, n), from the
+// first input of the call).
+TEXT ·qbatchInt2x4(SB), NOSPLIT, $0-96
+	MOVQ    q+0(FP), DI
+	MOVQ    rowBytes+8(FP), R13
+	MOVQ    x+16(FP), SI
+	MOVQ    dx+24(FP), R9
+	MOVQ    sc+40(FP), DX
+	MOVQ    n+56(FP), R11
+	MOVQ    groups+64(FP), BX
+	MOVQ    units+72(FP), R8
+	MOVBQZX q4+80(FP), R10
+	MOVQ    BX, R14
+	SHLQ    $2, R14
+	MOVQ    R11, R12
+	SHLQ    $2, R12
+	SHLQ    $6, R11
+	VXORPS  Y14, Y14, Y14
+	VXORPS  Y15, Y15, Y15
+i2x4group:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	MOVQ  R8, CX
+	TESTQ R10, R10
+	JZ    i2x4q8
+i2x4q4:
+	I2UNPACK_Q4
+	I2MADD(0, Y0, Y4)
+	I2MADD(64, Y1, Y5)
+	I2MADD(128, Y2, Y6)
+	I2MADD(192, Y3, Y7)
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  i2x4q4
+	JMP  i2x4scale
+i2x4q8:
+	I2UNPACK_Q8
+	I2MADD(0, Y0, Y4)
+	I2MADD(64, Y1, Y5)
+	I2MADD(128, Y2, Y6)
+	I2MADD(192, Y3, Y7)
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  i2x4q8
+i2x4scale:
+	VBROADCASTF128 (R9), Y12
+	I2SCALE(Y0, Y1, Y2, Y3, (DX), Y14)
+	I2SCALE(Y4, Y5, Y6, Y7, (DX)(R14*1), Y15)
+	ADDQ R12, R9
+	ADDQ $4, DX
+	DECQ BX
+	JNZ  i2x4group
+
+	// The bias terms, Σ_g bs·xsum, in X0 (row 0) and X1 (row 1).
+	MOVQ   xsum+32(FP), R9
+	MOVQ   bs+48(FP), DX
+	MOVQ   groups+64(FP), BX
+	VXORPS X0, X0, X0
+	VXORPS X1, X1, X1
+i2x4bias:
+	VMOVUPS      (R9), X2
+	VBROADCASTSS (DX), X3
+	VBROADCASTSS (DX)(R14*1), X4
+	VFMADD231PS  X3, X2, X0
+	VFMADD231PS  X4, X2, X1
+	ADDQ         R12, R9
+	ADDQ         $4, DX
+	DECQ         BX
+	JNZ          i2x4bias
+
+	MOVQ         out+88(FP), AX
+	VEXTRACTF128 $1, Y14, X2
+	VADDPS       X2, X14, X14
+	VADDPS       X0, X14, X14
+	VMOVUPS      X14, (AX)
+	VEXTRACTF128 $1, Y15, X3
+	VADDPS       X3, X15, X15
+	VADDPS       X1, X15, X15
+	VMOVUPS      X15, 16(AX)
+	VZEROUPPER
+	RET

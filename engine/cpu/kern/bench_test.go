@@ -205,15 +205,18 @@ func BenchmarkSiLUMul(b *testing.B) {
 }
 
 // BenchmarkMatMulBatch is batched decode's product: n inputs through a 896×4864
-// MLX matrix (a 0.5B model's MLP down projection) on one thread, with float
-// and int16 inputs, n = 1 being MatVec. ns/tok is wall time per input;
+// matrix (a 0.5B model's MLP down projection) on one thread: MLX 8/4-bit with
+// float and int16 inputs, and F16/BF16; n = 1 is MatVec. ns/tok is wall time per input;
 // cpu-GFLOP/s, per CPU second, is what to compare on a busy machine
 // (2·896·4864 flops per input).
 func BenchmarkMatMulBatch(b *testing.B) {
 	const rows, cols = 896, 4864
 	rng := rand.New(rand.NewPCG(1, 4))
-	for _, d := range []DType{Q8, Q4} {
+	for _, d := range []DType{Q8, Q4, F16, BF16} {
 		m := randMat(rng, d, rows, cols, 64, F16)
+		if err := m.Check(); err != nil {
+			b.Fatal(err)
+		}
 		for _, mode := range qintModes(d, active) {
 			for _, n := range []int{1, 2, 4, 8, 16, 24, 32} {
 				x := randVec(rng, n*cols)

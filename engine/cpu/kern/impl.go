@@ -23,8 +23,12 @@ type impl struct {
 	// Batched quantized rows (qbatch.go): y[j*m.Rows+r] = row r · input j
 	// for r0 ≤ r < r1 and every input of b, each block of codes unpacked
 	// once for all inputs; batchQi with b's int16 inputs. tmp is the
-	// thread's scratch, groupSize+2·groups+qbatchRows floats. nil: batchRows.
+	// thread's scratch, groupSize+4·groups+2·qbatchRows floats. nil: batchRows.
 	batchQ, batchQi func(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32)
+	// batchHalf is the batched product with F16/BF16 weights (hbatch.go):
+	// y[j*m.Rows+r] = row r · x[j*m.Cols:] for r0 ≤ r < r1, j < n. nil:
+	// MatMul takes decode's kernels or the packed path.
+	batchHalf func(y []float32, m *Mat, r0, r1 int, x []float32, n int)
 
 	// dequant writes quantized row r of m as float32 (len m.Cols).
 	dequant  func(dst []float32, m *Mat, r int)

@@ -19,6 +19,10 @@ func (e *Exec) MatMul(y []float32, m *Mat, x []float32, n int) {
 		e.matMulQuant(y, m, x, n)
 		return
 	}
+	if useHalfBatch(m, n) {
+		e.matMulHalf(y, m, x, n)
+		return
+	}
 	if (m.DType == Q8 || m.DType == Q4) && n >= packMinTokens && e.matMulInt8(y, m, x, n) {
 		return
 	}
@@ -41,6 +45,32 @@ func (e *Exec) MatMul(y []float32, m *Mat, x []float32, n int) {
 	chunks := (m.Rows + tileRows - 1) / tileRows
 	e.run(t, chunks, m.Rows*m.Cols*n < parallelMin)
 	t.m, t.y, t.x = nil, nil, nil
+}
+
+// MatMuls computes ps[i].Y = x·ps[i].Mᵀ for n rows of x, as MatMul does for
+// each product. Like MatVecs for one row, products with MLX weights of the
+// same type, width and group size (q, k and v; gate and up) share one
+// preparation of x and one parallel step: a batched decode step would
+// otherwise quantize and interleave its inputs once per matrix.
+func (e *Exec) MatMuls(x []float32, n int, ps ...Product) {
+	if n == 1 {
+		e.MatVecs(x, ps...)
+		return
+	}
+	for len(ps) > 0 {
+		m := ps[0].M
+		if (m.DType != Q8 && m.DType != Q4) || n > qbatchMaxTokens {
+			e.MatMul(ps[0].Y, m, x, n)
+			ps = ps[1:]
+			continue
+		}
+		k := 1
+		for k < len(ps) && k < maxProducts && sameInput(m, ps[k].M) {
+			k++
+		}
+		e.matMulsQuant(x[:n*m.Cols], n, ps[:k])
+		ps = ps[k:]
+	}
 }
 
 type matmulTask struct {

@@ -38,100 +38,157 @@ type qbatch struct {
 	xf   []float32 // (cols/32, n, 32) the inputs' xf (float kernels)
 	xw   []int16   // (cols/32, n, 32) the inputs' xw (integer kernels)
 	dx   []float32 // (groups, n) the inputs' dx (integer kernels)
+	xs   []float32 // (groups, n) the inputs' xsum (integer kernels)
+	ok   []bool    // (n) whether input j was prepared for the kernels asked for
 	tmp  [][]float32
 	task qbatchTask
+	prep qprepTask
+	half halfTask // batched products with half-float weights (hbatch.go)
 }
 
-// prepare fills b for n inputs x (n, m.Cols). It returns false when an input
-// is not finite and the integer kernels were asked for: such an input must
-// go through the float kernels alone, as MatVec would take it.
-func (b *qbatch) prepare(m *Mat, x []float32, n int, qi bool) bool {
-	cols := m.Cols
+// prepare fills b for n inputs x (n, m.Cols), one input per chunk of a
+// parallel step when there is enough of them: quantizing inputs is serial
+// work that, done by the submitting thread alone, left the others waiting
+// for a tenth of a batched step. It returns false when an input is not
+// finite and the integer kernels were asked for: such an input must go
+// through the float kernels alone, as MatVec would take it.
+func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
+	cols, ng := m.Cols, m.Cols/m.GroupSize
 	if cap(b.ins) < n {
 		b.ins = append(b.ins[:cap(b.ins)], make([]qin, n-cap(b.ins))...)
 	}
 	b.ins, b.n, b.qi = b.ins[:n], n, qi
-	for j := range b.ins {
-		in := &b.ins[j]
-		in.prepareFor(m, x[j*cols:(j+1)*cols], !qi)
-		if qi && !in.prepareInt(m) {
-			return false
-		}
+	if cap(b.ok) < n {
+		b.ok = make([]bool, n)
 	}
-	units, ng := cols/32, cols/m.GroupSize
+	b.ok = b.ok[:n]
 	switch {
 	case qi && active.batchQi == nil, !qi && active.batchQ == nil:
 		// batchRows reads ins.
 	case qi:
 		b.xw = growI16(b.xw, n*cols)
 		b.dx = grow(b.dx, n*ng)
-		for j := range b.ins {
-			q := &b.ins[j].qi
-			for u := range units {
-				copy(b.xw[(u*n+j)*32:(u*n+j+1)*32], q.xw[u*32:(u+1)*32])
-			}
-			for g := range ng {
-				b.dx[g*n+j] = q.dx[g]
-			}
-		}
+		b.xs = grow(b.xs, n*ng)
 	case active.prepQ != nil:
 		b.xf = grow(b.xf, n*cols)
-		for j := range b.ins {
-			xf := b.ins[j].xf
-			for u := range units {
-				copy(b.xf[(u*n+j)*32:(u*n+j+1)*32], xf[u*32:(u+1)*32])
-			}
+	}
+	t := &b.prep
+	*t = qprepTask{b: b, m: m, x: x[:n*cols]}
+	e.run(t, n, n*cols < qprepParallelMin)
+	*t = qprepTask{}
+	for _, ok := range b.ok {
+		if !ok {
+			return false
 		}
 	}
 	return true
 }
 
+// qprepParallelMin is the number of input values below which prepare runs
+// on the calling goroutine: a few microseconds of work.
+const qprepParallelMin = 4096
+
+// qprepTask prepares input j of a qbatch as chunk j.
+type qprepTask struct {
+	b *qbatch
+	m *Mat
+	x []float32 // (n, m.Cols)
+}
+
+func (t *qprepTask) runChunk(j, _ int) {
+	b, m := t.b, t.m
+	cols, n := m.Cols, b.n
+	units, ng := cols/32, cols/m.GroupSize
+	in := &b.ins[j]
+	in.prepareFor(m, t.x[j*cols:(j+1)*cols], !b.qi)
+	b.ok[j] = !b.qi || in.prepareInt(m)
+	switch {
+	case !b.ok[j]:
+	case b.qi && active.batchQi == nil, !b.qi && active.batchQ == nil:
+	case b.qi:
+		q := &in.qi
+		for u := range units {
+			copy(b.xw[(u*n+j)*32:(u*n+j+1)*32], q.xw[u*32:(u+1)*32])
+		}
+		for g := range ng {
+			b.dx[g*n+j] = q.dx[g]
+			b.xs[g*n+j] = in.xsum[g]
+		}
+	case active.prepQ != nil:
+		for u := range units {
+			copy(b.xf[(u*n+j)*32:(u*n+j+1)*32], in.xf[u*32:(u+1)*32])
+		}
+	}
+}
+
 // matMulQuant computes y = x·mᵀ for 2 ≤ n ≤ qbatchMaxTokens inputs and an
 // MLX-quantized m, splitting m's rows over the threads.
 func (e *Exec) matMulQuant(y []float32, m *Mat, x []float32, n int) {
+	e.matMulsQuant(x, n, []Product{{y, m}})
+}
+
+// matMulsQuant is matMulQuant for up to maxProducts matrices of the same
+// input layout (sameInput; q, k and v, or gate and up): x is prepared
+// once, and every product's rows go out as one parallel step.
+func (e *Exec) matMulsQuant(x []float32, n int, ps []Product) {
+	m := ps[0].M
 	b := &e.qb
-	if !b.prepare(m, x, n, e.IntInput()) {
-		for i := 0; i < n; i++ {
-			e.MatVec(y[i*m.Rows:(i+1)*m.Rows], m, x[i*m.Cols:(i+1)*m.Cols])
+	if !b.prepare(e, m, x, n, e.IntInput()) {
+		for _, p := range ps {
+			for i := 0; i < n; i++ {
+				e.MatVec(p.Y[i*p.M.Rows:(i+1)*p.M.Rows], p.M, x[i*m.Cols:(i+1)*m.Cols])
+			}
 		}
 		return
 	}
 	t := &b.task
-	t.m, t.y, t.b = m, y[:n*m.Rows], b
+	t.b, t.np = b, len(ps)
 	threads := e.pool.Threads()
 	for len(b.tmp) < threads {
 		b.tmp = append(b.tmp, nil) // one scratch per thread, sized by the kernels
 	}
-	if m.Rows*m.Cols*n < parallelMin {
+	work := 0
+	for _, p := range ps {
+		work += p.M.Rows * p.M.Cols * n
+	}
+	if work < parallelMin {
 		threads = 1
 	}
-	t.rows = chunkRows(m.Rows, threads)
-	chunks := (m.Rows + t.rows - 1) / t.rows
-	e.run(t, chunks, threads == 1)
-	t.m, t.y, t.b = nil, nil, nil
+	for i, p := range ps {
+		t.ps[i] = Product{p.Y[:n*p.M.Rows], p.M}
+		t.rows[i] = chunkRows(p.M.Rows, threads)
+		t.first[i+1] = t.first[i] + (p.M.Rows+t.rows[i]-1)/t.rows[i]
+	}
+	e.run(t, t.first[len(ps)], threads == 1)
+	t.ps, t.b = [maxProducts]Product{}, nil
 }
 
 type qbatchTask struct {
-	m    *Mat
-	y    []float32 // (n, m.Rows)
-	b    *qbatch
-	rows int // weight rows per chunk
+	ps    [maxProducts]Product // Y: (n, M.Rows)
+	np    int
+	rows  [maxProducts]int     // weight rows per chunk of each product
+	first [maxProducts + 1]int // first chunk of each product; first[np] is the total
+	b     *qbatch
 }
 
 func (t *qbatchTask) runChunk(c, tid int) {
-	m, b := t.m, t.b
-	r0 := c * t.rows
-	r1 := min(r0+t.rows, m.Rows)
+	i := 0
+	for c >= t.first[i+1] {
+		i++
+	}
+	m, y, b := t.ps[i].M, t.ps[i].Y, t.b
+	r0 := (c - t.first[i]) * t.rows[i]
+	r1 := min(r0+t.rows[i], m.Rows)
 	kernel := active.batchQ
 	if b.qi {
 		kernel = active.batchQi
 	}
 	if kernel != nil {
-		b.tmp[tid] = grow(b.tmp[tid], m.GroupSize+2*(m.Cols/m.GroupSize)+qbatchRows)
-		kernel(t.y, m, r0, r1, b, b.tmp[tid])
+		b.tmp[tid] = grow(b.tmp[tid], m.GroupSize+4*(m.Cols/m.GroupSize)+2*qbatchRows)
+		kernel(y, m, r0, r1, b, b.tmp[tid])
 		return
 	}
-	batchRows(t.y, m, r0, r1, b)
+	batchRows(y, m, r0, r1, b)
 }
 
 // batchRowsBlock is the number of weight rows batchRows multiplies with one

@@ -46,6 +46,8 @@ func TestMatMulBatched(t *testing.T) {
 		// Big enough to go parallel, rows not a multiple of the chunks.
 		{matCase{d: Q4, rows: 130, cols: 256, gs: 32, sd: BF16}, []int{7}, 3},
 		{matCase{d: Q8, rows: 97, cols: 320, gs: 64, sd: F16}, []int{6}, 3},
+		// Inputs enough to be prepared in parallel (qprepParallelMin).
+		{matCase{d: Q4, rows: 34, cols: 1024, gs: 64, sd: F16}, []int{4, 8}, 2},
 	} {
 		t.Run(fmt.Sprintf("%s/t%d", c.matCase, c.threads), func(t *testing.T) {
 			forEachBatchSet(t, func(t *testing.T) {
@@ -108,16 +110,20 @@ func TestMatMulBatchedNonFinite(t *testing.T) {
 		e := NewExec(pool)
 		e.SetIntInput(true)
 		rng := rand.New(rand.NewPCG(5, 5))
-		for _, d := range []DType{Q8, Q4} {
+		for _, c := range []struct {
+			d    DType
+			cols int
+		}{{Q8, 128}, {Q4, 128}, {Q8, 1024}} { // 1024: prepared in parallel
 			const n = 5
-			m := randMat(rng, d, 24, 128, 64, F16)
-			x := randVec(rng, n*128)
-			x[2*128+7] = float32(math.Inf(-1))
+			d, cols := c.d, c.cols
+			m := randMat(rng, d, 24, cols, 64, F16)
+			x := randVec(rng, n*cols)
+			x[2*cols+7] = float32(math.Inf(-1))
 			y := make([]float32, n*m.Rows)
 			e.MatMul(y, m, x, n)
 			alone := make([]float32, m.Rows)
 			for i := range n {
-				xi := x[i*128 : (i+1)*128]
+				xi := x[i*cols : (i+1)*cols]
 				e.MatVec(alone, m, xi)
 				_, mag := refMatVec(m, xi)
 				for r := range m.Rows {
@@ -141,9 +147,9 @@ func TestMatMulBatchedNoAlloc(t *testing.T) {
 	pool := NewPool(2)
 	defer pool.Close()
 	rng := rand.New(rand.NewPCG(2, 3))
-	m := randMat(rng, Q4, 256, 512, 64, BF16)
+	m := randMat(rng, Q4, 256, 1024, 64, BF16) // inputs prepared in parallel
 	const n = 7
-	x, y := randVec(rng, n*512), make([]float32, n*256)
+	x, y := randVec(rng, n*1024), make([]float32, n*256)
 	for _, qi := range []bool{false, true} {
 		e := NewExec(pool)
 		e.SetIntInput(qi)
@@ -152,4 +158,125 @@ func TestMatMulBatchedNoAlloc(t *testing.T) {
 			t.Fatalf("int=%v: batched MatMul allocates %v times per call", qi, a)
 		}
 	}
+}
+
+// TestMatMuls: products sharing an input, of equal and of different
+// layouts, give what MatMul gives each alone, bit for bit, on every set and
+// in both input modes; n = 1 goes through MatVecs.
+func TestMatMuls(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		pool := NewPool(2)
+		defer pool.Close()
+		rng := rand.New(rand.NewPCG(8, 9))
+		const cols = 256
+		mats := []*Mat{
+			randMat(rng, Q8, 40, cols, 64, F16),
+			randMat(rng, Q8, 24, cols, 64, F16),
+			randMat(rng, Q4, 24, cols, 64, F16), // another layout: its own preparation
+			randMat(rng, Q8, 8, cols, 32, BF16),
+			randMat(rng, F16, 16, cols, 0, F16),
+		}
+		for _, m := range mats {
+			if err := m.Check(); err != nil {
+				t.Fatalf("bad test matrix: %v", err)
+			}
+		}
+		for _, qi := range []bool{false, true} {
+			e := NewExec(pool)
+			e.SetIntInput(qi)
+			for _, n := range []int{1, 5, 8} {
+				x := randVec(rng, n*cols)
+				ps := make([]Product, len(mats))
+				for i, m := range mats {
+					ps[i] = Product{Y: make([]float32, n*m.Rows), M: m}
+				}
+				e.MatMuls(x, n, ps...)
+				for i, m := range mats {
+					want := make([]float32, n*m.Rows)
+					e.MatMul(want, m, x, n)
+					for k := range want {
+						if ps[i].Y[k] != want[k] {
+							t.Fatalf("int=%v n=%d product %d (%s) value %d: %v, alone %v", qi, n, i, m.DType, k, ps[i].Y[k], want[k])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestMatMulBatchedHalf checks the batched product with F16 and BF16 weights
+// at every batch size that takes it (odd rows, inputs past the last four),
+// on every set: each input's result is what MatVec gives it alone and what
+// the float64 reference gives, to float32 summation.
+func TestMatMulBatchedHalf(t *testing.T) {
+	for i, c := range []struct {
+		matCase
+		ns      []int
+		threads int
+	}{
+		{matCase{d: F16, rows: 13, cols: 96}, []int{2, 3, 4, 5, 8}, 1},
+		{matCase{d: BF16, rows: 13, cols: 96}, []int{2, 4, 7}, 1},
+		{matCase{d: F16, rows: 130, cols: 256}, []int{4, 6}, 3}, // parallel
+		{matCase{d: BF16, rows: 97, cols: 320}, []int{8}, 2},
+		{matCase{d: F16, rows: 9, cols: 100}, []int{4}, 1}, // columns not a multiple of 8: decode's kernels
+	} {
+		t.Run(fmt.Sprintf("%s/%dx%d/t%d", c.d, c.rows, c.cols, c.threads), func(t *testing.T) {
+			forEachImpl(t, func(t *testing.T) {
+				pool := NewPool(c.threads)
+				defer pool.Close()
+				e := NewExec(pool)
+				for _, n := range c.ns {
+					rng := rand.New(rand.NewPCG(uint64(i), uint64(n)))
+					m := randMat(rng, c.d, c.rows, c.cols, 0, F16)
+					if err := m.Check(); err != nil {
+						t.Fatalf("bad test matrix: %v", err)
+					}
+					x := randVec(rng, n*c.cols)
+					y := make([]float32, n*m.Rows)
+					e.MatMul(y, m, x, n)
+					alone := make([]float32, m.Rows)
+					for j := range n {
+						xj := x[j*c.cols : (j+1)*c.cols]
+						e.MatVec(alone, m, xj)
+						want, mag := refMatVec(m, xj)
+						for r := range m.Rows {
+							got := y[j*m.Rows+r]
+							if !close32(got, want[r], mag[r]) || !close32(got, float64(alone[r]), mag[r]) {
+								t.Fatalf("n=%d input %d row %d: got %v, alone %v, want %v (Σ|terms| %v)", n, j, r, got, alone[r], want[r], mag[r])
+							}
+						}
+					}
+				}
+			})
+		})
+	}
+}
+
+// An Inf among F16 weights reaches the batched outputs of its row as it
+// reaches decode's.
+func TestMatMulBatchedHalfInf(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		pool := NewPool(1)
+		defer pool.Close()
+		e := NewExec(pool)
+		rng := rand.New(rand.NewPCG(3, 3))
+		const n, cols = 4, 64
+		m := randMat(rng, F16, 6, cols, 0, F16)
+		m.U16[3*cols+10] = 0x7c00 // +Inf
+		if err := m.Check(); err != nil {
+			t.Fatal(err)
+		}
+		x := randVec(rng, n*cols)
+		y := make([]float32, n*m.Rows)
+		e.MatMul(y, m, x, n)
+		alone := make([]float32, m.Rows)
+		for j := range n {
+			e.MatVec(alone, m, x[j*cols:(j+1)*cols])
+			got := y[j*m.Rows+3]
+			if math.IsNaN(float64(alone[3])) != math.IsNaN(float64(got)) || (!math.IsNaN(float64(got)) && got != alone[3]) {
+				t.Fatalf("input %d: row with an Inf weight gives %v batched, %v alone", j, got, alone[3])
+			}
+		}
+	})
 }
