@@ -123,21 +123,21 @@ func (t *attnTask) runChunk(c, tid int) {
 	s := t.scores[tid]
 	qi := t.q[i*qDim : (i+1)*qDim]
 	oi := t.out[i*qDim : (i+1)*qDim]
+	h0 := g * group
+	t.k.scoresHeads(s, n, qi[h0*hd:(h0+group)*hd], hd, first, g*hd)
 	for j := 0; j < group; j++ {
-		h := g*group + j
 		sj := s[j*n : (j+1)*n]
-		t.k.scores(sj, qi[h*hd:(h+1)*hd], first, g*hd)
 		active.scale(sj, a.Scale)
 		if a.Softcap > 0 {
 			active.softcap(sj, a.Softcap)
 		}
 		if a.Sinks != nil {
-			softmaxSink(sj, a.Sinks[h])
+			softmaxSink(sj, a.Sinks[h0+j])
 		} else {
 			Softmax(sj)
 		}
-		t.v.weighted(oi[h*hd:(h+1)*hd], sj, first, g*hd)
 	}
+	t.v.weightedHeads(oi[h0*hd:(h0+group)*hd], s, n, hd, first, g*hd)
 }
 
 // softmaxSink is Softmax over x and one more logit, sink, whose share of
@@ -185,6 +185,52 @@ func (c KV) weighted(out, w []float32, first, col int) {
 			attnValuesF16(out, w[:n], c.F16[b][off:end], c.Dim)
 		}
 		w, p = w[n:], p+n
+	}
+}
+
+// scoresHeads is scores for consecutive heads sharing this cache's rows:
+// head j's query q[j*hd:(j+1)*hd], its n scores s[j*n:(j+1)*n]. Over a
+// half cache, three heads at a time where the kernel set can (one
+// conversion of each row for the three), with the same results.
+func (c KV) scoresHeads(s []float32, n int, q []float32, hd, first, col int) {
+	heads, j := len(q)/hd, 0
+	if c.F16 != nil && active.attnScoresF16x3 != nil {
+		for ; j+3 <= heads; j += 3 {
+			sj, qj := s[j*n:(j+3)*n], q[j*hd:(j+3)*hd]
+			for p, done := first, 0; done < n; {
+				b, r := p/c.Block, p%c.Block
+				m := min(n-done, c.Block-r)
+				off, end := r*c.Dim+col, (r+m-1)*c.Dim+col+hd
+				active.attnScoresF16x3(sj[done:], n, m, qj, c.F16[b][off:end], c.Dim)
+				done, p = done+m, p+m
+			}
+		}
+	}
+	for ; j < heads; j++ {
+		c.scores(s[j*n:(j+1)*n], q[j*hd:(j+1)*hd], first, col)
+	}
+}
+
+// weightedHeads is weighted for consecutive heads: head j's output
+// out[j*hd:(j+1)*hd] from its weights w[j*n:(j+1)*n], three heads at a
+// time over a half cache where the kernel set can, as scoresHeads.
+func (c KV) weightedHeads(out, w []float32, n, hd, first, col int) {
+	heads, j := len(out)/hd, 0
+	if c.F16 != nil && active.attnValuesF16x3 != nil {
+		for ; j+3 <= heads; j += 3 {
+			oj, wj := out[j*hd:(j+3)*hd], w[j*n:(j+3)*n]
+			clear(oj)
+			for p, done := first, 0; done < n; {
+				b, r := p/c.Block, p%c.Block
+				m := min(n-done, c.Block-r)
+				off, end := r*c.Dim+col, (r+m-1)*c.Dim+col+hd
+				active.attnValuesF16x3(oj, wj[done:], n, m, c.F16[b][off:end], c.Dim)
+				done, p = done+m, p+m
+			}
+		}
+	}
+	for ; j < heads; j++ {
+		c.weighted(out[j*hd:(j+1)*hd], w[j*n:(j+1)*n], first, col)
 	}
 }
 

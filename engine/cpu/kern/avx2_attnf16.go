@@ -53,3 +53,47 @@ func avx2AttnValuesF16(out, w []float32, v []uint16, stride int) {
 	}
 	f16cValues(&out[0], &w[0], &v[0], stride, len(w), hd)
 }
+
+//go:noescape
+func f16cScores3(s *float32, ns int, q *float32, qs int, k *uint16, stride, n, hd int)
+
+//go:noescape
+func f16cValues3(out *float32, os int, w *float32, ws int, v *uint16, stride, n, hd int)
+
+// avx2AttnScoresF16x3 is attnScoresF16x3 through f16cScores3, the last
+// n%4 positions of each head through f16cScores (as a one-head call
+// would end).
+func avx2AttnScoresF16x3(s []float32, ns, n int, q []float32, k []uint16, stride int) {
+	hd := len(q) / 3
+	_ = s[2*ns+n-1]
+	_ = k[(n-1)*stride+hd-1]
+	if !hasF16C || hd%8 != 0 {
+		for h := range 3 {
+			avx2AttnScoresF16(s[h*ns:h*ns+n], q[h*hd:(h+1)*hd], k, stride)
+		}
+		return
+	}
+	n4 := n &^ 3
+	if n4 > 0 {
+		f16cScores3(&s[0], ns, &q[0], hd, &k[0], stride, n4, hd)
+	}
+	if n4 < n {
+		for h := range 3 {
+			f16cScores(&s[h*ns+n4], &q[h*hd], &k[n4*stride], stride, n-n4, hd)
+		}
+	}
+}
+
+// avx2AttnValuesF16x3 is attnValuesF16x3 through f16cValues3.
+func avx2AttnValuesF16x3(out, w []float32, nw, n int, v []uint16, stride int) {
+	hd := len(out) / 3
+	_ = w[2*nw+n-1]
+	_ = v[(n-1)*stride+hd-1]
+	if !hasF16C || hd%16 != 0 {
+		for h := range 3 {
+			avx2AttnValuesF16(out[h*hd:(h+1)*hd], w[h*nw:h*nw+n], v, stride)
+		}
+		return
+	}
+	f16cValues3(&out[0], hd, &w[0], nw, &v[0], stride, n, hd)
+}

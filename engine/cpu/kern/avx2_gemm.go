@@ -6,10 +6,10 @@ package kern
 // assembly (avx2_gemm_amd64.s).
 
 //go:noescape
-func gemm6x16(c *float32, ldc int, w *float32, ldw int, xp *float32, kc int, first bool)
+func gemm6x16(c *float32, ldc int, w *float32, ldw int, xp *float32, kc int, first bool, pf *float32)
 
 //go:noescape
-func gemm6x8(c *float32, ldc int, w *float32, ldw int, xp *float32, kc int, first bool)
+func gemm6x8(c *float32, ldc int, w *float32, ldw int, xp *float32, kc int, first bool, pf *float32)
 
 //go:noescape
 func q8Deq(dst *float32, q *byte, sb *float32, groups, units int)

@@ -28,7 +28,7 @@ func BenchmarkMicroAVX2(b *testing.B) {
 		b.Run(k.name, func(b *testing.B) {
 			flops := 2 * int64(packMR*k.tokens*packKC)
 			cpuLoop(b, flops, func() {
-				k.f(&c[0], packNR, &w[0], packKC, &xp[0], packKC, false)
+				k.f(&c[0], packNR, &w[0], packKC, &xp[0], packKC, false, &xp[0])
 			}, "FLOP")
 		})
 	}

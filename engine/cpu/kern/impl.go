@@ -75,6 +75,13 @@ type impl struct {
 	// a half cache (attnf16.go); nil: decode's dotF16 and axpyF16 per row.
 	attnScoresF16 func(s, q []float32, k []uint16, stride int)
 	attnValuesF16 func(out, w []float32, v []uint16, stride int)
+	// attnScoresF16x3 and attnValuesF16x3 do the same for three query
+	// heads of a group at once, converting each half row once: s[h*ns+p]
+	// = q[h*hd:(h+1)*hd]·row p, and out[h*hd:] += Σ_p w[h*nw+p]·row p (hd =
+	// len(q)/3 = len(out)/3), n positions; the same bits as one call per
+	// head. nil: one call per head.
+	attnScoresF16x3 func(s []float32, ns, n int, q []float32, k []uint16, stride int)
+	attnValuesF16x3 func(out, w []float32, nw, n int, v []uint16, stride int)
 }
 
 // active is the fastest set this build and CPU support; chosen once at init

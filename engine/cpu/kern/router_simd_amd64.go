@@ -68,6 +68,9 @@ var avx2Impl = &impl{
 
 	attnScoresF16: avx2AttnScoresF16,
 	attnValuesF16: avx2AttnValuesF16,
+
+	attnScoresF16x3: avx2AttnScoresF16x3,
+	attnValuesF16x3: avx2AttnValuesF16x3,
 }
 
 // impls lists the kernel sets this CPU can run, slowest first.
