@@ -84,11 +84,13 @@ test-go:
 
 # Tests too slow under the race detector live in files built with exactly
 # `//go:build !race` (the graph executor's stories260K story, the npm SDK tool
-# scenarios): they run here, without -race, so CI still runs them.
-NORACE_FILES = $(shell grep -l '^func Test' $$(grep -l '^//go:build !race$$' $$(git ls-files '*_test.go')))
+# scenarios, numeric checks that start no goroutine of their own, fuzz targets
+# whose seeds load large fixtures): they run here, without -race, so CI still
+# runs them, the fuzz targets' seed corpora included.
+NORACE_FILES = $(shell grep -l '^func \(Test\|Fuzz\)' $$(grep -l '^//go:build !race$$' $$(git ls-files '*_test.go')))
 test-norace:
 	@mkdir -p $(TESTLOG)
-	@tests=$$(grep -ho '^func Test[A-Za-z0-9_]*' $(NORACE_FILES) | sed 's/^func //' | paste -sd'|'); \
+	@tests=$$(grep -ho '^func \(Test\|Fuzz\)[A-Za-z0-9_]*' $(NORACE_FILES) | sed 's/^func //' | paste -sd'|'); \
 	dirs=$$(for f in $(NORACE_FILES); do echo ./$$(dirname $$f)/; done | sort -u); \
 	echo "go test (no -race) -run $$tests $$dirs"; \
 	$(GO) test -json -count=1 -timeout 10m -run "^($$tests)$$" $$dirs | $(TESTSUM) -log $(TESTLOG)/norace.json
