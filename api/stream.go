@@ -14,11 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// sseKeepAlive is how long a stream may stay silent (a long prefill, a model
-// loading) before it sends an SSE comment, so proxies and clients with read
-// timeouts keep the connection. A variable so tests need not wait.
-var sseKeepAlive = 10 * time.Second
-
 // sseWriteTimeout bounds one write: a client that stops reading must not hold a
 // generation (and its model lease) forever.
 const sseWriteTimeout = 30 * time.Second
@@ -38,7 +33,8 @@ type sseStream struct {
 
 	mu        sync.Mutex // guards the response writer, committed and last
 	committed bool
-	last      time.Time // last write
+	last      time.Time     // last write
+	quietMax  time.Duration // Timing.SSEKeepAlive: the longest silence
 
 	stopKeepAlive chan struct{}
 	keepAliveDone chan struct{}
@@ -51,7 +47,7 @@ func (s *Server) newSSE(c echo.Context) *sseStream {
 	ctx, cancel := context.WithCancel(c.Request().Context())
 	st := &sseStream{
 		c: c, rc: http.NewResponseController(c.Response()), ctx: ctx, cancel: cancel,
-		last: time.Now(), stopKeepAlive: make(chan struct{}), keepAliveDone: make(chan struct{}),
+		last: time.Now(), quietMax: s.timing.SSEKeepAlive, stopKeepAlive: make(chan struct{}), keepAliveDone: make(chan struct{}),
 	}
 	st.watcher.Add(1)
 	go func() { // shutdown ends the stream's work
@@ -68,7 +64,7 @@ func (s *Server) newSSE(c echo.Context) *sseStream {
 
 func (st *sseStream) keepAlive() {
 	defer close(st.keepAliveDone)
-	tick := time.NewTicker(sseKeepAlive / 4)
+	tick := time.NewTicker(st.quietMax / 4)
 	defer tick.Stop()
 	for {
 		select {
@@ -78,7 +74,7 @@ func (st *sseStream) keepAlive() {
 			return
 		case <-tick.C:
 			st.mu.Lock()
-			if time.Since(st.last) >= sseKeepAlive {
+			if time.Since(st.last) >= st.quietMax {
 				_ = st.writeLocked([]byte(": keep-alive\n\n")) // a failed write ends ctx's client soon enough
 			}
 			st.mu.Unlock()

@@ -211,9 +211,9 @@ func TestAuditRetention(t *testing.T) {
 
 // Pruning more than one batch works across transactions.
 func TestAuditPruneBatches(t *testing.T) {
-	defer store.SetPruneBatch(7)()
 	clock := storetest.NewClock()
 	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
+	st.SetPruneBatch(7)
 	seedAudit(t, st, clock, 30)
 	removed, err := st.Audit().Prune(clock.Now().Add(-5*time.Second), 20)
 	if err != nil || removed != 25 {

@@ -36,9 +36,9 @@ func TestResponsesPutGetDelete(t *testing.T) {
 // TestResponsesRetention checks both limits: age (an expired response is gone
 // at once, and trimmed by the next Put) and count (the oldest go first).
 func TestResponsesRetention(t *testing.T) {
-	defer store.SetMaxResponses(3)()
 	clock := storetest.NewClock()
 	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
+	st.SetMaxResponses(3)
 	put := func() string {
 		t.Helper()
 		id := st.NewResponseID()

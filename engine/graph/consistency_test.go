@@ -191,14 +191,11 @@ func numel(shape []int) int {
 // TestSplitAgrees checks that storing matrices in row blocks (with padding
 // rows when the block count does not divide them) changes nothing.
 func TestSplitAgrees(t *testing.T) {
-	old := minSplitElems
-	minSplitElems = 1
-	t.Cleanup(func() { minSplitElems = old })
 	toks := tokensFor(20, tinySpec.vocab)
 	var want []float32
 	for _, split := range []int{1, 2, 3, 7} {
 		s := tinySpec
-		s.split = split
+		s.split, s.minSplit = split, 1
 		r := newTinyRunner(t, s, true, true)
 		q := &r.def.(*llama.Model).Weights().Layers[0].Q
 		if got := r.lay.lins[q].split; got != split {
