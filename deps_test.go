@@ -51,6 +51,7 @@ var importRules = []struct {
 	{"engine/model/...", []string{"engine/model/...", "engine", "tests"}, ""},
 	{"engine/model/reference", []string{"tests"}, "tests and tools."},
 	{"engine/model/siglip", []string{"engine/model/..."}, "the model families whose vision tower is SigLIP (gemma3, idefics3)."},
+	{"engine/model/qwenvit", []string{"engine/model/..."}, "the model families whose vision tower is Qwen2.5-VL's (qwen2vl)."},
 	{"engine/pool", []string{"engine"}, "engine (the facade)."},
 	{"engine/safetensors", []string{"engine/..."}, "the engine's packages."},
 	{"engine/sample", []string{"engine/..."}, "the engine's packages."},

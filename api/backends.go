@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,9 @@ type backendBody struct {
 	Models   []string `json:"models"`
 	Discover bool     `json:"discover"`
 	Users    []string `json:"users"` // user ids and API key ids; empty: everyone
+	// HTTP2 is "auto" (the default: HTTP/2 where TLS negotiates it), "on" (also
+	// h2c on http:// when the server speaks it) or "off" (HTTP/1.1 only).
+	HTTP2 string `json:"http2,omitempty" jsonschema:"enum=auto,enum=on,enum=off"`
 }
 
 // backendView is a backend as the API shows it: never its key, only the last 4
@@ -46,6 +50,7 @@ type backendView struct {
 	Models    []string     `json:"models"`
 	Discover  bool         `json:"discover"`
 	Users     []string     `json:"users"`
+	HTTP2     string       `json:"http2" jsonschema:"enum=auto,enum=on,enum=off"`
 	Health    route.Status `json:"health"`
 	CreatedAt time.Time    `json:"created_at"`
 	UpdatedAt time.Time    `json:"updated_at"`
@@ -68,6 +73,11 @@ func (b *backendBody) validate() error {
 		return BadParam("kind", "kind must be %q or %q", route.KindOpenAI, route.KindAnthropic)
 	case b.TimeoutS < 0 || b.TimeoutS > 3600:
 		return BadParam("timeout_s", "timeout_s must be 0 (default) to 3600")
+	case !route.ValidHTTP2(b.HTTP2):
+		return BadParam("http2", "http2 must be %q, %q or %q", route.HTTP2Auto, route.HTTP2On, route.HTTP2Off)
+	}
+	if b.HTTP2 == "" {
+		b.HTTP2 = route.HTTP2Auto
 	}
 	u, err := url.Parse(b.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" {
@@ -86,7 +96,7 @@ func (s *Server) viewBackend(b store.Backend) backendView {
 	h, _ := s.router.Status(b.Name)
 	return backendView{ID: b.ID, Name: b.Name, Kind: b.Kind, BaseURL: b.BaseURL, HasKey: len(b.Cipher) > 0,
 		KeyLast4: b.KeyLast4, TimeoutS: b.TimeoutS, Models: nonNil(b.Models), Discover: b.Discover,
-		Users: nonNil(b.Users), Health: h, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
+		Users: nonNil(b.Users), HTTP2: cmp.Or(b.HTTP2, route.HTTP2Auto), Health: h, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
 }
 
 func nonNil(s []string) []string {
@@ -132,7 +142,7 @@ func (s *Server) putBackend(c echo.Context, b store.Backend, status int, action 
 		return err
 	}
 	b.Name, b.Kind, b.BaseURL, b.TimeoutS = body.Name, body.Kind, body.BaseURL, body.TimeoutS
-	b.Models, b.Discover, b.Users = body.Models, body.Discover, body.Users
+	b.Models, b.Discover, b.Users, b.HTTP2 = body.Models, body.Discover, body.Users, body.HTTP2
 	saved, err := s.store.Backends().Put(b, body.APIKey)
 	if errors.Is(err, store.ErrConflict) {
 		return &Error{Kind: engine.KindConflict, Param: "name", Message: fmt.Sprintf("a backend named %q exists", b.Name)}
@@ -227,7 +237,8 @@ func (s *Server) reloadRoutes() error {
 			s.log.Error("backend key unreadable: enter it again in Settings", "backend", b.Name, "err", err)
 		}
 		backends = append(backends, route.Backend{Name: b.Name, Kind: b.Kind, BaseURL: b.BaseURL, APIKey: key,
-			Timeout: time.Duration(b.TimeoutS) * time.Second, Models: b.Models, Discover: b.Discover, Users: b.Users})
+			Timeout: time.Duration(b.TimeoutS) * time.Second, Models: b.Models, Discover: b.Discover, Users: b.Users,
+			HTTP2: b.HTTP2})
 	}
 	rs, err := s.routingSettings()
 	if err != nil {

@@ -95,6 +95,47 @@ func TestImageURLFetch(t *testing.T) {
 	if hits.Load() != 2 || answer.Usage.PromptTokens != inline.Usage.PromptTokens {
 		t.Errorf("fetched through a redirect: %d requests, %d prompt tokens; inline %d", hits.Load(), answer.Usage.PromptTokens, inline.Usage.PromptTokens)
 	}
+	// The Responses API's input_image and Anthropic's url image source are
+	// fetched the same way.
+	var resp struct {
+		Usage struct {
+			InputTokens int `json:"input_tokens"`
+		} `json:"usage"`
+	}
+	env.JSON(t, "POST", "/v1/responses", env.Admin, map[string]any{"model": vision, "max_output_tokens": 3,
+		"input": []map[string]any{{"type": "message", "role": "user", "content": []map[string]any{
+			{"type": "input_text", "text": "What is this?"},
+			{"type": "input_image", "image_url": images.URL + "/cat.png", "detail": "low"},
+		}}}}, http.StatusOK, &resp)
+	if hits.Load() != 3 || resp.Usage.InputTokens != inline.Usage.PromptTokens {
+		t.Errorf("/v1/responses: %d requests, %d input tokens; inline chat %d", hits.Load(), resp.Usage.InputTokens, inline.Usage.PromptTokens)
+	}
+	anthropic := func(url string) map[string]any {
+		return map[string]any{"model": vision, "max_tokens": 3, "messages": []map[string]any{{"role": "user", "content": []map[string]any{
+			{"type": "text", "text": "What is this?"},
+			{"type": "image", "source": map[string]any{"type": "url", "url": url}, "cache_control": map[string]string{"type": "ephemeral"}},
+		}}}}
+	}
+	var msg struct {
+		Usage struct {
+			InputTokens int `json:"input_tokens"`
+		} `json:"usage"`
+	}
+	env.JSON(t, "POST", "/v1/messages", env.Admin, anthropic(images.URL+"/cat.png"), http.StatusOK, &msg)
+	if hits.Load() != 4 || msg.Usage.InputTokens == 0 {
+		t.Errorf("/v1/messages: %d requests, %+v", hits.Load(), msg)
+	}
+	var notImage struct {
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	env.JSON(t, "POST", "/v1/messages", env.Admin, anthropic(images.URL+"/missing.png"), http.StatusBadRequest, &notImage)
+	if notImage.Error.Type != "invalid_request_error" || !strings.Contains(notImage.Error.Message, "messages[0].content[1].source.url") {
+		t.Errorf("/v1/messages, a missing image: %+v", notImage)
+	}
+
 	eb = env.Error(t, "POST", "/v1/chat/completions", env.Admin, chat(images.URL+"/missing.png"), http.StatusBadRequest)
 	if eb.Param == nil || *eb.Param != param || !strings.Contains(eb.Message, "404") {
 		t.Errorf("any, a missing image: %+v", eb)

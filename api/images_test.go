@@ -71,6 +71,12 @@ func TestImagesInEachProtocol(t *testing.T) {
 			{"type": "text", "text": "What is this?"},
 		}}}}
 	}
+	responses := func(model, url string) map[string]any {
+		return map[string]any{"model": model, "max_output_tokens": 3, "input": []map[string]any{{"role": "user", "content": []map[string]any{
+			{"type": "input_text", "text": "What is this?"},
+			{"type": "input_image", "image_url": url, "detail": "auto"},
+		}}}}
+	}
 	ollama := func(model string) map[string]any {
 		return map[string]any{"model": model, "stream": false, "options": map[string]any{"num_predict": 3},
 			"messages": []map[string]any{{"role": "user", "content": "What is this?", "images": []string{img}}}}
@@ -103,6 +109,40 @@ func TestImagesInEachProtocol(t *testing.T) {
 		if msg.Type != "message" || msg.Usage.InputTokens < plain.Usage.PromptTokens+6 {
 			t.Errorf("/v1/messages: %+v", msg)
 		}
+		type response struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+			Output []struct {
+				Content []struct {
+					Text string `json:"text"`
+				} `json:"content"`
+			} `json:"output"`
+			Usage struct {
+				InputTokens int `json:"input_tokens"`
+			} `json:"usage"`
+		}
+		var resp, next response
+		env.JSON(t, "POST", "/v1/responses", env.Admin, responses(vision, "data:image/png;base64,"+img), http.StatusOK, &resp)
+		if resp.Status == "failed" || resp.Usage.InputTokens != chat.Usage.PromptTokens || len(resp.Output) == 0 || len(resp.Output[0].Content) == 0 {
+			t.Fatalf("/v1/responses: %+v, want %d input tokens as in the chat", resp, chat.Usage.PromptTokens)
+		}
+		// The stored conversation keeps the image: the next turn reads as
+		// many tokens as the same conversation sent whole to chat completions.
+		env.JSON(t, "POST", "/v1/responses", env.Admin, map[string]any{"model": vision, "max_output_tokens": 3,
+			"previous_response_id": resp.ID, "input": "And now?"}, http.StatusOK, &next)
+		whole := openai(vision, "data:image/png;base64,"+img)
+		whole["messages"] = append(whole["messages"].([]map[string]any),
+			map[string]any{"role": "assistant", "content": resp.Output[0].Content[0].Text},
+			map[string]any{"role": "user", "content": "And now?"})
+		var wholeChat struct {
+			Usage struct {
+				PromptTokens int `json:"prompt_tokens"`
+			} `json:"usage"`
+		}
+		env.JSON(t, "POST", "/v1/chat/completions", env.Admin, whole, http.StatusOK, &wholeChat)
+		if next.Usage.InputTokens != wholeChat.Usage.PromptTokens {
+			t.Errorf("/v1/responses continued: %d input tokens, the whole conversation %d", next.Usage.InputTokens, wholeChat.Usage.PromptTokens)
+		}
 		var oll struct {
 			Done            bool `json:"done"`
 			PromptEvalCount int  `json:"prompt_eval_count"`
@@ -129,6 +169,10 @@ func TestImagesInEachProtocol(t *testing.T) {
 		if body.Type != "error" || body.Error.Type != "invalid_request_error" || body.Error.Message == "" {
 			t.Errorf("/v1/messages: %+v", body)
 		}
+		if eb := env.Error(t, "POST", "/v1/responses", env.Admin, responses(text, "data:image/png;base64,"+img), http.StatusBadRequest); eb.Code == nil || *eb.Code != "model_not_vision" ||
+			eb.Param == nil || *eb.Param != "input[0].content" {
+			t.Errorf("/v1/responses: %+v", eb)
+		}
 		var oll struct {
 			Error string `json:"error"`
 		}
@@ -142,6 +186,20 @@ func TestImagesInEachProtocol(t *testing.T) {
 		eb := env.Error(t, "POST", "/v1/chat/completions", env.Admin, openai(vision, "https://example.com/cat.png"), http.StatusBadRequest)
 		if eb.Param == nil || *eb.Param != "messages[0].content[1].image_url.url" {
 			t.Errorf("image URL: %+v", eb)
+		}
+		eb = env.Error(t, "POST", "/v1/responses", env.Admin, responses(vision, "https://example.com/cat.png"), http.StatusBadRequest)
+		if eb.Param == nil || *eb.Param != "input[0].content[1].image_url" || eb.Code == nil || *eb.Code != "unsupported_value" {
+			t.Errorf("/v1/responses image URL: %+v", eb)
+		}
+		eb = env.Error(t, "POST", "/v1/responses", env.Admin, map[string]any{"model": vision, "input": []map[string]any{{"role": "user", "content": []map[string]any{
+			{"type": "input_image", "file_id": "file-123"}}}}}, http.StatusBadRequest)
+		if eb.Param == nil || *eb.Param != "input[0].content[0].file_id" {
+			t.Errorf("/v1/responses file_id: %+v", eb)
+		}
+		eb = env.Error(t, "POST", "/v1/responses", env.Admin, map[string]any{"model": vision, "input": []map[string]any{{"role": "system", "content": []map[string]any{
+			{"type": "input_image", "image_url": "data:image/png;base64," + img}}}}}, http.StatusBadRequest)
+		if eb.Param == nil || *eb.Param != "input[0].content[0].type" {
+			t.Errorf("/v1/responses image in a system message: %+v", eb)
 		}
 		eb = env.Error(t, "POST", "/v1/chat/completions", env.Admin, openai(vision, "data:image/png;base64,@@@"), http.StatusBadRequest)
 		if eb.Param == nil || *eb.Param != "messages[0].content[1].image_url.url" {

@@ -112,13 +112,19 @@ func writeModel(t *testing.T, spec modeltest.Spec) string {
 // and copies leave them.
 func (env *libEnv) install(t *testing.T, id string, spec modeltest.Spec) {
 	t.Helper()
+	env.installWith(t, id, spec.Seed, func(dir string) error { return modeltest.Write(dir, spec) })
+}
+
+// installWith is install with the model's files written by write.
+func (env *libEnv) installWith(t *testing.T, id string, seed uint64, write func(dir string) error) {
+	t.Helper()
 	dir := filepath.Join(env.Models, "models--"+strings.ReplaceAll(id, "/", "--"))
-	commit := fmt.Sprintf("%040x", len(id)*7919+int(spec.Seed))
+	commit := fmt.Sprintf("%040x", len(id)*7919+int(seed))
 	snap := filepath.Join(dir, "snapshots", commit)
 	if err := os.MkdirAll(snap, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := modeltest.Write(snap, spec); err != nil {
+	if err := write(snap); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "refs"), 0o755); err != nil {

@@ -128,6 +128,11 @@ func New(opts Options) (*Server, error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	// Another daemon routing here may speak HTTP/2 with prior knowledge (h2c):
+	// its concurrent streams then share one connection (route.HTTP2On).
+	s.httpSrv.Protocols = new(http.Protocols)
+	s.httpSrv.Protocols.SetHTTP1(true)
+	s.httpSrv.Protocols.SetUnencryptedHTTP2(true)
 	s.httpSrv.RegisterOnShutdown(s.closeStreams)
 	return s, nil
 }

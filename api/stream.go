@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/api/openai"
 )
 
 // sseWriteTimeout bounds one write: a client that stops reading must not hold a
@@ -31,9 +33,10 @@ type sseStream struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu        sync.Mutex // guards the response writer, committed and last
+	mu        sync.Mutex // guards the response writer, committed, last and held
 	committed bool
 	last      time.Time     // last write
+	held      bytes.Buffer  // events hold wrote, for the next write
 	quietMax  time.Duration // Timing.SSEKeepAlive: the longest silence
 
 	stopKeepAlive chan struct{}
@@ -85,9 +88,47 @@ func (st *sseStream) keepAlive() {
 // send writes one event: with a name ("event: message_start") or, when name is
 // "", a plain data line as OpenAI streams use.
 func (st *sseStream) send(name string, data any) error {
+	b, err := encodeEvent(name, data)
+	if err != nil {
+		return err
+	}
+	return st.write(b)
+}
+
+// hold encodes an event that goes out with the next write. Events a handler
+// has together (a chat's role and first token; its finish, usage and [DONE])
+// then cost one write and one flush: each event alone was a system call here,
+// and a wakeup, a read and a write more in a daemon that routes the stream on
+// (issue #24). The caller sends right after; nothing held waits for the engine.
+func (st *sseStream) hold(name string, data any) error {
+	b, err := encodeEvent(name, data)
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.held.Write(b)
+	return nil
+}
+
+// sendEvents writes evs in one write.
+func (st *sseStream) sendEvents(evs []openai.Event) error {
+	for i, ev := range evs {
+		out := st.send
+		if i < len(evs)-1 {
+			out = st.hold
+		}
+		if err := out(ev.Name, ev.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func encodeEvent(name string, data any) ([]byte, error) {
 	payload, err := json.Marshal(data)
 	if err != nil {
-		return fmt.Errorf("encode stream event: %w", err)
+		return nil, fmt.Errorf("encode stream event: %w", err)
 	}
 	var b bytes.Buffer
 	if name != "" {
@@ -96,7 +137,7 @@ func (st *sseStream) send(name string, data any) error {
 	b.WriteString("data: ")
 	b.Write(payload)
 	b.WriteString("\n\n")
-	return st.write(b.Bytes())
+	return b.Bytes(), nil
 }
 
 // done ends an OpenAI stream with its sentinel.
@@ -128,6 +169,11 @@ func (st *sseStream) writeLocked(b []byte) error {
 		return fmt.Errorf("set stream write deadline: %w", err)
 	}
 	st.last = time.Now()
+	if st.held.Len() > 0 {
+		st.held.Write(b)
+		b = st.held.Bytes()
+		defer st.held.Reset()
+	}
 	if _, err := w.Write(b); err != nil {
 		st.cancel() // the client is gone: stop the work feeding the stream
 		return fmt.Errorf("write stream: %w", err)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/mlx-manager/mlx-manager/api/openai"
 )
 
 // streamServer serves one stream handler on a real connection.
@@ -121,5 +123,41 @@ func TestSSEShutdown(t *testing.T) {
 	}
 	if !strings.Contains(rest.String(), `data: {"error":"the server is shutting down"}`) {
 		t.Errorf("after shutdown: %q", rest.String())
+	}
+}
+
+// writeRecorder records each write to the response.
+type writeRecorder struct {
+	*httptest.ResponseRecorder
+	writes []string
+}
+
+func (w *writeRecorder) Write(b []byte) (int, error) {
+	w.writes = append(w.writes, string(b))
+	return w.ResponseRecorder.Write(b)
+}
+
+// Held events leave with the next event in one write; until then nothing is
+// committed, so a handler that fails still answers with an HTTP error.
+func TestSSEHold(t *testing.T) {
+	w := &writeRecorder{ResponseRecorder: httptest.NewRecorder()}
+	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/", nil), w)
+	st := (&Server{done: make(chan struct{}), timing: Timing{SSEKeepAlive: time.Hour}}).newSSE(c)
+	defer st.close()
+	if err := st.hold("", map[string]string{"role": "assistant"}); err != nil {
+		t.Fatal(err)
+	}
+	if st.isCommitted() || len(w.writes) != 0 {
+		t.Fatalf("a held event was written: committed %v, writes %q", st.isCommitted(), w.writes)
+	}
+	if err := st.send("", map[string]string{"content": "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.sendEvents([]openai.Event{{Name: "a", Data: 1}, {Name: "b", Data: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"data: {\"role\":\"assistant\"}\n\ndata: {\"content\":\"hi\"}\n\n", "event: a\ndata: 1\n\nevent: b\ndata: 2\n\n"}
+	if len(w.writes) != len(want) || w.writes[0] != want[0] || w.writes[1] != want[1] {
+		t.Fatalf("writes %q, want %q", w.writes, want)
 	}
 }

@@ -77,7 +77,7 @@ func (s *Server) streamChat(c echo.Context, eng *engine.Engine, chat *openai.Cha
 				return nil
 			}
 			started = true
-			return st.send("", cs.Role(i))
+			return st.hold("", cs.Role(i)) // with the first token or the finish
 		}
 		res, err := eng.Chat(st.ctx, chat.Choice(i), func(d engine.Delta) error {
 			if err := st.ctx.Err(); err != nil {
@@ -105,12 +105,16 @@ func (s *Server) streamChat(c echo.Context, eng *engine.Engine, chat *openai.Cha
 		finish := cs.Finish(i, res.FinishReason)
 		finish.ContextOverflow = openai.ContextOverflowFrom(res.Overflow)
 		finish.Warning = res.Warning
-		if err := st.send("", finish); err != nil {
+		send := st.send
+		if i == chat.N-1 {
+			send = st.hold // with the usage and [DONE]
+		}
+		if err := send("", finish); err != nil {
 			return err
 		}
 	}
 	if chat.IncludeUsage {
-		if err := st.send("", cs.Usage(openai.UsageFrom(usage))); err != nil {
+		if err := st.hold("", cs.Usage(openai.UsageFrom(usage))); err != nil {
 			return err
 		}
 	}

@@ -60,7 +60,7 @@ func (s *Server) streamCompletions(c echo.Context, eng *engine.Engine, comp *ope
 	if comp.IncludeUsage {
 		chunk := openai.NewTextCompletion(meta)
 		chunk.Usage = openai.UsageFrom(usage)
-		if err := st.send("", chunk); err != nil {
+		if err := st.hold("", chunk); err != nil { // with [DONE]
 			return err
 		}
 	}

@@ -49,12 +49,7 @@ func (s *Server) streamMessages(c echo.Context, eng *engine.Engine, msgs *openai
 			started = true
 			evs = append(ms.Start(), evs...)
 		}
-		for _, ev := range evs {
-			if err := st.send(ev.Name, ev.Data); err != nil {
-				return err
-			}
-		}
-		return nil
+		return st.sendEvents(evs)
 	}
 	res, err := eng.Chat(st.ctx, msgs.Request, func(d engine.Delta) error {
 		if err := st.ctx.Err(); err != nil {

@@ -43,7 +43,7 @@ func (s *Server) handleCreateResponse(c echo.Context) error {
 	}
 	res, err := eng.Chat(c.Request().Context(), call.Request, nil)
 	if err != nil {
-		return engineError(req.Model, err)
+		return engineError(req.Model, call.InputParam(err))
 	}
 	v1Usage(c, res.Model, res.Usage, res.TTFT)
 	output := openai.OutputFrom(res)
@@ -58,14 +58,7 @@ func (s *Server) streamResponse(c echo.Context, eng *engine.Engine, call *openai
 	st := s.newSSE(c)
 	defer st.close()
 	rs := openai.NewResponseStream(resp)
-	send := func(evs []openai.Event) error {
-		for _, ev := range evs {
-			if err := st.send(ev.Name, ev.Data); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	send := st.sendEvents
 	res, err := eng.Chat(st.ctx, call.Request, func(d engine.Delta) error {
 		if err := st.ctx.Err(); err != nil {
 			return err
@@ -78,7 +71,7 @@ func (s *Server) streamResponse(c echo.Context, eng *engine.Engine, call *openai
 	})
 	if err != nil {
 		v1Failed(c, res)
-		return streamFailed(c, st, resp.Model, err, func(e *Error) error {
+		return streamFailed(c, st, resp.Model, call.InputParam(err), func(e *Error) error {
 			ev := rs.Failed(e.Code, e.Message)
 			return st.send(ev.Name, ev.Data)
 		})

@@ -60,6 +60,7 @@ type Engine struct {
 	deleting  deletions
 	ownsHub   bool // New built downloads (Options.OpenHub): Close stops them
 	local     localFolders
+	known     knownDirs // the models requests found whole (knowndirs.go)
 
 	events        bus
 	relayDone     chan struct{} // closed when relay has ended
@@ -211,7 +212,7 @@ func (e *Engine) acquire(ctx context.Context, id string, keepAlive *time.Duratio
 	if id == "" {
 		return nil, nil, &InvalidError{Param: "model", Err: errors.New("is required")}
 	}
-	if _, err := e.resolveDir(id); err != nil {
+	if err := e.checkModel(id); err != nil {
 		return nil, nil, err
 	}
 	lease, err := e.pool.Acquire(ctx, id, pool.AcquireOptions{TTL: keepAlive})

@@ -48,7 +48,9 @@ func loadVision(dir string, v model.Vision, tok *tokenizer.Tokenizer, log *slog.
 	if err == nil {
 		in.proc, err = vision.ParseProcessor(b)
 	}
-	if err == nil && (in.proc.Width != in.spec.Size || in.proc.Height != in.spec.Size) {
+	if err == nil && in.spec.Merge > 0 {
+		err = checkGridProcessor(in, log)
+	} else if err == nil && (in.proc.Width != in.spec.Size || in.proc.Height != in.spec.Size) {
 		err = fmt.Errorf("preprocessor_config.json resizes to %dx%d, the vision tower reads %dx%d",
 			in.proc.Width, in.proc.Height, in.spec.Size, in.spec.Size)
 	}
@@ -64,14 +66,16 @@ func loadVision(dir string, v model.Vision, tok *tokenizer.Tokenizer, log *slog.
 
 // visionArchs are the architectures whose families bind a vision tower.
 var visionArchs = map[string]bool{"Gemma3ForConditionalGeneration": true, "Idefics3ForConditionalGeneration": true,
-	"SmolVLMForConditionalGeneration": true}
+	"SmolVLMForConditionalGeneration": true, "Qwen2_5_VLForConditionalGeneration": true, "Qwen2VLForConditionalGeneration": true}
 
 // promptImage is what the vision tower reads at once: an image, or one
 // tile of an image its processor splits (Idefics3).
 type promptImage struct {
 	at     int       // the prompt position of its first placeholder token
-	pixels []float32 // (channels, size, size)
+	pixels []float32 // (channels, size, size); a grid's patches (grid.go)
 	hash   [32]byte  // of the pixel values: what the prefix cache tells images apart by
+	grid   [3]int    // patches (t, h, w) for a tower of dynamic size; zero otherwise
+	tokens int       // its placeholder tokens: ImageSpec.Tokens, or the grid's
 }
 
 // markedImage is one image of a request: its tiles in the order their
@@ -89,6 +93,7 @@ type promptImages struct {
 	marker *regexp.Regexp
 	images []markedImage // by marker number
 	tiled  bool          // Idefics3's prompts: tiles between image tokens (encode)
+	grid   bool          // Qwen2-VL's prompts: a run of placeholders as long as the image's grid (grid.go)
 }
 
 // attachImages processes the images of req's messages and puts their
@@ -111,7 +116,7 @@ func (l *loaded) attachImages(req *ChatRequest, msgs []chat.Message) (*promptIma
 			_, _ = rand.Read(b[:])
 			nonce := hex.EncodeToString(b[:])
 			p = &promptImages{nonce: nonce, marker: regexp.MustCompile("\uE000" + nonce + `#(\d+)` + "\uE001"),
-				tiled: l.vision.proc.Tile > 0}
+				tiled: l.vision.proc.Tile > 0, grid: l.vision.spec.Merge > 0}
 		}
 		var content strings.Builder
 		from := 0
@@ -128,7 +133,7 @@ func (l *loaded) attachImages(req *ChatRequest, msgs []chat.Message) (*promptIma
 			from = img.At
 			mi := markedImage{rows: t.Rows, cols: t.Cols}
 			for _, px := range t.Tiles {
-				mi.tiles = append(mi.tiles, promptImage{pixels: px, hash: pixelHash(px)})
+				mi.tiles = append(mi.tiles, l.vision.promptImage(px, t.Grid))
 			}
 			p.images = append(p.images, mi)
 		}
@@ -157,6 +162,9 @@ func pixelHash(px []float32) [32]byte {
 func (p *promptImages) encode(tok *tokenizer.Tokenizer, spec model.ImageSpec, segs []tokenizer.Segment) []int32 {
 	if p.tiled {
 		return p.encodeTiled(tok, spec, segs)
+	}
+	if p.grid {
+		return p.encodeGrid(tok, spec, segs)
 	}
 	var ids []int32
 	var run []tokenizer.Segment
@@ -203,12 +211,12 @@ func (p *promptImages) place(text string, ids []int32, spec model.ImageSpec) ([]
 		if ids[t] != spec.Token {
 			continue
 		}
-		if n == len(placed) || t+spec.Tokens > len(ids) {
+		if n == len(placed) || t+placed[n].tokens > len(ids) {
 			return nil, fmt.Errorf("the prompt holds more image tokens than its %d images", len(placed))
 		}
 		placed[n].at = t
+		t += placed[n].tokens - 1
 		n++
-		t += spec.Tokens - 1
 	}
 	if n != len(placed) {
 		return nil, fmt.Errorf("%d images (or tiles) in the prompt, %d runs of image tokens", len(placed), n)
@@ -219,10 +227,15 @@ func (p *promptImages) place(text string, ids []int32, spec model.ImageSpec) ([]
 // cacheKey is the prompt as the prefix cache compares it: each image's
 // placeholder tokens are replaced by words of its content hash, negative so
 // that no token id equals them, so that two different images never share a
-// KV cache while the same image in the next turn of a chat is reused.
+// KV cache while the same image in the next turn of a chat is reused. An
+// image has n placeholders unless it says how many it has.
 func cacheKey(prompt []int32, images []promptImage, n int) []int32 {
 	key := append([]int32(nil), prompt...)
 	for _, img := range images {
+		n := n
+		if img.tokens > 0 {
+			n = img.tokens
+		}
 		for i := range n {
 			w := (binary.LittleEndian.Uint32(img.hash[(i%8)*4:]) ^ uint32(i/8)) >> 1
 			key[img.at+i] = -1 - int32(w)
@@ -245,11 +258,22 @@ func (l *loaded) prefillImages(ctx context.Context, seq model.Sequence, j *job, 
 		if img.at < have {
 			continue
 		}
-		e, err := im.ImageEmbeds(ctx, img.pixels)
+		var e []float32
+		var err error
+		if img.grid[0] > 0 {
+			e, err = im.ImageGridEmbeds(ctx, img.pixels, img.grid)
+		} else {
+			e, err = im.ImageEmbeds(ctx, img.pixels)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("image at %d: %w", img.at, err)
 		}
-		spans = append(spans, model.ImageSpan{At: img.at - have, Embeds: e})
+		sp := model.ImageSpan{At: img.at - have, Embeds: e}
+		if m := l.vision.spec.Merge; img.grid[0] > 0 && m > 0 {
+			// M-RoPE positions an image by its grid of embeddings.
+			sp.Grid = [3]int{img.grid[0], img.grid[1] / m, img.grid[2] / m}
+		}
+		spans = append(spans, sp)
 	}
 	return im.ForwardImages(ctx, j.prompt[have:], spans)
 }
@@ -260,8 +284,11 @@ func imageStart(have int, images []promptImage, v *visionInput) int {
 	if v == nil {
 		return have
 	}
-	n := v.spec.Tokens
 	for _, img := range images {
+		n := v.spec.Tokens
+		if img.tokens > 0 {
+			n = img.tokens
+		}
 		if have > img.at && have < img.at+n {
 			return img.at
 		}

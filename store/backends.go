@@ -36,6 +36,7 @@ type Backend struct {
 	Models    []string  `json:"models,omitempty"`    // served models; empty with Discover = ask GET /models
 	Discover  bool      `json:"discover,omitempty"`
 	Users     []string  `json:"users,omitempty"` // user ids and API key ids allowed to use it; empty: everyone
+	HTTP2     string    `json:"http2,omitempty"` // "auto" (or ""), "on" or "off": HTTP/2 to the backend
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

@@ -8,13 +8,14 @@ import (
 	"github.com/mlx-manager/mlx-manager/engine"
 )
 
-// Images come inline: an OpenAI image_url part holding a data: URL, an
-// Anthropic image block with a base64 source. The engine decodes and checks
-// the bytes (format, size) against the model's image processor; here only
-// the transport is read. http(s) URLs are refused here: fetching them lets a
-// request make this server connect somewhere, so only when an admin turns on
-// the images setting does the API fetch them first (ChatRequest.FetchImageURLs)
-// and hand over data: URLs.
+// Images come inline: an OpenAI image_url part (chat completions) or
+// input_image part (Responses) holding a data: URL, an Anthropic image block
+// with a base64 source. The engine decodes and checks the bytes (format,
+// size) against the model's image processor; here only the transport is
+// read. http(s) URLs are refused here: fetching them lets a request make this
+// server connect somewhere, so only when an admin turns on the images setting
+// does the API fetch them first (FetchImageURLs, imagefetch.go) and hand over
+// inline bytes.
 
 // maxImageBytes bounds one image's decoded bytes (OpenAI's limit is 20 MB);
 // engine/vision applies the same bound to what it decodes.
@@ -55,7 +56,7 @@ func dataURL(url, p string) ([]byte, error) {
 	case url == "":
 		return nil, paramErr(p, "is required")
 	case strings.HasPrefix(url, "http://"), strings.HasPrefix(url, "https://"):
-		return nil, unsupportedValue(p, "image URLs are not fetched by this server: send the image inline as a data: URL (data:image/png;base64,...)")
+		return nil, unsupportedValue(p, "image URLs are fetched only when an admin allows it (setting image_url_fetch): send the image inline as a data: URL (data:image/png;base64,...)")
 	case !strings.HasPrefix(url, "data:"):
 		return nil, paramErr(p, "must be a data: URL of an image")
 	}
@@ -101,7 +102,7 @@ func anthropicImage(raw json.RawMessage, p string) ([]byte, error) {
 	switch src.Type {
 	case "base64":
 	case "url":
-		return nil, unsupportedValue(p+".type", "image URLs are not fetched by this server: send the image as a base64 source")
+		return nil, unsupportedValue(p+".type", "image URLs are fetched only when an admin allows it (setting image_url_fetch): send the image as a base64 source")
 	default:
 		return nil, paramErr(p+".type", "must be base64, got %q", src.Type)
 	}

@@ -2,7 +2,9 @@ package openai
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/mlx-manager/mlx-manager/engine"
@@ -120,6 +122,8 @@ type ItemPart struct {
 type ResponsesCall struct {
 	Request      engine.ChatRequest
 	Input        []engine.Message // this request's input items
+	inputPaths   []string         // of Input: the item each came from
+	origins      []string         // of Request.Messages once Messages put them together
 	Instructions string
 	System       string // the profile's system prompt, used without instructions or a system message
 	Stream       bool
@@ -131,14 +135,41 @@ type ResponsesCall struct {
 // previous response, as OpenAI documents), history, then the new input.
 func (r *ResponsesCall) Messages(history []engine.Message) []engine.Message {
 	out := make([]engine.Message, 0, len(history)+len(r.Input)+1)
+	r.origins = r.origins[:0]
 	switch {
 	case r.Instructions != "":
 		out = append(out, engine.Message{Role: "system", Content: r.Instructions})
+		r.origins = append(r.origins, "instructions")
 	case r.System != "" && !hasSystemMessage(history) && !hasSystemMessage(r.Input):
 		out = append(out, engine.Message{Role: "system", Content: r.System})
+		r.origins = append(r.origins, "model") // the profile's system prompt
 	}
 	out = append(out, history...)
+	for range history {
+		r.origins = append(r.origins, "previous_response_id")
+	}
+	r.origins = append(r.origins, r.inputPaths...)
 	return append(out, r.Input...)
+}
+
+// InputParam rewrites the path of an engine error about one of the messages
+// Messages put together ("messages[3].content") as the request field it came
+// from ("input[1].content"), for the engine knows only its messages.
+func (r *ResponsesCall) InputParam(err error) error {
+	var ie *engine.InvalidError
+	if !errors.As(err, &ie) || !strings.HasPrefix(ie.Param, "messages[") {
+		return err
+	}
+	idx, rest, ok := strings.Cut(ie.Param[len("messages["):], "]")
+	i, convErr := strconv.Atoi(idx)
+	if !ok || convErr != nil || i < 0 || i >= len(r.origins) {
+		return err
+	}
+	p := r.origins[i]
+	if strings.HasPrefix(p, "input") {
+		p += rest
+	}
+	return &engine.InvalidError{Param: p, Err: ie.Err}
 }
 
 func hasSystemMessage(msgs []engine.Message) bool {
@@ -169,7 +200,7 @@ func (r *ResponsesRequest) Engine(d Defaults) (*ResponsesCall, error) {
 		out.Instructions = *r.Instructions
 	}
 	var err error
-	if out.Input, err = inputItems(r.Input, r.PreviousResponseID != ""); err != nil {
+	if out.Input, out.inputPaths, err = inputItems(r.Input, r.PreviousResponseID != ""); err != nil {
 		return nil, err
 	}
 	opts, err := r.options(d)

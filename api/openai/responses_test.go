@@ -19,7 +19,7 @@ func TestInputItems(t *testing.T) {
 		{"type":"function_call","id":"fc_1","call_id":"call_1","name":"get_weather","arguments":"{\"city\":\"Paris\"}","status":"completed"},
 		{"type":"function_call_output","call_id":"call_1","output":"21 degrees"},
 		{"role":"user","content":"Thanks"}]`)
-	got, err := inputItems(raw, false)
+	got, _, err := inputItems(raw, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,10 +34,10 @@ func TestInputItems(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
 	}
-	if msgs, err := inputItems(json.RawMessage(`"Hi"`), false); err != nil || len(msgs) != 1 || msgs[0].Role != "user" {
+	if msgs, _, err := inputItems(json.RawMessage(`"Hi"`), false); err != nil || len(msgs) != 1 || msgs[0].Role != "user" {
 		t.Fatalf("string input: %+v, %v", msgs, err)
 	}
-	if _, err := inputItems(nil, true); err != nil {
+	if _, _, err := inputItems(nil, true); err != nil {
 		t.Fatalf("no input after a previous response: %v", err)
 	}
 	for in, param := range map[string]string{
@@ -47,7 +47,7 @@ func TestInputItems(t *testing.T) {
 		`[{"type":"item_reference","id":"msg_1"}]`:                            "input[0].type",
 		`42`: "input",
 	} {
-		_, err := inputItems(json.RawMessage(in), false)
+		_, _, err := inputItems(json.RawMessage(in), false)
 		pe, ok := err.(*ParamError)
 		if !ok || pe.Param != param {
 			t.Errorf("%s: %v, want an error on %s", in, err, param)

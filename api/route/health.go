@@ -22,6 +22,9 @@ type backend struct {
 	lastErr    string
 	checked    time.Time
 	discovered []string
+	h2c        h2cState      // for HTTP2On on an http:// URL (protocol.go)
+	h2cCheck   chan struct{} // closed when the running h2c check ends; nil: none runs
+	gen        int           // counts the changes of HTTP2, so a check of the old setting is dropped
 }
 
 func (b *backend) config() Backend {
@@ -33,6 +36,10 @@ func (b *backend) config() Backend {
 func (b *backend) setConfig(c Backend) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if c.HTTP2 != b.cfg.HTTP2 {
+		b.h2c = h2cUnknown
+		b.gen++
+	}
 	b.cfg = c
 }
 
@@ -139,7 +146,7 @@ func (r *Router) probe(ctx context.Context, b *backend) {
 	cfg := b.config()
 	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	models, err := r.listModels(pctx, cfg)
+	models, err := r.listModels(pctx, b, cfg)
 	if err != nil && ctx.Err() != nil {
 		return // the router stopped, not the backend
 	}
@@ -155,14 +162,16 @@ func (r *Router) probe(ctx context.Context, b *backend) {
 	r.succeeded(b)
 }
 
-func (r *Router) listModels(ctx context.Context, cfg Backend) ([]string, error) {
+func (r *Router) listModels(ctx context.Context, b *backend, cfg Backend) ([]string, error) {
+	client := r.client(ctx, b, cfg)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.BaseURL+"/models", nil)
 	if err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
 	}
 	setAuth(req.Header, cfg, nil)
-	resp, err := r.opts.Client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
+		r.forgetH2C(b, client, err)
 		return nil, fmt.Errorf("probe: %s", redact(err.Error(), cfg.APIKey))
 	}
 	defer resp.Body.Close()

@@ -128,9 +128,11 @@ func (r *Router) try(ctx context.Context, w http.ResponseWriter, req *Request, t
 	}
 	hreq.Header.Set("Content-Type", "application/json")
 	setAuth(hreq.Header, cfg, req.Header)
-	resp, err := r.opts.Client.Do(hreq)
+	client := r.client(actx, b, cfg)
+	resp, err := client.Do(hreq)
 	timer.Stop()
 	if err != nil {
+		r.forgetH2C(b, client, err)
 		if cause := context.Cause(actx); cause != nil && ctx.Err() == nil {
 			err = cause
 		}

@@ -3,7 +3,6 @@ package route
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"sort"
@@ -33,6 +32,7 @@ type Backend struct {
 	Models   []string      // the models it serves, as configured
 	Discover bool          // also ask GET /models at every probe
 	Users    []string      // the user ids and API key ids that may use it; empty: everyone
+	HTTP2    string        // HTTP2Auto (""), HTTP2On or HTTP2Off (protocol.go)
 }
 
 // LogValue keeps the key out of every log line.
@@ -73,7 +73,9 @@ const (
 
 // Options configure a Router; the zero value is right for the daemon.
 type Options struct {
-	Client        *http.Client     // nil: one with TLS verification and pooled connections
+	// Transport is the base of the router's connections (TLS roots, proxy); nil:
+	// http.DefaultTransport's settings. The router clones it, once per protocol.
+	Transport     *http.Transport
 	Now           func() time.Time // the breaker's clock
 	Logger        *slog.Logger
 	ProbeInterval time.Duration
@@ -83,7 +85,8 @@ type Options struct {
 
 // Router is the set of backends and rules. Its methods are safe for concurrent use.
 type Router struct {
-	opts Options
+	opts    Options
+	clients clients
 
 	mu       sync.RWMutex // guards backends and rules
 	backends map[string]*backend
@@ -92,12 +95,6 @@ type Router struct {
 
 // New returns a router with no backends.
 func New(opts Options) *Router {
-	if opts.Client == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 64 // concurrent streams to one GPU server reuse their connections
-		t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-		opts.Client = &http.Client{Transport: t}
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -113,7 +110,7 @@ func New(opts Options) *Router {
 	if opts.Failures <= 0 {
 		opts.Failures = DefaultFailures
 	}
-	return &Router{opts: opts, backends: map[string]*backend{}}
+	return &Router{opts: opts, clients: newClients(opts.Transport), backends: map[string]*backend{}}
 }
 
 // Set replaces the backends and rules. A backend that keeps its name, kind and URL
@@ -252,7 +249,7 @@ func (r *Router) Run(ctx context.Context) {
 
 // CloseIdle closes the kept-alive connections to the backends, so that they see
 // this daemon leave (a server counts a dialled, unused connection as busy).
-func (r *Router) CloseIdle() { r.opts.Client.CloseIdleConnections() }
+func (r *Router) CloseIdle() { r.clients.closeIdle() }
 
 // Probe checks every backend now, concurrently, and returns when all answered.
 func (r *Router) Probe(ctx context.Context) {

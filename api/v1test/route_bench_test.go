@@ -111,10 +111,12 @@ func median(d []time.Duration) time.Duration {
 // BenchmarkRouteFirstByte measures what the router adds to the time to first
 // byte of 32 concurrent streams: rounds sent to a daemon directly and through a
 // second daemon that routes to it, interleaved so that the machine's load hits
-// both alike. added-ms is the median routed minus the median direct.
+// both alike. added-ms is the median routed minus the median direct. The
+// second daemon is reached over HTTP/1.1 (http2 auto, the default) and, in
+// rounds of their own, over h2c (http2 on: h2c-added-ms, h2c-added-cpu-us/req).
 func BenchmarkRouteFirstByte(b *testing.B) {
 	back, backKey := benchDaemon(b)
-	b.Run("daemon", func(b *testing.B) { benchRoute(b, back.URL, backKey) })
+	b.Run("daemon", func(b *testing.B) { benchRoute(b, back.URL, backKey, "auto", "on") })
 	// An upstream that answers at once: what is left is the router's own cost.
 	instant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -123,23 +125,33 @@ func BenchmarkRouteFirstByte(b *testing.B) {
 		fmt.Fprint(w, "data: [DONE]\n\n")
 	}))
 	defer instant.Close()
-	b.Run("instant", func(b *testing.B) { benchRoute(b, instant.URL, "none") })
+	b.Run("instant", func(b *testing.B) { benchRoute(b, instant.URL, "none", "auto") })
 }
 
-func benchRoute(b *testing.B, backURL, backKey string) {
+// benchRoute routes to backURL once per http2 setting: a backend and a model
+// name each, whose rounds follow each direct round in turns.
+func benchRoute(b *testing.B, backURL, backKey string, http2 ...string) {
 	const streams = 32
 	front, frontKey := benchDaemon(b)
-	front.JSON(b, "POST", "/api/backends", frontKey, map[string]any{"name": "gpu", "kind": "openai",
-		"base_url": backURL + "/v1", "api_key": backKey}, http.StatusCreated, nil)
-	front.JSON(b, "PUT", "/api/settings/routing", frontKey, map[string]any{"rules": []map[string]any{
-		{"pattern": "routed", "targets": []map[string]string{{"backend": "gpu", "model": tinyID}}}}}, http.StatusOK, nil)
+	var rules []map[string]any
+	for _, h := range http2 {
+		front.JSON(b, "POST", "/api/backends", frontKey, map[string]any{"name": "gpu-" + h, "kind": "openai",
+			"base_url": backURL + "/v1", "api_key": backKey, "http2": h}, http.StatusCreated, nil)
+		rules = append(rules, map[string]any{"pattern": "routed-" + h,
+			"targets": []map[string]string{{"backend": "gpu-" + h, "model": tinyID}}})
+	}
+	front.JSON(b, "PUT", "/api/settings/routing", frontKey, map[string]any{"rules": rules}, http.StatusOK, nil)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: streams}}
 	defer client.CloseIdleConnections()
 	firstBytes(b, client, backURL, backKey, tinyID, streams) // load the model, open the connections
-	firstBytes(b, client, front.URL, frontKey, "routed", streams)
+	for _, h := range http2 {
+		firstBytes(b, client, front.URL, frontKey, "routed-"+h, streams)
+	}
 	var (
-		direct, routed       []time.Duration
-		directCPU, routedCPU time.Duration
+		direct    []time.Duration
+		directCPU time.Duration
+		routed    = make([][]time.Duration, len(http2))
+		routedCPU = make([]time.Duration, len(http2))
 	)
 	// CPU time of the process while each kind of round runs: the routed rounds
 	// also run the front daemon, so the difference is its cost per request.
@@ -151,21 +163,30 @@ func benchRoute(b *testing.B, backURL, backKey string) {
 		return out
 	}
 	b.ResetTimer()
-	for range b.N {
+	for i := range b.N {
 		direct = append(direct, timed(&directCPU, func() []time.Duration {
 			return firstBytes(b, client, backURL, backKey, tinyID, streams)
 		})...)
-		routed = append(routed, timed(&routedCPU, func() []time.Duration {
-			return firstBytes(b, client, front.URL, frontKey, "routed", streams)
-		})...)
+		for k := range http2 {
+			v := (i + k) % len(http2) // each setting goes first in turn
+			routed[v] = append(routed[v], timed(&routedCPU[v], func() []time.Duration {
+				return firstBytes(b, client, front.URL, frontKey, "routed-"+http2[v], streams)
+			})...)
+		}
 	}
 	b.StopTimer()
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	b.ReportMetric(ms(median(direct)), "direct-ms")
-	b.ReportMetric(ms(median(routed)), "routed-ms")
-	b.ReportMetric(ms(median(routed)-median(direct)), "added-ms")
-	if _, ok := testenv.CPUTime(); ok {
-		perReq := float64(routedCPU-directCPU) / float64(time.Microsecond) / float64(b.N*streams)
-		b.ReportMetric(perReq, "added-cpu-us/req")
+	for v, h := range http2 {
+		prefix := ""
+		if h == "on" {
+			prefix = "h2c-"
+		}
+		b.ReportMetric(ms(median(routed[v])), prefix+"routed-ms")
+		b.ReportMetric(ms(median(routed[v])-median(direct)), prefix+"added-ms")
+		if _, ok := testenv.CPUTime(); ok {
+			perReq := float64(routedCPU[v]-directCPU) / float64(time.Microsecond) / float64(b.N*streams)
+			b.ReportMetric(perReq, prefix+"added-cpu-us/req")
+		}
 	}
 }

@@ -62,6 +62,10 @@ func (s *sequence) Act(x model.Value, act model.Activation) model.Value {
 		for i, v := range a.d {
 			a.d[i] = float32(float64(v) / (1 + math.Exp(-float64(v))))
 		}
+	case model.QuickGELU:
+		for i, v := range a.d {
+			a.d[i] = float32(float64(v) / (1 + math.Exp(-1.702*float64(v))))
+		}
 	default:
 		panic(fmt.Sprintf("cpu: activation %d", act))
 	}
@@ -126,7 +130,7 @@ func (s *sequence) rowPos(i int) int {
 	if s.segs != nil {
 		return i - s.segStart(i) // an encoder step starts from an empty sequence
 	}
-	return s.pos + i
+	return s.pos + s.delta + i // delta: M-RoPE's, 0 for other models
 }
 
 // segStart is the first row of the batch input holding row i.

@@ -162,10 +162,20 @@ func (s *sequence) RoPE(x model.Value, r *model.Rope) model.Value {
 		panic(fmt.Sprintf("cpu: rope of %d/%d dims with %d frequencies on rows of %d", r.Dims, r.HeadDim, len(r.Freqs), xb.cols))
 	}
 	t := s.ropeTables(r)
+	if r.Sections != nil && len(t.pairs) != r.Dims/2 {
+		panic(fmt.Sprintf("cpu: rope of %d dims with mrope_section %v", r.Dims, r.Sections))
+	}
 	heads := xb.cols / r.HeadDim
 	plain := r.Dims == r.HeadDim && (r.Scale == 0 || r.Scale == 1)
 	for i := range xb.rows {
 		pos := s.rowPos(i)
+		if len(s.pos3) > 0 { // M-RoPE: an image's rows rotate each section by its own component
+			if p := s.pos3[i]; r.Sections != nil && (p[0] != p[1] || p[1] != p[2]) {
+				mropeHeads(xb.row(i), t.short, r, t.pairs, p)
+				continue
+			}
+			pos = s.pos3[i][0]
+		}
 		tab := t.short
 		if t.long != nil && pos >= r.LongFrom {
 			tab = t.long

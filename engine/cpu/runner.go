@@ -99,6 +99,7 @@ type Runner struct {
 	lins  map[*model.Linear]*linear   // every bound layer, read-only after New
 	vecs  map[*model.Tensor][]float32 // every bound vector, read-only after New
 	kvDim int                         // values per token and layer in the KV cache
+	mrope bool                        // the model's rotary positions follow its images (model.MRoPE)
 	bytes int64                       // weight bytes read per decoded token
 
 	// offsets holds w+offset of norm weights used with an offset (Gemma's
@@ -119,6 +120,7 @@ type Runner struct {
 // ropeTables are the cos/sin tables of one model.Rope.
 type ropeTables struct {
 	short, long *kern.Rope // long is nil unless the rope has LongFreqs
+	pairs       []uint8    // M-RoPE: the position component of each pair (model.MRoPEPairs); nil: none
 }
 
 // New prepares m for execution. The model must stay open while the runner
@@ -136,6 +138,7 @@ func New(m *model.Model, opts Options) (model.Runner, error) {
 		cfg: c, opts: opts, def: m.Def, pool: kern.NewPool(opts.Threads),
 		kvDim: c.NumKeyValueHeads * c.HeadDim,
 		ropes: map[*model.Rope]*ropeTables{},
+		mrope: model.UsesMRoPE(m.Def),
 	}
 	if err := r.load(m); err != nil {
 		r.pool.Close()
@@ -243,6 +246,9 @@ func (r *Runner) ropeFor(rope *model.Rope, n int) *ropeTables {
 		t = &ropeTables{short: kern.NewRope(size, rope.Freqs)}
 		if rope.LongFreqs != nil {
 			t.long = kern.NewRope(size, rope.LongFreqs)
+		}
+		if rope.Sections != nil {
+			t.pairs, _ = model.MRoPEPairs(rope) // nil on error: RoPE panics with the rope's shape
 		}
 		r.ropes[rope] = t
 	}

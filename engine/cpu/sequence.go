@@ -35,11 +35,23 @@ type sequence struct {
 	x       *buf         // (chunk, hidden) residual stream, kept across layers
 	ar      arena        // buffers of the operation running, reset per layer
 	ropes   map[*model.Rope]*ropeTables
+	// M-RoPE (model.MRoPE): the next text token's rotary position is
+	// pos+delta, delta ≤ 0 once an image has gone by; marks record where
+	// each image changed it, so Truncate can restore it. pos3 are the
+	// rotary positions of the step's rows when it holds images; empty:
+	// all three components are pos+delta+row.
+	delta int
+	marks []ropeMark
+	pos3  [][3]int
 
 	moe moeScratch // routing of the MoE block running (moe.go)
 
 	spans []model.ImageSpan // images of the step running, At relative to its first token (vision.go)
+	grid  [3]int            // patches (t, h, w) of the image a tower of dynamic size is running (visiongrid.go)
 }
+
+// ropeMark is the rope delta of the tokens from cache index at on.
+type ropeMark struct{ at, delta int }
 
 // NewSequence starts an empty sequence with room for maxLen tokens. Its KV
 // cache takes memory a block at a time as tokens come (see Options.KVBlock).
@@ -91,6 +103,7 @@ func (s *sequence) Truncate(n int) error {
 		return fmt.Errorf("cpu: truncate to %d: sequence has %d tokens", n, s.pos)
 	}
 	s.pos = n // later tokens overwrite the cache from here
+	s.restoreDelta(n)
 	s.shrink((n + s.block - 1) / s.block)
 	return nil
 }
@@ -195,7 +208,11 @@ func (s *sequence) step(ctx context.Context, tokens []int32) error {
 	s.tokens = tokens
 	defer func() { s.tokens = nil }()
 	d := s.r.def
-	err := s.ops(func() { s.keep(d.Embed(s)) })
+	marks, err := s.stepPositions(len(tokens))
+	defer func() { s.pos3 = s.pos3[:0] }()
+	if err == nil {
+		err = s.ops(func() { s.keep(d.Embed(s)) })
+	}
 	if err == nil && len(s.spans) > 0 {
 		s.splice()
 	}
@@ -208,6 +225,10 @@ func (s *sequence) step(ctx context.Context, tokens []int32) error {
 		return err
 	}
 	s.pos += len(tokens)
+	s.marks = append(s.marks, marks...)
+	if len(marks) > 0 {
+		s.delta = marks[len(marks)-1].delta
+	}
 	return nil
 }
 

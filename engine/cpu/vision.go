@@ -133,9 +133,17 @@ func (s *sequence) ImageEmbeds(ctx context.Context, pixels []float32) ([]float32
 		return nil, ErrNoVision
 	}
 	spec := v.Image()
+	if spec.Merge > 0 {
+		return nil, fmt.Errorf("cpu: the vision tower reads each image at its own size: give its grid of patches to ImageGridEmbeds")
+	}
 	if want := spec.Channels * spec.Size * spec.Size; len(pixels) != want {
 		return nil, fmt.Errorf("cpu: image of %d pixel values, want %dx%dx%d", len(pixels), spec.Channels, spec.Size, spec.Size)
 	}
+	return s.tower(ctx, v, pixels, spec.Tokens)
+}
+
+// tower runs v's tower on pixels, which give tokens embeddings.
+func (s *sequence) tower(ctx context.Context, v model.Vision, pixels []float32, tokens int) ([]float32, error) {
 	s.r.mu.RLock()
 	defer s.r.mu.RUnlock()
 	if s.r.closed {
@@ -161,8 +169,8 @@ func (s *sequence) ImageEmbeds(ctx context.Context, pixels []float32) ([]float32
 	if err != nil {
 		return nil, err
 	}
-	if len(out) != spec.Tokens*s.r.cfg.HiddenSize {
-		return nil, fmt.Errorf("cpu: vision tower gave %d values, want %dx%d", len(out), spec.Tokens, s.r.cfg.HiddenSize)
+	if len(out) != tokens*s.r.cfg.HiddenSize {
+		return nil, fmt.Errorf("cpu: vision tower gave %d values, want %dx%d", len(out), tokens, s.r.cfg.HiddenSize)
 	}
 	return out, nil
 }
@@ -186,6 +194,11 @@ func (s *sequence) ForwardImages(ctx context.Context, tokens []int32, spans []mo
 	}
 	if err := s.check(plain); err != nil {
 		return nil, err
+	}
+	if s.r.mrope { // the grids, checked before anything runs
+		if _, _, err := model.MRoPEPositions(make([][3]int, len(tokens)), 0, spans, s.r.cfg.HiddenSize); err != nil {
+			return nil, fmt.Errorf("cpu: %w", err)
+		}
 	}
 	if err := s.grow(ctx, s.pos+len(tokens)); err != nil {
 		return nil, err
@@ -212,11 +225,12 @@ func (s *sequence) ForwardImages(ctx context.Context, tokens []int32, spans []mo
 		}
 		for _, sp := range spans {
 			if sp.At >= c0 && sp.At < c0+n {
-				s.spans = append(s.spans, model.ImageSpan{At: sp.At - c0, Embeds: sp.Embeds})
+				s.spans = append(s.spans, model.ImageSpan{At: sp.At - c0, Embeds: sp.Embeds, Grid: sp.Grid})
 			}
 		}
 		if err := s.step(ctx, plain[c0:c0+n]); err != nil {
 			s.pos = start
+			s.restoreDelta(start)
 			return nil, err
 		}
 		last = n

@@ -172,6 +172,8 @@ func (o *ops) RoPE(x model.Value, r *model.Rope) model.Value {
 		panic(fmt.Sprintf("graph: rope of %d/%d dims with %d frequencies on rows of %d", r.Dims, r.HeadDim, len(r.Freqs), cols))
 	}
 	heads, half := cols/r.HeadDim, r.Dims/2
+	// r.Sections (M-RoPE) needs nothing here: this executor takes no
+	// images, and a text token's three positions are all its index.
 	cs := o.rotary(r)
 	dims := []int{rows, heads, half}
 	cos := BroadcastToDims(Reshape(cs[0], rows, 1, half), dims...)

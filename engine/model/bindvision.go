@@ -58,3 +58,62 @@ func (b *Binder) Transposed(dst *Linear, name string, in, out int) error {
 	b.params.Linears = append(b.params.Linears, dst)
 	return nil
 }
+
+// Conv3D binds path, a 3-D convolution whose kernel and stride are both
+// (frames, size, size) and which has no bias (Qwen2-VL's patch embedding),
+// as an (out, channels·frames·size·size) layer. Its kernel is stored (out,
+// channels, frames, size, size) by transformers or (out, frames, size, size,
+// channels) by MLX; last reports the second, in which order the layer's
+// input takes each patch's values. The layer is float.
+func (b *Binder) Conv3D(dst *Linear, path string, out, channels, frames, size int) (last bool, err error) {
+	st, err := b.binder.files.Tensor(path + ".weight")
+	if err != nil {
+		return false, fmt.Errorf("%w: missing tensor %s.weight", ErrWeights, path)
+	}
+	switch {
+	case slices.Equal(st.Shape, []int{out, channels, frames, size, size}):
+	case slices.Equal(st.Shape, []int{out, frames, size, size, channels}):
+		last = true
+	default:
+		return false, fmt.Errorf("%w: tensor %s.weight has shape %v, want [%d %d %d %d %d]", ErrWeights, path, st.Shape,
+			out, channels, frames, size, size)
+	}
+	w, err := b.binder.float(path+".weight", st.Shape...)
+	if err != nil {
+		return false, err
+	}
+	w.Shape = []int{out, channels * frames * size * size}
+	*dst = Linear{Weight: w}
+	b.params.Linears = append(b.params.Linears, dst)
+	return last, nil
+}
+
+// RowsBias is Rows for a fused layer with a bias (Qwen2-VL's attn.qkv):
+// each block of rows takes its block of the bias.
+func (b *Binder) RowsBias(dsts []*Linear, path string, outs []int, in int) error {
+	if len(dsts) != len(outs) {
+		return fmt.Errorf("%s: %d destinations for %d blocks", path, len(dsts), len(outs))
+	}
+	total := 0
+	for _, n := range outs {
+		total += n
+	}
+	l, err := b.binder.linear(path, total, in, true)
+	if err != nil {
+		return err
+	}
+	per := len(l.Bias.Data) / total
+	from := 0
+	for i, dst := range dsts {
+		to := from + outs[i]
+		*dst = rows(l, from, to)
+		bias := *l.Bias
+		bias.Data = bias.Data[from*per : to*per : to*per]
+		bias.Shape = []int{outs[i]}
+		bias.Name = fmt.Sprintf("%s[%d:%d]", bias.Name, from, to)
+		dst.Bias = &bias
+		b.params.Linears = append(b.params.Linears, dst)
+		from = to
+	}
+	return nil
+}

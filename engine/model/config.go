@@ -60,6 +60,9 @@ type RopeScaling struct {
 	BetaFast, BetaSlow   float64
 	Truncate             bool
 	Mscale, MscaleAllDim float64
+	// MRoPESection is Qwen2-VL's mrope_section (Type "mrope"): how many
+	// rotary pairs follow the temporal, height and width positions.
+	MRoPESection []int
 }
 
 // Limits that no real model reaches; they keep a hostile config from asking
@@ -123,6 +126,7 @@ type rawRope struct {
 	Truncate                      *bool     `json:"truncate"`
 	Mscale                        *float64  `json:"mscale"`
 	MscaleAllDim                  *float64  `json:"mscale_all_dim"`
+	MRoPESection                  []int     `json:"mrope_section"`
 }
 
 // tokenIDs accepts a single id, a list of ids or null.
@@ -254,7 +258,14 @@ func ropeScaling(r *rawRope) (*RopeScaling, error) {
 	if typ == "" {
 		typ = r.Type
 	}
+	// Qwen2-VL's configs say "mrope", which transformers renames "default"
+	// (and saves so from 4.52 on): the sections are what marks M-RoPE.
+	if len(r.MRoPESection) > 0 && (typ == "" || typ == "default" || typ == "mrope") {
+		return &RopeScaling{Type: "mrope", Factor: 1, MRoPESection: r.MRoPESection}, nil
+	}
 	switch typ {
+	case "mrope":
+		return nil, errors.New("rope_scaling mrope needs mrope_section")
 	case "", "default":
 		return nil, nil
 	case "linear":

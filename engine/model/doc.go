@@ -95,6 +95,20 @@
 // VisionLayers, VisionEmbed and VisionLayer, and keeps its config parsing,
 // Image and a VisionHead from Tower.PostNorm on.
 //
+// engine/model/qwenvit is Qwen2.5-VL's tower, which reads each image at its
+// own size: its ImageSpec has Merge set, an image comes as a grid (t, h, w)
+// of patches through Imager.ImageGridEmbeds (VisionOps.Grid tells the tower
+// which), and gives t·h·w/Merge² embeddings; VisionOps.Rotate (2-D rotary
+// angles per row), BlockAttention (windows), Permute and Group are its
+// operations. hfref has its oracle (qwenvit.go).
+//
+// engine/model/qwen2vl (Qwen2.5-VL, Qwen2-VL) positions tokens with M-RoPE
+// (mrope.go): its Definition implements MRoPE, its Rope has Sections, and an
+// image's tokens take three-dimensional positions from its ImageSpan.Grid,
+// after which the sequence's positions run behind its cache index. Executors
+// keep that rope delta per sequence, through decode, batching, chunked
+// prefill and Truncate.
+//
 // The conventions every executor follows are the definitions in ops.go; the
 // reference executor implements them as literally as possible.
 //

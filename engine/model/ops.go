@@ -85,6 +85,12 @@ type Rope struct {
 	LongFrom  int
 	// Scale multiplies cos and sin (longrope's attention factor); 0 means 1.
 	Scale float64
+	// Sections, when set, is Qwen2-VL's mrope_section: the pairs are cut
+	// into len(Sections) runs of Sections[k] (in order, summing to Dims/2),
+	// and run k rotates by component k of the row's three-dimensional
+	// position (temporal, height, width) instead of its one position
+	// (mrope.go). Text rows have three equal components.
+	Sections []int
 }
 
 // Attention describes one layer's attention: grouped-query heads (query head h

@@ -2,7 +2,9 @@
 // model's Hugging Face image processor would give it: decode (PNG, JPEG, GIF's
 // first frame, WebP), EXIF orientation, RGB, resize with PIL's resampling,
 // rescale, normalise, channels first. Idefics3's processor (SmolVLM) splits
-// the image into tiles plus a global image first (tiles.go, Tiling).
+// the image into tiles plus a global image first (tiles.go, Tiling);
+// Qwen2VLImageProcessor (Qwen2-VL, Qwen2.5-VL) keeps the image near its own
+// size and cuts it into a grid of patches (qwen.go, Patches).
 //
 // transformers' slow image processors hand the resize to PIL
 // (image_transforms.resize calls PIL.Image.resize), so a model was trained and

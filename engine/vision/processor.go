@@ -10,7 +10,8 @@ import (
 // configures it: resize to a fixed size, rescale, normalise, channels first.
 // It covers the processors whose pixel path is exactly that
 // (Gemma3ImageProcessor without pan-and-scan, SiglipImageProcessor), and
-// Idefics3ImageProcessor's tiles of a fixed size (tiles.go).
+// Idefics3ImageProcessor's tiles of a fixed size (tiles.go), and
+// Qwen2VLImageProcessor's grid of patches (qwen.go).
 type Processor struct {
 	Type          string // image_processor_type
 	Width, Height int    // size
@@ -23,6 +24,10 @@ type Processor struct {
 	// Idefics3: size.longest_edge, max_image_size.longest_edge (the tile,
 	// also Width and Height); Tile is 0 for the processors of one size.
 	LongestEdge, Tile int
+	// Qwen2VLImageProcessor (qwen.go): the bounds of the resized image's
+	// area, and its patches; Merge is 0 for the other processors.
+	MinPixels, MaxPixels        int
+	Patch, TemporalPatch, Merge int
 }
 
 // defaults are each processor class's __init__ defaults, for the keys a
@@ -38,6 +43,8 @@ var defaults = map[string]Processor{
 	"SmolVLMImageProcessor": {Width: 512, Height: 512, Resample: Lanczos, DoResize: true, DoRescale: true,
 		RescaleFactor: 1.0 / 255, DoNormalize: true, Mean: [3]float64{0.5, 0.5, 0.5}, Std: [3]float64{0.5, 0.5, 0.5},
 		LongestEdge: 4 * 512, Tile: 512},
+	"Qwen2VLImageProcessor": {Resample: Bicubic, DoResize: true, DoRescale: true, RescaleFactor: 1.0 / 255, DoNormalize: true,
+		Mean: clipMean, Std: clipStd, MinPixels: 56 * 56, MaxPixels: 28 * 28 * 1280, Patch: 14, TemporalPatch: 2, Merge: 2},
 }
 
 // ParseProcessor reads preprocessor_config.json. The Fast variants of a class
@@ -70,6 +77,9 @@ func ParseProcessor(b []byte) (*Processor, error) {
 		return nil, fmt.Errorf("preprocessor_config.json: image_processor_type %q is not supported", raw.Type)
 	}
 	p.Type = typ
+	if p.Merge > 0 {
+		return parseQwen(p, b)
+	}
 	if raw.PanAndScan != nil && *raw.PanAndScan {
 		return nil, fmt.Errorf("preprocessor_config.json: do_pan_and_scan is not supported")
 	}

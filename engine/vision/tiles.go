@@ -16,6 +16,10 @@ type Tiling struct {
 	// Rows and Cols are the grid of the split tiles; 0, 0 when the image was
 	// not split (its one tile is then the whole image).
 	Rows, Cols int
+	// Grid is the image's grid of patches (t, h, w) when its processor
+	// patches it at its own size (Qwen2VLImageProcessor): its one tile is
+	// then the patches, (t·h·w, 3·TemporalPatch·Patch·Patch).
+	Grid [3]int
 }
 
 // maxImageSize is image_processing_idefics3's MAX_IMAGE_SIZE: the bound the
@@ -35,6 +39,10 @@ func (p *Processor) ProcessTiles(data []byte, lim Limits) (Tiling, error) {
 
 // Tiles is Process on a decoded image.
 func (p *Processor) Tiles(img *RGB) (Tiling, error) {
+	if p.Merge > 0 {
+		px, grid, err := p.Patches(img)
+		return Tiling{Tiles: [][]float32{px}, Grid: grid}, err
+	}
 	if p.Tile == 0 {
 		px, err := p.Pixels(img)
 		return Tiling{Tiles: [][]float32{px}}, err

@@ -246,7 +246,7 @@ func TestParseProcessor(t *testing.T) {
 		t.Fatalf("gemma-3-4b-it: %+v, want %+v", *p, want)
 	}
 	for _, c := range []struct{ json, want string }{
-		{`{"image_processor_type": "Qwen2VLImageProcessor"}`, `image_processor_type "Qwen2VLImageProcessor" is not supported`},
+		{`{"image_processor_type": "LlavaNextImageProcessor"}`, `image_processor_type "LlavaNextImageProcessor" is not supported`},
 		{`{"image_processor_type": "Gemma3ImageProcessor", "do_pan_and_scan": true}`, "do_pan_and_scan is not supported"},
 		{`{"image_processor_type": "Gemma3ImageProcessor", "size": {"shortest_edge": 224}}`, "want height and width"},
 		{`{"image_processor_type": "Gemma3ImageProcessor", "size": {"height": 0, "width": 4}}`, "size 4x0"},

@@ -19,6 +19,7 @@ import (
 	_ "github.com/mlx-manager/mlx-manager/engine/model/olmo2"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/phi3"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/qwen2"
+	_ "github.com/mlx-manager/mlx-manager/engine/model/qwen2vl"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/qwen3"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/qwen3moe"
 	_ "github.com/mlx-manager/mlx-manager/engine/model/smollm3"

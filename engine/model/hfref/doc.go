@@ -22,7 +22,10 @@
 // (SmolVLM, idefics3.go): its SigLIP tower per tile with the bucketed
 // position ids, the connector's pixel shuffle and projection, and the Llama
 // text model, causal over the image tokens (Idefics3LogitsWithImages,
-// Idefics3TileFeatures).
+// Idefics3TileFeatures). For Qwen2_5_VLForConditionalGeneration
+// (qwen2vl.go), the text side: get_rope_index's three-dimensional positions,
+// the multimodal rotary embedding and the Qwen2 decoder over image features
+// given to it (Qwen2VLLogits, Qwen2VLRopeIndex).
 //
 // It is deliberately plain: no cache, no batching, no fusion, every position
 // recomputed, every step in the order transformers writes it. The input is a

@@ -122,6 +122,8 @@ func act(name string, x float64) (float64, error) {
 		return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x))), nil
 	case "gelu":
 		return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)), nil
+	case "quick_gelu":
+		return x * (1 / (1 + math.Exp(-1.702*x))), nil
 	}
 	return 0, fmt.Errorf("hfref: activation %q", name)
 }

@@ -39,6 +39,9 @@ func Check(c *model.Config) error {
 	if c.RopeScaling != nil && c.RopeScaling.Type == "longrope" {
 		return fmt.Errorf("rope_scaling longrope is not supported for %v (llama3 and linear are)", c.Architectures)
 	}
+	if c.RopeScaling != nil && c.RopeScaling.Type == "mrope" {
+		return fmt.Errorf("rope_scaling mrope is not supported for %v (Qwen2-VL's families read it)", c.Architectures)
+	}
 	if c.RopeScaling != nil && c.RopeScaling.Type == "yarn" {
 		return fmt.Errorf("rope_scaling yarn is not supported for %v (llama3 and linear are)", c.Architectures)
 	}

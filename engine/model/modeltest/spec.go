@@ -55,6 +55,8 @@ type Spec struct {
 	// model.multi_modal_projector.*), "mlx" with the patch convolution's
 	// kernel (out, ky, kx, channel) as mlx-vlm saves it; "": 4.50's names.
 	// idefics3: "mlx" in mlx-vlm's names and kernel; "": transformers'.
+	// qwen2vl: "" as Qwen released it, "hf452" with text_config and
+	// model.language_model.*, "mlx" in mlx-vlm's names (qwen2vl.go).
 	VisionLayout string
 }
 

@@ -35,6 +35,9 @@ func Write(dir string, spec Spec) error {
 	if s.Arch == "idefics3" {
 		return writeIdefics3(dir, s)
 	}
+	if s.Arch == "qwen2vl" {
+		return writeQwen2VL(dir, s)
+	}
 	if err := writeJSON(filepath.Join(dir, "config.json"), s.config()); err != nil {
 		return err
 	}

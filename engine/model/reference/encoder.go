@@ -51,6 +51,8 @@ func (o *ops) Act(x model.Value, act model.Activation) model.Value {
 			out.d[i] = math.Tanh(v)
 		case model.SiLU:
 			out.d[i] = v / (1 + math.Exp(-v))
+		case model.QuickGELU:
+			out.d[i] = v / (1 + math.Exp(-1.702*v))
 		default:
 			panic(fmt.Sprintf("reference: activation %d", act))
 		}

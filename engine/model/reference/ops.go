@@ -33,10 +33,13 @@ func val(v model.Value) *mat {
 type ops struct {
 	s      *sequence
 	tokens []int32
-	types  []int32 // token type ids of an encoder's input; nil: all 0
-	pos    int     // position of the first token
+	types  []int32  // token type ids of an encoder's input; nil: all 0
+	pos    int      // position of the first token
+	rpos   int      // its rotary position: pos, but behind it after images under M-RoPE
+	pos3   [][3]int // M-RoPE positions of each token when they hold an image; nil: rpos+i thrice
 
 	spans []model.ImageSpan // images among the tokens (vision.go)
+	grid  [3]int            // patches (t, h, w) of the image a tower of dynamic size runs on (visiongrid.go)
 }
 
 func must[T any](v T, err error) T {
@@ -150,15 +153,26 @@ func (o *ops) RoPE(x model.Value, r *model.Rope) model.Value {
 	out := newMat(xm.rows, xm.cols)
 	copy(out.d, xm.d)
 	half := r.Dims / 2
+	var pairs []uint8 // M-RoPE: which position component rotates each pair
+	if r.Sections != nil {
+		pairs = must(model.MRoPEPairs(r))
+	}
 	for i := range xm.rows {
-		pos := float64(o.pos + i)
+		p := [3]int{o.rpos + i, o.rpos + i, o.rpos + i}
+		if o.pos3 != nil {
+			p = o.pos3[i]
+		}
+		pos := float64(p[0])
 		freqs := r.Freqs
-		if r.LongFreqs != nil && o.pos+i >= r.LongFrom {
+		if r.LongFreqs != nil && o.rpos+i >= r.LongFrom {
 			freqs = r.LongFreqs
 		}
 		row := out.row(i)
 		for h := 0; h < xm.cols; h += r.HeadDim {
 			for j, f := range freqs {
+				if pairs != nil {
+					pos = float64(p[pairs[j]])
+				}
 				sin, cos := math.Sincos(pos * f)
 				sin, cos = sin*scale, cos*scale
 				a, b := row[h+j], row[h+j+half]

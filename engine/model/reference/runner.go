@@ -50,6 +50,11 @@ type sequence struct {
 	keys   [][][]float64 // (layers, pos, kvHeads*headDim), after RoPE
 	values [][][]float64 // (layers, pos, kvHeads*headDim)
 	logits []float32     // (vocab) returned by the last Forward
+
+	// M-RoPE (model.MRoPE): the next text token's rotary position is
+	// Len()+delta; marks are the deltas images set, from a cache index on.
+	delta int
+	marks [][2]int // (cache index, delta)
 }
 
 func (s *sequence) Len() int { return len(s.keys[0]) }
@@ -69,6 +74,13 @@ func (s *sequence) Truncate(n int) error {
 	}
 	for l := range s.keys {
 		s.keys[l], s.values[l] = s.keys[l][:n], s.values[l][:n]
+	}
+	for len(s.marks) > 0 && s.marks[len(s.marks)-1][0] > n {
+		s.marks = s.marks[:len(s.marks)-1]
+	}
+	s.delta = 0
+	if len(s.marks) > 0 {
+		s.delta = s.marks[len(s.marks)-1][1]
 	}
 	return nil
 }
@@ -165,6 +177,9 @@ func (s *sequence) do(f func(o *ops)) (err error) {
 			err = fmt.Errorf("reference: %v", e)
 		}
 	}()
-	f(&ops{s: s, pos: s.Len()})
+	f(&ops{s: s, pos: s.Len(), rpos: s.Len() + s.delta})
 	return nil
 }
+
+// mrope reports whether the model positions its tokens with M-RoPE.
+func (r *Runner) mrope() bool { return model.UsesMRoPE(r.def) }

@@ -117,14 +117,23 @@ func (s *sequence) ImageEmbeds(ctx context.Context, pixels []float32) ([]float32
 		return nil, errNoVision
 	}
 	spec := v.Image()
+	if spec.Merge > 0 {
+		return nil, fmt.Errorf("reference: the vision tower reads each image at its own size: give its grid of patches to ImageGridEmbeds")
+	}
 	if want := spec.Channels * spec.Size * spec.Size; len(pixels) != want {
 		return nil, fmt.Errorf("reference: image of %d pixel values, want %d", len(pixels), want)
 	}
+	return s.tower(ctx, v, pixels, [3]int{}, spec.Tokens)
+}
+
+// tower runs v's tower on pixels of grid, which give tokens embeddings.
+func (s *sequence) tower(ctx context.Context, v model.Vision, pixels []float32, grid [3]int, tokens int) ([]float32, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var out []float32
 	err := s.do(func(o *ops) {
+		o.grid = grid
 		x := v.VisionEmbed(o, pixels)
 		for l := range v.VisionLayers() {
 			x = v.VisionLayer(o, l, x)
@@ -136,8 +145,8 @@ func (s *sequence) ImageEmbeds(ctx context.Context, pixels []float32) ([]float32
 	if err != nil {
 		return nil, err
 	}
-	if len(out) != spec.Tokens*s.r.cfg.HiddenSize {
-		return nil, fmt.Errorf("reference: vision tower gave %d values, want %dx%d", len(out), spec.Tokens, s.r.cfg.HiddenSize)
+	if len(out) != tokens*s.r.cfg.HiddenSize {
+		return nil, fmt.Errorf("reference: vision tower gave %d values, want %dx%d", len(out), tokens, s.r.cfg.HiddenSize)
 	}
 	return out, nil
 }
@@ -182,14 +191,24 @@ func (s *sequence) ForwardImages(ctx context.Context, tokens []int32, spans []mo
 			sp := spans[image[t]-1]
 			n = len(sp.Embeds) / hidden
 			step = make([]int32, n) // the placeholders are not looked up
-			in = []model.ImageSpan{{At: 0, Embeds: sp.Embeds}}
+			in = []model.ImageSpan{{At: 0, Embeds: sp.Embeds, Grid: sp.Grid}}
+		}
+		var pos3 [][3]int
+		var after []int
+		if s.r.mrope() && in != nil {
+			pos3 = make([][3]int, n)
+			var err error
+			if _, after, err = model.MRoPEPositions(pos3, s.Len()+s.delta, in, hidden); err != nil {
+				_ = s.Truncate(start)
+				return nil, fmt.Errorf("reference: %w", err)
+			}
 		}
 		if err := ctx.Err(); err != nil {
 			_ = s.Truncate(start)
 			return nil, err
 		}
 		err := s.do(func(o *ops) {
-			o.tokens, o.spans = step, in
+			o.tokens, o.spans, o.pos3 = step, in, pos3
 			d := s.r.def
 			x := val(d.Embed(o))
 			for _, sp := range in {
@@ -207,6 +226,11 @@ func (s *sequence) ForwardImages(ctx context.Context, tokens []int32, spans []mo
 		if err != nil {
 			_ = s.Truncate(start)
 			return nil, err
+		}
+		if after != nil {
+			end := s.Len()
+			s.delta = after[0] - end
+			s.marks = append(s.marks, [2]int{end, s.delta})
 		}
 		t += n
 	}

@@ -1389,6 +1389,8 @@ export type components = {
             api_key?: string;
             base_url?: string;
             discover?: boolean;
+            /** @enum {string} */
+            http2?: "auto" | "on" | "off";
             kind?: string;
             models?: string[];
             name?: string;
@@ -1402,6 +1404,8 @@ export type components = {
             discover: boolean;
             has_key: boolean;
             health: components["schemas"]["route.Status"];
+            /** @enum {string} */
+            http2: "auto" | "on" | "off";
             id: string;
             key_last4?: string;
             kind: string;

@@ -9,9 +9,9 @@ import { formatRules, parseRules } from '../lib/routing'
 import type { AuditStats, Backend, RouteRule, TokenUsage } from '../lib/types'
 
 type Draft = { id?: string; name: string; kind: 'openai' | 'anthropic'; base_url: string; api_key: string; keep_key: boolean;
-  timeout_s: string; models: string; discover: boolean; users: string }
+  timeout_s: string; models: string; discover: boolean; users: string; http2: string }
 
-const blank: Draft = { name: '', kind: 'openai', base_url: '', api_key: '', keep_key: false, timeout_s: '0', models: '', discover: true, users: '' }
+const blank: Draft = { name: '', kind: 'openai', base_url: '', api_key: '', keep_key: false, timeout_s: '0', models: '', discover: true, users: '', http2: 'auto' }
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean)
 
 export function BackendsCard() {
@@ -63,7 +63,7 @@ export function BackendsCard() {
     }
   }
   const edit = (b: Backend) => setEditing({ id: b.id, name: b.name, kind: b.kind, base_url: b.base_url, api_key: '', keep_key: b.has_key,
-    timeout_s: String(b.timeout_s), models: b.models.join(', '), discover: b.discover, users: b.users.join(', ') })
+    timeout_s: String(b.timeout_s), models: b.models.join(', '), discover: b.discover, users: b.users.join(', '), http2: b.http2 })
 
   return (
     <Card title="Remote backends" id="backends-settings" actions={<>
@@ -126,7 +126,7 @@ function BackendForm({ draft, onClose, onSaved }: { draft: Draft; onClose: () =>
     setBusy(true)
     setError('')
     const body: Record<string, unknown> = { name: d.name.trim(), kind: d.kind, base_url: d.base_url.trim(), timeout_s: Number(d.timeout_s) || 0,
-      models: list(d.models), discover: d.discover, users: list(d.users) }
+      models: list(d.models), discover: d.discover, users: list(d.users), http2: d.http2 }
     if (!d.keep_key || d.api_key) body.api_key = d.api_key // absent: the stored key stays
     try {
       if (d.id) await api.put(`/api/backends/${d.id}`, body)
@@ -166,6 +166,13 @@ function BackendForm({ draft, onClose, onSaved }: { draft: Draft; onClose: () =>
           <Field label="Timeout (s)" hint="Until the answer starts; 0: 5 minutes"><input name="timeout_s" type="number" min="0" max="3600" value={d.timeout_s} onInput={set('timeout_s')} /></Field>
         </div>
         <Switch checked={d.discover} onChange={(v) => setD({ ...d, discover: v })} label="Discover its models (GET /models, every 30 s)" />
+        <Field label="HTTP/2" hint="On asks an http:// server once whether it speaks HTTP/2 without TLS (another MLX Manager does; vLLM and llama-server do not), so its streams share one connection; HTTP/1.1 if not.">
+          <select name="http2" value={d.http2} onChange={set('http2')}>
+            <option value="auto">auto (HTTP/2 over https://, HTTP/1.1 over http://)</option>
+            <option value="on">on (also HTTP/2 over http:// when the server speaks it)</option>
+            <option value="off">off (HTTP/1.1 only)</option>
+          </select>
+        </Field>
         <Field label="Only these users or API keys" hint="User ids or API key ids, comma-separated; empty: everyone"><input name="users" value={d.users} onInput={set('users')} /></Field>
         {error && <div class="alert alert-bad">{error}</div>}
       </form>
