@@ -23,10 +23,6 @@ const (
 	wsCloseGrace = time.Second
 )
 
-// auditPingInterval is how often the audit WebSocket pings its client (and re-checks
-// its credential); a variable so tests need not wait 30 s.
-var auditPingInterval = 30 * time.Second
-
 // auditMessage is one WebSocket message: first a snapshot of the recent events
 // (oldest first), then one "event" message per new event.
 type auditMessage struct {
@@ -74,7 +70,7 @@ func (s *Server) handleAuditWS(c echo.Context) error {
 	if err := s.wsWrite(ctx, conn, snapshot); err != nil {
 		return nil
 	}
-	ping := time.NewTicker(s.pingInterval)
+	ping := time.NewTicker(s.timing.AuditPing)
 	defer ping.Stop()
 	for {
 		select {

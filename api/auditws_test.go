@@ -134,8 +134,7 @@ func TestAuditWSLive(t *testing.T) {
 
 // A watcher whose user is disabled is cut off at the next ping.
 func TestAuditWSEndsWhenUserDisabled(t *testing.T) {
-	defer api.SetAuditPingInterval(20 * time.Millisecond)()
-	s := apitest.Start(t, apitest.Options{})
+	s := apitest.Start(t, apitest.Options{Configure: func(o *api.Options) { o.Timing.AuditPing = 20 * time.Millisecond }})
 	admin := s.Admin(t)
 	u, tok := s.ApprovedUser(t, admin, "user@example.com")
 	conn, _, err := dialAudit(t, s, "?token="+tok, nil)

@@ -136,7 +136,7 @@ func (s *Server) handleDownloadProgress(c echo.Context) error {
 	defer cancel()
 	st := s.newSSE(c)
 	defer st.close()
-	recheck := time.NewTicker(credentialRecheck)
+	recheck := time.NewTicker(s.timing.CredentialRecheck)
 	defer recheck.Stop()
 	for {
 		select {

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -86,11 +87,10 @@ func TestDownloadWithProgress(t *testing.T) {
 	}
 	// Clear the fault only once the stall was noticed and the shard asked for again
 	// from where it stopped; clearing it earlier lets the stalled request finish.
-	for deadline := time.Now().Add(20 * time.Second); env.Hub.RangeRequests("model-00002-of-00003.safetensors") == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the stalled shard was not resumed with a Range request")
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := env.Hub.Await(ctx, func() bool { return env.Hub.RangeRequests("model-00002-of-00003.safetensors") > 0 }); err != nil {
+		t.Fatalf("the stalled shard was not resumed with a Range request: %v", err)
 	}
 	env.Hub.SetFault("model-00002-of-00003.safetensors", hubtest.Fault{})
 	for i, tab := range tabs {

@@ -11,10 +11,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
-// credentialRecheck is how often a long event stream re-checks its client's
-// credential; a variable so tests need not wait.
-var credentialRecheck = 30 * time.Second
-
 // eventsSnapshot is the first event of /api/servers/events: the whole state, so
 // a client needs no other request before following the deltas.
 type eventsSnapshot struct {
@@ -63,7 +59,7 @@ func (s *Server) handleServerEvents(c echo.Context) error {
 	if st.send("snapshot", snap) != nil {
 		return nil
 	}
-	recheck := time.NewTicker(credentialRecheck)
+	recheck := time.NewTicker(s.timing.CredentialRecheck)
 	defer recheck.Stop()
 	changes, stopChanges := s.store.Changes()
 	defer stopChanges()

@@ -49,8 +49,6 @@ type libOptions struct {
 
 func startLib(t *testing.T, o libOptions) *libEnv {
 	t.Helper()
-	restore := api.SetCredentialRecheck(50 * time.Millisecond)
-	t.Cleanup(restore)
 	env := &libEnv{Models: t.TempDir()}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// Cleanups run last-in first-out: the engine and the manager are closed after
@@ -94,6 +92,7 @@ func startLib(t *testing.T, o libOptions) *libEnv {
 	}
 	env.Server = apitest.Start(t, apitest.Options{Configure: func(ao *api.Options) {
 		ao.Engine, ao.PoolConfig = env.Engine, o.Pool
+		ao.Timing.CredentialRecheck = 50 * time.Millisecond
 	}})
 	env.Admin = env.Server.Admin(t)
 	return env
@@ -254,17 +253,5 @@ func (st *sseStream) until(t *testing.T, keep func(sseEvent) bool) sseEvent {
 		if keep(ev) {
 			return ev
 		}
-	}
-}
-
-// eventually polls cond until it holds or 20 s have passed.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

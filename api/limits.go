@@ -13,17 +13,9 @@ import (
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
-// Time limits. A non-streaming /api call answers in well under a second; one that
-// takes apiTimeout is stuck (a Hub that does not answer, a wedged disk) and is cut
-// off rather than left holding a goroutine and a connection forever. Streams and
-// /v1 generations run as long as their client stays; bodyReadTimeout still bounds
-// how long a client may take to send its request body.
-// Variables so tests need not wait that long.
-var (
-	apiTimeout      = 30 * time.Second
-	modelLoadTime   = 10 * time.Minute // POST /api/servers/start loads a model: large ones take minutes
-	bodyReadTimeout = 30 * time.Second
-)
+// Time limits: a non-streaming /api call answers in well under a second, and
+// Timing.Request stops one that does not; model loads get modelLoadTime.
+var modelLoadTime = 10 * time.Minute // POST /api/servers/start loads a model: large ones take minutes
 
 // unboundedRoutes are the /api routes that stream for as long as the client
 // watches, so they get no request timeout; the export streams the whole audit log.
@@ -34,7 +26,7 @@ var unboundedRoutes = map[string]bool{
 	"/api/servers/events":                    true,
 }
 
-// slowRoutes get a longer timeout than apiTimeout.
+// slowRoutes get a longer timeout than Timing.Request.
 var slowRoutes = map[string]*time.Duration{
 	"/api/servers/start": &modelLoadTime,
 }
@@ -56,15 +48,16 @@ func bodyLimit(path string) int64 {
 	return maxAuthBody
 }
 
-// requestTimeout is the route's time limit; 0 means none.
-func requestTimeout(route string) time.Duration {
+// requestTimeout is the route's time limit, given the limit of ordinary /api
+// calls; 0 means none.
+func requestTimeout(route string, api time.Duration) time.Duration {
 	if !strings.HasPrefix(route, "/api/") || unboundedRoutes[route] {
 		return 0
 	}
 	if d, ok := slowRoutes[route]; ok {
 		return *d
 	}
-	return apiTimeout
+	return api
 }
 
 // limitRequest applies the body cap, the body read deadline and the route's time
@@ -82,7 +75,7 @@ func (s *Server) limitRequest(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.Body != nil && r.Body != http.NoBody {
 			body = &cappedBody{ReadCloser: r.Body, left: limit}
 			rc := http.NewResponseController(c.Response().Writer)
-			if rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) == nil {
+			if rc.SetReadDeadline(time.Now().Add(s.timing.BodyRead)) == nil {
 				body.rc = rc
 			}
 			r.Body = body
@@ -101,7 +94,7 @@ func errBodyTooLarge(limit int64) *Error {
 
 // withTimeout runs next under the route's time limit, if it has one.
 func (s *Server) withTimeout(c echo.Context, next echo.HandlerFunc) error {
-	d := requestTimeout(c.Path())
+	d := requestTimeout(c.Path(), s.timing.Request)
 	if d == 0 {
 		return next(c)
 	}

@@ -84,7 +84,7 @@ func TestRequestTimeouts(t *testing.T) {
 		if !routes[route] {
 			t.Errorf("unbounded route %s is not a route: keep the table in step with routes.go", route)
 		}
-		if d := requestTimeout(route); d != 0 {
+		if d := requestTimeout(route, time.Minute); d != 0 {
 			t.Errorf("stream %s gets a %v timeout", route, d)
 		}
 	}
@@ -94,20 +94,18 @@ func TestRequestTimeouts(t *testing.T) {
 		}
 	}
 	for route, want := range map[string]time.Duration{
-		"/api/auth/me":         apiTimeout,
+		"/api/auth/me":         time.Minute, // the limit of ordinary calls given
 		"/api/servers/start":   modelLoadTime,
 		"/v1/chat/completions": 0, // tied to the client
 		"/health":              0,
 	} {
-		if got := requestTimeout(route); got != want {
+		if got := requestTimeout(route, time.Minute); got != want {
 			t.Errorf("timeout of %s = %v, want %v", route, got, want)
 		}
 	}
 
 	t.Run("a stuck call is stopped", func(t *testing.T) {
-		defer func(d time.Duration) { apiTimeout = d }(apiTimeout)
-		apiTimeout = 50 * time.Millisecond
-		env := startV1(t)
+		env := startV1(t, func(o *Options) { o.Timing.Request = 50 * time.Millisecond })
 		env.s.echo.GET("/api/test/stuck", func(c echo.Context) error {
 			<-c.Request().Context().Done()
 			return c.Request().Context().Err()
@@ -120,9 +118,8 @@ func TestRequestTimeouts(t *testing.T) {
 }
 
 func TestBodyReadDeadline(t *testing.T) {
-	defer func(d time.Duration) { bodyReadTimeout = d }(bodyReadTimeout)
-	bodyReadTimeout = 100 * time.Millisecond
-	env := startV1(t)
+	const bodyReadTimeout = 100 * time.Millisecond
+	env := startV1(t, func(o *Options) { o.Timing.BodyRead = bodyReadTimeout })
 	// A handler that streams for longer than the body deadline after reading its
 	// body must keep its client: the deadline is lifted once the body is read.
 	env.s.echo.POST("/api/test/long", func(c echo.Context) error {

@@ -44,14 +44,19 @@ func TestValidHost(t *testing.T) {
 	}
 }
 
-func newTestServer(t *testing.T) *Server {
+// newTestServer builds a server with a temp store; configure, if given, adjusts its options.
+func newTestServer(t *testing.T, configure ...func(*Options)) *Server {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "data"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s, err := New(Options{Addr: "127.0.0.1:10242", Version: "test", Store: st})
+	opts := Options{Addr: "127.0.0.1:10242", Version: "test", Store: st}
+	for _, c := range configure {
+		c(&opts)
+	}
+	s, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,6 +37,8 @@ type Options struct {
 	JWTSecret      []byte           // signs session tokens, ≥ 32 bytes; nil = a random one for this run only
 	PasswordParams *auth.Params     // Argon2id cost; nil = auth.DefaultParams (tests pass auth.TestParams)
 	Now            func() time.Time // clock for tokens, login limits and audit times; nil = time.Now
+	Timing         Timing           // request limits and stream periods; zero fields take the defaults
+	UI             fs.FS            // the web app at /; nil = the embedded build (assets.UI)
 
 	// Engine runs the models, the pool and generation, and (when it was given a
 	// Hub client and a download manager) search and downloads; nil: model
@@ -64,7 +67,7 @@ type Server struct {
 	quotas        *auth.Quotas   // /v1 requests per user and per API key (quotas.go)
 	keyTouches    keyTouches     // which request records an API key's use (keytouch.go)
 	audits        *auditHub      // live audit watchers
-	pingInterval  time.Duration  // audit WebSocket pings
+	timing        Timing         // Options.Timing with the defaults filled in
 	hijacked      sync.WaitGroup // WebSocket handlers, which http.Server.Shutdown does not wait for
 	library       libraryState   // caches and locks of the model library routes
 	metrics       *serverMetrics // what /metrics reports (metrics.go)
@@ -104,7 +107,7 @@ func New(opts Options) (*Server, error) {
 		registrations: auth.NewLimiter(auth.LimiterConfig{Max: 10_000, Window: registrationWindow, Now: opts.Now}),
 		quotas:        auth.NewQuotas(opts.Now),
 		audits:        newAuditHub(),
-		pingInterval:  auditPingInterval,
+		timing:        opts.Timing.withDefaults(),
 		done:          make(chan struct{}),
 	}
 	if err := s.seedTokenQuotas(); err != nil {

@@ -16,11 +16,6 @@ import (
 	"github.com/mlx-manager/mlx-manager/api/openai"
 )
 
-// sseKeepAlive is how long a stream may stay silent (a long prefill, a model
-// loading) before it sends an SSE comment, so proxies and clients with read
-// timeouts keep the connection. A variable so tests need not wait.
-var sseKeepAlive = 10 * time.Second
-
 // sseWriteTimeout bounds one write: a client that stops reading must not hold a
 // generation (and its model lease) forever.
 const sseWriteTimeout = 30 * time.Second
@@ -40,8 +35,9 @@ type sseStream struct {
 
 	mu        sync.Mutex // guards the response writer, committed, last and held
 	committed bool
-	last      time.Time    // last write
-	held      bytes.Buffer // events hold wrote, for the next write
+	last      time.Time     // last write
+	held      bytes.Buffer  // events hold wrote, for the next write
+	quietMax  time.Duration // Timing.SSEKeepAlive: the longest silence
 
 	stopKeepAlive chan struct{}
 	keepAliveDone chan struct{}
@@ -54,7 +50,7 @@ func (s *Server) newSSE(c echo.Context) *sseStream {
 	ctx, cancel := context.WithCancel(c.Request().Context())
 	st := &sseStream{
 		c: c, rc: http.NewResponseController(c.Response()), ctx: ctx, cancel: cancel,
-		last: time.Now(), stopKeepAlive: make(chan struct{}), keepAliveDone: make(chan struct{}),
+		last: time.Now(), quietMax: s.timing.SSEKeepAlive, stopKeepAlive: make(chan struct{}), keepAliveDone: make(chan struct{}),
 	}
 	st.watcher.Add(1)
 	go func() { // shutdown ends the stream's work
@@ -71,7 +67,7 @@ func (s *Server) newSSE(c echo.Context) *sseStream {
 
 func (st *sseStream) keepAlive() {
 	defer close(st.keepAliveDone)
-	tick := time.NewTicker(sseKeepAlive / 4)
+	tick := time.NewTicker(st.quietMax / 4)
 	defer tick.Stop()
 	for {
 		select {
@@ -81,7 +77,7 @@ func (st *sseStream) keepAlive() {
 			return
 		case <-tick.C:
 			st.mu.Lock()
-			if time.Since(st.last) >= sseKeepAlive {
+			if time.Since(st.last) >= st.quietMax {
 				_ = st.writeLocked([]byte(": keep-alive\n\n")) // a failed write ends ctx's client soon enough
 			}
 			st.mu.Unlock()

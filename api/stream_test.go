@@ -15,9 +15,9 @@ import (
 )
 
 // streamServer serves one stream handler on a real connection.
-func streamServer(t *testing.T, handler func(s *Server, c echo.Context) error) (*Server, string) {
+func streamServer(t *testing.T, keepAlive time.Duration, handler func(s *Server, c echo.Context) error) (*Server, string) {
 	t.Helper()
-	s := &Server{done: make(chan struct{})}
+	s := &Server{done: make(chan struct{}), timing: Timing{SSEKeepAlive: keepAlive}.withDefaults()}
 	e := echo.New()
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
 		if !c.Response().Committed {
@@ -30,16 +30,9 @@ func streamServer(t *testing.T, handler func(s *Server, c echo.Context) error) (
 	return s, ts.URL
 }
 
-func setKeepAlive(t *testing.T, d time.Duration) {
-	old := sseKeepAlive
-	sseKeepAlive = d
-	t.Cleanup(func() { sseKeepAlive = old })
-}
-
 func TestSSEKeepAliveAndEvents(t *testing.T) {
-	setKeepAlive(t, 20*time.Millisecond)
 	release := make(chan struct{})
-	_, url := streamServer(t, func(s *Server, c echo.Context) error {
+	_, url := streamServer(t, 20*time.Millisecond, func(s *Server, c echo.Context) error {
 		st := s.newSSE(c)
 		defer st.close()
 		<-release // a long prefill: nothing to send
@@ -83,8 +76,7 @@ func TestSSEKeepAliveAndEvents(t *testing.T) {
 // TestSSELazyCommit checks that a stream that fails before sending anything can
 // still answer with an HTTP error.
 func TestSSELazyCommit(t *testing.T) {
-	setKeepAlive(t, time.Hour)
-	_, url := streamServer(t, func(s *Server, c echo.Context) error {
+	_, url := streamServer(t, time.Hour, func(s *Server, c echo.Context) error {
 		st := s.newSSE(c)
 		defer st.close()
 		return streamFailed(c, st, "m", errors.New("boom"), func(*Error) error { t.Error("wrote the error in a stream"); return nil })
@@ -102,8 +94,7 @@ func TestSSELazyCommit(t *testing.T) {
 // TestSSEShutdown checks that a server shutdown ends a stream's context and that
 // the stream then reports the shutdown in the stream.
 func TestSSEShutdown(t *testing.T) {
-	setKeepAlive(t, time.Hour)
-	s, url := streamServer(t, func(s *Server, c echo.Context) error {
+	s, url := streamServer(t, time.Hour, func(s *Server, c echo.Context) error {
 		st := s.newSSE(c)
 		defer st.close()
 		if err := st.comment("started"); err != nil {
@@ -149,10 +140,9 @@ func (w *writeRecorder) Write(b []byte) (int, error) {
 // Held events leave with the next event in one write; until then nothing is
 // committed, so a handler that fails still answers with an HTTP error.
 func TestSSEHold(t *testing.T) {
-	setKeepAlive(t, time.Hour)
 	w := &writeRecorder{ResponseRecorder: httptest.NewRecorder()}
 	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/", nil), w)
-	st := (&Server{done: make(chan struct{})}).newSSE(c)
+	st := (&Server{done: make(chan struct{}), timing: Timing{SSEKeepAlive: time.Hour}}).newSSE(c)
 	defer st.close()
 	if err := st.hold("", map[string]string{"role": "assistant"}); err != nil {
 		t.Fatal(err)

@@ -18,14 +18,15 @@ import (
 	"github.com/mlx-manager/mlx-manager/assets"
 )
 
-// uiFiles is the web app the server answers with at /; tests swap in their own.
-var uiFiles = assets.UI
-
 // uiRoutes serves the web app: its files, and index.html for every other path
 // outside /api and /v1, so the app's own routes (/models, /chat) survive a reload.
 // It goes last: echo prefers every other route to the catch-all.
 func (s *Server) uiRoutes() {
-	ui := &uiHandler{fsys: uiFiles()}
+	fsys := s.opts.UI
+	if fsys == nil {
+		fsys = assets.UI()
+	}
+	ui := &uiHandler{fsys: fsys}
 	s.echo.GET("/*", ui.serve)
 	s.echo.HEAD("/*", ui.serve)
 }

@@ -31,13 +31,10 @@ func builtUI() fs.FS {
 	}
 }
 
-// serveUI makes the next servers answer with fsys at /.
+// serveUI returns a server that answers with fsys at /.
 func serveUI(t *testing.T, fsys fs.FS) *Server {
 	t.Helper()
-	old := uiFiles
-	uiFiles = func() fs.FS { return fsys }
-	t.Cleanup(func() { uiFiles = old })
-	return newTestServer(t)
+	return newTestServer(t, func(o *Options) { o.UI = fsys })
 }
 
 func TestUIPagesAndFallback(t *testing.T) {

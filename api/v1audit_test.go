@@ -32,13 +32,18 @@ type v1Env struct {
 	keyID  string
 }
 
-func startV1(t *testing.T) *v1Env {
+// startV1 starts a server with the test routes; configure, if given, adjusts its options.
+func startV1(t *testing.T, configure ...func(*Options)) *v1Env {
 	t.Helper()
 	clock := storetest.NewClock()
 	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
 	params := auth.TestParams
-	s, err := New(Options{Addr: "127.0.0.1:0", Store: st, Now: clock.Now, PasswordParams: &params,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	opts := Options{Addr: "127.0.0.1:0", Store: st, Now: clock.Now, PasswordParams: &params,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, c := range configure {
+		c(&opts)
+	}
+	s, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -212,7 +212,11 @@ func TestKillDuringDownload(t *testing.T) {
 	p := startProc(t, dataDir, modelsDir, env)
 	tok := p.admin()
 	p.must("POST", "/api/models/download", tok, map[string]string{"model_id": repo.ID}, http.StatusAccepted, nil)
-	waitFor(t, "the stalled shard to be requested", func() bool { return hubSrv.FileRequests(shard) > 0 })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hubSrv.Await(ctx, func() bool { return hubSrv.FileRequests(shard) > 0 }); err != nil {
+		t.Fatalf("the stalled shard was not requested: %v", err)
+	}
 	// Files download in parallel: wait for this shard's own partial blob, not
 	// any, or the kill can land before the stalled shard wrote a byte and the
 	// restart rightly fetches it from the start.

@@ -55,6 +55,7 @@ func newest(evs []store.AuditEvent, keep func(store.AuditEvent) bool) []string {
 }
 
 func TestAuditQuery(t *testing.T) {
+	t.Parallel()
 	clock := storetest.NewClock()
 	start := clock.Now()
 	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
@@ -114,6 +115,7 @@ func TestAuditQuery(t *testing.T) {
 }
 
 func TestAuditStats(t *testing.T) {
+	t.Parallel()
 	clock := storetest.NewClock()
 	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
 	seedAudit(t, st, clock, 6)
@@ -144,6 +146,7 @@ func TestAuditStats(t *testing.T) {
 }
 
 func TestAuditAppendTruncates(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	long := strings.Repeat("é", 1000) // 2 bytes each: the cut must not split one
 	ev, err := st.Audit().Append(store.AuditEvent{Action: "v1.x", ErrorMessage: long})
@@ -159,6 +162,7 @@ func TestAuditAppendTruncates(t *testing.T) {
 }
 
 func TestAuditRetention(t *testing.T) {
+	t.Parallel()
 	clock := storetest.NewClock()
 	start := clock.Now()
 	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
@@ -211,9 +215,10 @@ func TestAuditRetention(t *testing.T) {
 
 // Pruning more than one batch works across transactions.
 func TestAuditPruneBatches(t *testing.T) {
-	defer store.SetPruneBatch(7)()
+	t.Parallel()
 	clock := storetest.NewClock()
 	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
+	st.SetPruneBatch(7)
 	seedAudit(t, st, clock, 30)
 	removed, err := st.Audit().Prune(clock.Now().Add(-5*time.Second), 20)
 	if err != nil || removed != 25 {
@@ -227,6 +232,7 @@ func TestAuditPruneBatches(t *testing.T) {
 }
 
 func TestAuditTokenUse(t *testing.T) {
+	t.Parallel()
 	clock := storetest.NewClock()
 	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
 	add := func(user, key string, prompt, completion int) {
@@ -257,6 +263,7 @@ func TestAuditTokenUse(t *testing.T) {
 }
 
 func TestAuditTokenSums(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	for _, ev := range []store.AuditEvent{
 		{Action: "v1.chat.completions", UserEmail: "a@x", Backend: "gpu", PromptTokens: 10, CompletionTokens: 5},

@@ -62,9 +62,9 @@ func (a Audit) EnforceRetention() (int, error) {
 	return a.Prune(a.s.now().Add(-time.Duration(r.Days)*24*time.Hour), r.MaxEvents)
 }
 
-// pruneBatch bounds one transaction, so pruning a huge backlog never holds the
-// write lock (and request handling) for long.
-var pruneBatch = 5000
+// defaultPruneBatch bounds one transaction, so pruning a huge backlog never holds
+// the write lock (and request handling) for long (Store.pruneBatch; tests lower it).
+const defaultPruneBatch = 5000
 
 // Prune deletes events older than before and then the oldest beyond maxEvents
 // (0 = no cap). It returns the number deleted.
@@ -77,7 +77,7 @@ func (a Audit) Prune(before time.Time, maxEvents int) (int, error) {
 		if err != nil {
 			return total, fmt.Errorf("prune audit log: %w", err)
 		}
-		if n < pruneBatch {
+		if n < a.s.pruneBatch {
 			break
 		}
 	}
@@ -104,7 +104,7 @@ func (a Audit) Prune(before time.Time, maxEvents int) (int, error) {
 	}
 }
 
-// deleteOldest deletes, in one transaction, up to pruneBatch of the oldest events
+// deleteOldest deletes, in one transaction, up to Store.pruneBatch of the oldest events
 // for which del(key, index from the oldest) holds, stopping at the first that fails.
 func (a Audit) deleteOldest(del func(k []byte, i int) bool) (int, error) {
 	n := 0
@@ -113,7 +113,7 @@ func (a Audit) deleteOldest(del func(k []byte, i int) bool) (int, error) {
 		var keys [][]byte
 		c := b.Cursor()
 		// Collect first: deleting under a moving cursor can skip keys in bbolt.
-		for k, _ := c.First(); k != nil && len(keys) < pruneBatch && del(k, len(keys)); k, _ = c.Next() {
+		for k, _ := c.First(); k != nil && len(keys) < a.s.pruneBatch && del(k, len(keys)); k, _ = c.Next() {
 			keys = append(keys, append([]byte(nil), k...))
 		}
 		for _, k := range keys {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestAuthSettingsValidate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		set   store.AuthSettings
@@ -39,6 +40,7 @@ func TestAuthSettingsValidate(t *testing.T) {
 // TestAuthSettingsStored: PutAuth refuses what Validate refuses, and the
 // document reads back as written (the embedded caps and quotas flattened).
 func TestAuthSettingsStored(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	if set, err := st.Settings().Auth(); err != nil || set != (store.AuthSettings{}) {
 		t.Fatalf("default = %+v, %v", set, err)

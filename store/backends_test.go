@@ -12,6 +12,7 @@ import (
 )
 
 func TestBackendKeyEncryptedAtRest(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {

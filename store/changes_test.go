@@ -9,6 +9,7 @@ import (
 )
 
 func TestChanges(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	changes, cancel := st.Changes()
 	defer cancel()
@@ -64,6 +65,7 @@ func TestChanges(t *testing.T) {
 // A subscriber that does not read never blocks a write; it is told it lost
 // changes when it reads again.
 func TestChangesSlowSubscriber(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	changes, cancel := st.Changes()
 	for i := range 200 {

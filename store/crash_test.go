@@ -54,6 +54,7 @@ func crashWriter(dir string) {
 // TestCrashDurability SIGKILLs a process in the middle of a burst of writes and
 // checks that every write it saw acknowledged survived and the file is consistent.
 func TestCrashDurability(t *testing.T) {
+	t.Parallel()
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		crashWriter(dir)
 		return

@@ -7,13 +7,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// SetPruneBatch shrinks the prune transaction size so tests cross batch boundaries
-// with few events; the returned func restores it.
-func SetPruneBatch(n int) (restore func()) {
-	old := pruneBatch
-	pruneBatch = n
-	return func() { pruneBatch = old }
-}
+// SetPruneBatch shrinks s's prune transaction size so tests cross batch
+// boundaries with few events. Call it before s is used.
+func (s *Store) SetPruneBatch(n int) { s.pruneBatch = n }
 
 // AppendInOneTx writes evs in a single transaction, for benchmarks that need a large
 // log quickly (Append pays one fsync per event).
@@ -35,9 +31,5 @@ func (a Audit) AppendInOneTx(evs []AuditEvent) error {
 	})
 }
 
-// SetMaxResponses lowers the stored responses' cap; the returned func restores it.
-func SetMaxResponses(n int) (restore func()) {
-	old := maxResponses
-	maxResponses = n
-	return func() { maxResponses = old }
-}
+// SetMaxResponses lowers s's cap on stored responses. Call it before s is used.
+func (s *Store) SetMaxResponses(n int) { s.maxResponses = n }

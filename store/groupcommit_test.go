@@ -10,6 +10,7 @@ import (
 // While one commit runs, later callers queue and go together in the next
 // transaction, led by the first of them; each gets its own result.
 func TestGroupCommitQueuesBehindARunningCommit(t *testing.T) {
+	t.Parallel()
 	const waiters = 10
 	var g groupCommit
 	allQueued := make(chan struct{})
@@ -65,6 +66,7 @@ func TestGroupCommitQueuesBehindARunningCommit(t *testing.T) {
 
 // Concurrent appends each come back with their own id, all stored, none twice.
 func TestAuditConcurrentAppends(t *testing.T) {
+	t.Parallel()
 	s, err := Open(t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -106,6 +108,7 @@ func TestAuditConcurrentAppends(t *testing.T) {
 
 // A commit that fails reaches the caller as an error.
 func TestAuditAppendAfterClose(t *testing.T) {
+	t.Parallel()
 	s, err := Open(t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestImageSettings(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	set, err := st.Settings().Images()
 	if err != nil || set.Fetch() != store.ImageFetchOff {

@@ -11,6 +11,7 @@ import (
 )
 
 func TestInvites(t *testing.T) {
+	t.Parallel()
 	clock := storetest.NewClock()
 	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
 	admin := mustCreate(t, st, "admin@example.com")
@@ -76,6 +77,7 @@ func TestInvites(t *testing.T) {
 
 // Two people racing with one invite: exactly one account is created.
 func TestInviteUsedOnce(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	admin := mustCreate(t, st, "admin@example.com")
 	if _, err := st.Invites().Create(admin.ID, "", [32]byte{1}, time.Now().Add(time.Hour)); err != nil {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestLocalModelValidate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, path string
 		field      string // "" when valid
@@ -38,6 +39,7 @@ func TestLocalModelValidate(t *testing.T) {
 
 // TestLocalModels registers, lists and removes folders; names are unique.
 func TestLocalModels(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	lm := st.LocalModels()
 	if _, err := lm.Add(store.LocalModel{Name: "local/b", Path: "/srv/b", AddedBy: "u1"}); err != nil {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestModelParallel(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name     string
 		profiles []Profile

@@ -10,6 +10,7 @@ import (
 // Finding 3 of issue #27: profiles had no owner. Those stored before owners existed
 // go to the first admin, shared, when the store is opened by this build.
 func TestMigrateProfileOwners(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s, err := Open(dir, Options{})
 	if err != nil {
@@ -57,6 +58,7 @@ func TestMigrateProfileOwners(t *testing.T) {
 }
 
 func TestProfileAccessRules(t *testing.T) {
+	t.Parallel()
 	admin := User{ID: "a", IsAdmin: true, Status: StatusApproved}
 	owner := User{ID: "o", Status: StatusApproved}
 	other := User{ID: "x", Status: StatusApproved}

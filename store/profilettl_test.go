@@ -6,6 +6,7 @@ import (
 )
 
 func TestProfileKeepAlive(t *testing.T) {
+	t.Parallel()
 	secs := func(n int) *int { return &n }
 	dur := func(d time.Duration) *time.Duration { return &d }
 	tests := []struct {

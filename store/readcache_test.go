@@ -13,6 +13,7 @@ import (
 // Each write that changes what a request's credentials mean is seen by the very
 // next read, although the read before it filled the cache.
 func TestReadCacheInvalidation(t *testing.T) {
+	t.Parallel()
 	clock := storetest.NewClock()
 	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
 	mustCreate(t, st, "admin@example.com") // the first account: alice is not the last admin
@@ -132,6 +133,7 @@ func TestReadCacheInvalidation(t *testing.T) {
 // returned before their read began: a value read before a commit is not kept
 // past it.
 func TestReadCacheRacingWrites(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	const writes = 30
 	type doc struct{ N int }

@@ -15,9 +15,9 @@ import (
 // over previous_response_id cannot grow the database without bound.
 const ResponseRetention = 30 * 24 * time.Hour
 
-// maxResponses caps how many responses are kept, all users together. A variable
-// so that tests need not write thousands.
-var maxResponses = 2000
+// defaultMaxResponses caps how many responses are kept, all users together
+// (Store.maxResponses; tests lower it rather than write thousands).
+const defaultMaxResponses = 2000
 
 // StoredResponse is one answer of the Responses API kept for GET /v1/responses/{id}
 // and for previous_response_id. Its documents belong to api/openai; the store only
@@ -58,7 +58,7 @@ func (rs Responses) Put(r StoredResponse) error {
 		if err := putJSON(b, []byte(r.ID), r); err != nil {
 			return err
 		}
-		return trimResponses(b, rs.s.now().Add(-ResponseRetention))
+		return trimResponses(b, rs.s.now().Add(-ResponseRetention), rs.s.maxResponses)
 	})
 	if err != nil {
 		return fmt.Errorf("put response %s: %w", r.ID, err)
@@ -67,13 +67,13 @@ func (rs Responses) Put(r StoredResponse) error {
 }
 
 // trimResponses deletes from the oldest key on while a response is older than
-// cutoff or there are more than maxResponses.
-func trimResponses(b *bolt.Bucket, cutoff time.Time) error {
+// cutoff or there are more than limit.
+func trimResponses(b *bolt.Bucket, cutoff time.Time, limit int) error {
 	n := countKeys(b) // Stats() misses this transaction's own writes
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.First() {
 		var r StoredResponse
-		if err := json.Unmarshal(v, &r); err == nil && n <= maxResponses && !r.Created.Before(cutoff) {
+		if err := json.Unmarshal(v, &r); err == nil && n <= limit && !r.Created.Before(cutoff) {
 			return nil
 		}
 		if err := c.Delete(); err != nil {

@@ -11,6 +11,7 @@ import (
 )
 
 func TestResponsesPutGetDelete(t *testing.T) {
+	t.Parallel()
 	clock := storetest.NewClock()
 	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
 	id := st.NewResponseID()
@@ -36,9 +37,10 @@ func TestResponsesPutGetDelete(t *testing.T) {
 // TestResponsesRetention checks both limits: age (an expired response is gone
 // at once, and trimmed by the next Put) and count (the oldest go first).
 func TestResponsesRetention(t *testing.T) {
-	defer store.SetMaxResponses(3)()
+	t.Parallel()
 	clock := storetest.NewClock()
 	st := storetest.OpenDir(t, t.TempDir(), store.Options{Now: clock.Now})
+	st.SetMaxResponses(3)
 	put := func() string {
 		t.Helper()
 		id := st.NewResponseID()

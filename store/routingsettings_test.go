@@ -9,6 +9,7 @@ import (
 )
 
 func TestRoutingSettings(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	if rs, err := st.Settings().Routing(); err != nil || rs.Rules == nil || len(rs.Rules) != 0 {
 		t.Fatalf("default = %+v, %v; want an empty list", rs, err)

@@ -15,6 +15,7 @@ func i64(v int64) *int64 { return &v }
 // TestPoolSettingsValidate is the one place the pool settings' ranges are
 // checked: each bad value is refused naming its JSON field.
 func TestPoolSettingsValidate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		set   store.PoolSettings
@@ -47,6 +48,7 @@ func TestPoolSettingsValidate(t *testing.T) {
 
 // TestHubSettingsValidate: the token's form only; the Hub judges the rest.
 func TestHubSettingsValidate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		set   store.HubSettings
@@ -83,6 +85,7 @@ func checkSettingError(t *testing.T, err error, field string) {
 // TestTypedSettingsStore: Put validates before writing, a refused document
 // leaves the stored one as it was, and the documents read back as written.
 func TestTypedSettingsStore(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	s := st.Settings()
 	if set, found, err := s.Pool(); err != nil || found || set != (store.PoolSettings{}) {
@@ -115,6 +118,7 @@ func TestTypedSettingsStore(t *testing.T) {
 }
 
 func TestBudgetJSON(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in   string
 		want store.Budget

@@ -84,6 +84,9 @@ type Store struct {
 	changes     changeHub   // committed writes of users and settings (changes.go)
 	auditWrites groupCommit // concurrent audit appends share transactions (groupcommit.go)
 	reads       readCache   // keys, users and settings every request reads (readcache.go)
+
+	pruneBatch   int // most audit events one prune transaction deletes
+	maxResponses int // most stored responses kept
 }
 
 // Options tune Open; the zero value is right for the daemon.
@@ -120,7 +123,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, dir: dir, now: opts.Now}
+	s := &Store{db: db, dir: dir, now: opts.Now, pruneBatch: defaultPruneBatch, maxResponses: defaultMaxResponses}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, err

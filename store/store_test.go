@@ -29,6 +29,7 @@ func openTemp(t *testing.T) (*Store, string) {
 }
 
 func TestOpenSecuresFiles(t *testing.T) {
+	t.Parallel()
 	_, dir := openTemp(t)
 	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, FileName): 0o600, filepath.Join(dir, pidFileName): 0o600} {
 		st, err := os.Stat(path)
@@ -44,6 +45,7 @@ func TestOpenSecuresFiles(t *testing.T) {
 // Finding 7 of issue #27: the database kept loose permissions (0644) after a
 // restart; every file of the data dir is closed to others at open.
 func TestOpenRepairsLooseModes(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s, err := Open(dir, Options{})
 	if err != nil {
@@ -76,6 +78,7 @@ func TestOpenRepairsLooseModes(t *testing.T) {
 }
 
 func TestSecondOpenSaysWhoHoldsTheLock(t *testing.T) {
+	t.Parallel()
 	_, dir := openTemp(t)
 	start := time.Now()
 	_, err := Open(dir, Options{LockTimeout: 100 * time.Millisecond})
@@ -92,6 +95,7 @@ func TestSecondOpenSaysWhoHoldsTheLock(t *testing.T) {
 }
 
 func TestReopenKeepsData(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s, err := Open(dir, Options{})
 	if err != nil {
@@ -127,6 +131,7 @@ func TestReopenKeepsData(t *testing.T) {
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s, err := Open(dir, Options{})
 	if err != nil {
@@ -145,6 +150,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 }
 
 func TestSettings(t *testing.T) {
+	t.Parallel()
 	s, _ := openTemp(t)
 	var v struct{ A int }
 	if err := s.Settings().Get("missing", &v); !errors.Is(err, ErrNotFound) {
@@ -163,6 +169,7 @@ func TestSettings(t *testing.T) {
 }
 
 func TestProfiles(t *testing.T) {
+	t.Parallel()
 	s, _ := openTemp(t)
 	ps := s.Profiles()
 	temp := 0.2
@@ -203,6 +210,7 @@ func TestProfiles(t *testing.T) {
 }
 
 func TestRecords(t *testing.T) {
+	t.Parallel()
 	s, _ := openTemp(t)
 	r := s.Downloads()
 	for _, id := range []string{"b", "a"} {

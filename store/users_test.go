@@ -22,6 +22,7 @@ func mustCreate(t *testing.T, st *store.Store, email string) store.User {
 }
 
 func TestUsersCreate(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	first := mustCreate(t, st, "  Admin@Example.COM ")
 	if first.Email != "admin@example.com" || !first.IsAdmin || first.Status != store.StatusApproved {
@@ -52,6 +53,7 @@ func TestUsersCreate(t *testing.T) {
 
 // Two registrations racing on an empty database: exactly one becomes admin.
 func TestUsersConcurrentFirstRegistration(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	var wg sync.WaitGroup
 	users := make([]store.User, 8)
@@ -79,6 +81,7 @@ func TestUsersConcurrentFirstRegistration(t *testing.T) {
 }
 
 func TestUsersLastAdmin(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	admin := mustCreate(t, st, "admin@example.com")
 	other := mustCreate(t, st, "other@example.com")
@@ -131,6 +134,7 @@ func TestUsersLastAdmin(t *testing.T) {
 }
 
 func TestUsersTokenGeneration(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	mustCreate(t, st, "admin@example.com")
 	u := mustCreate(t, st, "u@example.com")
@@ -175,6 +179,7 @@ func TestUsersTokenGeneration(t *testing.T) {
 }
 
 func TestUsersDeleteRemovesKeysAndEmail(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	mustCreate(t, st, "admin@example.com")
 	u := mustCreate(t, st, "gone@example.com")

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/store"
 )
 
@@ -253,6 +254,24 @@ func TestKeepAlive(t *testing.T) {
 	if len(overview.Servers) != 1 || overview.Servers[0].TTLSeconds != -1 {
 		t.Errorf("servers after keep_alive -1: %+v", overview.Servers)
 	}
+	// The unload follows the request: wait for the engine to say it happened.
+	events, stop := e.eng.Subscribe()
+	defer stop()
 	e.chat(t, map[string]any{"max_tokens": 1, "keep_alive": "0"})
-	eventually(t, "the model to unload", func() bool { _, loaded := status(); return !loaded })
+	timeout := time.After(10 * time.Second)
+	for unloaded := false; !unloaded; {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatal("the engine's events ended before the model unloaded")
+			}
+			unloaded = ev.Topic == engine.TopicModel && ev.Model.Model == tinyID && ev.Model.Kind == engine.EventUnloaded
+			if ev.Lost { // an event may have been dropped: read the state instead
+				_, loaded := status()
+				unloaded = unloaded || !loaded
+			}
+		case <-timeout:
+			t.Fatal("keep_alive 0: the model is still loaded 10 s after the request")
+		}
+	}
 }

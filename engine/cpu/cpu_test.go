@@ -24,6 +24,16 @@ func tolerance(d model.DType, opts Options) float64 {
 	return t
 }
 
+func argmax(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}
+
 func rms(x []float32) float64 {
 	var s float64
 	for _, v := range x {

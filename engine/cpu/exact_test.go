@@ -1,3 +1,9 @@
+//go:build !race
+
+// Numeric only (every conformance model on every kernel set), about ten times
+// slower under the race detector: make test-norace runs it without it. The
+// executor's threads are raced by TestConcurrentSequences and the batch tests.
+
 package cpu
 
 import (

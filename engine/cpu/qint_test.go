@@ -1,3 +1,8 @@
+//go:build !race
+
+// Numeric only (two runners fed the same tokens, one step at a time), about ten
+// times slower under the race detector: make test-norace runs it without it.
+
 package cpu
 
 import (

@@ -1,3 +1,9 @@
+//go:build !race
+
+// Numeric only (stories260K's greedy story, one sequence at a time), ten to
+// fifty times slower under the race detector: make test-norace runs these
+// without it.
+
 package cpu
 
 import (
@@ -93,14 +99,4 @@ func tell(t *testing.T, m *model.Model, opts Options) []int32 {
 	}
 	t.Fatalf("%+v: the story did not end within 512 tokens", opts)
 	return nil
-}
-
-func argmax(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
 }

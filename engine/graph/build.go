@@ -19,6 +19,7 @@ type spec struct {
 	eps                                                   float64
 	window                                                int // sliding window; 0 = full causal attention
 	split                                                 int // row blocks of large weight matrices (see linear.go); 1 = none
+	minSplit                                              int // smallest matrix (out*in) split in row blocks; 0 = minSplitElems
 }
 
 // layout maps weights to graph input positions. Inputs are, in order: the

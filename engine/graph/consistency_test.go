@@ -120,37 +120,6 @@ func forwardAll(t *testing.T, r *runner, steps [][]int32) []float32 {
 	return append([]float32(nil), logits...)
 }
 
-func TestChunkingAgrees(t *testing.T) {
-	for _, variant := range []struct {
-		name         string
-		qkNorm, bias bool
-		window       int
-	}{
-		{name: "llama"}, {name: "qwen2-bias", bias: true}, {name: "qwen3-qknorm", qkNorm: true}, {name: "window", window: 5},
-	} {
-		t.Run(variant.name, func(t *testing.T) {
-			s := tinySpec
-			s.window = variant.window
-			r := newTinyRunner(t, s, variant.qkNorm, variant.bias)
-			toks := tokensFor(75, s.vocab) // crosses maxChunk and the first cache bucket
-			whole := forwardAll(t, r, [][]int32{toks})
-			var single [][]int32
-			for i := range toks {
-				single = append(single, toks[i:i+1])
-			}
-			cases := map[string][][]int32{
-				"one by one": single,
-				"uneven":     {toks[:5], toks[5:6], toks[6:70], toks[70:]},
-			}
-			for name, steps := range cases {
-				if d := maxAbsDiff(whole, forwardAll(t, r, steps)); d > 1e-4 {
-					t.Errorf("%s: logits differ from one call by %g", name, d)
-				}
-			}
-		})
-	}
-}
-
 func TestTruncateAndHidden(t *testing.T) {
 	r := newTinyRunner(t, tinySpec, false, false)
 	ctx := context.Background()
@@ -222,14 +191,11 @@ func numel(shape []int) int {
 // TestSplitAgrees checks that storing matrices in row blocks (with padding
 // rows when the block count does not divide them) changes nothing.
 func TestSplitAgrees(t *testing.T) {
-	old := minSplitElems
-	minSplitElems = 1
-	t.Cleanup(func() { minSplitElems = old })
 	toks := tokensFor(20, tinySpec.vocab)
 	var want []float32
 	for _, split := range []int{1, 2, 3, 7} {
 		s := tinySpec
-		s.split = split
+		s.split, s.minSplit = split, 1
 		r := newTinyRunner(t, s, true, true)
 		q := &r.def.(*llama.Model).Weights().Layers[0].Q
 		if got := r.lay.lins[q].split; got != split {
@@ -243,18 +209,5 @@ func TestSplitAgrees(t *testing.T) {
 		if d := maxAbsDiff(want, got); d > 1e-4 {
 			t.Errorf("split %d: logits differ from split 1 by %g", split, d)
 		}
-	}
-}
-
-// TestBucketsAgree runs the coarse buckets used with XLA on the pure-Go
-// backend: more padding rows and cache slots must not change the logits.
-func TestBucketsAgree(t *testing.T) {
-	toks := tokensFor(80, tinySpec.vocab)
-	steps := [][]int32{toks[:3], toks[3:4], toks[4:70], toks[70:71], toks[71:]}
-	fine := newTinyRunner(t, tinySpec, false, true)
-	coarse := newTinyRunner(t, tinySpec, false, true)
-	coarse.buckets = coarseBuckets
-	if d := maxAbsDiff(forwardAll(t, fine, steps), forwardAll(t, coarse, steps)); d > 1e-4 {
-		t.Errorf("coarse buckets change logits by %g", d)
 	}
 }

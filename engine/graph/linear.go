@@ -19,8 +19,8 @@ import (
 // saves, and every matrix on XLA stay plain (out, in).
 
 // minSplitElems is the smallest matrix (out*in) worth splitting: 1 MiB of
-// float32. A variable so tests can split tiny matrices.
-var minSplitElems = 1 << 18
+// float32 (spec.minSplit overrides it, so tests can split tiny matrices).
+const minSplitElems = 1 << 18
 
 // linearIdx locates a linear layer's tensors among the graph inputs.
 type linearIdx struct {

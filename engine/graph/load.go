@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -95,7 +96,7 @@ func (ld *loader) linear(in int, allowBias bool, parts ...part) (linearIdx, erro
 	}
 	idx.out, idx.split = total, 1
 	dims := []int{total, in}
-	if sp := ld.spec.split; sp > 1 && total*in >= minSplitElems {
+	if sp := ld.spec.split; sp > 1 && total*in >= cmp.Or(ld.spec.minSplit, minSplitElems) {
 		// Row blocks; FromShape zeroes the padding rows past total.
 		idx.split = sp
 		dims = []int{sp, idx.rowsPer(), in}

@@ -58,6 +58,7 @@ func (c cacheRepo) ref(t *testing.T, commit string) {
 }
 
 func TestCacheList(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 
 	good := newCacheRepo(t, root, "org/good")
@@ -139,6 +140,7 @@ func TestCacheList(t *testing.T) {
 }
 
 func TestCacheListEmptyRoot(t *testing.T) {
+	t.Parallel()
 	models, err := hub.Cache{Root: filepath.Join(t.TempDir(), "missing")}.List(context.Background())
 	if err != nil || len(models) != 0 {
 		t.Errorf("List on a missing root = %v, %v", models, err)
@@ -149,6 +151,7 @@ func TestCacheListEmptyRoot(t *testing.T) {
 }
 
 func TestCacheDelete(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	r := newCacheRepo(t, root, "org/model")
 	r.blob(t, "a", 100)

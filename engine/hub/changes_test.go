@@ -11,6 +11,7 @@ import (
 // polling: each signal is read with List, and the watcher that never reads is
 // not in the way (a signal coalesces, nothing blocks).
 func TestChangesSignalsEveryStep(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/changes", 40)
 	e := newEnv(t, "", repo)
 	m := e.manager(t)

@@ -34,6 +34,7 @@ func searchRepos() []hubtest.Repo {
 }
 
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	srv := hubtest.NewServer(t, searchRepos()...)
 	c := newClient(t, srv, "")
 	ctx := context.Background()
@@ -87,6 +88,7 @@ func TestSearch(t *testing.T) {
 }
 
 func TestModelInfoTreeConfig(t *testing.T) {
+	t.Parallel()
 	repo := hubtest.Repo{ID: "org/tiny", Files: []hubtest.File{
 		{Path: "config.json", Data: []byte(`{"model_type":"llama"}`)},
 		hubtest.RandomFile("model.safetensors", 5000, 7, true),
@@ -142,6 +144,7 @@ func TestModelInfoTreeConfig(t *testing.T) {
 }
 
 func TestClientErrors(t *testing.T) {
+	t.Parallel()
 	srv := hubtest.NewServer(t,
 		hubtest.Repo{ID: "org/open", Files: []hubtest.File{{Path: "config.json", Data: []byte(`{}`)}}},
 		hubtest.Repo{ID: "org/gated", Gated: true, Files: []hubtest.File{{Path: "config.json", Data: []byte(`{}`)}}},
@@ -180,6 +183,7 @@ func TestClientErrors(t *testing.T) {
 }
 
 func TestRateLimitRetryAfter(t *testing.T) {
+	t.Parallel()
 	srv := hubtest.NewServer(t, searchRepos()...)
 	c := newClient(t, srv, "")
 	srv.FailAPI(hubtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "0"}, hubtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "0"})
@@ -197,6 +201,7 @@ func TestRateLimitRetryAfter(t *testing.T) {
 }
 
 func TestOffline(t *testing.T) {
+	t.Parallel()
 	srv := hubtest.NewServer(t, searchRepos()...)
 	c, err := hub.New(hub.Options{Endpoint: srv.URL, Offline: true})
 	if err != nil {
@@ -215,6 +220,7 @@ func TestOffline(t *testing.T) {
 }
 
 func TestLiveTokenAndOffline(t *testing.T) {
+	t.Parallel()
 	srv := hubtest.NewServer(t, searchRepos()...)
 	c, err := hub.New(hub.Options{Endpoint: srv.URL})
 	if err != nil {
@@ -237,6 +243,7 @@ func TestLiveTokenAndOffline(t *testing.T) {
 }
 
 func TestNewRejectsBadEndpoint(t *testing.T) {
+	t.Parallel()
 	for _, ep := range []string{"ftp://x", "not a url", "http://"} {
 		if _, err := hub.New(hub.Options{Endpoint: ep}); err == nil {
 			t.Errorf("endpoint %q accepted", ep)
@@ -245,6 +252,7 @@ func TestNewRejectsBadEndpoint(t *testing.T) {
 }
 
 func TestTokenNotSentToCDN(t *testing.T) {
+	t.Parallel()
 	repo := hubtest.Repo{ID: "org/lfsconfig", Files: []hubtest.File{{Path: "config.json", Data: []byte(`{"a":1}`), LFS: true}}}
 	srv := hubtest.NewServer(t, repo)
 	redirects := 0

@@ -169,6 +169,7 @@ func leftovers(t *testing.T, root string) []string {
 }
 
 func TestDownloadWithProgress(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/tiny", 10)
 	e := newEnv(t, hubtest.DefaultToken, repo)
 	repo, _ = e.srv.Repo(repo.ID)
@@ -236,6 +237,7 @@ func TestDownloadWithProgress(t *testing.T) {
 }
 
 func TestConcurrentStartReturnsSameTask(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/tiny", 20)
 	e := newEnv(t, "", repo)
 	m := e.manager(t)
@@ -281,6 +283,7 @@ func TestConcurrentStartReturnsSameTask(t *testing.T) {
 }
 
 func TestStallAndErrorsRetry(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/tiny", 40)
 	e := newEnv(t, "", repo)
 	repo, _ = e.srv.Repo(repo.ID)
@@ -311,6 +314,7 @@ func TestStallAndErrorsRetry(t *testing.T) {
 }
 
 func TestChecksumMismatchFails(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/tiny", 50)
 	e := newEnv(t, "", repo)
 	e.srv.SetFault(shard2, hubtest.Fault{Corrupt: true})
@@ -352,6 +356,7 @@ func TestChecksumMismatchFails(t *testing.T) {
 }
 
 func TestCancelRemovesPartialFiles(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/tiny", 60)
 	e := newEnv(t, "", repo)
 	e.srv.SetFault(shard1, hubtest.Fault{StallAfter: 100_000})
@@ -382,6 +387,7 @@ func TestCancelRemovesPartialFiles(t *testing.T) {
 }
 
 func TestStartErrors(t *testing.T) {
+	t.Parallel()
 	evil := hubtest.Repo{ID: "org/evil", Files: []hubtest.File{{Path: "config.json", Data: []byte("{}")}, {Path: "../../../evil.json", Data: []byte("x")}}}
 	e := newEnv(t, "", modelRepo("org/tiny", 80), hubtest.Repo{ID: "org/gated", Gated: true, Files: modelRepo("x/y", 1).Files}, evil)
 	ctx := context.Background()
@@ -433,6 +439,7 @@ func TestStartErrors(t *testing.T) {
 }
 
 func TestSlowSubscriberGetsFinal(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/tiny", 90)
 	e := newEnv(t, "", repo)
 	m := e.manager(t, func(o *hub.ManagerOptions) { o.ProgressInterval = time.Millisecond })
@@ -466,6 +473,7 @@ func TestSlowSubscriberGetsFinal(t *testing.T) {
 }
 
 func TestManagerDelete(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/tiny", 100)
 	e := newEnv(t, "", repo)
 	m := e.manager(t)
@@ -490,6 +498,7 @@ func TestManagerDelete(t *testing.T) {
 }
 
 func TestSupersededFailedTask(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/tiny", 120)
 	e := newEnv(t, "", repo)
 	e.srv.SetFault(shard2, hubtest.Fault{Corrupt: true, Times: 1})
@@ -529,6 +538,7 @@ func TestSupersededFailedTask(t *testing.T) {
 }
 
 func TestClearFinished(t *testing.T) {
+	t.Parallel()
 	done, bad := modelRepo("org/done", 60), modelRepo("org/bad", 70)
 	e := newEnv(t, "", done, bad)
 	m := e.manager(t)
@@ -583,6 +593,7 @@ func TestClearFinished(t *testing.T) {
 }
 
 func TestFinishedExpireAfterTTL(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/tiny", 80)
 	e := newEnv(t, "", repo)
 	var mu sync.Mutex

@@ -18,6 +18,7 @@ func readFixture(t testing.TB, name string) []byte {
 }
 
 func TestDecodeSearch(t *testing.T) {
+	t.Parallel()
 	got, err := decodeSearch(readFixture(t, "search.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +43,7 @@ func TestDecodeSearch(t *testing.T) {
 }
 
 func TestDecodeModelInfo(t *testing.T) {
+	t.Parallel()
 	info, err := decodeModelInfo(readFixture(t, "modelinfo.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +73,7 @@ func TestDecodeModelInfo(t *testing.T) {
 }
 
 func TestDecodeTree(t *testing.T) {
+	t.Parallel()
 	files, err := decodeTree(readFixture(t, "tree.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +87,7 @@ func TestDecodeTree(t *testing.T) {
 }
 
 func TestDecodeRefusesUnsafeNames(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"dotdot":    `{"id":"a/b","sha":"0123456789012345678901234567890123456789","siblings":[{"rfilename":"../../evil"}]}`,
 		"absolute":  `{"id":"a/b","siblings":[{"rfilename":"/etc/passwd"}]}`,
@@ -108,6 +112,7 @@ func TestDecodeRefusesUnsafeNames(t *testing.T) {
 }
 
 func TestInferQuantization(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		id     string
 		tags   []string

@@ -8,6 +8,7 @@ import (
 )
 
 func TestValidRepoID(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		id   string
 		want bool
@@ -39,6 +40,7 @@ func TestValidRepoID(t *testing.T) {
 }
 
 func TestCheckFileName(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		ok   bool
@@ -75,6 +77,7 @@ func TestCheckFileName(t *testing.T) {
 }
 
 func TestRepoFolderName(t *testing.T) {
+	t.Parallel()
 	for _, id := range []string{"mlx-community/Qwen3-0.6B-4bit", "a/b-c--d"} {
 		got, ok := repoFromFolderName(repoFolderName(id))
 		if !ok || got != id {

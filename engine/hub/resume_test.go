@@ -17,6 +17,7 @@ import (
 )
 
 func TestResumeAfterRestart(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/tiny", 30)
 	e := newEnv(t, "", repo)
 	repo, _ = e.srv.Repo(repo.ID)
@@ -60,6 +61,7 @@ func TestResumeAfterRestart(t *testing.T) {
 }
 
 func TestPauseResume(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/tiny", 70)
 	e := newEnv(t, "", repo)
 	repo, _ = e.srv.Repo(repo.ID)
@@ -97,6 +99,7 @@ func TestPauseResume(t *testing.T) {
 }
 
 func TestResumeAllOfflineAndBadRecords(t *testing.T) {
+	t.Parallel()
 	repo := modelRepo("org/tiny", 110)
 	e := newEnv(t, "", repo)
 	repo, _ = e.srv.Repo(repo.ID)
@@ -153,6 +156,7 @@ func TestResumeAllOfflineAndBadRecords(t *testing.T) {
 // TestDownloadRealTinyModel serves the shared stories260K model through the fake Hub
 // and checks the cache snapshot holds it byte for byte.
 func TestDownloadRealTinyModel(t *testing.T) {
+	t.Parallel()
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", "stories260K")
 	if _, err := os.Stat(dir); err != nil {

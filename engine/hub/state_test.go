@@ -8,6 +8,7 @@ import (
 // TestTransitions is the download state machine as a table: every status and
 // every action, what it leads to, and "-" where it is refused.
 func TestTransitions(t *testing.T) {
+	t.Parallel()
 	const no = Status("-")
 	statuses := []Status{StatusPending, StatusDownloading, StatusVerifying, StatusPaused, StatusFailed, StatusCancelled, StatusCompleted}
 	actions := []Action{ActPause, ActResume, ActCancel, ActLaunch, ActVerify, ActComplete, ActFail}

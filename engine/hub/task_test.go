@@ -8,6 +8,7 @@ import (
 )
 
 func TestTickSpeedAndETA(t *testing.T) {
+	t.Parallel()
 	task := &Task{id: "t", repo: "a/b", status: StatusDownloading,
 		files: []*fileState{{File: File{Path: "x", Size: 10_000}}, {File: File{Path: "y", Size: 10_000}}}}
 	start := time.Unix(1000, 0)
@@ -33,6 +34,7 @@ func TestTickSpeedAndETA(t *testing.T) {
 }
 
 func TestSubscribersReplaceUnread(t *testing.T) {
+	t.Parallel()
 	var s subscribers
 	id, ch := s.add(Progress{BytesDone: 1})
 	for i := int64(2); i <= 100; i++ {
@@ -49,6 +51,7 @@ func TestSubscribersReplaceUnread(t *testing.T) {
 }
 
 func TestFreeSpace(t *testing.T) {
+	t.Parallel()
 	n, err := freeSpace(t.TempDir())
 	if err != nil || n <= 0 {
 		t.Errorf("freeSpace = %d, %v", n, err)
@@ -59,6 +62,7 @@ func TestFreeSpace(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := map[string]time.Duration{
 		"":                              0,
@@ -77,6 +81,7 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestLockBlobExcludes(t *testing.T) {
+	t.Parallel()
 	c := Cache{Root: t.TempDir()}
 	etag := "0123456789abcdef0123456789abcdef01234567"
 	unlock, err := c.lockBlob(context.Background(), "org/m", etag)

@@ -199,18 +199,3 @@ func countOf(ids []int32, id int32) int {
 	}
 	return n
 }
-
-func TestEncodeUntrustedQwen(t *testing.T) {
-	tok := refTokenizer(t, "qwen3")
-	start, ok := tok.TokenID("<|im_start|>")
-	if !ok {
-		t.Fatal("no <|im_start|> in qwen3")
-	}
-	if got := tok.Encode("<|im_start|>", false); !slices.Equal(got, []int32{start}) {
-		t.Errorf("Encode = %v, want the special token", got)
-	}
-	got := tok.EncodeUntrusted("<|im_start|>", false)
-	if slices.Contains(got, start) || tok.Decode(got, false) != "<|im_start|>" {
-		t.Errorf("EncodeUntrusted = %v, want plain text", got)
-	}
-}

@@ -1,9 +1,7 @@
 package tokenizer
 
 import (
-	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -49,65 +47,6 @@ func checkMerge(t testing.TB, b *bpeModel, word string) {
 	want := naiveMerge(b, initial)
 	if !slices.Equal(heap, want) || !slices.Equal(small, want) {
 		t.Fatalf("merge %q: heap %v, scan %v, naive %v", word, heap, small, want)
-	}
-}
-
-func TestMergeMatchesNaive(t *testing.T) {
-	words := []string{"", "a", "hello", "▁the▁once", "aaaaaaaaaaaaaaaa", "▁▁▁▁▁▁▁", "  the lower", "\n\n\n\n"}
-	for _, name := range []string{"qwen3", "llama2"} {
-		t.Run(name, func(t *testing.T) {
-			tok := refTokenizer(t, name)
-			rng := rand.New(rand.NewPCG(3, 4))
-			for _, w := range words {
-				checkMerge(t, tok.model.(*bpeModel), w)
-			}
-			g := loadGolden(t)
-			for _, r := range g[name] {
-				checkMerge(t, tok.model.(*bpeModel), strings.ReplaceAll(r.Text, " ", "▁"))
-			}
-			for range 500 {
-				checkMerge(t, tok.model.(*bpeModel), randomText(rng, 40))
-			}
-		})
-	}
-}
-
-func FuzzMerge(f *testing.F) {
-	tok := fuzzTokenizers(f)
-	f.Add("hello world")
-	f.Add("▁▁▁the")
-	f.Fuzz(func(t *testing.T, word string) {
-		word = strings.ToValidUTF8(word, "\uFFFD")
-		for _, tk := range tok {
-			checkMerge(t, tk.model.(*bpeModel), word)
-		}
-	})
-}
-
-// TestChunkingIsExact compares the legacy SentencePiece layout (BPE over
-// the whole normalized text) with the chunked fast path.
-func TestChunkingIsExact(t *testing.T) {
-	tok := refTokenizer(t, "llama2")
-	if len(tok.pre) != 1 {
-		t.Fatalf("expected the space chunker on the Mistral vocabulary, got %d steps", len(tok.pre))
-	}
-	whole, err := loadGzipped(t, "testdata/mistral")
-	if err != nil {
-		t.Fatal(err)
-	}
-	whole.pre = nil
-	texts := []string{"Hello   world  ", "a\n\n  b", "▁▁x ▁ y", strings.Repeat("the cat ", 50)}
-	for _, r := range loadGolden(t)["llama2"] {
-		texts = append(texts, r.Text)
-	}
-	rng := rand.New(rand.NewPCG(5, 6))
-	for range 300 {
-		texts = append(texts, randomText(rng, 60))
-	}
-	for _, s := range texts {
-		if got, want := tok.EncodeUntrusted(s, true), whole.EncodeUntrusted(s, true); !slices.Equal(got, want) {
-			t.Fatalf("encode %q: chunked %v, whole %v", s, got, want)
-		}
 	}
 }
 

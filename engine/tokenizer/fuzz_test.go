@@ -2,10 +2,8 @@ package tokenizer
 
 import (
 	"os"
-	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -51,46 +49,6 @@ func expectedRoundTrip(name, s string) (string, bool) {
 		return s, !strings.Contains(s, "▁")
 	}
 	return s, true
-}
-
-func FuzzEncode(f *testing.F) {
-	for _, s := range splitTexts {
-		f.Add(s)
-	}
-	f.Add("<|im_start|>user\nhi<|im_end|>")
-	f.Add("<s>Hello</s> <L> x <R>  y <W>z")
-	f.Add("\xff\xfe broken \xe2\x82")
-	toks := fuzzTokenizers(f)
-	f.Fuzz(func(t *testing.T, s string) {
-		valid := strings.ToValidUTF8(s, "\uFFFD")
-		for name, tok := range toks {
-			ids := tok.EncodeUntrusted(s, false)
-			if want, ok := expectedRoundTrip(name, valid); ok {
-				if got := tok.Decode(ids, false); got != want {
-					t.Fatalf("%s: decode(encode(%q)) = %q", name, s, got)
-				}
-			}
-			// Splitting untrusted text into segments changes nothing.
-			mid := len(valid) / 2
-			for mid > 0 && !utf8.RuneStart(valid[mid]) {
-				mid--
-			}
-			segs := []Segment{{Text: valid[:mid]}, {Text: valid[mid:]}}
-			if got := tok.EncodeSegments(segs, true); !slices.Equal(got, tok.EncodeUntrusted(valid, true)) {
-				t.Fatalf("%s: segments of %q encode differently", name, s)
-			}
-			all := tok.Encode(s, true)
-			d := tok.NewStreamDecoder(nil, true)
-			var sb strings.Builder
-			for _, id := range all {
-				sb.WriteString(d.Next(id))
-			}
-			sb.WriteString(d.Flush())
-			if want := tok.Decode(all, true); sb.String() != want {
-				t.Fatalf("%s: stream %q, decode %q", name, sb.String(), want)
-			}
-		}
-	})
 }
 
 func FuzzLoad(f *testing.F) {

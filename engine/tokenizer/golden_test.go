@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -105,89 +104,6 @@ func loadGzipped(t testing.TB, dir string) (*Tokenizer, error) {
 		return nil, err
 	}
 	return build(data, cfg, nil)
-}
-
-func TestGoldenIDs(t *testing.T) {
-	g := loadGolden(t)
-	for name := range refModels {
-		t.Run(name, func(t *testing.T) {
-			tok := refTokenizer(t, name)
-			rows := g[name]
-			if len(rows) < 100 {
-				t.Fatalf("golden has %d rows for %s, want >= 100", len(rows), name)
-			}
-			bad := 0
-			for i, r := range rows {
-				got := tok.Encode(r.Text, false)
-				if !slices.Equal(got, r.WithoutSpecial) {
-					bad++
-					t.Errorf("row %d %q without special:\n got %v\nwant %v", i, r.Text, got, r.WithoutSpecial)
-				}
-				got = tok.Encode(r.Text, true)
-				if !slices.Equal(got, r.WithSpecial) {
-					bad++
-					t.Errorf("row %d %q with special:\n got %v\nwant %v", i, r.Text, got, r.WithSpecial)
-				}
-				if bad > 10 {
-					t.Fatal("too many mismatches")
-				}
-			}
-		})
-	}
-}
-
-func TestRoundTrip(t *testing.T) {
-	g := loadGolden(t)
-	for name := range refModels {
-		t.Run(name, func(t *testing.T) {
-			tok := refTokenizer(t, name)
-			for _, r := range g[name] {
-				want, ok := expectedRoundTrip(name, r.Text)
-				if !ok {
-					continue
-				}
-				for _, addSpecial := range []bool{false, true} {
-					ids := tok.EncodeUntrusted(r.Text, addSpecial)
-					if got := tok.Decode(ids, true); got != want {
-						t.Errorf("decode(encode(%q), add=%v) = %q", r.Text, addSpecial, got)
-					}
-				}
-			}
-		})
-	}
-}
-
-// TestDecodeMatchesReference compares Decode with the JavaScript decoder
-// (skip_special_tokens false, no clean-up) on the golden ids.
-func TestDecodeMatchesReference(t *testing.T) {
-	g := loadGolden(t)
-	for name := range refModels {
-		t.Run(name, func(t *testing.T) {
-			tok := refTokenizer(t, name)
-			for _, r := range g[name] {
-				if got := tok.Decode(r.WithoutSpecial, false); got != r.Decoded {
-					t.Errorf("decode %v = %q, reference %q", r.WithoutSpecial, got, r.Decoded)
-				}
-			}
-		})
-	}
-}
-
-// TestStreamMatchesDecode checks, for every split point of every golden
-// sequence, that streaming after a prefix yields decode(all) minus
-// decode(prefix), and that a stream from the start yields decode(all).
-func TestStreamMatchesDecode(t *testing.T) {
-	g := loadGolden(t)
-	for name := range refModels {
-		t.Run(name, func(t *testing.T) {
-			tok := refTokenizer(t, name)
-			for _, r := range g[name] {
-				for _, skip := range []bool{false, true} {
-					checkStream(t, tok, r.WithSpecial, skip)
-				}
-			}
-		})
-	}
 }
 
 func checkStream(t *testing.T, tok *Tokenizer, ids []int32, skip bool) {

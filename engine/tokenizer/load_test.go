@@ -154,28 +154,6 @@ func TestTokenAccessors(t *testing.T) {
 	}
 }
 
-// TestTokenBytesConcatenate checks the property a grammar engine relies
-// on: mid-sequence, a byte-level text is the concatenation of TokenBytes.
-func TestTokenBytesConcatenate(t *testing.T) {
-	for _, name := range []string{"qwen3", "llama3"} {
-		t.Run(name, func(t *testing.T) {
-			tok := refTokenizer(t, name)
-			for _, r := range loadGolden(t)[name] {
-				var b []byte
-				for _, id := range r.WithSpecial {
-					b = append(b, tok.TokenBytes(id)...)
-				}
-				if got := tok.Decode(r.WithSpecial, false); string(b) != got {
-					t.Errorf("bytes %q, decode %q", b, got)
-				}
-			}
-			if id, _ := tok.TokenID("Ġhello"); string(tok.TokenBytes(id)) != " hello" {
-				t.Errorf("TokenBytes(Ġhello) = %q", tok.TokenBytes(id))
-			}
-		})
-	}
-}
-
 func TestConcurrentEncode(t *testing.T) {
 	tok := refTokenizer(t, "llama2")
 	rows := loadGolden(t)["llama2"]

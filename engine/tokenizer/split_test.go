@@ -24,36 +24,6 @@ var splitTexts = []string{
 	"'ll 'LL 'lL 'd'D", "don’t", "mixed \t \n whitespace \r\n\t end",
 }
 
-func TestFastSplitterMatchesRegexp2(t *testing.T) {
-	g := loadGolden(t)
-	texts := slices.Clone(splitTexts)
-	for _, r := range g["qwen3"] {
-		texts = append(texts, r.Text)
-	}
-	for name, pattern := range knownPatterns {
-		t.Run(name, func(t *testing.T) {
-			fast, err := newMatcher(pattern)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, ok := fast.(*fastSplitter); !ok {
-				t.Fatalf("pattern %s did not select the fast splitter", name)
-			}
-			ref, err := compileRegexMatcher(pattern)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, s := range texts {
-				compareSplit(t, fast, ref, s)
-			}
-			rng := rand.New(rand.NewPCG(1, 2))
-			for range 2000 {
-				compareSplit(t, fast, ref, randomText(rng, 24))
-			}
-		})
-	}
-}
-
 func compareSplit(t testing.TB, fast, ref matcher, s string) {
 	t.Helper()
 	got, want := findAll(fast, s), findAll(ref, s)

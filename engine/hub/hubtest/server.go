@@ -7,6 +7,7 @@
 package hubtest
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,6 +33,7 @@ type Server struct {
 	faults    map[string]*Fault // by file path
 	apiFaults []Fault
 	requests  []Request
+	changed   chan struct{} // closed (and replaced) when requests changes: Await's wake-up
 	pageSize  int
 }
 
@@ -62,7 +64,7 @@ type Request struct {
 // NewServer starts the fake Hub and CDN; both stop at the end of the test.
 func NewServer(t testing.TB, repos ...Repo) *Server {
 	t.Helper()
-	s := &Server{Token: DefaultToken, repos: map[string]Repo{}, faults: map[string]*Fault{}, closing: make(chan struct{})}
+	s := &Server{Token: DefaultToken, repos: map[string]Repo{}, faults: map[string]*Fault{}, closing: make(chan struct{}), changed: make(chan struct{})}
 	for _, r := range repos {
 		s.AddRepo(r)
 	}
@@ -155,6 +157,7 @@ func (s *Server) record(server string, r *http.Request) int {
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, Request{Server: server, Method: r.Method, Path: r.URL.Path,
 		Query: r.URL.Query(), Range: r.Header.Get("Range"), Authorization: r.Header.Get("Authorization")})
+	s.notifyLocked()
 	return len(s.requests) - 1
 }
 
@@ -162,6 +165,33 @@ func (s *Server) setFile(i int, path string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests[i].File = path
+	s.notifyLocked()
+}
+
+// notifyLocked wakes every Await.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// Await returns once cond holds, evaluating it again after every request the
+// servers record, or ctx's error: a test waits for the download it drives to
+// reach the server (cond may call Requests, RangeRequests, FileRequests)
+// without polling.
+func (s *Server) Await(ctx context.Context, cond func() bool) error {
+	for {
+		s.mu.Lock()
+		changed := s.changed // taken before cond runs: no request slips between the two
+		s.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // takeFault returns the fault for path, counting down its Times.

@@ -1,3 +1,9 @@
+//go:build !race
+
+// The float64 oracle over every family and storage form, one goroutine: make
+// test-norace runs these without the race detector, which made them five to
+// forty times slower.
+
 package hfref_test
 
 import (

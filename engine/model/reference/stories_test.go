@@ -1,3 +1,9 @@
+//go:build !race
+
+// stories260K's whole story through the float64 reference, one goroutine:
+// make test-norace runs it without the race detector, which made it thirteen
+// times slower.
+
 package reference_test
 
 import (
