@@ -52,18 +52,12 @@ var defaults = map[string]Processor{
 // algorithm, and the slow processor's PIL pixels are the reference.
 func ParseProcessor(b []byte) (*Processor, error) {
 	var raw struct {
-		Type          string          `json:"image_processor_type"`
-		Size          *map[string]int `json:"size"`
-		Resample      *int            `json:"resample"`
-		DoResize      *bool           `json:"do_resize"`
-		DoRescale     *bool           `json:"do_rescale"`
-		RescaleFactor *float64        `json:"rescale_factor"`
-		DoNormalize   *bool           `json:"do_normalize"`
-		Mean          json.RawMessage `json:"image_mean"`
-		Std           json.RawMessage `json:"image_std"`
-		PanAndScan    *bool           `json:"do_pan_and_scan"`
-		MaxImageSize  *map[string]int `json:"max_image_size"`
-		Split         *bool           `json:"do_image_splitting"`
+		pixelKeys
+		Type         string          `json:"image_processor_type"`
+		Size         *map[string]int `json:"size"`
+		PanAndScan   *bool           `json:"do_pan_and_scan"`
+		MaxImageSize *map[string]int `json:"max_image_size"`
+		Split        *bool           `json:"do_image_splitting"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("preprocessor_config.json: %w", err)
@@ -98,34 +92,8 @@ func ParseProcessor(b []byte) (*Processor, error) {
 	if p.Width <= 0 || p.Height <= 0 || p.Width > 8192 || p.Height > 8192 {
 		return nil, fmt.Errorf("preprocessor_config.json: size %dx%d", p.Width, p.Height)
 	}
-	if raw.Resample != nil {
-		p.Resample = Resample(*raw.Resample)
-	}
-	if _, ok := filters[p.Resample]; !ok {
-		return nil, fmt.Errorf("preprocessor_config.json: resample %d is not supported (PIL's convolution filters are 1 to 5)", p.Resample)
-	}
-	for _, f := range []struct {
-		dst *bool
-		src *bool
-	}{{&p.DoResize, raw.DoResize}, {&p.DoRescale, raw.DoRescale}, {&p.DoNormalize, raw.DoNormalize}} {
-		if f.src != nil {
-			*f.dst = *f.src
-		}
-	}
-	if raw.RescaleFactor != nil {
-		p.RescaleFactor = *raw.RescaleFactor
-	}
-	var err error
-	if p.Mean, err = triple(raw.Mean, p.Mean); err != nil {
-		return nil, fmt.Errorf("preprocessor_config.json: image_mean: %w", err)
-	}
-	if p.Std, err = triple(raw.Std, p.Std); err != nil {
-		return nil, fmt.Errorf("preprocessor_config.json: image_std: %w", err)
-	}
-	for _, s := range p.Std {
-		if s == 0 || math.IsNaN(s) || math.IsInf(s, 0) {
-			return nil, fmt.Errorf("preprocessor_config.json: image_std %v", p.Std)
-		}
+	if err := raw.apply(&p); err != nil {
+		return nil, err
 	}
 	if !p.DoResize {
 		// Without a resize the tensor's size would follow the image, which no
@@ -229,4 +197,50 @@ func (p *Processor) Process(data []byte, lim Limits) ([]float32, error) {
 		return nil, err
 	}
 	return p.Pixels(img)
+}
+
+// pixelKeys are the keys every processor reads alike: resampling, rescale
+// and normalisation.
+type pixelKeys struct {
+	Resample      *int            `json:"resample"`
+	DoResize      *bool           `json:"do_resize"`
+	DoRescale     *bool           `json:"do_rescale"`
+	RescaleFactor *float64        `json:"rescale_factor"`
+	DoNormalize   *bool           `json:"do_normalize"`
+	Mean          json.RawMessage `json:"image_mean"`
+	Std           json.RawMessage `json:"image_std"`
+}
+
+// apply sets the keys given over p's defaults and checks them.
+func (k pixelKeys) apply(p *Processor) error {
+	if k.Resample != nil {
+		p.Resample = Resample(*k.Resample)
+	}
+	if _, ok := filters[p.Resample]; !ok {
+		return fmt.Errorf("preprocessor_config.json: resample %d is not supported (PIL's convolution filters are 1 to 5)", p.Resample)
+	}
+	for _, f := range []struct {
+		dst *bool
+		src *bool
+	}{{&p.DoResize, k.DoResize}, {&p.DoRescale, k.DoRescale}, {&p.DoNormalize, k.DoNormalize}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if k.RescaleFactor != nil {
+		p.RescaleFactor = *k.RescaleFactor
+	}
+	var err error
+	if p.Mean, err = triple(k.Mean, p.Mean); err != nil {
+		return fmt.Errorf("preprocessor_config.json: image_mean: %w", err)
+	}
+	if p.Std, err = triple(k.Std, p.Std); err != nil {
+		return fmt.Errorf("preprocessor_config.json: image_std: %w", err)
+	}
+	for _, s := range p.Std {
+		if s == 0 || math.IsNaN(s) || math.IsInf(s, 0) {
+			return fmt.Errorf("preprocessor_config.json: image_std %v", p.Std)
+		}
+	}
+	return nil
 }

@@ -27,19 +27,13 @@ var (
 // sizes, and the common keys.
 func parseQwen(p Processor, b []byte) (*Processor, error) {
 	var raw struct {
-		Size          map[string]int  `json:"size"`
-		MinPixels     *int            `json:"min_pixels"`
-		MaxPixels     *int            `json:"max_pixels"`
-		Patch         *int            `json:"patch_size"`
-		TemporalPatch *int            `json:"temporal_patch_size"`
-		Merge         *int            `json:"merge_size"`
-		Resample      *int            `json:"resample"`
-		DoResize      *bool           `json:"do_resize"`
-		DoRescale     *bool           `json:"do_rescale"`
-		RescaleFactor *float64        `json:"rescale_factor"`
-		DoNormalize   *bool           `json:"do_normalize"`
-		Mean          json.RawMessage `json:"image_mean"`
-		Std           json.RawMessage `json:"image_std"`
+		Size          map[string]int `json:"size"`
+		MinPixels     *int           `json:"min_pixels"`
+		MaxPixels     *int           `json:"max_pixels"`
+		Patch         *int           `json:"patch_size"`
+		TemporalPatch *int           `json:"temporal_patch_size"`
+		Merge         *int           `json:"merge_size"`
+		pixelKeys
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("preprocessor_config.json: %w", err)
@@ -56,36 +50,13 @@ func parseQwen(p Processor, b []byte) (*Processor, error) {
 		dst *int
 		src *int
 	}{{&p.MinPixels, raw.MinPixels}, {&p.MaxPixels, raw.MaxPixels}, {&p.Patch, raw.Patch}, {&p.TemporalPatch, raw.TemporalPatch},
-		{&p.Merge, raw.Merge}, {(*int)(&p.Resample), raw.Resample}} {
+		{&p.Merge, raw.Merge}} {
 		if f.src != nil {
 			*f.dst = *f.src
 		}
 	}
-	for _, f := range []struct {
-		dst *bool
-		src *bool
-	}{{&p.DoResize, raw.DoResize}, {&p.DoRescale, raw.DoRescale}, {&p.DoNormalize, raw.DoNormalize}} {
-		if f.src != nil {
-			*f.dst = *f.src
-		}
-	}
-	if raw.RescaleFactor != nil {
-		p.RescaleFactor = *raw.RescaleFactor
-	}
-	var err error
-	if p.Mean, err = triple(raw.Mean, p.Mean); err != nil {
-		return nil, fmt.Errorf("preprocessor_config.json: image_mean: %w", err)
-	}
-	if p.Std, err = triple(raw.Std, p.Std); err != nil {
-		return nil, fmt.Errorf("preprocessor_config.json: image_std: %w", err)
-	}
-	for _, s := range p.Std {
-		if s == 0 || math.IsNaN(s) || math.IsInf(s, 0) {
-			return nil, fmt.Errorf("preprocessor_config.json: image_std %v", p.Std)
-		}
-	}
-	if _, ok := filters[p.Resample]; !ok {
-		return nil, fmt.Errorf("preprocessor_config.json: resample %d is not supported (PIL's convolution filters are 1 to 5)", p.Resample)
+	if err := raw.apply(&p); err != nil {
+		return nil, err
 	}
 	switch {
 	case p.Patch <= 0 || p.Patch > 64 || p.TemporalPatch <= 0 || p.TemporalPatch > 8 || p.Merge <= 0 || p.Merge > 8:
