@@ -7,15 +7,15 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // TestAttnF16x3SameBits checks that the three-head kernels give exactly
 // what one call per head gives: attention's results must not depend on how
 // the heads of a group are batched.
 func TestAttnF16x3SameBits(t *testing.T) {
-	if !hasF16C {
-		t.Skip("no F16C on this CPU: the three-head kernels fall back to the per-head loops")
-	}
+	testenv.Need(t, hasF16C, "a CPU with F16C: without it the three-head kernels are not used (per-head loops)")
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, hd := range []int{16, 48, 64, 80, 24} {
 		for _, n := range []int{1, 3, 4, 5, 8, 13} {
