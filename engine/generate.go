@@ -81,13 +81,13 @@ func (l *loaded) run(ctx context.Context, j *job, emit func(Delta) error) (*Resu
 	defer slot.Release()
 	key := j.prompt
 	if len(j.images) > 0 {
-		key = cacheKey(j.prompt, j.images, l.vision.spec.Tokens)
+		key = cacheKey(j.prompt, j.images)
 	}
 	seq, have, err := l.sequenceFor(window, key)
 	if err != nil {
 		return nil, err
 	}
-	if h := imageStart(have, j.images, l.vision); h != have {
+	if h := imageStart(have, j.images); h != have {
 		if err := seq.Truncate(h); err != nil {
 			seq.Close()
 			return nil, err

@@ -1,11 +1,8 @@
 package engine
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"log/slog"
-	"math"
 	"strconv"
 
 	"github.com/mlx-manager/mlx-manager/engine/model"
@@ -46,22 +43,11 @@ func checkGridProcessor(in *visionInput, log *slog.Logger) error {
 // promptImage is one tile of an image as the prompt carries it: a grid's
 // patches are told apart by the grid as well as by their values.
 func (v *visionInput) promptImage(px []float32, grid [3]int) promptImage {
-	if grid[0] == 0 {
-		return promptImage{pixels: px, hash: pixelHash(px), tokens: v.spec.Tokens}
+	tokens := v.spec.Tokens
+	if grid[0] != 0 {
+		tokens = v.spec.GridTokens(grid)
 	}
-	h := sha256.New()
-	var b [4]byte
-	for _, g := range grid {
-		binary.LittleEndian.PutUint32(b[:], uint32(g))
-		h.Write(b[:])
-	}
-	for _, x := range px {
-		binary.LittleEndian.PutUint32(b[:], math.Float32bits(x))
-		h.Write(b[:])
-	}
-	img := promptImage{pixels: px, grid: grid, tokens: v.spec.GridTokens(grid)}
-	h.Sum(img.hash[:0])
-	return img
+	return promptImage{pixels: px, grid: grid, hash: pixelHash(grid, px), tokens: tokens}
 }
 
 // encodeGrid tokenizes a rendered prompt as Qwen2_5_VLProcessor does: each

@@ -143,9 +143,15 @@ func (l *loaded) attachImages(req *ChatRequest, msgs []chat.Message) (*promptIma
 	return p, nil
 }
 
-func pixelHash(px []float32) [32]byte {
+// pixelHash is what the prefix cache tells images apart by: the image's grid
+// of patches (zero for a tower of a fixed size) and its pixel values.
+func pixelHash(grid [3]int, px []float32) [32]byte {
 	h := sha256.New()
 	var b [4]byte
+	for _, g := range grid {
+		binary.LittleEndian.PutUint32(b[:], uint32(g))
+		h.Write(b[:])
+	}
 	for _, v := range px {
 		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
 		h.Write(b[:])
@@ -227,16 +233,11 @@ func (p *promptImages) place(text string, ids []int32, spec model.ImageSpec) ([]
 // cacheKey is the prompt as the prefix cache compares it: each image's
 // placeholder tokens are replaced by words of its content hash, negative so
 // that no token id equals them, so that two different images never share a
-// KV cache while the same image in the next turn of a chat is reused. An
-// image has n placeholders unless it says how many it has.
-func cacheKey(prompt []int32, images []promptImage, n int) []int32 {
+// KV cache while the same image in the next turn of a chat is reused.
+func cacheKey(prompt []int32, images []promptImage) []int32 {
 	key := append([]int32(nil), prompt...)
 	for _, img := range images {
-		n := n
-		if img.tokens > 0 {
-			n = img.tokens
-		}
-		for i := range n {
+		for i := range img.tokens {
 			w := (binary.LittleEndian.Uint32(img.hash[(i%8)*4:]) ^ uint32(i/8)) >> 1
 			key[img.at+i] = -1 - int32(w)
 		}
@@ -280,16 +281,9 @@ func (l *loaded) prefillImages(ctx context.Context, seq model.Sequence, j *job, 
 
 // imageStart moves have back to the start of an image it would cut: an
 // image's tokens go through the layers together.
-func imageStart(have int, images []promptImage, v *visionInput) int {
-	if v == nil {
-		return have
-	}
+func imageStart(have int, images []promptImage) int {
 	for _, img := range images {
-		n := v.spec.Tokens
-		if img.tokens > 0 {
-			n = img.tokens
-		}
-		if have > img.at && have < img.at+n {
+		if have > img.at && have < img.at+img.tokens {
 			return img.at
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"image/png"
 	"testing"
 
-	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 )
 
@@ -109,8 +108,8 @@ func checkImageChat(t *testing.T, dir string, minAdded int, maxReused func(text,
 // hash, so two images share no prefix past their start.
 func TestCacheKeySeparatesImages(t *testing.T) {
 	prompt := []int32{2, 7, 500, 502, 502, 502, 502, 501, 9}
-	ka := cacheKey(prompt, []promptImage{{at: 3, hash: pixelHash([]float32{1, 2})}}, 4)
-	kb := cacheKey(prompt, []promptImage{{at: 3, hash: pixelHash([]float32{1, 3})}}, 4)
+	ka := cacheKey(prompt, []promptImage{{at: 3, hash: pixelHash([3]int{}, []float32{1, 2}), tokens: 4}})
+	kb := cacheKey(prompt, []promptImage{{at: 3, hash: pixelHash([3]int{}, []float32{1, 3}), tokens: 4}})
 	if n := commonPrefix(ka, kb); n != 3 {
 		t.Fatalf("keys of two images share %d tokens, want the 3 before the image", n)
 	}
@@ -119,7 +118,7 @@ func TestCacheKeySeparatesImages(t *testing.T) {
 			t.Fatalf("key %d is %d", i, k)
 		}
 	}
-	if imageStart(5, []promptImage{{at: 3}}, &visionInput{spec: model.ImageSpec{Tokens: 4}}) != 3 {
+	if imageStart(5, []promptImage{{at: 3, tokens: 4}}) != 3 {
 		t.Fatal("a prefix ending inside an image was not moved to its start")
 	}
 }
