@@ -216,7 +216,7 @@ func TestParityTransformersJS(t *testing.T) {
 	if err := json.Unmarshal(out, &js); err != nil {
 		t.Fatalf("parity-tjs.mjs output: %v", err)
 	}
-	maxApprox := map[string]int{"xlmr": 5, "barthez": 0, "bert-base-uncased": 0, "all-minilm-l6-v2": 0, "bge-small-en-v1.5": 0}
+	maxApprox := map[string]int{"xlmr": 5, "barthez": 0, "bert-base-uncased": 0, "all-minilm-l6-v2": 0, "bge-small-en-v1.5": 0, "multilingual-e5-small": 5}
 	for name, rows := range js {
 		t.Run(name, func(t *testing.T) {
 			gold := g.Variants[name].Rows

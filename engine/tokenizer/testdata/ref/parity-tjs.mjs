@@ -12,7 +12,7 @@ const { variants } = JSON.parse(readFileSync(new URL("../parity-variants.json", 
 const out = {};
 // Only unpatched files: transformers.js lacks Nmt and reads the patched
 // Metaspace layouts differently from the Rust library.
-for (const name of ["xlmr", "barthez", "bert-base-uncased", "all-minilm-l6-v2", "bge-small-en-v1.5"]) {
+for (const name of ["xlmr", "barthez", "bert-base-uncased", "all-minilm-l6-v2", "bge-small-en-v1.5", "multilingual-e5-small"]) {
   const base = variants[name].base;
   const raw = readFileSync(new URL("../" + base, here));
   const f = JSON.parse((base.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8"));
