@@ -41,6 +41,11 @@ function patch(v) {
 const out = {};
 for (const [name, v] of Object.entries(variants)) {
   const tok = Tokenizer.fromString(JSON.stringify(patch(v)));
+  // A file's own truncation and padding (all-MiniLM-L6-v2 ships Fixed 128
+  // padding) are off, as transformers' fast tokenizers set them per call
+  // and default to neither; the truncation cases below set their own.
+  tok.disablePadding();
+  tok.disableTruncation();
   const rows = [];
   for (const text of texts) {
     const withSpecial = (await tok.encode(text)).getIds();
