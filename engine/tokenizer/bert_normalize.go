@@ -3,8 +3,6 @@ package tokenizer
 import (
 	"strings"
 	"unicode"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // bertNormalizer mirrors the tokenizers crate's BertNormalizer: the steps
@@ -40,7 +38,7 @@ func bertNormalizer(c *componentJSON) normalizer {
 			s = stripAccents(s)
 		}
 		if lower {
-			s = strings.ToLower(s)
+			s = lowercase(s)
 		}
 		return s
 	}
@@ -49,32 +47,17 @@ func bertNormalizer(c *componentJSON) normalizer {
 // stripAccents is HF's StripAccents: drop nonspacing marks after NFD.
 // Callers that want composed output put an NFC step after it, as HF does.
 func stripAccents(s string) string {
-	s = norm.NFD.String(s)
 	return strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Mn, r) {
+		if isBertMark(r) {
 			return -1
 		}
 		return r
-	}, s)
+	}, nfdKnown(s))
 }
 
 // isBertSpace is Rust's char::is_whitespace (the White_Space property),
 // which is what the tokenizers crate tests; \t \n \r are in it.
 func isBertSpace(r rune) bool { return unicode.Is(unicode.White_Space, r) }
-
-// isBertControl is the crate's is_control: Unicode "Other" (Cc, Cf, Co and
-// unassigned code points) except the whitespace controls \t \n \r, which
-// clean_text turns into spaces instead of deleting.
-func isBertControl(r rune) bool {
-	if r == '\t' || r == '\n' || r == '\r' {
-		return false
-	}
-	if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co) {
-		return true
-	}
-	// Unassigned (Cn): Go has no table for it, so test every assigned class.
-	return !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z, unicode.Cs)
-}
 
 // isCJK is the crate's is_chinese_char: the CJK Unified Ideographs blocks
 // BERT's vocabulary splits into single characters.

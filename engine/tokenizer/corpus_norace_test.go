@@ -201,8 +201,11 @@ func TestParityPairsAndTruncation(t *testing.T) {
 // TestParityTransformersJS is the second reference: transformers.js must
 // give our ids on every row where it agrees with the Rust library. It
 // approximates SentencePiece's charsmap with NFKC, so it parts from both
-// on a few rows (decomposed Hangul, half-width kana with voiced marks);
-// those rows are counted and bounded, not skipped silently.
+// on a few rows (decomposed Hangul, half-width kana with voiced marks), and
+// it classifies BERT's punctuation and accents with JavaScript's current
+// Unicode tables where the Rust library (and we) use Unicode 8.0's (the two
+// rows of characters added since); those rows are counted and bounded, not
+// skipped silently.
 func TestParityTransformersJS(t *testing.T) {
 	g, toks := parityFixtures(t)
 	_, errNode := exec.LookPath("node")
@@ -216,7 +219,7 @@ func TestParityTransformersJS(t *testing.T) {
 	if err := json.Unmarshal(out, &js); err != nil {
 		t.Fatalf("parity-tjs.mjs output: %v", err)
 	}
-	maxApprox := map[string]int{"xlmr": 5, "barthez": 0, "bert-base-uncased": 0, "all-minilm-l6-v2": 0, "bge-small-en-v1.5": 0, "multilingual-e5-small": 5}
+	maxApprox := map[string]int{"xlmr": 5, "barthez": 0, "bert-base-uncased": 2, "all-minilm-l6-v2": 2, "bge-small-en-v1.5": 2, "multilingual-e5-small": 5}
 	for name, rows := range js {
 		t.Run(name, func(t *testing.T) {
 			gold := g.Variants[name].Rows

@@ -131,7 +131,7 @@ func isPunct(r rune) bool {
 	if r < utf8.RuneSelf {
 		return strings.ContainsRune(asciiPunct, r)
 	}
-	return unicode.IsPunct(r)
+	return isUnicodePunct(r)
 }
 
 // punctMatcher matches each punctuation character on its own.

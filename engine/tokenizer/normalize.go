@@ -45,7 +45,7 @@ func buildNormalizer(c *componentJSON, depth int) (normalizer, error) {
 	case "NFKD":
 		return norm.NFKD.String, nil
 	case "Lowercase":
-		return strings.ToLower, nil
+		return lowercase, nil
 	case "Prepend":
 		p := c.Prepend
 		return func(s string) string {
