@@ -3,6 +3,8 @@ package tokenizer
 import (
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // bertNormalizer mirrors the tokenizers crate's BertNormalizer: the steps
@@ -52,7 +54,7 @@ func stripAccents(s string) string {
 			return -1
 		}
 		return r
-	}, nfdKnown(s))
+	}, nfKnown(norm.NFD, s))
 }
 
 // isBertSpace is Rust's char::is_whitespace (the White_Space property),

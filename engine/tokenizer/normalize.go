@@ -37,13 +37,13 @@ func buildNormalizer(c *componentJSON, depth int) (normalizer, error) {
 		}
 		return chainNormalizers(steps), nil
 	case "NFC":
-		return norm.NFC.String, nil
+		return func(s string) string { return nfKnown(norm.NFC, s) }, nil
 	case "NFD":
-		return norm.NFD.String, nil
+		return func(s string) string { return nfKnown(norm.NFD, s) }, nil
 	case "NFKC":
-		return norm.NFKC.String, nil
+		return func(s string) string { return nfKnown(norm.NFKC, s) }, nil
 	case "NFKD":
-		return norm.NFKD.String, nil
+		return func(s string) string { return nfKnown(norm.NFKD, s) }, nil
 	case "Lowercase":
 		return lowercase, nil
 	case "Prepend":

@@ -8,16 +8,16 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// The tokenizers crate classifies characters with tables older than Go's:
-// its control, punctuation and nonspacing-mark sets and its NFD are those
-// of Unicode 8.0, while the unicode package and x/text follow the current
-// version. Characters encoded or recategorised since then would otherwise
-// split, strip or decompose differently, so the BERT components test Go's
-// tables and then undo the later changes listed here. The lists come from
-// sweeping every code point through the reference (testdata/ref/
-// bertsweep.mjs); TestBertUnicodeSweep checks all of them against that
-// sweep, so a Go release with new Unicode tables fails there, naming the
-// code points to add.
+// The tokenizers crate classifies and normalizes characters with tables
+// older than Go's: its control, punctuation and nonspacing-mark sets and its
+// NFC/NFD/NFKC/NFKD are those of Unicode 8.0, while the unicode package and
+// x/text follow the current version. Characters encoded or recategorised
+// since then would otherwise split, strip, decompose or compose
+// differently, so these components test Go's tables and then undo the later
+// changes listed here. The lists come from sweeping every code point
+// through the reference (testdata/ref/unicodesweep.mjs); TestUnicodeSweep
+// checks all of them against that sweep, so a Go release with new Unicode
+// tables fails there, naming the code points to add.
 
 // isBertControl is the crate's is_control: Cc, Cf and Co except the
 // whitespace controls \t \n \r, which clean_text turns into spaces instead
@@ -70,23 +70,63 @@ func lowercase(s string) string {
 	return strings.ToLower(s)
 }
 
-// nfdKnown is NFD that leaves whole the characters whose decomposition the
-// reference's tables do not have yet.
-func nfdKnown(s string) string {
-	split := strings.IndexFunc(s, isNewDecomp)
-	if split < 0 {
-		return norm.NFD.String(s)
+// nfKnown is form (NFC, NFD, NFKC or NFKD) as the reference has it: a
+// character whose decomposition came after its tables stays whole (and, an
+// unknown starter to it, composes with nothing), and a composite that came
+// after them is not formed.
+func nfKnown(form norm.Form, s string) string {
+	compat := form == norm.NFKC || form == norm.NFKD
+	compose := form == norm.NFC || form == norm.NFKC
+	isNew := func(r rune) bool {
+		return r >= 0x32FF && (unicode.Is(newDecomp, r) || compat && unicode.Is(newCompat, r))
+	}
+	// Every listed character and every first part of a listed composite is
+	// at or above U+32FF, whose UTF-8 starts with a byte of 0xE3 or more.
+	if !hasByteAtLeast(s, 0xE3) {
+		return form.String(s)
 	}
 	var b strings.Builder
-	for split >= 0 {
-		b.WriteString(norm.NFD.String(s[:split]))
+	for s != "" {
+		split := strings.IndexFunc(s, isNew)
+		seg := s
+		if split >= 0 {
+			seg = s[:split]
+		}
+		out := form.String(seg)
+		if compose && strings.IndexFunc(out, isNewDecomp) >= 0 {
+			out = decomposeNew(out)
+		}
+		b.WriteString(out)
+		if split < 0 {
+			break
+		}
 		_, n := utf8.DecodeRuneInString(s[split:])
 		b.WriteString(s[split : split+n])
 		s = s[split+n:]
-		split = strings.IndexFunc(s, isNewDecomp)
 	}
-	b.WriteString(norm.NFD.String(s))
 	return b.String()
+}
+
+// decomposeNew takes apart the composites the reference cannot form.
+func decomposeNew(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if isNewDecomp(r) {
+			b.WriteString(norm.NFD.String(string(r)))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func hasByteAtLeast(s string, c byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= c {
+			return true
+		}
+	}
+	return false
 }
 
 func isNewDecomp(r rune) bool { return r >= 0x105C9 && unicode.Is(newDecomp, r) }
@@ -290,5 +330,24 @@ var newDecomp = &unicode.RangeTable{
 		{Lo: 0x11938, Hi: 0x11938, Stride: 1},
 		{Lo: 0x16121, Hi: 0x16128, Stride: 1},
 		{Lo: 0x16D68, Hi: 0x16D6A, Stride: 1},
+	},
+}
+
+// newCompat: characters whose compatibility decomposition (NFKD) came after
+// the reference's tables; its NFKD and NFKC leave them whole.
+var newCompat = &unicode.RangeTable{
+	R16: []unicode.Range16{
+		{Lo: 0x32FF, Hi: 0x32FF, Stride: 1},
+		{Lo: 0xA7F1, Hi: 0xA7F4, Stride: 1},
+		{Lo: 0xAB69, Hi: 0xAB69, Stride: 1},
+	},
+	R32: []unicode.Range32{
+		{Lo: 0x10781, Hi: 0x10785, Stride: 1},
+		{Lo: 0x10787, Hi: 0x107B0, Stride: 1},
+		{Lo: 0x107B2, Hi: 0x107BA, Stride: 1},
+		{Lo: 0x1CCD6, Hi: 0x1CCF9, Stride: 1},
+		{Lo: 0x1E030, Hi: 0x1E06D, Stride: 1},
+		{Lo: 0x1F16C, Hi: 0x1F16C, Stride: 1},
+		{Lo: 0x1FBF0, Hi: 0x1FBF9, Stride: 1},
 	},
 }

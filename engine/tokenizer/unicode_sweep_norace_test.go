@@ -11,11 +11,13 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
-// bertSweep is testdata/bert-sweep.json.gz, written by
-// testdata/ref/bertsweep.mjs: the reference's treatment of every code point.
-type bertSweep struct {
+// unicodeSweep is testdata/unicode-sweep.json.gz, written by
+// testdata/ref/unicodesweep.mjs: the reference's treatment of every code point.
+type unicodeSweep struct {
 	Tokenizers string            `json:"tokenizers"`
 	Removed    [][2]rune         `json:"removed"`
 	Space      [][2]rune         `json:"space"`
@@ -24,13 +26,17 @@ type bertSweep struct {
 	Split      [][2]rune         `json:"split"`
 	Lower      map[string]string `json:"lower"`
 	Strip      map[string]string `json:"strip"`
+	NFC        map[string]string `json:"nfc"`
+	NFD        map[string]string `json:"nfd"`
+	NFKC       map[string]string `json:"nfkc"`
+	NFKD       map[string]string `json:"nfkd"`
 }
 
-// TestBertUnicodeSweep checks the BERT normalizer and pre-tokenizer on
-// every code point against the reference, which classifies characters
-// with older Unicode tables than Go's (see bert_unicode.go).
-func TestBertUnicodeSweep(t *testing.T) {
-	f, err := os.Open("testdata/bert-sweep.json.gz")
+// TestUnicodeSweep checks the BERT normalizer and pre-tokenizer and the
+// Unicode normalization forms on every code point against the reference,
+// which has older Unicode tables than Go's (see unicode_version.go).
+func TestUnicodeSweep(t *testing.T) {
+	f, err := os.Open("testdata/unicode-sweep.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +45,7 @@ func TestBertUnicodeSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var g bertSweep
+	var g unicodeSweep
 	if err := json.NewDecoder(zr).Decode(&g); err != nil {
 		t.Fatal(err)
 	}
@@ -72,15 +78,23 @@ func TestBertUnicodeSweep(t *testing.T) {
 			}
 		}
 	}
-	// Lowercase and strip_accents map characters one by one, so whole
-	// blocks go through at once, each character after a "|" that stops NFD
-	// reordering marks across neighbours; a block that differs is then
-	// checked character by character to name the culprits.
+	// Lowercase, strip_accents and the normalization forms map characters
+	// one by one, so whole blocks go through at once, each character after
+	// a "|" that stops reordering and composition across neighbours; a
+	// block that differs is then checked character by character to name the
+	// culprits.
 	for _, c := range []struct {
 		what string
 		fn   func(string) string
 		want map[string]string
-	}{{"lowercase", lowercase, g.Lower}, {"strip_accents", stripAccents, g.Strip}} {
+	}{
+		{"lowercase", lowercase, g.Lower},
+		{"strip_accents", stripAccents, g.Strip},
+		{"NFC", func(s string) string { return nfKnown(norm.NFC, s) }, g.NFC},
+		{"NFD", func(s string) string { return nfKnown(norm.NFD, s) }, g.NFD},
+		{"NFKC", func(s string) string { return nfKnown(norm.NFKC, s) }, g.NFKC},
+		{"NFKD", func(s string) string { return nfKnown(norm.NFKD, s) }, g.NFKD},
+	} {
 		const block = 4096
 		for lo := rune(0); lo <= unicode.MaxRune; lo += block {
 			var src, want strings.Builder
