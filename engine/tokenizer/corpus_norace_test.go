@@ -222,8 +222,9 @@ func TestParityTransformersJS(t *testing.T) {
 	maxApprox := map[string]int{"xlmr": 5, "barthez": 0, "bert-base-uncased": 2, "all-minilm-l6-v2": 2, "bge-small-en-v1.5": 2, "multilingual-e5-small": 5}
 	for name, rows := range js {
 		t.Run(name, func(t *testing.T) {
+			// parity-tjs.mjs leaves out the random texts at the end.
 			gold := g.Variants[name].Rows
-			if len(rows) != len(gold) {
+			if len(rows) < 150 || len(rows) > len(gold) {
 				t.Fatalf("%d rows from transformers.js, %d golden", len(rows), len(gold))
 			}
 			approx := 0

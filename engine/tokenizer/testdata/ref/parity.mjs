@@ -1,6 +1,7 @@
 // Writes ../parity-golden.json: the ids the Hugging Face tokenizers library
 // (Rust, through its official Node binding, the "tokenizers" npm package)
-// gives for corpus.json and parity-corpus.json under each variant of
+// gives for corpus.json, parity-corpus.json and parity-random.json under
+// each variant of
 // ../parity-variants.json. Run with `npm ci` in this directory, then
 // `node parity.mjs`.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -12,7 +13,8 @@ const { Tokenizer } = require("tokenizers");
 const here = new URL(".", import.meta.url);
 const corpus = JSON.parse(readFileSync(new URL("corpus.json", here), "utf8"));
 const extra = JSON.parse(readFileSync(new URL("parity-corpus.json", here), "utf8"));
-const texts = corpus.concat(extra);
+const random = JSON.parse(readFileSync(new URL("parity-random.json", here), "utf8"));
+const texts = corpus.concat(extra, random);
 function readBase(name) {
   const raw = readFileSync(new URL("../" + name, here));
   return JSON.parse((name.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8"));

@@ -49,7 +49,7 @@ function ranges(cps) {
   return out;
 }
 const lock = JSON.parse(readFileSync(new URL("package-lock.json", import.meta.url), "utf8"));
-const out = { generator: "ref/bertsweep.mjs", tokenizers: lock.packages["node_modules/tokenizers"].version, ...maps };
+const out = { generator: "ref/unicodesweep.mjs", tokenizers: lock.packages["node_modules/tokenizers"].version, ...maps };
 for (const [k, v] of Object.entries(sets)) out[k] = ranges(v);
 writeFileSync(new URL("../unicode-sweep.json.gz", import.meta.url), gzipSync(JSON.stringify(out) + "\n", { level: 9 }));
 console.log("wrote unicode-sweep.json.gz:", Object.fromEntries(Object.entries(sets).map(([k, v]) => [k, v.length])));
