@@ -99,7 +99,7 @@ func (s *Server) finishV1(c echo.Context, rec *auditRec, err error) {
 		ev.Status = store.AuditSuccess
 	}
 	ev.HTTPStatus = code
-	s.audit(c, ev)
+	s.queueAudit(s.auditFields(c, ev), nil)
 }
 
 // v1Actions memoizes v1Action by route template: one entry per route, and
@@ -130,10 +130,16 @@ func v1Action(route string) string {
 	return strings.Join(parts, ".")
 }
 
-// audit records a security-relevant action or a finished /v1 request, filling in
-// what the request knows (request id, client, user, API key, endpoint). Failing to
-// write is logged, never returned: the action already happened.
+// audit records a security-relevant action, filling in what the request knows
+// (request id, client, user, API key, endpoint), and returns once it is
+// written. Failing to write is logged, never returned: the action already
+// happened.
 func (s *Server) audit(c echo.Context, ev store.AuditEvent) {
+	s.recordAudit(s.auditFields(c, ev))
+}
+
+// auditFields fills in what the request knows of ev.
+func (s *Server) auditFields(c echo.Context, ev store.AuditEvent) store.AuditEvent {
 	r := c.Request()
 	if ev.RequestID == "" {
 		ev.RequestID = requestID(c)
@@ -150,24 +156,39 @@ func (s *Server) audit(c echo.Context, ev store.AuditEvent) {
 	if ev.Endpoint == "" {
 		ev.Endpoint = r.Method + " " + r.URL.Path // never the query: it may hold ?token=
 	}
-	s.recordAudit(ev)
+	return ev
 }
 
-// recordAudit writes ev and, once it is committed, hands it to live watchers. For
-// events with no request behind them (a model unloaded by its TTL).
+// recordAudit writes ev and returns once it is committed. For events with no
+// request behind them (a model unloaded by its TTL).
 func (s *Server) recordAudit(ev store.AuditEvent) {
+	wrote := make(chan struct{})
+	s.queueAudit(ev, func() { close(wrote) })
+	<-wrote
+}
+
+// queueAudit hands ev to the store's committer and returns at once: a finished
+// /v1 request's response ends without waiting for the disk, and its event goes
+// in the next shared transaction (store.Audit.AppendAsync). Once committed it
+// goes to the live watchers, in the order of the log, then then runs (may be
+// nil). Queries of the log and the store's Close wait for it.
+func (s *Server) queueAudit(ev store.AuditEvent, then func()) {
 	if ev.Status == "" {
 		ev.Status = store.AuditSuccess
 	}
 	if ev.Time.IsZero() {
 		ev.Time = s.now()
 	}
-	saved, err := s.store.Audit().Append(ev)
-	if err != nil {
-		s.log.Error("write audit event", "action", ev.Action, "err", err)
-		return
-	}
-	s.audits.publish(saved)
+	s.store.Audit().AppendAsync(ev, func(saved store.AuditEvent, err error) {
+		if err != nil {
+			s.log.Error("write audit event", "action", ev.Action, "err", err)
+		} else {
+			s.audits.publish(saved)
+		}
+		if then != nil {
+			then()
+		}
+	})
 }
 
 // auditSubBuffer is how many events a live watcher may lag behind before it is

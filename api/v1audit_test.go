@@ -270,6 +270,7 @@ func TestV1UnauthenticatedLoopback(t *testing.T) {
 	if err := env.st.Settings().Put(authSettingsDocument, authSettings{AllowUnauthenticatedLoopback: true}); err != nil {
 		t.Fatal(err)
 	}
+	env.st.Audit().Flush() // the refusal's event is out before the watcher starts
 	sub := env.s.audits.subscribe()
 	defer env.s.audits.unsubscribe(sub)
 	if resp, body := env.do(t, "POST", "/v1/chat/completions", "", chat); resp.StatusCode != 200 {

@@ -84,16 +84,10 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// Append stores ev, assigning its id (and its time when zero), and returns it.
+// Append stores ev, assigning its id (and its time when zero), and returns it
+// once it is durable.
 func (a Audit) Append(ev AuditEvent) (AuditEvent, error) {
-	if ev.Time.IsZero() {
-		ev.Time = a.s.now()
-	}
-	ev.Time = ev.Time.UTC()
-	ev.ErrorMessage = truncate(ev.ErrorMessage, maxAuditText)
-	ev.Detail = truncate(ev.Detail, maxAuditText)
-	ev.Endpoint = truncate(ev.Endpoint, 256)
-	r := &auditReq{ev: ev}
+	r := &auditReq{ev: a.prepare(ev)}
 	a.s.auditWrites.do(r, a.commit)
 	if r.err != nil {
 		return AuditEvent{}, fmt.Errorf("append audit event %s: %w", ev.Action, r.err)
@@ -101,12 +95,61 @@ func (a Audit) Append(ev AuditEvent) (AuditEvent, error) {
 	return r.ev, nil
 }
 
+// AppendAsync queues ev and returns before it is written, so that a request
+// does not wait for the disk. done (may be nil) gets the stored event, id set,
+// or the error, once its transaction ends; the calls come one at a time, in
+// the order the events were written (the sequence that ends each id), Append's
+// included, and must not wait on the audit log themselves. Queries, and Close, wait for what was queued before
+// them: nothing queued is lost on a clean shutdown.
+func (a Audit) AppendAsync(ev AuditEvent, done func(AuditEvent, error)) {
+	wrap := done
+	if done != nil {
+		wrap = func(ev AuditEvent, err error) {
+			if err != nil {
+				err = fmt.Errorf("append audit event %s: %w", ev.Action, err)
+			}
+			done(ev, err)
+		}
+	}
+	r := &auditReq{ev: a.prepare(ev), done: wrap}
+	if a.s.auditWrites.add(r, a.commit) {
+		a.Flush() // the queue is long: this one waits for its turn
+	}
+}
+
+// Flush returns once every event appended before it is written (or failed).
+func (a Audit) Flush() { a.s.auditWrites.flush(a.commit) }
+
+// prepare fills what Append sets before the commit: the time, bounded texts.
+func (a Audit) prepare(ev AuditEvent) AuditEvent {
+	if ev.Time.IsZero() {
+		ev.Time = a.s.now()
+	}
+	ev.Time = ev.Time.UTC()
+	ev.ErrorMessage = truncate(ev.ErrorMessage, maxAuditText)
+	ev.Detail = truncate(ev.Detail, maxAuditText)
+	ev.Endpoint = truncate(ev.Endpoint, 256)
+	return ev
+}
+
 // commit writes a group of appends in one transaction. Only the disk can make
 // it fail (an event always encodes), and then it fails for all of them alike.
 func (a Audit) commit(batch []*auditReq) {
+	events := 0
+	for _, r := range batch {
+		if !r.barrier {
+			events++
+		}
+	}
+	if events == 0 {
+		return
+	}
 	err := a.s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAudit)
 		for _, r := range batch {
+			if r.barrier {
+				continue
+			}
 			seq, err := b.NextSequence()
 			if err != nil {
 				return err
@@ -120,7 +163,9 @@ func (a Audit) commit(batch []*auditReq) {
 		return nil
 	})
 	for _, r := range batch {
-		r.err = err
+		if !r.barrier {
+			r.err = err
+		}
 	}
 }
 
@@ -200,6 +245,7 @@ type AuditPage struct {
 // Query returns the events matching f, newest first, skipping Offset and returning
 // at most Limit of them.
 func (a Audit) Query(f AuditFilter) (AuditPage, error) {
+	a.Flush()
 	var page AuditPage
 	skip := f.Offset
 	err := a.s.db.View(func(tx *bolt.Tx) error {
@@ -253,6 +299,7 @@ func (u *TokenUsage) add(ev *AuditEvent) {
 
 // Stats counts and sums the events matching f (Offset and Limit are ignored).
 func (a Audit) Stats(f AuditFilter) (AuditStats, error) {
+	a.Flush()
 	st := AuditStats{ByAction: map[string]int{}, ByStatus: map[string]int{}, ByModel: map[string]int{},
 		TokensByUser: map[string]TokenUsage{}, TokensByBackend: map[string]TokenUsage{}}
 	var durSum, ttftSum float64
@@ -300,6 +347,7 @@ func (a Audit) Stats(f AuditFilter) (AuditStats, error) {
 
 // Count is the number of events in the log.
 func (a Audit) Count() (int, error) {
+	a.Flush()
 	n := 0
 	err := a.s.db.View(func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucketAudit).Stats().KeyN
@@ -320,6 +368,7 @@ type TokenUse struct {
 // TokenUse sums the tokens of the events since from, so quotas that count tokens
 // per day can pick up after a restart where they were.
 func (a Audit) TokenUse(from time.Time) (TokenUse, error) {
+	a.Flush()
 	use := TokenUse{ByUser: map[string]int64{}, ByKey: map[string]int64{}}
 	err := a.s.db.View(func(tx *bolt.Tx) error {
 		return AuditFilter{From: from}.scan(tx, func(ev *AuditEvent) bool {

@@ -8,7 +8,7 @@ import (
 )
 
 // While one commit runs, later callers queue and go together in the next
-// transaction, led by the first of them; each gets its own result.
+// transaction; each gets its own result.
 func TestGroupCommitQueuesBehindARunningCommit(t *testing.T) {
 	t.Parallel()
 	const waiters = 10
@@ -50,6 +50,7 @@ func TestGroupCommitQueuesBehindARunningCommit(t *testing.T) {
 	<-allQueued
 	close(release)
 	wg.Wait()
+	g.wait()
 
 	if len(batches) != 2 || !slices.Equal(batches[0], []string{"first"}) || len(batches[1]) != waiters {
 		t.Fatalf("commits = %v, want [first] then all %d waiters in one", batches, waiters)
@@ -115,6 +116,158 @@ func TestAuditAppendAfterClose(t *testing.T) {
 	}
 	s.Close()
 	if _, err := s.Audit().Append(AuditEvent{Action: "auth.login"}); err == nil {
+		t.Fatal("append on a closed store succeeded")
+	}
+}
+
+// Appends that do not wait, from many goroutines and mixed with ones that do,
+// are all stored; done hears of them one at a time in the order they were written,
+// before Close returns; a query sees them without waiting.
+func TestAuditAppendAsync(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	var (
+		mu   sync.Mutex
+		seen []AuditEvent // in the order done was called
+		busy bool         // a done call runs
+	)
+	done := func(ev AuditEvent, err error) {
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		mu.Lock()
+		if busy {
+			t.Error("done called concurrently")
+		}
+		busy = true
+		seen = append(seen, ev)
+		busy = false
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := AuditEvent{Action: "v1.chat.completions", Status: AuditSuccess, Detail: fmt.Sprint(i)}
+			if i%10 == 0 {
+				ev.Action = "auth.login"
+				saved, err := s.Audit().Append(ev)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				done(saved, nil)
+				return
+			}
+			s.Audit().AppendAsync(ev, done)
+		}()
+	}
+	wg.Wait()
+	page, err := s.Audit().Query(AuditFilter{Action: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Events) != n-n/10 {
+		t.Errorf("a query after the appends returned sees %d events, want %d", len(page.Events), n-n/10)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	async := 0
+	for i, ev := range seen {
+		if ev.Action != "auth.login" {
+			async++
+			// The id's last 16 hex digits are the bucket sequence: the commit order.
+			if i > 0 && seen[i-1].Action != "auth.login" && seen[i-1].ID[16:] >= ev.ID[16:] {
+				t.Errorf("done heard %s after %s", ev.ID, seen[i-1].ID)
+			}
+		}
+	}
+	mu.Unlock()
+	if async != n-n/10 {
+		t.Fatalf("done heard of %d queued events by Close, want %d", async, n-n/10)
+	}
+
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	all, err := s.Audit().Query(AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	details := map[string]bool{}
+	for _, ev := range all.Events {
+		details[ev.Detail] = true
+	}
+	for i := range n {
+		if !details[fmt.Sprint(i)] {
+			t.Errorf("event %d lost across Close", i)
+		}
+	}
+}
+
+// Events queued while a commit runs are all written by Close, which waits for
+// the committer; the ones queued after a flush are not what it waits for.
+func TestAuditCloseWritesTheQueue(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFirst, release := make(chan struct{}), make(chan struct{})
+	first := true
+	s.Audit().AppendAsync(AuditEvent{Action: "first"}, func(AuditEvent, error) {
+		if first { // the committer: later events queue behind this call
+			first = false
+			close(inFirst)
+			<-release
+		}
+	})
+	<-inFirst
+	const queued = 50
+	for i := range queued {
+		s.Audit().AppendAsync(AuditEvent{Action: "v1.chat.completions", Detail: fmt.Sprint(i)}, nil)
+	}
+	close(release)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n, err := s.Audit().Count()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != queued+1 {
+		t.Fatalf("%d events after reopening, want %d", n, queued+1)
+	}
+}
+
+// A failed commit reaches done as an error.
+func TestAuditAppendAsyncAfterClose(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	errc := make(chan error, 1)
+	s.Audit().AppendAsync(AuditEvent{Action: "v1.chat.completions"}, func(_ AuditEvent, err error) { errc <- err })
+	if err := <-errc; err == nil {
 		t.Fatal("append on a closed store succeeded")
 	}
 }

@@ -82,7 +82,7 @@ type Store struct {
 	dir         string
 	now         func() time.Time
 	changes     changeHub   // committed writes of users and settings (changes.go)
-	auditWrites groupCommit // concurrent audit appends share transactions (groupcommit.go)
+	auditWrites groupCommit // audit appends share transactions, in a committer of their own (groupcommit.go)
 	reads       readCache   // keys, users and settings every request reads (readcache.go)
 
 	pruneBatch   int // most audit events one prune transaction deletes
@@ -167,8 +167,11 @@ func readPID(dir string) int {
 	return pid
 }
 
-// Close closes the database and removes the pid file.
+// Close writes the audit events still queued, then closes the database and
+// removes the pid file.
 func (s *Store) Close() error {
+	s.Audit().Flush()
+	s.auditWrites.wait()
 	os.Remove(filepath.Join(s.dir, pidFileName))
 	return s.db.Close()
 }
@@ -178,6 +181,10 @@ func (s *Store) Path() string { return s.db.Path() }
 
 // Check runs bbolt's consistency check and returns every problem found, joined.
 func (s *Store) Check() error {
+	// bbolt's check must not overlap a write: the audit events still queued
+	// go first.
+	s.Audit().Flush()
+	s.auditWrites.wait()
 	return s.db.View(func(tx *bolt.Tx) error {
 		var errs []error
 		for err := range tx.Check() {
