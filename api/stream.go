@@ -78,7 +78,7 @@ func (st *sseStream) keepAlive() {
 		case <-tick.C:
 			st.mu.Lock()
 			if time.Since(st.last) >= st.quietMax {
-				_ = st.writeLocked([]byte(": keep-alive\n\n")) // a failed write ends ctx's client soon enough
+				_ = st.writeLocked([]byte(": keep-alive\n\n"), true) // a failed write ends ctx's client soon enough
 			}
 			st.mu.Unlock()
 		}
@@ -140,8 +140,15 @@ func encodeEvent(name string, data any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// done ends an OpenAI stream with its sentinel.
-func (st *sseStream) done() error { return st.write([]byte("data: [DONE]\n\n")) }
+// done ends an OpenAI stream with its sentinel, which is written but not
+// flushed: the handler returns next, and the end of the response sends it
+// with the chunked terminator, one write (and one read for the client, or for
+// a daemon routing the stream on) fewer a request.
+func (st *sseStream) done() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.writeLocked([]byte("data: [DONE]\n\n"), false)
+}
 
 // comment writes an SSE comment, which clients ignore.
 func (st *sseStream) comment(text string) error {
@@ -151,10 +158,10 @@ func (st *sseStream) comment(text string) error {
 func (st *sseStream) write(b []byte) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.writeLocked(b)
+	return st.writeLocked(b, true)
 }
 
-func (st *sseStream) writeLocked(b []byte) error {
+func (st *sseStream) writeLocked(b []byte, flush bool) error {
 	w := st.c.Response()
 	if !st.committed {
 		h := w.Header()
@@ -177,6 +184,9 @@ func (st *sseStream) writeLocked(b []byte) error {
 	if _, err := w.Write(b); err != nil {
 		st.cancel() // the client is gone: stop the work feeding the stream
 		return fmt.Errorf("write stream: %w", err)
+	}
+	if !flush {
+		return nil
 	}
 	if err := st.rc.Flush(); err != nil {
 		st.cancel()

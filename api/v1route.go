@@ -48,7 +48,7 @@ func (s *Server) routeV1(c echo.Context) (handled bool, err error) {
 	rec := auditRecord(c)
 	rec.Model = model
 	res, err := s.router.Serve(c.Request().Context(), c.Response(), &route.Request{
-		Protocol: proto, Body: body, Model: model, Header: c.Request().Header, Targets: targets})
+		Protocol: proto, Body: body, Model: model, Header: c.Request().Header, Targets: targets, LastWrite: true})
 	if res.Local {
 		if res.Model != "" {
 			if body, err = route.SetModel(body, res.Model); err != nil {

@@ -3,7 +3,10 @@
 // journal, and remote backends (their API keys sealed with backends.key, beside it).
 // Nothing outside this package touches buckets; each entity has a small typed
 // API. Every write is one bbolt transaction, fsynced before it returns, so a crash at
-// any point loses no acknowledged write and leaves a file that opens.
+// any point loses no acknowledged write and leaves a file that opens. The one
+// exception is Audit.AppendAsync, which a /v1 request's event takes: it returns
+// before its shared transaction commits, so a crash may lose the events of the
+// last few milliseconds; a clean Close writes them all.
 //
 // Who may import me: app and api. I import nothing of this project.
 package store

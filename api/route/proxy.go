@@ -29,6 +29,11 @@ type Request struct {
 	Model    string      // the body's model as ModelOf reads it, when the caller has; "": read here
 	Header   http.Header // the client's headers: anthropic-version and anthropic-beta pass on
 	Targets  []Target
+	// LastWrite says the response ends as soon as Serve returns. A stream's
+	// last events, read together with the backend's end, are then written
+	// but not flushed: the end of the response sends them with the chunked
+	// terminator, one write (and one read for the client) instead of two.
+	LastWrite bool
 }
 
 // Usage is the token count a backend reported.
@@ -148,7 +153,7 @@ func (r *Router) try(ctx context.Context, w http.ResponseWriter, req *Request, t
 		return res, backendRefused(cfg, resp.StatusCode, body)
 	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		return r.stream(w, resp.Body, conv, res, start)
+		return r.stream(w, resp.Body, conv, res, start, req.LastWrite)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {

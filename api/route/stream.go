@@ -25,11 +25,15 @@ var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10)
 // unless another whole event of the backend's is already read: those go in the
 // same write, one system call instead of several for a backend (or a loaded
 // machine) that hands over events in bursts, and never a wait for one.
-func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion, res Result, start time.Time) (Result, error) {
+//
+// With lastWrite, what is left once the backend's body has ended is not
+// flushed: it is all read already, and the caller's response ends at once.
+func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion, res Result, start time.Time, lastWrite bool) (Result, error) {
 	tr := conv.newStream()
 	rc := http.NewResponseController(w)
 	br := readers.Get().(*bufio.Reader)
-	br.Reset(body)
+	src := &endReader{r: body}
+	br.Reset(src)
 	defer func() {
 		br.Reset(nil) // holds no stream while pooled
 		readers.Put(br)
@@ -71,7 +75,7 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 	// flush sends what was written unless another whole event is read already:
 	// it runs before every read that could wait on the backend.
 	flush := func(force bool) error {
-		if !pending || !force && eventBuffered(br, data.Len() > 0) {
+		if !pending || !force && (eventBuffered(br, data.Len() > 0) || lastWrite && src.ended) {
 			return nil
 		}
 		pending = false
@@ -133,10 +137,29 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 	if err := send(evs); err != nil {
 		return res, fmt.Errorf("write stream: %w", err)
 	}
+	if lastWrite {
+		pending = false // the end of the caller's response flushes it
+		return res, nil
+	}
 	if err := flush(true); err != nil {
 		return res, fmt.Errorf("write stream: %w", err)
 	}
 	return res, nil
+}
+
+// endReader notes when its reader has ended: what is left of the stream is
+// then in the bufio.Reader, and reading it never waits on the backend.
+type endReader struct {
+	r     io.Reader
+	ended bool
+}
+
+func (e *endReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil {
+		e.ended = true
+	}
+	return n, err
 }
 
 // eventBuffered reports whether br holds the end of an event already (of the

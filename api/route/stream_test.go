@@ -48,13 +48,13 @@ func (f *flushRecorder) Write(p []byte) (int, error) { return f.body.Write(p) }
 func (f *flushRecorder) WriteHeader(int)             {}
 func (f *flushRecorder) Flush()                      { f.flushes <- f.body.String() }
 
-func relay(t *testing.T, w http.ResponseWriter, body io.Reader) <-chan error {
+func relay(t *testing.T, w http.ResponseWriter, body io.Reader, lastWrite bool) <-chan error {
 	t.Helper()
 	r := New(Options{})
 	conv := &conversion{newStream: func() translate.Stream { return &passThrough{} }}
 	done := make(chan error, 1)
 	go func() {
-		_, err := r.stream(w, body, conv, Result{Backend: "b"}, time.Now())
+		_, err := r.stream(w, body, conv, Result{Backend: "b"}, time.Now(), lastWrite)
 		done <- err
 	}()
 	return done
@@ -66,7 +66,7 @@ func TestStreamFlushes(t *testing.T) {
 	t.Run("a burst is one flush", func(t *testing.T) {
 		w := newFlushRecorder()
 		stream := "data: {\"a\":1}\n\ndata: {\"b\":2}\n\ndata: [DONE]\n\n"
-		if err := <-relay(t, w, strings.NewReader(stream)); err != nil {
+		if err := <-relay(t, w, strings.NewReader(stream), false); err != nil {
 			t.Fatal(err)
 		}
 		if got := <-w.flushes; got != stream {
@@ -79,7 +79,7 @@ func TestStreamFlushes(t *testing.T) {
 	t.Run("no event waits for the next", func(t *testing.T) {
 		w := newFlushRecorder()
 		pr, pw := io.Pipe()
-		done := relay(t, w, pr)
+		done := relay(t, w, pr, false)
 		// Each write ends where the backend pauses: what was written must be
 		// flushed before the next arrives. A comment or a partial event behind an
 		// event does not hold it back.
@@ -102,4 +102,60 @@ func TestStreamFlushes(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// partsReader hands over the parts sent on its channel one Read each; a part
+// ending in "<EOF>" comes with io.EOF, as a chunked body's last data does when
+// its terminator arrived with it.
+type partsReader chan string
+
+func (p partsReader) Read(b []byte) (int, error) {
+	part, ok := <-p
+	if !ok {
+		return 0, io.EOF
+	}
+	if last, ok := strings.CutSuffix(part, "<EOF>"); ok {
+		return copy(b, last), io.EOF
+	}
+	return copy(b, part), nil
+}
+
+// With lastWrite, the events read together with the backend's end are written
+// but left for the end of the response to send; an event the backend may
+// still follow with more is flushed at once as always.
+func TestStreamLastWrite(t *testing.T) {
+	for _, lastWrite := range []bool{false, true} {
+		w := newFlushRecorder()
+		parts := make(partsReader)
+		done := relay(t, w, parts, lastWrite)
+		parts <- "data: {\"a\":1}\n\n"
+		if got := <-w.flushes; got != "data: {\"a\":1}\n\n" {
+			t.Fatalf("lastWrite %v: first flush %q", lastWrite, got)
+		}
+		parts <- "data: {\"b\":2}\n\ndata: [DONE]\n\n<EOF>"
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		all := "data: {\"a\":1}\n\ndata: {\"b\":2}\n\ndata: [DONE]\n\n"
+		if w.body.String() != all {
+			t.Fatalf("lastWrite %v: the client has %q", lastWrite, w.body.String())
+		}
+		switch {
+		case lastWrite && len(w.flushes) != 0:
+			t.Errorf("lastWrite: the stream's end was flushed (%q), not left to the response's end", <-w.flushes)
+		case !lastWrite && len(w.flushes) != 1:
+			t.Errorf("without lastWrite: %d flushes of the end, want 1", len(w.flushes))
+		}
+	}
+	// A stream whose body fails after its end was seen still flushes what it wrote.
+	w := newFlushRecorder()
+	parts := make(partsReader)
+	done := relay(t, w, parts, true)
+	parts <- "data: {\"a\":1}\n\n<EOF>" // no [DONE]: the stream is cut short
+	if err := <-done; err == nil {
+		t.Fatal("a stream cut before [DONE] succeeded")
+	}
+	if got := <-w.flushes; got != "data: {\"a\":1}\n\n" {
+		t.Fatalf("before the error the client has %q", got)
+	}
 }
