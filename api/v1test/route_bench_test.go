@@ -116,7 +116,7 @@ func median(d []time.Duration) time.Duration {
 // rounds of their own, over h2c (http2 on: h2c-added-ms, h2c-added-cpu-us/req).
 func BenchmarkRouteFirstByte(b *testing.B) {
 	back, backKey := benchDaemon(b)
-	b.Run("daemon", func(b *testing.B) { benchRoute(b, back.URL, backKey, "auto", "on") })
+	b.Run("daemon", func(b *testing.B) { benchRoute(b, back, back.URL, backKey, "auto", "on") })
 	// An upstream that answers at once: what is left is the router's own cost.
 	instant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -125,12 +125,13 @@ func BenchmarkRouteFirstByte(b *testing.B) {
 		fmt.Fprint(w, "data: [DONE]\n\n")
 	}))
 	defer instant.Close()
-	b.Run("instant", func(b *testing.B) { benchRoute(b, instant.URL, "none", "auto") })
+	b.Run("instant", func(b *testing.B) { benchRoute(b, nil, instant.URL, "none", "auto") })
 }
 
-// benchRoute routes to backURL once per http2 setting: a backend and a model
-// name each, whose rounds follow each direct round in turns.
-func benchRoute(b *testing.B, backURL, backKey string, http2 ...string) {
+// benchRoute routes to backURL (the daemon back, or nil for another server)
+// once per http2 setting: a backend and a model name each, whose rounds follow
+// each direct round in turns.
+func benchRoute(b *testing.B, back *apitest.Server, backURL, backKey string, http2 ...string) {
 	const streams = 32
 	front, frontKey := benchDaemon(b)
 	var rules []map[string]any
@@ -158,6 +159,12 @@ func benchRoute(b *testing.B, backURL, backKey string, http2 ...string) {
 	timed := func(sum *time.Duration, round func() []time.Duration) []time.Duration {
 		before, _ := testenv.CPUTime()
 		out := round()
+		// A round's audit events are written after its responses ended: their
+		// transactions are its cost, not the next round's.
+		front.Store.Audit().Flush()
+		if back != nil {
+			back.Store.Audit().Flush()
+		}
 		after, _ := testenv.CPUTime()
 		*sum += after - before
 		return out
