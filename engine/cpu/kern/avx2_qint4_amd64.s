@@ -17,6 +17,15 @@ GLOBL qint4Nibble<>(SB), RODATA|NOPTR, $1
 	VPADDD    Y11, acc, acc; \
 	VPADDD    Y12, acc, acc
 
+// Q4FIRST is Q4ROW for a group's first unit: its sum starts acc.
+#define Q4FIRST(src, acc) \
+	VPMOVZXBW src, Y11; \
+	VPSRLW    $4, Y11, Y12; \
+	VPAND     Y10, Y11, Y11; \
+	VPMADDWD  Y8, Y11, Y11; \
+	VPMADDWD  Y9, Y12, Y12; \
+	VPADDD    Y12, Y11, acc
+
 #define Q8ROW(src, src16, acc) \
 	VPMOVZXBW src, Y11; \
 	VPMOVZXBW src16, Y12; \
@@ -24,6 +33,13 @@ GLOBL qint4Nibble<>(SB), RODATA|NOPTR, $1
 	VPMADDWD  Y9, Y12, Y12; \
 	VPADDD    Y11, acc, acc; \
 	VPADDD    Y12, acc, acc
+
+#define Q8FIRST(src, src16, acc) \
+	VPMOVZXBW src, Y11; \
+	VPMOVZXBW src16, Y12; \
+	VPMADDWD  Y8, Y11, Y11; \
+	VPMADDWD  Y9, Y12, Y12; \
+	VPADDD    Y12, Y11, acc
 
 // A row's eight scales (Y14) and biases (Y15), widened from their kind.
 #define S32(s, b) \
@@ -178,14 +194,24 @@ have8:
 	ADDQ $32, R14
 	XORQ R11, R11
 
+// A group's first unit starts the rows' sums (no zeroing, one add fewer
+// per row), the loop adds the others.
 group:
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
 	MOVQ  units+80(FP), CX
 	CMPB  q4+88(FP), $0
-	JEQ   q8unit
+	JEQ   q8first
+	VMOVDQU (SI), Y8
+	VMOVDQU 32(SI), Y9
+	Q4FIRST((DI), Y0)
+	Q4FIRST((DI)(R8*1), Y1)
+	Q4FIRST((DI)(R8*2), Y2)
+	Q4FIRST((DI)(R12*1), Y3)
+	PREFETCHT0 (R15)
+	ADDQ    $64, R15
+	ADDQ    $16, DI
+	ADDQ    $64, SI
+	DECQ    CX
+	JZ      sums
 
 q4unit:
 	VMOVDQU (SI), Y8
@@ -201,6 +227,21 @@ q4unit:
 	DECQ    CX
 	JNZ     q4unit
 	JMP     sums
+
+q8first:
+	VMOVDQU (SI), Y8
+	VMOVDQU 32(SI), Y9
+	Q8FIRST((DI), 16(DI), Y0)
+	Q8FIRST((DI)(R8*1), 16(DI)(R8*1), Y1)
+	Q8FIRST((DI)(R8*2), 16(DI)(R8*2), Y2)
+	Q8FIRST((DI)(R12*1), 16(DI)(R12*1), Y3)
+	PREFETCHT0 (R15)
+	PREFETCHT0 64(R15)
+	ADDQ    $128, R15
+	ADDQ    $32, DI
+	ADDQ    $64, SI
+	DECQ    CX
+	JZ      sums
 
 q8unit:
 	VMOVDQU (SI), Y8
