@@ -2,9 +2,14 @@
 
 package kern
 
-import "unsafe"
+import (
+	"unsafe"
 
-// AVX2 integer quantized rows (qint.go): one assembly call per row. Per group
+	"simd/archsimd"
+)
+
+// AVX2 integer quantized rows (qint.go): one assembly call per four rows
+// (rowsInt4, avx2_qint4_amd64.s), then per row for the rest. Per group
 // the codes, widened to int16, are multiplied with x's int16 values by
 // VPMADDWD and summed exactly in int32, then scaled once by the group's scale
 // times x's dx; the bias term b·Σx is added in the same call, the scales and
@@ -45,7 +50,14 @@ func avx2RowsInt(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
 		sc, bs = unsafe.Pointer(unsafe.SliceData(m.Scales.U16)), unsafe.Pointer(unsafe.SliceData(m.Biases.U16))
 	}
 	xw, dx, xsum := &in.qi.xw[0], &in.qi.dx[0], &in.xsum[0]
-	for i := range y {
+	i := 0
+	for ; i+4 <= len(y); i += 4 {
+		r := r0 + i
+		off := uintptr(r*ng) * elem
+		rowsInt4(unsafe.Pointer(&m.Q[r*rowBytes]), rowBytes, xw, dx, xsum, unsafe.Add(sc, off), unsafe.Add(bs, off),
+			ng*int(elem), kind, ng, gs/32, q4, &y[i])
+	}
+	for ; i < len(y); i++ {
 		r := r0 + i
 		off := uintptr(r*ng) * elem
 		y[i] = rowInt(unsafe.Pointer(&m.Q[r*rowBytes]), xw, dx, xsum, unsafe.Add(sc, off), unsafe.Add(bs, off), kind, ng, gs/32, q4)
@@ -78,3 +90,26 @@ func avx2RowsIntWidened(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
 //
 //go:noescape
 func rowInt(q unsafe.Pointer, xw *int16, dx, xsum *float32, sc, bs unsafe.Pointer, kind, groups, units int, q4 bool) float32
+
+// rowsInt4 is rowInt for the four rows at q, q+stride, q+2·stride and
+// q+3·stride, whose scales and biases start sstride bytes apart; it writes
+// their products to y[0:4]. Each unit of xw is loaded once for the four rows,
+// which halves the one-row kernel's CPU time per code on Zen 1.
+//
+//go:noescape
+func rowsInt4(q unsafe.Pointer, stride int, xw *int16, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, groups, units int, q4 bool, y *float32)
+
+func init() {
+	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
+		qintGroupSIMD = avx2QintGroup
+	}
+}
+
+func avx2QintGroup(xg []float32, dst []int16, q4 bool) (float32, bool) {
+	return qintGroup(&xg[0], len(xg), &dst[0], q4)
+}
+
+// qintGroup is qintGroupGo for a group of n values, n a multiple of 32.
+//
+//go:noescape
+func qintGroup(x *float32, n int, xw *int16, q4 bool) (dx float32, ok bool)

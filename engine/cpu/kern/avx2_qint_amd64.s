@@ -28,7 +28,7 @@ TEXT ·rowInt(SB), NOSPLIT, $32-84
 	MOVQ  groups+56(FP), BX
 	MOVQ  units+64(FP), R8
 	MOVBQZX q4+72(FP), R10
-	VPBROADCASTB qintNibble<>(SB), X10
+	VPBROADCASTB qintNibble<>(SB), Y10
 	VXORPS Y9, Y9, Y9
 	VXORPS Y15, Y15, Y15
 	VXORPS X13, X13, X13
@@ -71,12 +71,9 @@ group8:
 	TESTQ R10, R10
 	JZ    q8unit8
 q4unit8:
-	VMOVDQU   (DI), X4
-	VPSRLW    $4, X4, X5
-	VPAND     X10, X4, X4
-	VPAND     X10, X5, X5
-	VPMOVZXBW X4, Y4
-	VPMOVZXBW X5, Y5
+	VPMOVZXBW (DI), Y4
+	VPSRLW    $4, Y4, Y5
+	VPAND     Y10, Y4, Y4
 	VPMADDWD  (SI), Y4, Y4
 	VPMADDWD  32(SI), Y5, Y5
 	VPADDD    Y4, Y0, Y0
@@ -117,15 +114,13 @@ group:
 	TESTQ R10, R10
 	JZ    q8unit
 
-// A Q4 unit: 16 bytes of nibbles; the low ones (even columns) widened to
-// int16 meet xw's first 16 values, the high ones (odd columns) its next 16.
+// A Q4 unit: 16 bytes of nibbles widened to int16 once; the low nibbles
+// (even columns, an AND) meet xw's first 16 values, the high ones (odd
+// columns, a word shift) its next 16.
 q4unit:
-	VMOVDQU   (DI), X4
-	VPSRLW    $4, X4, X5
-	VPAND     X10, X4, X4
-	VPAND     X10, X5, X5
-	VPMOVZXBW X4, Y4
-	VPMOVZXBW X5, Y5
+	VPMOVZXBW (DI), Y4
+	VPSRLW    $4, Y4, Y5
+	VPAND     Y10, Y4, Y4
 	VPMADDWD  (SI), Y4, Y4
 	VPMADDWD  32(SI), Y5, Y5
 	VPADDD    Y4, Y0, Y0
