@@ -5,8 +5,10 @@ package kern
 import "unsafe"
 
 // AVX2 batched quantized rows (qbatch.go, avx2_qbatch_amd64.s). With int16
-// inputs (the default) and four or more of them, rows go in pairs through
-// qbatchInt2x4, four inputs a call, bias term included. Otherwise, and for
+// inputs (the default), blocks of eight inputs (qbatchLanes) go four rows
+// at a time through qbatchIntT4x8, whose lanes are the inputs; then four
+// inputs at a time, rows in pairs, through qbatchInt2x4; both include the
+// bias term. Otherwise, and for
 // the inputs past the last four and an odd last row: per weight row the
 // scales and biases are widened once, the inputs go through the assembly
 // four (then two) at a time, each unit of codes unpacked once per call, and
@@ -50,7 +52,7 @@ func qbatchIntT4x8(q unsafe.Pointer, rowBytes int, xt *int16, dx, xsum, sb *floa
 func avx2Batch(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, qi bool) {
 	r := r0
 	if qi && b.n >= 4 && m.GroupSize <= qbatchPairMaxGroup {
-		if b.n >= 8 {
+		if qbatchLanes(b.n) > 0 {
 			r = avx2BatchQuads(y, m, r0, r1, b, tmp)
 		}
 		r = avx2BatchPairs(y, m, r, r1, b, tmp, 0)
@@ -59,11 +61,12 @@ func avx2Batch(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, qi boo
 }
 
 // avx2BatchQuads runs rows r0.. four at a time through qbatchIntT4x8, every
-// block of eight int16 inputs, the inputs past the last block through
-// avx2BatchPairs. It returns the first row it left (r1 less (r1-r0)%4).
+// block of eight int16 inputs (qbatchLanes), the inputs past the last block
+// through avx2BatchPairs. It returns the first row it left (r1 less
+// (r1-r0)%4).
 func avx2BatchQuads(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
 	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
-	ng, n8 := cols/gs, n/8*8
+	ng, lanes := cols/gs, qbatchLanes(n)
 	q4 := m.DType == Q4
 	rowBytes := cols
 	if q4 {
@@ -84,16 +87,16 @@ func avx2BatchQuads(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) i
 			d[4], d[5], d[6], d[7] = bs[g], bs[ng+g], bs[2*ng+g], bs[3*ng+g]
 		}
 		q := unsafe.Pointer(&m.Q[r*rowBytes])
-		for j := 0; j < n8; j += 8 {
+		for j := 0; j < lanes; j += 8 {
 			qbatchIntT4x8(q, rowBytes, &b.xt[j*cols], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, w, &out[0])
 			for k := range 4 {
-				for i := range 8 {
+				for i := range min(8, n-j) {
 					y[(j+i)*rows+r+k] = out[8*k+i]
 				}
 			}
 		}
-		if n8 < n {
-			avx2BatchPairs(y, m, r, r+4, b, tmp, n8)
+		if lanes < n {
+			avx2BatchPairs(y, m, r, r+4, b, tmp, lanes)
 		}
 	}
 	return r

@@ -42,13 +42,13 @@ func TestMatMulBatched(t *testing.T) {
 		{matCase{d: Q8, rows: 13, cols: 384, gs: 32, sd: F16}, small, 1},
 		{matCase{d: Q4, rows: 13, cols: 384, gs: 64, sd: F16}, small, 1},
 		{matCase{d: Q8, rows: 9, cols: 256, gs: 128, sd: BF16}, []int{3, 4, 8}, 1},
-		{matCase{d: Q4, rows: 8, cols: 512, gs: 256, sd: F16}, []int{8, 13}, 1},
+		{matCase{d: Q4, rows: 8, cols: 512, gs: 256, sd: F16}, []int{7, 8, 13, 15}, 1},
 		{matCase{d: Q4, rows: 5, cols: 128, gs: 128, sd: F32}, []int{2, 7}, 1},
 		// Big enough to go parallel, rows not a multiple of the chunks.
 		{matCase{d: Q4, rows: 130, cols: 256, gs: 32, sd: BF16}, []int{7}, 3},
 		{matCase{d: Q8, rows: 97, cols: 320, gs: 64, sd: F16}, []int{6}, 3},
 		// Inputs enough to be prepared in parallel (qprepParallelMin).
-		{matCase{d: Q4, rows: 34, cols: 1024, gs: 64, sd: F16}, []int{4, 8}, 2},
+		{matCase{d: Q4, rows: 34, cols: 1024, gs: 64, sd: F16}, []int{4, 7, 8}, 2},
 	} {
 		t.Run(fmt.Sprintf("%s/t%d", c.matCase, c.threads), func(t *testing.T) {
 			forEachBatchSet(t, func(t *testing.T) {
