@@ -5,8 +5,10 @@ package kern
 import "unsafe"
 
 // AVX2 batched quantized rows (qbatch.go, avx2_qbatch_amd64.s). With int16
-// inputs (the default) and four or more of them, rows go in pairs through
-// qbatchInt2x4, four inputs a call, bias term included. Otherwise, and for
+// inputs (the default), blocks of eight inputs (qbatchLanes) go four rows
+// at a time through qbatchIntT4x8, whose lanes are the inputs; then four
+// inputs at a time, rows in pairs, through qbatchInt2x4; both include the
+// bias term. Otherwise, and for
 // the inputs past the last four and an odd last row: per weight row the
 // scales and biases are widened once, the inputs go through the assembly
 // four (then two) at a time, each unit of codes unpacked once per call, and
@@ -44,19 +46,67 @@ func qbatchInt2x4(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sc, bs *fl
 // int32 lanes hold the sums of four lanes of a group's products.
 const qbatchPairMaxGroup = 256
 
+//go:noescape
+func qbatchIntT4x8(q unsafe.Pointer, rowBytes int, xt *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
+
 func avx2Batch(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, qi bool) {
 	r := r0
 	if qi && b.n >= 4 && m.GroupSize <= qbatchPairMaxGroup {
-		r = avx2BatchPairs(y, m, r0, r1, b, tmp)
+		if qbatchLanes(b.n) > 0 {
+			r = avx2BatchQuads(y, m, r0, r1, b, tmp)
+		}
+		r = avx2BatchPairs(y, m, r, r1, b, tmp, 0)
 	}
 	avx2BatchRows(y, m, r, r1, b, tmp, qi, 0)
 }
 
+// avx2BatchQuads runs rows r0.. four at a time through qbatchIntT4x8, every
+// block of eight int16 inputs (qbatchLanes), the inputs past the last block
+// through avx2BatchPairs. It returns the first row it left (r1 less
+// (r1-r0)%4).
+func avx2BatchQuads(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
+	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
+	ng, lanes := cols/gs, qbatchLanes(n)
+	q4 := m.DType == Q4
+	rowBytes := cols
+	if q4 {
+		rowBytes = cols / 2
+	}
+	sb, out := tmp[:8*ng], tmp[8*ng:8*ng+32]
+	w := (*int16)(unsafe.Pointer(&tmp[8*ng+32]))
+	sc, bs := tmp[8*ng+544:12*ng+544], tmp[12*ng+544:16*ng+544]
+	r := r0
+	for ; r+4 <= r1; r += 4 {
+		// The kernel reads a group's four scales and four biases as one
+		// run: (groups, 2, 4).
+		avx2Widen(sc, &m.Scales, r*ng)
+		avx2Widen(bs, &m.Biases, r*ng)
+		for g := range ng {
+			d := sb[8*g : 8*g+8 : 8*g+8]
+			d[0], d[1], d[2], d[3] = sc[g], sc[ng+g], sc[2*ng+g], sc[3*ng+g]
+			d[4], d[5], d[6], d[7] = bs[g], bs[ng+g], bs[2*ng+g], bs[3*ng+g]
+		}
+		q := unsafe.Pointer(&m.Q[r*rowBytes])
+		for j := 0; j < lanes; j += 8 {
+			qbatchIntT4x8(q, rowBytes, &b.xt[j*cols], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, w, &out[0])
+			for k := range 4 {
+				for i := range min(8, n-j) {
+					y[(j+i)*rows+r+k] = out[8*k+i]
+				}
+			}
+		}
+		if lanes < n {
+			avx2BatchPairs(y, m, r, r+4, b, tmp, lanes)
+		}
+	}
+	return r
+}
+
 // avx2BatchPairs runs rows r0.. two at a time through qbatchInt2x4, four
-// int16 inputs a call, the inputs past the last four through
+// int16 inputs a call from input j0, the inputs past the last four through
 // avx2BatchRows. It returns the first row it left (r1, or r1-1 when r1-r0
 // is odd).
-func avx2BatchPairs(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
+func avx2BatchPairs(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, j0 int) int {
 	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
 	ng, units := cols/gs, gs/32
 	q4 := m.DType == Q4
@@ -71,7 +121,7 @@ func avx2BatchPairs(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) i
 		avx2Widen(sc, &m.Scales, r*ng)
 		avx2Widen(bs, &m.Biases, r*ng)
 		q := unsafe.Pointer(&m.Q[r*rowBytes])
-		j := 0
+		j := j0
 		for ; j+4 <= n; j += 4 {
 			qbatchInt2x4(q, rowBytes, &b.xw[j*32], &b.dx[j], &b.xs[j], &sc[0], &bs[0], n, ng, units, q4, &out[0])
 			for i := range 4 {

@@ -528,3 +528,161 @@ i2x4bias:
 	VMOVUPS      X15, 16(AX)
 	VZEROUPPER
 	RET
+
+// Four weight rows against eight int16 inputs held across the lanes
+// (qbatchIntT4x8). The inputs of a block of eight are interleaved per column
+// pair (qbatch.xt: lane j of a pair's 32 bytes is input j's two int16), and a
+// row's codes of a group, widened once to int16 in w, are broadcast a pair
+// at a time: one VPMADDWD then gives all eight inputs' products of that pair,
+// and every int32 lane of a row's accumulator is one input's exact sum over
+// the group. A group's epilogue is then one conversion and two FMAs per row
+// for eight outputs, with no horizontal folding, where qbatchInt2x4 folds
+// eight vectors per eight outputs. Registers: DI row 0's codes (row r's
+// r·R13 further; R11 is 3·R13), SI the inputs, AX w (row r's codes at
+// r·512), R8 the offset in w, R9 dx, R12 xsum, R14 their stride between
+// groups, DX the scales and biases of the four rows ((groups, 2, 4)), BX
+// groups left; Y0-Y3 the rows' int32 sums over a group, Y4-Y7 their totals
+// (lane j: input j), Y8 a pair of the inputs, Y9-Y11 broadcast codes and
+// products, Y12 dx, Y13 xsum, Y14 Y15 temporaries.
+
+// TWIDEN_Q8 widens a unit of each row's codes into w, advancing DI and R8.
+#define TWIDEN_Q8 \
+	VPMOVZXBW (DI), Y8; \
+	VPMOVZXBW 16(DI), Y9; \
+	VMOVDQU   Y8, (AX)(R8*1); \
+	VMOVDQU   Y9, 32(AX)(R8*1); \
+	VPMOVZXBW (DI)(R13*1), Y8; \
+	VPMOVZXBW 16(DI)(R13*1), Y9; \
+	VMOVDQU   Y8, 512(AX)(R8*1); \
+	VMOVDQU   Y9, 544(AX)(R8*1); \
+	VPMOVZXBW (DI)(R13*2), Y8; \
+	VPMOVZXBW 16(DI)(R13*2), Y9; \
+	VMOVDQU   Y8, 1024(AX)(R8*1); \
+	VMOVDQU   Y9, 1056(AX)(R8*1); \
+	VPMOVZXBW (DI)(R11*1), Y8; \
+	VPMOVZXBW 16(DI)(R11*1), Y9; \
+	VMOVDQU   Y8, 1536(AX)(R8*1); \
+	VMOVDQU   Y9, 1568(AX)(R8*1); \
+	ADDQ      $32, DI; \
+	ADDQ      $64, R8
+
+// TNIB widens 16 bytes of Q4 codes at src (the low nibbles, then the high
+// ones, as the int16 inputs are ordered) into w at off.
+#define TNIB(src, off) \
+	VMOVDQU   src, X8; \
+	VPSRLW    $4, X8, X9; \
+	VPAND     X15, X8, X8; \
+	VPAND     X15, X9, X9; \
+	VPMOVZXBW X8, Y8; \
+	VPMOVZXBW X9, Y9; \
+	VMOVDQU   Y8, off(AX)(R8*1); \
+	VMOVDQU   Y9, off+32(AX)(R8*1)
+
+#define TWIDEN_Q4 \
+	TNIB((DI), 0); \
+	TNIB((DI)(R13*1), 512); \
+	TNIB((DI)(R13*2), 1024); \
+	TNIB((DI)(R11*1), 1536); \
+	ADDQ $16, DI; \
+	ADDQ $64, R8
+
+// TPAIR adds the eight inputs' products of one column pair (at off(SI)) with
+// each row's codes of that pair (at off2 in w) to Y0-Y3.
+#define TPAIR(off, off2) \
+	VMOVDQU      off(SI), Y8; \
+	VPBROADCASTD off2(AX)(R8*1), Y9; \
+	VPBROADCASTD off2+512(AX)(R8*1), Y10; \
+	VPBROADCASTD off2+1024(AX)(R8*1), Y11; \
+	VPMADDWD     Y8, Y9, Y9; \
+	VPMADDWD     Y8, Y10, Y10; \
+	VPMADDWD     Y8, Y11, Y11; \
+	VPADDD       Y9, Y0, Y0; \
+	VPADDD       Y10, Y1, Y1; \
+	VPADDD       Y11, Y2, Y2; \
+	VPBROADCASTD off2+1536(AX)(R8*1), Y9; \
+	VPMADDWD     Y8, Y9, Y9; \
+	VPADDD       Y9, Y3, Y3
+
+// TSCALE adds row r's group total (acc) times its scale, times the inputs'
+// dx, and its bias times the inputs' xsum to tot.
+#define TSCALE(acc, r, tot) \
+	VCVTDQ2PS    acc, acc; \
+	VBROADCASTSS r*4(DX), Y14; \
+	VMULPS       Y12, Y14, Y14; \
+	VFMADD231PS  Y14, acc, tot; \
+	VBROADCASTSS 16+r*4(DX), Y15; \
+	VFMADD231PS  Y15, Y13, tot
+
+// func qbatchIntT4x8(q unsafe.Pointer, rowBytes int, xt *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
+// writes out[8·r+j] = Σ_g sb[8g+r]·dx[g·n+j]·Σq·x_j + sb[8g+4+r]·xsum[g·n+j]
+// for rows r = 0..3 (row r's codes r·rowBytes after row 0's) and the 8
+// inputs j of the block at xt ((cols/2, 8, 2) int16); dx and xsum (both
+// (groups, n), from the block's first input; dxStride = 4n bytes). w has
+// room for 4·256 int16 at a 32-byte-friendly offset.
+TEXT ·qbatchIntT4x8(SB), NOSPLIT, $0-96
+	MOVQ    q+0(FP), DI
+	MOVQ    rowBytes+8(FP), R13
+	MOVQ    xt+16(FP), SI
+	MOVQ    dx+24(FP), R9
+	MOVQ    xsum+32(FP), R12
+	MOVQ    sb+40(FP), DX
+	MOVQ    dxStride+48(FP), R14
+	MOVQ    groups+56(FP), BX
+	MOVQ    w+80(FP), AX
+	LEAQ    (R13)(R13*2), R11
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VPBROADCASTB qbatchNibble<>(SB), X15
+tgroup:
+	XORQ    R8, R8
+	MOVQ    gs+64(FP), CX
+	SHLQ    $1, CX
+	CMPB    q4+72(FP), $0
+	JEQ     twq8
+twq4:
+	TWIDEN_Q4
+	CMPQ    R8, CX
+	JB      twq4
+	JMP     tprod
+twq8:
+	TWIDEN_Q8
+	CMPQ    R8, CX
+	JB      twq8
+tprod:
+	XORQ  R8, R8
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+tpair:
+	TPAIR(0, 0)
+	TPAIR(32, 4)
+	TPAIR(64, 8)
+	TPAIR(96, 12)
+	ADDQ  $128, SI
+	ADDQ  $16, R8
+	CMPQ  R8, CX
+	JB    tpair
+
+	VMOVUPS (R9), Y12
+	VMOVUPS (R12), Y13
+	TSCALE(Y0, 0, Y4)
+	TSCALE(Y1, 1, Y5)
+	TSCALE(Y2, 2, Y6)
+	TSCALE(Y3, 3, Y7)
+	VPBROADCASTB qbatchNibble<>(SB), X15
+	ADDQ    $32, DX
+	ADDQ    R14, R9
+	ADDQ    R14, R12
+	DECQ    BX
+	JNZ     tgroup
+
+	MOVQ    out+88(FP), AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	VMOVUPS Y6, 64(AX)
+	VMOVUPS Y7, 96(AX)
+	VZEROUPPER
+	RET

@@ -23,8 +23,11 @@ type impl struct {
 	// Batched quantized rows (qbatch.go): y[j*m.Rows+r] = row r · input j
 	// for r0 ≤ r < r1 and every input of b, each block of codes unpacked
 	// once for all inputs; batchQi with b's int16 inputs. tmp is the
-	// thread's scratch, groupSize+4·groups+2·qbatchRows floats. nil: batchRows.
+	// thread's scratch, qbatchTmp(m) floats. nil: batchRows.
 	batchQ, batchQi func(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32)
+	// batchXT: batchQi also reads qbatch.xt, the int16 inputs in blocks of
+	// eight interleaved per column pair.
+	batchXT bool
 	// batchHalf is the batched product with F16/BF16 weights (hbatch.go):
 	// y[j*m.Rows+r] = row r · x[j*m.Cols:] for r0 ≤ r < r1, j < n. nil:
 	// MatMul takes decode's kernels or the packed path.

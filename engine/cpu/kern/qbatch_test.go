@@ -33,7 +33,7 @@ func forEachBatchSet(t *testing.T, f func(t *testing.T)) {
 // gives that input alone and what the float64 reference of that mode gives
 // (float x, or x rounded to int16 as qint.go does), to float32 summation.
 func TestMatMulBatched(t *testing.T) {
-	small := []int{2, 3, 4, 5, 6, 9, 16} // blocks of 4 and 2, odd tails, the largest batch
+	small := []int{2, 3, 4, 5, 6, 8, 9, 16} // blocks of 8, 4 and 2, odd tails, the largest batch
 	for i, c := range []struct {
 		matCase
 		ns      []int
@@ -41,13 +41,14 @@ func TestMatMulBatched(t *testing.T) {
 	}{
 		{matCase{d: Q8, rows: 13, cols: 384, gs: 32, sd: F16}, small, 1},
 		{matCase{d: Q4, rows: 13, cols: 384, gs: 64, sd: F16}, small, 1},
-		{matCase{d: Q8, rows: 9, cols: 256, gs: 128, sd: BF16}, []int{3, 4}, 1},
+		{matCase{d: Q8, rows: 9, cols: 256, gs: 128, sd: BF16}, []int{3, 4, 8}, 1},
+		{matCase{d: Q4, rows: 8, cols: 512, gs: 256, sd: F16}, []int{7, 13}, 1}, // a padded block; eight, four and one
 		{matCase{d: Q4, rows: 5, cols: 128, gs: 128, sd: F32}, []int{2, 7}, 1},
 		// Big enough to go parallel, rows not a multiple of the chunks.
 		{matCase{d: Q4, rows: 130, cols: 256, gs: 32, sd: BF16}, []int{7}, 3},
 		{matCase{d: Q8, rows: 97, cols: 320, gs: 64, sd: F16}, []int{6}, 3},
 		// Inputs enough to be prepared in parallel (qprepParallelMin).
-		{matCase{d: Q4, rows: 34, cols: 1024, gs: 64, sd: F16}, []int{4, 8}, 2},
+		{matCase{d: Q4, rows: 34, cols: 1024, gs: 64, sd: F16}, []int{4, 7, 8}, 2},
 	} {
 		t.Run(fmt.Sprintf("%s/t%d", c.matCase, c.threads), func(t *testing.T) {
 			forEachBatchSet(t, func(t *testing.T) {
@@ -99,6 +100,33 @@ func checkBatched(t *testing.T, e *Exec, m *Mat, x []float32, n int) {
 			}
 		}
 	}
+}
+
+// TestMatMulBatchedExtreme drives the integer kernels' int32 sums to their
+// largest: Q8 codes all 255 and every input at its group's maximum (int16
+// 32767) over groups of 256, so a group's sum, 256·255·32767, is just below
+// 2³¹. The batched result must be the lone product's.
+func TestMatMulBatchedExtreme(t *testing.T) {
+	forEachBatchSet(t, func(t *testing.T) {
+		pool := NewPool(1)
+		defer pool.Close()
+		e := NewExec(pool)
+		e.SetIntInput(true)
+		rng := rand.New(rand.NewPCG(7, 7))
+		for _, d := range []DType{Q8, Q4} {
+			m := randMat(rng, d, 8, 512, 256, F16)
+			for i := range m.Q {
+				m.Q[i] = 255
+			}
+			for _, n := range []int{4, 8} {
+				x := make([]float32, n*m.Cols)
+				for i := range x {
+					x[i] = float32(1 + i/m.Cols) // one value per input: all xw = 32767
+				}
+				checkBatched(t, e, m, x, n)
+			}
+		}
+	})
 }
 
 // A non-finite input in a batch with integer inputs goes through the float

@@ -43,6 +43,7 @@ var avx2Impl = &impl{
 	rowsQ4i:    avx2RowsQ4i,
 	batchQ:     avx2BatchQ,
 	batchQi:    avx2BatchQi,
+	batchXT:    true,
 	batchHalf:  avx2BatchHalf,
 	dequant:    func(dst []float32, m *Mat, r int) { m.dequantRow(dst, r) },
 	f16ToF32:   avx2F16ToF32,
