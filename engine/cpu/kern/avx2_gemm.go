@@ -44,3 +44,6 @@ func avx2PackRow(dst []float32, m *Mat, r, c0 int) {
 		m.mxfp4Cols(dst, r, c0)
 	}
 }
+
+//go:noescape
+func tile6x16T(y *float32, ldy int, c *float32, ldc int)

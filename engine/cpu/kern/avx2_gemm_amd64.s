@@ -449,3 +449,86 @@ q4ddone:
 
 DATA nibble<>+0(SB)/4, $15
 GLOBL nibble<>(SB), RODATA|NOPTR, $4
+
+// TILE6x8T stores the 8 tokens of the six rows Y0..Y5 (one token per
+// lane) as 6 consecutive floats per token at DI, DI+BX, ... DI+7·BX:
+// an 8×8 transpose whose rows 6 and 7 are never formed. Rows 0-3 of a
+// token go out as one 16-byte store, rows 4-5 as one 8-byte store.
+#define TILE6x8T \
+	VUNPCKLPS Y1, Y0, Y6; \
+	VUNPCKHPS Y1, Y0, Y7; \
+	VUNPCKLPS Y3, Y2, Y8; \
+	VUNPCKHPS Y3, Y2, Y9; \
+	VUNPCKLPS Y5, Y4, Y10; \
+	VUNPCKHPS Y5, Y4, Y11; \
+	VSHUFPS $0x44, Y8, Y6, Y0; \
+	VSHUFPS $0xEE, Y8, Y6, Y1; \
+	VSHUFPS $0x44, Y9, Y7, Y2; \
+	VSHUFPS $0xEE, Y9, Y7, Y3; \
+	MOVQ DI, R9; \
+	VMOVUPS X0, (R9); \
+	VMOVLPS X10, 16(R9); \
+	ADDQ BX, R9; \
+	VMOVUPS X1, (R9); \
+	VMOVHPS X10, 16(R9); \
+	ADDQ BX, R9; \
+	VMOVUPS X2, (R9); \
+	VMOVLPS X11, 16(R9); \
+	ADDQ BX, R9; \
+	VMOVUPS X3, (R9); \
+	VMOVHPS X11, 16(R9); \
+	ADDQ BX, R9; \
+	VEXTRACTF128 $1, Y0, X0; \
+	VEXTRACTF128 $1, Y1, X1; \
+	VEXTRACTF128 $1, Y2, X2; \
+	VEXTRACTF128 $1, Y3, X3; \
+	VEXTRACTF128 $1, Y10, X10; \
+	VEXTRACTF128 $1, Y11, X11; \
+	VMOVUPS X0, (R9); \
+	VMOVLPS X10, 16(R9); \
+	ADDQ BX, R9; \
+	VMOVUPS X1, (R9); \
+	VMOVHPS X10, 16(R9); \
+	ADDQ BX, R9; \
+	VMOVUPS X2, (R9); \
+	VMOVLPS X11, 16(R9); \
+	ADDQ BX, R9; \
+	VMOVUPS X3, (R9); \
+	VMOVHPS X11, 16(R9)
+
+// TILE6LOAD loads tokens off..off+7 of the six rows of c at SI (row
+// stride DX) into Y0..Y5.
+#define TILE6LOAD(off) \
+	MOVQ SI, R8; \
+	VMOVUPS off(R8), Y0; \
+	ADDQ DX, R8; \
+	VMOVUPS off(R8), Y1; \
+	ADDQ DX, R8; \
+	VMOVUPS off(R8), Y2; \
+	ADDQ DX, R8; \
+	VMOVUPS off(R8), Y3; \
+	ADDQ DX, R8; \
+	VMOVUPS off(R8), Y4; \
+	ADDQ DX, R8; \
+	VMOVUPS off(R8), Y5
+
+// func tile6x16T(y *float32, ldy int, c *float32, ldc int)
+// y[t*ldy+r] = c[r*ldc+t] for r < 6, t < 16: a finished 6×16 tile of
+// the packed prefill, straight from the micro-kernel's just-stored (L1)
+// accumulators into the tokens' rows of the output.
+TEXT ·tile6x16T(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ ldy+8(FP), BX
+	SHLQ $2, BX
+	MOVQ c+16(FP), SI
+	MOVQ ldc+24(FP), DX
+	SHLQ $2, DX
+	TILE6LOAD(0)
+	TILE6x8T
+	LEAQ (BX)(BX*1), R9
+	LEAQ (R9)(R9*1), R9
+	LEAQ (DI)(R9*2), DI
+	TILE6LOAD(32)
+	TILE6x8T
+	VZEROUPPER
+	RET

@@ -47,6 +47,10 @@ type impl struct {
 	// multiples of the group size of quantized matrices).
 	micro, microHalf microFunc
 	packRow          func(dst []float32, m *Mat, r, c0 int)
+	// tileStore, optional with micro, writes a finished packMR×packNR tile
+	// of accumulators c (row stride ldc) transposed into y: y[t*ldy+r] =
+	// c[r*ldc+t]. nil: the chunk's accumulators go through writeBack.
+	tileStore func(y *float32, ldy int, c *float32, ldc int)
 	// i8q4 is the int8 prefill micro-kernel for MLX 4-bit weights
 	// (qint8pack.go); nil: int8 prefill is not available in this set.
 	i8q4 int8MicroFunc

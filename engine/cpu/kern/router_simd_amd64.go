@@ -52,6 +52,7 @@ var avx2Impl = &impl{
 	micro:      gemm6x16,
 	microHalf:  gemm6x8,
 	packRow:    avx2PackRow,
+	tileStore:  tile6x16T,
 	i8q4:       i8q4x4x8,
 	dot:        avx2Dot,
 	axpy:       avx2Axpy,
