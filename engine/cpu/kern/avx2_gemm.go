@@ -47,3 +47,6 @@ func avx2PackRow(dst []float32, m *Mat, r, c0 int) {
 
 //go:noescape
 func tile6x16T(y *float32, ldy int, c *float32, ldc int)
+
+//go:noescape
+func prefetchRows(p *byte, stride, rows, lines int)

@@ -532,3 +532,29 @@ TEXT ·tile6x16T(SB), NOSPLIT, $0-32
 	TILE6x8T
 	VZEROUPPER
 	RET
+
+// func prefetchRows(p *byte, stride, rows, lines int)
+// Prefetches lines cache lines from each of rows rows stride bytes apart
+// from p: a hint, never a read, so it may run past the matrix.
+TEXT ·prefetchRows(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), DI
+	MOVQ stride+8(FP), BX
+	MOVQ rows+16(FP), CX
+	MOVQ lines+24(FP), DX
+	TESTQ CX, CX
+	JLE  pfrdone
+	TESTQ DX, DX
+	JLE  pfrdone
+pfrrow:
+	MOVQ DI, SI
+	MOVQ DX, AX
+pfrline:
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	DECQ AX
+	JNZ  pfrline
+	ADDQ BX, DI
+	DECQ CX
+	JNZ  pfrrow
+pfrdone:
+	RET

@@ -1,5 +1,7 @@
 package kern
 
+import "unsafe"
+
 // Packed prefill (BLIS style) for kernel sets with a micro-kernel. The
 // tokens x are packed once per call into panels of packNR tokens stored
 // k-major, (panels, cols, packNR), so one load gives the same column of
@@ -177,6 +179,14 @@ func (t *packedTask) runChunk(c, tid int) {
 	if store == nil {
 		fullPanels, fullRows = 0, 0
 	}
+	// The next block's weights are fetched while this block's panels
+	// run, a few rows per panel: the first panel would otherwise wait on
+	// memory for all of them (a prompt's weights are read once per call,
+	// from DRAM).
+	pfRows := 0
+	if active.prefetchRows != nil {
+		pfRows = (nr + panels - 1) / panels
+	}
 	for kb := 0; kb < cols; kb += packKC {
 		kc := min(packKC, cols-kb)
 		a, lda := t.block(m, tid, r0, r1, padded, kb, kc, inPlace)
@@ -190,6 +200,9 @@ func (t *packedTask) runChunk(c, tid int) {
 			}
 			pfs := t.xp[next*packNR:]
 			direct := final && p < fullPanels
+			if !final && pfRows > 0 {
+				t.prefetchBlock(m, r0+min(p*pfRows, nr), r0+min((p+1)*pfRows, nr), kb+kc)
+			}
 			for i := range tiles {
 				g := i * packMR
 				pf := &pfs[min(i*step, len(pfs)-1)]
@@ -236,4 +249,28 @@ func (t *packedTask) block(m *Mat, tid, r0, r1, padded, kb, kc int, inPlace bool
 		clear(tile[r*packKC : r*packKC+kc])
 	}
 	return tile, packKC
+}
+
+// prefetchBlock hints the stored weights of rows r0..r1 of m, columns
+// c0..c0+packKC, into the cache.
+func (t *packedTask) prefetchBlock(m *Mat, r0, r1, c0 int) {
+	if r0 >= r1 {
+		return
+	}
+	var p *byte
+	var stride, bytes int
+	off, kc := r0*m.Cols+c0, min(packKC, m.Cols-c0)
+	switch m.DType {
+	case F32:
+		p, stride, bytes = (*byte)(unsafe.Pointer(&m.F32[off])), 4*m.Cols, 4*kc
+	case F16, BF16:
+		p, stride, bytes = (*byte)(unsafe.Pointer(&m.U16[off])), 2*m.Cols, 2*kc
+	case Q8:
+		p, stride, bytes = &m.Q[off], m.Cols, kc
+	case Q4:
+		p, stride, bytes = &m.Q[off/2], m.Cols/2, kc/2
+	default:
+		return
+	}
+	active.prefetchRows(p, stride, r1-r0, (bytes+63)/64+1)
 }

@@ -51,6 +51,9 @@ type impl struct {
 	// of accumulators c (row stride ldc) transposed into y: y[t*ldy+r] =
 	// c[r*ldc+t]. nil: the chunk's accumulators go through writeBack.
 	tileStore func(y *float32, ldy int, c *float32, ldc int)
+	// prefetchRows, optional, hints lines cache lines of each of rows
+	// rows stride bytes apart from p into the cache (never a read).
+	prefetchRows func(p *byte, stride, rows, lines int)
 	// i8q4 is the int8 prefill micro-kernel for MLX 4-bit weights
 	// (qint8pack.go); nil: int8 prefill is not available in this set.
 	i8q4 int8MicroFunc

@@ -24,7 +24,7 @@ func TestMatMulsPacked(t *testing.T) {
 			randMat(rng, BF16, 13, cols, 0, F32),
 			randMat(rng, Q8, 61, cols, 64, F16),
 			randMat(rng, F16, 100, cols, 0, F32),
-			randMat(rng, Q4, 7, cols, 32, BF16), // the fifth: a second step
+			randMat(rng, Q4, 7, cols, 32, BF16),  // the fifth: a second step
 			randMat(rng, F32, 9, 2*cols, 0, F32), // another width: its own step
 			randMat(rng, F32, 30, cols, 0, F32),
 		}

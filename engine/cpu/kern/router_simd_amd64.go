@@ -68,6 +68,7 @@ var avx2Impl = &impl{
 	axpyF16:    avx2AxpyF16,
 
 	attnScoresF16: avx2AttnScoresF16,
+	prefetchRows:  prefetchRows,
 	attnValuesF16: avx2AttnValuesF16,
 
 	attnScoresF16x3: avx2AttnScoresF16x3,
