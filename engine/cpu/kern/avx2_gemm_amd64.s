@@ -558,3 +558,87 @@ pfrline:
 	JNZ  pfrrow
 pfrdone:
 	RET
+
+// T8x8 transposes Y0..Y7 (8 tokens × 8 columns) into Y0..Y7 (8 columns ×
+// 8 tokens) through Y8..Y15.
+#define T8x8 \
+	VUNPCKLPS Y1, Y0, Y8; \
+	VUNPCKHPS Y1, Y0, Y9; \
+	VUNPCKLPS Y3, Y2, Y10; \
+	VUNPCKHPS Y3, Y2, Y11; \
+	VUNPCKLPS Y5, Y4, Y12; \
+	VUNPCKHPS Y5, Y4, Y13; \
+	VUNPCKLPS Y7, Y6, Y14; \
+	VUNPCKHPS Y7, Y6, Y15; \
+	VSHUFPS $0x44, Y10, Y8, Y0; \
+	VSHUFPS $0xEE, Y10, Y8, Y1; \
+	VSHUFPS $0x44, Y11, Y9, Y2; \
+	VSHUFPS $0xEE, Y11, Y9, Y3; \
+	VSHUFPS $0x44, Y14, Y12, Y4; \
+	VSHUFPS $0xEE, Y14, Y12, Y5; \
+	VSHUFPS $0x44, Y15, Y13, Y6; \
+	VSHUFPS $0xEE, Y15, Y13, Y7; \
+	VPERM2F128 $0x20, Y4, Y0, Y8; \
+	VPERM2F128 $0x20, Y5, Y1, Y9; \
+	VPERM2F128 $0x20, Y6, Y2, Y10; \
+	VPERM2F128 $0x20, Y7, Y3, Y11; \
+	VPERM2F128 $0x31, Y4, Y0, Y12; \
+	VPERM2F128 $0x31, Y5, Y1, Y13; \
+	VPERM2F128 $0x31, Y6, Y2, Y14; \
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+// PACK8 packs columns AX.. (bytes) of the 8 token rows from R8 (row
+// stride BX) as 8 columns of tokens at off(DI) (column stride 64 bytes).
+#define PACK8(off) \
+	MOVQ R8, R9; \
+	VMOVUPS (R9)(AX*1), Y0; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y1; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y2; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y3; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y4; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y5; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y6; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y7; \
+	T8x8; \
+	VMOVUPS Y8, off(DI); \
+	VMOVUPS Y9, off+64(DI); \
+	VMOVUPS Y10, off+128(DI); \
+	VMOVUPS Y11, off+192(DI); \
+	VMOVUPS Y12, off+256(DI); \
+	VMOVUPS Y13, off+320(DI); \
+	VMOVUPS Y14, off+384(DI); \
+	VMOVUPS Y15, off+448(DI)
+
+// func packPanel16(dst *float32, x *float32, ldx, cols int)
+// dst[k*16+j] = x[j*ldx+k] for j < 16, k < cols (a multiple of 8): a full
+// panel of tokens for the packed prefill, 8×8 blocks transposed in
+// registers.
+TEXT ·packPanel16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ ldx+16(FP), BX
+	SHLQ $2, BX
+	MOVQ cols+24(FP), DX
+	SHLQ $2, DX
+	LEAQ (SI)(BX*8), R10 // tokens 8..15
+	XORQ AX, AX
+pp16loop:
+	CMPQ AX, DX
+	JGE  pp16done
+	MOVQ SI, R8
+	PACK8(0)
+	MOVQ R10, R8
+	PACK8(32)
+	ADDQ $32, AX
+	ADDQ $512, DI
+	JMP  pp16loop
+pp16done:
+	VZEROUPPER
+	RET

@@ -45,6 +45,10 @@ type microFunc func(c *float32, ldc int, a *float32, lda int, xp *float32, kc in
 // packNR), the tokens past n of the last panel zero.
 func packTokens(xp, x []float32, n, cols, p int) {
 	dst := xp[p*cols*packNR : (p+1)*cols*packNR]
+	if (p+1)*packNR <= n && active.packPanel != nil &&
+		active.packPanel(dst, x[p*packNR*cols:(p+1)*packNR*cols], cols) {
+		return
+	}
 	for j := 0; j < packNR; j++ {
 		tok := p*packNR + j
 		if tok >= n {

@@ -54,6 +54,10 @@ type impl struct {
 	// prefetchRows, optional, hints lines cache lines of each of rows
 	// rows stride bytes apart from p into the cache (never a read).
 	prefetchRows func(p *byte, stride, rows, lines int)
+	// packPanel, optional, is packTokens for a full panel: dst (cols,
+	// packNR) from x (packNR, cols); false when it cannot (then the
+	// scalar loop packs).
+	packPanel func(dst, x []float32, cols int) bool
 	// i8q4 is the int8 prefill micro-kernel for MLX 4-bit weights
 	// (qint8pack.go); nil: int8 prefill is not available in this set.
 	i8q4 int8MicroFunc

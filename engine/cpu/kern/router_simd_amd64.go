@@ -69,6 +69,7 @@ var avx2Impl = &impl{
 
 	attnScoresF16: avx2AttnScoresF16,
 	prefetchRows:  prefetchRows,
+	packPanel:     avx2PackPanel,
 	attnValuesF16: avx2AttnValuesF16,
 
 	attnScoresF16x3: avx2AttnScoresF16x3,
