@@ -3,7 +3,8 @@ package kern
 import "unsafe"
 
 // Packed prefill (BLIS style) for kernel sets with a micro-kernel. The
-// tokens x are packed once per call into panels of packNR tokens stored
+// tokens x are packed once per call (once for all the products of a
+// MatMuls step) into panels of packNR tokens stored
 // k-major, (panels, cols, packNR), so one load gives the same column of
 // packNR tokens. The weights are split into chunks of packMC rows (the
 // parallel unit) and each chunk walks the columns in blocks of packKC:
