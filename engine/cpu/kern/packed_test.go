@@ -7,11 +7,11 @@ import (
 
 // TestMatMulsPacked: prefill products of one input that MatMuls runs as
 // one packed step (tokens packed once, the chunks of all products in one
-// parallel step) give what MatMul gives each alone, bit for bit, and the
-// reference's values, on every set: products of every weight type and of
-// rows that are not a multiple of a chunk, more products than one step
-// takes, a product of another width between them, and token counts with
-// and without a partial last panel.
+// parallel step) give what MatMul gives each alone, bit for bit, on every
+// set, without allocating: products of every weight type and of rows that
+// are not a multiple of a chunk, more products than one step takes, a
+// product of another width, and full panels with a partial last one.
+// MatMul alone against the reference is TestMatMul's and TestMatMulLong's.
 func TestMatMulsPacked(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		pool := NewPool(2)
@@ -28,7 +28,7 @@ func TestMatMulsPacked(t *testing.T) {
 			randMat(rng, F32, 9, 2*cols, 0, F32), // another width: its own step
 			randMat(rng, F32, 30, cols, 0, F32),
 		}
-		for _, n := range []int{32, 37} {
+		for _, n := range []int{37} {
 			x := randVec(rng, n*2*cols)
 			ps := make([]Product, len(mats))
 			for i, m := range mats {
@@ -48,16 +48,8 @@ func TestMatMulsPacked(t *testing.T) {
 						t.Fatalf("n=%d product %d (%s) value %d: %v, alone %v", n, i, m.DType, k, ps[i].Y[k], want[k])
 					}
 				}
-				for tok := 0; tok < n; tok++ {
-					ref, mag := refMatVec(m, in[tok*m.Cols:(tok+1)*m.Cols])
-					for r := range ref {
-						if got := want[tok*m.Rows+r]; !close32(got, ref[r], mag[r]) {
-							t.Fatalf("n=%d product %d (%s) token %d row %d: %v, want %v", n, i, m.DType, tok, r, got, ref[r])
-						}
-					}
-				}
 			}
-			if a := testing.AllocsPerRun(5, func() { e.MatMuls(x[:n*cols], n, ps[:5]...) }); a != 0 {
+			if a := testing.AllocsPerRun(2, func() { e.MatMuls(x[:n*cols], n, ps[:5]...) }); a != 0 {
 				t.Fatalf("n=%d: MatMuls allocates %v times per call", n, a)
 			}
 		}
