@@ -58,6 +58,10 @@ type impl struct {
 	// packNR) from x (packNR, cols); false when it cannot (then the
 	// scalar loop packs).
 	packPanel func(dst, x []float32, cols int) bool
+	// f32ToF16, optional, is F32ToF16 over a slice (the F16 KV cache's
+	// writes); false: it could not give F32ToF16's bits, convert one by
+	// one.
+	f32ToF16 func(dst []uint16, src []float32) bool
 	// i8q4 is the int8 prefill micro-kernel for MLX 4-bit weights
 	// (qint8pack.go); nil: int8 prefill is not available in this set.
 	i8q4 int8MicroFunc

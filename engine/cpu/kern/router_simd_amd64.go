@@ -70,6 +70,7 @@ var avx2Impl = &impl{
 	attnScoresF16: avx2AttnScoresF16,
 	prefetchRows:  prefetchRows,
 	packPanel:     avx2PackPanel,
+	f32ToF16:      avx2F32ToF16,
 	attnValuesF16: avx2AttnValuesF16,
 
 	attnScoresF16x3: avx2AttnScoresF16x3,
