@@ -37,8 +37,10 @@ func (c KV) Put(pos int, vals []float32) {
 			copy(c.F32[b][off:off+n], vals[:n])
 		} else {
 			dst := c.F16[b][off : off+n]
-			for i, v := range vals[:n] {
-				dst[i] = F32ToF16(v)
+			if active.f32ToF16 == nil || !active.f32ToF16(dst, vals[:n]) {
+				for i, v := range vals[:n] {
+					dst[i] = F32ToF16(v)
+				}
 			}
 		}
 		vals = vals[n:]

@@ -97,3 +97,23 @@ func avx2AttnValuesF16x3(out, w []float32, nw, n int, v []uint16, stride int) {
 	}
 	f16cValues3(&out[0], hd, &w[0], nw, &v[0], stride, n, hd)
 }
+
+//go:noescape
+func f16cFromF32(dst *uint16, src *float32, n int) bool
+
+// avx2F32ToF16 converts src to halves in dst as F32ToF16 does, eight at a
+// time through F16C; false when it cannot give F32ToF16's bits (no F16C,
+// or a NaN), then the caller converts one value at a time.
+func avx2F32ToF16(dst []uint16, src []float32) bool {
+	n := len(src) &^ 7
+	if !hasF16C || len(dst) < len(src) {
+		return false
+	}
+	if n > 0 && !f16cFromF32(&dst[0], &src[0], n) {
+		return false
+	}
+	for i := n; i < len(src); i++ {
+		dst[i] = F32ToF16(src[i])
+	}
+	return true
+}

@@ -293,3 +293,34 @@ v3store:
 v3done:
 	VZEROUPPER
 	RET
+
+// func f16cFromF32(dst *uint16, src *float32, n int) bool
+// dst[i] = half(src[i]) for i < n (a multiple of 8), rounding to nearest
+// even as F32ToF16 does; false, with dst partly written, when src holds a
+// NaN (F32ToF16 gives every NaN one quiet pattern, VCVTPS2PH keeps the
+// payload).
+TEXT ·f16cFromF32(SB), NOSPLIT, $0-25
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+c16loop:
+	CMPQ AX, CX
+	JGE  c16ok
+	VMOVUPS (SI)(AX*4), Y0
+	VCMPPS $3, Y0, Y0, Y1 // unordered: NaN
+	VMOVMSKPS Y1, DX
+	TESTL DX, DX
+	JNZ  c16nan
+	VCVTPS2PH $0, Y0, X2
+	VMOVDQU X2, (DI)(AX*2)
+	ADDQ $8, AX
+	JMP  c16loop
+c16ok:
+	MOVB $1, ret+24(FP)
+	VZEROUPPER
+	RET
+c16nan:
+	MOVB $0, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -4,6 +4,7 @@ package kern
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -47,5 +48,46 @@ func TestAttnF16x3SameBits(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestF32ToF16SameBits checks the F16C conversion of the half KV cache's
+// writes against F32ToF16, bit for bit: every half exponent, subnormal
+// halves, ties at every rounding position, overflow around 65504, zeros,
+// infinities and float32 subnormals, at lengths with and without a tail;
+// and that a NaN sends the caller to F32ToF16 (whose NaN pattern F16C
+// would not keep).
+func TestF32ToF16SameBits(t *testing.T) {
+	testenv.Need(t, hasF16C, "a CPU with F16C: without it the KV cache converts one value at a time")
+	rng := rand.New(rand.NewPCG(4, 4))
+	var vals []float32
+	for e := 90; e <= 150; e++ { // float32 exponents from below the half subnormals to past overflow
+		for range 40 {
+			b := uint32(e)<<23 | rng.Uint32()&0x7fffff
+			vals = append(vals, math.Float32frombits(b), -math.Float32frombits(b))
+		}
+		// ties and near-ties at the rounding bit of normal and subnormal halves
+		for _, low := range []uint32{0x1000, 0x0fff, 0x1001, 0x3000, 0x800000 >> 1} {
+			vals = append(vals, math.Float32frombits(uint32(e)<<23|low))
+		}
+	}
+	vals = append(vals, 0, float32(math.Copysign(0, -1)), 65504, 65519.996, 65520, -65520,
+		float32(math.Inf(1)), float32(math.Inf(-1)), math.SmallestNonzeroFloat32, math.MaxFloat32)
+	for _, n := range []int{0, 1, 7, 8, 13, 64, len(vals)} {
+		src := vals[len(vals)-n:]
+		got := make([]uint16, n)
+		if !avx2F32ToF16(got, src) {
+			t.Fatalf("n=%d: no NaN, but the conversion declined", n)
+		}
+		for i, v := range src {
+			if want := F32ToF16(v); got[i] != want {
+				t.Fatalf("n=%d: %v (%#08x) -> %#04x, F32ToF16 %#04x", n, v, math.Float32bits(v), got[i], want)
+			}
+		}
+	}
+	nan := slices.Clone(vals[:16])
+	nan[11] = math.Float32frombits(0x7fc01234)
+	if avx2F32ToF16(make([]uint16, 16), nan) {
+		t.Fatal("a NaN with a payload was converted by F16C")
 	}
 }

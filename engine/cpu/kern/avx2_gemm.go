@@ -44,3 +44,24 @@ func avx2PackRow(dst []float32, m *Mat, r, c0 int) {
 		m.mxfp4Cols(dst, r, c0)
 	}
 }
+
+//go:noescape
+func tile6x16T(y *float32, ldy int, c *float32, ldc int)
+
+//go:noescape
+func prefetchRows(p *byte, stride, rows, lines int)
+
+//go:noescape
+func packPanel16(dst *float32, x *float32, ldx, cols int)
+
+// avx2PackPanel is packPanel through packPanel16 where cols is a multiple
+// of 8: false leaves the panel to the scalar loop.
+func avx2PackPanel(dst, x []float32, cols int) bool {
+	if cols%8 != 0 {
+		return false
+	}
+	_ = dst[cols*packNR-1]
+	_ = x[(packNR-1)*cols+cols-1]
+	packPanel16(&dst[0], &x[0], cols, cols)
+	return true
+}

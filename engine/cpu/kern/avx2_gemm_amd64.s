@@ -449,3 +449,196 @@ q4ddone:
 
 DATA nibble<>+0(SB)/4, $15
 GLOBL nibble<>(SB), RODATA|NOPTR, $4
+
+// TILE6x8T stores the 8 tokens of the six rows Y0..Y5 (one token per
+// lane) as 6 consecutive floats per token at DI, DI+BX, ... DI+7·BX:
+// an 8×8 transpose whose rows 6 and 7 are never formed. Rows 0-3 of a
+// token go out as one 16-byte store, rows 4-5 as one 8-byte store.
+#define TILE6x8T \
+	VUNPCKLPS Y1, Y0, Y6; \
+	VUNPCKHPS Y1, Y0, Y7; \
+	VUNPCKLPS Y3, Y2, Y8; \
+	VUNPCKHPS Y3, Y2, Y9; \
+	VUNPCKLPS Y5, Y4, Y10; \
+	VUNPCKHPS Y5, Y4, Y11; \
+	VSHUFPS $0x44, Y8, Y6, Y0; \
+	VSHUFPS $0xEE, Y8, Y6, Y1; \
+	VSHUFPS $0x44, Y9, Y7, Y2; \
+	VSHUFPS $0xEE, Y9, Y7, Y3; \
+	MOVQ DI, R9; \
+	VMOVUPS X0, (R9); \
+	VMOVLPS X10, 16(R9); \
+	ADDQ BX, R9; \
+	VMOVUPS X1, (R9); \
+	VMOVHPS X10, 16(R9); \
+	ADDQ BX, R9; \
+	VMOVUPS X2, (R9); \
+	VMOVLPS X11, 16(R9); \
+	ADDQ BX, R9; \
+	VMOVUPS X3, (R9); \
+	VMOVHPS X11, 16(R9); \
+	ADDQ BX, R9; \
+	VEXTRACTF128 $1, Y0, X0; \
+	VEXTRACTF128 $1, Y1, X1; \
+	VEXTRACTF128 $1, Y2, X2; \
+	VEXTRACTF128 $1, Y3, X3; \
+	VEXTRACTF128 $1, Y10, X10; \
+	VEXTRACTF128 $1, Y11, X11; \
+	VMOVUPS X0, (R9); \
+	VMOVLPS X10, 16(R9); \
+	ADDQ BX, R9; \
+	VMOVUPS X1, (R9); \
+	VMOVHPS X10, 16(R9); \
+	ADDQ BX, R9; \
+	VMOVUPS X2, (R9); \
+	VMOVLPS X11, 16(R9); \
+	ADDQ BX, R9; \
+	VMOVUPS X3, (R9); \
+	VMOVHPS X11, 16(R9)
+
+// TILE6LOAD loads tokens off..off+7 of the six rows of c at SI (row
+// stride DX) into Y0..Y5.
+#define TILE6LOAD(off) \
+	MOVQ SI, R8; \
+	VMOVUPS off(R8), Y0; \
+	ADDQ DX, R8; \
+	VMOVUPS off(R8), Y1; \
+	ADDQ DX, R8; \
+	VMOVUPS off(R8), Y2; \
+	ADDQ DX, R8; \
+	VMOVUPS off(R8), Y3; \
+	ADDQ DX, R8; \
+	VMOVUPS off(R8), Y4; \
+	ADDQ DX, R8; \
+	VMOVUPS off(R8), Y5
+
+// func tile6x16T(y *float32, ldy int, c *float32, ldc int)
+// y[t*ldy+r] = c[r*ldc+t] for r < 6, t < 16: a finished 6×16 tile of
+// the packed prefill, straight from the micro-kernel's just-stored (L1)
+// accumulators into the tokens' rows of the output.
+TEXT ·tile6x16T(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ ldy+8(FP), BX
+	SHLQ $2, BX
+	MOVQ c+16(FP), SI
+	MOVQ ldc+24(FP), DX
+	SHLQ $2, DX
+	TILE6LOAD(0)
+	TILE6x8T
+	LEAQ (BX)(BX*1), R9
+	LEAQ (R9)(R9*1), R9
+	LEAQ (DI)(R9*2), DI
+	TILE6LOAD(32)
+	TILE6x8T
+	VZEROUPPER
+	RET
+
+// func prefetchRows(p *byte, stride, rows, lines int)
+// Prefetches lines cache lines from each of rows rows stride bytes apart
+// from p: a hint, never a read, so it may run past the matrix.
+TEXT ·prefetchRows(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), DI
+	MOVQ stride+8(FP), BX
+	MOVQ rows+16(FP), CX
+	MOVQ lines+24(FP), DX
+	TESTQ CX, CX
+	JLE  pfrdone
+	TESTQ DX, DX
+	JLE  pfrdone
+pfrrow:
+	MOVQ DI, SI
+	MOVQ DX, AX
+pfrline:
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	DECQ AX
+	JNZ  pfrline
+	ADDQ BX, DI
+	DECQ CX
+	JNZ  pfrrow
+pfrdone:
+	RET
+
+// T8x8 transposes Y0..Y7 (8 tokens × 8 columns) into Y0..Y7 (8 columns ×
+// 8 tokens) through Y8..Y15.
+#define T8x8 \
+	VUNPCKLPS Y1, Y0, Y8; \
+	VUNPCKHPS Y1, Y0, Y9; \
+	VUNPCKLPS Y3, Y2, Y10; \
+	VUNPCKHPS Y3, Y2, Y11; \
+	VUNPCKLPS Y5, Y4, Y12; \
+	VUNPCKHPS Y5, Y4, Y13; \
+	VUNPCKLPS Y7, Y6, Y14; \
+	VUNPCKHPS Y7, Y6, Y15; \
+	VSHUFPS $0x44, Y10, Y8, Y0; \
+	VSHUFPS $0xEE, Y10, Y8, Y1; \
+	VSHUFPS $0x44, Y11, Y9, Y2; \
+	VSHUFPS $0xEE, Y11, Y9, Y3; \
+	VSHUFPS $0x44, Y14, Y12, Y4; \
+	VSHUFPS $0xEE, Y14, Y12, Y5; \
+	VSHUFPS $0x44, Y15, Y13, Y6; \
+	VSHUFPS $0xEE, Y15, Y13, Y7; \
+	VPERM2F128 $0x20, Y4, Y0, Y8; \
+	VPERM2F128 $0x20, Y5, Y1, Y9; \
+	VPERM2F128 $0x20, Y6, Y2, Y10; \
+	VPERM2F128 $0x20, Y7, Y3, Y11; \
+	VPERM2F128 $0x31, Y4, Y0, Y12; \
+	VPERM2F128 $0x31, Y5, Y1, Y13; \
+	VPERM2F128 $0x31, Y6, Y2, Y14; \
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+// PACK8 packs columns AX.. (bytes) of the 8 token rows from R8 (row
+// stride BX) as 8 columns of tokens at off(DI) (column stride 64 bytes).
+#define PACK8(off) \
+	MOVQ R8, R9; \
+	VMOVUPS (R9)(AX*1), Y0; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y1; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y2; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y3; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y4; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y5; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y6; \
+	ADDQ BX, R9; \
+	VMOVUPS (R9)(AX*1), Y7; \
+	T8x8; \
+	VMOVUPS Y8, off(DI); \
+	VMOVUPS Y9, off+64(DI); \
+	VMOVUPS Y10, off+128(DI); \
+	VMOVUPS Y11, off+192(DI); \
+	VMOVUPS Y12, off+256(DI); \
+	VMOVUPS Y13, off+320(DI); \
+	VMOVUPS Y14, off+384(DI); \
+	VMOVUPS Y15, off+448(DI)
+
+// func packPanel16(dst *float32, x *float32, ldx, cols int)
+// dst[k*16+j] = x[j*ldx+k] for j < 16, k < cols (a multiple of 8): a full
+// panel of tokens for the packed prefill, 8×8 blocks transposed in
+// registers.
+TEXT ·packPanel16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ ldx+16(FP), BX
+	SHLQ $2, BX
+	MOVQ cols+24(FP), DX
+	SHLQ $2, DX
+	LEAQ (SI)(BX*8), R10 // tokens 8..15
+	XORQ AX, AX
+pp16loop:
+	CMPQ AX, DX
+	JGE  pp16done
+	MOVQ SI, R8
+	PACK8(0)
+	MOVQ R10, R8
+	PACK8(32)
+	ADDQ $32, AX
+	ADDQ $512, DI
+	JMP  pp16loop
+pp16done:
+	VZEROUPPER
+	RET

@@ -1,7 +1,10 @@
 package kern
 
+import "unsafe"
+
 // Packed prefill (BLIS style) for kernel sets with a micro-kernel. The
-// tokens x are packed once per call into panels of packNR tokens stored
+// tokens x are packed once per call (once for all the products of a
+// MatMuls step) into panels of packNR tokens stored
 // k-major, (panels, cols, packNR), so one load gives the same column of
 // packNR tokens. The weights are split into chunks of packMC rows (the
 // parallel unit) and each chunk walks the columns in blocks of packKC:
@@ -43,6 +46,10 @@ type microFunc func(c *float32, ldc int, a *float32, lda int, xp *float32, kc in
 // packNR), the tokens past n of the last panel zero.
 func packTokens(xp, x []float32, n, cols, p int) {
 	dst := xp[p*cols*packNR : (p+1)*cols*packNR]
+	if (p+1)*packNR <= n && active.packPanel != nil &&
+		active.packPanel(dst, x[p*packNR*cols:(p+1)*packNR*cols], cols) {
+		return
+	}
 	for j := 0; j < packNR; j++ {
 		tok := p*packNR + j
 		if tok >= n {
@@ -68,10 +75,14 @@ type packTask struct {
 
 func (t *packTask) runChunk(p, _ int) { packTokens(t.xp, t.x, t.n, t.cols, p) }
 
-// packedTask is one MatMul through the micro-kernel.
+// packedTask is one to maxProducts MatMuls of the same tokens through the
+// micro-kernel: the tokens are packed once, and the chunks of every
+// product form one parallel step (q, k and v; gate and up), so k's and v's
+// few chunks no longer end a step each with a thread waiting.
 type packedTask struct {
-	m     *Mat
-	y     []float32 // (n, m.Rows)
+	ps    [maxProducts]Product // Y (n, M.Rows) each; M.Cols all equal
+	first [maxProducts + 1]int // first chunk of each product; first[np] is the total
+	np    int
 	xp    []float32 // (panels, cols, packNR) packed tokens
 	n     int
 	tiles [][]float32 // per thread: float weights of a block (packMC, packKC)
@@ -79,27 +90,67 @@ type packedTask struct {
 }
 
 func (e *Exec) matMulPacked(y []float32, m *Mat, x []float32, n int) {
+	e.matMulsPacked(x, n, []Product{{Y: y, M: m}})
+}
+
+// packs reports whether MatMul takes the packed path for m and n tokens:
+// its routing, in the same order, where int8 prefill is off (with it on,
+// MatMul decides per product).
+func (e *Exec) packs(m *Mat, n int) bool {
+	quant := m.DType == Q8 || m.DType == Q4
+	switch {
+	case n == 1 || active.micro == nil || n < packMinTokens:
+		return false
+	case quant && (n <= qbatchMaxTokens || e.int8Ref != 0 || e.int8Prefill):
+		return false
+	}
+	return !useHalfBatch(m, n)
+}
+
+// packedProducts returns how many of ps, from the first, MatMuls may run
+// as one packed step: products of the same width that MatMul would pack.
+func (e *Exec) packedProducts(n int, ps []Product) int {
+	k := 0
+	for k < len(ps) && k < maxProducts && ps[k].M.Cols == ps[0].M.Cols && e.packs(ps[k].M, n) {
+		k++
+	}
+	return k
+}
+
+// matMulsPacked computes ps[i].Y = x·ps[i].Mᵀ for n tokens x (n, cols)
+// through the micro-kernel, for up to maxProducts products of width cols.
+func (e *Exec) matMulsPacked(x []float32, n int, ps []Product) {
 	t := &e.pk
 	if len(t.tiles) != e.pool.Threads() {
 		t.tiles = make([][]float32, e.pool.Threads())
 		t.acc = make([][]float32, e.pool.Threads())
 	}
+	cols := ps[0].M.Cols
 	panels := (n + packNR - 1) / packNR
-	t.xp = grow(t.xp, panels*m.Cols*packNR)
+	t.xp = grow(t.xp, panels*cols*packNR)
 	pt := &e.pt
-	*pt = packTask{xp: t.xp, x: x[:n*m.Cols], n: n, cols: m.Cols}
-	e.run(pt, panels, n*m.Cols < parallelMin || panels == 1)
+	*pt = packTask{xp: t.xp, x: x[:n*cols], n: n, cols: cols}
+	e.run(pt, panels, n*cols < parallelMin || panels == 1)
 	pt.xp, pt.x = nil, nil
-	t.m, t.y, t.n = m, y[:n*m.Rows], n
-	chunks := (m.Rows + packMC - 1) / packMC
-	e.run(t, chunks, m.Rows*m.Cols*n < parallelMin)
-	t.m, t.y = nil, nil
+	t.n, t.np = n, len(ps)
+	work := 0
+	for i, p := range ps {
+		t.ps[i] = Product{Y: p.Y[:n*p.M.Rows], M: p.M}
+		t.first[i+1] = t.first[i] + (p.M.Rows+packMC-1)/packMC
+		work += p.M.Rows * cols * n
+	}
+	e.run(t, t.first[len(ps)], work < parallelMin)
+	t.ps = [maxProducts]Product{}
 }
 
 func (t *packedTask) runChunk(c, tid int) {
-	m := t.m
+	j := 0
+	for c >= t.first[j+1] {
+		j++
+	}
+	m, y := t.ps[j].M, t.ps[j].Y
 	cols := m.Cols
-	r0 := c * packMC
+	r0 := (c - t.first[j]) * packMC
 	r1 := min(r0+packMC, m.Rows)
 	nr := r1 - r0
 	// Rows past nr up to a multiple of packMR are zero in the tile, so the
@@ -123,10 +174,28 @@ func (t *packedTask) runChunk(c, tid int) {
 	// (this block's next one, or the first of the next block): step
 	// floats apart, 2·kc each (microFunc).
 	tiles := padded / packMR
+	// In the last block, the full tiles of full panels go straight from
+	// the micro-kernel's accumulators (still in L1) into y, so the stores'
+	// misses on y (cold: a layer's activations outgrow L3) overlap the next
+	// tiles' FMAs; the rest (a partial last panel, the rows past the last
+	// full tile) goes through writeBack at the end.
+	store := active.tileStore
+	fullPanels, fullRows := t.n/packNR, nr/packMR*packMR
+	if store == nil {
+		fullPanels, fullRows = 0, 0
+	}
+	// The next block's weights are fetched while this block's panels
+	// run, a few rows per panel: the first panel would otherwise wait on
+	// memory for all of them (a prompt's weights are read once per call,
+	// from DRAM).
+	pfRows := 0
+	if active.prefetchRows != nil {
+		pfRows = (nr + panels - 1) / panels
+	}
 	for kb := 0; kb < cols; kb += packKC {
 		kc := min(packKC, cols-kb)
-		a, lda := t.block(tid, r0, r1, padded, kb, kc, inPlace)
-		first := kb == 0
+		a, lda := t.block(m, tid, r0, r1, padded, kb, kc, inPlace)
+		first, final := kb == 0, kb+kc == cols
 		step := kc * packNR / tiles
 		for p := 0; p < panels; p++ {
 			xp := &t.xp[(p*cols+kb)*packNR]
@@ -135,27 +204,37 @@ func (t *packedTask) runChunk(c, tid int) {
 				micro, next = last, (kb+kc)%cols
 			}
 			pfs := t.xp[next*packNR:]
+			direct := final && p < fullPanels
+			if !final && pfRows > 0 {
+				t.prefetchBlock(m, r0+min(p*pfRows, nr), r0+min((p+1)*pfRows, nr), kb+kc)
+			}
 			for i := range tiles {
 				g := i * packMR
 				pf := &pfs[min(i*step, len(pfs)-1)]
-				micro(&acc[g*ldc+p*packNR], ldc, &a[g*lda], lda, xp, kc, first, pf)
+				c := &acc[g*ldc+p*packNR]
+				micro(c, ldc, &a[g*lda], lda, xp, kc, first, pf)
+				if direct && g < fullRows {
+					store(&y[p*packNR*m.Rows+r0+g], m.Rows, c, ldc)
+				}
 			}
 		}
 	}
-	writeBack(t.y, m.Rows, r0, acc[:nr*ldc], ldc, t.n)
+	fullTok := fullPanels * packNR
+	writeBack(y, m.Rows, r0, acc, ldc, 0, fullTok, fullRows, nr)
+	writeBack(y, m.Rows, r0, acc, ldc, fullTok, t.n, 0, nr)
 }
 
-// writeBack stores a chunk's accumulators acc (rows of the chunk, ldc) as
-// rows r0.. of y (n, rows), one token at a time: each token's values are
-// one contiguous run of y, and the strided reads stay in the cache-hot acc.
-// Row by row, every store touched another line of y (a stride of rows
-// floats): 9× slower on Zen 1, 5% of a prompt's time.
-func writeBack(y []float32, rows, r0 int, acc []float32, ldc, n int) {
-	nr := len(acc) / ldc
-	for tok := 0; tok < n; tok++ {
-		dst := y[tok*rows+r0 : tok*rows+r0+nr]
+// writeBack stores rows a0..a1 of a chunk's accumulators acc (rows of the
+// chunk, ldc) for tokens t0..t1 as rows r0+a0.. of y (n, rows), one token
+// at a time: each token's values are one contiguous run of y, and the
+// strided reads stay in the cache-hot acc. Row by row, every store touched
+// another line of y (a stride of rows floats): 9× slower on Zen 1, 5% of a
+// prompt's time.
+func writeBack(y []float32, rows, r0 int, acc []float32, ldc, t0, t1, a0, a1 int) {
+	for tok := t0; tok < t1; tok++ {
+		dst := y[tok*rows+r0+a0 : tok*rows+r0+a1]
 		for r := range dst {
-			dst[r] = acc[r*ldc+tok]
+			dst[r] = acc[(a0+r)*ldc+tok]
 		}
 	}
 }
@@ -163,8 +242,7 @@ func writeBack(y []float32, rows, r0 int, acc []float32, ldc, n int) {
 // block returns weight rows r0..r1 (zero rows up to padded), columns
 // kb..kb+kc, as floats with a row stride: in place for float32 weights,
 // otherwise converted into the thread's tile.
-func (t *packedTask) block(tid, r0, r1, padded, kb, kc int, inPlace bool) ([]float32, int) {
-	m := t.m
+func (t *packedTask) block(m *Mat, tid, r0, r1, padded, kb, kc int, inPlace bool) ([]float32, int) {
 	if inPlace {
 		return m.F32[r0*m.Cols+kb:], m.Cols
 	}
@@ -176,4 +254,28 @@ func (t *packedTask) block(tid, r0, r1, padded, kb, kc int, inPlace bool) ([]flo
 		clear(tile[r*packKC : r*packKC+kc])
 	}
 	return tile, packKC
+}
+
+// prefetchBlock hints the stored weights of rows r0..r1 of m, columns
+// c0..c0+packKC, into the cache.
+func (t *packedTask) prefetchBlock(m *Mat, r0, r1, c0 int) {
+	if r0 >= r1 {
+		return
+	}
+	var p *byte
+	var stride, bytes int
+	off, kc := r0*m.Cols+c0, min(packKC, m.Cols-c0)
+	switch m.DType {
+	case F32:
+		p, stride, bytes = (*byte)(unsafe.Pointer(&m.F32[off])), 4*m.Cols, 4*kc
+	case F16, BF16:
+		p, stride, bytes = (*byte)(unsafe.Pointer(&m.U16[off])), 2*m.Cols, 2*kc
+	case Q8:
+		p, stride, bytes = &m.Q[off], m.Cols, kc
+	case Q4:
+		p, stride, bytes = &m.Q[off/2], m.Cols/2, kc/2
+	default:
+		return
+	}
+	active.prefetchRows(p, stride, r1-r0, (bytes+63)/64+1)
 }

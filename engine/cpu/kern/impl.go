@@ -50,6 +50,21 @@ type impl struct {
 	// multiples of the group size of quantized matrices).
 	micro, microHalf microFunc
 	packRow          func(dst []float32, m *Mat, r, c0 int)
+	// tileStore, optional with micro, writes a finished packMR×packNR tile
+	// of accumulators c (row stride ldc) transposed into y: y[t*ldy+r] =
+	// c[r*ldc+t]. nil: the chunk's accumulators go through writeBack.
+	tileStore func(y *float32, ldy int, c *float32, ldc int)
+	// prefetchRows, optional, hints lines cache lines of each of rows
+	// rows stride bytes apart from p into the cache (never a read).
+	prefetchRows func(p *byte, stride, rows, lines int)
+	// packPanel, optional, is packTokens for a full panel: dst (cols,
+	// packNR) from x (packNR, cols); false when it cannot (then the
+	// scalar loop packs).
+	packPanel func(dst, x []float32, cols int) bool
+	// f32ToF16, optional, is F32ToF16 over a slice (the F16 KV cache's
+	// writes); false: it could not give F32ToF16's bits, convert one by
+	// one.
+	f32ToF16 func(dst []uint16, src []float32) bool
 	// i8q4 is the int8 prefill micro-kernel for MLX 4-bit weights
 	// (qint8pack.go); nil: int8 prefill is not available in this set.
 	i8q4 int8MicroFunc

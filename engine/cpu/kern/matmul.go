@@ -58,6 +58,11 @@ func (e *Exec) MatMuls(x []float32, n int, ps ...Product) {
 		return
 	}
 	for len(ps) > 0 {
+		if k := e.packedProducts(n, ps); k > 0 {
+			e.matMulsPacked(x, n, ps[:k])
+			ps = ps[k:]
+			continue
+		}
 		m := ps[0].M
 		if (m.DType != Q8 && m.DType != Q4) || n > qbatchMaxTokens {
 			e.MatMul(ps[0].Y, m, x, n)

@@ -53,6 +53,7 @@ var avx2Impl = &impl{
 	micro:      gemm6x16,
 	microHalf:  gemm6x8,
 	packRow:    avx2PackRow,
+	tileStore:  tile6x16T,
 	i8q4:       i8q4x4x8,
 	dot:        avx2Dot,
 	axpy:       avx2Axpy,
@@ -68,6 +69,9 @@ var avx2Impl = &impl{
 	axpyF16:    avx2AxpyF16,
 
 	attnScoresF16: avx2AttnScoresF16,
+	prefetchRows:  prefetchRows,
+	packPanel:     avx2PackPanel,
+	f32ToF16:      avx2F32ToF16,
 	attnValuesF16: avx2AttnValuesF16,
 
 	attnScoresF16x3: avx2AttnScoresF16x3,
