@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -72,5 +73,26 @@ func TestInertNever(t *testing.T) {
 	none := variant(t, "tiny-bytelevel.json", func(doc map[string]any) { doc["added_tokens"], doc["post_processor"] = []any{}, nil })
 	if !none.Inert("<|im_start|>") || none.Inert("\xff") {
 		t.Error("without added tokens every valid UTF-8 text is inert")
+	}
+}
+
+// TestInertConcurrentFirstUse: the index Inert builds on first use is shared
+// by a model's concurrent requests.
+func TestInertConcurrentFirstUse(t *testing.T) {
+	tok := variant(t, "tiny-bytelevel.json", func(doc map[string]any) {
+		for _, a := range doc["added_tokens"].([]any) {
+			a.(map[string]any)["single_word"] = false
+		}
+	})
+	var wg sync.WaitGroup
+	got := make([]bool, 8)
+	for i := range got {
+		wg.Go(func() { got[i] = tok.Inert("hello") && !tok.Inert("im_start") })
+	}
+	wg.Wait()
+	for i, ok := range got {
+		if !ok {
+			t.Errorf("goroutine %d: wrong answer", i)
+		}
 	}
 }
