@@ -23,7 +23,7 @@ const sseWriteTimeout = 30 * time.Second
 // sseStream is a Server-Sent Events response. The response is committed lazily,
 // by the first event or keep-alive, so that a request failing before it produced
 // anything (unknown model, prompt too long, queue full) still gets a proper HTTP
-// error. Writes are serialised with the keep-alive goroutine and flushed at once.
+// error. Writes are serialised with the keep-alive timer's and flushed at once.
 //
 // ctx ends when the client goes away or the server starts shutting down; run the
 // work that feeds the stream with it. close must be called when the handler ends.
@@ -33,16 +33,18 @@ type sseStream struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu        sync.Mutex // guards the response writer, committed, last and held
+	mu        sync.Mutex // guards the response writer, committed, last, held, keep and stopped
 	committed bool
 	last      time.Time     // last write
 	held      bytes.Buffer  // events hold wrote, for the next write
 	quietMax  time.Duration // Timing.SSEKeepAlive: the longest silence
 
-	stopKeepAlive chan struct{}
-	keepAliveDone chan struct{}
-	stopOnce      sync.Once
-	watcher       sync.WaitGroup // the shutdown watcher
+	// keep fires when the stream may have been quiet for quietMax: a timer,
+	// not a goroutine with a ticker, since every stream has one and most end
+	// long before it fires.
+	keep    *time.Timer
+	stopped bool           // no keep-alive after stop
+	watcher sync.WaitGroup // the shutdown watcher
 }
 
 // newSSE starts a stream on c; nothing is written yet.
@@ -50,7 +52,7 @@ func (s *Server) newSSE(c echo.Context) *sseStream {
 	ctx, cancel := context.WithCancel(c.Request().Context())
 	st := &sseStream{
 		c: c, rc: http.NewResponseController(c.Response()), ctx: ctx, cancel: cancel,
-		last: time.Now(), quietMax: s.timing.SSEKeepAlive, stopKeepAlive: make(chan struct{}), keepAliveDone: make(chan struct{}),
+		last: time.Now(), quietMax: s.timing.SSEKeepAlive,
 	}
 	st.watcher.Add(1)
 	go func() { // shutdown ends the stream's work
@@ -61,28 +63,26 @@ func (s *Server) newSSE(c echo.Context) *sseStream {
 		case <-ctx.Done():
 		}
 	}()
-	go st.keepAlive()
+	st.mu.Lock() // keepAlive reads st.keep
+	st.keep = time.AfterFunc(st.quietMax, st.keepAlive)
+	st.mu.Unlock()
 	return st
 }
 
+// keepAlive runs on st.keep: it writes a comment when nothing was written for
+// quietMax, and sets the timer for when that may next be so.
 func (st *sseStream) keepAlive() {
-	defer close(st.keepAliveDone)
-	tick := time.NewTicker(st.quietMax / 4)
-	defer tick.Stop()
-	for {
-		select {
-		case <-st.stopKeepAlive:
-			return
-		case <-st.ctx.Done():
-			return
-		case <-tick.C:
-			st.mu.Lock()
-			if time.Since(st.last) >= st.quietMax {
-				_ = st.writeLocked([]byte(": keep-alive\n\n"), true) // a failed write ends ctx's client soon enough
-			}
-			st.mu.Unlock()
-		}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.stopped || st.ctx.Err() != nil {
+		return
 	}
+	if quiet := time.Since(st.last); quiet < st.quietMax {
+		st.keep.Reset(st.quietMax - quiet)
+		return
+	}
+	_ = st.writeLocked([]byte(": keep-alive\n\n"), true) // a failed write ends ctx's client soon enough
+	st.keep.Reset(st.quietMax)
 }
 
 // send writes one event: with a name ("event: message_start") or, when name is
@@ -197,9 +197,12 @@ func (st *sseStream) writeLocked(b []byte, flush bool) error {
 
 // stop ends the keep-alives; after it returns, nothing writes behind the handler's
 // back, so the handler may still answer with an HTTP error if !isCommitted().
+// A keepAlive already waiting for mu finds stopped set and does nothing.
 func (st *sseStream) stop() {
-	st.stopOnce.Do(func() { close(st.stopKeepAlive) })
-	<-st.keepAliveDone
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.stopped = true
+	st.keep.Stop()
 }
 
 // isCommitted reports whether the response has started.

@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -159,5 +160,35 @@ func TestSSEHold(t *testing.T) {
 	want := []string{"data: {\"role\":\"assistant\"}\n\ndata: {\"content\":\"hi\"}\n\n", "event: a\ndata: 1\n\nevent: b\ndata: 2\n\n"}
 	if len(w.writes) != len(want) || w.writes[0] != want[0] || w.writes[1] != want[1] {
 		t.Fatalf("writes %q, want %q", w.writes, want)
+	}
+}
+
+// TestSSEKeepAliveRepeats: the keep-alive timer sets itself again, so a long
+// silence gets a comment every quietMax, and the stream ends cleanly after.
+func TestSSEKeepAliveRepeats(t *testing.T) {
+	release := make(chan struct{})
+	_, url := streamServer(t, 10*time.Millisecond, func(s *Server, c echo.Context) error {
+		st := s.newSSE(c)
+		defer st.close()
+		<-release
+		return st.done()
+	})
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	for i := range 3 {
+		for _, want := range []string{": keep-alive\n", "\n"} {
+			if line, err := r.ReadString('\n'); err != nil || line != want {
+				t.Fatalf("keep-alive %d: line %q, %v", i, line, err)
+			}
+		}
+	}
+	close(release)
+	rest, err := io.ReadAll(r)
+	if err != nil || !strings.HasSuffix(string(rest), "data: [DONE]\n\n") {
+		t.Errorf("end of stream %q, %v", rest, err)
 	}
 }

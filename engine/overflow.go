@@ -45,6 +45,10 @@ func (l *loaded) fitWindow(req *ChatRequest, in chat.Input, prefill string, imgs
 		text string
 		ids  []int32
 	}
+	if imgs == nil {
+		// Image placeholders are found through the content spans.
+		in.Inert = l.tok.Inert
+	}
 	render := func(msgs []chat.Message) (rendered, error) {
 		in.Messages = msgs
 		r, err := l.tmpl.Render(in)

@@ -39,7 +39,8 @@ func (e *Engine) RenderChat(ctx context.Context, id string, msgs []Message) (str
 	if err != nil {
 		return "", fmt.Errorf("render chat with %s: %w", id, err)
 	}
-	in := chat.Input{AddGenerationPrompt: true}
+	// Only the text is wanted: no content spans.
+	in := chat.Input{AddGenerationPrompt: true, Inert: func(string) bool { return true }}
 	for _, m := range msgs {
 		cm, err := chatMessage(m)
 		if err != nil {

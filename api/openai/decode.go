@@ -18,6 +18,22 @@ import (
 // Fields of type json.RawMessage (unions such as content or stop) are checked by
 // the conversions that parse them.
 func Decode(data []byte, v any) error {
+	// A body that fits is read twice (the check, then encoding/json); only a
+	// refused one goes through decodeChecked, which re-reads it as often as it
+	// needs to name the first fault exactly as before.
+	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct && fits(data, t.Elem()) {
+		if err := json.Unmarshal(data, v); err != nil {
+			// fits accepted every value, so this is a case it does not model.
+			return paramErr("", "invalid request body: %v", err)
+		}
+		return nil
+	}
+	return decodeChecked(data, v)
+}
+
+// decodeChecked is Decode for a body fits refused: it finds the fault, or
+// decodes a body fits is stricter about (duplicate or escaped keys).
+func decodeChecked(data []byte, v any) error {
 	if !json.Valid(data) {
 		var probe any
 		err := json.Unmarshal(data, &probe)

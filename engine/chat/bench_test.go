@@ -23,3 +23,28 @@ func BenchmarkParseOutputHermes(b *testing.B) {
 		ParseOutput(text, Options{Format: FormatHermes, Reasoning: true})
 	}
 }
+
+// BenchmarkRenderInert is a plain chat rendered with its content spans, and
+// with every text inert (one render).
+func BenchmarkRenderInert(b *testing.B) {
+	tmpl, err := Load("testdata/templates/qwen3")
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := loadCase(&testing.T{}, "testdata/cases/basic.json")
+	for _, inert := range []bool{false, true} {
+		name := "spans"
+		if inert {
+			name = "inert"
+			in.Inert = func(string) bool { return true }
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tmpl.Render(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -20,7 +20,9 @@
 // Rendered.Content lists the byte ranges that came from message text, so
 // the tokenizer can refuse to turn a "<|im_start|>" typed by a user into a
 // special token. They are found by a second render with private-use markers
-// in place of the texts (see spans.go).
+// in place of the texts (see spans.go). That render is skipped when
+// Input.Inert says no text needs a span (the tokenizer could match no added
+// token in or across any of them), which is most chats.
 //
 // # Sandbox
 //

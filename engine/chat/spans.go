@@ -112,7 +112,7 @@ func pickBase(texts ...string) rune {
 
 // contentSpans finds the message texts in text, the real render.
 func (c *compiled) contentSpans(in Input, base map[string]jinja.Value, text string) []Span {
-	if !hasContent(in.Messages) {
+	if !hasContent(in.Messages) || (in.Inert != nil && allInert(in.Messages, in.Inert)) {
 		return nil
 	}
 	b := pickBase(text, c.src)
@@ -136,6 +136,33 @@ func (c *compiled) contentSpans(in Input, base map[string]jinja.Value, text stri
 		skip[bad] = true
 	}
 	return spans
+}
+
+// allInert reports whether inert holds for every text a marker would stand
+// for: the pieces of each message text between verbatim tags, trimmed as
+// markPlain trims them.
+func allInert(msgs []Message, inert func(string) bool) bool {
+	ok := func(s string) bool {
+		for s != "" {
+			i, tagLen := nextVerbatim(s)
+			if core := strings.Trim(s[:i], pyWhitespace); core != "" && !inert(core) {
+				return false
+			}
+			s = s[i+tagLen:]
+		}
+		return true
+	}
+	for _, m := range msgs {
+		if !ok(m.Content) || !ok(m.Reasoning) {
+			return false
+		}
+		for _, p := range m.Parts {
+			if !ok(p.Text) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func hasContent(msgs []Message) bool {

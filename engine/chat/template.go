@@ -54,6 +54,10 @@ type Input struct {
 	Now time.Time
 	// Limits bound the render; zero means DefaultLimits.
 	Limits Limits
+	// Inert, when set, reports that a message text encodes the same whether
+	// or not it is marked as content (tokenizer.Tokenizer.Inert). When every
+	// text is, Render leaves Content empty and skips the render that finds it.
+	Inert func(text string) bool
 }
 
 // Span is a byte range [Start, End) of Rendered.Text.

@@ -31,6 +31,9 @@ type Tokenizer struct {
 
 	specials specialTokens
 	scratch  sync.Pool // *scratch
+
+	inertOnce sync.Once
+	inert     *inertIndex // see Inert
 }
 
 // specialTokens are the roles named by tokenizer_config.json.
