@@ -3,6 +3,12 @@
 export GOTOOLCHAIN := go1.27.3
 # Kernels use Go's experimental SIMD package; builds without it use the plain-Go path.
 export GOEXPERIMENT := simd
+# Every go command builds with -trimpath: a compiled package then does not depend
+# on the folder the checkout sits in, so a fresh clone (CI) or another worktree
+# reuses the build cache of an earlier run instead of compiling every package
+# again (stack traces name files by module path; tests find files from their
+# working directory or testenv.RepoDir, not runtime.Caller).
+export GOFLAGS := -trimpath $(GOFLAGS)
 
 GO      ?= go
 BIN     := mlx-manager
