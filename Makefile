@@ -89,9 +89,13 @@ npm-deps:
 	cat "$$tmp"/*.log; \
 	if [ -s "$$tmp/failed" ]; then echo "npm ci failed in: $$(cat "$$tmp/failed")" >&2; exit 1; fi
 
+# -vet=off in test-go and test-norace: make lint's go vet ./... has already run
+# every analyzer (go test's are a subset) over the same files, tests and !race
+# files included. test-nosimd and test-tray keep go test's vet: their files
+# (!goexperiment.simd, the tray tag's) are built only there.
 test-go:
 	@mkdir -p $(TESTLOG)
-	$(GO) test -json -race -count=1 -timeout 12m ./... | $(TESTSUM) -log $(TESTLOG)/race.json
+	$(GO) test -json -race -vet=off -count=1 -timeout 12m ./... | $(TESTSUM) -log $(TESTLOG)/race.json
 
 # Tests too slow under the race detector live in files built with exactly
 # `//go:build !race` (the graph executor's stories260K story, the npm SDK tool
@@ -104,7 +108,7 @@ test-norace:
 	@tests=$$(grep -ho '^func \(Test\|Fuzz\)[A-Za-z0-9_]*' $(NORACE_FILES) | sed 's/^func //' | paste -sd'|'); \
 	dirs=$$(for f in $(NORACE_FILES); do echo ./$$(dirname $$f)/; done | sort -u); \
 	echo "go test (no -race) -run $$tests $$dirs"; \
-	$(GO) test -json -count=1 -timeout 10m -run "^($$tests)$$" $$dirs | $(TESTSUM) -log $(TESTLOG)/norace.json
+	$(GO) test -json -vet=off -count=1 -timeout 10m -run "^($$tests)$$" $$dirs | $(TESTSUM) -log $(TESTLOG)/norace.json
 
 # The plain-Go kernels must give the same answers as the SIMD ones.
 test-nosimd:
