@@ -9,10 +9,10 @@ export GOEXPERIMENT := simd
 # again (stack traces name files by module path; tests find files from their
 # working directory or testenv.RepoDir, not runtime.Caller).
 export GOFLAGS := -trimpath $(GOFLAGS)
-# A race-enabled binary sleeps a second on exit so that late reports still print
-# (the race runtime's atexit_sleep_ms): with 50 test binaries, and the CLI tests
-# running their binary as a child dozens of times, that was minutes of idle
-# cores. 50 ms still lets a report in progress finish.
+# A race-enabled binary that exits 0 first sleeps a second so that late reports
+# still print (the race runtime's atexit_sleep_ms): every one of the ~50 test
+# binaries, and every CLI command and daemon the app tests start as a child,
+# idled a core that long. 50 ms still lets a report in progress finish.
 export GORACE ?= atexit_sleep_ms=50
 
 GO      ?= go
