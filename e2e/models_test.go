@@ -5,12 +5,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/hub/hubtest"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // Model ids the test uses: one already on disk (shared/models/stories260K when
@@ -29,14 +29,14 @@ const (
 // visionModel is a generated Gemma 3 with its vision tower.
 const visionModel = "local/tiny-vision"
 
-// repoRoot is the module root, found from this file so the test runs from any dir.
+// repoRoot is the module root.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot locate the test file")
+	root, err := testenv.RepoDir()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return filepath.Dir(filepath.Dir(file))
+	return root
 }
 
 // localModelDir is the real tiny model from shared/models when present (it tells

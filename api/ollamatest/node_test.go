@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -37,8 +36,7 @@ func (tm timings) check(t *testing.T, name string) {
 
 // TestOllamaJS runs the official ollama npm package against the server.
 func TestOllamaJS(t *testing.T) {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "testdata", "ollamajs")
+	dir := filepath.Join("testdata", "ollamajs")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ollama")); err != nil {
 		testenv.Need(t, false, fmt.Sprintf("the ollama npm package is not installed: run npm ci --prefix api/ollamatest/testdata/ollamajs (%v)", err))
 	}

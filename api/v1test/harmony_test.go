@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -21,8 +20,7 @@ const harmonyID = "test/gpt-oss-tiny"
 // startHarmony starts the daemon with harmonyID installed next to the tiny model.
 func startHarmony(t *testing.T) *env {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	raw, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "engine", "chat", "testdata", "templates", "gpt-oss", "tokenizer_config.json"))
+	raw, err := os.ReadFile(filepath.Join("..", "..", "engine", "chat", "testdata", "templates", "gpt-oss", "tokenizer_config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

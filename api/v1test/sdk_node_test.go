@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -57,8 +56,7 @@ type usage struct {
 // TestNodeSDKs runs the official openai and @anthropic-ai/sdk npm packages
 // against the server.
 func TestNodeSDKs(t *testing.T) {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "testdata", "sdk")
+	dir := filepath.Join("testdata", "sdk")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "openai")); err != nil {
 		testenv.Need(t, false, fmt.Sprintf("the SDKs are not installed: run npm ci --prefix api/v1test/testdata/sdk (%v)", err))
 	}

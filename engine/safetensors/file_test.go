@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -16,8 +15,7 @@ import (
 // sharedModels is ../shared/models seen from the repository root.
 func sharedModels(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models")
+	dir := filepath.Join(testenv.SharedDir(), "models")
 	if _, err := os.Stat(dir); err != nil {
 		testenv.Need(t, false, fmt.Sprintf("shared models not available at %s: %v", dir, err))
 	}

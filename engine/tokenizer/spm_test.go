@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 
@@ -104,8 +103,7 @@ func TestMetaspacePreTokenizer(t *testing.T) {
 // directory (the repository sits next to shared/).
 func sharedModel(t *testing.T, name string) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "models", name)
+	dir := filepath.Join(testenv.SharedDir(), "models", name)
 	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
 		testenv.Need(t, false, fmt.Sprintf("shared model %s not available: %v", name, err))
 	}

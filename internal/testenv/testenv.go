@@ -1,5 +1,6 @@
 // Package testenv is what tests need from the machine they run on: what a test
-// does when a resource it needs is missing, and the process's CPU time for
+// does when a resource it needs is missing, where the repository and
+// ../shared are (RepoDir, SharedDir), and the process's CPU time for
 // benchmarks (CPUTime).
 //
 // On a developer's machine a missing resource (shared/models, Chromium, an npm

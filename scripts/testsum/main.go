@@ -13,13 +13,15 @@
 //
 //	go run ./scripts/testsum -summary .testlog/*.json
 //
-// prints "N passed, N failed, N skipped" over all the logs, lists the failed
-// and skipped tests, and exits 1 on a failure, or on a skip when
+// prints each log's slowest packages (where make test's time goes), then
+// "N passed, N failed, N skipped" over all the logs, lists the failed and
+// skipped tests, and exits 1 on a failure, or on a skip when
 // MLX_MANAGER_REQUIRE_ALL=1 (CI must have every resource).
 package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,6 +29,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -37,19 +40,21 @@ type event struct {
 	Package string
 	Test    string
 	Output  string
+	Elapsed float64 // seconds, on a test's or package's pass or fail
 }
 
 // tally is the outcome of every test and package seen.
 type tally struct {
 	passed, failed, skipped []string // "package Test"
 	failedPkgs              []string
+	pkgSeconds              map[string]float64  // a finished package's wall time
 	open                    map[string]bool     // packages started and not finished
 	output                  map[string][]string // output of each running test
 	why                     map[string]string   // a skipped test's last line of output
 }
 
 func newTally() *tally {
-	return &tally{open: map[string]bool{}, output: map[string][]string{}, why: map[string]string{}}
+	return &tally{open: map[string]bool{}, output: map[string][]string{}, why: map[string]string{}, pkgSeconds: map[string]float64{}}
 }
 
 // add records e and returns the output to show now: like go test without -v,
@@ -70,6 +75,7 @@ func (t *tally) add(e event) string {
 		t.open[e.Package] = true
 	case e.Test == "" && (e.Action == "pass" || e.Action == "fail" || e.Action == "skip"):
 		delete(t.open, e.Package)
+		t.pkgSeconds[e.Package] += e.Elapsed
 		if e.Action == "fail" {
 			t.failedPkgs = append(t.failedPkgs, e.Package)
 		}
@@ -122,6 +128,28 @@ func read(r io.Reader, t *tally, echo io.Writer, log io.Writer) error {
 	return nil
 }
 
+// slowest is one line naming the n packages that ran longest, "" when none
+// reported a time.
+func (t *tally) slowest(n int) string {
+	pkgs := slices.Collect(maps.Keys(t.pkgSeconds))
+	slices.SortFunc(pkgs, func(a, b string) int {
+		if c := cmp.Compare(t.pkgSeconds[b], t.pkgSeconds[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	var parts []string
+	for _, p := range pkgs[:min(n, len(pkgs))] {
+		if t.pkgSeconds[p] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.1fs", strings.TrimPrefix(p, module+"/"), t.pkgSeconds[p]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// module is trimmed from package names in the timing line.
+const module = "github.com/mlx-manager/mlx-manager"
+
 // report prints the failures and skips, then the totals line, and says whether
 // the run is a failure.
 func (t *tally) report(w io.Writer, totals, requireAll bool) (ok bool) {
@@ -153,6 +181,19 @@ func (t *tally) report(w io.Writer, totals, requireAll bool) (ok bool) {
 	return ok
 }
 
+// merge adds o's results to t.
+func (t *tally) merge(o *tally) {
+	t.passed = append(t.passed, o.passed...)
+	t.failed = append(t.failed, o.failed...)
+	t.skipped = append(t.skipped, o.skipped...)
+	t.failedPkgs = append(t.failedPkgs, o.failedPkgs...)
+	maps.Copy(t.open, o.open)
+	maps.Copy(t.why, o.why)
+	for p, sec := range o.pkgSeconds {
+		t.pkgSeconds[p] += sec
+	}
+}
+
 func main() {
 	logPath := flag.String("log", "", "stream mode: append the JSON events to this file")
 	summary := flag.Bool("summary", false, "summary mode: total the JSON logs named as arguments")
@@ -176,11 +217,16 @@ func run(logPath string, summary bool, files []string) error {
 			if err != nil {
 				return err
 			}
-			err = read(f, t, nil, nil)
+			one := newTally()
+			err = read(f, one, nil, nil)
 			f.Close()
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
+			if line := one.slowest(5); line != "" {
+				fmt.Printf("%s: slowest packages: %s\n", filepath.Base(name), line)
+			}
+			t.merge(one)
 		}
 		if !t.report(os.Stdout, true, os.Getenv("MLX_MANAGER_REQUIRE_ALL") == "1") {
 			return errFailed

@@ -65,3 +65,29 @@ func TestSkipFailsWhenRequireAll(t *testing.T) {
 		}
 	}
 }
+
+func TestSlowest(t *testing.T) {
+	const run = `{"Action":"start","Package":"github.com/mlx-manager/mlx-manager/app"}
+{"Action":"pass","Package":"github.com/mlx-manager/mlx-manager/app","Test":"TestA","Elapsed":9}
+{"Action":"pass","Package":"github.com/mlx-manager/mlx-manager/app","Elapsed":12.5}
+{"Action":"fail","Package":"github.com/mlx-manager/mlx-manager/api","Elapsed":30}
+{"Action":"pass","Package":"github.com/mlx-manager/mlx-manager/store","Elapsed":1}
+{"Action":"skip","Package":"github.com/mlx-manager/mlx-manager/e2e"}
+`
+	tl := newTally()
+	if err := read(strings.NewReader(run), tl, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tl.slowest(2), "api 30.0s, app 12.5s"; got != want {
+		t.Errorf("slowest(2) = %q, want %q: packages by their own time, not their tests'", got, want)
+	}
+	if got, want := tl.slowest(10), "api 30.0s, app 12.5s, store 1.0s"; got != want {
+		t.Errorf("slowest(10) = %q, want %q: a package without a time is left out", got, want)
+	}
+	all := newTally()
+	all.merge(tl)
+	all.merge(tl)
+	if got, want := all.slowest(1), "api 60.0s"; got != want || len(all.passed) != 2 {
+		t.Errorf("merged twice: slowest %q (want %q), %d passed (want 2)", got, want, len(all.passed))
+	}
+}
