@@ -170,8 +170,8 @@ func (s *Server) recordAudit(ev store.AuditEvent) {
 // queueAudit hands ev to the store's committer and returns at once: a finished
 // /v1 request's response ends without waiting for the disk, and its event goes
 // in the next shared transaction (store.Audit.AppendAsync). Once committed it
-// goes to the live watchers, in the order of the log, then then runs (may be
-// nil). Queries of the log and the store's Close wait for it.
+// goes to the live watchers, in the order of the log, and then then is called
+// (it may be nil). Queries of the log and the store's Close wait for it.
 func (s *Server) queueAudit(ev store.AuditEvent, then func()) {
 	if ev.Status == "" {
 		ev.Status = store.AuditSuccess

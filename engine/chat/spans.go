@@ -35,13 +35,27 @@ const markerRunes = 18 // start, end, 16 digits
 
 func (m *marker) mark(s string) string {
 	var b strings.Builder
+	eachPlain(s, func(plain, tag string) bool {
+		m.markPlain(&b, plain)
+		b.WriteString(tag)
+		return true
+	})
+	return b.String()
+}
+
+// eachPlain calls f with each piece of s before a verbatim tag (or the end)
+// and that tag ("" at the end), in order, until f returns false; it reports
+// whether f never did. mark and allInert both walk s this way, so the pieces
+// allInert checks are the ones mark would mark.
+func eachPlain(s string, f func(plain, tag string) bool) bool {
 	for s != "" {
 		i, tagLen := nextVerbatim(s)
-		m.markPlain(&b, s[:i])
-		b.WriteString(s[i : i+tagLen])
+		if !f(s[:i], s[i:i+tagLen]) {
+			return false
+		}
 		s = s[i+tagLen:]
 	}
-	return b.String()
+	return true
 }
 
 func nextVerbatim(s string) (int, int) {
@@ -143,14 +157,10 @@ func (c *compiled) contentSpans(in Input, base map[string]jinja.Value, text stri
 // markPlain trims them.
 func allInert(msgs []Message, inert func(string) bool) bool {
 	ok := func(s string) bool {
-		for s != "" {
-			i, tagLen := nextVerbatim(s)
-			if core := strings.Trim(s[:i], pyWhitespace); core != "" && !inert(core) {
-				return false
-			}
-			s = s[i+tagLen:]
-		}
-		return true
+		return eachPlain(s, func(plain, _ string) bool {
+			core := strings.Trim(plain, pyWhitespace)
+			return core == "" || inert(core)
+		})
 	}
 	for _, m := range msgs {
 		if !ok(m.Content) || !ok(m.Reasoning) {
