@@ -2,11 +2,7 @@
 
 package kern
 
-import (
-	"unsafe"
-
-	"simd/archsimd"
-)
+import "unsafe"
 
 // AVX2 integer quantized rows (qint.go): one assembly call per four rows
 // (rowsInt4, avx2_qint4_amd64.s), then per row for the rest. Per group
@@ -98,12 +94,6 @@ func rowInt(q unsafe.Pointer, xw *int16, dx, xsum *float32, sc, bs unsafe.Pointe
 //
 //go:noescape
 func rowsInt4(q unsafe.Pointer, stride int, xw *int16, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, groups, units int, q4 bool, y *float32)
-
-func init() {
-	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
-		qintGroupSIMD = avx2QintGroup
-	}
-}
 
 func avx2QintGroup(xg []float32, dst []int16, q4 bool) (float32, bool) {
 	return qintGroup(&xg[0], len(xg), &dst[0], q4)

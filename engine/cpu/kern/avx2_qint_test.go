@@ -58,7 +58,7 @@ func TestRowsInt4SameBits(t *testing.T) {
 // zero, an all-zero group, subnormals, values near the float32 limit), and
 // that both refuse an Inf or a NaN anywhere.
 func TestQintGroupSIMD(t *testing.T) {
-	testenv.Need(t, qintGroupSIMD != nil, "a CPU with AVX2 and FMA: the quantizer is AVX2 assembly")
+	testenv.Need(t, archsimd.X86.AVX2() && archsimd.X86.FMA(), "a CPU with AVX2 and FMA: the quantizer is AVX2 assembly")
 	rng := rand.New(rand.NewPCG(12, 12))
 	type gen struct {
 		name string
@@ -99,7 +99,7 @@ func TestQintGroupSIMD(t *testing.T) {
 						}
 						want, got := make([]int16, n), make([]int16, n)
 						wdx, wok := qintGroupGo(x, want, q4)
-						gdx, gok := qintGroupSIMD(x, got, q4)
+						gdx, gok := avx2QintGroup(x, got, q4)
 						if !wok || !gok || math.Float32bits(wdx) != math.Float32bits(gdx) {
 							t.Fatalf("dx %v ok %v, want %v ok %v", gdx, gok, wdx, wok)
 						}
@@ -122,7 +122,7 @@ func TestQintGroupSIMD(t *testing.T) {
 				if _, ok := qintGroupGo(x, make([]int16, n), false); ok {
 					t.Fatalf("Go quantizer took %v at %d", bad, at)
 				}
-				if _, ok := qintGroupSIMD(x, make([]int16, n), true); ok {
+				if _, ok := avx2QintGroup(x, make([]int16, n), true); ok {
 					t.Fatalf("assembly quantizer took %v at %d", bad, at)
 				}
 			}

@@ -20,6 +20,9 @@ type impl struct {
 	// in.qi. nil: this set has none, products keep x in float32.
 	rowsQ8i func(y []float32, m *Mat, r0 int, in *qin)
 	rowsQ4i func(y []float32, m *Mat, r0 int, in *qin)
+	// qintGroup is qintGroupGo to the bit, in SIMD (optional: nil, the Go
+	// loop quantizes; in scalar Go it was 7% of a 4-bit decode step).
+	qintGroup func(xg []float32, dst []int16, q4 bool) (dx float32, ok bool)
 	// Batched quantized rows (qbatch.go): y[j*m.Rows+r] = row r · input j
 	// for r0 ≤ r < r1 and every input of b, each block of codes unpacked
 	// once for all inputs; batchQi with b's int16 inputs. tmp is the

@@ -43,8 +43,8 @@ func (in *qin) prepareInt(m *Mat) bool {
 	q.xw = growI16(q.xw, cols)
 	x := in.x[:cols]
 	group := qintGroupGo
-	if qintGroupSIMD != nil {
-		group = qintGroupSIMD
+	if active.qintGroup != nil {
+		group = active.qintGroup
 	}
 	for g := range ng {
 		dx, ok := group(x[g*gs:(g+1)*gs], q.xw[g*gs:(g+1)*gs], m.DType == Q4)
@@ -55,11 +55,6 @@ func (in *qin) prepareInt(m *Mat) bool {
 	}
 	return true
 }
-
-// qintGroupSIMD is qintGroupGo in assembly where the CPU has it (its results
-// the same to the bit; nil otherwise): in scalar Go, quantizing x was 7% of
-// a 4-bit decode step's CPU time.
-var qintGroupSIMD func(xg []float32, dst []int16, q4 bool) (dx float32, ok bool)
 
 // qintGroupGo quantizes one group xg into dst (in column order, or, q4, per 32
 // columns the 16 even ones then the 16 odd ones) and returns its dx; ok is

@@ -41,6 +41,7 @@ var avx2Impl = &impl{
 	prepQ:      avx2PrepQ,
 	rowsQ8i:    avx2RowsQ8i,
 	rowsQ4i:    avx2RowsQ4i,
+	qintGroup:  avx2QintGroup,
 	batchQ:     avx2BatchQ,
 	batchQi:    avx2BatchQi,
 	batchXT:    true,
