@@ -36,6 +36,14 @@ func (s span) found() bool { return s.end > 0 }
 // whole body as JSON (with invalid UTF-8 and repeated names let through, as
 // encoding/json's Unmarshal lets them).
 func scanTop(body []byte) (topFields, error) {
+	if f, _, ok := quickTop(body); ok {
+		return f, nil
+	}
+	return decodeTop(body)
+}
+
+// decodeTop is scanTop through jsontext's decoder, for any body.
+func decodeTop(body []byte) (topFields, error) {
 	var f topFields
 	dec := jsontext.NewDecoder(bytes.NewReader(body), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	tok, err := dec.ReadToken()

@@ -217,6 +217,9 @@ func SetModel(body []byte, model string) ([]byte, error) {
 // ModelOf reads a request body's model field; "" when there is none or the body is
 // not JSON (the local handler then says what is wrong).
 func ModelOf(body []byte) string {
+	if m, ok := quickModel(body); ok {
+		return m
+	}
 	var v struct {
 		Model string `json:"model"`
 	}
