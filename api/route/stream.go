@@ -16,6 +16,14 @@ import (
 // maxEventLine bounds one SSE line from a backend.
 const maxEventLine = 4 << 20
 
+// A relayed stream's header values, shared: net/http only reads them, and a
+// later Add copies (each has no room to grow).
+var (
+	eventStreamType = []string{"text/event-stream"}
+	noCache         = []string{"no-cache"}
+	no              = []string{"no"}
+)
+
 // readers are the streams' line readers: a 4 KiB buffer per stream was a fifth
 // of what a routed request allocated.
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
@@ -45,22 +53,31 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 		data    bytes.Buffer
 		long    []byte // a line longer than br's buffer
 	)
+	// event is the one being read, to translate: a copy unless conv lends.
+	event := func() translate.Event {
+		if conv.lends {
+			return translate.Event{Name: name, Data: data.Bytes()}
+		}
+		return translate.Event{Name: name, Data: bytes.Clone(data.Bytes())}
+	}
 	send := func(evs []translate.Event) error {
 		if len(evs) == 0 {
 			return nil
 		}
 		if !res.Committed {
 			h := w.Header()
-			h.Set("Content-Type", "text/event-stream")
-			h.Set("Cache-Control", "no-cache")
-			h.Set("X-Accel-Buffering", "no")
+			h["Content-Type"] = eventStreamType // Set's []string{v} each, three allocations a stream
+			h["Cache-Control"] = noCache
+			h["X-Accel-Buffering"] = no
 			w.WriteHeader(http.StatusOK)
 			res.Committed, res.FirstByte = true, r.opts.Now().Sub(start)
 		}
 		buf.Reset()
 		for _, ev := range evs {
 			if ev.Name != "" {
-				buf.WriteString("event: " + ev.Name + "\n")
+				buf.WriteString("event: ")
+				buf.WriteString(ev.Name)
+				buf.WriteByte('\n')
 			}
 			buf.WriteString("data: ")
 			buf.Write(ev.Data)
@@ -101,7 +118,7 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 				name = ""
 				continue
 			}
-			evs, err := tr.Event(translate.Event{Name: name, Data: bytes.Clone(data.Bytes())})
+			evs, err := tr.Event(event())
 			name = ""
 			data.Reset()
 			res.Usage = tr.Usage()
@@ -121,7 +138,7 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 		}
 	}
 	if data.Len() > 0 { // a last event without its blank line
-		evs, err := tr.Event(translate.Event{Name: name, Data: bytes.Clone(data.Bytes())})
+		evs, err := tr.Event(event())
 		if err != nil {
 			return res, r.streamError(res, err)
 		}
