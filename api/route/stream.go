@@ -24,9 +24,20 @@ var (
 	no              = []string{"no"}
 )
 
-// readers are the streams' line readers: a 4 KiB buffer per stream was a fifth
-// of what a routed request allocated.
-var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+// relayBuffers are what one relayed stream reads and writes with. They are pooled: a
+// 4 KiB line reader per stream was a fifth of what a routed request allocated,
+// and the two buffers grew again from nothing for each stream.
+type relayBuffers struct {
+	br   *bufio.Reader
+	buf  bytes.Buffer // one write per batch of events
+	data bytes.Buffer // the event being read
+}
+
+var relayPool = sync.Pool{New: func() any { return &relayBuffers{br: bufio.NewReaderSize(nil, 4<<10)} }}
+
+// maxPooledBuffer is the largest buffer kept in relayPool: a rare
+// long event must not stay in memory for every stream after it.
+const maxPooledBuffer = 64 << 10
 
 // stream relays a backend's event stream to w, translated by conv. The
 // response is committed by the first event sent. Each event is flushed at once
@@ -39,18 +50,21 @@ var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10)
 func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion, res Result, start time.Time, lastWrite bool) (Result, error) {
 	tr := conv.newStream()
 	rc := http.NewResponseController(w)
-	br := readers.Get().(*bufio.Reader)
+	rl := relayPool.Get().(*relayBuffers)
+	br, buf, data := rl.br, &rl.buf, &rl.data
 	src := &endReader{r: body}
 	br.Reset(src)
 	defer func() {
 		br.Reset(nil) // holds no stream while pooled
-		readers.Put(br)
+		if buf.Cap() <= maxPooledBuffer && data.Cap() <= maxPooledBuffer {
+			buf.Reset()
+			data.Reset()
+			relayPool.Put(rl)
+		}
 	}()
 	var (
-		buf     bytes.Buffer // one write per batch of events, reused
-		pending bool         // written but not flushed
-		name    string       // the event being read
-		data    bytes.Buffer
+		pending bool   // written but not flushed
+		name    string // the event being read
 		long    []byte // a line longer than br's buffer
 	)
 	// event is the one being read, to translate: a copy unless conv lends.
