@@ -123,7 +123,8 @@ func setMember(f topFields, s span, name string, text []byte) edit {
 	if s.found() {
 		return edit{start: s.start, end: s.end, text: text}
 	}
-	member := append(append(append([]byte(`"`), name...), `":`...), text...)
+	member := make([]byte, 0, len(name)+len(text)+4) // one allocation, not one per append
+	member = append(append(append(append(member, '"'), name...), '"', ':'), text...)
 	if !f.empty {
 		member = append(member, ',')
 	}
