@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -29,8 +30,9 @@ const (
 // readBody reads a small request body, refusing one over its route's limit
 // (bodyLimit) with 413.
 func readBody(c echo.Context) ([]byte, error) {
-	limit := bodyLimit(c.Request().URL.Path)
-	b, err := io.ReadAll(io.LimitReader(c.Request().Body, limit+1))
+	r := c.Request()
+	limit := bodyLimit(r.URL.Path)
+	b, err := readAtMost(r.Body, limit+1, r.ContentLength)
 	if err != nil {
 		return nil, BadParam("", "read request body: %v", err)
 	}
@@ -38,6 +40,35 @@ func readBody(c echo.Context) ([]byte, error) {
 		return nil, errBodyTooLarge(limit)
 	}
 	return b, nil
+}
+
+// maxBodyHint bounds the buffer a declared Content-Length allocates before
+// its bytes arrive: a client must not make the daemon hold a body it never sends.
+const maxBodyHint = 1 << 20
+
+// readAtMost is io.ReadAll of r's first n bytes, into one buffer of size (a
+// declared Content-Length, -1 when none) when it is right: ReadAll starts at
+// 512 bytes and copies at every doubling, an allocation per step on every
+// /v1 request (issue #24).
+func readAtMost(r io.Reader, n, size int64) ([]byte, error) {
+	if size < 0 || size >= n {
+		size = 511
+	}
+	lr := io.LimitedReader{R: r, N: n}
+	b := make([]byte, 0, min(size, maxBodyHint)+1) // +1: io.EOF is read without growing
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		k, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+k]
+		if errors.Is(err, io.EOF) {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // decodeStrictJSON decodes a small JSON body into v, refusing unknown fields so a

@@ -79,6 +79,10 @@ type Server struct {
 	// and let the HTTP drain finish.
 	done     chan struct{}
 	doneOnce sync.Once
+	// closing ends when done is closed: a stream's work stops with it through
+	// context.AfterFunc, not a goroutine per stream waiting on done.
+	closing  context.Context
+	closeAll context.CancelFunc
 	httpSrv  *http.Server
 }
 
@@ -110,6 +114,7 @@ func New(opts Options) (*Server, error) {
 		timing:        opts.Timing.withDefaults(),
 		done:          make(chan struct{}),
 	}
+	s.closing, s.closeAll = context.WithCancel(context.Background())
 	if err := s.seedTokenQuotas(); err != nil {
 		return nil, err
 	}
@@ -167,7 +172,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.waitHijacked(ctx)
 }
 
-func (s *Server) closeStreams() { s.doneOnce.Do(func() { close(s.done) }) }
+func (s *Server) closeStreams() {
+	s.doneOnce.Do(func() {
+		close(s.done)
+		s.closeAll()
+	})
+}
 
 // startRouter runs the backends' health probes until shutdown starts.
 func (s *Server) startRouter() {

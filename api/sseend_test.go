@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -43,7 +44,7 @@ func (c *writesConn) Write(p []byte) (int, error) {
 // An OpenAI stream's [DONE] leaves in the same write as the end of the
 // response; the events before it are each flushed at once.
 func TestSSEDoneWithTheEnd(t *testing.T) {
-	s := &Server{done: make(chan struct{}), timing: Timing{SSEKeepAlive: time.Hour}.withDefaults()}
+	s := &Server{done: make(chan struct{}), closing: context.Background(), timing: Timing{SSEKeepAlive: time.Hour}.withDefaults()}
 	e := echo.New()
 	sent := make(chan struct{})
 	e.GET("/", func(c echo.Context) error {

@@ -20,6 +20,15 @@ import (
 // generation (and its model lease) forever.
 const sseWriteTimeout = 30 * time.Second
 
+// An SSE response's header values, shared by every stream: net/http only
+// reads them, and a later Add copies (each has no room to grow).
+var (
+	sseContentType = []string{"text/event-stream"}
+	sseNoCache     = []string{"no-cache"}
+	sseKeepAlive   = []string{"keep-alive"}
+	sseNo          = []string{"no"}
+)
+
 // sseStream is a Server-Sent Events response. The response is committed lazily,
 // by the first event or keep-alive, so that a request failing before it produced
 // anything (unknown model, prompt too long, queue full) still gets a proper HTTP
@@ -33,18 +42,19 @@ type sseStream struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu        sync.Mutex // guards the response writer, committed, last, held, keep and stopped
+	mu        sync.Mutex // guards the response writer, committed, last, held, enc, keep and stopped
 	committed bool
 	last      time.Time     // last write
-	held      bytes.Buffer  // events hold wrote, for the next write
+	held      bytes.Buffer  // events encoded, for the next write; reused
+	enc       *json.Encoder // into held: no buffer of its own per event
 	quietMax  time.Duration // Timing.SSEKeepAlive: the longest silence
 
 	// keep fires when the stream may have been quiet for quietMax: a timer,
 	// not a goroutine with a ticker, since every stream has one and most end
 	// long before it fires.
 	keep    *time.Timer
-	stopped bool           // no keep-alive after stop
-	watcher sync.WaitGroup // the shutdown watcher
+	stopped bool        // no keep-alive after stop
+	unwatch func() bool // stops the shutdown's cancel of ctx
 }
 
 // newSSE starts a stream on c; nothing is written yet.
@@ -54,16 +64,9 @@ func (s *Server) newSSE(c echo.Context) *sseStream {
 		c: c, rc: http.NewResponseController(c.Response()), ctx: ctx, cancel: cancel,
 		last: time.Now(), quietMax: s.timing.SSEKeepAlive,
 	}
-	st.watcher.Add(1)
-	go func() { // shutdown ends the stream's work
-		defer st.watcher.Done()
-		select {
-		case <-s.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	st.mu.Lock() // keepAlive reads st.keep
+	st.enc = json.NewEncoder(&st.held)
+	st.unwatch = context.AfterFunc(s.closing, cancel) // shutdown ends the stream's work
+	st.mu.Lock()                                      // keepAlive reads st.keep
 	st.keep = time.AfterFunc(st.quietMax, st.keepAlive)
 	st.mu.Unlock()
 	return st
@@ -88,11 +91,12 @@ func (st *sseStream) keepAlive() {
 // send writes one event: with a name ("event: message_start") or, when name is
 // "", a plain data line as OpenAI streams use.
 func (st *sseStream) send(name string, data any) error {
-	b, err := encodeEvent(name, data)
-	if err != nil {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err := st.encodeLocked(name, data); err != nil {
 		return err
 	}
-	return st.write(b)
+	return st.writeLocked(nil, true)
 }
 
 // hold encodes an event that goes out with the next write. Events a handler
@@ -101,13 +105,26 @@ func (st *sseStream) send(name string, data any) error {
 // and a wakeup, a read and a write more in a daemon that routes the stream on
 // (issue #24). The caller sends right after; nothing held waits for the engine.
 func (st *sseStream) hold(name string, data any) error {
-	b, err := encodeEvent(name, data)
-	if err != nil {
-		return err
-	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.held.Write(b)
+	return st.encodeLocked(name, data)
+}
+
+// encodeLocked appends an event to held. An event that fails to encode
+// leaves nothing of itself there.
+func (st *sseStream) encodeLocked(name string, data any) error {
+	n := st.held.Len()
+	if name != "" {
+		st.held.WriteString("event: ")
+		st.held.WriteString(name)
+		st.held.WriteByte('\n')
+	}
+	st.held.WriteString("data: ")
+	if err := st.enc.Encode(data); err != nil { // json.Marshal's bytes, and a '\n'
+		st.held.Truncate(n)
+		return fmt.Errorf("encode stream event: %w", err)
+	}
+	st.held.WriteByte('\n')
 	return nil
 }
 
@@ -123,21 +140,6 @@ func (st *sseStream) sendEvents(evs []openai.Event) error {
 		}
 	}
 	return nil
-}
-
-func encodeEvent(name string, data any) ([]byte, error) {
-	payload, err := json.Marshal(data)
-	if err != nil {
-		return nil, fmt.Errorf("encode stream event: %w", err)
-	}
-	var b bytes.Buffer
-	if name != "" {
-		b.WriteString("event: " + name + "\n")
-	}
-	b.WriteString("data: ")
-	b.Write(payload)
-	b.WriteString("\n\n")
-	return b.Bytes(), nil
 }
 
 // done ends an OpenAI stream with its sentinel, which is written but not
@@ -165,10 +167,10 @@ func (st *sseStream) writeLocked(b []byte, flush bool) error {
 	w := st.c.Response()
 	if !st.committed {
 		h := w.Header()
-		h.Set(echo.HeaderContentType, "text/event-stream")
-		h.Set(echo.HeaderCacheControl, "no-cache")
-		h.Set("Connection", "keep-alive")
-		h.Set("X-Accel-Buffering", "no") // nginx must not hold events back
+		h[echo.HeaderContentType] = sseContentType // Set's []string{v} each, four allocations a stream
+		h[echo.HeaderCacheControl] = sseNoCache
+		h["Connection"] = sseKeepAlive
+		h["X-Accel-Buffering"] = sseNo // nginx must not hold events back
 		w.WriteHeader(http.StatusOK)
 		st.committed = true
 	}
@@ -218,13 +220,13 @@ func (st *sseStream) shuttingDown() bool {
 	return st.ctx.Err() != nil && st.c.Request().Context().Err() == nil
 }
 
-// close stops the stream's goroutines and waits for them, and lifts the write
+// close stops the keep-alives and the shutdown's hold on the stream, and lifts the write
 // deadline: the connection may serve the client's next request, which must not
 // inherit it (the server sets none of its own).
 func (st *sseStream) close() {
 	st.stop()
 	st.cancel()
-	st.watcher.Wait()
+	st.unwatch()
 	if st.isCommitted() {
 		_ = st.rc.SetWriteDeadline(time.Time{}) // not supported: there was none either
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -18,7 +19,9 @@ import (
 // streamServer serves one stream handler on a real connection.
 func streamServer(t *testing.T, keepAlive time.Duration, handler func(s *Server, c echo.Context) error) (*Server, string) {
 	t.Helper()
-	s := &Server{done: make(chan struct{}), timing: Timing{SSEKeepAlive: keepAlive}.withDefaults()}
+	closing, closeAll := context.WithCancel(context.Background()) // as New makes them
+	t.Cleanup(closeAll)
+	s := &Server{done: make(chan struct{}), closing: closing, closeAll: closeAll, timing: Timing{SSEKeepAlive: keepAlive}.withDefaults()}
 	e := echo.New()
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
 		if !c.Response().Committed {
@@ -143,7 +146,7 @@ func (w *writeRecorder) Write(b []byte) (int, error) {
 func TestSSEHold(t *testing.T) {
 	w := &writeRecorder{ResponseRecorder: httptest.NewRecorder()}
 	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/", nil), w)
-	st := (&Server{done: make(chan struct{}), timing: Timing{SSEKeepAlive: time.Hour}}).newSSE(c)
+	st := (&Server{done: make(chan struct{}), closing: context.Background(), timing: Timing{SSEKeepAlive: time.Hour}}).newSSE(c)
 	defer st.close()
 	if err := st.hold("", map[string]string{"role": "assistant"}); err != nil {
 		t.Fatal(err)

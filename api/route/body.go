@@ -36,6 +36,14 @@ func (s span) found() bool { return s.end > 0 }
 // whole body as JSON (with invalid UTF-8 and repeated names let through, as
 // encoding/json's Unmarshal lets them).
 func scanTop(body []byte) (topFields, error) {
+	if f, _, ok := quickTop(body); ok {
+		return f, nil
+	}
+	return decodeTop(body)
+}
+
+// decodeTop is scanTop through jsontext's decoder, for any body.
+func decodeTop(body []byte) (topFields, error) {
 	var f topFields
 	dec := jsontext.NewDecoder(bytes.NewReader(body), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	tok, err := dec.ReadToken()
@@ -115,7 +123,8 @@ func setMember(f topFields, s span, name string, text []byte) edit {
 	if s.found() {
 		return edit{start: s.start, end: s.end, text: text}
 	}
-	member := append(append(append([]byte(`"`), name...), `":`...), text...)
+	member := make([]byte, 0, len(name)+len(text)+4) // one allocation, not one per append
+	member = append(append(append(append(member, '"'), name...), '"', ':'), text...)
 	if !f.empty {
 		member = append(member, ',')
 	}

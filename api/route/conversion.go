@@ -18,6 +18,10 @@ type conversion struct {
 	body      []byte
 	response  func(body []byte) ([]byte, Usage, error)
 	newStream func() translate.Stream
+	// lends says the stream keeps nothing of an event past its Event call,
+	// and what it returns is sent before the next: the relay then hands it
+	// its read buffer instead of a copy per event.
+	lends bool
 }
 
 // newConversion prepares req for cfg, asking for model ("" = the client's).
@@ -42,7 +46,7 @@ func newConversion(req *Request, cfg Backend, model string) (*conversion, error)
 		if err != nil {
 			return refuse(err)
 		}
-		return &conversion{path: req.Protocol, body: body, response: usageOnly,
+		return &conversion{path: req.Protocol, body: body, response: usageOnly, lends: true,
 			newStream: func() translate.Stream { return &passThrough{dropUsageChunk: !includeUsage} }}, nil
 	case toAnthropic && req.Protocol == OpenAIChat:
 		body, opts, err := translate.ChatToMessagesRequest(req.Body, model)
@@ -82,6 +86,7 @@ func usageOnly(body []byte) ([]byte, Usage, error) {
 // notices a stream that ends before its end ([DONE], message_stop), and an error
 // the backend sent in the stream, which reaches the client as it is.
 type passThrough struct {
+	out            [1]translate.Event // what Event returns: one allocation fewer an event
 	dropUsageChunk bool
 	usage          Usage
 	done           bool
@@ -110,7 +115,8 @@ func (p *passThrough) Event(ev translate.Event) ([]translate.Event, error) {
 			}
 		}
 	}
-	return []translate.Event{ev}, nil
+	p.out[0] = ev
+	return p.out[:], nil
 }
 
 func (p *passThrough) End() ([]translate.Event, error) {

@@ -131,7 +131,7 @@ func (r *Router) try(ctx context.Context, w http.ResponseWriter, req *Request, t
 		timer.Stop()
 		return res, &Error{Status: http.StatusBadGateway, Backend: cfg.Name, Message: fmt.Sprintf("backend %s: %v", cfg.Name, err)}
 	}
-	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header["Content-Type"] = jsonType
 	setAuth(hreq.Header, cfg, req.Header)
 	client := r.client(actx, b, cfg)
 	resp, err := client.Do(hreq)
@@ -172,6 +172,10 @@ func (r *Router) try(ctx context.Context, w http.ResponseWriter, req *Request, t
 	}
 	return res, nil
 }
+
+// jsonType is a request's Content-Type value, shared: the transport only
+// reads it, and Set allocated it for every request.
+var jsonType = []string{"application/json"}
 
 // backendRefused is a backend's 4xx. Its refusal of our own credentials is the
 // daemon's problem (502), not the client's, whose key was fine.
@@ -217,6 +221,9 @@ func SetModel(body []byte, model string) ([]byte, error) {
 // ModelOf reads a request body's model field; "" when there is none or the body is
 // not JSON (the local handler then says what is wrong).
 func ModelOf(body []byte) string {
+	if m, ok := quickModel(body); ok {
+		return m
+	}
 	var v struct {
 		Model string `json:"model"`
 	}

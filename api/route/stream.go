@@ -16,9 +16,28 @@ import (
 // maxEventLine bounds one SSE line from a backend.
 const maxEventLine = 4 << 20
 
-// readers are the streams' line readers: a 4 KiB buffer per stream was a fifth
-// of what a routed request allocated.
-var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+// A relayed stream's header values, shared: net/http only reads them, and a
+// later Add copies (each has no room to grow).
+var (
+	eventStreamType = []string{"text/event-stream"}
+	noCache         = []string{"no-cache"}
+	no              = []string{"no"}
+)
+
+// relayBuffers are what one relayed stream reads and writes with. They are pooled: a
+// 4 KiB line reader per stream was a fifth of what a routed request allocated,
+// and the two buffers grew again from nothing for each stream.
+type relayBuffers struct {
+	br   *bufio.Reader
+	buf  bytes.Buffer // one write per batch of events
+	data bytes.Buffer // the event being read
+}
+
+var relayPool = sync.Pool{New: func() any { return &relayBuffers{br: bufio.NewReaderSize(nil, 4<<10)} }}
+
+// maxPooledBuffer is the largest buffer kept in relayPool: a rare
+// long event must not stay in memory for every stream after it.
+const maxPooledBuffer = 64 << 10
 
 // stream relays a backend's event stream to w, translated by conv. The
 // response is committed by the first event sent. Each event is flushed at once
@@ -31,36 +50,48 @@ var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10)
 func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion, res Result, start time.Time, lastWrite bool) (Result, error) {
 	tr := conv.newStream()
 	rc := http.NewResponseController(w)
-	br := readers.Get().(*bufio.Reader)
+	rl := relayPool.Get().(*relayBuffers)
+	br, buf, data := rl.br, &rl.buf, &rl.data
 	src := &endReader{r: body}
 	br.Reset(src)
 	defer func() {
 		br.Reset(nil) // holds no stream while pooled
-		readers.Put(br)
+		if buf.Cap() <= maxPooledBuffer && data.Cap() <= maxPooledBuffer {
+			buf.Reset()
+			data.Reset()
+			relayPool.Put(rl)
+		}
 	}()
 	var (
-		buf     bytes.Buffer // one write per batch of events, reused
-		pending bool         // written but not flushed
-		name    string       // the event being read
-		data    bytes.Buffer
+		pending bool   // written but not flushed
+		name    string // the event being read
 		long    []byte // a line longer than br's buffer
 	)
+	// event is the one being read, to translate: a copy unless conv lends.
+	event := func() translate.Event {
+		if conv.lends {
+			return translate.Event{Name: name, Data: data.Bytes()}
+		}
+		return translate.Event{Name: name, Data: bytes.Clone(data.Bytes())}
+	}
 	send := func(evs []translate.Event) error {
 		if len(evs) == 0 {
 			return nil
 		}
 		if !res.Committed {
 			h := w.Header()
-			h.Set("Content-Type", "text/event-stream")
-			h.Set("Cache-Control", "no-cache")
-			h.Set("X-Accel-Buffering", "no")
+			h["Content-Type"] = eventStreamType // Set's []string{v} each, three allocations a stream
+			h["Cache-Control"] = noCache
+			h["X-Accel-Buffering"] = no
 			w.WriteHeader(http.StatusOK)
 			res.Committed, res.FirstByte = true, r.opts.Now().Sub(start)
 		}
 		buf.Reset()
 		for _, ev := range evs {
 			if ev.Name != "" {
-				buf.WriteString("event: " + ev.Name + "\n")
+				buf.WriteString("event: ")
+				buf.WriteString(ev.Name)
+				buf.WriteByte('\n')
 			}
 			buf.WriteString("data: ")
 			buf.Write(ev.Data)
@@ -101,7 +132,7 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 				name = ""
 				continue
 			}
-			evs, err := tr.Event(translate.Event{Name: name, Data: bytes.Clone(data.Bytes())})
+			evs, err := tr.Event(event())
 			name = ""
 			data.Reset()
 			res.Usage = tr.Usage()
@@ -121,7 +152,7 @@ func (r *Router) stream(w http.ResponseWriter, body io.Reader, conv *conversion,
 		}
 	}
 	if data.Len() > 0 { // a last event without its blank line
-		evs, err := tr.Event(translate.Event{Name: name, Data: bytes.Clone(data.Bytes())})
+		evs, err := tr.Event(event())
 		if err != nil {
 			return res, r.streamError(res, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -149,14 +150,20 @@ func benchRoute(b *testing.B, back *apitest.Server, backURL, backKey string, htt
 		firstBytes(b, client, front.URL, frontKey, "routed-"+h, streams)
 	}
 	var (
-		direct    []time.Duration
-		directCPU time.Duration
-		routed    = make([][]time.Duration, len(http2))
-		routedCPU = make([]time.Duration, len(http2))
+		direct       []time.Duration
+		directCPU    time.Duration
+		directAllocs uint64
+		routed       = make([][]time.Duration, len(http2))
+		routedCPU    = make([]time.Duration, len(http2))
+		routedAllocs = make([]uint64, len(http2))
 	)
-	// CPU time of the process while each kind of round runs: the routed rounds
-	// also run the front daemon, so the difference is its cost per request.
-	timed := func(sum *time.Duration, round func() []time.Duration) []time.Duration {
+	// CPU time and heap allocations of the process while each kind of round
+	// runs: the routed rounds also run the front daemon, so the difference is
+	// its cost per request.
+	var mem runtime.MemStats
+	timed := func(sum *time.Duration, allocs *uint64, round func() []time.Duration) []time.Duration {
+		runtime.ReadMemStats(&mem)
+		mallocs := mem.Mallocs
 		before, _ := testenv.CPUTime()
 		out := round()
 		// A round's audit events are written after its responses ended: their
@@ -167,16 +174,18 @@ func benchRoute(b *testing.B, back *apitest.Server, backURL, backKey string, htt
 		}
 		after, _ := testenv.CPUTime()
 		*sum += after - before
+		runtime.ReadMemStats(&mem)
+		*allocs += mem.Mallocs - mallocs
 		return out
 	}
 	b.ResetTimer()
 	for i := range b.N {
-		direct = append(direct, timed(&directCPU, func() []time.Duration {
+		direct = append(direct, timed(&directCPU, &directAllocs, func() []time.Duration {
 			return firstBytes(b, client, backURL, backKey, tinyID, streams)
 		})...)
 		for k := range http2 {
 			v := (i + k) % len(http2) // each setting goes first in turn
-			routed[v] = append(routed[v], timed(&routedCPU[v], func() []time.Duration {
+			routed[v] = append(routed[v], timed(&routedCPU[v], &routedAllocs[v], func() []time.Duration {
 				return firstBytes(b, client, front.URL, frontKey, "routed-"+http2[v], streams)
 			})...)
 		}
@@ -188,6 +197,7 @@ func benchRoute(b *testing.B, back *apitest.Server, backURL, backKey string, htt
 		// The backend's whole cost (and the client's): what its own path saves shows here.
 		b.ReportMetric(float64(directCPU)/float64(time.Microsecond)/float64(b.N*streams), "direct-cpu-us/req")
 	}
+	b.ReportMetric(float64(directAllocs)/float64(b.N*streams), "direct-allocs/req")
 	for v, h := range http2 {
 		prefix := ""
 		if h == "on" {
@@ -199,5 +209,6 @@ func benchRoute(b *testing.B, back *apitest.Server, backURL, backKey string, htt
 			perReq := float64(routedCPU[v]-directCPU) / float64(time.Microsecond) / float64(b.N*streams)
 			b.ReportMetric(perReq, prefix+"added-cpu-us/req")
 		}
+		b.ReportMetric((float64(routedAllocs[v])-float64(directAllocs))/float64(b.N*streams), prefix+"added-allocs/req")
 	}
 }
