@@ -65,6 +65,7 @@ var importRules = []struct {
 	{"engine/model/modeltest", []string{"tests"}, "tests only."},
 	{"store/storetest", []string{"tests"}, "tests of any package."},
 	{"internal/testenv", []string{"tests"}, ""},
+	{"internal/jsonlex", []string{"api/openai", "api/route"}, "api/openai and api/route."},
 }
 
 // under reports whether pkg is pattern, or below it for a "/..." pattern.
