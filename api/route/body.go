@@ -32,6 +32,19 @@ type span struct{ start, end int64 }
 
 func (s span) found() bool { return s.end > 0 }
 
+// member is where a top-level member the router reads goes, nil for others.
+func (f *topFields) member(name string) *span {
+	switch name {
+	case "model":
+		return &f.model
+	case "stream":
+		return &f.stream
+	case "stream_options":
+		return &f.streamOptions
+	}
+	return nil
+}
+
 // scanTop finds the members the router rewrites in a JSON object, validating the
 // whole body as JSON (with invalid UTF-8 and repeated names let through, as
 // encoding/json's Unmarshal lets them).
@@ -61,15 +74,8 @@ func decodeTop(body []byte) (topFields, error) {
 			return f, err
 		}
 		f.empty = false
-		var field *span
-		switch name.String() {
-		case "model":
-			field = &f.model
-		case "stream":
-			field = &f.stream
-		case "stream_options":
-			field = &f.streamOptions
-		default:
+		field := f.member(name.String())
+		if field == nil {
 			if err := dec.SkipValue(); err != nil {
 				return f, err
 			}

@@ -46,18 +46,10 @@ func quickTop(body []byte) (f topFields, foldModel, ok bool) {
 			return f, false, false
 		}
 		f.empty = false
-		var field *span
-		switch string(name) {
-		case "model":
-			field = &f.model
-		case "stream":
-			field = &f.stream
-		case "stream_options":
-			field = &f.streamOptions
-		default:
+		field := f.member(string(name))
+		if field == nil {
 			foldModel = foldModel || len(name) == len("model") && equalFoldASCII(name, "model")
-		}
-		if field != nil {
+		} else {
 			if field.found() {
 				f.repeated = true
 			}
