@@ -8,7 +8,7 @@ export GOEXPERIMENT := simd
 # reuses the build cache of an earlier run instead of compiling every package
 # again (stack traces name files by module path; tests find files from their
 # working directory or testenv.RepoDir, not runtime.Caller).
-export GOFLAGS := -trimpath $(GOFLAGS)
+export GOFLAGS := -trimpath $(filter-out -trimpath,$(GOFLAGS))
 # A race-enabled binary that exits 0 first sleeps a second so that late reports
 # still print (the race runtime's atexit_sleep_ms): every one of the ~50 test
 # binaries, and every CLI command and daemon the app tests start as a child,
@@ -66,7 +66,37 @@ test: export MLX_MANAGER_E2E_BIN := $(CURDIR)/$(BIN)
 # on the console, logs the JSON in $(TESTLOG) and, at the end, prints the totals
 # ("N passed, N failed, N skipped"); with MLX_MANAGER_REQUIRE_ALL=1 (.ci/run) a
 # skipped test fails the run.
-test: test-reset lint tidy-check npm-deps ui-test build test-go test-norace test-nosimd test-tray test-arm64 fuzz test-summary
+test: test-reset
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-steps
+	@$(MAKE) --no-print-directory test-summary
+
+# The steps of make test run in two chains side by side (make -j2), each
+# chain one step after another and each about half of the tests' CPU time:
+# npm-deps, build, test-nosimd, test-tray and the race pass (which needs the
+# binary and the npm harnesses); and the static checks, test-arm64, ui-test,
+# fuzz and test-norace (ui-test and test-norace wait for npm-deps, ui-test for
+# build too, so that it does not read assets/ui while vite writes it). Both
+# chains end with a pass of many packages, which keeps both cores busy to the
+# end. One step after another left a 2-core machine's second core idle for a
+# third of the run (npm ci waiting on the registry, the browser test on
+# Chromium, a pass's last package running alone, each fuzz target's
+# start-up). Each step's output prints in one piece when it ends
+# (--output-sync). A step is a make of its own, so that it sees the files the
+# steps before it made (node_modules).
+TEST_STEPS := npm-deps build test-nosimd test-tray test-go lint tidy-check test-arm64 ui-test fuzz test-norace
+.PHONY: test-steps $(TEST_STEPS:%=test-step-%)
+test-steps: $(TEST_STEPS:%=test-step-%)
+$(TEST_STEPS:%=test-step-%): test-step-%:
+	@$(MAKE) --no-print-directory $*
+test-step-build: test-step-npm-deps
+test-step-test-nosimd: test-step-build
+test-step-test-tray: test-step-test-nosimd
+test-step-test-go: test-step-test-tray
+test-step-tidy-check: test-step-lint
+test-step-test-arm64: test-step-tidy-check
+test-step-ui-test: test-step-test-arm64 test-step-build
+test-step-fuzz: test-step-ui-test
+test-step-test-norace: test-step-fuzz test-step-npm-deps
 
 TESTLOG := $(CURDIR)/.testlog
 TESTSUM := $(GO) run ./scripts/testsum
@@ -89,13 +119,18 @@ npm-deps:
 	cat "$$tmp"/*.log; \
 	if [ -s "$$tmp/failed" ]; then echo "npm ci failed in: $$(cat "$$tmp/failed")" >&2; exit 1; fi
 
-# -vet=off in test-go and test-norace: make lint's go vet ./... has already run
-# every analyzer (go test's are a subset) over the same files, tests and !race
-# files included. test-nosimd and test-tray keep go test's vet: their files
+# -vet=off in test-go and test-norace: make lint's go vet ./..., a step of make
+# test too, runs every analyzer (go test's are a subset) over the same files,
+# tests and !race files included. test-nosimd and test-tray keep go test's vet: their files
 # (!goexperiment.simd, the tray tag's) are built only there.
+#
+# go test starts packages in the order it is given them: the longest first
+# (RACE_FIRST, slowest first; the browser test mostly waits on Chromium), so
+# that the pass does not end with one of them running alone.
+RACE_FIRST := ./e2e ./engine ./engine/cpu/kern ./app ./api ./api/v1test ./loadtest ./engine/cpu
 test-go:
 	@mkdir -p $(TESTLOG)
-	$(GO) test -json -race -vet=off -count=1 -timeout 12m ./... | $(TESTSUM) -log $(TESTLOG)/race.json
+	$(GO) test -json -race -vet=off -count=1 -timeout 12m $(RACE_FIRST) ./... | $(TESTSUM) -log $(TESTLOG)/race.json
 
 # Tests too slow under the race detector live in files built with exactly
 # `//go:build !race` (the graph executor's stories260K story, the npm SDK tool

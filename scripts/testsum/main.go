@@ -13,7 +13,8 @@
 //
 //	go run ./scripts/testsum -summary .testlog/*.json
 //
-// prints each log's slowest packages (where make test's time goes), then
+// prints when each log's pass ran and its slowest packages (where make
+// test's time goes: the passes run two at a time), then
 // "N passed, N failed, N skipped" over all the logs, lists the failed and
 // skipped tests, and exits 1 on a failure, or on a skip when
 // MLX_MANAGER_REQUIRE_ALL=1 (CI must have every resource).
@@ -32,6 +33,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // event is the part of test2json's output that testsum reads.
@@ -40,7 +42,8 @@ type event struct {
 	Package string
 	Test    string
 	Output  string
-	Elapsed float64 // seconds, on a test's or package's pass or fail
+	Elapsed float64   // seconds, on a test's or package's pass or fail
+	Time    time.Time // when test2json saw the event
 }
 
 // tally is the outcome of every test and package seen.
@@ -51,6 +54,7 @@ type tally struct {
 	open                    map[string]bool     // packages started and not finished
 	output                  map[string][]string // output of each running test
 	why                     map[string]string   // a skipped test's last line of output
+	first, last             time.Time           // the earliest and latest event
 }
 
 func newTally() *tally {
@@ -61,6 +65,14 @@ func newTally() *tally {
 // a test's output only when it fails, and every package-level line.
 func (t *tally) add(e event) string {
 	name := e.Package + " " + e.Test
+	if !e.Time.IsZero() {
+		if t.first.IsZero() || e.Time.Before(t.first) {
+			t.first = e.Time
+		}
+		if e.Time.After(t.last) {
+			t.last = e.Time
+		}
+	}
 	if e.Action == "output" {
 		if e.Test == "" {
 			return e.Output
@@ -147,6 +159,15 @@ func (t *tally) slowest(n int) string {
 	return strings.Join(parts, ", ")
 }
 
+// span says when the pass ran, from its first event to its last, in UTC,
+// and how long that was; "" when no event had a time.
+func (t *tally) span() string {
+	if t.first.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%s to %s (%s)", t.first.UTC().Format(time.TimeOnly), t.last.UTC().Format(time.TimeOnly), t.last.Sub(t.first).Round(time.Second))
+}
+
 // module is trimmed from package names in the timing line.
 const module = "github.com/mlx-manager/mlx-manager"
 
@@ -223,8 +244,15 @@ func run(logPath string, summary bool, files []string) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
+			var parts []string
+			if span := one.span(); span != "" {
+				parts = append(parts, span)
+			}
 			if line := one.slowest(5); line != "" {
-				fmt.Printf("%s: slowest packages: %s\n", filepath.Base(name), line)
+				parts = append(parts, "slowest packages: "+line)
+			}
+			if len(parts) > 0 {
+				fmt.Printf("%s: %s\n", filepath.Base(name), strings.Join(parts, ", "))
 			}
 			t.merge(one)
 		}

@@ -91,3 +91,21 @@ func TestSlowest(t *testing.T) {
 		t.Errorf("merged twice: slowest %q (want %q), %d passed (want 2)", got, want, len(all.passed))
 	}
 }
+
+func TestSpan(t *testing.T) {
+	const run = `{"Time":"2026-12-06T07:09:15.4Z","Action":"start","Package":"a"}
+{"Time":"2026-12-06T07:11:49.6Z","Action":"pass","Package":"b","Elapsed":1}
+{"Time":"2026-12-06T07:09:20Z","Action":"pass","Package":"a","Elapsed":4.6}
+{"Action":"pass","Package":"c","Elapsed":1}
+`
+	tl := newTally()
+	if err := read(strings.NewReader(run), tl, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tl.span(), "07:09:15 to 07:11:49 (2m34s)"; got != want {
+		t.Errorf("span() = %q, want %q: from the earliest event to the latest, whatever their order", got, want)
+	}
+	if got := newTally().span(); got != "" {
+		t.Errorf("span() of a log without times = %q, want \"\"", got)
+	}
+}
