@@ -58,17 +58,14 @@ func (s *Server) v1Defaults(c echo.Context, name string) (openai.Defaults, error
 	if name == "" {
 		return openai.Defaults{}, nil // the conversion names the missing field
 	}
-	p, err := s.store.Profiles().ByName(name)
-	if errors.Is(err, store.ErrNotFound) {
-		p, err = s.store.Profiles().Get(name)
-	}
+	p, ok, err := s.store.Profiles().Find(name)
 	switch {
-	case err == nil && !profileVisible(c, p):
-		return openai.Defaults{}, modelNotFound(name)
-	case err == nil:
-		return profileDefaults(p), nil
-	case !errors.Is(err, store.ErrNotFound):
+	case err != nil:
 		return openai.Defaults{}, fmt.Errorf("look up profile %q: %w", name, err)
+	case ok && !profileVisible(c, p):
+		return openai.Defaults{}, modelNotFound(name)
+	case ok:
+		return profileDefaults(p), nil
 	case !engine.IsModelRef(name):
 		return openai.Defaults{}, modelNotFound(name)
 	}

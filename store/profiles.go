@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -81,6 +80,7 @@ func (ps Profiles) Create(p Profile) (Profile, error) {
 	p.CreatedAt = ps.s.now().UTC()
 	p.UpdatedAt = p.CreatedAt
 	err := ps.s.db.Update(func(tx *bolt.Tx) error {
+		ps.s.invalidateProfilesOnCommit(tx)
 		b := tx.Bucket(bucketProfiles)
 		if err := nameTaken(b, p.Name, ""); err != nil {
 			return err
@@ -96,6 +96,7 @@ func (ps Profiles) Create(p Profile) (Profile, error) {
 // Update replaces the profile with id, keeping its creation time and owner.
 func (ps Profiles) Update(id string, p Profile) (Profile, error) {
 	err := ps.s.db.Update(func(tx *bolt.Tx) error {
+		ps.s.invalidateProfilesOnCommit(tx)
 		b := tx.Bucket(bucketProfiles)
 		var old Profile
 		if err := getJSON(b, []byte(id), &old); err != nil {
@@ -126,56 +127,67 @@ func nameTaken(b *bolt.Bucket, name, exceptID string) error {
 	})
 }
 
-// Get returns the profile with id.
+// Get returns the profile with id. Every /v1 request whose model is not a
+// profile name asks, so the answer comes from the profile view (profilecache.go).
 func (ps Profiles) Get(id string) (Profile, error) {
-	var p Profile
-	err := ps.s.db.View(func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bucketProfiles), []byte(id), &p)
-	})
+	v, err := ps.view()
 	if err != nil {
 		return Profile{}, fmt.Errorf("profile %s: %w", id, err)
 	}
-	return p, nil
+	if p, ok := v.lookupID(id); ok {
+		return p, nil
+	}
+	return Profile{}, fmt.Errorf("profile %s: %w", id, ErrNotFound)
 }
 
-// ByName returns the profile with that name (case-insensitive).
+// ByName returns the profile with that name (case-insensitive), from the
+// profile view: every /v1 request asks.
 func (ps Profiles) ByName(name string) (Profile, error) {
-	all, err := ps.List()
+	v, err := ps.view()
 	if err != nil {
 		return Profile{}, err
 	}
-	for _, p := range all {
-		if strings.EqualFold(p.Name, name) {
-			return p, nil
-		}
+	if p, ok := v.lookupName(name); ok {
+		return p, nil
 	}
 	return Profile{}, fmt.Errorf("profile %q: %w", name, ErrNotFound)
 }
 
+// Find returns the profile that ref names, by name (case-insensitive) and
+// then by id, as a request's model field is read; ok is false when there is
+// none. Unlike ByName and Get, a miss costs no error value: most requests name
+// a model, not a profile.
+func (ps Profiles) Find(ref string) (p Profile, ok bool, err error) {
+	v, err := ps.view()
+	if err != nil {
+		return Profile{}, false, err
+	}
+	if p, ok = v.lookupName(ref); !ok {
+		p, ok = v.lookupID(ref)
+	}
+	return p, ok, nil
+}
+
 // List returns every profile sorted by name.
 func (ps Profiles) List() ([]Profile, error) {
-	var out []Profile
-	err := ps.s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketProfiles)
-		return b.ForEach(func(k, _ []byte) error {
-			var p Profile
-			if err := getJSON(b, k, &p); err != nil {
-				return err
-			}
-			out = append(out, p)
-			return nil
-		})
-	})
+	v, err := ps.view()
 	if err != nil {
-		return nil, fmt.Errorf("list profiles: %w", err)
+		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	if len(v.list) == 0 {
+		return nil, nil
+	}
+	out := make([]Profile, len(v.list))
+	for i, p := range v.list {
+		out[i] = p.clone()
+	}
 	return out, nil
 }
 
 // Delete removes the profile with id.
 func (ps Profiles) Delete(id string) error {
 	err := ps.s.db.Update(func(tx *bolt.Tx) error {
+		ps.s.invalidateProfilesOnCommit(tx)
 		b := tx.Bucket(bucketProfiles)
 		if b.Get([]byte(id)) == nil {
 			return ErrNotFound

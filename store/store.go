@@ -88,6 +88,8 @@ type Store struct {
 	auditWrites groupCommit // audit appends share transactions, in a committer of their own (groupcommit.go)
 	reads       readCache   // keys, users and settings every request reads (readcache.go)
 
+	profileReads profileCache // every profile, for the name lookup of each /v1 request (profilecache.go)
+
 	pruneBatch   int // most audit events one prune transaction deletes
 	maxResponses int // most stored responses kept
 }

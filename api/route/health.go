@@ -25,6 +25,7 @@ type backend struct {
 	h2c        h2cState      // for HTTP2On on an http:// URL (protocol.go)
 	h2cCheck   chan struct{} // closed when the running h2c check ends; nil: none runs
 	gen        int           // counts the changes of HTTP2, so a check of the old setting is dropped
+	key        []string      // cfg.APIKey as its header's value (keyValue); nil: not built yet or no key
 }
 
 func (b *backend) config() Backend {
@@ -41,6 +42,18 @@ func (b *backend) setConfig(c Backend) {
 		b.gen++
 	}
 	b.cfg = c
+	b.key = nil
+}
+
+// request is what a routed request needs of the backend: its config and its
+// key's header value, built by the first request after each config change.
+func (b *backend) request() (Backend, []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.key == nil {
+		b.key = keyValue(b.cfg)
+	}
+	return b.cfg, b.key
 }
 
 func (b *backend) models() []string {

@@ -112,7 +112,7 @@ func (e *retryable) Error() string { return e.err.Error() }
 
 // try sends req to one backend.
 func (r *Router) try(ctx context.Context, w http.ResponseWriter, req *Request, t Target, b *backend, start time.Time) (Result, error) {
-	cfg := b.config()
+	cfg, key := b.request()
 	res := Result{Backend: cfg.Name}
 	conv, err := newConversion(req, cfg, t.Model)
 	if err != nil {
@@ -132,7 +132,7 @@ func (r *Router) try(ctx context.Context, w http.ResponseWriter, req *Request, t
 		return res, &Error{Status: http.StatusBadGateway, Backend: cfg.Name, Message: fmt.Sprintf("backend %s: %v", cfg.Name, err)}
 	}
 	hreq.Header["Content-Type"] = jsonType
-	setAuth(hreq.Header, cfg, req.Header)
+	setAuthKey(hreq.Header, cfg, key, req.Header)
 	client := r.client(actx, b, cfg)
 	resp, err := client.Do(hreq)
 	timer.Stop()
@@ -192,22 +192,44 @@ const anthropicVersion = "2023-06-01"
 
 // setAuth puts the backend's credentials (never the client's) on h.
 func setAuth(h http.Header, cfg Backend, client http.Header) {
+	setAuthKey(h, cfg, keyValue(cfg), client)
+}
+
+// keyValue is cfg's API key as the value of its header, nil without a key.
+// A routed request takes it from its backend (backend.request), built once per
+// config: it was two allocations a request.
+func keyValue(cfg Backend) []string {
+	switch {
+	case cfg.APIKey == "":
+		return nil
+	case cfg.Kind == KindAnthropic:
+		return []string{cfg.APIKey}
+	}
+	return []string{"Bearer " + cfg.APIKey}
+}
+
+// anthropicVersionValue is the shared header value of anthropicVersion: the
+// transport only reads it.
+var anthropicVersionValue = []string{anthropicVersion}
+
+// setAuthKey is setAuth with the key's header value (keyValue) given.
+func setAuthKey(h http.Header, cfg Backend, key []string, client http.Header) {
 	if cfg.Kind == KindAnthropic {
-		if cfg.APIKey != "" {
-			h.Set("X-Api-Key", cfg.APIKey)
+		if key != nil {
+			h["X-Api-Key"] = key
 		}
-		v := anthropicVersion
 		if client != nil && client.Get("Anthropic-Version") != "" {
-			v = client.Get("Anthropic-Version")
+			h.Set("Anthropic-Version", client.Get("Anthropic-Version"))
+		} else {
+			h["Anthropic-Version"] = anthropicVersionValue
 		}
-		h.Set("Anthropic-Version", v)
 		if client != nil && client.Get("Anthropic-Beta") != "" {
 			h.Set("Anthropic-Beta", client.Get("Anthropic-Beta"))
 		}
 		return
 	}
-	if cfg.APIKey != "" {
-		h.Set("Authorization", "Bearer "+cfg.APIKey)
+	if key != nil {
+		h["Authorization"] = key
 	}
 }
 
