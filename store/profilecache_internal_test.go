@@ -1,6 +1,7 @@
 package store
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -42,4 +43,29 @@ func FuzzFoldKey(f *testing.F) {
 			t.Errorf("fold keys of %q and %q differ", a, up)
 		}
 	})
+}
+
+// The view hands out clones: a field that shares memory with the cached
+// profile (a pointer, slice or map) and that clone does not copy would let a
+// caller change what every later reader gets. Every such field must be added
+// to clone, and this test then sees it copied.
+func TestProfileCloneCopiesEveryReference(t *testing.T) {
+	t.Parallel()
+	var p Profile
+	v := reflect.ValueOf(&p).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		case reflect.Slice, reflect.Map, reflect.Interface, reflect.Chan, reflect.Func:
+			t.Errorf("Profile.%s is a %s: clone it in Profile.clone and teach this test how", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	c := reflect.ValueOf(p.clone())
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.Pointer && f.Pointer() == c.Field(i).Pointer() {
+			t.Errorf("Profile.clone shares Profile.%s with the cached profile", v.Type().Field(i).Name)
+		}
+	}
 }
