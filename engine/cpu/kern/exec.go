@@ -25,6 +25,8 @@ type Exec struct {
 	pk packedTask
 	pt packTask
 	at attnTask
+	sm siluTask
+	nm normTask
 }
 
 // NewExec returns an Exec submitting to pool. Quantized products keep their
