@@ -27,6 +27,7 @@ type Exec struct {
 	at attnTask
 	sm siluTask
 	nm normTask
+	ag attnGemmTask
 }
 
 // NewExec returns an Exec submitting to pool. Quantized products keep their
