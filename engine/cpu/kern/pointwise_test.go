@@ -56,3 +56,31 @@ func same32(t *testing.T, what string, n int, got, want []float32) {
 		}
 	}
 }
+
+// TestMaxOf: the set's maxOf (Softmax's first pass) is the scalar loop's
+// largest value at every length around its vector width and past it, the
+// largest value anywhere in the slice.
+func TestMaxOf(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		if active.maxOf == nil {
+			return
+		}
+		rng := rand.New(rand.NewPCG(23, 24))
+		for n := 1; n < 300; n += 1 + n/8 {
+			x := randVec(rng, n)
+			for at := range min(n, 40) {
+				x[at] += 50
+				want := x[0]
+				for _, v := range x[1:] {
+					if v > want {
+						want = v
+					}
+				}
+				if got := active.maxOf(x); got != want {
+					t.Fatalf("n=%d, largest at %d: %v, want %v", n, at, got, want)
+				}
+				x[at] -= 50
+			}
+		}
+	})
+}
