@@ -39,6 +39,7 @@ type attnGemmTask struct {
 	kp, vp   [][]float32 // per thread: keys (panels, HeadDim, packNR); values (HeadDim/packNR, positions, packNR)
 	s        [][]float32 // per thread: one head's scores (attnQB, positions)
 	row      [][]float32 // per thread: one widened cache row (HeadDim), a padded query tile (packMR, HeadDim), an output tile (packMR, packNR)
+	kr       [][]float32 // per thread: widened keys (positions, HeadDim)
 	mats     []Mat       // per thread: a view of a half cache block for packRow
 }
 
@@ -47,6 +48,7 @@ func (e *Exec) attentionGemm(out, q []float32, nq, pos0 int, k, v KV, a Attn) {
 	if len(t.kp) != e.pool.Threads() {
 		th := e.pool.Threads()
 		t.kp, t.vp, t.s, t.row = make([][]float32, th), make([][]float32, th), make([][]float32, th), make([][]float32, th)
+		t.kr = make([][]float32, th)
 		t.mats = make([]Mat, th)
 	}
 	t.out, t.q, t.nq, t.pos0, t.k, t.v, t.a = out, q, nq, pos0, k, v, a
@@ -71,9 +73,10 @@ func (t *attnGemmTask) runChunk(c, tid int) {
 	vp := grow(t.vp[tid], ld*hd)
 	s := grow(t.s[tid], attnQB*ld)
 	scr := grow(t.row[tid], hd+packMR*hd+packMR*packNR)
-	t.kp[tid], t.vp[tid], t.s[tid], t.row[tid] = kp, vp, s, scr
+	kr := grow(t.kr[tid], ld*hd)
+	t.kp[tid], t.vp[tid], t.s[tid], t.row[tid], t.kr[tid] = kp, vp, s, scr, kr
 	row, qpad, ctile := scr[:hd], scr[hd:hd+packMR*hd], scr[hd+packMR*hd:]
-	t.pack(kp, vp, row, tid, g*hd, npos, ld)
+	t.pack(kp, vp, kr, row, tid, g*hd, npos, ld)
 	for j := 0; j < group; j++ {
 		h := g*group + j
 		for i := i0; i < i1; i += packMR {
@@ -131,28 +134,39 @@ func (t *attnGemmTask) runChunk(c, tid int) {
 
 // pack widens the keys and values of positions 0..npos-1, columns
 // col..col+HeadDim, into kp (panels, HeadDim, packNR), the tokens of a
-// panel side by side, and vp (HeadDim/packNR, ld, packNR), 16 dimensions
-// of one position side by side; positions npos..ld-1 are zero.
-func (t *attnGemmTask) pack(kp, vp, row []float32, tid, col, npos, ld int) {
+// panel side by side (through kr, the keys row by row, and the token
+// panels' register transposes where the set has them), and vp
+// (HeadDim/packNR, ld, packNR), 16 dimensions of one position side by side;
+// positions npos..ld-1 are zero.
+func (t *attnGemmTask) pack(kp, vp, kr, row []float32, tid, col, npos, ld int) {
 	hd := len(row)
 	for p := range npos {
-		t.rowOf(t.k, row, tid, p, col)
-		kt := kp[p/packNR*hd*packNR+p%packNR:]
-		for d, x := range row {
-			kt[d*packNR] = x
-		}
+		t.rowOf(t.k, kr[p*hd:(p+1)*hd], tid, p, col)
 		t.rowOf(t.v, row, tid, p, col)
 		for d := 0; d < hd; d += packNR {
 			copy(vp[(d*ld+p*packNR):(d*ld+p*packNR)+packNR], row[d:d+packNR])
 		}
 	}
 	for p := npos; p < ld; p++ {
-		kt := kp[p/packNR*hd*packNR+p%packNR:]
-		for d := range hd {
-			kt[d*packNR] = 0
-		}
 		for d := 0; d < hd; d += packNR {
 			clear(vp[(d*ld + p*packNR) : (d*ld+p*packNR)+packNR])
+		}
+	}
+	for p0 := 0; p0 < ld; p0 += packNR {
+		dst := kp[p0*hd : (p0+packNR)*hd]
+		if p0+packNR <= npos && active.packPanel != nil && active.packPanel(dst, kr[p0*hd:(p0+packNR)*hd], hd) {
+			continue
+		}
+		for j := range packNR {
+			if p := p0 + j; p < npos {
+				for d, x := range kr[p*hd : (p+1)*hd] {
+					dst[d*packNR+j] = x
+				}
+				continue
+			}
+			for d := range hd {
+				dst[d*packNR+j] = 0
+			}
 		}
 	}
 }
