@@ -243,7 +243,7 @@ func TestAttention(t *testing.T) {
 		// partial tile of six, two blocks, caps and sinks; a window and
 		// a head size off the 16-value panels keep the per-query path.
 		{"gemm-gqa", Attn{Heads: 6, KVHeads: 2, HeadDim: 32}, 37, 5, false, 1e-5},
-		{"gemm-f16-blocks", Attn{Heads: 3, KVHeads: 1, HeadDim: 64}, 97, 8, true, 2e-3},
+		{"gemm-f16-blocks", Attn{Heads: 2, KVHeads: 1, HeadDim: 32}, 97, 8, true, 2e-3},
 		{"gemm-sinks-softcap", Attn{Heads: 4, KVHeads: 1, HeadDim: 16, Softcap: 3, Sinks: testSinks(4)}, 20, 0, false, 1e-5},
 		{"gemm-window", Attn{Heads: 4, KVHeads: 2, HeadDim: 16, Window: 9}, 20, 3, false, 1e-5},
 		{"gemm-hd20", Attn{Heads: 2, KVHeads: 1, HeadDim: 20}, 16, 2, true, 2e-3},
