@@ -117,10 +117,7 @@ func (s *sequence) RMSNorm(x model.Value, w *model.Tensor, eps, offset float64) 
 		panic(fmt.Sprintf("cpu: %s: %d weights for rows of %d", w.Name, len(wv), xb.cols))
 	}
 	out := s.ar.get(xb.rows, xb.cols)
-	g := len(wv)
-	for j := 0; j < len(xb.d); j += g {
-		kern.RMSNorm(out.d[j:j+g], xb.d[j:j+g], wv, float32(eps))
-	}
+	s.e.RMSNorms(out.d, xb.d, wv, float32(eps))
 	return out
 }
 
@@ -247,7 +244,7 @@ func (s *sequence) GLU(gate, up model.Value, act model.Activation) model.Value {
 	same(g, u)
 	switch act {
 	case model.SiLU:
-		kern.SiLUMul(g.d, u.d)
+		s.e.SiLUMul(g.d, u.d)
 	case model.GELUTanh:
 		for i, x := range g.d {
 			g.d[i] = geluTanh(x) * u.d[i]

@@ -94,6 +94,10 @@ func (e *Exec) Attention(out, q []float32, nq, pos0 int, k, v KV, a Attn) {
 	if a.Sinks != nil && len(a.Sinks) != a.Heads {
 		panic("kern: attention sinks are not one per head")
 	}
+	if attnGemm(a, nq, pos0) {
+		e.attentionGemm(out, q, nq, pos0, k, v, a)
+		return
+	}
 	t := &e.at
 	t.out, t.q, t.nq, t.pos0, t.k, t.v, t.a = out, q, nq, pos0, k, v, a
 	n := nq * a.KVHeads

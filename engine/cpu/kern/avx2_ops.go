@@ -179,3 +179,29 @@ func avx2Gemm4x4(out *[16]float32, a, b unsafe.Pointer, lda, ldb uintptr, n int)
 	out[8], out[9], out[10], out[11] = hsum8(c20), hsum8(c21), hsum8(c22), hsum8(c23)
 	out[12], out[13], out[14], out[15] = hsum8(c30), hsum8(c31), hsum8(c32), hsum8(c33)
 }
+
+// avx2Max is the largest of x, eight lanes at a time: exact, so it is the
+// scalar loop's value (±0 aside, which exp(x-max) does not tell apart).
+func avx2Max(x []float32) float32 {
+	j, m := 0, x[0]
+	if len(x) >= 16 {
+		v := archsimd.LoadFloat32x8(x[0:])
+		for j = 8; j+8 <= len(x); j += 8 {
+			v = v.Max(archsimd.LoadFloat32x8(x[j:]))
+		}
+		var lanes [8]float32
+		v.Store(lanes[:])
+		m = lanes[0]
+		for _, l := range lanes[1:] {
+			if l > m {
+				m = l
+			}
+		}
+	}
+	for _, l := range x[j:] {
+		if l > m {
+			m = l
+		}
+	}
+	return m
+}

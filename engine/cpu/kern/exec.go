@@ -25,6 +25,9 @@ type Exec struct {
 	pk packedTask
 	pt packTask
 	at attnTask
+	sm siluTask
+	nm normTask
+	ag attnGemmTask
 }
 
 // NewExec returns an Exec submitting to pool. Quantized products keep their

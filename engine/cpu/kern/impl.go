@@ -79,6 +79,9 @@ type impl struct {
 	sumSq   func(x []float32) float32
 	mulInto func(y, a, b []float32) // y = a*b elementwise
 	siluMul func(a, b []float32)    // a = silu(a)*b
+	// maxOf, optional, is the largest of x (len(x) > 0) when x holds no
+	// NaN: Softmax's first pass (nil: a scalar loop).
+	maxOf func(x []float32) float32
 
 	// softcap sets x = c·tanh(x/c) for c > 0: soft-capped attention scores.
 	softcap func(x []float32, c float32)

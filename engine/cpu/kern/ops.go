@@ -17,9 +17,14 @@ func Softmax(x []float32) {
 		return
 	}
 	m := x[0]
-	for _, v := range x[1:] {
-		if v > m {
-			m = v
+	if active.maxOf != nil {
+		// A NaN score makes every output NaN whichever max is taken.
+		m = active.maxOf(x)
+	} else {
+		for _, v := range x[1:] {
+			if v > m {
+				m = v
+			}
 		}
 	}
 	s := active.expSum(x, m)

@@ -238,6 +238,15 @@ func TestAttention(t *testing.T) {
 		{"sinks-softcap-f16", Attn{Heads: 4, KVHeads: 1, HeadDim: 48, Softcap: 3, Sinks: testSinks(4)}, 2, 20, true, 2e-3},
 		{"f16-hd80-window", Attn{Heads: 4, KVHeads: 1, HeadDim: 80, Window: 21}, 6, 50, true, 2e-3},
 		{"f16-hd20", Attn{Heads: 4, KVHeads: 2, HeadDim: 20}, 5, 9, true, 2e-3},
+		// Prompts of 16 queries and more go through the micro-kernel
+		// (attngemm.go) where the set has it: a partial block and a
+		// partial tile of six, two blocks, caps and sinks; a window and
+		// a head size off the 16-value panels keep the per-query path.
+		{"gemm-gqa", Attn{Heads: 6, KVHeads: 2, HeadDim: 32}, 37, 5, false, 1e-5},
+		{"gemm-f16-blocks", Attn{Heads: 2, KVHeads: 1, HeadDim: 32}, 97, 8, true, 2e-3},
+		{"gemm-sinks-softcap", Attn{Heads: 4, KVHeads: 1, HeadDim: 16, Softcap: 3, Sinks: testSinks(4)}, 20, 0, false, 1e-5},
+		{"gemm-window", Attn{Heads: 4, KVHeads: 2, HeadDim: 16, Window: 9}, 20, 3, false, 1e-5},
+		{"gemm-hd20", Attn{Heads: 2, KVHeads: 1, HeadDim: 20}, 16, 2, true, 2e-3},
 	}
 	for _, c := range cases {
 		forEachImpl(t, func(t *testing.T) {

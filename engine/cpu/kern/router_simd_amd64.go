@@ -60,6 +60,7 @@ var avx2Impl = &impl{
 	axpy:       avx2Axpy,
 	scale:      avx2Scale,
 	expSum:     avx2ExpSum,
+	maxOf:      avx2Max,
 	sumSq:      avx2SumSq,
 	mulInto:    avx2MulInto,
 	siluMul:    avx2SiLUMul,
