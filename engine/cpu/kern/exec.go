@@ -25,6 +25,7 @@ type Exec struct {
 	pk packedTask
 	pt packTask
 	at attnTask
+	ab attnBatchTask // AttentionBatch (attnbatch.go)
 }
 
 // NewExec returns an Exec submitting to pool. Quantized products keep their
