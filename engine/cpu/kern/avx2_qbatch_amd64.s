@@ -373,13 +373,13 @@ f2done:
 
 // Two weight rows against four int16 inputs (qbatchInt2x4). Each input's
 // values of a unit are loaded once for both rows, and a group's int32 sums
-// of the four inputs are folded into one vector by three VPHADDD before the
+// of the four inputs are folded into one vector (I2SCALE) before the
 // conversion, so that a group costs one conversion and one FMA per row
 // instead of four of each. Registers: DI row 0's codes (row 1's at R13
 // further), SI the inputs, R9 dx (then xsum), DX row 0's scales (row 1's
 // at R14 further; then the biases), BX groups left, R8 units per group, CX
 // units left, R10 q4, R11 the unit stride, R12 the stride of dx between
-// groups, AX out; Y0-Y3 row 0's int32 sums of inputs 0-3 over a group,
+// groups, AX 3·R13 (then out); Y0-Y3 row 0's int32 sums of inputs 0-3 over a group,
 // Y4-Y7 row 1's, Y8 Y9 row 0's codes widened to int16, Y10 Y11 row 1's, Y12
 // Y13 temporaries, Y14 Y15 the rows' scaled sums: lanes 0-3 inputs 0-3 over
 // the low eight lanes of the int32 sums, lanes 4-7 over the high ones.
@@ -387,6 +387,15 @@ f2done:
 DATA qbatchNibbleB<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
 DATA qbatchNibbleB<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
 GLOBL qbatchNibbleB<>(SB), RODATA|NOPTR, $16
+
+// I2PREFETCH asks for the next row pair's bytes of this unit (row 2 at
+// 2·R13, row 3 at AX = 3·R13): two rows are two short streams that Zen 1's
+// prefetchers follow late (as rowsInt4 found for four), and by the call's
+// last unit the next call's rows are in cache. Past the matrix it does not
+// fault.
+#define I2PREFETCH \
+	PREFETCHT0 (DI)(R13*2); \
+	PREFETCHT0 (DI)(AX*1)
 
 #define I2UNPACK_Q8 \
 	VPMOVZXBW (DI), Y8; \
@@ -480,12 +489,14 @@ TEXT ·qbatchInt2x4(SB), NOSPLIT, $0-96
 	MOVQ    R11, R12
 	SHLQ    $2, R12
 	SHLQ    $6, R11
+	LEAQ    (R13)(R13*2), AX
 	VXORPS  Y14, Y14, Y14
 	VXORPS  Y15, Y15, Y15
 i2x4group:
 	MOVQ  R8, CX
 	TESTQ R10, R10
 	JZ    i2x4q8first
+	I2PREFETCH
 	I2UNPACK_Q4
 	I2FIRST(0, Y0, Y4)
 	I2FIRST(64, Y1, Y5)
@@ -495,6 +506,7 @@ i2x4group:
 	DECQ CX
 	JZ   i2x4scale
 i2x4q4:
+	I2PREFETCH
 	I2UNPACK_Q4
 	I2MADD(0, Y0, Y4)
 	I2MADD(64, Y1, Y5)
@@ -505,6 +517,7 @@ i2x4q4:
 	JNZ  i2x4q4
 	JMP  i2x4scale
 i2x4q8first:
+	I2PREFETCH
 	I2UNPACK_Q8
 	I2FIRST(0, Y0, Y4)
 	I2FIRST(64, Y1, Y5)
@@ -514,6 +527,7 @@ i2x4q8first:
 	DECQ CX
 	JZ   i2x4scale
 i2x4q8:
+	I2PREFETCH
 	I2UNPACK_Q8
 	I2MADD(0, Y0, Y4)
 	I2MADD(64, Y1, Y5)
