@@ -20,6 +20,7 @@ type batch struct {
 	segs      []seg // in row order
 	last      []int // row of each segment's last token
 	logits    [][]float32
+	attn      []kern.AttnSeq // attendAll's segments, reused across layers
 }
 
 // seg is one sequence's tokens in a step.
@@ -154,6 +155,10 @@ func (b *batch) RoPE(x model.Value, r *model.Rope) model.Value {
 func (b *batch) Attention(layer int, q, k, v model.Value, a *model.Attention) model.Value {
 	qb, kb, vb := val(q), val(k), val(v)
 	out := b.ar.get(qb.rows, qb.cols)
+	if b.causal(a) {
+		b.attendAll(layer, out, qb, kb, vb, a)
+		return out
+	}
 	for _, g := range b.segs {
 		// The segment's own ops write its cache and attend over it; the
 		// lead's kern.Exec and arena serve them all.
@@ -171,4 +176,42 @@ func (b *batch) Attention(layer int, q, k, v model.Value, a *model.Attention) mo
 		copy(out.d[g.first*out.cols:], o.d)
 	}
 	return out
+}
+
+// causal reports whether every segment's attention is plain causal
+// attention over its cache (no image spans, not bidirectional), which
+// attendAll computes for all segments in one parallel step.
+func (b *batch) causal(a *model.Attention) bool {
+	if a.Bidirectional {
+		return false
+	}
+	for _, g := range b.segs {
+		if len(g.s.spans) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// attendAll is the lone sequence's Attention for every segment, their
+// (query, KV head) pairs handed to the workers as one task instead of one
+// task per segment.
+func (b *batch) attendAll(layer int, out, qb, kb, vb *buf, a *model.Attention) {
+	kvDim := a.KVHeads * a.HeadDim
+	if qb.cols != a.Heads*a.HeadDim || kb.cols != kvDim || vb.cols != kvDim || a.Heads%a.KVHeads != 0 ||
+		qb.rows != kb.rows || kb.rows != vb.rows || kvDim != b.kvDim {
+		panic(fmt.Sprintf("cpu: attention of %d/%d heads of %d on q %d, k %d, v %d (cache rows of %d)",
+			a.Heads, a.KVHeads, a.HeadDim, qb.cols, kb.cols, vb.cols, b.kvDim))
+	}
+	b.attn = b.attn[:0]
+	for _, g := range b.segs {
+		s, lo, hi := g.s, g.first*kvDim, (g.first+g.n)*kvDim
+		s.k[layer].Put(s.pos, kb.d[lo:hi])
+		s.v[layer].Put(s.pos, vb.d[lo:hi])
+		qlo, qhi := g.first*qb.cols, (g.first+g.n)*qb.cols
+		b.attn = append(b.attn, kern.AttnSeq{Out: out.d[qlo:qhi], Q: qb.d[qlo:qhi], NQ: g.n, Pos0: s.pos,
+			K: s.k[layer], V: s.v[layer]})
+	}
+	b.e.AttentionBatch(b.attn, b.kernAttn(a))
+	clear(b.attn)
 }

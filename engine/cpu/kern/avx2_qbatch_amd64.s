@@ -373,13 +373,13 @@ f2done:
 
 // Two weight rows against four int16 inputs (qbatchInt2x4). Each input's
 // values of a unit are loaded once for both rows, and a group's int32 sums
-// of the four inputs are folded into one vector by three VPHADDD before the
+// of the four inputs are folded into one vector (I2SCALE) before the
 // conversion, so that a group costs one conversion and one FMA per row
 // instead of four of each. Registers: DI row 0's codes (row 1's at R13
 // further), SI the inputs, R9 dx (then xsum), DX row 0's scales (row 1's
 // at R14 further; then the biases), BX groups left, R8 units per group, CX
 // units left, R10 q4, R11 the unit stride, R12 the stride of dx between
-// groups, AX out; Y0-Y3 row 0's int32 sums of inputs 0-3 over a group,
+// groups, AX 3·R13 (then out); Y0-Y3 row 0's int32 sums of inputs 0-3 over a group,
 // Y4-Y7 row 1's, Y8 Y9 row 0's codes widened to int16, Y10 Y11 row 1's, Y12
 // Y13 temporaries, Y14 Y15 the rows' scaled sums: lanes 0-3 inputs 0-3 over
 // the low eight lanes of the int32 sums, lanes 4-7 over the high ones.
@@ -387,6 +387,15 @@ f2done:
 DATA qbatchNibbleB<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
 DATA qbatchNibbleB<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
 GLOBL qbatchNibbleB<>(SB), RODATA|NOPTR, $16
+
+// I2PREFETCH asks for the next row pair's bytes of this unit (row 2 at
+// 2·R13, row 3 at AX = 3·R13): two rows are two short streams that Zen 1's
+// prefetchers follow late (as rowsInt4 found for four), and by the call's
+// last unit the next call's rows are in cache. Past the matrix it does not
+// fault.
+#define I2PREFETCH \
+	PREFETCHT0 (DI)(R13*2); \
+	PREFETCHT0 (DI)(AX*1)
 
 #define I2UNPACK_Q8 \
 	VPMOVZXBW (DI), Y8; \
@@ -424,15 +433,37 @@ GLOBL qbatchNibbleB<>(SB), RODATA|NOPTR, $16
 	VPMADDWD Y12, Y11, Y12; \
 	VPADDD   Y12, a1, a1
 
+// I2FIRST is I2MADD for a group's first unit: its products start a0 and a1
+// (no zeroing, two adds fewer per input).
+#define I2FIRST(off, a0, a1) \
+	VMOVDQU  off(SI), Y12; \
+	VPMADDWD Y12, Y8, a0; \
+	VPMADDWD Y12, Y10, a1; \
+	VMOVDQU  off+32(SI), Y12; \
+	VPMADDWD Y12, Y9, Y13; \
+	VPADDD   Y13, a0, a0; \
+	VPMADDWD Y12, Y11, Y12; \
+	VPADDD   Y12, a1, a1
+
 // I2SCALE folds one row's sums of the four inputs (a0-a3) into a0, lanes
 // 0-3 the inputs' sums over the low halves, 4-7 over the high ones (exact in
 // int32: a group of at most 256 codes adds 32 products of at most
 // 2·255·32767 per lane), converts them and adds them times the row's scale
-// (at s) times the inputs' dx (Y12, the four repeated) to tot.
+// (at s) times the inputs' dx (Y12, the four repeated) to tot. The fold is
+// a transpose by unpacks and adds: on Zen 1 a 256-bit VPHADDD is several
+// micro-ops of one slow pipe, and three of them per row and group took a
+// fifth of the kernel at gs 64; integer sums are exact in any order, so
+// the result is the same.
 #define I2SCALE(a0, a1, a2, a3, s, tot) \
-	VPHADDD      a1, a0, a0; \
-	VPHADDD      a3, a2, a2; \
-	VPHADDD      a2, a0, a0; \
+	VPUNPCKLDQ   a1, a0, Y13; \
+	VPUNPCKHDQ   a1, a0, a0; \
+	VPADDD       Y13, a0, a0; \
+	VPUNPCKLDQ   a3, a2, Y13; \
+	VPUNPCKHDQ   a3, a2, a2; \
+	VPADDD       Y13, a2, a2; \
+	VPUNPCKLQDQ  a2, a0, Y13; \
+	VPUNPCKHQDQ  a2, a0, a0; \
+	VPADDD       Y13, a0, a0; \
 	VCVTDQ2PS    a0, a0; \
 	VBROADCASTSS s, Y13; \
 	VMULPS       Y13, Y12, Y13; \
@@ -458,21 +489,24 @@ TEXT ·qbatchInt2x4(SB), NOSPLIT, $0-96
 	MOVQ    R11, R12
 	SHLQ    $2, R12
 	SHLQ    $6, R11
+	LEAQ    (R13)(R13*2), AX
 	VXORPS  Y14, Y14, Y14
 	VXORPS  Y15, Y15, Y15
 i2x4group:
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
-	VPXOR Y4, Y4, Y4
-	VPXOR Y5, Y5, Y5
-	VPXOR Y6, Y6, Y6
-	VPXOR Y7, Y7, Y7
 	MOVQ  R8, CX
 	TESTQ R10, R10
-	JZ    i2x4q8
+	JZ    i2x4q8first
+	I2PREFETCH
+	I2UNPACK_Q4
+	I2FIRST(0, Y0, Y4)
+	I2FIRST(64, Y1, Y5)
+	I2FIRST(128, Y2, Y6)
+	I2FIRST(192, Y3, Y7)
+	ADDQ R11, SI
+	DECQ CX
+	JZ   i2x4scale
 i2x4q4:
+	I2PREFETCH
 	I2UNPACK_Q4
 	I2MADD(0, Y0, Y4)
 	I2MADD(64, Y1, Y5)
@@ -482,7 +516,18 @@ i2x4q4:
 	DECQ CX
 	JNZ  i2x4q4
 	JMP  i2x4scale
+i2x4q8first:
+	I2PREFETCH
+	I2UNPACK_Q8
+	I2FIRST(0, Y0, Y4)
+	I2FIRST(64, Y1, Y5)
+	I2FIRST(128, Y2, Y6)
+	I2FIRST(192, Y3, Y7)
+	ADDQ R11, SI
+	DECQ CX
+	JZ   i2x4scale
 i2x4q8:
+	I2PREFETCH
 	I2UNPACK_Q8
 	I2MADD(0, Y0, Y4)
 	I2MADD(64, Y1, Y5)

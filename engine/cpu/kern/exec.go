@@ -28,6 +28,7 @@ type Exec struct {
 	sm siluTask
 	nm normTask
 	ag attnGemmTask
+	ab attnBatchTask // AttentionBatch (attnbatch.go)
 }
 
 // NewExec returns an Exec submitting to pool. Quantized products keep their

@@ -44,6 +44,7 @@ func TestMatMulBatched(t *testing.T) {
 		{matCase{d: Q8, rows: 9, cols: 256, gs: 128, sd: BF16}, []int{3, 4, 8}, 1},
 		{matCase{d: Q4, rows: 8, cols: 512, gs: 256, sd: F16}, []int{7, 13}, 1}, // a padded block; eight, four and one
 		{matCase{d: Q4, rows: 5, cols: 128, gs: 128, sd: F32}, []int{2, 7}, 1},
+		{matCase{d: Q4, rows: 6, cols: 96, gs: 32, sd: F16}, []int{4}, 1}, // qbatchInt2x4's groups of one unit
 		// Big enough to go parallel, rows not a multiple of the chunks.
 		{matCase{d: Q4, rows: 130, cols: 256, gs: 32, sd: BF16}, []int{7}, 3},
 		{matCase{d: Q8, rows: 97, cols: 320, gs: 64, sd: F16}, []int{6}, 3},
