@@ -78,6 +78,31 @@ func newSeq(t *testing.T, r model.Runner, n int) model.Sequence {
 
 var prompt = []int32{1, 403, 407, 261, 378, 17, 300}
 
+// matchReference runs prompt, then steps-1 single tokens, through the cpu
+// executor and the float64 reference on spec's model, compares each step's
+// logits, and returns the cpu executor's sequence.
+func matchReference(t *testing.T, spec modeltest.Spec, opts Options, prompt []int32, ctxLen, steps int) model.Sequence {
+	t.Helper()
+	m := modeltest.Open(t, spec)
+	tol := tolerance(m.DType(), opts)
+	got := newSeq(t, newRunner(t, m, opts), ctxLen)
+	want := newSeq(t, reference.NewRunner(m), ctxLen)
+	step := prompt
+	for i := 0; i < steps; i++ {
+		g, err := got.Forward(context.Background(), step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := want.Forward(context.Background(), step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compare(t, fmt.Sprintf("step %d", i), g, w, tol)
+		step = []int32{int32(10 + 37*i)}
+	}
+	return got
+}
+
 // TestMatchesReference runs prefill then decode steps on models of every
 // layout and compares the logits with the float64 reference.
 func TestMatchesReference(t *testing.T) {
@@ -100,23 +125,7 @@ func TestMatchesReference(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/chunk%d/kv16=%v", c.spec.Name(), c.opts.PrefillChunk, c.opts.halfKV()), func(t *testing.T) {
-			m := modeltest.Open(t, c.spec)
-			tol := tolerance(m.DType(), c.opts)
-			got := newSeq(t, newRunner(t, m, c.opts), 32)
-			want := newSeq(t, reference.NewRunner(m), 32)
-			step := prompt
-			for i := 0; i < 4; i++ {
-				g, err := got.Forward(context.Background(), step)
-				if err != nil {
-					t.Fatal(err)
-				}
-				w, err := want.Forward(context.Background(), step)
-				if err != nil {
-					t.Fatal(err)
-				}
-				compare(t, fmt.Sprintf("step %d", i), g, w, tol)
-				step = []int32{int32(10 + 37*i)}
-			}
+			got := matchReference(t, c.spec, c.opts, prompt, 32, 4)
 			if got.Len() != len(prompt)+3 {
 				t.Fatalf("Len %d, want %d", got.Len(), len(prompt)+3)
 			}

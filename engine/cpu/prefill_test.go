@@ -1,12 +1,10 @@
 package cpu
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
-	"github.com/mlx-manager/mlx-manager/engine/model/reference"
 )
 
 // TestLongPromptMatchesReference: prompts long enough that attention runs
@@ -31,23 +29,7 @@ func TestLongPromptMatchesReference(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/chunk%d/kv16=%v", c.spec.Name(), c.opts.PrefillChunk, c.opts.halfKV()), func(t *testing.T) {
-			m := modeltest.Open(t, c.spec)
-			tol := tolerance(m.DType(), c.opts)
-			got := newSeq(t, newRunner(t, m, c.opts), 64)
-			want := newSeq(t, reference.NewRunner(m), 64)
-			step := long
-			for i := 0; i < 3; i++ {
-				g, err := got.Forward(context.Background(), step)
-				if err != nil {
-					t.Fatal(err)
-				}
-				w, err := want.Forward(context.Background(), step)
-				if err != nil {
-					t.Fatal(err)
-				}
-				compare(t, fmt.Sprintf("step %d", i), g, w, tol)
-				step = []int32{int32(10 + 37*i)}
-			}
+			matchReference(t, c.spec, c.opts, long, 64, 3)
 		})
 	}
 }
