@@ -46,7 +46,9 @@ func (l *loaded) fitWindow(req *ChatRequest, in chat.Input, prefill string, imgs
 		ids  []int32
 	}
 	if imgs == nil {
-		// Image placeholders are found through the content spans.
+		// Text alone may skip the marked render (chat.Input.Inert); a prompt
+		// with images may not: markTemplateImages finds the placeholders
+		// through the content spans that render marks.
 		in.Inert = l.tok.Inert
 	}
 	render := func(msgs []chat.Message) (rendered, error) {
