@@ -15,11 +15,10 @@ import (
 func fits(data []byte, t reflect.Type) bool {
 	s := fitScan{jsonlex.Scanner{B: data}}
 	s.Space()
-	if s.I >= len(s.B) || s.B[s.I] != '{' || !s.value(t, 0) {
+	if s.Peek() != '{' || !s.value(t, 0) {
 		return false
 	}
-	s.Space()
-	return s.I == len(s.B)
+	return s.End()
 }
 
 // fitScan is a lexer that also checks what it reads against Go types.
@@ -101,80 +100,21 @@ func (s *fitScan) object(t reflect.Type, depth int) bool {
 			elem = t.Elem()
 		}
 	}
-	s.I++ // {
-	s.Space()
-	if s.I < len(s.B) && s.B[s.I] == '}' {
-		s.I++
-		return true
-	}
-	for {
-		if s.I >= len(s.B) || s.B[s.I] != '"' {
-			return false
-		}
-		key, ok := s.String()
-		if !ok {
-			return false
-		}
+	return s.Object(func(key []byte) bool {
 		vt := elem
 		if fields != nil {
-			if f, known := fields[string(key)]; known && !hasEscape(key) {
-				vt = f
-			} else {
+			f, known := fields[string(key)]
+			if !known || hasEscape(key) {
 				return false
 			}
+			vt = f
 		}
-		s.Space()
-		if s.I >= len(s.B) || s.B[s.I] != ':' {
-			return false
-		}
-		s.I++
-		s.Space()
-		if !s.value(vt, depth+1) {
-			return false
-		}
-		s.Space()
-		if s.I >= len(s.B) {
-			return false
-		}
-		switch s.B[s.I] {
-		case ',':
-			s.I++
-			s.Space()
-		case '}':
-			s.I++
-			return true
-		default:
-			return false
-		}
-	}
+		return s.value(vt, depth+1)
+	})
 }
 
 func (s *fitScan) array(elem reflect.Type, depth int) bool {
-	s.I++ // [
-	s.Space()
-	if s.I < len(s.B) && s.B[s.I] == ']' {
-		s.I++
-		return true
-	}
-	for {
-		if !s.value(elem, depth+1) {
-			return false
-		}
-		s.Space()
-		if s.I >= len(s.B) {
-			return false
-		}
-		switch s.B[s.I] {
-		case ',':
-			s.I++
-			s.Space()
-		case ']':
-			s.I++
-			return true
-		default:
-			return false
-		}
-	}
+	return s.Array(func() bool { return s.value(elem, depth+1) })
 }
 
 func hasEscape(key []byte) bool {

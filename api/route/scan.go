@@ -21,33 +21,18 @@ import (
 func quickTop(body []byte) (f topFields, foldModel, ok bool) {
 	s := jsonlex.Scanner{B: body, RefuseSurrogates: true}
 	s.Space()
-	if !s.Byte('{') {
-		return f, false, false
-	}
-	f.open = int64(s.I)
+	f.open = int64(s.I) + 1 // after the '{' Object reads
 	f.empty = true
-	s.Space()
-	if s.Byte('}') {
-		return f, false, s.End()
-	}
-	for {
-		s.Space()
-		name, ok := plainName(&s)
-		if !ok {
-			return f, false, false
+	ok = s.Object(func(name []byte) bool {
+		if bytes.IndexByte(name, '\\') >= 0 {
+			return false
 		}
-		s.Space()
-		if !s.Byte(':') {
-			return f, false, false
-		}
-		s.Space()
 		start := s.I
 		if !s.Skip(0, maxQuickDepth) {
-			return f, false, false
+			return false
 		}
 		f.empty = false
-		field := f.member(string(name))
-		if field == nil {
+		if field := f.member(string(name)); field == nil {
 			foldModel = foldModel || len(name) == len("model") && equalFoldASCII(name, "model")
 		} else {
 			if field.found() {
@@ -55,14 +40,12 @@ func quickTop(body []byte) (f topFields, foldModel, ok bool) {
 			}
 			*field = span{start: int64(start), end: int64(s.I)}
 		}
-		s.Space()
-		if s.Byte('}') {
-			return f, foldModel, s.End()
-		}
-		if !s.Byte(',') {
-			return f, false, false
-		}
+		return true
+	}) && s.End()
+	if !ok {
+		return topFields{}, false, false
 	}
+	return f, foldModel, true
 }
 
 // quickModel is ModelOf for a body quickTop reads whose model, if any, is a
@@ -104,12 +87,3 @@ func equalFoldASCII(b []byte, lower string) bool {
 
 // maxQuickDepth bounds quickTop's nesting; deeper bodies take the decoder.
 const maxQuickDepth = 512
-
-// plainName reads a member name without escapes.
-func plainName(s *jsonlex.Scanner) ([]byte, bool) {
-	n, ok := s.String()
-	if !ok || bytes.IndexByte(n, '\\') >= 0 {
-		return nil, false
-	}
-	return n, true
-}

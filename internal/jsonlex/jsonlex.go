@@ -145,6 +145,67 @@ func (s *Scanner) digits() bool {
 	return s.I > start
 }
 
+// Object reads an object: for each member it reads the name and the ':',
+// then calls value with the name's raw bytes (escapes as written) and I at
+// the member's value, which value reads. False at a syntax error or as soon
+// as value returns false.
+func (s *Scanner) Object(value func(name []byte) bool) bool {
+	if !s.Byte('{') {
+		return false
+	}
+	s.Space()
+	if s.Byte('}') {
+		return true
+	}
+	for {
+		s.Space()
+		name, ok := s.String()
+		if !ok {
+			return false
+		}
+		s.Space()
+		if !s.Byte(':') {
+			return false
+		}
+		s.Space()
+		if !value(name) {
+			return false
+		}
+		s.Space()
+		if s.Byte('}') {
+			return true
+		}
+		if !s.Byte(',') {
+			return false
+		}
+	}
+}
+
+// Array reads an array, calling elem with I at each element, which elem
+// reads. False at a syntax error or as soon as elem returns false.
+func (s *Scanner) Array(elem func() bool) bool {
+	if !s.Byte('[') {
+		return false
+	}
+	s.Space()
+	if s.Byte(']') {
+		return true
+	}
+	for {
+		s.Space()
+		if !elem() {
+			return false
+		}
+		s.Space()
+		if s.Byte(']') {
+			return true
+		}
+		if !s.Byte(',') {
+			return false
+		}
+	}
+}
+
 // Skip reads one value of any kind whose objects and arrays nest at most
 // maxDepth deep, depth of them around it already: Skip(0, MaxDepth) accepts
 // what json.Valid accepts (RefuseSurrogates aside).
@@ -154,57 +215,9 @@ func (s *Scanner) Skip(depth, maxDepth int) bool {
 		_, ok := s.String()
 		return ok
 	case c == '{':
-		if depth >= maxDepth {
-			return false
-		}
-		s.I++
-		s.Space()
-		if s.Byte('}') {
-			return true
-		}
-		for {
-			s.Space()
-			if _, ok := s.String(); !ok {
-				return false
-			}
-			s.Space()
-			if !s.Byte(':') {
-				return false
-			}
-			s.Space()
-			if !s.Skip(depth+1, maxDepth) {
-				return false
-			}
-			s.Space()
-			if s.Byte('}') {
-				return true
-			}
-			if !s.Byte(',') {
-				return false
-			}
-		}
+		return depth < maxDepth && s.Object(func([]byte) bool { return s.Skip(depth+1, maxDepth) })
 	case c == '[':
-		if depth >= maxDepth {
-			return false
-		}
-		s.I++
-		s.Space()
-		if s.Byte(']') {
-			return true
-		}
-		for {
-			s.Space()
-			if !s.Skip(depth+1, maxDepth) {
-				return false
-			}
-			s.Space()
-			if s.Byte(']') {
-				return true
-			}
-			if !s.Byte(',') {
-				return false
-			}
-		}
+		return depth < maxDepth && s.Array(func() bool { return s.Skip(depth+1, maxDepth) })
 	case c == 't':
 		return s.Literal("true")
 	case c == 'f':
