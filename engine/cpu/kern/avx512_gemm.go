@@ -24,7 +24,13 @@ func avx512Gemm(c []float32, ldc int, a []float32, lda int, b []float32, ldb int
 	c = c[:(m-1)*ldc+n]
 	var out [16]float32
 	i := 0
-	for ; i+4 <= m; i += 4 {
+	for ; i < m && m >= 4; i += 4 {
+		// The last block of rows of a overlaps the one before it rather
+		// than leaving a tail for another kernel: a row's results are then
+		// the same bits wherever it falls in a, so a prompt prefilled in
+		// chunks (or resumed from a cached prefix) gives the logits of one
+		// prefilled at once.
+		i = min(i, m-4)
 		ap := unsafe.Pointer(&a[i*lda])
 		j := 0
 		for ; j+4 <= n; j += 4 {
