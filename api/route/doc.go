@@ -29,12 +29,13 @@
 // per relayed stream one read of the request, one write to the backend, one
 // read and one write per burst of events the backend hands over, which leaves
 // nothing to coalesce without holding an event back. The usage chunk is read
-// without encoding/json (usage.go). Over 15 interleaved pairs of runs the
-// front's added CPU went from a median 303 µs a request (IQR 255-333) to 262
-// (227-305); the added latency to the first byte stayed about 9 ms (IQR 8.5-10.4
-// before, 5.6-12.9 after): with the front and the backend sharing two cores
-// with 14-35 runnable threads, that figure measures the load as much as the
-// router.
+// without encoding/json (usage.go). Over 19 interleaved pairs of runs the
+// front's added CPU went from a median 322 µs a request (IQR 263-369) to 278
+// (254-313), lower in 13 of the pairs; the added latency to the first byte
+// stayed about 10 ms (IQR 8.6-11.3 before, 7.8-13.4 after), over the 5 ms
+// the issue asks: with the front and the backend sharing two cores with
+// 14-35 runnable threads, that figure measures the load as much as the
+// router, and it still has to be taken on a quiet machine.
 //
 // Who may import me: api.
 package route
