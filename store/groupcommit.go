@@ -1,14 +1,21 @@
 package store
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // groupCommit writes audit appends in shared transactions: every /v1 request
 // appends one event, and one fsync per event made 32 concurrent requests queue
 // behind 32 fsyncs. An append joins the queue; when no commit is running, one
 // committer goroutine starts and commits the whole queue in one transaction,
 // then whatever was queued meanwhile, until the queue is empty and it ends.
-// Nobody waits on a timer (bbolt's Batch waits up to MaxBatchDelay even for a
-// lone write).
+// Only appends nobody waits for linger (AppendAsync's): their committer waits up
+// to linger for more before it commits, so that the events of concurrent
+// requests, which end over some milliseconds, share one transaction and its two
+// fsyncs instead of one each every few events. An append someone waits for
+// (Append, a Flush, Close, a query) cuts the wait short: it never waits on the
+// timer, as it would in bbolt's Batch.
 //
 // The committer calls each request's done in the queue's order, which is the
 // order it wrote them in (the bucket sequence that ends each id), one batch
@@ -22,6 +29,10 @@ type groupCommit struct {
 	busy  bool          // a committer runs
 	idle  chan struct{} // closed when the running committer ends
 
+	linger time.Duration // how long a queue of appends nobody waits for waits for more; 0: not at all
+	urgent bool          // the queue holds an append someone waits for: no lingering
+	hurry  chan struct{} // told (buffered, never blocks) when the queue becomes urgent
+
 	queued func(waiting int) // tests: called when an append queues behind a running commit
 }
 
@@ -29,6 +40,7 @@ type auditReq struct {
 	ev      AuditEvent
 	err     error
 	barrier bool                    // no event: done says everything queued before it is committed
+	waited  bool                    // its caller waits for its commit (do)
 	done    func(AuditEvent, error) // called by the committer, in commit order; may be nil
 }
 
@@ -43,6 +55,16 @@ func (g *groupCommit) add(r *auditReq, commit func([]*auditReq)) (full bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.queue = append(g.queue, r)
+	if full := len(g.queue) > maxAuditQueue; (r.waited || full) && !g.urgent {
+		g.urgent = true
+		if g.hurry == nil {
+			g.hurry = make(chan struct{}, 1)
+		}
+		select {
+		case g.hurry <- struct{}{}:
+		default:
+		}
+	}
 	if g.busy {
 		if g.queued != nil {
 			g.queued(len(g.queue))
@@ -55,13 +77,43 @@ func (g *groupCommit) add(r *auditReq, commit func([]*auditReq)) (full bool) {
 	return false
 }
 
-// run commits the queue in batches until it is empty.
+// run commits the queue in batches until it is empty; a batch nobody waits
+// for first lingers.
 func (g *groupCommit) run(commit func([]*auditReq), idle chan struct{}) {
 	defer close(idle)
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		g.mu.Lock()
+		if len(g.queue) > 0 && !g.urgent && g.linger > 0 {
+			if g.hurry == nil {
+				g.hurry = make(chan struct{}, 1)
+			}
+			hurry := g.hurry
+			g.mu.Unlock()
+			if timer == nil {
+				timer = time.NewTimer(g.linger)
+			} else {
+				timer.Reset(g.linger)
+			}
+			select {
+			case <-timer.C:
+			case <-hurry:
+				timer.Stop()
+			}
+			g.mu.Lock()
+		}
 		batch := g.queue
 		g.queue = nil
+		g.urgent = false
+		select { // a hurry told for this batch is spent
+		case <-g.hurry:
+		default:
+		}
 		if len(batch) == 0 {
 			g.busy = false
 			g.mu.Unlock()
@@ -80,6 +132,7 @@ func (g *groupCommit) run(commit func([]*auditReq), idle chan struct{}) {
 // do queues r and returns once it is committed (r.ev and r.err are set).
 func (g *groupCommit) do(r *auditReq, commit func([]*auditReq)) {
 	wake := make(chan struct{})
+	r.waited = true
 	done := r.done
 	r.done = func(ev AuditEvent, err error) {
 		if done != nil {

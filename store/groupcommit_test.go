@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // While one commit runs, later callers queue and go together in the next
@@ -269,5 +270,71 @@ func TestAuditAppendAsyncAfterClose(t *testing.T) {
 	s.Audit().AppendAsync(AuditEvent{Action: "v1.chat.completions"}, func(_ AuditEvent, err error) { errc <- err })
 	if err := <-errc; err == nil {
 		t.Fatal("append on a closed store succeeded")
+	}
+}
+
+// Appends nobody waits for linger for company: those queued within the linger
+// share one commit, and an append someone waits for (here a Flush) commits them
+// at once, with no wait on the timer (an hour: the test would time out).
+func TestGroupCommitLingers(t *testing.T) {
+	t.Parallel()
+	g := groupCommit{linger: time.Hour}
+	var batches [][]string // commits never overlap, so no lock
+	commit := func(batch []*auditReq) {
+		var names []string
+		for _, r := range batch {
+			if !r.barrier {
+				names = append(names, r.ev.Action)
+			}
+		}
+		batches = append(batches, names)
+	}
+	const n = 10
+	for i := range n {
+		g.add(&auditReq{ev: AuditEvent{Action: fmt.Sprint("a", i)}}, commit)
+	}
+	g.flush(commit)
+	g.wait()
+	if len(batches) != 1 || len(batches[0]) != n {
+		t.Fatalf("commits = %v, want all %d appends in one", batches, n)
+	}
+	if g.busy || len(g.queue) != 0 || g.urgent {
+		t.Errorf("after the commit: busy %v, %d queued, urgent %v", g.busy, len(g.queue), g.urgent)
+	}
+
+	// With nobody waiting, the linger's end commits them.
+	g.linger = time.Millisecond
+	done := make(chan struct{})
+	g.add(&auditReq{ev: AuditEvent{Action: "late"}, done: func(AuditEvent, error) { close(done) }}, commit)
+	<-done
+	g.wait()
+	if len(batches) != 2 || !slices.Equal(batches[1], []string{"late"}) {
+		t.Fatalf("commits = %v, want [late] second", batches)
+	}
+}
+
+// Close writes the events still lingering at once: with an hour's linger the
+// test would time out if it waited for it, and nothing is lost on shutdown.
+func TestAuditCloseCutsTheLinger(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{AuditLinger: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const queued = 20
+	for i := range queued {
+		s.Audit().AppendAsync(AuditEvent{Action: "v1.chat.completions", Detail: fmt.Sprint(i)}, nil)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, err := s.Audit().Count(); err != nil || n != queued {
+		t.Fatalf("%d events after reopening (err %v), want %d", n, err, queued)
 	}
 }

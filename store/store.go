@@ -6,7 +6,8 @@
 // any point loses no acknowledged write and leaves a file that opens. The one
 // exception is Audit.AppendAsync, which a /v1 request's event takes: it returns
 // before its shared transaction commits, so a crash may lose the events of the
-// last few milliseconds; a clean Close writes them all.
+// last few milliseconds (Options.AuditLinger and a commit); a clean Close writes
+// them all.
 //
 // Who may import me: app and api. I import nothing of this project.
 package store
@@ -100,7 +101,16 @@ type Options struct {
 	LockTimeout time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
+	// AuditLinger is how long the events of /v1 requests (AppendAsync) wait
+	// for others to share their transaction (groupcommit.go): 0 means
+	// DefaultAuditLinger, a negative value no wait.
+	AuditLinger time.Duration
 }
+
+// DefaultAuditLinger is Options.AuditLinger's default: bbolt's own batch delay.
+// A request's event reaches the log (and its live stream) that much later; a
+// query, Flush or Close does not wait for it.
+const DefaultAuditLinger = 10 * time.Millisecond
 
 // Open opens (creating when needed) the database in dir, which it makes 0700, runs
 // the migrations, and records this process's pid for a second instance's message.
@@ -129,6 +139,12 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{db: db, dir: dir, now: opts.Now, pruneBatch: defaultPruneBatch, maxResponses: defaultMaxResponses}
+	switch {
+	case opts.AuditLinger == 0:
+		s.auditWrites.linger = DefaultAuditLinger
+	case opts.AuditLinger > 0:
+		s.auditWrites.linger = opts.AuditLinger
+	}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, err

@@ -103,14 +103,14 @@ func (p *passThrough) Event(ev translate.Event) ([]translate.Event, error) {
 	// Most events are tokens: decoding each one for a usage it does not have
 	// cost more than relaying it.
 	if len(ev.Data) > 0 && ev.Data[0] == '{' && bytes.Contains(ev.Data, []byte(`"usage"`)) {
-		if u, ok := translate.UsageOf(ev.Data); ok {
+		if u, ok, chunkOnly := usageOf(ev.Data); ok {
 			if ev.Name == "message_delta" { // Anthropic: output here, input in message_start
 				if u.Input == 0 {
 					u.Input = p.usage.Input
 				}
 			}
 			p.usage = u
-			if p.dropUsageChunk && usageChunkOnly(ev.Data) {
+			if p.dropUsageChunk && chunkOnly {
 				return nil, nil
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -109,6 +110,14 @@ func median(d []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
+// labelled runs f, which starts a daemon, under the pprof label daemon=name:
+// the goroutines the daemon starts (its server's, its connections', its
+// committer's) inherit it, so a -cpuprofile of the benchmark tells the two
+// daemons apart (go tool pprof -tagfocus daemon=front).
+func labelled(name string, f func()) {
+	pprof.Do(context.Background(), pprof.Labels("daemon", name), func(context.Context) { f() })
+}
+
 // BenchmarkRouteFirstByte measures what the router adds to the time to first
 // byte of 32 concurrent streams: rounds sent to a daemon directly and through a
 // second daemon that routes to it, interleaved so that the machine's load hits
@@ -116,7 +125,11 @@ func median(d []time.Duration) time.Duration {
 // second daemon is reached over HTTP/1.1 (http2 auto, the default) and, in
 // rounds of their own, over h2c (http2 on: h2c-added-ms, h2c-added-cpu-us/req).
 func BenchmarkRouteFirstByte(b *testing.B) {
-	back, backKey := benchDaemon(b)
+	var (
+		back    *apitest.Server
+		backKey string
+	)
+	labelled("back", func() { back, backKey = benchDaemon(b) })
 	b.Run("daemon", func(b *testing.B) { benchRoute(b, back, back.URL, backKey, "auto", "on") })
 	// An upstream that answers at once: what is left is the router's own cost.
 	instant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -134,7 +147,11 @@ func BenchmarkRouteFirstByte(b *testing.B) {
 // each direct round in turns.
 func benchRoute(b *testing.B, back *apitest.Server, backURL, backKey string, http2 ...string) {
 	const streams = 32
-	front, frontKey := benchDaemon(b)
+	var (
+		front    *apitest.Server
+		frontKey string
+	)
+	labelled("front", func() { front, frontKey = benchDaemon(b) })
 	var rules []map[string]any
 	for _, h := range http2 {
 		front.JSON(b, "POST", "/api/backends", frontKey, map[string]any{"name": "gpu-" + h, "kind": "openai",
