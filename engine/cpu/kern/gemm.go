@@ -141,6 +141,15 @@ func (e *Exec) matMulsPacked(x []float32, n int, ps []Product) {
 		t.first[i+1] = t.first[i] + (p.M.Rows+packMC-1)/packMC
 		work += p.M.Rows * cols * n
 	}
+	// Every thread's scratch is sized here, not by the thread that first
+	// runs a chunk needing it: which thread runs which chunk is the
+	// scheduler's choice, and a call must not allocate because this time
+	// another thread drew a converted block (TestMatMulsPacked failed so,
+	// now and then, on a loaded machine).
+	for i := range t.tiles {
+		t.tiles[i] = grow(t.tiles[i], packMC*packKC)
+		t.acc[i] = grow(t.acc[i], packMC*panels*packNR)
+	}
 	e.run(t, t.first[len(ps)], work < parallelMin)
 	t.ps = [maxProducts]Product{}
 }
@@ -160,12 +169,8 @@ func (t *packedTask) runChunk(c, tid int) {
 	mr := active.mr
 	padded := (nr + mr - 1) / mr * mr
 	inPlace := m.DType == F32 && padded == nr
-	if !inPlace {
-		t.tiles[tid] = grow(t.tiles[tid], packMC*packKC)
-	}
 	panels := (t.n + packNR - 1) / packNR
 	ldc := panels * packNR
-	t.acc[tid] = grow(t.acc[tid], packMC*ldc)
 	acc := t.acc[tid][:padded*ldc]
 	// The last panel's kernel: the narrow one when it holds at most half
 	// a panel of tokens (batched decode's 4..8, and prompt tails).
