@@ -4,15 +4,16 @@ package kern
 // prefill's micro-kernel (gemm.go): a block of queries' scores S = Q·Kᵀ,
 // then out = softmax(S)·V. One query at a time (attn.go) each score is a
 // 64-value dot product whose reduction costs as much as its FMAs, and the
-// kernels ran near half of the FMA peak; here a 6×16 tile of scores (six
-// queries, 16 positions) stays in registers over the head's dimensions,
-// and a tile of outputs (six queries, 16 dimensions) over the positions.
+// kernels ran near half of the FMA peak; here a tile of scores (the set's
+// mr queries: 6 on AVX2, 12 on AVX-512; 16 positions) stays in registers
+// over the head's dimensions, and a tile of outputs (mr queries, 16
+// dimensions) over the positions.
 // Each chunk is one KV head and a block of queries: it widens the keys and
 // values its queries see once into panels (the micro-kernel's k-major
 // layout), shared by the group's query heads and the block's queries.
 
 const (
-	attnQB = 96 // queries per chunk: 16 micro-tiles of packMR
+	attnQB = 96 // queries per chunk: 16 micro-tiles of 6 rows, 8 of 12
 	// attnGemmMinQ is the fewest queries for the products: below it the
 	// panels are widened for too few queries to pay.
 	attnGemmMinQ = 16
@@ -38,7 +39,7 @@ type attnGemmTask struct {
 	blocks   int
 	kp, vp   [][]float32 // per thread: keys (panels, HeadDim, packNR); values (HeadDim/packNR, positions, packNR)
 	s        [][]float32 // per thread: one head's scores (attnQB, positions)
-	row      [][]float32 // per thread: one widened cache row (HeadDim), a padded query tile (packMR, HeadDim), an output tile (packMR, packNR)
+	row      [][]float32 // per thread: one widened cache row (HeadDim), a padded query tile (mr, HeadDim), an output tile (mr, packNR)
 	kr       [][]float32 // per thread: widened keys (positions, HeadDim)
 	mats     []Mat       // per thread: a view of a half cache block for packRow
 }
@@ -72,19 +73,20 @@ func (t *attnGemmTask) runChunk(c, tid int) {
 	kp := grow(t.kp[tid], ld*hd)
 	vp := grow(t.vp[tid], ld*hd)
 	s := grow(t.s[tid], attnQB*ld)
-	scr := grow(t.row[tid], hd+packMR*hd+packMR*packNR)
+	mr := active.mr
+	scr := grow(t.row[tid], hd+mr*hd+mr*packNR)
 	kr := grow(t.kr[tid], ld*hd)
 	t.kp[tid], t.vp[tid], t.s[tid], t.row[tid], t.kr[tid] = kp, vp, s, scr, kr
-	row, qpad, ctile := scr[:hd], scr[hd:hd+packMR*hd], scr[hd+packMR*hd:]
+	row, qpad, ctile := scr[:hd], scr[hd:hd+mr*hd], scr[hd+mr*hd:]
 	t.pack(kp, vp, kr, row, tid, g*hd, npos, ld)
 	for j := 0; j < group; j++ {
 		h := g*group + j
-		for i := i0; i < i1; i += packMR {
-			rows := min(packMR, i1-i)
+		for i := i0; i < i1; i += mr {
+			rows := min(mr, i1-i)
 			// Scores of queries i..i+rows-1: panels up to the last one's
 			// position.
 			qa, lda := t.q[i*qDim+h*hd:], qDim
-			if rows < packMR {
+			if rows < mr {
 				clear(qpad)
 				for r := range rows {
 					copy(qpad[r*hd:(r+1)*hd], t.q[(i+r)*qDim+h*hd:(i+r)*qDim+(h+1)*hd])
@@ -112,14 +114,14 @@ func (t *attnGemmTask) runChunk(c, tid int) {
 				// tile's product over seen positions.
 				clear(si[r*ld+n : r*ld+seen])
 			}
-			if rows < packMR {
-				for r := rows; r < packMR; r++ {
+			if rows < mr {
+				for r := rows; r < mr; r++ {
 					clear(si[r*ld : r*ld+seen])
 				}
 			}
 			for d := 0; d < hd; d += packNR {
 				xp := vp[d*ld:]
-				if rows == packMR {
+				if rows == mr {
 					active.micro(&t.out[i*qDim+h*hd+d], qDim, &si[0], ld, &xp[0], seen, true, &xp[0])
 					continue
 				}

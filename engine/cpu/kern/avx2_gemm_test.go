@@ -17,16 +17,16 @@ func BenchmarkMicroAVX2(b *testing.B) {
 		b.Skip("no AVX2+FMA on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
-	w := randVec(rng, packMR*packKC)
+	w := randVec(rng, avx2Impl.mr*packKC)
 	xp := randVec(rng, packKC*packNR)
-	c := make([]float32, packMR*packNR)
+	c := make([]float32, avx2Impl.mr*packNR)
 	for _, k := range []struct {
 		name   string
 		tokens int
 		f      microFunc
 	}{{"6x16", 16, gemm6x16}, {"6x8", 8, gemm6x8}} {
 		b.Run(k.name, func(b *testing.B) {
-			flops := 2 * int64(packMR*k.tokens*packKC)
+			flops := 2 * int64(avx2Impl.mr*k.tokens*packKC)
 			cpuLoop(b, flops, func() {
 				k.f(&c[0], packNR, &w[0], packKC, &xp[0], packKC, false, &xp[0])
 			}, "FLOP")

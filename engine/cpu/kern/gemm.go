@@ -15,18 +15,18 @@ import "unsafe"
 //     uses it, so decoding a weight costs once per call, not once per token;
 //     float32 weights are read in place;
 //   - a panel's block, packNR×packKC floats (16 KiB), stays in L1 while the
-//     packMC/packMR micro-tiles of the chunk use it;
-//   - the micro-kernel keeps its packMR×packNR accumulators in registers for
-//     the whole block: per column it loads packNR/8 vectors of tokens,
-//     broadcasts packMR weights and issues packMR×packNR/8 FMAs.
+//     packMC/mr micro-tiles of the chunk use it;
+//   - the micro-kernel keeps its mr×packNR accumulators in registers for
+//     the whole block: per column it loads the packNR tokens (two ymm, or
+//     one zmm), broadcasts mr weights and issues mr FMAs per vector.
 //
-// The sizes are for Zen 1 (32 KiB L1d, 512 KiB L2 per core) and fit any
-// AVX2 CPU since.
+// mr is the set's (impl.mr): 6 rows × 16 tokens in 12 of AVX2's 16 ymm
+// registers, 12 × 16 in 12 of AVX-512's 32 zmm. The sizes are for Zen 1
+// (32 KiB L1d, 512 KiB L2 per core) and fit any AVX2 CPU since.
 const (
-	packNR = 16  // tokens per panel: two 8-float vectors
-	packMR = 6   // weight rows per micro-tile: 12 accumulators + 2 + 1 of 16 ymm
+	packNR = 16  // tokens per panel: two ymm or one zmm of floats
 	packKC = 256 // columns per block; a multiple of every quantization group size
-	packMC = 48  // weight rows per chunk, a multiple of packMR
+	packMC = 48  // weight rows per chunk, a multiple of every set's mr
 
 	// packMinTokens is the smallest n for the packed path (MatMul): below
 	// it, converting weights into the tile costs more than the micro-kernel
@@ -34,11 +34,13 @@ const (
 	packMinTokens = 4
 )
 
-// microFunc accumulates a packMR×w tile (w = packNR, or packNR/2 for the
-// narrow kernel of a last panel with few tokens): for r < packMR, j < w,
+// microFunc accumulates an mr×w tile (w = packNR, or packNR/2 for the
+// narrow kernel of a last panel with few tokens; a set whose narrow kernel
+// is no faster may use the full one there, the accumulators having room
+// for a whole panel): for r < mr, j < w,
 // c[r*ldc+j] (+)= Σ_k a[r*lda+k]·xp[k*packNR+j] over kc columns, starting
 // from zero when first and from c otherwise. ldc and lda are in floats.
-// pf is a hint: the kernel may prefetch up to 2·kc floats from it (its
+// pf is a hint: the kernel may prefetch up to kc·mr/3 floats from it (its
 // share of the panel the chunk uses next); it is never read.
 type microFunc func(c *float32, ldc int, a *float32, lda int, xp *float32, kc int, first bool, pf *float32)
 
@@ -139,6 +141,15 @@ func (e *Exec) matMulsPacked(x []float32, n int, ps []Product) {
 		t.first[i+1] = t.first[i] + (p.M.Rows+packMC-1)/packMC
 		work += p.M.Rows * cols * n
 	}
+	// Every thread's scratch is sized here, not by the thread that first
+	// runs a chunk needing it: which thread runs which chunk is the
+	// scheduler's choice, and a call must not allocate because this time
+	// another thread drew a converted block (TestMatMulsPacked failed so,
+	// now and then, on a loaded machine).
+	for i := range t.tiles {
+		t.tiles[i] = grow(t.tiles[i], packMC*packKC)
+		t.acc[i] = grow(t.acc[i], packMC*panels*packNR)
+	}
 	e.run(t, t.first[len(ps)], work < parallelMin)
 	t.ps = [maxProducts]Product{}
 }
@@ -153,16 +164,13 @@ func (t *packedTask) runChunk(c, tid int) {
 	r0 := (c - t.first[j]) * packMC
 	r1 := min(r0+packMC, m.Rows)
 	nr := r1 - r0
-	// Rows past nr up to a multiple of packMR are zero in the tile, so the
+	// Rows past nr up to a multiple of mr are zero in the tile, so the
 	// micro-kernel never needs a shorter variant.
-	padded := (nr + packMR - 1) / packMR * packMR
+	mr := active.mr
+	padded := (nr + mr - 1) / mr * mr
 	inPlace := m.DType == F32 && padded == nr
-	if !inPlace {
-		t.tiles[tid] = grow(t.tiles[tid], packMC*packKC)
-	}
 	panels := (t.n + packNR - 1) / packNR
 	ldc := panels * packNR
-	t.acc[tid] = grow(t.acc[tid], packMC*ldc)
 	acc := t.acc[tid][:padded*ldc]
 	// The last panel's kernel: the narrow one when it holds at most half
 	// a panel of tokens (batched decode's 4..8, and prompt tails).
@@ -172,15 +180,15 @@ func (t *packedTask) runChunk(c, tid int) {
 	}
 	// Each micro-tile's call prefetches its share of the next panel
 	// (this block's next one, or the first of the next block): step
-	// floats apart, 2·kc each (microFunc).
-	tiles := padded / packMR
+	// floats apart, kc·mr/3 each (microFunc).
+	tiles := padded / mr
 	// In the last block, the full tiles of full panels go straight from
 	// the micro-kernel's accumulators (still in L1) into y, so the stores'
 	// misses on y (cold: a layer's activations outgrow L3) overlap the next
 	// tiles' FMAs; the rest (a partial last panel, the rows past the last
 	// full tile) goes through writeBack at the end.
 	store := active.tileStore
-	fullPanels, fullRows := t.n/packNR, nr/packMR*packMR
+	fullPanels, fullRows := t.n/packNR, nr/mr*mr
 	if store == nil {
 		fullPanels, fullRows = 0, 0
 	}
@@ -209,7 +217,7 @@ func (t *packedTask) runChunk(c, tid int) {
 				t.prefetchBlock(m, r0+min(p*pfRows, nr), r0+min((p+1)*pfRows, nr), kb+kc)
 			}
 			for i := range tiles {
-				g := i * packMR
+				g := i * mr
 				pf := &pfs[min(i*step, len(pfs)-1)]
 				c := &acc[g*ldc+p*packNR]
 				micro(c, ldc, &a[g*lda], lda, xp, kc, first, pf)

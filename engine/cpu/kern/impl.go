@@ -53,7 +53,10 @@ type impl struct {
 	// multiples of the group size of quantized matrices).
 	micro, microHalf microFunc
 	packRow          func(dst []float32, m *Mat, r, c0 int)
-	// tileStore, optional with micro, writes a finished packMR×packNR tile
+	// mr is the weight rows of micro's tile (its tokens are packNR): 6
+	// in 16 ymm registers, 12 in 32 zmm ones; packMC is a multiple.
+	mr int
+	// tileStore, optional with micro, writes a finished mr×packNR tile
 	// of accumulators c (row stride ldc) transposed into y: y[t*ldy+r] =
 	// c[r*ldc+t]. nil: the chunk's accumulators go through writeBack.
 	tileStore func(y *float32, ldy int, c *float32, ldc int)

@@ -29,6 +29,18 @@ var avx512Impl = &impl{
 	attnScores: avx512AttnScores,
 	attnValues: avx512AttnValues,
 	axpyF16:    avx512AxpyF16,
+
+	// Packed prefill (gemm.go, avx512_pack.go). On Zen 5 an 8-token
+	// kernel would issue as many FMAs as the 16-token one (ymm and zmm
+	// FMAs have the same throughput), so a short last panel runs the full
+	// kernel over its zero tokens.
+	micro:        gemm12x16,
+	microHalf:    gemm12x16,
+	mr:           12,
+	packRow:      avx512PackRow,
+	tileStore:    tile12x16T,
+	prefetchRows: prefetchRows,
+	packPanel:    avx2PackPanel,
 }
 
 var avx2Impl = &impl{
@@ -53,6 +65,7 @@ var avx2Impl = &impl{
 	gemm:       avx2Gemm,
 	micro:      gemm6x16,
 	microHalf:  gemm6x8,
+	mr:         6,
 	packRow:    avx2PackRow,
 	tileStore:  tile6x16T,
 	i8q4:       i8q4x4x8,
