@@ -29,6 +29,11 @@ var avx512Impl = &impl{
 	attnScores: avx512AttnScores,
 	attnValues: avx512AttnValues,
 	axpyF16:    avx512AxpyF16,
+
+	batchQ:    avx2BatchQ,
+	batchQi:   avx512BatchQi,
+	batchXT:   true,
+	batchHalf: avx2BatchHalf,
 }
 
 var avx2Impl = &impl{
