@@ -33,7 +33,7 @@ var avx512Impl = &impl{
 	batchQ:    avx2BatchQ,
 	batchQi:   avx512BatchQi,
 	batchXT:   true,
-	batchHalf: avx2BatchHalf,
+	batchHalf: avx512BatchHalf,
 }
 
 var avx2Impl = &impl{
