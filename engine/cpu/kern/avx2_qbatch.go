@@ -45,6 +45,10 @@ func avx2BatchQi(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
 type qbatchInts struct {
 	pair func(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sc, bs *float32, n, groups, units int, q4 bool, out *float32)
 	lane func(q unsafe.Pointer, rowBytes int, xt *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
+	// lane2, optional, takes the lane kernel's place: two rows against a
+	// block of eight inputs in qbatch.xw's layout, the lane kernel's
+	// outputs (qbatchInt2x8Z's arguments; avx512BatchPairs8).
+	lane2 func(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sb *float32, n, groups, units int, q4 bool, out *float32)
 }
 
 var avx2QB = qbatchInts{pair: qbatchInt2x4, lane: qbatchIntT4x8}
@@ -64,7 +68,11 @@ func qbatchIntT4x8(q unsafe.Pointer, rowBytes int, xt *int16, dx, xsum, sb *floa
 func batchAsm(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, qi bool) {
 	r := r0
 	if qi && b.n >= 4 && m.GroupSize <= qbatchPairMaxGroup {
-		if qbatchLanes(b.n) > 0 {
+		switch {
+		case qbatchLanes(b.n) == 0:
+		case k.lane2 != nil:
+			r = avx512BatchPairs8(k, y, m, r0, r1, b, tmp)
+		default:
 			r = avx2BatchQuads(k, y, m, r0, r1, b, tmp)
 		}
 		r = avx2BatchPairs(k, y, m, r, r1, b, tmp, 0)

@@ -405,3 +405,183 @@ vtpair:
 	VMOVUPS Y7, 96(AX)
 	VZEROUPPER
 	RET
+
+// Two weight rows against a block of eight int16 inputs at 512 bits
+// (qbatchInt2x8Z). A unit's 32 codes of each row, widened once to int16,
+// fill a zmm, and each input's 32 values of the unit, one zmm, take one
+// VPDPWSSD per row: 32 products per instruction, sixteen accumulators (Z16-Z23
+// row 0's sums of inputs 0-7, Z24-Z31 row 1's), each its own chain. A group's
+// sixteen sums are folded by a transpose of unpacks, adds and 128-bit lane
+// shuffles into one vector, lane 8·r+j row r's sum of input j (integer
+// adds: the exact group sums, as the lane kernel's), and its epilogue is
+// qbatchIntT4x8's per output: one conversion, s·dx, and two FMAs, in the
+// same order, so the outputs are that kernel's bits. Registers: DI row 0's
+// codes (row 1's R13 further), SI the inputs (the block's first input of
+// the unit; R11 the unit stride), R9 dx and R12 xsum ((groups, n) from the
+// block's first input; R14 their stride), DX the rows' scales and biases
+// ((groups, 4): s0 s1 b0 b1), BX groups left, R8 units per group, CX
+// units left, R10 q4; Z0 Z1 the rows' codes, Z3 the totals, Z4-Z15
+// temporaries.
+
+DATA qbatchZNib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA qbatchZNib<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL qbatchZNib<>(SB), RODATA|NOPTR, $16
+
+#define ZUNPACK_Q8 \
+	VPMOVZXBW (DI), Z0; \
+	VPMOVZXBW (DI)(R13*1), Z1; \
+	ADDQ      $32, DI
+
+// ZNIB widens 16 bytes of nibbles at src into zr: the low nibbles, then the
+// high ones, as the int16 inputs are ordered.
+#define ZNIB(src, zr, yr) \
+	VMOVDQU     src, X4; \
+	VPSRLW      $4, X4, X5; \
+	VPAND       X6, X4, X4; \
+	VPAND       X6, X5, X5; \
+	VINSERTI128 $1, X5, Y4, Y4; \
+	VPMOVZXBW   Y4, zr
+
+#define ZUNPACK_Q4 \
+	ZNIB((DI), Z0, Y0); \
+	ZNIB((DI)(R13*1), Z1, Y1); \
+	ADDQ $16, DI
+
+// ZFIRST starts the sixteen sums with a group's first unit; ZMADD adds a unit.
+#define ZFIRST \
+	VPMADDWD (SI), Z0, Z16; \
+	VPMADDWD (SI), Z1, Z24; \
+	VPMADDWD 64(SI), Z0, Z17; \
+	VPMADDWD 64(SI), Z1, Z25; \
+	VPMADDWD 128(SI), Z0, Z18; \
+	VPMADDWD 128(SI), Z1, Z26; \
+	VPMADDWD 192(SI), Z0, Z19; \
+	VPMADDWD 192(SI), Z1, Z27; \
+	VPMADDWD 256(SI), Z0, Z20; \
+	VPMADDWD 256(SI), Z1, Z28; \
+	VPMADDWD 320(SI), Z0, Z21; \
+	VPMADDWD 320(SI), Z1, Z29; \
+	VPMADDWD 384(SI), Z0, Z22; \
+	VPMADDWD 384(SI), Z1, Z30; \
+	VPMADDWD 448(SI), Z0, Z23; \
+	VPMADDWD 448(SI), Z1, Z31; \
+	ADDQ     R11, SI
+
+#define ZMADD \
+	VPDPWSSD (SI), Z0, Z16; \
+	VPDPWSSD (SI), Z1, Z24; \
+	VPDPWSSD 64(SI), Z0, Z17; \
+	VPDPWSSD 64(SI), Z1, Z25; \
+	VPDPWSSD 128(SI), Z0, Z18; \
+	VPDPWSSD 128(SI), Z1, Z26; \
+	VPDPWSSD 192(SI), Z0, Z19; \
+	VPDPWSSD 192(SI), Z1, Z27; \
+	VPDPWSSD 256(SI), Z0, Z20; \
+	VPDPWSSD 256(SI), Z1, Z28; \
+	VPDPWSSD 320(SI), Z0, Z21; \
+	VPDPWSSD 320(SI), Z1, Z29; \
+	VPDPWSSD 384(SI), Z0, Z22; \
+	VPDPWSSD 384(SI), Z1, Z30; \
+	VPDPWSSD 448(SI), Z0, Z23; \
+	VPDPWSSD 448(SI), Z1, Z31; \
+	ADDQ     R11, SI
+
+// ZQUAD folds four sums a0-a3 into dst: per 128-bit lane, a0-a3's sums
+// over that lane's four dwords.
+#define ZQUAD(a0, a1, a2, a3, dst) \
+	VPUNPCKLDQ  a1, a0, Z8; \
+	VPUNPCKHDQ  a1, a0, Z9; \
+	VPADDD      Z9, Z8, Z8; \
+	VPUNPCKLDQ  a3, a2, Z10; \
+	VPUNPCKHDQ  a3, a2, Z11; \
+	VPADDD      Z11, Z10, Z10; \
+	VPUNPCKLQDQ Z10, Z8, Z9; \
+	VPUNPCKHQDQ Z10, Z8, Z11; \
+	VPADDD      Z11, Z9, dst
+
+// func qbatchInt2x8Z(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sb *float32, n, groups, units int, q4 bool, out *float32)
+// writes out[8·r+j] = Σ_g sb[4g+r]·dx[g·n+j]·Σq·x_j + sb[4g+2+r]·xsum[g·n+j]
+// for rows r = 0, 1 (row 1's codes rowBytes after row 0's) and the 8
+// inputs j at x (units of n·32 int16, from the block's first input; the 64
+// bytes past the last unit readable), dx and xsum ((groups, n), from the
+// block's first input, 8 readable).
+TEXT ·qbatchInt2x8Z(SB), NOSPLIT, $0-88
+	MOVQ    q+0(FP), DI
+	MOVQ    rowBytes+8(FP), R13
+	MOVQ    x+16(FP), SI
+	MOVQ    dx+24(FP), R9
+	MOVQ    xsum+32(FP), R12
+	MOVQ    sb+40(FP), DX
+	MOVQ    n+48(FP), R11
+	MOVQ    groups+56(FP), BX
+	MOVQ    units+64(FP), R8
+	MOVBQZX q4+72(FP), R10
+	MOVQ    R11, R14
+	SHLQ    $2, R14
+	SHLQ    $6, R11
+	VPXORD  Z3, Z3, Z3
+	VMOVDQU qbatchZNib<>(SB), X6
+zgroup:
+	MOVQ  R8, CX
+	TESTQ R10, R10
+	JZ    zq8first
+	ZUNPACK_Q4
+	ZFIRST
+	DECQ  CX
+	JZ    zscale
+zq4:
+	ZUNPACK_Q4
+	ZMADD
+	DECQ CX
+	JNZ  zq4
+	JMP  zscale
+zq8first:
+	ZUNPACK_Q8
+	ZFIRST
+	DECQ CX
+	JZ   zscale
+zq8:
+	ZUNPACK_Q8
+	ZMADD
+	DECQ CX
+	JNZ  zq8
+zscale:
+	// Fold: Z12 row 0's inputs 0-3, Z13 4-7, Z14 row 1's 0-3, Z15 4-7
+	// (per 128-bit lane), then the lanes: Z4 = lane 8·r+j row r, input j.
+	ZQUAD(Z16, Z17, Z18, Z19, Z12)
+	ZQUAD(Z20, Z21, Z22, Z23, Z13)
+	ZQUAD(Z24, Z25, Z26, Z27, Z14)
+	ZQUAD(Z28, Z29, Z30, Z31, Z15)
+	VSHUFI32X4 $0x44, Z13, Z12, Z8
+	VSHUFI32X4 $0xEE, Z13, Z12, Z9
+	VPADDD     Z9, Z8, Z8
+	VSHUFI32X4 $0x44, Z15, Z14, Z10
+	VSHUFI32X4 $0xEE, Z15, Z14, Z11
+	VPADDD     Z11, Z10, Z10
+	VSHUFI32X4 $0x88, Z10, Z8, Z4
+	VSHUFI32X4 $0xDD, Z10, Z8, Z5
+	VPADDD     Z5, Z4, Z4
+
+	// tot += cvt(sums)·(s·dx), then += b·xsum: qbatchIntT4x8's TSCALE.
+	VCVTDQ2PS       Z4, Z4
+	VBROADCASTSS    (DX), Y8
+	VBROADCASTSS    4(DX), Y9
+	VINSERTF64X4    $1, Y9, Z8, Z8
+	VBROADCASTF32X8 (R9), Z9
+	VMULPS          Z9, Z8, Z8
+	VFMADD231PS     Z8, Z4, Z3
+	VBROADCASTSS    8(DX), Y10
+	VBROADCASTSS    12(DX), Y11
+	VINSERTF64X4    $1, Y11, Z10, Z10
+	VBROADCASTF32X8 (R12), Z11
+	VFMADD231PS     Z10, Z11, Z3
+	ADDQ            $16, DX
+	ADDQ            R14, R9
+	ADDQ            R14, R12
+	DECQ            BX
+	JNZ             zgroup
+
+	MOVQ      out+80(FP), AX
+	VMOVUPS   Z3, (AX)
+	VZEROUPPER
+	RET
