@@ -72,6 +72,8 @@ func TestCLIMessagesAndExitCodes(t *testing.T) {
 			stderr: []string{`mlx-manager bench: unknown precision "zz"`}, notStderr: "bench: bench"},
 		{name: "bad concurrency", args: []string{"bench", "--concurrency", "1,x"}, code: 2,
 			stderr: []string{`--concurrency: "x" is not a positive number`}, notStderr: "measuring"},
+		{name: "unknown kernel set", args: []string{"bench", "--kernels", "zz"}, code: 2,
+			stderr: []string{`--kernels: kernel set "zz": not available`}, notStderr: "measuring"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runSelf(t, tc.args...)
