@@ -122,13 +122,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	acts := fs.String("activations", "", activationsUsage)
 	prefillActs := fs.String("prefill-activations", "", "input precision of prompt products with 4-bit weights in the cpu executor: f32 (exact, default) or int8 (faster, next-token KL ~1e-3 nats)")
 	moe := fs.Bool("moe", false, "benchmark a generated mixture of experts (1B parameters, 0.25B per token) beside the dense model of its active size")
-	kernels := fs.String("kernels", "", "kernel set of the cpu executor, one this CPU runs (avx512, avx2, neon, go; default: the fastest): compares sets on one machine")
 	conc := fs.String("concurrency", "", "comma-separated numbers of requests at once (e.g. 1,2,4,8): aggregate decode tok/s and TTFT through the scheduler instead of the single-stream figures")
+	kernels := fs.String("kernels", "", "kernel set of the cpu executor, to compare sets on one CPU (one of "+strings.Join(kern.Sets(), ", ")+"; default the fastest)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	if *kernels != "" {
+		if err := kern.Use(*kernels); err != nil {
+			return fmt.Errorf("%w: --kernels: %w", errUsage, err)
+		}
 	}
 	if *moe && *modelDir != "" {
 		return fmt.Errorf("%w: --moe generates its models; it cannot be combined with --model", errUsage)
@@ -136,11 +141,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *modelDir != "" {
 		if err := checkModelPath(*modelDir); err != nil {
 			return err
-		}
-	}
-	if *kernels != "" {
-		if err := kern.Use(*kernels); err != nil {
-			return fmt.Errorf("%w: --kernels: %w", errUsage, err)
 		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/engine/cpu"
+	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 )
@@ -150,12 +152,23 @@ func BenchmarkPrefill(b *testing.B) {
 // generated ones, e.g. one of mlx-manager bench's 0.5B models.
 var benchModel = flag.String("bench-model", "", "model folder for BenchmarkDecodeBatch instead of the generated 31M-parameter ones")
 
+// benchKernels lists kernel sets for BenchmarkDecodeBatch to compare,
+// interleaved per case (each case runs every set before the next case).
+var benchKernels = flag.String("bench-kernels", "", "comma-separated kernel sets (kern.Sets) for BenchmarkDecodeBatch to compare; default the active one")
+
 // BenchmarkDecodeBatch is one decode step of n sequences through ForwardBatch
 // (n = 1: Forward), each after its own 32-token prompt: what engine/sched
 // runs for n concurrent requests. tok/s counts every sequence's token;
 // cpu-µs/tok (CPU time per token) is the figure to compare on a busy machine
 // (with -test.cpu 1, so that no idle worker spins).
 func BenchmarkDecodeBatch(b *testing.B) {
+	sets := []string{""}
+	if *benchKernels != "" {
+		sets = nil
+		for _, s := range strings.Split(*benchKernels, ",") {
+			sets = append(sets, "/"+s)
+		}
+	}
 	specs := benchSpecs
 	if *benchModel != "" {
 		specs = append(specs[:0:0], benchSpecs[0])
@@ -163,47 +176,56 @@ func BenchmarkDecodeBatch(b *testing.B) {
 	}
 	for _, bs := range specs {
 		for _, n := range []int{1, 2, 4, 8} {
-			b.Run(fmt.Sprintf("%s/n%d", bs.name, n), func(b *testing.B) {
-				var r model.Runner
-				if *benchModel != "" {
-					r = openRunner(b, *benchModel)
-				} else {
-					r = openBenchRunner(b, bs.name, bs.spec)
-				}
-				ctx := context.Background()
-				seqs := make([]model.Sequence, n)
-				toks := make([][]int32, n)
-				for i := range seqs {
-					s, err := r.NewSequence(1024)
-					if err != nil {
-						b.Fatal(err)
+			for _, set := range sets {
+				b.Run(fmt.Sprintf("%s/n%d%s", bs.name, n, set), func(b *testing.B) {
+					if set != "" {
+						saved := kern.Backend()
+						if err := kern.Use(set[1:]); err != nil {
+							b.Fatal(err)
+						}
+						defer func() { _ = kern.Use(saved) }()
 					}
-					b.Cleanup(func() { _ = s.Close() })
-					if _, err := s.Forward(ctx, benchTokens(32 + i)[i:]); err != nil {
-						b.Fatal(err)
+					var r model.Runner
+					if *benchModel != "" {
+						r = openRunner(b, *benchModel)
+					} else {
+						r = openBenchRunner(b, bs.name, bs.spec)
 					}
-					seqs[i], toks[i] = s, []int32{int32(i)}
-				}
-				batcher := r.(model.Batcher)
-				start := cpuTime()
-				for i := 0; b.Loop(); i++ {
-					if seqs[0].Len() >= 512 {
-						for _, s := range seqs {
-							if err := s.Truncate(32); err != nil {
-								b.Fatal(err)
+					ctx := context.Background()
+					seqs := make([]model.Sequence, n)
+					toks := make([][]int32, n)
+					for i := range seqs {
+						s, err := r.NewSequence(1024)
+						if err != nil {
+							b.Fatal(err)
+						}
+						b.Cleanup(func() { _ = s.Close() })
+						if _, err := s.Forward(ctx, benchTokens(32 + i)[i:]); err != nil {
+							b.Fatal(err)
+						}
+						seqs[i], toks[i] = s, []int32{int32(i)}
+					}
+					batcher := r.(model.Batcher)
+					start := cpuTime()
+					for i := 0; b.Loop(); i++ {
+						if seqs[0].Len() >= 512 {
+							for _, s := range seqs {
+								if err := s.Truncate(32); err != nil {
+									b.Fatal(err)
+								}
 							}
 						}
+						for j := range toks {
+							toks[j][0] = int32((i*7 + j) % 4096)
+						}
+						if _, err := batcher.ForwardBatch(ctx, seqs, toks); err != nil {
+							b.Fatal(err)
+						}
 					}
-					for j := range toks {
-						toks[j][0] = int32((i*7 + j) % 4096)
-					}
-					if _, err := batcher.ForwardBatch(ctx, seqs, toks); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tok/s")
-				reportCPU(b, start, n*b.N)
-			})
+					b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tok/s")
+					reportCPU(b, start, n*b.N)
+				})
+			}
 		}
 	}
 }

@@ -12,6 +12,13 @@ import "unsafe"
 func hbatch2x4(w unsafe.Pointer, ldw int, x *float32, ldx, cols int, bf16 bool, out *float32)
 
 func avx2BatchHalf(y []float32, m *Mat, r0, r1 int, x []float32, n int) {
+	batchHalfWith(hbatch2x4, y, m, r0, r1, x, n)
+}
+
+// batchHalfWith is the batched half product through kernel, hbatch2x4's
+// arguments.
+func batchHalfWith(kernel func(w unsafe.Pointer, ldw int, x *float32, ldx, cols int, bf16 bool, out *float32),
+	y []float32, m *Mat, r0, r1 int, x []float32, n int) {
 	cols, rows := m.Cols, m.Rows
 	bf := m.DType == BF16
 	var out [8]float32
@@ -20,7 +27,7 @@ func avx2BatchHalf(y []float32, m *Mat, r0, r1 int, x []float32, n int) {
 		w := unsafe.Pointer(&m.U16[r*cols])
 		j := 0
 		for ; j+4 <= n; j += 4 {
-			hbatch2x4(w, 2*cols, &x[j*cols], 4*cols, cols, bf, &out[0])
+			kernel(w, 2*cols, &x[j*cols], 4*cols, cols, bf, &out[0])
 			for i := range 4 {
 				y[(j+i)*rows+r] = out[i]
 				y[(j+i)*rows+r+1] = out[4+i]

@@ -32,12 +32,26 @@ func qbatchFloat4(q unsafe.Pointer, x *float32, _, sc *float32, n, groups, units
 func qbatchFloat2(q unsafe.Pointer, x *float32, _, sc *float32, n, groups, units int, q4 bool, out *float32)
 
 func avx2BatchQ(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
-	avx2Batch(y, m, r0, r1, b, tmp, false)
+	batchAsm(&avx2QB, y, m, r0, r1, b, tmp, false)
 }
 
 func avx2BatchQi(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
-	avx2Batch(y, m, r0, r1, b, tmp, true)
+	batchAsm(&avx2QB, y, m, r0, r1, b, tmp, true)
 }
+
+// qbatchInts are the integer batched kernels of a set: pair, two rows
+// against four inputs (qbatchInt2x4's arguments), and lane, four rows
+// against a block of eight inputs across the lanes (qbatchIntT4x8's).
+type qbatchInts struct {
+	pair func(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sc, bs *float32, n, groups, units int, q4 bool, out *float32)
+	lane func(q unsafe.Pointer, rowBytes int, xt *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
+	// lane2, optional, takes the lane kernel's place: two rows against a
+	// block of eight inputs in qbatch.xw's layout, the lane kernel's
+	// outputs (qbatchInt2x8Z's arguments; avx512BatchPairs8).
+	lane2 func(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sb *float32, n, groups, units int, q4 bool, out *float32)
+}
+
+var avx2QB = qbatchInts{pair: qbatchInt2x4, lane: qbatchIntT4x8}
 
 //go:noescape
 func qbatchInt2x4(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sc, bs *float32, n, groups, units int, q4 bool, out *float32)
@@ -49,13 +63,19 @@ const qbatchPairMaxGroup = 256
 //go:noescape
 func qbatchIntT4x8(q unsafe.Pointer, rowBytes int, xt *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
 
-func avx2Batch(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, qi bool) {
+// batchAsm is the batched product through k's integer kernels (qi) or the
+// AVX2 float ones.
+func batchAsm(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, qi bool) {
 	r := r0
 	if qi && b.n >= 4 && m.GroupSize <= qbatchPairMaxGroup {
-		if qbatchLanes(b.n) > 0 {
-			r = avx2BatchQuads(y, m, r0, r1, b, tmp)
+		switch {
+		case qbatchLanes(b.n) == 0:
+		case k.lane2 != nil:
+			r = avx512BatchPairs8(k, y, m, r0, r1, b, tmp)
+		default:
+			r = avx2BatchQuads(k, y, m, r0, r1, b, tmp)
 		}
-		r = avx2BatchPairs(y, m, r, r1, b, tmp, 0)
+		r = avx2BatchPairs(k, y, m, r, r1, b, tmp, 0)
 	}
 	avx2BatchRows(y, m, r, r1, b, tmp, qi, 0)
 }
@@ -64,7 +84,7 @@ func avx2Batch(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, qi boo
 // block of eight int16 inputs (qbatchLanes), the inputs past the last block
 // through avx2BatchPairs. It returns the first row it left (r1 less
 // (r1-r0)%4).
-func avx2BatchQuads(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
+func avx2BatchQuads(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
 	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
 	ng, lanes := cols/gs, qbatchLanes(n)
 	q4 := m.DType == Q4
@@ -88,15 +108,15 @@ func avx2BatchQuads(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) i
 		}
 		q := unsafe.Pointer(&m.Q[r*rowBytes])
 		for j := 0; j < lanes; j += 8 {
-			qbatchIntT4x8(q, rowBytes, &b.xt[j*cols], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, w, &out[0])
-			for k := range 4 {
+			k.lane(q, rowBytes, &b.xt[j*cols], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, w, &out[0])
+			for rr := range 4 {
 				for i := range min(8, n-j) {
-					y[(j+i)*rows+r+k] = out[8*k+i]
+					y[(j+i)*rows+r+rr] = out[8*rr+i]
 				}
 			}
 		}
 		if lanes < n {
-			avx2BatchPairs(y, m, r, r+4, b, tmp, lanes)
+			avx2BatchPairs(k, y, m, r, r+4, b, tmp, lanes)
 		}
 	}
 	return r
@@ -106,7 +126,7 @@ func avx2BatchQuads(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) i
 // int16 inputs a call from input j0, the inputs past the last four through
 // avx2BatchRows. It returns the first row it left (r1, or r1-1 when r1-r0
 // is odd).
-func avx2BatchPairs(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, j0 int) int {
+func avx2BatchPairs(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, j0 int) int {
 	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
 	ng, units := cols/gs, gs/32
 	q4 := m.DType == Q4
@@ -123,7 +143,7 @@ func avx2BatchPairs(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, j
 		q := unsafe.Pointer(&m.Q[r*rowBytes])
 		j := j0
 		for ; j+4 <= n; j += 4 {
-			qbatchInt2x4(q, rowBytes, &b.xw[j*32], &b.dx[j], &b.xs[j], &sc[0], &bs[0], n, ng, units, q4, &out[0])
+			k.pair(q, rowBytes, &b.xw[j*32], &b.dx[j], &b.xs[j], &sc[0], &bs[0], n, ng, units, q4, &out[0])
 			for i := range 4 {
 				y[(j+i)*rows+r] = out[i]
 				y[(j+i)*rows+r+1] = out[4+i]

@@ -208,30 +208,71 @@ func BenchmarkSiLUMul(b *testing.B) {
 // matrix (a 0.5B model's MLP down projection) on one thread: MLX 8/4-bit with
 // float and int16 inputs, and F16/BF16; n = 1 is MatVec. ns/tok is wall time per input;
 // cpu-GFLOP/s, per CPU second, is what to compare on a busy machine
-// (2·896·4864 flops per input).
+// (2·896·4864 flops per input). Every SIMD set this CPU runs is measured
+// (benchBatchSets), interleaved per case so that load drifts hit all alike.
 func BenchmarkMatMulBatch(b *testing.B) {
 	const rows, cols = 896, 4864
 	rng := rand.New(rand.NewPCG(1, 4))
+	sets := benchBatchSets()
 	for _, d := range []DType{Q8, Q4, F16, BF16} {
 		m := randMat(rng, d, rows, cols, 64, F16)
 		if err := m.Check(); err != nil {
 			b.Fatal(err)
 		}
-		for _, mode := range qintModes(d, active) {
-			for _, n := range []int{1, 2, 4, 8, 16, 24, 32} {
+		for _, mode := range []struct {
+			name string
+			on   bool
+		}{{"", false}, {"-int", true}} {
+			if mode.on && d != Q8 && d != Q4 {
+				continue
+			}
+			for _, n := range []int{1, 2, 4, 6, 8, 16, 24, 32} {
 				x := randVec(rng, n*cols)
 				y := make([]float32, n*rows)
-				b.Run(fmt.Sprintf("%s%s/n%d", d, mode.name, n), func(b *testing.B) {
-					pool := NewPool(1)
-					defer pool.Close()
-					e := NewExec(pool)
-					e.SetIntInput(mode.on)
-					cpuLoop(b, int64(2*n*rows*cols), func() { e.MatMul(y, m, x, n) }, "FLOP")
-					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/tok")
-				})
+				for _, im := range sets {
+					if mode.on && im.rowsQ8i == nil {
+						continue
+					}
+					b.Run(fmt.Sprintf("%s%s/n%d/%s", d, mode.name, n, im.name), func(b *testing.B) {
+						saved := active
+						active = im
+						defer func() { active = saved }()
+						pool := NewPool(1)
+						defer pool.Close()
+						e := NewExec(pool)
+						e.SetIntInput(mode.on)
+						cpuLoop(b, int64(2*n*rows*cols), func() { e.MatMul(y, m, x, n) }, "FLOP")
+						b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/tok")
+					})
+				}
 			}
 		}
 	}
+}
+
+// benchBatchSets are the sets BenchmarkMatMulBatch compares: every SIMD set
+// this CPU runs, with another set's integer rows where it has integer
+// batched kernels but no integer rows (withIntRows), and each set with
+// batched kernels once more without them ("-rows": batchRows, what a set
+// without them runs).
+func benchBatchSets() []*impl {
+	var sets []*impl
+	for _, im := range impls() {
+		if im == goImpl {
+			continue
+		}
+		if c := withIntRows(im); c != nil {
+			im = c
+		}
+		sets = append(sets, im)
+		if im.batchQ != nil || im.batchQi != nil || im.batchHalf != nil {
+			c := *im
+			c.name += "-rows"
+			c.batchQ, c.batchQi, c.batchHalf = nil, nil, nil
+			sets = append(sets, &c)
+		}
+	}
+	return sets
 }
 
 // BenchmarkBatchedVsPacked times the two products a batch of n inputs can

@@ -69,7 +69,11 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 	case qi && active.batchQi == nil, !qi && active.batchQ == nil:
 		// batchRows reads ins.
 	case qi:
-		b.xw = growI16(b.xw, n*cols)
+		// 32 values past the inputs: a padded block of the 512-bit lane
+		// kernel (qbatchInt2x8Z) reads an eighth input there, whose
+		// outputs it drops.
+		b.xw = growI16(b.xw, n*cols+32)
+		clear(b.xw[n*cols:])
 		// The lane kernel reads eight dx and xsum from a block's first
 		// input: a padded block's last group reads past n·ng. What it
 		// reads there only reaches the padding's outputs, never stored.

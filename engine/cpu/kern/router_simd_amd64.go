@@ -41,6 +41,12 @@ var avx512Impl = &impl{
 	tileStore:    tile12x16T,
 	prefetchRows: prefetchRows,
 	packPanel:    avx2PackPanel,
+
+	// Batched decode (qbatch.go, hbatch.go, avx512_qbatch.go).
+	batchQ:    avx2BatchQ,
+	batchQi:   avx512BatchQi,
+	batchXT:   true,
+	batchHalf: avx512BatchHalf,
 }
 
 var avx2Impl = &impl{

@@ -1,0 +1,90 @@
+//go:build goexperiment.simd && amd64
+
+package kern
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// AVX-512 batched quantized rows: the AVX2 set's batched path (avx2_qbatch.go)
+// with its integer kernels rewritten for AVX512_VNNI
+// (avx512_qbatch_amd64.s), whose sums and outputs are the AVX2 kernels'
+// bit for bit. Float inputs take the AVX2 float kernels.
+
+//go:noescape
+func qbatchInt2x4V(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sc, bs *float32, n, groups, units int, q4 bool, out *float32)
+
+//go:noescape
+func qbatchIntT4x8V(q unsafe.Pointer, rowBytes int, xt *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
+
+// avx512QB are the VNNI kernels where the CPU has AVX512_VNNI (not every
+// AVX-512 CPU does: Skylake-X has not), else the AVX2 ones.
+var avx512QB = func() qbatchInts {
+	if archsimd.X86.AVX512VNNI() {
+		return qbatchInts{pair: qbatchInt2x4V, lane: qbatchIntT4x8V, lane2: qbatchInt2x8Z}
+	}
+	return avx2QB
+}()
+
+//go:noescape
+func qbatchInt2x8Z(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sb *float32, n, groups, units int, q4 bool, out *float32)
+
+// avx512BatchPairs8 runs rows r0.. two at a time through k.lane2, every
+// block of eight int16 inputs (qbatchLanes; a last block of seven reads a
+// padding input, qbatch.xw's last 32 values, into an output it drops), the
+// inputs past the last block through avx2BatchPairs. Like avx2BatchQuads,
+// whose outputs it gives, it takes rows in fours and returns the first row
+// it left (r1 less (r1-r0)%4), so that the rows left take the same kernels
+// as in the AVX2 set and every output is the same bits.
+func avx512BatchPairs8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
+	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
+	ng, lanes := cols/gs, qbatchLanes(n)
+	q4 := m.DType == Q4
+	rowBytes := cols
+	if q4 {
+		rowBytes = cols / 2
+	}
+	sc, bs, sb, out := tmp[:2*ng], tmp[2*ng:4*ng], tmp[4*ng:8*ng], tmp[8*ng:8*ng+16]
+	r, end := r0, r0+(r1-r0)&^3
+	for ; r < end; r += 2 {
+		// Rows r and r+1's scales (and biases) are adjacent: one widening;
+		// the kernel reads a group's two scales and two biases as one run.
+		avx2Widen(sc, &m.Scales, r*ng)
+		avx2Widen(bs, &m.Biases, r*ng)
+		for g := range ng {
+			d := sb[4*g : 4*g+4 : 4*g+4]
+			d[0], d[1], d[2], d[3] = sc[g], sc[ng+g], bs[g], bs[ng+g]
+		}
+		q := unsafe.Pointer(&m.Q[r*rowBytes])
+		for j := 0; j < lanes; j += 8 {
+			k.lane2(q, rowBytes, &b.xw[j*32], &b.dx[j], &b.xs[j], &sb[0], n, ng, gs/32, q4, &out[0])
+			for i := range min(8, n-j) {
+				y[(j+i)*rows+r] = out[i]
+				y[(j+i)*rows+r+1] = out[8+i]
+			}
+		}
+		if lanes < n {
+			avx2BatchPairs(k, y, m, r, r+2, b, tmp, lanes)
+		}
+	}
+	return r
+}
+
+func avx512BatchQi(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
+	batchAsm(&avx512QB, y, m, r0, r1, b, tmp, true)
+}
+
+//go:noescape
+func hbatch2x4Z(w unsafe.Pointer, ldw int, x *float32, ldx, cols int, bf16 bool, out *float32)
+
+// avx512BatchHalf is the AVX2 batched half product (avx2_hbatch.go) with
+// hbatch2x4Z, 16 columns a step, where the columns are a multiple of 16: the
+// same products, summed over 16 lanes instead of 8 (another float32 order).
+func avx512BatchHalf(y []float32, m *Mat, r0, r1 int, x []float32, n int) {
+	if m.Cols%16 != 0 {
+		avx2BatchHalf(y, m, r0, r1, x, n)
+		return
+	}
+	batchHalfWith(hbatch2x4Z, y, m, r0, r1, x, n)
+}
