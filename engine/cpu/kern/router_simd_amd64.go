@@ -32,6 +32,13 @@ var avx512Impl = &impl{
 	attnScores: avx512AttnScores,
 	attnValues: avx512AttnValues,
 	axpyF16:    avx512AxpyF16,
+	maxOf:      avx2Max,
+
+	attnScoresF16:   avx2AttnScoresF16,
+	attnValuesF16:   avx2AttnValuesF16,
+	attnScoresF16x3: avx2AttnScoresF16x3,
+	attnValuesF16x3: avx2AttnValuesF16x3,
+	f32ToF16:        avx2F32ToF16,
 }
 
 var avx2Impl = &impl{
