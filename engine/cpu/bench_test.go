@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mlx-manager/mlx-manager/engine/cpu"
+	"github.com/mlx-manager/mlx-manager/engine/cpu/kern"
 	"github.com/mlx-manager/mlx-manager/engine/model"
 	"github.com/mlx-manager/mlx-manager/engine/model/modeltest"
 )
@@ -150,12 +151,23 @@ func BenchmarkPrefill(b *testing.B) {
 // generated ones, e.g. one of mlx-manager bench's 0.5B models.
 var benchModel = flag.String("bench-model", "", "model folder for BenchmarkDecodeBatch instead of the generated 31M-parameter ones")
 
+// benchKernels is the kernel set BenchmarkDecodeBatch runs (kern.Use), to
+// compare sets per CPU second on one machine (default: the fastest).
+var benchKernels = flag.String("bench-kernels", "", "kernel set for BenchmarkDecodeBatch (kern.Sets); default the fastest")
+
 // BenchmarkDecodeBatch is one decode step of n sequences through ForwardBatch
 // (n = 1: Forward), each after its own 32-token prompt: what engine/sched
 // runs for n concurrent requests. tok/s counts every sequence's token;
 // cpu-µs/tok (CPU time per token) is the figure to compare on a busy machine
 // (with -test.cpu 1, so that no idle worker spins).
 func BenchmarkDecodeBatch(b *testing.B) {
+	if *benchKernels != "" {
+		saved := kern.Backend()
+		if err := kern.Use(*benchKernels); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = kern.Use(saved) })
+	}
 	specs := benchSpecs
 	if *benchModel != "" {
 		specs = append(specs[:0:0], benchSpecs[0])
