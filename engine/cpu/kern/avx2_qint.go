@@ -12,9 +12,13 @@ import "unsafe"
 // biases widened there from F32, F16 or BF16 eight groups at a time, so that a
 // row of a small matrix (896 columns in a 0.5B model) costs one call.
 
-func avx2RowsQ8i(y []float32, m *Mat, r0 int, in *qin) { avx2RowsInt(y, m, r0, in, false) }
+func avx2RowsQ8i(y []float32, m *Mat, r0 int, in *qin) { avx2RowsInt(y, m, r0, in, false, rowsInt4) }
 
-func avx2RowsQ4i(y []float32, m *Mat, r0 int, in *qin) { avx2RowsInt(y, m, r0, in, true) }
+func avx2RowsQ4i(y []float32, m *Mat, r0 int, in *qin) { avx2RowsInt(y, m, r0, in, true, rowsInt4) }
+
+// rows4Func is a four-row integer kernel: rowsInt4, or rowsInt4VNNI
+// (avx512_qint.go), which returns the same bits.
+type rows4Func func(q unsafe.Pointer, stride int, xw *int16, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, groups, units int, q4 bool, y *float32)
 
 // Scale kinds of rowInt's sc and bs arguments.
 const (
@@ -23,7 +27,9 @@ const (
 	qintScalesBF16 = 2
 )
 
-func avx2RowsInt(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
+// avx2RowsInt runs four rows a call through four, the rest one by one
+// through rowInt.
+func avx2RowsInt(y []float32, m *Mat, r0 int, in *qin, q4 bool, four rows4Func) {
 	cols, gs := m.Cols, m.GroupSize
 	ng := cols / gs
 	rowBytes := cols
@@ -50,7 +56,7 @@ func avx2RowsInt(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
 	for ; i+4 <= len(y); i += 4 {
 		r := r0 + i
 		off := uintptr(r*ng) * elem
-		rowsInt4(unsafe.Pointer(&m.Q[r*rowBytes]), rowBytes, xw, dx, xsum, unsafe.Add(sc, off), unsafe.Add(bs, off),
+		four(unsafe.Pointer(&m.Q[r*rowBytes]), rowBytes, xw, dx, xsum, unsafe.Add(sc, off), unsafe.Add(bs, off),
 			ng*int(elem), kind, ng, gs/32, q4, &y[i])
 	}
 	for ; i < len(y); i++ {

@@ -57,7 +57,9 @@ func BenchmarkMatVecHot(b *testing.B) {
 }
 
 // BenchmarkMatVec reports the weight bandwidth of decode's product (MB/s of
-// weights) for a 2048×2048 matrix, per kernel set and thread count.
+// weights) for a 2048×2048 matrix read from memory (copies of it past the
+// caches), per kernel set and thread count; on one thread also per CPU
+// second (cpu-MB/s).
 func BenchmarkMatVec(b *testing.B) {
 	for _, d := range benchTypes {
 		ms := benchMats(d, 2048, 2048)
@@ -76,8 +78,14 @@ func BenchmarkMatVec(b *testing.B) {
 						e.SetIntInput(mode.on)
 						b.SetBytes(ms[0].Bytes())
 						b.ResetTimer()
-						for i := 0; b.Loop(); i++ {
-							e.MatVec(y, ms[i%len(ms)], x)
+						i := 0
+						f := func() { e.MatVec(y, ms[i%len(ms)], x); i++ }
+						if threads == 1 { // per CPU second too: the figure to compare on a busy machine
+							cpuLoop(b, ms[0].Bytes(), f)
+							return
+						}
+						for b.Loop() {
+							f()
 						}
 					})
 				}
@@ -251,18 +259,13 @@ func BenchmarkMatMulBatch(b *testing.B) {
 }
 
 // benchBatchSets are the sets BenchmarkMatMulBatch compares: every SIMD set
-// this CPU runs, with another set's integer rows where it has integer
-// batched kernels but no integer rows (withIntRows), and each set with
-// batched kernels once more without them ("-rows": batchRows, what a set
-// without them runs).
+// this CPU runs, and each set with batched kernels once more without them
+// ("-rows": batchRows, what a set without them runs).
 func benchBatchSets() []*impl {
 	var sets []*impl
 	for _, im := range impls() {
 		if im == goImpl {
 			continue
-		}
-		if c := withIntRows(im); c != nil {
-			im = c
 		}
 		sets = append(sets, im)
 		if im.batchQ != nil || im.batchQi != nil || im.batchHalf != nil {

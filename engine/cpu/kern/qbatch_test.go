@@ -9,22 +9,11 @@ import (
 
 // forEachBatchSet runs f on every kernel set, and once more on each set that
 // has batched kernels with them removed, so that batchRows (the path of the
-// sets without them) is tested on every CPU. A set with integer batched
-// kernels but no integer rows of its own (so that IntInput is off with it)
-// also runs with another set's integer rows (withIntRows), so that its
-// batchQi is tested.
+// sets without them) is tested on every CPU.
 func forEachBatchSet(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
 	forEachImpl(t, func(t *testing.T) {
 		t.Run("kernels", f)
-		if im := withIntRows(active); im != nil {
-			t.Run("kernels+introws", func(t *testing.T) {
-				saved := active
-				active = im
-				defer func() { active = saved }()
-				f(t)
-			})
-		}
 		if active.batchQ == nil && active.batchQi == nil {
 			return
 		}
@@ -37,26 +26,6 @@ func forEachBatchSet(t *testing.T, f func(t *testing.T)) {
 			f(t)
 		})
 	})
-}
-
-// withIntRows returns a copy of im with the integer rows (rowsQ8i, rowsQ4i,
-// qintGroup) of another set this CPU runs, when im has integer batched
-// kernels but no integer rows (so that Exec.IntInput is off with it and its
-// batchQi would never run); nil otherwise. The integer rows' sums are the
-// same in every set (qint.go), so the batched outputs must match them.
-func withIntRows(im *impl) *impl {
-	if im.batchQi == nil || im.rowsQ8i != nil {
-		return nil
-	}
-	for _, o := range impls() {
-		if o.rowsQ8i != nil && o.rowsQ4i != nil {
-			c := *im
-			c.name = im.name + "+" + o.name + "-introws"
-			c.rowsQ8i, c.rowsQ4i, c.qintGroup = o.rowsQ8i, o.rowsQ4i, o.qintGroup
-			return &c
-		}
-	}
-	return nil
 }
 
 // TestMatMulBatched checks the batched decode product at every batch size

@@ -7,11 +7,14 @@ import "simd/archsimd"
 var avx512Impl = &impl{
 	name:       "avx512",
 	rowsF32:    avx512RowsF32,
-	rowsF16:    avx512RowsF16,
-	rowsBF16:   avx512RowsBF16,
+	rowsF16:    avx2RowsF16, // from memory faster than avx512RowsF16 (design.md)
+	rowsBF16:   avx2RowsBF16,
 	rowsQ8:     avx512RowsQ8,
 	rowsQ4:     avx512RowsQ4,
 	prepQ:      avx512PrepQ,
+	rowsQ8i:    avx512RowsQ8i,
+	rowsQ4i:    avx512RowsQ4i,
+	qintGroup:  avx2QintGroup,
 	dequant:    avx512Dequant,
 	f16ToF32:   avx512F16ToF32,
 	finiteF16:  avx512FiniteF16,
@@ -47,6 +50,15 @@ var avx512Impl = &impl{
 	batchQi:   avx512BatchQi,
 	batchXT:   true,
 	batchHalf: avx512BatchHalf,
+
+	// Decode's attention over an F16 cache (attnf16.go).
+	maxOf: avx2Max,
+
+	attnScoresF16:   avx2AttnScoresF16,
+	attnValuesF16:   avx2AttnValuesF16,
+	attnScoresF16x3: avx2AttnScoresF16x3,
+	attnValuesF16x3: avx2AttnValuesF16x3,
+	f32ToF16:        avx2F32ToF16,
 }
 
 var avx2Impl = &impl{
