@@ -19,10 +19,6 @@ func ldh8(p unsafe.Pointer) archsimd.Uint32x8 {
 	return archsimd.LoadUint16x8Array((*[8]uint16)(p)).ExtendToUint32()
 }
 
-func ldb8(p unsafe.Pointer) archsimd.Uint32x8 {
-	return archsimd.LoadUint8x16Array((*[16]uint8)(p)).ExtendLo8ToUint32()
-}
-
 func ldu8(p *[16]uint32) archsimd.Uint32x8 { return archsimd.LoadUint32x8Array((*[8]uint32)(p[:8])) }
 
 func lf8(p *[16]float32) f32x8 { return archsimd.LoadFloat32x8Array((*[8]float32)(p[:8])) }

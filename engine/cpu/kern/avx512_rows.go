@@ -97,7 +97,7 @@ func avx512RowsF32(y, w []float32, cols int, x []float32) {
 		goRowsF32(y, w, cols, x)
 		return
 	}
-	// One row at a time, as in avx512RowsHalf (2048×2048 from memory, one
+	// One row at a time (2048×2048 from memory, one
 	// thread: 24 GB/s four rows at once, 34 GB/s one row at a time; llama
 	// 501M decode 22 -> 29 tok/s).
 	xp, wp, stride := unsafe.Pointer(&x[0]), unsafe.Pointer(&w[0]), uintptr(cols)*4
@@ -125,130 +125,6 @@ func dot1F32(x, w unsafe.Pointer, n int) float32 {
 		a0 = ldf(unsafe.Add(w, o)).MulAdd(ldf(unsafe.Add(x, o)), a0)
 	}
 	return hsum16(a0.Add(a1))
-}
-
-func avx512RowsF16(y []float32, w []uint16, cols int, x []float32, finite bool) {
-	avx512RowsHalf(y, w, cols, x, false, finite)
-}
-
-func avx512RowsBF16(y []float32, w []uint16, cols int, x []float32, _ bool) {
-	avx512RowsHalf(y, w, cols, x, true, false)
-}
-
-// avx512RowsHalf computes one row at a time, so that each thread reads its
-// rows as one sequential stream, with four independent FMA chains per row:
-// with two chains (or four rows of one chain) the FMA latency, not memory,
-// bounded decode (llama 501M, 2 threads: F16 27 -> 43 tok/s, BF16 38 -> 44).
-func avx512RowsHalf(y []float32, w []uint16, cols int, x []float32, bf, finite bool) {
-	x, w = x[:cols], w[:len(y)*cols]
-	vec := cols &^ 15
-	tail, dot := goDotF16, dot1F16
-	switch {
-	case bf:
-		tail, dot = goDotBF16, dot1BF16
-	case finite:
-		dot = dot1F16Finite
-	}
-	if vec == 0 {
-		for i := range y {
-			y[i] = tail(x, w[i*cols:(i+1)*cols])
-		}
-		return
-	}
-	xp, wp, stride := unsafe.Pointer(&x[0]), unsafe.Pointer(&w[0]), uintptr(cols)*2
-	for i := range y {
-		y[i] = dot(xp, unsafe.Add(wp, uintptr(i)*stride), vec) + tail(x[vec:], w[i*cols+vec:(i+1)*cols])
-	}
-}
-
-// Paired 16-bit loads: 32 weights are loaded as 16 uint32s, whose low
-// halves (even columns) and high halves (odd columns) are widened in place,
-// without the zero-extending load that costs two micro-ops per 16 weights.
-// The matching x values are split into evens and odds by two permutes.
-// Even and odd products of two blocks go to four accumulators.
-var (
-	cEvenIdx = [16]uint32{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}
-	cOddIdx  = [16]uint32{1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}
-	cHiHalf  = splat32(0xffff0000)
-)
-
-func ldw(p unsafe.Pointer) archsimd.Int32x16 {
-	return archsimd.LoadInt32x16Array((*[16]int32)(p))
-}
-
-// xEvenOdd splits 32 x values into the even and odd columns.
-func xEvenOdd(p unsafe.Pointer) (xe, xo f32x16) {
-	lo, hi := ldf(p), ldf(unsafe.Add(p, 64))
-	return lo.ConcatPermute(hi, ldu(&cEvenIdx)), lo.ConcatPermute(hi, ldu(&cOddIdx))
-}
-
-// hLo and hHi widen the low and high finite halves of each uint32 as
-// h2fFinite does: shifted right arithmetically by 3, a half in the high 16
-// bits has its sign in bit 31 and its exponent and mantissa in bits 13-27.
-func hLo(u archsimd.Int32x16) f32x16 { return hHi(u.ShiftAllLeft(16)) }
-
-func hHi(u archsimd.Int32x16) f32x16 {
-	return u.ShiftAllRight(3).AsUint32x16().And(ldu(&cHalfFinite)).BitsToFloat32().Mul(archsimd.LoadFloat32x16Array(&cHalfMul))
-}
-
-func bLo(u archsimd.Int32x16) f32x16 { return u.ShiftAllLeft(16).AsUint32x16().BitsToFloat32() }
-
-func bHi(u archsimd.Int32x16) f32x16 { return u.AsUint32x16().And(ldu(&cHiHalf)).BitsToFloat32() }
-
-// dot1F16Finite is dot1F16 for halves without Inf or NaN.
-//
-//go:noinline
-func dot1F16Finite(x, w unsafe.Pointer, n int) float32 {
-	var a0, b0, a1, b1 f32x16
-	o, end := uintptr(0), uintptr(n)*2
-	for ; o+128 <= end; o += 128 {
-		xe, xo := xEvenOdd(unsafe.Add(x, 2*o))
-		u := ldw(unsafe.Add(w, o))
-		a0 = hLo(u).MulAdd(xe, a0)
-		b0 = hHi(u).MulAdd(xo, b0)
-		xe, xo = xEvenOdd(unsafe.Add(x, 2*o+128))
-		u = ldw(unsafe.Add(w, o+64))
-		a1 = hLo(u).MulAdd(xe, a1)
-		b1 = hHi(u).MulAdd(xo, b1)
-	}
-	a0, b0 = a0.Add(a1), b0.Add(b1)
-	for ; o+64 <= end; o += 64 {
-		xe, xo := xEvenOdd(unsafe.Add(x, 2*o))
-		u := ldw(unsafe.Add(w, o))
-		a0 = hLo(u).MulAdd(xe, a0)
-		b0 = hHi(u).MulAdd(xo, b0)
-	}
-	if o < end {
-		a0 = h2fFinite(ldhs(unsafe.Add(w, o))).MulAdd(ldf(unsafe.Add(x, 2*o)), a0)
-	}
-	return hsum16(a0.Add(b0))
-}
-
-//go:noinline
-func dot1BF16(x, w unsafe.Pointer, n int) float32 {
-	var a0, b0, a1, b1 f32x16
-	o, end := uintptr(0), uintptr(n)*2
-	for ; o+128 <= end; o += 128 {
-		xe, xo := xEvenOdd(unsafe.Add(x, 2*o))
-		u := ldw(unsafe.Add(w, o))
-		a0 = bLo(u).MulAdd(xe, a0)
-		b0 = bHi(u).MulAdd(xo, b0)
-		xe, xo = xEvenOdd(unsafe.Add(x, 2*o+128))
-		u = ldw(unsafe.Add(w, o+64))
-		a1 = bLo(u).MulAdd(xe, a1)
-		b1 = bHi(u).MulAdd(xo, b1)
-	}
-	a0, b0 = a0.Add(a1), b0.Add(b1)
-	for ; o+64 <= end; o += 64 {
-		xe, xo := xEvenOdd(unsafe.Add(x, 2*o))
-		u := ldw(unsafe.Add(w, o))
-		a0 = bLo(u).MulAdd(xe, a0)
-		b0 = bHi(u).MulAdd(xo, b0)
-	}
-	if o < end {
-		a0 = bf16f32(ldh(unsafe.Add(w, o))).MulAdd(ldf(unsafe.Add(x, 2*o)), a0)
-	}
-	return hsum16(a0.Add(b0))
 }
 
 func avx512Dot(a, b []float32) float32 {
