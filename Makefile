@@ -72,10 +72,11 @@ test: test-reset
 
 # The steps of make test run in two chains side by side (make -j2), each
 # chain one step after another and each about half of the tests' CPU time:
-# npm-deps, build, test-nosimd, test-tray and the race pass (which needs the
-# binary and the npm harnesses); and the static checks, test-arm64, ui-test,
-# fuzz and test-norace (ui-test and test-norace wait for npm-deps, ui-test for
-# build too, so that it does not read assets/ui while vite writes it). Both
+# npm-deps, build, test-tray and the race pass (which needs the binary and the
+# npm harnesses, and is the longest step: it starts as early as it can); and
+# the static checks, test-nosimd, test-arm64, ui-test, fuzz and test-norace
+# (ui-test and test-norace wait for npm-deps, ui-test for build too, so that
+# it does not read assets/ui while vite writes it). Both
 # chains end with a pass of many packages, which keeps both cores busy to the
 # end. One step after another left a 2-core machine's second core idle for a
 # third of the run (npm ci waiting on the registry, the browser test on
@@ -83,17 +84,17 @@ test: test-reset
 # start-up). Each step's output prints in one piece when it ends
 # (--output-sync). A step is a make of its own, so that it sees the files the
 # steps before it made (node_modules).
-TEST_STEPS := npm-deps build test-nosimd test-tray test-go lint tidy-check test-arm64 ui-test fuzz test-norace
+TEST_STEPS := npm-deps build test-tray test-go lint tidy-check test-nosimd test-arm64 ui-test fuzz test-norace
 .PHONY: test-steps $(TEST_STEPS:%=test-step-%)
 test-steps: $(TEST_STEPS:%=test-step-%)
 $(TEST_STEPS:%=test-step-%): test-step-%:
 	@$(MAKE) --no-print-directory $*
 test-step-build: test-step-npm-deps
-test-step-test-nosimd: test-step-build
-test-step-test-tray: test-step-test-nosimd
+test-step-test-tray: test-step-build
 test-step-test-go: test-step-test-tray
 test-step-tidy-check: test-step-lint
-test-step-test-arm64: test-step-tidy-check
+test-step-test-nosimd: test-step-tidy-check
+test-step-test-arm64: test-step-test-nosimd
 test-step-ui-test: test-step-test-arm64 test-step-build
 test-step-fuzz: test-step-ui-test
 test-step-test-norace: test-step-fuzz test-step-npm-deps
@@ -157,16 +158,30 @@ test-nosimd:
 .PHONY: test-arm64
 QEMU_ARM64 ?= qemu-aarch64-static
 ARM64_TEST_PKGS := ./engine/cpu/kern ./engine/cpu
-# Under emulation engine/cpu leaves out two suites whose subject does not depend
-# on the instruction set and which test-go/test-norace run natively: TestConformance
-# (prefill chunking, threads, the int16-activation path NEON does not have; every
-# conformance model on every kernel set, NEON included, is TestExactEveryKernelSet's
-# job) and TestIntActivations (the int16 kernels are amd64-only). Together they
-# took 90 of the 127 emulated seconds.
-# TestInt8Prefill likewise measures amd64-only kernels (int8 prefill).
+# Emulation runs what exercises the NEON kernels; what does not depend on the
+# instruction set runs natively in test-go, test-norace and test-nosimd. Each
+# package has its own -test.skip:
+# - engine/cpu/kern leaves out the plain-Go set's subtests (forEachImpl names
+#   them go, go#01, ...): the same Go source is tested natively in three passes,
+#   and on arm64 TestExactEveryKernelSet still runs it on every conformance model.
+#   Half of the package's emulated time (TestMatMul's go subtests alone: 56 of
+#   194 emulated seconds, Dec 2026).
+# - engine/cpu leaves out TestConformance (prefill chunking, threads, the
+#   int16-activation path NEON does not have; every conformance model on every
+#   kernel set, NEON included, is TestExactEveryKernelSet's job),
+#   TestIntActivations and TestInt8Prefill (amd64-only kernels), and the
+#   executor-level runs whose kernel facts kern proves on every set:
+#   TestForwardBatch and TestForwardBatchStories (batched rows give what each
+#   row alone gives, bit for bit: kern's TestMatMulsPacked, TestMatMulBatched*,
+#   TestAttentionBatch), TestStories and TestKVF16 (stories260K's shapes are
+#   kern's 64x172 and 13x172 cases; the half cache against the reference is
+#   TestMatchesReference's qwen3 case and TestKVBlocksBitIdentical's f16 runs,
+#   which still run emulated). Those four took 144 of engine/cpu's 259
+#   emulated seconds.
+ARM64_SKIP_kern := /^go(\#[0-9]+)?$$
+ARM64_SKIP_cpu := ^(TestConformance|TestIntActivations|TestInt8Prefill|TestForwardBatch|TestForwardBatchStories|TestStories|TestKVF16)$$
 # The two packages' emulated binaries run side by side: in series they took 62 s
 # on a 2-core CI machine for about 70 CPU-s, one core busy and the other idle.
-ARM64_CPU_SKIP := ^(TestConformance|TestIntActivations|TestInt8Prefill)$$
 test-arm64:
 	@if ! command -v $(QEMU_ARM64) >/dev/null 2>&1; then \
 	  msg="test-arm64: $(QEMU_ARM64) not found; install it with: apt-get install qemu-user-static"; \
@@ -177,7 +192,7 @@ test-arm64:
 	mkdir -p $(TESTLOG); \
 	GOARCH=arm64 $(GO) test -c -o "$$tmp/" $(ARM64_TEST_PKGS); \
 	for p in $(ARM64_TEST_PKGS); do \
-	  skip=; [ $$p = ./engine/cpu ] && skip='$(ARM64_CPU_SKIP)'; \
+	  case $$p in ./engine/cpu) skip='$(ARM64_SKIP_cpu)';; ./engine/cpu/kern) skip='$(ARM64_SKIP_kern)';; *) skip=;; esac; \
 	  echo "qemu arm64: $$p"; \
 	  { (cd "$$($(GO) list -f '{{.Dir}}' $$p)" && $(GO) tool test2json -t -p "arm64:$$p" $(QEMU_ARM64) "$$tmp/$$(basename $$p).test" -test.v=test2json -test.count=1 -test.timeout=20m -test.skip="$$skip") \
 	    | $(TESTSUM) -log $(TESTLOG)/arm64-$$(basename $$p).json || touch "$$tmp/failed"; } & \

@@ -167,11 +167,19 @@ func randVec(rng *rand.Rand, n int) []float32 {
 	return x
 }
 
-// forEachImpl runs f once per kernel set available in this build and CPU,
-// with that set active.
+// onlyImpl, when set, is the one kernel set forEachImpl runs: a test that
+// changes one set's path (TestAVX2WithoutF16C) reruns other tests on that set
+// alone, not again on the sets it does not touch.
+var onlyImpl string
+
+// forEachImpl runs f once per kernel set available in this build and CPU
+// (or onlyImpl's), with that set active.
 func forEachImpl(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
 	for _, im := range impls() {
+		if onlyImpl != "" && im.name != onlyImpl {
+			continue
+		}
 		t.Run(im.name, func(t *testing.T) {
 			saved := active
 			active = im
