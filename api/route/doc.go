@@ -32,10 +32,14 @@
 // without encoding/json (usage.go). Over 19 interleaved pairs of runs the
 // front's added CPU went from a median 322 µs a request (IQR 263-369) to 278
 // (254-313), lower in 13 of the pairs; the added latency to the first byte
-// stayed about 10 ms (IQR 8.6-11.3 before, 7.8-13.4 after), over the 5 ms
-// the issue asks: with the front and the backend sharing two cores with
-// 14-35 runnable threads, that figure measures the load as much as the
-// router, and it still has to be taken on a quiet machine.
+// stayed about 10 ms under that load (IQR 8.6-11.3 before, 7.8-13.4 after):
+// with the front and the backend sharing two cores with 14-35 runnable
+// threads, it measures the load as much as the router. Quiet (load 1.4-1.9,
+// same day and machine, six rounds of 32 streams) the router added a median
+// 1.7-3.1 ms with a daemon backend and 1.8-2.1 ms with an instant one, under
+// the 5 ms; on the Zen 1 of the session before, 7.6-8.9 ms: the added time
+// grows with the front's CPU per request, since the front and the backend
+// share the two cores.
 //
 // Who may import me: api.
 package route
