@@ -88,10 +88,7 @@ func avx2BatchQuads(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, t
 	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
 	ng, lanes := cols/gs, qbatchLanes(n)
 	q4 := m.DType == Q4
-	rowBytes := cols
-	if q4 {
-		rowBytes = cols / 2
-	}
+	rowBytes := m.codeRowBytes()
 	sb, out := tmp[:8*ng], tmp[8*ng:8*ng+32]
 	w := (*int16)(unsafe.Pointer(&tmp[8*ng+32]))
 	sc, bs := tmp[8*ng+544:12*ng+544], tmp[12*ng+544:16*ng+544]
@@ -130,10 +127,7 @@ func avx2BatchPairs(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, t
 	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
 	ng, units := cols/gs, gs/32
 	q4 := m.DType == Q4
-	rowBytes := cols
-	if q4 {
-		rowBytes = cols / 2
-	}
+	rowBytes := m.codeRowBytes()
 	sc, bs, out := tmp[:2*ng], tmp[2*ng:4*ng], tmp[4*ng:4*ng+8]
 	r := r0
 	for ; r+1 < r1; r += 2 {
@@ -162,10 +156,7 @@ func avx2BatchRows(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, qi
 	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
 	ng, units := cols/gs, gs/32
 	q4 := m.DType == Q4
-	rowBytes := cols
-	if q4 {
-		rowBytes = cols / 2
-	}
+	rowBytes := m.codeRowBytes()
 	sc, bs, out := tmp[:ng], tmp[ng:2*ng], tmp[2*ng:2*ng+qbatchRows]
 	for r := r0; r < r1; r++ {
 		avx2Widen(sc, &m.Scales, r*ng)

@@ -32,10 +32,7 @@ const (
 func avx2RowsInt(y []float32, m *Mat, r0 int, in *qin, q4 bool, four rows4Func) {
 	cols, gs := m.Cols, m.GroupSize
 	ng := cols / gs
-	rowBytes := cols
-	if q4 {
-		rowBytes = cols / 2
-	}
+	rowBytes := m.codeRowBytes()
 	if m.Scales.DType == F16 && !hasF16C {
 		// Without F16C the assembly cannot widen halves: widen each row's
 		// scales and biases here.
@@ -71,10 +68,7 @@ func avx2RowsInt(y []float32, m *Mat, r0 int, in *qin, q4 bool, four rows4Func) 
 func avx2RowsIntWidened(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
 	cols, gs := m.Cols, m.GroupSize
 	ng := cols / gs
-	rowBytes := cols
-	if q4 {
-		rowBytes = cols / 2
-	}
+	rowBytes := m.codeRowBytes()
 	sc, bs := make([]float32, ng), make([]float32, ng)
 	for i := range y {
 		r := r0 + i

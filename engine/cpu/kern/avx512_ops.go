@@ -66,17 +66,11 @@ func avx512F16ToF32(dst []float32, src []uint16) {
 
 func avx512BF16ToF32(dst []float32, src []uint16) {
 	dst = dst[:len(src)]
-	j := 0
-	for ; j+16 <= len(src); j += 16 {
-		bf16f32(archsimd.LoadUint16x16(src[j:]).ExtendToUint32()).Store(dst[j:])
+	vec := len(src) &^ 15
+	if vec > 0 {
+		bf16Widen16(&dst[0], &src[0], vec)
 	}
-	if j < len(src) {
-		var in [16]uint16
-		var out [16]float32
-		copy(in[:], src[j:])
-		bf16f32(archsimd.LoadUint16x16(in[:]).ExtendToUint32()).Store(out[:])
-		copy(dst[j:], out[:])
-	}
+	goBF16ToF32(dst[vec:], src[vec:])
 }
 
 // The vectors of Exp's polynomial (see the note on constants in avx512_rows.go).

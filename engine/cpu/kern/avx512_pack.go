@@ -32,23 +32,18 @@ func avx512PackRow(dst []float32, m *Mat, r, c0 int) {
 	switch m.DType {
 	case F32:
 		copy(dst, m.F32[off:off+len(dst)])
-	case F16, BF16:
+	case F16:
+		// VCVTPH2PS, as avx2PackRow's F16C conversion, rather than the
+		// set's f16ToF32 (a bit trick that keeps a signaling NaN's bits):
+		// the packed paths of both sets convert every half alike.
 		src := m.U16[off : off+len(dst)]
 		vec := len(dst) &^ 15
 		if vec > 0 {
-			if m.DType == F16 {
-				f16Widen16(&dst[0], &src[0], vec)
-			} else {
-				bf16Widen16(&dst[0], &src[0], vec)
-			}
+			f16Widen16(&dst[0], &src[0], vec)
 		}
-		if vec < len(dst) {
-			if m.DType == F16 {
-				goF16ToF32(dst[vec:], src[vec:])
-			} else {
-				goBF16ToF32(dst[vec:], src[vec:])
-			}
-		}
+		goF16ToF32(dst[vec:], src[vec:])
+	case BF16:
+		avx512BF16ToF32(dst, m.U16[off:off+len(dst)])
 	case Q8, Q4:
 		gs := m.GroupSize
 		g0, ng := off/gs, len(dst)/gs

@@ -41,10 +41,7 @@ func avx512BatchPairs8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
 	ng, lanes := cols/gs, qbatchLanes(n)
 	q4 := m.DType == Q4
-	rowBytes := cols
-	if q4 {
-		rowBytes = cols / 2
-	}
+	rowBytes := m.codeRowBytes()
 	sc, bs, sb, out := tmp[:2*ng], tmp[2*ng:4*ng], tmp[4*ng:8*ng], tmp[8*ng:8*ng+16]
 	r, end := r0, r0+(r1-r0)&^3
 	for ; r < end; r += 2 {

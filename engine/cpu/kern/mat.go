@@ -49,6 +49,15 @@ func floatsBytes(f *Floats) int64 {
 	return int64(len(f.U16)) * 2
 }
 
+// codeRowBytes is the length in bytes of one row of m.Q: a byte per code
+// for Q8, two codes a byte for Q4.
+func (m *Mat) codeRowBytes() int {
+	if m.DType == Q4 {
+		return m.Cols / 2
+	}
+	return m.Cols
+}
+
 // Check validates that the slices match the shape, so kernels can index
 // without bounds surprises. Call it before using a matrix: it also notes
 // whether F16 weights, scales or biases hold Inf or NaN (a scan at memory

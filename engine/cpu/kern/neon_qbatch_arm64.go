@@ -18,10 +18,7 @@ func neonBatchQ(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
 	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
 	ng, units := cols/gs, gs/32
 	q4 := m.DType == Q4
-	rowBytes := cols
-	if q4 {
-		rowBytes = cols / 2
-	}
+	rowBytes := m.codeRowBytes()
 	sc, bs, out := tmp[:ng], tmp[ng:2*ng], (*[4]float32)(tmp[2*ng:2*ng+4])
 	stride := uintptr(n) * 128 // bytes from a unit of the inputs to the next
 	for r := r0; r < r1; r++ {
