@@ -25,19 +25,25 @@ func avx512AttnScores(s, q, k []float32, stride int) {
 	for ; p+16 <= len(s); p += 16 {
 		scores16((*[16]float32)(s[p:]), unsafe.Pointer(&q[0]), unsafe.Pointer(&k[p*stride]), uintptr(stride)*4, hd)
 	}
-	if p < len(s) {
-		// The last rows go through scores16 too, copied into a block of 16:
-		// a position's score must be the same bits whether it ends a call or
-		// sits inside one, or a cache split in blocks (or reused across
-		// requests) would change the logits.
+	switch {
+	case p == len(s):
+	case len(s) >= 16:
+		// The last rows go through scores16 too, as the block of the last
+		// 16 (those before them get their own bits again): a position's
+		// score must be the same bits whether it ends a call or sits inside
+		// one, or a cache split in blocks (or reused across requests) would
+		// change the logits.
+		p = len(s) - 16
+		scores16((*[16]float32)(s[p:]), unsafe.Pointer(&q[0]), unsafe.Pointer(&k[p*stride]), uintptr(stride)*4, hd)
+	default:
+		// Fewer than 16 positions: copied into a block of 16.
 		var rows [16 * 256]float32
-		r := len(s) - p
-		for i := range r {
-			copy(rows[i*hd:(i+1)*hd], k[(p+i)*stride:])
+		for i := range s {
+			copy(rows[i*hd:(i+1)*hd], k[i*stride:])
 		}
 		var out [16]float32
 		scores16(&out, unsafe.Pointer(&q[0]), unsafe.Pointer(&rows[0]), uintptr(hd)*4, hd)
-		copy(s[p:], out[:r])
+		copy(s, out[:len(s)])
 	}
 }
 
