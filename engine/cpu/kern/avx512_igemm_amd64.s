@@ -205,3 +205,87 @@ w4loop:
 w4done:
 	VZEROUPPER
 	RET
+
+// func i16PackPanel(dst *int16, xm *float32, xt *float32, groups, gs int)
+// Rounds a panel of 16 tokens, given transposed as xt (cols, 16) floats, per
+// group of gs columns to int16 as qintGroupGo does each token's group (amax
+// = max|x|, dx = amax/32767, inv = 32767/amax or 0, xq = trunc(x·inv ± 0.5)
+// clamped to ±32767: the same float32 operations, one lane per token), and
+// writes per column pair the 16 tokens' two values as dwords (low: the even
+// column) to dst, and per group the 16 dx then the 16 Σx (summed in column
+// order, as groupSums) to xm. x must be finite.
+TEXT ·i16PackPanel(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ xm+8(FP), AX
+	MOVQ xt+16(FP), SI
+	MOVQ groups+24(FP), CX
+	MOVQ gs+32(FP), DX
+	TESTQ CX, CX
+	JZ ppdone
+	MOVL $0x7fffffff, BX
+	VPBROADCASTD BX, Z20
+	MOVL $0x46fffe00, BX // 32767.0
+	VPBROADCASTD BX, Z21
+	MOVL $0x3f000000, BX // 0.5
+	VPBROADCASTD BX, Z22
+	MOVL $0x80000000, BX
+	VPBROADCASTD BX, Z23
+	MOVL $32767, BX
+	VPBROADCASTD BX, Z24
+	MOVL $-32767, BX
+	VPBROADCASTD BX, Z25
+	MOVL $0xffff, BX
+	VPBROADCASTD BX, Z26
+	VPXORD Z27, Z27, Z27
+ppgroup:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	MOVQ SI, R8
+	MOVQ DX, R9
+pp1:
+	VMOVUPS (R8), Z2
+	VADDPS Z2, Z1, Z1
+	VPANDD Z20, Z2, Z2
+	VMAXPS Z2, Z0, Z0
+	ADDQ $64, R8
+	DECQ R9
+	JNZ pp1
+	VDIVPS Z21, Z0, Z3
+	VDIVPS Z0, Z21, Z4
+	VCMPPS $14, Z27, Z0, K1
+	VBLENDMPS Z4, Z27, K1, Z4
+	VMOVUPS Z3, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ $128, AX
+	MOVQ DX, R9
+	SHRQ $1, R9
+pp2:
+	VMOVUPS (SI), Z6
+	VMOVUPS 64(SI), Z7
+	VMULPS Z4, Z6, Z6
+	VMULPS Z4, Z7, Z7
+	VPANDD Z23, Z6, Z8
+	VPORD Z22, Z8, Z8
+	VADDPS Z8, Z6, Z6
+	VPANDD Z23, Z7, Z9
+	VPORD Z22, Z9, Z9
+	VADDPS Z9, Z7, Z7
+	VCVTTPS2DQ Z6, Z6
+	VCVTTPS2DQ Z7, Z7
+	VPMAXSD Z25, Z6, Z6
+	VPMINSD Z24, Z6, Z6
+	VPMAXSD Z25, Z7, Z7
+	VPMINSD Z24, Z7, Z7
+	VPANDD Z26, Z6, Z6
+	VPSLLD $16, Z7, Z7
+	VPORD Z7, Z6, Z6
+	VMOVDQU32 Z6, (DI)
+	ADDQ $128, SI
+	ADDQ $64, DI
+	DECQ R9
+	JNZ pp2
+	DECQ CX
+	JNZ ppgroup
+ppdone:
+	VZEROUPPER
+	RET

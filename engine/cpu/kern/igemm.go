@@ -46,6 +46,12 @@ type i16Kernels struct {
 	// widenQ8 and widenQ4 write n codes (a multiple of 32) as int16 in
 	// column order, from bytes or from nibbles (low one first).
 	widenQ8, widenQ4 func(dst *int16, q *byte, n int)
+	// pack rounds a panel of tokens xt, (cols, packNR) floats, finite,
+	// per group of gs columns to int16 exactly as qintGroupGo rounds each
+	// token's group, and writes the panel's int16 pairs to dst ((cols/2,
+	// packNR, 2)) and per group the tokens' dx then their Σx, summed in
+	// column order as groupSums sums them, to xm.
+	pack func(dst *int16, xm *float32, xt *float32, groups, gs int)
 }
 
 // i16MR is the weight rows of the int16 micro-tile; the set's tileStore
@@ -59,7 +65,7 @@ type i16Pack struct {
 	xm    []float32 // (panels, groups, 2, packNR): dx, then Σx
 	tiles [][]int16 // per thread: (packMC, packKC) codes
 	sb    [][]float32
-	q     [][]int16 // per thread: one rounded group
+	xt    [][]float32 // per thread: one transposed panel
 	pt    i16PackTask
 }
 
@@ -101,58 +107,50 @@ func (e *Exec) packI16(t *packedTask, x []float32, n int, ps []Product) bool {
 	ii.xm = grow(ii.xm, panels*ng*2*packNR)
 	pt := &ii.pt
 	if th := e.pool.Threads(); len(ii.tiles) != th {
-		ii.tiles, ii.sb, ii.q = make([][]int16, th), make([][]float32, th), make([][]int16, th)
+		ii.tiles, ii.sb, ii.xt = make([][]int16, th), make([][]float32, th), make([][]float32, th)
 	}
 	for i := range ii.tiles {
 		ii.tiles[i] = growI16(ii.tiles[i], packMC*packKC)
 		ii.sb[i] = grow(ii.sb[i], packMC*packKC/32*2)
-		ii.q[i] = growI16(ii.q[i], packKC)
+		ii.xt[i] = grow(ii.xt[i], cols*packNR)
 	}
-	*pt = i16PackTask{xp: ii.xp, xm: ii.xm, x: x, q: ii.q, n: n, cols: cols, gs: gs}
+	*pt = i16PackTask{xp: ii.xp, xm: ii.xm, x: x, xt: ii.xt, n: n, cols: cols, gs: gs}
 	e.run(pt, panels, n*cols < parallelMin || panels == 1)
-	pt.xp, pt.xm, pt.x, pt.q = nil, nil, nil, nil
+	pt.xp, pt.xm, pt.x, pt.xt = nil, nil, nil, nil
 	return true
 }
 
-// i16PackTask rounds and packs one panel of tokens per chunk.
+// i16PackTask rounds and packs one panel of tokens per chunk: transposed
+// to (cols, packNR) floats (as the float path packs them), then rounded per
+// group by the set's pack kernel, one lane per token.
 type i16PackTask struct {
 	xp          []int16
 	xm          []float32
 	x           []float32
-	q           [][]int16 // per thread: one rounded group
+	xt          [][]float32 // per thread: one transposed panel
 	n, cols, gs int
 }
 
 func (t *i16PackTask) runChunk(p, tid int) {
-	cols, gs := t.cols, t.gs
-	ng := cols / gs
-	group := qintGroupGo
-	if active.qintGroup != nil {
-		group = active.qintGroup
-	}
-	xp := t.xp[p*cols*packNR : (p+1)*cols*packNR]
-	for j := range packNR {
-		tok := p*packNR + j
-		for g := range ng {
-			var dx, xs float32
-			q := t.q[tid][:gs]
-			if tok < t.n {
-				xg := t.x[tok*cols+g*gs : tok*cols+(g+1)*gs]
-				dx, _ = group(xg, q, false) // x is finite
-				for _, v := range xg {      // as groupSums: the lone product's Σx
-					xs += v
+	cols := t.cols
+	xt := t.xt[tid][:cols*packNR]
+	if (p+1)*packNR > t.n || active.packPanel == nil ||
+		!active.packPanel(xt, t.x[p*packNR*cols:(p+1)*packNR*cols], cols) {
+		for j := range packNR {
+			tok := p*packNR + j
+			if tok >= t.n {
+				for k := range cols {
+					xt[k*packNR+j] = 0
 				}
-			} else {
-				clear(q)
+				continue
 			}
-			m := t.xm[(p*ng+g)*2*packNR:]
-			m[j], m[packNR+j] = dx, xs
-			dst := xp[g*gs*packNR+2*j:]
-			for k := 0; k < gs; k += 2 {
-				dst[k*packNR], dst[k*packNR+1] = q[k], q[k+1]
+			for k, v := range t.x[tok*cols : (tok+1)*cols] {
+				xt[k*packNR+j] = v
 			}
 		}
 	}
+	ng := cols / t.gs
+	active.igemm.pack(&t.xp[p*cols*packNR], &t.xm[p*ng*2*packNR], &xt[0], ng, t.gs)
 }
 
 // runChunkI16 is packedTask.runChunk with int16 inputs: the same chunk,
@@ -247,3 +245,8 @@ func (t *packedTask) i16Block(m *Mat, tid, r0, r1, padded, kb, kc int) ([]int16,
 	}
 	return w, sb
 }
+
+// HasIntPrefill reports whether the active kernel set runs prefill
+// products with MLX 8/4-bit weights on int16 inputs (when SetIntInput is
+// on); without, those prefills keep float inputs.
+func HasIntPrefill() bool { return active.igemm != nil && active.mr == i16MR }
