@@ -147,7 +147,7 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json: the format of the log lines on stderr (env MLX_MANAGER_LOG_FORMAT)")
 	fs.StringVar(&c.Executor, "executor", c.Executor, "inference executor: cpu or gomlx (env MLX_MANAGER_EXECUTOR; default cpu)")
 	fs.StringVar(&c.KVCache, "kv-cache", c.KVCache, "KV cache precision of the cpu executor: f16 or f32 (env MLX_MANAGER_KV_CACHE; default f16 with SIMD kernels)")
-	fs.StringVar(&c.Activations, "activations", c.Activations, "input precision of Q8/Q4 products in the cpu executor: int16 (faster) or f32 (exact) (env MLX_MANAGER_ACTIVATIONS; default int16 where the kernels have it)")
+	fs.StringVar(&c.Activations, "activations", c.Activations, "input precision of Q8/Q4 products in the cpu executor, decode and prefill alike: int16 (faster) or f32 (exact) (env MLX_MANAGER_ACTIVATIONS; default int16 where the kernels have it)")
 	fs.StringVar(&c.PrefillActivations, "prefill-activations", c.PrefillActivations, prefillActivationsUsage+" (env MLX_MANAGER_PREFILL_ACTIVATIONS)")
 	fs.IntVar(&c.Parallel, "parallel", c.Parallel, "requests each loaded model decodes together, shared between users; more wait, admitted in turn by user (env MLX_MANAGER_PARALLEL; default 4)")
 	fs.IntVar(&c.PrefillChunk, "prefill-chunk", c.PrefillChunk, "prompt tokens prefilled per step beside the running requests (env MLX_MANAGER_PREFILL_CHUNK; default 128)")
@@ -339,4 +339,4 @@ func ClientDefaults(env Env) Client {
 }
 
 // prefillActivationsUsage documents --prefill-activations.
-const prefillActivationsUsage = "input precision of prompt products with 4-bit weights in the cpu executor: f32 (exact) or int8 (byte multiply-adds where the kernels have them: faster prefill, next-token KL ~1e-3 nats); default f32"
+const prefillActivationsUsage = "input precision of prompt products with 4-bit weights in the cpu executor: f32 (no int8) or int8 (byte multiply-adds where the kernels have them: faster prefill, next-token KL ~1e-3 nats); default f32 (as --activations: int16 or float inputs)"

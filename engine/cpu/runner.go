@@ -28,8 +28,10 @@ type Options struct {
 	// as the float64 references compute. By default, where the kernel set has
 	// integer kernels (kern.HasIntKernels), that input is quantized per group
 	// to int16 for integer multiply-adds: about 1.5 times the decode speed of
-	// quantized weights, at a next-token KL divergence measured in
-	// qint_test.go.
+	// quantized weights, and in prefill too where the set has the int16
+	// prefill kernel (kern.HasIntPrefill: AVX512_VNNI, ~1.45× the prompt
+	// speed), at a next-token KL divergence measured in qint_test.go and
+	// qintprefill_test.go. FloatActivations turns both off.
 	FloatActivations bool
 	// Int8Prefill quantizes each prompt token's input of products with MLX
 	// 4-bit weights per block of 32 to int8 for byte multiply-adds, where

@@ -89,6 +89,7 @@ type packedTask struct {
 	n     int
 	tiles [][]float32 // per thread: float weights of a block (packMC, packKC)
 	acc   [][]float32 // per thread: accumulators (packMC, panels·packNR)
+	ii    i16Pack     // int16 inputs (igemm.go), when ii.on
 }
 
 func (e *Exec) matMulPacked(y []float32, m *Mat, x []float32, n int) {
@@ -113,7 +114,8 @@ func (e *Exec) packs(m *Mat, n int) bool {
 // as one packed step: products of the same width that MatMul would pack.
 func (e *Exec) packedProducts(n int, ps []Product) int {
 	k := 0
-	for k < len(ps) && k < maxProducts && ps[k].M.Cols == ps[0].M.Cols && e.packs(ps[k].M, n) {
+	for k < len(ps) && k < maxProducts && ps[k].M.Cols == ps[0].M.Cols && e.packs(ps[k].M, n) &&
+		e.samePrefill(ps[0].M, ps[k].M) {
 		k++
 	}
 	return k
@@ -129,11 +131,13 @@ func (e *Exec) matMulsPacked(x []float32, n int, ps []Product) {
 	}
 	cols := ps[0].M.Cols
 	panels := (n + packNR - 1) / packNR
-	t.xp = grow(t.xp, panels*cols*packNR)
-	pt := &e.pt
-	*pt = packTask{xp: t.xp, x: x[:n*cols], n: n, cols: cols}
-	e.run(pt, panels, n*cols < parallelMin || panels == 1)
-	pt.xp, pt.x = nil, nil
+	if t.ii.on = e.packI16(t, x, n, ps); !t.ii.on {
+		t.xp = grow(t.xp, panels*cols*packNR)
+		pt := &e.pt
+		*pt = packTask{xp: t.xp, x: x[:n*cols], n: n, cols: cols}
+		e.run(pt, panels, n*cols < parallelMin || panels == 1)
+		pt.xp, pt.x = nil, nil
+	}
 	t.n, t.np = n, len(ps)
 	work := 0
 	for i, p := range ps {
@@ -155,6 +159,10 @@ func (e *Exec) matMulsPacked(x []float32, n int, ps []Product) {
 }
 
 func (t *packedTask) runChunk(c, tid int) {
+	if t.ii.on {
+		t.runChunkI16(c, tid)
+		return
+	}
 	j := 0
 	for c >= t.first[j+1] {
 		j++

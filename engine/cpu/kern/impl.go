@@ -74,6 +74,9 @@ type impl struct {
 	// i8q4 is the int8 prefill micro-kernel for MLX 4-bit weights
 	// (qint8pack.go); nil: int8 prefill is not available in this set.
 	i8q4 int8MicroFunc
+	// igemm is the packed prefill with int16 inputs for MLX 8/4-bit weights
+	// (igemm.go); nil: those prefills keep float inputs in this set.
+	igemm *i16Kernels
 
 	dot     func(a, b []float32) float32
 	axpy    func(y []float32, a float32, x []float32) // y += a*x

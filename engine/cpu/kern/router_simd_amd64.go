@@ -44,6 +44,7 @@ var avx512Impl = &impl{
 	tileStore:    tile12x16T,
 	prefetchRows: prefetchRows,
 	packPanel:    avx2PackPanel,
+	igemm:        avx512Igemm(), // int16 inputs (igemm.go) where the CPU has VNNI
 
 	// Batched decode (qbatch.go, hbatch.go, avx512_qbatch.go).
 	batchQ:    avx2BatchQ,

@@ -1,0 +1,279 @@
+package kern
+
+// Packed prefill with int16 inputs: the packed path of gemm.go for MLX 8-
+// and 4-bit weights when the Exec has integer inputs on (SetIntInput, the
+// engine's default) and the kernel set has an int16 micro-kernel
+// (impl.igemm: AVX512_VNNI's VPDPWSSD). Each token is rounded per weight
+// group to int16 exactly as a lone product rounds it (qintGroup: xq =
+// round(x/dx), dx = max|x|/32767) and keeps its exact float Σx per group, so
+// a prompt's products follow decode's contract (qint.go):
+//
+//	Σ(s·q+b)·x ≈ s·(dx·Σq·xq) + b·Σx
+//
+// the integer sums exact in int32, the rest in float32. VPDPWSSD multiplies
+// 32 int16 pairs per instruction where an FMA multiplies 16 floats, and a
+// block of int16 codes (packMC×packKC, 24 KiB) and a panel's block (8 KiB)
+// fit Zen 5's 48 KiB L1 together, where the float tile alone took 48 KiB.
+//
+// The layout is gemm.go's (chunks of packMC rows, blocks of packKC columns,
+// panels of packNR tokens, the same threading, tile stores and write-back);
+// what differs is what a block and a panel hold:
+//
+//   - a panel: per column pair, the 16 tokens' two int16 values (one zmm,
+//     (panels, cols/2, packNR, 2)), and apart, per panel and group, the 16
+//     tokens' dx then their Σx (xm);
+//   - a block: the codes widened to int16 in column order, row-major with a
+//     row stride of packKC (the kernel broadcasts a row's two codes of a
+//     pair from memory), and per micro-tile and group the 12 rows' scales
+//     then their biases.
+//
+// int32 bound: a group's sum is at most gs·255·32767 in magnitude (Q8 codes
+// ≤ 255, |xq| ≤ qintMax), and so is every partial sum; for gs ≤ 256 that is
+// ≤ 2 139 029 760 < 2³¹. The path takes group sizes that divide packKC (32,
+// 64, 128 and 256: MLX uses 32, 64 and 128), so no group straddles a block
+// and none exceeds the bound; other sizes take the float path.
+
+// i16Kernels is a set's int16 prefill: the micro-kernel and the widening of
+// codes into a block.
+type i16Kernels struct {
+	// micro accumulates an i16MR×packNR tile of floats c (row stride ldc,
+	// from zero when first): for each of groups groups of gs columns,
+	// c[r][j] = fma(float32(Σq·xq)·dx_j, s_r, c[r][j]), then
+	// c[r][j] = fma(Σx_j, b_r, c[r][j]); q from w (int16, row stride ldw),
+	// xq from the panel xp, dx and Σx from xm (2·packNR floats a group), s
+	// and b from sb (2·i16MR floats a group).
+	micro func(c *float32, ldc int, w *int16, ldw int, sb *float32, xp *int16, xm *float32, groups, gs int, first bool)
+	// widenQ8 and widenQ4 write n codes (a multiple of 32) as int16 in
+	// column order, from bytes or from nibbles (low one first).
+	widenQ8, widenQ4 func(dst *int16, q *byte, n int)
+	// pack rounds a panel of tokens xt, (cols, packNR) floats, finite,
+	// per group of gs columns to int16 exactly as qintGroupGo rounds each
+	// token's group, and writes the panel's int16 pairs to dst ((cols/2,
+	// packNR, 2)) and per group the tokens' dx then their Σx, summed in
+	// column order as groupSums sums them, to xm.
+	pack func(dst *int16, xm *float32, xt *float32, groups, gs int)
+}
+
+// i16MR is the weight rows of the int16 micro-tile; the set's tileStore
+// must be for as many (impl.mr).
+const i16MR = 12
+
+// i16Pack is packedTask's state for int16 inputs.
+type i16Pack struct {
+	on    bool
+	xp    []int16     // (panels, cols/2, packNR, 2) rounded tokens
+	xm    []float32   // (panels, groups, 2, packNR): dx, then Σx
+	tiles [][]int16   // per thread: (packMC, packKC) codes
+	sb    [][]float32 // per thread: a chunk's scales and biases (tiles, groups, 2, i16MR)
+	row   [][]float32 // per thread: one row's scales, then its biases
+	xt    [][]float32 // per thread: one transposed panel
+	pt    i16PackTask
+}
+
+// intPrefill reports whether a packed product with m runs on int16 inputs
+// (x permitting).
+func (e *Exec) intPrefill(m *Mat) bool {
+	return active.igemm != nil && active.mr == i16MR && e.IntInput() &&
+		(m.DType == Q8 || m.DType == Q4) && packKC%m.GroupSize == 0
+}
+
+// samePrefill reports whether products with a and b can share one packed
+// step: both with float inputs, or both with int16 ones of one group size
+// (the tokens are rounded per group).
+func (e *Exec) samePrefill(a, b *Mat) bool {
+	ia, ib := e.intPrefill(a), e.intPrefill(b)
+	return ia == ib && (!ia || a.GroupSize == b.GroupSize)
+}
+
+// packI16 rounds and packs the n tokens x for ps (all of one group size)
+// and sizes the threads' scratch; false, with nothing done, when the
+// products take float inputs: a set without the kernel, float inputs asked
+// for, or an Inf or NaN in x (which must reach y as the float kernels carry
+// it, as prepareInt falls back for a lone product).
+func (e *Exec) packI16(t *packedTask, x []float32, n int, ps []Product) bool {
+	for _, p := range ps {
+		if !e.intPrefill(p.M) || !e.samePrefill(ps[0].M, p.M) {
+			return false
+		}
+	}
+	cols, gs := ps[0].M.Cols, ps[0].M.GroupSize
+	x = x[:n*cols]
+	if !finite(x) {
+		return false
+	}
+	ii := &t.ii
+	panels := (n + packNR - 1) / packNR
+	ng := cols / gs
+	ii.xp = growI16(ii.xp, panels*cols*packNR)
+	ii.xm = grow(ii.xm, panels*ng*2*packNR)
+	pt := &ii.pt
+	if th := e.pool.Threads(); len(ii.tiles) != th {
+		ii.tiles, ii.sb, ii.xt = make([][]int16, th), make([][]float32, th), make([][]float32, th)
+		ii.row = make([][]float32, th)
+	}
+	for i := range ii.tiles {
+		ii.tiles[i] = growI16(ii.tiles[i], packMC*packKC)
+		ii.sb[i] = grow(ii.sb[i], packMC*ng*2)
+		ii.row[i] = grow(ii.row[i], 2*ng)
+		ii.xt[i] = grow(ii.xt[i], cols*packNR)
+	}
+	*pt = i16PackTask{xp: ii.xp, xm: ii.xm, x: x, xt: ii.xt, n: n, cols: cols, gs: gs}
+	e.run(pt, panels, n*cols < parallelMin || panels == 1)
+	pt.xp, pt.xm, pt.x, pt.xt = nil, nil, nil, nil
+	return true
+}
+
+// i16PackTask rounds and packs one panel of tokens per chunk: transposed
+// to (cols, packNR) floats (as the float path packs them), then rounded per
+// group by the set's pack kernel, one lane per token.
+type i16PackTask struct {
+	xp          []int16
+	xm          []float32
+	x           []float32
+	xt          [][]float32 // per thread: one transposed panel
+	n, cols, gs int
+}
+
+func (t *i16PackTask) runChunk(p, tid int) {
+	cols := t.cols
+	xt := t.xt[tid][:cols*packNR]
+	if (p+1)*packNR > t.n || active.packPanel == nil ||
+		!active.packPanel(xt, t.x[p*packNR*cols:(p+1)*packNR*cols], cols) {
+		for j := range packNR {
+			tok := p*packNR + j
+			if tok >= t.n {
+				for k := range cols {
+					xt[k*packNR+j] = 0
+				}
+				continue
+			}
+			for k, v := range t.x[tok*cols : (tok+1)*cols] {
+				xt[k*packNR+j] = v
+			}
+		}
+	}
+	ng := cols / t.gs
+	active.igemm.pack(&t.xp[p*cols*packNR], &t.xm[p*ng*2*packNR], &xt[0], ng, t.gs)
+}
+
+// runChunkI16 is packedTask.runChunk with int16 inputs: the same chunk,
+// blocks, panels, tile stores and write-back, through the int16 kernel.
+func (t *packedTask) runChunkI16(c, tid int) {
+	j := 0
+	for c >= t.first[j+1] {
+		j++
+	}
+	m, y := t.ps[j].M, t.ps[j].Y
+	cols, gs := m.Cols, m.GroupSize
+	ng := cols / gs
+	r0 := (c - t.first[j]) * packMC
+	r1 := min(r0+packMC, m.Rows)
+	nr := r1 - r0
+	// Rows past nr up to a multiple of i16MR have zero codes, scales and
+	// biases: their sums are zero, never used.
+	padded := (nr + i16MR - 1) / i16MR * i16MR
+	panels := (t.n + packNR - 1) / packNR
+	ldc := panels * packNR
+	acc := t.acc[tid][:padded*ldc]
+	tiles := padded / i16MR
+	store := active.tileStore
+	fullPanels, fullRows := t.n/packNR, nr/i16MR*i16MR
+	if store == nil {
+		fullPanels, fullRows = 0, 0
+	}
+	pfRows := 0
+	if active.prefetchRows != nil {
+		pfRows = (nr + panels - 1) / panels
+	}
+	micro := active.igemm.micro
+	sb := t.i16Scales(m, tid, r0, r1, padded)
+	for kb := 0; kb < cols; kb += packKC {
+		kc := min(packKC, cols-kb)
+		gpb := kc / gs
+		w := t.i16Block(m, tid, r0, r1, padded, kb, kc)
+		first, final := kb == 0, kb+kc == cols
+		for p := range panels {
+			xp := &t.ii.xp[(p*cols+kb)*packNR]
+			xm := &t.ii.xm[(p*ng+kb/gs)*2*packNR]
+			direct := final && p < fullPanels
+			if !final && pfRows > 0 {
+				t.prefetchBlock(m, r0+min(p*pfRows, nr), r0+min((p+1)*pfRows, nr), kb+kc)
+			}
+			for i := range tiles {
+				g := i * i16MR
+				cp := &acc[g*ldc+p*packNR]
+				micro(cp, ldc, &w[g*packKC], packKC, &sb[(i*ng+kb/gs)*2*i16MR], xp, xm, gpb, gs, first)
+				if direct && g < fullRows {
+					store(&y[p*packNR*m.Rows+r0+g], m.Rows, cp, ldc)
+				}
+			}
+		}
+	}
+	fullTok := fullPanels * packNR
+	writeBack(y, m.Rows, r0, acc, ldc, 0, fullTok, fullRows, nr)
+	writeBack(y, m.Rows, r0, acc, ldc, fullTok, t.n, 0, nr)
+}
+
+// i16Block widens the codes of rows r0..r1, columns kb..kb+kc, into the
+// thread's tile, zero rows up to padded.
+func (t *packedTask) i16Block(m *Mat, tid, r0, r1, padded, kb, kc int) []int16 {
+	w := t.ii.tiles[tid][:padded*packKC]
+	k := active.igemm
+	for r := r0; r < r1; r++ {
+		i := r - r0
+		dst := w[i*packKC : i*packKC+kc]
+		off := r*m.Cols + kb
+		if m.DType == Q8 {
+			_ = m.Q[off+kc-1]
+			k.widenQ8(&dst[0], &m.Q[off], kc)
+		} else {
+			_ = m.Q[(off+kc)/2-1]
+			k.widenQ4(&dst[0], &m.Q[off/2], kc)
+		}
+	}
+	for i := r1 - r0; i < padded; i++ {
+		clear(w[i*packKC : i*packKC+kc])
+	}
+	return w
+}
+
+// i16Scales writes the scales and biases of rows r0..r1 (zero up to
+// padded), every group, as the micro-kernel reads them: (tiles, groups, 2,
+// i16MR). Once per chunk, each row's run converted at once: per block and
+// value (Floats.At) it was 7% of a 64-token product.
+func (t *packedTask) i16Scales(m *Mat, tid, r0, r1, padded int) []float32 {
+	ng := m.Cols / m.GroupSize
+	sb := t.ii.sb[tid][:padded*ng*2]
+	row := t.ii.row[tid][:2*ng]
+	for i := range padded {
+		if r := r0 + i; r < r1 {
+			floatsRun(row[:ng], &m.Scales, r*ng)
+			floatsRun(row[ng:], &m.Biases, r*ng)
+		} else {
+			clear(row)
+		}
+		s := sb[i/i16MR*ng*2*i16MR+i%i16MR:]
+		for g := range ng {
+			s[g*2*i16MR], s[g*2*i16MR+i16MR] = row[g], row[ng+g]
+		}
+	}
+	return sb
+}
+
+// floatsRun writes f's values i0..i0+len(dst) as float32, as f.At gives
+// them (the set's conversions, the same values for every finite half).
+func floatsRun(dst []float32, f *Floats, i0 int) {
+	switch f.DType {
+	case F16:
+		active.f16ToF32(dst, f.U16[i0:i0+len(dst)])
+	case BF16:
+		active.bf16ToF32(dst, f.U16[i0:i0+len(dst)])
+	default:
+		copy(dst, f.F32[i0:i0+len(dst)])
+	}
+}
+
+// HasIntPrefill reports whether the active kernel set runs prefill
+// products with MLX 8/4-bit weights on int16 inputs (when SetIntInput is
+// on); without, those prefills keep float inputs.
+func HasIntPrefill() bool { return active.igemm != nil && active.mr == i16MR }
