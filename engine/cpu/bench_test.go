@@ -148,6 +148,41 @@ func BenchmarkPrefill(b *testing.B) {
 	}
 }
 
+// BenchmarkPrefillModel is a -prefill-tokens prompt (default 512, as the
+// bench's pp512) from an empty cache on the -bench-model folder, e.g. one of
+// mlx-manager bench's 0.5B models: the prefill to profile (-cpuprofile) and
+// to compare per CPU second (cpu-µs/tok). Without -bench-model it runs
+// the generated f32 model.
+func BenchmarkPrefillModel(b *testing.B) {
+	n := *prefillTokens
+	var r model.Runner
+	if *benchModel != "" {
+		r = openRunner(b, *benchModel)
+	} else {
+		r = openBenchRunner(b, benchSpecs[0].name, benchSpecs[0].spec)
+	}
+	seq, err := r.NewSequence(n + 16)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = seq.Close() })
+	ctx := context.Background()
+	toks := benchTokens(n)
+	start := cpuTime()
+	for b.Loop() {
+		if err := seq.Truncate(0); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := seq.Forward(ctx, toks); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tok/s")
+	reportCPU(b, start, n*b.N)
+}
+
+var prefillTokens = flag.Int("prefill-tokens", 512, "prompt length of BenchmarkPrefillModel")
+
 // benchModel is a model folder BenchmarkDecodeBatch runs instead of the
 // generated ones, e.g. one of mlx-manager bench's 0.5B models.
 var benchModel = flag.String("bench-model", "", "model folder for BenchmarkDecodeBatch instead of the generated 31M-parameter ones")

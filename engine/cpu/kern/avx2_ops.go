@@ -103,8 +103,20 @@ func avx2ExpSum(x []float32, max float32) float32 {
 		e.Store(x[j:])
 		acc = acc.Add(e)
 	}
-	return hsum8(acc) + goExpSum(x[j:], max)
+	// The last len(x)%8 values in one masked vector, as avx512ExpSum's
+	// tail (the same reasons, the same change of bits).
+	if k := len(x) - j; k > 0 {
+		keep := archsimd.LoadInt32x8Array(&lane8).Less(archsimd.BroadcastInt32x8(int32(k)))
+		v, _ := archsimd.LoadFloat32x8Part(x[j:])
+		e := exp8(v.Sub(mv)).Masked(keep)
+		e.StorePart(x[j:])
+		acc = acc.Add(e)
+	}
+	return hsum8(acc)
 }
+
+// lane8 is each lane's index.
+var lane8 = [8]int32{0, 1, 2, 3, 4, 5, 6, 7}
 
 func avx2SiLUMul(a, b []float32) {
 	b = b[:len(a)]

@@ -110,7 +110,19 @@ func avx512ExpSum(x []float32, max float32) float32 {
 		e.Store(x[j:])
 		acc = acc.Add(e)
 	}
-	return hsum16(acc) + goExpSum(x[j:], max)
+	// The last len(x)%16 values in one masked vector rather than the
+	// scalar Exp: attention's rows have every length, and their tails were
+	// half of a prompt's softmax time. exp16 (fused multiply-adds) and Exp
+	// (separate ones) may differ in the last bit there, and the tail now
+	// joins the lanes' sums before the horizontal add.
+	if k := len(x) - j; k > 0 {
+		keep := archsimd.Mask32x16FromBits(uint16(1)<<k - 1)
+		v, _ := archsimd.LoadFloat32x16Part(x[j:])
+		e := exp16(v.Sub(mv)).Masked(keep)
+		e.StorePart(x[j:])
+		acc = acc.Add(e)
+	}
+	return hsum16(acc)
 }
 
 func avx512SiLUMul(a, b []float32) {

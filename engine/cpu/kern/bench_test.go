@@ -204,6 +204,28 @@ func BenchmarkAttention(b *testing.B) {
 	}
 }
 
+// BenchmarkSoftmax is a 512-token prompt's causal softmax rows for one
+// head, of every length 1..512 (most with a tail past whole vectors), on
+// one thread: cpu-Gscore/s is scores per CPU second.
+func BenchmarkSoftmax(b *testing.B) {
+	const n = 512
+	rng := rand.New(rand.NewPCG(3, 5))
+	src, x := randVec(rng, n), make([]float32, n)
+	for _, im := range impls() {
+		b.Run(im.name, func(b *testing.B) {
+			saved := active
+			active = im
+			defer func() { active = saved }()
+			cpuLoop(b, n*(n+1)/2, func() {
+				for l := 1; l <= n; l++ {
+					copy(x[:l], src)
+					Softmax(x[:l])
+				}
+			}, "score")
+		})
+	}
+}
+
 func BenchmarkSiLUMul(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	x, g := randVec(rng, 4096), randVec(rng, 4096)

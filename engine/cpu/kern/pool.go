@@ -37,6 +37,11 @@ type Pool struct {
 	next    atomic.Int64 // next chunk to hand out
 	pending atomic.Int64 // chunks not yet finished
 
+	// waiting is set while the submitter is parked on done, waiting for
+	// the last chunk: whoever finishes that chunk sends it a token.
+	waiting atomic.Bool
+	done    chan struct{}
+
 	workers []*worker
 	quit    atomic.Bool
 	wg      sync.WaitGroup
@@ -53,6 +58,12 @@ const (
 	genShift  = 32
 	// spinFor is how long an idle worker polls before parking.
 	spinFor = 200 * time.Microsecond
+	// doneSpin is how long the submitter polls for the other threads' last
+	// chunks before parking. Decode's chunks take microseconds, so a
+	// longer wait means a prefill chunk (~1 ms) or a thread the OS has
+	// descheduled: spinning then only burns a core that the late thread
+	// may need (the machine is shared).
+	doneSpin = 50 * time.Microsecond
 )
 
 // NewPool starts threads-1 workers (the submitter is the last thread).
@@ -61,7 +72,7 @@ func NewPool(threads int) *Pool {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{}
+	p := &Pool{done: make(chan struct{}, 1)}
 	for i := 1; i < threads; i++ {
 		w := &worker{tid: i, wake: make(chan struct{}, 1)}
 		p.workers = append(p.workers, w)
@@ -114,9 +125,7 @@ func (p *Pool) run(t task, n int) {
 		}
 	}
 	p.drain(0)
-	for i := 0; p.pending.Load() != 0; i++ {
-		backoff(i)
-	}
+	p.waitDone()
 	// Close the task to latecomers, then wait for joined workers to leave
 	// before cur and the counters may be reused.
 	for {
@@ -140,7 +149,36 @@ func (p *Pool) drain(tid int) {
 			return
 		}
 		p.cur.runChunk(int(c), tid)
-		p.pending.Add(-1)
+		if p.pending.Add(-1) == 0 && p.waiting.Swap(false) {
+			p.done <- struct{}{}
+		}
+	}
+}
+
+// waitDone returns once every chunk of the current task is finished:
+// spinning for doneSpin, then parked until the thread that finishes the
+// last chunk wakes it.
+func (p *Pool) waitDone() {
+	var start time.Time
+	for i := 0; p.pending.Load() != 0; i++ {
+		backoff(i)
+		if i&63 != 63 {
+			continue
+		}
+		if start.IsZero() {
+			start = time.Now()
+			continue
+		}
+		if time.Since(start) < doneSpin {
+			continue
+		}
+		p.waiting.Store(true)
+		if p.pending.Load() != 0 {
+			<-p.done
+		} else if !p.waiting.Swap(false) {
+			<-p.done // the last chunk's thread saw us waiting and sent a token: consume it
+		}
+		return
 	}
 }
 
