@@ -40,6 +40,11 @@ type Options struct {
 	// next-token KL divergence of ~1e-3 nats (qint8_test.go), ten times
 	// issue #19's 1e-4 bound, hence off by default. Decode is not affected.
 	Int8Prefill bool
+	// BF16Prefill rounds each prompt token's input of products with BF16
+	// weights to bfloat16 (kern.Exec.SetBF16Prefill), the input AVX512_BF16's
+	// dot products take; the next-token KL divergence it causes is measured
+	// in bf16prefill_test.go. Decode is not affected.
+	BF16Prefill bool
 	// QuantizeBits quantizes float (F32/F16/BF16) weights at load to MLX
 	// affine 8 or 4 bits, as llama.cpp users quantize; 0 keeps them as stored.
 	// Matrices whose input size is not a multiple of the group stay float.
