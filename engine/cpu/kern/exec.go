@@ -16,6 +16,8 @@ type Exec struct {
 	// bfloat16 (bgemm.go); bx is the rounded copy
 	bf16In bool
 	bx     []float32
+	bg     bgemmTask
+	bpt    bf16PackTask
 
 	qin  qin    // prepared input of quantized products
 	qb   qbatch // prepared inputs of batched quantized products

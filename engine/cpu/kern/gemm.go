@@ -131,6 +131,10 @@ func (e *Exec) matMulsPacked(x []float32, n int, ps []Product) {
 	}
 	cols := ps[0].M.Cols
 	if e.bf16Rounds(ps[0].M) {
+		if e.bgemmFits(ps) {
+			e.matMulsBF16(x, n, ps)
+			return
+		}
 		x = e.roundBF16(x[:n*cols])
 	}
 	panels := (n + packNR - 1) / packNR
