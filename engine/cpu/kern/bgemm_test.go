@@ -107,3 +107,29 @@ func TestToBF16(t *testing.T) {
 		t.Errorf("toBF16(NaN) = %#04x, not a NaN", got)
 	}
 }
+
+// BenchmarkMatMulBF16 is prefill's product with BF16 weights, float32 inputs
+// (f32) against bfloat16 ones (bf16: VDPBF16PS where the set has it), one
+// after the other for each shape, on one thread: cpu-GFLOP/s is per CPU
+// second, which a busy machine does not distort.
+func BenchmarkMatMulBF16(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{64, 512} {
+		for _, sh := range [][2]int{{1536, 1536}, {1536, 4096}} {
+			rows, cols := sh[0], sh[1]
+			x := randVec(rng, n*cols)
+			y := make([]float32, n*rows)
+			m := randMat(rng, BF16, rows, cols, 0, F32)
+			for _, in := range []string{"f32", "bf16"} {
+				b.Run(fmt.Sprintf("n%d/%dx%d/%s", n, rows, cols, in), func(b *testing.B) {
+					pool := NewPool(1)
+					defer pool.Close()
+					e := NewExec(pool)
+					e.SetBF16Prefill(in == "bf16")
+					flops := 2 * float64(n*rows*cols)
+					cpuLoop(b, int64(flops), func() { e.MatMul(y, m, x, n) }, "FLOP")
+				})
+			}
+		}
+	}
+}
