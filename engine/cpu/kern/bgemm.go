@@ -18,6 +18,10 @@ import "math"
 // inputs.
 func (e *Exec) SetBF16Prefill(on bool) { e.bf16In = on }
 
+// HasBF16Prefill reports whether the active kernel set has the bfloat16
+// prefill kernel (AVX512_BF16's VDPBF16PS).
+func HasBF16Prefill() bool { return active.bmicro != nil }
+
 // bf16Rounds reports whether the packed products of m take bfloat16 inputs.
 func (e *Exec) bf16Rounds(m *Mat) bool { return e.bf16In && m.DType == BF16 }
 
