@@ -120,7 +120,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	executor := fs.String("executor", "cpu", "cpu or gomlx")
 	kv := fs.String("kv-cache", "", "KV cache precision of the cpu executor: f16 or f32 (default f16 with SIMD kernels)")
 	acts := fs.String("activations", "", activationsUsage)
-	prefillActs := fs.String("prefill-activations", "", "input precision of prompt products with 4-bit weights in the cpu executor: f32 (default: as --activations) or int8 (faster, next-token KL ~1e-3 nats)")
+	prefillActs := fs.String("prefill-activations", "", config.PrefillActivationsUsage)
 	moe := fs.Bool("moe", false, "benchmark a generated mixture of experts (1B parameters, 0.25B per token) beside the dense model of its active size")
 	conc := fs.String("concurrency", "", "comma-separated numbers of requests at once (e.g. 1,2,4,8): aggregate decode tok/s and TTFT through the scheduler instead of the single-stream figures")
 	kernels := fs.String("kernels", "", "kernel set of the cpu executor, to compare sets on one CPU (one of "+strings.Join(kern.Sets(), ", ")+"; default the fastest)")

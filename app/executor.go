@@ -34,11 +34,13 @@ func newRunner(name string, p precision, log *slog.Logger) (engine.NewRunner, er
 		return nil, fmt.Errorf("activations %q: want int16 or f32", p.Activations)
 	}
 	switch p.Prefill {
-	case "", "f32":
+	case "f32":
+	case "", "bf16":
+		opts.BF16Prefill = true
 	case "int8":
-		opts.Int8Prefill = true
+		opts.BF16Prefill, opts.Int8Prefill = true, true
 	default:
-		return nil, fmt.Errorf("prefill activations %q: want f32 or int8", p.Prefill)
+		return nil, fmt.Errorf("prefill activations %q: want bf16, f32 or int8", p.Prefill)
 	}
 	switch name {
 	case "", "cpu":

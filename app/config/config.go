@@ -41,8 +41,11 @@ type Config struct {
 	// "int16", "f32" or "" (int16 where the kernel set has integer kernels).
 	Activations string
 	// PrefillActivations is the input precision of the cpu executor's
-	// prompt products with 4-bit weights: "f32" or "" (exact), or "int8"
-	// (faster where the kernels have it, next-token KL ~1e-3 nats).
+	// prompt products: "bf16" or "" (BF16 weights take bfloat16 inputs where
+	// the CPU has AVX512_BF16, next-token KL ≤ 3e-5 nats measured), "f32"
+	// (no lower-precision prefill input: as Activations) or "int8" (bf16's,
+	// and 4-bit weights take int8 inputs where the kernels have them,
+	// next-token KL ~1e-3 nats).
 	PrefillActivations string
 	// Parallel is how many requests each loaded model decodes together (its
 	// slots); 0: 4. PrefillChunk is how many prompt tokens a step prefills
@@ -148,7 +151,7 @@ func Parse(name string, args []string, env Env, out io.Writer) (*Config, error) 
 	fs.StringVar(&c.Executor, "executor", c.Executor, "inference executor: cpu or gomlx (env MLX_MANAGER_EXECUTOR; default cpu)")
 	fs.StringVar(&c.KVCache, "kv-cache", c.KVCache, "KV cache precision of the cpu executor: f16 or f32 (env MLX_MANAGER_KV_CACHE; default f16 with SIMD kernels)")
 	fs.StringVar(&c.Activations, "activations", c.Activations, "input precision of Q8/Q4 products in the cpu executor, decode and prefill alike: int16 (faster) or f32 (exact) (env MLX_MANAGER_ACTIVATIONS; default int16 where the kernels have it)")
-	fs.StringVar(&c.PrefillActivations, "prefill-activations", c.PrefillActivations, prefillActivationsUsage+" (env MLX_MANAGER_PREFILL_ACTIVATIONS)")
+	fs.StringVar(&c.PrefillActivations, "prefill-activations", c.PrefillActivations, PrefillActivationsUsage+" (env MLX_MANAGER_PREFILL_ACTIVATIONS)")
 	fs.IntVar(&c.Parallel, "parallel", c.Parallel, "requests each loaded model decodes together, shared between users; more wait, admitted in turn by user (env MLX_MANAGER_PARALLEL; default 4)")
 	fs.IntVar(&c.PrefillChunk, "prefill-chunk", c.PrefillChunk, "prompt tokens prefilled per step beside the running requests (env MLX_MANAGER_PREFILL_CHUNK; default 128)")
 	if err := fs.Parse(args); err != nil {
@@ -247,9 +250,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("activations %q: want int16 or f32", c.Activations)
 	}
 	switch c.PrefillActivations {
-	case "", "f32", "int8":
+	case "", "bf16", "f32", "int8":
 	default:
-		return fmt.Errorf("prefill activations %q: want f32 or int8", c.PrefillActivations)
+		return fmt.Errorf("prefill activations %q: want bf16, f32 or int8", c.PrefillActivations)
 	}
 	if c.Parallel < 0 || c.Parallel > MaxParallel {
 		return fmt.Errorf("parallel %d: want 1 to %d (0: the default, 4)", c.Parallel, MaxParallel)
@@ -338,5 +341,9 @@ func ClientDefaults(env Env) Client {
 	return c
 }
 
-// prefillActivationsUsage documents --prefill-activations.
-const prefillActivationsUsage = "input precision of prompt products with 4-bit weights in the cpu executor: f32 (no int8) or int8 (byte multiply-adds where the kernels have them: faster prefill, next-token KL ~1e-3 nats); default f32 (as --activations: int16 or float inputs)"
+// PrefillActivationsUsage documents --prefill-activations (serve and bench).
+const PrefillActivationsUsage = "input precision of prompt products in the cpu executor: " +
+	"bf16 (BF16 weights take bfloat16 inputs for AVX512_BF16's dot products where the CPU has them: " +
+	"faster prefill, next-token KL ≤ 3e-5 nats measured), " +
+	"f32 (no lower-precision prefill input: as --activations, int16 or float) or int8 (as bf16, and 4-bit weights " +
+	"take int8 inputs for byte multiply-adds where the kernels have them: next-token KL ~1e-3 nats); default bf16"

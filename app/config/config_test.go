@@ -48,6 +48,12 @@ func TestParsePrecedence(t *testing.T) {
 					t.Errorf("prefill activations = %q, want int8", c.PrefillActivations)
 				}
 			}},
+		{"prefill activations bf16 from flag", nil, []string{"--prefill-activations", "bf16"},
+			func(t *testing.T, c *Config) {
+				if c.PrefillActivations != "bf16" {
+					t.Errorf("prefill activations = %q, want bf16", c.PrefillActivations)
+				}
+			}},
 		{"kv cache from env, flag wins", map[string]string{"MLX_MANAGER_KV_CACHE": "f16"}, []string{"--kv-cache", "f32"},
 			func(t *testing.T, c *Config) {
 				if c.KVCache != "f32" {
@@ -111,6 +117,7 @@ func TestParseRefuses(t *testing.T) {
 		{"stray argument", nil, []string{"extra"}, "unexpected arguments"},
 		{"bad executor", nil, []string{"--executor", "gpu"}, "executor"},
 		{"bad kv cache", map[string]string{"MLX_MANAGER_KV_CACHE": "f8"}, nil, "kv cache"},
+		{"bad prefill activations", nil, []string{"--prefill-activations", "f16"}, "want bf16, f32 or int8"},
 		{"bad parallel", nil, []string{"--parallel", "1000"}, "parallel 1000"},
 		{"parallel not a number", map[string]string{"MLX_MANAGER_PARALLEL": "four"}, nil, "not an integer"},
 		{"negative prefill chunk", nil, []string{"--prefill-chunk", "-1"}, "prefill chunk"},

@@ -40,6 +40,18 @@ type Options struct {
 	// next-token KL divergence of ~1e-3 nats (qint8_test.go), ten times
 	// issue #19's 1e-4 bound, hence off by default. Decode is not affected.
 	Int8Prefill bool
+	// BF16Prefill rounds each prompt token's input of products with BF16
+	// weights to bfloat16 for AVX512_BF16's dot products (VDPBF16PS), where
+	// the kernel set has them (kern.HasBF16Prefill; llama.cpp does the
+	// same): about 1.2-2 times those products' speed per CPU second on Zen
+	// 5, at a mean next-token KL divergence of 3e-6 to 3e-5 nats
+	// (bf16prefill_test.go), within issue #19's 1e-4 bound. Decode is not
+	// affected. Without the kernel it changes nothing.
+	BF16Prefill bool
+	// bf16Anywhere makes BF16Prefill round in every kernel set (the float
+	// kernels then sum the rounded inputs): tests measure its error on any
+	// CPU.
+	bf16Anywhere bool
 	// QuantizeBits quantizes float (F32/F16/BF16) weights at load to MLX
 	// affine 8 or 4 bits, as llama.cpp users quantize; 0 keeps them as stored.
 	// Matrices whose input size is not a multiple of the group stay float.
@@ -152,7 +164,8 @@ func New(m *model.Model, opts Options) (model.Runner, error) {
 	}
 	opts.Logger.Info("cpu runner ready", "model", m.Dir, "backend", r.Backend(),
 		"threads", r.pool.Threads(), "bytes", r.bytes, "activations", acts,
-		"int8_prefill", opts.Int8Prefill && kern.HasInt8Prefill(), "dur", time.Since(start))
+		"int8_prefill", opts.Int8Prefill && kern.HasInt8Prefill(),
+		"bf16_prefill", opts.BF16Prefill && kern.HasBF16Prefill(), "dur", time.Since(start))
 	return r, nil
 }
 

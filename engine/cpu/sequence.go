@@ -70,6 +70,7 @@ func (r *Runner) NewSequence(maxLen int) (model.Sequence, error) {
 		x: &buf{}, ropes: map[*model.Rope]*ropeTables{}}
 	s.e.SetIntInput(!r.opts.FloatActivations)
 	s.e.SetInt8Prefill(r.opts.Int8Prefill)
+	s.e.SetBF16Prefill(r.opts.BF16Prefill && (kern.HasBF16Prefill() || r.opts.bf16Anywhere))
 	s.chunk = min(r.opts.PrefillChunk, maxLen)
 	s.block = min(r.opts.KVBlock, maxLen)
 	layers := r.def.Layers()

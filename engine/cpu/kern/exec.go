@@ -12,6 +12,12 @@ type Exec struct {
 	// int8Ref > 0: every prefill product with Q8/Q4 weights quantizes x per
 	// block of int8Ref columns and runs the plain-Go reference (tests)
 	int8Ref int
+	// bf16In: packed prefill products with BF16 weights round x to
+	// bfloat16 (bgemm.go); bx is the rounded copy
+	bf16In bool
+	bx     []float32
+	bg     bgemmTask
+	bpt    bf16PackTask
 
 	qin  qin    // prepared input of quantized products
 	qb   qbatch // prepared inputs of batched quantized products

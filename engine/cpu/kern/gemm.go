@@ -115,7 +115,7 @@ func (e *Exec) packs(m *Mat, n int) bool {
 func (e *Exec) packedProducts(n int, ps []Product) int {
 	k := 0
 	for k < len(ps) && k < maxProducts && ps[k].M.Cols == ps[0].M.Cols && e.packs(ps[k].M, n) &&
-		e.samePrefill(ps[0].M, ps[k].M) {
+		e.samePrefill(ps[0].M, ps[k].M) && e.bf16Rounds(ps[k].M) == e.bf16Rounds(ps[0].M) {
 		k++
 	}
 	return k
@@ -130,6 +130,13 @@ func (e *Exec) matMulsPacked(x []float32, n int, ps []Product) {
 		t.acc = make([][]float32, e.pool.Threads())
 	}
 	cols := ps[0].M.Cols
+	if e.bf16Rounds(ps[0].M) {
+		if e.bgemmFits(ps) {
+			e.matMulsBF16(x, n, ps)
+			return
+		}
+		x = e.roundBF16(x[:n*cols])
+	}
 	panels := (n + packNR - 1) / packNR
 	if t.ii.on = e.packI16(t, x, n, ps); !t.ii.on {
 		t.xp = grow(t.xp, panels*cols*packNR)

@@ -52,7 +52,10 @@ type impl struct {
 	// c0..c0+len(dst) of row r of m as float32 (c0 and len(dst) are
 	// multiples of the group size of quantized matrices).
 	micro, microHalf microFunc
-	packRow          func(dst []float32, m *Mat, r, c0 int)
+	// bmicro, optional, is the micro-kernel of BF16 products with bfloat16
+	// inputs (bgemm.go): bmr rows × packNR tokens on bfloat16 pairs.
+	bmicro  bmicroFunc
+	packRow func(dst []float32, m *Mat, r, c0 int)
 	// mr is the weight rows of micro's tile (its tokens are packNR): 6
 	// in 16 ymm registers, 12 in 32 zmm ones; packMC is a multiple.
 	mr int

@@ -40,6 +40,9 @@ func (e *Exec) MatMul(y []float32, m *Mat, x []float32, n int) {
 		}
 		return
 	}
+	if e.bf16Rounds(m) && n >= packMinTokens {
+		x = e.roundBF16(x[:n*m.Cols]) // sets without a packed path (bgemm.go)
+	}
 	t := &e.mm
 	t.m, t.y, t.x, t.n = m, y[:n*m.Rows], x[:n*m.Cols], n
 	chunks := (m.Rows + tileRows - 1) / tileRows
