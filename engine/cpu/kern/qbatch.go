@@ -40,6 +40,7 @@ type qbatch struct {
 	xf   []float32 // (cols/32, n, 32) the inputs' xf (float kernels)
 	xw   []int16   // (cols/32, n, 32) the inputs' xw (integer kernels)
 	xt   []int16   // (lanes/8, cols/2, 8, 2) blocks of eight inputs' xw by column pair (batchXT)
+	xq   []int16   // (lanes/8, cols/4, 8, 4) blocks of eight inputs' xw by four columns (batchXQ)
 	dx   []float32 // (groups, n) the inputs' dx (integer kernels)
 	xs   []float32 // (groups, n) the inputs' xsum (integer kernels)
 	ok   []bool    // (n) whether input j was prepared for the kernels asked for
@@ -85,6 +86,12 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 			b.xt = growI16(b.xt, lanes*cols)
 			if lanes > n {
 				clear(b.xt[(lanes-8)*cols:]) // the padding's lane stays 0
+			}
+		}
+		if lanes := qbatchLanes(n); active.batchXQ && lanes > 0 {
+			b.xq = growI16(b.xq, lanes*cols)
+			if lanes > n {
+				clear(b.xq[(lanes-8)*cols:])
 			}
 		}
 	case active.prepQ != nil:
@@ -139,6 +146,15 @@ func (t *qprepTask) runChunk(j, _ int) {
 			xt := unsafe.Slice((*uint32)(unsafe.Pointer(&b.xt[j/8*8*cols])), 4*cols)
 			for p, v := range xw {
 				xt[p*8+j%8] = v
+			}
+		}
+		if active.batchXQ && j < qbatchLanes(n) {
+			// Input j is lanes 2(j%8), 2(j%8)+1 of its block: each four
+			// columns' int16 move as one uint64.
+			xw := unsafe.Slice((*uint64)(unsafe.Pointer(&q.xw[0])), cols/4)
+			xq := unsafe.Slice((*uint64)(unsafe.Pointer(&b.xq[j/8*8*cols])), 2*cols)
+			for c, v := range xw {
+				xq[c*8+j%8] = v
 			}
 		}
 	case active.prepQ != nil:
@@ -244,10 +260,11 @@ func qbatchLanes(n int) int {
 
 // qbatchTmp is the size of a thread's scratch for the batched kernels with
 // m: the scales and biases of four rows, widened and then interleaved, the
-// codes of four rows' group widened to int16 (at most 4·256, as 512 floats)
-// and the outputs.
+// codes of two groups of four rows widened to int16 (at most 2·4·256, as
+// 1024 floats; qbatchIntQ4x8Z, the AVX2 lane kernel one group) and the
+// outputs.
 func qbatchTmp(m *Mat) int {
-	return m.GroupSize + 16*(m.Cols/m.GroupSize) + 512 + 32
+	return m.GroupSize + 16*(m.Cols/m.GroupSize) + 1024 + 32
 }
 
 // batchRowsBlock is the number of weight rows batchRows multiplies with one

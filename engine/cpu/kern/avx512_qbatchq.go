@@ -1,0 +1,50 @@
+//go:build goexperiment.simd && amd64
+
+package kern
+
+import "unsafe"
+
+// qbatchIntQ4x8Z (avx512_qbatchq_amd64.s) is the lane kernel at 512 bits:
+// four rows against a block of eight int16 inputs, two lanes an input, the
+// inputs in qbatch.xq's layout. Its outputs are qbatchIntT4x8's bits.
+//
+//go:noescape
+func qbatchIntQ4x8Z(q unsafe.Pointer, rowBytes int, xq *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
+
+// avx512BatchQuads8 is avx2BatchQuads with k.quad: rows r0.. four at a
+// time, every block of eight int16 inputs (qbatchLanes; a padded last block
+// of seven has a zero input in qbatch.xq), the inputs past the last block
+// through avx2BatchPairs. It takes the rows as avx2BatchQuads does, so every
+// output is the AVX2 set's bits, and returns the first row it left.
+func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
+	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
+	ng, lanes := cols/gs, qbatchLanes(n)
+	q4 := m.DType == Q4
+	rowBytes := m.codeRowBytes()
+	sb, out := tmp[:8*ng], tmp[8*ng:8*ng+32]
+	sc, bs := tmp[8*ng+32:12*ng+32], tmp[12*ng+32:16*ng+32]
+	w := tmp[16*ng+32 : 16*ng+32+1024] // two groups of four rows' codes, as int16
+	r := r0
+	for ; r+4 <= r1; r += 4 {
+		avx2Widen(sc, &m.Scales, r*ng)
+		avx2Widen(bs, &m.Biases, r*ng)
+		for g := range ng {
+			d := sb[8*g : 8*g+8 : 8*g+8]
+			d[0], d[1], d[2], d[3] = sc[g], sc[ng+g], sc[2*ng+g], sc[3*ng+g]
+			d[4], d[5], d[6], d[7] = bs[g], bs[ng+g], bs[2*ng+g], bs[3*ng+g]
+		}
+		q := unsafe.Pointer(&m.Q[r*rowBytes])
+		for j := 0; j < lanes; j += 8 {
+			k.quad(q, rowBytes, &b.xq[j*cols], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, (*int16)(unsafe.Pointer(&w[0])), &out[0])
+			for i := range min(8, n-j) {
+				yi := y[(j+i)*rows+r : (j+i)*rows+r+4 : (j+i)*rows+r+4]
+				yi[0], yi[1] = out[2*i], out[2*i+1]
+				yi[2], yi[3] = out[16+2*i], out[16+2*i+1]
+			}
+		}
+		if lanes < n {
+			avx2BatchPairs(k, y, m, r, r+4, b, tmp, lanes)
+		}
+	}
+	return r
+}
