@@ -12,7 +12,7 @@ import (
 
 func init() {
 	// BenchmarkMatMulBatch's "avx512-noquad": the avx512 set with the pair
-	// and lane2 kernels that qbatchIntQ4x8Z replaced.
+	// and lane2 kernels that qbatchIntQ4x8Z and qbatchIntQ4x4Z replaced.
 	batchVariant = func(im *impl) *impl {
 		if im != avx512Impl || avx512QB.quad == nil {
 			return nil
@@ -20,7 +20,7 @@ func init() {
 		c := *im
 		c.name += "-noquad"
 		k := avx512QB
-		k.quad = nil
+		k.quad, k.quad4 = nil, nil
 		c.batchQi = func(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
 			batchAsm(&k, y, m, r0, r1, b, tmp, true)
 		}
@@ -52,7 +52,7 @@ func TestBatchVNNISameBits(t *testing.T) {
 	for _, d := range []DType{Q8, Q4} {
 		for _, gs := range []int{32, 64, 128, 256} {
 			for _, extreme := range []bool{false, true} {
-				for _, n := range []int{4, 5, 6, 7, 8, 9, 13, 15, 16} {
+				for _, n := range []int{4, 5, 6, 7, 8, 9, 12, 13, 15, 16} {
 					t.Run(fmt.Sprintf("%s/gs%d/extreme=%v/n%d", d, gs, extreme, n), func(t *testing.T) {
 						const rows, cols = 14, 512
 						m := randMat(rng, d, rows, cols, gs, F16)
@@ -75,7 +75,7 @@ func TestBatchVNNISameBits(t *testing.T) {
 						// avx512QB, and without its quad kernel (the pair
 						// and lane2 kernels it replaces where present).
 						noQuad := avx512QB
-						noQuad.quad = nil
+						noQuad.quad, noQuad.quad4 = nil, nil
 						for _, k := range []*qbatchInts{&avx512QB, &noQuad} {
 							clear(got)
 							batchAsm(k, got, m, 0, rows, b, tmp, true)
@@ -104,7 +104,7 @@ func BenchmarkQbatchHot(b *testing.B) {
 	}
 	for _, d := range []DType{Q8, Q4} {
 		m := randMat(rng, d, rows, cols, 64, F16)
-		for _, n := range []int{4, 8, 16} {
+		for _, n := range []int{4, 6, 8, 12, 16} {
 			x := randVec(rng, n*cols)
 			y := make([]float32, n*rows)
 			for _, im := range []*impl{avx512Impl, noQuad} {

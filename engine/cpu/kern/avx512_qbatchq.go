@@ -11,10 +11,16 @@ import "unsafe"
 //go:noescape
 func qbatchIntQ4x8Z(q unsafe.Pointer, rowBytes int, xq *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
 
+// qbatchIntQ4x4Z is qbatchIntQ4x8Z for four inputs (qbatch.x4), the pair
+// kernel's (qbatchInt2x4V's) outputs bit for bit.
+//
+//go:noescape
+func qbatchIntQ4x4Z(q unsafe.Pointer, rowBytes int, x4 *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
+
 // avx512BatchQuads8 is avx2BatchQuads with k.quad: rows r0.. four at a
 // time, every block of eight int16 inputs (qbatchLanes; a padded last block
-// of seven has a zero input in qbatch.xq), the inputs past the last block
-// through avx2BatchPairs. It takes the rows as avx2BatchQuads does, so every
+// of seven has a zero input in qbatch.xq), four of the inputs past the last
+// block through k.quad4 (qbatch.x4) and the rest through avx2BatchRows. It takes the rows as avx2BatchQuads does, so every
 // output is the AVX2 set's bits, and returns the first row it left.
 func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
 	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
@@ -42,7 +48,16 @@ func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 				yi[2], yi[3] = out[16+2*i], out[16+2*i+1]
 			}
 		}
-		if lanes < n {
+		if n-lanes >= 4 {
+			k.quad4(q, rowBytes, &b.x4[0], &b.dx[lanes], &b.xs[lanes], &sb[0], 4*n, ng, gs, q4, (*int16)(unsafe.Pointer(&w[0])), &out[0])
+			for i := range 4 {
+				yi := y[(lanes+i)*rows+r : (lanes+i)*rows+r+4 : (lanes+i)*rows+r+4]
+				yi[0], yi[1], yi[2], yi[3] = out[4*i], out[4*i+1], out[4*i+2], out[4*i+3]
+			}
+			if lanes+4 < n {
+				avx2BatchRows(y, m, r, r+4, b, tmp, true, lanes+4)
+			}
+		} else if lanes < n {
 			avx2BatchPairs(k, y, m, r, r+4, b, tmp, lanes)
 		}
 	}

@@ -41,6 +41,7 @@ type qbatch struct {
 	xw   []int16   // (cols/32, n, 32) the inputs' xw (integer kernels)
 	xt   []int16   // (lanes/8, cols/2, 8, 2) blocks of eight inputs' xw by column pair (batchXT)
 	xq   []int16   // (lanes/8, cols/4, 8, 4) blocks of eight inputs' xw by four columns (batchXQ)
+	x4   []int16   // (cols/8, 4, 8) the four inputs past the blocks of eight by eight columns (batchXQ, when there are four)
 	dx   []float32 // (groups, n) the inputs' dx (integer kernels)
 	xs   []float32 // (groups, n) the inputs' xsum (integer kernels)
 	ok   []bool    // (n) whether input j was prepared for the kernels asked for
@@ -93,6 +94,9 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 			if lanes > n {
 				clear(b.xq[(lanes-8)*cols:])
 			}
+		}
+		if active.batchXQ && n-qbatchLanes(n) >= 4 {
+			b.x4 = growI16(b.x4, 4*cols)
 		}
 	case active.prepQ != nil:
 		b.xf = grow(b.xf, n*cols)
@@ -155,6 +159,15 @@ func (t *qprepTask) runChunk(j, _ int) {
 			xq := unsafe.Slice((*uint64)(unsafe.Pointer(&b.xq[j/8*8*cols])), 2*cols)
 			for c, v := range xw {
 				xq[c*8+j%8] = v
+			}
+		}
+		if l := qbatchLanes(n); active.batchXQ && n-l >= 4 && j >= l && j < l+4 {
+			// Input j is lanes 4(j-l)..4(j-l)+3: each eight columns'
+			// int16 move as two uint64.
+			xw := unsafe.Slice((*uint64)(unsafe.Pointer(&q.xw[0])), cols/4)
+			x4 := unsafe.Slice((*uint64)(unsafe.Pointer(&b.x4[0])), cols)
+			for c := 0; c < cols/4; c += 2 {
+				x4[c*4+2*(j-l)], x4[c*4+2*(j-l)+1] = xw[c], xw[c+1]
 			}
 		}
 	case active.prepQ != nil:
