@@ -49,6 +49,13 @@ type qbatchInts struct {
 	// block of eight inputs in qbatch.xw's layout, the lane kernel's
 	// outputs (qbatchInt2x8Z's arguments; avx512BatchPairs8).
 	lane2 func(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sb *float32, n, groups, units int, q4 bool, out *float32)
+	// quad, optional, takes the place of both: four rows against a block
+	// of eight inputs in qbatch.xq's layout (qbatchIntQ4x8Z's arguments;
+	// avx512BatchQuads8).
+	quad func(q unsafe.Pointer, rowBytes int, xq *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
+	// quad4, with quad, takes the pair kernel's place for four inputs
+	// (qbatch.x4; qbatchIntQ4x4Z's arguments).
+	quad4 func(q unsafe.Pointer, rowBytes int, x4 *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
 }
 
 var avx2QB = qbatchInts{pair: qbatchInt2x4, lane: qbatchIntT4x8}
@@ -69,6 +76,8 @@ func batchAsm(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []f
 	r := r0
 	if qi && b.n >= 4 && m.GroupSize <= qbatchPairMaxGroup {
 		switch {
+		case k.quad != nil:
+			r = avx512BatchQuads8(k, y, m, r0, r1, b, tmp)
 		case qbatchLanes(b.n) == 0:
 		case k.lane2 != nil:
 			r = avx512BatchPairs8(k, y, m, r0, r1, b, tmp)

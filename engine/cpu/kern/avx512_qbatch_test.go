@@ -10,6 +10,24 @@ import (
 	"testing"
 )
 
+func init() {
+	// BenchmarkMatMulBatch's "avx512-noquad": the avx512 set with the pair
+	// and lane2 kernels that qbatchIntQ4x8Z and qbatchIntQ4x4Z replaced.
+	batchVariant = func(im *impl) *impl {
+		if im != avx512Impl || avx512QB.quad == nil {
+			return nil
+		}
+		c := *im
+		c.name += "-noquad"
+		k := avx512QB
+		k.quad, k.quad4 = nil, nil
+		c.batchQi = func(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
+			batchAsm(&k, y, m, r0, r1, b, tmp, true)
+		}
+		return &c
+	}
+}
+
 // TestBatchVNNISameBits: the AVX-512 integer batched kernels (VPDPWSSD) give
 // the AVX2 kernels' outputs bit for bit, Q8 and Q4, at every group size they
 // take, for the pair kernel's batch sizes (4-6, and the inputs past a block
@@ -22,7 +40,9 @@ func TestBatchVNNISameBits(t *testing.T) {
 	}
 	t.Logf("AVX512_VNNI: %v", archsimd.X86.AVX512VNNI())
 	saved := active
-	active = avx2Impl // prepares the inputs for both (xw, dx, xs and xt)
+	prep := *avx2Impl
+	prep.batchXQ = true // prepares the inputs for all (xw, dx, xs, xt and xq)
+	active = &prep
 	defer func() { active = saved }()
 	pool := NewPool(1)
 	defer pool.Close()
@@ -32,7 +52,7 @@ func TestBatchVNNISameBits(t *testing.T) {
 	for _, d := range []DType{Q8, Q4} {
 		for _, gs := range []int{32, 64, 128, 256} {
 			for _, extreme := range []bool{false, true} {
-				for _, n := range []int{4, 5, 6, 7, 8, 9, 13, 15, 16} {
+				for _, n := range []int{4, 5, 6, 7, 8, 9, 12, 13, 15, 16} {
 					t.Run(fmt.Sprintf("%s/gs%d/extreme=%v/n%d", d, gs, extreme, n), func(t *testing.T) {
 						const rows, cols = 14, 512
 						m := randMat(rng, d, rows, cols, gs, F16)
@@ -52,14 +72,52 @@ func TestBatchVNNISameBits(t *testing.T) {
 						tmp := make([]float32, qbatchTmp(m))
 						want, got := make([]float32, n*rows), make([]float32, n*rows)
 						batchAsm(&avx2QB, want, m, 0, rows, b, tmp, true)
-						batchAsm(&avx512QB, got, m, 0, rows, b, tmp, true)
-						for i := range want {
-							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-								t.Fatalf("input %d row %d: %v, AVX2 %v", i/rows, i%rows, got[i], want[i])
+						// avx512QB, and without its quad kernel (the pair
+						// and lane2 kernels it replaces where present).
+						noQuad := avx512QB
+						noQuad.quad, noQuad.quad4 = nil, nil
+						for _, k := range []*qbatchInts{&avx512QB, &noQuad} {
+							clear(got)
+							batchAsm(k, got, m, 0, rows, b, tmp, true)
+							for i := range want {
+								if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+									t.Fatalf("quad %v: input %d row %d: %v, AVX2 %v", k.quad != nil, i/rows, i%rows, got[i], want[i])
+								}
 							}
 						}
 					})
 				}
+			}
+		}
+	}
+}
+
+// BenchmarkQbatchHot times the avx512 set's batched integer kernels on a
+// matrix that stays in L2 (768×1024, gs 64: 768 KiB in Q8), with and without the quad
+// kernel: their compute alone, without the weights' streaming from memory.
+func BenchmarkQbatchHot(b *testing.B) {
+	const rows, cols = 768, 1024
+	rng := rand.New(rand.NewPCG(3, 4))
+	noQuad := batchVariant(avx512Impl)
+	if noQuad == nil {
+		b.Skip("no quad kernel on this CPU")
+	}
+	for _, d := range []DType{Q8, Q4} {
+		m := randMat(rng, d, rows, cols, 64, F16)
+		for _, n := range []int{4, 6, 8, 12, 16} {
+			x := randVec(rng, n*cols)
+			y := make([]float32, n*rows)
+			for _, im := range []*impl{avx512Impl, noQuad} {
+				b.Run(fmt.Sprintf("%s/n%d/%s", d, n, im.name), func(b *testing.B) {
+					saved := active
+					active = im
+					defer func() { active = saved }()
+					pool := NewPool(1)
+					defer pool.Close()
+					e := NewExec(pool)
+					e.SetIntInput(true)
+					cpuLoop(b, int64(2*n*rows*cols), func() { e.MatMul(y, m, x, n) }, "FLOP")
+				})
 			}
 		}
 	}

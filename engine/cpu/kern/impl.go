@@ -31,6 +31,9 @@ type impl struct {
 	// batchXT: batchQi also reads qbatch.xt, the int16 inputs in blocks of
 	// eight interleaved per column pair.
 	batchXT bool
+	// batchXQ: batchQi also reads qbatch.xq, the int16 inputs in blocks of
+	// eight interleaved per four columns.
+	batchXQ bool
 	// batchHalf is the batched product with F16/BF16 weights (hbatch.go):
 	// y[j*m.Rows+r] = row r · x[j*m.Cols:] for r0 ≤ r < r1, j < n. nil:
 	// MatMul takes decode's kernels or the packed path.

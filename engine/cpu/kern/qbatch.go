@@ -40,6 +40,8 @@ type qbatch struct {
 	xf   []float32 // (cols/32, n, 32) the inputs' xf (float kernels)
 	xw   []int16   // (cols/32, n, 32) the inputs' xw (integer kernels)
 	xt   []int16   // (lanes/8, cols/2, 8, 2) blocks of eight inputs' xw by column pair (batchXT)
+	xq   []int16   // (lanes/8, cols/4, 8, 4) blocks of eight inputs' xw by four columns (batchXQ)
+	x4   []int16   // (cols/8, 4, 8) the four inputs past the blocks of eight by eight columns (batchXQ, when there are four)
 	dx   []float32 // (groups, n) the inputs' dx (integer kernels)
 	xs   []float32 // (groups, n) the inputs' xsum (integer kernels)
 	ok   []bool    // (n) whether input j was prepared for the kernels asked for
@@ -86,6 +88,15 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 			if lanes > n {
 				clear(b.xt[(lanes-8)*cols:]) // the padding's lane stays 0
 			}
+		}
+		if lanes := qbatchLanes(n); active.batchXQ && lanes > 0 {
+			b.xq = growI16(b.xq, lanes*cols)
+			if lanes > n {
+				clear(b.xq[(lanes-8)*cols:])
+			}
+		}
+		if active.batchXQ && n-qbatchLanes(n) >= 4 {
+			b.x4 = growI16(b.x4, 4*cols)
 		}
 	case active.prepQ != nil:
 		b.xf = grow(b.xf, n*cols)
@@ -139,6 +150,24 @@ func (t *qprepTask) runChunk(j, _ int) {
 			xt := unsafe.Slice((*uint32)(unsafe.Pointer(&b.xt[j/8*8*cols])), 4*cols)
 			for p, v := range xw {
 				xt[p*8+j%8] = v
+			}
+		}
+		if active.batchXQ && j < qbatchLanes(n) {
+			// Input j is lanes 2(j%8), 2(j%8)+1 of its block: each four
+			// columns' int16 move as one uint64.
+			xw := unsafe.Slice((*uint64)(unsafe.Pointer(&q.xw[0])), cols/4)
+			xq := unsafe.Slice((*uint64)(unsafe.Pointer(&b.xq[j/8*8*cols])), 2*cols)
+			for c, v := range xw {
+				xq[c*8+j%8] = v
+			}
+		}
+		if l := qbatchLanes(n); active.batchXQ && n-l >= 4 && j >= l && j < l+4 {
+			// Input j is lanes 4(j-l)..4(j-l)+3: each eight columns'
+			// int16 move as two uint64.
+			xw := unsafe.Slice((*uint64)(unsafe.Pointer(&q.xw[0])), cols/4)
+			x4 := unsafe.Slice((*uint64)(unsafe.Pointer(&b.x4[0])), cols)
+			for c := 0; c < cols/4; c += 2 {
+				x4[c*4+2*(j-l)], x4[c*4+2*(j-l)+1] = xw[c], xw[c+1]
 			}
 		}
 	case active.prepQ != nil:
@@ -244,10 +273,11 @@ func qbatchLanes(n int) int {
 
 // qbatchTmp is the size of a thread's scratch for the batched kernels with
 // m: the scales and biases of four rows, widened and then interleaved, the
-// codes of four rows' group widened to int16 (at most 4·256, as 512 floats)
-// and the outputs.
+// codes of two groups of four rows widened to int16 (at most 2·4·256, as
+// 1024 floats; qbatchIntQ4x8Z, the AVX2 lane kernel one group) and the
+// outputs.
 func qbatchTmp(m *Mat) int {
-	return m.GroupSize + 16*(m.Cols/m.GroupSize) + 512 + 32
+	return m.GroupSize + 16*(m.Cols/m.GroupSize) + 1024 + 32
 }
 
 // batchRowsBlock is the number of weight rows batchRows multiplies with one

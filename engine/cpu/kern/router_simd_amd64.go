@@ -50,6 +50,7 @@ var avx512Impl = &impl{
 	batchQ:    avx2BatchQ,
 	batchQi:   avx512BatchQi,
 	batchXT:   true,
+	batchXQ:   true,
 	batchHalf: avx512BatchHalf,
 
 	// Decode's attention over an F16 cache (attnf16.go).
