@@ -144,19 +144,35 @@ func neonGemm(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, 
 		}
 		for ; j < n; j++ {
 			for r := 0; r < 4; r++ {
-				c[(i+r)*ldc+j] = neonDot(a[(i+r)*lda:(i+r)*lda+k], b[j*ldb:j*ldb+k])
+				c[(i+r)*ldc+j] = neonDotAs4x4(a[(i+r)*lda:(i+r)*lda+k], b[j*ldb:j*ldb+k], vec)
 			}
 		}
 	}
 	for ; i < m; i++ {
-		if ldb == k {
-			neonRowsF32(c[i*ldc:i*ldc+n], b[:n*k], k, a[i*lda:i*lda+k])
-			continue
-		}
 		for j := 0; j < n; j++ {
-			c[i*ldc+j] = neonDot(a[i*lda:i*lda+k], b[j*ldb:j*ldb+k])
+			c[i*ldc+j] = neonDotAs4x4(a[i*lda:i*lda+k], b[j*ldb:j*ldb+k], vec)
 		}
 	}
+}
+
+// neonDotAs4x4 is one element of a neonGemm4x4 block with its tail, in the
+// block's order: one four-lane FMA chain over the first vec values, its
+// lanes summed pairwise ((l0+l1)+(l2+l3)), then the rest in Go. The rows and
+// tokens left over from the 4×4 blocks take it (not neonDot or
+// neonRowsF32, whose several accumulators sum in another order) so that an
+// element's bits do not depend on where its row and token fall in a call:
+// a prompt prefilled in chunks, or resumed from a cached prefix, gives the
+// bits of one prefill (kern's TestBF16Prefill and
+// TestMatMulIntPrefillChunked, engine/cpu's TestBF16Prefill, on neon).
+func neonDotAs4x4(a, b []float32, vec int) float32 {
+	var acc, zero f32x4
+	pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
+	for o := uintptr(0); o < uintptr(vec)*4; o += 16 {
+		acc = ldf4(unsafe.Add(pb, o)).MulAdd(ldf4(unsafe.Add(pa, o)), acc)
+	}
+	var out [4]float32
+	acc.ConcatAddPairs(zero).ConcatAddPairs(zero).StoreArray(&out)
+	return out[0] + goDot(a[vec:], b[vec:])
 }
 
 //go:noinline
