@@ -122,11 +122,9 @@ func (t *bf16PackTask) runChunk(p, _ int) { bf16PackTokens(t.xp, t.x, t.n, t.col
 
 // bgemmTask is packedTask for BF16 products on bmicro.
 type bgemmTask struct {
-	ps    [maxProducts]Product
-	first [maxProducts + 1]int
-	np, n int
-	xp    []uint16
-	acc   [][]float32 // per thread: accumulators (packMC+bmr, panels·packNR)
+	packedChunks
+	xp  []uint16
+	acc [][]float32 // per thread: accumulators (packMC+bmr, panels·packNR)
 }
 
 // matMulsBF16 computes ps[i].Y = x·ps[i].Mᵀ for n tokens with bfloat16
@@ -143,29 +141,17 @@ func (e *Exec) matMulsBF16(x []float32, n int, ps []Product) {
 	*pt = bf16PackTask{xp: t.xp, x: x[:n*cols], n: n, cols: cols}
 	e.run(pt, panels, n*cols < parallelMin || panels == 1)
 	pt.xp, pt.x = nil, nil
-	t.n, t.np = n, len(ps)
-	work := 0
-	for i, p := range ps {
-		t.ps[i] = Product{Y: p.Y[:n*p.M.Rows], M: p.M}
-		t.first[i+1] = t.first[i] + (p.M.Rows+packMC-1)/packMC
-		work += p.M.Rows * cols * n
-	}
+	work := t.set(ps, n)
 	for i := range t.acc {
 		t.acc[i] = grow(t.acc[i], (packMC+bmr)*panels*packNR)
 	}
-	e.run(t, t.first[len(ps)], work < parallelMin)
-	t.ps = [maxProducts]Product{}
+	e.run(t, t.chunks(), work < parallelMin)
+	t.release()
 }
 
 func (t *bgemmTask) runChunk(c, tid int) {
-	j := 0
-	for c >= t.first[j+1] {
-		j++
-	}
-	m, y := t.ps[j].M, t.ps[j].Y
+	m, y, r0, r1 := t.chunk(c)
 	cols := m.Cols
-	r0 := (c - t.first[j]) * packMC
-	r1 := min(r0+packMC, m.Rows)
 	// Tiles start at base, bmr rows apart; the last one ends at r1,
 	// overlapping the one before (or rows of the previous chunk) instead
 	// of running past the matrix: a row's sums do not depend on its tile.

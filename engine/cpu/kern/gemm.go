@@ -82,15 +82,50 @@ func (t *packTask) runChunk(p, _ int) { packTokens(t.xp, t.x, t.n, t.cols, p) }
 // product form one parallel step (q, k and v; gate and up), so k's and v's
 // few chunks no longer end a step each with a thread waiting.
 type packedTask struct {
-	ps    [maxProducts]Product // Y (n, M.Rows) each; M.Cols all equal
-	first [maxProducts + 1]int // first chunk of each product; first[np] is the total
-	np    int
-	xp    []float32 // (panels, cols, packNR) packed tokens
-	n     int
+	packedChunks
+	xp    []float32   // (panels, cols, packNR) packed tokens
 	tiles [][]float32 // per thread: float weights of a block (packMC, packKC)
 	acc   [][]float32 // per thread: accumulators (packMC, panels·packNR)
 	ii    i16Pack     // int16 inputs (igemm.go), when ii.on
 }
+
+// packedChunks is a packed step's products of n tokens and their chunks of
+// packMC rows, numbered across the products (the float, int16 and bfloat16
+// paths share it).
+type packedChunks struct {
+	ps    [maxProducts]Product // Y (n, M.Rows) each; M.Cols all equal
+	first [maxProducts + 1]int // first chunk of each product; first[np] is the total
+	np    int
+	n     int
+}
+
+// set takes ps for n tokens and returns the step's multiply-adds.
+func (t *packedChunks) set(ps []Product, n int) (work int) {
+	t.n, t.np = n, len(ps)
+	for i, p := range ps {
+		t.ps[i] = Product{Y: p.Y[:n*p.M.Rows], M: p.M}
+		t.first[i+1] = t.first[i] + (p.M.Rows+packMC-1)/packMC
+		work += p.M.Rows * p.M.Cols * n
+	}
+	return work
+}
+
+// chunks is the step's number of chunks.
+func (t *packedChunks) chunks() int { return t.first[t.np] }
+
+// chunk returns chunk c's product and its rows r0..r1.
+func (t *packedChunks) chunk(c int) (m *Mat, y []float32, r0, r1 int) {
+	j := 0
+	for c >= t.first[j+1] {
+		j++
+	}
+	m, y = t.ps[j].M, t.ps[j].Y
+	r0 = (c - t.first[j]) * packMC
+	return m, y, r0, min(r0+packMC, m.Rows)
+}
+
+// release drops the step's references to the callers' matrices and outputs.
+func (t *packedChunks) release() { t.ps = [maxProducts]Product{} }
 
 func (e *Exec) matMulPacked(y []float32, m *Mat, x []float32, n int) {
 	e.matMulsPacked(x, n, []Product{{Y: y, M: m}})
@@ -145,13 +180,7 @@ func (e *Exec) matMulsPacked(x []float32, n int, ps []Product) {
 		e.run(pt, panels, n*cols < parallelMin || panels == 1)
 		pt.xp, pt.x = nil, nil
 	}
-	t.n, t.np = n, len(ps)
-	work := 0
-	for i, p := range ps {
-		t.ps[i] = Product{Y: p.Y[:n*p.M.Rows], M: p.M}
-		t.first[i+1] = t.first[i] + (p.M.Rows+packMC-1)/packMC
-		work += p.M.Rows * cols * n
-	}
+	work := t.set(ps, n)
 	// Every thread's scratch is sized here, not by the thread that first
 	// runs a chunk needing it: which thread runs which chunk is the
 	// scheduler's choice, and a call must not allocate because this time
@@ -161,8 +190,8 @@ func (e *Exec) matMulsPacked(x []float32, n int, ps []Product) {
 		t.tiles[i] = grow(t.tiles[i], packMC*packKC)
 		t.acc[i] = grow(t.acc[i], packMC*panels*packNR)
 	}
-	e.run(t, t.first[len(ps)], work < parallelMin)
-	t.ps = [maxProducts]Product{}
+	e.run(t, t.chunks(), work < parallelMin)
+	t.release()
 }
 
 func (t *packedTask) runChunk(c, tid int) {
@@ -170,14 +199,8 @@ func (t *packedTask) runChunk(c, tid int) {
 		t.runChunkI16(c, tid)
 		return
 	}
-	j := 0
-	for c >= t.first[j+1] {
-		j++
-	}
-	m, y := t.ps[j].M, t.ps[j].Y
+	m, y, r0, r1 := t.chunk(c)
 	cols := m.Cols
-	r0 := (c - t.first[j]) * packMC
-	r1 := min(r0+packMC, m.Rows)
 	nr := r1 - r0
 	// Rows past nr up to a multiple of mr are zero in the tile, so the
 	// micro-kernel never needs a shorter variant.

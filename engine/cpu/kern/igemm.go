@@ -159,15 +159,9 @@ func (t *i16PackTask) runChunk(p, tid int) {
 // runChunkI16 is packedTask.runChunk with int16 inputs: the same chunk,
 // blocks, panels, tile stores and write-back, through the int16 kernel.
 func (t *packedTask) runChunkI16(c, tid int) {
-	j := 0
-	for c >= t.first[j+1] {
-		j++
-	}
-	m, y := t.ps[j].M, t.ps[j].Y
+	m, y, r0, r1 := t.chunk(c)
 	cols, gs := m.Cols, m.GroupSize
 	ng := cols / gs
-	r0 := (c - t.first[j]) * packMC
-	r1 := min(r0+packMC, m.Rows)
 	nr := r1 - r0
 	// Rows past nr up to a multiple of i16MR have zero codes, scales and
 	// biases: their sums are zero, never used.
