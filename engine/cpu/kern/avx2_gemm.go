@@ -17,6 +17,16 @@ func q8Deq(dst *float32, q *byte, sb *float32, groups, units int)
 //go:noescape
 func q4Deq(dst *float32, q *byte, sb *float32, groups, units int)
 
+// packScales returns groups g0..g0+ng of m's scales and biases, (group,
+// scale|bias), as the packed dequantizing kernels (q8Deq, q4Deq and their
+// 512-bit versions) read them; ng ≤ packKC/32.
+func packScales(m *Mat, g0, ng int) (sb [2 * packKC / 32]float32) {
+	for g := 0; g < ng; g++ {
+		sb[2*g], sb[2*g+1] = m.Scales.At(g0+g), m.Biases.At(g0+g)
+	}
+	return sb
+}
+
 // avx2PackRow is the AVX2 packRow: F16 through F16C, BF16 by a shift, MLX
 // codes by widening, converting and one FMA with the group's scale and bias.
 func avx2PackRow(dst []float32, m *Mat, r, c0 int) {
@@ -31,10 +41,7 @@ func avx2PackRow(dst []float32, m *Mat, r, c0 int) {
 	case Q8, Q4:
 		gs := m.GroupSize
 		g0, ng := off/gs, len(dst)/gs
-		var sb [2 * packKC / 32]float32 // (group, scale|bias)
-		for g := 0; g < ng; g++ {
-			sb[2*g], sb[2*g+1] = m.Scales.At(g0+g), m.Biases.At(g0+g)
-		}
+		sb := packScales(m, g0, ng)
 		if m.DType == Q8 {
 			q8Deq(&dst[0], &m.Q[off], &sb[0], ng, gs/32)
 		} else {

@@ -47,10 +47,7 @@ func avx512PackRow(dst []float32, m *Mat, r, c0 int) {
 	case Q8, Q4:
 		gs := m.GroupSize
 		g0, ng := off/gs, len(dst)/gs
-		var sb [2 * packKC / 32]float32 // (group, scale|bias)
-		for g := 0; g < ng; g++ {
-			sb[2*g], sb[2*g+1] = m.Scales.At(g0+g), m.Biases.At(g0+g)
-		}
+		sb := packScales(m, g0, ng)
 		if ng == 0 {
 			return
 		}
