@@ -96,20 +96,9 @@ func bf16PackTokens(xp []uint16, x []float32, n, cols, p int) {
 		}
 		src := x[tok*cols : (tok+1)*cols]
 		for k := 0; k < cols; k += 2 {
-			dst[k*packNR+2*j], dst[k*packNR+2*j+1] = toBF16(src[k]), toBF16(src[k+1])
+			dst[k*packNR+2*j], dst[k*packNR+2*j+1] = F32ToBF16(src[k]), F32ToBF16(src[k+1])
 		}
 	}
-}
-
-// toBF16 rounds v to the nearest bfloat16, ties to even (VCVTNEPS2BF16;
-// NaN stays NaN).
-func toBF16(v float32) uint16 {
-	b := math.Float32bits(v)
-	if b&0x7fffffff > 0x7f800000 {
-		return uint16(b>>16) | 0x40
-	}
-	b += 0x7fff + (b>>16)&1
-	return uint16(b >> 16)
 }
 
 type bf16PackTask struct {

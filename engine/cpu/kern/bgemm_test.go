@@ -88,14 +88,14 @@ func bgemmEmul(w []uint16, x []float32) float32 {
 	return acc
 }
 
-func TestToBF16(t *testing.T) {
+func TestF32ToBF16(t *testing.T) {
 	for _, c := range []struct {
 		f    float32
 		want uint16
 	}{{1, 0x3f80}, {-2, 0xc000}, {math.Float32frombits(0x3f808000), 0x3f80}, {math.Float32frombits(0x3f818000), 0x3f82},
 		{math.Float32frombits(0x3f808001), 0x3f81}, {float32(math.Inf(1)), 0x7f80}, {math.MaxFloat32, 0x7f80}} {
-		if got := toBF16(c.f); got != c.want {
-			t.Errorf("toBF16(%g) = %#04x, want %#04x", c.f, got, c.want)
+		if got := F32ToBF16(c.f); got != c.want {
+			t.Errorf("F32ToBF16(%g) = %#04x, want %#04x", c.f, got, c.want)
 		}
 		var r [1]float32
 		roundBF16(r[:], []float32{c.f})
@@ -103,8 +103,8 @@ func TestToBF16(t *testing.T) {
 			t.Errorf("roundBF16(%g) = %#08x, want %#04x0000", c.f, math.Float32bits(r[0]), c.want)
 		}
 	}
-	if got := toBF16(float32(math.NaN())); got&0x7f80 != 0x7f80 || got&0x7f == 0 {
-		t.Errorf("toBF16(NaN) = %#04x, not a NaN", got)
+	if got := F32ToBF16(float32(math.NaN())); got&0x7f80 != 0x7f80 || got&0x7f == 0 {
+		t.Errorf("F32ToBF16(NaN) = %#04x, not a NaN", got)
 	}
 }
 
