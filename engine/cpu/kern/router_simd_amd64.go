@@ -47,10 +47,13 @@ var avx512Impl = &impl{
 	igemm:        avx512Igemm(), // int16 inputs (igemm.go) where the CPU has VNNI
 
 	// Batched decode (qbatch.go, hbatch.go, avx512_qbatch.go).
-	batchQ:    avx2BatchQ,
-	batchQi:   avx512BatchQi,
-	batchXT:   true,
-	batchXQ:   true,
+	batchQ:  avx2BatchQ,
+	batchQi: avx512BatchQi,
+	// Inputs laid out only for the kernels that read them: qbatch.xt for
+	// the lane kernel, which the VNNI set's lane2 and quad kernels take the
+	// place of (batchAsm), qbatch.xq for quad.
+	batchXT:   avx512QB.lane2 == nil,
+	batchXQ:   avx512QB.quad != nil,
 	batchHalf: avx512BatchHalf,
 
 	// Decode's attention over an F16 cache (attnf16.go).
