@@ -46,9 +46,13 @@ func TestSystrayOverDBus(t *testing.T) {
 	}
 	defer client.Close()
 	startProcess(t, addr, "status-notifier-watcher")
-	waitFor(t, "the watcher on the bus", func() bool {
-		var has bool
-		return client.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, watcher).Store(&has) == nil && has
+	// The watcher takes its bus name before it exports its object, and
+	// systray registers once per name owner: wait until the object answers, or
+	// the item's RegisterStatusNotifierItem can meet UnknownObject and never
+	// be retried (CI saw it).
+	waitFor(t, "the watcher serving on the bus", func() bool {
+		_, err := client.Object(watcher, "/StatusNotifierWatcher").GetProperty(watcher + ".RegisteredStatusNotifierItems")
+		return err == nil
 	})
 
 	ctl := newFakeControl(tiny)
