@@ -1,7 +1,5 @@
 package kern
 
-import "math"
-
 // BF16 prefill input (issue #19, engine/cpu/design.md "BF16 prefill with
 // bf16 inputs"). AVX512_BF16's VDPBF16PS multiplies pairs of bfloat16 and
 // adds them to float32 accumulators: 32 multiply-adds per instruction where
@@ -33,16 +31,11 @@ func (e *Exec) roundBF16(x []float32) []float32 {
 }
 
 // roundBF16 stores src rounded to the nearest bfloat16, ties to even, into
-// dst (float32 values whose low 16 bits are zero). NaN stays NaN.
+// dst (float32 values whose low 16 bits are zero), as F32ToBF16 rounds a
+// lone value. NaN stays NaN.
 func roundBF16(dst, src []float32) {
 	for i, v := range src {
-		b := math.Float32bits(v)
-		if b&0x7fffffff > 0x7f800000 {
-			dst[i] = v
-			continue
-		}
-		b += 0x7fff + (b>>16)&1
-		dst[i] = math.Float32frombits(b &^ 0xffff)
+		dst[i] = BF16ToF32(F32ToBF16(v))
 	}
 }
 

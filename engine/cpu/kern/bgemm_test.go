@@ -106,6 +106,10 @@ func TestF32ToBF16(t *testing.T) {
 	if got := F32ToBF16(float32(math.NaN())); got&0x7f80 != 0x7f80 || got&0x7f == 0 {
 		t.Errorf("F32ToBF16(NaN) = %#04x, not a NaN", got)
 	}
+	var r [1]float32
+	if roundBF16(r[:], []float32{float32(math.NaN())}); !math.IsNaN(float64(r[0])) {
+		t.Errorf("roundBF16(NaN) = %g, not a NaN", r[0])
+	}
 }
 
 // BenchmarkMatMulBF16 is prefill's product with BF16 weights, float32 inputs
