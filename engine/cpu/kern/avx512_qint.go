@@ -8,23 +8,31 @@ import (
 	"simd/archsimd"
 )
 
-// AVX-512 integer quantized rows (qint.go): avx2RowsInt's driver with the
-// four-row kernel in AVX512_VNNI (rowsInt4VNNI, avx512_qint4_amd64.s), whose
-// integer sums and float epilogue are rowsInt4's, so that a row's result has
-// the same bits in both sets. Without VNNI (Skylake-X) the set runs
-// rowsInt4 itself.
+// AVX-512 integer quantized rows (qint.go). With AVX512_VNNI, 8-bit rows
+// go one after the other through rowsIntVNNI (avx512_qint1_amd64.s), 4-bit
+// rows four at a time through rowsInt4VNNI (avx2RowsInt's driver,
+// avx512_qint4_amd64.s): both keep rowInt's and rowsInt4's integer sums and
+// float epilogue, so that a row's result has the same bits in both sets.
+// Without VNNI (Skylake-X) the set runs rowsInt4 itself. Why the two
+// layouts: engine/cpu/design.md, single-stream decode on AVX-512.
 
 func avx512RowsQ8i(y []float32, m *Mat, r0 int, in *qin) {
-	avx2RowsInt(y, m, r0, in, false, avx512Rows4)
+	if hasVNNI {
+		avx512RowsInt(y, m, r0, in, false)
+		return
+	}
+	avx2RowsInt(y, m, r0, in, false, rowsInt4)
 }
 
 func avx512RowsQ4i(y []float32, m *Mat, r0 int, in *qin) {
 	avx2RowsInt(y, m, r0, in, true, avx512Rows4)
 }
 
+var hasVNNI = archsimd.X86.AVX512VNNI()
+
 // avx512Rows4 is the four-row kernel of the avx512 set on this CPU.
 var avx512Rows4 = func() rows4Func {
-	if archsimd.X86.AVX512VNNI() {
+	if hasVNNI {
 		return rowsInt4VNNI
 	}
 	return rowsInt4
@@ -35,3 +43,37 @@ var avx512Rows4 = func() rows4Func {
 //
 //go:noescape
 func rowsInt4VNNI(q unsafe.Pointer, stride int, xw *int16, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, groups, units int, q4 bool, y *float32)
+
+// avx512RowsInt is avx2RowsInt with every row through rowsIntVNNI: one row
+// after the other, so a chunk is read as one sequential stream.
+func avx512RowsInt(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
+	if m.Scales.DType == F16 && !hasF16C {
+		avx2RowsInt(y, m, r0, in, q4, avx512Rows4)
+		return
+	}
+	if len(y) == 0 {
+		return
+	}
+	ng := m.Cols / m.GroupSize
+	rowBytes := m.codeRowBytes()
+	kind, elem := qintScalesF32, uintptr(4)
+	sc, bs := unsafe.Pointer(unsafe.SliceData(m.Scales.F32)), unsafe.Pointer(unsafe.SliceData(m.Biases.F32))
+	if m.Scales.DType != F32 {
+		kind, elem = qintScalesF16, 2
+		if m.Scales.DType == BF16 {
+			kind = qintScalesBF16
+		}
+		sc, bs = unsafe.Pointer(unsafe.SliceData(m.Scales.U16)), unsafe.Pointer(unsafe.SliceData(m.Biases.U16))
+	}
+	_ = m.Q[(r0+len(y))*rowBytes-1]
+	off := uintptr(r0*ng) * elem
+	rowsIntVNNI(unsafe.Pointer(&m.Q[r0*rowBytes]), rowBytes, &in.qi.xw[0], &in.qi.dx[0], &in.xsum[0],
+		unsafe.Add(sc, off), unsafe.Add(bs, off), ng*int(elem), kind, ng, m.GroupSize/32, q4, &y[0], len(y))
+}
+
+// rowsIntVNNI is rowInt for the n rows at q, q+stride, …, whose scales and
+// biases start sstride bytes apart, with VPDPWSSD over zmm; it writes their
+// products to y[0:n], each with rowInt's bits.
+//
+//go:noescape
+func rowsIntVNNI(q unsafe.Pointer, stride int, xw *int16, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, groups, units int, q4 bool, y *float32, n int)
