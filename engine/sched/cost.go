@@ -60,9 +60,7 @@ type costs struct {
 // other now and then (the batch's way of trying is wayOneAlone, which is also
 // how the batch confirms that it lost before the sequences go alone).
 func (c *costs) plan(k int) plan {
-	if c.batched == nil {
-		c.batched, c.steps, c.every, c.alone = map[int]time.Duration{}, map[int]int{}, map[int]int{}, map[int]bool{}
-	}
+	c.init()
 	batched, known := c.faster(k)
 	switch {
 	case !known && batched:
@@ -97,6 +95,12 @@ func (c *costs) plan(k int) plan {
 	return p
 }
 
+func (c *costs) init() {
+	if c.batched == nil {
+		c.batched, c.steps, c.every, c.alone = map[int]time.Duration{}, map[int]int{}, map[int]int{}, map[int]bool{}
+	}
+}
+
 // faster is the way that is faster for k sequences as far as known: a batch
 // until one was timed, then single forwards until one was timed; known is
 // whether both have been.
@@ -121,6 +125,7 @@ func (c *costs) interval(k int) int {
 // recordBatch folds the wall time of a batched decode step of k sequences
 // into the estimates.
 func (c *costs) recordBatch(k int, d time.Duration) {
+	c.init()
 	c.batched[k] = smooth(c.batched[k], d)
 }
 
@@ -134,6 +139,7 @@ func (c *costs) recordSingles(k int, d time.Duration) {
 // choice as it was (batched, before the try) lengthens the interval to the
 // next, one that changes it shortens it to probeEvery.
 func (c *costs) settle(k int, batched bool) {
+	c.init()
 	after, _ := c.faster(k)
 	c.alone[k] = !after
 	if after == batched {

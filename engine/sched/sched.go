@@ -61,6 +61,7 @@ type Scheduler struct {
 	stats   Stats                // guarded by mu; counters only
 	rr      int                  // guarded by mu; next slot of a one-slot step
 	onWait  func()               // tests: called when a request starts waiting for a slot
+	plan    func(k int) plan     // tests: chooses a decode step's way instead of costs
 	costs   costs                // owned by the loop goroutine
 
 	wake   chan struct{} // a call, a release or a cancellation happened

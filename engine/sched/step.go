@@ -189,6 +189,8 @@ func (s *Scheduler) step(ctx context.Context, parts []part) {
 	switch {
 	case k == 1 || s.batcher == nil:
 		pl.way = waySingles
+	case decode && s.plan != nil:
+		pl = s.plan(k)
 	case decode:
 		pl = s.costs.plan(k)
 	}
