@@ -168,8 +168,11 @@ func TestEveryWaySameTokens(t *testing.T) {
 			got := make([][]int32, n)
 			var wg sync.WaitGroup
 			errs := make([]error, n)
-			for i := range n {
-				sl := admit(t, s, "u")
+			slots := make([]*Slot, n)
+			for i := range slots {
+				slots[i] = admit(t, s, "u") // all running before any call: lockstep from the prompts on
+			}
+			for i, sl := range slots {
 				wg.Go(func() {
 					defer sl.Release()
 					q := newSeq(t, r)
