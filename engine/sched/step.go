@@ -212,7 +212,9 @@ func (s *Scheduler) step(ctx context.Context, parts []part) {
 	case wayOneAlone:
 		alone(0, 1)
 		t1 := time.Now()
-		s.costs.recordSingles(1, t1.Sub(t0))
+		if errs[0] == nil { // a forward that failed (a cancelled call, say) took no measure
+			s.costs.recordSingles(1, t1.Sub(t0))
+		}
 		if together(1, k) {
 			passes, batch = 2, k-1
 			s.costs.recordBatch(k-1, time.Since(t1))
