@@ -149,6 +149,7 @@ type concurrency struct {
 	cpu       time.Duration   // process CPU time over the same span
 	ttft      []time.Duration // each request's start to its first token
 	meanBatch float64
+	busy      time.Duration // the scheduler's time in forward passes
 }
 
 // concurrentRun starts n requests at once through a scheduler of n slots: each
@@ -169,6 +170,7 @@ func concurrentRun(ctx context.Context, r model.Runner, vocab, n, prompt, decode
 	wg.Wait()
 	c.wall, c.cpu = time.Since(start), cpuTime()-cpu
 	st := s.Stats()
+	c.busy = st.Busy
 	if st.Steps > 0 {
 		c.meanBatch = float64(st.StepSeqs) / float64(st.Steps)
 	}

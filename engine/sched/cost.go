@@ -14,6 +14,27 @@ const (
 	probeMax   = 512
 )
 
+// way is how a decode step of k sequences runs.
+type way int
+
+const (
+	wayBatch   way = iota // one ForwardBatch for all k
+	waySingles            // one forward of one sequence each
+	// wayOneAlone runs the first sequence alone, timing a single forward,
+	// and the other k-1 as one batch. It is how a batch that wins learns
+	// what a single forward costs: running all k alone to find out would
+	// cost k single forwards (at k=8 on engine/cpu about three batched
+	// steps), this costs one.
+	wayOneAlone
+)
+
+// plan is a decode step's way, and whether it tries the slower way.
+type plan struct {
+	way     way
+	probe   bool // a try of the slower way: settle afterwards
+	batched bool // what was faster before the step
+}
+
 // costs learns whether a decode step of k sequences is faster as one
 // ForwardBatch or as k forwards of one sequence each. The batch reads every
 // weight once for all of them, which is what makes batching pay; but an
@@ -26,28 +47,63 @@ type costs struct {
 	single  time.Duration         // smoothed wall time of one sequence's decode forward
 	steps   map[int]int           // by k: decode steps since the last try of the slower way
 	every   map[int]int           // by k: steps between tries of the slower way
+	// alone: by k, the steps run single forwards (the batch lost a try).
+	// The batch gives way only to a try: a batch step slowed by a burst of
+	// load elsewhere, compared with a single forward timed before it, would
+	// otherwise send every sequence alone until the next try.
+	alone map[int]bool
 }
 
-// batch says whether a decode step of k sequences should run as one batch.
-func (c *costs) batch(k int) bool {
-	if c.batched == nil {
-		c.batched, c.steps, c.every = map[int]time.Duration{}, map[int]int{}, map[int]int{}
-	}
-	faster, known := c.faster(k)
-	if !known {
-		return faster
+// plan says how a decode step of k sequences should run: batched until a
+// batch of k was timed (it is what should win), then with one sequence
+// alone until a single forward was timed; then the faster way, trying the
+// other now and then (the batch's way of trying is wayOneAlone, which is also
+// how the batch confirms that it lost before the sequences go alone).
+func (c *costs) plan(k int) plan {
+	c.init()
+	batched, known := c.faster(k)
+	switch {
+	case !known && batched:
+		return plan{way: wayBatch, batched: true}
+	case !known:
+		return plan{way: wayOneAlone, batched: true}
 	}
 	c.steps[k]++
-	if c.steps[k] >= c.interval(k) {
+	probe := c.steps[k] >= c.interval(k)
+	if probe {
 		c.steps[k] = 0
-		return !faster
 	}
-	return faster
+	if !batched && !c.alone[k] {
+		// The batch seems slower, measured against an older single
+		// forward: time one now before giving up the batch.
+		return plan{way: wayOneAlone, probe: true, batched: true}
+	}
+	if batched {
+		c.alone[k] = false
+	}
+	p := plan{probe: probe, batched: batched}
+	switch {
+	case batched && probe:
+		p.way = wayOneAlone
+	case batched:
+		p.way = wayBatch
+	case probe:
+		p.way = wayBatch
+	default:
+		p.way = waySingles
+	}
+	return p
+}
+
+func (c *costs) init() {
+	if c.batched == nil {
+		c.batched, c.steps, c.every, c.alone = map[int]time.Duration{}, map[int]int{}, map[int]int{}, map[int]bool{}
+	}
 }
 
 // faster is the way that is faster for k sequences as far as known: a batch
-// until one was timed (it is what should win), then single forwards until
-// one was timed; known is whether both have been.
+// until one was timed, then single forwards until one was timed; known is
+// whether both have been.
 func (c *costs) faster(k int) (batched, known bool) {
 	b, ok := c.batched[k]
 	switch {
@@ -66,19 +122,27 @@ func (c *costs) interval(k int) int {
 	return probeEvery
 }
 
-// record folds a step's wall time into the estimates. A try of the slower
-// way that leaves the choice as it was lengthens the interval to the next.
-func (c *costs) record(k int, batched bool, d time.Duration) {
-	before, known := c.faster(k)
-	if batched {
-		c.batched[k] = smooth(c.batched[k], d)
-	} else {
-		c.single = smooth(c.single, d/time.Duration(k))
-	}
-	if !known || batched == before {
-		return
-	}
-	if after, _ := c.faster(k); after == before {
+// recordBatch folds the wall time of a batched decode step of k sequences
+// into the estimates.
+func (c *costs) recordBatch(k int, d time.Duration) {
+	c.init()
+	c.batched[k] = smooth(c.batched[k], d)
+}
+
+// recordSingles folds the wall time of k single-sequence decode forwards
+// into the estimates.
+func (c *costs) recordSingles(k int, d time.Duration) {
+	c.single = smooth(c.single, d/time.Duration(k))
+}
+
+// settle ends a try of the slower way for k sequences: one that leaves the
+// choice as it was (batched, before the try) lengthens the interval to the
+// next, one that changes it shortens it to probeEvery.
+func (c *costs) settle(k int, batched bool) {
+	c.init()
+	after, _ := c.faster(k)
+	c.alone[k] = !after
+	if after == batched {
 		c.every[k] = min(2*c.interval(k), probeMax)
 	} else {
 		c.every[k] = probeEvery

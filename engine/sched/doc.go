@@ -23,9 +23,11 @@
 //
 // A decode step runs as one batch only while that is faster: the scheduler
 // times batched steps against one-sequence forwards and picks the faster for
-// each batch size, trying the other now and then (see costs). The logits are
-// the same either way; what differs is whether the executor's kernels reuse a
-// weight across the batch's rows.
+// each batch size, trying the other now and then (see costs: a batch times a
+// lone sequence by running one sequence alone and the rest as a batch, and
+// does so once more before it gives way). The logits are the same either
+// way; what differs is whether the executor's kernels reuse a weight across
+// the batch's rows.
 //
 // A step waits for the slots that are still sampling, at most as long as the
 // last step took: a slot that is slower than that (its client reads slowly,

@@ -61,6 +61,7 @@ type Scheduler struct {
 	stats   Stats                // guarded by mu; counters only
 	rr      int                  // guarded by mu; next slot of a one-slot step
 	onWait  func()               // tests: called when a request starts waiting for a slot
+	plan    func(k int) plan     // tests: chooses a decode step's way instead of costs
 	costs   costs                // owned by the loop goroutine
 
 	wake   chan struct{} // a call, a release or a cancellation happened
@@ -322,7 +323,10 @@ type Stats struct {
 	Steps     uint64 // forward passes run
 	StepSeqs  uint64 // sum over passes of their sequences (StepSeqs/Steps is the mean batch)
 	Tokens    uint64 // tokens run, prompt and decode
-	Admitted  uint64 // requests admitted
+	// Busy is the wall time spent in forward passes: the rest of a span is
+	// the time between steps (waiting for calls, handing results over).
+	Busy     time.Duration
+	Admitted uint64 // requests admitted
 	// Suspensions counts the times a running request was suspended to give
 	// its caller's slot to another caller.
 	Suspensions uint64

@@ -140,6 +140,71 @@ func TestBatchedMatchesAlone(t *testing.T) {
 	t.Logf("%d steps, %d sequence-steps, largest batch %d", st.Steps, st.StepSeqs, st.MaxBatch)
 }
 
+// TestEveryWaySameTokens: a decode step run as one batch, as single
+// forwards, or with one sequence alone and the rest batched (how a batch
+// times a single forward) gives every request the tokens it gets alone, and
+// the passes are counted as run.
+func TestEveryWaySameTokens(t *testing.T) {
+	r := newRunner(t)
+	const n, answer = 4, 6
+	want := make([][]int32, n)
+	for i := range n {
+		want[i] = greedyAlone(t, r, promptOf(5+i, i), answer)
+	}
+	for _, w := range []struct {
+		name   string
+		way    way
+		passes int // a decode step's forward passes
+	}{{"batch", wayBatch, 1}, {"singles", waySingles, n}, {"one alone", wayOneAlone, 2}} {
+		t.Run(w.name, func(t *testing.T) {
+			s := newSched(t, r, Config{Slots: n, Straggle: -1})
+			decodes := 0
+			s.plan = func(k int) plan {
+				if k == n {
+					decodes++
+				}
+				return plan{way: w.way}
+			}
+			got := make([][]int32, n)
+			var wg sync.WaitGroup
+			errs := make([]error, n)
+			slots := make([]*Slot, n)
+			for i := range slots {
+				slots[i] = admit(t, s, "u") // all running before any call: lockstep from the prompts on
+			}
+			for i, sl := range slots {
+				wg.Go(func() {
+					defer sl.Release()
+					q := newSeq(t, r)
+					for step := promptOf(5+i, i); len(got[i]) < answer; step = got[i][len(got[i])-1:] {
+						lg, err := sl.Forward(context.Background(), q, step)
+						if err != nil {
+							errs[i] = err
+							return
+						}
+						got[i] = append(got[i], argmax(lg))
+					}
+				})
+			}
+			wg.Wait()
+			for i := range n {
+				if errs[i] != nil {
+					t.Fatal(errs[i])
+				}
+				if !slices.Equal(got[i], want[i]) {
+					t.Errorf("request %d: %v, alone %v", i, got[i], want[i])
+				}
+			}
+			// In lockstep: one step of the four prompts, then answer-1 decode
+			// steps of four.
+			st := s.Stats()
+			if decodes != answer-1 || st.StepSeqs != uint64(n*answer) || st.Steps != uint64(1+decodes*w.passes) {
+				t.Errorf("%d decode steps of %d, stats %+v; want %d, each %d passes", decodes, n, st, answer-1, w.passes)
+			}
+		})
+	}
+}
+
 // TestRoundRobinAdmission: with one slot busy, caller a queues three requests
 // and caller b one; freed slots go a, b, a, a, not first come first served.
 func TestRoundRobinAdmission(t *testing.T) {

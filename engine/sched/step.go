@@ -147,7 +147,8 @@ func (s *Scheduler) pickLocked() []part {
 }
 
 // step runs parts through one forward pass (or, for decode steps the batch
-// would make slower, one each: see costs) and answers the calls it completes.
+// would make slower, one each; or, to time a single forward, the first alone
+// and the rest batched: see costs) and answers the calls it completes.
 func (s *Scheduler) step(ctx context.Context, parts []part) {
 	logits := make([][]float32, len(parts))
 	errs := make([]error, len(parts))
@@ -158,42 +159,81 @@ func (s *Scheduler) step(ctx context.Context, parts []part) {
 		decode = decode && p.n == 1
 	}
 	// Alone, a call's own context can stop a long prompt chunk.
-	alone := func() {
-		for i, p := range parts {
-			logits[i], errs[i] = p.c.seq.Forward(p.c.ctx, toks[i])
+	alone := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			logits[i], errs[i] = parts[i].c.seq.Forward(parts[i].c.ctx, toks[i])
 		}
 	}
-	batched := len(parts) > 1 && (!decode || s.costs.batch(len(parts)))
-	t0 := time.Now()
-	if !batched {
-		alone()
-	} else {
-		seqs := make([]model.Sequence, len(parts))
-		for i, p := range parts {
-			seqs[i] = p.c.seq
+	// together runs parts[lo:hi] as one batch; false when they ran alone.
+	together := func(lo, hi int) bool {
+		if hi-lo < 2 {
+			alone(lo, hi)
+			return false
 		}
-		if out, err := s.batcher.ForwardBatch(ctx, seqs, toks); err == nil {
-			copy(logits, out)
-		} else {
+		seqs := make([]model.Sequence, hi-lo)
+		for i := range seqs {
+			seqs[i] = parts[lo+i].c.seq
+		}
+		out, err := s.batcher.ForwardBatch(ctx, seqs, toks[lo:hi])
+		if err != nil {
 			// No sequence has advanced: run each alone, so only the one at
 			// fault (a full cache, say) fails.
-			alone()
+			alone(lo, hi)
+			return false
+		}
+		copy(logits[lo:hi], out)
+		return true
+	}
+	k := len(parts)
+	pl := plan{way: wayBatch}
+	switch {
+	case k == 1 || s.batcher == nil:
+		pl.way = waySingles
+	case decode && s.plan != nil:
+		pl = s.plan(k)
+	case decode:
+		pl = s.costs.plan(k)
+	}
+	passes, batch := k, 1 // forward passes, and the largest
+	t0 := time.Now()
+	switch pl.way {
+	case waySingles:
+		alone(0, k)
+		if decode {
+			s.costs.recordSingles(k, time.Since(t0))
+		}
+	case wayBatch:
+		if together(0, k) {
+			passes, batch = 1, k
+			if decode {
+				s.costs.recordBatch(k, time.Since(t0))
+			}
+		}
+	case wayOneAlone:
+		alone(0, 1)
+		t1 := time.Now()
+		if errs[0] == nil { // a forward that failed (a cancelled call, say) took no measure
+			s.costs.recordSingles(1, t1.Sub(t0))
+		}
+		if together(1, k) {
+			passes, batch = 2, k-1
+			s.costs.recordBatch(k-1, time.Since(t1))
+		} else {
+			s.costs.recordSingles(k-1, time.Since(t1))
 		}
 	}
-	if decode {
-		s.costs.record(len(parts), batched, time.Since(t0))
+	if pl.probe {
+		s.costs.settle(k, pl.batched)
 	}
+	busy := time.Since(t0)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stats.Steps++
-	s.stats.StepSeqs += uint64(len(parts))
-	s.stats.LastBatch = len(parts)
-	if !batched {
-		s.stats.Steps += uint64(len(parts) - 1) // a forward pass each
-		s.stats.LastBatch = 1
-	}
-	s.stats.MaxBatch = max(s.stats.MaxBatch, s.stats.LastBatch)
+	s.stats.Busy += busy
+	s.stats.Steps += uint64(passes)
+	s.stats.StepSeqs += uint64(k)
+	s.stats.LastBatch = batch
+	s.stats.MaxBatch = max(s.stats.MaxBatch, batch)
 	for i, p := range parts {
 		if errs[i] != nil {
 			p.sl.call = nil
