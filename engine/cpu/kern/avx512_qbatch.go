@@ -71,17 +71,3 @@ func avx512BatchPairs8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 func avx512BatchQi(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
 	batchAsm(&avx512QB, y, m, r0, r1, b, tmp, true)
 }
-
-//go:noescape
-func hbatch2x4Z(w unsafe.Pointer, ldw int, x *float32, ldx, cols int, bf16 bool, out *float32)
-
-// avx512BatchHalf is the AVX2 batched half product (avx2_hbatch.go) with
-// hbatch2x4Z, 16 columns a step, where the columns are a multiple of 16: the
-// same products, summed over 16 lanes instead of 8 (another float32 order).
-func avx512BatchHalf(y []float32, m *Mat, r0, r1 int, x []float32, n int) {
-	if m.Cols%16 != 0 {
-		avx2BatchHalf(y, m, r0, r1, x, n)
-		return
-	}
-	batchHalfWith(hbatch2x4Z, y, m, r0, r1, x, n)
-}

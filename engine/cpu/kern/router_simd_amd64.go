@@ -55,6 +55,8 @@ var avx512Impl = &impl{
 	batchXT:   avx512QB.lane2 == nil,
 	batchXQ:   avx512QB.quad != nil,
 	batchHalf: avx512BatchHalf,
+	// hbatch4xKZ against the packed path (BenchmarkMatMulBatch, design.md).
+	halfBatchMax: 16,
 
 	// Decode's attention over an F16 cache (attnf16.go).
 	maxOf: avx2Max,
