@@ -40,6 +40,12 @@ type impl struct {
 	batchHalf func(y []float32, m *Mat, r0, r1 int, x []float32, n int)
 	// halfBatchMax is the largest n batchHalf takes (0: halfBatchMaxTokens).
 	halfBatchMax int
+	// qbatchPad is the n%8 from which qbatchLanes pads a last block of
+	// eight inputs (0: 7). qbatchLone: with int16 inputs, the one to three
+	// inputs past the blocks of eight (and not a block of four) take the
+	// lone rows kernel (batchRows) instead of the small batched kernels.
+	qbatchPad  int
+	qbatchLone bool
 
 	// dequant writes quantized row r of m as float32 (len m.Cols).
 	dequant  func(dst []float32, m *Mat, r int)
