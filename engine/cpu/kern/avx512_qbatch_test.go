@@ -135,3 +135,26 @@ func BenchmarkQbatchHot(b *testing.B) {
 		}
 	}
 }
+
+// TestInterleaveSB4: the four rows' scales and biases land where the lane
+// and quad kernels read them, (groups, 2, 4), for every group count (the
+// assembly's groups in fours and the Go tail).
+func TestInterleaveSB4(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for ng := 1; ng <= 13; ng++ {
+		sc, bs := randVec(rng, 4*ng), randVec(rng, 4*ng)
+		sb := make([]float32, 8*ng+1)
+		sb[8*ng] = 42 // past the end: untouched
+		interleaveSB4(sb[:8*ng], sc, bs, ng)
+		for g := range ng {
+			for r := range 4 {
+				if sb[8*g+r] != sc[r*ng+g] || sb[8*g+4+r] != bs[r*ng+g] {
+					t.Fatalf("ng %d group %d row %d: scale %v bias %v, want %v %v", ng, g, r, sb[8*g+r], sb[8*g+4+r], sc[r*ng+g], bs[r*ng+g])
+				}
+			}
+		}
+		if sb[8*ng] != 42 {
+			t.Fatalf("ng %d: wrote past the groups", ng)
+		}
+	}
+}

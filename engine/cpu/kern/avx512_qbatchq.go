@@ -34,15 +34,7 @@ func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 	for ; r+4 <= r1; r += 4 {
 		avx2Widen(sc, &m.Scales, r*ng)
 		avx2Widen(bs, &m.Biases, r*ng)
-		// The four rows' scales and biases, (groups, 2, 4); each row's its
-		// own slice of length ng, so that the loop has no bounds checks.
-		s0, s1, s2, s3 := sc[:ng], sc[ng:2*ng], sc[2*ng:3*ng], sc[3*ng:4*ng]
-		b0, b1, b2, b3 := bs[:ng], bs[ng:2*ng], bs[2*ng:3*ng], bs[3*ng:4*ng]
-		for g := range s0 {
-			d := sb[8*g : 8*g+8 : 8*g+8]
-			d[0], d[1], d[2], d[3] = s0[g], s1[g], s2[g], s3[g]
-			d[4], d[5], d[6], d[7] = b0[g], b1[g], b2[g], b3[g]
-		}
+		interleaveSB4(sb, sc, bs, ng) // (groups, 2, 4)
 		q := unsafe.Pointer(&m.Q[r*rowBytes])
 		for j := 0; j < lanes; j += 8 {
 			k.quad(q, rowBytes, &b.xq[j*cols], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, (*int16)(unsafe.Pointer(&w[0])), &out[0])
