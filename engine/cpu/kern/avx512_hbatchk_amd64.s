@@ -12,28 +12,51 @@
 // folded and summed in hbatch2x4Z's order (upper half onto lower, then
 // three VHADDPS and the upper 128 bits), so each output is hbatch2x4Z's
 // bits. Input j's four outputs go to y + j·ldy (bytes), rows in order.
+// Each step also asks for the next four rows' values at the same columns
+// (rows 4-7, the next call's): four rows are four streams, which the
+// hardware prefetchers pick up late at every call's start (without it a
+// step of two sequences of the bench's F16 model streamed its weights at
+// half decode's rate). Past the matrix a prefetch does not fault.
+// Registers: DI row 0 (rows 1, 2 at R12 = ldw, 2·ldw further), R13 row 3,
+// R15 row 6; SI input 0 (1, 2 at R8 = ldx, 2·ldx further), R9 input 3 (4,
+// 5 likewise); all advance with the columns, CX counts the steps.
 // The kernels differ only in K; they are the macros below written out.
 
-// HB4F16 and HB4BF16 widen the four rows' 16 values at column BX.
+// HB4F16 and HB4BF16 widen the four rows' 16 values at DI and R13.
 #define HB4F16 \
-	VCVTPH2PS (DI)(BX*2), Z24; \
-	VCVTPH2PS (R12)(BX*2), Z25; \
-	VCVTPH2PS (R13)(BX*2), Z26; \
-	VCVTPH2PS (DX)(BX*2), Z27
+	VCVTPH2PS (DI), Z24; \
+	VCVTPH2PS (DI)(R12*1), Z25; \
+	VCVTPH2PS (DI)(R12*2), Z26; \
+	VCVTPH2PS (R13), Z27
 
 #define HB4BF16 \
-	VPMOVZXWD (DI)(BX*2), Z24; \
-	VPMOVZXWD (R12)(BX*2), Z25; \
-	VPMOVZXWD (R13)(BX*2), Z26; \
-	VPMOVZXWD (DX)(BX*2), Z27; \
+	VPMOVZXWD (DI), Z24; \
+	VPMOVZXWD (DI)(R12*1), Z25; \
+	VPMOVZXWD (DI)(R12*2), Z26; \
+	VPMOVZXWD (R13), Z27; \
 	VPSLLD    $16, Z24, Z24; \
 	VPSLLD    $16, Z25, Z25; \
 	VPSLLD    $16, Z26, Z26; \
 	VPSLLD    $16, Z27, Z27
 
-// HB4FMA multiplies the widened rows with one input's 16 values at xr.
-#define HB4FMA(xr, t, a0, a1, a2, a3) \
-	VMOVUPS     (xr)(BX*4), t; \
+// HB4PREFETCH asks for rows 4-7's values of this step.
+#define HB4PREFETCH \
+	PREFETCHT0 (R13)(R12*1); \
+	PREFETCHT0 (R13)(R12*2); \
+	PREFETCHT0 (R15); \
+	PREFETCHT0 (R15)(R12*1)
+
+// HB4STEP advances the rows and inputs by 16 columns.
+#define HB4STEP \
+	ADDQ $32, DI; \
+	ADDQ $32, R13; \
+	ADDQ $32, R15; \
+	ADDQ $64, SI; \
+	ADDQ $64, R9
+
+// HB4FMA multiplies the widened rows with one input's 16 values at xm.
+#define HB4FMA(xm, t, a0, a1, a2, a3) \
+	VMOVUPS     xm, t; \
 	VFMADD231PS t, Z24, a0; \
 	VFMADD231PS t, Z25, a1; \
 	VFMADD231PS t, Z26, a2; \
@@ -58,35 +81,39 @@
 // func hbatch4x1Z(w unsafe.Pointer, ldw int, x *float32, ldx, cols int, bf16 bool, y *float32, ldy int)
 TEXT ·hbatch4x1Z(SB), NOSPLIT, $0-64
 	MOVQ    w+0(FP), DI
-	MOVQ    ldw+8(FP), R8
-	LEAQ    (DI)(R8*1), R12
-	LEAQ    (R12)(R8*1), R13
-	LEAQ    (R13)(R8*1), DX
+	MOVQ    ldw+8(FP), R12
+	LEAQ    (R12)(R12*2), R10
+	LEAQ    (DI)(R10*1), R13
+	LEAQ    (R13)(R10*1), R15
 	MOVQ    x+16(FP), SI
 	MOVQ    ldx+24(FP), R8
+	LEAQ    (R8)(R8*2), R10
+	LEAQ    (SI)(R10*1), R9
 	MOVQ    cols+32(FP), CX
-	MOVBQZX bf16+40(FP), R8
+	SHRQ    $4, CX
+	MOVBQZX bf16+40(FP), R10
 	MOVQ    y+48(FP), AX
-	XORQ    BX, BX
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
 	VPXORD  Z3, Z3, Z3
-	TESTQ   R8, R8
+	TESTQ   R10, R10
 	JNZ     h4x1bf16
 h4x1f16:
 	HB4F16
-	HB4FMA(SI, Z28, Z0, Z1, Z2, Z3)
-	ADDQ    $16, BX
-	CMPQ    BX, CX
-	JLT     h4x1f16
+	HB4PREFETCH
+	HB4FMA((SI), Z28, Z0, Z1, Z2, Z3)
+	HB4STEP
+	DECQ    CX
+	JNZ     h4x1f16
 	JMP     h4x1done
 h4x1bf16:
 	HB4BF16
-	HB4FMA(SI, Z28, Z0, Z1, Z2, Z3)
-	ADDQ    $16, BX
-	CMPQ    BX, CX
-	JLT     h4x1bf16
+	HB4PREFETCH
+	HB4FMA((SI), Z28, Z0, Z1, Z2, Z3)
+	HB4STEP
+	DECQ    CX
+	JNZ     h4x1bf16
 h4x1done:
 	MOVQ    ldy+56(FP), SI
 	HB4FOLD(Z0, Y0)
@@ -100,17 +127,18 @@ h4x1done:
 // func hbatch4x2Z(w unsafe.Pointer, ldw int, x *float32, ldx, cols int, bf16 bool, y *float32, ldy int)
 TEXT ·hbatch4x2Z(SB), NOSPLIT, $0-64
 	MOVQ    w+0(FP), DI
-	MOVQ    ldw+8(FP), R8
-	LEAQ    (DI)(R8*1), R12
-	LEAQ    (R12)(R8*1), R13
-	LEAQ    (R13)(R8*1), DX
+	MOVQ    ldw+8(FP), R12
+	LEAQ    (R12)(R12*2), R10
+	LEAQ    (DI)(R10*1), R13
+	LEAQ    (R13)(R10*1), R15
 	MOVQ    x+16(FP), SI
 	MOVQ    ldx+24(FP), R8
-	LEAQ    (SI)(R8*1), R9
+	LEAQ    (R8)(R8*2), R10
+	LEAQ    (SI)(R10*1), R9
 	MOVQ    cols+32(FP), CX
-	MOVBQZX bf16+40(FP), R8
+	SHRQ    $4, CX
+	MOVBQZX bf16+40(FP), R10
 	MOVQ    y+48(FP), AX
-	XORQ    BX, BX
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -119,23 +147,25 @@ TEXT ·hbatch4x2Z(SB), NOSPLIT, $0-64
 	VPXORD  Z5, Z5, Z5
 	VPXORD  Z6, Z6, Z6
 	VPXORD  Z7, Z7, Z7
-	TESTQ   R8, R8
+	TESTQ   R10, R10
 	JNZ     h4x2bf16
 h4x2f16:
 	HB4F16
-	HB4FMA(SI, Z28, Z0, Z1, Z2, Z3)
-	HB4FMA(R9, Z29, Z4, Z5, Z6, Z7)
-	ADDQ    $16, BX
-	CMPQ    BX, CX
-	JLT     h4x2f16
+	HB4PREFETCH
+	HB4FMA((SI), Z28, Z0, Z1, Z2, Z3)
+	HB4FMA((SI)(R8*1), Z29, Z4, Z5, Z6, Z7)
+	HB4STEP
+	DECQ    CX
+	JNZ     h4x2f16
 	JMP     h4x2done
 h4x2bf16:
 	HB4BF16
-	HB4FMA(SI, Z28, Z0, Z1, Z2, Z3)
-	HB4FMA(R9, Z29, Z4, Z5, Z6, Z7)
-	ADDQ    $16, BX
-	CMPQ    BX, CX
-	JLT     h4x2bf16
+	HB4PREFETCH
+	HB4FMA((SI), Z28, Z0, Z1, Z2, Z3)
+	HB4FMA((SI)(R8*1), Z29, Z4, Z5, Z6, Z7)
+	HB4STEP
+	DECQ    CX
+	JNZ     h4x2bf16
 h4x2done:
 	MOVQ    ldy+56(FP), SI
 	HB4FOLD(Z0, Y0)
@@ -158,18 +188,18 @@ h4x2done:
 // func hbatch4x3Z(w unsafe.Pointer, ldw int, x *float32, ldx, cols int, bf16 bool, y *float32, ldy int)
 TEXT ·hbatch4x3Z(SB), NOSPLIT, $0-64
 	MOVQ    w+0(FP), DI
-	MOVQ    ldw+8(FP), R8
-	LEAQ    (DI)(R8*1), R12
-	LEAQ    (R12)(R8*1), R13
-	LEAQ    (R13)(R8*1), DX
+	MOVQ    ldw+8(FP), R12
+	LEAQ    (R12)(R12*2), R10
+	LEAQ    (DI)(R10*1), R13
+	LEAQ    (R13)(R10*1), R15
 	MOVQ    x+16(FP), SI
 	MOVQ    ldx+24(FP), R8
-	LEAQ    (SI)(R8*1), R9
-	LEAQ    (R9)(R8*1), R10
+	LEAQ    (R8)(R8*2), R10
+	LEAQ    (SI)(R10*1), R9
 	MOVQ    cols+32(FP), CX
-	MOVBQZX bf16+40(FP), R8
+	SHRQ    $4, CX
+	MOVBQZX bf16+40(FP), R10
 	MOVQ    y+48(FP), AX
-	XORQ    BX, BX
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -182,25 +212,27 @@ TEXT ·hbatch4x3Z(SB), NOSPLIT, $0-64
 	VPXORD  Z9, Z9, Z9
 	VPXORD  Z10, Z10, Z10
 	VPXORD  Z11, Z11, Z11
-	TESTQ   R8, R8
+	TESTQ   R10, R10
 	JNZ     h4x3bf16
 h4x3f16:
 	HB4F16
-	HB4FMA(SI, Z28, Z0, Z1, Z2, Z3)
-	HB4FMA(R9, Z29, Z4, Z5, Z6, Z7)
-	HB4FMA(R10, Z28, Z8, Z9, Z10, Z11)
-	ADDQ    $16, BX
-	CMPQ    BX, CX
-	JLT     h4x3f16
+	HB4PREFETCH
+	HB4FMA((SI), Z28, Z0, Z1, Z2, Z3)
+	HB4FMA((SI)(R8*1), Z29, Z4, Z5, Z6, Z7)
+	HB4FMA((SI)(R8*2), Z28, Z8, Z9, Z10, Z11)
+	HB4STEP
+	DECQ    CX
+	JNZ     h4x3f16
 	JMP     h4x3done
 h4x3bf16:
 	HB4BF16
-	HB4FMA(SI, Z28, Z0, Z1, Z2, Z3)
-	HB4FMA(R9, Z29, Z4, Z5, Z6, Z7)
-	HB4FMA(R10, Z28, Z8, Z9, Z10, Z11)
-	ADDQ    $16, BX
-	CMPQ    BX, CX
-	JLT     h4x3bf16
+	HB4PREFETCH
+	HB4FMA((SI), Z28, Z0, Z1, Z2, Z3)
+	HB4FMA((SI)(R8*1), Z29, Z4, Z5, Z6, Z7)
+	HB4FMA((SI)(R8*2), Z28, Z8, Z9, Z10, Z11)
+	HB4STEP
+	DECQ    CX
+	JNZ     h4x3bf16
 h4x3done:
 	MOVQ    ldy+56(FP), SI
 	HB4FOLD(Z0, Y0)
@@ -232,19 +264,18 @@ h4x3done:
 // func hbatch4x4Z(w unsafe.Pointer, ldw int, x *float32, ldx, cols int, bf16 bool, y *float32, ldy int)
 TEXT ·hbatch4x4Z(SB), NOSPLIT, $0-64
 	MOVQ    w+0(FP), DI
-	MOVQ    ldw+8(FP), R8
-	LEAQ    (DI)(R8*1), R12
-	LEAQ    (R12)(R8*1), R13
-	LEAQ    (R13)(R8*1), DX
+	MOVQ    ldw+8(FP), R12
+	LEAQ    (R12)(R12*2), R10
+	LEAQ    (DI)(R10*1), R13
+	LEAQ    (R13)(R10*1), R15
 	MOVQ    x+16(FP), SI
 	MOVQ    ldx+24(FP), R8
-	LEAQ    (SI)(R8*1), R9
-	LEAQ    (R9)(R8*1), R10
-	LEAQ    (R10)(R8*1), R11
+	LEAQ    (R8)(R8*2), R10
+	LEAQ    (SI)(R10*1), R9
 	MOVQ    cols+32(FP), CX
-	MOVBQZX bf16+40(FP), R8
+	SHRQ    $4, CX
+	MOVBQZX bf16+40(FP), R10
 	MOVQ    y+48(FP), AX
-	XORQ    BX, BX
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -261,27 +292,29 @@ TEXT ·hbatch4x4Z(SB), NOSPLIT, $0-64
 	VPXORD  Z13, Z13, Z13
 	VPXORD  Z14, Z14, Z14
 	VPXORD  Z15, Z15, Z15
-	TESTQ   R8, R8
+	TESTQ   R10, R10
 	JNZ     h4x4bf16
 h4x4f16:
 	HB4F16
-	HB4FMA(SI, Z28, Z0, Z1, Z2, Z3)
-	HB4FMA(R9, Z29, Z4, Z5, Z6, Z7)
-	HB4FMA(R10, Z28, Z8, Z9, Z10, Z11)
-	HB4FMA(R11, Z29, Z12, Z13, Z14, Z15)
-	ADDQ    $16, BX
-	CMPQ    BX, CX
-	JLT     h4x4f16
+	HB4PREFETCH
+	HB4FMA((SI), Z28, Z0, Z1, Z2, Z3)
+	HB4FMA((SI)(R8*1), Z29, Z4, Z5, Z6, Z7)
+	HB4FMA((SI)(R8*2), Z28, Z8, Z9, Z10, Z11)
+	HB4FMA((R9), Z29, Z12, Z13, Z14, Z15)
+	HB4STEP
+	DECQ    CX
+	JNZ     h4x4f16
 	JMP     h4x4done
 h4x4bf16:
 	HB4BF16
-	HB4FMA(SI, Z28, Z0, Z1, Z2, Z3)
-	HB4FMA(R9, Z29, Z4, Z5, Z6, Z7)
-	HB4FMA(R10, Z28, Z8, Z9, Z10, Z11)
-	HB4FMA(R11, Z29, Z12, Z13, Z14, Z15)
-	ADDQ    $16, BX
-	CMPQ    BX, CX
-	JLT     h4x4bf16
+	HB4PREFETCH
+	HB4FMA((SI), Z28, Z0, Z1, Z2, Z3)
+	HB4FMA((SI)(R8*1), Z29, Z4, Z5, Z6, Z7)
+	HB4FMA((SI)(R8*2), Z28, Z8, Z9, Z10, Z11)
+	HB4FMA((R9), Z29, Z12, Z13, Z14, Z15)
+	HB4STEP
+	DECQ    CX
+	JNZ     h4x4bf16
 h4x4done:
 	MOVQ    ldy+56(FP), SI
 	HB4FOLD(Z0, Y0)
@@ -322,20 +355,18 @@ h4x4done:
 // func hbatch4x5Z(w unsafe.Pointer, ldw int, x *float32, ldx, cols int, bf16 bool, y *float32, ldy int)
 TEXT ·hbatch4x5Z(SB), NOSPLIT, $0-64
 	MOVQ    w+0(FP), DI
-	MOVQ    ldw+8(FP), R8
-	LEAQ    (DI)(R8*1), R12
-	LEAQ    (R12)(R8*1), R13
-	LEAQ    (R13)(R8*1), DX
+	MOVQ    ldw+8(FP), R12
+	LEAQ    (R12)(R12*2), R10
+	LEAQ    (DI)(R10*1), R13
+	LEAQ    (R13)(R10*1), R15
 	MOVQ    x+16(FP), SI
 	MOVQ    ldx+24(FP), R8
-	LEAQ    (SI)(R8*1), R9
-	LEAQ    (R9)(R8*1), R10
-	LEAQ    (R10)(R8*1), R11
-	LEAQ    (R11)(R8*1), R14
+	LEAQ    (R8)(R8*2), R10
+	LEAQ    (SI)(R10*1), R9
 	MOVQ    cols+32(FP), CX
-	MOVBQZX bf16+40(FP), R8
+	SHRQ    $4, CX
+	MOVBQZX bf16+40(FP), R10
 	MOVQ    y+48(FP), AX
-	XORQ    BX, BX
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -356,29 +387,31 @@ TEXT ·hbatch4x5Z(SB), NOSPLIT, $0-64
 	VPXORD  Z17, Z17, Z17
 	VPXORD  Z18, Z18, Z18
 	VPXORD  Z19, Z19, Z19
-	TESTQ   R8, R8
+	TESTQ   R10, R10
 	JNZ     h4x5bf16
 h4x5f16:
 	HB4F16
-	HB4FMA(SI, Z28, Z0, Z1, Z2, Z3)
-	HB4FMA(R9, Z29, Z4, Z5, Z6, Z7)
-	HB4FMA(R10, Z28, Z8, Z9, Z10, Z11)
-	HB4FMA(R11, Z29, Z12, Z13, Z14, Z15)
-	HB4FMA(R14, Z28, Z16, Z17, Z18, Z19)
-	ADDQ    $16, BX
-	CMPQ    BX, CX
-	JLT     h4x5f16
+	HB4PREFETCH
+	HB4FMA((SI), Z28, Z0, Z1, Z2, Z3)
+	HB4FMA((SI)(R8*1), Z29, Z4, Z5, Z6, Z7)
+	HB4FMA((SI)(R8*2), Z28, Z8, Z9, Z10, Z11)
+	HB4FMA((R9), Z29, Z12, Z13, Z14, Z15)
+	HB4FMA((R9)(R8*1), Z28, Z16, Z17, Z18, Z19)
+	HB4STEP
+	DECQ    CX
+	JNZ     h4x5f16
 	JMP     h4x5done
 h4x5bf16:
 	HB4BF16
-	HB4FMA(SI, Z28, Z0, Z1, Z2, Z3)
-	HB4FMA(R9, Z29, Z4, Z5, Z6, Z7)
-	HB4FMA(R10, Z28, Z8, Z9, Z10, Z11)
-	HB4FMA(R11, Z29, Z12, Z13, Z14, Z15)
-	HB4FMA(R14, Z28, Z16, Z17, Z18, Z19)
-	ADDQ    $16, BX
-	CMPQ    BX, CX
-	JLT     h4x5bf16
+	HB4PREFETCH
+	HB4FMA((SI), Z28, Z0, Z1, Z2, Z3)
+	HB4FMA((SI)(R8*1), Z29, Z4, Z5, Z6, Z7)
+	HB4FMA((SI)(R8*2), Z28, Z8, Z9, Z10, Z11)
+	HB4FMA((R9), Z29, Z12, Z13, Z14, Z15)
+	HB4FMA((R9)(R8*1), Z28, Z16, Z17, Z18, Z19)
+	HB4STEP
+	DECQ    CX
+	JNZ     h4x5bf16
 h4x5done:
 	MOVQ    ldy+56(FP), SI
 	HB4FOLD(Z0, Y0)
@@ -428,21 +461,18 @@ h4x5done:
 // func hbatch4x6Z(w unsafe.Pointer, ldw int, x *float32, ldx, cols int, bf16 bool, y *float32, ldy int)
 TEXT ·hbatch4x6Z(SB), NOSPLIT, $0-64
 	MOVQ    w+0(FP), DI
-	MOVQ    ldw+8(FP), R8
-	LEAQ    (DI)(R8*1), R12
-	LEAQ    (R12)(R8*1), R13
-	LEAQ    (R13)(R8*1), DX
+	MOVQ    ldw+8(FP), R12
+	LEAQ    (R12)(R12*2), R10
+	LEAQ    (DI)(R10*1), R13
+	LEAQ    (R13)(R10*1), R15
 	MOVQ    x+16(FP), SI
 	MOVQ    ldx+24(FP), R8
-	LEAQ    (SI)(R8*1), R9
-	LEAQ    (R9)(R8*1), R10
-	LEAQ    (R10)(R8*1), R11
-	LEAQ    (R11)(R8*1), R14
-	LEAQ    (R14)(R8*1), R15
+	LEAQ    (R8)(R8*2), R10
+	LEAQ    (SI)(R10*1), R9
 	MOVQ    cols+32(FP), CX
-	MOVBQZX bf16+40(FP), R8
+	SHRQ    $4, CX
+	MOVBQZX bf16+40(FP), R10
 	MOVQ    y+48(FP), AX
-	XORQ    BX, BX
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -467,31 +497,33 @@ TEXT ·hbatch4x6Z(SB), NOSPLIT, $0-64
 	VPXORD  Z21, Z21, Z21
 	VPXORD  Z22, Z22, Z22
 	VPXORD  Z23, Z23, Z23
-	TESTQ   R8, R8
+	TESTQ   R10, R10
 	JNZ     h4x6bf16
 h4x6f16:
 	HB4F16
-	HB4FMA(SI, Z28, Z0, Z1, Z2, Z3)
-	HB4FMA(R9, Z29, Z4, Z5, Z6, Z7)
-	HB4FMA(R10, Z28, Z8, Z9, Z10, Z11)
-	HB4FMA(R11, Z29, Z12, Z13, Z14, Z15)
-	HB4FMA(R14, Z28, Z16, Z17, Z18, Z19)
-	HB4FMA(R15, Z29, Z20, Z21, Z22, Z23)
-	ADDQ    $16, BX
-	CMPQ    BX, CX
-	JLT     h4x6f16
+	HB4PREFETCH
+	HB4FMA((SI), Z28, Z0, Z1, Z2, Z3)
+	HB4FMA((SI)(R8*1), Z29, Z4, Z5, Z6, Z7)
+	HB4FMA((SI)(R8*2), Z28, Z8, Z9, Z10, Z11)
+	HB4FMA((R9), Z29, Z12, Z13, Z14, Z15)
+	HB4FMA((R9)(R8*1), Z28, Z16, Z17, Z18, Z19)
+	HB4FMA((R9)(R8*2), Z29, Z20, Z21, Z22, Z23)
+	HB4STEP
+	DECQ    CX
+	JNZ     h4x6f16
 	JMP     h4x6done
 h4x6bf16:
 	HB4BF16
-	HB4FMA(SI, Z28, Z0, Z1, Z2, Z3)
-	HB4FMA(R9, Z29, Z4, Z5, Z6, Z7)
-	HB4FMA(R10, Z28, Z8, Z9, Z10, Z11)
-	HB4FMA(R11, Z29, Z12, Z13, Z14, Z15)
-	HB4FMA(R14, Z28, Z16, Z17, Z18, Z19)
-	HB4FMA(R15, Z29, Z20, Z21, Z22, Z23)
-	ADDQ    $16, BX
-	CMPQ    BX, CX
-	JLT     h4x6bf16
+	HB4PREFETCH
+	HB4FMA((SI), Z28, Z0, Z1, Z2, Z3)
+	HB4FMA((SI)(R8*1), Z29, Z4, Z5, Z6, Z7)
+	HB4FMA((SI)(R8*2), Z28, Z8, Z9, Z10, Z11)
+	HB4FMA((R9), Z29, Z12, Z13, Z14, Z15)
+	HB4FMA((R9)(R8*1), Z28, Z16, Z17, Z18, Z19)
+	HB4FMA((R9)(R8*2), Z29, Z20, Z21, Z22, Z23)
+	HB4STEP
+	DECQ    CX
+	JNZ     h4x6bf16
 h4x6done:
 	MOVQ    ldy+56(FP), SI
 	HB4FOLD(Z0, Y0)
