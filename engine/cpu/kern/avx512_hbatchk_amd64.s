@@ -20,7 +20,7 @@
 // Registers: DI row 0 (rows 1, 2 at R12 = ldw, 2·ldw further), R13 row 3,
 // R15 row 6; SI input 0 (1, 2 at R8 = ldx, 2·ldx further), R9 input 3 (4,
 // 5 likewise); all advance with the columns, CX counts the steps.
-// The kernels differ only in K; they are the macros below written out.
+// The kernels differ only in K; hbatchk_gen.go writes them out.
 
 // HB4F16 and HB4BF16 widen the four rows' 16 values at DI and R13.
 #define HB4F16 \
