@@ -38,7 +38,7 @@ func qbatchInt2x8Z(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sb *float
 // it left (r1 less (r1-r0)%4), so that the rows left take the same kernels
 // as in the AVX2 set and every output is the same bits.
 func avx512BatchPairs8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
-	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
+	cols, gs, rows, n, nk := m.Cols, m.GroupSize, m.Rows, b.n, b.nk
 	ng, lanes := cols/gs, qbatchLanes(n)
 	q4 := m.DType == Q4
 	rowBytes := m.codeRowBytes()
@@ -56,12 +56,12 @@ func avx512BatchPairs8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 		q := unsafe.Pointer(&m.Q[r*rowBytes])
 		for j := 0; j < lanes; j += 8 {
 			k.lane2(q, rowBytes, &b.xw[j*32], &b.dx[j], &b.xs[j], &sb[0], n, ng, gs/32, q4, &out[0])
-			for i := range min(8, n-j) {
+			for i := range min(8, nk-j) {
 				y[(j+i)*rows+r] = out[i]
 				y[(j+i)*rows+r+1] = out[8+i]
 			}
 		}
-		if lanes < n {
+		if lanes < nk {
 			avx2BatchPairs(k, y, m, r, r+2, b, tmp, lanes)
 		}
 	}
@@ -70,18 +70,4 @@ func avx512BatchPairs8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 
 func avx512BatchQi(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
 	batchAsm(&avx512QB, y, m, r0, r1, b, tmp, true)
-}
-
-//go:noescape
-func hbatch2x4Z(w unsafe.Pointer, ldw int, x *float32, ldx, cols int, bf16 bool, out *float32)
-
-// avx512BatchHalf is the AVX2 batched half product (avx2_hbatch.go) with
-// hbatch2x4Z, 16 columns a step, where the columns are a multiple of 16: the
-// same products, summed over 16 lanes instead of 8 (another float32 order).
-func avx512BatchHalf(y []float32, m *Mat, r0, r1 int, x []float32, n int) {
-	if m.Cols%16 != 0 {
-		avx2BatchHalf(y, m, r0, r1, x, n)
-		return
-	}
-	batchHalfWith(hbatch2x4Z, y, m, r0, r1, x, n)
 }

@@ -44,6 +44,19 @@ func TestBatchVNNISameBits(t *testing.T) {
 	prep.batchXQ = true // prepares the inputs for all (xw, dx, xs, xt and xq)
 	active = &prep
 	defer func() { active = saved }()
+	// Both sets' dispatch: the AVX2 set's, and the avx512 set's with the
+	// quad kernels (five to seven inputs padded to eight, one to three past
+	// the blocks through the lone rows kernel, here the AVX2 one in both).
+	for _, policy := range []struct {
+		pad  int
+		lone bool
+	}{{0, false}, {5, true}} {
+		prep.qbatchPad, prep.qbatchLone = policy.pad, policy.lone
+		t.Run(fmt.Sprintf("pad%d", policy.pad), func(t *testing.T) { testBatchVNNISameBits(t) })
+	}
+}
+
+func testBatchVNNISameBits(t *testing.T) {
 	pool := NewPool(1)
 	defer pool.Close()
 	e := NewExec(pool)
@@ -52,7 +65,7 @@ func TestBatchVNNISameBits(t *testing.T) {
 	for _, d := range []DType{Q8, Q4} {
 		for _, gs := range []int{32, 64, 128, 256} {
 			for _, extreme := range []bool{false, true} {
-				for _, n := range []int{4, 5, 6, 7, 8, 9, 12, 13, 15, 16} {
+				for _, n := range []int{2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16} {
 					t.Run(fmt.Sprintf("%s/gs%d/extreme=%v/n%d", d, gs, extreme, n), func(t *testing.T) {
 						const rows, cols = 14, 512
 						m := randMat(rng, d, rows, cols, gs, F16)
@@ -119,6 +132,29 @@ func BenchmarkQbatchHot(b *testing.B) {
 					cpuLoop(b, int64(2*n*rows*cols), func() { e.MatMul(y, m, x, n) }, "FLOP")
 				})
 			}
+		}
+	}
+}
+
+// TestInterleaveSB4: the four rows' scales and biases land where the lane
+// and quad kernels read them, (groups, 2, 4), for every group count (the
+// assembly's groups in fours and the Go tail).
+func TestInterleaveSB4(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for ng := 1; ng <= 13; ng++ {
+		sc, bs := randVec(rng, 4*ng), randVec(rng, 4*ng)
+		sb := make([]float32, 8*ng+1)
+		sb[8*ng] = 42 // past the end: untouched
+		interleaveSB4(sb[:8*ng], sc, bs, ng)
+		for g := range ng {
+			for r := range 4 {
+				if sb[8*g+r] != sc[r*ng+g] || sb[8*g+4+r] != bs[r*ng+g] {
+					t.Fatalf("ng %d group %d row %d: scale %v bias %v, want %v %v", ng, g, r, sb[8*g+r], sb[8*g+4+r], sc[r*ng+g], bs[r*ng+g])
+				}
+			}
+		}
+		if sb[8*ng] != 42 {
+			t.Fatalf("ng %d: wrote past the groups", ng)
 		}
 	}
 }

@@ -23,7 +23,7 @@ func qbatchIntQ4x4Z(q unsafe.Pointer, rowBytes int, x4 *int16, dx, xsum, sb *flo
 // block through k.quad4 (qbatch.x4) and the rest through avx2BatchRows. It takes the rows as avx2BatchQuads does, so every
 // output is the AVX2 set's bits, and returns the first row it left.
 func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
-	cols, gs, rows, n := m.Cols, m.GroupSize, m.Rows, b.n
+	cols, gs, rows, n, nk := m.Cols, m.GroupSize, m.Rows, b.n, b.nk
 	ng, lanes := cols/gs, qbatchLanes(n)
 	q4 := m.DType == Q4
 	rowBytes := m.codeRowBytes()
@@ -34,36 +34,37 @@ func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 	for ; r+4 <= r1; r += 4 {
 		avx2Widen(sc, &m.Scales, r*ng)
 		avx2Widen(bs, &m.Biases, r*ng)
-		// The four rows' scales and biases, (groups, 2, 4); each row's its
-		// own slice of length ng, so that the loop has no bounds checks.
-		s0, s1, s2, s3 := sc[:ng], sc[ng:2*ng], sc[2*ng:3*ng], sc[3*ng:4*ng]
-		b0, b1, b2, b3 := bs[:ng], bs[ng:2*ng], bs[2*ng:3*ng], bs[3*ng:4*ng]
-		for g := range s0 {
-			d := sb[8*g : 8*g+8 : 8*g+8]
-			d[0], d[1], d[2], d[3] = s0[g], s1[g], s2[g], s3[g]
-			d[4], d[5], d[6], d[7] = b0[g], b1[g], b2[g], b3[g]
-		}
+		interleaveSB4(sb, sc, bs, ng) // (groups, 2, 4)
 		q := unsafe.Pointer(&m.Q[r*rowBytes])
 		for j := 0; j < lanes; j += 8 {
 			k.quad(q, rowBytes, &b.xq[j*cols], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, (*int16)(unsafe.Pointer(&w[0])), &out[0])
-			for i := range min(8, n-j) {
+			for i := range min(8, nk-j) {
 				yi := y[(j+i)*rows+r : (j+i)*rows+r+4 : (j+i)*rows+r+4]
 				yi[0], yi[1] = out[2*i], out[2*i+1]
 				yi[2], yi[3] = out[16+2*i], out[16+2*i+1]
 			}
 		}
-		if n-lanes >= 4 {
+		if nk-lanes >= 4 {
 			k.quad4(q, rowBytes, &b.x4[0], &b.dx[lanes], &b.xs[lanes], &sb[0], 4*n, ng, gs, q4, (*int16)(unsafe.Pointer(&w[0])), &out[0])
 			for i := range 4 {
 				yi := y[(lanes+i)*rows+r : (lanes+i)*rows+r+4 : (lanes+i)*rows+r+4]
 				yi[0], yi[1], yi[2], yi[3] = out[4*i], out[4*i+1], out[4*i+2], out[4*i+3]
 			}
-			if lanes+4 < n {
+			if lanes+4 < nk {
 				avx2BatchRows(y, m, r, r+4, b, tmp, true, lanes+4)
 			}
-		} else if lanes < n {
+		} else if lanes < nk {
 			avx2BatchPairs(k, y, m, r, r+4, b, tmp, lanes)
 		}
 	}
 	return r
+}
+
+// avx512QuadPad is the avx512 set's impl.qbatchPad: with the quad kernels a
+// batch of five to seven inputs runs as a padded block of eight.
+func avx512QuadPad() int {
+	if avx512QB.quad != nil {
+		return 5
+	}
+	return 0
 }

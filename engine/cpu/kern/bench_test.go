@@ -1,6 +1,7 @@
 package kern
 
 import (
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -235,13 +236,20 @@ func BenchmarkSiLUMul(b *testing.B) {
 }
 
 // BenchmarkMatMulBatch is batched decode's product: n inputs through a 896×4864
-// matrix (a 0.5B model's MLP down projection) on one thread: MLX 8/4-bit with
+// matrix (a 0.5B model's MLP down projection; -batch-shape ROWSxCOLS for
+// another: 4864x896 gate and up, 896x896 q and o, 151936x896 the lm head)
+// on one thread: MLX 8/4-bit with
 // float and int16 inputs, and F16/BF16; n = 1 is MatVec. ns/tok is wall time per input;
 // cpu-GFLOP/s, per CPU second, is what to compare on a busy machine
-// (2·896·4864 flops per input). Every SIMD set this CPU runs is measured
+// (2·rows·cols flops per input). Every SIMD set this CPU runs is measured
 // (benchBatchSets), interleaved per case so that load drifts hit all alike.
+var batchShape = flag.String("batch-shape", "896x4864", "BenchmarkMatMulBatch's matrix, ROWSxCOLS")
+
 func BenchmarkMatMulBatch(b *testing.B) {
-	const rows, cols = 896, 4864
+	var rows, cols int
+	if _, err := fmt.Sscanf(*batchShape, "%dx%d", &rows, &cols); err != nil || rows <= 0 || cols%64 != 0 {
+		b.Fatalf("-batch-shape %q: want ROWSxCOLS, COLS a multiple of 64", *batchShape)
+	}
 	rng := rand.New(rand.NewPCG(1, 4))
 	sets := benchBatchSets()
 	for _, d := range []DType{Q8, Q4, F16, BF16} {
@@ -256,7 +264,7 @@ func BenchmarkMatMulBatch(b *testing.B) {
 			if mode.on && d != Q8 && d != Q4 {
 				continue
 			}
-			for _, n := range []int{1, 2, 4, 6, 8, 16, 24, 32} {
+			for _, n := range []int{1, 2, 3, 4, 5, 6, 8, 12, 16, 24, 32} {
 				x := randVec(rng, n*cols)
 				y := make([]float32, n*rows)
 				for _, im := range sets {

@@ -28,7 +28,8 @@ func TestBF16Prefill(t *testing.T) {
 			rows, cols := sh[0], sh[1]
 			m := randMat(rng, BF16, rows, cols, 0, F32)
 			kernel := active.bmicro != nil && rows >= bmr && cols%2 == 0
-			for _, n := range []int{halfBatchMaxTokens + 1, 16, 17, 37, 64} {
+			lim := halfBatchLimit() // the first n past the batched half kernel
+			for _, n := range []int{lim + 1, lim + 8, 37, 64} {
 				name := fmt.Sprintf("%dx%d/n%d", rows, cols, n)
 				x := randVec(rng, n*cols)
 				xr := make([]float32, len(x))
@@ -49,10 +50,10 @@ func TestBF16Prefill(t *testing.T) {
 						}
 					}
 				}
-				// Tokens 1..5+halfBatchMaxTokens alone, and rows 3..3+k of the matrix alone.
-				if n >= 6+halfBatchMaxTokens {
-					y2 := make([]float32, (5+halfBatchMaxTokens)*rows)
-					e.MatMul(y2, m, x[cols:(6+halfBatchMaxTokens)*cols], 5+halfBatchMaxTokens)
+				// Tokens 1..5+lim alone, and rows 3..3+k of the matrix alone.
+				if n >= 6+lim {
+					y2 := make([]float32, (5+lim)*rows)
+					e.MatMul(y2, m, x[cols:(6+lim)*cols], 5+lim)
 					for i := range y2 {
 						if y2[i] != y[rows+i] {
 							t.Fatalf("%s: tokens 1..5 fed alone: y[%d] %v, in the call of %d %v", name, rows+i, y2[i], n, y[rows+i])

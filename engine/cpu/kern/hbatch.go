@@ -11,14 +11,23 @@ package kern
 // loads. Each input's product is the float32 dot product decode computes,
 // in another summation order.
 
-// halfBatchMaxTokens is the largest n that takes the batched kernel; above
-// it the packed path's 16-token micro-kernel is the faster.
+// halfBatchMaxTokens is the largest n that takes the batched kernel (unless
+// the set says otherwise: impl.halfBatchMax); above it the packed path's
+// 16-token micro-kernel is the faster.
 const halfBatchMaxTokens = 8
+
+// halfBatchLimit is the largest n the active set's batched half kernel takes.
+func halfBatchLimit() int {
+	if active.halfBatchMax > 0 {
+		return active.halfBatchMax
+	}
+	return halfBatchMaxTokens
+}
 
 // useHalfBatch reports whether MatMul takes the batched half kernel for m
 // and n inputs.
 func useHalfBatch(m *Mat, n int) bool {
-	return active.batchHalf != nil && (m.DType == F16 || m.DType == BF16) && n <= halfBatchMaxTokens &&
+	return active.batchHalf != nil && (m.DType == F16 || m.DType == BF16) && n <= halfBatchLimit() &&
 		m.Cols%8 == 0
 }
 
@@ -33,7 +42,7 @@ func halfRows(y []float32, m *Mat, r int, x []float32) {
 	active.rowsBF16(y, w, m.Cols, x, false)
 }
 
-// matMulHalf computes y = x·mᵀ for 2 ≤ n ≤ halfBatchMaxTokens inputs,
+// matMulHalf computes y = x·mᵀ for 2 ≤ n ≤ halfBatchLimit() inputs,
 // splitting m's rows over the threads.
 func (e *Exec) matMulHalf(y []float32, m *Mat, x []float32, n int) {
 	t := &e.qb.half

@@ -38,6 +38,14 @@ type impl struct {
 	// y[j*m.Rows+r] = row r · x[j*m.Cols:] for r0 ≤ r < r1, j < n. nil:
 	// MatMul takes decode's kernels or the packed path.
 	batchHalf func(y []float32, m *Mat, r0, r1 int, x []float32, n int)
+	// halfBatchMax is the largest n batchHalf takes (0: halfBatchMaxTokens).
+	halfBatchMax int
+	// qbatchPad is the n%8 from which qbatchLanes pads a last block of
+	// eight inputs (0: 7). qbatchLone: with int16 inputs, the one to three
+	// inputs past the blocks of eight (and not a block of four) take the
+	// lone rows kernel (batchRows) instead of the small batched kernels.
+	qbatchPad  int
+	qbatchLone bool
 
 	// dequant writes quantized row r of m as float32 (len m.Cols).
 	dequant  func(dst []float32, m *Mat, r int)

@@ -35,6 +35,7 @@ const qbatchRows = 4
 // from one stream.
 type qbatch struct {
 	n    int
+	nk   int       // inputs the batched kernels take; nk..n take the lone rows (impl.qbatchLone)
 	qi   bool      // inputs quantized to int16 (qint.go)
 	ins  []qin     // (n) each input as MatVec prepares it
 	xf   []float32 // (cols/32, n, 32) the inputs' xf (float kernels)
@@ -63,6 +64,10 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 		b.ins = append(b.ins[:cap(b.ins)], make([]qin, n-cap(b.ins))...)
 	}
 	b.ins, b.n, b.qi = b.ins[:n], n, qi
+	b.nk = n
+	if rem := n - qbatchLanes(n); qi && active.qbatchLone && rem > 0 && rem < 4 {
+		b.nk = n - rem
+	}
 	if cap(b.ok) < n {
 		b.ok = make([]bool, n)
 	}
@@ -71,10 +76,10 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 	case qi && active.batchQi == nil, !qi && active.batchQ == nil:
 		// batchRows reads ins.
 	case qi:
-		// 32 values past the inputs: a padded block of the 512-bit lane
-		// kernel (qbatchInt2x8Z) reads an eighth input there, whose
+		// 7·32 values past the inputs: a padded block of the 512-bit lane
+		// kernel (qbatchInt2x8Z) reads its padding inputs there, whose
 		// outputs it drops.
-		b.xw = growI16(b.xw, n*cols+32)
+		b.xw = growI16(b.xw, n*cols+7*32)
 		clear(b.xw[n*cols:])
 		// The lane kernel reads eight dx and xsum from a block's first
 		// input: a padded block's last group reads past n·ng. What it
@@ -255,7 +260,7 @@ func (t *qbatchTask) runChunk(c, tid int) {
 		kernel(y, m, r0, r1, b, b.tmp[tid])
 		return
 	}
-	batchRows(y, m, r0, r1, b)
+	batchRows(y, m, r0, r1, b, 0)
 }
 
 // qbatchLanes is the number of inputs of a batch of n that the lane kernel
@@ -264,8 +269,15 @@ func (t *qbatchTask) runChunk(c, tid int) {
 // for seven (four in qbatchInt2x4, three a row at a time): 20 against 16-17
 // GFLOP/s per CPU second on a 896×4864 matrix, Q8 and Q4 alike. At six the
 // two cost the same (~17.7), below that padding costs more.
+// A set may pad from a smaller n%8 (impl.qbatchPad): the avx512 set's quad
+// kernel does a padded block of eight in less time than its four-input
+// kernel and a lone row take for five or six.
 func qbatchLanes(n int) int {
-	if n%8 == 7 {
+	pad := 7
+	if active.qbatchPad > 0 {
+		pad = active.qbatchPad
+	}
+	if n%8 >= pad {
 		return (n + 7) &^ 7
 	}
 	return n &^ 7
@@ -288,8 +300,8 @@ const batchRowsBlock = 8
 // batchRows is the batched product for sets without batched kernels: each
 // input's lone-product rows over small blocks of weight rows, which stay in
 // cache from one input to the next. The weights are read from memory once;
-// they are still unpacked once per input.
-func batchRows(y []float32, m *Mat, r0, r1 int, b *qbatch) {
+// they are still unpacked once per input. Inputs j0.. only.
+func batchRows(y []float32, m *Mat, r0, r1 int, b *qbatch, j0 int) {
 	rows := m.Rows
 	f := active.rowsQ8
 	switch {
@@ -302,7 +314,7 @@ func batchRows(y []float32, m *Mat, r0, r1 int, b *qbatch) {
 	}
 	for s := r0; s < r1; s += batchRowsBlock {
 		e := min(s+batchRowsBlock, r1)
-		for j := range b.ins {
+		for j := j0; j < len(b.ins); j++ {
 			f(y[j*rows+s:j*rows+e], m, s, &b.ins[j])
 		}
 	}

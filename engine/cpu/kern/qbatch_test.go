@@ -244,10 +244,10 @@ func TestMatMulBatchedHalf(t *testing.T) {
 		ns      []int
 		threads int
 	}{
-		{matCase{d: F16, rows: 13, cols: 96}, []int{2, 3, 4, 5, 8}, 1},
+		{matCase{d: F16, rows: 13, cols: 96}, []int{2, 3, 4, 5, 8, 11, 16}, 1},
 		{matCase{d: BF16, rows: 13, cols: 96}, []int{2, 4, 7}, 1},
 		{matCase{d: F16, rows: 130, cols: 256}, []int{4, 6}, 3}, // parallel
-		{matCase{d: BF16, rows: 97, cols: 320}, []int{8}, 2},
+		{matCase{d: BF16, rows: 97, cols: 320}, []int{8, 13}, 2},
 		{matCase{d: F16, rows: 9, cols: 100}, []int{4}, 1},     // columns not a multiple of 8: decode's kernels
 		{matCase{d: BF16, rows: 7, cols: 104}, []int{4, 5}, 1}, // a multiple of 8, not 16: avx512 takes the 8-wide kernel
 	} {

@@ -52,9 +52,16 @@ var avx512Impl = &impl{
 	// Inputs laid out only for the kernels that read them: qbatch.xt for
 	// the lane kernel, which the VNNI set's lane2 and quad kernels take the
 	// place of (batchAsm), qbatch.xq for quad.
-	batchXT:   avx512QB.lane2 == nil,
-	batchXQ:   avx512QB.quad != nil,
-	batchHalf: avx512BatchHalf,
+	batchXT: avx512QB.lane2 == nil,
+	batchXQ: avx512QB.quad != nil,
+	// With the quad kernels a padded block of eight beats qbatchIntQ4x4Z
+	// and a lone row for five to seven inputs, and the lone rows kernel
+	// beats the small batched kernels for one to three (design.md).
+	qbatchPad:  avx512QuadPad(),
+	qbatchLone: avx512QB.quad != nil,
+	batchHalf:  avx512BatchHalf,
+	// hbatch4xKZ against the packed path (BenchmarkMatMulBatch, design.md).
+	halfBatchMax: 16,
 
 	// Decode's attention over an F16 cache (attnf16.go).
 	maxOf: avx2Max,
