@@ -44,6 +44,11 @@ const (
 // share of the panel the chunk uses next); it is never read.
 type microFunc func(c *float32, ldc int, a *float32, lda int, xp *float32, kc int, first bool, pf *float32)
 
+// micro2Func is microFunc over the two panels at xp and xp+xps floats: an
+// mr×2·packNR tile, c[r*ldc+j] for j < packNR from the first panel and
+// j ≥ packNR from the second. pf: up to 2·kc·mr/3 floats.
+type micro2Func func(c *float32, ldc int, a *float32, lda int, xp *float32, xps, kc int, first bool, pf *float32)
+
 // packTokens writes panel p of x (n, cols) into xp as (panels, cols,
 // packNR), the tokens past n of the last panel zero.
 func packTokens(xp, x []float32, n, cols, p int) {
@@ -220,6 +225,16 @@ func (t *packedTask) runChunk(c, tid int) {
 	// (this block's next one, or the first of the next block): step
 	// floats apart, kc·mr/3 each (microFunc).
 	tiles := padded / mr
+	// Panels below pair go two at a time through micro2 where the set has
+	// one; a last panel of at most half a panel of tokens goes alone (its
+	// kernel may be the narrow one).
+	micro2, pair := active.micro2, 0
+	if micro2 != nil {
+		pair = panels
+		if t.n-(panels-1)*packNR <= packNR/2 {
+			pair = panels - 1
+		}
+	}
 	// In the last block, the full tiles of full panels go straight from
 	// the micro-kernel's accumulators (still in L1) into y, so the stores'
 	// misses on y (cold: a layer's activations outgrow L3) overlap the next
@@ -243,8 +258,36 @@ func (t *packedTask) runChunk(c, tid int) {
 		a, lda := t.block(m, tid, r0, r1, padded, kb, kc, inPlace)
 		first, final := kb == 0, kb+kc == cols
 		step := kc * packNR / tiles
-		for p := 0; p < panels; p++ {
+		for p := 0; p < panels; {
 			xp := &t.xp[(p*cols+kb)*packNR]
+			if pair > p+1 {
+				// Two panels through micro2: each micro-tile's weights
+				// are read once for both.
+				next := (p+2)*cols + kb
+				if p+2 == panels {
+					next = (kb + kc) % cols
+				}
+				pfs := t.xp[next*packNR:]
+				if !final && pfRows > 0 {
+					t.prefetchBlock(m, r0+min(p*pfRows, nr), r0+min((p+2)*pfRows, nr), kb+kc)
+				}
+				for i := range tiles {
+					g := i * mr
+					pf := &pfs[min(2*i*step, len(pfs)-1)]
+					c := &acc[g*ldc+p*packNR]
+					micro2(c, ldc, &a[g*lda], lda, xp, cols*packNR, kc, first, pf)
+					if final && g < fullRows {
+						if p < fullPanels {
+							store(&y[p*packNR*m.Rows+r0+g], m.Rows, c, ldc)
+						}
+						if p+1 < fullPanels {
+							store(&y[(p+1)*packNR*m.Rows+r0+g], m.Rows, &acc[g*ldc+(p+1)*packNR], ldc)
+						}
+					}
+				}
+				p += 2
+				continue
+			}
 			micro, next := active.micro, (p+1)*cols+kb
 			if p == panels-1 {
 				micro, next = last, (kb+kc)%cols
@@ -263,6 +306,7 @@ func (t *packedTask) runChunk(c, tid int) {
 					store(&y[p*packNR*m.Rows+r0+g], m.Rows, c, ldc)
 				}
 			}
+			p++
 		}
 	}
 	fullTok := fullPanels * packNR

@@ -39,6 +39,7 @@ var avx512Impl = &impl{
 	// kernel over its zero tokens.
 	micro:        gemm12x16,
 	microHalf:    gemm12x16,
+	micro2:       gemm12x32,
 	mr:           12,
 	packRow:      avx512PackRow,
 	tileStore:    tile12x16T,
