@@ -18,7 +18,10 @@ import "unsafe"
 //     packMC/mr micro-tiles of the chunk use it;
 //   - the micro-kernel keeps its mr×packNR accumulators in registers for
 //     the whole block: per column it loads the packNR tokens (two ymm, or
-//     one zmm), broadcasts mr weights and issues mr FMAs per vector.
+//     one zmm), broadcasts mr weights and issues mr FMAs per vector;
+//     a set's micro2 takes two panels at once (mr×2·packNR accumulators,
+//     each weight broadcast once for two FMAs), so a micro-tile's weights
+//     are read once per two panels.
 //
 // mr is the set's (impl.mr): 6 rows × 16 tokens in 12 of AVX2's 16 ymm
 // registers, 12 × 16 in 12 of AVX-512's 32 zmm. The sizes are for Zen 1
