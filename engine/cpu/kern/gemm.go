@@ -258,7 +258,21 @@ func (t *packedTask) runChunk(c, tid int) {
 	}
 	for kb := 0; kb < cols; kb += packKC {
 		kc := min(packKC, cols-kb)
-		a, lda := t.block(m, tid, r0, r1, padded, kb, kc, inPlace)
+		// The chunk's first block, whose weights no earlier block
+		// prefetched, is converted a micro-tile's rows at a time just
+		// before the first panel's micro-tile uses them, the next
+		// micro-tile's rows prefetched meanwhile: their fetch from memory
+		// overlaps the FMAs instead of stalling one conversion of the
+		// whole block.
+		lazy := kb == 0 && !inPlace && pfRows > 0 && tiles > 1
+		var a []float32
+		var lda int
+		if lazy {
+			a, lda = t.tiles[tid][:padded*packKC], packKC
+			t.prefetchBlock(m, r0, min(r0+2*mr, r1), kb)
+		} else {
+			a, lda = t.block(m, tid, r0, r1, padded, kb, kc, inPlace)
+		}
 		first, final := kb == 0, kb+kc == cols
 		step := kc * packNR / tiles
 		for p := 0; p < panels; {
@@ -276,6 +290,9 @@ func (t *packedTask) runChunk(c, tid int) {
 				}
 				for i := range tiles {
 					g := i * mr
+					if lazy && p == 0 {
+						t.tileRows(a, m, r0, r1, g, kb, kc)
+					}
 					pf := &pfs[min(2*i*step, len(pfs)-1)]
 					c := &acc[g*ldc+p*packNR]
 					micro2(c, ldc, &a[g*lda], lda, xp, cols*packNR, kc, first, pf)
@@ -302,6 +319,9 @@ func (t *packedTask) runChunk(c, tid int) {
 			}
 			for i := range tiles {
 				g := i * mr
+				if lazy && p == 0 {
+					t.tileRows(a, m, r0, r1, g, kb, kc)
+				}
 				pf := &pfs[min(i*step, len(pfs)-1)]
 				c := &acc[g*ldc+p*packNR]
 				micro(c, ldc, &a[g*lda], lda, xp, kc, first, pf)
@@ -347,6 +367,21 @@ func (t *packedTask) block(m *Mat, tid, r0, r1, padded, kb, kc int, inPlace bool
 		clear(tile[r*packKC : r*packKC+kc])
 	}
 	return tile, packKC
+}
+
+// tileRows converts rows g..g+mr of the chunk starting at row r0 (rows
+// r1-r0 and on zero), columns kb..kb+kc, into tile (row stride packKC), and
+// prefetches the stored rows of the next micro-tile.
+func (t *packedTask) tileRows(tile []float32, m *Mat, r0, r1, g, kb, kc int) {
+	mr := active.mr
+	for r := g; r < g+mr; r++ {
+		if r0+r < r1 {
+			active.packRow(tile[r*packKC:r*packKC+kc], m, r0+r, kb)
+		} else {
+			clear(tile[r*packKC : r*packKC+kc])
+		}
+	}
+	t.prefetchBlock(m, min(r0+g+2*mr, r1), min(r0+g+3*mr, r1), kb)
 }
 
 // prefetchBlock hints the stored weights of rows r0..r1 of m, columns
