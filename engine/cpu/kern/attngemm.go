@@ -39,7 +39,7 @@ type attnGemmTask struct {
 	blocks   int
 	kp, vp   [][]float32 // per thread: keys (panels, HeadDim, packNR); values (HeadDim/packNR, positions, packNR)
 	s        [][]float32 // per thread: one head's scores (attnQB, positions)
-	row      [][]float32 // per thread: one widened cache row (HeadDim), a padded query tile (mr, HeadDim), an output tile (mr, packNR)
+	row      [][]float32 // per thread: one widened cache row (HeadDim), a padded query tile (mr, HeadDim), an output tile (mr, 2·packNR)
 	kr       [][]float32 // per thread: widened keys (positions, HeadDim)
 	mats     []Mat       // per thread: a view of a half cache block for packRow
 }
@@ -74,7 +74,7 @@ func (t *attnGemmTask) runChunk(c, tid int) {
 	vp := grow(t.vp[tid], ld*hd)
 	s := grow(t.s[tid], attnQB*ld)
 	mr := active.mr
-	scr := grow(t.row[tid], hd+mr*hd+mr*packNR)
+	scr := grow(t.row[tid], hd+mr*hd+2*mr*packNR)
 	kr := grow(t.kr[tid], ld*hd)
 	t.kp[tid], t.vp[tid], t.s[tid], t.row[tid], t.kr[tid] = kp, vp, s, scr, kr
 	row, qpad, ctile := scr[:hd], scr[hd:hd+mr*hd], scr[hd+mr*hd:]
@@ -95,7 +95,14 @@ func (t *attnGemmTask) runChunk(c, tid int) {
 			}
 			seen := t.pos0 + i + rows // positions the tile's last query sees
 			si := s[(i-i0)*ld:]
-			for p := 0; p < (seen+packNR-1)/packNR; p++ {
+			np := (seen + packNR - 1) / packNR
+			for p := 0; p < np; p++ {
+				if m2 := active.micro2; m2 != nil && p+1 < np {
+					// Two panels of positions per call (the same bits).
+					m2(&si[p*packNR], ld, &qa[0], lda, &kp[p*hd*packNR], hd*packNR, hd, true, &kp[p*hd*packNR])
+					p++
+					continue
+				}
 				active.micro(&si[p*packNR], ld, &qa[0], lda, &kp[p*hd*packNR], hd, true, &kp[p*hd*packNR])
 			}
 			for r := range rows {
@@ -119,16 +126,29 @@ func (t *attnGemmTask) runChunk(c, tid int) {
 					clear(si[r*ld : r*ld+seen])
 				}
 			}
-			for d := 0; d < hd; d += packNR {
+			for d := 0; d < hd; {
 				xp := vp[d*ld:]
-				if rows == mr {
-					active.micro(&t.out[i*qDim+h*hd+d], qDim, &si[0], ld, &xp[0], seen, true, &xp[0])
-					continue
+				// Two panels of dimensions per call where the set has
+				// micro2 (the same bits as two micro calls).
+				w := packNR
+				if active.micro2 != nil && d+2*packNR <= hd {
+					w = 2 * packNR
 				}
-				active.micro(&ctile[0], packNR, &si[0], ld, &xp[0], seen, true, &xp[0])
-				for r := range rows {
-					copy(t.out[(i+r)*qDim+h*hd+d:(i+r)*qDim+h*hd+d+packNR], ctile[r*packNR:(r+1)*packNR])
+				c, ldc := &t.out[i*qDim+h*hd+d], qDim
+				if rows < mr {
+					c, ldc = &ctile[0], w
 				}
+				if w > packNR {
+					active.micro2(c, ldc, &si[0], ld, &xp[0], packNR*ld, seen, true, &xp[0])
+				} else {
+					active.micro(c, ldc, &si[0], ld, &xp[0], seen, true, &xp[0])
+				}
+				if rows < mr {
+					for r := range rows {
+						copy(t.out[(i+r)*qDim+h*hd+d:(i+r)*qDim+h*hd+d+w], ctile[r*w:(r+1)*w])
+					}
+				}
+				d += w
 			}
 		}
 	}

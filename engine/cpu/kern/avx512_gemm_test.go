@@ -20,10 +20,16 @@ func BenchmarkMicroAVX512(b *testing.B) {
 	mr := avx512Impl.mr
 	w := randVec(rng, mr*packKC)
 	xp := randVec(rng, packKC*packNR)
-	c := make([]float32, mr*packNR)
+	c := make([]float32, mr*2*packNR)
+	xp2 := randVec(rng, 2*packKC*packNR)
 	b.Run("12x16", func(b *testing.B) {
 		cpuLoop(b, 2*int64(mr*packNR*packKC), func() {
 			gemm12x16(&c[0], packNR, &w[0], packKC, &xp[0], packKC, false, &xp[0])
+		}, "FLOP")
+	})
+	b.Run("12x32", func(b *testing.B) {
+		cpuLoop(b, 2*int64(mr*2*packNR*packKC), func() {
+			gemm12x32(&c[0], 2*packNR, &w[0], packKC, &xp2[0], packKC*packNR, packKC, false, &xp2[0])
 		}, "FLOP")
 	})
 }

@@ -18,7 +18,10 @@ import "unsafe"
 //     packMC/mr micro-tiles of the chunk use it;
 //   - the micro-kernel keeps its mr×packNR accumulators in registers for
 //     the whole block: per column it loads the packNR tokens (two ymm, or
-//     one zmm), broadcasts mr weights and issues mr FMAs per vector.
+//     one zmm), broadcasts mr weights and issues mr FMAs per vector;
+//     a set's micro2 takes two panels at once (mr×2·packNR accumulators,
+//     each weight broadcast once for two FMAs), so a micro-tile's weights
+//     are read once per two panels.
 //
 // mr is the set's (impl.mr): 6 rows × 16 tokens in 12 of AVX2's 16 ymm
 // registers, 12 × 16 in 12 of AVX-512's 32 zmm. The sizes are for Zen 1
@@ -43,6 +46,11 @@ const (
 // pf is a hint: the kernel may prefetch up to kc·mr/3 floats from it (its
 // share of the panel the chunk uses next); it is never read.
 type microFunc func(c *float32, ldc int, a *float32, lda int, xp *float32, kc int, first bool, pf *float32)
+
+// micro2Func is microFunc over the two panels at xp and xp+xps floats: an
+// mr×2·packNR tile, c[r*ldc+j] for j < packNR from the first panel and
+// j ≥ packNR from the second. pf: up to 2·kc·mr/3 floats.
+type micro2Func func(c *float32, ldc int, a *float32, lda int, xp *float32, xps, kc int, first bool, pf *float32)
 
 // packTokens writes panel p of x (n, cols) into xp as (panels, cols,
 // packNR), the tokens past n of the last panel zero.
@@ -220,6 +228,16 @@ func (t *packedTask) runChunk(c, tid int) {
 	// (this block's next one, or the first of the next block): step
 	// floats apart, kc·mr/3 each (microFunc).
 	tiles := padded / mr
+	// Panels below pair go two at a time through micro2 where the set has
+	// one; a last panel of at most half a panel of tokens goes alone (its
+	// kernel may be the narrow one).
+	micro2, pair := active.micro2, 0
+	if micro2 != nil {
+		pair = panels
+		if t.n-(panels-1)*packNR <= packNR/2 {
+			pair = panels - 1
+		}
+	}
 	// In the last block, the full tiles of full panels go straight from
 	// the micro-kernel's accumulators (still in L1) into y, so the stores'
 	// misses on y (cold: a layer's activations outgrow L3) overlap the next
@@ -240,11 +258,56 @@ func (t *packedTask) runChunk(c, tid int) {
 	}
 	for kb := 0; kb < cols; kb += packKC {
 		kc := min(packKC, cols-kb)
-		a, lda := t.block(m, tid, r0, r1, padded, kb, kc, inPlace)
+		// The chunk's first block, whose weights no earlier block
+		// prefetched, is converted a micro-tile's rows at a time just
+		// before the first panel's micro-tile uses them, the next
+		// micro-tile's rows prefetched meanwhile: their fetch from memory
+		// overlaps the FMAs instead of stalling one conversion of the
+		// whole block.
+		lazy := kb == 0 && !inPlace && pfRows > 0 && tiles > 1
+		var a []float32
+		var lda int
+		if lazy {
+			a, lda = t.tiles[tid][:padded*packKC], packKC
+			t.prefetchBlock(m, r0, min(r0+2*mr, r1), kb)
+		} else {
+			a, lda = t.block(m, tid, r0, r1, padded, kb, kc, inPlace)
+		}
 		first, final := kb == 0, kb+kc == cols
 		step := kc * packNR / tiles
-		for p := 0; p < panels; p++ {
+		for p := 0; p < panels; {
 			xp := &t.xp[(p*cols+kb)*packNR]
+			if pair > p+1 {
+				// Two panels through micro2: each micro-tile's weights
+				// are read once for both.
+				next := (p+2)*cols + kb
+				if p+2 == panels {
+					next = (kb + kc) % cols
+				}
+				pfs := t.xp[next*packNR:]
+				if !final && pfRows > 0 {
+					t.prefetchBlock(m, r0+min(p*pfRows, nr), r0+min((p+2)*pfRows, nr), kb+kc)
+				}
+				for i := range tiles {
+					g := i * mr
+					if lazy && p == 0 {
+						t.tileRows(a, m, r0, r1, g, kb, kc)
+					}
+					pf := &pfs[min(2*i*step, len(pfs)-1)]
+					c := &acc[g*ldc+p*packNR]
+					micro2(c, ldc, &a[g*lda], lda, xp, cols*packNR, kc, first, pf)
+					if final && g < fullRows {
+						if p < fullPanels {
+							store(&y[p*packNR*m.Rows+r0+g], m.Rows, c, ldc)
+						}
+						if p+1 < fullPanels {
+							store(&y[(p+1)*packNR*m.Rows+r0+g], m.Rows, &acc[g*ldc+(p+1)*packNR], ldc)
+						}
+					}
+				}
+				p += 2
+				continue
+			}
 			micro, next := active.micro, (p+1)*cols+kb
 			if p == panels-1 {
 				micro, next = last, (kb+kc)%cols
@@ -256,6 +319,9 @@ func (t *packedTask) runChunk(c, tid int) {
 			}
 			for i := range tiles {
 				g := i * mr
+				if lazy && p == 0 {
+					t.tileRows(a, m, r0, r1, g, kb, kc)
+				}
 				pf := &pfs[min(i*step, len(pfs)-1)]
 				c := &acc[g*ldc+p*packNR]
 				micro(c, ldc, &a[g*lda], lda, xp, kc, first, pf)
@@ -263,6 +329,7 @@ func (t *packedTask) runChunk(c, tid int) {
 					store(&y[p*packNR*m.Rows+r0+g], m.Rows, c, ldc)
 				}
 			}
+			p++
 		}
 	}
 	fullTok := fullPanels * packNR
@@ -300,6 +367,21 @@ func (t *packedTask) block(m *Mat, tid, r0, r1, padded, kb, kc int, inPlace bool
 		clear(tile[r*packKC : r*packKC+kc])
 	}
 	return tile, packKC
+}
+
+// tileRows converts rows g..g+mr of the chunk starting at row r0 (rows
+// r1-r0 and on zero), columns kb..kb+kc, into tile (row stride packKC), and
+// prefetches the stored rows of the next micro-tile.
+func (t *packedTask) tileRows(tile []float32, m *Mat, r0, r1, g, kb, kc int) {
+	mr := active.mr
+	for r := g; r < g+mr; r++ {
+		if r0+r < r1 {
+			active.packRow(tile[r*packKC:r*packKC+kc], m, r0+r, kb)
+		} else {
+			clear(tile[r*packKC : r*packKC+kc])
+		}
+	}
+	t.prefetchBlock(m, min(r0+g+2*mr, r1), min(r0+g+3*mr, r1), kb)
 }
 
 // prefetchBlock hints the stored weights of rows r0..r1 of m, columns

@@ -63,6 +63,9 @@ type impl struct {
 	// c0..c0+len(dst) of row r of m as float32 (c0 and len(dst) are
 	// multiples of the group size of quantized matrices).
 	micro, microHalf microFunc
+	// micro2, optional, is micro over two full panels at once (mr×2·packNR
+	// accumulators; the same FMAs per accumulator as two micro calls).
+	micro2 micro2Func
 	// bmicro, optional, is the micro-kernel of BF16 products with bfloat16
 	// inputs (bgemm.go): bmr rows × packNR tokens on bfloat16 pairs.
 	bmicro  bmicroFunc

@@ -247,6 +247,9 @@ func TestAttention(t *testing.T) {
 		{"gemm-sinks-softcap", Attn{Heads: 4, KVHeads: 1, HeadDim: 16, Softcap: 3, Sinks: testSinks(4)}, 20, 0, false, 1e-5},
 		{"gemm-window", Attn{Heads: 4, KVHeads: 2, HeadDim: 16, Window: 9}, 20, 3, false, 1e-5},
 		{"gemm-hd20", Attn{Heads: 2, KVHeads: 1, HeadDim: 20}, 16, 2, true, 2e-3},
+		// Head size 48: on a set with micro2, 32 output dimensions in one
+		// call and 16 in another.
+		{"gemm-hd48", Attn{Heads: 3, KVHeads: 1, HeadDim: 48}, 29, 3, false, 1e-5},
 	}
 	for _, c := range cases {
 		forEachImpl(t, func(t *testing.T) {

@@ -11,10 +11,12 @@ import (
 // every set that has it. Each set's micro-kernel runs one FMA per column
 // into each accumulator, in column order, and each block conversion computes
 // the same floats (s·q+b fused), so a product must not depend on the tile
-// shape (6×16 ymm or 12×16 zmm). Weight types of every kind, F16 with
+// shape (6×16 ymm, 12×16 zmm, or 12×32 over two panels). Weight types of every kind, F16 with
 // subnormal and extreme halves, rows that end in a partial micro-tile and a
 // partial chunk, widths with column tails (not a multiple of 4, 8 or 16, or
-// of a block), and token counts with a narrow or partial last panel.
+// of a block), and token counts with a narrow or partial last panel and
+// with panels that pair up for micro2 (29: a partial second panel; 48: an
+// odd full one left alone).
 func TestPackedSameBitsEverySet(t *testing.T) {
 	var sets []*impl
 	for _, im := range impls() {
@@ -51,7 +53,7 @@ func TestPackedSameBitsEverySet(t *testing.T) {
 				m.U16[(i*7919)%len(m.U16)] = h
 			}
 		}
-		for _, n := range []int{4, 9, 16, 37, 64} {
+		for _, n := range []int{4, 9, 16, 29, 37, 48, 64} {
 			x := randVec(rng, n*sh.cols)
 			var want []float32
 			for _, im := range sets {
