@@ -39,15 +39,7 @@ func avx2RowsInt(y []float32, m *Mat, r0 int, in *qin, q4 bool, four rows4Func) 
 		avx2RowsIntWidened(y, m, r0, in, q4)
 		return
 	}
-	kind, elem := qintScalesF32, uintptr(4)
-	sc, bs := unsafe.Pointer(unsafe.SliceData(m.Scales.F32)), unsafe.Pointer(unsafe.SliceData(m.Biases.F32))
-	if m.Scales.DType != F32 {
-		kind, elem = qintScalesF16, 2
-		if m.Scales.DType == BF16 {
-			kind = qintScalesBF16
-		}
-		sc, bs = unsafe.Pointer(unsafe.SliceData(m.Scales.U16)), unsafe.Pointer(unsafe.SliceData(m.Biases.U16))
-	}
+	kind, elem, sc, bs := qintScaleArgs(m)
 	xw, dx, xsum := &in.qi.xw[0], &in.qi.dx[0], &in.xsum[0]
 	i := 0
 	for ; i+4 <= len(y); i += 4 {
@@ -61,6 +53,19 @@ func avx2RowsInt(y []float32, m *Mat, r0 int, in *qin, q4 bool, four rows4Func) 
 		off := uintptr(r*ng) * elem
 		y[i] = rowInt(unsafe.Pointer(&m.Q[r*rowBytes]), xw, dx, xsum, unsafe.Add(sc, off), unsafe.Add(bs, off), kind, ng, gs/32, q4)
 	}
+}
+
+// qintScaleArgs is how the integer row kernels take m's scales and biases:
+// their stored type (qintScales*), the size of one, and where each starts.
+func qintScaleArgs(m *Mat) (kind int, elem uintptr, sc, bs unsafe.Pointer) {
+	if m.Scales.DType == F32 {
+		return qintScalesF32, 4, unsafe.Pointer(unsafe.SliceData(m.Scales.F32)), unsafe.Pointer(unsafe.SliceData(m.Biases.F32))
+	}
+	kind = qintScalesF16
+	if m.Scales.DType == BF16 {
+		kind = qintScalesBF16
+	}
+	return kind, 2, unsafe.Pointer(unsafe.SliceData(m.Scales.U16)), unsafe.Pointer(unsafe.SliceData(m.Biases.U16))
 }
 
 // avx2RowsIntWidened is avx2RowsInt with the scales and biases widened to

@@ -56,15 +56,7 @@ func avx512RowsInt(y []float32, m *Mat, r0 int, in *qin, q4 bool) {
 	}
 	ng := m.Cols / m.GroupSize
 	rowBytes := m.codeRowBytes()
-	kind, elem := qintScalesF32, uintptr(4)
-	sc, bs := unsafe.Pointer(unsafe.SliceData(m.Scales.F32)), unsafe.Pointer(unsafe.SliceData(m.Biases.F32))
-	if m.Scales.DType != F32 {
-		kind, elem = qintScalesF16, 2
-		if m.Scales.DType == BF16 {
-			kind = qintScalesBF16
-		}
-		sc, bs = unsafe.Pointer(unsafe.SliceData(m.Scales.U16)), unsafe.Pointer(unsafe.SliceData(m.Biases.U16))
-	}
+	kind, elem, sc, bs := qintScaleArgs(m)
 	_ = m.Q[(r0+len(y))*rowBytes-1]
 	off := uintptr(r0*ng) * elem
 	rowsIntVNNI(unsafe.Pointer(&m.Q[r0*rowBytes]), rowBytes, &in.qi.xw[0], &in.qi.dx[0], &in.xsum[0],
