@@ -118,7 +118,7 @@ func (e *Exec) matMulsBF16(x []float32, n int, ps []Product) {
 	}
 	cols := ps[0].M.Cols
 	panels := (n + packNR - 1) / packNR
-	t.xp = growU16(t.xp, panels*cols*packNR)
+	t.xp = grow(t.xp, panels*cols*packNR)
 	pt := &e.bpt
 	*pt = bf16PackTask{xp: t.xp, x: x[:n*cols], n: n, cols: cols}
 	e.run(pt, panels, n*cols < parallelMin || panels == 1)
@@ -162,11 +162,4 @@ func (t *bgemmTask) runChunk(c, tid int) {
 		writeBack(y, m.Rows, g, acc[i*bmr*ldc:], ldc, 0, t.n, done-g, bmr)
 		done = g + bmr
 	}
-}
-
-func growU16(buf []uint16, n int) []uint16 {
-	if cap(buf) < n {
-		return make([]uint16, n)
-	}
-	return buf[:n]
 }

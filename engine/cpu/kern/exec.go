@@ -72,9 +72,9 @@ func (e *Exec) IntInput() bool { return e.intIn && HasIntKernels() }
 func HasIntKernels() bool { return active.rowsQ4i != nil && active.rowsQ8i != nil }
 
 // grow returns buf resized to n, reallocating only when it is too small.
-func grow(buf []float32, n int) []float32 {
+func grow[T any](buf []T, n int) []T {
 	if cap(buf) < n {
-		return make([]float32, n)
+		return make([]T, n)
 	}
 	return buf[:n]
 }

@@ -104,7 +104,7 @@ func (e *Exec) packI16(t *packedTask, x []float32, n int, ps []Product) bool {
 	ii := &t.ii
 	panels := (n + packNR - 1) / packNR
 	ng := cols / gs
-	ii.xp = growI16(ii.xp, panels*cols*packNR)
+	ii.xp = grow(ii.xp, panels*cols*packNR)
 	ii.xm = grow(ii.xm, panels*ng*2*packNR)
 	pt := &ii.pt
 	if th := e.pool.Threads(); len(ii.tiles) != th {
@@ -112,7 +112,7 @@ func (e *Exec) packI16(t *packedTask, x []float32, n int, ps []Product) bool {
 		ii.row = make([][]float32, th)
 	}
 	for i := range ii.tiles {
-		ii.tiles[i] = growI16(ii.tiles[i], packMC*packKC)
+		ii.tiles[i] = grow(ii.tiles[i], packMC*packKC)
 		ii.sb[i] = grow(ii.sb[i], packMC*ng*2)
 		ii.row[i] = grow(ii.row[i], 2*ng)
 		ii.xt[i] = grow(ii.xt[i], cols*packNR)

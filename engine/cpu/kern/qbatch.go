@@ -79,7 +79,7 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 		// 7·32 values past the inputs: a padded block of the 512-bit lane
 		// kernel (qbatchInt2x8Z) reads its padding inputs there, whose
 		// outputs it drops.
-		b.xw = growI16(b.xw, n*cols+7*32)
+		b.xw = grow(b.xw, n*cols+7*32)
 		clear(b.xw[n*cols:])
 		// The lane kernel reads eight dx and xsum from a block's first
 		// input: a padded block's last group reads past n·ng. What it
@@ -89,19 +89,19 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 		clear(b.dx[n*ng:])
 		clear(b.xs[n*ng:])
 		if lanes := qbatchLanes(n); active.batchXT && lanes > 0 {
-			b.xt = growI16(b.xt, lanes*cols)
+			b.xt = grow(b.xt, lanes*cols)
 			if lanes > n {
 				clear(b.xt[(lanes-8)*cols:]) // the padding's lane stays 0
 			}
 		}
 		if lanes := qbatchLanes(n); active.batchXQ && lanes > 0 {
-			b.xq = growI16(b.xq, lanes*cols)
+			b.xq = grow(b.xq, lanes*cols)
 			if lanes > n {
 				clear(b.xq[(lanes-8)*cols:])
 			}
 		}
 		if active.batchXQ && n-qbatchLanes(n) >= 4 {
-			b.x4 = growI16(b.x4, 4*cols)
+			b.x4 = grow(b.x4, 4*cols)
 		}
 	case active.prepQ != nil:
 		b.xf = grow(b.xf, n*cols)

@@ -40,7 +40,7 @@ func (in *qin) prepareInt(m *Mat) bool {
 	ng := cols / gs
 	q := &in.qi
 	q.dx = grow(q.dx, ng)
-	q.xw = growI16(q.xw, cols)
+	q.xw = grow(q.xw, cols)
 	x := in.x[:cols]
 	group := qintGroupGo
 	if active.qintGroup != nil {
@@ -98,13 +98,6 @@ func roundQint(v float32) int16 {
 		c = int32(v - 0.5)
 	}
 	return int16(min(max(c, -qintMax), qintMax))
-}
-
-func growI16(b []int16, n int) []int16 {
-	if cap(b) < n {
-		return make([]int16, n)
-	}
-	return b[:n]
 }
 
 // goRowsQ8i is the integer Q8 product in plain Go: the reference the SIMD

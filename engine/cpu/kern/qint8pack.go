@@ -148,7 +148,7 @@ func (t *i8Task) runChunk(c, tid int) {
 	// biases: their outputs are zero and dropped.
 	padded := (nr + i8MR - 1) / i8MR * i8MR
 	const ldsb = 2 * packKC / i8Block
-	t.codes[tid] = growBytes(t.codes[tid], packMC*packKC)
+	t.codes[tid] = grow(t.codes[tid], packMC*packKC)
 	t.sb[tid] = grow(t.sb[tid], packMC*ldsb)
 	panels := (t.n + i8NR - 1) / i8NR
 	ldc := panels * i8NR
@@ -206,11 +206,4 @@ func (t *i8Task) unpack(codes []byte, sb []float32, r0, r1, padded, kb, kc int) 
 		clear(codes[r*packKC : r*packKC+kc])
 		clear(sb[r*ldsb : (r+1)*ldsb])
 	}
-}
-
-func growBytes(b []byte, n int) []byte {
-	if cap(b) < n {
-		return make([]byte, n)
-	}
-	return b[:n]
 }
