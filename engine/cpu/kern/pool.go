@@ -172,7 +172,13 @@ func (p *Pool) waitDone() {
 		if time.Since(start) < doneSpin {
 			continue
 		}
-		p.waiting.Store(true)
+		// A swap, not a store: the flag must be visible before pending is
+		// read (the finisher does the mirror image, decrement then swap).
+		// arm64's store-release then load-acquire keeps that order, but
+		// qemu-user runs them on x86 as a plain store and load, which the
+		// store buffer reorders: both sides then missed each other and the
+		// submitter parked for good (make test-arm64 hung 2 times in 14).
+		p.waiting.Swap(true)
 		if p.pending.Load() != 0 {
 			<-p.done
 		} else if !p.waiting.Swap(false) {
@@ -228,7 +234,7 @@ func (p *Pool) waitTask(w *worker, seen uint64) uint64 {
 		}
 	}
 	for {
-		w.sleeping.Store(true)
+		w.sleeping.Swap(true) // a swap for the reason in waitDone
 		v := p.state.Load()
 		if v>>genShift != seen {
 			if !w.sleeping.Swap(false) {
