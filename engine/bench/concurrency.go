@@ -108,37 +108,44 @@ func measureConcurrency(ctx context.Context, o *Options, label, dir string, leve
 	if _, err := concurrentRun(ctx, r, m.Config.VocabSize, slices.Max(levels), min(8, o.PromptTokens), 4); err != nil {
 		return nil, err
 	}
-	var out []ConcurrencyResult
-	for _, n := range levels {
-		res := ConcurrencyResult{Precision: label, Backend: r.Backend(), Concurrency: n, Prompt: o.PromptTokens,
-			Decode: o.DecodeTokens, Threads: runtime.GOMAXPROCS(0), Runs: o.Runs}
-		var rates, cpuRates, ttfts, batches []float64
-		for i := 0; i < o.Runs; i++ {
+	// The levels take turns, run by run, rather than one level's runs after
+	// the other's: single-stream decode is bandwidth-bound and moves with the
+	// rest of the machine's memory traffic, so levels measured minutes apart
+	// would compare two different machines and make the speedup a draw.
+	type samples struct{ rates, cpuRates, ttfts, batches []float64 }
+	got := make([]samples, len(levels))
+	for i := 0; i < o.Runs; i++ {
+		for li, n := range levels {
 			o.Logger.Info("run", "precision", label, "concurrency", n, "run", i+1)
 			c, err := concurrentRun(ctx, r, m.Config.VocabSize, n, o.PromptTokens, o.DecodeTokens)
 			if err != nil {
-				return out, err
+				return nil, err
 			}
-			rates = append(rates, float64(n*o.DecodeTokens)/c.wall.Seconds())
+			g := &got[li]
+			g.rates = append(g.rates, float64(n*o.DecodeTokens)/c.wall.Seconds())
 			if c.cpu > 0 {
-				cpuRates = append(cpuRates, float64(n*o.DecodeTokens*res.Threads)/c.cpu.Seconds())
+				g.cpuRates = append(g.cpuRates, float64(n*o.DecodeTokens*runtime.GOMAXPROCS(0))/c.cpu.Seconds())
 			}
 			for _, t := range c.ttft {
-				ttfts = append(ttfts, float64(t.Microseconds())/1e3)
+				g.ttfts = append(g.ttfts, float64(t.Microseconds())/1e3)
 			}
-			batches = append(batches, c.meanBatch)
+			g.batches = append(g.batches, c.meanBatch)
 		}
-		res.TokS, _, _ = spread(rates)
-		res.TTFTMedMs, _, _ = spread(ttfts)
-		res.TTFTP95Ms = percentile(ttfts, 0.95)
-		res.MeanBatch, _, _ = spread(batches)
-		res.CPUTokS, _, _ = spread(cpuRates)
-		if len(out) > 0 && out[0].TokS > 0 {
+	}
+	out := make([]ConcurrencyResult, len(levels))
+	for li, n := range levels {
+		g, res := &got[li], &out[li]
+		*res = ConcurrencyResult{Precision: label, Backend: r.Backend(), Concurrency: n, Prompt: o.PromptTokens,
+			Decode: o.DecodeTokens, Threads: runtime.GOMAXPROCS(0), Runs: o.Runs}
+		res.TokS, _, _ = spread(g.rates)
+		res.TTFTMedMs, _, _ = spread(g.ttfts)
+		res.TTFTP95Ms = percentile(g.ttfts, 0.95)
+		res.MeanBatch, _, _ = spread(g.batches)
+		res.CPUTokS, _, _ = spread(g.cpuRates)
+		res.Speedup = 1
+		if out[0].TokS > 0 {
 			res.Speedup = res.TokS / out[0].TokS
-		} else {
-			res.Speedup = 1
 		}
-		out = append(out, res)
 	}
 	return out, nil
 }
@@ -227,7 +234,7 @@ func reportConcurrency(w io.Writer, results []ConcurrencyResult, asJSON bool) er
 		return err
 	}
 	r0 := results[0]
-	fmt.Fprintf(w, "backend %s, %d threads; N requests at once, each %d prompt + %d decoded tokens; median of %d runs.\n",
+	fmt.Fprintf(w, "backend %s, %d threads; N requests at once, each %d prompt + %d decoded tokens; median of %d runs, the levels taking turns.\n",
 		r0.Backend, r0.Threads, r0.Prompt, r0.Decode, r0.Runs)
 	fmt.Fprintln(w, "tok/s: all requests' decoded tokens per second of wall time (prefill included); TTFT over every request of every run.")
 	fmt.Fprintln(w, "Per CPU-s: decoded tokens per CPU second × threads, the rate with a core per thread (spinning workers count as busy).")
