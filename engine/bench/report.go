@@ -27,18 +27,18 @@ func report(w io.Writer, results []Result, asJSON bool) error {
 		return err
 	}
 	r0 := results[0]
-	fmt.Fprintf(w, "backend %s, %d threads, STREAM triad %.1f GB/s; median of %d runs (slowest–fastest).\n",
-		r0.Backend, r0.Threads, r0.MachineGBs, r0.Runs)
+	fmt.Fprintf(w, "backend %s, %d threads; median of %d runs (slowest–fastest); STREAM triad (best of 5 passes) right after each model's runs.\n",
+		r0.Backend, r0.Threads, r0.Runs)
 	fmt.Fprintln(w, "Decode is llama-bench's tg (from an empty cache), prefill its pp; shared machines make all figures noisy.")
 	fmt.Fprintln(w, "Per CPU-s: tokens per CPU second × threads, the rate with a core per thread (spinning workers count as busy).")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "precision\tweights/token\tload\tprefill tok/s\tTTFT\tdecode tok/s\tdecode GB/s\tof triad\tpeak RSS\tper CPU-s: prefill\tdecode\t")
+	fmt.Fprintln(tw, "precision\tweights/token\tload\tprefill tok/s\tTTFT\tdecode tok/s\tdecode GB/s\ttriad GB/s\tof triad\tpeak RSS\tper CPU-s: prefill\tdecode\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%.2f GiB\t%.2f s\t%.1f (%.1f–%.1f)\t%.0f ms\t%.1f (%.1f–%.1f)\t%.1f\t%.0f%%\t%.0f MiB\t%.1f\t%.1f\t\n",
+		fmt.Fprintf(tw, "%s\t%.2f GiB\t%.2f s\t%.1f (%.1f–%.1f)\t%.0f ms\t%.1f (%.1f–%.1f)\t%.1f\t%.1f\t%.0f%%\t%.0f MiB\t%.1f\t%.1f\t\n",
 			r.Precision, float64(r.WeightsBytes)/(1<<30), r.LoadS,
 			r.PrefillTokS, r.PrefillMin, r.PrefillMax, r.TTFTMs,
 			r.DecodeTokS, r.DecodeMin, r.DecodeMax,
-			r.BandwidthGBs, 100*r.BandwidthFraction, r.PeakRSSMB,
+			r.BandwidthGBs, r.MachineGBs, 100*r.BandwidthFraction, r.PeakRSSMB,
 			r.CPUPrefillTokS, r.CPUDecodeTokS)
 	}
 	if err := tw.Flush(); err != nil {
