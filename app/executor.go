@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/mlx-manager/mlx-manager/app/config"
 	"github.com/mlx-manager/mlx-manager/engine"
 	"github.com/mlx-manager/mlx-manager/engine/cpu"
 	"github.com/mlx-manager/mlx-manager/engine/graph"
@@ -23,24 +24,14 @@ type precision struct {
 func newRunner(name string, p precision, log *slog.Logger) (engine.NewRunner, error) {
 	// The daemon's logger, so "cpu runner ready" is one of its structured lines.
 	opts := cpu.Options{KVF16: p.KV == "f16", KVF32: p.KV == "f32", FloatActivations: p.Activations == "f32", Logger: log}
-	switch p.KV {
-	case "", "f16", "f32":
-	default:
-		return nil, fmt.Errorf("kv cache %q: want f16 or f32", p.KV)
-	}
-	switch p.Activations {
-	case "", "int16", "f32":
-	default:
-		return nil, fmt.Errorf("activations %q: want int16 or f32", p.Activations)
+	if err := config.CheckPrecision(p.KV, p.Activations, p.Prefill); err != nil {
+		return nil, err
 	}
 	switch p.Prefill {
-	case "f32":
 	case "", "bf16":
 		opts.BF16Prefill = true
 	case "int8":
 		opts.BF16Prefill, opts.Int8Prefill = true, true
-	default:
-		return nil, fmt.Errorf("prefill activations %q: want bf16, f32 or int8", p.Prefill)
 	}
 	switch name {
 	case "", "cpu":

@@ -239,26 +239,35 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
 	}
-	switch c.KVCache {
-	case "", "f16", "f32":
-	default:
-		return fmt.Errorf("kv cache %q: want f16 or f32", c.KVCache)
-	}
-	switch c.Activations {
-	case "", "int16", "f32":
-	default:
-		return fmt.Errorf("activations %q: want int16 or f32", c.Activations)
-	}
-	switch c.PrefillActivations {
-	case "", "bf16", "f32", "int8":
-	default:
-		return fmt.Errorf("prefill activations %q: want bf16, f32 or int8", c.PrefillActivations)
+	if err := CheckPrecision(c.KVCache, c.Activations, c.PrefillActivations); err != nil {
+		return err
 	}
 	if c.Parallel < 0 || c.Parallel > MaxParallel {
 		return fmt.Errorf("parallel %d: want 1 to %d (0: the default, 4)", c.Parallel, MaxParallel)
 	}
 	if c.PrefillChunk < 0 || c.PrefillChunk > MaxPrefillChunk {
 		return fmt.Errorf("prefill chunk %d: want 1 to %d (0: the default, 128)", c.PrefillChunk, MaxPrefillChunk)
+	}
+	return nil
+}
+
+// CheckPrecision checks what the CPU executor may round, each "" for its
+// default: the daemon's settings and the CLI commands' flags alike.
+func CheckPrecision(kv, activations, prefill string) error {
+	switch kv {
+	case "", "f16", "f32":
+	default:
+		return fmt.Errorf("kv cache %q: want f16 or f32", kv)
+	}
+	switch activations {
+	case "", "int16", "f32":
+	default:
+		return fmt.Errorf("activations %q: want int16 or f32", activations)
+	}
+	switch prefill {
+	case "", "bf16", "f32", "int8":
+	default:
+		return fmt.Errorf("prefill activations %q: want bf16, f32 or int8", prefill)
 	}
 	return nil
 }
