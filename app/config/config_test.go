@@ -118,6 +118,7 @@ func TestParseRefuses(t *testing.T) {
 		{"bad executor", nil, []string{"--executor", "gpu"}, "executor"},
 		{"bad kv cache", map[string]string{"MLX_MANAGER_KV_CACHE": "f8"}, nil, "kv cache"},
 		{"bad prefill activations", nil, []string{"--prefill-activations", "f16"}, "want bf16, f32 or int8"},
+		{"bad activations", nil, []string{"--activations", "int8"}, "want int16 or f32"},
 		{"bad parallel", nil, []string{"--parallel", "1000"}, "parallel 1000"},
 		{"parallel not a number", map[string]string{"MLX_MANAGER_PARALLEL": "four"}, nil, "not an integer"},
 		{"negative prefill chunk", nil, []string{"--prefill-chunk", "-1"}, "prefill chunk"},
