@@ -33,7 +33,8 @@ GLOBL halvesIdxB<>(SB), RODATA|NOPTR, $64
 // row h+i, their steps interleaved (two float chains) and each xw load
 // shared, while each half of the rows is read front to back: two long
 // sequential streams, which the hardware prefetchers follow (they do not
-// follow four rows a stride apart, nor two pointers half a row apart).
+// follow four rows a stride apart, nor two pointers half a row apart),
+// helped by a software prefetch 4 KiB ahead in each (engine/cpu/design.md).
 //
 // A step takes two groups g, g+1 of a row without rowsIntVNNI's fold: a
 // zmm's lanes 0-7 sum group g's products exactly as rowInt's eight lanes
@@ -303,6 +304,8 @@ pairs:
 	CMPQ R8, $1
 	JEQ  one
 	XW2
+	PREFETCHT0 4096(DI)
+	PREFETCHT0 4096(DI)(R10*1)
 	STEP2((DI), Z0, Z1, Z16, Z17, Z18, Z19)
 	STEP2((DI)(R10*1), Z2, Z3, Z22, Z23, Z24, Z25)
 	ADDQ $64, DI
@@ -310,6 +313,8 @@ pairs:
 	JMP  stepped
 
 one:
+	PREFETCHT0 4096(DI)
+	PREFETCHT0 4096(DI)(R10*1)
 	STEP1((DI), Z0, Z16, Z17)
 	STEP1((DI)(R10*1), Z2, Z22, Z23)
 	ADDQ $32, DI
