@@ -45,7 +45,11 @@ func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 			}
 		}
 		if nk-lanes >= 4 {
-			k.quad4(q, rowBytes, &b.x4[0], &b.dx[lanes], &b.xs[lanes], &sb[0], 4*n, ng, gs, q4, (*int16)(unsafe.Pointer(&w[0])), &out[0])
+			if k.quad4b != nil {
+				k.quad4b(q, rowBytes, &b.xb[lanes*2*cols], &b.cb[lanes/4*16*ng], &b.dx[lanes], &b.xs[lanes], &sb[0], 4*n, ng, gs, q4, &out[0])
+			} else {
+				k.quad4(q, rowBytes, &b.x4[0], &b.dx[lanes], &b.xs[lanes], &sb[0], 4*n, ng, gs, q4, (*int16)(unsafe.Pointer(&w[0])), &out[0])
+			}
 			for i := range 4 {
 				yi := y[(lanes+i)*rows+r : (lanes+i)*rows+r+4 : (lanes+i)*rows+r+4]
 				yi[0], yi[1], yi[2], yi[3] = out[4*i], out[4*i+1], out[4*i+2], out[4*i+3]

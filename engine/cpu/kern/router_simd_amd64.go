@@ -57,6 +57,7 @@ var avx512Impl = &impl{
 	// place of (batchAsm), qbatch.xq for quad.
 	batchXT: avx512QB.lane2 == nil,
 	batchXQ: avx512QB.quad != nil,
+	batchXB: avx512QB.quad4b != nil,
 	// With the quad kernels a padded block of eight beats qbatchIntQ4x4Z
 	// and a lone row for five to seven inputs, and the lone rows kernel
 	// beats the small batched kernels for one to three (design.md).
