@@ -12,8 +12,8 @@ import (
 
 func init() {
 	// BenchmarkMatMulBatch's "avx512-w16": the avx512 set with the int16
-	// quad kernels alone (qbatchIntQ4x4Z where qbatchIntB4x4Z now runs), the
-	// kernels this session's byte kernels replace.
+	// quad kernels (qbatchIntQ4x8Z, qbatchIntQ4x4Z) that the byte kernels
+	// (qbatchIntB4x8Z, qbatchIntB4x4Z) replace.
 	batchVariant = func(im *impl) *impl {
 		if im != avx512Impl || avx512QB.quad4b == nil {
 			return nil
@@ -21,7 +21,7 @@ func init() {
 		c := *im
 		c.name += "-w16"
 		k := avx512QB
-		k.quad4b = nil
+		k.quad4b, k.quadb = nil, nil
 		c.batchXB = false
 		c.batchQi = func(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
 			batchAsm(&k, y, m, r0, r1, b, tmp, true)
@@ -91,9 +91,9 @@ func testBatchVNNISameBits(t *testing.T) {
 						// avx512QB, and without its quad kernel (the pair
 						// and lane2 kernels it replaces where present).
 						noQuad := avx512QB
-						noQuad.quad, noQuad.quad4, noQuad.quad4b = nil, nil, nil
+						noQuad.quad, noQuad.quad4, noQuad.quad4b, noQuad.quadb = nil, nil, nil, nil
 						words := avx512QB // the int16 quad kernels alone
-						words.quad4b = nil
+						words.quad4b, words.quadb = nil, nil
 						for _, k := range []*qbatchInts{&avx512QB, &noQuad, &words} {
 							if k == &words {
 								// qbatch.x4, which the byte kernels

@@ -15,6 +15,12 @@ import (
 //go:noescape
 func qbatchIntB4x4Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
 
+// qbatchIntB4x8Z is qbatchIntQ4x8Z the same way, for a block of eight
+// inputs (two quads of qbatch.xb): its outputs bit for bit.
+//
+//go:noescape
+func qbatchIntB4x8Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
+
 //go:noescape
 func qbatchPrepXBZ(xw *int16, xb *byte, cb *int32, groups, upg int)
 

@@ -253,3 +253,244 @@ xbunit:
 	JNZ          xbgroup
 	VZEROUPPER
 	RET
+
+// Four weight rows against a block of eight int16 inputs with VPDPBUSD
+// (qbatchIntB4x8Z): qbatchIntQ4x8Z's outputs the way qbatchIntB4x4Z gives
+// qbatchIntQ4x4Z's. The block is two quads of qbatch.xb (the second
+// 8·cols bytes after the first, AX); each half unit of a row's codes,
+// broadcast once, meets both quads' hi and lo bytes: four VPDPBUSD, 64
+// products each. A row's sums of quad p, 256·hi + lo, are folded to exact
+// group sums (integer adds, any order gives them) with lane 2m+r of Z4
+// (rows 0-1; Z5 rows 2-3) holding row r's sum of input j' (m = 2j') or 4+j'
+// (m = 2j'+1), and from there qbatchIntQ4x8Z's epilogue per output in its
+// order (QSCALE), its dx and xsum permuted alike (qbatchBDup8); the totals
+// are put back in input order (VPERMQ) at the end. Registers as
+// qbatchIntB4x4Z's, with Z16-Z19 the rows' hi sums of quad 0, Z20-Z23 of
+// quad 1, Z24-Z27 and Z28-Z31 their lo sums, Z0 Z1 the totals (lane 2j+r).
+
+#define QB8ROW8(src, h0, l0, h1, l1, c, d) \
+	VBROADCASTI32X4 src, c; \
+	VPXORD          Z7, c, d; \
+	VPDPBUSD        Z3, c, h0; \
+	VPDPBUSD        d, Z4, l0; \
+	VPDPBUSD        Z5, c, h1; \
+	VPDPBUSD        d, Z6, l1
+
+#define QB8ROW4(c, h0, l0, h1, l1) \
+	VPDPBUSD Z3, c, h0; \
+	VPDPBUSD c, Z4, l0; \
+	VPDPBUSD Z5, c, h1; \
+	VPDPBUSD c, Z6, l1
+
+#define QB4CODES(src, c0, c1) \
+	VBROADCASTI32X4 src, c0; \
+	VPSRLW          $4, c0, c1; \
+	VPANDD          Z7, c0, c0; \
+	VPANDD          Z7, c1, c1
+
+#define QSCALEB(acc, r, tot) \
+	VCVTDQ2PS    acc, acc; \
+	VBROADCASTSD r*4(DX), Z12; \
+	VMULPS       Z14, Z12, Z12; \
+	VFMADD231PS  Z12, acc, tot; \
+	VBROADCASTSD 16+r*4(DX), Z13; \
+	VFMADD231PS  Z13, Z15, tot
+
+// func qbatchIntB4x8Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
+// writes qbatchIntQ4x8Z's out[16·(r/2)+2j+r%2] for rows r = 0..3 and the
+// eight inputs j of the two quads at xb, cb (qbatch.xb, cb).
+TEXT ·qbatchIntB4x8Z(SB), NOSPLIT, $0-96
+	MOVQ  q+0(FP), DI
+	MOVQ  rowBytes+8(FP), R13
+	MOVQ  xb+16(FP), SI
+	MOVQ  cb+24(FP), R15
+	MOVQ  dx+32(FP), R9
+	MOVQ  xsum+40(FP), R12
+	MOVQ  sb+48(FP), DX
+	MOVQ  dxStride+56(FP), R14
+	MOVL  $0xaaaa, BX
+	KMOVW BX, K1
+	MOVQ  groups+64(FP), BX
+	MOVQ  gs+72(FP), CX
+	MOVQ  CX, AX
+	IMULQ BX, AX
+	SHLQ  $3, AX
+	SHRQ  $5, CX
+	LEAQ  (R13)(R13*2), R11
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	CMPB  q4+80(FP), $0
+	JNE   b48q4
+	MOVL  $0x80808080, R10
+	VPBROADCASTD R10, Z7
+
+b48q8group:
+	MOVQ      groups+64(FP), R10
+	SHLQ      $6, R10
+	VMOVDQU64 (R15), Z24
+	VMOVDQU64 (R15)(R10*1), Z28
+	VMOVDQA64 Z24, Z25
+	VMOVDQA64 Z24, Z26
+	VMOVDQA64 Z24, Z27
+	VMOVDQA64 Z28, Z29
+	VMOVDQA64 Z28, Z30
+	VMOVDQA64 Z28, Z31
+	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
+	VPXORD    Z19, Z19, Z19
+	VPXORD    Z20, Z20, Z20
+	VPXORD    Z21, Z21, Z21
+	VPXORD    Z22, Z22, Z22
+	VPXORD    Z23, Z23, Z23
+	ADDQ      $64, R15
+	MOVQ      CX, R8
+b48q8unit:
+	QBPREFETCH
+	VMOVDQU64 (SI), Z3
+	VMOVDQU64 64(SI), Z4
+	VMOVDQU64 (SI)(AX*1), Z5
+	VMOVDQU64 64(SI)(AX*1), Z6
+	QB8ROW8((DI), Z16, Z24, Z20, Z28, Z8, Z9)
+	QB8ROW8((DI)(R13*1), Z17, Z25, Z21, Z29, Z10, Z11)
+	QB8ROW8((DI)(R13*2), Z18, Z26, Z22, Z30, Z12, Z13)
+	QB8ROW8((DI)(R11*1), Z19, Z27, Z23, Z31, Z14, Z15)
+	VMOVDQU64 128(SI), Z3
+	VMOVDQU64 192(SI), Z4
+	VMOVDQU64 128(SI)(AX*1), Z5
+	VMOVDQU64 192(SI)(AX*1), Z6
+	QB8ROW8(16(DI), Z16, Z24, Z20, Z28, Z8, Z9)
+	QB8ROW8(16(DI)(R13*1), Z17, Z25, Z21, Z29, Z10, Z11)
+	QB8ROW8(16(DI)(R13*2), Z18, Z26, Z22, Z30, Z12, Z13)
+	QB8ROW8(16(DI)(R11*1), Z19, Z27, Z23, Z31, Z14, Z15)
+	ADDQ $32, DI
+	ADDQ $256, SI
+	DECQ R8
+	JNZ  b48q8unit
+	JMP  b48epi
+
+b48q4:
+	MOVL $0x0f0f0f0f, R10
+	VPBROADCASTD R10, Z7
+b48q4group:
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	MOVQ   CX, R8
+b48q4unit:
+	QBPREFETCH
+	QB4CODES((DI), Z8, Z9)
+	QB4CODES((DI)(R13*1), Z10, Z11)
+	QB4CODES((DI)(R13*2), Z12, Z13)
+	QB4CODES((DI)(R11*1), Z14, Z15)
+	VMOVDQU64 (SI), Z3
+	VMOVDQU64 64(SI), Z4
+	VMOVDQU64 (SI)(AX*1), Z5
+	VMOVDQU64 64(SI)(AX*1), Z6
+	QB8ROW4(Z8, Z16, Z24, Z20, Z28)
+	QB8ROW4(Z10, Z17, Z25, Z21, Z29)
+	QB8ROW4(Z12, Z18, Z26, Z22, Z30)
+	QB8ROW4(Z14, Z19, Z27, Z23, Z31)
+	VMOVDQU64 128(SI), Z3
+	VMOVDQU64 192(SI), Z4
+	VMOVDQU64 128(SI)(AX*1), Z5
+	VMOVDQU64 192(SI)(AX*1), Z6
+	QB8ROW4(Z9, Z16, Z24, Z20, Z28)
+	QB8ROW4(Z11, Z17, Z25, Z21, Z29)
+	QB8ROW4(Z13, Z18, Z26, Z22, Z30)
+	QB8ROW4(Z15, Z19, Z27, Z23, Z31)
+	ADDQ $16, DI
+	ADDQ $256, SI
+	DECQ R8
+	JNZ  b48q4unit
+
+b48epi:
+	// Each row's sums of each quad: 256·hi + lo.
+	VPSLLD $8, Z16, Z16
+	VPSLLD $8, Z17, Z17
+	VPSLLD $8, Z18, Z18
+	VPSLLD $8, Z19, Z19
+	VPSLLD $8, Z20, Z20
+	VPSLLD $8, Z21, Z21
+	VPSLLD $8, Z22, Z22
+	VPSLLD $8, Z23, Z23
+	VPADDD Z24, Z16, Z16
+	VPADDD Z25, Z17, Z17
+	VPADDD Z26, Z18, Z18
+	VPADDD Z27, Z19, Z19
+	VPADDD Z28, Z20, Z20
+	VPADDD Z29, Z21, Z21
+	VPADDD Z30, Z22, Z22
+	VPADDD Z31, Z23, Z23
+	// Rows 0-1: lane 4j'+2h+r of Z8 (quad 0) and Z9 (quad 1) row r's
+	// part h; the quads' qwords interleaved and the parts added.
+	QFOLDB(Z16, Z17, Z8)
+	QFOLDB(Z20, Z21, Z9)
+	VPUNPCKLQDQ Z9, Z8, Z10
+	VPUNPCKHQDQ Z9, Z8, Z11
+	VPADDD      Z11, Z10, Z4
+	QFOLDB(Z18, Z19, Z8)
+	QFOLDB(Z22, Z23, Z9)
+	VPUNPCKLQDQ Z9, Z8, Z10
+	VPUNPCKHQDQ Z9, Z8, Z11
+	VPADDD      Z11, Z10, Z5
+	VMOVDQU64   qbatchBDup8<>(SB), Z10
+	VMOVUPS     (R9), Y14
+	VPERMPS     Z14, Z10, Z14
+	VMOVUPS     (R12), Y15
+	VPERMPS     Z15, Z10, Z15
+	QSCALEB(Z4, 0, Z0)
+	QSCALEB(Z5, 2, Z1)
+	ADDQ $32, DX
+	ADDQ R14, R9
+	ADDQ R14, R12
+	DECQ BX
+	JZ   b48done
+	CMPB q4+80(FP), $0
+	JNE  b48q4group
+	JMP  b48q8group
+b48done:
+	VMOVDQU64 qbatchBOut8<>(SB), Z10
+	VPERMQ    Z0, Z10, Z0
+	VPERMQ    Z1, Z10, Z1
+	MOVQ      out+88(FP), AX
+	VMOVUPS   Z0, (AX)
+	VMOVUPS   Z1, 64(AX)
+	VZEROUPPER
+	RET
+
+// lane 2m+r of the sums (and of the duplicated dx and xsum): input m/2
+// for even m, 4+m/2 for odd.
+DATA qbatchBDup8<>+0(SB)/8, $0x0000000000000000
+DATA qbatchBDup8<>+8(SB)/8, $0x0000000400000004
+DATA qbatchBDup8<>+16(SB)/8, $0x0000000100000001
+DATA qbatchBDup8<>+24(SB)/8, $0x0000000500000005
+DATA qbatchBDup8<>+32(SB)/8, $0x0000000200000002
+DATA qbatchBDup8<>+40(SB)/8, $0x0000000600000006
+DATA qbatchBDup8<>+48(SB)/8, $0x0000000300000003
+DATA qbatchBDup8<>+56(SB)/8, $0x0000000700000007
+GLOBL qbatchBDup8<>(SB), RODATA|NOPTR, $64
+
+// The totals' qwords back in input order.
+DATA qbatchBOut8<>+0(SB)/8, $0
+DATA qbatchBOut8<>+8(SB)/8, $2
+DATA qbatchBOut8<>+16(SB)/8, $4
+DATA qbatchBOut8<>+24(SB)/8, $6
+DATA qbatchBOut8<>+32(SB)/8, $1
+DATA qbatchBOut8<>+40(SB)/8, $3
+DATA qbatchBOut8<>+48(SB)/8, $5
+DATA qbatchBOut8<>+56(SB)/8, $7
+GLOBL qbatchBOut8<>(SB), RODATA|NOPTR, $64

@@ -37,7 +37,11 @@ func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 		interleaveSB4(sb, sc, bs, ng) // (groups, 2, 4)
 		q := unsafe.Pointer(&m.Q[r*rowBytes])
 		for j := 0; j < lanes; j += 8 {
-			k.quad(q, rowBytes, &b.xq[j*cols], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, (*int16)(unsafe.Pointer(&w[0])), &out[0])
+			if k.quadb != nil {
+				k.quadb(q, rowBytes, &b.xb[j*2*cols], &b.cb[j/4*16*ng], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, &out[0])
+			} else {
+				k.quad(q, rowBytes, &b.xq[j*cols], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, (*int16)(unsafe.Pointer(&w[0])), &out[0])
+			}
 			for i := range min(8, nk-j) {
 				yi := y[(j+i)*rows+r : (j+i)*rows+r+4 : (j+i)*rows+r+4]
 				yi[0], yi[1] = out[2*i], out[2*i+1]

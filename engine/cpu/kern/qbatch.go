@@ -41,7 +41,7 @@ type qbatch struct {
 	xf   []float32 // (cols/32, n, 32) the inputs' xf (float kernels)
 	xw   []int16   // (cols/32, n, 32) the inputs' xw (integer kernels)
 	xt   []int16   // (lanes/8, cols/2, 8, 2) blocks of eight inputs' xw by column pair (batchXT)
-	xq   []int16   // (lanes/8, cols/4, 8, 4) blocks of eight inputs' xw by four columns (batchXQ)
+	xq   []int16   // (lanes/8, cols/4, 8, 4) blocks of eight inputs' xw by four columns (batchXQ without batchXB)
 	x4   []int16   // (cols/8, 4, 8) the four inputs past the blocks of eight by eight columns (batchXQ without batchXB, when there are four)
 	xb   []byte    // (quads, cols/32, 4, 4, 16) inputs in fours as hi and lo bytes (batchXB, qbatchPrepXB)
 	cb   []int32   // (quads, groups, 16) 128·Σlo of each lane of xb's quads (batchXB)
@@ -96,7 +96,7 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 				clear(b.xt[(lanes-8)*cols:]) // the padding's lane stays 0
 			}
 		}
-		if lanes := qbatchLanes(n); active.batchXQ && lanes > 0 {
+		if lanes := qbatchLanes(n); active.batchXQ && !active.batchXB && lanes > 0 {
 			b.xq = grow(b.xq, lanes*cols)
 			if lanes > n {
 				clear(b.xq[(lanes-8)*cols:])
@@ -106,10 +106,13 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 			b.x4 = grow(b.x4, 4*cols)
 		}
 		if nq := qbatchQuadsXB(n, b.nk); active.batchXB && nq > 0 {
-			// Room for every quad; only the four past the blocks of
-			// eight are written (qbatchIntB4x4Z).
 			b.xb = grow(b.xb, nq*8*cols)
 			b.cb = grow(b.cb, nq*16*ng)
+			if lanes := qbatchLanes(n); lanes > n {
+				// A padded block's padding lanes stay 0.
+				clear(b.xb[(lanes-8)*2*cols : lanes*2*cols])
+				clear(b.cb[(lanes-8)/4*16*ng : lanes/4*16*ng])
+			}
 		}
 	case active.prepQ != nil:
 		b.xf = grow(b.xf, n*cols)
@@ -165,7 +168,7 @@ func (t *qprepTask) runChunk(j, _ int) {
 				xt[p*8+j%8] = v
 			}
 		}
-		if active.batchXQ && j < qbatchLanes(n) {
+		if active.batchXQ && !active.batchXB && j < qbatchLanes(n) {
 			// Input j is lanes 2(j%8), 2(j%8)+1 of its block: each four
 			// columns' int16 move as one uint64.
 			xw := unsafe.Slice((*uint64)(unsafe.Pointer(&q.xw[0])), cols/4)
@@ -174,7 +177,7 @@ func (t *qprepTask) runChunk(j, _ int) {
 				xq[c*8+j%8] = v
 			}
 		}
-		if l := qbatchLanes(n); active.batchXB && b.nk-l >= 4 && j >= l && j < l+4 {
+		if active.batchXB && j < 4*qbatchQuadsXB(n, b.nk) {
 			qbatchPrepXBFn(b.xb, b.cb, j, q.xw, cols, m.GroupSize)
 		}
 		if l := qbatchLanes(n); active.batchXQ && !active.batchXB && n-l >= 4 && j >= l && j < l+4 {
