@@ -19,8 +19,10 @@ func qbatchIntQ4x4Z(q unsafe.Pointer, rowBytes int, x4 *int16, dx, xsum, sb *flo
 
 // avx512BatchQuads8 is avx2BatchQuads with k.quad: rows r0.. four at a
 // time, every block of eight int16 inputs (qbatchLanes; a padded last block
-// of seven has a zero input in qbatch.xq), four of the inputs past the last
-// block through k.quad4 (qbatch.x4) and the rest through avx2BatchRows. It takes the rows as avx2BatchQuads does, so every
+// of seven has a zero input in qbatch.xq and xb), four of the inputs past
+// the last block through k.quad4 (qbatch.x4) and the rest through
+// avx2BatchRows; k.quadb and k.quad4b, where set, in place of k.quad and
+// k.quad4 with the inputs as bytes (qbatch.xb, cb). It takes the rows as avx2BatchQuads does, so every
 // output is the AVX2 set's bits, and returns the first row it left.
 func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
 	cols, gs, rows, n, nk := m.Cols, m.GroupSize, m.Rows, b.n, b.nk
