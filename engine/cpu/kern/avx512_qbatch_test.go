@@ -34,7 +34,7 @@ func init() {
 // the AVX2 kernels' outputs bit for bit, Q8 and Q4, at every group size they
 // take, for the pair kernel's batch sizes (4-6, and the inputs past a block
 // of eight) and the lane kernel's (blocks of eight, a padded seven), and at
-// the int32 sums' largest (codes 255, every xw 32767, groups of 256). On a
+// the int32 sums' largest (codes 255, every xw ±32767, groups of 256). On a
 // CPU without AVX512_VNNI both are the AVX2 kernels.
 func TestBatchVNNISameBits(t *testing.T) {
 	if !archsimd.X86.AVX2() || !archsimd.X86.FMA() {
@@ -78,7 +78,13 @@ func testBatchVNNISameBits(t *testing.T) {
 								m.Q[i] = 255
 							}
 							for i := range x {
+								// Every xw ±32767: odd inputs
+								// negative (the byte kernels' hi
+								// byte at -128).
 								x[i] = float32(1 + i/cols)
+								if i/cols%2 == 1 {
+									x[i] = -x[i]
+								}
 							}
 						}
 						b := &e.qb
