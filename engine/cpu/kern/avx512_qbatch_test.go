@@ -11,16 +11,18 @@ import (
 )
 
 func init() {
-	// BenchmarkMatMulBatch's "avx512-noquad": the avx512 set with the pair
-	// and lane2 kernels that qbatchIntQ4x8Z and qbatchIntQ4x4Z replaced.
+	// BenchmarkMatMulBatch's "avx512-w16": the avx512 set with the int16
+	// quad kernels (qbatchIntQ4x8Z, qbatchIntQ4x4Z) that the byte kernels
+	// (qbatchIntB4x8Z, qbatchIntB4x4Z) replace.
 	batchVariant = func(im *impl) *impl {
-		if im != avx512Impl || avx512QB.quad == nil {
+		if im != avx512Impl || avx512QB.quad4b == nil {
 			return nil
 		}
 		c := *im
-		c.name += "-noquad"
+		c.name += "-w16"
 		k := avx512QB
-		k.quad, k.quad4 = nil, nil
+		k.quad4b, k.quadb = nil, nil
+		c.batchXB = false
 		c.batchQi = func(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
 			batchAsm(&k, y, m, r0, r1, b, tmp, true)
 		}
@@ -32,7 +34,7 @@ func init() {
 // the AVX2 kernels' outputs bit for bit, Q8 and Q4, at every group size they
 // take, for the pair kernel's batch sizes (4-6, and the inputs past a block
 // of eight) and the lane kernel's (blocks of eight, a padded seven), and at
-// the int32 sums' largest (codes 255, every xw 32767, groups of 256). On a
+// the int32 sums' largest (codes 255, every xw ±32767, groups of 256). On a
 // CPU without AVX512_VNNI both are the AVX2 kernels.
 func TestBatchVNNISameBits(t *testing.T) {
 	if !archsimd.X86.AVX2() || !archsimd.X86.FMA() {
@@ -41,7 +43,8 @@ func TestBatchVNNISameBits(t *testing.T) {
 	t.Logf("AVX512_VNNI: %v", archsimd.X86.AVX512VNNI())
 	saved := active
 	prep := *avx2Impl
-	prep.batchXQ = true // prepares the inputs for all (xw, dx, xs, xt and xq)
+	prep.batchXQ = true // prepares the inputs for all (xw, dx, xs, xt, xq and xb)
+	prep.batchXB = true
 	active = &prep
 	defer func() { active = saved }()
 	// Both sets' dispatch: the AVX2 set's, and the avx512 set's with the
@@ -75,7 +78,13 @@ func testBatchVNNISameBits(t *testing.T) {
 								m.Q[i] = 255
 							}
 							for i := range x {
+								// Every xw ±32767: odd inputs
+								// negative (the byte kernels' hi
+								// byte at -128).
 								x[i] = float32(1 + i/cols)
+								if i/cols%2 == 1 {
+									x[i] = -x[i]
+								}
 							}
 						}
 						b := &e.qb
@@ -88,8 +97,17 @@ func testBatchVNNISameBits(t *testing.T) {
 						// avx512QB, and without its quad kernel (the pair
 						// and lane2 kernels it replaces where present).
 						noQuad := avx512QB
-						noQuad.quad, noQuad.quad4 = nil, nil
-						for _, k := range []*qbatchInts{&avx512QB, &noQuad} {
+						noQuad.quad, noQuad.quad4, noQuad.quad4b, noQuad.quadb = nil, nil, nil, nil
+						words := avx512QB // the int16 quad kernels alone
+						words.quad4b, words.quadb = nil, nil
+						for _, k := range []*qbatchInts{&avx512QB, &noQuad, &words} {
+							if k == &words {
+								// qbatch.x4, which the byte kernels
+								// take the place of.
+								active.batchXB = false
+								b.prepare(e, m, x, n, true)
+								active.batchXB = true
+							}
 							clear(got)
 							batchAsm(k, got, m, 0, rows, b, tmp, true)
 							for i := range want {
@@ -106,21 +124,22 @@ func testBatchVNNISameBits(t *testing.T) {
 }
 
 // BenchmarkQbatchHot times the avx512 set's batched integer kernels on a
-// matrix that stays in L2 (768×1024, gs 64: 768 KiB in Q8), with and without the quad
-// kernel: their compute alone, without the weights' streaming from memory.
+// matrix that stays in L2 (768×1024, gs 64: 768 KiB in Q8), against the
+// kernels they replaced (batchVariant): their compute alone, without the
+// weights' streaming from memory.
 func BenchmarkQbatchHot(b *testing.B) {
 	const rows, cols = 768, 1024
 	rng := rand.New(rand.NewPCG(3, 4))
-	noQuad := batchVariant(avx512Impl)
-	if noQuad == nil {
-		b.Skip("no quad kernel on this CPU")
+	old := batchVariant(avx512Impl)
+	if old == nil {
+		b.Skip("no byte kernels on this CPU")
 	}
 	for _, d := range []DType{Q8, Q4} {
 		m := randMat(rng, d, rows, cols, 64, F16)
 		for _, n := range []int{4, 6, 8, 12, 16} {
 			x := randVec(rng, n*cols)
 			y := make([]float32, n*rows)
-			for _, im := range []*impl{avx512Impl, noQuad} {
+			for _, im := range []*impl{avx512Impl, old} {
 				b.Run(fmt.Sprintf("%s/n%d/%s", d, n, im.name), func(b *testing.B) {
 					saved := active
 					active = im

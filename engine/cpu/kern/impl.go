@@ -34,6 +34,9 @@ type impl struct {
 	// batchXQ: batchQi also reads qbatch.xq, the int16 inputs in blocks of
 	// eight interleaved per four columns.
 	batchXQ bool
+	// batchXB: batchQi also reads qbatch.xb and cb, the int16 inputs as
+	// bytes in quads for the VPDPBUSD kernels (avx512_qbatchb.go).
+	batchXB bool
 	// batchHalf is the batched product with F16/BF16 weights (hbatch.go):
 	// y[j*m.Rows+r] = row r · x[j*m.Cols:] for r0 ≤ r < r1, j < n. nil:
 	// MatMul takes decode's kernels or the packed path.

@@ -41,8 +41,10 @@ type qbatch struct {
 	xf   []float32 // (cols/32, n, 32) the inputs' xf (float kernels)
 	xw   []int16   // (cols/32, n, 32) the inputs' xw (integer kernels)
 	xt   []int16   // (lanes/8, cols/2, 8, 2) blocks of eight inputs' xw by column pair (batchXT)
-	xq   []int16   // (lanes/8, cols/4, 8, 4) blocks of eight inputs' xw by four columns (batchXQ)
-	x4   []int16   // (cols/8, 4, 8) the four inputs past the blocks of eight by eight columns (batchXQ, when there are four)
+	xq   []int16   // (lanes/8, cols/4, 8, 4) blocks of eight inputs' xw by four columns (batchXQ without batchXB)
+	x4   []int16   // (cols/8, 4, 8) the four inputs past the blocks of eight by eight columns (batchXQ without batchXB, when there are four)
+	xb   []byte    // (quads, cols/32, 4, 4, 16) inputs in fours as hi and lo bytes (batchXB, qbatchPrepXB)
+	cb   []int32   // (quads, groups, 16) 128·Σlo of each lane of xb's quads (batchXB)
 	dx   []float32 // (groups, n) the inputs' dx (integer kernels)
 	xs   []float32 // (groups, n) the inputs' xsum (integer kernels)
 	ok   []bool    // (n) whether input j was prepared for the kernels asked for
@@ -94,14 +96,23 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 				clear(b.xt[(lanes-8)*cols:]) // the padding's lane stays 0
 			}
 		}
-		if lanes := qbatchLanes(n); active.batchXQ && lanes > 0 {
+		if lanes := qbatchLanes(n); active.batchXQ && !active.batchXB && lanes > 0 {
 			b.xq = grow(b.xq, lanes*cols)
 			if lanes > n {
 				clear(b.xq[(lanes-8)*cols:])
 			}
 		}
-		if active.batchXQ && n-qbatchLanes(n) >= 4 {
+		if active.batchXQ && !active.batchXB && n-qbatchLanes(n) >= 4 {
 			b.x4 = grow(b.x4, 4*cols)
+		}
+		if nq := qbatchQuadsXB(n, b.nk); active.batchXB && nq > 0 {
+			b.xb = grow(b.xb, nq*8*cols)
+			b.cb = grow(b.cb, nq*16*ng)
+			if lanes := qbatchLanes(n); lanes > n {
+				// A padded block's padding lanes stay 0.
+				clear(b.xb[(lanes-8)*2*cols : lanes*2*cols])
+				clear(b.cb[(lanes-8)/4*16*ng : lanes/4*16*ng])
+			}
 		}
 	case active.prepQ != nil:
 		b.xf = grow(b.xf, n*cols)
@@ -157,7 +168,7 @@ func (t *qprepTask) runChunk(j, _ int) {
 				xt[p*8+j%8] = v
 			}
 		}
-		if active.batchXQ && j < qbatchLanes(n) {
+		if active.batchXQ && !active.batchXB && j < qbatchLanes(n) {
 			// Input j is lanes 2(j%8), 2(j%8)+1 of its block: each four
 			// columns' int16 move as one uint64.
 			xw := unsafe.Slice((*uint64)(unsafe.Pointer(&q.xw[0])), cols/4)
@@ -166,7 +177,10 @@ func (t *qprepTask) runChunk(j, _ int) {
 				xq[c*8+j%8] = v
 			}
 		}
-		if l := qbatchLanes(n); active.batchXQ && n-l >= 4 && j >= l && j < l+4 {
+		if active.batchXB && j < 4*qbatchQuadsXB(n, b.nk) {
+			qbatchPrepXBFn(b.xb, b.cb, j, q.xw, cols, m.GroupSize)
+		}
+		if l := qbatchLanes(n); active.batchXQ && !active.batchXB && n-l >= 4 && j >= l && j < l+4 {
 			// Input j is lanes 4(j-l)..4(j-l)+3: each eight columns'
 			// int16 move as two uint64.
 			xw := unsafe.Slice((*uint64)(unsafe.Pointer(&q.xw[0])), cols/4)
@@ -364,5 +378,52 @@ func unpackGroup(w []float32, m *Mat, r, g int) {
 	}
 	for k, v := range m.Q[c0/2 : (c0+gs)/2] {
 		w[2*k], w[2*k+1] = float32(v&15), float32(v>>4)
+	}
+}
+
+// qbatchQuadsXB is the number of quads of inputs (four each) that qbatch.xb
+// holds for a batch of n (nk for the batched kernels): the blocks of eight
+// and the four past them, when there are four.
+func qbatchQuadsXB(n, nk int) int {
+	lanes := qbatchLanes(n)
+	q := lanes / 4
+	if nk-lanes >= 4 {
+		q++
+	}
+	return q
+}
+
+// qbatchPrepXBFn is qbatchPrepXB, or the same in assembly where the CPU has
+// it (avx512_qbatchb.go).
+var qbatchPrepXBFn = qbatchPrepXB
+
+// qbatchPrepXB writes input j's int16 values xw into its quad of xb (quad
+// j/4, lanes 4(j%4)..4(j%4)+3 of each section): per unit of 32 columns four
+// sections of 64 bytes, the high bytes (x>>8, signed) of columns 0-15, their
+// low bytes (x&255, unsigned), then the same for columns 16-31, each input's
+// sixteen bytes of a section together. cb's lane 4(j%4)+k of a group is 128
+// times the sum of the low bytes that lane k of the input's sections adds up
+// (the Q8 kernels' correction for taking the codes less 128).
+func qbatchPrepXB(xb []byte, cb []int32, j int, xw []int16, cols, gs int) {
+	p, l := j/4, j%4
+	ng, upg := cols/gs, gs/32
+	x := unsafe.Slice((*uint64)(unsafe.Pointer(&xw[0])), cols/4)
+	d := unsafe.Slice((*uint32)(unsafe.Pointer(&xb[p*8*cols])), 2*cols)
+	c := cb[p*16*ng : (p+1)*16*ng]
+	for u := range cols / 32 {
+		cg := c[u/upg*16+4*l : u/upg*16+4*l+4 : u/upg*16+4*l+4]
+		if u%upg == 0 {
+			clear(cg)
+		}
+		xu := x[u*8 : u*8+8 : u*8+8]
+		du := d[u*64 : u*64+64 : u*64+64]
+		for h := range 2 {
+			for k := range 4 {
+				v := xu[4*h+k]
+				du[32*h+4*l+k] = uint32(v>>8&0xff | v>>16&0xff00 | v>>24&0xff0000 | v>>32&0xff000000)
+				du[32*h+16+4*l+k] = uint32(v&0xff | v>>8&0xff00 | v>>16&0xff0000 | v>>24&0xff000000)
+				cg[k] += int32(128 * (v&0xff + v>>16&0xff + v>>32&0xff + v>>48&0xff))
+			}
+		}
 	}
 }

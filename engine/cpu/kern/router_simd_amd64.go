@@ -54,9 +54,11 @@ var avx512Impl = &impl{
 	batchQi: avx512BatchQi,
 	// Inputs laid out only for the kernels that read them: qbatch.xt for
 	// the lane kernel, which the VNNI set's lane2 and quad kernels take the
-	// place of (batchAsm), qbatch.xq for quad.
+	// place of (batchAsm), qbatch.xq for quad, qbatch.xb for the byte
+	// kernels that take quad's place where the CPU has VNNI.
 	batchXT: avx512QB.lane2 == nil,
 	batchXQ: avx512QB.quad != nil,
+	batchXB: avx512QB.quad4b != nil,
 	// With the quad kernels a padded block of eight beats qbatchIntQ4x4Z
 	// and a lone row for five to seven inputs, and the lone rows kernel
 	// beats the small batched kernels for one to three (design.md).

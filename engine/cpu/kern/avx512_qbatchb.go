@@ -1,0 +1,34 @@
+//go:build goexperiment.simd && amd64
+
+package kern
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// qbatchIntB4x4Z (avx512_qbatchb_amd64.s) is qbatchIntQ4x4Z with VPDPBUSD
+// on the codes' bytes and the inputs split into hi and lo bytes (qbatch.xb,
+// cb): no widening of the codes, the same int32 sums and the same float
+// epilogue, so the same bits.
+//
+//go:noescape
+func qbatchIntB4x4Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
+
+// qbatchIntB4x8Z is qbatchIntQ4x8Z the same way, for a block of eight
+// inputs (two quads of qbatch.xb): its outputs bit for bit.
+//
+//go:noescape
+func qbatchIntB4x8Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
+
+//go:noescape
+func qbatchPrepXBZ(xw *int16, xb *byte, cb *int32, groups, upg int)
+
+func init() {
+	if archsimd.X86.AVX512() && archsimd.X86.AVX512VNNI() {
+		qbatchPrepXBFn = func(xb []byte, cb []int32, j int, xw []int16, cols, gs int) {
+			p, l, ng := j/4, j%4, cols/gs
+			qbatchPrepXBZ(&xw[:cols][0], &xb[p*8*cols+16*l : (p+1)*8*cols][0], &cb[(p*ng)*16+4*l : (p+1)*16*ng][0], ng, gs/32)
+		}
+	}
+}
