@@ -26,5 +26,5 @@ func avx512Igemm() *i16Kernels {
 	if !archsimd.X86.AVX512VNNI() {
 		return nil
 	}
-	return &i16Kernels{micro: igemm12x16, widenQ8: i16WidenQ8, widenQ4: i16WidenQ4, pack: i16PackPanel}
+	return &i16Kernels{micro: igemm12x16, micro2: igemm12x32, widenQ8: i16WidenQ8, widenQ4: i16WidenQ4, pack: i16PackPanel}
 }

@@ -43,6 +43,11 @@ type i16Kernels struct {
 	// xq from the panel xp, dx and Σx from xm (2·packNR floats a group), s
 	// and b from sb (2·i16MR floats a group).
 	micro func(c *float32, ldc int, w *int16, ldw int, sb *float32, xp *int16, xm *float32, groups, gs int, first bool)
+	// micro2, optional, is micro over two panels at once: the panel at xp
+	// and the one xps int16 values further, their dx and Σx at xm and xms
+	// floats further, into the i16MR×2·packNR tile at c; the same bits as
+	// two calls of micro.
+	micro2 func(c *float32, ldc int, w *int16, ldw int, sb *float32, xp *int16, xps int, xm *float32, xms int, groups, gs int, first bool)
 	// widenQ8 and widenQ4 write n codes (a multiple of 32) as int16 in
 	// column order, from bytes or from nibbles (low one first).
 	widenQ8, widenQ4 func(dst *int16, q *byte, n int)
@@ -179,28 +184,46 @@ func (t *packedTask) runChunkI16(c, tid int) {
 	if active.prefetchRows != nil {
 		pfRows = (nr + panels - 1) / panels
 	}
-	micro := active.igemm.micro
+	micro, micro2 := active.igemm.micro, active.igemm.micro2
+	// Panels go two at a time through micro2 where the set has one (each
+	// micro-tile's codes read once for both), an odd last one alone; a
+	// partial panel costs a full one's work either way.
+	pair := 0
+	if micro2 != nil {
+		pair = panels / 2 * 2
+	}
 	sb := t.i16Scales(m, tid, r0, r1, padded)
 	for kb := 0; kb < cols; kb += packKC {
 		kc := min(packKC, cols-kb)
 		gpb := kc / gs
 		w := t.i16Block(m, tid, r0, r1, padded, kb, kc)
 		first, final := kb == 0, kb+kc == cols
-		for p := range panels {
+		for p := 0; p < panels; {
 			xp := &t.ii.xp[(p*cols+kb)*packNR]
 			xm := &t.ii.xm[(p*ng+kb/gs)*2*packNR]
-			direct := final && p < fullPanels
+			np := 1
+			if p+1 < pair {
+				np = 2
+			}
 			if !final && pfRows > 0 {
-				t.prefetchBlock(m, r0+min(p*pfRows, nr), r0+min((p+1)*pfRows, nr), kb+kc)
+				t.prefetchBlock(m, r0+min(p*pfRows, nr), r0+min((p+np)*pfRows, nr), kb+kc)
 			}
 			for i := range tiles {
 				g := i * i16MR
 				cp := &acc[g*ldc+p*packNR]
-				micro(cp, ldc, &w[g*packKC], packKC, &sb[(i*ng+kb/gs)*2*i16MR], xp, xm, gpb, gs, first)
-				if direct && g < fullRows {
-					store(&y[p*packNR*m.Rows+r0+g], m.Rows, cp, ldc)
+				sbp := &sb[(i*ng+kb/gs)*2*i16MR]
+				if np == 2 {
+					micro2(cp, ldc, &w[g*packKC], packKC, sbp, xp, cols*packNR, xm, ng*2*packNR, gpb, gs, first)
+				} else {
+					micro(cp, ldc, &w[g*packKC], packKC, sbp, xp, xm, gpb, gs, first)
+				}
+				if final && g < fullRows {
+					for q := p; q < p+np && q < fullPanels; q++ {
+						store(&y[q*packNR*m.Rows+r0+g], m.Rows, &acc[g*ldc+q*packNR], ldc)
+					}
 				}
 			}
+			p += np
 		}
 	}
 	fullTok := fullPanels * packNR

@@ -51,8 +51,10 @@ func igemmRef(m *Mat, in *qin) []float32 {
 	return y
 }
 
-// TestMatMulIntPrefill: prompts of 1-64 and 512 tokens through MatMul with
-// int16 inputs on, Q8 and Q4 weights of groups 32/64/128 and row counts
+// TestMatMulIntPrefill: prompts of 1-79 and 512 tokens through MatMul with
+// int16 inputs on (on sets with a two-panel kernel: 17, a pair with a
+// one-token second panel; 33 and 79, an odd partial panel alone; 48, an odd
+// full one), Q8 and Q4 weights of groups 32/64/128 and row counts
 // that are not a multiple of a chunk or a tile, widths that end in a
 // partial block, against the float64 reference of the set's contract, on
 // every set.
@@ -71,7 +73,7 @@ func TestMatMulIntPrefill(t *testing.T) {
 						continue
 					}
 					m := randMat(rng, d, sh.rows, sh.cols, gs, F16)
-					for _, n := range []int{1, 5, 16, 17, 31, 33, 64, 512} {
+					for _, n := range []int{1, 5, 16, 17, 31, 33, 48, 64, 79, 512} {
 						if n == 512 && gs != 64 {
 							continue // time: one group size covers the long prompt
 						}
