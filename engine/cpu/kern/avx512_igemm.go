@@ -12,7 +12,7 @@ import "simd/archsimd"
 func igemm12x16(c *float32, ldc int, w *int16, ldw int, sb *float32, xp *int16, xm *float32, groups, gs int, first bool)
 
 //go:noescape
-func i16PackPanel(dst *int16, xm *float32, xt *float32, groups, gs int)
+func i16PackPanel(dst *int16, xm *float32, xt *float32, groups, gs int) (ok bool)
 
 //go:noescape
 func i16WidenQ8(dst *int16, q *byte, n int)
