@@ -205,7 +205,20 @@ func (t *packedTask) runChunkI16(c, tid int) {
 	for kb := 0; kb < cols; kb += packKC {
 		kc := min(packKC, cols-kb)
 		gpb := kc / gs
-		w := t.i16Block(m, tid, r0, r1, padded, kb, kc)
+		// The chunk's first block, which no earlier block prefetched, is
+		// widened a micro-tile's rows at a time just before the first
+		// panel(s) use them, the rows two micro-tiles on prefetched
+		// meanwhile (as the float path's tileRows): the codes' fetch from
+		// memory overlaps the VPDPWSSD instead of stalling one widening of
+		// the whole block.
+		lazy := kb == 0 && pfRows > 0 && tiles > 1
+		var w []int16
+		if lazy {
+			w = t.ii.tiles[tid][:padded*packKC]
+			t.prefetchBlock(m, r0, min(r0+2*i16MR, r1), kb)
+		} else {
+			w = t.i16Block(m, tid, r0, r1, padded, kb, kc)
+		}
 		first, final := kb == 0, kb+kc == cols
 		for p := 0; p < panels; {
 			xp := &t.ii.xp[(p*cols+kb)*packNR]
@@ -219,6 +232,10 @@ func (t *packedTask) runChunkI16(c, tid int) {
 			}
 			for i := range tiles {
 				g := i * i16MR
+				if lazy && p == 0 {
+					t.i16Rows(w, m, r0, r1, g, g+i16MR, kb, kc)
+					t.prefetchBlock(m, min(r0+g+2*i16MR, r1), min(r0+g+3*i16MR, r1), kb)
+				}
 				cp := &acc[g*ldc+p*packNR]
 				sbp := &sb[(i*ng+kb/gs)*2*i16MR]
 				if np == 2 {
@@ -244,10 +261,21 @@ func (t *packedTask) runChunkI16(c, tid int) {
 // thread's tile, zero rows up to padded.
 func (t *packedTask) i16Block(m *Mat, tid, r0, r1, padded, kb, kc int) []int16 {
 	w := t.ii.tiles[tid][:padded*packKC]
+	t.i16Rows(w, m, r0, r1, 0, padded, kb, kc)
+	return w
+}
+
+// i16Rows widens rows a..b of the chunk starting at row r0 (rows r1-r0
+// and on zero), columns kb..kb+kc, into the tile w (row stride packKC).
+func (t *packedTask) i16Rows(w []int16, m *Mat, r0, r1, a, b, kb, kc int) {
 	k := active.igemm
-	for r := r0; r < r1; r++ {
-		i := r - r0
+	for i := a; i < b; i++ {
 		dst := w[i*packKC : i*packKC+kc]
+		r := r0 + i
+		if r >= r1 {
+			clear(dst)
+			continue
+		}
 		off := r*m.Cols + kb
 		if m.DType == Q8 {
 			_ = m.Q[off+kc-1]
@@ -257,10 +285,6 @@ func (t *packedTask) i16Block(m *Mat, tid, r0, r1, padded, kb, kc int) []int16 {
 			k.widenQ4(&dst[0], &m.Q[off/2], kc)
 		}
 	}
-	for i := r1 - r0; i < padded; i++ {
-		clear(w[i*packKC : i*packKC+kc])
-	}
-	return w
 }
 
 // i16Scales writes the scales and biases of rows r0..r1 (zero up to
