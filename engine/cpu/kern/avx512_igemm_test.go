@@ -50,16 +50,17 @@ func BenchmarkIgemmHot(b *testing.B) {
 }
 
 // TestIgemm12x32: the two-panel kernel gives the bits of two igemm12x16
-// calls, over groups of 32-256, from zero and accumulating onto c, with a
-// row stride wider than the tile, Q8-sized and extreme codes and inputs.
+// calls, over groups of 8-256 and one to 32 of them, from zero and
+// accumulating onto c, with row strides wider than the tile, Q8-sized and
+// extreme codes and inputs.
 func TestIgemm12x32(t *testing.T) {
 	k := avx512Igemm()
 	if k == nil {
 		t.Skip("no AVX512_VNNI: the avx512 set has no int16 prefill here")
 	}
 	rng := rand.New(rand.NewPCG(12, 32))
-	for _, gs := range []int{32, 64, 128, 256} {
-		for _, groups := range []int{1, 2, packKC / gs} {
+	for _, gs := range []int{8, 16, 32, 64, 128, 256} {
+		for _, groups := range []int{1, 2, 3, packKC / gs} {
 			cols := groups * gs
 			if cols > packKC {
 				continue
