@@ -16,7 +16,8 @@ package kern
 // fit Zen 5's 48 KiB L1 together, where the float tile alone took 48 KiB.
 //
 // The layout is gemm.go's (chunks of packMC rows, blocks of packKC columns,
-// panels of packNR tokens, the same threading, tile stores and write-back);
+// panels of packNR tokens, the same threading, tile stores and write-back;
+// panels in pairs through the set's two-panel kernel where it has one);
 // what differs is what a block and a panel hold:
 //
 //   - a panel: per column pair, the 16 tokens' two int16 values (one zmm,
