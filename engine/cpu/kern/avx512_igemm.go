@@ -12,7 +12,7 @@ import "simd/archsimd"
 func igemm12x16(c *float32, ldc int, w *int16, ldw int, sb *float32, xp *int16, xm *float32, groups, gs int, first bool)
 
 //go:noescape
-func i16PackPanel(dst *int16, xm *float32, xt *float32, groups, gs int)
+func i16PackPanel(dst *int16, xm *float32, xt *float32, groups, gs int) (ok bool)
 
 //go:noescape
 func i16WidenQ8(dst *int16, q *byte, n int)
@@ -26,5 +26,5 @@ func avx512Igemm() *i16Kernels {
 	if !archsimd.X86.AVX512VNNI() {
 		return nil
 	}
-	return &i16Kernels{micro: igemm12x16, widenQ8: i16WidenQ8, widenQ4: i16WidenQ4, pack: i16PackPanel}
+	return &i16Kernels{micro: igemm12x16, micro2: igemm12x32, widenQ8: i16WidenQ8, widenQ4: i16WidenQ4, pack: i16PackPanel}
 }

@@ -206,15 +206,17 @@ w4done:
 	VZEROUPPER
 	RET
 
-// func i16PackPanel(dst *int16, xm *float32, xt *float32, groups, gs int)
+// func i16PackPanel(dst *int16, xm *float32, xt *float32, groups, gs int) (ok bool)
 // Rounds a panel of 16 tokens, given transposed as xt (cols, 16) floats, per
 // group of gs columns to int16 as qintGroupGo does each token's group (amax
 // = max|x|, dx = amax/32767, inv = 32767/amax or 0, xq = trunc(x·inv ± 0.5)
 // clamped to ±32767: the same float32 operations, one lane per token), and
 // writes per column pair the 16 tokens' two values as dwords (low: the even
 // column) to dst, and per group the 16 dx then the 16 Σx (summed in column
-// order, as groupSums) to xm. x must be finite.
-TEXT ·i16PackPanel(SB), NOSPLIT, $0-40
+// order, as groupSums) to xm. ok: every x finite (x-x is +0 for each,
+// NaN for an Inf or a NaN: their bits ORed in Z28); when not, what dst and
+// xm hold is not to be used.
+TEXT ·i16PackPanel(SB), NOSPLIT, $0-41
 	MOVQ dst+0(FP), DI
 	MOVQ xm+8(FP), AX
 	MOVQ xt+16(FP), SI
@@ -237,6 +239,7 @@ TEXT ·i16PackPanel(SB), NOSPLIT, $0-40
 	MOVL $0xffff, BX
 	VPBROADCASTD BX, Z26
 	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
 ppgroup:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -244,6 +247,8 @@ ppgroup:
 	MOVQ DX, R9
 pp1:
 	VMOVUPS (R8), Z2
+	VSUBPS Z2, Z2, Z5
+	VPORD Z5, Z28, Z28
 	VADDPS Z2, Z1, Z1
 	VPANDD Z20, Z2, Z2
 	VMAXPS Z2, Z0, Z0
@@ -287,5 +292,8 @@ pp2:
 	DECQ CX
 	JNZ ppgroup
 ppdone:
+	VPTESTMD Z28, Z28, K2
+	KORTESTW K2, K2
+	SETEQ ok+40(FP)
 	VZEROUPPER
 	RET

@@ -51,8 +51,10 @@ func igemmRef(m *Mat, in *qin) []float32 {
 	return y
 }
 
-// TestMatMulIntPrefill: prompts of 1-64 and 512 tokens through MatMul with
-// int16 inputs on, Q8 and Q4 weights of groups 32/64/128 and row counts
+// TestMatMulIntPrefill: prompts of 1-79 and 512 tokens through MatMul with
+// int16 inputs on (on sets with a two-panel kernel: 17, a pair with a
+// one-token second panel; 33 and 79, an odd partial panel alone; 48, an odd
+// full one), Q8 and Q4 weights of groups 32/64/128 and row counts
 // that are not a multiple of a chunk or a tile, widths that end in a
 // partial block, against the float64 reference of the set's contract, on
 // every set.
@@ -71,7 +73,7 @@ func TestMatMulIntPrefill(t *testing.T) {
 						continue
 					}
 					m := randMat(rng, d, sh.rows, sh.cols, gs, F16)
-					for _, n := range []int{1, 5, 16, 17, 31, 33, 64, 512} {
+					for _, n := range []int{1, 5, 16, 17, 31, 33, 48, 64, 79, 512} {
 						if n == 512 && gs != 64 {
 							continue // time: one group size covers the long prompt
 						}
@@ -143,8 +145,8 @@ func TestMatMulIntPrefillExtreme(t *testing.T) {
 	})
 }
 
-// TestMatMulIntPrefillNonFinite: an Inf or NaN in one token sends the call
-// to float inputs, as a lone product falls back: that token's outputs are
+// TestMatMulIntPrefillNonFinite: an Inf or NaN in one token (in any panel:
+// the packing finds it) sends the call to float inputs, as a lone product falls back: that token's outputs are
 // not finite, the others' are the float reference's; the next finite
 // prompt takes int16 inputs again.
 func TestMatMulIntPrefillNonFinite(t *testing.T) {
@@ -156,14 +158,30 @@ func TestMatMulIntPrefillNonFinite(t *testing.T) {
 		rng := rand.New(rand.NewPCG(7, 8))
 		for _, d := range []DType{Q8, Q4} {
 			m := randMat(rng, d, 50, 256, 64, F16)
-			const n, bad = 40, 23
-			for _, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+			const n = 40
+			for k, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+				// a full panel's token, the partial last panel's, the first
+				bad := []int{23, 39, 0}[k]
 				x := randVec(rng, n*m.Cols)
 				x[bad*m.Cols+100] = v
 				y := make([]float32, n*m.Rows)
 				e.MatMul(y, m, x, n)
+				// The finite tokens' bits are the float inputs' path's (a
+				// token's bits do not depend on the others'): within close32
+				// alone, int16 inputs would pass too.
+				e.SetIntInput(false)
+				yf := make([]float32, n*m.Rows)
+				e.MatMul(yf, m, x, n)
+				e.SetIntInput(true)
 				for i := range n {
 					xi := x[i*m.Cols : (i+1)*m.Cols]
+					if i != bad {
+						for r := range m.Rows {
+							if got, f := y[i*m.Rows+r], yf[i*m.Rows+r]; got != f {
+								t.Fatalf("%s x=%v: token %d row %d: %v, with float inputs %v", d, v, i, r, got, f)
+							}
+						}
+					}
 					if i == bad {
 						for r := range m.Rows {
 							if f := float64(y[i*m.Rows+r]); !math.IsNaN(f) && !math.IsInf(f, 0) {
