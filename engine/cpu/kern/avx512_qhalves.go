@@ -3,7 +3,6 @@
 package kern
 
 import (
-	"sync"
 	"unsafe"
 
 	"simd/archsimd"
@@ -16,8 +15,14 @@ var q4Halves = true
 
 var hasVBMI = archsimd.X86.AVX512VBMI()
 
-// xwPairPool holds the threads' copies of xw in rowsInt4Halves's order.
-var xwPairPool = sync.Pool{New: func() any { return new([]int16) }}
+// avx512PairXW is the avx512 set's impl.pairXW: xwPair where
+// rowsInt4Halves can run.
+var avx512PairXW = func() func(dst, xw []int16, ng, units int) {
+	if hasVNNI && hasVBMI {
+		return xwPair
+	}
+	return nil
+}()
 
 // avx512RowsInt4Halves is avx2RowsInt for 4-bit rows of one or two units
 // (32 or 64 columns) per group: rows i and h+i of the chunk together
@@ -25,7 +30,7 @@ var xwPairPool = sync.Pool{New: func() any { return new([]int16) }}
 // false, having done nothing, where those kernels do not apply.
 func avx512RowsInt4Halves(y []float32, m *Mat, r0 int, in *qin) bool {
 	units := m.GroupSize / 32
-	if !q4Halves || !hasVNNI || !hasVBMI || units > 2 || (m.Scales.DType == F16 && !hasF16C) {
+	if !q4Halves || !hasVNNI || !hasVBMI || units > 2 || len(in.qi.xwp) < m.Cols || (m.Scales.DType == F16 && !hasF16C) {
 		return false
 	}
 	n := len(y)
@@ -39,12 +44,7 @@ func avx512RowsInt4Halves(y []float32, m *Mat, r0 int, in *qin) bool {
 	sstride := ng * int(elem)
 	q, sc, bs := unsafe.Pointer(&m.Q[r0*rowBytes]), unsafe.Add(sc, r0*sstride), unsafe.Add(bs, r0*sstride)
 	if h := n / 2; h > 0 {
-		p := xwPairPool.Get().(*[]int16)
-		*p = grow(*p, m.Cols)
-		xwp := *p
-		xwPair(xwp, in.qi.xw[:m.Cols], ng, units)
-		rowsInt4Halves(q, rowBytes, &xwp[0], &in.qi.dx[0], &in.xsum[0], sc, bs, sstride, kind, ng, units, &y[0], h)
-		xwPairPool.Put(p)
+		rowsInt4Halves(q, rowBytes, &in.qi.xwp[0], &in.qi.dx[0], &in.xsum[0], sc, bs, sstride, kind, ng, units, &y[0], h)
 	}
 	if n&1 != 0 {
 		r := n - 1

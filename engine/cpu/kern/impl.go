@@ -37,6 +37,10 @@ type impl struct {
 	// batchXB: batchQi also reads qbatch.xb and cb, the int16 inputs as
 	// bytes in quads for the VPDPBUSD kernels (avx512_qbatchb.go).
 	batchXB bool
+	// pairXW, where the set's 4-bit rows kernel wants xw in its own order
+	// (avx512_qhalves.go), writes it for groups of one or two units of 32;
+	// prepareInt fills qintIn.xwp with it.
+	pairXW func(dst, xw []int16, ng, units int)
 	// batchHalf is the batched product with F16/BF16 weights (hbatch.go):
 	// y[j*m.Rows+r] = row r · x[j*m.Cols:] for r0 ≤ r < r1, j < n. nil:
 	// MatMul takes decode's kernels or the packed path.

@@ -30,6 +30,10 @@ type qintIn struct {
 	// (the even columns), then its high ones.
 	xw []int16
 	dx []float32 // (groups) max|x|/qintMax of the group; 0 when the group is all zero
+	// xwp is xw in the order of the set's 4-bit pairs kernel (impl.pairXW),
+	// made once per input rather than by every chunk of rows; empty when
+	// the set has none or m is not 4-bit.
+	xwp []int16
 }
 
 // prepareInt quantizes in.x for matrices like m. It returns false, and the
@@ -52,6 +56,11 @@ func (in *qin) prepareInt(m *Mat) bool {
 			return false
 		}
 		q.dx[g] = dx
+	}
+	q.xwp = q.xwp[:0]
+	if units := gs / 32; m.DType == Q4 && active.pairXW != nil && units >= 1 && units <= 2 {
+		q.xwp = grow(q.xwp, cols)
+		active.pairXW(q.xwp, q.xw, ng, units)
 	}
 	return true
 }

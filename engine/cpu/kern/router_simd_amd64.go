@@ -59,6 +59,7 @@ var avx512Impl = &impl{
 	batchXT: avx512QB.lane2 == nil,
 	batchXQ: avx512QB.quad != nil,
 	batchXB: avx512QB.quad4b != nil,
+	pairXW:  avx512PairXW,
 	// With the quad kernels a padded block of eight beats qbatchIntQ4x4Z
 	// and a lone row for five to seven inputs, and the lone rows kernel
 	// beats the small batched kernels for one to three (design.md).
