@@ -50,17 +50,12 @@ type qbatchInts struct {
 	// outputs (qbatchInt2x8Z's arguments; avx512BatchPairs8).
 	lane2 func(q unsafe.Pointer, rowBytes int, x *int16, dx, xsum, sb *float32, n, groups, units int, q4 bool, out *float32)
 	// quad, optional, takes the place of both: four rows against a block
-	// of eight inputs in qbatch.xq's layout (qbatchIntQ4x8Z's arguments;
-	// avx512BatchQuads8).
-	quad func(q unsafe.Pointer, rowBytes int, xq *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
+	// of eight inputs as bytes in qbatch.xb's layout (qbatchIntB4x8Z's
+	// arguments; avx512BatchQuads8).
+	quad func(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
 	// quad4, with quad, takes the pair kernel's place for four inputs
-	// (qbatch.x4; qbatchIntQ4x4Z's arguments).
-	quad4 func(q unsafe.Pointer, rowBytes int, x4 *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
-	// quad4b, optional, takes quad4's place with the inputs as bytes
-	// (qbatch.xb, cb; qbatchIntB4x4Z's arguments).
-	quad4b func(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
-	// quadb, optional, takes quad's place the same way (qbatchIntB4x8Z).
-	quadb func(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
+	// (qbatchIntB4x4Z's arguments).
+	quad4 func(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
 }
 
 var avx2QB = qbatchInts{pair: qbatchInt2x4, lane: qbatchIntT4x8}

@@ -22,7 +22,7 @@ func qbatchIntT4x8V(q unsafe.Pointer, rowBytes int, xt *int16, dx, xsum, sb *flo
 // AVX-512 CPU does: Skylake-X has not), else the AVX2 ones.
 var avx512QB = func() qbatchInts {
 	if archsimd.X86.AVX512VNNI() {
-		return qbatchInts{pair: qbatchInt2x4V, lane: qbatchIntT4x8V, lane2: qbatchInt2x8Z, quad: qbatchIntQ4x8Z, quad4: qbatchIntQ4x4Z, quad4b: qbatchIntB4x4Z, quadb: qbatchIntB4x8Z}
+		return qbatchInts{pair: qbatchInt2x4V, lane: qbatchIntT4x8V, lane2: qbatchInt2x8Z, quad: qbatchIntB4x8Z, quad4: qbatchIntB4x4Z}
 	}
 	return avx2QB
 }()

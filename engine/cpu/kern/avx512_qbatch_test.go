@@ -10,26 +10,6 @@ import (
 	"testing"
 )
 
-func init() {
-	// BenchmarkMatMulBatch's "avx512-w16": the avx512 set with the int16
-	// quad kernels (qbatchIntQ4x8Z, qbatchIntQ4x4Z) that the byte kernels
-	// (qbatchIntB4x8Z, qbatchIntB4x4Z) replace.
-	batchVariant = func(im *impl) *impl {
-		if im != avx512Impl || avx512QB.quad4b == nil {
-			return nil
-		}
-		c := *im
-		c.name += "-w16"
-		k := avx512QB
-		k.quad4b, k.quadb = nil, nil
-		c.batchXB = false
-		c.batchQi = func(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) {
-			batchAsm(&k, y, m, r0, r1, b, tmp, true)
-		}
-		return &c
-	}
-}
-
 // TestBatchVNNISameBits: the AVX-512 integer batched kernels (VPDPWSSD) give
 // the AVX2 kernels' outputs bit for bit, Q8 and Q4, at every group size they
 // take, for the pair kernel's batch sizes (4-6, and the inputs past a block
@@ -43,8 +23,7 @@ func TestBatchVNNISameBits(t *testing.T) {
 	t.Logf("AVX512_VNNI: %v", archsimd.X86.AVX512VNNI())
 	saved := active
 	prep := *avx2Impl
-	prep.batchXQ = true // prepares the inputs for all (xw, dx, xs, xt, xq and xb)
-	prep.batchXB = true
+	prep.batchXB = true // prepares the inputs for all (xw, dx, xs, xt and xb)
 	active = &prep
 	defer func() { active = saved }()
 	// Both sets' dispatch: the AVX2 set's, and the avx512 set's with the
@@ -97,17 +76,8 @@ func testBatchVNNISameBits(t *testing.T) {
 						// avx512QB, and without its quad kernel (the pair
 						// and lane2 kernels it replaces where present).
 						noQuad := avx512QB
-						noQuad.quad, noQuad.quad4, noQuad.quad4b, noQuad.quadb = nil, nil, nil, nil
-						words := avx512QB // the int16 quad kernels alone
-						words.quad4b, words.quadb = nil, nil
-						for _, k := range []*qbatchInts{&avx512QB, &noQuad, &words} {
-							if k == &words {
-								// qbatch.x4, which the byte kernels
-								// take the place of.
-								active.batchXB = false
-								b.prepare(e, m, x, n, true)
-								active.batchXB = true
-							}
+						noQuad.quad, noQuad.quad4 = nil, nil
+						for _, k := range []*qbatchInts{&avx512QB, &noQuad} {
 							clear(got)
 							batchAsm(k, got, m, 0, rows, b, tmp, true)
 							for i := range want {
@@ -124,22 +94,20 @@ func testBatchVNNISameBits(t *testing.T) {
 }
 
 // BenchmarkQbatchHot times the avx512 set's batched integer kernels on a
-// matrix that stays in L2 (768×1024, gs 64: 768 KiB in Q8), against the
-// kernels they replaced (batchVariant): their compute alone, without the
-// weights' streaming from memory.
+// matrix that stays in L2 (768×1024, gs 64: 768 KiB in Q8): their compute
+// alone, without the weights' streaming from memory.
 func BenchmarkQbatchHot(b *testing.B) {
 	const rows, cols = 768, 1024
 	rng := rand.New(rand.NewPCG(3, 4))
-	old := batchVariant(avx512Impl)
-	if old == nil {
-		b.Skip("no byte kernels on this CPU")
+	if avx512QB.quad == nil {
+		b.Skip("no quad kernels on this CPU")
 	}
 	for _, d := range []DType{Q8, Q4} {
 		m := randMat(rng, d, rows, cols, 64, F16)
 		for _, n := range []int{4, 6, 8, 12, 16} {
 			x := randVec(rng, n*cols)
 			y := make([]float32, n*rows)
-			for _, im := range []*impl{avx512Impl, old} {
+			for _, im := range []*impl{avx512Impl} {
 				b.Run(fmt.Sprintf("%s/n%d/%s", d, n, im.name), func(b *testing.B) {
 					saved := active
 					active = im

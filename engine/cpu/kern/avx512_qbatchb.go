@@ -7,16 +7,17 @@ import (
 	"unsafe"
 )
 
-// qbatchIntB4x4Z (avx512_qbatchb_amd64.s) is qbatchIntQ4x4Z with VPDPBUSD
-// on the codes' bytes and the inputs split into hi and lo bytes (qbatch.xb,
-// cb): no widening of the codes, the same int32 sums and the same float
-// epilogue, so the same bits.
+// qbatchIntB4x4Z (avx512_qbatchb_amd64.s) runs four rows against four int16
+// inputs with VPDPBUSD on the codes' bytes and the inputs split into hi and
+// lo bytes (qbatch.xb, cb): no widening of the codes, the int16 kernels'
+// int32 sums and the pair kernel's (qbatchInt2x4V's) float epilogue, so its
+// bits.
 //
 //go:noescape
 func qbatchIntB4x4Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
 
-// qbatchIntB4x8Z is qbatchIntQ4x8Z the same way, for a block of eight
-// inputs (two quads of qbatch.xb): its outputs bit for bit.
+// qbatchIntB4x8Z is the same for a block of eight inputs (two quads of
+// qbatch.xb), with the AVX2 lane kernel's (qbatchIntT4x8's) bits.
 //
 //go:noescape
 func qbatchIntB4x8Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)

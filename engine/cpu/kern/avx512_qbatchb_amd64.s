@@ -2,6 +2,13 @@
 
 #include "textflag.h"
 
+// qbatchIntQ4x4Z and qbatchIntQ4x8Z, named below, are the int16 kernels
+// these replaced (the codes widened to int16 into a scratch, VPDPWSSD),
+// removed once these ran everywhere they did; their layouts and folds are
+// in engine/cpu/design.md ("Batched decode on AVX-512"). Their outputs,
+// and so these kernels', are the pair kernel's (qbatchInt2x4V) and the
+// AVX2 lane kernel's (qbatchIntT4x8) bits.
+
 // Four weight rows against four int16 inputs with VPDPBUSD on the codes'
 // bytes (qbatchIntB4x4Z): qbatchIntQ4x4Z's sums and outputs without
 // widening the codes. Each input value x is split into two bytes, x =
@@ -66,8 +73,8 @@
 	VPDPBUSD        Z5, c1, hi; \
 	VPDPBUSD        c1, Z6, lo
 
-// QFOLDB is QFOLD (avx512_qbatchq_amd64.s): lane 2i of dst a's lanes 2i
-// and 2i+1 added, lane 2i+1 b's. Z13 the scratch.
+// QFOLDB: lane 2i of dst a's lanes 2i and 2i+1 added, lane 2i+1 b's
+// (qbatchIntQ4x8Z's fold). Z13 the scratch.
 #define QFOLDB(a, b, dst) \
 	VPBLENDMD b, a, K1, dst; \
 	VPBLENDMD a, b, K1, Z13; \

@@ -4,25 +4,11 @@ package kern
 
 import "unsafe"
 
-// qbatchIntQ4x8Z (avx512_qbatchq_amd64.s) is the lane kernel at 512 bits:
-// four rows against a block of eight int16 inputs, two lanes an input, the
-// inputs in qbatch.xq's layout. Its outputs are qbatchIntT4x8's bits.
-//
-//go:noescape
-func qbatchIntQ4x8Z(q unsafe.Pointer, rowBytes int, xq *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
-
-// qbatchIntQ4x4Z is qbatchIntQ4x8Z for four inputs (qbatch.x4), the pair
-// kernel's (qbatchInt2x4V's) outputs bit for bit.
-//
-//go:noescape
-func qbatchIntQ4x4Z(q unsafe.Pointer, rowBytes int, x4 *int16, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, w *int16, out *float32)
-
 // avx512BatchQuads8 is avx2BatchQuads with k.quad: rows r0.. four at a
-// time, every block of eight int16 inputs (qbatchLanes; a padded last block
-// of seven has a zero input in qbatch.xq and xb), four of the inputs past
-// the last block through k.quad4 (qbatch.x4) and the rest through
-// avx2BatchRows; k.quadb and k.quad4b, where set, in place of k.quad and
-// k.quad4 with the inputs as bytes (qbatch.xb, cb). It takes the rows as avx2BatchQuads does, so every
+// time, every block of eight inputs (qbatchLanes; a padded last block of
+// seven has a zero input in qbatch.xb), four of the inputs past the last
+// block through k.quad4 and the rest through avx2BatchRows, the inputs as
+// bytes (qbatch.xb, cb). It takes the rows as avx2BatchQuads does, so every
 // output is the AVX2 set's bits, and returns the first row it left.
 func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32) int {
 	cols, gs, rows, n, nk := m.Cols, m.GroupSize, m.Rows, b.n, b.nk
@@ -31,7 +17,6 @@ func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 	rowBytes := m.codeRowBytes()
 	sb, out := tmp[:8*ng], tmp[8*ng:8*ng+32]
 	sc, bs := tmp[8*ng+32:12*ng+32], tmp[12*ng+32:16*ng+32]
-	w := tmp[16*ng+32 : 16*ng+32+1024] // two groups of four rows' codes, as int16
 	r := r0
 	for ; r+4 <= r1; r += 4 {
 		avx2Widen(sc, &m.Scales, r*ng)
@@ -39,11 +24,7 @@ func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 		interleaveSB4(sb, sc, bs, ng) // (groups, 2, 4)
 		q := unsafe.Pointer(&m.Q[r*rowBytes])
 		for j := 0; j < lanes; j += 8 {
-			if k.quadb != nil {
-				k.quadb(q, rowBytes, &b.xb[j*2*cols], &b.cb[j/4*16*ng], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, &out[0])
-			} else {
-				k.quad(q, rowBytes, &b.xq[j*cols], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, (*int16)(unsafe.Pointer(&w[0])), &out[0])
-			}
+			k.quad(q, rowBytes, &b.xb[j*2*cols], &b.cb[j/4*16*ng], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, &out[0])
 			for i := range min(8, nk-j) {
 				yi := y[(j+i)*rows+r : (j+i)*rows+r+4 : (j+i)*rows+r+4]
 				yi[0], yi[1] = out[2*i], out[2*i+1]
@@ -51,11 +32,7 @@ func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 			}
 		}
 		if nk-lanes >= 4 {
-			if k.quad4b != nil {
-				k.quad4b(q, rowBytes, &b.xb[lanes*2*cols], &b.cb[lanes/4*16*ng], &b.dx[lanes], &b.xs[lanes], &sb[0], 4*n, ng, gs, q4, &out[0])
-			} else {
-				k.quad4(q, rowBytes, &b.x4[0], &b.dx[lanes], &b.xs[lanes], &sb[0], 4*n, ng, gs, q4, (*int16)(unsafe.Pointer(&w[0])), &out[0])
-			}
+			k.quad4(q, rowBytes, &b.xb[lanes*2*cols], &b.cb[lanes/4*16*ng], &b.dx[lanes], &b.xs[lanes], &sb[0], 4*n, ng, gs, q4, &out[0])
 			for i := range 4 {
 				yi := y[(lanes+i)*rows+r : (lanes+i)*rows+r+4 : (lanes+i)*rows+r+4]
 				yi[0], yi[1], yi[2], yi[3] = out[4*i], out[4*i+1], out[4*i+2], out[4*i+3]

@@ -304,16 +304,9 @@ func benchBatchSets() []*impl {
 			c.batchQ, c.batchQi, c.batchHalf = nil, nil, nil
 			sets = append(sets, &c)
 		}
-		if v := batchVariant(im); v != nil {
-			sets = append(sets, v)
-		}
 	}
 	return sets
 }
-
-// batchVariant, where set, is im once more with an older batched kernel,
-// for benchmarks that compare the two (nil: none).
-var batchVariant = func(*impl) *impl { return nil }
 
 // BenchmarkBatchedVsPacked times the two products a batch of n inputs can
 // take with MLX weights, on one thread through BenchmarkMatMulBatch's matrix:

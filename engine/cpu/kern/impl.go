@@ -31,9 +31,6 @@ type impl struct {
 	// batchXT: batchQi also reads qbatch.xt, the int16 inputs in blocks of
 	// eight interleaved per column pair.
 	batchXT bool
-	// batchXQ: batchQi also reads qbatch.xq, the int16 inputs in blocks of
-	// eight interleaved per four columns.
-	batchXQ bool
 	// batchXB: batchQi also reads qbatch.xb and cb, the int16 inputs as
 	// bytes in quads for the VPDPBUSD kernels (avx512_qbatchb.go).
 	batchXB bool

@@ -41,8 +41,6 @@ type qbatch struct {
 	xf   []float32 // (cols/32, n, 32) the inputs' xf (float kernels)
 	xw   []int16   // (cols/32, n, 32) the inputs' xw (integer kernels)
 	xt   []int16   // (lanes/8, cols/2, 8, 2) blocks of eight inputs' xw by column pair (batchXT)
-	xq   []int16   // (lanes/8, cols/4, 8, 4) blocks of eight inputs' xw by four columns (batchXQ without batchXB)
-	x4   []int16   // (cols/8, 4, 8) the four inputs past the blocks of eight by eight columns (batchXQ without batchXB, when there are four)
 	xb   []byte    // (quads, cols/32, 4, 4, 16) inputs in fours as hi and lo bytes (batchXB, qbatchPrepXB)
 	cb   []int32   // (quads, groups, 16) 128·Σlo of each lane of xb's quads (batchXB)
 	dx   []float32 // (groups, n) the inputs' dx (integer kernels)
@@ -95,15 +93,6 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 			if lanes > n {
 				clear(b.xt[(lanes-8)*cols:]) // the padding's lane stays 0
 			}
-		}
-		if lanes := qbatchLanes(n); active.batchXQ && !active.batchXB && lanes > 0 {
-			b.xq = grow(b.xq, lanes*cols)
-			if lanes > n {
-				clear(b.xq[(lanes-8)*cols:])
-			}
-		}
-		if active.batchXQ && !active.batchXB && n-qbatchLanes(n) >= 4 {
-			b.x4 = grow(b.x4, 4*cols)
 		}
 		if nq := qbatchQuadsXB(n, b.nk); active.batchXB && nq > 0 {
 			b.xb = grow(b.xb, nq*8*cols)
@@ -168,26 +157,8 @@ func (t *qprepTask) runChunk(j, _ int) {
 				xt[p*8+j%8] = v
 			}
 		}
-		if active.batchXQ && !active.batchXB && j < qbatchLanes(n) {
-			// Input j is lanes 2(j%8), 2(j%8)+1 of its block: each four
-			// columns' int16 move as one uint64.
-			xw := unsafe.Slice((*uint64)(unsafe.Pointer(&q.xw[0])), cols/4)
-			xq := unsafe.Slice((*uint64)(unsafe.Pointer(&b.xq[j/8*8*cols])), 2*cols)
-			for c, v := range xw {
-				xq[c*8+j%8] = v
-			}
-		}
 		if active.batchXB && j < 4*qbatchQuadsXB(n, b.nk) {
 			qbatchPrepXBFn(b.xb, b.cb, j, q.xw, cols, m.GroupSize)
-		}
-		if l := qbatchLanes(n); active.batchXQ && !active.batchXB && n-l >= 4 && j >= l && j < l+4 {
-			// Input j is lanes 4(j-l)..4(j-l)+3: each eight columns'
-			// int16 move as two uint64.
-			xw := unsafe.Slice((*uint64)(unsafe.Pointer(&q.xw[0])), cols/4)
-			x4 := unsafe.Slice((*uint64)(unsafe.Pointer(&b.x4[0])), cols)
-			for c := 0; c < cols/4; c += 2 {
-				x4[c*4+2*(j-l)], x4[c*4+2*(j-l)+1] = xw[c], xw[c+1]
-			}
 		}
 	case active.prepQ != nil:
 		for u := range units {
@@ -299,9 +270,8 @@ func qbatchLanes(n int) int {
 
 // qbatchTmp is the size of a thread's scratch for the batched kernels with
 // m: the scales and biases of four rows, widened and then interleaved, the
-// codes of two groups of four rows widened to int16 (at most 2·4·256, as
-// 1024 floats; qbatchIntQ4x8Z, the AVX2 lane kernel one group) and the
-// outputs.
+// codes of a group of four rows widened to int16 (the AVX2 lane kernel's;
+// 1024 floats' room) and the outputs.
 func qbatchTmp(m *Mat) int {
 	return m.GroupSize + 16*(m.Cols/m.GroupSize) + 1024 + 32
 }

@@ -54,13 +54,11 @@ var avx512Impl = &impl{
 	batchQi: avx512BatchQi,
 	// Inputs laid out only for the kernels that read them: qbatch.xt for
 	// the lane kernel, which the VNNI set's lane2 and quad kernels take the
-	// place of (batchAsm), qbatch.xq for quad, qbatch.xb for the byte
-	// kernels that take quad's place where the CPU has VNNI.
+	// place of (batchAsm), qbatch.xb for the quad kernels (VNNI).
 	batchXT: avx512QB.lane2 == nil,
-	batchXQ: avx512QB.quad != nil,
-	batchXB: avx512QB.quad4b != nil,
+	batchXB: avx512QB.quad != nil,
 	pairXW:  avx512PairXW,
-	// With the quad kernels a padded block of eight beats qbatchIntQ4x4Z
+	// With the quad kernels a padded block of eight beats the four-input one
 	// and a lone row for five to seven inputs, and the lone rows kernel
 	// beats the small batched kernels for one to three (design.md).
 	qbatchPad:  avx512QuadPad(),
