@@ -277,59 +277,42 @@ func (t *packedTask) runChunk(c, tid int) {
 		step := kc * packNR / tiles
 		for p := 0; p < panels; {
 			xp := &t.xp[(p*cols+kb)*packNR]
-			if pair > p+1 {
-				// Two panels through micro2: each micro-tile's weights
-				// are read once for both.
-				next := (p+2)*cols + kb
-				if p+2 == panels {
-					next = (kb + kc) % cols
-				}
-				pfs := t.xp[next*packNR:]
-				if !final && pfRows > 0 {
-					t.prefetchBlock(m, r0+min(p*pfRows, nr), r0+min((p+2)*pfRows, nr), kb+kc)
-				}
-				for i := range tiles {
-					g := i * mr
-					if lazy && p == 0 {
-						t.tileRows(a, m, r0, r1, g, kb, kc)
-					}
-					pf := &pfs[min(2*i*step, len(pfs)-1)]
-					c := &acc[g*ldc+p*packNR]
-					micro2(c, ldc, &a[g*lda], lda, xp, cols*packNR, kc, first, pf)
-					if final && g < fullRows {
-						if p < fullPanels {
-							store(&y[p*packNR*m.Rows+r0+g], m.Rows, c, ldc)
-						}
-						if p+1 < fullPanels {
-							store(&y[(p+1)*packNR*m.Rows+r0+g], m.Rows, &acc[g*ldc+(p+1)*packNR], ldc)
-						}
-					}
-				}
-				p += 2
-				continue
+			// Two panels through micro2 (each micro-tile's weights read
+			// once for both) below pair, else one; the last panel through
+			// its own kernel.
+			np, micro := 1, active.micro
+			if p+1 < pair {
+				np = 2
+			} else if p == panels-1 {
+				micro = last
 			}
-			micro, next := active.micro, (p+1)*cols+kb
-			if p == panels-1 {
-				micro, next = last, (kb+kc)%cols
+			next := (p+np)*cols + kb
+			if p+np == panels {
+				next = (kb + kc) % cols
 			}
 			pfs := t.xp[next*packNR:]
-			direct := final && p < fullPanels
 			if !final && pfRows > 0 {
-				t.prefetchBlock(m, r0+min(p*pfRows, nr), r0+min((p+1)*pfRows, nr), kb+kc)
+				t.prefetchBlock(m, r0+min(p*pfRows, nr), r0+min((p+np)*pfRows, nr), kb+kc)
 			}
 			for i := range tiles {
 				g := i * mr
 				if lazy && p == 0 {
 					t.tileRows(a, m, r0, r1, g, kb, kc)
 				}
-				pf := &pfs[min(i*step, len(pfs)-1)]
+				pf := &pfs[min(np*i*step, len(pfs)-1)]
 				c := &acc[g*ldc+p*packNR]
-				micro(c, ldc, &a[g*lda], lda, xp, kc, first, pf)
-				if direct && g < fullRows {
-					store(&y[p*packNR*m.Rows+r0+g], m.Rows, c, ldc)
+				if np == 2 {
+					micro2(c, ldc, &a[g*lda], lda, xp, cols*packNR, kc, first, pf)
+				} else {
+					micro(c, ldc, &a[g*lda], lda, xp, kc, first, pf)
+				}
+				if final && g < fullRows {
+					for q := p; q < p+np && q < fullPanels; q++ {
+						store(&y[q*packNR*m.Rows+r0+g], m.Rows, &acc[g*ldc+q*packNR], ldc)
+					}
 				}
 			}
-			p++
+			p += np
 		}
 	}
 	fullTok := fullPanels * packNR
