@@ -23,7 +23,7 @@ func TestBatchVNNISameBits(t *testing.T) {
 	t.Logf("AVX512_VNNI: %v", archsimd.X86.AVX512VNNI())
 	saved := active
 	prep := *avx2Impl
-	prep.batchXB = true // prepares the inputs for all (xw, dx, xs, xt and xb)
+	prep.prepXB = avx512Impl.prepXB // prepares the inputs for all (xw, dx, xs, xt and, with the quad kernels, xb)
 	active = &prep
 	defer func() { active = saved }()
 	// Both sets' dispatch: the AVX2 set's, and the avx512 set's with the

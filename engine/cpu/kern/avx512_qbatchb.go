@@ -2,10 +2,7 @@
 
 package kern
 
-import (
-	"simd/archsimd"
-	"unsafe"
-)
+import "unsafe"
 
 // qbatchIntB4x4Z (avx512_qbatchb_amd64.s) runs four rows against four int16
 // inputs with VPDPBUSD on the codes' bytes and the inputs split into hi and
@@ -25,11 +22,14 @@ func qbatchIntB4x8Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsu
 //go:noescape
 func qbatchPrepXBZ(xw *int16, xb *byte, cb *int32, groups, upg int)
 
-func init() {
-	if archsimd.X86.AVX512() && archsimd.X86.AVX512VNNI() {
-		qbatchPrepXBFn = func(xb []byte, cb []int32, j int, xw []int16, cols, gs int) {
-			p, l, ng := j/4, j%4, cols/gs
-			qbatchPrepXBZ(&xw[:cols][0], &xb[p*8*cols+16*l : (p+1)*8*cols][0], &cb[(p*ng)*16+4*l : (p+1)*16*ng][0], ng, gs/32)
-		}
+// avx512PrepXB is the avx512 set's impl.prepXB: qbatchPrepXB in assembly,
+// where the set has the byte kernels (AVX512_VNNI).
+var avx512PrepXB = func() func(xb []byte, cb []int32, j int, xw []int16, cols, gs int) {
+	if avx512QB.quad == nil {
+		return nil
 	}
-}
+	return func(xb []byte, cb []int32, j int, xw []int16, cols, gs int) {
+		p, l, ng := j/4, j%4, cols/gs
+		qbatchPrepXBZ(&xw[:cols][0], &xb[p*8*cols+16*l : (p+1)*8*cols][0], &cb[(p*ng)*16+4*l : (p+1)*16*ng][0], ng, gs/32)
+	}
+}()

@@ -7,15 +7,16 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // TestPrepXBSame: the assembly preparation of the byte kernels' inputs
 // writes qbatchPrepXB's bytes and sums, for each input of a quad, every
 // group size, and int16's extremes.
 func TestPrepXBSame(t *testing.T) {
-	if qbatchPrepXBFn == nil {
-		t.Fatal("no preparation")
-	}
+	prep := avx512Impl.prepXB
+	testenv.Need(t, prep != nil, "a CPU with AVX512_VNNI")
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, gs := range []int{32, 64, 128, 256} {
 		for _, extreme := range []bool{false, true} {
@@ -39,7 +40,7 @@ func TestPrepXBSame(t *testing.T) {
 						}
 					}
 					qbatchPrepXB(want, wantC, j, xw, cols, gs)
-					qbatchPrepXBFn(got, gotC, j, xw, cols, gs)
+					prep(got, gotC, j, xw, cols, gs)
 				}
 				if !slices.Equal(got, want) {
 					t.Fatal("bytes differ")

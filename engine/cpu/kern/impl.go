@@ -31,9 +31,10 @@ type impl struct {
 	// batchXT: batchQi also reads qbatch.xt, the int16 inputs in blocks of
 	// eight interleaved per column pair.
 	batchXT bool
-	// batchXB: batchQi also reads qbatch.xb and cb, the int16 inputs as
-	// bytes in quads for the VPDPBUSD kernels (avx512_qbatchb.go).
-	batchXB bool
+	// prepXB, where batchQi also reads qbatch.xb and cb (the int16 inputs
+	// as bytes in quads for the VPDPBUSD kernels, avx512_qbatchb.go),
+	// writes input j's part of them as qbatchPrepXB does.
+	prepXB func(xb []byte, cb []int32, j int, xw []int16, cols, gs int)
 	// pairXW, where the set's 4-bit rows kernel wants xw in its own order
 	// (avx512_qhalves.go), writes it for groups of one or two units of 32;
 	// prepareInt fills qintIn.xwp with it.

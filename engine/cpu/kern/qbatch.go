@@ -41,8 +41,8 @@ type qbatch struct {
 	xf   []float32 // (cols/32, n, 32) the inputs' xf (float kernels)
 	xw   []int16   // (cols/32, n, 32) the inputs' xw (integer kernels)
 	xt   []int16   // (lanes/8, cols/2, 8, 2) blocks of eight inputs' xw by column pair (batchXT)
-	xb   []byte    // (quads, cols/32, 4, 4, 16) inputs in fours as hi and lo bytes (batchXB, qbatchPrepXB)
-	cb   []int32   // (quads, groups, 16) 128·Σlo of each lane of xb's quads (batchXB)
+	xb   []byte    // (quads, cols/32, 4, 4, 16) inputs in fours as hi and lo bytes (impl.prepXB)
+	cb   []int32   // (quads, groups, 16) 128·Σlo of each lane of xb's quads (impl.prepXB)
 	dx   []float32 // (groups, n) the inputs' dx (integer kernels)
 	xs   []float32 // (groups, n) the inputs' xsum (integer kernels)
 	ok   []bool    // (n) whether input j was prepared for the kernels asked for
@@ -94,7 +94,7 @@ func (b *qbatch) prepare(e *Exec, m *Mat, x []float32, n int, qi bool) bool {
 				clear(b.xt[(lanes-8)*cols:]) // the padding's lane stays 0
 			}
 		}
-		if nq := qbatchQuadsXB(n, b.nk); active.batchXB && nq > 0 {
+		if nq := qbatchQuadsXB(n, b.nk); active.prepXB != nil && nq > 0 {
 			b.xb = grow(b.xb, nq*8*cols)
 			b.cb = grow(b.cb, nq*16*ng)
 			if lanes := qbatchLanes(n); lanes > n {
@@ -157,8 +157,8 @@ func (t *qprepTask) runChunk(j, _ int) {
 				xt[p*8+j%8] = v
 			}
 		}
-		if active.batchXB && j < 4*qbatchQuadsXB(n, b.nk) {
-			qbatchPrepXBFn(b.xb, b.cb, j, q.xw, cols, m.GroupSize)
+		if active.prepXB != nil && j < 4*qbatchQuadsXB(n, b.nk) {
+			active.prepXB(b.xb, b.cb, j, q.xw, cols, m.GroupSize)
 		}
 	case active.prepQ != nil:
 		for u := range units {
@@ -362,10 +362,6 @@ func qbatchQuadsXB(n, nk int) int {
 	}
 	return q
 }
-
-// qbatchPrepXBFn is qbatchPrepXB, or the same in assembly where the CPU has
-// it (avx512_qbatchb.go).
-var qbatchPrepXBFn = qbatchPrepXB
 
 // qbatchPrepXB writes input j's int16 values xw into its quad of xb (quad
 // j/4, lanes 4(j%4)..4(j%4)+3 of each section): per unit of 32 columns four

@@ -56,7 +56,7 @@ var avx512Impl = &impl{
 	// the lane kernel, which the VNNI set's lane2 and quad kernels take the
 	// place of (batchAsm), qbatch.xb for the quad kernels (VNNI).
 	batchXT: avx512QB.lane2 == nil,
-	batchXB: avx512QB.quad != nil,
+	prepXB:  avx512PrepXB,
 	pairXW:  avx512PairXW,
 	// With the quad kernels a padded block of eight beats the four-input one
 	// and a lone row for five to seven inputs, and the lone rows kernel
