@@ -14,8 +14,11 @@ import (
 // the AVX2 kernels' outputs bit for bit, Q8 and Q4, at every group size they
 // take, for the pair kernel's batch sizes (4-6, and the inputs past a block
 // of eight) and the lane kernel's (blocks of eight, a padded seven), and at
-// the int32 sums' largest (codes 255, every xw ±32767, groups of 256). On a
-// CPU without AVX512_VNNI both are the AVX2 kernels.
+// the int32 sums' largest (codes 255, every xw ±32767, groups of 256), with
+// the scales and biases stored as F16, BF16 and F32 (the quad kernels read
+// them as stored; the extreme case adds subnormal scales and signed zeros,
+// which their widening must keep). On a CPU without AVX512_VNNI both are
+// the AVX2 kernels.
 func TestBatchVNNISameBits(t *testing.T) {
 	if !archsimd.X86.AVX2() || !archsimd.X86.FMA() {
 		t.Skip("no AVX2: neither kernel runs on this CPU")
@@ -45,49 +48,79 @@ func testBatchVNNISameBits(t *testing.T) {
 	e.SetIntInput(true)
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, d := range []DType{Q8, Q4} {
-		for _, gs := range []int{32, 64, 128, 256} {
-			for _, extreme := range []bool{false, true} {
-				for _, n := range []int{2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16} {
-					t.Run(fmt.Sprintf("%s/gs%d/extreme=%v/n%d", d, gs, extreme, n), func(t *testing.T) {
-						const rows, cols = 14, 512
-						m := randMat(rng, d, rows, cols, gs, F16)
-						x := randVec(rng, n*cols)
-						if extreme {
-							for i := range m.Q {
-								m.Q[i] = 255
-							}
-							for i := range x {
-								// Every xw ±32767: odd inputs
-								// negative (the byte kernels' hi
-								// byte at -128).
-								x[i] = float32(1 + i/cols)
-								if i/cols%2 == 1 {
-									x[i] = -x[i]
-								}
-							}
-						}
-						b := &e.qb
-						if !b.prepare(e, m, x, n, true) {
-							t.Fatal("finite input refused")
-						}
-						tmp := make([]float32, qbatchTmp(m))
-						want, got := make([]float32, n*rows), make([]float32, n*rows)
-						batchAsm(&avx2QB, want, m, 0, rows, b, tmp, true)
-						// avx512QB, and without its quad kernel (the pair
-						// and lane2 kernels it replaces where present).
-						noQuad := avx512QB
-						noQuad.quad, noQuad.quad4 = nil, nil
-						for _, k := range []*qbatchInts{&avx512QB, &noQuad} {
-							clear(got)
-							batchAsm(k, got, m, 0, rows, b, tmp, true)
-							for i := range want {
-								if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-									t.Fatalf("quad %v: input %d row %d: %v, AVX2 %v", k.quad != nil, i/rows, i%rows, got[i], want[i])
-								}
-							}
-						}
-					})
+		for _, sd := range []DType{F16, BF16, F32} {
+			for _, gs := range []int{32, 64, 128, 256} {
+				for _, extreme := range []bool{false, true} {
+					for _, n := range []int{2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16} {
+						t.Run(fmt.Sprintf("%s/%s/gs%d/extreme=%v/n%d", d, sd, gs, extreme, n), func(t *testing.T) {
+							testBatchVNNICase(t, e, rng, d, sd, gs, extreme, n)
+						})
+					}
 				}
+			}
+		}
+	}
+}
+
+// extremeScales puts values the widening must keep into f (scales or
+// biases): the smallest and largest subnormals of its type, signed zeros,
+// every few entries.
+func extremeScales(rng *rand.Rand, f *Floats) {
+	var odd []uint32
+	switch f.DType {
+	case F16:
+		odd = []uint32{0x0001, 0x03ff, 0x8001, 0x83ff, 0x8000, 0x0000, 0x0400}
+	case BF16:
+		odd = []uint32{0x0001, 0x007f, 0x8001, 0x807f, 0x8000, 0x0000, 0x0080}
+	default:
+		odd = []uint32{0x00000001, 0x007fffff, 0x80000001, 0x807fffff, 0x80000000, 0, 0x00800000}
+	}
+	for i := 0; i < f.Len(); i += 1 + rng.IntN(3) {
+		v := odd[rng.IntN(len(odd))]
+		if f.DType == F32 {
+			f.F32[i] = math.Float32frombits(v)
+		} else {
+			f.U16[i] = uint16(v)
+		}
+	}
+}
+
+func testBatchVNNICase(t *testing.T, e *Exec, rng *rand.Rand, d, sd DType, gs int, extreme bool, n int) {
+	const rows, cols = 14, 512
+	m := randMat(rng, d, rows, cols, gs, sd)
+	x := randVec(rng, n*cols)
+	if extreme {
+		extremeScales(rng, &m.Scales)
+		extremeScales(rng, &m.Biases)
+		for i := range m.Q {
+			m.Q[i] = 255
+		}
+		for i := range x {
+			// Every xw ±32767: odd inputs negative (the byte kernels'
+			// hi byte at -128).
+			x[i] = float32(1 + i/cols)
+			if i/cols%2 == 1 {
+				x[i] = -x[i]
+			}
+		}
+	}
+	b := &e.qb
+	if !b.prepare(e, m, x, n, true) {
+		t.Fatal("finite input refused")
+	}
+	tmp := make([]float32, qbatchTmp(m))
+	want, got := make([]float32, n*rows), make([]float32, n*rows)
+	batchAsm(&avx2QB, want, m, 0, rows, b, tmp, true)
+	// avx512QB, and without its quad kernel (the pair and lane2 kernels it
+	// replaces where present).
+	noQuad := avx512QB
+	noQuad.quad, noQuad.quad4 = nil, nil
+	for _, k := range []*qbatchInts{&avx512QB, &noQuad} {
+		clear(got)
+		batchAsm(k, got, m, 0, rows, b, tmp, true)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("quad %v: input %d row %d: %v, AVX2 %v", k.quad != nil, i/rows, i%rows, got[i], want[i])
 			}
 		}
 	}
