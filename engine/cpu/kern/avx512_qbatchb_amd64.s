@@ -136,6 +136,24 @@ lbf16: \
 	ADDQ      $2, bp; \
 ldone:
 
+// SBPREFETCH asks, at a kernel's start, for the lines of this call's four
+// rows' scales and biases (4·CX bytes from DX and from bp, the rows'
+// being adjacent) and of the next four rows' (the next call's): a quad's
+// scales are a few lines in a tensor apart from the codes, which no
+// hardware prefetcher follows, and SBLOAD takes a group's at a time, so
+// their misses would otherwise come one group after another. R8 and R10
+// the scratch.
+#define SBPREFETCH(bp, loop) \
+	MOVQ       CX, R8; \
+	SHLQ       $3, R8; \
+	XORQ       R10, R10; \
+loop: \
+	PREFETCHT0 (DX)(R10*1); \
+	PREFETCHT0 (bp)(R10*1); \
+	ADDQ       $64, R10; \
+	CMPQ       R10, R8; \
+	JBE        loop
+
 #define QBLOAD \
 	VMOVDQU64 (SI), Z3; \
 	VMOVDQU64 64(SI), Z4; \
@@ -157,6 +175,7 @@ TEXT ·qbatchIntB4x4Z(SB), NOSPLIT, $0-120
 	MOVQ  bs+56(FP), AX
 	MOVQ  sstride+64(FP), CX
 	LEAQ  (CX)(CX*2), R14
+	SBPREFETCH(AX, b44pf)
 	MOVL  $0xaaaa, BX
 	KMOVW BX, K1
 	MOVQ  groups+88(FP), BX
@@ -377,10 +396,11 @@ TEXT ·qbatchIntB4x8Z(SB), NOSPLIT, $8-120
 	MOVQ  dx+32(FP), R9
 	MOVQ  xsum+40(FP), R12
 	MOVQ  sc+48(FP), DX
-	MOVQ  bs+56(FP), R10
-	MOVQ  R10, bsp-8(SP)
+	MOVQ  bs+56(FP), BX
+	MOVQ  BX, bsp-8(SP)
 	MOVQ  sstride+64(FP), CX
 	LEAQ  (CX)(CX*2), R14
+	SBPREFETCH(BX, b48pf)
 	MOVL  $0xaaaa, BX
 	KMOVW BX, K1
 	MOVQ  groups+88(FP), BX
