@@ -52,10 +52,10 @@ type qbatchInts struct {
 	// quad, optional, takes the place of both: four rows against a block
 	// of eight inputs as bytes in qbatch.xb's layout (qbatchIntB4x8Z's
 	// arguments; avx512BatchQuads8).
-	quad func(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, out *float32)
+	quad func(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, y *float32, yStride, ny int)
 	// quad4, with quad, takes the pair kernel's place for four inputs
 	// (qbatchIntB4x4Z's arguments).
-	quad4 func(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, out *float32)
+	quad4 func(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, y *float32, yStride, ny int)
 }
 
 var avx2QB = qbatchInts{pair: qbatchInt2x4, lane: qbatchIntT4x8}

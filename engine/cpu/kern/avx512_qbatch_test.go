@@ -109,7 +109,9 @@ func testBatchVNNICase(t *testing.T, e *Exec, rng *rand.Rand, d, sd DType, gs in
 		t.Fatal("finite input refused")
 	}
 	tmp := make([]float32, qbatchTmp(m))
-	want, got := make([]float32, n*rows), make([]float32, n*rows)
+	// got has room past its n·rows outputs (the quad kernels store into
+	// y themselves): that room must stay as it was.
+	want, got := make([]float32, n*rows), make([]float32, n*rows+16)
 	batchAsm(&avx2QB, want, m, 0, rows, b, tmp, true)
 	// avx512QB, and without its quad kernel (the pair and lane2 kernels it
 	// replaces where present).
@@ -117,10 +119,18 @@ func testBatchVNNICase(t *testing.T, e *Exec, rng *rand.Rand, d, sd DType, gs in
 	noQuad.quad, noQuad.quad4 = nil, nil
 	for _, k := range []*qbatchInts{&avx512QB, &noQuad} {
 		clear(got)
-		batchAsm(k, got, m, 0, rows, b, tmp, true)
+		for i := n * rows; i < len(got); i++ {
+			got[i] = 42
+		}
+		batchAsm(k, got[:n*rows], m, 0, rows, b, tmp, true)
 		for i := range want {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("quad %v: input %d row %d: %v, AVX2 %v", k.quad != nil, i/rows, i%rows, got[i], want[i])
+			}
+		}
+		for i := n * rows; i < len(got); i++ {
+			if got[i] != 42 {
+				t.Fatalf("quad %v: stored past the outputs", k.quad != nil)
 			}
 		}
 	}

@@ -160,11 +160,12 @@ loop: \
 	VMOVDQU64 128(SI), Z5; \
 	VMOVDQU64 192(SI), Z6
 
-// func qbatchIntB4x4Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, out *float32)
-// writes qbatchIntQ4x4Z's out[4j+r] for rows r = 0..3 and the four inputs
+// func qbatchIntB4x4Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, y *float32, yStride, ny int)
+// computes qbatchIntQ4x4Z's out[4j+r] for rows r = 0..3 and the four inputs
 // j at xb ((cols/32, 4, 4, 16) bytes), cb ((groups, 16) int32, Q8 only),
-// row r's scales and biases at sc and bs plus r·sstride bytes, of the kind.
-TEXT ·qbatchIntB4x4Z(SB), NOSPLIT, $0-120
+// row r's scales and biases at sc and bs plus r·sstride bytes, of the kind,
+// and stores input j's four outputs at y plus j·yStride bytes, j < ny.
+TEXT ·qbatchIntB4x4Z(SB), NOSPLIT, $0-136
 	MOVQ  q+0(FP), DI
 	MOVQ  rowBytes+8(FP), R13
 	MOVQ  xb+16(FP), SI
@@ -280,10 +281,25 @@ b44epi:
 	JNE  b44q4group
 	JMP  b44q8group
 b44done:
-	VADDPS  Z1, Z0, Z0
-	VADDPS  Z2, Z0, Z0
-	MOVQ    out+112(FP), AX
-	VMOVUPS Z0, (AX)
+	// 128-bit lane j of the totals is input j's four rows: stored at y
+	// plus j·yStride, for the first ny inputs.
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z2, Z0, Z0
+	MOVQ          y+112(FP), AX
+	MOVQ          yStride+120(FP), CX
+	MOVQ          ny+128(FP), BX
+	VMOVUPS       X0, (AX)
+	CMPQ          BX, $1
+	JLE           b44ret
+	VEXTRACTF32X4 $1, Z0, (AX)(CX*1)
+	CMPQ          BX, $2
+	JLE           b44ret
+	VEXTRACTF32X4 $2, Z0, (AX)(CX*2)
+	CMPQ          BX, $3
+	JLE           b44ret
+	LEAQ          (AX)(CX*2), AX
+	VEXTRACTF32X4 $3, Z0, (AX)(CX*1)
+b44ret:
 	VZEROUPPER
 	RET
 
@@ -384,11 +400,20 @@ xbunit:
 	VBROADCASTSD b, Z13; \
 	VFMADD231PS  Z13, Z15, tot
 
-// func qbatchIntB4x8Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, out *float32)
-// writes qbatchIntQ4x8Z's out[16·(r/2)+2j+r%2] for rows r = 0..3 and the
+// YSTORE stores x at the next input's place (AX+CX), or returns when
+// the ny inputs (BX left) are stored.
+#define YSTORE(x, ret) \
+	DECQ    BX; \
+	JLE     ret; \
+	ADDQ    CX, AX; \
+	VMOVUPS x, (AX)
+
+// func qbatchIntB4x8Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, y *float32, yStride, ny int)
+// computes qbatchIntQ4x8Z's out[16·(r/2)+2j+r%2] for rows r = 0..3 and the
 // eight inputs j of the two quads at xb, cb (qbatch.xb, cb), the scales
-// and biases as qbatchIntB4x4Z's.
-TEXT ·qbatchIntB4x8Z(SB), NOSPLIT, $8-120
+// and biases as qbatchIntB4x4Z's, and stores input j's four outputs as
+// qbatchIntB4x4Z does, j < ny.
+TEXT ·qbatchIntB4x8Z(SB), NOSPLIT, $8-136
 	MOVQ  q+0(FP), DI
 	MOVQ  rowBytes+8(FP), R13
 	MOVQ  xb+16(FP), SI
@@ -561,12 +586,32 @@ b48epi:
 	JNE  b48q4group
 	JMP  b48q8group
 b48done:
-	VMOVDQU64 qbatchBOut8<>(SB), Z10
-	VPERMQ    Z0, Z10, Z0
-	VPERMQ    Z1, Z10, Z1
-	MOVQ      out+112(FP), AX
-	VMOVUPS   Z0, (AX)
-	VMOVUPS   Z1, 64(AX)
+	// Input j's rows 0-1 are qword j of Z0 and rows 2-3 of Z1: input 2k's
+	// four rows 128-bit lane k of Z2, input 2k+1's of Z3, stored at y plus
+	// j·yStride for the first ny inputs (YSTORE).
+	VMOVDQU64   qbatchBOut8<>(SB), Z10
+	VPERMQ      Z0, Z10, Z0
+	VPERMQ      Z1, Z10, Z1
+	VPUNPCKLQDQ Z1, Z0, Z2
+	VPUNPCKHQDQ Z1, Z0, Z3
+	MOVQ        y+112(FP), AX
+	MOVQ        yStride+120(FP), CX
+	MOVQ        ny+128(FP), BX
+	VMOVUPS     X2, (AX)
+	YSTORE(X3, b48ret)
+	VEXTRACTF32X4 $1, Z2, X4
+	YSTORE(X4, b48ret)
+	VEXTRACTF32X4 $1, Z3, X4
+	YSTORE(X4, b48ret)
+	VEXTRACTF32X4 $2, Z2, X4
+	YSTORE(X4, b48ret)
+	VEXTRACTF32X4 $2, Z3, X4
+	YSTORE(X4, b48ret)
+	VEXTRACTF32X4 $3, Z2, X4
+	YSTORE(X4, b48ret)
+	VEXTRACTF32X4 $3, Z3, X4
+	YSTORE(X4, b48ret)
+b48ret:
 	VZEROUPPER
 	RET
 
