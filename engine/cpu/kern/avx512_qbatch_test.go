@@ -50,11 +50,15 @@ func testBatchVNNISameBits(t *testing.T) {
 	for _, d := range []DType{Q8, Q4} {
 		for _, sd := range []DType{F16, BF16, F32} {
 			for _, gs := range []int{32, 64, 128, 256} {
-				for _, extreme := range []bool{false, true} {
-					for _, n := range []int{2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16} {
-						t.Run(fmt.Sprintf("%s/%s/gs%d/extreme=%v/n%d", d, sd, gs, extreme, n), func(t *testing.T) {
-							testBatchVNNICase(t, e, rng, d, sd, gs, extreme, n)
-						})
+				// 512 columns, and seven groups (the quad kernels
+				// take the scales four groups at a time, then one).
+				for _, cols := range []int{512, 7 * gs} {
+					for _, extreme := range []bool{false, true} {
+						for _, n := range []int{2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16} {
+							t.Run(fmt.Sprintf("%s/%s/gs%d/cols%d/extreme=%v/n%d", d, sd, gs, cols, extreme, n), func(t *testing.T) {
+								testBatchVNNICase(t, e, rng, d, sd, gs, cols, extreme, n)
+							})
+						}
 					}
 				}
 			}
@@ -85,8 +89,8 @@ func extremeScales(rng *rand.Rand, f *Floats) {
 	}
 }
 
-func testBatchVNNICase(t *testing.T, e *Exec, rng *rand.Rand, d, sd DType, gs int, extreme bool, n int) {
-	const rows, cols = 14, 512
+func testBatchVNNICase(t *testing.T, e *Exec, rng *rand.Rand, d, sd DType, gs, cols int, extreme bool, n int) {
+	const rows = 14
 	m := randMat(rng, d, rows, cols, gs, sd)
 	x := randVec(rng, n*cols)
 	if extreme {
