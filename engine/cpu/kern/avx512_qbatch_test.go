@@ -171,7 +171,7 @@ func BenchmarkQbatchHot(b *testing.B) {
 }
 
 // TestInterleaveSB4: the four rows' scales and biases land where the lane
-// and quad kernels read them, (groups, 2, 4), for every group count (the
+// kernel reads them, (groups, 2, 4), for every group count (the
 // assembly's groups in fours and the Go tail).
 func TestInterleaveSB4(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
