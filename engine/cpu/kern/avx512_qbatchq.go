@@ -19,6 +19,9 @@ func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 	// sstride bytes apart (qintScaleArgs).
 	kind, elem, sc0, bs0 := qintScaleArgs(m)
 	sstride := ng * int(elem)
+	if m.Scales.Len() < r1*ng || m.Biases.Len() < r1*ng {
+		panic("kern: fewer scales or biases than the rows'") // what avx2Widen's slicing caught
+	}
 	r := r0
 	for ; r+4 <= r1; r += 4 {
 		off := uintptr(r*ng) * elem
