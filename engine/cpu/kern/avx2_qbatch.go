@@ -52,10 +52,10 @@ type qbatchInts struct {
 	// quad, optional, takes the place of both: four rows against a block
 	// of eight inputs as bytes in qbatch.xb's layout (qbatchIntB4x8Z's
 	// arguments; avx512BatchQuads8).
-	quad func(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
+	quad func(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, y *float32, yStride, ny int)
 	// quad4, with quad, takes the pair kernel's place for four inputs
 	// (qbatchIntB4x4Z's arguments).
-	quad4 func(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
+	quad4 func(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, y *float32, yStride, ny int)
 }
 
 var avx2QB = qbatchInts{pair: qbatchInt2x4, lane: qbatchIntT4x8}
@@ -76,7 +76,10 @@ func batchAsm(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []f
 	r := r0
 	if qi && b.n >= 4 && m.GroupSize <= qbatchPairMaxGroup {
 		switch {
-		case k.quad != nil:
+		case k.quad != nil && m.Scales.DType == m.Biases.DType:
+			// The quad kernels read both in one kind (a matrix with
+			// scales and biases of two types takes the lane2 kernel,
+			// which widens each).
 			r = avx512BatchQuads8(k, y, m, r0, r1, b, tmp)
 		case qbatchLanes(b.n) == 0:
 		case k.lane2 != nil:
@@ -214,8 +217,9 @@ func avx2BatchRows(y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []float32, qi
 func qbatchSB4(sb, sc, bs *float32, ng, groups int)
 
 // interleaveSB4 writes four rows' scales and biases, sc and bs ((4, ng)
-// each), into sb as the lane and quad kernels read them, (ng, 2, 4): the
-// groups in fours by qbatchSB4, the rest here. In Go this loop, eight
+// each), into sb as the AVX2 lane kernel (qbatchIntT4x8) reads them, (ng,
+// 2, 4): the groups in fours by qbatchSB4, the rest here. (The avx512
+// set's quad kernels read the scales as stored, in their loop.) In Go this loop, eight
 // bounds-checked moves a group, was ~8% of a Q4 step of four sequences
 // (pprof, BenchmarkDecodeBatch).
 func interleaveSB4(sb, sc, bs []float32, ng int) {

@@ -5,7 +5,7 @@
 // func qbatchSB4(sb, sc, bs *float32, ng, groups int)
 // writes, for g < groups (a multiple of 4), sb[8g+r] = sc[r·ng+g] and
 // sb[8g+4+r] = bs[r·ng+g], r = 0..3: four rows' scales and biases, each row's
-// ng values in a run, as the lane and quad kernels read them (groups, 2, 4).
+// ng values in a run, as the lane kernel reads them (groups, 2, 4).
 // Four groups a step: each row's four scales (and biases) are one load, and
 // two 4×4 transposes by unpacks put them in group order. Plain moves: the
 // same floats as the Go loop it replaces.

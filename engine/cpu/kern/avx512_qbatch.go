@@ -22,7 +22,13 @@ func qbatchIntT4x8V(q unsafe.Pointer, rowBytes int, xt *int16, dx, xsum, sb *flo
 // AVX-512 CPU does: Skylake-X has not), else the AVX2 ones.
 var avx512QB = func() qbatchInts {
 	if archsimd.X86.AVX512VNNI() {
-		return qbatchInts{pair: qbatchInt2x4V, lane: qbatchIntT4x8V, lane2: qbatchInt2x8Z, quad: qbatchIntB4x8Z, quad4: qbatchIntB4x4Z}
+		k := qbatchInts{pair: qbatchInt2x4V, lane: qbatchIntT4x8V, lane2: qbatchInt2x8Z, quad: qbatchIntB4x8Z, quad4: qbatchIntB4x4Z}
+		if !hasF16C {
+			// The quad kernels widen F16 scales by VCVTPH2PS (every
+			// AVX-512 CPU we know of has F16C; this says what they need).
+			k.quad, k.quad4 = nil, nil
+		}
+		return k
 	}
 	return avx2QB
 }()

@@ -14,8 +14,11 @@ import (
 // the AVX2 kernels' outputs bit for bit, Q8 and Q4, at every group size they
 // take, for the pair kernel's batch sizes (4-6, and the inputs past a block
 // of eight) and the lane kernel's (blocks of eight, a padded seven), and at
-// the int32 sums' largest (codes 255, every xw ±32767, groups of 256). On a
-// CPU without AVX512_VNNI both are the AVX2 kernels.
+// the int32 sums' largest (codes 255, every xw ±32767, groups of 256), with
+// the scales and biases stored as F16, BF16 and F32 (the quad kernels read
+// them as stored; the extreme case adds subnormal scales and signed zeros,
+// which their widening must keep). On a CPU without AVX512_VNNI both are
+// the AVX2 kernels.
 func TestBatchVNNISameBits(t *testing.T) {
 	if !archsimd.X86.AVX2() || !archsimd.X86.FMA() {
 		t.Skip("no AVX2: neither kernel runs on this CPU")
@@ -45,49 +48,105 @@ func testBatchVNNISameBits(t *testing.T) {
 	e.SetIntInput(true)
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, d := range []DType{Q8, Q4} {
-		for _, gs := range []int{32, 64, 128, 256} {
-			for _, extreme := range []bool{false, true} {
-				for _, n := range []int{2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16} {
-					t.Run(fmt.Sprintf("%s/gs%d/extreme=%v/n%d", d, gs, extreme, n), func(t *testing.T) {
-						const rows, cols = 14, 512
-						m := randMat(rng, d, rows, cols, gs, F16)
-						x := randVec(rng, n*cols)
-						if extreme {
-							for i := range m.Q {
-								m.Q[i] = 255
+		// The scales' and biases' types: each kind the quad kernels
+		// read, and a pair of two (which they leave to the lane2 kernel).
+		for _, sd := range [][2]DType{{F16, F16}, {BF16, BF16}, {F32, F32}, {F16, F32}} {
+			for _, gs := range []int{32, 64, 128, 256} {
+				// 512 columns, and seven groups (the quad kernels
+				// take the scales four groups at a time, then one).
+				for _, cols := range []int{512, 7 * gs} {
+					for _, extreme := range []bool{false, true} {
+						for _, n := range []int{2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16} {
+							if sd[0] != sd[1] && n%4 != 0 {
+								// Other n take the lone rows kernels
+								// (avx2RowsInt, rowsIntVNNI), which read
+								// both in the scales' kind: two types are
+								// not served there.
+								continue
 							}
-							for i := range x {
-								// Every xw ±32767: odd inputs
-								// negative (the byte kernels' hi
-								// byte at -128).
-								x[i] = float32(1 + i/cols)
-								if i/cols%2 == 1 {
-									x[i] = -x[i]
-								}
-							}
+							t.Run(fmt.Sprintf("%s/%s+%s/gs%d/cols%d/extreme=%v/n%d", d, sd[0], sd[1], gs, cols, extreme, n), func(t *testing.T) {
+								testBatchVNNICase(t, e, rng, d, sd, gs, cols, extreme, n)
+							})
 						}
-						b := &e.qb
-						if !b.prepare(e, m, x, n, true) {
-							t.Fatal("finite input refused")
-						}
-						tmp := make([]float32, qbatchTmp(m))
-						want, got := make([]float32, n*rows), make([]float32, n*rows)
-						batchAsm(&avx2QB, want, m, 0, rows, b, tmp, true)
-						// avx512QB, and without its quad kernel (the pair
-						// and lane2 kernels it replaces where present).
-						noQuad := avx512QB
-						noQuad.quad, noQuad.quad4 = nil, nil
-						for _, k := range []*qbatchInts{&avx512QB, &noQuad} {
-							clear(got)
-							batchAsm(k, got, m, 0, rows, b, tmp, true)
-							for i := range want {
-								if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-									t.Fatalf("quad %v: input %d row %d: %v, AVX2 %v", k.quad != nil, i/rows, i%rows, got[i], want[i])
-								}
-							}
-						}
-					})
+					}
 				}
+			}
+		}
+	}
+}
+
+// extremeScales puts values the widening must keep into f (scales or
+// biases): the smallest and largest subnormals of its type, signed zeros,
+// every few entries.
+func extremeScales(rng *rand.Rand, f *Floats) {
+	var odd []uint32
+	switch f.DType {
+	case F16:
+		odd = []uint32{0x0001, 0x03ff, 0x8001, 0x83ff, 0x8000, 0x0000, 0x0400}
+	case BF16:
+		odd = []uint32{0x0001, 0x007f, 0x8001, 0x807f, 0x8000, 0x0000, 0x0080}
+	default:
+		odd = []uint32{0x00000001, 0x007fffff, 0x80000001, 0x807fffff, 0x80000000, 0, 0x00800000}
+	}
+	for i := 0; i < f.Len(); i += 1 + rng.IntN(3) {
+		v := odd[rng.IntN(len(odd))]
+		if f.DType == F32 {
+			f.F32[i] = math.Float32frombits(v)
+		} else {
+			f.U16[i] = uint16(v)
+		}
+	}
+}
+
+func testBatchVNNICase(t *testing.T, e *Exec, rng *rand.Rand, d DType, sd [2]DType, gs, cols int, extreme bool, n int) {
+	const rows = 14
+	m := randMat(rng, d, rows, cols, gs, sd[0])
+	if sd[1] != sd[0] {
+		m.Biases = randFloats(rng, sd[1], rows*cols/gs, -1, 1)
+	}
+	x := randVec(rng, n*cols)
+	if extreme {
+		extremeScales(rng, &m.Scales)
+		extremeScales(rng, &m.Biases)
+		for i := range m.Q {
+			m.Q[i] = 255
+		}
+		for i := range x {
+			// Every xw ±32767: odd inputs negative (the byte kernels'
+			// hi byte at -128).
+			x[i] = float32(1 + i/cols)
+			if i/cols%2 == 1 {
+				x[i] = -x[i]
+			}
+		}
+	}
+	b := &e.qb
+	if !b.prepare(e, m, x, n, true) {
+		t.Fatal("finite input refused")
+	}
+	tmp := make([]float32, qbatchTmp(m))
+	// got has room past its n·rows outputs (the quad kernels store into
+	// y themselves): that room must stay as it was.
+	want, got := make([]float32, n*rows), make([]float32, n*rows+16)
+	batchAsm(&avx2QB, want, m, 0, rows, b, tmp, true)
+	// avx512QB, and without its quad kernel (the pair and lane2 kernels it
+	// replaces where present).
+	noQuad := avx512QB
+	noQuad.quad, noQuad.quad4 = nil, nil
+	for _, k := range []*qbatchInts{&avx512QB, &noQuad} {
+		clear(got)
+		for i := n * rows; i < len(got); i++ {
+			got[i] = 42
+		}
+		batchAsm(k, got[:n*rows], m, 0, rows, b, tmp, true)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("quad %v: input %d row %d: %v, AVX2 %v", k.quad != nil, i/rows, i%rows, got[i], want[i])
+			}
+		}
+		for i := n * rows; i < len(got); i++ {
+			if got[i] != 42 {
+				t.Fatalf("quad %v: stored past the outputs", k.quad != nil)
 			}
 		}
 	}
@@ -124,7 +183,7 @@ func BenchmarkQbatchHot(b *testing.B) {
 }
 
 // TestInterleaveSB4: the four rows' scales and biases land where the lane
-// and quad kernels read them, (groups, 2, 4), for every group count (the
+// kernel reads them, (groups, 2, 4), for every group count (the
 // assembly's groups in fours and the Go tail).
 func TestInterleaveSB4(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))

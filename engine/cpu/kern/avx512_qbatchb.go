@@ -8,16 +8,20 @@ import "unsafe"
 // inputs with VPDPBUSD on the codes' bytes and the inputs split into hi and
 // lo bytes (qbatch.xb, cb): no widening of the codes, the int16 kernels'
 // int32 sums and the pair kernel's (qbatchInt2x4V's) float epilogue, so its
-// bits.
+// bits. Row r's scales and biases are read at sc and bs plus r·sstride
+// bytes in the matrix's stored type (kind, qintScaleArgs's) and widened in
+// registers, as rowsIntVNNI reads them: no float32 copy per four rows.
+// Input j's four outputs go to y plus j·yStride bytes (the batched
+// product's y is input-major), for the first ny inputs.
 //
 //go:noescape
-func qbatchIntB4x4Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
+func qbatchIntB4x4Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, y *float32, yStride, ny int)
 
 // qbatchIntB4x8Z is the same for a block of eight inputs (two quads of
 // qbatch.xb), with the AVX2 lane kernel's (qbatchIntT4x8's) bits.
 //
 //go:noescape
-func qbatchIntB4x8Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
+func qbatchIntB4x8Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, y *float32, yStride, ny int)
 
 //go:noescape
 func qbatchPrepXBZ(xw *int16, xb *byte, cb *int32, groups, upg int)

@@ -34,12 +34,16 @@
 // two vectors (lane 4j+r: row r's half sum of input j) and from there the
 // float epilogue is qbatchIntQ4x4Z's, instruction for instruction, so the
 // outputs are its bits.
+// The rows' scales and biases are read as the matrix stores them (F32, F16
+// or BF16, qintScaleArgs's kind), four rows a stride apart, and widened in
+// registers once a group (SBLOAD): the float32 values avx2Widen gives.
 // Registers: DI row 0's codes (row r's r·R13 further; R11 3·R13), SI the
-// inputs' bytes, R15 the Q8 lo sums' starts, R9 dx, R12 xsum, R14 their
-// stride, DX the scales and biases ((groups, 2, 4)), BX groups left, CX
-// units a group, R8 units left; Z16-Z19 the rows' hi sums, Z20-Z23 their
-// lo sums, Z3-Z6 a unit's inputs, Z7 the code mask (Q4 0x0f, Q8 0x80), Z8-Z15
-// codes and temporaries, Z0 Z1 Z2 the totals (qbatchIntQ4x4Z's).
+// inputs' bytes, R15 the Q8 lo sums' starts, R9 dx, R12 xsum, DX row 0's
+// scale of the group, AX its bias, CX the rows' scale stride in bytes (R14
+// 3·CX), BX groups left, R8 units left; Z16-Z19 the rows' hi sums, Z20-Z23
+// their lo sums, Z3-Z6 a unit's inputs, Z7 the code mask (Q4 0x0f, Q8
+// 0x80), Z8-Z15 codes and temporaries, Z0 Z1 Z2 the totals
+// (qbatchIntQ4x4Z's).
 
 // QBPREFETCH asks for the next four rows' codes of this unit, as
 // QPREFETCH does (R10 the scratch).
@@ -81,37 +85,109 @@
 	VPSHUFD   $0xb1, Z13, Z13; \
 	VPADDD    Z13, dst, dst
 
+// SBLOAD puts the group's scales of rows 0-3 (DX, DX+CX, DX+2·CX,
+// DX+R14) in lanes 0-3 of s and their biases (the same offsets from bp) in
+// lanes 0-3 of b as float32, widened as avx2Widen widens them (F16 by
+// VCVTPH2PS, BF16 by a 16-bit shift, which is exact), and steps DX and bp
+// to the next group. The kind is qintScaleArgs's, at kind+72(FP).
+#define SBLOAD(bp, s, b, lf16, lbf16, ldone) \
+	CMPQ      kind+72(FP), $1; \
+	JEQ       lf16; \
+	JGT       lbf16; \
+	VMOVSS    (DX), s; \
+	VINSERTPS $0x10, (DX)(CX*1), s, s; \
+	VINSERTPS $0x20, (DX)(CX*2), s, s; \
+	VINSERTPS $0x30, (DX)(R14*1), s, s; \
+	VMOVSS    (bp), b; \
+	VINSERTPS $0x10, (bp)(CX*1), b, b; \
+	VINSERTPS $0x20, (bp)(CX*2), b, b; \
+	VINSERTPS $0x30, (bp)(R14*1), b, b; \
+	ADDQ      $4, DX; \
+	ADDQ      $4, bp; \
+	JMP       ldone; \
+lf16: \
+	VPXOR     s, s, s; \
+	VPINSRW   $0, (DX), s, s; \
+	VPINSRW   $1, (DX)(CX*1), s, s; \
+	VPINSRW   $2, (DX)(CX*2), s, s; \
+	VPINSRW   $3, (DX)(R14*1), s, s; \
+	VCVTPH2PS s, s; \
+	VPXOR     b, b, b; \
+	VPINSRW   $0, (bp), b, b; \
+	VPINSRW   $1, (bp)(CX*1), b, b; \
+	VPINSRW   $2, (bp)(CX*2), b, b; \
+	VPINSRW   $3, (bp)(R14*1), b, b; \
+	VCVTPH2PS b, b; \
+	ADDQ      $2, DX; \
+	ADDQ      $2, bp; \
+	JMP       ldone; \
+lbf16: \
+	VPXOR     s, s, s; \
+	VPINSRW   $1, (DX), s, s; \
+	VPINSRW   $3, (DX)(CX*1), s, s; \
+	VPINSRW   $5, (DX)(CX*2), s, s; \
+	VPINSRW   $7, (DX)(R14*1), s, s; \
+	VPXOR     b, b, b; \
+	VPINSRW   $1, (bp), b, b; \
+	VPINSRW   $3, (bp)(CX*1), b, b; \
+	VPINSRW   $5, (bp)(CX*2), b, b; \
+	VPINSRW   $7, (bp)(R14*1), b, b; \
+	ADDQ      $2, DX; \
+	ADDQ      $2, bp; \
+ldone:
+
+// SBPREFETCH asks, at a kernel's start, for the lines of this call's four
+// rows' scales and biases (4·CX bytes from DX and from bp, the rows'
+// being adjacent) and of the next four rows' (the next call's): a quad's
+// scales are a few lines in a tensor apart from the codes, which no
+// hardware prefetcher follows, and SBLOAD takes a group's at a time, so
+// their misses would otherwise come one group after another. R8 and R10
+// the scratch.
+#define SBPREFETCH(bp, loop) \
+	MOVQ       CX, R8; \
+	SHLQ       $3, R8; \
+	XORQ       R10, R10; \
+loop: \
+	PREFETCHT0 (DX)(R10*1); \
+	PREFETCHT0 (bp)(R10*1); \
+	ADDQ       $64, R10; \
+	CMPQ       R10, R8; \
+	JBE        loop
+
 #define QBLOAD \
 	VMOVDQU64 (SI), Z3; \
 	VMOVDQU64 64(SI), Z4; \
 	VMOVDQU64 128(SI), Z5; \
 	VMOVDQU64 192(SI), Z6
 
-// func qbatchIntB4x4Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
-// writes qbatchIntQ4x4Z's out[4j+r] for rows r = 0..3 and the four inputs
-// j at xb ((cols/32, 4, 4, 16) bytes), cb ((groups, 16) int32, Q8 only).
-TEXT ·qbatchIntB4x4Z(SB), NOSPLIT, $0-96
+// func qbatchIntB4x4Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, y *float32, yStride, ny int)
+// computes qbatchIntQ4x4Z's out[4j+r] for rows r = 0..3 and the four inputs
+// j at xb ((cols/32, 4, 4, 16) bytes), cb ((groups, 16) int32, Q8 only),
+// row r's scales and biases at sc and bs plus r·sstride bytes, of the kind,
+// and stores input j's four outputs at y plus j·yStride bytes, j < ny.
+TEXT ·qbatchIntB4x4Z(SB), NOSPLIT, $0-136
 	MOVQ  q+0(FP), DI
 	MOVQ  rowBytes+8(FP), R13
 	MOVQ  xb+16(FP), SI
 	MOVQ  cb+24(FP), R15
 	MOVQ  dx+32(FP), R9
 	MOVQ  xsum+40(FP), R12
-	MOVQ  sb+48(FP), DX
-	MOVQ  dxStride+56(FP), R14
+	MOVQ  sc+48(FP), DX
+	MOVQ  bs+56(FP), AX
+	MOVQ  sstride+64(FP), CX
+	LEAQ  (CX)(CX*2), R14
+	SBPREFETCH(AX, b44pf)
 	MOVL  $0xaaaa, BX
 	KMOVW BX, K1
-	MOVQ  groups+64(FP), BX
-	MOVQ  gs+72(FP), CX
-	SHRQ  $5, CX
+	MOVQ  groups+88(FP), BX
 	LEAQ  (R13)(R13*2), R11
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
-	CMPB  q4+80(FP), $0
+	CMPB  q4+104(FP), $0
 	JNE   b44q4
-	MOVL  $0x80808080, AX
-	VPBROADCASTD AX, Z7
+	MOVL  $0x80808080, R10
+	VPBROADCASTD R10, Z7
 
 b44q8group:
 	VMOVDQU64 (R15), Z20
@@ -123,7 +199,8 @@ b44q8group:
 	VPXORD    Z18, Z18, Z18
 	VPXORD    Z19, Z19, Z19
 	ADDQ      $64, R15
-	MOVQ      CX, R8
+	MOVQ      gs+96(FP), R8
+	SHRQ      $5, R8
 b44q8unit:
 	QBPREFETCH
 	QBLOAD
@@ -138,8 +215,8 @@ b44q8unit:
 	JMP  b44epi
 
 b44q4:
-	MOVL $0x0f0f0f0f, AX
-	VPBROADCASTD AX, Z7
+	MOVL $0x0f0f0f0f, R10
+	VPBROADCASTD R10, Z7
 b44q4group:
 	VPXORD Z16, Z16, Z16
 	VPXORD Z17, Z17, Z17
@@ -149,7 +226,8 @@ b44q4group:
 	VPXORD Z21, Z21, Z21
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
-	MOVQ   CX, R8
+	MOVQ   gs+96(FP), R8
+	SHRQ   $5, R8
 b44q4unit:
 	QBPREFETCH
 	QBLOAD
@@ -163,6 +241,7 @@ b44q4unit:
 	JNZ  b44q4unit
 
 b44epi:
+	SBLOAD(AX, X3, X6, b44f16, b44bf16, b44sb)
 	// Each row's sum: 256·hi + lo (int32, wrapping: the exact sums).
 	VPSLLD $8, Z16, Z16
 	VPSLLD $8, Z17, Z17
@@ -187,25 +266,40 @@ b44epi:
 	VPERMPS         Z15, Z10, Z15
 	VCVTDQ2PS       Z4, Z4
 	VCVTDQ2PS       Z5, Z5
-	VBROADCASTF32X4 (DX), Z12
+	VSHUFF32X4      $0, Z3, Z3, Z12
 	VMULPS          Z14, Z12, Z12
 	VFMADD231PS     Z12, Z4, Z0
 	VFMADD231PS     Z12, Z5, Z1
-	VBROADCASTF32X4 16(DX), Z13
+	VSHUFF32X4      $0, Z6, Z6, Z13
 	VFMADD231PS     Z13, Z15, Z2
-	ADDQ $32, DX
-	ADDQ R14, R9
-	ADDQ R14, R12
+	MOVQ dxStride+80(FP), R10
+	ADDQ R10, R9
+	ADDQ R10, R12
 	DECQ BX
 	JZ   b44done
-	CMPB q4+80(FP), $0
+	CMPB q4+104(FP), $0
 	JNE  b44q4group
 	JMP  b44q8group
 b44done:
-	VADDPS  Z1, Z0, Z0
-	VADDPS  Z2, Z0, Z0
-	MOVQ    out+88(FP), AX
-	VMOVUPS Z0, (AX)
+	// 128-bit lane j of the totals is input j's four rows: stored at y
+	// plus j·yStride, for the first ny inputs.
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z2, Z0, Z0
+	MOVQ          y+112(FP), AX
+	MOVQ          yStride+120(FP), CX
+	MOVQ          ny+128(FP), BX
+	VMOVUPS       X0, (AX)
+	CMPQ          BX, $1
+	JLE           b44ret
+	VEXTRACTF32X4 $1, Z0, (AX)(CX*1)
+	CMPQ          BX, $2
+	JLE           b44ret
+	VEXTRACTF32X4 $2, Z0, (AX)(CX*2)
+	CMPQ          BX, $3
+	JLE           b44ret
+	LEAQ          (AX)(CX*2), AX
+	VEXTRACTF32X4 $3, Z0, (AX)(CX*1)
+b44ret:
 	VZEROUPPER
 	RET
 
@@ -273,7 +367,8 @@ xbunit:
 // order (QSCALE), its dx and xsum permuted alike (qbatchBDup8); the totals
 // are put back in input order (VPERMQ) at the end. Registers as
 // qbatchIntB4x4Z's, with Z16-Z19 the rows' hi sums of quad 0, Z20-Z23 of
-// quad 1, Z24-Z27 and Z28-Z31 their lo sums, Z0 Z1 the totals (lane 2j+r).
+// quad 1, Z24-Z27 and Z28-Z31 their lo sums, Z0 Z1 the totals (lane 2j+r),
+// and the biases' pointer in the frame (bsp: every register is taken).
 
 #define QB8ROW8(src, h0, l0, h1, l1, c, d) \
 	VBROADCASTI32X4 src, c; \
@@ -295,44 +390,58 @@ xbunit:
 	VPANDD          Z7, c0, c0; \
 	VPANDD          Z7, c1, c1
 
-#define QSCALEB(acc, r, tot) \
+// QSCALEB adds a group's outputs of two rows to tot: s and b their scales
+// and biases in lanes 0-1 (SBLOAD's lanes r, r+1).
+#define QSCALEB(acc, s, b, tot) \
 	VCVTDQ2PS    acc, acc; \
-	VBROADCASTSD r*4(DX), Z12; \
+	VBROADCASTSD s, Z12; \
 	VMULPS       Z14, Z12, Z12; \
 	VFMADD231PS  Z12, acc, tot; \
-	VBROADCASTSD 16+r*4(DX), Z13; \
+	VBROADCASTSD b, Z13; \
 	VFMADD231PS  Z13, Z15, tot
 
-// func qbatchIntB4x8Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum, sb *float32, dxStride, groups, gs int, q4 bool, out *float32)
-// writes qbatchIntQ4x8Z's out[16·(r/2)+2j+r%2] for rows r = 0..3 and the
-// eight inputs j of the two quads at xb, cb (qbatch.xb, cb).
-TEXT ·qbatchIntB4x8Z(SB), NOSPLIT, $0-96
+// YSTORE stores x at the next input's place (AX+CX), or returns when
+// the ny inputs (BX left) are stored.
+#define YSTORE(x, ret) \
+	DECQ    BX; \
+	JLE     ret; \
+	ADDQ    CX, AX; \
+	VMOVUPS x, (AX)
+
+// func qbatchIntB4x8Z(q unsafe.Pointer, rowBytes int, xb *byte, cb *int32, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, dxStride, groups, gs int, q4 bool, y *float32, yStride, ny int)
+// computes qbatchIntQ4x8Z's out[16·(r/2)+2j+r%2] for rows r = 0..3 and the
+// eight inputs j of the two quads at xb, cb (qbatch.xb, cb), the scales
+// and biases as qbatchIntB4x4Z's, and stores input j's four outputs as
+// qbatchIntB4x4Z does, j < ny.
+TEXT ·qbatchIntB4x8Z(SB), NOSPLIT, $8-136
 	MOVQ  q+0(FP), DI
 	MOVQ  rowBytes+8(FP), R13
 	MOVQ  xb+16(FP), SI
 	MOVQ  cb+24(FP), R15
 	MOVQ  dx+32(FP), R9
 	MOVQ  xsum+40(FP), R12
-	MOVQ  sb+48(FP), DX
-	MOVQ  dxStride+56(FP), R14
+	MOVQ  sc+48(FP), DX
+	MOVQ  bs+56(FP), BX
+	MOVQ  BX, bsp-8(SP)
+	MOVQ  sstride+64(FP), CX
+	LEAQ  (CX)(CX*2), R14
+	SBPREFETCH(BX, b48pf)
 	MOVL  $0xaaaa, BX
 	KMOVW BX, K1
-	MOVQ  groups+64(FP), BX
-	MOVQ  gs+72(FP), CX
-	MOVQ  CX, AX
+	MOVQ  groups+88(FP), BX
+	MOVQ  gs+96(FP), AX
 	IMULQ BX, AX
 	SHLQ  $3, AX
-	SHRQ  $5, CX
 	LEAQ  (R13)(R13*2), R11
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
-	CMPB  q4+80(FP), $0
+	CMPB  q4+104(FP), $0
 	JNE   b48q4
 	MOVL  $0x80808080, R10
 	VPBROADCASTD R10, Z7
 
 b48q8group:
-	MOVQ      groups+64(FP), R10
+	MOVQ      groups+88(FP), R10
 	SHLQ      $6, R10
 	VMOVDQU64 (R15), Z24
 	VMOVDQU64 (R15)(R10*1), Z28
@@ -351,7 +460,8 @@ b48q8group:
 	VPXORD    Z22, Z22, Z22
 	VPXORD    Z23, Z23, Z23
 	ADDQ      $64, R15
-	MOVQ      CX, R8
+	MOVQ      gs+96(FP), R8
+	SHRQ      $5, R8
 b48q8unit:
 	QBPREFETCH
 	VMOVDQU64 (SI), Z3
@@ -396,7 +506,8 @@ b48q4group:
 	VPXORD Z29, Z29, Z29
 	VPXORD Z30, Z30, Z30
 	VPXORD Z31, Z31, Z31
-	MOVQ   CX, R8
+	MOVQ   gs+96(FP), R8
+	SHRQ   $5, R8
 b48q4unit:
 	QBPREFETCH
 	QB4CODES((DI), Z8, Z9)
@@ -425,6 +536,9 @@ b48q4unit:
 	JNZ  b48q4unit
 
 b48epi:
+	MOVQ bsp-8(SP), R10
+	SBLOAD(R10, X3, X6, b48f16, b48bf16, b48sb)
+	MOVQ R10, bsp-8(SP)
 	// Each row's sums of each quad: 256·hi + lo.
 	VPSLLD $8, Z16, Z16
 	VPSLLD $8, Z17, Z17
@@ -459,23 +573,45 @@ b48epi:
 	VPERMPS     Z14, Z10, Z14
 	VMOVUPS     (R12), Y15
 	VPERMPS     Z15, Z10, Z15
-	QSCALEB(Z4, 0, Z0)
-	QSCALEB(Z5, 2, Z1)
-	ADDQ $32, DX
-	ADDQ R14, R9
-	ADDQ R14, R12
+	QSCALEB(Z4, X3, X6, Z0)
+	VPSHUFD $0xee, X3, X3
+	VPSHUFD $0xee, X6, X6
+	QSCALEB(Z5, X3, X6, Z1)
+	MOVQ dxStride+80(FP), R10
+	ADDQ R10, R9
+	ADDQ R10, R12
 	DECQ BX
 	JZ   b48done
-	CMPB q4+80(FP), $0
+	CMPB q4+104(FP), $0
 	JNE  b48q4group
 	JMP  b48q8group
 b48done:
-	VMOVDQU64 qbatchBOut8<>(SB), Z10
-	VPERMQ    Z0, Z10, Z0
-	VPERMQ    Z1, Z10, Z1
-	MOVQ      out+88(FP), AX
-	VMOVUPS   Z0, (AX)
-	VMOVUPS   Z1, 64(AX)
+	// Input j's rows 0-1 are qword j of Z0 and rows 2-3 of Z1: input 2k's
+	// four rows 128-bit lane k of Z2, input 2k+1's of Z3, stored at y plus
+	// j·yStride for the first ny inputs (YSTORE).
+	VMOVDQU64   qbatchBOut8<>(SB), Z10
+	VPERMQ      Z0, Z10, Z0
+	VPERMQ      Z1, Z10, Z1
+	VPUNPCKLQDQ Z1, Z0, Z2
+	VPUNPCKHQDQ Z1, Z0, Z3
+	MOVQ        y+112(FP), AX
+	MOVQ        yStride+120(FP), CX
+	MOVQ        ny+128(FP), BX
+	VMOVUPS     X2, (AX)
+	YSTORE(X3, b48ret)
+	VEXTRACTF32X4 $1, Z2, X4
+	YSTORE(X4, b48ret)
+	VEXTRACTF32X4 $1, Z3, X4
+	YSTORE(X4, b48ret)
+	VEXTRACTF32X4 $2, Z2, X4
+	YSTORE(X4, b48ret)
+	VEXTRACTF32X4 $2, Z3, X4
+	YSTORE(X4, b48ret)
+	VEXTRACTF32X4 $3, Z2, X4
+	YSTORE(X4, b48ret)
+	VEXTRACTF32X4 $3, Z3, X4
+	YSTORE(X4, b48ret)
+b48ret:
 	VZEROUPPER
 	RET
 

@@ -15,28 +15,26 @@ func avx512BatchQuads8(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch
 	ng, lanes := cols/gs, qbatchLanes(n)
 	q4 := m.DType == Q4
 	rowBytes := m.codeRowBytes()
-	sb, out := tmp[:8*ng], tmp[8*ng:8*ng+32]
-	sc, bs := tmp[8*ng+32:12*ng+32], tmp[12*ng+32:16*ng+32]
+	// The kernels read the scales and biases as stored, four rows
+	// sstride bytes apart (qintScaleArgs).
+	kind, elem, sc0, bs0 := qintScaleArgs(m)
+	sstride := ng * int(elem)
+	if m.Scales.Len() < r1*ng || m.Biases.Len() < r1*ng {
+		panic("kern: fewer scales or biases than the rows'") // what avx2Widen's slicing caught
+	}
 	r := r0
 	for ; r+4 <= r1; r += 4 {
-		avx2Widen(sc, &m.Scales, r*ng)
-		avx2Widen(bs, &m.Biases, r*ng)
-		interleaveSB4(sb, sc, bs, ng) // (groups, 2, 4)
+		off := uintptr(r*ng) * elem
+		sc, bs := unsafe.Add(sc0, off), unsafe.Add(bs0, off)
 		q := unsafe.Pointer(&m.Q[r*rowBytes])
 		for j := 0; j < lanes; j += 8 {
-			k.quad(q, rowBytes, &b.xb[j*2*cols], &b.cb[j/4*16*ng], &b.dx[j], &b.xs[j], &sb[0], 4*n, ng, gs, q4, &out[0])
-			for i := range min(8, nk-j) {
-				yi := y[(j+i)*rows+r : (j+i)*rows+r+4 : (j+i)*rows+r+4]
-				yi[0], yi[1] = out[2*i], out[2*i+1]
-				yi[2], yi[3] = out[16+2*i], out[16+2*i+1]
-			}
+			ny := min(8, nk-j)
+			_ = y[(j+ny-1)*rows+r+3] // the last output the kernel stores
+			k.quad(q, rowBytes, &b.xb[j*2*cols], &b.cb[j/4*16*ng], &b.dx[j], &b.xs[j], sc, bs, sstride, kind, 4*n, ng, gs, q4, &y[j*rows+r], 4*rows, ny)
 		}
 		if nk-lanes >= 4 {
-			k.quad4(q, rowBytes, &b.xb[lanes*2*cols], &b.cb[lanes/4*16*ng], &b.dx[lanes], &b.xs[lanes], &sb[0], 4*n, ng, gs, q4, &out[0])
-			for i := range 4 {
-				yi := y[(lanes+i)*rows+r : (lanes+i)*rows+r+4 : (lanes+i)*rows+r+4]
-				yi[0], yi[1], yi[2], yi[3] = out[4*i], out[4*i+1], out[4*i+2], out[4*i+3]
-			}
+			_ = y[(lanes+3)*rows+r+3]
+			k.quad4(q, rowBytes, &b.xb[lanes*2*cols], &b.cb[lanes/4*16*ng], &b.dx[lanes], &b.xs[lanes], sc, bs, sstride, kind, 4*n, ng, gs, q4, &y[lanes*rows+r], 4*rows, 4)
 			if lanes+4 < nk {
 				avx2BatchRows(y, m, r, r+4, b, tmp, true, lanes+4)
 			}
