@@ -104,9 +104,21 @@ func measureConcurrency(ctx context.Context, o *Options, label, dir string, leve
 		return nil, err
 	}
 	defer r.Close()
-	// Warm-up: fault in the mapped weights and size the batch's buffers.
-	if _, err := concurrentRun(ctx, r, m.Config.VocabSize, slices.Max(levels), min(8, o.PromptTokens), 4); err != nil {
-		return nil, err
+	// One scheduler per level for all its runs, as the server keeps one per
+	// loaded model: a new one per run would time its learning every run (it
+	// tries a single forward against the batch now and then, more often while
+	// it is new: 4 tries per 128-token run of 4 requests, each 29 ms over a
+	// batched step, 3% of the run). A full-length run on each,
+	// not counted, faults in the mapped weights, sizes the batch's buffers
+	// and does that learning.
+	scheds := make([]*sched.Scheduler, len(levels))
+	for li, n := range levels {
+		scheds[li] = sched.New(r, sched.Config{Slots: n})
+		defer scheds[li].Close()
+		o.Logger.Info("warm-up", "precision", label, "concurrency", n)
+		if _, err := concurrentRun(ctx, scheds[li], r, m.Config.VocabSize, n, o.PromptTokens, o.DecodeTokens); err != nil {
+			return nil, err
+		}
 	}
 	// The levels take turns, run by run, rather than one level's runs after
 	// the other's: single-stream decode is bandwidth-bound and moves with the
@@ -117,7 +129,7 @@ func measureConcurrency(ctx context.Context, o *Options, label, dir string, leve
 	for i := 0; i < o.Runs; i++ {
 		for li, n := range levels {
 			o.Logger.Info("run", "precision", label, "concurrency", n, "run", i+1)
-			c, err := concurrentRun(ctx, r, m.Config.VocabSize, n, o.PromptTokens, o.DecodeTokens)
+			c, err := concurrentRun(ctx, scheds[li], r, m.Config.VocabSize, n, o.PromptTokens, o.DecodeTokens)
 			if err != nil {
 				return nil, err
 			}
@@ -159,11 +171,10 @@ type concurrency struct {
 	busy      time.Duration // the scheduler's time in forward passes
 }
 
-// concurrentRun starts n requests at once through a scheduler of n slots: each
+// concurrentRun starts n requests at once through s (of n slots, idle): each
 // prefills its own prompt, then decodes decode tokens greedily.
-func concurrentRun(ctx context.Context, r model.Runner, vocab, n, prompt, decode int) (concurrency, error) {
-	s := sched.New(r, sched.Config{Slots: n})
-	defer s.Close()
+func concurrentRun(ctx context.Context, s *sched.Scheduler, r model.Runner, vocab, n, prompt, decode int) (concurrency, error) {
+	st0 := s.Stats()
 	base := promptTokens(prompt+n, vocab)
 	c := concurrency{ttft: make([]time.Duration, n)}
 	errs := make([]error, n)
@@ -177,9 +188,9 @@ func concurrentRun(ctx context.Context, r model.Runner, vocab, n, prompt, decode
 	wg.Wait()
 	c.wall, c.cpu = time.Since(start), cpuTime()-cpu
 	st := s.Stats()
-	c.busy = st.Busy
-	if st.Steps > 0 {
-		c.meanBatch = float64(st.StepSeqs) / float64(st.Steps)
+	c.busy = st.Busy - st0.Busy
+	if steps := st.Steps - st0.Steps; steps > 0 {
+		c.meanBatch = float64(st.StepSeqs-st0.StepSeqs) / float64(steps)
 	}
 	for _, err := range errs {
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlx-manager/mlx-manager/engine/cpu"
 	"github.com/mlx-manager/mlx-manager/engine/model"
+	"github.com/mlx-manager/mlx-manager/engine/sched"
 )
 
 var benchPrecision = flag.String("bench-precision", "q8", "precision of the generated model BenchmarkConcurrency runs (DefaultShape, the bench command's cache)")
@@ -38,15 +39,18 @@ func BenchmarkConcurrency(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer r.Close()
-	if _, err := concurrentRun(ctx, r, m.Config.VocabSize, 8, 8, 4); err != nil {
-		b.Fatal(err)
-	}
 	for _, n := range []int{1, 4, 8} {
 		b.Run(fmt.Sprintf("n%d", n), func(b *testing.B) {
+			// As RunConcurrency: one scheduler for every run, warmed up.
+			s := sched.New(r, sched.Config{Slots: n})
+			defer s.Close()
+			if _, err := concurrentRun(ctx, s, r, m.Config.VocabSize, n, defaultConcurrentPrompt, 128); err != nil {
+				b.Fatal(err)
+			}
 			var wall, cpu float64
 			var batch, busy float64
 			for b.Loop() {
-				c, err := concurrentRun(ctx, r, m.Config.VocabSize, n, defaultConcurrentPrompt, 128)
+				c, err := concurrentRun(ctx, s, r, m.Config.VocabSize, n, defaultConcurrentPrompt, 128)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -11,6 +11,8 @@
 // With concurrency levels (RunConcurrency, `bench --concurrency 1,2,4,8`) it
 // starts N requests at once through engine/sched, the engine's continuous
 // batching, and reports their aggregate decode speed and time to first token.
+// Each level keeps one scheduler for all its runs, warmed up by a run that is
+// not counted, as the server keeps one per loaded model.
 //
 // Generated models are written once, sharded, with engine/safetensors into a
 // cache directory and reused while their stamp (bench.json) matches.
