@@ -3,6 +3,7 @@ package sched
 import (
 	"cmp"
 	"context"
+	"runtime"
 	"slices"
 	"time"
 
@@ -16,10 +17,22 @@ type part struct {
 	n  int
 }
 
+// pollAfterStep is how long after a step the loop polls for the running
+// requests' next calls, yielding the processor to them, before it blocks.
+// They come within a few hundred microseconds (sampling, sending the token
+// on), and a loop that blocks for that long lets its core go idle: on a
+// 2-vCPU VM (AMD Zen 5, session 14) the steps that followed such gaps ran 7%
+// slower (4 requests of 128 tokens, Q8: 20.7 against 19.2 ms a step, gaps
+// 0.17 ms either way; aggregate +8 to +14% at 4 and 8 requests, nothing at
+// 1, whose next call comes within 0.05 ms). The polling costs at most this
+// much CPU a step, and nothing once no request is running.
+const pollAfterStep = 500 * time.Microsecond
+
 // loop runs steps until the scheduler closes.
 func (s *Scheduler) loop(ctx context.Context) {
 	defer close(s.done)
 	var last time.Duration
+	var lastEnd time.Time
 	for {
 		s.mu.Lock()
 		straggle := s.cfg.Straggle
@@ -27,21 +40,22 @@ func (s *Scheduler) loop(ctx context.Context) {
 		if straggle == 0 {
 			straggle = min(last, maxStraggle)
 		}
-		parts, ok := s.next(ctx, straggle)
+		parts, ok := s.next(ctx, straggle, lastEnd)
 		if !ok {
 			s.failPending(ErrClosed)
 			return
 		}
 		t0 := time.Now()
 		s.step(ctx, parts)
-		last = time.Since(t0)
+		lastEnd = time.Now()
+		last = lastEnd.Sub(t0)
 	}
 }
 
 // next waits until a step can run and picks its parts: when every running
 // slot (suspended ones aside) has a call waiting, or when straggle has passed
-// since the first did.
-func (s *Scheduler) next(ctx context.Context, straggle time.Duration) ([]part, bool) {
+// since the first did. It polls until pollAfterStep past lastEnd, then blocks.
+func (s *Scheduler) next(ctx context.Context, straggle time.Duration, lastEnd time.Time) ([]part, bool) {
 	var deadline time.Time // zero until a call is waiting
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -68,6 +82,16 @@ func (s *Scheduler) next(ctx context.Context, straggle time.Duration) ([]part, b
 			return parts, true
 		}
 		s.mu.Unlock()
+		if active > 0 && time.Since(lastEnd) < pollAfterStep {
+			select {
+			case <-ctx.Done():
+				return nil, false
+			case <-s.wake:
+			default:
+				runtime.Gosched()
+			}
+			continue
+		}
 		var expired <-chan time.Time
 		if !deadline.IsZero() {
 			timer.Reset(time.Until(deadline))
