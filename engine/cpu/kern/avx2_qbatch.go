@@ -76,10 +76,7 @@ func batchAsm(k *qbatchInts, y []float32, m *Mat, r0, r1 int, b *qbatch, tmp []f
 	r := r0
 	if qi && b.n >= 4 && m.GroupSize <= qbatchPairMaxGroup {
 		switch {
-		case k.quad != nil && m.Scales.DType == m.Biases.DType:
-			// The quad kernels read both in one kind (a matrix with
-			// scales and biases of two types takes the lane2 kernel,
-			// which widens each).
+		case k.quad != nil:
 			r = avx512BatchQuads8(k, y, m, r0, r1, b, tmp)
 		case qbatchLanes(b.n) == 0:
 		case k.lane2 != nil:

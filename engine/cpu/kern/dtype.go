@@ -115,6 +115,18 @@ type Floats struct {
 // checkFinite sets f.finite.
 func (f *Floats) checkFinite() { f.finite = f.DType == F16 && active.finiteF16(f.U16) }
 
+// widened is f as float32 (a copy; f itself when it already is).
+func (f *Floats) widened() Floats {
+	if f.DType == F32 {
+		return *f
+	}
+	out := Floats{DType: F32, F32: make([]float32, f.Len())}
+	for i := range out.F32 {
+		out.F32[i] = f.At(i)
+	}
+	return out
+}
+
 // At returns element i as float32.
 func (f *Floats) At(i int) float32 {
 	switch f.DType {

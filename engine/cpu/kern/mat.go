@@ -106,8 +106,14 @@ func (m *Mat) checkQuant() error {
 		if f.Len() != groups {
 			return fmt.Errorf("%s matrix has %d scales/biases, want %d: %w", m.DType, f.Len(), groups, ErrShape)
 		}
-		f.checkFinite()
 	}
+	// The integer kernels read scales and biases in one type (the scales'):
+	// a checkpoint that stores them in two gets both as float32, exactly.
+	if m.Scales.DType != m.Biases.DType {
+		m.Scales, m.Biases = m.Scales.widened(), m.Biases.widened()
+	}
+	m.Scales.checkFinite()
+	m.Biases.checkFinite()
 	return nil
 }
 

@@ -221,3 +221,46 @@ func TestExecQintNonFinite(t *testing.T) {
 		}
 	})
 }
+
+// TestMixedScaleTypes: a checkpoint may store scales and biases in two types.
+// Check gives both as float32 (the integer kernels read them in one type),
+// and every product, lone and batched, float and integer input, equals the
+// one from the same values stored in one type, bit for bit.
+func TestMixedScaleTypes(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		pool := NewPool(2)
+		defer pool.Close()
+		rng := rand.New(rand.NewPCG(14, 14))
+		for _, d := range []DType{Q8, Q4} {
+			for _, sd := range []DType{F16, BF16} {
+				one := randMat(rng, d, 36, 256, 64, sd)
+				mixed := *one
+				mixed.Biases = one.Biases.widened() // same values, float32
+				if mixed.Biases.DType != F32 {
+					t.Fatal("widened biases are not float32")
+				}
+				if err := mixed.Check(); err != nil {
+					t.Fatal(err)
+				}
+				if mixed.Scales.DType != F32 || mixed.Biases.DType != F32 {
+					t.Fatalf("%s/%s: Check left scales %s, biases %s", d, sd, mixed.Scales.DType, mixed.Biases.DType)
+				}
+				for _, intIn := range []bool{false, true} {
+					e := NewExec(pool)
+					e.SetIntInput(intIn)
+					for _, n := range []int{1, 2, 4, 5, 8, 9} {
+						x := randVec(rng, n*one.Cols)
+						want, got := make([]float32, n*one.Rows), make([]float32, n*one.Rows)
+						e.MatMul(want, one, x, n)
+						e.MatMul(got, &mixed, x, n)
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s %s scales, int input %v, n=%d: output %d is %v, %v with one type", d, sd, intIn, n, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
