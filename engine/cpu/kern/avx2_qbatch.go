@@ -216,9 +216,9 @@ func qbatchSB4(sb, sc, bs *float32, ng, groups int)
 // interleaveSB4 writes four rows' scales and biases, sc and bs ((4, ng)
 // each), into sb as the AVX2 lane kernel (qbatchIntT4x8) reads them, (ng,
 // 2, 4): the groups in fours by qbatchSB4, the rest here. (The avx512
-// set's quad kernels read the scales as stored, in their loop.) In Go this loop, eight
-// bounds-checked moves a group, was ~8% of a Q4 step of four sequences
-// (pprof, BenchmarkDecodeBatch).
+// set's quad kernels read the scales as stored, in their loop.) In Go
+// this loop, eight bounds-checked moves a group, was ~8% of a Q4 step of
+// four sequences (pprof, BenchmarkDecodeBatch).
 func interleaveSB4(sb, sc, bs []float32, ng int) {
 	_, _, _ = sb[8*ng-1], sc[4*ng-1], bs[4*ng-1]
 	g4 := ng &^ 3
