@@ -1,0 +1,389 @@
+//go:build goexperiment.simd && amd64
+
+#include "textflag.h"
+
+// Attention over a half KV cache on AVX-512, a block of positions per call
+// (avx512_attnf16.go): avx2_attnf16_amd64.s's kernels with zmm registers,
+// sixteen halves per VCVTPH2PS.
+
+// Scores: per position a 16-lane accumulator, folded to 8 lanes (lane i +
+// lane i+8) and then reduced as f16cScores reduces its 8 lanes, the same
+// in the four-position and the one-position paths.
+
+// func z16Scores(s *float32, q *float32, k *uint16, stride, n, hd int)
+TEXT ·z16Scores(SB), NOSPLIT, $0-48
+	MOVQ s+0(FP), BX
+	MOVQ q+8(FP), SI
+	MOVQ k+16(FP), DI
+	MOVQ stride+24(FP), R8
+	SHLQ $1, R8 // bytes per row
+	MOVQ n+32(FP), CX
+	MOVQ hd+40(FP), DX
+	SHLQ $1, DX // bytes of halves per row
+zs4:
+	CMPQ CX, $4
+	JLT  zs1
+	LEAQ (DI)(R8*1), R9
+	LEAQ (DI)(R8*2), R10
+	LEAQ (R10)(R8*1), R11
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORQ AX, AX
+zs4inner:
+	VMOVUPS (SI)(AX*2), Z8
+	VCVTPH2PS (DI)(AX*1), Z4
+	VCVTPH2PS (R9)(AX*1), Z5
+	VCVTPH2PS (R10)(AX*1), Z6
+	VCVTPH2PS (R11)(AX*1), Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	ADDQ $32, AX
+	CMPQ AX, DX
+	JLT  zs4inner
+	VEXTRACTF64X4 $1, Z0, Y4
+	VEXTRACTF64X4 $1, Z1, Y5
+	VEXTRACTF64X4 $1, Z2, Y6
+	VEXTRACTF64X4 $1, Z3, Y7
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, (BX)
+	ADDQ $16, BX
+	LEAQ (R11)(R8*1), DI
+	SUBQ $4, CX
+	JMP  zs4
+zs1:
+	CMPQ CX, $0
+	JLE  zsdone
+	VPXORD Z0, Z0, Z0
+	XORQ AX, AX
+zs1inner:
+	VCVTPH2PS (DI)(AX*1), Z4
+	VFMADD231PS (SI)(AX*2), Z4, Z0
+	ADDQ $32, AX
+	CMPQ AX, DX
+	JLT  zs1inner
+	VEXTRACTF64X4 $1, Z0, Y4
+	VADDPS Y4, Y0, Y0
+	VHADDPS Y0, Y0, Y0
+	VHADDPS Y0, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	MOVSS X0, (BX)
+	ADDQ $4, BX
+	ADDQ R8, DI
+	DECQ CX
+	JMP  zs1
+zsdone:
+	VZEROUPPER
+	RET
+
+// z16Scores3 is z16Scores for three heads sharing the rows of k, as
+// f16cScores3: whole fours of positions only, per head and position the
+// operations of z16Scores' four-position path.
+
+// func z16Scores3(s *float32, ns int, q *float32, qs int, k *uint16, stride, n, hd int)
+TEXT ·z16Scores3(SB), NOSPLIT, $0-64
+	MOVQ s+0(FP), BX
+	MOVQ ns+8(FP), R12
+	SHLQ $2, R12 // bytes between heads' scores
+	MOVQ q+16(FP), SI
+	MOVQ qs+24(FP), R13
+	SHLQ $2, R13
+	LEAQ (SI)(R13*1), R14
+	LEAQ (R14)(R13*1), R15
+	MOVQ k+32(FP), DI
+	MOVQ stride+40(FP), R8
+	SHLQ $1, R8 // bytes per row
+	MOVQ n+48(FP), CX
+	MOVQ hd+56(FP), DX
+	SHLQ $1, DX // bytes of halves per row
+z3four:
+	CMPQ CX, $4
+	JLT  z3done
+	LEAQ (DI)(R8*1), R9
+	LEAQ (DI)(R8*2), R10
+	LEAQ (R10)(R8*1), R11
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	XORQ AX, AX
+z3inner:
+	VCVTPH2PS (DI)(AX*1), Z12
+	VCVTPH2PS (R9)(AX*1), Z13
+	VCVTPH2PS (R10)(AX*1), Z14
+	VCVTPH2PS (R11)(AX*1), Z15
+	VMOVUPS (SI)(AX*2), Z16
+	VMOVUPS (R14)(AX*2), Z17
+	VMOVUPS (R15)(AX*2), Z18
+	VFMADD231PS Z16, Z12, Z0
+	VFMADD231PS Z16, Z13, Z1
+	VFMADD231PS Z16, Z14, Z2
+	VFMADD231PS Z16, Z15, Z3
+	VFMADD231PS Z17, Z12, Z4
+	VFMADD231PS Z17, Z13, Z5
+	VFMADD231PS Z17, Z14, Z6
+	VFMADD231PS Z17, Z15, Z7
+	VFMADD231PS Z18, Z12, Z8
+	VFMADD231PS Z18, Z13, Z9
+	VFMADD231PS Z18, Z14, Z10
+	VFMADD231PS Z18, Z15, Z11
+	ADDQ $32, AX
+	CMPQ AX, DX
+	JLT  z3inner
+	// fold each accumulator to 8 lanes, then f16cScores3's reduction
+	VEXTRACTF64X4 $1, Z0, Y12
+	VADDPS Y12, Y0, Y0
+	VEXTRACTF64X4 $1, Z1, Y12
+	VADDPS Y12, Y1, Y1
+	VEXTRACTF64X4 $1, Z2, Y12
+	VADDPS Y12, Y2, Y2
+	VEXTRACTF64X4 $1, Z3, Y12
+	VADDPS Y12, Y3, Y3
+	VEXTRACTF64X4 $1, Z4, Y12
+	VADDPS Y12, Y4, Y4
+	VEXTRACTF64X4 $1, Z5, Y12
+	VADDPS Y12, Y5, Y5
+	VEXTRACTF64X4 $1, Z6, Y12
+	VADDPS Y12, Y6, Y6
+	VEXTRACTF64X4 $1, Z7, Y12
+	VADDPS Y12, Y7, Y7
+	VEXTRACTF64X4 $1, Z8, Y12
+	VADDPS Y12, Y8, Y8
+	VEXTRACTF64X4 $1, Z9, Y12
+	VADDPS Y12, Y9, Y9
+	VEXTRACTF64X4 $1, Z10, Y12
+	VADDPS Y12, Y10, Y10
+	VEXTRACTF64X4 $1, Z11, Y12
+	VADDPS Y12, Y11, Y11
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, (BX)
+	VHADDPS Y5, Y4, Y4
+	VHADDPS Y7, Y6, Y6
+	VHADDPS Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS X5, X4, X4
+	VMOVUPS X4, (BX)(R12*1)
+	VHADDPS Y9, Y8, Y8
+	VHADDPS Y11, Y10, Y10
+	VHADDPS Y10, Y8, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VADDPS X9, X8, X8
+	VMOVUPS X8, (BX)(R12*2)
+	ADDQ $16, BX
+	LEAQ (R11)(R8*1), DI
+	SUBQ $4, CX
+	JMP  z3four
+z3done:
+	VZEROUPPER
+	RET
+
+// Values: per lane one FMA per position in position order, from out's
+// value, as f16cValues: the same bits as the AVX2 kernels.
+
+// func z16Values(out *float32, w *float32, v *uint16, stride, n, hd int)
+TEXT ·z16Values(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), BX
+	MOVQ w+8(FP), SI
+	MOVQ v+16(FP), DI
+	MOVQ stride+24(FP), R8
+	SHLQ $1, R8
+	MOVQ n+32(FP), CX
+	MOVQ hd+40(FP), DX
+zv64:
+	CMPQ DX, $64
+	JLT  zv16
+	VMOVUPS (BX), Z0
+	VMOVUPS 64(BX), Z1
+	VMOVUPS 128(BX), Z2
+	VMOVUPS 192(BX), Z3
+	MOVQ DI, R9
+	XORQ AX, AX
+zv64inner:
+	CMPQ AX, CX
+	JGE  zv64store
+	VBROADCASTSS (SI)(AX*4), Z8
+	VCVTPH2PS (R9), Z4
+	VCVTPH2PS 32(R9), Z5
+	VCVTPH2PS 64(R9), Z6
+	VCVTPH2PS 96(R9), Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	ADDQ R8, R9
+	INCQ AX
+	JMP  zv64inner
+zv64store:
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, 64(BX)
+	VMOVUPS Z2, 128(BX)
+	VMOVUPS Z3, 192(BX)
+	ADDQ $256, BX
+	ADDQ $128, DI
+	SUBQ $64, DX
+	JMP  zv64
+zv16:
+	CMPQ DX, $16
+	JLT  zvdone
+	VMOVUPS (BX), Z0
+	MOVQ DI, R9
+	XORQ AX, AX
+zv16inner:
+	CMPQ AX, CX
+	JGE  zv16store
+	VBROADCASTSS (SI)(AX*4), Z8
+	VCVTPH2PS (R9), Z4
+	VFMADD231PS Z8, Z4, Z0
+	ADDQ R8, R9
+	INCQ AX
+	JMP  zv16inner
+zv16store:
+	VMOVUPS Z0, (BX)
+	ADDQ $64, BX
+	ADDQ $32, DI
+	SUBQ $16, DX
+	JMP  zv16
+zvdone:
+	VZEROUPPER
+	RET
+
+// z16Values3 is z16Values for three heads sharing the rows of v, as
+// f16cValues3: each row converted once and added, weighted by w + h·ws
+// floats, to out + h·os floats; 64 columns at a time, then 16.
+
+// func z16Values3(out *float32, os int, w *float32, ws int, v *uint16, stride, n, hd int)
+TEXT ·z16Values3(SB), NOSPLIT, $0-64
+	MOVQ out+0(FP), BX
+	MOVQ os+8(FP), R12
+	SHLQ $2, R12
+	MOVQ w+16(FP), SI
+	MOVQ ws+24(FP), R13
+	SHLQ $2, R13
+	LEAQ (SI)(R13*1), R14
+	LEAQ (R14)(R13*1), R15
+	MOVQ v+32(FP), DI
+	MOVQ stride+40(FP), R8
+	SHLQ $1, R8
+	MOVQ n+48(FP), CX
+	MOVQ hd+56(FP), DX
+	LEAQ (BX)(R12*1), R10 // head 1's out
+	LEAQ (R10)(R12*1), R11 // head 2's out
+z3v64:
+	CMPQ DX, $64
+	JLT  z3v16
+	VMOVUPS (BX), Z0
+	VMOVUPS 64(BX), Z1
+	VMOVUPS 128(BX), Z2
+	VMOVUPS 192(BX), Z3
+	VMOVUPS (R10), Z4
+	VMOVUPS 64(R10), Z5
+	VMOVUPS 128(R10), Z6
+	VMOVUPS 192(R10), Z7
+	VMOVUPS (R11), Z8
+	VMOVUPS 64(R11), Z9
+	VMOVUPS 128(R11), Z10
+	VMOVUPS 192(R11), Z11
+	MOVQ DI, R9
+	XORQ AX, AX
+z3v64inner:
+	CMPQ AX, CX
+	JGE  z3v64store
+	VCVTPH2PS (R9), Z12
+	VCVTPH2PS 32(R9), Z13
+	VCVTPH2PS 64(R9), Z14
+	VCVTPH2PS 96(R9), Z15
+	VBROADCASTSS (SI)(AX*4), Z16
+	VBROADCASTSS (R14)(AX*4), Z17
+	VBROADCASTSS (R15)(AX*4), Z18
+	VFMADD231PS Z16, Z12, Z0
+	VFMADD231PS Z16, Z13, Z1
+	VFMADD231PS Z16, Z14, Z2
+	VFMADD231PS Z16, Z15, Z3
+	VFMADD231PS Z17, Z12, Z4
+	VFMADD231PS Z17, Z13, Z5
+	VFMADD231PS Z17, Z14, Z6
+	VFMADD231PS Z17, Z15, Z7
+	VFMADD231PS Z18, Z12, Z8
+	VFMADD231PS Z18, Z13, Z9
+	VFMADD231PS Z18, Z14, Z10
+	VFMADD231PS Z18, Z15, Z11
+	ADDQ R8, R9
+	INCQ AX
+	JMP  z3v64inner
+z3v64store:
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, 64(BX)
+	VMOVUPS Z2, 128(BX)
+	VMOVUPS Z3, 192(BX)
+	VMOVUPS Z4, (R10)
+	VMOVUPS Z5, 64(R10)
+	VMOVUPS Z6, 128(R10)
+	VMOVUPS Z7, 192(R10)
+	VMOVUPS Z8, (R11)
+	VMOVUPS Z9, 64(R11)
+	VMOVUPS Z10, 128(R11)
+	VMOVUPS Z11, 192(R11)
+	ADDQ $256, BX
+	ADDQ $256, R10
+	ADDQ $256, R11
+	ADDQ $128, DI
+	SUBQ $64, DX
+	JMP  z3v64
+z3v16:
+	CMPQ DX, $16
+	JLT  z3vdone
+	VMOVUPS (BX), Z0
+	VMOVUPS (R10), Z4
+	VMOVUPS (R11), Z8
+	MOVQ DI, R9
+	XORQ AX, AX
+z3v16inner:
+	CMPQ AX, CX
+	JGE  z3v16store
+	VCVTPH2PS (R9), Z12
+	VBROADCASTSS (SI)(AX*4), Z16
+	VBROADCASTSS (R14)(AX*4), Z17
+	VBROADCASTSS (R15)(AX*4), Z18
+	VFMADD231PS Z16, Z12, Z0
+	VFMADD231PS Z17, Z12, Z4
+	VFMADD231PS Z18, Z12, Z8
+	ADDQ R8, R9
+	INCQ AX
+	JMP  z3v16inner
+z3v16store:
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z4, (R10)
+	VMOVUPS Z8, (R11)
+	ADDQ $64, BX
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $32, DI
+	SUBQ $16, DX
+	JMP  z3v16
+z3vdone:
+	VZEROUPPER
+	RET
