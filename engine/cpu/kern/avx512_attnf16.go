@@ -5,9 +5,10 @@ package kern
 // Attention over a half KV cache on AVX-512 (avx512_attnf16_amd64.s): the
 // AVX2 kernels of avx2_attnf16.go with zmm registers, sixteen halves per
 // conversion and per FMA, for head sizes that are a multiple of 16 (others
-// take the AVX2 kernels). Scores fold each position's 16 lanes to 8 (lane
-// i + lane i+8) and then reduce them as the AVX2 kernels do, in the
-// four-position and the one-position paths alike, so a position's score is
+// take the AVX2 kernels). Scores reduce each position's 16 lanes by one
+// tree (RED4: 128-bit chunks (c0+c2)+(c1+c3), then that sum's lanes
+// (l0+l2)+(l1+l3)), four positions at a time with shuffles instead of
+// horizontal adds, and a lone position by the same tree, so its score is
 // the same bits wherever it falls in a call. Values run one FMA per
 // position and lane in position order as the AVX2 kernels: the same bits.
 

@@ -2,13 +2,55 @@
 
 #include "textflag.h"
 
+// The lane order that turns four positions' 4-lane sums, one 128-bit
+// chunk each, into four chunks of one lane per position.
+DATA z16ScoreIdx<>+0(SB)/4, $0
+DATA z16ScoreIdx<>+4(SB)/4, $4
+DATA z16ScoreIdx<>+8(SB)/4, $8
+DATA z16ScoreIdx<>+12(SB)/4, $12
+DATA z16ScoreIdx<>+16(SB)/4, $1
+DATA z16ScoreIdx<>+20(SB)/4, $5
+DATA z16ScoreIdx<>+24(SB)/4, $9
+DATA z16ScoreIdx<>+28(SB)/4, $13
+DATA z16ScoreIdx<>+32(SB)/4, $2
+DATA z16ScoreIdx<>+36(SB)/4, $6
+DATA z16ScoreIdx<>+40(SB)/4, $10
+DATA z16ScoreIdx<>+44(SB)/4, $14
+DATA z16ScoreIdx<>+48(SB)/4, $3
+DATA z16ScoreIdx<>+52(SB)/4, $7
+DATA z16ScoreIdx<>+56(SB)/4, $11
+DATA z16ScoreIdx<>+60(SB)/4, $15
+GLOBL z16ScoreIdx<>(SB), RODATA|NOPTR, $64
+
+// RED4 reduces the 16-lane accumulators of four positions A, B, C, D to
+// their four scores in XA (A's first), the same tree for every position
+// and independent of the others: the 128-bit chunks c0..c3 as
+// (c0+c2)+(c1+c3), then that sum's lanes l0..l3 as (l0+l2)+(l1+l3). IDX
+// holds z16ScoreIdx; T1, T2 (XT1 the low quarter of T1) are clobbered, as
+// are B, C, D.
+#define RED4(A, B, C, D, YA, XA, T1, T2, YT1, XT1, IDX) \
+	VSHUFF64X2 $0x44, B, A, T1 \
+	VSHUFF64X2 $0xEE, B, A, T2 \
+	VADDPS T2, T1, A \
+	VSHUFF64X2 $0x44, D, C, T1 \
+	VSHUFF64X2 $0xEE, D, C, T2 \
+	VADDPS T2, T1, C \
+	VSHUFF64X2 $0x88, C, A, T1 \
+	VSHUFF64X2 $0xDD, C, A, T2 \
+	VADDPS T2, T1, A \
+	VPERMPS A, IDX, A \
+	VEXTRACTF64X4 $1, A, YT1 \
+	VADDPS YT1, YA, YA \
+	VEXTRACTF128 $1, YA, XT1 \
+	VADDPS XT1, XA, XA
+
 // Attention over a half KV cache on AVX-512, a block of positions per call
 // (avx512_attnf16.go): avx2_attnf16_amd64.s's kernels with zmm registers,
 // sixteen halves per VCVTPH2PS.
 
-// Scores: per position a 16-lane accumulator, folded to 8 lanes (lane i +
-// lane i+8) and then reduced as f16cScores reduces its 8 lanes, the same
-// in the four-position and the one-position paths.
+// Scores: per position a 16-lane accumulator, four positions reduced
+// together by RED4; a lone position goes through RED4 beside three zero
+// accumulators, so its score is the bits it would get among four.
 
 // func z16Scores(s *float32, q *float32, k *uint16, stride, n, hd int)
 TEXT ·z16Scores(SB), NOSPLIT, $0-48
@@ -20,6 +62,7 @@ TEXT ·z16Scores(SB), NOSPLIT, $0-48
 	MOVQ n+32(FP), CX
 	MOVQ hd+40(FP), DX
 	SHLQ $1, DX // bytes of halves per row
+	VMOVUPS z16ScoreIdx<>(SB), Z31
 zs4:
 	CMPQ CX, $4
 	JLT  zs1
@@ -44,19 +87,7 @@ zs4inner:
 	ADDQ $32, AX
 	CMPQ AX, DX
 	JLT  zs4inner
-	VEXTRACTF64X4 $1, Z0, Y4
-	VEXTRACTF64X4 $1, Z1, Y5
-	VEXTRACTF64X4 $1, Z2, Y6
-	VEXTRACTF64X4 $1, Z3, Y7
-	VADDPS Y4, Y0, Y0
-	VADDPS Y5, Y1, Y1
-	VADDPS Y6, Y2, Y2
-	VADDPS Y7, Y3, Y3
-	VHADDPS Y1, Y0, Y0
-	VHADDPS Y3, Y2, Y2
-	VHADDPS Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
+	RED4(Z0, Z1, Z2, Z3, Y0, X0, Z4, Z5, Y4, X4, Z31)
 	VMOVUPS X0, (BX)
 	ADDQ $16, BX
 	LEAQ (R11)(R8*1), DI
@@ -73,12 +104,10 @@ zs1inner:
 	ADDQ $32, AX
 	CMPQ AX, DX
 	JLT  zs1inner
-	VEXTRACTF64X4 $1, Z0, Y4
-	VADDPS Y4, Y0, Y0
-	VHADDPS Y0, Y0, Y0
-	VHADDPS Y0, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	RED4(Z0, Z1, Z2, Z3, Y0, X0, Z4, Z5, Y4, X4, Z31)
 	MOVSS X0, (BX)
 	ADDQ $4, BX
 	ADDQ R8, DI
@@ -108,6 +137,7 @@ TEXT ·z16Scores3(SB), NOSPLIT, $0-64
 	MOVQ n+48(FP), CX
 	MOVQ hd+56(FP), DX
 	SHLQ $1, DX // bytes of halves per row
+	VMOVUPS z16ScoreIdx<>(SB), Z31
 z3four:
 	CMPQ CX, $4
 	JLT  z3done
@@ -150,48 +180,11 @@ z3inner:
 	ADDQ $32, AX
 	CMPQ AX, DX
 	JLT  z3inner
-	// fold each accumulator to 8 lanes, then f16cScores3's reduction
-	VEXTRACTF64X4 $1, Z0, Y12
-	VADDPS Y12, Y0, Y0
-	VEXTRACTF64X4 $1, Z1, Y12
-	VADDPS Y12, Y1, Y1
-	VEXTRACTF64X4 $1, Z2, Y12
-	VADDPS Y12, Y2, Y2
-	VEXTRACTF64X4 $1, Z3, Y12
-	VADDPS Y12, Y3, Y3
-	VEXTRACTF64X4 $1, Z4, Y12
-	VADDPS Y12, Y4, Y4
-	VEXTRACTF64X4 $1, Z5, Y12
-	VADDPS Y12, Y5, Y5
-	VEXTRACTF64X4 $1, Z6, Y12
-	VADDPS Y12, Y6, Y6
-	VEXTRACTF64X4 $1, Z7, Y12
-	VADDPS Y12, Y7, Y7
-	VEXTRACTF64X4 $1, Z8, Y12
-	VADDPS Y12, Y8, Y8
-	VEXTRACTF64X4 $1, Z9, Y12
-	VADDPS Y12, Y9, Y9
-	VEXTRACTF64X4 $1, Z10, Y12
-	VADDPS Y12, Y10, Y10
-	VEXTRACTF64X4 $1, Z11, Y12
-	VADDPS Y12, Y11, Y11
-	VHADDPS Y1, Y0, Y0
-	VHADDPS Y3, Y2, Y2
-	VHADDPS Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
+	RED4(Z0, Z1, Z2, Z3, Y0, X0, Z12, Z13, Y12, X12, Z31)
 	VMOVUPS X0, (BX)
-	VHADDPS Y5, Y4, Y4
-	VHADDPS Y7, Y6, Y6
-	VHADDPS Y6, Y4, Y4
-	VEXTRACTF128 $1, Y4, X5
-	VADDPS X5, X4, X4
+	RED4(Z4, Z5, Z6, Z7, Y4, X4, Z12, Z13, Y12, X12, Z31)
 	VMOVUPS X4, (BX)(R12*1)
-	VHADDPS Y9, Y8, Y8
-	VHADDPS Y11, Y10, Y10
-	VHADDPS Y10, Y8, Y8
-	VEXTRACTF128 $1, Y8, X9
-	VADDPS X9, X8, X8
+	RED4(Z8, Z9, Z10, Z11, Y8, X8, Z12, Z13, Y12, X12, Z31)
 	VMOVUPS X8, (BX)(R12*2)
 	ADDQ $16, BX
 	LEAQ (R11)(R8*1), DI
