@@ -238,6 +238,8 @@ func TestAttention(t *testing.T) {
 		{"sinks-softcap-f16", Attn{Heads: 4, KVHeads: 1, HeadDim: 48, Softcap: 3, Sinks: testSinks(4)}, 2, 20, true, 2e-3},
 		{"f16-hd80-window", Attn{Heads: 4, KVHeads: 1, HeadDim: 80, Window: 21}, 6, 50, true, 2e-3},
 		{"f16-hd20", Attn{Heads: 4, KVHeads: 2, HeadDim: 20}, 5, 9, true, 2e-3},
+		{"f16-hd128-gqa", Attn{Heads: 6, KVHeads: 2, HeadDim: 128}, 2, 45, true, 2e-3},
+		{"f16-hd96-gqa", Attn{Heads: 3, KVHeads: 1, HeadDim: 96, Window: 30}, 1, 70, true, 2e-3},
 		// Prompts of 16 queries and more go through the micro-kernel
 		// (attngemm.go) where the set has it: a partial block and a
 		// partial tile of six, two blocks, caps and sinks; a window and

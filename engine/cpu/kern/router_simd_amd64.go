@@ -70,10 +70,11 @@ var avx512Impl = &impl{
 	// Decode's attention over an F16 cache (attnf16.go).
 	maxOf: avx2Max,
 
-	attnScoresF16:   avx2AttnScoresF16,
-	attnValuesF16:   avx2AttnValuesF16,
-	attnScoresF16x3: avx2AttnScoresF16x3,
-	attnValuesF16x3: avx2AttnValuesF16x3,
+	// zmm versions of the AVX2 kernels (avx512_attnf16.go, design.md).
+	attnScoresF16:   avx512AttnScoresF16,
+	attnValuesF16:   avx512AttnValuesF16,
+	attnScoresF16x3: avx512AttnScoresF16x3,
+	attnValuesF16x3: avx512AttnValuesF16x3,
 	f32ToF16:        avx2F32ToF16,
 }
 
