@@ -121,9 +121,7 @@ func (f *Floats) widened() Floats {
 		return *f
 	}
 	out := Floats{DType: F32, F32: make([]float32, f.Len())}
-	for i := range out.F32 {
-		out.F32[i] = f.At(i)
-	}
+	floatsRun(out.F32, f, 0)
 	return out
 }
 
