@@ -36,5 +36,6 @@ func mapFile(path string) ([]byte, func() error, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("mmap: %w", err)
 	}
+	adviseHuge(b)
 	return b, func() error { return unix.Munmap(b) }, nil
 }
