@@ -63,10 +63,11 @@ type Result struct {
 	CPUPrefillTokS float64 `json:"cpu_prefill_tok_s,omitempty"`
 	CPUDecodeTokS  float64 `json:"cpu_decode_tok_s,omitempty"`
 	// BandwidthGBs is WeightsBytes × DecodeTokS: the memory traffic decode
-	// sustains; BandwidthFraction divides it by the STREAM triad figure.
+	// sustains; BandwidthFraction divides each run's by the STREAM triad
+	// measured right after that run.
 	BandwidthGBs      float64 `json:"bandwidth_gbs"`
-	BandwidthFraction float64 `json:"bandwidth_fraction"`
-	MachineGBs        float64 `json:"machine_gbs"` // STREAM triad measured right after the model's runs
+	BandwidthFraction float64 `json:"bandwidth_fraction"` // median of each run's decode against the triad right after it
+	MachineGBs        float64 `json:"machine_gbs"`        // median of the STREAM triads measured right after each run
 	Threads           int     `json:"threads"`
 	Runs              int     `json:"runs"`
 }
@@ -209,7 +210,7 @@ func measure(ctx context.Context, o *Options, label, dir string) (Result, error)
 	if _, err := timeRun(ctx, r, prompt[:min(32, len(prompt))], 4); err != nil {
 		return res, err
 	}
-	var prefill, decode, ttft, cpuPre, cpuDec []float64
+	var prefill, decode, ttft, cpuPre, cpuDec, triads, fractions []float64
 	for i := 0; i < o.Runs; i++ {
 		o.Logger.Info("run", "precision", label, "run", i+1)
 		t, err := timeRun(ctx, r, prompt, o.DecodeTokens)
@@ -218,10 +219,24 @@ func measure(ctx context.Context, o *Options, label, dir string) (Result, error)
 		}
 		prefill = append(prefill, float64(len(prompt))/t.pre.Seconds())
 		ttft = append(ttft, float64(t.pre.Microseconds())/1e3)
-		decode = append(decode, float64(o.DecodeTokens)/t.dec.Seconds())
+		dec := float64(o.DecodeTokens) / t.dec.Seconds()
+		decode = append(decode, dec)
 		if t.cpuPre > 0 && t.cpuDec > 0 {
 			cpuPre = append(cpuPre, float64(len(prompt)*res.Threads)/t.cpuPre.Seconds())
 			cpuDec = append(cpuDec, float64(o.DecodeTokens*res.Threads)/t.cpuDec.Seconds())
+		}
+		res.PeakRSSMB = max(res.PeakRSSMB, peakRSSMB())
+		// The triad right after each run's decode, and each run's fraction
+		// against its own triad: the host's memory traffic moves this
+		// machine's bandwidth by a third within minutes (and a VM's by
+		// more), so a figure taken a minute away says as much about the host
+		// as about decode.
+		gbs := Triad(0)
+		debug.FreeOSMemory()
+		resetPeakRSS() // the triad's arrays are not the model's peak
+		triads = append(triads, gbs)
+		if gbs > 0 {
+			fractions = append(fractions, float64(res.WeightsBytes)*dec/1e9/gbs)
 		}
 	}
 	res.PrefillTokS, res.PrefillMin, res.PrefillMax = spread(prefill)
@@ -230,17 +245,8 @@ func measure(ctx context.Context, o *Options, label, dir string) (Result, error)
 	res.CPUDecodeTokS, _, _ = spread(cpuDec)
 	res.TTFTMs, _, _ = spread(ttft)
 	res.BandwidthGBs = float64(res.WeightsBytes) * res.DecodeTokS / 1e9
-	res.PeakRSSMB = peakRSSMB()
-	// The triad right after this model's runs, not once for every model:
-	// the host's memory traffic moves the machine's bandwidth by a third
-	// within minutes, and a fraction of a figure taken earlier says as much
-	// about the host as about decode.
-	o.Logger.Info("measuring memory bandwidth (STREAM triad)", "precision", label)
-	res.MachineGBs = Triad(0)
-	debug.FreeOSMemory()
-	if res.MachineGBs > 0 {
-		res.BandwidthFraction = res.BandwidthGBs / res.MachineGBs
-	}
+	res.MachineGBs, _, _ = spread(triads)
+	res.BandwidthFraction, _, _ = spread(fractions)
 	return res, nil
 }
 
