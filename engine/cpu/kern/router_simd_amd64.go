@@ -7,8 +7,8 @@ import "simd/archsimd"
 var avx512Impl = &impl{
 	name:       "avx512",
 	rowsF32:    avx512RowsF32,
-	rowsF16:    avx2RowsF16, // from memory faster than avx512RowsF16 (design.md)
-	rowsBF16:   avx2RowsBF16,
+	rowsF16:    avx512RowsF16,
+	rowsBF16:   avx512RowsBF16,
 	rowsQ8:     avx512RowsQ8,
 	rowsQ4:     avx512RowsQ4,
 	prepQ:      avx512PrepQ,
