@@ -1,18 +1,12 @@
 //go:build goexperiment.simd && amd64
 
 #include "textflag.h"
+#include "halfdot_amd64.h"
 
 // AVX2 decode kernels in assembly: the conversions they need (F16C's
 // VCVTPH2PS, byte → dword widening straight from memory) either do not
 // exist in simd/archsimd or compile to several times the instructions.
 // Declarations and the reasons are in avx2_asm.go.
-
-// HSUM_Y0 adds the 8 lanes of Y0 into X0's low float.
-#define HSUM_Y0 \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
-	VHADDPS X0, X0, X0; \
-	VHADDPS X0, X0, X0
 
 // func f16cDot(x *float32, w *uint16, n int) float32
 TEXT ·f16cDot(SB), NOSPLIT, $0-28
@@ -41,18 +35,10 @@ f16loop32:
 f16loop8:
 	CMPQ CX, $8
 	JLT  f16done
-	VCVTPH2PS (DI), Y4
-	VFMADD231PS (SI), Y4, Y0
-	ADDQ $16, DI
-	ADDQ $32, SI
-	SUBQ $8, CX
+	F16_STEP8
 	JMP  f16loop8
 f16done:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM_Y0
-	VZEROUPPER
+	DOT4_SUM
 	MOVSS X0, ret+24(FP)
 	RET
 
@@ -87,19 +73,10 @@ bf16loop32:
 bf16loop8:
 	CMPQ CX, $8
 	JLT  bf16done
-	VPMOVZXWD (DI), Y4
-	VPSLLD $16, Y4, Y4
-	VFMADD231PS (SI), Y4, Y0
-	ADDQ $16, DI
-	ADDQ $32, SI
-	SUBQ $8, CX
+	BF16_STEP8
 	JMP  bf16loop8
 bf16done:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM_Y0
-	VZEROUPPER
+	DOT4_SUM
 	MOVSS X0, ret+24(FP)
 	RET
 
