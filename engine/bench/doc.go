@@ -1,5 +1,5 @@
-// Package bench is what `mlx-manager bench` runs: for each precision (F32, BF16, F16
-// and MLX affine 8- and 4-bit with groups of 64) of a deterministic,
+// Package bench is what `mlx-manager bench` runs: for each precision (F32,
+// BF16, F16 and MLX affine 8- and 4-bit with groups of 64) of a deterministic,
 // randomly initialised ~0.5B-parameter Llama (hidden 1536, intermediate 4096,
 // 16 layers, 24 heads, 8 KV heads, vocabulary 32000: the model of the
 // llama.cpp reference figures), or for a given model directory, it reports

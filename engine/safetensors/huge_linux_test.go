@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // TestMappingAdvisedHuge checks that Open asks for huge pages under the
@@ -13,6 +15,8 @@ import (
 // VmFlags (whether it can honour it depends on the kernel and the file
 // system, which decode speed shows, not this test).
 func TestMappingAdvisedHuge(t *testing.T) {
+	_, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled")
+	testenv.Need(t, err == nil, "a kernel with transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE), which accepts the advice")
 	path := filepath.Join(t.TempDir(), "m.safetensors")
 	data := make([]byte, 4<<20)
 	if err := WriteFile(path, []Tensor{{Name: "w", DType: U8, Shape: []int{len(data)}, Data: data}}, nil); err != nil {
