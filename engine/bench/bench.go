@@ -63,11 +63,11 @@ type Result struct {
 	CPUPrefillTokS float64 `json:"cpu_prefill_tok_s,omitempty"`
 	CPUDecodeTokS  float64 `json:"cpu_decode_tok_s,omitempty"`
 	// BandwidthGBs is WeightsBytes × DecodeTokS: the memory traffic decode
-	// sustains; BandwidthFraction divides each run's by the STREAM triad
-	// measured right after that run.
+	// sustains; BandwidthFraction divides each run's by the mean of the
+	// STREAM triads measured right before and right after that run.
 	BandwidthGBs      float64 `json:"bandwidth_gbs"`
-	BandwidthFraction float64 `json:"bandwidth_fraction"` // median of each run's decode against the triad right after it
-	MachineGBs        float64 `json:"machine_gbs"`        // median of the STREAM triads measured right after each run
+	BandwidthFraction float64 `json:"bandwidth_fraction"` // median of each run's decode against the triads around it
+	MachineGBs        float64 `json:"machine_gbs"`        // median of the STREAM triads measured before the first run and after each
 	Threads           int     `json:"threads"`
 	Runs              int     `json:"runs"`
 }
@@ -210,7 +210,15 @@ func measure(ctx context.Context, o *Options, label, dir string) (Result, error)
 	if _, err := timeRun(ctx, r, prompt[:min(32, len(prompt))], 4); err != nil {
 		return res, err
 	}
-	var prefill, decode, ttft, cpuPre, cpuDec, triads, fractions []float64
+	// Each run's decode is set against the mean of the triads right before
+	// and right after it: the host's memory traffic moves this machine's
+	// bandwidth by a third within minutes (and a VM's by more), so a figure
+	// taken a minute away says as much about the host as about decode.
+	before := Triad(0)
+	debug.FreeOSMemory()
+	resetPeakRSS() // the triad's arrays are not the model's peak
+	triads := []float64{before}
+	var prefill, decode, ttft, cpuPre, cpuDec, fractions []float64
 	for i := 0; i < o.Runs; i++ {
 		o.Logger.Info("run", "precision", label, "run", i+1)
 		t, err := timeRun(ctx, r, prompt, o.DecodeTokens)
@@ -226,18 +234,14 @@ func measure(ctx context.Context, o *Options, label, dir string) (Result, error)
 			cpuDec = append(cpuDec, float64(o.DecodeTokens*res.Threads)/t.cpuDec.Seconds())
 		}
 		res.PeakRSSMB = max(res.PeakRSSMB, peakRSSMB())
-		// The triad right after each run's decode, and each run's fraction
-		// against its own triad: the host's memory traffic moves this
-		// machine's bandwidth by a third within minutes (and a VM's by
-		// more), so a figure taken a minute away says as much about the host
-		// as about decode.
-		gbs := Triad(0)
+		after := Triad(0)
 		debug.FreeOSMemory()
-		resetPeakRSS() // the triad's arrays are not the model's peak
-		triads = append(triads, gbs)
-		if gbs > 0 {
+		resetPeakRSS()
+		triads = append(triads, after)
+		if gbs := (before + after) / 2; gbs > 0 {
 			fractions = append(fractions, float64(res.WeightsBytes)*dec/1e9/gbs)
 		}
+		before = after
 	}
 	res.PrefillTokS, res.PrefillMin, res.PrefillMax = spread(prefill)
 	res.DecodeTokS, res.DecodeMin, res.DecodeMax = spread(decode)

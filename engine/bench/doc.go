@@ -5,8 +5,8 @@
 // llama.cpp reference figures), or for a given model directory, it reports
 // load time, prefill speed on a 512-token prompt, time to first token,
 // decode speed over 128 tokens, peak RSS, and the memory bandwidth decode
-// sustains as a fraction of the machine's (a STREAM triad measured right
-// after each run, each run against its own).
+// sustains as a fraction of the machine's (STREAM triads measured between
+// the runs, each run against the mean of the two around it).
 //
 // With concurrency levels (RunConcurrency, `bench --concurrency 1,2,4,8`) it
 // starts N requests at once through engine/sched, the engine's continuous

@@ -27,7 +27,7 @@ func report(w io.Writer, results []Result, asJSON bool) error {
 		return err
 	}
 	r0 := results[0]
-	fmt.Fprintf(w, "backend %s, %d threads; median of %d runs (slowest–fastest); STREAM triad (best of 5 passes) right after each run, of triad: the median of each run's decode against its triad.\n",
+	fmt.Fprintf(w, "backend %s, %d threads; median of %d runs (slowest–fastest); STREAM triad (best of 5 passes) before the first run and after each; of triad: the median of each run's decode against the mean of the triads around it.\n",
 		r0.Backend, r0.Threads, r0.Runs)
 	fmt.Fprintln(w, "Decode is llama-bench's tg (from an empty cache), prefill its pp; shared machines make all figures noisy.")
 	fmt.Fprintln(w, "Per CPU-s: tokens per CPU second × threads, the rate with a core per thread (spinning workers count as busy).")
