@@ -13,33 +13,36 @@ func f16DotZ(x *float32, w *uint16, n int) float32
 func bf16DotZ(x *float32, w *uint16, n int) float32
 
 func avx512RowsF16(y []float32, w []uint16, cols int, x []float32, _ bool) {
-	x, w = x[:cols], w[:len(y)*cols]
-	vec := cols &^ 7
-	for i := range y {
-		row := w[i*cols : (i+1)*cols]
-		if vec == 0 {
-			y[i] = goDotF16(x, row)
-			continue
-		}
-		y[i] = f16DotZ(&x[0], &row[0], vec)
-		if vec < cols {
-			y[i] += goDotF16(x[vec:], row[vec:])
-		}
-	}
+	avx512RowsHalf(y, w, cols, x, false)
 }
 
 func avx512RowsBF16(y []float32, w []uint16, cols int, x []float32, _ bool) {
+	avx512RowsHalf(y, w, cols, x, true)
+}
+
+// avx512RowsHalf calls the kernels directly, not through function values:
+// an assembly function called through one goes through an ABI wrapper on
+// every row.
+func avx512RowsHalf(y []float32, w []uint16, cols int, x []float32, bf16 bool) {
 	x, w = x[:cols], w[:len(y)*cols]
 	vec := cols &^ 7
 	for i := range y {
 		row := w[i*cols : (i+1)*cols]
-		if vec == 0 {
-			y[i] = goDotBF16(x, row)
-			continue
+		var d float32
+		switch {
+		case vec == 0:
+		case bf16:
+			d = bf16DotZ(&x[0], &row[0], vec)
+		default:
+			d = f16DotZ(&x[0], &row[0], vec)
 		}
-		y[i] = bf16DotZ(&x[0], &row[0], vec)
 		if vec < cols {
-			y[i] += goDotBF16(x[vec:], row[vec:])
+			if bf16 {
+				d += goDotBF16(x[vec:], row[vec:])
+			} else {
+				d += goDotF16(x[vec:], row[vec:])
+			}
 		}
+		y[i] = d
 	}
 }
