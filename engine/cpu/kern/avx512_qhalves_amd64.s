@@ -28,33 +28,39 @@ DATA halvesIdxB<>+48(SB)/8, $0x003b003a00390038
 DATA halvesIdxB<>+56(SB)/8, $0x003f003e003d003c
 GLOBL halvesIdxB<>(SB), RODATA|NOPTR, $64
 
-// rowsInt4Halves is rowInt (avx2_qint_amd64.s) for 2·h 4-bit rows of one
-// or two units per group, with AVX512_VNNI and VBMI: row i together with
-// row h+i, their steps interleaved (two float chains) and each xw load
-// shared, while each half of the rows is read front to back: two long
-// sequential streams, which the hardware prefetchers follow (they do not
-// follow four rows a stride apart, nor two pointers half a row apart),
-// helped by a software prefetch 4 KiB ahead in each (engine/cpu/design.md).
+// rowsIntHalves is rowInt (avx2_qint_amd64.s) for 2·h rows of one or two
+// units per group, 8-bit with AVX512_VNNI, 4-bit with VBMI too: row i
+// together with row h+i, their steps interleaved (two float chains) and
+// each xw load shared, while each half of the rows is read front to back:
+// two long sequential streams, which the hardware prefetchers follow (they
+// do not follow four rows a stride apart, nor two pointers half a row
+// apart), for 4-bit rows helped by a software prefetch 4 KiB ahead in each
+// (engine/cpu/design.md; 8-bit rows gained nothing from it).
 //
 // A step takes two groups g, g+1 of a row without rowsIntVNNI's fold: a
 // zmm's lanes 0-7 sum group g's products exactly as rowInt's eight lanes
-// do (lane j: each unit's bytes 2j and 2j+1, both nibbles), lanes 8-15
-// group g+1's, so one conversion serves both, and the row's chain takes
-// g's lanes, then g+1's, in rowInt's order; the scales, biases and the
-// reduction are rowInt's: the same bits (TestRowsInt4HalvesSameBits). The
-// codes are widened by VPMOVZXBW (one unit: both groups' 32 bytes are
-// adjacent) or by two VPERMB of the pair's 64 bytes (two units), against
-// xw rearranged per pair of groups (xwPair); a row's odd last group goes
-// as in rowsIntVNNI, with xw in its own order (the end of xwp).
+// do (4-bit, lane j: each unit's bytes 2j and 2j+1, both nibbles; 8-bit:
+// each unit's codes 2j, 2j+1, 16+2j, 17+2j), lanes 8-15 group g+1's, so
+// one conversion serves both, and the row's chain takes g's lanes, then
+// g+1's, in rowInt's order; the scales, biases and the reduction are
+// rowInt's: the same bits (TestRowsIntHalvesSameBits). 4-bit codes are
+// widened by VPMOVZXBW (one unit: both groups' 32 bytes are adjacent) or
+// by two VPERMB of the pair's 64 bytes (two units), against xw rearranged
+// per pair of groups (xwPair); 8-bit codes unit by unit as in rowsIntVNNI,
+// each group into its own zmm, the two folded together by two VSHUFI64X2
+// and one add, against xw in its own order. A row's odd last group goes
+// as in rowsIntVNNI, with xw in its own order (for 4-bit rows the end of
+// xwp).
 //
-// Registers: DI row i's codes, R10 the offset to row h+i's, SI xwp, R9 dx,
+// Registers: DI row i's codes, R10 the offset to row h+i's, SI xw, R9 dx,
 // R14 xsum, DX row i's scales, R13 its biases, R15 the offset to row
 // h+i's, R12 kind, R8 units, BX groups left, CX groups of the block left,
 // R11 the block's s·dx of row i (row h+i's 32 bytes on). Row i: Z0, Z1 a
 // step's int32 lanes, Y9 the chain, Y15 and X6 the bias sums; row h+i: Z2,
-// Z3, Y11, Y13, X7. Z26-Z29 a two-unit step's xw, Z10 the nibble mask,
-// Z30 and Z31 the indices, K1 the even bytes. Frame: 0-63 the block's s·dx, 64 codes, 72 scales, 80
-// biases, 88 y, 96 rows left.
+// Z3, Y11, Y13, X7. Z26-Z29 a step's xw (two units; 8-bit one unit: Z26,
+// Z27), Z10 the nibble mask, Z30 and Z31 the indices, K1 the even bytes.
+// Frame: 0-63 the block's s·dx, 64 codes, 72 scales, 80 biases, 88 y, 96
+// rows left.
 
 #define STEP1(src, a0, t0, t1) \
 	VPMOVZXBW src, t0; \
@@ -76,6 +82,33 @@ GLOBL halvesIdxB<>(SB), RODATA|NOPTR, $64
 	VPMADDWD  Z28, t2, a1; \
 	VPDPWSSD  Z29, t3, a1; \
 	VPADDD    a1, a0, a0
+
+// Q8STEP2 and Q8STEP1 are STEP2 and STEP1 for 8-bit codes (two and one
+// units per group, xw in Z26-Z29 or Z26-Z27): each group's units summed
+// into its own zmm as in rowsIntVNNI, then both folded at once, lanes 0-7
+// group g's and 8-15 group g+1's, as a 4-bit step leaves them.
+#define Q8STEP2(s0, s1, s2, s3, a0, a1, t0, t1) \
+	VPMOVZXBW  s0, t0; \
+	VPMADDWD   Z26, t0, a0; \
+	VPMOVZXBW  s1, t1; \
+	VPDPWSSD   Z27, t1, a0; \
+	VPMOVZXBW  s2, t0; \
+	VPMADDWD   Z28, t0, a1; \
+	VPMOVZXBW  s3, t1; \
+	VPDPWSSD   Z29, t1, a1; \
+	Q8PAIRFOLD(a0, a1, t0, t1)
+
+#define Q8STEP1(s0, s1, a0, a1, t0, t1) \
+	VPMOVZXBW  s0, t0; \
+	VPMADDWD   Z26, t0, a0; \
+	VPMOVZXBW  s1, t1; \
+	VPMADDWD   Z27, t1, a1; \
+	Q8PAIRFOLD(a0, a1, t0, t1)
+
+#define Q8PAIRFOLD(a0, a1, t0, t1) \
+	VSHUFI64X2 $0x44, a1, a0, t0; \
+	VSHUFI64X2 $0xee, a1, a0, t1; \
+	VPADDD     t1, t0, a0
 
 // XW2 loads a two-unit step's xw.
 #define XW2 \
@@ -102,6 +135,17 @@ GLOBL halvesIdxB<>(SB), RODATA|NOPTR, $64
 	VSHUFI64X2 $0xee, t1, t0, t3; \
 	VPMADDWD   (SI), t2, a0; \
 	VPDPWSSD   64(SI), t3, a0
+
+// Q8SINGLE2 and Q8SINGLE1: an odd last group of 8-bit codes.
+#define Q8SINGLE2(s0, s1, a0, t0, t1) \
+	VPMOVZXBW s0, t0; \
+	VPMADDWD  (SI), t0, a0; \
+	VPMOVZXBW s1, t1; \
+	VPDPWSSD  64(SI), t1, a0
+
+#define Q8SINGLE1(s0, a0, t0) \
+	VPMOVZXBW s0, t0; \
+	VPMADDWD  (SI), t0, a0
 
 #define SINGLE1(src, a0, t0, t0y, t1y) \
 	VPMOVZXBW    src, t0y; \
@@ -172,8 +216,8 @@ GLOBL halvesIdxB<>(SB), RODATA|NOPTR, $64
 	VADDSS       tail, X0, X0; \
 	VMOVSS       X0, dst
 
-// func rowsInt4Halves(q unsafe.Pointer, stride int, xwp *int16, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, groups, units int, y *float32, h int)
-TEXT ·rowsInt4Halves(SB), NOSPLIT, $104-104
+// func rowsIntHalves(q unsafe.Pointer, stride int, xw *int16, dx, xsum *float32, sc, bs unsafe.Pointer, sstride, kind, groups, units int, q4 bool, y *float32, h int)
+TEXT ·rowsIntHalves(SB), NOSPLIT, $104-112
 	VPBROADCASTB halvesNibble<>(SB), Z10
 	VMOVDQU64    halvesIdxA<>(SB), Z30
 	VMOVDQU64    halvesIdxB<>(SB), Z31
@@ -185,9 +229,9 @@ TEXT ·rowsInt4Halves(SB), NOSPLIT, $104-104
 	MOVQ    AX, 72(SP)
 	MOVQ    bs+48(FP), AX
 	MOVQ    AX, 80(SP)
-	MOVQ    y+88(FP), AX
+	MOVQ    y+96(FP), AX
 	MOVQ    AX, 88(SP)
-	MOVQ    h+96(FP), AX
+	MOVQ    h+104(FP), AX
 	MOVQ    AX, 96(SP)
 	MOVQ    stride+8(FP), R10
 	IMULQ   AX, R10
@@ -200,7 +244,7 @@ row:
 	CMPQ 96(SP), $0
 	JEQ  end
 	MOVQ 64(SP), DI
-	MOVQ xwp+16(FP), SI
+	MOVQ xw+16(FP), SI
 	MOVQ dx+24(FP), R9
 	MOVQ xsum+32(FP), R14
 	MOVQ 72(SP), DX
@@ -301,6 +345,8 @@ steps:
 pairs:
 	CMPQ CX, $2
 	JLT  single
+	CMPB q4+88(FP), $0
+	JEQ  q8pair
 	CMPQ R8, $1
 	JEQ  one
 	XW2
@@ -319,6 +365,25 @@ one:
 	STEP1((DI)(R10*1), Z2, Z22, Z23)
 	ADDQ $32, DI
 	ADDQ $128, SI
+	JMP  stepped
+
+q8pair:
+	CMPQ R8, $1
+	JEQ  q8one
+	XW2
+	Q8STEP2((DI), 32(DI), 64(DI), 96(DI), Z0, Z1, Z16, Z17)
+	Q8STEP2((DI)(R10*1), 32(DI)(R10*1), 64(DI)(R10*1), 96(DI)(R10*1), Z2, Z3, Z22, Z23)
+	ADDQ $128, DI
+	ADDQ $256, SI
+	JMP  stepped
+
+q8one:
+	VMOVDQU64 (SI), Z26
+	VMOVDQU64 64(SI), Z27
+	Q8STEP1((DI), 32(DI), Z0, Z1, Z16, Z17)
+	Q8STEP1((DI)(R10*1), 32(DI)(R10*1), Z2, Z3, Z22, Z23)
+	ADDQ $64, DI
+	ADDQ $128, SI
 
 stepped:
 	CHAIN(Z0, Y0, Y1, (R11), 4(R11), Y9)
@@ -330,6 +395,8 @@ stepped:
 single:
 	TESTQ CX, CX
 	JZ    block
+	CMPB  q4+88(FP), $0
+	JEQ   q8single
 	CMPQ  R8, $1
 	JEQ   sone
 	SINGLE2((DI), Z0, Z16, Z17, Z18, Z19)
@@ -343,6 +410,22 @@ sone:
 	SINGLE1((DI)(R10*1), Z2, Z22, Y22, Y23)
 	ADDQ $16, DI
 	ADDQ $64, SI
+	JMP  sfold
+
+q8single:
+	CMPQ R8, $1
+	JEQ  q8sone
+	Q8SINGLE2((DI), 32(DI), Z0, Z16, Z17)
+	Q8SINGLE2((DI)(R10*1), 32(DI)(R10*1), Z2, Z22, Z23)
+	ADDQ $64, DI
+	ADDQ $128, SI
+	JMP  sfold
+
+q8sone:
+	Q8SINGLE1((DI), Z0, Z16)
+	Q8SINGLE1((DI)(R10*1), Z2, Z22)
+	ADDQ $32, DI
+	ADDQ $64, SI
 
 sfold:
 	FOLD(Z0, Y0, Y16, (R11), Y9)
@@ -353,7 +436,7 @@ sfold:
 rowdone:
 	MOVQ   88(SP), AX
 	REDUCE(Y9, X9, Y15, X6, (AX))
-	MOVQ   h+96(FP), CX
+	MOVQ   h+104(FP), CX
 	REDUCE(Y11, X11, Y13, X7, (AX)(CX*4))
 	ADDQ   $4, 88(SP)
 	MOVQ   stride+8(FP), AX

@@ -8,26 +8,28 @@ import (
 	"simd/archsimd"
 )
 
-// AVX-512 integer quantized rows (qint.go). With AVX512_VNNI, 8-bit rows
-// go one after the other through rowsIntVNNI (avx512_qint1_amd64.s), 4-bit
-// rows of 32 or 64 columns per group (with VBMI) row i with row h+i of the
-// chunk through rowsInt4Halves (avx512_qhalves_amd64.s), other 4-bit rows
-// four at a time through rowsInt4VNNI (avx2RowsInt's driver,
-// avx512_qint4_amd64.s): all keep rowInt's and rowsInt4's integer sums and
+// AVX-512 integer quantized rows (qint.go). With AVX512_VNNI, rows of 32
+// or 64 columns per group (4-bit ones with VBMI) go row i with row h+i of
+// the chunk through rowsIntHalves (avx512_qhalves_amd64.s), other 8-bit
+// rows one after the other through rowsIntVNNI (avx512_qint1_amd64.s),
+// other 4-bit rows four at a time through rowsInt4VNNI (avx2RowsInt's
+// driver, avx512_qint4_amd64.s): all keep rowInt's and rowsInt4's integer sums and
 // float epilogue, so that a row's result has the same bits in both sets.
 // Without VNNI (Skylake-X) the set runs rowsInt4 itself. Why these
 // layouts: engine/cpu/design.md, single-stream decode on AVX-512.
 
 func avx512RowsQ8i(y []float32, m *Mat, r0 int, in *qin) {
 	if hasVNNI {
-		avx512RowsInt(y, m, r0, in, false)
+		if !avx512RowsIntHalves(y, m, r0, in, false) {
+			avx512RowsInt(y, m, r0, in, false)
+		}
 		return
 	}
 	avx2RowsInt(y, m, r0, in, false, rowsInt4)
 }
 
 func avx512RowsQ4i(y []float32, m *Mat, r0 int, in *qin) {
-	if avx512RowsInt4Halves(y, m, r0, in) {
+	if avx512RowsIntHalves(y, m, r0, in, true) {
 		return
 	}
 	avx2RowsInt(y, m, r0, in, true, avx512Rows4)
