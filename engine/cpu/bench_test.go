@@ -191,10 +191,14 @@ var benchModel = flag.String("bench-model", "", "model folder for BenchmarkDecod
 // interleaved per case (each case runs every set before the next case).
 var benchKernels = flag.String("bench-kernels", "", "comma-separated kernel sets (kern.Sets) for BenchmarkDecodeBatch to compare; default the active one")
 
+// benchContext is the prompt BenchmarkDecodeBatch's sequences start from.
+var benchContext = flag.Int("bench-context", 32, "prompt length of each BenchmarkDecodeBatch sequence; decode runs on to 480 positions past it, then the cache is cut back to it")
+
 // BenchmarkDecodeBatch is one decode step of n sequences through ForwardBatch
-// (n = 1: Forward), each after its own 32-token prompt: what engine/sched
-// runs for n concurrent requests. tok/s counts every sequence's token;
-// cpu-µs/tok (CPU time per token) is the figure to compare on a busy machine
+// (n = 1: Forward), each after its own -bench-context prompt (default 32
+// tokens; 1536 decodes where attention reads a large cache): what
+// engine/sched runs for n concurrent requests. tok/s counts every
+// sequence's token; cpu-µs/tok (CPU time per token) is the figure to compare on a busy machine
 // (with -test.cpu 1, so that no idle worker spins).
 func BenchmarkDecodeBatch(b *testing.B) {
 	sets := []string{""}
@@ -230,12 +234,12 @@ func BenchmarkDecodeBatch(b *testing.B) {
 					seqs := make([]model.Sequence, n)
 					toks := make([][]int32, n)
 					for i := range seqs {
-						s, err := r.NewSequence(1024)
+						s, err := r.NewSequence(max(1024, *benchContext+512))
 						if err != nil {
 							b.Fatal(err)
 						}
 						b.Cleanup(func() { _ = s.Close() })
-						if _, err := s.Forward(ctx, benchTokens(32 + i)[i:]); err != nil {
+						if _, err := s.Forward(ctx, benchTokens(*benchContext + i)[i:]); err != nil {
 							b.Fatal(err)
 						}
 						seqs[i], toks[i] = s, []int32{int32(i)}
@@ -243,9 +247,9 @@ func BenchmarkDecodeBatch(b *testing.B) {
 					batcher := r.(model.Batcher)
 					start := cpuTime()
 					for i := 0; b.Loop(); i++ {
-						if seqs[0].Len() >= 512 {
+						if seqs[0].Len() >= *benchContext+480 {
 							for _, s := range seqs {
-								if err := s.Truncate(32); err != nil {
+								if err := s.Truncate(*benchContext); err != nil {
 									b.Fatal(err)
 								}
 							}

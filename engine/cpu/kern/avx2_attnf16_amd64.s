@@ -1,6 +1,7 @@
 //go:build goexperiment.simd && amd64
 
 #include "textflag.h"
+#include "attnpf_amd64.h"
 
 // Attention over a half KV cache, a block of positions per call
 // (avx2_attnf16.go).
@@ -15,12 +16,18 @@ TEXT ·f16cScores(SB), NOSPLIT, $0-48
 	MOVQ n+32(FP), CX
 	MOVQ hd+40(FP), DX
 	SHLQ $1, DX // bytes of halves per row
+	IMUL3Q $AHEAD, R8, R13
+	ADDQ DI, R13 // the row AHEAD positions on
 sc4:
 	CMPQ CX, $4
 	JLT  sc1
 	LEAQ (DI)(R8*1), R9
 	LEAQ (DI)(R8*2), R10
 	LEAQ (R10)(R8*1), R11
+	PFROW(R13, scpf0)
+	PFROW(R13, scpf1)
+	PFROW(R13, scpf2)
+	PFROW(R13, scpf3)
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -84,6 +91,7 @@ TEXT ·f16cValues(SB), NOSPLIT, $0-48
 	SHLQ $1, R8
 	MOVQ n+32(FP), CX
 	MOVQ hd+40(FP), DX
+	IMUL3Q $AHEAD, R8, R12 // AHEAD rows on
 va32:
 	CMPQ DX, $32
 	JLT  va8
@@ -96,6 +104,7 @@ va32:
 va32inner:
 	CMPQ AX, CX
 	JGE  va32store
+	PREFETCHT0 (R9)(R12*1)
 	VBROADCASTSS (SI)(AX*4), Y8
 	VCVTPH2PS (R9), Y4
 	VCVTPH2PS 16(R9), Y5
@@ -126,6 +135,7 @@ va8:
 va8inner:
 	CMPQ AX, CX
 	JGE  va8store
+	PREFETCHT0 (R9)(R12*1)
 	VBROADCASTSS (SI)(AX*4), Y8
 	VCVTPH2PS (R9), Y4
 	VFMADD231PS Y8, Y4, Y0
@@ -165,12 +175,18 @@ TEXT ·f16cScores3(SB), NOSPLIT, $0-64
 	MOVQ n+48(FP), CX
 	MOVQ hd+56(FP), DX
 	SHLQ $1, DX // bytes of halves per row
+	IMUL3Q $AHEAD, R8, R13
+	ADDQ DI, R13 // the row AHEAD positions on
 s3four:
 	CMPQ CX, $4
 	JLT  s3done
 	LEAQ (DI)(R8*1), R9
 	LEAQ (DI)(R8*2), R10
 	LEAQ (R10)(R8*1), R11
+	PFROW(R13, s3pf0)
+	PFROW(R13, s3pf1)
+	PFROW(R13, s3pf2)
+	PFROW(R13, s3pf3)
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -251,6 +267,7 @@ TEXT ·f16cValues3(SB), NOSPLIT, $0-64
 	SHLQ $1, R8
 	MOVQ n+48(FP), CX
 	MOVQ hd+56(FP), DX
+	IMUL3Q $AHEAD, R8, R13 // AHEAD rows on
 v3cols:
 	CMPQ DX, $16
 	JLT  v3done
@@ -265,6 +282,7 @@ v3cols:
 v3inner:
 	CMPQ AX, CX
 	JGE  v3store
+	PREFETCHT0 (R9)(R13*1)
 	VCVTPH2PS (R9), Y6
 	VCVTPH2PS 16(R9), Y7
 	VBROADCASTSS (SI)(AX*4), Y8

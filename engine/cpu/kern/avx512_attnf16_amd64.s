@@ -1,6 +1,7 @@
 //go:build goexperiment.simd && amd64
 
 #include "textflag.h"
+#include "attnpf_amd64.h"
 
 // The lane order that turns four positions' 4-lane sums, one 128-bit
 // chunk each, into four chunks of one lane per position.
@@ -63,12 +64,18 @@ TEXT ·z16Scores(SB), NOSPLIT, $0-48
 	MOVQ hd+40(FP), DX
 	SHLQ $1, DX // bytes of halves per row
 	VMOVUPS z16ScoreIdx<>(SB), Z31
+	IMUL3Q $AHEAD, R8, R13
+	ADDQ DI, R13 // the row AHEAD positions on
 zs4:
 	CMPQ CX, $4
 	JLT  zs1
 	LEAQ (DI)(R8*1), R9
 	LEAQ (DI)(R8*2), R10
 	LEAQ (R10)(R8*1), R11
+	PFROW(R13, zspf0)
+	PFROW(R13, zspf1)
+	PFROW(R13, zspf2)
+	PFROW(R13, zspf3)
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -138,12 +145,18 @@ TEXT ·z16Scores3(SB), NOSPLIT, $0-64
 	MOVQ hd+56(FP), DX
 	SHLQ $1, DX // bytes of halves per row
 	VMOVUPS z16ScoreIdx<>(SB), Z31
+	IMUL3Q $AHEAD, R8, R13
+	ADDQ DI, R13 // the row AHEAD positions on
 z3four:
 	CMPQ CX, $4
 	JLT  z3done
 	LEAQ (DI)(R8*1), R9
 	LEAQ (DI)(R8*2), R10
 	LEAQ (R10)(R8*1), R11
+	PFROW(R13, z3pf0)
+	PFROW(R13, z3pf1)
+	PFROW(R13, z3pf2)
+	PFROW(R13, z3pf3)
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -206,6 +219,7 @@ TEXT ·z16Values(SB), NOSPLIT, $0-48
 	SHLQ $1, R8
 	MOVQ n+32(FP), CX
 	MOVQ hd+40(FP), DX
+	IMUL3Q $AHEAD, R8, R12 // AHEAD rows on
 zv64:
 	CMPQ DX, $64
 	JLT  zv16
@@ -218,6 +232,8 @@ zv64:
 zv64inner:
 	CMPQ AX, CX
 	JGE  zv64store
+	PREFETCHT0 (R9)(R12*1)
+	PREFETCHT0 64(R9)(R12*1)
 	VBROADCASTSS (SI)(AX*4), Z8
 	VCVTPH2PS (R9), Z4
 	VCVTPH2PS 32(R9), Z5
@@ -248,6 +264,7 @@ zv16:
 zv16inner:
 	CMPQ AX, CX
 	JGE  zv16store
+	PREFETCHT0 (R9)(R12*1)
 	VBROADCASTSS (SI)(AX*4), Z8
 	VCVTPH2PS (R9), Z4
 	VFMADD231PS Z8, Z4, Z0
@@ -285,6 +302,7 @@ TEXT ·z16Values3(SB), NOSPLIT, $0-64
 	MOVQ hd+56(FP), DX
 	LEAQ (BX)(R12*1), R10 // head 1's out
 	LEAQ (R10)(R12*1), R11 // head 2's out
+	IMUL3Q $AHEAD, R8, R12 // AHEAD rows on
 z3v64:
 	CMPQ DX, $64
 	JLT  z3v16
@@ -305,6 +323,8 @@ z3v64:
 z3v64inner:
 	CMPQ AX, CX
 	JGE  z3v64store
+	PREFETCHT0 (R9)(R12*1)
+	PREFETCHT0 64(R9)(R12*1)
 	VCVTPH2PS (R9), Z12
 	VCVTPH2PS 32(R9), Z13
 	VCVTPH2PS 64(R9), Z14
@@ -357,6 +377,7 @@ z3v16:
 z3v16inner:
 	CMPQ AX, CX
 	JGE  z3v16store
+	PREFETCHT0 (R9)(R12*1)
 	VCVTPH2PS (R9), Z12
 	VBROADCASTSS (SI)(AX*4), Z16
 	VBROADCASTSS (R14)(AX*4), Z17
