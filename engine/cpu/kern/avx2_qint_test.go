@@ -34,19 +34,9 @@ func TestRowsInt4SameBits(t *testing.T) {
 				for _, sd := range []DType{F16, BF16, F32} {
 					for _, groups := range []int{1, 7, 8, 19} {
 						t.Run(fmt.Sprintf("%s/%s/g%d/%s/%dgroups", name, d, gs, sd, groups), func(t *testing.T) {
-							m := randMat(rng, d, 9, groups*gs, gs, sd)
-							x := randVec(rng, m.Cols)
-							var in qin
-							in.prepareFor(m, x, false)
-							if !in.prepareInt(m) {
-								t.Fatal("finite x refused")
-							}
+							m, in, want := rowIntCase(t, rng, d, 9, groups, gs, sd)
 							got := make([]float32, m.Rows)
-							avx2RowsInt(got, m, 0, &in, d == Q4, four)
-							want := make([]float32, m.Rows)
-							for r := range want {
-								avx2RowsInt(want[r:r+1], m, r, &in, d == Q4, four) // one row: rowInt
-							}
+							avx2RowsInt(got, m, 0, in, d == Q4, four)
 							for r := range got {
 								if math.Float32bits(got[r]) != math.Float32bits(want[r]) {
 									t.Fatalf("row %d: four-row kernel %v, one-row kernel %v", r, got[r], want[r])
@@ -58,6 +48,26 @@ func TestRowsInt4SameBits(t *testing.T) {
 			}
 		}
 	}
+}
+
+// rowIntCase is a random d matrix of rows rows of groups groups of gs
+// columns (scales sd), an input prepared for the integer kernels, and every
+// row's product through the one-row kernel, rowInt: the bits the other
+// integer kernels must give.
+func rowIntCase(t *testing.T, rng *rand.Rand, d DType, rows, groups, gs int, sd DType) (*Mat, *qin, []float32) {
+	t.Helper()
+	m := randMat(rng, d, rows, groups*gs, gs, sd)
+	x := randVec(rng, m.Cols)
+	in := new(qin)
+	in.prepareFor(m, x, false)
+	if !in.prepareInt(m) {
+		t.Fatal("finite x refused")
+	}
+	want := make([]float32, m.Rows)
+	for r := range want {
+		avx2RowsInt(want[r:r+1], m, r, in, d == Q4, rowsInt4) // one row: rowInt
+	}
+	return m, in, want
 }
 
 // TestQintGroupSIMD checks the assembly quantizer against qintGroupGo to the

@@ -35,24 +35,14 @@ func TestRowsIntHalvesSameBits(t *testing.T) {
 			for _, sd := range []DType{F16, BF16, F32} {
 				for _, groups := range []int{1, 2, 3, 7, 8, 9, 14, 19, 76} {
 					t.Run(fmt.Sprintf("%s/g%d/%s/%dgroups", d, gs, sd, groups), func(t *testing.T) {
-						m := randMat(rng, d, 12, groups*gs, gs, sd)
-						x := randVec(rng, m.Cols)
-						var in qin
-						in.prepareFor(m, x, false)
-						if !in.prepareInt(m) {
-							t.Fatal("finite x refused")
-						}
-						want := make([]float32, m.Rows)
-						for r := range want {
-							avx2RowsInt(want[r:r+1], m, r, &in, q4, rowsInt4) // one row: rowInt
-						}
-						if (hasVBMI || !q4) && gs <= 64 && !avx512RowsIntHalves(want[:0], m, 0, &in, q4) {
+						m, in, want := rowIntCase(t, rng, d, 12, groups, gs, sd)
+						if (hasVBMI || !q4) && gs <= 64 && !avx512RowsIntHalves(want[:0], m, 0, in, q4) {
 							t.Fatal("rowsIntHalves refused")
 						}
 						for _, r0 := range []int{0, 1, 3} {
 							for n := 1; r0+n <= m.Rows; n++ {
 								got := make([]float32, n)
-								rows(got, m, r0, &in)
+								rows(got, m, r0, in)
 								for i := range got {
 									if math.Float32bits(got[i]) != math.Float32bits(want[r0+i]) {
 										t.Fatalf("rows %d+%d, row %d: %v, rowInt %v", r0, n, r0+i, got[i], want[r0+i])

@@ -25,20 +25,10 @@ func TestRowsIntVNNISameBits(t *testing.T) {
 			for _, sd := range []DType{F16, BF16, F32} {
 				for _, groups := range []int{1, 7, 8, 19} {
 					t.Run(fmt.Sprintf("%s/g%d/%s/%dgroups", d, gs, sd, groups), func(t *testing.T) {
-						m := randMat(rng, d, 11, groups*gs, gs, sd)
-						x := randVec(rng, m.Cols)
-						var in qin
-						in.prepareFor(m, x, false)
-						if !in.prepareInt(m) {
-							t.Fatal("finite x refused")
-						}
-						want := make([]float32, m.Rows)
-						for r := range want {
-							avx2RowsInt(want[r:r+1], m, r, &in, d == Q4, rowsInt4) // one row: rowInt
-						}
+						m, in, want := rowIntCase(t, rng, d, 11, groups, gs, sd)
 						for _, r0 := range []int{0, 3} {
 							got := make([]float32, m.Rows-r0)
-							avx512RowsInt(got, m, r0, &in, d == Q4)
+							avx512RowsInt(got, m, r0, in, d == Q4)
 							for i := range got {
 								if math.Float32bits(got[i]) != math.Float32bits(want[r0+i]) {
 									t.Fatalf("row %d: rowsIntVNNI %v, rowInt %v", r0+i, got[i], want[r0+i])
