@@ -76,8 +76,8 @@ func (r *Runner) NewSequence(maxLen int) (model.Sequence, error) {
 	layers := r.def.Layers()
 	s.k, s.v = make([]kern.KV, layers), make([]kern.KV, layers)
 	for l := range s.k {
-		s.k[l] = kern.KV{Block: s.block, Dim: r.kvDim}
-		s.v[l] = kern.KV{Block: s.block, Dim: r.kvDim}
+		s.k[l] = kern.KV{Block: s.block, Dim: r.kvDim, Head: c.HeadDim}
+		s.v[l] = kern.KV{Block: s.block, Dim: r.kvDim, Head: c.HeadDim}
 	}
 	s.x.store = make([]float32, s.chunk*c.HiddenSize)
 	s.e.ReserveAttention(kern.Attn{Heads: c.NumAttentionHeads, KVHeads: c.NumKeyValueHeads, HeadDim: c.HeadDim}, maxLen)

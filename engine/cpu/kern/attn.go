@@ -2,16 +2,24 @@ package kern
 
 // KV is one layer's key or value cache: one row of Dim values
 // (kvHeads*headDim, keys after RoPE) per position, position p in row p%Block
-// of block p/Block. A sequence's cache grows a block at a time, so it holds
+// of block p/Block; with Head set, each head's part of the rows is kept
+// together within a block. A sequence's cache grows a block at a time, so it holds
 // memory for the positions it has used, not for its whole window (vLLM's
 // paged cache, without the indirection of a block table: the blocks of one
 // sequence are its own). Blocks hold float32 or IEEE half (half the memory,
 // converted on the fly); attention reads them in place.
 type KV struct {
-	Block int         // rows per block
-	Dim   int         // values per row
-	F32   [][]float32 // blocks of (Block, Dim), when float32
-	F16   [][]uint16  // blocks of (Block, Dim), when half
+	Block int // rows per block
+	Dim   int // values per row
+	// Head, when set, is the values of one KV head (a divisor of Dim): a
+	// block holds (Dim/Head, Block, Head), each head's rows one after the
+	// other, so that decode's attention reads a head's keys and values as
+	// one sequential stream rather than Head values every Dim (which the
+	// hardware prefetchers do not follow and DRAM serves a page at a time;
+	// engine/cpu/design.md). 0: rows as they come, (Block, Dim).
+	Head int
+	F32  [][]float32 // blocks of (Block, Dim), when float32
+	F16  [][]uint16  // blocks of (Block, Dim), when half
 }
 
 // NewKV allocates a cache of rows positions of dim values in one block, half
@@ -26,37 +34,70 @@ func NewKV(rows, dim int, f16 bool) KV {
 	return c
 }
 
+// seg is the values stored contiguously per row: Head, or Dim.
+func (c KV) seg() int {
+	if c.Head > 0 {
+		return c.Head
+	}
+	return c.Dim
+}
+
+// at is the index within its block of row r's value col.
+func (c KV) at(r, col int) int {
+	h := c.seg()
+	return (col/h*c.Block+r)*h + col%h
+}
+
 // Put stores vals, whole rows, at positions pos, pos+1, ...; their blocks
 // must be there.
 func (c KV) Put(pos int, vals []float32) {
+	if c.seg() != c.Dim {
+		for ; len(vals) > 0; pos++ {
+			b, r := pos/c.Block, pos%c.Block
+			for col := 0; col < c.Dim; col += c.Head {
+				c.store(b, c.at(r, col), vals[col:col+c.Head])
+			}
+			vals = vals[c.Dim:]
+		}
+		return
+	}
 	for len(vals) > 0 {
 		b, r := pos/c.Block, pos%c.Block
 		n := min(len(vals), (c.Block-r)*c.Dim)
-		off := r * c.Dim
-		if c.F16 == nil {
-			copy(c.F32[b][off:off+n], vals[:n])
-		} else {
-			dst := c.F16[b][off : off+n]
-			if active.f32ToF16 == nil || !active.f32ToF16(dst, vals[:n]) {
-				for i, v := range vals[:n] {
-					dst[i] = F32ToF16(v)
-				}
-			}
-		}
+		c.store(b, r*c.Dim, vals[:n])
 		vals = vals[n:]
 		pos += n / c.Dim
 	}
 }
 
-// Row copies len(dst) values of position pos from column col, widening halves.
-func (c KV) Row(dst []float32, pos, col int) {
-	b, off := pos/c.Block, pos%c.Block*c.Dim+col
+// store writes vals at index off of block b, rounding them to halves in a
+// half cache.
+func (c KV) store(b, off int, vals []float32) {
 	if c.F16 == nil {
-		copy(dst, c.F32[b][off:off+len(dst)])
+		copy(c.F32[b][off:off+len(vals)], vals)
 		return
 	}
-	for i, h := range c.F16[b][off : off+len(dst)] {
-		dst[i] = F16ToF32(h)
+	dst := c.F16[b][off : off+len(vals)]
+	if active.f32ToF16 == nil || !active.f32ToF16(dst, vals) {
+		for i, v := range vals {
+			dst[i] = F32ToF16(v)
+		}
+	}
+}
+
+// Row copies len(dst) values of position pos from column col, widening halves.
+func (c KV) Row(dst []float32, pos, col int) {
+	b, r := pos/c.Block, pos%c.Block
+	for len(dst) > 0 {
+		off, n := c.at(r, col), min(len(dst), c.seg()-col%c.seg())
+		if c.F16 == nil {
+			copy(dst[:n], c.F32[b][off:off+n])
+		} else {
+			for i, h := range c.F16[b][off : off+n] {
+				dst[i] = F16ToF32(h)
+			}
+		}
+		dst, col = dst[n:], col+n
 	}
 }
 
@@ -94,6 +135,7 @@ func (e *Exec) Attention(out, q []float32, nq, pos0 int, k, v KV, a Attn) {
 	if a.Sinks != nil && len(a.Sinks) != a.Heads {
 		panic("kern: attention sinks are not one per head")
 	}
+	a.checkKV(k, v)
 	if attnGemm(a, nq, pos0) {
 		e.attentionGemm(out, q, nq, pos0, k, v, a)
 		return
@@ -103,6 +145,13 @@ func (e *Exec) Attention(out, q []float32, nq, pos0 int, k, v KV, a Attn) {
 	n := nq * a.KVHeads
 	e.run(t, n, nq*(pos0+nq)*a.Heads*a.HeadDim < parallelMin/4)
 	t.out, t.q, t.k, t.v, t.a = nil, nil, KV{}, KV{}, Attn{}
+}
+
+// checkKV panics unless caches that keep heads together keep a's.
+func (a Attn) checkKV(k, v KV) {
+	if (k.Head != 0 && k.Head != a.HeadDim) || (v.Head != 0 && v.Head != a.HeadDim) {
+		panic("kern: the KV cache's head size is not the attention's")
+	}
 }
 
 type attnTask struct {
@@ -166,11 +215,12 @@ func (c KV) scores(s, q []float32, first, col int) {
 	for p := first; len(s) > 0; {
 		b, r := p/c.Block, p%c.Block
 		n := min(len(s), c.Block-r)
-		off, end := r*c.Dim+col, (r+n-1)*c.Dim+col+len(q)
+		off := c.at(r, col)
+		end := off + (n-1)*c.seg() + len(q)
 		if c.F16 == nil {
-			active.attnScores(s[:n], q, c.F32[b][off:end], c.Dim)
+			active.attnScores(s[:n], q, c.F32[b][off:end], c.seg())
 		} else {
-			attnScoresF16(s[:n], q, c.F16[b][off:end], c.Dim)
+			attnScoresF16(s[:n], q, c.F16[b][off:end], c.seg())
 		}
 		s, p = s[n:], p+n
 	}
@@ -184,11 +234,12 @@ func (c KV) weighted(out, w []float32, first, col int) {
 	for p := first; len(w) > 0; {
 		b, r := p/c.Block, p%c.Block
 		n := min(len(w), c.Block-r)
-		off, end := r*c.Dim+col, (r+n-1)*c.Dim+col+len(out)
+		off := c.at(r, col)
+		end := off + (n-1)*c.seg() + len(out)
 		if c.F16 == nil {
-			active.attnValues(out, w[:n], c.F32[b][off:end], c.Dim)
+			active.attnValues(out, w[:n], c.F32[b][off:end], c.seg())
 		} else {
-			attnValuesF16(out, w[:n], c.F16[b][off:end], c.Dim)
+			attnValuesF16(out, w[:n], c.F16[b][off:end], c.seg())
 		}
 		w, p = w[n:], p+n
 	}
@@ -206,8 +257,9 @@ func (c KV) scoresHeads(s []float32, n int, q []float32, hd, first, col int) {
 			for p, done := first, 0; done < n; {
 				b, r := p/c.Block, p%c.Block
 				m := min(n-done, c.Block-r)
-				off, end := r*c.Dim+col, (r+m-1)*c.Dim+col+hd
-				active.attnScoresF16x3(sj[done:], n, m, qj, c.F16[b][off:end], c.Dim)
+				off := c.at(r, col)
+				end := off + (m-1)*c.seg() + hd
+				active.attnScoresF16x3(sj[done:], n, m, qj, c.F16[b][off:end], c.seg())
 				done, p = done+m, p+m
 			}
 		}
@@ -229,8 +281,9 @@ func (c KV) weightedHeads(out, w []float32, n, hd, first, col int) {
 			for p, done := first, 0; done < n; {
 				b, r := p/c.Block, p%c.Block
 				m := min(n-done, c.Block-r)
-				off, end := r*c.Dim+col, (r+m-1)*c.Dim+col+hd
-				active.attnValuesF16x3(oj, wj[done:], n, m, c.F16[b][off:end], c.Dim)
+				off := c.at(r, col)
+				end := off + (m-1)*c.seg() + hd
+				active.attnValuesF16x3(oj, wj[done:], n, m, c.F16[b][off:end], c.seg())
 				done, p = done+m, p+m
 			}
 		}

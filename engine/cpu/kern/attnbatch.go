@@ -28,6 +28,7 @@ func (e *Exec) AttentionBatch(seqs []AttnSeq, a Attn) {
 	t.segs, t.first = t.segs[:len(seqs)], t.first[:len(seqs)+1]
 	work := 0
 	for i, s := range seqs {
+		a.checkKV(s.K, s.V)
 		t.segs[i] = attnTask{out: s.Out, q: s.Q, nq: s.NQ, pos0: s.Pos0, k: s.K, v: s.V, a: a,
 			scores: e.at.scores} // per thread, shared: a thread runs one chunk at a time
 		t.first[i+1] = t.first[i] + s.NQ*a.KVHeads

@@ -39,7 +39,7 @@ func TestAttentionBatch(t *testing.T) {
 				longest := 0
 				for _, s := range c.seqs {
 					n := s.pos0 + s.nq
-					k, v := blockedKV(n, kvDim, s.block, c.f16), blockedKV(n, kvDim, s.block, c.f16)
+					k, v := blockedKV(n, kvDim, s.block, a.HeadDim, c.f16), blockedKV(n, kvDim, s.block, a.HeadDim, c.f16)
 					k.Put(0, randVec(rng, n*kvDim))
 					v.Put(0, randVec(rng, n*kvDim))
 					seqs = append(seqs, AttnSeq{Out: make([]float32, s.nq*qDim), Q: randVec(rng, s.nq*qDim),

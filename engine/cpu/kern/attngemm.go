@@ -196,7 +196,7 @@ func (t *attnGemmTask) pack(kp, vp, kr, row []float32, tid, col, npos, ld int) {
 // rowOf widens len(dst) values of position pos from column col of c,
 // through the set's vector conversion for a half cache.
 func (t *attnGemmTask) rowOf(c KV, dst []float32, tid, pos, col int) {
-	b, off := pos/c.Block, pos%c.Block*c.Dim+col
+	b, off := pos/c.Block, c.at(pos%c.Block, col)
 	if c.F16 == nil {
 		copy(dst, c.F32[b][off:off+len(dst)])
 		return

@@ -172,7 +172,8 @@ func BenchmarkMatMulTokens(b *testing.B) {
 }
 
 // BenchmarkAttention is one decode step's attention (Qwen2.5-0.5B's heads)
-// over ctx cached positions, the cache in one block or in blocks of 256, on
+// over ctx cached positions, the cache in one block or in blocks of 256 (each
+// head's values together, as a sequence keeps them), on
 // one thread: cpu-MB/s is the cache read per CPU second.
 func BenchmarkAttention(b *testing.B) {
 	a := Attn{Heads: 24, KVHeads: 8, HeadDim: 64, Scale: 0.125}
@@ -186,7 +187,7 @@ func BenchmarkAttention(b *testing.B) {
 				}
 				b.Run(name, func(b *testing.B) {
 					rng := rand.New(rand.NewPCG(3, 3))
-					k, v := blockedKV(ctx, kvDim, block, f16), blockedKV(ctx, kvDim, block, f16)
+					k, v := blockedKV(ctx, kvDim, block, a.HeadDim, f16), blockedKV(ctx, kvDim, block, a.HeadDim, f16)
 					k.Put(0, randVec(rng, ctx*kvDim))
 					v.Put(0, randVec(rng, ctx*kvDim))
 					q := randVec(rng, a.Heads*a.HeadDim)

@@ -257,13 +257,19 @@ func TestAttention(t *testing.T) {
 		forEachImpl(t, func(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				// One block, as a contiguous cache; blocks of 16 rows (the
-				// SIMD kernels' grouping), which must give the same bits;
-				// and of 3, cut anywhere.
-				one := checkAttention(t, c.a, c.nq, c.pos0, 0, c.f16, c.threshold)
-				if got := checkAttention(t, c.a, c.nq, c.pos0, 16, c.f16, c.threshold); !slices.Equal(got, one) {
-					t.Errorf("blocks of 16 rows: %v, one block: %v", got, one)
+				// SIMD kernels' grouping), rows as they come or each head's
+				// together, which must give the same bits; and of 3, cut
+				// anywhere.
+				one := checkAttention(t, c.a, c.nq, c.pos0, 0, false, c.f16, c.threshold)
+				for _, heads := range []bool{false, true} {
+					if got := checkAttention(t, c.a, c.nq, c.pos0, 16, heads, c.f16, c.threshold); !slices.Equal(got, one) {
+						t.Errorf("blocks of 16 rows (heads together %v): %v, one block: %v", heads, got, one)
+					}
 				}
-				checkAttention(t, c.a, c.nq, c.pos0, 3, c.f16, c.threshold)
+				if got := checkAttention(t, c.a, c.nq, c.pos0, 0, true, c.f16, c.threshold); !slices.Equal(got, one) {
+					t.Errorf("one block, heads together: %v, rows as they come: %v", got, one)
+				}
+				checkAttention(t, c.a, c.nq, c.pos0, 3, true, c.f16, c.threshold)
 			})
 		})
 	}
@@ -311,14 +317,19 @@ func TestSoftcap(t *testing.T) {
 }
 
 // checkAttention compares attention over a cache in blocks of block rows (0:
-// one block) with the float64 reference and returns its output.
-func checkAttention(t *testing.T, a Attn, nq, pos0, block int, f16 bool, tol float64) []float32 {
+// one block), each head's values together if heads is set, with the
+// float64 reference and returns its output.
+func checkAttention(t *testing.T, a Attn, nq, pos0, block int, heads, f16 bool, tol float64) []float32 {
 	t.Helper()
 	a.Scale = float32(1 / math.Sqrt(float64(a.HeadDim)))
 	rng := rand.New(rand.NewPCG(uint64(nq), uint64(pos0)))
 	n, kvDim := pos0+nq, a.KVHeads*a.HeadDim
 	kf, vf := randVec(rng, n*kvDim), randVec(rng, n*kvDim)
-	k, v := blockedKV(n, kvDim, block, f16), blockedKV(n, kvDim, block, f16)
+	head := 0
+	if heads {
+		head = a.HeadDim
+	}
+	k, v := blockedKV(n, kvDim, block, head, f16), blockedKV(n, kvDim, block, head, f16)
 	k.Put(0, kf)
 	v.Put(0, vf)
 	if f16 { // the reference sees what the cache holds
@@ -348,12 +359,15 @@ func checkAttention(t *testing.T, a Attn, nq, pos0, block int, f16 bool, tol flo
 }
 
 // blockedKV is a cache of rows positions in blocks of block rows (0: one
-// block), the last one partly used.
-func blockedKV(rows, dim, block int, f16 bool) KV {
+// block), the last one partly used, each head's values together when head
+// is set (KV.Head).
+func blockedKV(rows, dim, block, head int, f16 bool) KV {
 	if block == 0 {
-		return NewKV(rows, dim, f16)
+		c := NewKV(rows, dim, f16)
+		c.Head = head
+		return c
 	}
-	c := KV{Block: block, Dim: dim}
+	c := KV{Block: block, Dim: dim, Head: head}
 	for range (rows + block - 1) / block {
 		if f16 {
 			c.F16 = append(c.F16, make([]uint16, block*dim))
