@@ -3,11 +3,11 @@ package kern
 // KV is one layer's key or value cache: one row of Dim values
 // (kvHeads*headDim, keys after RoPE) per position, position p in row p%Block
 // of block p/Block; with Head set, each head's part of the rows is kept
-// together within a block. A sequence's cache grows a block at a time, so it holds
-// memory for the positions it has used, not for its whole window (vLLM's
-// paged cache, without the indirection of a block table: the blocks of one
-// sequence are its own). Blocks hold float32 or IEEE half (half the memory,
-// converted on the fly); attention reads them in place.
+// together within a block. A sequence's cache grows a block at a time, so
+// it holds memory for the positions it has used, not for its whole window
+// (vLLM's paged cache, without the indirection of a block table: the
+// blocks of one sequence are its own). Blocks hold float32 or IEEE half
+// (half the memory, converted on the fly); attention reads them in place.
 type KV struct {
 	Block int // rows per block
 	Dim   int // values per row
@@ -18,8 +18,8 @@ type KV struct {
 	// hardware prefetchers do not follow and DRAM serves a page at a time;
 	// engine/cpu/design.md). 0: rows as they come, (Block, Dim).
 	Head int
-	F32  [][]float32 // blocks of (Block, Dim), when float32
-	F16  [][]uint16  // blocks of (Block, Dim), when half
+	F32  [][]float32 // blocks of Block·Dim values, when float32
+	F16  [][]uint16  // blocks of Block·Dim values, when half
 }
 
 // NewKV allocates a cache of rows positions of dim values in one block, half
