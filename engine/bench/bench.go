@@ -214,9 +214,13 @@ func measure(ctx context.Context, o *Options, label, dir string) (Result, error)
 	// and right after it: the host's memory traffic moves this machine's
 	// bandwidth by a third within minutes (and a VM's by more), so a figure
 	// taken a minute away says as much about the host as about decode.
-	before := Triad(0)
-	debug.FreeOSMemory()
-	resetPeakRSS() // the triad's arrays are not the model's peak
+	triad := func() float64 {
+		gbs := Triad(0)
+		debug.FreeOSMemory()
+		resetPeakRSS() // the triad's arrays are not the model's peak
+		return gbs
+	}
+	before := triad()
 	triads := []float64{before}
 	var prefill, decode, ttft, cpuPre, cpuDec, fractions []float64
 	for i := 0; i < o.Runs; i++ {
@@ -234,9 +238,7 @@ func measure(ctx context.Context, o *Options, label, dir string) (Result, error)
 			cpuDec = append(cpuDec, float64(o.DecodeTokens*res.Threads)/t.cpuDec.Seconds())
 		}
 		res.PeakRSSMB = max(res.PeakRSSMB, peakRSSMB())
-		after := Triad(0)
-		debug.FreeOSMemory()
-		resetPeakRSS()
+		after := triad()
 		triads = append(triads, after)
 		if gbs := (before + after) / 2; gbs > 0 {
 			fractions = append(fractions, float64(res.WeightsBytes)*dec/1e9/gbs)
