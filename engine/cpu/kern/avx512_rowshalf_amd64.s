@@ -35,37 +35,68 @@
 	VMOVAPS       Y1, Y2; \
 	VEXTRACTF64X4 $1, Z0, Y1
 
+// F16_CVT4 and BF16_CVT4 widen the 64 halves at DI into Z4..Z7, the CVT2s
+// the 32 at DI into Z4, Z5.
+#define F16_CVT4 \
+	VCVTPH2PS (DI), Z4; \
+	VCVTPH2PS 32(DI), Z5; \
+	VCVTPH2PS 64(DI), Z6; \
+	VCVTPH2PS 96(DI), Z7
+
+#define F16_CVT2 \
+	VCVTPH2PS (DI), Z4; \
+	VCVTPH2PS 32(DI), Z5
+
+#define BF16_CVT4 \
+	VPMOVZXWD (DI), Z4; \
+	VPMOVZXWD 32(DI), Z5; \
+	VPMOVZXWD 64(DI), Z6; \
+	VPMOVZXWD 96(DI), Z7; \
+	VPSLLD    $16, Z4, Z4; \
+	VPSLLD    $16, Z5, Z5; \
+	VPSLLD    $16, Z6, Z6; \
+	VPSLLD    $16, Z7, Z7
+
+#define BF16_CVT2 \
+	VPMOVZXWD (DI), Z4; \
+	VPMOVZXWD 32(DI), Z5; \
+	VPSLLD    $16, Z4, Z4; \
+	VPSLLD    $16, Z5, Z5
+
+// HALFDOTZ is the dot product of the CX halves at DI with x at SI, left in
+// X0, with the type's widening (cvt4, cvt2) and AVX2 step (step8): 64
+// halves a loop, then 32, then the ymm tail. (The arguments are read and
+// the result stored outside it, where go vet checks them.)
+#define HALFDOTZ(cvt4, cvt2, step8, l64, l32, lsplit, l8, ldone) \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+l64: \
+	CMPQ CX, $64; \
+	JLT  l32; \
+	cvt4; \
+	FMA4Z; \
+	JMP  l64; \
+l32: \
+	CMPQ CX, $32; \
+	JLT  lsplit; \
+	cvt2; \
+	FMA2Z; \
+lsplit: \
+	ZSPLIT; \
+l8: \
+	CMPQ CX, $8; \
+	JLT  ldone; \
+	step8; \
+	JMP  l8; \
+ldone: \
+	DOT4_SUM
+
 // func f16DotZ(x *float32, w *uint16, n int) float32
 TEXT ·f16DotZ(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ w+8(FP), DI
 	MOVQ n+16(FP), CX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-zf16loop64:
-	CMPQ CX, $64
-	JLT  zf16loop32
-	VCVTPH2PS (DI), Z4
-	VCVTPH2PS 32(DI), Z5
-	VCVTPH2PS 64(DI), Z6
-	VCVTPH2PS 96(DI), Z7
-	FMA4Z
-	JMP  zf16loop64
-zf16loop32:
-	CMPQ CX, $32
-	JLT  zf16split
-	VCVTPH2PS (DI), Z4
-	VCVTPH2PS 32(DI), Z5
-	FMA2Z
-zf16split:
-	ZSPLIT
-zf16loop8:
-	CMPQ CX, $8
-	JLT  zf16done
-	F16_STEP8
-	JMP  zf16loop8
-zf16done:
-	DOT4_SUM
+	HALFDOTZ(F16_CVT4, F16_CVT2, F16_STEP8, zf16loop64, zf16loop32, zf16split, zf16loop8, zf16done)
 	MOVSS X0, ret+24(FP)
 	RET
 
@@ -74,37 +105,6 @@ TEXT ·bf16DotZ(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ w+8(FP), DI
 	MOVQ n+16(FP), CX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-zbf16loop64:
-	CMPQ CX, $64
-	JLT  zbf16loop32
-	VPMOVZXWD (DI), Z4
-	VPMOVZXWD 32(DI), Z5
-	VPMOVZXWD 64(DI), Z6
-	VPMOVZXWD 96(DI), Z7
-	VPSLLD $16, Z4, Z4
-	VPSLLD $16, Z5, Z5
-	VPSLLD $16, Z6, Z6
-	VPSLLD $16, Z7, Z7
-	FMA4Z
-	JMP  zbf16loop64
-zbf16loop32:
-	CMPQ CX, $32
-	JLT  zbf16split
-	VPMOVZXWD (DI), Z4
-	VPMOVZXWD 32(DI), Z5
-	VPSLLD $16, Z4, Z4
-	VPSLLD $16, Z5, Z5
-	FMA2Z
-zbf16split:
-	ZSPLIT
-zbf16loop8:
-	CMPQ CX, $8
-	JLT  zbf16done
-	BF16_STEP8
-	JMP  zbf16loop8
-zbf16done:
-	DOT4_SUM
+	HALFDOTZ(BF16_CVT4, BF16_CVT2, BF16_STEP8, zbf16loop64, zbf16loop32, zbf16split, zbf16loop8, zbf16done)
 	MOVSS X0, ret+24(FP)
 	RET
