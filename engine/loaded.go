@@ -107,10 +107,11 @@ func (l *loaded) Close() error {
 	return errors.Join(l.runner.Close(), l.m.Close())
 }
 
-// ResidentBytes is what the model holds in memory: its weights (mapped, and read
-// in full once used). The executor's KV cache is charged to the pool as its
-// blocks are taken (chargeKV), or here up front when the executor cannot say.
-func (l *loaded) ResidentBytes() int64 { return l.m.WeightBytes() + l.kvUpFront }
+// ResidentBytes is what the model holds in memory: its weights (mapped and
+// read in full once used, or held in memory whole: model's ResidentBytes).
+// The executor's KV cache is charged to the pool as its blocks are taken
+// (chargeKV), or here up front when the executor cannot say.
+func (l *loaded) ResidentBytes() int64 { return l.m.ResidentBytes() + l.kvUpFront }
 
 // grammarMasker builds the vocabulary trie once per model, on first constrained request.
 func (l *loaded) grammarMasker() (*grammar.Masker, error) {

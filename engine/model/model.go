@@ -5,7 +5,7 @@ import "context"
 // DType is a safetensors element type name ("F32", "F16", "BF16", "U32", "I8", "U8", ...).
 type DType string
 
-// Tensor is one stored tensor. Data aliases the memory-mapped file: never write to it.
+// Tensor is one stored tensor. Data aliases the file's memory (mapped or held: safetensors.Open): never write to it.
 type Tensor struct {
 	Name  string
 	DType DType

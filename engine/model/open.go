@@ -15,7 +15,7 @@ import (
 var ErrWeights = errors.New("model weights do not match config")
 
 // Model is an opened model: its config and its weights bound to the
-// memory-mapped safetensors files, valid until Close.
+// safetensors files' memory (safetensors.Open), valid until Close.
 type Model struct {
 	Dir    string
 	Config *Config
@@ -89,12 +89,27 @@ func (m *Model) StopTokens() []int {
 }
 
 // WeightBytes is the size of every bound tensor, tied ones counted once: what
-// an executor that reads the mapped weights in place keeps resident.
-func (m *Model) WeightBytes() int64 {
+// an executor that reads the weights in place reads.
+func (m *Model) WeightBytes() int64 { return m.boundBytes(func([]byte) bool { return true }) }
+
+// ResidentBytes is what the weights keep in memory for an executor that
+// reads them in place: the bound tensors of mapped files (paged in as they
+// are read), and the whole of each file held in memory (safetensors'
+// File.Held), unbound tensors too.
+func (m *Model) ResidentBytes() int64 {
+	if m.files == nil {
+		return m.WeightBytes()
+	}
+	return m.boundBytes(func(b []byte) bool { return !m.files.Held(b) }) + m.files.HeldBytes()
+}
+
+// boundBytes is the size of the bound tensors whose data keep accepts, tied
+// ones counted once.
+func (m *Model) boundBytes(keep func([]byte) bool) int64 {
 	seen := map[*byte]bool{}
 	var n int64
 	add := func(t *Tensor) {
-		if t == nil || len(t.Data) == 0 || seen[unsafe.SliceData(t.Data)] {
+		if t == nil || len(t.Data) == 0 || seen[unsafe.SliceData(t.Data)] || !keep(t.Data) {
 			return
 		}
 		seen[unsafe.SliceData(t.Data)] = true

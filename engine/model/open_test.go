@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -193,5 +194,54 @@ func TestLinearRowQuantizedMatchesFloat(t *testing.T) {
 	}
 	if bytes.Equal(f.Def.(*llama.Model).Weights().Embed.Weight.Data[:16], q.Def.(*llama.Model).Weights().Embed.Weight.Data[:16]) {
 		t.Error("quantized embeddings stored as floats")
+	}
+}
+
+// TestResidentBytesCountsHeldFiles checks that a file read into memory in
+// full (safetensors' File.Held: on Linux, one of a huge page or more) counts
+// whole in ResidentBytes, its unbound tensors too, while WeightBytes stays
+// what the bound tensors are.
+func TestResidentBytesCountsHeldFiles(t *testing.T) {
+	dir := modeltest.New(t, modeltest.Spec{})
+	m, err := model.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := m.WeightBytes()
+	if got := m.ResidentBytes(); got != bound {
+		t.Errorf("ResidentBytes %d, want the bound tensors' %d (a small file is mapped)", got, bound)
+	}
+	m.Close()
+
+	extra := filepath.Join(dir, "extra.safetensors")
+	unused := make([]byte, 3<<20)
+	if err := safetensors.WriteFile(extra, []safetensors.Tensor{{Name: "unused.weight", DType: safetensors.U8, Shape: []int{len(unused)}, Data: unused}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Open(extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := f.Held()
+	f.Close()
+	st, err := os.Stat(extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bound
+	if held {
+		want += (st.Size() + 2<<20 - 1) &^ (2<<20 - 1)
+	} else {
+		testenv.Need(t, runtime.GOOS != "linux", "transparent huge pages, under which Linux holds a file of a huge page or more in memory")
+	}
+	if m, err = model.Open(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if got := m.WeightBytes(); got != bound {
+		t.Errorf("WeightBytes %d with an unbound file, want %d", got, bound)
+	}
+	if got := m.ResidentBytes(); got != want {
+		t.Errorf("ResidentBytes %d, want %d (held: %v)", got, want, held)
 	}
 }

@@ -9,8 +9,13 @@
 // range, ranges inside the data area and not overlapping. A truncated or lying
 // file yields an error, never a panic or an out-of-range read.
 //
-// Open memory-maps the file on Unix systems (tensor data aliases the mapping and
-// is valid until Close); elsewhere it reads the file into memory. Validation
+// Open memory-maps the file on Unix systems, except that on Linux a file of a
+// huge page (2 MiB) or more is read into anonymous memory advised
+// MADV_HUGEPAGE and made read-only, when transparent huge pages are on and
+// the memory is available (readHuge says why: decode's speed then no longer
+// depends on the folios the page cache happens to hold the file in);
+// elsewhere it reads the file into memory. Tensor data aliases that memory
+// and is valid until Close. Validation
 // happens once, at Open: a file truncated by another process while mapped
 // makes reads past its new end fault (SIGBUS), as with any mapping, so model
 // files must not be rewritten in place while loaded: write a new file and

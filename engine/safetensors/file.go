@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"unsafe"
 )
 
 // ErrNotFound is returned when a tensor name is not in the file or model.
@@ -23,27 +24,42 @@ type Tensor struct {
 type File struct {
 	path   string
 	header *Header
-	image  []byte // the whole file: mapped, or read on systems without mmap
+	image  []byte // the whole file (mapFile)
+	held   int64  // bytes of memory the image holds when it is a copy, resident in full; 0: a mapping
 	byName map[string]int
 	unmap  func() error
 }
 
-// Open maps the file at path and validates its header.
+// Open loads the file at path (mapFile) and validates its header.
 func Open(path string) (*File, error) {
-	image, unmap, err := mapFile(path)
+	img, err := mapFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	h, err := Parse(image)
+	h, err := Parse(img.data)
 	if err != nil {
-		_ = unmap()
+		_ = img.release()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	f := &File{path: path, header: h, image: image, unmap: unmap, byName: make(map[string]int, len(h.Tensors))}
+	f := &File{path: path, header: h, image: img.data, held: img.held, unmap: img.release, byName: make(map[string]int, len(h.Tensors))}
 	for i, t := range h.Tensors {
 		f.byName[t.Name] = i
 	}
 	return f, nil
+}
+
+// Held reports whether the file is a copy in memory, resident in full
+// whichever tensors are used, rather than a mapping that pages in what is
+// read.
+func (f *File) Held() bool { return f.held > 0 }
+
+// holds reports whether b lies in the file's image.
+func (f *File) holds(b []byte) bool {
+	if len(b) == 0 || len(f.image) == 0 {
+		return false
+	}
+	p, lo := uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(unsafe.SliceData(f.image)))
+	return p >= lo && p < lo+uintptr(len(f.image))
 }
 
 // Path is the file's path as given to Open.
@@ -92,11 +108,18 @@ func (f *File) Close() error {
 	return nil
 }
 
+// fileImage is a file's bytes as mapFile gives them.
+type fileImage struct {
+	data    []byte
+	release func() error
+	held    int64 // bytes of memory held by a copy (resident in full); 0: a mapping of the page cache
+}
+
 // readWhole is the portable way to get a file image.
-func readWhole(path string) ([]byte, func() error, error) {
+func readWhole(path string) (fileImage, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, err
+		return fileImage{}, err
 	}
-	return b, func() error { return nil }, nil
+	return fileImage{data: b, release: func() error { return nil }, held: int64(cap(b))}, nil
 }

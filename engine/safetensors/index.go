@@ -143,6 +143,26 @@ func (s *Set) Size() int64 {
 	return n
 }
 
+// HeldBytes is the memory of the files held in memory in full (File.Held),
+// rounded up to the pages that hold them.
+func (s *Set) HeldBytes() int64 {
+	var n int64
+	for _, f := range s.files {
+		n += f.held
+	}
+	return n
+}
+
+// Held reports whether b lies in a file held in memory in full.
+func (s *Set) Held(b []byte) bool {
+	for _, f := range s.files {
+		if f.held > 0 && f.holds(b) {
+			return true
+		}
+	}
+	return false
+}
+
 // Close closes every file, returning the first error.
 func (s *Set) Close() error {
 	var first error

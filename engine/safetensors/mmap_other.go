@@ -3,6 +3,6 @@
 package safetensors
 
 // mapFile reads the file: systems without mmap pay one copy.
-func mapFile(path string) ([]byte, func() error, error) {
+func mapFile(path string) (fileImage, error) {
 	return readWhole(path)
 }
