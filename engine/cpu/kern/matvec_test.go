@@ -254,3 +254,27 @@ func TestMatVecNonFinite(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupSumsInOrder checks groupSums against the plain loop, group by
+// group front to back, bit for bit: the eight chains at a time must not
+// change any group's order of additions (the integer kernels' bias term, and
+// so their bits, depend on it).
+func TestGroupSumsInOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, gs := range []int{32, 64, 128} {
+		for ng := 1; ng <= 21; ng++ {
+			x := randVec(rng, ng*gs)
+			got := make([]float32, ng)
+			groupSums(got, x, gs)
+			for g := range ng {
+				var want float32
+				for _, v := range x[g*gs : (g+1)*gs] {
+					want += v
+				}
+				if math.Float32bits(got[g]) != math.Float32bits(want) {
+					t.Fatalf("gs %d, %d groups: group %d sums to %v, want %v", gs, ng, g, got[g], want)
+				}
+			}
+		}
+	}
+}
