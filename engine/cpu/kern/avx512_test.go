@@ -5,10 +5,13 @@ package kern
 import (
 	"maps"
 	"math"
+	"math/rand/v2"
 	"simd/archsimd"
 	"slices"
 	"testing"
 	"unsafe"
+
+	"github.com/mlx-manager/mlx-manager/internal/testenv"
 )
 
 // TestHalfFinite checks each SIMD half widening this CPU can run (AVX2's h2f8,
@@ -54,6 +57,26 @@ func checkHalfFinite(t *testing.T, widen func(h *[16]uint16, out *[16]float32)) 
 			}
 			if math.Float32bits(out[i]) != math.Float32bits(F16ToF32(v)) {
 				t.Fatalf("%#04x: got %v, want %v", v, out[i], F16ToF32(v))
+			}
+		}
+	}
+}
+
+// TestRowF32PFSameBits checks the assembly F32 decode row against dot1F32,
+// bit for bit, over lengths that take every loop (64, 32 and 16 floats a
+// step) and rows that start anywhere in a matrix.
+func TestRowF32PFSameBits(t *testing.T) {
+	testenv.Need(t, archsimd.X86.AVX512(), "a CPU with AVX-512")
+	rng := rand.New(rand.NewPCG(16, 16))
+	for n := 16; n <= 16*21; n += 16 {
+		x, w := randVec(rng, n), randVec(rng, 3*n+5)
+		for _, off := range []int{0, 1, n + 3} {
+			var acc [16]float32
+			rowF32PF(&x[0], &w[off], n, &acc)
+			got := hsum16(archsimd.LoadFloat32x16Array(&acc))
+			want := dot1F32(unsafe.Pointer(&x[0]), unsafe.Pointer(&w[off]), n)
+			if math.Float32bits(got) != math.Float32bits(want) {
+				t.Fatalf("n %d, offset %d: %v, dot1F32 %v", n, off, got, want)
 			}
 		}
 	}
