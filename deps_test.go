@@ -66,6 +66,7 @@ var importRules = []struct {
 	{"store/storetest", []string{"tests"}, "tests of any package."},
 	{"internal/testenv", []string{"tests"}, ""},
 	{"internal/jsonlex", []string{"api/openai", "api/route"}, "api/openai and api/route."},
+	{"internal/meminfo", []string{"engine/pool", "engine/safetensors"}, "engine/pool and engine/safetensors."},
 }
 
 // under reports whether pkg is pattern, or below it for a "/..." pattern.

@@ -1,8 +1,6 @@
 package pool
 
 import (
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 )
@@ -46,49 +44,4 @@ func TestLimitsDefaults(t *testing.T) {
 			t.Errorf("default budget %d, want %d", d.budget, DefaultBudget(l.totalRAM))
 		}
 	}
-}
-
-func TestParseMemInfo(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("testdata", "meminfo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		in      string
-		want    int64
-		wantErr bool
-	}{
-		{"real file", string(data), 16318480 * 1024, false},
-		{"bytes without unit", "MemTotal: 4096\n", 4096, false},
-		{"no MemTotal", "MemFree: 10 kB\n", 0, true},
-		{"not a number", "MemTotal: lots kB\n", 0, true},
-		{"negative", "MemTotal: -5 kB\n", 0, true},
-		{"unknown unit", "MemTotal: 5 MB\n", 0, true},
-		{"overflow", "MemTotal: 9223372036854775807 kB\n", 0, true},
-		{"empty", "", 0, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseMemInfo([]byte(tt.in))
-			if (err != nil) != tt.wantErr || got != tt.want {
-				t.Errorf("parseMemInfo = %d, %v; want %d, error %v", got, err, tt.want, tt.wantErr)
-			}
-		})
-	}
-}
-
-func FuzzParseMemInfo(f *testing.F) {
-	if data, err := os.ReadFile(filepath.Join("testdata", "meminfo")); err == nil {
-		f.Add(data)
-	}
-	f.Add([]byte("MemTotal: 1 kB\n"))
-	f.Add([]byte("MemTotal:\n"))
-	f.Add([]byte("MemTotal: 99999999999999999999 kB"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		n, err := parseMemInfo(data)
-		if err == nil && n <= 0 {
-			t.Errorf("parseMemInfo accepted %q as %d bytes", data, n)
-		}
-	})
 }

@@ -44,6 +44,6 @@
 // estimates, loads and closes run in goroutines that report back to it, and
 // the eviction choice is a pure function (decide) tested on its own.
 //
-// Who may import me: engine (the facade). I import only the standard library
-// and x/sys, and know nothing of models, executors or HTTP.
+// Who may import me: engine (the facade). I import only the standard library,
+// x/sys and internal/meminfo, and know nothing of models, executors or HTTP.
 package pool

@@ -2,14 +2,15 @@ package pool
 
 import (
 	"fmt"
-	"os"
+
+	"github.com/mlx-manager/mlx-manager/internal/meminfo"
 )
 
 // TotalRAM is the machine's physical memory in bytes.
 func TotalRAM() (int64, error) {
-	data, err := os.ReadFile("/proc/meminfo")
+	n, err := meminfo.Read("MemTotal")
 	if err != nil {
 		return 0, fmt.Errorf("total ram: %w", err)
 	}
-	return parseMemInfo(data)
+	return n, nil
 }

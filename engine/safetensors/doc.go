@@ -25,5 +25,5 @@
 // model generator.
 //
 // Who may import me: the engine's packages.
-// I import only the standard library and x/sys.
+// I import only the standard library, x/sys and internal/meminfo.
 package safetensors

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mlx-manager/mlx-manager/internal/meminfo"
 )
 
 // hugePage is the size of a transparent huge page on the CPUs we run on.
@@ -41,7 +42,7 @@ func adviseHuge(b []byte) {
 // engine/cpu/design.md, "Weights held in anonymous huge pages": the bench's
 // median fraction F32 72 → 84%, Q8 78 → 83%, Q4 73 → 79%).
 func readHuge(f *os.File, size int64) (fileImage, bool, error) {
-	if size < hugePage || !thpEnabled() || size > memAvailable() {
+	if size < hugePage || !thpEnabled() || !fits(size) {
 		return fileImage{}, false, nil
 	}
 	// A whole number of huge pages: the kernel aligns such anonymous
@@ -67,30 +68,16 @@ func readHuge(f *os.File, size int64) (fileImage, bool, error) {
 	return fileImage{data: b, release: func() error { return unix.Munmap(mem) }, held: int64(len(mem))}, true, nil
 }
 
+// fits reports whether size bytes can be taken without swapping
+// (MemAvailable); false where that is not known.
+func fits(size int64) bool {
+	n, err := meminfo.Read("MemAvailable")
+	return err == nil && size <= n
+}
+
 // thpEnabled reports whether the kernel hands out transparent huge pages to
 // memory advised MADV_HUGEPAGE ("always" or "madvise", not "never").
 func thpEnabled() bool {
 	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	return err == nil && !bytes.Contains(b, []byte("[never]"))
-}
-
-// memAvailable is the kernel's estimate of the memory that can be taken
-// without swapping (MemAvailable in /proc/meminfo), in bytes; 0 if unknown.
-func memAvailable() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for line := range bytes.Lines(b) {
-		rest, ok := bytes.CutPrefix(line, []byte("MemAvailable:"))
-		if !ok {
-			continue
-		}
-		kb, err := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte(" kB"))), 10, 64)
-		if err != nil {
-			return 0
-		}
-		return kb << 10
-	}
-	return 0
 }
