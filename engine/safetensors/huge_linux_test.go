@@ -1,7 +1,6 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"math/rand/v2"
 	"os"
@@ -116,21 +115,20 @@ func needTHP(t *testing.T) {
 
 // mapping is one entry of /proc/self/smaps.
 type mapping struct {
+	lo, hi   uint64 // the address range [lo, hi)
 	path     string // "" for anonymous memory
-	flags    string
-	anonHuge int64 // kB
+	flags    string // VmFlags
+	anonHuge int64  // AnonHugePages, kB
 }
 
-// mappingAt returns the entry of /proc/self/smaps whose range holds p.
-func mappingAt(t *testing.T, p unsafe.Pointer) (mapping, bool) {
+// smaps returns the entries of /proc/self/smaps.
+func smaps(t *testing.T) []mapping {
 	t.Helper()
 	b, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := uint64(uintptr(p))
-	var m mapping
-	in := false
+	var ms []mapping
 	for _, l := range strings.Split(string(b), "\n") {
 		f := strings.Fields(l)
 		if len(f) == 0 {
@@ -140,52 +138,46 @@ func mappingAt(t *testing.T, p unsafe.Pointer) (mapping, bool) {
 			a, err1 := strconv.ParseUint(lo, 16, 64)
 			z, err2 := strconv.ParseUint(hi, 16, 64)
 			if err1 == nil && err2 == nil {
-				if in {
-					return m, true
-				}
-				in = addr >= a && addr < z
-				m = mapping{}
+				m := mapping{lo: a, hi: z}
 				if len(f) >= 6 {
-					m.path = f[5]
+					m.path = strings.Join(f[5:], " ")
 				}
+				ms = append(ms, m)
 				continue
 			}
 		}
-		if !in {
+		if len(ms) == 0 {
 			continue
 		}
-		switch f[0] {
+		switch m := &ms[len(ms)-1]; f[0] {
 		case "VmFlags:":
 			m.flags = strings.Join(f[1:], " ")
 		case "AnonHugePages:":
 			m.anonHuge, _ = strconv.ParseInt(f[1], 10, 64)
 		}
 	}
-	return m, in
+	return ms
 }
 
-// vmFlags returns the VmFlags line of the mapping of path in
-// /proc/self/smaps.
+// mappingAt returns the entry of /proc/self/smaps whose range holds p.
+func mappingAt(t *testing.T, p unsafe.Pointer) (mapping, bool) {
+	t.Helper()
+	addr := uint64(uintptr(p))
+	for _, m := range smaps(t) {
+		if addr >= m.lo && addr < m.hi {
+			return m, true
+		}
+	}
+	return mapping{}, false
+}
+
+// vmFlags returns the VmFlags of the mapping of path in /proc/self/smaps.
 func vmFlags(t *testing.T, path string) (string, bool) {
-	f, err := os.Open("/proc/self/smaps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		l := sc.Text()
-		if strings.HasSuffix(l, " "+path) {
-			in = true
-			continue
+	t.Helper()
+	for _, m := range smaps(t) {
+		if m.path == path {
+			return m.flags, true
 		}
-		if in && strings.HasPrefix(l, "VmFlags:") {
-			return strings.TrimSpace(strings.TrimPrefix(l, "VmFlags:")), true
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return "", false
 }
