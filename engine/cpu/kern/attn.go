@@ -48,6 +48,14 @@ func (c KV) at(r, col int) int {
 	return (col/h*c.Block+r)*h + col%h
 }
 
+// span is the index range within a block of n rows from row r, each
+// width values from column col (within one head when heads are together):
+// the first row's first value to the last row's last, rows seg() apart.
+func (c KV) span(r, col, n, width int) (off, end int) {
+	off = c.at(r, col)
+	return off, off + (n-1)*c.seg() + width
+}
+
 // Put stores vals, whole rows, at positions pos, pos+1, ...; their blocks
 // must be there.
 func (c KV) Put(pos int, vals []float32) {
@@ -215,8 +223,7 @@ func (c KV) scores(s, q []float32, first, col int) {
 	for p := first; len(s) > 0; {
 		b, r := p/c.Block, p%c.Block
 		n := min(len(s), c.Block-r)
-		off := c.at(r, col)
-		end := off + (n-1)*c.seg() + len(q)
+		off, end := c.span(r, col, n, len(q))
 		if c.F16 == nil {
 			active.attnScores(s[:n], q, c.F32[b][off:end], c.seg())
 		} else {
@@ -234,8 +241,7 @@ func (c KV) weighted(out, w []float32, first, col int) {
 	for p := first; len(w) > 0; {
 		b, r := p/c.Block, p%c.Block
 		n := min(len(w), c.Block-r)
-		off := c.at(r, col)
-		end := off + (n-1)*c.seg() + len(out)
+		off, end := c.span(r, col, n, len(out))
 		if c.F16 == nil {
 			active.attnValues(out, w[:n], c.F32[b][off:end], c.seg())
 		} else {
@@ -257,8 +263,7 @@ func (c KV) scoresHeads(s []float32, n int, q []float32, hd, first, col int) {
 			for p, done := first, 0; done < n; {
 				b, r := p/c.Block, p%c.Block
 				m := min(n-done, c.Block-r)
-				off := c.at(r, col)
-				end := off + (m-1)*c.seg() + hd
+				off, end := c.span(r, col, m, hd)
 				active.attnScoresF16x3(sj[done:], n, m, qj, c.F16[b][off:end], c.seg())
 				done, p = done+m, p+m
 			}
@@ -281,8 +286,7 @@ func (c KV) weightedHeads(out, w []float32, n, hd, first, col int) {
 			for p, done := first, 0; done < n; {
 				b, r := p/c.Block, p%c.Block
 				m := min(n-done, c.Block-r)
-				off := c.at(r, col)
-				end := off + (m-1)*c.seg() + hd
+				off, end := c.span(r, col, m, hd)
 				active.attnValuesF16x3(oj, wj[done:], n, m, c.F16[b][off:end], c.seg())
 				done, p = done+m, p+m
 			}
