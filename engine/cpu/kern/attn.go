@@ -151,7 +151,7 @@ func (e *Exec) Attention(out, q []float32, nq, pos0 int, k, v KV, a Attn) {
 	t := &e.at
 	t.out, t.q, t.nq, t.pos0, t.k, t.v, t.a = out, q, nq, pos0, k, v, a
 	n := nq * a.KVHeads
-	e.run(t, n, nq*(pos0+nq)*a.Heads*a.HeadDim < parallelMin/4)
+	e.runRanges(t, n, nq*(pos0+nq)*a.Heads*a.HeadDim < parallelMin/4)
 	t.out, t.q, t.k, t.v, t.a = nil, nil, KV{}, KV{}, Attn{}
 }
 

@@ -34,7 +34,7 @@ func (e *Exec) AttentionBatch(seqs []AttnSeq, a Attn) {
 		t.first[i+1] = t.first[i] + s.NQ*a.KVHeads
 		work += s.NQ * (s.Pos0 + s.NQ) * a.Heads * a.HeadDim
 	}
-	e.run(t, t.first[len(seqs)], work < parallelMin/4)
+	e.runRanges(t, t.first[len(seqs)], work < parallelMin/4)
 	clear(t.segs) // drop the references to the caches and buffers
 }
 

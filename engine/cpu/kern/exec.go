@@ -148,7 +148,7 @@ func (e *Exec) matvecs(x []float32, ps []Product) {
 		t.rows[i] = chunkRows(p.M.Rows, threads)
 		t.first[i+1] = t.first[i] + (p.M.Rows+t.rows[i]-1)/t.rows[i]
 	}
-	e.run(t, t.first[len(ps)], threads == 1)
+	e.runRanges(t, t.first[len(ps)], threads == 1)
 	t.ps, t.x, t.in, t.qi = [maxProducts]Product{}, nil, nil, false
 }
 

@@ -51,7 +51,7 @@ func (e *Exec) matMulHalf(y []float32, m *Mat, x []float32, n int) {
 		threads = 1
 	}
 	*t = halfTask{m: m, y: y[:n*m.Rows], x: x[:n*m.Cols], n: n, rows: chunkRows(m.Rows, threads)}
-	e.run(t, (m.Rows+t.rows-1)/t.rows, threads == 1)
+	e.runRanges(t, (m.Rows+t.rows-1)/t.rows, threads == 1)
 	*t = halfTask{}
 }
 

@@ -116,6 +116,16 @@ func (e *Exec) run(t task, n int, inline bool) {
 	e.pool.run(t, n)
 }
 
+// runRanges is run for tasks whose consecutive chunks read consecutive
+// memory (Pool.runRanges).
+func (e *Exec) runRanges(t task, n int, inline bool) {
+	if inline {
+		runInline(t, n)
+		return
+	}
+	e.pool.runRanges(t, n)
+}
+
 // runInline runs every chunk of t on the calling goroutine.
 func runInline(t task, n int) {
 	for c := 0; c < n; c++ {

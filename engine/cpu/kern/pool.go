@@ -19,22 +19,25 @@ type task interface {
 // submitting goroutine. Workers spin for a short while after each task before
 // parking, because decode submits a task every few microseconds and waking a
 // parked goroutine costs more than that. Chunks are handed out through an
-// atomic counter, so a worker that the OS deschedules (the machine is shared)
-// does not hold up the others.
+// atomic counter (or, for runRanges, per-thread shares that the others take
+// from once done with their own), so a worker that the OS deschedules (the
+// machine is shared) does not hold up the others.
 //
 // Several Execs may submit concurrently; tasks run one at a time (each one
 // uses every core anyway), in submission order as decided by mu.
 type Pool struct {
-	mu sync.Mutex // serialises tasks; guards cur and n
+	mu sync.Mutex // serialises tasks; guards cur, n and ranged
 
-	cur task
-	n   int64
+	cur    task
+	n      int64
+	ranged bool // chunks taken from shares, not from next (runRanges)
 
 	// state is gen<<32 | closed<<31 | active: gen changes for every task,
 	// closed is set once all its chunks are done (late workers then skip it),
 	// active counts workers inside the task.
 	state   atomic.Uint64
 	next    atomic.Int64 // next chunk to hand out
+	shares  []share      // per thread, for runRanges
 	pending atomic.Int64 // chunks not yet finished
 
 	// waiting is set while the submitter is parked on done, waiting for
@@ -72,7 +75,7 @@ func NewPool(threads int) *Pool {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{done: make(chan struct{}, 1)}
+	p := &Pool{done: make(chan struct{}, 1), shares: make([]share, threads)}
 	for i := 1; i < threads; i++ {
 		w := &worker{tid: i, wake: make(chan struct{}, 1)}
 		p.workers = append(p.workers, w)
@@ -103,7 +106,19 @@ func (p *Pool) Close() {
 }
 
 // run executes t's chunks 0..n-1 on the pool and returns when all are done.
-func (p *Pool) run(t task, n int) {
+// Each chunk goes to whichever thread asks next.
+func (p *Pool) run(t task, n int) { p.start(t, n, false) }
+
+// runRanges is run for a task whose consecutive chunks read consecutive
+// memory (a matrix's rows, a cache's heads): each thread takes its own
+// contiguous share of the chunks front to back, so that its reads are a
+// few long streams the hardware prefetchers stay on, rather than a new
+// place every chunk (taken in turns, two threads' chunks interleave). A
+// thread done with its share takes the other shares' last chunks, so one
+// the OS deschedules still does not hold up the task.
+func (p *Pool) runRanges(t task, n int) { p.start(t, n, true) }
+
+func (p *Pool) start(t task, n int, ranged bool) {
 	if n <= 0 {
 		return
 	}
@@ -114,8 +129,14 @@ func (p *Pool) run(t task, n int) {
 		return
 	}
 	p.mu.Lock()
-	p.cur, p.n = t, int64(n)
+	p.cur, p.n, p.ranged = t, int64(n), ranged
 	p.next.Store(0)
+	if ranged {
+		for i := range p.shares {
+			lo, hi := i*n/len(p.shares), (i+1)*n/len(p.shares)
+			p.shares[i].v.Store(uint64(lo) | uint64(hi)<<32)
+		}
+	}
 	p.pending.Store(int64(n))
 	gen := p.state.Load()>>genShift + 1
 	p.state.Store(gen << genShift)
@@ -144,13 +165,65 @@ func (p *Pool) run(t task, n int) {
 // drain runs chunks of the current task until none are left.
 func (p *Pool) drain(tid int) {
 	for {
-		c := p.next.Add(1) - 1
-		if c >= p.n {
+		c, ok := p.take(tid)
+		if !ok {
 			return
 		}
-		p.cur.runChunk(int(c), tid)
+		p.cur.runChunk(c, tid)
 		if p.pending.Add(-1) == 0 && p.waiting.Swap(false) {
 			p.done <- struct{}{}
+		}
+	}
+}
+
+// take hands thread tid its next chunk: the next one in turn, or for
+// runRanges the front of its own share, else the back of another's.
+func (p *Pool) take(tid int) (int, bool) {
+	if !p.ranged {
+		c := p.next.Add(1) - 1
+		return int(c), c < p.n
+	}
+	if c, ok := p.shares[tid].front(); ok {
+		return c, true
+	}
+	for i := 1; i < len(p.shares); i++ {
+		if c, ok := p.shares[(tid+i)%len(p.shares)].back(); ok {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+// share is a thread's chunks not yet taken, [lo, hi) as lo | hi<<32: its
+// owner takes from the front, the others from the back. A cache line of
+// its own, so that the owner's takes do not contend with the others'.
+type share struct {
+	v atomic.Uint64
+	_ [56]byte
+}
+
+func (s *share) front() (int, bool) {
+	for {
+		v := s.v.Load()
+		lo, hi := uint32(v), uint32(v>>32)
+		if lo >= hi {
+			return 0, false
+		}
+		if s.v.CompareAndSwap(v, v+1) {
+			return int(lo), true
+		}
+	}
+}
+
+func (s *share) back() (int, bool) {
+	for {
+		v := s.v.Load()
+		lo, hi := uint32(v), uint32(v>>32)
+		if lo >= hi {
+			return 0, false
+		}
+		if s.v.CompareAndSwap(v, v-1<<32) {
+			return int(hi - 1), true
 		}
 	}
 }

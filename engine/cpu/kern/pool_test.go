@@ -1,6 +1,8 @@
 package kern
 
 import (
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,6 +47,86 @@ func TestPoolRunsEveryChunkOnce(t *testing.T) {
 			}
 			if len(p.done) != 0 {
 				t.Fatalf("threads %d round %d: a stale wake-up token is left", threads, round)
+			}
+		}
+		p.Close()
+	}
+}
+
+// orderTask records which thread ran each chunk, in the order each thread
+// ran them.
+type orderTask struct {
+	mu  sync.Mutex
+	ran [][]int // per thread
+	d   []time.Duration
+}
+
+func (t *orderTask) runChunk(c, tid int) {
+	for start := time.Now(); time.Since(start) < t.d[c]; {
+	}
+	t.mu.Lock()
+	t.ran[tid] = append(t.ran[tid], c)
+	t.mu.Unlock()
+}
+
+// TestPoolRangesOwnFrontStealBack: under runRanges every chunk runs once,
+// each thread takes its own share front to back, and what it does not
+// reach the others take from the back, whichever thread is late.
+func TestPoolRangesOwnFrontStealBack(t *testing.T) {
+	for _, threads := range []int{2, 3} {
+		p := NewPool(threads)
+		for round := range 60 {
+			n := 1 + round%13
+			task := &orderTask{ran: make([][]int, threads), d: make([]time.Duration, n)}
+			for c := range task.d {
+				task.d[c] = 2 * time.Microsecond
+				if c%(1+round%4) == 0 {
+					task.d[c] = 100 * time.Microsecond
+				}
+			}
+			p.runRanges(task, n)
+			owner := func(c int) int { // the share c is in
+				for i := range threads {
+					if c >= i*n/threads && c < (i+1)*n/threads {
+						return i
+					}
+				}
+				panic(c)
+			}
+			seen := make([]int, n)
+			// Per share: its owner's chunks, then the others', as taken.
+			own, stolen := make([][]int, threads), make([][]int, threads)
+			for tid, cs := range task.ran {
+				for _, c := range cs {
+					seen[c]++
+					if o := owner(c); o == tid {
+						own[o] = append(own[o], c)
+					} else {
+						stolen[o] = append(stolen[o], c)
+					}
+				}
+			}
+			for c, k := range seen {
+				if k != 1 {
+					t.Fatalf("threads %d round %d: chunk %d of %d ran %d times", threads, round, c, n, k)
+				}
+			}
+			for i := range threads {
+				lo, hi := i*n/threads, (i+1)*n/threads
+				for j, c := range own[i] {
+					if c != lo+j {
+						t.Fatalf("threads %d round %d: share [%d,%d)'s owner ran %v, not its front in order", threads, round, lo, hi, own[i])
+					}
+				}
+				if len(own[i])+len(stolen[i]) != hi-lo {
+					t.Fatalf("threads %d round %d: share [%d,%d) ran %v + %v", threads, round, lo, hi, own[i], stolen[i])
+				}
+				slices.Sort(stolen[i])
+				for j, c := range stolen[i] {
+					if c != lo+len(own[i])+j {
+						t.Fatalf("threads %d round %d: share [%d,%d): others took %v, not its back", threads, round, lo, hi, stolen[i])
+					}
+				}
 			}
 		}
 		p.Close()

@@ -205,7 +205,7 @@ func (e *Exec) matMulsQuant(x []float32, n int, ps []Product) {
 		t.rows[i] = batchChunkRows(p.M.Rows, threads)
 		t.first[i+1] = t.first[i] + (p.M.Rows+t.rows[i]-1)/t.rows[i]
 	}
-	e.run(t, t.first[len(ps)], threads == 1)
+	e.runRanges(t, t.first[len(ps)], threads == 1)
 	t.ps, t.b = [maxProducts]Product{}, nil
 }
 
