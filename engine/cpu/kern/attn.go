@@ -187,7 +187,7 @@ func (t *attnTask) runChunk(c, tid int) {
 	qi := t.q[i*qDim : (i+1)*qDim]
 	oi := t.out[i*qDim : (i+1)*qDim]
 	h0 := g * group
-	t.k.scoresHeads(s, n, qi[h0*hd:(h0+group)*hd], hd, first, g*hd)
+	t.k.scoresHeads(s, n, qi[h0*hd:(h0+group)*hd], hd, first, g*hd, t.v.rowsFrom(first, g*hd))
 	for j := 0; j < group; j++ {
 		sj := s[j*n : (j+1)*n]
 		active.scale(sj, a.Scale)
@@ -254,17 +254,23 @@ func (c KV) weighted(out, w []float32, first, col int) {
 // scoresHeads is scores for consecutive heads sharing this cache's rows:
 // head j's query q[j*hd:(j+1)*hd], its n scores s[j*n:(j+1)*n]. Over a
 // half cache, three heads at a time where the kernel set can (one
-// conversion of each row for the three), with the same results.
-func (c KV) scoresHeads(s []float32, n int, q []float32, hd, first, col int) {
+// conversion of each row for the three), with the same results; after is
+// what the caller reads next (the values' first rows), for the kernels'
+// prefetch.
+func (c KV) scoresHeads(s []float32, n int, q []float32, hd, first, col int, after []uint16) {
 	heads, j := len(q)/hd, 0
 	if c.F16 != nil && active.attnScoresF16x3 != nil {
 		for ; j+3 <= heads; j += 3 {
 			sj, qj := s[j*n:(j+3)*n], q[j*hd:(j+3)*hd]
+			then := after
+			if j+3 < heads { // the keys again, for the next heads
+				then = c.rowsFrom(first, col)
+			}
 			for p, done := first, 0; done < n; {
 				b, r := p/c.Block, p%c.Block
 				m := min(n-done, c.Block-r)
 				off, end := c.span(r, col, m, hd)
-				active.attnScoresF16x3(sj[done:], n, m, qj, c.F16[b][off:end], c.seg())
+				active.attnScoresF16x3(sj[done:], n, m, qj, c.F16[b][off:end], c.seg(), c.nextRows(b, col, done+m < n, then))
 				done, p = done+m, p+m
 			}
 		}
@@ -283,11 +289,15 @@ func (c KV) weightedHeads(out, w []float32, n, hd, first, col int) {
 		for ; j+3 <= heads; j += 3 {
 			oj, wj := out[j*hd:(j+3)*hd], w[j*n:(j+3)*n]
 			clear(oj)
+			var then []uint16
+			if j+3 < heads {
+				then = c.rowsFrom(first, col)
+			}
 			for p, done := first, 0; done < n; {
 				b, r := p/c.Block, p%c.Block
 				m := min(n-done, c.Block-r)
 				off, end := c.span(r, col, m, hd)
-				active.attnValuesF16x3(oj, wj[done:], n, m, c.F16[b][off:end], c.seg())
+				active.attnValuesF16x3(oj, wj[done:], n, m, c.F16[b][off:end], c.seg(), c.nextRows(b, col, done+m < n, then))
 				done, p = done+m, p+m
 			}
 		}
@@ -295,6 +305,25 @@ func (c KV) weightedHeads(out, w []float32, n, hd, first, col int) {
 	for ; j < heads; j++ {
 		c.weighted(out[j*hd:(j+1)*hd], w[j*n:(j+1)*n], first, col)
 	}
+}
+
+// rowsFrom is a half cache's values from position p's of column col on,
+// within its block (nil for a float cache).
+func (c KV) rowsFrom(p, col int) []uint16 {
+	if c.F16 == nil {
+		return nil
+	}
+	return c.F16[p/c.Block][c.at(p%c.Block, col):]
+}
+
+// nextRows is where a half-cache kernel reading block b's rows of column
+// col goes on prefetching once past them: the same rows of block b+1 when
+// more follow, else after.
+func (c KV) nextRows(b, col int, more bool, after []uint16) []uint16 {
+	if !more {
+		return after
+	}
+	return c.F16[b+1][c.at(0, col):]
 }
 
 func goAttnScores(s, q, k []float32, stride int) {

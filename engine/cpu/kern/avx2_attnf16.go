@@ -62,8 +62,9 @@ func f16cValues3(out *float32, os int, w *float32, ws int, v *uint16, stride, n,
 
 // avx2AttnScoresF16x3 is attnScoresF16x3 through f16cScores3, the last
 // n%4 positions of each head through f16cScores (as a one-head call
-// would end).
-func avx2AttnScoresF16x3(s []float32, ns, n int, q []float32, k []uint16, stride int) {
+// would end). The AVX2 kernels prefetch within their rows only (next is
+// not used: measured on AVX-512 only).
+func avx2AttnScoresF16x3(s []float32, ns, n int, q []float32, k []uint16, stride int, _ []uint16) {
 	hd := len(q) / 3
 	_ = s[2*ns+n-1]
 	_ = k[(n-1)*stride+hd-1]
@@ -85,7 +86,7 @@ func avx2AttnScoresF16x3(s []float32, ns, n int, q []float32, k []uint16, stride
 }
 
 // avx2AttnValuesF16x3 is attnValuesF16x3 through f16cValues3.
-func avx2AttnValuesF16x3(out, w []float32, nw, n int, v []uint16, stride int) {
+func avx2AttnValuesF16x3(out, w []float32, nw, n int, v []uint16, stride int, _ []uint16) {
 	hd := len(out) / 3
 	_ = w[2*nw+n-1]
 	_ = v[(n-1)*stride+hd-1]

@@ -2,6 +2,8 @@
 
 package kern
 
+import "unsafe"
+
 // Attention over a half KV cache on AVX-512 (avx512_attnf16_amd64.s): the
 // AVX2 kernels of avx2_attnf16.go with zmm registers, sixteen halves per
 // conversion and per FMA, for head sizes that are a multiple of 16 (others
@@ -19,10 +21,10 @@ func z16Scores(s *float32, q *float32, k *uint16, stride, n, hd int)
 func z16Values(out *float32, w *float32, v *uint16, stride, n, hd int)
 
 //go:noescape
-func z16Scores3(s *float32, ns int, q *float32, qs int, k *uint16, stride, n, hd int)
+func z16Scores3(s *float32, ns int, q *float32, qs int, k *uint16, stride, n, hd int, next *uint16)
 
 //go:noescape
-func z16Values3(out *float32, os int, w *float32, ws int, v *uint16, stride, n, hd int)
+func z16Values3(out *float32, os int, w *float32, ws int, v *uint16, stride, n, hd int, next *uint16)
 
 // avx512AttnScoresF16 is attnScoresF16 through z16Scores.
 func avx512AttnScoresF16(s, q []float32, k []uint16, stride int) {
@@ -55,17 +57,17 @@ func avx512AttnValuesF16(out, w []float32, v []uint16, stride int) {
 // avx512AttnScoresF16x3 is attnScoresF16x3 through z16Scores3, the last
 // n%4 positions of each head through z16Scores (as a one-head call would
 // end).
-func avx512AttnScoresF16x3(s []float32, ns, n int, q []float32, k []uint16, stride int) {
+func avx512AttnScoresF16x3(s []float32, ns, n int, q []float32, k []uint16, stride int, next []uint16) {
 	hd := len(q) / 3
 	if hd%16 != 0 {
-		avx2AttnScoresF16x3(s, ns, n, q, k, stride)
+		avx2AttnScoresF16x3(s, ns, n, q, k, stride, next)
 		return
 	}
 	_ = s[2*ns+n-1]
 	_ = k[(n-1)*stride+hd-1]
 	n4 := n &^ 3
 	if n4 > 0 {
-		z16Scores3(&s[0], ns, &q[0], hd, &k[0], stride, n4, hd)
+		z16Scores3(&s[0], ns, &q[0], hd, &k[0], stride, n4, hd, unsafe.SliceData(next))
 	}
 	if n4 < n {
 		for h := range 3 {
@@ -75,13 +77,13 @@ func avx512AttnScoresF16x3(s []float32, ns, n int, q []float32, k []uint16, stri
 }
 
 // avx512AttnValuesF16x3 is attnValuesF16x3 through z16Values3.
-func avx512AttnValuesF16x3(out, w []float32, nw, n int, v []uint16, stride int) {
+func avx512AttnValuesF16x3(out, w []float32, nw, n int, v []uint16, stride int, next []uint16) {
 	hd := len(out) / 3
 	if hd%16 != 0 {
-		avx2AttnValuesF16x3(out, w, nw, n, v, stride)
+		avx2AttnValuesF16x3(out, w, nw, n, v, stride, next)
 		return
 	}
 	_ = w[2*nw+n-1]
 	_ = v[(n-1)*stride+hd-1]
-	z16Values3(&out[0], hd, &w[0], nw, &v[0], stride, n, hd)
+	z16Values3(&out[0], hd, &w[0], nw, &v[0], stride, n, hd, unsafe.SliceData(next))
 }

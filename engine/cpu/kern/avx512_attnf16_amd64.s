@@ -128,8 +128,8 @@ zsdone:
 // f16cScores3: whole fours of positions only, per head and position the
 // operations of z16Scores' four-position path.
 
-// func z16Scores3(s *float32, ns int, q *float32, qs int, k *uint16, stride, n, hd int)
-TEXT ·z16Scores3(SB), NOSPLIT, $0-64
+// func z16Scores3(s *float32, ns int, q *float32, qs int, k *uint16, stride, n, hd int, next *uint16)
+TEXT ·z16Scores3(SB), NOSPLIT, $16-72
 	MOVQ s+0(FP), BX
 	MOVQ ns+8(FP), R12
 	SHLQ $2, R12 // bytes between heads' scores
@@ -145,11 +145,13 @@ TEXT ·z16Scores3(SB), NOSPLIT, $0-64
 	MOVQ hd+56(FP), DX
 	SHLQ $1, DX // bytes of halves per row
 	VMOVUPS z16ScoreIdx<>(SB), Z31
-	IMUL3Q $AHEAD, R8, R13
-	ADDQ DI, R13 // the row AHEAD positions on
+	IMUL3Q $AHEAD3, R8, R13
+	ADDQ DI, R13 // the row AHEAD3 positions on
+	NEXTSETUP(CX, DI, next+64(FP))
 z3four:
 	CMPQ CX, $4
 	JLT  z3done
+	PFNEXT(R13, z3pfok)
 	LEAQ (DI)(R8*1), R9
 	LEAQ (DI)(R8*2), R10
 	LEAQ (R10)(R8*1), R11
@@ -285,8 +287,8 @@ zvdone:
 // f16cValues3: each row converted once and added, weighted by w + h·ws
 // floats, to out + h·os floats; 64 columns at a time, then 16.
 
-// func z16Values3(out *float32, os int, w *float32, ws int, v *uint16, stride, n, hd int)
-TEXT ·z16Values3(SB), NOSPLIT, $0-64
+// func z16Values3(out *float32, os int, w *float32, ws int, v *uint16, stride, n, hd int, next *uint16)
+TEXT ·z16Values3(SB), NOSPLIT, $16-72
 	MOVQ out+0(FP), BX
 	MOVQ os+8(FP), R12
 	SHLQ $2, R12
@@ -302,10 +304,10 @@ TEXT ·z16Values3(SB), NOSPLIT, $0-64
 	MOVQ hd+56(FP), DX
 	LEAQ (BX)(R12*1), R10 // head 1's out
 	LEAQ (R10)(R12*1), R11 // head 2's out
-	IMUL3Q $AHEAD, R8, R12 // AHEAD rows on
 z3v64:
 	CMPQ DX, $64
 	JLT  z3v16
+	VALPF(next+64(FP), v+32(FP))
 	VMOVUPS (BX), Z0
 	VMOVUPS 64(BX), Z1
 	VMOVUPS 128(BX), Z2
@@ -323,8 +325,10 @@ z3v64:
 z3v64inner:
 	CMPQ AX, CX
 	JGE  z3v64store
-	PREFETCHT0 (R9)(R12*1)
-	PREFETCHT0 64(R9)(R12*1)
+	PFNEXT(R12, z3v64pf)
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	ADDQ R8, R12
 	VCVTPH2PS (R9), Z12
 	VCVTPH2PS 32(R9), Z13
 	VCVTPH2PS 64(R9), Z14
@@ -372,12 +376,15 @@ z3v16:
 	VMOVUPS (BX), Z0
 	VMOVUPS (R10), Z4
 	VMOVUPS (R11), Z8
+	VALPF(next+64(FP), v+32(FP))
 	MOVQ DI, R9
 	XORQ AX, AX
 z3v16inner:
 	CMPQ AX, CX
 	JGE  z3v16store
-	PREFETCHT0 (R9)(R12*1)
+	PFNEXT(R12, z3v16pf)
+	PREFETCHT0 (R12)
+	ADDQ R8, R12
 	VCVTPH2PS (R9), Z12
 	VBROADCASTSS (SI)(AX*4), Z16
 	VBROADCASTSS (R14)(AX*4), Z17

@@ -94,7 +94,7 @@ func checkAttnF16(t *testing.T, rng *rand.Rand, hd, n int) {
 	// three heads at a time: the same bits
 	if active.attnScoresF16x3 != nil {
 		got := make([]float32, 3*ns)
-		active.attnScoresF16x3(got, ns, n, q, k, stride)
+		active.attnScoresF16x3(got, ns, n, q, k, stride, nil)
 		for i := range got {
 			if !gapS(i) && got[i] != one[i] {
 				t.Fatalf("three heads: score %d is %v, one head at a time %v", i, got[i], one[i])
@@ -103,7 +103,7 @@ func checkAttnF16(t *testing.T, rng *rand.Rand, hd, n int) {
 	}
 	if active.attnValuesF16x3 != nil {
 		got := slices.Clone(out0)
-		active.attnValuesF16x3(got, w, ns, n, k, stride)
+		active.attnValuesF16x3(got, w, ns, n, k, stride, nil)
 		if !slices.Equal(got, oneV) {
 			t.Fatalf("three heads: values %v, one head at a time %v", got[:4], oneV[:4])
 		}
@@ -128,8 +128,8 @@ func checkAttnF16(t *testing.T, rng *rand.Rand, hd, n int) {
 		}
 		if active.attnScoresF16x3 != nil {
 			s3 := make([]float32, 3*ns)
-			active.attnScoresF16x3(s3, ns, cut, q, k, stride)
-			active.attnScoresF16x3(s3[cut:], ns, n-cut, q, k[cut*stride:], stride)
+			active.attnScoresF16x3(s3, ns, cut, q, k, stride, k[cut*stride:]) // prefetching on into the rest
+			active.attnScoresF16x3(s3[cut:], ns, n-cut, q, k[cut*stride:], stride, k)
 			for i := range s3 {
 				if !gapS(i) && s3[i] != one[i] {
 					t.Fatalf("three heads cut at %d: score %d is %v, one call %v", cut, i, s3[i], one[i])
@@ -138,8 +138,8 @@ func checkAttnF16(t *testing.T, rng *rand.Rand, hd, n int) {
 		}
 		if active.attnValuesF16x3 != nil {
 			v3 := slices.Clone(out0)
-			active.attnValuesF16x3(v3, w, ns, cut, k, stride)
-			active.attnValuesF16x3(v3, w[cut:], ns, n-cut, k[cut*stride:], stride)
+			active.attnValuesF16x3(v3, w, ns, cut, k, stride, k[cut*stride:])
+			active.attnValuesF16x3(v3, w[cut:], ns, n-cut, k[cut*stride:], stride, k)
 			if !slices.Equal(v3, oneV) {
 				t.Fatalf("three heads cut at %d: values differ from one call", cut)
 			}
@@ -181,9 +181,9 @@ func BenchmarkAttnF16(b *testing.B) {
 							qh, sh, oh := q[h*group*hd:], s[h*group*n:], out[h*group*hd:(h+1)*group*hd]
 							kh, vh := k[h*hd:(n-1)*stride+(h+1)*hd], v[h*hd:(n-1)*stride+(h+1)*hd]
 							if mode == "x3" {
-								im.attnScoresF16x3(sh, n, n, qh[:group*hd], kh, stride)
+								im.attnScoresF16x3(sh, n, n, qh[:group*hd], kh, stride, nil)
 								clear(oh)
-								im.attnValuesF16x3(oh, w[h*group*n:], n, n, vh, stride)
+								im.attnValuesF16x3(oh, w[h*group*n:], n, n, vh, stride, nil)
 								continue
 							}
 							for j := range group {

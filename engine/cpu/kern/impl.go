@@ -131,9 +131,11 @@ type impl struct {
 	// heads of a group at once, converting each half row once: s[h*ns+p]
 	// = q[h*hd:(h+1)*hd]·row p, and out[h*hd:] += Σ_p w[h*nw+p]·row p (hd =
 	// len(q)/3 = len(out)/3), n positions; the same bits as one call per
-	// head. nil: one call per head.
-	attnScoresF16x3 func(s []float32, ns, n int, q []float32, k []uint16, stride int)
-	attnValuesF16x3 func(out, w []float32, nw, n int, v []uint16, stride int)
+	// head. next (may be nil) is the rows the caller reads after these, a
+	// hint for the kernel's prefetch (attnpf_amd64.h). nil: one call per
+	// head.
+	attnScoresF16x3 func(s []float32, ns, n int, q []float32, k []uint16, stride int, next []uint16)
+	attnValuesF16x3 func(out, w []float32, nw, n int, v []uint16, stride int, next []uint16)
 }
 
 // active is the fastest set this build and CPU support; chosen once at init
