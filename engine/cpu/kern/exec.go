@@ -152,14 +152,16 @@ func (e *Exec) matvecs(x []float32, ps []Product) {
 	t.ps, t.x, t.in, t.qi = [maxProducts]Product{}, nil, nil, false
 }
 
-// chunkRows picks rows per chunk: several chunks per thread so a descheduled
-// thread's share is taken over by the others, a multiple of 8 rows for the
-// multi-row kernels, and one chunk when the matrix is small.
+// chunkRows picks rows per chunk: sixteen chunks per thread, so that a
+// descheduled thread's share is taken over by the others and the threads
+// finish close together (runRanges hands an owner half its share at a
+// time, so small chunks do not cut its reads short), a multiple of 8 rows
+// for the multi-row kernels, and one chunk when the matrix is small.
 func chunkRows(rows, threads int) int {
 	if threads == 1 {
 		return rows
 	}
-	r := rows / (threads * 4)
+	r := rows / (threads * 16)
 	r = (r + 7) &^ 7
 	if r < 8 {
 		r = 8
@@ -177,15 +179,25 @@ type matvecTask struct {
 	qi    bool // quantized rows on the integer kernels
 }
 
-func (t *matvecTask) runChunk(c, _ int) {
+func (t *matvecTask) runChunk(c, tid int) { t.runChunks(c, c+1, tid) }
+
+// runChunks runs chunks c0..c1-1, each product's in one call.
+func (t *matvecTask) runChunks(c0, c1, _ int) {
 	i := 0
-	for c >= t.first[i+1] {
-		i++
+	for c0 < c1 {
+		for c0 >= t.first[i+1] {
+			i++
+		}
+		end := min(c1, t.first[i+1])
+		m := t.ps[i].M
+		t.rowsOf(i, (c0-t.first[i])*t.rows[i], min((end-t.first[i])*t.rows[i], m.Rows))
+		c0 = end
 	}
-	m, y := t.ps[i].M, t.ps[i].Y
-	r0 := (c - t.first[i]) * t.rows[i]
-	r1 := min(r0+t.rows[i], m.Rows)
-	y = y[r0:r1]
+}
+
+// rowsOf computes rows r0..r1-1 of product i.
+func (t *matvecTask) rowsOf(i, r0, r1 int) {
+	m, y := t.ps[i].M, t.ps[i].Y[r0:r1]
 	switch m.DType {
 	case F32:
 		active.rowsF32(y, m.F32[r0*m.Cols:r1*m.Cols], m.Cols, t.x)

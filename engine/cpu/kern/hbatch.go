@@ -63,7 +63,9 @@ type halfTask struct {
 	rows int // weight rows per chunk
 }
 
-func (t *halfTask) runChunk(c, _ int) {
-	r0 := c * t.rows
-	active.batchHalf(t.y, t.m, r0, min(r0+t.rows, t.m.Rows), t.x, t.n)
+func (t *halfTask) runChunk(c, tid int) { t.runChunks(c, c+1, tid) }
+
+// runChunks runs chunks c0..c1-1 in one call.
+func (t *halfTask) runChunks(c0, c1, _ int) {
+	active.batchHalf(t.y, t.m, c0*t.rows, min(c1*t.rows, t.m.Rows), t.x, t.n)
 }

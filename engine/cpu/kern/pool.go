@@ -15,6 +15,14 @@ type task interface {
 	runChunk(c, tid int)
 }
 
+// spanTask is a task that can run consecutive chunks c0..c1-1 as one
+// piece (a matrix's rows in one kernel call): runRanges then hands a
+// thread several at a time.
+type spanTask interface {
+	task
+	runChunks(c0, c1, tid int)
+}
+
 // Pool is a fixed set of worker goroutines that run tasks together with the
 // submitting goroutine. Workers spin for a short while after each task before
 // parking, because decode submits a task every few microseconds and waking a
@@ -26,9 +34,10 @@ type task interface {
 // Several Execs may submit concurrently; tasks run one at a time (each one
 // uses every core anyway), in submission order as decided by mu.
 type Pool struct {
-	mu sync.Mutex // serialises tasks; guards cur, n and ranged
+	mu sync.Mutex // serialises tasks; guards cur, span, n and ranged
 
 	cur    task
+	span   spanTask // cur, when it runs pieces of several chunks
 	n      int64
 	ranged bool // chunks taken from shares, not from next (runRanges)
 
@@ -114,8 +123,11 @@ func (p *Pool) run(t task, n int) { p.start(t, n, false) }
 // contiguous share of the chunks front to back, so that its reads are a
 // few long streams the hardware prefetchers stay on, rather than a new
 // place every chunk (taken in turns, two threads' chunks interleave). A
-// thread done with its share takes the other shares' last chunks, so one
-// the OS deschedules still does not hold up the task.
+// thread done with its share takes the other shares' last chunks one at a
+// time, so one the OS deschedules still does not hold up the task. A
+// spanTask's owner takes half of what is left of its share at a time, so
+// chunks can be small, for a short wait at the end on the last one, while
+// the owner still reads in long pieces.
 func (p *Pool) runRanges(t task, n int) { p.start(t, n, true) }
 
 func (p *Pool) start(t task, n int, ranged bool) {
@@ -130,6 +142,10 @@ func (p *Pool) start(t task, n int, ranged bool) {
 	}
 	p.mu.Lock()
 	p.cur, p.n, p.ranged = t, int64(n), ranged
+	p.span, _ = t.(spanTask)
+	if !ranged {
+		p.span = nil
+	}
 	p.next.Store(0)
 	if ranged {
 		for i := range p.shares {
@@ -158,40 +174,45 @@ func (p *Pool) start(t task, n int, ranged bool) {
 	for i := 0; p.state.Load()&(closedBit-1) != 0; i++ {
 		backoff(i)
 	}
-	p.cur = nil
+	p.cur, p.span = nil, nil
 	p.mu.Unlock()
 }
 
 // drain runs chunks of the current task until none are left.
 func (p *Pool) drain(tid int) {
 	for {
-		c, ok := p.take(tid)
+		c0, c1, ok := p.take(tid)
 		if !ok {
 			return
 		}
-		p.cur.runChunk(c, tid)
-		if p.pending.Add(-1) == 0 && p.waiting.Swap(false) {
+		if c1-c0 == 1 {
+			p.cur.runChunk(c0, tid)
+		} else {
+			p.span.runChunks(c0, c1, tid)
+		}
+		if p.pending.Add(int64(c0-c1)) == 0 && p.waiting.Swap(false) {
 			p.done <- struct{}{}
 		}
 	}
 }
 
-// take hands thread tid its next chunk: the next one in turn, or for
-// runRanges the front of its own share, else the back of another's.
-func (p *Pool) take(tid int) (int, bool) {
+// take hands thread tid its next chunks c0..c1-1: the next one in turn,
+// or for runRanges the front of its own share (half of it for a
+// spanTask), else the back of another's.
+func (p *Pool) take(tid int) (c0, c1 int, ok bool) {
 	if !p.ranged {
 		c := p.next.Add(1) - 1
-		return int(c), c < p.n
+		return int(c), int(c) + 1, c < p.n
 	}
-	if c, ok := p.shares[tid].front(); ok {
-		return c, true
+	if c0, c1, ok := p.shares[tid].front(p.span != nil); ok {
+		return c0, c1, true
 	}
 	for i := 1; i < len(p.shares); i++ {
 		if c, ok := p.shares[(tid+i)%len(p.shares)].back(); ok {
-			return c, true
+			return c, c + 1, true
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // share is a thread's chunks not yet taken, [lo, hi) as lo | hi<<32: its
@@ -202,15 +223,20 @@ type share struct {
 	_ [56]byte
 }
 
-func (s *share) front() (int, bool) {
+// front takes the first chunk, or with half the first half (rounded up).
+func (s *share) front(half bool) (c0, c1 int, ok bool) {
 	for {
 		v := s.v.Load()
 		lo, hi := uint32(v), uint32(v>>32)
 		if lo >= hi {
-			return 0, false
+			return 0, 0, false
 		}
-		if s.v.CompareAndSwap(v, v+1) {
-			return int(lo), true
+		k := uint32(1)
+		if half {
+			k = (hi - lo + 1) / 2
+		}
+		if s.v.CompareAndSwap(v, v+uint64(k)) {
+			return int(lo), int(lo + k), true
 		}
 	}
 }

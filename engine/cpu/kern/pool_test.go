@@ -132,3 +132,60 @@ func TestPoolRangesOwnFrontStealBack(t *testing.T) {
 		p.Close()
 	}
 }
+
+// spanOrderTask is orderTask run in pieces: it records each piece a
+// thread ran as its first chunk and length.
+type spanOrderTask struct {
+	orderTask
+	pieces [][][2]int // per thread
+}
+
+func (t *spanOrderTask) runChunks(c0, c1, tid int) {
+	for c := c0; c < c1; c++ {
+		t.runChunk(c, tid)
+	}
+	t.mu.Lock()
+	t.pieces[tid] = append(t.pieces[tid], [2]int{c0, c1 - c0})
+	t.mu.Unlock()
+}
+
+// TestPoolRangesHalves: a spanTask's owner takes its share front to back
+// in pieces of at most half of what is left (one chunk at the end), the
+// others steal single chunks from the back; every chunk runs once.
+func TestPoolRangesHalves(t *testing.T) {
+	for _, threads := range []int{2, 3} {
+		p := NewPool(threads)
+		for round := range 60 {
+			n := threads * (1 + round%20)
+			task := &spanOrderTask{orderTask: orderTask{ran: make([][]int, threads), d: make([]time.Duration, n)},
+				pieces: make([][][2]int, threads)}
+			for c := range task.d {
+				task.d[c] = 5 * time.Microsecond
+			}
+			p.runRanges(task, n)
+			seen := make([]int, n)
+			for _, cs := range task.ran {
+				for _, c := range cs {
+					seen[c]++
+				}
+			}
+			for c, k := range seen {
+				if k != 1 {
+					t.Fatalf("threads %d round %d: chunk %d of %d ran %d times", threads, round, c, n, k)
+				}
+			}
+			for tid := range threads {
+				lo, hi := tid*n/threads, (tid+1)*n/threads
+				next, left := lo, hi-lo
+				for _, pc := range task.pieces[tid] {
+					if pc[0] != next || pc[1] > (left+1)/2 || pc[1] < 2 {
+						t.Fatalf("threads %d round %d: share [%d,%d): owner's pieces %v (one-chunk pieces go through runChunk)",
+							threads, round, lo, hi, task.pieces[tid])
+					}
+					next, left = next+pc[1], left-pc[1]
+				}
+			}
+		}
+		p.Close()
+	}
+}
