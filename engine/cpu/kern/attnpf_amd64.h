@@ -19,7 +19,7 @@ lbl: \
 	JLT        lbl; \
 	ADDQ       R8, ptr
 
-// The three-head kernels (z16Scores3, z16Values3) read one block's rows
+// The three-head kernels (z16Scores3, z16Values3, f16cScores3, f16cValues3) read one block's rows
 // of a head per call, 32 KiB at most: the rows past a call's last are
 // another head's, and its first rows had no prefetch. So they take next,
 // the rows the caller reads after theirs (the same head in the next block;
@@ -53,11 +53,11 @@ lbl: \
 	MOVQ $-1, 0(SP); \
 lbl:
 
-// VALPF starts a values pass's prefetch pointer R12 AHEAD3 rows past DI,
+// VALPF starts a values pass's prefetch pointer ptr AHEAD3 rows past DI,
 // its continuation at the same columns of next (DI - v bytes in); CX rows.
-#define VALPF(next, v) \
-	IMUL3Q $AHEAD3, R8, R12; \
-	ADDQ   DI, R12; \
+#define VALPF(ptr, next, v) \
+	IMUL3Q $AHEAD3, R8, ptr; \
+	ADDQ   DI, ptr; \
 	MOVQ   CX, AX; \
 	IMULQ  R8, AX; \
 	ADDQ   DI, AX; \

@@ -2,6 +2,8 @@
 
 package kern
 
+import "unsafe"
+
 // Attention over a half KV cache on AVX2 (avx2_attnf16_amd64.s). Prefill
 // attends each of a chunk's queries to every earlier position: with one
 // kernel call per position and head (a 64-value dot product or axpy), the
@@ -55,16 +57,15 @@ func avx2AttnValuesF16(out, w []float32, v []uint16, stride int) {
 }
 
 //go:noescape
-func f16cScores3(s *float32, ns int, q *float32, qs int, k *uint16, stride, n, hd int)
+func f16cScores3(s *float32, ns int, q *float32, qs int, k *uint16, stride, n, hd int, next *uint16)
 
 //go:noescape
-func f16cValues3(out *float32, os int, w *float32, ws int, v *uint16, stride, n, hd int)
+func f16cValues3(out *float32, os int, w *float32, ws int, v *uint16, stride, n, hd int, next *uint16)
 
 // avx2AttnScoresF16x3 is attnScoresF16x3 through f16cScores3, the last
 // n%4 positions of each head through f16cScores (as a one-head call
-// would end). The AVX2 kernels prefetch within their rows only (next is
-// not used: measured on AVX-512 only).
-func avx2AttnScoresF16x3(s []float32, ns, n int, q []float32, k []uint16, stride int, _ []uint16) {
+// would end).
+func avx2AttnScoresF16x3(s []float32, ns, n int, q []float32, k []uint16, stride int, next []uint16) {
 	hd := len(q) / 3
 	_ = s[2*ns+n-1]
 	_ = k[(n-1)*stride+hd-1]
@@ -76,7 +77,7 @@ func avx2AttnScoresF16x3(s []float32, ns, n int, q []float32, k []uint16, stride
 	}
 	n4 := n &^ 3
 	if n4 > 0 {
-		f16cScores3(&s[0], ns, &q[0], hd, &k[0], stride, n4, hd)
+		f16cScores3(&s[0], ns, &q[0], hd, &k[0], stride, n4, hd, unsafe.SliceData(next))
 	}
 	if n4 < n {
 		for h := range 3 {
@@ -86,7 +87,7 @@ func avx2AttnScoresF16x3(s []float32, ns, n int, q []float32, k []uint16, stride
 }
 
 // avx2AttnValuesF16x3 is attnValuesF16x3 through f16cValues3.
-func avx2AttnValuesF16x3(out, w []float32, nw, n int, v []uint16, stride int, _ []uint16) {
+func avx2AttnValuesF16x3(out, w []float32, nw, n int, v []uint16, stride int, next []uint16) {
 	hd := len(out) / 3
 	_ = w[2*nw+n-1]
 	_ = v[(n-1)*stride+hd-1]
@@ -96,7 +97,7 @@ func avx2AttnValuesF16x3(out, w []float32, nw, n int, v []uint16, stride int, _ 
 		}
 		return
 	}
-	f16cValues3(&out[0], hd, &w[0], nw, &v[0], stride, n, hd)
+	f16cValues3(&out[0], hd, &w[0], nw, &v[0], stride, n, hd, unsafe.SliceData(next))
 }
 
 //go:noescape

@@ -159,8 +159,8 @@ vadone:
 // head and position the operations are those of f16cScores' four-position
 // path, so the scores are the same bits.
 
-// func f16cScores3(s *float32, ns int, q *float32, qs int, k *uint16, stride, n, hd int)
-TEXT ·f16cScores3(SB), NOSPLIT, $0-64
+// func f16cScores3(s *float32, ns int, q *float32, qs int, k *uint16, stride, n, hd int, next *uint16)
+TEXT ·f16cScores3(SB), NOSPLIT, $16-72
 	MOVQ s+0(FP), BX
 	MOVQ ns+8(FP), R12
 	SHLQ $2, R12 // bytes between heads' scores
@@ -175,11 +175,13 @@ TEXT ·f16cScores3(SB), NOSPLIT, $0-64
 	MOVQ n+48(FP), CX
 	MOVQ hd+56(FP), DX
 	SHLQ $1, DX // bytes of halves per row
-	IMUL3Q $AHEAD, R8, R13
-	ADDQ DI, R13 // the row AHEAD positions on
+	IMUL3Q $AHEAD3, R8, R13
+	ADDQ DI, R13 // the row AHEAD3 positions on
+	NEXTSETUP(CX, DI, next+64(FP))
 s3four:
 	CMPQ CX, $4
 	JLT  s3done
+	PFNEXT(R13, s3pfok)
 	LEAQ (DI)(R8*1), R9
 	LEAQ (DI)(R8*2), R10
 	LEAQ (R10)(R8*1), R11
@@ -252,8 +254,8 @@ s3done:
 // h·os floats, sixteen columns at a time (hd is a multiple of 16). Per
 // head and lane, one FMA per position in position order, as f16cValues.
 
-// func f16cValues3(out *float32, os int, w *float32, ws int, v *uint16, stride, n, hd int)
-TEXT ·f16cValues3(SB), NOSPLIT, $0-64
+// func f16cValues3(out *float32, os int, w *float32, ws int, v *uint16, stride, n, hd int, next *uint16)
+TEXT ·f16cValues3(SB), NOSPLIT, $16-72
 	MOVQ out+0(FP), BX
 	MOVQ os+8(FP), R12
 	SHLQ $2, R12
@@ -267,10 +269,10 @@ TEXT ·f16cValues3(SB), NOSPLIT, $0-64
 	SHLQ $1, R8
 	MOVQ n+48(FP), CX
 	MOVQ hd+56(FP), DX
-	IMUL3Q $AHEAD, R8, R13 // AHEAD rows on
 v3cols:
 	CMPQ DX, $16
 	JLT  v3done
+	VALPF(R10, next+64(FP), v+32(FP))
 	VMOVUPS (BX), Y0
 	VMOVUPS 32(BX), Y1
 	VMOVUPS (BX)(R12*1), Y2
@@ -282,7 +284,9 @@ v3cols:
 v3inner:
 	CMPQ AX, CX
 	JGE  v3store
-	PREFETCHT0 (R9)(R13*1)
+	PFNEXT(R10, v3pf)
+	PREFETCHT0 (R10)
+	ADDQ R8, R10
 	VCVTPH2PS (R9), Y6
 	VCVTPH2PS 16(R9), Y7
 	VBROADCASTSS (SI)(AX*4), Y8

@@ -29,7 +29,7 @@ func TestAttnF16x3SameBits(t *testing.T) {
 				q := randVec(rng, 3*hd)
 				ns := n + 2 // scores of consecutive heads need not be adjacent
 				got, want := make([]float32, 3*ns), make([]float32, 3*ns)
-				avx2AttnScoresF16x3(got, ns, n, q, rows, stride, nil)
+				avx2AttnScoresF16x3(got, ns, n, q, rows, stride, rows[n/2*stride:]) // a prefetch hint only
 				for h := range 3 {
 					avx2AttnScoresF16(want[h*ns:h*ns+n], q[h*hd:(h+1)*hd], rows, stride)
 				}
@@ -39,7 +39,7 @@ func TestAttnF16x3SameBits(t *testing.T) {
 				w := randVec(rng, 3*ns)
 				out := randVec(rng, 3*hd)
 				one := slices.Clone(out)
-				avx2AttnValuesF16x3(out, w, ns, n, rows, stride, nil)
+				avx2AttnValuesF16x3(out, w, ns, n, rows, stride, rows[n/2*stride:])
 				for h := range 3 {
 					avx2AttnValuesF16(one[h*hd:(h+1)*hd], w[h*ns:h*ns+n], rows, stride)
 				}

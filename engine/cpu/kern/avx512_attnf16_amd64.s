@@ -307,7 +307,7 @@ TEXT ·z16Values3(SB), NOSPLIT, $16-72
 z3v64:
 	CMPQ DX, $64
 	JLT  z3v16
-	VALPF(next+64(FP), v+32(FP))
+	VALPF(R12, next+64(FP), v+32(FP))
 	VMOVUPS (BX), Z0
 	VMOVUPS 64(BX), Z1
 	VMOVUPS 128(BX), Z2
@@ -376,7 +376,7 @@ z3v16:
 	VMOVUPS (BX), Z0
 	VMOVUPS (R10), Z4
 	VMOVUPS (R11), Z8
-	VALPF(next+64(FP), v+32(FP))
+	VALPF(R12, next+64(FP), v+32(FP))
 	MOVQ DI, R9
 	XORQ AX, AX
 z3v16inner:
