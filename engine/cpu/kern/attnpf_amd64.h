@@ -19,15 +19,16 @@ lbl: \
 	JLT        lbl; \
 	ADDQ       R8, ptr
 
-// The three-head kernels (z16Scores3, z16Values3, f16cScores3, f16cValues3) read one block's rows
-// of a head per call, 32 KiB at most: the rows past a call's last are
-// another head's, and its first rows had no prefetch. So they take next,
-// the rows the caller reads after theirs (the same head in the next block;
-// after the keys, the values), and once their prefetch reaches their last
-// row it goes on there: one stream across calls, which can run twice as
-// far ahead (AHEAD3) with nothing fetched in vain. 0(SP) holds the call's
-// end, 8(SP) the row to go on at; without next the end is the top of
-// memory and the prefetch runs past as the other kernels' does.
+// The three-head kernels (z16Scores3, z16Values3, f16cScores3,
+// f16cValues3) read one block's rows of a head per call, 32 KiB at most:
+// the rows past a call's last are another head's, and its first rows had
+// no prefetch. So they take next, the rows the caller reads after theirs
+// (the same head in the next block; after the keys, the values), and once
+// their prefetch reaches their last row it goes on there: one stream
+// across calls, which can run twice as far ahead (AHEAD3) with nothing
+// fetched in vain. 0(SP) holds the call's end, 8(SP) the row to go on at;
+// without next the end is the top of memory and the prefetch runs past as
+// the other kernels' does.
 #define AHEAD3 64
 
 // NEXTSETUP sets 0(SP) = base + rows·R8 and 8(SP) = next; AX is clobbered.
