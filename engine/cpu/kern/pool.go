@@ -141,13 +141,10 @@ func (p *Pool) start(t task, n int, ranged bool) {
 		return
 	}
 	p.mu.Lock()
-	p.cur, p.n, p.ranged = t, int64(n), ranged
-	p.span, _ = t.(spanTask)
-	if !ranged {
-		p.span = nil
-	}
+	p.cur, p.n, p.ranged, p.span = t, int64(n), ranged, nil
 	p.next.Store(0)
 	if ranged {
+		p.span, _ = t.(spanTask)
 		for i := range p.shares {
 			lo, hi := i*n/len(p.shares), (i+1)*n/len(p.shares)
 			p.shares[i].v.Store(uint64(lo) | uint64(hi)<<32)
@@ -216,8 +213,8 @@ func (p *Pool) take(tid int) (c0, c1 int, ok bool) {
 }
 
 // share is a thread's chunks not yet taken, [lo, hi) as lo | hi<<32: its
-// owner takes from the front, the others from the back. A cache line of
-// its own, so that the owner's takes do not contend with the others'.
+// owner takes from the front, the others from the back. Padded to a cache
+// line, so that one thread's takes do not slow another's on its own share.
 type share struct {
 	v atomic.Uint64
 	_ [56]byte
