@@ -76,7 +76,9 @@ test: test-reset
 # npm harnesses, and is the longest step: it starts as early as it can); and
 # the static checks, test-nosimd, test-arm64, ui-test, fuzz and test-norace
 # (ui-test and test-norace wait for npm-deps, ui-test for build too, so that
-# it does not read assets/ui while vite writes it). Both
+# it does not read assets/ui while vite writes it; the static checks wait for
+# npm-deps too: go vet ./... walks the node_modules that npm ci deletes and
+# rewrites, and failed on a directory gone mid-walk). Both
 # chains end with a pass of many packages, which keeps both cores busy to the
 # end. One step after another left a 2-core machine's second core idle for a
 # third of the run (npm ci waiting on the registry, the browser test on
@@ -92,6 +94,7 @@ $(TEST_STEPS:%=test-step-%): test-step-%:
 test-step-build: test-step-npm-deps
 test-step-test-tray: test-step-build
 test-step-test-go: test-step-test-tray
+test-step-lint: test-step-npm-deps
 test-step-tidy-check: test-step-lint
 test-step-test-nosimd: test-step-tidy-check
 test-step-test-arm64: test-step-test-nosimd
