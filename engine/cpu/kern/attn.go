@@ -262,10 +262,7 @@ func (c KV) scoresHeads(s []float32, n int, q []float32, hd, first, col int, aft
 	if c.F16 != nil && active.attnScoresF16x3 != nil {
 		for ; j+3 <= heads; j += 3 {
 			sj, qj := s[j*n:(j+3)*n], q[j*hd:(j+3)*hd]
-			then := after
-			if j+3 < heads { // the keys again, for the next heads
-				then = c.rowsFrom(first, col)
-			}
+			then := c.passNext(j, heads, first, col, after)
 			for p, done := first, 0; done < n; {
 				b, r := p/c.Block, p%c.Block
 				m := min(n-done, c.Block-r)
@@ -289,10 +286,7 @@ func (c KV) weightedHeads(out, w []float32, n, hd, first, col int) {
 		for ; j+3 <= heads; j += 3 {
 			oj, wj := out[j*hd:(j+3)*hd], w[j*n:(j+3)*n]
 			clear(oj)
-			var then []uint16
-			if j+3 < heads {
-				then = c.rowsFrom(first, col)
-			}
+			then := c.passNext(j, heads, first, col, nil)
 			for p, done := first, 0; done < n; {
 				b, r := p/c.Block, p%c.Block
 				m := min(n-done, c.Block-r)
@@ -307,8 +301,18 @@ func (c KV) weightedHeads(out, w []float32, n, hd, first, col int) {
 	}
 }
 
-// rowsFrom is a half cache's values from position p's of column col on,
-// within its block (nil for a float cache).
+// passNext is what a pass of three heads from head j reads after its last
+// block: the same rows again from position first when more heads follow,
+// else after.
+func (c KV) passNext(j, heads, first, col int, after []uint16) []uint16 {
+	if j+3 < heads {
+		return c.rowsFrom(first, col)
+	}
+	return after
+}
+
+// rowsFrom is a half cache's rows of column col from position p on, within
+// p's block (nil for a float cache).
 func (c KV) rowsFrom(p, col int) []uint16 {
 	if c.F16 == nil {
 		return nil
