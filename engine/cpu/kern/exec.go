@@ -26,15 +26,16 @@ type Exec struct {
 	i8p  i8Task
 	i8pt i8PackTask
 
-	mv matvecTask
-	mm matmulTask
-	pk packedTask
-	pt packTask
-	at attnTask
-	sm siluTask
-	nm normTask
-	ag attnGemmTask
-	ab attnBatchTask // AttentionBatch (attnbatch.go)
+	mv   matvecTask
+	warm warmOrder // the order of mv's steps, for the pool's idle threads (warm.go)
+	mm   matmulTask
+	pk   packedTask
+	pt   packTask
+	at   attnTask
+	sm   siluTask
+	nm   normTask
+	ag   attnGemmTask
+	ab   attnBatchTask // AttentionBatch (attnbatch.go)
 }
 
 // NewExec returns an Exec submitting to pool. Quantized products keep their
@@ -148,7 +149,13 @@ func (e *Exec) matvecs(x []float32, ps []Product) {
 		t.rows[i] = chunkRows(p.M.Rows, threads)
 		t.first[i+1] = t.first[i] + (p.M.Rows+t.rows[i]-1)/t.rows[i]
 	}
-	e.runRanges(t, t.first[len(ps)], threads == 1)
+	if threads == 1 {
+		runInline(t, t.first[len(ps)])
+	} else if canWarm {
+		e.pool.runRangesWarm(t, t.first[len(ps)], e.warm.next(t, threads))
+	} else {
+		e.pool.runRanges(t, t.first[len(ps)])
+	}
 	t.ps, t.x, t.in, t.qi = [maxProducts]Product{}, nil, nil, false
 }
 

@@ -29,7 +29,9 @@ type spanTask interface {
 // parked goroutine costs more than that. Chunks are handed out through an
 // atomic counter (or, for runRanges, per-thread shares that the others take
 // from once done with their own), so a worker that the OS deschedules (the
-// machine is shared) does not hold up the others.
+// machine is shared) does not hold up the others. A thread with nothing to
+// do prefetches what it will read first in the product expected next
+// (warm.go).
 //
 // Several Execs may submit concurrently; tasks run one at a time (each one
 // uses every core anyway), in submission order as decided by mu.
@@ -54,6 +56,13 @@ type Pool struct {
 	waiting atomic.Bool
 	done    chan struct{}
 
+	// warm is the set of the step expected after the current one, for idle
+	// threads to prefetch (warm.go); warmSeq counts sets published, so a
+	// thread starts over on each. subWarm is the submitter's progress.
+	warm    atomic.Pointer[warmSet]
+	warmSeq atomic.Uint64
+	subWarm warmState
+
 	workers []*worker
 	quit    atomic.Bool
 	wg      sync.WaitGroup
@@ -63,6 +72,7 @@ type worker struct {
 	tid      int
 	sleeping atomic.Bool
 	wake     chan struct{}
+	warm     warmState
 }
 
 const (
@@ -116,7 +126,7 @@ func (p *Pool) Close() {
 
 // run executes t's chunks 0..n-1 on the pool and returns when all are done.
 // Each chunk goes to whichever thread asks next.
-func (p *Pool) run(t task, n int) { p.start(t, n, false) }
+func (p *Pool) run(t task, n int) { p.start(t, n, false, nil) }
 
 // runRanges is run for a task whose consecutive chunks read consecutive
 // memory (a matrix's rows, a cache's heads): each thread takes its own
@@ -128,9 +138,15 @@ func (p *Pool) run(t task, n int) { p.start(t, n, false) }
 // spanTask's owner takes half of what is left of its share at a time, so
 // chunks can be small, for a short wait at the end on the last one, while
 // the owner still reads in long pieces.
-func (p *Pool) runRanges(t task, n int) { p.start(t, n, true) }
+func (p *Pool) runRanges(t task, n int) { p.start(t, n, true, nil) }
 
-func (p *Pool) start(t task, n int, ranged bool) {
+// runRangesWarm is runRanges that publishes ws, the step expected after
+// this one, for idle threads to prefetch (warm.go). Other tasks leave the
+// last set published in place: a hint outlives the short steps between
+// two products.
+func (p *Pool) runRangesWarm(t task, n int, ws *warmSet) { p.start(t, n, true, ws) }
+
+func (p *Pool) start(t task, n int, ranged bool, ws *warmSet) {
 	if n <= 0 {
 		return
 	}
@@ -141,12 +157,16 @@ func (p *Pool) start(t task, n int, ranged bool) {
 		return
 	}
 	p.mu.Lock()
+	if ws != nil {
+		p.warm.Store(ws)
+		p.warmSeq.Add(1)
+	}
 	p.cur, p.n, p.ranged, p.span = t, int64(n), ranged, nil
 	p.next.Store(0)
 	if ranged {
 		p.span, _ = t.(spanTask)
 		for i := range p.shares {
-			lo, hi := i*n/len(p.shares), (i+1)*n/len(p.shares)
+			lo, hi := shareFront(i, n, len(p.shares)), shareFront(i+1, n, len(p.shares))
 			p.shares[i].v.Store(uint64(lo) | uint64(hi)<<32)
 		}
 	}
@@ -212,6 +232,9 @@ func (p *Pool) take(tid int) (c0, c1 int, ok bool) {
 	return 0, 0, false
 }
 
+// shareFront is the first of n chunks in thread i's share of runRanges.
+func shareFront(i, n, threads int) int { return i * n / threads }
+
 // share is a thread's chunks not yet taken, [lo, hi) as lo | hi<<32: its
 // owner takes from the front, the others from the back. Padded to a cache
 // line, so that one thread's takes do not slow another's on its own share.
@@ -257,6 +280,9 @@ func (s *share) back() (int, bool) {
 func (p *Pool) waitDone() {
 	var start time.Time
 	for i := 0; p.pending.Load() != 0; i++ {
+		if p.subWarm.step(p, 0) {
+			continue
+		}
 		backoff(i)
 		if i&63 != 63 {
 			continue
@@ -321,6 +347,9 @@ func (p *Pool) waitTask(w *worker, seen uint64) uint64 {
 		v := p.state.Load()
 		if v>>genShift != seen {
 			return v
+		}
+		if w.warm.step(p, w.tid) {
+			continue
 		}
 		if i&63 == 63 {
 			if time.Since(start) > spinFor {
