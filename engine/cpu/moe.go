@@ -107,6 +107,8 @@ func (s *sequence) moeDecode(out, x []float32, m *model.MoE, inter int) {
 		ps = append(ps, kern.Product{Y: g.row(j), M: s.r.lin(&ex.Gate).w}, kern.Product{Y: u.row(j), M: s.r.lin(&ex.Up).w})
 	}
 	s.moe.ps = ps
+	s.e.SetRouted(true)
+	defer s.e.SetRouted(false)
 	s.e.MatVecs(x, ps...)
 	for j, e := range s.moe.sel[:k] {
 		ex := &m.Experts[e]

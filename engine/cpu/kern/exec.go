@@ -53,6 +53,13 @@ func NewExec(pool *Pool) *Exec {
 // x's rounding to 1 part in 65534 of its group's largest value.
 func (e *Exec) SetIntInput(on bool) { e.intIn = on }
 
+// SetRouted tells the Exec that the products that follow, until
+// SetRouted(false), are chosen per token (a router's experts) rather than
+// run in the same order every token: they are neither learned nor
+// prefetched ahead (warm.go), which would only guess wrong, and allocate
+// for every expert first seen.
+func (e *Exec) SetRouted(on bool) { e.warm.off = on }
+
 // SetInt8Prefill makes prefill products (MatMul with more tokens than
 // batched decode takes) with Q4 weights quantize each token's x per block of
 // 32 columns to int8 and run on byte multiply-adds (qint8.go), where the
@@ -151,7 +158,7 @@ func (e *Exec) matvecs(x []float32, ps []Product) {
 	}
 	if threads == 1 {
 		runInline(t, t.first[len(ps)])
-	} else if canWarm {
+	} else if canWarm && !e.warm.off {
 		e.pool.runRangesWarm(t, t.first[len(ps)], e.warm.next(t, threads))
 	} else {
 		e.pool.runRanges(t, t.first[len(ps)])

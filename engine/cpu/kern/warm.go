@@ -71,6 +71,7 @@ type warmOrder struct {
 	after map[*Mat]*warmSet
 	sets  map[*Mat]*warmSet // each step's own set, by its first matrix
 	last  *Mat
+	off   bool // Exec.SetRouted
 }
 
 // next records t's step as the successor of the previous one and returns

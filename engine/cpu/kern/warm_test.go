@@ -98,8 +98,9 @@ func (m *Mat) arrays() []struct {
 
 // TestWarmOrder: after one round of steps A, B, C, each step publishes the
 // set of the step that followed it last time, C's A's; a step whose
-// successor changes publishes the new one from then on. Builds that do not
-// warm publish nothing.
+// successor changes publishes the new one from then on; routed products
+// (Exec.SetRouted) are not learned. Builds that do not warm publish
+// nothing.
 func TestWarmOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 6))
 	ms := []*Mat{randMat(rng, Q4, 512, 512, 64, F16), randMat(rng, Q4, 768, 512, 64, F16), randMat(rng, F16, 640, 512, 0, F16)}
@@ -127,6 +128,17 @@ func TestWarmOrder(t *testing.T) {
 			}
 		}
 	}
+	// Routed products between A and B (a router's experts) are not learned:
+	// A still publishes B's set, and the experts have none.
+	x2 := randMat(rng, Q4, 512, 512, 64, F16)
+	run(ms[0])
+	e.SetRouted(true)
+	run(x2)
+	e.SetRouted(false)
+	if got := run(ms[1]); got != e.warm.sets[ms[2]] || e.warm.after[ms[0]] != e.warm.sets[ms[1]] || e.warm.sets[x2] != nil {
+		t.Fatal("routed products were learned")
+	}
+	run(ms[2])
 	// A then C: A's successor is C from now on.
 	run(ms[0])
 	run(ms[2])
