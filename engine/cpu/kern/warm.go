@@ -93,6 +93,7 @@ func (o *warmOrder) next(t *matvecTask, threads int) *warmSet {
 	return o.after[k]
 }
 
+// fits reports whether ws was made for t's step: the same products.
 func (ws *warmSet) fits(t *matvecTask) bool {
 	for i := range ws.mats {
 		var m *Mat
