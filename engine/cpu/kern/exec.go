@@ -156,12 +156,10 @@ func (e *Exec) matvecs(x []float32, ps []Product) {
 		t.rows[i] = chunkRows(p.M.Rows, threads)
 		t.first[i+1] = t.first[i] + (p.M.Rows+t.rows[i]-1)/t.rows[i]
 	}
-	if threads == 1 {
-		runInline(t, t.first[len(ps)])
-	} else if canWarm && !e.warm.off {
+	if threads > 1 && canWarm && !e.warm.off {
 		e.pool.runRangesWarm(t, t.first[len(ps)], e.warm.next(t, threads))
 	} else {
-		e.pool.runRanges(t, t.first[len(ps)])
+		e.runRanges(t, t.first[len(ps)], threads == 1)
 	}
 	t.ps, t.x, t.in, t.qi = [maxProducts]Product{}, nil, nil, false
 }

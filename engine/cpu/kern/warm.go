@@ -65,32 +65,40 @@ func (st *warmState) step(p *Pool, tid int) bool {
 	return true
 }
 
-// warmOrder is an Exec's learned order of MatVecs steps: after[k] is the
-// set of the step that last followed the step whose first matrix is k.
+// warmOrder is an Exec's learned order of MatVecs steps, each step by its
+// first matrix.
 type warmOrder struct {
-	after map[*Mat]*warmSet
-	sets  map[*Mat]*warmSet // each step's own set, by its first matrix
-	last  *Mat
+	steps map[*Mat]*warmStep
+	last  *warmStep
 	off   bool // Exec.SetRouted
+}
+
+// warmStep is a step's own set and the set of the step that last followed
+// it.
+type warmStep struct {
+	set, after *warmSet
 }
 
 // next records t's step as the successor of the previous one and returns
 // the set of the step expected after t's.
 func (o *warmOrder) next(t *matvecTask, threads int) *warmSet {
-	if o.after == nil {
-		o.after, o.sets = map[*Mat]*warmSet{}, map[*Mat]*warmSet{}
+	if o.steps == nil {
+		o.steps = map[*Mat]*warmStep{}
 	}
 	k := t.ps[0].M
-	ws := o.sets[k]
-	if ws == nil || !ws.fits(t) {
-		ws = t.warmSet(threads)
-		o.sets[k] = ws
+	st := o.steps[k]
+	if st == nil {
+		st = &warmStep{}
+		o.steps[k] = st
 	}
-	if o.last != nil && o.after[o.last] != ws {
-		o.after[o.last] = ws
+	if st.set == nil || !st.set.fits(t) {
+		st.set = t.warmSet(threads)
 	}
-	o.last = k
-	return o.after[k]
+	if o.last != nil {
+		o.last.after = st.set
+	}
+	o.last = st
+	return st.after
 }
 
 // fits reports whether ws was made for t's step: the same products.

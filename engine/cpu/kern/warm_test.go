@@ -122,7 +122,7 @@ func TestWarmOrder(t *testing.T) {
 	}
 	for round := 0; round < 2; round++ {
 		for i, m := range ms {
-			want := e.warm.sets[ms[(i+1)%len(ms)]]
+			want := e.warm.steps[ms[(i+1)%len(ms)]].set
 			if got := run(m); got == nil || got != want {
 				t.Fatalf("round %d, step %d: published %p, want the next step's set %p", round, i, got, want)
 			}
@@ -135,15 +135,15 @@ func TestWarmOrder(t *testing.T) {
 	e.SetRouted(true)
 	run(x2)
 	e.SetRouted(false)
-	if got := run(ms[1]); got != e.warm.sets[ms[2]] || e.warm.after[ms[0]] != e.warm.sets[ms[1]] || e.warm.sets[x2] != nil {
+	if got := run(ms[1]); got != e.warm.steps[ms[2]].set || e.warm.steps[ms[0]].after != e.warm.steps[ms[1]].set || e.warm.steps[x2] != nil {
 		t.Fatal("routed products were learned")
 	}
 	run(ms[2])
 	// A then C: A's successor is C from now on.
 	run(ms[0])
 	run(ms[2])
-	if got := run(ms[0]); got != e.warm.sets[ms[2]] {
-		t.Fatalf("after A, C: A published %p, want C's set %p", got, e.warm.sets[ms[2]])
+	if got := run(ms[0]); got != e.warm.steps[ms[2]].set {
+		t.Fatalf("after A, C: A published %p, want C's set %p", got, e.warm.steps[ms[2]].set)
 	}
 }
 
