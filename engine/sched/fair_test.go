@@ -256,9 +256,15 @@ func suspendedMatchesAlone(t *testing.T, r, stepper model.Runner) {
 		}
 	}
 	// a's first three hold the slots before b's first arrives, which then
-	// suspends one at once; the rest admit themselves.
-	for i := range 4 {
-		sl := admit(t, s, reqs[i].caller)
+	// suspends one at once; the rest admit themselves. All four are
+	// admitted before any runs: a request started earlier could finish
+	// (and free its slot) before b's arrived, on a loaded machine, and
+	// then nothing was suspended (make test failed so, once).
+	first := make([]*Slot, 4)
+	for i := range first {
+		first[i] = admit(t, s, reqs[i].caller)
+	}
+	for i, sl := range first {
 		wg.Go(func() { run(i, sl) })
 	}
 	for i := 4; i < len(reqs); i++ {
